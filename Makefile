@@ -1,0 +1,52 @@
+# rengo — two commands for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DATA   ?= rengo-data
+
+.PHONY: install demo serve test lint typecheck pytest bench clean browser-deps
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(MAKE) --no-print-directory browser-deps
+	touch $(STAMP)
+
+# Playwright cannot download its own browser offline: use Debian's chromium.
+# Installed with apt where we run as root; browser tests skip with a reason otherwise.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian chromium and Japanese fonts for browser tests and PDF reports"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipaexfont >/dev/null) \
+	    || echo "chromium could not be installed: browser tests will skip"; \
+	else echo "no chromium and not root: browser tests will skip"; fi
+
+demo: install
+	$(BIN)/rengo demo --data-dir $(DATA)
+	$(BIN)/rengo serve --data-dir $(DATA)
+
+serve: install
+	$(BIN)/rengo serve --data-dir $(DATA)
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy src/rengo/core
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

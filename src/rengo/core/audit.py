@@ -1,0 +1,236 @@
+"""The append-only audit log: who read or changed what, when, from where.
+
+Rows are never updated or deleted (database triggers refuse it, see the core
+migration), and each row's hash covers the previous row's hash, so that a gap or an
+edit made behind the database's back shows up in ``verify_chain``. Appends are
+serialised through the single-row ``audit_head`` table, the same way on SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
+from rengo.core.permissions import Principal
+from rengo.core.types import TenantCode
+
+GENESIS = "0" * 64
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    actor_token_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_tenant: Mapped[str] = mapped_column(String(8), index=True)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(64), default="")
+    object_id: Mapped[str] = mapped_column(String(128), default="")
+    object_tenant: Mapped[str | None] = mapped_column(String(8), index=True, nullable=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    client: Mapped[str] = mapped_column(String(64), default="")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the hash of the latest audit event; its row lock orders appends."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(Text, default=GENESIS)
+
+
+def _row_digest(event: AuditEvent) -> str:
+    payload = {
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "actor_user_id": event.actor_user_id,
+        "actor_token_id": event.actor_token_id,
+        "actor_tenant": event.actor_tenant,
+        "actor_role": event.actor_role,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_tenant": event.object_tenant,
+        "detail": event.detail,
+        "client": event.client,
+        "prev_hash": event.prev_hash,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_tenant: TenantCode | None = None,
+    detail: dict[str, Any] | None = None,
+    client: str = "",
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (it commits or rolls back with it)."""
+    # Taking the head row's write lock first serialises appenders on both databases.
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
+    prev = session.scalar(select(AuditHead.last_hash).where(AuditHead.id == 1))
+    if prev is None:
+        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
+        session.flush()
+        prev = GENESIS
+    event = AuditEvent(
+        at=at or utcnow(),
+        actor=principal.label,
+        actor_user_id=principal.user_id,
+        actor_token_id=principal.token_id,
+        actor_tenant=principal.tenant,
+        actor_role=principal.role.value,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        object_tenant=object_tenant,
+        detail=detail or {},
+        client=client,
+        prev_hash=prev,
+    )
+    event.row_hash = _row_digest(event)
+    session.add(event)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.row_hash))
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    checked: int
+    first_bad_id: int | None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_bad_id is None
+
+
+def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
+    """Recompute every hash in order; report the first row that does not fit."""
+    prev, checked, last_id = GENESIS, 0, 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            return ChainReport(checked, None)
+        for event in rows:
+            if event.prev_hash != prev or _row_digest(event) != event.row_hash:
+                return ChainReport(checked, event.id)
+            prev, last_id, checked = event.row_hash, event.id, checked + 1
+
+
+def query(
+    session: Session,
+    *,
+    tenants: frozenset[TenantCode] | None,
+    action: str | None = None,
+    actor: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[AuditEvent]:
+    """Audit events, newest first; a ward admin sees events by or about its ward."""
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if tenants is not None:
+        stmt = stmt.where(
+            or_(AuditEvent.actor_tenant.in_(tenants), AuditEvent.object_tenant.in_(tenants))
+        )
+    if action:
+        stmt = stmt.where(AuditEvent.action.startswith(action))
+    if actor:
+        stmt = stmt.where(AuditEvent.actor.contains(actor))
+    if object_type:
+        stmt = stmt.where(AuditEvent.object_type == object_type)
+    if object_id:
+        stmt = stmt.where(AuditEvent.object_id == object_id)
+    if since:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if until:
+        stmt = stmt.where(AuditEvent.at < until)
+    return list(session.scalars(stmt.limit(limit).offset(offset)))
+
+
+EXPORT_COLUMNS = (
+    "id", "at", "actor", "actor_tenant", "actor_role", "action",
+    "object_type", "object_id", "object_tenant", "detail", "client", "row_hash",
+)  # fmt: skip
+
+
+def export_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
+    """CSV lines (UTF-8 with BOM first, so that Excel opens Japanese text correctly)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    writer.writerow(EXPORT_COLUMNS)
+    for event in events:
+        writer.writerow(
+            [
+                event.id,
+                event.at.isoformat(),
+                event.actor,
+                event.actor_tenant,
+                event.actor_role,
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.object_tenant or "",
+                json.dumps(event.detail, ensure_ascii=False),
+                event.client,
+                event.row_hash,
+            ]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+APPEND_ONLY_SQLITE = [
+    """CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events
+       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
+    """CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events
+       BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END""",
+]
+APPEND_ONLY_POSTGRESQL = [
+    """CREATE FUNCTION rengo_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'audit_events is append-only'; END $$""",
+    """CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+       FOR EACH ROW EXECUTE FUNCTION rengo_audit_append_only()""",
+    """CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+       FOR EACH STATEMENT EXECUTE FUNCTION rengo_audit_append_only()""",
+]
+
+
+def install_append_only_guard(session_or_conn: Any, dialect: str) -> None:
+    """Create the triggers that refuse UPDATE/DELETE (used by the core migration)."""
+    statements = APPEND_ONLY_POSTGRESQL if dialect == "postgresql" else APPEND_ONLY_SQLITE
+    for statement in statements:
+        session_or_conn.execute(text(statement))

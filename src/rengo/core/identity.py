@@ -1,0 +1,312 @@
+"""Users, passwords, login throttling, web sessions and API tokens.
+
+Passwords are hashed with argon2id. API tokens and session ids are random 256-bit
+values, stored only as SHA-256 digests (a digest of a high-entropy secret cannot be
+reversed, and a lookup by digest costs one index probe per request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Boolean, ForeignKey, Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from rengo.core.db import Base, UTCDateTime, utcnow
+from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem, TooManyAttempts
+from rengo.core.permissions import Principal, Role
+from rengo.core.settings import Settings
+from rengo.core.wards import is_tenant
+
+TOKEN_PREFIX = "rgo_"  # noqa: S105 - a public prefix, not a secret
+MIN_PASSWORD_LENGTH = 10
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128), default="")
+    email: Mapped[str] = mapped_column(String(256), default="")
+    tenant: Mapped[str] = mapped_column(ForeignKey("tenants.code"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    def principal(self) -> Principal:
+        return Principal(
+            tenant=self.tenant, role=Role(self.role), user_id=self.id, username=self.username
+        )
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    tenant: Mapped[str] = mapped_column(ForeignKey("tenants.code"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    def principal(self) -> Principal:
+        return Principal(
+            tenant=self.tenant,
+            role=Role(self.role),
+            token_id=self.id,
+            user_id=self.user_id,
+            username=self.name or None,
+        )
+
+
+class WebSession(Base):
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Passwords:
+    """argon2id hashing with the cost parameters from settings."""
+
+    hasher: PasswordHasher
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Passwords:
+        return cls(
+            PasswordHasher(
+                time_cost=settings.password_time_cost,
+                memory_cost=settings.password_memory_kib,
+            )
+        )
+
+    def hash(self, password: str) -> str:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise InvalidInput(
+                "password too short",
+                [Problem(f"at least {MIN_PASSWORD_LENGTH} characters", "field password")],
+            )
+        return self.hasher.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def _check_role_and_tenant(role: str, tenant: str) -> None:
+    problems = []
+    if role not in {r.value for r in Role} or role == Role.PUBLIC:
+        problems.append(Problem(f"unknown role {role!r}", "field role"))
+    if not is_tenant(tenant):
+        problems.append(Problem(f"unknown tenant {tenant!r}", "field tenant"))
+    if problems:
+        raise InvalidInput("invalid role or tenant", problems)
+
+
+def create_user(
+    session: Session,
+    passwords: Passwords,
+    *,
+    username: str,
+    password: str,
+    tenant: str,
+    role: str,
+    display_name: str = "",
+    email: str = "",
+    password_hash: str | None = None,
+) -> User:
+    _check_role_and_tenant(role, tenant)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user {username!r} exists")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        email=email,
+        tenant=tenant,
+        role=role,
+        password_hash=password_hash or passwords.hash(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(
+    session: Session,
+    passwords: Passwords,
+    settings: Settings,
+    *,
+    username: str,
+    password: str,
+    client: str = "",
+    now: datetime | None = None,
+) -> User | None:
+    """The user if the password is right; ``None`` if not; raises when throttled.
+
+    Throttling counts failures per account and per client address in a sliding window,
+    so that neither guessing one password nor spraying many accounts gets far.
+    """
+    now = now or utcnow()
+    window_start = now - timedelta(minutes=settings.web.login_lockout_minutes)
+    limit = settings.web.login_max_failures
+    failures_for_user = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.username == username, LoginAttempt.at >= window_start)
+        .where(LoginAttempt.success.is_(False))
+    )
+    failures_for_client = session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.client == client, LoginAttempt.at >= window_start)
+        .where(LoginAttempt.success.is_(False))
+    )
+    if (failures_for_user or 0) >= limit or (client and (failures_for_client or 0) >= 4 * limit):
+        raise TooManyAttempts(
+            f"too many failed logins; try again in {settings.web.login_lockout_minutes} minutes"
+        )
+    user = session.scalar(select(User).where(User.username == username))
+    ok = user is not None and user.active and passwords.verify(user.password_hash, password)
+    session.add(LoginAttempt(username=username, client=client, at=now, success=ok))
+    if not ok or user is None:
+        session.flush()
+        return None
+    user.last_login_at = now
+    if passwords.hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, passwords: Passwords, user: User, password: str) -> None:
+    user.password_hash = passwords.hash(password)
+    session.execute(WebSession.__table__.delete().where(WebSession.user_id == user.id))
+    session.flush()
+
+
+# -- API tokens --------------------------------------------------------------------
+
+
+def create_token(
+    session: Session,
+    *,
+    tenant: str,
+    role: str,
+    name: str = "",
+    user_id: int | None = None,
+    created_by: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token; the plaintext is returned once and never stored."""
+    _check_role_and_tenant(role, tenant)
+    plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        token_hash=_digest(plaintext),
+        name=name,
+        tenant=tenant,
+        role=role,
+        user_id=user_id,
+        created_by=created_by,
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, plaintext
+
+
+def token_for_secret(
+    session: Session, plaintext: str, now: datetime | None = None
+) -> ApiToken | None:
+    """The live token with this plaintext, or ``None`` (unknown, revoked or expired)."""
+    if not plaintext.startswith(TOKEN_PREFIX):
+        return None
+    now = now or utcnow()
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plaintext)))
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    # Coarse last-use stamp: one write per token per minute at most.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+    return token
+
+
+def revoke_token(session: Session, token_id: int, now: datetime | None = None) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = now or utcnow()
+    session.flush()
+    return token
+
+
+# -- web sessions ------------------------------------------------------------------
+
+
+def start_session(
+    session: Session, user: User, settings: Settings, now: datetime | None = None
+) -> tuple[str, WebSession]:
+    now = now or utcnow()
+    raw = secrets.token_urlsafe(32)
+    web_session = WebSession(
+        id_hash=_digest(raw),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.web.session_hours),
+    )
+    session.add(web_session)
+    session.flush()
+    return raw, web_session
+
+
+def session_for_cookie(
+    session: Session, raw: str, now: datetime | None = None
+) -> tuple[User, WebSession] | None:
+    now = now or utcnow()
+    web_session = session.get(WebSession, _digest(raw))
+    if web_session is None or web_session.expires_at <= now:
+        return None
+    user = session.get(User, web_session.user_id)
+    if user is None or not user.active:
+        return None
+    return user, web_session
+
+
+def end_session(session: Session, raw: str) -> None:
+    session.execute(WebSession.__table__.delete().where(WebSession.id_hash == _digest(raw)))

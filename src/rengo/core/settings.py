@@ -1,0 +1,171 @@
+"""Settings: environment (``RENGO_*``), an optional ``rengo.toml``, then defaults.
+
+Every threshold the policy paper names is a setting (see ``PolicySettings``), so that
+the wards can change a target without a code change. Secrets are ``SecretStr``: they
+never appear in ``repr``, logs or error messages.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE_ENV = "RENGO_CONFIG"
+DEFAULT_CONFIG_FILE = "rengo.toml"
+
+
+class PolicySettings(BaseModel):
+    """The policy's thresholds (seed paper; ../shared/reference/README.md)."""
+
+    major_incident_people: int = Field(
+        10_000, description="Personal data of at least this many people leaked = major incident."
+    )
+    major_incident_outage_hours: float = Field(
+        24.0, description="A core system down at least this long = major incident."
+    )
+    containment_target_hours: float = Field(
+        1.0, description="KSI: mean time from detection to first containment, at most."
+    )
+    security_cost_reduction_pct: float = Field(
+        30.0, description="KPI: joint security cost per resident below each ward alone, at least."
+    )
+    exercises_live_per_year: int = Field(1, description="KPI: live cyber exercises a year.")
+    exercises_tabletop_per_year: int = Field(1, description="KPI: tabletop exercises a year.")
+    operating_cost_growth_cap_pct: float = Field(
+        30.0, description="KGI: post-migration operating cost above the old systems, at most."
+    )
+    cloud_savings_pct: float = Field(
+        15.0, description="KPI: cloud bill optimised a year, at least."
+    )
+    bpr_renewal_share_pct: float = Field(
+        80.0, description="KSI: core business systems renewed after a BPR, at least."
+    )
+    policy_outcome_growth_pct: float = Field(
+        20.0, description="KGI: key policy outcomes improved over 5 years, at least."
+    )
+    logic_model_share_pct: float = Field(
+        50.0, description="KSI: new policies evaluated with a logic model, at least."
+    )
+    open_apps_per_year: int = Field(20, description="KPI: new services/apps from open data a year.")
+    open_datasets_target: int = Field(1_000, description="KPI: datasets on the portal in 3 years.")
+    staff_trained_pct: float = Field(100.0, description="KPI: staff who completed data training.")
+    assets_classified_pct: float = Field(
+        100.0, description="KPI: information assets with a complete MIC classification."
+    )
+
+
+class WebSettings(BaseModel):
+    session_hours: float = Field(12.0, description="A login session lasts this long.")
+    login_max_failures: int = Field(
+        5, description="Failed logins for one account before it is throttled."
+    )
+    login_lockout_minutes: int = Field(15, description="How long a throttled login waits.")
+    secure_cookies: bool = Field(False, description="Mark cookies Secure (set true behind HTTPS).")
+    targets_cache_seconds: float = Field(
+        30.0, description="How long computed target values are reused before recomputing."
+    )
+
+
+class AssetSettings(BaseModel):
+    confidentiality_levels: list[int] = Field(
+        [1, 2, 3], description="機密性 levels of the MIC guideline (3 = most sensitive)."
+    )
+    integrity_levels: list[int] = Field([1, 2], description="完全性 levels (2 = highest).")
+    availability_levels: list[int] = Field([1, 2], description="可用性 levels (2 = highest).")
+
+
+class Settings(BaseSettings):
+    """All of rengo's settings. ``rengo settings`` prints them (secrets masked)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RENGO_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(Path("rengo-data"), description="Where all state and the lake live.")
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL; default a SQLite file in the data directory. "
+        "postgresql+psycopg://… for PostgreSQL.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs sessions and links. Default: generated once into "
+        "<data_dir>/secret_key (mode 0600).",
+    )
+    host: str = Field("127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(8000, description="Port the web server listens on.")
+    default_language: str = Field("ja", description="UI language when the user chose none.")
+    password_time_cost: int = Field(3, description="argon2 time cost for password hashes.")
+    password_memory_kib: int = Field(65536, description="argon2 memory cost (KiB).")
+    policy: PolicySettings = Field(default_factory=PolicySettings)  # type: ignore[arg-type]
+    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
+    assets: AssetSettings = Field(default_factory=AssetSettings)  # type: ignore[arg-type]
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("ja", "en"):
+            raise ValueError("default_language must be 'ja' or 'en'")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+    # -- derived values -------------------------------------------------------------
+
+    def resolved_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir.resolve() / 'rengo.db'}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        key_file = self.data_dir / "secret_key"
+        if key_file.is_file():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+    def public_dict(self) -> dict[str, Any]:
+        """Settings as a dict with secrets masked (for ``rengo settings`` and logs)."""
+        data = self.model_dump(mode="json")
+        for name in ("database_url", "secret_key"):
+            if data.get(name) is not None:
+                data[name] = "**********"
+        return data
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and ``rengo.toml``; ``overrides`` win (CLI options)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

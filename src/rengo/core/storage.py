@@ -1,0 +1,55 @@
+"""The data directory: one folder holds the state database, the lakes and the files.
+
+<data_dir>/rengo.db          SQLite state (when no database URL is configured)
+<data_dir>/lake/<domain>/    Parquet lakes (DuckDB reads them in-process)
+<data_dir>/spool/<domain>/   write-ahead spools of accepted but not yet stored data
+<data_dir>/files/<domain>/   uploaded files (evidence, imports)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class DataDir:
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).resolve()
+
+    def ensure(self) -> DataDir:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def _sub(self, kind: str, domain: str) -> Path:
+        path = self.root / kind / domain
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def lake(self, domain: str) -> Path:
+        return self._sub("lake", domain)
+
+    def spool(self, domain: str) -> Path:
+        return self._sub("spool", domain)
+
+    def files(self, domain: str) -> Path:
+        return self._sub("files", domain)
+
+
+def fsync_directory(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (POSIX needs the directory synced)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves either the old or the new file."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_directory(path.parent)

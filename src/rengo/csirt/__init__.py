@@ -1,0 +1,1 @@
+"""Joint CSIRT: incidents from detection to recovery, containment actions, on-call, reports."""

@@ -1,0 +1,79 @@
+"""The domains that make up rengo, and how their parts are found.
+
+A domain is a package ``rengo.<name>``. By convention it may have:
+
+    models.py        SQLAlchemy tables (imported so that migrations see them)
+    permissions.py   ``define(...)`` of its actions
+    targets.py       the policy targets it computes (``rengo.targets.registry.register``)
+    demo.py          its ``rengo demo`` step (``rengo.core.demo.step``)
+    commands.py      a typer app mounted as ``rengo <name> …``
+    migrations/      its Alembic revisions (a branch labelled with the domain name)
+
+Only the top layer (``cli``, ``web``, ``migrations``) calls ``load_domains``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+DOMAINS = (
+    "core",
+    "assets",
+    "targets",
+    "soc",
+    "csirt",
+    "intel",
+    "drills",
+    "finops",
+    "opendata",
+    "ebpm",
+)
+PARTS = ("models", "permissions", "targets", "demo")
+
+
+def _import_if_present(module: str) -> ModuleType | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        return None
+    return importlib.import_module(module) if spec is not None else None
+
+
+@cache
+def load_domains() -> tuple[str, ...]:
+    """Import every domain's registering parts; return the domains present."""
+    # Core's tables live in three concept modules rather than one models.py.
+    for module in ("rengo.core.tenancy", "rengo.core.identity", "rengo.core.audit"):
+        importlib.import_module(module)
+    present = []
+    for domain in DOMAINS:
+        if _import_if_present(f"rengo.{domain}") is None:
+            continue
+        present.append(domain)
+        for part in PARTS:
+            _import_if_present(f"rengo.{domain}.{part}")
+    return tuple(present)
+
+
+def domain_commands() -> dict[str, ModuleType]:
+    """Domains that ship a ``commands`` module (CLI sub-apps)."""
+    found = {}
+    for domain in load_domains():
+        module = _import_if_present(f"rengo.{domain}.commands")
+        if module is not None:
+            found[domain] = module
+    return found
+
+
+def migration_locations() -> list[Path]:
+    locations = []
+    for domain in load_domains():
+        package = importlib.import_module(f"rengo.{domain}")
+        folder = Path(package.__file__ or "").parent / "migrations"
+        if folder.is_dir():
+            locations.append(folder)
+    return locations

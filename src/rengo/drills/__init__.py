@@ -1,0 +1,1 @@
+"""Joint cyber exercises: live and tabletop drills, scored and reported."""

@@ -1,0 +1,1 @@
+"""Evidence-based policy: logic models, safe data linkage, data literacy training."""

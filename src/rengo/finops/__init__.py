@@ -1,0 +1,1 @@
+"""FinOps for the Government Cloud: FOCUS cost lake, allocation, anomalies, budgets, BPR."""

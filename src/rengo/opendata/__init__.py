@@ -1,0 +1,1 @@
+"""Data for Citizen Tokyo: the joint open-data portal of the 23 wards (CKAN API, DCAT)."""

@@ -1,0 +1,1 @@
+"""The policy's targets (KGI/KSI/KPI): declared by each domain, computed from live data."""

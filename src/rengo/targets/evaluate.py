@@ -1,0 +1,106 @@
+"""Compute the targets' current values, per ward and overall, with their trend."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from rengo.core.db import Database
+from rengo.core.settings import Settings
+from rengo.core.storage import DataDir
+from rengo.core.types import TenantCode
+from rengo.core.wards import JOINT
+from rengo.targets.registry import (
+    Measurement,
+    Status,
+    Target,
+    TargetContext,
+    month_ends,
+    period_start,
+    targets,
+)
+
+log = logging.getLogger(__name__)
+TREND_POINTS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class TargetResult:
+    target: Target
+    threshold: float | None
+    overall: Measurement
+    status: Status
+    per_ward: dict[TenantCode, Measurement]
+    trend: list[tuple[datetime, float | None]] = field(default_factory=list)
+    error: str | None = None
+    """Set when computing failed; the target then shows 'no data' and the reason."""
+
+    def ward_status(self, ward: TenantCode, settings: Settings) -> Status:
+        m = self.per_ward.get(ward)
+        return self.target.status(m.value if m else None, settings)
+
+
+class TargetEvaluator:
+    """Evaluates every registered target; results are cached for a short while."""
+
+    def __init__(self, db: Database, settings: Settings, data_dir: DataDir) -> None:
+        self.db, self.settings, self.data_dir = db, settings, data_dir
+        self._cache: dict[tuple[str, str], tuple[float, TargetResult]] = {}
+        self._lock = threading.Lock()
+
+    def _compute(self, target: Target, as_of: datetime) -> dict[TenantCode, Measurement]:
+        if target.compute is None:
+            return {}
+        with self.db.session() as session:
+            ctx = TargetContext(
+                session=session,
+                settings=self.settings,
+                data_dir=self.data_dir,
+                as_of=as_of,
+                start=period_start(target.period, as_of),
+            )
+            return target.compute(ctx)
+
+    def evaluate(self, target: Target, as_of: datetime, *, trend: bool = True) -> TargetResult:
+        key = (target.id, as_of.replace(second=0, microsecond=0).isoformat())
+        ttl = self.settings.web.targets_cache_seconds
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit and time.monotonic() - hit[0] < ttl:
+                return hit[1]
+        error = None
+        try:
+            values = self._compute(target, as_of)
+            points: list[tuple[datetime, float | None]] = []
+            if trend and target.compute is not None:
+                for point in month_ends(as_of, TREND_POINTS)[:-1]:
+                    past = self._compute(target, point).get(JOINT)
+                    points.append((point, past.value if past else None))
+        except Exception as exc:  # a broken target must not take the dashboard down
+            log.exception("computing target %s failed", target.id)
+            values, points, error = {}, [], f"{type(exc).__name__}: {exc}"
+        overall = values.get(JOINT, Measurement(None))
+        if trend and target.compute is not None and error is None:
+            points.append((as_of, overall.value))
+        result = TargetResult(
+            target=target,
+            threshold=target.threshold(self.settings),
+            overall=overall,
+            status=target.status(overall.value, self.settings),
+            per_ward={k: v for k, v in values.items() if k != JOINT},
+            trend=points,
+            error=error,
+        )
+        with self._lock:
+            self._cache[key] = (time.monotonic(), result)
+        return result
+
+    def evaluate_all(self, as_of: datetime, *, trend: bool = True) -> list[TargetResult]:
+        return [self.evaluate(t, as_of, trend=trend) for t in targets()]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()

@@ -1,0 +1,184 @@
+"""The registry of the policy's targets.
+
+Each domain declares its targets with ``register(Target(...))`` in its ``targets``
+module. A target says what it measures, how the data is obtained, which setting holds
+its threshold, and how to compute its value from the platform's own data — per ward
+and for all wards together (key ``JOINT``). A target whose domain cannot compute it
+yet has ``compute=None`` and shows "no data yet"; nothing is ever typed in.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from rengo.core.clock import JST
+from rengo.core.settings import Settings
+from rengo.core.storage import DataDir
+from rengo.core.types import TenantCode
+
+
+class Kind(enum.StrEnum):
+    KGI = "KGI"
+    KSI = "KSI"
+    KPI = "KPI"
+
+
+class Direction(enum.StrEnum):
+    AT_LEAST = "at_least"
+    AT_MOST = "at_most"
+    TRACK = "track"
+    """Counted and shown, with no pass/fail threshold (e.g. intelligence shared)."""
+
+
+class Status(enum.StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    NO_DATA = "no_data"
+    TRACKED = "tracked"
+
+
+class Period(enum.StrEnum):
+    SNAPSHOT = "snapshot"
+    """State as of the evaluation time."""
+    FISCAL_YEAR = "fiscal_year"
+    """Japanese fiscal year (April–March) to date."""
+    ROLLING_YEAR = "rolling_year"
+    MONTH = "month"
+    THREE_YEARS = "three_years"
+    FIVE_YEARS = "five_years"
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    value: float | None
+    detail: dict[str, Any] = field(default_factory=dict)
+    """What the value was computed from (numerator, denominator, counts…)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetContext:
+    session: Session
+    settings: Settings
+    data_dir: DataDir
+    as_of: datetime
+    start: datetime
+    """Start of the target's period ending at ``as_of``."""
+
+
+Compute = Callable[[TargetContext], dict[TenantCode, Measurement]]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    id: str
+    measure: int
+    """1 joint cyber defence, 2 cost, 3 EBPM/open data; 0 the shared register."""
+    kind: Kind
+    name_ja: str
+    name_en: str
+    formula_ja: str
+    formula_en: str
+    source_ja: str
+    source_en: str
+    """How the data is obtained (the paper's データ取得方法), made real."""
+    unit: str
+    direction: Direction
+    threshold_setting: str | None
+    """Dotted path of the setting holding the threshold, e.g. 'policy.cloud_savings_pct'."""
+    period: Period
+    domain: str
+    compute: Compute | None = None
+    evidence_path: str | None = None
+    """A page that shows what the value was computed from."""
+    per_ward: bool = True
+
+    def name(self, language: str) -> str:
+        return self.name_ja if language == "ja" else self.name_en
+
+    def formula(self, language: str) -> str:
+        return self.formula_ja if language == "ja" else self.formula_en
+
+    def source(self, language: str) -> str:
+        return self.source_ja if language == "ja" else self.source_en
+
+    def threshold(self, settings: Settings) -> float | None:
+        if self.threshold_setting is None:
+            return None
+        value: Any = settings
+        for part in self.threshold_setting.split("."):
+            value = getattr(value, part)
+        return float(value)
+
+    def status(self, value: float | None, settings: Settings) -> Status:
+        if value is None:
+            return Status.NO_DATA
+        threshold = self.threshold(settings)
+        if self.direction is Direction.TRACK or threshold is None:
+            return Status.TRACKED
+        if self.direction is Direction.AT_LEAST:
+            return Status.MET if value >= threshold else Status.NOT_MET
+        return Status.MET if value <= threshold else Status.NOT_MET
+
+
+_targets: dict[str, Target] = {}
+
+
+def register(target: Target) -> Target:
+    if target.id in _targets and _targets[target.id] != target:
+        raise ValueError(f"target {target.id!r} registered twice")
+    _targets[target.id] = target
+    return target
+
+
+def targets() -> list[Target]:
+    kind_order = {Kind.KGI: 0, Kind.KSI: 1, Kind.KPI: 2}
+    return sorted(_targets.values(), key=lambda t: (t.measure, kind_order[t.kind], t.id))
+
+
+def get_target(target_id: str) -> Target:
+    try:
+        return _targets[target_id]
+    except KeyError:
+        raise KeyError(target_id) from None
+
+
+def fiscal_year_start(moment: datetime) -> datetime:
+    """1 April 00:00 JST of the Japanese fiscal year containing ``moment``."""
+    local = moment.astimezone(JST)
+    year = local.year if local.month >= 4 else local.year - 1
+    return datetime(year, 4, 1, tzinfo=JST)
+
+
+def period_start(period: Period, as_of: datetime) -> datetime:
+    local = as_of.astimezone(JST)
+    if period is Period.FISCAL_YEAR:
+        return fiscal_year_start(as_of)
+    if period is Period.MONTH:
+        return datetime(local.year, local.month, 1, tzinfo=JST)
+    if period is Period.ROLLING_YEAR:
+        return as_of - timedelta(days=365)
+    if period is Period.THREE_YEARS:
+        return as_of - timedelta(days=3 * 365)
+    if period is Period.FIVE_YEARS:
+        return as_of - timedelta(days=5 * 365)
+    return datetime(2000, 1, 1, tzinfo=JST)
+
+
+def month_ends(as_of: datetime, count: int) -> list[datetime]:
+    """``as_of`` and the ends of the ``count - 1`` months before it, oldest first."""
+    local = as_of.astimezone(JST)
+    points = [as_of]
+    first = date(local.year, local.month, 1)
+    for _ in range(count - 1):
+        points.append(
+            datetime(first.year, first.month, first.day, tzinfo=JST) - timedelta(seconds=1)
+        )
+        prev = first - timedelta(days=1)
+        first = date(prev.year, prev.month, 1)
+    return sorted(points)
