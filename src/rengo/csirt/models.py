@@ -213,6 +213,8 @@ class ContainmentAction(Base):
     status: Mapped[str] = mapped_column(String(16))
     """pending_approval | approved | rejected | succeeded | failed"""
     requested_by: Mapped[str] = mapped_column(String(128))
+    requester_key: Mapped[str] = mapped_column(String(64))
+    """Who asked, as an identity (user or token): the approver must be someone else."""
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

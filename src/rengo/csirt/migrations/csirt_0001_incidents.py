@@ -190,6 +190,7 @@ def upgrade() -> None:
         sa.Column("disruptive", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("requested_by", sa.String(length=128), nullable=False),
+        sa.Column("requester_key", sa.String(length=64), nullable=False),
         sa.Column("requested_at", UTCDateTime(), nullable=False),
         sa.Column("decided_by", sa.String(length=128), nullable=True),
         sa.Column("decided_at", UTCDateTime(), nullable=True),
