@@ -233,7 +233,7 @@ def create_incident(
                  object_id=incident.id, object_tenant=incident.lead_ward, client=client,
                  detail={"wards": wards, "alerts": [a.id for a in alerts],
                          "category": data.category})  # fmt: skip
-    refresh(session, incident, settings, now, actor=principal.label)
+    refresh(session, incident, settings, now, actor=principal.label, opening=True)
     if alerts:
         alert_source.mark(session, principal, [a.id for a in alerts], incident.ref)
     return incident
@@ -301,7 +301,7 @@ def _set_assets(session: Session, principal: Principal, incident: Incident,
 
 
 def refresh(session: Session, incident: Incident, settings: Settings, now: datetime, *,
-            actor: str) -> None:  # fmt: skip
+            actor: str, opening: bool = False) -> None:  # fmt: skip
     """Recompute impact, severity and the major flag; page and escalate as they rise."""
     wards = wards_of(session, incident.id)
     judgement = major.judge(incident, settings, now)
@@ -317,7 +317,7 @@ def refresh(session: Session, incident: Incident, settings: Settings, now: datet
     )  # fmt: skip
     incident.impact = impact_of(facts)
     severity = severity_of(incident.impact, incident.urgency)
-    if severity != incident.severity:
+    if severity != incident.severity and not opening:
         timeline.add(session, incident.id, "system",
                      f"Severity {incident.severity} → {severity} (impact {incident.impact}, "
                      f"urgency {incident.urgency})", actor=actor, at=now)  # fmt: skip

@@ -64,9 +64,18 @@ def refang(text: str) -> str:
     return text
 
 
-def _is_internal_ip(value: str) -> bool:
+# Networks that name a ward's own hosts (RFC 1918, shared CGNAT space, loopback,
+# link-local, unique-local IPv6). Documentation ranges are not among them on purpose.
+_INTERNAL_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+              "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10")
+)  # fmt: skip
+
+
+def is_internal_address(value: str) -> bool:
     address = ipaddress.ip_address(value)
-    return not address.is_global
+    return any(address.version == n.version and address in n for n in _INTERNAL_NETWORKS)
 
 
 def normalise(kind: str, value: str) -> Found:
@@ -75,7 +84,7 @@ def normalise(kind: str, value: str) -> Found:
     if kind in ("ipv4", "ipv6"):
         address = ipaddress.ip_address(value)
         kind = "ipv4" if address.version == 4 else "ipv6"
-        return Found(kind, str(address), not address.is_global)
+        return Found(kind, str(address), is_internal_address(str(address)))
     if kind in ("domain", "email"):
         value = value.lower().rstrip(".")
         pattern = _EMAIL if kind == "email" else _DOMAIN
@@ -133,11 +142,12 @@ def record(
     session: Session, incident_id: int, items: list[Found], source: str, now: datetime
 ) -> int:
     """Add indicators not yet on the incident; returns how many were new."""
-    existing = set(
-        session.execute(
+    existing = {
+        (kind, value)
+        for kind, value in session.execute(
             select(Indicator.kind, Indicator.value).where(Indicator.incident_id == incident_id)
-        ).tuples()
-    )
+        )
+    }
     added = 0
     for item in items:
         if (item.kind, item.value) in existing:

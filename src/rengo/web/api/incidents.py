@@ -67,13 +67,14 @@ def send_notifications(runtime: Runtime) -> None:
 
 def describe(session: Session, incident: Incident) -> IncidentOut:
     d = durations(incident)
-    out = IncidentOut.model_validate(incident, from_attributes=True)
-    return out.model_copy(update={
-        "wards": incidents.wards_of(session, incident.id),
-        "alert_ids": incidents.alert_ids_of(session, incident.id),
-        "asset_ids": incidents.asset_ids_of(session, incident.id),
-        "mttd_minutes": d.mttd_minutes, "mtta_minutes": d.mtta_minutes, "mttc_minutes": d.mttc_minutes,
-    })  # fmt: skip
+    values = {name: getattr(incident, name) for name in IncidentOut.model_fields if hasattr(incident, name)}
+    values.update(
+        wards=incidents.wards_of(session, incident.id),
+        alert_ids=incidents.alert_ids_of(session, incident.id),
+        asset_ids=incidents.asset_ids_of(session, incident.id),
+        mttd_minutes=d.mttd_minutes, mtta_minutes=d.mtta_minutes, mttc_minutes=d.mttc_minutes,
+    )  # fmt: skip
+    return IncidentOut.model_validate(values)
 
 
 class IncidentSummary(BaseModel):
