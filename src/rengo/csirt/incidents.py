@@ -321,7 +321,7 @@ def refresh(session: Session, incident: Incident, settings: Settings, now: datet
         timeline.add(session, incident.id, "system",
                      f"Severity {incident.severity} → {severity} (impact {incident.impact}, "
                      f"urgency {incident.urgency})", actor=actor, at=now)  # fmt: skip
-        incident.severity = severity
+    incident.severity = severity
     if judgement.major and not incident.major:
         incident.major, incident.major_at, incident.major_reason = (
             True,
