@@ -37,9 +37,15 @@ class AlertBook:
         return ref
 
     def get(self, session: Session, principal: Principal, ids: Sequence[str]) -> list[AlertRef]:
-        return [a for i in ids if (a := self.alerts.get(i)) and (principal.is_joint or a.ward == principal.tenant)]
+        return [
+            a
+            for i in ids
+            if (a := self.alerts.get(i)) and (principal.is_joint or a.ward == principal.tenant)
+        ]
 
-    def mark(self, session: Session, principal: Principal, ids: Sequence[str], incident_ref: str) -> None:
+    def mark(
+        self, session: Session, principal: Principal, ids: Sequence[str], incident_ref: str
+    ) -> None:
         for alert_id in ids:
             self.marked[alert_id] = incident_ref
 
@@ -137,7 +143,9 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
-                receiver.requests.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                receiver.requests.append(
+                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 payload = b'{"reference": "FW-%d"}' % len(receiver.requests)
                 self.send_response(status)

@@ -64,7 +64,11 @@ def test_disruptive_action_needs_a_second_person_then_runs_over_a_signed_webhook
     assert "second person" in same_person.json()["message"]
     other_ward = api("POST", f"{base}/{action['id']}/approve", ward=WARD_B, role="ward_it", json={})
     assert other_ward.status_code == 404
-    not_closable = api("POST", f"/api/v1/incidents/{incident['id']}/transitions", json={"to": "closed", "reason": "x"})
+    not_closable = api(
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/transitions",
+        json={"to": "closed", "reason": "x"},
+    )
     assert "wait for approval" in json.dumps(not_closable.json())
     clock.advance(minutes=25)
     approved = api("POST", f"{base}/{action['id']}/approve", role="ward_it", json={"note": "承認"})
@@ -78,7 +82,12 @@ def test_disruptive_action_needs_a_second_person_then_runs_over_a_signed_webhook
     assert sent["incident"] == incident["ref"] and sent["approved_by"].startswith("ward_it@")
     body = api("GET", f"/api/v1/incidents/{incident['id']}").json()
     assert body["mttc_minutes"] == 25.0
-    summaries = [e["summary"] for e in api("GET", f"/api/v1/incidents/{incident['id']}/timeline?kind=action").json()["items"]]
+    summaries = [
+        e["summary"]
+        for e in api("GET", f"/api/v1/incidents/{incident['id']}/timeline?kind=action").json()[
+            "items"
+        ]
+    ]
     assert summaries[0].startswith("Requested isolate_host pc-0042.chiyoda.lg.jp")
     assert summaries[1].startswith("Approved") and summaries[2].startswith("Sent isolate_host")
     assert summaries[3].startswith("Done: isolate_host") and "FW-1" in summaries[3]
@@ -131,18 +140,27 @@ def test_simulated_ward_endpoint_validates_and_keeps_its_state(
     with env.db.session() as session:
         effects = session.execute(select(SimulatedEffect.kind, SimulatedEffect.target)).all()
     assert [tuple(e) for e in effects] == [("block_domain", "phish.example.net")]
-    wrong_ward = api("POST", base, json={"kind": "block_ip", "target": "198.51.100.1", "ward": WARD_B})
+    wrong_ward = api(
+        "POST", base, json={"kind": "block_ip", "target": "198.51.100.1", "ward": WARD_B}
+    )
     assert wrong_ward.status_code == 422
 
 
 def test_rejected_action_never_runs(api: Api, env: Runtime, clock: FakeClock,
                                     open_incident: Callable[..., dict[str, Any]]) -> None:  # fmt: skip
-    api("POST", "/api/v1/csirt/connectors", role="admin", json={"tenant": WARD_A, "name": "s", "kind": "simulated"})
+    api(
+        "POST",
+        "/api/v1/csirt/connectors",
+        role="admin",
+        json={"tenant": WARD_A, "name": "s", "kind": "simulated"},
+    )
     incident = open_incident()
     base = f"/api/v1/incidents/{incident['id']}/actions"
     action = api("POST", base, json={"kind": "disable_account", "target": "tanaka@chiyoda"}).json()
     clock.advance(minutes=1)
-    rejected = api("POST", f"{base}/{action['id']}/reject", ward="joint", json={"note": "業務影響大"}).json()
+    rejected = api(
+        "POST", f"{base}/{action['id']}/reject", ward="joint", json={"note": "業務影響大"}
+    ).json()
     assert rejected["status"] == "rejected" and rejected["decided_by"].startswith("csirt@joint")
     assert api("POST", f"{base}/{action['id']}/approve", ward="joint", json={}).status_code == 409
     assert api("GET", f"/api/v1/incidents/{incident['id']}").json()["contained_at"] is None

@@ -21,7 +21,10 @@ Api = Callable[..., Any]
 
 
 def test_tasks_with_assignee_and_due_time(
-    api: Api, clock: FakeClock, make_user: Callable[..., str], open_incident: Callable[..., dict[str, Any]]
+    api: Api,
+    clock: FakeClock,
+    make_user: Callable[..., str],
+    open_incident: Callable[..., dict[str, Any]],
 ) -> None:
     person = make_user(WARD_A, "ward_it")
     incident = open_incident()
@@ -33,7 +36,12 @@ def test_tasks_with_assignee_and_due_time(
     done = api("POST", f"{base}/{task.json()['id']}/done")
     assert done.json()["done_at"] is not None
     assert api("POST", f"{base}/{task.json()['id']}/done").status_code == 409
-    summaries = [e["summary"] for e in api("GET", f"/api/v1/incidents/{incident['id']}/timeline?kind=task").json()["items"]]
+    summaries = [
+        e["summary"]
+        for e in api("GET", f"/api/v1/incidents/{incident['id']}/timeline?kind=task").json()[
+            "items"
+        ]
+    ]
     assert summaries == [f"Task: ログを保全する → {person}, due {due}", "Task done: ログを保全する"]
 
 
@@ -48,7 +56,12 @@ def test_evidence_hash_custody_and_audited_download(
     assert uploaded.status_code == 201, uploaded.text
     item = uploaded.json()
     assert item["sha256"] == hashlib.sha256(content).hexdigest() and item["size"] == len(content)
-    assert api("POST", base, files={"file": ("empty.bin", b"", "application/octet-stream")}).status_code == 422
+    assert (
+        api(
+            "POST", base, files={"file": ("empty.bin", b"", "application/octet-stream")}
+        ).status_code
+        == 422
+    )
     download = api("GET", f"{base}/{item['id']}", role="ward_it")
     assert download.content == content and download.headers["x-sha256"] == item["sha256"]
     assert api("GET", f"{base}/{item['id']}", ward=WARD_B, role="ward_it").status_code == 404
@@ -71,7 +84,10 @@ def test_notes_feed_indicators(api: Api, open_incident: Callable[..., dict[str, 
     note = api("POST", f"/api/v1/incidents/{incident['id']}/notes",
                json={"text": "送信元 hxxps://login-update[.]example[.]net/a から。ハッシュ " + "ab" * 32})  # fmt: skip
     assert note.status_code == 201
-    kinds = {(i["kind"], i["value"]) for i in api("GET", f"/api/v1/incidents/{incident['id']}/indicators").json()}
+    kinds = {
+        (i["kind"], i["value"])
+        for i in api("GET", f"/api/v1/incidents/{incident['id']}/indicators").json()
+    }
     assert ("url", "https://login-update.example.net/a") in kinds
     assert ("sha256", "ab" * 32) in kinds
     assert ("domain", "login-update.example.net") not in kinds  # only the URL, once
@@ -94,14 +110,20 @@ def test_security_cost_kpi(api: Api, env: Runtime, clock: FakeClock) -> None:
                json={"fiscal_year": 2026, "tenant": "joint", "kind": "joint_operating",
                      "amount_yen": joint_cost}).status_code == 201  # fmt: skip
     evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
-    result = evaluator.evaluate(get_target("m1.kpi.security_cost_per_resident"), clock.now(), trend=False)
+    result = evaluator.evaluate(
+        get_target("m1.kpi.security_cost_per_resident"), clock.now(), trend=False
+    )
     standalone = 23 * 150_000_000
-    assert result.overall.value == pytest.approx(round((standalone - joint_cost) / standalone * 100, 1))
+    assert result.overall.value == pytest.approx(
+        round((standalone - joint_cost) / standalone * 100, 1)
+    )
     assert result.status.value == "met"
     population_a = ward_by_code(WARD_A).population
     total_population = sum(w.population for w in wards())
     share_a = joint_cost * population_a / total_population
-    assert result.per_ward[WARD_A].value == pytest.approx(round((150_000_000 - share_a) / 150_000_000 * 100, 1))
+    assert result.per_ward[WARD_A].value == pytest.approx(
+        round((150_000_000 - share_a) / 150_000_000 * 100, 1)
+    )
     assert result.per_ward[WARD_A].detail["shared_by"] == "population"
     mine = api("GET", "/api/v1/csirt/costs/comparison", ward=WARD_A, role="ward_finance").json()
     assert [w["ward"] for w in mine["wards"]] == [WARD_A] and mine["reduction_pct"] is None

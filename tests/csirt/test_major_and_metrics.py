@@ -21,7 +21,9 @@ Api = Callable[..., Any]
 
 
 @pytest.mark.parametrize(("people", "major"), [(9_999, False), (10_000, True)])
-def test_people_threshold(open_incident: Callable[..., dict[str, Any]], people: int, major: bool) -> None:
+def test_people_threshold(
+    open_incident: Callable[..., dict[str, Any]], people: int, major: bool
+) -> None:
     incident = open_incident(people_affected=people, category="information_leak")
     assert incident["major"] is major
     assert incident["severity"] == ("critical" if major else "high")
@@ -54,20 +56,33 @@ def test_outage_threshold_exact_and_ongoing(
 
 
 def test_major_incident_is_escalated_to_executives_at_once(
-    api: Api, open_incident: Callable[..., dict[str, Any]], make_user: Callable[..., str], env: Runtime
+    api: Api,
+    open_incident: Callable[..., dict[str, Any]],
+    make_user: Callable[..., str],
+    env: Runtime,
 ) -> None:
     from rengo.core.identity import User
 
-    names = [make_user(WARD_A, "executive"), make_user("joint", "executive"), make_user(WARD_B, "executive")]
+    names = [
+        make_user(WARD_A, "executive"),
+        make_user("joint", "executive"),
+        make_user(WARD_B, "executive"),
+    ]
     with env.db.session() as session:
         for user in session.scalars(select(User).where(User.username.in_(names))):
             user.email = f"{user.username}@example.test"
     incident = open_incident(people_affected=12_000, category="information_leak")
     with env.db.session() as session:
-        sent_to = set(session.scalars(select(Delivery.recipient).where(Delivery.topic == "csirt.major_incident")))
+        sent_to = set(
+            session.scalars(
+                select(Delivery.recipient).where(Delivery.topic == "csirt.major_incident")
+            )
+        )
     assert sent_to == {f"{names[0]}@example.test", f"{names[1]}@example.test"}  # not ward B's
     timeline = api("GET", f"/api/v1/incidents/{incident['id']}/timeline").json()["items"]
-    assert any(e["summary"].startswith("Major incident: personal data of 12,000 people") for e in timeline)
+    assert any(
+        e["summary"].startswith("Major incident: personal data of 12,000 people") for e in timeline
+    )
     assert any(e["summary"].startswith("Escalated to executives: 2") for e in timeline)
 
 
@@ -89,7 +104,9 @@ def test_mttc_across_midnight_jst_and_the_ksi(
     assert confirmed.status_code == 200, confirmed.text
     body = api("GET", f"/api/v1/incidents/{incident['id']}").json()
     assert body["mttc_minutes"] == 40.0
-    assert body["contained_at"].endswith(("Z", "+00:00")) and body["contained_at"].startswith("2026-06-01T15:10")
+    assert body["contained_at"].endswith(("Z", "+00:00")) and body["contained_at"].startswith(
+        "2026-06-01T15:10"
+    )
     second = open_incident(detected_at=(clock.now() - timedelta(hours=2)).isoformat())
     with env.db.session() as session:
         action2 = actions_service.request_action(session, actions_service.SYSTEM, second["id"], kind="block_domain",

@@ -32,7 +32,9 @@ def _people(env: Runtime, make_user: Callable[..., str], n: int) -> list[str]:
     return names
 
 
-def _team(api: Api, clock: FakeClock, people: list[str], manager: str, **extra: Any) -> dict[str, Any]:
+def _team(
+    api: Api, clock: FakeClock, people: list[str], manager: str, **extra: Any
+) -> dict[str, Any]:
     team = api("POST", "/api/v1/oncall/teams", ward="joint",
                json={"tenant": "joint", "name": "共同CSIRT", "kind": "csirt", "manager": manager,
                      "ack_minutes": 15, **extra})  # fmt: skip
@@ -46,7 +48,10 @@ def _team(api: Api, clock: FakeClock, people: list[str], manager: str, **extra: 
 
 def _subjects(env: Runtime) -> list[tuple[str, str]]:
     with env.db.session() as session:
-        return [(d.recipient, d.subject) for d in session.scalars(select(Delivery).order_by(Delivery.id))]
+        return [
+            (d.recipient, d.subject)
+            for d in session.scalars(select(Delivery).order_by(Delivery.id))
+        ]
 
 
 def test_escalation_on_a_fake_clock(
@@ -73,9 +78,18 @@ def test_escalation_on_a_fake_clock(
     clock.advance(minutes=15)
     api("POST", "/api/v1/oncall/run", ward="joint", role="admin")
     assert api("GET", "/api/v1/oncall/pages", ward="joint").json()[0]["status"] == "exhausted"
-    assert [r for r, _ in _subjects(env)] == [f"{n}@csirt.example.test" for n in (first, second, manager)]
-    messages = [e["summary"] for e in api("GET", f"/api/v1/incidents/{incident['id']}/timeline?kind=message").json()["items"]]
-    assert messages[0].startswith(f"Paged 共同CSIRT: {first}") and messages[-1].endswith("unanswered")
+    assert [r for r, _ in _subjects(env)] == [
+        f"{n}@csirt.example.test" for n in (first, second, manager)
+    ]
+    messages = [
+        e["summary"]
+        for e in api("GET", f"/api/v1/incidents/{incident['id']}/timeline?kind=message").json()[
+            "items"
+        ]
+    ]
+    assert messages[0].startswith(f"Paged 共同CSIRT: {first}") and messages[-1].endswith(
+        "unanswered"
+    )
 
 
 def test_acknowledged_page_stops_escalating_and_link_works_once_per_level(
@@ -121,7 +135,10 @@ def test_email_is_delivered_over_real_smtp(
     [message] = smtp_server.received
     assert message["To"] == f"{first}@csirt.example.test"
     assert message["From"] == "csirt@rengo.example.test"
-    assert str(make_header(decode_header(message["Subject"]))) == "[rengo 共同CSIRT] ランサムウェアの疑い"
+    assert (
+        str(make_header(decode_header(message["Subject"])))
+        == "[rengo 共同CSIRT] ランサムウェアの疑い"
+    )
     text = message.get_payload(decode=True).decode(message.get_content_charset())
     assert "千代田区で暗号化を検知" in text and "/oncall/ack/" in text
     log = api("GET", "/api/v1/oncall/deliveries", ward="joint").json()
@@ -165,7 +182,9 @@ def test_hand_over_and_ward_visibility(
     assert ward_team.json()["ack_minutes"] == env.settings.csirt.escalation_ack_minutes
     assert api("POST", "/api/v1/oncall/teams", ward=WARD_A,
                json={"tenant": "joint", "name": "x", "kind": "csirt"}).status_code == 403  # fmt: skip
-    seen = {t["name"] for t in api("GET", "/api/v1/oncall/teams", ward="131024", role="ward_it").json()}
+    seen = {
+        t["name"] for t in api("GET", "/api/v1/oncall/teams", ward="131024", role="ward_it").json()
+    }
     assert seen == {"共同CSIRT"}  # the joint team, not 千代田区's
     bad = api("POST", f"/api/v1/oncall/teams/{team['id']}/shifts", ward="joint",
               json={"usernames": ["nobody"], "start": clock.now().isoformat(), "shift_hours": 8, "count": 1})  # fmt: skip

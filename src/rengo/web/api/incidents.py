@@ -67,7 +67,11 @@ def send_notifications(runtime: Runtime) -> None:
 
 def describe(session: Session, incident: Incident) -> IncidentOut:
     d = durations(incident)
-    values = {name: getattr(incident, name) for name in IncidentOut.model_fields if hasattr(incident, name)}
+    values = {
+        name: getattr(incident, name)
+        for name in IncidentOut.model_fields
+        if hasattr(incident, name)
+    }
     values.update(
         wards=incidents.wards_of(session, incident.id),
         alert_ids=incidents.alert_ids_of(session, incident.id),
