@@ -23,6 +23,7 @@ import httpx
 from rengo.core.clock import Clock
 from rengo.core.db import Database
 from rengo.core.settings import CsirtSettings
+from rengo.csirt.indicators import is_internal_address
 from rengo.csirt.models import Connector, SimulatedEffect
 from rengo.csirt.notify import DeliveryError, secret_value
 from rengo.csirt.signing import SIGNATURE_HEADER, sign
@@ -117,7 +118,7 @@ def _target_problem(kind: str, target: str) -> str | None:
             network = ipaddress.ip_network(target, strict=False)
         except ValueError:
             return f"{target!r} is not an IP address or network"
-        if network.is_private:
+        if is_internal_address(str(network.network_address)):
             return f"{target} is an internal address: isolate the host instead"
     elif kind in ("isolate_host", "block_domain"):
         if not _HOST.match(target):
