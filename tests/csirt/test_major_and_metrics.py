@@ -52,7 +52,7 @@ def test_outage_threshold_exact_and_ongoing(
     flagged = api("GET", f"/api/v1/incidents/{ongoing['id']}").json()
     assert flagged["major"] is True
     assert flagged["major_at"][:19] == (start + timedelta(hours=24)).isoformat()[:19]
-    assert "介護保険 down 24.0 h" in flagged["major_reason"]
+    assert "介護保険 停止 24.0 時間(基準 24 時間以上)" in flagged["major_reason"]
 
 
 def test_major_incident_is_escalated_to_executives_at_once(
@@ -81,7 +81,7 @@ def test_major_incident_is_escalated_to_executives_at_once(
     assert sent_to == {f"{names[0]}@example.test", f"{names[1]}@example.test"}  # not ward B's
     timeline = api("GET", f"/api/v1/incidents/{incident['id']}/timeline").json()["items"]
     assert any(
-        e["summary"].startswith("Major incident: personal data of 12,000 people") for e in timeline
+        e["summary"].startswith("Major incident: 個人情報 12,000 人分") for e in timeline
     )
     assert any(e["summary"].startswith("Escalated to executives: 2") for e in timeline)
 

@@ -6,6 +6,8 @@ people is affected, or a core system is (or was) down for at least
 the time the count was recorded, or outage start + the threshold for an outage (so an
 outage still going on becomes major by itself, see ``check_ongoing_outages``).
 A major incident counts against the KGI and is escalated to the executives at once.
+The reason is kept in Japanese: it goes verbatim into reports for executives and the
+national reporting channel.
 """
 
 from __future__ import annotations
@@ -33,16 +35,16 @@ def judge(incident: Incident, settings: Settings, now: datetime) -> MajorJudgeme
     crossed: list[datetime] = []
     people = incident.people_affected or 0
     if people >= policy.major_incident_people:
-        reasons.append(f"personal data of {people:,} people (≥ {policy.major_incident_people:,})")
+        reasons.append(f"個人情報 {people:,} 人分(基準 {policy.major_incident_people:,} 人以上)")
         crossed.append(now)
     if incident.outage_started_at is not None:
         threshold = timedelta(hours=policy.major_incident_outage_hours)
         end = incident.outage_ended_at or now
         if end - incident.outage_started_at >= threshold:
             hours = (end - incident.outage_started_at).total_seconds() / 3600
-            system = incident.outage_system or "core system"
+            system = incident.outage_system or "基幹システム"
             reasons.append(
-                f"{system} down {hours:.1f} h (≥ {policy.major_incident_outage_hours:g} h)"
+                f"{system} 停止 {hours:.1f} 時間(基準 {policy.major_incident_outage_hours:g} 時間以上)"
             )
             crossed.append(incident.outage_started_at + threshold)
     if not reasons:
