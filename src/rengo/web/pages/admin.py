@@ -13,13 +13,14 @@ from rengo.core.errors import NotFound
 from rengo.core.identity import ApiToken, create_token, revoke_token
 from rengo.core.permissions import require, visible_tenants
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavItem("admin", "Audit log", "/admin/audit", "audit.read", order=10),
-    NavItem("admin", "My API tokens", "/account/tokens", "tokens.self", order=20),
+    NavItem("admin", N_("Audit log"), "/admin/audit", "audit.read", order=10),
+    NavItem("admin", N_("My API tokens"), "/account/tokens", "tokens.self", order=20),
 ]
 PAGE = 100
 

@@ -21,13 +21,14 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import _
+from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavItem("register", "Asset register", "/assets", "assets.read", order=10),
-    NavItem("register", "Import CSV", "/assets/import", "assets.write", order=20),
+    NavItem("register", N_("Asset register"), "/assets", "assets.read", order=10),
+    NavItem("register", N_("Import CSV"), "/assets/import", "assets.write", order=20),
 ]
 VOCABULARIES = {
     "kinds": KINDS,
