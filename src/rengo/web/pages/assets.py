@@ -20,8 +20,7 @@ from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
-from rengo.web.i18n import _
-from rengo.web.i18n import N_
+from rengo.web.i18n import N_, _
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
