@@ -16,7 +16,7 @@ from rengo.assets.reference import (
     LOCATIONS,
     SEGMENTS,
 )
-from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate
+from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate, AssetFields
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
@@ -75,17 +75,16 @@ def asset_list(
 
 
 def _form_values(form: Any) -> dict[str, Any]:
+    """Form fields as asset values: an empty input means the field's default (none, [], {})."""
     values: dict[str, Any] = {}
     for name in EDITABLE_FIELDS:
         raw = form.get(name)
         if name == "personal_data":
-            values[name] = raw in ("on", "true", "1")
-        elif raw is None or raw == "":
-            values[name] = (
-                []
-                if name in ("ip_ranges", "hostnames", "mail_domains")
-                else ({} if name == "cost_tags" else None)
-            )
+            values[name] = raw in ("on", "true", "1")  # an unchecked box is simply absent
+        elif raw is None:
+            continue
+        elif raw == "":
+            values[name] = AssetFields.model_fields[name].get_default(call_default_factory=True)
         else:
             values[name] = raw
     return values
