@@ -19,7 +19,7 @@ from rengo.assets.reference import (
 from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate, AssetFields
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows
-from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import N_, _
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
@@ -169,7 +169,7 @@ async def import_file(
 
 @router.get("/assets/{asset_id}", response_class=HTMLResponse)
 def asset_detail(
-    asset_id: int, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+    asset_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     asset = service.get_asset(session, principal, asset_id, client=client_address(request))
     changes = service.history(session, principal, asset_id)
@@ -182,7 +182,7 @@ def asset_detail(
 
 @router.get("/assets/{asset_id}/edit", response_class=HTMLResponse)
 def edit_form(
-    asset_id: int, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+    asset_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     asset = service.get_asset(session, principal, asset_id, client=client_address(request))
     values = {name: getattr(asset, name) for name in EDITABLE_FIELDS}
@@ -192,7 +192,7 @@ def edit_form(
 
 @router.post("/assets/{asset_id}/edit", response_model=None)
 async def update(
-    asset_id: int, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+    asset_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
 ) -> Response:
     form = await request.form()
     values = _form_values(form)
