@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
     assets: AssetSettings = Field(default_factory=AssetSettings)  # type: ignore[arg-type]
 
+    @field_validator("database_url", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:
