@@ -35,7 +35,9 @@ def test_alert_to_contained_incident_to_report(
     alert_book.add("BR-1", WARD_A, env.clock.now(), title="EDR: ランサムウェアの挙動",
                    indicators=(("sha256", "ab" * 32),))  # fmt: skip
     with env.db.session() as session:
-        actions.create_connector(session, SYSTEM, tenant=WARD_A, name="千代田区EDR(模擬)", kind="simulated")
+        actions.create_connector(
+            session, SYSTEM, tenant=WARD_A, name="千代田区EDR(模擬)", kind="simulated"
+        )
     responder, approver = make_user("joint", "csirt"), make_user(WARD_A, "ward_it")
     page = browser_page
     _log_in(page, responder)

@@ -80,9 +80,7 @@ def test_major_incident_is_escalated_to_executives_at_once(
         )
     assert sent_to == {f"{names[0]}@example.test", f"{names[1]}@example.test"}  # not ward B's
     timeline = api("GET", f"/api/v1/incidents/{incident['id']}/timeline").json()["items"]
-    assert any(
-        e["summary"].startswith("Major incident: 個人情報 12,000 人分") for e in timeline
-    )
+    assert any(e["summary"].startswith("Major incident: 個人情報 12,000 人分") for e in timeline)
     assert any(e["summary"].startswith("Escalated to executives: 2") for e in timeline)
 
 

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from rengo.core.console import DataDirOption, console, err_console, open_runtime
+from rengo.core.console import DataDirOption, WardOption, console, err_console, open_runtime
 from rengo.core.permissions import SYSTEM
-from rengo.core.wards import parse_tenant
+from rengo.core.wards import JOINT
 from rengo.csirt import reports
 from rengo.csirt.worker import tick
 
@@ -44,14 +44,14 @@ def report(incident_id: int, format: FormatOption = "pdf", out: OutOption = None
 
 @app.command("monthly")
 def monthly(month: Annotated[str, typer.Option(help="YYYY-MM (JST)")],
-            ward: Annotated[str | None, typer.Option(help="Ward code or name; omit for the joint centre")] = None,
+            ward: WardOption = "joint",
             format: FormatOption = "pdf", out: OutOption = None, data_dir: DataDirOption = None) -> None:  # fmt: skip
     """Write the monthly report of a ward (or the joint centre): incidents, alerts, MTTC, majors."""
     try:
         year, number = (int(p) for p in month.split("-"))
     except ValueError:
         raise typer.BadParameter("use YYYY-MM, e.g. 2026-06", param_hint="--month") from None
-    tenant = parse_tenant(ward) if ward else None
+    tenant = None if ward == JOINT else ward
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         rendered = reports.monthly_report(session, SYSTEM, tenant, year, number, format,
                                           settings=runtime.settings, now=runtime.clock.now(), client="cli")  # fmt: skip

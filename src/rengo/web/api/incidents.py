@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from rengo.core.clock import JST
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, require
 from rengo.core.runtime import Runtime
@@ -149,10 +150,11 @@ def create(body: IncidentCreate, request: Request, response: Response, principal
             responses={200: {"content": {"application/pdf": {}, "text/html": {}}}})  # fmt: skip
 def monthly(
     request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep,
-    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (JST)")],
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (JST); default this month")] = None,
     ward: Annotated[str | None, Query(description="Ward code; omit for the joint centre")] = None,
     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
 ) -> Response:  # fmt: skip
+    month = month or runtime.clock.now().astimezone(JST).strftime("%Y-%m")
     year, number = (int(p) for p in month.split("-"))
     rendered = reports.monthly_report(session, principal, ward, year, number, format,
                                       settings=runtime.settings, now=runtime.clock.now(),
@@ -411,15 +413,35 @@ def list_evidence(incident_id: int, principal: UserDep, session: SessionDep) -> 
     return [EvidenceOut.model_validate(e) for e in evidence.evidence_of(session, incident.id)]
 
 
-@router.post("/{incident_id}/evidence", response_model=EvidenceOut, status_code=201,
-             summary="Upload an evidence file (hashed with SHA-256, custody starts)")  # fmt: skip
-async def upload_evidence(incident_id: int, file: UploadFile, request: Request, principal: UserDep,
-                          runtime: RuntimeDep, description: str = "") -> EvidenceOut:  # fmt: skip
+@router.post(
+    "/{incident_id}/evidence",
+    response_model=EvidenceOut,
+    status_code=201,
+    summary="Upload an evidence file (multipart field `file`; hashed with SHA-256, custody starts)",
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}},
+    }}}}},
+)  # fmt: skip
+async def upload_evidence(incident_id: int, request: Request, principal: UserDep, runtime: RuntimeDep,
+                          description: str = "") -> EvidenceOut:  # fmt: skip
+    def check() -> None:
+        with runtime.db.session() as session:
+            incidents.get_incident(session, principal, incident_id, "csirt.incidents.write")
+
+    # Who may write is decided before the upload is read.
+    await run_in_threadpool(check)
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InvalidInput(
+            "no file", [Problem("send the file as multipart field 'file'", "body file")]
+        )
+
     def store() -> EvidenceOut:
         with runtime.db.session() as session:
             item = evidence.store(
-                session, principal, incident_id, file.file, filename=file.filename or "evidence.bin",
-                content_type=file.content_type or "application/octet-stream", description=description,
+                session, principal, incident_id, upload.file, filename=upload.filename or "evidence.bin",
+                content_type=upload.content_type or "application/octet-stream", description=description,
                 data_dir=runtime.data_dir, max_bytes=runtime.settings.csirt.evidence_max_mb << 20,
                 now=runtime.clock.now(), client=client_address(request),
             )  # fmt: skip

@@ -48,6 +48,19 @@ VOCABULARIES = {
 TIMELINE_SHOWN = 300
 
 
+def N_(message: str) -> str:
+    """Marks a msgid that templates translate from a stored value (``_(a.status)``)."""
+    return message
+
+
+STORED_VALUE_LABELS = (
+    N_("pending_approval"), N_("approved"), N_("running"), N_("succeeded"), N_("failed"),
+    N_("rejected"), N_("open"), N_("acknowledged"), N_("exhausted"), N_("demo"), N_("exercise"),
+    N_("population"), N_("recorded shares"), N_("standalone_estimate"), N_("joint_operating"),
+    N_("joint_share"),
+)  # fmt: skip
+
+
 def _jst_input(value: str | None, field: str) -> datetime | None:
     """A ``datetime-local`` value, which the form shows and takes in JST."""
     if not value:
