@@ -228,3 +228,25 @@ def test_merge_keeps_the_earliest_times_and_split_moves_alerts(
     nothing_left = api("POST", f"/api/v1/incidents/{second['id']}/split", ward="joint",
                        json={"alert_ids": ["M-1", "M-2"], "title": "x", "reason": "y"})  # fmt: skip
     assert nothing_left.status_code == 422
+
+
+def test_timeline_pages_with_a_keyset_cursor(
+    api: Api, open_incident: Callable[..., dict[str, Any]], clock: FakeClock
+) -> None:
+    incident = open_incident()
+    url = f"/api/v1/incidents/{incident['id']}"
+    for n in range(5):
+        clock.advance(seconds=1)
+        api("POST", f"{url}/notes", json={"text": f"note {n}"})
+    first = api("GET", f"{url}/timeline?limit=3").json()
+    assert [e["summary"] for e in first["items"]][1:] == ["note 0", "note 1"]
+    rest = api("GET", f"{url}/timeline", params={"limit": 3, "after": first["next_after"]}).json()
+    assert [e["summary"] for e in rest["items"]] == ["note 2", "note 3", "note 4"]
+    newest = api("GET", f"{url}/timeline?limit=2&order=desc").json()
+    older = api(
+        "GET",
+        f"{url}/timeline",
+        params={"limit": 2, "order": "desc", "after": newest["next_after"]},
+    ).json()
+    assert [e["summary"] for e in older["items"]] == ["note 2", "note 1"]
+    assert api("GET", f"{url}/timeline?after=garbage").status_code == 422

@@ -116,6 +116,10 @@ def add_shifts(
         problems.append(Problem("between 1 and 1000", "field count"))
     known = set(session.scalars(select(User.username).where(User.username.in_(usernames))))
     problems += [Problem(f"no user {u!r}", "field usernames") for u in usernames if u not in known]
+    try:
+        start + count * timedelta(hours=shift_hours)
+    except OverflowError:
+        problems.append(Problem("the rota would end after the year 9999", "field start"))
     if problems:
         raise InvalidInput("invalid rota", problems)
     shifts = []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, STATUSES
 
 Origin = Literal["real", "demo", "exercise"]
+MAX_ID = 2**31 - 1
 
 
 def _known(value: str, vocabulary: dict[str, Any], what: str) -> str:
@@ -20,7 +21,10 @@ def _known(value: str, vocabulary: dict[str, Any], what: str) -> str:
 
 class OutageFields(BaseModel):
     people_affected: int | None = Field(
-        None, ge=0, description="People whose personal data is affected (leaked or exposed)."
+        None,
+        ge=0,
+        le=1_000_000_000,
+        description="People whose personal data is affected (leaked or exposed).",
     )
     outage_system: str | None = Field(
         None, max_length=64, description="The core business system that is down, if any."
@@ -52,7 +56,9 @@ class IncidentCreate(OutageFields):
     detected_at: AwareDatetime | None = Field(
         None, description="When it was detected (a ward's report may say); default now."
     )
-    asset_ids: list[int] = Field(default_factory=list, description="Affected assets (register).")
+    asset_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, description="Affected assets (register)."
+    )
     origin: Origin = "real"
 
     @field_validator("category")
@@ -69,7 +75,7 @@ class IncidentPatch(OutageFields):
     category: str | None = None
     urgency: int | None = Field(None, ge=1, le=3)
     wards: list[str] | None = Field(None, description="The full list of wards involved.")
-    asset_ids: list[int] | None = None
+    asset_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = None
     occurred_at: AwareDatetime | None = None
     cause: str | None = Field(None, description="Root cause (needed to close).")
     report_summary: str | None = Field(
@@ -117,7 +123,10 @@ class ActionIn(BaseModel):
     ward: str | None = Field(None, description="Ward that carries it out; default lead ward.")
     reason: str = Field("", max_length=2000)
     connector_id: int | None = Field(
-        None, description="Default: the ward's enabled connector able to do this kind."
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="Default: the ward's enabled connector able to do this kind.",
     )
 
     @field_validator("kind")
@@ -131,7 +140,9 @@ class DecisionIn(BaseModel):
 
 
 class MergeIn(BaseModel):
-    incident_ids: list[int] = Field(min_length=1, description="Incidents merged into this one.")
+    incident_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        min_length=1, max_length=100, description="Incidents merged into this one."
+    )
     reason: str = Field(min_length=1, max_length=2000)
 
 

@@ -14,6 +14,9 @@ from rengo.targets.registry import fiscal_year_start
 from rengo.web.deps import RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/csirt", tags=["csirt"])
+FiscalYearQuery = Annotated[
+    int | None, Query(ge=2000, le=2100, description="Japanese fiscal year; default the current one")
+]
 
 
 class ConnectorIn(BaseModel):
@@ -41,11 +44,11 @@ class ConnectorOut(BaseModel):
 
 
 class CostIn(BaseModel):
-    fiscal_year: int
+    fiscal_year: int = Field(ge=2000, le=2100)
     tenant: str
     kind: str = Field(description="standalone_estimate | joint_operating | joint_share")
-    amount_yen: int | None = None
-    share_pct: float | None = None
+    amount_yen: int | None = Field(None, ge=0, le=10**15)
+    share_pct: float | None = Field(None, ge=0, le=100)
     note: str = ""
 
 
@@ -93,7 +96,7 @@ def add_connector(body: ConnectorIn, principal: UserDep, session: SessionDep) ->
 
 @router.get("/costs", response_model=list[CostOut], summary="Recorded security cost entries")
 def list_costs(
-    principal: UserDep, session: SessionDep, fiscal_year: int | None = None
+    principal: UserDep, session: SessionDep, fiscal_year: FiscalYearQuery = None
 ) -> list[CostOut]:
     return [CostOut.model_validate(c) for c in costs.entries(session, principal, fiscal_year)]
 
@@ -107,7 +110,7 @@ def add_cost(body: CostIn, principal: UserDep, session: SessionDep, runtime: Run
 @router.get("/costs/comparison", response_model=ComparisonOut,
             summary="Security cost per resident: joint operation vs each ward alone")  # fmt: skip
 def comparison(principal: UserDep, session: SessionDep, runtime: RuntimeDep,
-               fiscal_year: Annotated[int | None, Query(description="Default: the current one")] = None,
+               fiscal_year: FiscalYearQuery = None,
                ) -> ComparisonOut:  # fmt: skip
     costs.entries(session, principal, fiscal_year)  # the permission check
     now = runtime.clock.now()

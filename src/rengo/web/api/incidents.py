@@ -4,7 +4,7 @@ containment actions with approval, and reports (HTML/PDF, monthly)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
@@ -50,7 +50,7 @@ from rengo.csirt.schemas import (
     TimelineOut,
     TransitionIn,
 )
-from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -120,7 +120,7 @@ def list_incidents(
     severity: str | None = None, category: str | None = None, major: bool | None = None,
     q: Annotated[str | None, Query(description="Text in the title")] = None,
     since: datetime | None = None, until: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> IncidentList:  # fmt: skip
     f = incidents.IncidentFilter(ward=ward, status=status, open_only=open_only, severity=severity,
                                  category=category, major=major, q=q, since=since, until=until,
@@ -170,7 +170,7 @@ def _download(rendered: reports.Rendered) -> Response:
 
 @router.get("/{incident_id}", response_model=IncidentOut, summary="One incident")
 def read(
-    incident_id: int, response: Response, principal: UserDep, session: SessionDep
+    incident_id: IdPath, response: Response, principal: UserDep, session: SessionDep
 ) -> IncidentOut:
     incident = incidents.get_incident(session, principal, incident_id)
     response.headers["ETag"] = _etag(incident.version)
@@ -190,7 +190,7 @@ def _if_match(value: str | None) -> int | None:
 
 @router.patch("/{incident_id}", response_model=IncidentOut,
               summary="Change fields (send If-Match with the ETag you read to avoid lost updates)")  # fmt: skip
-def patch(incident_id: int, body: IncidentPatch, request: Request, response: Response,
+def patch(incident_id: IdPath, body: IncidentPatch, request: Request, response: Response,
           principal: UserDep, session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks,
           if_match: Annotated[str | None, Header()] = None) -> IncidentOut:  # fmt: skip
     incident = incidents.update_incident(session, principal, incident_id, body, runtime.settings,
@@ -203,7 +203,7 @@ def patch(incident_id: int, body: IncidentPatch, request: Request, response: Res
 
 @router.post("/{incident_id}/transitions", response_model=IncidentOut,
              summary="Move through the life cycle (closing needs a cause and a report summary)")  # fmt: skip
-def transition(incident_id: int, body: TransitionIn, request: Request, principal: UserDep,
+def transition(incident_id: IdPath, body: TransitionIn, request: Request, principal: UserDep,
                session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
     incident = incidents.transition(session, principal, incident_id, body.to, body.reason,
                                     runtime.settings, now=runtime.clock.now(),
@@ -212,7 +212,7 @@ def transition(incident_id: int, body: TransitionIn, request: Request, principal
 
 
 @router.post("/{incident_id}/review", response_model=IncidentOut, summary="Post-incident review")
-def review(incident_id: int, body: ReviewIn, request: Request, principal: UserDep,
+def review(incident_id: IdPath, body: ReviewIn, request: Request, principal: UserDep,
            session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
     incident = incidents.review(session, principal, incident_id, body.notes, body.lessons,
                                 now=runtime.clock.now(), client=client_address(request))  # fmt: skip
@@ -221,7 +221,7 @@ def review(incident_id: int, body: ReviewIn, request: Request, principal: UserDe
 
 @router.post("/{incident_id}/merge", response_model=IncidentOut,
              summary="Merge other incidents into this one")  # fmt: skip
-def merge_into(incident_id: int, body: MergeIn, request: Request, principal: UserDep,
+def merge_into(incident_id: IdPath, body: MergeIn, request: Request, principal: UserDep,
                session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
     incident = merge.merge(session, principal, incident_id, body.incident_ids, reason=body.reason,
                            settings=runtime.settings, now=runtime.clock.now(),
@@ -231,7 +231,7 @@ def merge_into(incident_id: int, body: MergeIn, request: Request, principal: Use
 
 @router.post("/{incident_id}/split", response_model=IncidentOut, status_code=201,
              summary="Move some alerts to a new incident; answers the new incident")  # fmt: skip
-def split_off(incident_id: int, body: SplitIn, request: Request, principal: UserDep,
+def split_off(incident_id: IdPath, body: SplitIn, request: Request, principal: UserDep,
               session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
     new = merge.split(session, principal, incident_id, body.alert_ids, title=body.title,
                       reason=body.reason, settings=runtime.settings, now=runtime.clock.now(),
@@ -242,7 +242,7 @@ def split_off(incident_id: int, body: SplitIn, request: Request, principal: User
 @router.get("/{incident_id}/timeline", response_model=TimelinePage,
             summary="Alerts, events, notes, actions, status changes and messages in time order")  # fmt: skip
 def read_timeline(
-    incident_id: int, principal: UserDep, session: SessionDep,
+    incident_id: IdPath, principal: UserDep, session: SessionDep,
     kind: Annotated[list[str] | None, Query(description="Only these kinds")] = None,
     after: Annotated[str | None, Query(description="`next_after` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -252,21 +252,23 @@ def read_timeline(
     cursor = None
     if after:
         try:
-            at_text, _, id_text = after.rpartition("_")
-            cursor = (datetime.fromisoformat(at_text), int(id_text))
-        except ValueError:
+            micros, _, id_text = after.partition("_")
+            cursor = (datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(id_text))
+        except (ValueError, OverflowError, OSError):
             raise InvalidInput(
                 "bad cursor", [Problem("use next_after as given", "query after")]
             ) from None
     rows = timeline.entries(session, incident.id, kinds=set(kind) if kind else None, after=cursor,
                             limit=limit, newest_first=order == "desc")  # fmt: skip
-    next_after = f"{rows[-1].at.isoformat()}_{rows[-1].id}" if len(rows) == limit else None
+    last = rows[-1] if len(rows) == limit else None
+    # Microseconds since the epoch: URL-safe, exact, no time-zone sign to escape.
+    next_after = f"{round(last.at.timestamp() * 1_000_000)}_{last.id}" if last else None
     return TimelinePage(items=[TimelineOut.model_validate(r) for r in rows], next_after=next_after)
 
 
 @router.post("/{incident_id}/notes", response_model=TimelineOut, status_code=201,
              summary="Add a note or a message; indicators in it are extracted")  # fmt: skip
-def add_note(incident_id: int, body: NoteIn, request: Request, principal: UserDep,
+def add_note(incident_id: IdPath, body: NoteIn, request: Request, principal: UserDep,
              session: SessionDep, runtime: RuntimeDep) -> TimelineOut:  # fmt: skip
     entry_id = incidents.add_note(session, principal, incident_id, body.text, body.kind,
                                   now=runtime.clock.now(), client=client_address(request))  # fmt: skip
@@ -276,7 +278,7 @@ def add_note(incident_id: int, body: NoteIn, request: Request, principal: UserDe
 
 @router.get("/{incident_id}/indicators", response_model=list[IndicatorOut],
             summary="Indicators (IPs, domains, URLs, senders, hashes) for the intelligence hub")  # fmt: skip
-def read_indicators(incident_id: int, principal: UserDep, session: SessionDep,
+def read_indicators(incident_id: IdPath, principal: UserDep, session: SessionDep,
                     internal: Annotated[bool, Query(description="Include private addresses")] = False,
                     ) -> list[IndicatorOut]:  # fmt: skip
     items = indicators.incident_indicators(
@@ -289,7 +291,7 @@ def read_indicators(incident_id: int, principal: UserDep, session: SessionDep,
 
 
 @router.get("/{incident_id}/actions", response_model=list[ActionOut], summary="Containment actions")
-def list_actions(incident_id: int, principal: UserDep, session: SessionDep) -> list[ActionOut]:
+def list_actions(incident_id: IdPath, principal: UserDep, session: SessionDep) -> list[ActionOut]:
     incident = incidents.get_incident(session, principal, incident_id)
     return [ActionOut.model_validate(a) for a in actions.actions_of(session, incident.id)]
 
@@ -303,7 +305,7 @@ async def _run_if_approved(runtime: Runtime, action_id: int) -> ActionOut:
 
 @router.post("/{incident_id}/actions", response_model=ActionOut, status_code=201,
              summary="Request a containment action; non-disruptive ones run at once")  # fmt: skip
-async def request_action(incident_id: int, body: ActionIn, request: Request, principal: UserDep,
+async def request_action(incident_id: IdPath, body: ActionIn, request: Request, principal: UserDep,
                          runtime: RuntimeDep) -> ActionOut:  # fmt: skip
     def create() -> int:
         with runtime.db.session() as session:
@@ -320,7 +322,7 @@ async def request_action(incident_id: int, body: ActionIn, request: Request, pri
 
 @router.post("/{incident_id}/actions/{action_id}/approve", response_model=ActionOut,
              summary="Approve someone else's disruptive action; it runs at once")  # fmt: skip
-async def approve(incident_id: int, action_id: int, body: DecisionIn, request: Request,
+async def approve(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
                   principal: UserDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
     await run_in_threadpool(_decide, runtime, principal, incident_id, action_id, True, body.note,
                             client_address(request))  # fmt: skip
@@ -329,7 +331,7 @@ async def approve(incident_id: int, action_id: int, body: DecisionIn, request: R
 
 @router.post("/{incident_id}/actions/{action_id}/reject", response_model=ActionOut,
              summary="Reject someone else's disruptive action")  # fmt: skip
-async def reject(incident_id: int, action_id: int, body: DecisionIn, request: Request,
+async def reject(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
                  principal: UserDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
     return await run_in_threadpool(_decide, runtime, principal, incident_id, action_id, False,
                                    body.note, client_address(request))  # fmt: skip
@@ -338,7 +340,7 @@ async def reject(incident_id: int, action_id: int, body: DecisionIn, request: Re
 @router.post("/{incident_id}/actions/{action_id}/retry", response_model=ActionOut,
              summary="Run a failed action again")  # fmt: skip
 async def retry(
-    incident_id: int, action_id: int, principal: UserDep, runtime: RuntimeDep
+    incident_id: IdPath, action_id: IdPath, principal: UserDep, runtime: RuntimeDep
 ) -> ActionOut:
     def check() -> None:
         with runtime.db.session() as session:
@@ -360,7 +362,7 @@ class ConfirmIn(BaseModel):
 
 @router.post("/{incident_id}/actions/{action_id}/confirm", response_model=ActionOut,
              summary="For an action without a connector: say it was carried out (or not)")  # fmt: skip
-def confirm(incident_id: int, action_id: int, body: ConfirmIn, request: Request, principal: UserDep,
+def confirm(incident_id: IdPath, action_id: IdPath, body: ConfirmIn, request: Request, principal: UserDep,
             session: SessionDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
     action = actions.confirm_by_hand(session, principal, action_id, succeeded=body.succeeded,
                                      note=body.note, now=runtime.clock.now(),
@@ -383,13 +385,13 @@ def _decide(runtime: Runtime, principal: Principal, incident_id: int, action_id:
 
 
 @router.get("/{incident_id}/tasks", response_model=list[TaskOut], summary="Tasks")
-def list_tasks(incident_id: int, principal: UserDep, session: SessionDep) -> list[TaskOut]:
+def list_tasks(incident_id: IdPath, principal: UserDep, session: SessionDep) -> list[TaskOut]:
     incident = incidents.get_incident(session, principal, incident_id)
     return [TaskOut.model_validate(t) for t in tasks.tasks_of(session, incident.id)]
 
 
 @router.post("/{incident_id}/tasks", response_model=TaskOut, status_code=201, summary="Add a task")
-def add_task(incident_id: int, body: TaskIn, principal: UserDep, session: SessionDep,
+def add_task(incident_id: IdPath, body: TaskIn, principal: UserDep, session: SessionDep,
              runtime: RuntimeDep) -> TaskOut:  # fmt: skip
     task = tasks.add_task(session, principal, incident_id, title=body.title, assignee=body.assignee,
                           due_at=body.due_at, now=runtime.clock.now())  # fmt: skip
@@ -399,7 +401,7 @@ def add_task(incident_id: int, body: TaskIn, principal: UserDep, session: Sessio
 @router.post(
     "/{incident_id}/tasks/{task_id}/done", response_model=TaskOut, summary="Mark a task done"
 )
-def task_done(incident_id: int, task_id: int, principal: UserDep, session: SessionDep,
+def task_done(incident_id: IdPath, task_id: IdPath, principal: UserDep, session: SessionDep,
               runtime: RuntimeDep) -> TaskOut:  # fmt: skip
     task = tasks.complete_task(session, principal, task_id, runtime.clock.now())
     if task.incident_id != incident_id:
@@ -408,7 +410,9 @@ def task_done(incident_id: int, task_id: int, principal: UserDep, session: Sessi
 
 
 @router.get("/{incident_id}/evidence", response_model=list[EvidenceOut], summary="Evidence files")
-def list_evidence(incident_id: int, principal: UserDep, session: SessionDep) -> list[EvidenceOut]:
+def list_evidence(
+    incident_id: IdPath, principal: UserDep, session: SessionDep
+) -> list[EvidenceOut]:
     incident = incidents.get_incident(session, principal, incident_id)
     return [EvidenceOut.model_validate(e) for e in evidence.evidence_of(session, incident.id)]
 
@@ -422,7 +426,7 @@ def list_evidence(incident_id: int, principal: UserDep, session: SessionDep) -> 
         "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}},
     }}}}},
 )  # fmt: skip
-async def upload_evidence(incident_id: int, request: Request, principal: UserDep, runtime: RuntimeDep,
+async def upload_evidence(incident_id: IdPath, request: Request, principal: UserDep, runtime: RuntimeDep,
                           description: str = "") -> EvidenceOut:  # fmt: skip
     def check() -> None:
         with runtime.db.session() as session:
@@ -457,7 +461,7 @@ def _evidence_of_incident(item: evidence.Evidence, incident_id: int) -> None:
 
 @router.get("/{incident_id}/evidence/{evidence_id}", summary="Download an evidence file (audited)",
             response_class=StreamingResponse)  # fmt: skip
-def download_evidence(incident_id: int, evidence_id: int, request: Request, principal: UserDep,
+def download_evidence(incident_id: IdPath, evidence_id: IdPath, request: Request, principal: UserDep,
                       session: SessionDep, runtime: RuntimeDep) -> StreamingResponse:  # fmt: skip
     item, path = evidence.open_for_download(session, principal, evidence_id, data_dir=runtime.data_dir,
                                             now=runtime.clock.now(), client=client_address(request))  # fmt: skip
@@ -469,7 +473,7 @@ def download_evidence(incident_id: int, evidence_id: int, request: Request, prin
 @router.get("/{incident_id}/evidence/{evidence_id}/custody", response_model=list[CustodyOut],
             summary="Chain of custody of an evidence file")  # fmt: skip
 def custody(
-    incident_id: int, evidence_id: int, principal: UserDep, session: SessionDep
+    incident_id: IdPath, evidence_id: IdPath, principal: UserDep, session: SessionDep
 ) -> list[CustodyOut]:
     item = evidence.get_evidence(session, principal, evidence_id)
     _evidence_of_incident(item, incident_id)
@@ -482,7 +486,7 @@ class VerifyOut(BaseModel):
 
 @router.post("/{incident_id}/evidence/{evidence_id}/verify", response_model=VerifyOut,
              summary="Re-hash the stored file and record the check in the chain of custody")  # fmt: skip
-def verify_evidence(incident_id: int, evidence_id: int, principal: UserDep, session: SessionDep,
+def verify_evidence(incident_id: IdPath, evidence_id: IdPath, principal: UserDep, session: SessionDep,
                     runtime: RuntimeDep) -> VerifyOut:  # fmt: skip
     item = evidence.get_evidence(session, principal, evidence_id)
     _evidence_of_incident(item, incident_id)
@@ -492,7 +496,7 @@ def verify_evidence(incident_id: int, evidence_id: int, principal: UserDep, sess
 
 @router.get("/{incident_id}/report", summary="The incident report in Japanese, as HTML or PDF",
             responses={200: {"content": {"application/pdf": {}, "text/html": {}}}})  # fmt: skip
-def report(incident_id: int, request: Request, principal: UserDep, session: SessionDep,
+def report(incident_id: IdPath, request: Request, principal: UserDep, session: SessionDep,
            runtime: RuntimeDep, format: Annotated[str, Query(pattern="^(html|pdf)$")] = "pdf") -> Response:  # fmt: skip
     rendered = reports.incident_report(session, principal, incident_id, format, now=runtime.clock.now(),
                                        client=client_address(request))  # fmt: skip

@@ -19,7 +19,7 @@ from rengo.core.permissions import require, visible_tenants
 from rengo.core.runtime import Runtime
 from rengo.csirt import notify, oncall
 from rengo.csirt.worker import TickReport, Worker, tick
-from rengo.web.deps import RuntimeDep, SessionDep, UserDep
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/oncall", tags=["oncall"])
 
@@ -94,7 +94,7 @@ class HandoverIn(BaseModel):
 class PageIn(BaseModel):
     subject: str = Field(min_length=1, max_length=300)
     body: str = ""
-    incident_id: int | None = None
+    incident_id: int | None = Field(None, ge=1, le=2**31 - 1)
 
 
 class PageOut(BaseModel):
@@ -164,14 +164,16 @@ def create_team(
 
 @router.get("/teams/{team_id}", response_model=TeamOut, summary="One team and its coming shifts")
 def read_team(
-    team_id: int, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+    team_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> TeamOut:
     return _team_out(session, oncall.get_team(session, principal, team_id), runtime.clock.now())
 
 
 @router.post("/teams/{team_id}/shifts", response_model=list[ShiftOut], status_code=201,
              summary="Add a rota: consecutive shifts taking the people in turn")  # fmt: skip
-def add_rota(team_id: int, body: RotaIn, principal: UserDep, session: SessionDep) -> list[ShiftOut]:
+def add_rota(
+    team_id: IdPath, body: RotaIn, principal: UserDep, session: SessionDep
+) -> list[ShiftOut]:
     shifts = oncall.add_shifts(session, principal, team_id, usernames=body.usernames, start=body.start,
                                shift_hours=body.shift_hours, count=body.count)  # fmt: skip
     return [ShiftOut.model_validate(s) for s in shifts]
@@ -179,7 +181,7 @@ def add_rota(team_id: int, body: RotaIn, principal: UserDep, session: SessionDep
 
 @router.post("/teams/{team_id}/handover", response_model=ShiftOut,
              summary="The outgoing person's hand-over note")  # fmt: skip
-def handover(team_id: int, body: HandoverIn, principal: UserDep, session: SessionDep,
+def handover(team_id: IdPath, body: HandoverIn, principal: UserDep, session: SessionDep,
              runtime: RuntimeDep) -> ShiftOut:  # fmt: skip
     return ShiftOut.model_validate(
         oncall.hand_over(session, principal, team_id, body.note, runtime.clock.now())
@@ -189,7 +191,7 @@ def handover(team_id: int, body: HandoverIn, principal: UserDep, session: Sessio
 @router.post(
     "/teams/{team_id}/pages", response_model=PageOut, status_code=201, summary="Page a team"
 )
-def page_team(team_id: int, body: PageIn, principal: UserDep, session: SessionDep,
+def page_team(team_id: IdPath, body: PageIn, principal: UserDep, session: SessionDep,
               runtime: RuntimeDep) -> PageOut:  # fmt: skip
     team = oncall.get_team(session, principal, team_id)
     require(principal, "csirt.oncall.manage", team.tenant)
@@ -211,7 +213,9 @@ def list_pages(principal: UserDep, session: SessionDep,
 
 
 @router.post("/pages/{page_id}/ack", response_model=PageOut, summary="Acknowledge a page")
-def ack_page(page_id: int, principal: UserDep, session: SessionDep, runtime: RuntimeDep) -> PageOut:
+def ack_page(
+    page_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> PageOut:
     page = oncall.get_page(session, principal, page_id)
     return PageOut.model_validate(
         oncall.acknowledge(session, page, principal.label, runtime.clock.now(), principal)

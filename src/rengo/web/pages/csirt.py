@@ -31,7 +31,7 @@ from rengo.csirt.schemas import IncidentCreate, IncidentPatch
 from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, SEVERITIES, STATUSES, TIMELINE_KINDS
 from rengo.targets.registry import fiscal_year_start
 from rengo.web.api.incidents import alert_source, send_notifications
-from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
@@ -178,7 +178,7 @@ def _detail(request: Request, caller: Any, session: Session, principal: Principa
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-def incident_detail(incident_id: int, request: Request, caller: CallerDep, principal: UserDep,
+def incident_detail(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                     session: SessionDep) -> HTMLResponse:  # fmt: skip
     saved = request.query_params.get("saved")
     return _detail(request, caller, session, principal, incident_id, flash=_saved_message(saved))
@@ -214,7 +214,7 @@ async def _post(request: Request, caller: Any, principal: Principal, runtime: An
 
 
 @router.post("/incidents/{incident_id}/transition", response_model=None)
-async def transition(incident_id: int, request: Request, caller: CallerDep, principal: UserDep,
+async def transition(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                      runtime: RuntimeDep) -> Response:  # fmt: skip
     def work(session: Session, form: FormData) -> None:
         incidents.transition(session, principal, incident_id, str(form.get("to") or ""),
@@ -225,7 +225,7 @@ async def transition(incident_id: int, request: Request, caller: CallerDep, prin
 
 
 @router.post("/incidents/{incident_id}/edit", response_model=None)
-async def edit(incident_id: int, request: Request, caller: CallerDep, principal: UserDep,
+async def edit(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                runtime: RuntimeDep) -> Response:  # fmt: skip
     def work(session: Session, form: FormData) -> None:
         values: dict[str, Any] = {
@@ -246,7 +246,7 @@ async def edit(incident_id: int, request: Request, caller: CallerDep, principal:
 
 
 @router.post("/incidents/{incident_id}/notes", response_model=None)
-async def add_note(incident_id: int, request: Request, caller: CallerDep, principal: UserDep,
+async def add_note(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                    runtime: RuntimeDep) -> Response:  # fmt: skip
     def work(session: Session, form: FormData) -> None:
         text = str(form.get("text") or "").strip()
@@ -260,7 +260,7 @@ async def add_note(incident_id: int, request: Request, caller: CallerDep, princi
 
 
 @router.post("/incidents/{incident_id}/actions", response_model=None)
-async def request_action(incident_id: int, request: Request, caller: CallerDep, principal: UserDep,
+async def request_action(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                          runtime: RuntimeDep) -> Response:  # fmt: skip
     def work(session: Session, form: FormData) -> Any:
         if not str(form.get("target") or "").strip():
@@ -278,7 +278,7 @@ async def request_action(incident_id: int, request: Request, caller: CallerDep, 
 
 
 @router.post("/incidents/{incident_id}/actions/{action_id}/decide", response_model=None)
-async def decide(incident_id: int, action_id: int, request: Request, caller: CallerDep, principal: UserDep,
+async def decide(incident_id: IdPath, action_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                  runtime: RuntimeDep) -> Response:  # fmt: skip
     def work(session: Session, form: FormData) -> Any:
         if actions.get_action(session, principal, action_id).incident_id != incident_id:
@@ -296,7 +296,7 @@ async def decide(incident_id: int, action_id: int, request: Request, caller: Cal
 
 
 @router.post("/incidents/{incident_id}/tasks", response_model=None)
-async def add_task(incident_id: int, request: Request, caller: CallerDep, principal: UserDep,
+async def add_task(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                    runtime: RuntimeDep) -> Response:  # fmt: skip
     def work(session: Session, form: FormData) -> None:
         title = str(form.get("title") or "").strip()
@@ -309,7 +309,7 @@ async def add_task(incident_id: int, request: Request, caller: CallerDep, princi
 
 
 @router.post("/incidents/{incident_id}/tasks/{task_id}/done", response_model=None)
-async def task_done(incident_id: int, task_id: int, request: Request, caller: CallerDep, principal: UserDep,
+async def task_done(incident_id: IdPath, task_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                     runtime: RuntimeDep) -> Response:  # fmt: skip
     def work(session: Session, form: FormData) -> None:
         tasks.complete_task(session, principal, task_id, runtime.clock.now())
@@ -318,7 +318,7 @@ async def task_done(incident_id: int, task_id: int, request: Request, caller: Ca
 
 
 @router.post("/incidents/{incident_id}/evidence", response_model=None)
-async def upload_evidence(incident_id: int, request: Request, caller: CallerDep, principal: UserDep,
+async def upload_evidence(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                           runtime: RuntimeDep) -> Response:  # fmt: skip
     def work(session: Session, form: FormData) -> None:
         upload = form.get("file")
@@ -334,7 +334,7 @@ async def upload_evidence(incident_id: int, request: Request, caller: CallerDep,
 
 
 @router.get("/incidents/{incident_id}/report.{fmt}", response_model=None)
-def report(incident_id: int, fmt: str, request: Request, principal: UserDep, session: SessionDep,
+def report(incident_id: IdPath, fmt: str, request: Request, principal: UserDep, session: SessionDep,
            runtime: RuntimeDep) -> Response:  # fmt: skip
     rendered = reports.incident_report(session, principal, incident_id, fmt, now=runtime.clock.now(),
                                        client=client_address(request))  # fmt: skip
@@ -360,7 +360,7 @@ def oncall_page(request: Request, caller: CallerDep, principal: UserDep, session
 
 @router.post("/oncall/pages/{page_id}/ack", response_model=None)
 def ack_in_ui(
-    page_id: int, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+    page_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
     page = oncall.get_page(session, principal, page_id)
     oncall.acknowledge(session, page, principal.label, runtime.clock.now(), principal)
