@@ -41,6 +41,7 @@ STATUSES = ("new", "triage", "containment", "eradication", "recovery", "closed",
 KINDS = ("note", "action", "status", "message", "alert", "event", "system")
 BATCH = 50_000
 START = datetime(2023, 4, 1, tzinfo=UTC)
+BENCH_SECRET = "bench-only-key"  # noqa: S105 - a throw-away database
 
 
 def incidents_rows(n: int, rng: random.Random) -> Iterator[tuple[dict[str, Any], list[str]]]:
@@ -174,8 +175,8 @@ def run(backend: str, n_incidents: int, n_entries: int) -> None:
         try:
             upgrade(url)
             settings = Settings(
-                data_dir=Path(tmp) / "data", database_url=url, secret_key="bench-only-key"
-            )  # noqa: S106
+                data_dir=Path(tmp) / "data", database_url=url, secret_key=BENCH_SECRET
+            )
             settings.csirt.worker_interval_seconds = 0
             runtime = Runtime.from_settings(settings)
             with runtime.db.session() as session:
