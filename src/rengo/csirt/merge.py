@@ -64,7 +64,7 @@ def merge(session: Session, principal: Principal, target_id: int, source_ids: li
         for model in MOVED_WITH_INCIDENT:
             session.execute(
                 update(model).where(model.incident_id == source.id).values(incident_id=target.id)
-            )  # type: ignore[attr-defined]
+            )
         moved = [
             indicators.Found(i.kind, i.value, i.internal)
             for i in indicators.listed(session, source.id)

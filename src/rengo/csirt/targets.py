@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from rengo.core.wards import JOINT, ward_codes
 from rengo.csirt import costs
@@ -30,7 +30,7 @@ from rengo.targets.registry import (
 )
 
 
-def _counted(ctx: TargetContext):  # type: ignore[no-untyped-def]
+def _counted(ctx: TargetContext) -> Select[Incident, str]:
     return (
         select(Incident, IncidentWard.ward)
         .join(IncidentWard, IncidentWard.incident_id == Incident.id)
