@@ -30,7 +30,7 @@ from rengo.csirt import (
 )
 from rengo.csirt.alerts import AlertSource, soc_alert_source
 from rengo.csirt.metrics import durations
-from rengo.csirt.models import Incident, TimelineEntry
+from rengo.csirt.models import Evidence, Incident, TimelineEntry
 from rengo.csirt.schemas import (
     ActionIn,
     ActionOut,
@@ -454,7 +454,7 @@ async def upload_evidence(incident_id: IdPath, request: Request, principal: User
     return await run_in_threadpool(store)
 
 
-def _evidence_of_incident(item: evidence.Evidence, incident_id: int) -> None:
+def _evidence_of_incident(item: Evidence, incident_id: int) -> None:
     if item.incident_id != incident_id:
         raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
 

@@ -18,6 +18,7 @@ from rengo.core.errors import NotFound
 from rengo.core.permissions import require, visible_tenants
 from rengo.core.runtime import Runtime
 from rengo.csirt import notify, oncall
+from rengo.csirt.models import OnCallTeam
 from rengo.csirt.worker import TickReport, Worker, tick
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep
 
@@ -139,7 +140,7 @@ class TickOut(BaseModel):
     failed: int
 
 
-def _team_out(session: SessionDep, team: oncall.OnCallTeam, now: datetime) -> TeamOut:
+def _team_out(session: SessionDep, team: OnCallTeam, now: datetime) -> TeamOut:
     shift = oncall.current_shift(session, team.id, now)
     upcoming = [ShiftOut.model_validate(s) for s in oncall.upcoming_shifts(session, team.id, now)]
     out = TeamOut.model_validate(team)
