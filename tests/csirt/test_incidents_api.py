@@ -138,7 +138,7 @@ def test_a_ward_sees_its_incidents_and_the_joint_centre_all(
     theirs = open_incident(WARD_B, role="ward_it", title="B の件")
     shared = open_incident("joint", wards=[WARD_A, WARD_B], title="両区の件")
     listed = api("GET", "/api/v1/incidents", role="ward_it").json()
-    assert {i["id"] for i in listed["items"]} == {mine["id"], shared["id"]}
+    assert {i["id"] for i in listed["items"]} == {mine["id"], shared["id"]} and listed["total"] == 2
     assert api("GET", f"/api/v1/incidents/{theirs['id']}", role="ward_it").status_code == 404
     assert (
         api("GET", f"/api/v1/incidents/{theirs['id']}/timeline", role="ward_it").status_code == 404
@@ -156,6 +156,10 @@ def test_a_ward_sees_its_incidents_and_the_joint_centre_all(
     )
     everything = api("GET", "/api/v1/incidents", ward="joint").json()
     assert everything["total"] == 3
+    api("PATCH", f"/api/v1/incidents/{mine['id']}", ward="joint", json={"cause": "c", "report_summary": "r"})
+    api("POST", f"/api/v1/incidents/{mine['id']}/transitions", ward="joint", json={"to": "closed", "reason": "fp"})
+    still_open = api("GET", f"/api/v1/incidents?open=true&ward={WARD_A}", ward="joint").json()
+    assert [i["id"] for i in still_open["items"]] == [shared["id"]] and still_open["total"] == 1
     executive = api(
         "PATCH", f"/api/v1/incidents/{mine['id']}", role="executive", json={"title": "x"}
     )

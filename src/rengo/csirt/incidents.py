@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rengo.assets.models import Asset
@@ -98,43 +98,57 @@ class IncidentPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _filtered(principal: Principal, f: IncidentFilter) -> Select[Any]:
+def _scope(principal: Principal, f: IncidentFilter) -> str | None:
+    """The one ward the query is about, or ``None`` for every ward (the joint centre)."""
     visible = visible_tenants(principal, "csirt.incidents.read")
-    ward = f.ward
-    if visible is not None and ward is not None and ward not in visible:
-        raise NotFound(f"no incidents of {ward} visible")
-    if visible is not None and ward is None:
-        ward = principal.tenant
+    if visible is not None and f.ward is not None and f.ward not in visible:
+        raise NotFound(f"no incidents of {f.ward} visible")
+    if visible is not None and f.ward is None:
+        return principal.tenant
+    return f.ward
+
+
+def _incident_conditions(f: IncidentFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if f.status:
+        conditions.append(Incident.status == f.status)
+    elif f.open_only:
+        # IN over the open states uses the (status, detected_at) index; != would not.
+        conditions.append(Incident.status.in_(lifecycle.OPEN_STATUSES))
+    if f.severity:
+        conditions.append(Incident.severity == f.severity)
+    if f.category:
+        conditions.append(Incident.category == f.category)
+    if f.major is not None:
+        conditions.append(Incident.major.is_(f.major))
+    if f.q:
+        conditions.append(func.lower(Incident.title).contains(f.q.lower()))
+    return conditions
+
+
+def search(session: Session, principal: Principal, f: IncidentFilter) -> IncidentPage:
+    ward = _scope(principal, f)
+    conditions = _incident_conditions(f)
     stmt = select(Incident)
-    detected = Incident.detected_at
+    detected: Any = Incident.detected_at
     if ward is not None:
         # The ward's index (ward, detected_at) drives the query, newest first.
         stmt = stmt.join(
             IncidentWard, (IncidentWard.incident_id == Incident.id) & (IncidentWard.ward == ward)
         )
         detected = IncidentWard.detected_at
-    if f.status:
-        stmt = stmt.where(Incident.status == f.status)
-    elif f.open_only:
-        stmt = stmt.where(Incident.status != "closed")
-    if f.severity:
-        stmt = stmt.where(Incident.severity == f.severity)
-    if f.category:
-        stmt = stmt.where(Incident.category == f.category)
-    if f.major is not None:
-        stmt = stmt.where(Incident.major.is_(f.major))
-    if f.q:
-        stmt = stmt.where(func.lower(Incident.title).contains(f.q.lower()))
-    if f.since:
-        stmt = stmt.where(detected >= f.since)
-    if f.until:
-        stmt = stmt.where(detected < f.until)
-    return stmt.order_by(detected.desc(), Incident.id.desc())
-
-
-def search(session: Session, principal: Principal, f: IncidentFilter) -> IncidentPage:
-    stmt = _filtered(principal, f)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    times = ([detected >= f.since] if f.since else []) + ([detected < f.until] if f.until else [])
+    stmt = stmt.where(*conditions, *times).order_by(detected.desc(), Incident.id.desc())
+    if conditions:
+        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
+    elif ward is not None:
+        # Nothing to check on the incidents themselves: count index entries of the ward.
+        counted = (
+            select(func.count()).select_from(IncidentWard).where(IncidentWard.ward == ward, *times)
+        )
+    else:
+        counted = select(func.count()).select_from(Incident).where(*times)
+    total = session.scalar(counted) or 0
     items = list(session.scalars(stmt.limit(f.per_page).offset((f.page - 1) * f.per_page)))
     wards: dict[int, list[str]] = {i.id: [] for i in items}
     if items:
