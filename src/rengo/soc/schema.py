@@ -69,6 +69,7 @@ EVENT_SCHEMA = pa.schema(
         pa.field("auth_protocol", pa.string()),
         pa.field("unmapped", pa.map_(pa.string(), pa.string())),
         pa.field("raw", pa.string()),
+        pa.field("ingest_seq", pa.int64()),
     ]
 )
 
@@ -124,6 +125,7 @@ OCSF_PATHS: dict[str, str] = {
     "auth_protocol": "auth_protocol",
     "unmapped": "unmapped",
     "raw": "raw_data",
+    "ingest_seq": "metadata.sequence (the lake commit that stored it: Lake.changes cursor)",
 }
 
 COLUMNS = tuple(EVENT_SCHEMA.names)
