@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from rengo.core.wards import ward_codes
 from rengo.soc.envelopes import split_body
 from rengo.soc.lake import Commit, Lake
 from rengo.soc.maintenance import apply_retention, compact
@@ -53,9 +54,12 @@ def process(spooled: SpooledBatch) -> tuple[list[dict[str, Any]], list[dict[str,
     events: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     unit = "line" if batch.source.startswith("file:") and batch.format not in ("evtx",) else "record"
+    known_ward = batch.ward in ward_codes()
     for number, record, error in _records(spooled):
         location = f"{batch.source} {unit} {number}"
-        if record is not None:
+        if not known_ward:
+            error = f"sender {batch.source} belongs to no ward (ward {batch.ward!r}); fix the ward map"
+        elif record is not None:
             try:
                 fmt, event = parse_record(batch.format, record, batch.received)
                 if event.get("time") is None:

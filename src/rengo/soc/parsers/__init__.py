@@ -98,6 +98,8 @@ def parse_record(fmt: str, record: bytes, received: datetime) -> tuple[str, Even
             return _auto_json(_json(record), received)
         return _auto_text(record, received)
     if fmt in ("evtx", "windows-json"):
+        if record.startswith(b"!unreadable: "):
+            raise ParseError(record[13:].decode("utf-8", "replace"))
         obj = _json(record)
         if not isinstance(obj, dict):
             raise ParseError("a Windows event is a JSON object")
