@@ -83,7 +83,8 @@ def _msgpack(body: bytes) -> Iterator[Piece]:
                 yield None, f"msgpack entry {number} is not [time, record]"
                 continue
             head, record = item
-            when = _fluent_time(head[0] if isinstance(head, list | tuple) else head)
+            nested = isinstance(head, list | tuple) and not isinstance(head, msgpack.ExtType)
+            when = _fluent_time(head[0] if nested else head)
             record = dict(record)
             if when is not None and "date" not in record:
                 record["date"] = when
