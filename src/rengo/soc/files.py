@@ -2,8 +2,9 @@
 
 Each file is read in batches of a few thousand records, which are spooled like any
 other input; the key of a batch is the file's SHA-256, so the events of a file get the
-same ids however often it is read. A file already ingested for the ward is skipped
-(unless forced), so that running the same command twice stores nothing twice.
+same ids however often it is read. A file already ingested for the ward from the same
+place is skipped (unless forced), so that running the same command twice stores
+nothing twice.
 """
 
 from __future__ import annotations
@@ -91,13 +92,14 @@ def ingest_files(
     for path in find_files(paths):
         size = path.stat().st_size
         digest = _digest(path)
-        if f"{ward}:{digest}" in seen and not force:
+        root = next((r for r in roots if path.is_relative_to(r)), None)
+        source = f"file:{path.relative_to(root.parent) if root else path}"
+        entry = f"{ward}:{digest}:{source}".replace(" ", "%20")
+        if entry in seen and not force:
             report.skipped.append(str(path))
             if progress:
                 progress(size)
             continue
-        root = next((r for r in roots if path.is_relative_to(r)), path.parent)
-        source = f"file:{path.relative_to(root)}"
         file_format = "evtx" if _is_evtx(path) else fmt
         records: list[bytes] = []
         batch_bytes, first, number, consumed = 0, 1, 0, 0
@@ -137,7 +139,7 @@ def ingest_files(
         if progress:
             progress(size if evtx else consumed)
         with open(manifest, "a") as handle:
-            handle.write(f"{ward}:{digest}\n")
+            handle.write(f"{entry}\n")
             handle.flush()
             os.fsync(handle.fileno())
         report.files += 1
