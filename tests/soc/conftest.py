@@ -39,3 +39,12 @@ def soc_store(tmp_path: Path) -> Iterator[SocStore]:
     assert store.writer.acquire()
     yield store
     store.writer.release()
+
+
+@pytest.fixture(autouse=True)
+def _stop_lake_writers() -> Iterator[None]:
+    """Stop the writer threads the web API started in this test."""
+    yield
+    from rengo.soc.service import close_stores
+
+    close_stores()
