@@ -27,7 +27,9 @@ LINES = [
 
 
 def tcp_sender(port: int, seconds: float, counter: multiprocessing.Value) -> None:  # type: ignore[type-arg]
-    payload = b"".join((line % (n % 250)) + b"\n" for n in range(3000) for line in LINES[n % 3 : n % 3 + 1])
+    payload = b"".join(
+        (line % (n % 250)) + b"\n" for n in range(3000) for line in LINES[n % 3 : n % 3 + 1]
+    )
     per_payload = payload.count(b"\n")
     sent = 0
     with socket.create_connection(("127.0.0.1", port)) as sock:
@@ -41,13 +43,23 @@ def tcp_sender(port: int, seconds: float, counter: multiprocessing.Value) -> Non
 def http_sender(port: int, token: str, seconds: float, counter: multiprocessing.Value) -> None:  # type: ignore[type-arg]
     import httpx
 
-    body = b"\n".join((LINES[n % 3] % (n % 250)).split(b" ", 1)[1].join([b'{"message":"', b'"}']) for n in range(5000))
+    body = b"\n".join(
+        (LINES[n % 3] % (n % 250)).split(b" ", 1)[1].join([b'{"message":"', b'"}'])
+        for n in range(5000)
+    )
     per_body = body.count(b"\n") + 1
     sent = 0
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            r = client.post("/api/v1/soc/ingest", content=body, headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
+            r = client.post(
+                "/api/v1/soc/ingest",
+                content=body,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Content-Type": "application/x-ndjson",
+                },
+            )
             if r.status_code == 200:
                 sent += per_body
             elif r.status_code == 503:
@@ -75,7 +87,9 @@ def run_syslog(seconds: float, data: Path) -> tuple[int, int, float, float]:
     thread.start()
     counter = multiprocessing.Value("q", 0)
     started = time.monotonic()
-    sender = multiprocessing.Process(target=tcp_sender, args=(listener.bound["tcp"], seconds, counter))
+    sender = multiprocessing.Process(
+        target=tcp_sender, args=(listener.bound["tcp"], seconds, counter)
+    )
     sender.start()
     sender.join()
     received_at = time.monotonic() - started
@@ -95,10 +109,10 @@ def run_http(seconds: float, data: Path) -> tuple[int, int, float, float]:
 
     import uvicorn
 
+    from rengo.core.identity import create_token
     from rengo.core.runtime import Runtime
     from rengo.core.settings import load_settings
     from rengo.core.tenancy import sync_tenants
-    from rengo.core.identity import create_token
     from rengo.migrations import upgrade
     from rengo.soc.service import store_for
     from rengo.web.app import create_app
@@ -133,7 +147,9 @@ def run_http(seconds: float, data: Path) -> tuple[int, int, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--mode", choices=["syslog-tcp", "http-ndjson"], default="syslog-tcp")
     parser.add_argument("--seconds", type=float, default=300)
     args = parser.parse_args()
@@ -143,7 +159,9 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"mode={args.mode} seconds={args.seconds:.0f}")
     print(f"sent={sent} stored={stored} loss={sent - stored}")
-    print(f"accepted: {sent / received_at:,.0f} events/s; stored end to end: {stored / stored_at:,.0f} events/s")
+    print(
+        f"accepted: {sent / received_at:,.0f} events/s; stored end to end: {stored / stored_at:,.0f} events/s"
+    )
     print(f"peak RSS {peak_mb:,.0f} MiB")
     if sent != stored:
         raise SystemExit("LOSS: stored count differs from sent count")

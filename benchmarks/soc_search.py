@@ -16,7 +16,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-
 from rengo.core.wards import ward_codes
 from rengo.soc.lake import Lake, _write_parquet, events_table
 from rengo.soc.search import EventQuery, search_events
@@ -31,12 +30,20 @@ def fill(lake: Lake, total: int, now: datetime) -> None:
         for day in range(14):
             base = (now - timedelta(days=day)).replace(hour=0, minute=0, second=0, microsecond=0)
             for class_uid in classes:
-                times = sorted(base + timedelta(seconds=rng.randint(0, 86399)) for _ in range(per_partition))
+                times = sorted(
+                    base + timedelta(seconds=rng.randint(0, 86399)) for _ in range(per_partition)
+                )
                 events = [
                     {
-                        "event_id": f"{ward}{day}{class_uid}{n}", "time": t, "ward": ward, "origin": "demo",
-                        "class_uid": class_uid, "src_ip": f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-                        "user_name": f"user{rng.randint(1, 5000)}", "message": "x", "ingest_seq": 1,
+                        "event_id": f"{ward}{day}{class_uid}{n}",
+                        "time": t,
+                        "ward": ward,
+                        "origin": "demo",
+                        "class_uid": class_uid,
+                        "src_ip": f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                        "user_name": f"user{rng.randint(1, 5000)}",
+                        "message": "x",
+                        "ingest_seq": 1,
                     }  # fmt: skip
                     for n, t in enumerate(times)
                 ]
@@ -56,8 +63,15 @@ def main() -> None:
         fill(lake, args.events, now)
         print(f"wrote {args.events:,} events in {time.perf_counter() - started:.0f} s")
         queries = {
-            "src_ip filter, 14 days, all wards": EventQuery(now - timedelta(days=14), now, filters={"src_ip": "10.1.2.3"}),
-            "user filter, 14 days, one ward": EventQuery(now - timedelta(days=14), now, wards=frozenset({"131016"}), filters={"user_name": "user42"}),
+            "src_ip filter, 14 days, all wards": EventQuery(
+                now - timedelta(days=14), now, filters={"src_ip": "10.1.2.3"}
+            ),
+            "user filter, 14 days, one ward": EventQuery(
+                now - timedelta(days=14),
+                now,
+                wards=frozenset({"131016"}),
+                filters={"user_name": "user42"},
+            ),
             "latest page, 24 h, all wards": EventQuery(now - timedelta(hours=24), now),
         }
         for name, query in queries.items():

@@ -17,7 +17,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 def shared_data() -> Path | None:
     """``RENGO_SHARED_DATA``, else ``<repo>/../shared/data``, else ``/work/shared/data``."""
-    candidates = [os.environ.get("RENGO_SHARED_DATA"), REPO.parent / "shared" / "data", "/work/shared/data"]
+    candidates = [
+        os.environ.get("RENGO_SHARED_DATA"),
+        REPO.parent / "shared" / "data",
+        "/work/shared/data",
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
@@ -35,7 +39,9 @@ def evtx_samples() -> Path:
 
 @pytest.fixture
 def soc_store(tmp_path: Path) -> Iterator[SocStore]:
-    store = SocStore.open(DataDir(tmp_path / "data").ensure(), SocSettings(writer_chunk_bytes=1 << 20))
+    store = SocStore.open(
+        DataDir(tmp_path / "data").ensure(), SocSettings(writer_chunk_bytes=1 << 20)
+    )
     assert store.writer.acquire()
     yield store
     store.writer.release()

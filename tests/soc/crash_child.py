@@ -18,7 +18,8 @@ def main(data_dir: str, start: int) -> None:
     number = start
     while True:
         records = [
-            b'{"time":"2026-05-01T00:00:00Z","message":"seq %d"}' % n for n in range(number, number + 100)
+            b'{"time":"2026-05-01T00:00:00Z","message":"seq %d"}' % n
+            for n in range(number, number + 100)
         ]
         store.spool.append([Batch("131016", "http:crash", "json", records)], wait_seconds=60)
         number += 100

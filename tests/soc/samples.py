@@ -2,7 +2,7 @@
 products write them), good and malformed."""
 
 SYSLOG_5424 = (
-    b'<34>1 2026-05-01T10:00:00.123+09:00 fw01.example.jp sshd 1234 ID47 '
+    b"<34>1 2026-05-01T10:00:00.123+09:00 fw01.example.jp sshd 1234 ID47 "
     b'[exampleSDID@32473 iut="3" eventSource="Application"] '
     b"Failed password for invalid user admin from 203.0.113.5 port 51515 ssh2"
 )

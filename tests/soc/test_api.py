@@ -33,10 +33,19 @@ def search(client: TestClient, token: str, **params: Any) -> Any:
     return response
 
 
-def test_vector_and_fluentbit_payloads_are_stored(client: TestClient, env: Runtime, tokens: Callable[..., str]) -> None:
+def test_vector_and_fluentbit_payloads_are_stored(
+    client: TestClient, env: Runtime, tokens: Callable[..., str]
+) -> None:
     token = tokens(WARD_A, "ward_it")
     vector_ndjson = b"\n".join(
-        orjson.dumps({"message": line.decode(), "host": "proxy1", "source_type": "file", "timestamp": "2026-05-01T00:00:00Z"})
+        orjson.dumps(
+            {
+                "message": line.decode(),
+                "host": "proxy1",
+                "source_type": "file",
+                "timestamp": "2026-05-01T00:00:00Z",
+            }
+        )
         for line in (samples.SQUID, samples.FORTI_VPN)
     )
     response = client.post(
@@ -45,7 +54,9 @@ def test_vector_and_fluentbit_payloads_are_stored(client: TestClient, env: Runti
     )  # fmt: skip
     assert response.status_code == 200, response.text
     packer = msgpack.Packer()
-    fluent = packer.pack([1777593600, {"log": samples.SYSLOG_5424.decode()}]) + packer.pack([1777593601, {"log": "{oops"}])
+    fluent = packer.pack([1777593600, {"log": samples.SYSLOG_5424.decode()}]) + packer.pack(
+        [1777593601, {"log": "{oops"}]
+    )
     response = client.post(
         "/api/v1/soc/ingest?source=fluentbit", content=fluent,
         headers={**auth(token), "Content-Type": "application/msgpack"},
@@ -59,11 +70,17 @@ def test_vector_and_fluentbit_payloads_are_stored(client: TestClient, env: Runti
     assert stats["total_events"] == 4 and list(stats["last_seen"]) == [WARD_A]
 
 
-def test_search_tenancy_and_filters(client: TestClient, env: Runtime, tokens: Callable[..., str]) -> None:
+def test_search_tenancy_and_filters(
+    client: TestClient, env: Runtime, tokens: Callable[..., str]
+) -> None:
     token_a, token_b = tokens(WARD_A, "ward_it"), tokens(WARD_B, "soc_analyst")
     joint = tokens("joint", "soc_analyst")
     for token, record in ((token_a, samples.FORTI_TRAFFIC), (token_b, samples.FORTI_VPN)):
-        response = client.post("/api/v1/soc/ingest?format=fortigate", content=record, headers={**auth(token), "Content-Type": "text/plain"})
+        response = client.post(
+            "/api/v1/soc/ingest?format=fortigate",
+            content=record,
+            headers={**auth(token), "Content-Type": "text/plain"},
+        )
         assert response.status_code == 200, response.text
     wait_stored(env, response.json()["position"])
     assert [e["ward"] for e in search(client, token_a).json()["events"]] == [WARD_A]
@@ -71,9 +88,13 @@ def test_search_tenancy_and_filters(client: TestClient, env: Runtime, tokens: Ca
     assert sorted(e["ward"] for e in search(client, joint).json()["events"]) == [WARD_A, WARD_B]
     assert search(client, token_a, ward=WARD_B).status_code == 403
     # A ward token cannot send logs in another ward's name.
-    sneaky = client.post(f"/api/v1/soc/ingest?ward={WARD_B}", content=samples.SQUID, headers=auth(token_a))
+    sneaky = client.post(
+        f"/api/v1/soc/ingest?ward={WARD_B}", content=samples.SQUID, headers=auth(token_a)
+    )
     assert sneaky.status_code == 403
-    by_field = search(client, joint, filter=["user_name:bob", "unmapped.tunneltype:ssl-*"]).json()["events"]
+    by_field = search(client, joint, filter=["user_name:bob", "unmapped.tunneltype:ssl-*"]).json()[
+        "events"
+    ]
     assert [e["ward"] for e in by_field] == [WARD_B]
     by_text = search(client, joint, q="failed logged").json()["events"]
     assert [e["event_code"] for e in by_text] == ["0101039426"]
@@ -83,8 +104,15 @@ def test_search_tenancy_and_filters(client: TestClient, env: Runtime, tokens: Ca
 
 def test_paging_with_cursor(client: TestClient, env: Runtime, tokens: Callable[..., str]) -> None:
     token = tokens(WARD_A, "ward_it")
-    lines = [f"{1777593600 + n}.000 5 10.0.0.{n} TCP_MISS/200 100 GET http://a.example/{n} - HIER_DIRECT/1.2.3.4 text/html" for n in range(7)]
-    response = client.post("/api/v1/soc/ingest?format=squid", content="\n".join(lines).encode(), headers={**auth(token), "Content-Type": "text/plain"})
+    lines = [
+        f"{1777593600 + n}.000 5 10.0.0.{n} TCP_MISS/200 100 GET http://a.example/{n} - HIER_DIRECT/1.2.3.4 text/html"
+        for n in range(7)
+    ]
+    response = client.post(
+        "/api/v1/soc/ingest?format=squid",
+        content="\n".join(lines).encode(),
+        headers={**auth(token), "Content-Type": "text/plain"},
+    )
     wait_stored(env, response.json()["position"])
     seen, cursor = [], None
     for _ in range(4):
@@ -97,14 +125,20 @@ def test_paging_with_cursor(client: TestClient, env: Runtime, tokens: Callable[.
     assert seen == [f"http://a.example/{n}" for n in range(6, -1, -1)]
 
 
-def test_back_pressure_answers_503(client: TestClient, env: Runtime, tokens: Callable[..., str]) -> None:
+def test_back_pressure_answers_503(
+    client: TestClient, env: Runtime, tokens: Callable[..., str]
+) -> None:
     store = store_for(env.data_dir, env.settings.soc)
     store.stop_writer()  # the writer falls behind completely
     store.spool.max_pending_bytes = 2000
     token = tokens(WARD_A, "ward_it")
     statuses = []
     for _ in range(5):
-        statuses.append(client.post("/api/v1/soc/ingest", content=samples.SQUID * 10, headers=auth(token)).status_code)
+        statuses.append(
+            client.post(
+                "/api/v1/soc/ingest", content=samples.SQUID * 10, headers=auth(token)
+            ).status_code
+        )
     assert statuses[0] == 200 and 503 in statuses
     store.spool.max_pending_bytes = 1 << 30
     assert store.start_writer()

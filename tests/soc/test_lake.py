@@ -44,7 +44,9 @@ def test_a_bad_record_is_quarantined_and_the_rest_stored(soc_store: SocStore) ->
 
 def test_ids_are_stable_for_the_same_file(soc_store: SocStore, tmp_path: Path) -> None:
     log = tmp_path / "proxy.log.gz"
-    log.write_bytes(gzip.compress(samples.SQUID + b"\n\n" + samples.SQUID.replace(b"403", b"200") + b"\n"))
+    log.write_bytes(
+        gzip.compress(samples.SQUID + b"\n\n" + samples.SQUID.replace(b"403", b"200") + b"\n")
+    )
     first = ingest_files(soc_store, CHIYODA, [log])
     soc_store.writer.drain()
     again = ingest_files(soc_store, CHIYODA, [log])
@@ -57,7 +59,9 @@ def test_ids_are_stable_for_the_same_file(soc_store: SocStore, tmp_path: Path) -
 
 
 def test_unmapped_sender_goes_to_quarantine(soc_store: SocStore) -> None:
-    soc_store.spool.append([Batch("unmapped", "syslog:192.0.2.99", "syslog", [samples.SYSLOG_3164])])
+    soc_store.spool.append(
+        [Batch("unmapped", "syslog:192.0.2.99", "syslog", [samples.SYSLOG_3164])]
+    )
     soc_store.writer.drain()
     assert rows(soc_store) == []
     [bad] = quarantined(soc_store.lake, wards=None)
@@ -66,9 +70,19 @@ def test_unmapped_sender_goes_to_quarantine(soc_store: SocStore) -> None:
 
 def test_http_envelopes(soc_store: SocStore) -> None:
     ndjson = samples.SQUID.join([b'{"message":"', b'","host":"p"}\n{broken\n'])
-    array = orjson.dumps([{"message": "hello", "timestamp": "2026-05-01T00:00:00Z"}, {"date": 1777593600.5, "log": "x"}])
+    array = orjson.dumps(
+        [
+            {"message": "hello", "timestamp": "2026-05-01T00:00:00Z"},
+            {"date": 1777593600.5, "log": "x"},
+        ]
+    )
     packer = msgpack.Packer()
-    fluent = packer.pack([msgpack.ExtType(0, (1777593600).to_bytes(4, "big") + (0).to_bytes(4, "big")), {"log": "fb"}])
+    fluent = packer.pack(
+        [
+            msgpack.ExtType(0, (1777593600).to_bytes(4, "big") + (0).to_bytes(4, "big")),
+            {"log": "fb"},
+        ]
+    )
     fluent += packer.pack([[1777593601, {}], {"log": "fb2"}])
     soc_store.spool.append(
         [
@@ -122,7 +136,10 @@ def test_changes_returns_only_new_events(soc_store: SocStore) -> None:
 
 def test_retention_per_ward(soc_store: SocStore) -> None:
     soc_store.spool.append(
-        [Batch(CHIYODA, "s", "squid", [samples.SQUID]), Batch(MINATO, "s", "squid", [samples.SQUID])]
+        [
+            Batch(CHIYODA, "s", "squid", [samples.SQUID]),
+            Batch(MINATO, "s", "squid", [samples.SQUID]),
+        ]
     )
     soc_store.writer.drain()
     now = datetime(2026, 5, 20, tzinfo=UTC)

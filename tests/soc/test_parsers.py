@@ -30,7 +30,9 @@ def test_rfc3164_takes_year_nearest_receipt_and_jst() -> None:
     _fmt, event = parse(samples.SYSLOG_3164)
     assert event["time"] == datetime(2026, 11, 26, 10, 0, 1, tzinfo=UTC)  # 19:00 JST
     assert event["status_id"] == 1 and event["user_name"] == "alice"
-    _fmt, december = parse_record("syslog", b"<13>Dec 31 23:59:59 h app: x", datetime(2027, 1, 1, tzinfo=UTC))
+    _fmt, december = parse_record(
+        "syslog", b"<13>Dec 31 23:59:59 h app: x", datetime(2027, 1, 1, tzinfo=UTC)
+    )
     assert december["time"].year == 2026
 
 
@@ -92,11 +94,19 @@ def test_nxlog_process_creation() -> None:
 def test_generic_json_reads_nested_ocsf() -> None:
     fmt, event = parse(samples.OCSF_EMAIL)
     assert fmt == "json"
-    assert (event["class_uid"], event["email_from"], event["src_ip"]) == (4009, "a@x.example", "1.2.3.4")
+    assert (event["class_uid"], event["email_from"], event["src_ip"]) == (
+        4009,
+        "a@x.example",
+        "1.2.3.4",
+    )
 
 
 def test_shipper_wrapped_line_is_parsed_inside() -> None:
-    wrapped = b'{"message":"' + samples.SQUID + b'","timestamp":"2026-05-01T00:00:00Z","host":"proxy1","source_type":"file"}'
+    wrapped = (
+        b'{"message":"'
+        + samples.SQUID
+        + b'","timestamp":"2026-05-01T00:00:00Z","host":"proxy1","source_type":"file"}'
+    )
     fmt, event = parse(wrapped)
     assert fmt == "squid" and event["http_status"] == 403
 

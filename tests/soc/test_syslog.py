@@ -41,7 +41,9 @@ def stored_messages(store: SocStore) -> list[str]:
     if source is None:
         return []
     connection = store.lake.connect()
-    return sorted(r[0] for r in connection.sql(f"SELECT raw FROM {source} WHERE ward = '131016'").fetchall())
+    return sorted(
+        r[0] for r in connection.sql(f"SELECT raw FROM {source} WHERE ward = '131016'").fetchall()
+    )
 
 
 def test_udp_and_tcp_framings(soc_store: SocStore) -> None:
@@ -66,7 +68,9 @@ def test_udp_and_tcp_framings(soc_store: SocStore) -> None:
 
 
 def test_sender_outside_the_ward_map_is_quarantined(soc_store: SocStore) -> None:
-    listener = SyslogListener(store=soc_store, ward_map=WardMap.parse("10.0.0.0/8 131016"), tcp_port=0, flush_ms=50)
+    listener = SyslogListener(
+        store=soc_store, ward_map=WardMap.parse("10.0.0.0/8 131016"), tcp_port=0, flush_ms=50
+    )
     thread = ListenerThread(listener)
     thread.start()
     try:
@@ -86,7 +90,9 @@ def test_ward_map_errors_name_the_line() -> None:
     assert "wards.txt:2" in str(info.value)
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a test certificate")
+@pytest.mark.skipif(
+    shutil.which("openssl") is None, reason="openssl is needed to make a test certificate"
+)
 def test_tls(soc_store: SocStore, tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(

@@ -24,8 +24,11 @@ from rengo.soc.quarantine import quarantined, replay
 from rengo.soc.schema import ORIGINS
 from rengo.soc.service import SocStore
 from rengo.soc.stats import collect_stats
+import contextlib
 
-app = typer.Typer(help="Joint SOC: collect, keep and search every ward's security logs.", no_args_is_help=True)
+app = typer.Typer(
+    help="Joint SOC: collect, keep and search every ward's security logs.", no_args_is_help=True
+)
 
 
 def _open(data_dir: Path | None) -> tuple[Settings, SocStore]:
@@ -50,11 +53,15 @@ def _fail(exc: RengoError) -> None:
 
 @app.command("ingest")
 def ingest_command(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive; .gz and .evtx read)")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders (recursive; .gz and .evtx read)")
+    ],
     ward: Annotated[str, typer.Option(help="The ward the logs belong to (code or name)")],
     fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(FORMATS)}")] = "auto",
     origin: Annotated[str, typer.Option(help="real | demo | exercise")] = "real",
-    force: Annotated[bool, typer.Option(help="Ingest files already ingested for the ward again")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Ingest files already ingested for the ward again")
+    ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
     """Ingest log files and folders for a ward; wait until they are stored in the lake."""
@@ -76,7 +83,9 @@ def ingest_command(
             store, code, paths, fmt=fmt, origin=origin, force=force,
             progress=lambda n: bar.advance(task, n),
         )  # fmt: skip
-        store_task = bar.add_task("storing in the lake", total=max(report.end_position - head_before, 1))
+        store_task = bar.add_task(
+            "storing in the lake", total=max(report.end_position - head_before, 1)
+        )
         if store.writer.acquire(blocking=False):
             try:
                 while store.writer.drain_once() is not None:
@@ -155,7 +164,9 @@ def stats_command(
 def quarantine_command(
     ward: Annotated[str | None, typer.Option(help="Only this ward")] = None,
     limit: Annotated[int, typer.Option(help="How many records to show")] = 20,
-    do_replay: Annotated[bool, typer.Option("--replay", help="Parse them again and store those that now parse")] = False,
+    do_replay: Annotated[
+        bool, typer.Option("--replay", help="Parse them again and store those that now parse")
+    ] = False,
     data_dir: DataDirOption = None,
 ) -> None:
     """Show quarantined records (reason, place, raw bytes) or replay them after a fix."""
@@ -166,10 +177,14 @@ def quarantine_command(
         if store.writer.acquire(blocking=False):
             store.writer.drain()
             store.writer.release()
-        console.print(f"{report.replayed} records replayed into the lake; {report.still_failing} still fail")
+        console.print(
+            f"{report.replayed} records replayed into the lake; {report.still_failing} still fail"
+        )
         return
     for row in quarantined(store.lake, wards=wards, limit=limit):
-        console.print(f"[bold]{row['location']}[/bold] ({row['format']}, ward {row['ward']}): {row['reason']}")
+        console.print(
+            f"[bold]{row['location']}[/bold] ({row['format']}, ward {row['ward']}): {row['reason']}"
+        )
         console.print(repr(bytes(row["raw"][:300])), markup=False)
 
 
@@ -196,7 +211,9 @@ def compact_command(data_dir: DataDirOption = None) -> None:
 
 @app.command("syslog")
 def syslog_command(
-    ward_map: Annotated[Path | None, typer.Option("--ward-map", help="Networks/hosts → ward file")] = None,
+    ward_map: Annotated[
+        Path | None, typer.Option("--ward-map", help="Networks/hosts → ward file")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="UDP and TCP port (overrides settings)")] = None,
     host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
     data_dir: DataDirOption = None,
@@ -224,10 +241,10 @@ def syslog_command(
     console.print(f"syslog listening on {soc.syslog_host}: {bound} (Ctrl-C stops)")
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     running.stop()
     counters = running.listener.counters
-    console.print(f"received {counters.received}, spooled {counters.spooled}, UDP dropped {counters.dropped_udp}")
+    console.print(
+        f"received {counters.received}, spooled {counters.spooled}, UDP dropped {counters.dropped_udp}"
+    )

@@ -55,8 +55,11 @@ def _windows(when: datetime, host: str, event_id: int, data: dict[str, str]) -> 
         {
             "@timestamp": when.isoformat().replace("+00:00", "Z"),
             "winlog": {
-                "event_id": event_id, "channel": "Security", "computer_name": host,
-                "provider_name": "Microsoft-Windows-Security-Auditing", "event_data": data,
+                "event_id": event_id,
+                "channel": "Security",
+                "computer_name": host,
+                "provider_name": "Microsoft-Windows-Security-Auditing",
+                "event_data": data,
             },
         }  # fmt: skip
     )
@@ -65,10 +68,14 @@ def _windows(when: datetime, host: str, event_id: int, data: dict[str, str]) -> 
 def _m365(when: datetime, user: str, ip: str, ok: bool) -> bytes:
     return orjson.dumps(
         {
-            "CreationTime": when.strftime("%Y-%m-%dT%H:%M:%S"), "Id": f"{user}-{when.timestamp()}",
-            "Operation": "UserLoggedIn" if ok else "UserLoginFailed", "RecordType": 15,
-            "ResultStatus": "Success" if ok else "Failed", "Workload": "AzureActiveDirectory",
-            "UserId": user, "ClientIP": ip,
+            "CreationTime": when.strftime("%Y-%m-%dT%H:%M:%S"),
+            "Id": f"{user}-{when.timestamp()}",
+            "Operation": "UserLoggedIn" if ok else "UserLoginFailed",
+            "RecordType": 15,
+            "ResultStatus": "Success" if ok else "Failed",
+            "Workload": "AzureActiveDirectory",
+            "UserId": user,
+            "ClientIP": ip,
         }  # fmt: skip
     )
 
@@ -76,7 +83,10 @@ def _m365(when: datetime, user: str, ip: str, ok: bool) -> bytes:
 def _mail(when: datetime, sender: str, to: str, subject: str) -> bytes:
     return orjson.dumps(
         {
-            "time": when.isoformat(), "class_uid": 4009, "activity_id": 2, "activity_name": "Receive",
+            "time": when.isoformat(),
+            "class_uid": 4009,
+            "activity_id": 2,
+            "activity_name": "Receive",
             "email": {"from": sender, "to": to, "subject": subject},
             "metadata": {"product": {"name": "Mail gateway", "vendor_name": "demo"}},
         }  # fmt: skip
@@ -89,7 +99,13 @@ def demo_batches(now: datetime, rng: random.Random, per_day: int = 120) -> list[
     start = (now - timedelta(days=DAYS)).replace(minute=0, second=0, microsecond=0)
     for index, ward in enumerate(wards()):
         slug, prefix = ward.slug, f"10.{16 + index}.{rng.randint(0, 9)}"
-        by_format: dict[str, list[bytes]] = {"fortigate": [], "squid": [], "windows-json": [], "m365": [], "json": []}
+        by_format: dict[str, list[bytes]] = {
+            "fortigate": [],
+            "squid": [],
+            "windows-json": [],
+            "m365": [],
+            "json": [],
+        }
         for day in range(DAYS):
             for _ in range(per_day):
                 when = start + timedelta(days=day, seconds=rng.randint(0, 86399))
@@ -101,17 +117,32 @@ def demo_batches(now: datetime, rng: random.Random, per_day: int = 120) -> list[
                     by_format["fortigate"].append(_traffic(when, slug, rng, prefix))
                 elif kind == "proxy":
                     site = rng.choice(["www.city.example.jp", "www.e-gov.go.jp", "news.example.jp"])
-                    by_format["squid"].append(_squid(when, f"{prefix}.{rng.randint(1, 250)}", f"https://{site}/"))
+                    by_format["squid"].append(
+                        _squid(when, f"{prefix}.{rng.randint(1, 250)}", f"https://{site}/")
+                    )
                 elif kind == "logon":
                     data = {"TargetUserName": user, "TargetDomainName": slug.upper(), "LogonType": "3",
                             "IpAddress": f"{prefix}.{rng.randint(1, 250)}", "AuthenticationPackageName": "Kerberos"}  # fmt: skip
-                    by_format["windows-json"].append(_windows(when, f"dc01.{slug}.local", 4624, data))
+                    by_format["windows-json"].append(
+                        _windows(when, f"dc01.{slug}.local", 4624, data)
+                    )
                 elif kind == "m365":
-                    by_format["m365"].append(_m365(when, f"{user}@{slug}.example.jp", f"{prefix}.1", rng.random() > 0.03))
+                    by_format["m365"].append(
+                        _m365(when, f"{user}@{slug}.example.jp", f"{prefix}.1", rng.random() > 0.03)
+                    )
                 else:
-                    by_format["json"].append(_mail(when, "info@example.co.jp", f"{user}@{slug}.example.jp", "会議資料の送付"))
+                    by_format["json"].append(
+                        _mail(
+                            when,
+                            "info@example.co.jp",
+                            f"{user}@{slug}.example.jp",
+                            "会議資料の送付",
+                        )
+                    )
         for fmt, records in by_format.items():
-            batches.append(Batch(ward.code, f"demo:{fmt}", fmt, records, origin="demo", received=now))
+            batches.append(
+                Batch(ward.code, f"demo:{fmt}", fmt, records, origin="demo", received=now)
+            )
     batches.extend(_stories(now, rng))
     return batches
 
@@ -128,13 +159,23 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
             ok = n == 5 and attempt == 39
             records.append(
                 _forti(
-                    when, ward.slug, rng, logid='"0101039426"' if not ok else '"0101039947"', type='"event"',
-                    subtype='"vpn"', level='"alert"', action='"ssl-login-fail"' if not ok else '"tunnel-up"',
-                    tunneltype='"ssl-web"', remip=SPRAY_IP, user=f'"admin{attempt % 8}"',
+                    when,
+                    ward.slug,
+                    rng,
+                    logid='"0101039426"' if not ok else '"0101039947"',
+                    type='"event"',
+                    subtype='"vpn"',
+                    level='"alert"',
+                    action='"ssl-login-fail"' if not ok else '"tunnel-up"',
+                    tunneltype='"ssl-web"',
+                    remip=SPRAY_IP,
+                    user=f'"admin{attempt % 8}"',
                     msg='"SSL user failed to logged in"' if not ok else '"SSL tunnel established"',
                 )  # fmt: skip
             )
-        out.append(Batch(ward.code, "demo:fortigate", "fortigate", records, origin="demo", received=now))
+        out.append(
+            Batch(ward.code, "demo:fortigate", "fortigate", records, origin="demo", received=now)
+        )
     # 2. Phishing to three wards; one recipient runs an encoded PowerShell.
     phish_time = now - timedelta(days=1, hours=3)
     for n, ward in enumerate(all_wards[10:13]):
@@ -146,7 +187,8 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
         "NewProcessName": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
         "CommandLine": "powershell.exe -NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA=",
         "ParentProcessName": "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
-        "SubjectUserName": "user003", "SubjectDomainName": victim.slug.upper(),
+        "SubjectUserName": "user003",
+        "SubjectDomainName": victim.slug.upper(),
     }
     out.append(
         Batch(victim.code, "demo:windows-json", "windows-json",
@@ -157,7 +199,10 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
     ward = all_wards[20]
     client, base = "10.36.4.77", now - timedelta(hours=20)
     records = [_squid(base, client, f"http://{MALWARE_HOST}/update.exe", "TCP_DENIED/403")]
-    records += [_squid(base + timedelta(minutes=10 * k), client, f"http://{MALWARE_HOST}/beacon?id=77") for k in range(1, 60)]
+    records += [
+        _squid(base + timedelta(minutes=10 * k), client, f"http://{MALWARE_HOST}/beacon?id=77")
+        for k in range(1, 60)
+    ]
     out.append(Batch(ward.code, "demo:squid", "squid", records, origin="demo", received=now))
     return out
 

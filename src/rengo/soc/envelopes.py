@@ -79,7 +79,9 @@ def _msgpack(body: bytes) -> Iterator[Piece]:
     try:
         for item in unpacker:
             number += 1
-            if not (isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], dict)):
+            if not (
+                isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[1], dict)
+            ):
                 yield None, f"msgpack entry {number} is not [time, record]"
                 continue
             head, record = item

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rengo.soc.parsers.evtx_file import read_evtx
-from rengo.soc.spool import Batch
 from rengo.soc.service import SocStore
+from rengo.soc.spool import Batch
 
 BATCH_RECORDS = 5000
 BATCH_BYTES = 4 << 20
@@ -39,7 +39,9 @@ def find_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")))
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            )
         elif path.is_file():
             found.append(path)
         else:
@@ -65,7 +67,11 @@ def _records(path: Path) -> Iterator[tuple[bytes, int]]:
     if _is_evtx(path):
         size = path.stat().st_size
         for record in read_evtx(path):
-            body = record.json if record.json is not None else UNREADABLE + (record.error or "").encode()
+            body = (
+                record.json
+                if record.json is not None
+                else UNREADABLE + (record.error or "").encode()
+            )
             yield body, len(body) if size else 0
         return
     opener = gzip.open if path.suffix == ".gz" else open

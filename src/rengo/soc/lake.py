@@ -62,16 +62,12 @@ class Commit:
 
 def events_table(events: list[dict[str, Any]]) -> pa.Table:
     """Columns of ``EVENT_SCHEMA`` from event dicts (missing keys are nulls)."""
-    columns = [
-        pa.array([e.get(f.name) for e in events], type=f.type) for f in EVENT_SCHEMA
-    ]
+    columns = [pa.array([e.get(f.name) for e in events], type=f.type) for f in EVENT_SCHEMA]
     return pa.Table.from_arrays(columns, schema=EVENT_SCHEMA)
 
 
 def quarantine_table(rows: list[dict[str, Any]]) -> pa.Table:
-    columns = [
-        pa.array([r.get(f.name) for r in rows], type=f.type) for f in QUARANTINE_SCHEMA
-    ]
+    columns = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in QUARANTINE_SCHEMA]
     return pa.Table.from_arrays(columns, schema=QUARANTINE_SCHEMA)
 
 
@@ -124,7 +120,12 @@ class Lake:
             entry = orjson.loads(line)
             if after < entry["seq"] <= head:
                 out.append(
-                    Commit(entry["seq"], tuple(entry["partitions"]), entry["events"], entry["quarantined"])
+                    Commit(
+                        entry["seq"],
+                        tuple(entry["partitions"]),
+                        entry["events"],
+                        entry["quarantined"],
+                    )
                 )
         return out
 
@@ -137,7 +138,9 @@ class Lake:
                 if path.name.startswith(".") and ".tmp" in path.name:
                     path.unlink(missing_ok=True)
                     removed += 1
-                elif path.suffix == ".parquet" and (seq := _seq_of(path)) is not None and seq > head:
+                elif (
+                    path.suffix == ".parquet" and (seq := _seq_of(path)) is not None and seq > head
+                ):
                     path.unlink()
                     removed += 1
         try:
@@ -184,7 +187,12 @@ class Lake:
             touched.add(path.parent)
         for folder in touched:
             fsync_directory(folder)
-        entry = {"seq": seq, "partitions": partitions, "events": len(events), "quarantined": len(rejected)}
+        entry = {
+            "seq": seq,
+            "partitions": partitions,
+            "events": len(events),
+            "quarantined": len(rejected),
+        }
         with open(self._log_file, "ab") as log:
             log.write(orjson.dumps(entry) + b"\n")
             log.flush()
@@ -248,9 +256,7 @@ class Lake:
             "time >= ?",
             "time < ?",
         ]
-        params: list[Any] = [
-            (since - timedelta(days=1)).date(), until.date(), since, until
-        ]
+        params: list[Any] = [(since - timedelta(days=1)).date(), until.date(), since, until]
         if wards is not None:
             conditions.append(f"ward IN ({', '.join('?' for _ in wards) or 'NULL'})")
             params.extend(wards)

@@ -97,9 +97,7 @@ def pc_max(table: pa.Table) -> int:
     return int(value or 0)
 
 
-def apply_retention(
-    lake: Lake, now: datetime, default_days: int, per_ward: dict[str, int]
-) -> int:
+def apply_retention(lake: Lake, now: datetime, default_days: int, per_ward: dict[str, int]) -> int:
     """Delete day partitions older than the ward's retention; return how many went."""
     removed = 0
     for folder in list(lake.events_dir.glob("class_uid=*/ward=*/day=*")) + list(

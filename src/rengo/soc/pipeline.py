@@ -53,12 +53,16 @@ def process(spooled: SpooledBatch) -> tuple[list[dict[str, Any]], list[dict[str,
     key = batch.key or f"spool:{spooled.position}"
     events: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
-    unit = "line" if batch.source.startswith("file:") and batch.format not in ("evtx",) else "record"
+    unit = (
+        "line" if batch.source.startswith("file:") and batch.format not in ("evtx",) else "record"
+    )
     known_ward = batch.ward in ward_codes()
     for number, record, error in _records(spooled):
         location = f"{batch.source} {unit} {number}"
         if not known_ward:
-            error = f"sender {batch.source} belongs to no ward (ward {batch.ward!r}); fix the ward map"
+            error = (
+                f"sender {batch.source} belongs to no ward (ward {batch.ward!r}); fix the ward map"
+            )
         elif record is not None:
             try:
                 fmt, event = parse_record(batch.format, record, batch.received)

@@ -60,7 +60,9 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         micros, event_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
         return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), event_id
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("bad cursor", [Problem("not a cursor from a previous page", "cursor")]) from exc
+        raise InvalidInput(
+            "bad cursor", [Problem("not a cursor from a previous page", "cursor")]
+        ) from exc
 
 
 def _retrying(run: Callable[[], T]) -> T:
@@ -77,7 +79,12 @@ def _conditions(query: EventQuery) -> tuple[list[str], list[Any]]:
     if query.until <= query.since:
         problems.append(Problem("must be after 'since'", "until"))
     conditions = ["day BETWEEN ?::DATE AND ?::DATE", "time >= ?", "time < ?"]
-    params: list[Any] = [(query.since - timedelta(days=1)).date(), query.until.date(), query.since, query.until]
+    params: list[Any] = [
+        (query.since - timedelta(days=1)).date(),
+        query.until.date(),
+        query.since,
+        query.until,
+    ]
     if query.wards is not None:
         conditions.append(f"ward IN ({', '.join('?' for _ in query.wards) or 'NULL'})")
         params.extend(sorted(query.wards))

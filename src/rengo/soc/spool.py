@@ -26,6 +26,7 @@ from pathlib import Path
 import orjson
 
 from rengo.core.storage import fsync_directory
+import itertools
 
 FRAME = struct.Struct("<4sIII")
 MAGIC = b"RSP1"
@@ -157,7 +158,7 @@ class Spool:
         segments = self._segments()
         if not segments:
             return
-        start, path = segments[-1]
+        _start, path = segments[-1]
         good = 0
         with open(path, "rb") as handle:
             data = handle.read()
@@ -242,7 +243,9 @@ class Spool:
                 payload = data[offset + FRAME.size : end]
                 if zlib.crc32(payload) != crc:
                     break
-                out.append(SpooledBatch(base + offset, base + end, Batch.decode(payload, header_length)))
+                out.append(
+                    SpooledBatch(base + offset, base + end, Batch.decode(payload, header_length))
+                )
                 taken += end - offset
                 offset = end
                 if taken >= max_bytes:
@@ -259,11 +262,9 @@ class Spool:
             os.fsync(handle.fileno())
         os.replace(tmp, self._consumed_file)
         segments = self._segments()
-        for (_start, path), (next_start, _next) in zip(segments, segments[1:], strict=False):
+        for (_start, path), (next_start, _next) in itertools.pairwise(segments):
             if next_start <= position:
                 path.unlink(missing_ok=True)
         fsync_directory(self.root)
         with self.appended:
             self.appended.notify_all()
-
-

@@ -18,9 +18,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from rengo.soc.spool import Batch, SpoolFull
 from rengo.soc.service import SocStore
+from rengo.soc.spool import Batch, SpoolFull
 from rengo.soc.wardmap import WardMap
+import contextlib
 
 log = logging.getLogger(__name__)
 UNMAPPED_WARD = "unmapped"
@@ -71,7 +72,9 @@ class SyslogListener:
         if self._buffered >= self.max_buffer_records and self._room is not None:
             self._room.clear()
 
-    async def _handle_stream(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _handle_stream(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         peer = writer.get_extra_info("peername")[0]
         transport = "tls" if writer.get_extra_info("ssl_object") else "tcp"
         try:
@@ -122,13 +125,22 @@ class SyslogListener:
         self._buffer, self._buffered = defaultdict(list), 0
         now = datetime.now(UTC)
         batches = [
-            Batch(ward=ward, source=source, format="syslog", records=records, origin=self.origin, received=now)
+            Batch(
+                ward=ward,
+                source=source,
+                format="syslog",
+                records=records,
+                origin=self.origin,
+                received=now,
+            )
             for (ward, source), records in buffer.items()
         ]
         loop = asyncio.get_running_loop()
         while True:
             try:
-                await loop.run_in_executor(None, lambda: self.store.spool.append(batches, wait_seconds=1.0))
+                await loop.run_in_executor(
+                    None, lambda: self.store.spool.append(batches, wait_seconds=1.0)
+                )
                 break
             except SpoolFull:
                 log.warning("spool full: syslog readers paused")
@@ -143,10 +155,8 @@ class SyslogListener:
     async def _flush_loop(self) -> None:
         assert self._wake is not None
         while not self._closing:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.flush_ms / 1000)
-            except TimeoutError:
-                pass
             self._wake.clear()
             await self._flush()
 
@@ -161,14 +171,16 @@ class SyslogListener:
                 lambda: self._Udp(self), local_addr=(self.host, self.udp_port)
             )
             sock = transport.get_extra_info("socket")
-            try:
-                sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 8 << 20)
-            except OSError:
-                pass
+            with contextlib.suppress(OSError):
+                sock.setsockopt(
+                    __import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 8 << 20
+                )
             self.bound["udp"] = sock.getsockname()[1]
             self._transports.append(transport)
         if self.tcp_port is not None:
-            server = await asyncio.start_server(self._handle_stream, self.host, self.tcp_port, limit=MAX_FRAME)
+            server = await asyncio.start_server(
+                self._handle_stream, self.host, self.tcp_port, limit=MAX_FRAME
+            )
             self.bound["tcp"] = server.sockets[0].getsockname()[1]
             self._servers.append(server)
         if self.tls_port is not None and self.tls_context is not None:

@@ -37,7 +37,9 @@ class WardMap:
                 continue
             parts = content.split()
             if len(parts) != 2:
-                problems.append(Problem("expected '<network or host> <ward>'", f"{origin}:{number}"))
+                problems.append(
+                    Problem("expected '<network or host> <ward>'", f"{origin}:{number}")
+                )
                 continue
             where, ward_text = parts
             try:

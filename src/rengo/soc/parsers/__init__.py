@@ -112,9 +112,13 @@ def parse_record(fmt: str, record: bytes, received: datetime) -> tuple[str, Even
     if fmt == "json":
         obj = _json(record)
         if isinstance(obj, dict):
-            return _auto_json(obj, received) if looks_like_windows(obj) else (
-                "json",
-                parse_json_object(obj, received),
+            return (
+                _auto_json(obj, received)
+                if looks_like_windows(obj)
+                else (
+                    "json",
+                    parse_json_object(obj, received),
+                )
             )
         raise ParseError(f"a JSON {type(obj).__name__}, not an object")
     text = record.decode("utf-8", "replace").strip()

@@ -103,10 +103,12 @@ def parse_fortigate(text: str, base: Event | None = None) -> Event:
         event["file_path"] = clean(fields.get("filename"))
         event["url"] = clean(fields.get("url"))
     elif kind == "event" and (subtype in ("vpn", "user") or "login" in (action or "")):
-        logout = action is not None and ("logout" in action or "tunnel-down" == action)
+        logout = action is not None and ("logout" in action or action == "tunnel-down")
         classify(event, 3002, 2 if logout else 1, "Logoff" if logout else "Logon")
-        failed = (action or "") in VPN_FAILURES or "fail" in (action or "") or (
-            fields.get("status") == "failure"
+        failed = (
+            (action or "") in VPN_FAILURES
+            or "fail" in (action or "")
+            or (fields.get("status") == "failure")
         )
         event["status_id"] = 2 if failed else 1
         event["auth_protocol"] = clean(fields.get("tunneltype"))

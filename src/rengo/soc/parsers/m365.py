@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rengo.soc.parsers.common import Event, ParseError, classify, clean, flat_strings, parse_iso_time
+from rengo.soc.parsers.common import (
+    Event,
+    ParseError,
+    classify,
+    clean,
+    flat_strings,
+    parse_iso_time,
+)
 
 LOGIN_OPERATIONS = {"UserLoggedIn": 1, "UserLoginFailed": 2}
 MAIL_OPERATIONS = {"Send": 1, "SendAs": 1, "SendOnBehalf": 1, "MailItemsAccessed": 3}
@@ -44,7 +51,12 @@ def parse_m365(record: dict[str, Any]) -> Event:
     if operation in LOGIN_OPERATIONS:
         classify(event, 3002, 1, "Logon")
     elif operation in MAIL_OPERATIONS:
-        classify(event, 4009, MAIL_OPERATIONS[operation], "Send" if operation.startswith("Send") else "Read")
+        classify(
+            event,
+            4009,
+            MAIL_OPERATIONS[operation],
+            "Send" if operation.startswith("Send") else "Read",
+        )
         item = record.get("Item") or {}
         event["email_subject"] = clean(item.get("Subject")) if isinstance(item, dict) else None
         event["email_from"] = clean(record.get("MailboxOwnerUPN")) or event["user_name"]

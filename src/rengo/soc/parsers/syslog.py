@@ -33,7 +33,12 @@ RFC3164 = re.compile(
 )
 SD_ELEMENT = re.compile(r'\[(\S+?)((?: [^=\s]+="(?:[^"\\]|\\.)*")*)\]')
 SD_PARAM = re.compile(r'([^=\s]+)="((?:[^"\\]|\\.)*)"')
-MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
 # syslog severity 0 (emergency) … 7 (debug) to OCSF severity_id.
 SYSLOG_SEVERITY = {0: 6, 1: 5, 2: 5, 3: 4, 4: 3, 5: 2, 6: 1, 7: 1}
 SSHD = re.compile(
@@ -84,7 +89,9 @@ def split_syslog(record: bytes, received: datetime, tz: timezone = JST) -> tuple
     else:
         match = RFC3164.match(line)
         if not match:
-            raise ParseError("no RFC 5424 or RFC 3164 header (<PRI>VERSION TIMESTAMP … / <PRI>Mmm dd hh:mm:ss …)")
+            raise ParseError(
+                "no RFC 5424 or RFC 3164 header (<PRI>VERSION TIMESTAMP … / <PRI>Mmm dd hh:mm:ss …)"
+            )
         month_name, day, clock = match["ts"].decode().split()
         if month_name not in MONTHS:
             raise ParseError(f"RFC 3164 month {month_name!r} unknown")

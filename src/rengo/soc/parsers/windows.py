@@ -16,8 +16,8 @@ from rengo.soc.parsers.common import (
     ParseError,
     as_int,
     as_port,
-    clean,
     classify,
+    clean,
     flat_strings,
     parse_iso_time,
 )
@@ -189,7 +189,9 @@ def _map_fields(event: Event, channel: str, event_id: int, data: dict[str, Any])
             algo, _, value = part.partition("=")
             if algo.strip().upper() == "SHA256":
                 event["file_hash_sha256"] = value.strip().lower()
-    event["src_ip"] = clean(get("IpAddress")) or clean(get("SourceIp")) or clean(get("SourceAddress"))
+    event["src_ip"] = (
+        clean(get("IpAddress")) or clean(get("SourceIp")) or clean(get("SourceAddress"))
+    )
     event["src_port"] = as_port(get("IpPort") or get("SourcePort"))
     event["dst_ip"] = clean(get("DestinationIp")) or clean(get("DestAddress"))
     event["dst_port"] = as_port(get("DestinationPort") or get("DestPort"))
@@ -198,9 +200,7 @@ def _map_fields(event: Event, channel: str, event_id: int, data: dict[str, Any])
     logon_type = clean(get("LogonType"))
     if logon_type is not None:
         event["logon_type"] = LOGON_TYPES.get(logon_type, logon_type)
-    event["auth_protocol"] = clean(get("AuthenticationPackageName")) or clean(
-        get("PackageName")
-    )
+    event["auth_protocol"] = clean(get("AuthenticationPackageName")) or clean(get("PackageName"))
     if event["class_uid"] == 3002:
         failed = event_id in (4625, 4771) or (
             event_id in (4768, 4769, 4776) and clean(get("Status")) not in (None, "0x0")

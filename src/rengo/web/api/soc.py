@@ -36,7 +36,9 @@ class IngestOut(BaseModel):
     accepted: bool = Field(description="True: the batch is durable and will be stored.")
     ward: str
     bytes: int = Field(description="Body size after decompression.")
-    position: int = Field(description="Spool position after this batch (lake head passes it when stored).")
+    position: int = Field(
+        description="Spool position after this batch (lake head passes it when stored)."
+    )
 
 
 class EventOut(BaseModel):
@@ -98,7 +100,9 @@ def _body(raw: bytes, encoding: str, limit: int) -> bytes:
         elif encoding == "deflate":
             body = zlib.decompress(raw)
         else:
-            raise InvalidInput("unsupported Content-Encoding", [Problem(encoding, "Content-Encoding")])
+            raise InvalidInput(
+                "unsupported Content-Encoding", [Problem(encoding, "Content-Encoding")]
+            )
     except (OSError, zlib.error, EOFError) as exc:
         raise InvalidInput("body does not decompress", [Problem(str(exc), "body")]) from exc
     if len(body) > limit:
@@ -116,9 +120,13 @@ async def ingest(
     request: Request,
     principal: UserDep,
     runtime: RuntimeDep,
-    ward: Annotated[str | None, Query(description="Ward code; a ward token sends for its own ward")] = None,
+    ward: Annotated[
+        str | None, Query(description="Ward code; a ward token sends for its own ward")
+    ] = None,
     fmt: Annotated[str, Query(alias="format", description=f"One of {', '.join(FORMATS)}")] = "auto",
-    source: Annotated[str | None, Query(description="Name of the sending system (default: the token)")] = None,
+    source: Annotated[
+        str | None, Query(description="Name of the sending system (default: the token)")
+    ] = None,
     origin: Annotated[str, Query(description="real | demo | exercise")] = "real",
 ) -> Any:
     wards = narrow_to_visible(principal, "soc.ingest", ward)
@@ -176,13 +184,22 @@ def events(
     runtime: RuntimeDep,
     session: SessionDep,
     request: Request,
-    since: Annotated[datetime | None, Query(description="From (ISO 8601); default 24 h ago")] = None,
-    until: Annotated[datetime | None, Query(description="Until (ISO 8601, excluded); default now")] = None,
-    ward: Annotated[str | None, Query(description="Only this ward (the joint centre sees all)")] = None,
+    since: Annotated[
+        datetime | None, Query(description="From (ISO 8601); default 24 h ago")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="Until (ISO 8601, excluded); default now")
+    ] = None,
+    ward: Annotated[
+        str | None, Query(description="Only this ward (the joint centre sees all)")
+    ] = None,
     class_uid: Annotated[list[int] | None, Query(description="OCSF classes")] = None,
     filter_: Annotated[
         list[str] | None,
-        Query(alias="filter", description="field:value, repeatable; unmapped.<Field> for original fields; * wildcard"),
+        Query(
+            alias="filter",
+            description="field:value, repeatable; unmapped.<Field> for original fields; * wildcard",
+        ),
     ] = None,
     q: Annotated[str, Query(description="Words in the message")] = "",
     origin: Annotated[str | None, Query(description="real | demo | exercise")] = None,
@@ -213,7 +230,11 @@ def events(
     return EventPage(events=page.events, next_cursor=page.next_cursor, elapsed_ms=page.elapsed_ms)
 
 
-@router.get("/stats", response_model=StatsOut, summary="Events per ward, class, source and day; silent wards; quarantine")
+@router.get(
+    "/stats",
+    response_model=StatsOut,
+    summary="Events per ward, class, source and day; silent wards; quarantine",
+)
 def stats(
     principal: UserDep,
     runtime: RuntimeDep,
