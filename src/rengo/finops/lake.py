@@ -15,7 +15,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,15 +109,15 @@ class Lake:
         path.mkdir(parents=True)
         return path
 
-    def rewrite(self, con: duckdb.DuckDBPyConnection, select_sql: str) -> int:
-        """Rewrite every partition through ``select_sql`` (``{src}`` names the partition's file)."""
+    def rewrite(self, con: duckdb.DuckDBPyConnection, make_select: Callable[[str], str]) -> int:
+        """Rewrite every partition through ``make_select(relation of the partition's file)``."""
         count = 0
         with _write_lock:
             for file in self.files():
                 tmp = file.with_name(f".{file.name}.tmp")
                 src = f"read_parquet({_lit(file)})"
                 con.execute(
-                    f"COPY ({select_sql.format(src=src)}) TO {_lit(tmp)} (FORMAT parquet, COMPRESSION zstd)"
+                    f"COPY ({make_select(src)}) TO {_lit(tmp)} (FORMAT parquet, COMPRESSION zstd)"
                 )
                 os.replace(tmp, file)
                 count += 1

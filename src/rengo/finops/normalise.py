@@ -31,8 +31,10 @@ class Deviation:
     first_row: int | None = None
 
     def __str__(self) -> str:
-        where = f" (first at row {self.first_row})" if self.first_row else ""
-        return f"{self.column}: {self.message} — {self.count} row(s){where}"
+        if not self.count:
+            return f"{self.column}: {self.message} (whole column)"
+        where = f", first at row {self.first_row}" if self.first_row else ""
+        return f"{self.column}: {self.message} ({self.count} row(s){where})"
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -119,8 +121,9 @@ def _map_columns(
 class _Builder:
     """Collects the SELECT expressions and the per-row flags of one staging statement."""
 
-    def __init__(self, types: dict[str, str]) -> None:
+    def __init__(self, types: dict[str, str], strict: bool) -> None:
         self.types = types
+        self.strict = strict
         self.exprs: list[str] = []
         self.flags: list[tuple[str, str, str, str]] = []  # (sql, code, column, message)
         self.problems: list[str] = []
@@ -159,7 +162,7 @@ class _Builder:
             self.exprs.append(f"{value} AS {_q(name)}")
         elif column.data_type == "Date/Time":
             value = f"TRY_CAST({clean} AS TIMESTAMPTZ)"
-            if text:
+            if text and self.strict:
                 strict = f"(length({clean}) = 20 AND {clean}[11] = 'T' AND {clean}[20] = 'Z')"
                 self.flag(
                     f"({clean} IS NOT NULL AND NOT {strict} AND {value} IS NOT NULL)",
@@ -167,6 +170,7 @@ class _Builder:
                     name,
                     "timestamp not in the FOCUS form YYYY-MM-DDTHH:mm:ssZ; read as UTC",
                 )
+            if text:
                 bad = f"({clean} IS NOT NULL AND {value} IS NULL)"
                 self.problems.append(
                     f"CASE WHEN {bad} THEN '{name}: not a date/time: ' || {clean} END"
@@ -207,10 +211,12 @@ def stage(
     source_file: str,
     source_format: str,
     ingest_id: str,
+    strict: bool = True,
 ) -> Staged:
     """Create temp table ``table`` of typed FOCUS 1.2 rows (plus ``__problem``) from ``source``.
 
     ``source`` is a relation with FOCUS-named columns and a ``__row`` row number.
+    ``strict`` reports timestamps not in the FOCUS form (off for rows a converter made).
     """
     described = con.execute(f"DESCRIBE {source}").fetchall()
     types = {row[0]: str(row[1]) for row in described}
@@ -235,7 +241,7 @@ def stage(
                     f"mandatory in FOCUS {focus.FOCUS_VERSION}; left null",
                 )
             )
-    builder = _Builder(types)
+    builder = _Builder(types, strict)
     for col in focus.columns():
         builder.add(col, focus_map.get(col.name))
     cpu_src = next((src for name, src in custom.items() if name.lower() in CUSTOM_KEEP), None)
