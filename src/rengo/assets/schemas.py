@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from rengo.assets.reference import (
     BUSINESS_SYSTEMS,
@@ -142,15 +142,6 @@ class AssetCreate(AssetFields):
     )
 
 
-class AssetUpdate(BaseModel):
-    """A partial update: only the fields given change. ``version`` guards lost updates."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: int | None = Field(None, description="The version you read; 409 if it moved on.")
-    fields: dict[str, Any] = Field(default_factory=dict)
-
-
 class AssetOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -195,3 +186,14 @@ class AssetChangeOut(BaseModel):
 
 
 EDITABLE_FIELDS = tuple(AssetFields.model_fields)
+
+
+AssetPatch: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "AssetPatch",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        name: (info.annotation | None, Field(None, description=info.description))
+        for name, info in AssetFields.model_fields.items()
+    },
+)
+"""A partial update (JSON merge patch): only the fields sent change."""
