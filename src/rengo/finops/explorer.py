@@ -212,9 +212,15 @@ class Explorer:
             if dim.startswith("tag:"):
                 continue
             for col in (
-                "ProviderName", "ServiceName", "ServiceCategory", "RegionId", "ChargeCategory",
-                "SubAccountName", "SubAccountId", "ResourceId",
-            ):  # fmt: skip
+                "ProviderName",
+                "ServiceName",
+                "ServiceCategory",
+                "RegionId",
+                "ChargeCategory",
+                "SubAccountName",
+                "SubAccountId",
+                "ResourceId",
+            ):
                 if col in DIMENSIONS.get(dim, ""):
                     names.add(col)
         return names

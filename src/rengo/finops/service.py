@@ -43,7 +43,7 @@ def load_rules(session: Session) -> list[Rule]:
             business_system=r.business_system,
             system_from_value=r.system_from_value,
             shared_pool=r.shared_pool,
-        )  # fmt: skip
+        )
         for r in rows
     ]
 
@@ -100,11 +100,19 @@ def ingest(
         )
     )
     audit.record(
-        session, principal, "finops.ingest", object_type="finops_ingest",
-        object_id=report.ingest_id, client=client,
-        detail={"files": [f.file for f in report.files], "rows": report.rows,
-                "partitions": len(report.partitions), "quarantined": report.quarantined},
-    )  # fmt: skip
+        session,
+        principal,
+        "finops.ingest",
+        object_type="finops_ingest",
+        object_id=report.ingest_id,
+        client=client,
+        detail={
+            "files": [f.file for f in report.files],
+            "rows": report.rows,
+            "partitions": len(report.partitions),
+            "quarantined": report.quarantined,
+        },
+    )
     forget_explorer(data_dir)
     return report
 
@@ -181,11 +189,17 @@ def add_rule(
     if problems:
         raise InvalidInput("invalid allocation rule", problems)
     row = AllocationRule(
-        priority=rule.priority, field=rule.field, tag_key=rule.tag_key, pattern=rule.pattern,
-        ward=rule.ward, ward_from_value=rule.ward_from_value, business_system=rule.business_system,
-        system_from_value=rule.system_from_value, shared_pool=rule.shared_pool,
+        priority=rule.priority,
+        field=rule.field,
+        tag_key=rule.tag_key,
+        pattern=rule.pattern,
+        ward=rule.ward,
+        ward_from_value=rule.ward_from_value,
+        business_system=rule.business_system,
+        system_from_value=rule.system_from_value,
+        shared_pool=rule.shared_pool,
         description=description,
-    )  # fmt: skip
+    )
     session.add(row)
     session.flush()
     audit.record(
