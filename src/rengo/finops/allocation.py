@@ -10,6 +10,7 @@ matches stay *unallocated* and are shown as such — never dropped, never spread
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -60,8 +61,14 @@ class Rule:
             problems.append(Problem("a tag rule names its tag_key", where))
         if not self.pattern:
             problems.append(Problem("pattern is empty", where))
-        if not (self.ward or self.ward_from_value or self.shared_pool):
-            problems.append(Problem("give a ward, ward_from_value or a shared_pool", where))
+        if not (
+            self.ward
+            or self.ward_from_value
+            or self.shared_pool
+            or self.business_system
+            or self.system_from_value
+        ):
+            problems.append(Problem("give a ward, a business system or a shared pool", where))
         if self.business_system and self.business_system not in BUSINESS_SYSTEMS:
             problems.append(Problem(f"unknown business system {self.business_system!r}", where))
         return problems
@@ -98,20 +105,17 @@ def system_lookup_sql(value: str) -> str:
 def allocation_columns(rules: list[Rule]) -> dict[str, str]:
     """SQL for x_Ward, x_BusinessSystem, x_SharedPool, x_AllocationRule (over FOCUS columns)."""
     ordered = sorted(rules, key=lambda r: (r.priority, r.id))
-    if not ordered:
-        null = "CAST(NULL AS VARCHAR)"
-        return {
-            "x_Ward": null,
-            "x_BusinessSystem": null,
-            "x_SharedPool": null,
-            "x_AllocationRule": null,
-        }
-    rule_case = " ".join(f"WHEN {r.condition_sql()} THEN {r.id}" for r in ordered)
-    rule_id = f"(CASE {rule_case} END)"
+    null = "CAST(NULL AS VARCHAR)"
+    # Ward (or pool) and business system are decided independently: the first rule that
+    # says where a row's ward is wins for the ward, the first that names a system for it.
+    placing = [r for r in ordered if r.ward or r.ward_from_value or r.shared_pool]
+    naming = [r for r in ordered if r.business_system or r.system_from_value]
 
-    def per_rule(make: callable) -> str:  # type: ignore[valid-type]
-        parts = [f"WHEN {r.condition_sql()} THEN {make(r)}" for r in ordered]
-        return f"CAST((CASE {' '.join(parts)} END) AS VARCHAR)"
+    def case(over: list[Rule], make: Callable[[Rule], str]) -> str:
+        if not over:
+            return null
+        parts = " ".join(f"WHEN {r.condition_sql()} THEN {make(r)}" for r in over)
+        return f"CAST((CASE {parts} END) AS VARCHAR)"
 
     def ward(r: Rule) -> str:
         if r.shared_pool:
@@ -126,10 +130,10 @@ def allocation_columns(rules: list[Rule]) -> dict[str, str]:
         return _lit(r.business_system) if r.business_system else "NULL"
 
     return {
-        "x_Ward": per_rule(ward),
-        "x_BusinessSystem": per_rule(system),
-        "x_SharedPool": per_rule(lambda r: _lit(r.shared_pool) if r.shared_pool else "NULL"),
-        "x_AllocationRule": f"CAST({rule_id} AS VARCHAR)",
+        "x_Ward": case(placing, ward),
+        "x_BusinessSystem": case(naming, system),
+        "x_SharedPool": case(placing, lambda r: _lit(r.shared_pool) if r.shared_pool else "NULL"),
+        "x_AllocationRule": case(placing, lambda r: str(r.id)),
     }
 
 

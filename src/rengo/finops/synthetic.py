@@ -70,6 +70,8 @@ class Plan:
     nonprod: list[str]
     oversized: list[str]
     cold: list[str] = field(default_factory=list)
+    fixed: dict[str, int] = field(default_factory=dict)
+    """Resources removed after a recommendation: resource id -> day index of removal."""
 
 
 def _provider_for(ward_index: int, system_index: int) -> str:
@@ -86,7 +88,7 @@ def resources(
         scale = (pops.get(ward, 300_000) / 300_000) ** 0.8
         for si, system in enumerate(systems):
             provider = _provider_for(wi, si)
-            account = f"gc-{ward}-{provider.split()[0].lower()}"
+            account = f"gc-payer-{provider.split()[0].lower()}"  # the organisation payer account
             sub = f"{ward}-{system}"
             base = 9_000 * scale * SYSTEM_WEIGHT[system] * rng.uniform(0.8, 1.2)
             migrate = rng.randint(0, max(0, days // 3))
@@ -148,8 +150,28 @@ def resources(
                 )
                 plan.nonprod.append(out[-1].resource_id)
             if (wi * 3 + si) % 17 == 5:
-                add("vol-old", "Block Storage", "Storage", "GB-Month", 0.12, frequency="Recurring")
-                add("vol-old-io", "Block Storage", "Storage", "Requests", 0.0001, usage_per_yen=0.0)
+                # Every other one is found and deleted 45 days before the data ends.
+                ends = days - 45 if wi % 2 == 0 else None
+                add(
+                    "vol-old",
+                    "Block Storage",
+                    "Storage",
+                    "GB-Month",
+                    0.12,
+                    frequency="Recurring",
+                    ends=ends,
+                )
+                add(
+                    "vol-old-io",
+                    "Block Storage",
+                    "Storage",
+                    "Requests",
+                    0.0001,
+                    usage_per_yen=0.0,
+                    ends=ends,
+                )
+                if ends is not None:
+                    plan.fixed[out[-1].resource_id] = ends
                 plan.idle.append(out[-2].resource_id)
             if (wi + si) % 19 == 2:
                 add(
