@@ -22,7 +22,9 @@ def _lake(tmp_path: Path) -> Lake:
 
 def _sums(lake: Lake, by: str) -> dict[str, Decimal]:
     with connection() as con:
-        rows = con.execute(f"SELECT {by}, sum(BilledCost) FROM {lake.relation_sql()} GROUP BY 1").fetchall()
+        rows = con.execute(
+            f"SELECT {by}, sum(BilledCost) FROM {lake.relation_sql()} GROUP BY 1"
+        ).fetchall()
     return {str(k): Decimal(str(round(v, 8))) for k, v in rows}
 
 
@@ -40,7 +42,9 @@ def _cents(values: dict[str, Decimal]) -> dict[str, Decimal]:
     return {k: v.quantize(Decimal("0.01")) for k, v in values.items()}
 
 
-def test_focus_sample_totals_per_provider_service_and_account(shared_data: Path, tmp_path: Path) -> None:
+def test_focus_sample_totals_per_provider_service_and_account(
+    shared_data: Path, tmp_path: Path
+) -> None:
     sample = shared_data / "focus" / "focus_sample_1.0.csv"
     lake = _lake(tmp_path)
     report = ingest_files(lake, [sample], Enrichment([], []))
@@ -50,7 +54,9 @@ def test_focus_sample_totals_per_provider_service_and_account(shared_data: Path,
 
 
 def test_focus_sample_deviations_are_reported(shared_data: Path, tmp_path: Path) -> None:
-    report = ingest_files(_lake(tmp_path), [shared_data / "focus" / "focus_sample_1.0.csv"], Enrichment([], []))
+    report = ingest_files(
+        _lake(tmp_path), [shared_data / "focus" / "focus_sample_1.0.csv"], Enrichment([], [])
+    )
     found = {(d.code, d.column): d for d in report.deviations}
     assert found[("null_literal", "Tags")].count > 0
     assert found[("timestamp_format", "ChargePeriodStart")].count == 1000
@@ -67,7 +73,9 @@ def test_focus_sample_deviations_are_reported(shared_data: Path, tmp_path: Path)
         ("oci-cost-sample.csv", "oci", "product/compartmentId", "cost/myCost"),
     ],
 )
-def test_native_conversion_preserves_totals(shared_data: Path, tmp_path: Path, name: str, fmt: str, account: str, cost: str) -> None:
+def test_native_conversion_preserves_totals(
+    shared_data: Path, tmp_path: Path, name: str, fmt: str, account: str, cost: str
+) -> None:
     path = shared_data / "focus" / "native" / name
     lake = _lake(tmp_path)
     report = ingest_files(lake, [path], Enrichment([], []), fmt=fmt)
@@ -75,12 +83,18 @@ def test_native_conversion_preserves_totals(shared_data: Path, tmp_path: Path, n
     native = _native(path, account, cost)
     assert _cents(_sums(lake, "SubAccountId")) == _cents(native)
     total = sum(native.values())
-    assert Decimal(str(sum(report.lake_totals.values()))).quantize(Decimal("0.0001")) == total.quantize(Decimal("0.0001"))
+    assert Decimal(str(sum(report.lake_totals.values()))).quantize(
+        Decimal("0.0001")
+    ) == total.quantize(Decimal("0.0001"))
     assert report.rows == sum(1 for _ in path.open(encoding="utf-8-sig")) - 1
 
 
 def test_format_is_detected(shared_data: Path, tmp_path: Path) -> None:
-    report = ingest_files(_lake(tmp_path), [shared_data / "focus" / "native" / "oci-cost-sample.csv"], Enrichment([], []))
+    report = ingest_files(
+        _lake(tmp_path),
+        [shared_data / "focus" / "native" / "oci-cost-sample.csv"],
+        Enrichment([], []),
+    )
     assert report.files[0].format == "oci"
 
 
@@ -96,7 +110,9 @@ def _focus_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:
 
 def test_restated_month_replaces_never_double_counts(tmp_path: Path) -> None:
     lake = _lake(tmp_path)
-    first = _focus_file(tmp_path / "april.csv", [("100", "2025-04-01", "千代田区"), ("200", "2025-04-02", "中央区")])
+    first = _focus_file(
+        tmp_path / "april.csv", [("100", "2025-04-01", "千代田区"), ("200", "2025-04-02", "中央区")]
+    )
     ingest_files(lake, [first], Enrichment([], []))
     ingest_files(lake, [first], Enrichment([], []))
     assert _sums(lake, "BillingAccountId") == {"acct-1": Decimal("300.0")}
@@ -107,13 +123,17 @@ def test_restated_month_replaces_never_double_counts(tmp_path: Path) -> None:
 
 def test_unreadable_rows_are_quarantined_with_the_reason(tmp_path: Path) -> None:
     lake = _lake(tmp_path)
-    path = _focus_file(tmp_path / "bad.csv", [("100", "2025-04-01", "x"), ("12abc", "2025-04-02", "y")])
+    path = _focus_file(
+        tmp_path / "bad.csv", [("100", "2025-04-01", "x"), ("12abc", "2025-04-02", "y")]
+    )
     report = ingest_files(lake, [path], Enrichment([], []))
     assert report.rows == 1 and report.quarantined == 1
     quarantined = next(d for d in report.deviations if d.code == "quarantined")
     assert quarantined.first_row == 2
     with connection() as con:
-        (problem,) = con.execute(f"SELECT __problem FROM read_parquet('{lake.quarantine}/*-rows.parquet')").fetchone()
+        (problem,) = con.execute(
+            f"SELECT __problem FROM read_parquet('{lake.quarantine}/*-rows.parquet')"
+        ).fetchone()
     assert "BilledCost: not a number: 12abc" in problem
 
 
@@ -129,12 +149,35 @@ def test_sakura_bill_details_convert_with_totals(tmp_path: Path) -> None:
     import json
 
     doc = {
-        "Bills": [{"ID": 9001, "Amount": 12100, "Date": "2025-05-31T00:00:00+09:00", "MemberID": "abc12345"}],
+        "Bills": [
+            {
+                "ID": 9001,
+                "Amount": 12100,
+                "Date": "2025-05-31T00:00:00+09:00",
+                "MemberID": "abc12345",
+            }
+        ],
         "BillDetails": [
-            {"ContractID": 1, "Amount": 5280, "Description": "web-01", "ServiceClassPath": "cloud/server/plan/2core-4gb",
-             "Zone": "is1b", "Usage": 2678400, "FormattedUsage": "744時間", "ContractEndAt": None},
-            {"ContractID": 2, "Amount": 6820, "Description": "db-01 disk", "ServiceClassPath": "cloud/disk/ssd/100g",
-             "Zone": "tk1a", "Usage": 2678400, "FormattedUsage": "744時間", "ContractEndAt": None},
+            {
+                "ContractID": 1,
+                "Amount": 5280,
+                "Description": "web-01",
+                "ServiceClassPath": "cloud/server/plan/2core-4gb",
+                "Zone": "is1b",
+                "Usage": 2678400,
+                "FormattedUsage": "744時間",
+                "ContractEndAt": None,
+            },
+            {
+                "ContractID": 2,
+                "Amount": 6820,
+                "Description": "db-01 disk",
+                "ServiceClassPath": "cloud/disk/ssd/100g",
+                "Zone": "tk1a",
+                "Usage": 2678400,
+                "FormattedUsage": "744時間",
+                "ContractEndAt": None,
+            },
         ],
     }
     path = tmp_path / "sakura-2025-05.json"
@@ -152,12 +195,22 @@ def test_gcp_export_with_credits(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     rows = [
-        {"billing_account_id": "0123-4567", "service": {"id": "6F81", "description": "Compute Engine"},
-         "sku": {"id": "CP-1", "description": "N2 Instance Core"}, "usage_start_time": "2025-06-01T00:00:00Z",
-         "usage_end_time": "2025-06-01T01:00:00Z", "project": {"id": "p-chiyoda", "name": "chiyoda"},
-         "labels": [{"key": "ward", "value": "131016"}], "location": {"region": "asia-northeast1", "zone": "asia-northeast1-a"},
-         "cost": 1000.0, "currency": "JPY", "usage": {"amount": 1.0, "unit": "seconds"}, "cost_type": "regular",
-         "credits": [{"name": "SUD", "amount": -200.0}], "invoice": {"month": "202506"}},
+        {
+            "billing_account_id": "0123-4567",
+            "service": {"id": "6F81", "description": "Compute Engine"},
+            "sku": {"id": "CP-1", "description": "N2 Instance Core"},
+            "usage_start_time": "2025-06-01T00:00:00Z",
+            "usage_end_time": "2025-06-01T01:00:00Z",
+            "project": {"id": "p-chiyoda", "name": "chiyoda"},
+            "labels": [{"key": "ward", "value": "131016"}],
+            "location": {"region": "asia-northeast1", "zone": "asia-northeast1-a"},
+            "cost": 1000.0,
+            "currency": "JPY",
+            "usage": {"amount": 1.0, "unit": "seconds"},
+            "cost_type": "regular",
+            "credits": [{"name": "SUD", "amount": -200.0}],
+            "invoice": {"month": "202506"},
+        },
     ]
     path = tmp_path / "gcp.parquet"
     pq.write_table(pa.Table.from_pylist(rows), path)
@@ -165,7 +218,9 @@ def test_gcp_export_with_credits(tmp_path: Path) -> None:
     report = ingest_files(lake, [path], Enrichment([], []), fmt="gcp")
     assert report.lake_totals == {"JPY": 1000.0}
     with connection() as con:
-        effective, tags = con.execute(f"SELECT EffectiveCost, Tags FROM {lake.relation_sql()}").fetchone()
+        effective, tags = con.execute(
+            f"SELECT EffectiveCost, Tags FROM {lake.relation_sql()}"
+        ).fetchone()
     assert effective == 800.0 and '"ward":"131016"' in tags.replace(" ", "")
 
 

@@ -281,11 +281,14 @@ def generate(
     if res:
         for k in range(3):
             victim = res[(k * 37 + 5) % len(res)]
-            day = rng.randint(max(victim.starts + 40, days // 2), days - 5)
+            low = max(victim.starts + 40, days // 2)
+            if low > days - 5:
+                continue
+            day = rng.randint(low, days - 5)
             spike_days.setdefault(victim.resource_id, []).append(day)
             plan.spikes.append((victim.ward, victim.system, first + timedelta(days=day)))
         target = res[len(res) // 2]
-        start = rng.randint(max(target.starts + 45, days - 120), days - 25)
+        start = rng.randint(min(max(target.starts + 45, days - 120), days - 25), days - 25)
         forgotten = Resource(
             target.ward,
             target.system,
