@@ -100,12 +100,16 @@ class FinopsSettings(BaseModel):
         56, ge=14, description="Days of history the expected daily cost is computed from."
     )
     anomaly_floor: float = Field(
-        5_000.0, ge=0, description="Absolute floor: a day must exceed its expected cost by at "
-        "least this much (reporting currency) to be an anomaly."
+        5_000.0,
+        ge=0,
+        description="Absolute floor: a day must exceed its expected cost by at "
+        "least this much (reporting currency) to be an anomaly.",
     )
     anomaly_relative: float = Field(
-        0.5, ge=0, description="Relative threshold: excess over the expected cost, as a "
-        "fraction of it (0.5 = +50 %)."
+        0.5,
+        ge=0,
+        description="Relative threshold: excess over the expected cost, as a "
+        "fraction of it (0.5 = +50 %).",
     )
     anomaly_robust_z: float = Field(
         4.0, ge=0, description="Excess over the expected cost in robust standard deviations."
@@ -129,7 +133,10 @@ class FinopsSettings(BaseModel):
         0.3, ge=0, lt=1, description="Assumed saving of a 1-year commitment over on-demand."
     )
     commitment_target_coverage: float = Field(
-        0.7, ge=0, le=1, description="Commitment coverage of steady compute below which we advise buying."
+        0.7,
+        ge=0,
+        le=1,
+        description="Commitment coverage of steady compute below which we advise buying.",
     )
     storage_tiering_saving: float = Field(
         0.45, ge=0, lt=1, description="Saving of moving cold storage to an infrequent-access tier."
