@@ -131,6 +131,7 @@ class SocSettings(BaseModel):
     )
     search_page_size: int = Field(50, description="Events per page in search results.")
 
+
 class FinopsSettings(BaseModel):
     """Cost lake, allocation, anomaly detection, forecasts and savings (measure 2)."""
 
