@@ -41,7 +41,7 @@ STATUSES = ("new", "triage", "containment", "eradication", "recovery", "closed",
 KINDS = ("note", "action", "status", "message", "alert", "event", "system")
 BATCH = 50_000
 START = datetime(2023, 4, 1, tzinfo=UTC)
-BENCH_SECRET = "bench-only-key"  # noqa: S105 - a throw-away database
+BENCH_SECRET = "bench-only-key"
 
 
 def incidents_rows(n: int, rng: random.Random) -> Iterator[tuple[dict[str, Any], list[str]]]:

@@ -34,8 +34,8 @@ from rengo.core.wards import JOINT, wards  # noqa: E402
 from rengo.csirt import oncall  # noqa: E402
 from rengo.migrations import upgrade  # noqa: E402
 
-BENCH_SECRET = "bench-only-key"  # noqa: S105 - throw-away database and servers
-BENCH_PASSWORD = "long enough password"  # noqa: S105
+BENCH_SECRET = "bench-only-key"
+BENCH_PASSWORD = "long enough password"
 KEY_NAME = "teams"
 
 

@@ -156,8 +156,18 @@ def test_a_ward_sees_its_incidents_and_the_joint_centre_all(
     )
     everything = api("GET", "/api/v1/incidents", ward="joint").json()
     assert everything["total"] == 3
-    api("PATCH", f"/api/v1/incidents/{mine['id']}", ward="joint", json={"cause": "c", "report_summary": "r"})
-    api("POST", f"/api/v1/incidents/{mine['id']}/transitions", ward="joint", json={"to": "closed", "reason": "fp"})
+    api(
+        "PATCH",
+        f"/api/v1/incidents/{mine['id']}",
+        ward="joint",
+        json={"cause": "c", "report_summary": "r"},
+    )
+    api(
+        "POST",
+        f"/api/v1/incidents/{mine['id']}/transitions",
+        ward="joint",
+        json={"to": "closed", "reason": "fp"},
+    )
     still_open = api("GET", f"/api/v1/incidents?open=true&ward={WARD_A}", ward="joint").json()
     assert [i["id"] for i in still_open["items"]] == [shared["id"]] and still_open["total"] == 1
     executive = api(

@@ -8,6 +8,7 @@ tests can put a double there.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from rengo.core.clock import Clock
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
 
@@ -30,6 +32,8 @@ class AlertRef:
     first_event_at: datetime | None = None
     indicators: tuple[tuple[str, str], ...] = field(default=())
     """(kind, value) pairs, kinds as in ``rengo.csirt.indicators.KINDS``."""
+    wards: tuple[str, ...] = ()
+    """Every ward a cross-ward (campaign) alert spans; empty: just ``ward``."""
 
 
 class AlertSource(Protocol):
@@ -59,11 +63,15 @@ class UnavailableAlertSource:
         return None
 
 
-def soc_alert_source() -> AlertSource:
-    """The SOC's alerts.
+def soc_alert_source(clock: Clock) -> AlertSource:
+    """The SOC's alerts when ``rengo.soc.alerts`` is installed, else a source that says so.
 
-    ``rengo.soc.alerts`` (branch soc-detect) has not landed yet: until an adapter over it
-    is written here, lookups answer ``UnavailableAlertSource``'s clear error. Tests use a
-    double that implements ``AlertSource``; production code never invents alerts.
+    The adapter (``rengo.csirt.soc_adapter``) is written against the alert service of the
+    soc-detect branch; until that lands, lookups answer ``UnavailableAlertSource``'s
+    clear error. Production code never invents alerts.
     """
-    return UnavailableAlertSource()
+    if importlib.util.find_spec("rengo.soc.alerts") is None:
+        return UnavailableAlertSource()
+    from rengo.csirt.soc_adapter import SocAlertSource
+
+    return SocAlertSource(clock)

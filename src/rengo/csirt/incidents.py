@@ -209,7 +209,8 @@ def create_incident(
             problems.add(f"alert {alert_id} is already in INC-{incident_id:06d}", "field alert_ids")
     elif not data.title:
         problems.add("a title is needed when no alert is given", "field title")
-    wards = sorted(set(data.wards) | {a.ward for a in alerts})
+    alert_wards = {w for a in alerts for w in (a.wards or (a.ward,)) if w != JOINT}
+    wards = sorted(set(data.wards) | alert_wards)
     if not wards:
         if principal.is_joint:
             problems.add("the joint centre must say which wards are affected", "field wards")

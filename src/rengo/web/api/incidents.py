@@ -50,7 +50,7 @@ from rengo.csirt.schemas import (
     TimelineOut,
     TransitionIn,
 )
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address, get_runtime
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -58,7 +58,7 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 def alert_source(request: Request) -> AlertSource:
     """The app's alert source (tests put a double in ``app.state.csirt_alert_source``)."""
     source: AlertSource | None = getattr(request.app.state, "csirt_alert_source", None)
-    return source if source is not None else soc_alert_source()
+    return source if source is not None else soc_alert_source(get_runtime(request).clock)
 
 
 def send_notifications(runtime: Runtime) -> None:
