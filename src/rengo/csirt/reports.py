@@ -25,7 +25,7 @@ from rengo.core.clock import JST
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible
 from rengo.core.settings import Settings
-from rengo.core.wards import JOINT, tenant_name
+from rengo.core.wards import JOINT, tenant_name, ward_codes
 from rengo.csirt import actions, incidents, indicators, timeline
 from rengo.csirt.metrics import durations, mean, minutes_between, percentile
 from rengo.csirt.models import (
@@ -155,6 +155,8 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 def monthly_figures(session: Session, principal: Principal, ward: str | None, year: int,
                     month: int) -> dict[str, Any]:  # fmt: skip
+    if ward is not None and ward != JOINT and ward not in ward_codes():
+        raise InvalidInput("unknown ward", [Problem(f"{ward!r} is not a ward code", "field ward")])
     tenants = narrow_to_visible(principal, "csirt.incidents.read", ward if ward != JOINT else None)
     start, end = month_bounds(year, month)
     stmt = select(Incident).where(Incident.merged_into_id.is_(None), Incident.origin != "exercise")
