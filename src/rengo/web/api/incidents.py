@@ -50,7 +50,15 @@ from rengo.csirt.schemas import (
     TimelineOut,
     TransitionIn,
 )
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address, get_runtime
+from rengo.web.deps import (
+    IdPath,
+    RuntimeDep,
+    SessionDep,
+    Timestamp,
+    UserDep,
+    client_address,
+    get_runtime,
+)
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -119,7 +127,7 @@ def list_incidents(
     open_only: Annotated[bool, Query(alias="open")] = False,
     severity: str | None = None, category: str | None = None, major: bool | None = None,
     q: Annotated[str | None, Query(description="Text in the title")] = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: Timestamp | None = None, until: Timestamp | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> IncidentList:  # fmt: skip
     f = incidents.IncidentFilter(ward=ward, status=status, open_only=open_only, severity=severity,
