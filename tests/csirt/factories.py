@@ -12,7 +12,7 @@ import itertools
 
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
-from rengo.csirt import actions, evidence, incidents, oncall, tasks
+from rengo.csirt import actions, evidence, incidents, oncall, paging, tasks
 from rengo.csirt.alerts import UnavailableAlertSource
 from rengo.csirt.schemas import IncidentCreate
 from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
@@ -84,7 +84,7 @@ def make_page(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
         team = oncall.create_team(session, Principal(ward, Role.ADMIN), tenant=ward, name=f"walk-page-{ward}-{next(_names)}",
                                   kind="ward_contact", settings=runtime.settings)  # fmt: skip
-        sent = oncall.page_team(session, team, subject="walk", body="", settings=runtime.settings,
+        sent = paging.page_team(session, team, subject="walk", body="", settings=runtime.settings,
                                 now=runtime.clock.now())  # fmt: skip
         return str(sent.page.id)
 

@@ -188,4 +188,7 @@ def test_hand_over_and_ward_visibility(
     assert seen == {"共同CSIRT"}  # the joint team, not 千代田区's
     bad = api("POST", f"/api/v1/oncall/teams/{team['id']}/shifts", ward="joint",
               json={"usernames": ["nobody"], "start": clock.now().isoformat(), "shift_hours": 8, "count": 1})  # fmt: skip
-    assert bad.status_code == 422 and bad.json()["problems"][0]["message"] == "no user 'nobody'"
+    assert (
+        bad.status_code == 422
+        and bad.json()["problems"][0]["message"] == "no user 'nobody' in this team's organisation"
+    )

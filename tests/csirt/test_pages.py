@@ -58,7 +58,8 @@ def test_ack_link_page_asks_before_acknowledging(
     client: TestClient, env: Any, make_user: Callable[..., str], clock: FakeClock
 ) -> None:
     from rengo.core.permissions import SYSTEM
-    from rengo.csirt import oncall
+    from rengo.csirt import oncall, paging
+    from rengo.csirt.models import Page
 
     person = make_user("joint", "csirt")
     with env.db.session() as session:
@@ -68,14 +69,14 @@ def test_ack_link_page_asks_before_acknowledging(
         oncall.add_shifts(
             session, SYSTEM, team.id, usernames=[person], start=clock.now(), shift_hours=24, count=1
         )
-        sent = oncall.page_team(
+        sent = paging.page_team(
             session, team, subject="応答確認", body="", settings=env.settings, now=clock.now()
         )
         token, page_id = sent.ack_token, sent.page.id
     shown = client.get(f"/oncall/ack/{token}")
     assert shown.status_code == 200 and "応答確認" in shown.text and "対応します" in shown.text
     with env.db.session() as session:
-        assert session.get(oncall.Page, page_id).status == "open"  # a GET never acknowledges
+        assert session.get(Page, page_id).status == "open"  # a GET never acknowledges
     done = client.post(f"/oncall/ack/{token}")
     assert done.status_code == 200 and f"{person} (link)" in done.text
     assert client.get("/oncall/ack/not-a-token").status_code == 404

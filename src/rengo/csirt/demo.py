@@ -22,7 +22,7 @@ from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM, Principal
 from rengo.core.tenancy import populations
 from rengo.core.wards import JOINT, Ward, wards
-from rengo.csirt import actions, costs, incidents, oncall, tasks
+from rengo.csirt import action_runner, actions, costs, endpoints, incidents, oncall, paging, tasks
 from rengo.csirt.alerts import UnavailableAlertSource
 from rengo.csirt.models import Connector, Incident, OnCallTeam, Page
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
@@ -89,7 +89,7 @@ def _run_incident(ctx: DemoContext, rng: random.Random, ward: Ward, users: dict[
         for page in session.scalars(
             select(Page).where(Page.incident_id == incident_id, Page.status == "open")
         ):
-            oncall.acknowledge(session, page, responder.label, clock.now(), responder)
+            paging.acknowledge(session, page, responder.label, clock.now(), responder)
         tasks.add_task(session, responder, incident_id, title="ログの保全", assignee=f"{ward.slug}.it",
                        due_at=clock.now() + timedelta(hours=4), now=clock.now())  # fmt: skip
     clock.advance(minutes=rng.randint(5, 45 if rng.random() < 0.9 else 150))
@@ -101,15 +101,9 @@ def _run_incident(ctx: DemoContext, rng: random.Random, ward: Ward, users: dict[
         action_id = action.id
         if action.status == "pending_approval":
             clock.advance(minutes=rng.randint(2, 15))
-            actions.decide(
-                session,
-                ward_it,
-                action_id,
-                approve=True,
-                note="業務影響を確認済み",
-                now=clock.now(),
-            )
-    actions.run_action(ctx.db, ctx.settings, clock, action_id)
+            actions.decide(session, ward_it, action_id, approve=True, note="業務影響を確認済み",
+                           settings=ctx.settings, now=clock.now())  # fmt: skip
+    action_runner.run_action(ctx.db, ctx.settings, clock, action_id)
     if not close:
         return
     with ctx.db.session() as session:
@@ -160,7 +154,7 @@ def _teams(ctx: DemoContext, users: dict[str, User], start: datetime) -> None:
             oncall.add_shifts(session, SYSTEM, team.id, usernames=[f"{ward.slug}.csirt", f"{ward.slug}.it"],
                               start=start, shift_hours=24, count=14)  # fmt: skip
             if session.scalar(select(Connector.id).where(Connector.tenant == ward.code)) is None:
-                actions.create_connector(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja} FW/EDR(模擬)",
+                endpoints.create_connector(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja} FW/EDR(模擬)",
                                          kind="simulated")  # fmt: skip
 
 
