@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import Forbidden, NotFound
 from rengo.core.identity import User
-from rengo.core.permissions import SYSTEM, Principal, allows
+from rengo.core.permissions import SYSTEM, Principal, allows, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.csirt import escalation, notify, timeline
 from rengo.csirt.models import OnCallTeam, Page
-from rengo.csirt.oncall import get_team, teams
+from rengo.csirt.oncall import teams
 
 STEP_LABELS = {
     "on_call": "on call", "next_on_call": "next on call", "manager": "manager",
@@ -170,15 +170,19 @@ def page_by_token(session: Session, token: str) -> Page:
 
 def get_page(session: Session, principal: Principal, page_id: int) -> Page:
     page = session.get(Page, page_id)
-    if page is None:
+    team = session.get(OnCallTeam, page.team_id) if page is not None else None
+    if page is None or team is None:
         raise NotFound(f"page {page_id} not found")
-    get_team(session, principal, page.team_id)
+    # A page names incidents of any ward: only the team's own organisation sees it.
+    require(principal, "csirt.oncall.read", team.tenant, hide=True)
     return page
 
 
 def pages(session: Session, principal: Principal, *, open_only: bool = False,
           team_id: int | None = None, limit: int = 100) -> list[Page]:  # fmt: skip
-    team_ids = [t.id for t in teams(session, principal) if team_id is None or t.id == team_id]
+    visible = visible_tenants(principal, "csirt.oncall.read")
+    team_ids = [t.id for t in teams(session, principal)
+                if (team_id is None or t.id == team_id) and (visible is None or t.tenant in visible)]  # fmt: skip
     stmt = select(Page).where(Page.team_id.in_(team_ids)).order_by(Page.id.desc())
     if open_only:
         stmt = stmt.where(Page.status == "open")
