@@ -88,3 +88,42 @@ def test_costs_and_oncall_pages_render(client: TestClient, login: Callable[..., 
     costs = client.get("/csirt/costs")
     assert costs.status_code == 200 and "データなし" in costs.text
     assert re.search(r"<h1>[^<]+</h1>", costs.text)
+
+
+def test_merge_and_split_in_the_ui(
+    client: TestClient, login: Callable[..., str], soc_alert: Callable[..., str], api: Api
+) -> None:
+    first, second, third = (soc_alert(WARD_A, f"不審な通信 {n}") for n in (1, 2, 3))
+    csrf = login(client, WARD_A, "csirt")
+
+    def open_from(*alert_ids: str) -> str:
+        created = client.post("/incidents/new", data={
+            "csrf_token": csrf, "category": "unauthorised_access", "alert_ids": " ".join(alert_ids)})  # fmt: skip
+        assert created.status_code == 303, created.text
+        return str(created.headers["location"])
+
+    survivor, duplicate = open_from(first, second), open_from(third)
+    duplicate_ref = f"INC-{int(duplicate.rsplit('/', 1)[1]):06d}"
+    assert "他のインシデントをこのインシデントに統合" in client.get(survivor).text
+    bad = client.post(
+        f"{survivor}/merge",
+        data={"csrf_token": csrf, "incident_ids": "INC-x", "reason": "同一事象"},
+    )
+    assert bad.status_code == 422 and "INC-x" in bad.text
+    other = api(
+        "POST", "/api/v1/incidents", ward=WARD_B, json={"title": "B", "category": "dos"}
+    ).json()
+    hidden = client.post(f"{survivor}/merge", data={"csrf_token": csrf, "incident_ids": str(other["id"]),
+                                                    "reason": "同一事象"})  # fmt: skip
+    assert hidden.status_code == 404
+    merged = client.post(f"{survivor}/merge", data={"csrf_token": csrf, "incident_ids": duplicate_ref,
+                                                    "reason": "同一の攻撃元"})  # fmt: skip
+    assert merged.status_code == 303 and merged.headers["location"].endswith("saved=merged")
+    assert third in client.get(survivor).text
+    assert "統合先" in client.get(duplicate).text
+    split = client.post(f"{survivor}/split", data={"csrf_token": csrf, "alert_ids": [second],
+                                                   "title": "別の攻撃", "reason": "攻撃元が異なる"})  # fmt: skip
+    assert split.status_code == 303
+    new_page = client.get(split.headers["location"]).text
+    assert "<h1>INC-" in new_page and "別の攻撃" in new_page and second in new_page
+    assert second not in client.get(survivor).text.split('id="split-h"')[0]

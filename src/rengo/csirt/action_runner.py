@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
@@ -63,7 +63,7 @@ class RunReport:
     failed: int = 0
 
 
-def _due(now: datetime) -> object:
+def _due(now: datetime) -> ColumnElement[bool]:
     queued = and_(ContainmentAction.status == "approved", ContainmentAction.next_attempt_at <= now)
     abandoned = and_(
         ContainmentAction.status == "running", ContainmentAction.next_attempt_at <= now
@@ -86,7 +86,7 @@ def _claim(db: Database, settings: Settings, clock: Clock, limit: int,
         for action_id in session.scalars(stmt.limit(limit)).all():
             won = session.execute(
                 update(ContainmentAction)
-                .where(ContainmentAction.id == action_id, _due(now))  # type: ignore[arg-type]
+                .where(ContainmentAction.id == action_id, _due(now))
                 .values(status="running", next_attempt_at=now + lease(settings))
             ).rowcount  # type: ignore[attr-defined]
             if not won:
