@@ -201,6 +201,8 @@ class WebhookReceiver:
         self.statuses: list[int] = []
         self.delays: list[float] = []
         """Seconds to wait before answering, one per request (a slow endpoint)."""
+        self.hold: threading.Event | None = None
+        """While set up and not released, every call waits (up to 10 s) before answering."""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -213,6 +215,8 @@ class WebhookReceiver:
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 if receiver.delays:
                     time.sleep(receiver.delays.pop(0))
+                if receiver.hold is not None:
+                    receiver.hold.wait(10)
                 payload = b'{"reference": "FW-%d"}' % len(receiver.requests)
                 try:
                     self.send_response(status)
@@ -228,7 +232,7 @@ class WebhookReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:

@@ -108,6 +108,7 @@ def test_a_ward_without_a_finance_team_gets_its_finance_staff_mailed_or_waits(
         assert session.scalar(select(Page.id)) is None
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the wiring; SQL: tests above
 def test_rengo_csirt_worker_runs_the_finops_hook(
     env: Runtime, db_url: str, tmp_path: Path, make_user: Callable[..., str], smtp_server: Any,
     monkeypatch: pytest.MonkeyPatch,

@@ -10,6 +10,7 @@ from datetime import timedelta
 from email.header import decode_header, make_header
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -122,6 +123,7 @@ def test_acknowledged_page_stops_escalating_and_link_works_once_per_level(
     assert api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()["escalated"] == 0
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the transport; SQL: other tests
 def test_email_is_delivered_over_real_smtp(
     api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str], smtp_server: Any
 ) -> None:

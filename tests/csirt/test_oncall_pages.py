@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -15,6 +16,10 @@ from rengo.core.clock import JST, FakeClock
 from rengo.core.runtime import Runtime
 from rengo.csirt.models import Delivery, OnCallTeam, Page, Shift, TeamMember
 from tests.helpers import TEST_PASSWORD, WARD_A, WARD_B, csrf_of
+
+# The HTML layer is under test here; the services below it run on SQLite and PostgreSQL in
+# the API tests, so these pages run on SQLite only (the suite stays fast).
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
 def _log_in(client: TestClient, username: str) -> str:

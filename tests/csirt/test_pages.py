@@ -6,11 +6,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from rengo.core.clock import FakeClock
 from tests.csirt.conftest import AlertBook
 from tests.helpers import WARD_A, WARD_B
+
+# The HTML layer is under test here; the services below it run on SQLite and PostgreSQL in
+# the API tests, so these pages run on SQLite only (the suite stays fast).
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 Api = Callable[..., Any]
 

@@ -58,6 +58,7 @@ def test_incident_report_html_in_japanese(
     )
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the layout; the data: HTML test
 def test_incident_report_pdf_has_extractable_japanese_text(
     api: Api, open_incident: Callable[..., dict[str, Any]], clock: FakeClock
 ) -> None:

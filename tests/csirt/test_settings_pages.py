@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -14,6 +15,11 @@ from rengo.core.runtime import Runtime
 from rengo.core.tenancy import populations
 from rengo.csirt.models import Connector, CostEntry
 from tests.helpers import JOINT, WARD_A, WARD_B
+
+# The HTML layer is under test here; the services below it run on SQLite and PostgreSQL in
+# the API tests, so these pages run on SQLite only (the suite stays fast).
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 SECRET = "chiyoda-edr-signing-key-5f2a"
 
