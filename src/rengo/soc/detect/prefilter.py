@@ -1,0 +1,124 @@
+"""Multi-literal prefilter: which rules can match which events, found in one pass.
+
+Each rule offers a few necessary literal sets (``analysis.literal_options``). Which one
+narrows best depends on the data — ``\\windows\\`` is long but in nearly every Windows
+event — so the prefilter first *calibrates*: it counts, on a sample of the first batch,
+in how many events each literal occurs, and then keeps per rule the option with the
+lowest expected hit rate. Rules whose best option still hits most events are run on
+every event of their log source instead (the literal pass would only cost time).
+
+Matching uses one Aho-Corasick automaton over the lower-cased text of the whole batch
+(the Latin-1 view of its UTF-8 bytes, so that string offsets are byte offsets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ahocorasick
+import numpy as np
+import pyarrow as pa
+
+from rengo.soc.detect.analysis import literal_cost
+from rengo.soc.detect.rules import CompiledRule
+
+CALIBRATION_ROWS = 20_000
+USELESS_HIT_RATE = 0.3
+"""An option expected to hit more events than this does not pay for itself."""
+
+
+def _automaton(literals: Sequence[str]) -> ahocorasick.Automaton | None:
+    if not literals:
+        return None
+    automaton = ahocorasick.Automaton()
+    for index, literal in enumerate(literals):
+        automaton.add_word(literal.encode("utf-8").decode("latin-1"), index)
+    automaton.make_automaton()
+    return automaton
+
+
+def _scan(automaton: ahocorasick.Automaton, text: pa.Array, n_literals: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unique (row, literal) pairs where the literal occurs in the row's text."""
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
+        text.offset : text.offset + len(text) + 1
+    ]
+    data = text.buffers()[2]
+    if data is None or offsets[-1] == offsets[0]:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    blob = data.to_pybytes()[offsets[0] : offsets[-1]].decode("latin-1")
+    found = np.fromiter(
+        (v for end, lit in automaton.iter(blob) for v in (end, lit)), dtype=np.int64
+    )
+    ends, lits = found[0::2] + offsets[0], found[1::2]
+    rows = np.searchsorted(offsets, ends, side="right") - 1
+    pairs = np.unique(rows * n_literals + lits)
+    return pairs // n_literals, pairs % n_literals
+
+
+class Prefilter:
+    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+        self.rules = rules
+        self.calibrated = False
+        self._choose({})
+
+    def _choose(self, hit_rate: dict[str, float]) -> None:
+        """Pick each rule's option and build the automaton for the chosen literals."""
+        literal_rules: dict[str, list[int]] = {}
+        always = []
+        for index, rule in enumerate(self.rules):
+            options = rule.literals or ()
+            if not options:
+                always.append(index)
+                continue
+            cost, best = min(
+                ((self._expected(o, hit_rate), o) for o in options), key=lambda c: c[0]
+            )
+            if cost > USELESS_HIT_RATE:
+                always.append(index)
+                continue
+            for literal in best:
+                literal_rules.setdefault(literal, []).append(index)
+        self.always = np.array(always, dtype=np.int64)
+        self.literals = sorted(literal_rules)
+        counts = [len(literal_rules[lit]) for lit in self.literals]
+        self.lit_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.lit_rules = np.array(
+            [r for lit in self.literals for r in literal_rules[lit]], dtype=np.int64
+        )
+        self.automaton = _automaton(self.literals)
+
+    @staticmethod
+    def _expected(option: Sequence[str], hit_rate: dict[str, float]) -> float:
+        if not hit_rate:
+            return literal_cost(frozenset(option))
+        return sum(hit_rate.get(lit, 0.0) for lit in option) + 1e-6 * literal_cost(
+            frozenset(option)
+        )
+
+    def calibrate(self, text: pa.Array) -> None:
+        """Measure literal hit rates on (a sample of) ``text`` and re-choose the options."""
+        self.calibrated = True
+        every = sorted({lit for r in self.rules for o in (r.literals or ()) for lit in o})
+        automaton = _automaton(every)
+        if automaton is None or not len(text):
+            return
+        sample = text.slice(0, CALIBRATION_ROWS)
+        _rows, lits = _scan(automaton, sample, len(every))
+        counts = np.bincount(lits, minlength=len(every))
+        total = len(sample)
+        self._choose({lit: counts[i] / total for i, lit in enumerate(every)})
+
+    def hits(self, text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+        """(row, rule) pairs whose chosen literals occur, for rules with a literal option."""
+        if not self.calibrated:
+            self.calibrate(text)
+        if self.automaton is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        rows, lits = _scan(self.automaton, text, len(self.literals))
+        starts = self.lit_ptr[lits]
+        counts = self.lit_ptr[lits + 1] - starts
+        first = np.repeat(np.cumsum(counts) - counts, counts)
+        picks = np.arange(int(counts.sum())) - first + np.repeat(starts, counts)
+        return np.repeat(rows, counts), self.lit_rules[picks]
