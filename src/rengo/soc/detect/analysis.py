@@ -28,12 +28,29 @@ Node = list[Any]
 Routing = list[Any]
 """JSON-able tree: ["and"|"or", [..]], ["not", x], ["match", field, regex], ["?"]."""
 UNKNOWN: Routing = ["?"]
-_LIKE_WILDCARD = re.compile(r"(?<!\\)[%_]")
+def like_tokens(pattern: str) -> list[str]:
+    """A LIKE pattern (backslash escapes) as literal pieces and wildcards ``%``/``_``.
+
+    Pieces and wildcards alternate, starting and ending with a (possibly empty) piece.
+    """
+    tokens, piece, escaped = [], [], False
+    for char in pattern:
+        if escaped:
+            piece.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "%_":
+            tokens += ["".join(piece), char]
+            piece = []
+        else:
+            piece.append(char)
+    tokens.append("".join(piece))
+    return tokens
 
 
 def _like_pieces(pattern: str) -> list[str]:
-    return [p.replace("\\%", "%").replace("\\_", "_").replace("\\\\", "\\")
-            for p in _LIKE_WILDCARD.split(pattern)]  # fmt: skip
+    return like_tokens(pattern)[0::2]
 
 
 # -- routing ---------------------------------------------------------------------------
@@ -55,12 +72,11 @@ def _routing_pattern(node: Node) -> str:
         return "|".join(re.escape(t.lower()) for t in node[3])
     _, _, _, op, text = node
     if op == "like":
-        pieces = [re.escape(p.lower()) for p in _like_pieces(text)]
-        wildcards = [".*" if w == "%" else "." for w in _LIKE_WILDCARD.findall(text)]
-        out = pieces[0]
-        for wildcard, piece in zip(wildcards, pieces[1:], strict=True):
-            out += wildcard + piece
-        return out
+        tokens = like_tokens(text)
+        return "".join(
+            re.escape(t.lower()) if i % 2 == 0 else (".*" if t == "%" else ".")
+            for i, t in enumerate(tokens)
+        )
     literal = re.escape(text.lower())
     return {"eq": "{}", "contains": ".*{}.*", "startswith": "{}.*", "endswith": ".*{}"}[
         op
@@ -73,8 +89,9 @@ def simplify_routing(tree: Routing) -> Routing:
     if op in ("?", "match"):
         return tree
     if op == "not":
-        inner = simplify_routing(tree[1])
-        return UNKNOWN if inner == UNKNOWN else ["not", inner]
+        # Dropping unknowns keeps "can be false" but not "can be true": only a subtree
+        # without unknowns may stand under a negation.
+        return ["not", tree[1]] if _fully_known(tree[1]) else UNKNOWN
     children = [simplify_routing(t) for t in tree[1]]
     if op == "or":
         return UNKNOWN if UNKNOWN in children else ["or", children]
@@ -82,6 +99,16 @@ def simplify_routing(tree: Routing) -> Routing:
     if not known:
         return UNKNOWN
     return known[0] if len(known) == 1 else ["and", known]
+
+
+def _fully_known(tree: Routing) -> bool:
+    if tree[0] == "?":
+        return False
+    if tree[0] == "match":
+        return True
+    if tree[0] == "not":
+        return _fully_known(tree[1])
+    return all(_fully_known(t) for t in tree[1])
 
 
 def evaluate_routing(tree: Routing, key: dict[str, str | None]) -> bool | None:

@@ -35,7 +35,7 @@ from rengo.soc.detect.backend import DuckDBBackend
 from rengo.soc.detect.ir import to_sql
 from rengo.soc.detect.pipelines import build_pipeline, unsupported_reason
 
-CACHE_VERSION = "6"
+CACHE_VERSION = "8"
 LEVELS = ("informational", "low", "medium", "high", "critical")
 BUILTIN_PACK = "rengo"
 _ATTACK_TAG = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
