@@ -6,7 +6,8 @@ Windows sources (``rengo.soc.schema``): the System header as ``EventID``, ``Chan
 ``Provider_Name``, ``Computer`` …, every EventData/UserData field at top level. Several
 unnamed ``<Data>`` elements (classic PowerShell, service events) are joined into one
 ``Data`` value (each also kept as ``Data1``, ``Data2`` …), so that ``Data|contains``
-sees all of them, as Hayabusa does.
+sees all of them, as Hayabusa does; spaces in field names are dropped (Defender's
+``Threat Name`` is ``ThreatName`` in Sigma rules).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def _flatten_data(container: Any, out: dict[str, str]) -> None:
     for key, value in container.items():
         if key == "#attributes":
             continue
+        # Defender writes "Threat Name"; Sigma rules (and SigmaHQ's checker) say ThreatName.
+        key = key.replace(" ", "")
         if key == "Data" and isinstance(value, list):
             texts = [_scalar(v) for v in value]
             for index, text in enumerate(texts, 1):
@@ -136,7 +139,3 @@ def evtx_table(paths: Iterable[Path], ward: str = "131016", origin: str = "real"
 
 def evtx_files(root: Path) -> list[Path]:
     return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() == ".evtx")
-
-
-def to_json_line(fields: dict[str, str]) -> str:
-    return json.dumps(fields, ensure_ascii=False)
