@@ -46,8 +46,13 @@ def _import_if_present(module: str) -> ModuleType | None:
 @cache
 def load_domains() -> tuple[str, ...]:
     """Import every domain's registering parts; return the domains present."""
-    # Core's tables live in three concept modules rather than one models.py.
-    for module in ("rengo.core.tenancy", "rengo.core.identity", "rengo.core.audit"):
+    # Core's tables and demo step live in concept modules rather than models.py/demo.py.
+    for module in (
+        "rengo.core.tenancy",
+        "rengo.core.identity",
+        "rengo.core.audit",
+        "rengo.core.demo_accounts",
+    ):
         importlib.import_module(module)
     present = []
     for domain in DOMAINS:

@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from rengo.assets.reference import (
     BUSINESS_SYSTEMS,
@@ -42,11 +42,11 @@ class AssetFields(BaseModel):
     location: str = Field(description="on_premises | gov_cloud | saas | data_centre")
     cloud_provider: str | None = Field(None, description="aws | azure | gcp | oci | sakura")
     segment: str | None = Field(None, description="mynumber | lgwan | internet")
-    confidentiality: int | None = Field(None, description="機密性 (1–3 by default)")
-    integrity: int | None = Field(None, description="完全性 (1–2 by default)")
-    availability: int | None = Field(None, description="可用性 (1–2 by default)")
+    confidentiality: int | None = Field(None, ge=1, le=9, description="機密性 (1–3 by default)")
+    integrity: int | None = Field(None, ge=1, le=9, description="完全性 (1–2 by default)")
+    availability: int | None = Field(None, ge=1, le=9, description="可用性 (1–2 by default)")
     personal_data: bool = False
-    personal_data_count: int | None = Field(None, ge=0)
+    personal_data_count: int | None = Field(None, ge=0, le=1_000_000_000)
     business_system: str | None = Field(None, description="one of the 20 standard systems")
     ip_ranges: list[str] = Field(default_factory=list, description="CIDR ranges")
     hostnames: list[str] = Field(default_factory=list)
@@ -142,15 +142,6 @@ class AssetCreate(AssetFields):
     )
 
 
-class AssetUpdate(BaseModel):
-    """A partial update: only the fields given change. ``version`` guards lost updates."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    version: int | None = Field(None, description="The version you read; 409 if it moved on.")
-    fields: dict[str, Any] = Field(default_factory=dict)
-
-
 class AssetOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -195,3 +186,14 @@ class AssetChangeOut(BaseModel):
 
 
 EDITABLE_FIELDS = tuple(AssetFields.model_fields)
+
+
+AssetPatch: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    "AssetPatch",
+    __config__=ConfigDict(extra="forbid"),
+    **{
+        name: (info.annotation | None, Field(None, description=info.description))
+        for name, info in AssetFields.model_fields.items()
+    },
+)
+"""A partial update (JSON merge patch): only the fields sent change."""

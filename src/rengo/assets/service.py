@@ -61,8 +61,8 @@ def check_levels(values: dict[str, Any], settings: Settings) -> list[Problem]:
     return problems
 
 
-def _search_text(asset: Asset) -> str:
-    parts = [asset.name, asset.department, asset.owner, asset.custodian, *asset.hostnames]
+def search_text_for(asset: Asset) -> str:
+    parts = [asset.name, asset.department, asset.owner, asset.custodian, *(asset.hostnames or ())]
     return " ".join(p for p in parts if p).lower()
 
 
@@ -104,7 +104,7 @@ def create_asset(
         raise InvalidInput("invalid classification", problems)
     now = at or utcnow()
     asset = Asset(tenant=tenant, origin=origin, created_at=now, updated_at=now, **values)
-    asset.search_text = _search_text(asset)
+    asset.search_text = search_text_for(asset)
     session.add(asset)
     session.flush()
     _record_change(session, principal, asset, "create", _snapshot(asset), client, now)
@@ -152,7 +152,7 @@ def update_asset(
         return asset
     asset.version += 1
     asset.updated_at = utcnow()
-    asset.search_text = _search_text(asset)
+    asset.search_text = search_text_for(asset)
     _record_change(session, principal, asset, action, diff, client, asset.updated_at)
     return asset
 

@@ -166,6 +166,7 @@ def narrow_to_visible(
 
 # Core's own actions.
 define("audit.read", {Role.ADMIN}, "Read and export the audit log.")
+define("audit.verify", {Role.ADMIN}, "Verify the audit log's hash chain.", Scope.JOINT_ONLY)
 define("users.manage", {Role.ADMIN}, "Create, change and disable user accounts.")
 define("tokens.manage", {Role.ADMIN}, "Create and revoke API tokens for others.")
 define("tokens.self", STAFF_ROLES, "Create and revoke one's own API tokens.")

@@ -110,9 +110,14 @@ class Settings(BaseSettings):
     default_language: str = Field("ja", description="UI language when the user chose none.")
     password_time_cost: int = Field(3, description="argon2 time cost for password hashes.")
     password_memory_kib: int = Field(65536, description="argon2 memory cost (KiB).")
-    policy: PolicySettings = Field(default_factory=PolicySettings)  # type: ignore[arg-type]
-    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
-    assets: AssetSettings = Field(default_factory=AssetSettings)  # type: ignore[arg-type]
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    assets: AssetSettings = Field(default_factory=AssetSettings)
+
+    @field_validator("database_url", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("default_language")
     @classmethod

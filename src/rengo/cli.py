@@ -1,0 +1,311 @@
+"""The ``rengo`` command line. Every command takes ``--data-dir`` (or ``RENGO_DATA_DIR``).
+
+Domain commands (``rengo soc …``, ``rengo finops …``) are typer apps from each domain's
+``commands`` module, mounted here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from rengo import __version__
+from rengo.core import audit
+from rengo.core.console import DataDirOption, WardOption, console, err_console, open_runtime
+from rengo.core.demo import DemoContext, steps
+from rengo.core.errors import RengoError
+from rengo.core.identity import ApiToken, Passwords, create_token, create_user, revoke_token
+from rengo.core.permissions import SYSTEM, Role
+from rengo.core.settings import load_settings
+from rengo.core.tenancy import sync_tenants
+from rengo.core.wards import wards
+from rengo.domains import domain_commands, load_domains
+
+app = typer.Typer(
+    help="rengo (連合): the shared platform of Tokyo's 23 special wards.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The state database.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+
+ROLES = [r.value for r in Role if r is not Role.PUBLIC]
+
+
+def _upgrade(data_dir: Path | None) -> None:
+    from rengo.migrations import upgrade
+
+    settings = load_settings(data_dir=data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url())
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        sync_tenants(session)
+
+
+@app.command()
+def version() -> None:
+    """Print rengo's version."""
+    console.print(__version__)
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDirOption = None) -> None:
+    """Create or migrate the state database to the newest schema (SQLite or PostgreSQL)."""
+    _upgrade(data_dir)
+    console.print("database is up to date")
+
+
+@db_app.command("revision")
+def db_revision(
+    domain: Annotated[str, typer.Option(help="The domain whose migrations folder gets it")],
+    message: Annotated[str, typer.Option("-m", "--message", help="What the revision does")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """(Developers) autogenerate a migration for DOMAIN from the models."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from rengo.migrations import alembic_config
+
+    settings = load_settings(data_dir=data_dir)
+    config = alembic_config(settings.resolved_database_url())
+    folder = (
+        Path(__import__(f"rengo.{domain}", fromlist=["x"]).__file__ or "").parent / "migrations"
+    )
+    folder.mkdir(exist_ok=True)
+    script = ScriptDirectory.from_config(config)
+    has_branch = any(domain in (r.branch_labels or ()) for r in script.walk_revisions())
+    if has_branch:
+        command.revision(config, message, autogenerate=True, head=f"{domain}@head",
+                         version_path=str(folder))  # fmt: skip
+    else:
+        command.revision(config, message, autogenerate=True, head="base", branch_label=domain,
+                         version_path=str(folder), depends_on="core_0001")  # fmt: skip
+
+
+@app.command()
+def demo(
+    data_dir: DataDirOption = None,
+    seed: Annotated[int, typer.Option(help="Seed of the deterministic demo data")] = 2026,
+) -> None:
+    """Fill the data directory with deterministic demo data for the 23 wards."""
+    _upgrade(data_dir)
+    with open_runtime(data_dir) as runtime:
+        ctx = DemoContext(
+            db=runtime.db, settings=runtime.settings, data_dir=runtime.data_dir,
+            now=runtime.clock.now(), seed=seed, report=lambda m: console.print(f"  {m}"),
+        )  # fmt: skip
+        for demo_step in steps():
+            console.print(f"[bold]{demo_step.name}[/]: {demo_step.description}")
+            demo_step.run(ctx)
+    password = ctx.shared.get("demo_password", "")
+    table = Table(title="Demo accounts (password for all: " + password + ")")
+    for column in ("user", "ward", "role"):
+        table.add_column(column)
+    for username, ward, role in (
+        ("joint.admin", "共同センター", "admin"), ("joint.soc", "共同センター", "soc_analyst"),
+        ("joint.csirt", "共同センター", "csirt"), ("joint.exec", "共同センター", "executive"),
+        ("chiyoda.it", "千代田区", "ward_it"), ("chiyoda.finance", "千代田区", "ward_finance"),
+        ("setagaya.policy", "世田谷区", "policy"), ("<ward>.<admin|soc|csirt|it|finance|policy|exec>", "…", "…"),
+    ):  # fmt: skip
+        table.add_row(username, ward, role)
+    console.print(table)
+
+
+@app.command()
+def serve(
+    data_dir: DataDirOption = None,
+    host: Annotated[str | None, typer.Option(help="Listen address (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Run the web application (pages, JSON API, OpenAPI at /docs)."""
+    import uvicorn
+
+    from rengo.core.runtime import Runtime
+    from rengo.web.app import create_app
+
+    _upgrade(data_dir)
+    settings = load_settings(data_dir=data_dir, host=host, port=port)
+    runtime = Runtime.from_settings(settings)
+    console.print(f"rengo {__version__} on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
+    uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, workers=workers,
+                log_level="info", proxy_headers=False)  # fmt: skip
+
+
+@app.command("settings")
+def show_settings(data_dir: DataDirOption = None) -> None:
+    """Print the effective settings as JSON (secrets masked)."""
+    console.print_json(json.dumps(load_settings(data_dir=data_dir).public_dict(), default=str))
+
+
+@app.command("wards")
+def list_wards() -> None:
+    """List the 23 wards with their codes, names and populations."""
+    table = Table(title="23 special wards")
+    for column in ("code", "name", "kana", "romaji", "population", "as of"):
+        table.add_column(column)
+    for w in wards():
+        table.add_row(w.code, w.name_ja, w.name_kana, w.name_romaji, f"{w.population:,}",
+                      w.population_date.isoformat())  # fmt: skip
+    console.print(table)
+
+
+@token_app.command("create")
+def token_create(
+    ward: WardOption,
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")],
+    name: Annotated[str, typer.Option(help="What the token is for")] = "",
+    expires_days: Annotated[int | None, typer.Option(help="Expire after N days")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create an API token; the token is printed as the last line (and never shown again)."""
+    tenant = ward
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        expires = runtime.clock.now() + timedelta(days=expires_days) if expires_days else None
+        token, plaintext = create_token(session, tenant=tenant, role=role, name=name,
+                                        created_by="cli", expires_at=expires)  # fmt: skip
+        audit.record(session, SYSTEM, "token.create", object_type="token", object_id=token.id,
+                     object_tenant=tenant, detail={"role": role, "via": "cli"})  # fmt: skip
+        err_console.print(f"token #{token.id} for {role} at {tenant}")
+    print(plaintext)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int, data_dir: DataDirOption = None) -> None:
+    """Revoke the API token with this id."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        token = revoke_token(session, token_id)
+        audit.record(session, SYSTEM, "token.revoke", object_type="token", object_id=token_id,
+                     object_tenant=token.tenant)  # fmt: skip
+    console.print(f"token #{token_id} revoked")
+
+
+@token_app.command("list")
+def token_list(
+    data_dir: DataDirOption = None,
+    output: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """List API tokens (never their secrets)."""
+    columns = ("id", "name", "ward", "role", "created", "expires", "revoked", "last_used")
+    rows = []
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        for t in session.scalars(select(ApiToken).order_by(ApiToken.id)):
+            stamps = (t.created_at, t.expires_at, t.revoked_at, t.last_used_at)
+            rows.append(
+                [str(t.id), t.name, t.tenant, t.role, *(s.isoformat() if s else "" for s in stamps)]
+            )
+    if output == "json":
+        print(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], ensure_ascii=False))
+        return
+    table = Table()
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(cell[:19] for cell in row))
+    console.print(table)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Option(help="Login name")],
+    ward: WardOption,
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")],
+    display_name: Annotated[str, typer.Option(help="Name shown in the UI")] = "",
+    email: Annotated[str, typer.Option(help="E-mail address")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="RENGO_NEW_PASSWORD"
+        ),
+    ] = "",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create a user account (the password is asked for, never taken from history)."""
+    tenant = ward
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        user = create_user(session, Passwords.from_settings(runtime.settings), username=username,
+                           password=password, tenant=tenant, role=role,
+                           display_name=display_name, email=email)  # fmt: skip
+        audit.record(session, SYSTEM, "user.create", object_type="user", object_id=user.id,
+                     object_tenant=tenant, detail={"username": username, "role": role})  # fmt: skip
+    console.print(f"user {username} created ({role} at {tenant})")
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: DataDirOption = None) -> None:
+    """Recompute the audit log's hash chain; exit 1 if any entry was altered or removed."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        report = audit.verify_chain(session)
+    if report.intact:
+        console.print(f"audit log intact: {report.checked} entries")
+        return
+    err_console.print(
+        f"audit log broken at entry {report.first_bad_id} ({report.checked} intact before)"
+    )
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path, typer.Argument(help="CSV file to write")], data_dir: DataDirOption = None
+) -> None:
+    """Export the whole audit log as CSV (UTF-8 with BOM)."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        events = audit.query(session, tenants=None, limit=10_000_000)
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            for chunk in audit.export_csv(reversed(events)):
+                handle.write(chunk)
+        audit.record(session, SYSTEM, "audit.export", object_type="audit_log",
+                     detail={"rows": len(events), "file": str(out)})  # fmt: skip
+    console.print(f"{len(events)} entries written to {out}")
+
+
+def _mount_domain_commands() -> None:
+    load_domains()
+    for domain, module in domain_commands().items():
+        sub = getattr(module, "app", None)
+        if isinstance(sub, typer.Typer):
+            app.add_typer(sub, name=domain)
+
+
+_mount_domain_commands()
+
+
+def main() -> None:
+    try:
+        app()
+    except RengoError as error:
+        err_console.print(f"[red]error:[/] {error.message}")
+        for problem in error.problems:
+            err_console.print(f"  - {problem}")
+        sys.exit(2)
+    except (OperationalError, ProgrammingError) as error:
+        if "no such table" in str(error) or "does not exist" in str(error):
+            err_console.print(
+                "[red]error:[/] the database is not initialised: run `rengo db upgrade`"
+            )
+        else:
+            err_console.print(f"[red]database error:[/] {error.orig}")
+        sys.exit(2)
+    except Exception as error:  # never a traceback for users; RENGO_DEBUG=1 shows it
+        if os.environ.get("RENGO_DEBUG"):
+            raise
+        err_console.print(f"[red]unexpected error:[/] {type(error).__name__}: {error}")
+        err_console.print("run again with RENGO_DEBUG=1 to see where it happened")
+        sys.exit(1)

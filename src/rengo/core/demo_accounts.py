@@ -1,0 +1,62 @@
+"""Demo step: the tenants and one account per role in every ward and the joint centre."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from rengo.core.demo import DemoContext, step
+from rengo.core.identity import Passwords, User, create_user
+from rengo.core.permissions import Role
+from rengo.core.tenancy import sync_tenants
+from rengo.core.wards import JOINT, wards
+
+DEMO_PASSWORD = "rengo-demo-2026"  # noqa: S105 - printed by `rengo demo`; demo data only
+ROLE_SHORT = {
+    Role.ADMIN: "admin",
+    Role.SOC_ANALYST: "soc",
+    Role.CSIRT: "csirt",
+    Role.WARD_IT: "it",
+    Role.WARD_FINANCE: "finance",
+    Role.POLICY: "policy",
+    Role.EXECUTIVE: "exec",
+}
+ROLE_NAME_JA = {
+    Role.ADMIN: "管理者",
+    Role.SOC_ANALYST: "SOCアナリスト",
+    Role.CSIRT: "CSIRT対応者",
+    Role.WARD_IT: "情報システム担当",
+    Role.WARD_FINANCE: "財政・企画担当",
+    Role.POLICY: "政策担当",
+    Role.EXECUTIVE: "幹部",
+}
+
+
+def demo_username(tenant_slug: str, role: Role) -> str:
+    return f"{tenant_slug}.{ROLE_SHORT[role]}"
+
+
+@step("accounts", 10, "Tenants and one account per role in every ward and the joint centre")
+def demo_accounts(ctx: DemoContext) -> None:
+    passwords = Passwords.from_settings(ctx.settings)
+    # One hash reused for every demo account: they share the printed demo password.
+    shared_hash = passwords.hash(DEMO_PASSWORD)
+    created = 0
+    with ctx.db.session() as session:
+        sync_tenants(session)
+        existing = set(session.scalars(select(User.username)))
+        tenants = [(JOINT, "joint", "共同センター")] + [
+            (w.code, w.slug, w.name_ja) for w in wards()
+        ]
+        for code, slug, name_ja in tenants:
+            for role in ROLE_SHORT:
+                username = demo_username(slug, role)
+                if username in existing:
+                    continue
+                create_user(
+                    session, passwords, username=username, password=DEMO_PASSWORD,
+                    tenant=code, role=role.value, display_name=f"{name_ja} {ROLE_NAME_JA[role]}",
+                    email=f"{username}@demo.rengo.invalid", password_hash=shared_hash,
+                )  # fmt: skip
+                created += 1
+    ctx.shared["demo_password"] = DEMO_PASSWORD
+    ctx.report(f"accounts: {created} created (password for all demo accounts: {DEMO_PASSWORD})")

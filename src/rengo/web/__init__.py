@@ -1,0 +1,1 @@
+"""The web layer: FastAPI app, server-rendered pages (Jinja2 + htmx) and the JSON API."""

@@ -1,0 +1,100 @@
+"""Who am I, and my own API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from rengo.core import audit
+from rengo.core.errors import NotFound
+from rengo.core.identity import ApiToken, create_token, revoke_token
+from rengo.core.permissions import require
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
+
+router = APIRouter(prefix="/api/v1", tags=["account"])
+
+
+class MeOut(BaseModel):
+    username: str | None
+    ward: str
+    role: str
+    token_id: IdPath | None
+
+
+class TokenOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    tenant: str
+    role: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class NewTokenIn(BaseModel):
+    name: str = Field(min_length=1, max_length=128)
+    expires_in_days: int | None = Field(90, ge=1, le=3650)
+
+
+class NewTokenOut(TokenOut):
+    token: str = Field(description="Shown once; store it now.")
+
+
+@router.get("/me", response_model=MeOut, summary="The caller's identity")
+def me(principal: UserDep) -> MeOut:
+    return MeOut(
+        username=principal.username, ward=principal.tenant, role=principal.role.value,
+        token_id=principal.token_id,
+    )  # fmt: skip
+
+
+@router.get("/tokens", response_model=list[TokenOut], summary="My API tokens")
+def my_tokens(principal: UserDep, session: SessionDep) -> list[TokenOut]:
+    require(principal, "tokens.self")
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.user_id == principal.user_id).order_by(ApiToken.id.desc())
+    )
+    return [TokenOut.model_validate(t) for t in rows] if principal.user_id else []
+
+
+@router.post("/tokens", response_model=NewTokenOut, status_code=201, summary="Create my token")
+def new_token(
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    body: Annotated[NewTokenIn, Body()],
+) -> NewTokenOut:
+    require(principal, "tokens.self")
+    if principal.user_id is None:
+        raise NotFound("tokens are created by logged-in users (or `rengo token create`)")
+    expires = (
+        runtime.clock.now() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    )
+    token, plaintext = create_token(
+        session, tenant=principal.tenant, role=principal.role.value, name=body.name,
+        user_id=principal.user_id, created_by=principal.username or "", expires_at=expires,
+    )  # fmt: skip
+    audit.record(session, principal, "token.create", object_type="token", object_id=token.id,
+                 object_tenant=token.tenant, client=client_address(request))  # fmt: skip
+    return NewTokenOut(**TokenOut.model_validate(token).model_dump(), token=plaintext)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke one of my tokens")
+def delete_token(
+    token_id: IdPath, request: Request, principal: UserDep, session: SessionDep
+) -> None:
+    require(principal, "tokens.self")
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id is None or token.user_id != principal.user_id:
+        raise NotFound(f"token {token_id} not found")
+    revoke_token(session, token_id, None)
+    audit.record(session, principal, "token.revoke", object_type="token", object_id=token_id,
+                 object_tenant=token.tenant, client=client_address(request))  # fmt: skip

@@ -1,0 +1,180 @@
+"""The information asset register over JSON: list, search, create, read, update, history, CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from rengo.assets import csvio, service
+from rengo.assets.schemas import AssetChangeOut, AssetCreate, AssetOut, AssetPatch
+from rengo.core import audit
+from rengo.core.errors import InvalidInput, Problem
+from rengo.core.permissions import require
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.i18n import current_language
+
+router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
+
+
+class AssetPage(BaseModel):
+    items: list[AssetOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+
+
+def asset_filter(
+    ward: Annotated[
+        str | None, Query(description="Ward code; the joint centre may give any")
+    ] = None,
+    kind: str | None = None,
+    location: str | None = None,
+    segment: str | None = None,
+    business_system: str | None = None,
+    confidentiality: Annotated[int | None, Query(ge=1, le=9)] = None,
+    personal_data: bool | None = None,
+    classified: Annotated[bool | None, Query(description="Only (not) fully classified")] = None,
+    retired: bool | None = None,
+    q: Annotated[
+        str | None, Query(description="Text in name, department, owner, host names")
+    ] = None,
+    sort: Annotated[str, Query(description="name | -updated | ward | id")] = "name",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> service.AssetFilter:
+    return service.AssetFilter(
+        ward=ward, kind=kind, location=location, segment=segment,
+        business_system=business_system, confidentiality=confidentiality,
+        personal_data=personal_data, classified=classified, retired=retired, q=q,
+        sort=sort, page=page, per_page=per_page,
+    )  # fmt: skip
+
+
+FilterDep = Annotated[service.AssetFilter, Depends(asset_filter)]
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+@router.get("", response_model=AssetPage, summary="Search the register")
+def list_assets(principal: UserDep, session: SessionDep, f: FilterDep) -> AssetPage:
+    page = service.search_assets(session, principal, f)
+    return AssetPage(
+        items=[AssetOut.model_validate(a) for a in page.items],
+        total=page.total, page=page.page, per_page=page.per_page,
+    )  # fmt: skip
+
+
+@router.get(
+    "/export.csv",
+    summary="Export matching assets as CSV (UTF-8 with BOM, opens in Excel)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def export_assets(
+    request: Request, principal: UserDep, session: SessionDep, f: FilterDep,
+    lang: Annotated[str | None, Query(description="ja | en headers and labels")] = None,
+) -> StreamingResponse:  # fmt: skip
+    rows = list(service.iter_assets(session, principal, f))
+    audit.record(
+        session, principal, "asset.export", object_type="asset_list",
+        object_tenant=f.ward, detail={"rows": len(rows)}, client=client_address(request),
+    )  # fmt: skip
+    language = lang if lang in ("ja", "en") else current_language()
+    return StreamingResponse(
+        csvio.export_rows(rows, language),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="assets.csv"'},
+    )
+
+
+@router.post("/import", response_model=ImportOut, summary="Import a CSV file (all rows or none)")
+async def import_assets(
+    request: Request, principal: UserDep, runtime: RuntimeDep, file: UploadFile
+) -> ImportOut:
+    data = await file.read()
+    filename = file.filename or "upload.csv"
+
+    def run() -> csvio.ImportResult:
+        with runtime.db.session() as session:
+            return csvio.import_csv(
+                session, principal, data, runtime.settings,
+                filename=filename, client=client_address(request),
+            )  # fmt: skip
+
+    result = await run_in_threadpool(run)
+    return ImportOut(created=result.created, updated=result.updated)
+
+
+@router.post("", response_model=AssetOut, status_code=201, summary="Register an asset")
+def create(
+    body: AssetCreate, request: Request, response: Response, principal: UserDep,
+    session: SessionDep, runtime: RuntimeDep,
+) -> AssetOut:  # fmt: skip
+    asset = service.create_asset(
+        session, principal, body, runtime.settings, origin="api", client=client_address(request)
+    )
+    response.headers["Location"] = f"/api/v1/assets/{asset.id}"
+    response.headers["ETag"] = _etag(asset.version)
+    return AssetOut.model_validate(asset)
+
+
+@router.get("/{asset_id}", response_model=AssetOut, summary="One asset (the read is audited)")
+def read(
+    asset_id: IdPath, request: Request, response: Response, principal: UserDep, session: SessionDep
+) -> AssetOut:
+    asset = service.get_asset(session, principal, asset_id, client=client_address(request))
+    response.headers["ETag"] = _etag(asset.version)
+    return AssetOut.model_validate(asset)
+
+
+@router.patch(
+    "/{asset_id}",
+    response_model=AssetOut,
+    summary="Change some fields (send If-Match with the ETag you read to avoid lost updates)",
+)
+def patch(
+    asset_id: IdPath,
+    body: AssetPatch,  # type: ignore[valid-type]
+    request: Request,
+    response: Response,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    if_match: Annotated[str | None, Header()] = None,
+) -> AssetOut:
+    expected = None
+    if if_match:
+        try:
+            expected = int(if_match.strip().strip('"').removeprefix("W/").strip('"'))
+        except ValueError:
+            raise InvalidInput(
+                "bad If-Match", [Problem('an ETag like "3"', "header If-Match")]
+            ) from None
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    asset = service.update_asset(
+        session, principal, asset_id, changes, runtime.settings,
+        expected_version=expected, client=client_address(request),
+    )  # fmt: skip
+    response.headers["ETag"] = _etag(asset.version)
+    return AssetOut.model_validate(asset)
+
+
+@router.get(
+    "/{asset_id}/history", response_model=list[AssetChangeOut], summary="Every change, newest first"
+)
+def asset_history(
+    asset_id: IdPath, principal: UserDep, session: SessionDep
+) -> list[AssetChangeOut]:
+    require(principal, "assets.read")
+    return [AssetChangeOut.model_validate(c) for c in service.history(session, principal, asset_id)]

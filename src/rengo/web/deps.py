@@ -1,0 +1,157 @@
+"""Request dependencies: the runtime, a database session, and who is asking.
+
+Authentication is decided here once for pages and API alike:
+``Authorization: Bearer <token>`` (or Basic with the token as password, or
+``Token <token>`` as TAXII clients send) → the token's principal; otherwise the session
+cookie → the user's principal; otherwise the anonymous public. Cookie-authenticated
+requests that change something must carry the session's CSRF token (form field
+``csrf_token`` or header ``X-CSRF-Token``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.orm import Session
+
+from rengo.core.errors import Forbidden, Unauthenticated
+from rengo.core.identity import session_for_cookie, token_for_secret
+from rengo.core.permissions import ANONYMOUS, Principal
+from rengo.core.runtime import Runtime
+from rengo.targets.evaluate import TargetEvaluator
+
+SESSION_COOKIE = "rengo_session"
+LANGUAGE_COOKIE = "rengo_lang"
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request, committed before the response is sent."""
+    runtime = get_runtime(request)
+    with runtime.db.session() as session:
+        yield session
+
+
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Numeric id")]
+"""A database id in a URL path: bounded so that no database is asked for an impossible id."""
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _bearer_secret(header: str) -> str | None:
+    scheme, _, value = header.partition(" ")
+    scheme = scheme.lower()
+    if scheme in ("bearer", "token"):
+        return value.strip() or None
+    if scheme == "basic":
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        _user, _, password = decoded.partition(":")
+        return password or None
+    return None
+
+
+async def _csrf_candidate(request: Request) -> str | None:
+    if request.method in SAFE_METHODS:
+        return None
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The principal and, for logged-in users, their session's CSRF token.
+
+    Plain values only: error pages render after the request's database session is gone.
+    """
+
+    principal: Principal
+    csrf_token: str = ""
+
+
+def get_caller(
+    request: Request,
+    session: SessionDep,
+    csrf: Annotated[str | None, Depends(_csrf_candidate)],
+) -> Caller:
+    cached: Caller | None = getattr(request.state, "caller", None)
+    if cached is not None:
+        return cached
+    now = get_runtime(request).clock.now()
+    header = request.headers.get("authorization")
+    if header:
+        secret = _bearer_secret(header)
+        token = token_for_secret(session, secret, now) if secret else None
+        if token is None:
+            raise Unauthenticated("invalid, expired or revoked token")
+        caller = Caller(token.principal())
+    else:
+        caller = Caller(ANONYMOUS)
+        raw = request.cookies.get(SESSION_COOKIE)
+        found = session_for_cookie(session, raw, now) if raw else None
+        if found is not None:
+            user, web_session = found
+            caller = Caller(user.principal(), web_session.csrf_token)
+            if request.method not in SAFE_METHODS and not (
+                csrf and hmac.compare_digest(csrf, web_session.csrf_token)
+            ):
+                raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+    request.state.caller = caller
+    return caller
+
+
+def get_principal(caller: Annotated[Caller, Depends(get_caller)]) -> Principal:
+    return caller.principal
+
+
+def require_login(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    if not principal.is_authenticated:
+        raise Unauthenticated("log in or send an API token")
+    return principal
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+UserDep = Annotated[Principal, Depends(require_login)]
+"""An authenticated principal (401 for anonymous callers; pages redirect to login)."""
+
+
+def get_evaluator(request: Request) -> TargetEvaluator:
+    """The app's target evaluator (its short cache is shared by all requests)."""
+    evaluator: TargetEvaluator | None = getattr(request.app.state, "evaluator", None)
+    if evaluator is None:
+        runtime = get_runtime(request)
+        evaluator = TargetEvaluator(runtime.db, runtime.settings, runtime.data_dir)
+        request.app.state.evaluator = evaluator
+    return evaluator
+
+
+EvaluatorDep = Annotated[TargetEvaluator, Depends(get_evaluator)]
