@@ -28,6 +28,8 @@ Node = list[Any]
 Routing = list[Any]
 """JSON-able tree: ["and"|"or", [..]], ["not", x], ["match", field, regex], ["?"]."""
 UNKNOWN: Routing = ["?"]
+
+
 def like_tokens(pattern: str) -> list[str]:
     """A LIKE pattern (backslash escapes) as literal pieces and wildcards ``%``/``_``.
 
@@ -78,9 +80,9 @@ def _routing_pattern(node: Node) -> str:
             for i, t in enumerate(tokens)
         )
     literal = re.escape(text.lower())
-    return {"eq": "{}", "contains": ".*{}.*", "startswith": "{}.*", "endswith": ".*{}"}[
-        op
-    ].format(literal)
+    return {"eq": "{}", "contains": ".*{}.*", "startswith": "{}.*", "endswith": ".*{}"}[op].format(
+        literal
+    )
 
 
 def simplify_routing(tree: Routing) -> Routing:

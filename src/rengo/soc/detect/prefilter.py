@@ -37,7 +37,9 @@ def _automaton(literals: Sequence[str]) -> ahocorasick.Automaton | None:
     return automaton
 
 
-def _scan(automaton: ahocorasick.Automaton, text: pa.Array, n_literals: int) -> tuple[np.ndarray, np.ndarray]:
+def _scan(
+    automaton: ahocorasick.Automaton, text: pa.Array, n_literals: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Unique (row, literal) pairs where the literal occurs in the row's text."""
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[
         text.offset : text.offset + len(text) + 1

@@ -23,6 +23,7 @@ import yaml
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError, SigmaRuleLocation
+from sigma.modifiers import SigmaWideModifier, modifier_mapping
 from sigma.rule import SigmaRule
 
 from rengo.soc.detect.analysis import (
@@ -35,7 +36,10 @@ from rengo.soc.detect.backend import DuckDBBackend
 from rengo.soc.detect.ir import to_sql
 from rengo.soc.detect.pipelines import build_pipeline, unsupported_reason
 
-CACHE_VERSION = "8"
+CACHE_VERSION = "9"
+# The Sigma specification names UTF-16LE encoding both ``wide`` and ``utf16le``;
+# pySigma knows only the first.
+modifier_mapping.setdefault("utf16le", SigmaWideModifier)
 LEVELS = ("informational", "low", "medium", "high", "critical")
 BUILTIN_PACK = "rengo"
 _ATTACK_TAG = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
@@ -265,7 +269,7 @@ def _correlation(rule: SigmaCorrelationRule) -> Correlation:
 def _problem(path: Path, text: str, error: SigmaError, rule: Any = None) -> RuleProblem:
     source = getattr(error, "source", None)
     line = getattr(source, "line", None)
-    message = str(error).split(" in rule ")[0]
+    message = str(error).split(" in rule ")[0].replace(f" in {path}", "")
     message = re.sub(r"\s*\(.*?:\d*\)\s*$", "", message) or type(error).__name__
     if line is None:
         quoted = re.findall(r"'([^']+)'", message)
