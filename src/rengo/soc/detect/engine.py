@@ -19,7 +19,7 @@ binding a rule's SQL costs about 50 µs per predicate, seconds for a full rule s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,11 +47,12 @@ class Engine:
         self,
         rules: RuleSet | Iterable[CompiledRule],
         *,
-        enabled: Callable[[str, str], bool] | None = None,
+        disabled: dict[str, set[str]] | None = None,
     ) -> None:
         all_rules = rules.rules if isinstance(rules, RuleSet) else list(rules)
         self.rules = [r for r in all_rules if r.condition is not None]
-        self.enabled = enabled
+        self.disabled = disabled or {}
+        """Rule ids switched off, per ward code ("*": every ward)."""
         self._routing_cache: dict[tuple[str | None, ...], np.ndarray] = {}
         self.prefilter = Prefilter(self.rules)
 
@@ -75,7 +76,7 @@ class Engine:
             return []
         group_of_row, admitted = self._route(table)
         pairs = self._candidates(table, group_of_row, admitted)
-        if self.enabled is not None and len(pairs):
+        if self.disabled and len(pairs):
             pairs = self._drop_disabled(table, pairs)
         if not len(pairs):
             return []
@@ -119,15 +120,17 @@ class Engine:
         return np.unique(np.concatenate(parts))
 
     def _drop_disabled(self, table: pa.Table, pairs: np.ndarray) -> np.ndarray:
-        assert self.enabled is not None
         n_rules = len(self.rules)
-        wards = table.column("ward").to_pylist()
-        keep = np.fromiter(
-            (self.enabled(wards[p // n_rules], self.rules[p % n_rules].id) for p in pairs),
-            dtype=bool,
-            count=len(pairs),
-        )
-        return pairs[keep]
+        encoded = table.column("ward").combine_chunks().dictionary_encode()
+        wards = encoded.dictionary.to_pylist()
+        index_of = {rule.id: i for i, rule in enumerate(self.rules)}
+        off = np.zeros((len(wards), n_rules), dtype=bool)
+        for w, ward in enumerate(wards):
+            for rule_id in self.disabled.get("*", set()) | self.disabled.get(ward, set()):
+                if rule_id in index_of:
+                    off[w, index_of[rule_id]] = True
+        ward_of_row = np.asarray(encoded.indices)
+        return pairs[~off[ward_of_row[pairs // n_rules], pairs % n_rules]]
 
     def _exact(self, table: pa.Table, pairs: np.ndarray) -> list[RuleHits]:
         n_rules = len(self.rules)

@@ -209,6 +209,9 @@ class _Compiler:
     ) -> CompiledRule | RuleProblem:
         base = _metadata(rule, path, pack)
         if isinstance(rule, SigmaCorrelationRule):
+            reason = _correlation_unsupported(rule)
+            if reason is not None:
+                return RuleProblem(str(path), None, reason, base["id"], base["title"])
             return CompiledRule(**base, condition=None, fields=(), literals=None,
                                 routing=["?"], correlation=_correlation(rule))  # fmt: skip
         queries = self.backend.convert_rule(rule, "ir")
@@ -241,6 +244,18 @@ def _metadata(rule: SigmaRule | SigmaCorrelationRule, path: Path, pack: str) -> 
         "pack": pack,
         "false_positives": tuple(str(f) for f in (rule.falsepositives or [])),
     }
+
+
+SUPPORTED_CORRELATIONS = ("event_count", "value_count", "temporal", "temporal_ordered")
+
+
+def _correlation_unsupported(rule: SigmaCorrelationRule) -> str | None:
+    kind = rule.type.name.lower()
+    if kind not in SUPPORTED_CORRELATIONS:
+        return f"correlation type {kind} is not supported ({', '.join(SUPPORTED_CORRELATIONS)} are)"
+    if not hasattr(rule.condition, "op"):
+        return "extended (boolean) correlation conditions are not supported"
+    return None
 
 
 def _correlation(rule: SigmaCorrelationRule) -> Correlation:

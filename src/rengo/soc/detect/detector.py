@@ -1,0 +1,147 @@
+"""Detections: what a rule found, ready for the alert queue or a JSON line.
+
+``Detector`` runs the engine and the correlation engine over EVENT_SCHEMA batches and
+returns ``Detection`` records: one per matched event for single-event rules, one per
+fired window for correlations. Base rules used only by correlations stay silent
+(Sigma: unless the correlation says ``generate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from rengo.soc.detect.columns import Columns
+from rengo.soc.detect.correlation import BaseMatch, CorrelationEngine, CorrelationHit
+from rengo.soc.detect.engine import Engine
+from rengo.soc.detect.rules import CompiledRule, RuleSet
+
+# Where a host, a user and a source address are, in order of preference.
+HOST_FIELDS = ("device_hostname", "Computer", "Workstation", "WorkstationName")
+USER_FIELDS = ("user_name", "TargetUserName", "User", "SubjectUserName", "AccountName")
+SOURCE_FIELDS = ("src_ip", "IpAddress", "SourceIp", "SourceAddress")
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    rule_id: str
+    title: str
+    level: str
+    techniques: tuple[str, ...]
+    pack: str
+    kind: str
+    """sigma | correlation"""
+    ward: str
+    origin: str
+    event_ids: tuple[str, ...]
+    first_time: datetime
+    last_time: datetime
+    host: str | None = None
+    user: str | None = None
+    src_ip: str | None = None
+    group: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "level": self.level,
+            "kind": self.kind,
+            "ward": self.ward,
+            "time": self.last_time.isoformat(),
+            "first_time": self.first_time.isoformat(),
+            "event_ids": list(self.event_ids),
+            "techniques": list(self.techniques),
+            "host": self.host,
+            "user": self.user,
+            "src_ip": self.src_ip,
+            "group": self.group,
+        }
+
+
+def _first_present(columns: Columns, names: Iterable[str], rows: np.ndarray) -> list[str | None]:
+    out: list[str | None] = [None] * len(rows)
+    for name in names:
+        values = columns.get(name).take(pa.array(rows)).to_pylist()
+        out = [o if o not in (None, "", "-") else v for o, v in zip(out, values, strict=True)]
+    return [v if v not in ("", "-") else None for v in out]
+
+
+class Detector:
+    """Rules over batches of events; correlation windows persist between batches."""
+
+    def __init__(self, rules: RuleSet, *, disabled: dict[str, set[str]] | None = None) -> None:
+        self.rules = rules
+        self.engine = Engine(rules.detections, disabled=disabled)
+        self.correlator = CorrelationEngine(rules.correlations)
+        self._referenced = self.correlator.referenced_rules
+
+    def run(self, table: pa.Table) -> list[Detection]:
+        if table.num_rows == 0:
+            return []
+        table = table.combine_chunks() if isinstance(table, pa.Table) else pa.Table.from_batches([table])
+        hits = self.engine.evaluate(table)
+        if not hits:
+            return []
+        matched_rows = np.unique(np.concatenate([h.rows for h in hits]))
+        extra = {f for h in hits if h.rule.id in self._referenced for f in self.correlator.fields_needed(h.rule.id)}
+        columns = Columns(table, [*HOST_FIELDS, *USER_FIELDS, *SOURCE_FIELDS, *extra])
+        ids = table.column("event_id").to_pylist()
+        times = table.column("time").to_pylist()
+        wards = table.column("ward").to_pylist()
+        origins = table.column("origin").to_pylist()
+        context = {
+            "host": dict(zip(matched_rows.tolist(), _first_present(columns, HOST_FIELDS, matched_rows), strict=True)),
+            "user": dict(zip(matched_rows.tolist(), _first_present(columns, USER_FIELDS, matched_rows), strict=True)),
+            "src_ip": dict(zip(matched_rows.tolist(), _first_present(columns, SOURCE_FIELDS, matched_rows), strict=True)),
+        }
+        detections: list[Detection] = []
+        base: list[BaseMatch] = []
+        for hit in hits:
+            rows = hit.rows.tolist()
+            if hit.rule.id in self._referenced:
+                needed = sorted(self.correlator.fields_needed(hit.rule.id))
+                values = {n: columns.get(n).take(pa.array(hit.rows)).to_pylist() for n in needed}
+                base += [
+                    BaseMatch(hit.rule.id, ids[r], times[r], wards[r], {n: values[n][i] for n in needed})
+                    for i, r in enumerate(rows)
+                ]
+            if not hit.rule.emits_alerts:
+                continue
+            detections += [
+                self._single(hit.rule, ids[r], times[r], wards[r], origins[r],
+                             context["host"][r], context["user"][r], context["src_ip"][r])
+                for r in rows
+            ]  # fmt: skip
+        detections += [self._correlated(h) for h in self.correlator.feed(base)]
+        return detections
+
+    def flush(self, now: datetime | None = None) -> list[Detection]:
+        """Correlation windows that can be judged only when they are over."""
+        return [self._correlated(h) for h in self.correlator.flush(now)]
+
+    @staticmethod
+    def _single(rule: CompiledRule, event_id: str, time: datetime, ward: str, origin: str,
+                host: str | None, user: str | None, src_ip: str | None) -> Detection:  # fmt: skip
+        return Detection(
+            rule.id, rule.title, rule.level, rule.techniques, rule.pack, "sigma", ward, origin,
+            (event_id,), time, time, host, user, src_ip,
+        )  # fmt: skip
+
+    @staticmethod
+    def _correlated(hit: CorrelationHit) -> Detection:
+        rule = hit.rule
+        group = {k: v for k, v in hit.group.items()}
+        return Detection(
+            rule.id, rule.title, rule.level, rule.techniques, rule.pack, "correlation", hit.ward,
+            "real", hit.event_ids, hit.first_time, hit.last_time,
+            host=group.get("Computer") or group.get("device_hostname"),
+            user=group.get("user_name") or group.get("TargetUserName") or group.get("User"),
+            src_ip=group.get("src_ip") or group.get("IpAddress"),
+            group=group,
+        )  # fmt: skip
