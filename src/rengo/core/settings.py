@@ -98,7 +98,8 @@ class DetectSettings(BaseModel):
         description="Values of %placeholders% in rules (the expand modifier), by name.",
     )
     campaign_min_wards: int = Field(
-        3, description="A campaign: the same rule, indicator or source seen in at least this many wards…"
+        3,
+        description="A campaign: the same rule, indicator or source seen in at least this many wards…",
     )
     campaign_window_minutes: int = Field(60, description="…within this many minutes.")
     alert_group_minutes: int = Field(

@@ -12,7 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from rengo.soc.detect.engine import Engine
-from rengo.soc.detect.ir import flat_relation_sql, fields_of, to_sql
+from rengo.soc.detect.ir import fields_of, flat_relation_sql, to_sql
 from rengo.soc.detect.rules import CompiledRule, RuleSet, load_rules
 from rengo.soc.detect.sql import register_functions
 from rengo.soc.schema import EVENT_SCHEMA

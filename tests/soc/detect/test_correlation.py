@@ -32,7 +32,14 @@ level: low
 """
 
 
-def correlation(kind: str, timespan: str, condition: str, group_by: str = "[src_ip]", rules: str = "[vpn_failed]", extra: str = "") -> str:
+def correlation(
+    kind: str,
+    timespan: str,
+    condition: str,
+    group_by: str = "[src_ip]",
+    rules: str = "[vpn_failed]",
+    extra: str = "",
+) -> str:
     return f"""
 title: C
 id: 0b0e0000-0000-4000-8000-0000000000ff
@@ -48,7 +55,13 @@ level: high
 """
 
 
-def login(seconds: float, status: int = 2, src: str = "203.0.113.9", user: str = "taro", ward: str = "131016") -> dict:
+def login(
+    seconds: float,
+    status: int = 2,
+    src: str = "203.0.113.9",
+    user: str = "taro",
+    ward: str = "131016",
+) -> dict:
     return {"time": T0 + timedelta(seconds=seconds), "class_uid": 3002, "status_id": status,
             "src_ip": src, "user_name": user, "ward": ward}  # fmt: skip
 
@@ -86,7 +99,12 @@ def test_event_count_slides(tmp_path: Path) -> None:
 
 def test_event_count_groups_and_wards_apart(tmp_path: Path) -> None:
     rule = correlation("event_count", "5m", "condition: {gte: 2}")
-    rows = [login(0, src="a"), login(1, src="b"), login(2, src="a", ward="131024"), login(3, src="c")]
+    rows = [
+        login(0, src="a"),
+        login(1, src="b"),
+        login(2, src="a", ward="131024"),
+        login(3, src="c"),
+    ]
     assert detect(tmp_path, rule, rows) == []
     rows.append(login(4, src="b"))
     hits = detect(tmp_path, rule, rows)
@@ -106,7 +124,10 @@ def test_value_count_counts_distinct_values(tmp_path: Path) -> None:
     spray = [login(i * 60, user=u) for i, u in enumerate(["a", "b", "b", "c"])]
     hits = detect(tmp_path, rule, spray)
     assert len(hits) == 1 and hits[0].last_time == T0 + timedelta(seconds=180)
-    assert detect(tmp_path, rule, [login(0, user="a"), login(1, user="b"), login(601.5, user="c")]) == []
+    assert (
+        detect(tmp_path, rule, [login(0, user="a"), login(1, user="b"), login(601.5, user="c")])
+        == []
+    )
 
 
 def test_temporal_needs_every_rule_in_the_window(tmp_path: Path) -> None:
@@ -118,21 +139,30 @@ def test_temporal_needs_every_rule_in_the_window(tmp_path: Path) -> None:
 
 
 def test_temporal_ordered_needs_the_order(tmp_path: Path) -> None:
-    rule = correlation("temporal_ordered", "2m", "", group_by="[user_name]", rules="[vpn_failed, vpn_ok]")
+    rule = correlation(
+        "temporal_ordered", "2m", "", group_by="[user_name]", rules="[vpn_failed, vpn_ok]"
+    )
     assert len(detect(tmp_path, rule, [login(0), login(60, status=1)])) == 1
     assert detect(tmp_path, rule, [login(0, status=1), login(60)]) == []
 
 
 def test_aliases_group_on_differently_named_fields(tmp_path: Path) -> None:
     extra = "aliases:\n        who:\n            vpn_failed: user_name\n            vpn_ok: src_ip"
-    rule = correlation("temporal", "5m", "", group_by="[who]", rules="[vpn_failed, vpn_ok]", extra=extra)
+    rule = correlation(
+        "temporal", "5m", "", group_by="[who]", rules="[vpn_failed, vpn_ok]", extra=extra
+    )
     rows = [login(0, user="10.0.0.1", src="z"), login(10, status=1, src="10.0.0.1", user="q")]
     hits = detect(tmp_path, rule, rows)
     assert len(hits) == 1 and hits[0].group == {"who": "10.0.0.1"}
 
 
 def test_windows_continue_across_batches(tmp_path: Path) -> None:
-    rules = rules_from_yaml(tmp_path, FAILED_LOGIN, SUCCESS_LOGIN, correlation("event_count", "1m", "condition: {gte: 3}"))
+    rules = rules_from_yaml(
+        tmp_path,
+        FAILED_LOGIN,
+        SUCCESS_LOGIN,
+        correlation("event_count", "1m", "condition: {gte: 3}"),
+    )
     first = Detector(rules)
     assert first.run(events(login(0), login(20))) == []
     # the state survives a restart of the detector
@@ -143,6 +173,11 @@ def test_windows_continue_across_batches(tmp_path: Path) -> None:
 
 
 def test_base_rules_of_a_correlation_stay_silent(tmp_path: Path) -> None:
-    rules = rules_from_yaml(tmp_path, FAILED_LOGIN, SUCCESS_LOGIN, correlation("event_count", "1m", "condition: {gte: 3}"))
+    rules = rules_from_yaml(
+        tmp_path,
+        FAILED_LOGIN,
+        SUCCESS_LOGIN,
+        correlation("event_count", "1m", "condition: {gte: 3}"),
+    )
     found = Detector(rules).run(events(login(0), login(1, status=1)))
     assert [d.title for d in found] == ["VPN login succeeded"]

@@ -19,7 +19,17 @@ import re._constants as sre_constants
 import re._parser as sre_parse
 from typing import Any
 
+import pyarrow as pa
+
+from rengo.soc.schema import EVENT_SCHEMA
+
 ROUTING_FIELDS = ("class_uid", "Channel", "EventID")
+NOT_IN_TEXT = frozenset(
+    f.name
+    for f in EVENT_SCHEMA
+    if not pa.types.is_string(f.type) or f.name in ("event_id", "ward", "origin", "raw")
+)
+"""Stored columns the prefilter's event text leaves out (numbers, ids): no literal there."""
 MIN_LITERAL = 3
 """Shorter literals occur in nearly every event and would not narrow anything."""
 MAX_OPTIONS = 3
@@ -153,7 +163,9 @@ def required_literals(node: Node) -> frozenset[str] | None:
                 return None
             union |= found
         return frozenset(union)
-    if kind in ("str", "in") and node[1] in ROUTING_FIELDS:
+    if kind in ("str", "in", "anyof", "re") and (
+        node[1] in ROUTING_FIELDS or node[1] in NOT_IN_TEXT
+    ):
         return None
     if kind == "str":
         _, _, _, op, text = node

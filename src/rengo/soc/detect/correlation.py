@@ -143,14 +143,18 @@ class CorrelationEngine:
             return hit
         return None
 
-    def _measure(self, corr: CompiledRule, items: list[tuple[datetime, str, str, str | None]]) -> int:
+    def _measure(
+        self, corr: CompiledRule, items: list[tuple[datetime, str, str, str | None]]
+    ) -> int:
         spec = corr.correlation
         assert spec is not None
         if spec.type == "value_count":
             return len({v for *_, v in items if v is not None})
         return len(items)
 
-    def _fires(self, corr: CompiledRule, items: list[tuple[datetime, str, str, str | None]]) -> bool:
+    def _fires(
+        self, corr: CompiledRule, items: list[tuple[datetime, str, str, str | None]]
+    ) -> bool:
         spec = corr.correlation
         assert spec is not None
         if spec.type in ("event_count", "value_count"):
@@ -172,7 +176,9 @@ class CorrelationEngine:
         bisect.insort(window.items, item)
         return hit
 
-    def _close(self, corr: CompiledRule, key: tuple[Any, ...], window: _Window) -> CorrelationHit | None:
+    def _close(
+        self, corr: CompiledRule, key: tuple[Any, ...], window: _Window
+    ) -> CorrelationHit | None:
         spec = corr.correlation
         assert spec is not None
         items, window.items = window.items, []

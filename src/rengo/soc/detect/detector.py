@@ -84,21 +84,48 @@ class Detector:
     def run(self, table: pa.Table) -> list[Detection]:
         if table.num_rows == 0:
             return []
-        table = table.combine_chunks() if isinstance(table, pa.Table) else pa.Table.from_batches([table])
+        table = (
+            table.combine_chunks()
+            if isinstance(table, pa.Table)
+            else pa.Table.from_batches([table])
+        )
         hits = self.engine.evaluate(table)
         if not hits:
             return []
         matched_rows = np.unique(np.concatenate([h.rows for h in hits]))
-        extra = {f for h in hits if h.rule.id in self._referenced for f in self.correlator.fields_needed(h.rule.id)}
+        extra = {
+            f
+            for h in hits
+            if h.rule.id in self._referenced
+            for f in self.correlator.fields_needed(h.rule.id)
+        }
         columns = Columns(table, [*HOST_FIELDS, *USER_FIELDS, *SOURCE_FIELDS, *extra])
         ids = table.column("event_id").to_pylist()
         times = table.column("time").to_pylist()
         wards = table.column("ward").to_pylist()
         origins = table.column("origin").to_pylist()
         context = {
-            "host": dict(zip(matched_rows.tolist(), _first_present(columns, HOST_FIELDS, matched_rows), strict=True)),
-            "user": dict(zip(matched_rows.tolist(), _first_present(columns, USER_FIELDS, matched_rows), strict=True)),
-            "src_ip": dict(zip(matched_rows.tolist(), _first_present(columns, SOURCE_FIELDS, matched_rows), strict=True)),
+            "host": dict(
+                zip(
+                    matched_rows.tolist(),
+                    _first_present(columns, HOST_FIELDS, matched_rows),
+                    strict=True,
+                )
+            ),
+            "user": dict(
+                zip(
+                    matched_rows.tolist(),
+                    _first_present(columns, USER_FIELDS, matched_rows),
+                    strict=True,
+                )
+            ),
+            "src_ip": dict(
+                zip(
+                    matched_rows.tolist(),
+                    _first_present(columns, SOURCE_FIELDS, matched_rows),
+                    strict=True,
+                )
+            ),
         }
         detections: list[Detection] = []
         base: list[BaseMatch] = []
@@ -108,7 +135,9 @@ class Detector:
                 needed = sorted(self.correlator.fields_needed(hit.rule.id))
                 values = {n: columns.get(n).take(pa.array(hit.rows)).to_pylist() for n in needed}
                 base += [
-                    BaseMatch(hit.rule.id, ids[r], times[r], wards[r], {n: values[n][i] for n in needed})
+                    BaseMatch(
+                        hit.rule.id, ids[r], times[r], wards[r], {n: values[n][i] for n in needed}
+                    )
                     for i, r in enumerate(rows)
                 ]
             if not hit.rule.emits_alerts:

@@ -88,7 +88,7 @@ class Engine:
         dictionaries = []
         for name in ROUTING_FIELDS:
             encoded = columns.get(name).dictionary_encode()
-            dictionary = encoded.dictionary.to_pylist() + [None]
+            dictionary = [*encoded.dictionary.to_pylist(), None]
             index = np.asarray(encoded.indices.fill_null(len(dictionary) - 1))
             codes = codes * len(dictionary) + index
             dictionaries.append(dictionary)

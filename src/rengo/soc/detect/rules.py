@@ -36,7 +36,7 @@ from rengo.soc.detect.backend import DuckDBBackend
 from rengo.soc.detect.ir import to_sql
 from rengo.soc.detect.pipelines import build_pipeline, unsupported_reason
 
-CACHE_VERSION = "9"
+CACHE_VERSION = "10"
 # The Sigma specification names UTF-16LE encoding both ``wide`` and ``utf16le``;
 # pySigma knows only the first.
 modifier_mapping.setdefault("utf16le", SigmaWideModifier)
@@ -119,9 +119,7 @@ class CompiledRule:
     @property
     def emits_alerts(self) -> bool:
         """Base rules used only by correlations stay silent unless a correlation says generate."""
-        if self.is_correlation or not self.references_by:
-            return True
-        return False
+        return self.is_correlation or not self.references_by
 
 
 @dataclass
@@ -229,7 +227,7 @@ class _Compiler:
 
 def _metadata(rule: SigmaRule | SigmaCorrelationRule, path: Path, pack: str) -> dict[str, Any]:
     rule_id = (
-        str(rule.id) if rule.id else "path-" + hashlib.sha1(str(path).encode()).hexdigest()[:16]
+        str(rule.id) if rule.id else "path-" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
     )
     level = rule.level.name.lower() if rule.level else "medium"
     return {
