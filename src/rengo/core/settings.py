@@ -147,6 +147,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     assets: AssetSettings = Field(default_factory=AssetSettings)
+    detect: DetectSettings = Field(default_factory=DetectSettings)
 
     @field_validator("database_url", "secret_key", mode="before")
     @classmethod

@@ -1,0 +1,12 @@
+"""Tables of the SOC domain (found by ``rengo.domains`` for migrations).
+
+The alert queue's tables live in ``rengo.soc.alerts_models``.
+"""
+
+from rengo.soc.alerts_models import Alert, AlertChange, AlertEvent, RuleSetting, Suppression
+
+__all__ = ["Alert", "AlertChange", "AlertEvent", "RuleSetting", "Suppression"]
+
+# The queue's permissions are defined beside its tables, so that they exist whenever
+# the domain is loaded (``rengo.domains`` imports models).
+import rengo.soc.alerts_permissions  # noqa: F401
