@@ -283,6 +283,10 @@ def _problem(path: Path, text: str, error: SigmaError, rule: Any = None) -> Rule
     source = getattr(error, "source", None)
     line = getattr(source, "line", None)
     message = str(error).split(" in rule ")[0].replace(f" in {path}", "")
+    missing = re.search(r"Placeholder replacement variable '([^']+)' doesn't exists", message)
+    if missing:
+        message = (f"placeholder %{missing.group(1)}% has no values: set detect.placeholders, or (for "
+                   "segment_*) register the segment's address ranges in the asset register")  # fmt: skip
     message = re.sub(r"\s*\(.*?:\d*\)\s*$", "", message) or type(error).__name__
     if line is None:
         quoted = re.findall(r"'([^']+)'", message)
