@@ -9,5 +9,5 @@ __all__ = ["Alert", "AlertChange", "AlertEvent", "RuleSetting", "Suppression"]
 
 # The queue's permissions are defined beside its tables, so that they exist whenever
 # the domain is loaded (``rengo.domains`` imports models).
-import rengo.soc.alerts_permissions  # noqa: F401
+import rengo.soc.alerts_permissions
 import rengo.soc.detect.demo  # noqa: F401  (registers the alert queue's demo step)

@@ -21,7 +21,9 @@ rules_app = typer.Typer(help="Sigma rules: check and convert.", no_args_is_help=
 
 RulesOption = Annotated[
     list[Path] | None,
-    typer.Option("--rules", help="A folder (or file) of Sigma rules; repeat for several", exists=True),
+    typer.Option(
+        "--rules", help="A folder (or file) of Sigma rules; repeat for several", exists=True
+    ),
 ]
 FormatOption = Annotated[str, typer.Option("--format", help="table | json (JSON lines)")]
 
@@ -42,7 +44,13 @@ def _print(detections: list[Detection], output: str) -> None:
     for name in ("time (UTC)", "ward", "level", "rule", "events"):
         table.add_column(name)
     for d in detections[:500]:
-        table.add_row(d.last_time.strftime("%Y-%m-%d %H:%M:%S"), d.ward, d.level, d.title, str(len(d.event_ids)))
+        table.add_row(
+            d.last_time.strftime("%Y-%m-%d %H:%M:%S"),
+            d.ward,
+            d.level,
+            d.title,
+            str(len(d.event_ids)),
+        )
     console.print(table)
 
 
@@ -51,10 +59,17 @@ def detect_command(
     since: Annotated[str | None, typer.Option(help="From (ISO 8601; default: 24 h ago)")] = None,
     until: Annotated[str | None, typer.Option(help="Until (ISO 8601; default: now)")] = None,
     ward: Annotated[list[str] | None, typer.Option(help="Only these wards (codes)")] = None,
-    evtx: Annotated[list[Path] | None, typer.Option(help="Read EVTX files/folders instead of the lake", exists=True)] = None,
+    evtx: Annotated[
+        list[Path] | None,
+        typer.Option(help="Read EVTX files/folders instead of the lake", exists=True),
+    ] = None,
     builtin: Annotated[bool, typer.Option(help="Include rengo's municipal rule pack")] = True,
-    alerts: Annotated[bool, typer.Option(help="Also put the detections into the alert queue")] = False,
-    follow: Annotated[bool, typer.Option(help="Run incrementally on new events until Ctrl-C")] = False,
+    alerts: Annotated[
+        bool, typer.Option(help="Also put the detections into the alert queue")
+    ] = False,
+    follow: Annotated[
+        bool, typer.Option(help="Run incrementally on new events until Ctrl-C")
+    ] = False,
     output: FormatOption = "table",
     data_dir: DataDirOption = None,
 ) -> None:
@@ -89,7 +104,9 @@ def detect_command(
 
             with runtime.db.session() as session:
                 result = ingest(session, detections, runtime.settings.detect, now)
-            err_console.print(f"{len(result.new_alerts)} new alerts, {len(result.campaigns)} campaigns")
+            err_console.print(
+                f"{len(result.new_alerts)} new alerts, {len(result.campaigns)} campaigns"
+            )
         _print(detections, output)
 
 
@@ -105,7 +122,9 @@ def _report(ruleset: RuleSet, output: str) -> int:
         for p in ruleset.problems:
             console.print(f"[red]error[/] {p.location}: {p.message}")
         for p in ruleset.unsupported:
-            console.print(f"[yellow]not converted[/] {p.location}: {p.title or p.rule_id}: {p.message}")
+            console.print(
+                f"[yellow]not converted[/] {p.location}: {p.title or p.rule_id}: {p.message}"
+            )
         console.print(f"{len(ruleset.rules)} rules ready, {len(ruleset.unsupported)} not convertible, "
                       f"{len(ruleset.problems)} errors")  # fmt: skip
     return 1 if ruleset.problems else 0
@@ -113,7 +132,9 @@ def _report(ruleset: RuleSet, output: str) -> int:
 
 @rules_app.command("check")
 def rules_check(
-    folders: Annotated[list[Path], typer.Argument(help="Folders or files of Sigma rules", exists=True)],
+    folders: Annotated[
+        list[Path], typer.Argument(help="Folders or files of Sigma rules", exists=True)
+    ],
     output: FormatOption = "table",
     data_dir: DataDirOption = None,
 ) -> None:
@@ -125,7 +146,9 @@ def rules_check(
 
 @rules_app.command("convert")
 def rules_convert(
-    folders: Annotated[list[Path], typer.Argument(help="Folders or files of Sigma rules", exists=True)],
+    folders: Annotated[
+        list[Path], typer.Argument(help="Folders or files of Sigma rules", exists=True)
+    ],
     data_dir: DataDirOption = None,
 ) -> None:
     """Print each rule as a DuckDB hunting query over a table ``events`` in the lake's schema."""

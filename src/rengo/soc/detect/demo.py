@@ -22,7 +22,9 @@ def demo_alerts(ctx: DemoContext) -> None:
         ctx.report(f"soc-alerts: skipped ({error})")
         return
     rules = load_configured_rules(runtime)
-    detections = list(hunt(lake, rules, ctx.now - timedelta(days=15), ctx.now + timedelta(minutes=1)))
+    detections = list(
+        hunt(lake, rules, ctx.now - timedelta(days=15), ctx.now + timedelta(minutes=1))
+    )
     with ctx.db.session() as session:
         result = ingest(session, detections, ctx.settings.detect, ctx.now)
         # A queue in motion: some alerts already worked by the analysts.
