@@ -123,6 +123,42 @@ def _fully_known(tree: Routing) -> bool:
     return all(_fully_known(t) for t in tree[1])
 
 
+def compile_routing(tree: Routing) -> Any:
+    """``evaluate_routing`` as a closure with its regular expressions compiled once."""
+    op = tree[0]
+    if op == "?":
+        return lambda key: None
+    if op == "match":
+        field, pattern = tree[1], re.compile(tree[2], re.DOTALL)
+
+        def match(key: dict[str, str | None]) -> bool:
+            value = key.get(field)
+            return value is not None and pattern.fullmatch(value.lower()) is not None
+
+        return match
+    if op == "not":
+        inner = compile_routing(tree[1])
+        return lambda key: None if (r := inner(key)) is None else not r
+    children = [compile_routing(t) for t in tree[1]]
+    if op == "and":
+
+        def conjunction(key: dict[str, str | None]) -> bool | None:
+            results = [c(key) for c in children]
+            if False in results:
+                return False
+            return True if all(r is True for r in results) else None
+
+        return conjunction
+
+    def disjunction(key: dict[str, str | None]) -> bool | None:
+        results = [c(key) for c in children]
+        if True in results:
+            return True
+        return False if all(r is False for r in results) else None
+
+    return disjunction
+
+
 def evaluate_routing(tree: Routing, key: dict[str, str | None]) -> bool | None:
     """Kleene evaluation: ``False`` means the rule cannot match events with this key."""
     op = tree[0]

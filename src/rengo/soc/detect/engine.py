@@ -19,13 +19,14 @@ binding a rule's SQL costs about 50 µs per predicate, seconds for a full rule s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
-from rengo.soc.detect.analysis import ROUTING_FIELDS, evaluate_routing
+from rengo.soc.detect.analysis import ROUTING_FIELDS, compile_routing
 from rengo.soc.detect.columns import Columns, event_text
 from rengo.soc.detect.evaluate import Evaluator
 from rengo.soc.detect.prefilter import Prefilter
@@ -55,6 +56,17 @@ class Engine:
         """Rule ids switched off, per ward code ("*": every ward)."""
         self._routing_cache: dict[tuple[str | None, ...], np.ndarray] = {}
         self.prefilter = Prefilter(self.rules)
+        distinct: dict[str, int] = {}
+        trees = []
+        of_rule = []
+        for rule in self.rules:
+            text = json.dumps(rule.routing)
+            if text not in distinct:
+                distinct[text] = len(trees)
+                trees.append(compile_routing(rule.routing))
+            of_rule.append(distinct[text])
+        self._routing_trees = trees
+        self._routing_of_rule = np.array(of_rule, dtype=np.int64)
 
     # -- set-up ----------------------------------------------------------------------
 
@@ -62,9 +74,11 @@ class Engine:
         found = self._routing_cache.get(key)
         if found is None:
             values = dict(zip(ROUTING_FIELDS, key, strict=True))
-            found = np.array(
-                [evaluate_routing(r.routing, values) is not False for r in self.rules], dtype=bool
+            # Many rules share one routing tree (e.g. Sysmon process creation): judge each once.
+            verdicts = np.array(
+                [judge(values) is not False for judge in self._routing_trees], dtype=bool
             )
+            found = verdicts[self._routing_of_rule]
             self._routing_cache[key] = found
         return found
 

@@ -13,13 +13,13 @@ sees all of them, as Hayabusa does; spaces in field names are dropped (Defender'
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import evtx
+import orjson
 import pyarrow as pa
 
 from rengo.soc.schema import EVENT_SCHEMA
@@ -112,7 +112,7 @@ def evtx_rows(paths: Iterable[Path], ward: str, origin: str = "real") -> Iterato
     for path in paths:
         digest = hashlib.sha1(str(path).encode()).hexdigest()[:12]  # noqa: S324 - an id, not security
         for record_id, data in read_records(path):
-            fields = flatten_record(json.loads(data))
+            fields = flatten_record(orjson.loads(data))
             channel = fields.get("Channel")
             yield {
                 "event_id": f"evtx-{digest}-{record_id}",

@@ -22,7 +22,7 @@ import pyarrow as pa
 from rengo.soc.detect.analysis import literal_cost
 from rengo.soc.detect.rules import CompiledRule
 
-CALIBRATION_ROWS = 20_000
+CALIBRATION_ROWS = 1_500
 USELESS_HIT_RATE = 0.3
 """An option expected to hit more events than this does not pay for itself."""
 
@@ -62,7 +62,7 @@ class Prefilter:
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         self.rules = rules
         self.calibrated = False
-        self._choose({})
+        self.automaton = None
 
     def _choose(self, hit_rate: dict[str, float]) -> None:
         """Pick each rule's option and build the automaton for the chosen literals."""
@@ -81,7 +81,7 @@ class Prefilter:
                 continue
             for literal in best:
                 literal_rules.setdefault(literal, []).append(index)
-        self.always = np.array(always, dtype=np.int64)
+        self._always = np.array(always, dtype=np.int64)
         self.literals = sorted(literal_rules)
         counts = [len(literal_rules[lit]) for lit in self.literals]
         self.lit_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
@@ -104,12 +104,19 @@ class Prefilter:
         every = sorted({lit for r in self.rules for o in (r.literals or ()) for lit in o})
         automaton = _automaton(every)
         if automaton is None or not len(text):
+            self._choose({})
             return
-        sample = text.slice(0, CALIBRATION_ROWS)
+        step = max(1, len(text) // CALIBRATION_ROWS)
+        sample = text.take(pa.array(range(0, len(text), step))) if step > 1 else text
         _rows, lits = _scan(automaton, sample, len(every))
         counts = np.bincount(lits, minlength=len(every))
         total = len(sample)
         self._choose({lit: counts[i] / total for i, lit in enumerate(every)})
+
+    @property
+    def always(self) -> np.ndarray:
+        """Rules run on every event their routing admits (no useful literal option)."""
+        return self._always
 
     def hits(self, text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """(row, rule) pairs whose chosen literals occur, for rules with a literal option."""

@@ -18,13 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import sigma
+import orjson
 import yaml
-from sigma.collection import SigmaCollection
-from sigma.correlations import SigmaCorrelationRule
-from sigma.exceptions import SigmaError, SigmaRuleLocation
-from sigma.modifiers import SigmaWideModifier, modifier_mapping
-from sigma.rule import SigmaRule
 
 from rengo.soc.detect.analysis import (
     literal_options,
@@ -32,14 +27,10 @@ from rengo.soc.detect.analysis import (
     routing_tree,
     simplify_routing,
 )
-from rengo.soc.detect.backend import DuckDBBackend
 from rengo.soc.detect.ir import to_sql
-from rengo.soc.detect.pipelines import build_pipeline, unsupported_reason
 
 CACHE_VERSION = "10"
-# The Sigma specification names UTF-16LE encoding both ``wide`` and ``utf16le``;
-# pySigma knows only the first.
-modifier_mapping.setdefault("utf16le", SigmaWideModifier)
+
 LEVELS = ("informational", "low", "medium", "high", "critical")
 BUILTIN_PACK = "rengo"
 _ATTACK_TAG = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
@@ -159,13 +150,26 @@ def rule_files(folders: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
 
 
 class _Compiler:
+    """pySigma, imported only when a file is not in the cache (it costs a second to import)."""
+
     def __init__(self, placeholders: dict[str, list[str]]) -> None:
+        from sigma.modifiers import SigmaWideModifier, modifier_mapping
+
+        from rengo.soc.detect.backend import DuckDBBackend
+        from rengo.soc.detect.pipelines import build_pipeline
+
+        # The Sigma specification names UTF-16LE encoding both ``wide`` and ``utf16le``;
+        # pySigma knows only the first.
+        modifier_mapping.setdefault("utf16le", SigmaWideModifier)
         self.placeholders = placeholders
         self.backend = DuckDBBackend(processing_pipeline=build_pipeline(placeholders))
         self.backend.init_processing_pipeline()
 
     def compile_file(self, path: Path, pack: str, text: str) -> dict[str, Any]:
         """{"rules": [...], "problems": [...], "unsupported": [...]} as JSON-able dicts."""
+        from sigma.collection import SigmaCollection
+        from sigma.exceptions import SigmaError, SigmaRuleLocation
+
         out: dict[str, list[Any]] = {"rules": [], "problems": [], "unsupported": []}
         try:
             documents = list(yaml.safe_load_all(text))
@@ -202,9 +206,11 @@ class _Compiler:
                 out["rules"].append(_to_json(compiled))
         return out
 
-    def _compile(
-        self, rule: SigmaRule | SigmaCorrelationRule, path: Path, pack: str
-    ) -> CompiledRule | RuleProblem:
+    def _compile(self, rule: Any, path: Path, pack: str) -> CompiledRule | RuleProblem:
+        from sigma.correlations import SigmaCorrelationRule
+
+        from rengo.soc.detect.pipelines import unsupported_reason
+
         base = _metadata(rule, path, pack)
         if isinstance(rule, SigmaCorrelationRule):
             reason = _correlation_unsupported(rule)
@@ -225,7 +231,7 @@ class _Compiler:
                             literals=tuple(literals) if literals else None, routing=routing)  # fmt: skip
 
 
-def _metadata(rule: SigmaRule | SigmaCorrelationRule, path: Path, pack: str) -> dict[str, Any]:
+def _metadata(rule: Any, path: Path, pack: str) -> dict[str, Any]:
     rule_id = (
         str(rule.id) if rule.id else "path-" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
     )
@@ -247,7 +253,7 @@ def _metadata(rule: SigmaRule | SigmaCorrelationRule, path: Path, pack: str) -> 
 SUPPORTED_CORRELATIONS = ("event_count", "value_count", "temporal", "temporal_ordered")
 
 
-def _correlation_unsupported(rule: SigmaCorrelationRule) -> str | None:
+def _correlation_unsupported(rule: Any) -> str | None:
     kind = rule.type.name.lower()
     if kind not in SUPPORTED_CORRELATIONS:
         return f"correlation type {kind} is not supported ({', '.join(SUPPORTED_CORRELATIONS)} are)"
@@ -256,7 +262,7 @@ def _correlation_unsupported(rule: SigmaCorrelationRule) -> str | None:
     return None
 
 
-def _correlation(rule: SigmaCorrelationRule) -> Correlation:
+def _correlation(rule: Any) -> Correlation:
     condition = rule.condition
     op = getattr(condition, "op", None)
     fieldref = getattr(condition, "fieldref", None)
@@ -279,7 +285,7 @@ def _correlation(rule: SigmaCorrelationRule) -> Correlation:
     )
 
 
-def _problem(path: Path, text: str, error: SigmaError, rule: Any = None) -> RuleProblem:
+def _problem(path: Path, text: str, error: Exception, rule: Any = None) -> RuleProblem:
     source = getattr(error, "source", None)
     line = getattr(source, "line", None)
     message = str(error).split(" in rule ")[0].replace(f" in {path}", "")
@@ -337,15 +343,14 @@ def load_rules(
     folders = [Path(f) for f in folders]
     if include_builtin:
         folders.insert(0, builtin_rules_dir())
-    salt = json.dumps(
-        [CACHE_VERSION, sigma.__name__, _pysigma_version(), placeholders], sort_keys=True
-    )
+    salt = json.dumps([CACHE_VERSION, _pysigma_version(), placeholders], sort_keys=True)
     cache = _Cache(cache_dir, hashlib.sha256(salt.encode()).hexdigest()[:16])
     compiler: _Compiler | None = None
     result = RuleSet()
     seen: dict[str, str] = {}
+    builtin = builtin_rules_dir()
     for folder, path in rule_files(folders):
-        pack = BUILTIN_PACK if folder == builtin_rules_dir() else folder.name
+        pack = BUILTIN_PACK if folder == builtin else folder.name
         text = path.read_text("utf-8", errors="replace")
         key = hashlib.sha256(f"{pack}\0{path}\0{text}".encode()).hexdigest()
         compiled = cache.get(key)
@@ -434,7 +439,7 @@ class _Cache:
         self.dirty = False
         if self.path is not None and self.path.is_file():
             try:
-                self.entries = json.loads(self.path.read_text("utf-8"))
+                self.entries = orjson.loads(self.path.read_bytes())
             except (OSError, ValueError):
                 self.entries = {}
 
@@ -455,5 +460,5 @@ class _Cache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         kept = {k: v for k, v in self.entries.items() if k in self.used}
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(kept), "utf-8")
+        tmp.write_bytes(orjson.dumps(kept))
         tmp.replace(self.path)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from rengo.core.runtime import Runtime
@@ -73,8 +74,12 @@ def load_configured_rules(runtime: Runtime, extra_folders: Iterable[Path] = (), 
                           builtin: bool | None = None) -> RuleSet:  # fmt: skip
     """Rules of the settings (and ``extra_folders``), placeholders from settings and register."""
     settings = runtime.settings.detect
-    with runtime.db.session() as session:
-        placeholders = {**segment_placeholders(session), **settings.placeholders}
+    try:
+        with runtime.db.session() as session:
+            segments = segment_placeholders(session)
+    except SQLAlchemyError:  # no state database (EVTX files on a laptop): no segments
+        segments = {}
+    placeholders = {**segments, **settings.placeholders}
     return load_rules(
         [*settings.rule_folders, *extra_folders],
         placeholders=placeholders,
