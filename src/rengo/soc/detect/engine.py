@@ -89,12 +89,12 @@ class Engine:
         if table.num_rows == 0 or not self.rules:
             return []
         group_of_row, admitted = self._route(table)
-        pairs = self._candidates(table, group_of_row, admitted)
-        if self.disabled and len(pairs):
-            pairs = self._drop_disabled(table, pairs)
-        if not len(pairs):
+        if self.disabled:
+            admitted = self._drop_disabled(table, group_of_row, admitted)
+        candidates = self._candidates(table, group_of_row, admitted)
+        if not candidates:
             return []
-        return self._exact(table, pairs)
+        return self._exact(table, candidates)
 
     def _route(self, table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
         columns = Columns(table, ROUTING_FIELDS)
@@ -118,51 +118,59 @@ class Engine:
 
     def _candidates(
         self, table: pa.Table, group_of_row: np.ndarray, admitted: np.ndarray
-    ) -> np.ndarray:
-        """Candidate pairs encoded as ``row * n_rules + rule``, sorted and unique."""
-        n_rules = len(self.rules)
+    ) -> dict[int, np.ndarray]:
+        """Rule index → sorted candidate rows.
+
+        Rules without a useful literal share one row array per routing group (the same
+        object), so that the evaluator can reuse the columns it took for those rows.
+        """
         rows, rules = self.prefilter.hits(event_text(table, lower=True))
         keep = admitted[group_of_row[rows], rules]
-        parts = [rows[keep] * n_rules + rules[keep]]
+        pairs = np.unique(rules[keep] * table.num_rows + rows[keep])
+        out: dict[int, np.ndarray] = {}
+        if len(pairs):
+            rule_of, row_of = pairs // table.num_rows, pairs % table.num_rows
+            uniques, starts = np.unique(rule_of, return_index=True)
+            for rule, part in zip(uniques.tolist(), np.split(row_of, starts[1:]), strict=True):
+                out[rule] = part
         always = self.prefilter.always
         if len(always):
-            always_admitted = admitted[:, always]
-            for group in np.nonzero(always_admitted.any(axis=1))[0]:
-                group_rows = np.nonzero(group_of_row == group)[0]
-                group_rules = always[always_admitted[group]]
-                parts.append((group_rows[:, None] * n_rules + group_rules[None, :]).ravel())
-        return np.unique(np.concatenate(parts))
+            patterns: dict[bytes, np.ndarray] = {}
+            for rule in always.tolist():
+                groups = admitted[:, rule]
+                if not groups.any():
+                    continue
+                key = np.packbits(groups).tobytes()
+                if key not in patterns:
+                    patterns[key] = np.nonzero(groups[group_of_row])[0]
+                out[rule] = patterns[key]
+        return out
 
-    def _drop_disabled(self, table: pa.Table, pairs: np.ndarray) -> np.ndarray:
-        n_rules = len(self.rules)
+    def _drop_disabled(self, table: pa.Table, group_of_row: np.ndarray, admitted: np.ndarray) -> np.ndarray:
+        """Routing groups split by ward, with the ward's disabled rules switched off."""
         encoded = table.column("ward").combine_chunks().dictionary_encode()
         wards = encoded.dictionary.to_pylist()
         index_of = {rule.id: i for i, rule in enumerate(self.rules)}
-        off = np.zeros((len(wards), n_rules), dtype=bool)
+        off = np.zeros((len(wards), len(self.rules)), dtype=bool)
         for w, ward in enumerate(wards):
             for rule_id in self.disabled.get("*", set()) | self.disabled.get(ward, set()):
                 if rule_id in index_of:
                     off[w, index_of[rule_id]] = True
-        ward_of_row = np.asarray(encoded.indices)
-        return pairs[~off[ward_of_row[pairs // n_rules], pairs % n_rules]]
+        ward_of_row = np.asarray(encoded.indices, dtype=np.int64)
+        combined = group_of_row * len(wards) + ward_of_row
+        unique, inverse = np.unique(combined, return_inverse=True)
+        group_of_row[:] = inverse
+        return admitted[unique // len(wards)] & ~off[unique % len(wards)]
 
-    def _exact(self, table: pa.Table, pairs: np.ndarray) -> list[RuleHits]:
-        n_rules = len(self.rules)
-        order = np.argsort(pairs % n_rules, kind="stable")
-        rows, rules = pairs[order] // n_rules, pairs[order] % n_rules
-        candidate_rows = np.unique(rows)
-        subset = table.take(pa.array(candidate_rows))
-        local = np.searchsorted(candidate_rows, rows)
-        rule_ids, starts = np.unique(rules, return_index=True)
-        fields = {f for r in rule_ids for f in self.rules[r].fields}
-        evaluator = Evaluator(Columns(subset, fields))
+    def _exact(self, table: pa.Table, candidates: dict[int, np.ndarray]) -> list[RuleHits]:
+        fields = {f for r in candidates for f in self.rules[r].fields}
+        evaluator = Evaluator(Columns(table, fields))
         hits = []
-        bounds = [*starts.tolist(), len(rules)]
-        for index, rule_index in enumerate(rule_ids):
+        for rule_index in sorted(candidates):
             rule = self.rules[rule_index]
-            rule_rows = local[bounds[index] : bounds[index + 1]]
+            rows = candidates[rule_index]
             assert rule.condition is not None
-            matched = rule_rows[evaluator.matches(rule.condition, rule_rows)]
+            matched = rows[evaluator.matches(rule.condition, rows)]
             if len(matched):
-                hits.append(RuleHits(rule, candidate_rows[matched]))
+                hits.append(RuleHits(rule, matched))
         return hits

@@ -92,12 +92,23 @@ class Evaluator:
     def __init__(self, columns: Columns) -> None:
         self.columns = columns
         self.all_rows = columns.rows
+        # Columns taken for a row array that many rules share (one routing group).
+        self._taken: dict[tuple[int, str, bool], pa.Array] = {}
+        self._keep: list[np.ndarray] = []
 
     def _values(self, field: str, lower: bool, rows: np.ndarray) -> pa.Array:
         column = self.columns.get(field, lower)
         if len(rows) == self.all_rows:
             return column
-        return column.take(pa.array(rows))
+        if len(rows) < 1024:
+            return column.take(pa.array(rows))
+        key = (id(rows), field, lower)
+        found = self._taken.get(key)
+        if found is None:
+            found = column.take(pa.array(rows))
+            self._taken[key] = found
+            self._keep.append(rows)  # keeps id(rows) from being reused while cached
+        return found
 
     def matches(self, node: Node, rows: np.ndarray) -> np.ndarray:
         """Boolean mask over ``rows``: which of them satisfy ``node``."""
@@ -107,7 +118,8 @@ class Evaluator:
             for child in node[1]:
                 if not len(alive):
                     break
-                alive = alive[self.matches(child, rows[alive])]
+                subset = rows if len(alive) == len(rows) else rows[alive]
+                alive = alive[self.matches(child, subset)]
             mask = np.zeros(len(rows), dtype=bool)
             mask[alive] = True
             return mask
@@ -117,7 +129,7 @@ class Evaluator:
             for child in node[1]:
                 if not len(pending):
                     break
-                hit = self.matches(child, rows[pending])
+                hit = self.matches(child, rows if len(pending) == len(rows) else rows[pending])
                 mask[pending[hit]] = True
                 pending = pending[~hit]
             return mask

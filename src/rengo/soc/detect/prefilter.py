@@ -23,8 +23,9 @@ from rengo.soc.detect.analysis import literal_cost
 from rengo.soc.detect.rules import CompiledRule
 
 CALIBRATION_ROWS = 1_500
-USELESS_HIT_RATE = 0.3
-"""An option expected to hit more events than this does not pay for itself."""
+USELESS_HIT_RATE = 0.03
+"""An option expected to hit more events than this costs more in literal matches (Python,
+per occurrence) than evaluating the rule exactly on every event of its log source (Arrow)."""
 
 
 def _automaton(literals: Sequence[str]) -> ahocorasick.Automaton | None:
