@@ -20,27 +20,103 @@ from rengo.core.wards import wards
 from rengo.soc.schema import EVENT_SCHEMA
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
-MIX = {"process": 0.25, "logon": 0.10, "vpn": 0.10, "network": 0.20, "dns": 0.15, "http": 0.15, "mail": 0.05}
+MIX = {
+    "process": 0.25,
+    "logon": 0.10,
+    "vpn": 0.10,
+    "network": 0.20,
+    "dns": 0.15,
+    "http": 0.15,
+    "mail": 0.05,
+}
 T0 = datetime(2026, 4, 1, tzinfo=UTC)
 
 PROCESSES = [  # (image, parent, command line) as seen on ward PCs
-    ("C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\System32\\services.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule"),
-    ("C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\System32\\services.exe", "C:\\Windows\\System32\\svchost.exe -k LocalServiceNetworkRestricted -p"),
-    ("C:\\Windows\\explorer.exe", "C:\\Windows\\System32\\userinit.exe", "C:\\Windows\\Explorer.EXE"),
-    ("C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE", "C:\\Windows\\explorer.exe", "\"C:\\Program Files\\Microsoft Office\\Root\\Office16\\EXCEL.EXE\" \"\\\\fs01\\share\\予算\\令和8年度予算.xlsx\""),
-    ("C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE", "C:\\Windows\\explorer.exe", "\"C:\\Program Files\\Microsoft Office\\Root\\Office16\\WINWORD.EXE\" /n \"C:\\Users\\Public\\Documents\\様式第1号.docx\""),
-    ("C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE", "C:\\Windows\\explorer.exe", "\"C:\\Program Files\\Microsoft Office\\Root\\Office16\\OUTLOOK.EXE\""),
-    ("C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe", "C:\\Windows\\explorer.exe", "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\" --single-argument https://www.city.example.lg.jp/"),
-    ("C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe", "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe", "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\" --type=renderer --lang=ja --field-trial-handle=1234"),
-    ("C:\\Windows\\System32\\RuntimeBroker.exe", "C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\System32\\RuntimeBroker.exe -Embedding"),
-    ("C:\\Windows\\System32\\taskhostw.exe", "C:\\Windows\\System32\\svchost.exe", "taskhostw.exe {222A245B-E637-4AE9-A93F-A59CA119A75E}"),
-    ("C:\\Windows\\System32\\SearchProtocolHost.exe", "C:\\Windows\\System32\\SearchIndexer.exe", "\"C:\\Windows\\system32\\SearchProtocolHost.exe\" Global\\UsGthrFltPipeMssGthrPipe1"),
-    ("C:\\Windows\\System32\\dllhost.exe", "C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\system32\\DllHost.exe /Processid:{AB8902B4-09CA-4BB6-B78D-A8F59079A8D5}"),
-    ("C:\\Program Files\\JUSTSYSTEMS\\JSLIB32\\JSTBRD.EXE", "C:\\Windows\\explorer.exe", "\"C:\\Program Files\\JUSTSYSTEMS\\JSLIB32\\JSTBRD.EXE\" \"\\\\fs01\\share\\議事録.jtd\""),
-    ("C:\\Windows\\System32\\backgroundTaskHost.exe", "C:\\Windows\\System32\\svchost.exe", "\"C:\\Windows\\system32\\backgroundTaskHost.exe\" -ServerName:App.AppXmtcan0h2tfbfy7k9kmpsq"),
-    ("C:\\Program Files\\Windows Defender\\MpCmdRun.exe", "C:\\Program Files\\Windows Defender\\MsMpEng.exe", "\"C:\\Program Files\\Windows Defender\\MpCmdRun.exe\" -IdleTask -TaskName WdCacheMaintenance"),
-    ("C:\\Windows\\System32\\conhost.exe", "C:\\Windows\\System32\\cmd.exe", "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1"),
-    ("C:\\Windows\\System32\\cmd.exe", "C:\\Windows\\explorer.exe", "\"C:\\Windows\\system32\\cmd.exe\" /c \"\\\\fs01\\netlogon\\logon.bat\""),
+    (
+        "C:\\Windows\\System32\\svchost.exe",
+        "C:\\Windows\\System32\\services.exe",
+        "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
+    ),
+    (
+        "C:\\Windows\\System32\\svchost.exe",
+        "C:\\Windows\\System32\\services.exe",
+        "C:\\Windows\\System32\\svchost.exe -k LocalServiceNetworkRestricted -p",
+    ),
+    (
+        "C:\\Windows\\explorer.exe",
+        "C:\\Windows\\System32\\userinit.exe",
+        "C:\\Windows\\Explorer.EXE",
+    ),
+    (
+        "C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE",
+        "C:\\Windows\\explorer.exe",
+        '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\EXCEL.EXE" "\\\\fs01\\share\\予算\\令和8年度予算.xlsx"',
+    ),
+    (
+        "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
+        "C:\\Windows\\explorer.exe",
+        '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\WINWORD.EXE" /n "C:\\Users\\Public\\Documents\\様式第1号.docx"',
+    ),
+    (
+        "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
+        "C:\\Windows\\explorer.exe",
+        '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\OUTLOOK.EXE"',
+    ),
+    (
+        "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
+        "C:\\Windows\\explorer.exe",
+        '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --single-argument https://www.city.example.lg.jp/',
+    ),
+    (
+        "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
+        "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
+        '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --type=renderer --lang=ja --field-trial-handle=1234',
+    ),
+    (
+        "C:\\Windows\\System32\\RuntimeBroker.exe",
+        "C:\\Windows\\System32\\svchost.exe",
+        "C:\\Windows\\System32\\RuntimeBroker.exe -Embedding",
+    ),
+    (
+        "C:\\Windows\\System32\\taskhostw.exe",
+        "C:\\Windows\\System32\\svchost.exe",
+        "taskhostw.exe {222A245B-E637-4AE9-A93F-A59CA119A75E}",
+    ),
+    (
+        "C:\\Windows\\System32\\SearchProtocolHost.exe",
+        "C:\\Windows\\System32\\SearchIndexer.exe",
+        '"C:\\Windows\\system32\\SearchProtocolHost.exe" Global\\UsGthrFltPipeMssGthrPipe1',
+    ),
+    (
+        "C:\\Windows\\System32\\dllhost.exe",
+        "C:\\Windows\\System32\\svchost.exe",
+        "C:\\Windows\\system32\\DllHost.exe /Processid:{AB8902B4-09CA-4BB6-B78D-A8F59079A8D5}",
+    ),
+    (
+        "C:\\Program Files\\JUSTSYSTEMS\\JSLIB32\\JSTBRD.EXE",
+        "C:\\Windows\\explorer.exe",
+        '"C:\\Program Files\\JUSTSYSTEMS\\JSLIB32\\JSTBRD.EXE" "\\\\fs01\\share\\議事録.jtd"',
+    ),
+    (
+        "C:\\Windows\\System32\\backgroundTaskHost.exe",
+        "C:\\Windows\\System32\\svchost.exe",
+        '"C:\\Windows\\system32\\backgroundTaskHost.exe" -ServerName:App.AppXmtcan0h2tfbfy7k9kmpsq',
+    ),
+    (
+        "C:\\Program Files\\Windows Defender\\MpCmdRun.exe",
+        "C:\\Program Files\\Windows Defender\\MsMpEng.exe",
+        '"C:\\Program Files\\Windows Defender\\MpCmdRun.exe" -IdleTask -TaskName WdCacheMaintenance',
+    ),
+    (
+        "C:\\Windows\\System32\\conhost.exe",
+        "C:\\Windows\\System32\\cmd.exe",
+        "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1",
+    ),
+    (
+        "C:\\Windows\\System32\\cmd.exe",
+        "C:\\Windows\\explorer.exe",
+        '"C:\\Windows\\system32\\cmd.exe" /c "\\\\fs01\\netlogon\\logon.bat"',
+    ),
 ]
 IMAGES = [
     "C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\System32\\conhost.exe", "C:\\Windows\\explorer.exe",
@@ -98,21 +174,33 @@ class Generator:
             "domain": _strings(DOMAINS),
             "country": _strings(COUNTRIES),
             "host": _strings([f"pc-{n:04d}" for n in range(2000)]),
-            "ip_int": _strings([f"10.{a}.{b}.{c}" for a in (10, 20, 30) for b in range(8) for c in range(1, 40)]),
-            "ip_ext": _strings([f"{a}.{b}.{c}.{d}" for a, b, c, d in
-                                np.random.default_rng(7).integers(1, 223, (500, 4)).tolist()]),  # fmt: skip
+            "ip_int": _strings(
+                [f"10.{a}.{b}.{c}" for a in (10, 20, 30) for b in range(8) for c in range(1, 40)]
+            ),
+            "ip_ext": _strings(
+                [
+                    f"{a}.{b}.{c}.{d}"
+                    for a, b, c, d in np.random.default_rng(7).integers(1, 223, (500, 4)).tolist()
+                ]
+            ),  # fmt: skip
             "attack": _strings(ATTACKS),
             "proc_image": _strings([p[0] for p in PROCESSES]),
             "proc_parent": _strings([p[1] for p in PROCESSES]),
             "proc_cmd": _strings([p[2] for p in PROCESSES]),
-            "ip_internet_segment": _strings([f"10.30.{b}.{c}" for b in range(8) for c in range(1, 250)]),
+            "ip_internet_segment": _strings(
+                [f"10.30.{b}.{c}" for b in range(8) for c in range(1, 250)]
+            ),
         }
         self.serial = 0
 
     def batch(self, n: int) -> pa.Table:
         kinds = list(MIX)
         counts = self.rng.multinomial(n, [MIX[k] for k in kinds])
-        tables = [getattr(self, f"_{kind}")(count) for kind, count in zip(kinds, counts, strict=True) if count]
+        tables = [
+            getattr(self, f"_{kind}")(count)
+            for kind, count in zip(kinds, counts, strict=True)
+            if count
+        ]
         table = pa.concat_tables(tables)
         return table.take(pa.array(self.rng.permutation(table.num_rows)))
 
@@ -177,10 +265,21 @@ class Generator:
         failed = self.rng.random(n) < 0.1
         ip, user = _pick(self.rng, self.pools["ip_ext"], n), _pick(self.rng, self.pools["user"], n)
         country = _pick(self.rng, self.pools["country"], n)
-        action = pa.array(np.where(failed, "ssl-login-fail", "tunnel-up").astype(object), pa.string())
+        action = pa.array(
+            np.where(failed, "ssl-login-fail", "tunnel-up").astype(object), pa.string()
+        )
         const = lambda v: pa.array([v] * n, pa.string())  # noqa: E731
         keys = ["logid", "type", "subtype", "action", "remip", "user", "tunneltype", "srccountry"]
-        values = [const("0101039426"), const("event"), const("vpn"), action, ip, user, const("ssl-web"), country]
+        values = [
+            const("0101039426"),
+            const("event"),
+            const("vpn"),
+            action,
+            ip,
+            user,
+            const("ssl-web"),
+            country,
+        ]
         base.update(unmapped=_map(keys, values, n), src_ip=ip, user_name=user, src_country=country,
                     auth_protocol=const("ssl-web"), product=const("FortiGate"), action=action,
                     status_id=pa.array(np.where(failed, 2, 1).astype(np.int32)))  # fmt: skip
@@ -189,17 +288,31 @@ class Generator:
     def _network(self, n: int) -> pa.Table:
         base = self._base(n, 4001, "fortigate")
         # Only the internet-connected segment (10.30/16 here) talks to the internet.
-        src, dst = _pick(self.rng, self.pools["ip_internet_segment"], n), _pick(self.rng, self.pools["ip_ext"], n)
+        src, dst = (
+            _pick(self.rng, self.pools["ip_internet_segment"], n),
+            _pick(self.rng, self.pools["ip_ext"], n),
+        )
         const = lambda v: pa.array([v] * n, pa.string())  # noqa: E731
         keys = ["logid", "type", "srcip", "dstip", "dstport", "action", "service"]
-        values = [const("0000000013"), const("traffic"), src, dst, const("443"), const("accept"), const("HTTPS")]
+        values = [
+            const("0000000013"),
+            const("traffic"),
+            src,
+            dst,
+            const("443"),
+            const("accept"),
+            const("HTTPS"),
+        ]
         base.update(unmapped=_map(keys, values, n), src_ip=src, dst_ip=dst, action=const("accept"),
                     dst_port=pa.array(np.full(n, 443, dtype=np.int32)), protocol=const("tcp"))  # fmt: skip
         return self._table(base, n)
 
     def _dns(self, n: int) -> pa.Table:
         base = self._base(n, 4003, "dns")
-        src, query = _pick(self.rng, self.pools["ip_int"], n), _pick(self.rng, self.pools["domain"], n)
+        src, query = (
+            _pick(self.rng, self.pools["ip_int"], n),
+            _pick(self.rng, self.pools["domain"], n),
+        )
         keys = ["qname", "qtype", "srcip"]
         values = [query, pa.array(["A"] * n, pa.string()), src]
         base.update(unmapped=_map(keys, values, n), src_ip=src, dns_query=query)
@@ -207,7 +320,10 @@ class Generator:
 
     def _http(self, n: int) -> pa.Table:
         base = self._base(n, 4002, "squid")
-        src, host = _pick(self.rng, self.pools["ip_int"], n), _pick(self.rng, self.pools["domain"], n)
+        src, host = (
+            _pick(self.rng, self.pools["ip_int"], n),
+            _pick(self.rng, self.pools["domain"], n),
+        )
         url = pa.compute.binary_join_element_wise("http://", host, "/index.html", "")
         keys = ["client", "method", "url", "status"]
         const = lambda v: pa.array([v] * n, pa.string())  # noqa: E731

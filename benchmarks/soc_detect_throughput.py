@@ -21,11 +21,11 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from soc_detect_synthetic import batches  # noqa: E402
+from tests.helpers import shared_data_dir
 
-from rengo.soc.detect.detector import Detector  # noqa: E402
-from rengo.soc.detect.rules import load_rules  # noqa: E402
-from tests.helpers import shared_data_dir  # noqa: E402
+from rengo.soc.detect.detector import Detector
+from rengo.soc.detect.rules import load_rules
+from soc_detect_synthetic import batches
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +42,11 @@ def main() -> None:
     sigma = shared / "sigma"
     started = time.perf_counter()
     rules = load_rules(
-        [sigma / "rules" / "windows", sigma / "rules-emerging-threats", sigma / "rules-threat-hunting" / "windows"],
+        [
+            sigma / "rules" / "windows",
+            sigma / "rules-emerging-threats",
+            sigma / "rules-threat-hunting" / "windows",
+        ],
         include_builtin=True,
         placeholders={"segment_mynumber": ["10.10.*"], "segment_lgwan": ["10.20.*"]},
         cache_dir=args.work / "rule-cache",
@@ -57,7 +61,9 @@ def main() -> None:
         for index, table in enumerate(batches(args.events, args.batch)):
             pq.write_table(table, data / f"part-{index:04d}.parquet", compression="zstd")
         (data / "done").write_text("ok")
-        print(f"generated {args.events:,} events in {time.perf_counter() - t:.1f} s (not timed below)")
+        print(
+            f"generated {args.events:,} events in {time.perf_counter() - t:.1f} s (not timed below)"
+        )
 
     detector = Detector(rules)
     per_batch, total_events, total_detections = [], 0, 0

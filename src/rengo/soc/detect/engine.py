@@ -146,7 +146,9 @@ class Engine:
                 out[rule] = patterns[key]
         return out
 
-    def _drop_disabled(self, table: pa.Table, group_of_row: np.ndarray, admitted: np.ndarray) -> np.ndarray:
+    def _drop_disabled(
+        self, table: pa.Table, group_of_row: np.ndarray, admitted: np.ndarray
+    ) -> np.ndarray:
         """Routing groups split by ward, with the ward's disabled rules switched off."""
         encoded = table.column("ward").combine_chunks().dictionary_encode()
         wards = encoded.dictionary.to_pylist()
