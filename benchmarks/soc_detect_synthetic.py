@@ -182,7 +182,7 @@ class Generator:
                     f"{a}.{b}.{c}.{d}"
                     for a, b, c, d in np.random.default_rng(7).integers(1, 223, (500, 4)).tolist()
                 ]
-            ),  # fmt: skip
+            ),
             "attack": _strings(ATTACKS),
             "proc_image": _strings([p[0] for p in PROCESSES]),
             "proc_parent": _strings([p[1] for p in PROCESSES]),

@@ -152,9 +152,13 @@ def test_filters(env: Runtime) -> None:
             SETTINGS,
             NOW,
         )
-        find = lambda **kw: [
-            a.rule_id for a in alerts.search_alerts(s, SOC_JOINT, alerts.AlertFilter(**kw)).items
-        ]
+
+        def find(**kw: Any) -> list[str]:
+            return [
+                a.rule_id
+                for a in alerts.search_alerts(s, SOC_JOINT, alerts.AlertFilter(**kw)).items
+            ]
+
         assert find(ward=WARD_B) == ["b"]
         assert find(min_level="high") == ["a"]
         assert sorted(find(technique="t1110")) == ["a", "b"]
