@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, func, select, text
 from sqlalchemy.orm import Session
 
 from rengo.assets.models import Asset, AssetChange
@@ -29,10 +29,16 @@ class Page(Generic[T]):
     total: int
     page: int
     per_page: int
+    total_is_lower_bound: bool = False
+    """True when counting stopped at ``COUNT_CAP``: there are at least ``total`` matches."""
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+COUNT_CAP = 10_000
+"""Counting beyond this costs more than it tells a person paging through results."""
 
 
 def problems_from_validation(error: ValidationError, prefix: str = "") -> list[Problem]:
@@ -244,7 +250,24 @@ class AssetFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _filtered(principal: Principal, f: AssetFilter) -> Select[Any]:
+def _text_match(needle: str, dialect: str, one_ward: bool) -> Any:
+    """Substring match on ``search_text``, through the trigram index where it pays.
+
+    Within one ward the tenant index already narrows to a few thousand rows, which a plain
+    LIKE scans faster than the trigram index can list matches in all 23 wards.
+    """
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    plain = Asset.search_text.like(f"%{escaped}%", escape="\\")
+    if dialect != "sqlite" or one_ward or len(needle) < 3:
+        return plain  # PostgreSQL's pg_trgm index serves LIKE directly
+    # A quoted phrase over FTS5 trigrams is exactly a substring match, and unlike LIKE on
+    # the FTS table it does not re-read every candidate row to verify it.
+    phrase = '"' + needle.replace('"', '""') + '"'
+    fts = text("SELECT rowid FROM assets_search WHERE assets_search MATCH :phrase")
+    return Asset.id.in_(fts.bindparams(phrase=phrase).columns(rowid=Integer))
+
+
+def _filtered(principal: Principal, f: AssetFilter, dialect: str = "sqlite") -> Select[Any]:
     tenants = narrow_to_visible(principal, "assets.read", f.ward or None)
     stmt = select(Asset)
     if tenants is not None:
@@ -256,26 +279,17 @@ def _filtered(principal: Principal, f: AssetFilter) -> Select[Any]:
         (Asset.business_system, f.business_system),
         (Asset.confidentiality, f.confidentiality),
         (Asset.personal_data, f.personal_data),
+        (Asset.classified, f.classified),
     ):
         if value is not None and value != "":
             stmt = stmt.where(column == value)
-    complete = (
-        Asset.confidentiality.is_not(None)
-        & Asset.integrity.is_not(None)
-        & Asset.availability.is_not(None)
-    )
-    if f.classified is True:
-        stmt = stmt.where(complete)
-    elif f.classified is False:
-        stmt = stmt.where(~complete)
     if f.retired is True:
         stmt = stmt.where(Asset.retired_on.is_not(None))
     elif f.retired is False:
         stmt = stmt.where(Asset.retired_on.is_(None))
-    if f.q:
-        needle = f.q.strip().lower()
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Asset.search_text.like(f"%{escaped}%", escape="\\"))
+    if f.q and f.q.strip():
+        one_ward = tenants is not None and len(tenants) == 1
+        stmt = stmt.where(_text_match(f.q.strip().lower(), dialect, one_ward))
     return stmt
 
 
@@ -284,17 +298,18 @@ def search_assets(session: Session, principal: Principal, f: AssetFilter) -> Pag
         raise InvalidInput("unknown sort", [Problem(f"one of {', '.join(SORTS)}", "field sort")])
     per_page = max(1, min(f.per_page, 500))
     page = max(1, f.page)
-    stmt = _filtered(principal, f)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    stmt = _filtered(principal, f, session.get_bind().dialect.name)
+    capped = stmt.with_only_columns(Asset.id).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
     items = session.scalars(
         stmt.order_by(*SORTS[f.sort]).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(list(items), total, page, per_page)
+    return Page(list(items), min(total, COUNT_CAP), page, per_page, total > COUNT_CAP)
 
 
 def iter_assets(session: Session, principal: Principal, f: AssetFilter, batch: int = 1000) -> Any:
     """Every matching asset (for exports), in id order, without loading all at once."""
-    stmt = _filtered(principal, f).order_by(Asset.id)
+    stmt = _filtered(principal, f, session.get_bind().dialect.name).order_by(Asset.id)
     last = 0
     while True:
         rows = session.scalars(stmt.where(Asset.id > last).limit(batch)).all()
