@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+import rengo.soc.permissions  # noqa: F401  (the queue's actions are defined there)
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require

@@ -3,11 +3,7 @@
 The alert queue's tables live in ``rengo.soc.alerts_models``.
 """
 
+import rengo.soc.detect.demo  # noqa: F401  (registers the alert queue's demo step)
 from rengo.soc.alerts_models import Alert, AlertChange, AlertEvent, RuleSetting, Suppression
 
 __all__ = ["Alert", "AlertChange", "AlertEvent", "RuleSetting", "Suppression"]
-
-# The queue's permissions are defined beside its tables, so that they exist whenever
-# the domain is loaded (``rengo.domains`` imports models).
-import rengo.soc.alerts_permissions
-import rengo.soc.detect.demo  # noqa: F401  (registers the alert queue's demo step)
