@@ -34,7 +34,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--batch", type=int, default=500_000)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/rengo-bench-soc-detect"))
+    parser.add_argument("--workers", type=int, default=2, help="processes evaluating rules")
+    parser.add_argument("--work", type=Path, default=ROOT / "benchmarks" / "out" / "soc-detect")
     args = parser.parse_args()
     shared = shared_data_dir()
     if shared is None:
@@ -65,8 +66,9 @@ def main() -> None:
             f"generated {args.events:,} events in {time.perf_counter() - t:.1f} s (not timed below)"
         )
 
-    detector = Detector(rules)
+    detector = Detector(rules, workers=args.workers)
     per_batch, total_events, total_detections = [], 0, 0
+    cpu = time.process_time()
     read_seconds = 0.0
     wall = time.perf_counter()
     for path in sorted(data.glob("part-*.parquet")):
@@ -81,11 +83,19 @@ def main() -> None:
     found = detector.flush()
     total_detections += len(found)
     seconds = time.perf_counter() - wall
+    main_cpu = time.process_time() - cpu
+    detector.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    worker_cpu = children.ru_utime + children.ru_stime
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"events: {total_events:,} in {seconds:.1f} s (Parquet read {read_seconds:.1f} s)")
     print(f"throughput: {total_events / seconds:,.0f} events/s overall; per batch p50 "
           f"{np.percentile(per_batch, 50):,.0f}, p5 {np.percentile(per_batch, 5):,.0f} events/s")  # fmt: skip
-    print(f"detections: {total_detections:,}; peak memory {peak:,.0f} MiB")
+    print(f"detections: {total_detections:,}; peak memory {peak:,.0f} MiB (main process)")
+    busy = main_cpu + worker_cpu
+    print(f"CPU: {main_cpu:.1f} s main + {worker_cpu:.1f} s workers = {total_events / busy:,.0f} events per "
+          f"CPU-second; on {args.workers} otherwise idle cores that is "
+          f"{args.workers * total_events / busy:,.0f} events/s at most")  # fmt: skip
 
 
 if __name__ == "__main__":

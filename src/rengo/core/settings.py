@@ -116,6 +116,9 @@ class DetectSettings(BaseModel):
     max_events_per_alert: int = Field(
         1000, description="Matched events kept per alert (the count goes on beyond)."
     )
+    workers: int = Field(
+        2, ge=1, description="Processes that evaluate rules in parallel (this one included)."
+    )
 
 
 class SocSettings(BaseModel):

@@ -91,14 +91,16 @@ def detect_command(
             return
         now = runtime.clock.now()
         if evtx:
-            detector = Detector(ruleset)
+            detector = Detector(ruleset, workers=runtime.settings.detect.workers)
             detections = detector.run(evtx_table([f for p in evtx for f in (evtx_files(p) if p.is_dir() else [p])],
                                                  ward=(ward or ["131016"])[0]))  # fmt: skip
             detections += detector.flush()
+            detector.close()
         else:
             start, end = _time(since, now - timedelta(days=1)), _time(until, now)
             detections = list(hunt(open_lake(runtime), ruleset, start, end, wards=ward or None,
-                                   batch_rows=runtime.settings.detect.batch_rows))  # fmt: skip
+                                   batch_rows=runtime.settings.detect.batch_rows,
+                                   workers=runtime.settings.detect.workers))  # fmt: skip
         if alerts and detections:
             from rengo.soc.alerts_ingest import ingest
 

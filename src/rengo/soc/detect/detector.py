@@ -19,6 +19,7 @@ import pyarrow as pa
 from rengo.soc.detect.columns import Columns
 from rengo.soc.detect.correlation import BaseMatch, CorrelationEngine, CorrelationHit
 from rengo.soc.detect.engine import Engine
+from rengo.soc.detect.parallel import ParallelEngine
 from rengo.soc.detect.rules import CompiledRule, RuleSet
 
 # Where a host, a user and a source address are, in order of preference.
@@ -75,9 +76,15 @@ def _first_present(columns: Columns, names: Iterable[str], rows: np.ndarray) -> 
 class Detector:
     """Rules over batches of events; correlation windows persist between batches."""
 
-    def __init__(self, rules: RuleSet, *, disabled: dict[str, set[str]] | None = None) -> None:
+    def __init__(
+        self, rules: RuleSet, *, disabled: dict[str, set[str]] | None = None, workers: int = 1
+    ) -> None:
         self.rules = rules
-        self.engine = Engine(rules.detections, disabled=disabled)
+        self.engine: Engine | ParallelEngine = (
+            ParallelEngine(rules.detections, workers=workers, disabled=disabled)
+            if workers > 1
+            else Engine(rules.detections, disabled=disabled)
+        )
         self.correlator = CorrelationEngine(rules.correlations)
         self._referenced = self.correlator.referenced_rules
 
@@ -99,56 +106,45 @@ class Detector:
             if h.rule.id in self._referenced
             for f in self.correlator.fields_needed(h.rule.id)
         }
-        columns = Columns(table, [*HOST_FIELDS, *USER_FIELDS, *SOURCE_FIELDS, *extra])
-        ids = table.column("event_id").to_pylist()
-        times = table.column("time").to_pylist()
-        wards = table.column("ward").to_pylist()
-        origins = table.column("origin").to_pylist()
-        context = {
-            "host": dict(
-                zip(
-                    matched_rows.tolist(),
-                    _first_present(columns, HOST_FIELDS, matched_rows),
-                    strict=True,
-                )
-            ),
-            "user": dict(
-                zip(
-                    matched_rows.tolist(),
-                    _first_present(columns, USER_FIELDS, matched_rows),
-                    strict=True,
-                )
-            ),
-            "src_ip": dict(
-                zip(
-                    matched_rows.tolist(),
-                    _first_present(columns, SOURCE_FIELDS, matched_rows),
-                    strict=True,
-                )
-            ),
-        }
+        # Only the matched rows become Python objects (a batch has hundreds of thousands).
+        matched = table.take(pa.array(matched_rows))
+        columns = Columns(matched, [*HOST_FIELDS, *USER_FIELDS, *SOURCE_FIELDS, *extra])
+        everywhere = np.arange(len(matched_rows))
+        ids, times = matched.column("event_id").to_pylist(), matched.column("time").to_pylist()
+        wards, origins = matched.column("ward").to_pylist(), matched.column("origin").to_pylist()
+        hosts = _first_present(columns, HOST_FIELDS, everywhere)
+        users = _first_present(columns, USER_FIELDS, everywhere)
+        sources = _first_present(columns, SOURCE_FIELDS, everywhere)
         detections: list[Detection] = []
         base: list[BaseMatch] = []
         for hit in hits:
-            rows = hit.rows.tolist()
+            local = np.searchsorted(matched_rows, hit.rows)
+            rows = local.tolist()
             if hit.rule.id in self._referenced:
                 needed = sorted(self.correlator.fields_needed(hit.rule.id))
-                values = {n: columns.get(n).take(pa.array(hit.rows)).to_pylist() for n in needed}
+                values = [columns.get(n).take(pa.array(local)).to_pylist() for n in needed]
                 base += [
                     BaseMatch(
-                        hit.rule.id, ids[r], times[r], wards[r], {n: values[n][i] for n in needed}
+                        hit.rule.id, ids[r], times[r], wards[r], dict(zip(needed, row, strict=True))
                     )
-                    for i, r in enumerate(rows)
+                    for r, row in zip(
+                        rows, zip(*values, strict=True) if needed else [()] * len(rows), strict=True
+                    )
                 ]
             if not hit.rule.emits_alerts:
                 continue
             detections += [
-                self._single(hit.rule, ids[r], times[r], wards[r], origins[r],
-                             context["host"][r], context["user"][r], context["src_ip"][r])
+                self._single(
+                    hit.rule, ids[r], times[r], wards[r], origins[r], hosts[r], users[r], sources[r]
+                )
                 for r in rows
-            ]  # fmt: skip
+            ]
         detections += [self._correlated(h) for h in self.correlator.feed(base)]
         return detections
+
+    def close(self) -> None:
+        if isinstance(self.engine, ParallelEngine):
+            self.engine.close()
 
     def flush(self, now: datetime | None = None) -> list[Detection]:
         """Correlation windows that can be judged only when they are over."""

@@ -97,12 +97,23 @@ def _table(batches: list[pa.RecordBatch]) -> pa.Table:
 
 
 def hunt(source: EventSource, rules: RuleSet, since: datetime, until: datetime, *,
-         wards: list[str] | None = None, batch_rows: int = 200_000) -> Iterator[Detection]:  # fmt: skip
+         wards: list[str] | None = None, batch_rows: int = 200_000, workers: int = 1) -> Iterator[Detection]:  # fmt: skip
     """Detections over events with ``since <= time < until`` (nothing is written)."""
-    detector = Detector(rules)
-    for batch in source.scan(since, until, wards=wards, batch_rows=batch_rows):
-        yield from detector.run(_table([batch]))
-    yield from detector.flush()
+    detector = Detector(rules, workers=workers)
+    try:
+        pending: list[pa.RecordBatch] = []
+        size = 0
+        for batch in source.scan(since, until, wards=wards, batch_rows=batch_rows):
+            pending.append(batch)
+            size += batch.num_rows
+            if size >= batch_rows:
+                yield from detector.run(_table(pending))
+                pending, size = [], 0
+        if pending:
+            yield from detector.run(_table(pending))
+        yield from detector.flush()
+    finally:
+        detector.close()
 
 
 @dataclass
@@ -119,7 +130,7 @@ class IncrementalDetector:
         self.runtime = runtime
         self.settings: DetectSettings = runtime.settings.detect
         self.source = source
-        self.detector = Detector(rules, disabled=self._disabled())
+        self.detector = Detector(rules, disabled=self._disabled(), workers=self.settings.workers)
         self.state_path = runtime.data_dir.files("soc") / "detect-state.json"
         self.cursor = 0
         self._load()

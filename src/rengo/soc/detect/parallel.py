@@ -1,0 +1,79 @@
+"""The engine on several cores: a batch is split by rows, each part evaluated in a process.
+
+The engine is stateless between batches (correlations run afterwards, in the caller's
+process), so rows can be evaluated anywhere. A part travels to its worker as an Arrow
+IPC file in ``/dev/shm`` (memory-mapped there, not pickled) and only the matched row
+numbers come back. The calling process evaluates one part itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from rengo.soc.detect.engine import Engine, RuleHits
+from rengo.soc.detect.rules import CompiledRule
+
+_worker_engine: Engine | None = None
+SHM = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+
+
+def _init(rules: list[CompiledRule], disabled: dict[str, set[str]]) -> None:
+    global _worker_engine
+    _worker_engine = Engine(rules, disabled=disabled)
+
+
+def _evaluate_file(path: str) -> list[tuple[int, np.ndarray]]:
+    assert _worker_engine is not None
+    with pa.memory_map(path) as source:
+        table = pa.ipc.open_file(source).read_all()
+    index_of = {id(rule): i for i, rule in enumerate(_worker_engine.rules)}
+    return [(index_of[id(hit.rule)], hit.rows) for hit in _worker_engine.evaluate(table)]
+
+
+class ParallelEngine:
+    """``Engine.evaluate`` spread over ``workers`` processes (this one included)."""
+
+    def __init__(self, rules: list[CompiledRule], *, workers: int, disabled: dict[str, set[str]] | None = None) -> None:
+        self.local = Engine(rules, disabled=disabled)
+        self.rules = self.local.rules
+        self._index_of = {id(rule): i for i, rule in enumerate(self.rules)}
+        self.workers = max(1, workers)
+        self.pool = (
+            ProcessPoolExecutor(self.workers - 1, initializer=_init, initargs=(self.rules, disabled or {}))
+            if self.workers > 1
+            else None
+        )
+
+    def evaluate(self, table: pa.Table) -> list[RuleHits]:
+        if self.pool is None or table.num_rows < 20_000 * self.workers:
+            return self.local.evaluate(table)
+        bounds = np.linspace(0, table.num_rows, self.workers + 1).astype(int)
+        futures: list[tuple[int, str, Future[list[tuple[int, np.ndarray]]]]] = []
+        for start, end in zip(bounds[1:-1], bounds[2:], strict=True):
+            path = str(SHM / f"rengo-detect-{uuid.uuid4().hex}.arrow")
+            part = table.slice(start, end - start)
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, part.schema) as writer:
+                writer.write_table(part)
+            futures.append((int(start), path, self.pool.submit(_evaluate_file, path)))
+        rows_of: dict[int, list[np.ndarray]] = {}
+        for hit in self.local.evaluate(table.slice(0, int(bounds[1]))):
+            rows_of.setdefault(self._index_of[id(hit.rule)], []).append(hit.rows)
+        for start, path, future in futures:
+            try:
+                for rule_index, rows in future.result():
+                    rows_of.setdefault(rule_index, []).append(rows + start)
+            finally:
+                os.unlink(path)
+        return [RuleHits(self.rules[i], np.concatenate(parts)) for i, parts in sorted(rows_of.items())]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
