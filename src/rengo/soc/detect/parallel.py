@@ -21,6 +21,8 @@ from rengo.soc.detect.engine import Engine, RuleHits
 from rengo.soc.detect.rules import CompiledRule
 
 _worker_engine: Engine | None = None
+MAIN_SHARE = 0.6
+"""The calling process evaluates this fraction of an equal share of the rows."""
 SHM = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
 
 
@@ -54,7 +56,9 @@ class ParallelEngine:
     def evaluate(self, table: pa.Table) -> list[RuleHits]:
         if self.pool is None or table.num_rows < 20_000 * self.workers:
             return self.local.evaluate(table)
-        bounds = np.linspace(0, table.num_rows, self.workers + 1).astype(int)
+        # This process also builds detections and runs correlations: give it less.
+        main = int(table.num_rows * MAIN_SHARE / self.workers)
+        bounds = np.concatenate([[0], np.linspace(main, table.num_rows, self.workers).astype(int)])
         futures: list[tuple[int, str, Future[list[tuple[int, np.ndarray]]]]] = []
         for start, end in zip(bounds[1:-1], bounds[2:], strict=True):
             path = str(SHM / f"rengo-detect-{uuid.uuid4().hex}.arrow")
