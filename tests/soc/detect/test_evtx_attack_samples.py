@@ -51,3 +51,18 @@ def test_every_unconvertible_rule_has_a_reason(sigma_windows_rules: RuleSet) -> 
     assert sigma_windows_rules.problems == []
     for problem in sigma_windows_rules.unsupported:
         assert problem.message and problem.path.endswith(".yml")
+
+
+def test_two_processes_find_what_one_finds(sigma_windows_rules: RuleSet, samples) -> None:  # type: ignore[no-untyped-def]
+    from rengo.soc.detect.engine import Engine
+    from rengo.soc.detect.parallel import ParallelEngine
+
+    single = {
+        h.rule.id: h.rows.tolist() for h in Engine(sigma_windows_rules.detections).evaluate(samples)
+    }
+    parallel = ParallelEngine(sigma_windows_rules.detections, workers=2, min_rows=0)
+    try:
+        split = {h.rule.id: sorted(h.rows.tolist()) for h in parallel.evaluate(samples)}
+    finally:
+        parallel.close()
+    assert split == single

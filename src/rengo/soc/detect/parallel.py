@@ -42,19 +42,30 @@ def _evaluate_file(path: str) -> list[tuple[int, np.ndarray]]:
 class ParallelEngine:
     """``Engine.evaluate`` spread over ``workers`` processes (this one included)."""
 
-    def __init__(self, rules: list[CompiledRule], *, workers: int, disabled: dict[str, set[str]] | None = None) -> None:
+    def __init__(
+        self,
+        rules: list[CompiledRule],
+        *,
+        workers: int,
+        disabled: dict[str, set[str]] | None = None,
+        min_rows: int = 20_000,
+    ) -> None:
+        self.min_rows = min_rows
+        """Smaller batches are evaluated here alone (shipping them would cost more)."""
         self.local = Engine(rules, disabled=disabled)
         self.rules = self.local.rules
         self._index_of = {id(rule): i for i, rule in enumerate(self.rules)}
         self.workers = max(1, workers)
         self.pool = (
-            ProcessPoolExecutor(self.workers - 1, initializer=_init, initargs=(self.rules, disabled or {}))
+            ProcessPoolExecutor(
+                self.workers - 1, initializer=_init, initargs=(self.rules, disabled or {})
+            )
             if self.workers > 1
             else None
         )
 
     def evaluate(self, table: pa.Table) -> list[RuleHits]:
-        if self.pool is None or table.num_rows < 20_000 * self.workers:
+        if self.pool is None or table.num_rows < self.min_rows * self.workers:
             return self.local.evaluate(table)
         # This process also builds detections and runs correlations: give it less.
         main = int(table.num_rows * MAIN_SHARE / self.workers)
@@ -75,7 +86,9 @@ class ParallelEngine:
                     rows_of.setdefault(rule_index, []).append(rows + start)
             finally:
                 os.unlink(path)
-        return [RuleHits(self.rules[i], np.concatenate(parts)) for i, parts in sorted(rows_of.items())]
+        return [
+            RuleHits(self.rules[i], np.concatenate(parts)) for i, parts in sorted(rows_of.items())
+        ]
 
     def close(self) -> None:
         if self.pool is not None:

@@ -38,7 +38,9 @@ class _HyperscanMatcher:
 
         # Every byte as \xHH: literals may hold NUL (the ``wide`` modifier), which the
         # binding's pure-literal mode would cut short.
-        patterns = ["".join(f"\\x{b:02x}" for b in lit.encode("utf-8")).encode() for lit in literals]
+        patterns = [
+            "".join(f"\\x{b:02x}" for b in lit.encode("utf-8")).encode() for lit in literals
+        ]
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.db.compile(
             expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns),
