@@ -15,7 +15,13 @@ from rengo.soc.detect.detector import Detection, Detector
 from rengo.soc.detect.evtx_input import evtx_files, evtx_table
 from rengo.soc.detect.ir import hunting_sql
 from rengo.soc.detect.rules import RuleSet, load_rules
-from rengo.soc.detect.runner import IncrementalDetector, hunt, load_configured_rules, open_lake
+from rengo.soc.detect.runner import (
+    IncrementalDetector,
+    cache_dir,
+    hunt,
+    load_configured_rules,
+    open_lake,
+)
 
 rules_app = typer.Typer(help="Sigma rules: check and convert.", no_args_is_help=True)
 
@@ -91,7 +97,9 @@ def detect_command(
             return
         now = runtime.clock.now()
         if evtx:
-            detector = Detector(ruleset, workers=runtime.settings.detect.workers)
+            detector = Detector(
+                ruleset, workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime)
+            )
             detections = detector.run(evtx_table([f for p in evtx for f in (evtx_files(p) if p.is_dir() else [p])],
                                                  ward=(ward or ["131016"])[0]))  # fmt: skip
             detections += detector.flush()
@@ -100,7 +108,7 @@ def detect_command(
             start, end = _time(since, now - timedelta(days=1)), _time(until, now)
             detections = list(hunt(open_lake(runtime), ruleset, start, end, wards=ward or None,
                                    batch_rows=runtime.settings.detect.batch_rows,
-                                   workers=runtime.settings.detect.workers))  # fmt: skip
+                                   workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime)))  # fmt: skip
         if alerts and detections:
             from rengo.soc.alerts_ingest import ingest
 

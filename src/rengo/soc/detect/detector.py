@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -77,13 +78,20 @@ class Detector:
     """Rules over batches of events; correlation windows persist between batches."""
 
     def __init__(
-        self, rules: RuleSet, *, disabled: dict[str, set[str]] | None = None, workers: int = 1
+        self,
+        rules: RuleSet,
+        *,
+        disabled: dict[str, set[str]] | None = None,
+        workers: int = 1,
+        cache_dir: Path | None = None,
     ) -> None:
         self.rules = rules
         self.engine: Engine | ParallelEngine = (
-            ParallelEngine(rules.detections, workers=workers, disabled=disabled)
+            ParallelEngine(
+                rules.detections, workers=workers, disabled=disabled, cache_dir=cache_dir
+            )
             if workers > 1
-            else Engine(rules.detections, disabled=disabled)
+            else Engine(rules.detections, disabled=disabled, cache_dir=cache_dir)
         )
         self.correlator = CorrelationEngine(rules.correlations)
         self._referenced = self.correlator.referenced_rules

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -49,13 +50,14 @@ class Engine:
         rules: RuleSet | Iterable[CompiledRule],
         *,
         disabled: dict[str, set[str]] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         all_rules = rules.rules if isinstance(rules, RuleSet) else list(rules)
         self.rules = [r for r in all_rules if r.condition is not None]
         self.disabled = disabled or {}
         """Rule ids switched off, per ward code ("*": every ward)."""
         self._routing_cache: dict[tuple[str | None, ...], np.ndarray] = {}
-        self.prefilter = Prefilter(self.rules)
+        self.prefilter = Prefilter(self.rules, cache_dir)
         distinct: dict[str, int] = {}
         trees = []
         of_rule = []

@@ -8,7 +8,9 @@ numbers come back. The calling process evaluates one part itself.
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 import tempfile
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,12 +25,13 @@ from rengo.soc.detect.rules import CompiledRule
 _worker_engine: Engine | None = None
 MAIN_SHARE = 0.6
 """The calling process evaluates this fraction of an equal share of the rows."""
-SHM = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
+_SHM = "/dev/shm"  # noqa: S108 - only as the parent of a private mkdtemp directory
+SHM_PARENT = _SHM if Path(_SHM).is_dir() else None
 
 
-def _init(rules: list[CompiledRule], disabled: dict[str, set[str]]) -> None:
+def _init(rules: list[CompiledRule], disabled: dict[str, set[str]], cache_dir: Path | None) -> None:
     global _worker_engine
-    _worker_engine = Engine(rules, disabled=disabled)
+    _worker_engine = Engine(rules, disabled=disabled, cache_dir=cache_dir)
 
 
 def _evaluate_file(path: str) -> list[tuple[int, np.ndarray]]:
@@ -49,16 +52,24 @@ class ParallelEngine:
         workers: int,
         disabled: dict[str, set[str]] | None = None,
         min_rows: int = 20_000,
+        cache_dir: Path | None = None,
     ) -> None:
         self.min_rows = min_rows
         """Smaller batches are evaluated here alone (shipping them would cost more)."""
-        self.local = Engine(rules, disabled=disabled)
+        self.local = Engine(rules, disabled=disabled, cache_dir=cache_dir)
         self.rules = self.local.rules
         self._index_of = {id(rule): i for i, rule in enumerate(self.rules)}
         self.workers = max(1, workers)
+        self.spool = (
+            Path(tempfile.mkdtemp(prefix="rengo-detect-", dir=SHM_PARENT))
+            if self.workers > 1
+            else None
+        )
         self.pool = (
             ProcessPoolExecutor(
-                self.workers - 1, initializer=_init, initargs=(self.rules, disabled or {})
+                self.workers - 1,
+                initializer=_init,
+                initargs=(self.rules, disabled or {}, cache_dir),
             )
             if self.workers > 1
             else None
@@ -71,8 +82,9 @@ class ParallelEngine:
         main = int(table.num_rows * MAIN_SHARE / self.workers)
         bounds = np.concatenate([[0], np.linspace(main, table.num_rows, self.workers).astype(int)])
         futures: list[tuple[int, str, Future[list[tuple[int, np.ndarray]]]]] = []
-        for start, end in zip(bounds[1:-1], bounds[2:], strict=True):
-            path = str(SHM / f"rengo-detect-{uuid.uuid4().hex}.arrow")
+        for start, end in itertools.pairwise(bounds[1:]):
+            assert self.spool is not None
+            path = str(self.spool / f"{uuid.uuid4().hex}.arrow")
             part = table.slice(start, end - start)
             with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, part.schema) as writer:
                 writer.write_table(part)
@@ -94,3 +106,6 @@ class ParallelEngine:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+        if self.spool is not None:
+            shutil.rmtree(self.spool, ignore_errors=True)
+            self.spool = None

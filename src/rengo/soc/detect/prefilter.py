@@ -14,10 +14,14 @@ Both report every occurrence with its end offset, which maps back to the row.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import ahocorasick
 import numpy as np
+import orjson
 import pyarrow as pa
 
 from rengo.soc.detect.analysis import literal_cost
@@ -33,9 +37,17 @@ its log source (Arrow kernels)."""
 class _HyperscanMatcher:
     """Hyperscan literal database: scans gigabytes a second, calls back only on matches."""
 
-    def __init__(self, literals: Sequence[str]) -> None:
+    def __init__(self, literals: Sequence[str], cache_dir: Path | None = None) -> None:
         import hyperscan
 
+        key = hashlib.sha256("\0".join(literals).encode()).hexdigest()[:24]
+        cached = cache_dir / f"hyperscan-{key}.db" if cache_dir else None
+        if cached is not None and cached.is_file():
+            try:
+                self.db = hyperscan.loadb(cached.read_bytes())
+                return
+            except Exception:  # noqa: S110 - a stale or foreign file: compile again
+                pass
         # Every byte as \xHH: literals may hold NUL (the ``wide`` modifier), which the
         # binding's pure-literal mode would cut short.
         patterns = [
@@ -46,6 +58,11 @@ class _HyperscanMatcher:
             expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns),
             flags=[0] * len(patterns),
         )  # fmt: skip
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(hyperscan.dumpb(self.db))
+            tmp.replace(cached)
 
     def find(self, blob: bytes) -> tuple[np.ndarray, np.ndarray]:
         ends: list[int] = []
@@ -77,11 +94,13 @@ class _AhoCorasickMatcher:
         return found[0::2], found[1::2]
 
 
-def _matcher(literals: Sequence[str]) -> _HyperscanMatcher | _AhoCorasickMatcher | None:
+def _matcher(
+    literals: Sequence[str], cache_dir: Path | None = None
+) -> _HyperscanMatcher | _AhoCorasickMatcher | None:
     if not literals:
         return None
     try:
-        return _HyperscanMatcher(literals)
+        return _HyperscanMatcher(literals, cache_dir)
     except ImportError:
         return _AhoCorasickMatcher(literals)
 
@@ -108,10 +127,24 @@ def _scan(
 
 
 class Prefilter:
-    def __init__(self, rules: Sequence[CompiledRule]) -> None:
+    """Literal options per rule, chosen by measured hit rates; ``cache_dir`` keeps the
+    measurements and the compiled matchers between runs (``<data>/files/soc/detect-cache``)."""
+
+    def __init__(self, rules: Sequence[CompiledRule], cache_dir: Path | None = None) -> None:
         self.rules = rules
+        self.cache_dir = cache_dir
         self.calibrated = False
         self.automaton = None
+        every = sorted({lit for r in rules for o in (r.literals or ()) for lit in o})
+        self._every = every
+        key = hashlib.sha256("\0".join(every).encode()).hexdigest()[:24]
+        self._stats_path = cache_dir / f"literal-rates-{key}.json" if cache_dir else None
+        if self._stats_path is not None and self._stats_path.is_file():
+            try:
+                self._choose(orjson.loads(self._stats_path.read_bytes()))
+                self.calibrated = True
+            except (OSError, ValueError):
+                pass
 
     def _choose(self, hit_rate: dict[str, float]) -> None:
         """Pick each rule's option and build the automaton for the chosen literals."""
@@ -137,7 +170,7 @@ class Prefilter:
         self.lit_rules = np.array(
             [r for lit in self.literals for r in literal_rules[lit]], dtype=np.int64
         )
-        self.automaton = _matcher(self.literals)
+        self.automaton = _matcher(self.literals, self.cache_dir)
 
     @staticmethod
     def _expected(option: Sequence[str], hit_rate: dict[str, float]) -> float:
@@ -150,8 +183,8 @@ class Prefilter:
     def calibrate(self, text: pa.Array) -> None:
         """Measure literal hit rates on (a sample of) ``text`` and re-choose the options."""
         self.calibrated = True
-        every = sorted({lit for r in self.rules for o in (r.literals or ()) for lit in o})
-        automaton = _matcher(every)
+        every = self._every
+        automaton = _matcher(every, self.cache_dir)
         if automaton is None or not len(text):
             self._choose({})
             return
@@ -162,7 +195,11 @@ class Prefilter:
         _rows, lits = _scan(automaton, sample, len(every), unique=False)
         counts = np.bincount(lits, minlength=len(every))
         total = len(sample)
-        self._choose({lit: counts[i] / total for i, lit in enumerate(every)})
+        rates = {lit: float(counts[i]) / total for i, lit in enumerate(every) if counts[i]}
+        self._choose(rates)
+        if self._stats_path is not None:
+            self._stats_path.parent.mkdir(parents=True, exist_ok=True)
+            self._stats_path.write_bytes(orjson.dumps(rates))
 
     @property
     def always(self) -> np.ndarray:

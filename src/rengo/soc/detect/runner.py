@@ -70,6 +70,11 @@ def segment_placeholders(session: Session) -> dict[str, list[str]]:
     return out
 
 
+def cache_dir(runtime: Runtime) -> Path:
+    """Compiled rules, literal statistics and matcher databases, kept between runs."""
+    return runtime.data_dir.files("soc") / "detect-cache"
+
+
 def load_configured_rules(runtime: Runtime, extra_folders: Iterable[Path] = (), *,
                           builtin: bool | None = None) -> RuleSet:  # fmt: skip
     """Rules of the settings (and ``extra_folders``), placeholders from settings and register."""
@@ -83,7 +88,7 @@ def load_configured_rules(runtime: Runtime, extra_folders: Iterable[Path] = (), 
     return load_rules(
         [*settings.rule_folders, *extra_folders],
         placeholders=placeholders,
-        cache_dir=runtime.data_dir.files("soc") / "detect-cache",
+        cache_dir=cache_dir(runtime),
         include_builtin=settings.builtin_rules if builtin is None else builtin,
     )
 
@@ -97,9 +102,10 @@ def _table(batches: list[pa.RecordBatch]) -> pa.Table:
 
 
 def hunt(source: EventSource, rules: RuleSet, since: datetime, until: datetime, *,
-         wards: list[str] | None = None, batch_rows: int = 200_000, workers: int = 1) -> Iterator[Detection]:  # fmt: skip
+         wards: list[str] | None = None, batch_rows: int = 200_000, workers: int = 1,
+         cache_dir: Path | None = None) -> Iterator[Detection]:  # fmt: skip
     """Detections over events with ``since <= time < until`` (nothing is written)."""
-    detector = Detector(rules, workers=workers)
+    detector = Detector(rules, workers=workers, cache_dir=cache_dir)
     try:
         pending: list[pa.RecordBatch] = []
         size = 0
@@ -130,7 +136,8 @@ class IncrementalDetector:
         self.runtime = runtime
         self.settings: DetectSettings = runtime.settings.detect
         self.source = source
-        self.detector = Detector(rules, disabled=self._disabled(), workers=self.settings.workers)
+        self.detector = Detector(rules, disabled=self._disabled(), workers=self.settings.workers,
+                                 cache_dir=cache_dir(runtime))  # fmt: skip
         self.state_path = runtime.data_dir.files("soc") / "detect-state.json"
         self.cursor = 0
         self._load()
