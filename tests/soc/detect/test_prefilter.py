@@ -21,3 +21,12 @@ def test_matchers_agree_on_rows_and_literals() -> None:
     assert sorted(zip(rows.tolist(), [literals[i] for i in lits.tolist()], strict=True)) == [
         (0, "\\windows\\"), (0, "whoami"), (1, "ab"), (1, "bab"), (3, "予算"), (5, "\x00x\x00"), (6, "whoami"),
     ]  # fmt: skip
+
+
+def test_compiled_matcher_is_reused_from_the_cache(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    literals = ["whoami", "mimikatz"]
+    text = pa.array(["x whoami", "mimikatz.exe", "none"])
+    first = _scan(_HyperscanMatcher(literals, tmp_path), text, 2)
+    assert len(list(tmp_path.glob("hyperscan-*.db"))) == 1
+    again = _scan(_HyperscanMatcher(literals, tmp_path), text, 2)
+    assert [a.tolist() for a in first] == [a.tolist() for a in again] == [[0, 1], [0, 1]]

@@ -44,7 +44,8 @@ class _HyperscanMatcher:
         cached = cache_dir / f"hyperscan-{key}.db" if cache_dir else None
         if cached is not None and cached.is_file():
             try:
-                self.db = hyperscan.loadb(cached.read_bytes())
+                self.db = hyperscan.loadb(cached.read_bytes(), hyperscan.HS_MODE_BLOCK)
+                self.db.scratch = hyperscan.Scratch(self.db)
                 return
             except Exception:  # noqa: S110 - a stale or foreign file: compile again
                 pass
