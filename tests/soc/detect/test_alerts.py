@@ -195,3 +195,29 @@ def test_api_tenancy_and_triage(client: TestClient, env: Runtime, tokens: Any) -
                              json={"reason": "lab", "expires_at": "2099-01-01T00:00:00Z", "field": "src_ip"})  # fmt: skip
     assert suppressed.status_code == 201 and suppressed.json()["value"] == "192.0.2.1"
     assert client.get("/api/v1/soc/alerts/ALR-1-x", headers=joint).status_code == 422
+
+
+def test_api_rules_tuning_and_suppressions(client: TestClient, env: Runtime, tokens: Any) -> None:
+    ward_a = bearer(tokens(WARD_A, "ward_it"))
+    rules = client.get("/api/v1/soc/rules", headers=ward_a).json()
+    titles = {r["title"] for r in rules["rules"]}
+    assert "SSL-VPN password spraying" in titles
+    assert any("segment_mynumber" in p["reason"] for p in rules["not_converted"])  # no segments registered
+    off = client.put("/api/v1/soc/rule-settings/r-1", headers=ward_a, json={"enabled": False, "note": "noisy"})
+    assert off.status_code == 200 and off.json()["ward"] == WARD_A
+    other = client.put("/api/v1/soc/rule-settings/r-1", headers=ward_a, json={"ward": WARD_B, "enabled": False})
+    assert other.status_code == 403
+    with env.db.session() as s:
+        result = ingest(s, [detection(WARD_A), detection(WARD_B)], SETTINGS, NOW)
+        assert result.disabled == 1
+        (alert_b,) = alerts.get_alerts(s, SOC_JOINT, result.new_alerts)
+    joint = bearer(tokens("joint", "soc_analyst"))
+    created = client.post(f"/api/v1/soc/alerts/{alert_b.public_id}/suppress", headers=joint,
+                          json={"reason": "pen test", "expires_at": "2099-01-01T00:00:00Z", "field": "host"})  # fmt: skip
+    assert created.status_code == 201
+    suppression_id = created.json()["id"]
+    assert [s["id"] for s in client.get("/api/v1/soc/suppressions", headers=joint).json()] == [suppression_id]
+    assert client.get("/api/v1/soc/suppressions", headers=ward_a).json() == []
+    assert client.delete(f"/api/v1/soc/suppressions/{suppression_id}", headers=ward_a).status_code == 404
+    ended = client.delete(f"/api/v1/soc/suppressions/{suppression_id}", headers=joint)
+    assert ended.status_code == 200 and client.get("/api/v1/soc/suppressions", headers=joint).json() == []

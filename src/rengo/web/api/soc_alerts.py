@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
+from rengo.core.permissions import require
 from rengo.soc import alerts, alerts_tuning
 from rengo.soc.alerts_models import CLOSE_REASONS, LEVELS, STATUSES, Alert
-from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
-router = APIRouter(prefix="/api/v1/soc/alerts", tags=["soc"])
+router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
 AlertId = Annotated[
     str, Path(pattern=r"^ALR-\d{8}-[0-9A-F]{8}$", description="Public alert id, ALR-<date>-<hex>")
 ]
@@ -147,7 +148,7 @@ def _out(alert: Alert) -> AlertOut:
     return AlertOut.model_validate(alert)
 
 
-@router.get("", response_model=AlertPageOut, summary="The alert queue, newest first")
+@router.get("/alerts", response_model=AlertPageOut, summary="The alert queue, newest first")
 def list_alerts(principal: UserDep, session: SessionDep, f: FilterDep) -> AlertPageOut:
     page = alerts.search_alerts(session, principal, f)
     return AlertPageOut(
@@ -159,7 +160,9 @@ def list_alerts(principal: UserDep, session: SessionDep, f: FilterDep) -> AlertP
 
 
 @router.get(
-    "/{public_id}", response_model=AlertDetailOut, summary="One alert with its matched event ids"
+    "/alerts/{public_id}",
+    response_model=AlertDetailOut,
+    summary="One alert with its matched event ids",
 )
 def read_alert(
     public_id: AlertId, principal: UserDep, session: SessionDep, request: Request
@@ -177,7 +180,7 @@ def read_alert(
 
 
 @router.post(
-    "/{public_id}/status",
+    "/alerts/{public_id}/status",
     response_model=AlertOut,
     summary="Acknowledge, close (with a reason) or reopen",
 )
@@ -189,7 +192,7 @@ def change_status(public_id: AlertId, body: StatusIn, principal: UserDep, sessio
 
 
 @router.post(
-    "/{public_id}/assign",
+    "/alerts/{public_id}/assign",
     response_model=AlertOut,
     summary="Assign to someone (acknowledges a new alert)",
 )
@@ -200,7 +203,7 @@ def assign_alert(public_id: AlertId, body: AssignIn, principal: UserDep, session
     return _out(alert)
 
 
-@router.post("/{public_id}/suppress", response_model=SuppressionOut, status_code=201,
+@router.post("/alerts/{public_id}/suppress", response_model=SuppressionOut, status_code=201,
              summary="Suppress this alert's rule (for its host, user or source) until a date")  # fmt: skip
 def suppress_alert(public_id: AlertId, body: SuppressIn, principal: UserDep, session: SessionDep,
                    runtime: RuntimeDep) -> SuppressionOut:  # fmt: skip
@@ -209,7 +212,7 @@ def suppress_alert(public_id: AlertId, body: SuppressIn, principal: UserDep, ses
     return SuppressionOut.model_validate(row)
 
 
-@router.post("", response_model=RaiseOut, status_code=201,
+@router.post("/alerts", response_model=RaiseOut, status_code=201,
              summary="Raise an alert from another detector (threat-intelligence indicator hits)")  # fmt: skip
 def raise_alert(
     body: RaiseIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep
@@ -222,3 +225,120 @@ def raise_alert(
     )  # fmt: skip
     return RaiseOut(new_alerts=result.new_alerts, updated_alerts=result.updated_alerts,
                     campaigns=result.campaigns, suppressed=result.suppressed)  # fmt: skip
+
+
+# -- rules, tuning and suppressions ------------------------------------------------------
+
+
+class RuleOut(BaseModel):
+    id: str
+    title: str
+    level: str
+    pack: str
+    kind: str = Field(description="detection | correlation")
+    techniques: list[str]
+    path: str
+
+
+class RuleIssueOut(BaseModel):
+    location: str = Field(description="file:line")
+    rule_id: str
+    title: str
+    reason: str
+
+
+class RulesOut(BaseModel):
+    rules: list[RuleOut]
+    not_converted: list[RuleIssueOut] = Field(description="Rules that cannot run, with the reason")
+    errors: list[RuleIssueOut] = Field(description="Files that are not valid Sigma")
+
+
+class RuleSettingIn(BaseModel):
+    ward: str | None = Field(
+        None, description="Ward code, or 'joint' for every ward (default: one's own)"
+    )
+    enabled: bool
+    level: str | None = Field(None, description="Override the rule's level: " + " | ".join(LEVELS))
+    note: str = Field("", max_length=2000)
+
+
+class RuleSettingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    ward: str = Field(validation_alias=AliasChoices("tenant", "ward"))
+    rule_id: str
+    enabled: bool
+    level: str | None
+    note: str
+    updated_by: str
+    updated_at: datetime
+
+
+def _issue(problem: Any) -> RuleIssueOut:
+    return RuleIssueOut(
+        location=problem.location,
+        rule_id=problem.rule_id,
+        title=problem.title,
+        reason=problem.message,
+    )
+
+
+@router.get(
+    "/rules", response_model=RulesOut, summary="The rules in force, and those that cannot run (why)"
+)
+def list_rules(principal: UserDep, runtime: RuntimeDep) -> RulesOut:
+    from rengo.soc.detect.runner import load_configured_rules
+
+    require(principal, "soc.rules.read")
+    ruleset = load_configured_rules(
+        runtime
+    )  # cheap after the first call: compiled rules are cached
+    return RulesOut(
+        rules=[RuleOut(id=r.id, title=r.title, level=r.level, pack=r.pack, techniques=list(r.techniques),
+                       kind="correlation" if r.is_correlation else "detection", path=r.path)
+               for r in ruleset.rules],
+        not_converted=[_issue(p) for p in ruleset.unsupported],
+        errors=[_issue(p) for p in ruleset.problems],
+    )  # fmt: skip
+
+
+@router.get(
+    "/rule-settings",
+    response_model=list[RuleSettingOut],
+    summary="Rules switched off or re-levelled",
+)
+def list_rule_settings(principal: UserDep, session: SessionDep) -> list[RuleSettingOut]:
+    return [
+        RuleSettingOut.model_validate(r) for r in alerts_tuning.rule_settings(session, principal)
+    ]
+
+
+@router.put("/rule-settings/{rule_id}", response_model=RuleSettingOut,
+            summary="Switch a rule on or off, or change its level, for a ward")  # fmt: skip
+def put_rule_setting(rule_id: Annotated[str, Path(max_length=64)], body: RuleSettingIn, principal: UserDep,
+                     session: SessionDep, runtime: RuntimeDep) -> RuleSettingOut:  # fmt: skip
+    row = alerts_tuning.set_rule(session, principal, rule_id, ward=body.ward, enabled=body.enabled,
+                                 level=body.level, note=body.note, now=runtime.clock.now())  # fmt: skip
+    return RuleSettingOut.model_validate(row)
+
+
+@router.get(
+    "/suppressions",
+    response_model=list[SuppressionOut],
+    summary="Suppressions (active ones unless all)",
+)
+def list_suppressions(principal: UserDep, session: SessionDep, runtime: RuntimeDep,
+                      all: bool = False) -> list[SuppressionOut]:  # fmt: skip
+    rows = alerts_tuning.suppressions(
+        session, principal, active_at=None if all else runtime.clock.now()
+    )
+    return [SuppressionOut.model_validate(r) for r in rows]
+
+
+@router.delete(
+    "/suppressions/{suppression_id}", response_model=SuppressionOut, summary="End a suppression now"
+)
+def end_suppression(suppression_id: IdPath, principal: UserDep, session: SessionDep,
+                    runtime: RuntimeDep) -> SuppressionOut:  # fmt: skip
+    row = alerts_tuning.end_suppression(session, principal, suppression_id, now=runtime.clock.now())
+    return SuppressionOut.model_validate(row)
