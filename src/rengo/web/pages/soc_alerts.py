@@ -18,7 +18,7 @@ from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavItem("soc", N_("Alert queue"), "/soc/alerts", "soc.alerts.read", order=20)]
+NAV = [NavItem("m1", N_("Alert queue"), "/soc/alerts", "soc.alerts.read", order=20)]
 FILTER_KEYS = ("ward", "status", "min_level", "technique", "rule", "kind", "q")
 LEVEL_LABELS = {
     "informational": N_("informational"), "low": N_("low"), "medium": N_("medium"),
