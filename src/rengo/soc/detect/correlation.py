@@ -41,6 +41,7 @@ class BaseMatch:
     time: datetime
     ward: str
     fields: dict[str, str | None] = field(default_factory=dict)
+    origin: str = "real"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class CorrelationHit:
     event_ids: tuple[str, ...]
     first_time: datetime
     last_time: datetime
+    origin: str = "real"
 
 
 def _condition_holds(op: str, value: int, threshold: int) -> bool:
@@ -79,6 +81,8 @@ class CorrelationEngine:
             c.id: {} for c in self.correlations
         }
         self.watermark: datetime | None = None
+        self._origin_of: dict[str, str] = {}
+        """Demo and exercise events in open windows (real is the default, not kept)."""
 
     @property
     def referenced_rules(self) -> set[str]:
@@ -102,6 +106,8 @@ class CorrelationEngine:
         hits: list[CorrelationHit] = []
         ordered = sorted(matches, key=lambda m: (m.time, m.event_id))
         for match in ordered:
+            if match.origin != "real":
+                self._origin_of[match.event_id] = match.origin
             for corr in self.correlations:
                 spec = corr.correlation
                 assert spec is not None
@@ -210,6 +216,10 @@ class CorrelationEngine:
             ward=key[0],
             group=dict(zip(spec.group_by, key[1:], strict=True)),
             event_ids=tuple(event_id for _, event_id, _, _ in items),
+            origin=next(
+                (o for _, e, _, _ in items if (o := self._origin_of.pop(e, "real")) != "real"),
+                "real",
+            ),
             first_time=items[0][0],
             last_time=items[-1][0],
         )

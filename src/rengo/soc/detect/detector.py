@@ -133,7 +133,12 @@ class Detector:
                 values = [columns.get(n).take(pa.array(local)).to_pylist() for n in needed]
                 base += [
                     BaseMatch(
-                        hit.rule.id, ids[r], times[r], wards[r], dict(zip(needed, row, strict=True))
+                        hit.rule.id,
+                        ids[r],
+                        times[r],
+                        wards[r],
+                        dict(zip(needed, row, strict=True)),
+                        origins[r],
                     )
                     for r, row in zip(
                         rows, zip(*values, strict=True) if needed else [()] * len(rows), strict=True
@@ -172,7 +177,7 @@ class Detector:
         group = {k: v for k, v in hit.group.items()}
         return Detection(
             rule.id, rule.title, rule.level, rule.techniques, rule.pack, "correlation", hit.ward,
-            "real", hit.event_ids, hit.first_time, hit.last_time,
+            hit.origin, hit.event_ids, hit.first_time, hit.last_time,
             host=group.get("Computer") or group.get("device_hostname"),
             user=group.get("user_name") or group.get("TargetUserName") or group.get("User"),
             src_ip=group.get("src_ip") or group.get("IpAddress"),
