@@ -33,6 +33,7 @@ CACHE_VERSION = "10"
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
 BUILTIN_PACK = "rengo"
+MAX_CACHED_FILES = 50_000
 _ATTACK_TAG = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)
 
 
@@ -458,7 +459,13 @@ class _Cache:
         if self.path is None or not self.dirty:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        kept = {k: v for k, v in self.entries.items() if k in self.used}
+        # Runs over different folders share the file: keep what others compiled, unless
+        # it has grown past any real rule collection (then keep this run's files only).
+        kept = (
+            self.entries
+            if len(self.entries) <= MAX_CACHED_FILES
+            else {k: v for k, v in self.entries.items() if k in self.used}
+        )
         tmp = self.path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps(kept))
         tmp.replace(self.path)
