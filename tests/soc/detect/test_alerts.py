@@ -202,10 +202,16 @@ def test_api_rules_tuning_and_suppressions(client: TestClient, env: Runtime, tok
     rules = client.get("/api/v1/soc/rules", headers=ward_a).json()
     titles = {r["title"] for r in rules["rules"]}
     assert "SSL-VPN password spraying" in titles
-    assert any("segment_mynumber" in p["reason"] for p in rules["not_converted"])  # no segments registered
-    off = client.put("/api/v1/soc/rule-settings/r-1", headers=ward_a, json={"enabled": False, "note": "noisy"})
+    assert any(
+        "segment_mynumber" in p["reason"] for p in rules["not_converted"]
+    )  # no segments registered
+    off = client.put(
+        "/api/v1/soc/rule-settings/r-1", headers=ward_a, json={"enabled": False, "note": "noisy"}
+    )
     assert off.status_code == 200 and off.json()["ward"] == WARD_A
-    other = client.put("/api/v1/soc/rule-settings/r-1", headers=ward_a, json={"ward": WARD_B, "enabled": False})
+    other = client.put(
+        "/api/v1/soc/rule-settings/r-1", headers=ward_a, json={"ward": WARD_B, "enabled": False}
+    )
     assert other.status_code == 403
     with env.db.session() as s:
         result = ingest(s, [detection(WARD_A), detection(WARD_B)], SETTINGS, NOW)
@@ -216,8 +222,16 @@ def test_api_rules_tuning_and_suppressions(client: TestClient, env: Runtime, tok
                           json={"reason": "pen test", "expires_at": "2099-01-01T00:00:00Z", "field": "host"})  # fmt: skip
     assert created.status_code == 201
     suppression_id = created.json()["id"]
-    assert [s["id"] for s in client.get("/api/v1/soc/suppressions", headers=joint).json()] == [suppression_id]
+    assert [s["id"] for s in client.get("/api/v1/soc/suppressions", headers=joint).json()] == [
+        suppression_id
+    ]
     assert client.get("/api/v1/soc/suppressions", headers=ward_a).json() == []
-    assert client.delete(f"/api/v1/soc/suppressions/{suppression_id}", headers=ward_a).status_code == 404
+    assert (
+        client.delete(f"/api/v1/soc/suppressions/{suppression_id}", headers=ward_a).status_code
+        == 404
+    )
     ended = client.delete(f"/api/v1/soc/suppressions/{suppression_id}", headers=joint)
-    assert ended.status_code == 200 and client.get("/api/v1/soc/suppressions", headers=joint).json() == []
+    assert (
+        ended.status_code == 200
+        and client.get("/api/v1/soc/suppressions", headers=joint).json() == []
+    )

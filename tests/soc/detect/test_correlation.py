@@ -184,7 +184,12 @@ def test_base_rules_of_a_correlation_stay_silent(tmp_path: Path) -> None:
 
 
 def test_correlation_alerts_keep_the_events_origin(tmp_path: Path) -> None:
-    rules = rules_from_yaml(tmp_path, FAILED_LOGIN, SUCCESS_LOGIN, correlation("event_count", "1m", "condition: {gte: 2}"))
+    rules = rules_from_yaml(
+        tmp_path,
+        FAILED_LOGIN,
+        SUCCESS_LOGIN,
+        correlation("event_count", "1m", "condition: {gte: 2}"),
+    )
     rows = [{**login(0), "origin": "exercise"}, {**login(1), "origin": "exercise"}]
     (hit,) = [d for d in Detector(rules).run(events(*rows)) if d.kind == "correlation"]
     assert hit.origin == "exercise"
