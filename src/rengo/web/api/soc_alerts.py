@@ -11,7 +11,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from rengo.core.permissions import require
 from rengo.soc import alerts, alerts_tuning
 from rengo.soc.alerts_models import CLOSE_REASONS, LEVELS, STATUSES, Alert
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, Timestamp, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
 AlertId = Annotated[
@@ -75,7 +75,7 @@ class AssignIn(BaseModel):
 
 class SuppressIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
-    expires_at: datetime
+    expires_at: Timestamp
     field: str | None = Field(
         None, description="host | user | src_ip: only this one (default: the whole rule)"
     )
@@ -99,7 +99,7 @@ class RaiseIn(BaseModel):
     ward: str
     title: str = Field(min_length=1, max_length=300)
     level: str = Field(description=" | ".join(LEVELS))
-    time: datetime
+    time: Timestamp
     event_ids: list[str] = Field(min_length=1, max_length=1000)
     source: str = Field("intel", pattern=r"^[a-z][a-z0-9_-]{0,15}$")
     indicator: str | None = Field(None, max_length=300)
@@ -130,8 +130,8 @@ def alert_filter(
     q: Annotated[
         str | None, Query(description="Title, host, user, source address or alert id")
     ] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> alerts.AlertFilter:
