@@ -105,3 +105,16 @@ def test_rules_convert_prints_sql(tmp_path: Path) -> None:
                                       "--data-dir", str(tmp_path)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "SELECT event_id FROM flat WHERE" in result.output and "' -enc '" in result.output
+
+
+def test_duplicate_rule_ids_are_reported_with_their_line(tmp_path: Path) -> None:
+    rule = ("title: {t}\nid: 5d4f7d33-0000-4000-8000-0000000000aa\nlogsource: {{product: rengo, category: dns}}\n"
+            "detection:\n  sel: {{dns_query: x}}\n  condition: sel\n")  # fmt: skip
+    (tmp_path / "a.yml").write_text(rule.format(t="first"), "utf-8")
+    (tmp_path / "b.yml").write_text(rule.format(t="second"), "utf-8")
+    loaded = load_rules([tmp_path], cache_dir=tmp_path / "cache")
+    again = load_rules([tmp_path], cache_dir=tmp_path / "cache")  # from the cache this time
+    for ruleset in (loaded, again):
+        assert [r.title for r in ruleset.rules] == ["first"]
+        (problem,) = ruleset.problems
+        assert problem.location.endswith("b.yml:2") and "duplicate rule id" in problem.message

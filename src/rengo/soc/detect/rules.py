@@ -29,7 +29,7 @@ from rengo.soc.detect.analysis import (
 )
 from rengo.soc.detect.ir import to_sql
 
-CACHE_VERSION = "10"
+CACHE_VERSION = "11"
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
 BUILTIN_PACK = "rengo"
@@ -352,12 +352,16 @@ def load_rules(
     builtin = builtin_rules_dir()
     for folder, path in rule_files(folders):
         pack = BUILTIN_PACK if folder == builtin else folder.name
-        text = path.read_text("utf-8", errors="replace")
-        key = hashlib.sha256(f"{pack}\0{path}\0{text}".encode()).hexdigest()
+        # Keyed by path, size and modification time: a run over a cached rule collection
+        # does not read thousands of files.
+        stat = path.stat()
+        key = hashlib.sha256(
+            f"{pack}\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+        ).hexdigest()
         compiled = cache.get(key)
         if compiled is None:
             compiler = compiler or _Compiler(placeholders)
-            compiled = compiler.compile_file(path, pack, text)
+            compiled = compiler.compile_file(path, pack, path.read_text("utf-8", errors="replace"))
             cache.put(key, compiled)
         result.problems += [RuleProblem(**p) for p in compiled["problems"]]
         result.unsupported += [RuleProblem(**p) for p in compiled["unsupported"]]
@@ -367,7 +371,7 @@ def load_rules(
                 result.problems.append(
                     RuleProblem(
                         rule.path,
-                        _line_of(text, rule.id),
+                        _line_of(path.read_text("utf-8", errors="replace"), rule.id),
                         f"duplicate rule id {rule.id} (first in {seen[rule.id]}); ignored",
                     )
                 )
