@@ -49,3 +49,29 @@ def indicator(
 def load_bundle(path: Path) -> list[dict[str, Any]]:
     data = json.loads(path.read_text("utf-8"))
     return data["objects"] if data.get("type") == "bundle" else [data]
+
+
+def event(ward: str, when: Any, **fields: Any) -> dict[str, Any]:
+    """One event row in the SOC schema (only the fields a test cares about)."""
+    return {
+        "event_id": fields.pop("event_id", f"ev-{uuid.uuid4().hex[:12]}"),
+        "time": when, "ward": ward, "origin": "real", "class_uid": fields.pop("class_uid", 4001),
+        **fields,
+    }  # fmt: skip
+
+
+def write_events(lake_root: Path, events: list[dict[str, Any]], name: str = "p-00000000000000000001-0") -> None:
+    """Write events where the SOC lake keeps them: class_uid=/ward=/day= partitions."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from rengo.soc.schema import EVENT_SCHEMA
+
+    groups: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
+    for e in events:
+        groups.setdefault((e["class_uid"], e["ward"], e["time"].date().isoformat()), []).append(e)
+    for (class_uid, ward, day), rows in groups.items():
+        folder = lake_root / "events" / f"class_uid={class_uid}" / f"ward={ward}" / f"day={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        columns = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in EVENT_SCHEMA]
+        pq.write_table(pa.Table.from_arrays(columns, schema=EVENT_SCHEMA), folder / f"{name}.parquet")

@@ -38,6 +38,7 @@ EMAIL_PATHS = {
     ("email-message", "sender_ref.value"),
     ("email-message", "to_refs[*].value"),
 }
+USER_AGENT_PATH = "extensions.'http-request-ext'.request_header.'user-agent'"
 ADDRESS_PATHS = {
     ("network-traffic", "dst_ref.value"),
     ("network-traffic", "src_ref.value"),
@@ -101,6 +102,8 @@ def atom_for(object_type: str, path: str, value: str) -> Atom | None:
         return Atom(HASH_PATHS[path_key], value.lower())
     if (object_type, path_key) in EMAIL_PATHS:
         return Atom("email", value.lower())
+    if object_type == "network-traffic" and path_key == USER_AGENT_PATH:
+        return Atom("user_agent", value)
     return None
 
 

@@ -1,0 +1,177 @@
+"""Hunting: match indicators as events land (live) and over past events (retro-hunts).
+
+Events come from the SOC lake (``<data_dir>/lake/soc/events/class_uid=…/ward=…/day=…``).
+When ``rengo.soc.lake`` is present its ``Lake`` gives the sources and the change feed;
+otherwise the same documented layout is read directly and new files are found by their
+modification time. Each hit becomes a sighting of the indicator for that ward (once per
+indicator, event and field) and is handed to the SOC as an alert when the SOC offers it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from rengo.core import audit
+from rengo.core.db import Database
+from rengo.core.permissions import SYSTEM
+from rengo.core.settings import Settings
+from rengo.core.storage import DataDir
+from rengo.intel import matching
+from rengo.intel.models import Hunt, IntelState, Sighting
+
+log = logging.getLogger(__name__)
+HIVE = "hive_partitioning=true, hive_types={'class_uid': INTEGER, 'ward': VARCHAR, 'day': DATE}, union_by_name=true"
+CURSOR_KEY = "live_match_cursor"
+
+
+def _lake(data_dir: DataDir) -> Any | None:
+    try:
+        from rengo.soc.lake import Lake  # the SOC lake, once it is on main
+    except ImportError:
+        return None
+    return Lake(data_dir.lake("soc"))
+
+
+def _files(data_dir: DataDir) -> list[Path]:
+    return sorted((data_dir.lake("soc") / "events").rglob("*.parquet"))
+
+
+def _read_files(paths: Sequence[Path]) -> str:
+    listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    return f"read_parquet([{listed}], {HIVE})"
+
+
+def events_source(data_dir: DataDir) -> str | None:
+    """A DuckDB FROM expression over every stored event, or None when the lake is empty."""
+    lake = _lake(data_dir)
+    if lake is not None:
+        source: str | None = lake.events_source()
+        return source
+    files = [p for p in _files(data_dir) if not p.name.startswith(".")]
+    return _read_files(files) if files else None
+
+
+def record_hits(session: Session, hits: Sequence[matching.Hit], *, via: str, now: datetime) -> int:
+    """Store new sightings (a hit seen before is ignored); return how many are new."""
+    if not hits:
+        return 0
+    rows = [
+        {"ward": h.ward, "stix_id": h.stix_id, "indicator_name": h.name[:300], "kind": h.kind,
+         "value": h.value, "field": h.field, "event_id": h.event_id,
+         "event_time": h.event_time.astimezone(UTC), "found_at": now, "via": via}
+        for h in hits
+    ]  # fmt: skip
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    before = session.scalar(select(func.count()).select_from(Sighting)) or 0
+    for start in range(0, len(rows), 5000):
+        statement = insert(Sighting).on_conflict_do_nothing(
+            index_elements=["ward", "stix_id", "event_id", "field"]
+        )
+        session.execute(statement, rows[start : start + 5000])
+    _raise_soc_alerts(session, hits, now)
+    return (session.scalar(select(func.count()).select_from(Sighting)) or 0) - before
+
+
+def _raise_soc_alerts(session: Session, hits: Sequence[matching.Hit], now: datetime) -> None:
+    """Hand hits to the SOC as alerts of an external detector, when the SOC offers that."""
+    try:
+        from rengo.soc import alerts  # type: ignore[attr-defined]
+    except ImportError:
+        return
+    create = getattr(alerts, "create_external_alert", None)
+    if create is None:
+        return
+    for hit in hits:
+        create(
+            session, ward=hit.ward, detector="intel", rule_id=hit.stix_id,
+            title=f"Shared indicator seen: {hit.name or hit.value}", event_ids=[hit.event_id],
+            at=now, detail={"value": hit.value, "field": hit.field, "kind": hit.kind},
+        )  # fmt: skip
+
+
+def run_hunt(db: Database, settings: Settings, data_dir: DataDir, hunt_id: int, now: datetime) -> Hunt:
+    """Run one queued retro-hunt to the end (state, counts and errors are recorded)."""
+    with db.session() as session:
+        hunt = session.get(Hunt, hunt_id)
+        assert hunt is not None
+        hunt.state, hunt.started_at = "running", now
+        since_indicators, days = hunt.indicators_since, hunt.days
+    try:
+        with db.session() as session:
+            tables = matching.indicator_tables(matching.live_values(session, now, added_since=since_indicators))
+        source = events_source(data_dir)
+        hits: list[matching.Hit] = []
+        scanned = 0
+        if source is not None and tables.size:
+            hits, scanned = matching.match(source, tables, since=now - timedelta(days=days), until=now)
+        with db.session() as session:
+            new = record_hits(session, hits, via="retro", now=now)
+            hunt = session.get(Hunt, hunt_id)
+            assert hunt is not None
+            hunt.state, hunt.finished_at = "done", datetime.now(UTC)
+            hunt.indicators, hunt.events, hunt.hits = tables.size, scanned, new
+            audit.record(session, SYSTEM, "intel.hunt.run", object_type="intel_hunt", object_id=hunt_id,
+                         detail={"indicators": tables.size, "events": scanned, "hits": new})  # fmt: skip
+            return hunt
+    except Exception as exc:  # a failed hunt is recorded and shown, it must not stop others
+        log.exception("retro-hunt %s failed", hunt_id)
+        with db.session() as session:
+            hunt = session.get(Hunt, hunt_id)
+            assert hunt is not None
+            hunt.state, hunt.error = "failed", f"{type(exc).__name__}: {exc}"
+            return hunt
+
+
+def run_queued_hunts(db: Database, settings: Settings, data_dir: DataDir, now: datetime) -> list[Hunt]:
+    with db.session() as session:
+        ids = list(session.scalars(select(Hunt.id).where(Hunt.state == "queued").order_by(Hunt.id)))
+    return [run_hunt(db, settings, data_dir, hunt_id, now) for hunt_id in ids]
+
+
+def _cursor(session: Session) -> dict[str, Any]:
+    state = session.get(IntelState, CURSOR_KEY)
+    return json.loads(state.value) if state else {}
+
+
+def _save_cursor(session: Session, cursor: dict[str, Any]) -> None:
+    state = session.get(IntelState, CURSOR_KEY)
+    if state is None:
+        session.add(IntelState(key=CURSOR_KEY, value=json.dumps(cursor)))
+    else:
+        state.value = json.dumps(cursor)
+
+
+def match_new_events(db: Database, settings: Settings, data_dir: DataDir, now: datetime) -> int:
+    """Match the events stored since the last call; return the new sightings."""
+    with db.session() as session:
+        cursor = _cursor(session)
+        tables = matching.indicator_tables(matching.live_values(session, now))
+    lake = _lake(data_dir)
+    events: str | pa.Table | None
+    if lake is not None:
+        batches, position = lake.changes(int(cursor.get("seq", 0)), columns=list(matching.EVENT_COLUMNS))
+        events = pa.Table.from_batches(batches) if batches else None
+        new_cursor: dict[str, Any] = {"seq": position}
+    else:
+        seen_until = float(cursor.get("mtime", 0.0))
+        fresh = [p for p in _files(data_dir) if not p.name.startswith(".") and p.stat().st_mtime > seen_until]
+        events = _read_files(fresh) if fresh else None
+        new_cursor = {"mtime": max((p.stat().st_mtime for p in fresh), default=seen_until)}
+    hits: list[matching.Hit] = []
+    if events is not None and tables.size:
+        hits, _ = matching.match(events, tables)
+    with db.session() as session:
+        new = record_hits(session, hits, via="live", now=now)
+        _save_cursor(session, new_cursor)
+    return new
