@@ -100,7 +100,9 @@ def _raise_soc_alerts(session: Session, hits: Sequence[matching.Hit], now: datet
         )  # fmt: skip
 
 
-def run_hunt(db: Database, settings: Settings, data_dir: DataDir, hunt_id: int, now: datetime) -> Hunt:
+def run_hunt(
+    db: Database, settings: Settings, data_dir: DataDir, hunt_id: int, now: datetime
+) -> Hunt:
     """Run one queued retro-hunt to the end (state, counts and errors are recorded)."""
     with db.session() as session:
         hunt = session.get(Hunt, hunt_id)
@@ -109,12 +111,16 @@ def run_hunt(db: Database, settings: Settings, data_dir: DataDir, hunt_id: int, 
         since_indicators, days = hunt.indicators_since, hunt.days
     try:
         with db.session() as session:
-            tables = matching.indicator_tables(matching.live_values(session, now, added_since=since_indicators))
+            tables = matching.indicator_tables(
+                matching.live_values(session, now, added_since=since_indicators)
+            )
         source = events_source(data_dir)
         hits: list[matching.Hit] = []
         scanned = 0
         if source is not None and tables.size:
-            hits, scanned = matching.match(source, tables, since=now - timedelta(days=days), until=now)
+            hits, scanned = matching.match(
+                source, tables, since=now - timedelta(days=days), until=now
+            )
         with db.session() as session:
             new = record_hits(session, hits, via="retro", now=now)
             hunt = session.get(Hunt, hunt_id)
@@ -133,7 +139,9 @@ def run_hunt(db: Database, settings: Settings, data_dir: DataDir, hunt_id: int, 
             return hunt
 
 
-def run_queued_hunts(db: Database, settings: Settings, data_dir: DataDir, now: datetime) -> list[Hunt]:
+def run_queued_hunts(
+    db: Database, settings: Settings, data_dir: DataDir, now: datetime
+) -> list[Hunt]:
     with db.session() as session:
         ids = list(session.scalars(select(Hunt.id).where(Hunt.state == "queued").order_by(Hunt.id)))
     return [run_hunt(db, settings, data_dir, hunt_id, now) for hunt_id in ids]
@@ -160,12 +168,18 @@ def match_new_events(db: Database, settings: Settings, data_dir: DataDir, now: d
     lake = _lake(data_dir)
     events: str | pa.Table | None
     if lake is not None:
-        batches, position = lake.changes(int(cursor.get("seq", 0)), columns=list(matching.EVENT_COLUMNS))
+        batches, position = lake.changes(
+            int(cursor.get("seq", 0)), columns=list(matching.EVENT_COLUMNS)
+        )
         events = pa.Table.from_batches(batches) if batches else None
         new_cursor: dict[str, Any] = {"seq": position}
     else:
         seen_until = float(cursor.get("mtime", 0.0))
-        fresh = [p for p in _files(data_dir) if not p.name.startswith(".") and p.stat().st_mtime > seen_until]
+        fresh = [
+            p
+            for p in _files(data_dir)
+            if not p.name.startswith(".") and p.stat().st_mtime > seen_until
+        ]
         events = _read_files(fresh) if fresh else None
         new_cursor = {"mtime": max((p.stat().st_mtime for p in fresh), default=seen_until)}
     hits: list[matching.Hit] = []
