@@ -60,7 +60,9 @@ def event(ward: str, when: Any, **fields: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def write_events(lake_root: Path, events: list[dict[str, Any]], name: str = "p-00000000000000000001-0") -> None:
+def write_events(
+    lake_root: Path, events: list[dict[str, Any]], name: str = "p-00000000000000000001-0"
+) -> None:
     """Write events where the SOC lake keeps them: class_uid=/ward=/day= partitions."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -74,4 +76,6 @@ def write_events(lake_root: Path, events: list[dict[str, Any]], name: str = "p-0
         folder = lake_root / "events" / f"class_uid={class_uid}" / f"ward={ward}" / f"day={day}"
         folder.mkdir(parents=True, exist_ok=True)
         columns = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in EVENT_SCHEMA]
-        pq.write_table(pa.Table.from_arrays(columns, schema=EVENT_SCHEMA), folder / f"{name}.parquet")
+        pq.write_table(
+            pa.Table.from_arrays(columns, schema=EVENT_SCHEMA), folder / f"{name}.parquet"
+        )

@@ -22,10 +22,14 @@ from tests.intel.helpers import event, indicator, write_events
 WARD_C = "131032"
 
 
-def _ingest(env: Runtime, objects: list[dict[str, object]], collection: str = FEEDS, **kw: object) -> None:
+def _ingest(
+    env: Runtime, objects: list[dict[str, object]], collection: str = FEEDS, **kw: object
+) -> None:
     with env.db.session() as session:
         target = get_collection(session, SYSTEM, collection)
-        ingest(session, env.settings, SYSTEM, target, objects, now=env.clock.now(), source="test", **kw)  # type: ignore[arg-type]
+        ingest(
+            session, env.settings, SYSTEM, target, objects, now=env.clock.now(), source="test", **kw
+        )  # type: ignore[arg-type]
 
 
 def _sightings(env: Runtime) -> set[tuple[str, str, str, str]]:
@@ -68,9 +72,16 @@ def test_retro_hunt_finds_every_kind_in_the_right_wards(env: Runtime) -> None:
         indicator("www.google.com", kind="domain-name"),
         {**indicator("192.0.2.99"), "valid_until": "2020-01-01T00:00:00Z"},
     ])  # fmt: skip
-    _ingest(env, [indicator("192.0.2.201", tlp=TLP.AMBER)], audience_all=False, audience=audience_text([WARD_B]))
+    _ingest(
+        env,
+        [indicator("192.0.2.201", tlp=TLP.AMBER)],
+        audience_all=False,
+        audience=audience_text([WARD_B]),
+    )
     # Ward B keeps an AMBER+STRICT indicator for itself: only its own logs are hunted.
-    _ingest(env, [indicator("192.0.2.200", tlp=TLP.AMBER_STRICT)], collection=ward_collection_id(WARD_B))
+    _ingest(
+        env, [indicator("192.0.2.200", tlp=TLP.AMBER_STRICT)], collection=ward_collection_id(WARD_B)
+    )
 
     with env.db.session() as session:
         warned = {v.value: v.warning for v in session.scalars(select(IndicatorValue)) if v.warning}
@@ -105,11 +116,19 @@ def test_live_matching_reads_only_new_events(env: Runtime) -> None:
     now = env.clock.now()
     lake = env.data_dir.lake("soc")
     _ingest(env, [indicator("203.0.113.9")])
-    write_events(lake, [event(WARD_A, now - timedelta(minutes=5), event_id="first", src_ip="203.0.113.9")], name="p-1-0")
+    write_events(
+        lake,
+        [event(WARD_A, now - timedelta(minutes=5), event_id="first", src_ip="203.0.113.9")],
+        name="p-1-0",
+    )
     assert hunting.match_new_events(env.db, env.settings, env.data_dir, now) == 1
     assert hunting.match_new_events(env.db, env.settings, env.data_dir, now) == 0
     time.sleep(0.01)
-    write_events(lake, [event(WARD_B, now - timedelta(minutes=1), event_id="second", dst_ip="203.0.113.9")], name="p-2-0")
+    write_events(
+        lake,
+        [event(WARD_B, now - timedelta(minutes=1), event_id="second", dst_ip="203.0.113.9")],
+        name="p-2-0",
+    )
     newest = max(p.stat().st_mtime for p in lake.rglob("*.parquet"))
     os.utime(next(lake.rglob("p-2-0.parquet")), (newest + 1, newest + 1))
     assert hunting.match_new_events(env.db, env.settings, env.data_dir, now) == 1

@@ -119,6 +119,9 @@ class Sensitive:
             select(Asset.owner, Asset.custodian).where(Asset.tenant == ward)
         ):
             people.update(x for x in (owner, custodian) if x)
+        # A person is also named by the family or given name alone ("山田 様", "Yamada-san").
+        for person in list(people):
+            people.update(part for part in re.split(r"[\s\u3000・]+", person) if len(part) >= 2)
         info = ward_by_code(ward)
         ward_names = {info.name_ja, info.name_ja.removesuffix("区"), info.name_romaji,
                       info.name_kana, ward, f"{info.name_romaji} City"}  # fmt: skip
@@ -204,8 +207,12 @@ class Sensitive:
             (self.ward_names, PLACEHOLDER_WARD, "the ward's name"),
         ):
             for word in sorted(words, key=len, reverse=True):
-                if word in out:
+                if word.isascii():
+                    out, count = re.subn(re.escape(word), placeholder, out, flags=re.IGNORECASE)
+                else:
+                    count = out.count(word)
                     out = out.replace(word, placeholder)
+                if count:
                     reasons.append(reason)
         return out, reasons
 

@@ -208,7 +208,7 @@ def read_original(
 
 def _own(principal: Principal, submission: Submission) -> None:
     # Only the submitting ward decides what leaves it (J-CSIP): not even the joint centre.
-    require(principal, "intel.approve", submission.tenant, hide=True)
+    require(principal, "intel.approve", submission.tenant)
     if principal.tenant != submission.tenant:
         raise Forbidden("only the submitting ward approves what leaves it")
 
