@@ -18,8 +18,9 @@ from tests.intel.helpers import TAXII_ROOT, load_bundle, taxii_headers
 
 
 def _examples(shared: Path) -> list[Path]:
-    return sorted((shared / "stix" / "examples").rglob("*.json")) + [
-        shared / "stix" / "mitre-attack" / "ics-attack.json"
+    return [
+        *sorted((shared / "stix" / "examples").rglob("*.json")),
+        shared / "stix" / "mitre-attack" / "ics-attack.json",
     ]
 
 

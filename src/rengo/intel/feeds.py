@@ -139,7 +139,7 @@ def import_bytes(
     level = parse_level(tlp or settings.intel.feed_default_tlp)
     kind = formats.sniff(data, name) if fmt == "auto" else fmt
     parsed = parse_bytes(data, name, kind, level, now)
-    return import_parsed(db, settings, principal, parsed, source=f"import:{name}"[:64], now=now,
+    return import_parsed(db, settings, principal, parsed, source=f"import:{name}", now=now,
                          default_tlp=level, skip_known=kind in ("csv", "misp"), client=client)  # fmt: skip
 
 
