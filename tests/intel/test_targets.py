@@ -17,16 +17,30 @@ from tests.intel.test_advisories import ADVISORY
 from tests.intel.test_submissions import ACCESS
 
 
-def test_targets_from_submissions_and_advisories(client: TestClient, env: Runtime, tokens: Callable[..., str]) -> None:
+def test_targets_from_submissions_and_advisories(
+    client: TestClient, env: Runtime, tokens: Callable[..., str]
+) -> None:
     clock = FakeClock(env.clock.now())
     env.clock = clock
     ward = tokens(WARD_A, "ward_it")
     created = client.post("/api/v1/intel/submissions", json=ACCESS, headers=bearer(ward)).json()
     clock.advance(hours=3)
-    client.post(f"/api/v1/intel/submissions/{created['id']}/approve", json={"version": 1}, headers=bearer(ward))
+    client.post(
+        f"/api/v1/intel/submissions/{created['id']}/approve",
+        json={"version": 1},
+        headers=bearer(ward),
+    )
     joint = tokens(JOINT, "soc_analyst")
-    advisory = client.post("/api/v1/intel/advisories", json={**ADVISORY, "wards": [WARD_A, WARD_B]}, headers=bearer(joint)).json()
-    client.post(f"/api/v1/intel/advisories/{advisory['id']}/respond", json={"applied": True}, headers=bearer(ward))
+    advisory = client.post(
+        "/api/v1/intel/advisories",
+        json={**ADVISORY, "wards": [WARD_A, WARD_B]},
+        headers=bearer(joint),
+    ).json()
+    client.post(
+        f"/api/v1/intel/advisories/{advisory['id']}/respond",
+        json={"applied": True},
+        headers=bearer(ward),
+    )
 
     evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
     as_of = clock.now() + timedelta(seconds=1)

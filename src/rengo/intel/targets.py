@@ -65,7 +65,9 @@ def _time_to_publish(ctx: TargetContext) -> dict[str, Measurement]:
             Submission.published_at <= ctx.as_of,
         )
     ).all()
-    hours = [(published - created).total_seconds() / 3600 for created, published in rows if published]
+    hours = [
+        (published - created).total_seconds() / 3600 for created, published in rows if published
+    ]
     if not hours:
         return {}
     return {JOINT: Measurement(round(median(hours), 2), {"published": len(hours),
@@ -85,12 +87,16 @@ def _advisories_applied(ctx: TargetContext) -> dict[str, Measurement]:
         if applied_at is not None and applied_at <= ctx.as_of:
             applied[ward] += 1
     out = {
-        ward: Measurement(round(100.0 * applied[ward] / n, 1), {"applied": applied[ward], "received": n})
+        ward: Measurement(
+            round(100.0 * applied[ward] / n, 1), {"applied": applied[ward], "received": n}
+        )
         for ward, n in received.items()
     }
     if received:
         total, done = sum(received.values()), sum(applied.values())
-        out[JOINT] = Measurement(round(100.0 * done / total, 1), {"applied": done, "received": total})
+        out[JOINT] = Measurement(
+            round(100.0 * done / total, 1), {"applied": done, "received": total}
+        )
     return out
 
 
