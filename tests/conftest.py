@@ -36,9 +36,11 @@ from rengo.core.settings import Settings
 from rengo.core.tenancy import sync_tenants
 from rengo.migrations import upgrade
 from tests.helpers import (
+    IT_A,
     PG_ADMIN_URL,
     TEST_PASSWORD,
     WARD_A,
+    asset_fields,
     csrf_of,
     free_port,
     shared_data_dir,
@@ -331,3 +333,19 @@ def browser_page(live_server: LiveServer, tmp_path: Path) -> Iterator[Any]:
         finally:
             context.close()
             browser.close()
+
+
+@pytest.fixture
+def make_asset(env: Runtime) -> Callable[..., int]:
+    """``make_asset(principal=IT_A, **fields)`` registers an asset; returns its id."""
+    from rengo.assets import service
+    from rengo.assets.schemas import AssetCreate
+
+    def make(principal: Any = IT_A, **overrides: Any) -> int:
+        with env.db.session() as session:
+            asset = service.create_asset(
+                session, principal, AssetCreate(**asset_fields(**overrides)), env.settings
+            )
+            return asset.id
+
+    return make

@@ -6,8 +6,11 @@ import os
 import re
 import socket
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
+
+from rengo.core.permissions import Principal, Role
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
@@ -45,3 +48,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+IT_A = Principal(WARD_A, Role.WARD_IT, username="it-a")
+IT_B = Principal(WARD_B, Role.WARD_IT, username="it-b")
+SOC_JOINT = Principal(JOINT, Role.SOC_ANALYST, username="soc")
+ADMIN_JOINT = Principal(JOINT, Role.ADMIN, username="admin")
+
+
+def asset_fields(**overrides: Any) -> dict[str, Any]:
+    """A realistic core-system asset; override what a test cares about."""
+    fields: dict[str, Any] = {
+        "kind": "system",
+        "name": "住民基本台帳システム",
+        "department": "区民部",
+        "owner": "戸籍住民課長",
+        "location": "gov_cloud",
+        "cloud_provider": "aws",
+        "segment": "mynumber",
+        "confidentiality": 3,
+        "integrity": 2,
+        "availability": 2,
+        "personal_data": True,
+        "personal_data_count": 65_000,
+        "business_system": "jumin_kihon_daicho",
+        "ip_ranges": ["10.1.0.0/16"],
+        "hostnames": ["jumin.chiyoda.lg.local"],
+        "mail_domains": [],
+        "cost_tags": {"system": "jumin"},
+    }
+    fields.update(overrides)
+    return fields

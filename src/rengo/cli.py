@@ -7,6 +7,7 @@ Domain commands (``rengo soc …``, ``rengo finops …``) are typer apps from ea
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -19,14 +20,14 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from rengo import __version__
 from rengo.core import audit
-from rengo.core.console import DataDirOption, console, err_console, open_runtime
+from rengo.core.console import DataDirOption, WardOption, console, err_console, open_runtime
 from rengo.core.demo import DemoContext, steps
 from rengo.core.errors import RengoError
 from rengo.core.identity import ApiToken, Passwords, create_token, create_user, revoke_token
 from rengo.core.permissions import SYSTEM, Role
 from rengo.core.settings import load_settings
 from rengo.core.tenancy import sync_tenants
-from rengo.core.wards import parse_tenant, wards
+from rengo.core.wards import wards
 from rengo.domains import domain_commands, load_domains
 
 app = typer.Typer(
@@ -167,14 +168,14 @@ def list_wards() -> None:
 
 @token_app.command("create")
 def token_create(
-    ward: Annotated[str, typer.Option(help="Ward code (e.g. 131016) or 'joint'")],
+    ward: WardOption,
     role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")],
     name: Annotated[str, typer.Option(help="What the token is for")] = "",
     expires_days: Annotated[int | None, typer.Option(help="Expire after N days")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Create an API token; the token is printed as the last line (and never shown again)."""
-    tenant = parse_tenant(ward)
+    tenant = ward
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         expires = runtime.clock.now() + timedelta(days=expires_days) if expires_days else None
         token, plaintext = create_token(session, tenant=tenant, role=role, name=name,
@@ -196,25 +197,34 @@ def token_revoke(token_id: int, data_dir: DataDirOption = None) -> None:
 
 
 @token_app.command("list")
-def token_list(data_dir: DataDirOption = None) -> None:
+def token_list(
+    data_dir: DataDirOption = None,
+    output: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
     """List API tokens (never their secrets)."""
-    table = Table()
-    for column in ("id", "name", "ward", "role", "created", "expires", "revoked", "last used"):
-        table.add_column(column)
+    columns = ("id", "name", "ward", "role", "created", "expires", "revoked", "last_used")
+    rows = []
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         for t in session.scalars(select(ApiToken).order_by(ApiToken.id)):
-            table.add_row(
-                str(t.id), t.name, t.tenant, t.role, str(t.created_at)[:19],
-                str(t.expires_at or "")[:19], str(t.revoked_at or "")[:19],
-                str(t.last_used_at or "")[:19],
-            )  # fmt: skip
+            stamps = (t.created_at, t.expires_at, t.revoked_at, t.last_used_at)
+            rows.append(
+                [str(t.id), t.name, t.tenant, t.role, *(s.isoformat() if s else "" for s in stamps)]
+            )
+    if output == "json":
+        print(json.dumps([dict(zip(columns, r, strict=True)) for r in rows], ensure_ascii=False))
+        return
+    table = Table()
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(cell[:19] for cell in row))
     console.print(table)
 
 
 @user_app.command("create")
 def user_create(
     username: Annotated[str, typer.Option(help="Login name")],
-    ward: Annotated[str, typer.Option(help="Ward code or 'joint'")],
+    ward: WardOption,
     role: Annotated[str, typer.Option(help=f"One of {', '.join(ROLES)}")],
     display_name: Annotated[str, typer.Option(help="Name shown in the UI")] = "",
     email: Annotated[str, typer.Option(help="E-mail address")] = "",
@@ -227,7 +237,7 @@ def user_create(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create a user account (the password is asked for, never taken from history)."""
-    tenant = parse_tenant(ward)
+    tenant = ward
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         user = create_user(session, Passwords.from_settings(runtime.settings), username=username,
                            password=password, tenant=tenant, role=role,
@@ -293,3 +303,9 @@ def main() -> None:
         else:
             err_console.print(f"[red]database error:[/] {error.orig}")
         sys.exit(2)
+    except Exception as error:  # never a traceback for users; RENGO_DEBUG=1 shows it
+        if os.environ.get("RENGO_DEBUG"):
+            raise
+        err_console.print(f"[red]unexpected error:[/] {type(error).__name__}: {error}")
+        err_console.print("run again with RENGO_DEBUG=1 to see where it happened")
+        sys.exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Computed, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
@@ -16,6 +16,7 @@ class Asset(Base):
     __table_args__ = (
         Index("ix_assets_tenant_kind", "tenant", "kind"),
         Index("ix_assets_tenant_name", "tenant", "name"),
+        Index("ix_assets_classified", "classified", "tenant", "created_at", "retired_on"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -42,6 +43,14 @@ class Asset(Base):
     introduced_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     renewal_due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     retired_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    classified: Mapped[bool] = mapped_column(
+        Boolean,
+        Computed(
+            "confidentiality IS NOT NULL AND integrity IS NOT NULL AND availability IS NOT NULL",
+            persisted=True,
+        ),
+    )
+    """Derived by the database: all three classification levels are set."""
     origin: Mapped[str] = mapped_column(String(16), default="manual")
     """manual | import | api | demo — demo data stays recognisable."""
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -52,6 +61,7 @@ class Asset(Base):
 
     @property
     def is_classified(self) -> bool:
+        # Computed from the fields, not from the column: valid before a flush too.
         return None not in (self.confidentiality, self.integrity, self.availability)
 
 

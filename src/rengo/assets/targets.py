@@ -18,15 +18,7 @@ from rengo.targets.registry import (
 
 
 def _share_classified(ctx: TargetContext) -> dict[str, Measurement]:
-    complete = case(
-        (
-            Asset.confidentiality.is_not(None)
-            & Asset.integrity.is_not(None)
-            & Asset.availability.is_not(None),
-            1,
-        ),
-        else_=0,
-    )
+    complete = case((Asset.classified, 1), else_=0)
     rows = ctx.session.execute(
         select(Asset.tenant, func.count(), func.sum(complete))
         .where(Asset.created_at <= ctx.as_of)

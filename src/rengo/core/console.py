@@ -24,6 +24,7 @@ from rich.progress import (
 
 from rengo.core.runtime import Runtime
 from rengo.core.settings import load_settings
+from rengo.core.wards import MunicipalCodeError, parse_tenant
 
 console = Console()
 err_console = Console(stderr=True)
@@ -37,6 +38,24 @@ DataDirOption = Annotated[
         show_default=False,
     ),
 ]
+
+
+def _tenant(value: str) -> str:
+    try:
+        return parse_tenant(value)
+    except MunicipalCodeError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+WardOption = Annotated[
+    str,
+    typer.Option(
+        "--ward",
+        help="Ward code (e.g. 131016), ward name (Chiyoda, 千代田区) or 'joint'",
+        callback=_tenant,
+    ),
+]
+"""A ward or the joint centre, checked (code and check digit) and normalised to its code."""
 
 
 @contextmanager

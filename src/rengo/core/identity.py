@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, Integer, String, func, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rengo.core.db import Base, UTCDateTime, utcnow
@@ -213,7 +213,7 @@ def authenticate(
 
 def set_password(session: Session, passwords: Passwords, user: User, password: str) -> None:
     user.password_hash = passwords.hash(password)
-    session.execute(WebSession.__table__.delete().where(WebSession.user_id == user.id))
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     session.flush()
 
 
@@ -309,4 +309,4 @@ def session_for_cookie(
 
 
 def end_session(session: Session, raw: str) -> None:
-    session.execute(WebSession.__table__.delete().where(WebSession.id_hash == _digest(raw)))
+    session.execute(delete(WebSession).where(WebSession.id_hash == _digest(raw)))

@@ -84,6 +84,54 @@ class AssetSettings(BaseModel):
     availability_levels: list[int] = Field([1, 2], description="可用性 levels (2 = highest).")
 
 
+class SocSettings(BaseModel):
+    """Joint SOC log collection: spool, lake, syslog listener, search."""
+
+    retention_days: int = Field(400, description="Days of events kept in the lake, by default.")
+    retention_days_by_ward: dict[str, int] = Field(
+        default_factory=dict, description="Retention in days per ward code, where it differs."
+    )
+    silent_ward_hours: float = Field(
+        6.0, description="A ward that sent no event for this long is flagged as silent."
+    )
+    spool_max_bytes: int = Field(
+        1 << 30,
+        description="Accepted bytes the lake writer may be behind before ingest pushes back "
+        "(HTTP 503 with Retry-After, TCP syslog stops reading).",
+    )
+    spool_segment_bytes: int = Field(64 << 20, description="Size of one spool segment file.")
+    writer_chunk_bytes: int = Field(
+        32 << 20, description="Spooled bytes the lake writer stores in one commit, at most."
+    )
+    compact_min_files: int = Field(
+        8, description="Files in one partition of today that trigger a compaction."
+    )
+    compact_every_seconds: float = Field(
+        300.0, description="How often the lake writer compacts and applies retention."
+    )
+    http_max_body_bytes: int = Field(
+        64 << 20, description="Largest HTTP ingest body accepted (after gunzip)."
+    )
+    syslog_enabled: bool = Field(False, description="Start the syslog listener with rengo serve.")
+    syslog_host: str = Field("127.0.0.1", description="Address the syslog listener binds.")
+    syslog_udp_port: int | None = Field(5514, description="UDP syslog port (none: off).")
+    syslog_tcp_port: int | None = Field(
+        5514, description="TCP syslog port, octet-counting or newline framing (none: off)."
+    )
+    syslog_tls_port: int | None = Field(None, description="TLS syslog port (RFC 5425; none: off).")
+    syslog_tls_cert: Path | None = Field(None, description="PEM certificate for TLS syslog.")
+    syslog_tls_key: Path | None = Field(None, description="PEM private key for TLS syslog.")
+    syslog_ward_map: Path | None = Field(
+        None,
+        description="File mapping sender addresses/networks (CIDR) or hostnames to ward codes; "
+        "see docs/soc.md.",
+    )
+    syslog_flush_ms: int = Field(
+        200, description="Syslog messages are spooled (fsync) at least this often."
+    )
+    search_page_size: int = Field(50, description="Events per page in search results.")
+
+
 class IntelSettings(BaseModel):
     """The threat-intelligence hub (STIX 2.1 / TAXII 2.1, TLP 2.0)."""
 
@@ -154,10 +202,16 @@ class Settings(BaseSettings):
     default_language: str = Field("ja", description="UI language when the user chose none.")
     password_time_cost: int = Field(3, description="argon2 time cost for password hashes.")
     password_memory_kib: int = Field(65536, description="argon2 memory cost (KiB).")
-    policy: PolicySettings = Field(default_factory=PolicySettings)  # type: ignore[arg-type]
-    web: WebSettings = Field(default_factory=WebSettings)  # type: ignore[arg-type]
-    assets: AssetSettings = Field(default_factory=AssetSettings)  # type: ignore[arg-type]
-    intel: IntelSettings = Field(default_factory=IntelSettings)  # type: ignore[arg-type]
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    assets: AssetSettings = Field(default_factory=AssetSettings)
+    soc: SocSettings = Field(default_factory=SocSettings)
+    intel: IntelSettings = Field(default_factory=IntelSettings)
+
+    @field_validator("database_url", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("default_language")
     @classmethod

@@ -24,6 +24,7 @@ register(
         domain="csirt",
         compute=None,
         evidence_path="/incidents?major=true",
+        threshold_value=0,
     )
 )
 

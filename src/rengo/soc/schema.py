@@ -69,6 +69,7 @@ EVENT_SCHEMA = pa.schema(
         pa.field("auth_protocol", pa.string()),
         pa.field("unmapped", pa.map_(pa.string(), pa.string())),
         pa.field("raw", pa.string()),
+        pa.field("ingest_seq", pa.int64()),
     ]
 )
 
@@ -124,6 +125,7 @@ OCSF_PATHS: dict[str, str] = {
     "auth_protocol": "auth_protocol",
     "unmapped": "unmapped",
     "raw": "raw_data",
+    "ingest_seq": "metadata.sequence (the lake commit that stored it: Lake.changes cursor)",
 }
 
 COLUMNS = tuple(EVENT_SCHEMA.names)
@@ -133,15 +135,19 @@ PARTITION_COLUMNS = ("class_uid", "ward", "day")
 CLASSES: dict[int, str] = {
     1001: "File System Activity",
     1007: "Process Activity",
+    1005: "Module Activity",
     1006: "Scheduled Job Activity",
+    1008: "Event Log Activity",
     201001: "Registry Key Activity",
     3001: "Account Change",
     3002: "Authentication",
     3005: "User Access Management",
+    3006: "Group Management",
     4001: "Network Activity",
     4002: "HTTP Activity",
     4003: "DNS Activity",
     4009: "Email Activity",
+    4010: "Network File Activity",
     2004: "Detection Finding",
     6003: "API Activity",
     0: "Base Event",

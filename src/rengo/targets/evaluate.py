@@ -25,6 +25,8 @@ from rengo.targets.registry import (
 
 log = logging.getLogger(__name__)
 TREND_POINTS = 6
+PAST_POINT_SECONDS = 3600.0
+"""Values at past month ends change rarely (late data only): recompute them hourly."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class TargetEvaluator:
     def __init__(self, db: Database, settings: Settings, data_dir: DataDir) -> None:
         self.db, self.settings, self.data_dir = db, settings, data_dir
         self._cache: dict[tuple[str, str], tuple[float, TargetResult]] = {}
+        self._past: dict[tuple[str, str], tuple[float, float | None]] = {}
         self._lock = threading.Lock()
 
     def _compute(self, target: Target, as_of: datetime) -> dict[TenantCode, Measurement]:
@@ -76,9 +79,9 @@ class TargetEvaluator:
             values = self._compute(target, as_of)
             points: list[tuple[datetime, float | None]] = []
             if trend and target.compute is not None:
-                for point in month_ends(as_of, TREND_POINTS)[:-1]:
-                    past = self._compute(target, point).get(JOINT)
-                    points.append((point, past.value if past else None))
+                points = [
+                    (p, self._past_value(target, p)) for p in month_ends(as_of, TREND_POINTS)[:-1]
+                ]
         except Exception as exc:  # a broken target must not take the dashboard down
             log.exception("computing target %s failed", target.id)
             values, points, error = {}, [], f"{type(exc).__name__}: {exc}"
@@ -98,9 +101,22 @@ class TargetEvaluator:
             self._cache[key] = (time.monotonic(), result)
         return result
 
+    def _past_value(self, target: Target, point: datetime) -> float | None:
+        key = (target.id, point.isoformat())
+        with self._lock:
+            hit = self._past.get(key)
+        if hit and time.monotonic() - hit[0] < PAST_POINT_SECONDS:
+            return hit[1]
+        past = self._compute(target, point).get(JOINT)
+        value = past.value if past else None
+        with self._lock:
+            self._past[key] = (time.monotonic(), value)
+        return value
+
     def evaluate_all(self, as_of: datetime, *, trend: bool = True) -> list[TargetResult]:
         return [self.evaluate(t, as_of, trend=trend) for t in targets()]
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._past.clear()

@@ -94,6 +94,8 @@ class Target:
     period: Period
     domain: str
     compute: Compute | None = None
+    threshold_value: float | None = None
+    """A fixed threshold where the policy states one that is not a setting (e.g. zero)."""
     evidence_path: str | None = None
     """A page that shows what the value was computed from."""
     per_ward: bool = True
@@ -109,7 +111,7 @@ class Target:
 
     def threshold(self, settings: Settings) -> float | None:
         if self.threshold_setting is None:
-            return None
+            return self.threshold_value
         value: Any = settings
         for part in self.threshold_setting.split("."):
             value = getattr(value, part)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from rengo.core.errors import Forbidden, Unauthenticated
@@ -44,6 +44,10 @@ def get_session(request: Request) -> Iterator[Session]:
     with runtime.db.session() as session:
         yield session
 
+
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Numeric id")]
+"""A database id in a URL path: bounded so that no database is asked for an impossible id."""
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

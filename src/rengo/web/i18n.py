@@ -54,3 +54,8 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark a string for translation where it is defined; translate it where it is shown."""
+    return message

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rengo.core.permissions import Principal, allows
+from rengo.web.i18n import N_
 
 SECTIONS = (
-    ("home", "Home"),
-    ("register", "Asset register"),
-    ("m1", "Measure 1: Joint cyber defence"),
-    ("m2", "Measure 2: Cloud cost"),
-    ("m3", "Measure 3: EBPM and open data"),
-    ("admin", "Administration"),
+    ("home", N_("Home")),
+    ("register", N_("Asset register")),
+    ("m1", N_("Measure 1: Joint cyber defence")),
+    ("m2", N_("Measure 2: Cloud cost")),
+    ("m3", N_("Measure 3: EBPM and open data")),
+    ("admin", N_("Administration")),
 )
 
 

@@ -13,7 +13,7 @@ from rengo.core import audit
 from rengo.core.errors import NotFound
 from rengo.core.identity import ApiToken, create_token, revoke_token
 from rengo.core.permissions import require
-from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1", tags=["account"])
 
@@ -22,7 +22,7 @@ class MeOut(BaseModel):
     username: str | None
     ward: str
     role: str
-    token_id: int | None
+    token_id: IdPath | None
 
 
 class TokenOut(BaseModel):
@@ -88,7 +88,9 @@ def new_token(
 
 
 @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke one of my tokens")
-def delete_token(token_id: int, request: Request, principal: UserDep, session: SessionDep) -> None:
+def delete_token(
+    token_id: IdPath, request: Request, principal: UserDep, session: SessionDep
+) -> None:
     require(principal, "tokens.self")
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id is None or token.user_id != principal.user_id:

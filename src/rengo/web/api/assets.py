@@ -14,7 +14,7 @@ from rengo.assets.schemas import AssetChangeOut, AssetCreate, AssetOut, AssetPat
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import require
-from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import current_language
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
@@ -40,7 +40,7 @@ def asset_filter(
     location: str | None = None,
     segment: str | None = None,
     business_system: str | None = None,
-    confidentiality: int | None = None,
+    confidentiality: Annotated[int | None, Query(ge=1, le=9)] = None,
     personal_data: bool | None = None,
     classified: Annotated[bool | None, Query(description="Only (not) fully classified")] = None,
     retired: bool | None = None,
@@ -48,7 +48,7 @@ def asset_filter(
         str | None, Query(description="Text in name, department, owner, host names")
     ] = None,
     sort: Annotated[str, Query(description="name | -updated | ward | id")] = "name",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> service.AssetFilter:
     return service.AssetFilter(
@@ -131,7 +131,7 @@ def create(
 
 @router.get("/{asset_id}", response_model=AssetOut, summary="One asset (the read is audited)")
 def read(
-    asset_id: int, request: Request, response: Response, principal: UserDep, session: SessionDep
+    asset_id: IdPath, request: Request, response: Response, principal: UserDep, session: SessionDep
 ) -> AssetOut:
     asset = service.get_asset(session, principal, asset_id, client=client_address(request))
     response.headers["ETag"] = _etag(asset.version)
@@ -144,7 +144,7 @@ def read(
     summary="Change some fields (send If-Match with the ETag you read to avoid lost updates)",
 )
 def patch(
-    asset_id: int,
+    asset_id: IdPath,
     body: AssetPatch,  # type: ignore[valid-type]
     request: Request,
     response: Response,
@@ -173,6 +173,8 @@ def patch(
 @router.get(
     "/{asset_id}/history", response_model=list[AssetChangeOut], summary="Every change, newest first"
 )
-def asset_history(asset_id: int, principal: UserDep, session: SessionDep) -> list[AssetChangeOut]:
+def asset_history(
+    asset_id: IdPath, principal: UserDep, session: SessionDep
+) -> list[AssetChangeOut]:
     require(principal, "assets.read")
     return [AssetChangeOut.model_validate(c) for c in service.history(session, principal, asset_id)]

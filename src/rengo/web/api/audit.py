@@ -61,7 +61,7 @@ def list_events(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[AuditEventOut]:
     rows = _query(
         principal, session, action, actor, object_type, object_id, since, until, limit, offset

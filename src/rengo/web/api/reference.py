@@ -53,7 +53,7 @@ class Vocabularies(BaseModel):
 
 @router.get("/wards", response_model=list[WardOut], summary="The 23 wards and the joint centre")
 def list_wards(session: SessionDep) -> list[WardOut]:
-    rows = session.scalars(select(Tenant).order_by(Tenant.kind.desc(), Tenant.code))
+    rows = session.scalars(select(Tenant).order_by(Tenant.kind, Tenant.code))
     return [WardOut.model_validate(t, from_attributes=True) for t in rows]
 
 

@@ -12,14 +12,15 @@ from rengo.core import audit
 from rengo.core.errors import NotFound
 from rengo.core.identity import ApiToken, create_token, revoke_token
 from rengo.core.permissions import require, visible_tenants
-from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavItem("admin", "Audit log", "/admin/audit", "audit.read", order=10),
-    NavItem("admin", "My API tokens", "/account/tokens", "tokens.self", order=20),
+    NavItem("admin", N_("Audit log"), "/admin/audit", "audit.read", order=10),
+    NavItem("admin", N_("My API tokens"), "/account/tokens", "tokens.self", order=20),
 ]
 PAGE = 100
 
@@ -84,7 +85,7 @@ async def create(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke(
-    token_id: int, request: Request, principal: UserDep, session: SessionDep
+    token_id: IdPath, request: Request, principal: UserDep, session: SessionDep
 ) -> RedirectResponse:
     require(principal, "tokens.self")
     token = session.get(ApiToken, token_id)

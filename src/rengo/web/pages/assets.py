@@ -16,18 +16,18 @@ from rengo.assets.reference import (
     LOCATIONS,
     SEGMENTS,
 )
-from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate
+from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate, AssetFields
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows
-from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
-from rengo.web.i18n import _
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.i18n import N_, _
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 NAV = [
-    NavItem("register", "Asset register", "/assets", "assets.read", order=10),
-    NavItem("register", "Import CSV", "/assets/import", "assets.write", order=20),
+    NavItem("register", N_("Asset register"), "/assets", "assets.read", order=10),
+    NavItem("register", N_("Import CSV"), "/assets/import", "assets.write", order=20),
 ]
 VOCABULARIES = {
     "kinds": KINDS,
@@ -75,17 +75,16 @@ def asset_list(
 
 
 def _form_values(form: Any) -> dict[str, Any]:
+    """Form fields as asset values: an empty input means the field's default (none, [], {})."""
     values: dict[str, Any] = {}
     for name in EDITABLE_FIELDS:
         raw = form.get(name)
         if name == "personal_data":
-            values[name] = raw in ("on", "true", "1")
-        elif raw is None or raw == "":
-            values[name] = (
-                []
-                if name in ("ip_ranges", "hostnames", "mail_domains")
-                else ({} if name == "cost_tags" else None)
-            )
+            values[name] = raw in ("on", "true", "1")  # an unchecked box is simply absent
+        elif raw is None:
+            continue
+        elif raw == "":
+            values[name] = AssetFields.model_fields[name].get_default(call_default_factory=True)
         else:
             values[name] = raw
     return values
@@ -170,7 +169,7 @@ async def import_file(
 
 @router.get("/assets/{asset_id}", response_class=HTMLResponse)
 def asset_detail(
-    asset_id: int, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+    asset_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     asset = service.get_asset(session, principal, asset_id, client=client_address(request))
     changes = service.history(session, principal, asset_id)
@@ -183,7 +182,7 @@ def asset_detail(
 
 @router.get("/assets/{asset_id}/edit", response_class=HTMLResponse)
 def edit_form(
-    asset_id: int, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+    asset_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     asset = service.get_asset(session, principal, asset_id, client=client_address(request))
     values = {name: getattr(asset, name) for name in EDITABLE_FIELDS}
@@ -193,7 +192,7 @@ def edit_form(
 
 @router.post("/assets/{asset_id}/edit", response_model=None)
 async def update(
-    asset_id: int, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+    asset_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
 ) -> Response:
     form = await request.form()
     values = _form_values(form)

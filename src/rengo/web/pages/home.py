@@ -8,17 +8,18 @@ from fastapi.responses import HTMLResponse
 from rengo.core.wards import wards
 from rengo.targets.registry import Kind
 from rengo.web.deps import CallerDep, EvaluatorDep, RuntimeDep, UserDep
+from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavItem("home", "Policy targets", "/", order=0)]
+NAV = [NavItem("home", N_("Policy targets"), "/", order=0)]
 
 MEASURES = (
-    (1, "Measure 1: Joint cyber defence"),
-    (2, "Measure 2: Cloud cost"),
-    (3, "Measure 3: EBPM and open data"),
-    (0, "The shared information asset register"),
+    (1, N_("Measure 1: Joint cyber defence")),
+    (2, N_("Measure 2: Cloud cost")),
+    (3, N_("Measure 3: EBPM and open data")),
+    (0, N_("The shared information asset register")),
 )
 
 

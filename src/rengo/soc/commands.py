@@ -1,0 +1,250 @@
+"""``rengo soc …``: ingest files, run the syslog listener, counts, quarantine, upkeep."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from rengo.core.console import DataDirOption, console, err_console, progress
+from rengo.core.errors import RengoError
+from rengo.core.settings import Settings, load_settings
+from rengo.core.storage import DataDir
+from rengo.core.wards import JOINT, MunicipalCodeError, parse_tenant, tenant_name
+from rengo.soc.files import find_files, ingest_files
+from rengo.soc.maintenance import apply_retention, compact
+from rengo.soc.parsers import FORMATS
+from rengo.soc.quarantine import quarantined, replay
+from rengo.soc.schema import ORIGINS
+from rengo.soc.service import SocStore
+from rengo.soc.stats import collect_stats
+import contextlib
+
+app = typer.Typer(
+    help="Joint SOC: collect, keep and search every ward's security logs.", no_args_is_help=True
+)
+
+
+def _open(data_dir: Path | None) -> tuple[Settings, SocStore]:
+    settings = load_settings(data_dir=data_dir)
+    return settings, SocStore.open(DataDir(settings.data_dir).ensure(), settings.soc)
+
+
+def _ward(text: str) -> str:
+    try:
+        code = parse_tenant(text)
+    except MunicipalCodeError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if code == JOINT:
+        raise typer.BadParameter("events belong to a ward, not to the joint centre")
+    return code
+
+
+def _fail(exc: RengoError) -> None:
+    err_console.print(f"[red]error:[/red] {exc}")
+    raise typer.Exit(2)
+
+
+@app.command("ingest")
+def ingest_command(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders (recursive; .gz and .evtx read)")
+    ],
+    ward: Annotated[str, typer.Option(help="The ward the logs belong to (code or name)")],
+    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(FORMATS)}")] = "auto",
+    origin: Annotated[str, typer.Option(help="real | demo | exercise")] = "real",
+    force: Annotated[
+        bool, typer.Option(help="Ingest files already ingested for the ward again")
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Ingest log files and folders for a ward; wait until they are stored in the lake."""
+    code = _ward(ward)
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    if origin not in ORIGINS:
+        raise typer.BadParameter(f"origin is one of {', '.join(ORIGINS)}")
+    _settings, store = _open(data_dir)
+    try:
+        files = find_files(paths)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    total = sum(f.stat().st_size for f in files)
+    head_before = store.lake.head()
+    with progress() as bar:
+        task = bar.add_task(f"reading {len(files)} files", total=total)
+        report = ingest_files(
+            store, code, paths, fmt=fmt, origin=origin, force=force,
+            progress=lambda n: bar.advance(task, n),
+        )  # fmt: skip
+        store_task = bar.add_task(
+            "storing in the lake", total=max(report.end_position - head_before, 1)
+        )
+        if store.writer.acquire(blocking=False):
+            try:
+                while store.writer.drain_once() is not None:
+                    bar.update(store_task, completed=store.lake.head() - head_before)
+            finally:
+                store.writer.release()
+        elif not store.wait_stored(report.end_position, timeout=3600):
+            err_console.print("the running lake writer did not store the batches within an hour")
+            raise typer.Exit(1)
+        bar.update(store_task, completed=max(report.end_position - head_before, 1))
+    stored = sum(c.events for c in store.lake.commits(after=head_before))
+    rejected = sum(c.quarantined for c in store.lake.commits(after=head_before))
+    console.print(
+        f"{report.files} files, {report.records} records: {stored} events stored, "
+        f"{rejected} quarantined; {len(report.skipped)} files skipped (already ingested)"
+    )
+
+
+@app.command("stats")
+def stats_command(
+    days: Annotated[int, typer.Option(help="Days back from now")] = 14,
+    ward: Annotated[str | None, typer.Option(help="Only this ward")] = None,
+    output: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Events per ward, class and day; silent wards; quarantined records with reasons."""
+    settings, store = _open(data_dir)
+    wards = frozenset({_ward(ward)}) if ward else None
+    stats = collect_stats(
+        store.lake, wards=wards, now=datetime.now(UTC), days=days,
+        silent_hours=settings.soc.silent_ward_hours,
+    )  # fmt: skip
+    if output == "json":
+        per_ward_class_day: dict[tuple[str, int, str], int] = {}
+        for row in stats.counts:
+            key = (row["ward"], row["class_uid"], row["day"].isoformat())
+            per_ward_class_day[key] = per_ward_class_day.get(key, 0) + row["events"]
+        document = {
+            "since": stats.since.isoformat(), "until": stats.until.isoformat(),
+            "total_events": stats.total_events, "total_quarantined": stats.total_quarantined,
+            "events": [
+                {"ward": w, "class_uid": c, "day": d, "events": n}
+                for (w, c, d), n in sorted(per_ward_class_day.items())
+            ],
+            "last_seen": {w: (t.isoformat() if t else None) for w, t in stats.last_seen.items()},
+            "silent_wards": stats.silent_wards,
+            "quarantine": [
+                {**q, "last_received": q["last_received"].isoformat()} for q in stats.quarantine
+            ],
+        }  # fmt: skip
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Events in the last {days} days")
+    for column in ("ward", "events", "last event (UTC)", "status"):
+        table.add_column(column)
+    totals: dict[str, int] = {}
+    for row in stats.counts:
+        totals[row["ward"]] = totals.get(row["ward"], 0) + row["events"]
+    for code, seen in stats.last_seen.items():
+        status = "SILENT" if code in stats.silent_wards else "ok"
+        table.add_row(
+            f"{code} {tenant_name(code)}", str(totals.get(code, 0)),
+            seen.strftime("%Y-%m-%d %H:%M") if seen else "-", status,
+        )  # fmt: skip
+    console.print(table)
+    if stats.quarantine:
+        quarantine = Table(title=f"Quarantined records: {stats.total_quarantined}")
+        for column in ("ward", "source", "format", "records", "reason"):
+            quarantine.add_column(column)
+        for q in stats.quarantine[:50]:
+            quarantine.add_row(q["ward"], q["source"], q["format"], str(q["records"]), q["reason"])
+        console.print(quarantine)
+
+
+@app.command("quarantine")
+def quarantine_command(
+    ward: Annotated[str | None, typer.Option(help="Only this ward")] = None,
+    limit: Annotated[int, typer.Option(help="How many records to show")] = 20,
+    do_replay: Annotated[
+        bool, typer.Option("--replay", help="Parse them again and store those that now parse")
+    ] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show quarantined records (reason, place, raw bytes) or replay them after a fix."""
+    _settings, store = _open(data_dir)
+    wards = frozenset({_ward(ward)}) if ward else None
+    if do_replay:
+        report = replay(store.lake, store.spool, wards=wards)
+        if store.writer.acquire(blocking=False):
+            store.writer.drain()
+            store.writer.release()
+        console.print(
+            f"{report.replayed} records replayed into the lake; {report.still_failing} still fail"
+        )
+        return
+    for row in quarantined(store.lake, wards=wards, limit=limit):
+        console.print(
+            f"[bold]{row['location']}[/bold] ({row['format']}, ward {row['ward']}): {row['reason']}"
+        )
+        console.print(repr(bytes(row["raw"][:300])), markup=False)
+
+
+@app.command("compact")
+def compact_command(data_dir: DataDirOption = None) -> None:
+    """Merge small lake files and delete days past each ward's retention."""
+    settings, store = _open(data_dir)
+    if not store.writer.acquire(blocking=False):
+        err_console.print("another process is the lake writer; it compacts on its own schedule")
+        raise typer.Exit(1)
+    try:
+        now = datetime.now(UTC)
+        report = compact(store.lake, min_files=2, today=now.date() + timedelta(days=1))
+        removed = apply_retention(
+            store.lake, now, settings.soc.retention_days, dict(settings.soc.retention_days_by_ward)
+        )
+    finally:
+        store.writer.release()
+    console.print(
+        f"{report.partitions} partitions compacted ({report.files_before} files into "
+        f"{report.files_after}); {removed} day partitions past retention deleted"
+    )
+
+
+@app.command("syslog")
+def syslog_command(
+    ward_map: Annotated[
+        Path | None, typer.Option("--ward-map", help="Networks/hosts → ward file")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="UDP and TCP port (overrides settings)")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run the syslog listener (UDP, TCP, optional TLS) until interrupted."""
+    from rengo.soc.listen import open_listener
+
+    settings = load_settings(data_dir=data_dir)
+    soc = settings.soc.model_copy(
+        update={
+            k: v
+            for k, v in {
+                "syslog_ward_map": ward_map, "syslog_udp_port": port,
+                "syslog_tcp_port": port, "syslog_host": host,
+            }.items()
+            if v is not None
+        }
+    )  # fmt: skip
+    try:
+        running = open_listener(DataDir(settings.data_dir).ensure(), soc)
+    except RengoError as exc:
+        _fail(exc)
+        return
+    bound = ", ".join(f"{kind} {p}" for kind, p in running.listener.bound.items())
+    console.print(f"syslog listening on {soc.syslog_host}: {bound} (Ctrl-C stops)")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stopped.wait()
+    running.stop()
+    counters = running.listener.counters
+    console.print(
+        f"received {counters.received}, spooled {counters.spooled}, UDP dropped {counters.dropped_udp}"
+    )

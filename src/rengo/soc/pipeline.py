@@ -1,0 +1,199 @@
+"""From spooled batches to lake commits: parse, give ids, quarantine, store.
+
+``LakeWriter`` is the only writer of the lake. It holds an exclusive lock file while it
+runs (one writer per data directory), recovers the lake, then drains the spool chunk by
+chunk: each chunk becomes one lake commit whose sequence is the spool position after
+it, which is how a restart knows where to resume.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from rengo.core.wards import ward_codes
+from rengo.soc.envelopes import split_body
+from rengo.soc.lake import Commit, Lake
+from rengo.soc.maintenance import apply_retention, compact
+from rengo.soc.parsers import ParseError, parse_record
+from rengo.soc.spool import Spool, SpooledBatch
+
+log = logging.getLogger(__name__)
+
+
+def event_id(ward: str, source: str, key: str, number: int, record: bytes) -> str:
+    """Stable id: the same record at the same place of the same input gets the same id."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{ward}\x1f{source}\x1f{key}\x1f{number}\x1f".encode())
+    digest.update(record)
+    return digest.hexdigest()
+
+
+def _records(spooled: SpooledBatch) -> list[tuple[int, bytes | None, str | None]]:
+    batch = spooled.batch
+    if not batch.content_type:
+        return [(batch.first_number + i, r, None) for i, r in enumerate(batch.records)]
+    out: list[tuple[int, bytes | None, str | None]] = []
+    for body in batch.records:
+        for piece, error in split_body(body, batch.content_type):
+            out.append((len(out) + 1, piece, error))
+    return out
+
+
+def process(spooled: SpooledBatch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Parse every record of a spooled batch into events or quarantine rows."""
+    batch = spooled.batch
+    key = batch.key or f"spool:{spooled.position}"
+    events: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    unit = (
+        "line" if batch.source.startswith("file:") and batch.format not in ("evtx",) else "record"
+    )
+    known_ward = batch.ward in ward_codes()
+    for number, record, error in _records(spooled):
+        location = f"{batch.source} {unit} {number}"
+        if not known_ward:
+            error = (
+                f"sender {batch.source} belongs to no ward (ward {batch.ward!r}); fix the ward map"
+            )
+        elif record is not None:
+            try:
+                fmt, event = parse_record(batch.format, record, batch.received)
+                if event.get("time") is None:
+                    raise ParseError("no time")
+            except ParseError as exc:
+                error = exc.reason
+            except Exception as exc:  # a parser bug must not stop the batch
+                log.exception("parser failure at %s", location)
+                error = f"parser failure ({type(exc).__name__}: {exc})"
+        if error is not None or record is None:
+            raw = record if record is not None else b""
+            rejected.append(
+                {
+                    "quarantine_id": event_id(batch.ward, batch.source, key, number, raw),
+                    "received": batch.received,
+                    "ward": batch.ward,
+                    "origin": batch.origin,
+                    "source": batch.source,
+                    "format": batch.format,
+                    "location": location,
+                    "reason": error or "unreadable",
+                    "raw": raw,
+                }
+            )
+            continue
+        event.update(
+            event_id=event_id(batch.ward, batch.source, key, number, record),
+            ward=batch.ward,
+            origin=batch.origin,
+            source=batch.source,
+            format=fmt,
+            raw=record.decode("utf-8", "replace"),
+        )
+        events.append(event)
+    return events, rejected
+
+
+@dataclass
+class LakeWriter:
+    spool: Spool
+    lake: Lake
+    chunk_bytes: int = 32 << 20
+    compact_every_seconds: float = 300.0
+    compact_min_files: int = 8
+    retention_days: int = 400
+    retention_by_ward: dict[str, int] = field(default_factory=dict)
+    _lock_file: IO[bytes] | None = None
+    _thread: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _last_upkeep: float = 0.0
+    error: BaseException | None = None
+
+    def acquire(self, blocking: bool = False) -> bool:
+        """Become the lake's one writer; ``False`` if another process is it."""
+        if self._lock_file is not None:
+            return True
+        handle = open(Path(self.lake.root) / "writer.lock", "a+b")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._lock_file = handle
+        self.lake.recover()
+        self.spool.consume(max(self.spool.consumed(), self.lake.head()))
+        return True
+
+    def release(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def drain_once(self) -> Commit | None:
+        """Store the next chunk of the spool; ``None`` when there is nothing to store."""
+        if self._lock_file is None:
+            raise RuntimeError("drain_once() without acquire()")
+        head = self.lake.head()
+        chunk = self.spool.read(head, self.chunk_bytes)
+        if not chunk:
+            return None
+        events: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        for spooled in chunk:
+            good, bad = process(spooled)
+            events.extend(good)
+            rejected.extend(bad)
+        commit = self.lake.commit(chunk[-1].end, events, rejected)
+        self.spool.consume(commit.seq)
+        return commit
+
+    def drain(self) -> int:
+        """Drain until the spool is empty; return the number of events stored."""
+        stored = 0
+        while (commit := self.drain_once()) is not None:
+            stored += commit.events + commit.quarantined
+        return stored
+
+    def upkeep(self, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        compact(self.lake, min_files=self.compact_min_files, today=now.date())
+        apply_retention(self.lake, now, self.retention_days, self.retention_by_ward)
+        self._last_upkeep = time.monotonic()
+
+    # -- background thread -----------------------------------------------------------
+
+    def start(self) -> None:
+        if not self.acquire(blocking=True):
+            raise RuntimeError("could not become the lake writer")
+        self._last_upkeep = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="soc-lake-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.drain_once() is None:
+                    if time.monotonic() - self._last_upkeep > self.compact_every_seconds:
+                        self.upkeep()
+                    with self.spool.appended:
+                        self.spool.appended.wait(0.2)
+            except Exception as exc:  # keep the spool; report and retry later
+                self.error = exc
+                log.exception("lake writer failed; retrying in 5 s")
+                self._stop.wait(5.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self.spool.appended:
+            self.spool.appended.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.release()

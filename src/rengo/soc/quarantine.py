@@ -1,0 +1,94 @@
+"""The quarantine: records that could not be parsed, with the reason and the raw bytes.
+
+Rows live in the lake (``quarantine/ward=…/day=…``), written in the same commit as the
+events of their batch. ``replay`` parses them again (after a parser fix): each one that
+now parses is spooled again under a key derived from its quarantine id (so its event id
+is stable) and marked resolved; the others stay, unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from rengo.soc.lake import Lake
+from rengo.soc.parsers import ParseError, parse_record
+from rengo.soc.spool import Batch, Spool
+
+RESOLVED = "quarantine_resolved.log"
+
+
+def resolved_ids(lake: Lake) -> set[str]:
+    try:
+        return set((lake.root / RESOLVED).read_text().split())
+    except FileNotFoundError:
+        return set()
+
+
+def _mark_resolved(lake: Lake, ids: list[str]) -> None:
+    with open(lake.root / RESOLVED, "a") as handle:
+        handle.write("".join(f"{i}\n" for i in ids))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def quarantined(
+    lake: Lake, *, wards: frozenset[str] | None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Quarantined records not yet resolved, newest first, with their raw bytes."""
+    source = lake.quarantine_source()
+    if source is None:
+        return []
+    sql = f"SELECT * EXCLUDE (day) FROM {source}"
+    params: list[Any] = []
+    if wards is not None:
+        sql += f" WHERE ward IN ({', '.join('?' for _ in wards) or 'NULL'})"
+        params.extend(sorted(wards))
+    sql += " ORDER BY received DESC, quarantine_id"
+    connection = lake.connect()
+    try:
+        rows = connection.sql(sql, params=params).to_arrow_table().to_pylist()
+    finally:
+        connection.close()
+    done = resolved_ids(lake)
+    rows = [r for r in rows if r["quarantine_id"] not in done]
+    return rows[offset : offset + limit]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    replayed: int
+    still_failing: int
+
+
+def replay(lake: Lake, spool: Spool, *, wards: frozenset[str] | None) -> ReplayReport:
+    rows = quarantined(lake, wards=wards, limit=10_000_000)
+    batches: list[Batch] = []
+    ids: list[str] = []
+    failing = 0
+    for row in rows:
+        raw = row["raw"] or b""
+        try:
+            parse_record(row["format"], raw, row["received"])
+        except ParseError:
+            failing += 1
+            continue
+        batches.append(
+            Batch(
+                ward=row["ward"],
+                source=row["source"],
+                format=row["format"],
+                records=[raw],
+                origin=row["origin"] or "real",
+                received=row["received"],
+                key=f"quarantine:{row['quarantine_id']}",
+            )
+        )
+        ids.append(row["quarantine_id"])
+    if batches:
+        # Spool first, then mark: a crash in between replays twice (same event ids)
+        # rather than losing the records.
+        spool.append(batches, wait_seconds=30.0)
+        _mark_resolved(lake, ids)
+    return ReplayReport(len(ids), failing)

@@ -1,0 +1,102 @@
+"""The SOC store of one data directory: spool, lake and (in one process) the lake writer.
+
+``SocStore.open`` is what the CLI, the web API and the syslog listener use. The first
+process to call ``start_writer`` becomes the lake writer (a lock file decides); other
+processes only append to the spool and let that writer store their batches.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from rengo.core.settings import SocSettings
+from rengo.core.storage import DataDir
+from rengo.soc.lake import Lake
+from rengo.soc.pipeline import LakeWriter
+from rengo.soc.spool import Batch, Spool
+
+DOMAIN = "soc"
+
+
+@dataclass
+class SocStore:
+    spool: Spool
+    lake: Lake
+    settings: SocSettings
+    writer: LakeWriter = field(init=False)
+    _writer_running: bool = False
+
+    def __post_init__(self) -> None:
+        self.writer = LakeWriter(
+            self.spool,
+            self.lake,
+            chunk_bytes=self.settings.writer_chunk_bytes,
+            compact_every_seconds=self.settings.compact_every_seconds,
+            compact_min_files=self.settings.compact_min_files,
+            retention_days=self.settings.retention_days,
+            retention_by_ward=dict(self.settings.retention_days_by_ward),
+        )
+
+    @classmethod
+    def open(cls, data_dir: DataDir, settings: SocSettings) -> SocStore:
+        spool = Spool(
+            data_dir.spool(DOMAIN),
+            segment_bytes=settings.spool_segment_bytes,
+            max_pending_bytes=settings.spool_max_bytes,
+        )
+        return cls(spool, Lake(data_dir.lake(DOMAIN)), settings)
+
+    def start_writer(self) -> bool:
+        """Run the lake writer in this process if no other process does; ``True`` if so."""
+        if self._writer_running:
+            return True
+        if not self.writer.acquire(blocking=False):
+            return False
+        self.writer.start()
+        self._writer_running = True
+        return True
+
+    def stop_writer(self) -> None:
+        if self._writer_running:
+            self.writer.stop()
+            self._writer_running = False
+
+    def accept(self, batches: list[Batch], wait_seconds: float = 0.0) -> int:
+        """Spool ``batches`` durably; return the position after them (see ``wait_stored``)."""
+        positions = self.spool.append(batches, wait_seconds=wait_seconds)
+        del positions
+        return self.spool.end()
+
+    def wait_stored(self, position: int, timeout: float = 30.0) -> bool:
+        """Wait until the lake holds everything spooled below ``position``."""
+        deadline = time.monotonic() + timeout
+        while self.lake.head() < position:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+
+_stores: dict[str, SocStore] = {}
+_stores_lock = threading.Lock()
+
+
+def store_for(data_dir: DataDir, settings: SocSettings, *, write: bool = True) -> SocStore:
+    """The process's store for a data directory (its writer started when ``write``)."""
+    with _stores_lock:
+        store = _stores.get(str(data_dir.root))
+        if store is None:
+            store = SocStore.open(data_dir, settings)
+            _stores[str(data_dir.root)] = store
+    if write:
+        store.start_writer()
+    return store
+
+
+def close_stores() -> None:
+    with _stores_lock:
+        for store in _stores.values():
+            store.stop_writer()
+        _stores.clear()

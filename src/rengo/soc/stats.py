@@ -1,0 +1,108 @@
+"""Counts per ward, class, source and day; silent wards; the quarantine's contents.
+
+The SOC's "are all wards sending?" view: for every ward in view, how many events of
+which class arrived from which source each day, when the newest one was, and a warning
+for a ward that has sent nothing for ``silent_ward_hours``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rengo.core.wards import ward_codes
+from rengo.soc.lake import Lake
+from rengo.soc.quarantine import resolved_ids
+from rengo.soc.schema import CLASSES
+
+
+@dataclass
+class SocStats:
+    since: datetime
+    until: datetime
+    counts: list[dict[str, Any]]
+    """{ward, class_uid, class_name, source, day, origin, events}"""
+    last_seen: dict[str, datetime | None]
+    silent_wards: list[str]
+    quarantine: list[dict[str, Any]]
+    """{ward, source, format, reason, records, last_received}"""
+    total_events: int
+    total_quarantined: int
+
+
+def _ward_filter(wards: frozenset[str] | None) -> tuple[str, list[Any]]:
+    if wards is None:
+        return "", []
+    return f" AND ward IN ({', '.join('?' for _ in wards) or 'NULL'})", sorted(wards)
+
+
+def collect_stats(
+    lake: Lake,
+    *,
+    wards: frozenset[str] | None,
+    now: datetime,
+    days: int = 14,
+    silent_hours: float = 6.0,
+) -> SocStats:
+    since = now - timedelta(days=days)
+    ward_sql, ward_params = _ward_filter(wards)
+    counts: list[dict[str, Any]] = []
+    last_seen: dict[str, datetime | None] = {
+        code: None for code in sorted(wards if wards is not None else ward_codes())
+    }
+    quarantine: list[dict[str, Any]] = []
+    connection = lake.connect()
+    try:
+        source = lake.events_source()
+        if source is not None:
+            rows = connection.sql(
+                f"SELECT ward, class_uid, source, day, origin, count(*) AS events, max(time) "
+                f"FROM {source} WHERE day >= ?::DATE{ward_sql} "
+                "GROUP BY ALL ORDER BY day DESC, ward, class_uid, source",
+                params=[since.date(), *ward_params],
+            ).fetchall()
+            for ward, class_uid, src, day, origin, events, newest in rows:
+                counts.append(
+                    {
+                        "ward": ward, "class_uid": class_uid,
+                        "class_name": CLASSES.get(class_uid, str(class_uid)),
+                        "source": src, "day": day, "origin": origin, "events": events,
+                    }
+                )  # fmt: skip
+                if ward in last_seen and newest <= now:
+                    previous = last_seen[ward]
+                    last_seen[ward] = newest if previous is None else max(previous, newest)
+        q_source = lake.quarantine_source()
+        if q_source is not None:
+            done = sorted(resolved_ids(lake))
+            resolved_sql = (
+                f" AND quarantine_id NOT IN ({', '.join('?' for _ in done)})" if done else ""
+            )
+            rows = connection.sql(
+                f"SELECT ward, source, format, reason, count(*), max(received) FROM {q_source} "
+                f"WHERE day >= ?::DATE{ward_sql}{resolved_sql} GROUP BY ALL "
+                "ORDER BY count(*) DESC",
+                params=[since.date(), *ward_params, *done],
+            ).fetchall()
+            for ward, src, fmt, reason, records, newest in rows:
+                quarantine.append(
+                    {
+                        "ward": ward, "source": src, "format": fmt, "reason": reason,
+                        "records": records, "last_received": newest,
+                    }
+                )  # fmt: skip
+    finally:
+        connection.close()
+    cutoff = now - timedelta(hours=silent_hours)
+    silent = [w for w, seen in last_seen.items() if seen is None or seen < cutoff]
+    return SocStats(
+        since=since,
+        until=now,
+        counts=counts,
+        last_seen=last_seen,
+        silent_wards=silent,
+        quarantine=quarantine,
+        total_events=sum(c["events"] for c in counts),
+        total_quarantined=sum(q["records"] for q in quarantine),
+    )

@@ -1,0 +1,258 @@
+"""Joint SOC over JSON: ingest batches of logs, search events, count what arrived.
+
+Ingest answers only after the batch is durable in the write-ahead spool; when the lake
+writer is too far behind it answers 503 with ``Retry-After`` (Vector and Fluent Bit
+retry on 5xx), so memory never grows with the backlog.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from rengo.core import audit
+from rengo.core.errors import InvalidInput, Problem
+from rengo.core.permissions import narrow_to_visible, visible_tenants
+from rengo.core.wards import JOINT
+from rengo.soc.parsers import FORMATS
+from rengo.soc.schema import ORIGINS
+from rengo.soc.search import EventQuery, search_events
+from rengo.soc.service import store_for
+from rengo.soc.spool import Batch, SpoolFull
+from rengo.soc.stats import collect_stats
+from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
+
+router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
+
+
+class IngestOut(BaseModel):
+    accepted: bool = Field(description="True: the batch is durable and will be stored.")
+    ward: str
+    bytes: int = Field(description="Body size after decompression.")
+    position: int = Field(
+        description="Spool position after this batch (lake head passes it when stored)."
+    )
+
+
+class EventOut(BaseModel):
+    model_config = {"extra": "allow"}
+    event_id: str
+    time: datetime
+    ward: str
+    origin: str
+    class_uid: int
+    class_name: str | None = None
+    message: str | None = None
+    unmapped: dict[str, str] = Field(default_factory=dict, description="Original fields")
+    raw: str | None = Field(None, description="The record as received")
+
+
+class EventPage(BaseModel):
+    events: list[dict[str, Any]] = Field(description="Events (all OCSF columns, unmapped, raw)")
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end")
+    elapsed_ms: float
+
+
+class CountRow(BaseModel):
+    ward: str
+    class_uid: int
+    class_name: str
+    source: str | None
+    day: str
+    origin: str
+    events: int
+
+
+class QuarantineRow(BaseModel):
+    ward: str
+    source: str | None
+    format: str | None
+    reason: str | None
+    records: int
+    last_received: datetime
+
+
+class StatsOut(BaseModel):
+    since: datetime
+    until: datetime
+    total_events: int
+    total_quarantined: int
+    counts: list[CountRow]
+    last_seen: dict[str, datetime | None]
+    silent_wards: list[str] = Field(description="Wards that sent nothing for soc.silent_ward_hours")
+    quarantine: list[QuarantineRow]
+
+
+def _body(raw: bytes, encoding: str, limit: int) -> bytes:
+    encoding = encoding.lower().strip()
+    if encoding in ("", "identity"):
+        return raw
+    try:
+        if encoding == "gzip":
+            body = gzip.decompress(raw)
+        elif encoding == "deflate":
+            body = zlib.decompress(raw)
+        else:
+            raise InvalidInput(
+                "unsupported Content-Encoding", [Problem(encoding, "Content-Encoding")]
+            )
+    except (OSError, zlib.error, EOFError) as exc:
+        raise InvalidInput("body does not decompress", [Problem(str(exc), "body")]) from exc
+    if len(body) > limit:
+        raise InvalidInput("body too large", [Problem(f"more than {limit} bytes", "body")])
+    return body
+
+
+@router.post(
+    "/ingest",
+    response_model=IngestOut,
+    summary="Send a batch of log records (NDJSON, JSON array, Fluent Bit msgpack, text lines)",
+    responses={503: {"description": "The lake writer is behind; retry after Retry-After seconds"}},
+)
+async def ingest(
+    request: Request,
+    principal: UserDep,
+    runtime: RuntimeDep,
+    ward: Annotated[
+        str | None, Query(description="Ward code; a ward token sends for its own ward")
+    ] = None,
+    fmt: Annotated[str, Query(alias="format", description=f"One of {', '.join(FORMATS)}")] = "auto",
+    source: Annotated[
+        str | None, Query(description="Name of the sending system (default: the token)")
+    ] = None,
+    origin: Annotated[str, Query(description="real | demo | exercise")] = "real",
+) -> Any:
+    wards = narrow_to_visible(principal, "soc.ingest", ward)
+    if wards is None or len(wards) != 1 or JOINT in wards:
+        raise InvalidInput("which ward?", [Problem("the joint centre must name the ward", "ward")])
+    (code,) = wards
+    problems = []
+    if fmt not in FORMATS or fmt == "evtx":
+        problems.append(Problem(f"one of {', '.join(f for f in FORMATS if f != 'evtx')}", "format"))
+    if origin not in ORIGINS:
+        problems.append(Problem(f"one of {', '.join(ORIGINS)}", "origin"))
+    if problems:
+        raise InvalidInput("invalid ingest parameters", problems)
+    limit = runtime.settings.soc.http_max_body_bytes
+    raw = await request.body()
+    if len(raw) > limit:
+        raise InvalidInput("body too large", [Problem(f"more than {limit} bytes", "body")])
+    body = _body(raw, request.headers.get("content-encoding", ""), limit)
+    if not body.strip():
+        raise InvalidInput("empty body", [Problem("no records", "body")])
+    batch = Batch(
+        ward=code,
+        source=source or f"http:{principal.label.split(' ')[0]}",
+        format=fmt,
+        records=[body],
+        origin=origin,
+        received=runtime.clock.now(),
+        content_type=request.headers.get("content-type") or "application/x-ndjson",
+    )
+    store = store_for(runtime.data_dir, runtime.settings.soc)
+    try:
+        position = await run_in_threadpool(store.accept, [batch], 2.0)
+    except SpoolFull as exc:
+        return JSONResponse(
+            {"error": "busy", "message": str(exc), "problems": []},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    return IngestOut(accepted=True, ward=code, bytes=len(body), position=position)
+
+
+def _filters(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        name, sep, value = item.partition(":")
+        if not sep or not name:
+            raise InvalidInput("bad filter", [Problem("write field:value", f"filter {item!r}")])
+        out[name.strip()] = value.strip()
+    return out
+
+
+@router.get("/events", response_model=EventPage, summary="Search events (newest first, paged)")
+def events(
+    principal: UserDep,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    request: Request,
+    since: Annotated[
+        datetime | None, Query(description="From (ISO 8601); default 24 h ago")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="Until (ISO 8601, excluded); default now")
+    ] = None,
+    ward: Annotated[
+        str | None, Query(description="Only this ward (the joint centre sees all)")
+    ] = None,
+    class_uid: Annotated[list[int] | None, Query(description="OCSF classes")] = None,
+    filter_: Annotated[
+        list[str] | None,
+        Query(
+            alias="filter",
+            description="field:value, repeatable; unmapped.<Field> for original fields; * wildcard",
+        ),
+    ] = None,
+    q: Annotated[str, Query(description="Words in the message")] = "",
+    origin: Annotated[str | None, Query(description="real | demo | exercise")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> EventPage:
+    wards = narrow_to_visible(principal, "soc.events.read", ward)
+    now = runtime.clock.now()
+    query = EventQuery(
+        since=since or now - timedelta(hours=24),
+        until=until or now,
+        wards=wards,
+        classes=tuple(class_uid or ()),
+        filters=_filters(filter_ or []),
+        text=q,
+        origin=origin,
+        limit=limit,
+        cursor=cursor,
+    )
+    store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
+    page = search_events(store.lake, query)
+    audit.record(
+        session, principal, "soc.events.read", object_type="soc_events",
+        object_tenant=ward, client=client_address(request),
+        detail={"since": query.since.isoformat(), "until": query.until.isoformat(),
+                "filters": query.filters, "q": q, "returned": len(page.events)},
+    )  # fmt: skip
+    return EventPage(events=page.events, next_cursor=page.next_cursor, elapsed_ms=page.elapsed_ms)
+
+
+@router.get(
+    "/stats",
+    response_model=StatsOut,
+    summary="Events per ward, class, source and day; silent wards; quarantine",
+)
+def stats(
+    principal: UserDep,
+    runtime: RuntimeDep,
+    days: Annotated[int, Query(ge=1, le=400)] = 14,
+) -> StatsOut:
+    wards = visible_tenants(principal, "soc.stats.read")
+    store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
+    result = collect_stats(
+        store.lake, wards=wards, now=runtime.clock.now(), days=days,
+        silent_hours=runtime.settings.soc.silent_ward_hours,
+    )  # fmt: skip
+    return StatsOut(
+        since=result.since,
+        until=result.until,
+        total_events=result.total_events,
+        total_quarantined=result.total_quarantined,
+        counts=[CountRow(**{**c, "day": c["day"].isoformat()}) for c in result.counts],
+        last_seen=result.last_seen,
+        silent_wards=result.silent_wards,
+        quarantine=[QuarantineRow(**q) for q in result.quarantine],
+    )

@@ -1,0 +1,117 @@
+"""The syslog listener over real sockets: UDP, TCP with both RFC 6587 framings, TLS."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from rengo.core.settings import SocSettings
+from rengo.soc.quarantine import quarantined
+from rengo.soc.service import SocStore
+from rengo.soc.syslog_server import ListenerThread, SyslogListener, tls_context
+from rengo.soc.wardmap import WardMap
+from tests.soc import samples
+
+WARD_MAP = "127.0.0.0/8 千代田区\n# comment\n10.32.0.0/16 131032\n"
+
+
+def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def start(store: SocStore, **kwargs: object) -> ListenerThread:
+    listener = SyslogListener(store=store, ward_map=WardMap.parse(WARD_MAP), flush_ms=50, **kwargs)  # type: ignore[arg-type]
+    thread = ListenerThread(listener)
+    thread.start()
+    return thread
+
+
+def stored_messages(store: SocStore) -> list[str]:
+    store.writer.drain()
+    source = store.lake.events_source()
+    if source is None:
+        return []
+    connection = store.lake.connect()
+    return sorted(
+        r[0] for r in connection.sql(f"SELECT raw FROM {source} WHERE ward = '131016'").fetchall()
+    )
+
+
+def test_udp_and_tcp_framings(soc_store: SocStore) -> None:
+    thread = start(soc_store, udp_port=0, tcp_port=0)
+    bound = thread.listener.bound
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.sendto(samples.SYSLOG_3164, ("127.0.0.1", bound["udp"]))
+        with socket.create_connection(("127.0.0.1", bound["tcp"])) as tcp:
+            framed = samples.CEF
+            tcp.sendall(b"%d %s" % (len(framed), framed))  # octet counting
+            tcp.sendall(samples.SYSLOG_5424 + b"\n")  # newline framing
+            multi = b"<13>1 2026-05-01T00:00:00Z h app - - - line one\nline two"
+            tcp.sendall(b"%d %s" % (len(multi), multi))  # a message with a newline inside
+        wait_for(lambda: thread.listener.counters.spooled == 4)
+    finally:
+        thread.stop()
+    messages = stored_messages(soc_store)
+    assert len(messages) == 4
+    assert samples.CEF.decode() in messages and samples.SYSLOG_3164.decode() in messages
+    assert any("line one\nline two" in m for m in messages)
+
+
+def test_sender_outside_the_ward_map_is_quarantined(soc_store: SocStore) -> None:
+    listener = SyslogListener(
+        store=soc_store, ward_map=WardMap.parse("10.0.0.0/8 131016"), tcp_port=0, flush_ms=50
+    )
+    thread = ListenerThread(listener)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", listener.bound["tcp"])) as tcp:
+            tcp.sendall(samples.SYSLOG_5424 + b"\n")
+        wait_for(lambda: listener.counters.spooled == 1)
+    finally:
+        thread.stop()
+    soc_store.writer.drain()
+    [row] = quarantined(soc_store.lake, wards=None)
+    assert row["source"] == "syslog:127.0.0.1" and "no ward" in row["reason"]
+
+
+def test_ward_map_errors_name_the_line() -> None:
+    with pytest.raises(Exception) as info:
+        WardMap.parse("10.0.0.0/8 131016\n10.1.0.0/16 999999\n", "wards.txt")
+    assert "wards.txt:2" in str(info.value)
+
+
+@pytest.mark.skipif(
+    shutil.which("openssl") is None, reason="openssl is needed to make a test certificate"
+)
+def test_tls(soc_store: SocStore, tmp_path: Path) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    thread = start(soc_store, tls_port=0, tls_context=tls_context(str(cert), str(key)))
+    try:
+        client_context = ssl.create_default_context(cafile=str(cert))
+        client_context.check_hostname = False
+        with socket.create_connection(("127.0.0.1", thread.listener.bound["tls"])) as raw:
+            with client_context.wrap_socket(raw, server_hostname="localhost") as tls:
+                tls.sendall(b"%d %s" % (len(samples.SYSLOG_5424), samples.SYSLOG_5424))
+        wait_for(lambda: thread.listener.counters.spooled == 1)
+    finally:
+        thread.stop()
+    assert stored_messages(soc_store) == [samples.SYSLOG_5424.decode()]
+
+
+def test_settings_default_ports_are_loopback() -> None:
+    assert SocSettings().syslog_host == "127.0.0.1"

@@ -1,0 +1,60 @@
+"""Targets are computed from live data, per ward and overall, with a trend."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from rengo.core.runtime import Runtime
+from rengo.core.wards import JOINT
+from rengo.targets.evaluate import TargetEvaluator
+from rengo.targets.registry import Measurement, Status, get_target
+from tests.helpers import IT_A, IT_B
+from tests.targets.test_registry import _target
+
+
+def test_share_of_classified_assets_per_ward_and_overall(
+    env: Runtime, make_asset: Callable[..., int]
+) -> None:
+    for _ in range(3):
+        make_asset(IT_A)
+    make_asset(IT_A, confidentiality=None)
+    make_asset(IT_B)
+    evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
+    result = evaluator.evaluate(get_target("register.kpi.assets_classified"), env.clock.now())
+    assert result.per_ward["131016"].value == 75.0
+    assert result.per_ward["131024"].value == 100.0
+    assert result.overall.value == 80.0
+    assert result.overall.detail == {"classified": 4, "assets": 5}
+    assert result.status is Status.NOT_MET
+    assert result.ward_status("131024", env.settings) is Status.MET
+    # Assets registered now did not exist at the previous month ends.
+    assert [v for _at, v in result.trend] == [None] * 5 + [80.0]
+
+
+def test_a_failing_target_shows_no_data_with_the_reason(env: Runtime) -> None:
+    def broken(_ctx: object) -> dict[str, Measurement]:
+        raise RuntimeError("lake unreachable")
+
+    evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
+    result = evaluator.evaluate(_target(id="broken", compute=broken), env.clock.now())
+    assert result.status is Status.NO_DATA
+    assert result.error == "RuntimeError: lake unreachable"
+
+
+def test_results_are_cached_briefly(env: Runtime) -> None:
+    calls: list[object] = []
+
+    def counting(ctx: object) -> dict[str, Measurement]:
+        calls.append(ctx)
+        return {JOINT: Measurement(1.0)}
+
+    evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
+    target = _target(id="cached", compute=counting)
+    now = env.clock.now()
+    evaluator.evaluate(target, now, trend=False)
+    evaluator.evaluate(target, now + timedelta(seconds=1), trend=False)
+    assert len(calls) == 1
+    evaluator.clear()
+    evaluator.evaluate(target, now, trend=False)
+    assert len(calls) == 2

@@ -1,0 +1,31 @@
+"""What the tenancy walk needs to know about each API route (see web/test_tenancy_walk.py).
+
+A domain that adds an ``/api/v1`` route with a path parameter registers, in
+``tests/<domain>/factories.py``:
+
+- ``@factory("param_name")`` — a function ``(runtime, ward) -> str`` that creates a real
+  object of ``ward`` and returns the value for that path parameter;
+- ``BODIES["METHOD /api/v1/path/{param}"] = {...}`` — a valid body, for routes whose body
+  must validate before the object is looked up;
+- ``GLOBAL_ROUTES["METHOD /api/v1/path"] = "why"`` — routes that are not ward data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rengo.core.runtime import Runtime
+
+Factory = Callable[[Runtime, str], str]
+FACTORIES: dict[str, Factory] = {}
+BODIES: dict[str, Any] = {}
+GLOBAL_ROUTES: dict[str, str] = {}
+
+
+def factory(param: str) -> Callable[[Factory], Factory]:
+    def register(func: Factory) -> Factory:
+        FACTORIES[param] = func
+        return func
+
+    return register

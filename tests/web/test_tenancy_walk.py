@@ -1,0 +1,113 @@
+"""Every API route, called by every role of ward A on ward B's objects, reveals nothing.
+
+Routes with path parameters must answer 403 or 404 for ward A while ward B itself can
+read them; list routes refuse ``?ward=B`` and never return ward B's records. A route
+this walk does not know how to exercise fails the test until its domain registers a
+factory (see tests/tenancy.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+import tests
+from rengo.core.permissions import STAFF_ROLES
+from rengo.core.runtime import Runtime
+from tests.helpers import WARD_A, WARD_B, bearer
+from tests.tenancy import BODIES, FACTORIES, GLOBAL_ROUTES
+
+for info in pkgutil.iter_modules(tests.__path__):
+    if info.ispkg and importlib.util.find_spec(f"tests.{info.name}.factories"):
+        importlib.import_module(f"tests.{info.name}.factories")
+
+PARAM = re.compile(r"{(\w+)(?::\w+)?}")
+TENANT_KEYS = ("ward", "tenant", "wards", "tenants")
+
+
+def _api_routes(app: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path, operation) of every /api/v1 operation, from the OpenAPI document."""
+    out = []
+    for path, operations in app.openapi()["paths"].items():
+        if path.startswith("/api/v1"):
+            out.extend((m.upper(), path, op) for m, op in sorted(operations.items()))
+    return out
+
+
+def _mentions(value: Any, ward: str) -> bool:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in TENANT_KEYS and (item == ward or (isinstance(item, list) and ward in item)):
+                return True
+            if _mentions(item, ward):
+                return True
+    elif isinstance(value, list):
+        return any(_mentions(v, ward) for v in value)
+    return False
+
+
+def _accepts_ward_query(operation: dict[str, Any]) -> bool:
+    return any(p["in"] == "query" and p["name"] == "ward" for p in operation.get("parameters", []))
+
+
+def test_ward_a_reaches_nothing_of_ward_b(
+    app: Any, client: TestClient, env: Runtime, tokens: Any
+) -> None:
+    roles = sorted(r.value for r in STAFF_ROLES)
+    objects: dict[str, str] = {}
+    unknown: list[str] = []
+    checked = 0
+    for method, path, operation in _api_routes(app):
+        key = f"{method} {path}"
+        if key in GLOBAL_ROUTES:
+            continue
+        params = PARAM.findall(path)
+        if params:
+            missing = [p for p in params if p not in FACTORIES]
+            if missing:
+                unknown.append(f"{key}: no factory for {missing}")
+                continue
+            for p in params:
+                objects.setdefault(p, FACTORIES[p](env, WARD_B))
+            url = PARAM.sub(lambda m: objects[m.group(1)], path)
+            body = BODIES.get(key, {})
+            for role in roles:
+                response = client.request(
+                    method, url, headers=bearer(tokens(WARD_A, role)), json=body
+                )
+                assert response.status_code in (401, 403, 404), (
+                    f"{role}@{WARD_A} {key} on {WARD_B}'s object: {response.status_code} {response.text[:200]}"
+                )
+                checked += 1
+            if method == "GET":
+                own = [
+                    client.get(url, headers=bearer(tokens(WARD_B, role))).status_code
+                    for role in roles
+                ]
+                assert 200 in own, (
+                    f"{key}: ward B cannot read its own object either ({own}); bad factory?"
+                )
+        elif method == "GET":
+            for role in roles:
+                headers = bearer(tokens(WARD_A, role))
+                if _accepts_ward_query(operation):
+                    response = client.get(path, params={"ward": WARD_B}, headers=headers)
+                    assert response.status_code in (403, 404), (
+                        f"{role} {key}?ward={WARD_B}: {response.status_code}"
+                    )
+                response = client.get(path, headers=headers)
+                if response.headers.get("content-type", "").startswith("application/json"):
+                    assert not _mentions(response.json(), WARD_B), (
+                        f"{role} {key} returned {WARD_B} data"
+                    )
+                else:
+                    assert WARD_B not in response.text or response.status_code >= 400, (
+                        f"{role} {key}"
+                    )
+                checked += 1
+    assert not unknown, "routes the walk cannot exercise:\n" + "\n".join(unknown)
+    assert checked > 0
