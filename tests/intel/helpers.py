@@ -60,22 +60,9 @@ def event(ward: str, when: Any, **fields: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def write_events(
-    lake_root: Path, events: list[dict[str, Any]], name: str = "p-00000000000000000001-0"
-) -> None:
-    """Write events where the SOC lake keeps them: class_uid=/ward=/day= partitions."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def write_events(lake_root: Path, events: list[dict[str, Any]]) -> None:
+    """Commit events to the SOC lake, as its writer does (one commit, partitioned by day)."""
+    from rengo.soc.lake import Lake
 
-    from rengo.soc.schema import EVENT_SCHEMA
-
-    groups: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
-    for e in events:
-        groups.setdefault((e["class_uid"], e["ward"], e["time"].date().isoformat()), []).append(e)
-    for (class_uid, ward, day), rows in groups.items():
-        folder = lake_root / "events" / f"class_uid={class_uid}" / f"ward={ward}" / f"day={day}"
-        folder.mkdir(parents=True, exist_ok=True)
-        columns = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in EVENT_SCHEMA]
-        pq.write_table(
-            pa.Table.from_arrays(columns, schema=EVENT_SCHEMA), folder / f"{name}.parquet"
-        )
+    lake = Lake(lake_root)
+    lake.commit(lake.head() + 1, [dict(e) for e in events], [])

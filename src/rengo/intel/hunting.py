@@ -1,9 +1,8 @@
 """Hunting: match indicators as events land (live) and over past events (retro-hunts).
 
-Events come from the SOC lake (``<data_dir>/lake/soc/events/class_uid=…/ward=…/day=…``).
-When ``rengo.soc.lake`` is present its ``Lake`` gives the sources and the change feed;
-otherwise the same documented layout is read directly and new files are found by their
-modification time. Each hit becomes a sighting of the indicator for that ward (once per
+Events come from the SOC lake (``rengo.soc.lake.Lake``): retro-hunts read every stored
+event of the past N days, live matching follows the lake's commit log from a cursor kept
+in ``intel_state``. Each hit becomes a sighting of the indicator for that ward (once per
 indicator, event and field) and is handed to the SOC as an alert when the SOC offers it.
 """
 
@@ -13,7 +12,6 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -29,37 +27,19 @@ from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
 from rengo.intel import matching
 from rengo.intel.models import Hunt, IntelState, Sighting
+from rengo.soc.lake import Lake
 
 log = logging.getLogger(__name__)
-HIVE = "hive_partitioning=true, hive_types={'class_uid': INTEGER, 'ward': VARCHAR, 'day': DATE}, union_by_name=true"
 CURSOR_KEY = "live_match_cursor"
 
 
-def _lake(data_dir: DataDir) -> Any | None:
-    try:
-        from rengo.soc.lake import Lake  # the SOC lake, once it is on main
-    except ImportError:
-        return None
+def lake(data_dir: DataDir) -> Lake:
     return Lake(data_dir.lake("soc"))
-
-
-def _files(data_dir: DataDir) -> list[Path]:
-    return sorted((data_dir.lake("soc") / "events").rglob("*.parquet"))
-
-
-def _read_files(paths: Sequence[Path]) -> str:
-    listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-    return f"read_parquet([{listed}], {HIVE})"
 
 
 def events_source(data_dir: DataDir) -> str | None:
     """A DuckDB FROM expression over every stored event, or None when the lake is empty."""
-    lake = _lake(data_dir)
-    if lake is not None:
-        source: str | None = lake.events_source()
-        return source
-    files = [p for p in _files(data_dir) if not p.name.startswith(".")]
-    return _read_files(files) if files else None
+    return lake(data_dir).events_source()
 
 
 def record_hits(session: Session, hits: Sequence[matching.Hit], *, via: str, now: datetime) -> int:
@@ -161,31 +141,17 @@ def _save_cursor(session: Session, cursor: dict[str, Any]) -> None:
 
 
 def match_new_events(db: Database, settings: Settings, data_dir: DataDir, now: datetime) -> int:
-    """Match the events stored since the last call; return the new sightings."""
+    """Match the events the lake committed since the last call; return the new sightings."""
     with db.session() as session:
         cursor = _cursor(session)
         tables = matching.indicator_tables(matching.live_values(session, now))
-    lake = _lake(data_dir)
-    events: str | pa.Table | None
-    if lake is not None:
-        batches, position = lake.changes(
-            int(cursor.get("seq", 0)), columns=list(matching.EVENT_COLUMNS)
-        )
-        events = pa.Table.from_batches(batches) if batches else None
-        new_cursor: dict[str, Any] = {"seq": position}
-    else:
-        seen_until = float(cursor.get("mtime", 0.0))
-        fresh = [
-            p
-            for p in _files(data_dir)
-            if not p.name.startswith(".") and p.stat().st_mtime > seen_until
-        ]
-        events = _read_files(fresh) if fresh else None
-        new_cursor = {"mtime": max((p.stat().st_mtime for p in fresh), default=seen_until)}
+    batches, position = lake(data_dir).changes(
+        int(cursor.get("seq", 0)), columns=list(matching.EVENT_COLUMNS)
+    )
     hits: list[matching.Hit] = []
-    if events is not None and tables.size:
-        hits, _ = matching.match(events, tables)
+    if batches and tables.size:
+        hits, _ = matching.match(pa.Table.from_batches(batches), tables)
     with db.session() as session:
         new = record_hits(session, hits, via="live", now=now)
-        _save_cursor(session, new_cursor)
+        _save_cursor(session, {"seq": position})
     return new
