@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import signal
 import threading
@@ -25,6 +24,7 @@ from rengo.soc.quarantine import quarantined, replay
 from rengo.soc.schema import ORIGINS
 from rengo.soc.service import SocStore
 from rengo.soc.stats import collect_stats
+import contextlib
 
 app = typer.Typer(
     help="Joint SOC: collect, keep and search every ward's security logs.", no_args_is_help=True

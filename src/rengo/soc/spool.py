@@ -12,7 +12,6 @@ consumed position are deleted. Appends from several processes (``rengo serve`` a
 from __future__ import annotations
 
 import fcntl
-import itertools
 import os
 import struct
 import threading
@@ -27,6 +26,7 @@ from pathlib import Path
 import orjson
 
 from rengo.core.storage import fsync_directory
+import itertools
 
 FRAME = struct.Struct("<4sIII")
 MAGIC = b"RSP1"
