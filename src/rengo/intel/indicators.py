@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rengo.core.permissions import Principal
@@ -53,7 +53,7 @@ def index_rows(
                 "added_at": now, "source": row["source"],
             }  # fmt: skip
     if values:
-        session.execute(insert(IndicatorValue), list(values.values()))
+        session.execute(IndicatorValue.__table__.insert(), list(values.values()))
     return sum(1 for v in values.values() if v["warning"] is None)
 
 

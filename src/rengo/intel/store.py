@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, false, insert, or_, select, update
+from sqlalchemy import Row, and_, delete, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from rengo.core.errors import InvalidInput, Problem
@@ -175,7 +175,7 @@ def add_objects(
         session.execute(
             update(IntelObject).where(IntelObject.pk.in_(stale_first)).values(is_first=False)
         )
-    session.execute(insert(IntelObject), rows)
+    session.execute(IntelObject.__table__.insert(), rows)  # Core: no ORM bookkeeping
     session.execute(
         update(IntelCollection)
         .where(IntelCollection.id == collection.id)
@@ -232,12 +232,19 @@ def parse_filter(
 
 
 def _conditions(collection_id: str, principal: Principal, f: ObjectFilter) -> list[Any]:
-    conditions: list[Any] = [
-        IntelObject.collection_id == collection_id,
-        visible_clause(principal, IntelObject),
-    ]
+    conditions: list[Any] = [visible_clause(principal, IntelObject)]
     if f.ids:
-        conditions.append(IntelObject.stix_id.in_(f.ids))
+        # Only through the (collection, stix_id) index: given the collection as well, SQLite
+        # walks the date_added index for the ORDER BY instead (100 ms instead of 0.2 ms).
+        conditions.append(
+            IntelObject.pk.in_(
+                select(IntelObject.pk).where(
+                    IntelObject.collection_id == collection_id, IntelObject.stix_id.in_(f.ids)
+                )
+            )
+        )
+    else:
+        conditions.append(IntelObject.collection_id == collection_id)
     if f.types:
         conditions.append(IntelObject.type.in_(f.types))
     if f.spec_versions:

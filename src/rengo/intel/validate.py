@@ -9,9 +9,10 @@ not before ``created``, and indicator patterns parse under the STIX 2.1 pattern 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -24,13 +25,15 @@ COMMON_TOP_LEVEL = ("bundle", "marking-definition", "extension-definition", "lan
 
 @cache
 def _validators() -> dict[str, Any]:
-    root = resources.files("stix2validator").joinpath("schemas-2.1", "schemas")
+    # Located, not imported: importing stix2validator costs seconds (jsonschema, lark).
+    spec = importlib.util.find_spec("stix2validator")
+    assert spec is not None and spec.submodule_search_locations, "stix2-validator is not installed"
+    root = Path(next(iter(spec.submodule_search_locations))) / "schemas-2.1" / "schemas"
     documents: dict[str, dict[str, Any]] = {}
     for folder in ("common", "observables", "sdos", "sros"):
-        for entry in root.joinpath(folder).iterdir():
-            if entry.name.endswith(".json"):
-                schema = json.loads(entry.read_text("utf-8"))
-                documents[schema["$id"]] = schema
+        for entry in sorted((root / folder).glob("*.json")):
+            schema = json.loads(entry.read_text("utf-8"))
+            documents[schema["$id"]] = schema
     registry = jsonschema_rs.Registry(list(documents.items()))
     out: dict[str, Any] = {}
     for schema_id, schema in documents.items():
