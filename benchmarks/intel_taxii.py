@@ -34,7 +34,6 @@ from rengo.core.runtime import Runtime  # noqa: E402
 from rengo.core.settings import Settings  # noqa: E402
 from rengo.core.tenancy import sync_tenants  # noqa: E402
 from rengo.domains import load_domains  # noqa: E402
-from rengo.intel import timestamps  # noqa: E402
 from rengo.intel.collections import FEEDS, get_collection  # noqa: E402
 from rengo.intel.demo import shared_data_dir  # noqa: E402
 from rengo.intel.ingest import ingest  # noqa: E402
@@ -50,7 +49,10 @@ def generated_indicators(count: int, rng: random.Random) -> list[dict[str, objec
     for n in range(count):
         kind = n % 3
         if kind == 0:
-            value, path = f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}", "ipv4-addr:value"
+            value, path = (
+                f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                "ipv4-addr:value",
+            )
         elif kind == 1:
             value, path = f"c2-{n}.bad-{rng.randint(0, 9999)}.example", "domain-name:value"
         else:
@@ -81,7 +83,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="intel-bench-"))
     url = args.database_url or f"sqlite:///{work / 'rengo.db'}"
     upgrade(url)
-    settings = Settings(data_dir=work, database_url=url, secret_key="bench", password_time_cost=1, password_memory_kib=1024)
+    settings = Settings(
+        data_dir=work,
+        database_url=url,
+        secret_key="bench",
+        password_time_cost=1,
+        password_memory_kib=1024,
+    )
     settings.intel.feed_scheduler = False
     runtime = Runtime.from_settings(settings)
     with runtime.db.session() as session:
@@ -91,9 +99,15 @@ def main() -> None:
     objects: list[dict[str, object]] = []
     shared = shared_data_dir()
     if shared is not None:
-        objects.extend(json.loads((shared / "stix" / "mitre-attack" / "ics-attack.json").read_text())["objects"])
+        objects.extend(
+            json.loads((shared / "stix" / "mitre-attack" / "ics-attack.json").read_text())[
+                "objects"
+            ]
+        )
     objects.extend(generated_indicators(args.objects - len(objects), rng))
-    print(f"storing {len(objects):,} objects ({'ICS bundle + ' if shared else ''}generated indicators)")
+    print(
+        f"storing {len(objects):,} objects ({'ICS bundle + ' if shared else ''}generated indicators)"
+    )
     started = time.perf_counter()
     for start in range(0, len(objects), BATCH):
         with runtime.db.session() as session:
@@ -102,14 +116,18 @@ def main() -> None:
                             now=runtime.clock.now(), source="bench", default_tlp=TLP.GREEN)  # fmt: skip
             assert not result.failures, result.failures[:2]
     elapsed = time.perf_counter() - started
-    print(f"ingest: {len(objects) / elapsed:,.0f} objects/s ({elapsed:.1f} s, validated, TLP-checked, indicators indexed)")
+    print(
+        f"ingest: {len(objects) / elapsed:,.0f} objects/s ({elapsed:.1f} s, validated, TLP-checked, indicators indexed)"
+    )
 
     import uvicorn
 
     from rengo.web.app import create_app
 
     port = random.randint(20_000, 40_000)
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -141,8 +159,12 @@ def main() -> None:
     server.should_exit = True
     thread.join(10)
     print(f"collection holds {len(manifest):,} objects")
-    print(f"page of 100 (added_after, random position): p50 {statistics.median(pages):.1f} ms, p95 {percentile(pages, 95):.1f} ms")
-    print(f"match[id]: p50 {statistics.median(lookups):.1f} ms, p95 {percentile(lookups, 95):.1f} ms")
+    print(
+        f"page of 100 (added_after, random position): p50 {statistics.median(pages):.1f} ms, p95 {percentile(pages, 95):.1f} ms"
+    )
+    print(
+        f"match[id]: p50 {statistics.median(lookups):.1f} ms, p95 {percentile(lookups, 95):.1f} ms"
+    )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     runtime.close()
     shutil.rmtree(work, ignore_errors=True)

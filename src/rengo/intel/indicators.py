@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from rengo.core.permissions import Principal
-from rengo.intel import patterns, timestamps
+from rengo.intel import patterns, store, timestamps
 from rengo.intel.access import visible_clause
 from rengo.intel.models import Hunt, IndicatorValue
 from rengo.intel.warninglists import WarningLists
@@ -53,7 +53,7 @@ def index_rows(
                 "added_at": now, "source": row["source"],
             }  # fmt: skip
     if values:
-        session.execute(IndicatorValue.__table__.insert(), list(values.values()))
+        store.bulk_insert(session, IndicatorValue.__table__, list(values.values()))
     return sum(1 for v in values.values() if v["warning"] is None)
 
 

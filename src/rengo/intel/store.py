@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, false, or_, select, update
+from sqlalchemy import Row, and_, delete, false, or_, select, text, true, update
 from sqlalchemy.orm import Session
 
 from rengo.core.errors import InvalidInput, Problem
@@ -26,6 +26,7 @@ from rengo.intel.models import IntelCollection, IntelObject
 from rengo.intel.tlp import TLP, level_of
 
 TICK = timedelta(microseconds=1)
+ANALYZE_AFTER = 2000
 ID_CHUNK = 500
 
 
@@ -175,14 +176,47 @@ def add_objects(
         session.execute(
             update(IntelObject).where(IntelObject.pk.in_(stale_first)).values(is_first=False)
         )
-    session.execute(IntelObject.__table__.insert(), rows)  # Core: no ORM bookkeeping
+    bulk_insert(session, IntelObject.__table__, rows)
     session.execute(
         update(IntelCollection)
         .where(IntelCollection.id == collection.id)
         .values(last_date_added=rows[-1]["date_added"])
     )
     result.added = rows
+    _refresh_statistics(session, len(rows))
     return result
+
+
+def bulk_insert(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows fast: executemany on SQLite, COPY on PostgreSQL.
+
+    psycopg's executemany still sends one statement per row, and SQLAlchemy compiles
+    multi-row VALUES slowly; COPY in the session's own transaction is several times faster
+    for the bulk imports of feeds.
+    """
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(table.insert(), list(rows))  # Core: no ORM bookkeeping
+        return
+    columns = list(rows[0])
+    raw = session.connection().connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
+def _refresh_statistics(session: Session, added: int) -> None:
+    """After a bulk load, let PostgreSQL's planner know the table grew.
+
+    Without fresh statistics it keeps planning for the empty table it last analysed and
+    scans instead of using the indexes — for the rest of a large import (and the pages
+    served meanwhile). SQLite plans from the schema alone.
+    """
+    if added >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE intel_objects"))
+        session.execute(text("ANALYZE intel_indicator_values"))
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -253,9 +287,9 @@ def _conditions(collection_id: str, principal: Principal, f: ObjectFilter) -> li
         options: list[Any] = []
         for v in f.versions:
             if v == "last":
-                options.append(IntelObject.is_latest.is_(True))
+                options.append(IntelObject.is_latest == true())
             elif v == "first":
-                options.append(IntelObject.is_first.is_(True))
+                options.append(IntelObject.is_first == true())
             else:
                 options.append(IntelObject.version_at == timestamps.parse(v))
         conditions.append(or_(*options) if options else false())
@@ -365,7 +399,7 @@ def latest_body(session: Session, stix_id: str, principal: Principal) -> dict[st
     """The newest visible version of an object in any collection (for pages and advisories)."""
     body = session.scalar(
         select(IntelObject.body)
-        .where(IntelObject.stix_id == stix_id, IntelObject.is_latest.is_(True),
+        .where(IntelObject.stix_id == stix_id, IntelObject.is_latest == true(),
                visible_clause(principal, IntelObject))
         .order_by(IntelObject.version_at.desc())
         .limit(1)
