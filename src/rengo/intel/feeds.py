@@ -120,6 +120,13 @@ def import_parsed(
     return report
 
 
+def _level(value: str | None, settings: Settings) -> TLP:
+    try:
+        return parse_level(value or settings.intel.feed_default_tlp)
+    except ValueError as exc:
+        raise InvalidInput("unknown TLP level", [Problem(str(exc), "field tlp")]) from None
+
+
 def parse_bytes(data: bytes, name: str, fmt: str, level: TLP, now: datetime) -> formats.Parsed:
     fmt = formats.sniff(data, name) if fmt == "auto" else fmt
     if fmt == "stix":
@@ -136,7 +143,7 @@ def import_bytes(
     fmt: str = "auto", tlp: str | None = None, now: datetime, client: str = "",
 ) -> ImportReport:  # fmt: skip
     require(principal, "intel.feeds.manage")
-    level = parse_level(tlp or settings.intel.feed_default_tlp)
+    level = _level(tlp, settings)
     kind = formats.sniff(data, name) if fmt == "auto" else fmt
     parsed = parse_bytes(data, name, kind, level, now)
     return import_parsed(db, settings, principal, parsed, source=f"import:{name}", now=now,
@@ -168,7 +175,7 @@ def import_location(
             (location.endswith("/") or fmt == "misp") if remote else Path(location).is_dir()
         )
         if is_misp_feed:
-            level = parse_level(tlp or settings.intel.feed_default_tlp)
+            level = _level(tlp, settings)
             report = ImportReport(location)
             for event_uuid in formats.misp_manifest(read("manifest.json"), location):
                 parsed = formats.parse_misp(

@@ -27,7 +27,7 @@ from rengo.intel.schemas import (
     PhishingReport,
     VulnerabilityReport,
 )
-from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/intel", tags=["intel"])
 
@@ -223,7 +223,7 @@ def list_submissions(
     principal: UserDep, session: SessionDep,
     state: Annotated[str | None, Query(description="awaiting_approval | published | …")] = None,
     ward: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> SubmissionPage:  # fmt: skip
     rows, total = submissions.search(
         session, principal, ward=ward, state=state, limit=limit, offset=offset
@@ -232,7 +232,9 @@ def list_submissions(
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="One submission")
-def read_submission(submission_id: int, principal: UserDep, session: SessionDep) -> SubmissionOut:
+def read_submission(
+    submission_id: IdPath, principal: UserDep, session: SessionDep
+) -> SubmissionOut:
     return SubmissionOut.of(submissions.get(session, principal, submission_id))
 
 
@@ -248,7 +250,7 @@ def _preview(s: Submission) -> Preview:
 @router.get("/submissions/{submission_id}/preview", response_model=Preview,
             summary="Original and shareable version side by side (reading the original is audited)")  # fmt: skip
 def preview(
-    submission_id: int,
+    submission_id: IdPath,
     request: Request,
     principal: UserDep,
     session: SessionDep,
@@ -263,7 +265,7 @@ def preview(
 @router.post("/submissions/{submission_id}/redact", response_model=Preview,
              summary="Remove more terms; the preview gets a new version")  # fmt: skip
 def redact(
-    submission_id: int,
+    submission_id: IdPath,
     body: RedactIn,
     request: Request,
     principal: UserDep,
@@ -278,7 +280,7 @@ def redact(
 @router.post("/submissions/{submission_id}/approve", response_model=SubmissionOut,
              summary="Approve the previewed version: it is published to every ward")  # fmt: skip
 def approve(
-    submission_id: int,
+    submission_id: IdPath,
     body: ApproveIn,
     request: Request,
     principal: UserDep,
@@ -296,7 +298,7 @@ def approve(
     summary="Withdraw before approval",
 )
 def withdraw(
-    submission_id: int,
+    submission_id: IdPath,
     request: Request,
     principal: UserDep,
     session: SessionDep,
@@ -333,7 +335,7 @@ def publish_advisory(
 )
 def list_advisories(
     principal: UserDep, session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[AdvisoryOut]:  # fmt: skip
     rows, _ = advisories.search(session, principal, limit=limit, offset=offset)
     return [AdvisoryOut.of(a, n, ack, applied) for a, n, ack, applied in rows]
@@ -341,7 +343,7 @@ def list_advisories(
 
 @router.get("/advisories/{advisory_id}", response_model=AdvisoryDetail,
             summary="One advisory with each recipient ward's acknowledgement and application")  # fmt: skip
-def read_advisory(advisory_id: int, principal: UserDep, session: SessionDep) -> AdvisoryDetail:
+def read_advisory(advisory_id: IdPath, principal: UserDep, session: SessionDep) -> AdvisoryDetail:
     advisory = advisories.get(session, principal, advisory_id)
     rows = advisories.recipients(session, principal, advisory_id)
     base = AdvisoryOut.of(advisory, len(rows), sum(1 for r in rows if r.acknowledged_at),
@@ -353,7 +355,7 @@ def read_advisory(advisory_id: int, principal: UserDep, session: SessionDep) -> 
 @router.post("/advisories/{advisory_id}/respond", response_model=RecipientOut,
              summary="Acknowledge an advisory and/or record that its countermeasure is applied")  # fmt: skip
 def respond(
-    advisory_id: int,
+    advisory_id: IdPath,
     body: RespondIn,
     request: Request,
     principal: UserDep,
@@ -377,7 +379,7 @@ def respond(
 )
 def list_indicators(
     principal: UserDep, session: SessionDep, q: str = "", kind: str = "",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[IndicatorOut]:  # fmt: skip
     require(principal, "intel.read")
     rows, _ = indicators.search(session, principal, q=q, kind=kind, limit=limit, offset=offset)
@@ -391,7 +393,7 @@ def list_indicators(
 )
 def list_sightings(
     principal: UserDep, session: SessionDep, ward: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[SightingOut]:  # fmt: skip
     from sqlalchemy import select
 
@@ -454,7 +456,7 @@ def create_feed(body: FeedIn, principal: UserDep, session: SessionDep) -> FeedOu
 
 
 @router.post("/feeds/{feed_id}/pull", response_model=FeedOut, summary="Pull a feed now")
-async def pull_feed(feed_id: int, principal: UserDep, runtime: RuntimeDep) -> FeedOut:
+async def pull_feed(feed_id: IdPath, principal: UserDep, runtime: RuntimeDep) -> FeedOut:
     require(principal, "intel.feeds.manage")
     feed = await run_in_threadpool(
         feeds.run_feed, runtime.db, runtime.settings, feed_id, runtime.clock.now()

@@ -18,7 +18,7 @@ from rengo.intel import advisories, feeds, indicators, submissions
 from rengo.intel.models import Feed, Hunt, QuarantinedRecord, Sighting, Submission
 from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, VulnerabilityReport
 from rengo.intel.tlp import TLP
-from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
@@ -39,6 +39,23 @@ REPORTS: dict[str, type[BaseModel]] = {
 LIST_FIELDS = ("recipients", "urls", "attachment_hashes", "attachment_names", "source_addresses",
                "accounts", "user_agents", "values")  # fmt: skip
 TLP_LEVELS = [t.value for t in TLP]
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for extraction; the template translates the value when it shows it."""
+    return message
+
+
+# Values shown translated (states, kinds, severities, how a hit was found, what the
+# anonymiser did, outcomes of actions).
+SHOWN_VALUES = (
+    N_("awaiting_approval"), N_("published"), N_("withdrawn"), N_("kept_private"),
+    N_("phishing"), N_("access"), N_("vulnerability"), N_("incident"), N_("bundle"),
+    N_("low"), N_("medium"), N_("high"), N_("critical"), N_("live"), N_("retro"),
+    N_("queued"), N_("running"), N_("done"), N_("failed"), N_("removed"), N_("removed value"),
+    N_("removed references"), N_("generalised"), N_("redacted"), N_("recorded"),
+    N_("Choose a file."),
+)  # fmt: skip
 
 
 def _lines(value: str) -> list[str]:
@@ -142,7 +159,7 @@ def _objects_summary(bundle: dict[str, Any]) -> list[dict[str, str]]:
 
 
 @router.get("/intel/submissions/{submission_id}", response_class=HTMLResponse)
-def submission_detail(submission_id: int, request: Request, caller: CallerDep, principal: UserDep,
+def submission_detail(submission_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                       session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
     s = submissions.read_original(session, principal, submission_id, now=runtime.clock.now(),
                                   client=client_address(request))  # fmt: skip
@@ -156,7 +173,7 @@ def submission_detail(submission_id: int, request: Request, caller: CallerDep, p
 
 
 @router.post("/intel/submissions/{submission_id}/{action}", response_model=None)
-async def submission_action(submission_id: int, action: str, request: Request, caller: CallerDep,
+async def submission_action(submission_id: IdPath, action: str, request: Request, caller: CallerDep,
                             principal: UserDep, runtime: RuntimeDep) -> Response:  # fmt: skip
     form = await request.form()
     now, client = runtime.clock.now(), client_address(request)
@@ -246,7 +263,7 @@ async def advisory_create(
 
 
 @router.get("/intel/advisories/{advisory_id}", response_class=HTMLResponse)
-def advisory_detail(advisory_id: int, request: Request, caller: CallerDep, principal: UserDep,
+def advisory_detail(advisory_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                     session: SessionDep) -> HTMLResponse:  # fmt: skip
     advisory = advisories.get(session, principal, advisory_id)
     rows = advisories.recipients(session, principal, advisory_id)
@@ -258,7 +275,7 @@ def advisory_detail(advisory_id: int, request: Request, caller: CallerDep, princ
 
 
 @router.post("/intel/advisories/{advisory_id}/respond", response_model=None)
-async def advisory_respond(advisory_id: int, request: Request, caller: CallerDep, principal: UserDep,
+async def advisory_respond(advisory_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                            runtime: RuntimeDep) -> Response:  # fmt: skip
     form = await request.form()
     message = "recorded"
