@@ -102,8 +102,15 @@ def db_revision(
 def demo(
     data_dir: DataDirOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the deterministic demo data")] = 2026,
+    only: Annotated[
+        str | None, typer.Option(help="Run only these steps (comma-separated names)")
+    ] = None,
 ) -> None:
     """Fill the data directory with deterministic demo data for the 23 wards."""
+    chosen = {name.strip() for name in only.split(",")} if only else None
+    known = {s.name for s in steps()}
+    if chosen is not None and not chosen <= known:
+        raise typer.BadParameter(f"unknown steps {sorted(chosen - known)}; known: {sorted(known)}")
     _upgrade(data_dir)
     with open_runtime(data_dir) as runtime:
         ctx = DemoContext(
@@ -111,6 +118,8 @@ def demo(
             now=runtime.clock.now(), seed=seed, report=lambda m: console.print(f"  {m}"),
         )  # fmt: skip
         for demo_step in steps():
+            if chosen is not None and demo_step.name not in chosen:
+                continue
             console.print(f"[bold]{demo_step.name}[/]: {demo_step.description}")
             demo_step.run(ctx)
     password = ctx.shared.get("demo_password", "")

@@ -1,10 +1,210 @@
-"""The policy targets this domain computes.
+"""The policy targets of measure 2, computed live from the cost lake and the registers."""
 
-Declared now so that the scoreboard shows them; ``compute`` stays ``None`` (shown as
-"no data yet") until this domain records the data they are computed from.
-"""
+from __future__ import annotations
 
-from rengo.targets.registry import Direction, Kind, Period, Target, register
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from rengo.assets.models import Asset
+from rengo.core.clock import JST
+from rengo.core.wards import JOINT
+from rengo.finops.explorer import CostQuery
+from rengo.finops.forecast import project_fiscal_year
+from rengo.finops.models import (
+    Baseline,
+    BprCase,
+    JointProcurement,
+    Recommendation,
+    Training,
+    TrainingAttendance,
+)
+from rengo.targets.registry import (
+    Direction,
+    Kind,
+    Measurement,
+    Period,
+    Target,
+    TargetContext,
+    register,
+)
+
+
+def _day(ctx: TargetContext) -> date:
+    return ctx.as_of.astimezone(JST).date()
+
+
+def _explorer(ctx: TargetContext):  # type: ignore[no-untyped-def]
+    from rengo.finops.service import explorer
+
+    return explorer(ctx.session, ctx.data_dir)
+
+
+def _pct(numerator: float, denominator: float) -> float | None:
+    return round(100.0 * numerator / denominator, 1) if denominator else None
+
+
+def operating_cost_growth(ctx: TargetContext) -> dict[str, Measurement]:
+    """Per ward: (FY actual + forecast of the systems with a baseline − baseline) ÷ baseline."""
+    baselines = list(ctx.session.scalars(select(Baseline)))
+    if not baselines:
+        return {}
+    as_of = _day(ctx)
+    start_month = ctx.settings.finops.fiscal_year_start_month
+    fy_start = ctx.start.astimezone(JST).date()
+    ex = _explorer(ctx)
+    if ex.lake.is_empty():
+        return {}
+    rows = ex.costs(
+        CostQuery(
+            min(fy_start, as_of - timedelta(days=200)), as_of, ["ward", "business_system"], "day"
+        )
+    )
+    daily: dict[tuple[str, str], dict[date, float]] = defaultdict(dict)
+    for r in rows:
+        daily[(r.groups[0], r.groups[1])][date.fromisoformat(r.period)] = r.cost
+    scope: dict[str, set[str] | None] = {}
+    base_total: dict[str, float] = defaultdict(float)
+    for b in baselines:
+        base_total[b.ward] += b.annual_cost
+        if not b.business_system:
+            scope[b.ward] = None
+        elif scope.get(b.ward, set()) is not None:
+            scope.setdefault(b.ward, set()).add(b.business_system)  # type: ignore[union-attr]
+    out: dict[str, Measurement] = {}
+    post_all = base_all = 0.0
+    for ward, systems in scope.items():
+        costs: dict[date, float] = defaultdict(float)
+        for (w, system), series in daily.items():
+            if w == ward and (systems is None or system in systems):
+                for d, v in series.items():
+                    costs[d] += v
+        if not costs:
+            continue
+        p = project_fiscal_year(dict(costs), as_of, start_month=start_month)
+        base = base_total[ward]
+        post_all += p.forecast
+        base_all += base
+        out[ward] = Measurement(
+            _pct(p.forecast - base, base),
+            {
+                "baseline": round(base),
+                "actual": round(p.actual),
+                "forecast": round(p.forecast),
+                "low": round(p.low),
+                "high": round(p.high),
+            },
+        )
+    if base_all:
+        out[JOINT] = Measurement(
+            _pct(post_all - base_all, base_all),
+            {"baseline": round(base_all), "forecast": round(post_all)},
+        )
+    return out
+
+
+def bpr_renewal_share(ctx: TargetContext) -> dict[str, Measurement]:
+    as_of = _day(ctx)
+    renewed = ctx.session.execute(
+        select(Asset.tenant, Asset.business_system, Asset.introduced_on)
+        .where(Asset.business_system.is_not(None), Asset.kind == "system")
+        .where(Asset.location.in_(("gov_cloud", "saas")), Asset.introduced_on.is_not(None))
+        .where(Asset.introduced_on <= as_of)
+    ).all()
+    if not renewed:
+        return {}
+    first_bpr: dict[tuple[str, str], date] = {}
+    for ward, system, on in ctx.session.execute(
+        select(BprCase.ward, BprCase.business_system, BprCase.implemented_on)
+    ):
+        if system and (key := (ward, system)) and (key not in first_bpr or on < first_bpr[key]):
+            first_bpr[key] = on
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for ward, system, on in renewed:
+        bpr = first_bpr.get((ward, system))
+        for key in (ward, JOINT):
+            counts[key][1] += 1
+            counts[key][0] += int(bpr is not None and bpr <= on)
+    return {
+        k: Measurement(_pct(a, b), {"renewed_after_bpr": a, "renewed": b})
+        for k, (a, b) in counts.items()
+    }
+
+
+def cloud_savings(ctx: TargetContext) -> dict[str, Measurement]:
+    as_of = _day(ctx)
+    start = as_of - timedelta(days=365)
+    done = [
+        r
+        for r in ctx.session.scalars(select(Recommendation).where(Recommendation.status == "done"))
+        if r.done_on and start < r.done_on <= as_of and r.realised_monthly_saving is not None
+    ]
+    ex = _explorer(ctx)
+    if ex.lake.is_empty():
+        return {}
+    bills = {
+        r.groups[0]: r.cost
+        for r in ex.costs(CostQuery(start + timedelta(days=1), as_of, ["ward"], "total"))
+    }
+    saved: dict[str, float] = defaultdict(float)
+    for r in done:
+        saved[r.ward] += 12 * (r.realised_monthly_saving or 0.0)
+    out = {}
+    for ward, bill in bills.items():
+        if ward == "unallocated":
+            continue
+        out[ward] = Measurement(
+            _pct(saved.get(ward, 0.0), bill),
+            {"annual_saving": round(saved.get(ward, 0.0)), "annual_bill": round(bill)},
+        )
+    total_bill = sum(bills.values())
+    if total_bill:
+        out[JOINT] = Measurement(
+            _pct(sum(saved.values()), total_bill),
+            {
+                "annual_saving": round(sum(saved.values())),
+                "annual_bill": round(total_bill),
+                "done": len(done),
+            },
+        )
+    return out
+
+
+def training_participants(ctx: TargetContext) -> dict[str, Measurement]:
+    start, as_of = ctx.start.astimezone(JST).date(), _day(ctx)
+    rows = ctx.session.execute(
+        select(TrainingAttendance.ward, TrainingAttendance.participants)
+        .join(Training, Training.id == TrainingAttendance.training_id)
+        .where(Training.held_on >= start, Training.held_on <= as_of)
+    ).all()
+    if not rows:
+        return {}
+    totals: dict[str, float] = defaultdict(float)
+    for ward, n in rows:
+        totals[ward] += n
+        totals[JOINT] += n
+    return {k: Measurement(v, {"participants": int(v)}) for k, v in totals.items()}
+
+
+def joint_procurements(ctx: TargetContext) -> dict[str, Measurement]:
+    start, as_of = ctx.start.astimezone(JST).date(), _day(ctx)
+    rows = list(
+        ctx.session.scalars(
+            select(JointProcurement).where(
+                JointProcurement.procured_on >= start, JointProcurement.procured_on <= as_of
+            )
+        )
+    )
+    if not rows:
+        return {JOINT: Measurement(0.0, {"records": 0})}
+    out: dict[str, float] = defaultdict(float)
+    for row in rows:
+        out[JOINT] += 1
+        for ward in row.wards or []:
+            out[ward] += 1
+    return {k: Measurement(v, {"records": int(v)}) for k, v in out.items()}
+
 
 register(
     Target(
@@ -22,8 +222,8 @@ register(
         threshold_setting="policy.operating_cost_growth_cap_pct",
         period=Period.FISCAL_YEAR,
         domain="finops",
-        compute=None,
-        evidence_path=None,
+        compute=operating_cost_growth,
+        evidence_path="/finops/kgi",
     )
 )
 
@@ -43,8 +243,8 @@ register(
         threshold_setting="policy.bpr_renewal_share_pct",
         period=Period.SNAPSHOT,
         domain="finops",
-        compute=None,
-        evidence_path=None,
+        compute=bpr_renewal_share,
+        evidence_path="/finops/bpr",
     )
 )
 
@@ -64,8 +264,8 @@ register(
         threshold_setting="policy.cloud_savings_pct",
         period=Period.ROLLING_YEAR,
         domain="finops",
-        compute=None,
-        evidence_path=None,
+        compute=cloud_savings,
+        evidence_path="/finops/recommendations?status=done",
     )
 )
 
@@ -85,8 +285,8 @@ register(
         threshold_setting=None,
         period=Period.FISCAL_YEAR,
         domain="finops",
-        compute=None,
-        evidence_path=None,
+        compute=training_participants,
+        evidence_path="/finops/saas",
     )
 )
 
@@ -106,7 +306,7 @@ register(
         threshold_setting=None,
         period=Period.FISCAL_YEAR,
         domain="finops",
-        compute=None,
-        evidence_path=None,
+        compute=joint_procurements,
+        evidence_path="/finops/saas",
     )
 )

@@ -1,0 +1,80 @@
+"""Exchange rates per day, and the conversion of billed amounts into the reporting currency.
+
+A row billed in the reporting currency (JPY) has rate 1. A row billed in another
+currency uses the rate of its charge day or, failing that, the latest earlier day; the
+rate, its day and its source are written on the row. Rows billed in JPY but priced in
+USD (FOCUS ``PricingCurrency``) reveal the provider's own rate: those daily rates are
+kept too, marked with the provider as their source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import pyarrow as pa
+
+RATES_TABLE = "__rates"
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    day: date
+    base: str
+    quote: str
+    rate: float
+    source: str
+
+
+def register_rates(con: duckdb.DuckDBPyConnection, rates: list[Rate], quote: str) -> None:
+    """Make the rates into ``quote`` available to SQL as ``__rates(day, base, rate, source)``."""
+    usable = [r for r in rates if r.quote == quote and r.rate > 0]
+    table = pa.table(
+        {
+            "day": pa.array([r.day for r in usable], pa.date32()),
+            "base": pa.array([r.base for r in usable], pa.string()),
+            "rate": pa.array([r.rate for r in usable], pa.float64()),
+            "source": pa.array([r.source for r in usable], pa.string()),
+        }
+    )
+    con.register(f"{RATES_TABLE}_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RATES_TABLE} AS SELECT * FROM {RATES_TABLE}_arrow")
+
+
+def reporting_select(src: str, reporting: str, columns_sql: str) -> str:
+    """``columns_sql`` over ``src`` joined (as of the charge day) to the rate into ``reporting``.
+
+    ``columns_sql`` may use ``__rate``, ``__rate_day`` and ``__rate_source``.
+    """
+    cur = "'" + reporting.replace("'", "''") + "'"
+    return f"""
+SELECT {columns_sql}
+FROM (
+  SELECT s.*,
+    CASE WHEN s.BillingCurrency = {cur} THEN 1.0 ELSE r.rate END AS __rate,
+    CASE WHEN s.BillingCurrency = {cur} THEN NULL ELSE r.day END AS __rate_day,
+    CASE WHEN s.BillingCurrency = {cur} THEN NULL ELSE r.source END AS __rate_source
+  FROM (SELECT *, CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE) AS __day FROM {src}) s
+  ASOF LEFT JOIN {RATES_TABLE} r ON s.BillingCurrency = r.base AND s.__day >= r.day
+)"""
+
+
+def implied_rates(con: duckdb.DuckDBPyConnection, table: str, provider_label: str) -> list[Rate]:
+    """Daily rates PricingCurrency -> BillingCurrency implied by rows that carry both amounts."""
+    rows = con.execute(
+        f"""
+        SELECT CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE) AS day, PricingCurrency,
+               BillingCurrency, ProviderName, median(EffectiveCost / PricingCurrencyEffectiveCost)
+        FROM {table}
+        WHERE PricingCurrency IS NOT NULL AND PricingCurrency <> BillingCurrency
+          AND PricingCurrencyEffectiveCost IS NOT NULL AND abs(PricingCurrencyEffectiveCost) > 1e-9
+          AND __problem IS NULL
+        GROUP BY ALL ORDER BY day
+        """
+    ).fetchall()
+    return [
+        Rate(day, base, quote, float(rate), f"{provider_label}: {provider}")
+        for day, base, quote, provider, rate in rows
+        if rate is not None and rate > 0
+    ]

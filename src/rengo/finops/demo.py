@@ -1,0 +1,247 @@
+"""``rengo demo``: 24 months of FOCUS costs for the 23 wards, baselines, budgets, savings,
+alerts, BPR cases, public SaaS, joint procurement and trainings."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from sqlalchemy import select
+
+from rengo.assets.models import Asset
+from rengo.core.clock import JST
+from rengo.core.demo import DemoContext, step
+from rengo.core.permissions import SYSTEM
+from rengo.core.tenancy import populations
+from rengo.core.wards import wards
+from rengo.finops import bpr, recommend, saas, scan, service
+from rengo.finops.allocation import Rule
+from rengo.finops.currency import Rate
+from rengo.finops.explorer import CostQuery
+from rengo.finops.forecast import fiscal_year_of
+from rengo.finops.models import Baseline, Budget
+from rengo.finops.synthetic import demo_rates, generate
+
+SAAS = [
+    ("電子申請・届出サービス(デモ)", "デモ事業者A", "電子申請", "DEMO-ISMAP-001", True, 99.9, True),
+    ("グループウェア(デモ)", "デモ事業者B", "グループウェア", "DEMO-ISMAP-002", True, 99.9, True),
+    ("ノーコード業務アプリ(デモ)", "デモ事業者C", "業務アプリ", "DEMO-ISMAP-003", True, 99.5, True),
+    ("AI-OCR(デモ)", "デモ事業者D", "AI-OCR", "", True, 99.0, True),
+    ("海外ファイル共有(デモ)", "デモ事業者E", "ファイル共有", "DEMO-ISMAP-004", False, 99.9, False),
+]
+
+
+@step(
+    "finops", 40, "24 months of FOCUS cloud costs per ward and business system, savings, BPR, SaaS"
+)
+def demo(ctx: DemoContext) -> None:
+    rng = ctx.rng("finops")
+    end = ctx.now.astimezone(JST).date() - timedelta(days=1)
+    with ctx.db.session() as session:
+        service.add_pool(
+            session, SYSTEM, "gc-network", "population", [], "ガバメントクラウド接続回線(人口比)"
+        )
+        service.add_pool(
+            session, SYSTEM, "common-platform", "even", [], "共通基盤・運用監視(均等割)"
+        )
+        for pool in ("gc-network", "common-platform"):
+            service.add_rule(
+                session,
+                SYSTEM,
+                Rule(0, 5, "tag", pool, tag_key="shared", shared_pool=pool),
+                f"shared tag {pool}",
+            )
+        service.add_rule(
+            session,
+            SYSTEM,
+            Rule(0, 10, "tag", "*", tag_key="ward", ward_from_value=True),
+            "ward tag (code or name)",
+        )
+        service.add_rule(
+            session,
+            SYSTEM,
+            Rule(0, 10, "tag", "*", tag_key="system", system_from_value=True),
+            "business system tag",
+        )
+        first = end.replace(day=1) - timedelta(days=800)
+        service.store_rates(
+            session, [Rate(d, "USD", "JPY", r, "demo rates") for d, r in demo_rates(first, end)]
+        )
+        pops = populations(session)
+    tables, plan = generate(end=end, months=24, seed=ctx.seed, pops=pops)
+    folder = ctx.data_dir.files("finops") / "demo-exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    for provider, month, table in tables:
+        path = folder / f"{provider.split()[0].lower()}-{month}.parquet"
+        pq.write_table(table, path)
+        files.append(path)
+    with ctx.db.session() as session:
+        report = service.ingest(session, SYSTEM, ctx.data_dir, ctx.settings, files, fmt="focus")
+    ctx.report(f"finops: {report.rows:,} FOCUS rows in {len(report.partitions)} partitions")
+    first_day = min(date.fromisoformat(p.billing_month + "-01") for p in report.partitions)
+    with ctx.db.session() as session:
+        ex = service.explorer(session, ctx.data_dir)
+        year = ex.costs(
+            CostQuery(end - timedelta(days=364), end, ["ward", "business_system"], "total")
+        )
+        fy = fiscal_year_of(end, ctx.settings.finops.fiscal_year_start_month)
+        per_ward: dict[str, float] = {}
+        for row in year:
+            ward, system = row.groups
+            if ward == "unallocated" or system == "unallocated":
+                continue
+            base = round(row.cost / rng.uniform(1.35, 1.8), -3)
+            session.add(
+                Baseline(
+                    ward=ward,
+                    business_system=system,
+                    fiscal_year=2024,
+                    annual_cost=base,
+                    source="移行前の運用経費(デモ)",
+                    updated_by="demo",
+                )
+            )
+            per_ward[ward] = per_ward.get(ward, 0.0) + base
+        for ward, base in per_ward.items():
+            session.add(
+                Budget(
+                    ward=ward,
+                    business_system="",
+                    fiscal_year=fy,
+                    amount=round(base * 1.3, -3),
+                    updated_by="demo",
+                )
+            )
+        session.flush()
+        # Recommendations seen before the fixes, acted upon, then the current scan.
+        for rid, day_index in plan.fixed.items():
+            fixed_on = first_day + timedelta(days=day_index)
+            recommend.store(
+                session, recommend.find(ex, fixed_on - timedelta(days=1), ctx.settings.finops)
+            )
+            rec = session.scalar(
+                select(recommend.Recommendation).where(recommend.Recommendation.resource_id == rid)
+            )
+            if rec is not None and rec.status == "open":
+                recommend.change_status(session, SYSTEM, rec.id, "accepted", note="demo")
+                recommend.change_status(
+                    session, SYSTEM, rec.id, "done", done_on=fixed_on, note="volume deleted"
+                )
+        result = scan.run(session, ex, end, ctx.settings.finops)
+        ctx.report(
+            f"finops: {result.series} series scanned, {result.new_alerts} alerts, "
+            f"{result.recommendations_created} recommendations, {result.realised_measured} savings measured"
+        )
+        _registers(ctx, session, rng, end)
+
+
+def _registers(ctx: DemoContext, session: object, rng: object, end: date) -> None:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    import random
+
+    assert isinstance(rng, random.Random)
+    methods = list(bpr.METHODS)
+    for asset in session.scalars(
+        select(Asset).where(Asset.business_system.is_not(None), Asset.introduced_on.is_not(None))
+    ):
+        if rng.random() > 0.8:
+            continue
+        before = rng.choice([144.0, 480.0, 960.0, 2400.0, 3600.0])
+        bpr.create(
+            session,
+            SYSTEM,
+            bpr.BprIn(
+                ward=asset.tenant,
+                business_system=asset.business_system or "",
+                process_name=f"{asset.name}の窓口・審査業務",
+                method=rng.choice(methods),
+                hours_before=before,
+                hours_after=round(before * rng.uniform(0.05, 0.6), 1),
+                implemented_on=(asset.introduced_on or end) - timedelta(days=rng.randint(30, 200)),
+                description="標準化移行前の業務見直し(デモ)",
+                shared=rng.random() < 0.3,
+            ),
+            origin="demo",
+        )
+    ward_codes = [w.code for w in wards()]
+    bpr.create(
+        session,
+        SYSTEM,
+        bpr.BprIn(
+            ward=ward_codes[0],
+            business_system="kojin_juminzei",
+            process_name="給与支払報告書の入力(RPA)",
+            method="rpa",
+            hours_before=144,
+            hours_after=7.8,
+            implemented_on=date(2024, 1, 15),
+            description="RPAで144時間を7.8時間に",
+            shared=True,
+        ),
+        origin="demo",
+    )
+    bpr.create(
+        session,
+        SYSTEM,
+        bpr.BprIn(
+            ward=ward_codes[5],
+            business_system="kodomo_kosodate",
+            process_name="保育所入所選考",
+            method="process_redesign",
+            hours_before=2500,
+            hours_after=410,
+            implemented_on=date(2024, 2, 1),
+            description="年間2,090時間の削減",
+            shared=True,
+        ),
+        origin="demo",
+    )
+    products = []
+    for name, vendor, category, ismap, japan, availability, lgwan in SAAS:
+        products.append(
+            saas.add_product(
+                session,
+                SYSTEM,
+                name=name,
+                vendor=vendor,
+                category=category,
+                ismap_id=ismap,
+                data_in_japan=japan,
+                availability_pct=availability,
+                lgwan=lgwan,
+                origin="demo",
+            )
+        )
+    for product in products:
+        for ward in rng.sample(ward_codes, rng.randint(3, 15)):
+            saas.mark_used(session, SYSTEM, product.id, ward, date(2024, rng.randint(1, 12), 1))
+    for i, product in enumerate(products[:3]):
+        saas.add_procurement(
+            session,
+            SYSTEM,
+            title=f"{product.name} 共同調達",
+            wards=rng.sample(ward_codes, 6 + 3 * i),
+            procured_on=end - timedelta(days=60 * (i + 1)),
+            product_id=product.id,
+            amount=float(rng.randint(20, 90)) * 1_000_000,
+        )
+    for i, (title, topic) in enumerate(
+        [
+            ("FinOps入門(財政・情報担当)", "finops"),
+            ("クラウド費用の見える化演習", "finops"),
+            ("BPR手法研修", "bpr"),
+            ("書かない窓口 事例共有会", "bpr"),
+        ]
+    ):
+        saas.add_training(
+            session,
+            SYSTEM,
+            title=title,
+            topic=topic,
+            held_on=end - timedelta(days=30 * i + 10),
+            participants={w: rng.randint(1, 8) for w in rng.sample(ward_codes, 12)},
+        )

@@ -1,0 +1,304 @@
+"""The cost explorer: cost over time, grouped and filtered, shared costs split, rows on demand.
+
+Every query runs on the lake with DuckDB. Rows of a shared pool are split between the
+pool's wards by the pool's weights for that billing month at query time (so a change of
+population or usage is reflected without rewriting the lake). Rows no rule allocated
+are grouped as ``unallocated`` — visible to the joint centre, never spread silently.
+A ward's principal sees only rows allocated to its ward (including its share of pools).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+from typing import Any
+
+import duckdb
+
+from rengo.core.errors import InvalidInput, Problem
+from rengo.finops.allocation import UNALLOCATED, Pool, pool_weights
+from rengo.finops.lake import Lake, connect
+
+DIMENSIONS: dict[str, str] = {
+    "ward": f"coalesce(__ward, '{UNALLOCATED}')",
+    "business_system": f"coalesce(x_BusinessSystem, '{UNALLOCATED}')",
+    "provider": "ProviderName",
+    "service": "ServiceName",
+    "service_category": "ServiceCategory",
+    "region": "coalesce(RegionId, '')",
+    "charge_category": "ChargeCategory",
+    "sub_account": "coalesce(SubAccountName, SubAccountId, '')",
+    "resource": "coalesce(ResourceId, '')",
+    "billing_month": "billing_month",
+    "shared_pool": "coalesce(x_SharedPool, '')",
+}
+METRICS = {"billed": "x_BilledCostReporting", "effective": "x_EffectiveCostReporting"}
+GRANULARITIES = ("day", "month", "total")
+ROW_COLUMNS = (
+    "x_ChargeDate",
+    "ProviderName",
+    "BillingAccountId",
+    "SubAccountId",
+    "ServiceName",
+    "ServiceCategory",
+    "RegionId",
+    "ChargeCategory",
+    "ResourceId",
+    "ResourceName",
+    "ChargeDescription",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "BilledCost",
+    "EffectiveCost",
+    "BillingCurrency",
+    "x_BilledCostReporting",
+    "x_EffectiveCostReporting",
+    "x_BusinessSystem",
+    "x_SharedPool",
+    "Tags",
+)
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def dimension_sql(name: str) -> str:
+    if name.startswith("tag:") and len(name) > 4:
+        key = name[4:].replace('"', '\\"')
+        return f"coalesce(json_extract_string(Tags, {_lit('$.' + chr(34) + key + chr(34))}), '')"
+    if name not in DIMENSIONS:
+        raise InvalidInput(
+            "unknown dimension",
+            [Problem(f"{name!r}: one of {', '.join(DIMENSIONS)} or tag:<key>", "group_by")],
+        )
+    return DIMENSIONS[name]
+
+
+@dataclass(slots=True)
+class CostQuery:
+    start: date
+    end: date
+    """Inclusive charge days (JST)."""
+    group_by: list[str] = field(default_factory=list)
+    granularity: str = "month"
+    metric: str = "effective"
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    wards: frozenset[str] | None = None
+    """Wards the asker may see; ``None`` = all (and unallocated)."""
+
+    def check(self) -> None:
+        problems = []
+        if self.end < self.start:
+            problems.append(Problem("end is before start", "period"))
+        if self.granularity not in GRANULARITIES:
+            problems.append(Problem(f"one of {', '.join(GRANULARITIES)}", "granularity"))
+        if self.metric not in METRICS:
+            problems.append(Problem(f"one of {', '.join(METRICS)}", "metric"))
+        if len(self.group_by) > 3:
+            problems.append(Problem("at most 3 dimensions", "group_by"))
+        if problems:
+            raise InvalidInput("invalid cost query", problems)
+        for name in [*self.group_by, *self.filters]:
+            dimension_sql(name)
+
+
+@dataclass(frozen=True, slots=True)
+class CostRow:
+    period: str
+    groups: tuple[str, ...]
+    cost: float
+
+
+class Explorer:
+    """Queries over one lake; one DuckDB database per process, a cursor per query."""
+
+    def __init__(self, lake: Lake, pools: list[Pool], populations: dict[str, int]) -> None:
+        self.lake = lake
+        self.pools = pools
+        self.populations = populations
+        self._con = connect()
+        self._weights: tuple[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self._con.cursor()
+        cur.execute("SET TimeZone = 'UTC'")
+        return cur
+
+    # -- shared-cost weights ---------------------------------------------------------
+
+    def weights(self) -> dict[tuple[str, str], dict[str, Fraction]]:
+        """Exact weights per (pool, billing month) for the months in the lake."""
+        if not self.pools:
+            return {}
+        rel = self.lake.relation_sql()
+        cur = self.cursor()
+        months = [r[0] for r in cur.execute(f"SELECT DISTINCT billing_month FROM {rel}").fetchall()]
+        direct: dict[str, dict[str, float]] = {}
+        if any(p.method == "usage" for p in self.pools):
+            for month, ward, cost in cur.execute(
+                f"SELECT billing_month, x_Ward, sum(x_EffectiveCostReporting) FROM {rel} "
+                "WHERE x_Ward IS NOT NULL AND x_SharedPool IS NULL GROUP BY ALL"
+            ).fetchall():
+                direct.setdefault(month, {})[ward] = float(cost or 0)
+        out = {}
+        for pool in self.pools:
+            for month in months:
+                out[(pool.name, month)] = pool_weights(
+                    pool, populations=self.populations, direct_cost=direct.get(month, {})
+                )
+        return out
+
+    def weights_sql(self) -> str | None:
+        version = self.lake.version()
+        with self._lock:
+            if self._weights and self._weights[0] == version:
+                return self._weights[1] or None
+        rows = [
+            f"({_lit(pool)}, {_lit(month)}, {_lit(ward)}, {float(w)!r})"
+            for (pool, month), shares in self.weights().items()
+            for ward, w in shares.items()
+        ]
+        sql = (
+            f"(SELECT * FROM (VALUES {', '.join(rows)}) AS t(pool, billing_month, ward, weight))"
+            if rows
+            else ""
+        )
+        with self._lock:
+            self._weights = (version, sql)
+        return sql or None
+
+    # -- queries -----------------------------------------------------------------------
+
+    def _allocated(self, q: CostQuery, columns: Iterable[str]) -> str:
+        low = (q.start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+        high = (q.end.replace(day=28) + timedelta(days=8)).strftime("%Y-%m")
+        rel = self.lake.relation_sql((low, high))
+        cols = ", ".join(
+            sorted(set(columns) | {"x_Ward", "x_SharedPool", "billing_month", "x_ChargeDate"})
+        )
+        base = f"SELECT {cols} FROM {rel} WHERE x_ChargeDate BETWEEN DATE '{q.start}' AND DATE '{q.end}'"
+        weights = self.weights_sql()
+        if weights is None:
+            return f"SELECT *, x_Ward AS __ward, 1.0 AS __w FROM ({base})"
+        return (
+            f"SELECT b.*, CASE WHEN b.x_SharedPool IS NULL THEN b.x_Ward ELSE w.ward END AS __ward, "
+            f"CASE WHEN b.x_SharedPool IS NULL THEN 1.0 ELSE coalesce(w.weight, 1.0) END AS __w "
+            f"FROM ({base}) b LEFT JOIN {weights} w "
+            "ON b.x_SharedPool = w.pool AND b.billing_month = w.billing_month"
+        )
+
+    def _where(self, q: CostQuery) -> str:
+        clauses = []
+        for name, values in q.filters.items():
+            if values:
+                clauses.append(f"{dimension_sql(name)} IN ({', '.join(_lit(v) for v in values)})")
+        if q.wards is not None:
+            listing = ", ".join(_lit(w) for w in q.wards) or "NULL"
+            clauses.append(f"__ward IN ({listing})")
+        return " AND ".join(clauses) or "true"
+
+    @staticmethod
+    def _needed(q: CostQuery) -> set[str]:
+        names = {METRICS[q.metric], "x_BusinessSystem", "Tags"}
+        for dim in [*q.group_by, *q.filters]:
+            if dim.startswith("tag:"):
+                continue
+            for col in (
+                "ProviderName",
+                "ServiceName",
+                "ServiceCategory",
+                "RegionId",
+                "ChargeCategory",
+                "SubAccountName",
+                "SubAccountId",
+                "ResourceId",
+            ):
+                if col in DIMENSIONS.get(dim, ""):
+                    names.add(col)
+        return names
+
+    def costs(self, q: CostQuery) -> list[CostRow]:
+        q.check()
+        if self.lake.is_empty():
+            return []
+        period = {
+            "day": "strftime(x_ChargeDate, '%Y-%m-%d')",
+            "month": "strftime(x_ChargeDate, '%Y-%m')",
+            "total": "''",
+        }[q.granularity]
+        dims = [dimension_sql(d) for d in q.group_by]
+        select = ", ".join([f"{period} AS period", *(f"{d} AS g{i}" for i, d in enumerate(dims))])
+        sql = (
+            f"SELECT {select}, sum({METRICS[q.metric]} * __w) AS cost "
+            f"FROM ({self._allocated(q, self._needed(q))}) WHERE {self._where(q)} "
+            f"GROUP BY ALL ORDER BY ALL"
+        )
+        rows = self.cursor().execute(sql).fetchall()
+        return [CostRow(r[0], tuple(str(x) for x in r[1:-1]), float(r[-1] or 0.0)) for r in rows]
+
+    def total(self, q: CostQuery) -> float:
+        saved = (q.group_by, q.granularity)
+        q.group_by, q.granularity = [], "total"
+        try:
+            rows = self.costs(q)
+        finally:
+            q.group_by, q.granularity = saved
+        return rows[0].cost if rows else 0.0
+
+    def unpriced(self, q: CostQuery) -> tuple[int, dict[str, float]]:
+        """Rows lacking an exchange rate (their reporting amount is empty), per currency."""
+        if self.lake.is_empty():
+            return 0, {}
+        cols = {"BillingCurrency", "BilledCost", "x_ExchangeRate", "x_BusinessSystem", "Tags"}
+        sql = (
+            f"SELECT BillingCurrency, count(*), sum(BilledCost) FROM ({self._allocated(q, cols)}) "
+            f"WHERE x_ExchangeRate IS NULL AND {self._where(q)} GROUP BY 1"
+        )
+        rows = self.cursor().execute(sql).fetchall()
+        return sum(int(r[1]) for r in rows), {str(r[0]): float(r[2] or 0) for r in rows}
+
+    def rows(
+        self, q: CostQuery, *, limit: int = 100, offset: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """The cost rows behind a query (drill-down), with the share a ward carries."""
+        q.check()
+        if self.lake.is_empty():
+            return 0, []
+        inner = self._allocated(q, ROW_COLUMNS)
+        where = self._where(q)
+        cur = self.cursor()
+        count = cur.execute(f"SELECT count(*) FROM ({inner}) WHERE {where}").fetchone()
+        cols = ", ".join([*ROW_COLUMNS, "__ward", "__w"])
+        result = cur.execute(
+            f"SELECT {cols} FROM ({inner}) WHERE {where} "
+            f"ORDER BY x_ChargeDate DESC, {METRICS[q.metric]} DESC NULLS LAST LIMIT {int(limit)} OFFSET {int(offset)}"
+        )
+        names = [d[0] for d in result.description]
+        items = []
+        for values in result.fetchall():
+            item = dict(zip(names, values, strict=True))
+            item["ward"] = item.pop("__ward") or UNALLOCATED
+            item["share"] = float(item.pop("__w"))
+            items.append(item)
+        return int(count[0]) if count else 0, items
+
+    def distinct(self, dimension: str, q: CostQuery, limit: int = 200) -> list[str]:
+        """Values a filter can take (for the explorer's selects)."""
+        expr = dimension_sql(dimension)
+        inner = self._allocated(q, self._needed(CostQuery(q.start, q.end, [dimension])))
+        rows = (
+            self.cursor()
+            .execute(
+                f"SELECT DISTINCT {expr} FROM ({inner}) WHERE {self._where(q)} ORDER BY 1 LIMIT {int(limit)}"
+            )
+            .fetchall()
+        )
+        return [str(r[0]) for r in rows if r[0] not in (None, "")]

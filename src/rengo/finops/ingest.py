@@ -1,0 +1,336 @@
+"""Ingest billing files into the FOCUS lake: read, convert, check, allocate, price, store.
+
+All files given to one ingest form one batch: the (billing month, billing account)
+partitions they contain replace those in the lake — give every part of a month's
+export in one call, as a provider's manifest lists them. Unreadable rows and lines go
+to the quarantine with their reason; every repaired deviation is counted and reported.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from rengo.core.errors import InvalidInput, Problem
+from rengo.finops import focus
+from rengo.finops.allocation import Rule, allocation_columns
+from rengo.finops.currency import Rate, implied_rates, register_rates, reporting_select
+from rengo.finops.lake import Lake, connection
+from rengo.finops.native import Source, converters, q
+from rengo.finops.normalise import Deviation, stage
+from rengo.finops.readers import RejectedLine, open_raw
+
+FORMATS = ("focus", "aws-cur", "azure", "gcp", "oci", "sakura")
+BASE_COLUMNS = (
+    *focus.column_names(),
+    "x_CpuUtilization",
+    "x_Custom",
+    "x_SourceFile",
+    "x_SourceFormat",
+    "x_SourceRow",
+    "x_FocusVersion",
+    "x_IngestId",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Enrichment:
+    """What turns FOCUS rows into lake rows: allocation rules and exchange rates."""
+
+    rules: list[Rule]
+    rates: list[Rate]
+    reporting_currency: str = "JPY"
+
+
+@dataclass(slots=True)
+class FileReport:
+    file: str
+    format: str
+    focus_version: str
+    rows: int
+    quarantined: int
+    rejected_lines: list[RejectedLine]
+    deviations: list[Deviation]
+    native_totals: dict[str, float]
+    """Billed amount per currency as the source states it (native column or BilledCost)."""
+
+
+@dataclass(slots=True)
+class PartitionReport:
+    billing_month: str
+    account_key: str
+    provider: str
+    billing_account: str
+    currency: str
+    rows: int
+    billed_cost: float
+
+
+@dataclass(slots=True)
+class IngestReport:
+    ingest_id: str
+    format: str
+    files: list[FileReport] = field(default_factory=list)
+    partitions: list[PartitionReport] = field(default_factory=list)
+    lake_totals: dict[str, float] = field(default_factory=dict)
+    quarantined_totals: dict[str, float] = field(default_factory=dict)
+    missing_rates: int = 0
+    implied_rates: list[Rate] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.partitions)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined + len(f.rejected_lines) for f in self.files)
+
+    @property
+    def deviations(self) -> list[Deviation]:
+        return [d for f in self.files for d in f.deviations]
+
+
+def detect_format(columns: list[str]) -> str | None:
+    lower = {c.lower() for c in columns}
+    if "billedcost" in lower:
+        return "focus"
+    if lower & {"lineitem/unblendedcost", "line_item_unblended_cost"}:
+        return "aws-cur"
+    if lower & {"costinbillingcurrency", "pretaxcost"}:
+        return "azure"
+    if "cost/mycost" in lower:
+        return "oci"
+    if {"billing_account_id", "cost"} <= lower:
+        return "gcp"
+    if "billdetails" in lower or {"contractid", "servicesclasspath"} <= lower:
+        return "sakura"
+    return None
+
+
+def _stage_file(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: str | None, index: int, ingest_id: str
+) -> tuple[str, FileReport]:
+    sakura = fmt == "sakura" or (fmt is None and path.name.lower().endswith(".json"))
+    raw = open_raw(con, path, f"raw{index}", sakura=sakura)
+    chosen = "sakura" if sakura else (fmt or detect_format(raw.columns))
+    if chosen is None:
+        raise InvalidInput(
+            f"{path.name}: unknown billing format",
+            [Problem(f"give --format, one of {', '.join(FORMATS)}", f"{path.name}: header")],
+        )
+    if chosen == "focus":
+        source_view = raw.view
+        billed = next((c for c in raw.columns if c.lower() == "billedcost"), None)
+        currency = next((c for c in raw.columns if c.lower() == "billingcurrency"), None)
+        native_sql = (
+            f"SELECT coalesce(CAST({q(currency)} AS VARCHAR), '?'), "
+            f"sum(TRY_CAST(NULLIF(CAST({q(billed)} AS VARCHAR), 'NULL') AS DOUBLE)) FROM {raw.view} GROUP BY 1"
+            if billed and currency
+            else None
+        )
+    else:
+        converter = converters()[chosen]
+        source = Source(raw.columns)
+        exprs = converter.expressions(source)
+        select = ", ".join(f"{sql} AS {q(name)}" for name, sql in exprs.items())
+        source_view = f"focus{index}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {source_view} AS SELECT __row, {select} FROM {raw.view}"
+        )
+        native_sql = (
+            f"SELECT coalesce({converter.currency(source)}, '?'), sum({converter.native_cost(source)}) "
+            f"FROM {raw.view} GROUP BY 1"
+        )
+    try:
+        staged = stage(
+            con,
+            source_view,
+            table=f"staged{index}",
+            source_file=path.name,
+            source_format=chosen,
+            ingest_id=ingest_id,
+            strict=chosen == "focus",
+        )
+    except duckdb.Error as error:
+        raise InvalidInput(
+            f"{path.name}: cannot be converted as {chosen}",
+            [Problem(str(error).splitlines()[0], path.name)],
+        ) from None
+    native = (
+        {str(cur): float(total or 0.0) for cur, total in con.execute(native_sql).fetchall()}
+        if native_sql
+        else {}
+    )
+    deviations = list(staged.deviations)
+    if raw.rejected:
+        deviations.append(
+            Deviation(
+                "rejected_line",
+                "*",
+                len(raw.rejected),
+                f"lines that do not fit the header are kept in the quarantine (first: {raw.rejected[0].error})",
+                raw.rejected[0].line,
+            )
+        )
+    report = FileReport(
+        file=path.name,
+        format=chosen,
+        focus_version=staged.version if chosen == "focus" else focus.FOCUS_VERSION,
+        rows=staged.rows,
+        quarantined=staged.quarantined,
+        rejected_lines=raw.rejected,
+        deviations=deviations,
+        native_totals=native,
+    )
+    return staged.table, report
+
+
+def lake_columns_sql(enrichment: Enrichment) -> str:
+    """The SELECT list producing lake rows (see ``currency.reporting_select`` for ``__rate``)."""
+    alloc = allocation_columns(enrichment.rules)
+    cur = "'" + enrichment.reporting_currency.replace("'", "''") + "'"
+    exprs = [q(c) for c in focus.column_names()]
+    computed = {
+        "x_ChargeDate": "__day",
+        **alloc,
+        "x_ReportingCurrency": cur,
+        "x_ExchangeRate": "__rate",
+        "x_ExchangeRateDate": "__rate_day",
+        "x_ExchangeRateSource": "__rate_source",
+        "x_BilledCostReporting": "BilledCost * __rate",
+        "x_EffectiveCostReporting": "EffectiveCost * __rate",
+    }
+    for name, sql_type in focus.LAKE_EXTRA_COLUMNS:
+        expr = computed.get(name, q(name))
+        exprs.append(f"CAST({expr} AS {sql_type}) AS {q(name)}")
+    return ", ".join(exprs)
+
+
+PARTITION_COLUMNS_SQL = (
+    "strftime(BillingPeriodStart + INTERVAL 9 HOUR, '%Y-%m') AS billing_month, "
+    "lower(regexp_replace(coalesce(ProviderName, 'unknown'), '[^A-Za-z0-9]+', '-', 'g')) || '-' || "
+    "substr(md5(coalesce(BillingAccountId, '')), 1, 10) AS account_key"
+)
+
+
+def ingest_files(
+    lake: Lake,
+    paths: list[Path],
+    enrichment: Enrichment,
+    *,
+    fmt: str | None = None,
+    ingest_id: str | None = None,
+) -> IngestReport:
+    """Ingest ``paths`` as one batch; returns what was stored, replaced and quarantined."""
+    if fmt is not None and fmt not in FORMATS:
+        raise InvalidInput("unknown format", [Problem(f"one of {', '.join(FORMATS)}", "--format")])
+    if not paths:
+        raise InvalidInput("nothing to ingest", [Problem("give at least one file", "PATH")])
+    ingest_id = ingest_id or uuid.uuid4().hex
+    report = IngestReport(ingest_id=ingest_id, format=fmt or "auto")
+    with connection() as con:
+        tables = []
+        for i, path in enumerate(paths):
+            table, file_report = _stage_file(con, path, fmt, i, ingest_id)
+            tables.append(table)
+            report.files.append(file_report)
+        cols = ", ".join(q(c) for c in BASE_COLUMNS)
+        union = " UNION ALL ".join(f"SELECT {cols}, __problem FROM {t}" for t in tables)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE batch AS {union}")
+        _quarantine(con, lake, report)
+        report.implied_rates = implied_rates(
+            con, "batch", "implied by the provider's pricing amounts"
+        )
+        register_rates(
+            con, [*enrichment.rates, *report.implied_rates], enrichment.reporting_currency
+        )
+        good = "(SELECT * FROM batch WHERE __problem IS NULL)"
+        select = reporting_select(good, enrichment.reporting_currency, lake_columns_sql(enrichment))
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE enriched AS SELECT *, {PARTITION_COLUMNS_SQL} FROM ({select})"
+        )
+        for row in con.execute(
+            "SELECT billing_month, account_key, ProviderName, BillingAccountId, BillingCurrency, "
+            "count(*), sum(BilledCost) FROM enriched GROUP BY ALL ORDER BY 1, 2"
+        ).fetchall():
+            report.partitions.append(
+                PartitionReport(
+                    row[0],
+                    row[1],
+                    row[2] or "",
+                    row[3] or "",
+                    row[4] or "",
+                    int(row[5]),
+                    float(row[6] or 0),
+                )
+            )
+        report.lake_totals = {
+            str(c): float(t or 0)
+            for c, t in con.execute(
+                "SELECT BillingCurrency, sum(BilledCost) FROM enriched GROUP BY 1"
+            ).fetchall()
+        }
+        missing = con.execute(
+            "SELECT count(*) FROM enriched WHERE x_ExchangeRate IS NULL"
+        ).fetchone()
+        report.missing_rates = int(missing[0]) if missing else 0
+        if report.missing_rates and report.files:
+            report.files[0].deviations.append(
+                Deviation(
+                    "no_exchange_rate",
+                    "BillingCurrency",
+                    report.missing_rates,
+                    f"no rate into {enrichment.reporting_currency} on or before the charge day: reporting "
+                    "amounts stay empty until rates are imported and `rengo finops rebuild` runs",
+                )
+            )
+        staging = lake.staging_dir()
+        if report.partitions:
+            con.execute(
+                f"COPY (SELECT * FROM enriched ORDER BY x_ChargeDate) TO '{staging}' "
+                "(FORMAT parquet, PARTITION_BY (billing_month, account_key), COMPRESSION zstd, OVERWRITE_OR_IGNORE true)"
+            )
+    lake.replace_partitions(staging)
+    return report
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, lake: Lake, report: IngestReport) -> None:
+    bad = con.execute("SELECT count(*) FROM batch WHERE __problem IS NOT NULL").fetchone()
+    if bad and bad[0]:
+        target = lake.quarantine / f"{report.ingest_id}-rows.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM batch WHERE __problem IS NOT NULL) TO '{target}' (FORMAT parquet)"
+        )
+        report.quarantined_totals = {
+            str(c): float(t or 0)
+            for c, t in con.execute(
+                "SELECT coalesce(BillingCurrency, '?'), sum(BilledCost) FROM batch WHERE __problem IS NOT NULL GROUP BY 1"
+            ).fetchall()
+        }
+    lines = [(f.file, r.line, r.error, r.text) for f in report.files for r in f.rejected_lines]
+    if lines:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.table(
+            {
+                "file": [x[0] for x in lines],
+                "line": [x[1] for x in lines],
+                "error": [x[2] for x in lines],
+                "text": [x[3] for x in lines],
+            }
+        )
+        pq.write_table(table, lake.quarantine / f"{report.ingest_id}-lines.parquet")
+
+
+def rebuild(lake: Lake, enrichment: Enrichment) -> int:
+    """Re-apply allocation rules and exchange rates to every partition; returns files rewritten."""
+    with connection() as con:
+        register_rates(con, enrichment.rates, enrichment.reporting_currency)
+        columns = lake_columns_sql(enrichment)
+        return lake.rewrite(
+            con, lambda src: reporting_select(src, enrichment.reporting_currency, columns)
+        )

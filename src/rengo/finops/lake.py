@@ -1,0 +1,149 @@
+"""The FOCUS cost lake: Parquet files under ``<data>/lake/finops/costs``, read with DuckDB.
+
+One partition per billing month and billing account of a provider::
+
+    costs/billing_month=2025-04/account_key=aws-3f2a9c1d0e/data_0.parquet
+
+Ingesting rows of a (month, account) replaces that partition whole, so that a restated
+month never counts twice; a partition is written beside the old one and swapped in by
+renames. Rows that could not be read are kept under ``quarantine/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from rengo.core.storage import DataDir, fsync_directory
+from rengo.finops import focus
+
+DOMAIN = "finops"
+_write_lock = threading.Lock()
+
+
+def _lit(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True, slots=True)
+class Lake:
+    root: Path
+
+    @classmethod
+    def of(cls, data_dir: DataDir) -> Lake:
+        return cls(data_dir.lake(DOMAIN))
+
+    @property
+    def costs(self) -> Path:
+        return self.root / "costs"
+
+    @property
+    def quarantine(self) -> Path:
+        path = self.root / "quarantine"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def files(self) -> list[Path]:
+        if not self.costs.is_dir():
+            return []
+        return sorted(self.costs.glob("billing_month=*/account_key=*/*.parquet"))
+
+    def is_empty(self) -> bool:
+        return not self.files()
+
+    def partitions(self) -> list[tuple[str, str]]:
+        out = []
+        for month_dir in sorted(self.costs.glob("billing_month=*")) if self.costs.is_dir() else []:
+            for key_dir in sorted(month_dir.glob("account_key=*")):
+                out.append((month_dir.name.split("=", 1)[1], key_dir.name.split("=", 1)[1]))
+        return out
+
+    def version(self) -> str:
+        """Changes whenever a partition is written (cache key for derived figures)."""
+        files = self.files()
+        return f"{len(files)}:{max((f.stat().st_mtime_ns for f in files), default=0)}"
+
+    def relation_sql(self, months: tuple[str, str] | None = None) -> str:
+        """SQL of the lake as one relation, optionally limited to a range of billing months."""
+        files = self.files()
+        if months is not None:
+            low, high = months
+            files = [f for f in files if low <= f.parent.parent.name.split("=", 1)[1] <= high]
+        if not files:
+            return empty_relation_sql()
+        listing = ", ".join(_lit(f) for f in files)
+        return f"read_parquet([{listing}], hive_partitioning = true, union_by_name = true)"
+
+    def replace_partitions(self, staging: Path) -> list[tuple[str, str]]:
+        """Move every partition found in ``staging`` into the lake, replacing what was there."""
+        replaced = []
+        with _write_lock:
+            for month_dir in sorted(staging.glob("billing_month=*")):
+                target_month = self.costs / month_dir.name
+                target_month.mkdir(parents=True, exist_ok=True)
+                for key_dir in sorted(month_dir.glob("account_key=*")):
+                    target = target_month / key_dir.name
+                    old = target_month / f".old-{key_dir.name}-{uuid.uuid4().hex[:8]}"
+                    if target.exists():
+                        os.replace(target, old)
+                    os.replace(key_dir, target)
+                    fsync_directory(target_month)
+                    if old.exists():
+                        shutil.rmtree(old)
+                    replaced.append(
+                        (month_dir.name.split("=", 1)[1], key_dir.name.split("=", 1)[1])
+                    )
+        shutil.rmtree(staging, ignore_errors=True)
+        return replaced
+
+    def staging_dir(self) -> Path:
+        path = self.root / f".staging-{uuid.uuid4().hex}"
+        path.mkdir(parents=True)
+        return path
+
+    def rewrite(self, con: duckdb.DuckDBPyConnection, make_select: Callable[[str], str]) -> int:
+        """Rewrite every partition through ``make_select(relation of the partition's file)``."""
+        count = 0
+        with _write_lock:
+            for file in self.files():
+                tmp = file.with_name(f".{file.name}.tmp")
+                src = f"read_parquet({_lit(file)})"
+                con.execute(
+                    f"COPY ({make_select(src)}) TO {_lit(tmp)} (FORMAT parquet, COMPRESSION zstd)"
+                )
+                os.replace(tmp, file)
+                count += 1
+        return count
+
+
+def empty_relation_sql() -> str:
+    """An empty relation with the lake's columns (so that queries over no data still work)."""
+    cols = [f"CAST(NULL AS {c.sql_type}) AS {c.name}" for c in focus.columns()]
+    cols += [f"CAST(NULL AS {t}) AS {n}" for n, t in focus.LAKE_EXTRA_COLUMNS]
+    cols += ["CAST(NULL AS VARCHAR) AS billing_month", "CAST(NULL AS VARCHAR) AS account_key"]
+    return f"(SELECT {', '.join(cols)} WHERE false)"
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection set to UTC (all lake timestamps are UTC)."""
+    con = duckdb.connect(config={"threads": threads or min(2, os.cpu_count() or 1)})
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_object_cache = true")
+    return con
+
+
+@contextmanager
+def connection(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(threads)
+    try:
+        yield con
+    finally:
+        con.close()

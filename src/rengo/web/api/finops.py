@@ -1,0 +1,354 @@
+"""FinOps over JSON: costs (grouped, filtered, over time), rows, recommendations, anomalies."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from rengo.core import audit
+from rengo.core.errors import InvalidInput, Problem
+from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.finops import recommend, scan
+from rengo.finops import service as finops_service
+from rengo.finops.explorer import CostQuery
+from rengo.finops.models import Alert, Recommendation
+from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
+
+router = APIRouter(prefix="/api/v1/finops", tags=["finops"])
+
+
+class CostPoint(BaseModel):
+    period: str = Field(description="YYYY-MM-DD (day), YYYY-MM (month) or empty (total)")
+    groups: dict[str, str] = Field(description="Value of each group_by dimension")
+    cost: float = Field(description="Cost in the reporting currency")
+
+
+class CostResult(BaseModel):
+    currency: str
+    metric: str = Field(description="billed (invoice) or effective (amortised)")
+    start: date
+    end: date
+    group_by: list[str]
+    total: float
+    points: list[CostPoint]
+    unpriced_rows: int = Field(description="Rows without an exchange rate (not in the totals)")
+
+
+class RecommendationOut(BaseModel):
+    id: int
+    kind: str
+    ward: str
+    business_system: str
+    provider: str
+    service: str
+    resource_id: str
+    title: str
+    monthly_cost: float
+    estimated_monthly_saving: float
+    status: str
+    done_on: date | None
+    realised_monthly_saving: float | None
+    detail: dict[str, Any]
+
+
+class StatusIn(BaseModel):
+    status: str = Field(description="open | accepted | done | rejected")
+    done_on: date | None = Field(None, description="Day the change was made (for done)")
+    note: str = ""
+
+
+class AlertOut(BaseModel):
+    id: int
+    kind: str = Field(description="spike | level_shift | budget")
+    ward: str
+    business_system: str
+    service: str
+    day: date
+    actual: float
+    expected: float
+    message: str
+    status: str
+
+
+def parse_query(
+    principal: Principal,
+    start: date | None,
+    end: date | None,
+    group_by: str,
+    granularity: str,
+    metric: str,
+    filters: dict[str, str | None],
+) -> CostQuery:
+    end = end or date.today()
+    start = start or (end.replace(day=1) - timedelta(days=365)).replace(day=1)
+    wards = narrow_to_visible(principal, "finops.costs.read", filters.get("ward") or None)
+    parsed = {k: [x for x in v.split(",") if x] for k, v in filters.items() if v}
+    if wards is not None:
+        parsed.pop("ward", None)
+    q = CostQuery(
+        start, end, [g for g in group_by.split(",") if g], granularity, metric, parsed, wards
+    )
+    q.check()
+    return q
+
+
+def _filters(
+    ward: str | None,
+    business_system: str | None,
+    provider: str | None,
+    service_name: str | None,
+    region: str | None,
+    charge_category: str | None,
+    tag: str | None,
+) -> dict[str, str | None]:
+    out = {
+        "ward": ward,
+        "business_system": business_system,
+        "provider": provider,
+        "service": service_name,
+        "region": region,
+        "charge_category": charge_category,
+    }
+    if tag:
+        key, sep, value = tag.partition("=")
+        if not sep:
+            raise InvalidInput("invalid tag filter", [Problem("write tag=key=value", "tag")])
+        out[f"tag:{key}"] = value
+    return out
+
+
+Start = Annotated[date | None, Query(description="First charge day (default: a year ago)")]
+End = Annotated[date | None, Query(description="Last charge day (default: today)")]
+GroupBy = Annotated[
+    str,
+    Query(
+        description="Comma-separated: ward, business_system, provider, service, service_category, region, charge_category, sub_account, resource, billing_month, shared_pool, tag:<key>"
+    ),
+]
+Gran = Annotated[str, Query(description="day | month | total")]
+Metric = Annotated[str, Query(description="effective (amortised) | billed")]
+
+
+@router.get("/costs", response_model=CostResult, summary="Cost over time, grouped and filtered")
+def costs(
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    start: Start = None,
+    end: End = None,
+    group_by: GroupBy = "",
+    granularity: Gran = "month",
+    metric: Metric = "effective",
+    ward: str | None = None,
+    business_system: str | None = None,
+    provider: str | None = None,
+    service: Annotated[str | None, Query(description="Service name")] = None,
+    region: str | None = None,
+    charge_category: str | None = None,
+    tag: Annotated[str | None, Query(description="key=value")] = None,
+) -> CostResult:
+    q = parse_query(
+        principal,
+        start,
+        end,
+        group_by,
+        granularity,
+        metric,
+        _filters(ward, business_system, provider, service, region, charge_category, tag),
+    )
+    ex = finops_service.explorer(session, runtime.data_dir)
+    rows = ex.costs(q)
+    unpriced, _ = ex.unpriced(q)
+    return CostResult(
+        currency=runtime.settings.finops.currency,
+        metric=q.metric,
+        start=q.start,
+        end=q.end,
+        group_by=q.group_by,
+        total=round(sum(r.cost for r in rows), 2),
+        points=[
+            CostPoint(
+                period=r.period,
+                groups=dict(zip(q.group_by, r.groups, strict=True)),
+                cost=round(r.cost, 2),
+            )
+            for r in rows
+        ],
+        unpriced_rows=unpriced,
+    )
+
+
+@router.get("/costs.csv", summary="The same as /costs, as CSV", response_class=StreamingResponse)
+def costs_csv(
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    start: Start = None,
+    end: End = None,
+    group_by: GroupBy = "",
+    granularity: Gran = "month",
+    metric: Metric = "effective",
+    ward: str | None = None,
+    business_system: str | None = None,
+    provider: str | None = None,
+    service: str | None = None,
+    region: str | None = None,
+    charge_category: str | None = None,
+    tag: str | None = None,
+) -> StreamingResponse:
+    q = parse_query(
+        principal,
+        start,
+        end,
+        group_by,
+        granularity,
+        metric,
+        _filters(ward, business_system, provider, service, region, charge_category, tag),
+    )
+    rows = finops_service.explorer(session, runtime.data_dir).costs(q)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["period", *q.group_by, f"cost_{runtime.settings.finops.currency}"])
+    for r in rows:
+        writer.writerow([r.period, *r.groups, f"{r.cost:.2f}"])
+    audit.record(
+        session,
+        principal,
+        "finops.costs.export",
+        object_type="finops_costs",
+        detail={"rows": len(rows), "group_by": q.group_by},
+        client=client_address(request),
+    )
+    return StreamingResponse(
+        iter(["\ufeff" + buffer.getvalue()]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="costs.csv"'},
+    )
+
+
+@router.get("/rows", summary="The billing rows behind a figure (drill-down; audited)")
+def rows(
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    start: Start = None,
+    end: End = None,
+    ward: str | None = None,
+    business_system: str | None = None,
+    provider: str | None = None,
+    service: str | None = None,
+    region: str | None = None,
+    charge_category: str | None = None,
+    tag: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    require(principal, "finops.rows.read")
+    q = parse_query(
+        principal,
+        start,
+        end,
+        "",
+        "total",
+        "effective",
+        _filters(ward, business_system, provider, service, region, charge_category, tag),
+    )
+    total, items = finops_service.explorer(session, runtime.data_dir).rows(
+        q, limit=limit, offset=offset
+    )
+    audit.record(
+        session,
+        principal,
+        "finops.rows.read",
+        object_type="finops_rows",
+        object_tenant=ward,
+        detail={"returned": len(items), "matching": total},
+        client=client_address(request),
+    )
+    return {"total": total, "items": items}
+
+
+@router.get(
+    "/recommendations", response_model=list[RecommendationOut], summary="Savings recommendations"
+)
+def recommendations(
+    principal: UserDep,
+    session: SessionDep,
+    status: Annotated[str | None, Query(description="open | accepted | done | rejected")] = None,
+    kind: Annotated[str | None, Query(description=" | ".join(recommend.KINDS))] = None,
+    ward: str | None = None,
+) -> list[RecommendationOut]:
+    wards = narrow_to_visible(principal, "finops.costs.read", ward)
+    stmt = select(Recommendation).order_by(Recommendation.estimated_monthly_saving.desc())
+    if wards is not None:
+        stmt = stmt.where(Recommendation.ward.in_(wards))
+    if status:
+        stmt = stmt.where(Recommendation.status == status)
+    if kind:
+        stmt = stmt.where(Recommendation.kind == kind)
+    return [
+        RecommendationOut.model_validate(r, from_attributes=True)
+        for r in session.scalars(stmt.limit(1000))
+    ]
+
+
+@router.post(
+    "/recommendations/{rec_id}/status",
+    response_model=RecommendationOut,
+    summary="Move a recommendation on",
+)
+def set_status(
+    request: Request, rec_id: int, body: StatusIn, principal: UserDep, session: SessionDep
+) -> RecommendationOut:
+    rec = recommend.change_status(
+        session,
+        principal,
+        rec_id,
+        body.status,
+        done_on=body.done_on,
+        note=body.note,
+        client=client_address(request),
+    )
+    return RecommendationOut.model_validate(rec, from_attributes=True)
+
+
+@router.get("/anomalies", response_model=list[AlertOut], summary="Cost anomalies and budget alerts")
+def anomalies(
+    principal: UserDep,
+    session: SessionDep,
+    status: Annotated[str | None, Query(description="open | acknowledged | resolved")] = None,
+    kind: Annotated[str | None, Query(description="spike | level_shift | budget")] = None,
+    ward: str | None = None,
+) -> list[AlertOut]:
+    wards = narrow_to_visible(principal, "finops.costs.read", ward)
+    stmt = select(Alert).order_by(Alert.day.desc(), Alert.id.desc())
+    if wards is not None:
+        stmt = stmt.where(Alert.ward.in_(wards))
+    if status:
+        stmt = stmt.where(Alert.status == status)
+    if kind:
+        stmt = stmt.where(Alert.kind == kind)
+    return [
+        AlertOut.model_validate(a, from_attributes=True) for a in session.scalars(stmt.limit(1000))
+    ]
+
+
+@router.post(
+    "/anomalies/{alert_id}/status",
+    response_model=AlertOut,
+    summary="Acknowledge or resolve an alert",
+)
+def alert_status(
+    request: Request, alert_id: int, body: StatusIn, principal: UserDep, session: SessionDep
+) -> AlertOut:
+    alert = scan.change_alert(session, principal, alert_id, body.status, client_address(request))
+    return AlertOut.model_validate(alert, from_attributes=True)

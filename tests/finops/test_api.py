@@ -1,0 +1,106 @@
+"""The FinOps API over HTTP: costs per ward (tenancy), CSV, rows, recommendation life cycle."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from fastapi.testclient import TestClient
+
+from rengo.core.permissions import SYSTEM
+from rengo.core.runtime import Runtime
+from rengo.finops import scan, service
+from rengo.finops.allocation import Rule
+from rengo.finops.synthetic import generate
+from tests.helpers import JOINT, WARD_A, WARD_B, bearer
+
+
+def _load(env: Runtime, tmp_path: Path) -> None:
+    tables, _plan = generate(
+        end=date(2025, 9, 30),
+        months=3,
+        ward_codes=[WARD_A, WARD_B],
+        systems=["jumin_kihon_daicho", "koseki"],
+    )
+    files = []
+    for provider, month, table in tables:
+        path = tmp_path / f"{provider.split()[0]}-{month}.parquet"
+        pq.write_table(table, path)
+        files.append(path)
+    with env.db.session() as session:
+        service.add_rule(
+            session, SYSTEM, Rule(0, 10, "tag", "*", tag_key="ward", ward_from_value=True)
+        )
+        service.add_rule(
+            session, SYSTEM, Rule(0, 10, "tag", "*", tag_key="system", system_from_value=True)
+        )
+        service.ingest(session, SYSTEM, env.data_dir, env.settings, files)
+        scan.run(
+            session, service.explorer(session, env.data_dir), date(2025, 9, 30), env.settings.finops
+        )
+
+
+def test_costs_are_narrowed_to_the_callers_ward(
+    env: Runtime, client: TestClient, tokens: Callable[..., str], tmp_path: Path
+) -> None:
+    _load(env, tmp_path)
+    params = {
+        "group_by": "ward",
+        "granularity": "total",
+        "start": "2025-07-01",
+        "end": "2025-09-30",
+    }
+    joint = client.get(
+        "/api/v1/finops/costs", params=params, headers=bearer(tokens(JOINT, "admin"))
+    ).json()
+    wards = {p["groups"]["ward"] for p in joint["points"]}
+    assert {WARD_A, WARD_B} <= wards
+    mine = client.get(
+        "/api/v1/finops/costs", params=params, headers=bearer(tokens(WARD_A, "ward_finance"))
+    ).json()
+    assert {p["groups"]["ward"] for p in mine["points"]} == {WARD_A}
+    other = client.get(
+        "/api/v1/finops/costs",
+        params={**params, "ward": WARD_B},
+        headers=bearer(tokens(WARD_A, "ward_finance")),
+    )
+    assert other.status_code == 403
+    csv_text = client.get(
+        "/api/v1/finops/costs.csv", params=params, headers=bearer(tokens(WARD_A, "ward_finance"))
+    ).text
+    assert csv_text.lstrip("\ufeff").startswith("period,ward,cost_JPY")
+    bad = client.get(
+        "/api/v1/finops/costs",
+        params={"group_by": "colour"},
+        headers=bearer(tokens(JOINT, "admin")),
+    )
+    assert bad.status_code == 422 and bad.json()["problems"]
+
+
+def test_recommendation_life_cycle(
+    env: Runtime, client: TestClient, tokens: Callable[..., str], tmp_path: Path
+) -> None:
+    _load(env, tmp_path)
+    joint = bearer(tokens(JOINT, "admin"))
+    recs = client.get("/api/v1/finops/recommendations", headers=joint).json()
+    assert recs and all(r["estimated_monthly_saving"] > 0 for r in recs)
+    rec = next(r for r in recs if r["ward"] == WARD_A)
+    owner = bearer(tokens(WARD_A, "ward_finance"))
+    stranger = bearer(tokens(WARD_B, "ward_finance"))
+    url = f"/api/v1/finops/recommendations/{rec['id']}/status"
+    assert client.post(url, json={"status": "accepted"}, headers=stranger).status_code == 404
+    assert (
+        client.post(url, json={"status": "accepted"}, headers=owner).json()["status"] == "accepted"
+    )
+    done = client.post(url, json={"status": "done", "done_on": "2025-09-20"}, headers=owner).json()
+    assert done["status"] == "done" and done["done_on"] == "2025-09-20"
+    assert client.post(url, json={"status": "open"}, headers=owner).status_code == 422
+    rows = client.get(
+        "/api/v1/finops/rows",
+        params={"limit": 5, "start": "2025-07-01", "end": "2025-09-30"},
+        headers=owner,
+    ).json()
+    assert rows["total"] > 0 and all(i["ward"] == WARD_A for i in rows["items"])
+    assert client.get("/api/v1/finops/anomalies", headers=owner).status_code == 200

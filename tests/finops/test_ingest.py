@@ -1,0 +1,231 @@
+"""Golden totals on the public samples, deviations reported, restatement, quarantine."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from rengo.core.errors import InvalidInput
+from rengo.core.storage import DataDir
+from rengo.finops.explorer import CostQuery, Explorer
+from rengo.finops.ingest import Enrichment, ingest_files
+from rengo.finops.lake import Lake, connection
+
+
+def _lake(tmp_path: Path) -> Lake:
+    return Lake.of(DataDir(tmp_path / "data").ensure())
+
+
+def _sums(lake: Lake, by: str) -> dict[str, Decimal]:
+    with connection() as con:
+        rows = con.execute(
+            f"SELECT {by}, sum(BilledCost) FROM {lake.relation_sql()} GROUP BY 1"
+        ).fetchall()
+    return {str(k): Decimal(str(round(v, 8))) for k, v in rows}
+
+
+def _native(path: Path, key: str, cost: str) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = defaultdict(Decimal)
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            value = row[cost]
+            if value not in ("", "NULL"):
+                out[row[key]] += Decimal(value)
+    return out
+
+
+def _cents(values: dict[str, Decimal]) -> dict[str, Decimal]:
+    return {k: v.quantize(Decimal("0.01")) for k, v in values.items()}
+
+
+def test_focus_sample_totals_per_provider_service_and_account(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    sample = shared_data / "focus" / "focus_sample_1.0.csv"
+    lake = _lake(tmp_path)
+    report = ingest_files(lake, [sample], Enrichment([], []))
+    assert report.rows == 1000 and report.quarantined == 0
+    for column in ("ProviderName", "ServiceName", "SubAccountId"):
+        assert _cents(_sums(lake, column)) == _cents(_native(sample, column, "BilledCost"))
+
+
+def test_focus_sample_deviations_are_reported(shared_data: Path, tmp_path: Path) -> None:
+    report = ingest_files(
+        _lake(tmp_path), [shared_data / "focus" / "focus_sample_1.0.csv"], Enrichment([], [])
+    )
+    found = {(d.code, d.column): d for d in report.deviations}
+    assert found[("null_literal", "Tags")].count > 0
+    assert found[("timestamp_format", "ChargePeriodStart")].count == 1000
+    assert ("custom_unprefixed", "Id") in found
+    assert found[("value_case", "ChargeFrequency")].first_row is not None
+    assert report.files[0].focus_version == "1.0"
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "account", "cost"),
+    [
+        ("aws-cur-sample.csv", "aws-cur", "lineItem/UsageAccountId", "lineItem/UnblendedCost"),
+        ("azure-ea-sample.csv", "azure", "SubscriptionId", "CostInBillingCurrency"),
+        ("oci-cost-sample.csv", "oci", "product/compartmentId", "cost/myCost"),
+    ],
+)
+def test_native_conversion_preserves_totals(
+    shared_data: Path, tmp_path: Path, name: str, fmt: str, account: str, cost: str
+) -> None:
+    path = shared_data / "focus" / "native" / name
+    lake = _lake(tmp_path)
+    report = ingest_files(lake, [path], Enrichment([], []), fmt=fmt)
+    assert report.files[0].format == fmt
+    native = _native(path, account, cost)
+    assert _cents(_sums(lake, "SubAccountId")) == _cents(native)
+    total = sum(native.values())
+    assert Decimal(str(sum(report.lake_totals.values()))).quantize(
+        Decimal("0.0001")
+    ) == total.quantize(Decimal("0.0001"))
+    assert report.rows == sum(1 for _ in path.open(encoding="utf-8-sig")) - 1
+
+
+def test_format_is_detected(shared_data: Path, tmp_path: Path) -> None:
+    report = ingest_files(
+        _lake(tmp_path),
+        [shared_data / "focus" / "native" / "oci-cost-sample.csv"],
+        Enrichment([], []),
+    )
+    assert report.files[0].format == "oci"
+
+
+def _focus_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    header = "BilledCost,EffectiveCost,BillingAccountId,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ProviderName,ServiceName,ChargeCategory,Tags\n"
+    body = "".join(
+        f'{cost},{cost},acct-1,JPY,2025-04-01T00:00:00Z,2025-05-01T00:00:00Z,{day}T00:00:00Z,{day}T00:00:00Z,AWS,EC2,Usage,"{{""ward"": ""{ward}""}}"\n'
+        for cost, day, ward in rows
+    )
+    path.write_text(header + body)
+    return path
+
+
+def test_restated_month_replaces_never_double_counts(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    first = _focus_file(
+        tmp_path / "april.csv", [("100", "2025-04-01", "千代田区"), ("200", "2025-04-02", "中央区")]
+    )
+    ingest_files(lake, [first], Enrichment([], []))
+    ingest_files(lake, [first], Enrichment([], []))
+    assert _sums(lake, "BillingAccountId") == {"acct-1": Decimal("300.0")}
+    restated = _focus_file(tmp_path / "april-v2.csv", [("150", "2025-04-01", "千代田区")])
+    ingest_files(lake, [restated], Enrichment([], []))
+    assert _sums(lake, "BillingAccountId") == {"acct-1": Decimal("150.0")}
+
+
+def test_unreadable_rows_are_quarantined_with_the_reason(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    path = _focus_file(
+        tmp_path / "bad.csv", [("100", "2025-04-01", "x"), ("12abc", "2025-04-02", "y")]
+    )
+    report = ingest_files(lake, [path], Enrichment([], []))
+    assert report.rows == 1 and report.quarantined == 1
+    quarantined = next(d for d in report.deviations if d.code == "quarantined")
+    assert quarantined.first_row == 2
+    with connection() as con:
+        (problem,) = con.execute(
+            f"SELECT __problem FROM read_parquet('{lake.quarantine}/*-rows.parquet')"
+        ).fetchone()
+    assert "BilledCost: not a number: 12abc" in problem
+
+
+def test_a_file_without_cost_columns_is_refused_with_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "nothing.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(InvalidInput) as error:
+        ingest_files(_lake(tmp_path), [path], Enrichment([], []))
+    assert "nothing.csv" in str(error.value)
+
+
+def test_sakura_bill_details_convert_with_totals(tmp_path: Path) -> None:
+    import json
+
+    doc = {
+        "Bills": [
+            {
+                "ID": 9001,
+                "Amount": 12100,
+                "Date": "2025-05-31T00:00:00+09:00",
+                "MemberID": "abc12345",
+            }
+        ],
+        "BillDetails": [
+            {
+                "ContractID": 1,
+                "Amount": 5280,
+                "Description": "web-01",
+                "ServiceClassPath": "cloud/server/plan/2core-4gb",
+                "Zone": "is1b",
+                "Usage": 2678400,
+                "FormattedUsage": "744時間",
+                "ContractEndAt": None,
+            },
+            {
+                "ContractID": 2,
+                "Amount": 6820,
+                "Description": "db-01 disk",
+                "ServiceClassPath": "cloud/disk/ssd/100g",
+                "Zone": "tk1a",
+                "Usage": 2678400,
+                "FormattedUsage": "744時間",
+                "ContractEndAt": None,
+            },
+        ],
+    }
+    path = tmp_path / "sakura-2025-05.json"
+    path.write_text(json.dumps(doc))
+    lake = _lake(tmp_path)
+    report = ingest_files(lake, [path], Enrichment([], []))
+    assert report.files[0].format == "sakura"
+    assert report.lake_totals == {"JPY": 12100.0}
+    assert [p.billing_month for p in report.partitions] == ["2025-05"]
+    assert set(_sums(lake, "ServiceCategory")) == {"Compute", "Storage"}
+
+
+def test_gcp_export_with_credits(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [
+        {
+            "billing_account_id": "0123-4567",
+            "service": {"id": "6F81", "description": "Compute Engine"},
+            "sku": {"id": "CP-1", "description": "N2 Instance Core"},
+            "usage_start_time": "2025-06-01T00:00:00Z",
+            "usage_end_time": "2025-06-01T01:00:00Z",
+            "project": {"id": "p-chiyoda", "name": "chiyoda"},
+            "labels": [{"key": "ward", "value": "131016"}],
+            "location": {"region": "asia-northeast1", "zone": "asia-northeast1-a"},
+            "cost": 1000.0,
+            "currency": "JPY",
+            "usage": {"amount": 1.0, "unit": "seconds"},
+            "cost_type": "regular",
+            "credits": [{"name": "SUD", "amount": -200.0}],
+            "invoice": {"month": "202506"},
+        },
+    ]
+    path = tmp_path / "gcp.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    lake = _lake(tmp_path)
+    report = ingest_files(lake, [path], Enrichment([], []), fmt="gcp")
+    assert report.lake_totals == {"JPY": 1000.0}
+    with connection() as con:
+        effective, tags = con.execute(
+            f"SELECT EffectiveCost, Tags FROM {lake.relation_sql()}"
+        ).fetchone()
+    assert effective == 800.0 and '"ward":"131016"' in tags.replace(" ", "")
+
+
+def test_explorer_over_an_empty_lake(tmp_path: Path) -> None:
+    from datetime import date
+
+    ex = Explorer(_lake(tmp_path), [], {})
+    assert ex.costs(CostQuery(date(2025, 1, 1), date(2025, 1, 31), ["ward"])) == []
