@@ -399,8 +399,3 @@ def anonymise(
 
 
 VALUE_SCO_TYPES = {"ipv4-addr", "ipv6-addr", "domain-name", "url", "email-addr", "mac-addr"}
-SCO_TYPES = {
-    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
-    "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process",
-    "software", "url", "user-account", "windows-registry-key", "x509-certificate",
-}  # fmt: skip

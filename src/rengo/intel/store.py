@@ -393,15 +393,3 @@ def delete_object(
             .values(is_latest=IntelObject.pk == newest, is_first=IntelObject.pk == oldest)
         )
     return [stix_id]
-
-
-def latest_body(session: Session, stix_id: str, principal: Principal) -> dict[str, Any] | None:
-    """The newest visible version of an object in any collection (for pages and advisories)."""
-    body = session.scalar(
-        select(IntelObject.body)
-        .where(IntelObject.stix_id == stix_id, IntelObject.is_latest == true(),
-               visible_clause(principal, IntelObject))
-        .order_by(IntelObject.version_at.desc())
-        .limit(1)
-    )  # fmt: skip
-    return json.loads(body) if body else None
