@@ -42,7 +42,14 @@ def events_source(data_dir: DataDir) -> str | None:
     return lake(data_dir).events_source()
 
 
-def record_hits(session: Session, hits: Sequence[matching.Hit], *, via: str, now: datetime) -> int:
+def record_hits(
+    session: Session,
+    hits: Sequence[matching.Hit],
+    *,
+    via: str,
+    now: datetime,
+    settings: Settings | None = None,
+) -> int:
     """Store new sightings (a hit seen before is ignored); return how many are new."""
     if not hits:
         return 0
@@ -53,30 +60,46 @@ def record_hits(session: Session, hits: Sequence[matching.Hit], *, via: str, now
         for h in hits
     ]  # fmt: skip
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    before = session.scalar(select(func.count()).select_from(Sighting)) or 0
+    before = session.scalar(select(func.max(Sighting.id))) or 0
     for start in range(0, len(rows), 5000):
         statement = insert(Sighting).on_conflict_do_nothing(
             index_elements=["ward", "stix_id", "event_id", "field"]
         )
         session.execute(statement, rows[start : start + 5000])
-    _raise_soc_alerts(session, hits, now)
-    return (session.scalar(select(func.count()).select_from(Sighting)) or 0) - before
+    new = list(session.execute(
+        select(Sighting.ward, Sighting.stix_id, Sighting.indicator_name, Sighting.kind, Sighting.value,
+               Sighting.field, Sighting.event_id, Sighting.event_time).where(Sighting.id > before)
+    ))  # fmt: skip
+    if new and settings is not None:
+        _raise_soc_alerts(session, settings, [matching.Hit(*row) for row in new], now)
+    return len(new)
 
 
-def _raise_soc_alerts(session: Session, hits: Sequence[matching.Hit], now: datetime) -> None:
-    """Hand hits to the SOC as alerts of an external detector, when the SOC offers that."""
+def _raise_soc_alerts(
+    session: Session, settings: Settings, hits: Sequence[matching.Hit], now: datetime
+) -> None:
+    """Hand new hits to the SOC alert queue (``rengo.soc.alerts.raise_alert``), once it exists.
+
+    One alert per ward and indicator, with every matched event, linked to the indicator.
+    """
     try:
-        from rengo.soc import alerts  # type: ignore[attr-defined]
+        from rengo.soc import alerts  # type: ignore[attr-defined, unused-ignore]
     except ImportError:
+        return  # the sightings are recorded and shown by the hub meanwhile
+    raise_alert = getattr(alerts, "raise_alert", None)
+    detect_settings = getattr(settings, "detect", None)
+    if raise_alert is None or detect_settings is None:
         return
-    create = getattr(alerts, "create_external_alert", None)
-    if create is None:
-        return
+    grouped: dict[tuple[str, str], list[matching.Hit]] = {}
     for hit in hits:
-        create(
-            session, ward=hit.ward, detector="intel", rule_id=hit.stix_id,
-            title=f"Shared indicator seen: {hit.name or hit.value}", event_ids=[hit.event_id],
-            at=now, detail={"value": hit.value, "field": hit.field, "kind": hit.kind},
+        grouped.setdefault((hit.ward, hit.stix_id), []).append(hit)
+    for (ward, stix_id), group in grouped.items():
+        first = group[0]
+        raise_alert(
+            session, SYSTEM, detect_settings, ward=ward, level="high",
+            title=f"Shared indicator seen: {first.name or first.value}"[:300],
+            time=max(h.event_time for h in group), event_ids=sorted({h.event_id for h in group}),
+            source="intel", indicator=stix_id, rule_id=f"intel:{stix_id}"[:64], now=now,
         )  # fmt: skip
 
 
@@ -102,7 +125,7 @@ def run_hunt(
                 source, tables, since=now - timedelta(days=days), until=now
             )
         with db.session() as session:
-            new = record_hits(session, hits, via="retro", now=now)
+            new = record_hits(session, hits, via="retro", now=now, settings=settings)
             hunt = session.get(Hunt, hunt_id)
             assert hunt is not None
             hunt.state, hunt.finished_at = "done", datetime.now(UTC)
@@ -152,6 +175,6 @@ def match_new_events(db: Database, settings: Settings, data_dir: DataDir, now: d
     if batches and tables.size:
         hits, _ = matching.match(pa.Table.from_batches(batches), tables)
     with db.session() as session:
-        new = record_hits(session, hits, via="live", now=now)
+        new = record_hits(session, hits, via="live", now=now, settings=settings)
         _save_cursor(session, {"seq": position})
     return new
