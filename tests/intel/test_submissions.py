@@ -246,3 +246,45 @@ def test_taxii_post_to_own_collection_becomes_a_submission(
     assert {"indicator", "malware", "course-of-action", "relationship"} <= kept
     # The submitter's identity is replaced by the joint centre's.
     assert "identity--f690c992-8e7d-4b9a-9303-3312616c0220" not in _shared_text(preview)
+
+
+def test_submission_straight_from_a_csirt_incident(
+    client: TestClient, tokens: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSIRT's interface (incident_indicators) feeds a submission; internal ones stay out."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    @dataclass
+    class Found:
+        kind: str
+        value: str
+        internal: bool
+
+    seen: list[int] = []
+
+    def incident_indicators(session: object, principal: object, incident_id: int) -> list[Found]:
+        seen.append(incident_id)
+        return [Found("ipv4", "203.0.113.99", False), Found("domain", "evil-c2.example", False),
+                Found("ipv4", "10.1.2.3", True)]  # fmt: skip
+
+    module = types.ModuleType("rengo.csirt.indicators")
+    module.incident_indicators = incident_indicators  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "rengo.csirt.indicators", module)
+    ward = tokens(WARD_A, "ward_it")
+    body = {"incident_id": 42, "title": "C2 of incident 42", "tlp": "amber"}
+    created = client.post(
+        "/api/v1/intel/submissions/from-incident", json=body, headers=bearer(ward)
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["channel"] == "incident" and seen == [42]
+    preview = client.get(
+        f"/api/v1/intel/submissions/{created.json()['id']}/preview", headers=bearer(ward)
+    ).json()
+    text = _shared_text(preview)
+    assert (
+        "203.0.113.99" in text
+        and "evil-c2.example" in text
+        and "10.1.2.3" not in json.dumps(preview["original"])
+    )

@@ -151,6 +151,25 @@ def create(
     return submission
 
 
+def from_incident(
+    session: Session, settings: Settings, principal: Principal, incident_id: int, *,
+    title: str, tlp: str, now: datetime, client: str = "",
+) -> Submission:  # fmt: skip
+    """A submission straight from a CSIRT incident's indicators (its internal ones left out)."""
+    try:
+        from rengo.csirt.indicators import incident_indicators  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        raise NotFound("the CSIRT is not part of this installation") from None
+    found = incident_indicators(session, principal, incident_id)
+    values = [i.value for i in found if not getattr(i, "internal", False)]
+    if not values:
+        raise InvalidInput(
+            "nothing to share", [Problem("the incident has no external indicators", "incident_id")]
+        )
+    report = IndicatorList(title=title, tlp=tlp, values=values, incident_ref=str(incident_id))
+    return create(session, settings, principal, report, now=now, channel="incident", client=client)
+
+
 def from_stored_bundle(
     session: Session,
     settings: Settings,

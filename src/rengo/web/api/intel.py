@@ -27,6 +27,7 @@ from rengo.intel.schemas import (
     PhishingReport,
     VulnerabilityReport,
 )
+from rengo.intel.tlp import parse_level
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/intel", tags=["intel"])
@@ -214,6 +215,27 @@ def submit(
     submission = submissions.create(
         session, runtime.settings, principal, body, now=runtime.clock.now(), channel="api",
         client=client_address(request),
+    )  # fmt: skip
+    return SubmissionOut.of(submission)
+
+
+class FromIncidentIn(BaseModel):
+    incident_id: int = Field(ge=1, le=2**31 - 1, description="The CSIRT incident of your ward.")
+    title: str = Field(min_length=3, max_length=300)
+    tlp: str = Field("amber", description="TLP 2.0 level of what is shared.")
+
+
+@router.post("/submissions/from-incident", response_model=SubmissionOut, status_code=201,
+             summary="Submit a CSIRT incident's indicators (internal ones are left out)")  # fmt: skip
+def submit_from_incident(body: FromIncidentIn, request: Request, principal: UserDep, session: SessionDep,
+                         runtime: RuntimeDep) -> SubmissionOut:  # fmt: skip
+    try:
+        level = parse_level(body.tlp).value
+    except ValueError as exc:
+        raise InvalidInput("unknown TLP level", [Problem(str(exc), "body tlp")]) from None
+    submission = submissions.from_incident(
+        session, runtime.settings, principal, body.incident_id, title=body.title, tlp=level,
+        now=runtime.clock.now(), client=client_address(request),
     )  # fmt: skip
     return SubmissionOut.of(submission)
 
