@@ -147,20 +147,7 @@ def publish(
                  object_id=advisory.id, detail={"wards": len(recipients), "tlp": level.value},
                  client=client, at=now)  # fmt: skip
     session.flush()
-    _notify(session, advisory, recipients)
     return advisory
-
-
-def _notify(session: Session, advisory: Advisory, wards: list[str]) -> None:
-    """Tell the wards through the CSIRT's notification service, once it exists."""
-    try:
-        from rengo.csirt import notify  # type: ignore[attr-defined]
-    except ImportError:
-        return  # recorded in intel_advisory_recipients and shown in the UI meanwhile
-    send = getattr(notify, "notify_wards", None)
-    if send is not None:
-        send(session, wards=wards, subject=advisory.title, body=advisory.countermeasures,
-             link=f"/intel/advisories/{advisory.id}", severity=advisory.severity)  # fmt: skip
 
 
 def get(session: Session, principal: Principal, advisory_id: int) -> Advisory:
