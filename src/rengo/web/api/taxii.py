@@ -27,7 +27,7 @@ from rengo.core import audit
 from rengo.core.errors import NotFound, RengoError
 from rengo.core.permissions import Principal, allows
 from rengo.intel import collections as colls
-from rengo.intel import store, submissions, timestamps
+from rengo.intel import indicators, store, submissions, timestamps
 from rengo.intel.ingest import ingest
 from rengo.intel.models import IntelCollection, IntelObject, IntelStatus
 from rengo.intel.tlp import TLP
@@ -440,8 +440,6 @@ def delete_object(
     touched = store.delete_object(session, collection, principal, object_id, f)
     if not touched:
         raise TaxiiError(404, "Object not found", f"no {object_id!r} in this collection for you")
-    from rengo.intel import indicators
-
     still = session.scalar(select(IntelObject.pk).where(IntelObject.stix_id == object_id).limit(1))
     if still is None:
         indicators.forget(session, touched)
