@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from rengo.core.permissions import SYSTEM
+from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.runtime import Runtime
+from rengo.core.wards import JOINT
 from rengo.intel import hunting
 from rengo.intel.access import audience_text
 from rengo.intel.collections import FEEDS, get_collection, ward_collection_id
@@ -102,6 +103,19 @@ def test_retro_hunt_finds_every_kind_in_the_right_wards(env: Runtime) -> None:
         (WARD_B, "192.0.2.201", "src_ip", "b-amber"),
     }
     assert hunts[0].hits == len(found)
+    # The hit of ward B's own AMBER+STRICT indicator is ward B's alone, not the joint's.
+    with env.db.session() as session:
+
+        def values_for(principal: Principal) -> set[str]:
+            return {s.value for s in session.scalars(hunting.visible_sightings(principal))}
+
+        assert "192.0.2.200" in values_for(Principal(tenant=WARD_B, role=Role.WARD_IT))
+        assert "192.0.2.200" not in values_for(Principal(tenant=JOINT, role=Role.SOC_ANALYST))
+        assert "192.0.2.201" in values_for(Principal(tenant=JOINT, role=Role.SOC_ANALYST))
+        assert (
+            values_for(Principal(tenant=WARD_A, role=Role.WARD_IT)) & {"192.0.2.200", "192.0.2.201"}
+            == set()
+        )
     # Hunting again finds nothing new: a sighting is recorded once.
     _ingest(env, [indicator("203.0.113.5", ident=None)])
     again = hunting.run_queued_hunts(env.db, env.settings, env.data_dir, now)

@@ -15,17 +15,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
 from rengo.core.db import Database
-from rengo.core.permissions import SYSTEM
+from rengo.core.permissions import SYSTEM, Principal, narrow_to_visible
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
 from rengo.intel import matching
+from rengo.intel.access import OWNER_ONLY_LEVELS
 from rengo.intel.models import Hunt, IntelState, Sighting
 from rengo.soc.lake import Lake
 
@@ -56,7 +57,7 @@ def record_hits(
     rows = [
         {"ward": h.ward, "stix_id": h.stix_id, "indicator_name": h.name[:300], "kind": h.kind,
          "value": h.value, "field": h.field, "event_id": h.event_id,
-         "event_time": h.event_time.astimezone(UTC), "found_at": now, "via": via}
+         "event_time": h.event_time.astimezone(UTC), "found_at": now, "via": via, "tlp": h.tlp}
         for h in hits
     ]  # fmt: skip
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -68,7 +69,8 @@ def record_hits(
         session.execute(statement, rows[start : start + 5000])
     new = list(session.execute(
         select(Sighting.ward, Sighting.stix_id, Sighting.indicator_name, Sighting.kind, Sighting.value,
-               Sighting.field, Sighting.event_id, Sighting.event_time).where(Sighting.id > before)
+               Sighting.field, Sighting.event_id, Sighting.event_time, Sighting.tlp)
+        .where(Sighting.id > before)
     ))  # fmt: skip
     if new and settings is not None:
         _raise_soc_alerts(session, settings, [matching.Hit(*row) for row in new], now)
@@ -95,11 +97,17 @@ def _raise_soc_alerts(
         grouped.setdefault((hit.ward, hit.stix_id), []).append(hit)
     for (ward, stix_id), group in grouped.items():
         first = group[0]
+        title = f"Shared indicator seen: {first.name or first.value}"
+        if first.tlp in OWNER_ONLY_LEVELS:
+            # The queue is the joint centre's too: a TLP:RED/AMBER+STRICT value stays out of it.
+            title, stix_id = (
+                f"Your ward's own TLP:{first.tlp.upper()} indicator seen (see the hub)",
+                "",
+            )
         raise_alert(
-            session, SYSTEM, detect_settings, ward=ward, level="high",
-            title=f"Shared indicator seen: {first.name or first.value}"[:300],
+            session, SYSTEM, detect_settings, ward=ward, level="high", title=title[:300],
             time=max(h.event_time for h in group), event_ids=sorted({h.event_id for h in group}),
-            source="intel", indicator=stix_id, rule_id=f"intel:{stix_id}"[:64], now=now,
+            source="intel", indicator=stix_id or None, rule_id=f"intel:{stix_id or 'own'}"[:64], now=now,
         )  # fmt: skip
 
 
@@ -178,3 +186,15 @@ def match_new_events(db: Database, settings: Settings, data_dir: DataDir, now: d
         new = record_hits(session, hits, via="live", now=now, settings=settings)
         _save_cursor(session, {"seq": position})
     return new
+
+
+def visible_sightings(principal: Principal, ward: str | None = None) -> Select[tuple[Sighting]]:
+    """Sightings the principal may see: its ward's (all for the joint centre), except that a
+    hit of a TLP:RED/AMBER+STRICT indicator stays with the ward that owns the indicator."""
+    tenants = narrow_to_visible(principal, "intel.sightings.read", ward)
+    stmt = select(Sighting)
+    if tenants is not None:
+        stmt = stmt.where(Sighting.ward.in_(tenants))
+    return stmt.where(
+        or_(Sighting.tlp.not_in(OWNER_ONLY_LEVELS), Sighting.ward == principal.tenant)
+    )

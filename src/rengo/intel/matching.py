@@ -48,11 +48,12 @@ GROUP_OF_KIND = {
 
 INDICATOR_SCHEMA = pa.schema(
     [("stix_id", pa.string()), ("name", pa.string()), ("kind", pa.string()),
-     ("value", pa.string()), ("grp", pa.string()), ("key", pa.string()), ("ward", pa.string())]
+     ("value", pa.string()), ("grp", pa.string()), ("key", pa.string()), ("ward", pa.string()),
+     ("tlp", pa.string())]
 )  # fmt: skip
 RANGE_SCHEMA = pa.schema(
     [("stix_id", pa.string()), ("name", pa.string()), ("value", pa.string()),
-     ("lo", pa.int64()), ("hi", pa.int64()), ("ward", pa.string())]
+     ("lo", pa.int64()), ("hi", pa.int64()), ("ward", pa.string()), ("tlp", pa.string())]
 )  # fmt: skip
 
 DOMAINS = """
@@ -100,6 +101,7 @@ class Hit:
     field: str
     event_id: str
     event_time: datetime
+    tlp: str
 
 
 def _wards_for(value: IndicatorValue) -> list[str | None]:
@@ -134,7 +136,7 @@ def indicator_tables(values: Iterable[IndicatorValue]) -> IndicatorTables:
                 for name, item in zip(
                     RANGE_SCHEMA.names,
                     (value.stix_id, value.name, value.value, int(network.network_address),
-                     int(network.broadcast_address), ward),
+                     int(network.broadcast_address), ward, value.tlp),
                     strict=True,
                 ):  # fmt: skip
                     ranges[name].append(item)
@@ -143,7 +145,7 @@ def indicator_tables(values: Iterable[IndicatorValue]) -> IndicatorTables:
             if group is None:
                 continue  # md5/sha1/sha512/cidr6: no event column carries them (yet)
             key = url_key(value.value) if value.kind == "url" else value.value
-            row = (value.stix_id, value.name, value.kind, value.value, group, key, ward)
+            row = (value.stix_id, value.name, value.kind, value.value, group, key, ward, value.tlp)
             for name, item in zip(INDICATOR_SCHEMA.names, row, strict=True):
                 exact[name].append(item)
     return IndicatorTables(
@@ -203,7 +205,7 @@ def match(
         scanned = connection.execute("SELECT count(*) FROM ev").fetchone()[0]  # type: ignore[index]
         hits_sql = f"""
         WITH u AS ({UNPIVOT})
-        SELECT DISTINCT u.ward, i.stix_id, i.name, i.kind, i.value, u.field, u.event_id, u.time
+        SELECT DISTINCT u.ward, i.stix_id, i.name, i.kind, i.value, u.field, u.event_id, u.time, i.tlp
         FROM u JOIN ind_exact i ON i.grp = u.grp AND i.key = u.key
         WHERE i.ward IS NULL OR i.ward = u.ward
         """
@@ -213,7 +215,7 @@ def match(
                 range_sql = f"""
                 WITH e AS (SELECT event_id, time, ward, {IPV4_INT.format(col=field)} AS n FROM ev
                            WHERE {field} IS NOT NULL)
-                SELECT DISTINCT e.ward, r.stix_id, r.name, 'cidr4', r.value, '{field}', e.event_id, e.time
+                SELECT DISTINCT e.ward, r.stix_id, r.name, 'cidr4', r.value, '{field}', e.event_id, e.time, r.tlp
                 FROM e JOIN ind_range r ON e.n >= r.lo AND e.n <= r.hi
                 WHERE r.ward IS NULL OR r.ward = e.ward
                 """

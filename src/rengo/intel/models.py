@@ -132,6 +132,8 @@ class Sighting(Base):
     found_at: Mapped[datetime] = mapped_column(UTCDateTime)
     via: Mapped[str] = mapped_column(String(8))
     """live (as the event landed) | retro (hunt over past events)"""
+    tlp: Mapped[str] = mapped_column(String(16))
+    """The indicator's TLP: an AMBER+STRICT/RED hit is the ward's alone (not even the joint's)."""
     alert_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 

@@ -149,6 +149,7 @@ def upgrade() -> None:
         sa.Column("event_time", UTCDateTime(), nullable=False),
         sa.Column("found_at", UTCDateTime(), nullable=False),
         sa.Column("via", sa.String(length=8), nullable=False),
+        sa.Column("tlp", sa.String(length=16), nullable=False),
         sa.Column("alert_ref", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_intel_sightings")),
         sa.UniqueConstraint("ward", "stix_id", "event_id", "field", name="uq_intel_sightings"),

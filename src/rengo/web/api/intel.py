@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from rengo.core.errors import InvalidInput, Problem
-from rengo.core.permissions import narrow_to_visible, require
-from rengo.intel import advisories, feeds, indicators, submissions
+from rengo.core.permissions import require
+from rengo.intel import advisories, feeds, hunting, indicators, submissions
 from rengo.intel.models import Advisory, AdvisoryRecipient, Feed, Hunt, Sighting, Submission
 from rengo.intel.scheduler import Scheduler
 from rengo.intel.schemas import (
@@ -417,12 +417,7 @@ def list_sightings(
     principal: UserDep, session: SessionDep, ward: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[SightingOut]:  # fmt: skip
-    from sqlalchemy import select
-
-    tenants = narrow_to_visible(principal, "intel.sightings.read", ward)
-    stmt = select(Sighting)
-    if tenants is not None:
-        stmt = stmt.where(Sighting.ward.in_(tenants))
+    stmt = hunting.visible_sightings(principal, ward)
     rows = session.scalars(
         stmt.order_by(Sighting.found_at.desc(), Sighting.id.desc()).limit(limit).offset(offset)
     )

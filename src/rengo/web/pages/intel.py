@@ -14,7 +14,7 @@ from rengo.assets.service import problems_from_validation
 from rengo.core.errors import InvalidInput, Problem, RengoError
 from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.core.wards import wards
-from rengo.intel import advisories, feeds, indicators, submissions
+from rengo.intel import advisories, feeds, hunting, indicators, submissions
 from rengo.intel.models import Feed, Hunt, QuarantinedRecord, Sighting, Submission
 from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, VulnerabilityReport
 from rengo.intel.tlp import TLP
@@ -84,11 +84,12 @@ def hub(
     advisory_rows, _ = advisories.search(session, principal, limit=5)
     hits = 0
     if allows(principal, "intel.sightings.read"):
-        tenants = narrow_to_visible(principal, "intel.sightings.read", None)
-        stmt = select(func.count()).select_from(Sighting)
-        if tenants is not None:
-            stmt = stmt.where(Sighting.ward.in_(tenants))
-        hits = session.scalar(stmt) or 0
+        hits = (
+            session.scalar(
+                select(func.count()).select_from(hunting.visible_sightings(principal).subquery())
+            )
+            or 0
+        )
     return render(request, caller, "intel/hub.html", {
         "latest": latest, "indicator_total": total, "pending": pending,
         "advisories": advisory_rows, "hits": hits,
