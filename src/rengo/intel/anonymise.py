@@ -63,6 +63,19 @@ _HOST = re.compile(
 )
 
 
+class Reason(str):
+    """Why something was removed: English text, plus its msgid and value for the UI."""
+
+    key: str
+    arg: str
+
+    @classmethod
+    def of(cls, key: str, x: str = "") -> Reason:
+        reason = cls(key % {"x": x})
+        reason.key, reason.arg = key, x
+        return reason
+
+
 def joint_identity(settings: Settings) -> dict[str, Any]:
     return {
         "type": "identity", "spec_version": "2.1", "id": JOINT_IDENTITY_ID,
@@ -138,22 +151,22 @@ class Sensitive:
             return None
         for own in self.networks:
             if network.version == own.version and network.subnet_of(own):  # type: ignore[arg-type]
-                return f"ward or private address range {own}"
+                return Reason.of("ward or private address range %(x)s", str(own))
         return None
 
     def host_reason(self, host: str) -> str | None:
         host = host.lower().rstrip(".")
         if host in self.hosts:
-            return "host name in the ward's asset register"
+            return Reason.of("host name in the ward's asset register")
         for zone in self.zones:
             if host == zone or host.endswith("." + zone):
-                return f"the ward's domain {zone}"
+                return Reason.of("the ward's domain %(x)s", zone)
         return None
 
     def mail_reason(self, mail: str) -> str | None:
         mail = mail.lower()
         if mail in self.mails:
-            return "staff mail address"
+            return Reason.of("staff mail address")
         return self.host_reason(mail.rpartition("@")[2])
 
     def atom_reason(self, atom: Atom) -> str | None:
@@ -239,8 +252,9 @@ class _Pass:
         self, obj: dict[str, Any], prop: str, action: str, reason: str, value: str = ""
     ) -> None:
         self.redactions.append({"object": obj.get("id", ""), "type": obj.get("type", ""),
-                                "property": prop, "action": action, "reason": reason,
-                                "value": value[:300]})  # fmt: skip
+                                "property": prop, "action": action, "reason": str(reason),
+                                "reason_key": getattr(reason, "key", reason),
+                                "reason_arg": getattr(reason, "arg", ""), "value": value[:300]})  # fmt: skip
 
     def drop(self, obj: dict[str, Any], reason: str, value: str = "") -> None:
         self.dropped.add(obj["id"])
@@ -307,7 +321,7 @@ class _Pass:
             if key.endswith("_ref") and isinstance(value, str) and key != "created_by_ref":
                 if value in self.dropped:
                     if key in ("source_ref", "target_ref", "sighting_of_ref"):
-                        self.drop(obj, f"refers to a removed object ({key})")
+                        self.drop(obj, Reason.of("refers to a removed object (%(x)s)", key))
                         return None
                     del obj[key]
                 else:

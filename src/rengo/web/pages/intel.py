@@ -56,6 +56,23 @@ SHOWN_VALUES = (
     N_("removed references"), N_("generalised"), N_("redacted"), N_("recorded"),
     N_("Choose a file."),
 )  # fmt: skip
+# Why the anonymiser removed something (rengo.intel.anonymise.Reason keys, shown translated).
+ANONYMISER_REASONS = (
+    N_("ward or private address range %(x)s"),
+    N_("host name in the ward's asset register"),
+    N_("the ward's domain %(x)s"),
+    N_("staff mail address"),
+    N_("the submitting ward's identity"),
+    N_("account of the ward (accounts targeted are counted, not named)"),
+    N_("every value of the pattern is the ward's own"),
+    N_("refers to a removed object (%(x)s)"),
+    N_("where it was seen identifies the ward"),
+    N_("refer to removed objects"),
+    N_("nothing left to refer to"),
+    N_("a term the ward asked to remove"),
+    N_("staff name"),
+    N_("the ward's name"),
+)
 
 
 def _lines(value: str) -> list[str]:
