@@ -30,7 +30,9 @@ def test_ward_shares_through_the_form_and_approves(
     detail = client.get(created.headers["location"])
     assert "自区が見たもの" in detail.text and "全区に共有される内容" in detail.text
     assert "203.0.113.45" in detail.text
-    assert "区またはプライベートのアドレス範囲 10.0.0.0/8" in detail.text  # why 10.1.5.5 was removed
+    assert (
+        "区またはプライベートのアドレス範囲 10.0.0.0/8" in detail.text
+    )  # why 10.1.5.5 was removed
     version = re.search(r'name="version" value="(\d+)"', detail.text)
     assert version
     approved = client.post(
