@@ -19,7 +19,7 @@ from rengo.finops import recommend, scan
 from rengo.finops import service as finops_service
 from rengo.finops.explorer import CostQuery
 from rengo.finops.models import Alert, Recommendation
-from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/finops", tags=["finops"])
 
@@ -307,7 +307,7 @@ def recommendations(
     summary="Move a recommendation on",
 )
 def set_status(
-    request: Request, rec_id: int, body: StatusIn, principal: UserDep, session: SessionDep
+    request: Request, rec_id: IdPath, body: StatusIn, principal: UserDep, session: SessionDep
 ) -> RecommendationOut:
     rec = recommend.change_status(
         session,
@@ -348,7 +348,7 @@ def anomalies(
     summary="Acknowledge or resolve an alert",
 )
 def alert_status(
-    request: Request, alert_id: int, body: StatusIn, principal: UserDep, session: SessionDep
+    request: Request, alert_id: IdPath, body: StatusIn, principal: UserDep, session: SessionDep
 ) -> AlertOut:
     alert = scan.change_alert(session, principal, alert_id, body.status, client_address(request))
     return AlertOut.model_validate(alert, from_attributes=True)
