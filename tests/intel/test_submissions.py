@@ -249,42 +249,42 @@ def test_taxii_post_to_own_collection_becomes_a_submission(
 
 
 def test_submission_straight_from_a_csirt_incident(
-    client: TestClient, tokens: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+    client: TestClient, env: Runtime, tokens: Callable[..., str]
 ) -> None:
-    """The CSIRT's interface (incident_indicators) feeds a submission; internal ones stay out."""
-    import sys
-    import types
-    from dataclasses import dataclass
+    """A ward's CSIRT incident's indicators become a submission; internal ones stay out."""
+    from rengo.core.permissions import Principal, Role
+    from rengo.csirt import incidents
+    from rengo.csirt import indicators as csirt_indicators
+    from rengo.csirt.alerts import UnavailableAlertSource
+    from rengo.csirt.schemas import IncidentCreate
 
-    @dataclass
-    class Found:
-        kind: str
-        value: str
-        internal: bool
-
-    seen: list[int] = []
-
-    def incident_indicators(session: object, principal: object, incident_id: int) -> list[Found]:
-        seen.append(incident_id)
-        return [Found("ipv4", "203.0.113.99", False), Found("domain", "evil-c2.example", False),
-                Found("ipv4", "10.1.2.3", True)]  # fmt: skip
-
-    module = types.ModuleType("rengo.csirt.indicators")
-    module.incident_indicators = incident_indicators  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "rengo.csirt.indicators", module)
+    with env.db.session() as session:
+        incident = incidents.create_incident(
+            session, Principal(WARD_A, Role.CSIRT, username="csirt-a"),
+            IncidentCreate(title="C2 beacons", category="other"), env.settings,
+            alert_source=UnavailableAlertSource(), now=env.clock.now(),
+        )  # fmt: skip
+        found = csirt_indicators.extract(
+            "beacons to 203.0.113.99 and evil-c2[.]example from 10.1.2.3"
+        )
+        csirt_indicators.record(session, incident.id, found, "note", env.clock.now())
+        incident_id = incident.id
     ward = tokens(WARD_A, "ward_it")
-    body = {"incident_id": 42, "title": "C2 of incident 42", "tlp": "amber"}
+    body = {"incident_id": incident_id, "title": "C2 of our incident", "tlp": "amber"}
+    other = client.post(
+        "/api/v1/intel/submissions/from-incident",
+        json=body,
+        headers=bearer(tokens(WARD_B, "ward_it")),
+    )
+    assert other.status_code == 404  # ward B cannot share ward A's incident
     created = client.post(
         "/api/v1/intel/submissions/from-incident", json=body, headers=bearer(ward)
     )
     assert created.status_code == 201, created.text
-    assert created.json()["channel"] == "incident" and seen == [42]
+    assert created.json()["channel"] == "incident"
     preview = client.get(
         f"/api/v1/intel/submissions/{created.json()['id']}/preview", headers=bearer(ward)
     ).json()
     text = _shared_text(preview)
-    assert (
-        "203.0.113.99" in text
-        and "evil-c2.example" in text
-        and "10.1.2.3" not in json.dumps(preview["original"])
-    )
+    assert "203.0.113.99" in text and "evil-c2.example" in text
+    assert "10.1.2.3" not in json.dumps(preview["original"])

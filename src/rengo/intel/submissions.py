@@ -28,6 +28,7 @@ from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Probl
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT
+from rengo.csirt.indicators import incident_indicators
 from rengo.intel import builders, validate
 from rengo.intel.anonymise import Sensitive, anonymise
 from rengo.intel.collections import SHARED, ward_collection_id
@@ -156,10 +157,6 @@ def from_incident(
     title: str, tlp: str, now: datetime, client: str = "",
 ) -> Submission:  # fmt: skip
     """A submission straight from a CSIRT incident's indicators (its internal ones left out)."""
-    try:
-        from rengo.csirt.indicators import incident_indicators  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        raise NotFound("the CSIRT is not part of this installation") from None
     found = incident_indicators(session, principal, incident_id)
     values = [i.value for i in found if not getattr(i, "internal", False)]
     if not values:
