@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from rengo.core.runtime import Runtime
 from rengo.intel.collections import ADVISORIES
 from tests.helpers import JOINT, WARD_A, WARD_B, bearer
 from tests.intel.helpers import TAXII_ROOT, taxii_headers
@@ -111,3 +112,34 @@ def test_advisory_to_all_wards_rejects_red(client: TestClient, tokens: Callable[
         "/api/v1/intel/advisories", headers=bearer(tokens(WARD_C, "ward_it"))
     ).json()
     assert [(a["id"], a["recipients"]) for a in listed] == [(created["id"], 1)]
+
+
+def test_recipient_wards_it_staff_are_mailed(
+    client: TestClient, env: Runtime, tokens: Callable[..., str]
+) -> None:
+    """Through the CSIRT's notification outbox: IT staff of recipient wards only."""
+    from sqlalchemy import select
+
+    from rengo.core.identity import Passwords, create_user
+    from rengo.csirt.models import Delivery
+
+    with env.db.session() as session:
+        passwords = Passwords.from_settings(env.settings)
+        for name, ward, role in (("it-a", WARD_A, "ward_it"), ("it-c", WARD_C, "ward_it"),
+                                 ("fin-a", WARD_A, "ward_finance")):  # fmt: skip
+            create_user(session, passwords, username=name, password="x" * 12, tenant=ward, role=role,
+                        email=f"{name}@city.example.jp")  # fmt: skip
+    body = {**ADVISORY, "wards": [WARD_A, WARD_B]}
+    created = client.post(
+        "/api/v1/intel/advisories", json=body, headers=bearer(tokens(JOINT, "soc_analyst"))
+    )
+    assert created.status_code == 201
+    with env.db.session() as session:
+        mails = session.scalars(select(Delivery).where(Delivery.topic == "intel.advisory")).all()
+        assert [(m.recipient, m.tenant, m.channel) for m in mails] == [
+            ("it-a@city.example.jp", WARD_A, "email")
+        ]
+        assert (
+            mails[0].subject.startswith("【注意喚起・critical】")
+            and f"/intel/advisories/{created.json()['id']}" in mails[0].link
+        )

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
-from rengo.core.permissions import Principal, require, visible_tenants
+from rengo.core.identity import User
+from rengo.core.permissions import Principal, Role, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, ward_codes
+from rengo.csirt import notify, oncall
 from rengo.intel import patterns, timestamps
 from rengo.intel.access import audience_text
 from rengo.intel.anonymise import JOINT_IDENTITY_ID, joint_identity
@@ -147,7 +149,31 @@ def publish(
                  object_id=advisory.id, detail={"wards": len(recipients), "tlp": level.value},
                  client=client, at=now)  # fmt: skip
     session.flush()
+    _notify(session, settings, advisory, recipients, now)
     return advisory
+
+
+def _notify(
+    session: Session, settings: Settings, advisory: Advisory, wards: list[str], now: datetime
+) -> None:
+    subject = f"【注意喚起・{advisory.severity}】{advisory.title}"
+    link = f"{settings.csirt.public_base_url.rstrip('/')}/intel/advisories/{advisory.id}"
+    body = f"{advisory.summary}\n\n{advisory.countermeasures}\n\n{link}"
+    staff = session.execute(
+        select(User.email, User.tenant)
+        .where(User.role == Role.WARD_IT.value, User.active.is_(True), User.email != "")
+        .where(User.tenant.in_(wards))
+    ).all()
+    for email, tenant in staff:
+        notify.enqueue(session, channel="email", recipient=email, subject=subject, body=body,
+                       link=link, now=now, topic="intel.advisory", tenant=tenant,
+                       reference=f"advisory:{advisory.id}")  # fmt: skip
+    if advisory.severity == "critical":
+        for team in oncall.teams_for(session, wards, ("ward_contact",)):
+            if team.tenant in wards:
+                oncall.page_team(
+                    session, team, subject=subject, body=body, settings=settings, now=now
+                )
 
 
 def get(session: Session, principal: Principal, advisory_id: int) -> Advisory:
