@@ -12,6 +12,7 @@ from rengo.core.wards import JOINT
 from rengo.intel import hunting
 from rengo.intel.access import audience_text
 from rengo.intel.collections import FEEDS, get_collection, ward_collection_id
+from rengo.intel.indicators import search as search_indicators
 from rengo.intel.ingest import ingest
 from rengo.intel.models import Hunt, IndicatorValue, Sighting
 from rengo.intel.tlp import TLP
@@ -58,6 +59,8 @@ def test_retro_hunt_finds_every_kind_in_the_right_wards(env: Runtime) -> None:
         event(WARD_A, old, event_id="a-amber", src_ip="192.0.2.201"),
         event(WARD_B, old, event_id="b-amber", src_ip="192.0.2.201"),
         event(WARD_A, too_old, event_id="a-too-old", src_ip="203.0.113.5"),
+        event(WARD_A, old, event_id="a-own", src_ip="192.0.2.202"),
+        event(WARD_B, old, event_id="b-own", src_ip="192.0.2.202"),
     ])  # fmt: skip
     _ingest(env, [
         indicator("203.0.113.5"),
@@ -81,6 +84,16 @@ def test_retro_hunt_finds_every_kind_in_the_right_wards(env: Runtime) -> None:
     _ingest(
         env, [indicator("192.0.2.200", tlp=TLP.AMBER_STRICT)], collection=ward_collection_id(WARD_B)
     )
+    # Ward A's own GREEN object, not (yet) shared: only ward A's logs, only ward A sees it.
+    _ingest(env, [indicator("192.0.2.202", tlp=TLP.GREEN)], collection=ward_collection_id(WARD_A))
+    with env.db.session() as session:
+
+        def searchable(principal: Principal) -> set[str]:
+            return {v.value for v in search_indicators(session, principal, q="192.0.2.202")[0]}
+
+        assert searchable(Principal(tenant=WARD_A, role=Role.WARD_IT)) == {"192.0.2.202"}
+        assert searchable(Principal(tenant=WARD_B, role=Role.WARD_IT)) == set()
+        assert searchable(Principal(tenant=JOINT, role=Role.SOC_ANALYST)) == set()
 
     with env.db.session() as session:
         warned = {v.value: v.warning for v in session.scalars(select(IndicatorValue)) if v.warning}
@@ -101,6 +114,7 @@ def test_retro_hunt_finds_every_kind_in_the_right_wards(env: Runtime) -> None:
         (WARD_A, "EvilBot/1.0", "user_agent", "a-ua"),
         (WARD_B, "192.0.2.200", "src_ip", "b-strict"),
         (WARD_B, "192.0.2.201", "src_ip", "b-amber"),
+        (WARD_A, "192.0.2.202", "src_ip", "a-own"),
     }
     assert hunts[0].hits == len(found)
     # The hit of ward B's own AMBER+STRICT indicator is ward B's alone, not the joint's.

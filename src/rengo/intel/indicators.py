@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from rengo.core.permissions import Principal
+from rengo.core.wards import ward_codes
 from rengo.intel import patterns, store, timestamps
 from rengo.intel.access import visible_clause
+from rengo.intel.collections import ward_collection_id
 from rengo.intel.models import Hunt, IndicatorValue
 from rengo.intel.warninglists import WarningLists
 
@@ -32,6 +34,7 @@ def index_rows(
     if not latest:
         return 0
     ids = [r["stix_id"] for r in latest]
+    own_collections = {ward_collection_id(w) for w in ward_codes()}
     for start in range(0, len(ids), CHUNK):
         session.execute(
             delete(IndicatorValue).where(IndicatorValue.stix_id.in_(ids[start : start + CHUNK]))
@@ -49,7 +52,7 @@ def index_rows(
                 "stix_id": row["stix_id"], "name": str(obj.get("name", ""))[:300],
                 "kind": atom.kind, "value": atom.value, "tlp": row["tlp"], "owner": row["owner"],
                 "audience_all": row["audience_all"], "audience": row["audience"],
-                "valid_until": valid_until, "warning": warnings.reason(atom),
+                "private": row["collection_id"] in own_collections, "valid_until": valid_until, "warning": warnings.reason(atom),
                 "added_at": now, "source": row["source"],
             }  # fmt: skip
     if values:
@@ -94,7 +97,10 @@ def search(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[IndicatorValue], int]:
-    stmt = select(IndicatorValue).where(visible_clause(principal, IndicatorValue))
+    stmt = select(IndicatorValue).where(
+        visible_clause(principal, IndicatorValue),
+        or_(IndicatorValue.private.is_(False), IndicatorValue.owner == principal.tenant),
+    )
     if q:
         stmt = stmt.where(IndicatorValue.value.contains(q.strip().lower()))
     if kind:

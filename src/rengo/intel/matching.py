@@ -106,6 +106,8 @@ class Hit:
 
 def _wards_for(value: IndicatorValue) -> list[str | None]:
     """The wards whose events this value may match (None: every ward)."""
+    if value.private:  # a ward's own, not (yet) shared: its own logs only
+        return [value.owner] if value.owner in ward_codes() else []
     if value.tlp in COMMUNITY_LEVELS or (value.tlp == TLP.AMBER.value and value.audience_all):
         return [None]
     if value.tlp == TLP.AMBER.value:

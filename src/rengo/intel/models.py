@@ -104,6 +104,8 @@ class IndicatorValue(Base):
     owner: Mapped[str] = mapped_column(String(8))
     audience_all: Mapped[bool] = mapped_column(Boolean, default=True)
     audience: Mapped[str] = mapped_column(String(400), default="")
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    """From a ward's own collection (e.g. an original not yet approved): that ward's alone."""
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     warning: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """Why the value never alerts (a warning list entry), or None."""

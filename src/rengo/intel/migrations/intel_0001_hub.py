@@ -104,6 +104,7 @@ def upgrade() -> None:
         sa.Column("owner", sa.String(length=8), nullable=False),
         sa.Column("audience_all", sa.Boolean(), nullable=False),
         sa.Column("audience", sa.String(length=400), nullable=False),
+        sa.Column("private", sa.Boolean(), nullable=False),
         sa.Column("valid_until", UTCDateTime(), nullable=True),
         sa.Column("warning", sa.String(length=200), nullable=True),
         sa.Column("added_at", UTCDateTime(), nullable=False),
