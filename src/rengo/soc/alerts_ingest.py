@@ -202,7 +202,9 @@ def _attach(session: Session, alert: Alert, d: Detection, limit: int, now: datet
 
 
 def _campaign_keys(alert: Alert) -> list[tuple[str, str]]:
-    keys = [("rule", alert.rule_id)]
+    # An external detector's rule id says who raised it, not what was seen (intel uses one
+    # id for every ward's own TLP:RED indicator): only its indicator and source count.
+    keys = [] if alert.source != "sigma" else [("rule", alert.rule_id)]
     if alert.indicator:
         keys.append(("indicator", alert.indicator))
     if alert.src_ip:

@@ -235,3 +235,12 @@ def test_api_rules_tuning_and_suppressions(client: TestClient, env: Runtime, tok
         ended.status_code == 200
         and client.get("/api/v1/soc/suppressions", headers=joint).json() == []
     )
+
+
+def test_external_alerts_without_a_shared_indicator_make_no_campaign(env: Runtime) -> None:
+    with env.db.session() as s:
+        for ward in ("131016", "131024", "131032"):
+            alerts.raise_alert(s, ADMIN_JOINT, SETTINGS, ward=ward, title="Your ward's own indicator seen",
+                               level="high", time=T0, event_ids=[f"e-{ward}"], source="intel",
+                               rule_id="intel:own", now=NOW)  # fmt: skip
+        assert alerts.search_alerts(s, SOC_JOINT, alerts.AlertFilter(kind="campaign")).total == 0

@@ -34,8 +34,13 @@ def test_three_layer_separation_uses_the_asset_register(env: Runtime, make_asset
         flow("10.1.4.20", "172.20.8.1", event_id="to-lgwan-segment"),
         flow("10.9.3.3", "203.0.113.10", event_id="internet-segment"),
     )
-    found = [d for d in Detector(rules).run(table) if d.title.startswith("Traffic from the My Number")]
-    assert sorted(e for d in found for e in d.event_ids) == ["lgwan-to-internet", "mynumber-to-internet"]
+    found = [
+        d for d in Detector(rules).run(table) if d.title.startswith("Traffic from the My Number")
+    ]
+    assert sorted(e for d in found for e in d.event_ids) == [
+        "lgwan-to-internet",
+        "mynumber-to-internet",
+    ]
     assert {d.level for d in found} == {"critical"}
 
 
@@ -48,13 +53,31 @@ def test_separation_rule_waits_for_the_register(env: Runtime) -> None:
 def test_vpn_brute_force_and_logins_from_abroad(env: Runtime) -> None:
     rules = load_configured_rules(env)
     vpn = {"class_uid": 3002, "auth_protocol": "ssl-web", "src_ip": "185.220.101.47"}
-    brute = [{**vpn, "status_id": 2, "user_name": "somu01", "time": T0 + timedelta(seconds=20 * i)} for i in range(10)]
+    brute = [
+        {**vpn, "status_id": 2, "user_name": "somu01", "time": T0 + timedelta(seconds=20 * i)}
+        for i in range(10)
+    ]
     abroad = [
-        {"class_uid": 3002, "status_id": 1, "src_country": "Netherlands", "user_name": "kikaku02", "event_id": "nl"},
-        {"class_uid": 3002, "status_id": 1, "src_country": "Japan", "user_name": "kikaku03", "event_id": "jp"},
+        {
+            "class_uid": 3002,
+            "status_id": 1,
+            "src_country": "Netherlands",
+            "user_name": "kikaku02",
+            "event_id": "nl",
+        },
+        {
+            "class_uid": 3002,
+            "status_id": 1,
+            "src_country": "Japan",
+            "user_name": "kikaku03",
+            "event_id": "jp",
+        },
     ]
     found = Detector(rules).run(events(*brute, *abroad))
-    assert titles(found) == ["SSL-VPN brute force against one account", "Successful login from abroad"]
+    assert titles(found) == [
+        "SSL-VPN brute force against one account",
+        "Successful login from abroad",
+    ]
 
 
 def test_ransomware_precursors_on_a_file_server(env: Runtime) -> None:
@@ -78,7 +101,14 @@ def test_phishing_wave_and_encoded_powershell(env: Runtime) -> None:
     rules = load_configured_rules(env)
     mails = [{"class_uid": 4009, "email_from": "noreply@tax-refund.example.com", "email_to": f"user{i}@city.lg.jp",
               "time": T0 + timedelta(seconds=i)} for i in range(5)]  # fmt: skip
-    internal = [{"class_uid": 4009, "email_from": "kacho@city.chiyoda.lg.jp", "email_to": f"u{i}@city.lg.jp"} for i in range(6)]
+    internal = [
+        {
+            "class_uid": 4009,
+            "email_from": "kacho@city.chiyoda.lg.jp",
+            "email_to": f"u{i}@city.lg.jp",
+        }
+        for i in range(6)
+    ]
     ps = {"class_uid": 1007, "process_path": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
           "process_cmd_line": "powershell.exe -NoP -W Hidden -enc SQBFAFgA"}  # fmt: skip
     found = Detector(rules).run(events(*mails, *internal, ps))
