@@ -200,7 +200,9 @@ class Prefilter:
         self._choose(rates)
         if self._stats_path is not None:
             self._stats_path.parent.mkdir(parents=True, exist_ok=True)
-            self._stats_path.write_bytes(orjson.dumps(rates))
+            tmp = self._stats_path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(orjson.dumps(rates))
+            tmp.replace(self._stats_path)
 
     @property
     def always(self) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -470,6 +471,6 @@ class _Cache:
             if len(self.entries) <= MAX_CACHED_FILES
             else {k: v for k, v in self.entries.items() if k in self.used}
         )
-        tmp = self.path.with_suffix(".tmp")
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_bytes(orjson.dumps(kept))
         tmp.replace(self.path)
