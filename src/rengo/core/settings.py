@@ -308,7 +308,8 @@ class IntelSettings(BaseModel):
         60.0, description="How often the web server checks whether a feed is due to be pulled."
     )
     feed_scheduler: bool = Field(
-        True, description="Pull scheduled feeds and match new events in the web server's background."
+        True,
+        description="Pull scheduled feeds and match new events in the web server's background.",
     )
     match_poll_seconds: float = Field(
         10.0, description="How often new events in the SOC lake are matched against indicators."
