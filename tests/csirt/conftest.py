@@ -97,7 +97,7 @@ def soc_alert(app: Any, env: Runtime) -> Callable[..., str]:
     counter = itertools.count(1)
     if soc_alerts_installed():
         from rengo.core.permissions import SYSTEM
-        from rengo.soc import alerts as soc_alerts  # type: ignore[attr-defined,unused-ignore]
+        from rengo.soc import alerts as soc_alerts
 
         def real(ward: str, title: str, level: str = "high", src_ip: str | None = None) -> str:
             with env.db.session() as session:

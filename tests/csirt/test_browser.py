@@ -83,7 +83,7 @@ def test_alert_to_contained_incident_to_report(
     with open(download.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"
     if soc_alerts_installed():
-        from rengo.soc import alerts as soc_alerts  # type: ignore[attr-defined,unused-ignore]
+        from rengo.soc import alerts as soc_alerts
 
         with env.db.session() as session:
             alert = soc_alerts.get_alert(session, SYSTEM, alert_id)

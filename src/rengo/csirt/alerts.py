@@ -83,6 +83,10 @@ class UnavailableAlertSource:
         return None
 
 
+def soc_alerts_installed() -> bool:
+    return importlib.util.find_spec("rengo.soc.alerts") is not None
+
+
 def soc_alert_source(clock: Clock) -> AlertSource:
     """The SOC's alerts when ``rengo.soc.alerts`` is installed, else a source that says so.
 
@@ -90,7 +94,7 @@ def soc_alert_source(clock: Clock) -> AlertSource:
     soc-detect branch; until that lands, lookups answer ``UnavailableAlertSource``'s
     clear error. Production code never invents alerts.
     """
-    if importlib.util.find_spec("rengo.soc.alerts") is None:
+    if not soc_alerts_installed():
         return UnavailableAlertSource()
     from rengo.csirt.soc_adapter import SocAlertSource
 

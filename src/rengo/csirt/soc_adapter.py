@@ -22,8 +22,8 @@ from rengo.core.errors import Forbidden, NotFound
 from rengo.core.permissions import Principal
 from rengo.csirt import indicators
 from rengo.csirt.alerts import AlertCounts, AlertRef
-from rengo.soc import alerts as soc_alerts  # type: ignore[attr-defined,unused-ignore]
-from rengo.soc.alerts_models import Alert  # type: ignore[import-not-found,unused-ignore]
+from rengo.soc import alerts as soc_alerts
+from rengo.soc.alerts_models import Alert
 
 
 class SocAlertSource:
