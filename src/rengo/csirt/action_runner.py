@@ -27,7 +27,7 @@ from rengo.csirt import timeline
 from rengo.csirt.connectors import ActionCommand, ActionConnector, ActionResult, connector_for
 from rengo.csirt.models import Connector, ContainmentAction, Incident
 
-MAX_WORKERS = 8
+MAX_WORKERS = 16
 
 
 def lease(settings: Settings) -> timedelta:
