@@ -65,7 +65,7 @@ def _notify(session: Session, team: OnCallTeam, page: Page, people: list[str], t
     minutes = escalation.policy(team)[page.level].minutes if people else 0
     subject = f"[rengo {team.name}] {page.subject}"
     body = (
-        f"{page.body}\n\nTo: {', '.join(people) or '(nobody answered)'} ({_step_label(team, page.level)}). "
+        f"{page.body}\n\nTo: {', '.join(people) or '(the whole team)'} ({_step_label(team, page.level)}). "
         + (f"Acknowledge within {minutes} minutes or it escalates." if people else "")
     )
     reference = f"page:{page.id}"
@@ -94,7 +94,11 @@ def _call_step(session: Session, team: OnCallTeam, page: Page, start: int, setti
         page.next_escalation_at = now + timedelta(minutes=escalation.policy(team)[level].minutes)
     else:
         page.status, page.next_escalation_at, page.target = "exhausted", None, ""
-        page.body += "\n\nNobody acknowledged this page."
+        page.body += (
+            "\n\nNobody acknowledged this page."
+            if page.called
+            else "\n\nNobody could be reached: the team has no one on call, no members and no manager."
+        )
     session.flush()
     _notify(session, team, page, people, token, settings, now)
     return people, token
