@@ -1,0 +1,63 @@
+"""FinOps objects of a ward for the tenancy walk (tests/web/test_tenancy_walk.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rengo.core.permissions import SYSTEM
+from rengo.core.runtime import Runtime
+from rengo.finops import service
+from rengo.finops.allocation import Rule
+from rengo.finops.models import Alert, Recommendation
+from tests.tenancy import BODIES, factory
+
+
+@factory("rec_id")
+def recommendation(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        rec = Recommendation(
+            key=f"idle:walk:{ward}",
+            kind="idle",
+            ward=ward,
+            resource_id=f"aws:{ward}:vol-walk",
+            title="Idle resource",
+            monthly_cost=30_000,
+            estimated_monthly_saving=30_000,
+        )
+        session.add(rec)
+        session.flush()
+        return str(rec.id)
+
+
+@factory("alert_id")
+def alert(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        row = Alert(
+            key=f"spike:walk:{ward}",
+            kind="spike",
+            ward=ward,
+            day=date(2025, 9, 1),
+            actual=90_000,
+            expected=10_000,
+        )
+        session.add(row)
+        session.flush()
+        return str(row.id)
+
+
+@factory("rule_id")
+def rule(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        row = service.add_rule(session, SYSTEM, Rule(0, 50, "sub_account", f"{ward}-*", ward=ward))
+        return str(row.id)
+
+
+@factory("pool_id")
+def pool(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        row = service.add_pool(session, SYSTEM, f"walk-{ward}", "even", [ward, "131032"])
+        return str(row.id)
+
+
+BODIES["POST /api/v1/finops/recommendations/{rec_id}/status"] = {"status": "accepted"}
+BODIES["POST /api/v1/finops/anomalies/{alert_id}/status"] = {"status": "acknowledged"}
