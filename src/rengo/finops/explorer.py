@@ -201,8 +201,9 @@ class Explorer:
             if values:
                 clauses.append(f"{dimension_sql(name)} IN ({', '.join(_lit(v) for v in values)})")
         if q.wards is not None:
+            # The joint centre may ask for the unallocated rows as if they were a ward.
             listing = ", ".join(_lit(w) for w in q.wards) or "NULL"
-            clauses.append(f"__ward IN ({listing})")
+            clauses.append(f"coalesce(__ward, '{UNALLOCATED}') IN ({listing})")
         return " AND ".join(clauses) or "true"
 
     @staticmethod
@@ -289,6 +290,17 @@ class Explorer:
             item["share"] = float(item.pop("__w"))
             items.append(item)
         return int(count[0]) if count else 0, items
+
+    def last_day(self) -> date | None:
+        """The newest charge day in the lake."""
+        if self.lake.is_empty():
+            return None
+        row = (
+            self.cursor()
+            .execute(f"SELECT max(x_ChargeDate) FROM {self.lake.relation_sql()}")
+            .fetchone()
+        )
+        return row[0] if row else None
 
     def distinct(self, dimension: str, q: CostQuery, limit: int = 200) -> list[str]:
         """Values a filter can take (for the explorer's selects)."""

@@ -243,9 +243,7 @@ def outlook(
     wards = narrow_to_visible(principal, "finops.costs.read", None)
     series = series if series is not None else daily_by_ward_system(explorer, as_of, s, wards)
     fy = fiscal_year_of(as_of, s.fiscal_year_start_month)
-    budget = {
-        b.ward: b.amount for b in budgets(session, principal, fy) if not b.business_system
-    }
+    budget = {b.ward: b.amount for b in budgets(session, principal, fy) if not b.business_system}
     out = []
     for ward in sorted({w for w, _ in series if is_tenant(w)}):
         costs = _sum(series, ward, None)
@@ -254,7 +252,10 @@ def outlook(
                 ward,
                 project_month(costs, as_of, s.forecast_interval),
                 project_fiscal_year(
-                    costs, as_of, start_month=s.fiscal_year_start_month, coverage=s.forecast_interval
+                    costs,
+                    as_of,
+                    start_month=s.fiscal_year_start_month,
+                    coverage=s.forecast_interval,
                 ),
                 budget.get(ward),
             )
