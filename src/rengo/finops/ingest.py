@@ -16,7 +16,12 @@ import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.finops import focus
-from rengo.finops.allocation import Rule, allocation_columns
+from rengo.finops.allocation import (
+    ALLOCATION_COLUMNS,
+    Rule,
+    allocate_keys_sql,
+    join_keys_sql,
+)
 from rengo.finops.currency import Rate, implied_rates, register_rates, reporting_select
 from rengo.finops.lake import Lake, connection
 from rengo.finops.native import Source, converters, q
@@ -188,25 +193,43 @@ def _stage_file(
     return staged.table, report
 
 
-def lake_columns_sql(enrichment: Enrichment) -> str:
-    """The SELECT list producing lake rows (see ``currency.reporting_select`` for ``__rate``)."""
-    alloc = allocation_columns(enrichment.rules)
+def lake_columns_sql(enrichment: Enrichment, source: str = "s") -> str:
+    """The SELECT list producing lake rows from ``s`` (FOCUS columns), the rate
+    (``currency.reporting_select``) and the allocation ``a`` (``allocation.allocate_keys_sql``).
+    """
     cur = "'" + enrichment.reporting_currency.replace("'", "''") + "'"
-    exprs = [q(c) for c in focus.column_names()]
+    exprs = [f"{source}.{q(c)}" for c in focus.column_names()]
+    alloc = {
+        name: (f"a.__{name}" if enrichment.rules else "CAST(NULL AS VARCHAR)")
+        for name in ALLOCATION_COLUMNS
+    }
     computed = {
-        "x_ChargeDate": "__day",
+        "x_ChargeDate": f"{source}.__day",
         **alloc,
         "x_ReportingCurrency": cur,
         "x_ExchangeRate": "__rate",
         "x_ExchangeRateDate": "__rate_day",
         "x_ExchangeRateSource": "__rate_source",
-        "x_BilledCostReporting": "BilledCost * __rate",
-        "x_EffectiveCostReporting": "EffectiveCost * __rate",
+        "x_BilledCostReporting": f"{source}.BilledCost * __rate",
+        "x_EffectiveCostReporting": f"{source}.EffectiveCost * __rate",
     }
     for name, sql_type in focus.LAKE_EXTRA_COLUMNS:
-        expr = computed.get(name, q(name))
+        expr = computed.get(name, f"{source}.{q(name)}")
         exprs.append(f"CAST({expr} AS {sql_type}) AS {q(name)}")
     return ", ".join(exprs)
+
+
+def enriched_select(con: duckdb.DuckDBPyConnection, src: str, enrichment: Enrichment) -> str:
+    """SELECT of lake rows from FOCUS rows ``src``: allocated, priced, dated."""
+    join = None
+    if enrichment.rules:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE __alloc AS " + allocate_keys_sql(enrichment.rules, src)
+        )
+        join = ("__alloc", join_keys_sql(enrichment.rules, "s", "a"))
+    return reporting_select(
+        con, src, enrichment.reporting_currency, lake_columns_sql(enrichment), join
+    )
 
 
 PARTITION_COLUMNS_SQL = (
@@ -239,7 +262,7 @@ def ingest_files(
             report.files.append(file_report)
         cols = ", ".join(q(c) for c in BASE_COLUMNS)
         union = " UNION ALL ".join(f"SELECT {cols}, __problem FROM {t}" for t in tables)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE batch AS {union}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW batch AS {union}")
         _quarantine(con, lake, report)
         report.implied_rates = implied_rates(
             con, "batch", "implied by the provider's pricing amounts"
@@ -248,7 +271,7 @@ def ingest_files(
             con, [*enrichment.rates, *report.implied_rates], enrichment.reporting_currency
         )
         good = "(SELECT * FROM batch WHERE __problem IS NULL)"
-        select = reporting_select(good, enrichment.reporting_currency, lake_columns_sql(enrichment))
+        select = enriched_select(con, good, enrichment)
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE enriched AS SELECT *, {PARTITION_COLUMNS_SQL} FROM ({select})"
         )
@@ -288,13 +311,30 @@ def ingest_files(
                 )
             )
         staging = lake.staging_dir()
-        if report.partitions:
-            con.execute(
-                f"COPY (SELECT * FROM enriched ORDER BY x_ChargeDate) TO '{staging}' "
-                "(FORMAT parquet, PARTITION_BY (billing_month, account_key), COMPRESSION zstd, OVERWRITE_OR_IGNORE true)"
-            )
+        write_partitions(
+            con, "enriched", staging, [(p.billing_month, p.account_key) for p in report.partitions]
+        )
     lake.replace_partitions(staging)
     return report
+
+
+def write_partitions(
+    con: duckdb.DuckDBPyConnection, table: str, staging: Path, keys: list[tuple[str, str]]
+) -> None:
+    """One Parquet file per (billing month, account) partition of ``table`` under ``staging``.
+
+    One COPY per partition: DuckDB's PARTITION_BY writer is several times slower on the
+    few large partitions a month's export has.
+    """
+    for month, account in keys:
+        folder = staging / f"billing_month={month}" / f"account_key={account}"
+        folder.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT * EXCLUDE (billing_month, account_key) FROM {table} "
+            "WHERE billing_month = ? AND account_key = ?) "
+            f"TO '{folder / 'data_0.parquet'}' (FORMAT parquet, COMPRESSION zstd)",
+            [month, account],
+        )
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, lake: Lake, report: IngestReport) -> None:
@@ -330,7 +370,4 @@ def rebuild(lake: Lake, enrichment: Enrichment) -> int:
     """Re-apply allocation rules and exchange rates to every partition; returns files rewritten."""
     with connection() as con:
         register_rates(con, enrichment.rates, enrichment.reporting_currency)
-        columns = lake_columns_sql(enrichment)
-        return lake.rewrite(
-            con, lambda src: reporting_select(src, enrichment.reporting_currency, columns)
-        )
+        return lake.rewrite(con, lambda src: enriched_select(con, src, enrichment))

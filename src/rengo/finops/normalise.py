@@ -256,9 +256,6 @@ def stage(
     else:
         builder.exprs.append("CAST(NULL AS VARCHAR) AS x_Custom")
     problem = "concat_ws('; ', " + ", ".join(builder.problems) + ")" if builder.problems else "''"
-    flag_exprs = [
-        f"coalesce({sql}, false) AS __f{i}" for i, (sql, *_rest) in enumerate(builder.flags)
-    ]
     select = ",\n  ".join(
         [
             *builder.exprs,
@@ -268,23 +265,25 @@ def stage(
             f"{_lit(version)} AS x_FocusVersion",
             f"{_lit(ingest_id)} AS x_IngestId",
             f"NULLIF({problem}, '') AS __problem",
-            *flag_exprs,
         ]
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT\n  {select}\nFROM {source}")
-    aggregates = ["count(*)", "count(__problem)"]
-    for i in range(len(builder.flags)):
+    totals = con.execute(f"SELECT count(*), count(__problem) FROM {table}").fetchone()
+    assert totals is not None
+    rows, quarantined = int(totals[0]), int(totals[1])
+    # Deviations are counted straight from the source (one pass, nothing materialised).
+    aggregates = ["count(*)"]
+    for sql, *_rest in builder.flags:
         aggregates += [
-            f"sum(CAST(__f{i} AS INTEGER))",
-            f"min(CASE WHEN __f{i} THEN x_SourceRow END)",
+            f"count(CASE WHEN {sql} THEN 1 END)",
+            f"min(CASE WHEN {sql} THEN __row END)",
         ]
-    counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {table}").fetchone()
+    counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
     assert counts is not None
-    rows, quarantined = int(counts[0]), int(counts[1])
     for i, (_sql, code, column, message) in enumerate(builder.flags):
-        n = int(counts[2 + 2 * i] or 0)
+        n = int(counts[1 + 2 * i] or 0)
         if n:
-            first = counts[3 + 2 * i]
+            first = counts[2 + 2 * i]
             deviations.append(Deviation(code, column, n, message, int(first) if first else None))
     if quarantined:
         first = con.execute(
