@@ -20,7 +20,9 @@ import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.finops.allocation import UNALLOCATED, Pool, pool_weights
-from rengo.finops.lake import Lake, connect
+from rengo.finops.lake import Lake, connect, empty_relation_sql
+from rengo.finops.rollup import COLUMNS as ROLLUP_COLUMNS
+from rengo.finops.rollup import rollup_select
 
 DIMENSIONS: dict[str, str] = {
     "ward": f"coalesce(__ward, '{UNALLOCATED}')",
@@ -123,6 +125,8 @@ class Explorer:
         self._con = connect()
         self._weights: tuple[str, str] | None = None
         self._lock = threading.Lock()
+        self._rollup: tuple[str, str] | None = None
+        self._rollups = 0
 
     def close(self) -> None:
         self._con.close()
@@ -132,13 +136,45 @@ class Explorer:
         cur.execute("SET TimeZone = 'UTC'")
         return cur
 
+    # -- the in-memory daily rollup ---------------------------------------------------
+
+    def rollup_table(self) -> str:
+        """The lake's daily rollup as an in-memory table, reloaded when the lake changes."""
+        version = self.lake.version()
+        with self._lock:
+            if self._rollup and self._rollup[0] == version:
+                return self._rollup[1]
+            self._rollups += 1
+            name = f"__rollup{self._rollups}"
+            files = self.lake.rollup_files()
+            parts = []
+            ready = [f for f, is_rollup in files if is_rollup]
+            if ready:
+                listing = ", ".join(_lit(str(f)) for f in ready)
+                parts.append(f"SELECT * FROM read_parquet([{listing}])")
+            raw = [f for f, is_rollup in files if not is_rollup]
+            if raw:  # a lake written before rollups existed
+                listing = ", ".join(_lit(str(f)) for f in raw)
+                src = f"read_parquet([{listing}], hive_partitioning = true, union_by_name = true)"
+                parts.append(rollup_select(src))
+            if not parts:
+                parts.append(rollup_select(empty_relation_sql()))
+            self._con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS "
+                f"SELECT * FROM ({' UNION ALL BY NAME '.join(parts)}) ORDER BY x_ChargeDate"
+            )
+            if self._rollup:
+                self._con.execute(f"DROP TABLE IF EXISTS {self._rollup[1]}")
+            self._rollup = (version, name)
+            return name
+
     # -- shared-cost weights ---------------------------------------------------------
 
     def weights(self) -> dict[tuple[str, str], dict[str, Fraction]]:
         """Exact weights per (pool, billing month) for the months in the lake."""
         if not self.pools:
             return {}
-        rel = self.lake.relation_sql()
+        rel = self.rollup_table()
         cur = self.cursor()
         months = [r[0] for r in cur.execute(f"SELECT DISTINCT billing_month FROM {rel}").fetchall()]
         direct: dict[str, dict[str, float]] = {}
@@ -178,12 +214,14 @@ class Explorer:
     # -- queries -----------------------------------------------------------------------
 
     def _allocated(self, q: CostQuery, columns: Iterable[str]) -> str:
-        low = (q.start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
-        high = (q.end.replace(day=28) + timedelta(days=8)).strftime("%Y-%m")
-        rel = self.lake.relation_sql((low, high))
-        cols = ", ".join(
-            sorted(set(columns) | {"x_Ward", "x_SharedPool", "billing_month", "x_ChargeDate"})
-        )
+        needed = set(columns) | {"x_Ward", "x_SharedPool", "billing_month", "x_ChargeDate"}
+        if needed <= ROLLUP_COLUMNS:
+            rel, rows = self.rollup_table(), "__rows"
+        else:
+            low = (q.start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+            high = (q.end.replace(day=28) + timedelta(days=8)).strftime("%Y-%m")
+            rel, rows = self.lake.relation_sql((low, high)), "1"
+        cols = ", ".join([*sorted(needed), f"{rows} AS __rows"])
         base = f"SELECT {cols} FROM {rel} WHERE x_ChargeDate BETWEEN DATE '{q.start}' AND DATE '{q.end}'"
         weights = self.weights_sql()
         if weights is None:
@@ -208,9 +246,10 @@ class Explorer:
 
     @staticmethod
     def _needed(q: CostQuery) -> set[str]:
-        names = {METRICS[q.metric], "x_BusinessSystem", "Tags"}
+        names = {METRICS[q.metric], "x_BusinessSystem"}
         for dim in [*q.group_by, *q.filters]:
             if dim.startswith("tag:"):
+                names.add("Tags")
                 continue
             for col in (
                 "ProviderName",
@@ -258,9 +297,9 @@ class Explorer:
         """Rows lacking an exchange rate (their reporting amount is empty), per currency."""
         if self.lake.is_empty():
             return 0, {}
-        cols = {"BillingCurrency", "BilledCost", "x_ExchangeRate", "x_BusinessSystem", "Tags"}
+        cols = {"BillingCurrency", "BilledCost", "x_ExchangeRate"} | self._needed(q)
         sql = (
-            f"SELECT BillingCurrency, count(*), sum(BilledCost) FROM ({self._allocated(q, cols)}) "
+            f"SELECT BillingCurrency, sum(__rows), sum(BilledCost) FROM ({self._allocated(q, cols)}) "
             f"WHERE x_ExchangeRate IS NULL AND {self._where(q)} GROUP BY 1"
         )
         rows = self.cursor().execute(sql).fetchall()
@@ -297,7 +336,7 @@ class Explorer:
             return None
         row = (
             self.cursor()
-            .execute(f"SELECT max(x_ChargeDate) FROM {self.lake.relation_sql()}")
+            .execute(f"SELECT max(x_ChargeDate) FROM {self.rollup_table()}")
             .fetchone()
         )
         return row[0] if row else None

@@ -27,6 +27,7 @@ from rengo.finops.lake import Lake, connection
 from rengo.finops.native import Source, converters, q
 from rengo.finops.normalise import Deviation, stage
 from rengo.finops.readers import RejectedLine, open_raw
+from rengo.finops.rollup import write_rollup
 
 FORMATS = ("focus", "aws-cur", "azure", "gcp", "oci", "sakura")
 BASE_COLUMNS = (
@@ -335,6 +336,7 @@ def write_partitions(
             f"TO '{folder / 'data_0.parquet'}' (FORMAT parquet, COMPRESSION zstd)",
             [month, account],
         )
+        write_rollup(con, folder / "data_0.parquet", month)
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, lake: Lake, report: IngestReport) -> None:

@@ -24,6 +24,7 @@ import duckdb
 
 from rengo.core.storage import DataDir, fsync_directory
 from rengo.finops import focus
+from rengo.finops.rollup import ROLLUP_FILE, write_rollup
 
 DOMAIN = "finops"
 _write_lock = threading.Lock()
@@ -54,7 +55,15 @@ class Lake:
     def files(self) -> list[Path]:
         if not self.costs.is_dir():
             return []
-        return sorted(self.costs.glob("billing_month=*/account_key=*/*.parquet"))
+        return sorted(self.costs.glob("billing_month=*/account_key=*/data_*.parquet"))
+
+    def rollup_files(self) -> list[tuple[Path, bool]]:
+        """Each partition's daily rollup, or its data file where no rollup exists (False)."""
+        out = []
+        for file in self.files():
+            rollup = file.parent / ROLLUP_FILE
+            out.append((rollup, True) if rollup.is_file() else (file, False))
+        return out
 
     def is_empty(self) -> bool:
         return not self.files()
@@ -120,6 +129,7 @@ class Lake:
                     f"COPY ({make_select(src)}) TO {_lit(tmp)} (FORMAT parquet, COMPRESSION zstd)"
                 )
                 os.replace(tmp, file)
+                write_rollup(con, file, file.parent.parent.name.split("=", 1)[1])
                 count += 1
         return count
 
