@@ -408,6 +408,9 @@ def _table(
         "ServiceCategory": per_resource([r.category for r in chosen]),
         "ServiceName": per_resource([r.service for r in chosen]),
         "SkuId": per_resource([f"{r.category[:3].upper()}-{r.unit[:2].upper()}" for r in chosen]),
+        "SkuPriceId": per_resource(
+            [f"{r.category[:3].upper()}-{r.unit[:2].upper()}-{region}" for r in chosen]
+        ),
         "SubAccountId": per_resource([r.sub_account for r in chosen]),
         "SubAccountName": per_resource([r.sub_account for r in chosen]),
         "SubAccountType": const("Account"),
