@@ -199,6 +199,16 @@ def test_the_daily_rollup_answers_as_the_rows_do(tmp_path: Path) -> None:
         ),
     ]
     from_rollup = [Explorer(lake, pools, POPS).costs(q) for q in queries]
+    # Whole months come from the monthly rollup: the same as the days summed.
+    daily = Explorer(lake, pools, POPS).costs(
+        CostQuery(date(2025, 8, 1), date(2025, 9, 30), ["business_system"], "day", "billed")
+    )
+    summed: dict[tuple[str, tuple[str, ...]], float] = {}
+    for r in daily:
+        summed[(r.period[:7], r.groups)] = summed.get((r.period[:7], r.groups), 0.0) + r.cost
+    assert {(r.period, r.groups): round(r.cost, 4) for r in from_rollup[1]} == {
+        k: round(v, 4) for k, v in summed.items()
+    }
     assert all(from_rollup) and len(lake.rollup_files()) == len(lake.files())
     for path, _is_rollup in lake.rollup_files():
         path.unlink()

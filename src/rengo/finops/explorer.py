@@ -22,6 +22,8 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.finops.allocation import UNALLOCATED, Pool, pool_weights
 from rengo.finops.lake import Lake, connect, empty_relation_sql
 from rengo.finops.rollup import COLUMNS as ROLLUP_COLUMNS
+from rengo.finops.rollup import KEYS as ROLLUP_KEYS
+from rengo.finops.rollup import SUMS as ROLLUP_SUMS
 from rengo.finops.rollup import rollup_select
 
 DIMENSIONS: dict[str, str] = {
@@ -127,6 +129,7 @@ class Explorer:
         self._lock = threading.Lock()
         self._rollup: tuple[str, str] | None = None
         self._rollups = 0
+        self._last_day: date | None = None
 
     def close(self) -> None:
         self._con.close()
@@ -163,10 +166,31 @@ class Explorer:
                 f"CREATE OR REPLACE TABLE {name} AS "
                 f"SELECT * FROM ({' UNION ALL BY NAME '.join(parts)}) ORDER BY x_ChargeDate"
             )
+            # Months as a second table: a query over whole months reads ~30 times fewer rows.
+            keys = [k for k in ROLLUP_KEYS if k != "x_ChargeDate"]
+            sums = ", ".join(f"sum({c}) AS {c}" for c in ROLLUP_SUMS)
+            self._con.execute(
+                f"CREATE OR REPLACE TABLE {name}_m AS SELECT "
+                f"CAST(date_trunc('month', x_ChargeDate) AS DATE) AS x_ChargeDate, "
+                f"{', '.join(keys)}, x_ExchangeRate, {sums}, sum(__rows) AS __rows "
+                f"FROM {name} GROUP BY ALL ORDER BY x_ChargeDate"
+            )
+            last = self._con.execute(f"SELECT max(x_ChargeDate) FROM {name}").fetchone()
             if self._rollup:
                 self._con.execute(f"DROP TABLE IF EXISTS {self._rollup[1]}")
+                self._con.execute(f"DROP TABLE IF EXISTS {self._rollup[1]}_m")
             self._rollup = (version, name)
+            self._last_day = last[0] if last else None
             return name
+
+    def _rollup_for(self, q: CostQuery) -> str:
+        """The monthly rollup when ``q`` covers whole months of data, else the daily one."""
+        daily = self.rollup_table()
+        last = self._last_day
+        whole_months = q.start.day == 1 and (
+            (q.end + timedelta(days=1)).day == 1 or (last is not None and q.end >= last)
+        )
+        return f"{daily}_m" if q.granularity != "day" and whole_months else daily
 
     # -- shared-cost weights ---------------------------------------------------------
 
@@ -216,7 +240,7 @@ class Explorer:
     def _allocated(self, q: CostQuery, columns: Iterable[str]) -> str:
         needed = set(columns) | {"x_Ward", "x_SharedPool", "billing_month", "x_ChargeDate"}
         if needed <= ROLLUP_COLUMNS:
-            rel, rows = self.rollup_table(), "__rows"
+            rel, rows = self._rollup_for(q), "__rows"
         else:
             low = (q.start.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
             high = (q.end.replace(day=28) + timedelta(days=8)).strftime("%Y-%m")
@@ -334,12 +358,8 @@ class Explorer:
         """The newest charge day in the lake."""
         if self.lake.is_empty():
             return None
-        row = (
-            self.cursor()
-            .execute(f"SELECT max(x_ChargeDate) FROM {self.rollup_table()}")
-            .fetchone()
-        )
-        return row[0] if row else None
+        self.rollup_table()
+        return self._last_day
 
     def distinct(self, dimension: str, q: CostQuery, limit: int = 200) -> list[str]:
         """Values a filter can take (for the explorer's selects)."""
