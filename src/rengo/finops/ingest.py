@@ -159,6 +159,8 @@ def _stage_file(
             source_format=chosen,
             ingest_id=ingest_id,
             strict=chosen == "focus",
+            # Sources numbered by their reader read the same rows in the same order each time.
+            materialise=raw.kind not in ("parquet", "csv"),
         )
     except duckdb.Error as error:
         raise InvalidInput(

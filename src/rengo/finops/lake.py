@@ -147,6 +147,8 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"threads": threads or min(2, os.cpu_count() or 1)})
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_object_cache = true")
+    # Row order within the lake carries no meaning: let writes and scans run in parallel.
+    con.execute("SET preserve_insertion_order = false")
     return con
 
 

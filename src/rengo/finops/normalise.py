@@ -126,7 +126,7 @@ class _Builder:
         self.strict = strict
         self.exprs: list[str] = []
         self.flags: list[tuple[str, str, str, str]] = []  # (sql, code, column, message)
-        self.problems: list[str] = []
+        self.problems: list[tuple[str, str]] = []  # (condition, message) of unreadable values
 
     def flag(self, sql: str, code: str, column: str, message: str) -> None:
         self.flags.append((sql, code, column, message))
@@ -156,9 +156,7 @@ class _Builder:
             value = f"TRY_CAST({clean} AS DOUBLE)"
             if text:
                 bad = f"({clean} IS NOT NULL AND {value} IS NULL)"
-                self.problems.append(
-                    f"CASE WHEN {bad} THEN '{name}: not a number: ' || {clean} END"
-                )
+                self.problems.append((bad, f"'{name}: not a number: ' || {clean}"))
             self.exprs.append(f"{value} AS {_q(name)}")
         elif column.data_type == "Date/Time":
             value = f"TRY_CAST({clean} AS TIMESTAMPTZ)"
@@ -172,13 +170,11 @@ class _Builder:
                 )
             if text:
                 bad = f"({clean} IS NOT NULL AND {value} IS NULL)"
-                self.problems.append(
-                    f"CASE WHEN {bad} THEN '{name}: not a date/time: ' || {clean} END"
-                )
+                self.problems.append((bad, f"'{name}: not a date/time: ' || {clean}"))
             self.exprs.append(f"{value} AS {_q(name)}")
         elif column.data_type == "JSON":
             bad = f"({clean} IS NOT NULL AND NOT coalesce(json_valid({clean}), false))"
-            self.problems.append(f"CASE WHEN {bad} THEN '{name}: not valid JSON: ' || {clean} END")
+            self.problems.append((bad, f"'{name}: not valid JSON: ' || {clean}"))
             self.exprs.append(f"CAST({clean} AS VARCHAR) AS {_q(name)}")
         elif name in focus.ALLOWED_VALUES:
             allowed = focus.ALLOWED_VALUES[name]
@@ -212,6 +208,7 @@ def stage(
     source_format: str,
     ingest_id: str,
     strict: bool = True,
+    materialise: bool = True,
 ) -> Staged:
     """Create temp table ``table`` of typed FOCUS 1.2 rows (plus ``__problem``) from ``source``.
 
@@ -255,7 +252,15 @@ def stage(
         builder.exprs.append(f"CAST(json_object({pairs}) AS VARCHAR) AS x_Custom")
     else:
         builder.exprs.append("CAST(NULL AS VARCHAR) AS x_Custom")
-    problem = "concat_ws('; ', " + ", ".join(builder.problems) + ")" if builder.problems else "''"
+    # The message is only built for the rare bad row: the common case is one OR of booleans.
+    problem = (
+        f"CASE WHEN {' OR '.join(f'coalesce({c}, false)' for c, _m in builder.problems)} THEN "
+        + "concat_ws('; ', "
+        + ", ".join(f"CASE WHEN {c} THEN {m} END" for c, m in builder.problems)
+        + ") END"
+        if builder.problems
+        else "''"
+    )
     select = ",\n  ".join(
         [
             *builder.exprs,
@@ -267,7 +272,10 @@ def stage(
             f"NULLIF({problem}, '') AS __problem",
         ]
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT\n  {select}\nFROM {source}")
+    # Sources their reader numbers stay a view: each later step reads only the columns it
+    # needs, and the rows are materialised once, allocated and priced, on the way to the lake.
+    kind = "TABLE" if materialise else "VIEW"
+    con.execute(f"CREATE OR REPLACE TEMP {kind} {table} AS SELECT\n  {select}\nFROM {source}")
     totals = con.execute(f"SELECT count(*), count(__problem) FROM {table}").fetchone()
     assert totals is not None
     rows, quarantined = int(totals[0]), int(totals[1])

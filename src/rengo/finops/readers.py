@@ -34,6 +34,8 @@ class RawSource:
     columns: list[str]
     rows: int
     rejected: list[RejectedLine] = field(default_factory=list)
+    kind: str = ""
+    """parquet | csv (numbered by the reader) | arrow | json | jsonl | sakura"""
 
 
 def _flatten(table: pa.Table) -> pa.Table:
@@ -123,4 +125,7 @@ def open_raw(
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {numbered}")
     columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] != "__row"]
     count = con.execute(f"SELECT count(*) FROM {view}").fetchone()
-    return RawSource(view, columns, int(count[0]) if count else 0, rejected)
+    source_kind = "sakura" if sakura else kind
+    if kind == "parquet" and "file_row_number" not in body:
+        source_kind = "arrow"  # flattened nested records, numbered by a window
+    return RawSource(view, columns, int(count[0]) if count else 0, rejected, source_kind)
