@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rengo.assets import service
 from rengo.assets.schemas import AssetCreate
-from rengo.core.identity import Passwords, create_token, create_user
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
 from tests.helpers import asset_fields
@@ -17,17 +16,6 @@ def asset(runtime: Runtime, ward: str) -> str:
         created = service.create_asset(
             session, Principal(ward, Role.WARD_IT), AssetCreate(**asset_fields()), runtime.settings
         )
-        return str(created.id)
-
-
-@factory("token_id")
-def token(runtime: Runtime, ward: str) -> str:
-    with runtime.db.session() as session:
-        user = create_user(
-            session, Passwords.from_settings(runtime.settings), username=f"owner-{ward}",
-            password="long enough password", tenant=ward, role="ward_it",
-        )  # fmt: skip
-        created, _secret = create_token(session, tenant=ward, role="ward_it", user_id=user.id)
         return str(created.id)
 
 

@@ -180,3 +180,34 @@ def test_footprint_and_segments_feed_the_soc_and_the_anonymiser(
     assert footprint.ip_ranges == {"10.1.0.0/16", "172.16.1.0/24"}
     assert footprint.mail_domains == {"city.chiyoda.lg.jp"}
     assert segments == {"mynumber": {"10.1.0.0/16"}, "internet": {"172.16.1.0/24"}}
+
+
+def test_counts_stop_at_the_cap(
+    env: Runtime, make_asset: Callable[..., int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service, "COUNT_CAP", 3)
+    for i in range(5):
+        make_asset(name=f"端末 {i}")
+    with env.db.session() as session:
+        page = service.search_assets(session, IT_A, service.AssetFilter(q="端末", per_page=2))
+        few = service.search_assets(session, IT_A, service.AssetFilter(q="端末 1"))
+    assert (page.total, page.total_is_lower_bound, len(page.items)) == (3, True, 2)
+    assert (few.total, few.total_is_lower_bound) == (1, False)
+
+
+def test_cross_ward_text_search_uses_exact_substrings(
+    env: Runtime, make_asset: Callable[..., int]
+) -> None:
+    make_asset(name='ファイルサーバー "本庁"')
+    make_asset(IT_B, name="ファイル共有", hostnames=["fs-01.chuo.lg.local"])
+    make_asset(IT_B, name="ファイアウォール")
+    with env.db.session() as session:
+
+        def joint(q: str) -> list[str]:
+            found = service.search_assets(session, SOC_JOINT, service.AssetFilter(q=q, sort="name"))
+            return [a.name for a in found.items]
+
+        assert joint("ファイル") == ['ファイルサーバー "本庁"', "ファイル共有"]
+        assert joint('"本庁"') == ['ファイルサーバー "本庁"']
+        assert joint("FS-01.CHUO") == ["ファイル共有"]
+        assert joint("ファイ") == ["ファイアウォール", 'ファイルサーバー "本庁"', "ファイル共有"]

@@ -72,7 +72,8 @@ def test_ward_a_reaches_nothing_of_ward_b(
                 unknown.append(f"{key}: no factory for {missing}")
                 continue
             for p in params:
-                objects.setdefault(p, FACTORIES[p](env, WARD_B))
+                if p not in objects:
+                    objects[p] = FACTORIES[p](env, WARD_B)
             url = PARAM.sub(lambda m: objects[m.group(1)], path)
             body = BODIES.get(key, {})
             for role in roles:

@@ -29,10 +29,16 @@ class Page(Generic[T]):
     total: int
     page: int
     per_page: int
+    total_is_lower_bound: bool = False
+    """True when counting stopped at ``COUNT_CAP``: there are at least ``total`` matches."""
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+COUNT_CAP = 10_000
+"""Counting beyond this costs more than it tells a person paging through results."""
 
 
 def problems_from_validation(error: ValidationError, prefix: str = "") -> list[Problem]:
@@ -252,11 +258,13 @@ def _text_match(needle: str, dialect: str, one_ward: bool) -> Any:
     """
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     plain = Asset.search_text.like(f"%{escaped}%", escape="\\")
-    if dialect != "sqlite" or one_ward or len(needle) < 3 or escaped != needle:
+    if dialect != "sqlite" or one_ward or len(needle) < 3:
         return plain  # PostgreSQL's pg_trgm index serves LIKE directly
-    # FTS5's trigram index answers LIKE on its own table (without ESCAPE, hence the guard).
-    fts = text("SELECT rowid FROM assets_search WHERE search_text LIKE :pattern")
-    return Asset.id.in_(fts.bindparams(pattern=f"%{needle}%").columns(rowid=Integer))
+    # A quoted phrase over FTS5 trigrams is exactly a substring match, and unlike LIKE on
+    # the FTS table it does not re-read every candidate row to verify it.
+    phrase = '"' + needle.replace('"', '""') + '"'
+    fts = text("SELECT rowid FROM assets_search WHERE assets_search MATCH :phrase")
+    return Asset.id.in_(fts.bindparams(phrase=phrase).columns(rowid=Integer))
 
 
 def _filtered(principal: Principal, f: AssetFilter, dialect: str = "sqlite") -> Select[Any]:
@@ -291,11 +299,12 @@ def search_assets(session: Session, principal: Principal, f: AssetFilter) -> Pag
     per_page = max(1, min(f.per_page, 500))
     page = max(1, f.page)
     stmt = _filtered(principal, f, session.get_bind().dialect.name)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    capped = stmt.with_only_columns(Asset.id).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
     items = session.scalars(
         stmt.order_by(*SORTS[f.sort]).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return Page(list(items), total, page, per_page)
+    return Page(list(items), min(total, COUNT_CAP), page, per_page, total > COUNT_CAP)
 
 
 def iter_assets(session: Session, principal: Principal, f: AssetFilter, batch: int = 1000) -> Any:

@@ -84,6 +84,57 @@ class AssetSettings(BaseModel):
     availability_levels: list[int] = Field([1, 2], description="可用性 levels (2 = highest).")
 
 
+class CsirtSettings(BaseModel):
+    """The joint CSIRT: notifications, on-call escalation, containment connectors, evidence."""
+
+    smtp_host: str = Field("127.0.0.1", description="SMTP server that sends notification e-mail.")
+    smtp_port: int = Field(25, description="Port of the SMTP server.")
+    smtp_from: str = Field(
+        "rengo-csirt@localhost", description="Sender address of notification e-mail."
+    )
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_username: str | None = Field(None, description="SMTP login name (none: no login).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_timeout_seconds: float = Field(10.0, description="Give up on an SMTP exchange after this.")
+    webhook_timeout_seconds: float = Field(
+        5.0, description="Give up on one webhook call (notification or action) after this."
+    )
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Named HMAC keys for signed webhooks; connectors and teams refer to a key "
+        "by name (RENGO_CSIRT__WEBHOOK_SECRETS__<NAME>), so that no key is stored in the database.",
+    )
+    delivery_attempts: int = Field(
+        4, description="Tries per notification delivery before it is marked failed."
+    )
+    delivery_backoff_seconds: float = Field(
+        30.0, description="Wait before the first retry of a delivery; doubles on each retry."
+    )
+    action_attempts: int = Field(3, description="Tries per containment action call.")
+    action_backoff_seconds: float = Field(
+        0.5, description="Wait between tries of a containment action call (doubles each time)."
+    )
+    disruptive_actions: list[str] = Field(
+        ["isolate_host", "disable_account", "quarantine_mail"],
+        description="Containment action kinds that need approval by a second person.",
+    )
+    escalation_ack_minutes: int = Field(
+        15, description="Default: a page not acknowledged within this many minutes escalates."
+    )
+    page_min_severity: str = Field(
+        "high", description="Incidents of this severity or worse page the on-call teams."
+    )
+    public_base_url: str = Field(
+        "http://127.0.0.1:8000", description="Base of links in notifications (acknowledge, view)."
+    )
+    evidence_max_mb: int = Field(200, description="Largest evidence file accepted, in MB.")
+    worker_interval_seconds: float = Field(
+        15.0,
+        description="The web server sends due notifications and runs escalations this often "
+        "(0 turns the in-process worker off; `rengo csirt worker` can run it instead).",
+    )
+
+
 class SocSettings(BaseModel):
     """Joint SOC log collection: spool, lake, syslog listener, search."""
 
@@ -234,6 +285,7 @@ class Settings(BaseSettings):
     assets: AssetSettings = Field(default_factory=AssetSettings)
     soc: SocSettings = Field(default_factory=SocSettings)
     finops: FinopsSettings = Field(default_factory=FinopsSettings)
+    csirt: CsirtSettings = Field(default_factory=CsirtSettings)
 
     @field_validator("database_url", "secret_key", mode="before")
     @classmethod

@@ -1,10 +1,111 @@
-"""The policy targets this domain computes.
+"""The policy targets the joint CSIRT computes, live, from its own records.
 
-Declared now so that the scoreboard shows them; ``compute`` stays ``None`` (shown as
-"no data yet") until this domain records the data they are computed from.
+- KGI major incidents: incidents detected in the fiscal year that were major by
+  ``as_of`` (exercises excluded, merged duplicates counted once), per ward involved and
+  for all wards together;
+- KSI mean time to contain: mean of (first successful containment − detection) in hours
+  over the year's contained incidents; p90 and counts in the detail;
+- KPI security cost per resident: see ``rengo.csirt.costs``.
 """
 
-from rengo.targets.registry import Direction, Kind, Period, Target, register
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import Select, select
+
+from rengo.core.wards import JOINT, ward_codes
+from rengo.csirt import costs
+from rengo.csirt.metrics import mean, percentile
+from rengo.csirt.models import Incident, IncidentWard
+from rengo.targets.registry import (
+    Direction,
+    Kind,
+    Measurement,
+    Period,
+    Target,
+    TargetContext,
+    fiscal_year_start,
+    register,
+)
+
+
+def _counted(ctx: TargetContext) -> Select[Incident, str]:
+    return (
+        select(Incident, IncidentWard.ward)
+        .join(IncidentWard, IncidentWard.incident_id == Incident.id)
+        .where(Incident.detected_at >= ctx.start, Incident.detected_at <= ctx.as_of)
+        .where(Incident.merged_into_id.is_(None), Incident.origin != "exercise")
+    )
+
+
+def _any_incident(ctx: TargetContext) -> bool:
+    return (
+        ctx.session.scalar(select(Incident.id).where(Incident.created_at <= ctx.as_of).limit(1))
+        is not None
+    )
+
+
+def major_incidents(ctx: TargetContext) -> dict[str, Measurement]:
+    if not _any_incident(ctx):
+        return {}
+    per_ward: dict[str, set[int]] = defaultdict(set)
+    incidents: dict[int, set[str]] = defaultdict(set)
+    stmt = _counted(ctx).where(Incident.major.is_(True), Incident.major_at <= ctx.as_of)
+    for incident, ward in ctx.session.execute(stmt):
+        per_ward[ward].add(incident.id)
+        incidents[incident.id].add(ward)
+    out = {w: Measurement(float(len(per_ward.get(w, ()))), {"incidents": sorted(per_ward.get(w, ()))})
+           for w in ward_codes()}  # fmt: skip
+    out[JOINT] = Measurement(float(len(incidents)), {"incidents": sorted(incidents)})
+    return out
+
+
+def mean_time_to_contain(ctx: TargetContext) -> dict[str, Measurement]:
+    per_ward: dict[str, list[float]] = defaultdict(list)
+    overall: dict[int, float] = {}
+    uncontained: dict[str, int] = defaultdict(int)
+    for incident, ward in ctx.session.execute(_counted(ctx)):
+        if incident.contained_at is None or incident.contained_at > ctx.as_of:
+            uncontained[ward] += 1
+            continue
+        hours = (incident.contained_at - incident.detected_at).total_seconds() / 3600
+        per_ward[ward].append(hours)
+        overall[incident.id] = hours
+
+    def measurement(values: list[float], open_count: int) -> Measurement:
+        value = mean(values)
+        p90 = percentile(values, 0.9)
+        return Measurement(
+            round(value, 3) if value is not None else None,
+            {"contained": len(values), "p90_hours": round(p90, 3) if p90 is not None else None,
+             "not_contained": open_count},
+        )  # fmt: skip
+
+    out = {w: measurement(v, uncontained.get(w, 0)) for w, v in per_ward.items()}
+    if overall:
+        out[JOINT] = measurement(list(overall.values()), sum(uncontained.values()))
+    return out
+
+
+def security_cost_per_resident(ctx: TargetContext) -> dict[str, Measurement]:
+    fiscal_year = fiscal_year_start(ctx.as_of).year
+    comparison = costs.compare(ctx.session, fiscal_year, ctx.as_of)
+    out: dict[str, Measurement] = {}
+    for ward, c in comparison.wards.items():
+        out[ward] = Measurement(round(c.reduction_pct, 1), {
+            "standalone_per_resident_yen": round(c.standalone_yen / c.population, 1),
+            "joint_per_resident_yen": round(c.share_yen / c.population, 1),
+            "population": c.population, "shared_by": comparison.shared_by,
+        })  # fmt: skip
+    total = comparison.reduction_pct
+    if total is not None:
+        out[JOINT] = Measurement(round(total, 1), {
+            "fiscal_year": fiscal_year, "wards_with_estimates": len(comparison.wards),
+            "joint_operating_yen": comparison.joint_operating_yen, "shared_by": comparison.shared_by,
+        })  # fmt: skip
+    return out
+
 
 register(
     Target(
@@ -22,7 +123,7 @@ register(
         threshold_setting=None,
         period=Period.FISCAL_YEAR,
         domain="csirt",
-        compute=None,
+        compute=major_incidents,
         evidence_path="/incidents?major=true",
         threshold_value=0,
     )
@@ -44,7 +145,7 @@ register(
         threshold_setting="policy.containment_target_hours",
         period=Period.FISCAL_YEAR,
         domain="csirt",
-        compute=None,
+        compute=mean_time_to_contain,
         evidence_path="/incidents",
     )
 )
@@ -65,7 +166,7 @@ register(
         threshold_setting="policy.security_cost_reduction_pct",
         period=Period.FISCAL_YEAR,
         domain="csirt",
-        compute=None,
-        evidence_path=None,
+        compute=security_cost_per_resident,
+        evidence_path="/csirt/costs",
     )
 )

@@ -15,9 +15,11 @@ import binascii
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from rengo.core.errors import Forbidden, Unauthenticated
@@ -44,6 +46,21 @@ def get_session(request: Request) -> Iterator[Session]:
     with runtime.db.session() as session:
         yield session
 
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _bounded_time(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # ISO 8601 without an offset: taken as UTC
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("a time between 1970 and 2200")
+    return value
+
+
+Timestamp = Annotated[datetime, AfterValidator(_bounded_time)]
+"""A point in time from a query or body: aware (naive = UTC) and within 1970–2200."""
 
 MAX_ID = 2**31 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Numeric id")]

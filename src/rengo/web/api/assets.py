@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from rengo.assets import csvio, service
@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 
 class AssetPage(BaseModel):
     items: list[AssetOut]
-    total: int
+    total: int = Field(description="Matching assets (at most 10,000 are counted)")
+    total_is_lower_bound: bool = Field(description="True when there are more than `total`")
     page: int
     per_page: int
 
@@ -71,7 +72,8 @@ def list_assets(principal: UserDep, session: SessionDep, f: FilterDep) -> AssetP
     page = service.search_assets(session, principal, f)
     return AssetPage(
         items=[AssetOut.model_validate(a) for a in page.items],
-        total=page.total, page=page.page, per_page=page.per_page,
+        total=page.total, total_is_lower_bound=page.total_is_lower_bound,
+        page=page.page, per_page=page.per_page,
     )  # fmt: skip
 
 

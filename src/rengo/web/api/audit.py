@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rengo.core import audit
 from rengo.core.permissions import require, visible_tenants
-from rengo.web.deps import SessionDep, UserDep, client_address
+from rengo.web.deps import SessionDep, Timestamp, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -58,8 +58,8 @@ def list_events(
     actor: str | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> list[AuditEventOut]:
@@ -80,8 +80,8 @@ def export_events(
     principal: UserDep,
     session: SessionDep,
     action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
 ) -> StreamingResponse:
     rows = _query(principal, session, action, None, None, None, since, until, 1_000_000, 0)
     audit.record(session, principal, "audit.export", object_type="audit_log",

@@ -27,7 +27,7 @@ from rengo.soc.search import EventQuery, search_events
 from rengo.soc.service import store_for
 from rengo.soc.spool import Batch, SpoolFull
 from rengo.soc.stats import collect_stats
-from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import RuntimeDep, SessionDep, Timestamp, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
 
@@ -185,10 +185,10 @@ def events(
     session: SessionDep,
     request: Request,
     since: Annotated[
-        datetime | None, Query(description="From (ISO 8601); default 24 h ago")
+        Timestamp | None, Query(description="From (ISO 8601); default 24 h ago")
     ] = None,
     until: Annotated[
-        datetime | None, Query(description="Until (ISO 8601, excluded); default now")
+        Timestamp | None, Query(description="Until (ISO 8601, excluded); default now")
     ] = None,
     ward: Annotated[
         str | None, Query(description="Only this ward (the joint centre sees all)")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from rengo.core import audit
-from rengo.core.errors import NotFound
-from rengo.core.identity import ApiToken, create_token, revoke_token
-from rengo.core.permissions import require, visible_tenants
+from rengo.core import audit, users
+from rengo.core.errors import NotFound, RengoError
+from rengo.core.identity import ApiToken, Passwords, create_token, revoke_token
+from rengo.core.permissions import STAFF_ROLES, require, visible_tenants
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
@@ -19,10 +19,12 @@ from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 NAV = [
+    NavItem("admin", N_("Users"), "/admin/users", "users.manage", order=5),
     NavItem("admin", N_("Audit log"), "/admin/audit", "audit.read", order=10),
     NavItem("admin", N_("My API tokens"), "/account/tokens", "tokens.self", order=20),
 ]
 PAGE = 100
+STAFF_ROLE_NAMES = sorted(r.value for r in STAFF_ROLES)
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
@@ -95,3 +97,54 @@ def revoke(
     audit.record(session, principal, "token.revoke", object_type="token", object_id=token_id,
                  object_tenant=token.tenant, client=client_address(request))  # fmt: skip
     return RedirectResponse("/account/tokens", status_code=303)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def user_list(
+    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+) -> HTMLResponse:
+    return render(
+        request, caller, "admin/users.html",
+        {"users": users.list_users(session, principal), "roles": STAFF_ROLE_NAMES,
+         "error": request.query_params.get("error"), "saved": request.query_params.get("saved")},
+    )  # fmt: skip
+
+
+@router.post("/admin/users", response_model=None)
+async def user_create(
+    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
+    form = await request.form()
+    try:
+        with runtime.db.session() as session:
+            users.add_user(
+                session, principal, Passwords.from_settings(runtime.settings),
+                username=str(form.get("username") or "").strip(),
+                password=str(form.get("password") or ""),
+                tenant=str(form.get("ward") or principal.tenant),
+                role=str(form.get("role") or ""), display_name=str(form.get("display_name") or ""),
+                email=str(form.get("email") or ""), client=client_address(request),
+            )  # fmt: skip
+    except RengoError as error:
+        with runtime.db.session() as session:
+            return render(
+                request, caller, "admin/users.html",
+                {"users": users.list_users(session, principal), "roles": STAFF_ROLE_NAMES,
+                 "error": str(error), "form": dict(form)}, error.status_code,
+            )  # fmt: skip
+    return RedirectResponse("/admin/users?saved=1", status_code=303)
+
+
+@router.post("/admin/users/{user_id}", response_model=None)
+async def user_change(
+    user_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
+    form = await request.form()
+    changes: dict[str, object] = {}
+    if form.get("role"):
+        changes["role"] = str(form["role"])
+    if form.get("active") in ("true", "false"):
+        changes["active"] = form.get("active") == "true"
+    with runtime.db.session() as session:
+        users.change_user(session, principal, user_id, changes, client_address(request))
+    return RedirectResponse("/admin/users?saved=1", status_code=303)

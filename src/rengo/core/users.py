@@ -1,0 +1,97 @@
+"""Administering user accounts: list, create, change role, disable, reset password.
+
+A ward's administrator manages the accounts of that ward; the joint centre's
+administrators manage every account. Every change is audited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rengo.core import audit
+from rengo.core.errors import Forbidden, InvalidInput, NotFound, Problem
+from rengo.core.identity import Passwords, User, create_user, set_password
+from rengo.core.permissions import Principal, Role, require, visible_tenants
+
+EDITABLE = ("display_name", "email", "role", "active")
+
+
+def list_users(session: Session, principal: Principal) -> list[User]:
+    tenants = visible_tenants(principal, "users.manage")
+    stmt = select(User).order_by(User.tenant, User.username)
+    if tenants is not None:
+        stmt = stmt.where(User.tenant.in_(tenants))
+    return list(session.scalars(stmt))
+
+
+def _managed(session: Session, principal: Principal, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} not found")
+    require(principal, "users.manage", user.tenant, hide=True)
+    return user
+
+
+def add_user(
+    session: Session,
+    principal: Principal,
+    passwords: Passwords,
+    *,
+    username: str,
+    password: str,
+    tenant: str,
+    role: str,
+    display_name: str = "",
+    email: str = "",
+    client: str = "",
+) -> User:
+    require(principal, "users.manage", tenant)
+    user = create_user(
+        session, passwords, username=username, password=password, tenant=tenant, role=role,
+        display_name=display_name, email=email,
+    )  # fmt: skip
+    audit.record(session, principal, "user.create", object_type="user", object_id=user.id,
+                 object_tenant=tenant, detail={"username": username, "role": role}, client=client)  # fmt: skip
+    return user
+
+
+def change_user(
+    session: Session,
+    principal: Principal,
+    user_id: int,
+    changes: dict[str, object],
+    client: str = "",
+) -> User:
+    user = _managed(session, principal, user_id)
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput(
+            "unknown fields", [Problem("not editable", f"field {n}") for n in unknown]
+        )
+    role = changes.get("role")
+    if role is not None and (role not in {r.value for r in Role} or role == Role.PUBLIC):
+        raise InvalidInput("unknown role", [Problem(f"unknown role {role!r}", "field role")])
+    if user.id == principal.user_id and (
+        changes.get("active") is False or role not in (None, user.role)
+    ):
+        raise Forbidden("administrators cannot disable or demote themselves")
+    diff = {k: [getattr(user, k), v] for k, v in changes.items() if getattr(user, k) != v}
+    for key, (_old, new) in diff.items():
+        setattr(user, key, new)
+    if diff:
+        audit.record(session, principal, "user.update", object_type="user", object_id=user.id,
+                     object_tenant=user.tenant, detail={"changes": diff}, client=client)  # fmt: skip
+    session.flush()
+    return user
+
+
+def reset_password(
+    session: Session, principal: Principal, passwords: Passwords, user_id: int, password: str,
+    client: str = "",
+) -> User:  # fmt: skip
+    user = _managed(session, principal, user_id)
+    set_password(session, passwords, user, password)
+    audit.record(session, principal, "user.password_reset", object_type="user", object_id=user.id,
+                 object_tenant=user.tenant, client=client)  # fmt: skip
+    return user

@@ -1,0 +1,77 @@
+"""The narrow port through which the CSIRT reads SOC alerts (csirt may use soc, never the
+reverse).
+
+``AlertSource`` is what incidents need of an alert. ``soc_alert_source`` gives the
+installation's source; the web app keeps it in ``app.state.csirt_alert_source`` so that
+tests can put a double there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from rengo.core.clock import Clock
+from rengo.core.errors import InvalidInput, Problem
+from rengo.core.permissions import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRef:
+    id: str
+    ward: str
+    title: str
+    severity: str
+    detected_at: datetime
+    event_ids: tuple[str, ...] = ()
+    first_event_at: datetime | None = None
+    indicators: tuple[tuple[str, str], ...] = field(default=())
+    """(kind, value) pairs, kinds as in ``rengo.csirt.indicators.KINDS``."""
+    wards: tuple[str, ...] = ()
+    """Every ward a cross-ward (campaign) alert spans; empty: just ``ward``."""
+
+
+class AlertSource(Protocol):
+    def get(self, session: Session, principal: Principal, ids: Sequence[str]) -> list[AlertRef]:
+        """The alerts with these public ids that ``principal`` may see (others are absent)."""
+        ...
+
+    def mark(
+        self, session: Session, principal: Principal, ids: Sequence[str], incident_ref: str
+    ) -> None:
+        """Tell the SOC these alerts are now handled by an incident."""
+        ...
+
+
+class UnavailableAlertSource:
+    """Used while ``rengo.soc.alerts`` is not installed: every lookup explains why."""
+
+    def get(self, session: Session, principal: Principal, ids: Sequence[str]) -> list[AlertRef]:
+        raise InvalidInput(
+            "SOC alerts are not available on this installation yet",
+            [Problem("open the incident by hand or from a ward's report", "field alert_ids")],
+        )
+
+    def mark(
+        self, session: Session, principal: Principal, ids: Sequence[str], incident_ref: str
+    ) -> None:
+        return None
+
+
+def soc_alert_source(clock: Clock) -> AlertSource:
+    """The SOC's alerts when ``rengo.soc.alerts`` is installed, else a source that says so.
+
+    The adapter (``rengo.csirt.soc_adapter``) is written against the alert service of the
+    soc-detect branch; until that lands, lookups answer ``UnavailableAlertSource``'s
+    clear error. Production code never invents alerts.
+    """
+    if importlib.util.find_spec("rengo.soc.alerts") is None:
+        return UnavailableAlertSource()
+    from rengo.csirt.soc_adapter import SocAlertSource
+
+    return SocAlertSource(clock)

@@ -1,0 +1,73 @@
+"""``rengo csirt …``: reports from the command line, and the notification/escalation worker."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rengo.core.console import DataDirOption, WardOption, console, err_console, open_runtime
+from rengo.core.permissions import SYSTEM
+from rengo.core.wards import JOINT
+from rengo.csirt import reports
+from rengo.csirt.worker import tick
+
+app = typer.Typer(help="Joint CSIRT: incident reports, monthly reports, the notification worker.",
+                  no_args_is_help=True)  # fmt: skip
+
+FormatOption = Annotated[str, typer.Option("--format", help="pdf or html")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="File to write (default: the report's name)")
+]
+
+
+def _write(rendered: reports.Rendered, out: Path | None) -> None:
+    target = out or Path(rendered.filename)
+    target.write_bytes(rendered.content)
+    console.print(f"{target} ({len(rendered.content):,} bytes)")
+
+
+@app.command("report")
+def report(incident_id: int, format: FormatOption = "pdf", out: OutOption = None,
+           data_dir: DataDirOption = None) -> None:  # fmt: skip
+    """Write the Japanese incident report of INCIDENT_ID as PDF or HTML."""
+    if format == "pdf" and reports.japanese_font() is None:
+        err_console.print("[yellow]warning:[/] no Japanese font found; install fonts-ipaexfont")
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        rendered = reports.incident_report(
+            session, SYSTEM, incident_id, format, now=runtime.clock.now(), client="cli"
+        )
+    _write(rendered, out)
+
+
+@app.command("monthly")
+def monthly(month: Annotated[str, typer.Option(help="YYYY-MM (JST)")],
+            ward: WardOption = "joint",
+            format: FormatOption = "pdf", out: OutOption = None, data_dir: DataDirOption = None) -> None:  # fmt: skip
+    """Write the monthly report of a ward (or the joint centre): incidents, alerts, MTTC, majors."""
+    try:
+        year, number = (int(p) for p in month.split("-"))
+    except ValueError:
+        raise typer.BadParameter("use YYYY-MM, e.g. 2026-06", param_hint="--month") from None
+    tenant = None if ward == JOINT else ward
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        rendered = reports.monthly_report(session, SYSTEM, tenant, year, number, format,
+                                          settings=runtime.settings, now=runtime.clock.now(), client="cli")  # fmt: skip
+    _write(rendered, out)
+
+
+@app.command("worker")
+def worker(interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 15.0,
+           once: Annotated[bool, typer.Option(help="Run one round and stop")] = False,
+           data_dir: DataDirOption = None) -> None:  # fmt: skip
+    """Send due notifications, escalate unanswered pages and flag long outages, every INTERVAL s."""
+    with open_runtime(data_dir) as runtime:
+        while True:
+            report = tick(runtime.db, runtime.settings, runtime.clock)
+            console.print(f"escalated {report.escalated}, became major {report.became_major}, sent {report.sent}, "
+                          f"retrying {report.retrying}, failed {report.failed}")  # fmt: skip
+            if once:
+                return
+            time.sleep(interval)

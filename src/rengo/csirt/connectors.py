@@ -1,0 +1,180 @@
+"""Connectors carry a containment action to a ward: the generic signed webhook and the
+simulated ward endpoint (used by the demo and by tests in place of a real firewall/EDR).
+
+A webhook receives ``POST <url>`` with JSON ``{"action_id", "incident", "ward", "kind",
+"target", "reason", "requested_by", "approved_by"}`` signed in ``X-Rengo-Signature``
+(see ``rengo.csirt.signing``) and answers 2xx with ``{"reference": "…"}`` when done.
+Network errors and 5xx answers are retried with back-off; a 4xx answer is final.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import httpx
+
+from rengo.core.clock import Clock
+from rengo.core.db import Database
+from rengo.core.settings import CsirtSettings
+from rengo.csirt.indicators import is_internal_address
+from rengo.csirt.models import Connector, SimulatedEffect
+from rengo.csirt.notify import DeliveryError, secret_value
+from rengo.csirt.signing import SIGNATURE_HEADER, sign
+
+CONNECTOR_KINDS = ("webhook", "simulated")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCommand:
+    action_id: int
+    incident: str
+    ward: str
+    kind: str
+    target: str
+    reason: str
+    requested_by: str
+    approved_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    ok: bool
+    attempts: int
+    reference: str = ""
+    error: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class ActionConnector(Protocol):
+    def execute(self, command: ActionCommand) -> ActionResult: ...
+
+
+@dataclass
+class WebhookConnector:
+    url: str
+    secret: str
+    timeout: float
+    attempts: int
+    backoff: float
+
+    def execute(self, command: ActionCommand) -> ActionResult:
+        body = json.dumps(asdict(command), ensure_ascii=False).encode()
+        error = ""
+        for attempt in range(1, self.attempts + 1):
+            headers = {
+                "Content-Type": "application/json; charset=utf-8",
+                SIGNATURE_HEADER: sign(self.secret, body, int(time.time())),
+            }
+            try:
+                response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
+            except httpx.HTTPError as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            else:
+                detail = _json_or_text(response)
+                if response.is_success:
+                    reference = str(detail.get("reference", "")) if isinstance(detail, dict) else ""
+                    return ActionResult(
+                        True,
+                        attempt,
+                        reference[:128],
+                        "",
+                        {"status": response.status_code, "body": detail},
+                    )
+                error = f"endpoint answered {response.status_code}: {str(detail)[:300]}"
+                if response.status_code < 500:
+                    return ActionResult(
+                        False,
+                        attempt,
+                        error=error,
+                        detail={"status": response.status_code, "body": detail},
+                    )
+            if attempt < self.attempts:
+                time.sleep(self.backoff * (2 ** (attempt - 1)))
+        return ActionResult(False, self.attempts, error=error)
+
+
+def _json_or_text(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {"text": response.text[:500]}
+
+
+_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$")
+_ACCOUNT = re.compile(r"^[^\s@]+(@[^\s@]+)?$|^[^\\\s]+\\[^\\\s]+$")
+
+
+def _target_problem(kind: str, target: str) -> str | None:
+    """What a real ward endpoint would refuse, the way a firewall or EDR API does."""
+    if kind == "block_ip":
+        try:
+            network = ipaddress.ip_network(target, strict=False)
+        except ValueError:
+            return f"{target!r} is not an IP address or network"
+        if is_internal_address(str(network.network_address)):
+            return f"{target} is an internal address: isolate the host instead"
+    elif kind in ("isolate_host", "block_domain"):
+        if not _HOST.match(target):
+            return f"{target!r} is not a host name"
+    elif kind == "block_url" and not target.startswith(("http://", "https://")):
+        return f"{target!r} is not a URL"
+    elif kind == "disable_account" and not _ACCOUNT.match(target):
+        return f"{target!r} is not an account name"
+    return None
+
+
+@dataclass
+class SimulatedWardConnector:
+    """A ward's endpoint simulated inside rengo: it validates like a real one and keeps
+    what it has blocked, isolated, disabled or quarantined in ``csirt_simulated_effects``."""
+
+    db: Database
+    clock: Clock
+    latency_seconds: float = 0.0
+
+    def execute(self, command: ActionCommand) -> ActionResult:
+        if self.latency_seconds:
+            time.sleep(self.latency_seconds)
+        problem = _target_problem(command.kind, command.target)
+        if problem:
+            return ActionResult(False, 1, error=f"ward endpoint refused: {problem}")
+        reference = f"SIM-{command.ward}-{uuid.uuid4().hex[:10]}"
+        now: datetime = self.clock.now()
+        with self.db.session() as session:
+            session.add(SimulatedEffect(ward=command.ward, kind=command.kind,
+                                        target=command.target, reference=reference, applied_at=now))  # fmt: skip
+        return ActionResult(
+            True, 1, reference, "", {"simulated": True, "applied_at": now.isoformat()}
+        )
+
+
+def connector_for(
+    row: Connector, settings: CsirtSettings, db: Database, clock: Clock
+) -> ActionConnector:
+    if row.kind == "simulated":
+        return SimulatedWardConnector(db, clock)
+    if row.kind == "webhook":
+        try:
+            secret = secret_value(settings, row.secret_name)
+        except DeliveryError as exc:
+            return _Broken(str(exc))
+        return WebhookConnector(row.url, secret, settings.webhook_timeout_seconds,
+                                settings.action_attempts, settings.action_backoff_seconds)  # fmt: skip
+    return _Broken(f"unknown connector kind {row.kind!r}")
+
+
+@dataclass
+class _Broken:
+    """A connector that cannot run (e.g. its secret is not configured): says why."""
+
+    reason: str
+
+    def execute(self, command: ActionCommand) -> ActionResult:
+        return ActionResult(False, 0, error=self.reason)

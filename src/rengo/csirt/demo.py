@@ -1,0 +1,229 @@
+"""Demo step: on-call rotas, simulated ward endpoints, recorded security costs, and about
+seventy realistic incidents over the last five months — open and closed, one shared by
+several wards (a phishing campaign), one major (a leak of residents' data) — each with
+its timeline, tasks and containment actions carried out through the simulated endpoints.
+
+Everything goes through the same services as real work, at the historical times (a
+fake clock per incident), so the timelines, MTTC and the targets come out as they would.
+Alerts are not invented: the SOC's alerts module is not part of this build yet, so the
+demo incidents are opened by hand or from the wards' reports.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from rengo.core.clock import JST, FakeClock
+from rengo.core.demo import DemoContext, step
+from rengo.core.identity import User
+from rengo.core.permissions import SYSTEM, Principal
+from rengo.core.tenancy import populations
+from rengo.core.wards import JOINT, Ward, wards
+from rengo.csirt import actions, costs, incidents, oncall, tasks
+from rengo.csirt.alerts import UnavailableAlertSource
+from rengo.csirt.models import Connector, Incident, OnCallTeam, Page
+from rengo.csirt.schemas import IncidentCreate, IncidentPatch
+from rengo.targets.registry import fiscal_year_start
+
+# (category, title, cause, summary, action kind, target pattern)
+SCENARIOS = (
+    ("phishing", "職員宛て標的型メール(偽の請求書)", "添付ファイルのマクロを職員が実行",
+     "送信元ドメインを遮断し、受信した全メールを隔離した。", "quarantine_mail", "msg-{n}@mail.{slug}.lg.jp"),
+    ("ransomware", "ファイルサーバーでの暗号化の兆候", "VPN装置の既知の脆弱性を突かれた侵入",
+     "感染端末を隔離し、バックアップから復元した。", "isolate_host", "fs{n:02d}.{slug}.lg.jp"),
+    ("unauthorised_access", "電子申請サービスへの不正ログイン試行", "使い回されたパスワードへのリスト型攻撃",
+     "攻撃元アドレスを遮断し、該当アカウントを無効化した。", "block_ip", "198.51.100.{n}"),
+    ("exploitation", "公式サイトCMSの脆弱性を狙った攻撃", "CMSプラグインの更新漏れ",
+     "攻撃元を遮断し、プラグインを更新した。", "block_ip", "203.0.113.{n}"),
+    ("malware", "職員端末でのマルウェア検知", "不審なUSBメモリの接続",
+     "端末を隔離・初期化した。", "isolate_host", "pc-{n:04d}.{slug}.lg.jp"),
+    ("dos", "公式サイトへの大量アクセス(DDoS)", "ボットネットからの大量リクエスト",
+     "上流で攻撃元を遮断し、CDNの防御設定を強化した。", "block_ip", "192.0.2.{n}"),
+    ("lost_device", "業務用タブレットの紛失", "外出先での置き忘れ",
+     "リモートワイプを実施し、アカウントを無効化した。", "disable_account", "staff{n:03d}@{slug}"),
+    ("misconfiguration", "クラウドストレージの公開設定ミス", "共有リンクの権限設定の誤り",
+     "公開設定を解除し、アクセス記録を確認した。", "block_url", "https://share.example.com/{slug}/{n}"),
+)  # fmt: skip
+
+
+def _principal(user: User) -> Principal:
+    return user.principal()
+
+
+def _users(ctx: DemoContext) -> dict[str, User]:
+    with ctx.db.session() as session:
+        users = {u.username: u for u in session.scalars(select(User))}
+        for user in users.values():
+            session.expunge(user)
+    return users
+
+
+def _run_incident(ctx: DemoContext, rng: random.Random, ward: Ward, users: dict[str, User],
+                  detected: datetime, scenario: tuple[str, ...], n: int, *, extra_wards: list[str] | None = None,
+                  people: int | None = None, close: bool = True) -> None:  # fmt: skip
+    category, title, cause, summary, kind, pattern = scenario
+    category = "ransomware" if category == "malware" else category
+    responder = _principal(users["joint.csirt"])
+    ward_it = _principal(users[f"{ward.slug}.it"])
+    clock = FakeClock(detected + timedelta(minutes=rng.randint(2, 12)))
+    with ctx.db.session() as session:
+        incident = incidents.create_incident(session, responder if extra_wards else ward_it, IncidentCreate(
+            title=f"{ward.name_ja} {title}", category=category, wards=[ward.code, *(extra_wards or [])],
+            source="ward_report" if rng.random() < 0.4 else "manual", detected_at=detected,
+            occurred_at=detected - timedelta(minutes=rng.randint(5, 240)), people_affected=people, origin="demo",
+        ), ctx.settings, alert_source=UnavailableAlertSource(), now=clock.now())  # fmt: skip
+        incident_id = incident.id
+        clock.advance(minutes=rng.randint(3, 20))
+        incidents.transition(
+            session,
+            responder,
+            incident_id,
+            "triage",
+            "影響範囲を確認中",
+            ctx.settings,
+            now=clock.now(),
+        )
+        for page in session.scalars(
+            select(Page).where(Page.incident_id == incident_id, Page.status == "open")
+        ):
+            oncall.acknowledge(session, page, responder.label, clock.now(), responder)
+        tasks.add_task(session, responder, incident_id, title="ログの保全", assignee=f"{ward.slug}.it",
+                       due_at=clock.now() + timedelta(hours=4), now=clock.now())  # fmt: skip
+    clock.advance(minutes=rng.randint(5, 45 if rng.random() < 0.9 else 150))
+    target = pattern.format(n=n % 250 + 1, slug=ward.slug)
+    with ctx.db.session() as session:
+        action = actions.request_action(session, responder, incident_id, kind=kind, target=target,
+                                        reason="被害拡大の防止", ward=ward.code, connector_id=None,
+                                        settings=ctx.settings, now=clock.now())  # fmt: skip
+        action_id = action.id
+        if action.status == "pending_approval":
+            clock.advance(minutes=rng.randint(2, 15))
+            actions.decide(
+                session,
+                ward_it,
+                action_id,
+                approve=True,
+                note="業務影響を確認済み",
+                now=clock.now(),
+            )
+    actions.run_action(ctx.db, ctx.settings, clock, action_id)
+    if not close:
+        return
+    with ctx.db.session() as session:
+        clock.advance(hours=rng.randint(1, 6))
+        incidents.transition(
+            session,
+            responder,
+            incident_id,
+            "eradication",
+            "原因を除去中",
+            ctx.settings,
+            now=clock.now(),
+        )
+        clock.advance(hours=rng.randint(2, 30))
+        incidents.transition(
+            session, responder, incident_id, "recovery", "復旧作業中", ctx.settings, now=clock.now()
+        )
+        incidents.update_incident(session, responder, incident_id, IncidentPatch(cause=cause, report_summary=summary),
+                                  ctx.settings, now=clock.now())  # fmt: skip
+        clock.advance(hours=rng.randint(2, 48))
+        incidents.transition(
+            session, responder, incident_id, "closed", "復旧を確認", ctx.settings, now=clock.now()
+        )
+
+
+def _teams(ctx: DemoContext, users: dict[str, User], start: datetime) -> None:
+    with ctx.db.session() as session:
+        if session.scalar(select(OnCallTeam.id).limit(1)) is not None:
+            return
+        joint = oncall.create_team(session, SYSTEM, tenant=JOINT, name="共同CSIRT", kind="csirt",
+                                   manager="joint.admin", ack_minutes=15, settings=ctx.settings)  # fmt: skip
+        oncall.add_shifts(session, SYSTEM, joint.id, usernames=["joint.csirt", "joint.soc"], start=start,
+                          shift_hours=12, count=28)  # fmt: skip
+        execs = oncall.create_team(session, SYSTEM, tenant=JOINT, name="幹部連絡", kind="executives",
+                                   manager="joint.admin", ack_minutes=30, settings=ctx.settings)  # fmt: skip
+        oncall.add_shifts(
+            session,
+            SYSTEM,
+            execs.id,
+            usernames=["joint.exec"],
+            start=start,
+            shift_hours=24 * 14,
+            count=1,
+        )
+        for ward in wards():
+            team = oncall.create_team(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja}連絡窓口",
+                                      kind="ward_contact", manager=f"{ward.slug}.admin", settings=ctx.settings)  # fmt: skip
+            oncall.add_shifts(session, SYSTEM, team.id, usernames=[f"{ward.slug}.csirt", f"{ward.slug}.it"],
+                              start=start, shift_hours=24, count=14)  # fmt: skip
+            if session.scalar(select(Connector.id).where(Connector.tenant == ward.code)) is None:
+                actions.create_connector(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja} FW/EDR(模擬)",
+                                         kind="simulated")  # fmt: skip
+
+
+def _costs(ctx: DemoContext, rng: random.Random) -> None:
+    year = fiscal_year_start(ctx.now).year
+    with ctx.db.session() as session:
+        if costs.entries(session, SYSTEM, year):
+            return
+        pops = populations(session)
+        standalone = 0
+        for ward in wards():
+            # A ward alone: a small SOC/CSIRT contract, tools and staff (about ¥90M) plus ¥350/resident.
+            amount = int(
+                (90_000_000 + 350 * pops.get(ward.code, ward.population)) * rng.uniform(0.9, 1.1)
+            )
+            standalone += amount
+            costs.record_cost(session, SYSTEM, fiscal_year=year, tenant=ward.code, kind="standalone_estimate",
+                              amount_yen=amount // 1000 * 1000, note="demo: 単独運用の見積", now=ctx.now)  # fmt: skip
+        costs.record_cost(session, SYSTEM, fiscal_year=year, tenant=JOINT, kind="joint_operating",
+                          amount_yen=int(standalone * 0.58) // 1000 * 1000, note="demo: 共同SOC/CSIRT運用費",
+                          now=ctx.now)  # fmt: skip
+
+
+@step("csirt", 40, "Joint CSIRT: on-call rotas, simulated ward endpoints, costs, incidents")
+def demo_csirt(ctx: DemoContext) -> None:
+    rng = ctx.rng("csirt")
+    users = _users(ctx)
+    today_9 = ctx.now.astimezone(JST).replace(hour=9, minute=0, second=0, microsecond=0)
+    _teams(ctx, users, today_9 - timedelta(days=1))
+    _costs(ctx, rng)
+    with ctx.db.session() as session:
+        if (
+            session.scalar(select(Incident.id).where(Incident.origin == "demo").limit(1))
+            is not None
+        ):
+            ctx.report("csirt: demo incidents exist already")
+            return
+    ward_list = list(wards())
+    count = 0
+    for n in range(60):
+        ward = ward_list[n % len(ward_list)]
+        detected = ctx.now - timedelta(days=rng.uniform(3, 150), hours=rng.uniform(0, 24))
+        _run_incident(ctx, rng, ward, users, detected, rng.choice(SCENARIOS), n)
+        count += 1
+    campaign = [w.code for w in ward_list[1:4]]
+    _run_incident(ctx, rng, ward_list[0], users, ctx.now - timedelta(days=20), SCENARIOS[0], 200,
+                  extra_wards=campaign)  # fmt: skip
+    leak = ("information_leak", "住民情報を含むファイルの誤送信・流出", "委託事業者の誤送信", "", "block_url",
+            "https://leak.example.net/{slug}/{n}")  # fmt: skip
+    _run_incident(
+        ctx,
+        rng,
+        ward_list[7],
+        users,
+        ctx.now - timedelta(days=9),
+        leak,
+        201,
+        people=12_480,
+        close=False,
+    )
+    for n, ward in enumerate(ward_list[10:16]):
+        _run_incident(ctx, rng, ward, users, ctx.now - timedelta(hours=rng.uniform(2, 30)),
+                      rng.choice(SCENARIOS), 300 + n, close=False)  # fmt: skip
+    ctx.report(
+        f"csirt: {count + 8} incidents (1 cross-ward, 1 major, 7 open), 25 on-call teams, 23 simulated endpoints"
+    )

@@ -1,0 +1,216 @@
+"""Reports in Japanese: the incident report (timeline, impact, cause, actions, lessons) and
+the monthly report per ward or for the joint centre, as HTML and as PDF.
+
+PDFs are laid out by WeasyPrint with a Japanese font (IPAex or Noto CJK, from the
+Debian packages ``fonts-ipaexfont`` / ``fonts-noto-cjk``), embedded so that the text
+can be searched and copied — fit to send to executives and the national channel.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rengo.assets.models import Asset
+from rengo.core import audit
+from rengo.core.clock import JST
+from rengo.core.errors import InvalidInput, Problem
+from rengo.core.permissions import Principal, narrow_to_visible
+from rengo.core.settings import Settings
+from rengo.core.wards import JOINT, tenant_name, ward_codes
+from rengo.csirt import actions, incidents, indicators, timeline
+from rengo.csirt.metrics import durations, mean, minutes_between, percentile
+from rengo.csirt.models import (
+    ContainmentAction,
+    Incident,
+    IncidentAlert,
+    IncidentWard,
+    TimelineEntry,
+)
+from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, SEVERITIES, STATUSES, TIMELINE_KINDS
+
+FORMATS = ("html", "pdf")
+TIMELINE_LIMIT = 1000
+JAPANESE_FONT_FILES = (
+    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
+ACTION_STATUS_JA = {
+    "pending_approval": "承認待ち", "approved": "承認済み(実施待ち)", "running": "実施中",
+    "succeeded": "成功", "failed": "失敗", "rejected": "却下",
+}  # fmt: skip
+
+
+def japanese_font() -> str | None:
+    """A Japanese font file WeasyPrint will find through fontconfig, or ``None``."""
+    return next((p for p in JAPANESE_FONT_FILES if Path(p).is_file()), None)
+
+
+def _jst(value: datetime | None) -> str:
+    return value.astimezone(JST).strftime("%Y年%m月%d日 %H:%M") if value else "—"
+
+
+def _minutes(value: float | None) -> str:
+    if value is None:
+        return "—"
+    hours, minutes = divmod(round(value), 60)
+    return f"{hours}時間{minutes:02d}分" if hours else f"{minutes}分"
+
+
+def _ward(code: str) -> str:
+    try:
+        return tenant_name(code, "ja")
+    except KeyError:
+        return code
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("rengo.csirt", "report_templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    env.filters.update(jst=_jst, minutes=_minutes, ward=_ward)
+    env.globals.update(
+        action_label=lambda k: ACTION_KINDS[k].ja if k in ACTION_KINDS else k,
+        action_status=lambda s: ACTION_STATUS_JA.get(s, s),
+        kind_label=lambda k: TIMELINE_KINDS[k].ja if k in TIMELINE_KINDS else k,
+    )
+    return env
+
+
+def to_pdf(html: str) -> bytes:
+    from weasyprint import HTML  # heavy import, only when a PDF is asked for
+
+    pdf: bytes = HTML(string=html).write_pdf()
+    return pdf
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    filename: str
+    media_type: str
+    content: bytes
+
+
+def _render(template: str, context: dict[str, Any], fmt: str, stem: str) -> Rendered:
+    if fmt not in FORMATS:
+        raise InvalidInput("unknown format", [Problem("html or pdf", "field format")])
+    html = _environment().get_template(template).render(**context)
+    if fmt == "html":
+        return Rendered(f"{stem}.html", "text/html; charset=utf-8", html.encode())
+    return Rendered(f"{stem}.pdf", "application/pdf", to_pdf(html))
+
+
+def incident_report(session: Session, principal: Principal, incident_id: int, fmt: str, *,
+                    now: datetime, client: str = "") -> Rendered:  # fmt: skip
+    incident = incidents.get_incident(session, principal, incident_id)
+    wards = incidents.wards_of(session, incident.id)
+    total = session.scalar(select(func.count()).select_from(
+        select(TimelineEntry.id).where(TimelineEntry.incident_id == incident.id).subquery()))  # fmt: skip
+    entries = timeline.entries(session, incident.id, limit=TIMELINE_LIMIT)
+    asset_rows = list(
+        session.scalars(
+            select(Asset).where(Asset.id.in_(incidents.asset_ids_of(session, incident.id)))
+        )
+    )
+    outage_hours = None
+    if incident.outage_started_at:
+        end = incident.outage_ended_at or now
+        outage_hours = round((end - incident.outage_started_at).total_seconds() / 3600, 1)
+    context = {
+        "i": incident, "d": durations(incident), "ward_names": [_ward(w) for w in wards],
+        "category": CATEGORIES[incident.category].ja, "severity": SEVERITIES[incident.severity].ja,
+        "status": STATUSES[incident.status].ja, "assets": asset_rows, "outage_hours": outage_hours,
+        "actions": actions.actions_of(session, incident.id), "timeline": entries,
+        "timeline_total": total, "timeline_truncated": (total or 0) > len(entries),
+        "indicators": [x for x in indicators.listed(session, incident.id) if not x.internal],
+        "generated_at": _jst(now), "generated_by": principal.label, "classification": "取扱注意",
+    }  # fmt: skip
+    audit.record(session, principal, "csirt.report.incident", object_type="incident",
+                 object_id=incident.id, object_tenant=incident.lead_ward, client=client,
+                 detail={"format": fmt})  # fmt: skip
+    return _render("incident.html", context, fmt, f"incident-report-{incident.ref}")
+
+
+# -- monthly --------------------------------------------------------------------------
+
+
+def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise InvalidInput("invalid month", [Problem("a month like 2026-04", "field month")])
+    start = datetime(year, month, 1, tzinfo=JST)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=JST)
+    return start, end
+
+
+def monthly_figures(session: Session, principal: Principal, ward: str | None, year: int,
+                    month: int) -> dict[str, Any]:  # fmt: skip
+    if ward is not None and ward != JOINT and ward not in ward_codes():
+        raise InvalidInput("unknown ward", [Problem(f"{ward!r} is not a ward code", "field ward")])
+    tenants = narrow_to_visible(principal, "csirt.incidents.read", ward if ward != JOINT else None)
+    start, end = month_bounds(year, month)
+    stmt = select(Incident).where(Incident.merged_into_id.is_(None), Incident.origin != "exercise")
+    if tenants is not None:
+        stmt = stmt.join(IncidentWard, IncidentWard.incident_id == Incident.id).where(
+            IncidentWard.ward.in_(sorted(tenants)), IncidentWard.detected_at >= start,
+            IncidentWard.detected_at < end).distinct()  # fmt: skip
+    else:
+        stmt = stmt.where(Incident.detected_at >= start, Incident.detected_at < end)
+    rows = list(session.scalars(stmt.order_by(Incident.detected_at)))
+    ids = [r.id for r in rows]
+    mttc = [
+        m
+        for r in rows
+        if (m := minutes_between(r.detected_at, r.contained_at)) is not None
+        and r.contained_at
+        and r.contained_at < end
+    ]
+    alert_stmt = (
+        select(func.count())
+        .select_from(IncidentAlert)
+        .where(IncidentAlert.detected_at >= start, IncidentAlert.detected_at < end)
+    )
+    if tenants is not None:
+        alert_stmt = alert_stmt.where(IncidentAlert.ward.in_(sorted(tenants)))
+    action_counts = Counter(
+        session.scalars(select(ContainmentAction.status).where(ContainmentAction.incident_id.in_(ids)))
+    ) if ids else Counter()  # fmt: skip
+    categories = Counter(r.category for r in rows)
+    return {
+        "incidents": len(rows), "major": sum(1 for r in rows if r.major and r.major_at and r.major_at < end),
+        "alerts": session.scalar(alert_stmt) or 0, "contained": len(mttc),
+        "mttc_mean": mean(mttc), "mttc_p90": percentile(mttc, 0.9),
+        "actions_ok": action_counts.get("succeeded", 0), "actions_failed": action_counts.get("failed", 0),
+        "open": sum(1 for r in rows if r.closed_at is None or r.closed_at >= end),
+        "by_category": [(CATEGORIES[c].ja, n) for c, n in categories.most_common()],
+        "rows": [{"ref": r.ref, "title": r.title, "major": r.major, "severity": SEVERITIES[r.severity].ja,
+                  "detected_at": r.detected_at, "status": STATUSES[r.status].ja,
+                  "mttc": minutes_between(r.detected_at, r.contained_at)} for r in rows],
+    }  # fmt: skip
+
+
+def monthly_report(session: Session, principal: Principal, ward: str | None, year: int, month: int,
+                   fmt: str, *, settings: Settings, now: datetime, client: str = "") -> Rendered:  # fmt: skip
+    figures = monthly_figures(session, principal, ward, year, month)
+    scope = (
+        ward if ward and ward != JOINT else (principal.tenant if not principal.is_joint else JOINT)
+    )
+    context = {
+        "m": figures, "rows": figures["rows"], "scope_name": _ward(scope),
+        "month_label": f"{year}年{month}月", "target_hours": f"{settings.policy.containment_target_hours:g}",
+        "generated_at": _jst(now), "generated_by": principal.label, "classification": "取扱注意",
+    }  # fmt: skip
+    audit.record(session, principal, "csirt.report.monthly", object_type="monthly_report",
+                 object_id=f"{scope}:{year}-{month:02d}", object_tenant=scope if scope != JOINT else None,
+                 client=client, detail={"format": fmt})  # fmt: skip
+    return _render("monthly.html", context, fmt, f"monthly-{scope}-{year}-{month:02d}")

@@ -1,0 +1,58 @@
+"""``AlertSource`` over the SOC's alert service (``rengo.soc.alerts``, csirt → soc only).
+
+Imported only when ``rengo.soc.alerts`` is installed (see ``alerts.soc_alert_source``).
+An alert becomes an ``AlertRef``: its public id, ward (a campaign's wards), rule title,
+level, when it was raised, its first matched event, the matched event ids (an audited
+read in the SOC) and its indicators (source address, the indicator that hit). Opening an
+incident closes the alerts with the reason ``incident_opened`` and the incident's number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from rengo.core.clock import Clock
+from rengo.core.errors import Forbidden, NotFound
+from rengo.core.permissions import Principal
+from rengo.csirt import indicators
+from rengo.csirt.alerts import AlertRef
+from rengo.soc import alerts as soc_alerts  # type: ignore[attr-defined,unused-ignore]
+
+
+class SocAlertSource:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def get(self, session: Session, principal: Principal, ids: Sequence[str]) -> list[AlertRef]:
+        refs = []
+        for alert in soc_alerts.get_alerts(session, principal, list(ids)):
+            found: list[tuple[str, str]] = []
+            if alert.src_ip:
+                try:
+                    item = indicators.normalise("ipv4", alert.src_ip)
+                    found.append((item.kind, item.value))
+                except ValueError:
+                    pass
+            if alert.indicator:
+                found += [(i.kind, i.value) for i in indicators.extract(alert.indicator)]
+            refs.append(AlertRef(
+                id=alert.public_id, ward=alert.tenant, title=alert.rule_title, severity=alert.level,
+                detected_at=alert.created_at, first_event_at=alert.first_seen,
+                event_ids=tuple(soc_alerts.matched_event_ids(session, principal, alert.public_id)),
+                indicators=tuple(found), wards=tuple(alert.wards or ()),
+            ))  # fmt: skip
+        return refs
+
+    def mark(
+        self, session: Session, principal: Principal, ids: Sequence[str], incident_ref: str
+    ) -> None:
+        for public_id in ids:
+            try:
+                soc_alerts.set_status(session, principal, public_id, "closed", reason="incident_opened",
+                                      note=incident_ref, now=self.clock.now())  # fmt: skip
+            except (Forbidden, NotFound):
+                # Someone who may open incidents but not triage alerts: the SOC keeps the
+                # alert open and the incident still names it.
+                continue

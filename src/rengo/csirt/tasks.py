@@ -1,0 +1,62 @@
+"""Tasks on an incident: who does what by when; each change shows on the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rengo.core import audit
+from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
+from rengo.core.identity import User
+from rengo.core.permissions import Principal
+from rengo.csirt import timeline
+from rengo.csirt.incidents import get_incident
+from rengo.csirt.models import Task
+
+
+def add_task(session: Session, principal: Principal, incident_id: int, *, title: str,
+             assignee: str | None, due_at: datetime | None, now: datetime) -> Task:  # fmt: skip
+    incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
+    if assignee and session.scalar(select(User.id).where(User.username == assignee)) is None:
+        raise InvalidInput("unknown assignee", [Problem(f"no user {assignee!r}", "field assignee")])
+    task = Task(incident_id=incident.id, title=title, assignee=assignee, due_at=due_at,
+                created_by=principal.label, created_at=now)  # fmt: skip
+    session.add(task)
+    session.flush()
+    due = f", due {due_at.isoformat()}" if due_at else ""
+    timeline.add(session, incident.id, "task", f"Task: {title} → {assignee or 'unassigned'}{due}",
+                 actor=principal.label, at=now, detail={"task": task.id})  # fmt: skip
+    audit.record(session, principal, "csirt.task.create", object_type="task", object_id=task.id,
+                 object_tenant=incident.lead_ward, detail={"incident": incident.id})  # fmt: skip
+    return task
+
+
+def complete_task(session: Session, principal: Principal, task_id: int, now: datetime) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} not found")
+    incident = get_incident(session, principal, task.incident_id, "csirt.incidents.write")
+    if task.done_at is not None:
+        raise Conflict(f"task {task_id} is already done")
+    task.done_at = now
+    timeline.add(session, incident.id, "task", f"Task done: {task.title}", actor=principal.label,
+                 at=now, detail={"task": task.id})  # fmt: skip
+    audit.record(session, principal, "csirt.task.done", object_type="task", object_id=task.id,
+                 object_tenant=incident.lead_ward)  # fmt: skip
+    return task
+
+
+def tasks_of(session: Session, incident_id: int) -> list[Task]:
+    return list(
+        session.scalars(select(Task).where(Task.incident_id == incident_id).order_by(Task.id))
+    )
+
+
+def overdue(session: Session, incident_id: int, now: datetime) -> list[Task]:
+    return [
+        t
+        for t in tasks_of(session, incident_id)
+        if t.done_at is None and t.due_at and t.due_at < now
+    ]

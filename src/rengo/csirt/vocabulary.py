@@ -1,0 +1,73 @@
+"""The CSIRT's fixed vocabularies: incident categories, life-cycle states, action kinds.
+
+Every entry carries its Japanese and English label; reports and pages show one of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    key: str
+    ja: str
+    en: str
+
+    def label(self, language: str) -> str:
+        return self.ja if language == "ja" else self.en
+
+
+def _vocabulary(*terms: Term) -> dict[str, Term]:
+    return {t.key: t for t in terms}
+
+
+CATEGORIES = _vocabulary(
+    Term("ransomware", "ランサムウェア・マルウェア感染", "Ransomware / malware"),
+    Term("unauthorised_access", "不正アクセス", "Unauthorised access"),
+    Term("information_leak", "情報漏えい", "Information leak"),
+    Term("dos", "サービス妨害(DoS)", "Denial of service"),
+    Term("phishing", "フィッシング・標的型メール", "Phishing"),
+    Term("exploitation", "脆弱性の悪用", "Vulnerability exploitation"),
+    Term("misconfiguration", "設定不備", "Misconfiguration"),
+    Term("lost_device", "端末・媒体の紛失・盗難", "Lost or stolen device"),
+    Term("other", "その他", "Other"),
+)
+
+STATUSES = _vocabulary(
+    Term("new", "新規", "New"),
+    Term("triage", "トリアージ", "Triage"),
+    Term("containment", "封じ込め", "Containment"),
+    Term("eradication", "根絶", "Eradication"),
+    Term("recovery", "復旧", "Recovery"),
+    Term("closed", "完了", "Closed"),
+)
+
+SEVERITIES = _vocabulary(
+    Term("critical", "緊急", "Critical"),
+    Term("high", "高", "High"),
+    Term("medium", "中", "Medium"),
+    Term("low", "低", "Low"),
+)
+SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+ACTION_KINDS = _vocabulary(
+    Term("isolate_host", "端末のネットワーク隔離", "Isolate a host"),
+    Term("block_ip", "IPアドレスの遮断", "Block an IP address"),
+    Term("block_domain", "ドメインの遮断", "Block a domain"),
+    Term("block_url", "URLの遮断", "Block a URL"),
+    Term("disable_account", "アカウントの無効化", "Disable an account"),
+    Term("quarantine_mail", "メールの隔離", "Quarantine a mail"),
+)
+
+TIMELINE_KINDS = _vocabulary(
+    Term("alert", "アラート", "Alert"),
+    Term("event", "イベント", "Event"),
+    Term("note", "メモ", "Note"),
+    Term("action", "対処", "Action"),
+    Term("status", "状態変更", "Status change"),
+    Term("message", "連絡", "Message"),
+    Term("task", "タスク", "Task"),
+    Term("evidence", "証拠", "Evidence"),
+    Term("system", "システム", "System"),
+)

@@ -1,0 +1,126 @@
+"""The joint CSIRT's configuration over JSON: containment connectors and security costs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from rengo.core.wards import JOINT
+from rengo.csirt import actions, costs
+from rengo.targets.registry import fiscal_year_start
+from rengo.web.deps import RuntimeDep, SessionDep, UserDep
+
+router = APIRouter(prefix="/api/v1/csirt", tags=["csirt"])
+FiscalYearQuery = Annotated[
+    int | None, Query(ge=2000, le=2100, description="Japanese fiscal year; default the current one")
+]
+
+
+class ConnectorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str = Field(description="The ward whose systems carry the actions out")
+    name: str = Field(min_length=1, max_length=128)
+    kind: str = Field(description="webhook | simulated")
+    url: str = ""
+    secret_name: str = Field("", description="Name of the HMAC key in settings (webhook)")
+    capabilities: list[str] | None = Field(None, description="Action kinds; default all")
+
+
+class ConnectorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    tenant: str
+    name: str
+    kind: str
+    url: str
+    secret_name: str
+    capabilities: list[str]
+    enabled: bool
+
+
+class CostIn(BaseModel):
+    fiscal_year: int = Field(ge=2000, le=2100)
+    tenant: str
+    kind: str = Field(description="standalone_estimate | joint_operating | joint_share")
+    amount_yen: int | None = Field(None, ge=0, le=10**15)
+    share_pct: float | None = Field(None, ge=0, le=100)
+    note: str = ""
+
+
+class CostOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    fiscal_year: int
+    tenant: str
+    kind: str
+    amount_yen: int | None
+    share_pct: float | None
+    note: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class WardCostOut(BaseModel):
+    ward: str
+    population: int
+    standalone_yen: int
+    share_yen: float
+    reduction_pct: float
+
+
+class ComparisonOut(BaseModel):
+    fiscal_year: int
+    joint_operating_yen: int | None
+    shared_by: str
+    reduction_pct: float | None
+    wards: list[WardCostOut]
+
+
+@router.get("/connectors", response_model=list[ConnectorOut], summary="Containment connectors")
+def list_connectors(principal: UserDep, session: SessionDep) -> list[ConnectorOut]:
+    return [ConnectorOut.model_validate(c) for c in actions.connectors(session, principal)]
+
+
+@router.post("/connectors", response_model=ConnectorOut, status_code=201, summary="Add a connector")
+def add_connector(body: ConnectorIn, principal: UserDep, session: SessionDep) -> ConnectorOut:
+    return ConnectorOut.model_validate(
+        actions.create_connector(session, principal, **body.model_dump())
+    )
+
+
+@router.get("/costs", response_model=list[CostOut], summary="Recorded security cost entries")
+def list_costs(
+    principal: UserDep, session: SessionDep, fiscal_year: FiscalYearQuery = None
+) -> list[CostOut]:
+    return [CostOut.model_validate(c) for c in costs.entries(session, principal, fiscal_year)]
+
+
+@router.post("/costs", response_model=CostOut, status_code=201, summary="Record a cost figure")
+def add_cost(body: CostIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep) -> CostOut:
+    entry = costs.record_cost(session, principal, now=runtime.clock.now(), **body.model_dump())
+    return CostOut.model_validate(entry)
+
+
+@router.get("/costs/comparison", response_model=ComparisonOut,
+            summary="Security cost per resident: joint operation vs each ward alone")  # fmt: skip
+def comparison(principal: UserDep, session: SessionDep, runtime: RuntimeDep,
+               fiscal_year: FiscalYearQuery = None,
+               ) -> ComparisonOut:  # fmt: skip
+    costs.entries(session, principal, fiscal_year)  # the permission check
+    now = runtime.clock.now()
+    year = fiscal_year or fiscal_year_start(now).year
+    result = costs.compare(session, year, now)
+    wards = [WardCostOut(ward=w.ward, population=w.population, standalone_yen=w.standalone_yen,
+                         share_yen=round(w.share_yen), reduction_pct=round(w.reduction_pct, 1))
+             for w in result.wards.values()
+             if principal.is_joint or w.ward == principal.tenant]  # fmt: skip
+    total = result.reduction_pct if principal.is_joint or principal.tenant == JOINT else None
+    return ComparisonOut(fiscal_year=year, joint_operating_yen=result.joint_operating_yen,
+                         shared_by=result.shared_by, reduction_pct=round(total, 1) if total is not None else None,
+                         wards=wards)  # fmt: skip

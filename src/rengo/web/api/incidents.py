@@ -1,0 +1,511 @@
+"""Incidents over JSON: open (from alerts, by hand, from a ward's report), search, change,
+move through the life cycle, merge, split; timeline, notes, tasks, evidence, indicators,
+containment actions with approval, and reports (HTML/PDF, monthly)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from rengo.core.clock import JST
+from rengo.core.errors import InvalidInput, Problem
+from rengo.core.permissions import Principal, require
+from rengo.core.runtime import Runtime
+from rengo.csirt import (
+    actions,
+    evidence,
+    incidents,
+    indicators,
+    merge,
+    notify,
+    reports,
+    tasks,
+    timeline,
+)
+from rengo.csirt.alerts import AlertSource, soc_alert_source
+from rengo.csirt.metrics import durations
+from rengo.csirt.models import Evidence, Incident, TimelineEntry
+from rengo.csirt.schemas import (
+    ActionIn,
+    ActionOut,
+    CustodyOut,
+    DecisionIn,
+    EvidenceOut,
+    IncidentCreate,
+    IncidentOut,
+    IncidentPatch,
+    IndicatorOut,
+    MergeIn,
+    NoteIn,
+    ReviewIn,
+    SplitIn,
+    TaskIn,
+    TaskOut,
+    TimelineOut,
+    TransitionIn,
+)
+from rengo.web.deps import (
+    IdPath,
+    RuntimeDep,
+    SessionDep,
+    Timestamp,
+    UserDep,
+    client_address,
+    get_runtime,
+)
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+
+def alert_source(request: Request) -> AlertSource:
+    """The app's alert source (tests put a double in ``app.state.csirt_alert_source``)."""
+    source: AlertSource | None = getattr(request.app.state, "csirt_alert_source", None)
+    return source if source is not None else soc_alert_source(get_runtime(request).clock)
+
+
+def send_notifications(runtime: Runtime) -> None:
+    """Deliver what a change queued, right after the response (the worker retries)."""
+    notify.deliver_due(runtime.db, runtime.settings, runtime.clock)
+
+
+def describe(session: Session, incident: Incident) -> IncidentOut:
+    d = durations(incident)
+    values = {
+        name: getattr(incident, name)
+        for name in IncidentOut.model_fields
+        if hasattr(incident, name)
+    }
+    values.update(
+        wards=incidents.wards_of(session, incident.id),
+        alert_ids=incidents.alert_ids_of(session, incident.id),
+        asset_ids=incidents.asset_ids_of(session, incident.id),
+        mttd_minutes=d.mttd_minutes, mtta_minutes=d.mtta_minutes, mttc_minutes=d.mttc_minutes,
+    )  # fmt: skip
+    return IncidentOut.model_validate(values)
+
+
+class IncidentSummary(BaseModel):
+    id: int
+    ref: str
+    title: str
+    category: str
+    severity: str
+    status: str
+    wards: list[str]
+    detected_at: datetime
+    contained_at: datetime | None
+    major: bool
+
+
+class IncidentList(BaseModel):
+    items: list[IncidentSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+class TimelinePage(BaseModel):
+    items: list[TimelineOut]
+    next_after: str | None = Field(None, description="Pass as `after` for the next page.")
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+@router.get("", response_model=IncidentList, summary="Search incidents (newest detection first)")
+def list_incidents(
+    principal: UserDep, session: SessionDep,
+    ward: Annotated[str | None, Query(description="Ward code; a ward sees only its own")] = None,
+    status: str | None = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+    severity: str | None = None, category: str | None = None, major: bool | None = None,
+    q: Annotated[str | None, Query(description="Text in the title")] = None,
+    since: Timestamp | None = None, until: Timestamp | None = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> IncidentList:  # fmt: skip
+    f = incidents.IncidentFilter(ward=ward, status=status, open_only=open_only, severity=severity,
+                                 category=category, major=major, q=q, since=since, until=until,
+                                 page=page, per_page=per_page)  # fmt: skip
+    result = incidents.search(session, principal, f)
+    items = [IncidentSummary(id=i.id, ref=i.ref, title=i.title, category=i.category, severity=i.severity,
+                             status=i.status, wards=result.wards[i.id], detected_at=i.detected_at,
+                             contained_at=i.contained_at, major=i.major) for i in result.items]  # fmt: skip
+    return IncidentList(items=items, total=result.total, page=result.page, per_page=result.per_page)
+
+
+@router.post("", response_model=IncidentOut, status_code=201,
+             summary="Open an incident from SOC alert ids, by hand, or from a ward's report")  # fmt: skip
+def create(body: IncidentCreate, request: Request, response: Response, principal: UserDep,
+           session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks) -> IncidentOut:  # fmt: skip
+    incident = incidents.create_incident(
+        session, principal, body, runtime.settings, alert_source=alert_source(request),
+        now=runtime.clock.now(), client=client_address(request),
+    )  # fmt: skip
+    response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
+    response.headers["ETag"] = _etag(incident.version)
+    background.add_task(send_notifications, runtime)
+    return describe(session, incident)
+
+
+@router.get("/reports/monthly", summary="Monthly report of a ward (or the joint centre)",
+            responses={200: {"content": {"application/pdf": {}, "text/html": {}}}})  # fmt: skip
+def monthly(
+    request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (JST); default this month")] = None,
+    ward: Annotated[str | None, Query(description="Ward code; omit for the joint centre")] = None,
+    format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
+) -> Response:  # fmt: skip
+    month = month or runtime.clock.now().astimezone(JST).strftime("%Y-%m")
+    year, number = (int(p) for p in month.split("-"))
+    rendered = reports.monthly_report(session, principal, ward, year, number, format,
+                                      settings=runtime.settings, now=runtime.clock.now(),
+                                      client=client_address(request))  # fmt: skip
+    return _download(rendered)
+
+
+def _download(rendered: reports.Rendered) -> Response:
+    disposition = "inline" if rendered.filename.endswith(".html") else "attachment"
+    return Response(rendered.content, media_type=rendered.media_type,
+                    headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'})  # fmt: skip
+
+
+@router.get("/{incident_id}", response_model=IncidentOut, summary="One incident")
+def read(
+    incident_id: IdPath, response: Response, principal: UserDep, session: SessionDep
+) -> IncidentOut:
+    incident = incidents.get_incident(session, principal, incident_id)
+    response.headers["ETag"] = _etag(incident.version)
+    return describe(session, incident)
+
+
+def _if_match(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        return int(value.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise InvalidInput(
+            "bad If-Match", [Problem('an ETag like "3"', "header If-Match")]
+        ) from None
+
+
+@router.patch("/{incident_id}", response_model=IncidentOut,
+              summary="Change fields (send If-Match with the ETag you read to avoid lost updates)")  # fmt: skip
+def patch(incident_id: IdPath, body: IncidentPatch, request: Request, response: Response,
+          principal: UserDep, session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks,
+          if_match: Annotated[str | None, Header()] = None) -> IncidentOut:  # fmt: skip
+    incident = incidents.update_incident(session, principal, incident_id, body, runtime.settings,
+                                         now=runtime.clock.now(), expected_version=_if_match(if_match),
+                                         client=client_address(request))  # fmt: skip
+    response.headers["ETag"] = _etag(incident.version)
+    background.add_task(send_notifications, runtime)
+    return describe(session, incident)
+
+
+@router.post("/{incident_id}/transitions", response_model=IncidentOut,
+             summary="Move through the life cycle (closing needs a cause and a report summary)")  # fmt: skip
+def transition(incident_id: IdPath, body: TransitionIn, request: Request, principal: UserDep,
+               session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
+    incident = incidents.transition(session, principal, incident_id, body.to, body.reason,
+                                    runtime.settings, now=runtime.clock.now(),
+                                    client=client_address(request))  # fmt: skip
+    return describe(session, incident)
+
+
+@router.post("/{incident_id}/review", response_model=IncidentOut, summary="Post-incident review")
+def review(incident_id: IdPath, body: ReviewIn, request: Request, principal: UserDep,
+           session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
+    incident = incidents.review(session, principal, incident_id, body.notes, body.lessons,
+                                now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    return describe(session, incident)
+
+
+@router.post("/{incident_id}/merge", response_model=IncidentOut,
+             summary="Merge other incidents into this one")  # fmt: skip
+def merge_into(incident_id: IdPath, body: MergeIn, request: Request, principal: UserDep,
+               session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
+    incident = merge.merge(session, principal, incident_id, body.incident_ids, reason=body.reason,
+                           settings=runtime.settings, now=runtime.clock.now(),
+                           client=client_address(request))  # fmt: skip
+    return describe(session, incident)
+
+
+@router.post("/{incident_id}/split", response_model=IncidentOut, status_code=201,
+             summary="Move some alerts to a new incident; answers the new incident")  # fmt: skip
+def split_off(incident_id: IdPath, body: SplitIn, request: Request, principal: UserDep,
+              session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
+    new = merge.split(session, principal, incident_id, body.alert_ids, title=body.title,
+                      reason=body.reason, settings=runtime.settings, now=runtime.clock.now(),
+                      client=client_address(request))  # fmt: skip
+    return describe(session, new)
+
+
+@router.get("/{incident_id}/timeline", response_model=TimelinePage,
+            summary="Alerts, events, notes, actions, status changes and messages in time order")  # fmt: skip
+def read_timeline(
+    incident_id: IdPath, principal: UserDep, session: SessionDep,
+    kind: Annotated[list[str] | None, Query(description="Only these kinds")] = None,
+    after: Annotated[str | None, Query(description="`next_after` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
+) -> TimelinePage:  # fmt: skip
+    incident = incidents.get_incident(session, principal, incident_id)
+    cursor = None
+    if after:
+        try:
+            micros, _, id_text = after.partition("_")
+            cursor = (datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(id_text))
+        except (ValueError, OverflowError, OSError):
+            raise InvalidInput(
+                "bad cursor", [Problem("use next_after as given", "query after")]
+            ) from None
+    rows = timeline.entries(session, incident.id, kinds=set(kind) if kind else None, after=cursor,
+                            limit=limit, newest_first=order == "desc")  # fmt: skip
+    last = rows[-1] if len(rows) == limit else None
+    # Microseconds since the epoch: URL-safe, exact, no time-zone sign to escape.
+    next_after = f"{round(last.at.timestamp() * 1_000_000)}_{last.id}" if last else None
+    return TimelinePage(items=[TimelineOut.model_validate(r) for r in rows], next_after=next_after)
+
+
+@router.post("/{incident_id}/notes", response_model=TimelineOut, status_code=201,
+             summary="Add a note or a message; indicators in it are extracted")  # fmt: skip
+def add_note(incident_id: IdPath, body: NoteIn, request: Request, principal: UserDep,
+             session: SessionDep, runtime: RuntimeDep) -> TimelineOut:  # fmt: skip
+    entry_id = incidents.add_note(session, principal, incident_id, body.text, body.kind,
+                                  now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    entry = session.get(TimelineEntry, entry_id)
+    return TimelineOut.model_validate(entry)
+
+
+@router.get("/{incident_id}/indicators", response_model=list[IndicatorOut],
+            summary="Indicators (IPs, domains, URLs, senders, hashes) for the intelligence hub")  # fmt: skip
+def read_indicators(incident_id: IdPath, principal: UserDep, session: SessionDep,
+                    internal: Annotated[bool, Query(description="Include private addresses")] = False,
+                    ) -> list[IndicatorOut]:  # fmt: skip
+    items = indicators.incident_indicators(
+        session, principal, incident_id, include_internal=internal
+    )
+    return [IndicatorOut.model_validate(i) for i in items]
+
+
+# -- containment actions --------------------------------------------------------------
+
+
+@router.get("/{incident_id}/actions", response_model=list[ActionOut], summary="Containment actions")
+def list_actions(incident_id: IdPath, principal: UserDep, session: SessionDep) -> list[ActionOut]:
+    incident = incidents.get_incident(session, principal, incident_id)
+    return [ActionOut.model_validate(a) for a in actions.actions_of(session, incident.id)]
+
+
+async def _run_if_approved(runtime: Runtime, action_id: int) -> ActionOut:
+    action = await run_in_threadpool(
+        actions.run_action, runtime.db, runtime.settings, runtime.clock, action_id
+    )
+    return ActionOut.model_validate(action)
+
+
+@router.post("/{incident_id}/actions", response_model=ActionOut, status_code=201,
+             summary="Request a containment action; non-disruptive ones run at once")  # fmt: skip
+async def request_action(incident_id: IdPath, body: ActionIn, request: Request, principal: UserDep,
+                         runtime: RuntimeDep) -> ActionOut:  # fmt: skip
+    def create() -> int:
+        with runtime.db.session() as session:
+            action = actions.request_action(
+                session, principal, incident_id, kind=body.kind, target=body.target, reason=body.reason,
+                ward=body.ward, connector_id=body.connector_id, settings=runtime.settings,
+                now=runtime.clock.now(), client=client_address(request),
+            )  # fmt: skip
+            return action.id
+
+    action_id = await run_in_threadpool(create)
+    return await _run_if_approved(runtime, action_id)
+
+
+@router.post("/{incident_id}/actions/{action_id}/approve", response_model=ActionOut,
+             summary="Approve someone else's disruptive action; it runs at once")  # fmt: skip
+async def approve(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
+                  principal: UserDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
+    await run_in_threadpool(_decide, runtime, principal, incident_id, action_id, True, body.note,
+                            client_address(request))  # fmt: skip
+    return await _run_if_approved(runtime, action_id)
+
+
+@router.post("/{incident_id}/actions/{action_id}/reject", response_model=ActionOut,
+             summary="Reject someone else's disruptive action")  # fmt: skip
+async def reject(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
+                 principal: UserDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
+    return await run_in_threadpool(_decide, runtime, principal, incident_id, action_id, False,
+                                   body.note, client_address(request))  # fmt: skip
+
+
+@router.post("/{incident_id}/actions/{action_id}/retry", response_model=ActionOut,
+             summary="Run a failed action again")  # fmt: skip
+async def retry(
+    incident_id: IdPath, action_id: IdPath, principal: UserDep, runtime: RuntimeDep
+) -> ActionOut:
+    def check() -> None:
+        with runtime.db.session() as session:
+            action = actions.get_action(session, principal, action_id)
+            if action.incident_id != incident_id:
+                raise InvalidInput(
+                    "wrong incident", [Problem(str(incident_id), "path incident_id")]
+                )
+            require(principal, "csirt.actions.request", action.ward)
+
+    await run_in_threadpool(check)
+    return await _run_if_approved(runtime, action_id)
+
+
+class ConfirmIn(BaseModel):
+    succeeded: bool
+    note: str = ""
+
+
+@router.post("/{incident_id}/actions/{action_id}/confirm", response_model=ActionOut,
+             summary="For an action without a connector: say it was carried out (or not)")  # fmt: skip
+def confirm(incident_id: IdPath, action_id: IdPath, body: ConfirmIn, request: Request, principal: UserDep,
+            session: SessionDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
+    action = actions.confirm_by_hand(session, principal, action_id, succeeded=body.succeeded,
+                                     note=body.note, now=runtime.clock.now(),
+                                     client=client_address(request))  # fmt: skip
+    return ActionOut.model_validate(action)
+
+
+def _decide(runtime: Runtime, principal: Principal, incident_id: int, action_id: int,
+            approve_it: bool, note: str, client: str) -> ActionOut:  # fmt: skip
+    with runtime.db.session() as session:
+        action = actions.get_action(session, principal, action_id)
+        if action.incident_id != incident_id:
+            raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
+        action = actions.decide(session, principal, action_id, approve=approve_it, note=note,
+                                now=runtime.clock.now(), client=client)  # fmt: skip
+        return ActionOut.model_validate(action)
+
+
+# -- tasks and evidence ---------------------------------------------------------------
+
+
+@router.get("/{incident_id}/tasks", response_model=list[TaskOut], summary="Tasks")
+def list_tasks(incident_id: IdPath, principal: UserDep, session: SessionDep) -> list[TaskOut]:
+    incident = incidents.get_incident(session, principal, incident_id)
+    return [TaskOut.model_validate(t) for t in tasks.tasks_of(session, incident.id)]
+
+
+@router.post("/{incident_id}/tasks", response_model=TaskOut, status_code=201, summary="Add a task")
+def add_task(incident_id: IdPath, body: TaskIn, principal: UserDep, session: SessionDep,
+             runtime: RuntimeDep) -> TaskOut:  # fmt: skip
+    task = tasks.add_task(session, principal, incident_id, title=body.title, assignee=body.assignee,
+                          due_at=body.due_at, now=runtime.clock.now())  # fmt: skip
+    return TaskOut.model_validate(task)
+
+
+@router.post(
+    "/{incident_id}/tasks/{task_id}/done", response_model=TaskOut, summary="Mark a task done"
+)
+def task_done(incident_id: IdPath, task_id: IdPath, principal: UserDep, session: SessionDep,
+              runtime: RuntimeDep) -> TaskOut:  # fmt: skip
+    task = tasks.complete_task(session, principal, task_id, runtime.clock.now())
+    if task.incident_id != incident_id:
+        raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
+    return TaskOut.model_validate(task)
+
+
+@router.get("/{incident_id}/evidence", response_model=list[EvidenceOut], summary="Evidence files")
+def list_evidence(
+    incident_id: IdPath, principal: UserDep, session: SessionDep
+) -> list[EvidenceOut]:
+    incident = incidents.get_incident(session, principal, incident_id)
+    return [EvidenceOut.model_validate(e) for e in evidence.evidence_of(session, incident.id)]
+
+
+@router.post(
+    "/{incident_id}/evidence",
+    response_model=EvidenceOut,
+    status_code=201,
+    summary="Upload an evidence file (multipart field `file`; hashed with SHA-256, custody starts)",
+    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}},
+    }}}}},
+)  # fmt: skip
+async def upload_evidence(incident_id: IdPath, request: Request, principal: UserDep, runtime: RuntimeDep,
+                          description: str = "") -> EvidenceOut:  # fmt: skip
+    def check() -> None:
+        with runtime.db.session() as session:
+            incidents.get_incident(session, principal, incident_id, "csirt.incidents.write")
+
+    # Who may write is decided before the upload is read.
+    await run_in_threadpool(check)
+    form = await request.form()
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise InvalidInput(
+            "no file", [Problem("send the file as multipart field 'file'", "body file")]
+        )
+
+    def store() -> EvidenceOut:
+        with runtime.db.session() as session:
+            item = evidence.store(
+                session, principal, incident_id, upload.file, filename=upload.filename or "evidence.bin",
+                content_type=upload.content_type or "application/octet-stream", description=description,
+                data_dir=runtime.data_dir, max_bytes=runtime.settings.csirt.evidence_max_mb << 20,
+                now=runtime.clock.now(), client=client_address(request),
+            )  # fmt: skip
+            return EvidenceOut.model_validate(item)
+
+    return await run_in_threadpool(store)
+
+
+def _evidence_of_incident(item: Evidence, incident_id: int) -> None:
+    if item.incident_id != incident_id:
+        raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
+
+
+@router.get("/{incident_id}/evidence/{evidence_id}", summary="Download an evidence file (audited)",
+            response_class=StreamingResponse)  # fmt: skip
+def download_evidence(incident_id: IdPath, evidence_id: IdPath, request: Request, principal: UserDep,
+                      session: SessionDep, runtime: RuntimeDep) -> StreamingResponse:  # fmt: skip
+    item, path = evidence.open_for_download(session, principal, evidence_id, data_dir=runtime.data_dir,
+                                            now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    _evidence_of_incident(item, incident_id)
+    return StreamingResponse(evidence.chunks(path), media_type=item.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{item.filename}"', "X-SHA256": item.sha256})  # fmt: skip
+
+
+@router.get("/{incident_id}/evidence/{evidence_id}/custody", response_model=list[CustodyOut],
+            summary="Chain of custody of an evidence file")  # fmt: skip
+def custody(
+    incident_id: IdPath, evidence_id: IdPath, principal: UserDep, session: SessionDep
+) -> list[CustodyOut]:
+    item = evidence.get_evidence(session, principal, evidence_id)
+    _evidence_of_incident(item, incident_id)
+    return [CustodyOut.model_validate(c) for c in evidence.custody_of(session, item.id)]
+
+
+class VerifyOut(BaseModel):
+    intact: bool
+
+
+@router.post("/{incident_id}/evidence/{evidence_id}/verify", response_model=VerifyOut,
+             summary="Re-hash the stored file and record the check in the chain of custody")  # fmt: skip
+def verify_evidence(incident_id: IdPath, evidence_id: IdPath, principal: UserDep, session: SessionDep,
+                    runtime: RuntimeDep) -> VerifyOut:  # fmt: skip
+    item = evidence.get_evidence(session, principal, evidence_id)
+    _evidence_of_incident(item, incident_id)
+    return VerifyOut(intact=evidence.verify(session, principal, evidence_id, data_dir=runtime.data_dir,
+                                            now=runtime.clock.now()))  # fmt: skip
+
+
+@router.get("/{incident_id}/report", summary="The incident report in Japanese, as HTML or PDF",
+            responses={200: {"content": {"application/pdf": {}, "text/html": {}}}})  # fmt: skip
+def report(incident_id: IdPath, request: Request, principal: UserDep, session: SessionDep,
+           runtime: RuntimeDep, format: Annotated[str, Query(pattern="^(html|pdf)$")] = "pdf") -> Response:  # fmt: skip
+    rendered = reports.incident_report(session, principal, incident_id, format, now=runtime.clock.now(),
+                                       client=client_address(request))  # fmt: skip
+    return _download(rendered)

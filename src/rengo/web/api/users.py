@@ -1,0 +1,88 @@
+"""User accounts for administrators (a ward's admin: that ward; the joint centre: all)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from rengo.core import users
+from rengo.core.identity import Passwords
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    email: str
+    ward: str = Field(validation_alias="tenant")
+    role: str
+    active: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class UserIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+    password: str = Field(min_length=10, max_length=200)
+    ward: str = Field(description="Ward code or 'joint'")
+    role: str
+    display_name: str = Field("", max_length=128)
+    email: str = Field("", max_length=256)
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(None, max_length=128)
+    email: str | None = Field(None, max_length=256)
+    role: str | None = None
+    active: bool | None = None
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(min_length=10, max_length=200)
+
+
+@router.get("", response_model=list[UserOut], summary="Accounts I administer")
+def list_users(principal: UserDep, session: SessionDep) -> list[UserOut]:
+    return [UserOut.model_validate(u) for u in users.list_users(session, principal)]
+
+
+@router.post("", response_model=UserOut, status_code=201, summary="Create an account")
+def create(
+    body: UserIn, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> UserOut:
+    user = users.add_user(
+        session, principal, Passwords.from_settings(runtime.settings), username=body.username,
+        password=body.password, tenant=body.ward, role=body.role, display_name=body.display_name,
+        email=body.email, client=client_address(request),
+    )  # fmt: skip
+    return UserOut.model_validate(user)
+
+
+@router.patch("/{user_id}", response_model=UserOut, summary="Change role, name, e-mail or disable")
+def change(
+    user_id: IdPath, body: UserPatch, request: Request, principal: UserDep, session: SessionDep
+) -> UserOut:
+    changes = body.model_dump(exclude_unset=True)
+    return UserOut.model_validate(
+        users.change_user(session, principal, user_id, changes, client_address(request))
+    )
+
+
+@router.post(
+    "/{user_id}/password", status_code=204, summary="Set a new password (ends their sessions)"
+)
+def password(
+    user_id: IdPath, body: PasswordIn, request: Request, principal: UserDep, session: SessionDep,
+    runtime: RuntimeDep,
+) -> None:  # fmt: skip
+    users.reset_password(session, principal, Passwords.from_settings(runtime.settings), user_id,
+                         body.password, client_address(request))  # fmt: skip

@@ -1,0 +1,108 @@
+"""Objects of the joint CSIRT for the tenancy walk (tests/web/test_tenancy_walk.py).
+
+Objects that hang on an incident (actions, tasks, evidence) are created on the first
+incident the ``incident_id`` factory made in that database — the one the walk puts in
+the path — so that ward B can read them at their full path.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+
+from rengo.core.permissions import Principal, Role
+from rengo.core.runtime import Runtime
+from rengo.csirt import actions, evidence, incidents, oncall, tasks
+from rengo.csirt.alerts import UnavailableAlertSource
+from rengo.csirt.schemas import IncidentCreate
+from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
+
+_first_incident: dict[str, int] = {}
+_names = itertools.count()
+
+
+def _csirt(ward: str) -> Principal:
+    return Principal(ward, Role.CSIRT, username=f"walk-{ward}")
+
+
+def _incident(runtime: Runtime, ward: str) -> int:
+    if runtime.db.url not in _first_incident:
+        make_incident(runtime, ward)
+    return _first_incident[runtime.db.url]
+
+
+@factory("incident_id")
+def make_incident(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        created = incidents.create_incident(
+            session, _csirt(ward), IncidentCreate(title="walk", category="other"), runtime.settings,
+            alert_source=UnavailableAlertSource(), now=runtime.clock.now(),
+        )  # fmt: skip
+        _first_incident.setdefault(runtime.db.url, created.id)
+        return str(created.id)
+
+
+@factory("action_id")
+def make_action(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        action = actions.request_action(
+            session, _csirt(ward), _incident(runtime, ward), kind="isolate_host", target="pc-1",
+            reason="walk", ward=None, connector_id=None, settings=runtime.settings, now=runtime.clock.now(),
+        )  # fmt: skip
+        return str(action.id)
+
+
+@factory("task_id")
+def make_task(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        task = tasks.add_task(session, _csirt(ward), _incident(runtime, ward), title="walk", assignee=None,
+                              due_at=None, now=runtime.clock.now())  # fmt: skip
+        return str(task.id)
+
+
+@factory("evidence_id")
+def make_evidence(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        item = evidence.store(
+            session, _csirt(ward), _incident(runtime, ward), io.BytesIO(b"evidence"), filename="e.txt",
+            content_type="text/plain", description="", data_dir=runtime.data_dir, max_bytes=1 << 20,
+            now=runtime.clock.now(),
+        )  # fmt: skip
+        return str(item.id)
+
+
+@factory("team_id")
+def make_team(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        team = oncall.create_team(session, Principal(ward, Role.ADMIN), tenant=ward, name=f"walk-{ward}-{next(_names)}",
+                                  kind="ward_contact", settings=runtime.settings)  # fmt: skip
+        return str(team.id)
+
+
+@factory("page_id")
+def make_page(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        team = oncall.create_team(session, Principal(ward, Role.ADMIN), tenant=ward, name=f"walk-page-{ward}-{next(_names)}",
+                                  kind="ward_contact", settings=runtime.settings)  # fmt: skip
+        sent = oncall.page_team(session, team, subject="walk", body="", settings=runtime.settings,
+                                now=runtime.clock.now())  # fmt: skip
+        return str(sent.page.id)
+
+
+GLOBAL_ROUTES["POST /api/v1/oncall/ack/{token}"] = (
+    "the one-time token in the notification is the credential; no ward's data is read"
+)
+BODIES.update({
+    "POST /api/v1/incidents/{incident_id}/transitions": {"to": "triage", "reason": "walk"},
+    "POST /api/v1/incidents/{incident_id}/review": {"notes": "n", "lessons": "l"},
+    "POST /api/v1/incidents/{incident_id}/merge": {"incident_ids": [1], "reason": "walk"},
+    "POST /api/v1/incidents/{incident_id}/split": {"alert_ids": ["x"], "title": "t", "reason": "r"},
+    "POST /api/v1/incidents/{incident_id}/notes": {"text": "walk"},
+    "POST /api/v1/incidents/{incident_id}/actions": {"kind": "block_ip", "target": "198.51.100.1"},
+    "POST /api/v1/incidents/{incident_id}/actions/{action_id}/confirm": {"succeeded": True},
+    "POST /api/v1/incidents/{incident_id}/tasks": {"title": "walk"},
+    "POST /api/v1/oncall/teams/{team_id}/shifts": {
+        "usernames": ["x"], "start": "2026-06-01T00:00:00Z", "shift_hours": 8, "count": 1},
+    "POST /api/v1/oncall/teams/{team_id}/handover": {"note": "walk"},
+    "POST /api/v1/oncall/teams/{team_id}/pages": {"subject": "walk"},
+})  # fmt: skip

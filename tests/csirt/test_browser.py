@@ -1,0 +1,70 @@
+"""In a real browser: an alert becomes an incident, a disruptive containment action is
+approved by a second person, the timeline shows it, and the report downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from rengo.core.permissions import SYSTEM
+from rengo.core.runtime import Runtime
+from rengo.csirt import actions
+from rengo.csirt.reports import japanese_font
+from tests.csirt.conftest import AlertBook
+from tests.helpers import TEST_PASSWORD, WARD_A
+
+pytestmark = pytest.mark.browser
+
+
+def _log_in(page: Any, username: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_alert_to_contained_incident_to_report(
+    browser_page: Any, env: Runtime, alert_book: AlertBook, make_user: Callable[..., str]
+) -> None:
+    if japanese_font() is None:
+        pytest.skip("no Japanese font installed (apt-get install fonts-ipaexfont)")
+    alert_book.add("BR-1", WARD_A, env.clock.now(), title="EDR: ランサムウェアの挙動",
+                   indicators=(("sha256", "ab" * 32),))  # fmt: skip
+    with env.db.session() as session:
+        actions.create_connector(
+            session, SYSTEM, tenant=WARD_A, name="千代田区EDR(模擬)", kind="simulated"
+        )
+    responder, approver = make_user("joint", "csirt"), make_user(WARD_A, "ward_it")
+    page = browser_page
+    _log_in(page, responder)
+    page.goto("/incidents/new")
+    page.fill("#alert_ids", "BR-1")
+    page.select_option("#category", "ransomware")
+    page.click("text=インシデントを登録")
+    page.wait_for_selector("h1:has-text('EDR: ランサムウェアの挙動')")
+    incident_url = page.url
+    page.select_option("#kind", "isolate_host")
+    page.fill("#target", "pc-0042")
+    page.fill("#action-reason", "暗号化の兆候")
+    page.click("form[aria-label='封じ込め対処の依頼'] button[type=submit]")
+    page.wait_for_selector("text=別の担当者の承認待ち")
+    page.click("form[action='/logout'] button")
+    _log_in(page, approver)
+    page.goto(incident_url)
+    page.fill("input[name=note]", "業務影響なしを確認")
+    page.click("button[value=approve]")
+    page.wait_for_selector(".action-status:has-text('成功')")
+    timeline = page.inner_text("#timeline")
+    assert "Done: isolate_host pc-0042" in timeline and "Approved isolate_host" in timeline
+    assert "First containment" in timeline
+    assert "封じ込めまで" in page.inner_text("#contained-at")
+    with page.expect_download() as download_info:
+        page.click("text=報告書(PDF)")
+    download = download_info.value
+    assert download.suggested_filename.startswith("incident-report-INC-")
+    with open(download.path(), "rb") as handle:
+        assert handle.read(5) == b"%PDF-"

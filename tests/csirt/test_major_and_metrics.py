@@ -1,0 +1,124 @@
+"""The major-incident rule at its thresholds, escalation to executives, and MTTC
+arithmetic across the JST day boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from rengo.core.clock import JST, FakeClock
+from rengo.core.runtime import Runtime
+from rengo.csirt.models import Delivery
+from rengo.targets.evaluate import TargetEvaluator
+from rengo.targets.registry import get_target
+from tests.helpers import WARD_A, WARD_B
+
+Api = Callable[..., Any]
+
+
+@pytest.mark.parametrize(("people", "major"), [(9_999, False), (10_000, True)])
+def test_people_threshold(
+    open_incident: Callable[..., dict[str, Any]], people: int, major: bool
+) -> None:
+    incident = open_incident(people_affected=people, category="information_leak")
+    assert incident["major"] is major
+    assert incident["severity"] == ("critical" if major else "high")
+
+
+def test_threshold_is_a_setting(env: Runtime, open_incident: Callable[..., dict[str, Any]]) -> None:
+    env.settings.policy.major_incident_people = 500
+    assert open_incident(people_affected=500)["major"] is True
+
+
+def test_outage_threshold_exact_and_ongoing(
+    api: Api, open_incident: Callable[..., dict[str, Any]], clock: FakeClock, env: Runtime
+) -> None:
+    start = clock.now() - timedelta(hours=23, minutes=59)
+    short = open_incident(outage_system="住民基本台帳", outage_started_at=start.isoformat(),
+                          outage_ended_at=clock.now().isoformat())  # fmt: skip
+    assert short["major"] is False
+    exact = open_incident(outage_started_at=start.isoformat(),
+                          outage_ended_at=(start + timedelta(hours=24)).isoformat())  # fmt: skip
+    assert exact["major"] is True
+    ongoing = open_incident(outage_system="介護保険", outage_started_at=start.isoformat())
+    assert ongoing["major"] is False
+    clock.advance(minutes=1)
+    ran = api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()
+    assert ran["became_major"] == 1
+    flagged = api("GET", f"/api/v1/incidents/{ongoing['id']}").json()
+    assert flagged["major"] is True
+    assert flagged["major_at"][:19] == (start + timedelta(hours=24)).isoformat()[:19]
+    assert "介護保険 停止 24.0 時間(基準 24 時間以上)" in flagged["major_reason"]
+
+
+def test_major_incident_is_escalated_to_executives_at_once(
+    api: Api,
+    open_incident: Callable[..., dict[str, Any]],
+    make_user: Callable[..., str],
+    env: Runtime,
+) -> None:
+    from rengo.core.identity import User
+
+    names = [
+        make_user(WARD_A, "executive"),
+        make_user("joint", "executive"),
+        make_user(WARD_B, "executive"),
+    ]
+    with env.db.session() as session:
+        for user in session.scalars(select(User).where(User.username.in_(names))):
+            user.email = f"{user.username}@example.test"
+    incident = open_incident(people_affected=12_000, category="information_leak")
+    with env.db.session() as session:
+        sent_to = set(
+            session.scalars(
+                select(Delivery.recipient).where(Delivery.topic == "csirt.major_incident")
+            )
+        )
+    assert sent_to == {f"{names[0]}@example.test", f"{names[1]}@example.test"}  # not ward B's
+    timeline = api("GET", f"/api/v1/incidents/{incident['id']}/timeline").json()["items"]
+    assert any(e["summary"].startswith("Major incident: 個人情報 12,000 人分") for e in timeline)
+    assert any(e["summary"].startswith("Escalated to executives: 2") for e in timeline)
+
+
+def test_mttc_across_midnight_jst_and_the_ksi(
+    api: Api, env: Runtime, clock: FakeClock, open_incident: Callable[..., dict[str, Any]]
+) -> None:
+    from rengo.csirt import actions as actions_service
+
+    detected = datetime(2026, 6, 1, 23, 30, tzinfo=JST)
+    clock._now = detected + timedelta(minutes=40)  # 00:10 JST the next day = 15:10 UTC
+    incident = open_incident(detected_at=detected.isoformat(), category="ransomware")
+    request = api("POST", f"/api/v1/incidents/{incident['id']}/actions",
+                  json={"kind": "block_ip", "target": "198.51.100.23"})  # fmt: skip
+    assert request.status_code == 201, request.text
+    action = request.json()
+    assert action["status"] == "approved"  # no connector: carried out by hand
+    confirmed = api("POST", f"/api/v1/incidents/{incident['id']}/actions/{action['id']}/confirm",
+                    ward=WARD_A, role="ward_it", json={"succeeded": True, "note": "FWで遮断"})  # fmt: skip
+    assert confirmed.status_code == 200, confirmed.text
+    body = api("GET", f"/api/v1/incidents/{incident['id']}").json()
+    assert body["mttc_minutes"] == 40.0
+    assert body["contained_at"].endswith(("Z", "+00:00")) and body["contained_at"].startswith(
+        "2026-06-01T15:10"
+    )
+    second = open_incident(detected_at=(clock.now() - timedelta(hours=2)).isoformat())
+    with env.db.session() as session:
+        action2 = actions_service.request_action(session, actions_service.SYSTEM, second["id"], kind="block_domain",
+                                                 target="bad.example.com", reason="", ward=None, connector_id=None,
+                                                 settings=env.settings, now=clock.now())  # fmt: skip
+        actions_service.confirm_by_hand(session, actions_service.SYSTEM, action2.id, succeeded=True, note="",
+                                        now=clock.now())  # fmt: skip
+    evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
+    result = evaluator.evaluate(get_target("m1.ksi.mean_time_to_contain"), clock.now(), trend=False)
+    # (40 min + 120 min) / 2 = 80 min
+    assert result.overall.value == pytest.approx(80 / 60, abs=0.001)
+    assert result.overall.detail["p90_hours"] == 2.0
+    assert result.status.value == "not_met"
+    assert result.per_ward[WARD_A].value == pytest.approx(80 / 60, abs=0.001)
+    kgi = evaluator.evaluate(get_target("m1.kgi.major_incidents"), clock.now(), trend=False)
+    assert kgi.overall.value == 0 and kgi.status.value == "met"
+    assert kgi.per_ward[WARD_B].value == 0

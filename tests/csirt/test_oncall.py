@@ -1,0 +1,191 @@
+"""On call: rotas, escalation timing on a fake clock, e-mail over a real local SMTP
+server, signed Teams/Slack webhooks, acknowledgement by link, retries and the log."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from email.header import decode_header, make_header
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from rengo.core.clock import FakeClock
+from rengo.core.identity import User
+from rengo.core.runtime import Runtime
+from rengo.csirt.models import Delivery
+from rengo.csirt.signing import verify
+from tests.csirt.conftest import WebhookReceiver
+from tests.helpers import WARD_A
+
+Api = Callable[..., Any]
+
+
+def _people(env: Runtime, make_user: Callable[..., str], n: int) -> list[str]:
+    names = [make_user("joint", "csirt") for _ in range(n)]
+    with env.db.session() as session:
+        for user in session.scalars(select(User).where(User.username.in_(names))):
+            user.email = f"{user.username}@csirt.example.test"
+    return names
+
+
+def _team(
+    api: Api, clock: FakeClock, people: list[str], manager: str, **extra: Any
+) -> dict[str, Any]:
+    team = api("POST", "/api/v1/oncall/teams", ward="joint",
+               json={"tenant": "joint", "name": "共同CSIRT", "kind": "csirt", "manager": manager,
+                     "ack_minutes": 15, **extra})  # fmt: skip
+    assert team.status_code == 201, team.text
+    rota = api("POST", f"/api/v1/oncall/teams/{team.json()['id']}/shifts", ward="joint",
+               json={"usernames": people, "start": (clock.now() - timedelta(hours=1)).isoformat(),
+                     "shift_hours": 12, "count": 6})  # fmt: skip
+    assert rota.status_code == 201, rota.text
+    return dict(team.json())
+
+
+def _subjects(env: Runtime) -> list[tuple[str, str]]:
+    with env.db.session() as session:
+        return [
+            (d.recipient, d.subject)
+            for d in session.scalars(select(Delivery).order_by(Delivery.id))
+        ]
+
+
+def test_escalation_on_a_fake_clock(
+    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str],
+    open_incident: Callable[..., dict[str, Any]],
+) -> None:  # fmt: skip
+    first, second, manager = _people(env, make_user, 3)
+    team = _team(api, clock, [first, second], manager)
+    assert api("GET", f"/api/v1/oncall/teams/{team['id']}", ward="joint").json()["on_call"] == first
+    incident = open_incident(category="ransomware", people_affected=10)  # critical → pages
+    [page] = api("GET", "/api/v1/oncall/pages", ward="joint").json()
+    assert page["target"] == first and page["level"] == 0 and page["incident_id"] == incident["id"]
+    assert [r for r, _ in _subjects(env)] == [f"{first}@csirt.example.test"]
+    clock.advance(minutes=14, seconds=59)
+    assert api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()["escalated"] == 0
+    clock.advance(seconds=1)
+    assert api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()["escalated"] == 1
+    page = api("GET", "/api/v1/oncall/pages", ward="joint").json()[0]
+    assert page["target"] == second and page["level"] == 1
+    clock.advance(minutes=15)
+    api("POST", "/api/v1/oncall/run", ward="joint", role="admin")
+    page = api("GET", "/api/v1/oncall/pages", ward="joint").json()[0]
+    assert page["target"] == manager and page["level"] == 2
+    clock.advance(minutes=15)
+    api("POST", "/api/v1/oncall/run", ward="joint", role="admin")
+    assert api("GET", "/api/v1/oncall/pages", ward="joint").json()[0]["status"] == "exhausted"
+    assert [r for r, _ in _subjects(env)] == [
+        f"{n}@csirt.example.test" for n in (first, second, manager)
+    ]
+    messages = [
+        e["summary"]
+        for e in api("GET", f"/api/v1/incidents/{incident['id']}/timeline?kind=message").json()[
+            "items"
+        ]
+    ]
+    assert messages[0].startswith(f"Paged 共同CSIRT: {first}") and messages[-1].endswith(
+        "unanswered"
+    )
+
+
+def test_acknowledged_page_stops_escalating_and_link_works_once_per_level(
+    api: Api, client: Any, env: Runtime, clock: FakeClock, make_user: Callable[..., str],
+    webhook_receiver: WebhookReceiver,
+) -> None:  # fmt: skip
+    first, second, manager = _people(env, make_user, 3)
+    env.settings.csirt.webhook_secrets["teams"] = SecretStr("teams-signing-key")
+    team = _team(api, clock, [first, second], manager, webhook_url=webhook_receiver.url + "/teams",
+                 webhook_secret_name="teams")  # fmt: skip
+    paged = api("POST", f"/api/v1/oncall/teams/{team['id']}/pages", ward="joint",
+                json={"subject": "訓練: 応答確認", "body": "確認してください"})  # fmt: skip
+    assert paged.status_code == 201
+    ran = api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()
+    assert ran["sent"] == 1  # the webhook (no SMTP server: e-mail waits for its retry)
+    [call] = webhook_receiver.requests
+    verify("teams-signing-key", call.headers["x-rengo-signature"], call.body, now=int(time.time()))
+    card = json.loads(call.body)
+    assert card["@type"] == "MessageCard" and card["title"] == "[rengo 共同CSIRT] 訓練: 応答確認"
+    link = card["rengo"]["link"]
+    token = link.rsplit("/", 1)[1]
+    clock.advance(minutes=16)
+    api("POST", "/api/v1/oncall/run", ward="joint", role="admin")  # escalates: old link dies
+    assert client.post(f"/api/v1/oncall/ack/{token}").status_code == 404
+    second_card = json.loads(webhook_receiver.requests[-1].body)
+    new_token = second_card["rengo"]["link"].rsplit("/", 1)[1]
+    acked = client.post(f"/api/v1/oncall/ack/{new_token}")
+    assert acked.status_code == 200 and acked.json()["acknowledged_by"] == f"{second} (link)"
+    clock.advance(hours=2)
+    assert api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()["escalated"] == 0
+
+
+def test_email_is_delivered_over_real_smtp(
+    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str], smtp_server: Any
+) -> None:
+    env.settings.csirt.smtp_port = smtp_server.port
+    env.settings.csirt.smtp_from = "csirt@rengo.example.test"
+    first, second, manager = _people(env, make_user, 3)
+    team = _team(api, clock, [first, second], manager)
+    api("POST", f"/api/v1/oncall/teams/{team['id']}/pages", ward="joint",
+        json={"subject": "ランサムウェアの疑い", "body": "千代田区で暗号化を検知"})  # fmt: skip
+    assert api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()["sent"] == 1
+    [message] = smtp_server.received
+    assert message["To"] == f"{first}@csirt.example.test"
+    assert message["From"] == "csirt@rengo.example.test"
+    assert (
+        str(make_header(decode_header(message["Subject"])))
+        == "[rengo 共同CSIRT] ランサムウェアの疑い"
+    )
+    text = message.get_payload(decode=True).decode(message.get_content_charset())
+    assert "千代田区で暗号化を検知" in text and "/oncall/ack/" in text
+    log = api("GET", "/api/v1/oncall/deliveries", ward="joint").json()
+    assert log[0]["status"] == "sent" and log[0]["attempts"] == 1 and log[0]["channel"] == "email"
+
+
+def test_failed_delivery_is_retried_with_backoff_then_given_up(
+    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str]
+) -> None:
+    from tests.helpers import free_port
+
+    env.settings.csirt.smtp_port = free_port()  # nobody listens
+    env.settings.csirt.delivery_attempts = 3
+    first, second, manager = _people(env, make_user, 3)
+    team = _team(api, clock, [first, second], manager, ack_minutes=600)
+    api("POST", f"/api/v1/oncall/teams/{team['id']}/pages", ward="joint", json={"subject": "x"})
+    run = lambda: api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()  # noqa: E731
+    assert run()["retrying"] == 1
+    assert run()["retrying"] == 0  # not due before the back-off (60 s)
+    clock.advance(seconds=60)
+    assert run()["retrying"] == 1
+    clock.advance(seconds=119)
+    assert run()["failed"] == 0
+    clock.advance(seconds=1)
+    assert run()["failed"] == 1
+    [entry] = api("GET", "/api/v1/oncall/deliveries?status=failed", ward="joint").json()
+    assert entry["attempts"] == 3 and "Connection refused" in entry["last_error"]
+
+
+def test_hand_over_and_ward_visibility(
+    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str]
+) -> None:
+    first, second, manager = _people(env, make_user, 3)
+    team = _team(api, clock, [first, second], manager)
+    note = api("POST", f"/api/v1/oncall/teams/{team['id']}/handover", ward="joint",
+               json={"note": "INC-000001 は封じ込め済み、監視継続"})  # fmt: skip
+    assert note.status_code == 200 and note.json()["username"] == first
+    ward_team = api("POST", "/api/v1/oncall/teams", ward=WARD_A,
+                    json={"tenant": WARD_A, "name": "千代田区連絡窓口", "kind": "ward_contact"})  # fmt: skip
+    assert ward_team.status_code == 201
+    assert ward_team.json()["ack_minutes"] == env.settings.csirt.escalation_ack_minutes
+    assert api("POST", "/api/v1/oncall/teams", ward=WARD_A,
+               json={"tenant": "joint", "name": "x", "kind": "csirt"}).status_code == 403  # fmt: skip
+    seen = {
+        t["name"] for t in api("GET", "/api/v1/oncall/teams", ward="131024", role="ward_it").json()
+    }
+    assert seen == {"共同CSIRT"}  # the joint team, not 千代田区's
+    bad = api("POST", f"/api/v1/oncall/teams/{team['id']}/shifts", ward="joint",
+              json={"usernames": ["nobody"], "start": clock.now().isoformat(), "shift_hours": 8, "count": 1})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["problems"][0]["message"] == "no user 'nobody'"
