@@ -20,7 +20,7 @@ from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
 from rengo.core.tenancy import populations
-from rengo.core.wards import is_tenant
+from rengo.core.wards import is_tenant, ward_codes
 from rengo.finops.allocation import METHODS, Pool, Rule
 from rengo.finops.currency import Rate
 from rengo.finops.explorer import Explorer
@@ -184,7 +184,7 @@ def add_rule(
 ) -> AllocationRule:
     require(principal, "finops.rules.manage")
     problems = rule.check()
-    if rule.ward and not is_tenant(rule.ward):
+    if rule.ward and rule.ward not in ward_codes():
         problems.append(Problem(f"unknown ward {rule.ward!r}", "ward"))
     if (
         rule.shared_pool
