@@ -73,15 +73,17 @@ class Form:
         return urlencode(self.params(**override))
 
 
-def read_form(request: Request, default_end: date) -> Form:
+def read_form(request: Request, default_end: date, default_group: str = "ward") -> Form:
     qp = request.query_params
     end = parse_date(qp.get("end"), default_end)
     start = parse_date(qp.get("start"), (end.replace(day=1) - timedelta(days=335)).replace(day=1))
-    group_by = qp.get("group_by", "ward")
+    group_by = qp.get("group_by", default_group)
     return Form(
         start=start,
         end=end,
-        group_by=group_by if group_by in DIMENSIONS or group_by.startswith("tag:") else "ward",
+        group_by=group_by
+        if group_by in DIMENSIONS or group_by.startswith("tag:")
+        else default_group,
         granularity=qp.get("granularity") if qp.get("granularity") in ("day", "month") else "month",
         metric=qp.get("metric") if qp.get("metric") in ("effective", "billed") else "effective",
         filters={k: qp[k] for k in FILTERS if qp.get(k)},
@@ -132,7 +134,10 @@ def explorer_page(
     require(principal, "finops.costs.read")
     ex = explorer_for(runtime, session)
     today = runtime.clock.now().date()
-    form = read_form(request, last_day(ex, today))
+    # A ward sees one ward: its systems are the first breakdown it needs.
+    form = read_form(
+        request, last_day(ex, today), "ward" if principal.is_joint else "business_system"
+    )
     problems: list[Any] = []
     rows: list[Any] = []
     try:
