@@ -275,12 +275,16 @@ def ingest_files(
         )
         good = "(SELECT * FROM batch WHERE __problem IS NULL)"
         select = enriched_select(con, good, enrichment)
+        # A view: each partition is computed and written in one streaming pass (a month of
+        # one account is usually one partition), never held whole in memory.
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE enriched AS SELECT *, {PARTITION_COLUMNS_SQL} FROM ({select})"
+            f"CREATE OR REPLACE TEMP VIEW enriched AS SELECT *, {PARTITION_COLUMNS_SQL} FROM ({select})"
         )
+        missing = 0
         for row in con.execute(
             "SELECT billing_month, account_key, ProviderName, BillingAccountId, BillingCurrency, "
-            "count(*), sum(BilledCost) FROM enriched GROUP BY ALL ORDER BY 1, 2"
+            "count(*), sum(BilledCost), count(*) FILTER (WHERE x_ExchangeRate IS NULL) "
+            "FROM enriched GROUP BY ALL ORDER BY 1, 2"
         ).fetchall():
             report.partitions.append(
                 PartitionReport(
@@ -293,16 +297,12 @@ def ingest_files(
                     float(row[6] or 0),
                 )
             )
-        report.lake_totals = {
-            str(c): float(t or 0)
-            for c, t in con.execute(
-                "SELECT BillingCurrency, sum(BilledCost) FROM enriched GROUP BY 1"
-            ).fetchall()
-        }
-        missing = con.execute(
-            "SELECT count(*) FROM enriched WHERE x_ExchangeRate IS NULL"
-        ).fetchone()
-        report.missing_rates = int(missing[0]) if missing else 0
+            currency = str(row[4])
+            report.lake_totals[currency] = report.lake_totals.get(currency, 0.0) + float(
+                row[6] or 0
+            )
+            missing += int(row[7])
+        report.missing_rates = missing
         if report.missing_rates and report.files:
             report.files[0].deviations.append(
                 Deviation(
