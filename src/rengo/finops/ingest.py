@@ -29,6 +29,8 @@ from rengo.finops.normalise import Deviation, stage
 from rengo.finops.readers import RejectedLine, open_raw
 from rengo.finops.rollup import write_rollup
 
+STREAM_ROWS = 200_000
+"""Files with at least this many rows are converted on the fly, not held in memory."""
 FORMATS = ("focus", "aws-cur", "azure", "gcp", "oci", "sakura")
 BASE_COLUMNS = (
     *focus.column_names(),
@@ -159,8 +161,9 @@ def _stage_file(
             source_format=chosen,
             ingest_id=ingest_id,
             strict=chosen == "focus",
-            # Sources numbered by their reader read the same rows in the same order each time.
-            materialise=raw.kind not in ("parquet", "csv"),
+            # A large file numbered by its reader (same rows, same order on every read) stays
+            # a view; small ones are cheaper to convert once than to re-read per step.
+            materialise=raw.kind not in ("parquet", "csv") or raw.rows < STREAM_ROWS,
         )
     except duckdb.Error as error:
         raise InvalidInput(
@@ -275,8 +278,8 @@ def ingest_files(
         )
         good = "(SELECT * FROM batch WHERE __problem IS NULL)"
         select = enriched_select(con, good, enrichment)
-        # A view: each partition is computed and written in one streaming pass (a month of
-        # one account is usually one partition), never held whole in memory.
+        # A view: a batch of one partition (a month of one account, the usual export) is
+        # computed and written in one streaming pass, never held whole in memory.
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW enriched AS SELECT *, {PARTITION_COLUMNS_SQL} FROM ({select})"
         )
@@ -313,9 +316,14 @@ def ingest_files(
                     "amounts stay empty until rates are imported and `rengo finops rebuild` runs",
                 )
             )
+        source = "enriched"
+        if len(report.partitions) > 1:
+            # Several partitions: compute the rows once rather than once per partition.
+            con.execute("CREATE OR REPLACE TEMP TABLE enriched_rows AS SELECT * FROM enriched")
+            source = "enriched_rows"
         staging = lake.staging_dir()
         write_partitions(
-            con, "enriched", staging, [(p.billing_month, p.account_key) for p in report.partitions]
+            con, source, staging, [(p.billing_month, p.account_key) for p in report.partitions]
         )
     lake.replace_partitions(staging)
     return report
