@@ -16,7 +16,8 @@ from rengo.finops.models import AllocationRule, BprCase, Budget, Recommendation,
 from tests.finops.test_api import _load
 from tests.helpers import JOINT, WARD_A, WARD_B
 
-pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+"""Read-only pages on SQLite; pages that change state also on PostgreSQL (``db_url``)."""
 PAGES = (
     "/finops/explorer",
     "/finops/explorer?group_by=service&granularity=day&start=2025-09-01&end=2025-09-30",
@@ -32,6 +33,7 @@ PAGES = (
 )
 
 
+@SQLITE
 def test_every_page_renders_for_the_joint_centre_and_a_ward(
     env: Runtime,
     client: TestClient,
@@ -62,6 +64,7 @@ def test_every_page_renders_for_the_joint_centre_and_a_ward(
     assert "Cost explorer" in english and "<svg" in english
 
 
+@SQLITE
 def test_explorer_shows_the_unallocated_to_the_joint_centre_and_drills_down(
     env: Runtime, client: TestClient, login: Callable[..., str], tmp_path: Path
 ) -> None:
@@ -177,6 +180,7 @@ def test_the_joint_centre_keeps_rules_and_pools(
     )
 
 
+@SQLITE
 def test_a_recommendation_moves_through_its_life_cycle_on_its_page(
     env: Runtime, client: TestClient, login: Callable[..., str], tmp_path: Path
 ) -> None:

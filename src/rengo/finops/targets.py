@@ -286,7 +286,7 @@ register(
         period=Period.FISCAL_YEAR,
         domain="finops",
         compute=training_participants,
-        evidence_path="/finops/saas",
+        evidence_path="/finops/trainings",
     )
 )
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.wards import is_tenant
 from rengo.finops import recommend, scan
 from rengo.finops import service as finops_service
 from rengo.finops.allocation import FIELDS, METHODS, Rule
@@ -272,7 +273,7 @@ def rows(
         principal,
         "finops.rows.read",
         object_type="finops_rows",
-        object_tenant=ward,
+        object_tenant=ward if ward and is_tenant(ward) else None,
         detail={"returned": len(items), "matching": total},
         client=client_address(request),
     )

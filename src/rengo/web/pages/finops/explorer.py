@@ -14,6 +14,7 @@ from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core import audit
 from rengo.core.errors import InvalidInput
 from rengo.core.permissions import allows, narrow_to_visible, require
+from rengo.core.wards import is_tenant
 from rengo.finops.explorer import DIMENSIONS, CostQuery
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import _, current_language
@@ -193,13 +194,13 @@ def rows_page(
     page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 100_000 else 1
     q = build_query(principal, form, group=False)
     total, items = ex.rows(q, limit=ROWS_PER_PAGE, offset=(page - 1) * ROWS_PER_PAGE)
+    ward = form.filters.get("ward") or (None if principal.is_joint else principal.tenant)
     audit.record(
         session,
         principal,
         "finops.rows.read",
         object_type="finops_rows",
-        object_tenant=form.filters.get("ward")
-        or (None if principal.is_joint else principal.tenant),
+        object_tenant=ward if ward and is_tenant(ward) else None,
         detail={"returned": len(items), "matching": total, "filters": form.params()},
         client=client_address(request),
     )
