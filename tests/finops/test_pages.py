@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from sqlalchemy import select
 
 from rengo.core.runtime import Runtime
 from rengo.finops.models import AllocationRule, BprCase, Budget, Recommendation, SharedPool
+from rengo.targets.evaluate import TargetEvaluator
+from rengo.targets.registry import get_target
 from tests.finops.test_api import _load
 from tests.helpers import JOINT, WARD_A, WARD_B
 
@@ -111,6 +114,14 @@ def test_budgets_baselines_and_bpr_cases_are_entered_through_forms(
     )
     kgi = client.get("/finops/kgi").text
     assert "9,000,000" in kgi and ("上限内" in kgi or "上限超過" in kgi)
+    # The KGI target computes the same growth as the page shows.
+    result = TargetEvaluator(env.db, env.settings, env.data_dir).evaluate(
+        get_target("m2.kgi.operating_cost_growth"),
+        datetime(2025, 9, 30, 12, tzinfo=UTC),
+        trend=False,
+    )
+    growth = result.per_ward[WARD_A].value
+    assert growth is not None and f"{growth:+.1f} %" in kgi
     bad = client.post(
         "/finops/budgets", data={"csrf_token": csrf, "fiscal_year": "x", "amount": "-"}
     )
