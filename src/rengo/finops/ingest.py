@@ -283,50 +283,58 @@ def ingest_files(
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW enriched AS SELECT *, {PARTITION_COLUMNS_SQL} FROM ({select})"
         )
-        missing = 0
-        for row in con.execute(
-            "SELECT billing_month, account_key, ProviderName, BillingAccountId, BillingCurrency, "
-            "count(*), sum(BilledCost), count(*) FILTER (WHERE x_ExchangeRate IS NULL) "
-            "FROM enriched GROUP BY ALL ORDER BY 1, 2"
-        ).fetchall():
-            report.partitions.append(
-                PartitionReport(
-                    row[0],
-                    row[1],
-                    row[2] or "",
-                    row[3] or "",
-                    row[4] or "",
-                    int(row[5]),
-                    float(row[6] or 0),
-                )
-            )
-            currency = str(row[4])
-            report.lake_totals[currency] = report.lake_totals.get(currency, 0.0) + float(
-                row[6] or 0
-            )
-            missing += int(row[7])
-        report.missing_rates = missing
-        if report.missing_rates and report.files:
-            report.files[0].deviations.append(
-                Deviation(
-                    "no_exchange_rate",
-                    "BillingCurrency",
-                    report.missing_rates,
-                    f"no rate into {enrichment.reporting_currency} on or before the charge day: reporting "
-                    "amounts stay empty until rates are imported and `rengo finops rebuild` runs",
-                )
-            )
+        keys = con.execute(
+            f"SELECT DISTINCT {PARTITION_COLUMNS_SQL} FROM {good} ORDER BY ALL"
+        ).fetchall()
         source = "enriched"
-        if len(report.partitions) > 1:
+        if len(keys) > 1:
             # Several partitions: compute the rows once rather than once per partition.
             con.execute("CREATE OR REPLACE TEMP TABLE enriched_rows AS SELECT * FROM enriched")
             source = "enriched_rows"
         staging = lake.staging_dir()
-        write_partitions(
-            con, source, staging, [(p.billing_month, p.account_key) for p in report.partitions]
-        )
+        write_partitions(con, source, staging, [(str(m), str(a)) for m, a in keys])
+        # What was stored, read back from the written files (a few columns: cheap).
+        if keys:
+            _report_partitions(con, staging, report, enrichment.reporting_currency)
     lake.replace_partitions(staging)
     return report
+
+
+def _report_partitions(
+    con: duckdb.DuckDBPyConnection, staging: Path, report: IngestReport, reporting: str
+) -> None:
+    files = f"read_parquet('{staging}/*/*/data_*.parquet', hive_partitioning = true)"
+    missing = 0
+    for row in con.execute(
+        "SELECT billing_month, account_key, ProviderName, BillingAccountId, BillingCurrency, "
+        f"count(*), sum(BilledCost), count(*) FILTER (WHERE x_ExchangeRate IS NULL) FROM {files} "
+        "GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall():
+        report.partitions.append(
+            PartitionReport(
+                str(row[0]),
+                str(row[1]),
+                row[2] or "",
+                row[3] or "",
+                row[4] or "",
+                int(row[5]),
+                float(row[6] or 0),
+            )
+        )
+        currency = str(row[4])
+        report.lake_totals[currency] = report.lake_totals.get(currency, 0.0) + float(row[6] or 0)
+        missing += int(row[7])
+    report.missing_rates = missing
+    if missing and report.files:
+        report.files[0].deviations.append(
+            Deviation(
+                "no_exchange_rate",
+                "BillingCurrency",
+                missing,
+                f"no rate into {reporting} on or before the charge day: reporting amounts stay "
+                "empty until rates are imported and `rengo finops rebuild` runs",
+            )
+        )
 
 
 def write_partitions(

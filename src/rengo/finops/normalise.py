@@ -276,11 +276,9 @@ def stage(
     # needs, and the rows are materialised once, allocated and priced, on the way to the lake.
     kind = "TABLE" if materialise else "VIEW"
     con.execute(f"CREATE OR REPLACE TEMP {kind} {table} AS SELECT\n  {select}\nFROM {source}")
-    totals = con.execute(f"SELECT count(*), count(__problem) FROM {table}").fetchone()
-    assert totals is not None
-    rows, quarantined = int(totals[0]), int(totals[1])
-    # Deviations are counted straight from the source (one pass, nothing materialised).
-    aggregates = ["count(*)"]
+    # Rows, unreadable rows and every deviation are counted in one pass over the source.
+    bad = " OR ".join(f"coalesce({c}, false)" for c, _m in builder.problems) or "false"
+    aggregates = ["count(*)", f"count(CASE WHEN {bad} THEN 1 END)"]
     for sql, *_rest in builder.flags:
         aggregates += [
             f"count(CASE WHEN {sql} THEN 1 END)",
@@ -288,10 +286,11 @@ def stage(
         ]
     counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
     assert counts is not None
+    rows, quarantined = int(counts[0]), int(counts[1] or 0)
     for i, (_sql, code, column, message) in enumerate(builder.flags):
-        n = int(counts[1 + 2 * i] or 0)
+        n = int(counts[2 + 2 * i] or 0)
         if n:
-            first = counts[2 + 2 * i]
+            first = counts[3 + 2 * i]
             deviations.append(Deviation(code, column, n, message, int(first) if first else None))
     if quarantined:
         first = con.execute(
