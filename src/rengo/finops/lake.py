@@ -78,7 +78,9 @@ class Lake:
     def version(self) -> str:
         """Changes whenever a partition is written (cache key for derived figures)."""
         files = self.files()
-        return f"{len(files)}:{max((f.stat().st_mtime_ns for f in files), default=0)}"
+        rollups = [f for f, is_rollup in self.rollup_files() if is_rollup]
+        newest = max((f.stat().st_mtime_ns for f in [*files, *rollups]), default=0)
+        return f"{len(files)}:{len(rollups)}:{newest}"
 
     def relation_sql(self, months: tuple[str, str] | None = None) -> str:
         """SQL of the lake as one relation, optionally limited to a range of billing months."""

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core import audit
-from rengo.core.errors import InvalidInput
+from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.core.wards import is_tenant
 from rengo.finops.explorer import DIMENSIONS, CostQuery
@@ -99,7 +99,7 @@ def build_query(principal: Any, form: Form, *, group: bool = True) -> CostQuery:
     if form.tag:
         key, sep, value = form.tag.partition("=")
         if not sep or not key:
-            raise InvalidInput("invalid tag filter", [])
+            raise InvalidInput("invalid tag filter", [Problem("write key=value", "tag")])
         filters[f"tag:{key}"] = [value]
     return CostQuery(
         form.start,
