@@ -22,6 +22,7 @@ from rengo.web.pages.finops.common import (
     back,
     flash_of,
     parse_date,
+    rec_title,
     system_label,
     ward_label,
 )
@@ -53,7 +54,7 @@ def anomalies_page(
         request, caller, "finops/anomalies.html",
         {"alerts": list(session.scalars(stmt.limit(LIMIT))), "status": status, "kind": kind,
          "statuses": ALERT_STATUS, "kinds": ALERT_KINDS, "actions": ALERT_ACTIONS, "symbols": STATUS_SYMBOL,
-         "ward": request.query_params.get("ward", ""), "ward_label": ward_label,
+         "ward": request.query_params.get("ward", ""), "ward_label": ward_label, "rec_title": rec_title,
          "system_label": system_label, "flash": flash_of(request),
          "can_update": allows(principal, "finops.alerts.update")},
     )  # fmt: skip
@@ -95,7 +96,7 @@ def recommendations_page(
         {"recs": list(session.scalars(stmt.limit(LIMIT))), "status": status, "kind": kind,
          "statuses": REC_STATUS, "kinds": REC_KINDS, "symbols": STATUS_SYMBOL,
          "summary": summary, "transitions": recommend.TRANSITIONS,
-         "ward": request.query_params.get("ward", ""), "ward_label": ward_label,
+         "ward": request.query_params.get("ward", ""), "ward_label": ward_label, "rec_title": rec_title,
          "system_label": system_label, "flash": flash_of(request),
          "today": runtime.clock.now().date(),
          "can_update": allows(principal, "finops.recommendations.update")},
@@ -120,7 +121,7 @@ def recommendation_page(
         request, caller, "finops/recommendation.html",
         {"r": rec, "events": events, "statuses": REC_STATUS, "kinds": REC_KINDS,
          "symbols": STATUS_SYMBOL, "transitions": recommend.TRANSITIONS, "actions": REC_ACTIONS,
-         "ward_label": ward_label, "system_label": system_label, "flash": flash_of(request),
+         "ward_label": ward_label, "rec_title": rec_title, "system_label": system_label, "flash": flash_of(request),
          "today": runtime.clock.now().date(),
          "can_update": allows(principal, "finops.recommendations.update", rec.ward)},
     )  # fmt: skip

@@ -35,10 +35,10 @@ DIMENSION_LABELS = {
 REC_STATUS = {
     "open": N_("Open"),
     "accepted": N_("Accepted"),
-    "done": N_("Done"),
+    "done": N_("Implemented"),
     "rejected": N_("Rejected"),
 }
-ALERT_STATUS = {"open": N_("Open"), "acknowledged": N_("Acknowledged"), "resolved": N_("Resolved")}
+ALERT_STATUS = {"open": N_("Open"), "acknowledged": N_("Noted"), "resolved": N_("Resolved")}
 STATUS_SYMBOL = {
     "open": "●",
     "accepted": "◐",
@@ -48,14 +48,14 @@ STATUS_SYMBOL = {
     "resolved": "✔",
 }
 ALERT_ACTIONS = (
-    ("acknowledged", N_("Acknowledge")),
+    ("acknowledged", N_("Mark as noted")),
     ("resolved", N_("Resolve")),
     ("open", N_("Reopen")),
 )
 REC_ACTIONS = (
     ("accepted", N_("Accept")),
-    ("done", N_("Mark as done")),
-    ("rejected", N_("Reject")),
+    ("done", N_("Mark as implemented")),
+    ("rejected", N_("Decline")),
     ("open", N_("Reopen")),
 )
 REC_KINDS = {
@@ -76,6 +76,36 @@ METHOD_LABELS = {
     "usage": N_("By usage (direct cost)"),
 }
 UNALLOCATED_LABEL = N_("Unallocated")
+
+
+REC_TITLES = {
+    "idle": N_("Idle resource %(resource)s: no usage in 30 days"),
+    "idle_server": N_("Idle server %(resource)s: %(cpu)s %% CPU"),
+    "schedule": N_("Stop non-production %(resource)s out of hours"),
+    "rightsizing": N_("Downsize %(resource)s: %(cpu)s %% CPU on average"),
+    "storage_tiering": N_("Move cold storage %(resource)s to an infrequent-access tier"),
+    "commitment": N_("Cover steady compute on %(provider)s with a commitment discount"),
+    "commitment_unused": N_("Commitment on %(provider)s partly unused: reduce or exchange it"),
+}
+
+
+def rec_title(rec: Any) -> str:
+    """A recommendation's title in the page's language (the stored one is English)."""
+    detail = rec.detail or {}
+    key = rec.kind
+    if rec.kind == "idle" and "cpu_avg" in detail:
+        key = "idle_server"
+    elif rec.kind == "commitment" and "utilisation" in detail:
+        key = "commitment_unused"
+    template = REC_TITLES.get(key)
+    if template is None:
+        return str(rec.title)
+    cpu = detail.get("cpu_avg")
+    return _(template) % {
+        "resource": rec.resource_id,
+        "provider": rec.provider,
+        "cpu": f"{cpu:.1f}" if isinstance(cpu, int | float) else "?",
+    }
 
 
 def system_label(key: str) -> str:
