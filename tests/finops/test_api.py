@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
 
@@ -24,10 +25,13 @@ def _load(env: Runtime, tmp_path: Path) -> None:
         ward_codes=[WARD_A, WARD_B],
         systems=["jumin_kihon_daicho", "koseki"],
     )
+    by_month: dict[str, list[pa.Table]] = {}
+    for _provider, month, table in tables:
+        by_month.setdefault(month, []).append(table)
     files = []
-    for provider, month, table in tables:
-        path = tmp_path / f"{provider.split()[0]}-{month}.parquet"
-        pq.write_table(table, path)
+    for month, parts in by_month.items():  # one export per month, every provider in it
+        path = tmp_path / f"focus-{month}.parquet"
+        pq.write_table(pa.concat_tables(parts), path)
         files.append(path)
     with env.db.session() as session:
         service.add_rule(
