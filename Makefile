@@ -50,8 +50,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src/rengo/core
 
+# Two workers: CI and the reference machine have two cores.
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 test: lint typecheck pytest
 

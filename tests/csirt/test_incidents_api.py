@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from rengo.core.clock import FakeClock
 from tests.csirt.conftest import AlertBook
@@ -64,6 +67,10 @@ def test_alert_of_another_ward_is_not_usable(
     ]
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("rengo.soc.alerts") is not None,
+    reason="rengo.soc.alerts is installed: the SOC's alert service answers (tests/soc/detect/test_csirt_link.py)",
+)
 def test_without_soc_alerts_installed_the_error_is_clear(api: Api) -> None:
     response = api("POST", "/api/v1/incidents", json={"alert_ids": ["X"], "category": "other"})
     assert response.status_code == 422

@@ -110,5 +110,7 @@ def test_monthly_report_per_ward_and_joint(
         == 403
     )
     assert api("GET", "/api/v1/incidents/reports/monthly?month=2026-13").status_code == 422
-    unknown = api("GET", "/api/v1/incidents/reports/monthly?month=2026-06&ward=%C4%80", ward="joint")
+    unknown = api(
+        "GET", "/api/v1/incidents/reports/monthly?month=2026-06&ward=%C4%80", ward="joint"
+    )
     assert unknown.status_code == 422 and unknown.json()["problems"][0]["location"] == "field ward"

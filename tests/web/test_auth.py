@@ -120,7 +120,19 @@ def test_security_headers_on_every_response(client: TestClient) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-def test_times_in_queries_are_bounded_and_naive_means_utc(client: TestClient, tokens: Callable[..., str]) -> None:
+def test_times_in_queries_are_bounded_and_naive_means_utc(
+    client: TestClient, tokens: Callable[..., str]
+) -> None:
     admin = bearer(tokens("joint", "admin"))
-    assert client.get("/api/v1/audit", params={"since": "0001-01-01T00:00:00"}, headers=admin).status_code == 422
-    assert client.get("/api/v1/audit", params={"since": "2026-01-01T00:00:00"}, headers=admin).status_code == 200
+    assert (
+        client.get(
+            "/api/v1/audit", params={"since": "0001-01-01T00:00:00"}, headers=admin
+        ).status_code
+        == 422
+    )
+    assert (
+        client.get(
+            "/api/v1/audit", params={"since": "2026-01-01T00:00:00"}, headers=admin
+        ).status_code
+        == 200
+    )

@@ -84,6 +84,43 @@ class AssetSettings(BaseModel):
     availability_levels: list[int] = Field([1, 2], description="可用性 levels (2 = highest).")
 
 
+class DetectSettings(BaseModel):
+    """Sigma detection, the alert queue and cross-ward campaigns (docs/soc-detection.md)."""
+
+    rule_folders: list[Path] = Field(
+        default_factory=list,
+        description="Folders of Sigma rules run besides rengo's municipal pack "
+        "(e.g. a SigmaHQ release).",
+    )
+    builtin_rules: bool = Field(True, description="Run rengo's municipal rule pack.")
+    placeholders: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Values of %placeholders% in rules (the expand modifier), by name.",
+    )
+    campaign_min_wards: int = Field(
+        3,
+        description="A campaign: the same rule, indicator or source seen in at least this many wards…",
+    )
+    campaign_window_minutes: int = Field(60, description="…within this many minutes.")
+    alert_group_minutes: int = Field(
+        60,
+        description="Detections of one rule on one host/user/source within this many minutes "
+        "join the same open alert.",
+    )
+    poll_seconds: float = Field(
+        5.0, description="How often the incremental detector asks the lake for new events."
+    )
+    batch_rows: int = Field(
+        200_000, description="Events evaluated together (larger: faster, more memory)."
+    )
+    max_events_per_alert: int = Field(
+        1000, description="Matched events kept per alert (the count goes on beyond)."
+    )
+    workers: int = Field(
+        2, ge=1, description="Processes that evaluate rules in parallel (this one included)."
+    )
+
+
 class CsirtSettings(BaseModel):
     """The joint CSIRT: notifications, on-call escalation, containment connectors, evidence."""
 
@@ -254,6 +291,51 @@ class FinopsSettings(BaseModel):
     )
 
 
+class IntelSettings(BaseModel):
+    """The threat-intelligence hub (STIX 2.1 / TAXII 2.1, TLP 2.0)."""
+
+    retro_hunt_days: int = Field(
+        90, description="A new indicator is hunted in this many past days of every ward's events."
+    )
+    taxii_page_max: int = Field(
+        1000, description="Most objects a TAXII page returns, whatever limit the client asks for."
+    )
+    taxii_max_content_length: int = Field(
+        104_857_600, description="Largest TAXII request body accepted, in bytes."
+    )
+    joint_identity_name: str = Field(
+        "特別区共同脅威情報共有センター (Tokyo Special Wards Joint Threat Intelligence Centre)",
+        description="Name of the joint centre's STIX identity; it replaces every submitter.",
+    )
+    feed_default_tlp: str = Field(
+        "green", description="TLP given to imported objects that carry no TLP marking."
+    )
+    feed_poll_seconds: float = Field(
+        60.0, description="How often the web server checks whether a feed is due to be pulled."
+    )
+    feed_scheduler: bool = Field(
+        True,
+        description="Pull scheduled feeds and match new events in the web server's background.",
+    )
+    match_poll_seconds: float = Field(
+        10.0, description="How often new events in the SOC lake are matched against indicators."
+    )
+    warning_domains: list[str] = Field(
+        [],
+        description="Extra known-benign domains (and their sub-domains) that never alert, "
+        "besides the packaged popular domains and the wards' own domains.",
+    )
+    warning_networks: list[str] = Field(
+        [], description="Extra known-benign CIDR ranges that never alert, besides private ranges."
+    )
+    publish_target_hours: float = Field(
+        24.0, description="Target: hours from a ward's submission to its publication, at most."
+    )
+    advisory_applied_target_pct: float = Field(
+        100.0, description="Target: share of wards that applied each advisory's countermeasure."
+    )
+
+
 class Settings(BaseSettings):
     """All of rengo's settings. ``rengo settings`` prints them (secrets masked)."""
 
@@ -283,9 +365,11 @@ class Settings(BaseSettings):
     policy: PolicySettings = Field(default_factory=PolicySettings)
     web: WebSettings = Field(default_factory=WebSettings)
     assets: AssetSettings = Field(default_factory=AssetSettings)
+    detect: DetectSettings = Field(default_factory=DetectSettings)
     soc: SocSettings = Field(default_factory=SocSettings)
     finops: FinopsSettings = Field(default_factory=FinopsSettings)
     csirt: CsirtSettings = Field(default_factory=CsirtSettings)
+    intel: IntelSettings = Field(default_factory=IntelSettings)
 
     @field_validator("database_url", "secret_key", mode="before")
     @classmethod

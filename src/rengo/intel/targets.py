@@ -1,10 +1,104 @@
-"""The policy targets this domain computes.
+"""The policy targets this domain computes, from the hub's own publication records.
 
-Declared now so that the scoreboard shows them; ``compute`` stays ``None`` (shown as
-"no data yet") until this domain records the data they are computed from.
+- critical intelligence shared: objects the hub published to the wards in the period
+  (the shared and advisories collections; indicators, vulnerabilities, reports,
+  countermeasures, threat actors, malware …), by TLP and type;
+- time from a ward's submission to its publication (median hours);
+- share of recipient wards that applied each advisory's countermeasure.
+
+The first two are counted for all wards together only: per-ward figures would say which
+ward submitted what, which the anonymiser exists to hide.
 """
 
-from rengo.targets.registry import Direction, Kind, Period, Target, register
+from __future__ import annotations
+
+from collections import Counter
+from statistics import median
+
+from sqlalchemy import func, select
+
+from rengo.core.wards import JOINT
+from rengo.intel.collections import ADVISORIES, SHARED
+from rengo.intel.models import Advisory, AdvisoryRecipient, IntelObject, Submission
+from rengo.targets.registry import (
+    Direction,
+    Kind,
+    Measurement,
+    Period,
+    Target,
+    TargetContext,
+    register,
+)
+
+CRITICAL_TYPES = (
+    "indicator", "vulnerability", "report", "course-of-action", "malware", "attack-pattern",
+    "campaign", "threat-actor", "intrusion-set", "tool", "infrastructure",
+)  # fmt: skip
+
+
+def _critical_shared(ctx: TargetContext) -> dict[str, Measurement]:
+    rows = ctx.session.execute(
+        select(IntelObject.tlp, IntelObject.type, func.count())
+        .where(
+            IntelObject.collection_id.in_((SHARED, ADVISORIES)),
+            IntelObject.type.in_(CRITICAL_TYPES),
+            IntelObject.is_first.is_(True),
+            IntelObject.date_added >= ctx.start,
+            IntelObject.date_added <= ctx.as_of,
+        )
+        .group_by(IntelObject.tlp, IntelObject.type)
+    ).all()
+    by_tlp: Counter[str] = Counter()
+    by_type: Counter[str] = Counter()
+    for tlp, kind, count in rows:
+        by_tlp[tlp] += count
+        by_type[kind] += count
+    total = sum(by_tlp.values())
+    return {JOINT: Measurement(float(total), {"by_tlp": dict(by_tlp), "by_type": dict(by_type)})}
+
+
+def _time_to_publish(ctx: TargetContext) -> dict[str, Measurement]:
+    rows = ctx.session.execute(
+        select(Submission.created_at, Submission.published_at).where(
+            Submission.published_at.is_not(None),
+            Submission.published_at >= ctx.start,
+            Submission.published_at <= ctx.as_of,
+        )
+    ).all()
+    hours = [
+        (published - created).total_seconds() / 3600 for created, published in rows if published
+    ]
+    if not hours:
+        return {}
+    return {JOINT: Measurement(round(median(hours), 2), {"published": len(hours),
+                                                        "max_hours": round(max(hours), 2)})}  # fmt: skip
+
+
+def _advisories_applied(ctx: TargetContext) -> dict[str, Measurement]:
+    rows = ctx.session.execute(
+        select(AdvisoryRecipient.ward, AdvisoryRecipient.applied_at)
+        .join(Advisory, Advisory.id == AdvisoryRecipient.advisory_id)
+        .where(Advisory.published_at >= ctx.start, Advisory.published_at <= ctx.as_of)
+    ).all()
+    received: Counter[str] = Counter()
+    applied: Counter[str] = Counter()
+    for ward, applied_at in rows:
+        received[ward] += 1
+        if applied_at is not None and applied_at <= ctx.as_of:
+            applied[ward] += 1
+    out = {
+        ward: Measurement(
+            round(100.0 * applied[ward] / n, 1), {"applied": applied[ward], "received": n}
+        )
+        for ward, n in received.items()
+    }
+    if received:
+        total, done = sum(received.values()), sum(applied.values())
+        out[JOINT] = Measurement(
+            round(100.0 * done / total, 1), {"applied": done, "received": total}
+        )
+    return out
+
 
 register(
     Target(
@@ -13,16 +107,59 @@ register(
         kind=Kind.KPI,
         name_ja="重要脅威情報の共有件数",
         name_en="Critical intelligence shared",
-        formula_ja="期間内に全区へ共有(公開)された重要な脅威情報の件数",
-        formula_en="Critical intelligence objects published to the wards in the period",
-        source_ja="脅威情報共有基盤の公開記録",
-        source_en="Publication records of the intelligence hub",
+        formula_ja="期間内に全区へ共有(公開)された重要な脅威情報(指標・脆弱性・報告・対策等)の件数。TLP別・種類別の内訳付き",
+        formula_en="Critical intelligence objects (indicators, vulnerabilities, reports, countermeasures …) "
+        "published to the wards in the period, by TLP and type",
+        source_ja="脅威情報共有基盤の公開記録(共有・注意喚起コレクション)",
+        source_en="Publication records of the intelligence hub (shared and advisories collections)",
         unit="件",
         direction=Direction.TRACK,
         threshold_setting=None,
         period=Period.FISCAL_YEAR,
         domain="intel",
-        compute=None,
-        evidence_path=None,
+        compute=_critical_shared,
+        evidence_path="/intel",
+        per_ward=False,
+    )
+)
+register(
+    Target(
+        id="m1.kpi.intel_time_to_publish",
+        measure=1,
+        kind=Kind.KPI,
+        name_ja="提供から共有までの時間",
+        name_en="Time from submission to publication",
+        formula_ja="区が情報を提供してから匿名化・承認を経て全区に公開されるまでの時間(中央値、時間)",
+        formula_en="Median hours from a ward's submission to its anonymised, approved publication",
+        source_ja="脅威情報共有基盤の提供・承認・公開記録",
+        source_en="Submission, approval and publication records of the intelligence hub",
+        unit="時間",
+        direction=Direction.AT_MOST,
+        threshold_setting="intel.publish_target_hours",
+        period=Period.FISCAL_YEAR,
+        domain="intel",
+        compute=_time_to_publish,
+        evidence_path="/intel/submissions",
+        per_ward=False,
+    )
+)
+register(
+    Target(
+        id="m1.kpi.advisory_applied_share",
+        measure=1,
+        kind=Kind.KPI,
+        name_ja="注意喚起の対策実施率",
+        name_en="Advisories applied by the wards",
+        formula_ja="期間内の注意喚起について、対策の実施を記録した受信区の数 ÷ 受信区の数 × 100",
+        formula_en="Recipient wards that recorded the countermeasure as applied ÷ recipient wards × 100",
+        source_ja="注意喚起ごとの各区の受領・対策実施記録",
+        source_en="Each ward's acknowledgement and application records per advisory",
+        unit="%",
+        direction=Direction.AT_LEAST,
+        threshold_setting="intel.advisory_applied_target_pct",
+        period=Period.FISCAL_YEAR,
+        domain="intel",
+        compute=_advisories_applied,
+        evidence_path="/intel/advisories",
     )
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import threading
@@ -24,7 +25,6 @@ from rengo.soc.quarantine import quarantined, replay
 from rengo.soc.schema import ORIGINS
 from rengo.soc.service import SocStore
 from rengo.soc.stats import collect_stats
-import contextlib
 
 app = typer.Typer(
     help="Joint SOC: collect, keep and search every ward's security logs.", no_args_is_help=True
@@ -248,3 +248,10 @@ def syslog_command(
     console.print(
         f"received {counters.received}, spooled {counters.spooled}, UDP dropped {counters.dropped_udp}"
     )
+
+
+# Detection (soc/detect): ``rengo soc detect`` and ``rengo soc rules …``.
+from rengo.soc.detect.commands import detect_command, rules_app  # noqa: E402
+
+app.command("detect")(detect_command)
+app.add_typer(rules_app, name="rules")

@@ -1,6 +1,6 @@
 """Who may send, search and count the SOC's events (always within their own ward)."""
 
-from rengo.core.permissions import Role, define
+from rengo.core.permissions import Role, Scope, define
 
 define(
     "soc.ingest",
@@ -21,4 +21,37 @@ define(
     "soc.quarantine.manage",
     {Role.ADMIN, Role.SOC_ANALYST, Role.WARD_IT},
     "Read quarantined raw records and replay them after a parser fix.",
+)
+
+# The alert queue (soc/alerts*.py, docs/soc-detection.md).
+define(
+    "soc.alerts.read",
+    {Role.ADMIN, Role.SOC_ANALYST, Role.CSIRT, Role.WARD_IT},
+    "See alerts of one's ward (the joint centre: of every ward, and campaigns).",
+)
+define(
+    "soc.alerts.triage",
+    {Role.ADMIN, Role.SOC_ANALYST, Role.CSIRT, Role.WARD_IT},
+    "Assign, acknowledge and close alerts of one's ward.",
+)
+define(
+    "soc.alerts.suppress",
+    {Role.ADMIN, Role.SOC_ANALYST, Role.WARD_IT},
+    "Suppress detections for one's ward until a date, with a reason.",
+)
+define(
+    "soc.alerts.raise",
+    {Role.ADMIN, Role.SOC_ANALYST, Role.CSIRT},
+    "Raise an alert from another detector (threat-intelligence indicator hits).",
+)
+define(
+    "soc.rules.manage",
+    {Role.ADMIN, Role.SOC_ANALYST, Role.WARD_IT},
+    "Switch detection rules off or change their level for one's ward.",
+)
+define(
+    "soc.rules.read",
+    {Role.ADMIN, Role.SOC_ANALYST, Role.CSIRT, Role.WARD_IT},
+    "See the detection rules, their tuning and what could not be converted.",
+    Scope.GLOBAL,
 )

@@ -12,6 +12,7 @@ consumed position are deleted. Appends from several processes (``rengo serve`` a
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import struct
 import threading
@@ -26,7 +27,6 @@ from pathlib import Path
 import orjson
 
 from rengo.core.storage import fsync_directory
-import itertools
 
 FRAME = struct.Struct("<4sIII")
 MAGIC = b"RSP1"

@@ -11,6 +11,7 @@ once spooled, so a crash can lose at most the last ``flush_ms`` of messages.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import threading
@@ -21,7 +22,6 @@ from datetime import UTC, datetime
 from rengo.soc.service import SocStore
 from rengo.soc.spool import Batch, SpoolFull
 from rengo.soc.wardmap import WardMap
-import contextlib
 
 log = logging.getLogger(__name__)
 UNMAPPED_WARD = "unmapped"

@@ -89,6 +89,8 @@ def _event_data(container: Any) -> dict[str, Any]:
     for key, value in container.items():
         if key == "#attributes":
             continue
+        # Sigma rules (and SigmaHQ's checker) name Defender's "Threat Name" ThreatName.
+        key = key.replace(" ", "")
         value = _text(value)
         if key == "Data" and isinstance(value, list):
             for index, item in enumerate(value):

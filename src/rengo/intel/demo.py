@@ -1,0 +1,220 @@
+"""Demo step: shared STIX examples, ward submissions at every stage, advisories, hits.
+
+It builds on the SOC demo's attack stories (the VPN password spraying source, the
+phishing wave, the malware host), so that the shared indicators hit real demo logs.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from rengo.core.demo import DemoContext, step
+from rengo.core.permissions import SYSTEM, Principal, Role
+from rengo.core.wards import wards
+from rengo.intel import advisories, feeds, formats, hunting, submissions
+from rengo.intel.models import AdvisoryRecipient, Submission
+from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, VulnerabilityReport
+from rengo.intel.tlp import TLP
+
+SPRAY_IP = "185.220.101.47"  # the SOC demo's VPN spraying source
+PHISH_SENDER = "noreply@tax-refund.example.com"
+MALWARE_HOST = "cdn-update.example.net"
+POLICE_LIST = b"""indicator,comment
+185.220.101.47,Tor exit used for VPN password spraying
+45.155.205.233,scanner of SSL-VPN appliances
+hxxp://tax-refund[.]example[.]com/login,phishing landing page
+cdn-update.example.net,malware distribution
+"""
+
+
+def shared_data_dir() -> Path | None:
+    """../shared/data next to the checkout (or RENGO_SHARED_DATA), when present."""
+    repo = Path(__file__).resolve().parents[3]
+    for candidate in (
+        os.environ.get("RENGO_SHARED_DATA"),
+        repo.parent / "shared" / "data",
+        "/work/shared/data",
+    ):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return None
+
+
+def _load_examples(ctx: DemoContext) -> None:
+    shared = shared_data_dir()
+    if shared is None:
+        ctx.report("intel: ../shared/data is absent, the OASIS and ATT&CK examples are skipped")
+        return
+    paths = sorted((shared / "stix" / "examples").rglob("*.json"))
+    for path in [*paths, shared / "stix" / "mitre-attack" / "ics-attack.json"]:
+        level = "clear" if "mitre-attack" in str(path) else "green"
+        parsed = formats.parse_stix(path.read_bytes(), path.name)
+        private = [
+            o
+            for o in parsed.objects
+            if isinstance(o, dict) and "5e57c739" in str(o.get("object_marking_refs"))
+        ]
+        parsed.objects = [
+            o for o in parsed.objects if o not in private
+        ]  # TLP:RED stays out of feeds
+        feeds.import_parsed(ctx.db, ctx.settings, SYSTEM, parsed, source=f"demo:{path.name}", now=ctx.now,
+                            default_tlp=TLP(level))  # fmt: skip
+    ctx.report(
+        f"intel: {len(paths)} OASIS STIX examples and MITRE ATT&CK for ICS in the feeds collection"
+    )
+
+
+def _ward(index: int) -> tuple[str, Principal]:
+    ward = wards()[index]
+    return ward.code, Principal(tenant=ward.code, role=Role.WARD_IT, username=f"{ward.slug}.it")
+
+
+def _submissions(ctx: DemoContext) -> None:
+    now = ctx.now
+    with ctx.db.session() as session:
+        # Published: Chiyoda saw the VPN spraying; Setagaya the phishing wave.
+        _, chiyoda = _ward(0)
+        spray = AccessReport(
+            title="SSL-VPN へのパスワードスプレー攻撃", tlp="green", technique="password spraying",
+            source_addresses=[SPRAY_IP], accounts=["admin0", "admin3"], user_agents=["python-requests/2.31"],
+            target="vpn.city.chiyoda.lg.jp",
+            description="千代田区 情報システム担当が 10.1.0.5 の VPN 装置で多数のログイン失敗を確認。",
+        )  # fmt: skip
+        created = submissions.create(
+            session, ctx.settings, chiyoda, spray, now=now - timedelta(hours=30), channel="form"
+        )
+        submissions.approve(
+            session,
+            ctx.settings,
+            chiyoda,
+            created.id,
+            created.version,
+            now=now - timedelta(hours=28),
+        )
+        _, setagaya = _ward(11)
+        phish = PhishingReport(
+            title="住民税還付を装うフィッシングメール", tlp="green", sender=PHISH_SENDER,
+            subject="【至急】住民税の還付手続きについて", recipients=["user001@setagaya.example.jp"],
+            urls=["http://tax-refund.example.com/login"], attachment_hashes=["9f2b" * 16],
+            attachment_names=["還付申請書.zip"], description="5名の職員が受信。1名が添付を開封。",
+        )  # fmt: skip
+        created = submissions.create(
+            session, ctx.settings, setagaya, phish, now=now - timedelta(hours=26), channel="form"
+        )
+        submissions.approve(
+            session,
+            ctx.settings,
+            setagaya,
+            created.id,
+            created.version,
+            now=now - timedelta(hours=25),
+        )
+        # Awaiting approval: Chuo (vulnerability), Minato (incident indicators, redacted once).
+        _, chuo = _ward(1)
+        vuln = VulnerabilityReport(title="Ivanti Connect Secure の脆弱性", tlp="amber", cve="CVE-2025-0282",
+                                   product="Ivanti Connect Secure", vendor="Ivanti", version="22.7R2.4",
+                                   exploited=True, description="中央区の外部公開装置で悪用の痕跡。")  # fmt: skip
+        submissions.create(
+            session, ctx.settings, chuo, vuln, now=now - timedelta(hours=3), channel="form"
+        )
+        _, minato = _ward(2)
+        incident = IndicatorList(title="マルウェア感染端末の通信先", tlp="amber", incident_ref="CSIRT-2026-0042",
+                                 values=[MALWARE_HOST, "203.0.113.77", "10.3.4.5"],
+                                 description="港区 財務課の端末 pc-0042 から通信。")  # fmt: skip
+        created = submissions.create(
+            session, ctx.settings, minato, incident, now=now - timedelta(hours=2), channel="api"
+        )
+        submissions.reanonymise(
+            session, ctx.settings, minato, created.id, ["財務課"], now=now - timedelta(hours=1)
+        )
+        # Kept private (TLP:RED) and withdrawn.
+        _, shinjuku = _ward(3)
+        red = AccessReport(
+            title="内部不正の疑い",
+            tlp="red",
+            source_addresses=["10.4.2.19"],
+            accounts=["staff-0192"],
+        )
+        submissions.create(
+            session, ctx.settings, shinjuku, red, now=now - timedelta(hours=5), channel="form"
+        )
+        _, bunkyo = _ward(4)
+        mistaken = IndicatorList(title="誤報告", tlp="green", values=["198.51.100.23"])
+        created = submissions.create(
+            session, ctx.settings, bunkyo, mistaken, now=now - timedelta(hours=8), channel="form"
+        )
+        submissions.withdraw(session, bunkyo, created.id, now=now - timedelta(hours=7))
+    ctx.report(
+        "intel: 6 ward submissions (2 published, 2 awaiting approval, 1 private, 1 withdrawn)"
+    )
+
+
+def _advisories(ctx: DemoContext) -> None:
+    rng = ctx.rng("intel")
+    with ctx.db.session() as session:
+        body = advisories.AdvisoryCreate(
+            title="マルウェア配布サイト cdn-update.example.net への通信遮断", severity="critical", tlp="amber",
+            summary="複数区で cdn-update.example.net からのダウンロードとビーコン通信を確認。",
+            countermeasures="1. プロキシとDNSで cdn-update.example.net を遮断する。\n2. 通信した端末を隔離し EDR でフルスキャンする。\n3. 実施結果を本画面で報告する。",
+            indicator_values=[MALWARE_HOST], due_at=ctx.now + timedelta(days=2),
+        )  # fmt: skip
+        advisory = advisories.publish(
+            session, ctx.settings, SYSTEM, body, now=ctx.now - timedelta(hours=12)
+        )
+        session.flush()
+        rows = list(
+            session.scalars(
+                select(AdvisoryRecipient).where(AdvisoryRecipient.advisory_id == advisory.id)
+            )
+        )
+        for n, recipient in enumerate(rows):
+            if n < 15:
+                recipient.acknowledged_at = ctx.now - timedelta(hours=rng.randint(6, 11))
+                recipient.applied_at = recipient.acknowledged_at + timedelta(
+                    hours=rng.randint(1, 5)
+                )
+                recipient.acknowledged_by = recipient.applied_by = "demo"
+            elif n < 19:
+                recipient.acknowledged_at, recipient.acknowledged_by = (
+                    ctx.now - timedelta(hours=4),
+                    "demo",
+                )
+        chosen = [w.code for w in wards()[:6]]
+        advisories.publish(session, ctx.settings, SYSTEM, advisories.AdvisoryCreate(
+            title="SSL-VPN へのパスワードスプレー攻撃への対策", severity="high", tlp="amber", wards=chosen,
+            summary="Tor 出口ノードからの SSL-VPN への認証試行が継続。",
+            countermeasures="1. 多要素認証を必須にする。\n2. 185.220.101.47 を遮断する。\n3. 管理者アカウント名を推測されにくいものに変える。",
+            indicator_values=[SPRAY_IP],
+        ), now=ctx.now - timedelta(hours=6))  # fmt: skip
+    ctx.report("intel: 2 advisories (one to all wards: 15 applied, 4 acknowledged only, 4 silent)")
+
+
+@step(
+    "intel",
+    50,
+    "Shared STIX examples, ward submissions at every stage, advisories and indicator hits",
+)
+def demo_intel(ctx: DemoContext) -> None:
+    with ctx.db.session() as session:
+        if session.scalar(select(func.count()).select_from(Submission)):
+            ctx.report("intel: demo intelligence already present")
+            return
+    _load_examples(ctx)
+    feeds.import_bytes(
+        ctx.db,
+        ctx.settings,
+        SYSTEM,
+        POLICE_LIST,
+        "警察庁提供リスト(デモ).csv",
+        tlp="amber",
+        now=ctx.now,
+    )
+    _submissions(ctx)
+    _advisories(ctx)
+    done = hunting.run_queued_hunts(ctx.db, ctx.settings, ctx.data_dir, ctx.now)
+    hits = sum(h.hits for h in done)
+    ctx.report(f"intel: retro-hunt over the demo logs: {hits} indicator hits in the wards' events")

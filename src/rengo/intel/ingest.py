@@ -1,0 +1,60 @@
+"""The one way objects enter the hub: store, index indicators, queue a retro-hunt, audit.
+
+TAXII POSTs, feed pulls, file imports, published submissions and advisories all come
+through ``ingest`` so that every object is validated, TLP-checked and matched alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from rengo.core import audit
+from rengo.core.permissions import Principal
+from rengo.core.settings import Settings
+from rengo.intel import indicators, store
+from rengo.intel.models import IntelCollection
+from rengo.intel.tlp import TLP, parse_level
+from rengo.intel.warninglists import WarningLists
+
+
+def ingest(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    collection: IntelCollection,
+    objects: Sequence[Any],
+    *,
+    now: datetime,
+    source: str,
+    default_tlp: TLP | None = None,
+    owner: str | None = None,
+    audience_all: bool = True,
+    audience: str = "",
+    client: str = "",
+) -> store.AddResult:
+    level = default_tlp or parse_level(settings.intel.feed_default_tlp)
+    result = store.add_objects(
+        session, collection, objects, now=now, default_tlp=level, owner=owner,
+        audience_all=audience_all, audience=audience, source=source,
+    )  # fmt: skip
+    alerting = 0
+    if result.added:
+        warnings = WarningLists.load(session, settings)
+        alerting = indicators.index_rows(session, result.added, warnings, now)
+        if alerting:
+            indicators.queue_hunt(
+                session, since=now, days=settings.intel.retro_hunt_days, now=now,
+                reason=f"{alerting} new indicator values from {source}",
+            )  # fmt: skip
+    audit.record(
+        session, principal, "intel.objects.add", object_type="intel_collection",
+        object_id=collection.alias, object_tenant=collection.owner,
+        detail={"source": source, "added": len(result.added), "failed": len(result.failures),
+                "indicator_values": alerting},
+        client=client, at=now,
+    )  # fmt: skip
+    return result

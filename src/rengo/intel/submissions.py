@@ -1,0 +1,312 @@
+"""The sharing workflow: a ward submits, the hub anonymises, the ward approves, the hub publishes.
+
+1. A ward submits what it saw (form, API, STIX bundle, TAXII POST to its own collection,
+   or a CSIRT incident's indicators). The original is stored in the ward's private
+   collection — matched against that ward's own logs at once — and never leaves it.
+2. The anonymiser builds the shareable version; the ward sees both side by side with
+   every change listed, may add terms to remove (a new version of the preview), and
+   approves exactly the version it saw.
+3. Only then is the shareable version published to the shared collection, for all wards.
+
+TLP:RED and TLP:AMBER+STRICT submissions are kept private: they are never published.
+Every read of an original is audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rengo.core import audit
+from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.settings import Settings
+from rengo.core.wards import JOINT
+from rengo.csirt.indicators import incident_indicators
+from rengo.intel import builders, validate
+from rengo.intel.anonymise import Sensitive, anonymise
+from rengo.intel.collections import SHARED, ward_collection_id
+from rengo.intel.ingest import ingest
+from rengo.intel.models import IntelCollection, Submission
+from rengo.intel.schemas import (
+    AccessReport,
+    BundleSubmission,
+    IndicatorList,
+    PhishingReport,
+    VulnerabilityReport,
+)
+from rengo.intel.tlp import TLP, level_of, most_restrictive, with_level
+
+AWAITING = "awaiting_approval"
+PUBLISHED = "published"
+WITHDRAWN = "withdrawn"
+PRIVATE = "kept_private"
+STATES = (AWAITING, PUBLISHED, WITHDRAWN, PRIVATE)
+
+
+def _ward_of(principal: Principal) -> str:
+    if principal.tenant == JOINT:
+        raise InvalidInput(
+            "the joint centre shares directly",
+            [Problem("submissions are for what a ward saw; the joint centre adds to the "
+                     "shared collection or publishes an advisory", "ward")],
+        )  # fmt: skip
+    return principal.tenant
+
+
+def _original_objects(report: BaseModel, ward: str, now: datetime) -> list[dict[str, Any]]:
+    if isinstance(report, PhishingReport):
+        return builders.phishing(report, ward, now)
+    if isinstance(report, AccessReport):
+        return builders.access(report, ward, now)
+    if isinstance(report, VulnerabilityReport):
+        return builders.vulnerability(report, ward, now)
+    if isinstance(report, IndicatorList):
+        return builders.indicator_list(report, ward, now)
+    if isinstance(report, BundleSubmission):
+        problems = validate.bundle_problems(report.bundle)
+        if problems:
+            raise InvalidInput("not a STIX bundle", problems)
+        level = TLP(report.tlp)
+        return [
+            o if level_of(o) else with_level(o, level) for o in report.bundle.get("objects", [])
+        ]
+    raise InvalidInput(
+        "unknown report kind",
+        [Problem("phishing, access, vulnerability, incident or bundle", "kind")],
+    )
+
+
+def _check(objects: Sequence[Any]) -> None:
+    problems = [p for i, o in enumerate(objects) for p in validate.object_problems(o, i)]
+    if problems:
+        raise InvalidInput("the submission has invalid STIX objects", problems[:50])
+    if not objects:
+        raise InvalidInput(
+            "nothing to share", [Problem("the bundle has no objects", "bundle.objects")]
+        )
+
+
+def _shareable(
+    session: Session, settings: Settings, submission: Submission, objects: list[dict[str, Any]]
+) -> None:
+    level = TLP(submission.tlp)
+    if not level.leaves_owner:
+        submission.state, submission.shared, submission.redactions = PRIVATE, {}, []
+        return
+    sensitive = Sensitive.for_ward(
+        session, submission.tenant, extra_terms=submission.extra_terms,
+        names=[submission.details.get("reporter", "")],
+    )  # fmt: skip
+    result = anonymise(objects, sensitive, settings, level)
+    _check(result.objects)
+    submission.shared = {
+        "type": "bundle",
+        "id": f"bundle--{uuid.uuid4()}",
+        "objects": result.objects,
+    }
+    submission.redactions = result.redactions
+    submission.state = AWAITING
+
+
+def create(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    report: BaseModel,
+    *,
+    now: datetime,
+    channel: str,
+    client: str = "",
+) -> Submission:
+    ward = _ward_of(principal)
+    require(principal, "intel.submit", ward)
+    objects = _original_objects(report, ward, now)
+    _check(objects)
+    level = TLP(getattr(report, "tlp", "green"))
+    level = most_restrictive([level, *(lv for o in objects if (lv := level_of(o)))])
+    details = report.model_dump(mode="json", exclude={"bundle"})
+    submission = Submission(
+        tenant=ward, kind=getattr(report, "kind", "bundle"), title=getattr(report, "title", ""),
+        tlp=level.value, state=AWAITING, channel=channel, details=details,
+        original={"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects},
+        shared={}, redactions=[], extra_terms=[], created_by=principal.label, created_at=now,
+    )  # fmt: skip
+    session.add(submission)
+    session.flush()
+    collection = session.get(IntelCollection, ward_collection_id(ward))
+    assert collection is not None, "ward collections are created by the intel migration"
+    ingest(
+        session, settings, principal, collection, objects, now=now,
+        source=f"submission:{submission.id}", default_tlp=level, owner=ward, client=client,
+    )  # fmt: skip
+    _shareable(session, settings, submission, objects)
+    _audit(session, principal, "intel.submission.create", submission, client, now,
+           {"kind": submission.kind, "channel": channel, "tlp": submission.tlp})  # fmt: skip
+    return submission
+
+
+def from_incident(
+    session: Session, settings: Settings, principal: Principal, incident_id: int, *,
+    title: str, tlp: str, now: datetime, client: str = "",
+) -> Submission:  # fmt: skip
+    """A submission straight from a CSIRT incident's indicators (its internal ones left out)."""
+    found = incident_indicators(session, principal, incident_id)
+    values = [i.value for i in found if not getattr(i, "internal", False)]
+    if not values:
+        raise InvalidInput(
+            "nothing to share", [Problem("the incident has no external indicators", "incident_id")]
+        )
+    report = IndicatorList(title=title, tlp=tlp, values=values, incident_ref=str(incident_id))
+    return create(session, settings, principal, report, now=now, channel="incident", client=client)
+
+
+def from_stored_bundle(
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    objects: list[dict[str, Any]],
+    *,
+    now: datetime,
+    channel: str,
+    client: str = "",
+) -> Submission:
+    """A submission from objects a ward already stored in its collection (TAXII POST)."""
+    ward = _ward_of(principal)
+    levels = [lv for o in objects if (lv := level_of(o))]
+    level = most_restrictive(levels) if levels else TLP.AMBER_STRICT
+    submission = Submission(
+        tenant=ward, kind="bundle", title=f"{len(objects)} STIX objects via {channel}",
+        tlp=level.value, state=AWAITING, channel=channel, details={},
+        original={"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects},
+        shared={}, redactions=[], extra_terms=[], created_by=principal.label, created_at=now,
+    )  # fmt: skip
+    session.add(submission)
+    session.flush()
+    _shareable(session, settings, submission, objects)
+    _audit(session, principal, "intel.submission.create", submission, client, now,
+           {"kind": "bundle", "channel": channel, "tlp": submission.tlp})  # fmt: skip
+    return submission
+
+
+def _audit(
+    session: Session, principal: Principal, action: str, submission: Submission,
+    client: str, now: datetime, detail: dict[str, Any] | None = None,
+) -> None:  # fmt: skip
+    audit.record(
+        session, principal, action, object_type="intel_submission", object_id=submission.id,
+        object_tenant=submission.tenant, detail=detail or {}, client=client, at=now,
+    )  # fmt: skip
+
+
+def get(session: Session, principal: Principal, submission_id: int) -> Submission:
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound(f"submission {submission_id} not found")
+    require(principal, "intel.submission.read", submission.tenant, hide=True)
+    return submission
+
+
+def read_original(
+    session: Session, principal: Principal, submission_id: int, *, now: datetime, client: str = ""
+) -> Submission:
+    """The submission with its original: who saw the original is audited."""
+    submission = get(session, principal, submission_id)
+    _audit(session, principal, "intel.submission.read_original", submission, client, now)
+    return submission
+
+
+def _own(principal: Principal, submission: Submission) -> None:
+    # Only the submitting ward decides what leaves it (J-CSIP): not even the joint centre.
+    require(principal, "intel.approve", submission.tenant)
+    if principal.tenant != submission.tenant:
+        raise Forbidden("only the submitting ward approves what leaves it")
+
+
+def reanonymise(
+    session: Session, settings: Settings, principal: Principal, submission_id: int,
+    extra_terms: list[str], *, now: datetime, client: str = "",
+) -> Submission:  # fmt: skip
+    """Remove more (terms the ward names); the preview gets a new version to approve."""
+    submission = get(session, principal, submission_id)
+    _own(principal, submission)
+    if submission.state != AWAITING:
+        raise Conflict(f"submission {submission_id} is {submission.state}, not awaiting approval")
+    submission.extra_terms = sorted(
+        {t.strip() for t in [*submission.extra_terms, *extra_terms] if t.strip()}
+    )
+    _shareable(session, settings, submission, list(submission.original["objects"]))
+    submission.version += 1
+    _audit(session, principal, "intel.submission.redact", submission, client, now,
+           {"terms": len(submission.extra_terms), "version": submission.version})  # fmt: skip
+    return submission
+
+
+def approve(
+    session: Session, settings: Settings, principal: Principal, submission_id: int,
+    version: int, *, now: datetime, client: str = "",
+) -> Submission:  # fmt: skip
+    """Publish exactly the previewed version to every ward."""
+    submission = get(session, principal, submission_id)
+    _own(principal, submission)
+    if submission.state != AWAITING:
+        raise Conflict(f"submission {submission_id} is {submission.state}, not awaiting approval")
+    if version != submission.version:
+        raise Conflict(
+            f"the preview changed (now version {submission.version}, you saw {version}): "
+            "look at it again before approving"
+        )
+    shared = session.get(IntelCollection, SHARED)
+    assert shared is not None
+    result = ingest(
+        session, settings, principal, shared, submission.shared["objects"], now=now,
+        source=f"submission:{submission.id}", default_tlp=TLP(submission.tlp),
+        owner=submission.tenant, client=client,
+    )  # fmt: skip
+    if result.failures:
+        raise InvalidInput(
+            "the shareable version could not be published",
+            [Problem(f["message"], f["id"]) for f in result.failures],
+        )
+    submission.state, submission.published_at = PUBLISHED, now
+    submission.approved_by = principal.label
+    _audit(session, principal, "intel.submission.approve", submission, client, now,
+           {"version": version, "objects": len(result.added)})  # fmt: skip
+    return submission
+
+
+def withdraw(
+    session: Session, principal: Principal, submission_id: int, *, now: datetime, client: str = ""
+) -> Submission:
+    submission = get(session, principal, submission_id)
+    _own(principal, submission)
+    if submission.state != AWAITING:
+        raise Conflict(f"submission {submission_id} is {submission.state}, not awaiting approval")
+    submission.state = WITHDRAWN
+    _audit(session, principal, "intel.submission.withdraw", submission, client, now)
+    return submission
+
+
+def search(
+    session: Session, principal: Principal, *, ward: str | None = None, state: str | None = None,
+    limit: int = 50, offset: int = 0,
+) -> tuple[list[Submission], int]:  # fmt: skip
+    tenants = narrow_to_visible(principal, "intel.submission.read", ward)
+    stmt = select(Submission)
+    if tenants is not None:
+        stmt = stmt.where(Submission.tenant.in_(tenants))
+    if state:
+        stmt = stmt.where(Submission.state == state)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total

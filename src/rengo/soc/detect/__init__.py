@@ -1,0 +1,1 @@
+"""Sigma detection over the SOC lake: backend, pipelines, rules, engine, correlation, campaigns."""

@@ -1,0 +1,173 @@
+"""``rengo soc detect`` and ``rengo soc rules …``: run, hunt, check and convert Sigma rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from rengo.core.console import DataDirOption, console, err_console, open_runtime
+from rengo.soc.detect.detector import Detection, Detector
+from rengo.soc.detect.evtx_input import evtx_files, evtx_table
+from rengo.soc.detect.ir import hunting_sql
+from rengo.soc.detect.rules import RuleSet, load_rules
+from rengo.soc.detect.runner import (
+    IncrementalDetector,
+    cache_dir,
+    hunt,
+    load_configured_rules,
+    open_lake,
+)
+
+rules_app = typer.Typer(help="Sigma rules: check and convert.", no_args_is_help=True)
+
+RulesOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--rules", help="A folder (or file) of Sigma rules; repeat for several", exists=True
+    ),
+]
+FormatOption = Annotated[str, typer.Option("--format", help="table | json (JSON lines)")]
+
+
+def _time(value: str | None, default: datetime) -> datetime:
+    if not value:
+        return default
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _print(detections: list[Detection], output: str) -> None:
+    if output == "json":
+        for d in detections:
+            print(json.dumps(d.to_json(), ensure_ascii=False))
+        return
+    table = Table(title=f"{len(detections)} detections")
+    for name in ("time (UTC)", "ward", "level", "rule", "events"):
+        table.add_column(name)
+    for d in detections[:500]:
+        table.add_row(
+            d.last_time.strftime("%Y-%m-%d %H:%M:%S"),
+            d.ward,
+            d.level,
+            d.title,
+            str(len(d.event_ids)),
+        )
+    console.print(table)
+
+
+def detect_command(
+    rules: RulesOption = None,
+    since: Annotated[str | None, typer.Option(help="From (ISO 8601; default: 24 h ago)")] = None,
+    until: Annotated[str | None, typer.Option(help="Until (ISO 8601; default: now)")] = None,
+    ward: Annotated[list[str] | None, typer.Option(help="Only these wards (codes)")] = None,
+    evtx: Annotated[
+        list[Path] | None,
+        typer.Option(help="Read EVTX files/folders instead of the lake", exists=True),
+    ] = None,
+    builtin: Annotated[bool, typer.Option(help="Include rengo's municipal rule pack")] = True,
+    alerts: Annotated[
+        bool, typer.Option(help="Also put the detections into the alert queue")
+    ] = False,
+    follow: Annotated[
+        bool, typer.Option(help="Run incrementally on new events until Ctrl-C")
+    ] = False,
+    output: FormatOption = "table",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run Sigma rules over the lake (a time range, or incrementally) or over EVTX files."""
+    with open_runtime(data_dir) as runtime:
+        ruleset = load_configured_rules(runtime, rules or [], builtin=builtin)
+        for problem in ruleset.problems:
+            err_console.print(f"[yellow]{problem}[/]")
+        if follow:
+            runner = IncrementalDetector(runtime, ruleset, open_lake(runtime))
+            err_console.print(f"following the lake from cursor {runner.cursor} (Ctrl-C stops)")
+            try:
+                for report in runner.follow():
+                    if report.events:
+                        err_console.print(f"{report.events} events, {report.detections} detections, "
+                                          f"{report.new_alerts} new alerts in {report.seconds:.2f} s")  # fmt: skip
+            except KeyboardInterrupt:
+                return
+            return
+        now = runtime.clock.now()
+        if evtx:
+            detector = Detector(
+                ruleset, workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime)
+            )
+            detections = detector.run(evtx_table([f for p in evtx for f in (evtx_files(p) if p.is_dir() else [p])],
+                                                 ward=(ward or ["131016"])[0]))  # fmt: skip
+            detections += detector.flush()
+            detector.close()
+        else:
+            start, end = _time(since, now - timedelta(days=1)), _time(until, now)
+            detections = list(hunt(open_lake(runtime), ruleset, start, end, wards=ward or None,
+                                   batch_rows=runtime.settings.detect.batch_rows,
+                                   workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime)))  # fmt: skip
+        if alerts and detections:
+            from rengo.soc.alerts_ingest import ingest
+
+            with runtime.db.session() as session:
+                result = ingest(session, detections, runtime.settings.detect, now)
+            err_console.print(
+                f"{len(result.new_alerts)} new alerts, {len(result.campaigns)} campaigns"
+            )
+        _print(detections, output)
+
+
+def _report(ruleset: RuleSet, output: str) -> int:
+    if output == "json":
+        print(json.dumps({
+            "rules": len(ruleset.rules),
+            "problems": [{"location": p.location, "message": p.message} for p in ruleset.problems],
+            "unsupported": [{"location": p.location, "rule_id": p.rule_id, "title": p.title, "reason": p.message}
+                            for p in ruleset.unsupported],
+        }, ensure_ascii=False, indent=2))  # fmt: skip
+    else:
+        for p in ruleset.problems:
+            console.print(f"[red]error[/] {p.location}: {p.message}")
+        for p in ruleset.unsupported:
+            console.print(
+                f"[yellow]not converted[/] {p.location}: {p.title or p.rule_id}: {p.message}"
+            )
+        console.print(f"{len(ruleset.rules)} rules ready, {len(ruleset.unsupported)} not convertible, "
+                      f"{len(ruleset.problems)} errors")  # fmt: skip
+    return 1 if ruleset.problems else 0
+
+
+@rules_app.command("check")
+def rules_check(
+    folders: Annotated[
+        list[Path], typer.Argument(help="Folders or files of Sigma rules", exists=True)
+    ],
+    output: FormatOption = "table",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Validate rules: errors name file:line; rules that cannot run say why. Exit 1 on errors."""
+    with open_runtime(data_dir) as runtime:
+        placeholders = runtime.settings.detect.placeholders
+    raise typer.Exit(_report(load_rules(folders, placeholders=placeholders), output))
+
+
+@rules_app.command("convert")
+def rules_convert(
+    folders: Annotated[
+        list[Path], typer.Argument(help="Folders or files of Sigma rules", exists=True)
+    ],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Print each rule as a DuckDB hunting query over a table ``events`` in the lake's schema."""
+    with open_runtime(data_dir) as runtime:
+        placeholders = runtime.settings.detect.placeholders
+    ruleset = load_rules(folders, placeholders=placeholders)
+    for rule in ruleset.rules:
+        if rule.condition is None:
+            continue
+        print(f"-- {rule.title} ({rule.id}) {rule.path}")
+        print(hunting_sql(rule.condition) + ";\n")
+    raise typer.Exit(_report(ruleset, "table") if ruleset.problems else 0)

@@ -1,0 +1,145 @@
+"""The intermediate form of a converted Sigma detection, and its DuckDB SQL rendering.
+
+The backend turns a rule into a small JSON-able tree; the SQL below and the engine's
+vectorised evaluator (``rengo.soc.detect.evaluate``) are two readings of the same tree,
+so they cannot disagree on what a modifier means. Nodes:
+
+    ["and", [n…]]  ["or", [n…]]  ["not", n]
+    ["str", field, lower, op, text]      op: eq | contains | startswith | endswith | like
+    ["in", field, lower, [text…]]        equality with any of the texts
+    ["anyof", field, lower, op, [text…]] op (contains | startswith | endswith) any text
+    ["re", field, pattern, engine]       engine: re2 | python (search, flags inline)
+    ["exists", field]  ["null", field]
+    ["cmp", field, op, number]           op: < <= > >= <>
+    ["fieldref", field, other, mode]     mode: eq | startswith | endswith | contains
+    ["tspart", field, part, number]      part: minute hour day week month year
+
+Semantics (Sigma's): a missing field matches nothing, so ``not`` of a condition on a
+missing field is true — NULLs are folded to false at the leaves. ``lower`` columns are
+the lower-cased twins used for case-insensitive matching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rengo.soc.schema import COLUMNS
+
+Node = list[Any]
+TEXT_FIELD = "__text"
+"""Pseudo field: every value of an event joined by ``TEXT_SEPARATOR`` (keyword search)."""
+TEXT_SEPARATOR = "\x1f"
+LOWER_SUFFIX = "#lc"
+TIME_FIELDS = frozenset({"time", "@timestamp", "timestamp", "SystemTime", "TimeCreated"})
+PCRE_FUNCTION = "rengo_pcre"
+"""Python ``re`` search, registered on DuckDB connections, for patterns RE2 refuses."""
+STORED_COLUMNS = frozenset(COLUMNS) - {"unmapped", "raw"}
+
+
+def fields_of(node: Node) -> set[str]:
+    kind = node[0]
+    if kind in ("and", "or"):
+        return set().union(*(fields_of(n) for n in node[1]))
+    if kind == "not":
+        return fields_of(node[1])
+    if kind == "fieldref":
+        return {node[1], node[2]}
+    if kind == "tspart" and node[1] in TIME_FIELDS:
+        return {"time"}
+    return {node[1]}
+
+
+# -- SQL --------------------------------------------------------------------------------
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def column(field: str, lower: bool) -> str:
+    """The flat relation's column for ``field`` (its lower-cased twin if ``lower``)."""
+    return quote_identifier(field + LOWER_SUFFIX if lower else field)
+
+
+_SQL_STRING_OPS = {
+    "contains": "contains({col}, {lit})",
+    "startswith": "starts_with({col}, {lit})",
+    "endswith": "ends_with({col}, {lit})",
+    "eq": "{col} = {lit}",
+    "like": "{col} LIKE {lit} ESCAPE '\\'",
+}
+
+
+def to_sql(node: Node) -> str:
+    """A DuckDB boolean expression over the flat relation."""
+    kind = node[0]
+    if kind == "and":
+        return " AND ".join(f"({to_sql(n)})" for n in node[1])
+    if kind == "or":
+        return " OR ".join(f"({to_sql(n)})" for n in node[1])
+    if kind == "not":
+        return f"NOT coalesce(({to_sql(node[1])}), false)"
+    if kind == "str":
+        _, field, lower, op, text = node
+        return _SQL_STRING_OPS[op].format(col=column(field, lower), lit=quote_literal(text))
+    if kind == "anyof":
+        _, field, lower, op, texts = node
+        return " OR ".join(f"({to_sql(['str', field, lower, op, t])})" for t in texts)
+    if kind == "in":
+        _, field, lower, texts = node
+        return f"{column(field, lower)} IN ({', '.join(quote_literal(t) for t in texts)})"
+    if kind == "re":
+        _, field, pattern, engine = node
+        function = "regexp_matches" if engine == "re2" else PCRE_FUNCTION
+        return f"{function}({column(field, False)}, {quote_literal(pattern)})"
+    if kind == "exists":
+        return f"{column(node[1], False)} IS NOT NULL"
+    if kind == "null":
+        return f"{column(node[1], False)} IS NULL"
+    if kind == "cmp":
+        _, field, op, number = node
+        return f"TRY_CAST({column(field, False)} AS DOUBLE) {op} {number}"
+    if kind == "fieldref":
+        _, field, other, mode = node
+        left, right = column(field, True), column(other, True)
+        if mode == "eq":
+            return f"{left} = {right}"
+        function = {"startswith": "starts_with", "endswith": "ends_with"}.get(mode, mode)
+        return f"{function}({left}, {right})"
+    if kind == "tspart":
+        _, field, part, number = node
+        source = (
+            '"time"' if field in TIME_FIELDS else f"TRY_CAST({column(field, False)} AS TIMESTAMPTZ)"
+        )
+        return f"date_part('{part}', timezone('UTC', {source})) = {int(number)}"
+    raise ValueError(f"unknown IR node {kind!r}")
+
+
+def flat_relation_sql(fields: Iterable[str], source: str = "events") -> str:
+    """SELECT building the flat relation over EVENT_SCHEMA rows in ``source``."""
+    select = ["event_id", '"time"', "ward"]
+    for field in sorted(set(fields) - {"time"}):
+        if field == TEXT_FIELD:
+            raw = (
+                f"concat_ws('{TEXT_SEPARATOR}', array_to_string(map_values(unmapped), "
+                f"'{TEXT_SEPARATOR}'), message)"
+            )
+        elif field in STORED_COLUMNS:
+            raw = f"CAST({quote_identifier(field)} AS VARCHAR)"
+        else:
+            raw = f"unmapped[{quote_literal(field)}]"
+        select += [f"{raw} AS {column(field, False)}", f"lower({raw}) AS {column(field, True)}"]
+    return f"SELECT {', '.join(select)} FROM {source}"
+
+
+def hunting_sql(node: Node, source: str = "events") -> str:
+    """A standalone DuckDB query: ids of the events in ``source`` matching ``node``."""
+    return (
+        f"WITH flat AS ({flat_relation_sql(fields_of(node), source)})\n"
+        f"SELECT event_id FROM flat WHERE {to_sql(node)}"
+    )

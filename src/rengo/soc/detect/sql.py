@@ -1,0 +1,43 @@
+"""Running converted rules as DuckDB SQL (hunting queries, ``rengo soc rules convert``).
+
+The engine evaluates rules with Arrow kernels; this module is the SQL reading of the
+same IR, for analysts who want a query they can run or adapt in DuckDB over the lake.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import duckdb
+import pyarrow as pa
+
+from rengo.soc.detect.ir import PCRE_FUNCTION
+
+
+@lru_cache(maxsize=4096)
+def _regex(pattern: str):  # type: ignore[no-untyped-def]
+    import re
+
+    return re.compile(pattern)
+
+
+def _pcre(values: pa.Array, patterns: pa.Array) -> pa.Array:
+    out = []
+    for value, pattern in zip(values.to_pylist(), patterns.to_pylist(), strict=True):
+        if value is None or pattern is None:
+            out.append(None)
+        else:
+            out.append(_regex(pattern).search(value) is not None)
+    return pa.array(out, type=pa.bool_())
+
+
+def register_functions(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Register ``rengo_pcre(value, pattern)`` (Python ``re`` search) on ``con``."""
+    con.create_function(
+        PCRE_FUNCTION,
+        _pcre,
+        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("BOOLEAN"),
+        type="arrow",
+    )
+    return con

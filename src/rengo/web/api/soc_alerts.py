@@ -1,0 +1,344 @@
+"""The SOC alert queue over JSON: list and filter, read with events, triage, suppress, raise."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from rengo.core.permissions import require
+from rengo.soc import alerts, alerts_tuning
+from rengo.soc.alerts_models import CLOSE_REASONS, LEVELS, STATUSES, Alert
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, Timestamp, UserDep, client_address
+
+router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
+AlertId = Annotated[
+    str, Path(pattern=r"^ALR-\d{8}-[0-9A-F]{8}$", description="Public alert id, ALR-<date>-<hex>")
+]
+
+
+class AlertOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    public_id: str = Field(description="The id the CSIRT quotes when it opens an incident")
+    ward: str = Field(
+        validation_alias=AliasChoices("tenant", "ward"),
+        description="Ward code, or 'joint' for a campaign",
+    )
+    kind: str = Field(description="sigma | correlation | campaign | intel")
+    source: str
+    rule_id: str
+    rule_title: str
+    rule_pack: str
+    level: str = Field(description=" | ".join(LEVELS))
+    techniques: list[str] = Field(description="MITRE ATT&CK technique ids")
+    status: str = Field(description=" | ".join(STATUSES))
+    assignee: str
+    close_reason: str
+    host: str | None
+    user_name: str | None
+    src_ip: str | None
+    indicator: str | None
+    group: dict[str, Any]
+    wards: list[str] = Field(description="Every ward involved (campaigns: all affected wards)")
+    campaign_id: int | None
+    origin: str
+    event_count: int
+    detections: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+class AlertPageOut(BaseModel):
+    items: list[AlertOut]
+    total: int
+    page: int
+    per_page: int
+
+
+class AlertDetailOut(AlertOut):
+    event_ids: list[str] = Field(description="Ids of the matched events in the lake")
+    members: list[str] = Field(default_factory=list, description="Ward alerts of a campaign")
+
+
+class StatusIn(BaseModel):
+    status: str = Field(description=" | ".join(STATUSES))
+    reason: str = Field("", description="Needed to close: " + " | ".join(CLOSE_REASONS))
+    note: str = Field("", max_length=4000)
+
+
+class AssignIn(BaseModel):
+    assignee: str = Field(max_length=64)
+
+
+class SuppressIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    expires_at: Timestamp
+    field: str | None = Field(
+        None, description="host | user | src_ip: only this one (default: the whole rule)"
+    )
+
+
+class SuppressionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ward: str = Field(validation_alias=AliasChoices("tenant", "ward"))
+    rule_id: str | None
+    field: str | None
+    value: str | None
+    reason: str
+    expires_at: datetime
+    created_by: str
+    hits: int
+
+
+class RaiseIn(BaseModel):
+    ward: str
+    title: str = Field(min_length=1, max_length=300)
+    level: str = Field(description=" | ".join(LEVELS))
+    time: Timestamp
+    event_ids: list[str] = Field(min_length=1, max_length=1000)
+    source: str = Field("intel", pattern=r"^[a-z][a-z0-9_-]{0,15}$")
+    indicator: str | None = Field(None, max_length=300)
+    techniques: list[str] = Field(default_factory=list)
+    host: str | None = None
+    user: str | None = None
+    src_ip: str | None = None
+
+
+class RaiseOut(BaseModel):
+    new_alerts: list[str]
+    updated_alerts: list[str]
+    campaigns: list[str]
+    suppressed: int
+
+
+def alert_filter(
+    ward: Annotated[
+        str | None, Query(description="Ward code; the joint centre may give any")
+    ] = None,
+    status: Annotated[str | None, Query(description=" | ".join(STATUSES))] = None,
+    level: Annotated[str | None, Query(description=" | ".join(LEVELS))] = None,
+    min_level: Annotated[str | None, Query(description="This level or higher")] = None,
+    rule: Annotated[str | None, Query(description="Rule id, or words of its title")] = None,
+    technique: Annotated[str | None, Query(description="ATT&CK technique, e.g. T1110")] = None,
+    kind: Annotated[str | None, Query(description="sigma | correlation | campaign | intel")] = None,
+    assignee: str | None = None,
+    q: Annotated[
+        str | None, Query(description="Title, host, user, source address or alert id")
+    ] = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> alerts.AlertFilter:
+    return alerts.AlertFilter(
+        ward=ward, status=status, level=level, min_level=min_level, rule=rule, technique=technique,
+        kind=kind, assignee=assignee, q=q, since=since, until=until, page=page, per_page=per_page,
+    )  # fmt: skip
+
+
+FilterDep = Annotated[alerts.AlertFilter, Depends(alert_filter)]
+
+
+def _out(alert: Alert) -> AlertOut:
+    return AlertOut.model_validate(alert)
+
+
+@router.get("/alerts", response_model=AlertPageOut, summary="The alert queue, newest first")
+def list_alerts(principal: UserDep, session: SessionDep, f: FilterDep) -> AlertPageOut:
+    page = alerts.search_alerts(session, principal, f)
+    return AlertPageOut(
+        items=[_out(a) for a in page.items],
+        total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+    )
+
+
+@router.get(
+    "/alerts/{public_id}",
+    response_model=AlertDetailOut,
+    summary="One alert with its matched event ids",
+)
+def read_alert(
+    public_id: AlertId, principal: UserDep, session: SessionDep, request: Request
+) -> AlertDetailOut:
+    alert = alerts.get_alert(session, principal, public_id)
+    event_ids = alerts.matched_event_ids(
+        session, principal, public_id, client=client_address(request)
+    )
+    members = (
+        [m.public_id for m in alerts.campaign_members(session, principal, alert)]
+        if alert.kind == "campaign"
+        else []
+    )
+    return AlertDetailOut(**_out(alert).model_dump(), event_ids=event_ids, members=members)
+
+
+@router.post(
+    "/alerts/{public_id}/status",
+    response_model=AlertOut,
+    summary="Acknowledge, close (with a reason) or reopen",
+)
+def change_status(public_id: AlertId, body: StatusIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep,
+                  request: Request) -> AlertOut:  # fmt: skip
+    alert = alerts.set_status(session, principal, public_id, body.status, reason=body.reason, note=body.note,
+                              now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    return _out(alert)
+
+
+@router.post(
+    "/alerts/{public_id}/assign",
+    response_model=AlertOut,
+    summary="Assign to someone (acknowledges a new alert)",
+)
+def assign_alert(public_id: AlertId, body: AssignIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep,
+                 request: Request) -> AlertOut:  # fmt: skip
+    alert = alerts.assign(session, principal, public_id, body.assignee, now=runtime.clock.now(),
+                          client=client_address(request))  # fmt: skip
+    return _out(alert)
+
+
+@router.post("/alerts/{public_id}/suppress", response_model=SuppressionOut, status_code=201,
+             summary="Suppress this alert's rule (for its host, user or source) until a date")  # fmt: skip
+def suppress_alert(public_id: AlertId, body: SuppressIn, principal: UserDep, session: SessionDep,
+                   runtime: RuntimeDep) -> SuppressionOut:  # fmt: skip
+    row = alerts_tuning.suppress(session, principal, reason=body.reason, expires_at=body.expires_at,
+                                 now=runtime.clock.now(), field=body.field, alert_id=public_id)  # fmt: skip
+    return SuppressionOut.model_validate(row)
+
+
+@router.post("/alerts", response_model=RaiseOut, status_code=201,
+             summary="Raise an alert from another detector (threat-intelligence indicator hits)")  # fmt: skip
+def raise_alert(
+    body: RaiseIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RaiseOut:
+    result = alerts.raise_alert(
+        session, principal, runtime.settings.detect, ward=body.ward, title=body.title, level=body.level,
+        time=body.time, event_ids=body.event_ids, source=body.source, indicator=body.indicator,
+        techniques=tuple(body.techniques), host=body.host, user=body.user, src_ip=body.src_ip,
+        now=runtime.clock.now(),
+    )  # fmt: skip
+    return RaiseOut(new_alerts=result.new_alerts, updated_alerts=result.updated_alerts,
+                    campaigns=result.campaigns, suppressed=result.suppressed)  # fmt: skip
+
+
+# -- rules, tuning and suppressions ------------------------------------------------------
+
+
+class RuleOut(BaseModel):
+    id: str
+    title: str
+    level: str
+    pack: str
+    kind: str = Field(description="detection | correlation")
+    techniques: list[str]
+    path: str
+
+
+class RuleIssueOut(BaseModel):
+    location: str = Field(description="file:line")
+    rule_id: str
+    title: str
+    reason: str
+
+
+class RulesOut(BaseModel):
+    rules: list[RuleOut]
+    not_converted: list[RuleIssueOut] = Field(description="Rules that cannot run, with the reason")
+    errors: list[RuleIssueOut] = Field(description="Files that are not valid Sigma")
+
+
+class RuleSettingIn(BaseModel):
+    ward: str | None = Field(
+        None, description="Ward code, or 'joint' for every ward (default: one's own)"
+    )
+    enabled: bool
+    level: str | None = Field(None, description="Override the rule's level: " + " | ".join(LEVELS))
+    note: str = Field("", max_length=2000)
+
+
+class RuleSettingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    ward: str = Field(validation_alias=AliasChoices("tenant", "ward"))
+    rule_id: str
+    enabled: bool
+    level: str | None
+    note: str
+    updated_by: str
+    updated_at: datetime
+
+
+def _issue(problem: Any) -> RuleIssueOut:
+    return RuleIssueOut(
+        location=problem.location,
+        rule_id=problem.rule_id,
+        title=problem.title,
+        reason=problem.message,
+    )
+
+
+@router.get(
+    "/rules", response_model=RulesOut, summary="The rules in force, and those that cannot run (why)"
+)
+def list_rules(principal: UserDep, runtime: RuntimeDep) -> RulesOut:
+    from rengo.soc.detect.runner import load_configured_rules
+
+    require(principal, "soc.rules.read")
+    ruleset = load_configured_rules(
+        runtime
+    )  # cheap after the first call: compiled rules are cached
+    return RulesOut(
+        rules=[RuleOut(id=r.id, title=r.title, level=r.level, pack=r.pack, techniques=list(r.techniques),
+                       kind="correlation" if r.is_correlation else "detection", path=r.path)
+               for r in ruleset.rules],
+        not_converted=[_issue(p) for p in ruleset.unsupported],
+        errors=[_issue(p) for p in ruleset.problems],
+    )  # fmt: skip
+
+
+@router.get(
+    "/rule-settings",
+    response_model=list[RuleSettingOut],
+    summary="Rules switched off or re-levelled",
+)
+def list_rule_settings(principal: UserDep, session: SessionDep) -> list[RuleSettingOut]:
+    return [
+        RuleSettingOut.model_validate(r) for r in alerts_tuning.rule_settings(session, principal)
+    ]
+
+
+@router.put("/rule-settings/{rule_id}", response_model=RuleSettingOut,
+            summary="Switch a rule on or off, or change its level, for a ward")  # fmt: skip
+def put_rule_setting(rule_id: Annotated[str, Path(max_length=64)], body: RuleSettingIn, principal: UserDep,
+                     session: SessionDep, runtime: RuntimeDep) -> RuleSettingOut:  # fmt: skip
+    row = alerts_tuning.set_rule(session, principal, rule_id, ward=body.ward, enabled=body.enabled,
+                                 level=body.level, note=body.note, now=runtime.clock.now())  # fmt: skip
+    return RuleSettingOut.model_validate(row)
+
+
+@router.get(
+    "/suppressions",
+    response_model=list[SuppressionOut],
+    summary="Suppressions (active ones unless all)",
+)
+def list_suppressions(principal: UserDep, session: SessionDep, runtime: RuntimeDep,
+                      all: bool = False) -> list[SuppressionOut]:  # fmt: skip
+    rows = alerts_tuning.suppressions(
+        session, principal, active_at=None if all else runtime.clock.now()
+    )
+    return [SuppressionOut.model_validate(r) for r in rows]
+
+
+@router.delete(
+    "/suppressions/{suppression_id}", response_model=SuppressionOut, summary="End a suppression now"
+)
+def end_suppression(suppression_id: IdPath, principal: UserDep, session: SessionDep,
+                    runtime: RuntimeDep) -> SuppressionOut:  # fmt: skip
+    row = alerts_tuning.end_suppression(session, principal, suppression_id, now=runtime.clock.now())
+    return SuppressionOut.model_validate(row)

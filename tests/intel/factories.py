@@ -1,0 +1,41 @@
+"""Objects of a ward for the tenancy walk (tests/web/test_tenancy_walk.py)."""
+
+from __future__ import annotations
+
+from rengo.core.permissions import SYSTEM, Principal, Role
+from rengo.core.runtime import Runtime
+from rengo.intel import advisories, feeds, submissions
+from rengo.intel.schemas import IndicatorList
+from tests.tenancy import BODIES, factory
+
+
+@factory("submission_id")
+def _submission(env: Runtime, ward: str) -> str:
+    with env.db.session() as session:
+        report = IndicatorList(title="walk submission", values=["203.0.113.7"], tlp="green")
+        created = submissions.create(session, env.settings, Principal(tenant=ward, role=Role.WARD_IT),
+                                     report, now=env.clock.now(), channel="api")  # fmt: skip
+        return str(created.id)
+
+
+@factory("advisory_id")
+def _advisory(env: Runtime, ward: str) -> str:
+    """An advisory sent to this ward only: other wards must not see it."""
+    with env.db.session() as session:
+        body = advisories.AdvisoryCreate(title="walk advisory", summary="summary", countermeasures="patch",
+                                         wards=[ward])  # fmt: skip
+        return str(advisories.publish(session, env.settings, SYSTEM, body, now=env.clock.now()).id)
+
+
+@factory("feed_id")
+def _feed(env: Runtime, ward: str) -> str:
+    """Feeds belong to the joint centre: no ward may pull them."""
+    with env.db.session() as session:
+        feed = feeds.add_feed(session, SYSTEM, {"name": f"walk feed {ward}", "kind": "stix",
+                                                "url": "https://feeds.example/walk.json"})  # fmt: skip
+        return str(feed.id)
+
+
+BODIES["POST /api/v1/intel/submissions/{submission_id}/approve"] = {"version": 1}
+BODIES["POST /api/v1/intel/submissions/{submission_id}/redact"] = {"terms": ["walk"]}
+BODIES["POST /api/v1/intel/advisories/{advisory_id}/respond"] = {"acknowledged": True}

@@ -1,0 +1,85 @@
+"""The hub's pages: share through the form, approve the preview, advisories, feeds (Japanese first)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.helpers import JOINT, WARD_A
+
+
+def test_ward_shares_through_the_form_and_approves(
+    client: TestClient, login: Callable[..., str]
+) -> None:
+    csrf = login(client, WARD_A, "ward_it")
+    hub = client.get("/intel")
+    assert hub.status_code == 200 and "脅威情報共有基盤" in hub.text
+    form = client.get("/intel/submit?kind=access")
+    assert form.status_code == 200 and 'name="source_addresses"' in form.text
+    bad = client.post("/intel/submit", data={"csrf_token": csrf, "kind": "access", "title": "VPN",
+                                             "source_addresses": "not-an-ip", "tlp": "green"})  # fmt: skip
+    assert bad.status_code == 422 and "not-an-ip" in bad.text and 'aria-invalid="true"' in bad.text
+    created = client.post("/intel/submit", data={
+        "csrf_token": csrf, "kind": "access", "title": "VPN spraying", "tlp": "green",
+        "source_addresses": "203.0.113.45\n10.1.5.5", "accounts": "t-yamada", "user_agents": "SprayBot/2.1",
+        "description": "from abroad",
+    })  # fmt: skip
+    assert created.status_code == 303
+    detail = client.get(created.headers["location"])
+    assert "自区が見たもの" in detail.text and "全区に共有される内容" in detail.text
+    assert "203.0.113.45" in detail.text
+    assert (
+        "区またはプライベートのアドレス範囲 10.0.0.0/8" in detail.text
+    )  # why 10.1.5.5 was removed
+    version = re.search(r'name="version" value="(\d+)"', detail.text)
+    assert version
+    approved = client.post(
+        created.headers["location"] + "/approve",
+        data={"csrf_token": csrf, "version": version.group(1)},
+    )
+    assert approved.status_code == 303 and "message=published" in approved.headers["location"]
+    listed = client.get("/intel/submissions?state=published")
+    assert "VPN spraying" in listed.text
+    english = client.get("/intel/indicators?q=203.0.113&lang=en")
+    assert "Search indicators" in english.text and "203.0.113.45" in english.text
+
+
+def test_joint_publishes_an_advisory_and_sees_who_has_not_applied(
+    client: TestClient, login: Callable[..., str], new_client: Callable[[], TestClient]
+) -> None:
+    csrf = login(client, JOINT, "soc_analyst")
+    assert client.get("/intel/advisories/new").status_code == 200
+    response = client.post("/intel/advisories/new", data={
+        "csrf_token": csrf, "title": "Patch the VPN", "summary": "Exploited now.", "severity": "critical",
+        "countermeasures": "Apply 22.7R2.5", "tlp": "amber", "wards": [WARD_A, "131024"],
+        "indicator_values": "203.0.113.66",
+    })  # fmt: skip
+    assert response.status_code == 303
+    url = response.headers["location"]
+    page = client.get(url)
+    assert "2 区が対策を未実施です" in page.text
+    ward = new_client()
+    ward_csrf = login(ward, WARD_A, "ward_it")
+    assert (
+        ward.post(url + "/respond", data={"csrf_token": ward_csrf, "applied": "on"}).status_code
+        == 303
+    )
+    assert "1 区が対策を未実施です" in client.get(url).text
+    feeds = client.get("/intel/feeds")
+    assert feeds.status_code == 200 and "フィードとハンティング" in feeds.text
+    imported = client.post("/intel/feeds/import", data={"csrf_token": csrf, "format": "csv"},
+                           files={"file": ("iocs.csv", b"198.51.100.3\nbad value\n", "text/csv")})  # fmt: skip
+    assert (
+        imported.status_code == 200
+        and "1 件追加" in imported.text
+        and "iocs.csv:2" in imported.text
+    )
+
+
+def test_ward_finance_sees_no_intel(client: TestClient, login: Callable[..., str]) -> None:
+    login(client, WARD_A, "ward_finance")
+    assert client.get("/intel").status_code == 403
+    menu = client.get("/").text.split('class="sidenav"')[1].split("</nav>")[0]
+    assert "/intel" not in menu
