@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= rengo-data
 
-.PHONY: install demo serve test lint typecheck pytest bench clean browser-deps focus-validator
+.PHONY: install demo serve test lint typecheck pytest clean browser-deps focus-validator
 
 install: $(STAMP)
 
@@ -55,9 +55,6 @@ pytest: install
 	$(BIN)/pytest -n 2
 
 test: lint typecheck pytest
-
-bench: install
-	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) $(FOCUS_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
