@@ -287,9 +287,10 @@ def _filtered(principal: Principal, f: AssetFilter, dialect: str = "sqlite") -> 
         stmt = stmt.where(Asset.retired_on.is_not(None))
     elif f.retired is False:
         stmt = stmt.where(Asset.retired_on.is_(None))
-    if f.q and f.q.strip():
+    needle = (f.q or "").replace("\x00", "").strip()  # no database stores NUL in text
+    if needle:
         one_ward = tenants is not None and len(tenants) == 1
-        stmt = stmt.where(_text_match(f.q.strip().lower(), dialect, one_ward))
+        stmt = stmt.where(_text_match(needle.lower(), dialect, one_ward))
     return stmt
 
 

@@ -288,6 +288,12 @@ class FinopsSettings(BaseModel):
     recommendation_min_monthly_saving: float = Field(
         1_000.0, ge=0, description="Recommendations saving less than this a month are not raised."
     )
+    demo_months: int = Field(
+        24, ge=3, le=60, description="Months of cost data `rengo demo` generates."
+    )
+    demo_wards: int = Field(
+        23, ge=1, le=23, description="How many wards (in code order) `rengo demo` gives costs."
+    )
 
 
 class IntelSettings(BaseModel):

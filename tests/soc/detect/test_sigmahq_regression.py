@@ -11,9 +11,9 @@ from rengo.soc.detect.evtx_input import evtx_table
 from rengo.soc.detect.rules import RuleSet, load_rules
 
 
-def test_every_converted_case_matches_its_evtx(shared_data: Path, pytestconfig) -> None:
+def test_every_converted_case_matches_its_evtx(shared_data: Path, rule_cache: Path) -> None:
     sigma = shared_data / "sigma"
-    cache = Path(pytestconfig.cache.mkdir("rengo-soc-detect-rules"))
+    cache = rule_cache
     rules: RuleSet = load_rules(
         [sigma / "rules", sigma / "rules-emerging-threats", sigma / "rules-threat-hunting"],
         cache_dir=cache,
