@@ -294,6 +294,9 @@ def _mount_domain_commands() -> None:
 
 
 _mount_domain_commands()
+# Cross-domain notifier hooks for `rengo csirt worker` (FinOps alerts → finance contacts):
+# csirt and finops may not import each other, so the top layer wires them (as the web does).
+import rengo.web.notifiers  # noqa: E402, F401
 
 
 def main() -> None:

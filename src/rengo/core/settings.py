@@ -147,9 +147,13 @@ class CsirtSettings(BaseModel):
     delivery_backoff_seconds: float = Field(
         30.0, description="Wait before the first retry of a delivery; doubles on each retry."
     )
-    action_attempts: int = Field(3, description="Tries per containment action call.")
+    action_attempts: int = Field(
+        3,
+        description="Calls to a ward's endpoint per containment action before it fails (network "
+        "errors, time-outs and 5xx are tried again; a 4xx answer is final).",
+    )
     action_backoff_seconds: float = Field(
-        0.5, description="Wait between tries of a containment action call (doubles each time)."
+        0.5, description="Wait before the worker tries an action again (doubles each time)."
     )
     disruptive_actions: list[str] = Field(
         ["isolate_host", "disable_account", "quarantine_mail"],
@@ -167,8 +171,9 @@ class CsirtSettings(BaseModel):
     evidence_max_mb: int = Field(200, description="Largest evidence file accepted, in MB.")
     worker_interval_seconds: float = Field(
         15.0,
-        description="The web server sends due notifications and runs escalations this often "
-        "(0 turns the in-process worker off; `rengo csirt worker` can run it instead).",
+        description="The web server's CSIRT worker runs this often (and at once when a request "
+        "queues an action or a page): containment actions, escalations, notifier hooks, due "
+        "notifications. 0 turns it off; `rengo csirt worker` can run it instead.",
     )
 
 
