@@ -205,6 +205,7 @@ def test_cross_ward_text_search_uses_exact_substrings(
 
         def joint(q: str) -> list[str]:
             found = service.search_assets(session, SOC_JOINT, service.AssetFilter(q=q, sort="name"))
+            assert found.total == len(found.items)  # counted from the index on SQLite
             return [a.name for a in found.items]
 
         assert joint("ファイル") == ['ファイルサーバー "本庁"', "ファイル共有"]
