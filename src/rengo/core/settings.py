@@ -74,6 +74,9 @@ class WebSettings(BaseModel):
     targets_cache_seconds: float = Field(
         30.0, description="How long computed target values are reused before recomputing."
     )
+    warm_targets: bool = Field(
+        True, description="Compute every target in the background when the server starts."
+    )
 
 
 class AssetSettings(BaseModel):
