@@ -55,29 +55,33 @@ class Columns:
         self.table = table
         self.rows = table.num_rows
         self._cache: dict[tuple[str, bool], pa.Array] = {}
-        self._map_fields = sorted(
-            {f for f in fields if f not in STORED_COLUMNS and f != TEXT_FIELD}
-        )
-        self._index_map()
+        self._entries: dict[str, tuple[pa.Array, np.ndarray, np.ndarray]] = {}
+        """field → (values of an indexed group of fields, rows, positions in those values)"""
+        self._map: tuple[pa.Array, np.ndarray, pa.Array] | None = None
+        self.add(fields)
 
-    def _index_map(self) -> None:
-        names = self._map_fields
-        self._positions: dict[str, np.ndarray] = {}
-        self._rows_of: np.ndarray = np.zeros(0, dtype=np.int64)
-        if not names or not self.rows:
+    def add(self, fields: Iterable[str]) -> None:
+        """Index the entries of ``fields`` in ``unmapped`` (one pass for all new ones)."""
+        names = sorted(
+            {f for f in fields if f not in STORED_COLUMNS and f != TEXT_FIELD} - set(self._entries)
+        )
+        if not names:
             return
-        keys, values = map_lists(self.table)
-        flat_keys = keys.flatten()
-        parents = np.asarray(pc.list_parent_indices(keys))
-        name_set = pa.array(names)
+        if self._map is None:
+            keys, values = map_lists(self.table)
+            parents = np.asarray(pc.list_parent_indices(keys))
+            self._map = (keys.flatten(), parents, values.flatten())
+        flat_keys, parents, flat_values = self._map
+        name_set = pa.array(names, pa.string())
         wanted = pc.indices_nonzero(pc.is_in(flat_keys, value_set=name_set))
-        self._values = values.flatten().take(wanted)
-        self._rows_of = parents[np.asarray(wanted)]
+        values = flat_values.take(wanted)
+        rows_of = parents[np.asarray(wanted)]
         codes = np.asarray(pc.index_in(flat_keys.take(wanted), value_set=name_set))
         order = np.argsort(codes, kind="stable")
         bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
         for index, name in enumerate(names):
-            self._positions[name] = order[bounds[index] : bounds[index + 1]]
+            positions = order[bounds[index] : bounds[index + 1]]
+            self._entries[name] = (values, rows_of[positions], positions)
 
     def get(self, field: str, lower: bool = False) -> pa.Array:
         key = (field, lower)
@@ -92,14 +96,12 @@ class Columns:
             return event_text(self.table, lower=False, keyword_scope=True)
         if field in STORED_COLUMNS:
             return pc.cast(self.table.column(field), pa.string()).combine_chunks()
-        positions = self._positions.get(field)
-        if positions is None:
-            self._map_fields.append(field)
-            self._index_map()
-            positions = self._positions[field]
+        if field not in self._entries:
+            self.add([field])
+        values, rows, positions = self._entries[field]
         take = np.full(self.rows, -1, dtype=np.int64)
-        take[self._rows_of[positions]] = positions
-        return self._values.take(pa.array(take, mask=take < 0))
+        take[rows] = positions
+        return values.take(pa.array(take, mask=take < 0))
 
     def time(self) -> pa.Array:
         return self.table.column("time").combine_chunks()

@@ -8,7 +8,7 @@ fired window for correlations. Base rules used only by correlations stay silent
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +19,9 @@ import pyarrow as pa
 
 from rengo.soc.detect.columns import Columns
 from rengo.soc.detect.correlation import BaseMatch, CorrelationEngine, CorrelationHit
-from rengo.soc.detect.engine import Engine
+from rengo.soc.detect.engine import Engine, RuleHits
 from rengo.soc.detect.parallel import ParallelEngine
-from rengo.soc.detect.rules import CompiledRule, RuleSet
+from rengo.soc.detect.rules import RuleSet
 
 # Where a host, a user and a source address are, in order of preference.
 HOST_FIELDS = ("device_hostname", "Computer", "Workstation", "WorkstationName")
@@ -95,6 +95,16 @@ class Detector:
         )
         self.correlator = CorrelationEngine(rules.correlations)
         self._referenced = self.correlator.referenced_rules
+        self._techniques = {rule.id: rule.techniques for rule in rules.rules}
+
+    @property
+    def disabled(self) -> dict[str, set[str]]:
+        """Rule ids switched off per ward ("*": all) — tuning can change between batches."""
+        return self.engine.disabled
+
+    @disabled.setter
+    def disabled(self, value: dict[str, set[str]]) -> None:
+        self.engine.disabled = value
 
     def run(self, table: pa.Table) -> list[Detection]:
         if table.num_rows == 0:
@@ -104,7 +114,18 @@ class Detector:
             if isinstance(table, pa.Table)
             else pa.Table.from_batches([table])
         )
-        hits = self.engine.evaluate(table)
+        return self._detections(table, self.engine.evaluate(table))
+
+    def run_parts(self, loaders: Sequence[Callable[[], pa.Table]]) -> list[Detection]:
+        """``run`` over the parts ``loaders`` read, each read where it is evaluated."""
+        if isinstance(self.engine, ParallelEngine):
+            table, hits = self.engine.evaluate_parts(loaders)
+        else:
+            table = pa.concat_tables([load() for load in loaders])
+            hits = self.engine.evaluate(table)
+        return self._detections(table.combine_chunks(), hits) if table.num_rows else []
+
+    def _detections(self, table: pa.Table, hits: list[RuleHits]) -> list[Detection]:
         if not hits:
             return []
         matched_rows = np.unique(np.concatenate([h.rows for h in hits]))
@@ -146,12 +167,12 @@ class Detector:
                 ]
             if not hit.rule.emits_alerts:
                 continue
+            rule, techniques = hit.rule, self._techniques[hit.rule.id]
             detections += [
-                self._single(
-                    hit.rule, ids[r], times[r], wards[r], origins[r], hosts[r], users[r], sources[r]
-                )
+                Detection(rule.id, rule.title, rule.level, techniques, rule.pack, "sigma", wards[r],
+                          origins[r], (ids[r],), times[r], times[r], hosts[r], users[r], sources[r])
                 for r in rows
-            ]
+            ]  # fmt: skip
         detections += [self._correlated(h) for h in self.correlator.feed(base)]
         return detections
 
@@ -162,14 +183,6 @@ class Detector:
     def flush(self, now: datetime | None = None) -> list[Detection]:
         """Correlation windows that can be judged only when they are over."""
         return [self._correlated(h) for h in self.correlator.flush(now)]
-
-    @staticmethod
-    def _single(rule: CompiledRule, event_id: str, time: datetime, ward: str, origin: str,
-                host: str | None, user: str | None, src_ip: str | None) -> Detection:  # fmt: skip
-        return Detection(
-            rule.id, rule.title, rule.level, rule.techniques, rule.pack, "sigma", ward, origin,
-            (event_id,), time, time, host, user, src_ip,
-        )  # fmt: skip
 
     @staticmethod
     def _correlated(hit: CorrelationHit) -> Detection:

@@ -5,6 +5,11 @@ only the rows the previous children kept, an ``or`` only the rows not yet matche
 a rule's cheap, selective leaf usually decides most rows alone. The kernels are the
 ones DuckDB's SQL uses (substring, prefix, suffix, LIKE with backslash escapes, RE2),
 so the engine and the SQL rendering agree; the agreement is tested on real data.
+
+Most calls reach a leaf with a handful of rows (an ``and`` has already narrowed them),
+where a kernel call costs more than the work — and ``match_like`` or an alternation
+compiles a regular expression on every call. Such small string tests are done in
+Python on the same (Arrow-lowered) values, with the same meaning.
 """
 
 from __future__ import annotations
@@ -17,8 +22,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rengo.soc.detect.analysis import like_tokens
 from rengo.soc.detect.columns import Columns
 from rengo.soc.detect.ir import TIME_FIELDS, Node
+
+SMALL_ROWS = 32
+"""At most this many rows: plain string tests in Python instead of a kernel call."""
+SMALL_ROWS_COMPILED = 512
+"""The same for tests a kernel would compile a regular expression for (LIKE, any-of)."""
 
 _STRING_KERNELS = {
     "eq": pc.equal,
@@ -66,6 +77,44 @@ def _alternation(op: str, texts: tuple[str, ...]) -> str:
     return {"startswith": "^" + body, "endswith": body + "$"}.get(op, body)
 
 
+@lru_cache(maxsize=8192)
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    """A LIKE pattern (backslash escapes; ``%``, ``_`` match newlines too, as in Arrow)."""
+    tokens = like_tokens(pattern)
+    body = "".join(
+        re.escape(t) if i % 2 == 0 else (".*" if t == "%" else ".") for i, t in enumerate(tokens)
+    )
+    return re.compile(body, re.DOTALL)
+
+
+_PYTHON_TESTS = {
+    "eq": lambda text: lambda v: v == text,
+    "contains": lambda text: lambda v: text in v,
+    "startswith": lambda text: lambda v: v.startswith(text),
+    "endswith": lambda text: lambda v: v.endswith(text),
+    "like": lambda text: _like_regex(text).fullmatch,
+}
+
+
+def _python_test(node: Node) -> tuple[int, object] | None:
+    """(row limit, test of one non-null value) for a leaf worth doing in Python, else None."""
+    kind = node[0]
+    if kind == "str":
+        limit = SMALL_ROWS_COMPILED if node[3] == "like" else SMALL_ROWS
+        return limit, _PYTHON_TESTS[node[3]](node[4])
+    if kind == "in":
+        values = frozenset(node[3])
+        return SMALL_ROWS, values.__contains__
+    if kind == "anyof":
+        texts = tuple(node[4])
+        if node[3] == "startswith":
+            return SMALL_ROWS_COMPILED, lambda v: v.startswith(texts)
+        if node[3] == "endswith":
+            return SMALL_ROWS_COMPILED, lambda v: v.endswith(texts)
+        return SMALL_ROWS_COMPILED, lambda v: any(t in v for t in texts)
+    return None
+
+
 def _bools(array: pa.Array) -> np.ndarray:
     return np.asarray(array.fill_null(False), dtype=bool)
 
@@ -95,6 +144,7 @@ class Evaluator:
         # Columns taken for a row array that many rules share (one routing group).
         self._taken: dict[tuple[int, str, bool], pa.Array] = {}
         self._keep: list[np.ndarray] = []
+        self._python_tests: dict[int, tuple[int, object] | None] = {}
 
     def _values(self, field: str, lower: bool, rows: np.ndarray) -> pa.Array:
         column = self.columns.get(field, lower)
@@ -141,6 +191,19 @@ class Evaluator:
 
     def _leaf(self, node: Node, rows: np.ndarray) -> np.ndarray:
         kind = node[0]
+        if kind in ("str", "in", "anyof") and len(rows) <= SMALL_ROWS_COMPILED:
+            found = self._python_tests.get(id(node), False)
+            if found is False:
+                found = self._python_tests[id(node)] = _python_test(node)
+            if found is not None and len(rows) <= found[0]:
+                test = found[1]
+                column = self.columns.get(node[1], node[2])
+                values = (
+                    [column[r].as_py() for r in rows.tolist()]
+                    if len(rows) <= 4
+                    else column.take(pa.array(rows)).to_pylist()
+                )
+                return np.array([v is not None and bool(test(v)) for v in values], dtype=bool)  # type: ignore[operator]
         if kind == "str":
             _, field, lower, op, text = node
             values = self._values(field, lower, rows)

@@ -1,18 +1,25 @@
 """The engine on several cores: a batch is split by rows, each part evaluated in a process.
 
 The engine is stateless between batches (correlations run afterwards, in the caller's
-process), so rows can be evaluated anywhere. A part travels to its worker as an Arrow
-IPC file in ``/dev/shm`` (memory-mapped there, not pickled) and only the matched row
-numbers come back. The calling process evaluates one part itself.
+process), so rows can be evaluated anywhere. A part travels as an Arrow IPC file in a
+private ``/dev/shm`` directory (memory-mapped there, not pickled) and only the matched
+row numbers come back. The calling process evaluates one part itself.
+
+Workers are forked from a process that has no other threads (the CLI), so they inherit
+the engine already built; from a threaded process (``rengo serve``) they are started by
+a fork server and build their own engine from the rules.
 """
 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 import uuid
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -22,24 +29,63 @@ import pyarrow as pa
 from rengo.soc.detect.engine import Engine, RuleHits
 from rengo.soc.detect.rules import CompiledRule
 
-_worker_engine: Engine | None = None
 MAIN_SHARE = 0.6
 """The calling process evaluates this fraction of an equal share of the rows."""
 _SHM = "/dev/shm"  # noqa: S108 - only as the parent of a private mkdtemp directory
 SHM_PARENT = _SHM if Path(_SHM).is_dir() else None
 
+Hits = list[tuple[int, np.ndarray]]
+_engines: dict[str, Engine] = {}
+"""Engines of this process by token; a forked worker finds its parent's here."""
+_worker_engine: Engine | None = None
 
-def _init(rules: list[CompiledRule], disabled: dict[str, set[str]], cache_dir: Path | None) -> None:
+
+def _init(token: str, rules: list[CompiledRule], cache_dir: Path | None) -> None:
     global _worker_engine
-    _worker_engine = Engine(rules, disabled=disabled, cache_dir=cache_dir)
+    # Arrow's own thread pool would only compete with the other worker for two cores.
+    pa.set_cpu_count(1)
+    _worker_engine = _engines.get(token) or Engine(rules, cache_dir=cache_dir)
 
 
-def _evaluate_file(path: str) -> list[tuple[int, np.ndarray]]:
-    assert _worker_engine is not None
+def _hits(table: pa.Table, disabled: dict[str, set[str]]) -> Hits:
+    engine = _worker_engine
+    assert engine is not None
+    engine.disabled = disabled
+    index_of = {id(rule): i for i, rule in enumerate(engine.rules)}
+    return [(index_of[id(hit.rule)], hit.rows) for hit in engine.evaluate(table)]
+
+
+def _evaluate_file(path: str, disabled: dict[str, set[str]]) -> Hits:
     with pa.memory_map(path) as source:
         table = pa.ipc.open_file(source).read_all()
-    index_of = {id(rule): i for i, rule in enumerate(_worker_engine.rules)}
-    return [(index_of[id(hit.rule)], hit.rows) for hit in _worker_engine.evaluate(table)]
+    return _hits(table, disabled)
+
+
+def _write(table: pa.Table, folder: Path) -> str:
+    path = str(folder / f"{uuid.uuid4().hex}.arrow")
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return path
+
+
+def _load_and_evaluate(
+    load: Callable[[], pa.Table], folder: str, disabled: dict[str, set[str]]
+) -> tuple[str, Hits]:
+    table = load()
+    return _write(table, Path(folder)), _hits(table, disabled)
+
+
+def _read(path: str) -> pa.Table:
+    with pa.memory_map(path) as source:
+        table = pa.ipc.open_file(source).read_all()
+    os.unlink(path)  # the mapping stays valid until the table is gone
+    return table
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if os.name == "posix" else "spawn")
 
 
 class ParallelEngine:
@@ -60,52 +106,91 @@ class ParallelEngine:
         self.rules = self.local.rules
         self._index_of = {id(rule): i for i, rule in enumerate(self.rules)}
         self.workers = max(1, workers)
-        self.spool = (
-            Path(tempfile.mkdtemp(prefix="rengo-detect-", dir=SHM_PARENT))
-            if self.workers > 1
-            else None
-        )
-        self.pool = (
-            ProcessPoolExecutor(
-                self.workers - 1,
-                initializer=_init,
-                initargs=(self.rules, disabled or {}, cache_dir),
-            )
-            if self.workers > 1
-            else None
-        )
+        self.spool: Path | None = None
+        self.pool: ProcessPoolExecutor | None = None
+        self._token = uuid.uuid4().hex
+        if self.workers > 1:
+            self.spool = Path(tempfile.mkdtemp(prefix="rengo-detect-", dir=SHM_PARENT))
+            _engines[self._token] = self.local
+            context = _context()
+            rules_for_workers = [] if context.get_start_method() == "fork" else self.rules
+            self.pool = ProcessPoolExecutor(
+                self.workers - 1, mp_context=context, initializer=_init,
+                initargs=(self._token, rules_for_workers, cache_dir),
+            )  # fmt: skip
+
+    @property
+    def disabled(self) -> dict[str, set[str]]:
+        return self.local.disabled
+
+    @disabled.setter
+    def disabled(self, value: dict[str, set[str]]) -> None:
+        self.local.disabled = value
+
+    def _collect(self, parts: list[tuple[int, Hits]]) -> list[RuleHits]:
+        rows_of: dict[int, list[np.ndarray]] = {}
+        for start, hits in parts:
+            for rule_index, rows in hits:
+                rows_of.setdefault(rule_index, []).append(rows + start)
+        return [
+            RuleHits(self.rules[i], np.concatenate(found)) for i, found in sorted(rows_of.items())
+        ]
+
+    def _local_hits(self, table: pa.Table) -> Hits:
+        return [(self._index_of[id(h.rule)], h.rows) for h in self.local.evaluate(table)]
 
     def evaluate(self, table: pa.Table) -> list[RuleHits]:
         if self.pool is None or table.num_rows < self.min_rows * self.workers:
             return self.local.evaluate(table)
+        assert self.spool is not None
         # This process also builds detections and runs correlations: give it less.
         main = int(table.num_rows * MAIN_SHARE / self.workers)
         bounds = np.concatenate([[0], np.linspace(main, table.num_rows, self.workers).astype(int)])
-        futures: list[tuple[int, str, Future[list[tuple[int, np.ndarray]]]]] = []
+        futures: list[tuple[int, str, Future[Hits]]] = []
         for start, end in itertools.pairwise(bounds[1:]):
-            assert self.spool is not None
-            path = str(self.spool / f"{uuid.uuid4().hex}.arrow")
-            part = table.slice(start, end - start)
-            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, part.schema) as writer:
-                writer.write_table(part)
-            futures.append((int(start), path, self.pool.submit(_evaluate_file, path)))
-        rows_of: dict[int, list[np.ndarray]] = {}
-        for hit in self.local.evaluate(table.slice(0, int(bounds[1]))):
-            rows_of.setdefault(self._index_of[id(hit.rule)], []).append(hit.rows)
+            path = _write(table.slice(start, end - start), self.spool)
+            futures.append(
+                (int(start), path, self.pool.submit(_evaluate_file, path, self.disabled))
+            )
+        parts = [(0, self._local_hits(table.slice(0, int(bounds[1]))))]
         for start, path, future in futures:
             try:
-                for rule_index, rows in future.result():
-                    rows_of.setdefault(rule_index, []).append(rows + start)
+                parts.append((start, future.result()))
             finally:
                 os.unlink(path)
-        return [
-            RuleHits(self.rules[i], np.concatenate(parts)) for i, parts in sorted(rows_of.items())
+        return self._collect(parts)
+
+    def evaluate_parts(
+        self, loaders: Sequence[Callable[[], pa.Table]]
+    ) -> tuple[pa.Table, list[RuleHits]]:
+        """Load and evaluate each part where it is (the first here, the others in workers).
+
+        For input that costs more to read than to ship (EVTX files parsed in Python):
+        returns the parts concatenated in order, and the hits over that table.
+        """
+        if self.pool is None or len(loaders) < 2:
+            table = pa.concat_tables([load() for load in loaders])
+            return table, self.local.evaluate(table)
+        assert self.spool is not None
+        futures = [
+            self.pool.submit(_load_and_evaluate, load, str(self.spool), self.disabled)
+            for load in loaders[1:]
         ]
+        tables = [loaders[0]()]
+        parts = [(0, self._local_hits(tables[0]))]
+        offset = tables[0].num_rows
+        for future in futures:
+            path, hits = future.result()
+            tables.append(_read(path))
+            parts.append((offset, hits))
+            offset += tables[-1].num_rows
+        return pa.concat_tables(tables), self._collect(parts)
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+        _engines.pop(self._token, None)
         if self.spool is not None:
             shutil.rmtree(self.spool, ignore_errors=True)
             self.spool = None

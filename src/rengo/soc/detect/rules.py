@@ -138,14 +138,24 @@ def builtin_rules_dir() -> Path:
     return Path(str(resources.files("rengo.soc.detect").joinpath("rules")))
 
 
-def rule_files(folders: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+def rule_files(folders: Iterable[Path]) -> Iterator[tuple[Path, str, os.stat_result]]:
+    """(folder, rule file, its stat) for every ``*.yml``/``*.yaml`` under ``folders``, sorted."""
     for folder in folders:
         if folder.is_file():
-            yield folder.parent, folder
+            yield folder.parent, str(folder), folder.stat()
             continue
-        for path in sorted(folder.rglob("*")):
-            if path.suffix in (".yml", ".yaml") and path.is_file():
-                yield folder, path
+        found: list[tuple[str, os.stat_result]] = []
+        # os.scandir, not Path.rglob: a SigmaHQ release has thousands of files.
+        pending = [str(folder)]
+        while pending:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir():
+                        pending.append(entry.path)
+                    elif entry.name.endswith((".yml", ".yaml")) and entry.is_file():
+                        found.append((entry.path, entry.stat()))
+        for path, stat in sorted(found):
+            yield folder, path, stat
 
 
 # -- compiling ------------------------------------------------------------------------
@@ -351,18 +361,18 @@ def load_rules(
     result = RuleSet()
     seen: dict[str, str] = {}
     builtin = builtin_rules_dir()
-    for folder, path in rule_files(folders):
+    for folder, path, stat in rule_files(folders):
         pack = BUILTIN_PACK if folder == builtin else folder.name
         # Keyed by path, size and modification time: a run over a cached rule collection
         # does not read thousands of files.
-        stat = path.stat()
         key = hashlib.sha256(
             f"{pack}\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
         ).hexdigest()
         compiled = cache.get(key)
         if compiled is None:
             compiler = compiler or _Compiler(placeholders)
-            compiled = compiler.compile_file(path, pack, path.read_text("utf-8", errors="replace"))
+            text = Path(path).read_text("utf-8", errors="replace")
+            compiled = compiler.compile_file(Path(path), pack, text)
             cache.put(key, compiled)
         result.problems += [RuleProblem(**p) for p in compiled["problems"]]
         result.unsupported += [RuleProblem(**p) for p in compiled["unsupported"]]
@@ -372,7 +382,7 @@ def load_rules(
                 result.problems.append(
                     RuleProblem(
                         rule.path,
-                        _line_of(path.read_text("utf-8", errors="replace"), rule.id),
+                        _line_of(Path(path).read_text("utf-8", errors="replace"), rule.id),
                         f"duplicate rule id {rule.id} (first in {seen[rule.id]}); ignored",
                     )
                 )

@@ -181,6 +181,9 @@ class IncrementalDetector:
         report.seconds = time.perf_counter() - started
         return report
 
+    def close(self) -> None:
+        self.detector.close()
+
     def follow(self, stop: Any = None) -> Iterator[RunReport]:
         """Run forever (or until ``stop()`` is true), polling every ``poll_seconds``."""
         while stop is None or not stop():
