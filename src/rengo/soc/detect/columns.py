@@ -48,6 +48,20 @@ def event_text(table: pa.Table, *, lower: bool, keyword_scope: bool = False) -> 
     return pc.utf8_lower(joined) if lower else joined
 
 
+def text_parts(table: pa.Table) -> list[tuple[pa.Array, np.ndarray | None]]:
+    """Every value of the events as lower-cased string arrays, each with the row of its
+    elements (``None``: element i is row i) — what ``event_text`` joins, without joining."""
+    _, values = map_lists(table)
+    parts: list[tuple[pa.Array, np.ndarray | None]] = [
+        (pc.utf8_lower(values.flatten()), np.asarray(pc.list_parent_indices(values)))
+    ]
+    for name in PREFILTER_COLUMNS:
+        column = table.column(name)
+        if column.null_count < len(column):
+            parts.append((pc.utf8_lower(column.combine_chunks()), None))
+    return parts
+
+
 class Columns:
     """String columns of one batch by Sigma field name, original and lower-cased, on demand."""
 
@@ -58,6 +72,7 @@ class Columns:
         self._entries: dict[str, tuple[pa.Array, np.ndarray, np.ndarray]] = {}
         """field → (values of an indexed group of fields, rows, positions in those values)"""
         self._map: tuple[pa.Array, np.ndarray, pa.Array] | None = None
+        self._encoded: dict[tuple[str, bool], tuple[pa.Array, np.ndarray]] = {}
         self.add(fields)
 
     def add(self, fields: Iterable[str]) -> None:
@@ -89,6 +104,30 @@ class Columns:
         if found is None:
             found = pc.utf8_lower(self.get(field)) if lower else self._original(field)
             self._cache[key] = found
+        return found
+
+    def encoded(self, field: str, lower: bool = False) -> tuple[pa.Array, np.ndarray]:
+        """(distinct values, index of each row's value in them, -1 for null)."""
+        key = (field, lower)
+        found = self._encoded.get(key)
+        if found is None:
+            if lower:
+                dictionary, codes = self.encoded(field)
+                found = (pc.utf8_lower(dictionary), codes)
+            elif field in STORED_COLUMNS or field == TEXT_FIELD:
+                encoded = self.get(field).dictionary_encode()
+                codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
+                found = (encoded.dictionary, codes)
+            else:
+                # Straight from the field's map entries: no column of nulls built first.
+                if field not in self._entries:
+                    self.add([field])
+                values, rows, positions = self._entries[field]
+                encoded = values.take(pa.array(positions)).dictionary_encode()
+                codes = np.full(self.rows, -1, dtype=np.int64)
+                codes[rows] = np.asarray(encoded.indices.fill_null(-1))
+                found = (encoded.dictionary, codes)
+            self._encoded[key] = found
         return found
 
     def _original(self, field: str) -> pa.Array:

@@ -28,7 +28,7 @@ import orjson
 import pyarrow as pa
 
 from rengo.soc.detect.analysis import ROUTING_FIELDS
-from rengo.soc.detect.columns import Columns, event_text
+from rengo.soc.detect.columns import Columns
 from rengo.soc.detect.evaluate import Evaluator
 from rengo.soc.detect.prefilter import Prefilter
 from rengo.soc.detect.routing import RoutingJudge
@@ -90,10 +90,9 @@ class Engine:
         codes = np.zeros(table.num_rows, dtype=np.int64)
         dictionaries = []
         for name in ROUTING_FIELDS:
-            encoded = columns.get(name).dictionary_encode()
-            dictionary = [*encoded.dictionary.to_pylist(), None]
-            index = np.asarray(encoded.indices.fill_null(len(dictionary) - 1))
-            codes = codes * len(dictionary) + index
+            values, index = columns.encoded(name)
+            dictionary = [*values.to_pylist(), None]
+            codes = codes * len(dictionary) + np.where(index < 0, len(dictionary) - 1, index)
             dictionaries.append(dictionary)
         unique, group_of_row = np.unique(codes, return_inverse=True)
         keys = []
@@ -114,7 +113,7 @@ class Engine:
         Rules without a useful literal share one row array per routing group (the same
         object), so that the evaluator can reuse the columns it took for those rows.
         """
-        rows, rules = self.prefilter.hits(event_text(table, lower=True))
+        rows, rules = self.prefilter.hits(table)
         keep = admitted[group_of_row[rows], rules]
         pairs = np.unique(rules[keep] * table.num_rows + rows[keep])
         out: dict[int, np.ndarray] = {}

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from rengo.soc.detect.analysis import like_tokens
 from rengo.soc.detect.columns import Columns
-from rengo.soc.detect.ir import TIME_FIELDS, Node
+from rengo.soc.detect.ir import TEXT_FIELD, TIME_FIELDS, Node
 
 SMALL_ROWS = 32
 """At most this many rows: plain string tests in Python instead of a kernel call."""
@@ -115,6 +115,36 @@ def _python_test(node: Node) -> tuple[int, object] | None:
     return None
 
 
+_STRING_LEAVES = frozenset({"str", "in", "anyof", "re", "exists", "null"})
+
+
+def _string_test(node: Node, values: pa.Array) -> np.ndarray:
+    """A string leaf over ``values`` (nulls are false, except for ``null``)."""
+    kind = node[0]
+    if kind == "str":
+        _, _, _, op, text = node
+        if op == "eq":
+            return _bools(pc.equal(values, _scalar(text)))
+        return _bools(_STRING_KERNELS[op](values, text))
+    if kind == "anyof":
+        _, _, _, op, texts = node
+        return _bools(pc.match_substring_regex(values, _alternation(op, tuple(texts))))
+    if kind == "in":
+        return _bools(pc.is_in(values, options=_value_set(tuple(node[3]))))
+    if kind == "re":
+        _, _, pattern, engine = node
+        if engine == "re2":
+            return _bools(pc.match_substring_regex(values, pattern))
+        regex = python_regex(pattern)
+        return np.array(
+            [v is not None and regex.search(v) is not None for v in values.to_pylist()],
+            dtype=bool,
+        )
+    if kind == "exists":
+        return _bools(pc.is_valid(values))
+    return _bools(pc.is_null(values))
+
+
 def _bools(array: pa.Array) -> np.ndarray:
     return np.asarray(array.fill_null(False), dtype=bool)
 
@@ -145,6 +175,16 @@ class Evaluator:
         self._taken: dict[tuple[int, str, bool], pa.Array] = {}
         self._keep: list[np.ndarray] = []
         self._python_tests: dict[int, tuple[int, object] | None] = {}
+        self._keys: dict[int, str] = {}
+        self._verdicts: dict[str, np.ndarray] = {}
+        """Leaf → result per distinct value of its field (+ False for null), this batch."""
+
+    def _key(self, node: Node) -> str:
+        # Rules share leaves (same field, test, text): one verdict serves them all.
+        found = self._keys.get(id(node))
+        if found is None:
+            found = self._keys[id(node)] = repr(node)
+        return found
 
     def _values(self, field: str, lower: bool, rows: np.ndarray) -> pa.Array:
         column = self.columns.get(field, lower)
@@ -204,34 +244,22 @@ class Evaluator:
                     else column.take(pa.array(rows)).to_pylist()
                 )
                 return np.array([v is not None and bool(test(v)) for v in values], dtype=bool)  # type: ignore[operator]
-        if kind == "str":
-            _, field, lower, op, text = node
-            values = self._values(field, lower, rows)
-            if op == "eq":
-                return _bools(pc.equal(values, _scalar(text)))
-            return _bools(_STRING_KERNELS[op](values, text))
-        if kind == "anyof":
-            _, field, lower, op, texts = node
-            pattern = _alternation(op, tuple(texts))
-            return _bools(pc.match_substring_regex(self._values(field, lower, rows), pattern))
-        if kind == "in":
-            _, field, lower, texts = node
-            options = _value_set(tuple(texts))
-            return _bools(pc.is_in(self._values(field, lower, rows), options=options))
-        if kind == "re":
-            _, field, pattern, engine = node
-            values = self._values(field, False, rows)
-            if engine == "re2":
-                return _bools(pc.match_substring_regex(values, pattern))
-            regex = python_regex(pattern)
-            return np.array(
-                [v is not None and regex.search(v) is not None for v in values.to_pylist()],
-                dtype=bool,
-            )
-        if kind == "exists":
-            return _bools(pc.is_valid(self._values(node[1], False, rows)))
-        if kind == "null":
-            return _bools(pc.is_null(self._values(node[1], False, rows)))
+        if kind in _STRING_LEAVES:
+            field = node[1]
+            lower = bool(node[2]) if kind in ("str", "in", "anyof") else False
+            if field != TEXT_FIELD and len(rows) > SMALL_ROWS_COMPILED:
+                dictionary, codes = self.columns.encoded(field, lower)
+                if kind in ("exists", "null"):
+                    present = codes[rows] >= 0
+                    return present if kind == "exists" else ~present
+                verdict = self._verdicts.get(self._key(node))
+                if verdict is not None or len(dictionary) <= 2 * len(rows):
+                    if verdict is None:
+                        # Each distinct value once (logs repeat theirs), for every rule alike.
+                        tested = _string_test(node, dictionary)
+                        verdict = self._verdicts[self._key(node)] = np.append(tested, False)
+                    return verdict[codes[rows]]
+            return _string_test(node, self._values(field, lower, rows))
         if kind == "cmp":
             _, field, op, number = node
             values = self._values(field, False, rows).to_pylist()

@@ -7,9 +7,12 @@ in how many events each literal occurs, and then keeps per rule the option with 
 lowest expected hit rate. Rules whose best option still hits most events are run on
 every event of their log source instead (the literal pass would only cost time).
 
-Matching is one pass of a multi-literal matcher over the lower-cased UTF-8 text of the
-whole batch: Hyperscan (SIMD, gigabytes a second; x86-64) or pyahocorasick elsewhere.
-Both report every occurrence with its end offset, which maps back to the row.
+Matching is one pass of a multi-literal matcher over the lower-cased UTF-8 values of the
+batch, column by column (each column's value buffer is contiguous, so nothing is joined
+or copied first): Hyperscan (SIMD, gigabytes a second; x86-64) or pyahocorasick
+elsewhere. Both report every occurrence with its end offset, which maps back to the
+value and so to the row. A literal running across two adjacent values only adds a
+candidate; one inside a value is never missed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import orjson
 import pyarrow as pa
 
 from rengo.soc.detect.analysis import literal_cost
+from rengo.soc.detect.columns import event_text, text_parts
 from rengo.soc.detect.rules import CompiledRule
 
 CALIBRATION_ROWS = 1_500
@@ -209,14 +213,22 @@ class Prefilter:
         """Rules run on every event their routing admits (no useful literal option)."""
         return self._always
 
-    def hits(self, text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    def hits(self, table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
         """(row, rule) pairs whose chosen literals occur, for rules with a literal option."""
         if not self.calibrated:
-            self.calibrate(text)
+            self.calibrate(event_text(table, lower=True))
         if self.automaton is None:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
-        rows, lits = _scan(self.automaton, text, len(self.literals))
+        found_rows, found_lits = [], []
+        for values, row_of in text_parts(table):
+            elements, lits = _scan(self.automaton, values, len(self.literals))
+            found_rows.append(elements if row_of is None else row_of[elements])
+            found_lits.append(lits)
+        pairs = np.unique(
+            np.concatenate(found_rows) * len(self.literals) + np.concatenate(found_lits)
+        )
+        rows, lits = pairs // len(self.literals), pairs % len(self.literals)
         starts = self.lit_ptr[lits]
         counts = self.lit_ptr[lits + 1] - starts
         first = np.repeat(np.cumsum(counts) - counts, counts)
