@@ -114,20 +114,26 @@ class Detector:
             if isinstance(table, pa.Table)
             else pa.Table.from_batches([table])
         )
-        return self._detections(table, self.engine.evaluate(table))
+        return self._detections([(table, self.engine.evaluate(table))])
 
     def run_parts(self, loaders: Sequence[Callable[[], pa.Table]]) -> list[Detection]:
         """``run`` over the parts ``loaders`` read, each read where it is evaluated."""
         if isinstance(self.engine, ParallelEngine):
-            table, hits = self.engine.evaluate_parts(loaders)
-        else:
-            table = pa.concat_tables([load() for load in loaders])
-            hits = self.engine.evaluate(table)
-        return self._detections(table.combine_chunks(), hits) if table.num_rows else []
+            return self._detections(self.engine.evaluate_parts(loaders))
+        table = pa.concat_tables([load() for load in loaders]).combine_chunks()
+        return self._detections([(table, self.engine.evaluate(table))]) if table.num_rows else []
 
-    def _detections(self, table: pa.Table, hits: list[RuleHits]) -> list[Detection]:
-        if not hits:
-            return []
+    def _detections(self, parts: list[tuple[pa.Table, list[RuleHits]]]) -> list[Detection]:
+        detections: list[Detection] = []
+        base: list[BaseMatch] = []
+        for table, hits in parts:
+            if hits:
+                self._from_part(table, hits, detections, base)
+        detections += [self._correlated(h) for h in self.correlator.feed(base)]
+        return detections
+
+    def _from_part(self, table: pa.Table, hits: list[RuleHits], detections: list[Detection],
+                   base: list[BaseMatch]) -> None:  # fmt: skip
         matched_rows = np.unique(np.concatenate([h.rows for h in hits]))
         extra = {
             f
@@ -144,8 +150,6 @@ class Detector:
         hosts = _first_present(columns, HOST_FIELDS, everywhere)
         users = _first_present(columns, USER_FIELDS, everywhere)
         sources = _first_present(columns, SOURCE_FIELDS, everywhere)
-        detections: list[Detection] = []
-        base: list[BaseMatch] = []
         for hit in hits:
             local = np.searchsorted(matched_rows, hit.rows)
             rows = local.tolist()
@@ -153,18 +157,10 @@ class Detector:
                 needed = sorted(self.correlator.fields_needed(hit.rule.id))
                 values = [columns.get(n).take(pa.array(local)).to_pylist() for n in needed]
                 base += [
-                    BaseMatch(
-                        hit.rule.id,
-                        ids[r],
-                        times[r],
-                        wards[r],
-                        dict(zip(needed, row, strict=True)),
-                        origins[r],
-                    )
-                    for r, row in zip(
-                        rows, zip(*values, strict=True) if needed else [()] * len(rows), strict=True
-                    )
-                ]
+                    BaseMatch(hit.rule.id, ids[r], times[r], wards[r], dict(zip(needed, row, strict=True)),
+                              origins[r])
+                    for r, row in zip(rows, zip(*values, strict=True) if needed else [()] * len(rows), strict=True)
+                ]  # fmt: skip
             if not hit.rule.emits_alerts:
                 continue
             rule, techniques = hit.rule, self._techniques[hit.rule.id]
@@ -173,8 +169,6 @@ class Detector:
                           origins[r], (ids[r],), times[r], times[r], hosts[r], users[r], sources[r])
                 for r in rows
             ]  # fmt: skip
-        detections += [self._correlated(h) for h in self.correlator.feed(base)]
-        return detections
 
     def close(self) -> None:
         if isinstance(self.engine, ParallelEngine):

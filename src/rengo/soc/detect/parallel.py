@@ -70,9 +70,14 @@ def _write(table: pa.Table, folder: Path) -> str:
 
 def _load_and_evaluate(
     load: Callable[[], pa.Table], folder: str, disabled: dict[str, set[str]]
-) -> tuple[str, Hits]:
-    table = load()
-    return _write(table, Path(folder)), _hits(table, disabled)
+) -> tuple[str | None, Hits]:
+    """Read and evaluate a part; ship back only its matched rows (and hits over those)."""
+    hits = _hits(table := load(), disabled)
+    if not hits:
+        return None, []
+    matched = np.unique(np.concatenate([rows for _, rows in hits]))
+    path = _write(table.take(pa.array(matched)), Path(folder))
+    return path, [(rule, np.searchsorted(matched, rows)) for rule, rows in hits]
 
 
 def _read(path: str) -> pa.Table:
@@ -162,29 +167,28 @@ class ParallelEngine:
 
     def evaluate_parts(
         self, loaders: Sequence[Callable[[], pa.Table]]
-    ) -> tuple[pa.Table, list[RuleHits]]:
+    ) -> list[tuple[pa.Table, list[RuleHits]]]:
         """Load and evaluate each part where it is (the first here, the others in workers).
 
-        For input that costs more to read than to ship (EVTX files parsed in Python):
-        returns the parts concatenated in order, and the hits over that table.
+        For input that costs about as much to read as to evaluate (EVTX parsed in Python,
+        Parquet): a list of (table, hits over it) — for a worker's part, only its matched
+        rows travel back, so the table is those rows.
         """
         if self.pool is None or len(loaders) < 2:
-            table = pa.concat_tables([load() for load in loaders])
-            return table, self.local.evaluate(table)
+            table = pa.concat_tables([load() for load in loaders]).combine_chunks()
+            return [(table, self.local.evaluate(table))]
         assert self.spool is not None
         futures = [
             self.pool.submit(_load_and_evaluate, load, str(self.spool), self.disabled)
             for load in loaders[1:]
         ]
-        tables = [loaders[0]()]
-        parts = [(0, self._local_hits(tables[0]))]
-        offset = tables[0].num_rows
+        first = loaders[0]().combine_chunks()
+        out = [(first, self.local.evaluate(first))]
         for future in futures:
             path, hits = future.result()
-            tables.append(_read(path))
-            parts.append((offset, hits))
-            offset += tables[-1].num_rows
-        return pa.concat_tables(tables), self._collect(parts)
+            if path is not None:
+                out.append((_read(path), self._collect([(0, hits)])))
+        return out
 
     def close(self) -> None:
         if self.pool is not None:
