@@ -27,8 +27,11 @@ class ListSource:
     def add(self, table: pa.Table) -> None:
         self.commits.append(table)
 
-    def changes(self, cursor: int) -> tuple[list[pa.RecordBatch], int]:
-        return [b for t in self.commits[cursor:] for b in t.to_batches()], len(self.commits)
+    def changes(
+        self, cursor: int, *, columns: list[str] | None = None
+    ) -> tuple[list[pa.RecordBatch], int]:
+        tables = [t.select(columns) if columns else t for t in self.commits[cursor:]]
+        return [b for t in tables for b in t.to_batches()], len(self.commits)
 
     def scan(
         self,

@@ -22,6 +22,7 @@ from rengo.soc.detect.correlation import BaseMatch, CorrelationEngine, Correlati
 from rengo.soc.detect.engine import Engine, RuleHits
 from rengo.soc.detect.parallel import ParallelEngine
 from rengo.soc.detect.rules import RuleSet
+from rengo.soc.detect.segments import SegmentRanges
 
 # Where a host, a user and a source address are, in order of preference.
 HOST_FIELDS = ("device_hostname", "Computer", "Workstation", "WorkstationName")
@@ -84,6 +85,7 @@ class Detector:
         disabled: dict[str, set[str]] | None = None,
         workers: int = 1,
         cache_dir: Path | None = None,
+        segments: SegmentRanges | None = None,
     ) -> None:
         self.rules = rules
         self.engine: Engine | ParallelEngine = (
@@ -93,6 +95,7 @@ class Detector:
             if workers > 1
             else Engine(rules.detections, disabled=disabled, cache_dir=cache_dir)
         )
+        self.engine.segments = segments or SegmentRanges()
         self.correlator = CorrelationEngine(rules.correlations)
         self._referenced = self.correlator.referenced_rules
         self._techniques = {rule.id: rule.techniques for rule in rules.rules}
@@ -105,6 +108,15 @@ class Detector:
     @disabled.setter
     def disabled(self, value: dict[str, set[str]]) -> None:
         self.engine.disabled = value
+
+    @property
+    def segments(self) -> SegmentRanges:
+        """Each ward's three-layer segments — the asset register can change too."""
+        return self.engine.segments
+
+    @segments.setter
+    def segments(self, value: SegmentRanges) -> None:
+        self.engine.segments = value
 
     def run(self, table: pa.Table) -> list[Detection]:
         if table.num_rows == 0:

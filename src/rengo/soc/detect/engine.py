@@ -33,6 +33,7 @@ from rengo.soc.detect.evaluate import Evaluator
 from rengo.soc.detect.prefilter import Prefilter
 from rengo.soc.detect.routing import RoutingJudge
 from rengo.soc.detect.rules import CompiledRule, RuleSet
+from rengo.soc.detect.segments import SegmentRanges
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +53,14 @@ class Engine:
         *,
         disabled: dict[str, set[str]] | None = None,
         cache_dir: Path | None = None,
+        segments: SegmentRanges | None = None,
     ) -> None:
         all_rules = rules.rules if isinstance(rules, RuleSet) else list(rules)
         self.rules = [r for r in all_rules if r.condition is not None]
         self.disabled = disabled or {}
         """Rule ids switched off, per ward code ("*": every ward)."""
+        self.segments = segments or SegmentRanges()
+        """Each ward's three-layer segments (asset register), for ``%segment_*%``."""
         self.prefilter = Prefilter(self.rules, cache_dir)
         distinct: dict[bytes, int] = {}
         trees = []
@@ -155,7 +159,7 @@ class Engine:
 
     def _exact(self, columns: Columns, candidates: dict[int, np.ndarray]) -> list[RuleHits]:
         columns.add({f for r in candidates for f in self.rules[r].fields})
-        evaluator = Evaluator(columns)
+        evaluator = Evaluator(columns, self.segments)
         hits = []
         for rule_index in sorted(candidates):
             rule = self.rules[rule_index]

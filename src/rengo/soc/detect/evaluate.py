@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from rengo.soc.detect.analysis import like_tokens
 from rengo.soc.detect.columns import Columns
 from rengo.soc.detect.ir import TEXT_FIELD, TIME_FIELDS, Node
+from rengo.soc.detect.segments import SegmentRanges
 
 SMALL_ROWS = 32
 """At most this many rows: plain string tests in Python instead of a kernel call."""
@@ -168,8 +169,9 @@ def _timestamp(value: str | None) -> datetime | None:
 class Evaluator:
     """Evaluates IR nodes over the rows of one batch."""
 
-    def __init__(self, columns: Columns) -> None:
+    def __init__(self, columns: Columns, segments: SegmentRanges | None = None) -> None:
         self.columns = columns
+        self.segments = segments or SegmentRanges()
         self.all_rows = columns.rows
         # Columns taken for a row array that many rules share (one routing group).
         self._taken: dict[tuple[int, str, bool], pa.Array] = {}
@@ -268,9 +270,29 @@ class Evaluator:
                 return _COMPARE[op](numbers, number) & ~np.isnan(numbers)
         if kind == "fieldref":
             return self._fieldref(node, rows)
+        if kind == "segment":
+            return self._segment(node, rows)
         if kind == "tspart":
             return self._timestamp_part(node, rows)
         raise ValueError(f"unknown IR node {kind!r}")
+
+    def _segment(self, node: Node, rows: np.ndarray) -> np.ndarray:
+        """Each distinct (ward, address) of the rows judged once against that ward's ranges."""
+        _, field, name = node
+        if not self.segments:
+            return np.zeros(len(rows), dtype=bool)
+        wards, ward_codes = self.columns.encoded("ward")
+        addresses, address_codes = self.columns.encoded(field)
+        width = len(addresses) + 1
+        pairs = ward_codes[rows] * width + address_codes[rows] + 1
+        unique, inverse = np.unique(pairs, return_inverse=True)
+        ward_names, address_texts = wards.to_pylist(), [None, *addresses.to_pylist()]
+        verdicts = np.array(
+            [self.segments.contains(ward_names[p // width], address_texts[p % width], name)
+             for p in unique.tolist()],
+            dtype=bool,
+        )  # fmt: skip
+        return verdicts[inverse]
 
     def _fieldref(self, node: Node, rows: np.ndarray) -> np.ndarray:
         _, field, other, mode = node

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from rengo.soc.detect.engine import Engine, RuleHits
 from rengo.soc.detect.rules import CompiledRule
+from rengo.soc.detect.segments import SegmentRanges
 
 MAIN_SHARE = 0.6
 """The calling process evaluates this fraction of an equal share of the rows."""
@@ -35,6 +36,8 @@ _SHM = "/dev/shm"  # noqa: S108 - only as the parent of a private mkdtemp direct
 SHM_PARENT = _SHM if Path(_SHM).is_dir() else None
 
 Hits = list[tuple[int, np.ndarray]]
+_Context = tuple[dict[str, set[str]], SegmentRanges]
+"""What may change between batches: rules switched off per ward, the wards' segments."""
 _engines: dict[str, Engine] = {}
 """Engines of this process by token; a forked worker finds its parent's here."""
 _worker_engine: Engine | None = None
@@ -47,18 +50,18 @@ def _init(token: str, rules: list[CompiledRule], cache_dir: Path | None) -> None
     _worker_engine = _engines.get(token) or Engine(rules, cache_dir=cache_dir)
 
 
-def _hits(table: pa.Table, disabled: dict[str, set[str]]) -> Hits:
+def _hits(table: pa.Table, context: _Context) -> Hits:
     engine = _worker_engine
     assert engine is not None
-    engine.disabled = disabled
+    engine.disabled, engine.segments = context
     index_of = {id(rule): i for i, rule in enumerate(engine.rules)}
     return [(index_of[id(hit.rule)], hit.rows) for hit in engine.evaluate(table)]
 
 
-def _evaluate_file(path: str, disabled: dict[str, set[str]]) -> Hits:
+def _evaluate_file(path: str, context: _Context) -> Hits:
     with pa.memory_map(path) as source:
         table = pa.ipc.open_file(source).read_all()
-    return _hits(table, disabled)
+    return _hits(table, context)
 
 
 def _write(table: pa.Table, folder: Path) -> str:
@@ -69,10 +72,10 @@ def _write(table: pa.Table, folder: Path) -> str:
 
 
 def _load_and_evaluate(
-    load: Callable[[], pa.Table], folder: str, disabled: dict[str, set[str]]
+    load: Callable[[], pa.Table], folder: str, context: _Context
 ) -> tuple[str | None, Hits]:
     """Read and evaluate a part; ship back only its matched rows (and hits over those)."""
-    hits = _hits(table := load(), disabled)
+    hits = _hits(table := load(), context)
     if not hits:
         return None, []
     matched = np.unique(np.concatenate([rows for _, rows in hits]))
@@ -132,6 +135,17 @@ class ParallelEngine:
     def disabled(self, value: dict[str, set[str]]) -> None:
         self.local.disabled = value
 
+    @property
+    def segments(self) -> SegmentRanges:
+        return self.local.segments
+
+    @segments.setter
+    def segments(self, value: SegmentRanges) -> None:
+        self.local.segments = value
+
+    def _context(self) -> _Context:
+        return self.local.disabled, self.local.segments
+
     def _collect(self, parts: list[tuple[int, Hits]]) -> list[RuleHits]:
         rows_of: dict[int, list[np.ndarray]] = {}
         for start, hits in parts:
@@ -155,7 +169,7 @@ class ParallelEngine:
         for start, end in itertools.pairwise(bounds[1:]):
             path = _write(table.slice(start, end - start), self.spool)
             futures.append(
-                (int(start), path, self.pool.submit(_evaluate_file, path, self.disabled))
+                (int(start), path, self.pool.submit(_evaluate_file, path, self._context()))
             )
         parts = [(0, self._local_hits(table.slice(0, int(bounds[1]))))]
         for start, path, future in futures:
@@ -179,7 +193,7 @@ class ParallelEngine:
             return [(table, self.local.evaluate(table))]
         assert self.spool is not None
         futures = [
-            self.pool.submit(_load_and_evaluate, load, str(self.spool), self.disabled)
+            self.pool.submit(_load_and_evaluate, load, str(self.spool), self._context())
             for load in loaders[1:]
         ]
         first = loaders[0]().combine_chunks()

@@ -30,7 +30,7 @@ from rengo.soc.detect.analysis import (
 )
 from rengo.soc.detect.ir import to_sql
 
-CACHE_VERSION = "11"
+CACHE_VERSION = "12"
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
 BUILTIN_PACK = "rengo"
@@ -303,8 +303,7 @@ def _problem(path: Path, text: str, error: Exception, rule: Any = None) -> RuleP
     message = str(error).split(" in rule ")[0].replace(f" in {path}", "")
     missing = re.search(r"Placeholder replacement variable '([^']+)' doesn't exists", message)
     if missing:
-        message = (f"placeholder %{missing.group(1)}% has no values: set detect.placeholders, or (for "
-                   "segment_*) register the segment's address ranges in the asset register")  # fmt: skip
+        message = f"placeholder %{missing.group(1)}% has no values: set detect.placeholders"
     message = re.sub(r"\s*\(.*?:\d*\)\s*$", "", message) or type(error).__name__
     if line is None:
         quoted = re.findall(r"'([^']+)'", message)
