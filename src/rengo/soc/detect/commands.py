@@ -89,6 +89,7 @@ def detect_command(
         cache_dir,
         hunt,
         load_configured_rules,
+        load_segments,
         open_lake,
     )
 
@@ -112,7 +113,8 @@ def detect_command(
         start, end = _time(since, now - timedelta(days=1)), _time(until, now)
         detections = list(hunt(open_lake(runtime), ruleset, start, end, wards=ward or None,
                                batch_rows=runtime.settings.detect.batch_rows,
-                               workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime)))  # fmt: skip
+                               workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime),
+                               segments=load_segments(runtime)))  # fmt: skip
         if alerts and detections:
             from rengo.soc.alerts_ingest import ingest
 
