@@ -19,38 +19,51 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import evtx
 import orjson
 import pyarrow as pa
 
 from rengo.soc.parsers.common import ParseError
-from rengo.soc.parsers.evtx_file import read_evtx
 from rengo.soc.parsers.windows import parse_windows_json
 from rengo.soc.schema import EVENT_SCHEMA
 
 _EVENT_STRUCT = pa.struct(list(EVENT_SCHEMA))
 
 
+def _records(path: Path) -> Iterator[tuple[int, str]]:
+    """(record number, JSON rendering) of each readable record, as ``read_evtx`` numbers
+    them (unreadable records are counted and skipped; so is a file that is not EVTX)."""
+    try:
+        records = evtx.PyEvtxParser(str(path)).records_json()
+    except (OSError, RuntimeError):
+        return
+    number = 0
+    while True:
+        number += 1
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (OSError, RuntimeError):
+            continue
+        if isinstance(record, dict):
+            yield number, record["data"]
+
+
 def evtx_events(paths: Iterable[Path], ward: str, origin: str = "real") -> Iterator[dict[str, Any]]:
     """Events of every readable record; unreadable or unparsable records are skipped."""
     for path in paths:
-        digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+        prefix = "evtx-" + hashlib.sha256(str(path).encode()).hexdigest()[:12] + "-"
         source = Path(path).name
-        for record in read_evtx(Path(path)):
-            if record.json is None:
-                continue
+        for number, text in _records(Path(path)):
             try:
-                event = parse_windows_json(orjson.loads(record.json))
+                event = parse_windows_json(orjson.loads(text))
             except (ParseError, orjson.JSONDecodeError):
                 continue
-            event.update(
-                event_id=f"evtx-{digest}-{record.number}",
-                ward=ward,
-                origin=origin,
-                source=source,
-                format="evtx",
-                raw=record.json.decode("utf-8", errors="replace"),
-                unmapped=list((event.get("unmapped") or {}).items()),
-            )
+            # The record's JSON text is kept as is (no bytes round trip); the map as a dict.
+            event["event_id"] = prefix + str(number)
+            event["ward"], event["origin"], event["source"] = ward, origin, source
+            event["format"], event["raw"] = "evtx", text
             yield event
 
 

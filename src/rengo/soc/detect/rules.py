@@ -428,7 +428,9 @@ def _link_correlations(result: RuleSet) -> RuleSet:
         if not corr.generate:
             for ref in resolved:
                 users.setdefault(ref, []).append(rule.id)
-    result.rules = [_replace(r, references_by=tuple(users.get(r.id, ()))) for r in kept]
+    result.rules = [
+        _replace(r, references_by=tuple(users[r.id])) if r.id in users else r for r in kept
+    ]
     return result
 
 
