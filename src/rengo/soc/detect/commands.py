@@ -14,6 +14,7 @@ from rengo.core.console import DataDirOption, console, err_console, open_runtime
 from rengo.core.settings import load_settings
 
 if TYPE_CHECKING:  # imported where used: ``--evtx`` starts without the database layer
+    from rengo.core.runtime import Runtime
     from rengo.soc.detect.detector import Detection
     from rengo.soc.detect.rules import RuleSet
 
@@ -85,7 +86,6 @@ def detect_command(
         _print(_detect_evtx(evtx, rules or [], builtin, (ward or ["131016"])[0], data_dir), output)
         return
     from rengo.soc.detect.runner import (
-        IncrementalDetector,
         cache_dir,
         hunt,
         load_configured_rules,
@@ -97,17 +97,7 @@ def detect_command(
         ruleset = load_configured_rules(runtime, rules or [], builtin=builtin)
         _problems(ruleset)
         if follow:
-            runner = IncrementalDetector(runtime, ruleset, open_lake(runtime))
-            err_console.print(f"following the lake from cursor {runner.cursor} (Ctrl-C stops)")
-            try:
-                for report in runner.follow():
-                    if report.events:
-                        err_console.print(f"{report.events} events, {report.detections} detections, "
-                                          f"{report.new_alerts} new alerts in {report.seconds:.2f} s")  # fmt: skip
-            except KeyboardInterrupt:
-                return
-            finally:
-                runner.close()
+            _follow(runtime, ruleset)
             return
         now = runtime.clock.now()
         start, end = _time(since, now - timedelta(days=1)), _time(until, now)
@@ -124,6 +114,31 @@ def detect_command(
                 f"{len(result.new_alerts)} new alerts, {len(result.campaigns)} campaigns"
             )
         _print(detections, output)
+
+
+def _follow(runtime: Runtime, ruleset: RuleSet) -> None:
+    """Incremental detection until Ctrl-C, holding the data directory's follower lock
+    (a ``rengo serve`` with ``detect.follow_with_serve`` takes over when this stops)."""
+    import threading
+
+    from rengo.soc.detect.follow import follower_lock
+    from rengo.soc.detect.runner import IncrementalDetector, open_lake
+
+    stop = threading.Event()
+    err_console.print("waiting for the follower lock (another process may follow the lake)…")
+    try:
+        with follower_lock(runtime, stop):
+            runner = IncrementalDetector(runtime, ruleset, open_lake(runtime))
+            err_console.print(f"following the lake from cursor {runner.cursor} (Ctrl-C stops)")
+            try:
+                for report in runner.follow(stop):
+                    if report.events:
+                        err_console.print(f"{report.events} events, {report.detections} detections, "
+                                          f"{report.new_alerts} new alerts in {report.seconds:.2f} s")  # fmt: skip
+            finally:
+                runner.close()
+    except KeyboardInterrupt:
+        return
 
 
 def _problems(ruleset: RuleSet) -> None:
