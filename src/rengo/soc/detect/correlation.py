@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rengo.soc.detect.rules import CompiledRule
+from rengo.soc.detect.rules import CompiledRule, Correlation
 
 _RISING = ("gt", "gte")
 
@@ -53,6 +53,31 @@ class CorrelationHit:
     first_time: datetime
     last_time: datetime
     origin: str = "real"
+
+
+def is_anchored(spec: Correlation) -> bool:
+    """Windows judged only when they close: counts that must stay low, and extended
+    temporal conditions with ``not`` (an absence is known only at the end)."""
+    if spec.type in ("event_count", "value_count"):
+        return spec.op not in _RISING
+    return spec.expression is not None and _negated(spec.expression)
+
+
+def _negated(expression: list[Any]) -> bool:
+    if expression[0] == "not":
+        return True
+    return expression[0] in ("and", "or") and any(_negated(e) for e in expression[1])
+
+
+def holds(expression: list[Any], seen: set[str]) -> bool:
+    """An extended condition over the rules that matched in a window."""
+    op = expression[0]
+    if op == "rule":
+        return expression[1] in seen
+    if op == "not":
+        return not holds(expression[1], seen)
+    results = (holds(e, seen) for e in expression[1])
+    return all(results) if op == "and" else any(results)
 
 
 def _lowered(value: Any) -> Any:
@@ -126,7 +151,7 @@ class CorrelationEngine:
         for corr in self.correlations:
             spec = corr.correlation
             assert spec is not None
-            anchored = spec.type in ("event_count", "value_count") and spec.op not in _RISING
+            anchored = is_anchored(spec)
             for rule_id in dict.fromkeys(spec.rules):
                 named = {
                     n: spec.aliases.get(n, {}).get(rule_id, n)
@@ -204,7 +229,10 @@ class CorrelationEngine:
         if spec.type in ("event_count", "value_count"):
             return _condition_holds(spec.op, self._measure(corr, window), spec.count)
         if spec.type == "temporal":
-            return len({rule for _, _, rule, _ in items}) >= spec.count
+            seen = {rule for _, _, rule, _ in items}
+            if spec.expression is not None:
+                return holds(spec.expression, seen)
+            return len(seen) >= spec.count
         if spec.type == "temporal_ordered":
             position = 0
             for _, _, rule, _ in items:
@@ -228,11 +256,14 @@ class CorrelationEngine:
     ) -> CorrelationHit | None:
         spec = corr.correlation
         assert spec is not None
-        items, measure = window.items, self._measure(corr, window)
+        items = window.items
+        met = bool(items) and (
+            self._fires(corr, window)
+            if spec.type == "temporal"
+            else _condition_holds(spec.op, self._measure(corr, window), spec.count)
+        )
         window.clear()
-        if items and _condition_holds(spec.op, measure, spec.count):
-            return self._hit(corr, key, items)
-        return None
+        return self._hit(corr, key, items) if met else None
 
     def flush(self, now: datetime | None = None) -> list[CorrelationHit]:
         """Judge the anchored windows that have ended by ``now`` (default: all of them)."""
@@ -240,7 +271,7 @@ class CorrelationEngine:
         for corr in self.correlations:
             spec = corr.correlation
             assert spec is not None
-            if not (spec.type in ("event_count", "value_count") and spec.op not in _RISING):
+            if not is_anchored(spec):
                 continue
             span = timedelta(seconds=spec.timespan_seconds)
             for key, window in self.windows[corr.id].items():
