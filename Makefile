@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= rengo-data
 
-.PHONY: install demo serve test lint typecheck pytest bench clean browser-deps
+.PHONY: install demo serve test lint typecheck pytest clean browser-deps focus-validator
 
 install: $(STAMP)
 
@@ -14,7 +14,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@$(MAKE) --no-print-directory browser-deps
+	@$(MAKE) --no-print-directory focus-validator
 	touch $(STAMP)
+
+# The FinOps Foundation's focus-validator pins old numpy/pandas: it gets a virtual
+# environment of its own for tests/finops/test_focus_validator.py (which skips without it).
+FOCUS_VENV := .venv-focus
+focus-validator: $(FOCUS_VENV)/bin/focus-validator
+$(FOCUS_VENV)/bin/focus-validator:
+	test -x $(FOCUS_VENV)/bin/python || $(PYTHON) -m venv $(FOCUS_VENV)
+	$(FOCUS_VENV)/bin/python -m pip install --quiet focus-validator "multimethod<1.11" "pyarrow>=14,<18" \
+	  || echo "focus-validator could not be installed: its test will skip"
 
 # Playwright cannot download its own browser offline: use Debian's chromium.
 # Installed with apt where we run as root; browser tests skip with a reason otherwise.
@@ -46,8 +56,5 @@ pytest: install
 
 test: lint typecheck pytest
 
-bench: install
-	$(BIN)/python benchmarks/run_all.py
-
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FOCUS_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

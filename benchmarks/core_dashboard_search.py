@@ -176,7 +176,7 @@ def main() -> None:
             client, "/api/v1/assets", n, params={"classified": "false"}, headers=joint))  # fmt: skip
     server.terminate()
     server.join()
-    # Cold dashboard: no cache, every target computed with its trend on each request.
+    # Cache time 0: every request finds its values out of date and triggers a recomputation.
     settings = Settings(
         data_dir=folder, database_url=url, secret_key="bench", web={"targets_cache_seconds": 0}
     )
@@ -191,7 +191,7 @@ def main() -> None:
                 time.sleep(0.1)
         client.post("/login", data={"username": "bench", "password": "bench-password"})
         _report(
-            "dashboard / (values recomputed; past trend cached)",
+            "dashboard / (cache 0 s: stale values while recomputing)",
             _time(client, "/", max(20, n // 5)),
         )
     server.terminate()

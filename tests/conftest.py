@@ -175,6 +175,7 @@ def make_settings(data_dir: Path, db_url: str, **overrides: Any) -> Settings:
         secret_key="test-secret-key-not-for-production",
         password_time_cost=1,
         password_memory_kib=1024,
+        web={"warm_targets": False},
         **overrides,
     )
 

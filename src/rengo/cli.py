@@ -5,7 +5,8 @@ Domain commands (``rengo soc …``, ``rengo finops …``) are typer apps from ea
 commands is named (or the help lists them), so ``rengo soc detect --evtx …`` starts
 without importing every other domain. The domains' registering parts
 (``load_domains``) are loaded before any command runs, except those a commands module
-lists in ``STANDALONE`` (commands that need nothing but their own modules).
+lists in ``STANDALONE`` (commands that need nothing but their own modules); so are the
+cross-domain notifier hooks (``rengo.web.notifiers``).
 """
 
 from __future__ import annotations
@@ -45,8 +46,16 @@ def _domains_with_commands() -> tuple[str, ...]:
     return tuple(found)
 
 
+def _load_platform() -> None:
+    """Every domain's registering parts, and the cross-domain notifier hooks of
+    ``rengo csirt worker`` (FinOps alerts → finance contacts): csirt and finops may not
+    import each other, so the top layer wires them, as the web app does."""
+    load_domains()
+    import rengo.web.notifiers  # noqa: F401
+
+
 def _loading_domains_first(command: Any, standalone: frozenset[str]) -> None:
-    """Wrap the callbacks of ``command`` (and its sub-commands) to run ``load_domains`` first."""
+    """Wrap the callbacks of ``command`` (and its sub-commands) to load the platform first."""
     for name, sub in getattr(command, "commands", {}).items():
         if name not in standalone:
             _loading_domains_first(sub, frozenset())
@@ -56,7 +65,7 @@ def _loading_domains_first(command: Any, standalone: frozenset[str]) -> None:
 
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
-        load_domains()
+        _load_platform()
         return callback(*args, **kwargs)
 
     command.callback = run
@@ -109,7 +118,7 @@ app = typer.Typer(
 def _load_for_own_commands(ctx: typer.Context) -> None:
     # Domain commands load the domains themselves (unless STANDALONE); rengo's own here.
     if ctx.invoked_subcommand not in _domains_with_commands():
-        load_domains()
+        _load_platform()
 
 
 db_app = typer.Typer(help="The state database.", no_args_is_help=True)

@@ -109,3 +109,11 @@ def test_unknown_columns_and_foreign_wards_are_refused(
 def test_undecodable_files_are_reported(env: Runtime) -> None:
     with pytest.raises(InvalidInput, match="cannot read"):
         _import(env, b"\x81\x00\xff\xfe\xfd")
+
+
+def test_bare_carriage_returns_and_broken_quotes_are_reported_not_crashed(env: Runtime) -> None:
+    mac = "名称,種別,設置場所\r端末A,端末・機器,庁舎内(オンプレミス)\r".encode()
+    assert _import(env, mac).created == 1
+    with pytest.raises(InvalidInput) as error:
+        _import(env, '名称,種別,設置場所\n"端末B,端末・機器,庁舎内\n'.encode())
+    assert any("台帳.csv" in p.location for p in error.value.problems)

@@ -205,9 +205,17 @@ def test_cross_ward_text_search_uses_exact_substrings(
 
         def joint(q: str) -> list[str]:
             found = service.search_assets(session, SOC_JOINT, service.AssetFilter(q=q, sort="name"))
+            assert found.total == len(found.items)  # counted from the index on SQLite
             return [a.name for a in found.items]
 
         assert joint("ファイル") == ['ファイルサーバー "本庁"', "ファイル共有"]
         assert joint('"本庁"') == ['ファイルサーバー "本庁"']
         assert joint("FS-01.CHUO") == ["ファイル共有"]
         assert joint("ファイ") == ["ファイアウォール", 'ファイルサーバー "本庁"', "ファイル共有"]
+
+
+def test_nul_bytes_in_search_text_are_ignored(env: Runtime, make_asset: Callable[..., int]) -> None:
+    make_asset(name="文書管理システム")
+    with env.db.session() as session:
+        found = service.search_assets(session, SOC_JOINT, service.AssetFilter(q="文書\x00管理"))
+    assert [a.name for a in found.items] == ["文書管理システム"]

@@ -1,12 +1,15 @@
 """Fixtures of the CSIRT tests: a fake clock, an alert source double, API helpers.
 
-``AlertBook`` stands in for the SOC's alerts (``rengo.soc.alerts`` is not on main yet):
+``AlertBook`` stands in for the SOC's alerts where a test needs alerts of its own making:
 it implements the ``AlertSource`` port with the same tenancy rule the SOC applies — a
-ward sees its own alerts, the joint centre all.
+ward sees its own alerts, the joint centre all. (``test_soc_adapter.py`` and the browser
+test use the SOC's real alerts once ``rengo.soc.alerts`` is installed.)
 """
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session
 from rengo.core.clock import FakeClock
 from rengo.core.permissions import Principal
 from rengo.core.runtime import Runtime
-from rengo.csirt.alerts import AlertRef
+from rengo.csirt.alerts import AlertCounts, AlertRef
 from tests.helpers import WARD_A, bearer
 
 START = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 10:00 JST, fiscal year 2026
@@ -49,6 +52,15 @@ class AlertBook:
         for alert_id in ids:
             self.marked[alert_id] = incident_ref
 
+    def count(self, session: Session, wards: Sequence[str] | None, start: datetime,
+              end: datetime) -> AlertCounts | None:  # fmt: skip
+        chosen = [a for a in self.alerts.values() if start <= a.detected_at < end
+                  and (wards is None or a.ward in wards)]  # fmt: skip
+        levels: dict[str, int] = {}
+        for alert in chosen:
+            levels[alert.severity] = levels.get(alert.severity, 0) + 1
+        return AlertCounts(len(chosen), levels)
+
 
 @pytest.fixture
 def env(env: Runtime) -> Runtime:
@@ -73,6 +85,43 @@ def alert_book(app: Any) -> AlertBook:
     return book
 
 
+def soc_alerts_installed() -> bool:
+    return importlib.util.find_spec("rengo.soc.alerts") is not None
+
+
+@pytest.fixture
+def soc_alert(app: Any, env: Runtime) -> Callable[..., str]:
+    """``soc_alert(ward, title, level=, src_ip=)`` -> the public id of a SOC alert: a real
+    one raised through ``rengo.soc.alerts`` when it is installed (the app then reads the
+    SOC's own alerts), else one kept by an ``AlertBook`` until soc-detect lands."""
+    counter = itertools.count(1)
+    if soc_alerts_installed():
+        from rengo.core.permissions import SYSTEM
+        from rengo.soc import alerts as soc_alerts
+
+        def real(ward: str, title: str, level: str = "high", src_ip: str | None = None) -> str:
+            with env.db.session() as session:
+                raised = soc_alerts.raise_alert(
+                    session, SYSTEM, env.settings.detect, ward=ward, title=title, level=level,
+                    time=env.clock.now(), event_ids=[f"ev-{next(counter)}"], src_ip=src_ip,
+                    now=env.clock.now(),
+                )  # fmt: skip
+            [public_id] = raised.new_alerts
+            return str(public_id)
+
+        return real
+    book = AlertBook()
+    app.state.csirt_alert_source = book
+
+    def double(ward: str, title: str, level: str = "high", src_ip: str | None = None) -> str:
+        alert_id = f"ALR-TEST-{next(counter):04d}"
+        found = (("ipv4", src_ip),) if src_ip else ()
+        book.add(alert_id, ward, env.clock.now(), title=title, severity=level, indicators=found)
+        return alert_id
+
+    return double
+
+
 @pytest.fixture
 def api(client: TestClient, tokens: Callable[..., str]) -> Callable[..., Any]:
     """``api(method, path, ward=, role=, **kwargs)`` -> the response, as that ward and role."""
@@ -82,6 +131,18 @@ def api(client: TestClient, tokens: Callable[..., str]) -> Callable[..., Any]:
         return client.request(method, path, headers=headers, **kwargs)
 
     return call
+
+
+@pytest.fixture
+def worker_round(api: Callable[..., Any]) -> Callable[[], dict[str, Any]]:
+    """One round of the CSIRT worker through the API (as the joint centre's admin)."""
+
+    def run() -> dict[str, Any]:
+        response = api("POST", "/api/v1/oncall/run", ward="joint", role="admin")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    return run
 
 
 @pytest.fixture
@@ -131,12 +192,17 @@ class WebhookReceiver:
 
     def __init__(self) -> None:
         import threading
+        import time
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
         from tests.helpers import free_port
 
         self.requests: list[Received] = []
         self.statuses: list[int] = []
+        self.delays: list[float] = []
+        """Seconds to wait before answering, one per request (a slow endpoint)."""
+        self.hold: threading.Event | None = None
+        """While set up and not released, every call waits (up to 10 s) before answering."""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -147,19 +213,26 @@ class WebhookReceiver:
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.delays:
+                    time.sleep(receiver.delays.pop(0))
+                if receiver.hold is not None:
+                    receiver.hold.wait(10)
                 payload = b'{"reference": "FW-%d"}' % len(receiver.requests)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller gave up waiting (a time-out test)
 
             def log_message(self, *args: Any) -> None:
                 return None
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:

@@ -2,22 +2,28 @@
 
 Objects that hang on an incident (actions, tasks, evidence) are created on the first
 incident the ``incident_id`` factory made in that database — the one the walk puts in
-the path — so that ward B can read them at their full path.
+the path — so that ward B can read them at their full path; shifts likewise on the first
+team.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+from datetime import timedelta
 
+from sqlalchemy import select
+
+from rengo.core.identity import Passwords, User, create_user
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
-from rengo.csirt import actions, evidence, incidents, oncall, tasks
+from rengo.csirt import actions, endpoints, evidence, incidents, notify, oncall, paging, tasks
 from rengo.csirt.alerts import UnavailableAlertSource
 from rengo.csirt.schemas import IncidentCreate
 from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
 
 _first_incident: dict[str, int] = {}
+_first_team: dict[str, int] = {}
 _names = itertools.count()
 
 
@@ -76,6 +82,7 @@ def make_team(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
         team = oncall.create_team(session, Principal(ward, Role.ADMIN), tenant=ward, name=f"walk-{ward}-{next(_names)}",
                                   kind="ward_contact", settings=runtime.settings)  # fmt: skip
+        _first_team.setdefault(runtime.db.url, team.id)
         return str(team.id)
 
 
@@ -84,9 +91,42 @@ def make_page(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
         team = oncall.create_team(session, Principal(ward, Role.ADMIN), tenant=ward, name=f"walk-page-{ward}-{next(_names)}",
                                   kind="ward_contact", settings=runtime.settings)  # fmt: skip
-        sent = oncall.page_team(session, team, subject="walk", body="", settings=runtime.settings,
+        sent = paging.page_team(session, team, subject="walk", body="", settings=runtime.settings,
                                 now=runtime.clock.now())  # fmt: skip
         return str(sent.page.id)
+
+
+@factory("shift_id")
+def make_shift(runtime: Runtime, ward: str) -> str:
+    """A shift of the team the walk put in the path (the ``team_id`` factory's first)."""
+    if runtime.db.url not in _first_team:
+        make_team(runtime, ward)
+    team_id = _first_team[runtime.db.url]
+    with runtime.db.session() as session:
+        user = session.scalar(select(User.username).where(User.tenant == ward).limit(1))
+        if user is None:
+            user = create_user(session, Passwords.from_settings(runtime.settings), username=f"walk-shift-{ward}",
+                               password="walk walk walk walk", tenant=ward, role="ward_it").username  # fmt: skip
+        [shift] = oncall.add_shifts(session, Principal(ward, Role.ADMIN), team_id, usernames=[user],
+                                    start=runtime.clock.now() + timedelta(days=1), shift_hours=8, count=1)  # fmt: skip
+        return str(shift.id)
+
+
+@factory("delivery_id")
+def make_delivery(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        delivery = notify.enqueue(session, channel="email", recipient=f"walk@{ward}.example.test",
+                                  subject="walk", body="", now=runtime.clock.now(), topic="walk", tenant=ward)  # fmt: skip
+        delivery.status, delivery.attempts = "failed", 4
+        return str(delivery.id)
+
+
+@factory("connector_id")
+def make_connector(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        connector = endpoints.create_connector(session, Principal(ward, Role.ADMIN), tenant=ward,
+                                               name=f"walk-{next(_names)}", kind="simulated")  # fmt: skip
+        return str(connector.id)
 
 
 GLOBAL_ROUTES["POST /api/v1/oncall/ack/{token}"] = (
@@ -105,4 +145,7 @@ BODIES.update({
         "usernames": ["x"], "start": "2026-06-01T00:00:00Z", "shift_hours": 8, "count": 1},
     "POST /api/v1/oncall/teams/{team_id}/handover": {"note": "walk"},
     "POST /api/v1/oncall/teams/{team_id}/pages": {"subject": "walk"},
+    "PUT /api/v1/oncall/teams/{team_id}/members": {"usernames": []},
+    "PUT /api/v1/oncall/teams/{team_id}/escalation": {"steps": []},
+    "PATCH /api/v1/oncall/teams/{team_id}/shifts/{shift_id}": {"username": "walk"},
 })  # fmt: skip

@@ -1,5 +1,10 @@
-"""In a real browser: an alert becomes an incident, a disruptive containment action is
-approved by a second person, the timeline shows it, and the report downloads."""
+"""In a real browser: a SOC alert becomes an incident, a disruptive containment action is
+approved by a second person and carried out by the background worker while the page
+waits, the timeline shows it, and the report downloads.
+
+The alert is a real one of ``rengo.soc.alerts`` when the SOC's alert queue is installed
+(see the ``soc_alert`` fixture), and the SOC then shows it closed as ``incident_opened``.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,19 @@ import pytest
 
 from rengo.core.permissions import SYSTEM
 from rengo.core.runtime import Runtime
-from rengo.csirt import actions
+from rengo.csirt import endpoints
 from rengo.csirt.reports import japanese_font
-from tests.csirt.conftest import AlertBook
+from tests.csirt.conftest import soc_alerts_installed
 from tests.helpers import TEST_PASSWORD, WARD_A
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def env(env: Runtime) -> Runtime:
+    """The web server runs its worker here, as in production (it is woken by requests)."""
+    env.settings.csirt.worker_interval_seconds = 5
+    return env
 
 
 def _log_in(page: Any, username: str) -> None:
@@ -28,21 +40,20 @@ def _log_in(page: Any, username: str) -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_alert_to_contained_incident_to_report(
-    browser_page: Any, env: Runtime, alert_book: AlertBook, make_user: Callable[..., str]
+    browser_page: Any, env: Runtime, soc_alert: Callable[..., str], make_user: Callable[..., str]
 ) -> None:
     if japanese_font() is None:
         pytest.skip("no Japanese font installed (apt-get install fonts-ipaexfont)")
-    alert_book.add("BR-1", WARD_A, env.clock.now(), title="EDR: ランサムウェアの挙動",
-                   indicators=(("sha256", "ab" * 32),))  # fmt: skip
+    alert_id = soc_alert(WARD_A, "EDR: ランサムウェアの挙動", src_ip="203.0.113.66")
     with env.db.session() as session:
-        actions.create_connector(
+        endpoints.create_connector(
             session, SYSTEM, tenant=WARD_A, name="千代田区EDR(模擬)", kind="simulated"
         )
     responder, approver = make_user("joint", "csirt"), make_user(WARD_A, "ward_it")
     page = browser_page
     _log_in(page, responder)
-    page.goto("/incidents/new")
-    page.fill("#alert_ids", "BR-1")
+    page.goto(f"/incidents/new?alert_ids={alert_id}")
+    assert page.input_value("#alert_ids") == alert_id
     page.select_option("#category", "ransomware")
     page.click("text=インシデントを登録")
     page.wait_for_selector("h1:has-text('EDR: ランサムウェアの挙動')")
@@ -57,14 +68,23 @@ def test_alert_to_contained_incident_to_report(
     page.goto(incident_url)
     page.fill("input[name=note]", "業務影響なしを確認")
     page.click("button[value=approve]")
+    # The worker carries the action out; the page polls and refreshes when it is done.
     page.wait_for_selector(".action-status:has-text('成功')")
     timeline = page.inner_text("#timeline")
     assert "Done: isolate_host pc-0042" in timeline and "Approved isolate_host" in timeline
-    assert "First containment" in timeline
-    assert "封じ込めまで" in page.inner_text("#contained-at")
+    assert "Sent isolate_host pc-0042" in timeline and "First containment" in timeline
+    assert "封じ込め" in page.inner_text("#contained-at") and "—" not in page.inner_text(
+        "#contained-at"
+    )
     with page.expect_download() as download_info:
         page.click("text=報告書(PDF)")
     download = download_info.value
     assert download.suggested_filename.startswith("incident-report-INC-")
     with open(download.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"
+    if soc_alerts_installed():
+        from rengo.soc import alerts as soc_alerts
+
+        with env.db.session() as session:
+            alert = soc_alerts.get_alert(session, SYSTEM, alert_id)
+            assert alert.status == "closed" and alert.close_reason == "incident_opened"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from rengo.core.clock import FakeClock
-from tests.csirt.conftest import AlertBook
+from tests.csirt.conftest import AlertBook, soc_alerts_installed
 from tests.helpers import WARD_A, WARD_B
 
 Api = Callable[..., Any]
@@ -67,14 +66,14 @@ def test_alert_of_another_ward_is_not_usable(
     ]
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("rengo.soc.alerts") is not None,
-    reason="rengo.soc.alerts is installed: the SOC's alert service answers (tests/soc/detect/test_csirt_link.py)",
-)
-def test_without_soc_alerts_installed_the_error_is_clear(api: Api) -> None:
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # no SQL involved
+def test_an_unknown_alert_id_gets_a_clear_answer(api: Api) -> None:
     response = api("POST", "/api/v1/incidents", json={"alert_ids": ["X"], "category": "other"})
     assert response.status_code == 422
-    assert "not available" in response.json()["message"]
+    if soc_alerts_installed():
+        assert response.json()["problems"][0]["message"] == "no alert 'X' visible to you"
+    else:
+        assert "not available" in response.json()["message"]
 
 
 def test_bad_input_names_the_field(api: Api, clock: FakeClock) -> None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from email.header import decode_header, make_header
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -19,7 +20,7 @@ from rengo.core.runtime import Runtime
 from rengo.csirt.models import Delivery
 from rengo.csirt.signing import verify
 from tests.csirt.conftest import WebhookReceiver
-from tests.helpers import WARD_A
+from tests.helpers import WARD_A, WARD_B
 
 Api = Callable[..., Any]
 
@@ -122,6 +123,7 @@ def test_acknowledged_page_stops_escalating_and_link_works_once_per_level(
     assert api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()["escalated"] == 0
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the transport; SQL: other tests
 def test_email_is_delivered_over_real_smtp(
     api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str], smtp_server: Any
 ) -> None:
@@ -188,4 +190,134 @@ def test_hand_over_and_ward_visibility(
     assert seen == {"共同CSIRT"}  # the joint team, not 千代田区's
     bad = api("POST", f"/api/v1/oncall/teams/{team['id']}/shifts", ward="joint",
               json={"usernames": ["nobody"], "start": clock.now().isoformat(), "shift_hours": 8, "count": 1})  # fmt: skip
-    assert bad.status_code == 422 and bad.json()["problems"][0]["message"] == "no user 'nobody'"
+    assert (
+        bad.status_code == 422
+        and bad.json()["problems"][0]["message"] == "no user 'nobody' in this team's organisation"
+    )
+
+
+def test_escalation_policy_named_person_then_the_whole_team(
+    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str],
+    worker_round: Callable[[], dict[str, Any]],
+) -> None:  # fmt: skip
+    first, second, deputy = _people(env, make_user, 3)
+    team = _team(api, clock, [first, second], first)
+    url = f"/api/v1/oncall/teams/{team['id']}"
+    assert (
+        api("PUT", f"{url}/members", ward="joint", json={"usernames": [first, second]}).status_code
+        == 200
+    )
+    bad = api("PUT", f"{url}/escalation", ward="joint",
+              json={"steps": [{"target": "user", "user": "nobody", "minutes": 5}]})  # fmt: skip
+    assert bad.status_code == 422
+    assert bad.json()["problems"][0]["location"] == "field steps[1].user"
+    policy = api("PUT", f"{url}/escalation", ward="joint", json={"steps": [
+        {"target": "user", "user": deputy, "minutes": 5}, {"target": "manager", "minutes": 3},
+        {"target": "team", "minutes": 10}]})  # fmt: skip
+    assert policy.status_code == 200 and policy.json()["own_escalation"] is True
+    api("POST", f"{url}/pages", ward="joint", json={"subject": "訓練"})
+    page = lambda: api("GET", "/api/v1/oncall/pages", ward="joint").json()[0]  # noqa: E731
+    assert page()["target"] == deputy and page()["level"] == 0
+    clock.advance(minutes=5)
+    worker_round()
+    assert page()["target"] == first and page()["level"] == 1  # the manager
+    clock.advance(minutes=3)
+    worker_round()
+    assert page()["level"] == 2 and page()["called"] == [deputy, first, second]
+    clock.advance(minutes=9)
+    assert worker_round()["escalated"] == 0
+    clock.advance(minutes=1)
+    worker_round()
+    assert page()["status"] == "exhausted"
+    recipients = [r for r, _ in _subjects(env)]
+    assert recipients == [f"{n}@csirt.example.test" for n in (deputy, first, first, second)]
+    reset = api("PUT", f"{url}/escalation", ward="joint", json={"steps": []}).json()
+    assert reset["own_escalation"] is False
+    assert [s["target"] for s in reset["escalation"]] == ["on_call", "next_on_call", "manager"]
+
+
+def test_team_settings_members_rota_from_members_and_a_swap(
+    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str]
+) -> None:
+    first, second, third = _people(env, make_user, 3)
+    team = _team(api, clock, [first], first)
+    url = f"/api/v1/oncall/teams/{team['id']}"
+    changed = api("PATCH", url, ward="joint", json={"ack_minutes": 20, "manager": second,
+                                                      "webhook_url": "https://hooks.example.test/T1/B2/secret"})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["ack_minutes"] == 20 and changed.json()["manager"] == second
+    assert changed.json()["webhook_url"] == "https://hooks.example.test/…"  # a credential
+    ward_user = make_user(WARD_A, "csirt")
+    refused = api("PUT", f"{url}/members", ward="joint", json={"usernames": [third, ward_user]})
+    assert refused.status_code == 422 and ward_user in refused.json()["problems"][0]["message"]
+    api("PUT", f"{url}/members", ward="joint", json={"usernames": [third, first, second]})
+    start = clock.now() + timedelta(days=1)
+    rota = api("POST", f"{url}/shifts", ward="joint", json={
+        "start": start.isoformat(), "shift_hours": 8, "count": 4, "replace": True}).json()  # fmt: skip
+    assert [s["username"] for s in rota] == [third, first, second, third]
+    swapped = api("PATCH", f"{url}/shifts/{rota[1]['id']}", ward="joint", json={"username": second})
+    assert swapped.status_code == 200 and swapped.json()["username"] == second
+    upcoming = api("GET", url, ward="joint").json()["upcoming"]
+    assert [s["username"] for s in upcoming if s["starts_at"] >= start.isoformat()[:19]][:2] == [
+        third,
+        second,
+    ]
+    past = api("GET", url, ward="joint").json()["upcoming"][0]  # the shift now running
+    clock.advance(hours=12)
+    assert (
+        api(
+            "PATCH", f"{url}/shifts/{past['id']}", ward="joint", json={"username": second}
+        ).status_code
+        == 409
+    )
+    assert api("PATCH", url, ward=WARD_A, json={"ack_minutes": 5}).status_code == 403
+
+
+def test_a_failed_delivery_is_sent_again_by_hand_and_the_log_stays_per_ward(
+    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str], smtp_server: Any,
+    worker_round: Callable[[], dict[str, Any]],
+) -> None:  # fmt: skip
+    from tests.helpers import free_port
+
+    env.settings.csirt.delivery_attempts = 1
+    env.settings.csirt.smtp_port = free_port()  # nobody listens
+    person = make_user(WARD_A, "csirt")
+    with env.db.session() as session:
+        user = session.scalar(select(User).where(User.username == person))
+        assert user is not None
+        user.email = "oncall@chiyoda.example.test"
+    team = api("POST", "/api/v1/oncall/teams", ward=WARD_A, role="admin",
+               json={"tenant": WARD_A, "name": "千代田区連絡窓口", "kind": "ward_contact"}).json()  # fmt: skip
+    api("POST", f"/api/v1/oncall/teams/{team['id']}/shifts", ward=WARD_A,
+        json={"usernames": [person], "start": clock.now().isoformat(), "shift_hours": 24, "count": 1})  # fmt: skip
+    api("POST", f"/api/v1/oncall/teams/{team['id']}/pages", ward=WARD_A, json={"subject": "確認"})
+    assert worker_round()["failed"] == 1
+    [failed] = api("GET", "/api/v1/oncall/deliveries?status=failed", ward=WARD_A).json()
+    assert api("GET", "/api/v1/oncall/deliveries", ward=WARD_B, role="admin").json() == []
+    assert api("POST", f"/api/v1/oncall/deliveries/{failed['id']}/retry", ward=WARD_B,
+               role="admin").status_code == 404  # fmt: skip
+    env.settings.csirt.smtp_port = smtp_server.port
+    again = api("POST", f"/api/v1/oncall/deliveries/{failed['id']}/retry", ward=WARD_A)
+    assert again.status_code == 201 and again.json()["retry_of"] == failed["id"]
+    assert worker_round()["sent"] == 1
+    [message] = smtp_server.received
+    assert message["To"] == "oncall@chiyoda.example.test"
+    log = {
+        d["id"]: d["status"] for d in api("GET", "/api/v1/oncall/deliveries", ward=WARD_A).json()
+    }
+    assert log == {failed["id"]: "failed", again.json()["id"]: "sent"}
+    assert (
+        api("POST", f"/api/v1/oncall/deliveries/{failed['id']}/retry", ward=WARD_A).status_code
+        == 201
+    )
+    [page] = api("GET", "/api/v1/oncall/pages", ward=WARD_A).json()
+    assert (
+        api(
+            "POST", f"/api/v1/oncall/pages/{page['id']}/ack", ward=WARD_A, role="policy"
+        ).status_code
+        == 403
+    )
+    assert (
+        api("POST", f"/api/v1/oncall/pages/{page['id']}/ack", ward=WARD_A).json()["status"]
+        == "acknowledged"
+    )

@@ -6,11 +6,17 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from rengo.core.clock import FakeClock
 from tests.csirt.conftest import AlertBook
 from tests.helpers import WARD_A, WARD_B
+
+# The HTML layer is under test here; the services below it run on SQLite and PostgreSQL in
+# the API tests, so these pages run on SQLite only (the suite stays fast).
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
 
 Api = Callable[..., Any]
 
@@ -58,7 +64,8 @@ def test_ack_link_page_asks_before_acknowledging(
     client: TestClient, env: Any, make_user: Callable[..., str], clock: FakeClock
 ) -> None:
     from rengo.core.permissions import SYSTEM
-    from rengo.csirt import oncall
+    from rengo.csirt import oncall, paging
+    from rengo.csirt.models import Page
 
     person = make_user("joint", "csirt")
     with env.db.session() as session:
@@ -68,14 +75,14 @@ def test_ack_link_page_asks_before_acknowledging(
         oncall.add_shifts(
             session, SYSTEM, team.id, usernames=[person], start=clock.now(), shift_hours=24, count=1
         )
-        sent = oncall.page_team(
+        sent = paging.page_team(
             session, team, subject="応答確認", body="", settings=env.settings, now=clock.now()
         )
         token, page_id = sent.ack_token, sent.page.id
     shown = client.get(f"/oncall/ack/{token}")
     assert shown.status_code == 200 and "応答確認" in shown.text and "対応します" in shown.text
     with env.db.session() as session:
-        assert session.get(oncall.Page, page_id).status == "open"  # a GET never acknowledges
+        assert session.get(Page, page_id).status == "open"  # a GET never acknowledges
     done = client.post(f"/oncall/ack/{token}")
     assert done.status_code == 200 and f"{person} (link)" in done.text
     assert client.get("/oncall/ack/not-a-token").status_code == 404
@@ -87,3 +94,42 @@ def test_costs_and_oncall_pages_render(client: TestClient, login: Callable[..., 
     costs = client.get("/csirt/costs")
     assert costs.status_code == 200 and "データなし" in costs.text
     assert re.search(r"<h1>[^<]+</h1>", costs.text)
+
+
+def test_merge_and_split_in_the_ui(
+    client: TestClient, login: Callable[..., str], soc_alert: Callable[..., str], api: Api
+) -> None:
+    first, second, third = (soc_alert(WARD_A, f"不審な通信 {n}") for n in (1, 2, 3))
+    csrf = login(client, WARD_A, "csirt")
+
+    def open_from(*alert_ids: str) -> str:
+        created = client.post("/incidents/new", data={
+            "csrf_token": csrf, "category": "unauthorised_access", "alert_ids": " ".join(alert_ids)})  # fmt: skip
+        assert created.status_code == 303, created.text
+        return str(created.headers["location"])
+
+    survivor, duplicate = open_from(first, second), open_from(third)
+    duplicate_ref = f"INC-{int(duplicate.rsplit('/', 1)[1]):06d}"
+    assert "他のインシデントをこのインシデントに統合" in client.get(survivor).text
+    bad = client.post(
+        f"{survivor}/merge",
+        data={"csrf_token": csrf, "incident_ids": "INC-x", "reason": "同一事象"},
+    )
+    assert bad.status_code == 422 and "INC-x" in bad.text
+    other = api(
+        "POST", "/api/v1/incidents", ward=WARD_B, json={"title": "B", "category": "dos"}
+    ).json()
+    hidden = client.post(f"{survivor}/merge", data={"csrf_token": csrf, "incident_ids": str(other["id"]),
+                                                    "reason": "同一事象"})  # fmt: skip
+    assert hidden.status_code == 404
+    merged = client.post(f"{survivor}/merge", data={"csrf_token": csrf, "incident_ids": duplicate_ref,
+                                                    "reason": "同一の攻撃元"})  # fmt: skip
+    assert merged.status_code == 303 and merged.headers["location"].endswith("saved=merged")
+    assert third in client.get(survivor).text
+    assert "統合先" in client.get(duplicate).text
+    split = client.post(f"{survivor}/split", data={"csrf_token": csrf, "alert_ids": [second],
+                                                   "title": "別の攻撃", "reason": "攻撃元が異なる"})  # fmt: skip
+    assert split.status_code == 303
+    new_page = client.get(split.headers["location"]).text
+    assert "<h1>INC-" in new_page and "別の攻撃" in new_page and second in new_page
+    assert second not in client.get(survivor).text.split('id="split-h"')[0]

@@ -4,6 +4,7 @@ extracted, and the monthly report per ward and for the joint centre."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from rengo.core.clock import FakeClock
 from rengo.csirt.reports import japanese_font
-from tests.helpers import WARD_B
+from tests.helpers import WARD_A, WARD_B
 
 Api = Callable[..., Any]
 
@@ -57,6 +58,7 @@ def test_incident_report_html_in_japanese(
     )
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the layout; the data: HTML test
 def test_incident_report_pdf_has_extractable_japanese_text(
     api: Api, open_incident: Callable[..., dict[str, Any]], clock: FakeClock
 ) -> None:
@@ -88,12 +90,28 @@ def test_incident_report_pdf_has_extractable_japanese_text(
     assert any("IPAex" in f or "CJK" in f for f in fonts), fonts
 
 
+def _alert_counts(html: str) -> tuple[str, str]:
+    """(all SOC alerts of the month, those linked to incidents) as the report prints them."""
+    everything = re.search(
+        re.escape("SOCアラート(この月に検知したもの)") + r"</th><td[^>]*>([^<]+)</td>", html
+    )
+    linked = re.search(r"うちインシデントに紐づくSOCアラート</th><td[^>]*>([^<]+)</td>", html)
+    assert everything and linked, html
+    return everything.group(1).strip(), linked.group(1).strip()
+
+
 def test_monthly_report_per_ward_and_joint(
-    api: Api, open_incident: Callable[..., dict[str, Any]], clock: FakeClock
-) -> None:
+    api: Api, open_incident: Callable[..., dict[str, Any]], clock: FakeClock,
+    soc_alert: Callable[..., str],
+) -> None:  # fmt: skip
+    linked = soc_alert(WARD_A, "C2通信の検知", level="high")
+    soc_alert(WARD_A, "不審なログオン", level="medium")
+    soc_alert(WARD_B, "B区の検知", level="low")
+    open_incident(title=None, alert_ids=[linked])
     _closed_incident(api, open_incident, clock)
     open_incident(WARD_B, title="B区の件", people_affected=20_000)
     clock.advance(days=40)
+    soc_alert(WARD_A, "翌月のアラート")
     open_incident(title="翌月の件")
     ward = api("GET", "/api/v1/incidents/reports/monthly?month=2026-06&format=html")
     assert ward.status_code == 200
@@ -103,8 +121,11 @@ def test_monthly_report_per_ward_and_joint(
         and "B区の件" not in ward.text
     )
     assert "翌月の件" not in ward.text
+    assert _alert_counts(ward.text) == ("2 件", "1 件")  # every alert of the month, not only linked
+    assert "SOCアラートの重要度別" in ward.text
     joint = api("GET", "/api/v1/incidents/reports/monthly?month=2026-06&format=html", ward="joint")
     assert "共同センター" in joint.text and "B区の件" in joint.text and "(重大)" in joint.text
+    assert _alert_counts(joint.text) == ("3 件", "1 件")
     assert (
         api("GET", f"/api/v1/incidents/reports/monthly?month=2026-06&ward={WARD_B}").status_code
         == 403

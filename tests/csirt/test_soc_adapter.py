@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_incident_from_soc_alerts(api: Callable[..., Any], env: Runtime, clock: FakeClock) -> None:
-    from rengo.soc import alerts as soc_alerts  # type: ignore[attr-defined,unused-ignore]
+    from rengo.soc import alerts as soc_alerts
 
     first = clock.now() - timedelta(minutes=30)
     with env.db.session() as session:

@@ -1,10 +1,13 @@
-"""FinOps objects for the tenancy walk (tests/web/test_tenancy_walk.py)."""
+"""FinOps objects of a ward for the tenancy walk (tests/web/test_tenancy_walk.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from rengo.core.permissions import SYSTEM
 from rengo.core.runtime import Runtime
+from rengo.finops import service
+from rengo.finops.allocation import Rule
 from rengo.finops.models import Alert, Recommendation
 from tests.tenancy import BODIES, factory
 
@@ -12,8 +15,15 @@ from tests.tenancy import BODIES, factory
 @factory("rec_id")
 def recommendation(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
-        rec = Recommendation(key=f"walk:{ward}", kind="idle", ward=ward, title="idle volume",
-                             monthly_cost=1000.0, estimated_monthly_saving=900.0)  # fmt: skip
+        rec = Recommendation(
+            key=f"idle:walk:{ward}",
+            kind="idle",
+            ward=ward,
+            resource_id=f"aws:{ward}:vol-walk",
+            title="Idle resource",
+            monthly_cost=30_000,
+            estimated_monthly_saving=30_000,
+        )
         session.add(rec)
         session.flush()
         return str(rec.id)
@@ -22,11 +32,31 @@ def recommendation(runtime: Runtime, ward: str) -> str:
 @factory("alert_id")
 def alert(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
-        item = Alert(key=f"walk:{ward}", kind="spike", ward=ward, day=date(2026, 11, 1),
-                     actual=50_000.0, expected=10_000.0)  # fmt: skip
-        session.add(item)
+        row = Alert(
+            key=f"spike:walk:{ward}",
+            kind="spike",
+            ward=ward,
+            day=date(2025, 9, 1),
+            actual=90_000,
+            expected=10_000,
+        )
+        session.add(row)
         session.flush()
-        return str(item.id)
+        return str(row.id)
+
+
+@factory("rule_id")
+def rule(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        row = service.add_rule(session, SYSTEM, Rule(0, 50, "sub_account", f"{ward}-*", ward=ward))
+        return str(row.id)
+
+
+@factory("pool_id")
+def pool(runtime: Runtime, ward: str) -> str:
+    with runtime.db.session() as session:
+        row = service.add_pool(session, SYSTEM, f"walk-{ward}", "even", [ward, "131032"])
+        return str(row.id)
 
 
 BODIES["POST /api/v1/finops/recommendations/{rec_id}/status"] = {"status": "accepted"}

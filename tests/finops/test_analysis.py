@@ -186,3 +186,34 @@ def test_month_forecast_on_a_held_back_month(tmp_path: Path) -> None:
     assert error < 0.10
     assert september.low <= september.forecast <= september.high
     assert september.period_start == date(2025, 9, 1)
+
+
+def test_the_daily_rollup_answers_as_the_rows_do(tmp_path: Path) -> None:
+    lake, _plan = _small_lake(tmp_path, months=2)
+    pools = [Pool("gc-network", "population", tuple(WARDS)), Pool("common-platform", "usage", ())]
+    queries = [
+        CostQuery(date(2025, 8, 3), date(2025, 9, 28), ["ward", "service"], "day"),
+        CostQuery(date(2025, 8, 1), date(2025, 9, 30), ["business_system"], "month", "billed"),
+        CostQuery(
+            date(2025, 8, 1), date(2025, 9, 30), ["region"], "total", filters={"ward": ["131024"]}
+        ),
+    ]
+    from_rollup = [Explorer(lake, pools, POPS).costs(q) for q in queries]
+    # Whole months come from the monthly rollup: the same as the days summed.
+    daily = Explorer(lake, pools, POPS).costs(
+        CostQuery(date(2025, 8, 1), date(2025, 9, 30), ["business_system"], "day", "billed")
+    )
+    summed: dict[tuple[str, tuple[str, ...]], float] = {}
+    for r in daily:
+        summed[(r.period[:7], r.groups)] = summed.get((r.period[:7], r.groups), 0.0) + r.cost
+    assert {(r.period, r.groups): round(r.cost, 4) for r in from_rollup[1]} == {
+        k: round(v, 4) for k, v in summed.items()
+    }
+    assert all(from_rollup) and len(lake.rollup_files()) == len(lake.files())
+    for path, _is_rollup in lake.rollup_files():
+        path.unlink()
+    assert not any(is_rollup for _p, is_rollup in lake.rollup_files())
+    from_rows = [Explorer(lake, pools, POPS).costs(q) for q in queries]
+    for a, b in zip(from_rollup, from_rows, strict=True):
+        assert [(r.period, r.groups) for r in a] == [(r.period, r.groups) for r in b]
+        assert all(abs(x.cost - y.cost) < 1e-6 for x, y in zip(a, b, strict=True))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi.testclient import TestClient
 
@@ -24,10 +25,13 @@ def _load(env: Runtime, tmp_path: Path) -> None:
         ward_codes=[WARD_A, WARD_B],
         systems=["jumin_kihon_daicho", "koseki"],
     )
+    by_month: dict[str, list[pa.Table]] = {}
+    for _provider, month, table in tables:
+        by_month.setdefault(month, []).append(table)
     files = []
-    for provider, month, table in tables:
-        path = tmp_path / f"{provider.split()[0]}-{month}.parquet"
-        pq.write_table(table, path)
+    for month, parts in by_month.items():  # one export per month, every provider in it
+        path = tmp_path / f"focus-{month}.parquet"
+        pq.write_table(pa.concat_tables(parts), path)
         files.append(path)
     with env.db.session() as session:
         service.add_rule(
@@ -104,3 +108,61 @@ def test_recommendation_life_cycle(
     ).json()
     assert rows["total"] > 0 and all(i["ward"] == WARD_A for i in rows["items"])
     assert client.get("/api/v1/finops/anomalies", headers=owner).status_code == 200
+
+
+def test_the_joint_centre_keeps_rules_and_pools_over_the_api(
+    env: Runtime, client: TestClient, tokens: Callable[..., str], tmp_path: Path
+) -> None:
+    _load(env, tmp_path)
+    joint = bearer(tokens(JOINT, "admin"))
+    ward = bearer(tokens(WARD_A, "ward_finance"))
+    pool = client.post(
+        "/api/v1/finops/pools", json={"name": "nat", "method": "even", "wards": []}, headers=joint
+    )
+    assert pool.status_code == 201, pool.text
+    assert (
+        client.post(
+            "/api/v1/finops/pools", json={"name": "nat", "method": "even"}, headers=joint
+        ).status_code
+        == 409
+    )
+    rule = {
+        "priority": 1,
+        "field": "resource_id",
+        "pattern": "aws:joint:untagged-*",
+        "shared_pool": "nat",
+    }
+    created = client.post("/api/v1/finops/rules", json=rule, headers=joint)
+    assert created.status_code == 201, created.text
+    assert client.post("/api/v1/finops/rules", json=rule, headers=ward).status_code == 403
+    assert client.get("/api/v1/finops/rules", headers=ward).status_code == 403
+    bad = client.post("/api/v1/finops/rules", json={**rule, "shared_pool": "nope"}, headers=joint)
+    assert bad.status_code == 422 and bad.json()["problems"][0]["location"] == "shared_pool"
+    listed = client.get("/api/v1/finops/rules", headers=joint).json()
+    assert listed[0]["pattern"] == rule["pattern"]  # by priority
+    assert client.post("/api/v1/finops/rebuild", headers=joint).json()["files"] > 0
+    params = {
+        "group_by": "ward",
+        "granularity": "total",
+        "start": "2025-07-01",
+        "end": "2025-09-30",
+    }
+    by_ward = client.get("/api/v1/finops/costs", params=params, headers=joint).json()["points"]
+    shares = [p["cost"] for p in by_ward if p["groups"]["ward"] in (WARD_A, WARD_B)]
+    assert len(shares) == 2
+    unallocated = client.get(
+        "/api/v1/finops/rows",
+        params={**params, "ward": "unallocated", "limit": 1000},
+        headers=joint,
+    ).json()
+    assert not any("untagged-nat" in (i["ResourceId"] or "") for i in unallocated["items"])
+    assert (
+        client.delete(f"/api/v1/finops/pools/{pool.json()['id']}", headers=joint).status_code == 409
+    )
+    assert (
+        client.delete(f"/api/v1/finops/rules/{created.json()['id']}", headers=joint).status_code
+        == 204
+    )
+    assert (
+        client.delete(f"/api/v1/finops/pools/{pool.json()['id']}", headers=joint).status_code == 204
+    )

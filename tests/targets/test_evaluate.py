@@ -58,3 +58,31 @@ def test_results_are_cached_briefly(env: Runtime) -> None:
     evaluator.clear()
     evaluator.evaluate(target, now, trend=False)
     assert len(calls) == 2
+
+
+def test_a_stale_value_is_shown_while_it_is_recomputed(env: Runtime) -> None:
+    import threading
+    import time
+
+    calls: list[float] = []
+    release = threading.Event()
+
+    def slow(ctx: object) -> dict[str, Measurement]:
+        calls.append(time.monotonic())
+        if len(calls) > 1:
+            release.wait(5)
+        return {JOINT: Measurement(float(len(calls)))}
+
+    env.settings.web.targets_cache_seconds = 0.0
+    evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
+    target = _target(id="stale", compute=slow)
+    now = env.clock.now()
+    assert evaluator.evaluate(target, now, trend=False).overall.value == 1.0
+    started = time.monotonic()
+    assert evaluator.evaluate(target, now, trend=False).overall.value == 1.0  # stale, at once
+    assert time.monotonic() - started < 1.0
+    release.set()
+    deadline = time.monotonic() + 5
+    while (evaluator.evaluate(target, now, trend=False).overall.value or 0) < 2.0:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)

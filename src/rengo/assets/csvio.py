@@ -163,12 +163,15 @@ class ImportResult:
 
 def parse_rows(text: str, filename: str) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
     """Rows as (line number, values by key); problems with the header or cells."""
-    reader = csv.reader(io.StringIO(text))
+    # newline="" lets the csv module see bare CRs (old Mac files, stray Excel cells) itself.
+    reader = csv.reader(io.StringIO(text, newline=""))
     problems: list[Problem] = []
     try:
         header = next(reader)
     except StopIteration:
         return [], [Problem("the file is empty", filename)]
+    except csv.Error as error:
+        return [], [Problem(f"not readable as CSV: {error}", f"{filename}:1")]
     keys = []
     for position, name in enumerate(header, start=1):
         key = _HEADER_TO_KEY.get(name.strip())
@@ -181,25 +184,27 @@ def parse_rows(text: str, filename: str) -> tuple[list[tuple[int, dict[str, Any]
         )
     if problems:
         return [], problems
-    rows = []
+    rows: list[tuple[int, dict[str, Any]]] = []
     line = reader.line_num
-    for cells in reader:
-        start, line = line + 1, reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(keys):
-            problems.append(
-                Problem(f"{len(cells)} cells, the header has {len(keys)}", f"{filename}:{start}")
-            )
-            continue
-        values: dict[str, Any] = {}
-        for key, cell in zip(keys, cells, strict=True):
-            assert key is not None
-            try:
-                values[key] = _value(key, cell)
-            except ValueError as error:
-                problems.append(Problem(str(error), f"{filename}:{start} field {key}"))
-        rows.append((start, values))
+    try:
+        for cells in reader:
+            start, line = line + 1, reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(keys):
+                where = f"{filename}:{start}"
+                problems.append(Problem(f"{len(cells)} cells, the header has {len(keys)}", where))
+                continue
+            values: dict[str, Any] = {}
+            for key, cell in zip(keys, cells, strict=True):
+                assert key is not None
+                try:
+                    values[key] = _value(key, cell)
+                except ValueError as error:
+                    problems.append(Problem(str(error), f"{filename}:{start} field {key}"))
+            rows.append((start, values))
+    except csv.Error as error:
+        problems.append(Problem(f"not readable as CSV: {error}", f"{filename}:{reader.line_num}"))
     return rows, problems
 
 

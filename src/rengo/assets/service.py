@@ -15,7 +15,7 @@ from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate, AssetFields
 from rengo.core import audit
 from rengo.core.db import utcnow
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
-from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.permissions import Principal, narrow_to_visible, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, is_tenant
@@ -260,11 +260,37 @@ def _text_match(needle: str, dialect: str, one_ward: bool) -> Any:
     plain = Asset.search_text.like(f"%{escaped}%", escape="\\")
     if dialect != "sqlite" or one_ward or len(needle) < 3:
         return plain  # PostgreSQL's pg_trgm index serves LIKE directly
-    # A quoted phrase over FTS5 trigrams is exactly a substring match, and unlike LIKE on
-    # the FTS table it does not re-read every candidate row to verify it.
-    phrase = '"' + needle.replace('"', '""') + '"'
     fts = text("SELECT rowid FROM assets_search WHERE assets_search MATCH :phrase")
-    return Asset.id.in_(fts.bindparams(phrase=phrase).columns(rowid=Integer))
+    return Asset.id.in_(fts.bindparams(phrase=_phrase(needle)).columns(rowid=Integer))
+
+
+def _phrase(needle: str) -> str:
+    """A quoted FTS5 phrase: over trigrams it is exactly a substring match and, unlike LIKE
+    on the FTS table, it does not re-read every candidate row to verify it."""
+    return '"' + needle.replace('"', '""') + '"'
+
+
+def _count_from_index(session: Session, principal: Principal, f: AssetFilter) -> int | None:
+    """The count straight from the trigram index when text is the only criterion.
+
+    That is the joint centre's common "find it in any ward" search; the index knows the
+    number of matches without touching the assets table.
+    """
+    needle = (f.q or "").replace("\x00", "").strip().lower()
+    others = (f.ward, f.kind, f.location, f.segment, f.business_system, f.confidentiality,
+              f.personal_data, f.classified, f.retired)  # fmt: skip
+    if (
+        session.get_bind().dialect.name != "sqlite"
+        or len(needle) < 3
+        or any(v is not None and v != "" for v in others)
+        or visible_tenants(principal, "assets.read") is not None
+    ):
+        return None
+    capped = text(
+        "SELECT count(*) FROM (SELECT rowid FROM assets_search"
+        " WHERE assets_search MATCH :phrase LIMIT :cap)"
+    )
+    return int(session.scalar(capped, {"phrase": _phrase(needle), "cap": COUNT_CAP + 1}) or 0)
 
 
 def _filtered(principal: Principal, f: AssetFilter, dialect: str = "sqlite") -> Select[Any]:
@@ -287,9 +313,10 @@ def _filtered(principal: Principal, f: AssetFilter, dialect: str = "sqlite") -> 
         stmt = stmt.where(Asset.retired_on.is_not(None))
     elif f.retired is False:
         stmt = stmt.where(Asset.retired_on.is_(None))
-    if f.q and f.q.strip():
+    needle = (f.q or "").replace("\x00", "").strip()  # no database stores NUL in text
+    if needle:
         one_ward = tenants is not None and len(tenants) == 1
-        stmt = stmt.where(_text_match(f.q.strip().lower(), dialect, one_ward))
+        stmt = stmt.where(_text_match(needle.lower(), dialect, one_ward))
     return stmt
 
 
@@ -299,8 +326,10 @@ def search_assets(session: Session, principal: Principal, f: AssetFilter) -> Pag
     per_page = max(1, min(f.per_page, 500))
     page = max(1, f.page)
     stmt = _filtered(principal, f, session.get_bind().dialect.name)
-    capped = stmt.with_only_columns(Asset.id).limit(COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    total = _count_from_index(session, principal, f)
+    if total is None:
+        capped = stmt.with_only_columns(Asset.id).limit(COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(capped)) or 0
     items = session.scalars(
         stmt.order_by(*SORTS[f.sort]).limit(per_page).offset((page - 1) * per_page)
     ).all()

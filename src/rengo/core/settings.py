@@ -74,6 +74,9 @@ class WebSettings(BaseModel):
     targets_cache_seconds: float = Field(
         30.0, description="How long computed target values are reused before recomputing."
     )
+    warm_targets: bool = Field(
+        True, description="Compute every target in the background when the server starts."
+    )
 
 
 class AssetSettings(BaseModel):
@@ -152,9 +155,13 @@ class CsirtSettings(BaseModel):
     delivery_backoff_seconds: float = Field(
         30.0, description="Wait before the first retry of a delivery; doubles on each retry."
     )
-    action_attempts: int = Field(3, description="Tries per containment action call.")
+    action_attempts: int = Field(
+        3,
+        description="Calls to a ward's endpoint per containment action before it fails (network "
+        "errors, time-outs and 5xx are tried again; a 4xx answer is final).",
+    )
     action_backoff_seconds: float = Field(
-        0.5, description="Wait between tries of a containment action call (doubles each time)."
+        0.5, description="Wait before the worker tries an action again (doubles each time)."
     )
     disruptive_actions: list[str] = Field(
         ["isolate_host", "disable_account", "quarantine_mail"],
@@ -172,8 +179,9 @@ class CsirtSettings(BaseModel):
     evidence_max_mb: int = Field(200, description="Largest evidence file accepted, in MB.")
     worker_interval_seconds: float = Field(
         15.0,
-        description="The web server sends due notifications and runs escalations this often "
-        "(0 turns the in-process worker off; `rengo csirt worker` can run it instead).",
+        description="The web server's CSIRT worker runs this often (and at once when a request "
+        "queues an action or a page): containment actions, escalations, notifier hooks, due "
+        "notifications. 0 turns it off; `rengo csirt worker` can run it instead.",
     )
 
 
@@ -287,6 +295,12 @@ class FinopsSettings(BaseModel):
     )
     recommendation_min_monthly_saving: float = Field(
         1_000.0, ge=0, description="Recommendations saving less than this a month are not raised."
+    )
+    demo_months: int = Field(
+        24, ge=3, le=60, description="Months of cost data `rengo demo` generates."
+    )
+    demo_wards: int = Field(
+        23, ge=1, le=23, description="How many wards (in code order) `rengo demo` gives costs."
     )
 
 

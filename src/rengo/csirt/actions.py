@@ -1,29 +1,26 @@
-"""Containment actions: request → (second-person approval if disruptive) → run through
+"""Containment actions: request → (second-person approval if disruptive) → queued for
 the ward's connector → succeeded or failed, every step on the incident's timeline.
 
-The first successful containment sets the incident's ``contained_at`` (MTTC's end).
-Running happens outside the request's transaction (``run_action`` opens its own), so
-that a slow ward endpoint never holds the database.
+A request never waits for a ward's endpoint: approval queues the action and the CSIRT
+worker carries it out (``rengo.csirt.action_runner``). Without a connector the ward
+does it by hand and confirms; the first success sets ``contained_at`` (MTTC's end).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
-from rengo.core.clock import Clock
-from rengo.core.db import Database
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
-from rengo.core.permissions import SYSTEM, Principal, require, visible_tenants
+from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
-from rengo.core.wards import ward_codes
 from rengo.csirt import timeline
-from rengo.csirt.connectors import CONNECTOR_KINDS, ActionCommand, ActionResult, connector_for
+from rengo.csirt.action_runner import first_containment, queue
 from rengo.csirt.incidents import get_incident, wards_of
-from rengo.csirt.models import Connector, ContainmentAction, Incident
+from rengo.csirt.models import Connector, ContainmentAction
 from rengo.csirt.vocabulary import ACTION_KINDS
 
 
@@ -34,45 +31,6 @@ def identity_key(principal: Principal) -> str:
     if principal.token_id is not None:
         return f"token:{principal.token_id}"
     return f"name:{principal.label}"
-
-
-# -- connectors ---------------------------------------------------------------------------
-
-
-def create_connector(session: Session, principal: Principal, *, tenant: str, name: str, kind: str,
-                     url: str = "", secret_name: str = "", capabilities: list[str] | None = None,
-                     ) -> Connector:  # fmt: skip
-    problems = []
-    if tenant not in ward_codes():
-        problems.append(Problem(f"{tenant!r} is not a ward", "field tenant"))
-    if kind not in CONNECTOR_KINDS:
-        problems.append(Problem(f"one of {', '.join(CONNECTOR_KINDS)}", "field kind"))
-    if kind == "webhook" and not url.startswith(("http://", "https://")):
-        problems.append(Problem("a webhook needs an http(s) URL", "field url"))
-    if kind == "webhook" and not secret_name:
-        problems.append(Problem("a webhook needs the name of its signing key", "field secret_name"))
-    caps = capabilities if capabilities is not None else list(ACTION_KINDS)
-    problems += [Problem(f"unknown action kind {c!r}", "field capabilities")
-                 for c in caps if c not in ACTION_KINDS]  # fmt: skip
-    if problems:
-        raise InvalidInput("invalid connector", problems)
-    require(principal, "csirt.connectors.manage", tenant)
-    connector = Connector(tenant=tenant, name=name, kind=kind, url=url, secret_name=secret_name,
-                          capabilities=caps, enabled=True)  # fmt: skip
-    session.add(connector)
-    session.flush()
-    audit.record(session, principal, "csirt.connector.create", object_type="connector",
-                 object_id=connector.id, object_tenant=tenant,
-                 detail={"kind": kind, "url": url, "capabilities": caps})  # fmt: skip
-    return connector
-
-
-def connectors(session: Session, principal: Principal) -> list[Connector]:
-    visible = visible_tenants(principal, "csirt.incidents.read")
-    stmt = select(Connector).order_by(Connector.tenant, Connector.id)
-    if visible is not None:
-        stmt = stmt.where(Connector.tenant.in_(sorted(visible)))
-    return list(session.scalars(stmt))
 
 
 def _pick_connector(session: Session, ward: str, kind: str, wanted: int | None) -> Connector | None:
@@ -124,8 +82,10 @@ def request_action(session: Session, principal: Principal, incident_id: int, *, 
         incident_id=incident.id, ward=ward, connector_id=connector.id if connector else None,
         kind=kind, target=target.strip(), reason=reason, disruptive=disruptive,
         status="pending_approval" if disruptive else "approved", requested_by=principal.label,
-        requester_key=identity_key(principal), requested_at=now,
+        requester_key=identity_key(principal), requested_at=now, attempts=0,
     )  # fmt: skip
+    if not disruptive:
+        queue(action, settings, now)
     session.add(action)
     session.flush()
     via = connector.name if connector else "by hand (no connector)"
@@ -160,7 +120,7 @@ def actions_of(session: Session, incident_id: int) -> list[ContainmentAction]:
 
 
 def decide(session: Session, principal: Principal, action_id: int, *, approve: bool, note: str,
-           now: datetime, client: str = "") -> ContainmentAction:  # fmt: skip
+           settings: Settings, now: datetime, client: str = "") -> ContainmentAction:  # fmt: skip
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.approve", action.ward)
     if action.status != "pending_approval":
@@ -169,6 +129,8 @@ def decide(session: Session, principal: Principal, action_id: int, *, approve: b
         raise Forbidden("a disruptive action needs a second person: you asked for it yourself")
     action.status = "approved" if approve else "rejected"
     action.decided_by, action.decided_at, action.decision_note = principal.label, now, note
+    if approve:
+        queue(action, settings, now)
     verb = "Approved" if approve else "Rejected"
     timeline.add(session, action.incident_id, "action",
                  f"{verb} {action.kind} {action.target} at {action.ward}" + (f": {note}" if note else ""),
@@ -179,45 +141,6 @@ def decide(session: Session, principal: Principal, action_id: int, *, approve: b
     return action
 
 
-# -- running ------------------------------------------------------------------------------
-
-
-def run_action(db: Database, settings: Settings, clock: Clock, action_id: int) -> ContainmentAction:
-    """Carry out an approved action through its connector; record request and response."""
-    with db.session() as session:
-        claimed = session.execute(
-            update(ContainmentAction)
-            .where(
-                ContainmentAction.id == action_id,
-                ContainmentAction.status.in_(("approved", "failed")),
-            )
-            .where(ContainmentAction.connector_id.is_not(None))
-            .values(status="running")
-        ).rowcount  # type: ignore[attr-defined]
-        action = session.get(ContainmentAction, action_id)
-        if action is None:
-            raise NotFound(f"action {action_id} not found")
-        if not claimed:
-            return action
-        connector_row = session.get(Connector, action.connector_id)
-        assert connector_row is not None
-        incident = session.get(Incident, action.incident_id)
-        assert incident is not None
-        command = ActionCommand(action.id, incident.ref, action.ward, action.kind, action.target,
-                                action.reason, action.requested_by, action.decided_by)  # fmt: skip
-        connector = connector_for(connector_row, settings.csirt, db, clock)
-        connector_name = connector_row.name
-    sent_at = clock.now()
-    result = connector.execute(command)
-    with db.session() as session:
-        action = session.get(ContainmentAction, action_id)
-        assert action is not None
-        _record_result(session, action, result, connector_name, sent_at, clock.now())
-        session.flush()
-        session.expunge(action)
-    return action
-
-
 def confirm_by_hand(session: Session, principal: Principal, action_id: int, *, succeeded: bool,
                     note: str, now: datetime, client: str = "") -> ContainmentAction:  # fmt: skip
     """For an action with no connector: the ward says it was done (or could not be)."""
@@ -225,41 +148,37 @@ def confirm_by_hand(session: Session, principal: Principal, action_id: int, *, s
     require(principal, "csirt.actions.request", action.ward)
     if action.connector_id is not None or action.status != "approved":
         raise Conflict(f"action {action.id} is {action.status} and runs through its connector")
-    result = ActionResult(succeeded, 1, f"manual:{principal.label}"[:128], "" if succeeded else note or "failed",
-                          {"confirmed_by": principal.label, "note": note})  # fmt: skip
-    _record_result(session, action, result, "by hand", now, now)
+    action.attempts += 1
+    action.response = {"confirmed_by": principal.label, "note": note}
+    action.external_ref = f"manual:{principal.label}"[:128]
+    what = f"{action.kind} {action.target} at {action.ward}"
+    if succeeded:
+        action.status, action.completed_at, action.error = "succeeded", now, ""
+        timeline.add(session, action.incident_id, "action", f"Done: {what} (confirmed by hand)",
+                     actor=principal.label, at=now, detail={"action": action.id, "note": note})  # fmt: skip
+        first_containment(session, action, now)
+    else:
+        action.status, action.error = "failed", note or "failed"
+        timeline.add(session, action.incident_id, "action", f"Failed: {what}: {action.error}",
+                     actor=principal.label, at=now, detail={"action": action.id, "note": note})  # fmt: skip
     audit.record(session, principal, "csirt.action.confirm", object_type="containment_action",
                  object_id=action.id, object_tenant=action.ward, client=client,
                  detail={"succeeded": succeeded, "note": note})  # fmt: skip
     return action
 
 
-def _record_result(session: Session, action: ContainmentAction, result: ActionResult,
-                   via: str, sent_at: datetime, now: datetime) -> None:  # fmt: skip
-    action.attempts += result.attempts
-    action.response = result.detail
-    action.external_ref = result.reference
-    action.error = result.error
-    action.status = "succeeded" if result.ok else "failed"
-    timeline.add(session, action.incident_id, "action",
-                 f"Sent {action.kind} {action.target} to {action.ward} via {via}",
-                 actor="rengo", at=sent_at, detail={"action": action.id, "request": True})  # fmt: skip
-    if result.ok:
-        action.completed_at = now
-        timeline.add(session, action.incident_id, "action",
-                     f"Done: {action.kind} {action.target} at {action.ward} (ref {result.reference})",
-                     actor=via, at=now, detail={"action": action.id, "response": result.detail})  # fmt: skip
-        incident = session.get(Incident, action.incident_id)
-        if incident is not None and (incident.contained_at is None or now < incident.contained_at):
-            incident.contained_at = now
-            minutes = (now - incident.detected_at).total_seconds() / 60
-            timeline.add(session, incident.id, "system",
-                         f"First containment {minutes:.0f} min after detection",
-                         actor="rengo", at=now, detail={"action": action.id, "mttc_minutes": round(minutes, 2)})  # fmt: skip
-    else:
-        timeline.add(session, action.incident_id, "action",
-                     f"Failed: {action.kind} {action.target} at {action.ward}: {result.error}",
-                     actor=via, at=now, detail={"action": action.id, "response": result.detail})  # fmt: skip
-    audit.record(session, SYSTEM, "csirt.action.result", object_type="containment_action",
-                 object_id=action.id, object_tenant=action.ward,
-                 detail={"ok": result.ok, "reference": result.reference, "error": result.error[:500]})  # fmt: skip
+def retry(session: Session, principal: Principal, action_id: int, *, settings: Settings,
+          now: datetime, client: str = "") -> ContainmentAction:  # fmt: skip
+    """Queue a failed action again, with a fresh budget of attempts."""
+    action = get_action(session, principal, action_id)
+    require(principal, "csirt.actions.request", action.ward)
+    if action.status != "failed" or action.connector_id is None:
+        raise Conflict(
+            f"action {action.id} is {action.status}: only a failed action with a connector is retried"
+        )
+    queue(action, settings, now)
+    timeline.add(session, action.incident_id, "action", f"Retry of {action.kind} {action.target} at {action.ward}",
+                 actor=principal.label, at=now, detail={"action": action.id, "status": action.status})  # fmt: skip
+    audit.record(session, principal, "csirt.action.retry", object_type="containment_action",
+                 object_id=action.id, object_tenant=action.ward, client=client)  # fmt: skip
+    return action

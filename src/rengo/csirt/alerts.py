@@ -36,6 +36,15 @@ class AlertRef:
     """Every ward a cross-ward (campaign) alert spans; empty: just ``ward``."""
 
 
+@dataclass(frozen=True, slots=True)
+class AlertCounts:
+    """How many SOC alerts were raised in a period: in all, per level, cross-ward campaigns."""
+
+    total: int
+    by_level: dict[str, int] = field(default_factory=dict)
+    campaigns: int = 0
+
+
 class AlertSource(Protocol):
     def get(self, session: Session, principal: Principal, ids: Sequence[str]) -> list[AlertRef]:
         """The alerts with these public ids that ``principal`` may see (others are absent)."""
@@ -45,6 +54,13 @@ class AlertSource(Protocol):
         self, session: Session, principal: Principal, ids: Sequence[str], incident_ref: str
     ) -> None:
         """Tell the SOC these alerts are now handled by an incident."""
+        ...
+
+    def count(self, session: Session, wards: Sequence[str] | None, start: datetime,
+              end: datetime) -> AlertCounts | None:  # fmt: skip
+        """Alerts raised in [start, end) for these wards (``None``: every ward and the
+        cross-ward campaigns), exercises left out; ``None`` when the SOC cannot say.
+        The caller has decided that its reader may see these wards' figures."""
         ...
 
 
@@ -62,6 +78,14 @@ class UnavailableAlertSource:
     ) -> None:
         return None
 
+    def count(self, session: Session, wards: Sequence[str] | None, start: datetime,
+              end: datetime) -> AlertCounts | None:  # fmt: skip
+        return None
+
+
+def soc_alerts_installed() -> bool:
+    return importlib.util.find_spec("rengo.soc.alerts") is not None
+
 
 def soc_alert_source(clock: Clock) -> AlertSource:
     """The SOC's alerts when ``rengo.soc.alerts`` is installed, else a source that says so.
@@ -70,7 +94,7 @@ def soc_alert_source(clock: Clock) -> AlertSource:
     soc-detect branch; until that lands, lookups answer ``UnavailableAlertSource``'s
     clear error. Production code never invents alerts.
     """
-    if importlib.util.find_spec("rengo.soc.alerts") is None:
+    if not soc_alerts_installed():
         return UnavailableAlertSource()
     from rengo.csirt.soc_adapter import SocAlertSource
 

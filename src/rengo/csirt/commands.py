@@ -12,7 +12,8 @@ from rengo.core.console import DataDirOption, WardOption, console, err_console, 
 from rengo.core.permissions import SYSTEM
 from rengo.core.wards import JOINT
 from rengo.csirt import reports
-from rengo.csirt.worker import tick
+from rengo.csirt.alerts import soc_alert_source
+from rengo.csirt.worker import registered_hooks, tick
 
 app = typer.Typer(help="Joint CSIRT: incident reports, monthly reports, the notification worker.",
                   no_args_is_help=True)  # fmt: skip
@@ -54,20 +55,25 @@ def monthly(month: Annotated[str, typer.Option(help="YYYY-MM (JST)")],
     tenant = None if ward == JOINT else ward
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         rendered = reports.monthly_report(session, SYSTEM, tenant, year, number, format,
-                                          settings=runtime.settings, now=runtime.clock.now(), client="cli")  # fmt: skip
+                                          alert_source=soc_alert_source(runtime.clock), settings=runtime.settings,
+                                          now=runtime.clock.now(), client="cli")  # fmt: skip
     _write(rendered, out)
 
 
 @app.command("worker")
-def worker(interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 15.0,
+def worker(interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 5.0,
            once: Annotated[bool, typer.Option(help="Run one round and stop")] = False,
            data_dir: DataDirOption = None) -> None:  # fmt: skip
-    """Send due notifications, escalate unanswered pages and flag long outages, every INTERVAL s."""
+    """Carry out queued containment actions, escalate unanswered pages, flag long outages,
+    run the notifier hooks (FinOps alerts) and send due notifications, every INTERVAL s."""
+    hooks = registered_hooks()
     with open_runtime(data_dir) as runtime:
+        console.print(f"notifier hooks: {', '.join(hooks) or 'none'}")
         while True:
-            report = tick(runtime.db, runtime.settings, runtime.clock)
-            console.print(f"escalated {report.escalated}, became major {report.became_major}, sent {report.sent}, "
-                          f"retrying {report.retrying}, failed {report.failed}")  # fmt: skip
+            r = tick(runtime.db, runtime.settings, runtime.clock, hooks)
+            console.print(f"actions done {r.actions_succeeded}, retrying {r.actions_retrying}, failed "
+                          f"{r.actions_failed}; escalated {r.escalated}, became major {r.became_major}, "
+                          f"hooks {r.hooked}; sent {r.sent}, retrying {r.retrying}, failed {r.failed}")  # fmt: skip
             if once:
                 return
             time.sleep(interval)

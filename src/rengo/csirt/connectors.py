@@ -4,7 +4,8 @@ simulated ward endpoint (used by the demo and by tests in place of a real firewa
 A webhook receives ``POST <url>`` with JSON ``{"action_id", "incident", "ward", "kind",
 "target", "reason", "requested_by", "approved_by"}`` signed in ``X-Rengo-Signature``
 (see ``rengo.csirt.signing``) and answers 2xx with ``{"reference": "…"}`` when done.
-Network errors and 5xx answers are retried with back-off; a 4xx answer is final.
+One ``attempt`` is one call; the caller (``rengo.csirt.action_runner``) retries network
+errors, time-outs and 5xx answers with back-off, and takes a 4xx answer as final.
 """
 
 from __future__ import annotations
@@ -45,15 +46,21 @@ class ActionCommand:
 
 @dataclass(frozen=True, slots=True)
 class ActionResult:
+    """The outcome of one call to a ward's endpoint.
+
+    ``retry``: worth trying again (network error, time-out, 5xx); otherwise final."""
+
     ok: bool
-    attempts: int
     reference: str = ""
     error: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
+    retry: bool = False
 
 
 class ActionConnector(Protocol):
-    def execute(self, command: ActionCommand) -> ActionResult: ...
+    def attempt(self, command: ActionCommand) -> ActionResult:
+        """One try; never raises for the endpoint's failures (they are the result)."""
+        ...
 
 
 @dataclass
@@ -61,43 +68,24 @@ class WebhookConnector:
     url: str
     secret: str
     timeout: float
-    attempts: int
-    backoff: float
 
-    def execute(self, command: ActionCommand) -> ActionResult:
+    def attempt(self, command: ActionCommand) -> ActionResult:
         body = json.dumps(asdict(command), ensure_ascii=False).encode()
-        error = ""
-        for attempt in range(1, self.attempts + 1):
-            headers = {
-                "Content-Type": "application/json; charset=utf-8",
-                SIGNATURE_HEADER: sign(self.secret, body, int(time.time())),
-            }
-            try:
-                response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            else:
-                detail = _json_or_text(response)
-                if response.is_success:
-                    reference = str(detail.get("reference", "")) if isinstance(detail, dict) else ""
-                    return ActionResult(
-                        True,
-                        attempt,
-                        reference[:128],
-                        "",
-                        {"status": response.status_code, "body": detail},
-                    )
-                error = f"endpoint answered {response.status_code}: {str(detail)[:300]}"
-                if response.status_code < 500:
-                    return ActionResult(
-                        False,
-                        attempt,
-                        error=error,
-                        detail={"status": response.status_code, "body": detail},
-                    )
-            if attempt < self.attempts:
-                time.sleep(self.backoff * (2 ** (attempt - 1)))
-        return ActionResult(False, self.attempts, error=error)
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            SIGNATURE_HEADER: sign(self.secret, body, int(time.time())),
+        }
+        try:
+            response = httpx.post(self.url, content=body, headers=headers, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            return ActionResult(False, error=f"{type(exc).__name__}: {exc}", retry=True)
+        detail = {"status": response.status_code, "body": _json_or_text(response)}
+        if response.is_success:
+            answer = detail["body"]
+            reference = str(answer.get("reference", "")) if isinstance(answer, dict) else ""
+            return ActionResult(True, reference[:128], "", detail)
+        error = f"endpoint answered {response.status_code}: {str(detail['body'])[:300]}"
+        return ActionResult(False, error=error, detail=detail, retry=response.status_code >= 500)
 
 
 def _json_or_text(response: httpx.Response) -> Any:
@@ -139,20 +127,18 @@ class SimulatedWardConnector:
     clock: Clock
     latency_seconds: float = 0.0
 
-    def execute(self, command: ActionCommand) -> ActionResult:
+    def attempt(self, command: ActionCommand) -> ActionResult:
         if self.latency_seconds:
             time.sleep(self.latency_seconds)
         problem = _target_problem(command.kind, command.target)
         if problem:
-            return ActionResult(False, 1, error=f"ward endpoint refused: {problem}")
+            return ActionResult(False, error=f"ward endpoint refused: {problem}")
         reference = f"SIM-{command.ward}-{uuid.uuid4().hex[:10]}"
         now: datetime = self.clock.now()
         with self.db.session() as session:
             session.add(SimulatedEffect(ward=command.ward, kind=command.kind,
                                         target=command.target, reference=reference, applied_at=now))  # fmt: skip
-        return ActionResult(
-            True, 1, reference, "", {"simulated": True, "applied_at": now.isoformat()}
-        )
+        return ActionResult(True, reference, "", {"simulated": True, "applied_at": now.isoformat()})
 
 
 def connector_for(
@@ -165,8 +151,7 @@ def connector_for(
             secret = secret_value(settings, row.secret_name)
         except DeliveryError as exc:
             return _Broken(str(exc))
-        return WebhookConnector(row.url, secret, settings.webhook_timeout_seconds,
-                                settings.action_attempts, settings.action_backoff_seconds)  # fmt: skip
+        return WebhookConnector(row.url, secret, settings.webhook_timeout_seconds)
     return _Broken(f"unknown connector kind {row.kind!r}")
 
 
@@ -176,5 +161,5 @@ class _Broken:
 
     reason: str
 
-    def execute(self, command: ActionCommand) -> ActionResult:
-        return ActionResult(False, 0, error=self.reason)
+    def attempt(self, command: ActionCommand) -> ActionResult:
+        return ActionResult(False, error=self.reason)

@@ -28,6 +28,7 @@ from rengo.core.wards import JOINT, ward_codes
 from rengo.csirt.models import CostEntry
 
 COST_KINDS = ("standalone_estimate", "joint_operating", "joint_share")
+MAX_YEN = 10**15
 
 
 def record_cost(session: Session, principal: Principal, *, fiscal_year: int, tenant: str,
@@ -43,7 +44,7 @@ def record_cost(session: Session, principal: Principal, *, fiscal_year: int, ten
     if kind in ("standalone_estimate", "joint_share") and tenant not in ward_codes():
         problems.append(Problem(f"{tenant!r} is not a ward", "field tenant"))
     if kind in ("standalone_estimate", "joint_operating") and (
-        amount_yen is None or amount_yen <= 0
+        amount_yen is None or not 0 < amount_yen <= MAX_YEN
     ):
         problems.append(Problem("a positive amount in yen", "field amount_yen"))
     if kind == "joint_share" and (share_pct is None or not 0 <= share_pct <= 100):

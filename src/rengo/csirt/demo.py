@@ -5,8 +5,9 @@ its timeline, tasks and containment actions carried out through the simulated en
 
 Everything goes through the same services as real work, at the historical times (a
 fake clock per incident), so the timelines, MTTC and the targets come out as they would.
-Alerts are not invented: the SOC's alerts module is not part of this build yet, so the
-demo incidents are opened by hand or from the wards' reports.
+Alerts are not invented: the historical incidents are opened by hand or from the wards'
+reports; a second step (after the SOC's demo detection) opens incidents from the SOC's
+real demo alerts — the cross-ward campaigns first — and blocks their source addresses.
 """
 
 from __future__ import annotations
@@ -22,8 +23,19 @@ from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM, Principal
 from rengo.core.tenancy import populations
 from rengo.core.wards import JOINT, Ward, wards
-from rengo.csirt import actions, costs, incidents, oncall, tasks
-from rengo.csirt.alerts import UnavailableAlertSource
+from rengo.csirt import (
+    action_runner,
+    actions,
+    costs,
+    endpoints,
+    incidents,
+    indicators,
+    merge,
+    oncall,
+    paging,
+    tasks,
+)
+from rengo.csirt.alerts import UnavailableAlertSource, soc_alert_source, soc_alerts_installed
 from rengo.csirt.models import Connector, Incident, OnCallTeam, Page
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
 from rengo.targets.registry import fiscal_year_start
@@ -89,7 +101,7 @@ def _run_incident(ctx: DemoContext, rng: random.Random, ward: Ward, users: dict[
         for page in session.scalars(
             select(Page).where(Page.incident_id == incident_id, Page.status == "open")
         ):
-            oncall.acknowledge(session, page, responder.label, clock.now(), responder)
+            paging.acknowledge(session, page, responder.label, clock.now(), responder)
         tasks.add_task(session, responder, incident_id, title="ログの保全", assignee=f"{ward.slug}.it",
                        due_at=clock.now() + timedelta(hours=4), now=clock.now())  # fmt: skip
     clock.advance(minutes=rng.randint(5, 45 if rng.random() < 0.9 else 150))
@@ -101,15 +113,9 @@ def _run_incident(ctx: DemoContext, rng: random.Random, ward: Ward, users: dict[
         action_id = action.id
         if action.status == "pending_approval":
             clock.advance(minutes=rng.randint(2, 15))
-            actions.decide(
-                session,
-                ward_it,
-                action_id,
-                approve=True,
-                note="業務影響を確認済み",
-                now=clock.now(),
-            )
-    actions.run_action(ctx.db, ctx.settings, clock, action_id)
+            actions.decide(session, ward_it, action_id, approve=True, note="業務影響を確認済み",
+                           settings=ctx.settings, now=clock.now())  # fmt: skip
+    action_runner.run_action(ctx.db, ctx.settings, clock, action_id)
     if not close:
         return
     with ctx.db.session() as session:
@@ -160,8 +166,20 @@ def _teams(ctx: DemoContext, users: dict[str, User], start: datetime) -> None:
             oncall.add_shifts(session, SYSTEM, team.id, usernames=[f"{ward.slug}.csirt", f"{ward.slug}.it"],
                               start=start, shift_hours=24, count=14)  # fmt: skip
             if session.scalar(select(Connector.id).where(Connector.tenant == ward.code)) is None:
-                actions.create_connector(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja} FW/EDR(模擬)",
+                endpoints.create_connector(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja} FW/EDR(模擬)",
                                          kind="simulated")  # fmt: skip
+
+
+def _finance_teams(ctx: DemoContext) -> None:
+    """Each ward's finance contact: told of FinOps alerts (every member, then the manager)."""
+    with ctx.db.session() as session:
+        if session.scalar(select(OnCallTeam.id).where(OnCallTeam.kind == "finance").limit(1)):
+            return
+        for ward in wards():
+            team = oncall.create_team(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja}財務連絡",
+                                      kind="finance", manager=f"{ward.slug}.admin", ack_minutes=240,
+                                      settings=ctx.settings)  # fmt: skip
+            oncall.set_members(session, SYSTEM, team.id, [f"{ward.slug}.finance"])
 
 
 def _costs(ctx: DemoContext, rng: random.Random) -> None:
@@ -190,6 +208,7 @@ def demo_csirt(ctx: DemoContext) -> None:
     users = _users(ctx)
     today_9 = ctx.now.astimezone(JST).replace(hour=9, minute=0, second=0, microsecond=0)
     _teams(ctx, users, today_9 - timedelta(days=1))
+    _finance_teams(ctx)
     _costs(ctx, rng)
     with ctx.db.session() as session:
         if (
@@ -225,5 +244,82 @@ def demo_csirt(ctx: DemoContext) -> None:
         _run_incident(ctx, rng, ward, users, ctx.now - timedelta(hours=rng.uniform(2, 30)),
                       rng.choice(SCENARIOS), 300 + n, close=False)  # fmt: skip
     ctx.report(
-        f"csirt: {count + 8} incidents (1 cross-ward, 1 major, 7 open), 25 on-call teams, 23 simulated endpoints"
+        f"csirt: {count + 8} incidents (1 cross-ward, 1 major, 7 open), 48 on-call teams, 23 simulated endpoints"
+    )
+
+
+def _category(title: str) -> str:
+    lowered = title.lower()
+    for words, category in (
+        (("spray", "brute", "password", "logon", "login", "vpn"), "unauthorised_access"),
+        (("phish", "mail", "メール"), "phishing"),
+        (("powershell", "malware", "beacon", "ransom", "download"), "ransomware"),
+    ):
+        if any(w in lowered for w in words):
+            return category
+    return "other"
+
+
+@step(
+    "csirt-alerts", 46, "Joint CSIRT: incidents opened from the SOC's demo alerts (campaigns first)"
+)
+def demo_incidents_from_alerts(ctx: DemoContext) -> None:
+    """Campaign alerts become cross-ward incidents; a ward alert of a campaign, opened on its
+    own by the ward, is merged into the campaign's incident; attack sources are blocked."""
+    if not soc_alerts_installed():
+        ctx.report("csirt-alerts: the SOC's alert queue is not installed")
+        return
+    from rengo.soc import alerts as soc_alerts
+
+    with ctx.db.session() as session:
+        done = select(Incident.id).where(Incident.source == "alert", Incident.origin == "demo")
+        if session.scalar(done.limit(1)):
+            ctx.report("csirt-alerts: incidents from alerts exist already")
+            return
+        queue = soc_alerts.search_alerts(
+            session, SYSTEM, soc_alerts.AlertFilter(status="new", per_page=500)
+        ).items
+        campaigns = [a for a in queue if a.kind == "campaign"][:3]
+        # One ward's alert of each campaign, opened by the ward before the centre saw the campaign.
+        members = [next(m for m in queue if m.campaign_id == c.id) for c in campaigns
+                   if any(m.campaign_id == c.id for m in queue)]  # fmt: skip
+        others = [a for a in queue
+                  if a.kind != "campaign" and a.campaign_id is None and a.level in ("high", "critical")]  # fmt: skip
+        picked = [(a.id, a.public_id, a.rule_title, a.created_at, a.campaign_id)
+                  for a in [*campaigns, *members, *others[:2]]]  # fmt: skip
+    users = _users(ctx)
+    responder = _principal(users["joint.csirt"])
+    opened: dict[int, int] = {}
+    merged = 0
+    clock = FakeClock(ctx.now)
+    for alert_pk, public_id, title, raised, campaign in picked:
+        clock = FakeClock(max(raised, clock.now()) + timedelta(minutes=3))
+        with ctx.db.session() as session:
+            incident = incidents.create_incident(session, responder, IncidentCreate(
+                category=_category(title), alert_ids=[public_id], origin="demo",
+            ), ctx.settings, alert_source=soc_alert_source(clock), now=clock.now())  # fmt: skip
+            if campaign in opened:
+                merge.merge(session, responder, opened[campaign], [incident.id], reason="同一キャンペーンのアラート",
+                            settings=ctx.settings, now=clock.now())  # fmt: skip
+                merged += 1
+            else:
+                opened[alert_pk] = incident.id
+    for incident_id in opened.values():
+        clock.advance(minutes=4)
+        action_id = None
+        with ctx.db.session() as session:
+            incidents.transition(session, responder, incident_id, "triage", "SOCアラートを確認中",
+                                 ctx.settings, now=clock.now())  # fmt: skip
+            source = next((i.value for i in indicators.listed(session, incident_id)
+                           if i.kind == "ipv4" and not i.internal), None)  # fmt: skip
+            ward = incidents.get_incident(session, responder, incident_id).lead_ward
+            if source is not None:
+                action_id = actions.request_action(session, responder, incident_id, kind="block_ip", target=source,
+                                                   reason="攻撃元アドレスの遮断", ward=ward, connector_id=None,
+                                                   settings=ctx.settings, now=clock.now()).id  # fmt: skip
+        if action_id is not None:
+            clock.advance(minutes=3)
+            action_runner.run_action(ctx.db, ctx.settings, clock, action_id)
+    ctx.report(
+        f"csirt-alerts: {len(opened)} incidents opened from SOC alerts, {merged} merged into campaigns"
     )

@@ -20,7 +20,7 @@ from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM, Principal, allows, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, ward_codes
-from rengo.csirt import indicators, lifecycle, major, notify, oncall, timeline
+from rengo.csirt import indicators, lifecycle, major, notify, oncall, paging, timeline
 from rengo.csirt.alerts import AlertRef, AlertSource
 from rengo.csirt.models import Incident, IncidentAlert, IncidentAsset, IncidentWard, Page
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
@@ -356,7 +356,7 @@ def refresh(session: Session, incident: Incident, settings: Settings, now: datet
         )
         if not already:
             for team in oncall.teams_for(session, wards, ("csirt", "ward_contact")):
-                oncall.page_team(session, team, subject=f"{incident.ref} {incident.title}",
+                paging.page_team(session, team, subject=f"{incident.ref} {incident.title}",
                                  body=_page_body(incident, wards), settings=settings, now=now,
                                  incident_id=incident.id)  # fmt: skip
     session.flush()
@@ -389,7 +389,7 @@ def _escalate_major(session: Session, incident: Incident, wards: list[str],
                        link=link, now=now, topic="csirt.major_incident", tenant=tenant,
                        reference=f"incident:{incident.id}")  # fmt: skip
     for team in oncall.teams_for(session, wards, ("executives",)):
-        oncall.page_team(session, team, subject=subject, body=body, settings=settings, now=now,
+        paging.page_team(session, team, subject=subject, body=body, settings=settings, now=now,
                          incident_id=incident.id)  # fmt: skip
     timeline.add(
         session,

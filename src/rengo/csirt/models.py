@@ -199,6 +199,7 @@ class Connector(Base):
 
 class ContainmentAction(Base):
     __tablename__ = "csirt_actions"
+    __table_args__ = (Index("ix_csirt_actions_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("csirt_incidents.id"), index=True)
@@ -211,7 +212,10 @@ class ContainmentAction(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     disruptive: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16))
-    """pending_approval | approved | rejected | succeeded | failed"""
+    """pending_approval | approved | running | rejected | succeeded | failed
+
+    ``approved`` with a connector means queued for the worker (``next_attempt_at``);
+    ``running`` is claimed by a worker until its lease (``next_attempt_at``) runs out."""
     requested_by: Mapped[str] = mapped_column(String(128))
     requester_key: Mapped[str] = mapped_column(String(64))
     """Who asked, as an identity (user or token): the approver must be someone else."""
@@ -221,6 +225,9 @@ class ContainmentAction(Base):
     decision_note: Mapped[str] = mapped_column(Text, default="")
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempt_limit: Mapped[int] = mapped_column(Integer, default=0)
+    """``attempts`` may grow to this; a retry by hand raises it by ``csirt.action_attempts``."""
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     external_ref: Mapped[str] = mapped_column(String(128), default="")
     response: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
@@ -247,11 +254,26 @@ class OnCallTeam(Base):
     tenant: Mapped[str] = mapped_column(ForeignKey("tenants.code"), index=True)
     name: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(16))
-    """csirt | ward_contact | executives"""
+    """csirt | ward_contact | executives | finance"""
     manager: Mapped[str | None] = mapped_column(String(64), nullable=True)
     ack_minutes: Mapped[int] = mapped_column(Integer, default=15)
     webhook_url: Mapped[str] = mapped_column(String(1024), default="")
     webhook_secret_name: Mapped[str] = mapped_column(String(64), default="")
+    escalation: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    """The escalation policy: ``[{"target", "user", "minutes"}, …]``; empty: the default
+    (on call → next on call → manager, ``ack_minutes`` each). See ``rengo.csirt.escalation``."""
+
+
+class TeamMember(Base):
+    """A person of an on-call team, in rota order (rotas take members in this order)."""
+
+    __tablename__ = "csirt_oncall_members"
+    __table_args__ = (UniqueConstraint("team_id", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("csirt_oncall_teams.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class Shift(Base):
@@ -281,8 +303,10 @@ class Page(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     level: Mapped[int] = mapped_column(Integer, default=0)
-    """0 the person on call, 1 the next person, 2 the manager"""
+    """The step of the team's escalation policy (default: 0 on call, 1 next, 2 manager)."""
     target: Mapped[str] = mapped_column(String(64), default="")
+    """Who the current step calls, for display (``called`` has everyone so far)."""
+    called: Mapped[list[str]] = mapped_column(JSONType, default=list)
     ack_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
     """open | acknowledged | exhausted"""
@@ -318,6 +342,8 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reference: Mapped[str] = mapped_column(String(64), default="")
     """What it is about, e.g. 'page:12' or 'incident:7'."""
+    retry_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """A failed delivery sent again by hand is a new row pointing at the failed one."""
 
 
 class CostEntry(Base):

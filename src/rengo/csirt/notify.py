@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import or_, select, update
@@ -133,6 +134,14 @@ class Outbox:
             raise DeliveryError(f"webhook answered {response.status_code}: {response.text[:200]}")
 
 
+def masked_url(url: str) -> str:
+    """A chat webhook's URL is itself a credential (Slack, Teams): show only its host."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}/…"
+
+
 def secret_value(settings: CsirtSettings, name: str) -> str:
     secret = settings.webhook_secrets.get(name)
     if secret is None:
@@ -222,21 +231,3 @@ def deliver_due(
                 row.status, row.next_attempt_at = "pending", now + timedelta(seconds=backoff)
                 retrying += 1
     return DeliveryReport(sent, retrying, failed)
-
-
-def deliveries(
-    session: Session,
-    *,
-    tenants: frozenset[str] | None,
-    reference: str | None = None,
-    status: str | None = None,
-    limit: int = 100,
-) -> list[Delivery]:
-    stmt = select(Delivery).order_by(Delivery.id.desc())
-    if tenants is not None:
-        stmt = stmt.where(Delivery.tenant.in_(sorted(tenants)))
-    if reference:
-        stmt = stmt.where(Delivery.reference == reference)
-    if status:
-        stmt = stmt.where(Delivery.status == status)
-    return list(session.scalars(stmt.limit(limit)))

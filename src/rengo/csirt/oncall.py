@@ -1,75 +1,91 @@
-"""24/365 on call: teams, rotas of shifts with hand-overs, pages that escalate.
+"""24/365 on call: teams, their members in rota order, rotas of shifts, hand-overs.
 
-A page goes to whoever is on call in the team now (level 0). Not acknowledged within
-the team's ``ack_minutes`` → the next person in the rota (level 1) → the team's manager
-(level 2) → the page is *exhausted* and the whole team's channel is told. Every
-notification is an e-mail to the person's address and a post to the team's webhook;
-acknowledgement is by the link in the message (a one-time token) or in the UI.
+Teams belong to a tenant: the joint CSIRT (``csirt``), each ward's contact
+(``ward_contact``), the executives (``executives``) and each ward's finance contact
+(``finance``, told of FinOps alerts). A rota is a run of consecutive shifts taking the
+members (or the people given) in turn; one shift can be handed to someone else (a swap);
+the outgoing person leaves a hand-over note on the shift that is ending. Who a page
+reaches is the team's escalation policy (``rengo.csirt.escalation``); paging is in
+``rengo.csirt.paging``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.identity import User
-from rengo.core.permissions import SYSTEM, Principal, require, visible_tenants
+from rengo.core.permissions import Principal, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, is_tenant
-from rengo.csirt import notify, timeline
-from rengo.csirt.models import OnCallTeam, Page, Shift
+from rengo.csirt import escalation
+from rengo.csirt.escalation import current_shift, members, upcoming_shifts
+from rengo.csirt.models import OnCallTeam, Shift, TeamMember
 
-TEAM_KINDS = ("csirt", "ward_contact", "executives")
-LEVELS = ("on call", "next on call", "manager")
+TEAM_KINDS = ("csirt", "ward_contact", "executives", "finance")
+MAX_SHIFTS = 1000
 
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-# -- teams and rotas ------------------------------------------------------------------
+__all__ = ["current_shift", "members", "upcoming_shifts"]
 
 
-def create_team(
-    session: Session,
-    principal: Principal,
-    *,
-    tenant: str,
-    name: str,
-    kind: str,
-    manager: str | None = None,
-    ack_minutes: int | None = None,
-    webhook_url: str = "",
-    webhook_secret_name: str = "",
-    settings: Settings,
-) -> OnCallTeam:
+def _check_people(session: Session, tenant: str, usernames: list[str], where: str) -> list[Problem]:
+    """People of a team must be users of the team's own tenant."""
+    found = dict(
+        session.execute(
+            select(User.username, User.tenant).where(User.username.in_(usernames))
+        ).all()
+    )
+    # One message for both cases: another tenant's user names are not disclosed.
+    return [Problem(f"no user {u!r} in this team's organisation", where)
+            for u in usernames if found.get(u) != tenant]  # fmt: skip
+
+
+# -- teams -------------------------------------------------------------------------------
+
+
+def _team_problems(session: Session, tenant: str, values: dict[str, Any]) -> list[Problem]:
     problems = []
-    if not is_tenant(tenant):
-        problems.append(Problem(f"{tenant!r} is not a tenant", "field tenant"))
-    if kind not in TEAM_KINDS:
+    if "name" in values and not str(values["name"] or "").strip():
+        problems.append(Problem("a name", "field name"))
+    if "kind" in values and values["kind"] not in TEAM_KINDS:
         problems.append(Problem(f"one of {', '.join(TEAM_KINDS)}", "field kind"))
-    if ack_minutes is not None and ack_minutes < 1:
-        problems.append(Problem("at least 1 minute", "field ack_minutes"))
-    if webhook_url and not webhook_url.startswith(("http://", "https://")):
+    ack = values.get("ack_minutes")
+    if ack is not None and not 1 <= ack <= 1440:
+        problems.append(Problem("between 1 and 1440 minutes", "field ack_minutes"))
+    url = values.get("webhook_url") or ""
+    if url and not url.startswith(("http://", "https://")):
         problems.append(Problem("an http(s) URL", "field webhook_url"))
+    secret = values.get("webhook_secret_name") or ""
+    if secret and not secret.replace("_", "").isalnum():
+        problems.append(Problem("letters, digits and _ only", "field webhook_secret_name"))
+    if values.get("manager") and is_tenant(tenant):
+        problems += _check_people(session, tenant, [values["manager"]], "field manager")
+    return problems
+
+
+def create_team(session: Session, principal: Principal, *, tenant: str, name: str, kind: str,
+                manager: str | None = None, ack_minutes: int | None = None, webhook_url: str = "",
+                webhook_secret_name: str = "", settings: Settings) -> OnCallTeam:  # fmt: skip
+    values = {"name": name, "kind": kind, "manager": manager, "ack_minutes": ack_minutes,
+              "webhook_url": webhook_url, "webhook_secret_name": webhook_secret_name}  # fmt: skip
+    problems = [] if is_tenant(tenant) else [Problem(f"{tenant!r} is not a tenant", "field tenant")]
+    problems += _team_problems(session, tenant, values)
     if problems:
         raise InvalidInput("invalid team", problems)
     require(principal, "csirt.oncall.manage", tenant)
     if session.scalar(
-        select(OnCallTeam.id).where(OnCallTeam.tenant == tenant, OnCallTeam.name == name)
+        select(OnCallTeam.id).where(OnCallTeam.tenant == tenant, OnCallTeam.name == name.strip())
     ):
         raise Conflict(f"team {name!r} exists in {tenant}")
     team = OnCallTeam(
-        tenant=tenant, name=name, kind=kind, manager=manager,
+        tenant=tenant, name=name.strip(), kind=kind, manager=manager or None,
         ack_minutes=ack_minutes or settings.csirt.escalation_ack_minutes,
-        webhook_url=webhook_url, webhook_secret_name=webhook_secret_name,
+        webhook_url=webhook_url, webhook_secret_name=webhook_secret_name, escalation=[],
     )  # fmt: skip
     session.add(team)
     session.flush()
@@ -78,11 +94,57 @@ def create_team(
     return team
 
 
+TEAM_FIELDS = ("name", "kind", "manager", "ack_minutes", "webhook_url", "webhook_secret_name")
+
+
+def update_team(session: Session, principal: Principal, team_id: int,
+                changes: dict[str, Any]) -> OnCallTeam:  # fmt: skip
+    team = get_team(session, principal, team_id)
+    require(principal, "csirt.oncall.manage", team.tenant)
+    # ``None`` leaves a field as it is; an empty manager removes the manager.
+    values = {k: v for k, v in changes.items() if k in TEAM_FIELDS and v is not None}
+    if "manager" in values:
+        values["manager"] = (values["manager"] or "").strip() or None
+    problems = _team_problems(session, team.tenant, values)
+    if problems:
+        raise InvalidInput("invalid team", problems)
+    name = str(values.get("name", team.name)).strip()
+    if name != team.name and session.scalar(
+        select(OnCallTeam.id).where(OnCallTeam.tenant == team.tenant, OnCallTeam.name == name)
+    ):
+        raise Conflict(f"team {name!r} exists in {team.tenant}")
+    values["name"] = name
+    diff = {k: [getattr(team, k), v] for k, v in values.items() if getattr(team, k) != v}
+    for key, (_, value) in diff.items():
+        setattr(team, key, value)
+    if diff:
+        audit.record(session, principal, "csirt.oncall.team_update", object_type="oncall_team",
+                     object_id=team.id, object_tenant=team.tenant, detail=diff)  # fmt: skip
+    return team
+
+
+def set_escalation(session: Session, principal: Principal, team_id: int,
+                   steps: list[dict[str, Any]] | None) -> OnCallTeam:  # fmt: skip
+    """The team's own policy; ``None`` or ``[]`` returns to the default."""
+    team = get_team(session, principal, team_id)
+    require(principal, "csirt.oncall.manage", team.tenant)
+    checked = escalation.validate(session, team, steps) if steps else []
+    before = team.escalation
+    team.escalation = [s.as_dict() for s in checked]
+    audit.record(session, principal, "csirt.oncall.escalation", object_type="oncall_team",
+                 object_id=team.id, object_tenant=team.tenant,
+                 detail={"from": before, "to": team.escalation})  # fmt: skip
+    return team
+
+
 def get_team(session: Session, principal: Principal, team_id: int) -> OnCallTeam:
     team = session.get(OnCallTeam, team_id)
     if team is None:
         raise NotFound(f"team {team_id} not found")
-    require(principal, "csirt.oncall.read", team.tenant, hide=True)
+    # The joint centre's teams are every ward's to see (whom to call); a ward's are its own.
+    require(
+        principal, "csirt.oncall.read", None if team.tenant == JOINT else team.tenant, hide=True
+    )
     return team
 
 
@@ -94,74 +156,106 @@ def teams(session: Session, principal: Principal) -> list[OnCallTeam]:
     return list(session.scalars(stmt))
 
 
-def add_shifts(
-    session: Session,
-    principal: Principal,
-    team_id: int,
-    *,
-    usernames: list[str],
-    start: datetime,
-    shift_hours: float,
-    count: int,
-) -> list[Shift]:
-    """A rota: ``count`` consecutive shifts, taking ``usernames`` in turn."""
+def teams_for(session: Session, wards: list[str], kinds: tuple[str, ...]) -> list[OnCallTeam]:
+    """The joint centre's teams and those of ``wards``, of the given kinds."""
+    return list(
+        session.scalars(
+            select(OnCallTeam)
+            .where(OnCallTeam.tenant.in_([JOINT, *wards]), OnCallTeam.kind.in_(kinds))
+            .order_by(OnCallTeam.id)
+        )
+    )
+
+
+# -- members -----------------------------------------------------------------------------
+
+
+def set_members(session: Session, principal: Principal, team_id: int,
+                usernames: list[str]) -> list[str]:  # fmt: skip
+    """The team's people, in rota order (the whole list: add, remove and reorder at once)."""
     team = get_team(session, principal, team_id)
     require(principal, "csirt.oncall.manage", team.tenant)
+    wanted = list(dict.fromkeys(u.strip() for u in usernames if u.strip()))
+    problems = _check_people(session, team.tenant, wanted, "field usernames")
+    if problems:
+        raise InvalidInput("invalid members", problems)
+    before = members(session, team.id)
+    session.execute(delete(TeamMember).where(TeamMember.team_id == team.id))
+    session.add_all(
+        TeamMember(team_id=team.id, username=u, position=n) for n, u in enumerate(wanted)
+    )
+    session.flush()
+    if before != wanted:
+        audit.record(session, principal, "csirt.oncall.members", object_type="oncall_team",
+                     object_id=team.id, object_tenant=team.tenant,
+                     detail={"from": before, "to": wanted})  # fmt: skip
+    return wanted
+
+
+# -- rotas -------------------------------------------------------------------------------
+
+
+def add_shifts(session: Session, principal: Principal, team_id: int, *, usernames: list[str] | None,
+               start: datetime, shift_hours: float, count: int, replace: bool = False) -> list[Shift]:  # fmt: skip
+    """A rota: ``count`` consecutive shifts from ``start``, taking ``usernames`` (default:
+    the members in order) in turn. ``replace`` first drops the shifts starting from then."""
+    team = get_team(session, principal, team_id)
+    require(principal, "csirt.oncall.manage", team.tenant)
+    people = list(usernames) if usernames else members(session, team.id)
     problems = []
-    if not usernames:
-        problems.append(Problem("at least one person", "field usernames"))
+    if not people:
+        problems.append(Problem("at least one person (or add members first)", "field usernames"))
     if not 0 < shift_hours <= 24 * 14:
         problems.append(Problem("between 0 and 336 hours", "field shift_hours"))
-    if not 0 < count <= 1000:
-        problems.append(Problem("between 1 and 1000", "field count"))
-    known = set(session.scalars(select(User.username).where(User.username.in_(usernames))))
-    problems += [Problem(f"no user {u!r}", "field usernames") for u in usernames if u not in known]
+    if not 0 < count <= MAX_SHIFTS:
+        problems.append(Problem(f"between 1 and {MAX_SHIFTS}", "field count"))
+    problems += _check_people(session, team.tenant, sorted(set(people)), "field usernames")
     try:
         start + count * timedelta(hours=shift_hours)
     except OverflowError:
         problems.append(Problem("the rota would end after the year 9999", "field start"))
     if problems:
         raise InvalidInput("invalid rota", problems)
-    shifts = []
+    dropped = 0
+    if replace:
+        dropped = session.execute(
+            delete(Shift).where(Shift.team_id == team.id, Shift.starts_at >= start)
+        ).rowcount  # type: ignore[attr-defined]
     length = timedelta(hours=shift_hours)
-    for i in range(count):
-        begins = start + i * length
-        shifts.append(Shift(team_id=team.id, username=usernames[i % len(usernames)],
-                            starts_at=begins, ends_at=begins + length))  # fmt: skip
+    shifts = [Shift(team_id=team.id, username=people[i % len(people)], starts_at=start + i * length,
+                    ends_at=start + (i + 1) * length) for i in range(count)]  # fmt: skip
     session.add_all(shifts)
     session.flush()
     audit.record(session, principal, "csirt.oncall.rota", object_type="oncall_team",
                  object_id=team.id, object_tenant=team.tenant,
-                 detail={"shifts": count, "people": usernames})  # fmt: skip
+                 detail={"shifts": count, "people": people, "replaced": dropped})  # fmt: skip
     return shifts
 
 
-def current_shift(session: Session, team_id: int, at: datetime) -> Shift | None:
-    return session.scalar(
-        select(Shift)
-        .where(Shift.team_id == team_id, Shift.starts_at <= at, Shift.ends_at > at)
-        .order_by(Shift.starts_at.desc(), Shift.id.desc())
-        .limit(1)
-    )
+def get_shift(session: Session, principal: Principal, team_id: int, shift_id: int) -> Shift:
+    team = get_team(session, principal, team_id)
+    shift = session.get(Shift, shift_id)
+    if shift is None or shift.team_id != team.id:
+        raise NotFound(f"shift {shift_id} not found")
+    return shift
 
 
-def upcoming_shifts(session: Session, team_id: int, at: datetime, limit: int = 10) -> list[Shift]:
-    return list(
-        session.scalars(
-            select(Shift)
-            .where(Shift.team_id == team_id, Shift.ends_at > at)
-            .order_by(Shift.starts_at, Shift.id)
-            .limit(limit)
-        )
-    )
-
-
-def next_person(session: Session, team_id: int, at: datetime, besides: str) -> str | None:
-    """Who is on call after the current person (the rota's next different name)."""
-    for shift in upcoming_shifts(session, team_id, at, limit=50):
-        if shift.username != besides:
-            return shift.username
-    return None
+def swap_shift(session: Session, principal: Principal, team_id: int, shift_id: int,
+               username: str, now: datetime) -> Shift:  # fmt: skip
+    """Give one shift to someone else (holiday, illness); past shifts stay as they were."""
+    shift = get_shift(session, principal, team_id, shift_id)
+    team = get_team(session, principal, team_id)
+    require(principal, "csirt.oncall.manage", team.tenant)
+    if shift.ends_at <= now:
+        raise Conflict("this shift is over: the record of who was on call stays")
+    problems = _check_people(session, team.tenant, [username], "field username")
+    if problems:
+        raise InvalidInput("invalid swap", problems)
+    before, shift.username = shift.username, username
+    audit.record(session, principal, "csirt.oncall.swap", object_type="oncall_team",
+                 object_id=team.id, object_tenant=team.tenant,
+                 detail={"shift": shift.id, "from": before, "to": username})  # fmt: skip
+    return shift
 
 
 def hand_over(
@@ -169,10 +263,11 @@ def hand_over(
 ) -> Shift:
     """The outgoing person's note for the next one, on the shift that is ending."""
     team = get_team(session, principal, team_id)
-    require(principal, "csirt.oncall.manage", team.tenant)
     shift = current_shift(session, team.id, now)
     if shift is None:
         raise Conflict(f"nobody is on call in {team.name} now")
+    if principal.username != shift.username:
+        require(principal, "csirt.oncall.manage", team.tenant)
     if not note.strip():
         raise InvalidInput(
             "empty hand-over", [Problem("say what the next person must know", "field note")]
@@ -183,156 +278,12 @@ def hand_over(
     return shift
 
 
-# -- pages ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PageSent:
-    page: Page
-    ack_token: str
-
-
-def _email_of(session: Session, username: str) -> str:
-    return session.scalar(select(User.email).where(User.username == username)) or ""
-
-
-def _notify_level(session: Session, team: OnCallTeam, page: Page, token: str,
-                  settings: Settings, now: datetime) -> None:  # fmt: skip
-    link = f"{settings.csirt.public_base_url.rstrip('/')}/oncall/ack/{token}"
-    who = LEVELS[min(page.level, 2)]
-    subject = f"[rengo {team.name}] {page.subject}"
-    body = (
-        f"{page.body}\n\nTo: {page.target or '(nobody on call)'} ({who}). "
-        f"Acknowledge within {team.ack_minutes} minutes or it escalates."
-    )
-    reference = f"page:{page.id}"
-    email = _email_of(session, page.target) if page.target else ""
-    if email:
-        notify.enqueue(session, channel="email", recipient=email, subject=subject, body=body,
-                       link=link, now=now, topic="oncall.page", tenant=team.tenant,
-                       reference=reference)  # fmt: skip
-    if team.webhook_url:
-        notify.enqueue(session, channel="webhook", recipient=team.webhook_url, subject=subject,
-                       body=body, link=link, now=now, topic="oncall.page", tenant=team.tenant,
-                       secret_name=team.webhook_secret_name, reference=reference)  # fmt: skip
-
-
-def _target_for(session: Session, team: OnCallTeam, level: int, now: datetime,
-                current: str) -> tuple[int, str]:  # fmt: skip
-    """The first level from ``level`` on that has someone to call, and that person."""
-    if level == 0:
-        shift = current_shift(session, team.id, now)
-        if shift is not None:
-            return 0, shift.username
-        level = 1
-    if level == 1:
-        following = next_person(session, team.id, now, besides=current)
-        if following is not None:
-            return 1, following
-        level = 2
-    if level == 2 and team.manager:
-        return 2, team.manager
-    return 3, ""
-
-
-def page_team(
-    session: Session,
-    team: OnCallTeam,
-    *,
-    subject: str,
-    body: str,
-    settings: Settings,
-    now: datetime,
-    incident_id: int | None = None,
-) -> PageSent:
-    token = secrets.token_urlsafe(24)
-    level, target = _target_for(session, team, 0, now, current="")
-    page = Page(team_id=team.id, incident_id=incident_id, subject=subject[:300], body=body,
-                created_at=now, level=min(level, 2), target=target, ack_token_hash=_digest(token),
-                status="open", next_escalation_at=now + timedelta(minutes=team.ack_minutes))  # fmt: skip
-    session.add(page)
-    session.flush()
-    _notify_level(session, team, page, token, settings, now)
-    if incident_id is not None:
-        timeline.add(session, incident_id, "message",
-                     f"Paged {team.name}: {target or 'nobody on call'} ({LEVELS[min(level, 2)]})",
-                     actor="rengo", at=now, detail={"page": page.id, "team": team.id})  # fmt: skip
-    return PageSent(page, token)
-
-
-def acknowledge(
-    session: Session, page: Page, who: str, now: datetime, principal: Principal = SYSTEM
-) -> Page:
-    if page.status == "acknowledged":
-        return page
-    page.status, page.acknowledged_at, page.acknowledged_by = "acknowledged", now, who
-    page.next_escalation_at = None
-    team = session.get(OnCallTeam, page.team_id)
-    audit.record(session, principal, "csirt.oncall.ack", object_type="page", object_id=page.id,
-                 object_tenant=team.tenant if team else None, detail={"by": who})  # fmt: skip
-    if page.incident_id is not None:
-        timeline.add(session, page.incident_id, "message", f"Page acknowledged by {who}",
-                     actor=who, at=now, detail={"page": page.id})  # fmt: skip
-    return page
-
-
-def page_by_token(session: Session, token: str) -> Page:
-    page = session.scalar(select(Page).where(Page.ack_token_hash == _digest(token)))
-    if page is None:
-        raise NotFound("unknown or expired acknowledgement link")
-    return page
-
-
-def get_page(session: Session, principal: Principal, page_id: int) -> Page:
-    page = session.get(Page, page_id)
-    if page is None:
-        raise NotFound(f"page {page_id} not found")
-    get_team(session, principal, page.team_id)
-    return page
-
-
-def pages(session: Session, principal: Principal, *, open_only: bool = False,
-          limit: int = 100) -> list[Page]:  # fmt: skip
-    team_ids = [t.id for t in teams(session, principal)]
-    stmt = select(Page).where(Page.team_id.in_(team_ids)).order_by(Page.id.desc())
-    if open_only:
-        stmt = stmt.where(Page.status == "open")
-    return list(session.scalars(stmt.limit(limit)))
-
-
-def run_escalations(session: Session, settings: Settings, now: datetime) -> int:
-    """Escalate every open page whose acknowledgement time ran out; returns how many."""
-    due = session.scalars(
-        select(Page).where(Page.status == "open", Page.next_escalation_at <= now).order_by(Page.id)
-    ).all()
-    for page in due:
-        team = session.get(OnCallTeam, page.team_id)
-        assert team is not None
-        level, target = _target_for(session, team, page.level + 1, now, current=page.target)
-        token = secrets.token_urlsafe(24)
-        if level > 2:
-            page.status, page.next_escalation_at, page.target = "exhausted", None, ""
-            page.subject = page.subject[:280]
-            page.body += "\n\nNobody acknowledged this page."
-        else:
-            page.level, page.target = level, target
-            page.next_escalation_at = now + timedelta(minutes=team.ack_minutes)
-        # A fresh link for the new recipient; the old one stops working.
-        page.ack_token_hash = _digest(token)
-        _notify_level(session, team, page, token, settings, now)
-        if page.incident_id is not None:
-            what = f"escalated to {target} ({LEVELS[level]})" if level <= 2 else "unanswered"
-            timeline.add(session, page.incident_id, "message", f"Page to {team.name} {what}",
-                         actor="rengo", at=now, detail={"page": page.id, "level": level})  # fmt: skip
-    return len(due)
-
-
-def teams_for(session: Session, wards: list[str], kinds: tuple[str, ...]) -> list[OnCallTeam]:
-    """The joint centre's teams and those of ``wards``, of the given kinds."""
+def recent_handovers(session: Session, team_id: int, limit: int = 10) -> list[Shift]:
     return list(
         session.scalars(
-            select(OnCallTeam)
-            .where(OnCallTeam.tenant.in_([JOINT, *wards]), OnCallTeam.kind.in_(kinds))
-            .order_by(OnCallTeam.id)
+            select(Shift)
+            .where(Shift.team_id == team_id, Shift.handed_over_at.is_not(None))
+            .order_by(Shift.handed_over_at.desc())
+            .limit(limit)
         )
     )

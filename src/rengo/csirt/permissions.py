@@ -46,6 +46,11 @@ define(
     "Read the notification delivery log of one's ward.",
 )
 define(
+    "csirt.deliveries.retry",
+    {Role.ADMIN, Role.CSIRT},
+    "Send a failed notification of one's ward again.",
+)
+define(
     "csirt.deliveries.send",
     {Role.ADMIN},
     "Send due notifications and run escalations now (the worker does it on its own).",

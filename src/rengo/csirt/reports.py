@@ -27,6 +27,7 @@ from rengo.core.permissions import Principal, narrow_to_visible
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, tenant_name, ward_codes
 from rengo.csirt import actions, incidents, indicators, timeline
+from rengo.csirt.alerts import AlertSource
 from rengo.csirt.metrics import durations, mean, minutes_between, percentile
 from rengo.csirt.models import (
     ContainmentAction,
@@ -44,6 +45,8 @@ JAPANESE_FONT_FILES = (
     "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
+LEVEL_ORDER = ("critical", "high", "medium", "low", "informational")
+LEVEL_JA = {"critical": "緊急", "high": "高", "medium": "中", "low": "低", "informational": "情報"}
 ACTION_STATUS_JA = {
     "pending_approval": "承認待ち", "approved": "承認済み(実施待ち)", "running": "実施中",
     "succeeded": "成功", "failed": "失敗", "rejected": "却下",
@@ -154,7 +157,7 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 
 
 def monthly_figures(session: Session, principal: Principal, ward: str | None, year: int,
-                    month: int) -> dict[str, Any]:  # fmt: skip
+                    month: int, alert_source: AlertSource) -> dict[str, Any]:  # fmt: skip
     if ward is not None and ward != JOINT and ward not in ward_codes():
         raise InvalidInput("unknown ward", [Problem(f"{ward!r} is not a ward code", "field ward")])
     tenants = narrow_to_visible(principal, "csirt.incidents.read", ward if ward != JOINT else None)
@@ -182,13 +185,16 @@ def monthly_figures(session: Session, principal: Principal, ward: str | None, ye
     )
     if tenants is not None:
         alert_stmt = alert_stmt.where(IncidentAlert.ward.in_(sorted(tenants)))
+    soc = alert_source.count(session, sorted(tenants) if tenants is not None else None, start, end)
     action_counts = Counter(
         session.scalars(select(ContainmentAction.status).where(ContainmentAction.incident_id.in_(ids)))
     ) if ids else Counter()  # fmt: skip
     categories = Counter(r.category for r in rows)
     return {
         "incidents": len(rows), "major": sum(1 for r in rows if r.major and r.major_at and r.major_at < end),
-        "alerts": session.scalar(alert_stmt) or 0, "contained": len(mttc),
+        "alerts_linked": session.scalar(alert_stmt) or 0, "contained": len(mttc),
+        "alerts": soc.total if soc else None, "campaigns": soc.campaigns if soc else None,
+        "alerts_by_level": [(LEVEL_JA.get(k, k), soc.by_level[k]) for k in LEVEL_ORDER if soc and soc.by_level.get(k)],
         "mttc_mean": mean(mttc), "mttc_p90": percentile(mttc, 0.9),
         "actions_ok": action_counts.get("succeeded", 0), "actions_failed": action_counts.get("failed", 0),
         "open": sum(1 for r in rows if r.closed_at is None or r.closed_at >= end),
@@ -200,8 +206,9 @@ def monthly_figures(session: Session, principal: Principal, ward: str | None, ye
 
 
 def monthly_report(session: Session, principal: Principal, ward: str | None, year: int, month: int,
-                   fmt: str, *, settings: Settings, now: datetime, client: str = "") -> Rendered:  # fmt: skip
-    figures = monthly_figures(session, principal, ward, year, month)
+                   fmt: str, *, alert_source: AlertSource, settings: Settings, now: datetime,
+                   client: str = "") -> Rendered:  # fmt: skip
+    figures = monthly_figures(session, principal, ward, year, month, alert_source)
     scope = (
         ward if ward and ward != JOINT else (principal.tenant if not principal.is_joint else JOINT)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, STATUSES
 
@@ -217,7 +217,12 @@ class ActionOut(BaseModel):
     target: str
     reason: str
     disruptive: bool
-    status: str
+    status: str = Field(
+        description="pending_approval | approved | running | rejected | succeeded | failed"
+    )
+    running: bool = Field(
+        False, description="Approved and with the worker: being carried out or retried"
+    )
     requested_by: str
     requested_at: datetime
     decided_by: str | None
@@ -225,8 +230,15 @@ class ActionOut(BaseModel):
     decision_note: str
     completed_at: datetime | None
     attempts: int
+    attempt_limit: int = Field(description="Attempts allowed before the action fails")
+    next_attempt_at: datetime | None = Field(description="When the worker tries (again)")
     external_ref: str
-    error: str
+    error: str = Field(description="The last attempt's error, also while retrying")
+
+    @model_validator(mode="after")
+    def _running(self) -> ActionOut:
+        self.running = self.connector_id is not None and self.status in ("approved", "running")
+        return self
 
 
 class TaskOut(BaseModel):

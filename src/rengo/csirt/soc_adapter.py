@@ -5,20 +5,25 @@ An alert becomes an ``AlertRef``: its public id, ward (a campaign's wards), rule
 level, when it was raised, its first matched event, the matched event ids (an audited
 read in the SOC) and its indicators (source address, the indicator that hit). Opening an
 incident closes the alerts with the reason ``incident_opened`` and the incident's number.
+Monthly reports count the alerts the SOC raised (``created_at``) per level: a ward's own
+alerts, or for the joint centre every ward's and the cross-ward campaigns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rengo.core.clock import Clock
 from rengo.core.errors import Forbidden, NotFound
 from rengo.core.permissions import Principal
 from rengo.csirt import indicators
-from rengo.csirt.alerts import AlertRef
-from rengo.soc import alerts as soc_alerts  # type: ignore[attr-defined,unused-ignore]
+from rengo.csirt.alerts import AlertCounts, AlertRef
+from rengo.soc import alerts as soc_alerts
+from rengo.soc.alerts_models import Alert
 
 
 class SocAlertSource:
@@ -56,3 +61,19 @@ class SocAlertSource:
                 # Someone who may open incidents but not triage alerts: the SOC keeps the
                 # alert open and the incident still names it.
                 continue
+
+    def count(self, session: Session, wards: Sequence[str] | None, start: datetime,
+              end: datetime) -> AlertCounts | None:  # fmt: skip
+        stmt = (
+            select(Alert.level, Alert.kind, func.count())
+            .where(Alert.created_at >= start, Alert.created_at < end, Alert.origin != "exercise")
+            .group_by(Alert.level, Alert.kind)
+        )
+        if wards is not None:
+            stmt = stmt.where(Alert.tenant.in_(sorted(wards)))
+        by_level: dict[str, int] = {}
+        campaigns = 0
+        for level, kind, n in session.execute(stmt):
+            by_level[level] = by_level.get(level, 0) + n
+            campaigns += n if kind == "campaign" else 0
+        return AlertCounts(sum(by_level.values()), by_level, campaigns)

@@ -1,20 +1,43 @@
-"""The CSIRT's clockwork: send due notifications, escalate unanswered pages, flag outages
-that have become major. The web server runs ``Worker`` in a thread; ``rengo csirt
-worker`` runs the same loop on its own; tests call ``tick`` with a fake clock.
+"""The CSIRT's clockwork: carry out queued containment actions, escalate unanswered pages,
+flag outages that have become major, run the notifier hooks of other domains, send due
+notifications. The web server runs ``Worker`` in a thread (and wakes it when a request
+queues work); ``rengo csirt worker`` runs the same loop on its own; tests call ``tick``.
+
+**Hooks.** Another domain's notifications reach people through this worker without the
+CSIRT importing that domain (the layers forbid it): the web/CLI layer, which may import
+both, registers a ``Hook`` — ``hook(session, settings, now) -> int`` — that queues
+notifications or pages in the tick's transaction and returns how many items it handled
+(see ``rengo.web.notifiers``: FinOps alerts to each ward's finance contact team).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
 
 from rengo.core.clock import Clock
 from rengo.core.db import Database
 from rengo.core.settings import Settings
-from rengo.csirt import incidents, notify, oncall
+from rengo.csirt import action_runner, incidents, notify, paging
 
 log = logging.getLogger(__name__)
+
+Hook = Callable[[Session, Settings, datetime], int]
+_hooks: dict[str, Hook] = {}
+
+
+def register_hook(name: str, hook: Hook) -> None:
+    """Add (or replace) a notifier hook every worker runs from now on."""
+    _hooks[name] = hook
+
+
+def registered_hooks() -> dict[str, Hook]:
+    return dict(_hooks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,36 +47,80 @@ class TickReport:
     sent: int
     retrying: int
     failed: int
+    actions_succeeded: int = 0
+    actions_retrying: int = 0
+    actions_failed: int = 0
+    hooked: int = 0
 
 
-def tick(db: Database, settings: Settings, clock: Clock) -> TickReport:
+def _run_hooks(db: Database, settings: Settings, now: datetime,
+               hooks: dict[str, Hook]) -> int:  # fmt: skip
+    handled = 0
+    for name, hook in hooks.items():
+        try:
+            with db.session() as session:
+                handled += hook(session, settings, now)
+        except Exception:  # one domain's notifier must not stop the CSIRT's clockwork
+            log.exception("worker hook %s failed", name)
+    return handled
+
+
+def tick(db: Database, settings: Settings, clock: Clock,
+         hooks: dict[str, Hook] | None = None) -> TickReport:  # fmt: skip
+    """One round; ``hooks`` default to the registered ones."""
+    ran = action_runner.run_due(db, settings, clock)
     now = clock.now()
     with db.session() as session:
-        escalated = oncall.run_escalations(session, settings, now)
+        escalated = paging.run_escalations(session, settings, now)
         became_major = incidents.check_ongoing_outages(session, settings, now)
+    hooked = _run_hooks(db, settings, now, registered_hooks() if hooks is None else hooks)
     report = notify.deliver_due(db, settings, clock)
-    return TickReport(escalated, became_major, report.sent, report.retrying, report.failed)
+    return TickReport(escalated, became_major, report.sent, report.retrying, report.failed,
+                      ran.succeeded, ran.retrying, ran.failed, hooked)  # fmt: skip
 
 
 class Worker:
-    """Calls ``tick`` every ``interval`` seconds in a daemon thread until stopped."""
+    """Calls ``tick`` every ``interval`` seconds in a daemon thread until stopped;
+    ``wake()`` runs the next round at once (a request queued an action or a page)."""
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock, interval: float) -> None:
+    def __init__(self, db: Database, settings: Settings, clock: Clock, interval: float,
+                 hooks: Sequence[tuple[str, Hook]] | None = None) -> None:  # fmt: skip
         self.db, self.settings, self.clock, self.interval = db, settings, clock, interval
+        self.hooks = dict(hooks) if hooks is not None else None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rengo-csirt-worker", daemon=True)
 
     def start(self) -> Worker:
         self._thread.start()
         return self
 
+    def wake(self) -> None:
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=30)
 
+    def _pause(self) -> float:
+        """Until the next round: the interval, or sooner when an action retry is due."""
+        try:
+            due = action_runner.next_due(self.db)
+        except Exception:
+            log.exception("csirt worker could not read the action queue")
+            return self.interval
+        if due is None:
+            return self.interval
+        return min(self.interval, max(0.0, (due - self.clock.now()).total_seconds()))
+
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stop.is_set():
+            self._wake.wait(self._pause())
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
-                tick(self.db, self.settings, self.clock)
+                tick(self.db, self.settings, self.clock, self.hooks)
             except Exception:  # keep the clockwork going; the next tick retries
                 log.exception("csirt worker tick failed")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from rengo.assets.reference import BUSINESS_SYSTEMS, Term
 from rengo.core import audit
 from rengo.core.errors import NotFound
-from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.permissions import Principal, allows, narrow_to_visible, require
 from rengo.core.wards import JOINT
 from rengo.finops.models import BprCase
 
@@ -95,6 +95,45 @@ def create(
         object_type="finops_bpr",
         object_id=case.id,
         object_tenant=ward,
+    )
+    return case
+
+
+def get(session: Session, principal: Principal, case_id: int) -> BprCase:
+    """A case of one's own ward, or a case another ward shared (read-only to others)."""
+    case = session.get(BprCase, case_id)
+    if case is None:
+        raise NotFound(f"BPR case {case_id} not found")
+    if case.shared and allows(principal, "finops.bpr.library"):
+        return case
+    require(principal, "finops.bpr.read", case.ward, hide=True)
+    return case
+
+
+def update(
+    session: Session, principal: Principal, case_id: int, data: BprIn, client: str = ""
+) -> BprCase:
+    """Change a case of one's own ward (its ward cannot change)."""
+    case = session.get(BprCase, case_id)
+    if case is None:
+        raise NotFound(f"BPR case {case_id} not found")
+    require(principal, "finops.bpr.read", case.ward, hide=True)
+    require(principal, "finops.bpr.write", case.ward)
+    changes = {}
+    for name, value in data.model_dump(exclude={"ward"}).items():
+        if getattr(case, name) != value:
+            changes[name] = [str(getattr(case, name)), str(value)]
+            setattr(case, name, value)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        "finops.bpr.update",
+        object_type="finops_bpr",
+        object_id=case.id,
+        object_tenant=case.ward,
+        detail=changes,
+        client=client,
     )
     return case
 

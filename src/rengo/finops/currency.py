@@ -42,22 +42,36 @@ def register_rates(con: duckdb.DuckDBPyConnection, rates: list[Rate], quote: str
     con.execute(f"CREATE OR REPLACE TEMP TABLE {RATES_TABLE} AS SELECT * FROM {RATES_TABLE}_arrow")
 
 
-def reporting_select(src: str, reporting: str, columns_sql: str) -> str:
+def reporting_select(
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    reporting: str,
+    columns_sql: str,
+    join: tuple[str, str] | None = None,
+) -> str:
     """``columns_sql`` over ``src`` joined (as of the charge day) to the rate into ``reporting``.
 
-    ``columns_sql`` may use ``__rate``, ``__rate_day`` and ``__rate_source``.
+    ``columns_sql`` may use ``__rate``, ``__rate_day`` and ``__rate_source``. The rate is
+    looked up once per (currency, day) into a small temp table and joined back to the rows
+    by hash; ``join`` = (relation, condition on ``s``) adds the allocation ``a``.
     """
     cur = "'" + reporting.replace("'", "''") + "'"
+    day = "CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE)"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __rated AS
+  SELECT days.__cur, days.__d,
+    CASE WHEN days.__cur = {cur} THEN 1.0 ELSE r.rate END AS __rate,
+    CASE WHEN days.__cur = {cur} THEN NULL ELSE r.day END AS __rate_day,
+    CASE WHEN days.__cur = {cur} THEN NULL ELSE r.source END AS __rate_source
+  FROM (SELECT DISTINCT BillingCurrency AS __cur, {day} AS __d FROM {src}) days
+  ASOF LEFT JOIN {RATES_TABLE} r ON days.__cur = r.base AND days.__d >= r.day"""
+    )
+    extra = f" LEFT JOIN {join[0]} AS a ON {join[1]}" if join else ""
     return f"""
 SELECT {columns_sql}
-FROM (
-  SELECT s.*,
-    CASE WHEN s.BillingCurrency = {cur} THEN 1.0 ELSE r.rate END AS __rate,
-    CASE WHEN s.BillingCurrency = {cur} THEN NULL ELSE r.day END AS __rate_day,
-    CASE WHEN s.BillingCurrency = {cur} THEN NULL ELSE r.source END AS __rate_source
-  FROM (SELECT *, CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE) AS __day FROM {src}) s
-  ASOF LEFT JOIN {RATES_TABLE} r ON s.BillingCurrency = r.base AND s.__day >= r.day
-)"""
+FROM (SELECT *, {day} AS __day FROM {src}) s
+  LEFT JOIN __rated ON s.BillingCurrency IS NOT DISTINCT FROM __rated.__cur
+  AND s.__day = __rated.__d{extra}"""
 
 
 def implied_rates(con: duckdb.DuckDBPyConnection, table: str, provider_label: str) -> list[Rate]:

@@ -16,13 +16,21 @@ import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.finops import focus
-from rengo.finops.allocation import Rule, allocation_columns
+from rengo.finops.allocation import (
+    ALLOCATION_COLUMNS,
+    Rule,
+    allocate_keys_sql,
+    join_keys_sql,
+)
 from rengo.finops.currency import Rate, implied_rates, register_rates, reporting_select
 from rengo.finops.lake import Lake, connection
 from rengo.finops.native import Source, converters, q
 from rengo.finops.normalise import Deviation, stage
 from rengo.finops.readers import RejectedLine, open_raw
+from rengo.finops.rollup import write_rollup
 
+STREAM_ROWS = 200_000
+"""Files with at least this many rows are converted on the fly, not held in memory."""
 FORMATS = ("focus", "aws-cur", "azure", "gcp", "oci", "sakura")
 BASE_COLUMNS = (
     *focus.column_names(),
@@ -153,6 +161,9 @@ def _stage_file(
             source_format=chosen,
             ingest_id=ingest_id,
             strict=chosen == "focus",
+            # A large file numbered by its reader (same rows, same order on every read) stays
+            # a view; small ones are cheaper to convert once than to re-read per step.
+            materialise=raw.kind not in ("parquet", "csv") or raw.rows < STREAM_ROWS,
         )
     except duckdb.Error as error:
         raise InvalidInput(
@@ -188,25 +199,43 @@ def _stage_file(
     return staged.table, report
 
 
-def lake_columns_sql(enrichment: Enrichment) -> str:
-    """The SELECT list producing lake rows (see ``currency.reporting_select`` for ``__rate``)."""
-    alloc = allocation_columns(enrichment.rules)
+def lake_columns_sql(enrichment: Enrichment, source: str = "s") -> str:
+    """The SELECT list producing lake rows from ``s`` (FOCUS columns), the rate
+    (``currency.reporting_select``) and the allocation ``a`` (``allocation.allocate_keys_sql``).
+    """
     cur = "'" + enrichment.reporting_currency.replace("'", "''") + "'"
-    exprs = [q(c) for c in focus.column_names()]
+    exprs = [f"{source}.{q(c)}" for c in focus.column_names()]
+    alloc = {
+        name: (f"a.__{name}" if enrichment.rules else "CAST(NULL AS VARCHAR)")
+        for name in ALLOCATION_COLUMNS
+    }
     computed = {
-        "x_ChargeDate": "__day",
+        "x_ChargeDate": f"{source}.__day",
         **alloc,
         "x_ReportingCurrency": cur,
         "x_ExchangeRate": "__rate",
         "x_ExchangeRateDate": "__rate_day",
         "x_ExchangeRateSource": "__rate_source",
-        "x_BilledCostReporting": "BilledCost * __rate",
-        "x_EffectiveCostReporting": "EffectiveCost * __rate",
+        "x_BilledCostReporting": f"{source}.BilledCost * __rate",
+        "x_EffectiveCostReporting": f"{source}.EffectiveCost * __rate",
     }
     for name, sql_type in focus.LAKE_EXTRA_COLUMNS:
-        expr = computed.get(name, q(name))
+        expr = computed.get(name, f"{source}.{q(name)}")
         exprs.append(f"CAST({expr} AS {sql_type}) AS {q(name)}")
     return ", ".join(exprs)
+
+
+def enriched_select(con: duckdb.DuckDBPyConnection, src: str, enrichment: Enrichment) -> str:
+    """SELECT of lake rows from FOCUS rows ``src``: allocated, priced, dated."""
+    join = None
+    if enrichment.rules:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE __alloc AS " + allocate_keys_sql(enrichment.rules, src)
+        )
+        join = ("__alloc", join_keys_sql(enrichment.rules, "s", "a"))
+    return reporting_select(
+        con, src, enrichment.reporting_currency, lake_columns_sql(enrichment), join
+    )
 
 
 PARTITION_COLUMNS_SQL = (
@@ -239,7 +268,7 @@ def ingest_files(
             report.files.append(file_report)
         cols = ", ".join(q(c) for c in BASE_COLUMNS)
         union = " UNION ALL ".join(f"SELECT {cols}, __problem FROM {t}" for t in tables)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE batch AS {union}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW batch AS {union}")
         _quarantine(con, lake, report)
         report.implied_rates = implied_rates(
             con, "batch", "implied by the provider's pricing amounts"
@@ -248,53 +277,84 @@ def ingest_files(
             con, [*enrichment.rates, *report.implied_rates], enrichment.reporting_currency
         )
         good = "(SELECT * FROM batch WHERE __problem IS NULL)"
-        select = reporting_select(good, enrichment.reporting_currency, lake_columns_sql(enrichment))
+        select = enriched_select(con, good, enrichment)
+        # A view: a batch of one partition (a month of one account, the usual export) is
+        # computed and written in one streaming pass, never held whole in memory.
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE enriched AS SELECT *, {PARTITION_COLUMNS_SQL} FROM ({select})"
+            f"CREATE OR REPLACE TEMP VIEW enriched AS SELECT *, {PARTITION_COLUMNS_SQL} FROM ({select})"
         )
-        for row in con.execute(
-            "SELECT billing_month, account_key, ProviderName, BillingAccountId, BillingCurrency, "
-            "count(*), sum(BilledCost) FROM enriched GROUP BY ALL ORDER BY 1, 2"
-        ).fetchall():
-            report.partitions.append(
-                PartitionReport(
-                    row[0],
-                    row[1],
-                    row[2] or "",
-                    row[3] or "",
-                    row[4] or "",
-                    int(row[5]),
-                    float(row[6] or 0),
-                )
-            )
-        report.lake_totals = {
-            str(c): float(t or 0)
-            for c, t in con.execute(
-                "SELECT BillingCurrency, sum(BilledCost) FROM enriched GROUP BY 1"
-            ).fetchall()
-        }
-        missing = con.execute(
-            "SELECT count(*) FROM enriched WHERE x_ExchangeRate IS NULL"
-        ).fetchone()
-        report.missing_rates = int(missing[0]) if missing else 0
-        if report.missing_rates and report.files:
-            report.files[0].deviations.append(
-                Deviation(
-                    "no_exchange_rate",
-                    "BillingCurrency",
-                    report.missing_rates,
-                    f"no rate into {enrichment.reporting_currency} on or before the charge day: reporting "
-                    "amounts stay empty until rates are imported and `rengo finops rebuild` runs",
-                )
-            )
+        keys = con.execute(
+            f"SELECT DISTINCT {PARTITION_COLUMNS_SQL} FROM {good} ORDER BY ALL"
+        ).fetchall()
+        source = "enriched"
+        if len(keys) > 1:
+            # Several partitions: compute the rows once rather than once per partition.
+            con.execute("CREATE OR REPLACE TEMP TABLE enriched_rows AS SELECT * FROM enriched")
+            source = "enriched_rows"
         staging = lake.staging_dir()
-        if report.partitions:
-            con.execute(
-                f"COPY (SELECT * FROM enriched ORDER BY x_ChargeDate) TO '{staging}' "
-                "(FORMAT parquet, PARTITION_BY (billing_month, account_key), COMPRESSION zstd, OVERWRITE_OR_IGNORE true)"
-            )
+        write_partitions(con, source, staging, [(str(m), str(a)) for m, a in keys])
+        # What was stored, read back from the written files (a few columns: cheap).
+        if keys:
+            _report_partitions(con, staging, report, enrichment.reporting_currency)
     lake.replace_partitions(staging)
     return report
+
+
+def _report_partitions(
+    con: duckdb.DuckDBPyConnection, staging: Path, report: IngestReport, reporting: str
+) -> None:
+    files = f"read_parquet('{staging}/*/*/data_*.parquet', hive_partitioning = true)"
+    missing = 0
+    for row in con.execute(
+        "SELECT billing_month, account_key, ProviderName, BillingAccountId, BillingCurrency, "
+        f"count(*), sum(BilledCost), count(*) FILTER (WHERE x_ExchangeRate IS NULL) FROM {files} "
+        "GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall():
+        report.partitions.append(
+            PartitionReport(
+                str(row[0]),
+                str(row[1]),
+                row[2] or "",
+                row[3] or "",
+                row[4] or "",
+                int(row[5]),
+                float(row[6] or 0),
+            )
+        )
+        currency = str(row[4])
+        report.lake_totals[currency] = report.lake_totals.get(currency, 0.0) + float(row[6] or 0)
+        missing += int(row[7])
+    report.missing_rates = missing
+    if missing and report.files:
+        report.files[0].deviations.append(
+            Deviation(
+                "no_exchange_rate",
+                "BillingCurrency",
+                missing,
+                f"no rate into {reporting} on or before the charge day: reporting amounts stay "
+                "empty until rates are imported and `rengo finops rebuild` runs",
+            )
+        )
+
+
+def write_partitions(
+    con: duckdb.DuckDBPyConnection, table: str, staging: Path, keys: list[tuple[str, str]]
+) -> None:
+    """One Parquet file per (billing month, account) partition of ``table`` under ``staging``.
+
+    One COPY per partition: DuckDB's PARTITION_BY writer is several times slower on the
+    few large partitions a month's export has.
+    """
+    for month, account in keys:
+        folder = staging / f"billing_month={month}" / f"account_key={account}"
+        folder.mkdir(parents=True, exist_ok=True)
+        con.execute(
+            f"COPY (SELECT * EXCLUDE (billing_month, account_key) FROM {table} "
+            "WHERE billing_month = ? AND account_key = ?) "
+            f"TO '{folder / 'data_0.parquet'}' (FORMAT parquet, COMPRESSION zstd)",
+            [month, account],
+        )
+        write_rollup(con, folder / "data_0.parquet", month)
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, lake: Lake, report: IngestReport) -> None:
@@ -330,7 +390,4 @@ def rebuild(lake: Lake, enrichment: Enrichment) -> int:
     """Re-apply allocation rules and exchange rates to every partition; returns files rewritten."""
     with connection() as con:
         register_rates(con, enrichment.rates, enrichment.reporting_currency)
-        columns = lake_columns_sql(enrichment)
-        return lake.rewrite(
-            con, lambda src: reporting_select(src, enrichment.reporting_currency, columns)
-        )
+        return lake.rewrite(con, lambda src: enriched_select(con, src, enrichment))

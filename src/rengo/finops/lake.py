@@ -24,6 +24,7 @@ import duckdb
 
 from rengo.core.storage import DataDir, fsync_directory
 from rengo.finops import focus
+from rengo.finops.rollup import ROLLUP_FILE, write_rollup
 
 DOMAIN = "finops"
 _write_lock = threading.Lock()
@@ -54,7 +55,15 @@ class Lake:
     def files(self) -> list[Path]:
         if not self.costs.is_dir():
             return []
-        return sorted(self.costs.glob("billing_month=*/account_key=*/*.parquet"))
+        return sorted(self.costs.glob("billing_month=*/account_key=*/data_*.parquet"))
+
+    def rollup_files(self) -> list[tuple[Path, bool]]:
+        """Each partition's daily rollup, or its data file where no rollup exists (False)."""
+        out = []
+        for file in self.files():
+            rollup = file.parent / ROLLUP_FILE
+            out.append((rollup, True) if rollup.is_file() else (file, False))
+        return out
 
     def is_empty(self) -> bool:
         return not self.files()
@@ -69,7 +78,9 @@ class Lake:
     def version(self) -> str:
         """Changes whenever a partition is written (cache key for derived figures)."""
         files = self.files()
-        return f"{len(files)}:{max((f.stat().st_mtime_ns for f in files), default=0)}"
+        rollups = [f for f, is_rollup in self.rollup_files() if is_rollup]
+        newest = max((f.stat().st_mtime_ns for f in [*files, *rollups]), default=0)
+        return f"{len(files)}:{len(rollups)}:{newest}"
 
     def relation_sql(self, months: tuple[str, str] | None = None) -> str:
         """SQL of the lake as one relation, optionally limited to a range of billing months."""
@@ -120,6 +131,7 @@ class Lake:
                     f"COPY ({make_select(src)}) TO {_lit(tmp)} (FORMAT parquet, COMPRESSION zstd)"
                 )
                 os.replace(tmp, file)
+                write_rollup(con, file, file.parent.parent.name.split("=", 1)[1])
                 count += 1
         return count
 
@@ -137,6 +149,8 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"threads": threads or min(2, os.cpu_count() or 1)})
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_object_cache = true")
+    # Row order within the lake carries no meaning: let writes and scans run in parallel.
+    con.execute("SET preserve_insertion_order = false")
     return con
 
 

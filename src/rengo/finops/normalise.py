@@ -126,7 +126,7 @@ class _Builder:
         self.strict = strict
         self.exprs: list[str] = []
         self.flags: list[tuple[str, str, str, str]] = []  # (sql, code, column, message)
-        self.problems: list[str] = []
+        self.problems: list[tuple[str, str]] = []  # (condition, message) of unreadable values
 
     def flag(self, sql: str, code: str, column: str, message: str) -> None:
         self.flags.append((sql, code, column, message))
@@ -156,9 +156,7 @@ class _Builder:
             value = f"TRY_CAST({clean} AS DOUBLE)"
             if text:
                 bad = f"({clean} IS NOT NULL AND {value} IS NULL)"
-                self.problems.append(
-                    f"CASE WHEN {bad} THEN '{name}: not a number: ' || {clean} END"
-                )
+                self.problems.append((bad, f"'{name}: not a number: ' || {clean}"))
             self.exprs.append(f"{value} AS {_q(name)}")
         elif column.data_type == "Date/Time":
             value = f"TRY_CAST({clean} AS TIMESTAMPTZ)"
@@ -172,13 +170,11 @@ class _Builder:
                 )
             if text:
                 bad = f"({clean} IS NOT NULL AND {value} IS NULL)"
-                self.problems.append(
-                    f"CASE WHEN {bad} THEN '{name}: not a date/time: ' || {clean} END"
-                )
+                self.problems.append((bad, f"'{name}: not a date/time: ' || {clean}"))
             self.exprs.append(f"{value} AS {_q(name)}")
         elif column.data_type == "JSON":
             bad = f"({clean} IS NOT NULL AND NOT coalesce(json_valid({clean}), false))"
-            self.problems.append(f"CASE WHEN {bad} THEN '{name}: not valid JSON: ' || {clean} END")
+            self.problems.append((bad, f"'{name}: not valid JSON: ' || {clean}"))
             self.exprs.append(f"CAST({clean} AS VARCHAR) AS {_q(name)}")
         elif name in focus.ALLOWED_VALUES:
             allowed = focus.ALLOWED_VALUES[name]
@@ -212,6 +208,7 @@ def stage(
     source_format: str,
     ingest_id: str,
     strict: bool = True,
+    materialise: bool = True,
 ) -> Staged:
     """Create temp table ``table`` of typed FOCUS 1.2 rows (plus ``__problem``) from ``source``.
 
@@ -255,10 +252,15 @@ def stage(
         builder.exprs.append(f"CAST(json_object({pairs}) AS VARCHAR) AS x_Custom")
     else:
         builder.exprs.append("CAST(NULL AS VARCHAR) AS x_Custom")
-    problem = "concat_ws('; ', " + ", ".join(builder.problems) + ")" if builder.problems else "''"
-    flag_exprs = [
-        f"coalesce({sql}, false) AS __f{i}" for i, (sql, *_rest) in enumerate(builder.flags)
-    ]
+    # The message is only built for the rare bad row: the common case is one OR of booleans.
+    problem = (
+        f"CASE WHEN {' OR '.join(f'coalesce({c}, false)' for c, _m in builder.problems)} THEN "
+        + "concat_ws('; ', "
+        + ", ".join(f"CASE WHEN {c} THEN {m} END" for c, m in builder.problems)
+        + ") END"
+        if builder.problems
+        else "''"
+    )
     select = ",\n  ".join(
         [
             *builder.exprs,
@@ -268,19 +270,23 @@ def stage(
             f"{_lit(version)} AS x_FocusVersion",
             f"{_lit(ingest_id)} AS x_IngestId",
             f"NULLIF({problem}, '') AS __problem",
-            *flag_exprs,
         ]
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT\n  {select}\nFROM {source}")
-    aggregates = ["count(*)", "count(__problem)"]
-    for i in range(len(builder.flags)):
+    # Sources their reader numbers stay a view: each later step reads only the columns it
+    # needs, and the rows are materialised once, allocated and priced, on the way to the lake.
+    kind = "TABLE" if materialise else "VIEW"
+    con.execute(f"CREATE OR REPLACE TEMP {kind} {table} AS SELECT\n  {select}\nFROM {source}")
+    # Rows, unreadable rows and every deviation are counted in one pass over the source.
+    bad = " OR ".join(f"coalesce({c}, false)" for c, _m in builder.problems) or "false"
+    aggregates = ["count(*)", f"count(CASE WHEN {bad} THEN 1 END)"]
+    for sql, *_rest in builder.flags:
         aggregates += [
-            f"sum(CAST(__f{i} AS INTEGER))",
-            f"min(CASE WHEN __f{i} THEN x_SourceRow END)",
+            f"count(CASE WHEN {sql} THEN 1 END)",
+            f"min(CASE WHEN {sql} THEN __row END)",
         ]
-    counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {table}").fetchone()
+    counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
     assert counts is not None
-    rows, quarantined = int(counts[0]), int(counts[1])
+    rows, quarantined = int(counts[0]), int(counts[1] or 0)
     for i, (_sql, code, column, message) in enumerate(builder.flags):
         n = int(counts[2 + 2 * i] or 0)
         if n:

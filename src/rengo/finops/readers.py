@@ -34,6 +34,8 @@ class RawSource:
     columns: list[str]
     rows: int
     rejected: list[RejectedLine] = field(default_factory=list)
+    kind: str = ""
+    """parquet | csv (numbered by the reader) | arrow | json | jsonl | sakura"""
 
 
 def _flatten(table: pa.Table) -> pa.Table:
@@ -85,7 +87,7 @@ def open_raw(
             con.register(f"{view}_arrow", _flatten(pq.read_table(path)))
             body = f"SELECT * FROM {view}_arrow"
         else:
-            body = f"SELECT * FROM read_parquet({_lit(path)})"
+            body = f"SELECT * FROM read_parquet({_lit(path)}, file_row_number = true)"
     elif kind == "jsonl":
         try:
             table = _flatten(pa_json.read_json(path))
@@ -113,9 +115,17 @@ def open_raw(
         ).fetchall():
             rejected.append(RejectedLine(int(line), str(error), str(text or "")))
         body = f"SELECT * FROM {view}_csv"
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT row_number() OVER () AS __row, * FROM ({body})"
-    )
+    if "file_row_number = true" in body:
+        # Numbered by the reader: no window over the whole file.
+        numbered = f"SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM ({body})"
+    elif body.endswith("_csv"):
+        numbered = f"SELECT rowid + 1 AS __row, * FROM {view}_csv"
+    else:
+        numbered = f"SELECT row_number() OVER () AS __row, * FROM ({body})"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {numbered}")
     columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] != "__row"]
     count = con.execute(f"SELECT count(*) FROM {view}").fetchone()
-    return RawSource(view, columns, int(count[0]) if count else 0, rejected)
+    source_kind = "sakura" if sakura else kind
+    if kind == "parquet" and "file_row_number" not in body:
+        source_kind = "arrow"  # flattened nested records, numbered by a window
+    return RawSource(view, columns, int(count[0]) if count else 0, rejected, source_kind)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
-from rengo.core.errors import InvalidInput, Problem
+from rengo.core.errors import Conflict, InvalidInput, Problem
 from rengo.core.permissions import Principal, require
 from rengo.core.wards import is_tenant
 from rengo.finops.models import (
@@ -64,7 +64,12 @@ def products(session: Session, principal: Principal) -> list[tuple[SaasProduct, 
 
 def add_product(session: Session, principal: Principal, **fields: object) -> SaasProduct:
     require(principal, "finops.saas.write")
-    product = SaasProduct(**fields)
+    name = str(fields.get("name") or "").strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("invalid product", [Problem("1 to 200 characters", "name")])
+    if session.scalar(select(SaasProduct.id).where(SaasProduct.name == name)) is not None:
+        raise Conflict(f"{name!r} is already listed", [Problem("choose another name", "name")])
+    product = SaasProduct(**{**fields, "name": name})
     session.add(product)
     session.flush()
     audit.record(
@@ -87,6 +92,14 @@ def mark_used(
     ):
         session.add(SaasUsage(product_id=product_id, ward=ward, since=since))
         session.flush()
+        audit.record(
+            session,
+            principal,
+            "finops.saas.use",
+            object_type="finops_saas",
+            object_id=product_id,
+            object_tenant=ward,
+        )
 
 
 def add_procurement(
@@ -103,7 +116,9 @@ def add_procurement(
 ) -> JointProcurement:
     require(principal, "finops.saas.write")
     bad = [w for w in wards if not is_tenant(w)]
-    if len(wards) < 2 or bad:
+    if not title.strip() or len(title) > 200:
+        raise InvalidInput("invalid joint procurement", [Problem("1 to 200 characters", "title")])
+    if len(set(wards)) < 2 or bad:
         raise InvalidInput(
             "invalid joint procurement", [Problem("at least two known wards", "wards")]
         )
@@ -146,8 +161,18 @@ def add_training(
     description: str = "",
 ) -> Training:
     require(principal, "finops.saas.write")
+    problems = []
+    if not title.strip() or len(title) > 200:
+        problems.append(Problem("1 to 200 characters", "title"))
     if topic not in ("finops", "bpr"):
-        raise InvalidInput("invalid training", [Problem("topic is finops or bpr", "topic")])
+        problems.append(Problem("topic is finops or bpr", "topic"))
+    problems += [
+        Problem(f"unknown ward {w!r} or a negative count", "participants")
+        for w, n in participants.items()
+        if not is_tenant(w) or n < 0
+    ]
+    if problems:
+        raise InvalidInput("invalid training", problems)
     training = Training(title=title, topic=topic, held_on=held_on, description=description)
     session.add(training)
     session.flush()
@@ -155,6 +180,14 @@ def add_training(
         if count > 0:
             session.add(TrainingAttendance(training_id=training.id, ward=ward, participants=count))
     session.flush()
+    audit.record(
+        session,
+        principal,
+        "finops.training.create",
+        object_type="finops_training",
+        object_id=training.id,
+        detail={"participants": sum(participants.values())},
+    )
     return training
 
 

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
-from rengo.core.errors import InvalidInput, Problem, ProblemList
+from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem, ProblemList
 from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
 from rengo.core.tenancy import populations
-from rengo.core.wards import is_tenant
+from rengo.core.wards import is_tenant, ward_codes
 from rengo.finops.allocation import METHODS, Pool, Rule
 from rengo.finops.currency import Rate
 from rengo.finops.explorer import Explorer
@@ -184,8 +184,13 @@ def add_rule(
 ) -> AllocationRule:
     require(principal, "finops.rules.manage")
     problems = rule.check()
-    if rule.ward and not is_tenant(rule.ward):
+    if rule.ward and rule.ward not in ward_codes():
         problems.append(Problem(f"unknown ward {rule.ward!r}", "ward"))
+    if (
+        rule.shared_pool
+        and session.scalar(select(SharedPool.id).where(SharedPool.name == rule.shared_pool)) is None
+    ):
+        problems.append(Problem(f"no shared pool named {rule.shared_pool!r}", "shared_pool"))
     if problems:
         raise InvalidInput("invalid allocation rule", problems)
     row = AllocationRule(
@@ -218,6 +223,13 @@ def add_pool(
 ) -> SharedPool:
     require(principal, "finops.rules.manage")
     problems = []
+    name = name.strip()
+    if not name or len(name) > 64:
+        problems.append(Problem("1 to 64 characters", "name"))
+    elif session.scalar(select(SharedPool.id).where(SharedPool.name == name)) is not None:
+        raise Conflict(
+            f"a shared pool named {name!r} exists", [Problem("choose another name", "name")]
+        )
     if method not in METHODS:
         problems.append(Problem(f"one of {', '.join(METHODS)}", "method"))
     problems += [Problem(f"unknown ward {w!r}", "wards") for w in wards if not is_tenant(w)]
@@ -230,6 +242,64 @@ def add_pool(
         session, principal, "finops.pool.create", object_type="finops_pool", object_id=row.id
     )
     return row
+
+
+def rules(session: Session, principal: Principal) -> list[AllocationRule]:
+    require(principal, "finops.rules.manage")
+    return list(
+        session.scalars(select(AllocationRule).order_by(AllocationRule.priority, AllocationRule.id))
+    )
+
+
+def pools(session: Session, principal: Principal) -> list[SharedPool]:
+    require(principal, "finops.rules.manage")
+    return list(session.scalars(select(SharedPool).order_by(SharedPool.name)))
+
+
+def delete_rule(session: Session, principal: Principal, rule_id: int, client: str = "") -> None:
+    """Remove a rule; the lake keeps its old allocation until ``rebuild_lake``."""
+    require(principal, "finops.rules.manage")
+    row = session.get(AllocationRule, rule_id)
+    if row is None:
+        raise NotFound(f"allocation rule {rule_id} not found")
+    audit.record(
+        session,
+        principal,
+        "finops.rule.delete",
+        object_type="finops_rule",
+        object_id=rule_id,
+        detail={"field": row.field, "pattern": row.pattern},
+        client=client,
+    )
+    session.delete(row)
+    session.flush()
+
+
+def delete_pool(session: Session, principal: Principal, pool_id: int, client: str = "") -> None:
+    """Remove a shared pool; refused while a rule still sends rows to it."""
+    require(principal, "finops.rules.manage")
+    row = session.get(SharedPool, pool_id)
+    if row is None:
+        raise NotFound(f"shared pool {pool_id} not found")
+    users = session.scalars(
+        select(AllocationRule.id).where(AllocationRule.shared_pool == row.name)
+    ).all()
+    if users:
+        raise Conflict(
+            f"shared pool {row.name!r} is used by rule(s) {', '.join(map(str, users))}",
+            [Problem("delete those rules first", "pool")],
+        )
+    audit.record(
+        session,
+        principal,
+        "finops.pool.delete",
+        object_type="finops_pool",
+        object_id=pool_id,
+        detail={"name": row.name},
+        client=client,
+    )
+    session.delete(row)
+    session.flush()
 
 
 _explorers: dict[Path, Explorer] = {}

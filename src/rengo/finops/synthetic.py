@@ -13,6 +13,7 @@ running around the clock, and a little untagged (unallocated) cost.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -198,16 +199,16 @@ def resources(
 
 
 def _rows_for(
-    res: Resource, day0: date, days: int, rng: np.random.Generator, growth: float
+    res: Resource, off_days: np.ndarray, rng: np.random.Generator, growth: float
 ) -> dict[str, np.ndarray] | None:
+    """Daily cost of one resource; ``off_days[i]`` says whether day i is a weekend/holiday."""
+    days = off_days.size
     start = max(res.starts, 0)
     end = days if res.ends is None else min(days, res.ends)
     if end <= start:
         return None
     idx = np.arange(start, end)
-    dates = [day0 + timedelta(days=int(i)) for i in idx]
-    off = np.array([is_off_day(d) for d in dates])
-    factor = np.where(off, res.weekday_factor, 1.0)
+    factor = np.where(off_days[idx], res.weekday_factor, 1.0)
     cost = (
         res.daily_cost * factor * (1 + growth) ** (idx / 30.0) * (1 + rng.normal(0, 0.04, idx.size))
     )
@@ -307,8 +308,9 @@ def generate(
         all_res.append(forgotten)
         plan.shifts.append((target.ward, target.system, first + timedelta(days=start)))
     generated = []
+    off_days = np.array([is_off_day(first + timedelta(days=i)) for i in range(days)])
     for r in all_res:
-        rows = _rows_for(r, first, days, nrng, growth)
+        rows = _rows_for(r, off_days, nrng, growth)
         if rows is None:
             continue
         for d in spike_days.get(r.resource_id, []):
@@ -343,93 +345,93 @@ def _table(
     month: date,
     nxt: date,
 ) -> pa.Table | None:
+    """The FOCUS rows of one provider and billing month, built column by column (vectorised:
+    per-resource values are taken by a row→resource index)."""
     region, region_name, currency, issuer = PROVIDERS[provider]
-    cols: dict[str, list[object]] = {c: [] for c in focus.column_names()}
-    cols["x_CpuUtilization"] = []
+    chosen: list[Resource] = []
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
     for r, rows in generated:
         if r.provider != provider:
             continue
         sel = (rows["idx"] >= lo) & (rows["idx"] < hi)
-        if not sel.any():
-            continue
-        idx, cost_jpy = rows["idx"][sel], rows["cost"][sel]
-        n = idx.size
-        cost = cost_jpy / USD_JPY if currency == "USD" else cost_jpy
-        cost = np.round(cost, 4)
-        if r.usage_per_yen or r.unit == "Requests":
-            qty = np.round(cost_jpy * r.usage_per_yen, 3)
-        elif r.unit == "Hours":
-            qty = np.full(n, 24.0)
-        else:
-            qty = np.full(n, 500.0 / 30)
-        starts = [_iso(first + timedelta(days=int(i))) for i in idx]
-        ends = [s + timedelta(days=1) for s in starts]
-        const = {
-            "BillingAccountId": r.account,
-            "BillingAccountName": r.account,
-            "BillingAccountType": "Billing Account",
-            "BillingCurrency": currency,
-            "BillingPeriodStart": _iso(month),
-            "BillingPeriodEnd": _iso(nxt),
-            "ChargeCategory": "Usage",
-            "ChargeDescription": f"{r.service} {r.unit}",
-            "ChargeFrequency": r.frequency,
-            "ConsumedUnit": r.unit,
-            "InvoiceIssuerName": issuer,
-            "ProviderName": provider,
-            "PublisherName": issuer,
-            "PricingCategory": "Standard",
-            "PricingUnit": r.unit,
-            "RegionId": region,
-            "RegionName": region_name,
-            "ResourceId": r.resource_id,
-            "ResourceName": r.resource_id.rsplit(":", 1)[-1],
-            "ResourceType": r.category,
-            "ServiceCategory": r.category,
-            "ServiceName": r.service,
-            "SkuId": f"{r.category[:3].upper()}-{r.unit[:2].upper()}",
-            "SubAccountId": r.sub_account,
-            "SubAccountName": r.sub_account,
-            "SubAccountType": "Account",
-            "Tags": __import__("json").dumps(r.tags, ensure_ascii=False) if r.tags else None,
-            "PricingCurrency": "USD",
-            "InvoiceId": f"{r.account}-{month:%Y%m}",
-        }
-        for name, value in const.items():
-            cols[name].extend([value] * n)
-        for name in ("BilledCost", "EffectiveCost", "ContractedCost"):
-            cols[name].extend(cost.tolist())
-        cols["ListCost"].extend(np.round(cost * 1.0, 4).tolist())
-        cols["ConsumedQuantity"].extend(qty.tolist())
-        cols["PricingQuantity"].extend(qty.tolist())
-        cols["PricingCurrencyEffectiveCost"].extend(np.round(cost_jpy / USD_JPY, 6).tolist())
-        cols["ChargePeriodStart"].extend(starts)
-        cols["ChargePeriodEnd"].extend(ends)
-        cols["x_CpuUtilization"].extend([r.cpu] * n)
-        filled = set(const) | {
-            "BilledCost",
-            "EffectiveCost",
-            "ContractedCost",
-            "ListCost",
-            "ConsumedQuantity",
-            "PricingQuantity",
-            "PricingCurrencyEffectiveCost",
-            "ChargePeriodStart",
-            "ChargePeriodEnd",
-            "x_CpuUtilization",
-        }
-        for name in cols:
-            if name not in filled:
-                cols[name].extend([None] * n)
-    if not cols["BilledCost"]:
+        if sel.any():
+            chosen.append(r)
+            parts.append((rows["idx"][sel], rows["cost"][sel]))
+    if not chosen:
         return None
+    ri = pa.array(
+        np.concatenate([np.full(i.size, k, dtype=np.int32) for k, (i, _c) in enumerate(parts)])
+    )
+    idx = np.concatenate([i for i, _c in parts])
+    cost_jpy = np.concatenate([c for _i, c in parts])
+    n = idx.size
+
+    def per_resource(values: list[object], kind: pa.DataType = pa.string()) -> pa.Array:
+        return pa.array(values, type=kind).take(ri)
+
+    def const(value: object) -> pa.Array:
+        return pa.array([value], type=pa.string()).take(pa.array(np.zeros(n, dtype=np.int32)))
+
+    cost = np.round(cost_jpy / USD_JPY if currency == "USD" else cost_jpy, 4)
+    upy = np.array([r.usage_per_yen for r in chosen])[ri.to_numpy()]
+    unit = np.array([r.unit for r in chosen])[ri.to_numpy()]
+    qty = np.where(
+        (upy > 0) | (unit == "Requests"),
+        np.round(cost_jpy * upy, 3),
+        np.where(unit == "Hours", 24.0, 500.0 / 30),
+    )
+    day0 = np.datetime64(first.isoformat(), "s")
+    starts = day0 + idx.astype("timedelta64[D]").astype("timedelta64[s]")
+    ts = pa.timestamp("s", tz="UTC")
+    tags = [json.dumps(r.tags, ensure_ascii=False) if r.tags else None for r in chosen]
+    columns: dict[str, pa.Array] = {
+        "BillingAccountId": per_resource([r.account for r in chosen]),
+        "BillingAccountName": per_resource([r.account for r in chosen]),
+        "BillingAccountType": const("Billing Account"),
+        "BillingCurrency": const(currency),
+        "BillingPeriodStart": pa.array(np.full(n, np.datetime64(month.isoformat(), "s")), ts),
+        "BillingPeriodEnd": pa.array(np.full(n, np.datetime64(nxt.isoformat(), "s")), ts),
+        "ChargeCategory": const("Usage"),
+        "ChargeDescription": per_resource([f"{r.service} {r.unit}" for r in chosen]),
+        "ChargeFrequency": per_resource([r.frequency for r in chosen]),
+        "ConsumedUnit": per_resource([r.unit for r in chosen]),
+        "InvoiceIssuerName": const(issuer),
+        "ProviderName": const(provider),
+        "PublisherName": const(issuer),
+        "PricingCategory": const("Standard"),
+        "PricingUnit": per_resource([r.unit for r in chosen]),
+        "RegionId": const(region),
+        "RegionName": const(region_name),
+        "ResourceId": per_resource([r.resource_id for r in chosen]),
+        "ResourceName": per_resource([r.resource_id.rsplit(":", 1)[-1] for r in chosen]),
+        "ResourceType": per_resource([r.category for r in chosen]),
+        "ServiceCategory": per_resource([r.category for r in chosen]),
+        "ServiceName": per_resource([r.service for r in chosen]),
+        "SkuId": per_resource([f"{r.category[:3].upper()}-{r.unit[:2].upper()}" for r in chosen]),
+        "SkuPriceId": per_resource(
+            [f"{r.category[:3].upper()}-{r.unit[:2].upper()}-{region}" for r in chosen]
+        ),
+        "SubAccountId": per_resource([r.sub_account for r in chosen]),
+        "SubAccountName": per_resource([r.sub_account for r in chosen]),
+        "SubAccountType": const("Account"),
+        "Tags": per_resource(tags),
+        "PricingCurrency": const("USD"),
+        "InvoiceId": per_resource([f"{r.account}-{month:%Y%m}" for r in chosen]),
+        "BilledCost": pa.array(cost),
+        "EffectiveCost": pa.array(cost),
+        "ContractedCost": pa.array(cost),
+        "ListCost": pa.array(cost),
+        "ConsumedQuantity": pa.array(qty),
+        "PricingQuantity": pa.array(qty),
+        "PricingCurrencyEffectiveCost": pa.array(np.round(cost_jpy / USD_JPY, 6)),
+        "ChargePeriodStart": pa.array(starts, ts),
+        "ChargePeriodEnd": pa.array(starts + np.timedelta64(86400, "s"), ts),
+    }
     arrays = {}
     for c in focus.columns():
-        kind = {"Decimal": pa.float64(), "Date/Time": pa.timestamp("s", tz="UTC")}.get(
-            c.data_type, pa.string()
-        )
-        arrays[c.name] = pa.array(cols[c.name], type=kind)
-    arrays["x_CpuUtilization"] = pa.array(cols["x_CpuUtilization"], type=pa.float64())
+        kind = {"Decimal": pa.float64(), "Date/Time": ts}.get(c.data_type, pa.string())
+        arrays[c.name] = columns.get(c.name, pa.nulls(n, kind))
+    arrays["x_CpuUtilization"] = per_resource([r.cpu for r in chosen], pa.float64())
     return pa.table(arrays)
 
 

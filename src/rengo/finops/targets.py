@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from rengo.assets.models import Asset
 from rengo.core.clock import JST
+from rengo.core.permissions import SYSTEM
 from rengo.core.wards import JOINT
+from rengo.finops import plan
 from rengo.finops.explorer import CostQuery
-from rengo.finops.forecast import project_fiscal_year
 from rengo.finops.models import (
-    Baseline,
     BprCase,
     JointProcurement,
     Recommendation,
@@ -46,57 +46,32 @@ def _pct(numerator: float, denominator: float) -> float | None:
 
 
 def operating_cost_growth(ctx: TargetContext) -> dict[str, Measurement]:
-    """Per ward: (FY actual + forecast of the systems with a baseline − baseline) ÷ baseline."""
-    baselines = list(ctx.session.scalars(select(Baseline)))
-    if not baselines:
-        return {}
-    as_of = _day(ctx)
-    start_month = ctx.settings.finops.fiscal_year_start_month
-    fy_start = ctx.start.astimezone(JST).date()
+    """Per ward: (FY actual + forecast of the systems with a baseline − baseline) ÷ baseline.
+
+    The same rows as the KGI page (``plan.kgi``), as the joint centre sees them.
+    """
     ex = _explorer(ctx)
-    if ex.lake.is_empty():
-        return {}
-    rows = ex.costs(
-        CostQuery(
-            min(fy_start, as_of - timedelta(days=200)), as_of, ["ward", "business_system"], "day"
-        )
-    )
-    daily: dict[tuple[str, str], dict[date, float]] = defaultdict(dict)
-    for r in rows:
-        daily[(r.groups[0], r.groups[1])][date.fromisoformat(r.period)] = r.cost
-    scope: dict[str, set[str] | None] = {}
-    base_total: dict[str, float] = defaultdict(float)
-    for b in baselines:
-        base_total[b.ward] += b.annual_cost
-        if not b.business_system:
-            scope[b.ward] = None
-        elif scope.get(b.ward, set()) is not None:
-            scope.setdefault(b.ward, set()).add(b.business_system)  # type: ignore[union-attr]
+    rows = [
+        r
+        for r in plan.kgi(ctx.session, SYSTEM, ex, _day(ctx), ctx.settings.finops)
+        if not r.business_system
+    ]
     out: dict[str, Measurement] = {}
-    post_all = base_all = 0.0
-    for ward, systems in scope.items():
-        costs: dict[date, float] = defaultdict(float)
-        for (w, system), series in daily.items():
-            if w == ward and (systems is None or system in systems):
-                for d, v in series.items():
-                    costs[d] += v
-        if not costs:
-            continue
-        p = project_fiscal_year(dict(costs), as_of, start_month=start_month)
-        base = base_total[ward]
-        post_all += p.forecast
-        base_all += base
-        out[ward] = Measurement(
-            _pct(p.forecast - base, base),
+    for r in rows:
+        p = r.projection
+        out[r.ward] = Measurement(
+            r.growth_pct,
             {
-                "baseline": round(base),
+                "baseline": round(r.baseline),
                 "actual": round(p.actual),
                 "forecast": round(p.forecast),
                 "low": round(p.low),
                 "high": round(p.high),
             },
         )
+    base_all = sum(r.baseline for r in rows)
     if base_all:
+        post_all = sum(r.projection.forecast for r in rows)
         out[JOINT] = Measurement(
             _pct(post_all - base_all, base_all),
             {"baseline": round(base_all), "forecast": round(post_all)},
@@ -286,7 +261,7 @@ register(
         period=Period.FISCAL_YEAR,
         domain="finops",
         compute=training_participants,
-        evidence_path="/finops/saas",
+        evidence_path="/finops/trainings",
     )
 )
 

@@ -195,7 +195,15 @@ def parse_csv(data: bytes, source: str, level: TLP, now: datetime) -> Parsed:
     """
     out = Parsed()
     text = data.decode("utf-8-sig", "replace")
-    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = [(reader.line_num, row) for row in reader]
+    except csv.Error as error:
+        out.problems.append(
+            (Problem(f"not readable as CSV: {error}", f"{source}:{reader.line_num}"), "")
+        )
+        return out
+    for line_no, row in rows:
         if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
             continue
         value = refang(row[0])

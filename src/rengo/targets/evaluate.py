@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 TREND_POINTS = 6
 PAST_POINT_SECONDS = 3600.0
 """Values at past month ends change rarely (late data only): recompute them hourly."""
+STALE_SECONDS = 600.0
+"""A value older than the cache time but younger than this is shown while it is recomputed
+in the background, so that no visitor waits for a recomputation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +49,17 @@ class TargetResult:
 
 
 class TargetEvaluator:
-    """Evaluates every registered target; results are cached for a short while."""
+    """Evaluates every registered target; results are cached for a short while.
+
+    A cached value past ``web.targets_cache_seconds`` is still answered (for up to
+    ``STALE_SECONDS``) while a background thread recomputes it.
+    """
 
     def __init__(self, db: Database, settings: Settings, data_dir: DataDir) -> None:
         self.db, self.settings, self.data_dir = db, settings, data_dir
-        self._cache: dict[tuple[str, str], tuple[float, TargetResult]] = {}
+        self._cache: dict[tuple[str, bool], tuple[float, datetime, TargetResult]] = {}
         self._past: dict[tuple[str, str], tuple[float, float | None]] = {}
+        self._refreshing: set[tuple[str, bool]] = set()
         self._lock = threading.Lock()
 
     def _compute(self, target: Target, as_of: datetime) -> dict[TenantCode, Measurement]:
@@ -68,12 +76,38 @@ class TargetEvaluator:
             return target.compute(ctx)
 
     def evaluate(self, target: Target, as_of: datetime, *, trend: bool = True) -> TargetResult:
-        key = (target.id, as_of.replace(second=0, microsecond=0).isoformat())
+        key = (target.id, trend)
         ttl = self.settings.web.targets_cache_seconds
         with self._lock:
             hit = self._cache.get(key)
-            if hit and time.monotonic() - hit[0] < ttl:
-                return hit[1]
+        if hit is not None:
+            computed, cached_as_of, result = hit
+            age = time.monotonic() - computed
+            close = abs((as_of - cached_as_of).total_seconds()) <= max(ttl, 60.0) + age
+            if close and age < ttl:
+                return result
+            if close and age < STALE_SECONDS:
+                self._refresh_later(target, as_of, trend)
+                return result
+        return self._evaluate_now(target, as_of, trend)
+
+    def _refresh_later(self, target: Target, as_of: datetime, trend: bool) -> None:
+        key = (target.id, trend)
+        with self._lock:
+            if key in self._refreshing:
+                return
+            self._refreshing.add(key)
+
+        def run() -> None:
+            try:
+                self._evaluate_now(target, as_of, trend)
+            finally:
+                with self._lock:
+                    self._refreshing.discard(key)
+
+        threading.Thread(target=run, name=f"target-{target.id}", daemon=True).start()
+
+    def _evaluate_now(self, target: Target, as_of: datetime, trend: bool) -> TargetResult:
         error = None
         try:
             values = self._compute(target, as_of)
@@ -98,7 +132,7 @@ class TargetEvaluator:
             error=error,
         )
         with self._lock:
-            self._cache[key] = (time.monotonic(), result)
+            self._cache[(target.id, trend)] = (time.monotonic(), as_of, result)
         return result
 
     def _past_value(self, target: Target, point: datetime) -> float | None:

@@ -16,7 +16,7 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from pydantic import AfterValidator
@@ -161,14 +161,18 @@ UserDep = Annotated[Principal, Depends(require_login)]
 """An authenticated principal (401 for anonymous callers; pages redirect to login)."""
 
 
-def get_evaluator(request: Request) -> TargetEvaluator:
+def evaluator_for(app: Any) -> TargetEvaluator:
     """The app's target evaluator (its short cache is shared by all requests)."""
-    evaluator: TargetEvaluator | None = getattr(request.app.state, "evaluator", None)
+    evaluator: TargetEvaluator | None = getattr(app.state, "evaluator", None)
     if evaluator is None:
-        runtime = get_runtime(request)
+        runtime: Runtime = app.state.runtime
         evaluator = TargetEvaluator(runtime.db, runtime.settings, runtime.data_dir)
-        request.app.state.evaluator = evaluator
+        app.state.evaluator = evaluator
     return evaluator
+
+
+def get_evaluator(request: Request) -> TargetEvaluator:
+    return evaluator_for(request.app)
 
 
 EvaluatorDep = Annotated[TargetEvaluator, Depends(get_evaluator)]

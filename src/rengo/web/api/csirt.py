@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from rengo.core.wards import JOINT
-from rengo.csirt import actions, costs
+from rengo.csirt import costs, endpoints
+from rengo.csirt.models import Connector
 from rengo.targets.registry import fiscal_year_start
-from rengo.web.deps import RuntimeDep, SessionDep, UserDep
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/csirt", tags=["csirt"])
 FiscalYearQuery = Annotated[
@@ -25,9 +26,21 @@ class ConnectorIn(BaseModel):
     tenant: str = Field(description="The ward whose systems carry the actions out")
     name: str = Field(min_length=1, max_length=128)
     kind: str = Field(description="webhook | simulated")
-    url: str = ""
-    secret_name: str = Field("", description="Name of the HMAC key in settings (webhook)")
+    url: str = Field("", max_length=1024, description="The webhook's URL (no credentials in it)")
+    secret_name: str = Field(
+        "", max_length=64, description="Name of the HMAC key in settings (webhook); never the key"
+    )
     capabilities: list[str] | None = Field(None, description="Action kinds; default all")
+
+
+class ConnectorPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=128)
+    url: str | None = Field(None, max_length=1024)
+    secret_name: str | None = Field(None, max_length=64)
+    capabilities: list[str] | None = None
+    enabled: bool | None = None
 
 
 class ConnectorOut(BaseModel):
@@ -38,7 +51,10 @@ class ConnectorOut(BaseModel):
     name: str
     kind: str
     url: str
-    secret_name: str
+    secret_name: str = Field(description="The key's name; the key itself is never shown")
+    secret_configured: bool | None = Field(
+        None, description="Whether settings hold the named key (null: none needed)"
+    )
     capabilities: list[str]
     enabled: bool
 
@@ -82,15 +98,40 @@ class ComparisonOut(BaseModel):
     wards: list[WardCostOut]
 
 
+def connector_out(connector: Connector, runtime: RuntimeDep) -> ConnectorOut:
+    out = ConnectorOut.model_validate(connector)
+    configured = endpoints.secret_configured(runtime.settings.csirt, connector)
+    return out.model_copy(update={"secret_configured": configured})
+
+
 @router.get("/connectors", response_model=list[ConnectorOut], summary="Containment connectors")
-def list_connectors(principal: UserDep, session: SessionDep) -> list[ConnectorOut]:
-    return [ConnectorOut.model_validate(c) for c in actions.connectors(session, principal)]
+def list_connectors(
+    principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> list[ConnectorOut]:
+    return [connector_out(c, runtime) for c in endpoints.connectors(session, principal)]
 
 
 @router.post("/connectors", response_model=ConnectorOut, status_code=201, summary="Add a connector")
-def add_connector(body: ConnectorIn, principal: UserDep, session: SessionDep) -> ConnectorOut:
-    return ConnectorOut.model_validate(
-        actions.create_connector(session, principal, **body.model_dump())
+def add_connector(body: ConnectorIn, principal: UserDep, session: SessionDep,
+                  runtime: RuntimeDep) -> ConnectorOut:  # fmt: skip
+    return connector_out(
+        endpoints.create_connector(session, principal, **body.model_dump()), runtime
+    )
+
+
+@router.get("/connectors/{connector_id}", response_model=ConnectorOut, summary="One connector")
+def read_connector(connector_id: IdPath, principal: UserDep, session: SessionDep,
+                   runtime: RuntimeDep) -> ConnectorOut:  # fmt: skip
+    return connector_out(endpoints.get_connector(session, principal, connector_id), runtime)
+
+
+@router.patch("/connectors/{connector_id}", response_model=ConnectorOut,
+              summary="Change a connector (URL, key name, what it may do, on/off)")  # fmt: skip
+def change_connector(connector_id: IdPath, body: ConnectorPatch, principal: UserDep,
+                     session: SessionDep, runtime: RuntimeDep) -> ConnectorOut:  # fmt: skip
+    changes = body.model_dump(exclude_unset=True)
+    return connector_out(
+        endpoints.update_connector(session, principal, connector_id, changes), runtime
     )
 
 

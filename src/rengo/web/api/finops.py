@@ -1,4 +1,5 @@
-"""FinOps over JSON: costs (grouped, filtered, over time), rows, recommendations, anomalies."""
+"""FinOps over JSON: costs (grouped, filtered, over time), rows, recommendations, anomalies,
+allocation rules and shared pools."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.wards import is_tenant
 from rengo.finops import recommend, scan
 from rengo.finops import service as finops_service
+from rengo.finops.allocation import FIELDS, METHODS, Rule
 from rengo.finops.explorer import CostQuery
 from rengo.finops.models import Alert, Recommendation
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
@@ -270,7 +273,7 @@ def rows(
         principal,
         "finops.rows.read",
         object_type="finops_rows",
-        object_tenant=ward,
+        object_tenant=ward if ward and is_tenant(ward) else None,
         detail={"returned": len(items), "matching": total},
         client=client_address(request),
     )
@@ -352,3 +355,104 @@ def alert_status(
 ) -> AlertOut:
     alert = scan.change_alert(session, principal, alert_id, body.status, client_address(request))
     return AlertOut.model_validate(alert, from_attributes=True)
+
+
+# -- allocation rules and shared pools (joint centre) ------------------------------------
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    priority: int = Field(100, ge=0, le=1_000_000, description="Lower runs first")
+    field: str = Field(description=" | ".join(FIELDS))
+    tag_key: str | None = Field(None, max_length=128, description="For field=tag: the tag's key")
+    pattern: str = Field(min_length=1, max_length=256, description="Glob pattern (* ? [..])")
+    ward: str | None = Field(None, description="Ward code the matched rows belong to")
+    ward_from_value: bool = Field(False, description="Take the ward from the matched value")
+    business_system: str | None = Field(None, description="One of the 20 standard systems")
+    system_from_value: bool = Field(False, description="Take the system from the matched value")
+    shared_pool: str | None = Field(None, max_length=64, description="Send rows to this pool")
+    description: str = Field("", max_length=2000)
+
+
+class RuleOut(RuleIn):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    active: bool
+
+
+class PoolIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=64)
+    method: str = Field(description=" | ".join(METHODS))
+    wards: list[str] = Field(default_factory=list, description="Member wards; empty = all 23")
+    description: str = Field("", max_length=2000)
+
+
+class PoolOut(PoolIn):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+
+
+@router.get("/rules", response_model=list[RuleOut], summary="Allocation rules (joint centre)")
+def list_rules(principal: UserDep, session: SessionDep) -> list[RuleOut]:
+    return [
+        RuleOut.model_validate(r, from_attributes=True)
+        for r in finops_service.rules(session, principal)
+    ]
+
+
+@router.post(
+    "/rules",
+    response_model=RuleOut,
+    status_code=201,
+    summary="Add an allocation rule (then rebuild the lake)",
+)
+def create_rule(principal: UserDep, session: SessionDep, body: RuleIn) -> RuleOut:
+    rule = Rule(
+        id=0,
+        **body.model_dump(exclude={"description"}),
+    )
+    row = finops_service.add_rule(session, principal, rule, body.description)
+    return RuleOut.model_validate(row, from_attributes=True)
+
+
+@router.delete("/rules/{rule_id}", status_code=204, summary="Delete an allocation rule")
+def delete_rule(
+    request: Request, rule_id: IdPath, principal: UserDep, session: SessionDep
+) -> Response:
+    finops_service.delete_rule(session, principal, rule_id, client_address(request))
+    return Response(status_code=204)
+
+
+@router.get("/pools", response_model=list[PoolOut], summary="Shared cost pools (joint centre)")
+def list_pools(principal: UserDep, session: SessionDep) -> list[PoolOut]:
+    return [
+        PoolOut.model_validate(p, from_attributes=True)
+        for p in finops_service.pools(session, principal)
+    ]
+
+
+@router.post("/pools", response_model=PoolOut, status_code=201, summary="Add a shared cost pool")
+def create_pool(principal: UserDep, session: SessionDep, body: PoolIn) -> PoolOut:
+    row = finops_service.add_pool(
+        session, principal, body.name, body.method, body.wards, body.description
+    )
+    return PoolOut.model_validate(row, from_attributes=True)
+
+
+@router.delete("/pools/{pool_id}", status_code=204, summary="Delete a shared cost pool")
+def delete_pool(
+    request: Request, pool_id: IdPath, principal: UserDep, session: SessionDep
+) -> Response:
+    finops_service.delete_pool(session, principal, pool_id, client_address(request))
+    return Response(status_code=204)
+
+
+@router.post("/rebuild", summary="Re-apply allocation rules and exchange rates to the lake")
+def rebuild(principal: UserDep, session: SessionDep, runtime: RuntimeDep) -> dict[str, int]:
+    files = finops_service.rebuild_lake(session, principal, runtime.data_dir, runtime.settings)
+    return {"files": files}

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rengo.core.clock import JST
 from rengo.core.errors import InvalidInput, Problem
-from rengo.core.permissions import Principal, require
+from rengo.core.permissions import Principal
 from rengo.core.runtime import Runtime
 from rengo.csirt import (
     actions,
@@ -50,6 +50,7 @@ from rengo.csirt.schemas import (
     TimelineOut,
     TransitionIn,
 )
+from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import (
     IdPath,
     RuntimeDep,
@@ -165,8 +166,8 @@ def monthly(
     month = month or runtime.clock.now().astimezone(JST).strftime("%Y-%m")
     year, number = (int(p) for p in month.split("-"))
     rendered = reports.monthly_report(session, principal, ward, year, number, format,
-                                      settings=runtime.settings, now=runtime.clock.now(),
-                                      client=client_address(request))  # fmt: skip
+                                      alert_source=alert_source(request), settings=runtime.settings,
+                                      now=runtime.clock.now(), client=client_address(request))  # fmt: skip
     return _download(rendered)
 
 
@@ -304,63 +305,58 @@ def list_actions(incident_id: IdPath, principal: UserDep, session: SessionDep) -
     return [ActionOut.model_validate(a) for a in actions.actions_of(session, incident.id)]
 
 
-async def _run_if_approved(runtime: Runtime, action_id: int) -> ActionOut:
-    action = await run_in_threadpool(
-        actions.run_action, runtime.db, runtime.settings, runtime.clock, action_id
-    )
+@router.post("/{incident_id}/actions", response_model=ActionOut, status_code=201,
+             summary="Request a containment action; it is queued at once (disruptive ones wait "
+                     "for a second person's approval) and the worker carries it out")  # fmt: skip
+def request_action(incident_id: IdPath, body: ActionIn, request: Request, principal: UserDep,
+                   session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks) -> ActionOut:  # fmt: skip
+    action = actions.request_action(
+        session, principal, incident_id, kind=body.kind, target=body.target, reason=body.reason,
+        ward=body.ward, connector_id=body.connector_id, settings=runtime.settings,
+        now=runtime.clock.now(), client=client_address(request),
+    )  # fmt: skip
+    background.add_task(wake_worker, request.app)
     return ActionOut.model_validate(action)
 
 
-@router.post("/{incident_id}/actions", response_model=ActionOut, status_code=201,
-             summary="Request a containment action; non-disruptive ones run at once")  # fmt: skip
-async def request_action(incident_id: IdPath, body: ActionIn, request: Request, principal: UserDep,
-                         runtime: RuntimeDep) -> ActionOut:  # fmt: skip
-    def create() -> int:
-        with runtime.db.session() as session:
-            action = actions.request_action(
-                session, principal, incident_id, kind=body.kind, target=body.target, reason=body.reason,
-                ward=body.ward, connector_id=body.connector_id, settings=runtime.settings,
-                now=runtime.clock.now(), client=client_address(request),
-            )  # fmt: skip
-            return action.id
-
-    action_id = await run_in_threadpool(create)
-    return await _run_if_approved(runtime, action_id)
+def _action_of(session: Session, principal: Principal, incident_id: int, action_id: int) -> None:
+    if actions.get_action(session, principal, action_id).incident_id != incident_id:
+        raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
 
 
 @router.post("/{incident_id}/actions/{action_id}/approve", response_model=ActionOut,
-             summary="Approve someone else's disruptive action; it runs at once")  # fmt: skip
-async def approve(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
-                  principal: UserDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
-    await run_in_threadpool(_decide, runtime, principal, incident_id, action_id, True, body.note,
-                            client_address(request))  # fmt: skip
-    return await _run_if_approved(runtime, action_id)
+             summary="Approve someone else's disruptive action; it is queued at once")  # fmt: skip
+def approve(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
+            principal: UserDep, session: SessionDep, runtime: RuntimeDep,
+            background: BackgroundTasks) -> ActionOut:  # fmt: skip
+    _action_of(session, principal, incident_id, action_id)
+    action = actions.decide(session, principal, action_id, approve=True, note=body.note,
+                            settings=runtime.settings, now=runtime.clock.now(),
+                            client=client_address(request))  # fmt: skip
+    background.add_task(wake_worker, request.app)
+    return ActionOut.model_validate(action)
 
 
 @router.post("/{incident_id}/actions/{action_id}/reject", response_model=ActionOut,
              summary="Reject someone else's disruptive action")  # fmt: skip
-async def reject(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
-                 principal: UserDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
-    return await run_in_threadpool(_decide, runtime, principal, incident_id, action_id, False,
-                                   body.note, client_address(request))  # fmt: skip
+def reject(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
+           principal: UserDep, session: SessionDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
+    _action_of(session, principal, incident_id, action_id)
+    action = actions.decide(session, principal, action_id, approve=False, note=body.note,
+                            settings=runtime.settings, now=runtime.clock.now(),
+                            client=client_address(request))  # fmt: skip
+    return ActionOut.model_validate(action)
 
 
 @router.post("/{incident_id}/actions/{action_id}/retry", response_model=ActionOut,
-             summary="Run a failed action again")  # fmt: skip
-async def retry(
-    incident_id: IdPath, action_id: IdPath, principal: UserDep, runtime: RuntimeDep
-) -> ActionOut:
-    def check() -> None:
-        with runtime.db.session() as session:
-            action = actions.get_action(session, principal, action_id)
-            if action.incident_id != incident_id:
-                raise InvalidInput(
-                    "wrong incident", [Problem(str(incident_id), "path incident_id")]
-                )
-            require(principal, "csirt.actions.request", action.ward)
-
-    await run_in_threadpool(check)
-    return await _run_if_approved(runtime, action_id)
+             summary="Queue a failed action again (a fresh set of attempts)")  # fmt: skip
+def retry(incident_id: IdPath, action_id: IdPath, request: Request, principal: UserDep,
+          session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks) -> ActionOut:  # fmt: skip
+    _action_of(session, principal, incident_id, action_id)
+    action = actions.retry(session, principal, action_id, settings=runtime.settings,
+                           now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    background.add_task(wake_worker, request.app)
+    return ActionOut.model_validate(action)
 
 
 class ConfirmIn(BaseModel):
@@ -376,17 +372,6 @@ def confirm(incident_id: IdPath, action_id: IdPath, body: ConfirmIn, request: Re
                                      note=body.note, now=runtime.clock.now(),
                                      client=client_address(request))  # fmt: skip
     return ActionOut.model_validate(action)
-
-
-def _decide(runtime: Runtime, principal: Principal, incident_id: int, action_id: int,
-            approve_it: bool, note: str, client: str) -> ActionOut:  # fmt: skip
-    with runtime.db.session() as session:
-        action = actions.get_action(session, principal, action_id)
-        if action.incident_id != incident_id:
-            raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
-        action = actions.decide(session, principal, action_id, approve=approve_it, note=note,
-                                now=runtime.clock.now(), client=client)  # fmt: skip
-        return ActionOut.model_validate(action)
 
 
 # -- tasks and evidence ---------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""On call over JSON: teams, rotas, hand-overs, pages, acknowledgements, the delivery log.
+"""On call over JSON: teams, members, rotas, swaps, hand-overs, escalation policies, pages,
+acknowledgements, and the notification delivery log with retries.
 
 The web server also runs the CSIRT worker (``LIFESPAN``): every
-``csirt.worker_interval_seconds`` it sends due notifications and escalates pages.
+``csirt.worker_interval_seconds`` — and at once when a request queues work — it carries
+out containment actions, escalates pages, runs the notifier hooks and sends what is due.
 """
 
 from __future__ import annotations
@@ -9,17 +11,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Query, Request
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from rengo.core.errors import NotFound
 from rengo.core.permissions import require, visible_tenants
 from rengo.core.runtime import Runtime
-from rengo.csirt import notify, oncall
+from rengo.csirt import deliveries, escalation, notify, oncall, paging
 from rengo.csirt.models import OnCallTeam
 from rengo.csirt.worker import TickReport, Worker, tick
+from rengo.web import notifiers  # noqa: F401  (registers the other domains' worker hooks)
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/oncall", tags=["oncall"])
@@ -34,9 +37,11 @@ async def _worker(app: FastAPI) -> AsyncIterator[None]:
         if interval > 0
         else None
     )
+    app.state.csirt_worker = worker
     try:
         yield
     finally:
+        app.state.csirt_worker = None
         if worker is not None:
             worker.stop()
 
@@ -44,16 +49,39 @@ async def _worker(app: FastAPI) -> AsyncIterator[None]:
 LIFESPAN = _worker
 
 
+def wake_worker(app: FastAPI) -> None:
+    """Run the worker's next round now (a request queued an action, a page or a retry)."""
+    worker: Worker | None = getattr(app.state, "csirt_worker", None)
+    if worker is not None:
+        worker.wake()
+
+
+TeamKind = Literal["csirt", "ward_contact", "executives", "finance"]
+
+
 class TeamIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tenant: str = Field(description="Ward code or 'joint'")
     name: str = Field(min_length=1, max_length=128)
-    kind: str = Field(description="csirt | ward_contact | executives")
-    manager: str | None = Field(None, description="User name of the last escalation step")
+    kind: TeamKind = Field(description="csirt | ward_contact | executives | finance")
+    manager: str | None = Field(None, max_length=64, description="User name of the last step")
     ack_minutes: int | None = Field(None, ge=1, le=1440, description="Default from settings")
-    webhook_url: str = Field("", description="Teams/Slack-compatible incoming webhook")
-    webhook_secret_name: str = Field("", description="Signs the webhook (a named settings key)")
+    webhook_url: str = Field("", max_length=1024, description="Teams/Slack-compatible webhook")
+    webhook_secret_name: str = Field(
+        "", max_length=64, description="Signs the webhook: the *name* of a key in settings"
+    )
+
+
+class TeamPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=128)
+    kind: TeamKind | None = None
+    manager: str | None = Field(None, max_length=64, description="Empty string: no manager")
+    ack_minutes: int | None = Field(None, ge=1, le=1440)
+    webhook_url: str | None = Field(None, max_length=1024)
+    webhook_secret_name: str | None = Field(None, max_length=64)
 
 
 class ShiftOut(BaseModel):
@@ -67,6 +95,14 @@ class ShiftOut(BaseModel):
     handed_over_at: datetime | None
 
 
+class StepModel(BaseModel):
+    target: Literal["on_call", "next_on_call", "manager", "user", "team"] = Field(
+        description="Whom the step calls"
+    )
+    minutes: int = Field(ge=1, le=escalation.MAX_MINUTES, description="Wait for an answer")
+    user: str = Field("", max_length=64, description="The person, for target 'user'")
+
+
 class TeamOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -76,16 +112,41 @@ class TeamOut(BaseModel):
     kind: str
     manager: str | None
     ack_minutes: int
-    webhook_url: str
+    webhook_url: str = Field(description="Only the host: a chat webhook's URL is a credential")
+    webhook_secret_name: str = Field(description="The key's name only; keys are never shown")
+    members: list[str] = Field(default_factory=list, description="In rota order")
+    escalation: list[StepModel] = Field(
+        default_factory=list, description="The policy in force (the team's own or the default)"
+    )
+    own_escalation: bool = Field(False, description="False: the default policy applies")
     on_call: str | None = None
     upcoming: list[ShiftOut] = Field(default_factory=list)
 
 
 class RotaIn(BaseModel):
-    usernames: list[str] = Field(min_length=1, description="Taken in turn, one per shift")
+    usernames: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        None, max_length=100, description="Taken in turn, one per shift; default the members"
+    )
     start: AwareDatetime
     shift_hours: float = Field(gt=0, le=336)
-    count: int = Field(ge=1, le=1000)
+    count: int = Field(ge=1, le=oncall.MAX_SHIFTS)
+    replace: bool = Field(False, description="First drop the shifts that start from `start` on")
+
+
+class MembersIn(BaseModel):
+    usernames: list[Annotated[str, Field(max_length=64)]] = Field(
+        max_length=100, description="Everyone in the team, in rota order"
+    )
+
+
+class SwapIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64, description="Who takes the shift")
+
+
+class EscalationIn(BaseModel):
+    steps: list[StepModel] = Field(
+        max_length=escalation.MAX_STEPS, description="In order; empty: back to the default"
+    )
 
 
 class HandoverIn(BaseModel):
@@ -106,8 +167,9 @@ class PageOut(BaseModel):
     incident_id: int | None
     subject: str
     created_at: datetime
-    level: int
+    level: int = Field(description="The step of the team's escalation policy")
     target: str
+    called: list[str] = Field(description="Everyone the page has reached so far")
     status: str
     acknowledged_at: datetime | None
     acknowledged_by: str | None
@@ -121,38 +183,53 @@ class DeliveryOut(BaseModel):
     topic: str
     tenant: str | None
     channel: str
-    recipient: str
+    recipient: str = Field(description="The e-mail address, or only the host of a webhook")
     subject: str
-    status: str
+    status: str = Field(description="pending | sending | sent | failed")
     attempts: int
-    next_attempt_at: datetime
+    next_attempt_at: datetime = Field(description="When a pending delivery is (re)tried")
     last_error: str
     created_at: datetime
     sent_at: datetime | None
     reference: str
+    retry_of: int | None = Field(description="The failed delivery this one sends again")
+
+    @model_validator(mode="after")
+    def _mask(self) -> DeliveryOut:
+        if self.channel == "webhook":
+            self.recipient = notify.masked_url(self.recipient)
+        return self
 
 
 class TickOut(BaseModel):
-    escalated: int
-    became_major: int
-    sent: int
-    retrying: int
-    failed: int
+    escalated: int = Field(description="Pages escalated to their next step")
+    became_major: int = Field(description="Incidents whose ongoing outage became major")
+    sent: int = Field(description="Notifications delivered")
+    retrying: int = Field(description="Notifications that failed and wait for a retry")
+    failed: int = Field(description="Notifications given up after their last attempt")
+    actions_succeeded: int = Field(description="Containment actions carried out")
+    actions_retrying: int = Field(description="Containment actions waiting for another attempt")
+    actions_failed: int = Field(description="Containment actions that failed for good")
+    hooked: int = Field(description="Items other domains' notifier hooks handled (FinOps alerts)")
 
 
-def _team_out(session: SessionDep, team: OnCallTeam, now: datetime) -> TeamOut:
+def team_out(session: SessionDep, team: OnCallTeam, now: datetime) -> TeamOut:
     shift = oncall.current_shift(session, team.id, now)
     upcoming = [ShiftOut.model_validate(s) for s in oncall.upcoming_shifts(session, team.id, now)]
+    steps = [StepModel(**s.as_dict()) for s in escalation.policy(team)]
     out = TeamOut.model_validate(team)
-    return out.model_copy(
-        update={"on_call": shift.username if shift else None, "upcoming": upcoming}
-    )
+    return out.model_copy(update={
+        "webhook_url": notify.masked_url(team.webhook_url),
+        "on_call": shift.username if shift else None, "upcoming": upcoming,
+        "members": oncall.members(session, team.id), "escalation": steps,
+        "own_escalation": bool(team.escalation),
+    })  # fmt: skip
 
 
 @router.get("/teams", response_model=list[TeamOut], summary="Teams with who is on call now")
 def list_teams(principal: UserDep, session: SessionDep, runtime: RuntimeDep) -> list[TeamOut]:
     now = runtime.clock.now()
-    return [_team_out(session, t, now) for t in oncall.teams(session, principal)]
+    return [team_out(session, t, now) for t in oncall.teams(session, principal)]
 
 
 @router.post("/teams", response_model=TeamOut, status_code=201, summary="Create a team")
@@ -160,14 +237,38 @@ def create_team(
     body: TeamIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> TeamOut:
     team = oncall.create_team(session, principal, settings=runtime.settings, **body.model_dump())
-    return _team_out(session, team, runtime.clock.now())
+    return team_out(session, team, runtime.clock.now())
 
 
 @router.get("/teams/{team_id}", response_model=TeamOut, summary="One team and its coming shifts")
 def read_team(
     team_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> TeamOut:
-    return _team_out(session, oncall.get_team(session, principal, team_id), runtime.clock.now())
+    return team_out(session, oncall.get_team(session, principal, team_id), runtime.clock.now())
+
+
+@router.patch("/teams/{team_id}", response_model=TeamOut, summary="Change a team's settings")
+def change_team(team_id: IdPath, body: TeamPatch, principal: UserDep, session: SessionDep,
+                runtime: RuntimeDep) -> TeamOut:  # fmt: skip
+    team = oncall.update_team(session, principal, team_id, body.model_dump(exclude_unset=True))
+    return team_out(session, team, runtime.clock.now())
+
+
+@router.put("/teams/{team_id}/members", response_model=TeamOut,
+            summary="Set the team's people in rota order (adds, removes and reorders)")  # fmt: skip
+def set_members(team_id: IdPath, body: MembersIn, principal: UserDep, session: SessionDep,
+                runtime: RuntimeDep) -> TeamOut:  # fmt: skip
+    oncall.set_members(session, principal, team_id, body.usernames)
+    return team_out(session, oncall.get_team(session, principal, team_id), runtime.clock.now())
+
+
+@router.put("/teams/{team_id}/escalation", response_model=TeamOut,
+            summary="Set the team's escalation policy (an empty list restores the default)")  # fmt: skip
+def set_escalation(team_id: IdPath, body: EscalationIn, principal: UserDep, session: SessionDep,
+                   runtime: RuntimeDep) -> TeamOut:  # fmt: skip
+    steps = [s.model_dump() for s in body.steps]
+    team = oncall.set_escalation(session, principal, team_id, steps)
+    return team_out(session, team, runtime.clock.now())
 
 
 @router.post("/teams/{team_id}/shifts", response_model=list[ShiftOut], status_code=201,
@@ -176,8 +277,17 @@ def add_rota(
     team_id: IdPath, body: RotaIn, principal: UserDep, session: SessionDep
 ) -> list[ShiftOut]:
     shifts = oncall.add_shifts(session, principal, team_id, usernames=body.usernames, start=body.start,
-                               shift_hours=body.shift_hours, count=body.count)  # fmt: skip
+                               shift_hours=body.shift_hours, count=body.count, replace=body.replace)  # fmt: skip
     return [ShiftOut.model_validate(s) for s in shifts]
+
+
+@router.patch("/teams/{team_id}/shifts/{shift_id}", response_model=ShiftOut,
+              summary="Give one coming shift to someone else (a swap)")  # fmt: skip
+def swap(team_id: IdPath, shift_id: IdPath, body: SwapIn, principal: UserDep, session: SessionDep,
+         runtime: RuntimeDep) -> ShiftOut:  # fmt: skip
+    shift = oncall.swap_shift(session, principal, team_id, shift_id, body.username.strip(),
+                              runtime.clock.now())  # fmt: skip
+    return ShiftOut.model_validate(shift)
 
 
 @router.post("/teams/{team_id}/handover", response_model=ShiftOut,
@@ -192,16 +302,17 @@ def handover(team_id: IdPath, body: HandoverIn, principal: UserDep, session: Ses
 @router.post(
     "/teams/{team_id}/pages", response_model=PageOut, status_code=201, summary="Page a team"
 )
-def page_team(team_id: IdPath, body: PageIn, principal: UserDep, session: SessionDep,
-              runtime: RuntimeDep) -> PageOut:  # fmt: skip
+def page_team(team_id: IdPath, body: PageIn, request: Request, principal: UserDep,
+              session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks) -> PageOut:  # fmt: skip
     team = oncall.get_team(session, principal, team_id)
     require(principal, "csirt.oncall.manage", team.tenant)
     if body.incident_id is not None:
         from rengo.csirt.incidents import get_incident
 
         get_incident(session, principal, body.incident_id)
-    sent = oncall.page_team(session, team, subject=body.subject, body=body.body, settings=runtime.settings,
+    sent = paging.page_team(session, team, subject=body.subject, body=body.body, settings=runtime.settings,
                             now=runtime.clock.now(), incident_id=body.incident_id)  # fmt: skip
+    background.add_task(wake_worker, request.app)
     return PageOut.model_validate(sent.page)
 
 
@@ -209,45 +320,54 @@ def page_team(team_id: IdPath, body: PageIn, principal: UserDep, session: Sessio
 def list_pages(principal: UserDep, session: SessionDep,
                open_only: Annotated[bool, Query(alias="open")] = False) -> list[PageOut]:  # fmt: skip
     return [
-        PageOut.model_validate(p) for p in oncall.pages(session, principal, open_only=open_only)
+        PageOut.model_validate(p) for p in paging.pages(session, principal, open_only=open_only)
     ]
 
 
-@router.post("/pages/{page_id}/ack", response_model=PageOut, summary="Acknowledge a page")
+@router.post("/pages/{page_id}/ack", response_model=PageOut,
+             summary="Acknowledge a page (the people paged, the team's members or its managers)")  # fmt: skip
 def ack_page(
     page_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> PageOut:
-    page = oncall.get_page(session, principal, page_id)
+    page = paging.get_page(session, principal, page_id)
     return PageOut.model_validate(
-        oncall.acknowledge(session, page, principal.label, runtime.clock.now(), principal)
+        paging.acknowledge(session, page, principal.label, runtime.clock.now(), principal)
     )
 
 
 @router.post("/ack/{token}", response_model=PageOut,
              summary="Acknowledge by the link sent in the notification (the token is the proof)")  # fmt: skip
 def ack_by_token(token: str, session: SessionDep, runtime: RuntimeDep) -> PageOut:
-    page = oncall.page_by_token(session, token)
+    page = paging.page_by_token(session, token)
     if page.status == "exhausted":
         raise NotFound("this page is no longer open")
     who = f"{page.target or 'someone'} (link)"
-    return PageOut.model_validate(oncall.acknowledge(session, page, who, runtime.clock.now()))
+    return PageOut.model_validate(paging.acknowledge(session, page, who, runtime.clock.now()))
 
 
 @router.get(
     "/deliveries", response_model=list[DeliveryOut], summary="The notification delivery log"
 )
 def list_deliveries(principal: UserDep, session: SessionDep, reference: str | None = None,
-                    status: str | None = None,
+                    status: str | None = None, channel: str | None = None,
                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeliveryOut]:  # fmt: skip
     tenants = visible_tenants(principal, "csirt.deliveries.read")
-    rows = notify.deliveries(
-        session, tenants=tenants, reference=reference, status=status, limit=limit
-    )
+    rows = deliveries.log(session, tenants=tenants, reference=reference, status=status,
+                          channel=channel, limit=limit)  # fmt: skip
     return [DeliveryOut.model_validate(d) for d in rows]
 
 
+@router.post("/deliveries/{delivery_id}/retry", response_model=DeliveryOut, status_code=201,
+             summary="Send a failed delivery again (a new entry in the log points at it)")  # fmt: skip
+def retry_delivery(delivery_id: IdPath, request: Request, principal: UserDep, session: SessionDep,
+                   runtime: RuntimeDep, background: BackgroundTasks) -> DeliveryOut:  # fmt: skip
+    again = deliveries.retry(session, principal, delivery_id, now=runtime.clock.now())
+    background.add_task(wake_worker, request.app)
+    return DeliveryOut.model_validate(again)
+
+
 @router.post("/run", response_model=TickOut,
-             summary="Send due notifications and run escalations now (the worker does it too)")  # fmt: skip
+             summary="Carry out queued actions, escalate, notify now (the worker does it too)")  # fmt: skip
 def run_now(principal: UserDep, runtime: RuntimeDep) -> TickOut:
     require(principal, "csirt.deliveries.send")
     report: TickReport = tick(runtime.db, runtime.settings, runtime.clock)

@@ -1,4 +1,8 @@
-"""Pages of the joint CSIRT: incidents (list, open, work on one), on call, security costs."""
+"""Pages of the joint CSIRT's incidents: list, open (by hand, from a ward's report, from SOC
+alert ids), work on one (life cycle, containment actions with approval — carried out by
+the worker while the page follows their state —, timeline, tasks, evidence, merge and
+split), and the report downloads. On call: ``oncall.py``; connectors and costs:
+``csirt_settings.py``."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -16,77 +21,33 @@ from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Probl
 from rengo.core.permissions import Principal, allows
 from rengo.csirt import (
     actions,
-    costs,
     evidence,
     incidents,
     indicators,
+    merge,
     metrics,
-    oncall,
     reports,
     tasks,
     timeline,
 )
 from rengo.csirt.lifecycle import ORDER
+from rengo.csirt.models import IncidentAlert
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
 from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, SEVERITIES, STATUSES, TIMELINE_KINDS
-from rengo.targets.registry import fiscal_year_start
 from rengo.web.api.incidents import alert_source, send_notifications
+from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.nav import NavItem
+from rengo.web.pages.csirt_forms import int_or_none, jst_input, problems_of
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-NAV = [
-    NavItem("m1", "Incidents", "/incidents", "csirt.incidents.read", order=20),
-    NavItem("m1", "On call", "/oncall", "csirt.oncall.read", order=25),
-    NavItem("m1", "Security costs", "/csirt/costs", "csirt.costs.read", order=28),
-]
+NAV = [NavItem("m1", "Incidents", "/incidents", "csirt.incidents.read", order=20)]
 VOCABULARIES = {
     "categories": CATEGORIES, "statuses": STATUSES, "severities": SEVERITIES,
     "action_kinds": ACTION_KINDS, "timeline_kinds": TIMELINE_KINDS, "order": ORDER,
 }  # fmt: skip
 TIMELINE_SHOWN = 300
-
-
-def N_(message: str) -> str:
-    """Marks a msgid that templates translate from a stored value (``_(a.status)``)."""
-    return message
-
-
-STORED_VALUE_LABELS = (
-    N_("pending_approval"), N_("approved"), N_("running"), N_("succeeded"), N_("failed"),
-    N_("rejected"), N_("open"), N_("acknowledged"), N_("exhausted"), N_("demo"), N_("exercise"),
-    N_("population"), N_("recorded shares"), N_("standalone_estimate"), N_("joint_operating"),
-    N_("joint_share"),
-)  # fmt: skip
-
-
-def _jst_input(value: str | None, field: str) -> datetime | None:
-    """A ``datetime-local`` value, which the form shows and takes in JST."""
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=JST)
-    except ValueError:
-        raise InvalidInput(
-            "invalid date", [Problem("a date and time like 2026-06-01T10:00", f"field {field}")]
-        ) from None
-
-
-def _int(value: Any, field: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(str(value).replace(",", ""))
-    except ValueError:
-        raise InvalidInput(
-            "invalid number", [Problem("a whole number", f"field {field}")]
-        ) from None
-
-
-def _problems(error: ValidationError) -> list[Problem]:
-    return [Problem(str(e["msg"]).removeprefix("Value error, "), "field " + ".".join(str(p) for p in e["loc"]))
-            for e in error.errors()]  # fmt: skip
 
 
 # -- list and open ------------------------------------------------------------------------
@@ -115,7 +76,9 @@ def incident_list(
 
 @router.get("/incidents/new", response_class=HTMLResponse)
 def new_form(request: Request, caller: CallerDep, principal: UserDep) -> HTMLResponse:
-    values = {"wards": [] if principal.is_joint else [principal.tenant], "source": "manual"}
+    # ``?alert_ids=ALR-…`` opens the form from the SOC's alert queue with the alerts filled in.
+    values = {"wards": [] if principal.is_joint else [principal.tenant], "source": "manual",
+              "alert_ids": " ".join(request.query_params.getlist("alert_ids"))[:2000]}  # fmt: skip
     return render(request, caller, "csirt/new.html", {"v": values, "problems": [], **VOCABULARIES})
 
 
@@ -128,11 +91,11 @@ def _create_input(form: FormData) -> IncidentCreate:
             "title": form.get("title") or None, "description": form.get("description") or "",
             "category": form.get("category") or "", "wards": form.getlist("wards"), "alert_ids": alert_ids,
             "source": form.get("source") or "manual",
-            "detected_at": _jst_input(str(form.get("detected_at") or ""), "detected_at"),
-            "people_affected": _int(form.get("people_affected"), "people_affected"),
+            "detected_at": jst_input(str(form.get("detected_at") or ""), "detected_at"),
+            "people_affected": int_or_none(form.get("people_affected"), "people_affected"),
         })  # fmt: skip
     except ValidationError as error:
-        raise InvalidInput("the incident cannot be opened", _problems(error)) from None
+        raise InvalidInput("the incident cannot be opened", problems_of(error)) from None
 
 
 @router.post("/incidents/new", response_model=None)
@@ -169,6 +132,9 @@ def _detail(request: Request, caller: Any, session: Session, principal: Principa
         "timeline_full": len(entries) == TIMELINE_SHOWN, "actions": action_rows,
         "tasks": tasks.tasks_of(session, incident.id), "evidence": evidence.evidence_of(session, incident.id),
         "indicators": indicators.listed(session, incident.id), "alert_ids": incidents.alert_ids_of(session, incident.id),
+        "alerts": list(session.scalars(select(IncidentAlert).where(IncidentAlert.incident_id == incident.id)
+                                       .order_by(IncidentAlert.detected_at))),
+        "running": any(a.connector_id is not None and a.status in ("approved", "running") for a in action_rows),
         "can_write": allows(principal, "csirt.incidents.write", wards),
         "can_act": allows(principal, "csirt.actions.request", wards),
         "can_approve": {a.id: allows(principal, "csirt.actions.approve", a.ward)
@@ -189,8 +155,9 @@ def _saved_message(key: str | None) -> str | None:
 
     messages = {
         "1": _("Saved."),
-        "action": _("Action recorded."),
-        "approved": _("Approved and sent."),
+        "action": _("Action requested: the ward's endpoint is called in the background."),
+        "approved": _("Approved: the action is being carried out."),
+        "merged": _("Merged into this incident."),
     }
     return messages.get(key or "")
 
@@ -202,15 +169,15 @@ async def _post(request: Request, caller: Any, principal: Principal, runtime: An
     try:
         with runtime.db.session() as session:
             after = work(session, form)
-    except (InvalidInput, Conflict, Forbidden) as error:
+    except (InvalidInput, Conflict, Forbidden, NotFound) as error:
         message = error.message + "".join(f" — {p}" for p in error.problems)
         with runtime.db.session() as session:
             return _detail(request, caller, session, principal, incident_id, flash=message,
                            flash_kind="error", status=error.status_code)  # fmt: skip
-    if callable(after):
-        after()
+    wake_worker(request.app)
     send_notifications(runtime)
-    return RedirectResponse(f"/incidents/{incident_id}?saved={saved}", status_code=303)
+    goto = after if isinstance(after, int) else incident_id
+    return RedirectResponse(f"/incidents/{goto}?saved={saved}", status_code=303)
 
 
 @router.post("/incidents/{incident_id}/transition", response_model=None)
@@ -231,14 +198,14 @@ async def edit(incident_id: IdPath, request: Request, caller: CallerDep, princip
         values: dict[str, Any] = {
             name: str(form.get(name) or "") for name in ("cause", "report_summary", "lessons")
         }
-        values["people_affected"] = _int(form.get("people_affected"), "people_affected")
+        values["people_affected"] = int_or_none(form.get("people_affected"), "people_affected")
         values["outage_system"] = str(form.get("outage_system") or "") or None
         for name in ("outage_started_at", "outage_ended_at"):
-            values[name] = _jst_input(str(form.get(name) or ""), name)
+            values[name] = jst_input(str(form.get(name) or ""), name)
         try:
             patch = IncidentPatch.model_validate(values)
         except ValidationError as error:
-            raise InvalidInput("invalid values", _problems(error)) from None
+            raise InvalidInput("invalid values", problems_of(error)) from None
         incidents.update_incident(session, principal, incident_id, patch, runtime.settings,
                                   now=runtime.clock.now(), client=client_address(request))  # fmt: skip
 
@@ -262,17 +229,15 @@ async def add_note(incident_id: IdPath, request: Request, caller: CallerDep, pri
 @router.post("/incidents/{incident_id}/actions", response_model=None)
 async def request_action(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                          runtime: RuntimeDep) -> Response:  # fmt: skip
-    def work(session: Session, form: FormData) -> Any:
+    def work(session: Session, form: FormData) -> None:
         if not str(form.get("target") or "").strip():
             raise InvalidInput("no target", [Problem("say what to act on", "field target")])
-        action = actions.request_action(
+        actions.request_action(
             session, principal, incident_id, kind=str(form.get("kind") or ""),
             target=str(form.get("target") or ""), reason=str(form.get("reason") or ""),
             ward=str(form.get("ward") or "") or None, connector_id=None, settings=runtime.settings,
             now=runtime.clock.now(), client=client_address(request),
         )  # fmt: skip
-        action_id = action.id
-        return lambda: actions.run_action(runtime.db, runtime.settings, runtime.clock, action_id)
 
     return await _post(request, caller, principal, runtime, incident_id, work, saved="action")
 
@@ -280,19 +245,111 @@ async def request_action(incident_id: IdPath, request: Request, caller: CallerDe
 @router.post("/incidents/{incident_id}/actions/{action_id}/decide", response_model=None)
 async def decide(incident_id: IdPath, action_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
                  runtime: RuntimeDep) -> Response:  # fmt: skip
-    def work(session: Session, form: FormData) -> Any:
-        if actions.get_action(session, principal, action_id).incident_id != incident_id:
-            raise NotFound("not found")
+    def work(session: Session, form: FormData) -> None:
+        _check_action(session, principal, incident_id, action_id)
         approve = form.get("decision") == "approve"
         actions.decide(session, principal, action_id, approve=approve, note=str(form.get("note") or ""),
-                       now=runtime.clock.now(), client=client_address(request))  # fmt: skip
-        return (
-            (lambda: actions.run_action(runtime.db, runtime.settings, runtime.clock, action_id))
-            if approve
-            else None
-        )
+                       settings=runtime.settings, now=runtime.clock.now(), client=client_address(request))  # fmt: skip
 
     return await _post(request, caller, principal, runtime, incident_id, work, saved="approved")
+
+
+def _check_action(session: Session, principal: Principal, incident_id: int, action_id: int) -> None:
+    if actions.get_action(session, principal, action_id).incident_id != incident_id:
+        raise NotFound(f"action {action_id} not found")
+
+
+@router.post("/incidents/{incident_id}/actions/{action_id}/retry", response_model=None)
+async def retry_action(incident_id: IdPath, action_id: IdPath, request: Request, caller: CallerDep,
+                       principal: UserDep, runtime: RuntimeDep) -> Response:  # fmt: skip
+    def work(session: Session, form: FormData) -> None:
+        _check_action(session, principal, incident_id, action_id)
+        actions.retry(session, principal, action_id, settings=runtime.settings, now=runtime.clock.now(),
+                      client=client_address(request))  # fmt: skip
+
+    return await _post(request, caller, principal, runtime, incident_id, work, saved="action")
+
+
+@router.post("/incidents/{incident_id}/actions/{action_id}/confirm", response_model=None)
+async def confirm_action(incident_id: IdPath, action_id: IdPath, request: Request, caller: CallerDep,
+                         principal: UserDep, runtime: RuntimeDep) -> Response:  # fmt: skip
+    def work(session: Session, form: FormData) -> None:
+        _check_action(session, principal, incident_id, action_id)
+        actions.confirm_by_hand(session, principal, action_id, succeeded=form.get("outcome") == "done",
+                                note=str(form.get("note") or ""), now=runtime.clock.now(),
+                                client=client_address(request))  # fmt: skip
+
+    return await _post(request, caller, principal, runtime, incident_id, work)
+
+
+@router.get("/incidents/{incident_id}/actions/poll", response_model=None)
+def poll_actions(incident_id: IdPath, principal: UserDep, session: SessionDep) -> Response:
+    """htmx asks while actions run: 204 (keep waiting) until none runs, then a full refresh
+    shows the answers on the timeline and the containment time."""
+    incident = incidents.get_incident(session, principal, incident_id)
+    running = [a for a in actions.actions_of(session, incident.id)
+               if a.connector_id is not None and a.status in ("approved", "running")]  # fmt: skip
+    if running:
+        return Response(status_code=204)
+    return Response(status_code=200, headers={"HX-Refresh": "true"})
+
+
+# -- merge and split ---------------------------------------------------------------------
+
+
+def _incident_ids(text: str) -> list[int]:
+    """``INC-000012``, ``12`` or several of them, separated by spaces or commas."""
+    ids = []
+    for part in text.replace(",", " ").split():
+        digits = part.upper().removeprefix("INC-")
+        if not digits.isdigit() or not 0 < int(digits) < 2**31:
+            raise InvalidInput(
+                "unknown incident",
+                [Problem(f"{part!r} is not an incident number", "field incident_ids")],
+            )
+        ids.append(int(digits))
+    if not ids:
+        raise InvalidInput(
+            "nothing to merge", [Problem("name the incidents to merge", "field incident_ids")]
+        )
+    return ids
+
+
+@router.post("/incidents/{incident_id}/merge", response_model=None)
+async def merge_into(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
+                     runtime: RuntimeDep) -> Response:  # fmt: skip
+    def work(session: Session, form: FormData) -> None:
+        merge.merge(session, principal, incident_id, _incident_ids(str(form.get("incident_ids") or "")),
+                    reason=_reason(form), settings=runtime.settings, now=runtime.clock.now(),
+                    client=client_address(request))  # fmt: skip
+
+    return await _post(request, caller, principal, runtime, incident_id, work, saved="merged")
+
+
+@router.post("/incidents/{incident_id}/split", response_model=None)
+async def split_off(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
+                    runtime: RuntimeDep) -> Response:  # fmt: skip
+    def work(session: Session, form: FormData) -> int:
+        chosen = [str(a) for a in form.getlist("alert_ids")]
+        if not chosen:
+            raise InvalidInput(
+                "nothing to split", [Problem("choose the alerts to move", "field alert_ids")]
+            )
+        title = str(form.get("title") or "").strip()
+        if not title:
+            raise InvalidInput("no title", [Problem("a title for the new incident", "field title")])
+        new = merge.split(session, principal, incident_id, chosen, title=title[:200], reason=_reason(form),
+                          settings=runtime.settings, now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+        return new.id
+
+    return await _post(request, caller, principal, runtime, incident_id, work)
+
+
+def _reason(form: FormData) -> str:
+    reason = str(form.get("reason") or "").strip()
+    if not reason:
+        raise InvalidInput("say why", [Problem("a reason is required", "field reason")])
+    return reason
 
 
 @router.post("/incidents/{incident_id}/tasks", response_model=None)
@@ -303,7 +360,7 @@ async def add_task(incident_id: IdPath, request: Request, caller: CallerDep, pri
         if not title:
             raise InvalidInput("no title", [Problem("say what is to be done", "field title")])
         tasks.add_task(session, principal, incident_id, title=title, assignee=str(form.get("assignee") or "") or None,
-                       due_at=_jst_input(str(form.get("due_at") or ""), "due_at"), now=runtime.clock.now())  # fmt: skip
+                       due_at=jst_input(str(form.get("due_at") or ""), "due_at"), now=runtime.clock.now())  # fmt: skip
 
     return await _post(request, caller, principal, runtime, incident_id, work)
 
@@ -341,61 +398,3 @@ def report(incident_id: IdPath, fmt: str, request: Request, principal: UserDep, 
     disposition = "inline" if fmt == "html" else "attachment"
     return Response(rendered.content, media_type=rendered.media_type,
                     headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'})  # fmt: skip
-
-
-# -- on call and costs -----------------------------------------------------------------
-
-
-@router.get("/oncall", response_class=HTMLResponse)
-def oncall_page(request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-                runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
-    now = runtime.clock.now()
-    rows = [(t, oncall.current_shift(session, t.id, now), oncall.upcoming_shifts(session, t.id, now, 4))
-            for t in oncall.teams(session, principal)]  # fmt: skip
-    return render(request, caller, "csirt/oncall.html", {
-        "teams": rows, "pages": oncall.pages(session, principal, limit=50),
-        "flash": _saved_message(request.query_params.get("saved")),
-    })  # fmt: skip
-
-
-@router.post("/oncall/pages/{page_id}/ack", response_model=None)
-def ack_in_ui(
-    page_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
-) -> Response:
-    page = oncall.get_page(session, principal, page_id)
-    oncall.acknowledge(session, page, principal.label, runtime.clock.now(), principal)
-    return RedirectResponse("/oncall?saved=1", status_code=303)
-
-
-@router.get("/oncall/ack/{token}", response_class=HTMLResponse)
-def ack_link(token: str, request: Request, caller: CallerDep, session: SessionDep) -> HTMLResponse:
-    # A GET never acknowledges: mail scanners follow links. The page asks for one click.
-    page = oncall.page_by_token(session, token)
-    return render(request, caller, "csirt/ack.html", {"page": page, "token": token, "done": False})
-
-
-@router.post("/oncall/ack/{token}", response_class=HTMLResponse)
-def ack_link_confirm(token: str, request: Request, caller: CallerDep, session: SessionDep,
-                     runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
-    page = oncall.page_by_token(session, token)
-    if page.status == "open":
-        oncall.acknowledge(session, page, f"{page.target or 'someone'} (link)", runtime.clock.now())
-    return render(request, caller, "csirt/ack.html", {"page": page, "token": token, "done": True})
-
-
-@router.get("/csirt/costs", response_class=HTMLResponse)
-def cost_page(request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-              runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
-    now = runtime.clock.now()
-    year = fiscal_year_start(now).year
-    qp_year = request.query_params.get("fiscal_year") or ""
-    year = int(qp_year) if qp_year.isdigit() else year
-    entries = costs.entries(session, principal, year)
-    comparison = costs.compare(session, year, now)
-    wards = [
-        w for w in comparison.wards.values() if principal.is_joint or w.ward == principal.tenant
-    ]
-    return render(request, caller, "csirt/costs.html", {
-        "year": year, "entries": entries, "comparison": comparison, "ward_rows": wards,
-        "target_pct": runtime.settings.policy.security_cost_reduction_pct,
-    })  # fmt: skip

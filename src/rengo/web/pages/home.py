@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
 from rengo.core.wards import wards
 from rengo.targets.registry import Kind
-from rengo.web.deps import CallerDep, EvaluatorDep, RuntimeDep, UserDep
+from rengo.web.deps import CallerDep, EvaluatorDep, RuntimeDep, UserDep, evaluator_for
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+
+@asynccontextmanager
+async def _warm_targets(app: FastAPI) -> AsyncIterator[None]:
+    """Compute every target once in the background at start: the first visitor waits for none."""
+    runtime = app.state.runtime
+    if runtime.settings.web.warm_targets:
+        evaluator = evaluator_for(app)
+        threading.Thread(
+            target=lambda: evaluator.evaluate_all(runtime.clock.now()),
+            name="warm-targets",
+            daemon=True,
+        ).start()
+    yield
+
+
+LIFESPAN = _warm_targets
 NAV = [NavItem("home", N_("Policy targets"), "/", order=0)]
 
 MEASURES = (

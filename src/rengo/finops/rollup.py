@@ -1,0 +1,61 @@
+"""Daily rollups: the lake summed per day and per explorer dimension, beside each partition.
+
+The explorer, the anomaly scan, forecasts and the KGI ask for cost per day by ward,
+system, provider, service, region, charge category or sub-account — never per resource or
+tag. Each partition therefore carries ``rollup.parquet`` (written with its data, replaced
+with it) holding those sums; the explorer loads all rollups into memory once per lake
+version and answers such queries from there, falling back to the rows for the rest
+(resources, tags, drill-down).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+ROLLUP_FILE = "rollup.parquet"
+KEYS = (
+    "x_ChargeDate",
+    "billing_month",
+    "x_Ward",
+    "x_SharedPool",
+    "x_BusinessSystem",
+    "ProviderName",
+    "ServiceName",
+    "ServiceCategory",
+    "RegionId",
+    "ChargeCategory",
+    "SubAccountId",
+    "SubAccountName",
+    "BillingCurrency",
+)
+SUMS = ("x_EffectiveCostReporting", "x_BilledCostReporting", "BilledCost")
+COLUMNS = frozenset({*KEYS, *SUMS, "x_ExchangeRate"})
+"""Columns a query may use and still be answered from the rollup."""
+
+
+def rollup_select(src: str, billing_month: str | None = None) -> str:
+    """SELECT of the daily sums of ``src`` (lake rows); ``x_ExchangeRate`` is null where any
+    summed row lacked a rate (so that "unpriced" stays visible), ``__rows`` counts rows."""
+    month = f"'{billing_month}' AS billing_month" if billing_month else "billing_month"
+    keys = [k if k != "billing_month" else month for k in KEYS]
+    return (
+        f"SELECT {', '.join(keys)}, "
+        + ", ".join(f"sum({c}) AS {c}" for c in SUMS)
+        + ", CASE WHEN count(x_ExchangeRate) = count(*) THEN 1.0 END AS x_ExchangeRate, "
+        + f"count(*) AS __rows FROM {src} GROUP BY ALL"
+    )
+
+
+def write_rollup(con: duckdb.DuckDBPyConnection, data_file: Path, billing_month: str) -> Path:
+    """Write the rollup of one partition's data file beside it; returns its path."""
+    target = data_file.parent / ROLLUP_FILE
+    tmp = target.with_name(f".{ROLLUP_FILE}.tmp")
+    src = "read_parquet('" + str(data_file).replace("'", "''") + "')"
+    con.execute(
+        f"COPY ({rollup_select(src, billing_month)} ORDER BY x_ChargeDate) "
+        f"TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    tmp.replace(target)
+    return target

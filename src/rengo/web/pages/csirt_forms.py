@@ -1,0 +1,92 @@
+"""What the CSIRT's pages share: reading form values, and showing a rengo error next to the
+form and the fields it names (``aria-invalid`` / ``aria-describedby`` in the templates)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from rengo.core.clock import JST
+from rengo.core.errors import InvalidInput, Problem, RengoError
+
+
+def N_(message: str) -> str:
+    """Marks a msgid that templates translate from a stored value (``_(a.status)``)."""
+    return message
+
+
+STORED_VALUE_LABELS = (
+    N_("pending_approval"), N_("approved"), N_("running"), N_("succeeded"), N_("failed"),
+    N_("rejected"), N_("open"), N_("acknowledged"), N_("exhausted"), N_("demo"), N_("exercise"),
+    N_("population"), N_("recorded shares"), N_("standalone_estimate"), N_("joint_operating"),
+    N_("joint_share"), N_("pending"), N_("sending"), N_("sent"), N_("email"), N_("webhook"),
+    N_("simulated"), N_("csirt"), N_("ward_contact"), N_("executives"), N_("finance"),
+    N_("on_call"), N_("next_on_call"), N_("manager"), N_("user"), N_("team"),
+)  # fmt: skip
+
+
+def jst_input(value: str | None, name: str) -> datetime | None:
+    """A ``datetime-local`` value, which the form shows and takes in JST."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=JST)
+    except ValueError:
+        raise InvalidInput(
+            "invalid date", [Problem("a date and time like 2026-06-01T10:00", f"field {name}")]
+        ) from None
+
+
+def int_or_none(value: Any, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value).replace(",", "").strip())
+    except ValueError:
+        raise InvalidInput("invalid number", [Problem("a whole number", f"field {name}")]) from None
+
+
+def float_or_none(value: Any, name: str) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(str(value).replace(",", "").strip())
+    except ValueError:
+        raise InvalidInput("invalid number", [Problem("a number", f"field {name}")]) from None
+
+
+def problems_of(error: ValidationError) -> list[Problem]:
+    return [Problem(str(e["msg"]).removeprefix("Value error, "), "field " + ".".join(str(p) for p in e["loc"]))
+            for e in error.errors()]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class FormError:
+    """A refused form: which one, the message, and the message per field it names."""
+
+    form: str
+    message: str
+    fields: dict[str, str] = field(default_factory=dict)
+    others: list[str] = field(default_factory=list)
+    status: int = 422
+
+    @classmethod
+    def of(cls, form: str, error: RengoError) -> FormError:
+        fields: dict[str, str] = {}
+        others: list[str] = []
+        for problem in error.problems:
+            if problem.location.startswith("field "):
+                name = problem.location.removeprefix("field ").split(".")[0].split("[")[0]
+                fields[name] = (
+                    f"{fields[name]}; {problem.message}" if name in fields else problem.message
+                )
+            else:
+                others.append(str(problem))
+        return cls(form, error.message, fields, others, error.status_code)
+
+    def on(self, form: str, name: str) -> str:
+        """The error of field ``name`` if ``form`` is the refused one, else ``""``."""
+        return self.fields.get(name, "") if form == self.form else ""

@@ -1,0 +1,146 @@
+"""What staff act on: cost anomalies and budget alerts, savings recommendations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import func, select
+
+from rengo.core.errors import NotFound
+from rengo.core.permissions import allows, narrow_to_visible, require
+from rengo.finops import recommend, scan
+from rengo.finops.models import Alert, Recommendation, RecommendationEvent
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.pages.finops.common import (
+    ALERT_ACTIONS,
+    ALERT_KINDS,
+    ALERT_STATUS,
+    REC_ACTIONS,
+    REC_KINDS,
+    REC_STATUS,
+    STATUS_SYMBOL,
+    back,
+    flash_of,
+    parse_date,
+    rec_title,
+    system_label,
+    ward_label,
+)
+from rengo.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+LIMIT = 500
+
+
+def _ward_filter(request: Request) -> str | None:
+    return request.query_params.get("ward") or None
+
+
+@router.get("/finops/anomalies", response_class=HTMLResponse)
+def anomalies_page(
+    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+) -> HTMLResponse:
+    wards = narrow_to_visible(principal, "finops.costs.read", _ward_filter(request))
+    status = request.query_params.get("status", "open")
+    kind = request.query_params.get("kind", "")
+    stmt = select(Alert).order_by(Alert.day.desc(), Alert.id.desc())
+    if wards is not None:
+        stmt = stmt.where(Alert.ward.in_(wards))
+    if status in ALERT_STATUS:
+        stmt = stmt.where(Alert.status == status)
+    if kind in ALERT_KINDS:
+        stmt = stmt.where(Alert.kind == kind)
+    return render(
+        request, caller, "finops/anomalies.html",
+        {"alerts": list(session.scalars(stmt.limit(LIMIT))), "status": status, "kind": kind,
+         "statuses": ALERT_STATUS, "kinds": ALERT_KINDS, "actions": ALERT_ACTIONS, "symbols": STATUS_SYMBOL,
+         "ward": request.query_params.get("ward", ""), "ward_label": ward_label, "rec_title": rec_title,
+         "system_label": system_label, "flash": flash_of(request),
+         "can_update": allows(principal, "finops.alerts.update")},
+    )  # fmt: skip
+
+
+@router.post("/finops/anomalies/{alert_id}/status")
+async def alert_status(
+    alert_id: IdPath, request: Request, principal: UserDep, session: SessionDep
+) -> RedirectResponse:
+    form = await request.form()
+    scan.change_alert(
+        session, principal, alert_id, str(form.get("status") or ""), client_address(request)
+    )
+    return back("/finops/anomalies", done="status", status=str(form.get("back_status") or ""))
+
+
+@router.get("/finops/recommendations", response_class=HTMLResponse)
+def recommendations_page(
+    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:  # fmt: skip
+    wards = narrow_to_visible(principal, "finops.costs.read", _ward_filter(request))
+    status = request.query_params.get("status", "")
+    kind = request.query_params.get("kind", "")
+    stmt = select(Recommendation).order_by(
+        Recommendation.estimated_monthly_saving.desc(), Recommendation.id
+    )
+    counts = select(Recommendation.status, func.count(), func.sum(Recommendation.estimated_monthly_saving), func.sum(Recommendation.realised_monthly_saving)).group_by(Recommendation.status)  # fmt: skip
+    if wards is not None:
+        stmt = stmt.where(Recommendation.ward.in_(wards))
+        counts = counts.where(Recommendation.ward.in_(wards))
+    if status in REC_STATUS:
+        stmt = stmt.where(Recommendation.status == status)
+    if kind in REC_KINDS:
+        stmt = stmt.where(Recommendation.kind == kind)
+    summary = {s: (n, est or 0.0, real or 0.0) for s, n, est, real in session.execute(counts)}
+    return render(
+        request, caller, "finops/recommendations.html",
+        {"recs": list(session.scalars(stmt.limit(LIMIT))), "status": status, "kind": kind,
+         "statuses": REC_STATUS, "kinds": REC_KINDS, "symbols": STATUS_SYMBOL,
+         "summary": summary, "transitions": recommend.TRANSITIONS,
+         "ward": request.query_params.get("ward", ""), "ward_label": ward_label, "rec_title": rec_title,
+         "system_label": system_label, "flash": flash_of(request),
+         "today": runtime.clock.now().date(),
+         "can_update": allows(principal, "finops.recommendations.update")},
+    )  # fmt: skip
+
+
+@router.get("/finops/recommendations/{rec_id}", response_class=HTMLResponse)
+def recommendation_page(
+    rec_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
+    session: SessionDep, runtime: RuntimeDep,
+) -> HTMLResponse:  # fmt: skip
+    rec = session.get(Recommendation, rec_id)
+    if rec is None:
+        raise NotFound(f"recommendation {rec_id} not found")
+    require(principal, "finops.costs.read", rec.ward, hide=True)
+    events = session.scalars(
+        select(RecommendationEvent)
+        .where(RecommendationEvent.recommendation_id == rec.id)
+        .order_by(RecommendationEvent.at, RecommendationEvent.id)
+    ).all()
+    return render(
+        request, caller, "finops/recommendation.html",
+        {"r": rec, "events": events, "statuses": REC_STATUS, "kinds": REC_KINDS,
+         "symbols": STATUS_SYMBOL, "transitions": recommend.TRANSITIONS, "actions": REC_ACTIONS,
+         "ward_label": ward_label, "rec_title": rec_title, "system_label": system_label, "flash": flash_of(request),
+         "today": runtime.clock.now().date(),
+         "can_update": allows(principal, "finops.recommendations.update", rec.ward)},
+    )  # fmt: skip
+
+
+@router.post("/finops/recommendations/{rec_id}/status")
+async def recommendation_status(
+    rec_id: IdPath, request: Request, principal: UserDep, session: SessionDep,
+    runtime: RuntimeDep,
+) -> RedirectResponse:  # fmt: skip
+    form = await request.form()
+    done_on = form.get("done_on")
+    recommend.change_status(
+        session,
+        principal,
+        rec_id,
+        str(form.get("status") or ""),
+        done_on=parse_date(str(done_on), runtime.clock.now().date()) if done_on else None,
+        note=str(form.get("note") or "")[:2000],
+        client=client_address(request),
+    )
+    return back(f"/finops/recommendations/{rec_id}", done="status")

@@ -1,0 +1,115 @@
+"""KGI (baseline vs actual + forecast), forecasts to month and fiscal-year end, budgets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from rengo.assets.reference import BUSINESS_SYSTEMS
+from rengo.core.errors import InvalidInput, Problem
+from rengo.core.permissions import allows, require
+from rengo.finops import plan
+from rengo.finops.forecast import fiscal_year_of
+from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.pages.finops.common import (
+    back,
+    explorer_for,
+    flash_of,
+    last_day,
+    parse_amount,
+    system_label,
+    ward_label,
+)
+from rengo.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/finops/kgi", response_class=HTMLResponse)
+def kgi_page(
+    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:  # fmt: skip
+    require(principal, "finops.costs.read")
+    ex = explorer_for(runtime, session)
+    as_of = last_day(ex, runtime.clock.now().date())
+    s = runtime.settings.finops
+    rows = plan.kgi(session, principal, ex, as_of, s)
+    cap = runtime.settings.policy.operating_cost_growth_cap_pct
+    return render(
+        request, caller, "finops/kgi.html",
+        {"rows": rows, "as_of": as_of, "cap": cap, "system_label": system_label,
+         "ward_label": ward_label, "fy": fiscal_year_of(as_of, s.fiscal_year_start_month),
+         "baselines": plan.baselines(session, principal), "business_systems": BUSINESS_SYSTEMS,
+         "can_write": allows(principal, "finops.plan.write"), "flash": flash_of(request),
+         "errors": []},
+    )  # fmt: skip
+
+
+@router.get("/finops/forecasts", response_class=HTMLResponse)
+def forecasts_page(
+    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:  # fmt: skip
+    require(principal, "finops.costs.read")
+    ex = explorer_for(runtime, session)
+    as_of = last_day(ex, runtime.clock.now().date())
+    s = runtime.settings.finops
+    fy = fiscal_year_of(as_of, s.fiscal_year_start_month)
+    return render(
+        request, caller, "finops/forecasts.html",
+        {"outlooks": plan.outlook(session, principal, ex, as_of, s), "as_of": as_of, "fy": fy,
+         "budgets": plan.budgets(session, principal, fy), "coverage": s.forecast_interval,
+         "business_systems": BUSINESS_SYSTEMS, "system_label": system_label,
+         "ward_label": ward_label, "can_write": allows(principal, "finops.plan.write"),
+         "flash": flash_of(request)},
+    )  # fmt: skip
+
+
+async def _plan_form(request: Request, principal: object) -> dict[str, object]:
+    form = await request.form()
+    ward = str(form.get("ward") or getattr(principal, "tenant", ""))
+    fy_text = str(form.get("fiscal_year") or "")
+    amount = parse_amount(form.get("amount"))
+    problems = []
+    if not fy_text.isdigit() or not 2000 <= int(fy_text) <= 2100:
+        problems.append(Problem("a fiscal year such as 2025", "fiscal_year"))
+    if amount is None:
+        problems.append(Problem("a number", "amount"))
+    if problems:
+        raise InvalidInput("invalid entry", problems)
+    return {
+        "ward": ward,
+        "business_system": str(form.get("business_system") or ""),
+        "fiscal_year": int(fy_text),
+        "amount": amount,
+        "source": str(form.get("source") or ""),
+    }
+
+
+@router.post("/finops/budgets", response_model=None)
+async def save_budget(request: Request, principal: UserDep, runtime: RuntimeDep) -> Response:
+    values = await _plan_form(request, principal)
+    with runtime.db.session() as session:
+        plan.set_budget(
+            session, principal, ward=str(values["ward"]),
+            business_system=str(values["business_system"]),
+            fiscal_year=int(values["fiscal_year"]),  # type: ignore[call-overload]
+            amount=float(values["amount"]),  # type: ignore[arg-type]
+            client=client_address(request),
+        )  # fmt: skip
+    return back("/finops/forecasts", done="saved")
+
+
+@router.post("/finops/baselines", response_model=None)
+async def save_baseline(request: Request, principal: UserDep, runtime: RuntimeDep) -> Response:
+    values = await _plan_form(request, principal)
+    with runtime.db.session() as session:
+        plan.set_baseline(
+            session, principal, ward=str(values["ward"]),
+            business_system=str(values["business_system"]),
+            fiscal_year=int(values["fiscal_year"]),  # type: ignore[call-overload]
+            annual_cost=float(values["amount"]),  # type: ignore[arg-type]
+            source=str(values["source"]), client=client_address(request),
+        )  # fmt: skip
+    return back("/finops/kgi", done="saved")
