@@ -156,7 +156,9 @@ def main() -> None:
     server.wait(timeout=60)
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     latencies = [seen_at[h] - t for h, t in sent_at.items() if h in seen_at]
-    print(f"load average (1 min) at the start {load_before:.2f}, at the end {os.getloadavg()[0]:.2f}")
+    print(
+        f"load average (1 min) at the start {load_before:.2f}, at the end {os.getloadavg()[0]:.2f}"
+    )
     print(f"{events:,} events sent over HTTP in {sending:.1f} s = {events / sending:,.0f} events/s "
           f"(asked {args.rate:,}/s; {busy} answers 503); rules: {'SigmaHQ Windows + ' if args.sigma else ''}municipal pack")  # fmt: skip
     if latencies:
