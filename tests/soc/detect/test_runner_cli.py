@@ -28,10 +28,11 @@ class ListSource:
         self.commits.append(table)
 
     def changes(
-        self, cursor: int, *, columns: list[str] | None = None
+        self, cursor: int, *, columns: list[str] | None = None, limit_commits: int = 1000
     ) -> tuple[list[pa.RecordBatch], int]:
-        tables = [t.select(columns) if columns else t for t in self.commits[cursor:]]
-        return [b for t in tables for b in t.to_batches()], len(self.commits)
+        commits = self.commits[cursor : cursor + limit_commits]
+        tables = [t.select(columns) if columns else t for t in commits]
+        return [b for t in tables for b in t.to_batches()], cursor + len(commits)
 
     def scan(
         self,

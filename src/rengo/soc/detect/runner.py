@@ -33,6 +33,9 @@ from rengo.soc.detect.rules import RuleSet, load_rules
 from rengo.soc.detect.segments import SegmentRanges
 from rengo.soc.schema import EVENT_SCHEMA
 
+MAX_COMMITS_PER_RUN = 64
+"""Lake commits evaluated together: after a pause, a backlog is worked off in bounded steps."""
+
 
 class EventSource(Protocol):
     """What detection needs of the lake (``rengo.soc.lake.Lake`` provides it)."""
@@ -167,7 +170,9 @@ class IncrementalDetector:
         from rengo.soc.alerts_ingest import ingest
 
         started = time.perf_counter()
-        batches, cursor = self.source.changes(self.cursor, columns=list(DETECT_COLUMNS))
+        batches, cursor = self.source.changes(
+            self.cursor, columns=list(DETECT_COLUMNS), limit_commits=MAX_COMMITS_PER_RUN
+        )
         table = _table(batches)
         if table.num_rows:  # tuning and the register may have changed since the last batch
             self.detector.disabled = self._disabled()
