@@ -48,6 +48,15 @@ def event_text(table: pa.Table, *, lower: bool, keyword_scope: bool = False) -> 
     return pc.utf8_lower(joined) if lower else joined
 
 
+def _nullable_indices(take: np.ndarray) -> pa.Array:
+    """Take indices with nulls where ``take < 0`` (built from buffers: ``pa.array(mask=…)``
+    would import ``numpy.ma``, 20 ms of every process's start)."""
+    valid = np.packbits(take >= 0, bitorder="little")
+    return pa.Array.from_buffers(
+        pa.int64(), len(take), [pa.py_buffer(valid), pa.py_buffer(take.astype(np.int64))]
+    )
+
+
 def text_parts(table: pa.Table) -> list[tuple[pa.Array, np.ndarray | None]]:
     """Every value of the events as lower-cased string arrays, each with the row of its
     elements (``None``: element i is row i) — what ``event_text`` joins, without joining."""
@@ -140,7 +149,7 @@ class Columns:
         values, rows, positions = self._entries[field]
         take = np.full(self.rows, -1, dtype=np.int64)
         take[rows] = positions
-        return values.take(pa.array(take, mask=take < 0))
+        return values.take(_nullable_indices(take))
 
     def time(self) -> pa.Array:
         return self.table.column("time").combine_chunks()
