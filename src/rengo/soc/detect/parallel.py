@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import threading
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -90,6 +91,15 @@ def _read(path: str) -> pa.Table:
     return table
 
 
+def _release(pool: ProcessPoolExecutor | None, spool: Path | None, token: str) -> None:
+    """Stop the workers and remove the ``/dev/shm`` folder (on ``close``, collection or exit)."""
+    if pool is not None:
+        pool.shutdown(cancel_futures=True)
+    _engines.pop(token, None)
+    if spool is not None:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("fork")
@@ -126,6 +136,8 @@ class ParallelEngine:
                 self.workers - 1, mp_context=context, initializer=_init,
                 initargs=(self._token, rules_for_workers, cache_dir),
             )  # fmt: skip
+        # An engine nobody closes (a hunt stopped half-way) still leaves nothing behind.
+        self._finalizer = weakref.finalize(self, _release, self.pool, self.spool, self._token)
 
     @property
     def disabled(self) -> dict[str, set[str]]:
@@ -205,10 +217,5 @@ class ParallelEngine:
         return out
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
-            self.pool = None
-        _engines.pop(self._token, None)
-        if self.spool is not None:
-            shutil.rmtree(self.spool, ignore_errors=True)
-            self.spool = None
+        self._finalizer()
+        self.pool, self.spool = None, None
