@@ -1,40 +1,126 @@
 """The ``rengo`` command line. Every command takes ``--data-dir`` (or ``RENGO_DATA_DIR``).
 
 Domain commands (``rengo soc …``, ``rengo finops …``) are typer apps from each domain's
-``commands`` module, mounted here.
+``commands`` module, mounted here lazily: a domain's module is imported when one of its
+commands is named (or the help lists them), so ``rengo soc detect --evtx …`` starts
+without importing every other domain. The domains' registering parts
+(``load_domains``) are loaded before any command runs, except those a commands module
+lists in ``STANDALONE`` (commands that need nothing but their own modules); so are the
+cross-domain notifier hooks (``rengo.web.notifiers``).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
+import importlib.util
 import json
 import os
 import sys
+from collections.abc import Iterator, MutableMapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from typer.core import TyperGroup
 
 from rengo import __version__
-from rengo.core import audit
 from rengo.core.console import DataDirOption, WardOption, console, err_console, open_runtime
-from rengo.core.demo import DemoContext, steps
 from rengo.core.errors import RengoError
-from rengo.core.identity import ApiToken, Passwords, create_token, create_user, revoke_token
 from rengo.core.permissions import SYSTEM, Role
 from rengo.core.settings import load_settings
-from rengo.core.tenancy import sync_tenants
-from rengo.core.wards import wards
-from rengo.domains import domain_commands, load_domains
+from rengo.domains import DOMAINS, load_domains
+
+
+@functools.cache
+def _domains_with_commands() -> tuple[str, ...]:
+    found = []
+    for domain in DOMAINS:
+        try:
+            if importlib.util.find_spec(f"rengo.{domain}.commands") is not None:
+                found.append(domain)
+        except ModuleNotFoundError:
+            continue
+    return tuple(found)
+
+
+def _load_platform() -> None:
+    """Every domain's registering parts, and the cross-domain notifier hooks of
+    ``rengo csirt worker`` (FinOps alerts → finance contacts): csirt and finops may not
+    import each other, so the top layer wires them, as the web app does."""
+    load_domains()
+    import rengo.web.notifiers  # noqa: F401
+
+
+def _loading_domains_first(command: Any, standalone: frozenset[str]) -> None:
+    """Wrap the callbacks of ``command`` (and its sub-commands) to load the platform first."""
+    for name, sub in getattr(command, "commands", {}).items():
+        if name not in standalone:
+            _loading_domains_first(sub, frozenset())
+    callback = getattr(command, "callback", None)
+    if callback is None or getattr(command, "commands", None):
+        return
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        _load_platform()
+        return callback(*args, **kwargs)
+
+    command.callback = run
+
+
+class _DomainCommands(MutableMapping[str, Any]):
+    """The top group's commands: rengo's own, plus each domain's sub-app on first use."""
+
+    def __init__(self, own: MutableMapping[str, Any]) -> None:
+        self.own = own
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.own and name in _domains_with_commands():
+            module = importlib.import_module(f"rengo.{name}.commands")
+            command = typer.main.get_command(module.app)
+            command.name = name
+            _loading_domains_first(command, frozenset(getattr(module, "STANDALONE", ())))
+            self.own[name] = command
+        return self.own[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self.own[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.own[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.own
+        yield from (d for d in _domains_with_commands() if d not in self.own)
+
+    def __len__(self) -> int:
+        return len(set(self.own) | set(_domains_with_commands()))
+
+
+class _LazyGroup(TyperGroup):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = _DomainCommands(self.commands)
+
 
 app = typer.Typer(
     help="rengo (連合): the shared platform of Tokyo's 23 special wards.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=_LazyGroup,
 )
+
+
+@app.callback()
+def _load_for_own_commands(ctx: typer.Context) -> None:
+    # Domain commands load the domains themselves (unless STANDALONE); rengo's own here.
+    if ctx.invoked_subcommand not in _domains_with_commands():
+        _load_platform()
+
+
 db_app = typer.Typer(help="The state database.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
@@ -48,6 +134,7 @@ ROLES = [r.value for r in Role if r is not Role.PUBLIC]
 
 
 def _upgrade(data_dir: Path | None) -> None:
+    from rengo.core.tenancy import sync_tenants
     from rengo.migrations import upgrade
 
     settings = load_settings(data_dir=data_dir)
@@ -107,6 +194,8 @@ def demo(
     ] = None,
 ) -> None:
     """Fill the data directory with deterministic demo data for the 23 wards."""
+    from rengo.core.demo import DemoContext, steps
+
     chosen = {name.strip() for name in only.split(",")} if only else None
     known = {s.name for s in steps()}
     if chosen is not None and not chosen <= known:
@@ -166,6 +255,8 @@ def show_settings(data_dir: DataDirOption = None) -> None:
 @app.command("wards")
 def list_wards() -> None:
     """List the 23 wards with their codes, names and populations."""
+    from rengo.core.wards import wards
+
     table = Table(title="23 special wards")
     for column in ("code", "name", "kana", "romaji", "population", "as of"):
         table.add_column(column)
@@ -184,6 +275,9 @@ def token_create(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create an API token; the token is printed as the last line (and never shown again)."""
+    from rengo.core import audit
+    from rengo.core.identity import create_token
+
     tenant = ward
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         expires = runtime.clock.now() + timedelta(days=expires_days) if expires_days else None
@@ -198,6 +292,9 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(token_id: int, data_dir: DataDirOption = None) -> None:
     """Revoke the API token with this id."""
+    from rengo.core import audit
+    from rengo.core.identity import revoke_token
+
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         token = revoke_token(session, token_id)
         audit.record(session, SYSTEM, "token.revoke", object_type="token", object_id=token_id,
@@ -211,6 +308,10 @@ def token_list(
     output: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """List API tokens (never their secrets)."""
+    from sqlalchemy import select
+
+    from rengo.core.identity import ApiToken
+
     columns = ("id", "name", "ward", "role", "created", "expires", "revoked", "last_used")
     rows = []
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
@@ -246,6 +347,9 @@ def user_create(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create a user account (the password is asked for, never taken from history)."""
+    from rengo.core import audit
+    from rengo.core.identity import Passwords, create_user
+
     tenant = ward
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         user = create_user(session, Passwords.from_settings(runtime.settings), username=username,
@@ -259,6 +363,8 @@ def user_create(
 @audit_app.command("verify")
 def audit_verify(data_dir: DataDirOption = None) -> None:
     """Recompute the audit log's hash chain; exit 1 if any entry was altered or removed."""
+    from rengo.core import audit
+
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         report = audit.verify_chain(session)
     if report.intact:
@@ -275,6 +381,8 @@ def audit_export(
     out: Annotated[Path, typer.Argument(help="CSV file to write")], data_dir: DataDirOption = None
 ) -> None:
     """Export the whole audit log as CSV (UTF-8 with BOM)."""
+    from rengo.core import audit
+
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         events = audit.query(session, tenants=None, limit=10_000_000)
         with out.open("w", encoding="utf-8", newline="") as handle:
@@ -285,18 +393,10 @@ def audit_export(
     console.print(f"{len(events)} entries written to {out}")
 
 
-def _mount_domain_commands() -> None:
-    load_domains()
-    for domain, module in domain_commands().items():
-        sub = getattr(module, "app", None)
-        if isinstance(sub, typer.Typer):
-            app.add_typer(sub, name=domain)
-
-
-_mount_domain_commands()
-# Cross-domain notifier hooks for `rengo csirt worker` (FinOps alerts → finance contacts):
-# csirt and finops may not import each other, so the top layer wires them (as the web does).
-import rengo.web.notifiers  # noqa: E402, F401
+def _database_error(error: Exception) -> bool:
+    # A command that never opened the database has not imported SQLAlchemy.
+    exc = sys.modules.get("sqlalchemy.exc")
+    return exc is not None and isinstance(error, (exc.OperationalError, exc.ProgrammingError))
 
 
 def main() -> None:
@@ -307,17 +407,22 @@ def main() -> None:
         for problem in error.problems:
             err_console.print(f"  - {problem}")
         sys.exit(2)
-    except (OperationalError, ProgrammingError) as error:
+    except Exception as error:
+        if not _database_error(error):
+            _unexpected(error)
         if "no such table" in str(error) or "does not exist" in str(error):
             err_console.print(
                 "[red]error:[/] the database is not initialised: run `rengo db upgrade`"
             )
         else:
-            err_console.print(f"[red]database error:[/] {error.orig}")
+            err_console.print(f"[red]database error:[/] {getattr(error, 'orig', error)}")
         sys.exit(2)
-    except Exception as error:  # never a traceback for users; RENGO_DEBUG=1 shows it
-        if os.environ.get("RENGO_DEBUG"):
-            raise
-        err_console.print(f"[red]unexpected error:[/] {type(error).__name__}: {error}")
-        err_console.print("run again with RENGO_DEBUG=1 to see where it happened")
-        sys.exit(1)
+
+
+def _unexpected(error: Exception) -> None:
+    """Never a traceback for users; RENGO_DEBUG=1 shows it."""
+    if os.environ.get("RENGO_DEBUG"):
+        raise error
+    err_console.print(f"[red]unexpected error:[/] {type(error).__name__}: {error}")
+    err_console.print("run again with RENGO_DEBUG=1 to see where it happened")
+    sys.exit(1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,9 +22,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from rengo.core.runtime import Runtime
 from rengo.core.settings import load_settings
 from rengo.core.wards import MunicipalCodeError, parse_tenant
+
+if TYPE_CHECKING:  # the database layer is imported by the commands that open it
+    from rengo.core.runtime import Runtime
 
 console = Console()
 err_console = Console(stderr=True)
@@ -60,6 +62,8 @@ WardOption = Annotated[
 
 @contextmanager
 def open_runtime(data_dir: Path | None) -> Iterator[Runtime]:
+    from rengo.core.runtime import Runtime
+
     runtime = Runtime.from_settings(load_settings(data_dir=data_dir))
     try:
         yield runtime

@@ -122,6 +122,11 @@ class DetectSettings(BaseModel):
     workers: int = Field(
         2, ge=1, description="Processes that evaluate rules in parallel (this one included)."
     )
+    follow_with_serve: bool = Field(
+        False,
+        description="Run incremental detection (rengo soc detect --follow) inside rengo serve; "
+        "one process per data directory does it.",
+    )
 
 
 class CsirtSettings(BaseModel):

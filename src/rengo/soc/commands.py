@@ -8,7 +8,7 @@ import signal
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,13 +18,11 @@ from rengo.core.errors import RengoError
 from rengo.core.settings import Settings, load_settings
 from rengo.core.storage import DataDir
 from rengo.core.wards import JOINT, MunicipalCodeError, parse_tenant, tenant_name
-from rengo.soc.files import find_files, ingest_files
-from rengo.soc.maintenance import apply_retention, compact
 from rengo.soc.parsers import FORMATS
-from rengo.soc.quarantine import quarantined, replay
 from rengo.soc.schema import ORIGINS
-from rengo.soc.service import SocStore
-from rengo.soc.stats import collect_stats
+
+if TYPE_CHECKING:  # the lake (DuckDB) is imported by the commands that use it
+    from rengo.soc.service import SocStore
 
 app = typer.Typer(
     help="Joint SOC: collect, keep and search every ward's security logs.", no_args_is_help=True
@@ -32,6 +30,8 @@ app = typer.Typer(
 
 
 def _open(data_dir: Path | None) -> tuple[Settings, SocStore]:
+    from rengo.soc.service import SocStore
+
     settings = load_settings(data_dir=data_dir)
     return settings, SocStore.open(DataDir(settings.data_dir).ensure(), settings.soc)
 
@@ -65,6 +65,8 @@ def ingest_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Ingest log files and folders for a ward; wait until they are stored in the lake."""
+    from rengo.soc.files import find_files, ingest_files
+
     code = _ward(ward)
     if fmt not in FORMATS:
         raise typer.BadParameter(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
@@ -112,6 +114,8 @@ def stats_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Events per ward, class and day; silent wards; quarantined records with reasons."""
+    from rengo.soc.stats import collect_stats
+
     settings, store = _open(data_dir)
     wards = frozenset({_ward(ward)}) if ward else None
     stats = collect_stats(
@@ -170,6 +174,8 @@ def quarantine_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Show quarantined records (reason, place, raw bytes) or replay them after a fix."""
+    from rengo.soc.quarantine import quarantined, replay
+
     _settings, store = _open(data_dir)
     wards = frozenset({_ward(ward)}) if ward else None
     if do_replay:
@@ -191,6 +197,8 @@ def quarantine_command(
 @app.command("compact")
 def compact_command(data_dir: DataDirOption = None) -> None:
     """Merge small lake files and delete days past each ward's retention."""
+    from rengo.soc.maintenance import apply_retention, compact
+
     settings, store = _open(data_dir)
     if not store.writer.acquire(blocking=False):
         err_console.print("another process is the lake writer; it compacts on its own schedule")
@@ -251,7 +259,8 @@ def syslog_command(
 
 
 # Detection (soc/detect): ``rengo soc detect`` and ``rengo soc rules …``.
-from rengo.soc.detect.commands import detect_command, rules_app  # noqa: E402
+from rengo.soc.detect.commands import STANDALONE, detect_command, rules_app  # noqa: E402
 
 app.command("detect")(detect_command)
 app.add_typer(rules_app, name="rules")
+__all__ = ["STANDALONE", "app"]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import orjson
 
+import rengo.soc.detect.demo  # noqa: F401  (the alert queue's step, found with this domain's)
 from rengo.core.demo import DemoContext, step
 from rengo.core.wards import wards
 from rengo.soc.service import SocStore

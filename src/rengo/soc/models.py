@@ -3,7 +3,6 @@
 The alert queue's tables live in ``rengo.soc.alerts_models``.
 """
 
-import rengo.soc.detect.demo  # noqa: F401  (registers the alert queue's demo step)
 from rengo.soc.alerts_models import Alert, AlertChange, AlertEvent, RuleSetting, Suppression
 
 __all__ = ["Alert", "AlertChange", "AlertEvent", "RuleSetting", "Suppression"]

@@ -14,6 +14,7 @@ import pyarrow as pa
 from rengo.soc.detect.engine import Engine
 from rengo.soc.detect.ir import fields_of, flat_relation_sql, to_sql
 from rengo.soc.detect.rules import CompiledRule, RuleSet, load_rules
+from rengo.soc.detect.segments import SegmentRanges
 from rengo.soc.detect.sql import register_functions
 from rengo.soc.schema import EVENT_SCHEMA
 
@@ -53,20 +54,21 @@ def rules_from_yaml(tmp_path: Path, *documents: str, name: str = "rule") -> Rule
 
 
 def engine_matches(
-    rules: RuleSet | Iterable[CompiledRule], table: pa.Table
+    rules: RuleSet | Iterable[CompiledRule], table: pa.Table, segments: SegmentRanges | None = None
 ) -> dict[str, list[str]]:
     """rule title → ids of the events the engine matched."""
     ids = table.column("event_id").to_pylist()
-    return {
-        hit.rule.title: [ids[i] for i in hit.rows.tolist()] for hit in Engine(rules).evaluate(table)
-    }
+    hits = Engine(rules, segments=segments).evaluate(table)
+    return {hit.rule.title: sorted(ids[i] for i in hit.rows.tolist()) for hit in hits}
 
 
-def sql_matches(rules: Iterable[CompiledRule], table: pa.Table) -> dict[str, list[str]]:
+def sql_matches(
+    rules: Iterable[CompiledRule], table: pa.Table, segments: SegmentRanges | None = None
+) -> dict[str, list[str]]:
     """The same with each rule's SQL in DuckDB over the flat relation (the reference)."""
     rules = [r for r in rules if r.condition is not None]
     con = duckdb.connect()
-    register_functions(con)
+    register_functions(con, segments)
     con.register("events", table)
     fields = set().union(*(fields_of(r.condition) for r in rules)) if rules else set()
     con.execute(f"CREATE TABLE flat AS {flat_relation_sql(fields)}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pyarrow as pa
+
 from rengo.core.runtime import Runtime
 from rengo.soc.detect.detector import Detector
-from rengo.soc.detect.runner import load_configured_rules
-from tests.helpers import IT_A, IT_B
-from tests.soc.detect.helpers import T0, events
+from rengo.soc.detect.runner import load_configured_rules, load_segments
+from tests.helpers import IT_A, IT_B, WARD_A, WARD_B
+from tests.soc.detect.helpers import T0, engine_matches, events, sql_matches
 
 
 def titles(found: list[Any]) -> list[str]:
@@ -20,34 +22,59 @@ def flow(src: str, dst: str, action: str = "accept", **extra: Any) -> dict[str, 
     return {"class_uid": 4001, "src_ip": src, "dst_ip": dst, "action": action, **extra}
 
 
-def test_three_layer_separation_uses_the_asset_register(env: Runtime, make_asset: Any) -> None:
+def test_three_layer_separation_uses_each_wards_own_segments(env: Runtime, make_asset: Any) -> None:
+    # Wards number their networks independently: ward A's internet segment 10.9.0.0/16
+    # lies inside ward B's My Number range 10.0.0.0/12; B's LGWAN range is part of A's.
     make_asset(IT_A, segment="mynumber", ip_ranges=["10.1.0.0/16"])
-    make_asset(IT_B, segment="lgwan", ip_ranges=["172.20.8.0/22"])
+    make_asset(IT_A, segment="lgwan", ip_ranges=["172.20.8.0/22"])
     make_asset(IT_A, segment="internet", ip_ranges=["10.9.0.0/16"])
+    make_asset(IT_B, segment="mynumber", ip_ranges=["10.0.0.0/12"])
+    make_asset(IT_B, segment="lgwan", ip_ranges=["172.20.10.0/23"])
     rules = load_configured_rules(env)
-    assert not [p for p in rules.unsupported if "segment" in p.message]
-    table = events(
-        flow("10.1.4.20", "203.0.113.10", event_id="mynumber-to-internet"),
-        flow("172.20.9.7", "198.51.100.3", event_id="lgwan-to-internet"),
-        flow("10.1.4.20", "203.0.113.10", action="deny", event_id="blocked"),
-        flow("10.1.4.20", "10.200.0.5", event_id="to-private"),
-        flow("10.1.4.20", "172.20.8.1", event_id="to-lgwan-segment"),
-        flow("10.9.3.3", "203.0.113.10", event_id="internet-segment"),
-    )
+    assert not [p for p in rules.unsupported if "Traffic from the My Number" in p.title]
+    table = pa.concat_tables([
+        events(
+            flow("10.1.4.20", "203.0.113.10", event_id="a-mynumber-to-internet"),
+            flow("172.20.9.7", "198.51.100.3", event_id="a-lgwan-to-internet"),
+            flow("10.1.4.20", "203.0.113.10", action="deny", event_id="a-blocked"),
+            flow("10.1.4.20", "10.200.0.5", event_id="a-to-private"),
+            flow("10.1.4.20", "172.20.8.1", event_id="a-to-lgwan-segment"),
+            flow("10.9.3.3", "203.0.113.10", event_id="a-internet-segment"),
+            ward=WARD_A,
+        ),
+        events(
+            flow("10.9.3.3", "203.0.113.10", event_id="b-mynumber-to-internet"),
+            flow("172.20.9.7", "198.51.100.3", event_id="b-outside-its-lgwan"),
+            flow("172.20.10.7", "198.51.100.3", event_id="b-lgwan-to-internet"),
+            ward=WARD_B,
+        ),
+    ])  # fmt: skip
+    segments = load_segments(env)
     found = [
-        d for d in Detector(rules).run(table) if d.title.startswith("Traffic from the My Number")
+        d
+        for d in Detector(rules, segments=segments).run(table)
+        if d.title.startswith("Traffic from the My Number")
     ]
-    assert sorted(e for d in found for e in d.event_ids) == [
-        "lgwan-to-internet",
-        "mynumber-to-internet",
+    assert sorted((d.ward, *d.event_ids) for d in found) == [
+        (WARD_A, "a-lgwan-to-internet"),
+        (WARD_A, "a-mynumber-to-internet"),
+        (WARD_B, "b-lgwan-to-internet"),
+        (WARD_B, "b-mynumber-to-internet"),
     ]
     assert {d.level for d in found} == {"critical"}
+    separation = [r for r in rules.rules if r.title.startswith("Traffic from the My Number")]
+    # The hunting SQL reads the same ranges (rengo_in_segment) and agrees.
+    assert sql_matches(separation, table, segments) == engine_matches(separation, table, segments)
 
 
-def test_separation_rule_waits_for_the_register(env: Runtime) -> None:
+def test_separation_rule_is_silent_for_a_ward_without_segments(
+    env: Runtime, make_asset: Any
+) -> None:
+    make_asset(IT_A, segment="mynumber", ip_ranges=["10.1.0.0/16"])
     rules = load_configured_rules(env)
-    (reason,) = [p.message for p in rules.unsupported if "Traffic from the My Number" in p.title]
-    assert "asset register" in reason
+    table = events(flow("10.1.4.20", "203.0.113.10", event_id="b-unregistered"), ward=WARD_B)
+    found = Detector(rules, segments=load_segments(env)).run(table)
+    assert not [d for d in found if d.title.startswith("Traffic from the My Number")]
 
 
 def test_vpn_brute_force_and_logins_from_abroad(env: Runtime) -> None:

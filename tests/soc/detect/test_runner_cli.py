@@ -13,7 +13,7 @@ from rengo.cli import app
 from rengo.core.runtime import Runtime
 from rengo.soc import alerts
 from rengo.soc.detect.rules import load_rules
-from rengo.soc.detect.runner import IncrementalDetector, hunt
+from rengo.soc.detect.runner import MAX_COMMITS_PER_RUN, IncrementalDetector, hunt
 from tests.helpers import SOC_JOINT
 from tests.soc.detect.helpers import T0, events
 
@@ -27,8 +27,12 @@ class ListSource:
     def add(self, table: pa.Table) -> None:
         self.commits.append(table)
 
-    def changes(self, cursor: int) -> tuple[list[pa.RecordBatch], int]:
-        return [b for t in self.commits[cursor:] for b in t.to_batches()], len(self.commits)
+    def changes(
+        self, cursor: int, *, columns: list[str] | None = None, limit_commits: int = 1000
+    ) -> tuple[list[pa.RecordBatch], int]:
+        commits = self.commits[cursor : cursor + limit_commits]
+        tables = [t.select(columns) if columns else t for t in commits]
+        return [b for t in tables for b in t.to_batches()], cursor + len(commits)
 
     def scan(
         self,
@@ -68,6 +72,15 @@ def test_incremental_detection_evaluates_each_event_once(env: Runtime) -> None:
         (alert,) = alerts.search_alerts(s, SOC_JOINT, alerts.AlertFilter()).items
         assert alert.rule_title == "SSL-VPN password spraying" and alert.event_count == 5
         assert alert.group == {"src_ip": "198.51.100.23"}
+
+
+def test_a_backlog_is_worked_off_in_bounded_steps(env: Runtime) -> None:
+    source = ListSource()
+    runner = IncrementalDetector(env, load_rules([], include_builtin=True), source)
+    for i in range(MAX_COMMITS_PER_RUN + 6):
+        source.add(events(vpn_failure(i, f"user{i}")))
+    assert [runner.run_once().events for _ in range(3)] == [MAX_COMMITS_PER_RUN, 6, 0]
+    assert runner.cursor == MAX_COMMITS_PER_RUN + 6
 
 
 def test_hunting_over_a_time_range(env: Runtime) -> None:

@@ -46,7 +46,7 @@ from sigma.types import (
     TimestampPart,
 )
 
-from rengo.soc.detect.ir import TEXT_FIELD, TIME_FIELDS, Node, to_sql
+from rengo.soc.detect.ir import SEGMENT_PLACEHOLDERS, TEXT_FIELD, TIME_FIELDS, Node, to_sql
 
 _COMPARE = {
     CompareOperators.LT: "<",
@@ -86,8 +86,14 @@ def like_escape(text: str) -> str:
 def string_node(field: str, value: SigmaString, lower: bool) -> Node:
     """IR leaf: ``field`` matches the Sigma string ``value`` (wildcards, escapes honoured)."""
     parts: list[str | SpecialChars] = []
+    if len(value.s) == 1 and isinstance(value.s[0], Placeholder):
+        segment = SEGMENT_PLACEHOLDERS.get(value.s[0].name)
+        if segment is not None:
+            return ["segment", field, segment]
     for part in value.s:
         if isinstance(part, Placeholder):
+            if part.name in SEGMENT_PLACEHOLDERS:
+                raise SigmaValueError(f"%{part.name}% must be the whole value (an address in it)")
             raise SigmaValueError(
                 f"placeholder %{part.name}% has no values: set it in detect.placeholders"
             )

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from rengo.core.console import DataDirOption, console, err_console, open_runtime
-from rengo.soc.detect.detector import Detection, Detector
-from rengo.soc.detect.evtx_input import evtx_files, evtx_table
-from rengo.soc.detect.ir import hunting_sql
-from rengo.soc.detect.rules import RuleSet, load_rules
-from rengo.soc.detect.runner import (
-    IncrementalDetector,
-    cache_dir,
-    hunt,
-    load_configured_rules,
-    open_lake,
-)
+from rengo.core.settings import load_settings
+
+if TYPE_CHECKING:  # imported where used: ``--evtx`` starts without the database layer
+    from rengo.core.runtime import Runtime
+    from rengo.soc.detect.detector import Detection
+    from rengo.soc.detect.rules import RuleSet
+
+STANDALONE = ("detect", "rules")
+"""Commands that need no other domain loaded (``rengo.cli`` skips ``load_domains``)."""
 
 rules_app = typer.Typer(help="Sigma rules: check and convert.", no_args_is_help=True)
 
@@ -43,9 +41,13 @@ def _time(value: str | None, default: datetime) -> datetime:
 
 def _print(detections: list[Detection], output: str) -> None:
     if output == "json":
-        for d in detections:
-            print(json.dumps(d.to_json(), ensure_ascii=False))
+        import orjson
+
+        sys.stdout.buffer.write(b"".join(orjson.dumps(d.to_json()) + b"\n" for d in detections))
+        sys.stdout.flush()
         return
+    from rich.table import Table
+
     table = Table(title=f"{len(detections)} detections")
     for name in ("time (UTC)", "ward", "level", "rule", "events"):
         table.add_column(name)
@@ -80,35 +82,29 @@ def detect_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Run Sigma rules over the lake (a time range, or incrementally) or over EVTX files."""
+    if evtx:
+        _print(_detect_evtx(evtx, rules or [], builtin, (ward or ["131016"])[0], data_dir), output)
+        return
+    from rengo.soc.detect.runner import (
+        cache_dir,
+        hunt,
+        load_configured_rules,
+        load_segments,
+        open_lake,
+    )
+
     with open_runtime(data_dir) as runtime:
         ruleset = load_configured_rules(runtime, rules or [], builtin=builtin)
-        for problem in ruleset.problems:
-            err_console.print(f"[yellow]{problem}[/]")
+        _problems(ruleset)
         if follow:
-            runner = IncrementalDetector(runtime, ruleset, open_lake(runtime))
-            err_console.print(f"following the lake from cursor {runner.cursor} (Ctrl-C stops)")
-            try:
-                for report in runner.follow():
-                    if report.events:
-                        err_console.print(f"{report.events} events, {report.detections} detections, "
-                                          f"{report.new_alerts} new alerts in {report.seconds:.2f} s")  # fmt: skip
-            except KeyboardInterrupt:
-                return
+            _follow(runtime, ruleset)
             return
         now = runtime.clock.now()
-        if evtx:
-            detector = Detector(
-                ruleset, workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime)
-            )
-            detections = detector.run(evtx_table([f for p in evtx for f in (evtx_files(p) if p.is_dir() else [p])],
-                                                 ward=(ward or ["131016"])[0]))  # fmt: skip
-            detections += detector.flush()
-            detector.close()
-        else:
-            start, end = _time(since, now - timedelta(days=1)), _time(until, now)
-            detections = list(hunt(open_lake(runtime), ruleset, start, end, wards=ward or None,
-                                   batch_rows=runtime.settings.detect.batch_rows,
-                                   workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime)))  # fmt: skip
+        start, end = _time(since, now - timedelta(days=1)), _time(until, now)
+        detections = list(hunt(open_lake(runtime), ruleset, start, end, wards=ward or None,
+                               batch_rows=runtime.settings.detect.batch_rows,
+                               workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime),
+                               segments=load_segments(runtime)))  # fmt: skip
         if alerts and detections:
             from rengo.soc.alerts_ingest import ingest
 
@@ -118,6 +114,60 @@ def detect_command(
                 f"{len(result.new_alerts)} new alerts, {len(result.campaigns)} campaigns"
             )
         _print(detections, output)
+
+
+def _follow(runtime: Runtime, ruleset: RuleSet) -> None:
+    """Incremental detection until Ctrl-C, holding the data directory's follower lock
+    (a ``rengo serve`` with ``detect.follow_with_serve`` takes over when this stops)."""
+    import threading
+
+    from rengo.soc.detect.follow import follower_lock
+    from rengo.soc.detect.runner import IncrementalDetector, open_lake
+
+    stop = threading.Event()
+    err_console.print("waiting for the follower lock (another process may follow the lake)…")
+    try:
+        with follower_lock(runtime, stop):
+            runner = IncrementalDetector(runtime, ruleset, open_lake(runtime))
+            err_console.print(f"following the lake from cursor {runner.cursor} (Ctrl-C stops)")
+            try:
+                for report in runner.follow(stop):
+                    if report.events:
+                        err_console.print(f"{report.events} events, {report.detections} detections, "
+                                          f"{report.new_alerts} new alerts in {report.seconds:.2f} s")  # fmt: skip
+            finally:
+                runner.close()
+    except KeyboardInterrupt:
+        return
+
+
+def _problems(ruleset: RuleSet) -> None:
+    for problem in ruleset.problems:
+        err_console.print(f"[yellow]{problem}[/]")
+
+
+def _detect_evtx(paths: list[Path], folders: list[Path], builtin: bool, ward: str,
+                 data_dir: Path | None) -> list[Detection]:  # fmt: skip
+    """EVTX files, offline (no state database, no lake): placeholders from the settings only,
+    every core parsing and evaluating its share of the files."""
+    from rengo.core.storage import DataDir
+    from rengo.soc.detect.detector import Detector
+    from rengo.soc.detect.evtx_input import evtx_files, evtx_parts
+    from rengo.soc.detect.rules import load_rules
+
+    settings = load_settings(data_dir=data_dir)
+    detect = settings.detect
+    cache = DataDir(settings.data_dir).files("soc") / "detect-cache"
+    ruleset = load_rules([*detect.rule_folders, *folders], placeholders=detect.placeholders,
+                         cache_dir=cache, include_builtin=detect.builtin_rules and builtin)  # fmt: skip
+    _problems(ruleset)
+    files = [f for p in paths for f in evtx_files(p)]
+    detector = Detector(ruleset, workers=detect.workers, cache_dir=cache)
+    try:
+        detections = detector.run_parts(evtx_parts(files, detect.workers, ward))
+        return detections + detector.flush()
+    finally:
+        detector.close()
 
 
 def _report(ruleset: RuleSet, output: str) -> int:
@@ -149,8 +199,9 @@ def rules_check(
     data_dir: DataDirOption = None,
 ) -> None:
     """Validate rules: errors name file:line; rules that cannot run say why. Exit 1 on errors."""
-    with open_runtime(data_dir) as runtime:
-        placeholders = runtime.settings.detect.placeholders
+    from rengo.soc.detect.rules import load_rules
+
+    placeholders = load_settings(data_dir=data_dir).detect.placeholders
     raise typer.Exit(_report(load_rules(folders, placeholders=placeholders), output))
 
 
@@ -162,8 +213,10 @@ def rules_convert(
     data_dir: DataDirOption = None,
 ) -> None:
     """Print each rule as a DuckDB hunting query over a table ``events`` in the lake's schema."""
-    with open_runtime(data_dir) as runtime:
-        placeholders = runtime.settings.detect.placeholders
+    from rengo.soc.detect.ir import hunting_sql
+    from rengo.soc.detect.rules import load_rules
+
+    placeholders = load_settings(data_dir=data_dir).detect.placeholders
     ruleset = load_rules(folders, placeholders=placeholders)
     for rule in ruleset.rules:
         if rule.condition is None:

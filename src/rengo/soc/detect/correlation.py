@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rengo.soc.detect.rules import CompiledRule
+from rengo.soc.detect.rules import CompiledRule, Correlation
 
 _RISING = ("gt", "gte")
 
@@ -55,6 +55,35 @@ class CorrelationHit:
     origin: str = "real"
 
 
+def is_anchored(spec: Correlation) -> bool:
+    """Windows judged only when they close: counts that must stay low, and extended
+    temporal conditions with ``not`` (an absence is known only at the end)."""
+    if spec.type in ("event_count", "value_count"):
+        return spec.op not in _RISING
+    return spec.expression is not None and _negated(spec.expression)
+
+
+def _negated(expression: list[Any]) -> bool:
+    if expression[0] == "not":
+        return True
+    return expression[0] in ("and", "or") and any(_negated(e) for e in expression[1])
+
+
+def holds(expression: list[Any], seen: set[str]) -> bool:
+    """An extended condition over the rules that matched in a window."""
+    op = expression[0]
+    if op == "rule":
+        return expression[1] in seen
+    if op == "not":
+        return not holds(expression[1], seen)
+    results = (holds(e, seen) for e in expression[1])
+    return all(results) if op == "and" else any(results)
+
+
+def _lowered(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _condition_holds(op: str, value: int, threshold: int) -> bool:
     return {
         "gt": value > threshold,
@@ -70,6 +99,41 @@ def _condition_holds(op: str, value: int, threshold: int) -> bool:
 class _Window:
     items: list[tuple[datetime, str, str, str | None]] = field(default_factory=list)
     """(time, event id, rule id, value) sorted by time."""
+    values: dict[str | None, int] = field(default_factory=dict)
+    """How many items hold each value (``value_count`` without recounting the window)."""
+
+    def __post_init__(self) -> None:
+        for *_, value in self.items:
+            self.values[value] = self.values.get(value, 0) + 1
+
+    def add(self, item: tuple[datetime, str, str, str | None]) -> None:
+        if not self.items or item >= self.items[-1]:
+            self.items.append(item)
+        else:
+            bisect.insort(self.items, item)
+        self.values[item[3]] = self.values.get(item[3], 0) + 1
+
+    def drop_before(self, start: datetime) -> None:
+        stale = 0
+        while stale < len(self.items) and self.items[stale][0] < start:
+            value = self.items[stale][3]
+            self.values[value] -= 1
+            if not self.values[value]:
+                del self.values[value]
+            stale += 1
+        if stale:
+            del self.items[:stale]
+
+    def clear(self) -> None:
+        self.items, self.values = [], {}
+
+    def distinct_values(self) -> int:
+        return len(self.values) - (None in self.values)
+
+
+_Route = tuple[CompiledRule, tuple[str, ...], str | None, timedelta, bool]
+"""A correlation a base rule feeds: (rule, its group-by fields and counted field as this
+base rule names them, timespan, windows anchored at their first event)."""
 
 
 class CorrelationEngine:
@@ -83,6 +147,22 @@ class CorrelationEngine:
         self.watermark: datetime | None = None
         self._origin_of: dict[str, str] = {}
         """Demo and exercise events in open windows (real is the default, not kept)."""
+        self._routes: dict[str, list[_Route]] = {}
+        for corr in self.correlations:
+            spec = corr.correlation
+            assert spec is not None
+            anchored = is_anchored(spec)
+            for rule_id in dict.fromkeys(spec.rules):
+                named = {
+                    n: spec.aliases.get(n, {}).get(rule_id, n)
+                    for n in (*spec.group_by, spec.field)
+                    if n
+                }
+                self._routes.setdefault(rule_id, []).append(
+                    (corr, tuple(named[g] for g in spec.group_by),
+                     named[spec.field] if spec.field else None,
+                     timedelta(seconds=spec.timespan_seconds), anchored)
+                )  # fmt: skip
 
     @property
     def referenced_rules(self) -> set[str]:
@@ -108,65 +188,51 @@ class CorrelationEngine:
         for match in ordered:
             if match.origin != "real":
                 self._origin_of[match.event_id] = match.origin
-            for corr in self.correlations:
-                spec = corr.correlation
-                assert spec is not None
-                if match.rule_id not in spec.rules:
-                    continue
-                hit = self._add(corr, match)
+            for route in self._routes.get(match.rule_id, ()):
+                hit = self._add(route, match)
                 if hit is not None:
                     hits.append(hit)
             if self.watermark is None or match.time > self.watermark:
                 self.watermark = match.time
         return hits
 
-    def _value(self, corr: CompiledRule, match: BaseMatch, name: str) -> str | None:
-        spec = corr.correlation
-        assert spec is not None
-        actual = spec.aliases.get(name, {}).get(match.rule_id, name)
-        value = match.fields.get(actual)
-        return value.lower() if isinstance(value, str) else value
-
-    def _add(self, corr: CompiledRule, match: BaseMatch) -> CorrelationHit | None:
-        spec = corr.correlation
-        assert spec is not None
-        group_values = tuple(self._value(corr, match, g) for g in spec.group_by)
-        key = (match.ward, *group_values)
-        windows = self.windows[corr.id]
-        window = windows.setdefault(key, _Window())
-        value = self._value(corr, match, spec.field) if spec.field else None
-        span = timedelta(seconds=spec.timespan_seconds)
+    def _add(self, route: _Route, match: BaseMatch) -> CorrelationHit | None:
+        corr, group_fields, value_field, span, anchored = route
+        get = match.fields.get
+        key = (match.ward, *(_lowered(get(name)) for name in group_fields))
+        window = self.windows[corr.id].get(key)
+        if window is None:
+            window = self.windows[corr.id][key] = _Window()
+        value = _lowered(get(value_field)) if value_field else None
         item = (match.time, match.event_id, match.rule_id, value)
-        if spec.type in ("event_count", "value_count") and spec.op not in _RISING:
+        if anchored:
             return self._add_anchored(corr, key, window, item, span)
-        bisect.insort(window.items, item)
-        newest = window.items[-1][0]
-        while window.items and window.items[0][0] < newest - span:
-            window.items.pop(0)
-        if self._fires(corr, window.items):
+        window.add(item)
+        window.drop_before(window.items[-1][0] - span)
+        if self._fires(corr, window):
             hit = self._hit(corr, key, window.items)
-            window.items = []
+            window.clear()
             return hit
         return None
 
-    def _measure(
-        self, corr: CompiledRule, items: list[tuple[datetime, str, str, str | None]]
-    ) -> int:
+    def _measure(self, corr: CompiledRule, window: _Window) -> int:
         spec = corr.correlation
         assert spec is not None
         if spec.type == "value_count":
-            return len({v for *_, v in items if v is not None})
-        return len(items)
+            return window.distinct_values()
+        return len(window.items)
 
-    def _fires(
-        self, corr: CompiledRule, items: list[tuple[datetime, str, str, str | None]]
-    ) -> bool:
+    def _fires(self, corr: CompiledRule, window: _Window) -> bool:
         spec = corr.correlation
         assert spec is not None
+        items = window.items
         if spec.type in ("event_count", "value_count"):
-            return _condition_holds(spec.op, self._measure(corr, items), spec.count)
+            return _condition_holds(spec.op, self._measure(corr, window), spec.count)
         if spec.type == "temporal":
-            return len({rule for _, _, rule, _ in items}) >= spec.count
+            seen = {rule for _, _, rule, _ in items}
+            if spec.expression is not None:
+                return holds(spec.expression, seen)
+            return len(seen) >= spec.count
         if spec.type == "temporal_ordered":
             position = 0
             for _, _, rule, _ in items:
@@ -175,11 +241,14 @@ class CorrelationEngine:
             return position >= min(spec.count, len(spec.rules))
         return False
 
-    def _add_anchored(self, corr, key, window, item, span):  # type: ignore[no-untyped-def]
+    def _add_anchored(
+        self, corr: CompiledRule, key: tuple[Any, ...], window: _Window,
+        item: tuple[datetime, str, str, str | None], span: timedelta,
+    ) -> CorrelationHit | None:  # fmt: skip
         hit = None
         if window.items and item[0] > window.items[0][0] + span:
             hit = self._close(corr, key, window)
-        bisect.insort(window.items, item)
+        window.add(item)
         return hit
 
     def _close(
@@ -187,10 +256,14 @@ class CorrelationEngine:
     ) -> CorrelationHit | None:
         spec = corr.correlation
         assert spec is not None
-        items, window.items = window.items, []
-        if items and _condition_holds(spec.op, self._measure(corr, items), spec.count):
-            return self._hit(corr, key, items)
-        return None
+        items = window.items
+        met = bool(items) and (
+            self._fires(corr, window)
+            if spec.type == "temporal"
+            else _condition_holds(spec.op, self._measure(corr, window), spec.count)
+        )
+        window.clear()
+        return self._hit(corr, key, items) if met else None
 
     def flush(self, now: datetime | None = None) -> list[CorrelationHit]:
         """Judge the anchored windows that have ended by ``now`` (default: all of them)."""
@@ -198,7 +271,7 @@ class CorrelationEngine:
         for corr in self.correlations:
             spec = corr.correlation
             assert spec is not None
-            if not (spec.type in ("event_count", "value_count") and spec.op not in _RISING):
+            if not is_anchored(spec):
                 continue
             span = timedelta(seconds=spec.timespan_seconds)
             for key, window in self.windows[corr.id].items():

@@ -13,7 +13,7 @@ def demo_alerts(ctx: DemoContext) -> None:
     from rengo.core.runtime import Runtime
     from rengo.soc import alerts
     from rengo.soc.alerts_ingest import ingest
-    from rengo.soc.detect.runner import hunt, load_configured_rules, open_lake
+    from rengo.soc.detect.runner import hunt, load_configured_rules, load_segments, open_lake
 
     runtime = Runtime(settings=ctx.settings, db=ctx.db, data_dir=ctx.data_dir)
     try:
@@ -23,7 +23,13 @@ def demo_alerts(ctx: DemoContext) -> None:
         return
     rules = load_configured_rules(runtime)
     detections = list(
-        hunt(lake, rules, ctx.now - timedelta(days=15), ctx.now + timedelta(minutes=1))
+        hunt(
+            lake,
+            rules,
+            ctx.now - timedelta(days=15),
+            ctx.now + timedelta(minutes=1),
+            segments=load_segments(runtime),
+        )
     )
     with ctx.db.session() as session:
         result = ingest(session, detections, ctx.settings.detect, ctx.now)

@@ -8,7 +8,7 @@ fired window for correlations. Base rules used only by correlations stay silent
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +19,10 @@ import pyarrow as pa
 
 from rengo.soc.detect.columns import Columns
 from rengo.soc.detect.correlation import BaseMatch, CorrelationEngine, CorrelationHit
-from rengo.soc.detect.engine import Engine
+from rengo.soc.detect.engine import Engine, RuleHits
 from rengo.soc.detect.parallel import ParallelEngine
-from rengo.soc.detect.rules import CompiledRule, RuleSet
+from rengo.soc.detect.rules import RuleSet
+from rengo.soc.detect.segments import SegmentRanges
 
 # Where a host, a user and a source address are, in order of preference.
 HOST_FIELDS = ("device_hostname", "Computer", "Workstation", "WorkstationName")
@@ -84,6 +85,7 @@ class Detector:
         disabled: dict[str, set[str]] | None = None,
         workers: int = 1,
         cache_dir: Path | None = None,
+        segments: SegmentRanges | None = None,
     ) -> None:
         self.rules = rules
         self.engine: Engine | ParallelEngine = (
@@ -93,8 +95,28 @@ class Detector:
             if workers > 1
             else Engine(rules.detections, disabled=disabled, cache_dir=cache_dir)
         )
+        self.engine.segments = segments or SegmentRanges()
         self.correlator = CorrelationEngine(rules.correlations)
         self._referenced = self.correlator.referenced_rules
+        self._techniques = {rule.id: rule.techniques for rule in rules.rules}
+
+    @property
+    def disabled(self) -> dict[str, set[str]]:
+        """Rule ids switched off per ward ("*": all) — tuning can change between batches."""
+        return self.engine.disabled
+
+    @disabled.setter
+    def disabled(self, value: dict[str, set[str]]) -> None:
+        self.engine.disabled = value
+
+    @property
+    def segments(self) -> SegmentRanges:
+        """Each ward's three-layer segments — the asset register can change too."""
+        return self.engine.segments
+
+    @segments.setter
+    def segments(self, value: SegmentRanges) -> None:
+        self.engine.segments = value
 
     def run(self, table: pa.Table) -> list[Detection]:
         if table.num_rows == 0:
@@ -104,9 +126,26 @@ class Detector:
             if isinstance(table, pa.Table)
             else pa.Table.from_batches([table])
         )
-        hits = self.engine.evaluate(table)
-        if not hits:
-            return []
+        return self._detections([(table, self.engine.evaluate(table))])
+
+    def run_parts(self, loaders: Sequence[Callable[[], pa.Table]]) -> list[Detection]:
+        """``run`` over the parts ``loaders`` read, each read where it is evaluated."""
+        if isinstance(self.engine, ParallelEngine):
+            return self._detections(self.engine.evaluate_parts(loaders))
+        table = pa.concat_tables([load() for load in loaders]).combine_chunks()
+        return self._detections([(table, self.engine.evaluate(table))]) if table.num_rows else []
+
+    def _detections(self, parts: list[tuple[pa.Table, list[RuleHits]]]) -> list[Detection]:
+        detections: list[Detection] = []
+        base: list[BaseMatch] = []
+        for table, hits in parts:
+            if hits:
+                self._from_part(table, hits, detections, base)
+        detections += [self._correlated(h) for h in self.correlator.feed(base)]
+        return detections
+
+    def _from_part(self, table: pa.Table, hits: list[RuleHits], detections: list[Detection],
+                   base: list[BaseMatch]) -> None:  # fmt: skip
         matched_rows = np.unique(np.concatenate([h.rows for h in hits]))
         extra = {
             f
@@ -123,8 +162,6 @@ class Detector:
         hosts = _first_present(columns, HOST_FIELDS, everywhere)
         users = _first_present(columns, USER_FIELDS, everywhere)
         sources = _first_present(columns, SOURCE_FIELDS, everywhere)
-        detections: list[Detection] = []
-        base: list[BaseMatch] = []
         for hit in hits:
             local = np.searchsorted(matched_rows, hit.rows)
             rows = local.tolist()
@@ -132,28 +169,18 @@ class Detector:
                 needed = sorted(self.correlator.fields_needed(hit.rule.id))
                 values = [columns.get(n).take(pa.array(local)).to_pylist() for n in needed]
                 base += [
-                    BaseMatch(
-                        hit.rule.id,
-                        ids[r],
-                        times[r],
-                        wards[r],
-                        dict(zip(needed, row, strict=True)),
-                        origins[r],
-                    )
-                    for r, row in zip(
-                        rows, zip(*values, strict=True) if needed else [()] * len(rows), strict=True
-                    )
-                ]
+                    BaseMatch(hit.rule.id, ids[r], times[r], wards[r], dict(zip(needed, row, strict=True)),
+                              origins[r])
+                    for r, row in zip(rows, zip(*values, strict=True) if needed else [()] * len(rows), strict=True)
+                ]  # fmt: skip
             if not hit.rule.emits_alerts:
                 continue
+            rule, techniques = hit.rule, self._techniques[hit.rule.id]
             detections += [
-                self._single(
-                    hit.rule, ids[r], times[r], wards[r], origins[r], hosts[r], users[r], sources[r]
-                )
+                Detection(rule.id, rule.title, rule.level, techniques, rule.pack, "sigma", wards[r],
+                          origins[r], (ids[r],), times[r], times[r], hosts[r], users[r], sources[r])
                 for r in rows
-            ]
-        detections += [self._correlated(h) for h in self.correlator.feed(base)]
-        return detections
+            ]  # fmt: skip
 
     def close(self) -> None:
         if isinstance(self.engine, ParallelEngine):
@@ -162,14 +189,6 @@ class Detector:
     def flush(self, now: datetime | None = None) -> list[Detection]:
         """Correlation windows that can be judged only when they are over."""
         return [self._correlated(h) for h in self.correlator.flush(now)]
-
-    @staticmethod
-    def _single(rule: CompiledRule, event_id: str, time: datetime, ward: str, origin: str,
-                host: str | None, user: str | None, src_ip: str | None) -> Detection:  # fmt: skip
-        return Detection(
-            rule.id, rule.title, rule.level, rule.techniques, rule.pack, "sigma", ward, origin,
-            (event_id,), time, time, host, user, src_ip,
-        )  # fmt: skip
 
     @staticmethod
     def _correlated(hit: CorrelationHit) -> Detection:

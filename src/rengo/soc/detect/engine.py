@@ -19,19 +19,21 @@ binding a rule's SQL costs about 50 µs per predicate, seconds for a full rule s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pyarrow as pa
 
-from rengo.soc.detect.analysis import ROUTING_FIELDS, compile_routing
-from rengo.soc.detect.columns import Columns, event_text
+from rengo.soc.detect.analysis import ROUTING_FIELDS
+from rengo.soc.detect.columns import Columns
 from rengo.soc.detect.evaluate import Evaluator
 from rengo.soc.detect.prefilter import Prefilter
+from rengo.soc.detect.routing import RoutingJudge
 from rengo.soc.detect.rules import CompiledRule, RuleSet
+from rengo.soc.detect.segments import SegmentRanges
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,38 +53,27 @@ class Engine:
         *,
         disabled: dict[str, set[str]] | None = None,
         cache_dir: Path | None = None,
+        segments: SegmentRanges | None = None,
     ) -> None:
         all_rules = rules.rules if isinstance(rules, RuleSet) else list(rules)
         self.rules = [r for r in all_rules if r.condition is not None]
         self.disabled = disabled or {}
         """Rule ids switched off, per ward code ("*": every ward)."""
-        self._routing_cache: dict[tuple[str | None, ...], np.ndarray] = {}
+        self.segments = segments or SegmentRanges()
+        """Each ward's three-layer segments (asset register), for ``%segment_*%``."""
         self.prefilter = Prefilter(self.rules, cache_dir)
-        distinct: dict[str, int] = {}
+        distinct: dict[bytes, int] = {}
         trees = []
         of_rule = []
         for rule in self.rules:
-            text = json.dumps(rule.routing)
+            text = orjson.dumps(rule.routing)
             if text not in distinct:
                 distinct[text] = len(trees)
-                trees.append(compile_routing(rule.routing))
+                trees.append(rule.routing)
             of_rule.append(distinct[text])
-        self._routing_trees = trees
+        # Many rules share one routing tree (e.g. Sysmon process creation): judge each once.
+        self._routing = RoutingJudge(trees)
         self._routing_of_rule = np.array(of_rule, dtype=np.int64)
-
-    # -- set-up ----------------------------------------------------------------------
-
-    def _admitted(self, key: tuple[str | None, ...]) -> np.ndarray:
-        found = self._routing_cache.get(key)
-        if found is None:
-            values = dict(zip(ROUTING_FIELDS, key, strict=True))
-            # Many rules share one routing tree (e.g. Sysmon process creation): judge each once.
-            verdicts = np.array(
-                [judge(values) is not False for judge in self._routing_trees], dtype=bool
-            )
-            found = verdicts[self._routing_of_rule]
-            self._routing_cache[key] = found
-        return found
 
     # -- evaluation ------------------------------------------------------------------
 
@@ -90,32 +81,32 @@ class Engine:
         """The rows of ``table`` (EVENT_SCHEMA) each rule matches."""
         if table.num_rows == 0 or not self.rules:
             return []
-        group_of_row, admitted = self._route(table)
+        columns = Columns(table, ROUTING_FIELDS)
+        group_of_row, admitted = self._route(table, columns)
         if self.disabled:
             admitted = self._drop_disabled(table, group_of_row, admitted)
         candidates = self._candidates(table, group_of_row, admitted)
         if not candidates:
             return []
-        return self._exact(table, candidates)
+        return self._exact(columns, candidates)
 
-    def _route(self, table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
-        columns = Columns(table, ROUTING_FIELDS)
+    def _route(self, table: pa.Table, columns: Columns) -> tuple[np.ndarray, np.ndarray]:
         codes = np.zeros(table.num_rows, dtype=np.int64)
         dictionaries = []
         for name in ROUTING_FIELDS:
-            encoded = columns.get(name).dictionary_encode()
-            dictionary = [*encoded.dictionary.to_pylist(), None]
-            index = np.asarray(encoded.indices.fill_null(len(dictionary) - 1))
-            codes = codes * len(dictionary) + index
+            values, index = columns.encoded(name)
+            dictionary = [*values.to_pylist(), None]
+            codes = codes * len(dictionary) + np.where(index < 0, len(dictionary) - 1, index)
             dictionaries.append(dictionary)
         unique, group_of_row = np.unique(codes, return_inverse=True)
-        admitted = np.zeros((len(unique), len(self.rules)), dtype=bool)
-        for group, code in enumerate(unique):
+        keys = []
+        for code in unique.tolist():
             key = []
             for dictionary in reversed(dictionaries):
-                code, position = divmod(int(code), len(dictionary))
+                code, position = divmod(code, len(dictionary))
                 key.append(dictionary[position])
-            admitted[group] = self._admitted(tuple(reversed(key)))
+            keys.append(tuple(reversed(key)))
+        admitted = self._routing.admitted(keys)[:, self._routing_of_rule]
         return group_of_row.astype(np.int64), admitted
 
     def _candidates(
@@ -126,7 +117,7 @@ class Engine:
         Rules without a useful literal share one row array per routing group (the same
         object), so that the evaluator can reuse the columns it took for those rows.
         """
-        rows, rules = self.prefilter.hits(event_text(table, lower=True))
+        rows, rules = self.prefilter.hits(table)
         keep = admitted[group_of_row[rows], rules]
         pairs = np.unique(rules[keep] * table.num_rows + rows[keep])
         out: dict[int, np.ndarray] = {}
@@ -166,9 +157,9 @@ class Engine:
         group_of_row[:] = inverse
         return admitted[unique // len(wards)] & ~off[unique % len(wards)]
 
-    def _exact(self, table: pa.Table, candidates: dict[int, np.ndarray]) -> list[RuleHits]:
-        fields = {f for r in candidates for f in self.rules[r].fields}
-        evaluator = Evaluator(Columns(table, fields))
+    def _exact(self, columns: Columns, candidates: dict[int, np.ndarray]) -> list[RuleHits]:
+        columns.add({f for r in candidates for f in self.rules[r].fields})
+        evaluator = Evaluator(columns, self.segments)
         hits = []
         for rule_index in sorted(candidates):
             rule = self.rules[rule_index]

@@ -5,6 +5,11 @@ only the rows the previous children kept, an ``or`` only the rows not yet matche
 a rule's cheap, selective leaf usually decides most rows alone. The kernels are the
 ones DuckDB's SQL uses (substring, prefix, suffix, LIKE with backslash escapes, RE2),
 so the engine and the SQL rendering agree; the agreement is tested on real data.
+
+Most calls reach a leaf with a handful of rows (an ``and`` has already narrowed them),
+where a kernel call costs more than the work — and ``match_like`` or an alternation
+compiles a regular expression on every call. Such small string tests are done in
+Python on the same (Arrow-lowered) values, with the same meaning.
 """
 
 from __future__ import annotations
@@ -17,8 +22,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rengo.soc.detect.analysis import like_tokens
 from rengo.soc.detect.columns import Columns
-from rengo.soc.detect.ir import TIME_FIELDS, Node
+from rengo.soc.detect.ir import TEXT_FIELD, TIME_FIELDS, Node
+from rengo.soc.detect.segments import SegmentRanges
+
+SMALL_ROWS = 32
+"""At most this many rows: plain string tests in Python instead of a kernel call."""
+SMALL_ROWS_COMPILED = 512
+"""The same for tests a kernel would compile a regular expression for (LIKE, any-of)."""
 
 _STRING_KERNELS = {
     "eq": pc.equal,
@@ -66,6 +78,74 @@ def _alternation(op: str, texts: tuple[str, ...]) -> str:
     return {"startswith": "^" + body, "endswith": body + "$"}.get(op, body)
 
 
+@lru_cache(maxsize=8192)
+def _like_regex(pattern: str) -> re.Pattern[str]:
+    """A LIKE pattern (backslash escapes; ``%``, ``_`` match newlines too, as in Arrow)."""
+    tokens = like_tokens(pattern)
+    body = "".join(
+        re.escape(t) if i % 2 == 0 else (".*" if t == "%" else ".") for i, t in enumerate(tokens)
+    )
+    return re.compile(body, re.DOTALL)
+
+
+_PYTHON_TESTS = {
+    "eq": lambda text: lambda v: v == text,
+    "contains": lambda text: lambda v: text in v,
+    "startswith": lambda text: lambda v: v.startswith(text),
+    "endswith": lambda text: lambda v: v.endswith(text),
+    "like": lambda text: _like_regex(text).fullmatch,
+}
+
+
+def _python_test(node: Node) -> tuple[int, object] | None:
+    """(row limit, test of one non-null value) for a leaf worth doing in Python, else None."""
+    kind = node[0]
+    if kind == "str":
+        limit = SMALL_ROWS_COMPILED if node[3] == "like" else SMALL_ROWS
+        return limit, _PYTHON_TESTS[node[3]](node[4])
+    if kind == "in":
+        values = frozenset(node[3])
+        return SMALL_ROWS, values.__contains__
+    if kind == "anyof":
+        texts = tuple(node[4])
+        if node[3] == "startswith":
+            return SMALL_ROWS_COMPILED, lambda v: v.startswith(texts)
+        if node[3] == "endswith":
+            return SMALL_ROWS_COMPILED, lambda v: v.endswith(texts)
+        return SMALL_ROWS_COMPILED, lambda v: any(t in v for t in texts)
+    return None
+
+
+_STRING_LEAVES = frozenset({"str", "in", "anyof", "re", "exists", "null"})
+
+
+def _string_test(node: Node, values: pa.Array) -> np.ndarray:
+    """A string leaf over ``values`` (nulls are false, except for ``null``)."""
+    kind = node[0]
+    if kind == "str":
+        _, _, _, op, text = node
+        if op == "eq":
+            return _bools(pc.equal(values, _scalar(text)))
+        return _bools(_STRING_KERNELS[op](values, text))
+    if kind == "anyof":
+        _, _, _, op, texts = node
+        return _bools(pc.match_substring_regex(values, _alternation(op, tuple(texts))))
+    if kind == "in":
+        return _bools(pc.is_in(values, options=_value_set(tuple(node[3]))))
+    if kind == "re":
+        _, _, pattern, engine = node
+        if engine == "re2":
+            return _bools(pc.match_substring_regex(values, pattern))
+        regex = python_regex(pattern)
+        return np.array(
+            [v is not None and regex.search(v) is not None for v in values.to_pylist()],
+            dtype=bool,
+        )
+    if kind == "exists":
+        return _bools(pc.is_valid(values))
+    return _bools(pc.is_null(values))
+
+
 def _bools(array: pa.Array) -> np.ndarray:
     return np.asarray(array.fill_null(False), dtype=bool)
 
@@ -89,12 +169,24 @@ def _timestamp(value: str | None) -> datetime | None:
 class Evaluator:
     """Evaluates IR nodes over the rows of one batch."""
 
-    def __init__(self, columns: Columns) -> None:
+    def __init__(self, columns: Columns, segments: SegmentRanges | None = None) -> None:
         self.columns = columns
+        self.segments = segments or SegmentRanges()
         self.all_rows = columns.rows
         # Columns taken for a row array that many rules share (one routing group).
         self._taken: dict[tuple[int, str, bool], pa.Array] = {}
         self._keep: list[np.ndarray] = []
+        self._python_tests: dict[int, tuple[int, object] | None] = {}
+        self._keys: dict[int, str] = {}
+        self._verdicts: dict[str, np.ndarray] = {}
+        """Leaf → result per distinct value of its field (+ False for null), this batch."""
+
+    def _key(self, node: Node) -> str:
+        # Rules share leaves (same field, test, text): one verdict serves them all.
+        found = self._keys.get(id(node))
+        if found is None:
+            found = self._keys[id(node)] = repr(node)
+        return found
 
     def _values(self, field: str, lower: bool, rows: np.ndarray) -> pa.Array:
         column = self.columns.get(field, lower)
@@ -141,34 +233,35 @@ class Evaluator:
 
     def _leaf(self, node: Node, rows: np.ndarray) -> np.ndarray:
         kind = node[0]
-        if kind == "str":
-            _, field, lower, op, text = node
-            values = self._values(field, lower, rows)
-            if op == "eq":
-                return _bools(pc.equal(values, _scalar(text)))
-            return _bools(_STRING_KERNELS[op](values, text))
-        if kind == "anyof":
-            _, field, lower, op, texts = node
-            pattern = _alternation(op, tuple(texts))
-            return _bools(pc.match_substring_regex(self._values(field, lower, rows), pattern))
-        if kind == "in":
-            _, field, lower, texts = node
-            options = _value_set(tuple(texts))
-            return _bools(pc.is_in(self._values(field, lower, rows), options=options))
-        if kind == "re":
-            _, field, pattern, engine = node
-            values = self._values(field, False, rows)
-            if engine == "re2":
-                return _bools(pc.match_substring_regex(values, pattern))
-            regex = python_regex(pattern)
-            return np.array(
-                [v is not None and regex.search(v) is not None for v in values.to_pylist()],
-                dtype=bool,
-            )
-        if kind == "exists":
-            return _bools(pc.is_valid(self._values(node[1], False, rows)))
-        if kind == "null":
-            return _bools(pc.is_null(self._values(node[1], False, rows)))
+        if kind in ("str", "in", "anyof") and len(rows) <= SMALL_ROWS_COMPILED:
+            found = self._python_tests.get(id(node), False)
+            if found is False:
+                found = self._python_tests[id(node)] = _python_test(node)
+            if found is not None and len(rows) <= found[0]:
+                test = found[1]
+                column = self.columns.get(node[1], node[2])
+                values = (
+                    [column[r].as_py() for r in rows.tolist()]
+                    if len(rows) <= 4
+                    else column.take(pa.array(rows)).to_pylist()
+                )
+                return np.array([v is not None and bool(test(v)) for v in values], dtype=bool)  # type: ignore[operator]
+        if kind in _STRING_LEAVES:
+            field = node[1]
+            lower = bool(node[2]) if kind in ("str", "in", "anyof") else False
+            if field != TEXT_FIELD and len(rows) > SMALL_ROWS_COMPILED:
+                dictionary, codes = self.columns.encoded(field, lower)
+                if kind in ("exists", "null"):
+                    present = codes[rows] >= 0
+                    return present if kind == "exists" else ~present
+                verdict = self._verdicts.get(self._key(node))
+                if verdict is not None or len(dictionary) <= 2 * len(rows):
+                    if verdict is None:
+                        # Each distinct value once (logs repeat theirs), for every rule alike.
+                        tested = _string_test(node, dictionary)
+                        verdict = self._verdicts[self._key(node)] = np.append(tested, False)
+                    return verdict[codes[rows]]
+            return _string_test(node, self._values(field, lower, rows))
         if kind == "cmp":
             _, field, op, number = node
             values = self._values(field, False, rows).to_pylist()
@@ -177,9 +270,29 @@ class Evaluator:
                 return _COMPARE[op](numbers, number) & ~np.isnan(numbers)
         if kind == "fieldref":
             return self._fieldref(node, rows)
+        if kind == "segment":
+            return self._segment(node, rows)
         if kind == "tspart":
             return self._timestamp_part(node, rows)
         raise ValueError(f"unknown IR node {kind!r}")
+
+    def _segment(self, node: Node, rows: np.ndarray) -> np.ndarray:
+        """Each distinct (ward, address) of the rows judged once against that ward's ranges."""
+        _, field, name = node
+        if not self.segments:
+            return np.zeros(len(rows), dtype=bool)
+        wards, ward_codes = self.columns.encoded("ward")
+        addresses, address_codes = self.columns.encoded(field)
+        width = len(addresses) + 1
+        pairs = ward_codes[rows] * width + address_codes[rows] + 1
+        unique, inverse = np.unique(pairs, return_inverse=True)
+        ward_names, address_texts = wards.to_pylist(), [None, *addresses.to_pylist()]
+        verdicts = np.array(
+            [self.segments.contains(ward_names[p // width], address_texts[p % width], name)
+             for p in unique.tolist()],
+            dtype=bool,
+        )  # fmt: skip
+        return verdicts[inverse]
 
     def _fieldref(self, node: Node, rows: np.ndarray) -> np.ndarray:
         _, field, other, mode = node

@@ -13,6 +13,8 @@ so they cannot disagree on what a modifier means. Nodes:
     ["cmp", field, op, number]           op: < <= > >= <>
     ["fieldref", field, other, mode]     mode: eq | startswith | endswith | contains
     ["tspart", field, part, number]      part: minute hour day week month year
+    ["segment", field, name]             an address in the event's ward's ranges of the
+                                         three-layer segment ``name`` (asset register)
 
 Semantics (Sigma's): a missing field matches nothing, so ``not`` of a condition on a
 missing field is true — NULLs are folded to false at the leaves. ``lower`` columns are
@@ -35,6 +37,12 @@ TIME_FIELDS = frozenset({"time", "@timestamp", "timestamp", "SystemTime", "TimeC
 PCRE_FUNCTION = "rengo_pcre"
 """Python ``re`` search, registered on DuckDB connections, for patterns RE2 refuses."""
 STORED_COLUMNS = frozenset(COLUMNS) - {"unmapped", "raw"}
+SEGMENTS = ("mynumber", "lgwan", "internet")
+"""The three-layer model's segments, as the asset register names them."""
+SEGMENT_PLACEHOLDERS = {f"segment_{name}": name for name in SEGMENTS}
+"""``%segment_<name>%``: the event's own ward's ranges of that segment, known at run time."""
+SEGMENT_FUNCTION = "rengo_in_segment"
+"""``rengo_in_segment(ward, address, segment)``, registered on DuckDB connections."""
 
 
 def fields_of(node: Node) -> set[str]:
@@ -117,6 +125,9 @@ def to_sql(node: Node) -> str:
             '"time"' if field in TIME_FIELDS else f"TRY_CAST({column(field, False)} AS TIMESTAMPTZ)"
         )
         return f"date_part('{part}', timezone('UTC', {source})) = {int(number)}"
+    if kind == "segment":
+        _, field, name = node
+        return f"{SEGMENT_FUNCTION}(ward, {column(field, False)}, {quote_literal(name)})"
     raise ValueError(f"unknown IR node {kind!r}")
 
 

@@ -6,7 +6,8 @@
 * rengo's own rules (``product: rengo``) and SigmaHQ's generic network rules (``proxy``,
   ``firewall``, ``dns``) are routed to the OCSF class of the event (``class_uid``) and,
   for the generic ones, have their field names mapped to rengo's OCSF columns.
-* ``%placeholder%`` values (the ``expand`` modifier) come from ``detect.placeholders``.
+* ``%placeholder%`` values (the ``expand`` modifier) come from ``detect.placeholders``;
+  ``%segment_<name>%`` is left to the backend (each ward's own ranges, at run time).
 
 A rule whose log source none of these knows is not converted — it would otherwise run
 against every event — and is listed with that reason.
@@ -27,6 +28,7 @@ from sigma.processing.transformations import (
 )
 from sigma.rule import SigmaRule
 
+from rengo.soc.detect.ir import SEGMENT_PLACEHOLDERS
 from rengo.soc.schema import COLUMNS
 
 ROUTED_ITEM = "rengo_routed"
@@ -118,7 +120,10 @@ def build_pipeline(placeholders: dict[str, list[str]] | None = None) -> Processi
         items=[
             ProcessingItem(
                 identifier="rengo_placeholders",
-                transformation=ValueListPlaceholderTransformation(),
+                # Segments differ per ward: the backend makes them a runtime test.
+                transformation=ValueListPlaceholderTransformation(
+                    exclude=list(SEGMENT_PLACEHOLDERS)
+                ),
             )
         ],
         vars=dict(placeholders or {}),

@@ -7,9 +7,12 @@ in how many events each literal occurs, and then keeps per rule the option with 
 lowest expected hit rate. Rules whose best option still hits most events are run on
 every event of their log source instead (the literal pass would only cost time).
 
-Matching is one pass of a multi-literal matcher over the lower-cased UTF-8 text of the
-whole batch: Hyperscan (SIMD, gigabytes a second; x86-64) or pyahocorasick elsewhere.
-Both report every occurrence with its end offset, which maps back to the row.
+Matching is one pass of a multi-literal matcher over the lower-cased UTF-8 values of the
+batch, column by column (each column's value buffer is contiguous, so nothing is joined
+or copied first): Hyperscan (SIMD, gigabytes a second; x86-64) or pyahocorasick
+elsewhere. Both report every occurrence with its end offset, which maps back to the
+value and so to the row. A literal running across two adjacent values only adds a
+candidate; one inside a value is never missed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import orjson
 import pyarrow as pa
 
 from rengo.soc.detect.analysis import literal_cost
+from rengo.soc.detect.columns import event_text, text_parts
 from rengo.soc.detect.rules import CompiledRule
 
 CALIBRATION_ROWS = 1_500
@@ -142,13 +146,47 @@ class Prefilter:
         self._stats_path = cache_dir / f"literal-rates-{key}.json" if cache_dir else None
         if self._stats_path is not None and self._stats_path.is_file():
             try:
-                self._choose(orjson.loads(self._stats_path.read_bytes()))
+                self._choose(self._stats_path.read_bytes())
                 self.calibrated = True
             except (OSError, ValueError):
                 pass
 
-    def _choose(self, hit_rate: dict[str, float]) -> None:
-        """Pick each rule's option and build the automaton for the chosen literals."""
+    def _choose(self, rates: bytes) -> None:
+        """Pick each rule's option and build the matcher, or take both from the cache."""
+        options = orjson.dumps([r.literals for r in self.rules])
+        key = hashlib.sha256(options + b"\0" + rates).hexdigest()[:24]
+        plan_path = self.cache_dir / f"literal-plan-{key}.json" if self.cache_dir else None
+        if plan_path is not None and plan_path.is_file():
+            try:
+                always, literals, lit_rules = orjson.loads(plan_path.read_bytes())
+                self._use(
+                    always, {lit: rules for lit, rules in zip(literals, lit_rules, strict=True)}
+                )
+                return
+            except (OSError, ValueError, TypeError):
+                pass
+        always, literal_rules = self._plan(orjson.loads(rates))
+        self._use(always, literal_rules)
+        if plan_path is not None:
+            plan_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = plan_path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(
+                orjson.dumps([always, self.literals, [literal_rules[lit] for lit in self.literals]])
+            )
+            tmp.replace(plan_path)
+
+    def _use(self, always: list[int], literal_rules: dict[str, list[int]]) -> None:
+        self._always = np.array(always, dtype=np.int64)
+        self.literals = sorted(literal_rules)
+        counts = [len(literal_rules[lit]) for lit in self.literals]
+        self.lit_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self.lit_rules = np.array(
+            [r for lit in self.literals for r in literal_rules[lit]], dtype=np.int64
+        )
+        self.automaton = _matcher(self.literals, self.cache_dir)
+
+    def _plan(self, hit_rate: dict[str, float]) -> tuple[list[int], dict[str, list[int]]]:
+        """Each rule's cheapest literal option, or the rule run everywhere (``always``)."""
         literal_rules: dict[str, list[int]] = {}
         always = []
         for index, rule in enumerate(self.rules):
@@ -164,14 +202,7 @@ class Prefilter:
                 continue
             for literal in best:
                 literal_rules.setdefault(literal, []).append(index)
-        self._always = np.array(always, dtype=np.int64)
-        self.literals = sorted(literal_rules)
-        counts = [len(literal_rules[lit]) for lit in self.literals]
-        self.lit_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        self.lit_rules = np.array(
-            [r for lit in self.literals for r in literal_rules[lit]], dtype=np.int64
-        )
-        self.automaton = _matcher(self.literals, self.cache_dir)
+        return always, literal_rules
 
     @staticmethod
     def _expected(option: Sequence[str], hit_rate: dict[str, float]) -> float:
@@ -187,7 +218,7 @@ class Prefilter:
         every = self._every
         automaton = _matcher(every, self.cache_dir)
         if automaton is None or not len(text):
-            self._choose({})
+            self._choose(b"{}")
             return
         step = max(1, len(text) // CALIBRATION_ROWS)
         sample = text.take(pa.array(range(0, len(text), step))) if step > 1 else text
@@ -197,26 +228,35 @@ class Prefilter:
         counts = np.bincount(lits, minlength=len(every))
         total = len(sample)
         rates = {lit: float(counts[i]) / total for i, lit in enumerate(every) if counts[i]}
-        self._choose(rates)
+        measured = orjson.dumps(rates)
         if self._stats_path is not None:
             self._stats_path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self._stats_path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(orjson.dumps(rates))
+            tmp.write_bytes(measured)
             tmp.replace(self._stats_path)
+        self._choose(measured)
 
     @property
     def always(self) -> np.ndarray:
         """Rules run on every event their routing admits (no useful literal option)."""
         return self._always
 
-    def hits(self, text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    def hits(self, table: pa.Table) -> tuple[np.ndarray, np.ndarray]:
         """(row, rule) pairs whose chosen literals occur, for rules with a literal option."""
         if not self.calibrated:
-            self.calibrate(text)
+            self.calibrate(event_text(table, lower=True))
         if self.automaton is None:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty
-        rows, lits = _scan(self.automaton, text, len(self.literals))
+        found_rows, found_lits = [], []
+        for values, row_of in text_parts(table):
+            elements, lits = _scan(self.automaton, values, len(self.literals))
+            found_rows.append(elements if row_of is None else row_of[elements])
+            found_lits.append(lits)
+        pairs = np.unique(
+            np.concatenate(found_rows) * len(self.literals) + np.concatenate(found_lits)
+        )
+        rows, lits = pairs // len(self.literals), pairs % len(self.literals)
         starts = self.lit_ptr[lits]
         counts = self.lit_ptr[lits + 1] - starts
         first = np.repeat(np.cumsum(counts) - counts, counts)

@@ -30,7 +30,7 @@ from rengo.soc.detect.analysis import (
 )
 from rengo.soc.detect.ir import to_sql
 
-CACHE_VERSION = "11"
+CACHE_VERSION = "13"
 
 LEVELS = ("informational", "low", "medium", "high", "critical")
 BUILTIN_PACK = "rengo"
@@ -71,6 +71,9 @@ class Correlation:
     aliases: dict[str, dict[str, str]]
     """alias → {rule id or name → field of that rule}"""
     generate: bool
+    expression: list[Any] | None = None
+    """Extended temporal condition over the referenced rules, as a tree:
+    ["and"|"or", [...]], ["not", x], ["rule", id or name]."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,14 +141,24 @@ def builtin_rules_dir() -> Path:
     return Path(str(resources.files("rengo.soc.detect").joinpath("rules")))
 
 
-def rule_files(folders: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+def rule_files(folders: Iterable[Path]) -> Iterator[tuple[Path, str, os.stat_result]]:
+    """(folder, rule file, its stat) for every ``*.yml``/``*.yaml`` under ``folders``, sorted."""
     for folder in folders:
         if folder.is_file():
-            yield folder.parent, folder
+            yield folder.parent, str(folder), folder.stat()
             continue
-        for path in sorted(folder.rglob("*")):
-            if path.suffix in (".yml", ".yaml") and path.is_file():
-                yield folder, path
+        found: list[tuple[str, os.stat_result]] = []
+        # os.scandir, not Path.rglob: a SigmaHQ release has thousands of files.
+        pending = [str(folder)]
+        while pending:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir():
+                        pending.append(entry.path)
+                    elif entry.name.endswith((".yml", ".yaml")) and entry.is_file():
+                        found.append((entry.path, entry.stat()))
+        for path, stat in sorted(found):
+            yield folder, path, stat
 
 
 # -- compiling ------------------------------------------------------------------------
@@ -185,12 +198,20 @@ class _Compiler:
                 asdict(RuleProblem(str(path), 1, "not a Sigma rule (no mapping)"))
             )
             return out
-        collection = SigmaCollection.from_dicts(
-            documents,
-            collect_errors=True,
-            source=SigmaRuleLocation(path),
-            resolve_references=False,
-        )
+        try:
+            collection = SigmaCollection.from_dicts(
+                documents,
+                collect_errors=True,
+                source=SigmaRuleLocation(path),
+                resolve_references=False,
+            )
+        except SigmaError as error:  # some checks raise even when asked to collect errors
+            out["problems"].append(asdict(_problem(path, text, error)))
+            return out
+        except Exception as error:  # pySigma failing on odd input: still bad input, not a crash
+            message = f"pySigma cannot read this file ({type(error).__name__}: {error})"
+            out["problems"].append(asdict(RuleProblem(str(path), 1, message)))
+            return out
         for error in collection.errors:
             out["problems"].append(asdict(_problem(path, text, error)))
         for rule in collection.rules:
@@ -259,13 +280,26 @@ def _correlation_unsupported(rule: Any) -> str | None:
     kind = rule.type.name.lower()
     if kind not in SUPPORTED_CORRELATIONS:
         return f"correlation type {kind} is not supported ({', '.join(SUPPORTED_CORRELATIONS)} are)"
-    if not hasattr(rule.condition, "op"):
-        return "extended (boolean) correlation conditions are not supported"
+    if not hasattr(rule.condition, "op") and kind != "temporal":
+        return (f"an extended (boolean) condition on a {kind} correlation has no defined "
+                "meaning here (rengo runs them on temporal correlations)")  # fmt: skip
     return None
+
+
+def _expression(node: Any) -> list[Any]:
+    """pySigma's parsed extended condition as a JSON-able tree."""
+    args = getattr(node, "args", None)
+    if args is None:
+        return ["rule", node.reference]
+    op = type(node).__name__.removeprefix("CorrelationCondition").lower()
+    if op == "not":
+        return ["not", _expression(args[0])]
+    return [op, [_expression(a) for a in args]]
 
 
 def _correlation(rule: Any) -> Correlation:
     condition = rule.condition
+    parsed = getattr(condition, "parsed", None)
     op = getattr(condition, "op", None)
     fieldref = getattr(condition, "fieldref", None)
     if isinstance(fieldref, list):
@@ -284,6 +318,7 @@ def _correlation(rule: Any) -> Correlation:
         field=fieldref,
         aliases=aliases,
         generate=bool(rule.generate),
+        expression=_expression(parsed) if parsed is not None else None,
     )
 
 
@@ -293,14 +328,14 @@ def _problem(path: Path, text: str, error: Exception, rule: Any = None) -> RuleP
     message = str(error).split(" in rule ")[0].replace(f" in {path}", "")
     missing = re.search(r"Placeholder replacement variable '([^']+)' doesn't exists", message)
     if missing:
-        message = (f"placeholder %{missing.group(1)}% has no values: set detect.placeholders, or (for "
-                   "segment_*) register the segment's address ranges in the asset register")  # fmt: skip
+        message = f"placeholder %{missing.group(1)}% has no values: set detect.placeholders"
     message = re.sub(r"\s*\(.*?:\d*\)\s*$", "", message) or type(error).__name__
     if line is None:
         quoted = re.findall(r"'([^']+)'", message)
         line = next((n for q in quoted if (n := _line_of(text, q)) is not None), None)
         if line is None:
-            line = _line_of(text, "detection:") if "detection" in message.lower() else 1
+            section = next((k for k in ("condition", "detection") if k in message.lower()), None)
+            line = (_line_of(text, f"{section}:") if section else None) or 1
     rule_id = str(getattr(rule, "id", "") or "")
     title = str(getattr(rule, "title", "") or "")
     return RuleProblem(str(path), line, message, rule_id, title)
@@ -351,18 +386,18 @@ def load_rules(
     result = RuleSet()
     seen: dict[str, str] = {}
     builtin = builtin_rules_dir()
-    for folder, path in rule_files(folders):
+    for folder, path, stat in rule_files(folders):
         pack = BUILTIN_PACK if folder == builtin else folder.name
         # Keyed by path, size and modification time: a run over a cached rule collection
         # does not read thousands of files.
-        stat = path.stat()
         key = hashlib.sha256(
             f"{pack}\0{path}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
         ).hexdigest()
         compiled = cache.get(key)
         if compiled is None:
             compiler = compiler or _Compiler(placeholders)
-            compiled = compiler.compile_file(path, pack, path.read_text("utf-8", errors="replace"))
+            text = Path(path).read_text("utf-8", errors="replace")
+            compiled = compiler.compile_file(Path(path), pack, text)
             cache.put(key, compiled)
         result.problems += [RuleProblem(**p) for p in compiled["problems"]]
         result.unsupported += [RuleProblem(**p) for p in compiled["unsupported"]]
@@ -372,7 +407,7 @@ def load_rules(
                 result.problems.append(
                     RuleProblem(
                         rule.path,
-                        _line_of(path.read_text("utf-8", errors="replace"), rule.id),
+                        _line_of(Path(path).read_text("utf-8", errors="replace"), rule.id),
                         f"duplicate rule id {rule.id} (first in {seen[rule.id]}); ignored",
                     )
                 )
@@ -410,17 +445,46 @@ def _link_correlations(result: RuleSet) -> RuleSet:
             )
             continue
         resolved = tuple(by_key[ref].id for ref in corr.rules)
+        unknown = [
+            n for n in _names(corr.expression or ["or", []])
+            if n not in by_key or by_key[n].id not in resolved
+        ]  # fmt: skip
+        if unknown:
+            result.unsupported.append(RuleProblem(rule.path, None, "the condition names rule(s) the "
+                                                  f"correlation does not list: {', '.join(unknown)}",
+                                                  rule.id, rule.title))  # fmt: skip
+            continue
         aliases = {
             alias: {by_key[ref].id: value for ref, value in mapping.items() if ref in by_key}
             for alias, mapping in corr.aliases.items()
         }
-        corr = Correlation(**{**asdict(corr), "rules": resolved, "aliases": aliases})
+        expression = _resolve(corr.expression, by_key) if corr.expression else None
+        corr = Correlation(**{**asdict(corr), "rules": resolved, "aliases": aliases,
+                              "expression": expression})  # fmt: skip
         kept.append(_replace(rule, correlation=corr))
         if not corr.generate:
             for ref in resolved:
                 users.setdefault(ref, []).append(rule.id)
-    result.rules = [_replace(r, references_by=tuple(users.get(r.id, ()))) for r in kept]
+    result.rules = [
+        _replace(r, references_by=tuple(users[r.id])) if r.id in users else r for r in kept
+    ]
     return result
+
+
+def _names(expression: list[Any]) -> list[str]:
+    if expression[0] == "rule":
+        return [expression[1]]
+    if expression[0] == "not":
+        return _names(expression[1])
+    return [n for e in expression[1] for n in _names(e)]
+
+
+def _resolve(expression: list[Any], by_key: dict[str, CompiledRule]) -> list[Any]:
+    if expression[0] == "rule":
+        return ["rule", by_key[expression[1]].id]
+    if expression[0] == "not":
+        return ["not", _resolve(expression[1], by_key)]
+    return [expression[0], [_resolve(e, by_key) for e in expression[1]]]
 
 
 def _replace(rule: CompiledRule, **changes: Any) -> CompiledRule:

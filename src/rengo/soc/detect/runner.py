@@ -12,6 +12,7 @@ touching the queue (``rengo soc detect --since … --until …``).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -27,10 +28,13 @@ from rengo.core.runtime import Runtime
 from rengo.core.settings import DetectSettings
 from rengo.core.storage import write_atomically
 from rengo.soc.detect.detector import Detection, Detector
+from rengo.soc.detect.parquet_input import DETECT_COLUMNS
 from rengo.soc.detect.rules import RuleSet, load_rules
+from rengo.soc.detect.segments import SegmentRanges
 from rengo.soc.schema import EVENT_SCHEMA
 
-SEGMENTS = ("mynumber", "lgwan", "internet")
+MAX_COMMITS_PER_RUN = 64
+"""Lake commits evaluated together: after a pause, a backlog is worked off in bounded steps."""
 
 
 class EventSource(Protocol):
@@ -39,7 +43,9 @@ class EventSource(Protocol):
     def scan(self, since: datetime, until: datetime, *, wards: list[str] | None = None,
              batch_rows: int = ...) -> Iterator[pa.RecordBatch]: ...  # fmt: skip
 
-    def changes(self, cursor: int) -> tuple[list[pa.RecordBatch], int]: ...
+    def changes(
+        self, cursor: int, *, columns: list[str] | None = ...
+    ) -> tuple[list[pa.RecordBatch], int]: ...
 
 
 def open_lake(runtime: Runtime) -> EventSource:
@@ -51,23 +57,26 @@ def open_lake(runtime: Runtime) -> EventSource:
     return Lake(runtime.data_dir.lake("soc"))  # type: ignore[no-any-return]
 
 
-def segment_placeholders(session: Session) -> dict[str, list[str]]:
-    """``%segment_<name>%`` values from the asset register's CIDR ranges (three-layer rule)."""
-    from sigma.types import SigmaCIDRExpression
-
+def ward_segments(session: Session) -> SegmentRanges:
+    """Each ward's three-layer segment ranges from the asset register (``%segment_*%``)."""
     from rengo.assets.service import segment_ranges
+    from rengo.core.wards import wards
 
-    out: dict[str, list[str]] = {}
-    for segment, ranges in segment_ranges(session).items():
-        patterns: list[str] = []
-        for cidr in sorted(ranges):
-            try:
-                patterns += SigmaCIDRExpression(cidr).expand("*")
-            except Exception:  # noqa: S112 - a malformed range in the register is skipped
-                continue
-        if patterns:
-            out[f"segment_{segment}"] = patterns
-    return out
+    return SegmentRanges(
+        {
+            ward.code: {name: sorted(cidrs) for name, cidrs in found.items()}
+            for ward in wards()
+            if (found := segment_ranges(session, ward.code))
+        }
+    )
+
+
+def load_segments(runtime: Runtime) -> SegmentRanges:
+    try:
+        with runtime.db.session() as session:
+            return ward_segments(session)
+    except SQLAlchemyError:  # no state database (rules checked on a laptop): no segments
+        return SegmentRanges()
 
 
 def cache_dir(runtime: Runtime) -> Path:
@@ -79,15 +88,9 @@ def load_configured_rules(runtime: Runtime, extra_folders: Iterable[Path] = (), 
                           builtin: bool | None = None) -> RuleSet:  # fmt: skip
     """Rules of the settings (and ``extra_folders``), placeholders from settings and register."""
     settings = runtime.settings.detect
-    try:
-        with runtime.db.session() as session:
-            segments = segment_placeholders(session)
-    except SQLAlchemyError:  # no state database (EVTX files on a laptop): no segments
-        segments = {}
-    placeholders = {**segments, **settings.placeholders}
     return load_rules(
         [*settings.rule_folders, *extra_folders],
-        placeholders=placeholders,
+        placeholders=settings.placeholders,
         cache_dir=cache_dir(runtime),
         include_builtin=settings.builtin_rules if builtin is None else builtin,
     )
@@ -103,9 +106,9 @@ def _table(batches: list[pa.RecordBatch]) -> pa.Table:
 
 def hunt(source: EventSource, rules: RuleSet, since: datetime, until: datetime, *,
          wards: list[str] | None = None, batch_rows: int = 200_000, workers: int = 1,
-         cache_dir: Path | None = None) -> Iterator[Detection]:  # fmt: skip
+         cache_dir: Path | None = None, segments: SegmentRanges | None = None) -> Iterator[Detection]:  # fmt: skip
     """Detections over events with ``since <= time < until`` (nothing is written)."""
-    detector = Detector(rules, workers=workers, cache_dir=cache_dir)
+    detector = Detector(rules, workers=workers, cache_dir=cache_dir, segments=segments)
     try:
         pending: list[pa.RecordBatch] = []
         size = 0
@@ -132,12 +135,14 @@ class RunReport:
 
 
 class IncrementalDetector:
+    """Each new event of the lake evaluated once; detections into the alert queue."""
+
     def __init__(self, runtime: Runtime, rules: RuleSet, source: EventSource) -> None:
         self.runtime = runtime
         self.settings: DetectSettings = runtime.settings.detect
         self.source = source
         self.detector = Detector(rules, disabled=self._disabled(), workers=self.settings.workers,
-                                 cache_dir=cache_dir(runtime))  # fmt: skip
+                                 cache_dir=cache_dir(runtime), segments=load_segments(runtime))  # fmt: skip
         self.state_path = runtime.data_dir.files("soc") / "detect-state.json"
         self.cursor = 0
         self._load()
@@ -165,8 +170,13 @@ class IncrementalDetector:
         from rengo.soc.alerts_ingest import ingest
 
         started = time.perf_counter()
-        batches, cursor = self.source.changes(self.cursor)
+        batches, cursor = self.source.changes(
+            self.cursor, columns=list(DETECT_COLUMNS), limit_commits=MAX_COMMITS_PER_RUN
+        )
         table = _table(batches)
+        if table.num_rows:  # tuning and the register may have changed since the last batch
+            self.detector.disabled = self._disabled()
+            self.detector.segments = load_segments(self.runtime)
         report = RunReport(events=table.num_rows)
         detections = self.detector.run(table) if table.num_rows else []
         now = self.runtime.clock.now()
@@ -181,10 +191,14 @@ class IncrementalDetector:
         report.seconds = time.perf_counter() - started
         return report
 
-    def follow(self, stop: Any = None) -> Iterator[RunReport]:
-        """Run forever (or until ``stop()`` is true), polling every ``poll_seconds``."""
-        while stop is None or not stop():
+    def close(self) -> None:
+        self.detector.close()
+
+    def follow(self, stop: threading.Event | None = None) -> Iterator[RunReport]:
+        """Run until ``stop`` is set (forever without one), polling every ``poll_seconds``."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
             report = self.run_once()
             yield report
             if report.events == 0:
-                time.sleep(self.settings.poll_seconds)
+                stop.wait(self.settings.poll_seconds)

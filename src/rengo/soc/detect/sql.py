@@ -11,7 +11,8 @@ from functools import lru_cache
 import duckdb
 import pyarrow as pa
 
-from rengo.soc.detect.ir import PCRE_FUNCTION
+from rengo.soc.detect.ir import PCRE_FUNCTION, SEGMENT_FUNCTION
+from rengo.soc.detect.segments import SegmentRanges
 
 
 @lru_cache(maxsize=4096)
@@ -31,13 +32,23 @@ def _pcre(values: pa.Array, patterns: pa.Array) -> pa.Array:
     return pa.array(out, type=pa.bool_())
 
 
-def register_functions(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """Register ``rengo_pcre(value, pattern)`` (Python ``re`` search) on ``con``."""
+def register_functions(
+    con: duckdb.DuckDBPyConnection, segments: SegmentRanges | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Register ``rengo_pcre(value, pattern)`` (Python ``re`` search) and
+    ``rengo_in_segment(ward, address, segment)`` (over ``segments``) on ``con``."""
+    text = duckdb.sqltype("VARCHAR")
+    con.create_function(PCRE_FUNCTION, _pcre, [text, text], duckdb.sqltype("BOOLEAN"), type="arrow")
+    ranges = segments or SegmentRanges()
+
+    def in_segment(wards: pa.Array, addresses: pa.Array, names: pa.Array) -> pa.Array:
+        return pa.array(
+            [ranges.contains(w, a, n) for w, a, n in zip(wards.to_pylist(), addresses.to_pylist(),
+                                                         names.to_pylist(), strict=True)],
+            type=pa.bool_(),
+        )  # fmt: skip
+
     con.create_function(
-        PCRE_FUNCTION,
-        _pcre,
-        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
-        duckdb.sqltype("BOOLEAN"),
-        type="arrow",
+        SEGMENT_FUNCTION, in_segment, [text, text, text], duckdb.sqltype("BOOLEAN"), type="arrow"
     )
     return con

@@ -1,12 +1,19 @@
-"""The SOC alert queue over JSON: list and filter, read with events, triage, suppress, raise."""
+"""The SOC alert queue over JSON: list and filter, read with events, triage, suppress, raise.
+
+With ``detect.follow_with_serve`` the web server also runs incremental detection
+(``LIFESPAN``): new events of the lake become alerts while ``rengo serve`` runs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from rengo.core.permissions import require
 from rengo.soc import alerts, alerts_tuning
@@ -14,6 +21,22 @@ from rengo.soc.alerts_models import CLOSE_REASONS, LEVELS, STATUSES, Alert
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, Timestamp, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
+
+
+@asynccontextmanager
+async def _follow(app: FastAPI) -> AsyncIterator[None]:
+    from rengo.soc.detect.follow import start_with_serve
+
+    thread = start_with_serve(app.state.runtime)
+    app.state.soc_detect_follow = thread
+    try:
+        yield
+    finally:
+        if thread is not None:
+            await run_in_threadpool(thread.stop)
+
+
+LIFESPAN = _follow
 AlertId = Annotated[
     str, Path(pattern=r"^ALR-\d{8}-[0-9A-F]{8}$", description="Public alert id, ALR-<date>-<hex>")
 ]

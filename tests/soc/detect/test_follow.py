@@ -1,0 +1,80 @@
+"""Incremental detection inside ``rengo serve``: HTTP ingest → lake → runner → alert queue."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi.testclient import TestClient
+
+from rengo.core.runtime import Runtime
+from rengo.soc.detect.follow import FollowThread, follower_lock
+from rengo.web.app import create_app
+from tests.helpers import JOINT, WARD_A, bearer
+
+SHADOW_DELETE = "C:\\Windows\\System32\\vssadmin.exe delete shadows /all /quiet"
+
+
+def following(env: Runtime) -> Runtime:
+    env.settings.detect = env.settings.detect.model_copy(
+        update={"follow_with_serve": True, "poll_seconds": 0.2, "workers": 1}
+    )
+    return env
+
+
+def process_event(host: str, command: str) -> bytes:
+    return orjson.dumps(
+        {"time": "2026-04-01T09:00:00Z", "class_uid": 1007, "device_hostname": host,
+         "process_cmd_line": command, "process_path": "C:\\Windows\\System32\\vssadmin.exe"}
+    )  # fmt: skip
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_serve_turns_ingested_events_into_alerts(env: Runtime, tokens: Any) -> None:
+    ward, joint = bearer(tokens(WARD_A, "ward_it")), bearer(tokens(JOINT, "soc_analyst"))
+    with TestClient(create_app(following(env)), base_url="http://127.0.0.1") as client:
+        thread = client.app.state.soc_detect_follow  # type: ignore[attr-defined]
+        assert isinstance(thread, FollowThread) and thread.is_alive()
+        body = b"\n".join(
+            [process_event("fs01", SHADOW_DELETE), process_event("pc7", "notepad.exe")]
+        )
+        sent = client.post("/api/v1/soc/ingest?format=json", content=body, headers=ward)
+        assert sent.status_code == 200, sent.text
+
+        def queued() -> list[dict[str, Any]]:
+            items = client.get("/api/v1/soc/alerts", headers=joint).json()["items"]
+            return [a for a in items if a["rule_title"].startswith("Shadow copies")]
+
+        (alert,) = wait_for(queued)
+        assert (alert["ward"], alert["host"], alert["level"]) == (WARD_A, "fs01", "critical")
+        assert alert["event_count"] == 1
+    assert not thread.is_alive()  # the lifespan stopped it with the app
+
+
+def test_one_follower_per_data_directory(env: Runtime) -> None:
+    stop = threading.Event()
+    with follower_lock(env, stop) as mine:
+        assert mine
+        second = FollowThread(following(env))
+        second.start()
+        time.sleep(0.5)
+        assert second.is_alive() and second.batches == 0  # waits for the lock
+        second.stop()
+    assert not second.is_alive()
+
+
+def test_serve_without_the_setting_does_not_follow(env: Runtime) -> None:
+    with TestClient(create_app(env), base_url="http://127.0.0.1") as client:
+        assert client.app.state.soc_detect_follow is None  # type: ignore[attr-defined]
