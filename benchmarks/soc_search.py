@@ -44,7 +44,7 @@ def fill(lake: Lake, total: int, now: datetime) -> None:
                         "user_name": f"user{rng.randint(1, 5000)}",
                         "message": "x",
                         "ingest_seq": 1,
-                    }  # fmt: skip
+                    }
                     for n, t in enumerate(times)
                 ]
                 folder = lake.events_dir / f"class_uid={class_uid}/ward={ward}/day={base.date()}"

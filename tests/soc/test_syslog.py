@@ -104,9 +104,11 @@ def test_tls(soc_store: SocStore, tmp_path: Path) -> None:
     try:
         client_context = ssl.create_default_context(cafile=str(cert))
         client_context.check_hostname = False
-        with socket.create_connection(("127.0.0.1", thread.listener.bound["tls"])) as raw:
-            with client_context.wrap_socket(raw, server_hostname="localhost") as tls:
-                tls.sendall(b"%d %s" % (len(samples.SYSLOG_5424), samples.SYSLOG_5424))
+        with (
+            socket.create_connection(("127.0.0.1", thread.listener.bound["tls"])) as raw,
+            client_context.wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
+            tls.sendall(b"%d %s" % (len(samples.SYSLOG_5424), samples.SYSLOG_5424))
         wait_for(lambda: thread.listener.counters.spooled == 1)
     finally:
         thread.stop()

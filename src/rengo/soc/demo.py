@@ -28,10 +28,14 @@ MALWARE_HOST = "cdn-update.example.net"
 
 def _forti(when: datetime, ward_slug: str, rng: random.Random, **fields: str) -> bytes:
     base = {
-        "date": when.strftime("%Y-%m-%d"), "time": when.strftime("%H:%M:%S"),
-        "devname": f'"FGT-{ward_slug.upper()}"', "devid": '"FGT60FTK2209"', "vd": '"root"',
-        "eventtime": str(int(when.timestamp() * 1e9)), "tz": '"+0000"',
-    }  # fmt: skip
+        "date": when.strftime("%Y-%m-%d"),
+        "time": when.strftime("%H:%M:%S"),
+        "devname": f'"FGT-{ward_slug.upper()}"',
+        "devid": '"FGT60FTK2209"',
+        "vd": '"root"',
+        "eventtime": str(int(when.timestamp() * 1e9)),
+        "tz": '"+0000"',
+    }
     base.update(fields)
     return " ".join(f"{k}={v}" for k, v in base.items()).encode()
 
@@ -39,12 +43,22 @@ def _forti(when: datetime, ward_slug: str, rng: random.Random, **fields: str) ->
 def _traffic(when: datetime, slug: str, rng: random.Random, prefix: str) -> bytes:
     action = rng.choices(["accept", "deny"], [19, 1])[0]
     return _forti(
-        when, slug, rng, logid='"0000000013"', type='"traffic"', subtype='"forward"', level='"notice"',
-        srcip=f"{prefix}.{rng.randint(1, 250)}", srcport=str(rng.randint(1024, 65535)),
+        when,
+        slug,
+        rng,
+        logid='"0000000013"',
+        type='"traffic"',
+        subtype='"forward"',
+        level='"notice"',
+        srcip=f"{prefix}.{rng.randint(1, 250)}",
+        srcport=str(rng.randint(1024, 65535)),
         dstip=f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-        dstport=rng.choice(["443", "443", "80", "53"]), proto="6", action=f'"{action}"',
-        sentbyte=str(rng.randint(200, 90000)), rcvdbyte=str(rng.randint(200, 900000)),
-    )  # fmt: skip
+        dstport=rng.choice(["443", "443", "80", "53"]),
+        proto="6",
+        action=f'"{action}"',
+        sentbyte=str(rng.randint(200, 90000)),
+        rcvdbyte=str(rng.randint(200, 900000)),
+    )
 
 
 def _squid(when: datetime, client: str, url: str, status: str = "TCP_MISS/200") -> bytes:
@@ -62,7 +76,7 @@ def _windows(when: datetime, host: str, event_id: int, data: dict[str, str]) -> 
                 "provider_name": "Microsoft-Windows-Security-Auditing",
                 "event_data": data,
             },
-        }  # fmt: skip
+        }
     )
 
 
@@ -77,7 +91,7 @@ def _m365(when: datetime, user: str, ip: str, ok: bool) -> bytes:
             "Workload": "AzureActiveDirectory",
             "UserId": user,
             "ClientIP": ip,
-        }  # fmt: skip
+        }
     )
 
 
@@ -90,7 +104,7 @@ def _mail(when: datetime, sender: str, to: str, subject: str) -> bytes:
             "activity_name": "Receive",
             "email": {"from": sender, "to": to, "subject": subject},
             "metadata": {"product": {"name": "Mail gateway", "vendor_name": "demo"}},
-        }  # fmt: skip
+        }
     )
 
 
@@ -122,8 +136,13 @@ def demo_batches(now: datetime, rng: random.Random, per_day: int = 120) -> list[
                         _squid(when, f"{prefix}.{rng.randint(1, 250)}", f"https://{site}/")
                     )
                 elif kind == "logon":
-                    data = {"TargetUserName": user, "TargetDomainName": slug.upper(), "LogonType": "3",
-                            "IpAddress": f"{prefix}.{rng.randint(1, 250)}", "AuthenticationPackageName": "Kerberos"}  # fmt: skip
+                    data = {
+                        "TargetUserName": user,
+                        "TargetDomainName": slug.upper(),
+                        "LogonType": "3",
+                        "IpAddress": f"{prefix}.{rng.randint(1, 250)}",
+                        "AuthenticationPackageName": "Kerberos",
+                    }
                     by_format["windows-json"].append(
                         _windows(when, f"dc01.{slug}.local", 4624, data)
                     )
@@ -172,7 +191,7 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
                     remip=SPRAY_IP,
                     user=f'"admin{attempt % 8}"',
                     msg='"SSL user failed to logged in"' if not ok else '"SSL tunnel established"',
-                )  # fmt: skip
+                )
             )
         out.append(
             Batch(ward.code, "demo:fortigate", "fortigate", records, origin="demo", received=now)
@@ -180,8 +199,15 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
     # 2. Phishing to three wards; one recipient runs an encoded PowerShell.
     phish_time = now - timedelta(days=1, hours=3)
     for n, ward in enumerate(all_wards[10:13]):
-        records = [_mail(phish_time + timedelta(minutes=n), "noreply@tax-refund.example.com",
-                         f"user{k:03d}@{ward.slug}.example.jp", PHISH_SUBJECT) for k in range(1, 6)]  # fmt: skip
+        records = [
+            _mail(
+                phish_time + timedelta(minutes=n),
+                "noreply@tax-refund.example.com",
+                f"user{k:03d}@{ward.slug}.example.jp",
+                PHISH_SUBJECT,
+            )
+            for k in range(1, 6)
+        ]
         out.append(Batch(ward.code, "demo:json", "json", records, origin="demo", received=now))
     victim = all_wards[11]
     launch = {
@@ -192,10 +218,19 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
         "SubjectDomainName": victim.slug.upper(),
     }
     out.append(
-        Batch(victim.code, "demo:windows-json", "windows-json",
-              [_windows(phish_time + timedelta(minutes=9), f"pc-0042.{victim.slug}.local", 4688, launch)],
-              origin="demo", received=now)
-    )  # fmt: skip
+        Batch(
+            victim.code,
+            "demo:windows-json",
+            "windows-json",
+            [
+                _windows(
+                    phish_time + timedelta(minutes=9), f"pc-0042.{victim.slug}.local", 4688, launch
+                )
+            ],
+            origin="demo",
+            received=now,
+        )
+    )
     # 3. Malware download blocked at a proxy, then beaconing every ten minutes.
     ward = all_wards[20]
     client, base = "10.36.4.77", now - timedelta(hours=20)

@@ -9,11 +9,13 @@ nothing twice.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rengo.soc.parsers.evtx_file import read_evtx
@@ -107,43 +109,10 @@ def ingest_files(
                 progress(size)
             continue
         file_format = "evtx" if _is_evtx(path) else fmt
-        records: list[bytes] = []
-        batch_bytes, first, number, consumed = 0, 1, 0, 0
-        evtx = file_format == "evtx"
-
-        def flush(first_number: int) -> None:
-            if records:
-                store.spool.append(
-                    [
-                        Batch(ward, source, file_format, list(records), origin=origin,
-                              key=f"sha256:{digest}", first_number=first_number)
-                    ],
-                    wait_seconds=600.0,
-                )  # fmt: skip
-                report.records += len(records)
-                records.clear()
-
-        for record, length in _records(path):
-            number += 1
-            if not record.strip():
-                continue  # blank lines are no records, but keep line numbers right
-            if not records:
-                first = number
-            elif number != first + len(records):
-                flush(first)  # keep each batch a run of consecutive lines
-                first = number
-            records.append(record)
-            batch_bytes += len(record)
-            consumed += length
-            if len(records) >= BATCH_RECORDS or batch_bytes >= BATCH_BYTES:
-                flush(first)
-                batch_bytes = 0
-                if progress and not evtx:
-                    progress(consumed)
-                    consumed = 0
-        flush(first)
-        if progress:
-            progress(size if evtx else consumed)
+        report.records += _spool_file(
+            store, Batch(ward, source, file_format, [], origin=origin, key=f"sha256:{digest}"),
+            path, size, progress,
+        )  # fmt: skip
         with open(manifest, "a") as handle:
             handle.write(f"{entry}\n")
             handle.flush()
@@ -151,3 +120,54 @@ def ingest_files(
         report.files += 1
     report.end_position = store.spool.end()
     return report
+
+
+def _spool_file(
+    store: SocStore,
+    template: Batch,
+    path: Path,
+    size: int,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Spool ``path`` as batches shaped like ``template``; returns the records spooled.
+
+    Each batch is a run of consecutive lines so that quarantined records keep their
+    line numbers.
+    """
+    records: list[bytes] = []
+    spooled = batch_bytes = consumed = number = 0
+    first = 1
+    evtx = template.format == "evtx"
+
+    def flush() -> None:
+        nonlocal spooled
+        if records:
+            batch = dataclasses.replace(
+                template, records=list(records), first_number=first, received=datetime.now(UTC)
+            )
+            store.spool.append([batch], wait_seconds=600.0)
+            spooled += len(records)
+            records.clear()
+
+    for record, length in _records(path):
+        number += 1
+        if not record.strip():
+            continue  # blank lines are no records, but keep line numbers right
+        if not records:
+            first = number
+        elif number != first + len(records):
+            flush()
+            first = number
+        records.append(record)
+        batch_bytes += len(record)
+        consumed += length
+        if len(records) >= BATCH_RECORDS or batch_bytes >= BATCH_BYTES:
+            flush()
+            batch_bytes = 0
+            if progress and not evtx:
+                progress(consumed)
+                consumed = 0
+    flush()
+    if progress:
+        progress(size if evtx else consumed)
+    return spooled
