@@ -25,8 +25,14 @@ def run_and_kill(data_dir: Path, start: int, after: float) -> int:
     assert child.stdout is not None
     os.set_blocking(child.stdout.fileno(), False)
     acknowledged = start - 1
-    deadline = time.monotonic() + after
     buffer = b""
+    # The clock starts at the first acknowledgement: on a busy machine the child's
+    # imports alone can take longer than ``after``.
+    startup_deadline = time.monotonic() + 60
+    while not buffer.strip() and time.monotonic() < startup_deadline:
+        buffer += child.stdout.read() or b""
+        time.sleep(0.01)
+    deadline = time.monotonic() + after
     while time.monotonic() < deadline:
         buffer += child.stdout.read() or b""
         time.sleep(0.01)

@@ -30,10 +30,21 @@ log = logging.getLogger(__name__)
 
 def event_id(ward: str, source: str, key: str, number: int, record: bytes) -> str:
     """Stable id: the same record at the same place of the same input gets the same id."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{ward}\x1f{source}\x1f{key}\x1f{number}\x1f".encode())
-    digest.update(record)
-    return digest.hexdigest()
+    return _IdMaker(ward, source, key)(number, record)
+
+
+class _IdMaker:
+    """``event_id`` for the records of one batch: the shared prefix is hashed once."""
+
+    def __init__(self, ward: str, source: str, key: str) -> None:
+        self._prefix = hashlib.blake2b(digest_size=16)
+        self._prefix.update(f"{ward}\x1f{source}\x1f{key}\x1f".encode())
+
+    def __call__(self, number: int, record: bytes) -> str:
+        digest = self._prefix.copy()
+        digest.update(b"%d\x1f" % number)
+        digest.update(record)
+        return digest.hexdigest()
 
 
 def _records(spooled: SpooledBatch) -> list[tuple[int, bytes | None, str | None]]:
@@ -57,46 +68,45 @@ def process(spooled: SpooledBatch) -> tuple[list[dict[str, Any]], list[dict[str,
         "line" if batch.source.startswith("file:") and batch.format not in ("evtx",) else "record"
     )
     known_ward = batch.ward in ward_codes()
+    make_id = _IdMaker(batch.ward, batch.source, key)
+    parse, fmt_in, received = parse_record, batch.format, batch.received
     for number, record, error in _records(spooled):
-        location = f"{batch.source} {unit} {number}"
         if not known_ward:
             error = (
                 f"sender {batch.source} belongs to no ward (ward {batch.ward!r}); fix the ward map"
             )
         elif record is not None:
             try:
-                fmt, event = parse_record(batch.format, record, batch.received)
+                fmt, event = parse(fmt_in, record, received)
                 if event.get("time") is None:
                     raise ParseError("no time")
             except ParseError as exc:
                 error = exc.reason
             except Exception as exc:  # a parser bug must not stop the batch
-                log.exception("parser failure at %s", location)
+                log.exception("parser failure at %s %s %d", batch.source, unit, number)
                 error = f"parser failure ({type(exc).__name__}: {exc})"
         if error is not None or record is None:
             raw = record if record is not None else b""
             rejected.append(
                 {
-                    "quarantine_id": event_id(batch.ward, batch.source, key, number, raw),
+                    "quarantine_id": make_id(number, raw),
                     "received": batch.received,
                     "ward": batch.ward,
                     "origin": batch.origin,
                     "source": batch.source,
                     "format": batch.format,
-                    "location": location,
+                    "location": f"{batch.source} {unit} {number}",
                     "reason": error or "unreadable",
                     "raw": raw,
                 }
             )
             continue
-        event.update(
-            event_id=event_id(batch.ward, batch.source, key, number, record),
-            ward=batch.ward,
-            origin=batch.origin,
-            source=batch.source,
-            format=fmt,
-            raw=record.decode("utf-8", "replace"),
-        )
+        event["event_id"] = make_id(number, record)
+        event["ward"] = batch.ward
+        event["origin"] = batch.origin
+        event["source"] = batch.source
+        event["format"] = fmt
+        event["raw"] = record.decode("utf-8", "replace")
         events.append(event)
     return events, rejected
 
