@@ -3,7 +3,9 @@
 Compaction is crash-safe through a journal written before the merged file: after a
 crash ``finish_interrupted_compaction`` either completes the swap (the merged file
 exists, so the inputs go) or abandons it (the inputs stay), never both or neither.
-Both run in the lake writer's thread, so they never race a commit.
+Both run in the lake writer's upkeep thread beside commits: compaction only takes
+files of commits already made (a commit only adds new files), and retention holds the
+writer's commit lock while it removes a day.
 """
 
 from __future__ import annotations
@@ -52,9 +54,34 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
 
 
-def compact(lake: Lake, *, min_files: int = 8, today: date | None = None) -> CompactionReport:
-    """Merge the files of every partition that has ``min_files`` or more, or of any past
-    day with more than one, into one file sorted by time."""
+def _rows(path: Path) -> int:
+    return int(pq.read_metadata(path).num_rows)
+
+
+def _groups(files: list[Path], max_rows: int) -> list[list[Path]]:
+    """Runs of consecutive small files, each of at most about ``max_rows`` rows."""
+    groups: list[list[Path]] = [[]]
+    rows = 0
+    for path in files:
+        count = _rows(path)
+        if count >= max_rows // 2:
+            groups.append([])  # big enough already: left alone
+            rows = 0
+            continue
+        if rows + count > max_rows and groups[-1]:
+            groups.append([])
+            rows = 0
+        groups[-1].append(path)
+        rows += count
+    return [g for g in groups if len(g) > 1]
+
+
+def compact(
+    lake: Lake, *, min_files: int = 8, today: date | None = None, max_rows: int = 2_000_000
+) -> CompactionReport:
+    """Merge the small files of every partition that has ``min_files`` or more, or of
+    any past day with more than one, into files of up to ``max_rows`` rows sorted by
+    time (so memory stays bounded however big a day grows)."""
     head = lake.head()
     partitions = before = after = 0
     for folder in sorted(lake.events_dir.glob("class_uid=*/ward=*/day=*")):
@@ -63,31 +90,37 @@ def compact(lake: Lake, *, min_files: int = 8, today: date | None = None) -> Com
         past = today is not None and day < today
         if len(files) < 2 or (len(files) < min_files and not past):
             continue
-        table = pa.concat_tables(pq.read_table(p, schema=EVENT_SCHEMA) for p in files)
-        table = table.sort_by([("time", "ascending"), ("event_id", "ascending")])
-        max_seq = max(pc_max(table), 0)
-        digest = hashlib.sha256("|".join(p.name for p in files).encode()).hexdigest()[:12]
-        output = f"c-{max_seq:020d}-{digest}.parquet"
-        write_atomically(
-            _journal(lake),
-            orjson.dumps(
-                {
-                    "folder": str(folder.relative_to(lake.root)),
-                    "inputs": [p.name for p in files],
-                    "output": output,
-                }
-            ),
-        )
-        _write_parquet(table, folder / output)
-        fsync_directory(folder)
-        for path in files:
-            path.unlink()
-        fsync_directory(folder)
-        _journal(lake).unlink()
-        partitions += 1
-        before += len(files)
-        after += 1
+        groups = _groups(files, max_rows)
+        for group in groups:
+            _merge(lake, folder, group)
+            before += len(group)
+            after += 1
+        partitions += bool(groups)
     return CompactionReport(partitions, before, after)
+
+
+def _merge(lake: Lake, folder: Path, files: list[Path]) -> None:
+    table = pa.concat_tables(pq.read_table(p, schema=EVENT_SCHEMA) for p in files)
+    table = table.sort_by([("time", "ascending"), ("event_id", "ascending")])
+    max_seq = max(pc_max(table), 0)
+    digest = hashlib.sha256("|".join(p.name for p in files).encode()).hexdigest()[:12]
+    output = f"c-{max_seq:020d}-{digest}.parquet"
+    write_atomically(
+        _journal(lake),
+        orjson.dumps(
+            {
+                "folder": str(folder.relative_to(lake.root)),
+                "inputs": [p.name for p in files],
+                "output": output,
+            }
+        ),
+    )
+    _write_parquet(table, folder / output)
+    fsync_directory(folder)
+    for path in files:
+        path.unlink()
+    fsync_directory(folder)
+    _journal(lake).unlink()
 
 
 def pc_max(table: pa.Table) -> int:

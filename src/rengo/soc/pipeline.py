@@ -3,16 +3,20 @@
 ``LakeWriter`` is the only writer of the lake. It holds an exclusive lock file while it
 runs (one writer per data directory), recovers the lake, then drains the spool chunk by
 chunk: each chunk becomes one lake commit whose sequence is the spool position after
-it, which is how a restart knows where to resume.
+it, which is how a restart knows where to resume. Big chunks are parsed by worker
+processes (``parse_pool``) while the writer stores the chunk before them; upkeep
+(compaction, retention) runs in a thread of its own so that it never stalls ingest.
 """
 
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import logging
 import threading
-import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +24,9 @@ from typing import IO, Any
 
 from rengo.core.wards import ward_codes
 from rengo.soc.envelopes import split_body
-from rengo.soc.lake import Commit, Lake
+from rengo.soc.lake import Commit, Lake, events_table
 from rengo.soc.maintenance import apply_retention, compact
+from rengo.soc.parse_pool import Parsed, ParserPool
 from rengo.soc.parsers import ParseError, parse_record
 from rengo.soc.spool import Spool, SpooledBatch
 
@@ -111,6 +116,24 @@ def process(spooled: SpooledBatch) -> tuple[list[dict[str, Any]], list[dict[str,
     return events, rejected
 
 
+def parse_batches(batches: list[SpooledBatch]) -> Parsed:
+    """Parse consecutive spooled batches into one table of events and quarantine rows."""
+    # Parsing makes many small dicts and no cycles: the cyclic GC would only rescan them.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        events: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        for spooled in batches:
+            good, bad = process(spooled)
+            events.extend(good)
+            rejected.extend(bad)
+        return events_table(events), rejected
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 @dataclass
 class LakeWriter:
     spool: Spool
@@ -120,10 +143,17 @@ class LakeWriter:
     compact_min_files: int = 8
     retention_days: int = 400
     retention_by_ward: dict[str, int] = field(default_factory=dict)
+    processes: int = 2
+    """Worker processes parsing big chunks (0: parse in the writer's thread)."""
+    parallel_min_bytes: int = 4 << 20
+    """A chunk smaller than this is parsed in the writer's thread (no worker start-up)."""
     _lock_file: IO[bytes] | None = None
     _thread: threading.Thread | None = None
+    _upkeep_thread: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
-    _last_upkeep: float = 0.0
+    _commit_lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: ParserPool | None = None
+    _ahead: deque[tuple[list[SpooledBatch], Callable[[], Parsed]]] = field(default_factory=deque)
     error: BaseException | None = None
 
     def acquire(self, blocking: bool = False) -> bool:
@@ -142,26 +172,58 @@ class LakeWriter:
         return True
 
     def release(self) -> None:
+        self._ahead.clear()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
+
+    # -- draining -----------------------------------------------------------------------
+
+    def _parse_later(self, chunk: list[SpooledBatch]) -> Callable[[], Parsed]:
+        size = chunk[-1].end - chunk[0].position
+        if self.processes < 1 or size < self.parallel_min_bytes:
+            return lambda: parse_batches(chunk)
+        if self._pool is None:
+            self._pool = ParserPool(parse_batches, self.processes)
+        return self._pool.submit(chunk)
+
+    def _read_ahead(self, head: int) -> None:
+        """Have the chunks from ``head`` on being parsed: the next one, and while workers
+        are used, the one after it (parsed while this thread stores the first)."""
+        if self._ahead and self._ahead[0][0][0].position != head:
+            self._ahead.clear()  # the lake moved without us (cannot happen to one writer)
+        depth = 2 if self._pool is not None else 1
+        while len(self._ahead) < depth:
+            start = self._ahead[-1][0][-1].end if self._ahead else head
+            chunk = self.spool.read(start, self.chunk_bytes)
+            if not chunk:
+                return
+            self._ahead.append((chunk, self._parse_later(chunk)))
 
     def drain_once(self) -> Commit | None:
         """Store the next chunk of the spool; ``None`` when there is nothing to store."""
         if self._lock_file is None:
             raise RuntimeError("drain_once() without acquire()")
         head = self.lake.head()
-        chunk = self.spool.read(head, self.chunk_bytes)
-        if not chunk:
-            return None
-        events: list[dict[str, Any]] = []
-        rejected: list[dict[str, Any]] = []
-        for spooled in chunk:
-            good, bad = process(spooled)
-            events.extend(good)
-            rejected.extend(bad)
-        commit = self.lake.commit(chunk[-1].end, events, rejected)
+        try:
+            self._read_ahead(head)
+            if not self._ahead:
+                return None
+            chunk, parsed = self._ahead.popleft()
+            self._read_ahead(chunk[-1].end)
+            table, rejected = parsed()
+        except BaseException:
+            # Start again from the head: a broken worker pool is replaced.
+            self._ahead.clear()
+            if self._pool is not None:
+                self._pool.close()
+            raise
+        with self._commit_lock:
+            commit = self.lake.commit(chunk[-1].end, table, rejected)
         self.spool.consume(commit.seq)
         return commit
 
@@ -173,26 +235,29 @@ class LakeWriter:
         return stored
 
     def upkeep(self, now: datetime | None = None) -> None:
+        """Compact small files and drop days past retention (safe beside commits)."""
         now = now or datetime.now(UTC)
         compact(self.lake, min_files=self.compact_min_files, today=now.date())
-        apply_retention(self.lake, now, self.retention_days, self.retention_by_ward)
-        self._last_upkeep = time.monotonic()
+        with self._commit_lock:  # a commit may be writing into a day retention removes
+            apply_retention(self.lake, now, self.retention_days, self.retention_by_ward)
 
-    # -- background thread -----------------------------------------------------------
+    # -- background threads -----------------------------------------------------------
 
     def start(self) -> None:
         if not self.acquire(blocking=True):
             raise RuntimeError("could not become the lake writer")
-        self._last_upkeep = time.monotonic()
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="soc-lake-writer", daemon=True)
         self._thread.start()
+        self._upkeep_thread = threading.Thread(
+            target=self._run_upkeep, name="soc-lake-upkeep", daemon=True
+        )
+        self._upkeep_thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 if self.drain_once() is None:
-                    if time.monotonic() - self._last_upkeep > self.compact_every_seconds:
-                        self.upkeep()
                     with self.spool.appended:
                         self.spool.appended.wait(0.2)
             except Exception as exc:  # keep the spool; report and retry later
@@ -200,10 +265,18 @@ class LakeWriter:
                 log.exception("lake writer failed; retrying in 5 s")
                 self._stop.wait(5.0)
 
+    def _run_upkeep(self) -> None:
+        while not self._stop.wait(self.compact_every_seconds):
+            try:
+                self.upkeep()
+            except Exception:  # the lake stays readable; try again next round
+                log.exception("lake upkeep failed")
+
     def stop(self) -> None:
         self._stop.set()
         with self.spool.appended:
             self.spool.appended.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        for thread in (self._thread, self._upkeep_thread):
+            if thread is not None:
+                thread.join(timeout=30)
         self.release()
