@@ -2,11 +2,17 @@
 
     python benchmarks/soc_ingest.py --mode syslog-tcp --seconds 300
     python benchmarks/soc_ingest.py --mode http-ndjson --seconds 300
+    python benchmarks/soc_ingest.py --mode evtx --repeat 5
 
 A sender process pushes FortiGate/Squid/sshd lines as fast as the receiver takes them
 (over a real TCP socket or real HTTP requests to uvicorn); the receiver spools, parses
 and stores them in Parquet. Prints events/s received and stored, peak RSS, and checks
 that the lake holds exactly as many events as were sent.
+
+``--mode evtx`` reads ../shared/data/evtx/ (EVTX-ATTACK-SAMPLES) ``--repeat`` times:
+first with the ``evtx`` package alone, then through ``rengo soc ingest``'s path
+(read, spool, parse, store) in-process, then once as the real command; the records
+stored must equal the records read.
 """
 
 from __future__ import annotations
@@ -146,13 +152,80 @@ def run_http(seconds: float, data: Path) -> tuple[int, int, float, float]:
     return counter.value, count_stored(store), received_at, stored_at
 
 
+def evtx_folder() -> Path:
+    for base in (
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+        Path("/work/shared/data"),
+    ):
+        if (base / "evtx").is_dir():
+            return base / "evtx"
+    raise SystemExit("../shared/data/evtx is absent")
+
+
+def run_evtx(repeat: int, data: Path) -> None:
+    import subprocess
+    import sys
+
+    from rengo.core.settings import SocSettings
+    from rengo.core.storage import DataDir
+    from rengo.soc.files import find_files, ingest_files
+    from rengo.soc.parsers.evtx_file import read_evtx
+    from rengo.soc.service import SocStore
+
+    folder = evtx_folder()
+    files = [f for f in find_files([folder]) if f.suffix.lower() == ".evtx"]
+    started = time.perf_counter()
+    records = 0
+    for _ in range(repeat):
+        for path in files:
+            records += sum(1 for r in read_evtx(path) if r.json is not None)
+    package_s = time.perf_counter() - started
+    print(
+        f"evtx package alone: {records:,} records in {package_s:.1f} s = {records / package_s:,.0f} records/s"
+    )
+
+    store = SocStore.open(DataDir(data).ensure(), SocSettings())
+    started = time.perf_counter()
+    for n in range(repeat):  # as `rengo soc ingest` does: spool every file, then store
+        ingest_files(store, "131016", [folder], force=n > 0)
+    assert store.writer.acquire()
+    store.writer.drain()
+    path_s = time.perf_counter() - started
+    stored = count_stored(store)
+    store.writer.release()
+    print(
+        f"rengo soc ingest path: {stored:,} records stored in {path_s:.1f} s = {stored / path_s:,.0f} records/s"
+    )
+    if stored < records:
+        raise SystemExit(f"LOSS: {records - stored} records read but not stored")
+
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rengo", "soc", "ingest", "--ward", "131016", str(folder),
+         "--data-dir", str(data.parent / "cli")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    command_s = time.perf_counter() - started
+    once = records // repeat
+    print(
+        f"the command, once (process start included): {command_s:.1f} s = {once / command_s:,.0f} records/s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--mode", choices=["syslog-tcp", "http-ndjson"], default="syslog-tcp")
+    parser.add_argument(
+        "--mode", choices=["syslog-tcp", "http-ndjson", "evtx"], default="syslog-tcp"
+    )
     parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--repeat", type=int, default=5, help="evtx: times the folder is read")
     args = parser.parse_args()
+    if args.mode == "evtx":
+        with tempfile.TemporaryDirectory() as tmp:
+            run_evtx(args.repeat, Path(tmp) / "data")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         run = run_syslog if args.mode == "syslog-tcp" else run_http
         sent, stored, received_at, stored_at = run(args.seconds, Path(tmp) / "data")
