@@ -32,7 +32,7 @@ def stored(tmp_path: Path, processes: int) -> tuple[list[Any], list[Any], int]:
         connection = store.lake.connect()
         rows = connection.sql(
             f"SELECT event_id, ward, class_uid, time, format, raw, ingest_seq, unmapped "
-            f"FROM {store.lake.events_source()} ORDER BY event_id"
+            f"FROM {store.lake.events_source()} ORDER BY event_id, ingest_seq"
         ).fetchall()
         rejected = sorted(
             (r["location"], r["reason"], r["raw"]) for r in quarantined(store.lake, wards=None)
