@@ -32,6 +32,11 @@ LINES = [
 ]
 
 
+SPOOL_MAX_BYTES = 256 << 20
+"""Back-pressure starts this far behind (1 GiB by default): the backlog left when the
+sender stops, stored before the clock stops, stays a small part of the run."""
+
+
 def tcp_sender(port: int, seconds: float, counter: multiprocessing.Value) -> None:  # type: ignore[type-arg]
     payload = b"".join(
         (line % (n % 250)) + b"\n" for n in range(3000) for line in LINES[n % 3 : n % 3 + 1]
@@ -86,7 +91,7 @@ def run_syslog(seconds: float, data: Path) -> tuple[int, int, float, float]:
     from rengo.soc.syslog_server import ListenerThread, SyslogListener
     from rengo.soc.wardmap import WardMap
 
-    store = SocStore.open(DataDir(data).ensure(), SocSettings())
+    store = SocStore.open(DataDir(data).ensure(), SocSettings(spool_max_bytes=SPOOL_MAX_BYTES))
     store.start_writer()
     listener = SyslogListener(store=store, ward_map=WardMap.parse("127.0.0.0/8 131016"), tcp_port=0)
     thread = ListenerThread(listener)
@@ -123,7 +128,7 @@ def run_http(seconds: float, data: Path) -> tuple[int, int, float, float]:
     from rengo.soc.service import store_for
     from rengo.web.app import create_app
 
-    settings = load_settings(data_dir=data)
+    settings = load_settings(data_dir=data, soc={"spool_max_bytes": SPOOL_MAX_BYTES})
     data.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url())
     runtime = Runtime.from_settings(settings)
