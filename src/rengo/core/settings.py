@@ -202,7 +202,7 @@ class SocSettings(BaseModel):
     )
     spool_segment_bytes: int = Field(64 << 20, description="Size of one spool segment file.")
     writer_chunk_bytes: int = Field(
-        32 << 20, description="Spooled bytes the lake writer stores in one commit, at most."
+        8 << 20, description="Spooled bytes the lake writer stores in one commit, at most."
     )
     writer_processes: int = Field(
         2,

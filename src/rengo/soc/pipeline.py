@@ -138,7 +138,7 @@ def parse_batches(batches: list[SpooledBatch]) -> Parsed:
 class LakeWriter:
     spool: Spool
     lake: Lake
-    chunk_bytes: int = 32 << 20
+    chunk_bytes: int = 8 << 20
     compact_every_seconds: float = 300.0
     compact_min_files: int = 8
     retention_days: int = 400
