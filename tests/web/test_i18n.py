@@ -8,7 +8,6 @@ from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
 
-from rengo.core import errors
 from rengo.web import i18n
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "rengo"
@@ -50,9 +49,7 @@ def _message_calls(tree: ast.AST) -> list[ast.Call]:
         if not isinstance(node, ast.Call) or not node.args:
             continue
         fn = node.func
-        if isinstance(fn, ast.Name) and fn.id in ERROR_CALLS:
-            calls.append(node)
-        elif (
+        if (isinstance(fn, ast.Name) and fn.id in ERROR_CALLS) or (
             isinstance(fn, ast.Attribute)
             and fn.attr in ("add", "raise_if_any")
             and isinstance(fn.value, ast.Name)
