@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import Conflict, ProblemList
 from rengo.csirt.models import ContainmentAction, Incident
+from rengo.csirt.vocabulary import STATUSES
 
 ORDER = ("new", "triage", "containment", "eradication", "recovery", "closed")
 RANK = {status: i for i, status in enumerate(ORDER)}
@@ -37,7 +38,9 @@ def check_transition(session: Session, incident: Incident, to: str) -> None:
             values={"ref": incident.ref, "merged_into_id": incident.merged_into_id},
         )
     if to == incident.status:
-        raise Conflict("{ref} is already {to}", values={"ref": incident.ref, "to": to})
+        raise Conflict(
+            "{ref} is already {to}", values={"ref": incident.ref, "to": STATUSES.get(to, to)}
+        )
     if to == "new":
         raise Conflict("an incident cannot go back to new; re-open it to triage")
     if to != "closed":

@@ -135,10 +135,13 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = [validation_problem(e, _location(tuple(e.get("loc", ())))) for e in exc.errors()]
     if wants_json(request):
-        body = [{"location": p.location, "message": p.message} for p in problems]
+        body = [
+            {"location": _location(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
         return JSONResponse(_problem_body("invalid", "invalid request", body), 422)
+    problems = [validation_problem(e, _location(tuple(e.get("loc", ())))) for e in exc.errors()]
     text_ = "\n".join([_("The request was not valid."), *map(errors.problem_text, problems)])
     return _error_page(request, 422, "invalid", text_)
 

@@ -2,10 +2,14 @@
 
 A ``RengoError`` or ``Problem`` carries an English template and its values
 (``rengo.core.errors``); here the template is looked up as a msgid and the values are filled
-in. A value that is itself a msgid — a status, a kind, a role — is translated too, so
-``"{ref} is already {status}"`` reads 「INC-000001 は既に 封じ込め です」 in Japanese. (A
-free-text value that happens to equal a msgid is translated as well; values are short
-vocabulary words or numbers in practice, and the English stays exact for the API.)
+in. Values are shown in the reader's language too:
+
+- a vocabulary term (anything with ``label(language)``, e.g. ``STATUSES["triage"]``, whose
+  ``str()`` is its key for the English message) by its label: 「トリアージ」;
+- a string that is a known msgid (stored values such as ``pending_approval``) by its
+  translation — a free-text value that happens to equal a msgid is translated as well,
+  which is harmless for the short words involved;
+- a list joined with 「、」 in Japanese; numbers as the template's format spec says.
 
 pydantic's problems carry its error type as ``code``: they are said with the templates of
 ``VALIDATION`` and the error's context (``max_length``, ``ge``…). Anything without a
@@ -54,6 +58,8 @@ VALIDATION = {
 
 
 def _value(value: Any) -> Any:
+    if callable(getattr(value, "label", None)):  # a vocabulary term: its own ja/en label
+        return value.label(current_language())
     if isinstance(value, str):
         return catalog(current_language()).get(value, value)
     if isinstance(value, list | tuple):
