@@ -73,10 +73,12 @@ def translate(template: str, values: Mapping[str, Any] | None = None) -> str:
     if not values:
         return translated
     shown = {k: _value(v) for k, v in values.items()}
-    try:
-        return translated.format(**shown)
-    except (KeyError, IndexError, ValueError):  # a catalogue entry that does not fit
-        return template.format(**values)
+    for text, fill in ((translated, shown), (template, values)):
+        try:
+            return text.format(**fill)
+        except (KeyError, IndexError, ValueError):  # an entry or value that does not fit
+            continue
+    return template
 
 
 def problem_message(problem: Problem) -> str:
