@@ -250,9 +250,9 @@ def import_csv(
             "file too large",
             [
                 Problem(
-                    "over {MAX_IMPORT_BYTES} bytes",
+                    "over {limit} bytes",
                     filename,
-                    values={"MAX_IMPORT_BYTES": MAX_IMPORT_BYTES},
+                    values={"limit": MAX_IMPORT_BYTES},
                 )
             ],
         )

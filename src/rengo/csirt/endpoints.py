@@ -53,7 +53,7 @@ def _problems(kind: str, name: str, url: str, secret_name: str,
             )
     if secret_name and not secret_name.replace("_", "").isalnum():
         problems.append(Problem("letters, digits and _ only", "field secret_name"))
-    problems += [Problem("unknown action kind {c!r}", "field capabilities", values={"c": c})
+    problems += [Problem("unknown action kind {kind!r}", "field capabilities", values={"kind": c})
                  for c in capabilities if c not in ACTION_KINDS]  # fmt: skip
     if not capabilities:
         problems.append(Problem("at least one action kind", "field capabilities"))

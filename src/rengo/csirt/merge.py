@@ -121,7 +121,7 @@ def split(session: Session, principal: Principal, incident_id: int, alert_ids: l
     missing = set(alert_ids) - {r.alert_id for r in chosen}
     if missing:
         raise InvalidInput("alerts not in this incident",
-                           [Problem("{a} is not in {ref}", "field alert_ids", values={"a": a, "ref": source.ref}) for a in sorted(missing)])  # fmt: skip
+                           [Problem("{alert} is not in {ref}", "field alert_ids", values={"alert": a, "ref": source.ref}) for a in sorted(missing)])  # fmt: skip
     if len(chosen) == len(rows):
         raise InvalidInput(
             "nothing would be left", [Problem("keep at least one alert", "field alert_ids")]

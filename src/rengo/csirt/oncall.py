@@ -41,7 +41,7 @@ def _check_people(session: Session, tenant: str, usernames: list[str], where: st
         ).all()
     )
     # One message for both cases: another tenant's user names are not disclosed.
-    return [Problem("no user {u!r} in this team's organisation", where, values={"u": u})
+    return [Problem("no user {user!r} in this team's organisation", where, values={"user": u})
             for u in usernames if found.get(u) != tenant]  # fmt: skip
 
 

@@ -267,8 +267,8 @@ def approve(
         )
     if version != submission.version:
         raise Conflict(
-            "the preview changed (now version {version}, you saw {version2}): look at it again before approving",
-            values={"version": submission.version, "version2": version},
+            "the preview changed (now version {version}, you saw {seen}): look at it again before approving",
+            values={"version": submission.version, "seen": version},
         )
     shared = session.get(IntelCollection, SHARED)
     assert shared is not None
