@@ -153,7 +153,9 @@ def test_refused_forms_speak_the_readers_language(
     refused = client.post(f"{url}/transition", data=close)
     assert refused.status_code == 422
     assert f"{ref} はまだ終結できません" in refused.text
-    assert "終結する前に原因を記録してください" in refused.text
+    assert (
+        "原因(完了に必須): 終結する前に原因を記録してください" in refused.text
+    )  # field by its label
     assert "record the cause" not in refused.text
     again = client.post(f"{url}/transition", data={**close, "to": "new"})
     assert f"{ref} は既に「新規」です" in again.text  # the status is shown by its label

@@ -128,7 +128,8 @@ def test_unexpected_errors_never_show_a_traceback(
     page = local.get("/boom")
     assert page.status_code == 500
     assert "secret internals" not in page.text and "Traceback" not in page.text
-    assert "request" in page.text
+    assert re.search(r"リクエスト [0-9a-f]+ として記録しました", page.text)
+    assert "logged as request" in local.get("/boom?lang=en").text
     api = local.get("/api/v1/boom")
     assert api.status_code == 500 and api.json()["error"] == "internal"
     assert "secret internals" not in api.text

@@ -57,6 +57,16 @@ NEW_FORM_LABELS = {
     "people_affected": N_("People whose personal data is affected"), "description": N_("Description"),
 }  # fmt: skip
 
+DETAIL_LABELS = {
+    "reason": N_("Why"), "target": N_("Target"), "text": N_("Note"), "title": N_("Title"),
+    "assignee": N_("Assignee (user name)"), "file": N_("File"), "cause": N_("Cause (needed to close)"),
+    "report_summary": N_("Report summary (needed to close)"), "people_affected": N_("People whose personal data is affected"),
+    "outage_system": N_("Core system that is down"), "outage_started_at": N_("Outage start (JST)"),
+    "outage_ended_at": N_("Outage end (JST)"), "incident_ids": N_("Incident numbers (e.g. INC-000012, separated by spaces)"),
+    "alert_ids": N_("Alerts"),
+}  # fmt: skip
+"""What the incident page calls the fields a refusal names."""
+
 
 # -- list and open ------------------------------------------------------------------------
 
@@ -180,7 +190,9 @@ async def _post(request: Request, caller: Any, principal: Principal, runtime: An
         with runtime.db.session() as session:
             after = work(session, form)
     except (InvalidInput, Conflict, Forbidden, NotFound) as error:
-        message = error_message(error) + "".join(f" — {problem_text(p)}" for p in error.problems)
+        message = error_message(error) + "".join(
+            f" — {problem_text(p, DETAIL_LABELS)}" for p in error.problems
+        )
         with runtime.db.session() as session:
             return _detail(request, caller, session, principal, incident_id, flash=message,
                            flash_kind="error", status=error.status_code)  # fmt: skip
