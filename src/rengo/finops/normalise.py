@@ -18,6 +18,8 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.finops import focus
 
 NULL_LITERALS = ("NULL", "null", "")
+PERIOD_COLUMN = "BillingPeriodStart"
+"""A row without it belongs to no billing-month partition: quarantined, never lost."""
 CUSTOM_KEEP = {"x_cpuutilization": "x_CpuUtilization"}
 """Custom columns rengo understands and keeps as columns of their own."""
 
@@ -171,6 +173,8 @@ class _Builder:
             if text:
                 bad = f"({clean} IS NOT NULL AND {value} IS NULL)"
                 self.problems.append((bad, f"'{name}: not a date/time: ' || {clean}"))
+            if name == PERIOD_COLUMN:
+                self.problems.append((f"({clean} IS NULL)", f"'{name}: missing'"))
             self.exprs.append(f"{value} AS {_q(name)}")
         elif column.data_type == "JSON":
             bad = f"({clean} IS NOT NULL AND NOT coalesce(json_valid({clean}), false))"
@@ -276,21 +280,23 @@ def stage(
     # needs, and the rows are materialised once, allocated and priced, on the way to the lake.
     kind = "TABLE" if materialise else "VIEW"
     con.execute(f"CREATE OR REPLACE TEMP {kind} {table} AS SELECT\n  {select}\nFROM {source}")
-    # Rows, unreadable rows and every deviation are counted in one pass over the source.
+    # Rows, unreadable rows and every deviation are counted in one pass over the source;
+    # the first row of a deviation is looked up afterwards, for those that occur.
     bad = " OR ".join(f"coalesce({c}, false)" for c, _m in builder.problems) or "false"
-    aggregates = ["count(*)", f"count(CASE WHEN {bad} THEN 1 END)"]
-    for sql, *_rest in builder.flags:
-        aggregates += [
-            f"count(CASE WHEN {sql} THEN 1 END)",
-            f"min(CASE WHEN {sql} THEN __row END)",
-        ]
+    aggregates = ["count(*)", f"count_if({bad})"]
+    aggregates += [f"count_if({sql})" for sql, *_rest in builder.flags]
     counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
     assert counts is not None
     rows, quarantined = int(counts[0]), int(counts[1] or 0)
-    for i, (_sql, code, column, message) in enumerate(builder.flags):
-        n = int(counts[2 + 2 * i] or 0)
-        if n:
-            first = counts[3 + 2 * i]
+    seen = [(flag, int(n)) for flag, n in zip(builder.flags, counts[2:], strict=True) if n]
+    if seen:
+        firsts = con.execute(
+            "SELECT "
+            + ", ".join(f"min(__row) FILTER (WHERE {f[0]})" for f, _n in seen)
+            + f" FROM {source}"
+        ).fetchone()
+        assert firsts is not None
+        for ((_sql, code, column, message), n), first in zip(seen, firsts, strict=True):
             deviations.append(Deviation(code, column, n, message, int(first) if first else None))
     if quarantined:
         first = con.execute(
