@@ -231,14 +231,17 @@ def lake_columns_sql(enrichment: Enrichment, source: str = "s") -> str:
     return ", ".join(exprs)
 
 
-def prepare_enrichment(con: duckdb.DuckDBPyConnection, src: str, enrichment: Enrichment) -> None:
+def prepare_enrichment(
+    con: duckdb.DuckDBPyConnection, src: str, enrichment: Enrichment, *, days: str | None = None
+) -> None:
     """The allocation of every distinct rule key and the rate of every (currency, day) of
-    ``src``, as small temp tables that ``enriched_sql`` joins rows of ``src`` to."""
+    ``src`` (or of ``days``, a relation with the same currencies and charge periods), as
+    small temp tables that ``enriched_sql`` joins rows of ``src`` to."""
     if enrichment.rules:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE __alloc AS " + allocate_keys_sql(enrichment.rules, src)
         )
-    rate_days(con, src, enrichment.reporting_currency)
+    rate_days(con, days or src, enrichment.reporting_currency)
 
 
 def enriched_sql(src: str, enrichment: Enrichment) -> str:
@@ -358,8 +361,14 @@ def ingest_files(
         register_rates(
             con, [*enrichment.rates, *report.implied_rates], enrichment.reporting_currency
         )
-        prepare_enrichment(con, "good", enrichment)
-        partitions = partitions_of(con, "good")
+        # The few distinct (month, account, currency, charge period) combinations, read
+        # once: partitions and the rates of every day come from them, not from the rows.
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE __keys AS SELECT DISTINCT BillingPeriodStart, "
+            "ProviderName, BillingAccountId, BillingCurrency, ChargePeriodStart FROM good"
+        )
+        prepare_enrichment(con, "good", enrichment, days="__keys")
+        partitions = partitions_of(con, "__keys")
         source = "good"
         if len(partitions) > MATERIALISE_OVER:
             # Many partitions: check and convert the rows once rather than once per partition.

@@ -183,17 +183,21 @@ class _Builder:
         elif name in focus.ALLOWED_VALUES:
             allowed = focus.ALLOWED_VALUES[name]
             cases = " ".join(f"WHEN {_lit(a.lower())} THEN {_lit(a)}" for a in allowed)
-            fixed = f"(CASE lower({clean}) {cases} ELSE {clean} END)"
             in_list = ", ".join(_lit(a) for a in allowed)
             lower_list = ", ".join(_lit(a.lower()) for a in allowed)
+            # Values already spelt right (nearly all) are never lower-cased.
+            fixed = (
+                f"(CASE WHEN {clean} IN ({in_list}) THEN {clean} "
+                f"ELSE (CASE lower({clean}) {cases} ELSE {clean} END) END)"
+            )
             self.flag(
-                f"({clean} IS NOT NULL AND lower({clean}) IN ({lower_list}) AND {clean} NOT IN ({in_list}))",
+                f"({clean} NOT IN ({in_list}) AND lower({clean}) IN ({lower_list}))",
                 "value_case",
                 name,
                 "allowed value in the wrong case; corrected",
             )
             self.flag(
-                f"({clean} IS NOT NULL AND lower({clean}) NOT IN ({lower_list}))",
+                f"({clean} NOT IN ({in_list}) AND lower({clean}) NOT IN ({lower_list}))",
                 "unknown_value",
                 name,
                 f"value is not one of {', '.join(allowed)}; kept as given",
