@@ -17,7 +17,8 @@ import duckdb
 from rengo.core.errors import InvalidInput, Problem
 from rengo.finops import focus
 
-NULL_LITERALS = ("NULL", "null", "")
+NULL_LITERALS = "('NULL', 'null', '')"
+"""Cells read as null (SQL list)."""
 PERIOD_COLUMN = "BillingPeriodStart"
 """A row without it belongs to no billing-month partition: quarantined, never lost."""
 CUSTOM_KEEP = {"x_cpuutilization": "x_CpuUtilization"}
@@ -123,9 +124,19 @@ def _map_columns(
 class _Builder:
     """Collects the SELECT expressions and the per-row flags of one staging statement."""
 
-    def __init__(self, types: dict[str, str], strict: bool) -> None:
+    def __init__(
+        self,
+        types: dict[str, str],
+        strict: bool,
+        plain: frozenset[str] = frozenset(),
+        canonical: frozenset[str] = frozenset(),
+    ) -> None:
         self.types = types
         self.strict = strict
+        self.plain = plain
+        """Source columns known to hold no null literal: read as they are."""
+        self.canonical = canonical
+        """FOCUS columns known to hold no allowed value in the wrong case."""
         self.exprs: list[str] = []
         self.flags: list[tuple[str, str, str, str]] = []  # (sql, code, column, message)
         self.problems: list[tuple[str, str]] = []  # (condition, message) of unreadable values
@@ -135,7 +146,9 @@ class _Builder:
 
     def clean(self, src: str) -> str:
         v = f"CAST({_q(src)} AS VARCHAR)"
-        return f"(CASE WHEN {v} IN ('NULL', 'null', '') THEN NULL ELSE {v} END)"
+        if src in self.plain:
+            return v
+        return f"(CASE WHEN {v} IN {NULL_LITERALS} THEN NULL ELSE {v} END)"
 
     def is_text(self, src: str) -> bool:
         return self.types.get(src, "VARCHAR").upper() in ("VARCHAR", "JSON") or self.types.get(
@@ -187,7 +200,9 @@ class _Builder:
             lower_list = ", ".join(_lit(a.lower()) for a in allowed)
             # Values already spelt right (nearly all) are never lower-cased.
             fixed = (
-                f"(CASE WHEN {clean} IN ({in_list}) THEN {clean} "
+                clean
+                if name in self.canonical
+                else f"(CASE WHEN {clean} IN ({in_list}) THEN {clean} "
                 f"ELSE (CASE lower({clean}) {cases} ELSE {clean} END) END)"
             )
             self.flag(
@@ -205,6 +220,31 @@ class _Builder:
             self.exprs.append(f"{fixed} AS {_q(name)}")
         else:
             self.exprs.append(f"CAST({clean} AS VARCHAR) AS {_q(name)}")
+
+
+def _build(
+    types: dict[str, str],
+    strict: bool,
+    focus_map: dict[str, str],
+    custom: dict[str, str],
+    plain: frozenset[str] = frozenset(),
+    canonical: frozenset[str] = frozenset(),
+) -> _Builder:
+    builder = _Builder(types, strict, plain, canonical)
+    for col in focus.columns():
+        builder.add(col, focus_map.get(col.name))
+    cpu_src = next((src for name, src in custom.items() if name.lower() in CUSTOM_KEEP), None)
+    if cpu_src is not None:
+        builder.exprs.append(f"TRY_CAST({builder.clean(cpu_src)} AS DOUBLE) AS x_CpuUtilization")
+    else:
+        builder.exprs.append("CAST(NULL AS DOUBLE) AS x_CpuUtilization")
+    others = {k: v for k, v in custom.items() if k.lower() not in CUSTOM_KEEP}
+    if others:
+        pairs = ", ".join(f"{_lit(k)}, {builder.clean(v)}" for k, v in others.items())
+        builder.exprs.append(f"CAST(json_object({pairs}) AS VARCHAR) AS x_Custom")
+    else:
+        builder.exprs.append("CAST(NULL AS VARCHAR) AS x_Custom")
+    return builder
 
 
 def stage(
@@ -246,20 +286,46 @@ def stage(
                     f"mandatory in FOCUS {focus.FOCUS_VERSION}; left null",
                 )
             )
-    builder = _Builder(types, strict)
-    for col in focus.columns():
-        builder.add(col, focus_map.get(col.name))
-    cpu_src = next((src for name, src in custom.items() if name.lower() in CUSTOM_KEEP), None)
-    if cpu_src is not None:
-        builder.exprs.append(f"TRY_CAST({builder.clean(cpu_src)} AS DOUBLE) AS x_CpuUtilization")
-    else:
-        builder.exprs.append("CAST(NULL AS DOUBLE) AS x_CpuUtilization")
-    others = {k: v for k, v in custom.items() if k.lower() not in CUSTOM_KEEP}
-    if others:
-        pairs = ", ".join(f"{_lit(k)}, {builder.clean(v)}" for k, v in others.items())
-        builder.exprs.append(f"CAST(json_object({pairs}) AS VARCHAR) AS x_Custom")
-    else:
-        builder.exprs.append("CAST(NULL AS VARCHAR) AS x_Custom")
+    # Rows, unreadable rows, every deviation and the null literals of each text column are
+    # counted in one pass over the source; the first row of a deviation is looked up
+    # afterwards, for those that occur.
+    builder = _build(types, strict, focus_map, custom)
+    texts = sorted(
+        {*focus_map.values(), *custom.values()} & {c for c in types if builder.is_text(c)}
+    )
+    bad = " OR ".join(f"coalesce({c}, false)" for c, _m in builder.problems) or "false"
+    aggregates = ["count(*)", f"count_if({bad})"]
+    aggregates += [f"count_if({sql})" for sql, *_rest in builder.flags]
+    aggregates += [f"count_if(CAST({_q(c)} AS VARCHAR) IN {NULL_LITERALS})" for c in texts]
+    counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
+    assert counts is not None
+    rows, quarantined = int(counts[0]), int(counts[1] or 0)
+    flag_counts = counts[2 : 2 + len(builder.flags)]
+    seen = [(flag, int(n)) for flag, n in zip(builder.flags, flag_counts, strict=True) if n]
+    if seen:
+        firsts = con.execute(
+            "SELECT "
+            + ", ".join(f"min(__row) FILTER (WHERE {f[0]})" for f, _n in seen)
+            + f" FROM {source}"
+        ).fetchone()
+        assert firsts is not None
+        for ((_sql, code, column, message), n), first in zip(seen, firsts, strict=True):
+            deviations.append(Deviation(code, column, n, message, int(first) if first else None))
+    # What the count proved absent is not repaired row by row: a clean export's columns
+    # are taken as they are.
+    nulls = counts[2 + len(builder.flags) :]
+    builder = _build(
+        types,
+        strict,
+        focus_map,
+        custom,
+        plain=frozenset(c for c, n in zip(texts, nulls, strict=True) if not n),
+        canonical=frozenset(
+            column
+            for (_sql, code, column, _m), n in zip(builder.flags, flag_counts, strict=True)
+            if code == "value_case" and not n
+        ),
+    )
     # The message is only built for the rare bad row: the common case is one OR of booleans.
     problem = (
         f"CASE WHEN {' OR '.join(f'coalesce({c}, false)' for c, _m in builder.problems)} THEN "
@@ -284,24 +350,6 @@ def stage(
     # needs, and the rows are materialised once, allocated and priced, on the way to the lake.
     kind = "TABLE" if materialise else "VIEW"
     con.execute(f"CREATE OR REPLACE TEMP {kind} {table} AS SELECT\n  {select}\nFROM {source}")
-    # Rows, unreadable rows and every deviation are counted in one pass over the source;
-    # the first row of a deviation is looked up afterwards, for those that occur.
-    bad = " OR ".join(f"coalesce({c}, false)" for c, _m in builder.problems) or "false"
-    aggregates = ["count(*)", f"count_if({bad})"]
-    aggregates += [f"count_if({sql})" for sql, *_rest in builder.flags]
-    counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
-    assert counts is not None
-    rows, quarantined = int(counts[0]), int(counts[1] or 0)
-    seen = [(flag, int(n)) for flag, n in zip(builder.flags, counts[2:], strict=True) if n]
-    if seen:
-        firsts = con.execute(
-            "SELECT "
-            + ", ".join(f"min(__row) FILTER (WHERE {f[0]})" for f, _n in seen)
-            + f" FROM {source}"
-        ).fetchone()
-        assert firsts is not None
-        for ((_sql, code, column, message), n), first in zip(seen, firsts, strict=True):
-            deviations.append(Deviation(code, column, n, message, int(first) if first else None))
     if quarantined:
         first = con.execute(
             f"SELECT min(x_SourceRow) FROM {table} WHERE __problem IS NOT NULL"
