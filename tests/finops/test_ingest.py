@@ -294,3 +294,46 @@ def test_every_row_lands_in_its_month_and_account_partition(
             "GROUP BY ALL"
         ).fetchall()
     assert {(m, a): total for m, a, total in stored} == expected
+
+
+def test_repairs_apply_exactly_where_the_count_found_deviations(tmp_path: Path) -> None:
+    # Parquet keeps empty strings; columns without any deviation are read as they are.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "mixed.parquet"
+    start = "2025-04-01T00:00:00Z"
+    pq.write_table(
+        pa.table(
+            {
+                "BilledCost": [1.0, 2.0, 3.0],
+                "BillingCurrency": ["JPY"] * 3,
+                "BillingAccountId": ["a1"] * 3,
+                "ProviderName": ["AWS"] * 3,
+                "BillingPeriodStart": [start] * 3,
+                "ChargePeriodStart": [start] * 3,
+                "ServiceName": ["EC2", "NULL", ""],
+                "RegionId": ["ap-northeast-1"] * 3,
+                "ChargeCategory": ["Usage", "usage", "Refund"],
+                "ChargeFrequency": ["Usage-Based"] * 3,
+            }
+        ),
+        path,
+    )
+    lake = _lake(tmp_path)
+    report = ingest_files(lake, [path], Enrichment([], []))
+    found = {(d.code, d.column): (d.count, d.first_row) for d in report.deviations}
+    assert found[("null_literal", "ServiceName")] == (1, 2)
+    assert found[("value_case", "ChargeCategory")] == (1, 2)
+    assert found[("unknown_value", "ChargeCategory")] == (1, 3)
+    assert not {c for c, col in found if col in ("RegionId", "ChargeFrequency")}
+    with connection() as con:
+        stored = con.execute(
+            "SELECT x_SourceRow, ServiceName, ChargeCategory, RegionId, ChargeFrequency "
+            f"FROM {lake.relation_sql()} ORDER BY 1"
+        ).fetchall()
+    assert stored == [
+        (1, "EC2", "Usage", "ap-northeast-1", "Usage-Based"),
+        (2, None, "Usage", "ap-northeast-1", "Usage-Based"),
+        (3, None, "Refund", "ap-northeast-1", "Usage-Based"),
+    ]
