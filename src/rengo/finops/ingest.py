@@ -139,9 +139,15 @@ def _stage_file(
         source_view = raw.view
         billed = next((c for c in raw.columns if c.lower() == "billedcost"), None)
         currency = next((c for c in raw.columns if c.lower() == "billingcurrency"), None)
+        # A typed (Parquet) cost column is summed as it is, not through text.
+        amount = (
+            q(billed)
+            if billed and raw.types.get(billed) == "DOUBLE"
+            else f"TRY_CAST(NULLIF(CAST({q(billed)} AS VARCHAR), 'NULL') AS DOUBLE)"
+        )
         native_sql = (
-            f"SELECT coalesce(CAST({q(currency)} AS VARCHAR), '?'), "
-            f"sum(TRY_CAST(NULLIF(CAST({q(billed)} AS VARCHAR), 'NULL') AS DOUBLE)) FROM {raw.view} GROUP BY 1"
+            f"SELECT coalesce(CAST({q(currency)} AS VARCHAR), '?'), sum({amount}) "
+            f"FROM {raw.view} GROUP BY 1"
             if billed and currency
             else None
         )
