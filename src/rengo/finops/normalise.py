@@ -17,8 +17,8 @@ import duckdb
 from rengo.core.errors import InvalidInput, Problem
 from rengo.finops import focus
 
-NULL_LITERALS = "('NULL', 'null', '')"
-"""Cells read as null (SQL list)."""
+NULL_LITERALS = ("NULL", "null", "")
+"""Cells read as null."""
 PERIOD_COLUMN = "BillingPeriodStart"
 """A row without it belongs to no billing-month partition: quarantined, never lost."""
 CUSTOM_KEEP = {"x_cpuutilization": "x_CpuUtilization"}
@@ -60,6 +60,12 @@ def _q(name: str) -> str:
 
 def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def one_of(expr: str, values: tuple[str, ...]) -> str:
+    """``expr IN (values)`` with the same nulls, as equalities: DuckDB evaluates a chain
+    of ``=`` on text several times faster than an IN list."""
+    return "(" + " OR ".join(f"{expr} = {_lit(v)}" for v in values) + ")"
 
 
 def _map_columns(
@@ -148,7 +154,7 @@ class _Builder:
         v = f"CAST({_q(src)} AS VARCHAR)"
         if src in self.plain:
             return v
-        return f"(CASE WHEN {v} IN {NULL_LITERALS} THEN NULL ELSE {v} END)"
+        return f"(CASE WHEN {one_of(v, NULL_LITERALS)} THEN NULL ELSE {v} END)"
 
     def is_text(self, src: str) -> bool:
         return self.types.get(src, "VARCHAR").upper() in ("VARCHAR", "JSON") or self.types.get(
@@ -164,7 +170,7 @@ class _Builder:
         if text:
             raw = f"CAST({_q(src)} AS VARCHAR)"
             self.flag(
-                f"{raw} IN ('NULL', 'null')", "null_literal", name, 'literal "NULL" read as null'
+                one_of(raw, NULL_LITERALS[:2]), "null_literal", name, 'literal "NULL" read as null'
             )
         clean = self.clean(src) if text else _q(src)
         if column.data_type == "Decimal":
@@ -196,23 +202,23 @@ class _Builder:
         elif name in focus.ALLOWED_VALUES:
             allowed = focus.ALLOWED_VALUES[name]
             cases = " ".join(f"WHEN {_lit(a.lower())} THEN {_lit(a)}" for a in allowed)
-            in_list = ", ".join(_lit(a) for a in allowed)
-            lower_list = ", ".join(_lit(a.lower()) for a in allowed)
+            spelt_right = one_of(clean, allowed)
+            known = one_of(f"lower({clean})", tuple(a.lower() for a in allowed))
             # Values already spelt right (nearly all) are never lower-cased.
             fixed = (
                 clean
                 if name in self.canonical
-                else f"(CASE WHEN {clean} IN ({in_list}) THEN {clean} "
+                else f"(CASE WHEN {spelt_right} THEN {clean} "
                 f"ELSE (CASE lower({clean}) {cases} ELSE {clean} END) END)"
             )
             self.flag(
-                f"({clean} NOT IN ({in_list}) AND lower({clean}) IN ({lower_list}))",
+                f"(NOT {spelt_right} AND {known})",
                 "value_case",
                 name,
                 "allowed value in the wrong case; corrected",
             )
             self.flag(
-                f"({clean} NOT IN ({in_list}) AND lower({clean}) NOT IN ({lower_list}))",
+                f"(NOT {spelt_right} AND NOT {known})",
                 "unknown_value",
                 name,
                 f"value is not one of {', '.join(allowed)}; kept as given",
@@ -296,7 +302,7 @@ def stage(
     bad = " OR ".join(f"coalesce({c}, false)" for c, _m in builder.problems) or "false"
     aggregates = ["count(*)", f"count_if({bad})"]
     aggregates += [f"count_if({sql})" for sql, *_rest in builder.flags]
-    aggregates += [f"count_if(CAST({_q(c)} AS VARCHAR) IN {NULL_LITERALS})" for c in texts]
+    aggregates += [f"count_if({one_of(f'CAST({_q(c)} AS VARCHAR)', NULL_LITERALS)})" for c in texts]
     counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
     assert counts is not None
     rows, quarantined = int(counts[0]), int(counts[1] or 0)
