@@ -139,18 +139,18 @@ def _stage_file(
         source_view = raw.view
         billed = next((c for c in raw.columns if c.lower() == "billedcost"), None)
         currency = next((c for c in raw.columns if c.lower() == "billingcurrency"), None)
-        # A typed (Parquet) cost column is summed as it is, not through text.
-        amount = (
-            q(billed)
-            if billed and raw.types.get(billed) == "DOUBLE"
-            else f"TRY_CAST(NULLIF(CAST({q(billed)} AS VARCHAR), 'NULL') AS DOUBLE)"
-        )
-        native_sql = (
-            f"SELECT coalesce(CAST({q(currency)} AS VARCHAR), '?'), sum({amount}) "
-            f"FROM {raw.view} GROUP BY 1"
-            if billed and currency
-            else None
-        )
+        native_sql = None
+        if billed and currency:
+            # A typed (Parquet) cost column is summed as it is, not through text.
+            amount = (
+                q(billed)
+                if raw.types.get(billed) == "DOUBLE"
+                else f"TRY_CAST(NULLIF(CAST({q(billed)} AS VARCHAR), 'NULL') AS DOUBLE)"
+            )
+            native_sql = (
+                f"SELECT coalesce(CAST({q(currency)} AS VARCHAR), '?'), sum({amount}) "
+                f"FROM {raw.view} GROUP BY 1"
+            )
     else:
         converter = converters()[chosen]
         source = Source(raw.columns)
@@ -275,7 +275,7 @@ MATERIALISE_OVER = 8
 class Partition:
     billing_month: str
     account_key: str
-    sources: tuple[tuple[str, str | None, str | None], ...]
+    sources: tuple[tuple[str | None, str | None, str | None], ...]
     """The (month, ProviderName, BillingAccountId) triples whose rows it holds."""
 
     def condition_sql(self) -> str:
@@ -285,8 +285,7 @@ class Partition:
             "("
             + " AND ".join(
                 [
-                    *_month_range_sql(month),
-                    f"{MONTH_SQL} = {lit(month)}",
+                    _month_sql(month),
                     f"ProviderName IS NOT DISTINCT FROM {_lit_or_null(provider)}",
                     f"BillingAccountId IS NOT DISTINCT FROM {_lit_or_null(account)}",
                 ]
@@ -300,24 +299,27 @@ def _lit_or_null(value: str | None) -> str:
     return "NULL" if value is None else lit(value)
 
 
-def _month_range_sql(month: str) -> list[str]:
-    """Billing periods starting in ``month`` (Japan time) as a range of instants: redundant
-    with the month's text, but a range is what a Parquet scan can skip row groups by."""
+def _month_sql(month: str | None) -> str:
+    """Billing periods starting in ``month`` (Japan time, as ``MONTH_SQL`` writes it): as a
+    range of instants, which a Parquet scan applies itself (skipping row groups) and which
+    costs no formatting per row; as the text of the month where it is no plain month."""
     try:
-        year, mon = (int(part) for part in month.split("-"))
-        start, end = f"{year:04d}-{mon:02d}-01", f"{year + mon // 12:04d}-{mon % 12 + 1:02d}-01"
+        year, mon = (int(part) for part in (month or "").split("-"))
     except ValueError:
-        return []
-    return [
-        f"BillingPeriodStart >= TIMESTAMPTZ '{start} 00:00:00+09'",
-        f"BillingPeriodStart < TIMESTAMPTZ '{end} 00:00:00+09'",
-    ]
+        year = mon = 0
+    if not (1 <= year < 9999 and 1 <= mon <= 12 and month == f"{year:04d}-{mon:02d}"):
+        return f"{MONTH_SQL} IS NOT DISTINCT FROM {_lit_or_null(month)}"
+    end = f"{year + mon // 12:04d}-{mon % 12 + 1:02d}-01"
+    return (
+        f"BillingPeriodStart >= TIMESTAMPTZ '{month}-01 00:00:00+09' "
+        f"AND BillingPeriodStart < TIMESTAMPTZ '{end} 00:00:00+09'"
+    )
 
 
 def partitions_of(con: duckdb.DuckDBPyConnection, src: str) -> list[Partition]:
     """The (billing month, account) partitions of ``src``: named from its few distinct
     (month, provider, account) triples, not row by row."""
-    found: dict[tuple[str, str], list[tuple[str, str | None, str | None]]] = {}
+    found: dict[tuple[str, str], list[tuple[str | None, str | None, str | None]]] = {}
     for month, provider, account, key in con.execute(
         f"SELECT __m, ProviderName, BillingAccountId, {ACCOUNT_KEY_SQL} FROM "
         f"(SELECT DISTINCT {MONTH_SQL} AS __m, ProviderName, BillingAccountId FROM {src}) "
