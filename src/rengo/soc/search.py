@@ -162,12 +162,28 @@ def search_events(lake: Lake, query: EventQuery) -> Page:
     return Page(rows, cursor, (clock.perf_counter() - started) * 1000)
 
 
-def get_event(lake: Lake, event_id: str, wards: frozenset[str] | None) -> dict[str, Any] | None:
+def get_event(
+    lake: Lake, event_id: str, wards: frozenset[str] | None, *, at: datetime | None = None
+) -> dict[str, Any] | None:
+    """One event by id (of the wards given); ``at``, its time, limits the read to its day."""
+    if at is not None:
+        found = _get_event(lake, event_id, wards, at)
+        if found is not None:
+            return found
+    return _get_event(lake, event_id, wards, None)
+
+
+def _get_event(
+    lake: Lake, event_id: str, wards: frozenset[str] | None, at: datetime | None
+) -> dict[str, Any] | None:
     source = lake.events_source()
     if source is None:
         return None
     sql = f"SELECT {', '.join(EVENT_SCHEMA.names)} FROM {source} WHERE event_id = ?"
     params: list[Any] = [event_id]
+    if at is not None:
+        sql += " AND day = ?::DATE AND time = ?"
+        params.extend([at.astimezone(UTC).date(), at])
     if wards is not None:
         sql += f" AND ward IN ({', '.join('?' for _ in wards) or 'NULL'})"
         params.extend(sorted(wards))

@@ -13,7 +13,7 @@ from typing import Any
 
 from rengo.core.wards import ward_codes
 from rengo.soc.lake import Lake
-from rengo.soc.quarantine import resolved_ids
+from rengo.soc.quarantine import summary
 from rengo.soc.schema import CLASSES
 
 
@@ -51,7 +51,6 @@ def collect_stats(
     last_seen: dict[str, datetime | None] = {
         code: None for code in sorted(wards if wards is not None else ward_codes())
     }
-    quarantine: list[dict[str, Any]] = []
     connection = lake.connect()
     try:
         source = lake.events_source()
@@ -73,27 +72,9 @@ def collect_stats(
                 if ward in last_seen and newest <= now:
                     previous = last_seen[ward]
                     last_seen[ward] = newest if previous is None else max(previous, newest)
-        q_source = lake.quarantine_source()
-        if q_source is not None:
-            done = sorted(resolved_ids(lake))
-            resolved_sql = (
-                f" AND quarantine_id NOT IN ({', '.join('?' for _ in done)})" if done else ""
-            )
-            rows = connection.sql(
-                f"SELECT ward, source, format, reason, count(*), max(received) FROM {q_source} "
-                f"WHERE day >= ?::DATE{ward_sql}{resolved_sql} GROUP BY ALL "
-                "ORDER BY count(*) DESC",
-                params=[since.date(), *ward_params, *done],
-            ).fetchall()
-            for ward, src, fmt, reason, records, newest in rows:
-                quarantine.append(
-                    {
-                        "ward": ward, "source": src, "format": fmt, "reason": reason,
-                        "records": records, "last_received": newest,
-                    }
-                )  # fmt: skip
     finally:
         connection.close()
+    quarantine = summary(lake, wards=wards, since=since.date())
     cutoff = now - timedelta(hours=silent_hours)
     silent = [w for w, seen in last_seen.items() if seen is None or seen < cutoff]
     return SocStats(
