@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 import re
 import time as clock
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import duckdb
@@ -78,13 +78,8 @@ def _conditions(query: EventQuery) -> tuple[list[str], list[Any]]:
     problems: list[Problem] = []
     if query.until <= query.since:
         problems.append(Problem("must be after 'since'", "until"))
-    conditions = ["day BETWEEN ?::DATE AND ?::DATE", "time >= ?", "time < ?"]
-    params: list[Any] = [
-        (query.since - timedelta(days=1)).date(),
-        query.until.date(),
-        query.since,
-        query.until,
-    ]
+    conditions = ["time >= ?", "time < ?"]
+    params: list[Any] = [query.since, query.until]
     if query.wards is not None:
         conditions.append(f"ward IN ({', '.join('?' for _ in query.wards) or 'NULL'})")
         params.extend(sorted(query.wards))
@@ -133,31 +128,82 @@ def _conditions(query: EventQuery) -> tuple[list[str], list[Any]]:
     return conditions, params
 
 
+def _day_chunks(files: list[tuple[date, str]]) -> Iterator[list[str]]:
+    """The files newest day first, in chunks of 1, 2, 4, … days: a page that the newest
+    days fill never reads the older ones (every event of a day is newer than the day
+    before's: partitions are UTC days of the event time)."""
+    days = sorted({day for day, _ in files}, reverse=True)
+    taken, size = 0, 1
+    while taken < len(days):
+        chunk = set(days[taken : taken + size])
+        yield [path for day, path in files if day in chunk]
+        taken += size
+        size *= 2
+
+
+def _newest(
+    lake: Lake, query: EventQuery, conditions: list[str], params: list[Any]
+) -> list[tuple[Any, ...]]:
+    """(time, event_id, file) of the page's events and one more: only the filtered and
+    ordering columns are read here, the rest later from the few files that matched."""
+    last = query.until
+    if query.cursor:
+        last = min(last, _decode_cursor(query.cursor)[0])
+    files = lake.event_files(
+        query.since.astimezone(UTC).date(), last.astimezone(UTC).date(),
+        wards=query.wards, classes=query.classes or None,
+    )  # fmt: skip
+    where = " AND ".join(conditions)
+    found: list[tuple[Any, ...]] = []
+    connection = lake.connect()
+    try:
+        for chunk in _day_chunks(files):
+            sql = (
+                f"SELECT time, event_id, filename FROM {lake.source_of(chunk, filename=True)} "
+                f"WHERE {where} ORDER BY time DESC, event_id DESC LIMIT {query.limit + 1 - len(found)}"
+            )
+            found += connection.execute(sql, params).fetchall()
+            if len(found) > query.limit:
+                break
+    finally:
+        connection.close()
+    return found
+
+
+def _full_rows(lake: Lake, keys: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    if not keys:
+        return []
+    files = sorted({file for _, _, file in keys})
+    ids = [event_id for _, event_id, _ in keys]
+    sql = (
+        f"SELECT {', '.join(EVENT_SCHEMA.names)} FROM {lake.source_of(files)} "
+        f"WHERE event_id IN ({', '.join('?' for _ in ids)}) AND time BETWEEN ? AND ?"
+    )
+    times = [when for when, _, _ in keys]
+    connection = lake.connect()
+    try:
+        rows = (
+            connection.sql(sql, params=[*ids, min(times), max(times)]).to_arrow_table().to_pylist()
+        )
+    finally:
+        connection.close()
+    order = {event_id: n for n, event_id in enumerate(ids)}
+    rows.sort(key=lambda row: order.get(row["event_id"], len(order)))
+    for row in rows:
+        row["unmapped"] = dict(row["unmapped"] or [])
+    return rows
+
+
 def search_events(lake: Lake, query: EventQuery) -> Page:
     """One page of events matching ``query``, newest first, each with its raw record."""
     started = clock.perf_counter()
     conditions, params = _conditions(query)
-    source = lake.events_source()
-    if source is None:
-        return Page([], None, 0.0)
-    columns = ", ".join(EVENT_SCHEMA.names)
-    sql = (
-        f"SELECT {columns} FROM {source} WHERE {' AND '.join(conditions)} "
-        f"ORDER BY time DESC, event_id DESC LIMIT {query.limit + 1}"
-    )
 
-    def run() -> list[dict[str, Any]]:
-        connection = lake.connect()
-        try:
-            return connection.sql(sql, params=params).to_arrow_table().to_pylist()
-        finally:
-            connection.close()
+    def run() -> tuple[list[dict[str, Any]], bool]:
+        keys = _newest(lake, query, conditions, params)
+        return _full_rows(lake, keys[: query.limit]), len(keys) > query.limit
 
-    rows = _retrying(run)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    for row in rows:
-        row["unmapped"] = dict(row["unmapped"] or [])
+    rows, more = _retrying(run)
     cursor = _encode_cursor(rows[-1]["time"], rows[-1]["event_id"]) if more and rows else None
     return Page(rows, cursor, (clock.perf_counter() - started) * 1000)
 
@@ -176,14 +222,16 @@ def get_event(
 def _get_event(
     lake: Lake, event_id: str, wards: frozenset[str] | None, at: datetime | None
 ) -> dict[str, Any] | None:
-    source = lake.events_source()
+    day = at.astimezone(UTC).date() if at is not None else None
+    files = lake.event_files(day, day, wards=wards)
+    source = lake.source_of([path for _, path in files])
     if source is None:
         return None
     sql = f"SELECT {', '.join(EVENT_SCHEMA.names)} FROM {source} WHERE event_id = ?"
     params: list[Any] = [event_id]
     if at is not None:
-        sql += " AND day = ?::DATE AND time = ?"
-        params.extend([at.astimezone(UTC).date(), at])
+        sql += " AND time = ?"
+        params.append(at)
     if wards is not None:
         sql += f" AND ward IN ({', '.join('?' for _ in wards) or 'NULL'})"
         params.extend(sorted(wards))
