@@ -29,6 +29,7 @@ from rengo.soc.lake import Lake, _write_parquet, compacted_options
 from rengo.soc.maintenance import compact
 from rengo.soc.schema import CLASSES, EVENT_SCHEMA
 from rengo.soc.search import EventQuery, search_events
+from rengo.soc.stats import collect_stats
 
 CLASS_SHAPES = {3002: "auth", 4001: "traffic", 4002: "proxy", 1007: "process"}
 RARE_WORD = "mimikatz"
@@ -146,6 +147,13 @@ def main() -> None:
             p95 = timings[round(0.95 * (len(timings) - 1))]
             print(f"{name}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms, "
                   f"max {timings[-1]:.0f} ms, {found} events on the page")  # fmt: skip
+        timings = []
+        for _ in range(max(3, args.runs // 4)):
+            t = time.perf_counter()
+            collect_stats(lake, wards=None, now=now, days=14)
+            timings.append((time.perf_counter() - t) * 1000)
+        print(f"collection status (counts per ward, class, source, day; 14 days): "
+              f"p50 {statistics.median(timings):.0f} ms, max {max(timings):.0f} ms")  # fmt: skip
         print(f"load average {os.getloadavg()[0]:.1f}")
 
 

@@ -176,3 +176,16 @@ def test_menu_entries_follow_the_role(
     home = executive.get("/").text
     assert 'href="/soc/status"' in home and 'href="/soc/events"' not in home
     assert 'href="/soc/quarantine"' not in home
+
+
+def test_bad_input_in_the_htmx_partial_is_shown(
+    client: TestClient, env: Runtime, login: Any
+) -> None:
+    login(client, "joint", "soc_analyst")
+    partial = client.get(
+        "/soc/events", params={"since": "yesterday"}, headers={"HX-Request": "true"}
+    )
+    assert partial.status_code == 200  # htmx swaps only 2xx answers
+    assert (
+        'role="alert"' in partial.text and "since" in partial.text and "<html" not in partial.text
+    )

@@ -320,21 +320,25 @@ class Lake:
                     if first <= day_dir.name <= last:
                         yield day_dir
 
-    def source_of(self, files: list[str], *, filename: bool = False) -> str | None:
-        """A DuckDB relation over these event files, with ``day`` (the UTC day of ``time``,
-        the partition); ``None`` when there are no files."""
+    def source_of(
+        self, files: list[str], *, filename: bool = False, with_day: bool = False
+    ) -> str | None:
+        """A DuckDB relation over these event files (with ``filename``, and ``day``, the UTC
+        day of ``time``, when asked); ``None`` when there are no files."""
         if not files:
             return None
         listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
         extra = ", filename=true" if filename else ""
-        return (
-            f"(SELECT *, CAST(timezone('UTC', time) AS DATE) AS day FROM "
-            f"read_parquet([{listing}], hive_partitioning=false, union_by_name=true{extra}))"
-        )
+        relation = f"read_parquet([{listing}], hive_partitioning=false, union_by_name=true{extra})"
+        if with_day:
+            return f"(SELECT *, CAST(timezone('UTC', time) AS DATE) AS day FROM {relation})"
+        return relation
 
     def events_source(self, partitions: list[str] | None = None) -> str | None:
-        """A DuckDB ``read_parquet(…)`` over the events (or some partitions); ``None`` if empty."""
-        return self.source_of([path for _, path in self.event_files(partitions=partitions)])
+        """A DuckDB relation over the events (or some partitions), with ``day``; ``None`` if
+        empty. Prefer ``event_files`` + ``source_of`` for a time range: fewer files."""
+        files = self.event_files(partitions=partitions)
+        return self.source_of([path for _, path in files], with_day=True)
 
     def quarantine_source(self) -> str | None:
         if not any(self.quarantine_dir.glob("ward=*")):

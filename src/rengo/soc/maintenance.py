@@ -27,7 +27,6 @@ from typing import Any
 
 import orjson
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory, write_atomically
@@ -189,6 +188,8 @@ def _wards_in(path: Path) -> set[str]:
 
 
 def pc_max(table: pa.Table) -> int:
+    import pyarrow.compute as pc  # slow to import: only the writer's upkeep needs it
+
     value = pc.max(table["ingest_seq"]).as_py()
     return int(value or 0)
 
@@ -228,6 +229,8 @@ def _expire_wards_of_day(lake: Lake, folder: Path, day: date, now: datetime, def
         gone = {w for w in wards if expired(w)}
         if not gone:
             continue
+        import pyarrow.compute as pc
+
         table = pq.read_table(path, schema=EVENT_SCHEMA)
         keep = pc.invert(pc.is_in(table["ward"], pa.array(sorted(gone))))
         output = path.with_name(f"{path.stem}-r{len(gone)}.parquet")

@@ -8,7 +8,7 @@ for a ward that has sent nothing for ``silent_ward_hours``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rengo.core.wards import ward_codes
@@ -53,7 +53,8 @@ def collect_stats(
     }
     connection = lake.connect()
     try:
-        source = lake.events_source()
+        files = lake.event_files(since.astimezone(UTC).date(), None, wards=wards)
+        source = lake.source_of([path for _, path in files], with_day=True)
         if source is not None:
             rows = connection.sql(
                 f"SELECT ward, class_uid, source, day, origin, count(*) AS events, max(time) "

@@ -143,9 +143,11 @@ def search_page(request: Request, caller: CallerDep, principal: UserDep, session
         "first_link": _link(request, cursor=None) if form["cursor"] else None,
         "event_link": event_link, "summary": _summary,
     }  # fmt: skip
-    hx = request.headers.get("hx-request") and not request.headers.get("hx-boosted")
+    hx = bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted")
     template = "soc/events_results.html" if hx else "soc/events.html"
-    return render(request, caller, template, context, status_code=422 if problems else 200)
+    # htmx swaps only 2xx answers: the partial that lists the problems comes with 200.
+    status = 422 if problems and not hx else 200
+    return render(request, caller, template, context, status_code=status)
 
 
 @router.get("/soc/events/{event_id}", response_class=HTMLResponse)
