@@ -30,6 +30,7 @@ from rengo.soc.maintenance import compact
 from rengo.soc.schema import CLASSES, EVENT_SCHEMA
 from rengo.soc.search import EventQuery, search_events
 from rengo.soc.stats import collect_stats
+from rengo.web.pages.soc_events import LIST_COLUMNS
 
 CLASS_SHAPES = {3002: "auth", 4001: "traffic", 4002: "proxy", 1007: "process"}
 RARE_WORD = "mimikatz"
@@ -105,15 +106,20 @@ def fill(lake: Lake, total: int, now: datetime) -> None:
 
 
 def queries(now: datetime) -> dict[str, EventQuery]:
+    """As the search page runs them (the listed columns), and two as the API does (every
+    column, ``raw`` and ``unmapped`` included)."""
     fortnight = now - timedelta(days=14)
+    page = {"columns": LIST_COLUMNS}
     return {
-        "src_ip filter, 14 days, all wards": EventQuery(fortnight, now, filters={"src_ip": "10.1.2.3"}),
+        "src_ip filter, 14 days, all wards": EventQuery(fortnight, now, filters={"src_ip": "10.1.2.3"}, **page),
         "user filter, 14 days, one ward": EventQuery(
-            fortnight, now, wards=frozenset({"131016"}), filters={"user_name": "user42"}
+            fortnight, now, wards=frozenset({"131016"}), filters={"user_name": "user42"}, **page
         ),
-        "newest page, 24 h, all wards": EventQuery(now - timedelta(hours=24), now),
-        "free text (common word), 14 days": EventQuery(fortnight, now, text="blocked"),
-        "free text (rare word), 14 days": EventQuery(fortnight, now, text=RARE_WORD),
+        "newest page, 24 h, all wards": EventQuery(now - timedelta(hours=24), now, **page),
+        "free text (common word), 14 days": EventQuery(fortnight, now, text="blocked", **page),
+        "free text (rare word), 14 days": EventQuery(fortnight, now, text=RARE_WORD, **page),
+        "API, src_ip filter, all columns": EventQuery(fortnight, now, filters={"src_ip": "10.1.2.3"}),
+        "API, newest page 24 h, all columns": EventQuery(now - timedelta(hours=24), now),
     }  # fmt: skip
 
 

@@ -22,6 +22,8 @@ with a thousand files, listing and opening them cost more than reading the rows.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import os
 import threading
 from collections import defaultdict
@@ -323,16 +325,52 @@ class Lake:
     def source_of(
         self, files: list[str], *, filename: bool = False, with_day: bool = False
     ) -> str | None:
-        """A DuckDB relation over these event files (with ``filename``, and ``day``, the UTC
-        day of ``time``, when asked); ``None`` when there are no files."""
+        """A DuckDB relation over these event files (with ``filename`` and
+        ``file_row_number``, and ``day``, the UTC day of ``time``, when asked); ``None``
+        when there are no files."""
         if not files:
             return None
         listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-        extra = ", filename=true" if filename else ""
+        extra = ", filename=true, file_row_number=true" if filename else ""
         relation = f"read_parquet([{listing}], hive_partitioning=false, union_by_name=true{extra})"
         if with_day:
             return f"(SELECT *, CAST(timezone('UTC', time) AS DATE) AS day FROM {relation})"
         return relation
+
+    def rows_at(
+        self, places: list[tuple[str, int]], columns: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Events (some ``columns``, default all) at (file, row number) places, in that
+        order: only those columns of the row groups holding them are read (a filter on
+        ``event_id`` would read that column of every file)."""
+        fields = [f for f in EVENT_SCHEMA if columns is None or f.name in columns]
+        schema = pa.schema(fields)
+        found: dict[tuple[str, int], dict[str, Any]] = {}
+        by_file: dict[str, list[int]] = defaultdict(list)
+        for path, row in places:
+            by_file[path].append(row)
+        for path, rows in by_file.items():
+            parquet = pq.ParquetFile(path)
+            sizes = (parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups))
+            starts = list(itertools.accumulate(sizes, initial=0))
+            by_group: dict[int, list[int]] = defaultdict(list)
+            for row in rows:
+                by_group[bisect.bisect_right(starts, row) - 1].append(row)
+            present = set(parquet.schema_arrow.names)
+            for group, wanted in by_group.items():
+                table = parquet.read_row_group(
+                    group, columns=[f.name for f in fields if f.name in present], use_threads=False
+                )
+                table = table.take([row - starts[group] for row in wanted])
+                arrays = [
+                    table.column(f.name).cast(f.type) if f.name in present else pa.nulls(len(wanted), f.type)
+                    for f in fields
+                ]  # fmt: skip
+                records = pa.Table.from_arrays(arrays, schema=schema).to_pylist()
+                found.update(
+                    ((path, row), record) for row, record in zip(wanted, records, strict=True)
+                )
+        return [found[place] for place in places]
 
     def events_source(self, partitions: list[str] | None = None) -> str | None:
         """A DuckDB relation over the events (or some partitions), with ``day``; ``None`` if

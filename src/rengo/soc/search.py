@@ -41,6 +41,8 @@ class EventQuery:
     origin: str | None = None
     limit: int = 50
     cursor: str | None = None
+    columns: tuple[str, ...] | None = None
+    """Columns to return (a results list needs no ``raw``); ``None``: all of them."""
 
 
 @dataclass
@@ -69,7 +71,7 @@ def _retrying(run: Callable[[], T]) -> T:
     """Compaction may swap a file under a running query: try again once."""
     try:
         return run()
-    except duckdb.IOException:
+    except (duckdb.IOException, FileNotFoundError):
         clock.sleep(0.05)
         return run()
 
@@ -123,6 +125,8 @@ def _conditions(query: EventQuery) -> tuple[list[str], list[Any]]:
         params.extend([when, when, event_id])
     if not 1 <= query.limit <= 1000:
         problems.append(Problem("between 1 and 1000", "limit"))
+    if unknown := set(query.columns or ()) - set(EVENT_SCHEMA.names):
+        problems.append(Problem(f"no such columns: {', '.join(sorted(unknown))}", "columns"))
     if problems:
         raise InvalidInput("invalid event search", problems)
     return conditions, params
@@ -144,8 +148,9 @@ def _day_chunks(files: list[tuple[date, str]]) -> Iterator[list[str]]:
 def _newest(
     lake: Lake, query: EventQuery, conditions: list[str], params: list[Any]
 ) -> list[tuple[Any, ...]]:
-    """(time, event_id, file) of the page's events and one more: only the filtered and
-    ordering columns are read here, the rest later from the few files that matched."""
+    """(time, event_id, file, row number) of the page's events and one more: only the
+    filtered and ordering columns are read here, the rest later from the few row groups
+    that hold the page."""
     last = query.until
     if query.cursor:
         last = min(last, _decode_cursor(query.cursor)[0])
@@ -159,7 +164,8 @@ def _newest(
     try:
         for chunk in _day_chunks(files):
             sql = (
-                f"SELECT time, event_id, filename FROM {lake.source_of(chunk, filename=True)} "
+                f"SELECT time, event_id, filename, file_row_number "
+                f"FROM {lake.source_of(chunk, filename=True)} "
                 f"WHERE {where} ORDER BY time DESC, event_id DESC LIMIT {query.limit + 1 - len(found)}"
             )
             found += connection.execute(sql, params).fetchall()
@@ -170,27 +176,14 @@ def _newest(
     return found
 
 
-def _full_rows(lake: Lake, keys: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    if not keys:
-        return []
-    files = sorted({file for _, _, file in keys})
-    ids = [event_id for _, event_id, _ in keys]
-    sql = (
-        f"SELECT {', '.join(EVENT_SCHEMA.names)} FROM {lake.source_of(files)} "
-        f"WHERE event_id IN ({', '.join('?' for _ in ids)}) AND time BETWEEN ? AND ?"
-    )
-    times = [when for when, _, _ in keys]
-    connection = lake.connect()
-    try:
-        rows = (
-            connection.sql(sql, params=[*ids, min(times), max(times)]).to_arrow_table().to_pylist()
-        )
-    finally:
-        connection.close()
-    order = {event_id: n for n, event_id in enumerate(ids)}
-    rows.sort(key=lambda row: order.get(row["event_id"], len(order)))
+def _full_rows(
+    lake: Lake, keys: list[tuple[Any, ...]], columns: tuple[str, ...] | None
+) -> list[dict[str, Any]]:
+    wanted = None if columns is None else ["time", "event_id", *columns]
+    rows = lake.rows_at([(file, row) for _, _, file, row in keys], wanted)
     for row in rows:
-        row["unmapped"] = dict(row["unmapped"] or [])
+        if "unmapped" in row:
+            row["unmapped"] = dict(row["unmapped"] or [])
     return rows
 
 
@@ -201,7 +194,7 @@ def search_events(lake: Lake, query: EventQuery) -> Page:
 
     def run() -> tuple[list[dict[str, Any]], bool]:
         keys = _newest(lake, query, conditions, params)
-        return _full_rows(lake, keys[: query.limit]), len(keys) > query.limit
+        return _full_rows(lake, keys[: query.limit], query.columns), len(keys) > query.limit
 
     rows, more = _retrying(run)
     cursor = _encode_cursor(rows[-1]["time"], rows[-1]["event_id"]) if more and rows else None

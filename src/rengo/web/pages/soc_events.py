@@ -41,6 +41,8 @@ FIELD_BOXES = {"src_ip": N_("Source address"), "dst_ip": N_("Destination address
 ORIGIN_LABELS = {"real": N_("real"), "demo": N_("demo"), "exercise": N_("exercise")}
 SUMMARY_FIELDS = ("device_hostname", "user_name", "src_ip", "dst_ip", "url", "dns_query",
                   "process_cmd_line", "email_subject")  # fmt: skip
+LIST_COLUMNS = ("ward", "class_uid", "class_name", "source", "message", *SUMMARY_FIELDS)
+"""What the results list shows: the raw record is read only on the event's page."""
 
 
 def _when(value: str, field: str, problems: list[Problem]) -> datetime | None:
@@ -93,6 +95,7 @@ def _form(
     query = EventQuery(
         since=since or until - span, until=until, classes=classes, filters=filters,
         text=form["q"], origin=form["origin"] or None, limit=PER_PAGE, cursor=form["cursor"] or None,
+        columns=LIST_COLUMNS,
     )  # fmt: skip
     return form, query, problems
 
