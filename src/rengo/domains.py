@@ -64,16 +64,6 @@ def load_domains() -> tuple[str, ...]:
     return tuple(present)
 
 
-def domain_commands() -> dict[str, ModuleType]:
-    """Domains that ship a ``commands`` module (CLI sub-apps)."""
-    found = {}
-    for domain in load_domains():
-        module = _import_if_present(f"rengo.{domain}.commands")
-        if module is not None:
-            found[domain] = module
-    return found
-
-
 def migration_locations() -> list[Path]:
     locations = []
     for domain in load_domains():

@@ -100,4 +100,13 @@ def test_users_page_creates_and_disables(client: TestClient, login: Callable[...
     )
     assert "無効" in client.get("/admin/users").text
     duplicate = client.post("/admin/users", data=form)
-    assert duplicate.status_code == 409 and "suzuki" in duplicate.text
+    assert (
+        duplicate.status_code == 409
+        and "利用者 &#39;suzuki&#39; は既に登録されています" in duplicate.text
+    )
+    short = client.post("/admin/users", data={**form, "username": "sato", "password": "x"})
+    assert short.status_code == 422
+    assert "パスワードが短すぎます" in short.text and "文字以上で入力してください" in short.text
+    client.get("/lang/en", params={"next": "/"})
+    english = client.post("/admin/users", data=form)
+    assert "user &#39;suzuki&#39; exists" in english.text

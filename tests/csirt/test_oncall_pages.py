@@ -82,7 +82,7 @@ def test_a_ward_runs_its_contact_team_from_the_pages(
         assert _post(client, f"{url}/escalation", csrf, **data).status_code == 303
     _post(client, f"{url}/escalation", csrf, op="remove", index="1")  # next on call
     missing_user = _post(client, f"{url}/escalation", csrf, op="add", target="user", minutes="5")
-    assert missing_user.status_code == 422 and "name the person to call" in missing_user.text
+    assert missing_user.status_code == 422 and "呼び出す人を指定してください" in missing_user.text
     with env.db.session() as session:
         team = session.get(OnCallTeam, team.id)
         assert team is not None

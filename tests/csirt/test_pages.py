@@ -133,3 +133,61 @@ def test_merge_and_split_in_the_ui(
     new_page = client.get(split.headers["location"]).text
     assert "<h1>INC-" in new_page and "別の攻撃" in new_page and second in new_page
     assert second not in client.get(survivor).text.split('id="split-h"')[0]
+
+
+def test_refused_forms_speak_the_readers_language(
+    client: TestClient, login: Callable[..., str], api: Api
+) -> None:
+    """Domain errors on pages are said in Japanese (or English when chosen); the API stays English."""
+    csrf = login(client, WARD_A, "csirt")
+    too_long = client.post("/incidents/new", data={"csrf_token": csrf, "title": "長" * 201})
+    assert too_long.status_code == 422
+    assert "件名: 200文字以内で入力してください。" in too_long.text  # pydantic, with the label
+    assert "インシデントを起票できません" in too_long.text
+    created = client.post(
+        "/incidents/new", data={"csrf_token": csrf, "title": "不審な通信", "category": "dos"}
+    )
+    url = created.headers["location"]
+    ref = f"INC-{int(url.rsplit('/', 1)[1]):06d}"
+    close = {"csrf_token": csrf, "to": "closed", "reason": "対応完了"}
+    refused = client.post(f"{url}/transition", data=close)
+    assert refused.status_code == 422
+    assert f"{ref} はまだ終結できません" in refused.text
+    assert (
+        "原因(完了に必須): 終結する前に原因を記録してください" in refused.text
+    )  # field by its label
+    assert "record the cause" not in refused.text
+    again = client.post(f"{url}/transition", data={**close, "to": "new"})
+    assert f"{ref} は既に「新規」です" in again.text  # the status is shown by its label
+    no_reason = client.post(f"{url}/transition", data={**close, "to": "triage", "reason": " "})
+    assert "理由を入力してください" in no_reason.text
+
+    client.get("/lang/en", params={"next": "/"})
+    english = client.post(f"{url}/transition", data=close)
+    assert english.status_code == 422
+    assert f"{ref} cannot be closed yet" in english.text
+    assert "record the cause before closing" in english.text
+    assert (
+        f"{ref} is already New"
+        in client.post(f"{url}/transition", data={**close, "to": "new"}).text
+    )
+
+    body = api("POST", f"/api/v1/incidents/{url.rsplit('/', 1)[1]}/transitions",
+               json={"to": "closed", "reason": "done"}).json()  # fmt: skip
+    assert body["message"] == f"{ref} cannot be closed yet"
+    assert {"location": "field cause", "message": "record the cause before closing"} in body[
+        "problems"
+    ]
+    conflict = api("POST", f"/api/v1/incidents/{url.rsplit('/', 1)[1]}/transitions",
+                   json={"to": "new", "reason": "x"}).json()  # fmt: skip
+    assert conflict["message"] == f"{ref} is already new"  # English, the key as before
+
+
+def test_error_page_speaks_the_readers_language(
+    client: TestClient, login: Callable[..., str]
+) -> None:
+    login(client, WARD_A, "csirt")
+    missing = client.get("/incidents/999999")
+    assert missing.status_code == 404 and "インシデント 999999 が見つかりません" in missing.text
+    english = client.get("/incidents/999999?lang=en")
+    assert "incident 999999 not found" in english.text

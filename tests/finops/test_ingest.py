@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -229,3 +230,110 @@ def test_explorer_over_an_empty_lake(tmp_path: Path) -> None:
 
     ex = Explorer(_lake(tmp_path), [], {})
     assert ex.costs(CostQuery(date(2025, 1, 1), date(2025, 1, 31), ["ward"])) == []
+
+
+def test_rows_without_a_billing_period_are_quarantined_not_lost(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    path = tmp_path / "no-period.csv"
+    path.write_text(
+        "BilledCost,BillingCurrency,BillingAccountId,ProviderName,BillingPeriodStart,ChargePeriodStart\n"
+        "100,JPY,acct-1,AWS,2025-04-01T00:00:00Z,2025-04-02T00:00:00Z\n"
+        "250,JPY,acct-1,AWS,NULL,2025-04-03T00:00:00Z\n"
+    )
+    report = ingest_files(lake, [path], Enrichment([], []))
+    assert (report.rows, report.quarantined) == (1, 1)
+    assert report.quarantined_totals == {"JPY": 250.0}
+    assert _sums(lake, "billing_month") == {"2025-04": Decimal("100.0")}
+    with connection() as con:
+        (problem,) = con.execute(
+            f"SELECT __problem FROM read_parquet('{lake.quarantine}/*-rows.parquet')"
+        ).fetchone()
+    assert problem == "BillingPeriodStart: missing"
+
+
+@pytest.mark.parametrize("materialise_over", [8, 0], ids=["per-partition", "materialised"])
+def test_every_row_lands_in_its_month_and_account_partition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, materialise_over: int
+) -> None:
+    # Months are Japan time: 15:00Z on the last day of a month already is the next month.
+    monkeypatch.setattr("rengo.finops.ingest.MATERIALISE_OVER", materialise_over)
+    rows = [
+        ("1", "AWS", "a1", "2025-03-31T15:00:00Z"),
+        ("2", "AWS", "a1", "2025-04-01T00:00:00Z"),
+        ("4", "AWS", "a1", "2025-04-30T14:59:59Z"),
+        ("8", "AWS", "a1", "2025-04-30T15:00:00Z"),
+        ("16", "aws", "a2", "2024-12-31T15:00:00Z"),
+        ("32", "AWS", "a2", "2025-01-01T00:00:00Z"),
+        ("64", "Microsoft", "NULL", "2025-11-30T15:00:00Z"),
+    ]
+    path = tmp_path / "months.csv"
+    path.write_text(
+        "BilledCost,BillingCurrency,BillingAccountId,ProviderName,BillingPeriodStart,ChargePeriodStart\n"
+        + "".join(f"{c},JPY,{a},{p},{start},{start}\n" for c, p, a, start in rows)
+    )
+    lake = _lake(tmp_path)
+    report = ingest_files(lake, [path], Enrichment([], []))
+
+    def key(provider: str, account: str) -> str:
+        return f"{provider}-{hashlib.md5(account.encode(), usedforsecurity=False).hexdigest()[:10]}"
+
+    expected = {
+        ("2025-04", key("aws", "a1")): 7.0,
+        ("2025-05", key("aws", "a1")): 8.0,
+        ("2025-01", key("aws", "a2")): 48.0,
+        ("2025-12", key("microsoft", "")): 64.0,
+    }
+    reported: dict[tuple[str, str], float] = defaultdict(float)
+    for part in report.partitions:  # one line per provider spelling within a partition
+        reported[part.billing_month, part.account_key] += part.billed_cost
+    assert reported == expected
+    assert set(lake.partitions()) == set(expected)
+    with connection() as con:
+        stored = con.execute(
+            f"SELECT billing_month, account_key, sum(BilledCost) FROM {lake.relation_sql()} "
+            "GROUP BY ALL"
+        ).fetchall()
+    assert {(m, a): total for m, a, total in stored} == expected
+
+
+def test_repairs_apply_exactly_where_the_count_found_deviations(tmp_path: Path) -> None:
+    # Parquet keeps empty strings; columns without any deviation are read as they are.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "mixed.parquet"
+    start = "2025-04-01T00:00:00Z"
+    pq.write_table(
+        pa.table(
+            {
+                "BilledCost": [1.0, 2.0, 3.0],
+                "BillingCurrency": ["JPY"] * 3,
+                "BillingAccountId": ["a1"] * 3,
+                "ProviderName": ["AWS"] * 3,
+                "BillingPeriodStart": [start] * 3,
+                "ChargePeriodStart": [start] * 3,
+                "ServiceName": ["EC2", "NULL", ""],
+                "RegionId": ["ap-northeast-1"] * 3,
+                "ChargeCategory": ["Usage", "usage", "Refund"],
+                "ChargeFrequency": ["Usage-Based"] * 3,
+            }
+        ),
+        path,
+    )
+    lake = _lake(tmp_path)
+    report = ingest_files(lake, [path], Enrichment([], []))
+    found = {(d.code, d.column): (d.count, d.first_row) for d in report.deviations}
+    assert found[("null_literal", "ServiceName")] == (1, 2)
+    assert found[("value_case", "ChargeCategory")] == (1, 2)
+    assert found[("unknown_value", "ChargeCategory")] == (1, 3)
+    assert not {c for c, col in found if col in ("RegionId", "ChargeFrequency")}
+    with connection() as con:
+        stored = con.execute(
+            "SELECT x_SourceRow, ServiceName, ChargeCategory, RegionId, ChargeFrequency "
+            f"FROM {lake.relation_sql()} ORDER BY 1"
+        ).fetchall()
+    assert stored == [
+        (1, "EC2", "Usage", "ap-northeast-1", "Usage-Based"),
+        (2, None, "Usage", "ap-northeast-1", "Usage-Based"),
+        (3, None, "Refund", "ap-northeast-1", "Usage-Based"),
+    ]

@@ -14,10 +14,16 @@ from rengo.core.storage import DataDir
 from rengo.soc.service import SocStore
 
 REPO = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 60.0
 
 
 def run_and_kill(data_dir: Path, start: int, after: float) -> int:
-    """Start the child, kill -9 it ``after`` seconds in; return the last acknowledged number."""
+    """Start the child, kill -9 it ``after`` seconds after its first acknowledgement.
+
+    The clock starts at the first acknowledgement, not at the start, so that a slow
+    start (a busy machine importing the package) still leaves the kill mid-ingest.
+    Returns the last acknowledged number.
+    """
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.soc.crash_child", str(data_dir), str(start)],
         cwd=REPO, stdout=subprocess.PIPE,
@@ -25,16 +31,14 @@ def run_and_kill(data_dir: Path, start: int, after: float) -> int:
     assert child.stdout is not None
     os.set_blocking(child.stdout.fileno(), False)
     acknowledged = start - 1
+    deadline = time.monotonic() + STARTUP_SECONDS
     buffer = b""
-    # The clock starts at the first acknowledgement: on a busy machine the child's
-    # imports alone can take longer than ``after``.
-    startup_deadline = time.monotonic() + 60
-    while not buffer.strip() and time.monotonic() < startup_deadline:
-        buffer += child.stdout.read() or b""
-        time.sleep(0.01)
-    deadline = time.monotonic() + after
+    started = False
     while time.monotonic() < deadline:
         buffer += child.stdout.read() or b""
+        if not started and b"\n" in buffer:
+            started = True
+            deadline = time.monotonic() + after
         time.sleep(0.01)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()

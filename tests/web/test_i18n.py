@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import string
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -26,6 +28,86 @@ def ui_messages() -> dict[str, str]:
     return found
 
 
+# Where people meet domain errors in forms: every message raised here must be a template
+# with a Japanese entry. Elsewhere (SOC, FinOps ingest, …) only messages given ``values=`` are
+# held to it: the API and CLI show them in English, as before.
+TRANSLATED = (
+    "csirt/", "assets/", "core/users.py", "core/identity.py", "intel/submissions.py",
+    "intel/advisories.py", "finops/plan.py", "web/pages/csirt", "web/pages/assets.py",
+    "web/pages/admin.py", "web/pages/oncall.py", "web/pages/intel.py", "web/pages/finops/",
+)  # fmt: skip
+ERROR_CALLS = {
+    "RengoError", "InvalidInput", "NotFound", "Forbidden", "Unauthenticated", "Conflict",
+    "TooManyAttempts", "Problem", "InvalidValue",
+}  # fmt: skip
+
+
+def _message_calls(tree: ast.AST) -> list[ast.Call]:
+    """Calls that make a domain message: an error, a Problem, ``problems.add``/``raise_if_any``."""
+    calls = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        fn = node.func
+        if (isinstance(fn, ast.Name) and fn.id in ERROR_CALLS) or (
+            isinstance(fn, ast.Attribute)
+            and fn.attr in ("add", "raise_if_any")
+            and isinstance(fn.value, ast.Name)
+            and "problem" in fn.value.id
+        ):
+            calls.append(node)
+    return calls
+
+
+def domain_messages() -> tuple[dict[str, str], list[str]]:
+    """msgid -> place, of domain error templates; and f-string messages where templates are due.
+
+    The rule: a message is a msgid when it is a plain string literal and either its call gives
+    ``values=`` or its module is in ``TRANSLATED``. A template of nothing but placeholders
+    (``"{to!r}"``) has nothing to translate.
+    """
+    found: dict[str, str] = {}
+    fstrings: list[str] = []
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC).as_posix()
+        translated = rel.startswith(TRANSLATED)
+        for call in _message_calls(ast.parse(path.read_text(encoding="utf-8"))):
+            first, where = call.args[0], f"{rel}:{call.lineno}"
+            if isinstance(first, ast.JoinedStr) and translated:
+                fstrings.append(where)
+            has_values = any(k.arg == "values" for k in call.keywords)
+            if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+                continue
+            if (translated or has_values) and _has_words(first.value):
+                found.setdefault(first.value, where)
+    return found, fstrings
+
+
+def _has_words(template: str) -> bool:
+    return any(text.strip() for text, *_ in string.Formatter().parse(template))
+
+
+def test_every_domain_error_has_a_japanese_translation() -> None:
+    catalog = i18n.catalog("ja")
+    found, fstrings = domain_messages()
+    missing = {m: where for m, where in found.items() if m not in catalog}
+    assert not missing, "no Japanese for domain message:\n" + "\n".join(
+        f"  {where}: {m!r}" for m, where in sorted(missing.items(), key=lambda x: x[1])
+    )
+    assert not fstrings, "an f-string cannot be translated; give a template and values=:\n" + (
+        "\n".join(f"  {where}" for where in fstrings)
+    )
+
+
+def test_japanese_templates_name_the_same_values() -> None:
+    catalog = i18n.catalog("ja")
+    for msgid in domain_messages()[0]:
+        names = {n for _t, n, *_ in string.Formatter().parse(msgid) if n}
+        if msgid in catalog:
+            ja = {n for _t, n, *_ in string.Formatter().parse(catalog[msgid]) if n}
+            assert ja == names, f"{msgid!r} -> {catalog[msgid]!r}"
+
+
 def test_every_ui_string_has_a_japanese_translation() -> None:
     catalog = i18n.catalog("ja")
     missing = {m: where for m, where in ui_messages().items() if m not in catalog}
@@ -35,7 +117,7 @@ def test_every_ui_string_has_a_japanese_translation() -> None:
 
 
 def test_no_translation_is_left_unused() -> None:
-    used = set(ui_messages())
+    used = set(ui_messages()) | set(domain_messages()[0])
     unused = sorted(set(i18n.catalog("ja")) - used)
     assert not unused, f"translations nothing uses: {unused}"
 

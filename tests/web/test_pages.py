@@ -60,7 +60,23 @@ def test_form_errors_are_shown_next_to_the_fields(
                                                  "location": "gov_cloud", "ip_ranges": "not-an-ip"})  # fmt: skip
     assert response.status_code == 422
     assert 'aria-invalid="true"' in response.text
-    assert "not an IP address or CIDR range" in response.text
+    assert "&#39;not-an-ip&#39; は IP アドレスまたは CIDR 範囲ではありません" in response.text
+    assert "not an IP address" not in response.text
+    client.get("/lang/en", params={"next": "/"})
+    english = client.post("/assets/new", data={"csrf_token": csrf, "kind": "system", "name": "x",
+                                               "location": "gov_cloud", "ip_ranges": "not-an-ip"})  # fmt: skip
+    assert "&#39;not-an-ip&#39; is not an IP address or CIDR range" in english.text
+
+
+def test_api_errors_stay_english_whatever_the_language(
+    client: TestClient, tokens: Callable[..., str]
+) -> None:
+    headers = {"Authorization": f"Bearer {tokens(WARD_A, 'ward_it')}", "Cookie": "rengo_lang=ja"}
+    response = client.post("/api/v1/assets", headers=headers, json={
+        "kind": "system", "name": "x", "location": "gov_cloud", "ip_ranges": ["not-an-ip"]})  # fmt: skip
+    assert response.status_code == 422
+    problems = {p["location"]: p["message"] for p in response.json()["problems"]}
+    assert problems["body ip_ranges"].endswith("'not-an-ip' is not an IP address or CIDR range")
 
 
 def test_csv_import_page_lists_problems(client: TestClient, login: Callable[..., str]) -> None:
@@ -112,7 +128,8 @@ def test_unexpected_errors_never_show_a_traceback(
     page = local.get("/boom")
     assert page.status_code == 500
     assert "secret internals" not in page.text and "Traceback" not in page.text
-    assert "request" in page.text
+    assert re.search(r"リクエスト [0-9a-f]+ として記録しました", page.text)
+    assert "logged as request" in local.get("/boom?lang=en").text
     api = local.get("/api/v1/boom")
     assert api.status_code == 500 and api.json()["error"] == "internal"
     assert "secret internals" not in api.text

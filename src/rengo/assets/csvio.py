@@ -30,7 +30,7 @@ from rengo.assets.reference import (
 )
 from rengo.assets.schemas import AssetCreate
 from rengo.core import audit
-from rengo.core.errors import InvalidInput, Problem
+from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
 from rengo.core.wards import parse_tenant
@@ -128,7 +128,13 @@ def decode(data: bytes, filename: str = "upload.csv") -> str:
     except UnicodeDecodeError as error:
         raise InvalidInput(
             "cannot read the file",
-            [Problem(f"neither UTF-8 nor Shift_JIS (cp932): {error.reason}", f"{filename}")],
+            [
+                Problem(
+                    "neither UTF-8 nor Shift_JIS (cp932): {reason}",
+                    f"{filename}",
+                    values={"reason": error.reason},
+                )
+            ],
         ) from None
 
 
@@ -171,12 +177,20 @@ def parse_rows(text: str, filename: str) -> tuple[list[tuple[int, dict[str, Any]
     except StopIteration:
         return [], [Problem("the file is empty", filename)]
     except csv.Error as error:
-        return [], [Problem(f"not readable as CSV: {error}", f"{filename}:1")]
+        return [], [
+            Problem("not readable as CSV: {error}", f"{filename}:1", values={"error": error})
+        ]
     keys = []
     for position, name in enumerate(header, start=1):
         key = _HEADER_TO_KEY.get(name.strip())
         if key is None:
-            problems.append(Problem(f"unknown column {name!r}", f"{filename}:1 column {position}"))
+            problems.append(
+                Problem(
+                    "unknown column {name!r}",
+                    f"{filename}:1 column {position}",
+                    values={"name": name},
+                )
+            )
         keys.append(key)
     if "name" not in keys or "kind" not in keys:
         problems.append(
@@ -193,7 +207,13 @@ def parse_rows(text: str, filename: str) -> tuple[list[tuple[int, dict[str, Any]
                 continue
             if len(cells) != len(keys):
                 where = f"{filename}:{start}"
-                problems.append(Problem(f"{len(cells)} cells, the header has {len(keys)}", where))
+                problems.append(
+                    Problem(
+                        "{cells} cells, the header has {keys}",
+                        where,
+                        values={"cells": len(cells), "keys": len(keys)},
+                    )
+                )
                 continue
             values: dict[str, Any] = {}
             for key, cell in zip(keys, cells, strict=True):
@@ -204,7 +224,13 @@ def parse_rows(text: str, filename: str) -> tuple[list[tuple[int, dict[str, Any]
                     problems.append(Problem(str(error), f"{filename}:{start} field {key}"))
             rows.append((start, values))
     except csv.Error as error:
-        problems.append(Problem(f"not readable as CSV: {error}", f"{filename}:{reader.line_num}"))
+        problems.append(
+            Problem(
+                "not readable as CSV: {error}",
+                f"{filename}:{reader.line_num}",
+                values={"error": error},
+            )
+        )
     return rows, problems
 
 
@@ -220,7 +246,16 @@ def import_csv(
     """Validate every row first; store all of them or none (raises with every problem)."""
     require(principal, "assets.write")
     if len(data) > MAX_IMPORT_BYTES:
-        raise InvalidInput("file too large", [Problem(f"over {MAX_IMPORT_BYTES} bytes", filename)])
+        raise InvalidInput(
+            "file too large",
+            [
+                Problem(
+                    "over {limit} bytes",
+                    filename,
+                    values={"limit": MAX_IMPORT_BYTES},
+                )
+            ],
+        )
     rows, problems = parse_rows(decode(data, filename), filename)
     planned: list[tuple[int, int | None, AssetCreate]] = []
     for line, values in rows:
@@ -235,7 +270,7 @@ def import_csv(
         try:
             data_row = AssetCreate.model_validate({**values, "ward": ward})
         except ValidationError as error:
-            problems.extend(service.problems_from_validation(error, where))
+            problems.extend(problems_from_validation(error, where))
             continue
         problems.extend(
             Problem(p.message, where + p.location)
@@ -243,7 +278,13 @@ def import_csv(
         )
         tenant = ward or principal.tenant
         if not principal.is_joint and tenant != principal.tenant:
-            problems.append(Problem(f"you may not import assets of {tenant}", where + "field ward"))
+            problems.append(
+                Problem(
+                    "you may not import assets of {tenant}",
+                    where + "field ward",
+                    values={"tenant": tenant},
+                )
+            )
         asset_id = None
         if asset_id_text:
             if not asset_id_text.isdigit():
@@ -252,10 +293,18 @@ def import_csv(
             asset_id = int(asset_id_text)
             existing = session.get(Asset, asset_id)
             if existing is None or existing.tenant != tenant:
-                problems.append(Problem(f"no asset {asset_id} in {tenant}", where + "field id"))
+                problems.append(
+                    Problem(
+                        "no asset {asset_id} in {tenant}",
+                        where + "field id",
+                        values={"asset_id": asset_id, "tenant": tenant},
+                    )
+                )
         planned.append((line, asset_id, data_row))
     if problems:
-        raise InvalidInput(f"{filename}: nothing was imported", problems)
+        raise InvalidInput(
+            "{filename}: nothing was imported", problems, values={"filename": filename}
+        )
     created = updated = 0
     for _line, asset_id, data_row in planned:
         if asset_id is None:

@@ -16,6 +16,7 @@ class Asset(Base):
     __table_args__ = (
         Index("ix_assets_tenant_kind", "tenant", "kind"),
         Index("ix_assets_tenant_name", "tenant", "name"),
+        Index("ix_assets_name_id", "name", "id"),
         Index("ix_assets_classified", "classified", "tenant", "created_at", "retired_on"),
     )
 

@@ -16,6 +16,7 @@ from rengo.assets.reference import (
     LOCATIONS,
     SEGMENTS,
 )
+from rengo.core.errors import InvalidValue
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
 
@@ -24,7 +25,10 @@ def _one_of(value: str | None, terms: dict[str, Any], what: str) -> str | None:
     if value in (None, ""):
         return None
     if value not in terms:
-        raise ValueError(f"unknown {what} {value!r}; one of {', '.join(terms)}")
+        raise InvalidValue(
+            "unknown {what} {value!r}; one of {terms}",
+            values={"what": what, "value": value, "terms": ", ".join(terms)},
+        )
     return value
 
 
@@ -96,7 +100,9 @@ class AssetFields(BaseModel):
             try:
                 out.append(str(ipaddress.ip_network(item, strict=False)))
             except ValueError:
-                raise ValueError(f"{item!r} is not an IP address or CIDR range") from None
+                raise InvalidValue(
+                    "{item!r} is not an IP address or CIDR range", values={"item": item}
+                ) from None
         return out
 
     @field_validator("hostnames", "mail_domains")
@@ -106,7 +112,9 @@ class AssetFields(BaseModel):
         for item in v:
             name = item.lower().rstrip(".")
             if not _HOSTNAME.match(name):
-                raise ValueError(f"{item!r} is not a valid host or domain name")
+                raise InvalidValue(
+                    "{item!r} is not a valid host or domain name", values={"item": item}
+                )
             out.append(name)
         return out
 
@@ -120,7 +128,9 @@ class AssetFields(BaseModel):
                     continue
                 key, sep, value = part.partition("=")
                 if not sep or not key.strip():
-                    raise ValueError(f"{part.strip()!r}: a cost tag is written key=value")
+                    raise InvalidValue(
+                        "{part!r}: a cost tag is written key=value", values={"part": part.strip()}
+                    )
                 tags[key.strip()] = value.strip()
             return tags
         return v

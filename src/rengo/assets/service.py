@@ -14,7 +14,7 @@ from rengo.assets.models import Asset, AssetChange
 from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate, AssetFields
 from rengo.core import audit
 from rengo.core.db import utcnow
-from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
+from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem, problems_from_validation
 from rengo.core.permissions import Principal, narrow_to_visible, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.types import TenantCode
@@ -41,16 +41,6 @@ COUNT_CAP = 10_000
 """Counting beyond this costs more than it tells a person paging through results."""
 
 
-def problems_from_validation(error: ValidationError, prefix: str = "") -> list[Problem]:
-    """pydantic's errors as rengo problems, each naming its field."""
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "record"
-        message = str(item["msg"]).removeprefix("Value error, ")
-        problems.append(Problem(message, f"{prefix}field {where}" if where != "record" else prefix))
-    return problems
-
-
 def check_levels(values: dict[str, Any], settings: Settings) -> list[Problem]:
     allowed = {
         "confidentiality": settings.assets.confidentiality_levels,
@@ -62,7 +52,11 @@ def check_levels(values: dict[str, Any], settings: Settings) -> list[Problem]:
         value = values.get(axis)
         if value is not None and value not in levels:
             problems.append(
-                Problem(f"{value} is not a level of {axis} ({levels})", f"field {axis}")
+                Problem(
+                    "{value} is not a level of {axis} ({levels})",
+                    f"field {axis}",
+                    values={"value": value, "axis": axis, "levels": levels},
+                )
             )
     return problems
 
@@ -83,7 +77,10 @@ def _jsonable(value: Any) -> Any:
 def _target_tenant(principal: Principal, requested: str | None) -> TenantCode:
     tenant = requested or principal.tenant
     if not is_tenant(tenant):
-        raise InvalidInput("unknown ward", [Problem(f"{tenant!r} is not a tenant", "field ward")])
+        raise InvalidInput(
+            "unknown ward",
+            [Problem("{tenant!r} is not a tenant", "field ward", values={"tenant": tenant})],
+        )
     if tenant == JOINT and requested is None and principal.is_joint:
         raise InvalidInput(
             "the joint centre must say which ward an asset belongs to",
@@ -132,8 +129,12 @@ def update_asset(
     require(principal, "assets.write", asset.tenant)
     if expected_version is not None and expected_version != asset.version:
         raise Conflict(
-            f"asset {asset_id} is at version {asset.version}, not {expected_version}: "
-            "someone changed it meanwhile; reload and try again"
+            "asset {asset_id} is at version {version}, not {expected_version}: someone changed it meanwhile; reload and try again",
+            values={
+                "asset_id": asset_id,
+                "version": asset.version,
+                "expected_version": expected_version,
+            },
         )
     unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
     if unknown:
@@ -199,7 +200,7 @@ def _record_change(
 def _visible(session: Session, principal: Principal, asset_id: int, action: str) -> Asset:
     asset = session.get(Asset, asset_id)
     if asset is None:
-        raise NotFound(f"asset {asset_id} not found")
+        raise NotFound("asset {asset_id} not found", values={"asset_id": asset_id})
     require(principal, action, asset.tenant, hide=True)
     return asset
 
@@ -322,7 +323,10 @@ def _filtered(principal: Principal, f: AssetFilter, dialect: str = "sqlite") -> 
 
 def search_assets(session: Session, principal: Principal, f: AssetFilter) -> Page[Asset]:
     if f.sort not in SORTS:
-        raise InvalidInput("unknown sort", [Problem(f"one of {', '.join(SORTS)}", "field sort")])
+        raise InvalidInput(
+            "unknown sort",
+            [Problem("one of {sorts}", "field sort", values={"sorts": ", ".join(SORTS)})],
+        )
     per_page = max(1, min(f.per_page, 500))
     page = max(1, f.page)
     stmt = _filtered(principal, f, session.get_bind().dialect.name)

@@ -2,20 +2,44 @@
 
 Errors that concern input carry where the problem is (file:line, field, record), the way
 pySigma's errors carry their source location.
+
+A message is an English template with named values (``"cannot move from {current} to
+{target}"``, ``values={...}``): ``message`` and ``str()`` are the English text (API, CLI,
+logs); the web layer looks the template up as a msgid and fills in the same values in the
+reader's language (``rengo.web.errors``). Keep f-strings out of messages people see in
+forms: an f-string has no fixed msgid to translate.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+
+def render(template: str, values: Mapping[str, Any] | None) -> str:
+    """The English text: ``template`` with ``values`` filled in (as ``str.format``)."""
+    return template.format(**values) if values else template
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with some input, and where it is."""
 
-    message: str
+    template: str
+    """The English message, with ``{name}`` for each of ``values`` (the msgid to translate)."""
     location: str = ""
     """'file.csv:12', 'field confidentiality', 'record 7' … empty when not tied to a place."""
+    values: Mapping[str, Any] | None = field(default=None, compare=False)
+    code: str = ""
+    """A kind the web layer translates by when ``template`` is not ours (pydantic's error
+    type such as ``missing``); ``values`` then hold the error's context."""
+
+    @property
+    def message(self) -> str:
+        return render(self.template, self.values)
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
@@ -25,9 +49,16 @@ class RengoError(Exception):
     status_code = 400
     code = "error"
 
-    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        problems: list[Problem] | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.template = message
+        self.values = dict(values or {})
+        self.message = render(message, values)
+        super().__init__(self.message)
         self.problems = problems or []
 
     def __str__(self) -> str:
@@ -66,18 +97,56 @@ class TooManyAttempts(RengoError):
     code = "too_many_attempts"
 
 
+class InvalidValue(ValueError):
+    """A ``ValueError`` for pydantic validators whose message the web layer can translate
+    (pydantic keeps the exception in the error's ``ctx``)."""
+
+    def __init__(self, template: str, values: Mapping[str, Any] | None = None) -> None:
+        self.template = template
+        self.values = dict(values or {})
+        super().__init__(render(template, values))
+
+
+def validation_problem(item: Mapping[str, Any], location: str) -> Problem:
+    """One of pydantic's errors (an item of ``errors()``) as a problem at ``location``.
+
+    The English message stays pydantic's (the API shows it); ``code`` and ``values`` keep the
+    error type and its context so that the web layer can say it in the reader's language.
+    """
+    ctx = dict(item.get("ctx") or {})
+    cause = ctx.pop("error", None)
+    if isinstance(cause, InvalidValue):
+        return Problem(cause.template, location, cause.values)
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if ctx:  # the message is no template: keep its braces through ``format``
+        message = message.replace("{", "{{").replace("}", "}}")
+    return Problem(message, location, ctx, code=str(item["type"]))
+
+
+def problems_from_validation(error: ValidationError, prefix: str = "") -> list[Problem]:
+    """pydantic's errors as rengo problems, each naming its field."""
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "record"
+        location = f"{prefix}field {where}" if where != "record" else prefix
+        problems.append(validation_problem(item, location))
+    return problems
+
+
 @dataclass(slots=True)
 class ProblemList:
     """Collects problems while checking input, then raises them all at once."""
 
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, message: str, location: str = "") -> None:
-        self.problems.append(Problem(message, location))
+    def add(
+        self, message: str, location: str = "", values: Mapping[str, Any] | None = None
+    ) -> None:
+        self.problems.append(Problem(message, location, values))
 
     def __bool__(self) -> bool:
         return bool(self.problems)
 
-    def raise_if_any(self, message: str) -> None:
+    def raise_if_any(self, message: str, values: Mapping[str, Any] | None = None) -> None:
         if self.problems:
-            raise InvalidInput(message, list(self.problems))
+            raise InvalidInput(message, list(self.problems), values)

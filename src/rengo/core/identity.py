@@ -115,7 +115,13 @@ class Passwords:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise InvalidInput(
                 "password too short",
-                [Problem(f"at least {MIN_PASSWORD_LENGTH} characters", "field password")],
+                [
+                    Problem(
+                        "at least {MIN_PASSWORD_LENGTH} characters",
+                        "field password",
+                        values={"MIN_PASSWORD_LENGTH": MIN_PASSWORD_LENGTH},
+                    )
+                ],
             )
         return self.hasher.hash(password)
 
@@ -129,9 +135,11 @@ class Passwords:
 def _check_role_and_tenant(role: str, tenant: str) -> None:
     problems = []
     if role not in {r.value for r in Role} or role == Role.PUBLIC:
-        problems.append(Problem(f"unknown role {role!r}", "field role"))
+        problems.append(Problem("unknown role {role!r}", "field role", values={"role": role}))
     if not is_tenant(tenant):
-        problems.append(Problem(f"unknown tenant {tenant!r}", "field tenant"))
+        problems.append(
+            Problem("unknown tenant {tenant!r}", "field tenant", values={"tenant": tenant})
+        )
     if problems:
         raise InvalidInput("invalid role or tenant", problems)
 
@@ -150,7 +158,7 @@ def create_user(
 ) -> User:
     _check_role_and_tenant(role, tenant)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username!r} exists")
+        raise Conflict("user {username!r} exists", values={"username": username})
     user = User(
         username=username,
         display_name=display_name or username,
@@ -196,7 +204,8 @@ def authenticate(
     )
     if (failures_for_user or 0) >= limit or (client and (failures_for_client or 0) >= 4 * limit):
         raise TooManyAttempts(
-            f"too many failed logins; try again in {settings.web.login_lockout_minutes} minutes"
+            "too many failed logins; try again in {login_lockout_minutes} minutes",
+            values={"login_lockout_minutes": settings.web.login_lockout_minutes},
         )
     user = session.scalar(select(User).where(User.username == username))
     ok = user is not None and user.active and passwords.verify(user.password_hash, password)
@@ -268,7 +277,7 @@ def token_for_secret(
 def revoke_token(session: Session, token_id: int, now: datetime | None = None) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"token {token_id} not found")
+        raise NotFound("token {token_id} not found", values={"token_id": token_id})
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
     session.flush()

@@ -28,7 +28,7 @@ def list_users(session: Session, principal: Principal) -> list[User]:
 def _managed(session: Session, principal: Principal, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"user {user_id} not found")
+        raise NotFound("user {user_id} not found", values={"user_id": user_id})
     require(principal, "users.manage", user.tenant, hide=True)
     return user
 
@@ -71,7 +71,9 @@ def change_user(
         )
     role = changes.get("role")
     if role is not None and (role not in {r.value for r in Role} or role == Role.PUBLIC):
-        raise InvalidInput("unknown role", [Problem(f"unknown role {role!r}", "field role")])
+        raise InvalidInput(
+            "unknown role", [Problem("unknown role {role!r}", "field role", values={"role": role})]
+        )
     if user.id == principal.user_id and (
         changes.get("active") is False or role not in (None, user.role)
     ):

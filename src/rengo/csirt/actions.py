@@ -39,12 +39,24 @@ def _pick_connector(session: Session, ward: str, kind: str, wanted: int | None) 
         if row is None or row.tenant != ward:
             raise InvalidInput(
                 "unknown connector",
-                [Problem(f"no connector {wanted} at {ward}", "field connector_id")],
+                [
+                    Problem(
+                        "no connector {wanted} at {ward}",
+                        "field connector_id",
+                        values={"wanted": wanted, "ward": ward},
+                    )
+                ],
             )
         if kind not in row.capabilities or not row.enabled:
             raise InvalidInput(
                 "connector cannot do this",
-                [Problem(f"{row.name} cannot {kind}", "field connector_id")],
+                [
+                    Problem(
+                        "{name} cannot {kind}",
+                        "field connector_id",
+                        values={"name": row.name, "kind": kind},
+                    )
+                ],
             )
         return row
     for row in session.scalars(
@@ -65,15 +77,23 @@ def request_action(session: Session, principal: Principal, incident_id: int, *, 
                    settings: Settings, now: datetime, client: str = "") -> ContainmentAction:  # fmt: skip
     incident = get_incident(session, principal, incident_id, "csirt.actions.request")
     if incident.status == "closed":
-        raise Conflict(f"{incident.ref} is closed")
+        raise Conflict("{ref} is closed", values={"ref": incident.ref})
     if kind not in ACTION_KINDS:
-        raise InvalidInput("unknown action", [Problem(f"{kind!r}", "field kind")])
+        raise InvalidInput(
+            "unknown action", [Problem("{kind!r}", "field kind", values={"kind": kind})]
+        )
     involved = wards_of(session, incident.id)
     ward = ward or incident.lead_ward
     if ward not in involved:
         raise InvalidInput(
             "not an involved ward",
-            [Problem(f"{ward} is not involved in {incident.ref}", "field ward")],
+            [
+                Problem(
+                    "{ward} is not involved in {ref}",
+                    "field ward",
+                    values={"ward": ward, "ref": incident.ref},
+                )
+            ],
         )
     require(principal, "csirt.actions.request", ward)
     connector = _pick_connector(session, ward, kind, connector_id)
@@ -104,7 +124,7 @@ def request_action(session: Session, principal: Principal, incident_id: int, *, 
 def get_action(session: Session, principal: Principal, action_id: int) -> ContainmentAction:
     action = session.get(ContainmentAction, action_id)
     if action is None:
-        raise NotFound(f"action {action_id} not found")
+        raise NotFound("action {action_id} not found", values={"action_id": action_id})
     get_incident(session, principal, action.incident_id)
     return action
 
@@ -124,7 +144,10 @@ def decide(session: Session, principal: Principal, action_id: int, *, approve: b
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.approve", action.ward)
     if action.status != "pending_approval":
-        raise Conflict(f"action {action.id} is {action.status}, not waiting for approval")
+        raise Conflict(
+            "action {id} is {status}, not waiting for approval",
+            values={"id": action.id, "status": action.status},
+        )
     if identity_key(principal) == action.requester_key:
         raise Forbidden("a disruptive action needs a second person: you asked for it yourself")
     action.status = "approved" if approve else "rejected"
@@ -147,7 +170,10 @@ def confirm_by_hand(session: Session, principal: Principal, action_id: int, *, s
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.request", action.ward)
     if action.connector_id is not None or action.status != "approved":
-        raise Conflict(f"action {action.id} is {action.status} and runs through its connector")
+        raise Conflict(
+            "action {id} is {status} and runs through its connector",
+            values={"id": action.id, "status": action.status},
+        )
     action.attempts += 1
     action.response = {"confirmed_by": principal.label, "note": note}
     action.external_ref = f"manual:{principal.label}"[:128]
@@ -174,7 +200,8 @@ def retry(session: Session, principal: Principal, action_id: int, *, settings: S
     require(principal, "csirt.actions.request", action.ward)
     if action.status != "failed" or action.connector_id is None:
         raise Conflict(
-            f"action {action.id} is {action.status}: only a failed action with a connector is retried"
+            "action {id} is {status}: only a failed action with a connector is retried",
+            values={"id": action.id, "status": action.status},
         )
     queue(action, settings, now)
     timeline.add(session, action.incident_id, "action", f"Retry of {action.kind} {action.target} at {action.ward}",

@@ -36,13 +36,19 @@ def record_cost(session: Session, principal: Principal, *, fiscal_year: int, ten
                 note: str = "", now: datetime) -> CostEntry:  # fmt: skip
     problems = []
     if kind not in COST_KINDS:
-        problems.append(Problem(f"one of {', '.join(COST_KINDS)}", "field kind"))
+        problems.append(
+            Problem(
+                "one of {cost_kinds}", "field kind", values={"cost_kinds": ", ".join(COST_KINDS)}
+            )
+        )
     if not 2000 <= fiscal_year <= 2100:
         problems.append(Problem("a fiscal year like 2026", "field fiscal_year"))
     if kind == "joint_operating" and tenant != JOINT:
         problems.append(Problem("the joint cost belongs to 'joint'", "field tenant"))
     if kind in ("standalone_estimate", "joint_share") and tenant not in ward_codes():
-        problems.append(Problem(f"{tenant!r} is not a ward", "field tenant"))
+        problems.append(
+            Problem("{tenant!r} is not a ward", "field tenant", values={"tenant": tenant})
+        )
     if kind in ("standalone_estimate", "joint_operating") and (
         amount_yen is None or not 0 < amount_yen <= MAX_YEN
     ):

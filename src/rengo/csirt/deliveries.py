@@ -42,7 +42,7 @@ def log(session: Session, *, tenants: frozenset[str] | None, reference: str | No
 def get_delivery(session: Session, principal: Principal, delivery_id: int) -> Delivery:
     delivery = session.get(Delivery, delivery_id)
     if delivery is None:
-        raise NotFound(f"delivery {delivery_id} not found")
+        raise NotFound("delivery {delivery_id} not found", values={"delivery_id": delivery_id})
     require(principal, "csirt.deliveries.read", delivery.tenant or JOINT, hide=True)
     return delivery
 
@@ -51,7 +51,10 @@ def retry(session: Session, principal: Principal, delivery_id: int, *, now: date
     failed = get_delivery(session, principal, delivery_id)
     require(principal, "csirt.deliveries.retry", failed.tenant or JOINT)
     if failed.status != "failed":
-        raise Conflict(f"delivery {failed.id} is {failed.status}: only a failed one is sent again")
+        raise Conflict(
+            "delivery {id} is {status}: only a failed one is sent again",
+            values={"id": failed.id, "status": failed.status},
+        )
     again = notify.enqueue(
         session, channel=failed.channel, recipient=failed.recipient, subject=failed.subject,
         body=failed.body, link=failed.link, now=now, topic=failed.topic, tenant=failed.tenant,

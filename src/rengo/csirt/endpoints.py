@@ -32,7 +32,13 @@ def _problems(kind: str, name: str, url: str, secret_name: str,
     if not name.strip():
         problems.append(Problem("a name, e.g. the device it reaches", "field name"))
     if kind not in CONNECTOR_KINDS:
-        problems.append(Problem(f"one of {', '.join(CONNECTOR_KINDS)}", "field kind"))
+        problems.append(
+            Problem(
+                "one of {connector_kinds}",
+                "field kind",
+                values={"connector_kinds": ", ".join(CONNECTOR_KINDS)},
+            )
+        )
     if kind == "webhook":
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -47,7 +53,7 @@ def _problems(kind: str, name: str, url: str, secret_name: str,
             )
     if secret_name and not secret_name.replace("_", "").isalnum():
         problems.append(Problem("letters, digits and _ only", "field secret_name"))
-    problems += [Problem(f"unknown action kind {c!r}", "field capabilities")
+    problems += [Problem("unknown action kind {kind!r}", "field capabilities", values={"kind": c})
                  for c in capabilities if c not in ACTION_KINDS]  # fmt: skip
     if not capabilities:
         problems.append(Problem("at least one action kind", "field capabilities"))
@@ -60,7 +66,9 @@ def create_connector(session: Session, principal: Principal, *, tenant: str, nam
     caps = capabilities if capabilities is not None else list(ACTION_KINDS)
     problems = _problems(kind, name, url, secret_name, caps)
     if tenant not in ward_codes():
-        problems.insert(0, Problem(f"{tenant!r} is not a ward", "field tenant"))
+        problems.insert(
+            0, Problem("{tenant!r} is not a ward", "field tenant", values={"tenant": tenant})
+        )
     if problems:
         raise InvalidInput("invalid connector", problems)
     require(principal, "csirt.connectors.manage", tenant)
@@ -78,7 +86,7 @@ def create_connector(session: Session, principal: Principal, *, tenant: str, nam
 def get_connector(session: Session, principal: Principal, connector_id: int) -> Connector:
     connector = session.get(Connector, connector_id)
     if connector is None:
-        raise NotFound(f"connector {connector_id} not found")
+        raise NotFound("connector {connector_id} not found", values={"connector_id": connector_id})
     require(principal, "csirt.incidents.read", connector.tenant, hide=True)
     return connector
 

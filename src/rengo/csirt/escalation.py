@@ -60,7 +60,11 @@ def validate(session: Session, team: OnCallTeam, steps: list[dict[str, Any]]) ->
     """Checked steps; named users must be people of the team's tenant."""
     problems = []
     if not 1 <= len(steps) <= MAX_STEPS:
-        problems.append(Problem(f"between 1 and {MAX_STEPS} steps", "field steps"))
+        problems.append(
+            Problem(
+                "between 1 and {MAX_STEPS} steps", "field steps", values={"MAX_STEPS": MAX_STEPS}
+            )
+        )
     checked = []
     for n, raw in enumerate(steps, start=1):
         where = f"field steps[{n}]"
@@ -71,15 +75,29 @@ def validate(session: Session, team: OnCallTeam, steps: list[dict[str, Any]]) ->
             minutes = 0
         if target not in TARGETS:
             problems.append(
-                Problem(f"whom to call: one of {', '.join(TARGETS)}", f"{where}.target")
+                Problem(
+                    "whom to call: one of {targets}",
+                    f"{where}.target",
+                    values={"targets": ", ".join(TARGETS)},
+                )
             )
         if not 1 <= minutes <= MAX_MINUTES:
-            problems.append(Problem(f"minutes to wait: 1 to {MAX_MINUTES}", f"{where}.minutes"))
+            problems.append(
+                Problem(
+                    "minutes to wait: 1 to {MAX_MINUTES}",
+                    f"{where}.minutes",
+                    values={"MAX_MINUTES": MAX_MINUTES},
+                )
+            )
         if target == "user" and not user:
             problems.append(Problem("name the person to call", f"{where}.user"))
         if target == "user" and user and not _is_person_of(session, user, team.tenant):
             problems.append(
-                Problem(f"no user {user!r} in this team's organisation", f"{where}.user")
+                Problem(
+                    "no user {user!r} in this team's organisation",
+                    f"{where}.user",
+                    values={"user": user},
+                )
             )
         checked.append(Step(target, minutes, user if target == "user" else ""))
     if problems:

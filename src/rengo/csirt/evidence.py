@@ -48,7 +48,14 @@ def store(session: Session, principal: Principal, incident_id: int, stream: Bina
                 size += len(chunk)
                 if size > max_bytes:
                     raise InvalidInput(
-                        "file too large", [Problem(f"at most {max_bytes:,} bytes", "file")]
+                        "file too large",
+                        [
+                            Problem(
+                                "at most {max_bytes:,} bytes",
+                                "file",
+                                values={"max_bytes": max_bytes},
+                            )
+                        ],
                     )
                 digest.update(chunk)
                 handle.write(chunk)
@@ -81,7 +88,7 @@ def get_evidence(
 ) -> Evidence:
     item = session.get(Evidence, evidence_id)
     if item is None:
-        raise NotFound(f"evidence {evidence_id} not found")
+        raise NotFound("evidence {evidence_id} not found", values={"evidence_id": evidence_id})
     get_incident(session, principal, item.incident_id, action)
     return item
 
@@ -91,7 +98,10 @@ def open_for_download(session: Session, principal: Principal, evidence_id: int, 
     item = get_evidence(session, principal, evidence_id, "csirt.evidence.read")
     path = _folder(data_dir) / item.sha256
     if not path.is_file():
-        raise NotFound(f"the file of evidence {evidence_id} is missing from the store")
+        raise NotFound(
+            "the file of evidence {evidence_id} is missing from the store",
+            values={"evidence_id": evidence_id},
+        )
     session.add(CustodyEntry(evidence_id=item.id, at=now, actor=principal.label, action="downloaded",
                              note=client, sha256_seen=item.sha256))  # fmt: skip
     audit.record(session, principal, "csirt.evidence.download", object_type="evidence", object_id=item.id,

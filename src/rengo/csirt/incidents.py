@@ -45,7 +45,7 @@ def get_incident(
     """The incident if ``principal`` may see it (404 otherwise) and may do ``action`` (403)."""
     incident = session.get(Incident, incident_id)
     if incident is None:
-        raise NotFound(f"incident {incident_id} not found")
+        raise NotFound("incident {incident_id} not found", values={"incident_id": incident_id})
     involved = wards_of(session, incident_id)
     require(principal, "csirt.incidents.read", involved, hide=True)
     require(principal, action, involved)
@@ -102,7 +102,7 @@ def _scope(principal: Principal, f: IncidentFilter) -> str | None:
     """The one ward the query is about, or ``None`` for every ward (the joint centre)."""
     visible = visible_tenants(principal, "csirt.incidents.read")
     if visible is not None and f.ward is not None and f.ward not in visible:
-        raise NotFound(f"no incidents of {f.ward} visible")
+        raise NotFound("no incidents of {ward} visible", values={"ward": f.ward})
     if visible is not None and f.ward is None:
         return principal.tenant
     return f.ward
@@ -167,7 +167,9 @@ def search(session: Session, principal: Principal, f: IncidentFilter) -> Inciden
 def _check_wards(principal: Principal, requested: list[str], problems: ProblemList) -> None:
     for code in requested:
         if code not in ward_codes():
-            problems.add(f"{code!r} is not one of the 23 wards", "field wards")
+            problems.add(
+                "{code!r} is not one of the 23 wards", "field wards", values={"code": code}
+            )
 
 
 def _check_times(data: Any, now: datetime, problems: ProblemList) -> None:
@@ -199,14 +201,22 @@ def create_incident(
         alerts = alert_source.get(session, principal, data.alert_ids)
         missing = set(data.alert_ids) - {a.id for a in alerts}
         for alert_id in sorted(missing):
-            problems.add(f"no alert {alert_id!r} visible to you", "field alert_ids")
+            problems.add(
+                "no alert {alert_id!r} visible to you",
+                "field alert_ids",
+                values={"alert_id": alert_id},
+            )
         taken = session.execute(
             select(IncidentAlert.alert_id, IncidentAlert.incident_id).where(
                 IncidentAlert.alert_id.in_([a.id for a in alerts])
             )
         ).all()
         for alert_id, incident_id in taken:
-            problems.add(f"alert {alert_id} is already in INC-{incident_id:06d}", "field alert_ids")
+            problems.add(
+                "alert {alert_id} is already in INC-{incident_id:06d}",
+                "field alert_ids",
+                values={"alert_id": alert_id, "incident_id": incident_id},
+            )
     elif not data.title:
         problems.add("a title is needed when no alert is given", "field title")
     alert_wards = {w for a in alerts for w in (a.wards or (a.ward,)) if w != JOINT}
@@ -300,10 +310,10 @@ def _set_assets(session: Session, principal: Principal, incident: Incident,
     for asset_id in asset_ids:
         asset = assets.get(asset_id)
         if asset is None or not allows(principal, "assets.read", asset.tenant):
-            problems.add(f"no asset {asset_id}", "field asset_ids")
+            problems.add("no asset {asset_id}", "field asset_ids", values={"asset_id": asset_id})
         elif asset.tenant not in wards:
-            problems.add(f"asset {asset_id} belongs to {asset.tenant}, not to an involved ward",
-                         "field asset_ids")  # fmt: skip
+            problems.add("asset {asset_id} belongs to {tenant}, not to an involved ward",
+                         "field asset_ids", values={"asset_id": asset_id, "tenant": asset.tenant})  # fmt: skip
     problems.raise_if_any("invalid affected assets")
     session.execute(delete(IncidentAsset).where(IncidentAsset.incident_id == incident.id))
     session.add_all(
@@ -440,7 +450,10 @@ def update_incident(
 ) -> Incident:
     incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
     if expected_version is not None and expected_version != incident.version:
-        raise Conflict(f"{incident.ref} changed meanwhile (version {incident.version}); reload")
+        raise Conflict(
+            "{ref} changed meanwhile (version {version}); reload",
+            values={"ref": incident.ref, "version": incident.version},
+        )
     values = patch.model_dump(exclude_unset=True)
     problems = ProblemList()
     merged = {name: values.get(name, getattr(incident, name)) for name in
@@ -450,7 +463,7 @@ def update_incident(
         if not values["wards"]:
             problems.add("at least one ward", "field wards")
         _check_wards(principal, values["wards"], problems)
-    problems.raise_if_any(f"{incident.ref} cannot be changed")
+    problems.raise_if_any("{ref} cannot be changed", values={"ref": incident.ref})
     changes: dict[str, Any] = {}
     for name in TRACKED_FIELDS:
         if name in values and values[name] != getattr(incident, name):
@@ -506,7 +519,7 @@ def transition(
 ) -> Incident:
     incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
     if to not in STATUSES:
-        raise InvalidInput("unknown status", [Problem(f"{to!r}", "field to")])
+        raise InvalidInput("unknown status", [Problem("{to!r}", "field to", values={"to": to})])
     if not reason.strip():
         raise InvalidInput("say why", [Problem("a reason is required", "field reason")])
     lifecycle.check_transition(session, incident, to)
@@ -527,7 +540,7 @@ def review(session: Session, principal: Principal, incident_id: int, notes: str,
            *, now: datetime, client: str = "") -> Incident:  # fmt: skip
     incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
     if incident.status != "closed":
-        raise Conflict(f"{incident.ref} is not closed: review it after closing")
+        raise Conflict("{ref} is not closed: review it after closing", values={"ref": incident.ref})
     incident.review_notes, incident.lessons, incident.reviewed_at = notes, lessons, now
     incident.version += 1
     timeline.add(session, incident.id, "note", "Post-incident review recorded",

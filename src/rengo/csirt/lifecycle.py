@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import Conflict, ProblemList
 from rengo.csirt.models import ContainmentAction, Incident
+from rengo.csirt.vocabulary import STATUSES
 
 ORDER = ("new", "triage", "containment", "eradication", "recovery", "closed")
 RANK = {status: i for i, status in enumerate(ORDER)}
@@ -32,9 +33,14 @@ OPEN_STATUSES = ORDER[:-1]
 
 def check_transition(session: Session, incident: Incident, to: str) -> None:
     if incident.merged_into_id is not None:
-        raise Conflict(f"{incident.ref} was merged into INC-{incident.merged_into_id:06d}")
+        raise Conflict(
+            "{ref} was merged into INC-{merged_into_id:06d}",
+            values={"ref": incident.ref, "merged_into_id": incident.merged_into_id},
+        )
     if to == incident.status:
-        raise Conflict(f"{incident.ref} is already {to}")
+        raise Conflict(
+            "{ref} is already {to}", values={"ref": incident.ref, "to": STATUSES.get(to, to)}
+        )
     if to == "new":
         raise Conflict("an incident cannot go back to new; re-open it to triage")
     if to != "closed":
@@ -51,8 +57,12 @@ def check_transition(session: Session, incident: Incident, to: str) -> None:
         .where(ContainmentAction.status == "pending_approval")
     )
     if waiting:
-        problems.add(f"{waiting} containment action(s) still wait for approval", "actions")
-    problems.raise_if_any(f"{incident.ref} cannot be closed yet")
+        problems.add(
+            "{waiting} containment action(s) still wait for approval",
+            "actions",
+            values={"waiting": waiting},
+        )
+    problems.raise_if_any("{ref} cannot be closed yet", values={"ref": incident.ref})
 
 
 def apply_transition(incident: Incident, to: str, now: datetime) -> str:

@@ -44,7 +44,7 @@ def merge(session: Session, principal: Principal, target_id: int, source_ids: li
           reason: str, settings: Settings, now: datetime, client: str = "") -> Incident:  # fmt: skip
     target = get_incident(session, principal, target_id, "csirt.incidents.write")
     if target.merged_into_id is not None or target.status == "closed":
-        raise Conflict(f"{target.ref} is closed; merge into an open incident")
+        raise Conflict("{ref} is closed; merge into an open incident", values={"ref": target.ref})
     sources = []
     for source_id in dict.fromkeys(source_ids):
         if source_id == target.id:
@@ -54,7 +54,10 @@ def merge(session: Session, principal: Principal, target_id: int, source_ids: li
             )
         source = get_incident(session, principal, source_id, "csirt.incidents.write")
         if source.merged_into_id is not None:
-            raise Conflict(f"{source.ref} was already merged into INC-{source.merged_into_id:06d}")
+            raise Conflict(
+                "{ref} was already merged into INC-{merged_into_id:06d}",
+                values={"ref": source.ref, "merged_into_id": source.merged_into_id},
+            )
         sources.append(source)
     wards = set(wards_of(session, target.id))
     assets = set(asset_ids_of(session, target.id))
@@ -110,7 +113,7 @@ def split(session: Session, principal: Principal, incident_id: int, alert_ids: l
           title: str, reason: str, settings: Settings, now: datetime, client: str = "") -> Incident:  # fmt: skip
     source = get_incident(session, principal, incident_id, "csirt.incidents.write")
     if source.status == "closed":
-        raise Conflict(f"{source.ref} is closed")
+        raise Conflict("{ref} is closed", values={"ref": source.ref})
     rows = list(
         session.scalars(select(IncidentAlert).where(IncidentAlert.incident_id == source.id))
     )
@@ -118,7 +121,7 @@ def split(session: Session, principal: Principal, incident_id: int, alert_ids: l
     missing = set(alert_ids) - {r.alert_id for r in chosen}
     if missing:
         raise InvalidInput("alerts not in this incident",
-                           [Problem(f"{a} is not in {source.ref}", "field alert_ids") for a in sorted(missing)])  # fmt: skip
+                           [Problem("{alert} is not in {ref}", "field alert_ids", values={"alert": a, "ref": source.ref}) for a in sorted(missing)])  # fmt: skip
     if len(chosen) == len(rows):
         raise InvalidInput(
             "nothing would be left", [Problem("keep at least one alert", "field alert_ids")]

@@ -41,7 +41,7 @@ def _check_people(session: Session, tenant: str, usernames: list[str], where: st
         ).all()
     )
     # One message for both cases: another tenant's user names are not disclosed.
-    return [Problem(f"no user {u!r} in this team's organisation", where)
+    return [Problem("no user {user!r} in this team's organisation", where, values={"user": u})
             for u in usernames if found.get(u) != tenant]  # fmt: skip
 
 
@@ -53,7 +53,11 @@ def _team_problems(session: Session, tenant: str, values: dict[str, Any]) -> lis
     if "name" in values and not str(values["name"] or "").strip():
         problems.append(Problem("a name", "field name"))
     if "kind" in values and values["kind"] not in TEAM_KINDS:
-        problems.append(Problem(f"one of {', '.join(TEAM_KINDS)}", "field kind"))
+        problems.append(
+            Problem(
+                "one of {team_kinds}", "field kind", values={"team_kinds": ", ".join(TEAM_KINDS)}
+            )
+        )
     ack = values.get("ack_minutes")
     if ack is not None and not 1 <= ack <= 1440:
         problems.append(Problem("between 1 and 1440 minutes", "field ack_minutes"))
@@ -73,7 +77,11 @@ def create_team(session: Session, principal: Principal, *, tenant: str, name: st
                 webhook_secret_name: str = "", settings: Settings) -> OnCallTeam:  # fmt: skip
     values = {"name": name, "kind": kind, "manager": manager, "ack_minutes": ack_minutes,
               "webhook_url": webhook_url, "webhook_secret_name": webhook_secret_name}  # fmt: skip
-    problems = [] if is_tenant(tenant) else [Problem(f"{tenant!r} is not a tenant", "field tenant")]
+    problems = (
+        []
+        if is_tenant(tenant)
+        else [Problem("{tenant!r} is not a tenant", "field tenant", values={"tenant": tenant})]
+    )
     problems += _team_problems(session, tenant, values)
     if problems:
         raise InvalidInput("invalid team", problems)
@@ -81,7 +89,7 @@ def create_team(session: Session, principal: Principal, *, tenant: str, name: st
     if session.scalar(
         select(OnCallTeam.id).where(OnCallTeam.tenant == tenant, OnCallTeam.name == name.strip())
     ):
-        raise Conflict(f"team {name!r} exists in {tenant}")
+        raise Conflict("team {name!r} exists in {tenant}", values={"name": name, "tenant": tenant})
     team = OnCallTeam(
         tenant=tenant, name=name.strip(), kind=kind, manager=manager or None,
         ack_minutes=ack_minutes or settings.csirt.escalation_ack_minutes,
@@ -112,7 +120,9 @@ def update_team(session: Session, principal: Principal, team_id: int,
     if name != team.name and session.scalar(
         select(OnCallTeam.id).where(OnCallTeam.tenant == team.tenant, OnCallTeam.name == name)
     ):
-        raise Conflict(f"team {name!r} exists in {team.tenant}")
+        raise Conflict(
+            "team {name!r} exists in {tenant}", values={"name": name, "tenant": team.tenant}
+        )
     values["name"] = name
     diff = {k: [getattr(team, k), v] for k, v in values.items() if getattr(team, k) != v}
     for key, (_, value) in diff.items():
@@ -140,7 +150,7 @@ def set_escalation(session: Session, principal: Principal, team_id: int,
 def get_team(session: Session, principal: Principal, team_id: int) -> OnCallTeam:
     team = session.get(OnCallTeam, team_id)
     if team is None:
-        raise NotFound(f"team {team_id} not found")
+        raise NotFound("team {team_id} not found", values={"team_id": team_id})
     # The joint centre's teams are every ward's to see (whom to call); a ward's are its own.
     require(
         principal, "csirt.oncall.read", None if team.tenant == JOINT else team.tenant, hide=True
@@ -208,7 +218,9 @@ def add_shifts(session: Session, principal: Principal, team_id: int, *, username
     if not 0 < shift_hours <= 24 * 14:
         problems.append(Problem("between 0 and 336 hours", "field shift_hours"))
     if not 0 < count <= MAX_SHIFTS:
-        problems.append(Problem(f"between 1 and {MAX_SHIFTS}", "field count"))
+        problems.append(
+            Problem("between 1 and {MAX_SHIFTS}", "field count", values={"MAX_SHIFTS": MAX_SHIFTS})
+        )
     problems += _check_people(session, team.tenant, sorted(set(people)), "field usernames")
     try:
         start + count * timedelta(hours=shift_hours)
@@ -236,7 +248,7 @@ def get_shift(session: Session, principal: Principal, team_id: int, shift_id: in
     team = get_team(session, principal, team_id)
     shift = session.get(Shift, shift_id)
     if shift is None or shift.team_id != team.id:
-        raise NotFound(f"shift {shift_id} not found")
+        raise NotFound("shift {shift_id} not found", values={"shift_id": shift_id})
     return shift
 
 
@@ -265,7 +277,7 @@ def hand_over(
     team = get_team(session, principal, team_id)
     shift = current_shift(session, team.id, now)
     if shift is None:
-        raise Conflict(f"nobody is on call in {team.name} now")
+        raise Conflict("nobody is on call in {name} now", values={"name": team.name})
     if principal.username != shift.username:
         require(principal, "csirt.oncall.manage", team.tenant)
     if not note.strip():

@@ -176,7 +176,7 @@ def get_page(session: Session, principal: Principal, page_id: int) -> Page:
     page = session.get(Page, page_id)
     team = session.get(OnCallTeam, page.team_id) if page is not None else None
     if page is None or team is None:
-        raise NotFound(f"page {page_id} not found")
+        raise NotFound("page {page_id} not found", values={"page_id": page_id})
     # A page names incidents of any ward: only the team's own organisation sees it.
     require(principal, "csirt.oncall.read", team.tenant, hide=True)
     return page

@@ -159,7 +159,10 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 def monthly_figures(session: Session, principal: Principal, ward: str | None, year: int,
                     month: int, alert_source: AlertSource) -> dict[str, Any]:  # fmt: skip
     if ward is not None and ward != JOINT and ward not in ward_codes():
-        raise InvalidInput("unknown ward", [Problem(f"{ward!r} is not a ward code", "field ward")])
+        raise InvalidInput(
+            "unknown ward",
+            [Problem("{ward!r} is not a ward code", "field ward", values={"ward": ward})],
+        )
     tenants = narrow_to_visible(principal, "csirt.incidents.read", ward if ward != JOINT else None)
     start, end = month_bounds(year, month)
     stmt = select(Incident).where(Incident.merged_into_id.is_(None), Incident.origin != "exercise")

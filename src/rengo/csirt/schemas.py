@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from rengo.core.errors import InvalidValue
 from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, STATUSES
 
 Origin = Literal["real", "demo", "exercise"]
@@ -15,7 +16,10 @@ MAX_ID = 2**31 - 1
 
 def _known(value: str, vocabulary: dict[str, Any], what: str) -> str:
     if value not in vocabulary:
-        raise ValueError(f"unknown {what} {value!r}; one of {', '.join(vocabulary)}")
+        raise InvalidValue(
+            "unknown {what} {value!r}; one of {vocabulary}",
+            values={"what": what, "value": value, "vocabulary": ", ".join(vocabulary)},
+        )
     return value
 
 

@@ -20,7 +20,10 @@ def add_task(session: Session, principal: Principal, incident_id: int, *, title:
              assignee: str | None, due_at: datetime | None, now: datetime) -> Task:  # fmt: skip
     incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
     if assignee and session.scalar(select(User.id).where(User.username == assignee)) is None:
-        raise InvalidInput("unknown assignee", [Problem(f"no user {assignee!r}", "field assignee")])
+        raise InvalidInput(
+            "unknown assignee",
+            [Problem("no user {assignee!r}", "field assignee", values={"assignee": assignee})],
+        )
     task = Task(incident_id=incident.id, title=title, assignee=assignee, due_at=due_at,
                 created_by=principal.label, created_at=now)  # fmt: skip
     session.add(task)
@@ -36,10 +39,10 @@ def add_task(session: Session, principal: Principal, incident_id: int, *, title:
 def complete_task(session: Session, principal: Principal, task_id: int, now: datetime) -> Task:
     task = session.get(Task, task_id)
     if task is None:
-        raise NotFound(f"task {task_id} not found")
+        raise NotFound("task {task_id} not found", values={"task_id": task_id})
     incident = get_incident(session, principal, task.incident_id, "csirt.incidents.write")
     if task.done_at is not None:
-        raise Conflict(f"task {task_id} is already done")
+        raise Conflict("task {task_id} is already done", values={"task_id": task_id})
     task.done_at = now
     timeline.add(session, incident.id, "task", f"Task done: {task.title}", actor=principal.label,
                  at=now, detail={"task": task.id})  # fmt: skip

@@ -17,6 +17,10 @@ class Term:
     def label(self, language: str) -> str:
         return self.ja if language == "ja" else self.en
 
+    def __str__(self) -> str:
+        # The key, as English error messages say it; the web layer shows ``label`` instead.
+        return self.key
+
 
 def _vocabulary(*terms: Term) -> dict[str, Term]:
     return {t.key: t for t in terms}

@@ -42,40 +42,43 @@ def register_rates(con: duckdb.DuckDBPyConnection, rates: list[Rate], quote: str
     con.execute(f"CREATE OR REPLACE TEMP TABLE {RATES_TABLE} AS SELECT * FROM {RATES_TABLE}_arrow")
 
 
-def reporting_select(
-    con: duckdb.DuckDBPyConnection,
-    src: str,
-    reporting: str,
-    columns_sql: str,
-    join: tuple[str, str] | None = None,
-) -> str:
-    """``columns_sql`` over ``src`` joined (as of the charge day) to the rate into ``reporting``.
+DAY_SQL = "CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE)"
 
-    ``columns_sql`` may use ``__rate``, ``__rate_day`` and ``__rate_source``. The rate is
-    looked up once per (currency, day) into a small temp table and joined back to the rows
-    by hash; ``join`` = (relation, condition on ``s``) adds the allocation ``a``.
-    """
+
+def rate_days(con: duckdb.DuckDBPyConnection, src: str, reporting: str) -> None:
+    """Look up the rate into ``reporting`` once per (currency, charge day) of ``src``, into
+    the small temp table ``__rated`` that ``reporting_select`` joins back to the rows."""
     cur = "'" + reporting.replace("'", "''") + "'"
-    day = "CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE)"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE __rated AS
   SELECT days.__cur, days.__d,
     CASE WHEN days.__cur = {cur} THEN 1.0 ELSE r.rate END AS __rate,
     CASE WHEN days.__cur = {cur} THEN NULL ELSE r.day END AS __rate_day,
     CASE WHEN days.__cur = {cur} THEN NULL ELSE r.source END AS __rate_source
-  FROM (SELECT DISTINCT BillingCurrency AS __cur, {day} AS __d FROM {src}) days
+  FROM (SELECT DISTINCT BillingCurrency AS __cur, {DAY_SQL} AS __d FROM {src}) days
   ASOF LEFT JOIN {RATES_TABLE} r ON days.__cur = r.base AND days.__d >= r.day"""
     )
+
+
+def reporting_select(src: str, columns_sql: str, join: tuple[str, str] | None = None) -> str:
+    """``columns_sql`` over ``src`` joined (as of the charge day) to its rate in ``__rated``
+    (made by ``rate_days`` over these rows or more).
+
+    ``columns_sql`` may use ``__rate``, ``__rate_day`` and ``__rate_source``; the rates
+    join back to the rows by hash; ``join`` = (relation, condition on ``s``) adds the
+    allocation ``a``.
+    """
     extra = f" LEFT JOIN {join[0]} AS a ON {join[1]}" if join else ""
     return f"""
 SELECT {columns_sql}
-FROM (SELECT *, {day} AS __day FROM {src}) s
+FROM (SELECT *, {DAY_SQL} AS __day FROM {src}) s
   LEFT JOIN __rated ON s.BillingCurrency IS NOT DISTINCT FROM __rated.__cur
   AND s.__day = __rated.__d{extra}"""
 
 
 def implied_rates(con: duckdb.DuckDBPyConnection, table: str, provider_label: str) -> list[Rate]:
-    """Daily rates PricingCurrency -> BillingCurrency implied by rows that carry both amounts."""
+    """Daily rates PricingCurrency -> BillingCurrency implied by the (readable) rows of
+    ``table`` that carry both amounts."""
     rows = con.execute(
         f"""
         SELECT CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE) AS day, PricingCurrency,
@@ -83,7 +86,6 @@ def implied_rates(con: duckdb.DuckDBPyConnection, table: str, provider_label: st
         FROM {table}
         WHERE PricingCurrency IS NOT NULL AND PricingCurrency <> BillingCurrency
           AND PricingCurrencyEffectiveCost IS NOT NULL AND abs(PricingCurrencyEffectiveCost) > 1e-9
-          AND __problem IS NULL
         GROUP BY ALL ORDER BY day
         """
     ).fetchall()

@@ -22,9 +22,15 @@ from rengo.finops.allocation import (
     allocate_keys_sql,
     join_keys_sql,
 )
-from rengo.finops.currency import Rate, implied_rates, register_rates, reporting_select
+from rengo.finops.currency import (
+    Rate,
+    implied_rates,
+    rate_days,
+    register_rates,
+    reporting_select,
+)
 from rengo.finops.lake import Lake, connection
-from rengo.finops.native import Source, converters, q
+from rengo.finops.native import Source, converters, lit, q
 from rengo.finops.normalise import Deviation, stage
 from rengo.finops.readers import RejectedLine, open_raw
 from rengo.finops.rollup import write_rollup
@@ -133,12 +139,18 @@ def _stage_file(
         source_view = raw.view
         billed = next((c for c in raw.columns if c.lower() == "billedcost"), None)
         currency = next((c for c in raw.columns if c.lower() == "billingcurrency"), None)
-        native_sql = (
-            f"SELECT coalesce(CAST({q(currency)} AS VARCHAR), '?'), "
-            f"sum(TRY_CAST(NULLIF(CAST({q(billed)} AS VARCHAR), 'NULL') AS DOUBLE)) FROM {raw.view} GROUP BY 1"
-            if billed and currency
-            else None
-        )
+        native_sql = None
+        if billed and currency:
+            # A typed (Parquet) cost column is summed as it is, not through text.
+            amount = (
+                q(billed)
+                if raw.types.get(billed) == "DOUBLE"
+                else f"TRY_CAST(NULLIF(CAST({q(billed)} AS VARCHAR), 'NULL') AS DOUBLE)"
+            )
+            native_sql = (
+                f"SELECT coalesce(CAST({q(currency)} AS VARCHAR), '?'), sum({amount}) "
+                f"FROM {raw.view} GROUP BY 1"
+            )
     else:
         converter = converters()[chosen]
         source = Source(raw.columns)
@@ -225,24 +237,96 @@ def lake_columns_sql(enrichment: Enrichment, source: str = "s") -> str:
     return ", ".join(exprs)
 
 
-def enriched_select(con: duckdb.DuckDBPyConnection, src: str, enrichment: Enrichment) -> str:
-    """SELECT of lake rows from FOCUS rows ``src``: allocated, priced, dated."""
-    join = None
+def prepare_enrichment(
+    con: duckdb.DuckDBPyConnection, src: str, enrichment: Enrichment, *, days: str | None = None
+) -> None:
+    """The allocation of every distinct rule key and the rate of every (currency, day) of
+    ``src`` (or of ``days``, a relation with the same currencies and charge periods), as
+    small temp tables that ``enriched_sql`` joins rows of ``src`` to."""
     if enrichment.rules:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE __alloc AS " + allocate_keys_sql(enrichment.rules, src)
         )
-        join = ("__alloc", join_keys_sql(enrichment.rules, "s", "a"))
-    return reporting_select(
-        con, src, enrichment.reporting_currency, lake_columns_sql(enrichment), join
+    rate_days(con, days or src, enrichment.reporting_currency)
+
+
+def enriched_sql(src: str, enrichment: Enrichment) -> str:
+    """SELECT of lake rows (allocated, priced, dated) from FOCUS rows ``src``, which
+    ``prepare_enrichment`` has seen."""
+    join = ("__alloc", join_keys_sql(enrichment.rules, "s", "a")) if enrichment.rules else None
+    return reporting_select(src, lake_columns_sql(enrichment), join)
+
+
+def enriched_select(con: duckdb.DuckDBPyConnection, src: str, enrichment: Enrichment) -> str:
+    prepare_enrichment(con, src, enrichment)
+    return enriched_sql(src, enrichment)
+
+
+MONTH_SQL = "strftime(BillingPeriodStart + INTERVAL 9 HOUR, '%Y-%m')"
+ACCOUNT_KEY_SQL = (
+    "lower(regexp_replace(coalesce(ProviderName, 'unknown'), '[^A-Za-z0-9]+', '-', 'g')) || '-' || "
+    "substr(md5(coalesce(BillingAccountId, '')), 1, 10)"
+)
+MATERIALISE_OVER = 8
+"""A batch of more partitions is enriched once into memory rather than re-read per partition."""
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    billing_month: str
+    account_key: str
+    sources: tuple[tuple[str | None, str | None, str | None], ...]
+    """The (month, ProviderName, BillingAccountId) triples whose rows it holds."""
+
+    def condition_sql(self) -> str:
+        """WHERE condition of its rows over FOCUS columns: plain comparisons on the columns
+        themselves, so that DuckDB pushes them into the scan of the source file."""
+        return " OR ".join(
+            "("
+            + " AND ".join(
+                [
+                    _month_sql(month),
+                    f"ProviderName IS NOT DISTINCT FROM {_lit_or_null(provider)}",
+                    f"BillingAccountId IS NOT DISTINCT FROM {_lit_or_null(account)}",
+                ]
+            )
+            + ")"
+            for month, provider, account in self.sources
+        )
+
+
+def _lit_or_null(value: str | None) -> str:
+    return "NULL" if value is None else lit(value)
+
+
+def _month_sql(month: str | None) -> str:
+    """Billing periods starting in ``month`` (Japan time, as ``MONTH_SQL`` writes it): as a
+    range of instants, which a Parquet scan applies itself (skipping row groups) and which
+    costs no formatting per row; as the text of the month where it is no plain month."""
+    try:
+        year, mon = (int(part) for part in (month or "").split("-"))
+    except ValueError:
+        year = mon = 0
+    if not (1 <= year < 9999 and 1 <= mon <= 12 and month == f"{year:04d}-{mon:02d}"):
+        return f"{MONTH_SQL} IS NOT DISTINCT FROM {_lit_or_null(month)}"
+    end = f"{year + mon // 12:04d}-{mon % 12 + 1:02d}-01"
+    return (
+        f"BillingPeriodStart >= TIMESTAMPTZ '{month}-01 00:00:00+09' "
+        f"AND BillingPeriodStart < TIMESTAMPTZ '{end} 00:00:00+09'"
     )
 
 
-PARTITION_COLUMNS_SQL = (
-    "strftime(BillingPeriodStart + INTERVAL 9 HOUR, '%Y-%m') AS billing_month, "
-    "lower(regexp_replace(coalesce(ProviderName, 'unknown'), '[^A-Za-z0-9]+', '-', 'g')) || '-' || "
-    "substr(md5(coalesce(BillingAccountId, '')), 1, 10) AS account_key"
-)
+def partitions_of(con: duckdb.DuckDBPyConnection, src: str) -> list[Partition]:
+    """The (billing month, account) partitions of ``src``: named from its few distinct
+    (month, provider, account) triples, not row by row."""
+    found: dict[tuple[str, str], list[tuple[str | None, str | None, str | None]]] = {}
+    for month, provider, account, key in con.execute(
+        f"SELECT __m, ProviderName, BillingAccountId, {ACCOUNT_KEY_SQL} FROM "
+        f"(SELECT DISTINCT {MONTH_SQL} AS __m, ProviderName, BillingAccountId FROM {src}) "
+        "ORDER BY ALL"
+    ).fetchall():
+        found.setdefault((str(month), str(key)), []).append((month, provider, account))
+    return [Partition(m, a, tuple(sources)) for (m, a), sources in sorted(found.items())]
 
 
 def ingest_files(
@@ -267,34 +351,36 @@ def ingest_files(
             tables.append(table)
             report.files.append(file_report)
         cols = ", ".join(q(c) for c in BASE_COLUMNS)
-        union = " UNION ALL ".join(f"SELECT {cols}, __problem FROM {t}" for t in tables)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW batch AS {union}")
-        _quarantine(con, lake, report)
+        # Files without unreadable rows (the usual case) skip the per-row check entirely.
+        good = " UNION ALL ".join(
+            f"SELECT {cols} FROM {t}" + (" WHERE __problem IS NULL" if f.quarantined else "")
+            for t, f in zip(tables, report.files, strict=True)
+        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW good AS {good}")
+        _quarantine(con, lake, report, tables, cols)
         report.implied_rates = implied_rates(
-            con, "batch", "implied by the provider's pricing amounts"
+            con, "good", "implied by the provider's pricing amounts"
         )
         register_rates(
             con, [*enrichment.rates, *report.implied_rates], enrichment.reporting_currency
         )
-        good = "(SELECT * FROM batch WHERE __problem IS NULL)"
-        select = enriched_select(con, good, enrichment)
-        # A view: a batch of one partition (a month of one account, the usual export) is
-        # computed and written in one streaming pass, never held whole in memory.
+        # The few distinct (month, account, currency, charge period) combinations, read
+        # once: partitions and the rates of every day come from them, not from the rows.
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW enriched AS SELECT *, {PARTITION_COLUMNS_SQL} FROM ({select})"
+            "CREATE OR REPLACE TEMP TABLE __keys AS SELECT DISTINCT BillingPeriodStart, "
+            "ProviderName, BillingAccountId, BillingCurrency, ChargePeriodStart FROM good"
         )
-        keys = con.execute(
-            f"SELECT DISTINCT {PARTITION_COLUMNS_SQL} FROM {good} ORDER BY ALL"
-        ).fetchall()
-        source = "enriched"
-        if len(keys) > 1:
-            # Several partitions: compute the rows once rather than once per partition.
-            con.execute("CREATE OR REPLACE TEMP TABLE enriched_rows AS SELECT * FROM enriched")
-            source = "enriched_rows"
+        prepare_enrichment(con, "good", enrichment, days="__keys")
+        partitions = partitions_of(con, "__keys")
+        source = "good"
+        if len(partitions) > MATERIALISE_OVER:
+            # Many partitions: check and convert the rows once rather than once per partition.
+            con.execute("CREATE OR REPLACE TEMP TABLE good_rows AS SELECT * FROM good")
+            source = "good_rows"
         staging = lake.staging_dir()
-        write_partitions(con, source, staging, [(str(m), str(a)) for m, a in keys])
+        write_partitions(con, source, enrichment, staging, partitions)
         # What was stored, read back from the written files (a few columns: cheap).
-        if keys:
+        if partitions:
             _report_partitions(con, staging, report, enrichment.reporting_currency)
     lake.replace_partitions(staging)
     return report
@@ -338,36 +424,47 @@ def _report_partitions(
 
 
 def write_partitions(
-    con: duckdb.DuckDBPyConnection, table: str, staging: Path, keys: list[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    enrichment: Enrichment,
+    staging: Path,
+    partitions: list[Partition],
 ) -> None:
-    """One Parquet file per (billing month, account) partition of ``table`` under ``staging``.
+    """One Parquet file per (billing month, account) partition of ``src`` under ``staging``.
 
-    One COPY per partition: DuckDB's PARTITION_BY writer is several times slower on the
-    few large partitions a month's export has.
+    Each partition streams from the source through checks, allocation and pricing into
+    its file in one COPY, its rows picked by a condition the source scan applies: no copy
+    of the batch is held in memory. (Enriching the batch into a table first cost as much
+    as writing it; DuckDB's PARTITION_BY writer was slower still.)
     """
-    for month, account in keys:
-        folder = staging / f"billing_month={month}" / f"account_key={account}"
+    for part in partitions:
+        folder = staging / f"billing_month={part.billing_month}" / f"account_key={part.account_key}"
         folder.mkdir(parents=True, exist_ok=True)
+        rows = f"(SELECT * FROM {src} WHERE {part.condition_sql()})"
         con.execute(
-            f"COPY (SELECT * EXCLUDE (billing_month, account_key) FROM {table} "
-            "WHERE billing_month = ? AND account_key = ?) "
-            f"TO '{folder / 'data_0.parquet'}' (FORMAT parquet, COMPRESSION zstd)",
-            [month, account],
+            f"COPY ({enriched_sql(rows, enrichment)}) "
+            f"TO '{folder / 'data_0.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
         )
-        write_rollup(con, folder / "data_0.parquet", month)
+        write_rollup(con, folder / "data_0.parquet", part.billing_month)
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, lake: Lake, report: IngestReport) -> None:
-    bad = con.execute("SELECT count(*) FROM batch WHERE __problem IS NOT NULL").fetchone()
-    if bad and bad[0]:
+def _quarantine(
+    con: duckdb.DuckDBPyConnection, lake: Lake, report: IngestReport, tables: list[str], cols: str
+) -> None:
+    # Counted while staging: only files with unreadable rows are read for them again.
+    bad = [
+        f"SELECT {cols}, __problem FROM {t} WHERE __problem IS NOT NULL"
+        for t, f in zip(tables, report.files, strict=True)
+        if f.quarantined
+    ]
+    if bad:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bad_rows AS {' UNION ALL '.join(bad)}")
         target = lake.quarantine / f"{report.ingest_id}-rows.parquet"
-        con.execute(
-            f"COPY (SELECT * FROM batch WHERE __problem IS NOT NULL) TO '{target}' (FORMAT parquet)"
-        )
+        con.execute(f"COPY bad_rows TO '{target}' (FORMAT parquet)")
         report.quarantined_totals = {
             str(c): float(t or 0)
             for c, t in con.execute(
-                "SELECT coalesce(BillingCurrency, '?'), sum(BilledCost) FROM batch WHERE __problem IS NOT NULL GROUP BY 1"
+                "SELECT coalesce(BillingCurrency, '?'), sum(BilledCost) FROM bad_rows GROUP BY 1"
             ).fetchall()
         }
     lines = [(f.file, r.line, r.error, r.text) for f in report.files for r in f.rejected_lines]

@@ -18,6 +18,9 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.finops import focus
 
 NULL_LITERALS = ("NULL", "null", "")
+"""Cells read as null."""
+PERIOD_COLUMN = "BillingPeriodStart"
+"""A row without it belongs to no billing-month partition: quarantined, never lost."""
 CUSTOM_KEEP = {"x_cpuutilization": "x_CpuUtilization"}
 """Custom columns rengo understands and keeps as columns of their own."""
 
@@ -57,6 +60,12 @@ def _q(name: str) -> str:
 
 def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def one_of(expr: str, values: tuple[str, ...]) -> str:
+    """``expr IN (values)`` with the same nulls, as equalities: DuckDB evaluates a chain
+    of ``=`` on text several times faster than an IN list."""
+    return "(" + " OR ".join(f"{expr} = {_lit(v)}" for v in values) + ")"
 
 
 def _map_columns(
@@ -121,9 +130,19 @@ def _map_columns(
 class _Builder:
     """Collects the SELECT expressions and the per-row flags of one staging statement."""
 
-    def __init__(self, types: dict[str, str], strict: bool) -> None:
+    def __init__(
+        self,
+        types: dict[str, str],
+        strict: bool,
+        plain: frozenset[str] = frozenset(),
+        canonical: frozenset[str] = frozenset(),
+    ) -> None:
         self.types = types
         self.strict = strict
+        self.plain = plain
+        """Source columns known to hold no null literal: read as they are."""
+        self.canonical = canonical
+        """FOCUS columns known to hold no allowed value in the wrong case."""
         self.exprs: list[str] = []
         self.flags: list[tuple[str, str, str, str]] = []  # (sql, code, column, message)
         self.problems: list[tuple[str, str]] = []  # (condition, message) of unreadable values
@@ -133,7 +152,9 @@ class _Builder:
 
     def clean(self, src: str) -> str:
         v = f"CAST({_q(src)} AS VARCHAR)"
-        return f"(CASE WHEN {v} IN ('NULL', 'null', '') THEN NULL ELSE {v} END)"
+        if src in self.plain:
+            return v
+        return f"(CASE WHEN {one_of(v, NULL_LITERALS)} THEN NULL ELSE {v} END)"
 
     def is_text(self, src: str) -> bool:
         return self.types.get(src, "VARCHAR").upper() in ("VARCHAR", "JSON") or self.types.get(
@@ -149,7 +170,7 @@ class _Builder:
         if text:
             raw = f"CAST({_q(src)} AS VARCHAR)"
             self.flag(
-                f"{raw} IN ('NULL', 'null')", "null_literal", name, 'literal "NULL" read as null'
+                one_of(raw, NULL_LITERALS[:2]), "null_literal", name, 'literal "NULL" read as null'
             )
         clean = self.clean(src) if text else _q(src)
         if column.data_type == "Decimal":
@@ -171,6 +192,8 @@ class _Builder:
             if text:
                 bad = f"({clean} IS NOT NULL AND {value} IS NULL)"
                 self.problems.append((bad, f"'{name}: not a date/time: ' || {clean}"))
+            if name == PERIOD_COLUMN:
+                self.problems.append((f"({clean} IS NULL)", f"'{name}: missing'"))
             self.exprs.append(f"{value} AS {_q(name)}")
         elif column.data_type == "JSON":
             bad = f"({clean} IS NOT NULL AND NOT coalesce(json_valid({clean}), false))"
@@ -179,17 +202,23 @@ class _Builder:
         elif name in focus.ALLOWED_VALUES:
             allowed = focus.ALLOWED_VALUES[name]
             cases = " ".join(f"WHEN {_lit(a.lower())} THEN {_lit(a)}" for a in allowed)
-            fixed = f"(CASE lower({clean}) {cases} ELSE {clean} END)"
-            in_list = ", ".join(_lit(a) for a in allowed)
-            lower_list = ", ".join(_lit(a.lower()) for a in allowed)
+            spelt_right = one_of(clean, allowed)
+            known = one_of(f"lower({clean})", tuple(a.lower() for a in allowed))
+            # Values already spelt right (nearly all) are never lower-cased.
+            fixed = (
+                clean
+                if name in self.canonical
+                else f"(CASE WHEN {spelt_right} THEN {clean} "
+                f"ELSE (CASE lower({clean}) {cases} ELSE {clean} END) END)"
+            )
             self.flag(
-                f"({clean} IS NOT NULL AND lower({clean}) IN ({lower_list}) AND {clean} NOT IN ({in_list}))",
+                f"(NOT {spelt_right} AND {known})",
                 "value_case",
                 name,
                 "allowed value in the wrong case; corrected",
             )
             self.flag(
-                f"({clean} IS NOT NULL AND lower({clean}) NOT IN ({lower_list}))",
+                f"(NOT {spelt_right} AND NOT {known})",
                 "unknown_value",
                 name,
                 f"value is not one of {', '.join(allowed)}; kept as given",
@@ -197,6 +226,31 @@ class _Builder:
             self.exprs.append(f"{fixed} AS {_q(name)}")
         else:
             self.exprs.append(f"CAST({clean} AS VARCHAR) AS {_q(name)}")
+
+
+def _build(
+    types: dict[str, str],
+    strict: bool,
+    focus_map: dict[str, str],
+    custom: dict[str, str],
+    plain: frozenset[str] = frozenset(),
+    canonical: frozenset[str] = frozenset(),
+) -> _Builder:
+    builder = _Builder(types, strict, plain, canonical)
+    for col in focus.columns():
+        builder.add(col, focus_map.get(col.name))
+    cpu_src = next((src for name, src in custom.items() if name.lower() in CUSTOM_KEEP), None)
+    if cpu_src is not None:
+        builder.exprs.append(f"TRY_CAST({builder.clean(cpu_src)} AS DOUBLE) AS x_CpuUtilization")
+    else:
+        builder.exprs.append("CAST(NULL AS DOUBLE) AS x_CpuUtilization")
+    others = {k: v for k, v in custom.items() if k.lower() not in CUSTOM_KEEP}
+    if others:
+        pairs = ", ".join(f"{_lit(k)}, {builder.clean(v)}" for k, v in others.items())
+        builder.exprs.append(f"CAST(json_object({pairs}) AS VARCHAR) AS x_Custom")
+    else:
+        builder.exprs.append("CAST(NULL AS VARCHAR) AS x_Custom")
+    return builder
 
 
 def stage(
@@ -238,20 +292,46 @@ def stage(
                     f"mandatory in FOCUS {focus.FOCUS_VERSION}; left null",
                 )
             )
-    builder = _Builder(types, strict)
-    for col in focus.columns():
-        builder.add(col, focus_map.get(col.name))
-    cpu_src = next((src for name, src in custom.items() if name.lower() in CUSTOM_KEEP), None)
-    if cpu_src is not None:
-        builder.exprs.append(f"TRY_CAST({builder.clean(cpu_src)} AS DOUBLE) AS x_CpuUtilization")
-    else:
-        builder.exprs.append("CAST(NULL AS DOUBLE) AS x_CpuUtilization")
-    others = {k: v for k, v in custom.items() if k.lower() not in CUSTOM_KEEP}
-    if others:
-        pairs = ", ".join(f"{_lit(k)}, {builder.clean(v)}" for k, v in others.items())
-        builder.exprs.append(f"CAST(json_object({pairs}) AS VARCHAR) AS x_Custom")
-    else:
-        builder.exprs.append("CAST(NULL AS VARCHAR) AS x_Custom")
+    # Rows, unreadable rows, every deviation and the null literals of each text column are
+    # counted in one pass over the source; the first row of a deviation is looked up
+    # afterwards, for those that occur.
+    builder = _build(types, strict, focus_map, custom)
+    texts = sorted(
+        {*focus_map.values(), *custom.values()} & {c for c in types if builder.is_text(c)}
+    )
+    bad = " OR ".join(f"coalesce({c}, false)" for c, _m in builder.problems) or "false"
+    aggregates = ["count(*)", f"count_if({bad})"]
+    aggregates += [f"count_if({sql})" for sql, *_rest in builder.flags]
+    aggregates += [f"count_if({one_of(f'CAST({_q(c)} AS VARCHAR)', NULL_LITERALS)})" for c in texts]
+    counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
+    assert counts is not None
+    rows, quarantined = int(counts[0]), int(counts[1] or 0)
+    flag_counts = counts[2 : 2 + len(builder.flags)]
+    seen = [(flag, int(n)) for flag, n in zip(builder.flags, flag_counts, strict=True) if n]
+    if seen:
+        firsts = con.execute(
+            "SELECT "
+            + ", ".join(f"min(__row) FILTER (WHERE {f[0]})" for f, _n in seen)
+            + f" FROM {source}"
+        ).fetchone()
+        assert firsts is not None
+        for ((_sql, code, column, message), n), first in zip(seen, firsts, strict=True):
+            deviations.append(Deviation(code, column, n, message, int(first) if first else None))
+    # What the count proved absent is not repaired row by row: a clean export's columns
+    # are taken as they are.
+    nulls = counts[2 + len(builder.flags) :]
+    builder = _build(
+        types,
+        strict,
+        focus_map,
+        custom,
+        plain=frozenset(c for c, n in zip(texts, nulls, strict=True) if not n),
+        canonical=frozenset(
+            column
+            for (_sql, code, column, _m), n in zip(builder.flags, flag_counts, strict=True)
+            if code == "value_case" and not n
+        ),
+    )
     # The message is only built for the rare bad row: the common case is one OR of booleans.
     problem = (
         f"CASE WHEN {' OR '.join(f'coalesce({c}, false)' for c, _m in builder.problems)} THEN "
@@ -276,22 +356,6 @@ def stage(
     # needs, and the rows are materialised once, allocated and priced, on the way to the lake.
     kind = "TABLE" if materialise else "VIEW"
     con.execute(f"CREATE OR REPLACE TEMP {kind} {table} AS SELECT\n  {select}\nFROM {source}")
-    # Rows, unreadable rows and every deviation are counted in one pass over the source.
-    bad = " OR ".join(f"coalesce({c}, false)" for c, _m in builder.problems) or "false"
-    aggregates = ["count(*)", f"count(CASE WHEN {bad} THEN 1 END)"]
-    for sql, *_rest in builder.flags:
-        aggregates += [
-            f"count(CASE WHEN {sql} THEN 1 END)",
-            f"min(CASE WHEN {sql} THEN __row END)",
-        ]
-    counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
-    assert counts is not None
-    rows, quarantined = int(counts[0]), int(counts[1] or 0)
-    for i, (_sql, code, column, message) in enumerate(builder.flags):
-        n = int(counts[2 + 2 * i] or 0)
-        if n:
-            first = counts[3 + 2 * i]
-            deviations.append(Deviation(code, column, n, message, int(first) if first else None))
     if quarantined:
         first = con.execute(
             f"SELECT min(x_SourceRow) FROM {table} WHERE __problem IS NOT NULL"

@@ -31,9 +31,15 @@ Series = dict[tuple[str, str], dict[date, float]]
 def _check_scope(ward: str, business_system: str, amount: float, where: str) -> None:
     problems = []
     if ward not in ward_codes():
-        problems.append(Problem(f"unknown ward {ward!r}", "ward"))
+        problems.append(Problem("unknown ward {ward!r}", "ward", values={"ward": ward}))
     if business_system and business_system not in BUSINESS_SYSTEMS:
-        problems.append(Problem(f"unknown business system {business_system!r}", "business_system"))
+        problems.append(
+            Problem(
+                "unknown business system {business_system!r}",
+                "business_system",
+                values={"business_system": business_system},
+            )
+        )
     if not amount >= 0:
         problems.append(Problem("a non-negative amount", where))
     if problems:

@@ -36,6 +36,8 @@ class RawSource:
     rejected: list[RejectedLine] = field(default_factory=list)
     kind: str = ""
     """parquet | csv (numbered by the reader) | arrow | json | jsonl | sakura"""
+    types: dict[str, str] = field(default_factory=dict)
+    """DuckDB type of each column."""
 
 
 def _flatten(table: pa.Table) -> pa.Table:
@@ -123,9 +125,10 @@ def open_raw(
     else:
         numbered = f"SELECT row_number() OVER () AS __row, * FROM ({body})"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {numbered}")
-    columns = [r[0] for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] != "__row"]
+    types = {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] != "__row"}
+    columns = list(types)
     count = con.execute(f"SELECT count(*) FROM {view}").fetchone()
     source_kind = "sakura" if sakura else kind
     if kind == "parquet" and "file_row_number" not in body:
         source_kind = "arrow"  # flattened nested records, numbered by a window
-    return RawSource(view, columns, int(count[0]) if count else 0, rejected, source_kind)
+    return RawSource(view, columns, int(count[0]) if count else 0, rejected, source_kind, types)

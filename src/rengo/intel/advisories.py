@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
-from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
+from rengo.core.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem
 from rengo.core.identity import User
 from rengo.core.permissions import Principal, Role, require, visible_tenants
 from rengo.core.settings import Settings
@@ -54,7 +54,9 @@ class AdvisoryCreate(BaseModel):
     def _level(cls, value: str) -> str:
         level = parse_level(value)
         if not level.leaves_owner:
-            raise ValueError(f"{level.label} cannot be sent to other organisations")
+            raise InvalidValue(
+                "{label} cannot be sent to other organisations", values={"label": level.label}
+            )
         return level.value
 
     @field_validator("wards")
@@ -64,7 +66,7 @@ class AdvisoryCreate(BaseModel):
             return None
         unknown = [v for v in values if v not in ward_codes()]
         if unknown:
-            raise ValueError(f"not ward codes: {', '.join(unknown)}")
+            raise InvalidValue("not ward codes: {unknown}", values={"unknown": ", ".join(unknown)})
         return sorted(set(values)) or None
 
 
@@ -88,8 +90,9 @@ def _stix(
                 "not an indicator",
                 [
                     Problem(
-                        f"{value!r} is no IP, domain, URL, hash or address",
+                        "{value!r} is no IP, domain, URL, hash or address",
                         "field indicator_values",
+                        values={"value": value},
                     )
                 ],
             )
@@ -180,11 +183,11 @@ def get(session: Session, principal: Principal, advisory_id: int) -> Advisory:
     require(principal, "intel.advisory.read")
     advisory = session.get(Advisory, advisory_id)
     if advisory is None:
-        raise NotFound(f"advisory {advisory_id} not found")
+        raise NotFound("advisory {advisory_id} not found", values={"advisory_id": advisory_id})
     if not principal.is_joint:
         recipient = _recipient(session, advisory_id, principal.tenant)
         if recipient is None:
-            raise NotFound(f"advisory {advisory_id} not found")
+            raise NotFound("advisory {advisory_id} not found", values={"advisory_id": advisory_id})
     return advisory
 
 
@@ -216,7 +219,10 @@ def respond(
     get(session, principal, advisory_id)
     recipient = _recipient(session, advisory_id, ward)
     if recipient is None:
-        raise NotFound(f"advisory {advisory_id} was not sent to {ward}")
+        raise NotFound(
+            "advisory {advisory_id} was not sent to {ward}",
+            values={"advisory_id": advisory_id, "ward": ward},
+        )
     if not (acknowledged or applied or note):
         raise InvalidInput("nothing to record", [Problem("acknowledge, applied or a note", "body")])
     if acknowledged and recipient.acknowledged_at is None:
@@ -224,7 +230,8 @@ def respond(
     if applied:
         if recipient.applied_at is not None:
             raise Conflict(
-                f"the countermeasure was recorded as applied at {recipient.applied_at.isoformat()}"
+                "the countermeasure was recorded as applied at {applied_at}",
+                values={"applied_at": recipient.applied_at.isoformat()},
             )
         recipient.applied_at, recipient.applied_by = now, principal.label
         if recipient.acknowledged_at is None:

@@ -208,7 +208,9 @@ def _audit(
 def get(session: Session, principal: Principal, submission_id: int) -> Submission:
     submission = session.get(Submission, submission_id)
     if submission is None:
-        raise NotFound(f"submission {submission_id} not found")
+        raise NotFound(
+            "submission {submission_id} not found", values={"submission_id": submission_id}
+        )
     require(principal, "intel.submission.read", submission.tenant, hide=True)
     return submission
 
@@ -237,7 +239,10 @@ def reanonymise(
     submission = get(session, principal, submission_id)
     _own(principal, submission)
     if submission.state != AWAITING:
-        raise Conflict(f"submission {submission_id} is {submission.state}, not awaiting approval")
+        raise Conflict(
+            "submission {submission_id} is {state}, not awaiting approval",
+            values={"submission_id": submission_id, "state": submission.state},
+        )
     submission.extra_terms = sorted(
         {t.strip() for t in [*submission.extra_terms, *extra_terms] if t.strip()}
     )
@@ -256,11 +261,14 @@ def approve(
     submission = get(session, principal, submission_id)
     _own(principal, submission)
     if submission.state != AWAITING:
-        raise Conflict(f"submission {submission_id} is {submission.state}, not awaiting approval")
+        raise Conflict(
+            "submission {submission_id} is {state}, not awaiting approval",
+            values={"submission_id": submission_id, "state": submission.state},
+        )
     if version != submission.version:
         raise Conflict(
-            f"the preview changed (now version {submission.version}, you saw {version}): "
-            "look at it again before approving"
+            "the preview changed (now version {version}, you saw {seen}): look at it again before approving",
+            values={"version": submission.version, "seen": version},
         )
     shared = session.get(IntelCollection, SHARED)
     assert shared is not None
@@ -287,7 +295,10 @@ def withdraw(
     submission = get(session, principal, submission_id)
     _own(principal, submission)
     if submission.state != AWAITING:
-        raise Conflict(f"submission {submission_id} is {submission.state}, not awaiting approval")
+        raise Conflict(
+            "submission {submission_id} is {state}, not awaiting approval",
+            values={"submission_id": submission_id, "state": submission.state},
+        )
     submission.state = WITHDRAWN
     _audit(session, principal, "intel.submission.withdraw", submission, client, now)
     return submission

@@ -13,18 +13,25 @@ place), then ``commits.log`` and ``head.json`` say so. Files of a commit newer t
 head are leftovers of a crash and are removed by ``recover`` before anything else, so
 that re-draining the spool from the head neither loses nor duplicates an event.
 
-Readers (search, detection) use ``scan`` and ``changes`` — see docs/soc.md.
+Readers (search, detection) use ``scan`` and ``changes`` — see docs/soc.md. They name
+the files to read (``event_files``: only the partitions of the wards, classes and days
+asked for, only committed files) instead of letting DuckDB glob the whole tree, and share
+one in-process DuckDB database per lake whose Parquet footer cache outlives a query:
+with a thousand files, listing and opening them cost more than reading the rows.
 """
 
 from __future__ import annotations
 
+import bisect
 import ctypes
+import itertools
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,6 +62,9 @@ QUARANTINE_SCHEMA = pa.schema(
 T = TypeVar("T")
 HIVE_TYPES = "{'class_uid': INTEGER, 'ward': VARCHAR, 'day': DATE}"
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 256_000}
+BLOOM_COLUMNS = ("src_ip", "dst_ip", "user_name", "device_hostname", "event_id")
+"""Columns people search for one value of: compacted files carry a Bloom filter for each,
+so DuckDB skips a file's row group without reading the column when the value is absent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,10 +135,18 @@ def _in_parallel(work: Callable[[T], object], items: list[T]) -> None:
         pass
 
 
-def _write_parquet(table: pa.Table, path: Path, *, sync: bool = True) -> None:
+def compacted_options(rows: int) -> dict[str, Any]:
+    """How compaction writes a partition's one file: sorted rows, Bloom-filtered columns."""
+    bloom = {name: {"ndv": max(rows, 1_000), "fpp": 0.02} for name in BLOOM_COLUMNS}
+    return {**PARQUET_OPTIONS, "bloom_filter_options": bloom}
+
+
+def _write_parquet(
+    table: pa.Table, path: Path, options: dict[str, Any] | None = None, *, sync: bool = True
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, **PARQUET_OPTIONS)
+    pq.write_table(table, tmp, **(options or PARQUET_OPTIONS))
     if sync:
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
@@ -167,6 +185,39 @@ def _seq_of(path: Path) -> int | None:
     return None
 
 
+def _compacted_seq(name: str) -> int | None:
+    """The newest commit inside a compacted file ``c-<seq>-…`` or ``d-<seq>-…``."""
+    parts = name.split("-", 2)
+    if len(parts) == 3 and parts[0] in ("c", "d") and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def _newest_compacted(folder: Path, head: int, floor: int = -1) -> tuple[list[str], int]:
+    """The files of a folder to read, and the seq of its newest compacted file: that file
+    and the files newer than it (commits above ``head`` and files a compacted file of
+    seq ``floor`` holds are left out)."""
+    try:
+        entries = [
+            e
+            for e in os.scandir(folder)
+            if e.name.endswith(".parquet") and not e.name.startswith(".")
+        ]
+    except FileNotFoundError:  # merged away or dropped by retention meanwhile
+        return [], floor
+    compacted = [(seq, e.path) for e in entries if (seq := _compacted_seq(e.name)) is not None]
+    newest = max(compacted, default=(floor, ""))
+    out = [newest[1]] if newest[1] and newest[0] > floor else []
+    for entry in entries:
+        seq = _seq_of(Path(entry.name))
+        if seq is None:
+            if _compacted_seq(entry.name) is None:
+                out.append(entry.path)  # not named by the lake (e.g. copied in): always read
+        elif max(newest[0], floor) < seq <= head:
+            out.append(entry.path)
+    return out, max(newest[0], floor)
+
+
 class Lake:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -176,6 +227,9 @@ class Lake:
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         self._head_file = root / "head.json"
         self._log_file = root / "commits.log"
+        self._db: duckdb.DuckDBPyConnection | None = None
+        self._db_pid = 0
+        self._db_lock = threading.Lock()
 
     # -- the head and the commit log -----------------------------------------------------
 
@@ -290,28 +344,128 @@ class Lake:
     # -- reading ------------------------------------------------------------------------
 
     def connect(self) -> duckdb.DuckDBPyConnection:
-        connection = duckdb.connect(config={"threads": 2})
-        return connection
+        """A cursor on the lake's DuckDB database (close it after use; thread-safe)."""
+        with self._db_lock:
+            if self._db is None or self._db_pid != os.getpid():
+                self._db = duckdb.connect(config={"threads": 2})
+                self._db.execute("SET GLOBAL parquet_metadata_cache = true")
+                self._db_pid = os.getpid()
+            return self._db.cursor()
+
+    def event_files(
+        self,
+        first_day: date | None = None,
+        last_day: date | None = None,
+        *,
+        wards: frozenset[str] | list[str] | None = None,
+        classes: tuple[int, ...] | list[int] | None = None,
+        partitions: list[str] | None = None,
+    ) -> list[tuple[date, str]]:
+        """(day, path) of the committed event files holding the partitions asked for (some
+        UTC days, inclusive, of some wards and classes; or named partitions), newest first.
+
+        A past day merged by compaction is one file ``events/day=<D>/d-<seq>-….parquet``
+        (every ward and class, sorted by ward, class and time; filter on the columns).
+        Files a newer compacted file already holds are skipped, so a reader that lists
+        during a compaction's swap sees every event once.
+        """
+        head = self.head()
+        wanted: dict[date, list[Path]] = defaultdict(list)
+        for folder in self._partition_folders(first_day, last_day, wards, classes, partitions):
+            wanted[date.fromisoformat(folder.name.removeprefix("day="))].append(folder)
+        if partitions is None:
+            for folder in _subfolders(self.events_dir, "day=", None):
+                day = date.fromisoformat(folder.name.removeprefix("day="))
+                if (first_day is None or first_day <= day) and (
+                    last_day is None or day <= last_day
+                ):
+                    wanted.setdefault(day, [])
+        out: list[tuple[date, str]] = []
+        for day, folders in wanted.items():
+            merged, merged_seq = _newest_compacted(self.events_dir / f"day={day.isoformat()}", head)
+            out += [(day, path) for path in merged]
+            for folder in folders:
+                files, _ = _newest_compacted(folder, head, floor=merged_seq)
+                out += [(day, path) for path in files]
+        out.sort(reverse=True)
+        return out
+
+    def _partition_folders(
+        self,
+        first_day: date | None,
+        last_day: date | None,
+        wards: frozenset[str] | list[str] | None,
+        classes: tuple[int, ...] | list[int] | None,
+        partitions: list[str] | None,
+    ) -> Iterator[Path]:
+        if partitions is not None:
+            yield from (self.events_dir / p for p in partitions)
+            return
+        class_names = None if classes is None else {f"class_uid={c}" for c in classes}
+        ward_names = None if wards is None else {f"ward={w}" for w in wards}
+        first = f"day={first_day.isoformat()}" if first_day else ""
+        last = f"day={last_day.isoformat()}" if last_day else "day=~"
+        for class_dir in _subfolders(self.events_dir, "class_uid=", class_names):
+            for ward_dir in _subfolders(class_dir, "ward=", ward_names):
+                for day_dir in _subfolders(ward_dir, "day=", None):
+                    if first <= day_dir.name <= last:
+                        yield day_dir
+
+    def source_of(
+        self, files: list[str], *, filename: bool = False, with_day: bool = False
+    ) -> str | None:
+        """A DuckDB relation over these event files (with ``filename`` and
+        ``file_row_number``, and ``day``, the UTC day of ``time``, when asked); ``None``
+        when there are no files."""
+        if not files:
+            return None
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        extra = ", filename=true, file_row_number=true" if filename else ""
+        relation = f"read_parquet([{listing}], hive_partitioning=false, union_by_name=true{extra})"
+        if with_day:
+            return f"(SELECT *, CAST(timezone('UTC', time) AS DATE) AS day FROM {relation})"
+        return relation
+
+    def rows_at(
+        self, places: list[tuple[str, int]], columns: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Events (some ``columns``, default all) at (file, row number) places, in that
+        order: only those columns of the row groups holding them are read (a filter on
+        ``event_id`` would read that column of every file)."""
+        fields = [f for f in EVENT_SCHEMA if columns is None or f.name in columns]
+        schema = pa.schema(fields)
+        found: dict[tuple[str, int], dict[str, Any]] = {}
+        by_file: dict[str, list[int]] = defaultdict(list)
+        for path, row in places:
+            by_file[path].append(row)
+        for path, rows in by_file.items():
+            parquet = pq.ParquetFile(path)
+            sizes = (parquet.metadata.row_group(i).num_rows for i in range(parquet.num_row_groups))
+            starts = list(itertools.accumulate(sizes, initial=0))
+            by_group: dict[int, list[int]] = defaultdict(list)
+            for row in rows:
+                by_group[bisect.bisect_right(starts, row) - 1].append(row)
+            present = set(parquet.schema_arrow.names)
+            for group, wanted in by_group.items():
+                table = parquet.read_row_group(
+                    group, columns=[f.name for f in fields if f.name in present], use_threads=False
+                )
+                table = table.take([row - starts[group] for row in wanted])
+                arrays = [
+                    table.column(f.name).cast(f.type) if f.name in present else pa.nulls(len(wanted), f.type)
+                    for f in fields
+                ]  # fmt: skip
+                records = pa.Table.from_arrays(arrays, schema=schema).to_pylist()
+                found.update(
+                    ((path, row), record) for row, record in zip(wanted, records, strict=True)
+                )
+        return [found[place] for place in places]
 
     def events_source(self, partitions: list[str] | None = None) -> str | None:
-        """A DuckDB ``read_parquet(…)`` over the events (or some partitions); ``None`` if empty."""
-        if partitions is None:
-            if not any(self.events_dir.glob("class_uid=*")):
-                return None
-            globs = [str(self.events_dir / "**" / "*.parquet")]
-        else:
-            globs = [
-                str(self.events_dir / p / "*.parquet")
-                for p in partitions
-                if any((self.events_dir / p).glob("*.parquet"))
-            ]
-            if not globs:
-                return None
-        files = "[" + ", ".join(f"'{g}'" for g in globs) + "]"
-        return (
-            f"read_parquet({files}, hive_partitioning=true, hive_types={HIVE_TYPES}, "
-            "union_by_name=true)"
-        )
+        """A DuckDB relation over the events (or some partitions), with ``day``; ``None`` if
+        empty. Prefer ``event_files`` + ``source_of`` for a time range: fewer files."""
+        files = self.event_files(partitions=partitions)
+        return self.source_of([path for _, path in files], with_day=True)
 
     def quarantine_source(self) -> str | None:
         if not any(self.quarantine_dir.glob("ward=*")):
@@ -335,15 +489,14 @@ class Lake:
         Partition pruning on class, ward and day happens in DuckDB; ``where`` is an extra
         SQL condition for callers that know the columns (parameters are not taken).
         """
-        source = self.events_source()
+        files = self.event_files(
+            since.astimezone(UTC).date(), until.astimezone(UTC).date(), wards=wards, classes=classes
+        )
+        source = self.source_of([path for _, path in files])
         if source is None:
             return
-        conditions = [
-            "day BETWEEN ?::DATE AND ?::DATE",
-            "time >= ?",
-            "time < ?",
-        ]
-        params: list[Any] = [(since - timedelta(days=1)).date(), until.date(), since, until]
+        conditions = ["time >= ?", "time < ?"]
+        params: list[Any] = [since, until]
         if wards is not None:
             conditions.append(f"ward IN ({', '.join('?' for _ in wards) or 'NULL'})")
             params.extend(wards)
@@ -388,3 +541,13 @@ class Lake:
         finally:
             connection.close()
         return table.to_batches(), new_cursor
+
+
+def _subfolders(folder: Path, prefix: str, wanted: set[str] | None) -> Iterator[Path]:
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name.startswith(prefix) and (wanted is None or entry.name in wanted):
+            yield Path(entry.path)

@@ -1,29 +1,47 @@
 """Lake upkeep: merging small files and dropping days past each ward's retention.
 
-Compaction is crash-safe through a journal written before the merged file: after a
-crash ``finish_interrupted_compaction`` either completes the swap (the merged file
-exists, so the inputs go) or abandons it (the inputs stay), never both or neither.
-Both run in the lake writer's upkeep thread beside commits: compaction only takes
-files of commits already made (a commit only adds new files), and retention holds the
-writer's commit lock while it removes a day.
+Today's partitions (class × ward × day) are merged file by file as they grow. A past
+day is merged whole into one file ``events/day=<D>/d-<seq>-….parquet``: every ward and
+class of the day, sorted by ward, class and time, a row group never spanning two wards,
+with Bloom filters on the columns searched for one value. Searching 14 days then opens
+14 files instead of thousands (with a thousand small files DuckDB spent its time opening
+them, not reading rows); ward, class and time filters skip row groups by statistics.
+
+Compaction is crash-safe through a journal written before the merged file appears:
+after a crash ``finish_interrupted_compaction`` either completes the swap (the merged
+file exists, so the inputs go) or abandons it (the inputs stay), never both or neither;
+readers skip inputs a merged file already holds (``Lake.event_files``). Both run in
+the lake writer's upkeep thread holding its commit lock, so they never race a commit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory, write_atomically
-from rengo.soc.lake import EVENT_SCHEMA, Lake, _seq_of, _write_parquet
+from rengo.soc.lake import (
+    BLOOM_COLUMNS,
+    EVENT_SCHEMA,
+    PARQUET_OPTIONS,
+    Lake,
+    _seq_of,
+    _write_parquet,
+    compacted_options,
+)
 
 JOURNAL = "compaction.json"
+DAY_ROW_GROUP = 131_072
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,87 +62,133 @@ def finish_interrupted_compaction(lake: Lake) -> None:
     entry = orjson.loads(journal.read_bytes())
     folder = lake.root / entry["folder"]
     if (folder / entry["output"]).exists():
-        for name in entry["inputs"]:
-            (folder / name).unlink(missing_ok=True)
-        fsync_directory(folder)
+        _remove_inputs(folder, entry["inputs"])
     journal.unlink()
+
+
+def _remove_inputs(folder: Path, names: list[str]) -> None:
+    """Delete merged inputs (names relative to ``folder``) and the folders they leave empty."""
+    parents = set()
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
+        parents.add((folder / name).parent)
+    for parent in parents:
+        fsync_directory(parent)
+        for empty in (parent, parent.parent, parent.parent.parent):
+            if empty.name.startswith(("day=", "ward=", "class_uid=")):
+                try:
+                    empty.rmdir()
+                except OSError:  # not empty (or already gone)
+                    break
 
 
 def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
 
 
-def _rows(path: Path) -> int:
-    return int(pq.read_metadata(path).num_rows)
-
-
-def _groups(files: list[Path], max_rows: int) -> list[list[Path]]:
-    """Runs of consecutive small files, each of at most about ``max_rows`` rows."""
-    groups: list[list[Path]] = [[]]
-    rows = 0
-    for path in files:
-        count = _rows(path)
-        if count >= max_rows // 2:
-            groups.append([])  # big enough already: left alone
-            rows = 0
-            continue
-        if rows + count > max_rows and groups[-1]:
-            groups.append([])
-            rows = 0
-        groups[-1].append(path)
-        rows += count
-    return [g for g in groups if len(g) > 1]
-
-
-def compact(
-    lake: Lake, *, min_files: int = 8, today: date | None = None, max_rows: int = 2_000_000
-) -> CompactionReport:
-    """Merge the small files of every partition that has ``min_files`` or more, or of
-    any past day with more than one, into files of up to ``max_rows`` rows sorted by
-    time (so memory stays bounded however big a day grows)."""
+def compact(lake: Lake, *, min_files: int = 8, today: date | None = None) -> CompactionReport:
+    """Merge the files of every partition that has ``min_files`` or more, or of any past
+    day with more than one, into one file sorted by time."""
     head = lake.head()
     partitions = before = after = 0
+    past_days: dict[date, list[Path]] = defaultdict(list)
     for folder in sorted(lake.events_dir.glob("class_uid=*/ward=*/day=*")):
         files = [p for p in _files(folder) if (_seq_of(p) or 0) <= head]
         day = date.fromisoformat(folder.name.removeprefix("day="))
-        past = today is not None and day < today
-        if len(files) < 2 or (len(files) < min_files and not past):
+        if today is not None and day < today:
+            past_days[day] += files
             continue
-        groups = _groups(files, max_rows)
-        for group in groups:
-            _merge(lake, folder, group)
-            before += len(group)
-            after += 1
-        partitions += bool(groups)
+        if len(files) < max(2, min_files):
+            continue
+        table = pa.concat_tables(pq.read_table(p, schema=EVENT_SCHEMA) for p in files)
+        table = table.sort_by([("time", "ascending"), ("event_id", "ascending")])
+        max_seq = max(pc_max(table), 0)
+        digest = hashlib.sha256("|".join(p.name for p in files).encode()).hexdigest()[:12]
+        output = f"c-{max_seq:020d}-{digest}.parquet"
+        write_atomically(
+            _journal(lake),
+            orjson.dumps(
+                {
+                    "folder": str(folder.relative_to(lake.root)),
+                    "inputs": [p.name for p in files],
+                    "output": output,
+                }
+            ),
+        )
+        _write_parquet(table, folder / output, compacted_options(table.num_rows))
+        fsync_directory(folder)
+        for path in files:
+            path.unlink()
+        fsync_directory(folder)
+        _journal(lake).unlink()
+        partitions += 1
+        before += len(files)
+        after += 1
+    for day, files in sorted(past_days.items()):
+        merged = _merge_day(lake, day, files, min_files)
+        if merged:
+            partitions, before, after = partitions + 1, before + merged, after + 1
     return CompactionReport(partitions, before, after)
 
 
-def _merge(lake: Lake, folder: Path, files: list[Path]) -> None:
-    table = pa.concat_tables(pq.read_table(p, schema=EVENT_SCHEMA) for p in files)
-    table = table.sort_by([("time", "ascending"), ("event_id", "ascending")])
-    max_seq = max(pc_max(table), 0)
-    digest = hashlib.sha256("|".join(p.name for p in files).encode()).hexdigest()[:12]
-    output = f"c-{max_seq:020d}-{digest}.parquet"
+def _merge_day(lake: Lake, day: date, files: list[Path], min_files: int) -> int:
+    """Merge a past day's partition files (and its merged file, if any) into one file;
+    return the number of files merged. Late stragglers of an already merged day wait
+    until ``min_files`` of them gather (they are read from their partitions meanwhile)."""
+    folder = lake.events_dir / f"day={day.isoformat()}"
+    previous = _files(folder) if folder.exists() else []
+    if not files or (previous and len(files) < min_files):
+        return 0
+    by_ward: dict[str, list[Path]] = defaultdict(list)
+    for path in files:
+        by_ward[path.parent.parent.name.removeprefix("ward=")].append(path)
+    wards = set(by_ward)
+    for path in previous:
+        wards.update(_wards_in(path))
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".d-{day.isoformat()}.tmp"
+    max_seq = 0
+    with pq.ParquetWriter(tmp, EVENT_SCHEMA, **_day_file_options()) as writer:
+        for ward in sorted(wards):
+            parts = [pq.read_table(p, schema=EVENT_SCHEMA) for p in by_ward.get(ward, [])]
+            parts += [
+                pq.read_table(p, schema=EVENT_SCHEMA, filters=[("ward", "=", ward)])
+                for p in previous
+            ]
+            table = pa.concat_tables(parts).sort_by(
+                [("class_uid", "ascending"), ("time", "ascending"), ("event_id", "ascending")]
+            )
+            max_seq = max(max_seq, pc_max(table))
+            writer.write_table(table, row_group_size=DAY_ROW_GROUP)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    inputs = [str(p.relative_to(lake.root)) for p in [*files, *previous]]
+    digest = hashlib.sha256("|".join(inputs).encode()).hexdigest()[:12]
+    output = folder / f"d-{max_seq:020d}-{digest}.parquet"
     write_atomically(
         _journal(lake),
         orjson.dumps(
-            {
-                "folder": str(folder.relative_to(lake.root)),
-                "inputs": [p.name for p in files],
-                "output": output,
-            }
+            {"folder": ".", "inputs": inputs, "output": str(output.relative_to(lake.root))}
         ),
     )
-    _write_parquet(table, folder / output)
+    os.replace(tmp, output)
     fsync_directory(folder)
-    for path in files:
-        path.unlink()
-    fsync_directory(folder)
+    _remove_inputs(lake.root, inputs)
     _journal(lake).unlink()
+    return len(inputs)
+
+
+def _day_file_options() -> dict[str, Any]:
+    bloom = {name: {"ndv": DAY_ROW_GROUP, "fpp": 0.05} for name in BLOOM_COLUMNS}
+    return {"compression": PARQUET_OPTIONS["compression"], "bloom_filter_options": bloom}
+
+
+def _wards_in(path: Path) -> set[str]:
+    return set(pq.read_table(path, columns=["ward"]).column("ward").unique().to_pylist())
 
 
 def pc_max(table: pa.Table) -> int:
-    import pyarrow.compute as pc
+    import pyarrow.compute as pc  # slow to import: only the writer's upkeep needs it
 
     value = pc.max(table["ingest_seq"]).as_py()
     return int(value or 0)
@@ -142,4 +206,42 @@ def apply_retention(lake: Lake, now: datetime, default_days: int, per_ward: dict
         if day < (now - timedelta(days=keep_days)).date():
             shutil.rmtree(folder)
             removed += 1
+    for folder in lake.events_dir.glob("day=*"):
+        day = date.fromisoformat(folder.name.removeprefix("day="))
+        removed += _expire_wards_of_day(lake, folder, day, now, default_days, per_ward)
+    return removed
+
+
+def _expire_wards_of_day(lake: Lake, folder: Path, day: date, now: datetime, default_days: int,
+                         per_ward: dict[str, int]) -> int:  # fmt: skip
+    """Drop from a merged day the wards whose retention it passed: the whole folder when
+    none is left, else the file is rewritten without them (the same journalled swap)."""
+
+    def expired(ward: str) -> bool:
+        return day < (now - timedelta(days=per_ward.get(ward, default_days))).date()
+
+    files = {path: _wards_in(path) for path in _files(folder)}
+    if all(expired(w) for wards in files.values() for w in wards):
+        shutil.rmtree(folder)
+        return 1
+    removed = 0
+    for path, wards in files.items():
+        gone = {w for w in wards if expired(w)}
+        if not gone:
+            continue
+        import pyarrow.compute as pc
+
+        table = pq.read_table(path, schema=EVENT_SCHEMA)
+        keep = pc.invert(pc.is_in(table["ward"], pa.array(sorted(gone))))
+        output = path.with_name(f"{path.stem}-r{len(gone)}.parquet")
+        write_atomically(
+            _journal(lake),
+            orjson.dumps({"folder": str(folder.relative_to(lake.root)), "inputs": [path.name],
+                          "output": output.name}),
+        )  # fmt: skip
+        _write_parquet(table.filter(keep), output, _day_file_options())
+        fsync_directory(folder)
+        _remove_inputs(folder, [path.name])
+        _journal(lake).unlink()
+        removed += 1
     return removed

@@ -235,10 +235,10 @@ class LakeWriter:
         return stored
 
     def upkeep(self, now: datetime | None = None) -> None:
-        """Compact small files and drop days past retention (safe beside commits)."""
+        """Compact small files and drop days past retention, between two commits."""
         now = now or datetime.now(UTC)
-        compact(self.lake, min_files=self.compact_min_files, today=now.date())
-        with self._commit_lock:  # a commit may be writing into a day retention removes
+        with self._commit_lock:  # commits wait: a late event may land in a day being merged
+            compact(self.lake, min_files=self.compact_min_files, today=now.date())
             apply_retention(self.lake, now, self.retention_days, self.retention_by_ward)
 
     # -- background threads -----------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from rengo.soc.lake import Lake
@@ -33,19 +34,36 @@ def _mark_resolved(lake: Lake, ids: list[str]) -> None:
         os.fsync(handle.fileno())
 
 
+def _where(
+    wards: frozenset[str] | None, source: str | None, since: date | None = None
+) -> tuple[str, list[Any]]:
+    conditions, params = ["true"], []
+    if wards is not None:
+        conditions.append(f"ward IN ({', '.join('?' for _ in wards) or 'NULL'})")
+        params.extend(sorted(wards))
+    if source is not None:
+        conditions.append("source IS NOT DISTINCT FROM ?")
+        params.append(source)
+    if since is not None:
+        conditions.append("day >= ?::DATE")
+        params.append(since)
+    return " AND ".join(conditions), params
+
+
 def quarantined(
-    lake: Lake, *, wards: frozenset[str] | None, limit: int = 100, offset: int = 0
+    lake: Lake,
+    *,
+    wards: frozenset[str] | None,
+    source: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Quarantined records not yet resolved, newest first, with their raw bytes."""
-    source = lake.quarantine_source()
-    if source is None:
+    q_source = lake.quarantine_source()
+    if q_source is None:
         return []
-    sql = f"SELECT * EXCLUDE (day) FROM {source}"
-    params: list[Any] = []
-    if wards is not None:
-        sql += f" WHERE ward IN ({', '.join('?' for _ in wards) or 'NULL'})"
-        params.extend(sorted(wards))
-    sql += " ORDER BY received DESC, quarantine_id"
+    where, params = _where(wards, source)
+    sql = f"SELECT * EXCLUDE (day) FROM {q_source} WHERE {where} ORDER BY received DESC, quarantine_id"
     connection = lake.connect()
     try:
         rows = connection.sql(sql, params=params).to_arrow_table().to_pylist()
@@ -56,14 +74,42 @@ def quarantined(
     return rows[offset : offset + limit]
 
 
+def summary(
+    lake: Lake, *, wards: frozenset[str] | None, since: date | None = None
+) -> list[dict[str, Any]]:
+    """Unresolved records per ward, source, format and reason, the largest groups first:
+    {ward, source, format, reason, records, last_received}."""
+    q_source = lake.quarantine_source()
+    if q_source is None:
+        return []
+    where, params = _where(wards, None, since)
+    done = sorted(resolved_ids(lake))
+    if done:
+        where += f" AND quarantine_id NOT IN ({', '.join('?' for _ in done)})"
+        params.extend(done)
+    connection = lake.connect()
+    try:
+        rows = connection.sql(
+            f"SELECT ward, source, format, reason, count(*), max(received) FROM {q_source} "
+            f"WHERE {where} GROUP BY ALL ORDER BY count(*) DESC, ward, source",
+            params=params,
+        ).fetchall()
+    finally:
+        connection.close()
+    keys = ("ward", "source", "format", "reason", "records", "last_received")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayReport:
     replayed: int
     still_failing: int
 
 
-def replay(lake: Lake, spool: Spool, *, wards: frozenset[str] | None) -> ReplayReport:
-    rows = quarantined(lake, wards=wards, limit=10_000_000)
+def replay(
+    lake: Lake, spool: Spool, *, wards: frozenset[str] | None, source: str | None = None
+) -> ReplayReport:
+    rows = quarantined(lake, wards=wards, source=source, limit=10_000_000)
     batches: list[Batch] = []
     ids: list[str] = []
     failing = 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 import re
 import time as clock
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import duckdb
@@ -41,6 +41,8 @@ class EventQuery:
     origin: str | None = None
     limit: int = 50
     cursor: str | None = None
+    columns: tuple[str, ...] | None = None
+    """Columns to return (a results list needs no ``raw``); ``None``: all of them."""
 
 
 @dataclass
@@ -69,7 +71,7 @@ def _retrying(run: Callable[[], T]) -> T:
     """Compaction may swap a file under a running query: try again once."""
     try:
         return run()
-    except duckdb.IOException:
+    except (duckdb.IOException, FileNotFoundError):
         clock.sleep(0.05)
         return run()
 
@@ -78,13 +80,8 @@ def _conditions(query: EventQuery) -> tuple[list[str], list[Any]]:
     problems: list[Problem] = []
     if query.until <= query.since:
         problems.append(Problem("must be after 'since'", "until"))
-    conditions = ["day BETWEEN ?::DATE AND ?::DATE", "time >= ?", "time < ?"]
-    params: list[Any] = [
-        (query.since - timedelta(days=1)).date(),
-        query.until.date(),
-        query.since,
-        query.until,
-    ]
+    conditions = ["time >= ?", "time < ?"]
+    params: list[Any] = [query.since, query.until]
     if query.wards is not None:
         conditions.append(f"ward IN ({', '.join('?' for _ in query.wards) or 'NULL'})")
         params.extend(sorted(query.wards))
@@ -128,46 +125,106 @@ def _conditions(query: EventQuery) -> tuple[list[str], list[Any]]:
         params.extend([when, when, event_id])
     if not 1 <= query.limit <= 1000:
         problems.append(Problem("between 1 and 1000", "limit"))
+    if unknown := set(query.columns or ()) - set(EVENT_SCHEMA.names):
+        problems.append(Problem(f"no such columns: {', '.join(sorted(unknown))}", "columns"))
     if problems:
         raise InvalidInput("invalid event search", problems)
     return conditions, params
+
+
+def _day_chunks(files: list[tuple[date, str]]) -> Iterator[list[str]]:
+    """The newest day's files, then all the others: a page the newest day fills never
+    reads older days (every event of a day is newer than the day before's: partitions
+    are UTC days of the event time); a rare value costs two queries, not one per day."""
+    if not files:
+        return
+    newest = files[0][0]
+    yield [path for day, path in files if day == newest]
+    older = [path for day, path in files if day != newest]
+    if older:
+        yield older
+
+
+def _newest(
+    lake: Lake, query: EventQuery, conditions: list[str], params: list[Any]
+) -> list[tuple[Any, ...]]:
+    """(time, event_id, file, row number) of the page's events and one more: only the
+    filtered and ordering columns are read here, the rest later from the few row groups
+    that hold the page."""
+    last = query.until
+    if query.cursor:
+        last = min(last, _decode_cursor(query.cursor)[0])
+    files = lake.event_files(
+        query.since.astimezone(UTC).date(), last.astimezone(UTC).date(),
+        wards=query.wards, classes=query.classes or None,
+    )  # fmt: skip
+    where = " AND ".join(conditions)
+    found: list[tuple[Any, ...]] = []
+    connection = lake.connect()
+    try:
+        for chunk in _day_chunks(files):
+            sql = (
+                f"SELECT time, event_id, filename, file_row_number "
+                f"FROM {lake.source_of(chunk, filename=True)} "
+                f"WHERE {where} ORDER BY time DESC, event_id DESC LIMIT {query.limit + 1 - len(found)}"
+            )
+            found += connection.execute(sql, params).fetchall()
+            if len(found) > query.limit:
+                break
+    finally:
+        connection.close()
+    return found
+
+
+def _full_rows(
+    lake: Lake, keys: list[tuple[Any, ...]], columns: tuple[str, ...] | None
+) -> list[dict[str, Any]]:
+    wanted = None if columns is None else ["time", "event_id", *columns]
+    rows = lake.rows_at([(file, row) for _, _, file, row in keys], wanted)
+    for row in rows:
+        if "unmapped" in row:
+            row["unmapped"] = dict(row["unmapped"] or [])
+    return rows
 
 
 def search_events(lake: Lake, query: EventQuery) -> Page:
     """One page of events matching ``query``, newest first, each with its raw record."""
     started = clock.perf_counter()
     conditions, params = _conditions(query)
-    source = lake.events_source()
-    if source is None:
-        return Page([], None, 0.0)
-    columns = ", ".join(EVENT_SCHEMA.names)
-    sql = (
-        f"SELECT {columns} FROM {source} WHERE {' AND '.join(conditions)} "
-        f"ORDER BY time DESC, event_id DESC LIMIT {query.limit + 1}"
-    )
 
-    def run() -> list[dict[str, Any]]:
-        connection = lake.connect()
-        try:
-            return connection.sql(sql, params=params).to_arrow_table().to_pylist()
-        finally:
-            connection.close()
+    def run() -> tuple[list[dict[str, Any]], bool]:
+        keys = _newest(lake, query, conditions, params)
+        return _full_rows(lake, keys[: query.limit], query.columns), len(keys) > query.limit
 
-    rows = _retrying(run)
-    more = len(rows) > query.limit
-    rows = rows[: query.limit]
-    for row in rows:
-        row["unmapped"] = dict(row["unmapped"] or [])
+    rows, more = _retrying(run)
     cursor = _encode_cursor(rows[-1]["time"], rows[-1]["event_id"]) if more and rows else None
     return Page(rows, cursor, (clock.perf_counter() - started) * 1000)
 
 
-def get_event(lake: Lake, event_id: str, wards: frozenset[str] | None) -> dict[str, Any] | None:
-    source = lake.events_source()
+def get_event(
+    lake: Lake, event_id: str, wards: frozenset[str] | None, *, at: datetime | None = None
+) -> dict[str, Any] | None:
+    """One event by id (of the wards given); ``at``, its time, limits the read to its day."""
+    if at is not None:
+        found = _get_event(lake, event_id, wards, at)
+        if found is not None:
+            return found
+    return _get_event(lake, event_id, wards, None)
+
+
+def _get_event(
+    lake: Lake, event_id: str, wards: frozenset[str] | None, at: datetime | None
+) -> dict[str, Any] | None:
+    day = at.astimezone(UTC).date() if at is not None else None
+    files = lake.event_files(day, day, wards=wards)
+    source = lake.source_of([path for _, path in files])
     if source is None:
         return None
     sql = f"SELECT {', '.join(EVENT_SCHEMA.names)} FROM {source} WHERE event_id = ?"
     params: list[Any] = [event_id]
+    if at is not None:
+        sql += " AND time = ?"
+        params.append(at)
     if wards is not None:
         sql += f" AND ward IN ({', '.join('?' for _ in wards) or 'NULL'})"
         params.extend(sorted(wards))

@@ -8,12 +8,12 @@ for a ward that has sent nothing for ``silent_ward_hours``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rengo.core.wards import ward_codes
 from rengo.soc.lake import Lake
-from rengo.soc.quarantine import resolved_ids
+from rengo.soc.quarantine import summary
 from rengo.soc.schema import CLASSES
 
 
@@ -51,49 +51,39 @@ def collect_stats(
     last_seen: dict[str, datetime | None] = {
         code: None for code in sorted(wards if wards is not None else ward_codes())
     }
-    quarantine: list[dict[str, Any]] = []
-    connection = lake.connect()
-    try:
-        source = lake.events_source()
-        if source is not None:
+    files = lake.event_files(since.astimezone(UTC).date(), None, wards=wards)
+    day_of = {path: day for day, path in files}
+    source = lake.source_of(list(day_of), filename=True)
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    if source is not None:
+        connection = lake.connect()
+        try:
+            # Grouped per file, whose partition is the day: no per-row date arithmetic.
             rows = connection.sql(
-                f"SELECT ward, class_uid, source, day, origin, count(*) AS events, max(time) "
-                f"FROM {source} WHERE day >= ?::DATE{ward_sql} "
-                "GROUP BY ALL ORDER BY day DESC, ward, class_uid, source",
-                params=[since.date(), *ward_params],
+                f"SELECT filename, ward, class_uid, source, origin, count(*), max(time) "
+                f"FROM {source} WHERE true{ward_sql} GROUP BY ALL",
+                params=ward_params,
             ).fetchall()
-            for ward, class_uid, src, day, origin, events, newest in rows:
-                counts.append(
-                    {
-                        "ward": ward, "class_uid": class_uid,
-                        "class_name": CLASSES.get(class_uid, str(class_uid)),
-                        "source": src, "day": day, "origin": origin, "events": events,
-                    }
-                )  # fmt: skip
-                if ward in last_seen and newest <= now:
-                    previous = last_seen[ward]
-                    last_seen[ward] = newest if previous is None else max(previous, newest)
-        q_source = lake.quarantine_source()
-        if q_source is not None:
-            done = sorted(resolved_ids(lake))
-            resolved_sql = (
-                f" AND quarantine_id NOT IN ({', '.join('?' for _ in done)})" if done else ""
-            )
-            rows = connection.sql(
-                f"SELECT ward, source, format, reason, count(*), max(received) FROM {q_source} "
-                f"WHERE day >= ?::DATE{ward_sql}{resolved_sql} GROUP BY ALL "
-                "ORDER BY count(*) DESC",
-                params=[since.date(), *ward_params, *done],
-            ).fetchall()
-            for ward, src, fmt, reason, records, newest in rows:
-                quarantine.append(
-                    {
-                        "ward": ward, "source": src, "format": fmt, "reason": reason,
-                        "records": records, "last_received": newest,
-                    }
-                )  # fmt: skip
-    finally:
-        connection.close()
+        finally:
+            connection.close()
+        for filename, ward, class_uid, src, origin, events, newest in rows:
+            key = (day_of[filename], ward, class_uid, src or "", origin)
+            group = groups.setdefault(key, [src, 0])
+            group[1] += events
+            if ward in last_seen and newest <= now:
+                previous = last_seen[ward]
+                last_seen[ward] = newest if previous is None else max(previous, newest)
+    for (day, ward, class_uid, _, origin), (src, events) in sorted(
+        groups.items(), key=lambda item: (-item[0][0].toordinal(), *item[0][1:])
+    ):
+        counts.append(
+            {
+                "ward": ward, "class_uid": class_uid,
+                "class_name": CLASSES.get(class_uid, str(class_uid)),
+                "source": src, "day": day, "origin": origin, "events": events,
+            }
+        )  # fmt: skip
+    quarantine = summary(lake, wards=wards, since=since.date())
     cutoff = now - timedelta(hours=silent_hours)
     silent = [w for w, seen in last_seen.items() if seen is None or seen < cutoff]
     return SocStats(

@@ -28,14 +28,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rengo import __version__
-from rengo.core.errors import RengoError, Unauthenticated
+from rengo.core.errors import RengoError, Unauthenticated, validation_problem
 from rengo.core.permissions import ANONYMOUS
 from rengo.core.runtime import Runtime
 from rengo.domains import load_domains
 from rengo.web import api as api_package
-from rengo.web import i18n, nav
+from rengo.web import errors, i18n, nav
 from rengo.web import pages as pages_package
 from rengo.web.deps import LANGUAGE_COOKIE, Caller
+from rengo.web.i18n import N_, _
 
 log = logging.getLogger("rengo.web")
 STATIC = Path(__file__).parent / "static"
@@ -122,8 +123,7 @@ async def _rengo_error(request: Request, exc: Exception) -> Response:
         return JSONResponse(
             _problem_body(exc.code, exc.message, problems), exc.status_code, headers=headers
         )
-    detail = exc.message + "".join(f"\n{p}" for p in exc.problems)
-    return _error_page(request, exc.status_code, exc.code, detail)
+    return _error_page(request, exc.status_code, exc.code, errors.error_text(exc))
 
 
 def _location(loc: tuple[Any, ...]) -> str:
@@ -135,13 +135,14 @@ def _location(loc: tuple[Any, ...]) -> str:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        {"location": _location(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
-        for e in exc.errors()
-    ]
     if wants_json(request):
-        return JSONResponse(_problem_body("invalid", "invalid request", problems), 422)
-    text_ = "\n".join(f"{p['location']}: {p['message']}" for p in problems)
+        body = [
+            {"location": _location(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return JSONResponse(_problem_body("invalid", "invalid request", body), 422)
+    problems = [validation_problem(e, _location(tuple(e.get("loc", ())))) for e in exc.errors()]
+    text_ = "\n".join([_("The request was not valid."), *map(errors.problem_text, problems)])
     return _error_page(request, 422, "invalid", text_)
 
 
@@ -152,7 +153,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return JSONResponse(
             _problem_body("http_error", message), exc.status_code, headers=exc.headers
         )
-    return _error_page(request, exc.status_code, str(exc.status_code), message)
+    return _error_page(request, exc.status_code, str(exc.status_code), _(message))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -160,10 +161,10 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception(
         "unhandled error on %s %s (request %s)", request.method, request.url.path, request_id
     )
-    message = f"An unexpected error occurred; it was logged as request {request_id}."
+    message = N_("An unexpected error occurred; it was logged as request {request_id}.")
     if wants_json(request):
-        return JSONResponse(_problem_body("internal", message), 500)
-    return _error_page(request, 500, "internal", message)
+        return JSONResponse(_problem_body("internal", message.format(request_id=request_id)), 500)
+    return _error_page(request, 500, "internal", _(message).format(request_id=request_id))
 
 
 def _modules(package: Any) -> list[Any]:

@@ -14,7 +14,7 @@ from markupsafe import Markup
 from rengo import __version__
 from rengo.core.clock import JST
 from rengo.core.wards import JOINT, tenant_codes, tenant_name, wards
-from rengo.web import i18n, nav
+from rengo.web import errors, i18n, nav
 from rengo.web.deps import Caller
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -82,7 +82,8 @@ def _sparkline(points: list[float | None], width: int = 96, height: int = 24) ->
     )
 
 
-env.filters.update(jst=_jst, number=_number, isodate=_date, tenant=_tenant, sparkline=_sparkline)
+env.filters.update(jst=_jst, number=_number, isodate=_date, tenant=_tenant, sparkline=_sparkline,
+                   problem=errors.problem_message)  # fmt: skip
 
 
 def render(

@@ -13,6 +13,7 @@ from rengo.core.errors import NotFound, RengoError
 from rengo.core.identity import ApiToken, Passwords, create_token, revoke_token
 from rengo.core.permissions import STAFF_ROLES, require, visible_tenants
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.errors import error_text
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
@@ -92,7 +93,7 @@ def revoke(
     require(principal, "tokens.self")
     token = session.get(ApiToken, token_id)
     if token is None or token.user_id != principal.user_id:
-        raise NotFound(f"token {token_id} not found")
+        raise NotFound("token {token_id} not found", values={"token_id": token_id})
     revoke_token(session, token_id)
     audit.record(session, principal, "token.revoke", object_type="token", object_id=token_id,
                  object_tenant=token.tenant, client=client_address(request))  # fmt: skip
@@ -130,7 +131,7 @@ async def user_create(
             return render(
                 request, caller, "admin/users.html",
                 {"users": users.list_users(session, principal), "roles": STAFF_ROLE_NAMES,
-                 "error": str(error), "form": dict(form)}, error.status_code,
+                 "error": error_text(error), "form": dict(form)}, error.status_code,
             )  # fmt: skip
     return RedirectResponse("/admin/users?saved=1", status_code=303)
 

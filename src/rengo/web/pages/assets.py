@@ -17,9 +17,10 @@ from rengo.assets.reference import (
     SEGMENTS,
 )
 from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate, AssetFields
-from rengo.core.errors import InvalidInput, Problem
+from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import allows
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.errors import error_message, problem_message
 from rengo.web.i18n import N_, _
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
@@ -94,7 +95,7 @@ def _field_errors(problems: list[Problem]) -> dict[str, str]:
     errors: dict[str, str] = {}
     for p in problems:
         key = p.location.removeprefix("field ").split(".")[0] if p.location else "form"
-        errors.setdefault(key, p.message)
+        errors.setdefault(key, problem_message(p))
     return errors
 
 
@@ -129,7 +130,7 @@ async def create(
                 session, principal, data, runtime.settings, client=client_address(request)
             )
     except ValidationError as error:
-        problems = service.problems_from_validation(error)
+        problems = problems_from_validation(error)
         return _form_page(request, caller, None, values, _field_errors(problems), 422)
     except InvalidInput as error:
         return _form_page(request, caller, None, values, _field_errors(error.problems), 422)
@@ -162,7 +163,7 @@ async def import_file(
     except InvalidInput as error:
         return render(
             request, caller, "assets/import.html",
-            {"problems": error.problems, "result": None, "message": error.message}, 422,
+            {"problems": error.problems, "result": None, "message": error_message(error)}, 422,
         )  # fmt: skip
     return render(request, caller, "assets/import.html", {"problems": [], "result": result})
 

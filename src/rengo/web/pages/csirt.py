@@ -37,6 +37,8 @@ from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, SEVERITIES, STATUSE
 from rengo.web.api.incidents import alert_source, send_notifications
 from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.errors import error_message, problem_text
+from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.pages.csirt_forms import int_or_none, jst_input, problems_of
 from rengo.web.templating import render
@@ -48,6 +50,22 @@ VOCABULARIES = {
     "action_kinds": ACTION_KINDS, "timeline_kinds": TIMELINE_KINDS, "order": ORDER,
 }  # fmt: skip
 TIMELINE_SHOWN = 300
+NEW_FORM_LABELS = {
+    "alert_ids": N_("SOC alert ids (separated by spaces or commas)"), "title": N_("Title"),
+    "category": N_("Category"), "wards": N_("Wards affected"), "source": N_("How it reached us"),
+    "detected_at": N_("Detected at (JST; empty: now)"),
+    "people_affected": N_("People whose personal data is affected"), "description": N_("Description"),
+}  # fmt: skip
+
+DETAIL_LABELS = {
+    "reason": N_("Why"), "target": N_("Target"), "text": N_("Note"), "title": N_("Title"),
+    "assignee": N_("Assignee (user name)"), "file": N_("File"), "cause": N_("Cause (needed to close)"),
+    "report_summary": N_("Report summary (needed to close)"), "people_affected": N_("People whose personal data is affected"),
+    "outage_system": N_("Core system that is down"), "outage_started_at": N_("Outage start (JST)"),
+    "outage_ended_at": N_("Outage end (JST)"), "incident_ids": N_("Incident numbers (e.g. INC-000012, separated by spaces)"),
+    "alert_ids": N_("Alerts"),
+}  # fmt: skip
+"""What the incident page calls the fields a refusal names."""
 
 
 # -- list and open ------------------------------------------------------------------------
@@ -112,8 +130,10 @@ async def create(
             incident_id = incident.id
     except InvalidInput as error:
         values = {k: form.get(k) for k in form if k != "wards"} | {"wards": form.getlist("wards")}
-        return render(request, caller, "csirt/new.html",
-                      {"v": values, "problems": error.problems, "message": error.message, **VOCABULARIES}, 422)  # fmt: skip
+        return render(request, caller, "csirt/new.html", {
+            "v": values, "problems": [problem_text(p, NEW_FORM_LABELS) for p in error.problems],
+            "message": error_message(error), **VOCABULARIES,
+        }, 422)  # fmt: skip
     send_notifications(runtime)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
@@ -170,7 +190,9 @@ async def _post(request: Request, caller: Any, principal: Principal, runtime: An
         with runtime.db.session() as session:
             after = work(session, form)
     except (InvalidInput, Conflict, Forbidden, NotFound) as error:
-        message = error.message + "".join(f" — {p}" for p in error.problems)
+        message = error_message(error) + "".join(
+            f" — {problem_text(p, DETAIL_LABELS)}" for p in error.problems
+        )
         with runtime.db.session() as session:
             return _detail(request, caller, session, principal, incident_id, flash=message,
                            flash_kind="error", status=error.status_code)  # fmt: skip
@@ -256,7 +278,7 @@ async def decide(incident_id: IdPath, action_id: IdPath, request: Request, calle
 
 def _check_action(session: Session, principal: Principal, incident_id: int, action_id: int) -> None:
     if actions.get_action(session, principal, action_id).incident_id != incident_id:
-        raise NotFound(f"action {action_id} not found")
+        raise NotFound("action {action_id} not found", values={"action_id": action_id})
 
 
 @router.post("/incidents/{incident_id}/actions/{action_id}/retry", response_model=None)
@@ -305,7 +327,13 @@ def _incident_ids(text: str) -> list[int]:
         if not digits.isdigit() or not 0 < int(digits) < 2**31:
             raise InvalidInput(
                 "unknown incident",
-                [Problem(f"{part!r} is not an incident number", "field incident_ids")],
+                [
+                    Problem(
+                        "{part!r} is not an incident number",
+                        "field incident_ids",
+                        values={"part": part},
+                    )
+                ],
             )
         ids.append(int(digits))
     if not ids:

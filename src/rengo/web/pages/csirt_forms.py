@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from rengo.core.clock import JST
-from rengo.core.errors import InvalidInput, Problem, RengoError
+from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_validation
+from rengo.web.errors import error_message, problem_message, problem_text
 
 
 def N_(message: str) -> str:
@@ -36,7 +37,8 @@ def jst_input(value: str | None, name: str) -> datetime | None:
         return datetime.fromisoformat(value).replace(tzinfo=JST)
     except ValueError:
         raise InvalidInput(
-            "invalid date", [Problem("a date and time like 2026-06-01T10:00", f"field {name}")]
+            "invalid date",
+            [Problem("Enter a date and time like 2026-06-01T10:00.", f"field {name}")],
         ) from None
 
 
@@ -46,7 +48,9 @@ def int_or_none(value: Any, name: str) -> int | None:
     try:
         return int(str(value).replace(",", "").strip())
     except ValueError:
-        raise InvalidInput("invalid number", [Problem("a whole number", f"field {name}")]) from None
+        raise InvalidInput(
+            "invalid number", [Problem("Enter a whole number.", f"field {name}")]
+        ) from None
 
 
 def float_or_none(value: Any, name: str) -> float | None:
@@ -55,12 +59,13 @@ def float_or_none(value: Any, name: str) -> float | None:
     try:
         return float(str(value).replace(",", "").strip())
     except ValueError:
-        raise InvalidInput("invalid number", [Problem("a number", f"field {name}")]) from None
+        raise InvalidInput(
+            "invalid number", [Problem("Enter a number.", f"field {name}")]
+        ) from None
 
 
 def problems_of(error: ValidationError) -> list[Problem]:
-    return [Problem(str(e["msg"]).removeprefix("Value error, "), "field " + ".".join(str(p) for p in e["loc"]))
-            for e in error.errors()]  # fmt: skip
+    return problems_from_validation(error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +85,11 @@ class FormError:
         for problem in error.problems:
             if problem.location.startswith("field "):
                 name = problem.location.removeprefix("field ").split(".")[0].split("[")[0]
-                fields[name] = (
-                    f"{fields[name]}; {problem.message}" if name in fields else problem.message
-                )
+                message = problem_message(problem)
+                fields[name] = f"{fields[name]}; {message}" if name in fields else message
             else:
-                others.append(str(problem))
-        return cls(form, error.message, fields, others, error.status_code)
+                others.append(problem_text(problem))
+        return cls(form, error_message(error), fields, others, error.status_code)
 
     def on(self, form: str, name: str) -> str:
         """The error of field ``name`` if ``form`` is the refused one, else ``""``."""

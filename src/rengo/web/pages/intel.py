@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 
-from rengo.assets.service import problems_from_validation
-from rengo.core.errors import InvalidInput, Problem, RengoError
+from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_validation
 from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.core.wards import wards
 from rengo.intel import advisories, feeds, hunting, indicators, submissions
@@ -19,6 +18,7 @@ from rengo.intel.models import Feed, Hunt, QuarantinedRecord, Sighting, Submissi
 from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, VulnerabilityReport
 from rengo.intel.tlp import TLP
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.errors import error_message, problem_message
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
@@ -85,7 +85,7 @@ def _errors(problems: list[Problem]) -> dict[str, str]:
         key = (
             p.location.removeprefix("field ").split(".")[0].split(",")[0] if p.location else "form"
         )
-        out.setdefault(key, p.message)
+        out.setdefault(key, problem_message(p))
     return out
 
 
@@ -150,7 +150,7 @@ async def submit(
                       {"kind": kind, "v": values, "errors": errors, "levels": TLP_LEVELS}, 422)  # fmt: skip
     except InvalidInput as error:
         return render(request, caller, "intel/submit.html",
-                      {"kind": kind, "v": values, "errors": _errors(error.problems) or {"form": error.message},
+                      {"kind": kind, "v": values, "errors": _errors(error.problems) or {"form": error_message(error)},
                        "levels": TLP_LEVELS}, 422)  # fmt: skip
     return RedirectResponse(f"/intel/submissions/{sid}", status_code=303)
 
@@ -225,7 +225,7 @@ async def submission_action(submission_id: IdPath, action: str, request: Request
                     "unknown action", [Problem("approve, redact or withdraw", "action")]
                 )
     except RengoError as error:
-        message = error.message
+        message = error_message(error)
     return RedirectResponse(
         f"/intel/submissions/{submission_id}?message={message}", status_code=303
     )
@@ -305,7 +305,7 @@ async def advisory_respond(advisory_id: IdPath, request: Request, caller: Caller
                 now=runtime.clock.now(), client=client_address(request),
             )  # fmt: skip
     except RengoError as error:
-        message = error.message
+        message = error_message(error)
     return RedirectResponse(f"/intel/advisories/{advisory_id}?message={message}", status_code=303)
 
 
@@ -374,7 +374,7 @@ async def feed_import(
                                         fmt=str(form.get("format", "auto")), tlp=str(form.get("tlp") or "") or None,
                                         now=runtime.clock.now(), client=client_address(request))  # fmt: skip
         except RengoError as exc:
-            error = exc.message
+            error = error_message(exc)
     with runtime.db.session() as session:
         return render(request, caller, "intel/feeds.html", {
             "feeds": list(session.scalars(select(Feed).order_by(Feed.name))),

@@ -28,7 +28,7 @@ def target_page(
     try:
         target = get_target(target_id)
     except KeyError:
-        raise NotFound(f"no target {target_id!r}") from None
+        raise NotFound("no target {target_id!r}", values={"target_id": target_id}) from None
     result = evaluator.evaluate(target, runtime.clock.now())
     return render(
         request, caller, "targets/detail.html",

@@ -110,7 +110,7 @@ def recommendation_page(
 ) -> HTMLResponse:  # fmt: skip
     rec = session.get(Recommendation, rec_id)
     if rec is None:
-        raise NotFound(f"recommendation {rec_id} not found")
+        raise NotFound("recommendation {rec_id} not found", values={"rec_id": rec_id})
     require(principal, "finops.costs.read", rec.ward, hide=True)
     events = session.scalars(
         select(RecommendationEvent)

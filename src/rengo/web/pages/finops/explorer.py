@@ -17,6 +17,7 @@ from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.core.wards import is_tenant
 from rengo.finops.explorer import DIMENSIONS, CostQuery
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.errors import error_message, problem_text
 from rengo.web.i18n import _, current_language
 from rengo.web.pages.finops import chart
 from rengo.web.pages.finops.common import (
@@ -147,7 +148,7 @@ def explorer_page(
         rows = ex.costs(q)
         unpriced, unpriced_by_currency = ex.unpriced(q)
     except InvalidInput as error:
-        problems = [error.message, *(str(p) for p in error.problems)]
+        problems = [error_message(error), *(problem_text(p) for p in error.problems)]
         unpriced, unpriced_by_currency = 0, {}
     periods = sorted({r.period for r in rows})
     labels = {r.groups[0]: value_label(form.group_by, r.groups[0]) for r in rows}

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from rengo.assets.reference import BUSINESS_SYSTEMS
-from rengo.core.errors import InvalidInput, Problem
+from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import allows, require
 from rengo.finops import bpr, saas
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.errors import problem_message
 from rengo.web.pages.finops.common import (
     back,
     flash_of,
@@ -37,7 +38,8 @@ BPR_FIELDS = (
 
 
 def _problems(error: ValidationError) -> dict[str, str]:
-    return {".".join(str(x) for x in e["loc"]) or "form": e["msg"] for e in error.errors()}
+    return {p.location.removeprefix("field ") or "form": problem_message(p)
+            for p in problems_from_validation(error)}  # fmt: skip
 
 
 # -- BPR -------------------------------------------------------------------------------

@@ -1,0 +1,121 @@
+"""Past days merged into one file per day: read once, searchable, retained per ward,
+followed by the change cursor, and safe at every step of the swap."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime, timedelta
+
+import orjson
+import pyarrow.parquet as pq
+
+from rengo.soc.maintenance import apply_retention, compact, finish_interrupted_compaction
+from rengo.soc.search import EventQuery, get_event, search_events
+from rengo.soc.service import SocStore
+from rengo.soc.spool import Batch
+
+CHIYODA, MINATO = "131016", "131032"
+DAY1, DAY2 = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 5, 2, tzinfo=UTC)
+WIDE = (datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))
+
+
+def record(when: datetime, class_uid: int, ip: str) -> bytes:
+    return orjson.dumps({"time": when.isoformat(), "class_uid": class_uid, "message": f"m {ip}",
+                         "src_endpoint": {"ip": ip}})  # fmt: skip
+
+
+def fill(store: SocStore) -> None:
+    """Two days × two wards × two classes, each partition written by three commits."""
+    for n in range(3):
+        batches = [
+            Batch(ward, "s", "json", [record(day + timedelta(hours=n, minutes=c % 7), c, f"10.{i}.{c % 7}.{n}")])
+            for i, ward in enumerate((CHIYODA, MINATO))
+            for day in (DAY1, DAY2)
+            for c in (3002, 4001)
+        ]  # fmt: skip
+        store.spool.append(batches)
+        store.writer.drain_once()
+
+
+def ips(store: SocStore, **query: object) -> list[str]:
+    page = search_events(store.lake, EventQuery(*WIDE, limit=1000, **query))  # type: ignore[arg-type]
+    return [e["src_ip"] for e in page.events]
+
+
+def test_a_past_day_becomes_one_sorted_file_and_reads_the_same(soc_store: SocStore) -> None:
+    fill(soc_store)
+    before = ips(soc_store)
+    assert len(before) == 24 and len(soc_store.lake.event_files()) == 24
+    report = compact(soc_store.lake, min_files=8, today=date(2026, 5, 2))
+    assert (report.files_before, report.files_after) == (12, 1)
+    [day_file] = list((soc_store.lake.events_dir / "day=2026-05-01").glob("d-*.parquet"))
+    assert not list(soc_store.lake.events_dir.glob("class_uid=*/ward=*/day=2026-05-01"))
+    assert len(soc_store.lake.event_files()) == 13  # the merged day and today's 12 files
+    table = pq.read_table(day_file)
+    keys = list(
+        zip(
+            table["ward"].to_pylist(),
+            table["class_uid"].to_pylist(),
+            table["time"].to_pylist(),
+            strict=True,
+        )
+    )
+    assert keys == sorted(keys)
+    metadata = pq.ParquetFile(day_file).metadata
+    assert metadata.num_row_groups == 2  # one per ward
+    assert ips(soc_store) == before
+    assert (
+        ips(soc_store, wards=frozenset({MINATO}), classes=(4001,), filters={"src_ip": "10.1.4.2"})
+        == ["10.1.4.2"] * 2
+    )
+    one = search_events(
+        soc_store.lake, EventQuery(*WIDE, wards=frozenset({CHIYODA}), limit=1000)
+    ).events[-1]
+    assert get_event(soc_store.lake, one["event_id"], frozenset({CHIYODA}), at=one["time"]) == one
+    assert get_event(soc_store.lake, one["event_id"], frozenset({MINATO})) is None
+    batches, cursor = soc_store.lake.changes(0)
+    assert sum(b.num_rows for b in batches) == 24 and cursor == soc_store.lake.head()
+    # Late events of the merged day are read from their partition, then merged in.
+    soc_store.spool.append(
+        [Batch(CHIYODA, "s", "json", [record(DAY1 + timedelta(hours=9), 3002, "10.9.9.9")])]
+    )
+    soc_store.writer.drain_once()
+    assert len(ips(soc_store)) == 25
+    assert compact(soc_store.lake, min_files=1, today=date(2026, 5, 3)).files_before == 14
+    assert sorted(ips(soc_store)) == sorted([*before, "10.9.9.9"])
+
+
+def test_a_swap_cut_short_shows_every_event_once(soc_store: SocStore) -> None:
+    fill(soc_store)
+    keep = soc_store.lake.root / "keep"
+    shutil.copytree(soc_store.lake.events_dir, keep)
+    compact(soc_store.lake, min_files=8, today=date(2026, 5, 3))
+    merged = sorted(
+        str(p.relative_to(soc_store.lake.root))
+        for p in soc_store.lake.events_dir.rglob("d-*.parquet")
+    )
+    # As if the process died after the merged files appeared, before the inputs went.
+    shutil.copytree(keep, soc_store.lake.events_dir, dirs_exist_ok=True)
+    assert len(ips(soc_store)) == 24
+    inputs = [
+        str(p.relative_to(soc_store.lake.root))
+        for p in soc_store.lake.events_dir.rglob("p-*.parquet")
+    ]
+    (soc_store.lake.root / "compaction.json").write_bytes(
+        orjson.dumps({"folder": ".", "inputs": inputs, "output": merged[0]})
+    )
+    finish_interrupted_compaction(soc_store.lake)
+    assert not list(soc_store.lake.events_dir.glob("class_uid=*")) and len(ips(soc_store)) == 24
+
+
+def test_retention_drops_a_ward_from_a_merged_day(soc_store: SocStore) -> None:
+    fill(soc_store)
+    compact(soc_store.lake, min_files=8, today=date(2026, 5, 3))
+    now = DAY2 + timedelta(days=8, hours=12)  # day 1 is 9 days old, day 2 eight
+    apply_retention(soc_store.lake, now, 30, {MINATO: 8})
+    left = search_events(soc_store.lake, EventQuery(*WIDE, limit=1000)).events
+    assert {(e["ward"], e["time"].date()) for e in left} == {
+        (CHIYODA, DAY1.date()), (CHIYODA, DAY2.date()), (MINATO, DAY2.date())
+    }  # fmt: skip
+    apply_retention(soc_store.lake, now + timedelta(days=30), 30, {})
+    assert not list(soc_store.lake.events_dir.glob("day=*")) and ips(soc_store) == []
