@@ -86,7 +86,7 @@ def count_stored(store) -> int:  # type: ignore[no-untyped-def]
     total = 0
     for source in (store.lake.events_source(), store.lake.quarantine_source()):
         if source is not None:
-            total += connection.sql(f"SELECT count(*) FROM {source}").fetchone()[0]
+            total += connection.sql(f"SELECT count(*) FROM {source}").fetchall()[0][0]
     connection.close()
     return total
 
