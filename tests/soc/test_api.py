@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +11,7 @@ import orjson
 from fastapi.testclient import TestClient
 
 from rengo.core.runtime import Runtime
+from rengo.soc.pipeline import LakeWriter
 from rengo.soc.service import store_for
 from tests.helpers import WARD_A, WARD_B
 from tests.soc import samples
@@ -129,7 +129,9 @@ def test_back_pressure_answers_503(
     client: TestClient, env: Runtime, tokens: Callable[..., str]
 ) -> None:
     store = store_for(env.data_dir, env.settings.soc)
-    store.stop_writer()  # the writer falls behind completely
+    store.stop_writer()
+    stuck = LakeWriter(store.spool, store.lake)  # as if another process's writer hung
+    assert stuck.acquire()
     store.spool.max_pending_bytes = 2000
     token = tokens(WARD_A, "ward_it")
     statuses = []
@@ -141,5 +143,6 @@ def test_back_pressure_answers_503(
         )
     assert statuses[0] == 200 and 503 in statuses
     store.spool.max_pending_bytes = 1 << 30
+    stuck.release()
     assert store.start_writer()
-    time.sleep(0.1)
+    assert store.wait_stored(store.spool.end(), timeout=30)  # the backlog is then stored

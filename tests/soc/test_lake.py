@@ -13,7 +13,7 @@ from rengo.soc.files import ingest_files
 from rengo.soc.maintenance import apply_retention, compact
 from rengo.soc.quarantine import quarantined, replay
 from rengo.soc.service import SocStore
-from rengo.soc.spool import Batch
+from rengo.soc.spool import Batch, Spool
 from rengo.soc.stats import collect_stats
 from tests.soc import samples
 
@@ -177,3 +177,19 @@ def test_every_evtx_attack_sample_record_is_stored(soc_store: SocStore, evtx_sam
         "AND unmapped['Image'] IS NOT NULL"
     ).fetchall()[0][0]
     assert sysmon > 100
+
+
+def test_a_batch_bigger_than_a_read_is_neither_skipped_nor_stalls(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool", segment_bytes=1 << 20)
+    small = Batch("131016", "syslog:10.0.0.1", "syslog", [samples.SYSLOG_5424])
+    # A syslog batch that back-pressure let grow past a whole read (chunk + 16 MiB).
+    big = Batch("131016", "syslog:10.0.0.1", "syslog", [samples.SYSLOG_3164] * 200_000)
+    spool.append([small])
+    spool.append([big])
+    spool.append([small])  # in the next segment
+    first = spool.read(0, max_bytes=1)
+    assert [len(s.batch.records) for s in first] == [1]
+    second = spool.read(first[-1].end, max_bytes=1)
+    assert second[0].position == first[-1].end and len(second[0].batch.records) == 200_000
+    third = spool.read(second[-1].end, max_bytes=1)
+    assert len(third[0].batch.records) == 1 and spool.read(third[-1].end, 1) == []

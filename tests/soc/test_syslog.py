@@ -117,3 +117,75 @@ def test_tls(soc_store: SocStore, tmp_path: Path) -> None:
 
 def test_settings_default_ports_are_loopback() -> None:
     assert SocSettings().syslog_host == "127.0.0.1"
+
+
+def test_messages_split_across_reads_and_one_ended_by_close(soc_store: SocStore) -> None:
+    thread = start(soc_store, tcp_port=0)
+    listener = thread.listener
+    try:
+        with socket.create_connection(("127.0.0.1", listener.bound["tcp"])) as tcp:
+            framed = b"%d %s" % (len(samples.CEF), samples.CEF)
+            tcp.sendall(framed[:7])  # the count and part of the message …
+            wait_for(lambda: listener.counters.received == 0)
+            time.sleep(0.1)
+            tcp.sendall(framed[7:] + samples.SYSLOG_5424[:20])  # … its rest, half a line …
+            time.sleep(0.1)
+            tcp.sendall(samples.SYSLOG_5424[20:])  # … the line ended by closing the socket
+        wait_for(lambda: listener.counters.spooled == 2)
+    finally:
+        thread.stop()
+    assert listener.counters.framing_errors == 0
+    assert stored_messages(soc_store) == sorted(
+        [samples.CEF.decode(), samples.SYSLOG_5424.decode()]
+    )
+
+
+def test_rengo_serve_runs_the_listener_and_maps_wards_by_address_and_hostname(
+    db_url: str, tmp_path: Path
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from rengo.core.identity import create_token
+    from rengo.core.runtime import Runtime
+    from rengo.web.app import create_app
+    from tests.conftest import make_settings
+
+    ward_map = tmp_path / "wards.txt"
+    ward_map.write_text("127.0.0.0/8 131016\nfw01.minato.local 港区\nweb01.minato.local 131032\n")
+    settings = make_settings(
+        tmp_path / "data", db_url,
+        soc={"syslog_enabled": True, "syslog_udp_port": None, "syslog_tcp_port": 0,
+             "syslog_ward_map": ward_map, "syslog_flush_ms": 50},
+    )  # fmt: skip
+    runtime = Runtime.from_settings(settings)
+    relayed_5424 = b"<134>1 2026-05-01T10:00:00Z FW01.minato.local app - - - relayed"
+    relayed_3164 = b"<38>Nov 26 19:00:01 web01.minato.local sshd[9]: Accepted publickey for bob from 10.1.2.3 port 22 ssh2"
+    try:
+        with runtime.db.session() as session:
+            _token, joint = create_token(session, tenant="joint", role="soc_analyst", name="t")
+        app = create_app(runtime)
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            running = app.state.soc_syslog
+            with socket.create_connection(("127.0.0.1", running.listener.bound["tcp"])) as tcp:
+                tcp.sendall(b"\n".join([samples.SYSLOG_5424, relayed_5424, relayed_3164]) + b"\n")
+            wait_for(lambda: running.listener.counters.spooled == 3)
+            assert running.store.wait_stored(running.store.spool.end(), timeout=30)
+            events = client.get(
+                "/api/v1/soc/events",
+                params={"since": "2025-01-01T00:00:00Z", "until": "2027-01-01T00:00:00Z"},
+                headers={"Authorization": f"Bearer {joint}"},
+            ).json()["events"]
+        assert sorted((e["ward"], e["raw"]) for e in events) == sorted(
+            [
+                ("131016", samples.SYSLOG_5424.decode()),  # by the sender's address
+                ("131032", relayed_5424.decode()),  # by HOSTNAME (any case), RFC 5424
+                ("131032", relayed_3164.decode()),  # by HOSTNAME, RFC 3164
+            ]
+        )
+        assert not running.thread.thread.is_alive()  # stopped with the server
+    finally:
+        runtime.close()
+
+
+def test_serve_without_syslog_enabled_listens_on_nothing(client: object) -> None:
+    assert client.app.state.soc_syslog is None  # type: ignore[attr-defined]

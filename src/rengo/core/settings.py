@@ -202,7 +202,13 @@ class SocSettings(BaseModel):
     )
     spool_segment_bytes: int = Field(64 << 20, description="Size of one spool segment file.")
     writer_chunk_bytes: int = Field(
-        32 << 20, description="Spooled bytes the lake writer stores in one commit, at most."
+        8 << 20, description="Spooled bytes the lake writer stores in one commit, at most."
+    )
+    writer_processes: int = Field(
+        2,
+        ge=0,
+        description="Worker processes the lake writer parses big chunks with (0: parse in "
+        "the writer's own thread).",
     )
     compact_min_files: int = Field(
         8, description="Files in one partition of today that trigger a compaction."

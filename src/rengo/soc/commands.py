@@ -6,6 +6,7 @@ import contextlib
 import json
 import signal
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -79,25 +80,30 @@ def ingest_command(
         raise typer.BadParameter(str(exc)) from exc
     total = sum(f.stat().st_size for f in files)
     head_before = store.lake.head()
-    with progress() as bar:
-        task = bar.add_task(f"reading {len(files)} files", total=total)
-        report = ingest_files(
-            store, code, paths, fmt=fmt, origin=origin, force=force,
-            progress=lambda n: bar.advance(task, n),
-        )  # fmt: skip
-        store_task = bar.add_task(
-            "storing in the lake", total=max(report.end_position - head_before, 1)
-        )
-        if store.writer.acquire(blocking=False):
-            try:
-                while store.writer.drain_once() is not None:
-                    bar.update(store_task, completed=store.lake.head() - head_before)
-            finally:
-                store.writer.release()
-        elif not store.wait_stored(report.end_position, timeout=3600):
-            err_console.print("the running lake writer did not store the batches within an hour")
-            raise typer.Exit(1)
-        bar.update(store_task, completed=max(report.end_position - head_before, 1))
+    # Store while reading (in this process, unless a running server is the writer).
+    own_writer = store.start_writer()
+    try:
+        with progress() as bar:
+            task = bar.add_task(f"reading {len(files)} files", total=total)
+            report = ingest_files(
+                store, code, paths, fmt=fmt, origin=origin, force=force,
+                progress=lambda n: bar.advance(task, n),
+            )  # fmt: skip
+            goal = max(report.end_position - head_before, 1)
+            store_task = bar.add_task("storing in the lake", total=goal)
+            deadline = time.monotonic() + 3600
+            while not store.wait_stored(report.end_position, timeout=0.2):
+                bar.update(store_task, completed=store.lake.head() - head_before)
+                if own_writer and store.writer.error is not None:
+                    err_console.print(f"[red]error:[/red] lake writer: {store.writer.error}")
+                    raise typer.Exit(1)
+                if time.monotonic() > deadline:
+                    err_console.print("the lake writer did not store the batches within an hour")
+                    raise typer.Exit(1)
+            bar.update(store_task, completed=goal)
+    finally:
+        if own_writer:
+            store.stop_writer()
     stored = sum(c.events for c in store.lake.commits(after=head_before))
     rejected = sum(c.quarantined for c in store.lake.commits(after=head_before))
     console.print(

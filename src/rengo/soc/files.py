@@ -4,7 +4,8 @@ Each file is read in batches of a few thousand records, which are spooled like a
 other input; the key of a batch is the file's SHA-256, so the events of a file get the
 same ids however often it is read. A file already ingested for the ward from the same
 place is skipped (unless forced), so that running the same command twice stores
-nothing twice.
+nothing twice. Batches of small files are spooled together (one fsync for many files),
+and a file enters the manifest only once all its batches are durable.
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def ingest_files(
     manifest = store.lake.root / MANIFEST
     seen = set(manifest.read_text().split()) if manifest.exists() else set()
     roots = [p for p in paths if p.is_dir()]
+    outbox = _Outbox(store, manifest)
     for path in find_files(paths):
         size = path.stat().st_size
         digest = _digest(path)
@@ -110,20 +112,51 @@ def ingest_files(
             continue
         file_format = "evtx" if _is_evtx(path) else fmt
         report.records += _spool_file(
-            store, Batch(ward, source, file_format, [], origin=origin, key=f"sha256:{digest}"),
+            outbox, Batch(ward, source, file_format, [], origin=origin, key=f"sha256:{digest}"),
             path, size, progress,
         )  # fmt: skip
-        with open(manifest, "a") as handle:
-            handle.write(f"{entry}\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        outbox.done(entry)
         report.files += 1
+    outbox.flush()
     report.end_position = store.spool.end()
     return report
 
 
+@dataclass
+class _Outbox:
+    """Batches waiting to be spooled together, and the files they complete."""
+
+    store: SocStore
+    manifest: Path
+    batches: list[Batch] = field(default_factory=list)
+    entries: list[str] = field(default_factory=list)
+    size: int = 0
+
+    def send(self, batch: Batch) -> None:
+        self.batches.append(batch)
+        self.size += sum(len(r) for r in batch.records)
+        if self.size >= BATCH_BYTES or len(self.batches) >= 64:
+            self.flush()
+
+    def done(self, entry: str) -> None:
+        self.entries.append(entry)
+        if not self.batches:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batches:
+            self.store.spool.append(self.batches, wait_seconds=600.0)
+            self.batches, self.size = [], 0
+        if self.entries:  # only now are these files' batches all durable
+            with open(self.manifest, "a") as handle:
+                handle.write("".join(f"{entry}\n" for entry in self.entries))
+                handle.flush()
+                os.fsync(handle.fileno())
+            self.entries = []
+
+
 def _spool_file(
-    store: SocStore,
+    outbox: _Outbox,
     template: Batch,
     path: Path,
     size: int,
@@ -145,7 +178,7 @@ def _spool_file(
             batch = dataclasses.replace(
                 template, records=list(records), first_number=first, received=datetime.now(UTC)
             )
-            store.spool.append([batch], wait_seconds=600.0)
+            outbox.send(batch)
             spooled += len(records)
             records.clear()
 

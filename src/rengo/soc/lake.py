@@ -23,19 +23,23 @@ with a thousand files, listing and opening them cost more than reading the rows.
 from __future__ import annotations
 
 import bisect
+import ctypes
 import itertools
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory, write_atomically
@@ -55,6 +59,7 @@ QUARANTINE_SCHEMA = pa.schema(
         pa.field("ingest_seq", pa.int64()),
     ]
 )
+T = TypeVar("T")
 HIVE_TYPES = "{'class_uid': INTEGER, 'ward': VARCHAR, 'day': DATE}"
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 256_000}
 BLOOM_COLUMNS = ("src_ip", "dst_ip", "user_name", "device_hostname", "event_id")
@@ -70,15 +75,64 @@ class Commit:
     quarantined: int
 
 
+EVENT_STRUCT = pa.struct(list(EVENT_SCHEMA))
+
+
 def events_table(events: list[dict[str, Any]]) -> pa.Table:
-    """Columns of ``EVENT_SCHEMA`` from event dicts (missing keys are nulls)."""
-    columns = [pa.array([e.get(f.name) for e in events], type=f.type) for f in EVENT_SCHEMA]
-    return pa.Table.from_arrays(columns, schema=EVENT_SCHEMA)
+    """Columns of ``EVENT_SCHEMA`` from event dicts (missing keys are nulls).
+
+    One conversion to a struct array: Arrow looks the keys up in C++, about three
+    times faster than a Python pass per column.
+    """
+    return pa.Table.from_struct_array(pa.array(events, type=EVENT_STRUCT))
 
 
 def quarantine_table(rows: list[dict[str, Any]]) -> pa.Table:
     columns = [pa.array([r.get(f.name) for r in rows], type=f.type) for f in QUARANTINE_SCHEMA]
     return pa.Table.from_arrays(columns, schema=QUARANTINE_SCHEMA)
+
+
+def _partitions(table: pa.Table) -> Iterator[tuple[tuple[int, str, date], pa.Table]]:
+    """The rows of each (class, ward, UTC day), in key order, each sorted by time (stable)."""
+    if table.num_rows == 0:
+        return
+    keys = pa.table(
+        {
+            "class_uid": table["class_uid"],
+            "ward": table["ward"],
+            "day": pc.cast(table["time"], pa.date32()),
+            "time": table["time"],
+        }
+    )
+    order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in keys.column_names])
+    table, keys = table.take(order), keys.take(order)
+    groups = keys.group_by(["class_uid", "ward", "day"], use_threads=False).aggregate(
+        [([], "count_all")]
+    )
+    offset = 0
+    for class_uid, ward, day, count in zip(
+        *(groups[name].to_pylist() for name in ("class_uid", "ward", "day", "count_all")),
+        strict=True,
+    ):
+        yield (class_uid, ward, day), table.slice(offset, count)
+        offset += count
+
+
+@cache
+def _io_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(4, thread_name_prefix="soc-lake-io")
+
+
+def _in_parallel(work: Callable[[T], object], items: list[T]) -> None:
+    """``work`` on every item, several at once: Parquet encoding and fsync release the
+    GIL, and the file system commits concurrent fsyncs together (a commit of a folder
+    of EVTX files spanning years touches hundreds of partitions)."""
+    if len(items) <= 1:
+        for item in items:
+            work(item)
+        return
+    for _ in _io_threads().map(work, items):
+        pass
 
 
 def compacted_options(rows: int) -> dict[str, Any]:
@@ -87,13 +141,40 @@ def compacted_options(rows: int) -> dict[str, Any]:
     return {**PARQUET_OPTIONS, "bloom_filter_options": bloom}
 
 
-def _write_parquet(table: pa.Table, path: Path, options: dict[str, Any] | None = None) -> None:
+def _write_parquet(
+    table: pa.Table, path: Path, options: dict[str, Any] | None = None, *, sync: bool = True
+) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     pq.write_table(table, tmp, **(options or PARQUET_OPTIONS))
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
+    if sync:
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+SYNC_EACH_UP_TO = 16
+"""A commit of more files than this is made durable with one syncfs(2) where there is one."""
+
+
+@cache
+def _syncfs() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not Linux
+        return None
+
+
+def _sync_file_system(path: Path) -> None:
+    """syncfs(2) on the file system holding ``path`` (only called where ``_syncfs()``)."""
+    syncfs = _syncfs()
+    assert syncfs is not None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if syncfs(fd) != 0:
+            raise OSError(ctypes.get_errno(), "syncfs failed", str(path))
+    finally:
+        os.close(fd)
 
 
 def _seq_of(path: Path) -> int | None:
@@ -210,39 +291,47 @@ class Lake:
     def commit(
         self,
         seq: int,
-        events: list[dict[str, Any]],
+        events: list[dict[str, Any]] | pa.Table,
         rejected: list[dict[str, Any]],
     ) -> Commit:
-        """Store one drained chunk; ``seq`` is the spool position after it (the new head)."""
+        """Store one drained chunk; ``seq`` is the spool position after it (the new head).
+
+        ``events`` are event dicts or a table of ``EVENT_SCHEMA``; one file is written per
+        (class, ward, day) partition, its rows in time order (ties in arrival order).
+        """
         if seq <= self.head():
             raise ValueError(f"commit {seq} is not after the head {self.head()}")
-        groups: dict[tuple[int, str, date], list[dict[str, Any]]] = defaultdict(list)
-        for event in events:
-            event["ingest_seq"] = seq
-            groups[(event["class_uid"], event["ward"], event["time"].date())].append(event)
+        table = events if isinstance(events, pa.Table) else events_table(events)
+        table = table.set_column(
+            EVENT_SCHEMA.get_field_index("ingest_seq"),
+            EVENT_SCHEMA.field("ingest_seq"),
+            pa.repeat(pa.scalar(seq, pa.int64()), table.num_rows),
+        )
         partitions: list[str] = []
-        touched: set[Path] = set()
-        for (class_uid, ward, day), rows in sorted(groups.items()):
-            rows.sort(key=lambda e: e["time"])
+        files: list[tuple[pa.Table, Path]] = []
+        for (class_uid, ward, day), rows in _partitions(table):
             partition = f"class_uid={class_uid}/ward={ward}/day={day.isoformat()}"
-            path = self.events_dir / partition / f"p-{seq:020d}-0.parquet"
-            _write_parquet(events_table(rows), path)
+            files.append((rows, self.events_dir / partition / f"p-{seq:020d}-0.parquet"))
             partitions.append(partition)
-            touched.add(path.parent)
         quarantine_groups: dict[tuple[str, date], list[dict[str, Any]]] = defaultdict(list)
         for row in rejected:
             row["ingest_seq"] = seq
             quarantine_groups[(row["ward"], row["received"].date())].append(row)
         for (ward, day), rows in sorted(quarantine_groups.items()):
             path = self.quarantine_dir / f"ward={ward}/day={day.isoformat()}/p-{seq:020d}-0.parquet"
-            _write_parquet(quarantine_table(rows), path)
-            touched.add(path.parent)
-        for folder in touched:
-            fsync_directory(folder)
+            files.append((quarantine_table(rows), path))
+        folders = list({path.parent for _, path in files})
+        if len(files) > SYNC_EACH_UP_TO and _syncfs() is not None:
+            # Hundreds of partitions (EVTX spanning years): one syncfs, not 2 fsyncs each.
+            _in_parallel(lambda item: _write_parquet(*item, sync=False), files)
+            _sync_file_system(self.root)
+        else:
+            _in_parallel(lambda item: _write_parquet(*item), files)
+            _in_parallel(fsync_directory, folders)
         entry = {
             "seq": seq,
             "partitions": partitions,
-            "events": len(events),
+            "events": table.num_rows,
             "quarantined": len(rejected),
         }
         with open(self._log_file, "ab") as log:
@@ -250,7 +339,7 @@ class Lake:
             log.flush()
             os.fsync(log.fileno())
         write_atomically(self._head_file, orjson.dumps({"position": seq}))
-        return Commit(seq, tuple(partitions), len(events), len(rejected))
+        return Commit(seq, tuple(partitions), table.num_rows, len(rejected))
 
     # -- reading ------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ Compaction is crash-safe through a journal written before the merged file appear
 after a crash ``finish_interrupted_compaction`` either completes the swap (the merged
 file exists, so the inputs go) or abandons it (the inputs stay), never both or neither;
 readers skip inputs a merged file already holds (``Lake.event_files``). Both run in
-the lake writer's thread, so they never race a commit.
+the lake writer's upkeep thread holding its commit lock, so they never race a commit.
 """
 
 from __future__ import annotations

@@ -3,16 +3,20 @@
 ``LakeWriter`` is the only writer of the lake. It holds an exclusive lock file while it
 runs (one writer per data directory), recovers the lake, then drains the spool chunk by
 chunk: each chunk becomes one lake commit whose sequence is the spool position after
-it, which is how a restart knows where to resume.
+it, which is how a restart knows where to resume. Big chunks are parsed by worker
+processes (``parse_pool``) while the writer stores the chunk before them; upkeep
+(compaction, retention) runs in a thread of its own so that it never stalls ingest.
 """
 
 from __future__ import annotations
 
 import fcntl
+import gc
 import hashlib
 import logging
 import threading
-import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +24,9 @@ from typing import IO, Any
 
 from rengo.core.wards import ward_codes
 from rengo.soc.envelopes import split_body
-from rengo.soc.lake import Commit, Lake
+from rengo.soc.lake import Commit, Lake, events_table
 from rengo.soc.maintenance import apply_retention, compact
+from rengo.soc.parse_pool import Parsed, ParserPool
 from rengo.soc.parsers import ParseError, parse_record
 from rengo.soc.spool import Spool, SpooledBatch
 
@@ -30,10 +35,21 @@ log = logging.getLogger(__name__)
 
 def event_id(ward: str, source: str, key: str, number: int, record: bytes) -> str:
     """Stable id: the same record at the same place of the same input gets the same id."""
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{ward}\x1f{source}\x1f{key}\x1f{number}\x1f".encode())
-    digest.update(record)
-    return digest.hexdigest()
+    return _IdMaker(ward, source, key)(number, record)
+
+
+class _IdMaker:
+    """``event_id`` for the records of one batch: the shared prefix is hashed once."""
+
+    def __init__(self, ward: str, source: str, key: str) -> None:
+        self._prefix = hashlib.blake2b(digest_size=16)
+        self._prefix.update(f"{ward}\x1f{source}\x1f{key}\x1f".encode())
+
+    def __call__(self, number: int, record: bytes) -> str:
+        digest = self._prefix.copy()
+        digest.update(b"%d\x1f" % number)
+        digest.update(record)
+        return digest.hexdigest()
 
 
 def _records(spooled: SpooledBatch) -> list[tuple[int, bytes | None, str | None]]:
@@ -57,63 +73,87 @@ def process(spooled: SpooledBatch) -> tuple[list[dict[str, Any]], list[dict[str,
         "line" if batch.source.startswith("file:") and batch.format not in ("evtx",) else "record"
     )
     known_ward = batch.ward in ward_codes()
+    make_id = _IdMaker(batch.ward, batch.source, key)
+    parse, fmt_in, received = parse_record, batch.format, batch.received
     for number, record, error in _records(spooled):
-        location = f"{batch.source} {unit} {number}"
         if not known_ward:
             error = (
                 f"sender {batch.source} belongs to no ward (ward {batch.ward!r}); fix the ward map"
             )
         elif record is not None:
             try:
-                fmt, event = parse_record(batch.format, record, batch.received)
+                fmt, event = parse(fmt_in, record, received)
                 if event.get("time") is None:
                     raise ParseError("no time")
             except ParseError as exc:
                 error = exc.reason
             except Exception as exc:  # a parser bug must not stop the batch
-                log.exception("parser failure at %s", location)
+                log.exception("parser failure at %s %s %d", batch.source, unit, number)
                 error = f"parser failure ({type(exc).__name__}: {exc})"
         if error is not None or record is None:
             raw = record if record is not None else b""
             rejected.append(
                 {
-                    "quarantine_id": event_id(batch.ward, batch.source, key, number, raw),
+                    "quarantine_id": make_id(number, raw),
                     "received": batch.received,
                     "ward": batch.ward,
                     "origin": batch.origin,
                     "source": batch.source,
                     "format": batch.format,
-                    "location": location,
+                    "location": f"{batch.source} {unit} {number}",
                     "reason": error or "unreadable",
                     "raw": raw,
                 }
             )
             continue
-        event.update(
-            event_id=event_id(batch.ward, batch.source, key, number, record),
-            ward=batch.ward,
-            origin=batch.origin,
-            source=batch.source,
-            format=fmt,
-            raw=record.decode("utf-8", "replace"),
-        )
+        event["event_id"] = make_id(number, record)
+        event["ward"] = batch.ward
+        event["origin"] = batch.origin
+        event["source"] = batch.source
+        event["format"] = fmt
+        event["raw"] = record.decode("utf-8", "replace")
         events.append(event)
     return events, rejected
+
+
+def parse_batches(batches: list[SpooledBatch]) -> Parsed:
+    """Parse consecutive spooled batches into one table of events and quarantine rows."""
+    # Parsing makes many small dicts and no cycles: the cyclic GC would only rescan them.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        events: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        for spooled in batches:
+            good, bad = process(spooled)
+            events.extend(good)
+            rejected.extend(bad)
+        return events_table(events), rejected
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
 class LakeWriter:
     spool: Spool
     lake: Lake
-    chunk_bytes: int = 32 << 20
+    chunk_bytes: int = 8 << 20
     compact_every_seconds: float = 300.0
     compact_min_files: int = 8
     retention_days: int = 400
     retention_by_ward: dict[str, int] = field(default_factory=dict)
+    processes: int = 2
+    """Worker processes parsing big chunks (0: parse in the writer's thread)."""
+    parallel_min_bytes: int = 4 << 20
+    """A chunk smaller than this is parsed in the writer's thread (no worker start-up)."""
     _lock_file: IO[bytes] | None = None
     _thread: threading.Thread | None = None
+    _upkeep_thread: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
-    _last_upkeep: float = 0.0
+    _commit_lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: ParserPool | None = None
+    _ahead: deque[tuple[list[SpooledBatch], Callable[[], Parsed]]] = field(default_factory=deque)
     error: BaseException | None = None
 
     def acquire(self, blocking: bool = False) -> bool:
@@ -132,26 +172,58 @@ class LakeWriter:
         return True
 
     def release(self) -> None:
+        self._ahead.clear()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._lock_file is not None:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
+
+    # -- draining -----------------------------------------------------------------------
+
+    def _parse_later(self, chunk: list[SpooledBatch]) -> Callable[[], Parsed]:
+        size = chunk[-1].end - chunk[0].position
+        if self.processes < 1 or size < self.parallel_min_bytes:
+            return lambda: parse_batches(chunk)
+        if self._pool is None:
+            self._pool = ParserPool(parse_batches, self.processes)
+        return self._pool.submit(chunk)
+
+    def _read_ahead(self, head: int) -> None:
+        """Have the chunks from ``head`` on being parsed: the next one, and while workers
+        are used, the one after it (parsed while this thread stores the first)."""
+        if self._ahead and self._ahead[0][0][0].position != head:
+            self._ahead.clear()  # the lake moved without us (cannot happen to one writer)
+        depth = 2 if self._pool is not None else 1
+        while len(self._ahead) < depth:
+            start = self._ahead[-1][0][-1].end if self._ahead else head
+            chunk = self.spool.read(start, self.chunk_bytes)
+            if not chunk:
+                return
+            self._ahead.append((chunk, self._parse_later(chunk)))
 
     def drain_once(self) -> Commit | None:
         """Store the next chunk of the spool; ``None`` when there is nothing to store."""
         if self._lock_file is None:
             raise RuntimeError("drain_once() without acquire()")
         head = self.lake.head()
-        chunk = self.spool.read(head, self.chunk_bytes)
-        if not chunk:
-            return None
-        events: list[dict[str, Any]] = []
-        rejected: list[dict[str, Any]] = []
-        for spooled in chunk:
-            good, bad = process(spooled)
-            events.extend(good)
-            rejected.extend(bad)
-        commit = self.lake.commit(chunk[-1].end, events, rejected)
+        try:
+            self._read_ahead(head)
+            if not self._ahead:
+                return None
+            chunk, parsed = self._ahead.popleft()
+            self._read_ahead(chunk[-1].end)
+            table, rejected = parsed()
+        except BaseException:
+            # Start again from the head: a broken worker pool is replaced.
+            self._ahead.clear()
+            if self._pool is not None:
+                self._pool.close()
+            raise
+        with self._commit_lock:
+            commit = self.lake.commit(chunk[-1].end, table, rejected)
         self.spool.consume(commit.seq)
         return commit
 
@@ -163,26 +235,29 @@ class LakeWriter:
         return stored
 
     def upkeep(self, now: datetime | None = None) -> None:
+        """Compact small files and drop days past retention, between two commits."""
         now = now or datetime.now(UTC)
-        compact(self.lake, min_files=self.compact_min_files, today=now.date())
-        apply_retention(self.lake, now, self.retention_days, self.retention_by_ward)
-        self._last_upkeep = time.monotonic()
+        with self._commit_lock:  # commits wait: a late event may land in a day being merged
+            compact(self.lake, min_files=self.compact_min_files, today=now.date())
+            apply_retention(self.lake, now, self.retention_days, self.retention_by_ward)
 
-    # -- background thread -----------------------------------------------------------
+    # -- background threads -----------------------------------------------------------
 
     def start(self) -> None:
         if not self.acquire(blocking=True):
             raise RuntimeError("could not become the lake writer")
-        self._last_upkeep = time.monotonic()
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="soc-lake-writer", daemon=True)
         self._thread.start()
+        self._upkeep_thread = threading.Thread(
+            target=self._run_upkeep, name="soc-lake-upkeep", daemon=True
+        )
+        self._upkeep_thread.start()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 if self.drain_once() is None:
-                    if time.monotonic() - self._last_upkeep > self.compact_every_seconds:
-                        self.upkeep()
                     with self.spool.appended:
                         self.spool.appended.wait(0.2)
             except Exception as exc:  # keep the spool; report and retry later
@@ -190,10 +265,18 @@ class LakeWriter:
                 log.exception("lake writer failed; retrying in 5 s")
                 self._stop.wait(5.0)
 
+    def _run_upkeep(self) -> None:
+        while not self._stop.wait(self.compact_every_seconds):
+            try:
+                self.upkeep()
+            except Exception:  # the lake stays readable; try again next round
+                log.exception("lake upkeep failed")
+
     def stop(self) -> None:
         self._stop.set()
         with self.spool.appended:
             self.spool.appended.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        for thread in (self._thread, self._upkeep_thread):
+            if thread is not None:
+                thread.join(timeout=30)
         self.release()

@@ -37,6 +37,7 @@ class SocStore:
             compact_min_files=self.settings.compact_min_files,
             retention_days=self.settings.retention_days,
             retention_by_ward=dict(self.settings.retention_days_by_ward),
+            processes=self.settings.writer_processes,
         )
 
     @classmethod

@@ -220,37 +220,37 @@ class Spool:
     # -- read and consume --------------------------------------------------------------
 
     def read(self, start: int, max_bytes: int) -> list[SpooledBatch]:
-        """Whole batches from ``start`` on, about ``max_bytes`` of them (at least one)."""
+        """Whole batches from ``start`` on, about ``max_bytes`` of them (at least one).
+
+        Frame by frame, whatever their size (a syslog batch held back by back-pressure
+        can be tens of MiB); a frame still being appended ends the read, so a later
+        segment is never read past an earlier frame.
+        """
         out: list[SpooledBatch] = []
         taken = 0
         for seg_start, path in self._segments():
             try:
-                size = path.stat().st_size
+                handle = open(path, "rb", buffering=1 << 20)  # noqa: SIM115
             except FileNotFoundError:
-                continue
-            if seg_start + size <= start:
-                continue
-            with open(path, "rb") as handle:
-                handle.seek(max(0, start - seg_start))
-                data = handle.read(max(max_bytes - taken, 0) + (16 << 20))
-            offset = 0
-            base = max(start, seg_start)
-            while offset + FRAME.size <= len(data):
-                magic, length, crc, header_length = FRAME.unpack_from(data, offset)
-                end = offset + FRAME.size + length
-                if magic != MAGIC or end > len(data):
-                    break
-                payload = data[offset + FRAME.size : end]
-                if zlib.crc32(payload) != crc:
-                    break
-                out.append(
-                    SpooledBatch(base + offset, base + end, Batch.decode(payload, header_length))
-                )
-                taken += end - offset
-                offset = end
-                if taken >= max_bytes:
-                    return out
-            start = base + offset
+                continue  # consumed meanwhile
+            with handle:
+                size = os.fstat(handle.fileno()).st_size
+                if seg_start + size <= start:
+                    continue
+                position = max(start, seg_start)
+                handle.seek(position - seg_start)
+                while head := handle.read(FRAME.size):
+                    magic, length, crc, header_length = FRAME.unpack_from(head.ljust(FRAME.size))
+                    payload = handle.read(length) if len(head) == FRAME.size else b""
+                    if magic != MAGIC or len(payload) < length or zlib.crc32(payload) != crc:
+                        return out  # the tail of an append in progress
+                    end = position + FRAME.size + length
+                    out.append(SpooledBatch(position, end, Batch.decode(payload, header_length)))
+                    taken += end - position
+                    position = end
+                    if taken >= max_bytes:
+                        return out
+            start = position
         return out
 
     def consume(self, position: int) -> None:

@@ -1,7 +1,10 @@
 """The syslog listener: UDP, TCP (RFC 6587 octet counting or newline framing) and TLS.
 
 Messages are grouped per (ward, sender) and spooled with one fsync every
-``flush_ms`` or every ``batch_records`` messages. When the spool pushes back
+``flush_ms`` or every ``batch_records`` messages. TCP is read in chunks of up to
+``READ_BYTES`` and split into messages in one pass, rather than awaited message by
+message. The ward of a message is the one its syslog HOSTNAME maps to, else the one
+of the sender's address (see ``wardmap``). When the spool pushes back
 (the lake writer is behind), TCP connections stop being read — their senders slow
 down by TCP's own flow control — and UDP datagrams beyond the buffer are counted as
 dropped (UDP has no way to push back). Syslog has no acknowledgement: a message is safe
@@ -26,6 +29,63 @@ from rengo.soc.wardmap import WardMap
 log = logging.getLogger(__name__)
 UNMAPPED_WARD = "unmapped"
 MAX_FRAME = 1 << 20
+READ_BYTES = 256 << 10
+COUNT_DIGITS = 8  # an octet count longer than this is not a frame length of MAX_FRAME
+
+
+class FramingError(ValueError):
+    pass
+
+
+def split_frames(data: bytes) -> tuple[list[bytes], bytes]:
+    """The whole messages at the start of ``data`` and the incomplete rest.
+
+    Each message is framed by RFC 6587 octet counting (``LEN SP MSG``) when it starts
+    with a digit, else by a newline; senders may mix both on one connection.
+    """
+    messages: list[bytes] = []
+    position, size = 0, len(data)
+    while position < size:
+        if 48 <= data[position] <= 57:  # an ASCII digit: octet counting
+            space = data.find(b" ", position, position + COUNT_DIGITS + 1)
+            if space == -1:
+                if size - position > COUNT_DIGITS:
+                    raise FramingError("octet count without a space after it")
+                break
+            length = int(data[position:space])  # ValueError: not a count
+            if length > MAX_FRAME:
+                raise FramingError(f"frame of {length} bytes")
+            end = space + 1 + length
+            if end > size:
+                break
+            messages.append(data[space + 1 : end])
+            position = end
+        else:
+            newline = data.find(b"\n", position)
+            if newline == -1:
+                if size - position > MAX_FRAME:
+                    raise FramingError("line longer than the largest frame")
+                break
+            message = data[position:newline].rstrip(b"\r")
+            if message.strip():
+                messages.append(message)
+            position = newline + 1
+    return messages, data[position:]
+
+
+def syslog_hostname(message: bytes) -> str | None:
+    """The HOSTNAME field of an RFC 5424 or RFC 3164 header, lower case (cheaply)."""
+    close = message.find(b">", 1, 5) if message[:1] == b"<" else -1
+    if close == -1:
+        return None
+    head = message[close + 1 : close + 320]
+    if head[:2] == b"1 ":  # RFC 5424: VERSION TIMESTAMP HOSTNAME …
+        parts = head.split(b" ", 3)
+        host = parts[2] if len(parts) > 3 else b"-"
+    else:  # RFC 3164: Mmm dd hh:mm:ss HOSTNAME …
+        parts = head.split(None, 4)
+        host = parts[3] if len(parts) > 4 and parts[2].count(b":") == 2 else b"-"
+    return None if host == b"-" else host.decode("utf-8", "replace").lower()
 
 
 @dataclass
@@ -53,6 +113,7 @@ class SyslogListener:
     bound: dict[str, int] = field(default_factory=dict)
     _buffer: dict[tuple[str, str], list[bytes]] = field(default_factory=lambda: defaultdict(list))
     _buffered: int = 0
+    _address_wards: dict[str, str | None] = field(default_factory=dict)
     _room: asyncio.Event | None = None
     _wake: asyncio.Event | None = None
     _servers: list[asyncio.AbstractServer] = field(default_factory=list)
@@ -62,11 +123,26 @@ class SyslogListener:
 
     # -- receiving ----------------------------------------------------------------
 
-    def _add(self, peer: str, message: bytes, transport: str) -> None:
-        ward = self.ward_map.ward_for(peer) or UNMAPPED_WARD
-        self._buffer[(ward, f"syslog:{peer}")].append(message)
-        self._buffered += 1
-        self.counters.received += 1
+    def _ward_of_address(self, peer: str) -> str | None:
+        if peer not in self._address_wards:
+            if len(self._address_wards) > 65_536:
+                self._address_wards.clear()
+            self._address_wards[peer] = self.ward_map.ward_for(peer)
+        return self._address_wards[peer]
+
+    def _add(self, peer: str, messages: list[bytes]) -> None:
+        source = f"syslog:{peer}"
+        by_address = self._ward_of_address(peer) or UNMAPPED_WARD
+        if not self.ward_map.hosts:
+            self._buffer[(by_address, source)].extend(messages)
+        else:
+            hosts = self.ward_map.hosts
+            for message in messages:
+                host = syslog_hostname(message)
+                ward = hosts.get(host, by_address) if host else by_address
+                self._buffer[(ward, source)].append(message)
+        self._buffered += len(messages)
+        self.counters.received += len(messages)
         if self._buffered >= self.batch_records and self._wake is not None:
             self._wake.set()
         if self._buffered >= self.max_buffer_records and self._room is not None:
@@ -76,27 +152,23 @@ class SyslogListener:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         peer = writer.get_extra_info("peername")[0]
-        transport = "tls" if writer.get_extra_info("ssl_object") else "tcp"
+        rest = b""
         try:
             while True:
                 assert self._room is not None
                 await self._room.wait()  # back-pressure: stop reading while full
-                first = await reader.read(1)
-                if not first:
+                data = await reader.read(READ_BYTES)
+                if not data:
+                    if rest.strip():  # the last message may end with the connection
+                        if rest[:1].isdigit():
+                            self.counters.framing_errors += 1
+                        else:
+                            self._add(peer, [rest.rstrip(b"\r\n")])
                     return
-                if first.isdigit():
-                    length_text = first + await reader.readuntil(b" ")
-                    length = int(length_text[:-1])
-                    if length > MAX_FRAME:
-                        self.counters.framing_errors += 1
-                        return
-                    message = await reader.readexactly(length)
-                else:
-                    message = first + await reader.readuntil(b"\n")
-                    message = message.rstrip(b"\r\n")
-                if message.strip():
-                    self._add(peer, message, transport)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+                messages, rest = split_frames(rest + data if rest else data)
+                if messages:
+                    self._add(peer, messages)
+        except (FramingError, ValueError):
             self.counters.framing_errors += 1
         except ConnectionError:
             pass
@@ -114,7 +186,7 @@ class SyslogListener:
                 return
             message = data.rstrip(b"\r\n\x00")
             if message:
-                listener._add(addr[0], message, "udp")
+                listener._add(addr[0], [message])
 
     # -- spooling -----------------------------------------------------------------
 

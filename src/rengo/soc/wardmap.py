@@ -6,8 +6,10 @@ One mapping a line, ``#`` starts a comment::
     192.0.2.10        千代田区    # a ward's name works too
     fw01.minato.local 131032     # the syslog HOSTNAME field (for relays)
 
-The longest matching network wins; a sender that matches nothing is quarantined with
-the reason, never silently dropped.
+A message's syslog HOSTNAME is looked up first (a relay forwards many wards' devices),
+without regard to case; else the sender's address, where the longest matching network
+wins. A message that matches nothing is quarantined with the reason, never silently
+dropped.
 """
 
 from __future__ import annotations

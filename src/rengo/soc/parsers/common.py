@@ -50,6 +50,11 @@ def classify(event: Event, class_uid: int, activity_id: int, activity_name: str)
 
 def as_int(value: Any) -> int | None:
     """An integer from an int, a decimal or hex string; ``None`` for '-', '' or junk."""
+    if value.__class__ is str:
+        try:
+            return int(value)  # the common case first: a plain decimal
+        except ValueError:
+            pass
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -79,8 +84,29 @@ def clean(value: Any) -> str | None:
     return None if text in ("", "-", "N/A", "null") else text
 
 
+_TIMES: dict[str, datetime] = {}
+"""Recently parsed UTC-default stamps: a busy sender repeats the same second many times."""
+
+
 def parse_iso_time(text: str, default_tz: timezone = UTC) -> datetime:
     """ISO 8601 (with 'Z', offset, or none = ``default_tz``); up to 9 fractional digits."""
+    if default_tz is UTC and (known := _TIMES.get(text)) is not None:
+        return known
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        parsed = _parse_iso_slowly(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_tz)
+    parsed = parsed.astimezone(UTC)
+    if default_tz is UTC:
+        if len(_TIMES) >= 4096:
+            _TIMES.clear()
+        _TIMES[text] = parsed
+    return parsed
+
+
+def _parse_iso_slowly(text: str) -> datetime:
     value = text.strip().replace(" ", "T", 1) if "T" not in text else text.strip()
     if value.endswith("Z") or value.endswith("z"):
         value = value[:-1] + "+00:00"
@@ -92,12 +118,9 @@ def parse_iso_time(text: str, default_tz: timezone = UTC) -> datetime:
             end += 1
         value = value[: dot + 1] + value[dot + 1 : end][:6].ljust(6, "0") + value[end:]
     try:
-        parsed = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value)
     except ValueError as exc:
         raise ParseError(f"time {text!r} is not ISO 8601") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=default_tz)
-    return parsed.astimezone(UTC)
 
 
 def epoch_to_time(value: float) -> datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 
 from rengo.soc.parsers.common import (
     JST,
@@ -22,7 +23,9 @@ from rengo.soc.parsers.common import (
     epoch_to_time,
 )
 
-PAIR = re.compile(r'([A-Za-z0-9_]+)=("(?:[^"\\]|\\.)*"|\S*)')
+PAIR = re.compile(r'([A-Za-z0-9_]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))')
+LOCAL_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})")
+TZ_OFFSET = re.compile(r"[+-]\d{4}")
 PROTOCOLS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "icmpv6"}
 BLOCKING = {"deny", "block", "blocked", "dropped", "close", "reset", "timeout"}
 VPN_FAILURES = {"ssl-login-fail", "tunnel-down-fail", "negotiate-error"}
@@ -30,10 +33,11 @@ VPN_FAILURES = {"ssl-login-fail", "tunnel-down-fail", "negotiate-error"}
 
 def parse_pairs(text: str) -> dict[str, str]:
     fields = {}
-    for key, value in PAIR.findall(text):
-        if value.startswith('"') and value.endswith('"') and len(value) >= 2:
-            value = value[1:-1].replace('\\"', '"')
-        fields[key] = value
+    for key, quoted, bare in PAIR.findall(text):
+        if quoted:
+            fields[key] = quoted.replace('\\"', '"') if "\\" in quoted else quoted
+        else:
+            fields[key] = bare
     return fields
 
 
@@ -47,15 +51,23 @@ def _time(fields: dict[str, str]) -> datetime:
     if "date" in fields and "time" in fields:
         tz: timezone = JST
         offset = fields.get("tz", "")
-        if re.fullmatch(r"[+-]\d{4}", offset):
+        if TZ_OFFSET.fullmatch(offset):
             sign = 1 if offset[0] == "+" else -1
             tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:])))
-        try:
-            local = datetime.strptime(f"{fields['date']} {fields['time']}", "%Y-%m-%d %H:%M:%S")
-        except ValueError as exc:
-            raise ParseError(f"date={fields['date']!r} time={fields['time']!r} unreadable") from exc
-        return local.replace(tzinfo=tz).astimezone(UTC)
+        return _local_time(fields["date"], fields["time"], tz)
     raise ParseError("FortiGate log has neither eventtime= nor date= and time=")
+
+
+@lru_cache(maxsize=4096)  # a busy firewall logs many events in the same second
+def _local_time(day: str, clock: str, tz: timezone) -> datetime:
+    found = LOCAL_TIME.fullmatch(f"{day} {clock}")
+    try:
+        if found is None:
+            raise ValueError("not YYYY-MM-DD HH:MM:SS")
+        local = datetime(*(int(part) for part in found.groups()), tzinfo=tz)  # type: ignore[misc]
+    except ValueError as exc:
+        raise ParseError(f"date={day!r} time={clock!r} unreadable") from exc
+    return local.astimezone(UTC)
 
 
 def parse_fortigate(text: str, base: Event | None = None) -> Event:

@@ -3,16 +3,21 @@
 Ingest answers only after the batch is durable in the write-ahead spool; when the lake
 writer is too far behind it answers 503 with ``Retry-After`` (Vector and Fluent Bit
 retry on 5xx), so memory never grows with the backlog.
+
+With ``soc.syslog_enabled`` the web server also runs the syslog listener (``LIFESPAN``),
+and stops it (and the lake writer, after its current commit) when it shuts down.
 """
 
 from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -21,15 +26,32 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import narrow_to_visible, visible_tenants
 from rengo.core.wards import JOINT
+from rengo.soc.listen import start_with_serve
 from rengo.soc.parsers import FORMATS
 from rengo.soc.schema import ORIGINS
 from rengo.soc.search import EventQuery, search_events
-from rengo.soc.service import store_for
+from rengo.soc.service import close_stores, store_for
 from rengo.soc.spool import Batch, SpoolFull
 from rengo.soc.stats import collect_stats
 from rengo.web.deps import RuntimeDep, SessionDep, Timestamp, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
+
+
+@asynccontextmanager
+async def _syslog(app: FastAPI) -> AsyncIterator[None]:
+    runtime = app.state.runtime
+    running = await run_in_threadpool(start_with_serve, runtime.data_dir, runtime.settings.soc)
+    app.state.soc_syslog = running
+    try:
+        yield
+    finally:
+        if running is not None:
+            await run_in_threadpool(running.stop)
+            await run_in_threadpool(close_stores)
+
+
+LIFESPAN = _syslog
 
 
 class IngestOut(BaseModel):
