@@ -8,7 +8,10 @@ from pathlib import Path
 
 import msgpack
 import orjson
+import pyarrow.parquet as pq
+import pytest
 
+from rengo.soc import maintenance
 from rengo.soc.files import ingest_files
 from rengo.soc.maintenance import apply_retention, compact
 from rengo.soc.quarantine import quarantined, replay
@@ -121,6 +124,30 @@ def test_compaction_keeps_every_event_once(soc_store: SocStore) -> None:
     assert sorted(r["src_port"] for r in rows(soc_store)) == [0, 1, 2, 3, 4]
     batches, cursor = soc_store.lake.changes(0)
     assert sum(b.num_rows for b in batches) == 5 and cursor == soc_store.lake.head()
+
+
+def test_compaction_streams_and_keeps_later_commits(
+    soc_store: SocStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partition is merged a few rows at a time (bounded memory), into one file that
+    readers take with everything committed after the merge began."""
+    monkeypatch.setattr(maintenance, "MERGE_BATCH_ROWS", 2)
+    for n in range(5):
+        lines = [
+            samples.FORTI_TRAFFIC.replace(b"srcport=51234", f"srcport={n * 10 + k}".encode())
+            for k in range(3)
+        ]
+        soc_store.spool.append([Batch(CHIYODA, "s", "fortigate", lines)])
+        soc_store.writer.drain_once()
+    folder = next(soc_store.lake.events_dir.glob("class_uid=4001/ward=*/day=*"))
+    compact(soc_store.lake, min_files=3)
+    merged = list(folder.glob("c-*.parquet"))
+    assert len(merged) == 1 and pq.ParquetFile(merged[0]).metadata.num_row_groups > 1
+    late = samples.FORTI_TRAFFIC.replace(b"srcport=51234", b"srcport=99")
+    soc_store.spool.append([Batch(CHIYODA, "s", "fortigate", [late])])
+    soc_store.writer.drain_once()
+    ports = sorted(r["src_port"] for r in rows(soc_store))
+    assert ports == sorted([n * 10 + k for n in range(5) for k in range(3)] + [99])
 
 
 def test_changes_returns_only_new_events(soc_store: SocStore) -> None:

@@ -11,7 +11,12 @@ Compaction is crash-safe through a journal written before the merged file appear
 after a crash ``finish_interrupted_compaction`` either completes the swap (the merged
 file exists, so the inputs go) or abandons it (the inputs stay), never both or neither;
 readers skip inputs a merged file already holds (``Lake.event_files``). Both run in
-the lake writer's upkeep thread holding its commit lock, so they never race a commit.
+the lake writer's upkeep thread beside commits: compaction takes only files of commits
+already made, and a file committed meanwhile has a higher sequence than the merged file,
+so readers keep it; retention holds the writer's commit lock while it removes a day.
+A partition of today is merged into one file (readers take the newest merged file and
+what came after it) by streaming row groups of at most ``MERGE_BATCH_ROWS`` rows, so memory
+stays bounded however big the partition grows.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ from rengo.soc.lake import (
 
 JOURNAL = "compaction.json"
 DAY_ROW_GROUP = 131_072
+MERGE_BATCH_ROWS = 131_072
+"""Rows read, sorted and written at a time when a partition of today is merged."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +94,8 @@ def _files(folder: Path) -> list[Path]:
 
 
 def compact(lake: Lake, *, min_files: int = 8, today: date | None = None) -> CompactionReport:
-    """Merge the files of every partition that has ``min_files`` or more, or of any past
-    day with more than one, into one file sorted by time."""
+    """Merge the files of every partition of today that has ``min_files`` or more into
+    one file, and each past day into one file."""
     head = lake.head()
     partitions = before = after = 0
     past_days: dict[date, list[Path]] = defaultdict(list)
@@ -100,27 +107,7 @@ def compact(lake: Lake, *, min_files: int = 8, today: date | None = None) -> Com
             continue
         if len(files) < max(2, min_files):
             continue
-        table = pa.concat_tables(pq.read_table(p, schema=EVENT_SCHEMA) for p in files)
-        table = table.sort_by([("time", "ascending"), ("event_id", "ascending")])
-        max_seq = max(pc_max(table), 0)
-        digest = hashlib.sha256("|".join(p.name for p in files).encode()).hexdigest()[:12]
-        output = f"c-{max_seq:020d}-{digest}.parquet"
-        write_atomically(
-            _journal(lake),
-            orjson.dumps(
-                {
-                    "folder": str(folder.relative_to(lake.root)),
-                    "inputs": [p.name for p in files],
-                    "output": output,
-                }
-            ),
-        )
-        _write_parquet(table, folder / output, compacted_options(table.num_rows))
-        fsync_directory(folder)
-        for path in files:
-            path.unlink()
-        fsync_directory(folder)
-        _journal(lake).unlink()
+        _merge_partition_files(lake, folder, files)
         partitions += 1
         before += len(files)
         after += 1
@@ -129,6 +116,54 @@ def compact(lake: Lake, *, min_files: int = 8, today: date | None = None) -> Com
         if merged:
             partitions, before, after = partitions + 1, before + merged, after + 1
     return CompactionReport(partitions, before, after)
+
+
+def _conformed(batch: pa.RecordBatch) -> pa.Table:
+    """A batch of any earlier event schema as ``EVENT_SCHEMA`` (missing columns null)."""
+    names = batch.schema.names
+    columns = [
+        batch.column(names.index(f.name)).cast(f.type)
+        if f.name in names
+        else pa.nulls(batch.num_rows, f.type)
+        for f in EVENT_SCHEMA
+    ]
+    return pa.Table.from_arrays(columns, schema=EVENT_SCHEMA)
+
+
+def _merge_partition_files(lake: Lake, folder: Path, files: list[Path]) -> None:
+    """Merge ``files`` into one file, a row group at a time, each sorted by time."""
+    rows = sum(pq.read_metadata(p).num_rows for p in files)
+    digest = hashlib.sha256("|".join(p.name for p in files).encode()).hexdigest()[:12]
+    tmp = folder / f".merge-{digest}.tmp"
+    max_seq = 0
+    options = {k: v for k, v in compacted_options(rows).items() if k != "row_group_size"}
+    with pq.ParquetWriter(tmp, EVENT_SCHEMA, **options) as writer:
+        for path in files:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=MERGE_BATCH_ROWS):
+                table = _conformed(batch).sort_by(
+                    [("time", "ascending"), ("event_id", "ascending")]
+                )
+                max_seq = max(max_seq, pc_max(table))
+                writer.write_table(table)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    output = f"c-{max_seq:020d}-{digest}.parquet"
+    write_atomically(
+        _journal(lake),
+        orjson.dumps(
+            {
+                "folder": str(folder.relative_to(lake.root)),
+                "inputs": [p.name for p in files],
+                "output": output,
+            }
+        ),
+    )
+    os.replace(tmp, folder / output)
+    fsync_directory(folder)
+    for path in files:
+        path.unlink()
+    fsync_directory(folder)
+    _journal(lake).unlink()
 
 
 def _merge_day(lake: Lake, day: date, files: list[Path], min_files: int) -> int:

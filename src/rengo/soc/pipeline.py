@@ -237,8 +237,11 @@ class LakeWriter:
     def upkeep(self, now: datetime | None = None) -> None:
         """Compact small files and drop days past retention, between two commits."""
         now = now or datetime.now(UTC)
-        with self._commit_lock:  # commits wait: a late event may land in a day being merged
-            compact(self.lake, min_files=self.compact_min_files, today=now.date())
+        # Compaction runs beside commits: it merges only files of commits already made, and
+        # an event committed meanwhile lands in a new file whose sequence is above the
+        # merged file's, so readers keep it. Removing a day must not race a commit into it.
+        compact(self.lake, min_files=self.compact_min_files, today=now.date())
+        with self._commit_lock:
             apply_retention(self.lake, now, self.retention_days, self.retention_by_ward)
 
     # -- background threads -----------------------------------------------------------
