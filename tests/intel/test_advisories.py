@@ -143,3 +143,27 @@ def test_recipient_wards_it_staff_are_mailed(
             mails[0].subject.startswith("【注意喚起・critical】")
             and f"/intel/advisories/{created.json()['id']}" in mails[0].link
         )
+
+
+def test_a_critical_advisory_pages_the_recipient_wards_contact_teams(
+    client: TestClient, env: Runtime, tokens: Callable[..., str]
+) -> None:
+    """Critical advisories also page each recipient ward's on-call contact team."""
+    from sqlalchemy import select
+
+    from rengo.csirt.models import OnCallTeam, Page
+
+    with env.db.session() as session:
+        for ward in (WARD_A, WARD_C):
+            session.add(OnCallTeam(tenant=ward, name=f"contact {ward}", kind="ward_contact"))
+    body = {**ADVISORY, "wards": [WARD_A, WARD_B]}
+    created = client.post(
+        "/api/v1/intel/advisories", json=body, headers=bearer(tokens(JOINT, "soc_analyst"))
+    )
+    assert created.status_code == 201
+    with env.db.session() as session:
+        paged = session.execute(
+            select(OnCallTeam.tenant, Page.subject).join(Page, Page.team_id == OnCallTeam.id)
+        ).all()
+    assert [tenant for tenant, _ in paged] == [WARD_A]
+    assert paged[0][1].startswith("【注意喚起・critical】")

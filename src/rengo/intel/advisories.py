@@ -23,7 +23,7 @@ from rengo.core.identity import User
 from rengo.core.permissions import Principal, Role, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, ward_codes
-from rengo.csirt import notify, oncall
+from rengo.csirt import notify, oncall, paging
 from rengo.intel import patterns, timestamps
 from rengo.intel.access import audience_text
 from rengo.intel.anonymise import JOINT_IDENTITY_ID, joint_identity
@@ -174,7 +174,7 @@ def _notify(
     if advisory.severity == "critical":
         for team in oncall.teams_for(session, wards, ("ward_contact",)):
             if team.tenant in wards:
-                oncall.page_team(
+                paging.page_team(
                     session, team, subject=subject, body=body, settings=settings, now=now
                 )
 
