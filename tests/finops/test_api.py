@@ -83,6 +83,18 @@ def test_costs_are_narrowed_to_the_callers_ward(
     assert bad.status_code == 422 and bad.json()["problems"]
 
 
+def test_a_day_outside_any_billing_era_is_refused_not_computed_with(
+    client: TestClient, tokens: Callable[..., str]
+) -> None:
+    # A year before 0001-01-01 once crashed the default start date computation (a 500).
+    for path in ("/api/v1/finops/rows", "/api/v1/finops/costs"):
+        for params in ({"end": "0001-01-01"}, {"start": "9999-12-31"}):
+            answer = client.get(path, params=params, headers=bearer(tokens(JOINT, "admin")))
+            assert answer.status_code == 422, (path, params, answer.text)
+            field = next(iter(params))
+            assert any(field in p["location"] for p in answer.json()["problems"])
+
+
 def test_recommendation_life_cycle(
     env: Runtime, client: TestClient, tokens: Callable[..., str], tmp_path: Path
 ) -> None:

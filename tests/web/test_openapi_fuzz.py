@@ -3,10 +3,15 @@
 Every operation is called with generated parameters and bodies, as a joint-centre
 administrator and as a ward's IT staff member; no answer may be a 5xx. Runs on SQLite
 only (the state store's behaviour on both backends is covered by the other tests).
+
+`make test` draws the same 25 cases per operation on every run, so that a red build
+always points at a change; a deeper random search for new failures is
+`RENGO_FUZZ_EXAMPLES=500 pytest tests/web/test_openapi_fuzz.py` (random, not derandomised).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,7 @@ from tests.conftest import make_settings
 from tests.helpers import JOINT, WARD_A
 
 CALLERS: dict[str, str] = {}
+EXAMPLES = int(os.environ.get("RENGO_FUZZ_EXAMPLES", "0"))
 
 
 @pytest.fixture
@@ -41,8 +47,8 @@ def test_no_operation_answers_with_a_server_error(api_schema: Any) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)  # fmt: skip
+        @settings(max_examples=EXAMPLES or 25, derandomize=not EXAMPLES, deadline=None,
+                  suppress_health_check=list(HealthCheck), database=None)  # fmt: skip
         def call(case: Any) -> None:
             for secret in CALLERS.values():
                 response = case.call(headers={"Authorization": f"Bearer {secret}"})

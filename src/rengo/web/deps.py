@@ -15,7 +15,7 @@ import binascii
 import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
@@ -61,6 +61,16 @@ def _bounded_time(value: datetime) -> datetime:
 
 Timestamp = Annotated[datetime, AfterValidator(_bounded_time)]
 """A point in time from a query or body: aware (naive = UTC) and within 1970–2200."""
+
+
+def _bounded_day(value: date) -> date:
+    if not EARLIEST.date() <= value <= LATEST.date():
+        raise ValueError("a day between 1970 and 2200")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_bounded_day)]
+"""A calendar day from a query or body, within 1970–2200 (date arithmetic stays in range)."""
 
 MAX_ID = 2**31 - 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Numeric id")]

@@ -22,7 +22,7 @@ from rengo.finops import service as finops_service
 from rengo.finops.allocation import FIELDS, METHODS, Rule
 from rengo.finops.explorer import CostQuery
 from rengo.finops.models import Alert, Recommendation
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import Day, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/finops", tags=["finops"])
 
@@ -63,7 +63,7 @@ class RecommendationOut(BaseModel):
 
 class StatusIn(BaseModel):
     status: str = Field(description="open | accepted | done | rejected")
-    done_on: date | None = Field(None, description="Day the change was made (for done)")
+    done_on: Day | None = Field(None, description="Day the change was made (for done)")
     note: str = ""
 
 
@@ -127,8 +127,8 @@ def _filters(
     return out
 
 
-Start = Annotated[date | None, Query(description="First charge day (default: a year ago)")]
-End = Annotated[date | None, Query(description="Last charge day (default: today)")]
+Start = Annotated[Day | None, Query(description="First charge day (default: a year ago)")]
+End = Annotated[Day | None, Query(description="Last charge day (default: today)")]
 GroupBy = Annotated[
     str,
     Query(
