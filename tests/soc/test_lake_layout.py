@@ -4,11 +4,17 @@ followed by the change cursor, and safe at every step of the swap."""
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from rengo.soc.lake import EVENT_SCHEMA
 from rengo.soc.maintenance import apply_retention, compact, finish_interrupted_compaction
 from rengo.soc.search import EventQuery, get_event, search_events
 from rengo.soc.service import SocStore
@@ -119,3 +125,60 @@ def test_retention_drops_a_ward_from_a_merged_day(soc_store: SocStore) -> None:
     }  # fmt: skip
     apply_retention(soc_store.lake, now + timedelta(days=30), 30, {})
     assert not list(soc_store.lake.events_dir.glob("day=*")) and ips(soc_store) == []
+
+
+MEMORY_PROBE = """
+import re, sys
+from datetime import date
+from pathlib import Path
+from rengo.soc.lake import Lake
+from rengo.soc.maintenance import compact
+report = compact(Lake(Path(sys.argv[1])), min_files=2, today=date(2026, 5, 2), memory_mb=64)
+status = Path("/proc/self/status").read_text()  # ru_maxrss would count the parent's before exec
+print(report.files_before, int(re.search(r"VmHWM:\\s+(\\d+) kB", status)[1]) // 1024)
+"""
+
+
+def test_a_day_bigger_than_memory_is_merged_within_its_memory_limit(
+    soc_store: SocStore, tmp_path: Path
+) -> None:
+    # 800,000 events of one ward and day, about 1 GB in memory: the merge sorts them
+    # through DuckDB with 64 MB and a spill folder, not as one table in memory.
+    per_commit = 200_000
+    for n in range(4):
+        numbers = pa.array(range(n * per_commit, (n + 1) * per_commit), pa.int64())
+        ids = pc.binary_join_element_wise(
+            "e", pc.cast(numbers, pa.string()), ""
+        )  # the stable ids of real events are unique too
+        columns = {
+            "event_id": ids,
+            "time": pc.cast(
+                pc.add(pc.multiply(pc.negate(numbers), 100_000), 1777679999_000000),
+                pa.timestamp("us", tz="UTC"),
+            ),  # newest first, so the merge must sort
+            "ward": pa.repeat(CHIYODA, per_commit),
+            "origin": pa.repeat("real", per_commit),
+            "class_uid": pa.repeat(pa.scalar(4001, pa.int32()), per_commit),
+            "raw": pc.binary_join_element_wise(
+                pc.cast(numbers, pa.string()), pa.repeat("x" * 1200, per_commit), " "
+            ),
+        }
+        table = pa.table(
+            [columns.get(f.name, pa.nulls(per_commit, f.type)) for f in EVENT_SCHEMA],
+            schema=EVENT_SCHEMA,
+        )
+        soc_store.lake.commit(soc_store.lake.head() + 1, table, [])
+    assert table.nbytes * 4 > 1_000_000_000
+    probe = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(soc_store.lake.root)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    files_before, peak_mib = map(int, probe.stdout.split())
+    assert files_before == 4
+    assert peak_mib < 600, f"the merge took {peak_mib} MiB"  # all at once: over 2 GiB
+    [day_file] = soc_store.lake.events_dir.glob("day=2026-05-01/d-*.parquet")
+    merged = pq.read_table(day_file, columns=["time", "event_id"])
+    assert merged.num_rows == 4 * per_commit
+    times = merged["time"].to_pylist()
+    assert times == sorted(times) and len(set(merged["event_id"].to_pylist())) == merged.num_rows
+    assert not (soc_store.lake.root / ".spill").exists()

@@ -216,6 +216,12 @@ class SocSettings(BaseModel):
     compact_every_seconds: float = Field(
         300.0, description="How often the lake writer compacts and applies retention."
     )
+    compact_memory_mb: int = Field(
+        256,
+        ge=64,
+        description="Memory a compaction sorts a past day's events in, in MiB (the process "
+        "peaks at about twice this; larger days are sorted a slice at a time).",
+    )
     http_max_body_bytes: int = Field(
         64 << 20, description="Largest HTTP ingest body accepted (after gunzip)."
     )

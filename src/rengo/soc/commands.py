@@ -211,7 +211,12 @@ def compact_command(data_dir: DataDirOption = None) -> None:
         raise typer.Exit(1)
     try:
         now = datetime.now(UTC)
-        report = compact(store.lake, min_files=2, today=now.date() + timedelta(days=1))
+        report = compact(
+            store.lake,
+            min_files=2,
+            today=now.date() + timedelta(days=1),
+            memory_mb=settings.soc.compact_memory_mb,
+        )
         removed = apply_retention(
             store.lake, now, settings.soc.retention_days, dict(settings.soc.retention_days_by_ward)
         )

@@ -25,11 +25,14 @@ import hashlib
 import os
 import shutil
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,6 +49,7 @@ from rengo.soc.lake import (
 )
 
 JOURNAL = "compaction.json"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY_ROW_GROUP = 131_072
 MERGE_BATCH_ROWS = 131_072
 """Rows read, sorted and written at a time when a partition of today is merged."""
@@ -93,7 +97,9 @@ def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
 
 
-def compact(lake: Lake, *, min_files: int = 8, today: date | None = None) -> CompactionReport:
+def compact(
+    lake: Lake, *, min_files: int = 8, today: date | None = None, memory_mb: int = 256
+) -> CompactionReport:
     """Merge the files of every partition of today that has ``min_files`` or more into
     one file, and each past day into one file."""
     head = lake.head()
@@ -112,7 +118,7 @@ def compact(lake: Lake, *, min_files: int = 8, today: date | None = None) -> Com
         before += len(files)
         after += 1
     for day, files in sorted(past_days.items()):
-        merged = _merge_day(lake, day, files, min_files)
+        merged = _merge_day(lake, day, files, min_files, memory_mb)
         if merged:
             partitions, before, after = partitions + 1, before + merged, after + 1
     return CompactionReport(partitions, before, after)
@@ -166,7 +172,7 @@ def _merge_partition_files(lake: Lake, folder: Path, files: list[Path]) -> None:
     _journal(lake).unlink()
 
 
-def _merge_day(lake: Lake, day: date, files: list[Path], min_files: int) -> int:
+def _merge_day(lake: Lake, day: date, files: list[Path], min_files: int, memory_mb: int) -> int:
     """Merge a past day's partition files (and its merged file, if any) into one file;
     return the number of files merged. Late stragglers of an already merged day wait
     until ``min_files`` of them gather (they are read from their partitions meanwhile)."""
@@ -183,18 +189,14 @@ def _merge_day(lake: Lake, day: date, files: list[Path], min_files: int) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".d-{day.isoformat()}.tmp"
     max_seq = 0
-    with pq.ParquetWriter(tmp, EVENT_SCHEMA, **_day_file_options()) as writer:
+    with (
+        _sorter(lake, memory_mb) as sorter,
+        pq.ParquetWriter(tmp, EVENT_SCHEMA, **_day_file_options()) as writer,
+    ):
         for ward in sorted(wards):
-            parts = [pq.read_table(p, schema=EVENT_SCHEMA) for p in by_ward.get(ward, [])]
-            parts += [
-                pq.read_table(p, schema=EVENT_SCHEMA, filters=[("ward", "=", ward)])
-                for p in previous
-            ]
-            table = pa.concat_tables(parts).sort_by(
-                [("class_uid", "ascending"), ("time", "ascending"), ("event_id", "ascending")]
-            )
-            max_seq = max(max_seq, pc_max(table))
-            writer.write_table(table, row_group_size=DAY_ROW_GROUP)
+            for table in _row_groups(sorter, [*by_ward.get(ward, []), *previous], ward):
+                max_seq = max(max_seq, pc_max(table))
+                writer.write_table(table, row_group_size=DAY_ROW_GROUP)
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     inputs = [str(p.relative_to(lake.root)) for p in [*files, *previous]]
@@ -211,6 +213,98 @@ def _merge_day(lake: Lake, day: date, files: list[Path], min_files: int) -> int:
     _remove_inputs(lake.root, inputs)
     _journal(lake).unlink()
     return len(inputs)
+
+
+@contextmanager
+def _sorter(lake: Lake, memory_mb: int) -> Iterator[tuple[duckdb.DuckDBPyConnection, int]]:
+    """A DuckDB database for sorting a day within ``memory_mb``, and the bytes one slice
+    of the day may take in memory (a quarter: the slice, its sorted copy, the writer)."""
+    spill = lake.root / ".spill"
+    spill.mkdir(exist_ok=True)
+    connection = duckdb.connect(
+        config={
+            "threads": 1,  # upkeep runs beside ingest; it must not take the writer's core
+            "memory_limit": f"{memory_mb}MB",
+            "temp_directory": str(spill),
+        }
+    )
+    connection.execute("SET enable_progress_bar = false")
+    try:
+        yield connection, (memory_mb << 20) // 4
+    finally:
+        connection.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _row_groups(
+    sorter: tuple[duckdb.DuckDBPyConnection, int], paths: list[Path], ward: str
+) -> Iterator[pa.Table]:
+    """A ward's events of ``paths`` sorted by class, time and id, as tables of the same
+    number of rows (the last one shorter; ``DAY_ROW_GROUP`` unless rows are so wide that
+    fewer fit the memory budget), every column as ``EVENT_SCHEMA``.
+
+    A busy ward's day is bigger than memory, and DuckDB's sort of wide rows (the raw
+    record, the original fields) does not keep to its memory limit; the inputs are
+    already sorted by time, so the day is cut into slices of whole minutes of one class
+    that fit the budget, and each slice is read (row groups pruned by their time
+    statistics) and sorted on its own.
+    """
+    connection, budget = sorter
+    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    source = f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
+    minutes = connection.sql(
+        f"SELECT class_uid, epoch_us(time) // 60000000 AS minute, count(*) FROM {source} "
+        "WHERE ward = ? GROUP BY ALL ORDER BY ALL",
+        params=[ward],
+    ).fetchall()
+    group_rows = min(DAY_ROW_GROUP, max(2048, budget // _bytes_per_row(paths)))
+    pending: list[pa.Table] = []
+    rows = 0
+    for class_uid, first, last in _slices(minutes, group_rows):
+        table = connection.sql(
+            f"SELECT * FROM {source} WHERE ward = ? AND class_uid = ? AND time >= ? "
+            "AND time < ? ORDER BY time, event_id",
+            params=[ward, class_uid, _minute(first), _minute(last)],
+        ).to_arrow_table()
+        pending.append(_conformed(table))
+        rows += table.num_rows
+        while rows >= group_rows:
+            whole = pa.concat_tables(pending)
+            yield whole.slice(0, group_rows)
+            rest = whole.slice(group_rows)
+            pending, rows = [rest], rest.num_rows
+    if rows:
+        yield pa.concat_tables(pending)
+
+
+def _slices(minutes: list[tuple[int, int, int]], slice_rows: int) -> Iterator[tuple[int, int, int]]:
+    """(class, first minute, minute after the last) of consecutive minutes of one class
+    holding about ``slice_rows`` rows (a single busier minute is a slice of its own)."""
+    current: list[int] = []  # class, first minute, last minute, rows
+    for class_uid, minute, count in minutes:
+        if current and (current[0] != class_uid or current[3] + count > slice_rows):
+            yield current[0], current[1], current[2] + 1
+            current = []
+        if not current:
+            current = [class_uid, minute, minute, 0]
+        current[2] = minute
+        current[3] += count
+    if current:
+        yield current[0], current[1], current[2] + 1
+
+
+def _minute(number: int) -> datetime:
+    return EPOCH + timedelta(minutes=number)
+
+
+def _bytes_per_row(paths: list[Path]) -> int:
+    """Uncompressed bytes per row of the files (their footers say), at least 1."""
+    size = rows = 0
+    for path in paths:
+        metadata = pq.read_metadata(path)
+        rows += metadata.num_rows
+        size += sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    return max(1, size // max(1, rows))
 
 
 def _day_file_options() -> dict[str, Any]:

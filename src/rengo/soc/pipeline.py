@@ -141,6 +141,7 @@ class LakeWriter:
     chunk_bytes: int = 8 << 20
     compact_every_seconds: float = 300.0
     compact_min_files: int = 8
+    compact_memory_mb: int = 256
     retention_days: int = 400
     retention_by_ward: dict[str, int] = field(default_factory=dict)
     processes: int = 2
@@ -240,7 +241,12 @@ class LakeWriter:
         # Compaction runs beside commits: it merges only files of commits already made, and
         # an event committed meanwhile lands in a new file whose sequence is above the
         # merged file's, so readers keep it. Removing a day must not race a commit into it.
-        compact(self.lake, min_files=self.compact_min_files, today=now.date())
+        compact(
+            self.lake,
+            min_files=self.compact_min_files,
+            today=now.date(),
+            memory_mb=self.compact_memory_mb,
+        )
         with self._commit_lock:
             apply_retention(self.lake, now, self.retention_days, self.retention_by_ward)
 

@@ -35,6 +35,7 @@ class SocStore:
             chunk_bytes=self.settings.writer_chunk_bytes,
             compact_every_seconds=self.settings.compact_every_seconds,
             compact_min_files=self.settings.compact_min_files,
+            compact_memory_mb=self.settings.compact_memory_mb,
             retention_days=self.settings.retention_days,
             retention_by_ward=dict(self.settings.retention_days_by_ward),
             processes=self.settings.writer_processes,
