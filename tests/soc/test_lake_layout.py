@@ -81,13 +81,20 @@ def test_a_past_day_becomes_one_sorted_file_and_reads_the_same(soc_store: SocSto
     assert get_event(soc_store.lake, one["event_id"], frozenset({MINATO})) is None
     batches, cursor = soc_store.lake.changes(0)
     assert sum(b.num_rows for b in batches) == 24 and cursor == soc_store.lake.head()
-    # Late events of the merged day are read from their partition, then merged in.
+    # Late events of the merged day are read from their partition; a few of them do not
+    # rewrite the whole day until they gather (or on demand), then they are merged in.
     soc_store.spool.append(
         [Batch(CHIYODA, "s", "json", [record(DAY1 + timedelta(hours=9), 3002, "10.9.9.9")])]
     )
     soc_store.writer.drain_once()
     assert len(ips(soc_store)) == 25
-    assert compact(soc_store.lake, min_files=1, today=date(2026, 5, 3)).files_before == 14
+    compact(soc_store.lake, min_files=8, today=date(2026, 5, 3))
+    partitions = soc_store.lake.events_dir.glob("class_uid=*/ward=*/day=*")
+    assert [p.name for p in partitions] == ["day=2026-05-01"]  # day 2 merged, the late one waits
+    assert sorted(ips(soc_store)) == sorted([*before, "10.9.9.9"])
+    compact(soc_store.lake, min_files=8, today=date(2026, 5, 3), eager=True)
+    assert not list(soc_store.lake.events_dir.glob("class_uid=*"))
+    assert len(list(soc_store.lake.events_dir.glob("day=*/d-*.parquet"))) == 2
     assert sorted(ips(soc_store)) == sorted([*before, "10.9.9.9"])
 
 
@@ -144,8 +151,8 @@ def test_a_day_bigger_than_memory_is_merged_within_its_memory_limit(
 ) -> None:
     # 800,000 events of one ward and day, about 1 GB in memory: the merge sorts them
     # through DuckDB with 64 MB and a spill folder, not as one table in memory.
-    per_commit = 200_000
-    for n in range(4):
+    per_commit = 50_000  # about what one commit of the writer's 8 MiB chunks holds
+    for n in range(16):
         numbers = pa.array(range(n * per_commit, (n + 1) * per_commit), pa.int64())
         ids = pc.binary_join_element_wise(
             "e", pc.cast(numbers, pa.string()), ""
@@ -168,17 +175,66 @@ def test_a_day_bigger_than_memory_is_merged_within_its_memory_limit(
             schema=EVENT_SCHEMA,
         )
         soc_store.lake.commit(soc_store.lake.head() + 1, table, [])
-    assert table.nbytes * 4 > 1_000_000_000
+    assert table.nbytes * 16 > 1_000_000_000
     probe = subprocess.run(
         [sys.executable, "-c", MEMORY_PROBE, str(soc_store.lake.root)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     files_before, peak_mib = map(int, probe.stdout.split())
-    assert files_before == 4
+    assert files_before == 16 + 1  # the commits merged in their partition, then the day
     assert peak_mib < 600, f"the merge took {peak_mib} MiB"  # all at once: over 2 GiB
     [day_file] = soc_store.lake.events_dir.glob("day=2026-05-01/d-*.parquet")
     merged = pq.read_table(day_file, columns=["time", "event_id"])
-    assert merged.num_rows == 4 * per_commit
+    assert merged.num_rows == 16 * per_commit
     times = merged["time"].to_pylist()
     assert times == sorted(times) and len(set(merged["event_id"].to_pylist())) == merged.num_rows
     assert not (soc_store.lake.root / ".spill").exists()
+
+
+def commit_events(store: SocStore, first: int, count: int, day: datetime) -> None:
+    numbers = pa.array(range(first, first + count), pa.int64())
+    columns = {
+        "event_id": pc.binary_join_element_wise("e", pc.cast(numbers, pa.string()), ""),
+        "time": pc.cast(
+            pc.add(pc.multiply(numbers, 1_000_000), int(day.timestamp() * 1_000_000)),
+            pa.timestamp("us", tz="UTC"),
+        ),
+        "ward": pa.repeat(CHIYODA, count),
+        "origin": pa.repeat("real", count),
+        "class_uid": pa.repeat(pa.scalar(4001, pa.int32()), count),
+    }
+    table = pa.table(
+        [columns.get(f.name, pa.nulls(count, f.type)) for f in EVENT_SCHEMA], schema=EVENT_SCHEMA
+    )
+    store.lake.commit(store.lake.head() + 1, table, [])
+
+
+def stored_ids(store: SocStore) -> list[str]:
+    return sorted(
+        i for b in store.lake.scan(*WIDE, columns=["event_id"]) for i in b["event_id"].to_pylist()
+    )
+
+
+def test_a_busy_partition_is_merged_in_size_tiers_not_rewritten_whole(soc_store: SocStore) -> None:
+    lake = soc_store.lake
+    folder = lake.events_dir / f"class_uid=4001/ward={CHIYODA}/day=2026-05-01"
+    for n in range(64):
+        commit_events(soc_store, n * 10, 10, DAY1)
+        compact(lake, min_files=4, today=DAY1.date())
+        # the newest commits not yet merged, plus about one file per tier (log2 64 = 6)
+        assert len(list(folder.glob("*.parquet"))) <= 3 + 7
+    assert stored_ids(soc_store) == sorted(f"e{n}" for n in range(640))
+    biggest = max(folder.glob("c-*.parquet"), key=lambda p: pq.read_metadata(p).num_rows)
+    for n in range(64, 68):
+        commit_events(soc_store, n * 10, 10, DAY1)
+    compact(lake, min_files=4, today=DAY1.date())
+    assert biggest.exists()  # four new commits did not rewrite the big file
+    # A swap cut short (merged file written, inputs not yet removed): each event once.
+    keep = lake.root / "keep"
+    shutil.copytree(folder, keep)
+    for n in range(68, 72):
+        commit_events(soc_store, n * 10, 10, DAY1)
+    shutil.copytree(folder, keep, dirs_exist_ok=True)
+    compact(lake, min_files=4, today=DAY1.date())
+    shutil.copytree(keep, folder, dirs_exist_ok=True)
+    assert stored_ids(soc_store) == sorted(f"e{n}" for n in range(720))

@@ -216,6 +216,7 @@ def compact_command(data_dir: DataDirOption = None) -> None:
             min_files=2,
             today=now.date() + timedelta(days=1),
             memory_mb=settings.soc.compact_memory_mb,
+            eager=True,
         )
         removed = apply_retention(
             store.lake, now, settings.soc.retention_days, dict(settings.soc.retention_days_by_ward)

@@ -1,6 +1,7 @@
 """Lake upkeep: merging small files and dropping days past each ward's retention.
 
-Today's partitions (class × ward × day) are merged file by file as they grow. A past
+The newest files of a partition (class × ward × day) are merged as they gather, in
+size tiers (``_newest_run``), so a busy partition is not rewritten whole each round. A past
 day is merged whole into one file ``events/day=<D>/d-<seq>-….parquet``: every ward and
 class of the day, sorted by ward, class and time, a row group never spanning two wards,
 with Bloom filters on the columns searched for one value. Searching 14 days then opens
@@ -14,8 +15,9 @@ readers skip inputs a merged file already holds (``Lake.event_files``). Both run
 the lake writer's upkeep thread beside commits: compaction takes only files of commits
 already made, and a file committed meanwhile has a higher sequence than the merged file,
 so readers keep it; retention holds the writer's commit lock while it removes a day.
-A partition of today is merged into one file (readers take the newest merged file and
-what came after it) by streaming row groups of at most ``MERGE_BATCH_ROWS`` rows, so memory
+A partition's run of files is merged into one file named for the commits it holds
+(``c-<last>-<first>-…``; readers take compacted files newest first and skip what one they
+took holds) by streaming row groups of at most ``MERGE_BATCH_ROWS`` rows, so memory
 stays bounded however big the partition grows.
 """
 
@@ -46,6 +48,7 @@ from rengo.soc.lake import (
     _seq_of,
     _write_parquet,
     compacted_options,
+    compacted_range,
 )
 
 JOURNAL = "compaction.json"
@@ -98,30 +101,64 @@ def _files(folder: Path) -> list[Path]:
 
 
 def compact(
-    lake: Lake, *, min_files: int = 8, today: date | None = None, memory_mb: int = 256
+    lake: Lake,
+    *,
+    min_files: int = 8,
+    today: date | None = None,
+    memory_mb: int = 256,
+    eager: bool = False,
 ) -> CompactionReport:
-    """Merge the files of every partition of today that has ``min_files`` or more into
-    one file, and each past day into one file."""
+    """Merge the newest files of each partition (see ``_newest_run``) and each past day
+    into one file. Stragglers of a day merged before wait until they are a quarter of
+    it or ``4 × min_files`` files; ``eager`` merges everything there is."""
     head = lake.head()
     partitions = before = after = 0
     past_days: dict[date, list[Path]] = defaultdict(list)
     for folder in sorted(lake.events_dir.glob("class_uid=*/ward=*/day=*")):
         files = [p for p in _files(folder) if (_seq_of(p) or 0) <= head]
+        run = _newest_run(files, 2 if eager else min_files)
+        if run:
+            merged = _merge_partition_files(lake, folder, run, memory_mb)
+            files = [p for p in files if p not in run] + [merged]
+            partitions, before, after = partitions + 1, before + len(run), after + 1
         day = date.fromisoformat(folder.name.removeprefix("day="))
         if today is not None and day < today:
             past_days[day] += files
-            continue
-        if len(files) < max(2, min_files):
-            continue
-        _merge_partition_files(lake, folder, files)
-        partitions += 1
-        before += len(files)
-        after += 1
     for day, files in sorted(past_days.items()):
-        merged = _merge_day(lake, day, files, min_files, memory_mb)
-        if merged:
-            partitions, before, after = partitions + 1, before + merged, after + 1
+        merged_files = _merge_day(lake, day, files, 0 if eager else min_files, memory_mb)
+        if merged_files:
+            partitions, before, after = partitions + 1, before + merged_files, after + 1
     return CompactionReport(partitions, before, after)
+
+
+def _newest_run(files: list[Path], min_files: int) -> list[Path]:
+    """The newest files of a partition to merge now, oldest first (none: not yet).
+
+    Size-tiered, so that a busy partition is not rewritten whole every round: walking
+    back from the newest file, an older file joins the run only while it holds no more
+    rows than the files after it together. Every event is then rewritten about log2(n)
+    times and a partition keeps about log2(n) files. A run is merged when it has
+    ``min_files`` files, or two compacted files (the next tier).
+    """
+    if len(files) < 2:
+        return []
+    ordered = sorted(files, key=lambda p: _held(p)[1])
+    run: list[Path] = []
+    total = 0
+    for path in reversed(ordered):
+        rows = pq.read_metadata(path).num_rows
+        if run and rows > total:
+            break
+        run.append(path)
+        total += rows
+    tiers = sum(1 for p in run if compacted_range(p.name) is not None)
+    return run[::-1] if len(run) >= max(2, min_files) or tiers >= 2 else []
+
+
+def _held(path: Path) -> tuple[int, int]:
+    """The commits (first, last) a file of a partition holds."""
+    seq = _seq_of(path)
+    return (seq, seq) if seq is not None else (compacted_range(path.name) or (0, 0))
 
 
 def _conformed(batch: pa.RecordBatch) -> pa.Table:
@@ -136,50 +173,71 @@ def _conformed(batch: pa.RecordBatch) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=EVENT_SCHEMA)
 
 
-def _merge_partition_files(lake: Lake, folder: Path, files: list[Path]) -> None:
-    """Merge ``files`` into one file, a row group at a time, each sorted by time."""
+def _merge_partition_files(lake: Lake, folder: Path, files: list[Path], memory_mb: int) -> Path:
+    """Merge ``files`` (commits in a row) into one file and return it; rows are sorted
+    by time within each row group of at most ``MERGE_BATCH_ROWS`` rows (fewer when rows
+    are so wide that fewer fit a quarter of ``memory_mb``)."""
     rows = sum(pq.read_metadata(p).num_rows for p in files)
+    group_rows = min(MERGE_BATCH_ROWS, max(2048, (memory_mb << 20) // 4 // _bytes_per_row(files)))
     digest = hashlib.sha256("|".join(p.name for p in files).encode()).hexdigest()[:12]
     tmp = folder / f".merge-{digest}.tmp"
-    max_seq = 0
-    options = {k: v for k, v in compacted_options(rows).items() if k != "row_group_size"}
+    options = compacted_options(min(rows, group_rows))
+    del options["row_group_size"]
     with pq.ParquetWriter(tmp, EVENT_SCHEMA, **options) as writer:
+        pending: list[pa.Table] = []
+        size = 0
         for path in files:
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=MERGE_BATCH_ROWS):
-                table = _conformed(batch).sort_by(
-                    [("time", "ascending"), ("event_id", "ascending")]
-                )
-                max_seq = max(max_seq, pc_max(table))
-                writer.write_table(table)
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=group_rows):
+                pending.append(_conformed(batch))
+                size += batch.num_rows
+                if size >= group_rows:
+                    writer.write_table(_by_time(pending))
+                    pending, size = [], 0
+        if pending:
+            writer.write_table(_by_time(pending))
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
-    output = f"c-{max_seq:020d}-{digest}.parquet"
+    first = min(_held(p)[0] for p in files)
+    last = max(_held(p)[1] for p in files)
+    output = folder / f"c-{last:020d}-{first:020d}-{digest}.parquet"
     write_atomically(
         _journal(lake),
         orjson.dumps(
             {
                 "folder": str(folder.relative_to(lake.root)),
                 "inputs": [p.name for p in files],
-                "output": output,
+                "output": output.name,
             }
         ),
     )
-    os.replace(tmp, folder / output)
+    os.replace(tmp, output)
     fsync_directory(folder)
     for path in files:
         path.unlink()
     fsync_directory(folder)
     _journal(lake).unlink()
+    return output
+
+
+def _by_time(tables: list[pa.Table]) -> pa.Table:
+    return pa.concat_tables(tables).sort_by([("time", "ascending"), ("event_id", "ascending")])
 
 
 def _merge_day(lake: Lake, day: date, files: list[Path], min_files: int, memory_mb: int) -> int:
     """Merge a past day's partition files (and its merged file, if any) into one file;
-    return the number of files merged. Late stragglers of an already merged day wait
-    until ``min_files`` of them gather (they are read from their partitions meanwhile)."""
+    return the number of files merged. Late events of a day merged before wait until
+    they are a quarter of it or ``4 × min_files`` files (they are read from their
+    partitions meanwhile): merging a few rows into a big day rewrites all of it."""
     folder = lake.events_dir / f"day={day.isoformat()}"
     previous = _files(folder) if folder.exists() else []
-    if not files or (previous and len(files) < min_files):
+    if not files:
         return 0
+    if previous and min_files:
+        late = sum(pq.read_metadata(p).num_rows for p in files)
+        if late * 4 < sum(pq.read_metadata(p).num_rows for p in previous) and len(files) < 4 * max(
+            1, min_files
+        ):
+            return 0
     by_ward: dict[str, list[Path]] = defaultdict(list)
     for path in files:
         by_ward[path.parent.parent.name.removeprefix("ward=")].append(path)
