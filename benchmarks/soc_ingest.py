@@ -234,6 +234,7 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--repeat", type=int, default=5, help="evtx: times the folder is read")
+    parser.add_argument("--keep", type=Path, help="data directory to keep (default: temporary)")
     args = parser.parse_args()
     if args.mode == "evtx":
         with tempfile.TemporaryDirectory() as tmp:
@@ -241,7 +242,7 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         run = run_syslog if args.mode == "syslog-tcp" else run_http
-        sent, stored, received_at, stored_at = run(args.seconds, Path(tmp) / "data")
+        sent, stored, received_at, stored_at = run(args.seconds, args.keep or Path(tmp) / "data")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"mode={args.mode} seconds={args.seconds:.0f}")
     print(f"sent={sent} stored={stored} loss={sent - stored}")

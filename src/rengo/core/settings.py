@@ -219,8 +219,8 @@ class SocSettings(BaseModel):
     compact_memory_mb: int = Field(
         256,
         ge=64,
-        description="Memory a compaction sorts a past day's events in, in MiB (the process "
-        "peaks at about twice this; larger days are sorted a slice at a time).",
+        description="Memory a compaction sorts a past day's events in, in MiB (larger days "
+        "are sorted a slice at a time; the upkeep's peak is about 3-4 times this).",
     )
     http_max_body_bytes: int = Field(
         64 << 20, description="Largest HTTP ingest body accepted (after gunzip)."

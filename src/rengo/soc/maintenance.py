@@ -134,25 +134,31 @@ def compact(
 def _newest_run(files: list[Path], min_files: int) -> list[Path]:
     """The newest files of a partition to merge now, oldest first (none: not yet).
 
-    Size-tiered, so that a busy partition is not rewritten whole every round: walking
-    back from the newest file, an older file joins the run only while it holds no more
-    rows than the files after it together. Every event is then rewritten about log2(n)
-    times and a partition keeps about log2(n) files. A run is merged when it has
-    ``min_files`` files, or two compacted files (the next tier).
+    Size-tiered, so that a busy partition is not rewritten whole every round: the files
+    of single commits (whatever their size) are the first tier; walking back from them,
+    an older compacted file joins only while it holds no more rows than the files after
+    it together. Every event is then rewritten about log2(n) times and a partition keeps
+    about log2(n) files. A run is merged when it has ``min_files`` commits' files, or two
+    compacted files (the next tier is full).
     """
-    if len(files) < 2:
-        return []
     ordered = sorted(files, key=lambda p: _held(p)[1])
-    run: list[Path] = []
-    total = 0
-    for path in reversed(ordered):
+    commits = [p for p in ordered if _seq_of(p) is not None]
+    compacted = [p for p in ordered if _seq_of(p) is None]
+    run = list(commits)
+    total = sum(pq.read_metadata(p).num_rows for p in commits)
+    tiers = 0
+    for path in reversed(compacted):
+        if compacted_range(path.name) is None:
+            break  # a file not named by the lake (copied in) stays as it is
         rows = pq.read_metadata(path).num_rows
         if run and rows > total:
             break
-        run.append(path)
+        run.insert(0, path)
         total += rows
-    tiers = sum(1 for p in run if compacted_range(p.name) is not None)
-    return run[::-1] if len(run) >= max(2, min_files) or tiers >= 2 else []
+        tiers += 1
+    if len(run) < 2 or (len(commits) < min_files and tiers < 2):
+        return []
+    return sorted(run, key=lambda p: _held(p)[1])
 
 
 def _held(path: Path) -> tuple[int, int]:
@@ -302,67 +308,84 @@ def _row_groups(
     fewer fit the memory budget), every column as ``EVENT_SCHEMA``.
 
     A busy ward's day is bigger than memory, and DuckDB's sort of wide rows (the raw
-    record, the original fields) does not keep to its memory limit; the inputs are
-    already sorted by time, so the day is cut into slices of whole minutes of one class
-    that fit the budget, and each slice is read (row groups pruned by their time
-    statistics) and sorted on its own.
+    record, the original fields) does not keep to its memory limit. So the day is cut
+    into slices of whole seconds of one class that fit the budget (counted first, from
+    the ``time`` column alone), and each slice is read (row groups pruned by their time
+    statistics) and sorted on its own. A second holding more than a slice (a flood, or
+    senders stamping whole seconds) is cut by ranges of event id: within that second the
+    file is then in order of time within each range.
     """
     connection, budget = sorter
     files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
     source = f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
-    minutes = connection.sql(
-        f"SELECT class_uid, epoch_us(time) // 60000000 AS minute, count(*) FROM {source} "
+    seconds = connection.sql(
+        f"SELECT class_uid, epoch_us(time) // 1000000 AS second, count(*) FROM {source} "
         "WHERE ward = ? GROUP BY ALL ORDER BY ALL",
         params=[ward],
     ).fetchall()
     group_rows = min(DAY_ROW_GROUP, max(2048, budget // _bytes_per_row(paths)))
     pending: list[pa.Table] = []
     rows = 0
-    for class_uid, first, last in _slices(minutes, group_rows):
-        table = connection.sql(
-            f"SELECT * FROM {source} WHERE ward = ? AND class_uid = ? AND time >= ? "
-            "AND time < ? ORDER BY time, event_id",
-            params=[ward, class_uid, _minute(first), _minute(last)],
-        ).to_arrow_table()
-        pending.append(_conformed(table))
-        rows += table.num_rows
-        while rows >= group_rows:
-            whole = pa.concat_tables(pending)
-            yield whole.slice(0, group_rows)
-            rest = whole.slice(group_rows)
-            pending, rows = [rest], rest.num_rows
+    for class_uid, first, end, parts in _slices(seconds, group_rows):
+        for low, high in _id_ranges(parts):
+            table = connection.sql(
+                f"SELECT * FROM {source} WHERE ward = ? AND class_uid = ? AND time >= ? "
+                "AND time < ? AND event_id >= ? AND (? IS NULL OR event_id < ?) "
+                "ORDER BY time, event_id",
+                params=[ward, class_uid, _second(first), _second(end), low, high, high],
+            ).to_arrow_table()
+            pending.append(_conformed(table))
+            rows += table.num_rows
+            while rows >= group_rows:
+                whole = pa.concat_tables(pending)
+                yield whole.slice(0, group_rows)
+                rest = whole.slice(group_rows)
+                pending, rows = [rest], rest.num_rows
     if rows:
         yield pa.concat_tables(pending)
 
 
-def _slices(minutes: list[tuple[int, int, int]], slice_rows: int) -> Iterator[tuple[int, int, int]]:
-    """(class, first minute, minute after the last) of consecutive minutes of one class
-    holding about ``slice_rows`` rows (a single busier minute is a slice of its own)."""
-    current: list[int] = []  # class, first minute, last minute, rows
-    for class_uid, minute, count in minutes:
+def _slices(
+    seconds: list[tuple[int, int, int]], slice_rows: int
+) -> Iterator[tuple[int, int, int, int]]:
+    """(class, first second, second after the last, parts) of consecutive seconds of one
+    class holding at most ``slice_rows`` rows; a single second holding more is a slice
+    of its own, in ``parts`` ranges of event id."""
+    current: list[int] = []  # class, first second, last second, rows
+    for class_uid, second, count in seconds:
         if current and (current[0] != class_uid or current[3] + count > slice_rows):
-            yield current[0], current[1], current[2] + 1
+            yield current[0], current[1], current[2] + 1, 1
             current = []
+        if count > slice_rows:
+            yield class_uid, second, second + 1, -(-count // slice_rows)
+            continue
         if not current:
-            current = [class_uid, minute, minute, 0]
-        current[2] = minute
+            current = [class_uid, second, second, 0]
+        current[2] = second
         current[3] += count
     if current:
-        yield current[0], current[1], current[2] + 1
+        yield current[0], current[1], current[2] + 1, 1
 
 
-def _minute(number: int) -> datetime:
-    return EPOCH + timedelta(minutes=number)
+def _id_ranges(parts: int) -> list[tuple[str, str | None]]:
+    """``parts`` ranges [low, high) covering every event id (ids are hexadecimal digests,
+    so ranges of their first four digits hold about as many ids each)."""
+    bounds = [f"{n * 65536 // parts:04x}" for n in range(1, parts)]
+    return list(zip(["", *bounds], [*bounds, None], strict=True))
+
+
+def _second(number: int) -> datetime:
+    return EPOCH + timedelta(seconds=number)
 
 
 def _bytes_per_row(paths: list[Path]) -> int:
-    """Uncompressed bytes per row of the files (their footers say), at least 1."""
-    size = rows = 0
-    for path in paths:
-        metadata = pq.read_metadata(path)
-        rows += metadata.num_rows
-        size += sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-    return max(1, size // max(1, rows))
+    """Bytes a row of these files takes in memory, from a sample of the newest one (the
+    footers' sizes are of encoded data: repeated values cost nothing there)."""
+    with pq.ParquetFile(max(paths, key=lambda p: _held(p)[1])) as parquet:
+        sample = next(parquet.iter_batches(batch_size=4096), None)
+    if sample is None or sample.num_rows == 0:
+        return 1024
+    return max(1, sample.nbytes // sample.num_rows)
 
 
 def _day_file_options() -> dict[str, Any]:
