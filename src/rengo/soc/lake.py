@@ -7,6 +7,7 @@ Layout under ``<data_dir>/lake/soc/``::
     quarantine/ward=<code>/day=<YYYY-MM-DD>/p-<seq>-0.parquet               rejected records
     head.json        {"position": P}: every spooled batch below P is stored
     commits.log      one JSON line per commit: its seq and the partitions it touched
+    schema/events-<digest>.parquet   no rows, today's columns: older files read new ones as null
 
 A commit is the unit of atomicity: its files are written (fsync'd, renamed into
 place), then ``commits.log`` and ``head.json`` say so. Files of a commit newer than the
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import hashlib
 import itertools
 import os
 import threading
@@ -76,6 +78,7 @@ class Commit:
 
 
 EVENT_STRUCT = pa.struct(list(EVENT_SCHEMA))
+SCHEMA_DIGEST = hashlib.sha256(EVENT_SCHEMA.to_string().encode()).hexdigest()[:12]
 
 
 def events_table(events: list[dict[str, Any]]) -> pa.Table:
@@ -419,12 +422,25 @@ class Lake:
         when there are no files."""
         if not files:
             return None
-        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in [self._schema_file(), *files])
         extra = ", filename=true, file_row_number=true" if filename else ""
         relation = f"read_parquet([{listing}], hive_partitioning=false, union_by_name=true{extra})"
         if with_day:
             return f"(SELECT *, CAST(timezone('UTC', time) AS DATE) AS day FROM {relation})"
         return relation
+
+    def _schema_file(self) -> str:
+        """An empty Parquet file of today's ``EVENT_SCHEMA``, listed first in every relation:
+        DuckDB's ``union_by_name`` knows only the columns some listed file has, so without
+        it a query naming a newer column (``file_hash_md5``) over files all written before
+        that column existed fails instead of reading nulls."""
+        path = self.root / "schema" / f"events-{SCHEMA_DIGEST}.parquet"
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+            pq.write_table(EVENT_SCHEMA.empty_table(), tmp)
+            os.replace(tmp, path)
+        return str(path)
 
     def rows_at(
         self, places: list[tuple[str, int]], columns: list[str] | None = None
