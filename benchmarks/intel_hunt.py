@@ -74,7 +74,8 @@ def generate_events(
         CASE WHEN i % 3 = 1 THEN
           CASE WHEN i % {HIT_EVERY} = 1 THEN 'http://dl-' || ((i // {HIT_EVERY}) * 4 % {indicators_n} + 3) || '.bad.example/payload.bin'
                ELSE 'https://site' || (i % 20000) || '.example.org/index.html' END END AS url,
-        NULL::VARCHAR AS email_from, NULL::VARCHAR AS email_to, NULL::VARCHAR AS file_hash_sha256,
+        NULL::VARCHAR AS email_from, NULL::VARCHAR AS email_to, NULL::VARCHAR AS file_hash_md5,
+        NULL::VARCHAR AS file_hash_sha1, NULL::VARCHAR AS file_hash_sha256,
         CASE WHEN i % 3 = 1 THEN 'Mozilla/5.0' END AS user_agent,
         strftime(TIMESTAMPTZ '{now.isoformat()}' - to_seconds((i * 7919) % {seconds}) - INTERVAL 1 SECOND, '%Y-%m-%d') AS day
       FROM range({count}) t(i)
