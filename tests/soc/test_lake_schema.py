@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
+import pytest
 
 from rengo.soc.lake import Lake
 from rengo.soc.maintenance import compact
@@ -72,3 +74,13 @@ def test_old_files_without_the_hash_columns_read_and_merge(tmp_path: Path) -> No
     }  # fmt: skip
     hits = search_events(lake, EventQuery(*WIDE, filters={"file_hash_md5": MD5})).events
     assert [e["event_id"] for e in hits] == ["new"]
+
+
+def test_a_file_without_an_original_column_is_not_read_as_null(tmp_path: Path) -> None:
+    """Only the added columns are filled in: a file without ``ward`` is broken, not old."""
+    lake = Lake(tmp_path / "lake")
+    lake.commit(1, [_event("e", 0)], [])
+    [path] = lake.events_dir.rglob("*.parquet")
+    pq.write_table(pq.read_table(path).drop_columns(["ward", *NEW_COLUMNS]), path)
+    with pytest.raises(duckdb.BinderException, match="ward"):
+        list(lake.scan(*WIDE))

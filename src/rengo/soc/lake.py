@@ -7,7 +7,7 @@ Layout under ``<data_dir>/lake/soc/``::
     quarantine/ward=<code>/day=<YYYY-MM-DD>/p-<seq>-0.parquet               rejected records
     head.json        {"position": P}: every spooled batch below P is stored
     commits.log      one JSON line per commit: its seq and the partitions it touched
-    schema/events-<digest>.parquet   no rows, today's columns: older files read new ones as null
+    schema/added-<digest>.parquet    no rows, the columns added since: older files read them as null
 
 A commit is the unit of atomicity: its files are written (fsync'd, renamed into
 place), then ``commits.log`` and ``head.json`` say so. Files of a commit newer than the
@@ -45,7 +45,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory, write_atomically
-from rengo.soc.schema import EVENT_SCHEMA
+from rengo.soc.schema import ADDED_COLUMNS, EVENT_SCHEMA
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -78,7 +78,8 @@ class Commit:
 
 
 EVENT_STRUCT = pa.struct(list(EVENT_SCHEMA))
-SCHEMA_DIGEST = hashlib.sha256(EVENT_SCHEMA.to_string().encode()).hexdigest()[:12]
+ADDED_SCHEMA = pa.schema([EVENT_SCHEMA.field(name) for name in ADDED_COLUMNS])
+ADDED_DIGEST = hashlib.sha256(ADDED_SCHEMA.to_string().encode()).hexdigest()[:12]
 
 
 def events_table(events: list[dict[str, Any]]) -> pa.Table:
@@ -422,23 +423,25 @@ class Lake:
         when there are no files."""
         if not files:
             return None
-        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in [self._schema_file(), *files])
+        listing = ", ".join(
+            "'" + f.replace("'", "''") + "'" for f in [*files, self._added_columns_file()]
+        )
         extra = ", filename=true, file_row_number=true" if filename else ""
         relation = f"read_parquet([{listing}], hive_partitioning=false, union_by_name=true{extra})"
         if with_day:
             return f"(SELECT *, CAST(timezone('UTC', time) AS DATE) AS day FROM {relation})"
         return relation
 
-    def _schema_file(self) -> str:
-        """An empty Parquet file of today's ``EVENT_SCHEMA``, listed first in every relation:
-        DuckDB's ``union_by_name`` knows only the columns some listed file has, so without
-        it a query naming a newer column (``file_hash_md5``) over files all written before
-        that column existed fails instead of reading nulls."""
-        path = self.root / "schema" / f"events-{SCHEMA_DIGEST}.parquet"
+    def _added_columns_file(self) -> str:
+        """An empty Parquet file of the ``ADDED_COLUMNS``, listed in every relation: DuckDB's
+        ``union_by_name`` knows only the columns some listed file has, so without it a query
+        naming ``file_hash_md5`` over files all written before that column fails instead of
+        reading nulls. Only those columns: a file without ``ward`` is broken, not old."""
+        path = self.root / "schema" / f"added-{ADDED_DIGEST}.parquet"
         if not path.exists():
             path.parent.mkdir(exist_ok=True)
             tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-            pq.write_table(EVENT_SCHEMA.empty_table(), tmp)
+            pq.write_table(ADDED_SCHEMA.empty_table(), tmp)
             os.replace(tmp, path)
         return str(path)
 

@@ -8,8 +8,9 @@ expect (for Windows sources the Sigma/Windows names: ``EventID``, ``Channel``,
 
 The lake is partitioned ``class_uid=<n>/ward=<code>/day=<YYYY-MM-DD>``.
 
-Columns are only ever added, nullable: files written before one was added read it as
-null (``Lake.source_of`` and ``rows_at``; compaction conforms them, ``maintenance._conformed``).
+Columns are only ever added, nullable, and listed in ``ADDED_COLUMNS``: files written
+before read them as null (``Lake.source_of`` and ``rows_at``; compaction conforms them,
+``maintenance._conformed``).
 """
 
 from __future__ import annotations
@@ -136,6 +137,8 @@ OCSF_PATHS: dict[str, str] = {
 }
 
 COLUMNS = tuple(EVENT_SCHEMA.names)
+ADDED_COLUMNS = ("file_hash_md5", "file_hash_sha1")
+"""Columns added after the first lake files were written: older files lack them."""
 PARTITION_COLUMNS = ("class_uid", "ward", "day")
 
 # OCSF 1.x classes rengo's parsers produce.
