@@ -1,7 +1,8 @@
 """Retro-hunt: 100,000 indicators over 10 million events of 90 days, in the SOC lake layout.
 
 Generates the events with DuckDB straight into ``lake/soc/events/class_uid=…/ward=…/day=…``
-(Parquet, EVENT_SCHEMA's columns that matching reads), stores 100,000 indicators through
+(Parquet, EVENT_SCHEMA's columns that matching reads; the partition columns are written
+into the files too, as the lake does — it reads them without hive partitioning), stores 100,000 indicators through
 the hub's ingest path, then runs one retro-hunt and prints its time, throughput and hits.
 
     python benchmarks/intel_hunt.py [--events 10000000] [--indicators 100000] [--days 90]
@@ -79,7 +80,8 @@ def generate_events(
         CASE WHEN i % 3 = 1 THEN 'Mozilla/5.0' END AS user_agent,
         strftime(TIMESTAMPTZ '{now.isoformat()}' - to_seconds((i * 7919) % {seconds}) - INTERVAL 1 SECOND, '%Y-%m-%d') AS day
       FROM range({count}) t(i)
-    ) TO '{events_dir}' (FORMAT PARQUET, PARTITION_BY (class_uid, ward, day), COMPRESSION zstd)
+    ) TO '{events_dir}' (FORMAT PARQUET, PARTITION_BY (class_uid, ward, day), WRITE_PARTITION_COLUMNS true,
+                        COMPRESSION zstd)
     """
     connection = duckdb.connect(config={"threads": 2})
     connection.execute("SET TimeZone = 'UTC'")
