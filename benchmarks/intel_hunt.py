@@ -1,7 +1,8 @@
 """Retro-hunt: 100,000 indicators over 10 million events of 90 days, in the SOC lake layout.
 
 Generates the events with DuckDB straight into ``lake/soc/events/class_uid=…/ward=…/day=…``
-(Parquet, EVENT_SCHEMA's columns that matching reads), stores 100,000 indicators through
+(Parquet, EVENT_SCHEMA's columns that matching reads; the partition columns are written
+into the files too, as the lake does — it reads them without hive partitioning), stores 100,000 indicators through
 the hub's ingest path, then runs one retro-hunt and prints its time, throughput and hits.
 
     python benchmarks/intel_hunt.py [--events 10000000] [--indicators 100000] [--days 90]
@@ -74,11 +75,13 @@ def generate_events(
         CASE WHEN i % 3 = 1 THEN
           CASE WHEN i % {HIT_EVERY} = 1 THEN 'http://dl-' || ((i // {HIT_EVERY}) * 4 % {indicators_n} + 3) || '.bad.example/payload.bin'
                ELSE 'https://site' || (i % 20000) || '.example.org/index.html' END END AS url,
-        NULL::VARCHAR AS email_from, NULL::VARCHAR AS email_to, NULL::VARCHAR AS file_hash_sha256,
+        NULL::VARCHAR AS email_from, NULL::VARCHAR AS email_to, NULL::VARCHAR AS file_hash_md5,
+        NULL::VARCHAR AS file_hash_sha1, NULL::VARCHAR AS file_hash_sha256,
         CASE WHEN i % 3 = 1 THEN 'Mozilla/5.0' END AS user_agent,
         strftime(TIMESTAMPTZ '{now.isoformat()}' - to_seconds((i * 7919) % {seconds}) - INTERVAL 1 SECOND, '%Y-%m-%d') AS day
       FROM range({count}) t(i)
-    ) TO '{events_dir}' (FORMAT PARQUET, PARTITION_BY (class_uid, ward, day), COMPRESSION zstd)
+    ) TO '{events_dir}' (FORMAT PARQUET, PARTITION_BY (class_uid, ward, day), WRITE_PARTITION_COLUMNS true,
+                        COMPRESSION zstd)
     """
     connection = duckdb.connect(config={"threads": 2})
     connection.execute("SET TimeZone = 'UTC'")

@@ -58,6 +58,33 @@ NXLOG = (
     b'"NewProcessName":"C:\\\\Windows\\\\System32\\\\cmd.exe","CommandLine":"cmd /c whoami",'
     b'"ParentProcessName":"C:\\\\Windows\\\\explorer.exe","SubjectUserName":"tanaka"}'
 )
+# Digests of b"rengo-sample", as Sysmon writes them (upper case).
+MD5, SHA1 = "3C99B2E97F120EEACDF353ED2EC8DC74", "CB11BD0766CF29A342E0084F960BCEE50CAEE31C"
+SHA256 = "5998FECC082534314928E4D49C1D366259A73422FE429A0FF6EAA3D6F5577A8D"
+IMPHASH = "F34D5F2D4577ED6D9CEEC516C1F5A744"
+SYSMON_HASHES = f"SHA1={SHA1},MD5={MD5},SHA256={SHA256},IMPHASH={IMPHASH}"
+SYSMON_PROCESS = (
+    '{"Event":{"#attributes":{"xmlns":"http://schemas.microsoft.com/win/2004/08/events/event"},'
+    '"System":{"Provider":{"#attributes":{"Name":"Microsoft-Windows-Sysmon",'
+    '"Guid":"5770385F-C22A-43E0-BF4C-06F5698FFBD9"}},"EventID":1,"Version":5,"Level":4,"Task":1,'
+    '"Opcode":0,"Keywords":"0x8000000000000000","TimeCreated":{"#attributes":'
+    '{"SystemTime":"2026-05-01T01:00:00.123456Z"}},"EventRecordID":4711,"Execution":{"#attributes":'
+    '{"ProcessID":3216,"ThreadID":4116}},"Channel":"Microsoft-Windows-Sysmon/Operational",'
+    '"Computer":"pc7.chiyoda.local","Security":{"#attributes":{"UserID":"S-1-5-18"}}},'
+    '"EventData":{"RuleName":"-","UtcTime":"2026-05-01 01:00:00.123",'
+    '"ProcessGuid":"{a1b2c3d4-0000-0000-0000-000000000001}","ProcessId":6540,'
+    '"Image":"C:\\\\Users\\\\tanaka\\\\AppData\\\\Local\\\\Temp\\\\invoice.exe",'
+    '"CommandLine":"invoice.exe /q","User":"CHIYODA\\\\tanaka",'
+    f'"Hashes":"{SYSMON_HASHES}","ParentImage":"C:\\\\Windows\\\\explorer.exe"}}}}}}'
+).encode()
+WINLOGBEAT_SYSMON = (
+    '{"@timestamp":"2026-05-01T01:00:00.123Z","winlog":{"event_id":1,'
+    '"channel":"Microsoft-Windows-Sysmon/Operational","provider_name":"Microsoft-Windows-Sysmon",'
+    '"computer_name":"pc7.chiyoda.local","record_id":4711,"event_data":{"ProcessId":"6540",'
+    '"Image":"C:\\\\Temp\\\\invoice.exe","CommandLine":"invoice.exe /q"}},'
+    f'"hash":{{"sha1":"{SHA1.lower()}","md5":"{MD5.lower()}","sha256":"{SHA256.lower()}",'
+    f'"imphash":"{IMPHASH.lower()}"}},"host":{{"name":"pc7"}}}}'
+).encode()
 OCSF_EMAIL = (
     b'{"time":"2026-05-01T00:00:00Z","class_uid":4009,"activity_id":1,"activity_name":"Send",'
     b'"email":{"from":"a@x.example","to":"b@y.example","subject":"hi"},"src_endpoint":{"ip":"1.2.3.4"}}'

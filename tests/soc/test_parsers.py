@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
 from rengo.soc.parsers import ParseError, parse_record
@@ -116,3 +117,86 @@ def test_malformed_records_raise_with_a_reason(fmt: str) -> None:
     with pytest.raises(ParseError) as info:
         parse(samples.MALFORMED[fmt], fmt)
     assert info.value.reason
+
+
+HASHES = {
+    "file_hash_md5": samples.MD5.lower(),
+    "file_hash_sha1": samples.SHA1.lower(),
+    "file_hash_sha256": samples.SHA256.lower(),
+}
+
+
+def _hashes(event: dict) -> dict[str, str | None]:
+    return {column: event.get(column) for column in HASHES}
+
+
+def test_sysmon_hashes_fill_md5_sha1_and_sha256() -> None:
+    fmt, event = parse(samples.SYSMON_PROCESS)
+    assert fmt == "windows-json" and event["class_uid"] == 1007
+    assert event["process_name"] == "invoice.exe"
+    assert _hashes(event) == HASHES  # lower case; IMPHASH has no column
+    assert event["unmapped"]["Hashes"] == samples.SYSMON_HASHES  # as Sigma rules see it
+
+
+def test_sysmon_hashes_of_one_algorithm_or_malformed() -> None:
+    only = samples.SYSMON_PROCESS.replace(
+        samples.SYSMON_HASHES.encode(), f"MD5={samples.MD5}".encode()
+    )
+    assert _hashes(parse(only)[1]) == {
+        **dict.fromkeys(HASHES),
+        "file_hash_md5": HASHES["file_hash_md5"],
+    }
+    # A value of the wrong length for its algorithm is not taken for a digest.
+    wrong = samples.SYSMON_PROCESS.replace(
+        samples.SYSMON_HASHES.encode(), f"SHA1={samples.MD5},SHA256=xyz".encode()
+    )
+    assert _hashes(parse(wrong)[1]) == dict.fromkeys(HASHES)
+
+
+def test_winlogbeat_sysmon_module_hashes_are_put_back() -> None:
+    """Winlogbeat's sysmon module replaces event_data.Hashes with hash.md5, hash.sha1, …"""
+    _fmt, event = parse(samples.WINLOGBEAT_SYSMON)
+    assert _hashes(event) == HASHES
+    assert event["unmapped"]["Hashes"] == samples.SYSMON_HASHES
+
+
+def test_nxlog_sysmon_hashes() -> None:
+    record = orjson.dumps({
+        "EventTime": "2026-05-01 10:00:00", "Hostname": "pc7.chiyoda.local", "EventID": 7,
+        "SourceName": "Microsoft-Windows-Sysmon", "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "Image": "C:\\Windows\\explorer.exe", "ImageLoaded": "C:\\Temp\\evil.dll",
+        "Hashes": samples.SYSMON_HASHES,
+    })  # fmt: skip
+    _fmt, event = parse(record)
+    assert event["class_uid"] == 1005 and event["file_path"] == "C:\\Temp\\evil.dll"
+    assert _hashes(event) == HASHES
+
+
+@pytest.mark.parametrize("column", sorted(HASHES))
+def test_cef_file_hash_column_by_length(column: str) -> None:
+    digest = HASHES[column].upper()
+    _fmt, event = parse(samples.CEF + f" fileHash={digest} fname=invoice.exe".encode())
+    assert _hashes(event) == {**dict.fromkeys(HASHES), column: digest.lower()}
+    assert event["file_path"] == "invoice.exe" and event["unmapped"]["fileHash"] == digest
+
+
+@pytest.mark.parametrize("value", ["ab" * 64, "not-a-hash", "g" * 32])
+def test_cef_file_hash_of_no_known_algorithm_stays_unmapped(value: str) -> None:
+    _fmt, event = parse(samples.CEF + f" fileHash={value}".encode())
+    assert _hashes(event) == dict.fromkeys(HASHES)
+    assert event["unmapped"]["fileHash"] == value
+
+
+def test_generic_json_reads_ocsf_file_hashes() -> None:
+    record = orjson.dumps({
+        "time": "2026-05-01T00:00:00Z", "class_uid": 1001, "activity_id": 1,
+        "file": {"path": "C:\\Temp\\invoice.exe", "hashes": [
+            {"algorithm_id": 1, "algorithm": "MD5", "value": samples.MD5},
+            {"algorithm_id": 2, "algorithm": "SHA-1", "value": samples.SHA1},
+            {"algorithm_id": 3, "algorithm": "SHA-256", "value": samples.SHA256},
+            {"algorithm_id": 4, "algorithm": "SHA-512", "value": "ab" * 64},
+        ]},
+    })  # fmt: skip
+    fmt, event = parse(record)
+    assert fmt == "json" and event["file_path"] == "C:\\Temp\\invoice.exe"
+    assert _hashes(event) == HASHES

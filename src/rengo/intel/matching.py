@@ -15,7 +15,7 @@ domain                 dns_query, the host of url, the domain of email_from —
                        the domain itself or any name under it (c2.evil.example)
 url                    url (scheme and host lower-cased, trailing '/' ignored)
 email                  email_from, each address of email_to
-sha256                 file_hash_sha256
+md5, sha1, sha256      file_hash_md5, file_hash_sha1, file_hash_sha256 (any case)
 user_agent             user_agent
 =====================  ==========================================================
 """
@@ -39,12 +39,14 @@ from rengo.intel.tlp import TLP
 
 EVENT_COLUMNS = (
     "event_id", "time", "ward", "src_ip", "dst_ip", "device_ip", "dns_query", "url",
-    "email_from", "email_to", "file_hash_sha256", "user_agent",
+    "email_from", "email_to", "file_hash_md5", "file_hash_sha1", "file_hash_sha256", "user_agent",
 )  # fmt: skip
 GROUP_OF_KIND = {
     "ipv4": "ip", "ipv6": "ip", "domain": "domain", "url": "url", "email": "email",
-    "sha256": "sha256", "user_agent": "user_agent",
+    "md5": "md5", "sha1": "sha1", "sha256": "sha256", "user_agent": "user_agent",
 }  # fmt: skip
+HASH_KINDS = frozenset({"md5", "sha1", "sha256"})
+"""Compared lower-cased on both sides (the events' ``file_hash_*`` columns in UNPIVOT)."""
 
 INDICATOR_SCHEMA = pa.schema(
     [("stix_id", pa.string()), ("name", pa.string()), ("kind", pa.string()),
@@ -72,6 +74,8 @@ UNION ALL SELECT event_id, time, ward, field, 'domain',
 UNION ALL SELECT event_id, time, ward, 'url', 'url', url_key FROM ev WHERE url IS NOT NULL
 UNION ALL SELECT event_id, time, ward, 'email_from', 'email', lower(trim(email_from)) FROM ev WHERE email_from IS NOT NULL
 UNION ALL SELECT event_id, time, ward, 'email_to', 'email', lower(trim(unnest(string_split(email_to, ',')))) FROM ev WHERE email_to IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'file_hash_md5', 'md5', lower(file_hash_md5) FROM ev WHERE file_hash_md5 IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'file_hash_sha1', 'sha1', lower(file_hash_sha1) FROM ev WHERE file_hash_sha1 IS NOT NULL
 UNION ALL SELECT event_id, time, ward, 'file_hash_sha256', 'sha256', lower(file_hash_sha256) FROM ev WHERE file_hash_sha256 IS NOT NULL
 UNION ALL SELECT event_id, time, ward, 'user_agent', 'user_agent', user_agent FROM ev WHERE user_agent IS NOT NULL
 """
@@ -145,8 +149,10 @@ def indicator_tables(values: Iterable[IndicatorValue]) -> IndicatorTables:
                 continue
             group = GROUP_OF_KIND.get(value.kind)
             if group is None:
-                continue  # md5/sha1/sha512/cidr6: no event column carries them (yet)
+                continue  # sha512/cidr6: no event column carries them (yet)
             key = url_key(value.value) if value.kind == "url" else value.value
+            if value.kind in HASH_KINDS:
+                key = key.lower()
             row = (value.stix_id, value.name, value.kind, value.value, group, key, ward, value.tlp)
             for name, item in zip(INDICATOR_SCHEMA.names, row, strict=True):
                 exact[name].append(item)

@@ -8,6 +8,7 @@ Layout under ``<data_dir>/lake/soc/``::
     quarantine/ward=<code>/day=<YYYY-MM-DD>/p-<seq>-0.parquet               rejected records
     head.json        {"position": P}: every spooled batch below P is stored
     commits.log      one JSON line per commit: its seq and the partitions it touched
+    schema/added-<digest>.parquet    no rows, the columns added since: older files read them as null
 
 A commit is the unit of atomicity: its files are written (fsync'd, renamed into
 place), then ``commits.log`` and ``head.json`` say so. Files of a commit newer than the
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import hashlib
 import itertools
 import os
 import threading
@@ -44,7 +46,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory, write_atomically
-from rengo.soc.schema import EVENT_SCHEMA
+from rengo.soc.schema import ADDED_COLUMNS, EVENT_SCHEMA
 
 QUARANTINE_SCHEMA = pa.schema(
     [
@@ -77,6 +79,8 @@ class Commit:
 
 
 EVENT_STRUCT = pa.struct(list(EVENT_SCHEMA))
+ADDED_SCHEMA = pa.schema([EVENT_SCHEMA.field(name) for name in ADDED_COLUMNS])
+ADDED_DIGEST = hashlib.sha256(ADDED_SCHEMA.to_string().encode()).hexdigest()[:12]
 
 
 def events_table(events: list[dict[str, Any]]) -> pa.Table:
@@ -441,12 +445,27 @@ class Lake:
         when there are no files."""
         if not files:
             return None
-        listing = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+        listing = ", ".join(
+            "'" + f.replace("'", "''") + "'" for f in [*files, self._added_columns_file()]
+        )
         extra = ", filename=true, file_row_number=true" if filename else ""
         relation = f"read_parquet([{listing}], hive_partitioning=false, union_by_name=true{extra})"
         if with_day:
             return f"(SELECT *, CAST(timezone('UTC', time) AS DATE) AS day FROM {relation})"
         return relation
+
+    def _added_columns_file(self) -> str:
+        """An empty Parquet file of the ``ADDED_COLUMNS``, listed in every relation: DuckDB's
+        ``union_by_name`` knows only the columns some listed file has, so without it a query
+        naming ``file_hash_md5`` over files all written before that column fails instead of
+        reading nulls. Only those columns: a file without ``ward`` is broken, not old."""
+        path = self.root / "schema" / f"added-{ADDED_DIGEST}.parquet"
+        if not path.exists():
+            path.parent.mkdir(exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+            pq.write_table(ADDED_SCHEMA.empty_table(), tmp)
+            os.replace(tmp, path)
+        return str(path)
 
     def rows_at(
         self, places: list[tuple[str, int]], columns: list[str] | None = None

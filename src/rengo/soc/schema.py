@@ -7,6 +7,10 @@ expect (for Windows sources the Sigma/Windows names: ``EventID``, ``Channel``,
 ``Image``, ``CommandLine``, ``TargetUserName``); ``raw`` is the record as received.
 
 The lake is partitioned ``class_uid=<n>/ward=<code>/day=<YYYY-MM-DD>``.
+
+Columns are only ever added, nullable, and listed in ``ADDED_COLUMNS``: files written
+before read them as null (``Lake.source_of`` and ``rows_at``; compaction conforms them,
+``maintenance._conformed``).
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ EVENT_SCHEMA = pa.schema(
         pa.field("parent_process_cmd_line", pa.string()),
         pa.field("file_path", pa.string()),
         pa.field("file_hash_sha256", pa.string()),
+        pa.field("file_hash_md5", pa.string()),
+        pa.field("file_hash_sha1", pa.string()),
         pa.field("url", pa.string()),
         pa.field("http_method", pa.string()),
         pa.field("http_status", pa.int32()),
@@ -111,6 +117,8 @@ OCSF_PATHS: dict[str, str] = {
     "parent_process_cmd_line": "process.parent_process.cmd_line",
     "file_path": "file.path",
     "file_hash_sha256": "file.hashes[algorithm_id=3].value",
+    "file_hash_md5": "file.hashes[algorithm_id=1].value",
+    "file_hash_sha1": "file.hashes[algorithm_id=2].value",
     "url": "http_request.url.url_string",
     "http_method": "http_request.http_method",
     "http_status": "http_response.code",
@@ -129,6 +137,8 @@ OCSF_PATHS: dict[str, str] = {
 }
 
 COLUMNS = tuple(EVENT_SCHEMA.names)
+ADDED_COLUMNS = ("file_hash_md5", "file_hash_sha1")
+"""Columns added after the first lake files were written: older files lack them."""
 PARTITION_COLUMNS = ("class_uid", "ward", "day")
 
 # OCSF 1.x classes rengo's parsers produce.

@@ -19,6 +19,7 @@ from rengo.soc.parsers.common import (
     classify,
     clean,
     epoch_to_time,
+    hash_column,
 )
 
 EXTENSION_KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\[\]-]+)=")
@@ -113,7 +114,6 @@ def parse_cef(text: str, base: Event | None = None) -> Event:
         http_method=clean(fields.get("requestMethod")),
         user_agent=clean(fields.get("requestClientApplication")),
         file_path=clean(fields.get("filePath")) or clean(fields.get("fname")),
-        file_hash_sha256=clean(fields.get("fileHash")),
         bytes_in=as_int(fields.get("in")),
         bytes_out=as_int(fields.get("out")),
         device_hostname=event.get("device_hostname") or clean(fields.get("dvchost")),
@@ -122,6 +122,8 @@ def parse_cef(text: str, base: Event | None = None) -> Event:
     )
     if event["time"] is None:
         raise ParseError("CEF event has neither rt= nor a syslog header time")
+    if (digest := hash_column(fields.get("fileHash"))) is not None:
+        event[digest[0]] = digest[1]  # fileHash names no algorithm: its length tells
     lowered = name.lower()
     if event["url"]:
         classify(event, 4002, 1, "Connect")

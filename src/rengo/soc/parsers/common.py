@@ -148,3 +148,32 @@ def flat_strings(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
         else:
             out[name] = str(value)
     return out
+
+
+HASH_COLUMNS = {"MD5": "file_hash_md5", "SHA1": "file_hash_sha1", "SHA256": "file_hash_sha256"}
+HASH_COLUMN_OF_LENGTH = {32: "file_hash_md5", 40: "file_hash_sha1", 64: "file_hash_sha256"}
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def hash_column(value: Any) -> tuple[str, str] | None:
+    """(column, lower-case hex) of a bare MD5, SHA-1 or SHA-256 digest, told apart by its
+    length (CEF's ``fileHash`` does not say which); ``None`` for anything else."""
+    text = clean(value)
+    if text is None:
+        return None
+    text = text.lower()
+    column = HASH_COLUMN_OF_LENGTH.get(len(text))
+    return (column, text) if column is not None and _HEX_DIGITS.issuperset(text) else None
+
+
+def split_hashes(text: Any) -> dict[str, str]:
+    """Sysmon's ``Hashes`` (``SHA1=…,MD5=…,SHA256=…,IMPHASH=…``) as ``file_hash_*`` columns,
+    lower-case; IMPHASH, unknown names and values of the wrong length are left out."""
+    out: dict[str, str] = {}
+    for part in (clean(text) or "").split(","):
+        algorithm, _, value = part.partition("=")
+        column = HASH_COLUMNS.get(algorithm.strip().upper().replace("-", ""))
+        found = hash_column(value)
+        if column is not None and found is not None and found[0] == column:
+            out[column] = found[1]
+    return out

@@ -19,6 +19,7 @@ from rengo.soc.parsers.common import (
     classify,
     epoch_to_time,
     flat_strings,
+    hash_column,
     parse_iso_time,
 )
 from rengo.soc.schema import EVENT_SCHEMA, OCSF_PATHS
@@ -33,6 +34,8 @@ INT_COLUMNS = {f.name for f in EVENT_SCHEMA if str(f.type).startswith("int")}
 TIME_KEYS = ("time", "@timestamp", "timestamp", "date", "ts", "eventTime", "datetime")
 HOST_KEYS = ("device_hostname", "hostname", "host", "host.name", "computer")
 MESSAGE_KEYS = ("message", "msg", "log")
+OCSF_HASH_COLUMNS = {1: "file_hash_md5", 2: "file_hash_sha1", 3: "file_hash_sha256"}
+"""OCSF ``fingerprint.algorithm_id`` of the digests the lake has a column for."""
 
 
 def _to_time(value: Any, received: datetime) -> datetime:
@@ -44,6 +47,22 @@ def _to_time(value: Any, received: datetime) -> datetime:
     if text.replace(".", "", 1).isdigit():
         return epoch_to_time(float(text))
     return parse_iso_time(text)
+
+
+def _ocsf_hashes(record: dict[str, Any]) -> dict[str, str]:
+    """``file.hashes[]`` (else ``process.file.hashes[]``): OCSF fingerprints as columns."""
+    out: dict[str, str] = {}
+    for owner in (record.get("process"), record):
+        file = owner.get("file") if isinstance(owner, dict) else None
+        hashes = file.get("hashes") if isinstance(file, dict) else None
+        for item in hashes if isinstance(hashes, list) else []:
+            if not isinstance(item, dict):
+                continue
+            column = OCSF_HASH_COLUMNS.get(as_int(item.get("algorithm_id")) or 0)
+            found = hash_column(item.get("value"))
+            if column is not None and found is not None and found[0] == column:
+                out[column] = found[1]
+    return out
 
 
 def parse_json_object(record: dict[str, Any], received: datetime) -> Event:
@@ -58,6 +77,8 @@ def parse_json_object(record: dict[str, Any], received: datetime) -> Event:
         if column is None or column == "time":
             continue
         event[column] = as_int(value) if column in INT_COLUMNS else value
+    for column, digest in _ocsf_hashes(record).items():
+        event.setdefault(column, digest)
     time_value = next((record[k] for k in TIME_KEYS if record.get(k) is not None), None)
     event["time"] = _to_time(time_value, received)
     if not event.get("device_hostname"):

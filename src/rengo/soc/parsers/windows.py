@@ -20,6 +20,7 @@ from rengo.soc.parsers.common import (
     clean,
     flat_strings,
     parse_iso_time,
+    split_hashes,
 )
 
 SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
@@ -185,12 +186,7 @@ def _map_fields(event: Event, channel: str, event_id: int, data: dict[str, Any])
         or clean(get("TargetObject"))
         or clean(get("ShareName"))
     )
-    hashes = clean(get("Hashes")) or clean(get("Hash"))
-    if hashes:
-        for part in hashes.split(","):
-            algo, _, value = part.partition("=")
-            if algo.strip().upper() == "SHA256":
-                event["file_hash_sha256"] = value.strip().lower()
+    event.update(split_hashes(clean(get("Hashes")) or get("Hash")))
     event["src_ip"] = (
         clean(get("IpAddress")) or clean(get("SourceIp")) or clean(get("SourceAddress"))
     )
@@ -255,6 +251,13 @@ def _winlogbeat_record(record: dict[str, Any]) -> Event:
         raise ParseError("Winlogbeat record has no winlog.event_id or @timestamp")
     data = dict(winlog.get("event_data") or {})
     data.update(_event_data(winlog.get("user_data")))
+    hashes = record.get("hash")
+    if isinstance(hashes, dict) and hashes and "Hashes" not in data and "Hash" not in data:
+        # Winlogbeat's sysmon module moves Hashes to hash.md5, hash.sha256, …: put it back
+        # as Sysmon wrote it, for the hash columns and for Sigma rules on Hashes/Hash.
+        data["Hash" if event_id == 15 else "Hashes"] = ",".join(
+            f"{name.upper()}={str(value).upper()}" for name, value in hashes.items()
+        )
     host = record.get("host") or {}
     return windows_event(
         time_text=str(time_text),
