@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +15,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import pytest
 
+from rengo.soc import maintenance
 from rengo.soc.lake import EVENT_SCHEMA
 from rengo.soc.maintenance import apply_retention, compact, finish_interrupted_compaction
 from rengo.soc.search import EventQuery, get_event, search_events
@@ -238,3 +242,27 @@ def test_a_busy_partition_is_merged_in_size_tiers_not_rewritten_whole(soc_store:
     compact(lake, min_files=4, today=DAY1.date())
     shutil.copytree(keep, folder, dirs_exist_ok=True)
     assert stored_ids(soc_store) == sorted(f"e{n}" for n in range(720))
+
+
+def test_a_stop_abandons_a_merge_and_leaves_the_lake_whole(
+    soc_store: SocStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(soc_store)
+    before = ips(soc_store)
+    stop = threading.Event()
+    slices = maintenance._row_groups
+
+    def slices_then_stop(*args: object) -> Iterator[pa.Table]:
+        for table in slices(*args):  # type: ignore[arg-type]
+            stop.set()  # as LakeWriter.stop does while the day is being merged
+            yield table
+
+    monkeypatch.setattr(maintenance, "_row_groups", slices_then_stop)
+    report = compact(soc_store.lake, min_files=8, today=date(2026, 5, 3), stop=stop)
+    assert report.files_before == 0
+    assert not list(soc_store.lake.events_dir.rglob("d-*.parquet"))
+    assert not list(soc_store.lake.events_dir.rglob(".*.tmp"))
+    assert ips(soc_store) == before
+    monkeypatch.undo()
+    assert compact(soc_store.lake, min_files=8, today=date(2026, 5, 3)).files_before == 24
+    assert sorted(ips(soc_store)) == sorted(before)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,25 +108,35 @@ def compact(
     today: date | None = None,
     memory_mb: int = 256,
     eager: bool = False,
+    stop: threading.Event | None = None,
 ) -> CompactionReport:
     """Merge the newest files of each partition (see ``_newest_run``) and each past day
     into one file. Stragglers of a day merged before wait until they are a quarter of
-    it or ``4 × min_files`` files; ``eager`` merges everything there is."""
+    it or ``4 × min_files`` files; ``eager`` merges everything there is.
+
+    ``stop`` set ends the work early (at the next partition, or the next slice of a day,
+    whose merge is then abandoned): every swap is atomic, so the lake stays whole and the
+    next round carries on. The writer's lock must not be let go while a merge runs."""
+    stop = stop or threading.Event()
     head = lake.head()
     partitions = before = after = 0
     past_days: dict[date, list[Path]] = defaultdict(list)
     for folder in sorted(lake.events_dir.glob("class_uid=*/ward=*/day=*")):
+        if stop.is_set():
+            return CompactionReport(partitions, before, after)
         files = [p for p in _files(folder) if (_seq_of(p) or 0) <= head]
         run = _newest_run(files, 2 if eager else min_files)
         if run:
-            merged = _merge_partition_files(lake, folder, run, memory_mb)
+            merged = _merge_partition_files(lake, folder, run, memory_mb, stop)
+            if merged is None:
+                return CompactionReport(partitions, before, after)
             files = [p for p in files if p not in run] + [merged]
             partitions, before, after = partitions + 1, before + len(run), after + 1
         day = date.fromisoformat(folder.name.removeprefix("day="))
         if today is not None and day < today:
             past_days[day] += files
     for day, files in sorted(past_days.items()):
-        merged_files = _merge_day(lake, day, files, 0 if eager else min_files, memory_mb)
+        merged_files = _merge_day(lake, day, files, 0 if eager else min_files, memory_mb, stop)
         if merged_files:
             partitions, before, after = partitions + 1, before + merged_files, after + 1
     return CompactionReport(partitions, before, after)
@@ -179,7 +190,9 @@ def _conformed(batch: pa.RecordBatch) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=EVENT_SCHEMA)
 
 
-def _merge_partition_files(lake: Lake, folder: Path, files: list[Path], memory_mb: int) -> Path:
+def _merge_partition_files(
+    lake: Lake, folder: Path, files: list[Path], memory_mb: int, stop: threading.Event
+) -> Path | None:
     """Merge ``files`` (commits in a row) into one file and return it; rows are sorted
     by time within each row group of at most ``MERGE_BATCH_ROWS`` rows (fewer when rows
     are so wide that fewer fit a quarter of ``memory_mb``)."""
@@ -193,6 +206,8 @@ def _merge_partition_files(lake: Lake, folder: Path, files: list[Path], memory_m
         pending: list[pa.Table] = []
         size = 0
         for path in files:
+            if stop.is_set():
+                break
             for batch in pq.ParquetFile(path).iter_batches(batch_size=group_rows):
                 pending.append(_conformed(batch))
                 size += batch.num_rows
@@ -201,6 +216,9 @@ def _merge_partition_files(lake: Lake, folder: Path, files: list[Path], memory_m
                     pending, size = [], 0
         if pending:
             writer.write_table(_by_time(pending))
+    if stop.is_set():
+        tmp.unlink(missing_ok=True)
+        return None
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     first = min(_held(p)[0] for p in files)
@@ -229,7 +247,9 @@ def _by_time(tables: list[pa.Table]) -> pa.Table:
     return pa.concat_tables(tables).sort_by([("time", "ascending"), ("event_id", "ascending")])
 
 
-def _merge_day(lake: Lake, day: date, files: list[Path], min_files: int, memory_mb: int) -> int:
+def _merge_day(
+    lake: Lake, day: date, files: list[Path], min_files: int, memory_mb: int, stop: threading.Event
+) -> int:
     """Merge a past day's partition files (and its merged file, if any) into one file;
     return the number of files merged. Late events of a day merged before wait until
     they are a quarter of it or ``4 × min_files`` files (they are read from their
@@ -258,9 +278,16 @@ def _merge_day(lake: Lake, day: date, files: list[Path], min_files: int, memory_
         pq.ParquetWriter(tmp, EVENT_SCHEMA, **_day_file_options()) as writer,
     ):
         for ward in sorted(wards):
+            if stop.is_set():
+                break
             for table in _row_groups(sorter, [*by_ward.get(ward, []), *previous], ward):
+                if stop.is_set():
+                    break
                 max_seq = max(max_seq, pc_max(table))
                 writer.write_table(table, row_group_size=DAY_ROW_GROUP)
+    if stop.is_set():
+        tmp.unlink(missing_ok=True)
+        return 0
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     inputs = [str(p.relative_to(lake.root)) for p in [*files, *previous]]

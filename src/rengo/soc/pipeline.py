@@ -246,7 +246,10 @@ class LakeWriter:
             min_files=self.compact_min_files,
             today=now.date(),
             memory_mb=self.compact_memory_mb,
+            stop=self._stop,
         )
+        if self._stop.is_set():
+            return
         with self._commit_lock:
             apply_retention(self.lake, now, self.retention_days, self.retention_by_ward)
 
@@ -285,7 +288,10 @@ class LakeWriter:
         self._stop.set()
         with self.spool.appended:
             self.spool.appended.notify_all()
-        for thread in (self._thread, self._upkeep_thread):
-            if thread is not None:
-                thread.join(timeout=30)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self._upkeep_thread is not None:
+            # No timeout: a merge still running when the lock is let go could race the
+            # next writer's; the stop flag ends it at its next slice or file.
+            self._upkeep_thread.join()
         self.release()
