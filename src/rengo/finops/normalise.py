@@ -45,7 +45,7 @@ class Deviation:
 
 @dataclass(slots=True)
 class Staged:
-    """The typed rows in the DuckDB temp table ``table``; flags already counted."""
+    """The typed rows in the DuckDB table (or view) ``table``; flags already counted."""
 
     table: str
     rows: int
@@ -264,7 +264,7 @@ def stage(
     strict: bool = True,
     materialise: bool = True,
 ) -> Staged:
-    """Create temp table ``table`` of typed FOCUS 1.2 rows (plus ``__problem``) from ``source``.
+    """Create table (or view) ``table`` of typed FOCUS 1.2 rows (plus ``__problem``) from ``source``.
 
     ``source`` is a relation with FOCUS-named columns and a ``__row`` row number.
     ``strict`` reports timestamps not in the FOCUS form (off for rows a converter made).
@@ -355,7 +355,7 @@ def stage(
     # Sources their reader numbers stay a view: each later step reads only the columns it
     # needs, and the rows are materialised once, allocated and priced, on the way to the lake.
     kind = "TABLE" if materialise else "VIEW"
-    con.execute(f"CREATE OR REPLACE TEMP {kind} {table} AS SELECT\n  {select}\nFROM {source}")
+    con.execute(f"CREATE OR REPLACE {kind} {table} AS SELECT\n  {select}\nFROM {source}")
     if quarantined:
         first = con.execute(
             f"SELECT min(x_SourceRow) FROM {table} WHERE __problem IS NOT NULL"
