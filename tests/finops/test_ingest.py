@@ -297,8 +297,13 @@ def test_every_row_lands_in_its_month_and_account_partition(
     assert {(m, a): total for m, a, total in stored} == expected
 
 
-def test_repairs_apply_exactly_where_the_count_found_deviations(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stream_rows", [200_000, 1], ids=["materialised", "streamed"])
+def test_repairs_apply_exactly_where_the_count_found_deviations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stream_rows: int
+) -> None:
     # Parquet keeps empty strings; columns without any deviation are read as they are.
+    # Streamed, the flags and the null literals are counted side by side on two cursors.
+    monkeypatch.setattr("rengo.finops.ingest.STREAM_ROWS", stream_rows)
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -178,6 +178,8 @@ def _stage_file(
             # A large file numbered by its reader (same rows, same order on every read) stays
             # a view; small ones are cheaper to convert once than to re-read per step.
             materialise=raw.kind not in ("parquet", "csv") or raw.rows < STREAM_ROWS,
+            # Views over a file or a table, which cursors see: counted side by side.
+            parallel=raw.kind in ("parquet", "csv") and raw.rows >= STREAM_ROWS,
         )
     except duckdb.Error as error:
         raise InvalidInput(

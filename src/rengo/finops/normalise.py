@@ -10,7 +10,9 @@ Everything happens in one DuckDB statement so that a million rows take seconds.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import duckdb
 
@@ -263,11 +265,13 @@ def stage(
     ingest_id: str,
     strict: bool = True,
     materialise: bool = True,
+    parallel: bool = False,
 ) -> Staged:
     """Create table (or view) ``table`` of typed FOCUS 1.2 rows (plus ``__problem``) from ``source``.
 
     ``source`` is a relation with FOCUS-named columns and a ``__row`` row number.
     ``strict`` reports timestamps not in the FOCUS form (off for rows a converter made).
+    ``parallel``: ``source`` is visible to cursors of ``con`` (no registered object).
     """
     described = con.execute(f"DESCRIBE {source}").fetchall()
     types = {row[0]: str(row[1]) for row in described}
@@ -303,8 +307,8 @@ def stage(
     aggregates = ["count(*)", f"count_if({bad})"]
     aggregates += [f"count_if({sql})" for sql, *_rest in builder.flags]
     aggregates += [f"count_if({one_of(f'CAST({_q(c)} AS VARCHAR)', NULL_LITERALS)})" for c in texts]
-    counts = con.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
-    assert counts is not None
+    split = 2 + len(builder.flags) if parallel and texts else len(aggregates)
+    counts = _count(con, source, [aggregates[:split], aggregates[split:]])
     rows, quarantined = int(counts[0]), int(counts[1] or 0)
     flag_counts = counts[2 : 2 + len(builder.flags)]
     seen = [(flag, int(n)) for flag, n in zip(builder.flags, flag_counts, strict=True) if n]
@@ -370,6 +374,30 @@ def stage(
             )
         )
     return Staged(table, rows, quarantined, deviations, version)
+
+
+def _count(con: duckdb.DuckDBPyConnection, source: str, parts: list[list[str]]) -> tuple[Any, ...]:
+    """The aggregates of ``parts`` over ``source`` as one row; non-empty parts after the first
+    run side by side on cursors of their own (a Parquet file of one row group is scanned
+    by one thread per query), each reading only the columns its aggregates use."""
+    parts = [p for p in parts if p]
+
+    def run(cursor: duckdb.DuckDBPyConnection, part: list[str]) -> tuple[Any, ...]:
+        row = cursor.execute(f"SELECT {', '.join(part)} FROM {source}").fetchone()
+        assert row is not None
+        return tuple(row)
+
+    if len(parts) == 1:
+        return run(con, parts[0])
+    cursors = [con.cursor() for _ in parts[1:]]
+    try:
+        with ThreadPoolExecutor(len(cursors)) as pool:
+            others = [pool.submit(run, c, p) for c, p in zip(cursors, parts[1:], strict=True)]
+            first = run(con, parts[0])
+            return first + tuple(v for f in others for v in f.result())
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 LAKE_SELECT_EXCLUDE = "__problem"
