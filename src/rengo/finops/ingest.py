@@ -9,9 +9,12 @@ to the quarantine with their reason; every repaired deviation is counted and rep
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -37,6 +40,7 @@ from rengo.finops.normalise import Deviation, stage
 from rengo.finops.readers import RejectedLine, open_raw
 from rengo.finops.rollup import write_rollup
 
+T = TypeVar("T")
 STREAM_ROWS = 200_000
 """Files with at least this many rows are converted on the fly, not held in memory."""
 FORMATS = ("focus", "aws-cur", "azure", "gcp", "oci", "sakura")
@@ -247,11 +251,28 @@ def prepare_enrichment(
     """The allocation of every distinct rule key and the rate of every (currency, day) of
     ``src`` (or of ``days``, a relation with the same currencies and charge periods), as
     small tables that ``enriched_sql`` joins rows of ``src`` to."""
+    allocate(con, src, enrichment)
+    rate_days(con, days or src, enrichment.reporting_currency)
+
+
+def allocate(con: duckdb.DuckDBPyConnection, src: str, enrichment: Enrichment) -> None:
+    """The allocation of every distinct rule key of ``src``, as the table ``__alloc``."""
     if enrichment.rules:
         con.execute(
             "CREATE OR REPLACE TABLE __alloc AS " + allocate_keys_sql(enrichment.rules, src)
         )
-    rate_days(con, days or src, enrichment.reporting_currency)
+
+
+def _implied_rates(con: duckdb.DuckDBPyConnection) -> list[Rate]:
+    return implied_rates(con, "good", "implied by the provider's pricing amounts")
+
+
+def _on_cursor(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    cursor = con.cursor()
+    try:
+        return work(cursor)
+    finally:
+        cursor.close()
 
 
 def enriched_sql(src: str, enrichment: Enrichment) -> str:
@@ -371,20 +392,23 @@ def ingest_files(
         )
         con.execute(f"CREATE OR REPLACE VIEW good AS {good}")
         _quarantine(con, lake, report, tables, cols)
-        report.implied_rates = implied_rates(
-            con, "good", "implied by the provider's pricing amounts"
-        )
+        with ThreadPoolExecutor(1) as pool:
+            # Rates the provider's amounts imply, beside the keys and allocation (each a scan
+            # of the rows; one thread each where the source is a file of one row group).
+            implied = pool.submit(_on_cursor, con, _implied_rates)
+            # The few distinct (month, account, currency, charge period) combinations, read
+            # once: partitions and the rates of every day come from them, not from the rows.
+            con.execute(
+                "CREATE OR REPLACE TABLE __keys AS SELECT BillingPeriodStart, ProviderName, "
+                "BillingAccountId, BillingCurrency, ChargePeriodStart, count(*) AS __n FROM good "
+                "GROUP BY ALL"
+            )
+            allocate(con, "good", enrichment)
+            report.implied_rates = implied.result()
         register_rates(
             con, [*enrichment.rates, *report.implied_rates], enrichment.reporting_currency
         )
-        # The few distinct (month, account, currency, charge period) combinations, read
-        # once: partitions and the rates of every day come from them, not from the rows.
-        con.execute(
-            "CREATE OR REPLACE TABLE __keys AS SELECT BillingPeriodStart, ProviderName, "
-            "BillingAccountId, BillingCurrency, ChargePeriodStart, count(*) AS __n FROM good "
-            "GROUP BY ALL"
-        )
-        prepare_enrichment(con, "good", enrichment, days="__keys")
+        rate_days(con, "__keys", enrichment.reporting_currency)
         partitions = partitions_of(con, "__keys")
         source = "good"
         if len(partitions) > MATERIALISE_OVER:
@@ -462,7 +486,13 @@ def write_partitions(
     order = sorted(partitions, key=lambda p: -p.rows)
     with ThreadPoolExecutor(workers, thread_name_prefix="finops-write") as pool:
         futures = [
-            pool.submit(_write_partition_on_cursor, con, src, enrichment, staging, part)
+            pool.submit(
+                _on_cursor,
+                con,
+                partial(
+                    _write_partition, src=src, enrichment=enrichment, staging=staging, part=part
+                ),
+            )
             for part in order
         ]
         for future in futures:
@@ -471,20 +501,6 @@ def write_partitions(
 
 def _threads(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-
-
-def _write_partition_on_cursor(
-    con: duckdb.DuckDBPyConnection,
-    src: str,
-    enrichment: Enrichment,
-    staging: Path,
-    part: Partition,
-) -> None:
-    cursor = con.cursor()
-    try:
-        _write_partition(cursor, src, enrichment, staging, part)
-    finally:
-        cursor.close()
 
 
 def _write_partition(
