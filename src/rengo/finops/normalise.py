@@ -243,7 +243,9 @@ def _build(
         builder.add(col, focus_map.get(col.name))
     cpu_src = next((src for name, src in custom.items() if name.lower() in CUSTOM_KEEP), None)
     if cpu_src is not None:
-        builder.exprs.append(f"TRY_CAST({builder.clean(cpu_src)} AS DOUBLE) AS x_CpuUtilization")
+        # A typed (Parquet) number is taken as it is, not through its text.
+        value = builder.clean(cpu_src) if builder.is_text(cpu_src) else _q(cpu_src)
+        builder.exprs.append(f"TRY_CAST({value} AS DOUBLE) AS x_CpuUtilization")
     else:
         builder.exprs.append("CAST(NULL AS DOUBLE) AS x_CpuUtilization")
     others = {k: v for k, v in custom.items() if k.lower() not in CUSTOM_KEEP}
