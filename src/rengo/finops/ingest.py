@@ -183,7 +183,9 @@ def _stage_file(
             # a view; small ones are cheaper to convert once than to re-read per step.
             materialise=raw.kind not in ("parquet", "csv") or raw.rows < STREAM_ROWS,
             # Views over a file or a table, which cursors see: counted side by side.
-            parallel=raw.kind in ("parquet", "csv") and raw.rows >= STREAM_ROWS,
+            parallel=raw.kind in ("parquet", "csv")
+            and raw.rows >= STREAM_ROWS
+            and _threads(con) > 1,
         )
     except duckdb.Error as error:
         raise InvalidInput(
