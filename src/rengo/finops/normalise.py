@@ -309,7 +309,8 @@ def stage(
     aggregates = ["count(*)", f"count_if({bad})"]
     aggregates += [f"count_if({sql})" for sql, *_rest in builder.flags]
     aggregates += [f"count_if({one_of(f'CAST({_q(c)} AS VARCHAR)', NULL_LITERALS)})" for c in texts]
-    split = 2 + len(builder.flags) if parallel and texts else len(aggregates)
+    # Halves by number (the flags alone cost as much as the whole: measured).
+    split = len(aggregates) // 2 if parallel else len(aggregates)
     counts = _count(con, source, [aggregates[:split], aggregates[split:]])
     rows, quarantined = int(counts[0]), int(counts[1] or 0)
     flag_counts = counts[2 : 2 + len(builder.flags)]
