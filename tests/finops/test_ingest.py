@@ -12,6 +12,7 @@ import pytest
 
 from rengo.core.errors import InvalidInput
 from rengo.core.storage import DataDir
+from rengo.finops.allocation import Rule
 from rengo.finops.explorer import CostQuery, Explorer
 from rengo.finops.ingest import Enrichment, ingest_files
 from rengo.finops.lake import Lake, connection
@@ -296,8 +297,13 @@ def test_every_row_lands_in_its_month_and_account_partition(
     assert {(m, a): total for m, a, total in stored} == expected
 
 
-def test_repairs_apply_exactly_where_the_count_found_deviations(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stream_rows", [200_000, 1], ids=["materialised", "streamed"])
+def test_repairs_apply_exactly_where_the_count_found_deviations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stream_rows: int
+) -> None:
     # Parquet keeps empty strings; columns without any deviation are read as they are.
+    # Streamed, the flags and the null literals are counted side by side on two cursors.
+    monkeypatch.setattr("rengo.finops.ingest.STREAM_ROWS", stream_rows)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -337,3 +343,84 @@ def test_repairs_apply_exactly_where_the_count_found_deviations(tmp_path: Path) 
         (2, None, "Usage", "ap-northeast-1", "Usage-Based"),
         (3, None, "Refund", "ap-northeast-1", "Usage-Based"),
     ]
+
+
+WARDS = ("131016", "131024", "131032")
+
+
+def _partitioned_parquet(path: Path) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    accounts = ["a1", "a1", "a1", "a2", "a2", "a3"] * 50
+    months = ["2025-04-01T00:00:00Z", "2025-05-01T00:00:00Z"]
+    pq.write_table(
+        pa.table(
+            {
+                "BilledCost": [float(i % 97) + 0.25 for i in range(len(accounts))],
+                "BillingCurrency": ["JPY"] * len(accounts),
+                "BillingAccountId": accounts,
+                "ProviderName": ["AWS"] * len(accounts),
+                "BillingPeriodStart": [months[(i // 6) % 2] for i in range(len(accounts))],
+                "ChargePeriodStart": [months[(i // 6) % 2] for i in range(len(accounts))],
+                "Tags": [f'{{"ward": "{WARDS[i % 3]}"}}' for i in range(len(accounts))],
+            }
+        ),
+        path,
+    )
+    return path
+
+
+@pytest.mark.parametrize("threads", [1, 2], ids=["serial", "parallel"])
+def test_partitions_are_synced_before_they_replace_the_old_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    import os
+
+    from rengo.finops import ingest
+    from rengo.finops import lake as lake_module
+
+    # A streamed (not materialised) Parquet source, read by the cursors that write the
+    # partitions side by side; the same rows land whether written serially or not.
+    monkeypatch.setattr(ingest, "STREAM_ROWS", 1)
+    monkeypatch.setattr(ingest, "connection", lambda: lake_module.connection(threads))
+    synced: set[str] = set()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.add(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    unsynced: list[str] = []
+    real_replace = Lake.replace_partitions
+
+    def replace(self: Lake, staging: Path) -> list[tuple[str, str]]:
+        for path in staging.rglob("*"):
+            if str(path.resolve()) not in synced and path.parent != staging:
+                unsynced.append(str(path.relative_to(staging)))
+        return real_replace(self, staging)
+
+    monkeypatch.setattr(Lake, "replace_partitions", replace)
+    lake = _lake(tmp_path)
+    rule = Rule(1, 1, "tag", "*", tag_key="ward", ward_from_value=True)
+    source = _partitioned_parquet(tmp_path / "month.parquet")
+    report = ingest_files(lake, [source], Enrichment([rule], []), ingest_id="same")
+    assert unsynced == []
+    assert len(report.partitions) == 6 and report.rows == 300
+    assert sorted(lake.partitions()) == sorted(
+        (p.billing_month, p.account_key) for p in report.partitions
+    )
+    with connection() as con:
+        stored = con.execute(
+            f"SELECT billing_month, BillingAccountId, x_Ward, count(*), sum(BilledCost), "
+            f"min(x_SourceRow), max(x_SourceRow) FROM {lake.relation_sql()} GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        expected = con.execute(
+            "SELECT strftime(CAST(BillingPeriodStart AS TIMESTAMPTZ) + INTERVAL 9 HOUR, '%Y-%m'), "
+            "BillingAccountId, "
+            "json_extract_string(Tags, '$.ward'), "
+            "count(*), sum(BilledCost), min(file_row_number) + 1, max(file_row_number) + 1 "
+            f"FROM read_parquet('{source}', file_row_number = true) GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    assert stored == expected

@@ -39,7 +39,7 @@ def register_rates(con: duckdb.DuckDBPyConnection, rates: list[Rate], quote: str
         }
     )
     con.register(f"{RATES_TABLE}_arrow", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {RATES_TABLE} AS SELECT * FROM {RATES_TABLE}_arrow")
+    con.execute(f"CREATE OR REPLACE TABLE {RATES_TABLE} AS SELECT * FROM {RATES_TABLE}_arrow")
 
 
 DAY_SQL = "CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE)"
@@ -47,10 +47,10 @@ DAY_SQL = "CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE)"
 
 def rate_days(con: duckdb.DuckDBPyConnection, src: str, reporting: str) -> None:
     """Look up the rate into ``reporting`` once per (currency, charge day) of ``src``, into
-    the small temp table ``__rated`` that ``reporting_select`` joins back to the rows."""
+    the small table ``__rated`` that ``reporting_select`` joins back to the rows."""
     cur = "'" + reporting.replace("'", "''") + "'"
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE __rated AS
+        f"""CREATE OR REPLACE TABLE __rated AS
   SELECT days.__cur, days.__d,
     CASE WHEN days.__cur = {cur} THEN 1.0 ELSE r.rate END AS __rate,
     CASE WHEN days.__cur = {cur} THEN NULL ELSE r.day END AS __rate_day,

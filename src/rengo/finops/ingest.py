@@ -9,12 +9,17 @@ to the quarantine with their reason; every repaired deviation is counted and rep
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
+from rengo.core.storage import fsync_directory
 from rengo.finops import focus
 from rengo.finops.allocation import (
     ALLOCATION_COLUMNS,
@@ -29,12 +34,13 @@ from rengo.finops.currency import (
     register_rates,
     reporting_select,
 )
-from rengo.finops.lake import Lake, connection
+from rengo.finops.lake import Lake, connection, fsync_file
 from rengo.finops.native import Source, converters, lit, q
 from rengo.finops.normalise import Deviation, stage
 from rengo.finops.readers import RejectedLine, open_raw
 from rengo.finops.rollup import write_rollup
 
+T = TypeVar("T")
 STREAM_ROWS = 200_000
 """Files with at least this many rows are converted on the fly, not held in memory."""
 FORMATS = ("focus", "aws-cur", "azure", "gcp", "oci", "sakura")
@@ -158,7 +164,7 @@ def _stage_file(
         select = ", ".join(f"{sql} AS {q(name)}" for name, sql in exprs.items())
         source_view = f"focus{index}"
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {source_view} AS SELECT __row, {select} FROM {raw.view}"
+            f"CREATE OR REPLACE VIEW {source_view} AS SELECT __row, {select} FROM {raw.view}"
         )
         native_sql = (
             f"SELECT coalesce({converter.currency(source)}, '?'), sum({converter.native_cost(source)}) "
@@ -176,6 +182,10 @@ def _stage_file(
             # A large file numbered by its reader (same rows, same order on every read) stays
             # a view; small ones are cheaper to convert once than to re-read per step.
             materialise=raw.kind not in ("parquet", "csv") or raw.rows < STREAM_ROWS,
+            # Views over a file or a table, which cursors see: counted side by side.
+            parallel=raw.kind in ("parquet", "csv")
+            and raw.rows >= STREAM_ROWS
+            and _threads(con) > 1,
         )
     except duckdb.Error as error:
         raise InvalidInput(
@@ -242,12 +252,29 @@ def prepare_enrichment(
 ) -> None:
     """The allocation of every distinct rule key and the rate of every (currency, day) of
     ``src`` (or of ``days``, a relation with the same currencies and charge periods), as
-    small temp tables that ``enriched_sql`` joins rows of ``src`` to."""
+    small tables that ``enriched_sql`` joins rows of ``src`` to."""
+    allocate(con, src, enrichment)
+    rate_days(con, days or src, enrichment.reporting_currency)
+
+
+def allocate(con: duckdb.DuckDBPyConnection, src: str, enrichment: Enrichment) -> None:
+    """The allocation of every distinct rule key of ``src``, as the table ``__alloc``."""
     if enrichment.rules:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE __alloc AS " + allocate_keys_sql(enrichment.rules, src)
+            "CREATE OR REPLACE TABLE __alloc AS " + allocate_keys_sql(enrichment.rules, src)
         )
-    rate_days(con, days or src, enrichment.reporting_currency)
+
+
+def _implied_rates(con: duckdb.DuckDBPyConnection) -> list[Rate]:
+    return implied_rates(con, "good", "implied by the provider's pricing amounts")
+
+
+def _on_cursor(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    cursor = con.cursor()
+    try:
+        return work(cursor)
+    finally:
+        cursor.close()
 
 
 def enriched_sql(src: str, enrichment: Enrichment) -> str:
@@ -277,6 +304,8 @@ class Partition:
     account_key: str
     sources: tuple[tuple[str | None, str | None, str | None], ...]
     """The (month, ProviderName, BillingAccountId) triples whose rows it holds."""
+    rows: int = 0
+    """How many rows it holds (largest partitions are written first)."""
 
     def condition_sql(self) -> str:
         """WHERE condition of its rows over FOCUS columns: plain comparisons on the columns
@@ -318,15 +347,22 @@ def _month_sql(month: str | None) -> str:
 
 def partitions_of(con: duckdb.DuckDBPyConnection, src: str) -> list[Partition]:
     """The (billing month, account) partitions of ``src``: named from its few distinct
-    (month, provider, account) triples, not row by row."""
+    (month, provider, account) triples, not row by row. ``src`` may count its rows in
+    ``__n`` (as ``__keys`` does); otherwise every row counts one."""
+    has_n = any(r[0] == "__n" for r in con.execute(f"DESCRIBE {src}").fetchall())
+    n = "__n" if has_n else "1"
     found: dict[tuple[str, str], list[tuple[str | None, str | None, str | None]]] = {}
-    for month, provider, account, key in con.execute(
-        f"SELECT __m, ProviderName, BillingAccountId, {ACCOUNT_KEY_SQL} FROM "
-        f"(SELECT DISTINCT {MONTH_SQL} AS __m, ProviderName, BillingAccountId FROM {src}) "
-        "ORDER BY ALL"
+    rows: dict[tuple[str, str], int] = {}
+    for month, provider, account, key, count in con.execute(
+        f"SELECT __m, ProviderName, BillingAccountId, {ACCOUNT_KEY_SQL}, __rows FROM "
+        f"(SELECT {MONTH_SQL} AS __m, ProviderName, BillingAccountId, sum({n}) AS __rows "
+        f"FROM {src} GROUP BY ALL) ORDER BY ALL"
     ).fetchall():
         found.setdefault((str(month), str(key)), []).append((month, provider, account))
-    return [Partition(m, a, tuple(sources)) for (m, a), sources in sorted(found.items())]
+        rows[(str(month), str(key))] = rows.get((str(month), str(key)), 0) + int(count or 0)
+    return [
+        Partition(m, a, tuple(sources), rows[(m, a)]) for (m, a), sources in sorted(found.items())
+    ]
 
 
 def ingest_files(
@@ -356,26 +392,30 @@ def ingest_files(
             f"SELECT {cols} FROM {t}" + (" WHERE __problem IS NULL" if f.quarantined else "")
             for t, f in zip(tables, report.files, strict=True)
         )
-        con.execute(f"CREATE OR REPLACE TEMP VIEW good AS {good}")
+        con.execute(f"CREATE OR REPLACE VIEW good AS {good}")
         _quarantine(con, lake, report, tables, cols)
-        report.implied_rates = implied_rates(
-            con, "good", "implied by the provider's pricing amounts"
-        )
+        with ThreadPoolExecutor(1) as pool:
+            # Rates the provider's amounts imply, beside the keys and allocation (each a scan
+            # of the rows; one thread each where the source is a file of one row group).
+            implied = pool.submit(_on_cursor, con, _implied_rates)
+            # The few distinct (month, account, currency, charge period) combinations, read
+            # once: partitions and the rates of every day come from them, not from the rows.
+            con.execute(
+                "CREATE OR REPLACE TABLE __keys AS SELECT BillingPeriodStart, ProviderName, "
+                "BillingAccountId, BillingCurrency, ChargePeriodStart, count(*) AS __n FROM good "
+                "GROUP BY ALL"
+            )
+            allocate(con, "good", enrichment)
+            report.implied_rates = implied.result()
         register_rates(
             con, [*enrichment.rates, *report.implied_rates], enrichment.reporting_currency
         )
-        # The few distinct (month, account, currency, charge period) combinations, read
-        # once: partitions and the rates of every day come from them, not from the rows.
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE __keys AS SELECT DISTINCT BillingPeriodStart, "
-            "ProviderName, BillingAccountId, BillingCurrency, ChargePeriodStart FROM good"
-        )
-        prepare_enrichment(con, "good", enrichment, days="__keys")
+        rate_days(con, "__keys", enrichment.reporting_currency)
         partitions = partitions_of(con, "__keys")
         source = "good"
         if len(partitions) > MATERIALISE_OVER:
             # Many partitions: check and convert the rows once rather than once per partition.
-            con.execute("CREATE OR REPLACE TEMP TABLE good_rows AS SELECT * FROM good")
+            con.execute("CREATE OR REPLACE TABLE good_rows AS SELECT * FROM good")
             source = "good_rows"
         staging = lake.staging_dir()
         write_partitions(con, source, enrichment, staging, partitions)
@@ -430,22 +470,61 @@ def write_partitions(
     staging: Path,
     partitions: list[Partition],
 ) -> None:
-    """One Parquet file per (billing month, account) partition of ``src`` under ``staging``.
+    """One Parquet file per (billing month, account) partition of ``src`` under ``staging``,
+    with its rollup beside it, both on disk (fsynced) when this returns.
 
     Each partition streams from the source through checks, allocation and pricing into
     its file in one COPY, its rows picked by a condition the source scan applies: no copy
     of the batch is held in memory. (Enriching the batch into a table first cost as much
-    as writing it; DuckDB's PARTITION_BY writer was slower still.)
+    as writing it; DuckDB's PARTITION_BY writer was slower still.) A COPY from a file of
+    one row group runs on one thread, so partitions are written side by side, one per
+    DuckDB thread on a cursor of its own, the largest first.
     """
-    for part in partitions:
-        folder = staging / f"billing_month={part.billing_month}" / f"account_key={part.account_key}"
-        folder.mkdir(parents=True, exist_ok=True)
-        rows = f"(SELECT * FROM {src} WHERE {part.condition_sql()})"
-        con.execute(
-            f"COPY ({enriched_sql(rows, enrichment)}) "
-            f"TO '{folder / 'data_0.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
-        )
-        write_rollup(con, folder / "data_0.parquet", part.billing_month)
+    workers = min(len(partitions), _threads(con))
+    if workers <= 1:
+        for part in partitions:
+            _write_partition(con, src, enrichment, staging, part)
+        return
+    order = sorted(partitions, key=lambda p: -p.rows)
+    with ThreadPoolExecutor(workers, thread_name_prefix="finops-write") as pool:
+        futures = [
+            pool.submit(
+                _on_cursor,
+                con,
+                partial(
+                    _write_partition, src=src, enrichment=enrichment, staging=staging, part=part
+                ),
+            )
+            for part in order
+        ]
+        for future in futures:
+            future.result()
+
+
+def _threads(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+
+
+def _write_partition(
+    con: duckdb.DuckDBPyConnection,
+    src: str,
+    enrichment: Enrichment,
+    staging: Path,
+    part: Partition,
+) -> None:
+    folder = staging / f"billing_month={part.billing_month}" / f"account_key={part.account_key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = f"(SELECT * FROM {src} WHERE {part.condition_sql()})"
+    data = folder / "data_0.parquet"
+    con.execute(
+        f"COPY ({enriched_sql(rows, enrichment)}) TO '{data}' (FORMAT parquet, COMPRESSION zstd)"
+    ).fetchall()
+    rollup = write_rollup(con, data, part.billing_month)
+    # DuckDB does not sync what COPY writes: the files, then their folder, before the
+    # partition is swapped into the lake.
+    fsync_file(data)
+    fsync_file(rollup)
+    fsync_directory(folder)
 
 
 def _quarantine(
@@ -458,9 +537,10 @@ def _quarantine(
         if f.quarantined
     ]
     if bad:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE bad_rows AS {' UNION ALL '.join(bad)}")
+        con.execute(f"CREATE OR REPLACE TABLE bad_rows AS {' UNION ALL '.join(bad)}")
         target = lake.quarantine / f"{report.ingest_id}-rows.parquet"
-        con.execute(f"COPY bad_rows TO '{target}' (FORMAT parquet)")
+        con.execute(f"COPY bad_rows TO '{target}' (FORMAT parquet)").fetchall()
+        fsync_file(target)
         report.quarantined_totals = {
             str(c): float(t or 0)
             for c, t in con.execute(
@@ -481,6 +561,9 @@ def _quarantine(
             }
         )
         pq.write_table(table, lake.quarantine / f"{report.ingest_id}-lines.parquet")
+        fsync_file(lake.quarantine / f"{report.ingest_id}-lines.parquet")
+    if bad or lines:
+        fsync_directory(lake.quarantine)
 
 
 def rebuild(lake: Lake, enrichment: Enrichment) -> int:

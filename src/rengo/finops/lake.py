@@ -94,12 +94,18 @@ class Lake:
         return f"read_parquet([{listing}], hive_partitioning = true, union_by_name = true)"
 
     def replace_partitions(self, staging: Path) -> list[tuple[str, str]]:
-        """Move every partition found in ``staging`` into the lake, replacing what was there."""
+        """Move every partition found in ``staging`` (its files already synced) into the
+        lake, replacing what was there; each swap is synced before the next."""
         replaced = []
         with _write_lock:
             for month_dir in sorted(staging.glob("billing_month=*")):
                 target_month = self.costs / month_dir.name
-                target_month.mkdir(parents=True, exist_ok=True)
+                if not target_month.is_dir():
+                    new_costs = not self.costs.is_dir()
+                    target_month.mkdir(parents=True, exist_ok=True)
+                    fsync_directory(self.costs)
+                    if new_costs:
+                        fsync_directory(self.root)
                 for key_dir in sorted(month_dir.glob("account_key=*")):
                     target = target_month / key_dir.name
                     old = target_month / f".old-{key_dir.name}-{uuid.uuid4().hex[:8]}"
@@ -129,11 +135,22 @@ class Lake:
                 src = f"read_parquet({_lit(file)})"
                 con.execute(
                     f"COPY ({make_select(src)}) TO {_lit(tmp)} (FORMAT parquet, COMPRESSION zstd)"
-                )
+                ).fetchall()
+                fsync_file(tmp)
                 os.replace(tmp, file)
-                write_rollup(con, file, file.parent.parent.name.split("=", 1)[1])
+                fsync_file(write_rollup(con, file, file.parent.parent.name.split("=", 1)[1]))
+                fsync_directory(file.parent)
                 count += 1
         return count
+
+
+def fsync_file(path: Path) -> None:
+    """Make the content of ``path`` durable (DuckDB's COPY does not sync what it writes)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def empty_relation_sql() -> str:
@@ -145,7 +162,10 @@ def empty_relation_sql() -> str:
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection set to UTC (all lake timestamps are UTC)."""
+    """A private in-memory DuckDB database set to UTC (all lake timestamps are UTC).
+
+    Its working tables and views are plain (not TEMP) ones: nothing else sees this
+    database, and its cursors — which the ingest writes partitions on in parallel — do."""
     con = duckdb.connect(config={"threads": threads or min(2, os.cpu_count() or 1)})
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_object_cache = true")

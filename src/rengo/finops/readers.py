@@ -102,7 +102,7 @@ def open_raw(
     else:
         try:
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {view}_csv AS SELECT * FROM read_csv({_lit(path)}, "
+                f"CREATE OR REPLACE TABLE {view}_csv AS SELECT * FROM read_csv({_lit(path)}, "
                 "all_varchar = true, header = true, store_rejects = true, "
                 f"rejects_table = '{view}_rejects', rejects_scan = '{view}_scans', "
                 "parallel = true, null_padding = false)"
@@ -124,7 +124,7 @@ def open_raw(
         numbered = f"SELECT rowid + 1 AS __row, * FROM {view}_csv"
     else:
         numbered = f"SELECT row_number() OVER () AS __row, * FROM ({body})"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {numbered}")
+    con.execute(f"CREATE OR REPLACE VIEW {view} AS {numbered}")
     types = {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] != "__row"}
     columns = list(types)
     count = con.execute(f"SELECT count(*) FROM {view}").fetchone()
