@@ -66,3 +66,23 @@ def test_indicator_hit_in_the_lake_is_an_alert_of_that_ward(
     # Matching the same events again raises nothing new.
     assert hunting.match_new_events(env.db, env.settings, env.data_dir, env.clock.now()) == 0
     assert len(client.get("/api/v1/soc/alerts?kind=intel", headers=joint).json()["items"]) == 1
+
+
+def test_a_hit_in_exercise_data_is_an_exercise_alert(
+    client: TestClient, env: Runtime, tokens: object
+) -> None:
+    # A cyber exercise replays attack traffic: its alerts must not count as real ones.
+    with env.db.session() as session:
+        feeds = get_collection(session, SYSTEM, FEEDS)
+        ingest(session, env.settings, SYSTEM, feeds, [indicator(C2)], now=env.clock.now(),
+               source="test")  # fmt: skip
+    ward_a = bearer(tokens(WARD_A, "ward_it"))  # type: ignore[operator]
+    row = {"time": env.clock.now().isoformat(), "class_uid": 4001, "dst_ip": C2}
+    sent = client.post(
+        "/api/v1/soc/ingest?format=json&origin=exercise", content=orjson.dumps(row), headers=ward_a
+    )
+    assert sent.status_code == 200, sent.text
+    assert store_for(env.data_dir, env.settings.soc).wait_stored(sent.json()["position"], 30)
+    assert hunting.match_new_events(env.db, env.settings, env.data_dir, env.clock.now()) == 1
+    (alert,) = client.get("/api/v1/soc/alerts?kind=intel", headers=ward_a).json()["items"]
+    assert alert["origin"] == "exercise"

@@ -73,7 +73,9 @@ def record_hits(
         .where(Sighting.id > before)
     ))  # fmt: skip
     if new and settings is not None:
-        _raise_soc_alerts(session, settings, [matching.Hit(*row) for row in new], now)
+        origins = {h.event_id: h.origin for h in hits}
+        found = [matching.Hit(*row, origin=origins.get(row[6], "real")) for row in new]
+        _raise_soc_alerts(session, settings, found, now)
     return len(new)
 
 
@@ -108,7 +110,14 @@ def _raise_soc_alerts(
             session, SYSTEM, detect_settings, ward=ward, level="high", title=title[:300],
             time=max(h.event_time for h in group), event_ids=sorted({h.event_id for h in group}),
             source="intel", indicator=stix_id or None, rule_id=f"intel:{stix_id or 'own'}"[:64], now=now,
+            origin=_origin_of(group),
         )  # fmt: skip
+
+
+def _origin_of(hits: Sequence[matching.Hit]) -> str:
+    """An alert is real if one of its events is; else exercise, else demo."""
+    origins = {h.origin for h in hits}
+    return next((o for o in ("real", "exercise", "demo") if o in origins), "real")
 
 
 def run_hunt(

@@ -40,6 +40,7 @@ from rengo.intel.tlp import TLP
 EVENT_COLUMNS = (
     "event_id", "time", "ward", "src_ip", "dst_ip", "device_ip", "dns_query", "url",
     "email_from", "email_to", "file_hash_md5", "file_hash_sha1", "file_hash_sha256", "user_agent",
+    "origin",
 )  # fmt: skip
 GROUP_OF_KIND = {
     "ipv4": "ip", "ipv6": "ip", "domain": "domain", "url": "url", "email": "email",
@@ -106,6 +107,8 @@ class Hit:
     event_id: str
     event_time: datetime
     tlp: str
+    origin: str = "real"
+    """Of the matched event: a hit in demo or exercise data raises a demo or exercise alert."""
 
 
 def _wards_for(value: IndicatorValue) -> list[str | None]:
@@ -228,7 +231,15 @@ def match(
                 WHERE r.ward IS NULL OR r.ward = e.ward
                 """
                 rows.extend(connection.execute(range_sql).fetchall())
+        origins: dict[str, str] = {}
+        if rows:
+            connection.register("hit_ids", pa.table({"event_id": sorted({r[6] for r in rows})}))
+            origins = dict(
+                connection.execute(
+                    "SELECT DISTINCT event_id, origin FROM ev SEMI JOIN hit_ids USING (event_id)"
+                ).fetchall()
+            )
     finally:
         connection.close()
-    hits = [Hit(*row) for row in rows]
+    hits = [Hit(*row, origin=origins.get(row[6]) or "real") for row in rows]
     return hits, int(scanned)
