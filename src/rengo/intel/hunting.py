@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -74,7 +75,8 @@ def record_hits(
     ))  # fmt: skip
     if new and settings is not None:
         origins = {h.event_id: h.origin for h in hits}
-        found = [matching.Hit(*row, origin=origins.get(row[6], "real")) for row in new]
+        found = [matching.Hit(*row) for row in new]
+        found = [replace(h, origin=origins.get(h.event_id, "real")) for h in found]
         _raise_soc_alerts(session, settings, found, now)
     return len(new)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import duckdb
@@ -241,5 +241,6 @@ def match(
             )
     finally:
         connection.close()
-    hits = [Hit(*row, origin=origins.get(row[6]) or "real") for row in rows]
+    hits = [Hit(*row) for row in rows]
+    hits = [replace(h, origin=origins.get(h.event_id) or "real") for h in hits]
     return hits, int(scanned)
