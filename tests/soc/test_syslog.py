@@ -189,3 +189,35 @@ def test_rengo_serve_runs_the_listener_and_maps_wards_by_address_and_hostname(
 
 def test_serve_without_syslog_enabled_listens_on_nothing(client: object) -> None:
     assert client.app.state.soc_syslog is None  # type: ignore[attr-defined]
+
+
+def test_back_pressure_pauses_readers_loses_nothing_and_warns_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from rengo.core.storage import DataDir
+
+    store = SocStore.open(
+        DataDir(tmp_path / "data").ensure(),
+        SocSettings(spool_max_bytes=32 << 10, spool_segment_bytes=1 << 20),
+    )
+    lines = [b"<134>1 2026-05-01T10:00:00Z fw01 app - - - event %d" % n for n in range(3000)]
+    thread = start(store, tcp_port=0)
+    listener = thread.listener
+    try:
+        with socket.create_connection(("127.0.0.1", listener.bound["tcp"])) as tcp:
+            for start_at in range(0, len(lines), 150):  # far more than the spool takes
+                tcp.sendall(b"\n".join(lines[start_at : start_at + 150]) + b"\n")
+                time.sleep(0.1)
+            wait_for(lambda: listener.counters.pauses >= 3, timeout=30)
+        assert store.writer.acquire()
+        deadline = time.monotonic() + 60
+        while listener.counters.spooled < len(lines):  # the writer catches up
+            assert time.monotonic() < deadline, "timed out"
+            store.writer.drain()
+            time.sleep(0.05)
+    finally:
+        thread.stop()
+    warnings = [r for r in caplog.records if "spool full" in r.getMessage()]
+    assert len(warnings) == 1  # once a minute, however often the readers paused
+    assert len(stored_messages(store)) == len(lines)
+    store.writer.release()

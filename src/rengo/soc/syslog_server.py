@@ -18,6 +18,7 @@ import contextlib
 import logging
 import ssl
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from rengo.soc.spool import Batch, SpoolFull
 from rengo.soc.wardmap import WardMap
 
 log = logging.getLogger(__name__)
+PAUSE_REPORT_SECONDS = 60.0
 UNMAPPED_WARD = "unmapped"
 MAX_FRAME = 1 << 20
 READ_BYTES = 256 << 10
@@ -94,6 +96,8 @@ class ListenerCounters:
     spooled: int = 0
     dropped_udp: int = 0
     framing_errors: int = 0
+    pauses: int = 0
+    """Times the readers stopped reading because the spool was full (back-pressure)."""
 
 
 @dataclass
@@ -120,6 +124,8 @@ class SyslogListener:
     _transports: list[asyncio.BaseTransport] = field(default_factory=list)
     _flusher: asyncio.Task[None] | None = None
     _closing: bool = False
+    _pauses: int = 0
+    _pauses_reported_at: float = float("-inf")
 
     # -- receiving ----------------------------------------------------------------
 
@@ -215,7 +221,7 @@ class SyslogListener:
                 )
                 break
             except SpoolFull:
-                log.warning("spool full: syslog readers paused")
+                self._report_pause()
                 assert self._room is not None
                 self._room.clear()
                 if self._closing:
@@ -223,6 +229,17 @@ class SyslogListener:
         self.counters.spooled += count
         if self._room is not None and self._buffered < self.max_buffer_records:
             self._room.set()
+
+    def _report_pause(self) -> None:
+        """Warn of back-pressure once a minute (under a sustained flood the readers pause
+        and resume many times a second; a line each would bury every other message)."""
+        self._pauses += 1
+        self.counters.pauses += 1
+        now = time.monotonic()
+        if now - self._pauses_reported_at >= PAUSE_REPORT_SECONDS:
+            log.warning("spool full: syslog readers paused %d times since the last report; "
+                        "the lake writer is behind", self._pauses)  # fmt: skip
+            self._pauses, self._pauses_reported_at = 0, now
 
     async def _flush_loop(self) -> None:
         assert self._wake is not None
