@@ -266,3 +266,59 @@ def test_a_stop_abandons_a_merge_and_leaves_the_lake_whole(
     monkeypatch.undo()
     assert compact(soc_store.lake, min_files=8, today=date(2026, 5, 3)).files_before == 24
     assert sorted(ips(soc_store)) == sorted(before)
+
+
+def test_every_row_is_filed_under_its_own_class_ward_and_day(soc_store: SocStore) -> None:
+    # One commit over many partitions (the demo's first commit, an EVTX folder): the rows
+    # of each file are exactly that folder's class, ward and UTC day, in time order.
+    wards = (CHIYODA, MINATO, "131091", "131105")
+    rows = [
+        orjson.loads(record(DAY1 + timedelta(minutes=97 * n), (3002, 4001, 1007)[n % 3], f"10.0.{n % 250}.{n % 7}"))
+        | {"ward": wards[(n * 7) % 4]}
+        for n in range(2000)
+    ]  # fmt: skip
+    table = pa.Table.from_pylist(
+        [{"event_id": f"e{n}", "origin": "real", **r, "time": datetime.fromisoformat(r["time"]),
+          "src_ip": r["src_endpoint"]["ip"]} for n, r in enumerate(rows)]
+    )  # fmt: skip
+    events = pa.table(
+        [table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
+         for f in EVENT_SCHEMA], schema=EVENT_SCHEMA,
+    )  # fmt: skip
+    commit = soc_store.lake.commit(soc_store.lake.head() + 1, events, [])
+    assert len(commit.partitions) > 100
+    seen = 0
+    for path in soc_store.lake.events_dir.rglob("p-*.parquet"):
+        stored = pq.read_table(path, columns=["class_uid", "ward", "time"])
+        class_dir, ward_dir, day_dir = path.parts[-4:-1]
+        assert set(stored["class_uid"].to_pylist()) == {int(class_dir.removeprefix("class_uid="))}
+        assert set(stored["ward"].to_pylist()) == {ward_dir.removeprefix("ward=")}
+        days = {t.date().isoformat() for t in stored["time"].to_pylist()}
+        assert days == {day_dir.removeprefix("day=")}
+        assert stored["time"].to_pylist() == sorted(stored["time"].to_pylist())
+        seen += stored.num_rows
+    assert seen == 2000
+
+
+def test_a_day_merge_keeps_rows_filed_under_another_ward_and_never_loses_one(
+    soc_store: SocStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill(soc_store)
+    # A file from before commits were partitioned correctly: Minato's rows under Chiyoda.
+    folder = soc_store.lake.events_dir / f"class_uid=3002/ward={CHIYODA}/day=2026-05-01"
+    path = next(folder.glob("p-*.parquet"))
+    stored = pq.read_table(path)
+    pq.write_table(stored.set_column(stored.schema.get_field_index("ward"), "ward",
+                                     pa.repeat(MINATO, stored.num_rows)), path)  # fmt: skip
+    before = sorted(ips(soc_store))
+    # A merge that would write fewer rows than it read is refused; the inputs stay.
+    slices = maintenance._row_groups
+    monkeypatch.setattr(maintenance, "_row_groups", lambda *a: list(slices(*a))[1:])
+    with pytest.raises(maintenance.LakeIntegrityError):
+        compact(soc_store.lake, min_files=8, today=date(2026, 5, 2))
+    assert path.exists() and not list(soc_store.lake.events_dir.rglob(".*.tmp"))
+    monkeypatch.undo()
+    compact(soc_store.lake, min_files=8, today=date(2026, 5, 2))
+    [day_file] = soc_store.lake.events_dir.glob("day=2026-05-01/d-*.parquet")
+    assert pq.read_metadata(day_file).num_rows == 12
+    assert sorted(ips(soc_store)) == before

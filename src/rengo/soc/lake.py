@@ -98,7 +98,11 @@ def quarantine_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 
 def _partitions(table: pa.Table) -> Iterator[tuple[tuple[int, str, date], pa.Table]]:
-    """The rows of each (class, ward, UTC day), in key order, each sorted by time (stable)."""
+    """The rows of each (class, ward, UTC day), in key order, each sorted by time (stable).
+
+    Runs of equal keys are found in the sorted rows themselves: the order of
+    ``Table.group_by``'s groups is not the order of the rows (relying on it filed one
+    ward's events under another ward's folder)."""
     if table.num_rows == 0:
         return
     keys = pa.table(
@@ -111,16 +115,18 @@ def _partitions(table: pa.Table) -> Iterator[tuple[tuple[int, str, date], pa.Tab
     )
     order = pc.sort_indices(keys, sort_keys=[(name, "ascending") for name in keys.column_names])
     table, keys = table.take(order), keys.take(order)
-    groups = keys.group_by(["class_uid", "ward", "day"], use_threads=False).aggregate(
-        [([], "count_all")]
-    )
-    offset = 0
-    for class_uid, ward, day, count in zip(
-        *(groups[name].to_pylist() for name in ("class_uid", "ward", "day", "count_all")),
-        strict=True,
-    ):
-        yield (class_uid, ward, day), table.slice(offset, count)
-        offset += count
+    changed = pa.array([False] * (table.num_rows - 1), pa.bool_())
+    for name in ("class_uid", "ward", "day"):
+        column = keys[name].combine_chunks()
+        changed = pc.or_(changed, pc.not_equal(column.slice(1), column.slice(0, len(column) - 1)))
+    starts = [0, *(pc.indices_nonzero(changed).to_numpy() + 1).tolist(), table.num_rows]
+    for begin, end in itertools.pairwise(starts):
+        key = (
+            keys["class_uid"][begin].as_py(),
+            keys["ward"][begin].as_py(),
+            keys["day"][begin].as_py(),
+        )
+        yield key, table.slice(begin, end - begin)
 
 
 @cache

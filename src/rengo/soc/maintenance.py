@@ -59,6 +59,10 @@ MERGE_BATCH_ROWS = 131_072
 """Rows read, sorted and written at a time when a partition of today is merged."""
 
 
+class LakeIntegrityError(RuntimeError):
+    """A merge would not hold exactly the events of its inputs: nothing is swapped."""
+
+
 @dataclass(frozen=True, slots=True)
 class CompactionReport:
     partitions: int
@@ -264,15 +268,16 @@ def _merge_day(
             1, min_files
         ):
             return 0
-    by_ward: dict[str, list[Path]] = defaultdict(list)
-    for path in files:
-        by_ward[path.parent.parent.name.removeprefix("ward=")].append(path)
-    wards = set(by_ward)
-    for path in previous:
+    paths = [*files, *previous]
+    # The wards are taken from the rows, not from folder names: a file filed under the
+    # wrong ward (written before commits were partitioned correctly) loses nothing.
+    wards: set[str] = set()
+    for path in paths:
         wards.update(_wards_in(path))
+    rows_in = sum(pq.read_metadata(p).num_rows for p in paths)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".d-{day.isoformat()}.tmp"
-    max_seq = 0
+    max_seq = rows_out = 0
     with (
         _sorter(lake, memory_mb) as sorter,
         pq.ParquetWriter(tmp, EVENT_SCHEMA, **_day_file_options()) as writer,
@@ -280,14 +285,21 @@ def _merge_day(
         for ward in sorted(wards):
             if stop.is_set():
                 break
-            for table in _row_groups(sorter, [*by_ward.get(ward, []), *previous], ward):
+            for table in _row_groups(sorter, paths, ward):
                 if stop.is_set():
                     break
                 max_seq = max(max_seq, pc_max(table))
+                rows_out += table.num_rows
                 writer.write_table(table, row_group_size=DAY_ROW_GROUP)
     if stop.is_set():
         tmp.unlink(missing_ok=True)
         return 0
+    if rows_out != rows_in:
+        tmp.unlink(missing_ok=True)
+        raise LakeIntegrityError(
+            f"merging day {day}: {rows_in} events in {len(paths)} files but {rows_out} "
+            "merged; the files are kept as they are"
+        )
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
     inputs = [str(p.relative_to(lake.root)) for p in [*files, *previous]]
