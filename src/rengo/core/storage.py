@@ -35,13 +35,19 @@ class DataDir:
         return self._sub("files", domain)
 
 
-def fsync_directory(path: Path) -> None:
-    """Make a rename or a new file in ``path`` durable (POSIX needs the directory synced)."""
+def fsync_file(path: Path) -> None:
+    """Make what was written to ``path`` durable: a file's content (for files another
+    library wrote and closed, e.g. DuckDB's COPY, which does not sync), a folder's entries."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_directory(path: Path) -> None:
+    """Make a rename or a new file in ``path`` durable (POSIX needs the directory synced)."""
+    fsync_file(path)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -19,7 +19,7 @@ from typing import TypeVar
 import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
-from rengo.core.storage import fsync_directory
+from rengo.core.storage import fsync_directory, fsync_file
 from rengo.finops import focus
 from rengo.finops.allocation import (
     ALLOCATION_COLUMNS,
@@ -34,7 +34,7 @@ from rengo.finops.currency import (
     register_rates,
     reporting_select,
 )
-from rengo.finops.lake import Lake, connection, fsync_file
+from rengo.finops.lake import Lake, connection
 from rengo.finops.native import Source, converters, lit, q
 from rengo.finops.normalise import Deviation, stage
 from rengo.finops.readers import RejectedLine, open_raw

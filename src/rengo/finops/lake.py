@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from rengo.core.storage import DataDir, fsync_directory
+from rengo.core.storage import DataDir, fsync_directory, fsync_file
 from rengo.finops import focus
 from rengo.finops.rollup import ROLLUP_FILE, write_rollup
 
@@ -142,15 +142,6 @@ class Lake:
                 fsync_directory(file.parent)
                 count += 1
         return count
-
-
-def fsync_file(path: Path) -> None:
-    """Make the content of ``path`` durable (DuckDB's COPY does not sync what it writes)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def empty_relation_sql() -> str:

@@ -40,7 +40,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rengo.core.storage import fsync_directory, write_atomically
+from rengo.core.storage import fsync_directory, fsync_file, write_atomically
 from rengo.soc.lake import (
     BLOOM_COLUMNS,
     EVENT_SCHEMA,
@@ -223,8 +223,7 @@ def _merge_partition_files(
     if stop.is_set():
         tmp.unlink(missing_ok=True)
         return None
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
+    fsync_file(tmp)
     first = min(_held(p)[0] for p in files)
     last = max(_held(p)[1] for p in files)
     output = folder / f"c-{last:020d}-{first:020d}-{digest}.parquet"
@@ -300,8 +299,7 @@ def _merge_day(
             f"merging day {day}: {rows_in} events in {len(paths)} files but {rows_out} "
             "merged; the files are kept as they are"
         )
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
+    fsync_file(tmp)
     inputs = [str(p.relative_to(lake.root)) for p in [*files, *previous]]
     digest = hashlib.sha256("|".join(inputs).encode()).hexdigest()[:12]
     output = folder / f"d-{max_seq:020d}-{digest}.parquet"
