@@ -221,7 +221,7 @@ def compacted_range(name: str) -> tuple[int, int] | None:
     return 0, int(parts[1])
 
 
-def _newest_compacted(folder: Path, head: int, floor: int = -1) -> tuple[list[str], int]:
+def _files_to_read(folder: Path, head: int, floor: int = -1) -> tuple[list[str], int]:
     """The files of a folder to read, and the last commit its compacted files hold.
 
     Compacted files are taken newest first, each unless it overlaps one already taken (the
@@ -423,10 +423,10 @@ class Lake:
                     wanted.setdefault(day, [])
         out: list[tuple[date, str]] = []
         for day, folders in wanted.items():
-            merged, merged_seq = _newest_compacted(self.events_dir / f"day={day.isoformat()}", head)
+            merged, merged_seq = _files_to_read(self.events_dir / f"day={day.isoformat()}", head)
             out += [(day, path) for path in merged]
             for folder in folders:
-                files, _ = _newest_compacted(folder, head, floor=merged_seq)
+                files, _ = _files_to_read(folder, head, floor=merged_seq)
                 out += [(day, path) for path in files]
         out.sort(reverse=True)
         return out
