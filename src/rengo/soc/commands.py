@@ -201,15 +201,32 @@ def quarantine_command(
 
 
 @app.command("compact")
-def compact_command(data_dir: DataDirOption = None) -> None:
+def compact_command(
+    data_dir: DataDirOption = None,
+    refile: Annotated[
+        bool,
+        typer.Option(
+            "--refile",
+            help="First move events filed under another class, ward or day (lakes written "
+            "before 2026-11-27) to their own partitions; run again after a crash.",
+        ),
+    ] = False,
+) -> None:
     """Merge small lake files and delete days past each ward's retention."""
     from rengo.soc.maintenance import apply_retention, compact
+    from rengo.soc.refile import refile as refile_lake
 
     settings, store = _open(data_dir)
     if not store.writer.acquire(blocking=False):
         err_console.print("another process is the lake writer; it compacts on its own schedule")
         raise typer.Exit(1)
     try:
+        if refile:
+            repaired = refile_lake(store.lake)
+            console.print(
+                f"{repaired.files_checked} files checked; {repaired.events_moved} events moved "
+                f"out of {repaired.files_repaired} files to their own partitions"
+            )
         now = datetime.now(UTC)
         report = compact(
             store.lake,

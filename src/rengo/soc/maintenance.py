@@ -182,7 +182,7 @@ def _held(path: Path) -> tuple[int, int]:
     return (seq, seq) if seq is not None else (compacted_range(path.name) or (0, 0))
 
 
-def _conformed(batch: pa.RecordBatch) -> pa.Table:
+def conformed(batch: pa.RecordBatch) -> pa.Table:
     """A batch of any earlier event schema as ``EVENT_SCHEMA`` (missing columns null)."""
     names = batch.schema.names
     columns = [
@@ -213,7 +213,7 @@ def _merge_partition_files(
             if stop.is_set():
                 break
             for batch in pq.ParquetFile(path).iter_batches(batch_size=group_rows):
-                pending.append(_conformed(batch))
+                pending.append(conformed(batch))
                 size += batch.num_rows
                 if size >= group_rows:
                     writer.write_table(_by_time(pending))
@@ -371,7 +371,7 @@ def _row_groups(
                 "ORDER BY time, event_id",
                 params=[ward, class_uid, _second(first), _second(end), low, high, high],
             ).to_arrow_table()
-            pending.append(_conformed(table))
+            pending.append(conformed(table))
             rows += table.num_rows
             while rows >= group_rows:
                 whole = pa.concat_tables(pending)

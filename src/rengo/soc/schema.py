@@ -10,7 +10,7 @@ The lake is partitioned ``class_uid=<n>/ward=<code>/day=<YYYY-MM-DD>``.
 
 Columns are only ever added, nullable, and listed in ``ADDED_COLUMNS``: files written
 before read them as null (``Lake.source_of`` and ``rows_at``; compaction conforms them,
-``maintenance._conformed``).
+``maintenance.conformed``).
 """
 
 from __future__ import annotations
