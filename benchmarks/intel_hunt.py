@@ -108,9 +108,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--indicators", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--keep", type=Path, help="keep the data here (reused if it exists)")
     args = parser.parse_args()
     load_domains()
-    work = Path(tempfile.mkdtemp(prefix="intel-hunt-"))
+    reuse = args.keep is not None and (args.keep / "rengo.db").exists()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="intel-hunt-"))
+    work.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{work / 'rengo.db'}"
     upgrade(url)
     settings = Settings(data_dir=work, database_url=url, secret_key="bench")
@@ -120,23 +123,24 @@ def main() -> None:
         sync_tenants(session)
     now = datetime.now(UTC).replace(microsecond=0)
 
-    started = time.perf_counter()
-    events_dir = runtime.data_dir.lake("soc") / "events"
-    shutil.rmtree(events_dir, ignore_errors=True)
-    generate_events(events_dir, args.events, args.days, now, args.indicators)
-    files = sum(1 for _ in events_dir.rglob("*.parquet"))
-    print(
-        f"generated {args.events:,} events in {files:,} Parquet files ({time.perf_counter() - started:.1f} s)"
-    )
+    if not reuse:
+        started = time.perf_counter()
+        events_dir = runtime.data_dir.lake("soc") / "events"
+        shutil.rmtree(events_dir, ignore_errors=True)
+        generate_events(events_dir, args.events, args.days, now, args.indicators)
+        files = sum(1 for _ in events_dir.rglob("*.parquet"))
+        print(
+            f"generated {args.events:,} events in {files:,} Parquet files ({time.perf_counter() - started:.1f} s)"
+        )
 
-    started = time.perf_counter()
-    objects = stix_indicators(args.indicators)
-    for start in range(0, len(objects), 5000):
-        with runtime.db.session() as session:
-            collection = get_collection(session, SYSTEM, FEEDS)
-            ingest(session, settings, SYSTEM, collection, objects[start : start + 5000], now=now,
-                   source="bench", default_tlp=TLP.GREEN)  # fmt: skip
-    print(f"stored {args.indicators:,} indicators ({time.perf_counter() - started:.1f} s)")
+        started = time.perf_counter()
+        objects = stix_indicators(args.indicators)
+        for start in range(0, len(objects), 5000):
+            with runtime.db.session() as session:
+                collection = get_collection(session, SYSTEM, FEEDS)
+                ingest(session, settings, SYSTEM, collection, objects[start : start + 5000], now=now,
+                       source="bench", default_tlp=TLP.GREEN)  # fmt: skip
+        print(f"stored {args.indicators:,} indicators ({time.perf_counter() - started:.1f} s)")
 
     with runtime.db.session() as session:
         hunt = indicators.queue_hunt(
@@ -152,7 +156,8 @@ def main() -> None:
           f"in {elapsed:.1f} s ({result.events / elapsed:,.0f} events/s), {result.hits:,} hits")  # fmt: skip
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     runtime.close()
-    shutil.rmtree(work, ignore_errors=True)
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

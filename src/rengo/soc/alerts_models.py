@@ -21,6 +21,9 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_soc_alerts_queue", "tenant", "status", "last_seen"),
         Index("ix_soc_alerts_group", "dedup_key", "status"),
+        # Campaign detection looks up the alerts of one indicator or source address.
+        Index("ix_soc_alerts_indicator", "indicator", "last_seen"),
+        Index("ix_soc_alerts_src_ip", "src_ip", "last_seen"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
