@@ -201,7 +201,7 @@ def _merge_partition_files(
     by time within each row group of at most ``MERGE_BATCH_ROWS`` rows (fewer when rows
     are so wide that fewer fit a quarter of ``memory_mb``)."""
     rows = sum(pq.read_metadata(p).num_rows for p in files)
-    group_rows = min(MERGE_BATCH_ROWS, max(2048, (memory_mb << 20) // 4 // _bytes_per_row(files)))
+    group_rows = _group_rows(files, memory_mb, MERGE_BATCH_ROWS)
     digest = hashlib.sha256("|".join(p.name for p in files).encode()).hexdigest()[:12]
     tmp = folder / f".merge-{digest}.tmp"
     options = compacted_options(min(rows, group_rows))
@@ -274,6 +274,7 @@ def _merge_day(
     for path in paths:
         wards.update(_wards_in(path))
     rows_in = sum(pq.read_metadata(p).num_rows for p in paths)
+    group_rows = _group_rows(paths, memory_mb, DAY_ROW_GROUP)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".d-{day.isoformat()}.tmp"
     max_seq = rows_out = 0
@@ -284,7 +285,7 @@ def _merge_day(
         for ward in sorted(wards):
             if stop.is_set():
                 break
-            for table in _row_groups(sorter, paths, ward):
+            for table in _row_groups(sorter, paths, ward, group_rows):
                 if stop.is_set():
                     break
                 max_seq = max(max_seq, pc_max(table))
@@ -317,9 +318,8 @@ def _merge_day(
 
 
 @contextmanager
-def _sorter(lake: Lake, memory_mb: int) -> Iterator[tuple[duckdb.DuckDBPyConnection, int]]:
-    """A DuckDB database for sorting a day within ``memory_mb``, and the bytes one slice
-    of the day may take in memory (a quarter: the slice, its sorted copy, the writer)."""
+def _sorter(lake: Lake, memory_mb: int) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB database for sorting a day within ``memory_mb``."""
     spill = lake.root / ".spill"
     spill.mkdir(exist_ok=True)
     connection = duckdb.connect(
@@ -331,18 +331,17 @@ def _sorter(lake: Lake, memory_mb: int) -> Iterator[tuple[duckdb.DuckDBPyConnect
     )
     connection.execute("SET enable_progress_bar = false")
     try:
-        yield connection, (memory_mb << 20) // 4
+        yield connection
     finally:
         connection.close()
         shutil.rmtree(spill, ignore_errors=True)
 
 
 def _row_groups(
-    sorter: tuple[duckdb.DuckDBPyConnection, int], paths: list[Path], ward: str
+    connection: duckdb.DuckDBPyConnection, paths: list[Path], ward: str, group_rows: int
 ) -> Iterator[pa.Table]:
-    """A ward's events of ``paths`` sorted by class, time and id, as tables of the same
-    number of rows (the last one shorter; ``DAY_ROW_GROUP`` unless rows are so wide that
-    fewer fit the memory budget), every column as ``EVENT_SCHEMA``.
+    """A ward's events of ``paths`` sorted by class, time and id, as tables of
+    ``group_rows`` rows (the last one shorter), every column as ``EVENT_SCHEMA``.
 
     A busy ward's day is bigger than memory, and DuckDB's sort of wide rows (the raw
     record, the original fields) does not keep to its memory limit. So the day is cut
@@ -352,7 +351,6 @@ def _row_groups(
     senders stamping whole seconds) is cut by ranges of event id: within that second the
     file is then in order of time within each range.
     """
-    connection, budget = sorter
     files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
     source = f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
     seconds = connection.sql(
@@ -360,7 +358,6 @@ def _row_groups(
         "WHERE ward = ? GROUP BY ALL ORDER BY ALL",
         params=[ward],
     ).fetchall()
-    group_rows = min(DAY_ROW_GROUP, max(2048, budget // _bytes_per_row(paths)))
     pending: list[pa.Table] = []
     rows = 0
     for class_uid, first, end, parts in _slices(seconds, group_rows):
@@ -413,6 +410,13 @@ def _id_ranges(parts: int) -> list[tuple[str, str | None]]:
 
 def _second(number: int) -> datetime:
     return EPOCH + timedelta(seconds=number)
+
+
+def _group_rows(paths: list[Path], memory_mb: int, most: int) -> int:
+    """Rows a merge holds at a time: at most ``most``, fewer when rows are so wide that
+    they would take more than a quarter of ``memory_mb`` (the rows, their sorted copy and
+    the writer's buffers share it)."""
+    return min(most, max(2048, (memory_mb << 20) // 4 // _bytes_per_row(paths)))
 
 
 def _bytes_per_row(paths: list[Path]) -> int:
