@@ -68,16 +68,32 @@ def _fill(runtime: Runtime, per_ward: int) -> None:
             word = rng.choice(WORDS)
             classified = rng.random() > 0.1
             name = f"{word} {i:05d}"
-            rows.append({
-                "tenant": ward.code, "kind": rng.choice(("system", "device", "dataset")), "name": name,
-                "description": "", "department": rng.choice(("総務部", "区民部", "福祉部")), "owner": "",
-                "custodian": "", "location": "on_premises", "segment": rng.choice(("mynumber", "lgwan", "internet")),
-                "confidentiality": 2 if classified else None, "integrity": 1, "availability": 1,
-                "personal_data": rng.random() < 0.3, "ip_ranges": [f"10.{w_index}.{i % 250}.0/24"],
-                "hostnames": [f"h{i}.{ward.slug}.lg.local"], "mail_domains": [], "cost_tags": {},
-                "origin": "demo", "search_text": f"{name} h{i}.{ward.slug}.lg.local".lower(),
-                "version": 1, "created_at": now, "updated_at": now,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "tenant": ward.code,
+                    "kind": rng.choice(("system", "device", "dataset")),
+                    "name": name,
+                    "description": "",
+                    "department": rng.choice(("総務部", "区民部", "福祉部")),
+                    "owner": "",
+                    "custodian": "",
+                    "location": "on_premises",
+                    "segment": rng.choice(("mynumber", "lgwan", "internet")),
+                    "confidentiality": 2 if classified else None,
+                    "integrity": 1,
+                    "availability": 1,
+                    "personal_data": rng.random() < 0.3,
+                    "ip_ranges": [f"10.{w_index}.{i % 250}.0/24"],
+                    "hostnames": [f"h{i}.{ward.slug}.lg.local"],
+                    "mail_domains": [],
+                    "cost_tags": {},
+                    "origin": "demo",
+                    "search_text": f"{name} h{i}.{ward.slug}.lg.local".lower(),
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         with runtime.db.engine.begin() as connection:
             connection.execute(insert(Asset), rows)
         print(f"  filled {ward.name_ja}", file=sys.stderr, end="\r")
@@ -107,8 +123,10 @@ def _time(client: httpx.Client, url: str, n: int, **kwargs: Any) -> list[float]:
 def _report(label: str, samples: list[float]) -> None:
     ordered = sorted(samples)
     p95 = ordered[int(len(ordered) * 0.95) - 1]
-    print(f"{label:<48} n={len(samples):<4} p50={statistics.median(ordered):7.1f} ms  "
-          f"p95={p95:7.1f} ms  max={ordered[-1]:7.1f} ms")  # fmt: skip
+    print(
+        f"{label:<48} n={len(samples):<4} p50={statistics.median(ordered):7.1f} ms  "
+        f"p95={p95:7.1f} ms  max={ordered[-1]:7.1f} ms"
+    )
 
 
 def main() -> None:
@@ -168,12 +186,24 @@ def main() -> None:
             "api search q= (ward)",
             _time(client, "/api/v1/assets", n, params={"q": "h123"}, headers=ward),
         )
-        _report("api filter kind+segment (ward)", _time(
-            client, "/api/v1/assets", n, params={"kind": "device", "segment": "lgwan"}, headers=ward))  # fmt: skip
-        _report("api search q= (joint, all 23 wards)", _time(
-            client, "/api/v1/assets", n, params={"q": "ファイル"}, headers=joint))  # fmt: skip
-        _report("api unclassified (joint, all 23 wards)", _time(
-            client, "/api/v1/assets", n, params={"classified": "false"}, headers=joint))  # fmt: skip
+        _report(
+            "api filter kind+segment (ward)",
+            _time(
+                client,
+                "/api/v1/assets",
+                n,
+                params={"kind": "device", "segment": "lgwan"},
+                headers=ward,
+            ),
+        )
+        _report(
+            "api search q= (joint, all 23 wards)",
+            _time(client, "/api/v1/assets", n, params={"q": "ファイル"}, headers=joint),
+        )
+        _report(
+            "api unclassified (joint, all 23 wards)",
+            _time(client, "/api/v1/assets", n, params={"classified": "false"}, headers=joint),
+        )
     server.terminate()
     server.join()
     # Cache time 0: every request finds its values out of date and triggers a recomputation.

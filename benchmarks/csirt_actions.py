@@ -94,8 +94,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db_url = f"sqlite:///{tmp}/bench.db"
         upgrade(db_url)
-        settings = Settings(data_dir=Path(tmp) / "data", database_url=db_url, secret_key="bench-only",
-                            password_time_cost=1, password_memory_kib=1024)  # fmt: skip
+        settings = Settings(
+            data_dir=Path(tmp) / "data",
+            database_url=db_url,
+            secret_key="bench-only",
+            password_time_cost=1,
+            password_memory_kib=1024,
+        )
         settings.csirt.worker_interval_seconds = 15  # the requests wake it
         settings.csirt.webhook_secrets[KEY_NAME] = SecretStr("bench-signing-key")
         settings.csirt.page_min_severity = "critical"  # no pages: actions only
@@ -104,13 +109,23 @@ def main() -> None:
         with runtime.db.session() as session:
             sync_tenants(session)
             for ward in wards():
-                endpoints.create_connector(session, SYSTEM, tenant=ward.code, name=f"FW {ward.code}",
-                                           kind="webhook", url=url, secret_name=KEY_NAME)  # fmt: skip
+                endpoints.create_connector(
+                    session,
+                    SYSTEM,
+                    tenant=ward.code,
+                    name=f"FW {ward.code}",
+                    kind="webhook",
+                    url=url,
+                    secret_name=KEY_NAME,
+                )
                 incident = incidents.create_incident(
-                    session, Principal(ward.code, Role.CSIRT, username="bench"),
-                    IncidentCreate(title="不正アクセス", category="unauthorised_access"), settings,
-                    alert_source=UnavailableAlertSource(), now=runtime.clock.now(),
-                )  # fmt: skip
+                    session,
+                    Principal(ward.code, Role.CSIRT, username="bench"),
+                    IncidentCreate(title="不正アクセス", category="unauthorised_access"),
+                    settings,
+                    alert_source=UnavailableAlertSource(),
+                    now=runtime.clock.now(),
+                )
                 incident_of[ward.code] = incident.id
             _t, token = create_token(session, tenant=JOINT, role="csirt")
         headers = {"Authorization": f"Bearer {token}"}
@@ -121,8 +136,11 @@ def main() -> None:
             for n in range(args.per_ward):
                 for ward in wards():
                     t0 = time.perf_counter()
-                    response = client.post(f"/api/v1/incidents/{incident_of[ward.code]}/actions", headers=headers,
-                                           json={"kind": "block_ip", "target": f"198.51.100.{n % 250 + 1}"})  # fmt: skip
+                    response = client.post(
+                        f"/api/v1/incidents/{incident_of[ward.code]}/actions",
+                        headers=headers,
+                        json={"kind": "block_ip", "target": f"198.51.100.{n % 250 + 1}"},
+                    )
                     waits.append(time.perf_counter() - t0)
                     assert response.status_code == 201, response.text
             requested = time.perf_counter() - started
@@ -133,8 +151,11 @@ def main() -> None:
                         select(ContainmentAction).where(ContainmentAction.status == "succeeded")
                     ).all()
                     if len(done) >= total:
-                        spans = [(a.completed_at - a.requested_at).total_seconds() for a in done
-                                 if isinstance(a.completed_at, datetime)]  # fmt: skip
+                        spans = [
+                            (a.completed_at - a.requested_at).total_seconds()
+                            for a in done
+                            if isinstance(a.completed_at, datetime)
+                        ]
                         break
                 if time.monotonic() > deadline:
                     raise SystemExit(f"only {len(done)} of {total} actions done after 600 s")
@@ -144,8 +165,10 @@ def main() -> None:
     server.shutdown()
     ms = [w * 1000 for w in waits]
     print(f"{total} block actions at 23 wards, endpoint latency {args.latency_ms} ms")
-    print(f"request wait: p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 0.95):.1f} ms, "
-          f"max {max(ms):.1f} ms (all requests in {requested:.2f} s)")  # fmt: skip
+    print(
+        f"request wait: p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 0.95):.1f} ms, "
+        f"max {max(ms):.1f} ms (all requests in {requested:.2f} s)"
+    )
     print(
         f"request → succeeded: p50 {statistics.median(spans):.2f} s, p95 {percentile(spans, 0.95):.2f} s"
     )

@@ -53,14 +53,34 @@ def incidents_rows(n: int, rng: random.Random) -> Iterator[tuple[dict[str, Any],
         if rng.random() < 0.05:
             own += rng.sample([c for c in codes if c != own[0]], rng.randint(1, 3))
         contained = detected + timedelta(minutes=rng.randint(5, 180))
-        yield {
-            "id": i, "title": f"インシデント {i} 不審な通信", "description": "", "category": rng.choice(CATEGORIES),
-            "impact": 2, "urgency": 2, "severity": rng.choice(("low", "medium", "high", "critical")),
-            "status": rng.choice(STATUSES), "lead_ward": own[0], "source": "manual", "reported_by": "bench",
-            "detected_at": detected, "contained_at": contained, "major": False, "major_reason": "",
-            "cause": "", "report_summary": "", "lessons": "", "review_notes": "", "origin": "demo",
-            "version": 1, "created_at": detected, "updated_at": detected,
-        }, own  # fmt: skip
+        yield (
+            {
+                "id": i,
+                "title": f"インシデント {i} 不審な通信",
+                "description": "",
+                "category": rng.choice(CATEGORIES),
+                "impact": 2,
+                "urgency": 2,
+                "severity": rng.choice(("low", "medium", "high", "critical")),
+                "status": rng.choice(STATUSES),
+                "lead_ward": own[0],
+                "source": "manual",
+                "reported_by": "bench",
+                "detected_at": detected,
+                "contained_at": contained,
+                "major": False,
+                "major_reason": "",
+                "cause": "",
+                "report_summary": "",
+                "lessons": "",
+                "review_notes": "",
+                "origin": "demo",
+                "version": 1,
+                "created_at": detected,
+                "updated_at": detected,
+            },
+            own,
+        )
 
 
 def load(runtime: Runtime, n_incidents: int, n_entries: int) -> tuple[float, int]:
@@ -92,8 +112,10 @@ def load(runtime: Runtime, n_incidents: int, n_entries: int) -> tuple[float, int
         _copy_timeline(runtime, rows)
     else:
         with runtime.db.engine.begin() as connection:
-            sql = text("INSERT INTO csirt_timeline (incident_id, at, kind, actor, summary, detail) "
-                       "VALUES (:incident_id, :at, :kind, :actor, :summary, '{}')")  # fmt: skip
+            sql = text(
+                "INSERT INTO csirt_timeline (incident_id, at, kind, actor, summary, detail) "
+                "VALUES (:incident_id, :at, :kind, :actor, :summary, '{}')"
+            )
             chunk: list[dict[str, Any]] = []
             for r in rows:
                 chunk.append(
@@ -115,8 +137,9 @@ def load(runtime: Runtime, n_incidents: int, n_entries: int) -> tuple[float, int
     return time.perf_counter() - started, biggest
 
 
-def _timeline_rows(rng: random.Random, detected_of: dict[int, datetime], n: int, biggest: int,
-                   big_share: int) -> Iterator[tuple[int, datetime, str, str, str]]:  # fmt: skip
+def _timeline_rows(
+    rng: random.Random, detected_of: dict[int, datetime], n: int, biggest: int, big_share: int
+) -> Iterator[tuple[int, datetime, str, str, str]]:
     ids = list(detected_of)
     for j in range(n):
         incident_id = biggest if j < big_share else ids[j % len(ids)]
@@ -222,8 +245,13 @@ def run(backend: str, n_incidents: int, n_entries: int) -> None:
                     f"/api/v1/incidents/{biggest}/timeline?order=desc&limit=200", headers=j
                 ).json()
                 cursor = last["next_after"]
-                measure("timeline of the biggest, keyset page (200)",
-                        get(f"/api/v1/incidents/{biggest}/timeline?order=desc&limit=200&after={cursor}", j))  # fmt: skip
+                measure(
+                    "timeline of the biggest, keyset page (200)",
+                    get(
+                        f"/api/v1/incidents/{biggest}/timeline?order=desc&limit=200&after={cursor}",
+                        j,
+                    ),
+                )
                 measure(
                     "incident detail (audited read)",
                     lambda: get(f"/api/v1/incidents/{rng.randint(1, n_incidents)}", j)(),

@@ -95,8 +95,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         upgrade(url)
-        settings = Settings(data_dir=Path(tmp) / "data", database_url=url, secret_key=BENCH_SECRET,
-                            password_time_cost=1, password_memory_kib=1024)  # fmt: skip
+        settings = Settings(
+            data_dir=Path(tmp) / "data",
+            database_url=url,
+            secret_key=BENCH_SECRET,
+            password_time_cost=1,
+            password_memory_kib=1024,
+        )
         settings.csirt.smtp_port = smtp.port
         settings.csirt.worker_interval_seconds = 0
         settings.csirt.webhook_secrets[KEY_NAME] = SecretStr("bench-signing-key")
@@ -106,13 +111,34 @@ def main() -> None:
             sync_tenants(session)
             for code in (JOINT, *(w.code for w in wards())):
                 name = f"oncall-{code}"
-                create_user(session, passwords, username=name, password=BENCH_PASSWORD, tenant=code,
-                            role="csirt", email=f"{name}@example.test")  # fmt: skip
-                team = oncall.create_team(session, SYSTEM, tenant=code, name=f"team-{code}",
-                                          kind="csirt" if code == JOINT else "ward_contact",
-                                          webhook_url=hook_url, webhook_secret_name=KEY_NAME, settings=settings)  # fmt: skip
-                oncall.add_shifts(session, SYSTEM, team.id, usernames=[name], start=runtime.clock.now(),
-                                  shift_hours=24, count=2)  # fmt: skip
+                create_user(
+                    session,
+                    passwords,
+                    username=name,
+                    password=BENCH_PASSWORD,
+                    tenant=code,
+                    role="csirt",
+                    email=f"{name}@example.test",
+                )
+                team = oncall.create_team(
+                    session,
+                    SYSTEM,
+                    tenant=code,
+                    name=f"team-{code}",
+                    kind="csirt" if code == JOINT else "ward_contact",
+                    webhook_url=hook_url,
+                    webhook_secret_name=KEY_NAME,
+                    settings=settings,
+                )
+                oncall.add_shifts(
+                    session,
+                    SYSTEM,
+                    team.id,
+                    usernames=[name],
+                    start=runtime.clock.now(),
+                    shift_hours=24,
+                    count=2,
+                )
             _t, token = create_token(session, tenant=JOINT, role="csirt")
         every_ward = [w.code for w in wards()]
         timings = []
@@ -120,9 +146,15 @@ def main() -> None:
             for n in range(args.rounds):
                 state["arrivals"] = arrivals = Arrivals(expected=2 * 24)
                 started = time.perf_counter()
-                response = client.post("/api/v1/incidents", headers={"Authorization": f"Bearer {token}"},
-                                       json={"title": f"全区への標的型攻撃 {n}", "category": "ransomware",
-                                             "wards": every_ward})  # fmt: skip
+                response = client.post(
+                    "/api/v1/incidents",
+                    headers={"Authorization": f"Bearer {token}"},
+                    json={
+                        "title": f"全区への標的型攻撃 {n}",
+                        "category": "ransomware",
+                        "wards": every_ward,
+                    },
+                )
                 assert response.status_code == 201, response.text
                 if not arrivals.done.wait(30):
                     raise SystemExit(

@@ -94,12 +94,21 @@ def stix_indicators(count: int) -> list[dict[str, object]]:
     out = []
     for j in range(count):
         path, value = indicator_value(j)
-        out.append({
-            "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
-            "created": stamp, "modified": stamp, "name": f"bench {j}", "pattern_type": "stix",
-            "pattern": f"[{path} = '{value}']", "valid_from": stamp,
-            "indicator_types": ["malicious-activity"], "object_marking_refs": [TLP.GREEN.marking_id],
-        })  # fmt: skip
+        out.append(
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": f"indicator--{uuid.uuid4()}",
+                "created": stamp,
+                "modified": stamp,
+                "name": f"bench {j}",
+                "pattern_type": "stix",
+                "pattern": f"[{path} = '{value}']",
+                "valid_from": stamp,
+                "indicator_types": ["malicious-activity"],
+                "object_marking_refs": [TLP.GREEN.marking_id],
+            }
+        )
     return out
 
 
@@ -138,8 +147,16 @@ def main() -> None:
         for start in range(0, len(objects), 5000):
             with runtime.db.session() as session:
                 collection = get_collection(session, SYSTEM, FEEDS)
-                ingest(session, settings, SYSTEM, collection, objects[start : start + 5000], now=now,
-                       source="bench", default_tlp=TLP.GREEN)  # fmt: skip
+                ingest(
+                    session,
+                    settings,
+                    SYSTEM,
+                    collection,
+                    objects[start : start + 5000],
+                    now=now,
+                    source="bench",
+                    default_tlp=TLP.GREEN,
+                )
         print(f"stored {args.indicators:,} indicators ({time.perf_counter() - started:.1f} s)")
 
     with runtime.db.session() as session:
@@ -152,8 +169,10 @@ def main() -> None:
     result = hunting.run_hunt(runtime.db, settings, runtime.data_dir, hunt_id, now)
     elapsed = time.perf_counter() - started
     assert result.state == "done", result.error
-    print(f"retro-hunt: {result.indicators:,} indicator values × {result.events:,} events of {args.days} days "
-          f"in {elapsed:.1f} s ({result.events / elapsed:,.0f} events/s), {result.hits:,} hits")  # fmt: skip
+    print(
+        f"retro-hunt: {result.indicators:,} indicator values × {result.events:,} events of {args.days} days "
+        f"in {elapsed:.1f} s ({result.events / elapsed:,.0f} events/s), {result.hits:,} hits"
+    )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     runtime.close()
     if args.keep is None:

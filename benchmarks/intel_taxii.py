@@ -57,13 +57,21 @@ def generated_indicators(count: int, rng: random.Random) -> list[dict[str, objec
             value, path = f"c2-{n}.bad-{rng.randint(0, 9999)}.example", "domain-name:value"
         else:
             value, path = uuid.uuid4().hex + uuid.uuid4().hex, "file:hashes.'SHA-256'"
-        out.append({
-            "type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
-            "created": stamp, "modified": stamp, "name": f"generated {n}",
-            "indicator_types": ["malicious-activity"], "pattern": f"[{path} = '{value}']",
-            "pattern_type": "stix", "valid_from": stamp,
-            "object_marking_refs": [TLP.GREEN.marking_id],
-        })  # fmt: skip
+        out.append(
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": f"indicator--{uuid.uuid4()}",
+                "created": stamp,
+                "modified": stamp,
+                "name": f"generated {n}",
+                "indicator_types": ["malicious-activity"],
+                "pattern": f"[{path} = '{value}']",
+                "pattern_type": "stix",
+                "valid_from": stamp,
+                "object_marking_refs": [TLP.GREEN.marking_id],
+            }
+        )
     return out
 
 
@@ -112,8 +120,16 @@ def main() -> None:
     for start in range(0, len(objects), BATCH):
         with runtime.db.session() as session:
             feeds_collection = get_collection(session, SYSTEM, FEEDS)
-            result = ingest(session, settings, SYSTEM, feeds_collection, objects[start : start + BATCH],
-                            now=runtime.clock.now(), source="bench", default_tlp=TLP.GREEN)  # fmt: skip
+            result = ingest(
+                session,
+                settings,
+                SYSTEM,
+                feeds_collection,
+                objects[start : start + BATCH],
+                now=runtime.clock.now(),
+                source="bench",
+                default_tlp=TLP.GREEN,
+            )
             assert not result.failures, result.failures[:2]
     elapsed = time.perf_counter() - started
     print(

@@ -48,8 +48,18 @@ def main() -> None:
         sigma / "rules-threat-hunting" / "windows",
     ]
     data_dir = Path(tempfile.mkdtemp(prefix="rengo-bench-evtx-"))
-    command = [str(ROOT / ".venv" / "bin" / "rengo"), "soc", "detect", "--evtx", str(samples), "--no-builtin",
-               "--format", "json", "--data-dir", str(data_dir)]  # fmt: skip
+    command = [
+        str(ROOT / ".venv" / "bin" / "rengo"),
+        "soc",
+        "detect",
+        "--evtx",
+        str(samples),
+        "--no-builtin",
+        "--format",
+        "json",
+        "--data-dir",
+        str(data_dir),
+    ]
     for folder in folders:
         command += ["--rules", str(folder)]
 
@@ -69,11 +79,15 @@ def main() -> None:
     rules_hit = {d["rule_id"] for d in lines}
     events_hit = {e for d in lines for e in d["event_ids"]}
     best = min(walls)
-    print(f"rengo soc detect --evtx (cached rules): best {best:.2f} s, median {statistics.median(walls):.2f} s "
-          f"over {args.runs} runs; peak memory {peak:,.0f} MiB")  # fmt: skip
-    print(f"matched {len(rules_hit)} rules, {len(events_hit)} events, {len(lines)} rule/event pairs "
-          f"(Zircolite: {ZIRCOLITE_RULES} rules, {ZIRCOLITE_EVENTS} events in {ZIRCOLITE_SECONDS} s) -> "
-          f"{ZIRCOLITE_SECONDS / best:.1f}x faster")  # fmt: skip
+    print(
+        f"rengo soc detect --evtx (cached rules): best {best:.2f} s, median {statistics.median(walls):.2f} s "
+        f"over {args.runs} runs; peak memory {peak:,.0f} MiB"
+    )
+    print(
+        f"matched {len(rules_hit)} rules, {len(events_hit)} events, {len(lines)} rule/event pairs "
+        f"(Zircolite: {ZIRCOLITE_RULES} rules, {ZIRCOLITE_EVENTS} events in {ZIRCOLITE_SECONDS} s) -> "
+        f"{ZIRCOLITE_SECONDS / best:.1f}x faster"
+    )
 
     cache = data_dir / "files" / "soc" / "detect-cache"
     rules = load_rules(folders, cache_dir=cache)
@@ -87,8 +101,10 @@ def main() -> None:
         detector.run(table)
         detector.flush()
         timings.append(time.perf_counter() - t)
-    print(f"in process, one process: EVTX parsing {parse:.2f} s; detection over {table.num_rows:,} events "
-          f"{min(timings):.2f} s (a fresh detector with the cached prefilter)")  # fmt: skip
+    print(
+        f"in process, one process: EVTX parsing {parse:.2f} s; detection over {table.num_rows:,} events "
+        f"{min(timings):.2f} s (a fresh detector with the cached prefilter)"
+    )
     print(
         f"load average (1, 5 min): {os.getloadavg()[0]:.2f}, {os.getloadavg()[1]:.2f} "
         f"(at the start {load[0]:.2f}, {load[1]:.2f})"

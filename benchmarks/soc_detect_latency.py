@@ -44,49 +44,108 @@ WARDS = ["131016", "131024", "131032", "131041", "131059"]
 PROCESSES = [
     ("C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\system32\\svchost.exe -k netsvcs -p"),
     ("C:\\Windows\\explorer.exe", "C:\\Windows\\Explorer.EXE"),
-    ("C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE", '"EXCEL.EXE" "\\\\fs01\\share\\予算.xlsx"'),
-]  # fmt: skip
+    (
+        "C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE",
+        '"EXCEL.EXE" "\\\\fs01\\share\\予算.xlsx"',
+    ),
+]
 
 
 def event(n: int, now: str) -> dict[str, object]:
     """Everyday traffic: firewall flows, logons and process starts."""
     kind = n % 3
     if kind == 0:
-        return {"time": now, "class_uid": 4001, "src_ip": f"10.{n % 23}.{n % 250}.{n % 200 + 1}",
-                "dst_ip": "203.0.113.10", "dst_port": 443, "action": "accept", "protocol": "tcp",
-                "device_hostname": "fw01"}  # fmt: skip
+        return {
+            "time": now,
+            "class_uid": 4001,
+            "src_ip": f"10.{n % 23}.{n % 250}.{n % 200 + 1}",
+            "dst_ip": "203.0.113.10",
+            "dst_port": 443,
+            "action": "accept",
+            "protocol": "tcp",
+            "device_hostname": "fw01",
+        }
     if kind == 1:
-        return {"time": now, "class_uid": 3002, "user_name": f"staff{n % 500}", "status_id": 1,
-                "src_ip": f"10.{n % 23}.1.{n % 200 + 1}", "device_hostname": "dc01", "logon_type": "Network"}  # fmt: skip
+        return {
+            "time": now,
+            "class_uid": 3002,
+            "user_name": f"staff{n % 500}",
+            "status_id": 1,
+            "src_ip": f"10.{n % 23}.1.{n % 200 + 1}",
+            "device_hostname": "dc01",
+            "logon_type": "Network",
+        }
     image, command = PROCESSES[n % len(PROCESSES)]
-    return {"time": now, "class_uid": 1007, "process_path": image, "process_cmd_line": command,
-            "device_hostname": f"pc{n % 300}", "user_name": f"staff{n % 500}"}  # fmt: skip
+    return {
+        "time": now,
+        "class_uid": 1007,
+        "process_path": image,
+        "process_cmd_line": command,
+        "device_hostname": f"pc{n % 300}",
+        "user_name": f"staff{n % 500}",
+    }
 
 
 def batch_body(number: int, size: int) -> bytes:
     now = datetime.now(UTC).isoformat()
     rows = [event(number * size + i, now) for i in range(size - 1)]
-    rows.append({"time": now, "class_uid": 1007, "process_cmd_line": ATTACK,
-                 "process_path": "C:\\Windows\\System32\\vssadmin.exe", "device_hostname": f"srv-{number}"})  # fmt: skip
+    rows.append(
+        {
+            "time": now,
+            "class_uid": 1007,
+            "process_cmd_line": ATTACK,
+            "process_path": "C:\\Windows\\System32\\vssadmin.exe",
+            "device_hostname": f"srv-{number}",
+        }
+    )
     return b"\n".join(orjson.dumps(r) for r in rows)
 
 
 def prepare(data: Path, sigma: bool) -> tuple[dict[str, str], str]:
     """Environment of the server, and a ward token (database migrated, rules compiled)."""
-    env = dict(os.environ, RENGO_DATA_DIR=str(data), RENGO_DETECT__FOLLOW_WITH_SERVE="true",
-               RENGO_DETECT__POLL_SECONDS="1", RENGO_SECRET_KEY="bench")  # fmt: skip
+    env = dict(
+        os.environ,
+        RENGO_DATA_DIR=str(data),
+        RENGO_DETECT__FOLLOW_WITH_SERVE="true",
+        RENGO_DETECT__POLL_SECONDS="1",
+        RENGO_SECRET_KEY="bench",
+    )
     shared = shared_data_dir()
     if sigma and shared is not None:
-        folders = [shared / "sigma" / "rules" / "windows", shared / "sigma" / "rules-emerging-threats",
-                   shared / "sigma" / "rules-threat-hunting" / "windows"]  # fmt: skip
+        folders = [
+            shared / "sigma" / "rules" / "windows",
+            shared / "sigma" / "rules-emerging-threats",
+            shared / "sigma" / "rules-threat-hunting" / "windows",
+        ]
         env["RENGO_DETECT__RULE_FOLDERS"] = orjson.dumps([str(f) for f in folders]).decode()
     rengo = str(ROOT / ".venv" / "bin" / "rengo")
     subprocess.run([rengo, "db", "upgrade"], env=env, check=True, capture_output=True)
     # Compile the rules into the data directory's cache now, as an earlier run would have.
-    subprocess.run([rengo, "soc", "detect", "--since", "2000-01-01T00:00:00Z", "--until",
-                    "2000-01-02T00:00:00Z"], env=env, check=True, capture_output=True)  # fmt: skip
-    token = subprocess.run([rengo, "token", "create", "--ward", WARDS[0], "--role", "admin"],
-                           env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]  # fmt: skip
+    subprocess.run(
+        [
+            rengo,
+            "soc",
+            "detect",
+            "--since",
+            "2000-01-01T00:00:00Z",
+            "--until",
+            "2000-01-02T00:00:00Z",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    token = (
+        subprocess.run(
+            [rengo, "token", "create", "--ward", WARDS[0], "--role", "admin"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     return env, token
 
 
@@ -102,8 +161,10 @@ def main() -> None:
     port = free_port()
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "rengo"), "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(data / "serve.log", "wb"),  # noqa: SIM115
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(data / "serve.log", "wb"),  # noqa: SIM115
+    )
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"}
     client = httpx.Client(base_url=base, headers=headers, timeout=30)
@@ -138,8 +199,12 @@ def main() -> None:
     events, number, busy = 0, 0, 0
     while time.monotonic() - started < args.seconds:
         body = batch_body(number, per_batch)
-        response = client.post("/api/v1/soc/ingest", params={"format": "json"}, content=body,
-                               headers={"Content-Type": "application/x-ndjson"})  # fmt: skip
+        response = client.post(
+            "/api/v1/soc/ingest",
+            params={"format": "json"},
+            content=body,
+            headers={"Content-Type": "application/x-ndjson"},
+        )
         if response.status_code == 503:
             busy += 1
             time.sleep(float(response.headers.get("Retry-After", "1")))
@@ -159,12 +224,16 @@ def main() -> None:
     print(
         f"load average (1 min) at the start {load_before:.2f}, at the end {os.getloadavg()[0]:.2f}"
     )
-    print(f"{events:,} events sent over HTTP in {sending:.1f} s = {events / sending:,.0f} events/s "
-          f"(asked {args.rate:,}/s; {busy} answers 503); rules: {'SigmaHQ Windows + ' if args.sigma else ''}municipal pack")  # fmt: skip
+    print(
+        f"{events:,} events sent over HTTP in {sending:.1f} s = {events / sending:,.0f} events/s "
+        f"(asked {args.rate:,}/s; {busy} answers 503); rules: {'SigmaHQ Windows + ' if args.sigma else ''}municipal pack"
+    )
     if latencies:
-        print(f"HTTP accepted -> alert in the queue: p50 {np.percentile(latencies, 50):.1f} s, "
-              f"p95 {np.percentile(latencies, 95):.1f} s, max {max(latencies):.1f} s "
-              f"({len(latencies)} of {len(sent_at)} batches' alerts seen)")  # fmt: skip
+        print(
+            f"HTTP accepted -> alert in the queue: p50 {np.percentile(latencies, 50):.1f} s, "
+            f"p95 {np.percentile(latencies, 95):.1f} s, max {max(latencies):.1f} s "
+            f"({len(latencies)} of {len(sent_at)} batches' alerts seen)"
+        )
     else:
         print("no alert arrived")
     print(

@@ -119,18 +119,36 @@ PROCESSES = [  # (image, parent, command line) as seen on ward PCs
     ),
 ]
 IMAGES = [
-    "C:\\Windows\\System32\\svchost.exe", "C:\\Windows\\System32\\conhost.exe", "C:\\Windows\\explorer.exe",
-    "C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE", "C:\\Windows\\System32\\taskhostw.exe",
-    "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe", "C:\\Windows\\System32\\RuntimeBroker.exe",
-    "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE", "C:\\Windows\\System32\\cmd.exe",
-    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", "C:\\Windows\\System32\\SearchProtocolHost.exe",
-    "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE", "C:\\Windows\\System32\\dllhost.exe",
-    "C:\\Program Files\\JUSTSYSTEMS\\JSLIB32\\JSTBRD.EXE", "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
-    "C:\\Program Files\\Windows Defender\\MsMpEng.exe", "C:\\Windows\\System32\\backgroundTaskHost.exe",
-]  # fmt: skip
-ARGS = ["", " -k netsvcs -p", " /c dir", " -Embedding", " /n /e:C:\\Users\\Public\\Documents\\予算.xlsx",
-        " --type=renderer --lang=ja", " -ExecutionPolicy RemoteSigned -File C:\\Scripts\\logon.ps1",
-        " /c copy \\\\fs01\\share\\様式.docx .", " -ServerName:App.AppXwm", " 0x1f4 0x4"]  # fmt: skip
+    "C:\\Windows\\System32\\svchost.exe",
+    "C:\\Windows\\System32\\conhost.exe",
+    "C:\\Windows\\explorer.exe",
+    "C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE",
+    "C:\\Windows\\System32\\taskhostw.exe",
+    "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
+    "C:\\Windows\\System32\\RuntimeBroker.exe",
+    "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
+    "C:\\Windows\\System32\\cmd.exe",
+    "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+    "C:\\Windows\\System32\\SearchProtocolHost.exe",
+    "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
+    "C:\\Windows\\System32\\dllhost.exe",
+    "C:\\Program Files\\JUSTSYSTEMS\\JSLIB32\\JSTBRD.EXE",
+    "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+    "C:\\Program Files\\Windows Defender\\MsMpEng.exe",
+    "C:\\Windows\\System32\\backgroundTaskHost.exe",
+]
+ARGS = [
+    "",
+    " -k netsvcs -p",
+    " /c dir",
+    " -Embedding",
+    " /n /e:C:\\Users\\Public\\Documents\\予算.xlsx",
+    " --type=renderer --lang=ja",
+    " -ExecutionPolicy RemoteSigned -File C:\\Scripts\\logon.ps1",
+    " /c copy \\\\fs01\\share\\様式.docx .",
+    " -ServerName:App.AppXwm",
+    " 0x1f4 0x4",
+]
 ATTACKS = [
     "C:\\Windows\\System32\\vssadmin.exe delete shadows /all /quiet",
     "powershell.exe -NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA=",
@@ -140,8 +158,17 @@ ATTACKS = [
     "reg add HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run /v upd /d C:\\ProgramData\\u.exe",
 ]
 USERS = [f"user{n:04d}" for n in range(400)] + ["SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE"]
-DOMAINS = ["www.city.example.lg.jp", "login.microsoftonline.com", "www.google.com", "update.microsoft.com",
-           "www.e-gov.go.jp", "cdn.jsdelivr.net", "outlook.office365.com", "www.nta.go.jp", "example.com"]  # fmt: skip
+DOMAINS = [
+    "www.city.example.lg.jp",
+    "login.microsoftonline.com",
+    "www.google.com",
+    "update.microsoft.com",
+    "www.e-gov.go.jp",
+    "cdn.jsdelivr.net",
+    "outlook.office365.com",
+    "www.nta.go.jp",
+    "example.com",
+]
 COUNTRIES = ["Japan"] * 400 + ["United States"]
 
 
@@ -228,20 +255,60 @@ class Generator:
         cmd = self.pools["proc_cmd"].take(which)
         evil = self.rng.random(n) < 0.001
         if evil.any():
-            cmd = pa.array(np.where(evil, np.asarray(_pick(self.rng, self.pools["attack"], n), dtype=object),
-                                    np.asarray(cmd, dtype=object)), pa.string())  # fmt: skip
+            cmd = pa.array(
+                np.where(
+                    evil,
+                    np.asarray(_pick(self.rng, self.pools["attack"], n), dtype=object),
+                    np.asarray(cmd, dtype=object),
+                ),
+                pa.string(),
+            )
         image, parent = self.pools["proc_image"].take(which), self.pools["proc_parent"].take(which)
         host, user = _pick(self.rng, self.pools["host"], n), _pick(self.rng, self.pools["user"], n)
-        keys = ["EventID", "Channel", "Provider_Name", "Computer", "Image", "CommandLine", "ParentImage",
-                "ParentCommandLine", "User", "CurrentDirectory", "IntegrityLevel",
-                "Hashes", "ProcessId", "ParentProcessId", "LogonId"]  # fmt: skip
+        keys = [
+            "EventID",
+            "Channel",
+            "Provider_Name",
+            "Computer",
+            "Image",
+            "CommandLine",
+            "ParentImage",
+            "ParentCommandLine",
+            "User",
+            "CurrentDirectory",
+            "IntegrityLevel",
+            "Hashes",
+            "ProcessId",
+            "ParentProcessId",
+            "LogonId",
+        ]
         const = lambda v: pa.array([v] * n, pa.string())  # noqa: E731
-        values = [const("1"), const(SYSMON), const("Microsoft-Windows-Sysmon"), host, image, cmd, parent,
-                  parent, user, const("C:\\Windows\\system32\\"), const("Medium"),
-                  const("SHA256=0A8B1E6E3A0F6A0B1C2D3E4F50617283940A1B2C3D4E5F60718293A4B5C6D7E8"),
-                  const("4242"), const("1337"), const("0x3e7")]  # fmt: skip
-        base.update(unmapped=_map(keys, values, n), device_hostname=host, user_name=user, process_path=image,
-                    process_cmd_line=cmd, parent_process_path=parent, product=const("Sysmon"))  # fmt: skip
+        values = [
+            const("1"),
+            const(SYSMON),
+            const("Microsoft-Windows-Sysmon"),
+            host,
+            image,
+            cmd,
+            parent,
+            parent,
+            user,
+            const("C:\\Windows\\system32\\"),
+            const("Medium"),
+            const("SHA256=0A8B1E6E3A0F6A0B1C2D3E4F50617283940A1B2C3D4E5F60718293A4B5C6D7E8"),
+            const("4242"),
+            const("1337"),
+            const("0x3e7"),
+        ]
+        base.update(
+            unmapped=_map(keys, values, n),
+            device_hostname=host,
+            user_name=user,
+            process_path=image,
+            process_cmd_line=cmd,
+            parent_process_path=parent,
+            product=const("Sysmon"),
+        )
         return self._table(base, n)
 
     def _logon(self, n: int) -> pa.Table:
@@ -251,13 +318,41 @@ class Generator:
         host, user = _pick(self.rng, self.pools["host"], n), _pick(self.rng, self.pools["user"], n)
         ip = _pick(self.rng, self.pools["ip_int"], n)
         const = lambda v: pa.array([v] * n, pa.string())  # noqa: E731
-        keys = ["EventID", "Channel", "Provider_Name", "Computer", "TargetUserName", "TargetDomainName",
-                "LogonType", "IpAddress", "IpPort", "WorkstationName", "AuthenticationPackageName",
-                "LogonProcessName"]  # fmt: skip
-        values = [event, const("Security"), const("Microsoft-Windows-Security-Auditing"), host, user,
-                  const("CITY"), const("3"), ip, const("51234"), host, const("Kerberos"), const("Kerberos")]  # fmt: skip
-        base.update(unmapped=_map(keys, values, n), device_hostname=host, user_name=user, src_ip=ip,
-                    status_id=pa.array(np.where(failed, 2, 1).astype(np.int32)))  # fmt: skip
+        keys = [
+            "EventID",
+            "Channel",
+            "Provider_Name",
+            "Computer",
+            "TargetUserName",
+            "TargetDomainName",
+            "LogonType",
+            "IpAddress",
+            "IpPort",
+            "WorkstationName",
+            "AuthenticationPackageName",
+            "LogonProcessName",
+        ]
+        values = [
+            event,
+            const("Security"),
+            const("Microsoft-Windows-Security-Auditing"),
+            host,
+            user,
+            const("CITY"),
+            const("3"),
+            ip,
+            const("51234"),
+            host,
+            const("Kerberos"),
+            const("Kerberos"),
+        ]
+        base.update(
+            unmapped=_map(keys, values, n),
+            device_hostname=host,
+            user_name=user,
+            src_ip=ip,
+            status_id=pa.array(np.where(failed, 2, 1).astype(np.int32)),
+        )
         return self._table(base, n)
 
     def _vpn(self, n: int) -> pa.Table:
@@ -280,9 +375,16 @@ class Generator:
             const("ssl-web"),
             country,
         ]
-        base.update(unmapped=_map(keys, values, n), src_ip=ip, user_name=user, src_country=country,
-                    auth_protocol=const("ssl-web"), product=const("FortiGate"), action=action,
-                    status_id=pa.array(np.where(failed, 2, 1).astype(np.int32)))  # fmt: skip
+        base.update(
+            unmapped=_map(keys, values, n),
+            src_ip=ip,
+            user_name=user,
+            src_country=country,
+            auth_protocol=const("ssl-web"),
+            product=const("FortiGate"),
+            action=action,
+            status_id=pa.array(np.where(failed, 2, 1).astype(np.int32)),
+        )
         return self._table(base, n)
 
     def _network(self, n: int) -> pa.Table:
@@ -303,8 +405,14 @@ class Generator:
             const("accept"),
             const("HTTPS"),
         ]
-        base.update(unmapped=_map(keys, values, n), src_ip=src, dst_ip=dst, action=const("accept"),
-                    dst_port=pa.array(np.full(n, 443, dtype=np.int32)), protocol=const("tcp"))  # fmt: skip
+        base.update(
+            unmapped=_map(keys, values, n),
+            src_ip=src,
+            dst_ip=dst,
+            action=const("accept"),
+            dst_port=pa.array(np.full(n, 443, dtype=np.int32)),
+            protocol=const("tcp"),
+        )
         return self._table(base, n)
 
     def _dns(self, n: int) -> pa.Table:
@@ -328,8 +436,14 @@ class Generator:
         keys = ["client", "method", "url", "status"]
         const = lambda v: pa.array([v] * n, pa.string())  # noqa: E731
         values = [src, const("GET"), url, const("TCP_MISS/200")]
-        base.update(unmapped=_map(keys, values, n), src_ip=src, url=url, http_method=const("GET"),
-                    http_status=pa.array(np.full(n, 200, dtype=np.int32)), user_agent=const("Mozilla/5.0"))  # fmt: skip
+        base.update(
+            unmapped=_map(keys, values, n),
+            src_ip=src,
+            url=url,
+            http_method=const("GET"),
+            http_status=pa.array(np.full(n, 200, dtype=np.int32)),
+            user_agent=const("Mozilla/5.0"),
+        )
         return self._table(base, n)
 
     def _mail(self, n: int) -> pa.Table:
@@ -339,8 +453,12 @@ class Generator:
         const = lambda v: pa.array([v] * n, pa.string())  # noqa: E731
         keys = ["from", "to", "subject"]
         values = [const("info@shop.example.com"), to, const("ご注文の確認")]
-        base.update(unmapped=_map(keys, values, n), email_from=const("info@shop.example.com"), email_to=to,
-                    email_subject=const("ご注文の確認"))  # fmt: skip
+        base.update(
+            unmapped=_map(keys, values, n),
+            email_from=const("info@shop.example.com"),
+            email_to=to,
+            email_subject=const("ご注文の確認"),
+        )
         return self._table(base, n)
 
 

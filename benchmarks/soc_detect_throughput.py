@@ -56,8 +56,10 @@ def main() -> None:
         placeholders={"segment_mynumber": ["10.10.*"], "segment_lgwan": ["10.20.*"]},
         cache_dir=args.work / "rule-cache",
     )
-    print(f"rules: {len(rules.rules)} ({len(rules.unsupported)} not convertible), loaded in "
-          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    print(
+        f"rules: {len(rules.rules)} ({len(rules.unsupported)} not convertible), loaded in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
 
     data = args.work / f"events-{args.events}-{args.batch}-rg10"
     if not (data / "done").exists():
@@ -94,13 +96,17 @@ def main() -> None:
     worker_cpu = children.ru_utime + children.ru_stime
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"events: {total_events:,} in {seconds:.1f} s (Parquet reading included)")
-    print(f"throughput: {total_events / seconds:,.0f} events/s overall; per batch p50 "
-          f"{np.percentile(per_batch, 50):,.0f}, p5 {np.percentile(per_batch, 5):,.0f} events/s")  # fmt: skip
+    print(
+        f"throughput: {total_events / seconds:,.0f} events/s overall; per batch p50 "
+        f"{np.percentile(per_batch, 50):,.0f}, p5 {np.percentile(per_batch, 5):,.0f} events/s"
+    )
     print(f"detections: {total_detections:,}; peak memory {peak:,.0f} MiB (main process)")
     busy = main_cpu + worker_cpu
-    print(f"CPU: {main_cpu:.1f} s main + {worker_cpu:.1f} s workers = {total_events / busy:,.0f} events per "
-          f"CPU-second; on {args.workers} otherwise idle cores that is "
-          f"{args.workers * total_events / busy:,.0f} events/s at most")  # fmt: skip
+    print(
+        f"CPU: {main_cpu:.1f} s main + {worker_cpu:.1f} s workers = {total_events / busy:,.0f} events per "
+        f"CPU-second; on {args.workers} otherwise idle cores that is "
+        f"{args.workers * total_events / busy:,.0f} events/s at most"
+    )
 
 
 if __name__ == "__main__":

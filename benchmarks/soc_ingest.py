@@ -234,10 +234,21 @@ def run_evtx(repeat: int, data: Path) -> None:
 
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "rengo", "soc", "ingest", "--ward", "131016", str(folder),
-         "--data-dir", str(data.parent / "cli")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rengo",
+            "soc",
+            "ingest",
+            "--ward",
+            "131016",
+            str(folder),
+            "--data-dir",
+            str(data.parent / "cli"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     command_s = time.perf_counter() - started
     once = records // repeat
     print(

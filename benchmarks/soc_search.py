@@ -66,20 +66,41 @@ def _partition(
     message = pc.binary_join_element_wise(shape, action, src, "->", dst, user, " ")
     message = pc.binary_join_element_wise(message, rare, "")
     raw = pc.binary_join_element_wise(
-        f'date={start:%Y-%m-%d} devname="fw-{ward}" type="{shape}" srcip=', src, " dstip=", dst,
-        ' user="', user, '" host="', host, '" action="', action, '" msg="', message,
-        '" sentbyte=1234 rcvdbyte=5678', "",
-    )  # fmt: skip
+        f'date={start:%Y-%m-%d} devname="fw-{ward}" type="{shape}" srcip=',
+        src,
+        " dstip=",
+        dst,
+        ' user="',
+        user,
+        '" host="',
+        host,
+        '" action="',
+        action,
+        '" msg="',
+        message,
+        '" sentbyte=1234 rcvdbyte=5678',
+        "",
+    )
     prefix = f"{ward}-{start:%Y%m%d}-{class_uid}-"
     event_id = pc.binary_join_element_wise(prefix, pa.array(np.arange(n)).cast(pa.string()), "")
     values = {
-        "event_id": event_id, "time": pa.array(micros, pa.timestamp("us", tz="UTC")),
-        "ward": const(ward), "origin": const("demo"), "source": const(f"fw-{ward}"),
-        "format": const("fortigate"), "class_uid": const(class_uid, pa.int32()),
-        "class_name": const(CLASSES[class_uid]), "message": message, "device_hostname": host,
-        "user_name": user, "src_ip": src, "dst_ip": dst, "action": action, "raw": raw,
+        "event_id": event_id,
+        "time": pa.array(micros, pa.timestamp("us", tz="UTC")),
+        "ward": const(ward),
+        "origin": const("demo"),
+        "source": const(f"fw-{ward}"),
+        "format": const("fortigate"),
+        "class_uid": const(class_uid, pa.int32()),
+        "class_name": const(CLASSES[class_uid]),
+        "message": message,
+        "device_hostname": host,
+        "user_name": user,
+        "src_ip": src,
+        "dst_ip": dst,
+        "action": action,
+        "raw": raw,
         "ingest_seq": const(1, pa.int64()),
-    }  # fmt: skip
+    }
     columns = [values[f.name] if f.name in values else pa.nulls(n, f.type) for f in EVENT_SCHEMA]
     return pa.Table.from_arrays(columns, schema=EVENT_SCHEMA)
 
@@ -101,8 +122,10 @@ def fill(lake: Lake, total: int, now: datetime) -> None:
     (lake.root / "head.json").write_text('{"position": 1}')
     started = time.perf_counter()
     report = compact(lake, min_files=2, today=now.date())
-    print(f"compacted {report.files_before:,} partition files of past days into "
-          f"{report.files_after} day files in {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(
+        f"compacted {report.files_before:,} partition files of past days into "
+        f"{report.files_after} day files in {time.perf_counter() - started:.0f} s"
+    )
 
 
 def queries(now: datetime) -> dict[str, EventQuery]:
@@ -111,16 +134,20 @@ def queries(now: datetime) -> dict[str, EventQuery]:
     fortnight = now - timedelta(days=14)
     page = {"columns": LIST_COLUMNS}
     return {
-        "src_ip filter, 14 days, all wards": EventQuery(fortnight, now, filters={"src_ip": "10.1.2.3"}, **page),
+        "src_ip filter, 14 days, all wards": EventQuery(
+            fortnight, now, filters={"src_ip": "10.1.2.3"}, **page
+        ),
         "user filter, 14 days, one ward": EventQuery(
             fortnight, now, wards=frozenset({"131016"}), filters={"user_name": "user42"}, **page
         ),
         "newest page, 24 h, all wards": EventQuery(now - timedelta(hours=24), now, **page),
         "free text (common word), 14 days": EventQuery(fortnight, now, text="blocked", **page),
         "free text (rare word), 14 days": EventQuery(fortnight, now, text=RARE_WORD, **page),
-        "API, src_ip filter, all columns": EventQuery(fortnight, now, filters={"src_ip": "10.1.2.3"}),
+        "API, src_ip filter, all columns": EventQuery(
+            fortnight, now, filters={"src_ip": "10.1.2.3"}
+        ),
         "API, newest page 24 h, all columns": EventQuery(now - timedelta(hours=24), now),
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -151,15 +178,19 @@ def main() -> None:
                 timings.append((time.perf_counter() - t) * 1000)
             timings.sort()
             p95 = timings[round(0.95 * (len(timings) - 1))]
-            print(f"{name}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms, "
-                  f"max {timings[-1]:.0f} ms, {found} events on the page")  # fmt: skip
+            print(
+                f"{name}: p50 {statistics.median(timings):.0f} ms, p95 {p95:.0f} ms, "
+                f"max {timings[-1]:.0f} ms, {found} events on the page"
+            )
         timings = []
         for _ in range(max(3, args.runs // 4)):
             t = time.perf_counter()
             collect_stats(lake, wards=None, now=now, days=14)
             timings.append((time.perf_counter() - t) * 1000)
-        print(f"collection status (counts per ward, class, source, day; 14 days): "
-              f"p50 {statistics.median(timings):.0f} ms, max {max(timings):.0f} ms")  # fmt: skip
+        print(
+            f"collection status (counts per ward, class, source, day; 14 days): "
+            f"p50 {statistics.median(timings):.0f} ms, max {max(timings):.0f} ms"
+        )
         print(f"load average {os.getloadavg()[0]:.1f}")
 
 

@@ -74,9 +74,20 @@ def test_bad_input_is_an_error_message_not_a_traceback(data_dir: Path) -> None:
     assert result.returncode == 2
     assert "check digit" in result.stderr and "Traceback" not in result.stderr + result.stdout
     missing = subprocess.run(
-        [sys.executable, "-m", "rengo", "token", "list", "--data-dir", str(data_dir.parent / "empty")],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "RENGO_DATABASE_URL": ""},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "rengo",
+            "token",
+            "list",
+            "--data-dir",
+            str(data_dir.parent / "empty"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "RENGO_DATABASE_URL": ""},
+    )
     assert missing.returncode == 2 and "rengo db upgrade" in missing.stderr
 
 

@@ -1,6 +1,6 @@
 """Refresh the README's screenshots: `rengo demo` + `rengo serve` must be running.
 
-    .venv/bin/python docs/images/screenshots.py http://127.0.0.1:8000
+.venv/bin/python docs/images/screenshots.py http://127.0.0.1:8000
 """
 
 from __future__ import annotations

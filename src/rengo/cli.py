@@ -178,11 +178,19 @@ def db_revision(
     script = ScriptDirectory.from_config(config)
     has_branch = any(domain in (r.branch_labels or ()) for r in script.walk_revisions())
     if has_branch:
-        command.revision(config, message, autogenerate=True, head=f"{domain}@head",
-                         version_path=str(folder))  # fmt: skip
+        command.revision(
+            config, message, autogenerate=True, head=f"{domain}@head", version_path=str(folder)
+        )
     else:
-        command.revision(config, message, autogenerate=True, head="base", branch_label=domain,
-                         version_path=str(folder), depends_on="core_0001")  # fmt: skip
+        command.revision(
+            config,
+            message,
+            autogenerate=True,
+            head="base",
+            branch_label=domain,
+            version_path=str(folder),
+            depends_on="core_0001",
+        )
 
 
 @app.command()
@@ -203,9 +211,13 @@ def demo(
     _upgrade(data_dir)
     with open_runtime(data_dir) as runtime:
         ctx = DemoContext(
-            db=runtime.db, settings=runtime.settings, data_dir=runtime.data_dir,
-            now=runtime.clock.now(), seed=seed, report=lambda m: console.print(f"  {m}"),
-        )  # fmt: skip
+            db=runtime.db,
+            settings=runtime.settings,
+            data_dir=runtime.data_dir,
+            now=runtime.clock.now(),
+            seed=seed,
+            report=lambda m: console.print(f"  {m}"),
+        )
         for demo_step in steps():
             if chosen is not None and demo_step.name not in chosen:
                 continue
@@ -216,11 +228,15 @@ def demo(
     for column in ("user", "ward", "role"):
         table.add_column(column)
     for username, ward, role in (
-        ("joint.admin", "共同センター", "admin"), ("joint.soc", "共同センター", "soc_analyst"),
-        ("joint.csirt", "共同センター", "csirt"), ("joint.exec", "共同センター", "executive"),
-        ("chiyoda.it", "千代田区", "ward_it"), ("chiyoda.finance", "千代田区", "ward_finance"),
-        ("setagaya.policy", "世田谷区", "policy"), ("<ward>.<admin|soc|csirt|it|finance|policy|exec>", "…", "…"),
-    ):  # fmt: skip
+        ("joint.admin", "共同センター", "admin"),
+        ("joint.soc", "共同センター", "soc_analyst"),
+        ("joint.csirt", "共同センター", "csirt"),
+        ("joint.exec", "共同センター", "executive"),
+        ("chiyoda.it", "千代田区", "ward_it"),
+        ("chiyoda.finance", "千代田区", "ward_finance"),
+        ("setagaya.policy", "世田谷区", "policy"),
+        ("<ward>.<admin|soc|csirt|it|finance|policy|exec>", "…", "…"),
+    ):
         table.add_row(username, ward, role)
     console.print(table)
 
@@ -242,8 +258,14 @@ def serve(
     settings = load_settings(data_dir=data_dir, host=host, port=port)
     runtime = Runtime.from_settings(settings)
     console.print(f"rengo {__version__} on http://{settings.host}:{settings.port}  (Ctrl-C stops)")
-    uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, workers=workers,
-                log_level="info", proxy_headers=False)  # fmt: skip
+    uvicorn.run(
+        create_app(runtime),
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 @app.command("settings")
@@ -261,8 +283,14 @@ def list_wards() -> None:
     for column in ("code", "name", "kana", "romaji", "population", "as of"):
         table.add_column(column)
     for w in wards():
-        table.add_row(w.code, w.name_ja, w.name_kana, w.name_romaji, f"{w.population:,}",
-                      w.population_date.isoformat())  # fmt: skip
+        table.add_row(
+            w.code,
+            w.name_ja,
+            w.name_kana,
+            w.name_romaji,
+            f"{w.population:,}",
+            w.population_date.isoformat(),
+        )
     console.print(table)
 
 
@@ -281,10 +309,18 @@ def token_create(
     tenant = ward
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         expires = runtime.clock.now() + timedelta(days=expires_days) if expires_days else None
-        token, plaintext = create_token(session, tenant=tenant, role=role, name=name,
-                                        created_by="cli", expires_at=expires)  # fmt: skip
-        audit.record(session, SYSTEM, "token.create", object_type="token", object_id=token.id,
-                     object_tenant=tenant, detail={"role": role, "via": "cli"})  # fmt: skip
+        token, plaintext = create_token(
+            session, tenant=tenant, role=role, name=name, created_by="cli", expires_at=expires
+        )
+        audit.record(
+            session,
+            SYSTEM,
+            "token.create",
+            object_type="token",
+            object_id=token.id,
+            object_tenant=tenant,
+            detail={"role": role, "via": "cli"},
+        )
         err_console.print(f"token #{token.id} for {role} at {tenant}")
     print(plaintext)
 
@@ -297,8 +333,14 @@ def token_revoke(token_id: int, data_dir: DataDirOption = None) -> None:
 
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         token = revoke_token(session, token_id)
-        audit.record(session, SYSTEM, "token.revoke", object_type="token", object_id=token_id,
-                     object_tenant=token.tenant)  # fmt: skip
+        audit.record(
+            session,
+            SYSTEM,
+            "token.revoke",
+            object_type="token",
+            object_id=token_id,
+            object_tenant=token.tenant,
+        )
     console.print(f"token #{token_id} revoked")
 
 
@@ -352,11 +394,25 @@ def user_create(
 
     tenant = ward
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
-        user = create_user(session, Passwords.from_settings(runtime.settings), username=username,
-                           password=password, tenant=tenant, role=role,
-                           display_name=display_name, email=email)  # fmt: skip
-        audit.record(session, SYSTEM, "user.create", object_type="user", object_id=user.id,
-                     object_tenant=tenant, detail={"username": username, "role": role})  # fmt: skip
+        user = create_user(
+            session,
+            Passwords.from_settings(runtime.settings),
+            username=username,
+            password=password,
+            tenant=tenant,
+            role=role,
+            display_name=display_name,
+            email=email,
+        )
+        audit.record(
+            session,
+            SYSTEM,
+            "user.create",
+            object_type="user",
+            object_id=user.id,
+            object_tenant=tenant,
+            detail={"username": username, "role": role},
+        )
     console.print(f"user {username} created ({role} at {tenant})")
 
 
@@ -388,8 +444,13 @@ def audit_export(
         with out.open("w", encoding="utf-8", newline="") as handle:
             for chunk in audit.export_csv(reversed(events)):
                 handle.write(chunk)
-        audit.record(session, SYSTEM, "audit.export", object_type="audit_log",
-                     detail={"rows": len(events), "file": str(out)})  # fmt: skip
+        audit.record(
+            session,
+            SYSTEM,
+            "audit.export",
+            object_type="audit_log",
+            detail={"rows": len(events), "file": str(out)},
+        )
     console.print(f"{len(events)} entries written to {out}")
 
 

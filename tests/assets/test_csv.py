@@ -49,16 +49,30 @@ def test_export_then_import_round_trips_without_changes(
     env: Runtime, make_asset: Callable[..., int]
 ) -> None:
     make_asset()
-    make_asset(name="避難所一覧", kind="dataset", location="saas", cloud_provider=None, segment="internet",
-               confidentiality=1, integrity=1, availability=1, personal_data=False,
-               personal_data_count=None, business_system=None, ip_ranges=[], hostnames=[])  # fmt: skip
+    make_asset(
+        name="避難所一覧",
+        kind="dataset",
+        location="saas",
+        cloud_provider=None,
+        segment="internet",
+        confidentiality=1,
+        integrity=1,
+        availability=1,
+        personal_data=False,
+        personal_data_count=None,
+        business_system=None,
+        ip_ranges=[],
+        hostnames=[],
+    )
     before = _export(env)
     result = _import(env, before.encode("utf-8"))
     assert (result.created, result.updated) == (0, 2)
     assert _export(env) == before
     with env.db.session() as session:
-        assert all(len(service.history(session, IT_A, a.id)) == 1
-                   for a in service.iter_assets(session, IT_A, service.AssetFilter()))  # fmt: skip
+        assert all(
+            len(service.history(session, IT_A, a.id)) == 1
+            for a in service.iter_assets(session, IT_A, service.AssetFilter())
+        )
 
 
 def test_import_creates_from_cp932_as_excel_saves_it(env: Runtime) -> None:

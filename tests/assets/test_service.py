@@ -35,8 +35,13 @@ def test_invalid_fields_are_refused_naming_the_problem(overrides: dict, fragment
 
 
 def test_text_lists_and_tags_are_parsed_and_normalised() -> None:
-    data = AssetCreate(**asset_fields(ip_ranges="10.1.2.3/16; 192.0.2.1", hostnames="Host.Example.JP.",
-                                      cost_tags="env=prod;owner=区民部"))  # fmt: skip
+    data = AssetCreate(
+        **asset_fields(
+            ip_ranges="10.1.2.3/16; 192.0.2.1",
+            hostnames="Host.Example.JP.",
+            cost_tags="env=prod;owner=区民部",
+        )
+    )
     assert data.ip_ranges == ["10.1.0.0/16", "192.0.2.1/32"]
     assert data.hostnames == ["host.example.jp"]
     assert data.cost_tags == {"env": "prod", "owner": "区民部"}
@@ -141,11 +146,25 @@ def test_search_filters_text_paging_and_sorting(
     env: Runtime, make_asset: Callable[..., int]
 ) -> None:
     make_asset(name="100%_完了 台帳")
-    make_asset(name="文書管理システム", kind="system", location="on_premises", cloud_provider=None, segment="lgwan",
-               confidentiality=None, personal_data=False, personal_data_count=None, business_system=None)  # fmt: skip
+    make_asset(
+        name="文書管理システム",
+        kind="system",
+        location="on_premises",
+        cloud_provider=None,
+        segment="lgwan",
+        confidentiality=None,
+        personal_data=False,
+        personal_data_count=None,
+        business_system=None,
+    )
     for i in range(5):
-        make_asset(name=f"職員用端末 {i}", kind="device", location="on_premises", cloud_provider=None,
-                   hostnames=[f"pc-{i}.chiyoda.lg.local"])  # fmt: skip
+        make_asset(
+            name=f"職員用端末 {i}",
+            kind="device",
+            location="on_premises",
+            cloud_provider=None,
+            hostnames=[f"pc-{i}.chiyoda.lg.local"],
+        )
     make_asset(IT_B, name="職員用端末 B")
     with env.db.session() as session:
 
@@ -171,8 +190,15 @@ def test_footprint_and_segments_feed_the_soc_and_the_anonymiser(
     env: Runtime, make_asset: Callable[..., int]
 ) -> None:
     make_asset(ip_ranges=["10.1.0.0/16"], hostnames=["jumin.chiyoda.lg.local"], segment="mynumber")
-    make_asset(kind="cloud_service", location="saas", cloud_provider=None, segment="internet",
-               mail_domains=["city.chiyoda.lg.jp"], ip_ranges=["172.16.1.0/24"], hostnames=[])  # fmt: skip
+    make_asset(
+        kind="cloud_service",
+        location="saas",
+        cloud_provider=None,
+        segment="internet",
+        mail_domains=["city.chiyoda.lg.jp"],
+        ip_ranges=["172.16.1.0/24"],
+        hostnames=[],
+    )
     make_asset(IT_B, ip_ranges=["10.2.0.0/16"])
     with env.db.session() as session:
         footprint = service.ward_footprint(session, WARD_A)

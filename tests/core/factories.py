@@ -11,9 +11,13 @@ from tests.tenancy import BODIES, factory
 def token(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
         user = create_user(
-            session, Passwords.from_settings(runtime.settings), username=f"owner-{ward}",
-            password="long enough password", tenant=ward, role="ward_it",
-        )  # fmt: skip
+            session,
+            Passwords.from_settings(runtime.settings),
+            username=f"owner-{ward}",
+            password="long enough password",
+            tenant=ward,
+            role="ward_it",
+        )
         created, _secret = create_token(session, tenant=ward, role="ward_it", user_id=user.id)
         return str(created.id)
 
@@ -22,9 +26,13 @@ def token(runtime: Runtime, ward: str) -> str:
 def user(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
         created = create_user(
-            session, Passwords.from_settings(runtime.settings), username=f"walk-user-{ward}",
-            password="long enough password", tenant=ward, role="policy",
-        )  # fmt: skip
+            session,
+            Passwords.from_settings(runtime.settings),
+            username=f"walk-user-{ward}",
+            password="long enough password",
+            tenant=ward,
+            role="policy",
+        )
         return str(created.id)
 
 

@@ -19,8 +19,15 @@ ALICE = Principal("131016", Role.WARD_IT, user_id=None, username="alice")
 def _fill(env: Runtime, n: int) -> None:
     with env.db.session() as session:
         for i in range(n):
-            audit.record(session, ALICE, "asset.read", object_type="asset", object_id=i,
-                         object_tenant="131016", detail={"i": i, "名前": "資産"})  # fmt: skip
+            audit.record(
+                session,
+                ALICE,
+                "asset.read",
+                object_type="asset",
+                object_id=i,
+                object_tenant="131016",
+                detail={"i": i, "名前": "資産"},
+            )
 
 
 def test_records_form_an_intact_chain(env: Runtime) -> None:

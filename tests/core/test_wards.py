@@ -100,9 +100,16 @@ def test_names_kana_romaji_and_population_with_source_and_date() -> None:
 
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("131016", "131016"), ("Chiyoda", "131016"), ("千代田区", "131016"), ("千代田", "131016"),
-     ("joint", JOINT), ("共同センター", JOINT), ("setagaya", "131121")],
-)  # fmt: skip
+    [
+        ("131016", "131016"),
+        ("Chiyoda", "131016"),
+        ("千代田区", "131016"),
+        ("千代田", "131016"),
+        ("joint", JOINT),
+        ("共同センター", JOINT),
+        ("setagaya", "131121"),
+    ],
+)
 def test_parse_tenant_accepts_codes_and_names(text: str, code: str) -> None:
     assert parse_tenant(text) == code
 

@@ -34,8 +34,14 @@ class AlertBook:
     marked: dict[str, str] = field(default_factory=dict)
 
     def add(self, alert_id: str, ward: str, detected_at: datetime, **extra: Any) -> AlertRef:
-        ref = AlertRef(id=alert_id, ward=ward, title=extra.pop("title", f"Alert {alert_id}"),
-                       severity=extra.pop("severity", "high"), detected_at=detected_at, **extra)  # fmt: skip
+        ref = AlertRef(
+            id=alert_id,
+            ward=ward,
+            title=extra.pop("title", f"Alert {alert_id}"),
+            severity=extra.pop("severity", "high"),
+            detected_at=detected_at,
+            **extra,
+        )
         self.alerts[alert_id] = ref
         return ref
 
@@ -52,10 +58,14 @@ class AlertBook:
         for alert_id in ids:
             self.marked[alert_id] = incident_ref
 
-    def count(self, session: Session, wards: Sequence[str] | None, start: datetime,
-              end: datetime) -> AlertCounts | None:  # fmt: skip
-        chosen = [a for a in self.alerts.values() if start <= a.detected_at < end
-                  and (wards is None or a.ward in wards)]  # fmt: skip
+    def count(
+        self, session: Session, wards: Sequence[str] | None, start: datetime, end: datetime
+    ) -> AlertCounts | None:
+        chosen = [
+            a
+            for a in self.alerts.values()
+            if start <= a.detected_at < end and (wards is None or a.ward in wards)
+        ]
         levels: dict[str, int] = {}
         for alert in chosen:
             levels[alert.severity] = levels.get(alert.severity, 0) + 1
@@ -102,10 +112,17 @@ def soc_alert(app: Any, env: Runtime) -> Callable[..., str]:
         def real(ward: str, title: str, level: str = "high", src_ip: str | None = None) -> str:
             with env.db.session() as session:
                 raised = soc_alerts.raise_alert(
-                    session, SYSTEM, env.settings.detect, ward=ward, title=title, level=level,
-                    time=env.clock.now(), event_ids=[f"ev-{next(counter)}"], src_ip=src_ip,
+                    session,
+                    SYSTEM,
+                    env.settings.detect,
+                    ward=ward,
+                    title=title,
+                    level=level,
+                    time=env.clock.now(),
+                    event_ids=[f"ev-{next(counter)}"],
+                    src_ip=src_ip,
                     now=env.clock.now(),
-                )  # fmt: skip
+                )
             [public_id] = raised.new_alerts
             return str(public_id)
 

@@ -41,9 +41,13 @@ def _incident(runtime: Runtime, ward: str) -> int:
 def make_incident(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
         created = incidents.create_incident(
-            session, _csirt(ward), IncidentCreate(title="walk", category="other"), runtime.settings,
-            alert_source=UnavailableAlertSource(), now=runtime.clock.now(),
-        )  # fmt: skip
+            session,
+            _csirt(ward),
+            IncidentCreate(title="walk", category="other"),
+            runtime.settings,
+            alert_source=UnavailableAlertSource(),
+            now=runtime.clock.now(),
+        )
         _first_incident.setdefault(runtime.db.url, created.id)
         return str(created.id)
 
@@ -52,17 +56,32 @@ def make_incident(runtime: Runtime, ward: str) -> str:
 def make_action(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
         action = actions.request_action(
-            session, _csirt(ward), _incident(runtime, ward), kind="isolate_host", target="pc-1",
-            reason="walk", ward=None, connector_id=None, settings=runtime.settings, now=runtime.clock.now(),
-        )  # fmt: skip
+            session,
+            _csirt(ward),
+            _incident(runtime, ward),
+            kind="isolate_host",
+            target="pc-1",
+            reason="walk",
+            ward=None,
+            connector_id=None,
+            settings=runtime.settings,
+            now=runtime.clock.now(),
+        )
         return str(action.id)
 
 
 @factory("task_id")
 def make_task(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
-        task = tasks.add_task(session, _csirt(ward), _incident(runtime, ward), title="walk", assignee=None,
-                              due_at=None, now=runtime.clock.now())  # fmt: skip
+        task = tasks.add_task(
+            session,
+            _csirt(ward),
+            _incident(runtime, ward),
+            title="walk",
+            assignee=None,
+            due_at=None,
+            now=runtime.clock.now(),
+        )
         return str(task.id)
 
 
@@ -70,18 +89,31 @@ def make_task(runtime: Runtime, ward: str) -> str:
 def make_evidence(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
         item = evidence.store(
-            session, _csirt(ward), _incident(runtime, ward), io.BytesIO(b"evidence"), filename="e.txt",
-            content_type="text/plain", description="", data_dir=runtime.data_dir, max_bytes=1 << 20,
+            session,
+            _csirt(ward),
+            _incident(runtime, ward),
+            io.BytesIO(b"evidence"),
+            filename="e.txt",
+            content_type="text/plain",
+            description="",
+            data_dir=runtime.data_dir,
+            max_bytes=1 << 20,
             now=runtime.clock.now(),
-        )  # fmt: skip
+        )
         return str(item.id)
 
 
 @factory("team_id")
 def make_team(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
-        team = oncall.create_team(session, Principal(ward, Role.ADMIN), tenant=ward, name=f"walk-{ward}-{next(_names)}",
-                                  kind="ward_contact", settings=runtime.settings)  # fmt: skip
+        team = oncall.create_team(
+            session,
+            Principal(ward, Role.ADMIN),
+            tenant=ward,
+            name=f"walk-{ward}-{next(_names)}",
+            kind="ward_contact",
+            settings=runtime.settings,
+        )
         _first_team.setdefault(runtime.db.url, team.id)
         return str(team.id)
 
@@ -89,10 +121,22 @@ def make_team(runtime: Runtime, ward: str) -> str:
 @factory("page_id")
 def make_page(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
-        team = oncall.create_team(session, Principal(ward, Role.ADMIN), tenant=ward, name=f"walk-page-{ward}-{next(_names)}",
-                                  kind="ward_contact", settings=runtime.settings)  # fmt: skip
-        sent = paging.page_team(session, team, subject="walk", body="", settings=runtime.settings,
-                                now=runtime.clock.now())  # fmt: skip
+        team = oncall.create_team(
+            session,
+            Principal(ward, Role.ADMIN),
+            tenant=ward,
+            name=f"walk-page-{ward}-{next(_names)}",
+            kind="ward_contact",
+            settings=runtime.settings,
+        )
+        sent = paging.page_team(
+            session,
+            team,
+            subject="walk",
+            body="",
+            settings=runtime.settings,
+            now=runtime.clock.now(),
+        )
         return str(sent.page.id)
 
 
@@ -105,18 +149,39 @@ def make_shift(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
         user = session.scalar(select(User.username).where(User.tenant == ward).limit(1))
         if user is None:
-            user = create_user(session, Passwords.from_settings(runtime.settings), username=f"walk-shift-{ward}",
-                               password="walk walk walk walk", tenant=ward, role="ward_it").username  # fmt: skip
-        [shift] = oncall.add_shifts(session, Principal(ward, Role.ADMIN), team_id, usernames=[user],
-                                    start=runtime.clock.now() + timedelta(days=1), shift_hours=8, count=1)  # fmt: skip
+            user = create_user(
+                session,
+                Passwords.from_settings(runtime.settings),
+                username=f"walk-shift-{ward}",
+                password="walk walk walk walk",
+                tenant=ward,
+                role="ward_it",
+            ).username
+        [shift] = oncall.add_shifts(
+            session,
+            Principal(ward, Role.ADMIN),
+            team_id,
+            usernames=[user],
+            start=runtime.clock.now() + timedelta(days=1),
+            shift_hours=8,
+            count=1,
+        )
         return str(shift.id)
 
 
 @factory("delivery_id")
 def make_delivery(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
-        delivery = notify.enqueue(session, channel="email", recipient=f"walk@{ward}.example.test",
-                                  subject="walk", body="", now=runtime.clock.now(), topic="walk", tenant=ward)  # fmt: skip
+        delivery = notify.enqueue(
+            session,
+            channel="email",
+            recipient=f"walk@{ward}.example.test",
+            subject="walk",
+            body="",
+            now=runtime.clock.now(),
+            topic="walk",
+            tenant=ward,
+        )
         delivery.status, delivery.attempts = "failed", 4
         return str(delivery.id)
 
@@ -124,28 +189,46 @@ def make_delivery(runtime: Runtime, ward: str) -> str:
 @factory("connector_id")
 def make_connector(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
-        connector = endpoints.create_connector(session, Principal(ward, Role.ADMIN), tenant=ward,
-                                               name=f"walk-{next(_names)}", kind="simulated")  # fmt: skip
+        connector = endpoints.create_connector(
+            session,
+            Principal(ward, Role.ADMIN),
+            tenant=ward,
+            name=f"walk-{next(_names)}",
+            kind="simulated",
+        )
         return str(connector.id)
 
 
 GLOBAL_ROUTES["POST /api/v1/oncall/ack/{token}"] = (
     "the one-time token in the notification is the credential; no ward's data is read"
 )
-BODIES.update({
-    "POST /api/v1/incidents/{incident_id}/transitions": {"to": "triage", "reason": "walk"},
-    "POST /api/v1/incidents/{incident_id}/review": {"notes": "n", "lessons": "l"},
-    "POST /api/v1/incidents/{incident_id}/merge": {"incident_ids": [1], "reason": "walk"},
-    "POST /api/v1/incidents/{incident_id}/split": {"alert_ids": ["x"], "title": "t", "reason": "r"},
-    "POST /api/v1/incidents/{incident_id}/notes": {"text": "walk"},
-    "POST /api/v1/incidents/{incident_id}/actions": {"kind": "block_ip", "target": "198.51.100.1"},
-    "POST /api/v1/incidents/{incident_id}/actions/{action_id}/confirm": {"succeeded": True},
-    "POST /api/v1/incidents/{incident_id}/tasks": {"title": "walk"},
-    "POST /api/v1/oncall/teams/{team_id}/shifts": {
-        "usernames": ["x"], "start": "2026-06-01T00:00:00Z", "shift_hours": 8, "count": 1},
-    "POST /api/v1/oncall/teams/{team_id}/handover": {"note": "walk"},
-    "POST /api/v1/oncall/teams/{team_id}/pages": {"subject": "walk"},
-    "PUT /api/v1/oncall/teams/{team_id}/members": {"usernames": []},
-    "PUT /api/v1/oncall/teams/{team_id}/escalation": {"steps": []},
-    "PATCH /api/v1/oncall/teams/{team_id}/shifts/{shift_id}": {"username": "walk"},
-})  # fmt: skip
+BODIES.update(
+    {
+        "POST /api/v1/incidents/{incident_id}/transitions": {"to": "triage", "reason": "walk"},
+        "POST /api/v1/incidents/{incident_id}/review": {"notes": "n", "lessons": "l"},
+        "POST /api/v1/incidents/{incident_id}/merge": {"incident_ids": [1], "reason": "walk"},
+        "POST /api/v1/incidents/{incident_id}/split": {
+            "alert_ids": ["x"],
+            "title": "t",
+            "reason": "r",
+        },
+        "POST /api/v1/incidents/{incident_id}/notes": {"text": "walk"},
+        "POST /api/v1/incidents/{incident_id}/actions": {
+            "kind": "block_ip",
+            "target": "198.51.100.1",
+        },
+        "POST /api/v1/incidents/{incident_id}/actions/{action_id}/confirm": {"succeeded": True},
+        "POST /api/v1/incidents/{incident_id}/tasks": {"title": "walk"},
+        "POST /api/v1/oncall/teams/{team_id}/shifts": {
+            "usernames": ["x"],
+            "start": "2026-06-01T00:00:00Z",
+            "shift_hours": 8,
+            "count": 1,
+        },
+        "POST /api/v1/oncall/teams/{team_id}/handover": {"note": "walk"},
+        "POST /api/v1/oncall/teams/{team_id}/pages": {"subject": "walk"},
+        "PUT /api/v1/oncall/teams/{team_id}/members": {"usernames": []},
+        "PUT /api/v1/oncall/teams/{team_id}/escalation": {"steps": []},
+        "PATCH /api/v1/oncall/teams/{team_id}/shifts/{shift_id}": {"username": "walk"},
+    }
+)

@@ -43,9 +43,19 @@ def test_signature_round_trip_and_tampering() -> None:
 
 def _webhook_connector(api: Api, env: Runtime, url: str) -> int:
     env.settings.csirt.webhook_secrets["ward_a_fw"] = SecretStr(SECRET)
-    response = api("POST", "/api/v1/csirt/connectors", role="admin",
-                   json={"tenant": WARD_A, "name": "千代田区FW", "kind": "webhook", "url": url + "/actions",
-                         "secret_name": "ward_a_fw", "capabilities": ["block_ip", "isolate_host"]})  # fmt: skip
+    response = api(
+        "POST",
+        "/api/v1/csirt/connectors",
+        role="admin",
+        json={
+            "tenant": WARD_A,
+            "name": "千代田区FW",
+            "kind": "webhook",
+            "url": url + "/actions",
+            "secret_name": "ward_a_fw",
+            "capabilities": ["block_ip", "isolate_host"],
+        },
+    )
     assert response.status_code == 201, response.text
     assert response.json()["secret_configured"] is True and SECRET not in response.text
     return int(response.json()["id"])
@@ -57,20 +67,30 @@ def _summaries(api: Api, incident_id: int) -> list[str]:
 
 
 def _action(api: Api, incident_id: int, action_id: int) -> dict[str, Any]:
-    [found] = [a for a in api("GET", f"/api/v1/incidents/{incident_id}/actions").json()
-               if a["id"] == action_id]  # fmt: skip
+    [found] = [
+        a
+        for a in api("GET", f"/api/v1/incidents/{incident_id}/actions").json()
+        if a["id"] == action_id
+    ]
     return dict(found)
 
 
 def test_disruptive_action_needs_a_second_person_then_the_worker_runs_it_over_a_signed_webhook(
-    api: Api, env: Runtime, clock: FakeClock, webhook_receiver: WebhookReceiver,
-    open_incident: Callable[..., dict[str, Any]], worker_round: Round,
-) -> None:  # fmt: skip
+    api: Api,
+    env: Runtime,
+    clock: FakeClock,
+    webhook_receiver: WebhookReceiver,
+    open_incident: Callable[..., dict[str, Any]],
+    worker_round: Round,
+) -> None:
     _webhook_connector(api, env, webhook_receiver.url)
     incident = open_incident(category="ransomware")
     base = f"/api/v1/incidents/{incident['id']}/actions"
-    requested = api("POST", base, json={"kind": "isolate_host", "target": "pc-0042.chiyoda.lg.jp",
-                                        "reason": "暗号化の兆候"})  # fmt: skip
+    requested = api(
+        "POST",
+        base,
+        json={"kind": "isolate_host", "target": "pc-0042.chiyoda.lg.jp", "reason": "暗号化の兆候"},
+    )
     assert requested.status_code == 201, requested.text
     action = requested.json()
     assert action["status"] == "pending_approval" and action["disruptive"] is True
@@ -80,8 +100,11 @@ def test_disruptive_action_needs_a_second_person_then_the_worker_runs_it_over_a_
     assert "second person" in same_person.json()["message"]
     other_ward = api("POST", f"{base}/{action['id']}/approve", ward=WARD_B, role="ward_it", json={})
     assert other_ward.status_code == 404
-    not_closable = api("POST", f"/api/v1/incidents/{incident['id']}/transitions",
-                       json={"to": "closed", "reason": "x"})  # fmt: skip
+    not_closable = api(
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/transitions",
+        json={"to": "closed", "reason": "x"},
+    )
     assert "wait for approval" in json.dumps(not_closable.json())
     clock.advance(minutes=25)
     approved = api("POST", f"{base}/{action['id']}/approve", role="ward_it", json={"note": "承認"})
@@ -112,9 +135,13 @@ def test_disruptive_action_needs_a_second_person_then_the_worker_runs_it_over_a_
 
 
 def test_failing_endpoint_is_retried_with_back_off_then_fails_and_can_be_retried(
-    api: Api, env: Runtime, clock: FakeClock, webhook_receiver: WebhookReceiver,
-    open_incident: Callable[..., dict[str, Any]], worker_round: Round,
-) -> None:  # fmt: skip
+    api: Api,
+    env: Runtime,
+    clock: FakeClock,
+    webhook_receiver: WebhookReceiver,
+    open_incident: Callable[..., dict[str, Any]],
+    worker_round: Round,
+) -> None:
     env.settings.csirt.action_backoff_seconds = 30
     _webhook_connector(api, env, webhook_receiver.url)
     incident = open_incident()
@@ -163,9 +190,13 @@ def test_failing_endpoint_is_retried_with_back_off_then_fails_and_can_be_retried
 # back-off, give up) runs on both databases in the test above.
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_slow_endpoint_never_holds_the_request_and_a_time_out_is_retried(
-    app: Any, api: Api, env: Runtime, clock: FakeClock, webhook_receiver: WebhookReceiver,
+    app: Any,
+    api: Api,
+    env: Runtime,
+    clock: FakeClock,
+    webhook_receiver: WebhookReceiver,
     open_incident: Callable[..., dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     env.settings.csirt.webhook_timeout_seconds = 5
     env.settings.csirt.action_backoff_seconds = 0  # retry at once: the worker loops on its own
     _webhook_connector(api, env, webhook_receiver.url)
@@ -210,16 +241,22 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 15) -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the transport; SQL: tests above
 def test_unreachable_endpoint_fails_with_the_reason(
-    api: Api, env: Runtime, clock: FakeClock, open_incident: Callable[..., dict[str, Any]],
+    api: Api,
+    env: Runtime,
+    clock: FakeClock,
+    open_incident: Callable[..., dict[str, Any]],
     worker_round: Round,
-) -> None:  # fmt: skip
+) -> None:
     from tests.helpers import free_port
 
     env.settings.csirt.action_attempts = 1
     _webhook_connector(api, env, f"http://127.0.0.1:{free_port()}")
     incident = open_incident()
-    action = api("POST", f"/api/v1/incidents/{incident['id']}/actions",
-                 json={"kind": "block_ip", "target": "198.51.100.11"}).json()  # fmt: skip
+    action = api(
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/actions",
+        json={"kind": "block_ip", "target": "198.51.100.11"},
+    ).json()
     assert worker_round()["actions_failed"] == 1
     failed = _action(api, incident["id"], action["id"])
     assert failed["status"] == "failed" and "ConnectError" in failed["error"]
@@ -229,11 +266,24 @@ def test_unreachable_endpoint_fails_with_the_reason(
 def test_simulated_ward_endpoint_validates_and_keeps_its_state(
     api: Api, env: Runtime, open_incident: Callable[..., dict[str, Any]], worker_round: Round
 ) -> None:
-    created = api("POST", "/api/v1/csirt/connectors", ward=WARD_A, role="admin",
-                  json={"tenant": WARD_A, "name": "demo", "kind": "simulated"})  # fmt: skip
+    created = api(
+        "POST",
+        "/api/v1/csirt/connectors",
+        ward=WARD_A,
+        role="admin",
+        json={"tenant": WARD_A, "name": "demo", "kind": "simulated"},
+    )
     assert created.status_code == 201 and created.json()["secret_configured"] is None
-    assert api("POST", "/api/v1/csirt/connectors", ward=WARD_A, role="admin",
-               json={"tenant": WARD_B, "name": "x", "kind": "simulated"}).status_code == 403  # fmt: skip
+    assert (
+        api(
+            "POST",
+            "/api/v1/csirt/connectors",
+            ward=WARD_A,
+            role="admin",
+            json={"tenant": WARD_B, "name": "x", "kind": "simulated"},
+        ).status_code
+        == 403
+    )
     incident = open_incident()
     base = f"/api/v1/incidents/{incident['id']}/actions"
     refused = api("POST", base, json={"kind": "block_ip", "target": "192.168.1.5"}).json()
@@ -253,11 +303,19 @@ def test_simulated_ward_endpoint_validates_and_keeps_its_state(
     assert wrong_ward.status_code == 422
 
 
-def test_rejected_action_never_runs(api: Api, env: Runtime, clock: FakeClock,
-                                    open_incident: Callable[..., dict[str, Any]],
-                                    worker_round: Round) -> None:  # fmt: skip
-    api("POST", "/api/v1/csirt/connectors", role="admin",
-        json={"tenant": WARD_A, "name": "s", "kind": "simulated"})  # fmt: skip
+def test_rejected_action_never_runs(
+    api: Api,
+    env: Runtime,
+    clock: FakeClock,
+    open_incident: Callable[..., dict[str, Any]],
+    worker_round: Round,
+) -> None:
+    api(
+        "POST",
+        "/api/v1/csirt/connectors",
+        role="admin",
+        json={"tenant": WARD_A, "name": "s", "kind": "simulated"},
+    )
     incident = open_incident()
     base = f"/api/v1/incidents/{incident['id']}/actions"
     action = api("POST", base, json={"kind": "disable_account", "target": "tanaka@chiyoda"}).json()

@@ -51,8 +51,12 @@ def test_evidence_hash_custody_and_audited_download(
     incident = open_incident()
     base = f"/api/v1/incidents/{incident['id']}/evidence"
     content = "メールヘッダ\nReceived: from mx.phish.example.com\n".encode() * 1000
-    uploaded = api("POST", base, files={"file": ("header.eml", content, "message/rfc822")},
-                   params={"description": "受信メールの原本"})  # fmt: skip
+    uploaded = api(
+        "POST",
+        base,
+        files={"file": ("header.eml", content, "message/rfc822")},
+        params={"description": "受信メールの原本"},
+    )
     assert uploaded.status_code == 201, uploaded.text
     item = uploaded.json()
     assert item["sha256"] == hashlib.sha256(content).hexdigest() and item["size"] == len(content)
@@ -81,8 +85,11 @@ def test_evidence_hash_custody_and_audited_download(
 
 def test_notes_feed_indicators(api: Api, open_incident: Callable[..., dict[str, Any]]) -> None:
     incident = open_incident()
-    note = api("POST", f"/api/v1/incidents/{incident['id']}/notes",
-               json={"text": "送信元 hxxps://login-update[.]example[.]net/a から。ハッシュ " + "ab" * 32})  # fmt: skip
+    note = api(
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/notes",
+        json={"text": "送信元 hxxps://login-update[.]example[.]net/a から。ハッシュ " + "ab" * 32},
+    )
     assert note.status_code == 201
     kinds = {
         (i["kind"], i["value"])
@@ -96,19 +103,50 @@ def test_notes_feed_indicators(api: Api, open_incident: Callable[..., dict[str, 
 def test_security_cost_kpi(api: Api, env: Runtime, clock: FakeClock) -> None:
     joint_cost = 2_000_000_000
     for ward in wards():
-        r = api("POST", "/api/v1/csirt/costs", ward=ward.code, role="ward_finance",
-                json={"fiscal_year": 2026, "tenant": ward.code, "kind": "standalone_estimate",
-                      "amount_yen": 150_000_000})  # fmt: skip
+        r = api(
+            "POST",
+            "/api/v1/csirt/costs",
+            ward=ward.code,
+            role="ward_finance",
+            json={
+                "fiscal_year": 2026,
+                "tenant": ward.code,
+                "kind": "standalone_estimate",
+                "amount_yen": 150_000_000,
+            },
+        )
         assert r.status_code == 201, r.text
-    refused = api("POST", "/api/v1/csirt/costs", ward=WARD_A, role="ward_finance",
-                  json={"fiscal_year": 2026, "tenant": "joint", "kind": "joint_operating", "amount_yen": 1})  # fmt: skip
+    refused = api(
+        "POST",
+        "/api/v1/csirt/costs",
+        ward=WARD_A,
+        role="ward_finance",
+        json={"fiscal_year": 2026, "tenant": "joint", "kind": "joint_operating", "amount_yen": 1},
+    )
     assert refused.status_code == 403
-    bad = api("POST", "/api/v1/csirt/costs", ward="joint", role="admin",
-              json={"fiscal_year": 2026, "tenant": WARD_A, "kind": "joint_operating", "amount_yen": 0})  # fmt: skip
+    bad = api(
+        "POST",
+        "/api/v1/csirt/costs",
+        ward="joint",
+        role="admin",
+        json={"fiscal_year": 2026, "tenant": WARD_A, "kind": "joint_operating", "amount_yen": 0},
+    )
     assert {p["location"] for p in bad.json()["problems"]} == {"field tenant", "field amount_yen"}
-    assert api("POST", "/api/v1/csirt/costs", ward="joint", role="admin",
-               json={"fiscal_year": 2026, "tenant": "joint", "kind": "joint_operating",
-                     "amount_yen": joint_cost}).status_code == 201  # fmt: skip
+    assert (
+        api(
+            "POST",
+            "/api/v1/csirt/costs",
+            ward="joint",
+            role="admin",
+            json={
+                "fiscal_year": 2026,
+                "tenant": "joint",
+                "kind": "joint_operating",
+                "amount_yen": joint_cost,
+            },
+        ).status_code
+        == 201
+    )
     evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
     result = evaluator.evaluate(
         get_target("m1.kpi.security_cost_per_resident"), clock.now(), trend=False

@@ -26,10 +26,14 @@ Api = Callable[..., Any]
 def _finops_alert(env: Runtime, ward: str, key: str, **extra: Any) -> int:
     """An alert as the FinOps anomaly scan records it (``finops_alerts``)."""
     fields: dict[str, Any] = {
-        "kind": "spike", "business_system": "jumin_kihon_daicho", "service": "Amazon EC2",
-        "day": date(2026, 5, 30), "actual": 812_000.0, "expected": 305_000.0,
+        "kind": "spike",
+        "business_system": "jumin_kihon_daicho",
+        "service": "Amazon EC2",
+        "day": date(2026, 5, 30),
+        "actual": 812_000.0,
+        "expected": 305_000.0,
         "message": "Amazon EC2: 812,000 against an expected 305,000 (spike)",
-    }  # fmt: skip
+    }
     fields.update(extra)
     with env.db.session() as session:
         alert = Alert(key=key, ward=ward, **fields)
@@ -59,21 +63,40 @@ def _subject(message: Any) -> str:
 
 
 def test_finops_alerts_page_the_wards_finance_team_over_smtp(
-    api: Api, env: Runtime, make_user: Callable[..., str], smtp_server: Any,
+    api: Api,
+    env: Runtime,
+    make_user: Callable[..., str],
+    smtp_server: Any,
     worker_round: Callable[[], dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     env.settings.csirt.smtp_port = smtp_server.port
     first, second = _finance_person(env, make_user, WARD_A), _finance_person(env, make_user, WARD_A)
-    team = api("POST", "/api/v1/oncall/teams", ward=WARD_A, role="admin",
-               json={"tenant": WARD_A, "name": "千代田区財務連絡", "kind": "finance"})  # fmt: skip
+    team = api(
+        "POST",
+        "/api/v1/oncall/teams",
+        ward=WARD_A,
+        role="admin",
+        json={"tenant": WARD_A, "name": "千代田区財務連絡", "kind": "finance"},
+    )
     assert team.status_code == 201, team.text
     assert [s["target"] for s in team.json()["escalation"]] == ["team", "manager"]
-    members = api("PUT", f"/api/v1/oncall/teams/{team.json()['id']}/members", ward=WARD_A,
-                  role="admin", json={"usernames": [first, second]})  # fmt: skip
+    members = api(
+        "PUT",
+        f"/api/v1/oncall/teams/{team.json()['id']}/members",
+        ward=WARD_A,
+        role="admin",
+        json={"usernames": [first, second]},
+    )
     assert members.status_code == 200 and members.json()["members"] == [first, second]
     spike = _finops_alert(env, WARD_A, "spike:131016:ec2:2026-05-30")
-    budget = _finops_alert(env, WARD_A, "budget:1:2026-06", kind="budget", service="",
-                           message="forecast 1,200,000,000 exceeds the budget 1,000,000,000 for FY2026")  # fmt: skip
+    budget = _finops_alert(
+        env,
+        WARD_A,
+        "budget:1:2026-06",
+        kind="budget",
+        service="",
+        message="forecast 1,200,000,000 exceeds the budget 1,000,000,000 for FY2026",
+    )
     ran = worker_round()
     assert ran["hooked"] == 2 and ran["sent"] == 2
     assert _notified(env, spike) and _notified(env, budget)
@@ -91,9 +114,11 @@ def test_finops_alerts_page_the_wards_finance_team_over_smtp(
 
 
 def test_a_ward_without_a_finance_team_gets_its_finance_staff_mailed_or_waits(
-    env: Runtime, make_user: Callable[..., str], smtp_server: Any,
+    env: Runtime,
+    make_user: Callable[..., str],
+    smtp_server: Any,
     worker_round: Callable[[], dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     env.settings.csirt.smtp_port = smtp_server.port
     staff = _finance_person(env, make_user, WARD_B)
     for_b = _finops_alert(env, WARD_B, "spike:131024:x:2026-05-30")
@@ -110,9 +135,13 @@ def test_a_ward_without_a_finance_team_gets_its_finance_staff_mailed_or_waits(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the wiring; SQL: tests above
 def test_rengo_csirt_worker_runs_the_finops_hook(
-    env: Runtime, db_url: str, tmp_path: Path, make_user: Callable[..., str], smtp_server: Any,
+    env: Runtime,
+    db_url: str,
+    tmp_path: Path,
+    make_user: Callable[..., str],
+    smtp_server: Any,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     from rengo.cli import app
 
     staff = _finance_person(env, make_user, WARD_A)

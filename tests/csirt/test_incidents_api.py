@@ -19,9 +19,15 @@ def test_open_from_alerts_takes_wards_times_and_indicators(
     api: Api, alert_book: AlertBook, clock: FakeClock
 ) -> None:
     now = clock.now()
-    alert_book.add("AL-1", WARD_A, now - timedelta(minutes=30), title="C2 beacon to 203.0.113.7",
-                   first_event_at=now - timedelta(minutes=50), event_ids=("e1", "e2"),
-                   indicators=(("domain", "evil[.]example.com"), ("ipv4", "10.1.2.3")))  # fmt: skip
+    alert_book.add(
+        "AL-1",
+        WARD_A,
+        now - timedelta(minutes=30),
+        title="C2 beacon to 203.0.113.7",
+        first_event_at=now - timedelta(minutes=50),
+        event_ids=("e1", "e2"),
+        indicators=(("domain", "evil[.]example.com"), ("ipv4", "10.1.2.3")),
+    )
     alert_book.add("AL-2", WARD_A, now - timedelta(minutes=20), title="Same beacon")
     response = api(
         "POST", "/api/v1/incidents", json={"alert_ids": ["AL-1", "AL-2"], "category": "ransomware"}
@@ -115,8 +121,12 @@ def test_life_cycle_with_its_rules(
         "field report_summary",
     }
     etag = api("GET", url).headers["ETag"]
-    patched = api("PATCH", url, json={"cause": "VPNの脆弱性", "report_summary": "遮断して復旧"},
-                  headers={"If-Match": etag})  # fmt: skip
+    patched = api(
+        "PATCH",
+        url,
+        json={"cause": "VPNの脆弱性", "report_summary": "遮断して復旧"},
+        headers={"If-Match": etag},
+    )
     assert patched.status_code == 200
     stale = api("PATCH", url, json={"title": "new"}, headers={"If-Match": etag})
     assert stale.status_code == 409
@@ -228,8 +238,12 @@ def test_merge_keeps_the_earliest_times_and_split_moves_alerts(
         ward="joint",
         json={"alert_ids": ["M-2", "M-3"], "category": "phishing"},
     ).json()
-    merged = api("POST", f"/api/v1/incidents/{second['id']}/merge", ward="joint",
-                 json={"incident_ids": [first["id"]], "reason": "same campaign"})  # fmt: skip
+    merged = api(
+        "POST",
+        f"/api/v1/incidents/{second['id']}/merge",
+        ward="joint",
+        json={"incident_ids": [first["id"]], "reason": "same campaign"},
+    )
     assert merged.status_code == 200, merged.text
     body = merged.json()
     assert body["alert_ids"] == ["M-1", "M-2", "M-3"] and body["wards"] == [WARD_A, WARD_B]
@@ -238,15 +252,23 @@ def test_merge_keeps_the_earliest_times_and_split_moves_alerts(
     assert old["status"] == "closed" and old["merged_into_id"] == second["id"]
     indicators = api("GET", f"/api/v1/incidents/{second['id']}/indicators", ward="joint").json()
     assert [i["value"] for i in indicators] == ["198.51.100.1"]
-    split = api("POST", f"/api/v1/incidents/{second['id']}/split", ward="joint",
-                json={"alert_ids": ["M-3"], "title": "B区の別件", "reason": "different sender"})  # fmt: skip
+    split = api(
+        "POST",
+        f"/api/v1/incidents/{second['id']}/split",
+        ward="joint",
+        json={"alert_ids": ["M-3"], "title": "B区の別件", "reason": "different sender"},
+    )
     assert split.status_code == 201, split.text
     new = split.json()
     assert new["alert_ids"] == ["M-3"] and new["wards"] == [WARD_B] and new["status"] == "triage"
     left = api("GET", f"/api/v1/incidents/{second['id']}", ward="joint").json()
     assert left["alert_ids"] == ["M-1", "M-2"]
-    nothing_left = api("POST", f"/api/v1/incidents/{second['id']}/split", ward="joint",
-                       json={"alert_ids": ["M-1", "M-2"], "title": "x", "reason": "y"})  # fmt: skip
+    nothing_left = api(
+        "POST",
+        f"/api/v1/incidents/{second['id']}/split",
+        ward="joint",
+        json={"alert_ids": ["M-1", "M-2"], "title": "x", "reason": "y"},
+    )
     assert nothing_left.status_code == 422
 
 

@@ -35,11 +35,16 @@ def test_outage_threshold_exact_and_ongoing(
     api: Api, open_incident: Callable[..., dict[str, Any]], clock: FakeClock, env: Runtime
 ) -> None:
     start = clock.now() - timedelta(hours=23, minutes=59)
-    short = open_incident(outage_system="住民基本台帳", outage_started_at=start.isoformat(),
-                          outage_ended_at=clock.now().isoformat())  # fmt: skip
+    short = open_incident(
+        outage_system="住民基本台帳",
+        outage_started_at=start.isoformat(),
+        outage_ended_at=clock.now().isoformat(),
+    )
     assert short["major"] is False
-    exact = open_incident(outage_started_at=start.isoformat(),
-                          outage_ended_at=(start + timedelta(hours=24)).isoformat())  # fmt: skip
+    exact = open_incident(
+        outage_started_at=start.isoformat(),
+        outage_ended_at=(start + timedelta(hours=24)).isoformat(),
+    )
     assert exact["major"] is True
     ongoing = open_incident(outage_system="介護保険", outage_started_at=start.isoformat())
     assert ongoing["major"] is False
@@ -90,13 +95,21 @@ def test_mttc_across_midnight_jst_and_the_ksi(
     detected = datetime(2026, 6, 1, 23, 30, tzinfo=JST)
     clock._now = detected + timedelta(minutes=40)  # 00:10 JST the next day = 15:10 UTC
     incident = open_incident(detected_at=detected.isoformat(), category="ransomware")
-    request = api("POST", f"/api/v1/incidents/{incident['id']}/actions",
-                  json={"kind": "block_ip", "target": "198.51.100.23"})  # fmt: skip
+    request = api(
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/actions",
+        json={"kind": "block_ip", "target": "198.51.100.23"},
+    )
     assert request.status_code == 201, request.text
     action = request.json()
     assert action["status"] == "approved"  # no connector: carried out by hand
-    confirmed = api("POST", f"/api/v1/incidents/{incident['id']}/actions/{action['id']}/confirm",
-                    ward=WARD_A, role="ward_it", json={"succeeded": True, "note": "FWで遮断"})  # fmt: skip
+    confirmed = api(
+        "POST",
+        f"/api/v1/incidents/{incident['id']}/actions/{action['id']}/confirm",
+        ward=WARD_A,
+        role="ward_it",
+        json={"succeeded": True, "note": "FWで遮断"},
+    )
     assert confirmed.status_code == 200, confirmed.text
     body = api("GET", f"/api/v1/incidents/{incident['id']}").json()
     assert body["mttc_minutes"] == 40.0
@@ -105,11 +118,21 @@ def test_mttc_across_midnight_jst_and_the_ksi(
     )
     second = open_incident(detected_at=(clock.now() - timedelta(hours=2)).isoformat())
     with env.db.session() as session:
-        action2 = actions_service.request_action(session, SYSTEM, second["id"], kind="block_domain",
-                                                 target="bad.example.com", reason="", ward=None, connector_id=None,
-                                                 settings=env.settings, now=clock.now())  # fmt: skip
-        actions_service.confirm_by_hand(session, SYSTEM, action2.id, succeeded=True, note="",
-                                        now=clock.now())  # fmt: skip
+        action2 = actions_service.request_action(
+            session,
+            SYSTEM,
+            second["id"],
+            kind="block_domain",
+            target="bad.example.com",
+            reason="",
+            ward=None,
+            connector_id=None,
+            settings=env.settings,
+            now=clock.now(),
+        )
+        actions_service.confirm_by_hand(
+            session, SYSTEM, action2.id, succeeded=True, note="", now=clock.now()
+        )
     evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
     result = evaluator.evaluate(get_target("m1.ksi.mean_time_to_contain"), clock.now(), trend=False)
     # (40 min + 120 min) / 2 = 80 min

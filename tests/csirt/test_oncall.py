@@ -36,13 +36,31 @@ def _people(env: Runtime, make_user: Callable[..., str], n: int) -> list[str]:
 def _team(
     api: Api, clock: FakeClock, people: list[str], manager: str, **extra: Any
 ) -> dict[str, Any]:
-    team = api("POST", "/api/v1/oncall/teams", ward="joint",
-               json={"tenant": "joint", "name": "共同CSIRT", "kind": "csirt", "manager": manager,
-                     "ack_minutes": 15, **extra})  # fmt: skip
+    team = api(
+        "POST",
+        "/api/v1/oncall/teams",
+        ward="joint",
+        json={
+            "tenant": "joint",
+            "name": "共同CSIRT",
+            "kind": "csirt",
+            "manager": manager,
+            "ack_minutes": 15,
+            **extra,
+        },
+    )
     assert team.status_code == 201, team.text
-    rota = api("POST", f"/api/v1/oncall/teams/{team.json()['id']}/shifts", ward="joint",
-               json={"usernames": people, "start": (clock.now() - timedelta(hours=1)).isoformat(),
-                     "shift_hours": 12, "count": 6})  # fmt: skip
+    rota = api(
+        "POST",
+        f"/api/v1/oncall/teams/{team.json()['id']}/shifts",
+        ward="joint",
+        json={
+            "usernames": people,
+            "start": (clock.now() - timedelta(hours=1)).isoformat(),
+            "shift_hours": 12,
+            "count": 6,
+        },
+    )
     assert rota.status_code == 201, rota.text
     return dict(team.json())
 
@@ -56,9 +74,12 @@ def _subjects(env: Runtime) -> list[tuple[str, str]]:
 
 
 def test_escalation_on_a_fake_clock(
-    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str],
+    api: Api,
+    env: Runtime,
+    clock: FakeClock,
+    make_user: Callable[..., str],
     open_incident: Callable[..., dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     first, second, manager = _people(env, make_user, 3)
     team = _team(api, clock, [first, second], manager)
     assert api("GET", f"/api/v1/oncall/teams/{team['id']}", ward="joint").json()["on_call"] == first
@@ -94,15 +115,29 @@ def test_escalation_on_a_fake_clock(
 
 
 def test_acknowledged_page_stops_escalating_and_link_works_once_per_level(
-    api: Api, client: Any, env: Runtime, clock: FakeClock, make_user: Callable[..., str],
+    api: Api,
+    client: Any,
+    env: Runtime,
+    clock: FakeClock,
+    make_user: Callable[..., str],
     webhook_receiver: WebhookReceiver,
-) -> None:  # fmt: skip
+) -> None:
     first, second, manager = _people(env, make_user, 3)
     env.settings.csirt.webhook_secrets["teams"] = SecretStr("teams-signing-key")
-    team = _team(api, clock, [first, second], manager, webhook_url=webhook_receiver.url + "/teams",
-                 webhook_secret_name="teams")  # fmt: skip
-    paged = api("POST", f"/api/v1/oncall/teams/{team['id']}/pages", ward="joint",
-                json={"subject": "訓練: 応答確認", "body": "確認してください"})  # fmt: skip
+    team = _team(
+        api,
+        clock,
+        [first, second],
+        manager,
+        webhook_url=webhook_receiver.url + "/teams",
+        webhook_secret_name="teams",
+    )
+    paged = api(
+        "POST",
+        f"/api/v1/oncall/teams/{team['id']}/pages",
+        ward="joint",
+        json={"subject": "訓練: 応答確認", "body": "確認してください"},
+    )
     assert paged.status_code == 201
     ran = api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()
     assert ran["sent"] == 1  # the webhook (no SMTP server: e-mail waits for its retry)
@@ -131,8 +166,12 @@ def test_email_is_delivered_over_real_smtp(
     env.settings.csirt.smtp_from = "csirt@rengo.example.test"
     first, second, manager = _people(env, make_user, 3)
     team = _team(api, clock, [first, second], manager)
-    api("POST", f"/api/v1/oncall/teams/{team['id']}/pages", ward="joint",
-        json={"subject": "ランサムウェアの疑い", "body": "千代田区で暗号化を検知"})  # fmt: skip
+    api(
+        "POST",
+        f"/api/v1/oncall/teams/{team['id']}/pages",
+        ward="joint",
+        json={"subject": "ランサムウェアの疑い", "body": "千代田区で暗号化を検知"},
+    )
     assert api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()["sent"] == 1
     [message] = smtp_server.received
     assert message["To"] == f"{first}@csirt.example.test"
@@ -175,21 +214,45 @@ def test_hand_over_and_ward_visibility(
 ) -> None:
     first, second, manager = _people(env, make_user, 3)
     team = _team(api, clock, [first, second], manager)
-    note = api("POST", f"/api/v1/oncall/teams/{team['id']}/handover", ward="joint",
-               json={"note": "INC-000001 は封じ込め済み、監視継続"})  # fmt: skip
+    note = api(
+        "POST",
+        f"/api/v1/oncall/teams/{team['id']}/handover",
+        ward="joint",
+        json={"note": "INC-000001 は封じ込め済み、監視継続"},
+    )
     assert note.status_code == 200 and note.json()["username"] == first
-    ward_team = api("POST", "/api/v1/oncall/teams", ward=WARD_A,
-                    json={"tenant": WARD_A, "name": "千代田区連絡窓口", "kind": "ward_contact"})  # fmt: skip
+    ward_team = api(
+        "POST",
+        "/api/v1/oncall/teams",
+        ward=WARD_A,
+        json={"tenant": WARD_A, "name": "千代田区連絡窓口", "kind": "ward_contact"},
+    )
     assert ward_team.status_code == 201
     assert ward_team.json()["ack_minutes"] == env.settings.csirt.escalation_ack_minutes
-    assert api("POST", "/api/v1/oncall/teams", ward=WARD_A,
-               json={"tenant": "joint", "name": "x", "kind": "csirt"}).status_code == 403  # fmt: skip
+    assert (
+        api(
+            "POST",
+            "/api/v1/oncall/teams",
+            ward=WARD_A,
+            json={"tenant": "joint", "name": "x", "kind": "csirt"},
+        ).status_code
+        == 403
+    )
     seen = {
         t["name"] for t in api("GET", "/api/v1/oncall/teams", ward="131024", role="ward_it").json()
     }
     assert seen == {"共同CSIRT"}  # the joint team, not 千代田区's
-    bad = api("POST", f"/api/v1/oncall/teams/{team['id']}/shifts", ward="joint",
-              json={"usernames": ["nobody"], "start": clock.now().isoformat(), "shift_hours": 8, "count": 1})  # fmt: skip
+    bad = api(
+        "POST",
+        f"/api/v1/oncall/teams/{team['id']}/shifts",
+        ward="joint",
+        json={
+            "usernames": ["nobody"],
+            "start": clock.now().isoformat(),
+            "shift_hours": 8,
+            "count": 1,
+        },
+    )
     assert (
         bad.status_code == 422
         and bad.json()["problems"][0]["message"] == "no user 'nobody' in this team's organisation"
@@ -197,9 +260,12 @@ def test_hand_over_and_ward_visibility(
 
 
 def test_escalation_policy_named_person_then_the_whole_team(
-    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str],
+    api: Api,
+    env: Runtime,
+    clock: FakeClock,
+    make_user: Callable[..., str],
     worker_round: Callable[[], dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     first, second, deputy = _people(env, make_user, 3)
     team = _team(api, clock, [first, second], first)
     url = f"/api/v1/oncall/teams/{team['id']}"
@@ -207,13 +273,26 @@ def test_escalation_policy_named_person_then_the_whole_team(
         api("PUT", f"{url}/members", ward="joint", json={"usernames": [first, second]}).status_code
         == 200
     )
-    bad = api("PUT", f"{url}/escalation", ward="joint",
-              json={"steps": [{"target": "user", "user": "nobody", "minutes": 5}]})  # fmt: skip
+    bad = api(
+        "PUT",
+        f"{url}/escalation",
+        ward="joint",
+        json={"steps": [{"target": "user", "user": "nobody", "minutes": 5}]},
+    )
     assert bad.status_code == 422
     assert bad.json()["problems"][0]["location"] == "field steps[1].user"
-    policy = api("PUT", f"{url}/escalation", ward="joint", json={"steps": [
-        {"target": "user", "user": deputy, "minutes": 5}, {"target": "manager", "minutes": 3},
-        {"target": "team", "minutes": 10}]})  # fmt: skip
+    policy = api(
+        "PUT",
+        f"{url}/escalation",
+        ward="joint",
+        json={
+            "steps": [
+                {"target": "user", "user": deputy, "minutes": 5},
+                {"target": "manager", "minutes": 3},
+                {"target": "team", "minutes": 10},
+            ]
+        },
+    )
     assert policy.status_code == 200 and policy.json()["own_escalation"] is True
     api("POST", f"{url}/pages", ward="joint", json={"subject": "訓練"})
     page = lambda: api("GET", "/api/v1/oncall/pages", ward="joint").json()[0]  # noqa: E731
@@ -242,8 +321,16 @@ def test_team_settings_members_rota_from_members_and_a_swap(
     first, second, third = _people(env, make_user, 3)
     team = _team(api, clock, [first], first)
     url = f"/api/v1/oncall/teams/{team['id']}"
-    changed = api("PATCH", url, ward="joint", json={"ack_minutes": 20, "manager": second,
-                                                      "webhook_url": "https://hooks.example.test/T1/B2/secret"})  # fmt: skip
+    changed = api(
+        "PATCH",
+        url,
+        ward="joint",
+        json={
+            "ack_minutes": 20,
+            "manager": second,
+            "webhook_url": "https://hooks.example.test/T1/B2/secret",
+        },
+    )
     assert changed.status_code == 200, changed.text
     assert changed.json()["ack_minutes"] == 20 and changed.json()["manager"] == second
     assert changed.json()["webhook_url"] == "https://hooks.example.test/…"  # a credential
@@ -252,8 +339,12 @@ def test_team_settings_members_rota_from_members_and_a_swap(
     assert refused.status_code == 422 and ward_user in refused.json()["problems"][0]["message"]
     api("PUT", f"{url}/members", ward="joint", json={"usernames": [third, first, second]})
     start = clock.now() + timedelta(days=1)
-    rota = api("POST", f"{url}/shifts", ward="joint", json={
-        "start": start.isoformat(), "shift_hours": 8, "count": 4, "replace": True}).json()  # fmt: skip
+    rota = api(
+        "POST",
+        f"{url}/shifts",
+        ward="joint",
+        json={"start": start.isoformat(), "shift_hours": 8, "count": 4, "replace": True},
+    ).json()
     assert [s["username"] for s in rota] == [third, first, second, third]
     swapped = api("PATCH", f"{url}/shifts/{rota[1]['id']}", ward="joint", json={"username": second})
     assert swapped.status_code == 200 and swapped.json()["username"] == second
@@ -274,9 +365,13 @@ def test_team_settings_members_rota_from_members_and_a_swap(
 
 
 def test_a_failed_delivery_is_sent_again_by_hand_and_the_log_stays_per_ward(
-    api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str], smtp_server: Any,
+    api: Api,
+    env: Runtime,
+    clock: FakeClock,
+    make_user: Callable[..., str],
+    smtp_server: Any,
     worker_round: Callable[[], dict[str, Any]],
-) -> None:  # fmt: skip
+) -> None:
     from tests.helpers import free_port
 
     env.settings.csirt.delivery_attempts = 1
@@ -286,16 +381,34 @@ def test_a_failed_delivery_is_sent_again_by_hand_and_the_log_stays_per_ward(
         user = session.scalar(select(User).where(User.username == person))
         assert user is not None
         user.email = "oncall@chiyoda.example.test"
-    team = api("POST", "/api/v1/oncall/teams", ward=WARD_A, role="admin",
-               json={"tenant": WARD_A, "name": "千代田区連絡窓口", "kind": "ward_contact"}).json()  # fmt: skip
-    api("POST", f"/api/v1/oncall/teams/{team['id']}/shifts", ward=WARD_A,
-        json={"usernames": [person], "start": clock.now().isoformat(), "shift_hours": 24, "count": 1})  # fmt: skip
+    team = api(
+        "POST",
+        "/api/v1/oncall/teams",
+        ward=WARD_A,
+        role="admin",
+        json={"tenant": WARD_A, "name": "千代田区連絡窓口", "kind": "ward_contact"},
+    ).json()
+    api(
+        "POST",
+        f"/api/v1/oncall/teams/{team['id']}/shifts",
+        ward=WARD_A,
+        json={
+            "usernames": [person],
+            "start": clock.now().isoformat(),
+            "shift_hours": 24,
+            "count": 1,
+        },
+    )
     api("POST", f"/api/v1/oncall/teams/{team['id']}/pages", ward=WARD_A, json={"subject": "確認"})
     assert worker_round()["failed"] == 1
     [failed] = api("GET", "/api/v1/oncall/deliveries?status=failed", ward=WARD_A).json()
     assert api("GET", "/api/v1/oncall/deliveries", ward=WARD_B, role="admin").json() == []
-    assert api("POST", f"/api/v1/oncall/deliveries/{failed['id']}/retry", ward=WARD_B,
-               role="admin").status_code == 404  # fmt: skip
+    assert (
+        api(
+            "POST", f"/api/v1/oncall/deliveries/{failed['id']}/retry", ward=WARD_B, role="admin"
+        ).status_code
+        == 404
+    )
     env.settings.csirt.smtp_port = smtp_server.port
     again = api("POST", f"/api/v1/oncall/deliveries/{failed['id']}/retry", ward=WARD_A)
     assert again.status_code == 201 and again.json()["retry_of"] == failed["id"]

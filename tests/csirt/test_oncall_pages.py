@@ -35,9 +35,12 @@ def _post(client: TestClient, url: str, csrf: str, **data: Any) -> Any:
 
 
 def test_a_ward_runs_its_contact_team_from_the_pages(
-    client: TestClient, new_client: Callable[[], TestClient], env: Runtime, clock: FakeClock,
+    client: TestClient,
+    new_client: Callable[[], TestClient],
+    env: Runtime,
+    clock: FakeClock,
     make_user: Callable[..., str],
-) -> None:  # fmt: skip
+) -> None:
     manager, first, second = (make_user(WARD_A, role) for role in ("admin", "csirt", "ward_it"))
     csrf = _log_in(client, manager)
     overview = client.get("/oncall")
@@ -55,8 +58,11 @@ def test_a_ward_runs_its_contact_team_from_the_pages(
     with env.db.session() as session:
         team = session.scalar(select(OnCallTeam).where(OnCallTeam.name == "千代田区連絡窓口"))
         assert team is not None
-        order = session.scalars(select(TeamMember.username).where(TeamMember.team_id == team.id)
-                                .order_by(TeamMember.position)).all()  # fmt: skip
+        order = session.scalars(
+            select(TeamMember.username)
+            .where(TeamMember.team_id == team.id)
+            .order_by(TeamMember.position)
+        ).all()
         assert list(order) == [second, first]
     other_ward = make_user(WARD_B, "admin")
     assert _post(client, f"{url}/members", csrf, op="add", username=other_ward).status_code == 422
@@ -77,8 +83,10 @@ def test_a_ward_runs_its_contact_team_from_the_pages(
     assert _post(client, f"{url}/handover", csrf, note="").status_code == 422
     assert _post(client, f"{url}/handover", csrf, note="VPN装置の監視を継続").status_code == 303
     assert "VPN装置の監視を継続" in client.get(url).text
-    for data in ({"op": "add", "target": "user", "user": manager, "minutes": "5"},
-                 {"op": "add", "target": "team", "minutes": "10"}):  # fmt: skip
+    for data in (
+        {"op": "add", "target": "user", "user": manager, "minutes": "5"},
+        {"op": "add", "target": "team", "minutes": "10"},
+    ):
         assert _post(client, f"{url}/escalation", csrf, **data).status_code == 303
     _post(client, f"{url}/escalation", csrf, op="remove", index="1")  # next on call
     missing_user = _post(client, f"{url}/escalation", csrf, op="add", target="user", minutes="5")
@@ -105,9 +113,13 @@ def test_a_ward_runs_its_contact_team_from_the_pages(
 
 
 def test_acknowledging_in_the_ui_and_the_delivery_log(
-    client: TestClient, new_client: Callable[[], TestClient], env: Runtime, clock: FakeClock,
-    make_user: Callable[..., str], worker_round: Callable[[], dict[str, Any]],
-) -> None:  # fmt: skip
+    client: TestClient,
+    new_client: Callable[[], TestClient],
+    env: Runtime,
+    clock: FakeClock,
+    make_user: Callable[..., str],
+    worker_round: Callable[[], dict[str, Any]],
+) -> None:
     from rengo.core.permissions import SYSTEM
     from rengo.csirt import oncall, paging
     from tests.helpers import free_port
@@ -121,13 +133,15 @@ def test_acknowledging_in_the_ui_and_the_delivery_log(
         user = session.scalar(select(User).where(User.username == person))
         assert user is not None
         user.email = "it@chiyoda.example.test"
-        team = oncall.create_team(session, SYSTEM, tenant=WARD_A, name="窓口", kind="ward_contact",
-                                  settings=env.settings)  # fmt: skip
+        team = oncall.create_team(
+            session, SYSTEM, tenant=WARD_A, name="窓口", kind="ward_contact", settings=env.settings
+        )
         oncall.add_shifts(
             session, SYSTEM, team.id, usernames=[person], start=clock.now(), shift_hours=24, count=1
         )
-        page_id = paging.page_team(session, team, subject="応答確認", body="", settings=env.settings,
-                                   now=clock.now()).page.id  # fmt: skip
+        page_id = paging.page_team(
+            session, team, subject="応答確認", body="", settings=env.settings, now=clock.now()
+        ).page.id
     assert worker_round()["failed"] == 1
     outsider = new_client()
     outsider_csrf = _log_in(outsider, make_user(WARD_A, "policy"))

@@ -103,8 +103,14 @@ def test_merge_and_split_in_the_ui(
     csrf = login(client, WARD_A, "csirt")
 
     def open_from(*alert_ids: str) -> str:
-        created = client.post("/incidents/new", data={
-            "csrf_token": csrf, "category": "unauthorised_access", "alert_ids": " ".join(alert_ids)})  # fmt: skip
+        created = client.post(
+            "/incidents/new",
+            data={
+                "csrf_token": csrf,
+                "category": "unauthorised_access",
+                "alert_ids": " ".join(alert_ids),
+            },
+        )
         assert created.status_code == 303, created.text
         return str(created.headers["location"])
 
@@ -119,16 +125,27 @@ def test_merge_and_split_in_the_ui(
     other = api(
         "POST", "/api/v1/incidents", ward=WARD_B, json={"title": "B", "category": "dos"}
     ).json()
-    hidden = client.post(f"{survivor}/merge", data={"csrf_token": csrf, "incident_ids": str(other["id"]),
-                                                    "reason": "同一事象"})  # fmt: skip
+    hidden = client.post(
+        f"{survivor}/merge",
+        data={"csrf_token": csrf, "incident_ids": str(other["id"]), "reason": "同一事象"},
+    )
     assert hidden.status_code == 404
-    merged = client.post(f"{survivor}/merge", data={"csrf_token": csrf, "incident_ids": duplicate_ref,
-                                                    "reason": "同一の攻撃元"})  # fmt: skip
+    merged = client.post(
+        f"{survivor}/merge",
+        data={"csrf_token": csrf, "incident_ids": duplicate_ref, "reason": "同一の攻撃元"},
+    )
     assert merged.status_code == 303 and merged.headers["location"].endswith("saved=merged")
     assert third in client.get(survivor).text
     assert "統合先" in client.get(duplicate).text
-    split = client.post(f"{survivor}/split", data={"csrf_token": csrf, "alert_ids": [second],
-                                                   "title": "別の攻撃", "reason": "攻撃元が異なる"})  # fmt: skip
+    split = client.post(
+        f"{survivor}/split",
+        data={
+            "csrf_token": csrf,
+            "alert_ids": [second],
+            "title": "別の攻撃",
+            "reason": "攻撃元が異なる",
+        },
+    )
     assert split.status_code == 303
     new_page = client.get(split.headers["location"]).text
     assert "<h1>INC-" in new_page and "別の攻撃" in new_page and second in new_page
@@ -172,14 +189,20 @@ def test_refused_forms_speak_the_readers_language(
         in client.post(f"{url}/transition", data={**close, "to": "new"}).text
     )
 
-    body = api("POST", f"/api/v1/incidents/{url.rsplit('/', 1)[1]}/transitions",
-               json={"to": "closed", "reason": "done"}).json()  # fmt: skip
+    body = api(
+        "POST",
+        f"/api/v1/incidents/{url.rsplit('/', 1)[1]}/transitions",
+        json={"to": "closed", "reason": "done"},
+    ).json()
     assert body["message"] == f"{ref} cannot be closed yet"
     assert {"location": "field cause", "message": "record the cause before closing"} in body[
         "problems"
     ]
-    conflict = api("POST", f"/api/v1/incidents/{url.rsplit('/', 1)[1]}/transitions",
-                   json={"to": "new", "reason": "x"}).json()  # fmt: skip
+    conflict = api(
+        "POST",
+        f"/api/v1/incidents/{url.rsplit('/', 1)[1]}/transitions",
+        json={"to": "new", "reason": "x"},
+    ).json()
     assert conflict["message"] == f"{ref} is already new"  # English, the key as before
 
 

@@ -20,9 +20,12 @@ Api = Callable[..., Any]
 def _closed_incident(
     api: Api, open_incident: Callable[..., dict[str, Any]], clock: FakeClock
 ) -> dict[str, Any]:
-    incident = open_incident(title="標的型メールによるマルウェア感染", category="phishing",
-                             description="職員が添付ファイルを開いた。送信元 attacker@phish.example.com",
-                             people_affected=120)  # fmt: skip
+    incident = open_incident(
+        title="標的型メールによるマルウェア感染",
+        category="phishing",
+        description="職員が添付ファイルを開いた。送信元 attacker@phish.example.com",
+        people_affected=120,
+    )
     url = f"/api/v1/incidents/{incident['id']}"
     clock.advance(minutes=10)
     api("POST", f"{url}/transitions", json={"to": "triage", "reason": "内容を確認"})
@@ -47,8 +50,16 @@ def test_incident_report_html_in_japanese(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
-    for expected in ("インシデント報告書", "標的型メールによるマルウェア感染", "フィッシング・標的型メール",
-                     "添付ファイルのマクロ実行", "千代田区", "120 人", "phish.example.com", "2026年06月01日 10:00"):  # fmt: skip
+    for expected in (
+        "インシデント報告書",
+        "標的型メールによるマルウェア感染",
+        "フィッシング・標的型メール",
+        "添付ファイルのマクロ実行",
+        "千代田区",
+        "120 人",
+        "phish.example.com",
+        "2026年06月01日 10:00",
+    ):
         assert expected in html, expected
     assert (
         api(
@@ -101,9 +112,11 @@ def _alert_counts(html: str) -> tuple[str, str]:
 
 
 def test_monthly_report_per_ward_and_joint(
-    api: Api, open_incident: Callable[..., dict[str, Any]], clock: FakeClock,
+    api: Api,
+    open_incident: Callable[..., dict[str, Any]],
+    clock: FakeClock,
     soc_alert: Callable[..., str],
-) -> None:  # fmt: skip
+) -> None:
     linked = soc_alert(WARD_A, "C2通信の検知", level="high")
     soc_alert(WARD_A, "不審なログオン", level="medium")
     soc_alert(WARD_B, "B区の検知", level="low")

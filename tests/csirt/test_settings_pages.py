@@ -25,24 +25,42 @@ SECRET = "chiyoda-edr-signing-key-5f2a"
 
 
 def test_connectors_per_ward_without_showing_keys(
-    client: TestClient, new_client: Callable[[], TestClient], env: Runtime,
+    client: TestClient,
+    new_client: Callable[[], TestClient],
+    env: Runtime,
     login: Callable[..., str],
-) -> None:  # fmt: skip
+) -> None:
     env.settings.csirt.webhook_secrets["chiyoda_edr"] = SecretStr(SECRET)
     csrf = login(client, WARD_A, "admin")
     page = client.get("/csirt/connectors")
     assert page.status_code == 200 and "連携先の追加" in page.text
-    with_credentials = client.post("/csirt/connectors", data={
-        "csrf_token": csrf, "name": "EDR", "kind": "webhook", "url": "https://user:pw@edr.chiyoda.example/api",
-        "secret_name": "chiyoda_edr", "capabilities": ["isolate_host"]})  # fmt: skip
+    with_credentials = client.post(
+        "/csirt/connectors",
+        data={
+            "csrf_token": csrf,
+            "name": "EDR",
+            "kind": "webhook",
+            "url": "https://user:pw@edr.chiyoda.example/api",
+            "secret_name": "chiyoda_edr",
+            "capabilities": ["isolate_host"],
+        },
+    )
     assert with_credentials.status_code == 422
     assert (
         'id="new-connector-url-error"' in with_credentials.text
         and 'aria-invalid="true"' in with_credentials.text
     )
-    created = client.post("/csirt/connectors", data={
-        "csrf_token": csrf, "name": "千代田区EDR", "kind": "webhook", "url": "https://edr.chiyoda.example/api",
-        "secret_name": "chiyoda_edr", "capabilities": ["isolate_host", "block_ip"]})  # fmt: skip
+    created = client.post(
+        "/csirt/connectors",
+        data={
+            "csrf_token": csrf,
+            "name": "千代田区EDR",
+            "kind": "webhook",
+            "url": "https://edr.chiyoda.example/api",
+            "secret_name": "chiyoda_edr",
+            "capabilities": ["isolate_host", "block_ip"],
+        },
+    )
     assert created.status_code == 303
     listing = client.get("/csirt/connectors").text
     assert "千代田区EDR" in listing and "chiyoda_edr" in listing and "設定済み" in listing
@@ -52,8 +70,16 @@ def test_connectors_per_ward_without_showing_keys(
         assert connector is not None and connector.capabilities == ["isolate_host", "block_ip"]
         connector_id = connector.id
     url = f"/csirt/connectors/{connector_id}"
-    changed = client.post(url, data={"csrf_token": csrf, "name": "千代田区EDR", "url": "https://edr.chiyoda.example/v2",
-                                     "secret_name": "missing_key", "capabilities": ["isolate_host"]})  # fmt: skip
+    changed = client.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "name": "千代田区EDR",
+            "url": "https://edr.chiyoda.example/v2",
+            "secret_name": "missing_key",
+            "capabilities": ["isolate_host"],
+        },
+    )
     assert changed.status_code == 303
     shown = client.get(url).text
     assert (
@@ -75,26 +101,55 @@ def test_connectors_per_ward_without_showing_keys(
 
 
 def test_cost_records_feed_the_per_resident_kpi(
-    client: TestClient, new_client: Callable[[], TestClient], env: Runtime,
-    login: Callable[..., str], api: Callable[..., Any],
-) -> None:  # fmt: skip
+    client: TestClient,
+    new_client: Callable[[], TestClient],
+    env: Runtime,
+    login: Callable[..., str],
+    api: Callable[..., Any],
+) -> None:
     finance = new_client()
     csrf = login(finance, WARD_A, "ward_finance")
     form = finance.get("/csirt/costs").text
     assert "費用の記録" in form and 'name="tenant" value="131016"' in form
-    refused = finance.post("/csirt/costs", data={"csrf_token": csrf, "fiscal_year": "2026", "tenant": WARD_A,
-                                                 "kind": "standalone_estimate", "amount_yen": "-5"})  # fmt: skip
+    refused = finance.post(
+        "/csirt/costs",
+        data={
+            "csrf_token": csrf,
+            "fiscal_year": "2026",
+            "tenant": WARD_A,
+            "kind": "standalone_estimate",
+            "amount_yen": "-5",
+        },
+    )
     assert refused.status_code == 422 and 'id="cost-amount_yen-error"' in refused.text
-    sneaky = finance.post("/csirt/costs", data={"csrf_token": csrf, "fiscal_year": "2026", "tenant": WARD_B,
-                                                "kind": "standalone_estimate", "amount_yen": "1"})  # fmt: skip
+    sneaky = finance.post(
+        "/csirt/costs",
+        data={
+            "csrf_token": csrf,
+            "fiscal_year": "2026",
+            "tenant": WARD_B,
+            "kind": "standalone_estimate",
+            "amount_yen": "1",
+        },
+    )
     assert sneaky.status_code == 403
-    saved = finance.post("/csirt/costs", data={"csrf_token": csrf, "fiscal_year": "2026", "tenant": WARD_A,
-                                               "kind": "standalone_estimate", "amount_yen": "150,000,000",
-                                               "note": "単独運用の見積(2026年度)"})  # fmt: skip
+    saved = finance.post(
+        "/csirt/costs",
+        data={
+            "csrf_token": csrf,
+            "fiscal_year": "2026",
+            "tenant": WARD_A,
+            "kind": "standalone_estimate",
+            "amount_yen": "150,000,000",
+            "note": "単独運用の見積(2026年度)",
+        },
+    )
     assert saved.status_code == 303
     joint_csrf = login(client, JOINT, "admin")
-    for data in ({"kind": "joint_operating", "tenant": JOINT, "amount_yen": "2000000000"},
-                 {"kind": "joint_share", "tenant": WARD_A, "share_pct": "4.5"}):  # fmt: skip
+    for data in (
+        {"kind": "joint_operating", "tenant": JOINT, "amount_yen": "2000000000"},
+        {"kind": "joint_share", "tenant": WARD_A, "share_pct": "4.5"},
+    ):
         assert (
             client.post(
                 "/csirt/costs", data={"csrf_token": joint_csrf, "fiscal_year": "2026", **data}

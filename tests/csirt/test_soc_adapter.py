@@ -31,15 +31,30 @@ def test_incident_from_soc_alerts(api: Callable[..., Any], env: Runtime, clock: 
     first = clock.now() - timedelta(minutes=30)
     with env.db.session() as session:
         raised = soc_alerts.raise_alert(
-            session, SYSTEM, env.settings.detect, ward=WARD_A, title="C2通信の検知", level="high",
-            time=first, event_ids=["ev-1", "ev-2"], src_ip="198.51.100.44", indicator="evil.example.com",
+            session,
+            SYSTEM,
+            env.settings.detect,
+            ward=WARD_A,
+            title="C2通信の検知",
+            level="high",
+            time=first,
+            event_ids=["ev-1", "ev-2"],
+            src_ip="198.51.100.44",
+            indicator="evil.example.com",
             now=clock.now(),
-        )  # fmt: skip
+        )
         [alert_id] = raised.new_alerts
         other = soc_alerts.raise_alert(
-            session, SYSTEM, env.settings.detect, ward=WARD_B, title="B区の検知", level="low",
-            time=first, event_ids=["ev-9"], now=clock.now(),
-        )  # fmt: skip
+            session,
+            SYSTEM,
+            env.settings.detect,
+            ward=WARD_B,
+            title="B区の検知",
+            level="low",
+            time=first,
+            event_ids=["ev-9"],
+            now=clock.now(),
+        )
         [other_id] = other.new_alerts
     hidden = api("POST", "/api/v1/incidents", json={"alert_ids": [other_id], "category": "other"})
     assert hidden.status_code == 422

@@ -28,9 +28,17 @@ from rengo.finops.models import (
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 TABLES = (
-    SharedPool, AllocationRule, Baseline, Budget, Alert, Recommendation, BprCase, SaasProduct,
-    JointProcurement, Training,
-)  # fmt: skip
+    SharedPool,
+    AllocationRule,
+    Baseline,
+    Budget,
+    Alert,
+    Recommendation,
+    BprCase,
+    SaasProduct,
+    JointProcurement,
+    Training,
+)
 
 
 def _counts(env: Runtime) -> dict[str, int]:
@@ -46,9 +54,12 @@ def test_the_demo_step_runs_twice_and_adds_nothing_twice(env: Runtime) -> None:
     settings = env.settings.model_copy(update={"finops": finops})
     messages: list[str] = []
     ctx = DemoContext(
-        db=env.db, settings=settings, data_dir=env.data_dir,
-        now=datetime(2026, 11, 26, 3, tzinfo=UTC), report=messages.append,
-    )  # fmt: skip
+        db=env.db,
+        settings=settings,
+        data_dir=env.data_dir,
+        now=datetime(2026, 11, 26, 3, tzinfo=UTC),
+        report=messages.append,
+    )
     finops_demo(ctx)
     first = _counts(env)
     assert all(first[t] > 0 for t in ("finops_shared_pools", "finops_baselines", "finops_budgets"))

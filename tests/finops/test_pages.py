@@ -132,10 +132,16 @@ def test_budgets_baselines_and_bpr_cases_are_entered_through_forms(
     )
     assert other.status_code == 403
     form = {
-        "csrf_token": csrf, "process_name": "転入届の書かない窓口", "method": "kakanai_madoguchi",
-        "business_system": "jumin_kihon_daicho", "hours_before": "1200", "hours_after": "300",
-        "implemented_on": "2025-04-01", "description": "", "shared": "on",
-    }  # fmt: skip
+        "csrf_token": csrf,
+        "process_name": "転入届の書かない窓口",
+        "method": "kakanai_madoguchi",
+        "business_system": "jumin_kihon_daicho",
+        "hours_before": "1200",
+        "hours_after": "300",
+        "implemented_on": "2025-04-01",
+        "description": "",
+        "shared": "on",
+    }
     assert client.post("/finops/bpr/new", data=form).status_code == 303
     invalid = client.post("/finops/bpr/new", data={**form, "hours_before": "-5"})
     assert invalid.status_code == 422 and 'aria-invalid="true"' in invalid.text

@@ -13,8 +13,14 @@ from tests.tenancy import BODIES, factory
 def _submission(env: Runtime, ward: str) -> str:
     with env.db.session() as session:
         report = IndicatorList(title="walk submission", values=["203.0.113.7"], tlp="green")
-        created = submissions.create(session, env.settings, Principal(tenant=ward, role=Role.WARD_IT),
-                                     report, now=env.clock.now(), channel="api")  # fmt: skip
+        created = submissions.create(
+            session,
+            env.settings,
+            Principal(tenant=ward, role=Role.WARD_IT),
+            report,
+            now=env.clock.now(),
+            channel="api",
+        )
         return str(created.id)
 
 
@@ -22,8 +28,9 @@ def _submission(env: Runtime, ward: str) -> str:
 def _advisory(env: Runtime, ward: str) -> str:
     """An advisory sent to this ward only: other wards must not see it."""
     with env.db.session() as session:
-        body = advisories.AdvisoryCreate(title="walk advisory", summary="summary", countermeasures="patch",
-                                         wards=[ward])  # fmt: skip
+        body = advisories.AdvisoryCreate(
+            title="walk advisory", summary="summary", countermeasures="patch", wards=[ward]
+        )
         return str(advisories.publish(session, env.settings, SYSTEM, body, now=env.clock.now()).id)
 
 
@@ -31,8 +38,11 @@ def _advisory(env: Runtime, ward: str) -> str:
 def _feed(env: Runtime, ward: str) -> str:
     """Feeds belong to the joint centre: no ward may pull them."""
     with env.db.session() as session:
-        feed = feeds.add_feed(session, SYSTEM, {"name": f"walk feed {ward}", "kind": "stix",
-                                                "url": "https://feeds.example/walk.json"})  # fmt: skip
+        feed = feeds.add_feed(
+            session,
+            SYSTEM,
+            {"name": f"walk feed {ward}", "kind": "stix", "url": "https://feeds.example/walk.json"},
+        )
         return str(feed.id)
 
 

@@ -55,9 +55,12 @@ def event(ward: str, when: Any, **fields: Any) -> dict[str, Any]:
     """One event row in the SOC schema (only the fields a test cares about)."""
     return {
         "event_id": fields.pop("event_id", f"ev-{uuid.uuid4().hex[:12]}"),
-        "time": when, "ward": ward, "origin": "real", "class_uid": fields.pop("class_uid", 4001),
+        "time": when,
+        "ward": ward,
+        "origin": "real",
+        "class_uid": fields.pop("class_uid", 4001),
         **fields,
-    }  # fmt: skip
+    }
 
 
 def write_events(lake_root: Path, events: list[dict[str, Any]]) -> None:

@@ -73,8 +73,11 @@ def test_advisory_to_chosen_wards_and_who_applied_it(
         and ack.json()["acknowledged_at"]
         and ack.json()["applied_at"] is None
     )
-    applied = client.post(f"/api/v1/intel/advisories/{advisory['id']}/respond",
-                          json={"applied": True, "note": "patched both appliances"}, headers=bearer(ward_a))  # fmt: skip
+    applied = client.post(
+        f"/api/v1/intel/advisories/{advisory['id']}/respond",
+        json={"applied": True, "note": "patched both appliances"},
+        headers=bearer(ward_a),
+    )
     assert applied.json()["applied_at"]
     twice = client.post(
         f"/api/v1/intel/advisories/{advisory['id']}/respond",
@@ -83,8 +86,11 @@ def test_advisory_to_chosen_wards_and_who_applied_it(
     )
     assert twice.status_code == 409
     # A ward cannot answer for another ward.
-    other = client.post(f"/api/v1/intel/advisories/{advisory['id']}/respond",
-                        json={"applied": True, "ward": WARD_B}, headers=bearer(ward_a))  # fmt: skip
+    other = client.post(
+        f"/api/v1/intel/advisories/{advisory['id']}/respond",
+        json={"applied": True, "ward": WARD_B},
+        headers=bearer(ward_a),
+    )
     assert other.status_code == 404
 
     detail = client.get(f"/api/v1/intel/advisories/{advisory['id']}", headers=bearer(joint)).json()
@@ -125,10 +131,20 @@ def test_recipient_wards_it_staff_are_mailed(
 
     with env.db.session() as session:
         passwords = Passwords.from_settings(env.settings)
-        for name, ward, role in (("it-a", WARD_A, "ward_it"), ("it-c", WARD_C, "ward_it"),
-                                 ("fin-a", WARD_A, "ward_finance")):  # fmt: skip
-            create_user(session, passwords, username=name, password="x" * 12, tenant=ward, role=role,
-                        email=f"{name}@city.example.jp")  # fmt: skip
+        for name, ward, role in (
+            ("it-a", WARD_A, "ward_it"),
+            ("it-c", WARD_C, "ward_it"),
+            ("fin-a", WARD_A, "ward_finance"),
+        ):
+            create_user(
+                session,
+                passwords,
+                username=name,
+                password="x" * 12,
+                tenant=ward,
+                role=role,
+                email=f"{name}@city.example.jp",
+            )
     body = {**ADVISORY, "wards": [WARD_A, WARD_B]}
     created = client.post(
         "/api/v1/intel/advisories", json=body, headers=bearer(tokens(JOINT, "soc_analyst"))

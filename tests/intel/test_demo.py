@@ -13,8 +13,13 @@ from rengo.intel.models import Advisory, AdvisoryRecipient, IntelObject, Submiss
 
 
 def test_demo_step(env: Runtime, shared_data: Path) -> None:
-    ctx = DemoContext(db=env.db, settings=env.settings, data_dir=env.data_dir, now=env.clock.now(),
-                      report=lambda _m: None)  # fmt: skip
+    ctx = DemoContext(
+        db=env.db,
+        settings=env.settings,
+        data_dir=env.data_dir,
+        now=env.clock.now(),
+        report=lambda _m: None,
+    )
     chosen = {s.name: s for s in steps()}
     for name in ("accounts", "intel"):
         chosen[name].run(ctx)
@@ -30,9 +35,13 @@ def test_demo_step(env: Runtime, shared_data: Path) -> None:
         advisory = session.scalar(select(Advisory).where(Advisory.all_wards.is_(True)))
         assert advisory is not None
         applied = session.scalar(
-            select(func.count()).select_from(AdvisoryRecipient)
-            .where(AdvisoryRecipient.advisory_id == advisory.id, AdvisoryRecipient.applied_at.is_not(None))
-        )  # fmt: skip
+            select(func.count())
+            .select_from(AdvisoryRecipient)
+            .where(
+                AdvisoryRecipient.advisory_id == advisory.id,
+                AdvisoryRecipient.applied_at.is_not(None),
+            )
+        )
         assert applied == 15
     chosen["intel"].run(ctx)  # a second run adds nothing
     with env.db.session() as session:

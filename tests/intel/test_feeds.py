@@ -26,16 +26,57 @@ MISP_EVENT = {
         "timestamp": "1714550400",
         "Tag": [{"name": "tlp:amber"}],
         "Attribute": [
-            {"uuid": "a1", "type": "ip-dst|port", "category": "Network activity", "value": "203.0.113.80|443", "to_ids": True},
-            {"uuid": "a2", "type": "domain", "category": "Network activity", "value": "emotet-c2.example", "to_ids": True},
-            {"uuid": "a3", "type": "filename|sha256", "category": "Payload delivery",
-             "value": "invoice.doc|" + "ab" * 32, "to_ids": True, "Tag": [{"name": "tlp:green"}]},
-            {"uuid": "a4", "type": "comment", "category": "Other", "value": "seen at 9am", "to_ids": False},
-            {"uuid": "a5", "type": "ip-src", "category": "Network activity", "value": "999.1.1.1", "to_ids": True},
+            {
+                "uuid": "a1",
+                "type": "ip-dst|port",
+                "category": "Network activity",
+                "value": "203.0.113.80|443",
+                "to_ids": True,
+            },
+            {
+                "uuid": "a2",
+                "type": "domain",
+                "category": "Network activity",
+                "value": "emotet-c2.example",
+                "to_ids": True,
+            },
+            {
+                "uuid": "a3",
+                "type": "filename|sha256",
+                "category": "Payload delivery",
+                "value": "invoice.doc|" + "ab" * 32,
+                "to_ids": True,
+                "Tag": [{"name": "tlp:green"}],
+            },
+            {
+                "uuid": "a4",
+                "type": "comment",
+                "category": "Other",
+                "value": "seen at 9am",
+                "to_ids": False,
+            },
+            {
+                "uuid": "a5",
+                "type": "ip-src",
+                "category": "Network activity",
+                "value": "999.1.1.1",
+                "to_ids": True,
+            },
         ],
-        "Object": [{"Attribute": [{"uuid": "o1", "type": "url", "value": "http://emotet-c2.example/gate.php", "to_ids": True}]}],
+        "Object": [
+            {
+                "Attribute": [
+                    {
+                        "uuid": "o1",
+                        "type": "url",
+                        "value": "http://emotet-c2.example/gate.php",
+                        "to_ids": True,
+                    }
+                ]
+            }
+        ],
     }
-}  # fmt: skip
+}
 
 
 def _values(env: Runtime) -> dict[str, IndicatorValue]:
@@ -64,8 +105,11 @@ def test_misp_feed_folder_and_csv_import_with_dedup_and_quarantine(
     assert (again.added, again.duplicates) == (0, 4)
 
     csv_file = tmp_path / "list.csv"
-    csv_file.write_text("indicator,comment\n203.0.113.80,same as MISP\nhxxp://phish[.]example/x,phishing\n"
-                        "10.0.0.1,private\n# comment line\nnonsense value\n", encoding="utf-8")  # fmt: skip
+    csv_file.write_text(
+        "indicator,comment\n203.0.113.80,same as MISP\nhxxp://phish[.]example/x,phishing\n"
+        "10.0.0.1,private\n# comment line\nnonsense value\n",
+        encoding="utf-8",
+    )
     report = feeds.import_location(env.db, env.settings, SYSTEM, str(csv_file), now=now)
     assert (report.added, report.duplicates, report.rejected) == (2, 1, 1)
     assert f"{csv_file}:6" in report.problems[0]
@@ -81,8 +125,11 @@ def test_misp_feed_folder_and_csv_import_with_dedup_and_quarantine(
 def test_invalid_stix_objects_are_quarantined_with_their_place(
     env: Runtime, tmp_path: Path
 ) -> None:
-    bundle = {"type": "bundle", "id": "bundle--2d3c8b5a-1a0e-4a7e-9a41-2f0d9c1b7e33",
-              "objects": [indicator("192.0.2.1"), {**indicator("192.0.2.2"), "valid_from": "soon"}]}  # fmt: skip
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--2d3c8b5a-1a0e-4a7e-9a41-2f0d9c1b7e33",
+        "objects": [indicator("192.0.2.1"), {**indicator("192.0.2.2"), "valid_from": "soon"}],
+    }
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(bundle))
     report = feeds.import_location(env.db, env.settings, SYSTEM, str(path), now=env.clock.now())
@@ -113,10 +160,18 @@ def test_taxii_feed_is_pulled_incrementally(
     )
     monkeypatch.setenv("TEST_FEED_TOKEN", joint)
     with env.db.session() as session:
-        feed = feeds.add_feed(session, SYSTEM, {
-            "name": "partner TAXII", "kind": "taxii", "url": f"{live_server.url}/taxii2/rengo/",
-            "collection": SHARED, "secret_env": "TEST_FEED_TOKEN", "default_tlp": "green",
-        })  # fmt: skip
+        feed = feeds.add_feed(
+            session,
+            SYSTEM,
+            {
+                "name": "partner TAXII",
+                "kind": "taxii",
+                "url": f"{live_server.url}/taxii2/rengo/",
+                "collection": SHARED,
+                "secret_env": "TEST_FEED_TOKEN",
+                "default_tlp": "green",
+            },
+        )
         feed_id = feed.id
     first = feeds.run_feed(env.db, env.settings, feed_id, env.clock.now())
     assert first.last_status == "ok", first.last_message

@@ -41,39 +41,61 @@ def test_retro_hunt_finds_every_kind_in_the_right_wards(env: Runtime) -> None:
     now = env.clock.now()
     old = now - timedelta(days=30)
     too_old = now - timedelta(days=120)
-    write_events(env.data_dir.lake("soc"), [
-        event(WARD_A, old, event_id="a-ip", src_ip="203.0.113.5", dst_ip="10.1.2.3"),
-        event(WARD_B, old, event_id="b-ip", dst_ip="203.0.113.5"),
-        event(WARD_A, old, event_id="a-dns", class_uid=4003, dns_query="C2.Evil-Domain.example."),
-        event(WARD_A, old, event_id="a-url", class_uid=4002, url="HTTP://Evil-Domain.example/payload/"),
-        event(WARD_B, old, event_id="b-mail", class_uid=4009, email_from="billing@phish.example",
-              email_to="a@city.chuo.lg.jp, b@city.chuo.lg.jp"),
-        event(WARD_C, old, event_id="c-hash", class_uid=1001,
-              file_hash_sha256="AA" * 32),
-        event(WARD_C, old, event_id="c-range", src_ip="198.51.100.77"),
-        event(WARD_A, old, event_id="a-ua", class_uid=4002, user_agent="EvilBot/1.0"),
-        event(WARD_A, old, event_id="a-private", src_ip="10.9.9.9"),
-        event(WARD_A, old, event_id="a-google", class_uid=4003, dns_query="www.google.com"),
-        event(WARD_A, old, event_id="a-strict", src_ip="192.0.2.200"),
-        event(WARD_B, old, event_id="b-strict", src_ip="192.0.2.200"),
-        event(WARD_A, old, event_id="a-amber", src_ip="192.0.2.201"),
-        event(WARD_B, old, event_id="b-amber", src_ip="192.0.2.201"),
-        event(WARD_A, too_old, event_id="a-too-old", src_ip="203.0.113.5"),
-        event(WARD_A, old, event_id="a-own", src_ip="192.0.2.202"),
-        event(WARD_B, old, event_id="b-own", src_ip="192.0.2.202"),
-    ])  # fmt: skip
-    _ingest(env, [
-        indicator("203.0.113.5"),
-        indicator("evil-domain.example", kind="domain-name"),
-        indicator("http://evil-domain.example/payload", kind="url"),
-        indicator("billing@phish.example", kind="email-addr"),
-        {**indicator("x"), "pattern": f"[file:hashes.'SHA-256' = '{'aa' * 32}']"},
-        indicator("198.51.100.0/24"),
-        {**indicator("x"), "pattern": "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'EvilBot/1.0']"},
-        indicator("10.9.9.9"),
-        indicator("www.google.com", kind="domain-name"),
-        {**indicator("192.0.2.99"), "valid_until": "2020-01-01T00:00:00Z"},
-    ])  # fmt: skip
+    write_events(
+        env.data_dir.lake("soc"),
+        [
+            event(WARD_A, old, event_id="a-ip", src_ip="203.0.113.5", dst_ip="10.1.2.3"),
+            event(WARD_B, old, event_id="b-ip", dst_ip="203.0.113.5"),
+            event(
+                WARD_A, old, event_id="a-dns", class_uid=4003, dns_query="C2.Evil-Domain.example."
+            ),
+            event(
+                WARD_A,
+                old,
+                event_id="a-url",
+                class_uid=4002,
+                url="HTTP://Evil-Domain.example/payload/",
+            ),
+            event(
+                WARD_B,
+                old,
+                event_id="b-mail",
+                class_uid=4009,
+                email_from="billing@phish.example",
+                email_to="a@city.chuo.lg.jp, b@city.chuo.lg.jp",
+            ),
+            event(WARD_C, old, event_id="c-hash", class_uid=1001, file_hash_sha256="AA" * 32),
+            event(WARD_C, old, event_id="c-range", src_ip="198.51.100.77"),
+            event(WARD_A, old, event_id="a-ua", class_uid=4002, user_agent="EvilBot/1.0"),
+            event(WARD_A, old, event_id="a-private", src_ip="10.9.9.9"),
+            event(WARD_A, old, event_id="a-google", class_uid=4003, dns_query="www.google.com"),
+            event(WARD_A, old, event_id="a-strict", src_ip="192.0.2.200"),
+            event(WARD_B, old, event_id="b-strict", src_ip="192.0.2.200"),
+            event(WARD_A, old, event_id="a-amber", src_ip="192.0.2.201"),
+            event(WARD_B, old, event_id="b-amber", src_ip="192.0.2.201"),
+            event(WARD_A, too_old, event_id="a-too-old", src_ip="203.0.113.5"),
+            event(WARD_A, old, event_id="a-own", src_ip="192.0.2.202"),
+            event(WARD_B, old, event_id="b-own", src_ip="192.0.2.202"),
+        ],
+    )
+    _ingest(
+        env,
+        [
+            indicator("203.0.113.5"),
+            indicator("evil-domain.example", kind="domain-name"),
+            indicator("http://evil-domain.example/payload", kind="url"),
+            indicator("billing@phish.example", kind="email-addr"),
+            {**indicator("x"), "pattern": f"[file:hashes.'SHA-256' = '{'aa' * 32}']"},
+            indicator("198.51.100.0/24"),
+            {
+                **indicator("x"),
+                "pattern": "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'EvilBot/1.0']",
+            },
+            indicator("10.9.9.9"),
+            indicator("www.google.com", kind="domain-name"),
+            {**indicator("192.0.2.99"), "valid_until": "2020-01-01T00:00:00Z"},
+        ],
+    )
     _ingest(
         env,
         [indicator("192.0.2.201", tlp=TLP.AMBER)],

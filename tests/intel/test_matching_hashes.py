@@ -65,16 +65,32 @@ INDICATORS = [
 
 def test_md5_and_sha1_indicators_hit_the_events_that_carry_them(env: Runtime) -> None:
     old = env.clock.now() - timedelta(days=3)
-    write_events(env.data_dir.lake("soc"), [
-        # Upper case as some sources store it; the parsers write lower case.
-        event(WARD_A, old, event_id="a-proc", class_uid=1007, file_hash_md5=MD5.upper(),
-              file_hash_sha1=None, file_hash_sha256="ee" * 32),
-        event(WARD_B, old, event_id="b-file", class_uid=1001, file_hash_sha1=SHA1),
-        event(WARD_C, old, event_id="c-other", class_uid=1001, file_hash_md5="ab" * 16,
-              file_hash_sha1="cd" * 20),
-        event(WARD_C, old, event_id="c-empty", class_uid=1001, file_hash_md5=EMPTY_MD5),
-        event(WARD_C, old, event_id="c-ip", src_ip=MD5),  # a hash in another field: no hit
-    ])  # fmt: skip
+    write_events(
+        env.data_dir.lake("soc"),
+        [
+            # Upper case as some sources store it; the parsers write lower case.
+            event(
+                WARD_A,
+                old,
+                event_id="a-proc",
+                class_uid=1007,
+                file_hash_md5=MD5.upper(),
+                file_hash_sha1=None,
+                file_hash_sha256="ee" * 32,
+            ),
+            event(WARD_B, old, event_id="b-file", class_uid=1001, file_hash_sha1=SHA1),
+            event(
+                WARD_C,
+                old,
+                event_id="c-other",
+                class_uid=1001,
+                file_hash_md5="ab" * 16,
+                file_hash_sha1="cd" * 20,
+            ),
+            event(WARD_C, old, event_id="c-empty", class_uid=1001, file_hash_md5=EMPTY_MD5),
+            event(WARD_C, old, event_id="c-ip", src_ip=MD5),  # a hash in another field: no hit
+        ],
+    )
     _ingest(env, INDICATORS)
     hunts = hunting.run_queued_hunts(env.db, env.settings, env.data_dir, env.clock.now())
     assert [(h.state, h.error) for h in hunts] == [("done", "")]
@@ -97,16 +113,37 @@ def _strip_hash_columns(lake_root: Path) -> None:
 def test_hash_hunts_over_files_written_before_the_hash_columns(env: Runtime) -> None:
     now = env.clock.now()
     lake = env.data_dir.lake("soc")
-    write_events(lake, [event(WARD_C, now - timedelta(hours=2), event_id="c-old", class_uid=1001,
-                              file_hash_sha256=SHA256)])  # fmt: skip
+    write_events(
+        lake,
+        [
+            event(
+                WARD_C,
+                now - timedelta(hours=2),
+                event_id="c-old",
+                class_uid=1001,
+                file_hash_sha256=SHA256,
+            )
+        ],
+    )
     _strip_hash_columns(lake)
     _ingest(env, INDICATORS)
     # Live matching reads only the old files; so does the retro-hunt the indicators queued.
     assert hunting.match_new_events(env.db, env.settings, env.data_dir, now) == 1
     hunts = hunting.run_queued_hunts(env.db, env.settings, env.data_dir, now)
     assert [(h.state, h.error, h.events) for h in hunts] == [("done", "", 1)]
-    write_events(lake, [event(WARD_A, now - timedelta(minutes=1), event_id="a-new", class_uid=1007,
-                              file_hash_md5=MD5, file_hash_sha1=SHA1)])  # fmt: skip
+    write_events(
+        lake,
+        [
+            event(
+                WARD_A,
+                now - timedelta(minutes=1),
+                event_id="a-new",
+                class_uid=1007,
+                file_hash_md5=MD5,
+                file_hash_sha1=SHA1,
+            )
+        ],
+    )
     assert hunting.match_new_events(env.db, env.settings, env.data_dir, now) == 3
     assert _sightings(env) == {
         (WARD_C, IDS["sha256"], "sha256", SHA256, "file_hash_sha256", "c-old"),

@@ -18,14 +18,30 @@ def test_ward_shares_through_the_form_and_approves(
     assert hub.status_code == 200 and "脅威情報共有基盤" in hub.text
     form = client.get("/intel/submit?kind=access")
     assert form.status_code == 200 and 'name="source_addresses"' in form.text
-    bad = client.post("/intel/submit", data={"csrf_token": csrf, "kind": "access", "title": "VPN",
-                                             "source_addresses": "not-an-ip", "tlp": "green"})  # fmt: skip
+    bad = client.post(
+        "/intel/submit",
+        data={
+            "csrf_token": csrf,
+            "kind": "access",
+            "title": "VPN",
+            "source_addresses": "not-an-ip",
+            "tlp": "green",
+        },
+    )
     assert bad.status_code == 422 and "not-an-ip" in bad.text and 'aria-invalid="true"' in bad.text
-    created = client.post("/intel/submit", data={
-        "csrf_token": csrf, "kind": "access", "title": "VPN spraying", "tlp": "green",
-        "source_addresses": "203.0.113.45\n10.1.5.5", "accounts": "t-yamada", "user_agents": "SprayBot/2.1",
-        "description": "from abroad",
-    })  # fmt: skip
+    created = client.post(
+        "/intel/submit",
+        data={
+            "csrf_token": csrf,
+            "kind": "access",
+            "title": "VPN spraying",
+            "tlp": "green",
+            "source_addresses": "203.0.113.45\n10.1.5.5",
+            "accounts": "t-yamada",
+            "user_agents": "SprayBot/2.1",
+            "description": "from abroad",
+        },
+    )
     assert created.status_code == 303
     detail = client.get(created.headers["location"])
     assert "自区が見たもの" in detail.text and "全区に共有される内容" in detail.text
@@ -51,11 +67,19 @@ def test_joint_publishes_an_advisory_and_sees_who_has_not_applied(
 ) -> None:
     csrf = login(client, JOINT, "soc_analyst")
     assert client.get("/intel/advisories/new").status_code == 200
-    response = client.post("/intel/advisories/new", data={
-        "csrf_token": csrf, "title": "Patch the VPN", "summary": "Exploited now.", "severity": "critical",
-        "countermeasures": "Apply 22.7R2.5", "tlp": "amber", "wards": [WARD_A, "131024"],
-        "indicator_values": "203.0.113.66",
-    })  # fmt: skip
+    response = client.post(
+        "/intel/advisories/new",
+        data={
+            "csrf_token": csrf,
+            "title": "Patch the VPN",
+            "summary": "Exploited now.",
+            "severity": "critical",
+            "countermeasures": "Apply 22.7R2.5",
+            "tlp": "amber",
+            "wards": [WARD_A, "131024"],
+            "indicator_values": "203.0.113.66",
+        },
+    )
     assert response.status_code == 303
     url = response.headers["location"]
     page = client.get(url)
@@ -69,8 +93,11 @@ def test_joint_publishes_an_advisory_and_sees_who_has_not_applied(
     assert "1 区が対策を未実施です" in client.get(url).text
     feeds = client.get("/intel/feeds")
     assert feeds.status_code == 200 and "フィードとハンティング" in feeds.text
-    imported = client.post("/intel/feeds/import", data={"csrf_token": csrf, "format": "csv"},
-                           files={"file": ("iocs.csv", b"198.51.100.3\nbad value\n", "text/csv")})  # fmt: skip
+    imported = client.post(
+        "/intel/feeds/import",
+        data={"csrf_token": csrf, "format": "csv"},
+        files={"file": ("iocs.csv", b"198.51.100.3\nbad value\n", "text/csv")},
+    )
     assert (
         imported.status_code == 200
         and "1 件追加" in imported.text

@@ -34,11 +34,18 @@ def test_indicator_hit_in_the_lake_is_an_alert_of_that_ward(
     body = b"\n".join(
         orjson.dumps(row)
         for row in (
-            {"time": when, "class_uid": 4001, "src_ip": "10.1.2.3", "dst_ip": C2, "dst_port": 443,
-             "action": "accept", "device_hostname": "pc-12"},
+            {
+                "time": when,
+                "class_uid": 4001,
+                "src_ip": "10.1.2.3",
+                "dst_ip": C2,
+                "dst_port": 443,
+                "action": "accept",
+                "device_hostname": "pc-12",
+            },
             {"time": when, "class_uid": 4001, "src_ip": "10.1.2.4", "dst_ip": "198.51.100.1"},
         )
-    )  # fmt: skip
+    )
     sent = client.post("/api/v1/soc/ingest?format=json", content=body, headers=ward_a)
     assert sent.status_code == 200, sent.text
     assert store_for(env.data_dir, env.settings.soc).wait_stored(sent.json()["position"], 30)
@@ -51,10 +58,13 @@ def test_indicator_hit_in_the_lake_is_an_alert_of_that_ward(
     detail = client.get(f"/api/v1/soc/alerts/{alert['public_id']}", headers=ward_a).json()
     stored = client.get(
         "/api/v1/soc/events",
-        params={"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z",
-                "filter": f"dst_ip:{C2}"},
+        params={
+            "since": "2000-01-01T00:00:00Z",
+            "until": "2100-01-01T00:00:00Z",
+            "filter": f"dst_ip:{C2}",
+        },
         headers=ward_a,
-    ).json()["events"]  # fmt: skip
+    ).json()["events"]
     assert detail["event_ids"] == [e["event_id"] for e in stored]  # the lake's own event id
     # Another ward neither lists nor opens it; the joint centre sees it.
     assert client.get("/api/v1/soc/alerts?kind=intel", headers=ward_b).json()["items"] == []
@@ -74,8 +84,15 @@ def test_a_hit_in_exercise_data_is_an_exercise_alert(
     # A cyber exercise replays attack traffic: its alerts must not count as real ones.
     with env.db.session() as session:
         feeds = get_collection(session, SYSTEM, FEEDS)
-        ingest(session, env.settings, SYSTEM, feeds, [indicator(C2)], now=env.clock.now(),
-               source="test")  # fmt: skip
+        ingest(
+            session,
+            env.settings,
+            SYSTEM,
+            feeds,
+            [indicator(C2)],
+            now=env.clock.now(),
+            source="test",
+        )
     ward_a = bearer(tokens(WARD_A, "ward_it"))  # type: ignore[operator]
     row = {"time": env.clock.now().isoformat(), "class_uid": 4001, "dst_ip": C2}
     sent = client.post(

@@ -101,6 +101,12 @@ def test_examples_and_ics_round_trip_over_taxii(
     for ident, obj in sent.items():
         assert json.dumps(received[ident], sort_keys=True) == json.dumps(obj, sort_keys=True), ident
     # stix2 parses what we serve.
-    bundle = stix2.parse({"type": "bundle", "id": "bundle--6f4e1bd2-7a44-4bb3-9df0-61e2a0bb9e10",
-                          "objects": list(received.values())[:200]}, allow_custom=True)  # fmt: skip
+    bundle = stix2.parse(
+        {
+            "type": "bundle",
+            "id": "bundle--6f4e1bd2-7a44-4bb3-9df0-61e2a0bb9e10",
+            "objects": list(received.values())[:200],
+        },
+        allow_custom=True,
+    )
     assert len(bundle.objects) == 200

@@ -39,7 +39,7 @@ PHISHING = {
     "kind": "phishing",
     "title": "請求書を装った標的型メール (千代田区)",
     "description": "山田 太郎 (t-yamada@city.chiyoda.lg.jp) received it; the link was opened from "
-                   "10.1.20.31 (sv01.chiyoda.lg.local). 佐藤 花子 reported it to 千代田区 CSIRT.",
+    "10.1.20.31 (sv01.chiyoda.lg.local). 佐藤 花子 reported it to 千代田区 CSIRT.",
     "tlp": "green",
     "reporter": "Tokyo Koseki",
     "sender": "invoice@billing-secure.example",
@@ -48,7 +48,7 @@ PHISHING = {
     "urls": ["http://billing-secure.example/login", "https://vpn.city.chiyoda.lg.jp/portal"],
     "attachment_hashes": [SHA256],
     "attachment_names": ["請求書_山田.zip"],
-}  # fmt: skip
+}
 ACCESS = {
     "kind": "access",
     "title": "VPN password spraying",
@@ -59,25 +59,53 @@ ACCESS = {
     "user_agents": ["Mozilla/5.0 (compatible; SprayBot/2.1)"],
     "target": "vpn.city.chiyoda.lg.jp",
     "technique": "password spraying",
-}  # fmt: skip
-EXTERNAL = ["invoice@billing-secure.example", "http://billing-secure.example/login", SHA256,
-            "203.0.113.45", "198.51.100.0/28", "SprayBot/2.1"]  # fmt: skip
+}
+EXTERNAL = [
+    "invoice@billing-secure.example",
+    "http://billing-secure.example/login",
+    SHA256,
+    "203.0.113.45",
+    "198.51.100.0/28",
+    "SprayBot/2.1",
+]
 
 
 @pytest.fixture
 def ward_a_register(env: Runtime) -> None:
     """Ward A's network and staff, as its asset register and accounts know them."""
     with env.db.session() as session:
-        session.add_all([
-            Asset(tenant=WARD_A, kind="network", name="LGWAN接続系", location="on_premises",
-                  ip_ranges=["10.1.0.0/16", "172.16.1.0/24"], hostnames=["sv01.chiyoda.lg.local"],
-                  owner="佐藤 花子", introduced_on=date(2020, 4, 1)),
-            Asset(tenant=WARD_A, kind="system", name="SSL-VPN", location="data_centre",
-                  hostnames=["vpn.city.chiyoda.lg.jp"], mail_domains=["city.chiyoda.lg.jp"]),
-        ])  # fmt: skip
-        create_user(session, Passwords.from_settings(env.settings), username="t-yamada",
-                    password="x" * 12, tenant=WARD_A, role="ward_it",
-                    display_name="山田 太郎", email="t-yamada@city.chiyoda.lg.jp")  # fmt: skip
+        session.add_all(
+            [
+                Asset(
+                    tenant=WARD_A,
+                    kind="network",
+                    name="LGWAN接続系",
+                    location="on_premises",
+                    ip_ranges=["10.1.0.0/16", "172.16.1.0/24"],
+                    hostnames=["sv01.chiyoda.lg.local"],
+                    owner="佐藤 花子",
+                    introduced_on=date(2020, 4, 1),
+                ),
+                Asset(
+                    tenant=WARD_A,
+                    kind="system",
+                    name="SSL-VPN",
+                    location="data_centre",
+                    hostnames=["vpn.city.chiyoda.lg.jp"],
+                    mail_domains=["city.chiyoda.lg.jp"],
+                ),
+            ]
+        )
+        create_user(
+            session,
+            Passwords.from_settings(env.settings),
+            username="t-yamada",
+            password="x" * 12,
+            tenant=WARD_A,
+            role="ward_it",
+            display_name="山田 太郎",
+            email="t-yamada@city.chiyoda.lg.jp",
+        )
 
 
 def _shared_text(preview: dict[str, object]) -> str:
@@ -202,8 +230,15 @@ def test_bad_submissions_name_the_field(client: TestClient, tokens: Callable[...
     )
     assert response.status_code == 422
     assert any("sender" in p["location"] for p in response.json()["problems"])
-    bundle = {"kind": "bundle", "title": "our bundle", "bundle": {"type": "bundle", "id": "bundle--1",
-              "objects": [{"type": "indicator", "id": "indicator--x"}]}}  # fmt: skip
+    bundle = {
+        "kind": "bundle",
+        "title": "our bundle",
+        "bundle": {
+            "type": "bundle",
+            "id": "bundle--1",
+            "objects": [{"type": "indicator", "id": "indicator--x"}],
+        },
+    }
     response = client.post("/api/v1/intel/submissions", json=bundle, headers=bearer(ward))
     assert response.status_code == 422
     assert any("object 0" in p["location"] for p in response.json()["problems"])
@@ -260,10 +295,13 @@ def test_submission_straight_from_a_csirt_incident(
 
     with env.db.session() as session:
         incident = incidents.create_incident(
-            session, Principal(WARD_A, Role.CSIRT, username="csirt-a"),
-            IncidentCreate(title="C2 beacons", category="other"), env.settings,
-            alert_source=UnavailableAlertSource(), now=env.clock.now(),
-        )  # fmt: skip
+            session,
+            Principal(WARD_A, Role.CSIRT, username="csirt-a"),
+            IncidentCreate(title="C2 beacons", category="other"),
+            env.settings,
+            alert_source=UnavailableAlertSource(),
+            now=env.clock.now(),
+        )
         found = csirt_indicators.extract(
             "beacons to 203.0.113.99 and evil-c2[.]example from 10.1.2.3"
         )

@@ -153,9 +153,11 @@ def test_stix2_datastore_over_taxii(live_server: Any, tokens: Callable[..., str]
     sink = TAXIICollectionSink(collection)
     malware = stix2.Malware(name="Emotet", is_family=True, object_marking_refs=[stix2.TLP_GREEN])
     ioc = stix2.Indicator(
-        name="Emotet C2", pattern="[ipv4-addr:value = '192.0.2.66']", pattern_type="stix",
+        name="Emotet C2",
+        pattern="[ipv4-addr:value = '192.0.2.66']",
+        pattern_type="stix",
         object_marking_refs=[stix2.TLP_GREEN],
-    )  # fmt: skip
+    )
     relation = stix2.Relationship(ioc, "indicates", malware, object_marking_refs=[stix2.TLP_GREEN])
     sink.add([malware, ioc, relation])
     newer = ioc.new_version(name="Emotet C2 (confirmed)")

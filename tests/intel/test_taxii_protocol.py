@@ -165,8 +165,17 @@ def test_tlp_enforced_for_every_role_and_level(
     amber_b = indicator("192.0.2.40", tlp=TLP.AMBER)
     with env.db.session() as session:
         feeds = get_collection(session, SYSTEM, FEEDS)
-        ingest(session, env.settings, SYSTEM, feeds, [amber_b], now=env.clock.now(), source="test",
-               audience_all=False, audience=audience_text([WARD_B]))  # fmt: skip
+        ingest(
+            session,
+            env.settings,
+            SYSTEM,
+            feeds,
+            [amber_b],
+            now=env.clock.now(),
+            source="test",
+            audience_all=False,
+            audience=audience_text([WARD_B]),
+        )
     # Ward A keeps RED and AMBER+STRICT in its own collection.
     ward_a_it = tokens(WARD_A, "ward_it")
     private = {

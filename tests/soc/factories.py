@@ -41,8 +41,14 @@ def suppression(runtime: Runtime, ward: str) -> str:
 
     now = runtime.clock.now()
     with runtime.db.session() as session:
-        row = suppress(session, Principal(ward, Role.WARD_IT), reason="walk", expires_at=now + timedelta(days=1),
-                       now=now, rule_id="walk-rule")  # fmt: skip
+        row = suppress(
+            session,
+            Principal(ward, Role.WARD_IT),
+            reason="walk",
+            expires_at=now + timedelta(days=1),
+            now=now,
+            rule_id="walk-rule",
+        )
         return str(row.id)
 
 

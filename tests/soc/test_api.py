@@ -49,18 +49,20 @@ def test_vector_and_fluentbit_payloads_are_stored(
         for line in (samples.SQUID, samples.FORTI_VPN)
     )
     response = client.post(
-        "/api/v1/soc/ingest", content=gzip.compress(vector_ndjson),
+        "/api/v1/soc/ingest",
+        content=gzip.compress(vector_ndjson),
         headers={**auth(token), "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"},
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.text
     packer = msgpack.Packer()
     fluent = packer.pack([1777593600, {"log": samples.SYSLOG_5424.decode()}]) + packer.pack(
         [1777593601, {"log": "{oops"}]
     )
     response = client.post(
-        "/api/v1/soc/ingest?source=fluentbit", content=fluent,
+        "/api/v1/soc/ingest?source=fluentbit",
+        content=fluent,
         headers={**auth(token), "Content-Type": "application/msgpack"},
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.text
     wait_stored(env, response.json()["position"])
     found = search(client, token).json()["events"]

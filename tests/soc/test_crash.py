@@ -26,8 +26,9 @@ def run_and_kill(data_dir: Path, start: int, after: float) -> int:
     """
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.soc.crash_child", str(data_dir), str(start)],
-        cwd=REPO, stdout=subprocess.PIPE,
-    )  # fmt: skip
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+    )
     assert child.stdout is not None
     os.set_blocking(child.stdout.fileno(), False)
     acknowledged = start - 1

@@ -30,19 +30,30 @@ WIDE = (datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))
 
 
 def record(when: datetime, class_uid: int, ip: str) -> bytes:
-    return orjson.dumps({"time": when.isoformat(), "class_uid": class_uid, "message": f"m {ip}",
-                         "src_endpoint": {"ip": ip}})  # fmt: skip
+    return orjson.dumps(
+        {
+            "time": when.isoformat(),
+            "class_uid": class_uid,
+            "message": f"m {ip}",
+            "src_endpoint": {"ip": ip},
+        }
+    )
 
 
 def fill(store: SocStore) -> None:
     """Two days × two wards × two classes, each partition written by three commits."""
     for n in range(3):
         batches = [
-            Batch(ward, "s", "json", [record(day + timedelta(hours=n, minutes=c % 7), c, f"10.{i}.{c % 7}.{n}")])
+            Batch(
+                ward,
+                "s",
+                "json",
+                [record(day + timedelta(hours=n, minutes=c % 7), c, f"10.{i}.{c % 7}.{n}")],
+            )
             for i, ward in enumerate((CHIYODA, MINATO))
             for day in (DAY1, DAY2)
             for c in (3002, 4001)
-        ]  # fmt: skip
+        ]
         store.spool.append(batches)
         store.writer.drain_once()
 
@@ -132,8 +143,10 @@ def test_retention_drops_a_ward_from_a_merged_day(soc_store: SocStore) -> None:
     apply_retention(soc_store.lake, now, 30, {MINATO: 8})
     left = search_events(soc_store.lake, EventQuery(*WIDE, limit=1000)).events
     assert {(e["ward"], e["time"].date()) for e in left} == {
-        (CHIYODA, DAY1.date()), (CHIYODA, DAY2.date()), (MINATO, DAY2.date())
-    }  # fmt: skip
+        (CHIYODA, DAY1.date()),
+        (CHIYODA, DAY2.date()),
+        (MINATO, DAY2.date()),
+    }
     apply_retention(soc_store.lake, now + timedelta(days=30), 30, {})
     assert not list(soc_store.lake.events_dir.glob("day=*")) and ips(soc_store) == []
 
@@ -182,8 +195,10 @@ def test_a_day_bigger_than_memory_is_merged_within_its_memory_limit(
     assert table.nbytes * 16 > 1_000_000_000
     probe = subprocess.run(
         [sys.executable, "-c", MEMORY_PROBE, str(soc_store.lake.root)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     files_before, peak_mib = map(int, probe.stdout.split())
     assert files_before == 16 + 1  # the commits merged in their partition, then the day
     assert peak_mib < 600, f"the merge took {peak_mib} MiB"  # all at once: over 2 GiB
@@ -273,18 +288,37 @@ def test_every_row_is_filed_under_its_own_class_ward_and_day(soc_store: SocStore
     # of each file are exactly that folder's class, ward and UTC day, in time order.
     wards = (CHIYODA, MINATO, "131091", "131105")
     rows = [
-        orjson.loads(record(DAY1 + timedelta(minutes=97 * n), (3002, 4001, 1007)[n % 3], f"10.0.{n % 250}.{n % 7}"))
+        orjson.loads(
+            record(
+                DAY1 + timedelta(minutes=97 * n),
+                (3002, 4001, 1007)[n % 3],
+                f"10.0.{n % 250}.{n % 7}",
+            )
+        )
         | {"ward": wards[(n * 7) % 4]}
         for n in range(2000)
-    ]  # fmt: skip
+    ]
     table = pa.Table.from_pylist(
-        [{"event_id": f"e{n}", "origin": "real", **r, "time": datetime.fromisoformat(r["time"]),
-          "src_ip": r["src_endpoint"]["ip"]} for n, r in enumerate(rows)]
-    )  # fmt: skip
+        [
+            {
+                "event_id": f"e{n}",
+                "origin": "real",
+                **r,
+                "time": datetime.fromisoformat(r["time"]),
+                "src_ip": r["src_endpoint"]["ip"],
+            }
+            for n, r in enumerate(rows)
+        ]
+    )
     events = pa.table(
-        [table[f.name].cast(f.type) if f.name in table.column_names else pa.nulls(len(table), f.type)
-         for f in EVENT_SCHEMA], schema=EVENT_SCHEMA,
-    )  # fmt: skip
+        [
+            table[f.name].cast(f.type)
+            if f.name in table.column_names
+            else pa.nulls(len(table), f.type)
+            for f in EVENT_SCHEMA
+        ],
+        schema=EVENT_SCHEMA,
+    )
     commit = soc_store.lake.commit(soc_store.lake.head() + 1, events, [])
     assert len(commit.partitions) > 100
     seen = 0
@@ -308,8 +342,12 @@ def test_a_day_merge_keeps_rows_filed_under_another_ward_and_never_loses_one(
     folder = soc_store.lake.events_dir / f"class_uid=3002/ward={CHIYODA}/day=2026-05-01"
     path = next(folder.glob("p-*.parquet"))
     stored = pq.read_table(path)
-    pq.write_table(stored.set_column(stored.schema.get_field_index("ward"), "ward",
-                                     pa.repeat(MINATO, stored.num_rows)), path)  # fmt: skip
+    pq.write_table(
+        stored.set_column(
+            stored.schema.get_field_index("ward"), "ward", pa.repeat(MINATO, stored.num_rows)
+        ),
+        path,
+    )
     before = sorted(ips(soc_store))
     # A merge that would write fewer rows than it read is refused; the inputs stay.
     slices = maintenance._row_groups

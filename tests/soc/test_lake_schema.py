@@ -25,8 +25,14 @@ MD5, SHA256 = "0123456789abcdef" * 2, "ab" * 32
 
 
 def _event(event_id: str, minutes: int, **fields: Any) -> dict[str, Any]:
-    return {"event_id": event_id, "time": DAY + timedelta(minutes=minutes), "ward": CHIYODA,
-            "origin": "real", "class_uid": 1001, **fields}  # fmt: skip
+    return {
+        "event_id": event_id,
+        "time": DAY + timedelta(minutes=minutes),
+        "ward": CHIYODA,
+        "origin": "real",
+        "class_uid": 1001,
+        **fields,
+    }
 
 
 def _written_before_the_new_columns(lake: Lake) -> list[Path]:
@@ -69,9 +75,13 @@ def test_old_files_without_the_hash_columns_read_and_merge(tmp_path: Path) -> No
     [day_file] = list(lake.events_dir.rglob("d-*.parquet"))
     table = pq.read_table(day_file)
     assert table.schema.names == EVENT_SCHEMA.names
-    assert dict(zip(table["event_id"].to_pylist(), table["file_hash_md5"].to_pylist(), strict=True)) == {
-        "old-1": None, "old-2": None, "new": MD5,
-    }  # fmt: skip
+    assert dict(
+        zip(table["event_id"].to_pylist(), table["file_hash_md5"].to_pylist(), strict=True)
+    ) == {
+        "old-1": None,
+        "old-2": None,
+        "new": MD5,
+    }
     hits = search_events(lake, EventQuery(*WIDE, filters={"file_hash_md5": MD5})).events
     assert [e["event_id"] for e in hits] == ["new"]
 

@@ -22,8 +22,11 @@ XSS = b"1777597200.123 250 10.1.1.9 TCP_MISS/200 10 GET http://x.example/<script
 
 
 def send(client: TestClient, env: Runtime, token: str, body: bytes, fmt: str = "auto") -> None:
-    response = client.post(f"/api/v1/soc/ingest?format={fmt}", content=body,
-                           headers={**auth(token), "Content-Type": "text/plain"})  # fmt: skip
+    response = client.post(
+        f"/api/v1/soc/ingest?format={fmt}",
+        content=body,
+        headers={**auth(token), "Content-Type": "text/plain"},
+    )
     assert response.status_code == 200, response.text
     wait_stored(env, response.json()["position"])
 
@@ -62,8 +65,11 @@ def test_ward_staff_search_their_own_events_only(
 def test_joint_centre_filters_pages_and_shares_the_url(
     client: TestClient, env: Runtime, tokens: Callable[..., str], login: Any
 ) -> None:
-    lines = [f"{1777593600 + n}.000 5 10.0.0.{n} TCP_MISS/200 100 GET http://a.example/{n} - "
-             f"HIER_DIRECT/1.2.3.4 text/html".encode() for n in range(60)]  # fmt: skip
+    lines = [
+        f"{1777593600 + n}.000 5 10.0.0.{n} TCP_MISS/200 100 GET http://a.example/{n} - "
+        f"HIER_DIRECT/1.2.3.4 text/html".encode()
+        for n in range(60)
+    ]
     send(client, env, tokens(WARD_A, "ward_it"), b"\n".join(lines), "squid")
     send(client, env, tokens(WARD_B, "ward_it"), samples.FORTI_VPN)
     login(client, "joint", "soc_analyst")
@@ -92,11 +98,16 @@ def test_bad_search_input_is_explained_not_a_500(
 ) -> None:
     login(client, "joint", "soc_analyst")
     for params, place in (
-        ({"since": "yesterday"}, "since"), ({"filter": "nocolon"}, "filter"),
-        ({"filter": "no_such_field:1"}, "no_such_field"), ({"class_uid": "x"}, "class_uid"),
-        ({"last": "9y"}, "last"), ({"since": "2026-05-02T00:00", "until": "2026-05-01T00:00"}, "until"),
-        ({"cursor": "!!!"}, "cursor"), ({"ward": "nowhere"}, "ward"), ({"dst_port": "x"}, ""),
-    ):  # fmt: skip
+        ({"since": "yesterday"}, "since"),
+        ({"filter": "nocolon"}, "filter"),
+        ({"filter": "no_such_field:1"}, "no_such_field"),
+        ({"class_uid": "x"}, "class_uid"),
+        ({"last": "9y"}, "last"),
+        ({"since": "2026-05-02T00:00", "until": "2026-05-01T00:00"}, "until"),
+        ({"cursor": "!!!"}, "cursor"),
+        ({"ward": "nowhere"}, "ward"),
+        ({"dst_port": "x"}, ""),
+    ):
         response = client.get("/soc/events", params=params)
         assert response.status_code in (200, 422), (params, response.status_code)
         if response.status_code == 422:
@@ -132,9 +143,18 @@ def test_quarantine_shows_raw_bytes_and_replays(
     send(client, env, tokens(WARD_B, "ward_it"), samples.MALFORMED["cef"], "cef")
     # A record an earlier parser version rejected, which today's squid parser reads.
     lake = store_for(env.data_dir, env.settings.soc).lake
-    row = {"quarantine_id": "old-1", "received": datetime(2026, 5, 1, tzinfo=UTC), "ward": WARD_A,
-           "origin": "real", "source": "proxy", "format": "squid", "location": "proxy.log:7",
-           "reason": "parser bug", "raw": samples.SQUID, "ingest_seq": 1}  # fmt: skip
+    row = {
+        "quarantine_id": "old-1",
+        "received": datetime(2026, 5, 1, tzinfo=UTC),
+        "ward": WARD_A,
+        "origin": "real",
+        "source": "proxy",
+        "format": "squid",
+        "location": "proxy.log:7",
+        "reason": "parser bug",
+        "raw": samples.SQUID,
+        "ingest_seq": 1,
+    }
     _write_parquet(
         quarantine_table([row]),
         lake.quarantine_dir / f"ward={WARD_A}/day=2026-05-01/p-{1:020d}-9.parquet",

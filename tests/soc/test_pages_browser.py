@@ -23,10 +23,11 @@ def test_joint_analyst_searches_events_and_checks_collection(
 ) -> None:
     now = env.clock.now()
     lines = [
-        samples.SQUID.replace(b"1777597200.123", f"{(now - timedelta(minutes=m)).timestamp():.3f}".encode())
-        .replace(b"10.1.1.5", f"10.1.1.{m}".encode())
+        samples.SQUID.replace(
+            b"1777597200.123", f"{(now - timedelta(minutes=m)).timestamp():.3f}".encode()
+        ).replace(b"10.1.1.5", f"10.1.1.{m}".encode())
         for m in range(1, 4)
-    ]  # fmt: skip
+    ]
     store = store_for(env.data_dir, env.settings.soc)
     assert store.wait_stored(store.accept([Batch(WARD_A, "proxy1", "squid", lines)]))
 

@@ -161,12 +161,18 @@ def test_winlogbeat_sysmon_module_hashes_are_put_back() -> None:
 
 
 def test_nxlog_sysmon_hashes() -> None:
-    record = orjson.dumps({
-        "EventTime": "2026-05-01 10:00:00", "Hostname": "pc7.chiyoda.local", "EventID": 7,
-        "SourceName": "Microsoft-Windows-Sysmon", "Channel": "Microsoft-Windows-Sysmon/Operational",
-        "Image": "C:\\Windows\\explorer.exe", "ImageLoaded": "C:\\Temp\\evil.dll",
-        "Hashes": samples.SYSMON_HASHES,
-    })  # fmt: skip
+    record = orjson.dumps(
+        {
+            "EventTime": "2026-05-01 10:00:00",
+            "Hostname": "pc7.chiyoda.local",
+            "EventID": 7,
+            "SourceName": "Microsoft-Windows-Sysmon",
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Image": "C:\\Windows\\explorer.exe",
+            "ImageLoaded": "C:\\Temp\\evil.dll",
+            "Hashes": samples.SYSMON_HASHES,
+        }
+    )
     _fmt, event = parse(record)
     assert event["class_uid"] == 1005 and event["file_path"] == "C:\\Temp\\evil.dll"
     assert _hashes(event) == HASHES
@@ -188,15 +194,22 @@ def test_cef_file_hash_of_no_known_algorithm_stays_unmapped(value: str) -> None:
 
 
 def test_generic_json_reads_ocsf_file_hashes() -> None:
-    record = orjson.dumps({
-        "time": "2026-05-01T00:00:00Z", "class_uid": 1001, "activity_id": 1,
-        "file": {"path": "C:\\Temp\\invoice.exe", "hashes": [
-            {"algorithm_id": 1, "algorithm": "MD5", "value": samples.MD5},
-            {"algorithm_id": 2, "algorithm": "SHA-1", "value": samples.SHA1},
-            {"algorithm_id": 3, "algorithm": "SHA-256", "value": samples.SHA256},
-            {"algorithm_id": 4, "algorithm": "SHA-512", "value": "ab" * 64},
-        ]},
-    })  # fmt: skip
+    record = orjson.dumps(
+        {
+            "time": "2026-05-01T00:00:00Z",
+            "class_uid": 1001,
+            "activity_id": 1,
+            "file": {
+                "path": "C:\\Temp\\invoice.exe",
+                "hashes": [
+                    {"algorithm_id": 1, "algorithm": "MD5", "value": samples.MD5},
+                    {"algorithm_id": 2, "algorithm": "SHA-1", "value": samples.SHA1},
+                    {"algorithm_id": 3, "algorithm": "SHA-256", "value": samples.SHA256},
+                    {"algorithm_id": 4, "algorithm": "SHA-512", "value": "ab" * 64},
+                ],
+            },
+        }
+    )
     fmt, event = parse(record)
     assert fmt == "json" and event["file_path"] == "C:\\Temp\\invoice.exe"
     assert _hashes(event) == HASHES

@@ -96,10 +96,25 @@ def test_ward_map_errors_name_the_line() -> None:
 def test_tls(soc_store: SocStore, tmp_path: Path) -> None:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "1", "-subj", "/CN=localhost"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ],
+        check=True,
+        capture_output=True,
+    )
     thread = start(soc_store, tls_port=0, tls_context=tls_context(str(cert), str(key)))
     try:
         client_context = ssl.create_default_context(cafile=str(cert))
@@ -153,10 +168,16 @@ def test_rengo_serve_runs_the_listener_and_maps_wards_by_address_and_hostname(
     ward_map = tmp_path / "wards.txt"
     ward_map.write_text("127.0.0.0/8 131016\nfw01.minato.local 港区\nweb01.minato.local 131032\n")
     settings = make_settings(
-        tmp_path / "data", db_url,
-        soc={"syslog_enabled": True, "syslog_udp_port": None, "syslog_tcp_port": 0,
-             "syslog_ward_map": ward_map, "syslog_flush_ms": 50},
-    )  # fmt: skip
+        tmp_path / "data",
+        db_url,
+        soc={
+            "syslog_enabled": True,
+            "syslog_udp_port": None,
+            "syslog_tcp_port": 0,
+            "syslog_ward_map": ward_map,
+            "syslog_flush_ms": 50,
+        },
+    )
     runtime = Runtime.from_settings(settings)
     relayed_5424 = b"<134>1 2026-05-01T10:00:00Z FW01.minato.local app - - - relayed"
     relayed_3164 = b"<38>Nov 26 19:00:01 web01.minato.local sshd[9]: Accepted publickey for bob from 10.1.2.3 port 22 ssh2"

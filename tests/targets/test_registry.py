@@ -23,21 +23,43 @@ from rengo.targets.registry import (
 load_domains()
 
 POLICY_TARGETS = {
-    "m1.kgi.major_incidents", "m1.ksi.mean_time_to_contain", "m1.kpi.security_cost_per_resident",
-    "m1.kpi.live_exercises", "m1.kpi.tabletop_exercises", "m1.kpi.critical_intel_shared",
-    "m2.kgi.operating_cost_growth", "m2.ksi.bpr_renewal_share", "m2.kpi.cloud_savings",
-    "m2.kpi.finops_trainings", "m2.kpi.joint_procurements",
-    "m3.kgi.policy_outcomes", "m3.ksi.logic_model_share", "m3.kpi.open_data_apps",
-    "m3.kpi.open_datasets", "m3.kpi.staff_trained", "register.kpi.assets_classified",
-}  # fmt: skip
+    "m1.kgi.major_incidents",
+    "m1.ksi.mean_time_to_contain",
+    "m1.kpi.security_cost_per_resident",
+    "m1.kpi.live_exercises",
+    "m1.kpi.tabletop_exercises",
+    "m1.kpi.critical_intel_shared",
+    "m2.kgi.operating_cost_growth",
+    "m2.ksi.bpr_renewal_share",
+    "m2.kpi.cloud_savings",
+    "m2.kpi.finops_trainings",
+    "m2.kpi.joint_procurements",
+    "m3.kgi.policy_outcomes",
+    "m3.ksi.logic_model_share",
+    "m3.kpi.open_data_apps",
+    "m3.kpi.open_datasets",
+    "m3.kpi.staff_trained",
+    "register.kpi.assets_classified",
+}
 
 
 def _target(**overrides: object) -> Target:
     fields: dict[str, object] = dict(
-        id="t", measure=1, kind=Kind.KPI, name_ja="", name_en="", formula_ja="", formula_en="",
-        source_ja="", source_en="", unit="%", direction=Direction.AT_LEAST,
-        threshold_setting="policy.cloud_savings_pct", period=Period.FISCAL_YEAR, domain="test",
-    )  # fmt: skip
+        id="t",
+        measure=1,
+        kind=Kind.KPI,
+        name_ja="",
+        name_en="",
+        formula_ja="",
+        formula_en="",
+        source_ja="",
+        source_en="",
+        unit="%",
+        direction=Direction.AT_LEAST,
+        threshold_setting="policy.cloud_savings_pct",
+        period=Period.FISCAL_YEAR,
+        domain="test",
+    )
     fields.update(overrides)
     return Target(**fields)  # type: ignore[arg-type]
 
@@ -91,5 +113,7 @@ def test_trend_points_are_month_ends_in_jst() -> None:
     points = month_ends(now, 4)
     assert points[-1] == now
     assert [p.isoformat() for p in points[:-1]] == [
-        "2026-08-31T23:59:59+09:00", "2026-09-30T23:59:59+09:00", "2026-10-31T23:59:59+09:00",
-    ]  # fmt: skip
+        "2026-08-31T23:59:59+09:00",
+        "2026-09-30T23:59:59+09:00",
+        "2026-10-31T23:59:59+09:00",
+    ]

@@ -20,8 +20,11 @@ def test_create_read_update_with_etag_and_history(
     assert created.headers["location"] == f"/api/v1/assets/{asset['id']}"
     read = client.get(f"/api/v1/assets/{asset['id']}", headers=h)
     assert read.headers["etag"] == '"1"'
-    patched = client.patch(f"/api/v1/assets/{asset['id']}", json={"owner": "情報政策課長"},
-                           headers={**h, "If-Match": '"1"'})  # fmt: skip
+    patched = client.patch(
+        f"/api/v1/assets/{asset['id']}",
+        json={"owner": "情報政策課長"},
+        headers={**h, "If-Match": '"1"'},
+    )
     assert patched.status_code == 200 and patched.json()["version"] == 2
     stale = client.patch(
         f"/api/v1/assets/{asset['id']}", json={"owner": "x"}, headers={**h, "If-Match": '"1"'}

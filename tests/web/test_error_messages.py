@@ -36,8 +36,9 @@ def test_templates_and_their_values_are_translated(language: None) -> None:
         "{ref} is already {to}", values={"ref": "INC-000001", "to": STATUSES["triage"]}
     )
     assert error_message(conflict) == "INC-000001 は既に「トリアージ」です"
-    waiting = Conflict("action {id} is {status}, not waiting for approval",
-                       values={"id": 3, "status": "succeeded"})  # fmt: skip
+    waiting = Conflict(
+        "action {id} is {status}, not waiting for approval", values={"id": 3, "status": "succeeded"}
+    )
     assert (
         error_message(waiting)
         == f"対処 3 は「{i18n.gettext('succeeded')}」で、承認待ちではありません"

@@ -32,14 +32,31 @@ def ui_messages() -> dict[str, str]:
 # with a Japanese entry. Elsewhere (SOC, FinOps ingest, …) only messages given ``values=`` are
 # held to it: the API and CLI show them in English, as before.
 TRANSLATED = (
-    "csirt/", "assets/", "core/users.py", "core/identity.py", "intel/submissions.py",
-    "intel/advisories.py", "finops/plan.py", "web/pages/csirt", "web/pages/assets.py",
-    "web/pages/admin.py", "web/pages/oncall.py", "web/pages/intel.py", "web/pages/finops/",
-)  # fmt: skip
+    "csirt/",
+    "assets/",
+    "core/users.py",
+    "core/identity.py",
+    "intel/submissions.py",
+    "intel/advisories.py",
+    "finops/plan.py",
+    "web/pages/csirt",
+    "web/pages/assets.py",
+    "web/pages/admin.py",
+    "web/pages/oncall.py",
+    "web/pages/intel.py",
+    "web/pages/finops/",
+)
 ERROR_CALLS = {
-    "RengoError", "InvalidInput", "NotFound", "Forbidden", "Unauthenticated", "Conflict",
-    "TooManyAttempts", "Problem", "InvalidValue",
-}  # fmt: skip
+    "RengoError",
+    "InvalidInput",
+    "NotFound",
+    "Forbidden",
+    "Unauthenticated",
+    "Conflict",
+    "TooManyAttempts",
+    "Problem",
+    "InvalidValue",
+}
 
 
 def _message_calls(tree: ast.AST) -> list[ast.Call]:

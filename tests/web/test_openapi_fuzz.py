@@ -47,8 +47,13 @@ def test_no_operation_answers_with_a_server_error(api_schema: Any) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES or 25, derandomize=not EXAMPLES, deadline=None,
-                  suppress_health_check=list(HealthCheck), database=None)  # fmt: skip
+        @settings(
+            max_examples=EXAMPLES or 25,
+            derandomize=not EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+        )
         def call(case: Any) -> None:
             for secret in CALLERS.values():
                 response = case.call(headers={"Authorization": f"Bearer {secret}"})

@@ -33,12 +33,24 @@ def test_asset_pages_search_create_edit_and_history(
 ) -> None:
     csrf = login(client, WARD_A, "ward_it")
     form = {
-        "csrf_token": csrf, "kind": "system", "name": "介護保険システム", "department": "福祉部",
-        "location": "gov_cloud", "cloud_provider": "azure", "segment": "mynumber",
-        "confidentiality": "3", "integrity": "2", "availability": "2", "personal_data": "on",
-        "personal_data_count": "15000", "ip_ranges": "10.1.4.0/24\n10.1.5.0/24", "hostnames": "",
-        "mail_domains": "", "cost_tags": "system=kaigo", "business_system": "kaigo_hoken",
-    }  # fmt: skip
+        "csrf_token": csrf,
+        "kind": "system",
+        "name": "介護保険システム",
+        "department": "福祉部",
+        "location": "gov_cloud",
+        "cloud_provider": "azure",
+        "segment": "mynumber",
+        "confidentiality": "3",
+        "integrity": "2",
+        "availability": "2",
+        "personal_data": "on",
+        "personal_data_count": "15000",
+        "ip_ranges": "10.1.4.0/24\n10.1.5.0/24",
+        "hostnames": "",
+        "mail_domains": "",
+        "cost_tags": "system=kaigo",
+        "business_system": "kaigo_hoken",
+    }
     created = client.post("/assets/new", data=form)
     assert created.status_code == 303, re.findall(r"field-error[^>]*>([^<]*)", created.text)
     detail_url = created.headers["location"].split("?")[0]
@@ -56,15 +68,31 @@ def test_form_errors_are_shown_next_to_the_fields(
     client: TestClient, login: Callable[..., str]
 ) -> None:
     csrf = login(client, WARD_A, "ward_it")
-    response = client.post("/assets/new", data={"csrf_token": csrf, "kind": "system", "name": "x",
-                                                 "location": "gov_cloud", "ip_ranges": "not-an-ip"})  # fmt: skip
+    response = client.post(
+        "/assets/new",
+        data={
+            "csrf_token": csrf,
+            "kind": "system",
+            "name": "x",
+            "location": "gov_cloud",
+            "ip_ranges": "not-an-ip",
+        },
+    )
     assert response.status_code == 422
     assert 'aria-invalid="true"' in response.text
     assert "&#39;not-an-ip&#39; は IP アドレスまたは CIDR 範囲ではありません" in response.text
     assert "not an IP address" not in response.text
     client.get("/lang/en", params={"next": "/"})
-    english = client.post("/assets/new", data={"csrf_token": csrf, "kind": "system", "name": "x",
-                                               "location": "gov_cloud", "ip_ranges": "not-an-ip"})  # fmt: skip
+    english = client.post(
+        "/assets/new",
+        data={
+            "csrf_token": csrf,
+            "kind": "system",
+            "name": "x",
+            "location": "gov_cloud",
+            "ip_ranges": "not-an-ip",
+        },
+    )
     assert "&#39;not-an-ip&#39; is not an IP address or CIDR range" in english.text
 
 
@@ -72,8 +100,11 @@ def test_api_errors_stay_english_whatever_the_language(
     client: TestClient, tokens: Callable[..., str]
 ) -> None:
     headers = {"Authorization": f"Bearer {tokens(WARD_A, 'ward_it')}", "Cookie": "rengo_lang=ja"}
-    response = client.post("/api/v1/assets", headers=headers, json={
-        "kind": "system", "name": "x", "location": "gov_cloud", "ip_ranges": ["not-an-ip"]})  # fmt: skip
+    response = client.post(
+        "/api/v1/assets",
+        headers=headers,
+        json={"kind": "system", "name": "x", "location": "gov_cloud", "ip_ranges": ["not-an-ip"]},
+    )
     assert response.status_code == 422
     problems = {p["location"]: p["message"] for p in response.json()["problems"]}
     assert problems["body ip_ranges"].endswith("'not-an-ip' is not an IP address or CIDR range")

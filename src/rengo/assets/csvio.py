@@ -319,8 +319,13 @@ def import_csv(
             )
             updated += 1
     audit.record(
-        session, principal, "asset.import_file", object_type="file", object_id=filename,
+        session,
+        principal,
+        "asset.import_file",
+        object_type="file",
+        object_id=filename,
         object_tenant=None if principal.is_joint else principal.tenant,
-        detail={"created": created, "updated": updated}, client=client,
-    )  # fmt: skip
+        detail={"created": created, "updated": updated},
+        client=client,
+    )
     return ImportResult(created, updated)

@@ -208,9 +208,14 @@ def _visible(session: Session, principal: Principal, asset_id: int, action: str)
 def get_asset(session: Session, principal: Principal, asset_id: int, *, client: str = "") -> Asset:
     asset = _visible(session, principal, asset_id, "assets.read")
     audit.record(
-        session, principal, "asset.read",
-        object_type="asset", object_id=asset.id, object_tenant=asset.tenant, client=client,
-    )  # fmt: skip
+        session,
+        principal,
+        "asset.read",
+        object_type="asset",
+        object_id=asset.id,
+        object_tenant=asset.tenant,
+        client=client,
+    )
     return asset
 
 
@@ -278,8 +283,17 @@ def _count_from_index(session: Session, principal: Principal, f: AssetFilter) ->
     number of matches without touching the assets table.
     """
     needle = (f.q or "").replace("\x00", "").strip().lower()
-    others = (f.ward, f.kind, f.location, f.segment, f.business_system, f.confidentiality,
-              f.personal_data, f.classified, f.retired)  # fmt: skip
+    others = (
+        f.ward,
+        f.kind,
+        f.location,
+        f.segment,
+        f.business_system,
+        f.confidentiality,
+        f.personal_data,
+        f.classified,
+        f.retired,
+    )
     if (
         session.get_bind().dialect.name != "sqlite"
         or len(needle) < 3

@@ -180,9 +180,19 @@ def query(
 
 
 EXPORT_COLUMNS = (
-    "id", "at", "actor", "actor_tenant", "actor_role", "action",
-    "object_type", "object_id", "object_tenant", "detail", "client", "row_hash",
-)  # fmt: skip
+    "id",
+    "at",
+    "actor",
+    "actor_tenant",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "object_tenant",
+    "detail",
+    "client",
+    "row_hash",
+)
 
 
 def export_csv(events: Iterable[AuditEvent]) -> Iterator[str]:

@@ -53,10 +53,16 @@ def demo_accounts(ctx: DemoContext) -> None:
                 if username in existing:
                     continue
                 create_user(
-                    session, passwords, username=username, password=DEMO_PASSWORD,
-                    tenant=code, role=role.value, display_name=f"{name_ja} {ROLE_NAME_JA[role]}",
-                    email=f"{username}@demo.rengo.invalid", password_hash=shared_hash,
-                )  # fmt: skip
+                    session,
+                    passwords,
+                    username=username,
+                    password=DEMO_PASSWORD,
+                    tenant=code,
+                    role=role.value,
+                    display_name=f"{name_ja} {ROLE_NAME_JA[role]}",
+                    email=f"{username}@demo.rengo.invalid",
+                    password_hash=shared_hash,
+                )
                 created += 1
     ctx.shared["demo_password"] = DEMO_PASSWORD
     ctx.report(f"accounts: {created} created (password for all demo accounts: {DEMO_PASSWORD})")

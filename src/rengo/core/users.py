@@ -48,11 +48,25 @@ def add_user(
 ) -> User:
     require(principal, "users.manage", tenant)
     user = create_user(
-        session, passwords, username=username, password=password, tenant=tenant, role=role,
-        display_name=display_name, email=email,
-    )  # fmt: skip
-    audit.record(session, principal, "user.create", object_type="user", object_id=user.id,
-                 object_tenant=tenant, detail={"username": username, "role": role}, client=client)  # fmt: skip
+        session,
+        passwords,
+        username=username,
+        password=password,
+        tenant=tenant,
+        role=role,
+        display_name=display_name,
+        email=email,
+    )
+    audit.record(
+        session,
+        principal,
+        "user.create",
+        object_type="user",
+        object_id=user.id,
+        object_tenant=tenant,
+        detail={"username": username, "role": role},
+        client=client,
+    )
     return user
 
 
@@ -82,18 +96,37 @@ def change_user(
     for key, (_old, new) in diff.items():
         setattr(user, key, new)
     if diff:
-        audit.record(session, principal, "user.update", object_type="user", object_id=user.id,
-                     object_tenant=user.tenant, detail={"changes": diff}, client=client)  # fmt: skip
+        audit.record(
+            session,
+            principal,
+            "user.update",
+            object_type="user",
+            object_id=user.id,
+            object_tenant=user.tenant,
+            detail={"changes": diff},
+            client=client,
+        )
     session.flush()
     return user
 
 
 def reset_password(
-    session: Session, principal: Principal, passwords: Passwords, user_id: int, password: str,
+    session: Session,
+    principal: Principal,
+    passwords: Passwords,
+    user_id: int,
+    password: str,
     client: str = "",
-) -> User:  # fmt: skip
+) -> User:
     user = _managed(session, principal, user_id)
     set_password(session, passwords, user, password)
-    audit.record(session, principal, "user.password_reset", object_type="user", object_id=user.id,
-                 object_tenant=user.tenant, client=client)  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "user.password_reset",
+        object_type="user",
+        object_id=user.id,
+        object_tenant=user.tenant,
+        client=client,
+    )
     return user

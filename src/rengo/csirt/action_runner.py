@@ -71,8 +71,9 @@ def _due(now: datetime) -> ColumnElement[bool]:
     return and_(ContainmentAction.connector_id.is_not(None), or_(queued, abandoned))
 
 
-def _claim(db: Database, settings: Settings, clock: Clock, limit: int,
-           only: int | None) -> list[_Claimed]:  # fmt: skip
+def _claim(
+    db: Database, settings: Settings, clock: Clock, limit: int, only: int | None
+) -> list[_Claimed]:
     now = clock.now()
     claimed: list[_Claimed] = []
     with db.session() as session:
@@ -96,17 +97,34 @@ def _claim(db: Database, settings: Settings, clock: Clock, limit: int,
             row = session.get(Connector, action.connector_id)
             incident = session.get(Incident, action.incident_id)
             assert row is not None and incident is not None
-            command = ActionCommand(action.id, incident.ref, action.ward, action.kind, action.target,
-                                    action.reason, action.requested_by, action.decided_by)  # fmt: skip
-            claimed.append(_Claimed(
-                action.id, action.incident_id, action.attempts + 1, max(action.attempt_limit, action.attempts + 1),
-                row.name, row.url, command, connector_for(row, settings.csirt, db, clock),
-            ))  # fmt: skip
+            command = ActionCommand(
+                action.id,
+                incident.ref,
+                action.ward,
+                action.kind,
+                action.target,
+                action.reason,
+                action.requested_by,
+                action.decided_by,
+            )
+            claimed.append(
+                _Claimed(
+                    action.id,
+                    action.incident_id,
+                    action.attempts + 1,
+                    max(action.attempt_limit, action.attempts + 1),
+                    row.name,
+                    row.url,
+                    command,
+                    connector_for(row, settings.csirt, db, clock),
+                )
+            )
     return claimed
 
 
-def run_due(db: Database, settings: Settings, clock: Clock, *, limit: int = 50,
-            only: int | None = None) -> RunReport:  # fmt: skip
+def run_due(
+    db: Database, settings: Settings, clock: Clock, *, limit: int = 50, only: int | None = None
+) -> RunReport:
     """One attempt for every due action (or just ``only``), concurrently; record each."""
     claimed = _claim(db, settings, clock, limit, only)
     if not claimed:
@@ -129,8 +147,14 @@ def run_due(db: Database, settings: Settings, clock: Clock, *, limit: int = 50,
     return RunReport(**counts)
 
 
-def record_attempt(session: Session, item: _Claimed, sent_at: datetime, result: ActionResult,
-                   now: datetime, settings: Settings) -> str:  # fmt: skip
+def record_attempt(
+    session: Session,
+    item: _Claimed,
+    sent_at: datetime,
+    result: ActionResult,
+    now: datetime,
+    settings: Settings,
+) -> str:
     """The request and the answer on the timeline; the action succeeds, waits or fails."""
     action = session.get(ContainmentAction, item.action_id)
     assert action is not None
@@ -141,43 +165,83 @@ def record_attempt(session: Session, item: _Claimed, sent_at: datetime, result: 
         result.error,
     )
     what = f"{action.kind} {action.target}"
-    timeline.add(session, action.incident_id, "action",
-                 f"Sent {what} to {action.ward} via {item.via} (attempt {item.attempt} of {item.attempt_limit})",
-                 actor="rengo", at=sent_at,
-                 detail={"action": action.id, "request": _request_detail(item), "attempt": item.attempt})  # fmt: skip
+    timeline.add(
+        session,
+        action.incident_id,
+        "action",
+        f"Sent {what} to {action.ward} via {item.via} (attempt {item.attempt} of {item.attempt_limit})",
+        actor="rengo",
+        at=sent_at,
+        detail={"action": action.id, "request": _request_detail(item), "attempt": item.attempt},
+    )
     if result.ok:
         action.status, action.completed_at, action.next_attempt_at = "succeeded", now, None
-        timeline.add(session, action.incident_id, "action",
-                     f"Done: {what} at {action.ward} (ref {result.reference or '—'})",
-                     actor=item.via, at=now, detail={"action": action.id, "response": result.detail})  # fmt: skip
+        timeline.add(
+            session,
+            action.incident_id,
+            "action",
+            f"Done: {what} at {action.ward} (ref {result.reference or '—'})",
+            actor=item.via,
+            at=now,
+            detail={"action": action.id, "response": result.detail},
+        )
         first_containment(session, action, now)
         outcome = "succeeded"
     elif result.retry and item.attempt < item.attempt_limit:
         wait = settings.csirt.action_backoff_seconds * 2 ** (item.attempt - 1)
         action.status, action.next_attempt_at = "approved", now + timedelta(seconds=wait)
-        timeline.add(session, action.incident_id, "action",
-                     f"No success yet: {what} at {action.ward}: {result.error}; trying again in {wait:g} s",
-                     actor=item.via, at=now, detail={"action": action.id, "response": result.detail,
-                                                     "error": result.error, "retry_in_seconds": wait})  # fmt: skip
+        timeline.add(
+            session,
+            action.incident_id,
+            "action",
+            f"No success yet: {what} at {action.ward}: {result.error}; trying again in {wait:g} s",
+            actor=item.via,
+            at=now,
+            detail={
+                "action": action.id,
+                "response": result.detail,
+                "error": result.error,
+                "retry_in_seconds": wait,
+            },
+        )
         return "retrying"
     else:
         action.status, action.next_attempt_at = "failed", None
-        timeline.add(session, action.incident_id, "action",
-                     f"Failed: {what} at {action.ward}: {result.error}",
-                     actor=item.via, at=now, detail={"action": action.id, "response": result.detail,
-                                                     "error": result.error})  # fmt: skip
+        timeline.add(
+            session,
+            action.incident_id,
+            "action",
+            f"Failed: {what} at {action.ward}: {result.error}",
+            actor=item.via,
+            at=now,
+            detail={"action": action.id, "response": result.detail, "error": result.error},
+        )
         outcome = "failed"
-    audit.record(session, SYSTEM, "csirt.action.result", object_type="containment_action",
-                 object_id=action.id, object_tenant=action.ward,
-                 detail={"ok": result.ok, "reference": result.reference, "error": result.error[:500],
-                         "attempts": action.attempts})  # fmt: skip
+    audit.record(
+        session,
+        SYSTEM,
+        "csirt.action.result",
+        object_type="containment_action",
+        object_id=action.id,
+        object_tenant=action.ward,
+        detail={
+            "ok": result.ok,
+            "reference": result.reference,
+            "error": result.error[:500],
+            "attempts": action.attempts,
+        },
+    )
     return outcome
 
 
 def _request_detail(item: _Claimed) -> dict[str, object]:
     """What was sent (no key: the signature header is computed from a named secret)."""
-    sent: dict[str, object] = {"kind": item.command.kind, "target": item.command.target,
-                               "incident": item.command.incident, "ward": item.command.ward}  # fmt: skip
+    sent: dict[str, object] = {
+        "kind": item.command.kind,
+        "target": item.command.target,
+        "incident": item.command.incident,
+        "ward": item.command.ward,
+    }
     if item.url:
         sent["url"] = item.url
     return sent
@@ -189,8 +253,15 @@ def first_containment(session: Session, action: ContainmentAction, now: datetime
         return
     incident.contained_at = now
     minutes = (now - incident.detected_at).total_seconds() / 60
-    timeline.add(session, incident.id, "system", f"First containment {minutes:.0f} min after detection",
-                 actor="rengo", at=now, detail={"action": action.id, "mttc_minutes": round(minutes, 2)})  # fmt: skip
+    timeline.add(
+        session,
+        incident.id,
+        "system",
+        f"First containment {minutes:.0f} min after detection",
+        actor="rengo",
+        at=now,
+        detail={"action": action.id, "mttc_minutes": round(minutes, 2)},
+    )
 
 
 def next_due(db: Database) -> datetime | None:

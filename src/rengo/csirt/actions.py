@@ -72,9 +72,20 @@ def _pick_connector(session: Session, ward: str, kind: str, wanted: int | None) 
 # -- requesting and deciding -------------------------------------------------------------
 
 
-def request_action(session: Session, principal: Principal, incident_id: int, *, kind: str,
-                   target: str, reason: str, ward: str | None, connector_id: int | None,
-                   settings: Settings, now: datetime, client: str = "") -> ContainmentAction:  # fmt: skip
+def request_action(
+    session: Session,
+    principal: Principal,
+    incident_id: int,
+    *,
+    kind: str,
+    target: str,
+    reason: str,
+    ward: str | None,
+    connector_id: int | None,
+    settings: Settings,
+    now: datetime,
+    client: str = "",
+) -> ContainmentAction:
     incident = get_incident(session, principal, incident_id, "csirt.actions.request")
     if incident.status == "closed":
         raise Conflict("{ref} is closed", values={"ref": incident.ref})
@@ -99,25 +110,50 @@ def request_action(session: Session, principal: Principal, incident_id: int, *, 
     connector = _pick_connector(session, ward, kind, connector_id)
     disruptive = kind in settings.csirt.disruptive_actions
     action = ContainmentAction(
-        incident_id=incident.id, ward=ward, connector_id=connector.id if connector else None,
-        kind=kind, target=target.strip(), reason=reason, disruptive=disruptive,
-        status="pending_approval" if disruptive else "approved", requested_by=principal.label,
-        requester_key=identity_key(principal), requested_at=now, attempts=0,
-    )  # fmt: skip
+        incident_id=incident.id,
+        ward=ward,
+        connector_id=connector.id if connector else None,
+        kind=kind,
+        target=target.strip(),
+        reason=reason,
+        disruptive=disruptive,
+        status="pending_approval" if disruptive else "approved",
+        requested_by=principal.label,
+        requester_key=identity_key(principal),
+        requested_at=now,
+        attempts=0,
+    )
     if not disruptive:
         queue(action, settings, now)
     session.add(action)
     session.flush()
     via = connector.name if connector else "by hand (no connector)"
     need = "; needs approval by a second person" if disruptive else ""
-    timeline.add(session, incident.id, "action",
-                 f"Requested {kind} {action.target} at {ward} via {via}{need}",
-                 actor=principal.label, at=now,
-                 detail={"action": action.id, "kind": kind, "target": action.target, "reason": reason,
-                         "status": action.status})  # fmt: skip
-    audit.record(session, principal, "csirt.action.request", object_type="containment_action",
-                 object_id=action.id, object_tenant=ward, client=client,
-                 detail={"incident": incident.id, "kind": kind, "target": action.target})  # fmt: skip
+    timeline.add(
+        session,
+        incident.id,
+        "action",
+        f"Requested {kind} {action.target} at {ward} via {via}{need}",
+        actor=principal.label,
+        at=now,
+        detail={
+            "action": action.id,
+            "kind": kind,
+            "target": action.target,
+            "reason": reason,
+            "status": action.status,
+        },
+    )
+    audit.record(
+        session,
+        principal,
+        "csirt.action.request",
+        object_type="containment_action",
+        object_id=action.id,
+        object_tenant=ward,
+        client=client,
+        detail={"incident": incident.id, "kind": kind, "target": action.target},
+    )
     return action
 
 
@@ -139,8 +175,17 @@ def actions_of(session: Session, incident_id: int) -> list[ContainmentAction]:
     )
 
 
-def decide(session: Session, principal: Principal, action_id: int, *, approve: bool, note: str,
-           settings: Settings, now: datetime, client: str = "") -> ContainmentAction:  # fmt: skip
+def decide(
+    session: Session,
+    principal: Principal,
+    action_id: int,
+    *,
+    approve: bool,
+    note: str,
+    settings: Settings,
+    now: datetime,
+    client: str = "",
+) -> ContainmentAction:
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.approve", action.ward)
     if action.status != "pending_approval":
@@ -155,17 +200,38 @@ def decide(session: Session, principal: Principal, action_id: int, *, approve: b
     if approve:
         queue(action, settings, now)
     verb = "Approved" if approve else "Rejected"
-    timeline.add(session, action.incident_id, "action",
-                 f"{verb} {action.kind} {action.target} at {action.ward}" + (f": {note}" if note else ""),
-                 actor=principal.label, at=now, detail={"action": action.id, "status": action.status})  # fmt: skip
-    audit.record(session, principal, f"csirt.action.{'approve' if approve else 'reject'}",
-                 object_type="containment_action", object_id=action.id, object_tenant=action.ward,
-                 client=client, detail={"note": note})  # fmt: skip
+    timeline.add(
+        session,
+        action.incident_id,
+        "action",
+        f"{verb} {action.kind} {action.target} at {action.ward}" + (f": {note}" if note else ""),
+        actor=principal.label,
+        at=now,
+        detail={"action": action.id, "status": action.status},
+    )
+    audit.record(
+        session,
+        principal,
+        f"csirt.action.{'approve' if approve else 'reject'}",
+        object_type="containment_action",
+        object_id=action.id,
+        object_tenant=action.ward,
+        client=client,
+        detail={"note": note},
+    )
     return action
 
 
-def confirm_by_hand(session: Session, principal: Principal, action_id: int, *, succeeded: bool,
-                    note: str, now: datetime, client: str = "") -> ContainmentAction:  # fmt: skip
+def confirm_by_hand(
+    session: Session,
+    principal: Principal,
+    action_id: int,
+    *,
+    succeeded: bool,
+    note: str,
+    now: datetime,
+    client: str = "",
+) -> ContainmentAction:
     """For an action with no connector: the ward says it was done (or could not be)."""
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.request", action.ward)
@@ -180,21 +246,49 @@ def confirm_by_hand(session: Session, principal: Principal, action_id: int, *, s
     what = f"{action.kind} {action.target} at {action.ward}"
     if succeeded:
         action.status, action.completed_at, action.error = "succeeded", now, ""
-        timeline.add(session, action.incident_id, "action", f"Done: {what} (confirmed by hand)",
-                     actor=principal.label, at=now, detail={"action": action.id, "note": note})  # fmt: skip
+        timeline.add(
+            session,
+            action.incident_id,
+            "action",
+            f"Done: {what} (confirmed by hand)",
+            actor=principal.label,
+            at=now,
+            detail={"action": action.id, "note": note},
+        )
         first_containment(session, action, now)
     else:
         action.status, action.error = "failed", note or "failed"
-        timeline.add(session, action.incident_id, "action", f"Failed: {what}: {action.error}",
-                     actor=principal.label, at=now, detail={"action": action.id, "note": note})  # fmt: skip
-    audit.record(session, principal, "csirt.action.confirm", object_type="containment_action",
-                 object_id=action.id, object_tenant=action.ward, client=client,
-                 detail={"succeeded": succeeded, "note": note})  # fmt: skip
+        timeline.add(
+            session,
+            action.incident_id,
+            "action",
+            f"Failed: {what}: {action.error}",
+            actor=principal.label,
+            at=now,
+            detail={"action": action.id, "note": note},
+        )
+    audit.record(
+        session,
+        principal,
+        "csirt.action.confirm",
+        object_type="containment_action",
+        object_id=action.id,
+        object_tenant=action.ward,
+        client=client,
+        detail={"succeeded": succeeded, "note": note},
+    )
     return action
 
 
-def retry(session: Session, principal: Principal, action_id: int, *, settings: Settings,
-          now: datetime, client: str = "") -> ContainmentAction:  # fmt: skip
+def retry(
+    session: Session,
+    principal: Principal,
+    action_id: int,
+    *,
+    settings: Settings,
+    now: datetime,
+    client: str = "",
+) -> ContainmentAction:
     """Queue a failed action again, with a fresh budget of attempts."""
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.request", action.ward)
@@ -204,8 +298,22 @@ def retry(session: Session, principal: Principal, action_id: int, *, settings: S
             values={"id": action.id, "status": action.status},
         )
     queue(action, settings, now)
-    timeline.add(session, action.incident_id, "action", f"Retry of {action.kind} {action.target} at {action.ward}",
-                 actor=principal.label, at=now, detail={"action": action.id, "status": action.status})  # fmt: skip
-    audit.record(session, principal, "csirt.action.retry", object_type="containment_action",
-                 object_id=action.id, object_tenant=action.ward, client=client)  # fmt: skip
+    timeline.add(
+        session,
+        action.incident_id,
+        "action",
+        f"Retry of {action.kind} {action.target} at {action.ward}",
+        actor=principal.label,
+        at=now,
+        detail={"action": action.id, "status": action.status},
+    )
+    audit.record(
+        session,
+        principal,
+        "csirt.action.retry",
+        object_type="containment_action",
+        object_id=action.id,
+        object_tenant=action.ward,
+        client=client,
+    )
     return action

@@ -56,8 +56,9 @@ class AlertSource(Protocol):
         """Tell the SOC these alerts are now handled by an incident."""
         ...
 
-    def count(self, session: Session, wards: Sequence[str] | None, start: datetime,
-              end: datetime) -> AlertCounts | None:  # fmt: skip
+    def count(
+        self, session: Session, wards: Sequence[str] | None, start: datetime, end: datetime
+    ) -> AlertCounts | None:
         """Alerts raised in [start, end) for these wards (``None``: every ward and the
         cross-ward campaigns), exercises left out; ``None`` when the SOC cannot say.
         The caller has decided that its reader may see these wards' figures."""
@@ -78,8 +79,9 @@ class UnavailableAlertSource:
     ) -> None:
         return None
 
-    def count(self, session: Session, wards: Sequence[str] | None, start: datetime,
-              end: datetime) -> AlertCounts | None:  # fmt: skip
+    def count(
+        self, session: Session, wards: Sequence[str] | None, start: datetime, end: datetime
+    ) -> AlertCounts | None:
         return None
 
 

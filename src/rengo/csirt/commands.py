@@ -15,8 +15,10 @@ from rengo.csirt import reports
 from rengo.csirt.alerts import soc_alert_source
 from rengo.csirt.worker import registered_hooks, tick
 
-app = typer.Typer(help="Joint CSIRT: incident reports, monthly reports, the notification worker.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Joint CSIRT: incident reports, monthly reports, the notification worker.",
+    no_args_is_help=True,
+)
 
 FormatOption = Annotated[str, typer.Option("--format", help="pdf or html")]
 OutOption = Annotated[
@@ -31,8 +33,12 @@ def _write(rendered: reports.Rendered, out: Path | None) -> None:
 
 
 @app.command("report")
-def report(incident_id: int, format: FormatOption = "pdf", out: OutOption = None,
-           data_dir: DataDirOption = None) -> None:  # fmt: skip
+def report(
+    incident_id: int,
+    format: FormatOption = "pdf",
+    out: OutOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
     """Write the Japanese incident report of INCIDENT_ID as PDF or HTML."""
     if format == "pdf" and reports.japanese_font() is None:
         err_console.print("[yellow]warning:[/] no Japanese font found; install fonts-ipaexfont")
@@ -44,9 +50,13 @@ def report(incident_id: int, format: FormatOption = "pdf", out: OutOption = None
 
 
 @app.command("monthly")
-def monthly(month: Annotated[str, typer.Option(help="YYYY-MM (JST)")],
-            ward: WardOption = "joint",
-            format: FormatOption = "pdf", out: OutOption = None, data_dir: DataDirOption = None) -> None:  # fmt: skip
+def monthly(
+    month: Annotated[str, typer.Option(help="YYYY-MM (JST)")],
+    ward: WardOption = "joint",
+    format: FormatOption = "pdf",
+    out: OutOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
     """Write the monthly report of a ward (or the joint centre): incidents, alerts, MTTC, majors."""
     try:
         year, number = (int(p) for p in month.split("-"))
@@ -54,16 +64,27 @@ def monthly(month: Annotated[str, typer.Option(help="YYYY-MM (JST)")],
         raise typer.BadParameter("use YYYY-MM, e.g. 2026-06", param_hint="--month") from None
     tenant = None if ward == JOINT else ward
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
-        rendered = reports.monthly_report(session, SYSTEM, tenant, year, number, format,
-                                          alert_source=soc_alert_source(runtime.clock), settings=runtime.settings,
-                                          now=runtime.clock.now(), client="cli")  # fmt: skip
+        rendered = reports.monthly_report(
+            session,
+            SYSTEM,
+            tenant,
+            year,
+            number,
+            format,
+            alert_source=soc_alert_source(runtime.clock),
+            settings=runtime.settings,
+            now=runtime.clock.now(),
+            client="cli",
+        )
     _write(rendered, out)
 
 
 @app.command("worker")
-def worker(interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 5.0,
-           once: Annotated[bool, typer.Option(help="Run one round and stop")] = False,
-           data_dir: DataDirOption = None) -> None:  # fmt: skip
+def worker(
+    interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 5.0,
+    once: Annotated[bool, typer.Option(help="Run one round and stop")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
     """Carry out queued containment actions, escalate unanswered pages, flag long outages,
     run the notifier hooks (FinOps alerts) and send due notifications, every INTERVAL s."""
     hooks = registered_hooks()
@@ -71,9 +92,11 @@ def worker(interval: Annotated[float, typer.Option(help="Seconds between rounds"
         console.print(f"notifier hooks: {', '.join(hooks) or 'none'}")
         while True:
             r = tick(runtime.db, runtime.settings, runtime.clock, hooks)
-            console.print(f"actions done {r.actions_succeeded}, retrying {r.actions_retrying}, failed "
-                          f"{r.actions_failed}; escalated {r.escalated}, became major {r.became_major}, "
-                          f"hooks {r.hooked}; sent {r.sent}, retrying {r.retrying}, failed {r.failed}")  # fmt: skip
+            console.print(
+                f"actions done {r.actions_succeeded}, retrying {r.actions_retrying}, failed "
+                f"{r.actions_failed}; escalated {r.escalated}, became major {r.became_major}, "
+                f"hooks {r.hooked}; sent {r.sent}, retrying {r.retrying}, failed {r.failed}"
+            )
             if once:
                 return
             time.sleep(interval)

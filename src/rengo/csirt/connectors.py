@@ -136,8 +136,15 @@ class SimulatedWardConnector:
         reference = f"SIM-{command.ward}-{uuid.uuid4().hex[:10]}"
         now: datetime = self.clock.now()
         with self.db.session() as session:
-            session.add(SimulatedEffect(ward=command.ward, kind=command.kind,
-                                        target=command.target, reference=reference, applied_at=now))  # fmt: skip
+            session.add(
+                SimulatedEffect(
+                    ward=command.ward,
+                    kind=command.kind,
+                    target=command.target,
+                    reference=reference,
+                    applied_at=now,
+                )
+            )
         return ActionResult(True, reference, "", {"simulated": True, "applied_at": now.isoformat()})
 
 

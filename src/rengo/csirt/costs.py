@@ -31,9 +31,18 @@ COST_KINDS = ("standalone_estimate", "joint_operating", "joint_share")
 MAX_YEN = 10**15
 
 
-def record_cost(session: Session, principal: Principal, *, fiscal_year: int, tenant: str,
-                kind: str, amount_yen: int | None = None, share_pct: float | None = None,
-                note: str = "", now: datetime) -> CostEntry:  # fmt: skip
+def record_cost(
+    session: Session,
+    principal: Principal,
+    *,
+    fiscal_year: int,
+    tenant: str,
+    kind: str,
+    amount_yen: int | None = None,
+    share_pct: float | None = None,
+    note: str = "",
+    now: datetime,
+) -> CostEntry:
     problems = []
     if kind not in COST_KINDS:
         problems.append(
@@ -59,13 +68,27 @@ def record_cost(session: Session, principal: Principal, *, fiscal_year: int, ten
         raise InvalidInput("invalid cost entry", problems)
     # The centre records its own cost and how it is shared; a ward records its estimate.
     require(principal, "csirt.costs.write", JOINT if kind != "standalone_estimate" else tenant)
-    entry = CostEntry(fiscal_year=fiscal_year, tenant=tenant, kind=kind, amount_yen=amount_yen,
-                      share_pct=share_pct, note=note, recorded_by=principal.label, recorded_at=now)  # fmt: skip
+    entry = CostEntry(
+        fiscal_year=fiscal_year,
+        tenant=tenant,
+        kind=kind,
+        amount_yen=amount_yen,
+        share_pct=share_pct,
+        note=note,
+        recorded_by=principal.label,
+        recorded_at=now,
+    )
     session.add(entry)
     session.flush()
-    audit.record(session, principal, "csirt.cost.record", object_type="cost_entry", object_id=entry.id,
-                 object_tenant=tenant, detail={"fy": fiscal_year, "kind": kind, "amount_yen": amount_yen,
-                                               "share_pct": share_pct})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.cost.record",
+        object_type="cost_entry",
+        object_id=entry.id,
+        object_tenant=tenant,
+        detail={"fy": fiscal_year, "kind": kind, "amount_yen": amount_yen, "share_pct": share_pct},
+    )
     return entry
 
 

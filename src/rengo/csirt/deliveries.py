@@ -24,8 +24,15 @@ STATUSES = ("pending", "sending", "sent", "failed")
 CHANNELS = ("email", "webhook")
 
 
-def log(session: Session, *, tenants: frozenset[str] | None, reference: str | None = None,
-        status: str | None = None, channel: str | None = None, limit: int = 100) -> list[Delivery]:  # fmt: skip
+def log(
+    session: Session,
+    *,
+    tenants: frozenset[str] | None,
+    reference: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    limit: int = 100,
+) -> list[Delivery]:
     """Newest first; ``tenants`` as ``visible_tenants`` gives them (``None``: all)."""
     stmt = select(Delivery).order_by(Delivery.id.desc())
     if tenants is not None:
@@ -56,11 +63,26 @@ def retry(session: Session, principal: Principal, delivery_id: int, *, now: date
             values={"id": failed.id, "status": failed.status},
         )
     again = notify.enqueue(
-        session, channel=failed.channel, recipient=failed.recipient, subject=failed.subject,
-        body=failed.body, link=failed.link, now=now, topic=failed.topic, tenant=failed.tenant,
-        secret_name=failed.secret_name, reference=failed.reference,
-    )  # fmt: skip
+        session,
+        channel=failed.channel,
+        recipient=failed.recipient,
+        subject=failed.subject,
+        body=failed.body,
+        link=failed.link,
+        now=now,
+        topic=failed.topic,
+        tenant=failed.tenant,
+        secret_name=failed.secret_name,
+        reference=failed.reference,
+    )
     again.retry_of = failed.id
-    audit.record(session, principal, "csirt.delivery.retry", object_type="delivery",
-                 object_id=again.id, object_tenant=failed.tenant, detail={"retry_of": failed.id})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.delivery.retry",
+        object_type="delivery",
+        object_id=again.id,
+        object_tenant=failed.tenant,
+        detail={"retry_of": failed.id},
+    )
     return again

@@ -42,23 +42,71 @@ from rengo.targets.registry import fiscal_year_start
 
 # (category, title, cause, summary, action kind, target pattern)
 SCENARIOS = (
-    ("phishing", "職員宛て標的型メール(偽の請求書)", "添付ファイルのマクロを職員が実行",
-     "送信元ドメインを遮断し、受信した全メールを隔離した。", "quarantine_mail", "msg-{n}@mail.{slug}.lg.jp"),
-    ("ransomware", "ファイルサーバーでの暗号化の兆候", "VPN装置の既知の脆弱性を突かれた侵入",
-     "感染端末を隔離し、バックアップから復元した。", "isolate_host", "fs{n:02d}.{slug}.lg.jp"),
-    ("unauthorised_access", "電子申請サービスへの不正ログイン試行", "使い回されたパスワードへのリスト型攻撃",
-     "攻撃元アドレスを遮断し、該当アカウントを無効化した。", "block_ip", "198.51.100.{n}"),
-    ("exploitation", "公式サイトCMSの脆弱性を狙った攻撃", "CMSプラグインの更新漏れ",
-     "攻撃元を遮断し、プラグインを更新した。", "block_ip", "203.0.113.{n}"),
-    ("malware", "職員端末でのマルウェア検知", "不審なUSBメモリの接続",
-     "端末を隔離・初期化した。", "isolate_host", "pc-{n:04d}.{slug}.lg.jp"),
-    ("dos", "公式サイトへの大量アクセス(DDoS)", "ボットネットからの大量リクエスト",
-     "上流で攻撃元を遮断し、CDNの防御設定を強化した。", "block_ip", "192.0.2.{n}"),
-    ("lost_device", "業務用タブレットの紛失", "外出先での置き忘れ",
-     "リモートワイプを実施し、アカウントを無効化した。", "disable_account", "staff{n:03d}@{slug}"),
-    ("misconfiguration", "クラウドストレージの公開設定ミス", "共有リンクの権限設定の誤り",
-     "公開設定を解除し、アクセス記録を確認した。", "block_url", "https://share.example.com/{slug}/{n}"),
-)  # fmt: skip
+    (
+        "phishing",
+        "職員宛て標的型メール(偽の請求書)",
+        "添付ファイルのマクロを職員が実行",
+        "送信元ドメインを遮断し、受信した全メールを隔離した。",
+        "quarantine_mail",
+        "msg-{n}@mail.{slug}.lg.jp",
+    ),
+    (
+        "ransomware",
+        "ファイルサーバーでの暗号化の兆候",
+        "VPN装置の既知の脆弱性を突かれた侵入",
+        "感染端末を隔離し、バックアップから復元した。",
+        "isolate_host",
+        "fs{n:02d}.{slug}.lg.jp",
+    ),
+    (
+        "unauthorised_access",
+        "電子申請サービスへの不正ログイン試行",
+        "使い回されたパスワードへのリスト型攻撃",
+        "攻撃元アドレスを遮断し、該当アカウントを無効化した。",
+        "block_ip",
+        "198.51.100.{n}",
+    ),
+    (
+        "exploitation",
+        "公式サイトCMSの脆弱性を狙った攻撃",
+        "CMSプラグインの更新漏れ",
+        "攻撃元を遮断し、プラグインを更新した。",
+        "block_ip",
+        "203.0.113.{n}",
+    ),
+    (
+        "malware",
+        "職員端末でのマルウェア検知",
+        "不審なUSBメモリの接続",
+        "端末を隔離・初期化した。",
+        "isolate_host",
+        "pc-{n:04d}.{slug}.lg.jp",
+    ),
+    (
+        "dos",
+        "公式サイトへの大量アクセス(DDoS)",
+        "ボットネットからの大量リクエスト",
+        "上流で攻撃元を遮断し、CDNの防御設定を強化した。",
+        "block_ip",
+        "192.0.2.{n}",
+    ),
+    (
+        "lost_device",
+        "業務用タブレットの紛失",
+        "外出先での置き忘れ",
+        "リモートワイプを実施し、アカウントを無効化した。",
+        "disable_account",
+        "staff{n:03d}@{slug}",
+    ),
+    (
+        "misconfiguration",
+        "クラウドストレージの公開設定ミス",
+        "共有リンクの権限設定の誤り",
+        "公開設定を解除し、アクセス記録を確認した。",
+        "block_url",
+        "https://share.example.com/{slug}/{n}",
+    ),
+)
 
 
 def _principal(user: User) -> Principal:
@@ -73,20 +121,42 @@ def _users(ctx: DemoContext) -> dict[str, User]:
     return users
 
 
-def _run_incident(ctx: DemoContext, rng: random.Random, ward: Ward, users: dict[str, User],
-                  detected: datetime, scenario: tuple[str, ...], n: int, *, extra_wards: list[str] | None = None,
-                  people: int | None = None, close: bool = True) -> None:  # fmt: skip
+def _run_incident(
+    ctx: DemoContext,
+    rng: random.Random,
+    ward: Ward,
+    users: dict[str, User],
+    detected: datetime,
+    scenario: tuple[str, ...],
+    n: int,
+    *,
+    extra_wards: list[str] | None = None,
+    people: int | None = None,
+    close: bool = True,
+) -> None:
     category, title, cause, summary, kind, pattern = scenario
     category = "ransomware" if category == "malware" else category
     responder = _principal(users["joint.csirt"])
     ward_it = _principal(users[f"{ward.slug}.it"])
     clock = FakeClock(detected + timedelta(minutes=rng.randint(2, 12)))
     with ctx.db.session() as session:
-        incident = incidents.create_incident(session, responder if extra_wards else ward_it, IncidentCreate(
-            title=f"{ward.name_ja} {title}", category=category, wards=[ward.code, *(extra_wards or [])],
-            source="ward_report" if rng.random() < 0.4 else "manual", detected_at=detected,
-            occurred_at=detected - timedelta(minutes=rng.randint(5, 240)), people_affected=people, origin="demo",
-        ), ctx.settings, alert_source=UnavailableAlertSource(), now=clock.now())  # fmt: skip
+        incident = incidents.create_incident(
+            session,
+            responder if extra_wards else ward_it,
+            IncidentCreate(
+                title=f"{ward.name_ja} {title}",
+                category=category,
+                wards=[ward.code, *(extra_wards or [])],
+                source="ward_report" if rng.random() < 0.4 else "manual",
+                detected_at=detected,
+                occurred_at=detected - timedelta(minutes=rng.randint(5, 240)),
+                people_affected=people,
+                origin="demo",
+            ),
+            ctx.settings,
+            alert_source=UnavailableAlertSource(),
+            now=clock.now(),
+        )
         incident_id = incident.id
         clock.advance(minutes=rng.randint(3, 20))
         incidents.transition(
@@ -102,19 +172,42 @@ def _run_incident(ctx: DemoContext, rng: random.Random, ward: Ward, users: dict[
             select(Page).where(Page.incident_id == incident_id, Page.status == "open")
         ):
             paging.acknowledge(session, page, responder.label, clock.now(), responder)
-        tasks.add_task(session, responder, incident_id, title="ログの保全", assignee=f"{ward.slug}.it",
-                       due_at=clock.now() + timedelta(hours=4), now=clock.now())  # fmt: skip
+        tasks.add_task(
+            session,
+            responder,
+            incident_id,
+            title="ログの保全",
+            assignee=f"{ward.slug}.it",
+            due_at=clock.now() + timedelta(hours=4),
+            now=clock.now(),
+        )
     clock.advance(minutes=rng.randint(5, 45 if rng.random() < 0.9 else 150))
     target = pattern.format(n=n % 250 + 1, slug=ward.slug)
     with ctx.db.session() as session:
-        action = actions.request_action(session, responder, incident_id, kind=kind, target=target,
-                                        reason="被害拡大の防止", ward=ward.code, connector_id=None,
-                                        settings=ctx.settings, now=clock.now())  # fmt: skip
+        action = actions.request_action(
+            session,
+            responder,
+            incident_id,
+            kind=kind,
+            target=target,
+            reason="被害拡大の防止",
+            ward=ward.code,
+            connector_id=None,
+            settings=ctx.settings,
+            now=clock.now(),
+        )
         action_id = action.id
         if action.status == "pending_approval":
             clock.advance(minutes=rng.randint(2, 15))
-            actions.decide(session, ward_it, action_id, approve=True, note="業務影響を確認済み",
-                           settings=ctx.settings, now=clock.now())  # fmt: skip
+            actions.decide(
+                session,
+                ward_it,
+                action_id,
+                approve=True,
+                note="業務影響を確認済み",
+                settings=ctx.settings,
+                now=clock.now(),
+            )
     action_runner.run_action(ctx.db, ctx.settings, clock, action_id)
     if not close:
         return
@@ -133,8 +226,14 @@ def _run_incident(ctx: DemoContext, rng: random.Random, ward: Ward, users: dict[
         incidents.transition(
             session, responder, incident_id, "recovery", "復旧作業中", ctx.settings, now=clock.now()
         )
-        incidents.update_incident(session, responder, incident_id, IncidentPatch(cause=cause, report_summary=summary),
-                                  ctx.settings, now=clock.now())  # fmt: skip
+        incidents.update_incident(
+            session,
+            responder,
+            incident_id,
+            IncidentPatch(cause=cause, report_summary=summary),
+            ctx.settings,
+            now=clock.now(),
+        )
         clock.advance(hours=rng.randint(2, 48))
         incidents.transition(
             session, responder, incident_id, "closed", "復旧を確認", ctx.settings, now=clock.now()
@@ -145,12 +244,35 @@ def _teams(ctx: DemoContext, users: dict[str, User], start: datetime) -> None:
     with ctx.db.session() as session:
         if session.scalar(select(OnCallTeam.id).limit(1)) is not None:
             return
-        joint = oncall.create_team(session, SYSTEM, tenant=JOINT, name="共同CSIRT", kind="csirt",
-                                   manager="joint.admin", ack_minutes=15, settings=ctx.settings)  # fmt: skip
-        oncall.add_shifts(session, SYSTEM, joint.id, usernames=["joint.csirt", "joint.soc"], start=start,
-                          shift_hours=12, count=28)  # fmt: skip
-        execs = oncall.create_team(session, SYSTEM, tenant=JOINT, name="幹部連絡", kind="executives",
-                                   manager="joint.admin", ack_minutes=30, settings=ctx.settings)  # fmt: skip
+        joint = oncall.create_team(
+            session,
+            SYSTEM,
+            tenant=JOINT,
+            name="共同CSIRT",
+            kind="csirt",
+            manager="joint.admin",
+            ack_minutes=15,
+            settings=ctx.settings,
+        )
+        oncall.add_shifts(
+            session,
+            SYSTEM,
+            joint.id,
+            usernames=["joint.csirt", "joint.soc"],
+            start=start,
+            shift_hours=12,
+            count=28,
+        )
+        execs = oncall.create_team(
+            session,
+            SYSTEM,
+            tenant=JOINT,
+            name="幹部連絡",
+            kind="executives",
+            manager="joint.admin",
+            ack_minutes=30,
+            settings=ctx.settings,
+        )
         oncall.add_shifts(
             session,
             SYSTEM,
@@ -161,13 +283,32 @@ def _teams(ctx: DemoContext, users: dict[str, User], start: datetime) -> None:
             count=1,
         )
         for ward in wards():
-            team = oncall.create_team(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja}連絡窓口",
-                                      kind="ward_contact", manager=f"{ward.slug}.admin", settings=ctx.settings)  # fmt: skip
-            oncall.add_shifts(session, SYSTEM, team.id, usernames=[f"{ward.slug}.csirt", f"{ward.slug}.it"],
-                              start=start, shift_hours=24, count=14)  # fmt: skip
+            team = oncall.create_team(
+                session,
+                SYSTEM,
+                tenant=ward.code,
+                name=f"{ward.name_ja}連絡窓口",
+                kind="ward_contact",
+                manager=f"{ward.slug}.admin",
+                settings=ctx.settings,
+            )
+            oncall.add_shifts(
+                session,
+                SYSTEM,
+                team.id,
+                usernames=[f"{ward.slug}.csirt", f"{ward.slug}.it"],
+                start=start,
+                shift_hours=24,
+                count=14,
+            )
             if session.scalar(select(Connector.id).where(Connector.tenant == ward.code)) is None:
-                endpoints.create_connector(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja} FW/EDR(模擬)",
-                                         kind="simulated")  # fmt: skip
+                endpoints.create_connector(
+                    session,
+                    SYSTEM,
+                    tenant=ward.code,
+                    name=f"{ward.name_ja} FW/EDR(模擬)",
+                    kind="simulated",
+                )
 
 
 def _finance_teams(ctx: DemoContext) -> None:
@@ -176,9 +317,16 @@ def _finance_teams(ctx: DemoContext) -> None:
         if session.scalar(select(OnCallTeam.id).where(OnCallTeam.kind == "finance").limit(1)):
             return
         for ward in wards():
-            team = oncall.create_team(session, SYSTEM, tenant=ward.code, name=f"{ward.name_ja}財務連絡",
-                                      kind="finance", manager=f"{ward.slug}.admin", ack_minutes=240,
-                                      settings=ctx.settings)  # fmt: skip
+            team = oncall.create_team(
+                session,
+                SYSTEM,
+                tenant=ward.code,
+                name=f"{ward.name_ja}財務連絡",
+                kind="finance",
+                manager=f"{ward.slug}.admin",
+                ack_minutes=240,
+                settings=ctx.settings,
+            )
             oncall.set_members(session, SYSTEM, team.id, [f"{ward.slug}.finance"])
 
 
@@ -195,11 +343,26 @@ def _costs(ctx: DemoContext, rng: random.Random) -> None:
                 (90_000_000 + 350 * pops.get(ward.code, ward.population)) * rng.uniform(0.9, 1.1)
             )
             standalone += amount
-            costs.record_cost(session, SYSTEM, fiscal_year=year, tenant=ward.code, kind="standalone_estimate",
-                              amount_yen=amount // 1000 * 1000, note="demo: 単独運用の見積", now=ctx.now)  # fmt: skip
-        costs.record_cost(session, SYSTEM, fiscal_year=year, tenant=JOINT, kind="joint_operating",
-                          amount_yen=int(standalone * 0.58) // 1000 * 1000, note="demo: 共同SOC/CSIRT運用費",
-                          now=ctx.now)  # fmt: skip
+            costs.record_cost(
+                session,
+                SYSTEM,
+                fiscal_year=year,
+                tenant=ward.code,
+                kind="standalone_estimate",
+                amount_yen=amount // 1000 * 1000,
+                note="demo: 単独運用の見積",
+                now=ctx.now,
+            )
+        costs.record_cost(
+            session,
+            SYSTEM,
+            fiscal_year=year,
+            tenant=JOINT,
+            kind="joint_operating",
+            amount_yen=int(standalone * 0.58) // 1000 * 1000,
+            note="demo: 共同SOC/CSIRT運用費",
+            now=ctx.now,
+        )
 
 
 @step("csirt", 40, "Joint CSIRT: on-call rotas, simulated ward endpoints, costs, incidents")
@@ -225,10 +388,24 @@ def demo_csirt(ctx: DemoContext) -> None:
         _run_incident(ctx, rng, ward, users, detected, rng.choice(SCENARIOS), n)
         count += 1
     campaign = [w.code for w in ward_list[1:4]]
-    _run_incident(ctx, rng, ward_list[0], users, ctx.now - timedelta(days=20), SCENARIOS[0], 200,
-                  extra_wards=campaign)  # fmt: skip
-    leak = ("information_leak", "住民情報を含むファイルの誤送信・流出", "委託事業者の誤送信", "", "block_url",
-            "https://leak.example.net/{slug}/{n}")  # fmt: skip
+    _run_incident(
+        ctx,
+        rng,
+        ward_list[0],
+        users,
+        ctx.now - timedelta(days=20),
+        SCENARIOS[0],
+        200,
+        extra_wards=campaign,
+    )
+    leak = (
+        "information_leak",
+        "住民情報を含むファイルの誤送信・流出",
+        "委託事業者の誤送信",
+        "",
+        "block_url",
+        "https://leak.example.net/{slug}/{n}",
+    )
     _run_incident(
         ctx,
         rng,
@@ -241,8 +418,16 @@ def demo_csirt(ctx: DemoContext) -> None:
         close=False,
     )
     for n, ward in enumerate(ward_list[10:16]):
-        _run_incident(ctx, rng, ward, users, ctx.now - timedelta(hours=rng.uniform(2, 30)),
-                      rng.choice(SCENARIOS), 300 + n, close=False)  # fmt: skip
+        _run_incident(
+            ctx,
+            rng,
+            ward,
+            users,
+            ctx.now - timedelta(hours=rng.uniform(2, 30)),
+            rng.choice(SCENARIOS),
+            300 + n,
+            close=False,
+        )
     ctx.report(
         f"csirt: {count + 8} incidents (1 cross-ward, 1 major, 7 open), 48 on-call teams, 23 simulated endpoints"
     )
@@ -281,12 +466,20 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
         ).items
         campaigns = [a for a in queue if a.kind == "campaign"][:3]
         # One ward's alert of each campaign, opened by the ward before the centre saw the campaign.
-        members = [next(m for m in queue if m.campaign_id == c.id) for c in campaigns
-                   if any(m.campaign_id == c.id for m in queue)]  # fmt: skip
-        others = [a for a in queue
-                  if a.kind != "campaign" and a.campaign_id is None and a.level in ("high", "critical")]  # fmt: skip
-        picked = [(a.id, a.public_id, a.rule_title, a.created_at, a.campaign_id)
-                  for a in [*campaigns, *members, *others[:2]]]  # fmt: skip
+        members = [
+            next(m for m in queue if m.campaign_id == c.id)
+            for c in campaigns
+            if any(m.campaign_id == c.id for m in queue)
+        ]
+        others = [
+            a
+            for a in queue
+            if a.kind != "campaign" and a.campaign_id is None and a.level in ("high", "critical")
+        ]
+        picked = [
+            (a.id, a.public_id, a.rule_title, a.created_at, a.campaign_id)
+            for a in [*campaigns, *members, *others[:2]]
+        ]
     users = _users(ctx)
     responder = _principal(users["joint.csirt"])
     opened: dict[int, int] = {}
@@ -295,12 +488,28 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
     for alert_pk, public_id, title, raised, campaign in picked:
         clock = FakeClock(max(raised, clock.now()) + timedelta(minutes=3))
         with ctx.db.session() as session:
-            incident = incidents.create_incident(session, responder, IncidentCreate(
-                category=_category(title), alert_ids=[public_id], origin="demo",
-            ), ctx.settings, alert_source=soc_alert_source(clock), now=clock.now())  # fmt: skip
+            incident = incidents.create_incident(
+                session,
+                responder,
+                IncidentCreate(
+                    category=_category(title),
+                    alert_ids=[public_id],
+                    origin="demo",
+                ),
+                ctx.settings,
+                alert_source=soc_alert_source(clock),
+                now=clock.now(),
+            )
             if campaign in opened:
-                merge.merge(session, responder, opened[campaign], [incident.id], reason="同一キャンペーンのアラート",
-                            settings=ctx.settings, now=clock.now())  # fmt: skip
+                merge.merge(
+                    session,
+                    responder,
+                    opened[campaign],
+                    [incident.id],
+                    reason="同一キャンペーンのアラート",
+                    settings=ctx.settings,
+                    now=clock.now(),
+                )
                 merged += 1
             else:
                 opened[alert_pk] = incident.id
@@ -308,15 +517,37 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
         clock.advance(minutes=4)
         action_id = None
         with ctx.db.session() as session:
-            incidents.transition(session, responder, incident_id, "triage", "SOCアラートを確認中",
-                                 ctx.settings, now=clock.now())  # fmt: skip
-            source = next((i.value for i in indicators.listed(session, incident_id)
-                           if i.kind == "ipv4" and not i.internal), None)  # fmt: skip
+            incidents.transition(
+                session,
+                responder,
+                incident_id,
+                "triage",
+                "SOCアラートを確認中",
+                ctx.settings,
+                now=clock.now(),
+            )
+            source = next(
+                (
+                    i.value
+                    for i in indicators.listed(session, incident_id)
+                    if i.kind == "ipv4" and not i.internal
+                ),
+                None,
+            )
             ward = incidents.get_incident(session, responder, incident_id).lead_ward
             if source is not None:
-                action_id = actions.request_action(session, responder, incident_id, kind="block_ip", target=source,
-                                                   reason="攻撃元アドレスの遮断", ward=ward, connector_id=None,
-                                                   settings=ctx.settings, now=clock.now()).id  # fmt: skip
+                action_id = actions.request_action(
+                    session,
+                    responder,
+                    incident_id,
+                    kind="block_ip",
+                    target=source,
+                    reason="攻撃元アドレスの遮断",
+                    ward=ward,
+                    connector_id=None,
+                    settings=ctx.settings,
+                    now=clock.now(),
+                ).id
         if action_id is not None:
             clock.advance(minutes=3)
             action_runner.run_action(ctx.db, ctx.settings, clock, action_id)

@@ -26,8 +26,9 @@ from rengo.csirt.vocabulary import ACTION_KINDS
 EDITABLE = ("name", "url", "secret_name", "capabilities", "enabled")
 
 
-def _problems(kind: str, name: str, url: str, secret_name: str,
-              capabilities: list[str]) -> list[Problem]:  # fmt: skip
+def _problems(
+    kind: str, name: str, url: str, secret_name: str, capabilities: list[str]
+) -> list[Problem]:
     problems = []
     if not name.strip():
         problems.append(Problem("a name, e.g. the device it reaches", "field name"))
@@ -53,16 +54,27 @@ def _problems(kind: str, name: str, url: str, secret_name: str,
             )
     if secret_name and not secret_name.replace("_", "").isalnum():
         problems.append(Problem("letters, digits and _ only", "field secret_name"))
-    problems += [Problem("unknown action kind {kind!r}", "field capabilities", values={"kind": c})
-                 for c in capabilities if c not in ACTION_KINDS]  # fmt: skip
+    problems += [
+        Problem("unknown action kind {kind!r}", "field capabilities", values={"kind": c})
+        for c in capabilities
+        if c not in ACTION_KINDS
+    ]
     if not capabilities:
         problems.append(Problem("at least one action kind", "field capabilities"))
     return problems
 
 
-def create_connector(session: Session, principal: Principal, *, tenant: str, name: str, kind: str,
-                     url: str = "", secret_name: str = "", capabilities: list[str] | None = None,
-                     ) -> Connector:  # fmt: skip
+def create_connector(
+    session: Session,
+    principal: Principal,
+    *,
+    tenant: str,
+    name: str,
+    kind: str,
+    url: str = "",
+    secret_name: str = "",
+    capabilities: list[str] | None = None,
+) -> Connector:
     caps = capabilities if capabilities is not None else list(ACTION_KINDS)
     problems = _problems(kind, name, url, secret_name, caps)
     if tenant not in ward_codes():
@@ -72,14 +84,31 @@ def create_connector(session: Session, principal: Principal, *, tenant: str, nam
     if problems:
         raise InvalidInput("invalid connector", problems)
     require(principal, "csirt.connectors.manage", tenant)
-    connector = Connector(tenant=tenant, name=name.strip(), kind=kind, url=url if kind == "webhook" else "",
-                          secret_name=secret_name, capabilities=caps, enabled=True)  # fmt: skip
+    connector = Connector(
+        tenant=tenant,
+        name=name.strip(),
+        kind=kind,
+        url=url if kind == "webhook" else "",
+        secret_name=secret_name,
+        capabilities=caps,
+        enabled=True,
+    )
     session.add(connector)
     session.flush()
-    audit.record(session, principal, "csirt.connector.create", object_type="connector",
-                 object_id=connector.id, object_tenant=tenant,
-                 detail={"kind": kind, "url": connector.url, "secret_name": secret_name,
-                         "capabilities": caps})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.connector.create",
+        object_type="connector",
+        object_id=connector.id,
+        object_tenant=tenant,
+        detail={
+            "kind": kind,
+            "url": connector.url,
+            "secret_name": secret_name,
+            "capabilities": caps,
+        },
+    )
     return connector
 
 
@@ -91,21 +120,30 @@ def get_connector(session: Session, principal: Principal, connector_id: int) -> 
     return connector
 
 
-def update_connector(session: Session, principal: Principal, connector_id: int,
-                     changes: dict[str, Any]) -> Connector:  # fmt: skip
+def update_connector(
+    session: Session, principal: Principal, connector_id: int, changes: dict[str, Any]
+) -> Connector:
     connector = get_connector(session, principal, connector_id)
     require(principal, "csirt.connectors.manage", connector.tenant)
     values = {n: getattr(connector, n) if changes.get(n) is None else changes[n] for n in EDITABLE}
-    problems = _problems(connector.kind, values["name"], values["url"], values["secret_name"],
-                         values["capabilities"])  # fmt: skip
+    problems = _problems(
+        connector.kind, values["name"], values["url"], values["secret_name"], values["capabilities"]
+    )
     if problems:
         raise InvalidInput("invalid connector", problems)
     diff = {n: [getattr(connector, n), v] for n, v in values.items() if getattr(connector, n) != v}
     for name, (_, value) in diff.items():
         setattr(connector, name, value)
     if diff:
-        audit.record(session, principal, "csirt.connector.update", object_type="connector",
-                     object_id=connector.id, object_tenant=connector.tenant, detail=diff)  # fmt: skip
+        audit.record(
+            session,
+            principal,
+            "csirt.connector.update",
+            object_type="connector",
+            object_id=connector.id,
+            object_tenant=connector.tenant,
+            detail=diff,
+        )
     return connector
 
 

@@ -148,8 +148,9 @@ def next_person(session: Session, team_id: int, at: datetime, besides: set[str])
     return None
 
 
-def resolve(session: Session, team: OnCallTeam, step: Step, at: datetime,
-            called: set[str]) -> list[str]:  # fmt: skip
+def resolve(
+    session: Session, team: OnCallTeam, step: Step, at: datetime, called: set[str]
+) -> list[str]:
     """The people ``step`` calls now (empty: nobody, pass over it)."""
     if step.target == "on_call":
         shift = current_shift(session, team.id, at)
@@ -164,8 +165,9 @@ def resolve(session: Session, team: OnCallTeam, step: Step, at: datetime,
     return members(session, team.id)
 
 
-def first_reachable(session: Session, team: OnCallTeam, start: int, at: datetime,
-                    called: set[str]) -> tuple[int, list[str]]:  # fmt: skip
+def first_reachable(
+    session: Session, team: OnCallTeam, start: int, at: datetime, called: set[str]
+) -> tuple[int, list[str]]:
     """The first step from ``start`` on that reaches someone, and whom; past the end:
     ``(len(steps), [])`` — the page is exhausted."""
     steps = policy(team)

@@ -33,9 +33,20 @@ def _folder(data_dir: DataDir) -> Path:
     return folder
 
 
-def store(session: Session, principal: Principal, incident_id: int, stream: BinaryIO, *,
-          filename: str, content_type: str, description: str, data_dir: DataDir,
-          max_bytes: int, now: datetime, client: str = "") -> Evidence:  # fmt: skip
+def store(
+    session: Session,
+    principal: Principal,
+    incident_id: int,
+    stream: BinaryIO,
+    *,
+    filename: str,
+    content_type: str,
+    description: str,
+    data_dir: DataDir,
+    max_bytes: int,
+    now: datetime,
+    client: str = "",
+) -> Evidence:
     """Hash and keep the file durably before it is recorded (content-addressed)."""
     incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
     safe_name = Path(filename or "evidence.bin").name[:255] or "evidence.bin"
@@ -69,17 +80,47 @@ def store(session: Session, principal: Principal, incident_id: int, stream: Bina
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
-    item = Evidence(incident_id=incident.id, filename=safe_name, content_type=content_type[:128] or "application/octet-stream",
-                    size=size, sha256=sha256, description=description, collected_by=principal.label,
-                    collected_at=now)  # fmt: skip
+    item = Evidence(
+        incident_id=incident.id,
+        filename=safe_name,
+        content_type=content_type[:128] or "application/octet-stream",
+        size=size,
+        sha256=sha256,
+        description=description,
+        collected_by=principal.label,
+        collected_at=now,
+    )
     session.add(item)
     session.flush()
-    session.add(CustodyEntry(evidence_id=item.id, at=now, actor=principal.label, action="collected",
-                             note=description, sha256_seen=sha256))  # fmt: skip
-    timeline.add(session, incident.id, "evidence", f"Evidence {safe_name} ({size:,} bytes, SHA-256 {sha256[:16]}…)",
-                 actor=principal.label, at=now, detail={"evidence": item.id, "sha256": sha256})  # fmt: skip
-    audit.record(session, principal, "csirt.evidence.collect", object_type="evidence", object_id=item.id,
-                 object_tenant=incident.lead_ward, client=client, detail={"sha256": sha256, "size": size})  # fmt: skip
+    session.add(
+        CustodyEntry(
+            evidence_id=item.id,
+            at=now,
+            actor=principal.label,
+            action="collected",
+            note=description,
+            sha256_seen=sha256,
+        )
+    )
+    timeline.add(
+        session,
+        incident.id,
+        "evidence",
+        f"Evidence {safe_name} ({size:,} bytes, SHA-256 {sha256[:16]}…)",
+        actor=principal.label,
+        at=now,
+        detail={"evidence": item.id, "sha256": sha256},
+    )
+    audit.record(
+        session,
+        principal,
+        "csirt.evidence.collect",
+        object_type="evidence",
+        object_id=item.id,
+        object_tenant=incident.lead_ward,
+        client=client,
+        detail={"sha256": sha256, "size": size},
+    )
     return item
 
 
@@ -93,8 +134,15 @@ def get_evidence(
     return item
 
 
-def open_for_download(session: Session, principal: Principal, evidence_id: int, *,
-                      data_dir: DataDir, now: datetime, client: str = "") -> tuple[Evidence, Path]:  # fmt: skip
+def open_for_download(
+    session: Session,
+    principal: Principal,
+    evidence_id: int,
+    *,
+    data_dir: DataDir,
+    now: datetime,
+    client: str = "",
+) -> tuple[Evidence, Path]:
     item = get_evidence(session, principal, evidence_id, "csirt.evidence.read")
     path = _folder(data_dir) / item.sha256
     if not path.is_file():
@@ -102,15 +150,31 @@ def open_for_download(session: Session, principal: Principal, evidence_id: int, 
             "the file of evidence {evidence_id} is missing from the store",
             values={"evidence_id": evidence_id},
         )
-    session.add(CustodyEntry(evidence_id=item.id, at=now, actor=principal.label, action="downloaded",
-                             note=client, sha256_seen=item.sha256))  # fmt: skip
-    audit.record(session, principal, "csirt.evidence.download", object_type="evidence", object_id=item.id,
-                 client=client, detail={"sha256": item.sha256})  # fmt: skip
+    session.add(
+        CustodyEntry(
+            evidence_id=item.id,
+            at=now,
+            actor=principal.label,
+            action="downloaded",
+            note=client,
+            sha256_seen=item.sha256,
+        )
+    )
+    audit.record(
+        session,
+        principal,
+        "csirt.evidence.download",
+        object_type="evidence",
+        object_id=item.id,
+        client=client,
+        detail={"sha256": item.sha256},
+    )
     return item, path
 
 
-def verify(session: Session, principal: Principal, evidence_id: int, *, data_dir: DataDir,
-           now: datetime) -> bool:  # fmt: skip
+def verify(
+    session: Session, principal: Principal, evidence_id: int, *, data_dir: DataDir, now: datetime
+) -> bool:
     """Re-hash the stored file; the result (and the hash seen) joins the chain of custody."""
     item = get_evidence(session, principal, evidence_id, "csirt.evidence.read")
     path = _folder(data_dir) / item.sha256
@@ -121,8 +185,16 @@ def verify(session: Session, principal: Principal, evidence_id: int, *, data_dir
                 digest.update(chunk)
     seen = digest.hexdigest() if path.is_file() else None
     ok = seen == item.sha256
-    session.add(CustodyEntry(evidence_id=item.id, at=now, actor=principal.label, action="verified",
-                             note="intact" if ok else "MISMATCH", sha256_seen=seen))  # fmt: skip
+    session.add(
+        CustodyEntry(
+            evidence_id=item.id,
+            at=now,
+            actor=principal.label,
+            action="verified",
+            note="intact" if ok else "MISMATCH",
+            sha256_seen=seen,
+        )
+    )
     return ok
 
 

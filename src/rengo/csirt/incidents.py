@@ -236,28 +236,52 @@ def create_incident(
         alerts[0].title + (f" ほか{len(alerts) - 1}件" if len(alerts) > 1 else "")
     )
     incident = Incident(
-        title=title[:200], description=data.description, category=data.category,
-        urgency=data.urgency or CATEGORY_URGENCY[data.category], impact=1, severity="low",
-        status="new", lead_ward=wards[0], source="alert" if alerts else data.source,
-        reported_by=principal.label, occurred_at=occurred, detected_at=detected,
-        people_affected=data.people_affected, outage_system=data.outage_system,
-        outage_started_at=data.outage_started_at, outage_ended_at=data.outage_ended_at,
-        origin=data.origin, created_at=now, updated_at=now,
-    )  # fmt: skip
+        title=title[:200],
+        description=data.description,
+        category=data.category,
+        urgency=data.urgency or CATEGORY_URGENCY[data.category],
+        impact=1,
+        severity="low",
+        status="new",
+        lead_ward=wards[0],
+        source="alert" if alerts else data.source,
+        reported_by=principal.label,
+        occurred_at=occurred,
+        detected_at=detected,
+        people_affected=data.people_affected,
+        outage_system=data.outage_system,
+        outage_started_at=data.outage_started_at,
+        outage_ended_at=data.outage_ended_at,
+        origin=data.origin,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(incident)
     session.flush()
     set_wards(session, incident, wards)
     _set_assets(session, principal, incident, data.asset_ids, wards)
-    timeline.add(session, incident.id, "status", f"Incident opened ({incident.source})",
-                 actor=principal.label, at=now,
-                 detail={"to": "new", "reason": "opened", "source": incident.source})  # fmt: skip
+    timeline.add(
+        session,
+        incident.id,
+        "status",
+        f"Incident opened ({incident.source})",
+        actor=principal.label,
+        at=now,
+        detail={"to": "new", "reason": "opened", "source": incident.source},
+    )
     attach_alerts(session, incident, alerts, actor=principal.label, now=now)
     found = indicators.extract(f"{data.title or ''}\n{data.description}")
     indicators.record(session, incident.id, found, "description", now)
-    audit.record(session, principal, "csirt.incident.create", object_type="incident",
-                 object_id=incident.id, object_tenant=incident.lead_ward, client=client,
-                 detail={"wards": wards, "alerts": [a.id for a in alerts],
-                         "category": data.category})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.incident.create",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client,
+        detail={"wards": wards, "alerts": [a.id for a in alerts], "category": data.category},
+    )
     refresh(session, incident, settings, now, actor=principal.label, opening=True)
     if alerts:
         alert_source.mark(session, principal, [a.id for a in alerts], incident.ref)
@@ -268,21 +292,38 @@ def attach_alerts(
     session: Session, incident: Incident, alerts: list[AlertRef], *, actor: str, now: datetime
 ) -> None:
     for alert in alerts:
-        session.add(IncidentAlert(
-            incident_id=incident.id, alert_id=alert.id, ward=alert.ward, title=alert.title[:300],
-            severity=alert.severity, detected_at=alert.detected_at,
-            first_event_at=alert.first_event_at, event_ids=list(alert.event_ids),
-            indicators=[{"kind": k, "value": v} for k, v in alert.indicators],
-        ))  # fmt: skip
-        timeline.add(session, incident.id, "alert", f"SOC alert {alert.id}: {alert.title}",
-                     actor="SOC", at=alert.detected_at,
-                     detail={"alert_id": alert.id, "ward": alert.ward,
-                             "severity": alert.severity})  # fmt: skip
+        session.add(
+            IncidentAlert(
+                incident_id=incident.id,
+                alert_id=alert.id,
+                ward=alert.ward,
+                title=alert.title[:300],
+                severity=alert.severity,
+                detected_at=alert.detected_at,
+                first_event_at=alert.first_event_at,
+                event_ids=list(alert.event_ids),
+                indicators=[{"kind": k, "value": v} for k, v in alert.indicators],
+            )
+        )
+        timeline.add(
+            session,
+            incident.id,
+            "alert",
+            f"SOC alert {alert.id}: {alert.title}",
+            actor="SOC",
+            at=alert.detected_at,
+            detail={"alert_id": alert.id, "ward": alert.ward, "severity": alert.severity},
+        )
         if alert.first_event_at is not None:
-            timeline.add(session, incident.id, "event",
-                         f"First matched event of {alert.id} ({len(alert.event_ids)} events)",
-                         actor="SOC", at=alert.first_event_at,
-                         detail={"alert_id": alert.id, "event_ids": list(alert.event_ids)[:50]})  # fmt: skip
+            timeline.add(
+                session,
+                incident.id,
+                "event",
+                f"First matched event of {alert.id} ({len(alert.event_ids)} events)",
+                actor="SOC",
+                at=alert.first_event_at,
+                detail={"alert_id": alert.id, "event_ids": list(alert.event_ids)[:50]},
+            )
         found: list[indicators.Found] = []
         for kind, value in alert.indicators:
             try:
@@ -303,8 +344,13 @@ def set_wards(session: Session, incident: Incident, wards: list[str]) -> None:
     session.flush()
 
 
-def _set_assets(session: Session, principal: Principal, incident: Incident,
-                asset_ids: list[int], wards: list[str]) -> None:  # fmt: skip
+def _set_assets(
+    session: Session,
+    principal: Principal,
+    incident: Incident,
+    asset_ids: list[int],
+    wards: list[str],
+) -> None:
     problems = ProblemList()
     assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(asset_ids)))}
     for asset_id in asset_ids:
@@ -312,8 +358,11 @@ def _set_assets(session: Session, principal: Principal, incident: Incident,
         if asset is None or not allows(principal, "assets.read", asset.tenant):
             problems.add("no asset {asset_id}", "field asset_ids", values={"asset_id": asset_id})
         elif asset.tenant not in wards:
-            problems.add("asset {asset_id} belongs to {tenant}, not to an involved ward",
-                         "field asset_ids", values={"asset_id": asset_id, "tenant": asset.tenant})  # fmt: skip
+            problems.add(
+                "asset {asset_id} belongs to {tenant}, not to an involved ward",
+                "field asset_ids",
+                values={"asset_id": asset_id, "tenant": asset.tenant},
+            )
     problems.raise_if_any("invalid affected assets")
     session.execute(delete(IncidentAsset).where(IncidentAsset.incident_id == incident.id))
     session.add_all(
@@ -325,8 +374,15 @@ def _set_assets(session: Session, principal: Principal, incident: Incident,
 # -- derived facts: severity, major, paging ----------------------------------------------
 
 
-def refresh(session: Session, incident: Incident, settings: Settings, now: datetime, *,
-            actor: str, opening: bool = False) -> None:  # fmt: skip
+def refresh(
+    session: Session,
+    incident: Incident,
+    settings: Settings,
+    now: datetime,
+    *,
+    actor: str,
+    opening: bool = False,
+) -> None:
     """Recompute impact, severity and the major flag; page and escalate as they rise."""
     wards = wards_of(session, incident.id)
     judgement = major.judge(incident, settings, now)
@@ -336,16 +392,25 @@ def refresh(session: Session, incident: Incident, settings: Settings, now: datet
         .where(IncidentAsset.incident_id == incident.id)
     ).one()
     facts = ImpactFacts(
-        major=judgement.major, people_affected=incident.people_affected or 0,
-        core_system_down=incident.outage_started_at is not None, wards=len(wards),
-        max_confidentiality=levels[0] or 0, max_availability=levels[1] or 0,
-    )  # fmt: skip
+        major=judgement.major,
+        people_affected=incident.people_affected or 0,
+        core_system_down=incident.outage_started_at is not None,
+        wards=len(wards),
+        max_confidentiality=levels[0] or 0,
+        max_availability=levels[1] or 0,
+    )
     incident.impact = impact_of(facts)
     severity = severity_of(incident.impact, incident.urgency)
     if severity != incident.severity and not opening:
-        timeline.add(session, incident.id, "system",
-                     f"Severity {incident.severity} → {severity} (impact {incident.impact}, "
-                     f"urgency {incident.urgency})", actor=actor, at=now)  # fmt: skip
+        timeline.add(
+            session,
+            incident.id,
+            "system",
+            f"Severity {incident.severity} → {severity} (impact {incident.impact}, "
+            f"urgency {incident.urgency})",
+            actor=actor,
+            at=now,
+        )
     incident.severity = severity
     if judgement.major and not incident.major:
         incident.major, incident.major_at, incident.major_reason = (
@@ -355,9 +420,15 @@ def refresh(session: Session, incident: Incident, settings: Settings, now: datet
         )
         _escalate_major(session, incident, wards, settings, now)
     elif not judgement.major and incident.major:
-        timeline.add(session, incident.id, "system",
-                     "No longer a major incident: the recorded facts fall below the thresholds",
-                     actor=actor, at=now, detail={"was": incident.major_reason})  # fmt: skip
+        timeline.add(
+            session,
+            incident.id,
+            "system",
+            "No longer a major incident: the recorded facts fall below the thresholds",
+            actor=actor,
+            at=now,
+            detail={"was": incident.major_reason},
+        )
         incident.major, incident.major_at, incident.major_reason = False, None, ""
     threshold = SEVERITY_RANK.get(settings.csirt.page_min_severity, 3)
     if SEVERITY_RANK[incident.severity] >= threshold and incident.status != "closed":
@@ -366,9 +437,15 @@ def refresh(session: Session, incident: Incident, settings: Settings, now: datet
         )
         if not already:
             for team in oncall.teams_for(session, wards, ("csirt", "ward_contact")):
-                paging.page_team(session, team, subject=f"{incident.ref} {incident.title}",
-                                 body=_page_body(incident, wards), settings=settings, now=now,
-                                 incident_id=incident.id)  # fmt: skip
+                paging.page_team(
+                    session,
+                    team,
+                    subject=f"{incident.ref} {incident.title}",
+                    body=_page_body(incident, wards),
+                    settings=settings,
+                    now=now,
+                    incident_id=incident.id,
+                )
     session.flush()
 
 
@@ -380,12 +457,19 @@ def _page_body(incident: Incident, wards: list[str]) -> str:
     )
 
 
-def _escalate_major(session: Session, incident: Incident, wards: list[str],
-                    settings: Settings, now: datetime) -> None:  # fmt: skip
+def _escalate_major(
+    session: Session, incident: Incident, wards: list[str], settings: Settings, now: datetime
+) -> None:
     """Tell the executives at once: their on-call teams are paged and each is e-mailed."""
-    timeline.add(session, incident.id, "system", f"Major incident: {incident.major_reason}",
-                 actor="rengo", at=now, detail={"major_at": incident.major_at.isoformat()
-                                                if incident.major_at else None})  # fmt: skip
+    timeline.add(
+        session,
+        incident.id,
+        "system",
+        f"Major incident: {incident.major_reason}",
+        actor="rengo",
+        at=now,
+        detail={"major_at": incident.major_at.isoformat() if incident.major_at else None},
+    )
     subject = f"【重大インシデント】{incident.ref} {incident.title}"
     body = _page_body(incident, wards) + f"\nMajor incident: {incident.major_reason}"
     link = f"{settings.csirt.public_base_url.rstrip('/')}/incidents/{incident.id}"
@@ -395,12 +479,28 @@ def _escalate_major(session: Session, incident: Incident, wards: list[str],
         .where(User.tenant.in_([JOINT, *wards]))
     ).all()
     for email, tenant in executives:
-        notify.enqueue(session, channel="email", recipient=email, subject=subject, body=body,
-                       link=link, now=now, topic="csirt.major_incident", tenant=tenant,
-                       reference=f"incident:{incident.id}")  # fmt: skip
+        notify.enqueue(
+            session,
+            channel="email",
+            recipient=email,
+            subject=subject,
+            body=body,
+            link=link,
+            now=now,
+            topic="csirt.major_incident",
+            tenant=tenant,
+            reference=f"incident:{incident.id}",
+        )
     for team in oncall.teams_for(session, wards, ("executives",)):
-        paging.page_team(session, team, subject=subject, body=body, settings=settings, now=now,
-                         incident_id=incident.id)  # fmt: skip
+        paging.page_team(
+            session,
+            team,
+            subject=subject,
+            body=body,
+            settings=settings,
+            now=now,
+            incident_id=incident.id,
+        )
     timeline.add(
         session,
         incident.id,
@@ -409,9 +509,15 @@ def _escalate_major(session: Session, incident: Incident, wards: list[str],
         actor="rengo",
         at=now,
     )
-    audit.record(session, SYSTEM, "csirt.incident.major", object_type="incident",
-                 object_id=incident.id, object_tenant=incident.lead_ward,
-                 detail={"reason": incident.major_reason, "wards": wards})  # fmt: skip
+    audit.record(
+        session,
+        SYSTEM,
+        "csirt.incident.major",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        detail={"reason": incident.major_reason, "wards": wards},
+    )
 
 
 def check_ongoing_outages(session: Session, settings: Settings, now: datetime) -> int:
@@ -428,9 +534,19 @@ def check_ongoing_outages(session: Session, settings: Settings, now: datetime) -
 
 
 TRACKED_FIELDS = (
-    "title", "description", "category", "urgency", "occurred_at", "people_affected",
-    "outage_system", "outage_started_at", "outage_ended_at", "cause", "report_summary", "lessons",
-)  # fmt: skip
+    "title",
+    "description",
+    "category",
+    "urgency",
+    "occurred_at",
+    "people_affected",
+    "outage_system",
+    "outage_started_at",
+    "outage_ended_at",
+    "cause",
+    "report_summary",
+    "lessons",
+)
 
 
 def _jsonable(value: Any) -> Any:
@@ -456,8 +572,10 @@ def update_incident(
         )
     values = patch.model_dump(exclude_unset=True)
     problems = ProblemList()
-    merged = {name: values.get(name, getattr(incident, name)) for name in
-              ("occurred_at", "outage_started_at", "outage_ended_at")}  # fmt: skip
+    merged = {
+        name: values.get(name, getattr(incident, name))
+        for name in ("occurred_at", "outage_started_at", "outage_ended_at")
+    }
     _check_times(SimpleNamespace(**merged), now, problems)
     if "wards" in values:
         if not values["wards"]:
@@ -476,8 +594,10 @@ def update_incident(
             if ward not in ward_codes():
                 raise InvalidInput("unknown ward", [Problem(ward, "field wards")])
         if not principal.is_joint and principal.tenant not in values["wards"]:
-            raise InvalidInput("a ward cannot remove itself from its incident",
-                               [Problem("keep your own ward", "field wards")])  # fmt: skip
+            raise InvalidInput(
+                "a ward cannot remove itself from its incident",
+                [Problem("keep your own ward", "field wards")],
+            )
         changes["wards"] = [wards, sorted(set(values["wards"]))]
         wards = sorted(set(values["wards"]))
         set_wards(session, incident, wards)
@@ -493,11 +613,25 @@ def update_incident(
     incident.version += 1
     incident.updated_at = now
     summary = "Changed " + ", ".join(sorted(changes))
-    timeline.add(session, incident.id, "system", summary, actor=principal.label, at=now,
-                 detail={"changes": changes})  # fmt: skip
-    audit.record(session, principal, "csirt.incident.update", object_type="incident",
-                 object_id=incident.id, object_tenant=incident.lead_ward, client=client,
-                 detail={"changes": changes})  # fmt: skip
+    timeline.add(
+        session,
+        incident.id,
+        "system",
+        summary,
+        actor=principal.label,
+        at=now,
+        detail={"changes": changes},
+    )
+    audit.record(
+        session,
+        principal,
+        "csirt.incident.update",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client,
+        detail={"changes": changes},
+    )
     for text_field in ("description", "cause", "report_summary"):
         if text_field in changes:
             found = indicators.extract(getattr(incident, text_field))
@@ -526,25 +660,53 @@ def transition(
     previous = lifecycle.apply_transition(incident, to, now)
     incident.version += 1
     incident.updated_at = now
-    timeline.add(session, incident.id, "status", f"{previous} → {to}: {reason.strip()}",
-                 actor=principal.label, at=now,
-                 detail={"from": previous, "to": to, "reason": reason.strip()})  # fmt: skip
-    audit.record(session, principal, "csirt.incident.transition", object_type="incident",
-                 object_id=incident.id, object_tenant=incident.lead_ward, client=client,
-                 detail={"from": previous, "to": to, "reason": reason.strip()})  # fmt: skip
+    timeline.add(
+        session,
+        incident.id,
+        "status",
+        f"{previous} → {to}: {reason.strip()}",
+        actor=principal.label,
+        at=now,
+        detail={"from": previous, "to": to, "reason": reason.strip()},
+    )
+    audit.record(
+        session,
+        principal,
+        "csirt.incident.transition",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client,
+        detail={"from": previous, "to": to, "reason": reason.strip()},
+    )
     refresh(session, incident, settings, now, actor=principal.label)
     return incident
 
 
-def review(session: Session, principal: Principal, incident_id: int, notes: str, lessons: str,
-           *, now: datetime, client: str = "") -> Incident:  # fmt: skip
+def review(
+    session: Session,
+    principal: Principal,
+    incident_id: int,
+    notes: str,
+    lessons: str,
+    *,
+    now: datetime,
+    client: str = "",
+) -> Incident:
     incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
     if incident.status != "closed":
         raise Conflict("{ref} is not closed: review it after closing", values={"ref": incident.ref})
     incident.review_notes, incident.lessons, incident.reviewed_at = notes, lessons, now
     incident.version += 1
-    timeline.add(session, incident.id, "note", "Post-incident review recorded",
-                 actor=principal.label, at=now, detail={"notes": notes, "lessons": lessons})  # fmt: skip
+    timeline.add(
+        session,
+        incident.id,
+        "note",
+        "Post-incident review recorded",
+        actor=principal.label,
+        at=now,
+        detail={"notes": notes, "lessons": lessons},
+    )
     audit.record(
         session,
         principal,
@@ -557,8 +719,16 @@ def review(session: Session, principal: Principal, incident_id: int, notes: str,
     return incident
 
 
-def add_note(session: Session, principal: Principal, incident_id: int, text: str, kind: str,
-             *, now: datetime, client: str = "") -> int:  # fmt: skip
+def add_note(
+    session: Session,
+    principal: Principal,
+    incident_id: int,
+    text: str,
+    kind: str,
+    *,
+    now: datetime,
+    client: str = "",
+) -> int:
     """A note (or a message exchanged with a ward); indicators in it are extracted."""
     incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
     entry = timeline.add(session, incident.id, kind, text, actor=principal.label, at=now)
@@ -566,7 +736,14 @@ def add_note(session: Session, principal: Principal, incident_id: int, text: str
     added = indicators.record(
         session, incident.id, indicators.extract(text), f"note:{entry.id}", now
     )
-    audit.record(session, principal, f"csirt.incident.{kind}", object_type="incident",
-                 object_id=incident.id, object_tenant=incident.lead_ward, client=client,
-                 detail={"timeline": entry.id, "indicators": added})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        f"csirt.incident.{kind}",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client,
+        detail={"timeline": entry.id, "indicators": added},
+    )
     return entry.id

@@ -34,8 +34,9 @@ _TLDS = (
 )
 _URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'\]\[)(]+", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}\b")
-_DOMAIN = re.compile(rf"\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+(?:{_TLDS})\b",
-                     re.IGNORECASE)  # fmt: skip
+_DOMAIN = re.compile(
+    rf"\b(?:[A-Za-z0-9](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+(?:{_TLDS})\b", re.IGNORECASE
+)
 _IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _HASHES = (
@@ -68,9 +69,18 @@ def refang(text: str) -> str:
 # link-local, unique-local IPv6). Documentation ranges are not among them on purpose.
 _INTERNAL_NETWORKS = tuple(
     ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
-              "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10")
-)  # fmt: skip
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
 
 
 def is_internal_address(value: str) -> bool:
@@ -153,8 +163,16 @@ def record(
         if (item.kind, item.value) in existing:
             continue
         existing.add((item.kind, item.value))
-        session.add(Indicator(incident_id=incident_id, kind=item.kind, value=item.value[:2048],
-                              source=source[:64], internal=item.internal, first_seen_at=now))  # fmt: skip
+        session.add(
+            Indicator(
+                incident_id=incident_id,
+                kind=item.kind,
+                value=item.value[:2048],
+                source=source[:64],
+                internal=item.internal,
+                first_seen_at=now,
+            )
+        )
         added += 1
     session.flush()
     return added
@@ -180,7 +198,13 @@ def incident_indicators(
 
     incident = get_incident(session, principal, incident_id)
     items = [i for i in listed(session, incident.id) if include_internal or not i.internal]
-    audit.record(session, principal, "csirt.indicators.read", object_type="incident",
-                 object_id=incident.id, object_tenant=incident.lead_ward,
-                 detail={"count": len(items)})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.indicators.read",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        detail={"count": len(items)},
+    )
     return items

@@ -40,8 +40,17 @@ def _earliest(*values: datetime | None) -> datetime | None:
     return min(present) if present else None
 
 
-def merge(session: Session, principal: Principal, target_id: int, source_ids: list[int], *,
-          reason: str, settings: Settings, now: datetime, client: str = "") -> Incident:  # fmt: skip
+def merge(
+    session: Session,
+    principal: Principal,
+    target_id: int,
+    source_ids: list[int],
+    *,
+    reason: str,
+    settings: Settings,
+    now: datetime,
+    client: str = "",
+) -> Incident:
     target = get_incident(session, principal, target_id, "csirt.incidents.write")
     if target.merged_into_id is not None or target.status == "closed":
         raise Conflict("{ref} is closed; merge into an open incident", values={"ref": target.ref})
@@ -90,8 +99,15 @@ def merge(session: Session, principal: Principal, target_id: int, source_ids: li
         source.status, source.closed_at, source.merged_into_id = "closed", now, target.id
         source.cause = source.cause or f"Merged into {target.ref}"
         source.version += 1
-        timeline.add(session, source.id, "status", f"Merged into {target.ref}: {reason}",
-                     actor=principal.label, at=now, detail={"merged_into": target.id})  # fmt: skip
+        timeline.add(
+            session,
+            source.id,
+            "status",
+            f"Merged into {target.ref}: {reason}",
+            actor=principal.label,
+            at=now,
+            detail={"merged_into": target.id},
+        )
     set_wards(session, target, sorted(wards))
     session.add_all(
         IncidentAsset(incident_id=target.id, asset_id=a)
@@ -100,17 +116,41 @@ def merge(session: Session, principal: Principal, target_id: int, source_ids: li
     target.version += 1
     target.updated_at = now
     refs = ", ".join(s.ref for s in sources)
-    timeline.add(session, target.id, "system", f"Merged {refs} into this incident: {reason}",
-                 actor=principal.label, at=now, detail={"merged": [s.id for s in sources]})  # fmt: skip
-    audit.record(session, principal, "csirt.incident.merge", object_type="incident", object_id=target.id,
-                 object_tenant=target.lead_ward, client=client,
-                 detail={"merged": [s.id for s in sources], "reason": reason})  # fmt: skip
+    timeline.add(
+        session,
+        target.id,
+        "system",
+        f"Merged {refs} into this incident: {reason}",
+        actor=principal.label,
+        at=now,
+        detail={"merged": [s.id for s in sources]},
+    )
+    audit.record(
+        session,
+        principal,
+        "csirt.incident.merge",
+        object_type="incident",
+        object_id=target.id,
+        object_tenant=target.lead_ward,
+        client=client,
+        detail={"merged": [s.id for s in sources], "reason": reason},
+    )
     refresh(session, target, settings, now, actor=principal.label)
     return target
 
 
-def split(session: Session, principal: Principal, incident_id: int, alert_ids: list[str], *,
-          title: str, reason: str, settings: Settings, now: datetime, client: str = "") -> Incident:  # fmt: skip
+def split(
+    session: Session,
+    principal: Principal,
+    incident_id: int,
+    alert_ids: list[str],
+    *,
+    title: str,
+    reason: str,
+    settings: Settings,
+    now: datetime,
+    client: str = "",
+) -> Incident:
     source = get_incident(session, principal, incident_id, "csirt.incidents.write")
     if source.status == "closed":
         raise Conflict("{ref} is closed", values={"ref": source.ref})
@@ -120,20 +160,40 @@ def split(session: Session, principal: Principal, incident_id: int, alert_ids: l
     chosen = [r for r in rows if r.alert_id in set(alert_ids)]
     missing = set(alert_ids) - {r.alert_id for r in chosen}
     if missing:
-        raise InvalidInput("alerts not in this incident",
-                           [Problem("{alert} is not in {ref}", "field alert_ids", values={"alert": a, "ref": source.ref}) for a in sorted(missing)])  # fmt: skip
+        raise InvalidInput(
+            "alerts not in this incident",
+            [
+                Problem(
+                    "{alert} is not in {ref}",
+                    "field alert_ids",
+                    values={"alert": a, "ref": source.ref},
+                )
+                for a in sorted(missing)
+            ],
+        )
     if len(chosen) == len(rows):
         raise InvalidInput(
             "nothing would be left", [Problem("keep at least one alert", "field alert_ids")]
         )
     first_events = [r.first_event_at for r in chosen if r.first_event_at is not None]
     new = Incident(
-        title=title, description=f"Split from {source.ref}: {reason}", category=source.category,
-        urgency=source.urgency, impact=1, severity="low", status="triage", lead_ward=chosen[0].ward,
-        source="split", reported_by=principal.label, occurred_at=min(first_events) if first_events else None,
-        detected_at=min(r.detected_at for r in chosen), acknowledged_at=now, origin=source.origin,
-        created_at=now, updated_at=now,
-    )  # fmt: skip
+        title=title,
+        description=f"Split from {source.ref}: {reason}",
+        category=source.category,
+        urgency=source.urgency,
+        impact=1,
+        severity="low",
+        status="triage",
+        lead_ward=chosen[0].ward,
+        source="split",
+        reported_by=principal.label,
+        occurred_at=min(first_events) if first_events else None,
+        detected_at=min(r.detected_at for r in chosen),
+        acknowledged_at=now,
+        origin=source.origin,
+        created_at=now,
+        updated_at=now,
+    )
     session.add(new)
     session.flush()
     set_wards(session, new, sorted({r.ward for r in chosen}))
@@ -152,14 +212,35 @@ def split(session: Session, principal: Principal, incident_id: int, alert_ids: l
         select(Indicator).where(Indicator.incident_id == source.id, Indicator.source.in_(sources))
     ):
         item.incident_id = new.id
-    timeline.add(session, new.id, "status", f"Split from {source.ref}: {reason}", actor=principal.label,
-                 at=now, detail={"from": "new", "to": "triage", "split_from": source.id})  # fmt: skip
-    timeline.add(session, source.id, "system", f"Split {len(chosen)} alert(s) off into {new.ref}: {reason}",
-                 actor=principal.label, at=now, detail={"split_to": new.id, "alerts": sorted(moving)})  # fmt: skip
+    timeline.add(
+        session,
+        new.id,
+        "status",
+        f"Split from {source.ref}: {reason}",
+        actor=principal.label,
+        at=now,
+        detail={"from": "new", "to": "triage", "split_from": source.id},
+    )
+    timeline.add(
+        session,
+        source.id,
+        "system",
+        f"Split {len(chosen)} alert(s) off into {new.ref}: {reason}",
+        actor=principal.label,
+        at=now,
+        detail={"split_to": new.id, "alerts": sorted(moving)},
+    )
     source.version += 1
-    audit.record(session, principal, "csirt.incident.split", object_type="incident", object_id=source.id,
-                 object_tenant=source.lead_ward, client=client,
-                 detail={"new": new.id, "alerts": sorted(moving), "reason": reason})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.incident.split",
+        object_type="incident",
+        object_id=source.id,
+        object_tenant=source.lead_ward,
+        client=client,
+        detail={"new": new.id, "alerts": sorted(moving), "reason": reason},
+    )
     refresh(session, new, settings, now, actor=principal.label)
     refresh(session, source, settings, now, actor=principal.label)
     return new

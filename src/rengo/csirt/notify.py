@@ -56,10 +56,20 @@ def enqueue(
     if channel not in ("email", "webhook"):
         raise ValueError(f"unknown channel {channel!r}")
     delivery = Delivery(
-        topic=topic, tenant=tenant, channel=channel, recipient=recipient, subject=subject[:300],
-        body=body, link=link, secret_name=secret_name, reference=reference, status="pending",
-        attempts=0, next_attempt_at=now, created_at=now,
-    )  # fmt: skip
+        topic=topic,
+        tenant=tenant,
+        channel=channel,
+        recipient=recipient,
+        subject=subject[:300],
+        body=body,
+        link=link,
+        secret_name=secret_name,
+        reference=reference,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
     session.add(delivery)
     session.flush()
     return delivery
@@ -125,9 +135,11 @@ class Outbox:
             )
         try:
             response = httpx.post(
-                delivery.recipient, content=body, headers=headers,
+                delivery.recipient,
+                content=body,
+                headers=headers,
                 timeout=self.settings.webhook_timeout_seconds,
-            )  # fmt: skip
+            )
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 300:

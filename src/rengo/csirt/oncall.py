@@ -41,8 +41,11 @@ def _check_people(session: Session, tenant: str, usernames: list[str], where: st
         ).all()
     )
     # One message for both cases: another tenant's user names are not disclosed.
-    return [Problem("no user {user!r} in this team's organisation", where, values={"user": u})
-            for u in usernames if found.get(u) != tenant]  # fmt: skip
+    return [
+        Problem("no user {user!r} in this team's organisation", where, values={"user": u})
+        for u in usernames
+        if found.get(u) != tenant
+    ]
 
 
 # -- teams -------------------------------------------------------------------------------
@@ -72,11 +75,27 @@ def _team_problems(session: Session, tenant: str, values: dict[str, Any]) -> lis
     return problems
 
 
-def create_team(session: Session, principal: Principal, *, tenant: str, name: str, kind: str,
-                manager: str | None = None, ack_minutes: int | None = None, webhook_url: str = "",
-                webhook_secret_name: str = "", settings: Settings) -> OnCallTeam:  # fmt: skip
-    values = {"name": name, "kind": kind, "manager": manager, "ack_minutes": ack_minutes,
-              "webhook_url": webhook_url, "webhook_secret_name": webhook_secret_name}  # fmt: skip
+def create_team(
+    session: Session,
+    principal: Principal,
+    *,
+    tenant: str,
+    name: str,
+    kind: str,
+    manager: str | None = None,
+    ack_minutes: int | None = None,
+    webhook_url: str = "",
+    webhook_secret_name: str = "",
+    settings: Settings,
+) -> OnCallTeam:
+    values = {
+        "name": name,
+        "kind": kind,
+        "manager": manager,
+        "ack_minutes": ack_minutes,
+        "webhook_url": webhook_url,
+        "webhook_secret_name": webhook_secret_name,
+    }
     problems = (
         []
         if is_tenant(tenant)
@@ -91,22 +110,35 @@ def create_team(session: Session, principal: Principal, *, tenant: str, name: st
     ):
         raise Conflict("team {name!r} exists in {tenant}", values={"name": name, "tenant": tenant})
     team = OnCallTeam(
-        tenant=tenant, name=name.strip(), kind=kind, manager=manager or None,
+        tenant=tenant,
+        name=name.strip(),
+        kind=kind,
+        manager=manager or None,
         ack_minutes=ack_minutes or settings.csirt.escalation_ack_minutes,
-        webhook_url=webhook_url, webhook_secret_name=webhook_secret_name, escalation=[],
-    )  # fmt: skip
+        webhook_url=webhook_url,
+        webhook_secret_name=webhook_secret_name,
+        escalation=[],
+    )
     session.add(team)
     session.flush()
-    audit.record(session, principal, "csirt.oncall.team_create", object_type="oncall_team",
-                 object_id=team.id, object_tenant=tenant, detail={"name": name, "kind": kind})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.oncall.team_create",
+        object_type="oncall_team",
+        object_id=team.id,
+        object_tenant=tenant,
+        detail={"name": name, "kind": kind},
+    )
     return team
 
 
 TEAM_FIELDS = ("name", "kind", "manager", "ack_minutes", "webhook_url", "webhook_secret_name")
 
 
-def update_team(session: Session, principal: Principal, team_id: int,
-                changes: dict[str, Any]) -> OnCallTeam:  # fmt: skip
+def update_team(
+    session: Session, principal: Principal, team_id: int, changes: dict[str, Any]
+) -> OnCallTeam:
     team = get_team(session, principal, team_id)
     require(principal, "csirt.oncall.manage", team.tenant)
     # ``None`` leaves a field as it is; an empty manager removes the manager.
@@ -128,22 +160,36 @@ def update_team(session: Session, principal: Principal, team_id: int,
     for key, (_, value) in diff.items():
         setattr(team, key, value)
     if diff:
-        audit.record(session, principal, "csirt.oncall.team_update", object_type="oncall_team",
-                     object_id=team.id, object_tenant=team.tenant, detail=diff)  # fmt: skip
+        audit.record(
+            session,
+            principal,
+            "csirt.oncall.team_update",
+            object_type="oncall_team",
+            object_id=team.id,
+            object_tenant=team.tenant,
+            detail=diff,
+        )
     return team
 
 
-def set_escalation(session: Session, principal: Principal, team_id: int,
-                   steps: list[dict[str, Any]] | None) -> OnCallTeam:  # fmt: skip
+def set_escalation(
+    session: Session, principal: Principal, team_id: int, steps: list[dict[str, Any]] | None
+) -> OnCallTeam:
     """The team's own policy; ``None`` or ``[]`` returns to the default."""
     team = get_team(session, principal, team_id)
     require(principal, "csirt.oncall.manage", team.tenant)
     checked = escalation.validate(session, team, steps) if steps else []
     before = team.escalation
     team.escalation = [s.as_dict() for s in checked]
-    audit.record(session, principal, "csirt.oncall.escalation", object_type="oncall_team",
-                 object_id=team.id, object_tenant=team.tenant,
-                 detail={"from": before, "to": team.escalation})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.oncall.escalation",
+        object_type="oncall_team",
+        object_id=team.id,
+        object_tenant=team.tenant,
+        detail={"from": before, "to": team.escalation},
+    )
     return team
 
 
@@ -180,8 +226,9 @@ def teams_for(session: Session, wards: list[str], kinds: tuple[str, ...]) -> lis
 # -- members -----------------------------------------------------------------------------
 
 
-def set_members(session: Session, principal: Principal, team_id: int,
-                usernames: list[str]) -> list[str]:  # fmt: skip
+def set_members(
+    session: Session, principal: Principal, team_id: int, usernames: list[str]
+) -> list[str]:
     """The team's people, in rota order (the whole list: add, remove and reorder at once)."""
     team = get_team(session, principal, team_id)
     require(principal, "csirt.oncall.manage", team.tenant)
@@ -196,17 +243,32 @@ def set_members(session: Session, principal: Principal, team_id: int,
     )
     session.flush()
     if before != wanted:
-        audit.record(session, principal, "csirt.oncall.members", object_type="oncall_team",
-                     object_id=team.id, object_tenant=team.tenant,
-                     detail={"from": before, "to": wanted})  # fmt: skip
+        audit.record(
+            session,
+            principal,
+            "csirt.oncall.members",
+            object_type="oncall_team",
+            object_id=team.id,
+            object_tenant=team.tenant,
+            detail={"from": before, "to": wanted},
+        )
     return wanted
 
 
 # -- rotas -------------------------------------------------------------------------------
 
 
-def add_shifts(session: Session, principal: Principal, team_id: int, *, usernames: list[str] | None,
-               start: datetime, shift_hours: float, count: int, replace: bool = False) -> list[Shift]:  # fmt: skip
+def add_shifts(
+    session: Session,
+    principal: Principal,
+    team_id: int,
+    *,
+    usernames: list[str] | None,
+    start: datetime,
+    shift_hours: float,
+    count: int,
+    replace: bool = False,
+) -> list[Shift]:
     """A rota: ``count`` consecutive shifts from ``start``, taking ``usernames`` (default:
     the members in order) in turn. ``replace`` first drops the shifts starting from then."""
     team = get_team(session, principal, team_id)
@@ -234,13 +296,26 @@ def add_shifts(session: Session, principal: Principal, team_id: int, *, username
             delete(Shift).where(Shift.team_id == team.id, Shift.starts_at >= start)
         ).rowcount  # type: ignore[attr-defined]
     length = timedelta(hours=shift_hours)
-    shifts = [Shift(team_id=team.id, username=people[i % len(people)], starts_at=start + i * length,
-                    ends_at=start + (i + 1) * length) for i in range(count)]  # fmt: skip
+    shifts = [
+        Shift(
+            team_id=team.id,
+            username=people[i % len(people)],
+            starts_at=start + i * length,
+            ends_at=start + (i + 1) * length,
+        )
+        for i in range(count)
+    ]
     session.add_all(shifts)
     session.flush()
-    audit.record(session, principal, "csirt.oncall.rota", object_type="oncall_team",
-                 object_id=team.id, object_tenant=team.tenant,
-                 detail={"shifts": count, "people": people, "replaced": dropped})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.oncall.rota",
+        object_type="oncall_team",
+        object_id=team.id,
+        object_tenant=team.tenant,
+        detail={"shifts": count, "people": people, "replaced": dropped},
+    )
     return shifts
 
 
@@ -252,8 +327,14 @@ def get_shift(session: Session, principal: Principal, team_id: int, shift_id: in
     return shift
 
 
-def swap_shift(session: Session, principal: Principal, team_id: int, shift_id: int,
-               username: str, now: datetime) -> Shift:  # fmt: skip
+def swap_shift(
+    session: Session,
+    principal: Principal,
+    team_id: int,
+    shift_id: int,
+    username: str,
+    now: datetime,
+) -> Shift:
     """Give one shift to someone else (holiday, illness); past shifts stay as they were."""
     shift = get_shift(session, principal, team_id, shift_id)
     team = get_team(session, principal, team_id)
@@ -264,9 +345,15 @@ def swap_shift(session: Session, principal: Principal, team_id: int, shift_id: i
     if problems:
         raise InvalidInput("invalid swap", problems)
     before, shift.username = shift.username, username
-    audit.record(session, principal, "csirt.oncall.swap", object_type="oncall_team",
-                 object_id=team.id, object_tenant=team.tenant,
-                 detail={"shift": shift.id, "from": before, "to": username})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.oncall.swap",
+        object_type="oncall_team",
+        object_id=team.id,
+        object_tenant=team.tenant,
+        detail={"shift": shift.id, "from": before, "to": username},
+    )
     return shift
 
 
@@ -285,8 +372,15 @@ def hand_over(
             "empty hand-over", [Problem("say what the next person must know", "field note")]
         )
     shift.handover_note, shift.handed_over_at = note.strip(), now
-    audit.record(session, principal, "csirt.oncall.handover", object_type="oncall_team",
-                 object_id=team.id, object_tenant=team.tenant, detail={"shift": shift.id})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.oncall.handover",
+        object_type="oncall_team",
+        object_id=team.id,
+        object_tenant=team.tenant,
+        detail={"shift": shift.id},
+    )
     return shift
 
 

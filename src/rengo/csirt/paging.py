@@ -29,9 +29,12 @@ from rengo.csirt.models import OnCallTeam, Page
 from rengo.csirt.oncall import teams
 
 STEP_LABELS = {
-    "on_call": "on call", "next_on_call": "next on call", "manager": "manager",
-    "user": "named person", "team": "whole team",
-}  # fmt: skip
+    "on_call": "on call",
+    "next_on_call": "next on call",
+    "manager": "manager",
+    "user": "named person",
+    "team": "whole team",
+}
 
 
 def _digest(token: str) -> str:
@@ -59,8 +62,15 @@ def _step_label(team: OnCallTeam, level: int) -> str:
     return STEP_LABELS[steps[level].target] if level < len(steps) else "unanswered"
 
 
-def _notify(session: Session, team: OnCallTeam, page: Page, people: list[str], token: str,
-            settings: Settings, now: datetime) -> None:  # fmt: skip
+def _notify(
+    session: Session,
+    team: OnCallTeam,
+    page: Page,
+    people: list[str],
+    token: str,
+    settings: Settings,
+    now: datetime,
+) -> None:
     link = f"{settings.csirt.public_base_url.rstrip('/')}/oncall/ack/{token}"
     minutes = escalation.policy(team)[page.level].minutes if people else 0
     subject = f"[rengo {team.name}] {page.subject}"
@@ -70,17 +80,37 @@ def _notify(session: Session, team: OnCallTeam, page: Page, people: list[str], t
     )
     reference = f"page:{page.id}"
     for email in _emails(session, people):
-        notify.enqueue(session, channel="email", recipient=email, subject=subject, body=body,
-                       link=link, now=now, topic="oncall.page", tenant=team.tenant,
-                       reference=reference)  # fmt: skip
+        notify.enqueue(
+            session,
+            channel="email",
+            recipient=email,
+            subject=subject,
+            body=body,
+            link=link,
+            now=now,
+            topic="oncall.page",
+            tenant=team.tenant,
+            reference=reference,
+        )
     if team.webhook_url:
-        notify.enqueue(session, channel="webhook", recipient=team.webhook_url, subject=subject,
-                       body=body, link=link, now=now, topic="oncall.page", tenant=team.tenant,
-                       secret_name=team.webhook_secret_name, reference=reference)  # fmt: skip
+        notify.enqueue(
+            session,
+            channel="webhook",
+            recipient=team.webhook_url,
+            subject=subject,
+            body=body,
+            link=link,
+            now=now,
+            topic="oncall.page",
+            tenant=team.tenant,
+            secret_name=team.webhook_secret_name,
+            reference=reference,
+        )
 
 
-def _call_step(session: Session, team: OnCallTeam, page: Page, start: int, settings: Settings,
-               now: datetime) -> tuple[list[str], str]:  # fmt: skip
+def _call_step(
+    session: Session, team: OnCallTeam, page: Page, start: int, settings: Settings, now: datetime
+) -> tuple[list[str], str]:
     """Move ``page`` to the first step from ``start`` that reaches someone and call them;
     returns whom and the step's acknowledgement token."""
     level, people = escalation.first_reachable(session, team, start, now, set(page.called))
@@ -104,19 +134,42 @@ def _call_step(session: Session, team: OnCallTeam, page: Page, start: int, setti
     return people, token
 
 
-def page_team(session: Session, team: OnCallTeam, *, subject: str, body: str, settings: Settings,
-              now: datetime, incident_id: int | None = None) -> PageSent:  # fmt: skip
-    page = Page(team_id=team.id, incident_id=incident_id, subject=subject[:300], body=body,
-                created_at=now, level=0, target="", called=[], status="open",
-                ack_token_hash=_digest(secrets.token_urlsafe(24)))  # fmt: skip
+def page_team(
+    session: Session,
+    team: OnCallTeam,
+    *,
+    subject: str,
+    body: str,
+    settings: Settings,
+    now: datetime,
+    incident_id: int | None = None,
+) -> PageSent:
+    page = Page(
+        team_id=team.id,
+        incident_id=incident_id,
+        subject=subject[:300],
+        body=body,
+        created_at=now,
+        level=0,
+        target="",
+        called=[],
+        status="open",
+        ack_token_hash=_digest(secrets.token_urlsafe(24)),
+    )
     session.add(page)
     session.flush()
     people, token = _call_step(session, team, page, 0, settings, now)
     if incident_id is not None:
         who = ", ".join(people) or "nobody on call"
-        timeline.add(session, incident_id, "message",
-                     f"Paged {team.name}: {who} ({_step_label(team, page.level)})",
-                     actor="rengo", at=now, detail={"page": page.id, "team": team.id})  # fmt: skip
+        timeline.add(
+            session,
+            incident_id,
+            "message",
+            f"Paged {team.name}: {who} ({_step_label(team, page.level)})",
+            actor="rengo",
+            at=now,
+            detail={"page": page.id, "team": team.id},
+        )
     return PageSent(page, token)
 
 
@@ -130,10 +183,20 @@ def run_escalations(session: Session, settings: Settings, now: datetime) -> int:
         assert team is not None
         people, _token = _call_step(session, team, page, page.level + 1, settings, now)
         if page.incident_id is not None:
-            what = (f"escalated to {', '.join(people)} ({_step_label(team, page.level)})"
-                    if people else "unanswered")  # fmt: skip
-            timeline.add(session, page.incident_id, "message", f"Page to {team.name} {what}",
-                         actor="rengo", at=now, detail={"page": page.id, "level": page.level})  # fmt: skip
+            what = (
+                f"escalated to {', '.join(people)} ({_step_label(team, page.level)})"
+                if people
+                else "unanswered"
+            )
+            timeline.add(
+                session,
+                page.incident_id,
+                "message",
+                f"Page to {team.name} {what}",
+                actor="rengo",
+                at=now,
+                detail={"page": page.id, "level": page.level},
+            )
     return len(due)
 
 
@@ -148,8 +211,9 @@ def may_acknowledge(session: Session, principal: Principal, page: Page) -> bool:
     return bool(name) and (name in page.called or name in escalation.members(session, team.id))
 
 
-def acknowledge(session: Session, page: Page, who: str, now: datetime,
-                principal: Principal = SYSTEM) -> Page:  # fmt: skip
+def acknowledge(
+    session: Session, page: Page, who: str, now: datetime, principal: Principal = SYSTEM
+) -> Page:
     if page.status == "acknowledged":
         return page
     if principal is not SYSTEM and not may_acknowledge(session, principal, page):
@@ -157,11 +221,25 @@ def acknowledge(session: Session, page: Page, who: str, now: datetime,
     page.status, page.acknowledged_at, page.acknowledged_by = "acknowledged", now, who
     page.next_escalation_at = None
     team = session.get(OnCallTeam, page.team_id)
-    audit.record(session, principal, "csirt.oncall.ack", object_type="page", object_id=page.id,
-                 object_tenant=team.tenant if team else None, detail={"by": who})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "csirt.oncall.ack",
+        object_type="page",
+        object_id=page.id,
+        object_tenant=team.tenant if team else None,
+        detail={"by": who},
+    )
     if page.incident_id is not None:
-        timeline.add(session, page.incident_id, "message", f"Page acknowledged by {who}",
-                     actor=who, at=now, detail={"page": page.id})  # fmt: skip
+        timeline.add(
+            session,
+            page.incident_id,
+            "message",
+            f"Page acknowledged by {who}",
+            actor=who,
+            at=now,
+            detail={"page": page.id},
+        )
     return page
 
 
@@ -182,11 +260,20 @@ def get_page(session: Session, principal: Principal, page_id: int) -> Page:
     return page
 
 
-def pages(session: Session, principal: Principal, *, open_only: bool = False,
-          team_id: int | None = None, limit: int = 100) -> list[Page]:  # fmt: skip
+def pages(
+    session: Session,
+    principal: Principal,
+    *,
+    open_only: bool = False,
+    team_id: int | None = None,
+    limit: int = 100,
+) -> list[Page]:
     visible = visible_tenants(principal, "csirt.oncall.read")
-    team_ids = [t.id for t in teams(session, principal)
-                if (team_id is None or t.id == team_id) and (visible is None or t.tenant in visible)]  # fmt: skip
+    team_ids = [
+        t.id
+        for t in teams(session, principal)
+        if (team_id is None or t.id == team_id) and (visible is None or t.tenant in visible)
+    ]
     stmt = select(Page).where(Page.team_id.in_(team_ids)).order_by(Page.id.desc())
     if open_only:
         stmt = stmt.where(Page.status == "open")

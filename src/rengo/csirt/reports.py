@@ -48,9 +48,13 @@ JAPANESE_FONT_FILES = (
 LEVEL_ORDER = ("critical", "high", "medium", "low", "informational")
 LEVEL_JA = {"critical": "緊急", "high": "高", "medium": "中", "low": "低", "informational": "情報"}
 ACTION_STATUS_JA = {
-    "pending_approval": "承認待ち", "approved": "承認済み(実施待ち)", "running": "実施中",
-    "succeeded": "成功", "failed": "失敗", "rejected": "却下",
-}  # fmt: skip
+    "pending_approval": "承認待ち",
+    "approved": "承認済み(実施待ち)",
+    "running": "実施中",
+    "succeeded": "成功",
+    "failed": "失敗",
+    "rejected": "却下",
+}
 
 
 def japanese_font() -> str | None:
@@ -114,12 +118,22 @@ def _render(template: str, context: dict[str, Any], fmt: str, stem: str) -> Rend
     return Rendered(f"{stem}.pdf", "application/pdf", to_pdf(html))
 
 
-def incident_report(session: Session, principal: Principal, incident_id: int, fmt: str, *,
-                    now: datetime, client: str = "") -> Rendered:  # fmt: skip
+def incident_report(
+    session: Session,
+    principal: Principal,
+    incident_id: int,
+    fmt: str,
+    *,
+    now: datetime,
+    client: str = "",
+) -> Rendered:
     incident = incidents.get_incident(session, principal, incident_id)
     wards = incidents.wards_of(session, incident.id)
-    total = session.scalar(select(func.count()).select_from(
-        select(TimelineEntry.id).where(TimelineEntry.incident_id == incident.id).subquery()))  # fmt: skip
+    total = session.scalar(
+        select(func.count()).select_from(
+            select(TimelineEntry.id).where(TimelineEntry.incident_id == incident.id).subquery()
+        )
+    )
     entries = timeline.entries(session, incident.id, limit=TIMELINE_LIMIT)
     asset_rows = list(
         session.scalars(
@@ -131,17 +145,33 @@ def incident_report(session: Session, principal: Principal, incident_id: int, fm
         end = incident.outage_ended_at or now
         outage_hours = round((end - incident.outage_started_at).total_seconds() / 3600, 1)
     context = {
-        "i": incident, "d": durations(incident), "ward_names": [_ward(w) for w in wards],
-        "category": CATEGORIES[incident.category].ja, "severity": SEVERITIES[incident.severity].ja,
-        "status": STATUSES[incident.status].ja, "assets": asset_rows, "outage_hours": outage_hours,
-        "actions": actions.actions_of(session, incident.id), "timeline": entries,
-        "timeline_total": total, "timeline_truncated": (total or 0) > len(entries),
+        "i": incident,
+        "d": durations(incident),
+        "ward_names": [_ward(w) for w in wards],
+        "category": CATEGORIES[incident.category].ja,
+        "severity": SEVERITIES[incident.severity].ja,
+        "status": STATUSES[incident.status].ja,
+        "assets": asset_rows,
+        "outage_hours": outage_hours,
+        "actions": actions.actions_of(session, incident.id),
+        "timeline": entries,
+        "timeline_total": total,
+        "timeline_truncated": (total or 0) > len(entries),
         "indicators": [x for x in indicators.listed(session, incident.id) if not x.internal],
-        "generated_at": _jst(now), "generated_by": principal.label, "classification": "取扱注意",
-    }  # fmt: skip
-    audit.record(session, principal, "csirt.report.incident", object_type="incident",
-                 object_id=incident.id, object_tenant=incident.lead_ward, client=client,
-                 detail={"format": fmt})  # fmt: skip
+        "generated_at": _jst(now),
+        "generated_by": principal.label,
+        "classification": "取扱注意",
+    }
+    audit.record(
+        session,
+        principal,
+        "csirt.report.incident",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client,
+        detail={"format": fmt},
+    )
     return _render("incident.html", context, fmt, f"incident-report-{incident.ref}")
 
 
@@ -156,8 +186,14 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     return start, end
 
 
-def monthly_figures(session: Session, principal: Principal, ward: str | None, year: int,
-                    month: int, alert_source: AlertSource) -> dict[str, Any]:  # fmt: skip
+def monthly_figures(
+    session: Session,
+    principal: Principal,
+    ward: str | None,
+    year: int,
+    month: int,
+    alert_source: AlertSource,
+) -> dict[str, Any]:
     if ward is not None and ward != JOINT and ward not in ward_codes():
         raise InvalidInput(
             "unknown ward",
@@ -167,9 +203,15 @@ def monthly_figures(session: Session, principal: Principal, ward: str | None, ye
     start, end = month_bounds(year, month)
     stmt = select(Incident).where(Incident.merged_into_id.is_(None), Incident.origin != "exercise")
     if tenants is not None:
-        stmt = stmt.join(IncidentWard, IncidentWard.incident_id == Incident.id).where(
-            IncidentWard.ward.in_(sorted(tenants)), IncidentWard.detected_at >= start,
-            IncidentWard.detected_at < end).distinct()  # fmt: skip
+        stmt = (
+            stmt.join(IncidentWard, IncidentWard.incident_id == Incident.id)
+            .where(
+                IncidentWard.ward.in_(sorted(tenants)),
+                IncidentWard.detected_at >= start,
+                IncidentWard.detected_at < end,
+            )
+            .distinct()
+        )
     else:
         stmt = stmt.where(Incident.detected_at >= start, Incident.detected_at < end)
     rows = list(session.scalars(stmt.order_by(Incident.detected_at)))
@@ -189,38 +231,84 @@ def monthly_figures(session: Session, principal: Principal, ward: str | None, ye
     if tenants is not None:
         alert_stmt = alert_stmt.where(IncidentAlert.ward.in_(sorted(tenants)))
     soc = alert_source.count(session, sorted(tenants) if tenants is not None else None, start, end)
-    action_counts = Counter(
-        session.scalars(select(ContainmentAction.status).where(ContainmentAction.incident_id.in_(ids)))
-    ) if ids else Counter()  # fmt: skip
+    action_counts = (
+        Counter(
+            session.scalars(
+                select(ContainmentAction.status).where(ContainmentAction.incident_id.in_(ids))
+            )
+        )
+        if ids
+        else Counter()
+    )
     categories = Counter(r.category for r in rows)
     return {
-        "incidents": len(rows), "major": sum(1 for r in rows if r.major and r.major_at and r.major_at < end),
-        "alerts_linked": session.scalar(alert_stmt) or 0, "contained": len(mttc),
-        "alerts": soc.total if soc else None, "campaigns": soc.campaigns if soc else None,
-        "alerts_by_level": [(LEVEL_JA.get(k, k), soc.by_level[k]) for k in LEVEL_ORDER if soc and soc.by_level.get(k)],
-        "mttc_mean": mean(mttc), "mttc_p90": percentile(mttc, 0.9),
-        "actions_ok": action_counts.get("succeeded", 0), "actions_failed": action_counts.get("failed", 0),
+        "incidents": len(rows),
+        "major": sum(1 for r in rows if r.major and r.major_at and r.major_at < end),
+        "alerts_linked": session.scalar(alert_stmt) or 0,
+        "contained": len(mttc),
+        "alerts": soc.total if soc else None,
+        "campaigns": soc.campaigns if soc else None,
+        "alerts_by_level": [
+            (LEVEL_JA.get(k, k), soc.by_level[k])
+            for k in LEVEL_ORDER
+            if soc and soc.by_level.get(k)
+        ],
+        "mttc_mean": mean(mttc),
+        "mttc_p90": percentile(mttc, 0.9),
+        "actions_ok": action_counts.get("succeeded", 0),
+        "actions_failed": action_counts.get("failed", 0),
         "open": sum(1 for r in rows if r.closed_at is None or r.closed_at >= end),
         "by_category": [(CATEGORIES[c].ja, n) for c, n in categories.most_common()],
-        "rows": [{"ref": r.ref, "title": r.title, "major": r.major, "severity": SEVERITIES[r.severity].ja,
-                  "detected_at": r.detected_at, "status": STATUSES[r.status].ja,
-                  "mttc": minutes_between(r.detected_at, r.contained_at)} for r in rows],
-    }  # fmt: skip
+        "rows": [
+            {
+                "ref": r.ref,
+                "title": r.title,
+                "major": r.major,
+                "severity": SEVERITIES[r.severity].ja,
+                "detected_at": r.detected_at,
+                "status": STATUSES[r.status].ja,
+                "mttc": minutes_between(r.detected_at, r.contained_at),
+            }
+            for r in rows
+        ],
+    }
 
 
-def monthly_report(session: Session, principal: Principal, ward: str | None, year: int, month: int,
-                   fmt: str, *, alert_source: AlertSource, settings: Settings, now: datetime,
-                   client: str = "") -> Rendered:  # fmt: skip
+def monthly_report(
+    session: Session,
+    principal: Principal,
+    ward: str | None,
+    year: int,
+    month: int,
+    fmt: str,
+    *,
+    alert_source: AlertSource,
+    settings: Settings,
+    now: datetime,
+    client: str = "",
+) -> Rendered:
     figures = monthly_figures(session, principal, ward, year, month, alert_source)
     scope = (
         ward if ward and ward != JOINT else (principal.tenant if not principal.is_joint else JOINT)
     )
     context = {
-        "m": figures, "rows": figures["rows"], "scope_name": _ward(scope),
-        "month_label": f"{year}年{month}月", "target_hours": f"{settings.policy.containment_target_hours:g}",
-        "generated_at": _jst(now), "generated_by": principal.label, "classification": "取扱注意",
-    }  # fmt: skip
-    audit.record(session, principal, "csirt.report.monthly", object_type="monthly_report",
-                 object_id=f"{scope}:{year}-{month:02d}", object_tenant=scope if scope != JOINT else None,
-                 client=client, detail={"format": fmt})  # fmt: skip
+        "m": figures,
+        "rows": figures["rows"],
+        "scope_name": _ward(scope),
+        "month_label": f"{year}年{month}月",
+        "target_hours": f"{settings.policy.containment_target_hours:g}",
+        "generated_at": _jst(now),
+        "generated_by": principal.label,
+        "classification": "取扱注意",
+    }
+    audit.record(
+        session,
+        principal,
+        "csirt.report.monthly",
+        object_type="monthly_report",
+        object_id=f"{scope}:{year}-{month:02d}",
+        object_tenant=scope if scope != JOINT else None,
+        client=client,
+        detail={"format": fmt},
+    )
     return _render("monthly.html", context, fmt, f"monthly-{scope}-{year}-{month:02d}")

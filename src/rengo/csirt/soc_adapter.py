@@ -42,12 +42,21 @@ class SocAlertSource:
                     pass
             if alert.indicator:
                 found += [(i.kind, i.value) for i in indicators.extract(alert.indicator)]
-            refs.append(AlertRef(
-                id=alert.public_id, ward=alert.tenant, title=alert.rule_title, severity=alert.level,
-                detected_at=alert.created_at, first_event_at=alert.first_seen,
-                event_ids=tuple(soc_alerts.matched_event_ids(session, principal, alert.public_id)),
-                indicators=tuple(found), wards=tuple(alert.wards or ()),
-            ))  # fmt: skip
+            refs.append(
+                AlertRef(
+                    id=alert.public_id,
+                    ward=alert.tenant,
+                    title=alert.rule_title,
+                    severity=alert.level,
+                    detected_at=alert.created_at,
+                    first_event_at=alert.first_seen,
+                    event_ids=tuple(
+                        soc_alerts.matched_event_ids(session, principal, alert.public_id)
+                    ),
+                    indicators=tuple(found),
+                    wards=tuple(alert.wards or ()),
+                )
+            )
         return refs
 
     def mark(
@@ -55,15 +64,23 @@ class SocAlertSource:
     ) -> None:
         for public_id in ids:
             try:
-                soc_alerts.set_status(session, principal, public_id, "closed", reason="incident_opened",
-                                      note=incident_ref, now=self.clock.now())  # fmt: skip
+                soc_alerts.set_status(
+                    session,
+                    principal,
+                    public_id,
+                    "closed",
+                    reason="incident_opened",
+                    note=incident_ref,
+                    now=self.clock.now(),
+                )
             except (Forbidden, NotFound):
                 # Someone who may open incidents but not triage alerts: the SOC keeps the
                 # alert open and the incident still names it.
                 continue
 
-    def count(self, session: Session, wards: Sequence[str] | None, start: datetime,
-              end: datetime) -> AlertCounts | None:  # fmt: skip
+    def count(
+        self, session: Session, wards: Sequence[str] | None, start: datetime, end: datetime
+    ) -> AlertCounts | None:
         stmt = (
             select(Alert.level, Alert.kind, func.count())
             .where(Alert.created_at >= start, Alert.created_at < end, Alert.origin != "exercise")

@@ -55,8 +55,10 @@ def major_incidents(ctx: TargetContext) -> dict[str, Measurement]:
     for incident, ward in ctx.session.execute(stmt):
         per_ward[ward].add(incident.id)
         incidents[incident.id].add(ward)
-    out = {w: Measurement(float(len(per_ward.get(w, ()))), {"incidents": sorted(per_ward.get(w, ()))})
-           for w in ward_codes()}  # fmt: skip
+    out = {
+        w: Measurement(float(len(per_ward.get(w, ()))), {"incidents": sorted(per_ward.get(w, ()))})
+        for w in ward_codes()
+    }
     out[JOINT] = Measurement(float(len(incidents)), {"incidents": sorted(incidents)})
     return out
 
@@ -78,9 +80,12 @@ def mean_time_to_contain(ctx: TargetContext) -> dict[str, Measurement]:
         p90 = percentile(values, 0.9)
         return Measurement(
             round(value, 3) if value is not None else None,
-            {"contained": len(values), "p90_hours": round(p90, 3) if p90 is not None else None,
-             "not_contained": open_count},
-        )  # fmt: skip
+            {
+                "contained": len(values),
+                "p90_hours": round(p90, 3) if p90 is not None else None,
+                "not_contained": open_count,
+            },
+        )
 
     out = {w: measurement(v, uncontained.get(w, 0)) for w, v in per_ward.items()}
     if overall:
@@ -93,17 +98,26 @@ def security_cost_per_resident(ctx: TargetContext) -> dict[str, Measurement]:
     comparison = costs.compare(ctx.session, fiscal_year, ctx.as_of)
     out: dict[str, Measurement] = {}
     for ward, c in comparison.wards.items():
-        out[ward] = Measurement(round(c.reduction_pct, 1), {
-            "standalone_per_resident_yen": round(c.standalone_yen / c.population, 1),
-            "joint_per_resident_yen": round(c.share_yen / c.population, 1),
-            "population": c.population, "shared_by": comparison.shared_by,
-        })  # fmt: skip
+        out[ward] = Measurement(
+            round(c.reduction_pct, 1),
+            {
+                "standalone_per_resident_yen": round(c.standalone_yen / c.population, 1),
+                "joint_per_resident_yen": round(c.share_yen / c.population, 1),
+                "population": c.population,
+                "shared_by": comparison.shared_by,
+            },
+        )
     total = comparison.reduction_pct
     if total is not None:
-        out[JOINT] = Measurement(round(total, 1), {
-            "fiscal_year": fiscal_year, "wards_with_estimates": len(comparison.wards),
-            "joint_operating_yen": comparison.joint_operating_yen, "shared_by": comparison.shared_by,
-        })  # fmt: skip
+        out[JOINT] = Measurement(
+            round(total, 1),
+            {
+                "fiscal_year": fiscal_year,
+                "wards_with_estimates": len(comparison.wards),
+                "joint_operating_yen": comparison.joint_operating_yen,
+                "shared_by": comparison.shared_by,
+            },
+        )
     return out
 
 

@@ -16,23 +16,51 @@ from rengo.csirt.incidents import get_incident
 from rengo.csirt.models import Task
 
 
-def add_task(session: Session, principal: Principal, incident_id: int, *, title: str,
-             assignee: str | None, due_at: datetime | None, now: datetime) -> Task:  # fmt: skip
+def add_task(
+    session: Session,
+    principal: Principal,
+    incident_id: int,
+    *,
+    title: str,
+    assignee: str | None,
+    due_at: datetime | None,
+    now: datetime,
+) -> Task:
     incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
     if assignee and session.scalar(select(User.id).where(User.username == assignee)) is None:
         raise InvalidInput(
             "unknown assignee",
             [Problem("no user {assignee!r}", "field assignee", values={"assignee": assignee})],
         )
-    task = Task(incident_id=incident.id, title=title, assignee=assignee, due_at=due_at,
-                created_by=principal.label, created_at=now)  # fmt: skip
+    task = Task(
+        incident_id=incident.id,
+        title=title,
+        assignee=assignee,
+        due_at=due_at,
+        created_by=principal.label,
+        created_at=now,
+    )
     session.add(task)
     session.flush()
     due = f", due {due_at.isoformat()}" if due_at else ""
-    timeline.add(session, incident.id, "task", f"Task: {title} → {assignee or 'unassigned'}{due}",
-                 actor=principal.label, at=now, detail={"task": task.id})  # fmt: skip
-    audit.record(session, principal, "csirt.task.create", object_type="task", object_id=task.id,
-                 object_tenant=incident.lead_ward, detail={"incident": incident.id})  # fmt: skip
+    timeline.add(
+        session,
+        incident.id,
+        "task",
+        f"Task: {title} → {assignee or 'unassigned'}{due}",
+        actor=principal.label,
+        at=now,
+        detail={"task": task.id},
+    )
+    audit.record(
+        session,
+        principal,
+        "csirt.task.create",
+        object_type="task",
+        object_id=task.id,
+        object_tenant=incident.lead_ward,
+        detail={"incident": incident.id},
+    )
     return task
 
 
@@ -44,10 +72,23 @@ def complete_task(session: Session, principal: Principal, task_id: int, now: dat
     if task.done_at is not None:
         raise Conflict("task {task_id} is already done", values={"task_id": task_id})
     task.done_at = now
-    timeline.add(session, incident.id, "task", f"Task done: {task.title}", actor=principal.label,
-                 at=now, detail={"task": task.id})  # fmt: skip
-    audit.record(session, principal, "csirt.task.done", object_type="task", object_id=task.id,
-                 object_tenant=incident.lead_ward)  # fmt: skip
+    timeline.add(
+        session,
+        incident.id,
+        "task",
+        f"Task done: {task.title}",
+        actor=principal.label,
+        at=now,
+        detail={"task": task.id},
+    )
+    audit.record(
+        session,
+        principal,
+        "csirt.task.done",
+        object_type="task",
+        object_id=task.id,
+        object_tenant=incident.lead_ward,
+    )
     return task
 
 

@@ -27,9 +27,13 @@ def add(
     if kind not in TIMELINE_KINDS:
         raise ValueError(f"unknown timeline kind {kind!r}")
     entry = TimelineEntry(
-        incident_id=incident_id, at=at, kind=kind, actor=actor, summary=summary,
+        incident_id=incident_id,
+        at=at,
+        kind=kind,
+        actor=actor,
+        summary=summary,
         detail=detail or {},
-    )  # fmt: skip
+    )
     session.add(entry)
     return entry
 

@@ -53,8 +53,7 @@ class TickReport:
     hooked: int = 0
 
 
-def _run_hooks(db: Database, settings: Settings, now: datetime,
-               hooks: dict[str, Hook]) -> int:  # fmt: skip
+def _run_hooks(db: Database, settings: Settings, now: datetime, hooks: dict[str, Hook]) -> int:
     handled = 0
     for name, hook in hooks.items():
         try:
@@ -65,8 +64,9 @@ def _run_hooks(db: Database, settings: Settings, now: datetime,
     return handled
 
 
-def tick(db: Database, settings: Settings, clock: Clock,
-         hooks: dict[str, Hook] | None = None) -> TickReport:  # fmt: skip
+def tick(
+    db: Database, settings: Settings, clock: Clock, hooks: dict[str, Hook] | None = None
+) -> TickReport:
     """One round; ``hooks`` default to the registered ones."""
     ran = action_runner.run_due(db, settings, clock)
     now = clock.now()
@@ -75,16 +75,31 @@ def tick(db: Database, settings: Settings, clock: Clock,
         became_major = incidents.check_ongoing_outages(session, settings, now)
     hooked = _run_hooks(db, settings, now, registered_hooks() if hooks is None else hooks)
     report = notify.deliver_due(db, settings, clock)
-    return TickReport(escalated, became_major, report.sent, report.retrying, report.failed,
-                      ran.succeeded, ran.retrying, ran.failed, hooked)  # fmt: skip
+    return TickReport(
+        escalated,
+        became_major,
+        report.sent,
+        report.retrying,
+        report.failed,
+        ran.succeeded,
+        ran.retrying,
+        ran.failed,
+        hooked,
+    )
 
 
 class Worker:
     """Calls ``tick`` every ``interval`` seconds in a daemon thread until stopped;
     ``wake()`` runs the next round at once (a request queued an action or a page)."""
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock, interval: float,
-                 hooks: Sequence[tuple[str, Hook]] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        interval: float,
+        hooks: Sequence[tuple[str, Hook]] | None = None,
+    ) -> None:
         self.db, self.settings, self.clock, self.interval = db, settings, clock, interval
         self.hooks = dict(hooks) if hooks is not None else None
         self._stop = threading.Event()

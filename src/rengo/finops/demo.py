@@ -125,16 +125,24 @@ def demo(ctx: DemoContext) -> None:
                 continue
             # Post-migration costs are about 1.6 times the old ones (Tokyo, 2025).
             plan_module.set_baseline(
-                session, SYSTEM, ward=ward, business_system=system, fiscal_year=2024,
+                session,
+                SYSTEM,
+                ward=ward,
+                business_system=system,
+                fiscal_year=2024,
                 annual_cost=round(row.cost / rng.uniform(1.35, 1.8), -3),
                 source="移行前の運用経費(デモ)",
-            )  # fmt: skip
+            )
         for ward, cost in spent.items():
             # Budgets around last year's spending: some wards' forecasts exceed theirs.
             plan_module.set_budget(
-                session, SYSTEM, ward=ward, business_system="", fiscal_year=fy,
+                session,
+                SYSTEM,
+                ward=ward,
+                business_system="",
+                fiscal_year=fy,
                 amount=round(cost * rng.uniform(0.97, 1.12), -3),
-            )  # fmt: skip
+            )
         # Recommendations seen before the fixes, acted upon, then the current scan.
         for fixed_on in sorted(set(fixed.values())):
             recommend.store(

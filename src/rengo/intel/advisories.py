@@ -74,14 +74,25 @@ def _stix(
     data: AdvisoryCreate, settings: Settings, now: datetime, level: TLP
 ) -> tuple[list[dict[str, Any]], str, str]:
     stamp = timestamps.stix(now)
-    common = {"spec_version": "2.1", "created_by_ref": JOINT_IDENTITY_ID, "created": stamp,
-              "modified": stamp, "object_marking_refs": [level.marking_id]}  # fmt: skip
+    common = {
+        "spec_version": "2.1",
+        "created_by_ref": JOINT_IDENTITY_ID,
+        "created": stamp,
+        "modified": stamp,
+        "object_marking_refs": [level.marking_id],
+    }
     coa_id = f"course-of-action--{uuid.uuid4()}"
     objects: list[dict[str, Any]] = [
-        joint_identity(settings), marking_definition(level),
-        {"type": "course-of-action", "id": coa_id, "name": f"Countermeasures: {data.title}",
-         "description": data.countermeasures, **common},
-    ]  # fmt: skip
+        joint_identity(settings),
+        marking_definition(level),
+        {
+            "type": "course-of-action",
+            "id": coa_id,
+            "name": f"Countermeasures: {data.title}",
+            "description": data.countermeasures,
+            **common,
+        },
+    ]
     indicator_ids = list(data.indicator_refs)
     for value in data.indicator_values:
         atom = patterns.classify(value)
@@ -97,60 +108,108 @@ def _stix(
                 ],
             )
         ident = f"indicator--{uuid.uuid5(NAMESPACE, f'advisory:{atom.kind}:{atom.value}')}"
-        objects.append({
-            "type": "indicator", "id": ident, "name": f"{KIND_NAMES[atom.kind]} {atom.value} ({data.title})",
-            "pattern": patterns.pattern_for(atom.kind, atom.value), "pattern_type": "stix",
-            "valid_from": stamp, "indicator_types": ["malicious-activity"], **common,
-        })  # fmt: skip
+        objects.append(
+            {
+                "type": "indicator",
+                "id": ident,
+                "name": f"{KIND_NAMES[atom.kind]} {atom.value} ({data.title})",
+                "pattern": patterns.pattern_for(atom.kind, atom.value),
+                "pattern_type": "stix",
+                "valid_from": stamp,
+                "indicator_types": ["malicious-activity"],
+                **common,
+            }
+        )
         indicator_ids.append(ident)
     for ident in indicator_ids:
-        objects.append({
-            "type": "relationship", "id": f"relationship--{uuid.uuid4()}", "relationship_type": "mitigates",
-            "source_ref": coa_id, "target_ref": ident, **common,
-        })  # fmt: skip
+        objects.append(
+            {
+                "type": "relationship",
+                "id": f"relationship--{uuid.uuid4()}",
+                "relationship_type": "mitigates",
+                "source_ref": coa_id,
+                "target_ref": ident,
+                **common,
+            }
+        )
     report_id = f"report--{uuid.uuid4()}"
-    objects.append({
-        "type": "report", "id": report_id, "name": data.title,
-        "description": f"{data.summary}\n\n[{data.severity}] {data.countermeasures}",
-        "published": stamp, "report_types": ["threat-report"],
-        "object_refs": [coa_id, *indicator_ids], **common,
-    })  # fmt: skip
+    objects.append(
+        {
+            "type": "report",
+            "id": report_id,
+            "name": data.title,
+            "description": f"{data.summary}\n\n[{data.severity}] {data.countermeasures}",
+            "published": stamp,
+            "report_types": ["threat-report"],
+            "object_refs": [coa_id, *indicator_ids],
+            **common,
+        }
+    )
     return objects, report_id, coa_id
 
 
 def publish(
-    session: Session, settings: Settings, principal: Principal, data: AdvisoryCreate,
-    *, now: datetime, client: str = "",
-) -> Advisory:  # fmt: skip
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    data: AdvisoryCreate,
+    *,
+    now: datetime,
+    client: str = "",
+) -> Advisory:
     require(principal, "intel.advisory.publish")
     level = TLP(data.tlp)
     objects, report_id, coa_id = _stix(data, settings, now, level)
     collection = session.get(IntelCollection, ADVISORIES)
     assert collection is not None
     result = ingest(
-        session, settings, principal, collection, objects, now=now, source="advisory",
-        default_tlp=level, owner=JOINT, audience_all=data.wards is None,
-        audience=audience_text(data.wards), client=client,
-    )  # fmt: skip
+        session,
+        settings,
+        principal,
+        collection,
+        objects,
+        now=now,
+        source="advisory",
+        default_tlp=level,
+        owner=JOINT,
+        audience_all=data.wards is None,
+        audience=audience_text(data.wards),
+        client=client,
+    )
     if result.failures:
         raise InvalidInput(
             "the advisory is not valid STIX",
             [Problem(f["message"], f["id"]) for f in result.failures],
         )
     advisory = Advisory(
-        title=data.title, summary=data.summary, countermeasures=data.countermeasures,
-        severity=data.severity, tlp=level.value, all_wards=data.wards is None,
-        indicator_refs=[o["id"] for o in objects if o["type"] == "indicator"] + list(data.indicator_refs),
-        report_id=report_id, course_of_action_id=coa_id, due_at=data.due_at,
-        created_by=principal.label, published_at=now,
-    )  # fmt: skip
+        title=data.title,
+        summary=data.summary,
+        countermeasures=data.countermeasures,
+        severity=data.severity,
+        tlp=level.value,
+        all_wards=data.wards is None,
+        indicator_refs=[o["id"] for o in objects if o["type"] == "indicator"]
+        + list(data.indicator_refs),
+        report_id=report_id,
+        course_of_action_id=coa_id,
+        due_at=data.due_at,
+        created_by=principal.label,
+        published_at=now,
+    )
     session.add(advisory)
     session.flush()
     recipients = data.wards or sorted(ward_codes())
     session.add_all(AdvisoryRecipient(advisory_id=advisory.id, ward=w) for w in recipients)
-    audit.record(session, principal, "intel.advisory.publish", object_type="intel_advisory",
-                 object_id=advisory.id, detail={"wards": len(recipients), "tlp": level.value},
-                 client=client, at=now)  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "intel.advisory.publish",
+        object_type="intel_advisory",
+        object_id=advisory.id,
+        detail={"wards": len(recipients), "tlp": level.value},
+        client=client,
+        at=now,
+    )
     session.flush()
     _notify(session, settings, advisory, recipients, now)
     return advisory
@@ -168,9 +227,18 @@ def _notify(
         .where(User.tenant.in_(wards))
     ).all()
     for email, tenant in staff:
-        notify.enqueue(session, channel="email", recipient=email, subject=subject, body=body,
-                       link=link, now=now, topic="intel.advisory", tenant=tenant,
-                       reference=f"advisory:{advisory.id}")  # fmt: skip
+        notify.enqueue(
+            session,
+            channel="email",
+            recipient=email,
+            subject=subject,
+            body=body,
+            link=link,
+            now=now,
+            topic="intel.advisory",
+            tenant=tenant,
+            reference=f"advisory:{advisory.id}",
+        )
     if advisory.severity == "critical":
         for team in oncall.teams_for(session, wards, ("ward_contact",)):
             if team.tenant in wards:
@@ -210,9 +278,17 @@ def recipients(session: Session, principal: Principal, advisory_id: int) -> list
 
 
 def respond(
-    session: Session, principal: Principal, advisory_id: int, *, ward: str | None = None,
-    acknowledged: bool = False, applied: bool = False, note: str = "", now: datetime, client: str = "",
-) -> AdvisoryRecipient:  # fmt: skip
+    session: Session,
+    principal: Principal,
+    advisory_id: int,
+    *,
+    ward: str | None = None,
+    acknowledged: bool = False,
+    applied: bool = False,
+    note: str = "",
+    now: datetime,
+    client: str = "",
+) -> AdvisoryRecipient:
     """A ward acknowledges the advisory and/or records that its countermeasure is applied."""
     ward = ward or principal.tenant
     require(principal, "intel.advisory.respond", ward, hide=True)
@@ -238,9 +314,17 @@ def respond(
             recipient.acknowledged_at, recipient.acknowledged_by = now, principal.label
     if note:
         recipient.note = note[:5000]
-    audit.record(session, principal, "intel.advisory.respond", object_type="intel_advisory",
-                 object_id=advisory_id, object_tenant=ward,
-                 detail={"acknowledged": acknowledged, "applied": applied}, client=client, at=now)  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "intel.advisory.respond",
+        object_type="intel_advisory",
+        object_id=advisory_id,
+        object_tenant=ward,
+        detail={"acknowledged": acknowledged, "applied": applied},
+        client=client,
+        at=now,
+    )
     return recipient
 
 

@@ -51,10 +51,29 @@ PLACEHOLDER_NAME = "[staff-name]"
 PLACEHOLDER_WARD = "[a-ward]"
 PLACEHOLDER_TERM = "[redacted]"
 
-SKIP_KEYS = {"id", "type", "spec_version", "created", "modified", "created_by_ref",
-             "object_marking_refs", "pattern", "pattern_type", "pattern_version", "valid_from",
-             "valid_until", "first_observed", "last_observed", "published", "first_seen",
-             "last_seen", "hashes", "lang", "confidence", "revoked"}  # fmt: skip
+SKIP_KEYS = {
+    "id",
+    "type",
+    "spec_version",
+    "created",
+    "modified",
+    "created_by_ref",
+    "object_marking_refs",
+    "pattern",
+    "pattern_type",
+    "pattern_version",
+    "valid_from",
+    "valid_until",
+    "first_observed",
+    "last_observed",
+    "published",
+    "first_seen",
+    "last_seen",
+    "hashes",
+    "lang",
+    "confidence",
+    "revoked",
+}
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?![\d.])")
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{0,4}(?:/\d{1,3})?")
 _MAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -78,11 +97,15 @@ class Reason(str):
 
 def joint_identity(settings: Settings) -> dict[str, Any]:
     return {
-        "type": "identity", "spec_version": "2.1", "id": JOINT_IDENTITY_ID,
-        "created": JOINT_IDENTITY_CREATED, "modified": JOINT_IDENTITY_CREATED,
-        "name": settings.intel.joint_identity_name, "identity_class": "organization",
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": JOINT_IDENTITY_ID,
+        "created": JOINT_IDENTITY_CREATED,
+        "modified": JOINT_IDENTITY_CREATED,
+        "name": settings.intel.joint_identity_name,
+        "identity_class": "organization",
         "sectors": ["government-local"],
-    }  # fmt: skip
+    }
 
 
 @dataclass(slots=True)
@@ -136,11 +159,25 @@ class Sensitive:
         for person in list(people):
             people.update(part for part in re.split(r"[\s\u3000・]+", person) if len(part) >= 2)
         info = ward_by_code(ward)
-        ward_names = {info.name_ja, info.name_ja.removesuffix("区"), info.name_romaji,
-                      info.name_kana, ward, f"{info.name_romaji} City"}  # fmt: skip
+        ward_names = {
+            info.name_ja,
+            info.name_ja.removesuffix("区"),
+            info.name_romaji,
+            info.name_kana,
+            ward,
+            f"{info.name_romaji} City",
+        }
         ward_names = {w for w in ward_names if len(w) >= 2}
-        return cls(ward, networks, hosts, zones, mails, {p for p in people if len(p) >= 2},
-                   ward_names, {t for t in extra_terms if t.strip()})  # fmt: skip
+        return cls(
+            ward,
+            networks,
+            hosts,
+            zones,
+            mails,
+            {p for p in people if len(p) >= 2},
+            ward_names,
+            {t for t in extra_terms if t.strip()},
+        )
 
     # -- what is internal ----------------------------------------------------------------
 
@@ -251,10 +288,18 @@ class _Pass:
     def note(
         self, obj: dict[str, Any], prop: str, action: str, reason: str, value: str = ""
     ) -> None:
-        self.redactions.append({"object": obj.get("id", ""), "type": obj.get("type", ""),
-                                "property": prop, "action": action, "reason": str(reason),
-                                "reason_key": getattr(reason, "key", reason),
-                                "reason_arg": getattr(reason, "arg", ""), "value": value[:300]})  # fmt: skip
+        self.redactions.append(
+            {
+                "object": obj.get("id", ""),
+                "type": obj.get("type", ""),
+                "property": prop,
+                "action": action,
+                "reason": str(reason),
+                "reason_key": getattr(reason, "key", reason),
+                "reason_arg": getattr(reason, "arg", ""),
+                "value": value[:300],
+            }
+        )
 
     def drop(self, obj: dict[str, Any], reason: str, value: str = "") -> None:
         self.dropped.add(obj["id"])
@@ -286,8 +331,11 @@ class _Pass:
                 self.drop(obj, r, str(obj.get("value", "")))
                 continue
             if kind == "user-account":
-                self.drop(obj, "account of the ward (accounts targeted are counted, not named)",
-                          str(obj.get("account_login") or obj.get("user_id") or ""))  # fmt: skip
+                self.drop(
+                    obj,
+                    "account of the ward (accounts targeted are counted, not named)",
+                    str(obj.get("account_login") or obj.get("user_id") or ""),
+                )
                 continue
             if kind == "indicator" and obj.get("pattern_type") == "stix":
                 obj = self._trim_indicator(obj)

@@ -20,10 +20,18 @@ from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, Vul
 from rengo.intel.tlp import TLP, marking_definition
 
 KIND_NAMES = {
-    "ipv4": "IP address", "ipv6": "IPv6 address", "cidr4": "address range",
-    "cidr6": "IPv6 range", "domain": "domain", "url": "URL", "email": "e-mail address",
-    "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "sha512": "SHA-512",
-}  # fmt: skip
+    "ipv4": "IP address",
+    "ipv6": "IPv6 address",
+    "cidr4": "address range",
+    "cidr6": "IPv6 range",
+    "domain": "domain",
+    "url": "URL",
+    "email": "e-mail address",
+    "md5": "MD5",
+    "sha1": "SHA-1",
+    "sha256": "SHA-256",
+    "sha512": "SHA-512",
+}
 
 
 def ward_identity_id(ward: str) -> str:
@@ -44,16 +52,27 @@ class Builder:
         self.identity = ward_identity_id(ward)
         info = ward_by_code(ward)
         self.objects: list[dict[str, Any]] = [
-            {"type": "identity", "spec_version": "2.1", "id": self.identity,
-             "created": self.stamp, "modified": self.stamp, "name": info.name_ja,
-             "identity_class": "organization", "sectors": ["government-local"],
-             "object_marking_refs": [level.marking_id]},
+            {
+                "type": "identity",
+                "spec_version": "2.1",
+                "id": self.identity,
+                "created": self.stamp,
+                "modified": self.stamp,
+                "name": info.name_ja,
+                "identity_class": "organization",
+                "sectors": ["government-local"],
+                "object_marking_refs": [level.marking_id],
+            },
             marking_definition(level),
-        ]  # fmt: skip
+        ]
 
     def common(self) -> dict[str, Any]:
-        return {"created_by_ref": self.identity, "created": self.stamp, "modified": self.stamp,
-                "object_marking_refs": [self.level.marking_id]}  # fmt: skip
+        return {
+            "created_by_ref": self.identity,
+            "created": self.stamp,
+            "modified": self.stamp,
+            "object_marking_refs": [self.level.marking_id],
+        }
 
     def add(self, obj: Any) -> str:
         data = obj if isinstance(obj, dict) else _plain(obj)
@@ -67,28 +86,43 @@ class Builder:
         return self.add(
             stix2.v21.Indicator(
                 name=f"{KIND_NAMES.get(kind, kind)} {value} ({context})",
-                pattern=patterns.pattern_for(kind, value), pattern_type="stix",
-                valid_from=self.stamp, indicator_types=types, allow_custom=False, **self.common(),
+                pattern=patterns.pattern_for(kind, value),
+                pattern_type="stix",
+                valid_from=self.stamp,
+                indicator_types=types,
+                allow_custom=False,
+                **self.common(),
             )
-        )  # fmt: skip
+        )
 
     def observed(self, refs: list[str], first: datetime) -> str | None:
         if not refs:
             return None
         stamp = timestamps.stix(first)
         return self.add(
-            stix2.v21.ObservedData(first_observed=stamp, last_observed=stamp, number_observed=1,
-                                   object_refs=refs, **self.common())
-        )  # fmt: skip
+            stix2.v21.ObservedData(
+                first_observed=stamp,
+                last_observed=stamp,
+                number_observed=1,
+                object_refs=refs,
+                **self.common(),
+            )
+        )
 
     def report(self, title: str, description: str, types: list[str]) -> None:
         refs = [
             o["id"] for o in self.objects if o["type"] not in ("identity", "marking-definition")
         ]
         self.add(
-            stix2.v21.Report(name=title, description=description or title, published=self.stamp,
-                             report_types=types, object_refs=refs, **self.common())
-        )  # fmt: skip
+            stix2.v21.Report(
+                name=title,
+                description=description or title,
+                published=self.stamp,
+                report_types=types,
+                object_refs=refs,
+                **self.common(),
+            )
+        )
 
 
 def _address_sco(value: str, builder: Builder) -> str:
@@ -150,10 +184,12 @@ def access(report: AccessReport, ward: str, now: datetime) -> list[dict[str, Any
             stix2.v21.Indicator(
                 name=f"User-Agent of unauthorised access: {agent[:120]}",
                 pattern=f"[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = '{escaped}']",
-                pattern_type="stix", valid_from=b.stamp, indicator_types=["anomalous-activity"],
+                pattern_type="stix",
+                valid_from=b.stamp,
+                indicator_types=["anomalous-activity"],
                 **b.common(),
             )
-        )  # fmt: skip
+        )
     b.observed(refs, report.observed_at or now)
     lines = [report.description] if report.description else []
     if report.technique:
@@ -170,10 +206,12 @@ def vulnerability(report: VulnerabilityReport, ward: str, now: datetime) -> list
     b = Builder(ward, TLP(report.tlp), now)
     b.add(
         stix2.v21.Vulnerability(
-            name=report.cve, description=report.description or f"{report.cve} in {report.product}",
-            external_references=[{"source_name": "cve", "external_id": report.cve}], **b.common(),
+            name=report.cve,
+            description=report.description or f"{report.cve} in {report.product}",
+            external_references=[{"source_name": "cve", "external_id": report.cve}],
+            **b.common(),
         )
-    )  # fmt: skip
+    )
     props: dict[str, Any] = {"name": report.product}
     if report.vendor:
         props["vendor"] = report.vendor

@@ -59,30 +59,50 @@ class CollectionSpec:
 def default_collections() -> list[CollectionSpec]:
     specs = [
         CollectionSpec(
-            "shared", "shared", "共有脅威情報 / Shared intelligence",
+            "shared",
+            "shared",
+            "共有脅威情報 / Shared intelligence",
             "Anonymised intelligence the wards shared, and the joint centre's own.",
-            (ALL,), (JOINT,), True, JOINT,
+            (ALL,),
+            (JOINT,),
+            True,
+            JOINT,
         ),
         CollectionSpec(
-            "feeds", "feeds", "国・警察・ベンダーのフィード / National and vendor feeds",
+            "feeds",
+            "feeds",
+            "国・警察・ベンダーのフィード / National and vendor feeds",
             "NISC, JPCERT/CC, police and vendor feeds aggregated by the joint centre.",
-            (ALL,), (JOINT,), True, JOINT,
+            (ALL,),
+            (JOINT,),
+            True,
+            JOINT,
         ),
         CollectionSpec(
-            "advisories", "advisories", "注意喚起と対策 / Advisories and countermeasures",
+            "advisories",
+            "advisories",
+            "注意喚起と対策 / Advisories and countermeasures",
             "Alerts of the joint centre with concrete countermeasures (report + course-of-action).",
-            (ALL,), (JOINT,), True, JOINT,
+            (ALL,),
+            (JOINT,),
+            True,
+            JOINT,
         ),
-    ]  # fmt: skip
+    ]
     for ward in wards():
         specs.append(
             CollectionSpec(
-                f"ward-{ward.code}", "ward", f"{ward.name_ja} 区内 / {ward.name_romaji} (private)",
+                f"ward-{ward.code}",
+                "ward",
+                f"{ward.name_ja} 区内 / {ward.name_romaji} (private)",
                 f"Private to {ward.name_romaji}: its own intelligence and its submissions' "
                 "originals. A bundle posted here becomes a submission awaiting approval.",
-                (ward.code,), (ward.code,), False, ward.code,
+                (ward.code,),
+                (ward.code,),
+                False,
+                ward.code,
             )
-        )  # fmt: skip
+        )
     return specs
 
 
@@ -94,14 +114,21 @@ def ensure_collections(bind: Any) -> int:
     existing = {row[0] for row in bind.execute(select(table.c.id))}
     rows = [
         {
-            "id": spec.id, "alias": spec.alias, "kind": spec.kind, "title": spec.title,
-            "description": spec.description, "readers": list(spec.readers),
-            "writers": list(spec.writers), "public": spec.public, "owner": spec.owner,
-            "writes": 0, "last_date_added": None,
+            "id": spec.id,
+            "alias": spec.alias,
+            "kind": spec.kind,
+            "title": spec.title,
+            "description": spec.description,
+            "readers": list(spec.readers),
+            "writers": list(spec.writers),
+            "public": spec.public,
+            "owner": spec.owner,
+            "writes": 0,
+            "last_date_added": None,
         }
         for spec in default_collections()
         if spec.id not in existing
-    ]  # fmt: skip
+    ]
     if rows:
         bind.execute(table.insert(), rows)
     return len(rows)

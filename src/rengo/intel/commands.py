@@ -27,16 +27,25 @@ def import_(
     """Import a STIX 2.1 bundle, a MISP feed or event, or a CSV list of indicators into the feeds collection."""
     with open_runtime(data_dir) as runtime, progress(transient=True) as bar:
         task = bar.add_task(f"importing {location}", total=None)
-        report = feeds.import_location(runtime.db, runtime.settings, SYSTEM, location, fmt=format,
-                                       tlp=tlp, now=runtime.clock.now())  # fmt: skip
+        report = feeds.import_location(
+            runtime.db,
+            runtime.settings,
+            SYSTEM,
+            location,
+            fmt=format,
+            tlp=tlp,
+            now=runtime.clock.now(),
+        )
         bar.update(task, total=1, completed=1)
         if hunt:
             bar.add_task("retro-hunting new indicators", total=None)
             hunting.run_queued_hunts(
                 runtime.db, runtime.settings, runtime.data_dir, runtime.clock.now()
             )
-    console.print(f"{report.received} records: {report.added} added, {report.duplicates} duplicates, "
-                  f"{report.rejected} rejected (kept in the quarantine)")  # fmt: skip
+    console.print(
+        f"{report.received} records: {report.added} added, {report.duplicates} duplicates, "
+        f"{report.rejected} rejected (kept in the quarantine)"
+    )
     for problem in report.problems[:20]:
         console.print(f"  - {problem}")
 
@@ -52,8 +61,13 @@ def hunt(
     with open_runtime(data_dir) as runtime:
         now = runtime.clock.now()
         with runtime.db.session() as session:
-            queued = indicators.queue_hunt(session, since=None, days=days or runtime.settings.intel.retro_hunt_days,
-                                           reason="rengo intel hunt", now=now)  # fmt: skip
+            queued = indicators.queue_hunt(
+                session,
+                since=None,
+                days=days or runtime.settings.intel.retro_hunt_days,
+                reason="rengo intel hunt",
+                now=now,
+            )
             queued.indicators_since = None
         done = hunting.run_queued_hunts(runtime.db, runtime.settings, runtime.data_dir, now)
     for h in done:
@@ -88,10 +102,20 @@ def feed_add(
 ) -> None:
     """Register a feed that the hub pulls on a schedule."""
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
-        feed = feeds.add_feed(session, SYSTEM, {
-            "name": name, "kind": kind, "url": url, "collection": collection, "username": username,
-            "secret_env": secret_env, "default_tlp": tlp, "interval_minutes": every,
-        })  # fmt: skip
+        feed = feeds.add_feed(
+            session,
+            SYSTEM,
+            {
+                "name": name,
+                "kind": kind,
+                "url": url,
+                "collection": collection,
+                "username": username,
+                "secret_env": secret_env,
+                "default_tlp": tlp,
+                "interval_minutes": every,
+            },
+        )
         console.print(f"feed #{feed.id} {name} added")
 
 
@@ -112,7 +136,13 @@ def feed_list(
             table.add_column(column)
         with runtime.db.session() as session:
             for f in session.scalars(select(Feed).order_by(Feed.id)):
-                table.add_row(str(f.id), f.name, f.kind, f"{f.interval_minutes} min",
-                              str(f.last_run_at or "")[:19], f"{f.last_status} {f.last_message}"[:60],
-                              str(f.objects_total))  # fmt: skip
+                table.add_row(
+                    str(f.id),
+                    f.name,
+                    f.kind,
+                    f"{f.interval_minutes} min",
+                    str(f.last_run_at or "")[:19],
+                    f"{f.last_status} {f.last_message}"[:60],
+                    str(f.objects_total),
+                )
     console.print(table)

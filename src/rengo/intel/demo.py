@@ -61,8 +61,15 @@ def _load_examples(ctx: DemoContext) -> None:
         parsed.objects = [
             o for o in parsed.objects if o not in private
         ]  # TLP:RED stays out of feeds
-        feeds.import_parsed(ctx.db, ctx.settings, SYSTEM, parsed, source=f"demo:{path.name}", now=ctx.now,
-                            default_tlp=TLP(level))  # fmt: skip
+        feeds.import_parsed(
+            ctx.db,
+            ctx.settings,
+            SYSTEM,
+            parsed,
+            source=f"demo:{path.name}",
+            now=ctx.now,
+            default_tlp=TLP(level),
+        )
     ctx.report(
         f"intel: {len(paths)} OASIS STIX examples and MITRE ATT&CK for ICS in the feeds collection"
     )
@@ -79,11 +86,15 @@ def _submissions(ctx: DemoContext) -> None:
         # Published: Chiyoda saw the VPN spraying; Setagaya the phishing wave.
         _, chiyoda = _ward(0)
         spray = AccessReport(
-            title="SSL-VPN へのパスワードスプレー攻撃", tlp="green", technique="password spraying",
-            source_addresses=[SPRAY_IP], accounts=["admin0", "admin3"], user_agents=["python-requests/2.31"],
+            title="SSL-VPN へのパスワードスプレー攻撃",
+            tlp="green",
+            technique="password spraying",
+            source_addresses=[SPRAY_IP],
+            accounts=["admin0", "admin3"],
+            user_agents=["python-requests/2.31"],
             target="vpn.city.chiyoda.lg.jp",
             description="千代田区 情報システム担当が 10.1.0.5 の VPN 装置で多数のログイン失敗を確認。",
-        )  # fmt: skip
+        )
         created = submissions.create(
             session, ctx.settings, chiyoda, spray, now=now - timedelta(hours=30), channel="form"
         )
@@ -97,11 +108,16 @@ def _submissions(ctx: DemoContext) -> None:
         )
         _, setagaya = _ward(11)
         phish = PhishingReport(
-            title="住民税還付を装うフィッシングメール", tlp="green", sender=PHISH_SENDER,
-            subject="【至急】住民税の還付手続きについて", recipients=["user001@setagaya.example.jp"],
-            urls=["http://tax-refund.example.com/login"], attachment_hashes=["9f2b" * 16],
-            attachment_names=["還付申請書.zip"], description="5名の職員が受信。1名が添付を開封。",
-        )  # fmt: skip
+            title="住民税還付を装うフィッシングメール",
+            tlp="green",
+            sender=PHISH_SENDER,
+            subject="【至急】住民税の還付手続きについて",
+            recipients=["user001@setagaya.example.jp"],
+            urls=["http://tax-refund.example.com/login"],
+            attachment_hashes=["9f2b" * 16],
+            attachment_names=["還付申請書.zip"],
+            description="5名の職員が受信。1名が添付を開封。",
+        )
         created = submissions.create(
             session, ctx.settings, setagaya, phish, now=now - timedelta(hours=26), channel="form"
         )
@@ -115,16 +131,27 @@ def _submissions(ctx: DemoContext) -> None:
         )
         # Awaiting approval: Chuo (vulnerability), Minato (incident indicators, redacted once).
         _, chuo = _ward(1)
-        vuln = VulnerabilityReport(title="Ivanti Connect Secure の脆弱性", tlp="amber", cve="CVE-2025-0282",
-                                   product="Ivanti Connect Secure", vendor="Ivanti", version="22.7R2.4",
-                                   exploited=True, description="中央区の外部公開装置で悪用の痕跡。")  # fmt: skip
+        vuln = VulnerabilityReport(
+            title="Ivanti Connect Secure の脆弱性",
+            tlp="amber",
+            cve="CVE-2025-0282",
+            product="Ivanti Connect Secure",
+            vendor="Ivanti",
+            version="22.7R2.4",
+            exploited=True,
+            description="中央区の外部公開装置で悪用の痕跡。",
+        )
         submissions.create(
             session, ctx.settings, chuo, vuln, now=now - timedelta(hours=3), channel="form"
         )
         _, minato = _ward(2)
-        incident = IndicatorList(title="マルウェア感染端末の通信先", tlp="amber", incident_ref="CSIRT-2026-0042",
-                                 values=[MALWARE_HOST, "203.0.113.77", "10.3.4.5"],
-                                 description="港区 財務課の端末 pc-0042 から通信。")  # fmt: skip
+        incident = IndicatorList(
+            title="マルウェア感染端末の通信先",
+            tlp="amber",
+            incident_ref="CSIRT-2026-0042",
+            values=[MALWARE_HOST, "203.0.113.77", "10.3.4.5"],
+            description="港区 財務課の端末 pc-0042 から通信。",
+        )
         created = submissions.create(
             session, ctx.settings, minato, incident, now=now - timedelta(hours=2), channel="api"
         )
@@ -157,11 +184,14 @@ def _advisories(ctx: DemoContext) -> None:
     rng = ctx.rng("intel")
     with ctx.db.session() as session:
         body = advisories.AdvisoryCreate(
-            title="マルウェア配布サイト cdn-update.example.net への通信遮断", severity="critical", tlp="amber",
+            title="マルウェア配布サイト cdn-update.example.net への通信遮断",
+            severity="critical",
+            tlp="amber",
             summary="複数区で cdn-update.example.net からのダウンロードとビーコン通信を確認。",
             countermeasures="1. プロキシとDNSで cdn-update.example.net を遮断する。\n2. 通信した端末を隔離し EDR でフルスキャンする。\n3. 実施結果を本画面で報告する。",
-            indicator_values=[MALWARE_HOST], due_at=ctx.now + timedelta(days=2),
-        )  # fmt: skip
+            indicator_values=[MALWARE_HOST],
+            due_at=ctx.now + timedelta(days=2),
+        )
         advisory = advisories.publish(
             session, ctx.settings, SYSTEM, body, now=ctx.now - timedelta(hours=12)
         )
@@ -184,12 +214,21 @@ def _advisories(ctx: DemoContext) -> None:
                     "demo",
                 )
         chosen = [w.code for w in wards()[:6]]
-        advisories.publish(session, ctx.settings, SYSTEM, advisories.AdvisoryCreate(
-            title="SSL-VPN へのパスワードスプレー攻撃への対策", severity="high", tlp="amber", wards=chosen,
-            summary="Tor 出口ノードからの SSL-VPN への認証試行が継続。",
-            countermeasures="1. 多要素認証を必須にする。\n2. 185.220.101.47 を遮断する。\n3. 管理者アカウント名を推測されにくいものに変える。",
-            indicator_values=[SPRAY_IP],
-        ), now=ctx.now - timedelta(hours=6))  # fmt: skip
+        advisories.publish(
+            session,
+            ctx.settings,
+            SYSTEM,
+            advisories.AdvisoryCreate(
+                title="SSL-VPN へのパスワードスプレー攻撃への対策",
+                severity="high",
+                tlp="amber",
+                wards=chosen,
+                summary="Tor 出口ノードからの SSL-VPN への認証試行が継続。",
+                countermeasures="1. 多要素認証を必須にする。\n2. 185.220.101.47 を遮断する。\n3. 管理者アカウント名を推測されにくいものに変える。",
+                indicator_values=[SPRAY_IP],
+            ),
+            now=ctx.now - timedelta(hours=6),
+        )
     ctx.report("intel: 2 advisories (one to all wards: 15 applied, 4 acknowledged only, 4 silent)")
 
 

@@ -69,18 +69,30 @@ def _quarantine(
 def _known_ids(session: Session, collection_id: str, ids: list[str]) -> set[str]:
     known: set[str] = set()
     for start in range(0, len(ids), 500):
-        known.update(session.scalars(
-            select(IntelObject.stix_id).where(IntelObject.collection_id == collection_id,
-                                              IntelObject.stix_id.in_(ids[start : start + 500]))
-        ))  # fmt: skip
+        known.update(
+            session.scalars(
+                select(IntelObject.stix_id).where(
+                    IntelObject.collection_id == collection_id,
+                    IntelObject.stix_id.in_(ids[start : start + 500]),
+                )
+            )
+        )
     return known
 
 
 def import_parsed(
-    db: Database, settings: Settings, principal: Principal, parsed: formats.Parsed, *,
-    source: str, now: datetime, default_tlp: TLP, collection_id: str = FEEDS,
-    skip_known: bool = False, client: str = "",
-) -> ImportReport:  # fmt: skip
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    parsed: formats.Parsed,
+    *,
+    source: str,
+    now: datetime,
+    default_tlp: TLP,
+    collection_id: str = FEEDS,
+    skip_known: bool = False,
+    client: str = "",
+) -> ImportReport:
     """Ingest parsed objects in batches; quarantine what was rejected."""
     report = ImportReport(source, received=len(parsed.objects) + len(parsed.problems))
     with db.session() as session:
@@ -105,18 +117,36 @@ def import_parsed(
                     1 for o in batch if isinstance(o, dict) and o.get("id") in known
                 )
                 batch = [o for o in batch if not (isinstance(o, dict) and o.get("id") in known)]
-            result = ingest(session, settings, principal, collection, batch, now=now, source=source[:64],
-                            default_tlp=default_tlp, client=client)  # fmt: skip
+            result = ingest(
+                session,
+                settings,
+                principal,
+                collection,
+                batch,
+                now=now,
+                source=source[:64],
+                default_tlp=default_tlp,
+                client=client,
+            )
             report.added += len(result.added)
             report.duplicates += len(result.successes) - len(result.added)
             if result.failures:
                 report.rejected += len(result.failures)
                 report.problems.extend(f["message"] for f in result.failures[:50])
                 raw = {o.get("id"): o for o in batch if isinstance(o, dict)}
-                _quarantine(session, source, [
-                    (f["id"] or source, f["message"], json.dumps(raw.get(f["id"], ""), ensure_ascii=False)[:20_000])
-                    for f in result.failures
-                ], now)  # fmt: skip
+                _quarantine(
+                    session,
+                    source,
+                    [
+                        (
+                            f["id"] or source,
+                            f["message"],
+                            json.dumps(raw.get(f["id"], ""), ensure_ascii=False)[:20_000],
+                        )
+                        for f in result.failures
+                    ],
+                    now,
+                )
     return report
 
 
@@ -139,15 +169,32 @@ def parse_bytes(data: bytes, name: str, fmt: str, level: TLP, now: datetime) -> 
 
 
 def import_bytes(
-    db: Database, settings: Settings, principal: Principal, data: bytes, name: str, *,
-    fmt: str = "auto", tlp: str | None = None, now: datetime, client: str = "",
-) -> ImportReport:  # fmt: skip
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    data: bytes,
+    name: str,
+    *,
+    fmt: str = "auto",
+    tlp: str | None = None,
+    now: datetime,
+    client: str = "",
+) -> ImportReport:
     require(principal, "intel.feeds.manage")
     level = _level(tlp, settings)
     kind = formats.sniff(data, name) if fmt == "auto" else fmt
     parsed = parse_bytes(data, name, kind, level, now)
-    return import_parsed(db, settings, principal, parsed, source=f"import:{name}", now=now,
-                         default_tlp=level, skip_known=kind in ("csv", "misp"), client=client)  # fmt: skip
+    return import_parsed(
+        db,
+        settings,
+        principal,
+        parsed,
+        source=f"import:{name}",
+        now=now,
+        default_tlp=level,
+        skip_known=kind in ("csv", "misp"),
+        client=client,
+    )
 
 
 def _fetch(client: httpx.Client, url: str) -> bytes:
@@ -157,9 +204,16 @@ def _fetch(client: httpx.Client, url: str) -> bytes:
 
 
 def import_location(
-    db: Database, settings: Settings, principal: Principal, location: str, *,
-    fmt: str = "auto", tlp: str | None = None, now: datetime, http: httpx.Client | None = None,
-) -> ImportReport:  # fmt: skip
+    db: Database,
+    settings: Settings,
+    principal: Principal,
+    location: str,
+    *,
+    fmt: str = "auto",
+    tlp: str | None = None,
+    now: datetime,
+    http: httpx.Client | None = None,
+) -> ImportReport:
     """Import a file, a folder holding a MISP feed (manifest.json), or the same at a URL."""
     require(principal, "intel.feeds.manage")
     remote = location.startswith(("http://", "https://"))
@@ -181,8 +235,18 @@ def import_location(
                 parsed = formats.parse_misp(
                     read(f"{event_uuid}.json"), f"{location} {event_uuid}", level
                 )
-                report.merge(import_parsed(db, settings, principal, parsed, source=f"misp:{location}"[:64],
-                                           now=now, default_tlp=level, skip_known=True))  # fmt: skip
+                report.merge(
+                    import_parsed(
+                        db,
+                        settings,
+                        principal,
+                        parsed,
+                        source=f"misp:{location}"[:64],
+                        now=now,
+                        default_tlp=level,
+                        skip_known=True,
+                    )
+                )
             return report
         return import_bytes(db, settings, principal, read(""), location, fmt=fmt, tlp=tlp, now=now)
     finally:
@@ -218,8 +282,17 @@ def pull_taxii(
         response.raise_for_status()
         envelope = response.json()
         objects = envelope.get("objects", [])
-        report.merge(import_parsed(db, settings, SYSTEM, formats.Parsed(objects=objects),
-                                   source=f"feed:{feed.id}", now=now, default_tlp=level))  # fmt: skip
+        report.merge(
+            import_parsed(
+                db,
+                settings,
+                SYSTEM,
+                formats.Parsed(objects=objects),
+                source=f"feed:{feed.id}",
+                now=now,
+                default_tlp=level,
+            )
+        )
         cursor = response.headers.get("X-TAXII-Date-Added-Last", cursor)
         if not envelope.get("more") or not envelope.get("next"):
             break
@@ -242,10 +315,20 @@ def run_feed(
         if feed.kind == "taxii":
             report = pull_taxii(db, settings, feed, now, client)
         else:
-            report = import_location(db, settings, SYSTEM, feed.url, fmt=feed.kind,
-                                     tlp=feed.default_tlp, now=now, http=client)  # fmt: skip
-        status, message = "ok", (f"{report.added} added, {report.duplicates} duplicates, "
-                                 f"{report.rejected} rejected")  # fmt: skip
+            report = import_location(
+                db,
+                settings,
+                SYSTEM,
+                feed.url,
+                fmt=feed.kind,
+                tlp=feed.default_tlp,
+                now=now,
+                http=client,
+            )
+        status, message = (
+            "ok",
+            (f"{report.added} added, {report.duplicates} duplicates, {report.rejected} rejected"),
+        )
         added = report.added
     except (httpx.HTTPError, OSError, ValueError) as exc:
         status, message, added = "error", f"{type(exc).__name__}: {exc}", 0
@@ -266,9 +349,10 @@ def run_feed(
 def due_feeds(session: Session, now: datetime) -> list[int]:
     feeds = session.scalars(select(Feed).where(Feed.enabled.is_(True)).order_by(Feed.id))
     return [
-        f.id for f in feeds
+        f.id
+        for f in feeds
         if f.last_run_at is None or f.last_run_at + timedelta(minutes=f.interval_minutes) <= now
-    ]  # fmt: skip
+    ]
 
 
 def add_feed(session: Session, principal: Principal, values: dict[str, Any]) -> Feed:

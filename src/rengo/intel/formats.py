@@ -26,14 +26,30 @@ from rengo.intel.tlp import TLP, parse_level
 
 # MISP attribute types (MISP core format) and the kinds of value they carry.
 MISP_TYPES: dict[str, str] = {
-    "ip-src": "ip", "ip-dst": "ip", "ip-src|port": "ip|", "ip-dst|port": "ip|",
-    "domain": "domain", "hostname": "domain", "domain|ip": "domain|ip", "hostname|port": "domain|",
-    "url": "url", "link": "url", "uri": "url",
-    "email": "email", "email-src": "email", "email-dst": "email", "email-reply-to": "email",
-    "md5": "hash", "sha1": "hash", "sha256": "hash", "sha512": "hash",
-    "filename|md5": "|hash", "filename|sha1": "|hash", "filename|sha256": "|hash",
+    "ip-src": "ip",
+    "ip-dst": "ip",
+    "ip-src|port": "ip|",
+    "ip-dst|port": "ip|",
+    "domain": "domain",
+    "hostname": "domain",
+    "domain|ip": "domain|ip",
+    "hostname|port": "domain|",
+    "url": "url",
+    "link": "url",
+    "uri": "url",
+    "email": "email",
+    "email-src": "email",
+    "email-dst": "email",
+    "email-reply-to": "email",
+    "md5": "hash",
+    "sha1": "hash",
+    "sha256": "hash",
+    "sha512": "hash",
+    "filename|md5": "|hash",
+    "filename|sha1": "|hash",
+    "filename|sha256": "|hash",
     "filename|sha512": "|hash",
-}  # fmt: skip
+}
 
 
 @dataclass(slots=True)
@@ -54,13 +70,19 @@ def value_indicator(
 ) -> dict[str, Any]:
     stamp = timestamps.stix(created)
     obj: dict[str, Any] = {
-        "type": "indicator", "spec_version": "2.1",
+        "type": "indicator",
+        "spec_version": "2.1",
         "id": f"indicator--{uuid.uuid5(NAMESPACE, f'value:{atom.kind}:{atom.value}')}",
-        "created": stamp, "modified": stamp, "name": name[:300] or f"{KIND_NAMES[atom.kind]} {atom.value}",
-        "pattern": patterns.pattern_for(atom.kind, atom.value), "pattern_type": "stix",
-        "pattern_version": "2.1", "valid_from": stamp, "indicator_types": ["malicious-activity"],
+        "created": stamp,
+        "modified": stamp,
+        "name": name[:300] or f"{KIND_NAMES[atom.kind]} {atom.value}",
+        "pattern": patterns.pattern_for(atom.kind, atom.value),
+        "pattern_type": "stix",
+        "pattern_version": "2.1",
+        "valid_from": stamp,
+        "indicator_types": ["malicious-activity"],
         "object_marking_refs": [level.marking_id],
-    }  # fmt: skip
+    }
     if description:
         obj["description"] = description[:10_000]
     if labels:
@@ -147,8 +169,14 @@ def misp_event(event_doc: Any, source: str, default: TLP) -> Parsed:
             continue  # context attributes (comments, text) are not indicators
         atoms = _misp_atoms(kind, str(attribute.get("value", "")))
         if not atoms:
-            out.problems.append((Problem(f"value {attribute.get('value')!r} is not a {attribute.get('type')}", where),
-                                 json.dumps(attribute, ensure_ascii=False)[:2000]))  # fmt: skip
+            out.problems.append(
+                (
+                    Problem(
+                        f"value {attribute.get('value')!r} is not a {attribute.get('type')}", where
+                    ),
+                    json.dumps(attribute, ensure_ascii=False)[:2000],
+                )
+            )
             continue
         level = _misp_level(attribute.get("Tag"), event_level)
         stamp = attribute.get("timestamp") or event.get("timestamp")
@@ -158,11 +186,16 @@ def misp_event(event_doc: Any, source: str, default: TLP) -> Parsed:
             else datetime.now(UTC)
         )
         for atom in atoms:
-            out.objects.append(value_indicator(
-                atom, name=f"{KIND_NAMES[atom.kind]} {atom.value} ({info[:120]})",
-                description=str(attribute.get("comment", "")), level=level, created=created,
-                labels=[f"misp:{attribute.get('category', '')}".rstrip(":")],
-            ))  # fmt: skip
+            out.objects.append(
+                value_indicator(
+                    atom,
+                    name=f"{KIND_NAMES[atom.kind]} {atom.value} ({info[:120]})",
+                    description=str(attribute.get("comment", "")),
+                    level=level,
+                    created=created,
+                    labels=[f"misp:{attribute.get('category', '')}".rstrip(":")],
+                )
+            )
     return out
 
 
@@ -211,8 +244,15 @@ def parse_csv(data: bytes, source: str, level: TLP, now: datetime) -> Parsed:
         if atom is None:
             if line_no == 1:
                 continue  # a header
-            out.problems.append((Problem(f"{row[0]!r} is no IP, domain, URL, hash or e-mail address",
-                                         f"{source}:{line_no}"), ",".join(row)))  # fmt: skip
+            out.problems.append(
+                (
+                    Problem(
+                        f"{row[0]!r} is no IP, domain, URL, hash or e-mail address",
+                        f"{source}:{line_no}",
+                    ),
+                    ",".join(row),
+                )
+            )
             continue
         comment = row[1].strip() if len(row) > 1 else ""
         out.objects.append(
@@ -223,9 +263,14 @@ def parse_csv(data: bytes, source: str, level: TLP, now: datetime) -> Parsed:
 
 def refang(value: str) -> str:
     return (
-        value.strip().replace("[.]", ".").replace("(.)", ".").replace("[:]", ":")
-        .replace("hxxps://", "https://").replace("hxxp://", "http://").replace("[@]", "@")
-    )  # fmt: skip
+        value.strip()
+        .replace("[.]", ".")
+        .replace("(.)", ".")
+        .replace("[:]", ":")
+        .replace("hxxps://", "https://")
+        .replace("hxxp://", "http://")
+        .replace("[@]", "@")
+    )
 
 
 def sniff(data: bytes, name: str) -> str:

@@ -56,11 +56,21 @@ def record_hits(
     if not hits:
         return 0
     rows = [
-        {"ward": h.ward, "stix_id": h.stix_id, "indicator_name": h.name[:300], "kind": h.kind,
-         "value": h.value, "field": h.field, "event_id": h.event_id,
-         "event_time": h.event_time.astimezone(UTC), "found_at": now, "via": via, "tlp": h.tlp}
+        {
+            "ward": h.ward,
+            "stix_id": h.stix_id,
+            "indicator_name": h.name[:300],
+            "kind": h.kind,
+            "value": h.value,
+            "field": h.field,
+            "event_id": h.event_id,
+            "event_time": h.event_time.astimezone(UTC),
+            "found_at": now,
+            "via": via,
+            "tlp": h.tlp,
+        }
         for h in hits
-    ]  # fmt: skip
+    ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     before = session.scalar(select(func.max(Sighting.id))) or 0
     for start in range(0, len(rows), 5000):
@@ -68,11 +78,21 @@ def record_hits(
             index_elements=["ward", "stix_id", "event_id", "field"]
         )
         session.execute(statement, rows[start : start + 5000])
-    new = list(session.execute(
-        select(Sighting.ward, Sighting.stix_id, Sighting.indicator_name, Sighting.kind, Sighting.value,
-               Sighting.field, Sighting.event_id, Sighting.event_time, Sighting.tlp)
-        .where(Sighting.id > before)
-    ))  # fmt: skip
+    new = list(
+        session.execute(
+            select(
+                Sighting.ward,
+                Sighting.stix_id,
+                Sighting.indicator_name,
+                Sighting.kind,
+                Sighting.value,
+                Sighting.field,
+                Sighting.event_id,
+                Sighting.event_time,
+                Sighting.tlp,
+            ).where(Sighting.id > before)
+        )
+    )
     if new and settings is not None:
         origins = {h.event_id: h.origin for h in hits}
         found = [matching.Hit(*row) for row in new]
@@ -109,11 +129,20 @@ def _raise_soc_alerts(
                 "",
             )
         raise_alert(
-            session, SYSTEM, detect_settings, ward=ward, level="high", title=title[:300],
-            time=max(h.event_time for h in group), event_ids=sorted({h.event_id for h in group}),
-            source="intel", indicator=stix_id or None, rule_id=f"intel:{stix_id or 'own'}"[:64], now=now,
+            session,
+            SYSTEM,
+            detect_settings,
+            ward=ward,
+            level="high",
+            title=title[:300],
+            time=max(h.event_time for h in group),
+            event_ids=sorted({h.event_id for h in group}),
+            source="intel",
+            indicator=stix_id or None,
+            rule_id=f"intel:{stix_id or 'own'}"[:64],
+            now=now,
             origin=_origin_of(group),
-        )  # fmt: skip
+        )
 
 
 def _origin_of(hits: Sequence[matching.Hit]) -> str:
@@ -149,8 +178,14 @@ def run_hunt(
             assert hunt is not None
             hunt.state, hunt.finished_at = "done", datetime.now(UTC)
             hunt.indicators, hunt.events, hunt.hits = tables.size, scanned, new
-            audit.record(session, SYSTEM, "intel.hunt.run", object_type="intel_hunt", object_id=hunt_id,
-                         detail={"indicators": tables.size, "events": scanned, "hits": new})  # fmt: skip
+            audit.record(
+                session,
+                SYSTEM,
+                "intel.hunt.run",
+                object_type="intel_hunt",
+                object_id=hunt_id,
+                detail={"indicators": tables.size, "events": scanned, "hits": new},
+            )
             return hunt
     except Exception as exc:  # a failed hunt is recorded and shown, it must not stop others
         log.exception("retro-hunt %s failed", hunt_id)

@@ -49,12 +49,20 @@ def index_rows(
             valid_until = timestamps.parse(obj["valid_until"])
         for atom in patterns.parse(obj.get("pattern", "")).atoms:
             values[(row["stix_id"], atom.kind, atom.value)] = {
-                "stix_id": row["stix_id"], "name": str(obj.get("name", ""))[:300],
-                "kind": atom.kind, "value": atom.value, "tlp": row["tlp"], "owner": row["owner"],
-                "audience_all": row["audience_all"], "audience": row["audience"],
-                "private": row["collection_id"] in own_collections, "valid_until": valid_until, "warning": warnings.reason(atom),
-                "added_at": now, "source": row["source"],
-            }  # fmt: skip
+                "stix_id": row["stix_id"],
+                "name": str(obj.get("name", ""))[:300],
+                "kind": atom.kind,
+                "value": atom.value,
+                "tlp": row["tlp"],
+                "owner": row["owner"],
+                "audience_all": row["audience_all"],
+                "audience": row["audience"],
+                "private": row["collection_id"] in own_collections,
+                "valid_until": valid_until,
+                "warning": warnings.reason(atom),
+                "added_at": now,
+                "source": row["source"],
+            }
     if values:
         store.bulk_insert(session, IndicatorValue.__table__, list(values.values()))
     return sum(1 for v in values.values() if v["warning"] is None)

@@ -38,23 +38,42 @@ def ingest(
 ) -> store.AddResult:
     level = default_tlp or parse_level(settings.intel.feed_default_tlp)
     result = store.add_objects(
-        session, collection, objects, now=now, default_tlp=level, owner=owner,
-        audience_all=audience_all, audience=audience, source=source,
-    )  # fmt: skip
+        session,
+        collection,
+        objects,
+        now=now,
+        default_tlp=level,
+        owner=owner,
+        audience_all=audience_all,
+        audience=audience,
+        source=source,
+    )
     alerting = 0
     if result.added:
         warnings = WarningLists.load(session, settings)
         alerting = indicators.index_rows(session, result.added, warnings, now)
         if alerting:
             indicators.queue_hunt(
-                session, since=now, days=settings.intel.retro_hunt_days, now=now,
+                session,
+                since=now,
+                days=settings.intel.retro_hunt_days,
+                now=now,
                 reason=f"{alerting} new indicator values from {source}",
-            )  # fmt: skip
+            )
     audit.record(
-        session, principal, "intel.objects.add", object_type="intel_collection",
-        object_id=collection.alias, object_tenant=collection.owner,
-        detail={"source": source, "added": len(result.added), "failed": len(result.failures),
-                "indicator_values": alerting},
-        client=client, at=now,
-    )  # fmt: skip
+        session,
+        principal,
+        "intel.objects.add",
+        object_type="intel_collection",
+        object_id=collection.alias,
+        object_tenant=collection.owner,
+        detail={
+            "source": source,
+            "added": len(result.added),
+            "failed": len(result.failures),
+            "indicator_values": alerting,
+        },
+        client=client,
+        at=now,
+    )
     return result

@@ -38,26 +38,59 @@ from rengo.intel.models import IndicatorValue
 from rengo.intel.tlp import TLP
 
 EVENT_COLUMNS = (
-    "event_id", "time", "ward", "src_ip", "dst_ip", "device_ip", "dns_query", "url",
-    "email_from", "email_to", "file_hash_md5", "file_hash_sha1", "file_hash_sha256", "user_agent",
+    "event_id",
+    "time",
+    "ward",
+    "src_ip",
+    "dst_ip",
+    "device_ip",
+    "dns_query",
+    "url",
+    "email_from",
+    "email_to",
+    "file_hash_md5",
+    "file_hash_sha1",
+    "file_hash_sha256",
+    "user_agent",
     "origin",
-)  # fmt: skip
+)
 GROUP_OF_KIND = {
-    "ipv4": "ip", "ipv6": "ip", "domain": "domain", "url": "url", "email": "email",
-    "md5": "md5", "sha1": "sha1", "sha256": "sha256", "user_agent": "user_agent",
-}  # fmt: skip
+    "ipv4": "ip",
+    "ipv6": "ip",
+    "domain": "domain",
+    "url": "url",
+    "email": "email",
+    "md5": "md5",
+    "sha1": "sha1",
+    "sha256": "sha256",
+    "user_agent": "user_agent",
+}
 HASH_KINDS = frozenset({"md5", "sha1", "sha256"})
 """Compared lower-cased on both sides (the events' ``file_hash_*`` columns in UNPIVOT)."""
 
 INDICATOR_SCHEMA = pa.schema(
-    [("stix_id", pa.string()), ("name", pa.string()), ("kind", pa.string()),
-     ("value", pa.string()), ("grp", pa.string()), ("key", pa.string()), ("ward", pa.string()),
-     ("tlp", pa.string())]
-)  # fmt: skip
+    [
+        ("stix_id", pa.string()),
+        ("name", pa.string()),
+        ("kind", pa.string()),
+        ("value", pa.string()),
+        ("grp", pa.string()),
+        ("key", pa.string()),
+        ("ward", pa.string()),
+        ("tlp", pa.string()),
+    ]
+)
 RANGE_SCHEMA = pa.schema(
-    [("stix_id", pa.string()), ("name", pa.string()), ("value", pa.string()),
-     ("lo", pa.int64()), ("hi", pa.int64()), ("ward", pa.string()), ("tlp", pa.string())]
-)  # fmt: skip
+    [
+        ("stix_id", pa.string()),
+        ("name", pa.string()),
+        ("value", pa.string()),
+        ("lo", pa.int64()),
+        ("hi", pa.int64()),
+        ("ward", pa.string()),
+        ("tlp", pa.string()),
+    ]
+)
 
 DOMAINS = """
 SELECT event_id, time, ward, 'dns_query' AS field, rtrim(lower(dns_query), '.') AS d FROM ev WHERE dns_query IS NOT NULL
@@ -144,10 +177,17 @@ def indicator_tables(values: Iterable[IndicatorValue]) -> IndicatorTables:
                 network = ipaddress.IPv4Network(value.value)
                 for name, item in zip(
                     RANGE_SCHEMA.names,
-                    (value.stix_id, value.name, value.value, int(network.network_address),
-                     int(network.broadcast_address), ward, value.tlp),
+                    (
+                        value.stix_id,
+                        value.name,
+                        value.value,
+                        int(network.network_address),
+                        int(network.broadcast_address),
+                        ward,
+                        value.tlp,
+                    ),
                     strict=True,
-                ):  # fmt: skip
+                ):
                     ranges[name].append(item)
                 continue
             group = GROUP_OF_KIND.get(value.kind)

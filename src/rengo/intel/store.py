@@ -71,10 +71,14 @@ def _existing_versions(
     for start in range(0, len(unique), ID_CHUNK):
         chunk = unique[start : start + ID_CHUNK]
         rows = session.execute(
-            select(IntelObject.pk, IntelObject.stix_id, IntelObject.version_at,
-                   IntelObject.is_latest, IntelObject.is_first)
-            .where(IntelObject.collection_id == collection_id, IntelObject.stix_id.in_(chunk))
-        )  # fmt: skip
+            select(
+                IntelObject.pk,
+                IntelObject.stix_id,
+                IntelObject.version_at,
+                IntelObject.is_latest,
+                IntelObject.is_first,
+            ).where(IntelObject.collection_id == collection_id, IntelObject.stix_id.in_(chunk))
+        )
         for row in rows:
             found[row.stix_id].append(row)
     return found
@@ -106,11 +110,14 @@ def add_objects(
             continue
         level = level_of(obj) or default_tlp
         if collection.kind != "ward" and not level.leaves_owner:
-            result.failures.append({
-                "id": ident, "version": version or "",
-                "message": f"{validate.where(index, obj)}: {level.label} never leaves its owner; "
-                "keep it in your ward's own collection",
-            })  # fmt: skip
+            result.failures.append(
+                {
+                    "id": ident,
+                    "version": version or "",
+                    "message": f"{validate.where(index, obj)}: {level.label} never leaves its owner; "
+                    "keep it in your ward's own collection",
+                }
+            )
             continue
         version_at = timestamps.parse(version) if version else None
         candidates.append((obj, ident, version_at, level))
@@ -129,19 +136,32 @@ def add_objects(
         known = versions.setdefault(ident, {})
         # Cyber-observables have no versions: one with the same (deterministic) id is the same.
         if at in known or (version_at is None and known):
-            result.successes.append({"id": ident, "version": object_version(obj) or "",
-                                     "message": "this version is already in the collection"})  # fmt: skip
+            result.successes.append(
+                {
+                    "id": ident,
+                    "version": object_version(obj) or "",
+                    "message": "this version is already in the collection",
+                }
+            )
             continue
         known[at] = None
         row = {
-            "collection_id": collection.id, "stix_id": ident, "type": obj["type"],
+            "collection_id": collection.id,
+            "stix_id": ident,
+            "type": obj["type"],
             "spec_version": obj.get("spec_version", "2.1"),
             "version": object_version(obj) or timestamps.format(next_added),
-            "version_at": at, "date_added": next_added, "is_latest": False, "is_first": False,
-            "tlp": level.value, "owner": owner or collection.owner,
-            "audience_all": audience_all, "audience": audience, "source": source,
+            "version_at": at,
+            "date_added": next_added,
+            "is_latest": False,
+            "is_first": False,
+            "tlp": level.value,
+            "owner": owner or collection.owner,
+            "audience_all": audience_all,
+            "audience": audience,
+            "source": source,
             "body": compact(obj),
-        }  # fmt: skip
+        }
         rows.append(row)
         result.successes.append({"id": ident, "version": row["version"]})
         next_added += TICK
@@ -260,9 +280,12 @@ def parse_filter(
     if problems:
         raise InvalidInput("invalid filter", problems)
     return ObjectFilter(
-        ids=values("id"), types=values("type"), versions=versions,
-        spec_versions=values("spec_version"), added_after=added_after,
-    )  # fmt: skip
+        ids=values("id"),
+        types=values("type"),
+        versions=versions,
+        spec_versions=values("spec_version"),
+        added_after=added_after,
+    )
 
 
 def _conditions(collection_id: str, principal: Principal, f: ObjectFilter) -> list[Any]:
@@ -355,8 +378,11 @@ def select_page(
 
 
 MANIFEST_COLUMNS = (
-    IntelObject.stix_id, IntelObject.date_added, IntelObject.version, IntelObject.spec_version,
-)  # fmt: skip
+    IntelObject.stix_id,
+    IntelObject.date_added,
+    IntelObject.version,
+    IntelObject.spec_version,
+)
 
 
 def delete_object(

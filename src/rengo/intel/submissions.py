@@ -54,9 +54,14 @@ def _ward_of(principal: Principal) -> str:
     if principal.tenant == JOINT:
         raise InvalidInput(
             "the joint centre shares directly",
-            [Problem("submissions are for what a ward saw; the joint centre adds to the "
-                     "shared collection or publishes an advisory", "ward")],
-        )  # fmt: skip
+            [
+                Problem(
+                    "submissions are for what a ward saw; the joint centre adds to the "
+                    "shared collection or publishes an advisory",
+                    "ward",
+                )
+            ],
+        )
     return principal.tenant
 
 
@@ -101,9 +106,11 @@ def _shareable(
         submission.state, submission.shared, submission.redactions = PRIVATE, {}, []
         return
     sensitive = Sensitive.for_ward(
-        session, submission.tenant, extra_terms=submission.extra_terms,
+        session,
+        submission.tenant,
+        extra_terms=submission.extra_terms,
         names=[submission.details.get("reporter", "")],
-    )  # fmt: skip
+    )
     result = anonymise(objects, sensitive, settings, level)
     _check(result.objects)
     submission.shared = {
@@ -133,29 +140,60 @@ def create(
     level = most_restrictive([level, *(lv for o in objects if (lv := level_of(o)))])
     details = report.model_dump(mode="json", exclude={"bundle"})
     submission = Submission(
-        tenant=ward, kind=getattr(report, "kind", "bundle"), title=getattr(report, "title", ""),
-        tlp=level.value, state=AWAITING, channel=channel, details=details,
+        tenant=ward,
+        kind=getattr(report, "kind", "bundle"),
+        title=getattr(report, "title", ""),
+        tlp=level.value,
+        state=AWAITING,
+        channel=channel,
+        details=details,
         original={"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects},
-        shared={}, redactions=[], extra_terms=[], created_by=principal.label, created_at=now,
-    )  # fmt: skip
+        shared={},
+        redactions=[],
+        extra_terms=[],
+        created_by=principal.label,
+        created_at=now,
+    )
     session.add(submission)
     session.flush()
     collection = session.get(IntelCollection, ward_collection_id(ward))
     assert collection is not None, "ward collections are created by the intel migration"
     ingest(
-        session, settings, principal, collection, objects, now=now,
-        source=f"submission:{submission.id}", default_tlp=level, owner=ward, client=client,
-    )  # fmt: skip
+        session,
+        settings,
+        principal,
+        collection,
+        objects,
+        now=now,
+        source=f"submission:{submission.id}",
+        default_tlp=level,
+        owner=ward,
+        client=client,
+    )
     _shareable(session, settings, submission, objects)
-    _audit(session, principal, "intel.submission.create", submission, client, now,
-           {"kind": submission.kind, "channel": channel, "tlp": submission.tlp})  # fmt: skip
+    _audit(
+        session,
+        principal,
+        "intel.submission.create",
+        submission,
+        client,
+        now,
+        {"kind": submission.kind, "channel": channel, "tlp": submission.tlp},
+    )
     return submission
 
 
 def from_incident(
-    session: Session, settings: Settings, principal: Principal, incident_id: int, *,
-    title: str, tlp: str, now: datetime, client: str = "",
-) -> Submission:  # fmt: skip
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    incident_id: int,
+    *,
+    title: str,
+    tlp: str,
+    now: datetime,
+    client: str = "",
+) -> Submission:
     """A submission straight from a CSIRT incident's indicators (its internal ones left out)."""
     found = incident_indicators(session, principal, incident_id)
     values = [i.value for i in found if not getattr(i, "internal", False)]
@@ -182,27 +220,55 @@ def from_stored_bundle(
     levels = [lv for o in objects if (lv := level_of(o))]
     level = most_restrictive(levels) if levels else TLP.AMBER_STRICT
     submission = Submission(
-        tenant=ward, kind="bundle", title=f"{len(objects)} STIX objects via {channel}",
-        tlp=level.value, state=AWAITING, channel=channel, details={},
+        tenant=ward,
+        kind="bundle",
+        title=f"{len(objects)} STIX objects via {channel}",
+        tlp=level.value,
+        state=AWAITING,
+        channel=channel,
+        details={},
         original={"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects},
-        shared={}, redactions=[], extra_terms=[], created_by=principal.label, created_at=now,
-    )  # fmt: skip
+        shared={},
+        redactions=[],
+        extra_terms=[],
+        created_by=principal.label,
+        created_at=now,
+    )
     session.add(submission)
     session.flush()
     _shareable(session, settings, submission, objects)
-    _audit(session, principal, "intel.submission.create", submission, client, now,
-           {"kind": "bundle", "channel": channel, "tlp": submission.tlp})  # fmt: skip
+    _audit(
+        session,
+        principal,
+        "intel.submission.create",
+        submission,
+        client,
+        now,
+        {"kind": "bundle", "channel": channel, "tlp": submission.tlp},
+    )
     return submission
 
 
 def _audit(
-    session: Session, principal: Principal, action: str, submission: Submission,
-    client: str, now: datetime, detail: dict[str, Any] | None = None,
-) -> None:  # fmt: skip
+    session: Session,
+    principal: Principal,
+    action: str,
+    submission: Submission,
+    client: str,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
     audit.record(
-        session, principal, action, object_type="intel_submission", object_id=submission.id,
-        object_tenant=submission.tenant, detail=detail or {}, client=client, at=now,
-    )  # fmt: skip
+        session,
+        principal,
+        action,
+        object_type="intel_submission",
+        object_id=submission.id,
+        object_tenant=submission.tenant,
+        detail=detail or {},
+        client=client,
+        at=now,
+    )
 
 
 def get(session: Session, principal: Principal, submission_id: int) -> Submission:
@@ -232,9 +298,15 @@ def _own(principal: Principal, submission: Submission) -> None:
 
 
 def reanonymise(
-    session: Session, settings: Settings, principal: Principal, submission_id: int,
-    extra_terms: list[str], *, now: datetime, client: str = "",
-) -> Submission:  # fmt: skip
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    submission_id: int,
+    extra_terms: list[str],
+    *,
+    now: datetime,
+    client: str = "",
+) -> Submission:
     """Remove more (terms the ward names); the preview gets a new version to approve."""
     submission = get(session, principal, submission_id)
     _own(principal, submission)
@@ -248,15 +320,28 @@ def reanonymise(
     )
     _shareable(session, settings, submission, list(submission.original["objects"]))
     submission.version += 1
-    _audit(session, principal, "intel.submission.redact", submission, client, now,
-           {"terms": len(submission.extra_terms), "version": submission.version})  # fmt: skip
+    _audit(
+        session,
+        principal,
+        "intel.submission.redact",
+        submission,
+        client,
+        now,
+        {"terms": len(submission.extra_terms), "version": submission.version},
+    )
     return submission
 
 
 def approve(
-    session: Session, settings: Settings, principal: Principal, submission_id: int,
-    version: int, *, now: datetime, client: str = "",
-) -> Submission:  # fmt: skip
+    session: Session,
+    settings: Settings,
+    principal: Principal,
+    submission_id: int,
+    version: int,
+    *,
+    now: datetime,
+    client: str = "",
+) -> Submission:
     """Publish exactly the previewed version to every ward."""
     submission = get(session, principal, submission_id)
     _own(principal, submission)
@@ -273,10 +358,17 @@ def approve(
     shared = session.get(IntelCollection, SHARED)
     assert shared is not None
     result = ingest(
-        session, settings, principal, shared, submission.shared["objects"], now=now,
-        source=f"submission:{submission.id}", default_tlp=TLP(submission.tlp),
-        owner=submission.tenant, client=client,
-    )  # fmt: skip
+        session,
+        settings,
+        principal,
+        shared,
+        submission.shared["objects"],
+        now=now,
+        source=f"submission:{submission.id}",
+        default_tlp=TLP(submission.tlp),
+        owner=submission.tenant,
+        client=client,
+    )
     if result.failures:
         raise InvalidInput(
             "the shareable version could not be published",
@@ -284,8 +376,15 @@ def approve(
         )
     submission.state, submission.published_at = PUBLISHED, now
     submission.approved_by = principal.label
-    _audit(session, principal, "intel.submission.approve", submission, client, now,
-           {"version": version, "objects": len(result.added)})  # fmt: skip
+    _audit(
+        session,
+        principal,
+        "intel.submission.approve",
+        submission,
+        client,
+        now,
+        {"version": version, "objects": len(result.added)},
+    )
     return submission
 
 
@@ -305,9 +404,14 @@ def withdraw(
 
 
 def search(
-    session: Session, principal: Principal, *, ward: str | None = None, state: str | None = None,
-    limit: int = 50, offset: int = 0,
-) -> tuple[list[Submission], int]:  # fmt: skip
+    session: Session,
+    principal: Principal,
+    *,
+    ward: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Submission], int]:
     tenants = narrow_to_visible(principal, "intel.submission.read", ward)
     stmt = select(Submission)
     if tenants is not None:

@@ -31,9 +31,18 @@ from rengo.targets.registry import (
 )
 
 CRITICAL_TYPES = (
-    "indicator", "vulnerability", "report", "course-of-action", "malware", "attack-pattern",
-    "campaign", "threat-actor", "intrusion-set", "tool", "infrastructure",
-)  # fmt: skip
+    "indicator",
+    "vulnerability",
+    "report",
+    "course-of-action",
+    "malware",
+    "attack-pattern",
+    "campaign",
+    "threat-actor",
+    "intrusion-set",
+    "tool",
+    "infrastructure",
+)
 
 
 def _critical_shared(ctx: TargetContext) -> dict[str, Measurement]:
@@ -70,8 +79,11 @@ def _time_to_publish(ctx: TargetContext) -> dict[str, Measurement]:
     ]
     if not hours:
         return {}
-    return {JOINT: Measurement(round(median(hours), 2), {"published": len(hours),
-                                                        "max_hours": round(max(hours), 2)})}  # fmt: skip
+    return {
+        JOINT: Measurement(
+            round(median(hours), 2), {"published": len(hours), "max_hours": round(max(hours), 2)}
+        )
+    }
 
 
 def _advisories_applied(ctx: TargetContext) -> dict[str, Measurement]:

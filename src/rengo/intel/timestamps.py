@@ -18,9 +18,15 @@ def parse(value: str) -> datetime:
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     micro = int((fraction or "0").ljust(6, "0")[:6])
     moment = datetime(
-        int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59), micro,
+        int(year),
+        int(month),
+        int(day),
+        int(hour),
+        int(minute),
+        min(int(second), 59),
+        micro,
         tzinfo=UTC,
-    )  # fmt: skip
+    )
     if zone and zone.upper() != "Z":
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")

@@ -171,8 +171,15 @@ def matched_event_ids(
             .order_by(AlertEvent.time, AlertEvent.id)
         )
     )
-    audit.record(session, principal, "soc.alert.events.read", object_type="soc_alert",
-                 object_id=alert.public_id, object_tenant=alert.tenant, client=client)  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "soc.alert.events.read",
+        object_type="soc_alert",
+        object_id=alert.public_id,
+        object_tenant=alert.tenant,
+        client=client,
+    )
     return events
 
 
@@ -197,14 +204,30 @@ def history(session: Session, principal: Principal, alert: Alert) -> list[AlertC
 # -- changes ---------------------------------------------------------------------------
 
 
-def _change(session: Session, principal: Principal, alert: Alert, action: str, detail: dict[str, Any],
-            now: datetime, client: str) -> None:  # fmt: skip
+def _change(
+    session: Session,
+    principal: Principal,
+    alert: Alert,
+    action: str,
+    detail: dict[str, Any],
+    now: datetime,
+    client: str,
+) -> None:
     alert.updated_at = now
     session.add(
         AlertChange(alert_id=alert.id, at=now, actor=principal.label, action=action, detail=detail)
     )
-    audit.record(session, principal, f"soc.alert.{action}", object_type="soc_alert", object_id=alert.public_id,
-                 object_tenant=alert.tenant, detail=detail, client=client, at=now)  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        f"soc.alert.{action}",
+        object_type="soc_alert",
+        object_id=alert.public_id,
+        object_tenant=alert.tenant,
+        detail=detail,
+        client=client,
+        at=now,
+    )
     session.flush()
 
 
@@ -235,13 +258,27 @@ def set_status(
     alert.status = status
     alert.close_reason = reason if status == "closed" else ""
     alert.close_note = note if status == "closed" else alert.close_note
-    _change(session, principal, alert, status if status != "new" else "reopened",
-            {"from": before, "to": status, "reason": reason, "note": note}, now, client)  # fmt: skip
+    _change(
+        session,
+        principal,
+        alert,
+        status if status != "new" else "reopened",
+        {"from": before, "to": status, "reason": reason, "note": note},
+        now,
+        client,
+    )
     return alert
 
 
-def assign(session: Session, principal: Principal, public_id: str, assignee: str, *, now: datetime,
-           client: str = "") -> Alert:  # fmt: skip
+def assign(
+    session: Session,
+    principal: Principal,
+    public_id: str,
+    assignee: str,
+    *,
+    now: datetime,
+    client: str = "",
+) -> Alert:
     alert = get_alert(session, principal, public_id)
     require(principal, "soc.alerts.triage", alert.tenant, hide=True)
     assignee = assignee.strip()[:64]
@@ -253,8 +290,9 @@ def assign(session: Session, principal: Principal, public_id: str, assignee: str
     return alert
 
 
-def ingest_detections(session: Session, detections: list[Detection], settings: DetectSettings,
-                      now: datetime) -> IngestResult:  # fmt: skip
+def ingest_detections(
+    session: Session, detections: list[Detection], settings: DetectSettings, now: datetime
+) -> IngestResult:
     """Detections of the Sigma engine into the queue (the system's own principal)."""
     return ingest(session, detections, settings, now)
 
@@ -292,12 +330,30 @@ def raise_alert(
     require(principal, "soc.alerts.raise", ward)
     detection = Detection(
         rule_id=rule_id or f"{source}:{indicator or title}"[:64],
-        title=title, level=level, techniques=techniques, pack=source, kind=source, ward=ward,
-        origin=origin, event_ids=tuple(event_ids), first_time=time, last_time=time,
-        host=host, user=user, src_ip=src_ip,
-    )  # fmt: skip
+        title=title,
+        level=level,
+        techniques=techniques,
+        pack=source,
+        kind=source,
+        ward=ward,
+        origin=origin,
+        event_ids=tuple(event_ids),
+        first_time=time,
+        last_time=time,
+        host=host,
+        user=user,
+        src_ip=src_ip,
+    )
     result = ingest(session, [detection], settings, now, source=source, indicator=indicator)
     for public_id in result.new_alerts:
-        audit.record(session, principal, "soc.alert.raise", object_type="soc_alert", object_id=public_id,
-                     object_tenant=ward, detail={"source": source, "indicator": indicator}, at=now)  # fmt: skip
+        audit.record(
+            session,
+            principal,
+            "soc.alert.raise",
+            object_type="soc_alert",
+            object_id=public_id,
+            object_tenant=ward,
+            detail={"source": source, "indicator": indicator},
+            at=now,
+        )
     return result

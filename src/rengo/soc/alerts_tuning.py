@@ -48,8 +48,16 @@ def set_rule(
         session.add(row)
     row.enabled, row.level, row.note = enabled, level, note
     row.updated_by, row.updated_at = principal.label, now
-    audit.record(session, principal, "soc.rule.tune", object_type="soc_rule", object_id=rule_id,
-                 object_tenant=tenant, detail={"enabled": enabled, "level": level, "note": note}, at=now)  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "soc.rule.tune",
+        object_type="soc_rule",
+        object_id=rule_id,
+        object_tenant=tenant,
+        detail={"enabled": enabled, "level": level, "note": note},
+        at=now,
+    )
     session.flush()
     return row
 
@@ -96,13 +104,33 @@ def suppress(
     if problems:
         raise InvalidInput("invalid suppression", problems)
     require(principal, "soc.alerts.suppress", tenant, hide=bool(alert_id))
-    row = Suppression(tenant=tenant, rule_id=rule_id, field=field, value=value, reason=reason.strip(),
-                      expires_at=expires_at, created_by=principal.label, created_at=now)  # fmt: skip
+    row = Suppression(
+        tenant=tenant,
+        rule_id=rule_id,
+        field=field,
+        value=value,
+        reason=reason.strip(),
+        expires_at=expires_at,
+        created_by=principal.label,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
-    audit.record(session, principal, "soc.suppression.create", object_type="soc_suppression", object_id=row.id,
-                 object_tenant=tenant, detail={"rule_id": rule_id, "field": field, "reason": reason,
-                                               "expires_at": expires_at.isoformat()}, at=now)  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "soc.suppression.create",
+        object_type="soc_suppression",
+        object_id=row.id,
+        object_tenant=tenant,
+        detail={
+            "rule_id": rule_id,
+            "field": field,
+            "reason": reason,
+            "expires_at": expires_at.isoformat(),
+        },
+        at=now,
+    )
     return row
 
 
@@ -126,7 +154,14 @@ def end_suppression(
         raise NotFound(f"suppression {suppression_id} not found")
     require(principal, "soc.alerts.suppress", row.tenant, hide=True)
     row.expires_at = min(row.expires_at, now)
-    audit.record(session, principal, "soc.suppression.end", object_type="soc_suppression", object_id=row.id,
-                 object_tenant=row.tenant, at=now)  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "soc.suppression.end",
+        object_type="soc_suppression",
+        object_id=row.id,
+        object_tenant=row.tenant,
+        at=now,
+    )
     session.flush()
     return row

@@ -86,9 +86,14 @@ def ingest_command(
         with progress() as bar:
             task = bar.add_task(f"reading {len(files)} files", total=total)
             report = ingest_files(
-                store, code, paths, fmt=fmt, origin=origin, force=force,
+                store,
+                code,
+                paths,
+                fmt=fmt,
+                origin=origin,
+                force=force,
                 progress=lambda n: bar.advance(task, n),
-            )  # fmt: skip
+            )
             goal = max(report.end_position - head_before, 1)
             store_task = bar.add_task("storing in the lake", total=goal)
             deadline = time.monotonic() + 3600
@@ -125,17 +130,22 @@ def stats_command(
     settings, store = _open(data_dir)
     wards = frozenset({_ward(ward)}) if ward else None
     stats = collect_stats(
-        store.lake, wards=wards, now=datetime.now(UTC), days=days,
+        store.lake,
+        wards=wards,
+        now=datetime.now(UTC),
+        days=days,
         silent_hours=settings.soc.silent_ward_hours,
-    )  # fmt: skip
+    )
     if output == "json":
         per_ward_class_day: dict[tuple[str, int, str], int] = {}
         for row in stats.counts:
             key = (row["ward"], row["class_uid"], row["day"].isoformat())
             per_ward_class_day[key] = per_ward_class_day.get(key, 0) + row["events"]
         document = {
-            "since": stats.since.isoformat(), "until": stats.until.isoformat(),
-            "total_events": stats.total_events, "total_quarantined": stats.total_quarantined,
+            "since": stats.since.isoformat(),
+            "until": stats.until.isoformat(),
+            "total_events": stats.total_events,
+            "total_quarantined": stats.total_quarantined,
             "events": [
                 {"ward": w, "class_uid": c, "day": d, "events": n}
                 for (w, c, d), n in sorted(per_ward_class_day.items())
@@ -145,7 +155,7 @@ def stats_command(
             "quarantine": [
                 {**q, "last_received": q["last_received"].isoformat()} for q in stats.quarantine
             ],
-        }  # fmt: skip
+        }
         typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"Events in the last {days} days")
@@ -157,9 +167,11 @@ def stats_command(
     for code, seen in stats.last_seen.items():
         status = "SILENT" if code in stats.silent_wards else "ok"
         table.add_row(
-            f"{code} {tenant_name(code)}", str(totals.get(code, 0)),
-            seen.strftime("%Y-%m-%d %H:%M") if seen else "-", status,
-        )  # fmt: skip
+            f"{code} {tenant_name(code)}",
+            str(totals.get(code, 0)),
+            seen.strftime("%Y-%m-%d %H:%M") if seen else "-",
+            status,
+        )
     console.print(table)
     if stats.quarantine:
         quarantine = Table(title=f"Quarantined records: {stats.total_quarantined}")
@@ -263,12 +275,14 @@ def syslog_command(
         update={
             k: v
             for k, v in {
-                "syslog_ward_map": ward_map, "syslog_udp_port": port,
-                "syslog_tcp_port": port, "syslog_host": host,
+                "syslog_ward_map": ward_map,
+                "syslog_udp_port": port,
+                "syslog_tcp_port": port,
+                "syslog_host": host,
             }.items()
             if v is not None
         }
-    )  # fmt: skip
+    )
     try:
         running = open_listener(DataDir(settings.data_dir).ensure(), soc)
     except RengoError as exc:

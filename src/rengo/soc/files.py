@@ -112,9 +112,12 @@ def ingest_files(
             continue
         file_format = "evtx" if _is_evtx(path) else fmt
         report.records += _spool_file(
-            outbox, Batch(ward, source, file_format, [], origin=origin, key=f"sha256:{digest}"),
-            path, size, progress,
-        )  # fmt: skip
+            outbox,
+            Batch(ward, source, file_format, [], origin=origin, key=f"sha256:{digest}"),
+            path,
+            size,
+            progress,
+        )
         outbox.done(entry)
         report.files += 1
     outbox.flush()

@@ -508,9 +508,11 @@ class Lake:
                 )
                 table = table.take([row - starts[group] for row in wanted])
                 arrays = [
-                    table.column(f.name).cast(f.type) if f.name in present else pa.nulls(len(wanted), f.type)
+                    table.column(f.name).cast(f.type)
+                    if f.name in present
+                    else pa.nulls(len(wanted), f.type)
                     for f in fields
-                ]  # fmt: skip
+                ]
                 records = pa.Table.from_arrays(arrays, schema=schema).to_pylist()
                 found.update(
                     ((path, row), record) for row, record in zip(wanted, records, strict=True)

@@ -463,8 +463,9 @@ def apply_retention(lake: Lake, now: datetime, default_days: int, per_ward: dict
     return removed
 
 
-def _expire_wards_of_day(lake: Lake, folder: Path, day: date, now: datetime, default_days: int,
-                         per_ward: dict[str, int]) -> int:  # fmt: skip
+def _expire_wards_of_day(
+    lake: Lake, folder: Path, day: date, now: datetime, default_days: int, per_ward: dict[str, int]
+) -> int:
     """Drop from a merged day the wards whose retention it passed: the whole folder when
     none is left, else the file is rewritten without them (the same journalled swap)."""
 
@@ -487,9 +488,14 @@ def _expire_wards_of_day(lake: Lake, folder: Path, day: date, now: datetime, def
         output = path.with_name(f"{path.stem}-r{len(gone)}.parquet")
         write_atomically(
             _journal(lake),
-            orjson.dumps({"folder": str(folder.relative_to(lake.root)), "inputs": [path.name],
-                          "output": output.name}),
-        )  # fmt: skip
+            orjson.dumps(
+                {
+                    "folder": str(folder.relative_to(lake.root)),
+                    "inputs": [path.name],
+                    "output": output.name,
+                }
+            ),
+        )
         _write_parquet(table.filter(keep), output, _day_file_options())
         fsync_directory(folder)
         _remove_inputs(folder, [path.name])

@@ -155,9 +155,11 @@ def _newest(
     if query.cursor:
         last = min(last, _decode_cursor(query.cursor)[0])
     files = lake.event_files(
-        query.since.astimezone(UTC).date(), last.astimezone(UTC).date(),
-        wards=query.wards, classes=query.classes or None,
-    )  # fmt: skip
+        query.since.astimezone(UTC).date(),
+        last.astimezone(UTC).date(),
+        wards=query.wards,
+        classes=query.classes or None,
+    )
     where = " AND ".join(conditions)
     found: list[tuple[Any, ...]] = []
     connection = lake.connect()

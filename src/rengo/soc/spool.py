@@ -60,12 +60,16 @@ class Batch:
     def encode(self) -> bytes:
         header = orjson.dumps(
             {
-                "ward": self.ward, "source": self.source, "format": self.format,
-                "origin": self.origin, "received": self.received.isoformat(),
-                "key": self.key, "first_number": self.first_number,
+                "ward": self.ward,
+                "source": self.source,
+                "format": self.format,
+                "origin": self.origin,
+                "received": self.received.isoformat(),
+                "key": self.key,
+                "first_number": self.first_number,
                 "content_type": self.content_type,
             }
-        )  # fmt: skip
+        )
         parts = [header]
         for record in self.records:
             parts.append(RECORD_LENGTH.pack(len(record)))

@@ -78,11 +78,15 @@ def collect_stats(
     ):
         counts.append(
             {
-                "ward": ward, "class_uid": class_uid,
+                "ward": ward,
+                "class_uid": class_uid,
                 "class_name": CLASSES.get(class_uid, str(class_uid)),
-                "source": src, "day": day, "origin": origin, "events": events,
+                "source": src,
+                "day": day,
+                "origin": origin,
+                "events": events,
             }
-        )  # fmt: skip
+        )
     quarantine = summary(lake, wards=wards, since=since.date())
     cutoff = now - timedelta(hours=silent_hours)
     silent = [w for w, seen in last_seen.items() if seen is None or seen < cutoff]

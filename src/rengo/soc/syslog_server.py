@@ -237,8 +237,11 @@ class SyslogListener:
         self.counters.pauses += 1
         now = time.monotonic()
         if now - self._pauses_reported_at >= PAUSE_REPORT_SECONDS:
-            log.warning("spool full: syslog readers paused %d times since the last report; "
-                        "the lake writer is behind", self._pauses)  # fmt: skip
+            log.warning(
+                "spool full: syslog readers paused %d times since the last report; "
+                "the lake writer is behind",
+                self._pauses,
+            )
             self._pauses, self._pauses_reported_at = 0, now
 
     async def _flush_loop(self) -> None:

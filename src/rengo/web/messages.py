@@ -7,12 +7,22 @@ from rengo.web.i18n import N_
 
 STATUSES = (N_("met"), N_("not_met"), N_("no_data"), N_("tracked"))
 ROLES = (
-    N_("admin"), N_("soc_analyst"), N_("csirt"), N_("ward_it"), N_("ward_finance"),
-    N_("policy"), N_("executive"), N_("public"),
-)  # fmt: skip
+    N_("admin"),
+    N_("soc_analyst"),
+    N_("csirt"),
+    N_("ward_it"),
+    N_("ward_finance"),
+    N_("policy"),
+    N_("executive"),
+    N_("public"),
+)
 PERIODS = (
-    N_("snapshot"), N_("fiscal_year"), N_("rolling_year"), N_("month"), N_("three_years"),
+    N_("snapshot"),
+    N_("fiscal_year"),
+    N_("rolling_year"),
+    N_("month"),
+    N_("three_years"),
     N_("five_years"),
-)  # fmt: skip
+)
 CHANGE_ACTIONS = (N_("create"), N_("update"), N_("import"))
 AXES = (N_("Confidentiality"), N_("Integrity"), N_("Availability"))

@@ -89,9 +89,17 @@ def notify_finops_alerts(session: Session, settings: Settings, now: datetime) ->
         if not teams:
             staff = _finance_staff(session, ward)
             for email in staff:
-                notify.enqueue(session, channel="email", recipient=email, subject=subject, body=body,
-                               now=now, topic="finops.alert", tenant=ward,
-                               reference=f"finops_alert:{alerts[0].id}")  # fmt: skip
+                notify.enqueue(
+                    session,
+                    channel="email",
+                    recipient=email,
+                    subject=subject,
+                    body=body,
+                    now=now,
+                    topic="finops.alert",
+                    tenant=ward,
+                    reference=f"finops_alert:{alerts[0].id}",
+                )
             if not staff:
                 continue  # nobody to tell yet: stays pending until the ward has a contact
         handed += [a.id for a in alerts]

@@ -82,8 +82,14 @@ def _sparkline(points: list[float | None], width: int = 96, height: int = 24) ->
     )
 
 
-env.filters.update(jst=_jst, number=_number, isodate=_date, tenant=_tenant, sparkline=_sparkline,
-                   problem=errors.problem_message)  # fmt: skip
+env.filters.update(
+    jst=_jst,
+    number=_number,
+    isodate=_date,
+    tenant=_tenant,
+    sparkline=_sparkline,
+    problem=errors.problem_message,
+)
 
 
 def render(

@@ -70,8 +70,16 @@ def test_suppression_expires_and_needs_a_reason(env: Runtime) -> None:
             alerts_tuning.suppress(
                 s, IT_A, reason=" ", expires_at=NOW + timedelta(days=1), now=NOW, rule_id="r-1"
             )
-        alerts_tuning.suppress(s, IT_A, reason="pen test", expires_at=NOW + timedelta(hours=2), now=NOW,
-                               rule_id="r-1", field="host", value="PC-1")  # fmt: skip
+        alerts_tuning.suppress(
+            s,
+            IT_A,
+            reason="pen test",
+            expires_at=NOW + timedelta(hours=2),
+            now=NOW,
+            rule_id="r-1",
+            field="host",
+            value="PC-1",
+        )
         result = ingest(s, [detection(), detection(host="pc-9")], SETTINGS, NOW)
         assert result.suppressed == 1 and len(result.new_alerts) == 1
         # after the expiry the same detection is an alert again
@@ -120,8 +128,15 @@ def test_campaign_settings_are_honoured(env: Runtime) -> None:
 
 def test_external_detector_goes_through_the_same_queue(env: Runtime) -> None:
     with env.db.session() as s:
-        kwargs: dict[str, Any] = dict(title="Known C2 address seen", level="high", time=T0, source="intel",
-                                      indicator="indicator--5f2c", src_ip="203.0.113.5", now=NOW)  # fmt: skip
+        kwargs: dict[str, Any] = dict(
+            title="Known C2 address seen",
+            level="high",
+            time=T0,
+            source="intel",
+            indicator="indicator--5f2c",
+            src_ip="203.0.113.5",
+            now=NOW,
+        )
         first = alerts.raise_alert(
             s, ADMIN_JOINT, SETTINGS, ward=WARD_A, event_ids=["ev-1"], **kwargs
         )
@@ -184,15 +199,21 @@ def test_api_tenancy_and_triage(client: TestClient, env: Runtime, tokens: Any) -
     )
     detail = client.get(f"/api/v1/soc/alerts/{own}", headers=ward_a).json()
     assert detail["event_ids"] == [f"{WARD_A}-a-0"] and detail["ward"] == WARD_A
-    closed = client.post(f"/api/v1/soc/alerts/{own}/status", headers=ward_a,
-                         json={"status": "closed", "reason": "benign", "note": "admin test"})  # fmt: skip
+    closed = client.post(
+        f"/api/v1/soc/alerts/{own}/status",
+        headers=ward_a,
+        json={"status": "closed", "reason": "benign", "note": "admin test"},
+    )
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     bad = client.post(f"/api/v1/soc/alerts/{own}/status", headers=ward_a, json={"status": "closed"})
     assert bad.status_code == 422 and bad.json()["problems"][0]["location"] == "field reason"
     joint = bearer(tokens("joint", "soc_analyst"))
     assert client.get("/api/v1/soc/alerts", headers=joint).json()["total"] == 2
-    suppressed = client.post(f"/api/v1/soc/alerts/{own}/suppress", headers=ward_a,
-                             json={"reason": "lab", "expires_at": "2099-01-01T00:00:00Z", "field": "src_ip"})  # fmt: skip
+    suppressed = client.post(
+        f"/api/v1/soc/alerts/{own}/suppress",
+        headers=ward_a,
+        json={"reason": "lab", "expires_at": "2099-01-01T00:00:00Z", "field": "src_ip"},
+    )
     assert suppressed.status_code == 201 and suppressed.json()["value"] == "192.0.2.1"
     assert client.get("/api/v1/soc/alerts/ALR-1-x", headers=joint).status_code == 422
 
@@ -217,8 +238,11 @@ def test_api_rules_tuning_and_suppressions(client: TestClient, env: Runtime, tok
         assert result.disabled == 1
         (alert_b,) = alerts.get_alerts(s, SOC_JOINT, result.new_alerts)
     joint = bearer(tokens("joint", "soc_analyst"))
-    created = client.post(f"/api/v1/soc/alerts/{alert_b.public_id}/suppress", headers=joint,
-                          json={"reason": "pen test", "expires_at": "2099-01-01T00:00:00Z", "field": "host"})  # fmt: skip
+    created = client.post(
+        f"/api/v1/soc/alerts/{alert_b.public_id}/suppress",
+        headers=joint,
+        json={"reason": "pen test", "expires_at": "2099-01-01T00:00:00Z", "field": "host"},
+    )
     assert created.status_code == 201
     suppression_id = created.json()["id"]
     assert [s["id"] for s in client.get("/api/v1/soc/suppressions", headers=joint).json()] == [
@@ -239,7 +263,17 @@ def test_api_rules_tuning_and_suppressions(client: TestClient, env: Runtime, tok
 def test_external_alerts_without_a_shared_indicator_make_no_campaign(env: Runtime) -> None:
     with env.db.session() as s:
         for ward in ("131016", "131024", "131032"):
-            alerts.raise_alert(s, ADMIN_JOINT, SETTINGS, ward=ward, title="Your ward's own indicator seen",
-                               level="high", time=T0, event_ids=[f"e-{ward}"], source="intel",
-                               rule_id="intel:own", now=NOW)  # fmt: skip
+            alerts.raise_alert(
+                s,
+                ADMIN_JOINT,
+                SETTINGS,
+                ward=ward,
+                title="Your ward's own indicator seen",
+                level="high",
+                time=T0,
+                event_ids=[f"e-{ward}"],
+                source="intel",
+                rule_id="intel:own",
+                now=NOW,
+            )
         assert alerts.search_alerts(s, SOC_JOINT, alerts.AlertFilter(kind="campaign")).total == 0

@@ -62,8 +62,14 @@ def login(
     user: str = "taro",
     ward: str = "131016",
 ) -> dict:
-    return {"time": T0 + timedelta(seconds=seconds), "class_uid": 3002, "status_id": status,
-            "src_ip": src, "user_name": user, "ward": ward}  # fmt: skip
+    return {
+        "time": T0 + timedelta(seconds=seconds),
+        "class_uid": 3002,
+        "status_id": status,
+        "src_ip": src,
+        "user_name": user,
+        "ward": ward,
+    }
 
 
 def detect(tmp_path: Path, rule: str, rows: list[dict], flush: bool = True):  # type: ignore[no-untyped-def]
@@ -196,16 +202,26 @@ def test_correlation_alerts_keep_the_events_origin(tmp_path: Path) -> None:
 
 
 def test_extended_temporal_condition_without_negation_fires_at_once(tmp_path: Path) -> None:
-    rule = correlation("temporal", "2m", "condition: vpn_failed or vpn_ok", group_by="[user_name]",
-                       rules="[vpn_failed, vpn_ok]")  # fmt: skip
+    rule = correlation(
+        "temporal",
+        "2m",
+        "condition: vpn_failed or vpn_ok",
+        group_by="[user_name]",
+        rules="[vpn_failed, vpn_ok]",
+    )
     hits = detect(tmp_path, rule, [login(0)], flush=False)
     assert len(hits) == 1 and hits[0].event_ids == hits[0].event_ids[:1]
 
 
 def test_extended_temporal_condition_with_not_judges_closed_windows(tmp_path: Path) -> None:
     # A failure not followed by a success within two minutes (an account left locked out).
-    rule = correlation("temporal", "2m", "condition: vpn_failed and not vpn_ok",
-                       group_by="[user_name]", rules="[vpn_failed, vpn_ok]")  # fmt: skip
+    rule = correlation(
+        "temporal",
+        "2m",
+        "condition: vpn_failed and not vpn_ok",
+        group_by="[user_name]",
+        rules="[vpn_failed, vpn_ok]",
+    )
     rows = [login(0, user="hanako"), login(60, status=1, user="hanako"), login(10, user="jiro")]
     hits = detect(tmp_path, rule, rows)
     assert [h.group["user_name"] for h in hits] == ["jiro"]
@@ -215,18 +231,25 @@ def test_extended_temporal_condition_with_not_judges_closed_windows(tmp_path: Pa
 
 
 def test_extended_condition_naming_an_unlisted_rule_is_reported(tmp_path: Path) -> None:
-    rule = correlation("temporal", "2m", "condition: vpn_failed and not vpn_ok",
-                       group_by="[user_name]", rules="[vpn_failed]")  # fmt: skip
+    rule = correlation(
+        "temporal",
+        "2m",
+        "condition: vpn_failed and not vpn_ok",
+        group_by="[user_name]",
+        rules="[vpn_failed]",
+    )
     rules = rules_from_yaml(tmp_path, FAILED_LOGIN, SUCCESS_LOGIN, rule)
     (problem,) = rules.problems  # pySigma refuses the file: an error naming file:line
     assert problem.location.endswith("rule2.yml:10") and "vpn_ok" in problem.message
 
 
 def test_extended_condition_elsewhere_is_refused_with_the_reason(tmp_path: Path) -> None:
-    ordered = correlation("temporal_ordered", "2m", "condition: vpn_failed and vpn_ok",
-                          rules="[vpn_failed, vpn_ok]")  # fmt: skip
-    counted = correlation("event_count", "2m", "condition: vpn_failed and vpn_ok",
-                          rules="[vpn_failed, vpn_ok]")  # fmt: skip
+    ordered = correlation(
+        "temporal_ordered", "2m", "condition: vpn_failed and vpn_ok", rules="[vpn_failed, vpn_ok]"
+    )
+    counted = correlation(
+        "event_count", "2m", "condition: vpn_failed and vpn_ok", rules="[vpn_failed, vpn_ok]"
+    )
     ruleset = rules_from_yaml(tmp_path, FAILED_LOGIN, SUCCESS_LOGIN, ordered)
     assert [p.message for p in ruleset.unsupported] == [
         "an extended (boolean) condition on a temporal_ordered correlation has no defined "

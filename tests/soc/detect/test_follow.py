@@ -28,9 +28,14 @@ def following(env: Runtime) -> Runtime:
 
 def process_event(host: str, command: str) -> bytes:
     return orjson.dumps(
-        {"time": "2026-04-01T09:00:00Z", "class_uid": 1007, "device_hostname": host,
-         "process_cmd_line": command, "process_path": "C:\\Windows\\System32\\vssadmin.exe"}
-    )  # fmt: skip
+        {
+            "time": "2026-04-01T09:00:00Z",
+            "class_uid": 1007,
+            "device_hostname": host,
+            "process_cmd_line": command,
+            "process_path": "C:\\Windows\\System32\\vssadmin.exe",
+        }
+    )
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 60.0) -> Any:

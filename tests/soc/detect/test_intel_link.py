@@ -13,9 +13,17 @@ from tests.soc.detect.helpers import T0
 
 
 def hit(ward: str, event: str, minutes: int = 0, tlp: str = "green") -> Hit:
-    return Hit(ward=ward, stix_id="indicator--6f1d2c5e-0000-4000-8000-000000000001", name="C2 of a ransomware crew",
-               kind="ipv4", value="203.0.113.66", field="dst_ip", event_id=event,
-               event_time=T0 + timedelta(minutes=minutes), tlp=tlp)  # fmt: skip
+    return Hit(
+        ward=ward,
+        stix_id="indicator--6f1d2c5e-0000-4000-8000-000000000001",
+        name="C2 of a ransomware crew",
+        kind="ipv4",
+        value="203.0.113.66",
+        field="dst_ip",
+        event_id=event,
+        event_time=T0 + timedelta(minutes=minutes),
+        tlp=tlp,
+    )
 
 
 def test_shared_indicator_in_three_wards_is_a_campaign(env: Runtime) -> None:

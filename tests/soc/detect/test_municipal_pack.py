@@ -32,23 +32,25 @@ def test_three_layer_separation_uses_each_wards_own_segments(env: Runtime, make_
     make_asset(IT_B, segment="lgwan", ip_ranges=["172.20.10.0/23"])
     rules = load_configured_rules(env)
     assert not [p for p in rules.unsupported if "Traffic from the My Number" in p.title]
-    table = pa.concat_tables([
-        events(
-            flow("10.1.4.20", "203.0.113.10", event_id="a-mynumber-to-internet"),
-            flow("172.20.9.7", "198.51.100.3", event_id="a-lgwan-to-internet"),
-            flow("10.1.4.20", "203.0.113.10", action="deny", event_id="a-blocked"),
-            flow("10.1.4.20", "10.200.0.5", event_id="a-to-private"),
-            flow("10.1.4.20", "172.20.8.1", event_id="a-to-lgwan-segment"),
-            flow("10.9.3.3", "203.0.113.10", event_id="a-internet-segment"),
-            ward=WARD_A,
-        ),
-        events(
-            flow("10.9.3.3", "203.0.113.10", event_id="b-mynumber-to-internet"),
-            flow("172.20.9.7", "198.51.100.3", event_id="b-outside-its-lgwan"),
-            flow("172.20.10.7", "198.51.100.3", event_id="b-lgwan-to-internet"),
-            ward=WARD_B,
-        ),
-    ])  # fmt: skip
+    table = pa.concat_tables(
+        [
+            events(
+                flow("10.1.4.20", "203.0.113.10", event_id="a-mynumber-to-internet"),
+                flow("172.20.9.7", "198.51.100.3", event_id="a-lgwan-to-internet"),
+                flow("10.1.4.20", "203.0.113.10", action="deny", event_id="a-blocked"),
+                flow("10.1.4.20", "10.200.0.5", event_id="a-to-private"),
+                flow("10.1.4.20", "172.20.8.1", event_id="a-to-lgwan-segment"),
+                flow("10.9.3.3", "203.0.113.10", event_id="a-internet-segment"),
+                ward=WARD_A,
+            ),
+            events(
+                flow("10.9.3.3", "203.0.113.10", event_id="b-mynumber-to-internet"),
+                flow("172.20.9.7", "198.51.100.3", event_id="b-outside-its-lgwan"),
+                flow("172.20.10.7", "198.51.100.3", event_id="b-lgwan-to-internet"),
+                ward=WARD_B,
+            ),
+        ]
+    )
     segments = load_segments(env)
     found = [
         d
@@ -111,10 +113,14 @@ def test_ransomware_precursors_on_a_file_server(env: Runtime) -> None:
     rules = load_configured_rules(env)
     proc = {"class_uid": 1007, "device_hostname": "fs01"}
     renamed = [
-        {"class_uid": 1001, "device_hostname": "fs01", "file_path": f"\\\\fs01\\share\\doc{i}.xlsx.lockbit",
-         "time": T0 + timedelta(seconds=i)}
+        {
+            "class_uid": 1001,
+            "device_hostname": "fs01",
+            "file_path": f"\\\\fs01\\share\\doc{i}.xlsx.lockbit",
+            "time": T0 + timedelta(seconds=i),
+        }
         for i in range(50)
-    ]  # fmt: skip
+    ]
     found = Detector(rules).run(
         events({**proc, "process_cmd_line": "vssadmin.exe Delete Shadows /All /Quiet"}, *renamed)
     )
@@ -126,8 +132,15 @@ def test_ransomware_precursors_on_a_file_server(env: Runtime) -> None:
 
 def test_phishing_wave_and_encoded_powershell(env: Runtime) -> None:
     rules = load_configured_rules(env)
-    mails = [{"class_uid": 4009, "email_from": "noreply@tax-refund.example.com", "email_to": f"user{i}@city.lg.jp",
-              "time": T0 + timedelta(seconds=i)} for i in range(5)]  # fmt: skip
+    mails = [
+        {
+            "class_uid": 4009,
+            "email_from": "noreply@tax-refund.example.com",
+            "email_to": f"user{i}@city.lg.jp",
+            "time": T0 + timedelta(seconds=i),
+        }
+        for i in range(5)
+    ]
     internal = [
         {
             "class_uid": 4009,
@@ -136,7 +149,10 @@ def test_phishing_wave_and_encoded_powershell(env: Runtime) -> None:
         }
         for i in range(6)
     ]
-    ps = {"class_uid": 1007, "process_path": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-          "process_cmd_line": "powershell.exe -NoP -W Hidden -enc SQBFAFgA"}  # fmt: skip
+    ps = {
+        "class_uid": 1007,
+        "process_path": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        "process_cmd_line": "powershell.exe -NoP -W Hidden -enc SQBFAFgA",
+    }
     found = Detector(rules).run(events(*mails, *internal, ps))
     assert titles(found) == ["Encoded PowerShell command", "Mass mail from outside to many staff"]

@@ -25,8 +25,16 @@ def test_ward_staff_work_their_queue(client: TestClient, env: Runtime, login: An
     assert client.get(f"/soc/alerts/{other}").status_code == 404
     detail = client.get(f"/soc/alerts/{own}")
     assert detail.status_code == 200 and "Rule a" in detail.text
-    closed = client.post(f"/soc/alerts/{own}/status", data={"csrf_token": csrf, "status": "closed",
-                         "reason": "false_positive", "note": "known scanner"}, follow_redirects=False)  # fmt: skip
+    closed = client.post(
+        f"/soc/alerts/{own}/status",
+        data={
+            "csrf_token": csrf,
+            "status": "closed",
+            "reason": "false_positive",
+            "note": "known scanner",
+        },
+        follow_redirects=False,
+    )
     assert closed.status_code == 303
     assert "known scanner" in client.get(f"/soc/alerts/{own}").text
     missing_csrf = client.post(f"/soc/alerts/{own}/assign", data={"assignee": "x"})

@@ -49,8 +49,16 @@ class ListSource:
 
 
 def vpn_failure(seconds: int, user: str, ward: str = "131016") -> dict:
-    return {"time": T0 + timedelta(seconds=seconds), "class_uid": 3002, "status_id": 2, "auth_protocol": "ssl-web",
-            "src_ip": "198.51.100.23", "user_name": user, "ward": ward, "event_id": f"{ward}-{seconds}-{user}"}  # fmt: skip
+    return {
+        "time": T0 + timedelta(seconds=seconds),
+        "class_uid": 3002,
+        "status_id": 2,
+        "auth_protocol": "ssl-web",
+        "src_ip": "198.51.100.23",
+        "user_name": user,
+        "ward": ward,
+        "event_id": f"{ward}-{seconds}-{user}",
+    }
 
 
 def test_incremental_detection_evaluates_each_event_once(env: Runtime) -> None:
@@ -93,13 +101,30 @@ def test_hunting_over_a_time_range(env: Runtime) -> None:
 
 
 def test_rules_check_names_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "broken.yml").write_text("title: x\ndetection:\n  sel:\n    Image|endwith: a\n  condition: sel\n"
-                                         "logsource: {product: windows, category: process_creation}\n", "utf-8")  # fmt: skip
+    (tmp_path / "broken.yml").write_text(
+        "title: x\ndetection:\n  sel:\n    Image|endwith: a\n  condition: sel\n"
+        "logsource: {product: windows, category: process_creation}\n",
+        "utf-8",
+    )
     (tmp_path / "yaml.yml").write_text("title: [unclosed\n", "utf-8")
-    (tmp_path / "linux.yml").write_text("title: l\nid: 9d9a1b52-0000-4000-8000-00000000000a\nlogsource: {product: linux}\n"
-                                        "detection:\n  sel: {a: b}\n  condition: sel\n", "utf-8")  # fmt: skip
-    result = CliRunner().invoke(app, ["soc", "rules", "check", str(tmp_path), "--format", "json",
-                                      "--data-dir", str(tmp_path / "data")])  # fmt: skip
+    (tmp_path / "linux.yml").write_text(
+        "title: l\nid: 9d9a1b52-0000-4000-8000-00000000000a\nlogsource: {product: linux}\n"
+        "detection:\n  sel: {a: b}\n  condition: sel\n",
+        "utf-8",
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "soc",
+            "rules",
+            "check",
+            str(tmp_path),
+            "--format",
+            "json",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+    )
     assert result.exit_code == 1, result.output
     report = json.loads(result.output)
     locations = {p["location"].rsplit("/", 1)[-1]: p["message"] for p in report["problems"]}
@@ -114,15 +139,26 @@ def test_rules_check_names_file_and_line(tmp_path: Path) -> None:
 def test_rules_convert_prints_sql(tmp_path: Path) -> None:
     from rengo.soc.detect.rules import builtin_rules_dir
 
-    result = CliRunner().invoke(app, ["soc", "rules", "convert", str(builtin_rules_dir() / "process_and_web.yml"),
-                                      "--data-dir", str(tmp_path)])  # fmt: skip
+    result = CliRunner().invoke(
+        app,
+        [
+            "soc",
+            "rules",
+            "convert",
+            str(builtin_rules_dir() / "process_and_web.yml"),
+            "--data-dir",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "SELECT event_id FROM flat WHERE" in result.output and "' -enc '" in result.output
 
 
 def test_duplicate_rule_ids_are_reported_with_their_line(tmp_path: Path) -> None:
-    rule = ("title: {t}\nid: 5d4f7d33-0000-4000-8000-0000000000aa\nlogsource: {{product: rengo, category: dns}}\n"
-            "detection:\n  sel: {{dns_query: x}}\n  condition: sel\n")  # fmt: skip
+    rule = (
+        "title: {t}\nid: 5d4f7d33-0000-4000-8000-0000000000aa\nlogsource: {{product: rengo, category: dns}}\n"
+        "detection:\n  sel: {{dns_query: x}}\n  condition: sel\n"
+    )
     (tmp_path / "a.yml").write_text(rule.format(t="first"), "utf-8")
     (tmp_path / "b.yml").write_text(rule.format(t="second"), "utf-8")
     loaded = load_rules([tmp_path], cache_dir=tmp_path / "cache")

@@ -111,8 +111,12 @@ def string_node(field: str, value: SigmaString, lower: bool) -> Node:
     plain = [p for p in parts if isinstance(p, str)]
     if len(plain) == 1 and SpecialChars.WILDCARD_SINGLE not in parts:
         shape = tuple("s" if isinstance(p, str) else "*" for p in parts)
-        op = {("s",): "eq", ("*", "s", "*"): "contains", ("s", "*"): "startswith",
-              ("*", "s"): "endswith"}.get(shape)  # fmt: skip
+        op = {
+            ("s",): "eq",
+            ("*", "s", "*"): "contains",
+            ("s", "*"): "startswith",
+            ("*", "s"): "endswith",
+        }.get(shape)
         if op is not None:
             return ["str", field, lower, op, plain[0]]
     pattern = "".join(

@@ -101,10 +101,19 @@ def detect_command(
             return
         now = runtime.clock.now()
         start, end = _time(since, now - timedelta(days=1)), _time(until, now)
-        detections = list(hunt(open_lake(runtime), ruleset, start, end, wards=ward or None,
-                               batch_rows=runtime.settings.detect.batch_rows,
-                               workers=runtime.settings.detect.workers, cache_dir=cache_dir(runtime),
-                               segments=load_segments(runtime)))  # fmt: skip
+        detections = list(
+            hunt(
+                open_lake(runtime),
+                ruleset,
+                start,
+                end,
+                wards=ward or None,
+                batch_rows=runtime.settings.detect.batch_rows,
+                workers=runtime.settings.detect.workers,
+                cache_dir=cache_dir(runtime),
+                segments=load_segments(runtime),
+            )
+        )
         if alerts and detections:
             from rengo.soc.alerts_ingest import ingest
 
@@ -133,8 +142,10 @@ def _follow(runtime: Runtime, ruleset: RuleSet) -> None:
             try:
                 for report in runner.follow(stop):
                     if report.events:
-                        err_console.print(f"{report.events} events, {report.detections} detections, "
-                                          f"{report.new_alerts} new alerts in {report.seconds:.2f} s")  # fmt: skip
+                        err_console.print(
+                            f"{report.events} events, {report.detections} detections, "
+                            f"{report.new_alerts} new alerts in {report.seconds:.2f} s"
+                        )
             finally:
                 runner.close()
     except KeyboardInterrupt:
@@ -146,8 +157,9 @@ def _problems(ruleset: RuleSet) -> None:
         err_console.print(f"[yellow]{problem}[/]")
 
 
-def _detect_evtx(paths: list[Path], folders: list[Path], builtin: bool, ward: str,
-                 data_dir: Path | None) -> list[Detection]:  # fmt: skip
+def _detect_evtx(
+    paths: list[Path], folders: list[Path], builtin: bool, ward: str, data_dir: Path | None
+) -> list[Detection]:
     """EVTX files, offline (no state database, no lake): placeholders from the settings only,
     every core parsing and evaluating its share of the files."""
     from rengo.core.storage import DataDir
@@ -158,8 +170,12 @@ def _detect_evtx(paths: list[Path], folders: list[Path], builtin: bool, ward: st
     settings = load_settings(data_dir=data_dir)
     detect = settings.detect
     cache = DataDir(settings.data_dir).files("soc") / "detect-cache"
-    ruleset = load_rules([*detect.rule_folders, *folders], placeholders=detect.placeholders,
-                         cache_dir=cache, include_builtin=detect.builtin_rules and builtin)  # fmt: skip
+    ruleset = load_rules(
+        [*detect.rule_folders, *folders],
+        placeholders=detect.placeholders,
+        cache_dir=cache,
+        include_builtin=detect.builtin_rules and builtin,
+    )
     _problems(ruleset)
     files = [f for p in paths for f in evtx_files(p)]
     detector = Detector(ruleset, workers=detect.workers, cache_dir=cache)
@@ -172,12 +188,27 @@ def _detect_evtx(paths: list[Path], folders: list[Path], builtin: bool, ward: st
 
 def _report(ruleset: RuleSet, output: str) -> int:
     if output == "json":
-        print(json.dumps({
-            "rules": len(ruleset.rules),
-            "problems": [{"location": p.location, "message": p.message} for p in ruleset.problems],
-            "unsupported": [{"location": p.location, "rule_id": p.rule_id, "title": p.title, "reason": p.message}
-                            for p in ruleset.unsupported],
-        }, ensure_ascii=False, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "rules": len(ruleset.rules),
+                    "problems": [
+                        {"location": p.location, "message": p.message} for p in ruleset.problems
+                    ],
+                    "unsupported": [
+                        {
+                            "location": p.location,
+                            "rule_id": p.rule_id,
+                            "title": p.title,
+                            "reason": p.message,
+                        }
+                        for p in ruleset.unsupported
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         for p in ruleset.problems:
             console.print(f"[red]error[/] {p.location}: {p.message}")
@@ -185,8 +216,10 @@ def _report(ruleset: RuleSet, output: str) -> int:
             console.print(
                 f"[yellow]not converted[/] {p.location}: {p.title or p.rule_id}: {p.message}"
             )
-        console.print(f"{len(ruleset.rules)} rules ready, {len(ruleset.unsupported)} not convertible, "
-                      f"{len(ruleset.problems)} errors")  # fmt: skip
+        console.print(
+            f"{len(ruleset.rules)} rules ready, {len(ruleset.unsupported)} not convertible, "
+            f"{len(ruleset.problems)} errors"
+        )
     return 1 if ruleset.problems else 0
 
 

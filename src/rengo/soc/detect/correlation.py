@@ -159,10 +159,14 @@ class CorrelationEngine:
                     if n
                 }
                 self._routes.setdefault(rule_id, []).append(
-                    (corr, tuple(named[g] for g in spec.group_by),
-                     named[spec.field] if spec.field else None,
-                     timedelta(seconds=spec.timespan_seconds), anchored)
-                )  # fmt: skip
+                    (
+                        corr,
+                        tuple(named[g] for g in spec.group_by),
+                        named[spec.field] if spec.field else None,
+                        timedelta(seconds=spec.timespan_seconds),
+                        anchored,
+                    )
+                )
 
     @property
     def referenced_rules(self) -> set[str]:
@@ -242,9 +246,13 @@ class CorrelationEngine:
         return False
 
     def _add_anchored(
-        self, corr: CompiledRule, key: tuple[Any, ...], window: _Window,
-        item: tuple[datetime, str, str, str | None], span: timedelta,
-    ) -> CorrelationHit | None:  # fmt: skip
+        self,
+        corr: CompiledRule,
+        key: tuple[Any, ...],
+        window: _Window,
+        item: tuple[datetime, str, str, str | None],
+        span: timedelta,
+    ) -> CorrelationHit | None:
         hit = None
         if window.items and item[0] > window.items[0][0] + span:
             hit = self._close(corr, key, window)

@@ -43,8 +43,15 @@ def demo_alerts(ctx: DemoContext) -> None:
             if roll < 0.25:
                 alerts.assign(session, SYSTEM, alert.public_id, "soc-analyst", now=ctx.now)
             elif roll < 0.4:
-                alerts.set_status(session, SYSTEM, alert.public_id, "closed", reason="benign",
-                                  note="checked with the ward", now=ctx.now)  # fmt: skip
+                alerts.set_status(
+                    session,
+                    SYSTEM,
+                    alert.public_id,
+                    "closed",
+                    reason="benign",
+                    note="checked with the ward",
+                    now=ctx.now,
+                )
     ctx.report(
         f"soc-alerts: {len(detections)} detections -> {len(result.new_alerts)} alerts, "
         f"{len(result.campaigns)} cross-ward campaigns ({len(rules.rules)} rules)"

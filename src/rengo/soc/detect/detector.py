@@ -144,8 +144,13 @@ class Detector:
         detections += [self._correlated(h) for h in self.correlator.feed(base)]
         return detections
 
-    def _from_part(self, table: pa.Table, hits: list[RuleHits], detections: list[Detection],
-                   base: list[BaseMatch]) -> None:  # fmt: skip
+    def _from_part(
+        self,
+        table: pa.Table,
+        hits: list[RuleHits],
+        detections: list[Detection],
+        base: list[BaseMatch],
+    ) -> None:
         matched_rows = np.unique(np.concatenate([h.rows for h in hits]))
         extra = {
             f
@@ -169,18 +174,40 @@ class Detector:
                 needed = sorted(self.correlator.fields_needed(hit.rule.id))
                 values = [columns.get(n).take(pa.array(local)).to_pylist() for n in needed]
                 base += [
-                    BaseMatch(hit.rule.id, ids[r], times[r], wards[r], dict(zip(needed, row, strict=True)),
-                              origins[r])
-                    for r, row in zip(rows, zip(*values, strict=True) if needed else [()] * len(rows), strict=True)
-                ]  # fmt: skip
+                    BaseMatch(
+                        hit.rule.id,
+                        ids[r],
+                        times[r],
+                        wards[r],
+                        dict(zip(needed, row, strict=True)),
+                        origins[r],
+                    )
+                    for r, row in zip(
+                        rows, zip(*values, strict=True) if needed else [()] * len(rows), strict=True
+                    )
+                ]
             if not hit.rule.emits_alerts:
                 continue
             rule, techniques = hit.rule, self._techniques[hit.rule.id]
             detections += [
-                Detection(rule.id, rule.title, rule.level, techniques, rule.pack, "sigma", wards[r],
-                          origins[r], (ids[r],), times[r], times[r], hosts[r], users[r], sources[r])
+                Detection(
+                    rule.id,
+                    rule.title,
+                    rule.level,
+                    techniques,
+                    rule.pack,
+                    "sigma",
+                    wards[r],
+                    origins[r],
+                    (ids[r],),
+                    times[r],
+                    times[r],
+                    hosts[r],
+                    users[r],
+                    sources[r],
+                )
                 for r in rows
-            ]  # fmt: skip
+            ]
 
     def close(self) -> None:
         if isinstance(self.engine, ParallelEngine):
@@ -195,10 +222,19 @@ class Detector:
         rule = hit.rule
         group = {k: v for k, v in hit.group.items()}
         return Detection(
-            rule.id, rule.title, rule.level, rule.techniques, rule.pack, "correlation", hit.ward,
-            hit.origin, hit.event_ids, hit.first_time, hit.last_time,
+            rule.id,
+            rule.title,
+            rule.level,
+            rule.techniques,
+            rule.pack,
+            "correlation",
+            hit.ward,
+            hit.origin,
+            hit.event_ids,
+            hit.first_time,
+            hit.last_time,
             host=group.get("Computer") or group.get("device_hostname"),
             user=group.get("user_name") or group.get("TargetUserName") or group.get("User"),
             src_ip=group.get("src_ip") or group.get("IpAddress"),
             group=group,
-        )  # fmt: skip
+        )

@@ -288,10 +288,12 @@ class Evaluator:
         unique, inverse = np.unique(pairs, return_inverse=True)
         ward_names, address_texts = wards.to_pylist(), [None, *addresses.to_pylist()]
         verdicts = np.array(
-            [self.segments.contains(ward_names[p // width], address_texts[p % width], name)
-             for p in unique.tolist()],
+            [
+                self.segments.contains(ward_names[p // width], address_texts[p % width], name)
+                for p in unique.tolist()
+            ],
             dtype=bool,
-        )  # fmt: skip
+        )
         return verdicts[inverse]
 
     def _fieldref(self, node: Node, rows: np.ndarray) -> np.ndarray:
@@ -305,10 +307,12 @@ class Evaluator:
             "contains": str.__contains__,
         }[mode]
         return np.array(
-            [a is not None and b is not None and test(a, b)
-             for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)],
+            [
+                a is not None and b is not None and test(a, b)
+                for a, b in zip(left.to_pylist(), right.to_pylist(), strict=True)
+            ],
             dtype=bool,
-        )  # fmt: skip
+        )
 
     def _timestamp_part(self, node: Node, rows: np.ndarray) -> np.ndarray:
         _, field, part, number = node

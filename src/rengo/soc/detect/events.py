@@ -9,14 +9,26 @@ from rengo.core.runtime import Runtime
 from rengo.soc.detect.ir import quote_literal
 from rengo.soc.detect.runner import open_lake
 
-COLUMNS = ["event_id", "time", "ward", "class_name", "message", "device_hostname", "user_name",
-           "src_ip", "dst_ip", "process_cmd_line", "raw"]  # fmt: skip
+COLUMNS = [
+    "event_id",
+    "time",
+    "ward",
+    "class_name",
+    "message",
+    "device_hostname",
+    "user_name",
+    "src_ip",
+    "dst_ip",
+    "process_cmd_line",
+    "raw",
+]
 TIMELINE_MARGIN = timedelta(hours=1)
 TIMELINE_LIMIT = 200
 
 
-def _rows(runtime: Runtime, since: datetime, until: datetime, wards: list[str], where: str,
-          limit: int) -> list[dict[str, Any]]:  # fmt: skip
+def _rows(
+    runtime: Runtime, since: datetime, until: datetime, wards: list[str], where: str, limit: int
+) -> list[dict[str, Any]]:
     try:
         lake = open_lake(runtime)
     except RuntimeError:
@@ -29,18 +41,26 @@ def _rows(runtime: Runtime, since: datetime, until: datetime, wards: list[str], 
     return out[:limit]
 
 
-def matched_events(runtime: Runtime, event_ids: list[str], wards: list[str], first: datetime,
-                   last: datetime) -> list[dict[str, Any]]:  # fmt: skip
+def matched_events(
+    runtime: Runtime, event_ids: list[str], wards: list[str], first: datetime, last: datetime
+) -> list[dict[str, Any]]:
     """The stored records of ``event_ids`` (time-bounded so the lake prunes partitions)."""
     if not event_ids:
         return []
     ids = ", ".join(quote_literal(e) for e in event_ids[:1000])
-    return _rows(runtime, first - timedelta(minutes=1), last + timedelta(minutes=1), wards,
-                 f"event_id IN ({ids})", len(event_ids))  # fmt: skip
+    return _rows(
+        runtime,
+        first - timedelta(minutes=1),
+        last + timedelta(minutes=1),
+        wards,
+        f"event_id IN ({ids})",
+        len(event_ids),
+    )
 
 
-def timeline(runtime: Runtime, ward: str, host: str | None, user: str | None, first: datetime,
-             last: datetime) -> list[dict[str, Any]]:  # fmt: skip
+def timeline(
+    runtime: Runtime, ward: str, host: str | None, user: str | None, first: datetime, last: datetime
+) -> list[dict[str, Any]]:
     """Events of the same host or user around the alert, oldest first."""
     conditions = []
     if host:
@@ -49,5 +69,11 @@ def timeline(runtime: Runtime, ward: str, host: str | None, user: str | None, fi
         conditions.append(f"lower(user_name) = {quote_literal(user.lower())}")
     if not conditions:
         return []
-    return _rows(runtime, first - TIMELINE_MARGIN, last + TIMELINE_MARGIN, [ward], " OR ".join(conditions),
-                 TIMELINE_LIMIT)  # fmt: skip
+    return _rows(
+        runtime,
+        first - TIMELINE_MARGIN,
+        last + TIMELINE_MARGIN,
+        [ward],
+        " OR ".join(conditions),
+        TIMELINE_LIMIT,
+    )

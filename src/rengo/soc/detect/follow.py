@@ -105,14 +105,22 @@ class FollowThread(threading.Thread):
                             runner = IncrementalDetector(
                                 self.runtime, rules, open_lake(self.runtime)
                             )
-                            log.info("incremental detection: %d rules from cursor %d",
-                                     len(rules.rules), runner.cursor)  # fmt: skip
+                            log.info(
+                                "incremental detection: %d rules from cursor %d",
+                                len(rules.rules),
+                                runner.cursor,
+                            )
                         looked = time.monotonic()
                         for report in runner.follow(self.stopping):
                             self.batches += 1
                             if report.events:
-                                log.info("detection: %d events, %d detections, %d new alerts in %.2f s",
-                                         report.events, report.detections, report.new_alerts, report.seconds)  # fmt: skip
+                                log.info(
+                                    "detection: %d events, %d detections, %d new alerts in %.2f s",
+                                    report.events,
+                                    report.detections,
+                                    report.new_alerts,
+                                    report.seconds,
+                                )
                             if (
                                 time.monotonic() - looked
                                 < self.runtime.settings.detect.poll_seconds

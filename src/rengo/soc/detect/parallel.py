@@ -133,9 +133,11 @@ class ParallelEngine:
             context = _context()
             rules_for_workers = [] if context.get_start_method() == "fork" else self.rules
             self.pool = ProcessPoolExecutor(
-                self.workers - 1, mp_context=context, initializer=_init,
+                self.workers - 1,
+                mp_context=context,
+                initializer=_init,
                 initargs=(self._token, rules_for_workers, cache_dir),
-            )  # fmt: skip
+            )
         # An engine nobody closes (a hunt stopped half-way) still leaves nothing behind.
         self._finalizer = weakref.finalize(self, _release, self.pool, self.spool, self._token)
 

@@ -151,10 +151,15 @@ def unsupported_reason(rule: SigmaRule, applied_ids: set[str]) -> str | None:
             if unknown:
                 return f"field(s) {', '.join(unknown)} have no column in rengo's OCSF schema"
         return None
-    parts = [f"{k}: {v}" for k, v in (
-        ("product", logsource.product), ("category", logsource.category),
-        ("service", logsource.service),
-    ) if v]  # fmt: skip
+    parts = [
+        f"{k}: {v}"
+        for k, v in (
+            ("product", logsource.product),
+            ("category", logsource.category),
+            ("service", logsource.service),
+        )
+        if v
+    ]
     return f"log source ({', '.join(parts) or 'none'}) is not collected by rengo"
 
 

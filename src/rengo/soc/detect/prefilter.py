@@ -60,9 +60,11 @@ class _HyperscanMatcher:
         ]
         self.db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self.db.compile(
-            expressions=patterns, ids=list(range(len(patterns))), elements=len(patterns),
+            expressions=patterns,
+            ids=list(range(len(patterns))),
+            elements=len(patterns),
             flags=[0] * len(patterns),
-        )  # fmt: skip
+        )
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
             tmp = cached.with_suffix(f".tmp{os.getpid()}")
@@ -111,9 +113,12 @@ def _matcher(
 
 
 def _scan(
-    matcher: _HyperscanMatcher | _AhoCorasickMatcher, text: pa.Array, n_literals: int, *,
+    matcher: _HyperscanMatcher | _AhoCorasickMatcher,
+    text: pa.Array,
+    n_literals: int,
+    *,
     unique: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """(row, literal) pairs where the literal occurs in the row's text (every occurrence
     unless ``unique``)."""
     offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[

@@ -239,19 +239,35 @@ class _Compiler:
             reason = _correlation_unsupported(rule)
             if reason is not None:
                 return RuleProblem(str(path), None, reason, base["id"], base["title"])
-            return CompiledRule(**base, condition=None, fields=(), literals=None,
-                                routing=["?"], correlation=_correlation(rule))  # fmt: skip
+            return CompiledRule(
+                **base,
+                condition=None,
+                fields=(),
+                literals=None,
+                routing=["?"],
+                correlation=_correlation(rule),
+            )
         queries = self.backend.convert_rule(rule, "ir")
         applied = set(self.backend.last_processing_pipeline.applied_ids)
         reason = unsupported_reason(rule, applied)
         if reason is not None:
-            return RuleProblem(str(path), _line_of(path.read_text("utf-8"), "logsource:"),
-                               reason, base["id"], base["title"])  # fmt: skip
+            return RuleProblem(
+                str(path),
+                _line_of(path.read_text("utf-8"), "logsource:"),
+                reason,
+                base["id"],
+                base["title"],
+            )
         condition = order_for_evaluation(queries[0] if len(queries) == 1 else ["or", queries])
         literals = literal_options(condition)
         routing = simplify_routing(routing_tree(condition))
-        return CompiledRule(**base, condition=condition, fields=tuple(sorted(self.backend.fields_used)),
-                            literals=tuple(literals) if literals else None, routing=routing)  # fmt: skip
+        return CompiledRule(
+            **base,
+            condition=condition,
+            fields=tuple(sorted(self.backend.fields_used)),
+            literals=tuple(literals) if literals else None,
+            routing=routing,
+        )
 
 
 def _metadata(rule: Any, path: Path, pack: str) -> dict[str, Any]:
@@ -281,8 +297,10 @@ def _correlation_unsupported(rule: Any) -> str | None:
     if kind not in SUPPORTED_CORRELATIONS:
         return f"correlation type {kind} is not supported ({', '.join(SUPPORTED_CORRELATIONS)} are)"
     if not hasattr(rule.condition, "op") and kind != "temporal":
-        return (f"an extended (boolean) condition on a {kind} correlation has no defined "
-                "meaning here (rengo runs them on temporal correlations)")  # fmt: skip
+        return (
+            f"an extended (boolean) condition on a {kind} correlation has no defined "
+            "meaning here (rengo runs them on temporal correlations)"
+        )
     return None
 
 
@@ -360,8 +378,13 @@ def _from_json(data: dict[str, Any]) -> CompiledRule:
     if data["literals"] is not None:
         data["literals"] = tuple(tuple(option) for option in data["literals"])
     if correlation is not None:
-        correlation = Correlation(**{**correlation, "rules": tuple(correlation["rules"]),
-                                     "group_by": tuple(correlation["group_by"])})  # fmt: skip
+        correlation = Correlation(
+            **{
+                **correlation,
+                "rules": tuple(correlation["rules"]),
+                "group_by": tuple(correlation["group_by"]),
+            }
+        )
     return CompiledRule(**data, correlation=correlation)
 
 
@@ -446,21 +469,30 @@ def _link_correlations(result: RuleSet) -> RuleSet:
             continue
         resolved = tuple(by_key[ref].id for ref in corr.rules)
         unknown = [
-            n for n in _names(corr.expression or ["or", []])
+            n
+            for n in _names(corr.expression or ["or", []])
             if n not in by_key or by_key[n].id not in resolved
-        ]  # fmt: skip
+        ]
         if unknown:
-            result.unsupported.append(RuleProblem(rule.path, None, "the condition names rule(s) the "
-                                                  f"correlation does not list: {', '.join(unknown)}",
-                                                  rule.id, rule.title))  # fmt: skip
+            result.unsupported.append(
+                RuleProblem(
+                    rule.path,
+                    None,
+                    "the condition names rule(s) the "
+                    f"correlation does not list: {', '.join(unknown)}",
+                    rule.id,
+                    rule.title,
+                )
+            )
             continue
         aliases = {
             alias: {by_key[ref].id: value for ref, value in mapping.items() if ref in by_key}
             for alias, mapping in corr.aliases.items()
         }
         expression = _resolve(corr.expression, by_key) if corr.expression else None
-        corr = Correlation(**{**asdict(corr), "rules": resolved, "aliases": aliases,
-                              "expression": expression})  # fmt: skip
+        corr = Correlation(
+            **{**asdict(corr), "rules": resolved, "aliases": aliases, "expression": expression}
+        )
         kept.append(_replace(rule, correlation=corr))
         if not corr.generate:
             for ref in resolved:

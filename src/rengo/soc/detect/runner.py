@@ -40,8 +40,14 @@ MAX_COMMITS_PER_RUN = 64
 class EventSource(Protocol):
     """What detection needs of the lake (``rengo.soc.lake.Lake`` provides it)."""
 
-    def scan(self, since: datetime, until: datetime, *, wards: list[str] | None = None,
-             batch_rows: int = ...) -> Iterator[pa.RecordBatch]: ...  # fmt: skip
+    def scan(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        wards: list[str] | None = None,
+        batch_rows: int = ...,
+    ) -> Iterator[pa.RecordBatch]: ...
 
     def changes(
         self, cursor: int, *, columns: list[str] | None = ...
@@ -84,8 +90,9 @@ def cache_dir(runtime: Runtime) -> Path:
     return runtime.data_dir.files("soc") / "detect-cache"
 
 
-def load_configured_rules(runtime: Runtime, extra_folders: Iterable[Path] = (), *,
-                          builtin: bool | None = None) -> RuleSet:  # fmt: skip
+def load_configured_rules(
+    runtime: Runtime, extra_folders: Iterable[Path] = (), *, builtin: bool | None = None
+) -> RuleSet:
     """Rules of the settings (and ``extra_folders``), placeholders from settings and register."""
     settings = runtime.settings.detect
     return load_rules(
@@ -104,9 +111,18 @@ def _table(batches: list[pa.RecordBatch]) -> pa.Table:
     return table.select([n for n in EVENT_SCHEMA.names if n in table.column_names])
 
 
-def hunt(source: EventSource, rules: RuleSet, since: datetime, until: datetime, *,
-         wards: list[str] | None = None, batch_rows: int = 200_000, workers: int = 1,
-         cache_dir: Path | None = None, segments: SegmentRanges | None = None) -> Iterator[Detection]:  # fmt: skip
+def hunt(
+    source: EventSource,
+    rules: RuleSet,
+    since: datetime,
+    until: datetime,
+    *,
+    wards: list[str] | None = None,
+    batch_rows: int = 200_000,
+    workers: int = 1,
+    cache_dir: Path | None = None,
+    segments: SegmentRanges | None = None,
+) -> Iterator[Detection]:
     """Detections over events with ``since <= time < until`` (nothing is written)."""
     detector = Detector(rules, workers=workers, cache_dir=cache_dir, segments=segments)
     try:
@@ -141,8 +157,13 @@ class IncrementalDetector:
         self.runtime = runtime
         self.settings: DetectSettings = runtime.settings.detect
         self.source = source
-        self.detector = Detector(rules, disabled=self._disabled(), workers=self.settings.workers,
-                                 cache_dir=cache_dir(runtime), segments=load_segments(runtime))  # fmt: skip
+        self.detector = Detector(
+            rules,
+            disabled=self._disabled(),
+            workers=self.settings.workers,
+            cache_dir=cache_dir(runtime),
+            segments=load_segments(runtime),
+        )
         self.state_path = runtime.data_dir.files("soc") / "detect-state.json"
         self.cursor = 0
         self._load()

@@ -43,10 +43,14 @@ def register_functions(
 
     def in_segment(wards: pa.Array, addresses: pa.Array, names: pa.Array) -> pa.Array:
         return pa.array(
-            [ranges.contains(w, a, n) for w, a, n in zip(wards.to_pylist(), addresses.to_pylist(),
-                                                         names.to_pylist(), strict=True)],
+            [
+                ranges.contains(w, a, n)
+                for w, a, n in zip(
+                    wards.to_pylist(), addresses.to_pylist(), names.to_pylist(), strict=True
+                )
+            ],
             type=pa.bool_(),
-        )  # fmt: skip
+        )
 
     con.create_function(
         SEGMENT_FUNCTION, in_segment, [text, text, text], duckdb.sqltype("BOOLEAN"), type="arrow"

@@ -32,9 +32,23 @@ FORMATS: dict[str, str] = {
     "json": "generic JSON lines (OCSF attributes recognised)",
 }
 SHIPPER_KEYS = {
-    "message", "timestamp", "@timestamp", "date", "host", "hostname", "source_type",
-    "file", "path", "tag", "log", "source", "appname", "facility", "severity", "procid",
-}  # fmt: skip
+    "message",
+    "timestamp",
+    "@timestamp",
+    "date",
+    "host",
+    "hostname",
+    "source_type",
+    "file",
+    "path",
+    "tag",
+    "log",
+    "source",
+    "appname",
+    "facility",
+    "severity",
+    "procid",
+}
 
 
 def _json(record: bytes) -> object:

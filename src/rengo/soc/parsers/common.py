@@ -19,10 +19,24 @@ JST = timezone(timedelta(hours=9), "JST")
 # OCSF category of a class is its uid divided by 1000 (for the 6-digit extension classes,
 # by 100000): 1 System, 2 Findings, 3 IAM, 4 Network, 6 Application.
 SEVERITY_BY_NAME = {
-    "unknown": 0, "informational": 1, "information": 1, "info": 1, "notice": 1,
-    "debug": 1, "verbose": 1, "low": 2, "warning": 3, "warn": 3, "medium": 3,
-    "high": 4, "error": 4, "critical": 5, "alert": 5, "fatal": 6, "emergency": 6,
-}  # fmt: skip
+    "unknown": 0,
+    "informational": 1,
+    "information": 1,
+    "info": 1,
+    "notice": 1,
+    "debug": 1,
+    "verbose": 1,
+    "low": 2,
+    "warning": 3,
+    "warn": 3,
+    "medium": 3,
+    "high": 4,
+    "error": 4,
+    "critical": 5,
+    "alert": 5,
+    "fatal": 6,
+    "emergency": 6,
+}
 
 
 class ParseError(ValueError):

@@ -21,9 +21,13 @@ from rengo.soc.parsers.common import (
 LOGIN_OPERATIONS = {"UserLoggedIn": 1, "UserLoginFailed": 2}
 MAIL_OPERATIONS = {"Send": 1, "SendAs": 1, "SendOnBehalf": 1, "MailItemsAccessed": 3}
 FILE_OPERATIONS = {
-    "FileAccessed": (2, "Read"), "FileDownloaded": (2, "Read"), "FileUploaded": (1, "Create"),
-    "FileModified": (3, "Update"), "FileDeleted": (4, "Delete"), "FileRenamed": (5, "Rename"),
-}  # fmt: skip
+    "FileAccessed": (2, "Read"),
+    "FileDownloaded": (2, "Read"),
+    "FileUploaded": (1, "Create"),
+    "FileModified": (3, "Update"),
+    "FileDeleted": (4, "Delete"),
+    "FileRenamed": (5, "Rename"),
+}
 
 
 def looks_like_m365(record: dict[str, Any]) -> bool:

@@ -40,10 +40,13 @@ def parse_squid(text: str) -> Event:
         "action": "denied" if code.startswith(DENIED) else "allowed",
         "message": f"{method} {url} {code_status}",
         "unmapped": {
-            "elapsed_ms": elapsed, "result_code": code, "hierarchy": hierarchy,
-            "content_type": mime, "extra": " ".join(parts[10:]),
+            "elapsed_ms": elapsed,
+            "result_code": code,
+            "hierarchy": hierarchy,
+            "content_type": mime,
+            "extra": " ".join(parts[10:]),
         },
-    }  # fmt: skip
+    }
     if as_int(status) is None and status != "000":
         raise ParseError(f"Squid status {code_status!r} is not CODE/NNN")
     classify(event, 4002, 1, "Connect")

@@ -50,9 +50,11 @@ class NewTokenOut(TokenOut):
 @router.get("/me", response_model=MeOut, summary="The caller's identity")
 def me(principal: UserDep) -> MeOut:
     return MeOut(
-        username=principal.username, ward=principal.tenant, role=principal.role.value,
+        username=principal.username,
+        ward=principal.tenant,
+        role=principal.role.value,
         token_id=principal.token_id,
-    )  # fmt: skip
+    )
 
 
 @router.get("/tokens", response_model=list[TokenOut], summary="My API tokens")
@@ -79,11 +81,23 @@ def new_token(
         runtime.clock.now() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     )
     token, plaintext = create_token(
-        session, tenant=principal.tenant, role=principal.role.value, name=body.name,
-        user_id=principal.user_id, created_by=principal.username or "", expires_at=expires,
-    )  # fmt: skip
-    audit.record(session, principal, "token.create", object_type="token", object_id=token.id,
-                 object_tenant=token.tenant, client=client_address(request))  # fmt: skip
+        session,
+        tenant=principal.tenant,
+        role=principal.role.value,
+        name=body.name,
+        user_id=principal.user_id,
+        created_by=principal.username or "",
+        expires_at=expires,
+    )
+    audit.record(
+        session,
+        principal,
+        "token.create",
+        object_type="token",
+        object_id=token.id,
+        object_tenant=token.tenant,
+        client=client_address(request),
+    )
     return NewTokenOut(**TokenOut.model_validate(token).model_dump(), token=plaintext)
 
 
@@ -96,5 +110,12 @@ def delete_token(
     if token is None or token.user_id is None or token.user_id != principal.user_id:
         raise NotFound(f"token {token_id} not found")
     revoke_token(session, token_id, None)
-    audit.record(session, principal, "token.revoke", object_type="token", object_id=token_id,
-                 object_tenant=token.tenant, client=client_address(request))  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "token.revoke",
+        object_type="token",
+        object_id=token_id,
+        object_tenant=token.tenant,
+        client=client_address(request),
+    )

@@ -53,11 +53,20 @@ def asset_filter(
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> service.AssetFilter:
     return service.AssetFilter(
-        ward=ward, kind=kind, location=location, segment=segment,
-        business_system=business_system, confidentiality=confidentiality,
-        personal_data=personal_data, classified=classified, retired=retired, q=q,
-        sort=sort, page=page, per_page=per_page,
-    )  # fmt: skip
+        ward=ward,
+        kind=kind,
+        location=location,
+        segment=segment,
+        business_system=business_system,
+        confidentiality=confidentiality,
+        personal_data=personal_data,
+        classified=classified,
+        retired=retired,
+        q=q,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+    )
 
 
 FilterDep = Annotated[service.AssetFilter, Depends(asset_filter)]
@@ -72,9 +81,11 @@ def list_assets(principal: UserDep, session: SessionDep, f: FilterDep) -> AssetP
     page = service.search_assets(session, principal, f)
     return AssetPage(
         items=[AssetOut.model_validate(a) for a in page.items],
-        total=page.total, total_is_lower_bound=page.total_is_lower_bound,
-        page=page.page, per_page=page.per_page,
-    )  # fmt: skip
+        total=page.total,
+        total_is_lower_bound=page.total_is_lower_bound,
+        page=page.page,
+        per_page=page.per_page,
+    )
 
 
 @router.get(
@@ -84,14 +95,22 @@ def list_assets(principal: UserDep, session: SessionDep, f: FilterDep) -> AssetP
     responses={200: {"content": {"text/csv": {}}}},
 )
 def export_assets(
-    request: Request, principal: UserDep, session: SessionDep, f: FilterDep,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    f: FilterDep,
     lang: Annotated[str | None, Query(description="ja | en headers and labels")] = None,
-) -> StreamingResponse:  # fmt: skip
+) -> StreamingResponse:
     rows = list(service.iter_assets(session, principal, f))
     audit.record(
-        session, principal, "asset.export", object_type="asset_list",
-        object_tenant=f.ward, detail={"rows": len(rows)}, client=client_address(request),
-    )  # fmt: skip
+        session,
+        principal,
+        "asset.export",
+        object_type="asset_list",
+        object_tenant=f.ward,
+        detail={"rows": len(rows)},
+        client=client_address(request),
+    )
     language = lang if lang in ("ja", "en") else current_language()
     return StreamingResponse(
         csvio.export_rows(rows, language),
@@ -110,9 +129,13 @@ async def import_assets(
     def run() -> csvio.ImportResult:
         with runtime.db.session() as session:
             return csvio.import_csv(
-                session, principal, data, runtime.settings,
-                filename=filename, client=client_address(request),
-            )  # fmt: skip
+                session,
+                principal,
+                data,
+                runtime.settings,
+                filename=filename,
+                client=client_address(request),
+            )
 
     result = await run_in_threadpool(run)
     return ImportOut(created=result.created, updated=result.updated)
@@ -120,9 +143,13 @@ async def import_assets(
 
 @router.post("", response_model=AssetOut, status_code=201, summary="Register an asset")
 def create(
-    body: AssetCreate, request: Request, response: Response, principal: UserDep,
-    session: SessionDep, runtime: RuntimeDep,
-) -> AssetOut:  # fmt: skip
+    body: AssetCreate,
+    request: Request,
+    response: Response,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> AssetOut:
     asset = service.create_asset(
         session, principal, body, runtime.settings, origin="api", client=client_address(request)
     )
@@ -165,9 +192,14 @@ def patch(
             ) from None
     changes: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
     asset = service.update_asset(
-        session, principal, asset_id, changes, runtime.settings,
-        expected_version=expected, client=client_address(request),
-    )  # fmt: skip
+        session,
+        principal,
+        asset_id,
+        changes,
+        runtime.settings,
+        expected_version=expected,
+        client=client_address(request),
+    )
     response.headers["ETag"] = _etag(asset.version)
     return AssetOut.model_validate(asset)
 

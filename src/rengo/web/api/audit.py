@@ -40,14 +40,29 @@ class ChainOut(BaseModel):
 
 
 def _query(
-    principal: Any, session: Any, action: str | None, actor: str | None, object_type: str | None,
-    object_id: str | None, since: datetime | None, until: datetime | None, limit: int, offset: int,
-) -> list[audit.AuditEvent]:  # fmt: skip
+    principal: Any,
+    session: Any,
+    action: str | None,
+    actor: str | None,
+    object_type: str | None,
+    object_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    offset: int,
+) -> list[audit.AuditEvent]:
     return audit.query(
-        session, tenants=visible_tenants(principal, "audit.read"), action=action, actor=actor,
-        object_type=object_type, object_id=object_id, since=since, until=until,
-        limit=limit, offset=offset,
-    )  # fmt: skip
+        session,
+        tenants=visible_tenants(principal, "audit.read"),
+        action=action,
+        actor=actor,
+        object_type=object_type,
+        object_id=object_id,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("", response_model=list[AuditEventOut], summary="Search the audit log, newest first")
@@ -84,8 +99,14 @@ def export_events(
     until: Timestamp | None = None,
 ) -> StreamingResponse:
     rows = _query(principal, session, action, None, None, None, since, until, 1_000_000, 0)
-    audit.record(session, principal, "audit.export", object_type="audit_log",
-                 detail={"rows": len(rows)}, client=client_address(request))  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "audit.export",
+        object_type="audit_log",
+        detail={"rows": len(rows)},
+        client=client_address(request),
+    )
     return StreamingResponse(
         audit.export_csv(rows),
         media_type="text/csv; charset=utf-8",

@@ -112,23 +112,33 @@ def list_connectors(
 
 
 @router.post("/connectors", response_model=ConnectorOut, status_code=201, summary="Add a connector")
-def add_connector(body: ConnectorIn, principal: UserDep, session: SessionDep,
-                  runtime: RuntimeDep) -> ConnectorOut:  # fmt: skip
+def add_connector(
+    body: ConnectorIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> ConnectorOut:
     return connector_out(
         endpoints.create_connector(session, principal, **body.model_dump()), runtime
     )
 
 
 @router.get("/connectors/{connector_id}", response_model=ConnectorOut, summary="One connector")
-def read_connector(connector_id: IdPath, principal: UserDep, session: SessionDep,
-                   runtime: RuntimeDep) -> ConnectorOut:  # fmt: skip
+def read_connector(
+    connector_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> ConnectorOut:
     return connector_out(endpoints.get_connector(session, principal, connector_id), runtime)
 
 
-@router.patch("/connectors/{connector_id}", response_model=ConnectorOut,
-              summary="Change a connector (URL, key name, what it may do, on/off)")  # fmt: skip
-def change_connector(connector_id: IdPath, body: ConnectorPatch, principal: UserDep,
-                     session: SessionDep, runtime: RuntimeDep) -> ConnectorOut:  # fmt: skip
+@router.patch(
+    "/connectors/{connector_id}",
+    response_model=ConnectorOut,
+    summary="Change a connector (URL, key name, what it may do, on/off)",
+)
+def change_connector(
+    connector_id: IdPath,
+    body: ConnectorPatch,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ConnectorOut:
     changes = body.model_dump(exclude_unset=True)
     return connector_out(
         endpoints.update_connector(session, principal, connector_id, changes), runtime
@@ -148,20 +158,37 @@ def add_cost(body: CostIn, principal: UserDep, session: SessionDep, runtime: Run
     return CostOut.model_validate(entry)
 
 
-@router.get("/costs/comparison", response_model=ComparisonOut,
-            summary="Security cost per resident: joint operation vs each ward alone")  # fmt: skip
-def comparison(principal: UserDep, session: SessionDep, runtime: RuntimeDep,
-               fiscal_year: FiscalYearQuery = None,
-               ) -> ComparisonOut:  # fmt: skip
+@router.get(
+    "/costs/comparison",
+    response_model=ComparisonOut,
+    summary="Security cost per resident: joint operation vs each ward alone",
+)
+def comparison(
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    fiscal_year: FiscalYearQuery = None,
+) -> ComparisonOut:
     costs.entries(session, principal, fiscal_year)  # the permission check
     now = runtime.clock.now()
     year = fiscal_year or fiscal_year_start(now).year
     result = costs.compare(session, year, now)
-    wards = [WardCostOut(ward=w.ward, population=w.population, standalone_yen=w.standalone_yen,
-                         share_yen=round(w.share_yen), reduction_pct=round(w.reduction_pct, 1))
-             for w in result.wards.values()
-             if principal.is_joint or w.ward == principal.tenant]  # fmt: skip
+    wards = [
+        WardCostOut(
+            ward=w.ward,
+            population=w.population,
+            standalone_yen=w.standalone_yen,
+            share_yen=round(w.share_yen),
+            reduction_pct=round(w.reduction_pct, 1),
+        )
+        for w in result.wards.values()
+        if principal.is_joint or w.ward == principal.tenant
+    ]
     total = result.reduction_pct if principal.is_joint or principal.tenant == JOINT else None
-    return ComparisonOut(fiscal_year=year, joint_operating_yen=result.joint_operating_yen,
-                         shared_by=result.shared_by, reduction_pct=round(total, 1) if total is not None else None,
-                         wards=wards)  # fmt: skip
+    return ComparisonOut(
+        fiscal_year=year,
+        joint_operating_yen=result.joint_operating_yen,
+        shared_by=result.shared_by,
+        reduction_pct=round(total, 1) if total is not None else None,
+        wards=wards,
+    )

@@ -86,8 +86,10 @@ def describe(session: Session, incident: Incident) -> IncidentOut:
         wards=incidents.wards_of(session, incident.id),
         alert_ids=incidents.alert_ids_of(session, incident.id),
         asset_ids=incidents.asset_ids_of(session, incident.id),
-        mttd_minutes=d.mttd_minutes, mtta_minutes=d.mtta_minutes, mttc_minutes=d.mttc_minutes,
-    )  # fmt: skip
+        mttd_minutes=d.mttd_minutes,
+        mtta_minutes=d.mtta_minutes,
+        mttc_minutes=d.mttc_minutes,
+    )
     return IncidentOut.model_validate(values)
 
 
@@ -122,59 +124,122 @@ def _etag(version: int) -> str:
 
 @router.get("", response_model=IncidentList, summary="Search incidents (newest detection first)")
 def list_incidents(
-    principal: UserDep, session: SessionDep,
+    principal: UserDep,
+    session: SessionDep,
     ward: Annotated[str | None, Query(description="Ward code; a ward sees only its own")] = None,
     status: str | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
-    severity: str | None = None, category: str | None = None, major: bool | None = None,
+    severity: str | None = None,
+    category: str | None = None,
+    major: bool | None = None,
     q: Annotated[str | None, Query(description="Text in the title")] = None,
-    since: Timestamp | None = None, until: Timestamp | None = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1, per_page: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> IncidentList:  # fmt: skip
-    f = incidents.IncidentFilter(ward=ward, status=status, open_only=open_only, severity=severity,
-                                 category=category, major=major, q=q, since=since, until=until,
-                                 page=page, per_page=per_page)  # fmt: skip
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> IncidentList:
+    f = incidents.IncidentFilter(
+        ward=ward,
+        status=status,
+        open_only=open_only,
+        severity=severity,
+        category=category,
+        major=major,
+        q=q,
+        since=since,
+        until=until,
+        page=page,
+        per_page=per_page,
+    )
     result = incidents.search(session, principal, f)
-    items = [IncidentSummary(id=i.id, ref=i.ref, title=i.title, category=i.category, severity=i.severity,
-                             status=i.status, wards=result.wards[i.id], detected_at=i.detected_at,
-                             contained_at=i.contained_at, major=i.major) for i in result.items]  # fmt: skip
+    items = [
+        IncidentSummary(
+            id=i.id,
+            ref=i.ref,
+            title=i.title,
+            category=i.category,
+            severity=i.severity,
+            status=i.status,
+            wards=result.wards[i.id],
+            detected_at=i.detected_at,
+            contained_at=i.contained_at,
+            major=i.major,
+        )
+        for i in result.items
+    ]
     return IncidentList(items=items, total=result.total, page=result.page, per_page=result.per_page)
 
 
-@router.post("", response_model=IncidentOut, status_code=201,
-             summary="Open an incident from SOC alert ids, by hand, or from a ward's report")  # fmt: skip
-def create(body: IncidentCreate, request: Request, response: Response, principal: UserDep,
-           session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks) -> IncidentOut:  # fmt: skip
+@router.post(
+    "",
+    response_model=IncidentOut,
+    status_code=201,
+    summary="Open an incident from SOC alert ids, by hand, or from a ward's report",
+)
+def create(
+    body: IncidentCreate,
+    request: Request,
+    response: Response,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
+) -> IncidentOut:
     incident = incidents.create_incident(
-        session, principal, body, runtime.settings, alert_source=alert_source(request),
-        now=runtime.clock.now(), client=client_address(request),
-    )  # fmt: skip
+        session,
+        principal,
+        body,
+        runtime.settings,
+        alert_source=alert_source(request),
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
     response.headers["ETag"] = _etag(incident.version)
     background.add_task(send_notifications, runtime)
     return describe(session, incident)
 
 
-@router.get("/reports/monthly", summary="Monthly report of a ward (or the joint centre)",
-            responses={200: {"content": {"application/pdf": {}, "text/html": {}}}})  # fmt: skip
+@router.get(
+    "/reports/monthly",
+    summary="Monthly report of a ward (or the joint centre)",
+    responses={200: {"content": {"application/pdf": {}, "text/html": {}}}},
+)
 def monthly(
-    request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep,
-    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (JST); default this month")] = None,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    month: Annotated[
+        str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (JST); default this month")
+    ] = None,
     ward: Annotated[str | None, Query(description="Ward code; omit for the joint centre")] = None,
     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
-) -> Response:  # fmt: skip
+) -> Response:
     month = month or runtime.clock.now().astimezone(JST).strftime("%Y-%m")
     year, number = (int(p) for p in month.split("-"))
-    rendered = reports.monthly_report(session, principal, ward, year, number, format,
-                                      alert_source=alert_source(request), settings=runtime.settings,
-                                      now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    rendered = reports.monthly_report(
+        session,
+        principal,
+        ward,
+        year,
+        number,
+        format,
+        alert_source=alert_source(request),
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return _download(rendered)
 
 
 def _download(rendered: reports.Rendered) -> Response:
     disposition = "inline" if rendered.filename.endswith(".html") else "attachment"
-    return Response(rendered.content, media_type=rendered.media_type,
-                    headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'})  # fmt: skip
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
+    )
 
 
 @router.get("/{incident_id}", response_model=IncidentOut, summary="One incident")
@@ -197,66 +262,152 @@ def _if_match(value: str | None) -> int | None:
         ) from None
 
 
-@router.patch("/{incident_id}", response_model=IncidentOut,
-              summary="Change fields (send If-Match with the ETag you read to avoid lost updates)")  # fmt: skip
-def patch(incident_id: IdPath, body: IncidentPatch, request: Request, response: Response,
-          principal: UserDep, session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks,
-          if_match: Annotated[str | None, Header()] = None) -> IncidentOut:  # fmt: skip
-    incident = incidents.update_incident(session, principal, incident_id, body, runtime.settings,
-                                         now=runtime.clock.now(), expected_version=_if_match(if_match),
-                                         client=client_address(request))  # fmt: skip
+@router.patch(
+    "/{incident_id}",
+    response_model=IncidentOut,
+    summary="Change fields (send If-Match with the ETag you read to avoid lost updates)",
+)
+def patch(
+    incident_id: IdPath,
+    body: IncidentPatch,
+    request: Request,
+    response: Response,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
+    if_match: Annotated[str | None, Header()] = None,
+) -> IncidentOut:
+    incident = incidents.update_incident(
+        session,
+        principal,
+        incident_id,
+        body,
+        runtime.settings,
+        now=runtime.clock.now(),
+        expected_version=_if_match(if_match),
+        client=client_address(request),
+    )
     response.headers["ETag"] = _etag(incident.version)
     background.add_task(send_notifications, runtime)
     return describe(session, incident)
 
 
-@router.post("/{incident_id}/transitions", response_model=IncidentOut,
-             summary="Move through the life cycle (closing needs a cause and a report summary)")  # fmt: skip
-def transition(incident_id: IdPath, body: TransitionIn, request: Request, principal: UserDep,
-               session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
-    incident = incidents.transition(session, principal, incident_id, body.to, body.reason,
-                                    runtime.settings, now=runtime.clock.now(),
-                                    client=client_address(request))  # fmt: skip
+@router.post(
+    "/{incident_id}/transitions",
+    response_model=IncidentOut,
+    summary="Move through the life cycle (closing needs a cause and a report summary)",
+)
+def transition(
+    incident_id: IdPath,
+    body: TransitionIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> IncidentOut:
+    incident = incidents.transition(
+        session,
+        principal,
+        incident_id,
+        body.to,
+        body.reason,
+        runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return describe(session, incident)
 
 
 @router.post("/{incident_id}/review", response_model=IncidentOut, summary="Post-incident review")
-def review(incident_id: IdPath, body: ReviewIn, request: Request, principal: UserDep,
-           session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
-    incident = incidents.review(session, principal, incident_id, body.notes, body.lessons,
-                                now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+def review(
+    incident_id: IdPath,
+    body: ReviewIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> IncidentOut:
+    incident = incidents.review(
+        session,
+        principal,
+        incident_id,
+        body.notes,
+        body.lessons,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return describe(session, incident)
 
 
-@router.post("/{incident_id}/merge", response_model=IncidentOut,
-             summary="Merge other incidents into this one")  # fmt: skip
-def merge_into(incident_id: IdPath, body: MergeIn, request: Request, principal: UserDep,
-               session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
-    incident = merge.merge(session, principal, incident_id, body.incident_ids, reason=body.reason,
-                           settings=runtime.settings, now=runtime.clock.now(),
-                           client=client_address(request))  # fmt: skip
+@router.post(
+    "/{incident_id}/merge",
+    response_model=IncidentOut,
+    summary="Merge other incidents into this one",
+)
+def merge_into(
+    incident_id: IdPath,
+    body: MergeIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> IncidentOut:
+    incident = merge.merge(
+        session,
+        principal,
+        incident_id,
+        body.incident_ids,
+        reason=body.reason,
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return describe(session, incident)
 
 
-@router.post("/{incident_id}/split", response_model=IncidentOut, status_code=201,
-             summary="Move some alerts to a new incident; answers the new incident")  # fmt: skip
-def split_off(incident_id: IdPath, body: SplitIn, request: Request, principal: UserDep,
-              session: SessionDep, runtime: RuntimeDep) -> IncidentOut:  # fmt: skip
-    new = merge.split(session, principal, incident_id, body.alert_ids, title=body.title,
-                      reason=body.reason, settings=runtime.settings, now=runtime.clock.now(),
-                      client=client_address(request))  # fmt: skip
+@router.post(
+    "/{incident_id}/split",
+    response_model=IncidentOut,
+    status_code=201,
+    summary="Move some alerts to a new incident; answers the new incident",
+)
+def split_off(
+    incident_id: IdPath,
+    body: SplitIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> IncidentOut:
+    new = merge.split(
+        session,
+        principal,
+        incident_id,
+        body.alert_ids,
+        title=body.title,
+        reason=body.reason,
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return describe(session, new)
 
 
-@router.get("/{incident_id}/timeline", response_model=TimelinePage,
-            summary="Alerts, events, notes, actions, status changes and messages in time order")  # fmt: skip
+@router.get(
+    "/{incident_id}/timeline",
+    response_model=TimelinePage,
+    summary="Alerts, events, notes, actions, status changes and messages in time order",
+)
 def read_timeline(
-    incident_id: IdPath, principal: UserDep, session: SessionDep,
+    incident_id: IdPath,
+    principal: UserDep,
+    session: SessionDep,
     kind: Annotated[list[str] | None, Query(description="Only these kinds")] = None,
     after: Annotated[str | None, Query(description="`next_after` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "asc",
-) -> TimelinePage:  # fmt: skip
+) -> TimelinePage:
     incident = incidents.get_incident(session, principal, incident_id)
     cursor = None
     if after:
@@ -267,29 +418,58 @@ def read_timeline(
             raise InvalidInput(
                 "bad cursor", [Problem("use next_after as given", "query after")]
             ) from None
-    rows = timeline.entries(session, incident.id, kinds=set(kind) if kind else None, after=cursor,
-                            limit=limit, newest_first=order == "desc")  # fmt: skip
+    rows = timeline.entries(
+        session,
+        incident.id,
+        kinds=set(kind) if kind else None,
+        after=cursor,
+        limit=limit,
+        newest_first=order == "desc",
+    )
     last = rows[-1] if len(rows) == limit else None
     # Microseconds since the epoch: URL-safe, exact, no time-zone sign to escape.
     next_after = f"{round(last.at.timestamp() * 1_000_000)}_{last.id}" if last else None
     return TimelinePage(items=[TimelineOut.model_validate(r) for r in rows], next_after=next_after)
 
 
-@router.post("/{incident_id}/notes", response_model=TimelineOut, status_code=201,
-             summary="Add a note or a message; indicators in it are extracted")  # fmt: skip
-def add_note(incident_id: IdPath, body: NoteIn, request: Request, principal: UserDep,
-             session: SessionDep, runtime: RuntimeDep) -> TimelineOut:  # fmt: skip
-    entry_id = incidents.add_note(session, principal, incident_id, body.text, body.kind,
-                                  now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+@router.post(
+    "/{incident_id}/notes",
+    response_model=TimelineOut,
+    status_code=201,
+    summary="Add a note or a message; indicators in it are extracted",
+)
+def add_note(
+    incident_id: IdPath,
+    body: NoteIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> TimelineOut:
+    entry_id = incidents.add_note(
+        session,
+        principal,
+        incident_id,
+        body.text,
+        body.kind,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     entry = session.get(TimelineEntry, entry_id)
     return TimelineOut.model_validate(entry)
 
 
-@router.get("/{incident_id}/indicators", response_model=list[IndicatorOut],
-            summary="Indicators (IPs, domains, URLs, senders, hashes) for the intelligence hub")  # fmt: skip
-def read_indicators(incident_id: IdPath, principal: UserDep, session: SessionDep,
-                    internal: Annotated[bool, Query(description="Include private addresses")] = False,
-                    ) -> list[IndicatorOut]:  # fmt: skip
+@router.get(
+    "/{incident_id}/indicators",
+    response_model=list[IndicatorOut],
+    summary="Indicators (IPs, domains, URLs, senders, hashes) for the intelligence hub",
+)
+def read_indicators(
+    incident_id: IdPath,
+    principal: UserDep,
+    session: SessionDep,
+    internal: Annotated[bool, Query(description="Include private addresses")] = False,
+) -> list[IndicatorOut]:
     items = indicators.incident_indicators(
         session, principal, incident_id, include_internal=internal
     )
@@ -305,16 +485,35 @@ def list_actions(incident_id: IdPath, principal: UserDep, session: SessionDep) -
     return [ActionOut.model_validate(a) for a in actions.actions_of(session, incident.id)]
 
 
-@router.post("/{incident_id}/actions", response_model=ActionOut, status_code=201,
-             summary="Request a containment action; it is queued at once (disruptive ones wait "
-                     "for a second person's approval) and the worker carries it out")  # fmt: skip
-def request_action(incident_id: IdPath, body: ActionIn, request: Request, principal: UserDep,
-                   session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks) -> ActionOut:  # fmt: skip
+@router.post(
+    "/{incident_id}/actions",
+    response_model=ActionOut,
+    status_code=201,
+    summary="Request a containment action; it is queued at once (disruptive ones wait "
+    "for a second person's approval) and the worker carries it out",
+)
+def request_action(
+    incident_id: IdPath,
+    body: ActionIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
+) -> ActionOut:
     action = actions.request_action(
-        session, principal, incident_id, kind=body.kind, target=body.target, reason=body.reason,
-        ward=body.ward, connector_id=body.connector_id, settings=runtime.settings,
-        now=runtime.clock.now(), client=client_address(request),
-    )  # fmt: skip
+        session,
+        principal,
+        incident_id,
+        kind=body.kind,
+        target=body.target,
+        reason=body.reason,
+        ward=body.ward,
+        connector_id=body.connector_id,
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     background.add_task(wake_worker, request.app)
     return ActionOut.model_validate(action)
 
@@ -324,37 +523,87 @@ def _action_of(session: Session, principal: Principal, incident_id: int, action_
         raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
 
 
-@router.post("/{incident_id}/actions/{action_id}/approve", response_model=ActionOut,
-             summary="Approve someone else's disruptive action; it is queued at once")  # fmt: skip
-def approve(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
-            principal: UserDep, session: SessionDep, runtime: RuntimeDep,
-            background: BackgroundTasks) -> ActionOut:  # fmt: skip
+@router.post(
+    "/{incident_id}/actions/{action_id}/approve",
+    response_model=ActionOut,
+    summary="Approve someone else's disruptive action; it is queued at once",
+)
+def approve(
+    incident_id: IdPath,
+    action_id: IdPath,
+    body: DecisionIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
+) -> ActionOut:
     _action_of(session, principal, incident_id, action_id)
-    action = actions.decide(session, principal, action_id, approve=True, note=body.note,
-                            settings=runtime.settings, now=runtime.clock.now(),
-                            client=client_address(request))  # fmt: skip
+    action = actions.decide(
+        session,
+        principal,
+        action_id,
+        approve=True,
+        note=body.note,
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     background.add_task(wake_worker, request.app)
     return ActionOut.model_validate(action)
 
 
-@router.post("/{incident_id}/actions/{action_id}/reject", response_model=ActionOut,
-             summary="Reject someone else's disruptive action")  # fmt: skip
-def reject(incident_id: IdPath, action_id: IdPath, body: DecisionIn, request: Request,
-           principal: UserDep, session: SessionDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
+@router.post(
+    "/{incident_id}/actions/{action_id}/reject",
+    response_model=ActionOut,
+    summary="Reject someone else's disruptive action",
+)
+def reject(
+    incident_id: IdPath,
+    action_id: IdPath,
+    body: DecisionIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ActionOut:
     _action_of(session, principal, incident_id, action_id)
-    action = actions.decide(session, principal, action_id, approve=False, note=body.note,
-                            settings=runtime.settings, now=runtime.clock.now(),
-                            client=client_address(request))  # fmt: skip
+    action = actions.decide(
+        session,
+        principal,
+        action_id,
+        approve=False,
+        note=body.note,
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return ActionOut.model_validate(action)
 
 
-@router.post("/{incident_id}/actions/{action_id}/retry", response_model=ActionOut,
-             summary="Queue a failed action again (a fresh set of attempts)")  # fmt: skip
-def retry(incident_id: IdPath, action_id: IdPath, request: Request, principal: UserDep,
-          session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks) -> ActionOut:  # fmt: skip
+@router.post(
+    "/{incident_id}/actions/{action_id}/retry",
+    response_model=ActionOut,
+    summary="Queue a failed action again (a fresh set of attempts)",
+)
+def retry(
+    incident_id: IdPath,
+    action_id: IdPath,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
+) -> ActionOut:
     _action_of(session, principal, incident_id, action_id)
-    action = actions.retry(session, principal, action_id, settings=runtime.settings,
-                           now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    action = actions.retry(
+        session,
+        principal,
+        action_id,
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     background.add_task(wake_worker, request.app)
     return ActionOut.model_validate(action)
 
@@ -364,13 +613,29 @@ class ConfirmIn(BaseModel):
     note: str = ""
 
 
-@router.post("/{incident_id}/actions/{action_id}/confirm", response_model=ActionOut,
-             summary="For an action without a connector: say it was carried out (or not)")  # fmt: skip
-def confirm(incident_id: IdPath, action_id: IdPath, body: ConfirmIn, request: Request, principal: UserDep,
-            session: SessionDep, runtime: RuntimeDep) -> ActionOut:  # fmt: skip
-    action = actions.confirm_by_hand(session, principal, action_id, succeeded=body.succeeded,
-                                     note=body.note, now=runtime.clock.now(),
-                                     client=client_address(request))  # fmt: skip
+@router.post(
+    "/{incident_id}/actions/{action_id}/confirm",
+    response_model=ActionOut,
+    summary="For an action without a connector: say it was carried out (or not)",
+)
+def confirm(
+    incident_id: IdPath,
+    action_id: IdPath,
+    body: ConfirmIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ActionOut:
+    action = actions.confirm_by_hand(
+        session,
+        principal,
+        action_id,
+        succeeded=body.succeeded,
+        note=body.note,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return ActionOut.model_validate(action)
 
 
@@ -384,18 +649,31 @@ def list_tasks(incident_id: IdPath, principal: UserDep, session: SessionDep) -> 
 
 
 @router.post("/{incident_id}/tasks", response_model=TaskOut, status_code=201, summary="Add a task")
-def add_task(incident_id: IdPath, body: TaskIn, principal: UserDep, session: SessionDep,
-             runtime: RuntimeDep) -> TaskOut:  # fmt: skip
-    task = tasks.add_task(session, principal, incident_id, title=body.title, assignee=body.assignee,
-                          due_at=body.due_at, now=runtime.clock.now())  # fmt: skip
+def add_task(
+    incident_id: IdPath, body: TaskIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> TaskOut:
+    task = tasks.add_task(
+        session,
+        principal,
+        incident_id,
+        title=body.title,
+        assignee=body.assignee,
+        due_at=body.due_at,
+        now=runtime.clock.now(),
+    )
     return TaskOut.model_validate(task)
 
 
 @router.post(
     "/{incident_id}/tasks/{task_id}/done", response_model=TaskOut, summary="Mark a task done"
 )
-def task_done(incident_id: IdPath, task_id: IdPath, principal: UserDep, session: SessionDep,
-              runtime: RuntimeDep) -> TaskOut:  # fmt: skip
+def task_done(
+    incident_id: IdPath,
+    task_id: IdPath,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> TaskOut:
     task = tasks.complete_task(session, principal, task_id, runtime.clock.now())
     if task.incident_id != incident_id:
         raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
@@ -415,12 +693,28 @@ def list_evidence(
     response_model=EvidenceOut,
     status_code=201,
     summary="Upload an evidence file (multipart field `file`; hashed with SHA-256, custody starts)",
-    openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}},
-    }}}}},
-)  # fmt: skip
-async def upload_evidence(incident_id: IdPath, request: Request, principal: UserDep, runtime: RuntimeDep,
-                          description: str = "") -> EvidenceOut:  # fmt: skip
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_evidence(
+    incident_id: IdPath,
+    request: Request,
+    principal: UserDep,
+    runtime: RuntimeDep,
+    description: str = "",
+) -> EvidenceOut:
     def check() -> None:
         with runtime.db.session() as session:
             incidents.get_incident(session, principal, incident_id, "csirt.incidents.write")
@@ -437,11 +731,18 @@ async def upload_evidence(incident_id: IdPath, request: Request, principal: User
     def store() -> EvidenceOut:
         with runtime.db.session() as session:
             item = evidence.store(
-                session, principal, incident_id, upload.file, filename=upload.filename or "evidence.bin",
-                content_type=upload.content_type or "application/octet-stream", description=description,
-                data_dir=runtime.data_dir, max_bytes=runtime.settings.csirt.evidence_max_mb << 20,
-                now=runtime.clock.now(), client=client_address(request),
-            )  # fmt: skip
+                session,
+                principal,
+                incident_id,
+                upload.file,
+                filename=upload.filename or "evidence.bin",
+                content_type=upload.content_type or "application/octet-stream",
+                description=description,
+                data_dir=runtime.data_dir,
+                max_bytes=runtime.settings.csirt.evidence_max_mb << 20,
+                now=runtime.clock.now(),
+                client=client_address(request),
+            )
             return EvidenceOut.model_validate(item)
 
     return await run_in_threadpool(store)
@@ -452,19 +753,43 @@ def _evidence_of_incident(item: Evidence, incident_id: int) -> None:
         raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
 
 
-@router.get("/{incident_id}/evidence/{evidence_id}", summary="Download an evidence file (audited)",
-            response_class=StreamingResponse)  # fmt: skip
-def download_evidence(incident_id: IdPath, evidence_id: IdPath, request: Request, principal: UserDep,
-                      session: SessionDep, runtime: RuntimeDep) -> StreamingResponse:  # fmt: skip
-    item, path = evidence.open_for_download(session, principal, evidence_id, data_dir=runtime.data_dir,
-                                            now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+@router.get(
+    "/{incident_id}/evidence/{evidence_id}",
+    summary="Download an evidence file (audited)",
+    response_class=StreamingResponse,
+)
+def download_evidence(
+    incident_id: IdPath,
+    evidence_id: IdPath,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> StreamingResponse:
+    item, path = evidence.open_for_download(
+        session,
+        principal,
+        evidence_id,
+        data_dir=runtime.data_dir,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     _evidence_of_incident(item, incident_id)
-    return StreamingResponse(evidence.chunks(path), media_type=item.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{item.filename}"', "X-SHA256": item.sha256})  # fmt: skip
+    return StreamingResponse(
+        evidence.chunks(path),
+        media_type=item.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{item.filename}"',
+            "X-SHA256": item.sha256,
+        },
+    )
 
 
-@router.get("/{incident_id}/evidence/{evidence_id}/custody", response_model=list[CustodyOut],
-            summary="Chain of custody of an evidence file")  # fmt: skip
+@router.get(
+    "/{incident_id}/evidence/{evidence_id}/custody",
+    response_model=list[CustodyOut],
+    summary="Chain of custody of an evidence file",
+)
 def custody(
     incident_id: IdPath, evidence_id: IdPath, principal: UserDep, session: SessionDep
 ) -> list[CustodyOut]:
@@ -477,20 +802,46 @@ class VerifyOut(BaseModel):
     intact: bool
 
 
-@router.post("/{incident_id}/evidence/{evidence_id}/verify", response_model=VerifyOut,
-             summary="Re-hash the stored file and record the check in the chain of custody")  # fmt: skip
-def verify_evidence(incident_id: IdPath, evidence_id: IdPath, principal: UserDep, session: SessionDep,
-                    runtime: RuntimeDep) -> VerifyOut:  # fmt: skip
+@router.post(
+    "/{incident_id}/evidence/{evidence_id}/verify",
+    response_model=VerifyOut,
+    summary="Re-hash the stored file and record the check in the chain of custody",
+)
+def verify_evidence(
+    incident_id: IdPath,
+    evidence_id: IdPath,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> VerifyOut:
     item = evidence.get_evidence(session, principal, evidence_id)
     _evidence_of_incident(item, incident_id)
-    return VerifyOut(intact=evidence.verify(session, principal, evidence_id, data_dir=runtime.data_dir,
-                                            now=runtime.clock.now()))  # fmt: skip
+    return VerifyOut(
+        intact=evidence.verify(
+            session, principal, evidence_id, data_dir=runtime.data_dir, now=runtime.clock.now()
+        )
+    )
 
 
-@router.get("/{incident_id}/report", summary="The incident report in Japanese, as HTML or PDF",
-            responses={200: {"content": {"application/pdf": {}, "text/html": {}}}})  # fmt: skip
-def report(incident_id: IdPath, request: Request, principal: UserDep, session: SessionDep,
-           runtime: RuntimeDep, format: Annotated[str, Query(pattern="^(html|pdf)$")] = "pdf") -> Response:  # fmt: skip
-    rendered = reports.incident_report(session, principal, incident_id, format, now=runtime.clock.now(),
-                                       client=client_address(request))  # fmt: skip
+@router.get(
+    "/{incident_id}/report",
+    summary="The incident report in Japanese, as HTML or PDF",
+    responses={200: {"content": {"application/pdf": {}, "text/html": {}}}},
+)
+def report(
+    incident_id: IdPath,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    format: Annotated[str, Query(pattern="^(html|pdf)$")] = "pdf",
+) -> Response:
+    rendered = reports.incident_report(
+        session,
+        principal,
+        incident_id,
+        format,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return _download(rendered)

@@ -57,10 +57,18 @@ class SubmissionOut(BaseModel):
     @classmethod
     def of(cls, s: Submission) -> SubmissionOut:
         return cls(
-            id=s.id, ward=s.tenant, kind=s.kind, title=s.title, tlp=s.tlp, state=s.state,
-            channel=s.channel, version=s.version, created_at=s.created_at,
-            published_at=s.published_at, redactions=len(s.redactions or []),
-        )  # fmt: skip
+            id=s.id,
+            ward=s.tenant,
+            kind=s.kind,
+            title=s.title,
+            tlp=s.tlp,
+            state=s.state,
+            channel=s.channel,
+            version=s.version,
+            created_at=s.created_at,
+            published_at=s.published_at,
+            redactions=len(s.redactions or []),
+        )
 
 
 class SubmissionPage(BaseModel):
@@ -93,8 +101,14 @@ class RecipientOut(BaseModel):
 
     @classmethod
     def of(cls, r: AdvisoryRecipient) -> RecipientOut:
-        return cls(ward=r.ward, acknowledged_at=r.acknowledged_at, acknowledged_by=r.acknowledged_by,
-                   applied_at=r.applied_at, applied_by=r.applied_by, note=r.note)  # fmt: skip
+        return cls(
+            ward=r.ward,
+            acknowledged_at=r.acknowledged_at,
+            acknowledged_by=r.acknowledged_by,
+            applied_at=r.applied_at,
+            applied_by=r.applied_by,
+            note=r.note,
+        )
 
 
 class AdvisoryOut(BaseModel):
@@ -117,11 +131,22 @@ class AdvisoryOut(BaseModel):
     @classmethod
     def of(cls, a: Advisory, n: int = 0, ack: int = 0, applied: int = 0) -> AdvisoryOut:
         return cls(
-            id=a.id, title=a.title, summary=a.summary, countermeasures=a.countermeasures,
-            severity=a.severity, tlp=a.tlp, all_wards=a.all_wards, report_id=a.report_id,
-            course_of_action_id=a.course_of_action_id, indicator_refs=a.indicator_refs,
-            due_at=a.due_at, published_at=a.published_at, recipients=n, acknowledged=ack, applied=applied,
-        )  # fmt: skip
+            id=a.id,
+            title=a.title,
+            summary=a.summary,
+            countermeasures=a.countermeasures,
+            severity=a.severity,
+            tlp=a.tlp,
+            all_wards=a.all_wards,
+            report_id=a.report_id,
+            course_of_action_id=a.course_of_action_id,
+            indicator_refs=a.indicator_refs,
+            due_at=a.due_at,
+            published_at=a.published_at,
+            recipients=n,
+            acknowledged=ack,
+            applied=applied,
+        )
 
 
 class AdvisoryDetail(AdvisoryOut):
@@ -207,15 +232,24 @@ class HuntOut(BaseModel):
 # -- submissions ------------------------------------------------------------------------
 
 
-@router.post("/submissions", response_model=SubmissionOut, status_code=201,
-             summary="Submit what your ward saw (anonymised for approval, never shared before)")  # fmt: skip
+@router.post(
+    "/submissions",
+    response_model=SubmissionOut,
+    status_code=201,
+    summary="Submit what your ward saw (anonymised for approval, never shared before)",
+)
 def submit(
     body: Report, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> SubmissionOut:
     submission = submissions.create(
-        session, runtime.settings, principal, body, now=runtime.clock.now(), channel="api",
+        session,
+        runtime.settings,
+        principal,
+        body,
+        now=runtime.clock.now(),
+        channel="api",
         client=client_address(request),
-    )  # fmt: skip
+    )
     return SubmissionOut.of(submission)
 
 
@@ -225,28 +259,45 @@ class FromIncidentIn(BaseModel):
     tlp: str = Field("amber", description="TLP 2.0 level of what is shared.")
 
 
-@router.post("/submissions/from-incident", response_model=SubmissionOut, status_code=201,
-             summary="Submit a CSIRT incident's indicators (internal ones are left out)")  # fmt: skip
-def submit_from_incident(body: FromIncidentIn, request: Request, principal: UserDep, session: SessionDep,
-                         runtime: RuntimeDep) -> SubmissionOut:  # fmt: skip
+@router.post(
+    "/submissions/from-incident",
+    response_model=SubmissionOut,
+    status_code=201,
+    summary="Submit a CSIRT incident's indicators (internal ones are left out)",
+)
+def submit_from_incident(
+    body: FromIncidentIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> SubmissionOut:
     try:
         level = parse_level(body.tlp).value
     except ValueError as exc:
         raise InvalidInput("unknown TLP level", [Problem(str(exc), "body tlp")]) from None
     submission = submissions.from_incident(
-        session, runtime.settings, principal, body.incident_id, title=body.title, tlp=level,
-        now=runtime.clock.now(), client=client_address(request),
-    )  # fmt: skip
+        session,
+        runtime.settings,
+        principal,
+        body.incident_id,
+        title=body.title,
+        tlp=level,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return SubmissionOut.of(submission)
 
 
 @router.get("/submissions", response_model=SubmissionPage, summary="Your ward's submissions")
 def list_submissions(
-    principal: UserDep, session: SessionDep,
+    principal: UserDep,
+    session: SessionDep,
     state: Annotated[str | None, Query(description="awaiting_approval | published | …")] = None,
-    ward: str | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ward: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> SubmissionPage:  # fmt: skip
+) -> SubmissionPage:
     rows, total = submissions.search(
         session, principal, ward=ward, state=state, limit=limit, offset=offset
     )
@@ -269,8 +320,11 @@ def _preview(s: Submission) -> Preview:
     )
 
 
-@router.get("/submissions/{submission_id}/preview", response_model=Preview,
-            summary="Original and shareable version side by side (reading the original is audited)")  # fmt: skip
+@router.get(
+    "/submissions/{submission_id}/preview",
+    response_model=Preview,
+    summary="Original and shareable version side by side (reading the original is audited)",
+)
 def preview(
     submission_id: IdPath,
     request: Request,
@@ -284,8 +338,11 @@ def preview(
     return _preview(s)
 
 
-@router.post("/submissions/{submission_id}/redact", response_model=Preview,
-             summary="Remove more terms; the preview gets a new version")  # fmt: skip
+@router.post(
+    "/submissions/{submission_id}/redact",
+    response_model=Preview,
+    summary="Remove more terms; the preview gets a new version",
+)
 def redact(
     submission_id: IdPath,
     body: RedactIn,
@@ -294,13 +351,23 @@ def redact(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Preview:
-    s = submissions.reanonymise(session, runtime.settings, principal, submission_id, body.terms,
-                                now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    s = submissions.reanonymise(
+        session,
+        runtime.settings,
+        principal,
+        submission_id,
+        body.terms,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return _preview(s)
 
 
-@router.post("/submissions/{submission_id}/approve", response_model=SubmissionOut,
-             summary="Approve the previewed version: it is published to every ward")  # fmt: skip
+@router.post(
+    "/submissions/{submission_id}/approve",
+    response_model=SubmissionOut,
+    summary="Approve the previewed version: it is published to every ward",
+)
 def approve(
     submission_id: IdPath,
     body: ApproveIn,
@@ -309,8 +376,15 @@ def approve(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> SubmissionOut:
-    s = submissions.approve(session, runtime.settings, principal, submission_id, body.version,
-                            now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    s = submissions.approve(
+        session,
+        runtime.settings,
+        principal,
+        submission_id,
+        body.version,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return SubmissionOut.of(s)
 
 
@@ -335,8 +409,12 @@ def withdraw(
 # -- advisories -------------------------------------------------------------------------
 
 
-@router.post("/advisories", response_model=AdvisoryOut, status_code=201,
-             summary="Publish an advisory with countermeasures to all or chosen wards (joint centre)")  # fmt: skip
+@router.post(
+    "/advisories",
+    response_model=AdvisoryOut,
+    status_code=201,
+    summary="Publish an advisory with countermeasures to all or chosen wards (joint centre)",
+)
 def publish_advisory(
     body: advisories.AdvisoryCreate,
     request: Request,
@@ -344,8 +422,14 @@ def publish_advisory(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> AdvisoryOut:
-    advisory = advisories.publish(session, runtime.settings, principal, body, now=runtime.clock.now(),
-                                  client=client_address(request))  # fmt: skip
+    advisory = advisories.publish(
+        session,
+        runtime.settings,
+        principal,
+        body,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     n = len(body.wards) if body.wards else 23
     return AdvisoryOut.of(advisory, n)
 
@@ -356,26 +440,41 @@ def publish_advisory(
     summary="Advisories (yours, or all for the joint centre)",
 )
 def list_advisories(
-    principal: UserDep, session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[AdvisoryOut]:  # fmt: skip
+    principal: UserDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[AdvisoryOut]:
     rows, _ = advisories.search(session, principal, limit=limit, offset=offset)
     return [AdvisoryOut.of(a, n, ack, applied) for a, n, ack, applied in rows]
 
 
-@router.get("/advisories/{advisory_id}", response_model=AdvisoryDetail,
-            summary="One advisory with each recipient ward's acknowledgement and application")  # fmt: skip
+@router.get(
+    "/advisories/{advisory_id}",
+    response_model=AdvisoryDetail,
+    summary="One advisory with each recipient ward's acknowledgement and application",
+)
 def read_advisory(advisory_id: IdPath, principal: UserDep, session: SessionDep) -> AdvisoryDetail:
     advisory = advisories.get(session, principal, advisory_id)
     rows = advisories.recipients(session, principal, advisory_id)
-    base = AdvisoryOut.of(advisory, len(rows), sum(1 for r in rows if r.acknowledged_at),
-                          sum(1 for r in rows if r.applied_at))  # fmt: skip
-    return AdvisoryDetail(**base.model_dump(), wards=[RecipientOut.of(r) for r in rows],
-                          not_applied=[r.ward for r in rows if r.applied_at is None])  # fmt: skip
+    base = AdvisoryOut.of(
+        advisory,
+        len(rows),
+        sum(1 for r in rows if r.acknowledged_at),
+        sum(1 for r in rows if r.applied_at),
+    )
+    return AdvisoryDetail(
+        **base.model_dump(),
+        wards=[RecipientOut.of(r) for r in rows],
+        not_applied=[r.ward for r in rows if r.applied_at is None],
+    )
 
 
-@router.post("/advisories/{advisory_id}/respond", response_model=RecipientOut,
-             summary="Acknowledge an advisory and/or record that its countermeasure is applied")  # fmt: skip
+@router.post(
+    "/advisories/{advisory_id}/respond",
+    response_model=RecipientOut,
+    summary="Acknowledge an advisory and/or record that its countermeasure is applied",
+)
 def respond(
     advisory_id: IdPath,
     body: RespondIn,
@@ -385,9 +484,16 @@ def respond(
     runtime: RuntimeDep,
 ) -> RecipientOut:
     recipient = advisories.respond(
-        session, principal, advisory_id, ward=body.ward, acknowledged=body.acknowledged,
-        applied=body.applied, note=body.note, now=runtime.clock.now(), client=client_address(request),
-    )  # fmt: skip
+        session,
+        principal,
+        advisory_id,
+        ward=body.ward,
+        acknowledged=body.acknowledged,
+        applied=body.applied,
+        note=body.note,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return RecipientOut.of(recipient)
 
 
@@ -400,9 +506,13 @@ def respond(
     summary="Matchable indicator values you may see",
 )
 def list_indicators(
-    principal: UserDep, session: SessionDep, q: str = "", kind: str = "",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[IndicatorOut]:  # fmt: skip
+    principal: UserDep,
+    session: SessionDep,
+    q: str = "",
+    kind: str = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[IndicatorOut]:
     require(principal, "intel.read")
     rows, _ = indicators.search(session, principal, q=q, kind=kind, limit=limit, offset=offset)
     return [IndicatorOut.model_validate(r, from_attributes=True) for r in rows]
@@ -414,9 +524,12 @@ def list_indicators(
     summary="Shared indicators seen in your ward's logs",
 )
 def list_sightings(
-    principal: UserDep, session: SessionDep, ward: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[SightingOut]:  # fmt: skip
+    principal: UserDep,
+    session: SessionDep,
+    ward: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[SightingOut]:
     stmt = hunting.visible_sightings(principal, ward)
     rows = session.scalars(
         stmt.order_by(Sighting.found_at.desc(), Sighting.id.desc()).limit(limit).offset(offset)
@@ -433,16 +546,27 @@ def list_hunts(principal: UserDep, session: SessionDep) -> list[HuntOut]:
     return [HuntOut.model_validate(h, from_attributes=True) for h in rows]
 
 
-@router.post("/hunts", response_model=HuntOut, status_code=202,
-             summary="Queue a retro-hunt of every live indicator over the past N days")  # fmt: skip
+@router.post(
+    "/hunts",
+    response_model=HuntOut,
+    status_code=202,
+    summary="Queue a retro-hunt of every live indicator over the past N days",
+)
 def queue_hunt(
-    principal: UserDep, session: SessionDep, runtime: RuntimeDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
     days: Annotated[int | None, Query(ge=1, le=3650)] = None,
-) -> HuntOut:  # fmt: skip
+) -> HuntOut:
     require(principal, "intel.feeds.manage")
     now = runtime.clock.now()
-    hunt = indicators.queue_hunt(session, since=None, days=days or runtime.settings.intel.retro_hunt_days,
-                                 reason=f"requested by {principal.label}", now=now)  # fmt: skip
+    hunt = indicators.queue_hunt(
+        session,
+        since=None,
+        days=days or runtime.settings.intel.retro_hunt_days,
+        reason=f"requested by {principal.label}",
+        now=now,
+    )
     hunt.indicators_since = None
     session.flush()
     return HuntOut.model_validate(hunt, from_attributes=True)
@@ -485,21 +609,36 @@ async def pull_feed(feed_id: IdPath, principal: UserDep, runtime: RuntimeDep) ->
     "/import", response_model=ImportOut, summary="Import a STIX bundle, MISP event or CSV list"
 )
 async def import_file(
-    request: Request, principal: UserDep, runtime: RuntimeDep, file: UploadFile,
+    request: Request,
+    principal: UserDep,
+    runtime: RuntimeDep,
+    file: UploadFile,
     format: Annotated[str, Form(description="auto | stix | misp | csv")] = "auto",
     tlp: Annotated[str | None, Form(description="TLP for objects that carry none")] = None,
-) -> ImportOut:  # fmt: skip
+) -> ImportOut:
     data = await file.read()
     if not data:
         raise InvalidInput("empty file", [Problem("choose a file", "file")])
     report = await run_in_threadpool(
-        feeds.import_bytes, runtime.db, runtime.settings, principal, data, file.filename or "upload",
-        fmt=format, tlp=tlp, now=runtime.clock.now(), client=client_address(request),
-    )  # fmt: skip
+        feeds.import_bytes,
+        runtime.db,
+        runtime.settings,
+        principal,
+        data,
+        file.filename or "upload",
+        fmt=format,
+        tlp=tlp,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return ImportOut(
-        source=report.source, received=report.received, added=report.added,
-        duplicates=report.duplicates, rejected=report.rejected, problems=report.problems,
-    )  # fmt: skip
+        source=report.source,
+        received=report.received,
+        added=report.added,
+        duplicates=report.duplicates,
+        rejected=report.rejected,
+        problems=report.problems,
+    )
 
 
 # -- background work --------------------------------------------------------------------

@@ -218,12 +218,16 @@ def team_out(session: SessionDep, team: OnCallTeam, now: datetime) -> TeamOut:
     upcoming = [ShiftOut.model_validate(s) for s in oncall.upcoming_shifts(session, team.id, now)]
     steps = [StepModel(**s.as_dict()) for s in escalation.policy(team)]
     out = TeamOut.model_validate(team)
-    return out.model_copy(update={
-        "webhook_url": notify.masked_url(team.webhook_url),
-        "on_call": shift.username if shift else None, "upcoming": upcoming,
-        "members": oncall.members(session, team.id), "escalation": steps,
-        "own_escalation": bool(team.escalation),
-    })  # fmt: skip
+    return out.model_copy(
+        update={
+            "webhook_url": notify.masked_url(team.webhook_url),
+            "on_call": shift.username if shift else None,
+            "upcoming": upcoming,
+            "members": oncall.members(session, team.id),
+            "escalation": steps,
+            "own_escalation": bool(team.escalation),
+        }
+    )
 
 
 @router.get("/teams", response_model=list[TeamOut], summary="Teams with who is on call now")
@@ -248,52 +252,91 @@ def read_team(
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut, summary="Change a team's settings")
-def change_team(team_id: IdPath, body: TeamPatch, principal: UserDep, session: SessionDep,
-                runtime: RuntimeDep) -> TeamOut:  # fmt: skip
+def change_team(
+    team_id: IdPath, body: TeamPatch, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> TeamOut:
     team = oncall.update_team(session, principal, team_id, body.model_dump(exclude_unset=True))
     return team_out(session, team, runtime.clock.now())
 
 
-@router.put("/teams/{team_id}/members", response_model=TeamOut,
-            summary="Set the team's people in rota order (adds, removes and reorders)")  # fmt: skip
-def set_members(team_id: IdPath, body: MembersIn, principal: UserDep, session: SessionDep,
-                runtime: RuntimeDep) -> TeamOut:  # fmt: skip
+@router.put(
+    "/teams/{team_id}/members",
+    response_model=TeamOut,
+    summary="Set the team's people in rota order (adds, removes and reorders)",
+)
+def set_members(
+    team_id: IdPath, body: MembersIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> TeamOut:
     oncall.set_members(session, principal, team_id, body.usernames)
     return team_out(session, oncall.get_team(session, principal, team_id), runtime.clock.now())
 
 
-@router.put("/teams/{team_id}/escalation", response_model=TeamOut,
-            summary="Set the team's escalation policy (an empty list restores the default)")  # fmt: skip
-def set_escalation(team_id: IdPath, body: EscalationIn, principal: UserDep, session: SessionDep,
-                   runtime: RuntimeDep) -> TeamOut:  # fmt: skip
+@router.put(
+    "/teams/{team_id}/escalation",
+    response_model=TeamOut,
+    summary="Set the team's escalation policy (an empty list restores the default)",
+)
+def set_escalation(
+    team_id: IdPath,
+    body: EscalationIn,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> TeamOut:
     steps = [s.model_dump() for s in body.steps]
     team = oncall.set_escalation(session, principal, team_id, steps)
     return team_out(session, team, runtime.clock.now())
 
 
-@router.post("/teams/{team_id}/shifts", response_model=list[ShiftOut], status_code=201,
-             summary="Add a rota: consecutive shifts taking the people in turn")  # fmt: skip
+@router.post(
+    "/teams/{team_id}/shifts",
+    response_model=list[ShiftOut],
+    status_code=201,
+    summary="Add a rota: consecutive shifts taking the people in turn",
+)
 def add_rota(
     team_id: IdPath, body: RotaIn, principal: UserDep, session: SessionDep
 ) -> list[ShiftOut]:
-    shifts = oncall.add_shifts(session, principal, team_id, usernames=body.usernames, start=body.start,
-                               shift_hours=body.shift_hours, count=body.count, replace=body.replace)  # fmt: skip
+    shifts = oncall.add_shifts(
+        session,
+        principal,
+        team_id,
+        usernames=body.usernames,
+        start=body.start,
+        shift_hours=body.shift_hours,
+        count=body.count,
+        replace=body.replace,
+    )
     return [ShiftOut.model_validate(s) for s in shifts]
 
 
-@router.patch("/teams/{team_id}/shifts/{shift_id}", response_model=ShiftOut,
-              summary="Give one coming shift to someone else (a swap)")  # fmt: skip
-def swap(team_id: IdPath, shift_id: IdPath, body: SwapIn, principal: UserDep, session: SessionDep,
-         runtime: RuntimeDep) -> ShiftOut:  # fmt: skip
-    shift = oncall.swap_shift(session, principal, team_id, shift_id, body.username.strip(),
-                              runtime.clock.now())  # fmt: skip
+@router.patch(
+    "/teams/{team_id}/shifts/{shift_id}",
+    response_model=ShiftOut,
+    summary="Give one coming shift to someone else (a swap)",
+)
+def swap(
+    team_id: IdPath,
+    shift_id: IdPath,
+    body: SwapIn,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> ShiftOut:
+    shift = oncall.swap_shift(
+        session, principal, team_id, shift_id, body.username.strip(), runtime.clock.now()
+    )
     return ShiftOut.model_validate(shift)
 
 
-@router.post("/teams/{team_id}/handover", response_model=ShiftOut,
-             summary="The outgoing person's hand-over note")  # fmt: skip
-def handover(team_id: IdPath, body: HandoverIn, principal: UserDep, session: SessionDep,
-             runtime: RuntimeDep) -> ShiftOut:  # fmt: skip
+@router.post(
+    "/teams/{team_id}/handover",
+    response_model=ShiftOut,
+    summary="The outgoing person's hand-over note",
+)
+def handover(
+    team_id: IdPath, body: HandoverIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> ShiftOut:
     return ShiftOut.model_validate(
         oncall.hand_over(session, principal, team_id, body.note, runtime.clock.now())
     )
@@ -302,30 +345,48 @@ def handover(team_id: IdPath, body: HandoverIn, principal: UserDep, session: Ses
 @router.post(
     "/teams/{team_id}/pages", response_model=PageOut, status_code=201, summary="Page a team"
 )
-def page_team(team_id: IdPath, body: PageIn, request: Request, principal: UserDep,
-              session: SessionDep, runtime: RuntimeDep, background: BackgroundTasks) -> PageOut:  # fmt: skip
+def page_team(
+    team_id: IdPath,
+    body: PageIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
+) -> PageOut:
     team = oncall.get_team(session, principal, team_id)
     require(principal, "csirt.oncall.manage", team.tenant)
     if body.incident_id is not None:
         from rengo.csirt.incidents import get_incident
 
         get_incident(session, principal, body.incident_id)
-    sent = paging.page_team(session, team, subject=body.subject, body=body.body, settings=runtime.settings,
-                            now=runtime.clock.now(), incident_id=body.incident_id)  # fmt: skip
+    sent = paging.page_team(
+        session,
+        team,
+        subject=body.subject,
+        body=body.body,
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        incident_id=body.incident_id,
+    )
     background.add_task(wake_worker, request.app)
     return PageOut.model_validate(sent.page)
 
 
 @router.get("/pages", response_model=list[PageOut], summary="Pages, newest first")
-def list_pages(principal: UserDep, session: SessionDep,
-               open_only: Annotated[bool, Query(alias="open")] = False) -> list[PageOut]:  # fmt: skip
+def list_pages(
+    principal: UserDep, session: SessionDep, open_only: Annotated[bool, Query(alias="open")] = False
+) -> list[PageOut]:
     return [
         PageOut.model_validate(p) for p in paging.pages(session, principal, open_only=open_only)
     ]
 
 
-@router.post("/pages/{page_id}/ack", response_model=PageOut,
-             summary="Acknowledge a page (the people paged, the team's members or its managers)")  # fmt: skip
+@router.post(
+    "/pages/{page_id}/ack",
+    response_model=PageOut,
+    summary="Acknowledge a page (the people paged, the team's members or its managers)",
+)
 def ack_page(
     page_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> PageOut:
@@ -335,8 +396,11 @@ def ack_page(
     )
 
 
-@router.post("/ack/{token}", response_model=PageOut,
-             summary="Acknowledge by the link sent in the notification (the token is the proof)")  # fmt: skip
+@router.post(
+    "/ack/{token}",
+    response_model=PageOut,
+    summary="Acknowledge by the link sent in the notification (the token is the proof)",
+)
 def ack_by_token(token: str, session: SessionDep, runtime: RuntimeDep) -> PageOut:
     page = paging.page_by_token(session, token)
     if page.status == "exhausted":
@@ -348,26 +412,45 @@ def ack_by_token(token: str, session: SessionDep, runtime: RuntimeDep) -> PageOu
 @router.get(
     "/deliveries", response_model=list[DeliveryOut], summary="The notification delivery log"
 )
-def list_deliveries(principal: UserDep, session: SessionDep, reference: str | None = None,
-                    status: str | None = None, channel: str | None = None,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeliveryOut]:  # fmt: skip
+def list_deliveries(
+    principal: UserDep,
+    session: SessionDep,
+    reference: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeliveryOut]:
     tenants = visible_tenants(principal, "csirt.deliveries.read")
-    rows = deliveries.log(session, tenants=tenants, reference=reference, status=status,
-                          channel=channel, limit=limit)  # fmt: skip
+    rows = deliveries.log(
+        session, tenants=tenants, reference=reference, status=status, channel=channel, limit=limit
+    )
     return [DeliveryOut.model_validate(d) for d in rows]
 
 
-@router.post("/deliveries/{delivery_id}/retry", response_model=DeliveryOut, status_code=201,
-             summary="Send a failed delivery again (a new entry in the log points at it)")  # fmt: skip
-def retry_delivery(delivery_id: IdPath, request: Request, principal: UserDep, session: SessionDep,
-                   runtime: RuntimeDep, background: BackgroundTasks) -> DeliveryOut:  # fmt: skip
+@router.post(
+    "/deliveries/{delivery_id}/retry",
+    response_model=DeliveryOut,
+    status_code=201,
+    summary="Send a failed delivery again (a new entry in the log points at it)",
+)
+def retry_delivery(
+    delivery_id: IdPath,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
+) -> DeliveryOut:
     again = deliveries.retry(session, principal, delivery_id, now=runtime.clock.now())
     background.add_task(wake_worker, request.app)
     return DeliveryOut.model_validate(again)
 
 
-@router.post("/run", response_model=TickOut,
-             summary="Carry out queued actions, escalate, notify now (the worker does it too)")  # fmt: skip
+@router.post(
+    "/run",
+    response_model=TickOut,
+    summary="Carry out queued actions, escalate, notify now (the worker does it too)",
+)
 def run_now(principal: UserDep, runtime: RuntimeDep) -> TickOut:
     require(principal, "csirt.deliveries.send")
     report: TickReport = tick(runtime.db, runtime.settings, runtime.clock)

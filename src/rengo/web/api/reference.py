@@ -67,9 +67,13 @@ def _terms(index: dict[str, object]) -> list[TermOut]:
 def asset_vocabularies(runtime: RuntimeDep) -> Vocabularies:
     s = runtime.settings.assets
     return Vocabularies(
-        kinds=_terms(KINDS), locations=_terms(LOCATIONS), cloud_providers=_terms(CLOUD_PROVIDERS),
-        segments=_terms(SEGMENTS), business_systems=_terms(BUSINESS_SYSTEMS),
+        kinds=_terms(KINDS),
+        locations=_terms(LOCATIONS),
+        cloud_providers=_terms(CLOUD_PROVIDERS),
+        segments=_terms(SEGMENTS),
+        business_systems=_terms(BUSINESS_SYSTEMS),
         classification_axes=_terms(CLASSIFICATION_AXES),
-        confidentiality_levels=s.confidentiality_levels, integrity_levels=s.integrity_levels,
+        confidentiality_levels=s.confidentiality_levels,
+        integrity_levels=s.integrity_levels,
         availability_levels=s.availability_levels,
-    )  # fmt: skip
+    )

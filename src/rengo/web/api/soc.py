@@ -244,11 +244,20 @@ def events(
     store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
     page = search_events(store.lake, query)
     audit.record(
-        session, principal, "soc.events.read", object_type="soc_events",
-        object_tenant=ward, client=client_address(request),
-        detail={"since": query.since.isoformat(), "until": query.until.isoformat(),
-                "filters": query.filters, "q": q, "returned": len(page.events)},
-    )  # fmt: skip
+        session,
+        principal,
+        "soc.events.read",
+        object_type="soc_events",
+        object_tenant=ward,
+        client=client_address(request),
+        detail={
+            "since": query.since.isoformat(),
+            "until": query.until.isoformat(),
+            "filters": query.filters,
+            "q": q,
+            "returned": len(page.events),
+        },
+    )
     return EventPage(events=page.events, next_cursor=page.next_cursor, elapsed_ms=page.elapsed_ms)
 
 
@@ -265,9 +274,12 @@ def stats(
     wards = visible_tenants(principal, "soc.stats.read")
     store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
     result = collect_stats(
-        store.lake, wards=wards, now=runtime.clock.now(), days=days,
+        store.lake,
+        wards=wards,
+        now=runtime.clock.now(),
+        days=days,
         silent_hours=runtime.settings.soc.silent_ward_hours,
-    )  # fmt: skip
+    )
     return StatsOut(
         since=result.since,
         until=result.until,

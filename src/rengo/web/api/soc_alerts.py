@@ -159,9 +159,20 @@ def alert_filter(
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> alerts.AlertFilter:
     return alerts.AlertFilter(
-        ward=ward, status=status, level=level, min_level=min_level, rule=rule, technique=technique,
-        kind=kind, assignee=assignee, q=q, since=since, until=until, page=page, per_page=per_page,
-    )  # fmt: skip
+        ward=ward,
+        status=status,
+        level=level,
+        min_level=min_level,
+        rule=rule,
+        technique=technique,
+        kind=kind,
+        assignee=assignee,
+        q=q,
+        since=since,
+        until=until,
+        page=page,
+        per_page=per_page,
+    )
 
 
 FilterDep = Annotated[alerts.AlertFilter, Depends(alert_filter)]
@@ -207,10 +218,24 @@ def read_alert(
     response_model=AlertOut,
     summary="Acknowledge, close (with a reason) or reopen",
 )
-def change_status(public_id: AlertId, body: StatusIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep,
-                  request: Request) -> AlertOut:  # fmt: skip
-    alert = alerts.set_status(session, principal, public_id, body.status, reason=body.reason, note=body.note,
-                              now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+def change_status(
+    public_id: AlertId,
+    body: StatusIn,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    request: Request,
+) -> AlertOut:
+    alert = alerts.set_status(
+        session,
+        principal,
+        public_id,
+        body.status,
+        reason=body.reason,
+        note=body.note,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return _out(alert)
 
 
@@ -219,35 +244,82 @@ def change_status(public_id: AlertId, body: StatusIn, principal: UserDep, sessio
     response_model=AlertOut,
     summary="Assign to someone (acknowledges a new alert)",
 )
-def assign_alert(public_id: AlertId, body: AssignIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep,
-                 request: Request) -> AlertOut:  # fmt: skip
-    alert = alerts.assign(session, principal, public_id, body.assignee, now=runtime.clock.now(),
-                          client=client_address(request))  # fmt: skip
+def assign_alert(
+    public_id: AlertId,
+    body: AssignIn,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    request: Request,
+) -> AlertOut:
+    alert = alerts.assign(
+        session,
+        principal,
+        public_id,
+        body.assignee,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return _out(alert)
 
 
-@router.post("/alerts/{public_id}/suppress", response_model=SuppressionOut, status_code=201,
-             summary="Suppress this alert's rule (for its host, user or source) until a date")  # fmt: skip
-def suppress_alert(public_id: AlertId, body: SuppressIn, principal: UserDep, session: SessionDep,
-                   runtime: RuntimeDep) -> SuppressionOut:  # fmt: skip
-    row = alerts_tuning.suppress(session, principal, reason=body.reason, expires_at=body.expires_at,
-                                 now=runtime.clock.now(), field=body.field, alert_id=public_id)  # fmt: skip
+@router.post(
+    "/alerts/{public_id}/suppress",
+    response_model=SuppressionOut,
+    status_code=201,
+    summary="Suppress this alert's rule (for its host, user or source) until a date",
+)
+def suppress_alert(
+    public_id: AlertId,
+    body: SuppressIn,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> SuppressionOut:
+    row = alerts_tuning.suppress(
+        session,
+        principal,
+        reason=body.reason,
+        expires_at=body.expires_at,
+        now=runtime.clock.now(),
+        field=body.field,
+        alert_id=public_id,
+    )
     return SuppressionOut.model_validate(row)
 
 
-@router.post("/alerts", response_model=RaiseOut, status_code=201,
-             summary="Raise an alert from another detector (threat-intelligence indicator hits)")  # fmt: skip
+@router.post(
+    "/alerts",
+    response_model=RaiseOut,
+    status_code=201,
+    summary="Raise an alert from another detector (threat-intelligence indicator hits)",
+)
 def raise_alert(
     body: RaiseIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> RaiseOut:
     result = alerts.raise_alert(
-        session, principal, runtime.settings.detect, ward=body.ward, title=body.title, level=body.level,
-        time=body.time, event_ids=body.event_ids, source=body.source, indicator=body.indicator,
-        techniques=tuple(body.techniques), host=body.host, user=body.user, src_ip=body.src_ip,
+        session,
+        principal,
+        runtime.settings.detect,
+        ward=body.ward,
+        title=body.title,
+        level=body.level,
+        time=body.time,
+        event_ids=body.event_ids,
+        source=body.source,
+        indicator=body.indicator,
+        techniques=tuple(body.techniques),
+        host=body.host,
+        user=body.user,
+        src_ip=body.src_ip,
         now=runtime.clock.now(),
-    )  # fmt: skip
-    return RaiseOut(new_alerts=result.new_alerts, updated_alerts=result.updated_alerts,
-                    campaigns=result.campaigns, suppressed=result.suppressed)  # fmt: skip
+    )
+    return RaiseOut(
+        new_alerts=result.new_alerts,
+        updated_alerts=result.updated_alerts,
+        campaigns=result.campaigns,
+        suppressed=result.suppressed,
+    )
 
 
 # -- rules, tuning and suppressions ------------------------------------------------------
@@ -317,12 +389,21 @@ def list_rules(principal: UserDep, runtime: RuntimeDep) -> RulesOut:
         runtime
     )  # cheap after the first call: compiled rules are cached
     return RulesOut(
-        rules=[RuleOut(id=r.id, title=r.title, level=r.level, pack=r.pack, techniques=list(r.techniques),
-                       kind="correlation" if r.is_correlation else "detection", path=r.path)
-               for r in ruleset.rules],
+        rules=[
+            RuleOut(
+                id=r.id,
+                title=r.title,
+                level=r.level,
+                pack=r.pack,
+                techniques=list(r.techniques),
+                kind="correlation" if r.is_correlation else "detection",
+                path=r.path,
+            )
+            for r in ruleset.rules
+        ],
         not_converted=[_issue(p) for p in ruleset.unsupported],
         errors=[_issue(p) for p in ruleset.problems],
-    )  # fmt: skip
+    )
 
 
 @router.get(
@@ -336,12 +417,28 @@ def list_rule_settings(principal: UserDep, session: SessionDep) -> list[RuleSett
     ]
 
 
-@router.put("/rule-settings/{rule_id}", response_model=RuleSettingOut,
-            summary="Switch a rule on or off, or change its level, for a ward")  # fmt: skip
-def put_rule_setting(rule_id: Annotated[str, Path(max_length=64)], body: RuleSettingIn, principal: UserDep,
-                     session: SessionDep, runtime: RuntimeDep) -> RuleSettingOut:  # fmt: skip
-    row = alerts_tuning.set_rule(session, principal, rule_id, ward=body.ward, enabled=body.enabled,
-                                 level=body.level, note=body.note, now=runtime.clock.now())  # fmt: skip
+@router.put(
+    "/rule-settings/{rule_id}",
+    response_model=RuleSettingOut,
+    summary="Switch a rule on or off, or change its level, for a ward",
+)
+def put_rule_setting(
+    rule_id: Annotated[str, Path(max_length=64)],
+    body: RuleSettingIn,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> RuleSettingOut:
+    row = alerts_tuning.set_rule(
+        session,
+        principal,
+        rule_id,
+        ward=body.ward,
+        enabled=body.enabled,
+        level=body.level,
+        note=body.note,
+        now=runtime.clock.now(),
+    )
     return RuleSettingOut.model_validate(row)
 
 
@@ -350,8 +447,9 @@ def put_rule_setting(rule_id: Annotated[str, Path(max_length=64)], body: RuleSet
     response_model=list[SuppressionOut],
     summary="Suppressions (active ones unless all)",
 )
-def list_suppressions(principal: UserDep, session: SessionDep, runtime: RuntimeDep,
-                      all: bool = False) -> list[SuppressionOut]:  # fmt: skip
+def list_suppressions(
+    principal: UserDep, session: SessionDep, runtime: RuntimeDep, all: bool = False
+) -> list[SuppressionOut]:
     rows = alerts_tuning.suppressions(
         session, principal, active_at=None if all else runtime.clock.now()
     )
@@ -361,7 +459,8 @@ def list_suppressions(principal: UserDep, session: SessionDep, runtime: RuntimeD
 @router.delete(
     "/suppressions/{suppression_id}", response_model=SuppressionOut, summary="End a suppression now"
 )
-def end_suppression(suppression_id: IdPath, principal: UserDep, session: SessionDep,
-                    runtime: RuntimeDep) -> SuppressionOut:  # fmt: skip
+def end_suppression(
+    suppression_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> SuppressionOut:
     row = alerts_tuning.end_suppression(session, principal, suppression_id, now=runtime.clock.now())
     return SuppressionOut.model_validate(row)

@@ -54,18 +54,32 @@ class TargetOut(BaseModel):
 def _out(result: TargetResult, settings: Any) -> TargetOut:
     t = result.target
     return TargetOut(
-        id=t.id, measure=t.measure, kind=t.kind.value, name_ja=t.name_ja, name_en=t.name_en,
-        formula_ja=t.formula_ja, formula_en=t.formula_en, source_ja=t.source_ja,
-        source_en=t.source_en, unit=t.unit, direction=t.direction.value,
-        threshold=result.threshold, threshold_setting=t.threshold_setting, period=t.period.value,
-        value=result.overall.value, status=result.status.value, detail=result.overall.detail,
+        id=t.id,
+        measure=t.measure,
+        kind=t.kind.value,
+        name_ja=t.name_ja,
+        name_en=t.name_en,
+        formula_ja=t.formula_ja,
+        formula_en=t.formula_en,
+        source_ja=t.source_ja,
+        source_en=t.source_en,
+        unit=t.unit,
+        direction=t.direction.value,
+        threshold=result.threshold,
+        threshold_setting=t.threshold_setting,
+        period=t.period.value,
+        value=result.overall.value,
+        status=result.status.value,
+        detail=result.overall.detail,
         per_ward={
-            code: WardValue(value=m.value, status=t.status(m.value, settings).value, detail=m.detail)
+            code: WardValue(
+                value=m.value, status=t.status(m.value, settings).value, detail=m.detail
+            )
             for code, m in sorted(result.per_ward.items())
         },
         trend=[TrendPoint(at=at, value=v) for at, v in result.trend],
         error=result.error,
-    )  # fmt: skip
+    )
 
 
 @router.get("", response_model=list[TargetOut], summary="Every target with its current value")

@@ -70,8 +70,14 @@ class TaxiiError(Exception):
 def _from_rengo(exc: RengoError) -> TaxiiError:
     details = {"problems": [{"location": p.location, "message": p.message} for p in exc.problems]}
     status = 400 if exc.status_code == 422 else exc.status_code
-    titles = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
-              404: "Not found", 409: "Conflict", 429: "Too many attempts"}  # fmt: skip
+    titles = {
+        400: "Bad request",
+        401: "Authentication required",
+        403: "Forbidden",
+        404: "Not found",
+        409: "Conflict",
+        429: "Too many attempts",
+    }
     return TaxiiError(
         status, titles.get(status, exc.code), exc.message, details if exc.problems else None
     )
@@ -130,9 +136,10 @@ def check_accept(request: Request, *, allow_stix: bool = False) -> None:
         return
     if not any(_media_ok(r, allow_stix=allow_stix) for r in accept.split(",")):
         raise TaxiiError(
-            406, "Not acceptable",
+            406,
+            "Not acceptable",
             f"this server answers {MEDIA_TAXII}; the Accept header asked for {accept!r}",
-        )  # fmt: skip
+        )
 
 
 def taxii_principal(request: Request, session: Session) -> Principal:
@@ -161,8 +168,12 @@ def _limit(request: Request) -> int:
     if raw is None or raw == "":
         return maximum
     if not raw.isdigit() or int(raw) < 1:
-        raise TaxiiError(400, "Bad request", "limit must be a positive integer",
-                         {"problems": [{"location": "query limit", "message": raw}]})  # fmt: skip
+        raise TaxiiError(
+            400,
+            "Bad request",
+            "limit must be a positive integer",
+            {"problems": [{"location": "query limit", "message": raw}]},
+        )
     return min(int(raw), maximum)
 
 
@@ -184,10 +195,15 @@ def _audit_original_read(
     """A read of a ward's own collection (raw originals) by anyone is audited."""
     if collection.kind == "ward" and count:
         audit.record(
-            session, principal, "intel.original.read", object_type="intel_collection",
-            object_id=collection.alias, object_tenant=collection.owner,
-            detail={"objects": count, "via": "taxii"}, client=client_address(request),
-        )  # fmt: skip
+            session,
+            principal,
+            "intel.original.read",
+            object_type="intel_collection",
+            object_id=collection.alias,
+            object_tenant=collection.owner,
+            detail={"objects": count, "via": "taxii"},
+            client=client_address(request),
+        )
 
 
 def _base(request: Request) -> str:
@@ -201,13 +217,15 @@ def _base(request: Request) -> str:
 def discovery(request: Request, session: SessionDep) -> Response:
     check_accept(request)
     taxii_principal(request, session)
-    return taxii_response({
-        "title": "rengo TAXII 2.1 — 特別区共同脅威情報共有",
-        "description": "Threat intelligence shared by Tokyo's 23 special wards and their joint centre.",
-        "contact": "joint SOC of the 23 special wards",
-        "default": f"{_base(request)}{ROOT_PATH}",
-        "api_roots": [f"{_base(request)}{ROOT_PATH}"],
-    })  # fmt: skip
+    return taxii_response(
+        {
+            "title": "rengo TAXII 2.1 — 特別区共同脅威情報共有",
+            "description": "Threat intelligence shared by Tokyo's 23 special wards and their joint centre.",
+            "contact": "joint SOC of the 23 special wards",
+            "default": f"{_base(request)}{ROOT_PATH}",
+            "api_roots": [f"{_base(request)}{ROOT_PATH}"],
+        }
+    )
 
 
 @router.get(f"/{API_ROOT}/", summary="TAXII 2.1 API root information")
@@ -215,22 +233,29 @@ def api_root(request: Request, session: SessionDep) -> Response:
     check_accept(request)
     taxii_principal(request, session)
     settings = get_runtime(request).settings
-    return taxii_response({
-        "title": "rengo",
-        "description": "Collections of the 23 wards' intelligence hub.",
-        "versions": [MEDIA_TAXII],
-        "max_content_length": settings.intel.taxii_max_content_length,
-    })  # fmt: skip
+    return taxii_response(
+        {
+            "title": "rengo",
+            "description": "Collections of the 23 wards' intelligence hub.",
+            "versions": [MEDIA_TAXII],
+            "max_content_length": settings.intel.taxii_max_content_length,
+        }
+    )
 
 
 def status_body(status: IntelStatus) -> dict[str, Any]:
     return {
-        "id": status.id, "status": status.status,
+        "id": status.id,
+        "status": status.status,
         "request_timestamp": timestamps.format(status.request_timestamp),
-        "total_count": status.total_count, "success_count": status.success_count,
-        "successes": status.successes, "failure_count": status.failure_count,
-        "failures": status.failures, "pending_count": status.pending_count, "pending": [],
-    }  # fmt: skip
+        "total_count": status.total_count,
+        "success_count": status.success_count,
+        "successes": status.successes,
+        "failure_count": status.failure_count,
+        "failures": status.failures,
+        "pending_count": status.pending_count,
+        "pending": [],
+    }
 
 
 @router.get(f"/{API_ROOT}/status/{{status_id}}/", summary="Status of an add-objects request")
@@ -250,10 +275,14 @@ def get_status(status_id: str, request: Request, session: SessionDep) -> Respons
 
 def collection_body(collection: IntelCollection, principal: Principal) -> dict[str, Any]:
     return {
-        "id": collection.id, "title": collection.title, "description": collection.description,
-        "alias": collection.alias, "can_read": colls.can_read(principal, collection),
-        "can_write": colls.can_write(principal, collection), "media_types": [MEDIA_STIX],
-    }  # fmt: skip
+        "id": collection.id,
+        "title": collection.title,
+        "description": collection.description,
+        "alias": collection.alias,
+        "can_read": colls.can_read(principal, collection),
+        "can_write": colls.can_write(principal, collection),
+        "media_types": [MEDIA_STIX],
+    }
 
 
 @router.get(f"/{API_ROOT}/collections/", summary="The collections you may read or write")
@@ -290,17 +319,25 @@ def get_manifest(collection_id: str, request: Request, session: SessionDep) -> R
         body["next"] = page.next
     if page.rows:
         body["objects"] = [
-            {"id": r.stix_id, "date_added": timestamps.format(r.date_added), "version": r.version,
-             "media_type": f"application/stix+json;version={r.spec_version}"}
+            {
+                "id": r.stix_id,
+                "date_added": timestamps.format(r.date_added),
+                "version": r.version,
+                "media_type": f"application/stix+json;version={r.spec_version}",
+            }
             for r in page.rows
-        ]  # fmt: skip
+        ]
     return taxii_response(body, headers=_added_headers(page))
 
 
 def _page(
-    session: Session, request: Request, collection: IntelCollection, principal: Principal,
-    f: store.ObjectFilter, columns: Any = (IntelObject.body, IntelObject.date_added),
-) -> store.Page:  # fmt: skip
+    session: Session,
+    request: Request,
+    collection: IntelCollection,
+    principal: Principal,
+    f: store.ObjectFilter,
+    columns: Any = (IntelObject.body, IntelObject.date_added),
+) -> store.Page:
     token = request.query_params.get("next")
     after = store.decode_next(token) if token else None
     return store.select_page(
@@ -336,15 +373,19 @@ def get_objects(collection_id: str, request: Request, session: SessionDep) -> Re
 def _read_envelope(request: Request, body: bytes) -> list[Any]:
     content_type = request.headers.get("content-type", "")
     if not _media_ok(content_type, allow_stix=True) or content_type.strip().startswith("*"):
-        raise TaxiiError(415, "Unsupported media type",
-                         f"send the envelope as {MEDIA_TAXII}, not {content_type!r}")  # fmt: skip
+        raise TaxiiError(
+            415,
+            "Unsupported media type",
+            f"send the envelope as {MEDIA_TAXII}, not {content_type!r}",
+        )
     try:
         envelope = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise TaxiiError(400, "Bad request", f"the body is not JSON: {exc}") from None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
-        raise TaxiiError(422, "Unprocessable envelope",
-                         "send an envelope: {\"objects\": [ …STIX 2.1 objects… ]}")  # fmt: skip
+        raise TaxiiError(
+            422, "Unprocessable envelope", 'send an envelope: {"objects": [ …STIX 2.1 objects… ]}'
+        )
     return envelope["objects"]
 
 
@@ -371,20 +412,38 @@ async def add_objects(collection_id: str, request: Request, session: SessionDep)
     now = runtime.clock.now()
     default = TLP.AMBER_STRICT if collection.kind == "ward" else None
     result = ingest(
-        session, runtime.settings, principal, collection, objects, now=now, source="taxii",
-        default_tlp=default, client=client_address(request),
-    )  # fmt: skip
+        session,
+        runtime.settings,
+        principal,
+        collection,
+        objects,
+        now=now,
+        source="taxii",
+        default_tlp=default,
+        client=client_address(request),
+    )
     if collection.kind == "ward" and result.added:
         submissions.from_stored_bundle(
-            session, runtime.settings, principal, [json.loads(r["body"]) for r in result.added],
-            now=now, channel="taxii", client=client_address(request),
-        )  # fmt: skip
+            session,
+            runtime.settings,
+            principal,
+            [json.loads(r["body"]) for r in result.added],
+            now=now,
+            channel="taxii",
+            client=client_address(request),
+        )
     status = IntelStatus(
-        id=str(uuid.uuid4()), tenant=principal.tenant, status="complete", request_timestamp=now,
-        total_count=result.total, success_count=len(result.successes),
-        failure_count=len(result.failures), pending_count=0,
-        successes=result.successes, failures=result.failures,
-    )  # fmt: skip
+        id=str(uuid.uuid4()),
+        tenant=principal.tenant,
+        status="complete",
+        request_timestamp=now,
+        total_count=result.total,
+        success_count=len(result.successes),
+        failure_count=len(result.failures),
+        pending_count=0,
+        successes=result.successes,
+        failures=result.failures,
+    )
     session.add(status)
     session.flush()
     return taxii_response(status_body(status), 202)
@@ -444,10 +503,15 @@ def delete_object(
     if still is None:
         indicators.forget(session, touched)
     audit.record(
-        session, principal, "intel.objects.delete", object_type="stix_object", object_id=object_id,
-        object_tenant=collection.owner, detail={"collection": collection.alias},
+        session,
+        principal,
+        "intel.objects.delete",
+        object_type="stix_object",
+        object_id=object_id,
+        object_tenant=collection.owner,
+        detail={"collection": collection.alias},
         client=client_address(request),
-    )  # fmt: skip
+    )
     return Response(status_code=200, media_type=MEDIA_TAXII, content=b"")
 
 

@@ -60,10 +60,17 @@ def create(
     body: UserIn, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> UserOut:
     user = users.add_user(
-        session, principal, Passwords.from_settings(runtime.settings), username=body.username,
-        password=body.password, tenant=body.ward, role=body.role, display_name=body.display_name,
-        email=body.email, client=client_address(request),
-    )  # fmt: skip
+        session,
+        principal,
+        Passwords.from_settings(runtime.settings),
+        username=body.username,
+        password=body.password,
+        tenant=body.ward,
+        role=body.role,
+        display_name=body.display_name,
+        email=body.email,
+        client=client_address(request),
+    )
     return UserOut.model_validate(user)
 
 
@@ -81,8 +88,18 @@ def change(
     "/{user_id}/password", status_code=204, summary="Set a new password (ends their sessions)"
 )
 def password(
-    user_id: IdPath, body: PasswordIn, request: Request, principal: UserDep, session: SessionDep,
+    user_id: IdPath,
+    body: PasswordIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
     runtime: RuntimeDep,
-) -> None:  # fmt: skip
-    users.reset_password(session, principal, Passwords.from_settings(runtime.settings), user_id,
-                         body.password, client_address(request))  # fmt: skip
+) -> None:
+    users.reset_password(
+        session,
+        principal,
+        Passwords.from_settings(runtime.settings),
+        user_id,
+        body.password,
+        client_address(request),
+    )

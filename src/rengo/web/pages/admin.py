@@ -43,10 +43,17 @@ def audit_log(
         offset=(page - 1) * PAGE,
     )
     return render(
-        request, caller, "admin/audit.html",
-        {"events": events[:PAGE], "more": len(events) > PAGE, "page_no": page,
-         "action": qp.get("action", ""), "actor": qp.get("actor", "")},
-    )  # fmt: skip
+        request,
+        caller,
+        "admin/audit.html",
+        {
+            "events": events[:PAGE],
+            "more": len(events) > PAGE,
+            "page_no": page,
+            "action": qp.get("action", ""),
+            "actor": qp.get("actor", ""),
+        },
+    )
 
 
 def _tokens_page(
@@ -77,12 +84,23 @@ async def create(
     name = str(form.get("name") or "").strip()[:128] or "token"
     with runtime.db.session() as session:
         token, plaintext = create_token(
-            session, tenant=principal.tenant, role=principal.role.value, name=name,
-            user_id=principal.user_id, created_by=principal.username or "",
+            session,
+            tenant=principal.tenant,
+            role=principal.role.value,
+            name=name,
+            user_id=principal.user_id,
+            created_by=principal.username or "",
             expires_at=runtime.clock.now() + timedelta(days=90),
-        )  # fmt: skip
-        audit.record(session, principal, "token.create", object_type="token", object_id=token.id,
-                     object_tenant=token.tenant, client=client_address(request))  # fmt: skip
+        )
+        audit.record(
+            session,
+            principal,
+            "token.create",
+            object_type="token",
+            object_id=token.id,
+            object_tenant=token.tenant,
+            client=client_address(request),
+        )
         return _tokens_page(request, caller, session, plaintext)
 
 
@@ -95,8 +113,15 @@ def revoke(
     if token is None or token.user_id != principal.user_id:
         raise NotFound("token {token_id} not found", values={"token_id": token_id})
     revoke_token(session, token_id)
-    audit.record(session, principal, "token.revoke", object_type="token", object_id=token_id,
-                 object_tenant=token.tenant, client=client_address(request))  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "token.revoke",
+        object_type="token",
+        object_id=token_id,
+        object_tenant=token.tenant,
+        client=client_address(request),
+    )
     return RedirectResponse("/account/tokens", status_code=303)
 
 
@@ -105,10 +130,16 @@ def user_list(
     request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     return render(
-        request, caller, "admin/users.html",
-        {"users": users.list_users(session, principal), "roles": STAFF_ROLE_NAMES,
-         "error": request.query_params.get("error"), "saved": request.query_params.get("saved")},
-    )  # fmt: skip
+        request,
+        caller,
+        "admin/users.html",
+        {
+            "users": users.list_users(session, principal),
+            "roles": STAFF_ROLE_NAMES,
+            "error": request.query_params.get("error"),
+            "saved": request.query_params.get("saved"),
+        },
+    )
 
 
 @router.post("/admin/users", response_model=None)
@@ -119,20 +150,31 @@ async def user_create(
     try:
         with runtime.db.session() as session:
             users.add_user(
-                session, principal, Passwords.from_settings(runtime.settings),
+                session,
+                principal,
+                Passwords.from_settings(runtime.settings),
                 username=str(form.get("username") or "").strip(),
                 password=str(form.get("password") or ""),
                 tenant=str(form.get("ward") or principal.tenant),
-                role=str(form.get("role") or ""), display_name=str(form.get("display_name") or ""),
-                email=str(form.get("email") or ""), client=client_address(request),
-            )  # fmt: skip
+                role=str(form.get("role") or ""),
+                display_name=str(form.get("display_name") or ""),
+                email=str(form.get("email") or ""),
+                client=client_address(request),
+            )
     except RengoError as error:
         with runtime.db.session() as session:
             return render(
-                request, caller, "admin/users.html",
-                {"users": users.list_users(session, principal), "roles": STAFF_ROLE_NAMES,
-                 "error": error_text(error), "form": dict(form)}, error.status_code,
-            )  # fmt: skip
+                request,
+                caller,
+                "admin/users.html",
+                {
+                    "users": users.list_users(session, principal),
+                    "roles": STAFF_ROLE_NAMES,
+                    "error": error_text(error),
+                    "form": dict(form),
+                },
+                error.status_code,
+            )
     return RedirectResponse("/admin/users?saved=1", status_code=303)
 
 

@@ -69,10 +69,17 @@ def asset_list(
     query = {k: v for k, v in request.query_params.items() if k != "page" and v}
     template = "assets/_results.html" if request.headers.get("hx-request") else "assets/list.html"
     return render(
-        request, caller, template,
-        {"page": page, "f": f, "query": query, "can_write": allows(principal, "assets.write"),
-         **VOCABULARIES},
-    )  # fmt: skip
+        request,
+        caller,
+        template,
+        {
+            "page": page,
+            "f": f,
+            "query": query,
+            "can_write": allows(principal, "assets.write"),
+            **VOCABULARIES,
+        },
+    )
 
 
 def _form_values(form: Any) -> dict[str, Any]:
@@ -100,14 +107,26 @@ def _field_errors(problems: list[Problem]) -> dict[str, str]:
 
 
 def _form_page(
-    request: Request, caller: CallerDep, asset: Any, values: dict[str, Any],
-    errors: dict[str, str], status: int = 200,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    caller: CallerDep,
+    asset: Any,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
     return render(
-        request, caller, "assets/form.html",
-        {"asset": asset, "v": values, "errors": errors, **VOCABULARIES,
-         "settings_levels": request.app.state.runtime.settings.assets}, status,
-    )  # fmt: skip
+        request,
+        caller,
+        "assets/form.html",
+        {
+            "asset": asset,
+            "v": values,
+            "errors": errors,
+            **VOCABULARIES,
+            "settings_levels": request.app.state.runtime.settings.assets,
+        },
+        status,
+    )
 
 
 @router.get("/assets/new", response_class=HTMLResponse)
@@ -157,14 +176,21 @@ async def import_file(
     try:
         with runtime.db.session() as session:
             result = csvio.import_csv(
-                session, principal, data, runtime.settings,
-                filename=upload.filename or "upload.csv", client=client_address(request),
-            )  # fmt: skip
+                session,
+                principal,
+                data,
+                runtime.settings,
+                filename=upload.filename or "upload.csv",
+                client=client_address(request),
+            )
     except InvalidInput as error:
         return render(
-            request, caller, "assets/import.html",
-            {"problems": error.problems, "result": None, "message": error_message(error)}, 422,
-        )  # fmt: skip
+            request,
+            caller,
+            "assets/import.html",
+            {"problems": error.problems, "result": None, "message": error_message(error)},
+            422,
+        )
     return render(request, caller, "assets/import.html", {"problems": [], "result": result})
 
 
@@ -175,10 +201,17 @@ def asset_detail(
     asset = service.get_asset(session, principal, asset_id, client=client_address(request))
     changes = service.history(session, principal, asset_id)
     return render(
-        request, caller, "assets/detail.html",
-        {"a": asset, "changes": changes, "can_write": allows(principal, "assets.write", asset.tenant),
-         "saved": request.query_params.get("saved"), **VOCABULARIES},
-    )  # fmt: skip
+        request,
+        caller,
+        "assets/detail.html",
+        {
+            "a": asset,
+            "changes": changes,
+            "can_write": allows(principal, "assets.write", asset.tenant),
+            "saved": request.query_params.get("saved"),
+            **VOCABULARIES,
+        },
+    )
 
 
 @router.get("/assets/{asset_id}/edit", response_class=HTMLResponse)
@@ -201,10 +234,14 @@ async def update(
     try:
         with runtime.db.session() as session:
             asset = service.update_asset(
-                session, principal, asset_id, values, runtime.settings,
+                session,
+                principal,
+                asset_id,
+                values,
+                runtime.settings,
                 expected_version=int(version_text) if version_text.isdigit() else None,
                 client=client_address(request),
-            )  # fmt: skip
+            )
     except InvalidInput as error:
         with runtime.db.session() as session:
             current = service.get_asset(session, principal, asset_id)

@@ -61,18 +61,31 @@ def login(
     except TooManyAttempts:
         message = _("Too many failed logins. Wait a while and try again.")
         return render(
-            request, caller, "login.html",
-            {"error": message, "next": _safe_next(next), "username": username}, 429,
-        )  # fmt: skip
+            request,
+            caller,
+            "login.html",
+            {"error": message, "next": _safe_next(next), "username": username},
+            429,
+        )
     if user is None:
         message = _("User name or password is wrong.")
         return render(
-            request, caller, "login.html",
-            {"error": message, "next": _safe_next(next), "username": username}, 401,
-        )  # fmt: skip
+            request,
+            caller,
+            "login.html",
+            {"error": message, "next": _safe_next(next), "username": username},
+            401,
+        )
     raw, _web_session = start_session(session, user, settings, runtime.clock.now())
-    audit.record(session, user.principal(), "login", object_type="user", object_id=user.id,
-                 object_tenant=user.tenant, client=client)  # fmt: skip
+    audit.record(
+        session,
+        user.principal(),
+        "login",
+        object_type="user",
+        object_id=user.id,
+        object_tenant=user.tenant,
+        client=client,
+    )
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -100,7 +113,10 @@ def choose_language(language: str, runtime: RuntimeDep, next: str = "/") -> Redi
     response = RedirectResponse(_safe_next(next), status_code=303)
     if language in LANGUAGES:
         response.set_cookie(
-            LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax",
+            LANGUAGE_COOKIE,
+            language,
+            max_age=365 * 86400,
+            samesite="lax",
             secure=runtime.settings.web.secure_cookies,
-        )  # fmt: skip
+        )
     return response

@@ -46,25 +46,41 @@ from rengo.web.templating import render
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("m1", "Incidents", "/incidents", "csirt.incidents.read", order=20)]
 VOCABULARIES = {
-    "categories": CATEGORIES, "statuses": STATUSES, "severities": SEVERITIES,
-    "action_kinds": ACTION_KINDS, "timeline_kinds": TIMELINE_KINDS, "order": ORDER,
-}  # fmt: skip
+    "categories": CATEGORIES,
+    "statuses": STATUSES,
+    "severities": SEVERITIES,
+    "action_kinds": ACTION_KINDS,
+    "timeline_kinds": TIMELINE_KINDS,
+    "order": ORDER,
+}
 TIMELINE_SHOWN = 300
 NEW_FORM_LABELS = {
-    "alert_ids": N_("SOC alert ids (separated by spaces or commas)"), "title": N_("Title"),
-    "category": N_("Category"), "wards": N_("Wards affected"), "source": N_("How it reached us"),
+    "alert_ids": N_("SOC alert ids (separated by spaces or commas)"),
+    "title": N_("Title"),
+    "category": N_("Category"),
+    "wards": N_("Wards affected"),
+    "source": N_("How it reached us"),
     "detected_at": N_("Detected at (JST; empty: now)"),
-    "people_affected": N_("People whose personal data is affected"), "description": N_("Description"),
-}  # fmt: skip
+    "people_affected": N_("People whose personal data is affected"),
+    "description": N_("Description"),
+}
 
 DETAIL_LABELS = {
-    "reason": N_("Why"), "target": N_("Target"), "text": N_("Note"), "title": N_("Title"),
-    "assignee": N_("Assignee (user name)"), "file": N_("File"), "cause": N_("Cause (needed to close)"),
-    "report_summary": N_("Report summary (needed to close)"), "people_affected": N_("People whose personal data is affected"),
-    "outage_system": N_("Core system that is down"), "outage_started_at": N_("Outage start (JST)"),
-    "outage_ended_at": N_("Outage end (JST)"), "incident_ids": N_("Incident numbers (e.g. INC-000012, separated by spaces)"),
+    "reason": N_("Why"),
+    "target": N_("Target"),
+    "text": N_("Note"),
+    "title": N_("Title"),
+    "assignee": N_("Assignee (user name)"),
+    "file": N_("File"),
+    "cause": N_("Cause (needed to close)"),
+    "report_summary": N_("Report summary (needed to close)"),
+    "people_affected": N_("People whose personal data is affected"),
+    "outage_system": N_("Core system that is down"),
+    "outage_started_at": N_("Outage start (JST)"),
+    "outage_ended_at": N_("Outage end (JST)"),
+    "incident_ids": N_("Incident numbers (e.g. INC-000012, separated by spaces)"),
     "alert_ids": N_("Alerts"),
-}  # fmt: skip
+}
 """What the incident page calls the fields a refusal names."""
 
 
@@ -78,25 +94,40 @@ def incident_list(
     qp = request.query_params
     page = qp.get("page") or "1"
     f = incidents.IncidentFilter(
-        ward=qp.get("ward") or None, status=qp.get("status") or None, open_only=qp.get("open") == "true",
-        severity=qp.get("severity") or None, category=qp.get("category") or None,
-        major={"true": True, "false": False}.get(qp.get("major") or ""), q=qp.get("q") or None,
+        ward=qp.get("ward") or None,
+        status=qp.get("status") or None,
+        open_only=qp.get("open") == "true",
+        severity=qp.get("severity") or None,
+        category=qp.get("category") or None,
+        major={"true": True, "false": False}.get(qp.get("major") or ""),
+        q=qp.get("q") or None,
         page=int(page) if page.isdigit() else 1,
-    )  # fmt: skip
+    )
     result = incidents.search(session, principal, f)
     query = {k: v for k, v in qp.items() if k != "page" and v}
     template = "csirt/_results.html" if request.headers.get("hx-request") else "csirt/list.html"
-    return render(request, caller, template, {
-        "result": result, "f": f, "query": query, "can_write": allows(principal, "csirt.incidents.write"),
-        **VOCABULARIES,
-    })  # fmt: skip
+    return render(
+        request,
+        caller,
+        template,
+        {
+            "result": result,
+            "f": f,
+            "query": query,
+            "can_write": allows(principal, "csirt.incidents.write"),
+            **VOCABULARIES,
+        },
+    )
 
 
 @router.get("/incidents/new", response_class=HTMLResponse)
 def new_form(request: Request, caller: CallerDep, principal: UserDep) -> HTMLResponse:
     # ``?alert_ids=ALR-…`` opens the form from the SOC's alert queue with the alerts filled in.
-    values = {"wards": [] if principal.is_joint else [principal.tenant], "source": "manual",
-              "alert_ids": " ".join(request.query_params.getlist("alert_ids"))[:2000]}  # fmt: skip
+    values = {
+        "wards": [] if principal.is_joint else [principal.tenant],
+        "source": "manual",
+        "alert_ids": " ".join(request.query_params.getlist("alert_ids"))[:2000],
+    }
     return render(request, caller, "csirt/new.html", {"v": values, "problems": [], **VOCABULARIES})
 
 
@@ -105,13 +136,18 @@ def _create_input(form: FormData) -> IncidentCreate:
         a.strip() for a in str(form.get("alert_ids") or "").replace(",", " ").split() if a.strip()
     ]
     try:
-        return IncidentCreate.model_validate({
-            "title": form.get("title") or None, "description": form.get("description") or "",
-            "category": form.get("category") or "", "wards": form.getlist("wards"), "alert_ids": alert_ids,
-            "source": form.get("source") or "manual",
-            "detected_at": jst_input(str(form.get("detected_at") or ""), "detected_at"),
-            "people_affected": int_or_none(form.get("people_affected"), "people_affected"),
-        })  # fmt: skip
+        return IncidentCreate.model_validate(
+            {
+                "title": form.get("title") or None,
+                "description": form.get("description") or "",
+                "category": form.get("category") or "",
+                "wards": form.getlist("wards"),
+                "alert_ids": alert_ids,
+                "source": form.get("source") or "manual",
+                "detected_at": jst_input(str(form.get("detected_at") or ""), "detected_at"),
+                "people_affected": int_or_none(form.get("people_affected"), "people_affected"),
+            }
+        )
     except ValidationError as error:
         raise InvalidInput("the incident cannot be opened", problems_of(error)) from None
 
@@ -124,16 +160,30 @@ async def create(
     try:
         data = _create_input(form)
         with runtime.db.session() as session:
-            incident = incidents.create_incident(session, principal, data, runtime.settings,
-                                                 alert_source=alert_source(request), now=runtime.clock.now(),
-                                                 client=client_address(request))  # fmt: skip
+            incident = incidents.create_incident(
+                session,
+                principal,
+                data,
+                runtime.settings,
+                alert_source=alert_source(request),
+                now=runtime.clock.now(),
+                client=client_address(request),
+            )
             incident_id = incident.id
     except InvalidInput as error:
         values = {k: form.get(k) for k in form if k != "wards"} | {"wards": form.getlist("wards")}
-        return render(request, caller, "csirt/new.html", {
-            "v": values, "problems": [problem_text(p, NEW_FORM_LABELS) for p in error.problems],
-            "message": error_message(error), **VOCABULARIES,
-        }, 422)  # fmt: skip
+        return render(
+            request,
+            caller,
+            "csirt/new.html",
+            {
+                "v": values,
+                "problems": [problem_text(p, NEW_FORM_LABELS) for p in error.problems],
+                "message": error_message(error),
+                **VOCABULARIES,
+            },
+            422,
+        )
     send_notifications(runtime)
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
 
@@ -141,31 +191,71 @@ async def create(
 # -- one incident -----------------------------------------------------------------------
 
 
-def _detail(request: Request, caller: Any, session: Session, principal: Principal, incident_id: int, *,
-            flash: str | None = None, flash_kind: str = "", status: int = 200) -> HTMLResponse:  # fmt: skip
+def _detail(
+    request: Request,
+    caller: Any,
+    session: Session,
+    principal: Principal,
+    incident_id: int,
+    *,
+    flash: str | None = None,
+    flash_kind: str = "",
+    status: int = 200,
+) -> HTMLResponse:
     incident = incidents.get_incident(session, principal, incident_id)
     wards = incidents.wards_of(session, incident.id)
     entries = timeline.entries(session, incident.id, limit=TIMELINE_SHOWN, newest_first=True)
     action_rows = actions.actions_of(session, incident.id)
-    return render(request, caller, "csirt/detail.html", {
-        "i": incident, "wards": wards, "d": metrics.durations(incident), "timeline": entries,
-        "timeline_full": len(entries) == TIMELINE_SHOWN, "actions": action_rows,
-        "tasks": tasks.tasks_of(session, incident.id), "evidence": evidence.evidence_of(session, incident.id),
-        "indicators": indicators.listed(session, incident.id), "alert_ids": incidents.alert_ids_of(session, incident.id),
-        "alerts": list(session.scalars(select(IncidentAlert).where(IncidentAlert.incident_id == incident.id)
-                                       .order_by(IncidentAlert.detected_at))),
-        "running": any(a.connector_id is not None and a.status in ("approved", "running") for a in action_rows),
-        "can_write": allows(principal, "csirt.incidents.write", wards),
-        "can_act": allows(principal, "csirt.actions.request", wards),
-        "can_approve": {a.id: allows(principal, "csirt.actions.approve", a.ward)
-                        and actions.identity_key(principal) != a.requester_key for a in action_rows},
-        "flash": flash, "flash_kind": flash_kind, "now": datetime.now(JST), **VOCABULARIES,
-    }, status_code=status)  # fmt: skip
+    return render(
+        request,
+        caller,
+        "csirt/detail.html",
+        {
+            "i": incident,
+            "wards": wards,
+            "d": metrics.durations(incident),
+            "timeline": entries,
+            "timeline_full": len(entries) == TIMELINE_SHOWN,
+            "actions": action_rows,
+            "tasks": tasks.tasks_of(session, incident.id),
+            "evidence": evidence.evidence_of(session, incident.id),
+            "indicators": indicators.listed(session, incident.id),
+            "alert_ids": incidents.alert_ids_of(session, incident.id),
+            "alerts": list(
+                session.scalars(
+                    select(IncidentAlert)
+                    .where(IncidentAlert.incident_id == incident.id)
+                    .order_by(IncidentAlert.detected_at)
+                )
+            ),
+            "running": any(
+                a.connector_id is not None and a.status in ("approved", "running")
+                for a in action_rows
+            ),
+            "can_write": allows(principal, "csirt.incidents.write", wards),
+            "can_act": allows(principal, "csirt.actions.request", wards),
+            "can_approve": {
+                a.id: allows(principal, "csirt.actions.approve", a.ward)
+                and actions.identity_key(principal) != a.requester_key
+                for a in action_rows
+            },
+            "flash": flash,
+            "flash_kind": flash_kind,
+            "now": datetime.now(JST),
+            **VOCABULARIES,
+        },
+        status_code=status,
+    )
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-def incident_detail(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                    session: SessionDep) -> HTMLResponse:  # fmt: skip
+def incident_detail(
+    incident_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+) -> HTMLResponse:
     saved = request.query_params.get("saved")
     return _detail(request, caller, session, principal, incident_id, flash=_saved_message(saved))
 
@@ -182,8 +272,15 @@ def _saved_message(key: str | None) -> str | None:
     return messages.get(key or "")
 
 
-async def _post(request: Request, caller: Any, principal: Principal, runtime: Any, incident_id: int,
-                work: Any, saved: str = "1") -> Response:  # fmt: skip
+async def _post(
+    request: Request,
+    caller: Any,
+    principal: Principal,
+    runtime: Any,
+    incident_id: int,
+    work: Any,
+    saved: str = "1",
+) -> Response:
     """Run ``work(session, form)`` in a transaction; on a rengo error show the page again."""
     form = await request.form()
     try:
@@ -194,8 +291,16 @@ async def _post(request: Request, caller: Any, principal: Principal, runtime: An
             f" — {problem_text(p, DETAIL_LABELS)}" for p in error.problems
         )
         with runtime.db.session() as session:
-            return _detail(request, caller, session, principal, incident_id, flash=message,
-                           flash_kind="error", status=error.status_code)  # fmt: skip
+            return _detail(
+                request,
+                caller,
+                session,
+                principal,
+                incident_id,
+                flash=message,
+                flash_kind="error",
+                status=error.status_code,
+            )
     wake_worker(request.app)
     send_notifications(runtime)
     goto = after if isinstance(after, int) else incident_id
@@ -203,19 +308,36 @@ async def _post(request: Request, caller: Any, principal: Principal, runtime: An
 
 
 @router.post("/incidents/{incident_id}/transition", response_model=None)
-async def transition(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                     runtime: RuntimeDep) -> Response:  # fmt: skip
+async def transition(
+    incident_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
-        incidents.transition(session, principal, incident_id, str(form.get("to") or ""),
-                             str(form.get("reason") or ""), runtime.settings, now=runtime.clock.now(),
-                             client=client_address(request))  # fmt: skip
+        incidents.transition(
+            session,
+            principal,
+            incident_id,
+            str(form.get("to") or ""),
+            str(form.get("reason") or ""),
+            runtime.settings,
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/edit", response_model=None)
-async def edit(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-               runtime: RuntimeDep) -> Response:  # fmt: skip
+async def edit(
+    incident_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         values: dict[str, Any] = {
             name: str(form.get(name) or "") for name in ("cause", "report_summary", "lessons")
@@ -228,50 +350,95 @@ async def edit(incident_id: IdPath, request: Request, caller: CallerDep, princip
             patch = IncidentPatch.model_validate(values)
         except ValidationError as error:
             raise InvalidInput("invalid values", problems_of(error)) from None
-        incidents.update_incident(session, principal, incident_id, patch, runtime.settings,
-                                  now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+        incidents.update_incident(
+            session,
+            principal,
+            incident_id,
+            patch,
+            runtime.settings,
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/notes", response_model=None)
-async def add_note(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                   runtime: RuntimeDep) -> Response:  # fmt: skip
+async def add_note(
+    incident_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         text = str(form.get("text") or "").strip()
         if not text:
             raise InvalidInput("empty note", [Problem("write something", "field text")])
         kind = "message" if form.get("kind") == "message" else "note"
-        incidents.add_note(session, principal, incident_id, text, kind, now=runtime.clock.now(),
-                           client=client_address(request))  # fmt: skip
+        incidents.add_note(
+            session,
+            principal,
+            incident_id,
+            text,
+            kind,
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/actions", response_model=None)
-async def request_action(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                         runtime: RuntimeDep) -> Response:  # fmt: skip
+async def request_action(
+    incident_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         if not str(form.get("target") or "").strip():
             raise InvalidInput("no target", [Problem("say what to act on", "field target")])
         actions.request_action(
-            session, principal, incident_id, kind=str(form.get("kind") or ""),
-            target=str(form.get("target") or ""), reason=str(form.get("reason") or ""),
-            ward=str(form.get("ward") or "") or None, connector_id=None, settings=runtime.settings,
-            now=runtime.clock.now(), client=client_address(request),
-        )  # fmt: skip
+            session,
+            principal,
+            incident_id,
+            kind=str(form.get("kind") or ""),
+            target=str(form.get("target") or ""),
+            reason=str(form.get("reason") or ""),
+            ward=str(form.get("ward") or "") or None,
+            connector_id=None,
+            settings=runtime.settings,
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work, saved="action")
 
 
 @router.post("/incidents/{incident_id}/actions/{action_id}/decide", response_model=None)
-async def decide(incident_id: IdPath, action_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                 runtime: RuntimeDep) -> Response:  # fmt: skip
+async def decide(
+    incident_id: IdPath,
+    action_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         _check_action(session, principal, incident_id, action_id)
         approve = form.get("decision") == "approve"
-        actions.decide(session, principal, action_id, approve=approve, note=str(form.get("note") or ""),
-                       settings=runtime.settings, now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+        actions.decide(
+            session,
+            principal,
+            action_id,
+            approve=approve,
+            note=str(form.get("note") or ""),
+            settings=runtime.settings,
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work, saved="approved")
 
@@ -282,24 +449,48 @@ def _check_action(session: Session, principal: Principal, incident_id: int, acti
 
 
 @router.post("/incidents/{incident_id}/actions/{action_id}/retry", response_model=None)
-async def retry_action(incident_id: IdPath, action_id: IdPath, request: Request, caller: CallerDep,
-                       principal: UserDep, runtime: RuntimeDep) -> Response:  # fmt: skip
+async def retry_action(
+    incident_id: IdPath,
+    action_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         _check_action(session, principal, incident_id, action_id)
-        actions.retry(session, principal, action_id, settings=runtime.settings, now=runtime.clock.now(),
-                      client=client_address(request))  # fmt: skip
+        actions.retry(
+            session,
+            principal,
+            action_id,
+            settings=runtime.settings,
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work, saved="action")
 
 
 @router.post("/incidents/{incident_id}/actions/{action_id}/confirm", response_model=None)
-async def confirm_action(incident_id: IdPath, action_id: IdPath, request: Request, caller: CallerDep,
-                         principal: UserDep, runtime: RuntimeDep) -> Response:  # fmt: skip
+async def confirm_action(
+    incident_id: IdPath,
+    action_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         _check_action(session, principal, incident_id, action_id)
-        actions.confirm_by_hand(session, principal, action_id, succeeded=form.get("outcome") == "done",
-                                note=str(form.get("note") or ""), now=runtime.clock.now(),
-                                client=client_address(request))  # fmt: skip
+        actions.confirm_by_hand(
+            session,
+            principal,
+            action_id,
+            succeeded=form.get("outcome") == "done",
+            note=str(form.get("note") or ""),
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work)
 
@@ -309,8 +500,11 @@ def poll_actions(incident_id: IdPath, principal: UserDep, session: SessionDep) -
     """htmx asks while actions run: 204 (keep waiting) until none runs, then a full refresh
     shows the answers on the timeline and the containment time."""
     incident = incidents.get_incident(session, principal, incident_id)
-    running = [a for a in actions.actions_of(session, incident.id)
-               if a.connector_id is not None and a.status in ("approved", "running")]  # fmt: skip
+    running = [
+        a
+        for a in actions.actions_of(session, incident.id)
+        if a.connector_id is not None and a.status in ("approved", "running")
+    ]
     if running:
         return Response(status_code=204)
     return Response(status_code=200, headers={"HX-Refresh": "true"})
@@ -344,19 +538,36 @@ def _incident_ids(text: str) -> list[int]:
 
 
 @router.post("/incidents/{incident_id}/merge", response_model=None)
-async def merge_into(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                     runtime: RuntimeDep) -> Response:  # fmt: skip
+async def merge_into(
+    incident_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
-        merge.merge(session, principal, incident_id, _incident_ids(str(form.get("incident_ids") or "")),
-                    reason=_reason(form), settings=runtime.settings, now=runtime.clock.now(),
-                    client=client_address(request))  # fmt: skip
+        merge.merge(
+            session,
+            principal,
+            incident_id,
+            _incident_ids(str(form.get("incident_ids") or "")),
+            reason=_reason(form),
+            settings=runtime.settings,
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work, saved="merged")
 
 
 @router.post("/incidents/{incident_id}/split", response_model=None)
-async def split_off(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                    runtime: RuntimeDep) -> Response:  # fmt: skip
+async def split_off(
+    incident_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> int:
         chosen = [str(a) for a in form.getlist("alert_ids")]
         if not chosen:
@@ -366,8 +577,17 @@ async def split_off(incident_id: IdPath, request: Request, caller: CallerDep, pr
         title = str(form.get("title") or "").strip()
         if not title:
             raise InvalidInput("no title", [Problem("a title for the new incident", "field title")])
-        new = merge.split(session, principal, incident_id, chosen, title=title[:200], reason=_reason(form),
-                          settings=runtime.settings, now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+        new = merge.split(
+            session,
+            principal,
+            incident_id,
+            chosen,
+            title=title[:200],
+            reason=_reason(form),
+            settings=runtime.settings,
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
         return new.id
 
     return await _post(request, caller, principal, runtime, incident_id, work)
@@ -381,21 +601,39 @@ def _reason(form: FormData) -> str:
 
 
 @router.post("/incidents/{incident_id}/tasks", response_model=None)
-async def add_task(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                   runtime: RuntimeDep) -> Response:  # fmt: skip
+async def add_task(
+    incident_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         title = str(form.get("title") or "").strip()
         if not title:
             raise InvalidInput("no title", [Problem("say what is to be done", "field title")])
-        tasks.add_task(session, principal, incident_id, title=title, assignee=str(form.get("assignee") or "") or None,
-                       due_at=jst_input(str(form.get("due_at") or ""), "due_at"), now=runtime.clock.now())  # fmt: skip
+        tasks.add_task(
+            session,
+            principal,
+            incident_id,
+            title=title,
+            assignee=str(form.get("assignee") or "") or None,
+            due_at=jst_input(str(form.get("due_at") or ""), "due_at"),
+            now=runtime.clock.now(),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/tasks/{task_id}/done", response_model=None)
-async def task_done(incident_id: IdPath, task_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                    runtime: RuntimeDep) -> Response:  # fmt: skip
+async def task_done(
+    incident_id: IdPath,
+    task_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         tasks.complete_task(session, principal, task_id, runtime.clock.now())
 
@@ -403,26 +641,54 @@ async def task_done(incident_id: IdPath, task_id: IdPath, request: Request, call
 
 
 @router.post("/incidents/{incident_id}/evidence", response_model=None)
-async def upload_evidence(incident_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                          runtime: RuntimeDep) -> Response:  # fmt: skip
+async def upload_evidence(
+    incident_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
             raise InvalidInput("no file", [Problem("choose a file", "field file")])
-        evidence.store(session, principal, incident_id, upload.file, filename=upload.filename or "evidence.bin",
-                       content_type=upload.content_type or "application/octet-stream",
-                       description=str(form.get("description") or ""), data_dir=runtime.data_dir,
-                       max_bytes=runtime.settings.csirt.evidence_max_mb << 20, now=runtime.clock.now(),
-                       client=client_address(request))  # fmt: skip
+        evidence.store(
+            session,
+            principal,
+            incident_id,
+            upload.file,
+            filename=upload.filename or "evidence.bin",
+            content_type=upload.content_type or "application/octet-stream",
+            description=str(form.get("description") or ""),
+            data_dir=runtime.data_dir,
+            max_bytes=runtime.settings.csirt.evidence_max_mb << 20,
+            now=runtime.clock.now(),
+            client=client_address(request),
+        )
 
     return await _post(request, caller, principal, runtime, incident_id, work)
 
 
 @router.get("/incidents/{incident_id}/report.{fmt}", response_model=None)
-def report(incident_id: IdPath, fmt: str, request: Request, principal: UserDep, session: SessionDep,
-           runtime: RuntimeDep) -> Response:  # fmt: skip
-    rendered = reports.incident_report(session, principal, incident_id, fmt, now=runtime.clock.now(),
-                                       client=client_address(request))  # fmt: skip
+def report(
+    incident_id: IdPath,
+    fmt: str,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    rendered = reports.incident_report(
+        session,
+        principal,
+        incident_id,
+        fmt,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     disposition = "inline" if fmt == "html" else "attachment"
-    return Response(rendered.content, media_type=rendered.media_type,
-                    headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'})  # fmt: skip
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
+    )

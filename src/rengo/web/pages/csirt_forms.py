@@ -20,13 +20,38 @@ def N_(message: str) -> str:
 
 
 STORED_VALUE_LABELS = (
-    N_("pending_approval"), N_("approved"), N_("running"), N_("succeeded"), N_("failed"),
-    N_("rejected"), N_("open"), N_("acknowledged"), N_("exhausted"), N_("demo"), N_("exercise"),
-    N_("population"), N_("recorded shares"), N_("standalone_estimate"), N_("joint_operating"),
-    N_("joint_share"), N_("pending"), N_("sending"), N_("sent"), N_("email"), N_("webhook"),
-    N_("simulated"), N_("csirt"), N_("ward_contact"), N_("executives"), N_("finance"),
-    N_("on_call"), N_("next_on_call"), N_("manager"), N_("user"), N_("team"),
-)  # fmt: skip
+    N_("pending_approval"),
+    N_("approved"),
+    N_("running"),
+    N_("succeeded"),
+    N_("failed"),
+    N_("rejected"),
+    N_("open"),
+    N_("acknowledged"),
+    N_("exhausted"),
+    N_("demo"),
+    N_("exercise"),
+    N_("population"),
+    N_("recorded shares"),
+    N_("standalone_estimate"),
+    N_("joint_operating"),
+    N_("joint_share"),
+    N_("pending"),
+    N_("sending"),
+    N_("sent"),
+    N_("email"),
+    N_("webhook"),
+    N_("simulated"),
+    N_("csirt"),
+    N_("ward_contact"),
+    N_("executives"),
+    N_("finance"),
+    N_("on_call"),
+    N_("next_on_call"),
+    N_("manager"),
+    N_("user"),
+    N_("team"),
+)
 
 
 def jst_input(value: str | None, name: str) -> datetime | None:

@@ -48,66 +48,130 @@ def _connector_wards(principal: Principal) -> list[str]:
 
 def _connector_values(form: FormData) -> dict[str, Any]:
     return {
-        "name": str(form.get("name") or "").strip(), "url": str(form.get("url") or "").strip(),
+        "name": str(form.get("name") or "").strip(),
+        "url": str(form.get("url") or "").strip(),
         "secret_name": str(form.get("secret_name") or "").strip(),
         "capabilities": [str(c) for c in form.getlist("capabilities")],
-    }  # fmt: skip
+    }
 
 
-def _connectors_page(request: Request, caller: Any, session: Session, principal: Principal,
-                     runtime: Runtime, *, error: FormError | None = None,
-                     values: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
+def _connectors_page(
+    request: Request,
+    caller: Any,
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    *,
+    error: FormError | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
     rows = endpoints.connectors(session, principal)
-    return render(request, caller, "csirt/connectors.html", {
-        "rows": rows, "kinds": CONNECTOR_KINDS, "action_kinds": ACTION_KINDS,
-        "configured": {c.id: endpoints.secret_configured(runtime.settings.csirt, c) for c in rows},
-        "can_manage": {c.id: allows(principal, "csirt.connectors.manage", c.tenant) for c in rows},
-        "wards": _connector_wards(principal), "fe": error, "v": values or {}, "flash": _saved(request),
-    }, status_code=error.status if error else 200)  # fmt: skip
+    return render(
+        request,
+        caller,
+        "csirt/connectors.html",
+        {
+            "rows": rows,
+            "kinds": CONNECTOR_KINDS,
+            "action_kinds": ACTION_KINDS,
+            "configured": {
+                c.id: endpoints.secret_configured(runtime.settings.csirt, c) for c in rows
+            },
+            "can_manage": {
+                c.id: allows(principal, "csirt.connectors.manage", c.tenant) for c in rows
+            },
+            "wards": _connector_wards(principal),
+            "fe": error,
+            "v": values or {},
+            "flash": _saved(request),
+        },
+        status_code=error.status if error else 200,
+    )
 
 
 @router.get("/csirt/connectors", response_class=HTMLResponse)
-def connectors_page(request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-                    runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def connectors_page(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     return _connectors_page(request, caller, session, principal, runtime)
 
 
 @router.post("/csirt/connectors", response_model=None)
-async def add_connector(request: Request, caller: CallerDep, principal: UserDep,
-                        runtime: RuntimeDep) -> Response:  # fmt: skip
+async def add_connector(
+    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
     form = await request.form()
-    values = _connector_values(form) | {"tenant": str(form.get("tenant") or principal.tenant),
-                                        "kind": str(form.get("kind") or "")}  # fmt: skip
+    values = _connector_values(form) | {
+        "tenant": str(form.get("tenant") or principal.tenant),
+        "kind": str(form.get("kind") or ""),
+    }
     try:
         with runtime.db.session() as session:
             endpoints.create_connector(session, principal, **values)
     except RengoError as exc:
         with runtime.db.session() as session:
-            return _connectors_page(request, caller, session, principal, runtime,
-                                    error=FormError.of("new-connector", exc), values=values)  # fmt: skip
+            return _connectors_page(
+                request,
+                caller,
+                session,
+                principal,
+                runtime,
+                error=FormError.of("new-connector", exc),
+                values=values,
+            )
     return RedirectResponse("/csirt/connectors?saved=1", status_code=303)
 
 
 @router.get("/csirt/connectors/{connector_id}", response_class=HTMLResponse)
-def connector_page(connector_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                   session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def connector_page(
+    connector_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     return _connector_form(request, caller, session, principal, runtime, connector_id)
 
 
-def _connector_form(request: Request, caller: Any, session: Session, principal: Principal,
-                    runtime: Runtime, connector_id: int, error: FormError | None = None) -> HTMLResponse:  # fmt: skip
+def _connector_form(
+    request: Request,
+    caller: Any,
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    connector_id: int,
+    error: FormError | None = None,
+) -> HTMLResponse:
     connector = endpoints.get_connector(session, principal, connector_id)
-    return render(request, caller, "csirt/connector.html", {
-        "c": connector, "action_kinds": ACTION_KINDS, "fe": error,
-        "configured": endpoints.secret_configured(runtime.settings.csirt, connector),
-        "can_manage": allows(principal, "csirt.connectors.manage", connector.tenant),
-        "flash": _saved(request),
-    }, status_code=error.status if error else 200)  # fmt: skip
+    return render(
+        request,
+        caller,
+        "csirt/connector.html",
+        {
+            "c": connector,
+            "action_kinds": ACTION_KINDS,
+            "fe": error,
+            "configured": endpoints.secret_configured(runtime.settings.csirt, connector),
+            "can_manage": allows(principal, "csirt.connectors.manage", connector.tenant),
+            "flash": _saved(request),
+        },
+        status_code=error.status if error else 200,
+    )
 
 
 @router.post("/csirt/connectors/{connector_id}", response_model=None)
-async def change_connector(connector_id: IdPath, request: Request, caller: CallerDep,
-                           principal: UserDep, runtime: RuntimeDep) -> Response:  # fmt: skip
+async def change_connector(
+    connector_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     form = await request.form()
     values = _connector_values(form) | {"enabled": form.get("enabled") == "on"}
     try:
@@ -115,8 +179,15 @@ async def change_connector(connector_id: IdPath, request: Request, caller: Calle
             endpoints.update_connector(session, principal, connector_id, values)
     except RengoError as exc:
         with runtime.db.session() as session:
-            return _connector_form(request, caller, session, principal, runtime, connector_id,
-                                   FormError.of("connector", exc))  # fmt: skip
+            return _connector_form(
+                request,
+                caller,
+                session,
+                principal,
+                runtime,
+                connector_id,
+                FormError.of("connector", exc),
+            )
     return RedirectResponse(f"/csirt/connectors/{connector_id}?saved=1", status_code=303)
 
 
@@ -130,8 +201,16 @@ def _cost_tenants(principal: Principal) -> list[str]:
     return [JOINT, *ward_codes()] if principal.is_joint else [principal.tenant]
 
 
-def _costs_page(request: Request, caller: Any, session: Session, principal: Principal, runtime: Runtime,
-                *, error: FormError | None = None, values: dict[str, Any] | None = None) -> HTMLResponse:  # fmt: skip
+def _costs_page(
+    request: Request,
+    caller: Any,
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    *,
+    error: FormError | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
     now = runtime.clock.now()
     qp_year = request.query_params.get("fiscal_year") or ""
     year = (
@@ -145,37 +224,69 @@ def _costs_page(request: Request, caller: Any, session: Session, principal: Prin
         w for w in comparison.wards.values() if principal.is_joint or w.ward == principal.tenant
     ]
     kinds = costs.COST_KINDS if principal.is_joint else ("standalone_estimate",)
-    return render(request, caller, "csirt/costs.html", {
-        "year": year, "entries": entries, "comparison": comparison, "ward_rows": wards,
-        "target_pct": runtime.settings.policy.security_cost_reduction_pct,
-        "tenants": _cost_tenants(principal), "kinds": kinds, "fe": error,
-        "v": values or {"fiscal_year": year}, "flash": _saved(request),
-    }, status_code=error.status if error else 200)  # fmt: skip
+    return render(
+        request,
+        caller,
+        "csirt/costs.html",
+        {
+            "year": year,
+            "entries": entries,
+            "comparison": comparison,
+            "ward_rows": wards,
+            "target_pct": runtime.settings.policy.security_cost_reduction_pct,
+            "tenants": _cost_tenants(principal),
+            "kinds": kinds,
+            "fe": error,
+            "v": values or {"fiscal_year": year},
+            "flash": _saved(request),
+        },
+        status_code=error.status if error else 200,
+    )
 
 
 @router.get("/csirt/costs", response_class=HTMLResponse)
-def cost_page(request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-              runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def cost_page(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     return _costs_page(request, caller, session, principal, runtime)
 
 
 @router.post("/csirt/costs", response_model=None)
-async def record_cost(request: Request, caller: CallerDep, principal: UserDep,
-                      runtime: RuntimeDep) -> Response:  # fmt: skip
+async def record_cost(
+    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
     form = await request.form()
-    values = {k: str(form.get(k) or "").strip() for k in
-              ("fiscal_year", "tenant", "kind", "amount_yen", "share_pct", "note")}  # fmt: skip
+    values = {
+        k: str(form.get(k) or "").strip()
+        for k in ("fiscal_year", "tenant", "kind", "amount_yen", "share_pct", "note")
+    }
     try:
         year = int_or_none(values["fiscal_year"], "fiscal_year") or 0
         with runtime.db.session() as session:
             costs.record_cost(
-                session, principal, fiscal_year=year, tenant=values["tenant"] or principal.tenant,
-                kind=values["kind"], amount_yen=int_or_none(values["amount_yen"], "amount_yen"),
-                share_pct=float_or_none(values["share_pct"], "share_pct"), note=values["note"],
+                session,
+                principal,
+                fiscal_year=year,
+                tenant=values["tenant"] or principal.tenant,
+                kind=values["kind"],
+                amount_yen=int_or_none(values["amount_yen"], "amount_yen"),
+                share_pct=float_or_none(values["share_pct"], "share_pct"),
+                note=values["note"],
                 now=runtime.clock.now(),
-            )  # fmt: skip
+            )
     except RengoError as exc:
         with runtime.db.session() as session:
-            return _costs_page(request, caller, session, principal, runtime,
-                               error=FormError.of("cost", exc), values=values)  # fmt: skip
+            return _costs_page(
+                request,
+                caller,
+                session,
+                principal,
+                runtime,
+                error=FormError.of("cost", exc),
+                values=values,
+            )
     return RedirectResponse(f"/csirt/costs?fiscal_year={year}&saved=1", status_code=303)

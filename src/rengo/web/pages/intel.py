@@ -36,8 +36,16 @@ REPORTS: dict[str, type[BaseModel]] = {
     "vulnerability": VulnerabilityReport,
     "incident": IndicatorList,
 }
-LIST_FIELDS = ("recipients", "urls", "attachment_hashes", "attachment_names", "source_addresses",
-               "accounts", "user_agents", "values")  # fmt: skip
+LIST_FIELDS = (
+    "recipients",
+    "urls",
+    "attachment_hashes",
+    "attachment_names",
+    "source_addresses",
+    "accounts",
+    "user_agents",
+    "values",
+)
 TLP_LEVELS = [t.value for t in TLP]
 
 
@@ -49,13 +57,33 @@ def N_(message: str) -> str:
 # Values shown translated (states, kinds, severities, how a hit was found, what the
 # anonymiser did, outcomes of actions).
 SHOWN_VALUES = (
-    N_("awaiting_approval"), N_("published"), N_("withdrawn"), N_("kept_private"),
-    N_("phishing"), N_("access"), N_("vulnerability"), N_("incident"), N_("bundle"),
-    N_("low"), N_("medium"), N_("high"), N_("critical"), N_("live"), N_("retro"),
-    N_("queued"), N_("running"), N_("done"), N_("failed"), N_("removed"), N_("removed value"),
-    N_("removed references"), N_("generalised"), N_("redacted"), N_("recorded"),
+    N_("awaiting_approval"),
+    N_("published"),
+    N_("withdrawn"),
+    N_("kept_private"),
+    N_("phishing"),
+    N_("access"),
+    N_("vulnerability"),
+    N_("incident"),
+    N_("bundle"),
+    N_("low"),
+    N_("medium"),
+    N_("high"),
+    N_("critical"),
+    N_("live"),
+    N_("retro"),
+    N_("queued"),
+    N_("running"),
+    N_("done"),
+    N_("failed"),
+    N_("removed"),
+    N_("removed value"),
+    N_("removed references"),
+    N_("generalised"),
+    N_("redacted"),
+    N_("recorded"),
     N_("Choose a file."),
-)  # fmt: skip
+)
 # Why the anonymiser removed something (rengo.intel.anonymise.Reason keys, shown translated).
 ANONYMISER_REASONS = (
     N_("ward or private address range %(x)s"),
@@ -107,10 +135,18 @@ def hub(
             )
             or 0
         )
-    return render(request, caller, "intel/hub.html", {
-        "latest": latest, "indicator_total": total, "pending": pending,
-        "advisories": advisory_rows, "hits": hits,
-    })  # fmt: skip
+    return render(
+        request,
+        caller,
+        "intel/hub.html",
+        {
+            "latest": latest,
+            "indicator_total": total,
+            "pending": pending,
+            "advisories": advisory_rows,
+            "hits": hits,
+        },
+    )
 
 
 # -- sharing ----------------------------------------------------------------------------
@@ -121,8 +157,12 @@ def submit_form(request: Request, caller: CallerDep, principal: UserDep) -> HTML
     require(principal, "intel.submit")
     kind = request.query_params.get("kind", "phishing")
     kind = kind if kind in REPORTS else "phishing"
-    return render(request, caller, "intel/submit.html",
-                  {"kind": kind, "v": {"tlp": "green"}, "errors": {}, "levels": TLP_LEVELS})  # fmt: skip
+    return render(
+        request,
+        caller,
+        "intel/submit.html",
+        {"kind": kind, "v": {"tlp": "green"}, "errors": {}, "levels": TLP_LEVELS},
+    )
 
 
 @router.post("/intel/submit", response_model=None)
@@ -141,17 +181,38 @@ async def submit(
     try:
         report = REPORTS.get(kind, PhishingReport).model_validate(data)
         with runtime.db.session() as session:
-            created = submissions.create(session, runtime.settings, principal, report, now=runtime.clock.now(),
-                                         channel="form", client=client_address(request))  # fmt: skip
+            created = submissions.create(
+                session,
+                runtime.settings,
+                principal,
+                report,
+                now=runtime.clock.now(),
+                channel="form",
+                client=client_address(request),
+            )
             sid = created.id
     except ValidationError as error:
         errors = _errors(problems_from_validation(error))
-        return render(request, caller, "intel/submit.html",
-                      {"kind": kind, "v": values, "errors": errors, "levels": TLP_LEVELS}, 422)  # fmt: skip
+        return render(
+            request,
+            caller,
+            "intel/submit.html",
+            {"kind": kind, "v": values, "errors": errors, "levels": TLP_LEVELS},
+            422,
+        )
     except InvalidInput as error:
-        return render(request, caller, "intel/submit.html",
-                      {"kind": kind, "v": values, "errors": _errors(error.problems) or {"form": error_message(error)},
-                       "levels": TLP_LEVELS}, 422)  # fmt: skip
+        return render(
+            request,
+            caller,
+            "intel/submit.html",
+            {
+                "kind": kind,
+                "v": values,
+                "errors": _errors(error.problems) or {"form": error_message(error)},
+                "levels": TLP_LEVELS,
+            },
+            422,
+        )
     return RedirectResponse(f"/intel/submissions/{sid}", status_code=303)
 
 
@@ -161,8 +222,12 @@ def submission_list(
 ) -> HTMLResponse:
     state = request.query_params.get("state") or None
     rows, total = submissions.search(session, principal, state=state, limit=200)
-    return render(request, caller, "intel/submissions.html",
-                  {"rows": rows, "total": total, "state": state, "states": submissions.STATES})  # fmt: skip
+    return render(
+        request,
+        caller,
+        "intel/submissions.html",
+        {"rows": rows, "total": total, "state": state, "states": submissions.STATES},
+    )
 
 
 def _objects_summary(bundle: dict[str, Any]) -> list[dict[str, str]]:
@@ -171,28 +236,55 @@ def _objects_summary(bundle: dict[str, Any]) -> list[dict[str, str]]:
         label = (
             obj.get("name") or obj.get("value") or obj.get("pattern") or obj.get("subject") or ""
         )
-        out.append({"type": obj.get("type", ""), "id": obj.get("id", ""), "label": str(label)[:200],
-                    "pattern": obj.get("pattern", "")})  # fmt: skip
+        out.append(
+            {
+                "type": obj.get("type", ""),
+                "id": obj.get("id", ""),
+                "label": str(label)[:200],
+                "pattern": obj.get("pattern", ""),
+            }
+        )
     return out
 
 
 @router.get("/intel/submissions/{submission_id}", response_class=HTMLResponse)
-def submission_detail(submission_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                      session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
-    s = submissions.read_original(session, principal, submission_id, now=runtime.clock.now(),
-                                  client=client_address(request))  # fmt: skip
-    return render(request, caller, "intel/submission.html", {
-        "s": s, "original": _objects_summary(s.original), "shared": _objects_summary(s.shared),
-        "original_json": json.dumps(s.original, ensure_ascii=False, indent=1),
-        "shared_json": json.dumps(s.shared, ensure_ascii=False, indent=1),
-        "can_approve": allows(principal, "intel.approve", s.tenant) and principal.tenant == s.tenant,
-        "message": request.query_params.get("message"),
-    })  # fmt: skip
+def submission_detail(
+    submission_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
+    s = submissions.read_original(
+        session, principal, submission_id, now=runtime.clock.now(), client=client_address(request)
+    )
+    return render(
+        request,
+        caller,
+        "intel/submission.html",
+        {
+            "s": s,
+            "original": _objects_summary(s.original),
+            "shared": _objects_summary(s.shared),
+            "original_json": json.dumps(s.original, ensure_ascii=False, indent=1),
+            "shared_json": json.dumps(s.shared, ensure_ascii=False, indent=1),
+            "can_approve": allows(principal, "intel.approve", s.tenant)
+            and principal.tenant == s.tenant,
+            "message": request.query_params.get("message"),
+        },
+    )
 
 
 @router.post("/intel/submissions/{submission_id}/{action}", response_model=None)
-async def submission_action(submission_id: IdPath, action: str, request: Request, caller: CallerDep,
-                            principal: UserDep, runtime: RuntimeDep) -> Response:  # fmt: skip
+async def submission_action(
+    submission_id: IdPath,
+    action: str,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     form = await request.form()
     now, client = runtime.clock.now(), client_address(request)
     message = ""
@@ -200,8 +292,15 @@ async def submission_action(submission_id: IdPath, action: str, request: Request
         with runtime.db.session() as session:
             if action == "approve":
                 version = str(form.get("version", ""))
-                submissions.approve(session, runtime.settings, principal, submission_id,
-                                    int(version) if version.isdigit() else 0, now=now, client=client)  # fmt: skip
+                submissions.approve(
+                    session,
+                    runtime.settings,
+                    principal,
+                    submission_id,
+                    int(version) if version.isdigit() else 0,
+                    now=now,
+                    client=client,
+                )
                 message = "published"
             elif action == "redact":
                 terms = _lines(str(form.get("terms", "")).replace(",", "\n"))
@@ -239,16 +338,29 @@ def advisory_list(
     request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     rows, _ = advisories.search(session, principal, limit=200)
-    return render(request, caller, "intel/advisories.html",
-                  {"rows": rows, "can_publish": allows(principal, "intel.advisory.publish")})  # fmt: skip
+    return render(
+        request,
+        caller,
+        "intel/advisories.html",
+        {"rows": rows, "can_publish": allows(principal, "intel.advisory.publish")},
+    )
 
 
 @router.get("/intel/advisories/new", response_class=HTMLResponse)
 def advisory_form(request: Request, caller: CallerDep, principal: UserDep) -> HTMLResponse:
     require(principal, "intel.advisory.publish")
-    return render(request, caller, "intel/advisory_form.html",
-                  {"v": {"tlp": "amber", "severity": "high"}, "errors": {}, "ward_list": wards(),
-                   "levels": ["clear", "green", "amber"], "severities": advisories.SEVERITIES})  # fmt: skip
+    return render(
+        request,
+        caller,
+        "intel/advisory_form.html",
+        {
+            "v": {"tlp": "amber", "severity": "high"},
+            "errors": {},
+            "ward_list": wards(),
+            "levels": ["clear", "green", "amber"],
+            "severities": advisories.SEVERITIES,
+        },
+    )
 
 
 @router.post("/intel/advisories/new", response_model=None)
@@ -258,15 +370,24 @@ async def advisory_create(
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     chosen = [str(w) for w in form.getlist("wards")]
-    data: dict[str, Any] = {**values, "wards": chosen or None,
-                            "indicator_values": _lines(values.get("indicator_values", ""))}  # fmt: skip
+    data: dict[str, Any] = {
+        **values,
+        "wards": chosen or None,
+        "indicator_values": _lines(values.get("indicator_values", "")),
+    }
     if not data.get("due_at"):
         data.pop("due_at", None)
     try:
         body = advisories.AdvisoryCreate.model_validate(data)
         with runtime.db.session() as session:
-            advisory = advisories.publish(session, runtime.settings, principal, body, now=runtime.clock.now(),
-                                          client=client_address(request))  # fmt: skip
+            advisory = advisories.publish(
+                session,
+                runtime.settings,
+                principal,
+                body,
+                now=runtime.clock.now(),
+                client=client_address(request),
+            )
             aid = advisory.id
     except (ValidationError, InvalidInput) as error:
         problems = (
@@ -274,36 +395,69 @@ async def advisory_create(
             if isinstance(error, ValidationError)
             else error.problems
         )
-        return render(request, caller, "intel/advisory_form.html",
-                      {"v": {**values, "wards": chosen}, "errors": _errors(problems), "ward_list": wards(),
-                       "levels": ["clear", "green", "amber"], "severities": advisories.SEVERITIES}, 422)  # fmt: skip
+        return render(
+            request,
+            caller,
+            "intel/advisory_form.html",
+            {
+                "v": {**values, "wards": chosen},
+                "errors": _errors(problems),
+                "ward_list": wards(),
+                "levels": ["clear", "green", "amber"],
+                "severities": advisories.SEVERITIES,
+            },
+            422,
+        )
     return RedirectResponse(f"/intel/advisories/{aid}", status_code=303)
 
 
 @router.get("/intel/advisories/{advisory_id}", response_class=HTMLResponse)
-def advisory_detail(advisory_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                    session: SessionDep) -> HTMLResponse:  # fmt: skip
+def advisory_detail(
+    advisory_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+) -> HTMLResponse:
     advisory = advisories.get(session, principal, advisory_id)
     rows = advisories.recipients(session, principal, advisory_id)
-    return render(request, caller, "intel/advisory.html", {
-        "a": advisory, "rows": rows, "can_respond": allows(principal, "intel.advisory.respond", principal.tenant)
-        and any(r.ward == principal.tenant for r in rows),
-        "not_applied": [r for r in rows if r.applied_at is None], "message": request.query_params.get("message"),
-    })  # fmt: skip
+    return render(
+        request,
+        caller,
+        "intel/advisory.html",
+        {
+            "a": advisory,
+            "rows": rows,
+            "can_respond": allows(principal, "intel.advisory.respond", principal.tenant)
+            and any(r.ward == principal.tenant for r in rows),
+            "not_applied": [r for r in rows if r.applied_at is None],
+            "message": request.query_params.get("message"),
+        },
+    )
 
 
 @router.post("/intel/advisories/{advisory_id}/respond", response_model=None)
-async def advisory_respond(advisory_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                           runtime: RuntimeDep) -> Response:  # fmt: skip
+async def advisory_respond(
+    advisory_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     form = await request.form()
     message = "recorded"
     try:
         with runtime.db.session() as session:
             advisories.respond(
-                session, principal, advisory_id, acknowledged=form.get("acknowledged") == "on",
-                applied=form.get("applied") == "on", note=str(form.get("note", "")),
-                now=runtime.clock.now(), client=client_address(request),
-            )  # fmt: skip
+                session,
+                principal,
+                advisory_id,
+                acknowledged=form.get("acknowledged") == "on",
+                applied=form.get("applied") == "on",
+                note=str(form.get("note", "")),
+                now=runtime.clock.now(),
+                client=client_address(request),
+            )
     except RengoError as error:
         message = error_message(error)
     return RedirectResponse(f"/intel/advisories/{advisory_id}?message={message}", status_code=303)
@@ -348,12 +502,22 @@ def feed_page(
     request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     require(principal, "intel.feeds.manage")
-    return render(request, caller, "intel/feeds.html", {
-        "feeds": list(session.scalars(select(Feed).order_by(Feed.name))),
-        "hunts": list(session.scalars(select(Hunt).order_by(Hunt.id.desc()).limit(20))),
-        "quarantine": list(session.scalars(select(QuarantinedRecord).order_by(QuarantinedRecord.id.desc()).limit(50))),
-        "report": None, "levels": TLP_LEVELS,
-    })  # fmt: skip
+    return render(
+        request,
+        caller,
+        "intel/feeds.html",
+        {
+            "feeds": list(session.scalars(select(Feed).order_by(Feed.name))),
+            "hunts": list(session.scalars(select(Hunt).order_by(Hunt.id.desc()).limit(20))),
+            "quarantine": list(
+                session.scalars(
+                    select(QuarantinedRecord).order_by(QuarantinedRecord.id.desc()).limit(50)
+                )
+            ),
+            "report": None,
+            "levels": TLP_LEVELS,
+        },
+    )
 
 
 @router.post("/intel/feeds/import", response_class=HTMLResponse)
@@ -370,15 +534,35 @@ async def feed_import(
     else:
         data = await upload.read()
         try:
-            report = feeds.import_bytes(runtime.db, runtime.settings, principal, data, upload.filename or "upload",
-                                        fmt=str(form.get("format", "auto")), tlp=str(form.get("tlp") or "") or None,
-                                        now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+            report = feeds.import_bytes(
+                runtime.db,
+                runtime.settings,
+                principal,
+                data,
+                upload.filename or "upload",
+                fmt=str(form.get("format", "auto")),
+                tlp=str(form.get("tlp") or "") or None,
+                now=runtime.clock.now(),
+                client=client_address(request),
+            )
         except RengoError as exc:
             error = error_message(exc)
     with runtime.db.session() as session:
-        return render(request, caller, "intel/feeds.html", {
-            "feeds": list(session.scalars(select(Feed).order_by(Feed.name))),
-            "hunts": list(session.scalars(select(Hunt).order_by(Hunt.id.desc()).limit(20))),
-            "quarantine": list(session.scalars(select(QuarantinedRecord).order_by(QuarantinedRecord.id.desc()).limit(50))),
-            "report": report, "error": error, "levels": TLP_LEVELS,
-        }, 422 if error else 200)  # fmt: skip
+        return render(
+            request,
+            caller,
+            "intel/feeds.html",
+            {
+                "feeds": list(session.scalars(select(Feed).order_by(Feed.name))),
+                "hunts": list(session.scalars(select(Hunt).order_by(Hunt.id.desc()).limit(20))),
+                "quarantine": list(
+                    session.scalars(
+                        select(QuarantinedRecord).order_by(QuarantinedRecord.id.desc()).limit(50)
+                    )
+                ),
+                "report": report,
+                "error": error,
+                "levels": TLP_LEVELS,
+            },
+            422 if error else 200,
+        )

@@ -64,80 +64,160 @@ def _manageable_tenants(principal: Principal) -> list[str]:
 # -- overview ------------------------------------------------------------------------------
 
 
-def _overview(request: Request, caller: Any, session: Session, principal: Principal,
-              runtime: Runtime, *, error: FormError | None = None, values: dict[str, Any] | None = None,
-              ) -> HTMLResponse:  # fmt: skip
+def _overview(
+    request: Request,
+    caller: Any,
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    *,
+    error: FormError | None = None,
+    values: dict[str, Any] | None = None,
+) -> HTMLResponse:
     now = runtime.clock.now()
-    rows = [(t, oncall.current_shift(session, t.id, now), oncall.upcoming_shifts(session, t.id, now, 4),
-             escalation.policy(t)) for t in oncall.teams(session, principal)]  # fmt: skip
+    rows = [
+        (
+            t,
+            oncall.current_shift(session, t.id, now),
+            oncall.upcoming_shifts(session, t.id, now, 4),
+            escalation.policy(t),
+        )
+        for t in oncall.teams(session, principal)
+    ]
     page_rows = paging.pages(session, principal, limit=50)
-    return render(request, caller, "csirt/oncall.html", {
-        "teams": rows, "pages": page_rows, "kinds": oncall.TEAM_KINDS,
-        "can_ack": {p.id: paging.may_acknowledge(session, principal, p) for p in page_rows},
-        "tenants": _manageable_tenants(principal), "fe": error, "v": values or {},
-        "can_see_log": allows(principal, "csirt.deliveries.read"),
-        "flash": _saved(request),
-    }, status_code=error.status if error else 200)  # fmt: skip
+    return render(
+        request,
+        caller,
+        "csirt/oncall.html",
+        {
+            "teams": rows,
+            "pages": page_rows,
+            "kinds": oncall.TEAM_KINDS,
+            "can_ack": {p.id: paging.may_acknowledge(session, principal, p) for p in page_rows},
+            "tenants": _manageable_tenants(principal),
+            "fe": error,
+            "v": values or {},
+            "can_see_log": allows(principal, "csirt.deliveries.read"),
+            "flash": _saved(request),
+        },
+        status_code=error.status if error else 200,
+    )
 
 
 @router.get("/oncall", response_class=HTMLResponse)
-def oncall_page(request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-                runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def oncall_page(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     return _overview(request, caller, session, principal, runtime)
 
 
 @router.post("/oncall/teams", response_model=None)
-async def create_team(request: Request, caller: CallerDep, principal: UserDep,
-                      runtime: RuntimeDep) -> Response:  # fmt: skip
+async def create_team(
+    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
     form = await request.form()
     values = {k: str(form.get(k) or "").strip() for k in ("tenant", "name", "kind", "ack_minutes")}
     try:
         with runtime.db.session() as session:
             team = oncall.create_team(
-                session, principal, tenant=values["tenant"] or principal.tenant, name=values["name"],
-                kind=values["kind"], ack_minutes=int_or_none(values["ack_minutes"], "ack_minutes"),
+                session,
+                principal,
+                tenant=values["tenant"] or principal.tenant,
+                name=values["name"],
+                kind=values["kind"],
+                ack_minutes=int_or_none(values["ack_minutes"], "ack_minutes"),
                 settings=runtime.settings,
-            )  # fmt: skip
+            )
             team_id = team.id
     except RengoError as exc:
         with runtime.db.session() as session:
-            return _overview(request, caller, session, principal, runtime,
-                             error=FormError.of("new-team", exc), values=values)  # fmt: skip
+            return _overview(
+                request,
+                caller,
+                session,
+                principal,
+                runtime,
+                error=FormError.of("new-team", exc),
+                values=values,
+            )
     return RedirectResponse(f"/oncall/teams/{team_id}?saved=team", status_code=303)
 
 
 # -- one team ------------------------------------------------------------------------------
 
 
-def _team_page(request: Request, caller: Any, session: Session, principal: Principal, runtime: Runtime,
-               team_id: int, *, error: FormError | None = None) -> HTMLResponse:  # fmt: skip
+def _team_page(
+    request: Request,
+    caller: Any,
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    team_id: int,
+    *,
+    error: FormError | None = None,
+) -> HTMLResponse:
     team = oncall.get_team(session, principal, team_id)
     now = runtime.clock.now()
     page_rows = paging.pages(session, principal, team_id=team.id, limit=20)
-    return render(request, caller, "csirt/team.html", {
-        "t": team, "now": now, "members": oncall.members(session, team.id),
-        "people": _people(session, team.tenant) if allows(principal, "csirt.oncall.manage", team.tenant) else [],
-        "shift": oncall.current_shift(session, team.id, now),
-        "upcoming": oncall.upcoming_shifts(session, team.id, now, 30),
-        "handovers": oncall.recent_handovers(session, team.id),
-        "steps": escalation.policy(team), "own_policy": bool(team.escalation),
-        "targets": escalation.TARGETS, "kinds": oncall.TEAM_KINDS, "pages": page_rows,
-        "can_ack": {p.id: paging.may_acknowledge(session, principal, p) for p in page_rows},
-        "can_manage": allows(principal, "csirt.oncall.manage", team.tenant),
-        "secret_configured": (team.webhook_secret_name in runtime.settings.csirt.webhook_secrets
-                              if team.webhook_secret_name else None),
-        "masked_hook": notify.masked_url(team.webhook_url), "fe": error, "flash": _saved(request),
-    }, status_code=error.status if error else 200)  # fmt: skip
+    return render(
+        request,
+        caller,
+        "csirt/team.html",
+        {
+            "t": team,
+            "now": now,
+            "members": oncall.members(session, team.id),
+            "people": _people(session, team.tenant)
+            if allows(principal, "csirt.oncall.manage", team.tenant)
+            else [],
+            "shift": oncall.current_shift(session, team.id, now),
+            "upcoming": oncall.upcoming_shifts(session, team.id, now, 30),
+            "handovers": oncall.recent_handovers(session, team.id),
+            "steps": escalation.policy(team),
+            "own_policy": bool(team.escalation),
+            "targets": escalation.TARGETS,
+            "kinds": oncall.TEAM_KINDS,
+            "pages": page_rows,
+            "can_ack": {p.id: paging.may_acknowledge(session, principal, p) for p in page_rows},
+            "can_manage": allows(principal, "csirt.oncall.manage", team.tenant),
+            "secret_configured": (
+                team.webhook_secret_name in runtime.settings.csirt.webhook_secrets
+                if team.webhook_secret_name
+                else None
+            ),
+            "masked_hook": notify.masked_url(team.webhook_url),
+            "fe": error,
+            "flash": _saved(request),
+        },
+        status_code=error.status if error else 200,
+    )
 
 
 @router.get("/oncall/teams/{team_id}", response_class=HTMLResponse)
-def team_page(team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-              session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def team_page(
+    team_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     return _team_page(request, caller, session, principal, runtime, team_id)
 
 
-async def _team_post(request: Request, caller: Any, principal: Principal, runtime: Runtime, team_id: int,
-                     form_name: str, work: Callable[[Session, FormData], None]) -> Response:  # fmt: skip
+async def _team_post(
+    request: Request,
+    caller: Any,
+    principal: Principal,
+    runtime: Runtime,
+    team_id: int,
+    form_name: str,
+    work: Callable[[Session, FormData], None],
+) -> Response:
     """Run ``work`` in a transaction; a refused change shows the team page with the reason."""
     form = await request.form()
     try:
@@ -145,17 +225,27 @@ async def _team_post(request: Request, caller: Any, principal: Principal, runtim
             work(session, form)
     except RengoError as exc:
         with runtime.db.session() as session:
-            return _team_page(request, caller, session, principal, runtime, team_id,
-                              error=FormError.of(form_name, exc))  # fmt: skip
+            return _team_page(
+                request,
+                caller,
+                session,
+                principal,
+                runtime,
+                team_id,
+                error=FormError.of(form_name, exc),
+            )
     return RedirectResponse(f"/oncall/teams/{team_id}?saved=1#{form_name}", status_code=303)
 
 
 @router.post("/oncall/teams/{team_id}/settings", response_model=None)
-async def team_settings(team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                        runtime: RuntimeDep) -> Response:  # fmt: skip
+async def team_settings(
+    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
     def work(session: Session, form: FormData) -> None:
-        values: dict[str, Any] = {k: str(form.get(k) or "").strip() for k in
-                                  ("name", "kind", "manager", "webhook_url", "webhook_secret_name")}  # fmt: skip
+        values: dict[str, Any] = {
+            k: str(form.get(k) or "").strip()
+            for k in ("name", "kind", "manager", "webhook_url", "webhook_secret_name")
+        }
         values["ack_minutes"] = int_or_none(form.get("ack_minutes"), "ack_minutes")
         # The page never shows the webhook's address: empty keeps it, the box removes it.
         if form.get("remove_webhook") == "on":
@@ -168,8 +258,9 @@ async def team_settings(team_id: IdPath, request: Request, caller: CallerDep, pr
 
 
 @router.post("/oncall/teams/{team_id}/members", response_model=None)
-async def team_members(team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                       runtime: RuntimeDep) -> Response:  # fmt: skip
+async def team_members(
+    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         current = oncall.members(session, oncall.get_team(session, principal, team_id).id)
         name, op = str(form.get("username") or "").strip(), str(form.get("op") or "")
@@ -188,31 +279,51 @@ async def team_members(team_id: IdPath, request: Request, caller: CallerDep, pri
 
 
 @router.post("/oncall/teams/{team_id}/rota", response_model=None)
-async def team_rota(team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                    runtime: RuntimeDep) -> Response:  # fmt: skip
+async def team_rota(
+    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         start = jst_input(str(form.get("start") or ""), "start") or runtime.clock.now()
-        oncall.add_shifts(session, principal, team_id, usernames=None, start=start,
-                          shift_hours=float_or_none(form.get("shift_hours"), "shift_hours") or 0,
-                          count=int_or_none(form.get("count"), "count") or 0,
-                          replace=form.get("replace") == "on")  # fmt: skip
+        oncall.add_shifts(
+            session,
+            principal,
+            team_id,
+            usernames=None,
+            start=start,
+            shift_hours=float_or_none(form.get("shift_hours"), "shift_hours") or 0,
+            count=int_or_none(form.get("count"), "count") or 0,
+            replace=form.get("replace") == "on",
+        )
 
     return await _team_post(request, caller, principal, runtime, team_id, "rota", work)
 
 
 @router.post("/oncall/teams/{team_id}/shifts/{shift_id}/swap", response_model=None)
-async def team_swap(team_id: IdPath, shift_id: IdPath, request: Request, caller: CallerDep,
-                    principal: UserDep, runtime: RuntimeDep) -> Response:  # fmt: skip
+async def team_swap(
+    team_id: IdPath,
+    shift_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    runtime: RuntimeDep,
+) -> Response:
     def work(session: Session, form: FormData) -> None:
-        oncall.swap_shift(session, principal, team_id, shift_id, str(form.get("username") or ""),
-                          runtime.clock.now())  # fmt: skip
+        oncall.swap_shift(
+            session,
+            principal,
+            team_id,
+            shift_id,
+            str(form.get("username") or ""),
+            runtime.clock.now(),
+        )
 
     return await _team_post(request, caller, principal, runtime, team_id, "rota", work)
 
 
 @router.post("/oncall/teams/{team_id}/handover", response_model=None)
-async def team_handover(team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                        runtime: RuntimeDep) -> Response:  # fmt: skip
+async def team_handover(
+    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         oncall.hand_over(
             session, principal, team_id, str(form.get("note") or ""), runtime.clock.now()
@@ -222,8 +333,9 @@ async def team_handover(team_id: IdPath, request: Request, caller: CallerDep, pr
 
 
 @router.post("/oncall/teams/{team_id}/escalation", response_model=None)
-async def team_escalation(team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-                          runtime: RuntimeDep) -> Response:  # fmt: skip
+async def team_escalation(
+    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> Response:
     def work(session: Session, form: FormData) -> None:
         team = oncall.get_team(session, principal, team_id)
         steps = [s.as_dict() for s in escalation.policy(team)]
@@ -232,8 +344,13 @@ async def team_escalation(team_id: IdPath, request: Request, caller: CallerDep, 
             oncall.set_escalation(session, principal, team_id, None)
             return
         if op == "add":
-            steps.append({"target": str(form.get("target") or ""), "user": str(form.get("user") or ""),
-                          "minutes": int_or_none(form.get("minutes"), "minutes") or 0})  # fmt: skip
+            steps.append(
+                {
+                    "target": str(form.get("target") or ""),
+                    "user": str(form.get("user") or ""),
+                    "minutes": int_or_none(form.get("minutes"), "minutes") or 0,
+                }
+            )
         elif index is not None and 0 <= index < len(steps):
             if op == "remove":
                 steps.pop(index)
@@ -250,8 +367,9 @@ async def team_escalation(team_id: IdPath, request: Request, caller: CallerDep, 
 
 
 @router.post("/oncall/pages/{page_id}/ack", response_model=None)
-def ack_in_ui(page_id: IdPath, request: Request, principal: UserDep, session: SessionDep,
-              runtime: RuntimeDep) -> Response:  # fmt: skip
+def ack_in_ui(
+    page_id: IdPath, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
     page = paging.get_page(session, principal, page_id)
     paging.acknowledge(session, page, principal.label, runtime.clock.now(), principal)
     back = (
@@ -268,8 +386,9 @@ def ack_link(token: str, request: Request, caller: CallerDep, session: SessionDe
 
 
 @router.post("/oncall/ack/{token}", response_class=HTMLResponse)
-def ack_link_confirm(token: str, request: Request, caller: CallerDep, session: SessionDep,
-                     runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def ack_link_confirm(
+    token: str, request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> HTMLResponse:
     page = paging.page_by_token(session, token)
     if page.status == "open":
         paging.acknowledge(session, page, f"{page.target or 'someone'} (link)", runtime.clock.now())
@@ -280,25 +399,49 @@ def ack_link_confirm(token: str, request: Request, caller: CallerDep, session: S
 
 
 @router.get("/oncall/deliveries", response_class=HTMLResponse)
-def delivery_log(request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-                 runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def delivery_log(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     qp = request.query_params
     status = qp.get("status") if qp.get("status") in deliveries.STATUSES else None
     channel = qp.get("channel") if qp.get("channel") in deliveries.CHANNELS else None
     tenants = visible_tenants(principal, "csirt.deliveries.read")
     rows = deliveries.log(session, tenants=tenants, status=status, channel=channel, limit=200)
-    return render(request, caller, "csirt/deliveries.html", {
-        "rows": rows, "status": status or "", "channel": channel or "", "now": runtime.clock.now(),
-        "statuses": deliveries.STATUSES, "channels": deliveries.CHANNELS,
-        "can_retry": {d.id: d.status == "failed" and allows(principal, "csirt.deliveries.retry", d.tenant or JOINT)
-                      for d in rows},
-        "max_attempts": runtime.settings.csirt.delivery_attempts, "flash": _saved(request),
-    })  # fmt: skip
+    return render(
+        request,
+        caller,
+        "csirt/deliveries.html",
+        {
+            "rows": rows,
+            "status": status or "",
+            "channel": channel or "",
+            "now": runtime.clock.now(),
+            "statuses": deliveries.STATUSES,
+            "channels": deliveries.CHANNELS,
+            "can_retry": {
+                d.id: d.status == "failed"
+                and allows(principal, "csirt.deliveries.retry", d.tenant or JOINT)
+                for d in rows
+            },
+            "max_attempts": runtime.settings.csirt.delivery_attempts,
+            "flash": _saved(request),
+        },
+    )
 
 
 @router.post("/oncall/deliveries/{delivery_id}/retry", response_model=None)
-def retry_delivery(delivery_id: IdPath, request: Request, principal: UserDep, session: SessionDep,
-                   runtime: RuntimeDep, background: BackgroundTasks) -> Response:  # fmt: skip
+def retry_delivery(
+    delivery_id: IdPath,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    background: BackgroundTasks,
+) -> Response:
     deliveries.retry(session, principal, delivery_id, now=runtime.clock.now())
     background.add_task(wake_worker, request.app)
     return RedirectResponse("/oncall/deliveries?saved=retry", status_code=303)

@@ -21,29 +21,45 @@ router = APIRouter(include_in_schema=False)
 NAV = [NavItem("m1", N_("Alert queue"), "/soc/alerts", "soc.alerts.read", order=20)]
 FILTER_KEYS = ("ward", "status", "min_level", "technique", "rule", "kind", "q")
 LEVEL_LABELS = {
-    "informational": N_("informational"), "low": N_("low"), "medium": N_("medium"),
-    "high": N_("high"), "critical": N_("critical"),
-}  # fmt: skip
+    "informational": N_("informational"),
+    "low": N_("low"),
+    "medium": N_("medium"),
+    "high": N_("high"),
+    "critical": N_("critical"),
+}
 STATUS_LABELS = {"new": N_("new"), "acknowledged": N_("acknowledged"), "closed": N_("closed")}
 REASON_LABELS = {
-    "true_positive": N_("true positive"), "false_positive": N_("false positive"),
-    "benign": N_("benign"), "duplicate": N_("duplicate"), "incident_opened": N_("incident opened"),
-}  # fmt: skip
+    "true_positive": N_("true positive"),
+    "false_positive": N_("false positive"),
+    "benign": N_("benign"),
+    "duplicate": N_("duplicate"),
+    "incident_opened": N_("incident opened"),
+}
 KIND_LABELS = {
     "sigma": N_("rule"),
     "correlation": N_("correlation"),
     "campaign": N_("campaign"),
     "intel": N_("intel"),
 }
-VOCABULARY = {"levels": LEVELS, "statuses": STATUSES, "reasons": CLOSE_REASONS, "level_labels": LEVEL_LABELS,
-              "status_labels": STATUS_LABELS, "reason_labels": REASON_LABELS, "kind_labels": KIND_LABELS}  # fmt: skip
+VOCABULARY = {
+    "levels": LEVELS,
+    "statuses": STATUSES,
+    "reasons": CLOSE_REASONS,
+    "level_labels": LEVEL_LABELS,
+    "status_labels": STATUS_LABELS,
+    "reason_labels": REASON_LABELS,
+    "kind_labels": KIND_LABELS,
+}
 
 
 def _filter(request: Request) -> alerts.AlertFilter:
     qp = request.query_params
     page = qp.get("page") or "1"
-    return alerts.AlertFilter(**{k: (qp.get(k) or None) for k in FILTER_KEYS},
-                              page=int(page) if page.isdigit() else 1, per_page=50)  # fmt: skip
+    return alerts.AlertFilter(
+        **{k: (qp.get(k) or None) for k in FILTER_KEYS},
+        page=int(page) if page.isdigit() else 1,
+        per_page=50,
+    )
 
 
 @router.get("/soc/alerts", response_class=HTMLResponse)
@@ -60,25 +76,43 @@ def queue(
 
 
 @router.get("/soc/alerts/{public_id}", response_class=HTMLResponse)
-def detail(public_id: str, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-           runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def detail(
+    public_id: str,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     alert = alerts.get_alert(session, principal, public_id)
     event_ids = alerts.matched_event_ids(
         session, principal, public_id, client=client_address(request)
     )
     wards = alert.wards if alert.kind == "campaign" else [alert.tenant]
     records = events.matched_events(runtime, event_ids, wards, alert.first_seen, alert.last_seen)
-    line = [] if alert.kind == "campaign" else events.timeline(
-        runtime, alert.tenant, alert.host, alert.user_name, alert.first_seen, alert.last_seen)  # fmt: skip
+    line = (
+        []
+        if alert.kind == "campaign"
+        else events.timeline(
+            runtime, alert.tenant, alert.host, alert.user_name, alert.first_seen, alert.last_seen
+        )
+    )
     members = alerts.campaign_members(session, principal, alert) if alert.kind == "campaign" else []
     context = {
-        "alert": alert, "event_ids": event_ids, "records": records, "timeline": line, "members": members,
+        "alert": alert,
+        "event_ids": event_ids,
+        "records": records,
+        "timeline": line,
+        "members": members,
         "history": alerts.history(session, principal, alert),
         "can_triage": allows(principal, "soc.alerts.triage", alert.tenant),
-        "can_suppress": allows(principal, "soc.alerts.suppress", alert.tenant) and alert.kind != "campaign",
-        "default_expiry": (runtime.clock.now() + timedelta(days=7)).astimezone(UTC).strftime("%Y-%m-%d"),
+        "can_suppress": allows(principal, "soc.alerts.suppress", alert.tenant)
+        and alert.kind != "campaign",
+        "default_expiry": (runtime.clock.now() + timedelta(days=7))
+        .astimezone(UTC)
+        .strftime("%Y-%m-%d"),
         **VOCABULARY,
-    }  # fmt: skip
+    }
     return render(request, caller, "soc/alerts_detail.html", context)
 
 
@@ -87,26 +121,43 @@ def _back(public_id: str) -> RedirectResponse:
 
 
 @router.post("/soc/alerts/{public_id}/status")
-async def post_status(public_id: str, request: Request, principal: UserDep, session: SessionDep,
-                      runtime: RuntimeDep) -> RedirectResponse:  # fmt: skip
+async def post_status(
+    public_id: str, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RedirectResponse:
     form = await request.form()
-    alerts.set_status(session, principal, public_id, str(form.get("status", "")), reason=str(form.get("reason", "")),
-                      note=str(form.get("note", "")), now=runtime.clock.now(), client=client_address(request))  # fmt: skip
+    alerts.set_status(
+        session,
+        principal,
+        public_id,
+        str(form.get("status", "")),
+        reason=str(form.get("reason", "")),
+        note=str(form.get("note", "")),
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return _back(public_id)
 
 
 @router.post("/soc/alerts/{public_id}/assign")
-async def post_assign(public_id: str, request: Request, principal: UserDep, session: SessionDep,
-                      runtime: RuntimeDep) -> RedirectResponse:  # fmt: skip
+async def post_assign(
+    public_id: str, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RedirectResponse:
     form = await request.form()
-    alerts.assign(session, principal, public_id, str(form.get("assignee", "")), now=runtime.clock.now(),
-                  client=client_address(request))  # fmt: skip
+    alerts.assign(
+        session,
+        principal,
+        public_id,
+        str(form.get("assignee", "")),
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
     return _back(public_id)
 
 
 @router.post("/soc/alerts/{public_id}/suppress")
-async def post_suppress(public_id: str, request: Request, principal: UserDep, session: SessionDep,
-                        runtime: RuntimeDep) -> RedirectResponse:  # fmt: skip
+async def post_suppress(
+    public_id: str, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RedirectResponse:
     form = await request.form()
     try:
         day = datetime.strptime(str(form.get("expires_on", "")), "%Y-%m-%d").replace(tzinfo=UTC)
@@ -115,6 +166,13 @@ async def post_suppress(public_id: str, request: Request, principal: UserDep, se
             "invalid date", [Problem("a date YYYY-MM-DD", "field expires_on")]
         ) from None
     field = str(form.get("field") or "") or None
-    alerts_tuning.suppress(session, principal, reason=str(form.get("reason", "")), expires_at=day + timedelta(days=1),
-                           now=runtime.clock.now(), field=field, alert_id=public_id)  # fmt: skip
+    alerts_tuning.suppress(
+        session,
+        principal,
+        reason=str(form.get("reason", "")),
+        expires_at=day + timedelta(days=1),
+        now=runtime.clock.now(),
+        field=field,
+        alert_id=public_id,
+    )
     return _back(public_id)

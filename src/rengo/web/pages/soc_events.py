@@ -31,16 +31,39 @@ from rengo.web.templating import render
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("m1", N_("Event search"), "/soc/events", "soc.events.read", order=23)]
 PER_PAGE = 50
-RANGES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "7d": timedelta(days=7),
-          "14d": timedelta(days=14), "30d": timedelta(days=30)}  # fmt: skip
-RANGE_LABELS = {"1h": N_("last hour"), "24h": N_("last 24 hours"), "7d": N_("last 7 days"),
-                "14d": N_("last 14 days"), "30d": N_("last 30 days")}  # fmt: skip
-FIELD_BOXES = {"src_ip": N_("Source address"), "dst_ip": N_("Destination address"),
-               "user_name": N_("User"), "device_hostname": N_("Host"),
-               "event_code": N_("Event code"), "action": N_("Action")}  # fmt: skip
+RANGES = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "14d": timedelta(days=14),
+    "30d": timedelta(days=30),
+}
+RANGE_LABELS = {
+    "1h": N_("last hour"),
+    "24h": N_("last 24 hours"),
+    "7d": N_("last 7 days"),
+    "14d": N_("last 14 days"),
+    "30d": N_("last 30 days"),
+}
+FIELD_BOXES = {
+    "src_ip": N_("Source address"),
+    "dst_ip": N_("Destination address"),
+    "user_name": N_("User"),
+    "device_hostname": N_("Host"),
+    "event_code": N_("Event code"),
+    "action": N_("Action"),
+}
 ORIGIN_LABELS = {"real": N_("real"), "demo": N_("demo"), "exercise": N_("exercise")}
-SUMMARY_FIELDS = ("device_hostname", "user_name", "src_ip", "dst_ip", "url", "dns_query",
-                  "process_cmd_line", "email_subject")  # fmt: skip
+SUMMARY_FIELDS = (
+    "device_hostname",
+    "user_name",
+    "src_ip",
+    "dst_ip",
+    "url",
+    "dns_query",
+    "process_cmd_line",
+    "email_subject",
+)
 LIST_COLUMNS = ("ward", "class_uid", "class_name", "source", "message", *SUMMARY_FIELDS)
 """What the results list shows: the raw record is read only on the event's page."""
 
@@ -60,8 +83,10 @@ def _form(
 ) -> tuple[dict[str, Any], EventQuery | None, list[Problem]]:
     """The form's values as given, the query they make, and what is wrong with them."""
     qp = request.query_params
-    form: dict[str, Any] = {k: qp.get(k, "").strip() for k in
-                            ("since", "until", "last", "ward", "class_uid", "source", "q", "origin", "cursor")}  # fmt: skip
+    form: dict[str, Any] = {
+        k: qp.get(k, "").strip()
+        for k in ("since", "until", "last", "ward", "class_uid", "source", "q", "origin", "cursor")
+    }
     form.update({k: qp.get(k, "").strip() for k in FIELD_BOXES})
     form["filters"] = [f for f in qp.getlist("filter") if f.strip()]
     problems: list[Problem] = []
@@ -93,10 +118,16 @@ def _form(
     if problems or until is None:
         return form, None, problems
     query = EventQuery(
-        since=since or until - span, until=until, classes=classes, filters=filters,
-        text=form["q"], origin=form["origin"] or None, limit=PER_PAGE, cursor=form["cursor"] or None,
+        since=since or until - span,
+        until=until,
+        classes=classes,
+        filters=filters,
+        text=form["q"],
+        origin=form["origin"] or None,
+        limit=PER_PAGE,
+        cursor=form["cursor"] or None,
         columns=LIST_COLUMNS,
-    )  # fmt: skip
+    )
     return form, query, problems
 
 
@@ -119,8 +150,13 @@ def _summary(event: dict[str, Any]) -> str:
 
 
 @router.get("/soc/events", response_class=HTMLResponse)
-def search_page(request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-                runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def search_page(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     visible = visible_tenants(principal, "soc.events.read")
     form, query, problems = _form(request, runtime.clock.now())
     page = None
@@ -133,19 +169,35 @@ def search_page(request: Request, caller: CallerDep, principal: UserDep, session
             problems = list(exc.problems)
         else:
             audit.record(
-                session, principal, "soc.events.read", object_type="soc_events",
-                object_tenant=form["ward"] or None, client=client_address(request),
-                detail={"since": query.since.isoformat(), "until": query.until.isoformat(),
-                        "filters": query.filters, "q": query.text, "returned": len(page.events)},
-            )  # fmt: skip
+                session,
+                principal,
+                "soc.events.read",
+                object_type="soc_events",
+                object_tenant=form["ward"] or None,
+                client=client_address(request),
+                detail={
+                    "since": query.since.isoformat(),
+                    "until": query.until.isoformat(),
+                    "filters": query.filters,
+                    "q": query.text,
+                    "returned": len(page.events),
+                },
+            )
     context = {
-        "form": form, "query": query, "page": page, "problems": problems,
-        "can_pick_ward": visible is None, "classes": sorted(CLASSES.items(), key=lambda c: c[1]),
-        "ranges": RANGE_LABELS, "field_boxes": FIELD_BOXES, "origin_labels": ORIGIN_LABELS,
+        "form": form,
+        "query": query,
+        "page": page,
+        "problems": problems,
+        "can_pick_ward": visible is None,
+        "classes": sorted(CLASSES.items(), key=lambda c: c[1]),
+        "ranges": RANGE_LABELS,
+        "field_boxes": FIELD_BOXES,
+        "origin_labels": ORIGIN_LABELS,
         "next_link": _link(request, cursor=page.next_cursor) if page and page.next_cursor else None,
         "first_link": _link(request, cursor=None) if form["cursor"] else None,
-        "event_link": event_link, "summary": _summary,
-    }  # fmt: skip
+        "event_link": event_link,
+        "summary": _summary,
+    }
     hx = bool(request.headers.get("hx-request")) and not request.headers.get("hx-boosted")
     template = "soc/events_results.html" if hx else "soc/events.html"
     # htmx swaps only 2xx answers: the partial that lists the problems comes with 200.
@@ -154,8 +206,14 @@ def search_page(request: Request, caller: CallerDep, principal: UserDep, session
 
 
 @router.get("/soc/events/{event_id}", response_class=HTMLResponse)
-def event_page(event_id: str, request: Request, caller: CallerDep, principal: UserDep,
-               session: SessionDep, runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def event_page(
+    event_id: str,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     wards = visible_tenants(principal, "soc.events.read")
     problems: list[Problem] = []
     at = request.query_params.get("at")
@@ -166,9 +224,19 @@ def event_page(event_id: str, request: Request, caller: CallerDep, principal: Us
     event = get_event(store.lake, event_id, wards, at=when)
     if event is None:
         raise NotFound(f"no event {event_id} that you may see")
-    audit.record(session, principal, "soc.events.read", object_type="soc_event", object_id=event_id,
-                 object_tenant=event["ward"], client=client_address(request))  # fmt: skip
-    fields = [(name, OCSF_PATHS.get(name, ""), event[name]) for name in OCSF_PATHS
-              if name not in ("unmapped", "raw") and event.get(name) not in (None, "")]  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "soc.events.read",
+        object_type="soc_event",
+        object_id=event_id,
+        object_tenant=event["ward"],
+        client=client_address(request),
+    )
+    fields = [
+        (name, OCSF_PATHS.get(name, ""), event[name])
+        for name in OCSF_PATHS
+        if name not in ("unmapped", "raw") and event.get(name) not in (None, "")
+    ]
     context = {"event": event, "fields": fields, "origin_labels": ORIGIN_LABELS}
     return render(request, caller, "soc/event_detail.html", context)

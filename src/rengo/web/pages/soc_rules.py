@@ -51,8 +51,13 @@ def _day(value: str, field: str) -> datetime:
 
 
 @router.get("/soc/rules", response_class=HTMLResponse)
-def rules_page(request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-               runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def rules_page(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     from rengo.soc.detect.runner import load_configured_rules
 
     require(principal, "soc.rules.read")
@@ -80,26 +85,43 @@ def rules_page(request: Request, caller: CallerDep, principal: UserDep, session:
     pages = max(1, -(-len(rows) // PER_PAGE))
     query = {k: v for k, v in qp.items() if k != "page" and v}
     context: dict[str, Any] = {
-        "rows": rows[(page - 1) * PER_PAGE : page * PER_PAGE], "total": len(rows), "page": page,
-        "pages": pages, "query": query, "q": qp.get("q") or "", "tuned": only_tuned, "tenant": tenant,
-        "can_manage": allows(principal, "soc.rules.manage", tenant), "levels": LEVELS,
-        "level_labels": LEVEL_LABELS, "unsupported": ruleset.unsupported, "problems": ruleset.problems,
+        "rows": rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+        "total": len(rows),
+        "page": page,
+        "pages": pages,
+        "query": query,
+        "q": qp.get("q") or "",
+        "tuned": only_tuned,
+        "tenant": tenant,
+        "can_manage": allows(principal, "soc.rules.manage", tenant),
+        "levels": LEVELS,
+        "level_labels": LEVEL_LABELS,
+        "unsupported": ruleset.unsupported,
+        "problems": ruleset.problems,
         "rule_count": len(ruleset.rules),
-    }  # fmt: skip
+    }
     return render(request, caller, "soc/rules.html", context)
 
 
 @router.post("/soc/rules/setting")
-async def post_rule_setting(request: Request, principal: UserDep, session: SessionDep,
-                            runtime: RuntimeDep) -> RedirectResponse:  # fmt: skip
+async def post_rule_setting(
+    request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RedirectResponse:
     form = await request.form()
     rule_id = str(form.get("rule_id") or "")
     if not rule_id or len(rule_id) > 64:
         raise InvalidInput("which rule?", [Problem("a rule id", "field rule_id")])
     level = str(form.get("level") or "") or None
-    alerts_tuning.set_rule(session, principal, rule_id, ward=str(form.get("ward") or "") or None,
-                           enabled=form.get("enabled") == "on", level=level,
-                           note=str(form.get("note") or "")[:2000], now=runtime.clock.now())  # fmt: skip
+    alerts_tuning.set_rule(
+        session,
+        principal,
+        rule_id,
+        ward=str(form.get("ward") or "") or None,
+        enabled=form.get("enabled") == "on",
+        level=level,
+        note=str(form.get("note") or "")[:2000],
+        now=runtime.clock.now(),
+    )
     back = str(form.get("back") or "")
     return RedirectResponse(
         back if back.startswith("/soc/rules") else "/soc/rules", status_code=303
@@ -107,36 +129,51 @@ async def post_rule_setting(request: Request, principal: UserDep, session: Sessi
 
 
 @router.get("/soc/suppressions", response_class=HTMLResponse)
-def suppressions_page(request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
-                      runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def suppressions_page(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     now = runtime.clock.now()
     show_all = request.query_params.get("all") == "1"
     rows = alerts_tuning.suppressions(session, principal, active_at=None if show_all else now)
     context = {
-        "rows": rows, "now": now, "show_all": show_all, "field_labels": FIELD_LABELS,
+        "rows": rows,
+        "now": now,
+        "show_all": show_all,
+        "field_labels": FIELD_LABELS,
         "can_suppress": allows(principal, "soc.alerts.suppress", principal.tenant),
         "default_expiry": (now + timedelta(days=30)).astimezone(UTC).strftime("%Y-%m-%d"),
         "can_end": {r.id: allows(principal, "soc.alerts.suppress", r.tenant) for r in rows},
-    }  # fmt: skip
+    }
     return render(request, caller, "soc/suppressions.html", context)
 
 
 @router.post("/soc/suppressions")
-async def post_suppression(request: Request, principal: UserDep, session: SessionDep,
-                           runtime: RuntimeDep) -> RedirectResponse:  # fmt: skip
+async def post_suppression(
+    request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RedirectResponse:
     form = await request.form()
     expires = _day(str(form.get("expires_on") or ""), "expires_on") + timedelta(days=1)
     alerts_tuning.suppress(
-        session, principal, reason=str(form.get("reason") or "")[:2000], expires_at=expires,
-        now=runtime.clock.now(), ward=str(form.get("ward") or "") or None,
+        session,
+        principal,
+        reason=str(form.get("reason") or "")[:2000],
+        expires_at=expires,
+        now=runtime.clock.now(),
+        ward=str(form.get("ward") or "") or None,
         rule_id=str(form.get("rule_id") or "").strip()[:64] or None,
-        field=str(form.get("field") or "") or None, value=str(form.get("value") or "").strip()[:300] or None,
-    )  # fmt: skip
+        field=str(form.get("field") or "") or None,
+        value=str(form.get("value") or "").strip()[:300] or None,
+    )
     return RedirectResponse("/soc/suppressions", status_code=303)
 
 
 @router.post("/soc/suppressions/{suppression_id}/end")
-def post_end_suppression(suppression_id: IdPath, principal: UserDep, session: SessionDep,
-                         runtime: RuntimeDep) -> RedirectResponse:  # fmt: skip
+def post_end_suppression(
+    suppression_id: IdPath, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RedirectResponse:
     alerts_tuning.end_suppression(session, principal, suppression_id, now=runtime.clock.now())
     return RedirectResponse("/soc/suppressions?all=1", status_code=303)

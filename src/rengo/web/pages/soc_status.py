@@ -59,34 +59,46 @@ def _status_context(stats: Any, wards: list[str], days: int) -> dict[str, Any]:
         per_source[(row["ward"], row["source"] or "—")] += row["events"]
     peak = max((n for cells in grid.values() for n in cells.values()), default=0)
     rows = [
-        (ward, [(day, grid[ward].get(day, 0), _heat(grid[ward].get(day, 0), peak)) for day in columns],
-         sum(grid[ward].values()))
+        (
+            ward,
+            [(day, grid[ward].get(day, 0), _heat(grid[ward].get(day, 0), peak)) for day in columns],
+            sum(grid[ward].values()),
+        )
         for ward in sorted(grid)
-    ]  # fmt: skip
+    ]
     return {
-        "columns": columns, "rows": rows,
+        "columns": columns,
+        "rows": rows,
         "per_class": sorted(per_class.items(), key=lambda kv: -kv[1]),
         "per_source": sorted(per_source.items(), key=lambda kv: (kv[0][0], -kv[1])),
-    }  # fmt: skip
+    }
 
 
 @router.get("/soc/status", response_class=HTMLResponse)
-def status_page(request: Request, caller: CallerDep, principal: UserDep,
-                runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def status_page(
+    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> HTMLResponse:
     wards = visible_tenants(principal, "soc.stats.read")
     raw_days = request.query_params.get("days") or "14"
     if not raw_days.isdigit() or int(raw_days) not in DAY_CHOICES:
         raise InvalidInput("invalid period", [Problem(f"one of {DAY_CHOICES}", "days")])
     days = int(raw_days)
     store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
-    stats = collect_stats(store.lake, wards=wards, now=runtime.clock.now(), days=days,
-                          silent_hours=runtime.settings.soc.silent_ward_hours)  # fmt: skip
+    stats = collect_stats(
+        store.lake,
+        wards=wards,
+        now=runtime.clock.now(),
+        days=days,
+        silent_hours=runtime.settings.soc.silent_ward_hours,
+    )
     context = {
-        "stats": stats, "days": days, "day_choices": DAY_CHOICES,
+        "stats": stats,
+        "days": days,
+        "day_choices": DAY_CHOICES,
         "silent_hours": runtime.settings.soc.silent_ward_hours,
         "can_quarantine": allows(principal, "soc.quarantine.manage"),
         **_status_context(stats, list(stats.last_seen), days),
-    }  # fmt: skip
+    }
     return render(request, caller, "soc/status.html", context)
 
 
@@ -97,8 +109,9 @@ def _shown(raw: bytes | None) -> tuple[str, bool]:
 
 
 @router.get("/soc/quarantine", response_class=HTMLResponse)
-def quarantine_page(request: Request, caller: CallerDep, principal: UserDep,
-                    runtime: RuntimeDep) -> HTMLResponse:  # fmt: skip
+def quarantine_page(
+    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> HTMLResponse:
     qp = request.query_params
     ward = qp.get("ward") or None
     if ward is not None and not is_tenant(ward):
@@ -107,8 +120,13 @@ def quarantine_page(request: Request, caller: CallerDep, principal: UserDep,
     source = qp.get("source") or None
     page = int(qp["page"]) if qp.get("page", "").isdigit() and int(qp["page"]) > 0 else 1
     lake = store_for(runtime.data_dir, runtime.settings.soc, write=False).lake
-    rows = quarantined(lake, wards=wards, source=source, limit=QUARANTINE_PAGE + 1,
-                       offset=(page - 1) * QUARANTINE_PAGE)  # fmt: skip
+    rows = quarantined(
+        lake,
+        wards=wards,
+        source=source,
+        limit=QUARANTINE_PAGE + 1,
+        offset=(page - 1) * QUARANTINE_PAGE,
+    )
     records = [
         {**r, "shown": _shown(r["raw"]), "size": len(r["raw"] or b"")}
         for r in rows[:QUARANTINE_PAGE]
@@ -116,21 +134,33 @@ def quarantine_page(request: Request, caller: CallerDep, principal: UserDep,
     flash = None
     if qp.get("replayed", "").isdigit() and qp.get("failing", "").isdigit():
         flash = gettext("%(n)s records parse now and were sent again; %(m)s still fail.") % {
-            "n": qp["replayed"], "m": qp["failing"]}  # fmt: skip
+            "n": qp["replayed"],
+            "m": qp["failing"],
+        }
     base = {k: v for k, v in (("ward", ward), ("source", source)) if v}
     context = {
-        "groups": summary(lake, wards=wards), "records": records, "ward": ward, "source": source,
+        "groups": summary(lake, wards=wards),
+        "records": records,
+        "ward": ward,
+        "source": source,
         "can_pick_ward": visible_tenants(principal, "soc.quarantine.manage") is None,
-        "page": page, "flash": flash, "flash_kind": "",
-        "prev_link": f"/soc/quarantine?{urlencode({**base, 'page': page - 1})}" if page > 1 else None,
-        "next_link": f"/soc/quarantine?{urlencode({**base, 'page': page + 1})}" if len(rows) > QUARANTINE_PAGE else None,
-    }  # fmt: skip
+        "page": page,
+        "flash": flash,
+        "flash_kind": "",
+        "prev_link": f"/soc/quarantine?{urlencode({**base, 'page': page - 1})}"
+        if page > 1
+        else None,
+        "next_link": f"/soc/quarantine?{urlencode({**base, 'page': page + 1})}"
+        if len(rows) > QUARANTINE_PAGE
+        else None,
+    }
     return render(request, caller, "soc/quarantine.html", context)
 
 
 @router.post("/soc/quarantine/replay")
-async def replay_post(request: Request, principal: UserDep, session: SessionDep,
-                      runtime: RuntimeDep) -> RedirectResponse:  # fmt: skip
+async def replay_post(
+    request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RedirectResponse:
     form = await request.form()
     ward = str(form.get("ward") or "") or None
     source = str(form.get("source") or "") or None
@@ -139,10 +169,19 @@ async def replay_post(request: Request, principal: UserDep, session: SessionDep,
     wards = narrow_to_visible(principal, "soc.quarantine.manage", ward)
     store = store_for(runtime.data_dir, runtime.settings.soc)
     report = await run_in_threadpool(replay, store.lake, store.spool, wards=wards, source=source)
-    audit.record(session, principal, "soc.quarantine.manage", object_type="soc_quarantine",
-                 object_tenant=ward, client=client_address(request),
-                 detail={"replayed": report.replayed, "still_failing": report.still_failing,
-                         "source": source})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "soc.quarantine.manage",
+        object_type="soc_quarantine",
+        object_tenant=ward,
+        client=client_address(request),
+        detail={
+            "replayed": report.replayed,
+            "still_failing": report.still_failing,
+            "source": source,
+        },
+    )
     query = {k: v for k, v in (("ward", ward), ("source", source)) if v}
     query.update(replayed=str(report.replayed), failing=str(report.still_failing))
     return RedirectResponse(f"/soc/quarantine?{urlencode(query)}", status_code=303)

@@ -31,6 +31,8 @@ def target_page(
         raise NotFound("no target {target_id!r}", values={"target_id": target_id}) from None
     result = evaluator.evaluate(target, runtime.clock.now())
     return render(
-        request, caller, "targets/detail.html",
+        request,
+        caller,
+        "targets/detail.html",
         {"r": result, "t": target, "ward_rows": wards(), "settings": runtime.settings},
-    )  # fmt: skip
+    )

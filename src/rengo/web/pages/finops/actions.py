@@ -51,13 +51,25 @@ def anomalies_page(
     if kind in ALERT_KINDS:
         stmt = stmt.where(Alert.kind == kind)
     return render(
-        request, caller, "finops/anomalies.html",
-        {"alerts": list(session.scalars(stmt.limit(LIMIT))), "status": status, "kind": kind,
-         "statuses": ALERT_STATUS, "kinds": ALERT_KINDS, "actions": ALERT_ACTIONS, "symbols": STATUS_SYMBOL,
-         "ward": request.query_params.get("ward", ""), "ward_label": ward_label, "rec_title": rec_title,
-         "system_label": system_label, "flash": flash_of(request),
-         "can_update": allows(principal, "finops.alerts.update")},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/anomalies.html",
+        {
+            "alerts": list(session.scalars(stmt.limit(LIMIT))),
+            "status": status,
+            "kind": kind,
+            "statuses": ALERT_STATUS,
+            "kinds": ALERT_KINDS,
+            "actions": ALERT_ACTIONS,
+            "symbols": STATUS_SYMBOL,
+            "ward": request.query_params.get("ward", ""),
+            "ward_label": ward_label,
+            "rec_title": rec_title,
+            "system_label": system_label,
+            "flash": flash_of(request),
+            "can_update": allows(principal, "finops.alerts.update"),
+        },
+    )
 
 
 @router.post("/finops/anomalies/{alert_id}/status")
@@ -73,16 +85,24 @@ async def alert_status(
 
 @router.get("/finops/recommendations", response_class=HTMLResponse)
 def recommendations_page(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
     runtime: RuntimeDep,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     wards = narrow_to_visible(principal, "finops.costs.read", _ward_filter(request))
     status = request.query_params.get("status", "")
     kind = request.query_params.get("kind", "")
     stmt = select(Recommendation).order_by(
         Recommendation.estimated_monthly_saving.desc(), Recommendation.id
     )
-    counts = select(Recommendation.status, func.count(), func.sum(Recommendation.estimated_monthly_saving), func.sum(Recommendation.realised_monthly_saving)).group_by(Recommendation.status)  # fmt: skip
+    counts = select(
+        Recommendation.status,
+        func.count(),
+        func.sum(Recommendation.estimated_monthly_saving),
+        func.sum(Recommendation.realised_monthly_saving),
+    ).group_by(Recommendation.status)
     if wards is not None:
         stmt = stmt.where(Recommendation.ward.in_(wards))
         counts = counts.where(Recommendation.ward.in_(wards))
@@ -92,22 +112,38 @@ def recommendations_page(
         stmt = stmt.where(Recommendation.kind == kind)
     summary = {s: (n, est or 0.0, real or 0.0) for s, n, est, real in session.execute(counts)}
     return render(
-        request, caller, "finops/recommendations.html",
-        {"recs": list(session.scalars(stmt.limit(LIMIT))), "status": status, "kind": kind,
-         "statuses": REC_STATUS, "kinds": REC_KINDS, "symbols": STATUS_SYMBOL,
-         "summary": summary, "transitions": recommend.TRANSITIONS,
-         "ward": request.query_params.get("ward", ""), "ward_label": ward_label, "rec_title": rec_title,
-         "system_label": system_label, "flash": flash_of(request),
-         "today": runtime.clock.now().date(),
-         "can_update": allows(principal, "finops.recommendations.update")},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/recommendations.html",
+        {
+            "recs": list(session.scalars(stmt.limit(LIMIT))),
+            "status": status,
+            "kind": kind,
+            "statuses": REC_STATUS,
+            "kinds": REC_KINDS,
+            "symbols": STATUS_SYMBOL,
+            "summary": summary,
+            "transitions": recommend.TRANSITIONS,
+            "ward": request.query_params.get("ward", ""),
+            "ward_label": ward_label,
+            "rec_title": rec_title,
+            "system_label": system_label,
+            "flash": flash_of(request),
+            "today": runtime.clock.now().date(),
+            "can_update": allows(principal, "finops.recommendations.update"),
+        },
+    )
 
 
 @router.get("/finops/recommendations/{rec_id}", response_class=HTMLResponse)
 def recommendation_page(
-    rec_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
-    session: SessionDep, runtime: RuntimeDep,
-) -> HTMLResponse:  # fmt: skip
+    rec_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
     rec = session.get(Recommendation, rec_id)
     if rec is None:
         raise NotFound("recommendation {rec_id} not found", values={"rec_id": rec_id})
@@ -118,20 +154,35 @@ def recommendation_page(
         .order_by(RecommendationEvent.at, RecommendationEvent.id)
     ).all()
     return render(
-        request, caller, "finops/recommendation.html",
-        {"r": rec, "events": events, "statuses": REC_STATUS, "kinds": REC_KINDS,
-         "symbols": STATUS_SYMBOL, "transitions": recommend.TRANSITIONS, "actions": REC_ACTIONS,
-         "ward_label": ward_label, "rec_title": rec_title, "system_label": system_label, "flash": flash_of(request),
-         "today": runtime.clock.now().date(),
-         "can_update": allows(principal, "finops.recommendations.update", rec.ward)},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/recommendation.html",
+        {
+            "r": rec,
+            "events": events,
+            "statuses": REC_STATUS,
+            "kinds": REC_KINDS,
+            "symbols": STATUS_SYMBOL,
+            "transitions": recommend.TRANSITIONS,
+            "actions": REC_ACTIONS,
+            "ward_label": ward_label,
+            "rec_title": rec_title,
+            "system_label": system_label,
+            "flash": flash_of(request),
+            "today": runtime.clock.now().date(),
+            "can_update": allows(principal, "finops.recommendations.update", rec.ward),
+        },
+    )
 
 
 @router.post("/finops/recommendations/{rec_id}/status")
 async def recommendation_status(
-    rec_id: IdPath, request: Request, principal: UserDep, session: SessionDep,
+    rec_id: IdPath,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
     runtime: RuntimeDep,
-) -> RedirectResponse:  # fmt: skip
+) -> RedirectResponse:
     form = await request.form()
     done_on = form.get("done_on")
     recommend.change_status(

@@ -130,9 +130,12 @@ def _period_bounds(period: str, form: Form) -> tuple[str, str]:
 
 @router.get("/finops/explorer", response_class=HTMLResponse)
 def explorer_page(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
     runtime: RuntimeDep,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     require(principal, "finops.costs.read")
     ex = explorer_for(runtime, session)
     today = runtime.clock.now().date()
@@ -169,24 +172,46 @@ def explorer_page(
         for dim in CHOICES_FROM_LAKE:
             choices[dim] = ex.distinct(dim, CostQuery(form.start, form.end, wards=q.wards))
     return render(
-        request, caller, "finops/explorer.html",
-        {"form": form, "rows": rows, "periods": periods, "groups": groups, "labels": labels,
-         "totals": totals, "cells": cells, "period_totals": period_totals,
-         "grand_total": sum(totals.values()), "svg": svg, "series": series, "title": title,
-         "show_columns": len(periods) <= MAX_COLUMNS, "problems": problems,
-         "unpriced": unpriced, "unpriced_by_currency": unpriced_by_currency,
-         "dimensions": DIMENSION_LABELS, "dimension_name": dimension_name, "business_systems": BUSINESS_SYSTEMS,
-         "choices": choices, "currency": runtime.settings.finops.currency,
-         "drillable": drillable, "period_bounds": _period_bounds,
-         "can_rows": allows(principal, "finops.rows.read")},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/explorer.html",
+        {
+            "form": form,
+            "rows": rows,
+            "periods": periods,
+            "groups": groups,
+            "labels": labels,
+            "totals": totals,
+            "cells": cells,
+            "period_totals": period_totals,
+            "grand_total": sum(totals.values()),
+            "svg": svg,
+            "series": series,
+            "title": title,
+            "show_columns": len(periods) <= MAX_COLUMNS,
+            "problems": problems,
+            "unpriced": unpriced,
+            "unpriced_by_currency": unpriced_by_currency,
+            "dimensions": DIMENSION_LABELS,
+            "dimension_name": dimension_name,
+            "business_systems": BUSINESS_SYSTEMS,
+            "choices": choices,
+            "currency": runtime.settings.finops.currency,
+            "drillable": drillable,
+            "period_bounds": _period_bounds,
+            "can_rows": allows(principal, "finops.rows.read"),
+        },
+    )
 
 
 @router.get("/finops/rows", response_class=HTMLResponse)
 def rows_page(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
     runtime: RuntimeDep,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """The billing rows behind a figure of the explorer (reading raw rows is audited)."""
     require(principal, "finops.rows.read")
     ex = explorer_for(runtime, session)
@@ -206,8 +231,17 @@ def rows_page(
         client=client_address(request),
     )
     return render(
-        request, caller, "finops/rows.html",
-        {"form": form, "total": total, "items": items, "page_no": page,
-         "pages": max(1, -(-total // ROWS_PER_PAGE)), "dimensions": DIMENSION_LABELS,
-         "value_label": value_label, "currency": runtime.settings.finops.currency},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/rows.html",
+        {
+            "form": form,
+            "total": total,
+            "items": items,
+            "page_no": page,
+            "pages": max(1, -(-total // ROWS_PER_PAGE)),
+            "dimensions": DIMENSION_LABELS,
+            "value_label": value_label,
+            "currency": runtime.settings.finops.currency,
+        },
+    )

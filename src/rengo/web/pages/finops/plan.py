@@ -27,9 +27,12 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/finops/kgi", response_class=HTMLResponse)
 def kgi_page(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
     runtime: RuntimeDep,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     require(principal, "finops.costs.read")
     ex = explorer_for(runtime, session)
     as_of = last_day(ex, runtime.clock.now().date())
@@ -37,33 +40,55 @@ def kgi_page(
     rows = plan.kgi(session, principal, ex, as_of, s)
     cap = runtime.settings.policy.operating_cost_growth_cap_pct
     return render(
-        request, caller, "finops/kgi.html",
-        {"rows": rows, "as_of": as_of, "cap": cap, "system_label": system_label,
-         "ward_label": ward_label, "fy": fiscal_year_of(as_of, s.fiscal_year_start_month),
-         "baselines": plan.baselines(session, principal), "business_systems": BUSINESS_SYSTEMS,
-         "can_write": allows(principal, "finops.plan.write"), "flash": flash_of(request),
-         "errors": []},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/kgi.html",
+        {
+            "rows": rows,
+            "as_of": as_of,
+            "cap": cap,
+            "system_label": system_label,
+            "ward_label": ward_label,
+            "fy": fiscal_year_of(as_of, s.fiscal_year_start_month),
+            "baselines": plan.baselines(session, principal),
+            "business_systems": BUSINESS_SYSTEMS,
+            "can_write": allows(principal, "finops.plan.write"),
+            "flash": flash_of(request),
+            "errors": [],
+        },
+    )
 
 
 @router.get("/finops/forecasts", response_class=HTMLResponse)
 def forecasts_page(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
     runtime: RuntimeDep,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     require(principal, "finops.costs.read")
     ex = explorer_for(runtime, session)
     as_of = last_day(ex, runtime.clock.now().date())
     s = runtime.settings.finops
     fy = fiscal_year_of(as_of, s.fiscal_year_start_month)
     return render(
-        request, caller, "finops/forecasts.html",
-        {"outlooks": plan.outlook(session, principal, ex, as_of, s), "as_of": as_of, "fy": fy,
-         "budgets": plan.budgets(session, principal, fy), "coverage": s.forecast_interval,
-         "business_systems": BUSINESS_SYSTEMS, "system_label": system_label,
-         "ward_label": ward_label, "can_write": allows(principal, "finops.plan.write"),
-         "flash": flash_of(request)},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/forecasts.html",
+        {
+            "outlooks": plan.outlook(session, principal, ex, as_of, s),
+            "as_of": as_of,
+            "fy": fy,
+            "budgets": plan.budgets(session, principal, fy),
+            "coverage": s.forecast_interval,
+            "business_systems": BUSINESS_SYSTEMS,
+            "system_label": system_label,
+            "ward_label": ward_label,
+            "can_write": allows(principal, "finops.plan.write"),
+            "flash": flash_of(request),
+        },
+    )
 
 
 async def _plan_form(request: Request, principal: object) -> dict[str, object]:
@@ -92,12 +117,14 @@ async def save_budget(request: Request, principal: UserDep, runtime: RuntimeDep)
     values = await _plan_form(request, principal)
     with runtime.db.session() as session:
         plan.set_budget(
-            session, principal, ward=str(values["ward"]),
+            session,
+            principal,
+            ward=str(values["ward"]),
             business_system=str(values["business_system"]),
             fiscal_year=int(values["fiscal_year"]),  # type: ignore[call-overload]
             amount=float(values["amount"]),  # type: ignore[arg-type]
             client=client_address(request),
-        )  # fmt: skip
+        )
     return back("/finops/forecasts", done="saved")
 
 
@@ -106,10 +133,13 @@ async def save_baseline(request: Request, principal: UserDep, runtime: RuntimeDe
     values = await _plan_form(request, principal)
     with runtime.db.session() as session:
         plan.set_baseline(
-            session, principal, ward=str(values["ward"]),
+            session,
+            principal,
+            ward=str(values["ward"]),
             business_system=str(values["business_system"]),
             fiscal_year=int(values["fiscal_year"]),  # type: ignore[call-overload]
             annual_cost=float(values["amount"]),  # type: ignore[arg-type]
-            source=str(values["source"]), client=client_address(request),
-        )  # fmt: skip
+            source=str(values["source"]),
+            client=client_address(request),
+        )
     return back("/finops/kgi", done="saved")

@@ -38,8 +38,10 @@ BPR_FIELDS = (
 
 
 def _problems(error: ValidationError) -> dict[str, str]:
-    return {p.location.removeprefix("field ") or "form": problem_message(p)
-            for p in problems_from_validation(error)}  # fmt: skip
+    return {
+        p.location.removeprefix("field ") or "form": problem_message(p)
+        for p in problems_from_validation(error)
+    }
 
 
 # -- BPR -------------------------------------------------------------------------------
@@ -52,24 +54,43 @@ def bpr_page(
     cases = bpr.register(session, principal, request.query_params.get("ward") or None)
     library = bpr.library(session, principal) if allows(principal, "finops.bpr.library") else []
     return render(
-        request, caller, "finops/bpr.html",
-        {"cases": cases, "library": library, "methods": bpr.METHODS, "flash": flash_of(request),
-         "system_label": system_label, "ward_label": ward_label,
-         "can_write": allows(principal, "finops.bpr.write") and not principal.is_joint,
-         "ward": request.query_params.get("ward", "")},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/bpr.html",
+        {
+            "cases": cases,
+            "library": library,
+            "methods": bpr.METHODS,
+            "flash": flash_of(request),
+            "system_label": system_label,
+            "ward_label": ward_label,
+            "can_write": allows(principal, "finops.bpr.write") and not principal.is_joint,
+            "ward": request.query_params.get("ward", ""),
+        },
+    )
 
 
 def _bpr_form_page(
-    request: Request, caller: CallerDep, case: Any, values: dict[str, Any],
-    errors: dict[str, str], status: int = 200,
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    caller: CallerDep,
+    case: Any,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+) -> HTMLResponse:
     return render(
-        request, caller, "finops/bpr_form.html",
-        {"case": case, "v": values, "errors": errors, "methods": bpr.METHODS,
-         "business_systems": BUSINESS_SYSTEMS},
+        request,
+        caller,
+        "finops/bpr_form.html",
+        {
+            "case": case,
+            "v": values,
+            "errors": errors,
+            "methods": bpr.METHODS,
+            "business_systems": BUSINESS_SYSTEMS,
+        },
         status,
-    )  # fmt: skip
+    )
 
 
 @router.get("/finops/bpr/new", response_class=HTMLResponse)
@@ -86,10 +107,16 @@ def bpr_edit(
     values = {name: getattr(case, name) for name in (*BPR_FIELDS, "shared")}
     if not allows(principal, "finops.bpr.write", case.ward):
         return render(
-            request, caller, "finops/bpr_case.html",
-            {"case": case, "methods": bpr.METHODS, "system_label": system_label,
-             "ward_label": ward_label},
-        )  # fmt: skip
+            request,
+            caller,
+            "finops/bpr_case.html",
+            {
+                "case": case,
+                "methods": bpr.METHODS,
+                "system_label": system_label,
+                "ward_label": ward_label,
+            },
+        )
     return _bpr_form_page(request, caller, case, values, {})
 
 
@@ -116,9 +143,12 @@ async def bpr_create(
 
 @router.post("/finops/bpr/{case_id}", response_model=None)
 async def bpr_update(
-    case_id: IdPath, request: Request, caller: CallerDep, principal: UserDep,
+    case_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
     runtime: RuntimeDep,
-) -> Response:  # fmt: skip
+) -> Response:
     values = await _bpr_values(request)
     try:
         data = bpr.BprIn.model_validate(values)
@@ -149,14 +179,22 @@ def saas_page(
     products = [(p, users, saas.criteria(p)) for p, users in saas.products(session, principal)]
     names = {p.id: p.name for p, _users, _c in products}
     return render(
-        request, caller, "finops/saas.html",
-        {"products": products, "procurements": saas.procurements(session, principal),
-         "names": names, "min_availability": saas.MIN_AVAILABILITY,
-         "system_label": system_label, "ward_label": ward_label, "flash": flash_of(request),
-         "business_systems": BUSINESS_SYSTEMS,
-         "can_write": allows(principal, "finops.saas.write"),
-         "can_use": allows(principal, "finops.saas.use") and not principal.is_joint},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/saas.html",
+        {
+            "products": products,
+            "procurements": saas.procurements(session, principal),
+            "names": names,
+            "min_availability": saas.MIN_AVAILABILITY,
+            "system_label": system_label,
+            "ward_label": ward_label,
+            "flash": flash_of(request),
+            "business_systems": BUSINESS_SYSTEMS,
+            "can_write": allows(principal, "finops.saas.write"),
+            "can_use": allows(principal, "finops.saas.use") and not principal.is_joint,
+        },
+    )
 
 
 @router.post("/finops/saas")
@@ -168,12 +206,17 @@ async def saas_add(request: Request, principal: UserDep, session: SessionDep) ->
     if availability is not None and not 0 <= availability <= 100:
         raise InvalidInput("invalid product", [Problem("0 to 100", "availability_pct")])
     saas.add_product(
-        session, principal, name=str(form.get("name") or ""),
-        vendor=str(form.get("vendor") or "")[:200], category=str(form.get("category") or "")[:64],
+        session,
+        principal,
+        name=str(form.get("name") or ""),
+        vendor=str(form.get("vendor") or "")[:200],
+        category=str(form.get("category") or "")[:64],
         ismap_id=str(form.get("ismap_id") or "")[:64],
-        data_in_japan=form.get("data_in_japan") == "on", availability_pct=availability,
-        lgwan=form.get("lgwan") == "on", note=str(form.get("note") or "")[:2000],
-    )  # fmt: skip
+        data_in_japan=form.get("data_in_japan") == "on",
+        availability_pct=availability,
+        lgwan=form.get("lgwan") == "on",
+        note=str(form.get("note") or "")[:2000],
+    )
     return back("/finops/saas", done="saved")
 
 
@@ -192,14 +235,16 @@ async def procurement_add(
     form = await request.form()
     product = str(form.get("product_id") or "")
     saas.add_procurement(
-        session, principal, title=str(form.get("title") or ""),
+        session,
+        principal,
+        title=str(form.get("title") or ""),
         wards=[str(w) for w in form.getlist("wards")],
         procured_on=parse_date(str(form.get("procured_on") or ""), runtime.clock.now().date()),
         product_id=int(product) if product.isdigit() and len(product) < 10 else None,
         business_system=str(form.get("business_system") or "")[:32],
         amount=parse_amount(form.get("amount")) if form.get("amount") else None,
         note=str(form.get("note") or "")[:2000],
-    )  # fmt: skip
+    )
     return back("/finops/saas", done="saved")
 
 
@@ -208,16 +253,25 @@ async def procurement_add(
 
 @router.get("/finops/trainings", response_class=HTMLResponse)
 def trainings_page(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
     runtime: RuntimeDep,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     rows = saas.trainings(session, principal)
     return render(
-        request, caller, "finops/trainings.html",
-        {"trainings": rows, "total": sum(n for _t, n in rows), "flash": flash_of(request),
-         "today": runtime.clock.now().date(),
-         "can_write": allows(principal, "finops.saas.write")},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/trainings.html",
+        {
+            "trainings": rows,
+            "total": sum(n for _t, n in rows),
+            "flash": flash_of(request),
+            "today": runtime.clock.now().date(),
+            "can_write": allows(principal, "finops.saas.write"),
+        },
+    )
 
 
 @router.post("/finops/trainings")
@@ -233,8 +287,12 @@ async def training_add(
                 raise InvalidInput("invalid training", [Problem("a whole number", key)])
             participants[key[2:]] = int(text)
     saas.add_training(
-        session, principal, title=str(form.get("title") or ""), topic=str(form.get("topic") or ""),
+        session,
+        principal,
+        title=str(form.get("title") or ""),
+        topic=str(form.get("topic") or ""),
         held_on=parse_date(str(form.get("held_on") or ""), runtime.clock.now().date()),
-        participants=participants, description=str(form.get("description") or "")[:2000],
-    )  # fmt: skip
+        participants=participants,
+        description=str(form.get("description") or "")[:2000],
+    )
     return back("/finops/trainings", done="saved")

@@ -28,11 +28,20 @@ def rules_page(
     request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     return render(
-        request, caller, "finops/rules.html",
-        {"rules": service.rules(session, principal), "pools": service.pools(session, principal),
-         "fields": FIELDS, "methods": METHOD_LABELS, "business_systems": BUSINESS_SYSTEMS,
-         "ward_label": ward_label, "system_label": system_label, "flash": flash_of(request)},
-    )  # fmt: skip
+        request,
+        caller,
+        "finops/rules.html",
+        {
+            "rules": service.rules(session, principal),
+            "pools": service.pools(session, principal),
+            "fields": FIELDS,
+            "methods": METHOD_LABELS,
+            "business_systems": BUSINESS_SYSTEMS,
+            "ward_label": ward_label,
+            "system_label": system_label,
+            "flash": flash_of(request),
+        },
+    )
 
 
 @router.post("/finops/rules")
