@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from rengo.core.settings import Settings
+from rengo.core.settings import Settings, sections
+from rengo.domains import load_domains
 
 INTRO = """# Settings
 
@@ -61,8 +62,12 @@ def _walk(model: type[BaseModel], prefix: str = "") -> list[tuple[str, Any, str]
 
 
 def render() -> str:
+    load_domains()  # the domains declare their own sections
     groups: dict[str, list[tuple[str, Any, str]]] = {}
-    for name, default, description in _walk(Settings):
+    rows = _walk(Settings)
+    for section_name, model in sections().items():
+        rows.extend(_walk(model, f"{section_name}."))
+    for name, default, description in rows:
         groups.setdefault(name.split(".")[0] if "." in name else "", []).append(
             (name, default, description)
         )

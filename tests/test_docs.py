@@ -9,8 +9,8 @@ import typer
 from pydantic import BaseModel
 
 from rengo.cli import app
-from rengo.core.settings import Settings
-from rengo.domains import DOMAINS
+from rengo.core.settings import Settings, sections
+from rengo.domains import DOMAINS, load_domains
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 SRC = Path(__file__).resolve().parent.parent / "src" / "rengo"
@@ -39,7 +39,11 @@ def _commands(command: Any, path: str = "rengo") -> list[str]:
 
 def test_every_setting_is_documented() -> None:
     text = (DOCS / "settings.md").read_text("utf-8")
-    missing = [n for n in _setting_names(Settings) if f"`{n}`" not in text]
+    load_domains()
+    names = _setting_names(Settings)
+    for section_name, model in sections().items():
+        names += _setting_names(model, f"{section_name}.")
+    missing = [n for n in names if f"`{n}`" not in text]
     assert not missing, f"add to docs/settings.md: {missing}"
 
 

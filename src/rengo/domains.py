@@ -2,6 +2,7 @@
 
 A domain is a package ``rengo.<name>``. By convention it may have:
 
+    settings.py      its settings section (``rengo.core.settings.section``)
     models.py        SQLAlchemy tables (imported so that migrations see them)
     permissions.py   ``define(...)`` of its actions
     targets.py       the policy targets it computes (``rengo.targets.registry.register``)
@@ -32,7 +33,7 @@ DOMAINS = (
     "opendata",
     "ebpm",
 )
-PARTS = ("models", "permissions", "targets", "demo")
+PARTS = ("settings", "models", "permissions", "targets", "demo")
 
 
 def _import_if_present(module: str) -> ModuleType | None:

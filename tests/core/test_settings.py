@@ -7,9 +7,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from rengo.core.settings import Settings, load_settings
+from rengo.core import settings as settings_module
+from rengo.core.settings import Settings, load_settings, section
 
 SECRET = "s3cret-value-that-must-not-leak"
 DB_PASSWORD = "db-pass-that-must-not-leak"
@@ -84,3 +85,47 @@ def test_generated_secret_key_is_kept_private_and_stable(tmp_path: Path) -> None
 def test_unknown_language_is_refused() -> None:
     with pytest.raises(ValidationError, match="default_language"):
         Settings(default_language="fr")
+
+
+class ExampleSection(BaseModel):
+    speed: float = Field(1.0, description="How fast.")
+    wards: list[str] = Field(default_factory=list, description="Which wards.")
+
+
+@pytest.fixture(autouse=True)
+def _declared_only_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A test section must not reach the documentation check of the real ones.
+    monkeypatch.setattr(settings_module, "_sections", {})
+    section("example_section")(ExampleSection)
+
+
+def test_domain_sections_read_toml_environment_and_overrides(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "rengo.toml"
+    config.write_text('[example_section]\nspeed = 2.5\nwards = ["131016"]\n')
+    monkeypatch.setenv("RENGO_CONFIG", str(config))
+    assert Settings().section(ExampleSection).speed == 2.5
+    monkeypatch.setenv("RENGO_EXAMPLE_SECTION__SPEED", "4")
+    monkeypatch.setenv("RENGO_EXAMPLE_SECTION__WARDS", '["131024", "131032"]')
+    settings = Settings()
+    assert settings.section(ExampleSection).speed == 4.0
+    assert settings.section(ExampleSection).wards == ["131024", "131032"]
+    assert load_settings(example_section={"speed": 9}).section(ExampleSection).speed == 9.0
+    assert settings.public_dict()["example_section"]["speed"] == 4.0
+
+
+def test_domain_section_defaults_and_errors_name_the_field(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings().section(ExampleSection).speed == 1.0
+    monkeypatch.setenv("RENGO_EXAMPLE_SECTION__SPEED", "fast")
+    with pytest.raises(ValidationError, match="speed"):
+        Settings().section(ExampleSection)
+    with pytest.raises(TypeError, match="section"):
+        Settings().section(_Undeclared)
+
+
+class _Undeclared(BaseModel):
+    x: int = 1

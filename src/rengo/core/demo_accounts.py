@@ -19,6 +19,16 @@ ROLE_SHORT = {
     Role.WARD_FINANCE: "finance",
     Role.POLICY: "policy",
     Role.EXECUTIVE: "exec",
+    Role.PLANNER: "plan",
+    Role.OPENDATA: "opendata",
+    Role.JUDGE: "judge",
+    Role.DEPT_HEAD: "head",
+    Role.BUDGET: "budget",
+    Role.HR: "hr",
+    Role.DATA_OWNER: "owner",
+    Role.PRIVACY_OFFICER: "privacy",
+    Role.ZONE_ANALYST: "analyst",
+    Role.AUDITOR: "auditor",
 }
 ROLE_NAME_JA = {
     Role.ADMIN: "管理者",
@@ -28,6 +38,16 @@ ROLE_NAME_JA = {
     Role.WARD_FINANCE: "財政・企画担当",
     Role.POLICY: "政策担当",
     Role.EXECUTIVE: "幹部",
+    Role.PLANNER: "演習企画担当",
+    Role.OPENDATA: "オープンデータ担当",
+    Role.JUDGE: "コンテスト審査員",
+    Role.DEPT_HEAD: "所属長",
+    Role.BUDGET: "予算担当",
+    Role.HR: "人事・研修担当",
+    Role.DATA_OWNER: "データ所管課",
+    Role.PRIVACY_OFFICER: "個人情報保護担当",
+    Role.ZONE_ANALYST: "連携基盤分析担当",
+    Role.AUDITOR: "監査担当",
 }
 
 

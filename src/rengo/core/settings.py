@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+import orjson
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +24,84 @@ from pydantic_settings import (
 
 CONFIG_FILE_ENV = "RENGO_CONFIG"
 DEFAULT_CONFIG_FILE = "rengo.toml"
+ENV_PREFIX = "RENGO_"
+NESTED = "__"
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
+_sections: dict[str, type[BaseModel]] = {}
+
+
+def section(name: str) -> Callable[[type[SectionT]], type[SectionT]]:
+    """Declare a domain's settings group: ``[name]`` in rengo.toml, ``RENGO_<NAME>__*``.
+
+    A domain keeps its settings in its own ``settings.py`` (core imports no domain)::
+
+        @section("drills")
+        class DrillsSettings(BaseModel):
+            speed: float = Field(1.0, description="...")
+
+    and reads them with ``settings.section(DrillsSettings)``.
+    """
+
+    def register(model: type[SectionT]) -> type[SectionT]:
+        existing = _sections.get(name)
+        if existing is not None and existing.__qualname__ != model.__qualname__:
+            raise ValueError(f"settings section {name!r} declared twice")
+        _sections[name] = model
+        model._settings_section = name  # type: ignore[attr-defined]
+        return model
+
+    return register
+
+
+def sections() -> dict[str, type[BaseModel]]:
+    """Every declared domain section, by name (after ``rengo.domains.load_domains``)."""
+    return dict(sorted(_sections.items()))
+
+
+def _section_name(model: type[BaseModel]) -> str:
+    name = getattr(model, "_settings_section", None)
+    if not isinstance(name, str):
+        raise TypeError(f"{model.__name__} is not a settings section: decorate it with section()")
+    return name
+
+
+def _env_value(raw: str) -> Any:
+    """Lists and tables may be given as JSON; everything else is left to the model."""
+    if raw[:1] in ("[", "{"):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return raw
+    return raw
+
+
+class _SectionEnvironment(PydanticBaseSettingsSource):
+    """``RENGO_<SECTION>__<FIELD>[__<SUB>]`` for groups that are not fields of ``Settings``
+    (the domains' own sections): kept for ``Settings.section`` to validate."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        own = {name.upper() for name in self.settings_cls.model_fields}
+        found: dict[str, Any] = {}
+        for key, raw in os.environ.items():
+            upper = key.upper()
+            if not upper.startswith(ENV_PREFIX) or NESTED not in upper:
+                continue
+            path = upper[len(ENV_PREFIX) :].lower().split(NESTED)
+            if path[0].upper() in own or not all(path):
+                continue
+            node = found
+            for part in path[:-1]:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    break
+                node = child
+            else:
+                node[path[-1]] = _env_value(raw)
+        return found
 
 
 class PolicySettings(BaseModel):
@@ -365,11 +445,14 @@ class Settings(BaseSettings):
     """All of rengo's settings. ``rengo settings`` prints them (secrets masked)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="RENGO_",
-        env_nested_delimiter="__",
-        extra="ignore",
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED,
+        # Groups that are not fields here are the domains' sections (``section``),
+        # validated when the domain asks for them.
+        extra="allow",
         validate_default=True,
     )
+    _section_cache: dict[str, BaseModel] = PrivateAttr(default_factory=dict)
 
     data_dir: Path = Field(Path("rengo-data"), description="Where all state and the lake live.")
     database_url: SecretStr | None = Field(
@@ -418,10 +501,28 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        sources: list[PydanticBaseSettingsSource] = [
+            init_settings,
+            env_settings,
+            _SectionEnvironment(settings_cls),
+        ]
         if toml_path.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         return tuple(sources)
+
+    # -- domain sections --------------------------------------------------------------
+
+    def section(self, model: type[SectionT]) -> SectionT:
+        """The domain section ``model`` (declared with ``section``), validated once."""
+        name = _section_name(model)
+        cached = self._section_cache.get(name)
+        if cached is None:
+            raw = (self.model_extra or {}).get(name, {})
+            if isinstance(raw, BaseModel):
+                raw = raw.model_dump()
+            cached = self._section_cache[name] = model.model_validate(raw)
+        assert isinstance(cached, model)
+        return cached
 
     # -- derived values -------------------------------------------------------------
 
@@ -447,6 +548,11 @@ class Settings(BaseSettings):
     def public_dict(self) -> dict[str, Any]:
         """Settings as a dict with secrets masked (for ``rengo settings`` and logs)."""
         data = self.model_dump(mode="json")
+        for name in list(data):
+            if name in (self.model_extra or {}):
+                del data[name]  # shown below, validated, when declared
+        for name, model in sections().items():
+            data[name] = self.section(model).model_dump(mode="json")
         for name in ("database_url", "secret_key"):
             if data.get(name) is not None:
                 data[name] = "**********"

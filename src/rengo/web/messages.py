@@ -14,6 +14,16 @@ ROLES = (
     N_("ward_finance"),
     N_("policy"),
     N_("executive"),
+    N_("planner"),
+    N_("opendata"),
+    N_("judge"),
+    N_("dept_head"),
+    N_("budget"),
+    N_("hr"),
+    N_("data_owner"),
+    N_("privacy_officer"),
+    N_("zone_analyst"),
+    N_("auditor"),
     N_("public"),
 )
 PERIODS = (
