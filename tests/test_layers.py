@@ -16,7 +16,7 @@ ALLOWED: dict[str, set[str]] = {
     "finops": {"assets", "targets"},
     "opendata": {"assets", "targets"},
     "ebpm": {"assets", "targets"},
-    "drills": {"assets", "targets", "soc"},
+    "drills": {"assets", "targets", "soc", "csirt", "intel"},
     "csirt": {"assets", "targets", "soc"},
     "intel": {"assets", "targets", "soc", "csirt"},
 }

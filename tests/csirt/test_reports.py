@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from rengo.core.clock import FakeClock
-from rengo.csirt.reports import japanese_font
+from rengo.core.reports import japanese_font
 from tests.helpers import WARD_A, WARD_B
 
 Api = Callable[..., Any]

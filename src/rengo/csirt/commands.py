@@ -10,6 +10,7 @@ import typer
 
 from rengo.core.console import DataDirOption, WardOption, console, err_console, open_runtime
 from rengo.core.permissions import SYSTEM
+from rengo.core.reports import japanese_font
 from rengo.core.wards import JOINT
 from rengo.csirt import reports
 from rengo.csirt.alerts import soc_alert_source
@@ -40,7 +41,7 @@ def report(
     data_dir: DataDirOption = None,
 ) -> None:
     """Write the Japanese incident report of INCIDENT_ID as PDF or HTML."""
-    if format == "pdf" and reports.japanese_font() is None:
+    if format == "pdf" and japanese_font() is None:
         err_console.print("[yellow]warning:[/] no Japanese font found; install fonts-ipaexfont")
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         rendered = reports.incident_report(

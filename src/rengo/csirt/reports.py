@@ -1,18 +1,13 @@
 """Reports in Japanese: the incident report (timeline, impact, cause, actions, lessons) and
-the monthly report per ward or for the joint centre, as HTML and as PDF.
-
-PDFs are laid out by WeasyPrint with a Japanese font (IPAex or Noto CJK, from the
-Debian packages ``fonts-ipaexfont`` / ``fonts-noto-cjk``), embedded so that the text
-can be searched and copied — fit to send to executives and the national channel.
+the monthly report per ward or for the joint centre, as HTML and as PDF (through the
+one document pipeline, ``rengo.core.reports``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -24,6 +19,7 @@ from rengo.core import audit
 from rengo.core.clock import JST
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible
+from rengo.core.reports import Rendered, render
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, tenant_name, ward_codes
 from rengo.csirt import actions, incidents, indicators, timeline
@@ -38,13 +34,7 @@ from rengo.csirt.models import (
 )
 from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, SEVERITIES, STATUSES, TIMELINE_KINDS
 
-FORMATS = ("html", "pdf")
 TIMELINE_LIMIT = 1000
-JAPANESE_FONT_FILES = (
-    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
-    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-)
 LEVEL_ORDER = ("critical", "high", "medium", "low", "informational")
 LEVEL_JA = {"critical": "緊急", "high": "高", "medium": "中", "low": "低", "informational": "情報"}
 ACTION_STATUS_JA = {
@@ -55,11 +45,6 @@ ACTION_STATUS_JA = {
     "failed": "失敗",
     "rejected": "却下",
 }
-
-
-def japanese_font() -> str | None:
-    """A Japanese font file WeasyPrint will find through fontconfig, or ``None``."""
-    return next((p for p in JAPANESE_FONT_FILES if Path(p).is_file()), None)
 
 
 def _jst(value: datetime | None) -> str:
@@ -95,27 +80,8 @@ def _environment() -> Environment:
     return env
 
 
-def to_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # heavy import, only when a PDF is asked for
-
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    filename: str
-    media_type: str
-    content: bytes
-
-
 def _render(template: str, context: dict[str, Any], fmt: str, stem: str) -> Rendered:
-    if fmt not in FORMATS:
-        raise InvalidInput("unknown format", [Problem("html or pdf", "field format")])
-    html = _environment().get_template(template).render(**context)
-    if fmt == "html":
-        return Rendered(f"{stem}.html", "text/html; charset=utf-8", html.encode())
-    return Rendered(f"{stem}.pdf", "application/pdf", to_pdf(html))
+    return render(_environment(), template, context, fmt, stem)
 
 
 def incident_report(
