@@ -48,7 +48,7 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: install
-	$(BIN)/mypy src/rengo/core
+	$(BIN)/mypy src/rengo
 
 # Two workers: CI and the reference machine have two cores.
 pytest: install

@@ -198,12 +198,15 @@ class AssetChangeOut(BaseModel):
 EDITABLE_FIELDS = tuple(AssetFields.model_fields)
 
 
-AssetPatch: type[BaseModel] = create_model(  # type: ignore[call-overload]
-    "AssetPatch",
-    __config__=ConfigDict(extra="forbid"),
-    **{
-        name: (info.annotation | None, Field(None, description=info.description))
-        for name, info in AssetFields.model_fields.items()
-    },
+def _optional(annotation: Any) -> Any:
+    return annotation | None
+
+
+_patch_fields: dict[str, Any] = {
+    name: (_optional(info.annotation), Field(None, description=info.description))
+    for name, info in AssetFields.model_fields.items()
+}
+AssetPatch: type[BaseModel] = create_model(
+    "AssetPatch", __config__=ConfigDict(extra="forbid"), **_patch_fields
 )
 """A partial update (JSON merge patch): only the fields sent change."""

@@ -36,7 +36,8 @@ class Thresholds:
     shift_days: int = 7
 
     def margin(self, expected: np.ndarray) -> np.ndarray:
-        return np.maximum(self.floor, self.relative * np.abs(expected))
+        margin: np.ndarray = np.maximum(self.floor, self.relative * np.abs(expected))
+        return margin
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +105,12 @@ def _spikes(
     scale = np.maximum(np.nan_to_num(spread), 0.05 * np.abs(np.nan_to_num(expected)) + 1e-9)
     excess = values - expected
     with np.errstate(invalid="ignore"):
-        return (
+        spikes: np.ndarray = (
             (np.arange(values.size) >= t.min_history)
             & (excess > margin)
             & (excess > t.robust_z * scale)
         )
+    return spikes
 
 
 def detect(
@@ -166,7 +168,7 @@ def detect(
             spike[s:] = _spikes(values, exp2, spread2, t)[s:]
             spike[s : s + L] = False
             spike[last:] = False
-            skip_until = k + ref + L
+            skip_until = s + ref + L
     spikes = [
         Detection(days[i], "spike", float(values[i]), float(expected[i]))
         for i in np.flatnonzero(spike)

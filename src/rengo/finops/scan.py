@@ -91,13 +91,13 @@ def scan_anomalies(
     existing = set(session.scalars(select(Alert.key)))
     new = 0
     for (ward, system, service), det in found:
-        key = f"{det.kind}:{ward}:{system}:{service}:{det.day}"[:256]
-        if key in existing:
+        alert_key = f"{det.kind}:{ward}:{system}:{service}:{det.day}"[:256]
+        if alert_key in existing:
             continue
-        existing.add(key)
+        existing.add(alert_key)
         session.add(
             Alert(
-                key=key,
+                key=alert_key,
                 kind=det.kind,
                 ward=ward,
                 business_system=system,

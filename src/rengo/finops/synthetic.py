@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -96,7 +96,18 @@ def resources(
             tags = {"ward": ward, "system": system}
 
             def add(
-                suffix: str, service: str, category: str, unit: str, share: float, **kw: object
+                suffix: str,
+                service: str,
+                category: str,
+                unit: str,
+                share: float,
+                *,
+                frequency: str = "Usage-Based",
+                weekday_factor: float = 1.0,
+                env: str = "prod",
+                cpu: float | None = None,
+                usage_per_yen: float = 0.0,
+                ends: int | None = None,
             ) -> None:
                 # A volume's request charges carry the volume's own resource id.
                 rid = f"{provider.split()[0].lower()}:{sub}:{suffix.removesuffix('-io')}"  # noqa: B023
@@ -112,10 +123,15 @@ def resources(
                         category,
                         unit,
                         base * share,  # noqa: B023
+                        frequency=frequency,
+                        weekday_factor=weekday_factor,
+                        env=env,
+                        cpu=cpu,
+                        usage_per_yen=usage_per_yen,
                         starts=migrate,  # noqa: B023
-                        tags={**tags, "env": str(kw.pop("env", "prod"))},  # noqa: B023
-                        **kw,
-                    )  # type: ignore[arg-type]
+                        ends=ends,
+                        tags={**tags, "env": env},  # noqa: B023
+                    )
                 )
 
             add(
@@ -209,7 +225,7 @@ def _rows_for(
         return None
     idx = np.arange(start, end)
     factor = np.where(off_days[idx], res.weekday_factor, 1.0)
-    cost = (
+    cost: np.ndarray = (
         res.daily_cost * factor * (1 + growth) ** (idx / 30.0) * (1 + rng.normal(0, 0.04, idx.size))
     )
     cost = np.round(np.maximum(cost, 0.0), 2)
@@ -366,7 +382,7 @@ def _table(
     cost_jpy = np.concatenate([c for _i, c in parts])
     n = idx.size
 
-    def per_resource(values: list[object], kind: pa.DataType = pa.string()) -> pa.Array:
+    def per_resource(values: Sequence[object], kind: pa.DataType = pa.string()) -> pa.Array:
         return pa.array(values, type=kind).take(ri)
 
     def const(value: object) -> pa.Array:

@@ -89,18 +89,21 @@ def bpr_renewal_share(ctx: TargetContext) -> dict[str, Measurement]:
     ).all()
     if not renewed:
         return {}
-    first_bpr: dict[tuple[str, str], date] = {}
-    for ward, system, on in ctx.session.execute(
+    first_bpr: dict[tuple[str, str | None], date] = {}
+    for case_ward, case_system, implemented in ctx.session.execute(
         select(BprCase.ward, BprCase.business_system, BprCase.implemented_on)
     ):
-        if system and (key := (ward, system)) and (key not in first_bpr or on < first_bpr[key]):
-            first_bpr[key] = on
+        if not case_system:
+            continue
+        case = (case_ward, case_system)
+        if case not in first_bpr or implemented < first_bpr[case]:
+            first_bpr[case] = implemented
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for ward, system, on in renewed:
         bpr = first_bpr.get((ward, system))
         for key in (ward, JOINT):
             counts[key][1] += 1
-            counts[key][0] += int(bpr is not None and bpr <= on)
+            counts[key][0] += int(bpr is not None and on is not None and bpr <= on)
     return {
         k: Measurement(_pct(a, b), {"renewed_after_bpr": a, "renewed": b})
         for k, (a, b) in counts.items()

@@ -338,9 +338,10 @@ class _Pass:
                 )
                 continue
             if kind == "indicator" and obj.get("pattern_type") == "stix":
-                obj = self._trim_indicator(obj)
-                if obj is None:
+                trimmed = self._trim_indicator(obj)
+                if trimmed is None:
                     continue
+                obj = trimmed
             kept.append(obj)
         return kept
 

@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from rengo.core.errors import NotFound
@@ -110,8 +110,7 @@ def ensure_collections(bind: Any) -> int:
     """Create missing default collections (migration and start-up); return how many."""
     from rengo.intel.models import IntelCollection
 
-    table = IntelCollection.__table__
-    existing = {row[0] for row in bind.execute(select(table.c.id))}
+    existing = {row[0] for row in bind.execute(select(IntelCollection.id))}
     rows = [
         {
             "id": spec.id,
@@ -130,7 +129,7 @@ def ensure_collections(bind: Any) -> int:
         if spec.id not in existing
     ]
     if rows:
-        bind.execute(table.insert(), rows)
+        bind.execute(insert(IntelCollection), rows)
     return len(rows)
 
 

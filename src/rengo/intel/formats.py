@@ -179,12 +179,8 @@ def misp_event(event_doc: Any, source: str, default: TLP) -> Parsed:
             )
             continue
         level = _misp_level(attribute.get("Tag"), event_level)
-        stamp = attribute.get("timestamp") or event.get("timestamp")
-        created = (
-            datetime.fromtimestamp(int(stamp), UTC)
-            if str(stamp or "").isdigit()
-            else datetime.now(UTC)
-        )
+        stamp = str(attribute.get("timestamp") or event.get("timestamp") or "")
+        created = datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit() else datetime.now(UTC)
         for atom in atoms:
             out.objects.append(
                 value_indicator(

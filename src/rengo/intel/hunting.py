@@ -234,7 +234,7 @@ def match_new_events(db: Database, settings: Settings, data_dir: DataDir, now: d
     return new
 
 
-def visible_sightings(principal: Principal, ward: str | None = None) -> Select[tuple[Sighting]]:
+def visible_sightings(principal: Principal, ward: str | None = None) -> Select[Sighting]:
     """Sightings the principal may see: its ward's (all for the joint centre), except that a
     hit of a TLP:RED/AMBER+STRICT indicator stays with the ward that owns the indicator."""
     tenants = narrow_to_visible(principal, "intel.sightings.read", ward)

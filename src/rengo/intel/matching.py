@@ -154,7 +154,7 @@ def _wards_for(value: IndicatorValue) -> list[str | None]:
         wards = {w for w in value.audience.strip(",").split(",") if w}
         if value.owner != JOINT:
             wards.add(value.owner)
-        return sorted(wards)
+        return [*sorted(wards)]
     return [value.owner] if value.owner in ward_codes() else []
 
 
@@ -165,7 +165,7 @@ class IndicatorTables:
 
     @property
     def size(self) -> int:
-        return self.exact.num_rows + self.ranges.num_rows
+        return int(self.exact.num_rows + self.ranges.num_rows)
 
 
 def indicator_tables(values: Iterable[IndicatorValue]) -> IndicatorTables:

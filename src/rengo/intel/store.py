@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import Row, and_, delete, false, or_, select, text, true, update
 from sqlalchemy.orm import Session
@@ -63,10 +63,14 @@ def _lock(session: Session, collection: IntelCollection) -> datetime | None:
     )
 
 
+VersionRow: TypeAlias = "Row[int, str, datetime, bool, bool]"
+"""pk, stix_id, version_at, is_latest, is_first of a stored version."""
+
+
 def _existing_versions(
     session: Session, collection_id: str, stix_ids: Sequence[str]
-) -> dict[str, list[Row[Any]]]:
-    found: dict[str, list[Row[Any]]] = defaultdict(list)
+) -> dict[str, list[VersionRow]]:
+    found: dict[str, list[VersionRow]] = defaultdict(list)
     unique = list(dict.fromkeys(stix_ids))
     for start in range(0, len(unique), ID_CHUNK):
         chunk = unique[start : start + ID_CHUNK]
@@ -221,6 +225,7 @@ def bulk_insert(session: Session, table: Any, rows: Sequence[dict[str, Any]]) ->
         return
     columns = list(rows[0])
     raw = session.connection().connection.driver_connection
+    assert raw is not None  # a live pooled connection always has its psycopg connection
     names = ", ".join(f'"{c}"' for c in columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
         for row in rows:

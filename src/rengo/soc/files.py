@@ -78,7 +78,7 @@ def _records(path: Path) -> Iterator[tuple[bytes, int]]:
             yield body, len(body) if size else 0
         return
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:  # type: ignore[operator]
+    with opener(path, "rb") as handle:
         for line in handle:
             yield line.rstrip(b"\r\n"), len(line)
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from rengo.soc.lake import EVENT_SCHEMA
+from rengo.soc.schema import EVENT_SCHEMA
 from rengo.soc.spool import SpooledBatch
 
 Parsed = tuple[pa.Table, list[dict[str, Any]]]

@@ -37,7 +37,8 @@ def _mark_resolved(lake: Lake, ids: list[str]) -> None:
 def _where(
     wards: frozenset[str] | None, source: str | None, since: date | None = None
 ) -> tuple[str, list[Any]]:
-    conditions, params = ["true"], []
+    conditions: list[str] = ["true"]
+    params: list[Any] = []
     if wards is not None:
         conditions.append(f"ward IN ({', '.join('?' for _ in wards) or 'NULL'})")
         params.extend(sorted(wards))

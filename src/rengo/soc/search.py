@@ -237,5 +237,6 @@ def _get_event(
         connection.close()
     if not rows:
         return None
-    rows[0]["unmapped"] = dict(rows[0]["unmapped"] or [])
-    return rows[0]
+    event: dict[str, Any] = rows[0]
+    event["unmapped"] = dict(event["unmapped"] or [])
+    return event

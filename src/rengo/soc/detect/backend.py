@@ -153,7 +153,7 @@ class DuckDBBackend(Backend):
 
     def convert_rule(
         self, rule: SigmaRule, output_format: str | None = None, callback: Any = None
-    ) -> list[Any]:  # type: ignore[override]
+    ) -> list[Any]:
         self.fields_used = set()
         return super().convert_rule(rule, output_format, callback)
 

@@ -27,7 +27,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from rengo.soc.detect.analysis import ROUTING_FIELDS
+from rengo.soc.detect.analysis import ROUTING_FIELDS, Routing
 from rengo.soc.detect.columns import Columns
 from rengo.soc.detect.evaluate import Evaluator
 from rengo.soc.detect.prefilter import Prefilter
@@ -63,8 +63,8 @@ class Engine:
         """Each ward's three-layer segments (asset register), for ``%segment_*%``."""
         self.prefilter = Prefilter(self.rules, cache_dir)
         distinct: dict[bytes, int] = {}
-        trees = []
-        of_rule = []
+        trees: list[Routing] = []
+        of_rule: list[int] = []
         for rule in self.rules:
             text = orjson.dumps(rule.routing)
             if text not in distinct:

@@ -15,8 +15,10 @@ Python on the same (Arrow-lowered) values, with the same meaning.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -88,7 +90,10 @@ def _like_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(body, re.DOTALL)
 
 
-_PYTHON_TESTS = {
+ValueTest: TypeAlias = Callable[[Any], object]
+"""A test of one non-null value, done in Python."""
+
+_PYTHON_TESTS: dict[str, Callable[[str], ValueTest]] = {
     "eq": lambda text: lambda v: v == text,
     "contains": lambda text: lambda v: text in v,
     "startswith": lambda text: lambda v: v.startswith(text),
@@ -97,7 +102,7 @@ _PYTHON_TESTS = {
 }
 
 
-def _python_test(node: Node) -> tuple[int, object] | None:
+def _python_test(node: Node) -> tuple[int, ValueTest] | None:
     """(row limit, test of one non-null value) for a leaf worth doing in Python, else None."""
     kind = node[0]
     if kind == "str":
@@ -176,7 +181,7 @@ class Evaluator:
         # Columns taken for a row array that many rules share (one routing group).
         self._taken: dict[tuple[int, str, bool], pa.Array] = {}
         self._keep: list[np.ndarray] = []
-        self._python_tests: dict[int, tuple[int, object] | None] = {}
+        self._python_tests: dict[int, tuple[int, ValueTest] | None] = {}
         self._keys: dict[int, str] = {}
         self._verdicts: dict[str, np.ndarray] = {}
         """Leaf → result per distinct value of its field (+ False for null), this batch."""
@@ -234,9 +239,9 @@ class Evaluator:
     def _leaf(self, node: Node, rows: np.ndarray) -> np.ndarray:
         kind = node[0]
         if kind in ("str", "in", "anyof") and len(rows) <= SMALL_ROWS_COMPILED:
-            found = self._python_tests.get(id(node), False)
-            if found is False:
-                found = self._python_tests[id(node)] = _python_test(node)
+            if id(node) not in self._python_tests:
+                self._python_tests[id(node)] = _python_test(node)
+            found = self._python_tests[id(node)]
             if found is not None and len(rows) <= found[0]:
                 test = found[1]
                 column = self.columns.get(node[1], node[2])
@@ -245,14 +250,14 @@ class Evaluator:
                     if len(rows) <= 4
                     else column.take(pa.array(rows)).to_pylist()
                 )
-                return np.array([v is not None and bool(test(v)) for v in values], dtype=bool)  # type: ignore[operator]
+                return np.array([v is not None and bool(test(v)) for v in values], dtype=bool)
         if kind in _STRING_LEAVES:
             field = node[1]
             lower = bool(node[2]) if kind in ("str", "in", "anyof") else False
             if field != TEXT_FIELD and len(rows) > SMALL_ROWS_COMPILED:
                 dictionary, codes = self.columns.encoded(field, lower)
                 if kind in ("exists", "null"):
-                    present = codes[rows] >= 0
+                    present: np.ndarray = codes[rows] >= 0
                     return present if kind == "exists" else ~present
                 verdict = self._verdicts.get(self._key(node))
                 if verdict is not None or len(dictionary) <= 2 * len(rows):
@@ -260,14 +265,16 @@ class Evaluator:
                         # Each distinct value once (logs repeat theirs), for every rule alike.
                         tested = _string_test(node, dictionary)
                         verdict = self._verdicts[self._key(node)] = np.append(tested, False)
-                    return verdict[codes[rows]]
+                    picked: np.ndarray = verdict[codes[rows]]
+                    return picked
             return _string_test(node, self._values(field, lower, rows))
         if kind == "cmp":
             _, field, op, number = node
             values = self._values(field, False, rows).to_pylist()
             numbers = np.array([_number(v) for v in values], dtype=float)
             with np.errstate(invalid="ignore"):
-                return _COMPARE[op](numbers, number) & ~np.isnan(numbers)
+                compared: np.ndarray = _COMPARE[op](numbers, number) & ~np.isnan(numbers)
+            return compared
         if kind == "fieldref":
             return self._fieldref(node, rows)
         if kind == "segment":
@@ -320,7 +327,11 @@ class Evaluator:
             times = self.columns.time()
             if len(rows) != self.all_rows:
                 times = times.take(pa.array(rows))
-            return np.asarray(_PARTS[part](times).fill_null(-1)) == number
+            matched: np.ndarray = np.asarray(_PARTS[part](times).fill_null(-1)) == number
+            return matched
         parsed = [_timestamp(v) for v in self._values(field, False, rows).to_pylist()]
-        attribute = {"week": lambda d: d.isocalendar()[1]}.get(part, lambda d: getattr(d, part))
+
+        def attribute(d: datetime) -> object:
+            return d.isocalendar()[1] if part == "week" else getattr(d, part)
+
         return np.array([d is not None and attribute(d) == number for d in parsed], dtype=bool)

@@ -117,8 +117,8 @@ def to_sql(node: Node) -> str:
         left, right = column(field, True), column(other, True)
         if mode == "eq":
             return f"{left} = {right}"
-        function = {"startswith": "starts_with", "endswith": "ends_with"}.get(mode, mode)
-        return f"{function}({left}, {right})"
+        duck = {"startswith": "starts_with", "endswith": "ends_with"}.get(mode, mode)
+        return f"{duck}({left}, {right})"
     if kind == "tspart":
         _, field, part, number = node
         source = (

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sigma.pipelines.sysmon import sysmon_pipeline
-from sigma.pipelines.windows import windows_logsource_pipeline
+from sigma.pipelines.sysmon.sysmon import sysmon_pipeline
+from sigma.pipelines.windows.windows import windows_logsource_pipeline
 from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (

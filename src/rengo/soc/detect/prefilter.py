@@ -144,7 +144,7 @@ class Prefilter:
         self.rules = rules
         self.cache_dir = cache_dir
         self.calibrated = False
-        self.automaton = None
+        self.automaton: _HyperscanMatcher | _AhoCorasickMatcher | None = None
         every = sorted({lit for r in rules for o in (r.literals or ()) for lit in o})
         self._every = every
         key = hashlib.sha256("\0".join(every).encode()).hexdigest()[:24]

@@ -100,5 +100,5 @@ class RoutingJudge:
         trues = np.array([t for t, _ in parts])
         falses = np.array([f for _, f in parts])
         if op == "and":
-            return trues.all(axis=0), falses.any(axis=0)
-        return trues.any(axis=0), falses.all(axis=0)
+            return np.asarray(trues.all(axis=0)), np.asarray(falses.any(axis=0))
+        return np.asarray(trues.any(axis=0)), np.asarray(falses.all(axis=0))

@@ -212,8 +212,8 @@ class _Compiler:
             message = f"pySigma cannot read this file ({type(error).__name__}: {error})"
             out["problems"].append(asdict(RuleProblem(str(path), 1, message)))
             return out
-        for error in collection.errors:
-            out["problems"].append(asdict(_problem(path, text, error)))
+        for found in collection.errors:
+            out["problems"].append(asdict(_problem(path, text, found)))
         for rule in collection.rules:
             if rule.errors:
                 continue

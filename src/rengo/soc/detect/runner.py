@@ -46,21 +46,23 @@ class EventSource(Protocol):
         until: datetime,
         *,
         wards: list[str] | None = None,
+        columns: list[str] | None = None,
+        where: str = "",
         batch_rows: int = ...,
     ) -> Iterator[pa.RecordBatch]: ...
 
     def changes(
-        self, cursor: int, *, columns: list[str] | None = ...
+        self, cursor: int, *, columns: list[str] | None = ..., limit_commits: int = ...
     ) -> tuple[list[pa.RecordBatch], int]: ...
 
 
 def open_lake(runtime: Runtime) -> EventSource:
     """The SOC lake of the data directory (from the ingest side of the SOC)."""
     try:
-        from rengo.soc.lake import Lake  # type: ignore[import-not-found]
+        from rengo.soc.lake import Lake
     except ImportError as error:  # pragma: no cover - until the lake lands on main
         raise RuntimeError("the SOC lake is not part of this build") from error
-    return Lake(runtime.data_dir.lake("soc"))  # type: ignore[no-any-return]
+    return Lake(runtime.data_dir.lake("soc"))
 
 
 def ward_segments(session: Session) -> SegmentRanges:

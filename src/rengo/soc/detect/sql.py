@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import duckdb
 import pyarrow as pa
+from duckdb import func
 
 from rengo.soc.detect.ir import PCRE_FUNCTION, SEGMENT_FUNCTION
 from rengo.soc.detect.segments import SegmentRanges
@@ -23,7 +24,7 @@ def _regex(pattern: str):  # type: ignore[no-untyped-def]
 
 
 def _pcre(values: pa.Array, patterns: pa.Array) -> pa.Array:
-    out = []
+    out: list[bool | None] = []
     for value, pattern in zip(values.to_pylist(), patterns.to_pylist(), strict=True):
         if value is None or pattern is None:
             out.append(None)
@@ -38,7 +39,9 @@ def register_functions(
     """Register ``rengo_pcre(value, pattern)`` (Python ``re`` search) and
     ``rengo_in_segment(ward, address, segment)`` (over ``segments``) on ``con``."""
     text = duckdb.sqltype("VARCHAR")
-    con.create_function(PCRE_FUNCTION, _pcre, [text, text], duckdb.sqltype("BOOLEAN"), type="arrow")
+    con.create_function(
+        PCRE_FUNCTION, _pcre, [text, text], duckdb.sqltype("BOOLEAN"), type=func.ARROW
+    )
     ranges = segments or SegmentRanges()
 
     def in_segment(wards: pa.Array, addresses: pa.Array, names: pa.Array) -> pa.Array:
@@ -53,6 +56,6 @@ def register_functions(
         )
 
     con.create_function(
-        SEGMENT_FUNCTION, in_segment, [text, text, text], duckdb.sqltype("BOOLEAN"), type="arrow"
+        SEGMENT_FUNCTION, in_segment, [text, text, text], duckdb.sqltype("BOOLEAN"), type=func.ARROW
     )
     return con

@@ -28,7 +28,9 @@ CEF_TIME_FORMATS = ("%b %d %Y %H:%M:%S.%f", "%b %d %Y %H:%M:%S", "%b %d %H:%M:%S
 
 
 def _split_header(text: str) -> list[str]:
-    parts, current, escaped = [], [], False
+    parts: list[str] = []
+    current: list[str] = []
+    escaped = False
     for index, char in enumerate(text):
         if escaped:
             current.append(char)

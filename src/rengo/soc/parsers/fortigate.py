@@ -64,7 +64,8 @@ def _local_time(day: str, clock: str, tz: timezone) -> datetime:
     try:
         if found is None:
             raise ValueError("not YYYY-MM-DD HH:MM:SS")
-        local = datetime(*(int(part) for part in found.groups()), tzinfo=tz)  # type: ignore[misc]
+        year, month, day_, hour, minute, second = (int(part) for part in found.groups())
+        local = datetime(year, month, day_, hour, minute, second, tzinfo=tz)
     except ValueError as exc:
         raise ParseError(f"date={day!r} time={clock!r} unreadable") from exc
     return local.astimezone(UTC)

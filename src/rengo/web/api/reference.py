@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from fastapi import APIRouter
@@ -57,7 +58,7 @@ def list_wards(session: SessionDep) -> list[WardOut]:
     return [WardOut.model_validate(t, from_attributes=True) for t in rows]
 
 
-def _terms(index: dict[str, object]) -> list[TermOut]:
+def _terms(index: Mapping[str, object]) -> list[TermOut]:
     return [TermOut.model_validate(t, from_attributes=True) for t in index.values()]
 
 

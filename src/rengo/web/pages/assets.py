@@ -37,7 +37,6 @@ VOCABULARIES = {
     "segments": SEGMENTS,
     "business_systems": BUSINESS_SYSTEMS,
 }
-FILTER_KEYS = ("ward", "kind", "location", "segment", "business_system", "q", "sort")
 
 
 def _bool(value: str | None) -> bool | None:
@@ -49,7 +48,12 @@ def _filter_from_query(request: Request) -> service.AssetFilter:
     conf = qp.get("confidentiality") or ""
     page = qp.get("page") or "1"
     return service.AssetFilter(
-        **{k: (qp.get(k) or None) for k in FILTER_KEYS if k != "sort"},
+        ward=qp.get("ward") or None,
+        kind=qp.get("kind") or None,
+        location=qp.get("location") or None,
+        segment=qp.get("segment") or None,
+        business_system=qp.get("business_system") or None,
+        q=qp.get("q") or None,
         sort=qp.get("sort") or "name",
         confidentiality=int(conf) if conf.isdigit() else None,
         personal_data=_bool(qp.get("personal_data")),

@@ -19,7 +19,6 @@ from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 NAV = [NavItem("m1", N_("Alert queue"), "/soc/alerts", "soc.alerts.read", order=20)]
-FILTER_KEYS = ("ward", "status", "min_level", "technique", "rule", "kind", "q")
 LEVEL_LABELS = {
     "informational": N_("informational"),
     "low": N_("low"),
@@ -56,7 +55,13 @@ def _filter(request: Request) -> alerts.AlertFilter:
     qp = request.query_params
     page = qp.get("page") or "1"
     return alerts.AlertFilter(
-        **{k: (qp.get(k) or None) for k in FILTER_KEYS},
+        ward=qp.get("ward") or None,
+        status=qp.get("status") or None,
+        min_level=qp.get("min_level") or None,
+        technique=qp.get("technique") or None,
+        rule=qp.get("rule") or None,
+        kind=qp.get("kind") or None,
+        q=qp.get("q") or None,
         page=int(page) if page.isdigit() else 1,
         per_page=50,
     )

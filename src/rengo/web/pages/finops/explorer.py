@@ -86,8 +86,8 @@ def read_form(request: Request, default_end: date, default_group: str = "ward") 
         group_by=group_by
         if group_by in DIMENSIONS or group_by.startswith("tag:")
         else default_group,
-        granularity=qp.get("granularity") if qp.get("granularity") in ("day", "month") else "month",
-        metric=qp.get("metric") if qp.get("metric") in ("effective", "billed") else "effective",
+        granularity="day" if qp.get("granularity") == "day" else "month",
+        metric="billed" if qp.get("metric") == "billed" else "effective",
         filters={k: qp[k] for k in FILTERS if qp.get(k)},
         tag=qp.get("tag", ""),
     )
