@@ -237,7 +237,9 @@ class Explorer:
 
     # -- queries -----------------------------------------------------------------------
 
-    def _allocated(self, q: CostQuery, columns: Iterable[str]) -> str:
+    def allocated_sql(self, q: CostQuery, columns: Iterable[str]) -> str:
+        """SELECT over the period's rows with ``columns``, each row given its ward (``__ward``)
+        and its share (``__w``) after the allocation of shared pools."""
         needed = set(columns) | {"x_Ward", "x_SharedPool", "billing_month", "x_ChargeDate"}
         if needed <= ROLLUP_COLUMNS:
             rel, rows = self._rollup_for(q), "__rows"
@@ -302,7 +304,7 @@ class Explorer:
         select = ", ".join([f"{period} AS period", *(f"{d} AS g{i}" for i, d in enumerate(dims))])
         sql = (
             f"SELECT {select}, sum({METRICS[q.metric]} * __w) AS cost "
-            f"FROM ({self._allocated(q, self._needed(q))}) WHERE {self._where(q)} "
+            f"FROM ({self.allocated_sql(q, self._needed(q))}) WHERE {self._where(q)} "
             f"GROUP BY ALL ORDER BY ALL"
         )
         rows = self.cursor().execute(sql).fetchall()
@@ -323,7 +325,7 @@ class Explorer:
             return 0, {}
         cols = {"BillingCurrency", "BilledCost", "x_ExchangeRate"} | self._needed(q)
         sql = (
-            f"SELECT BillingCurrency, sum(__rows), sum(BilledCost) FROM ({self._allocated(q, cols)}) "
+            f"SELECT BillingCurrency, sum(__rows), sum(BilledCost) FROM ({self.allocated_sql(q, cols)}) "
             f"WHERE x_ExchangeRate IS NULL AND {self._where(q)} GROUP BY 1"
         )
         rows = self.cursor().execute(sql).fetchall()
@@ -336,7 +338,7 @@ class Explorer:
         q.check()
         if self.lake.is_empty():
             return 0, []
-        inner = self._allocated(q, ROW_COLUMNS)
+        inner = self.allocated_sql(q, ROW_COLUMNS)
         where = self._where(q)
         cur = self.cursor()
         count = cur.execute(f"SELECT count(*) FROM ({inner}) WHERE {where}").fetchone()
@@ -364,7 +366,7 @@ class Explorer:
     def distinct(self, dimension: str, q: CostQuery, limit: int = 200) -> list[str]:
         """Values a filter can take (for the explorer's selects)."""
         expr = dimension_sql(dimension)
-        inner = self._allocated(q, self._needed(CostQuery(q.start, q.end, [dimension])))
+        inner = self.allocated_sql(q, self._needed(CostQuery(q.start, q.end, [dimension])))
         rows = (
             self.cursor()
             .execute(

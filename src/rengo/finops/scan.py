@@ -54,7 +54,9 @@ def daily_series(
 ) -> dict[tuple[str, str, str], dict[date, float]]:
     """Daily allocated cost per (ward, business system, service)."""
     q = CostQuery(start, end, ["ward", "business_system", "service"], "day")
-    inner = explorer._allocated(q, {"x_EffectiveCostReporting", "x_BusinessSystem", "ServiceName"})
+    inner = explorer.allocated_sql(
+        q, {"x_EffectiveCostReporting", "x_BusinessSystem", "ServiceName"}
+    )
     table = (
         explorer.cursor()
         .execute(

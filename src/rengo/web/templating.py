@@ -46,7 +46,8 @@ def _date(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _tenant(code: str | None) -> str:
+def tenant_label(code: str | None) -> str:
+    """A ward's name in the current language (the code itself when unknown)."""
     if not code:
         return ""
     try:
@@ -86,7 +87,7 @@ env.filters.update(
     jst=_jst,
     number=_number,
     isodate=_date,
-    tenant=_tenant,
+    tenant=tenant_label,
     sparkline=_sparkline,
     problem=errors.problem_message,
 )

@@ -17,7 +17,7 @@ from rengo.finops import service
 from rengo.finops.allocation import UNALLOCATED
 from rengo.finops.explorer import Explorer
 from rengo.web.i18n import N_, _, current_language
-from rengo.web.templating import _tenant
+from rengo.web.templating import tenant_label
 
 DIMENSION_LABELS = {
     "ward": N_("Ward"),
@@ -120,7 +120,7 @@ def system_label(key: str) -> str:
 def ward_label(code: str) -> str:
     if code == UNALLOCATED:
         return _(UNALLOCATED_LABEL)
-    return _tenant(code)
+    return tenant_label(code)
 
 
 def value_label(dimension: str, value: str) -> str:
