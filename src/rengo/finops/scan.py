@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Literal, get_args
 
 import numpy as np
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.db import utcnow
 from rengo.core.errors import InvalidInput, NotFound, Problem
-from rengo.core.permissions import Principal, require
+from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import FinopsSettings
 from rengo.finops import recommend
 from rengo.finops.anomaly import Detection, Thresholds, detect
@@ -25,7 +26,12 @@ from rengo.finops.explorer import CostQuery, Explorer
 from rengo.finops.forecast import fiscal_year_of, project_fiscal_year
 from rengo.finops.models import Alert, Budget
 
-ALERT_STATUSES = ("open", "acknowledged", "resolved")
+AlertStatus = Literal["open", "acknowledged", "resolved"]
+AlertKind = Literal["spike", "level_shift", "budget"]
+ALERT_STATUSES: tuple[str, ...] = get_args(AlertStatus)
+ALERT_KINDS: tuple[str, ...] = get_args(AlertKind)
+ALERT_LIST_LIMIT = 500
+"""The most alerts one listing returns (the newest first), for the page and the API alike."""
 
 
 @dataclass(slots=True)
@@ -191,6 +197,34 @@ def mark_notified(session: Session, alert_ids: list[int]) -> None:
     for alert in session.scalars(select(Alert).where(Alert.id.in_(alert_ids))):
         alert.notified_at = now
     session.flush()
+
+
+def list_alerts(
+    session: Session,
+    principal: Principal,
+    *,
+    ward: str | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+) -> list[Alert]:
+    """The alerts of the wards the principal may read (of one ``ward`` if given), newest first."""
+    for value, allowed, location in (
+        (status, ALERT_STATUSES, "status"),
+        (kind, ALERT_KINDS, "kind"),
+    ):
+        if value is not None and value not in allowed:
+            raise InvalidInput(
+                f"unknown {location}", [Problem(f"one of {', '.join(allowed)}", location)]
+            )
+    wards = narrow_to_visible(principal, "finops.costs.read", ward)
+    stmt = select(Alert).order_by(Alert.day.desc(), Alert.id.desc())
+    if wards is not None:
+        stmt = stmt.where(Alert.ward.in_(wards))
+    if status is not None:
+        stmt = stmt.where(Alert.status == status)
+    if kind is not None:
+        stmt = stmt.where(Alert.kind == kind)
+    return list(session.scalars(stmt.limit(ALERT_LIST_LIMIT)))
 
 
 def change_alert(

@@ -1,4 +1,5 @@
-"""The one way objects enter the hub: store, index indicators, queue a retro-hunt, audit.
+"""The one way objects enter the hub: store, index indicators, queue a retro-hunt, audit;
+and the one way they leave it (``withdraw``): delete, forget their indicators, audit.
 
 TAXII POSTs, feed pulls, file imports, published submissions and advisories all come
 through ``ingest`` so that every object is validated, TLP-checked and matched alike.
@@ -10,13 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
 from rengo.core.permissions import Principal
 from rengo.core.settings import Settings
 from rengo.intel import indicators, store
-from rengo.intel.models import IntelCollection
+from rengo.intel.models import IntelCollection, IntelObject
 from rengo.intel.tlp import TLP, parse_level
 from rengo.intel.warninglists import WarningLists
 
@@ -77,3 +79,34 @@ def ingest(
         at=now,
     )
     return result
+
+
+def withdraw(
+    session: Session,
+    principal: Principal,
+    collection: IntelCollection,
+    stix_id: str,
+    f: store.ObjectFilter,
+    *,
+    client: str = "",
+) -> bool:
+    """Delete the versions of ``stix_id`` that ``f`` matches in ``collection`` (the caller
+    checked the principal may); its indicator values go once no collection keeps the object.
+    False when nothing matched."""
+    touched = store.delete_object(session, collection, principal, stix_id, f)
+    if not touched:
+        return False
+    still = session.scalar(select(IntelObject.pk).where(IntelObject.stix_id == stix_id).limit(1))
+    if still is None:
+        indicators.forget(session, touched)
+    audit.record(
+        session,
+        principal,
+        "intel.objects.delete",
+        object_type="stix_object",
+        object_id=stix_id,
+        object_tenant=collection.owner,
+        detail={"collection": collection.alias},
+        client=client,
+    )
+    return True

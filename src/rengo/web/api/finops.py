@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -16,12 +16,13 @@ from sqlalchemy import select
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant
 from rengo.finops import recommend, scan
 from rengo.finops import service as finops_service
 from rengo.finops.allocation import FIELDS, METHODS, Rule
 from rengo.finops.explorer import CostQuery
-from rengo.finops.models import Alert, Recommendation
+from rengo.finops.models import Recommendation
 from rengo.web.deps import Day, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/finops", tags=["finops"])
@@ -80,14 +81,57 @@ class AlertOut(BaseModel):
     status: str
 
 
-def parse_query(
+def _filters(
+    ward: TenantCode | None = None,
+    business_system: str | None = None,
+    provider: str | None = None,
+    service: Annotated[str | None, Query(description="Service name")] = None,
+    region: str | None = None,
+    charge_category: str | None = None,
+    tag: Annotated[str | None, Query(description="key=value")] = None,
+) -> dict[str, str | None]:
+    """The filter parameters that /costs, /costs.csv and /rows share."""
+    out = {
+        "ward": ward,
+        "business_system": business_system,
+        "provider": provider,
+        "service": service,
+        "region": region,
+        "charge_category": charge_category,
+    }
+    if tag:
+        key, sep, value = tag.partition("=")
+        if not sep:
+            raise InvalidInput("invalid tag filter", [Problem("write tag=key=value", "tag")])
+        out[f"tag:{key}"] = value
+    return out
+
+
+Filters = Annotated[dict[str, str | None], Depends(_filters)]
+Start = Annotated[Day | None, Query(description="First charge day (default: a year ago)")]
+End = Annotated[Day | None, Query(description="Last charge day (default: today)")]
+GroupBy = Annotated[
+    str,
+    Query(
+        description="Comma-separated: ward, business_system, provider, service, "
+        "service_category, region, charge_category, sub_account, resource, billing_month, "
+        "shared_pool, tag:<key>"
+    ),
+]
+Granularity = Literal["day", "month", "total"]
+Metric = Annotated[
+    Literal["effective", "billed"], Query(description="effective (amortised) or billed")
+]
+
+
+def _query(
     principal: Principal,
+    filters: dict[str, str | None],
     start: date | None,
     end: date | None,
-    group_by: str,
-    granularity: str,
-    metric: str,
-    filters: dict[str, str | None],
+    group_by: str = "",
+    granularity: str = "total",
+    metric: str = "effective",
 ) -> CostQuery:
     end = end or date.today()
     start = start or (end.replace(day=1) - timedelta(days=365)).replace(day=1)
@@ -102,70 +146,24 @@ def parse_query(
     return q
 
 
-def _filters(
-    ward: str | None,
-    business_system: str | None,
-    provider: str | None,
-    service_name: str | None,
-    region: str | None,
-    charge_category: str | None,
-    tag: str | None,
-) -> dict[str, str | None]:
-    out = {
-        "ward": ward,
-        "business_system": business_system,
-        "provider": provider,
-        "service": service_name,
-        "region": region,
-        "charge_category": charge_category,
-    }
-    if tag:
-        key, sep, value = tag.partition("=")
-        if not sep:
-            raise InvalidInput("invalid tag filter", [Problem("write tag=key=value", "tag")])
-        out[f"tag:{key}"] = value
-    return out
-
-
-Start = Annotated[Day | None, Query(description="First charge day (default: a year ago)")]
-End = Annotated[Day | None, Query(description="Last charge day (default: today)")]
-GroupBy = Annotated[
-    str,
-    Query(
-        description="Comma-separated: ward, business_system, provider, service, service_category, region, charge_category, sub_account, resource, billing_month, shared_pool, tag:<key>"
-    ),
-]
-Gran = Annotated[str, Query(description="day | month | total")]
-Metric = Annotated[str, Query(description="effective (amortised) | billed")]
-
-
-@router.get("/costs", response_model=CostResult, summary="Cost over time, grouped and filtered")
-def costs(
+def _cost_query(
     principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    filters: Filters,
     start: Start = None,
     end: End = None,
     group_by: GroupBy = "",
-    granularity: Gran = "month",
+    granularity: Granularity = "month",
     metric: Metric = "effective",
-    ward: str | None = None,
-    business_system: str | None = None,
-    provider: str | None = None,
-    service: Annotated[str | None, Query(description="Service name")] = None,
-    region: str | None = None,
-    charge_category: str | None = None,
-    tag: Annotated[str | None, Query(description="key=value")] = None,
-) -> CostResult:
-    q = parse_query(
-        principal,
-        start,
-        end,
-        group_by,
-        granularity,
-        metric,
-        _filters(ward, business_system, provider, service, region, charge_category, tag),
-    )
+) -> CostQuery:
+    """The query parameters that /costs and /costs.csv share."""
+    return _query(principal, filters, start, end, group_by, granularity, metric)
+
+
+CostQueryDep = Annotated[CostQuery, Depends(_cost_query)]
+
+
+@router.get("/costs", response_model=CostResult, summary="Cost over time, grouped and filtered")
+def costs(session: SessionDep, runtime: RuntimeDep, q: CostQueryDep) -> CostResult:
     ex = finops_service.explorer(session, runtime.data_dir)
     rows = ex.costs(q)
     unpriced, _ = ex.unpriced(q)
@@ -194,28 +192,8 @@ def costs_csv(
     principal: UserDep,
     session: SessionDep,
     runtime: RuntimeDep,
-    start: Start = None,
-    end: End = None,
-    group_by: GroupBy = "",
-    granularity: Gran = "month",
-    metric: Metric = "effective",
-    ward: str | None = None,
-    business_system: str | None = None,
-    provider: str | None = None,
-    service: str | None = None,
-    region: str | None = None,
-    charge_category: str | None = None,
-    tag: str | None = None,
+    q: CostQueryDep,
 ) -> StreamingResponse:
-    q = parse_query(
-        principal,
-        start,
-        end,
-        group_by,
-        granularity,
-        metric,
-        _filters(ward, business_system, provider, service, region, charge_category, tag),
-    )
     rows = finops_service.explorer(session, runtime.data_dir).costs(q)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -243,31 +221,18 @@ def rows(
     principal: UserDep,
     session: SessionDep,
     runtime: RuntimeDep,
+    filters: Filters,
     start: Start = None,
     end: End = None,
-    ward: str | None = None,
-    business_system: str | None = None,
-    provider: str | None = None,
-    service: str | None = None,
-    region: str | None = None,
-    charge_category: str | None = None,
-    tag: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     require(principal, "finops.rows.read")
-    q = parse_query(
-        principal,
-        start,
-        end,
-        "",
-        "total",
-        "effective",
-        _filters(ward, business_system, provider, service, region, charge_category, tag),
-    )
+    q = _query(principal, filters, start, end)
     total, items = finops_service.explorer(session, runtime.data_dir).rows(
         q, limit=limit, offset=offset
     )
+    ward = filters["ward"]
     audit.record(
         session,
         principal,
@@ -328,21 +293,13 @@ def set_status(
 def anomalies(
     principal: UserDep,
     session: SessionDep,
-    status: Annotated[str | None, Query(description="open | acknowledged | resolved")] = None,
-    kind: Annotated[str | None, Query(description="spike | level_shift | budget")] = None,
-    ward: str | None = None,
+    status: scan.AlertStatus | None = None,
+    kind: scan.AlertKind | None = None,
+    ward: TenantCode | None = None,
 ) -> list[AlertOut]:
-    wards = narrow_to_visible(principal, "finops.costs.read", ward)
-    stmt = select(Alert).order_by(Alert.day.desc(), Alert.id.desc())
-    if wards is not None:
-        stmt = stmt.where(Alert.ward.in_(wards))
-    if status:
-        stmt = stmt.where(Alert.status == status)
-    if kind:
-        stmt = stmt.where(Alert.kind == kind)
-    return [
-        AlertOut.model_validate(a, from_attributes=True) for a in session.scalars(stmt.limit(1000))
-    ]
+    """The newest alerts first (at most ``scan.ALERT_LIST_LIMIT``)."""
+    found = scan.list_alerts(session, principal, ward=ward, status=status, kind=kind)
+    return [AlertOut.model_validate(a, from_attributes=True) for a in found]
 
 
 @router.post(

@@ -19,7 +19,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.routing import Match
 
@@ -27,8 +26,8 @@ from rengo.core import audit
 from rengo.core.errors import NotFound, RengoError
 from rengo.core.permissions import Principal, allows
 from rengo.intel import collections as colls
-from rengo.intel import indicators, store, submissions, timestamps
-from rengo.intel.ingest import ingest
+from rengo.intel import store, submissions, timestamps
+from rengo.intel.ingest import ingest, withdraw
 from rengo.intel.models import IntelCollection, IntelObject, IntelStatus
 from rengo.intel.tlp import TLP
 from rengo.web.deps import CSRF_HEADER, SessionDep, client_address, get_caller, get_runtime
@@ -497,22 +496,8 @@ def delete_object(
     f = store.parse_filter(dict(request.query_params), allow=("version", "spec_version"))
     if request.query_params.get("match[version]") is None:
         f.versions = ["all"]
-    touched = store.delete_object(session, collection, principal, object_id, f)
-    if not touched:
+    if not withdraw(session, principal, collection, object_id, f, client=client_address(request)):
         raise TaxiiError(404, "Object not found", f"no {object_id!r} in this collection for you")
-    still = session.scalar(select(IntelObject.pk).where(IntelObject.stix_id == object_id).limit(1))
-    if still is None:
-        indicators.forget(session, touched)
-    audit.record(
-        session,
-        principal,
-        "intel.objects.delete",
-        object_type="stix_object",
-        object_id=object_id,
-        object_tenant=collection.owner,
-        detail={"collection": collection.alias},
-        client=client_address(request),
-    )
     return Response(status_code=200, media_type=MEDIA_TAXII, content=b"")
 
 

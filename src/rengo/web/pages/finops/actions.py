@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from rengo.core.errors import NotFound
 from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.finops import recommend, scan
-from rengo.finops.models import Alert, Recommendation, RecommendationEvent
+from rengo.finops.models import Recommendation, RecommendationEvent
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.pages.finops.common import (
     ALERT_ACTIONS,
@@ -40,22 +40,21 @@ def _ward_filter(request: Request) -> str | None:
 def anomalies_page(
     request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
-    wards = narrow_to_visible(principal, "finops.costs.read", _ward_filter(request))
     status = request.query_params.get("status", "open")
     kind = request.query_params.get("kind", "")
-    stmt = select(Alert).order_by(Alert.day.desc(), Alert.id.desc())
-    if wards is not None:
-        stmt = stmt.where(Alert.ward.in_(wards))
-    if status in ALERT_STATUS:
-        stmt = stmt.where(Alert.status == status)
-    if kind in ALERT_KINDS:
-        stmt = stmt.where(Alert.kind == kind)
+    alerts = scan.list_alerts(
+        session,
+        principal,
+        ward=_ward_filter(request),
+        status=status if status in scan.ALERT_STATUSES else None,
+        kind=kind if kind in scan.ALERT_KINDS else None,
+    )
     return render(
         request,
         caller,
         "finops/anomalies.html",
         {
-            "alerts": list(session.scalars(stmt.limit(LIMIT))),
+            "alerts": alerts,
             "status": status,
             "kind": kind,
             "statuses": ALERT_STATUS,
