@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.errors import InvalidInput, Problem
+from rengo.core.sql import json_member_path, literal
 from rengo.core.wards import wards
 
 FIELDS: dict[str, str] = {
@@ -33,10 +34,6 @@ FIELDS: dict[str, str] = {
 }
 METHODS = ("even", "population", "usage")
 UNALLOCATED = "unallocated"
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +72,13 @@ class Rule:
 
     def value_sql(self) -> str:
         if self.field == "tag":
-            key = (self.tag_key or "").replace('"', '\\"')
-            return f"json_extract_string(Tags, {_lit('$.' + chr(34) + key + chr(34))})"
+            return f"json_extract_string(Tags, {json_member_path(self.tag_key or '')})"
         if self.field == "resource_group":
             return "json_extract_string(x_Custom, '$.x_ResourceGroup')"
         return FIELDS[self.field]
 
     def condition_sql(self) -> str:
-        return f"({self.value_sql()} GLOB {_lit(self.pattern)})"
+        return f"({self.value_sql()} GLOB {literal(self.pattern)})"
 
 
 def ward_lookup_sql(value: str) -> str:
@@ -90,7 +86,7 @@ def ward_lookup_sql(value: str) -> str:
     cases = []
     for w in wards():
         for name in {w.code, w.slug, w.name_ja, w.name_ja.removesuffix("区")}:
-            cases.append(f"WHEN {_lit(name.lower())} THEN {_lit(w.code)}")
+            cases.append(f"WHEN {literal(name.lower())} THEN {literal(w.code)}")
     return f"(CASE lower(trim({value})) {' '.join(cases)} END)"
 
 
@@ -98,7 +94,7 @@ def system_lookup_sql(value: str) -> str:
     cases = []
     for key, term in BUSINESS_SYSTEMS.items():
         for name in {key, term.ja, term.en.lower()}:
-            cases.append(f"WHEN {_lit(name.lower())} THEN {_lit(key)}")
+            cases.append(f"WHEN {literal(name.lower())} THEN {literal(key)}")
     return f"(CASE lower(trim({value})) {' '.join(cases)} END)"
 
 
@@ -122,17 +118,19 @@ def allocation_columns(rules: list[Rule]) -> dict[str, str]:
             return "NULL"
         if r.ward_from_value:
             return ward_lookup_sql(r.value_sql())
-        return _lit(r.ward) if r.ward else "NULL"
+        return literal(r.ward) if r.ward else "NULL"
 
     def system(r: Rule) -> str:
         if r.system_from_value:
             return system_lookup_sql(r.value_sql())
-        return _lit(r.business_system) if r.business_system else "NULL"
+        return literal(r.business_system) if r.business_system else "NULL"
 
     return {
         "x_Ward": case(placing, ward),
         "x_BusinessSystem": case(naming, system),
-        "x_SharedPool": case(placing, lambda r: _lit(r.shared_pool) if r.shared_pool else "NULL"),
+        "x_SharedPool": case(
+            placing, lambda r: literal(r.shared_pool) if r.shared_pool else "NULL"
+        ),
         "x_AllocationRule": case(placing, lambda r: str(r.id)),
     }
 

@@ -15,6 +15,8 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
+from rengo.core.sql import literal
+
 RATES_TABLE = "__rates"
 
 
@@ -48,7 +50,7 @@ DAY_SQL = "CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE)"
 def rate_days(con: duckdb.DuckDBPyConnection, src: str, reporting: str) -> None:
     """Look up the rate into ``reporting`` once per (currency, charge day) of ``src``, into
     the small table ``__rated`` that ``reporting_select`` joins back to the rows."""
-    cur = "'" + reporting.replace("'", "''") + "'"
+    cur = literal(reporting)
     con.execute(
         f"""CREATE OR REPLACE TABLE __rated AS
   SELECT days.__cur, days.__d,

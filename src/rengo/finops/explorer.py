@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
+from rengo.core.sql import json_member_path, literal_list
 from rengo.finops.allocation import UNALLOCATED, Pool, pool_weights
 from rengo.finops.lake import Lake, connect, empty_relation_sql
 from rengo.finops.rollup import COLUMNS as ROLLUP_COLUMNS
@@ -66,14 +67,9 @@ ROW_COLUMNS = (
 )
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def dimension_sql(name: str) -> str:
     if name.startswith("tag:") and len(name) > 4:
-        key = name[4:].replace('"', '\\"')
-        return f"coalesce(json_extract_string(Tags, {_lit('$.' + chr(34) + key + chr(34))}), '')"
+        return f"coalesce(json_extract_string(Tags, {json_member_path(name[4:])}), '')"
     if name not in DIMENSIONS:
         raise InvalidInput(
             "unknown dimension",
@@ -153,11 +149,11 @@ class Explorer:
             parts = []
             ready = [f for f, is_rollup in files if is_rollup]
             if ready:
-                listing = ", ".join(_lit(str(f)) for f in ready)
+                listing = literal_list(ready)
                 parts.append(f"SELECT * FROM read_parquet([{listing}])")
             raw = [f for f, is_rollup in files if not is_rollup]
             if raw:  # a lake written before rollups existed
-                listing = ", ".join(_lit(str(f)) for f in raw)
+                listing = literal_list(raw)
                 src = f"read_parquet([{listing}], hive_partitioning = true, union_by_name = true)"
                 parts.append(rollup_select(src))
             if not parts:
@@ -222,7 +218,7 @@ class Explorer:
             if self._weights and self._weights[0] == version:
                 return self._weights[1] or None
         rows = [
-            f"({_lit(pool)}, {_lit(month)}, {_lit(ward)}, {float(w)!r})"
+            f"({literal_list([pool, month, ward])}, {float(w)!r})"
             for (pool, month), shares in self.weights().items()
             for ward, w in shares.items()
         ]
@@ -263,10 +259,10 @@ class Explorer:
         clauses = []
         for name, values in q.filters.items():
             if values:
-                clauses.append(f"{dimension_sql(name)} IN ({', '.join(_lit(v) for v in values)})")
+                clauses.append(f"{dimension_sql(name)} IN ({literal_list(values)})")
         if q.wards is not None:
             # The joint centre may ask for the unallocated rows as if they were a ward.
-            listing = ", ".join(_lit(w) for w in q.wards) or "NULL"
+            listing = literal_list(q.wards) or "NULL"
             clauses.append(f"coalesce(__ward, '{UNALLOCATED}') IN ({listing})")
         return " AND ".join(clauses) or "true"
 

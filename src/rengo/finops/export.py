@@ -11,12 +11,9 @@ from datetime import date
 from pathlib import Path
 
 from rengo.core.errors import InvalidInput, Problem
+from rengo.core.sql import literal
 from rengo.finops import focus
 from rengo.finops.lake import Lake, connection
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def export(
@@ -54,11 +51,11 @@ def export(
     if end:
         where.append(f"x_ChargeDate <= DATE '{end}'")
     if wards is not None:
-        where.append(f"x_Ward IN ({', '.join(_lit(w) for w in wards) or 'NULL'})")
+        where.append(f"x_Ward IN ({', '.join(literal(w) for w in wards) or 'NULL'})")
     out.parent.mkdir(parents=True, exist_ok=True)
     with connection() as con:
         sql = f"SELECT {', '.join(cols)} FROM {lake.relation_sql()} WHERE {' AND '.join(where)}"
         options = "FORMAT csv, HEADER true" if kind == "csv" else "FORMAT parquet, COMPRESSION zstd"
-        con.execute(f"COPY ({sql}) TO {_lit(str(out))} ({options})")
+        con.execute(f"COPY ({sql}) TO {literal(out)} ({options})")
         count = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()
     return int(count[0]) if count else 0

@@ -19,6 +19,7 @@ from typing import TypeVar
 import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
+from rengo.core.sql import identifier, literal, literal_or_null
 from rengo.core.storage import fsync_directory, fsync_file
 from rengo.finops import focus
 from rengo.finops.allocation import (
@@ -35,7 +36,7 @@ from rengo.finops.currency import (
     reporting_select,
 )
 from rengo.finops.lake import Lake, connection
-from rengo.finops.native import Source, converters, lit, q
+from rengo.finops.native import Source, converters
 from rengo.finops.normalise import Deviation, stage
 from rengo.finops.readers import RejectedLine, open_raw
 from rengo.finops.rollup import write_rollup
@@ -149,19 +150,19 @@ def _stage_file(
         if billed and currency:
             # A typed (Parquet) cost column is summed as it is, not through text.
             amount = (
-                q(billed)
+                identifier(billed)
                 if raw.types.get(billed) == "DOUBLE"
-                else f"TRY_CAST(NULLIF(CAST({q(billed)} AS VARCHAR), 'NULL') AS DOUBLE)"
+                else f"TRY_CAST(NULLIF(CAST({identifier(billed)} AS VARCHAR), 'NULL') AS DOUBLE)"
             )
             native_sql = (
-                f"SELECT coalesce(CAST({q(currency)} AS VARCHAR), '?'), sum({amount}) "
+                f"SELECT coalesce(CAST({identifier(currency)} AS VARCHAR), '?'), sum({amount}) "
                 f"FROM {raw.view} GROUP BY 1"
             )
     else:
         converter = converters()[chosen]
         source = Source(raw.columns)
         exprs = converter.expressions(source)
-        select = ", ".join(f"{sql} AS {q(name)}" for name, sql in exprs.items())
+        select = ", ".join(f"{sql} AS {identifier(name)}" for name, sql in exprs.items())
         source_view = f"focus{index}"
         con.execute(
             f"CREATE OR REPLACE VIEW {source_view} AS SELECT __row, {select} FROM {raw.view}"
@@ -225,8 +226,8 @@ def lake_columns_sql(enrichment: Enrichment, source: str = "s") -> str:
     """The SELECT list producing lake rows from ``s`` (FOCUS columns), the rate
     (``currency.reporting_select``) and the allocation ``a`` (``allocation.allocate_keys_sql``).
     """
-    cur = "'" + enrichment.reporting_currency.replace("'", "''") + "'"
-    exprs = [f"{source}.{q(c)}" for c in focus.column_names()]
+    cur = literal(enrichment.reporting_currency)
+    exprs = [f"{source}.{identifier(c)}" for c in focus.column_names()]
     alloc = {
         name: (f"a.__{name}" if enrichment.rules else "CAST(NULL AS VARCHAR)")
         for name in ALLOCATION_COLUMNS
@@ -242,8 +243,8 @@ def lake_columns_sql(enrichment: Enrichment, source: str = "s") -> str:
         "x_EffectiveCostReporting": f"{source}.EffectiveCost * __rate",
     }
     for name, sql_type in focus.LAKE_EXTRA_COLUMNS:
-        expr = computed.get(name, f"{source}.{q(name)}")
-        exprs.append(f"CAST({expr} AS {sql_type}) AS {q(name)}")
+        expr = computed.get(name, f"{source}.{identifier(name)}")
+        exprs.append(f"CAST({expr} AS {sql_type}) AS {identifier(name)}")
     return ", ".join(exprs)
 
 
@@ -315,17 +316,13 @@ class Partition:
             + " AND ".join(
                 [
                     _month_sql(month),
-                    f"ProviderName IS NOT DISTINCT FROM {_lit_or_null(provider)}",
-                    f"BillingAccountId IS NOT DISTINCT FROM {_lit_or_null(account)}",
+                    f"ProviderName IS NOT DISTINCT FROM {literal_or_null(provider)}",
+                    f"BillingAccountId IS NOT DISTINCT FROM {literal_or_null(account)}",
                 ]
             )
             + ")"
             for month, provider, account in self.sources
         )
-
-
-def _lit_or_null(value: str | None) -> str:
-    return "NULL" if value is None else lit(value)
 
 
 def _month_sql(month: str | None) -> str:
@@ -337,7 +334,7 @@ def _month_sql(month: str | None) -> str:
     except ValueError:
         year = mon = 0
     if not (1 <= year < 9999 and 1 <= mon <= 12 and month == f"{year:04d}-{mon:02d}"):
-        return f"{MONTH_SQL} IS NOT DISTINCT FROM {_lit_or_null(month)}"
+        return f"{MONTH_SQL} IS NOT DISTINCT FROM {literal_or_null(month)}"
     end = f"{year + mon // 12:04d}-{mon % 12 + 1:02d}-01"
     return (
         f"BillingPeriodStart >= TIMESTAMPTZ '{month}-01 00:00:00+09' "
@@ -386,7 +383,7 @@ def ingest_files(
             table, file_report = _stage_file(con, path, fmt, i, ingest_id)
             tables.append(table)
             report.files.append(file_report)
-        cols = ", ".join(q(c) for c in BASE_COLUMNS)
+        cols = ", ".join(identifier(c) for c in BASE_COLUMNS)
         # Files without unreadable rows (the usual case) skip the per-row check entirely.
         good = " UNION ALL ".join(
             f"SELECT {cols} FROM {t}" + (" WHERE __problem IS NULL" if f.quarantined else "")

@@ -22,16 +22,13 @@ from pathlib import Path
 
 import duckdb
 
+from rengo.core.sql import literal, literal_list
 from rengo.core.storage import DataDir, fsync_directory, fsync_file
 from rengo.finops import focus
 from rengo.finops.rollup import ROLLUP_FILE, write_rollup
 
 DOMAIN = "finops"
 _write_lock = threading.Lock()
-
-
-def _lit(value: str | Path) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +87,7 @@ class Lake:
             files = [f for f in files if low <= f.parent.parent.name.split("=", 1)[1] <= high]
         if not files:
             return empty_relation_sql()
-        listing = ", ".join(_lit(f) for f in files)
+        listing = literal_list(files)
         return f"read_parquet([{listing}], hive_partitioning = true, union_by_name = true)"
 
     def replace_partitions(self, staging: Path) -> list[tuple[str, str]]:
@@ -132,9 +129,9 @@ class Lake:
         with _write_lock:
             for file in self.files():
                 tmp = file.with_name(f".{file.name}.tmp")
-                src = f"read_parquet({_lit(file)})"
+                src = f"read_parquet({literal(file)})"
                 con.execute(
-                    f"COPY ({make_select(src)}) TO {_lit(tmp)} (FORMAT parquet, COMPRESSION zstd)"
+                    f"COPY ({make_select(src)}) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)"
                 ).fetchall()
                 fsync_file(tmp)
                 os.replace(tmp, file)

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
+from rengo.core.sql import identifier, literal
 from rengo.finops import focus
 
 NULL_LITERALS = ("NULL", "null", "")
@@ -56,18 +57,10 @@ class Staged:
     version: str
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def one_of(expr: str, values: tuple[str, ...]) -> str:
     """``expr IN (values)`` with the same nulls, as equalities: DuckDB evaluates a chain
     of ``=`` on text several times faster than an IN list."""
-    return "(" + " OR ".join(f"{expr} = {_lit(v)}" for v in values) + ")"
+    return "(" + " OR ".join(f"{expr} = {literal(v)}" for v in values) + ")"
 
 
 def _map_columns(
@@ -153,7 +146,7 @@ class _Builder:
         self.flags.append((sql, code, column, message))
 
     def clean(self, src: str) -> str:
-        v = f"CAST({_q(src)} AS VARCHAR)"
+        v = f"CAST({identifier(src)} AS VARCHAR)"
         if src in self.plain:
             return v
         return f"(CASE WHEN {one_of(v, NULL_LITERALS)} THEN NULL ELSE {v} END)"
@@ -166,21 +159,21 @@ class _Builder:
     def add(self, column: focus.FocusColumn, src: str | None) -> None:
         name = column.name
         if src is None:
-            self.exprs.append(f"CAST(NULL AS {column.sql_type}) AS {_q(name)}")
+            self.exprs.append(f"CAST(NULL AS {column.sql_type}) AS {identifier(name)}")
             return
         text = self.is_text(src)
         if text:
-            raw = f"CAST({_q(src)} AS VARCHAR)"
+            raw = f"CAST({identifier(src)} AS VARCHAR)"
             self.flag(
                 one_of(raw, NULL_LITERALS[:2]), "null_literal", name, 'literal "NULL" read as null'
             )
-        clean = self.clean(src) if text else _q(src)
+        clean = self.clean(src) if text else identifier(src)
         if column.data_type == "Decimal":
             value = f"TRY_CAST({clean} AS DOUBLE)"
             if text:
                 bad = f"({clean} IS NOT NULL AND {value} IS NULL)"
                 self.problems.append((bad, f"'{name}: not a number: ' || {clean}"))
-            self.exprs.append(f"{value} AS {_q(name)}")
+            self.exprs.append(f"{value} AS {identifier(name)}")
         elif column.data_type == "Date/Time":
             value = f"TRY_CAST({clean} AS TIMESTAMPTZ)"
             if text and self.strict:
@@ -196,14 +189,14 @@ class _Builder:
                 self.problems.append((bad, f"'{name}: not a date/time: ' || {clean}"))
             if name == PERIOD_COLUMN:
                 self.problems.append((f"({clean} IS NULL)", f"'{name}: missing'"))
-            self.exprs.append(f"{value} AS {_q(name)}")
+            self.exprs.append(f"{value} AS {identifier(name)}")
         elif column.data_type == "JSON":
             bad = f"({clean} IS NOT NULL AND NOT coalesce(json_valid({clean}), false))"
             self.problems.append((bad, f"'{name}: not valid JSON: ' || {clean}"))
-            self.exprs.append(f"CAST({clean} AS VARCHAR) AS {_q(name)}")
+            self.exprs.append(f"CAST({clean} AS VARCHAR) AS {identifier(name)}")
         elif name in focus.ALLOWED_VALUES:
             allowed = focus.ALLOWED_VALUES[name]
-            cases = " ".join(f"WHEN {_lit(a.lower())} THEN {_lit(a)}" for a in allowed)
+            cases = " ".join(f"WHEN {literal(a.lower())} THEN {literal(a)}" for a in allowed)
             spelt_right = one_of(clean, allowed)
             known = one_of(f"lower({clean})", tuple(a.lower() for a in allowed))
             # Values already spelt right (nearly all) are never lower-cased.
@@ -225,9 +218,9 @@ class _Builder:
                 name,
                 f"value is not one of {', '.join(allowed)}; kept as given",
             )
-            self.exprs.append(f"{fixed} AS {_q(name)}")
+            self.exprs.append(f"{fixed} AS {identifier(name)}")
         else:
-            self.exprs.append(f"CAST({clean} AS VARCHAR) AS {_q(name)}")
+            self.exprs.append(f"CAST({clean} AS VARCHAR) AS {identifier(name)}")
 
 
 def _build(
@@ -244,13 +237,13 @@ def _build(
     cpu_src = next((src for name, src in custom.items() if name.lower() in CUSTOM_KEEP), None)
     if cpu_src is not None:
         # A typed (Parquet) number is taken as it is, not through its text.
-        value = builder.clean(cpu_src) if builder.is_text(cpu_src) else _q(cpu_src)
+        value = builder.clean(cpu_src) if builder.is_text(cpu_src) else identifier(cpu_src)
         builder.exprs.append(f"TRY_CAST({value} AS DOUBLE) AS x_CpuUtilization")
     else:
         builder.exprs.append("CAST(NULL AS DOUBLE) AS x_CpuUtilization")
     others = {k: v for k, v in custom.items() if k.lower() not in CUSTOM_KEEP}
     if others:
-        pairs = ", ".join(f"{_lit(k)}, {builder.clean(v)}" for k, v in others.items())
+        pairs = ", ".join(f"{literal(k)}, {builder.clean(v)}" for k, v in others.items())
         builder.exprs.append(f"CAST(json_object({pairs}) AS VARCHAR) AS x_Custom")
     else:
         builder.exprs.append("CAST(NULL AS VARCHAR) AS x_Custom")
@@ -308,7 +301,9 @@ def stage(
     bad = " OR ".join(f"coalesce({c}, false)" for c, _m in builder.problems) or "false"
     aggregates = ["count(*)", f"count_if({bad})"]
     aggregates += [f"count_if({sql})" for sql, *_rest in builder.flags]
-    aggregates += [f"count_if({one_of(f'CAST({_q(c)} AS VARCHAR)', NULL_LITERALS)})" for c in texts]
+    aggregates += [
+        f"count_if({one_of(f'CAST({identifier(c)} AS VARCHAR)', NULL_LITERALS)})" for c in texts
+    ]
     # Halves by number (the flags alone cost as much as the whole: measured).
     split = len(aggregates) // 2 if parallel else len(aggregates)
     counts = _count(con, source, [aggregates[:split], aggregates[split:]])
@@ -351,11 +346,11 @@ def stage(
     select = ",\n  ".join(
         [
             *builder.exprs,
-            f"{_lit(source_file)} AS x_SourceFile",
-            f"{_lit(source_format)} AS x_SourceFormat",
+            f"{literal(source_file)} AS x_SourceFile",
+            f"{literal(source_format)} AS x_SourceFormat",
             "CAST(__row AS BIGINT) AS x_SourceRow",
-            f"{_lit(version)} AS x_FocusVersion",
-            f"{_lit(ingest_id)} AS x_IngestId",
+            f"{literal(version)} AS x_FocusVersion",
+            f"{literal(ingest_id)} AS x_IngestId",
             f"NULLIF({problem}, '') AS __problem",
         ]
     )

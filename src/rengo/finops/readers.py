@@ -17,6 +17,7 @@ import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from rengo.core.errors import InvalidInput, Problem
+from rengo.core.sql import literal
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.gzip", ".txt")
 
@@ -44,10 +45,6 @@ def _flatten(table: pa.Table) -> pa.Table:
     while any(pa.types.is_struct(f.type) for f in table.schema):
         table = table.flatten()
     return table
-
-
-def _lit(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def kind_of(path: Path) -> str:
@@ -89,7 +86,7 @@ def open_raw(
             con.register(f"{view}_arrow", _flatten(pq.read_table(path)))
             body = f"SELECT * FROM {view}_arrow"
         else:
-            body = f"SELECT * FROM read_parquet({_lit(path)}, file_row_number = true)"
+            body = f"SELECT * FROM read_parquet({literal(path)}, file_row_number = true)"
     elif kind == "jsonl":
         try:
             table = _flatten(pa_json.read_json(path))
@@ -102,7 +99,7 @@ def open_raw(
     else:
         try:
             con.execute(
-                f"CREATE OR REPLACE TABLE {view}_csv AS SELECT * FROM read_csv({_lit(path)}, "
+                f"CREATE OR REPLACE TABLE {view}_csv AS SELECT * FROM read_csv({literal(path)}, "
                 "all_varchar = true, header = true, store_rejects = true, "
                 f"rejects_table = '{view}_rejects', rejects_scan = '{view}_scans', "
                 "parallel = true, null_padding = false)"

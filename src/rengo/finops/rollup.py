@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from rengo.core.sql import literal
+
 ROLLUP_FILE = "rollup.parquet"
 KEYS = (
     "x_ChargeDate",
@@ -52,10 +54,10 @@ def write_rollup(con: duckdb.DuckDBPyConnection, data_file: Path, billing_month:
     """Write the rollup of one partition's data file beside it; returns its path."""
     target = data_file.parent / ROLLUP_FILE
     tmp = target.with_name(f".{ROLLUP_FILE}.tmp")
-    src = "read_parquet('" + str(data_file).replace("'", "''") + "')"
+    src = f"read_parquet({literal(data_file)})"
     con.execute(
         f"COPY ({rollup_select(src, billing_month)} ORDER BY x_ChargeDate) "
-        f"TO '{tmp}' (FORMAT parquet, COMPRESSION zstd)"
+        f"TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)"
     )
     tmp.replace(target)
     return target

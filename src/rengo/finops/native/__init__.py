@@ -16,13 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-
-def q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+from rengo.core.sql import identifier, literal
 
 
 class Source:
@@ -47,7 +41,7 @@ class Source:
         found = self.find(*names)
         if found is None:
             return "CAST(NULL AS VARCHAR)"
-        return f"NULLIF(trim(CAST({q(found)} AS VARCHAR)), '')"
+        return f"NULLIF(trim(CAST({identifier(found)} AS VARCHAR)), '')"
 
     def num(self, *names: str) -> str:
         return f"TRY_CAST({self.col(*names)} AS DOUBLE)"
@@ -60,13 +54,13 @@ def tags_object(pairs: list[tuple[str, str]]) -> str:
     """A JSON object of the non-null values among ``(key, expression)`` pairs (or null)."""
     if not pairs:
         return "CAST(NULL AS VARCHAR)"
-    entries = ", ".join(f"{{'k': {lit(k)}, 'v': CAST({v} AS VARCHAR)}}" for k, v in pairs)
+    entries = ", ".join(f"{{'k': {literal(k)}, 'v': CAST({v} AS VARCHAR)}}" for k, v in pairs)
     filtered = f"list_filter([{entries}], lambda e: e.v IS NOT NULL)"
     return f"NULLIF(CAST(to_json(map_from_entries({filtered})) AS VARCHAR), '{{}}')"
 
 
 def when_map(expr: str, mapping: dict[str, str], default: str = "NULL") -> str:
-    cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
+    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in mapping.items())
     return f"(CASE {expr} {cases} ELSE {default} END)"
 
 

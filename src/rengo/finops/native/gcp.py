@@ -8,6 +8,7 @@ periods are the invoice month in Pacific time. Nested records are read flattened
 
 from __future__ import annotations
 
+from rengo.core.sql import identifier
 from rengo.finops.native import Converter, Source, category_sql, when_map
 
 CHARGE_CATEGORY = {
@@ -23,11 +24,7 @@ def _json_text(s: Source, name: str) -> str:
     found = s.find(name)
     if found is None:
         return "CAST(NULL AS VARCHAR)"
-    return f"(CASE WHEN typeof({_quoted(found)}) = 'VARCHAR' THEN CAST({_quoted(found)} AS VARCHAR) ELSE CAST(to_json({_quoted(found)}) AS VARCHAR) END)"
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return f"(CASE WHEN typeof({identifier(found)}) = 'VARCHAR' THEN CAST({identifier(found)} AS VARCHAR) ELSE CAST(to_json({identifier(found)}) AS VARCHAR) END)"
 
 
 def _cost(s: Source) -> str:

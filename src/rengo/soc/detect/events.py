@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rengo.core.runtime import Runtime
-from rengo.soc.detect.ir import quote_literal
+from rengo.core.sql import literal, literal_list
 from rengo.soc.detect.runner import open_lake
 
 COLUMNS = [
@@ -47,7 +47,7 @@ def matched_events(
     """The stored records of ``event_ids`` (time-bounded so the lake prunes partitions)."""
     if not event_ids:
         return []
-    ids = ", ".join(quote_literal(e) for e in event_ids[:1000])
+    ids = literal_list(event_ids[:1000])
     return _rows(
         runtime,
         first - timedelta(minutes=1),
@@ -64,9 +64,9 @@ def timeline(
     """Events of the same host or user around the alert, oldest first."""
     conditions = []
     if host:
-        conditions.append(f"lower(device_hostname) = {quote_literal(host.lower())}")
+        conditions.append(f"lower(device_hostname) = {literal(host.lower())}")
     if user:
-        conditions.append(f"lower(user_name) = {quote_literal(user.lower())}")
+        conditions.append(f"lower(user_name) = {literal(user.lower())}")
     if not conditions:
         return []
     return _rows(

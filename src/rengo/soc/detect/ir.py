@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from rengo.core.sql import identifier, literal, literal_list
 from rengo.soc.schema import COLUMNS
 
 Node = list[Any]
@@ -61,17 +62,9 @@ def fields_of(node: Node) -> set[str]:
 # -- SQL --------------------------------------------------------------------------------
 
 
-def quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def column(field: str, lower: bool) -> str:
     """The flat relation's column for ``field`` (its lower-cased twin if ``lower``)."""
-    return quote_identifier(field + LOWER_SUFFIX if lower else field)
+    return identifier(field + LOWER_SUFFIX if lower else field)
 
 
 _SQL_STRING_OPS = {
@@ -94,17 +87,17 @@ def to_sql(node: Node) -> str:
         return f"NOT coalesce(({to_sql(node[1])}), false)"
     if kind == "str":
         _, field, lower, op, text = node
-        return _SQL_STRING_OPS[op].format(col=column(field, lower), lit=quote_literal(text))
+        return _SQL_STRING_OPS[op].format(col=column(field, lower), lit=literal(text))
     if kind == "anyof":
         _, field, lower, op, texts = node
         return " OR ".join(f"({to_sql(['str', field, lower, op, t])})" for t in texts)
     if kind == "in":
         _, field, lower, texts = node
-        return f"{column(field, lower)} IN ({', '.join(quote_literal(t) for t in texts)})"
+        return f"{column(field, lower)} IN ({literal_list(texts)})"
     if kind == "re":
         _, field, pattern, engine = node
         function = "regexp_matches" if engine == "re2" else PCRE_FUNCTION
-        return f"{function}({column(field, False)}, {quote_literal(pattern)})"
+        return f"{function}({column(field, False)}, {literal(pattern)})"
     if kind == "exists":
         return f"{column(node[1], False)} IS NOT NULL"
     if kind == "null":
@@ -127,7 +120,7 @@ def to_sql(node: Node) -> str:
         return f"date_part('{part}', timezone('UTC', {source})) = {int(number)}"
     if kind == "segment":
         _, field, name = node
-        return f"{SEGMENT_FUNCTION}(ward, {column(field, False)}, {quote_literal(name)})"
+        return f"{SEGMENT_FUNCTION}(ward, {column(field, False)}, {literal(name)})"
     raise ValueError(f"unknown IR node {kind!r}")
 
 
@@ -141,9 +134,9 @@ def flat_relation_sql(fields: Iterable[str], source: str = "events") -> str:
                 f"'{TEXT_SEPARATOR}'), message)"
             )
         elif field in STORED_COLUMNS:
-            raw = f"CAST({quote_identifier(field)} AS VARCHAR)"
+            raw = f"CAST({identifier(field)} AS VARCHAR)"
         else:
-            raw = f"unmapped[{quote_literal(field)}]"
+            raw = f"unmapped[{literal(field)}]"
         select += [f"{raw} AS {column(field, False)}", f"lower({raw}) AS {column(field, True)}"]
     return f"SELECT {', '.join(select)} FROM {source}"
 
