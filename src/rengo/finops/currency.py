@@ -15,8 +15,6 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
-from rengo.core.sql import literal
-
 RATES_TABLE = "__rates"
 
 
@@ -41,7 +39,7 @@ def register_rates(con: duckdb.DuckDBPyConnection, rates: list[Rate], quote: str
         }
     )
     con.register(f"{RATES_TABLE}_arrow", table)
-    con.execute(f"CREATE OR REPLACE TABLE {RATES_TABLE} AS SELECT * FROM {RATES_TABLE}_arrow")
+    con.execute(f"CREATE OR REPLACE TABLE {RATES_TABLE} AS SELECT * FROM {RATES_TABLE}_arrow")  # noqa: S608 - relations and columns named by code, values quoted by core.sql
 
 
 DAY_SQL = "CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE)"
@@ -50,15 +48,15 @@ DAY_SQL = "CAST(ChargePeriodStart + INTERVAL 9 HOUR AS DATE)"
 def rate_days(con: duckdb.DuckDBPyConnection, src: str, reporting: str) -> None:
     """Look up the rate into ``reporting`` once per (currency, charge day) of ``src``, into
     the small table ``__rated`` that ``reporting_select`` joins back to the rows."""
-    cur = literal(reporting)
     con.execute(
         f"""CREATE OR REPLACE TABLE __rated AS
   SELECT days.__cur, days.__d,
-    CASE WHEN days.__cur = {cur} THEN 1.0 ELSE r.rate END AS __rate,
-    CASE WHEN days.__cur = {cur} THEN NULL ELSE r.day END AS __rate_day,
-    CASE WHEN days.__cur = {cur} THEN NULL ELSE r.source END AS __rate_source
+    CASE WHEN days.__cur = $cur THEN 1.0 ELSE r.rate END AS __rate,
+    CASE WHEN days.__cur = $cur THEN NULL ELSE r.day END AS __rate_day,
+    CASE WHEN days.__cur = $cur THEN NULL ELSE r.source END AS __rate_source
   FROM (SELECT DISTINCT BillingCurrency AS __cur, {DAY_SQL} AS __d FROM {src}) days
-  ASOF LEFT JOIN {RATES_TABLE} r ON days.__cur = r.base AND days.__d >= r.day"""
+  ASOF LEFT JOIN {RATES_TABLE} r ON days.__cur = r.base AND days.__d >= r.day""",  # noqa: S608 - src: a relation the ingest names
+        {"cur": reporting},
     )
 
 
@@ -75,7 +73,7 @@ def reporting_select(src: str, columns_sql: str, join: tuple[str, str] | None = 
 SELECT {columns_sql}
 FROM (SELECT *, {DAY_SQL} AS __day FROM {src}) s
   LEFT JOIN __rated ON s.BillingCurrency IS NOT DISTINCT FROM __rated.__cur
-  AND s.__day = __rated.__d{extra}"""
+  AND s.__day = __rated.__d{extra}"""  # noqa: S608 - relations and columns named by code, values quoted by core.sql
 
 
 def implied_rates(con: duckdb.DuckDBPyConnection, table: str, provider_label: str) -> list[Rate]:
@@ -89,7 +87,7 @@ def implied_rates(con: duckdb.DuckDBPyConnection, table: str, provider_label: st
         WHERE PricingCurrency IS NOT NULL AND PricingCurrency <> BillingCurrency
           AND PricingCurrencyEffectiveCost IS NOT NULL AND abs(PricingCurrencyEffectiveCost) > 1e-9
         GROUP BY ALL ORDER BY day
-        """
+        """  # noqa: S608 - relations and columns named by code, values quoted by core.sql
     ).fetchall()
     return [
         Rate(day, base, quote, float(rate), f"{provider_label}: {provider}")

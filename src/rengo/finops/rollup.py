@@ -43,7 +43,7 @@ def rollup_select(src: str, billing_month: str | None = None) -> str:
     month = f"'{billing_month}' AS billing_month" if billing_month else "billing_month"
     keys = [k if k != "billing_month" else month for k in KEYS]
     return (
-        f"SELECT {', '.join(keys)}, "
+        f"SELECT {', '.join(keys)}, "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
         + ", ".join(f"sum({c}) AS {c}" for c in SUMS)
         + ", CASE WHEN count(x_ExchangeRate) = count(*) THEN 1.0 END AS x_ExchangeRate, "
         + f"count(*) AS __rows FROM {src} GROUP BY ALL"

@@ -66,7 +66,7 @@ def daily_series(
     table = (
         explorer.cursor()
         .execute(
-            f"SELECT __ward AS ward, coalesce(x_BusinessSystem, '') AS system, ServiceName AS service, "
+            f"SELECT __ward AS ward, coalesce(x_BusinessSystem, '') AS system, ServiceName AS service, "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
             f"x_ChargeDate AS day, sum(x_EffectiveCostReporting * __w) AS cost FROM ({inner}) "
             "WHERE __ward IS NOT NULL GROUP BY ALL ORDER BY 1, 2, 3, 4"
         )

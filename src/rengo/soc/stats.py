@@ -60,7 +60,7 @@ def collect_stats(
         try:
             # Grouped per file, whose partition is the day: no per-row date arithmetic.
             rows = connection.sql(
-                f"SELECT filename, ward, class_uid, source, origin, count(*), max(time) "
+                f"SELECT filename, ward, class_uid, source, origin, count(*), max(time) "  # noqa: S608 - relation and columns from code, values bound
                 f"FROM {source} WHERE true{ward_sql} GROUP BY ALL",
                 params=ward_params,
             ).fetchall()

@@ -144,7 +144,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_web_sessions_user_id"), ["user_id"], unique=False)
 
     op.execute(
-        sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, '%s')" % ("0" * 64))
+        sa.text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :zero)").bindparams(
+            zero="0" * 64
+        )
     )
     install_append_only_guard(op.get_bind(), op.get_bind().dialect.name)
 
