@@ -9,7 +9,11 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 
 class DataDir:
@@ -50,12 +54,34 @@ def fsync_directory(path: Path) -> None:
     fsync_file(path)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+@contextmanager
+def atomic_path(path: Path, *, sync_folder: bool = True) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a writer that creates the file itself (DuckDB's
+    COPY, pyarrow): on a clean exit its content is synced and it replaces ``path``, so that a
+    crash leaves either the old or the new file; on an error it is removed.
+
+    ``sync_folder=False`` leaves the folder's sync to the caller (one for many files).
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        yield tmp
+        fsync_file(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if sync_folder:
+        fsync_directory(path.parent)
+
+
+@contextmanager
+def open_atomically(path: Path, *, sync_folder: bool = True) -> Iterator[BinaryIO]:
+    """``atomic_path`` for content streamed through a binary file handle."""
+    with atomic_path(path, sync_folder=sync_folder) as tmp, open(tmp, "wb") as handle:
+        yield handle
+
+
+def write_atomically(path: Path, data: bytes, *, sync_folder: bool = True) -> None:
     """Write ``data`` to ``path`` so that a crash leaves either the old or the new file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as handle:
+    with open_atomically(path, sync_folder=sync_folder) as handle:
         handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_directory(path.parent)

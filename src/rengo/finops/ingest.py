@@ -514,13 +514,12 @@ def _write_partition(
     rows = f"(SELECT * FROM {src} WHERE {part.condition_sql()})"  # noqa: S608 - relations and columns named by code, values quoted by core.sql
     data = folder / "data_0.parquet"
     con.execute(
-        f"COPY ({enriched_sql(rows, enrichment)}) TO '{data}' (FORMAT parquet, COMPRESSION zstd)"
+        f"COPY ({enriched_sql(rows, enrichment)}) TO {literal(data)} (FORMAT parquet, COMPRESSION zstd)"
     ).fetchall()
-    rollup = write_rollup(con, data, part.billing_month)
-    # DuckDB does not sync what COPY writes: the files, then their folder, before the
+    write_rollup(con, data, part.billing_month)  # synced as it is written
+    # DuckDB does not sync what COPY writes: the file, then its folder, before the
     # partition is swapped into the lake.
     fsync_file(data)
-    fsync_file(rollup)
     fsync_directory(folder)
 
 
@@ -536,7 +535,7 @@ def _quarantine(
     if bad:
         con.execute(f"CREATE OR REPLACE TABLE bad_rows AS {' UNION ALL '.join(bad)}")
         target = lake.quarantine / f"{report.ingest_id}-rows.parquet"
-        con.execute(f"COPY bad_rows TO '{target}' (FORMAT parquet)").fetchall()
+        con.execute(f"COPY bad_rows TO {literal(target)} (FORMAT parquet)").fetchall()
         fsync_file(target)
         report.quarantined_totals = {
             str(c): float(t or 0)

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from rengo.core.sql import literal, literal_list
-from rengo.core.storage import DataDir, fsync_directory, fsync_file
+from rengo.core.storage import DataDir, atomic_path, fsync_directory
 from rengo.finops import focus
 from rengo.finops.rollup import ROLLUP_FILE, write_rollup
 
@@ -128,14 +128,13 @@ class Lake:
         count = 0
         with _write_lock:
             for file in self.files():
-                tmp = file.with_name(f".{file.name}.tmp")
                 src = f"read_parquet({literal(file)})"
-                con.execute(
-                    f"COPY ({make_select(src)}) TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)"
-                ).fetchall()
-                fsync_file(tmp)
-                os.replace(tmp, file)
-                fsync_file(write_rollup(con, file, file.parent.parent.name.split("=", 1)[1]))
+                with atomic_path(file, sync_folder=False) as tmp:
+                    con.execute(
+                        f"COPY ({make_select(src)}) TO {literal(tmp)} "
+                        "(FORMAT parquet, COMPRESSION zstd)"
+                    ).fetchall()
+                write_rollup(con, file, file.parent.parent.name.split("=", 1)[1])
                 fsync_directory(file.parent)
                 count += 1
         return count

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from rengo.core.sql import literal
+from rengo.core.storage import atomic_path
 
 ROLLUP_FILE = "rollup.parquet"
 KEYS = (
@@ -53,11 +54,10 @@ def rollup_select(src: str, billing_month: str | None = None) -> str:
 def write_rollup(con: duckdb.DuckDBPyConnection, data_file: Path, billing_month: str) -> Path:
     """Write the rollup of one partition's data file beside it; returns its path."""
     target = data_file.parent / ROLLUP_FILE
-    tmp = target.with_name(f".{ROLLUP_FILE}.tmp")
     src = f"read_parquet({literal(data_file)})"
-    con.execute(
-        f"COPY ({rollup_select(src, billing_month)} ORDER BY x_ChargeDate) "
-        f"TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)"
-    )
-    tmp.replace(target)
+    with atomic_path(target, sync_folder=False) as tmp:
+        con.execute(
+            f"COPY ({rollup_select(src, billing_month)} ORDER BY x_ChargeDate) "
+            f"TO {literal(tmp)} (FORMAT parquet, COMPRESSION zstd)"
+        )
     return target

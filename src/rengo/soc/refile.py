@@ -18,7 +18,6 @@ Run it as the lake's writer (``rengo soc compact`` is).
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from rengo.core.storage import fsync_directory, fsync_file
+from rengo.core.storage import atomic_path, fsync_directory
 from rengo.soc.lake import PARQUET_OPTIONS, Lake, _partitions
 from rengo.soc.maintenance import conformed
 
@@ -86,10 +85,8 @@ def _write_elsewhere(lake: Lake, source: Path, rows: pa.Table) -> None:
         folder = lake.events_dir / f"class_uid={class_uid}/ward={ward}/day={day.isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"r-{digest}-{n}.parquet"
-        tmp = folder / f".{target.name}.tmp"
-        pq.write_table(part, tmp, **PARQUET_OPTIONS)
-        fsync_file(tmp)
-        os.replace(tmp, target)
+        with atomic_path(target, sync_folder=False) as tmp:
+            pq.write_table(part, tmp, **PARQUET_OPTIONS)
         folders.add(folder)
     for folder in folders:
         fsync_directory(folder)
@@ -99,8 +96,6 @@ def _replace(path: Path, rows: pa.Table) -> None:
     if rows.num_rows == 0:
         path.unlink()
     else:
-        tmp = path.with_name(f".{path.name}.refile.tmp")
-        pq.write_table(rows, tmp, **PARQUET_OPTIONS)
-        fsync_file(tmp)
-        os.replace(tmp, path)
+        with atomic_path(path, sync_folder=False) as tmp:
+            pq.write_table(rows, tmp, **PARQUET_OPTIONS)
     fsync_directory(path.parent)

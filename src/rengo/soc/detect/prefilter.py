@@ -18,7 +18,6 @@ candidate; one inside a value is never missed.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
+from rengo.core.storage import write_atomically
 from rengo.soc.detect.analysis import literal_cost
 from rengo.soc.detect.columns import event_text, text_parts
 from rengo.soc.detect.rules import CompiledRule
@@ -67,9 +67,7 @@ class _HyperscanMatcher:
         )
         if cached is not None:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(hyperscan.dumpb(self.db))
-            tmp.replace(cached)
+            write_atomically(cached, hyperscan.dumpb(self.db))
 
     def find(self, blob: bytes) -> tuple[np.ndarray, np.ndarray]:
         ends: list[int] = []
@@ -174,11 +172,12 @@ class Prefilter:
         self._use(always, literal_rules)
         if plan_path is not None:
             plan_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = plan_path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(
-                orjson.dumps([always, self.literals, [literal_rules[lit] for lit in self.literals]])
+            write_atomically(
+                plan_path,
+                orjson.dumps(
+                    [always, self.literals, [literal_rules[lit] for lit in self.literals]]
+                ),
             )
-            tmp.replace(plan_path)
 
     def _use(self, always: list[int], literal_rules: dict[str, list[int]]) -> None:
         self._always = np.array(always, dtype=np.int64)
@@ -236,9 +235,7 @@ class Prefilter:
         measured = orjson.dumps(rates)
         if self._stats_path is not None:
             self._stats_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._stats_path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(measured)
-            tmp.replace(self._stats_path)
+            write_atomically(self._stats_path, measured)
         self._choose(measured)
 
     @property

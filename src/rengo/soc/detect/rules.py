@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 import yaml
 
+from rengo.core.storage import write_atomically
 from rengo.soc.detect.analysis import (
     literal_options,
     order_for_evaluation,
@@ -567,6 +568,4 @@ class _Cache:
             if len(self.entries) <= MAX_CACHED_FILES
             else {k: v for k, v in self.entries.items() if k in self.used}
         )
-        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(orjson.dumps(kept))
-        tmp.replace(self.path)
+        write_atomically(self.path, orjson.dumps(kept))
