@@ -213,3 +213,24 @@ def test_generic_json_reads_ocsf_file_hashes() -> None:
     fmt, event = parse(record)
     assert fmt == "json" and event["file_path"] == "C:\\Temp\\invoice.exe"
     assert _hashes(event) == HASHES
+
+
+def test_each_format_module_declares_its_parser() -> None:
+    """The registry finds every module's PARSER(S): listing and recognition order follow it."""
+    from rengo.soc.parsers import formats
+    from rengo.soc.parsers.registry import parsers
+
+    assert list(formats()) == [
+        "auto",
+        "evtx",
+        "windows-json",
+        "syslog",
+        "cef",
+        "fortigate",
+        "squid",
+        "m365",
+        "json",
+    ]
+    recognised = [p.name for p in parsers().values() if p.sniff is not None]
+    assert recognised == ["windows-json", "cef", "fortigate", "squid", "m365"]
+    assert [p.name for p in parsers().values() if p.in_syslog is not None] == ["cef", "fortigate"]

@@ -19,7 +19,7 @@ from rengo.core.errors import RengoError
 from rengo.core.settings import Settings, load_settings
 from rengo.core.storage import DataDir
 from rengo.core.wards import JOINT, MunicipalCodeError, parse_tenant, tenant_name
-from rengo.soc.parsers import FORMATS
+from rengo.soc.parsers import formats
 from rengo.soc.schema import ORIGINS
 
 if TYPE_CHECKING:  # the lake (DuckDB) is imported by the commands that use it
@@ -58,7 +58,7 @@ def ingest_command(
         list[Path], typer.Argument(help="Files or folders (recursive; .gz and .evtx read)")
     ],
     ward: Annotated[str, typer.Option(help="The ward the logs belong to (code or name)")],
-    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(FORMATS)}")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(formats())}")] = "auto",
     origin: Annotated[str, typer.Option(help="real | demo | exercise")] = "real",
     force: Annotated[
         bool, typer.Option(help="Ingest files already ingested for the ward again")
@@ -69,8 +69,8 @@ def ingest_command(
     from rengo.soc.files import find_files, ingest_files
 
     code = _ward(ward)
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    if fmt not in formats():
+        raise typer.BadParameter(f"unknown format {fmt!r}; one of {', '.join(formats())}")
     if origin not in ORIGINS:
         raise typer.BadParameter(f"origin is one of {', '.join(ORIGINS)}")
     _settings, store = _open(data_dir)

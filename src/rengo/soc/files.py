@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rengo.soc.parsers import UNREADABLE
 from rengo.soc.parsers.evtx_file import read_evtx
 from rengo.soc.service import SocStore
 from rengo.soc.spool import Batch
 
 BATCH_RECORDS = 5000
 BATCH_BYTES = 4 << 20
-UNREADABLE = b"!unreadable: "
+
 MANIFEST = "ingested_files.log"
 
 

@@ -15,9 +15,12 @@ before read them as null (``Lake.source_of`` and ``rows_at``; compaction conform
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import pyarrow as pa
 
-ORIGINS = ("real", "demo", "exercise")
+Origin = Literal["real", "demo", "exercise"]
+ORIGINS: tuple[str, ...] = get_args(Origin)
 """Every event says whether it is real, demo data or produced by a cyber exercise."""
 
 EVENT_SCHEMA = pa.schema(

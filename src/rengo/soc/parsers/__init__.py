@@ -1,4 +1,5 @@
-"""Parsers: one module per log format, each a pure function from a record to an event.
+"""Parsers: one module per log format (its ``PARSER``, see ``registry``), each a pure
+function from a record to an event.
 
 ``parse_record(format, record, received)`` is the one entry point: it reads one record
 (bytes) in the given format — or recognises the format (``auto``) — and returns the
@@ -11,26 +12,15 @@ from datetime import datetime
 
 import orjson
 
-from rengo.soc.parsers.cef import parse_cef
 from rengo.soc.parsers.common import Event, ParseError
-from rengo.soc.parsers.fortigate import looks_like_fortigate, parse_fortigate
-from rengo.soc.parsers.generic_json import parse_json_object
-from rengo.soc.parsers.m365 import looks_like_m365, parse_m365
-from rengo.soc.parsers.squid import looks_like_squid, parse_squid
-from rengo.soc.parsers.syslog import plain_syslog, split_syslog
-from rengo.soc.parsers.windows import looks_like_windows, parse_windows_json
+from rengo.soc.parsers.registry import Parser, parsers
+from rengo.soc.parsers.syslog import split_syslog
 
-FORMATS: dict[str, str] = {
-    "auto": "recognise each record's format from its shape",
-    "evtx": "Windows EVTX file (records rendered to JSON by the evtx package)",
-    "windows-json": "Windows event JSON: EVTX rendering, Winlogbeat or NXLog",
-    "syslog": "syslog RFC 5424 or RFC 3164 (CEF and FortiGate bodies recognised)",
-    "cef": "ArcSight CEF, bare or after a syslog header",
-    "fortigate": "FortiGate key=value (traffic, UTM, event/SSL-VPN)",
-    "squid": "Squid native access.log",
-    "m365": "Microsoft 365 unified audit log JSON",
-    "json": "generic JSON lines (OCSF attributes recognised)",
-}
+AUTO = "auto"
+FALLBACK = "json"
+"""The format of a JSON object no parser recognises."""
+UNREADABLE = b"!unreadable: "
+"""How a file reader marks a record it could not read (the reason follows)."""
 SHIPPER_KEYS = {
     "message",
     "timestamp",
@@ -51,6 +41,14 @@ SHIPPER_KEYS = {
 }
 
 
+def formats() -> dict[str, str]:
+    """Every format a record may be given in, with what it is (``auto``: recognised)."""
+    return {
+        AUTO: "recognise each record's format from its shape",
+        **{name: p.description for name, p in parsers().items()},
+    }
+
+
 def _json(record: bytes) -> object:
     try:
         return orjson.loads(record)
@@ -58,35 +56,44 @@ def _json(record: bytes) -> object:
         raise ParseError(f"invalid JSON: {exc}") from exc
 
 
-def _syslog_with_body(record: bytes, received: datetime) -> tuple[str, Event]:
+def _object(record: bytes) -> dict[str, object]:
+    if record.startswith(UNREADABLE):
+        raise ParseError(record[len(UNREADABLE) :].decode("utf-8", "replace"))
+    obj = _json(record)
+    if not isinstance(obj, dict):
+        raise ParseError(f"a JSON {type(obj).__name__}, not an object")
+    return obj
+
+
+def _syslog(record: bytes, received: datetime) -> tuple[str, Event]:
+    """The header, then the body in the format that recognises it (else plain syslog)."""
     header, body = split_syslog(record, received)
-    if "CEF:" in body[:80]:
-        return "cef", parse_cef(body, header)
-    if looks_like_fortigate(body):
-        return "fortigate", parse_fortigate(body, header)
-    return "syslog", plain_syslog(header)
+    for parser in parsers().values():
+        if parser.in_syslog is not None and parser.in_syslog(body):
+            return parser.name, parser.parse(body, header)
+    envelope = next(p for p in parsers().values() if p.envelope)
+    return envelope.name, envelope.parse(body, header)
 
 
 def _auto_text(record: bytes, received: datetime) -> tuple[str, Event]:
     text = record.decode("utf-8", "replace").strip()
     if text.startswith("<"):
-        return _syslog_with_body(record, received)
-    if text.startswith("CEF:"):
-        return "cef", parse_cef(text, {"time": received})
-    if looks_like_fortigate(text):
-        return "fortigate", parse_fortigate(text)
-    if looks_like_squid(text):
-        return "squid", parse_squid(text)
-    raise ParseError("format not recognised (not JSON, syslog, CEF, FortiGate or Squid)")
+        return _syslog(record, received)
+    tried = []
+    for parser in parsers().values():
+        if parser.shape == "text" and parser.sniff is not None:
+            if parser.sniff(text):
+                return parser.name, parser.parse(text, {"time": received})
+            tried.append(parser.name)
+    raise ParseError(f"format not recognised (not JSON, syslog, {', '.join(tried)})")
 
 
 def _auto_json(obj: object, received: datetime) -> tuple[str, Event]:
     if not isinstance(obj, dict):
         raise ParseError(f"a JSON {type(obj).__name__}, not an object")
-    if looks_like_windows(obj):
-        return "windows-json", parse_windows_json(obj)
-    if looks_like_m365(obj):
-        return "m365", parse_m365(obj)
+    for parser in parsers().values():
+        if parser.shape == "json" and parser.sniff is not None and parser.sniff(obj):
+            return parser.name, parser.parse(obj, {"time": received})
     message = obj.get("message") or obj.get("log")
     if isinstance(message, str) and set(obj) <= SHIPPER_KEYS and message.strip():
         # A shipper (Vector, Fluent Bit) wrapped a raw line: parse the line itself.
@@ -96,61 +103,43 @@ def _auto_json(obj: object, received: datetime) -> tuple[str, Event]:
                 return _auto_json(_json(inner), received)
             fmt, event = _auto_text(inner, received)
         except ParseError:
-            return "json", parse_json_object(obj, received)
+            return FALLBACK, parsers()[FALLBACK].parse(obj, {"time": received})
         if not event.get("device_hostname") and isinstance(obj.get("host"), str):
             event["device_hostname"] = obj["host"]
         return fmt, event
-    return "json", parse_json_object(obj, received)
+    return FALLBACK, parsers()[FALLBACK].parse(obj, {"time": received})
+
+
+def _named(parser: Parser, record: bytes, received: datetime) -> tuple[str, Event]:
+    """A record in the format it was declared to be in."""
+    if parser.envelope:
+        return _syslog(record, received)
+    if parser.shape == "json":
+        obj = _object(record)
+        for name in parser.hands_over:
+            other = parsers()[name]
+            if other.sniff is not None and other.sniff(obj):
+                return other.name, other.parse(obj, {"time": received})
+        return parser.name, parser.parse(obj, {"time": received})
+    text = record.decode("utf-8", "replace").strip()
+    if parser.in_syslog is not None and text.startswith("<"):
+        header, body = split_syslog(record, received)
+        return parser.name, parser.parse(body, header)
+    return parser.name, parser.parse(text, {"time": received})
 
 
 def parse_record(fmt: str, record: bytes, received: datetime) -> tuple[str, Event]:
     """Parse one record; return (the format used, the event's columns)."""
     if not record.strip():
         raise ParseError("empty record")
-    if fmt == "auto":
+    if fmt == AUTO:
         if record.lstrip()[:1] in (b"{", b"["):
             return _auto_json(_json(record), received)
         return _auto_text(record, received)
-    if fmt in ("evtx", "windows-json"):
-        if record.startswith(b"!unreadable: "):
-            raise ParseError(record[13:].decode("utf-8", "replace"))
-        obj = _json(record)
-        if not isinstance(obj, dict):
-            raise ParseError("a Windows event is a JSON object")
-        return fmt, parse_windows_json(obj)
-    if fmt == "m365":
-        obj = _json(record)
-        if not isinstance(obj, dict):
-            raise ParseError("an M365 audit record is a JSON object")
-        return fmt, parse_m365(obj)
-    if fmt == "json":
-        obj = _json(record)
-        if isinstance(obj, dict):
-            return (
-                _auto_json(obj, received)
-                if looks_like_windows(obj)
-                else (
-                    "json",
-                    parse_json_object(obj, received),
-                )
-            )
-        raise ParseError(f"a JSON {type(obj).__name__}, not an object")
-    text = record.decode("utf-8", "replace").strip()
-    if fmt == "syslog":
-        return _syslog_with_body(record, received)
-    if fmt == "cef":
-        if text.startswith("<"):
-            header, body = split_syslog(record, received)
-            return fmt, parse_cef(body, header)
-        return fmt, parse_cef(text, {"time": received})
-    if fmt == "fortigate":
-        if text.startswith("<"):
-            header, body = split_syslog(record, received)
-            return fmt, parse_fortigate(body, header)
-        return fmt, parse_fortigate(text)
-    if fmt == "squid":
-        return fmt, parse_squid(text)
-    raise ParseError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    parser = parsers().get(fmt)
+    if parser is None:
+        raise ParseError(f"unknown format {fmt!r}; known: {', '.join(formats())}")
+    return _named(parser, record, received)
 
 
-__all__ = ["FORMATS", "Event", "ParseError", "parse_record"]
+__all__ = ["AUTO", "UNREADABLE", "Event", "ParseError", "Parser", "formats", "parse_record"]

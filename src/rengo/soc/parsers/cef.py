@@ -21,6 +21,7 @@ from rengo.soc.parsers.common import (
     epoch_to_time,
     hash_column,
 )
+from rengo.soc.parsers.registry import Parser
 
 EXTENSION_KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\[\]-]+)=")
 UNESCAPE_EXT = re.compile(r"\\(.)")
@@ -138,3 +139,14 @@ def parse_cef(text: str, base: Event | None = None) -> Event:
     else:
         classify(event, 0, 0, "Unknown")
     return event
+
+
+PARSER = Parser(
+    "cef",
+    "ArcSight CEF, bare or after a syslog header",
+    "text",
+    parse_cef,
+    sniff=lambda text: text.startswith("CEF:"),
+    in_syslog=lambda body: "CEF:" in body[:80],
+    order=40,
+)

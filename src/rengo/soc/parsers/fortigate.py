@@ -22,6 +22,7 @@ from rengo.soc.parsers.common import (
     clean,
     epoch_to_time,
 )
+from rengo.soc.parsers.registry import Parser
 
 PAIR = re.compile(r'([A-Za-z0-9_]+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))')
 LOCAL_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})")
@@ -128,3 +129,14 @@ def parse_fortigate(text: str, base: Event | None = None) -> Event:
     else:
         classify(event, 0, 0, "Unknown")
     return event
+
+
+PARSER = Parser(
+    "fortigate",
+    "FortiGate key=value (traffic, UTM, event/SSL-VPN)",
+    "text",
+    parse_fortigate,
+    sniff=looks_like_fortigate,
+    in_syslog=looks_like_fortigate,
+    order=50,
+)

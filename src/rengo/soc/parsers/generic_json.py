@@ -22,6 +22,7 @@ from rengo.soc.parsers.common import (
     hash_column,
     parse_iso_time,
 )
+from rengo.soc.parsers.registry import Parser
 from rengo.soc.schema import EVENT_SCHEMA, OCSF_PATHS
 
 PIPELINE_COLUMNS = {"event_id", "ward", "origin", "source", "format", "raw", "unmapped"}
@@ -96,3 +97,13 @@ def parse_json_object(record: dict[str, Any], received: datetime) -> Event:
         classify(event, class_uid, activity_id, str(record.get("activity_name") or "Unknown"))
     event["unmapped"] = flat
     return event
+
+
+PARSER = Parser(
+    "json",
+    "generic JSON lines (OCSF attributes recognised)",
+    "json",
+    lambda record, known: parse_json_object(record, known["time"]),
+    order=90,
+    hands_over=("windows-json",),
+)

@@ -17,6 +17,7 @@ from rengo.soc.parsers.common import (
     flat_strings,
     parse_iso_time,
 )
+from rengo.soc.parsers.registry import Parser
 
 LOGIN_OPERATIONS = {"UserLoggedIn": 1, "UserLoginFailed": 2}
 MAIL_OPERATIONS = {"Send": 1, "SendAs": 1, "SendOnBehalf": 1, "MailItemsAccessed": 3}
@@ -79,3 +80,13 @@ def _extended(record: dict[str, Any], name: str) -> str | None:
         if isinstance(item, dict) and item.get("Name") == name:
             return str(item.get("Value"))
     return None
+
+
+PARSER = Parser(
+    "m365",
+    "Microsoft 365 unified audit log JSON",
+    "json",
+    lambda record, _known: parse_m365(record),
+    sniff=looks_like_m365,
+    order=70,
+)

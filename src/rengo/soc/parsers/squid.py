@@ -11,6 +11,7 @@ from rengo.soc.parsers.common import (
     clean,
     epoch_to_time,
 )
+from rengo.soc.parsers.registry import Parser
 
 DENIED = ("TCP_DENIED", "NONE_NONE", "TCP_DENIED_REPLY")
 
@@ -57,3 +58,13 @@ def parse_squid(text: str) -> Event:
 def looks_like_squid(text: str) -> bool:
     head = text.split(" ", 1)[0]
     return head.replace(".", "", 1).isdigit() and "." in head and "/" in text
+
+
+PARSER = Parser(
+    "squid",
+    "Squid native access.log",
+    "text",
+    lambda text, _known: parse_squid(text),
+    sniff=looks_like_squid,
+    order=60,
+)

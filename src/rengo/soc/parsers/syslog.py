@@ -20,6 +20,7 @@ from rengo.soc.parsers.common import (
     classify,
     parse_iso_time,
 )
+from rengo.soc.parsers.registry import Parser
 
 RFC5424 = re.compile(
     rb"<(?P<pri>\d{1,3})>1 (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) (?P<procid>\S+) (?P<msgid>\S+) "
@@ -137,3 +138,13 @@ def plain_syslog(event: Event) -> Event:
         )
         return event
     return classify(event, 0, 0, "Unknown")
+
+
+PARSER = Parser(
+    "syslog",
+    "syslog RFC 5424 or RFC 3164 (CEF and FortiGate bodies recognised)",
+    "text",
+    lambda _body, header: plain_syslog(header),
+    order=30,
+    envelope=True,
+)

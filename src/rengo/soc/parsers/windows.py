@@ -22,6 +22,7 @@ from rengo.soc.parsers.common import (
     parse_iso_time,
     split_hashes,
 )
+from rengo.soc.parsers.registry import Parser
 
 SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
 LEVEL_SEVERITY = {0: 1, 1: 5, 2: 4, 3: 3, 4: 1, 5: 1}
@@ -382,3 +383,22 @@ def looks_like_windows(record: dict[str, Any]) -> bool:
         or isinstance(record.get("winlog"), dict)
         or ("EventID" in record and ("SourceName" in record or "Channel" in record))
     )
+
+
+PARSERS = (
+    Parser(
+        "evtx",
+        "Windows EVTX file (records rendered to JSON by the evtx package)",
+        "json",
+        lambda record, _known: parse_windows_json(record),
+        order=10,
+    ),
+    Parser(
+        "windows-json",
+        "Windows event JSON: EVTX rendering, Winlogbeat or NXLog",
+        "json",
+        lambda record, _known: parse_windows_json(record),
+        sniff=looks_like_windows,
+        order=20,
+    ),
+)

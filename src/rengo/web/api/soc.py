@@ -27,13 +27,16 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import narrow_to_visible, visible_tenants
 from rengo.core.wards import JOINT
 from rengo.soc.listen import start_with_serve
-from rengo.soc.parsers import FORMATS
-from rengo.soc.schema import ORIGINS
+from rengo.soc.parsers import formats
+from rengo.soc.schema import Origin
 from rengo.soc.search import EventQuery, search_events
 from rengo.soc.service import close_stores, store_for
 from rengo.soc.spool import Batch, SpoolFull
 from rengo.soc.stats import collect_stats
 from rengo.web.deps import RuntimeDep, SessionDep, Timestamp, UserDep, client_address
+
+HTTP_FORMATS = [name for name in formats() if name != "evtx"]
+"""Formats records may be sent in over HTTP (EVTX is a file format: ``rengo soc ingest``)."""
 
 router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
 
@@ -145,23 +148,27 @@ async def ingest(
     ward: Annotated[
         str | None, Query(description="Ward code; a ward token sends for its own ward")
     ] = None,
-    fmt: Annotated[str, Query(alias="format", description=f"One of {', '.join(FORMATS)}")] = "auto",
+    fmt: Annotated[
+        str,
+        Query(
+            alias="format",
+            description="The records' format (auto: recognised record by record)",
+            json_schema_extra={"enum": HTTP_FORMATS},
+        ),
+    ] = "auto",
     source: Annotated[
         str | None, Query(description="Name of the sending system (default: the token)")
     ] = None,
-    origin: Annotated[str, Query(description="real | demo | exercise")] = "real",
+    origin: Annotated[Origin, Query(description="Real logs, or demo or exercise data")] = "real",
 ) -> Any:
     wards = narrow_to_visible(principal, "soc.ingest", ward)
     if wards is None or len(wards) != 1 or JOINT in wards:
         raise InvalidInput("which ward?", [Problem("the joint centre must name the ward", "ward")])
     (code,) = wards
-    problems = []
-    if fmt not in FORMATS or fmt == "evtx":
-        problems.append(Problem(f"one of {', '.join(f for f in FORMATS if f != 'evtx')}", "format"))
-    if origin not in ORIGINS:
-        problems.append(Problem(f"one of {', '.join(ORIGINS)}", "origin"))
-    if problems:
-        raise InvalidInput("invalid ingest parameters", problems)
+    if fmt not in HTTP_FORMATS:
+        raise InvalidInput(
+            "invalid ingest parameters", [Problem(f"one of {', '.join(HTTP_FORMATS)}", "format")]
+        )
     limit = runtime.settings.soc.http_max_body_bytes
     raw = await request.body()
     if len(raw) > limit:
