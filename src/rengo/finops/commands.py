@@ -12,7 +12,7 @@ from rengo.core.console import DataDirOption, console, open_runtime
 from rengo.core.permissions import SYSTEM
 from rengo.finops import export as focus_export
 from rengo.finops import scan, service
-from rengo.finops.ingest import FORMATS
+from rengo.finops.ingest import formats
 from rengo.finops.lake import Lake
 
 app = typer.Typer(
@@ -26,7 +26,7 @@ def ingest(
         list[Path], typer.Argument(help="Billing files; all parts of a month in one call")
     ],
     format: Annotated[
-        str | None, typer.Option("--format", help=" | ".join(FORMATS) + " (default: detect)")
+        str | None, typer.Option("--format", help=" | ".join(formats()) + " (default: detect)")
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:

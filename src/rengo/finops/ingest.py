@@ -36,7 +36,7 @@ from rengo.finops.currency import (
     reporting_select,
 )
 from rengo.finops.lake import Lake, connection
-from rengo.finops.native import Source, converters
+from rengo.finops.native import Source, converters, detect, json_reader
 from rengo.finops.normalise import Deviation, stage
 from rengo.finops.readers import RejectedLine, open_raw
 from rengo.finops.rollup import write_rollup
@@ -44,7 +44,6 @@ from rengo.finops.rollup import write_rollup
 T = TypeVar("T")
 STREAM_ROWS = 200_000
 """Files with at least this many rows are converted on the fly, not held in memory."""
-FORMATS = ("focus", "aws-cur", "azure", "gcp", "oci", "sakura")
 BASE_COLUMNS = (
     *focus.column_names(),
     "x_CpuUtilization",
@@ -114,33 +113,36 @@ class IngestReport:
         return [d for f in self.files for d in f.deviations]
 
 
+def formats() -> tuple[str, ...]:
+    """FOCUS itself, then every provider's native export."""
+    return ("focus", *converters())
+
+
 def detect_format(columns: list[str]) -> str | None:
-    lower = {c.lower() for c in columns}
-    if "billedcost" in lower:
+    if any(c.lower() == "billedcost" for c in columns):
         return "focus"
-    if lower & {"lineitem/unblendedcost", "line_item_unblended_cost"}:
-        return "aws-cur"
-    if lower & {"costinbillingcurrency", "pretaxcost"}:
-        return "azure"
-    if "cost/mycost" in lower:
-        return "oci"
-    if {"billing_account_id", "cost"} <= lower:
-        return "gcp"
-    if "billdetails" in lower or {"contractid", "servicesclasspath"} <= lower:
-        return "sakura"
-    return None
+    found = detect(columns)
+    return found.name if found is not None else None
 
 
 def _stage_file(
     con: duckdb.DuckDBPyConnection, path: Path, fmt: str | None, index: int, ingest_id: str
 ) -> tuple[str, FileReport]:
-    sakura = fmt == "sakura" or (fmt is None and path.name.lower().endswith(".json"))
-    raw = open_raw(con, path, f"raw{index}", sakura=sakura)
-    chosen = "sakura" if sakura else (fmt or detect_format(raw.columns))
+    as_json = (
+        converters().get(fmt)
+        if fmt is not None
+        else json_reader()
+        if path.name.lower().endswith(".json")
+        else None
+    )
+    if as_json is not None and as_json.read_json is None:
+        as_json = None
+    raw = open_raw(con, path, f"raw{index}", json_rows=as_json.read_json if as_json else None)
+    chosen = as_json.name if as_json is not None else (fmt or detect_format(raw.columns))
     if chosen is None:
         raise InvalidInput(
             f"{path.name}: unknown billing format",
-            [Problem(f"give --format, one of {', '.join(FORMATS)}", f"{path.name}: header")],
+            [Problem(f"give --format, one of {', '.join(formats())}", f"{path.name}: header")],
         )
     if chosen == "focus":
         source_view = raw.view
@@ -371,8 +373,10 @@ def ingest_files(
     ingest_id: str | None = None,
 ) -> IngestReport:
     """Ingest ``paths`` as one batch; returns what was stored, replaced and quarantined."""
-    if fmt is not None and fmt not in FORMATS:
-        raise InvalidInput("unknown format", [Problem(f"one of {', '.join(FORMATS)}", "--format")])
+    if fmt is not None and fmt not in formats():
+        raise InvalidInput(
+            "unknown format", [Problem(f"one of {', '.join(formats())}", "--format")]
+        )
     if not paths:
         raise InvalidInput("nothing to ingest", [Problem("give at least one file", "PATH")])
     ingest_id = ingest_id or uuid.uuid4().hex

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.sql import literal
+from rengo.finops.native import JsonRows, json_reader
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.gzip", ".txt")
 
@@ -36,7 +37,7 @@ class RawSource:
     rows: int
     rejected: list[RejectedLine] = field(default_factory=list)
     kind: str = ""
-    """parquet | csv (numbered by the reader) | arrow | json | jsonl | sakura"""
+    """parquet | csv (numbered by the reader) | arrow | jsonl | native-json"""
     types: dict[str, str] = field(default_factory=dict)
     """DuckDB type of each column."""
 
@@ -64,20 +65,23 @@ def kind_of(path: Path) -> str:
 
 
 def open_raw(
-    con: duckdb.DuckDBPyConnection, path: Path, view: str, *, sakura: bool = False
+    con: duckdb.DuckDBPyConnection, path: Path, view: str, *, json_rows: JsonRows | None = None
 ) -> RawSource:
-    """Create view ``view`` over ``path`` with a ``__row`` number (1 = first data row)."""
+    """Create view ``view`` over ``path`` with a ``__row`` number (1 = first data row).
+
+    ``json_rows`` reads a provider's JSON export; a ``.json`` file is read by the one
+    converter that reads JSON when none is given.
+    """
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file", [Problem("file not found", str(path))])
     kind = kind_of(path)
     rejected: list[RejectedLine] = []
-    if sakura or kind == "json":
-        from rengo.finops.native.sakura import SAKURA_COLUMNS, read_rows
-
-        rows = read_rows(path)
-        table = pa.Table.from_pylist(
-            rows, schema=pa.schema([(c, pa.string()) for c in SAKURA_COLUMNS])
-        )
+    if json_rows is None and kind == "json":
+        reader = json_reader()
+        json_rows = reader.read_json if reader is not None else None
+    if json_rows is not None:
+        rows, names = json_rows(path)
+        table = pa.Table.from_pylist(rows, schema=pa.schema([(c, pa.string()) for c in names]))
         con.register(f"{view}_arrow", table)
         body = f"SELECT * FROM {view}_arrow"  # noqa: S608 - relations and columns named by code, values quoted by core.sql
     elif kind == "parquet":
@@ -125,7 +129,7 @@ def open_raw(
     types = {r[0]: str(r[1]) for r in con.execute(f"DESCRIBE {view}").fetchall() if r[0] != "__row"}
     columns = list(types)
     count = con.execute(f"SELECT count(*) FROM {view}").fetchone()  # noqa: S608 - relations and columns named by code, values quoted by core.sql
-    source_kind = "sakura" if sakura else kind
+    source_kind = "native-json" if json_rows is not None else kind
     if kind == "parquet" and "file_row_number" not in body:
         source_kind = "arrow"  # flattened nested records, numbered by a window
     return RawSource(view, columns, int(count[0]) if count else 0, rejected, source_kind, types)

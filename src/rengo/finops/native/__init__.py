@@ -1,20 +1,25 @@
-"""Converters of native billing exports to FOCUS 1.2.
+"""Converters of native billing exports to FOCUS 1.2: a new provider is one new module.
 
-Each provider module defines ``expressions(source) -> dict[FOCUS column, SQL]`` over the
-raw export (every column read as text) and ``NATIVE_COST`` — the expression of the
-export's own billed amount, so that the ingest report can show that the converted
-``BilledCost`` total equals the native total. The mapping follows the FinOps
-Foundation's conversion tables (``focus_converters``), with the deviations named in
-each module.
+Each provider module of this package defines ``CONVERTER = Converter(...)``: how to
+recognise its export from the column names (``detect``), ``expressions(source) ->
+dict[FOCUS column, SQL]`` over the raw export (every column read as text), and the
+expression of the export's own billed amount, so that the ingest report can show that
+the converted ``BilledCost`` total equals the native total; its service catalogue is
+``categories/<cloud>.csv``. The mapping follows the FinOps Foundation's conversion
+tables (``focus_converters``), with the deviations named in each module.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
 from rengo.core.sql import identifier, literal
 
@@ -65,32 +70,58 @@ def when_map(expr: str, mapping: dict[str, str], default: str = "NULL") -> str:
 
 
 @cache
-def _categories() -> dict[tuple[str, str], str]:
-    text = resources.files("rengo.finops").joinpath("data/service_categories.csv").read_text()
+def _categories(cloud: str) -> dict[str, str]:
+    text = resources.files(__name__).joinpath(f"categories/{cloud}.csv").read_text()
     rows = csv.reader(line for line in text.splitlines() if not line.startswith("#"))
-    return {(p, key): cat for p, key, cat in rows}
+    return {key: category for key, category in rows}
 
 
-def category_sql(provider: str, key_expr: str) -> str:
+def category_sql(cloud: str, key_expr: str) -> str:
     """ServiceCategory from a service key; 'Other' where the catalogue does not know it."""
-    pairs = {k: v for (p, k), v in _categories().items() if p == provider}
-    return when_map(f"lower({key_expr})", pairs, "'Other'")
+    return when_map(f"lower({key_expr})", _categories(cloud), "'Other'")
+
+
+JsonRows = Callable[[Path], tuple[list[dict[str, Any]], tuple[str, ...]]]
+"""Reads a JSON export: its rows, and their columns (values as text)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Converter:
     name: str
+    """The ``--format`` that selects it."""
     provider: str
+    """FOCUS ProviderName."""
+    cloud: str
+    """The provider's key in the asset register (``assets.reference.CLOUD_PROVIDERS``)."""
+    detect: Callable[[set[str]], bool]
+    """Whether an export with these (lower-case) column names is this provider's."""
     expressions: Callable[[Source], dict[str, str]]
     native_cost: Callable[[Source], str]
     """SQL of the export's own billed amount per row (summed for the totals check)."""
     currency: Callable[[Source], str]
+    read_json: JsonRows | None = None
+    """For an export that comes as JSON."""
+    order: int = 50
+    """Detection order: lower first (a more specific export before a looser one)."""
 
 
+@cache
 def converters() -> dict[str, Converter]:
-    from rengo.finops.native import aws, azure, gcp, oci, sakura
+    """Every provider's converter by format name, in detection order."""
+    found: list[Converter] = []
+    for module in pkgutil.iter_modules(__path__):
+        converter = getattr(importlib.import_module(f"{__name__}.{module.name}"), "CONVERTER", None)
+        if isinstance(converter, Converter):
+            found.append(converter)
+    return {c.name: c for c in sorted(found, key=lambda c: (c.order, c.name))}
 
-    return {
-        c.name: c
-        for c in (aws.CONVERTER, azure.CONVERTER, gcp.CONVERTER, oci.CONVERTER, sakura.CONVERTER)
-    }
+
+def detect(columns: Iterable[str]) -> Converter | None:
+    """The converter whose export has these columns, if any."""
+    lower = {c.lower() for c in columns}
+    return next((c for c in converters().values() if c.detect(lower)), None)
+
+
+def json_reader() -> Converter | None:
+    """The converter of the one export that comes as JSON (read when no format is given)."""
+    return next((c for c in converters().values() if c.read_json is not None), None)

@@ -138,6 +138,9 @@ def expressions(source: Source) -> dict[str, str]:
 CONVERTER = Converter(
     name="aws-cur",
     provider="AWS",
+    cloud="aws",
+    detect=lambda columns: bool(columns & {"lineitem/unblendedcost", "line_item_unblended_cost"}),
+    order=10,
     expressions=expressions,
     native_cost=lambda s: _billed(_Cur(s)),
     currency=lambda s: _Cur(s).col("lineItem/CurrencyCode"),

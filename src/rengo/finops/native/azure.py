@@ -119,6 +119,9 @@ def expressions(s: Source) -> dict[str, str]:
 CONVERTER = Converter(
     name="azure",
     provider="Microsoft",
+    cloud="azure",
+    detect=lambda columns: bool(columns & {"costinbillingcurrency", "pretaxcost"}),
+    order=20,
     expressions=expressions,
     native_cost=_cost,
     currency=lambda s: s.col(

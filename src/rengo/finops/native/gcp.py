@@ -89,6 +89,9 @@ def expressions(s: Source) -> dict[str, str]:
 CONVERTER = Converter(
     name="gcp",
     provider="Google Cloud",
+    cloud="gcp",
+    detect=lambda columns: {"billing_account_id", "cost"} <= columns,
+    order=40,
     expressions=expressions,
     native_cost=_cost,
     currency=lambda s: s.col("currency"),

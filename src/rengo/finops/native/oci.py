@@ -67,6 +67,9 @@ def expressions(s: Source) -> dict[str, str]:
 CONVERTER = Converter(
     name="oci",
     provider="Oracle",
+    cloud="oci",
+    detect=lambda columns: "cost/mycost" in columns,
+    order=30,
     expressions=expressions,
     native_cost=_cost,
     currency=lambda s: s.col("cost/currencyCode"),

@@ -134,6 +134,12 @@ def expressions(s: Source) -> dict[str, str]:
 CONVERTER = Converter(
     name="sakura",
     provider="Sakura Cloud",
+    cloud="sakura",
+    detect=lambda columns: (
+        "billdetails" in columns or {"contractid", "servicesclasspath"} <= columns
+    ),
+    read_json=lambda path: (read_rows(path), SAKURA_COLUMNS),
+    order=50,
     expressions=expressions,
     native_cost=_cost,
     currency=lambda s: "'JPY'",
