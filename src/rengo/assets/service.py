@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import Integer, Select, func, select, text
@@ -230,7 +230,8 @@ def history(session: Session, principal: Principal, asset_id: int) -> list[Asset
     )
 
 
-SORTS = {
+AssetSort = Literal["name", "-updated", "ward", "id"]
+SORTS: dict[str, tuple[Any, ...]] = {
     "name": (Asset.name, Asset.id),
     "-updated": (Asset.updated_at.desc(), Asset.id.desc()),
     "ward": (Asset.tenant, Asset.name, Asset.id),

@@ -14,12 +14,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
+from typing import Literal, get_args
 
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.sql import json_member_path, literal
 from rengo.core.wards import wards
 
+AllocationField = Literal[
+    "billing_account",
+    "sub_account",
+    "sub_account_name",
+    "resource_id",
+    "resource_name",
+    "service",
+    "provider",
+    "region",
+    "tag",
+    "resource_group",
+]
 FIELDS: dict[str, str] = {
     "billing_account": "BillingAccountId",
     "sub_account": "SubAccountId",
@@ -32,7 +45,8 @@ FIELDS: dict[str, str] = {
     "tag": "Tags",
     "resource_group": "x_Custom",
 }
-METHODS = ("even", "population", "usage")
+AllocationMethod = Literal["even", "population", "usage"]
+METHODS: tuple[str, ...] = get_args(AllocationMethod)
 UNALLOCATED = "unallocated"
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,8 +34,10 @@ from rengo.core.settings import FinopsSettings
 from rengo.finops.explorer import Explorer
 from rengo.finops.models import Recommendation, RecommendationEvent
 
-KINDS = ("idle", "rightsizing", "schedule", "storage_tiering", "commitment")
-STATUSES = ("open", "accepted", "done", "rejected")
+RecommendationKind = Literal["idle", "rightsizing", "schedule", "storage_tiering", "commitment"]
+RecommendationStatus = Literal["open", "accepted", "done", "rejected"]
+KINDS: tuple[str, ...] = get_args(RecommendationKind)
+STATUSES: tuple[str, ...] = get_args(RecommendationStatus)
 TRANSITIONS = {
     "open": {"accepted", "rejected", "done"},
     "accepted": {"done", "rejected", "open"},

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from rengo.core.console import DataDirOption, console, open_runtime, progress
 from rengo.core.permissions import SYSTEM
 from rengo.intel import feeds, hunting, indicators, scheduler
+from rengo.intel.feeds import FeedKind, ImportFormat
 from rengo.intel.models import Feed
 
 app = typer.Typer(help="Threat-intelligence hub: feeds, imports, hunts.", no_args_is_help=True)
@@ -19,7 +20,9 @@ app = typer.Typer(help="Threat-intelligence hub: feeds, imports, hunts.", no_arg
 @app.command("import")
 def import_(
     location: Annotated[str, typer.Argument(help="File, MISP feed folder, or http(s) URL")],
-    format: Annotated[str, typer.Option(help="auto | stix | misp | csv")] = "auto",
+    format: Annotated[
+        ImportFormat, typer.Option(help="auto: recognised from the content")
+    ] = "auto",
     tlp: Annotated[str | None, typer.Option(help="TLP for objects without a marking")] = None,
     hunt: Annotated[bool, typer.Option(help="Retro-hunt the new indicators right away")] = True,
     data_dir: DataDirOption = None,
@@ -89,7 +92,7 @@ def run(data_dir: DataDirOption = None) -> None:
 @app.command("feed-add")
 def feed_add(
     name: Annotated[str, typer.Option(help="Name shown in the hub")],
-    kind: Annotated[str, typer.Option(help="taxii | misp | csv | stix")],
+    kind: Annotated[FeedKind, typer.Option(help="How the feed is read")],
     url: Annotated[str, typer.Option(help="TAXII API root URL, or the file / MISP feed URL")],
     collection: Annotated[str, typer.Option(help="TAXII: the remote collection id")] = "",
     username: Annotated[str, typer.Option(help="User name for Basic authentication")] = "",

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import httpx
 from sqlalchemy import select
@@ -30,7 +30,9 @@ from rengo.intel.tlp import TLP, parse_level
 
 BATCH = 5000
 TAXII_ACCEPT = "application/taxii+json;version=2.1"
-FEED_KINDS = ("taxii", "misp", "csv", "stix")
+FeedKind = Literal["taxii", "misp", "csv", "stix"]
+FEED_KINDS: tuple[str, ...] = get_args(FeedKind)
+ImportFormat = Literal["auto", "stix", "misp", "csv"]
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -47,7 +47,8 @@ AWAITING = "awaiting_approval"
 PUBLISHED = "published"
 WITHDRAWN = "withdrawn"
 PRIVATE = "kept_private"
-STATES = (AWAITING, PUBLISHED, WITHDRAWN, PRIVATE)
+SubmissionState = Literal["awaiting_approval", "published", "withdrawn", "kept_private"]
+STATES: tuple[str, ...] = get_args(SubmissionState)
 
 
 def _ward_of(principal: Principal) -> str:

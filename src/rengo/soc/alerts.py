@@ -34,13 +34,13 @@ from rengo.core.wards import JOINT, is_tenant
 from rengo.soc.alerts_ingest import IngestResult, ingest
 from rengo.soc.alerts_models import (
     CLOSE_REASONS,
-    LEVELS,
     STATUSES,
     Alert,
     AlertChange,
     AlertEvent,
 )
 from rengo.soc.detect.detector import Detection
+from rengo.soc.schema import LEVELS
 
 PAGE_MAX = 500
 

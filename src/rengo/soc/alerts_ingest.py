@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from rengo.core.settings import DetectSettings
 from rengo.core.wards import JOINT
-from rengo.soc.alerts_models import LEVELS, Alert, AlertEvent, RuleSetting, Suppression
+from rengo.soc.alerts_models import Alert, AlertEvent, RuleSetting, Suppression
 from rengo.soc.detect.detector import Detection
+from rengo.soc.schema import LEVELS
 
 
 @dataclass

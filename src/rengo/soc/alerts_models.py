@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
 
-STATUSES = ("new", "acknowledged", "closed")
-KINDS = ("sigma", "correlation", "campaign", "intel")
-LEVELS = ("informational", "low", "medium", "high", "critical")
-CLOSE_REASONS = ("true_positive", "false_positive", "benign", "duplicate", "incident_opened")
+AlertStatus = Literal["new", "acknowledged", "closed"]
+AlertKind = Literal["sigma", "correlation", "campaign", "intel"]
+CloseReason = Literal["true_positive", "false_positive", "benign", "duplicate", "incident_opened"]
+STATUSES: tuple[str, ...] = get_args(AlertStatus)
+KINDS: tuple[str, ...] = get_args(AlertKind)
+CLOSE_REASONS: tuple[str, ...] = get_args(CloseReason)
 
 
 class Alert(Base):

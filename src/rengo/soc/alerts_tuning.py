@@ -12,7 +12,8 @@ from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.wards import JOINT, is_tenant
 from rengo.soc.alerts import get_alert
-from rengo.soc.alerts_models import LEVELS, RuleSetting, Suppression
+from rengo.soc.alerts_models import RuleSetting, Suppression
+from rengo.soc.schema import LEVELS
 
 SUPPRESSION_FIELDS = ("host", "user", "src_ip")
 

@@ -9,7 +9,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.table import Table
@@ -20,7 +20,7 @@ from rengo.core.settings import Settings, load_settings
 from rengo.core.storage import DataDir
 from rengo.core.wards import JOINT, MunicipalCodeError, parse_tenant, tenant_name
 from rengo.soc.parsers import formats
-from rengo.soc.schema import ORIGINS
+from rengo.soc.schema import Origin
 
 if TYPE_CHECKING:  # the lake (DuckDB) is imported by the commands that use it
     from rengo.soc.service import SocStore
@@ -59,7 +59,7 @@ def ingest_command(
     ],
     ward: Annotated[str, typer.Option(help="The ward the logs belong to (code or name)")],
     fmt: Annotated[str, typer.Option("--format", help=f"One of: {', '.join(formats())}")] = "auto",
-    origin: Annotated[str, typer.Option(help="real | demo | exercise")] = "real",
+    origin: Annotated[Origin, typer.Option(help="Real logs, or demo or exercise data")] = "real",
     force: Annotated[
         bool, typer.Option(help="Ingest files already ingested for the ward again")
     ] = False,
@@ -71,8 +71,6 @@ def ingest_command(
     code = _ward(ward)
     if fmt not in formats():
         raise typer.BadParameter(f"unknown format {fmt!r}; one of {', '.join(formats())}")
-    if origin not in ORIGINS:
-        raise typer.BadParameter(f"origin is one of {', '.join(ORIGINS)}")
     _settings, store = _open(data_dir)
     try:
         files = find_files(paths)
@@ -121,7 +119,7 @@ def ingest_command(
 def stats_command(
     days: Annotated[int, typer.Option(help="Days back from now")] = 14,
     ward: Annotated[str | None, typer.Option(help="Only this ward")] = None,
-    output: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    output: Annotated[Literal["table", "json"], typer.Option("--format")] = "table",
     data_dir: DataDirOption = None,
 ) -> None:
     """Events per ward, class and day; silent wards; quarantined records with reasons."""

@@ -23,6 +23,10 @@ Origin = Literal["real", "demo", "exercise"]
 ORIGINS: tuple[str, ...] = get_args(Origin)
 """Every event says whether it is real, demo data or produced by a cyber exercise."""
 
+Level = Literal["informational", "low", "medium", "high", "critical"]
+LEVELS: tuple[str, ...] = get_args(Level)
+"""Sigma's rule levels, lowest first: a rule's, and so its alerts'."""
+
 EVENT_SCHEMA = pa.schema(
     [
         pa.field("event_id", pa.string(), nullable=False),

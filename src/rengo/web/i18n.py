@@ -10,10 +10,12 @@ from __future__ import annotations
 from contextvars import ContextVar
 from functools import cache
 from importlib import resources
+from typing import Literal, get_args
 
 from babel.messages.pofile import read_po
 
-LANGUAGES = ("ja", "en")
+Language = Literal["ja", "en"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
 _language: ContextVar[str] = ContextVar("rengo_language", default="ja")
 
 

@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -29,7 +29,9 @@ RulesOption = Annotated[
         "--rules", help="A folder (or file) of Sigma rules; repeat for several", exists=True
     ),
 ]
-FormatOption = Annotated[str, typer.Option("--format", help="table | json (JSON lines)")]
+FormatOption = Annotated[
+    Literal["table", "json"], typer.Option("--format", help="json: JSON lines")
+]
 
 
 def _time(value: str | None, default: datetime) -> datetime:

@@ -33,7 +33,6 @@ from rengo.soc.detect.ir import to_sql
 
 CACHE_VERSION = "13"
 
-LEVELS = ("informational", "low", "medium", "high", "critical")
 BUILTIN_PACK = "rengo"
 MAX_CACHED_FILES = 50_000
 _ATTACK_TAG = re.compile(r"^attack\.(t\d{4}(?:\.\d{3})?)$", re.IGNORECASE)

@@ -15,7 +15,7 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import require
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
-from rengo.web.i18n import current_language
+from rengo.web.i18n import Language, current_language
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 
@@ -48,7 +48,7 @@ def asset_filter(
     q: Annotated[
         str | None, Query(description="Text in name, department, owner, host names")
     ] = None,
-    sort: Annotated[str, Query(description="name | -updated | ward | id")] = "name",
+    sort: service.AssetSort = "name",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> service.AssetFilter:
@@ -99,7 +99,7 @@ def export_assets(
     principal: UserDep,
     session: SessionDep,
     f: FilterDep,
-    lang: Annotated[str | None, Query(description="ja | en headers and labels")] = None,
+    lang: Annotated[Language | None, Query(description="Language of headers and labels")] = None,
 ) -> StreamingResponse:
     rows = list(service.iter_assets(session, principal, f))
     audit.record(

@@ -20,7 +20,7 @@ from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant
 from rengo.finops import recommend, scan
 from rengo.finops import service as finops_service
-from rengo.finops.allocation import FIELDS, METHODS, Rule
+from rengo.finops.allocation import AllocationField, AllocationMethod, Rule
 from rengo.finops.explorer import CostQuery
 from rengo.finops.models import Recommendation
 from rengo.web.deps import Day, IdPath, RuntimeDep, SessionDep, UserDep, client_address
@@ -251,9 +251,9 @@ def rows(
 def recommendations(
     principal: UserDep,
     session: SessionDep,
-    status: Annotated[str | None, Query(description="open | accepted | done | rejected")] = None,
-    kind: Annotated[str | None, Query(description=" | ".join(recommend.KINDS))] = None,
-    ward: str | None = None,
+    status: recommend.RecommendationStatus | None = None,
+    kind: recommend.RecommendationKind | None = None,
+    ward: TenantCode | None = None,
 ) -> list[RecommendationOut]:
     wards = narrow_to_visible(principal, "finops.costs.read", ward)
     stmt = select(Recommendation).order_by(Recommendation.estimated_monthly_saving.desc())
@@ -321,7 +321,7 @@ class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     priority: int = Field(100, ge=0, le=1_000_000, description="Lower runs first")
-    field: str = Field(description=" | ".join(FIELDS))
+    field: AllocationField
     tag_key: str | None = Field(None, max_length=128, description="For field=tag: the tag's key")
     pattern: str = Field(min_length=1, max_length=256, description="Glob pattern (* ? [..])")
     ward: str | None = Field(None, description="Ward code the matched rows belong to")
@@ -343,7 +343,7 @@ class PoolIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=64)
-    method: str = Field(description=" | ".join(METHODS))
+    method: AllocationMethod
     wards: list[str] = Field(default_factory=list, description="Member wards; empty = all 23")
     description: str = Field("", max_length=2000)
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import require
 from rengo.intel import advisories, feeds, hunting, indicators, submissions
+from rengo.intel.feeds import FeedKind, ImportFormat
 from rengo.intel.models import Advisory, AdvisoryRecipient, Feed, Hunt, Sighting, Submission
 from rengo.intel.scheduler import Scheduler
 from rengo.intel.schemas import (
@@ -27,6 +28,7 @@ from rengo.intel.schemas import (
     PhishingReport,
     VulnerabilityReport,
 )
+from rengo.intel.submissions import SubmissionState
 from rengo.intel.tlp import parse_level
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
@@ -187,7 +189,7 @@ class SightingOut(BaseModel):
 
 class FeedIn(BaseModel):
     name: str = Field(min_length=2, max_length=200)
-    kind: str = Field(description="taxii | misp | csv | stix")
+    kind: FeedKind
     url: str = Field(description="TAXII: the API root URL; others: the file or MISP feed URL.")
     collection: str = Field("", description="TAXII: the remote collection id.")
     username: str = ""
@@ -293,7 +295,7 @@ def submit_from_incident(
 def list_submissions(
     principal: UserDep,
     session: SessionDep,
-    state: Annotated[str | None, Query(description="awaiting_approval | published | …")] = None,
+    state: SubmissionState | None = None,
     ward: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -613,7 +615,7 @@ async def import_file(
     principal: UserDep,
     runtime: RuntimeDep,
     file: UploadFile,
-    format: Annotated[str, Form(description="auto | stix | misp | csv")] = "auto",
+    format: Annotated[ImportFormat, Form(description="auto: recognised from the content")] = "auto",
     tlp: Annotated[str | None, Form(description="TLP for objects that carry none")] = None,
 ) -> ImportOut:
     data = await file.read()

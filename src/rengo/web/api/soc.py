@@ -231,7 +231,9 @@ def events(
         ),
     ] = None,
     q: Annotated[str, Query(description="Words in the message")] = "",
-    origin: Annotated[str | None, Query(description="real | demo | exercise")] = None,
+    origin: Annotated[
+        Origin | None, Query(description="Only real logs, or demo or exercise data")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> EventPage:

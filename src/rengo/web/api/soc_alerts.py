@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 
 from rengo.core.permissions import require
 from rengo.soc import alerts, alerts_tuning
-from rengo.soc.alerts_models import CLOSE_REASONS, LEVELS, STATUSES, Alert
+from rengo.soc.alerts_models import Alert, AlertKind, AlertStatus, CloseReason
+from rengo.soc.schema import Level
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, Timestamp, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
@@ -50,14 +51,14 @@ class AlertOut(BaseModel):
         validation_alias=AliasChoices("tenant", "ward"),
         description="Ward code, or 'joint' for a campaign",
     )
-    kind: str = Field(description="sigma | correlation | campaign | intel")
+    kind: AlertKind
     source: str
     rule_id: str
     rule_title: str
     rule_pack: str
-    level: str = Field(description=" | ".join(LEVELS))
+    level: Level
     techniques: list[str] = Field(description="MITRE ATT&CK technique ids")
-    status: str = Field(description=" | ".join(STATUSES))
+    status: AlertStatus
     assignee: str
     close_reason: str
     host: str | None
@@ -87,8 +88,8 @@ class AlertDetailOut(AlertOut):
 
 
 class StatusIn(BaseModel):
-    status: str = Field(description=" | ".join(STATUSES))
-    reason: str = Field("", description="Needed to close: " + " | ".join(CLOSE_REASONS))
+    status: AlertStatus
+    reason: CloseReason | Literal[""] = Field("", description="Needed to close")
     note: str = Field("", max_length=4000)
 
 
@@ -99,8 +100,8 @@ class AssignIn(BaseModel):
 class SuppressIn(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
     expires_at: Timestamp
-    field: str | None = Field(
-        None, description="host | user | src_ip: only this one (default: the whole rule)"
+    field: Literal["host", "user", "src_ip"] | None = Field(
+        None, description="Only this one of the alert's (default: the whole rule)"
     )
 
 
@@ -121,7 +122,7 @@ class SuppressionOut(BaseModel):
 class RaiseIn(BaseModel):
     ward: str
     title: str = Field(min_length=1, max_length=300)
-    level: str = Field(description=" | ".join(LEVELS))
+    level: Level
     time: Timestamp
     event_ids: list[str] = Field(min_length=1, max_length=1000)
     source: str = Field("intel", pattern=r"^[a-z][a-z0-9_-]{0,15}$")
@@ -143,12 +144,12 @@ def alert_filter(
     ward: Annotated[
         str | None, Query(description="Ward code; the joint centre may give any")
     ] = None,
-    status: Annotated[str | None, Query(description=" | ".join(STATUSES))] = None,
-    level: Annotated[str | None, Query(description=" | ".join(LEVELS))] = None,
-    min_level: Annotated[str | None, Query(description="This level or higher")] = None,
+    status: AlertStatus | None = None,
+    level: Level | None = None,
+    min_level: Annotated[Level | None, Query(description="This level or higher")] = None,
     rule: Annotated[str | None, Query(description="Rule id, or words of its title")] = None,
     technique: Annotated[str | None, Query(description="ATT&CK technique, e.g. T1110")] = None,
-    kind: Annotated[str | None, Query(description="sigma | correlation | campaign | intel")] = None,
+    kind: AlertKind | None = None,
     assignee: str | None = None,
     q: Annotated[
         str | None, Query(description="Title, host, user, source address or alert id")
@@ -330,7 +331,7 @@ class RuleOut(BaseModel):
     title: str
     level: str
     pack: str
-    kind: str = Field(description="detection | correlation")
+    kind: Literal["detection", "correlation"]
     techniques: list[str]
     path: str
 
@@ -353,7 +354,7 @@ class RuleSettingIn(BaseModel):
         None, description="Ward code, or 'joint' for every ward (default: one's own)"
     )
     enabled: bool
-    level: str | None = Field(None, description="Override the rule's level: " + " | ".join(LEVELS))
+    level: Level | None = Field(None, description="Override the rule's level")
     note: str = Field("", max_length=2000)
 
 

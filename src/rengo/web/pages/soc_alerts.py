@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows
 from rengo.soc import alerts, alerts_tuning
-from rengo.soc.alerts_models import CLOSE_REASONS, LEVELS, STATUSES
+from rengo.soc.alerts_models import CLOSE_REASONS, STATUSES
 from rengo.soc.detect import events
+from rengo.soc.schema import LEVELS
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem

@@ -17,7 +17,7 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, allows, require
 from rengo.core.wards import JOINT, is_tenant
 from rengo.soc import alerts_tuning
-from rengo.soc.alerts_models import LEVELS
+from rengo.soc.schema import LEVELS
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
