@@ -17,6 +17,7 @@ from rengo.assets.reference import (
     SEGMENTS,
 )
 from rengo.core.errors import InvalidValue
+from rengo.core.types import TenantCode
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
 
@@ -147,7 +148,7 @@ class AssetFields(BaseModel):
 
 
 class AssetCreate(AssetFields):
-    ward: str | None = Field(
+    ward: TenantCode | None = Field(
         None, description="Ward code; defaults to the caller's ward (the joint centre must say)."
     )
 
@@ -156,7 +157,7 @@ class AssetOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    ward: str = Field(validation_alias="tenant")
+    ward: TenantCode = Field(validation_alias="tenant")
     kind: str
     name: str
     description: str

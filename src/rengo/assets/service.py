@@ -241,7 +241,7 @@ SORTS: dict[str, tuple[Any, ...]] = {
 
 @dataclass(slots=True)
 class AssetFilter:
-    ward: str | None = None
+    ward: TenantCode | None = None
     kind: str | None = None
     location: str | None = None
     segment: str | None = None

@@ -21,6 +21,7 @@ from rengo.core.db import Base, UTCDateTime, utcnow
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem, TooManyAttempts
 from rengo.core.permissions import Principal, Role
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant
 
 TOKEN_PREFIX = "rgo_"  # noqa: S105 - a public prefix, not a secret
@@ -132,7 +133,7 @@ class Passwords:
             return False
 
 
-def _check_role_and_tenant(role: str, tenant: str) -> None:
+def _check_role_and_tenant(role: str, tenant: TenantCode) -> None:
     problems = []
     if role not in {r.value for r in Role} or role == Role.PUBLIC:
         problems.append(Problem("unknown role {role!r}", "field role", values={"role": role}))
@@ -150,7 +151,7 @@ def create_user(
     *,
     username: str,
     password: str,
-    tenant: str,
+    tenant: TenantCode,
     role: str,
     display_name: str = "",
     email: str = "",
@@ -232,7 +233,7 @@ def set_password(session: Session, passwords: Passwords, user: User, password: s
 def create_token(
     session: Session,
     *,
-    tenant: str,
+    tenant: TenantCode,
     role: str,
     name: str = "",
     user_id: int | None = None,

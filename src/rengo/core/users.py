@@ -13,6 +13,7 @@ from rengo.core import audit
 from rengo.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.identity import Passwords, User, create_user, set_password
 from rengo.core.permissions import Principal, Role, require, visible_tenants
+from rengo.core.types import TenantCode
 
 EDITABLE = ("display_name", "email", "role", "active")
 
@@ -40,7 +41,7 @@ def add_user(
     *,
     username: str,
     password: str,
-    tenant: str,
+    tenant: TenantCode,
     role: str,
     display_name: str = "",
     email: str = "",

@@ -17,6 +17,7 @@ from rengo.core import audit
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.csirt import timeline
 from rengo.csirt.action_runner import first_containment, queue
 from rengo.csirt.incidents import get_incident, wards_of
@@ -33,7 +34,9 @@ def identity_key(principal: Principal) -> str:
     return f"name:{principal.label}"
 
 
-def _pick_connector(session: Session, ward: str, kind: str, wanted: int | None) -> Connector | None:
+def _pick_connector(
+    session: Session, ward: TenantCode, kind: str, wanted: int | None
+) -> Connector | None:
     if wanted is not None:
         row = session.get(Connector, wanted)
         if row is None or row.tenant != ward:
@@ -80,7 +83,7 @@ def request_action(
     kind: str,
     target: str,
     reason: str,
-    ward: str | None,
+    ward: TenantCode | None,
     connector_id: int | None,
     settings: Settings,
     now: datetime,

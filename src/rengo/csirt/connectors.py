@@ -24,6 +24,7 @@ import httpx
 from rengo.core.clock import Clock
 from rengo.core.db import Database
 from rengo.core.settings import CsirtSettings
+from rengo.core.types import TenantCode
 from rengo.csirt.indicators import is_internal_address
 from rengo.csirt.models import Connector, SimulatedEffect
 from rengo.csirt.notify import DeliveryError, secret_value
@@ -36,7 +37,7 @@ CONNECTOR_KINDS = ("webhook", "simulated")
 class ActionCommand:
     action_id: int
     incident: str
-    ward: str
+    ward: TenantCode
     kind: str
     target: str
     reason: str

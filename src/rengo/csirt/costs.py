@@ -24,6 +24,7 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, require, visible_tenants
 from rengo.core.tenancy import populations
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, ward_codes
 from rengo.csirt.models import CostEntry
 
@@ -36,7 +37,7 @@ def record_cost(
     principal: Principal,
     *,
     fiscal_year: int,
-    tenant: str,
+    tenant: TenantCode,
     kind: str,
     amount_yen: int | None = None,
     share_pct: float | None = None,
@@ -106,7 +107,7 @@ def entries(
 
 @dataclass(frozen=True, slots=True)
 class WardCost:
-    ward: str
+    ward: TenantCode
     population: int
     standalone_yen: int
     share_yen: float

@@ -18,6 +18,7 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, require, visible_tenants
 from rengo.core.settings import CsirtSettings
+from rengo.core.types import TenantCode
 from rengo.core.wards import ward_codes
 from rengo.csirt.connectors import CONNECTOR_KINDS
 from rengo.csirt.models import Connector
@@ -68,7 +69,7 @@ def create_connector(
     session: Session,
     principal: Principal,
     *,
-    tenant: str,
+    tenant: TenantCode,
     name: str,
     kind: str,
     url: str = "",
@@ -147,7 +148,9 @@ def update_connector(
     return connector
 
 
-def connectors(session: Session, principal: Principal, ward: str | None = None) -> list[Connector]:
+def connectors(
+    session: Session, principal: Principal, ward: TenantCode | None = None
+) -> list[Connector]:
     visible = visible_tenants(principal, "csirt.incidents.read")
     stmt = select(Connector).order_by(Connector.tenant, Connector.id)
     if visible is not None:

@@ -21,6 +21,7 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible
 from rengo.core.reports import Rendered, render
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, tenant_name, ward_codes
 from rengo.csirt import actions, incidents, indicators, timeline
 from rengo.csirt.alerts import AlertSource
@@ -155,7 +156,7 @@ def month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
 def monthly_figures(
     session: Session,
     principal: Principal,
-    ward: str | None,
+    ward: TenantCode | None,
     year: int,
     month: int,
     alert_source: AlertSource,
@@ -243,7 +244,7 @@ def monthly_figures(
 def monthly_report(
     session: Session,
     principal: Principal,
-    ward: str | None,
+    ward: TenantCode | None,
     year: int,
     month: int,
     fmt: str,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from rengo.core.errors import InvalidValue
+from rengo.core.types import TenantCode
 from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, STATUSES
 
 Origin = Literal["real", "demo", "exercise"]
@@ -124,7 +125,9 @@ class TaskIn(BaseModel):
 class ActionIn(BaseModel):
     kind: str = Field(description=", ".join(ACTION_KINDS))
     target: str = Field(min_length=1, max_length=1024, description="Host, IP, domain, URL …")
-    ward: str | None = Field(None, description="Ward that carries it out; default lead ward.")
+    ward: TenantCode | None = Field(
+        None, description="Ward that carries it out; default lead ward."
+    )
     reason: str = Field("", max_length=2000)
     connector_id: int | None = Field(
         None,
@@ -215,7 +218,7 @@ class ActionOut(BaseModel):
 
     id: int
     incident_id: int
-    ward: str
+    ward: TenantCode
     connector_id: int | None
     kind: str
     target: str

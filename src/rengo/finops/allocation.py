@@ -19,6 +19,7 @@ from typing import Literal, get_args
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.sql import json_member_path, literal
+from rengo.core.types import TenantCode
 from rengo.core.wards import wards
 
 AllocationField = Literal[
@@ -57,7 +58,7 @@ class Rule:
     field: str
     pattern: str
     tag_key: str | None = None
-    ward: str | None = None
+    ward: TenantCode | None = None
     ward_from_value: bool = False
     business_system: str | None = None
     system_from_value: bool = False

@@ -18,6 +18,7 @@ from rengo.assets.reference import BUSINESS_SYSTEMS, Term
 from rengo.core import audit
 from rengo.core.errors import NotFound
 from rengo.core.permissions import Principal, allows, narrow_to_visible, require
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.finops.models import BprCase
 
@@ -38,7 +39,7 @@ METHODS = {
 class BprIn(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    ward: str | None = Field(None, description="Ward code; defaults to the caller's ward")
+    ward: TenantCode | None = Field(None, description="Ward code; defaults to the caller's ward")
     business_system: str = Field("", description="One of the 20 standard systems, or empty")
     process_name: str = Field(min_length=1, max_length=200)
     method: str = Field(description=" | ".join(METHODS))
@@ -138,7 +139,9 @@ def update(
     return case
 
 
-def register(session: Session, principal: Principal, ward: str | None = None) -> list[BprCase]:
+def register(
+    session: Session, principal: Principal, ward: TenantCode | None = None
+) -> list[BprCase]:
     tenants = narrow_to_visible(principal, "finops.bpr.read", ward)
     stmt = select(BprCase).order_by(BprCase.implemented_on.desc(), BprCase.id.desc())
     if tenants is not None:

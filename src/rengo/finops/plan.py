@@ -20,6 +20,7 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import FinopsSettings
+from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant, ward_codes
 from rengo.finops.explorer import CostQuery, Explorer
 from rengo.finops.forecast import Projection, fiscal_year_of, project_fiscal_year, project_month
@@ -28,7 +29,7 @@ from rengo.finops.models import Baseline, Budget
 Series = dict[tuple[str, str], dict[date, float]]
 
 
-def _check_scope(ward: str, business_system: str, amount: float, where: str) -> None:
+def _check_scope(ward: TenantCode, business_system: str, amount: float, where: str) -> None:
     problems = []
     if ward not in ward_codes():
         problems.append(Problem("unknown ward {ward!r}", "ward", values={"ward": ward}))
@@ -50,7 +51,7 @@ def set_budget(
     session: Session,
     principal: Principal,
     *,
-    ward: str,
+    ward: TenantCode,
     business_system: str,
     fiscal_year: int,
     amount: float,
@@ -89,7 +90,7 @@ def set_baseline(
     session: Session,
     principal: Principal,
     *,
-    ward: str,
+    ward: TenantCode,
     business_system: str,
     fiscal_year: int,
     annual_cost: float,
@@ -158,7 +159,7 @@ def daily_by_ward_system(
     return out
 
 
-def _sum(series: Series, ward: str | None, system: str | None) -> dict[date, float]:
+def _sum(series: Series, ward: TenantCode | None, system: str | None) -> dict[date, float]:
     total: dict[date, float] = defaultdict(float)
     for (w, sys_), costs in series.items():
         if (ward is None or w == ward) and (system is None or sys_ == system):
@@ -169,7 +170,7 @@ def _sum(series: Series, ward: str | None, system: str | None) -> dict[date, flo
 
 @dataclass(frozen=True, slots=True)
 class KgiRow:
-    ward: str
+    ward: TenantCode
     business_system: str
     """Empty: the ward as a whole (all systems with a baseline, or a whole-ward baseline)."""
     baseline: float
@@ -225,7 +226,7 @@ def kgi(
 class Outlook:
     """Month-end and fiscal-year-end forecasts of a ward (or all), with its budget."""
 
-    ward: str
+    ward: TenantCode
     month: Projection
     year: Projection
     budget: float | None

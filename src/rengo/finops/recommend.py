@@ -31,6 +31,7 @@ from rengo.core.db import utcnow
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, require
 from rengo.core.settings import FinopsSettings
+from rengo.core.types import TenantCode
 from rengo.finops.explorer import Explorer
 from rengo.finops.models import Recommendation, RecommendationEvent
 
@@ -50,7 +51,7 @@ NONPROD = ("dev", "test", "stg", "staging")
 @dataclass(slots=True)
 class Candidate:
     kind: str
-    ward: str
+    ward: TenantCode
     business_system: str
     provider: str
     service: str

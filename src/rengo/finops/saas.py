@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, Problem
 from rengo.core.permissions import Principal, require
+from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant
 from rengo.finops.models import (
     JointProcurement,
@@ -79,7 +80,11 @@ def add_product(session: Session, principal: Principal, **fields: object) -> Saa
 
 
 def mark_used(
-    session: Session, principal: Principal, product_id: int, ward: str, since: date | None = None
+    session: Session,
+    principal: Principal,
+    product_id: int,
+    ward: TenantCode,
+    since: date | None = None,
 ) -> None:
     require(principal, "finops.saas.use", ward)
     if session.get(SaasProduct, product_id) is None:

@@ -20,6 +20,7 @@ from rengo.core.db import utcnow
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import FinopsSettings
+from rengo.core.types import TenantCode
 from rengo.finops import recommend
 from rengo.finops.anomaly import Detection, Thresholds, detect
 from rengo.finops.explorer import CostQuery, Explorer
@@ -203,7 +204,7 @@ def list_alerts(
     session: Session,
     principal: Principal,
     *,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     status: str | None = None,
     kind: str | None = None,
 ) -> list[Alert]:

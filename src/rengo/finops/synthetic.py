@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from rengo.assets.reference import BUSINESS_SYSTEMS
+from rengo.core.types import TenantCode
 from rengo.core.wards import wards
 from rengo.finops import focus
 from rengo.finops.anomaly import is_off_day
@@ -40,7 +41,7 @@ JOINT_ACCOUNT = "gc-joint-centre"
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    ward: str
+    ward: TenantCode
     system: str
     provider: str
     account: str

@@ -22,6 +22,7 @@ from rengo.core.errors import Conflict, InvalidInput, InvalidValue, NotFound, Pr
 from rengo.core.identity import User
 from rengo.core.permissions import Principal, Role, require, visible_tenants
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, ward_codes
 from rengo.csirt import notify, oncall, paging
 from rengo.intel import patterns, timestamps
@@ -259,7 +260,7 @@ def get(session: Session, principal: Principal, advisory_id: int) -> Advisory:
     return advisory
 
 
-def _recipient(session: Session, advisory_id: int, ward: str) -> AdvisoryRecipient | None:
+def _recipient(session: Session, advisory_id: int, ward: TenantCode) -> AdvisoryRecipient | None:
     return session.scalar(
         select(AdvisoryRecipient).where(
             AdvisoryRecipient.advisory_id == advisory_id, AdvisoryRecipient.ward == ward
@@ -282,7 +283,7 @@ def respond(
     principal: Principal,
     advisory_id: int,
     *,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     acknowledged: bool = False,
     applied: bool = False,
     note: str = "",

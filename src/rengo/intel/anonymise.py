@@ -32,6 +32,7 @@ from rengo.assets.models import Asset
 from rengo.assets.service import ward_footprint
 from rengo.core.identity import User
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import ward_by_code
 from rengo.intel import patterns
 from rengo.intel.collections import NAMESPACE
@@ -112,7 +113,7 @@ def joint_identity(settings: Settings) -> dict[str, Any]:
 class Sensitive:
     """What identifies one ward: the anonymiser removes all of it."""
 
-    ward: str
+    ward: TenantCode
     networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
     hosts: set[str]
     zones: set[str]
@@ -125,7 +126,7 @@ class Sensitive:
     def for_ward(
         cls,
         session: Session,
-        ward: str,
+        ward: TenantCode,
         *,
         extra_terms: Iterable[str] = (),
         names: Iterable[str] = (),

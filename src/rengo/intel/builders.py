@@ -13,6 +13,7 @@ from typing import Any
 
 import stix2
 
+from rengo.core.types import TenantCode
 from rengo.core.wards import ward_by_code
 from rengo.intel import patterns, timestamps
 from rengo.intel.collections import NAMESPACE
@@ -34,7 +35,7 @@ KIND_NAMES = {
 }
 
 
-def ward_identity_id(ward: str) -> str:
+def ward_identity_id(ward: TenantCode) -> str:
     return f"identity--{uuid.uuid5(NAMESPACE, 'ward-identity:' + ward)}"
 
 
@@ -46,7 +47,7 @@ def _plain(obj: Any) -> dict[str, Any]:
 class Builder:
     """Collects the objects of one report, all created by the ward and marked with its TLP."""
 
-    def __init__(self, ward: str, level: TLP, now: datetime) -> None:
+    def __init__(self, ward: TenantCode, level: TLP, now: datetime) -> None:
         self.ward, self.level, self.now = ward, level, now
         self.stamp = timestamps.stix(now)
         self.identity = ward_identity_id(ward)
@@ -133,7 +134,7 @@ def _address_sco(value: str, builder: Builder) -> str:
     return builder.sco(cls, value=value)
 
 
-def phishing(report: PhishingReport, ward: str, now: datetime) -> list[dict[str, Any]]:
+def phishing(report: PhishingReport, ward: TenantCode, now: datetime) -> list[dict[str, Any]]:
     b = Builder(ward, TLP(report.tlp), now)
     sender = b.sco(stix2.v21.EmailAddress, value=report.sender)
     recipients = [b.sco(stix2.v21.EmailAddress, value=r) for r in report.recipients]
@@ -164,7 +165,7 @@ def phishing(report: PhishingReport, ward: str, now: datetime) -> list[dict[str,
     return b.objects
 
 
-def access(report: AccessReport, ward: str, now: datetime) -> list[dict[str, Any]]:
+def access(report: AccessReport, ward: TenantCode, now: datetime) -> list[dict[str, Any]]:
     b = Builder(ward, TLP(report.tlp), now)
     refs = []
     for address in report.source_addresses:
@@ -202,7 +203,9 @@ def access(report: AccessReport, ward: str, now: datetime) -> list[dict[str, Any
     return b.objects
 
 
-def vulnerability(report: VulnerabilityReport, ward: str, now: datetime) -> list[dict[str, Any]]:
+def vulnerability(
+    report: VulnerabilityReport, ward: TenantCode, now: datetime
+) -> list[dict[str, Any]]:
     b = Builder(ward, TLP(report.tlp), now)
     b.add(
         stix2.v21.Vulnerability(
@@ -224,7 +227,7 @@ def vulnerability(report: VulnerabilityReport, ward: str, now: datetime) -> list
     return b.objects
 
 
-def indicator_list(report: IndicatorList, ward: str, now: datetime) -> list[dict[str, Any]]:
+def indicator_list(report: IndicatorList, ward: TenantCode, now: datetime) -> list[dict[str, Any]]:
     b = Builder(ward, TLP(report.tlp), now)
     context = f"incident {report.incident_ref}" if report.incident_ref else "reported by a ward"
     for value in report.values:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import NotFound
 from rengo.core.permissions import Principal, allows
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, tenant_codes, wards
 
 NAMESPACE = uuid.UUID("5d1c7f0e-3b5e-4f3a-9a57-1e0c2f6b7a10")
@@ -36,7 +37,7 @@ FEEDS = collection_id("feeds")
 ADVISORIES = collection_id("advisories")
 
 
-def ward_collection_id(ward: str) -> str:
+def ward_collection_id(ward: TenantCode) -> str:
     return collection_id(f"ward-{ward}")
 
 

@@ -26,6 +26,7 @@ from rengo.core.db import Database
 from rengo.core.permissions import SYSTEM, Principal, narrow_to_visible
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
+from rengo.core.types import TenantCode
 from rengo.intel import matching
 from rengo.intel.access import OWNER_ONLY_LEVELS
 from rengo.intel.models import Hunt, IntelState, Sighting
@@ -234,7 +235,7 @@ def match_new_events(db: Database, settings: Settings, data_dir: DataDir, now: d
     return new
 
 
-def visible_sightings(principal: Principal, ward: str | None = None) -> Select[Sighting]:
+def visible_sightings(principal: Principal, ward: TenantCode | None = None) -> Select[Sighting]:
     """Sightings the principal may see: its ward's (all for the joint centre), except that a
     hit of a TLP:RED/AMBER+STRICT indicator stays with the ward that owns the indicator."""
     tenants = narrow_to_visible(principal, "intel.sightings.read", ward)

@@ -32,6 +32,7 @@ import pyarrow as pa
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, ward_codes
 from rengo.intel.access import COMMUNITY_LEVELS
 from rengo.intel.models import IndicatorValue
@@ -131,7 +132,7 @@ URL_KEY_SQL = "rtrim(lower(url), '/')"
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    ward: str
+    ward: TenantCode
     stix_id: str
     name: str
     kind: str

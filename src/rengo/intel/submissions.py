@@ -27,6 +27,7 @@ from rengo.core import audit
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.csirt.indicators import incident_indicators
 from rengo.intel import builders, validate
@@ -66,7 +67,7 @@ def _ward_of(principal: Principal) -> str:
     return principal.tenant
 
 
-def _original_objects(report: BaseModel, ward: str, now: datetime) -> list[dict[str, Any]]:
+def _original_objects(report: BaseModel, ward: TenantCode, now: datetime) -> list[dict[str, Any]]:
     if isinstance(report, PhishingReport):
         return builders.phishing(report, ward, now)
     if isinstance(report, AccessReport):
@@ -408,7 +409,7 @@ def search(
     session: Session,
     principal: Principal,
     *,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     state: str | None = None,
     limit: int = 50,
     offset: int = 0,

@@ -30,6 +30,7 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import DetectSettings
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, is_tenant
 from rengo.soc.alerts_ingest import IngestResult, ingest
 from rengo.soc.alerts_models import (
@@ -47,7 +48,7 @@ PAGE_MAX = 500
 
 @dataclass(slots=True)
 class AlertFilter:
-    ward: str | None = None
+    ward: TenantCode | None = None
     status: str | None = None
     level: str | None = None
     min_level: str | None = None
@@ -302,7 +303,7 @@ def raise_alert(
     principal: Principal,
     settings: DetectSettings,
     *,
-    ward: str,
+    ward: TenantCode,
     title: str,
     level: str,
     time: datetime,

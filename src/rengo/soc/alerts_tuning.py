@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, is_tenant
 from rengo.soc.alerts import get_alert
 from rengo.soc.alerts_models import RuleSetting, Suppression
@@ -18,7 +19,7 @@ from rengo.soc.schema import LEVELS
 SUPPRESSION_FIELDS = ("host", "user", "src_ip")
 
 
-def _tenant(principal: Principal, ward: str | None) -> str:
+def _tenant(principal: Principal, ward: TenantCode | None) -> str:
     tenant = ward or principal.tenant
     if not is_tenant(tenant):
         raise InvalidInput("unknown ward", [Problem(f"{tenant!r} is not a tenant", "field ward")])
@@ -30,7 +31,7 @@ def set_rule(
     principal: Principal,
     rule_id: str,
     *,
-    ward: str | None,
+    ward: TenantCode | None,
     enabled: bool,
     level: str | None = None,
     note: str = "",
@@ -78,7 +79,7 @@ def suppress(
     reason: str,
     expires_at: datetime,
     now: datetime,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     rule_id: str | None = None,
     field: str | None = None,
     value: str | None = None,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rengo.core.types import TenantCode
 from rengo.soc.parsers import UNREADABLE
 from rengo.soc.parsers.evtx_file import read_evtx
 from rengo.soc.service import SocStore
@@ -86,7 +87,7 @@ def _records(path: Path) -> Iterator[tuple[bytes, int]]:
 
 def ingest_files(
     store: SocStore,
-    ward: str,
+    ward: TenantCode,
     paths: list[Path],
     *,
     fmt: str = "auto",

@@ -12,6 +12,7 @@ import typer
 
 from rengo.core.console import DataDirOption, console, err_console, open_runtime
 from rengo.core.settings import load_settings
+from rengo.core.types import TenantCode
 
 if TYPE_CHECKING:  # imported where used: ``--evtx`` starts without the database layer
     from rengo.core.runtime import Runtime
@@ -160,7 +161,7 @@ def _problems(ruleset: RuleSet) -> None:
 
 
 def _detect_evtx(
-    paths: list[Path], folders: list[Path], builtin: bool, ward: str, data_dir: Path | None
+    paths: list[Path], folders: list[Path], builtin: bool, ward: TenantCode, data_dir: Path | None
 ) -> list[Detection]:
     """EVTX files, offline (no state database, no lake): placeholders from the settings only,
     every core parsing and evaluating its share of the files."""

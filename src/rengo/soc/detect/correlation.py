@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rengo.core.types import TenantCode
 from rengo.soc.detect.rules import CompiledRule, Correlation
 
 _RISING = ("gt", "gte")
@@ -39,7 +40,7 @@ class BaseMatch:
     rule_id: str
     event_id: str
     time: datetime
-    ward: str
+    ward: TenantCode
     fields: dict[str, str | None] = field(default_factory=dict)
     origin: str = "real"
 
@@ -47,7 +48,7 @@ class BaseMatch:
 @dataclass(frozen=True, slots=True)
 class CorrelationHit:
     rule: CompiledRule
-    ward: str
+    ward: TenantCode
     group: dict[str, str | None]
     event_ids: tuple[str, ...]
     first_time: datetime

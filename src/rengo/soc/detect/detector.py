@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from rengo.core.types import TenantCode
 from rengo.soc.detect.columns import Columns
 from rengo.soc.detect.correlation import BaseMatch, CorrelationEngine, CorrelationHit
 from rengo.soc.detect.engine import Engine, RuleHits
@@ -39,7 +40,7 @@ class Detection:
     pack: str
     kind: str
     """sigma | correlation"""
-    ward: str
+    ward: TenantCode
     origin: str
     event_ids: tuple[str, ...]
     first_time: datetime

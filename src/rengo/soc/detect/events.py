@@ -7,6 +7,7 @@ from typing import Any
 
 from rengo.core.runtime import Runtime
 from rengo.core.sql import literal, literal_list
+from rengo.core.types import TenantCode
 from rengo.soc.detect.runner import open_lake
 
 COLUMNS = [
@@ -59,7 +60,12 @@ def matched_events(
 
 
 def timeline(
-    runtime: Runtime, ward: str, host: str | None, user: str | None, first: datetime, last: datetime
+    runtime: Runtime,
+    ward: TenantCode,
+    host: str | None,
+    user: str | None,
+    first: datetime,
+    last: datetime,
 ) -> list[dict[str, Any]]:
     """Events of the same host or user around the alert, oldest first."""
     conditions = []

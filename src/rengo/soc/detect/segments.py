@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
+from rengo.core.types import TenantCode
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 WardSegments = dict[str, dict[str, list[str]]]
 """ward code → segment name → CIDR ranges."""
@@ -46,7 +48,7 @@ class SegmentRanges:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SegmentRanges) and self.ranges == other.ranges
 
-    def contains(self, ward: str | None, address: str | None, segment: str) -> bool:
+    def contains(self, ward: TenantCode | None, address: str | None, segment: str) -> bool:
         networks = self._networks.get((ward or "", segment))
         if not networks or address is None:
             return False

@@ -13,6 +13,7 @@ from rengo.core import audit
 from rengo.core.errors import NotFound
 from rengo.core.identity import ApiToken, create_token, revoke_token
 from rengo.core.permissions import require
+from rengo.core.types import TenantCode
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1", tags=["account"])
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["account"])
 
 class MeOut(BaseModel):
     username: str | None
-    ward: str
+    ward: TenantCode
     role: str
     token_id: IdPath | None
 
@@ -30,7 +31,7 @@ class TokenOut(BaseModel):
 
     id: int
     name: str
-    tenant: str
+    tenant: TenantCode
     role: str
     created_at: datetime
     expires_at: datetime | None

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.csirt import costs, endpoints
 from rengo.csirt.models import Connector
@@ -23,7 +24,7 @@ FiscalYearQuery = Annotated[
 class ConnectorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tenant: str = Field(description="The ward whose systems carry the actions out")
+    tenant: TenantCode = Field(description="The ward whose systems carry the actions out")
     name: str = Field(min_length=1, max_length=128)
     kind: str = Field(description="webhook | simulated")
     url: str = Field("", max_length=1024, description="The webhook's URL (no credentials in it)")
@@ -47,7 +48,7 @@ class ConnectorOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    tenant: str
+    tenant: TenantCode
     name: str
     kind: str
     url: str
@@ -61,7 +62,7 @@ class ConnectorOut(BaseModel):
 
 class CostIn(BaseModel):
     fiscal_year: int = Field(ge=2000, le=2100)
-    tenant: str
+    tenant: TenantCode
     kind: str = Field(description="standalone_estimate | joint_operating | joint_share")
     amount_yen: int | None = Field(None, ge=0, le=10**15)
     share_pct: float | None = Field(None, ge=0, le=100)
@@ -73,7 +74,7 @@ class CostOut(BaseModel):
 
     id: int
     fiscal_year: int
-    tenant: str
+    tenant: TenantCode
     kind: str
     amount_yen: int | None
     share_pct: float | None
@@ -83,7 +84,7 @@ class CostOut(BaseModel):
 
 
 class WardCostOut(BaseModel):
-    ward: str
+    ward: TenantCode
     population: int
     standalone_yen: int
     share_yen: float

@@ -48,7 +48,7 @@ class CostResult(BaseModel):
 class RecommendationOut(BaseModel):
     id: int
     kind: str
-    ward: str
+    ward: TenantCode
     business_system: str
     provider: str
     service: str
@@ -71,7 +71,7 @@ class StatusIn(BaseModel):
 class AlertOut(BaseModel):
     id: int
     kind: str = Field(description="spike | level_shift | budget")
-    ward: str
+    ward: TenantCode
     business_system: str
     service: str
     day: date
@@ -324,7 +324,7 @@ class RuleIn(BaseModel):
     field: AllocationField
     tag_key: str | None = Field(None, max_length=128, description="For field=tag: the tag's key")
     pattern: str = Field(min_length=1, max_length=256, description="Glob pattern (* ? [..])")
-    ward: str | None = Field(None, description="Ward code the matched rows belong to")
+    ward: TenantCode | None = Field(None, description="Ward code the matched rows belong to")
     ward_from_value: bool = Field(False, description="Take the ward from the matched value")
     business_system: str | None = Field(None, description="One of the 20 standard systems")
     system_from_value: bool = Field(False, description="Take the system from the matched value")

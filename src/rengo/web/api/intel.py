@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import require
+from rengo.core.types import TenantCode
 from rengo.intel import advisories, feeds, hunting, indicators, submissions
 from rengo.intel.feeds import FeedKind, ImportFormat
 from rengo.intel.models import Advisory, AdvisoryRecipient, Feed, Hunt, Sighting, Submission
@@ -45,7 +46,7 @@ Report = Annotated[
 
 class SubmissionOut(BaseModel):
     id: int
-    ward: str = Field(description="The submitting ward (never part of what is shared).")
+    ward: TenantCode = Field(description="The submitting ward (never part of what is shared).")
     kind: str
     title: str
     tlp: str
@@ -94,7 +95,7 @@ class ApproveIn(BaseModel):
 
 
 class RecipientOut(BaseModel):
-    ward: str
+    ward: TenantCode
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     applied_at: datetime | None
@@ -160,7 +161,7 @@ class RespondIn(BaseModel):
     acknowledged: bool = False
     applied: bool = Field(False, description="The countermeasure is applied (recorded now).")
     note: str = Field("", max_length=5000)
-    ward: str | None = Field(None, description="Defaults to your own ward.")
+    ward: TenantCode | None = Field(None, description="Defaults to your own ward.")
 
 
 class IndicatorOut(BaseModel):
@@ -175,7 +176,7 @@ class IndicatorOut(BaseModel):
 
 class SightingOut(BaseModel):
     id: int
-    ward: str
+    ward: TenantCode
     stix_id: str
     indicator_name: str
     kind: str
@@ -296,7 +297,7 @@ def list_submissions(
     principal: UserDep,
     session: SessionDep,
     state: SubmissionState | None = None,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> SubmissionPage:
@@ -528,7 +529,7 @@ def list_indicators(
 def list_sightings(
     principal: UserDep,
     session: SessionDep,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[SightingOut]:

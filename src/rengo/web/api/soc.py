@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import narrow_to_visible, visible_tenants
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.soc.listen import start_with_serve
 from rengo.soc.parsers import formats
@@ -59,7 +60,7 @@ LIFESPAN = _syslog
 
 class IngestOut(BaseModel):
     accepted: bool = Field(description="True: the batch is durable and will be stored.")
-    ward: str
+    ward: TenantCode
     bytes: int = Field(description="Body size after decompression.")
     position: int = Field(
         description="Spool position after this batch (lake head passes it when stored)."
@@ -70,7 +71,7 @@ class EventOut(BaseModel):
     model_config = {"extra": "allow"}
     event_id: str
     time: datetime
-    ward: str
+    ward: TenantCode
     origin: str
     class_uid: int
     class_name: str | None = None
@@ -86,7 +87,7 @@ class EventPage(BaseModel):
 
 
 class CountRow(BaseModel):
-    ward: str
+    ward: TenantCode
     class_uid: int
     class_name: str
     source: str | None
@@ -96,7 +97,7 @@ class CountRow(BaseModel):
 
 
 class QuarantineRow(BaseModel):
-    ward: str
+    ward: TenantCode
     source: str | None
     format: str | None
     reason: str | None

@@ -16,6 +16,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from rengo.core.permissions import require
+from rengo.core.types import TenantCode
 from rengo.soc import alerts, alerts_tuning
 from rengo.soc.alerts_models import Alert, AlertKind, AlertStatus, CloseReason
 from rengo.soc.schema import Level
@@ -47,7 +48,7 @@ class AlertOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     public_id: str = Field(description="The id the CSIRT quotes when it opens an incident")
-    ward: str = Field(
+    ward: TenantCode = Field(
         validation_alias=AliasChoices("tenant", "ward"),
         description="Ward code, or 'joint' for a campaign",
     )
@@ -109,7 +110,7 @@ class SuppressionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    ward: str = Field(validation_alias=AliasChoices("tenant", "ward"))
+    ward: TenantCode = Field(validation_alias=AliasChoices("tenant", "ward"))
     rule_id: str | None
     field: str | None
     value: str | None
@@ -120,7 +121,7 @@ class SuppressionOut(BaseModel):
 
 
 class RaiseIn(BaseModel):
-    ward: str
+    ward: TenantCode
     title: str = Field(min_length=1, max_length=300)
     level: Level
     time: Timestamp
@@ -350,7 +351,7 @@ class RulesOut(BaseModel):
 
 
 class RuleSettingIn(BaseModel):
-    ward: str | None = Field(
+    ward: TenantCode | None = Field(
         None, description="Ward code, or 'joint' for every ward (default: one's own)"
     )
     enabled: bool
@@ -361,7 +362,7 @@ class RuleSettingIn(BaseModel):
 class RuleSettingOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    ward: str = Field(validation_alias=AliasChoices("tenant", "ward"))
+    ward: TenantCode = Field(validation_alias=AliasChoices("tenant", "ward"))
     rule_id: str
     enabled: bool
     level: str | None

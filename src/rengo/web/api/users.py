@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rengo.core import users
 from rengo.core.identity import Passwords
+from rengo.core.types import TenantCode
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -21,7 +22,7 @@ class UserOut(BaseModel):
     username: str
     display_name: str
     email: str
-    ward: str = Field(validation_alias="tenant")
+    ward: TenantCode = Field(validation_alias="tenant")
     role: str
     active: bool
     created_at: datetime
@@ -31,7 +32,7 @@ class UserOut(BaseModel):
 class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     password: str = Field(min_length=10, max_length=200)
-    ward: str = Field(description="Ward code or 'joint'")
+    ward: TenantCode = Field(description="Ward code or 'joint'")
     role: str
     display_name: str = Field("", max_length=128)
     email: str = Field("", max_length=256)
