@@ -299,6 +299,18 @@ def _own(principal: Principal, submission: Submission) -> None:
         raise Forbidden("only the submitting ward approves what leaves it")
 
 
+def _awaiting_own(session: Session, principal: Principal, submission_id: int) -> Submission:
+    """The principal's own ward's submission, still awaiting its approval."""
+    submission = get(session, principal, submission_id)
+    _own(principal, submission)
+    if submission.state != AWAITING:
+        raise Conflict(
+            "submission {submission_id} is {state}, not awaiting approval",
+            values={"submission_id": submission_id, "state": submission.state},
+        )
+    return submission
+
+
 def reanonymise(
     session: Session,
     settings: Settings,
@@ -310,13 +322,7 @@ def reanonymise(
     client: str = "",
 ) -> Submission:
     """Remove more (terms the ward names); the preview gets a new version to approve."""
-    submission = get(session, principal, submission_id)
-    _own(principal, submission)
-    if submission.state != AWAITING:
-        raise Conflict(
-            "submission {submission_id} is {state}, not awaiting approval",
-            values={"submission_id": submission_id, "state": submission.state},
-        )
+    submission = _awaiting_own(session, principal, submission_id)
     submission.extra_terms = sorted(
         {t.strip() for t in [*submission.extra_terms, *extra_terms] if t.strip()}
     )
@@ -345,13 +351,7 @@ def approve(
     client: str = "",
 ) -> Submission:
     """Publish exactly the previewed version to every ward."""
-    submission = get(session, principal, submission_id)
-    _own(principal, submission)
-    if submission.state != AWAITING:
-        raise Conflict(
-            "submission {submission_id} is {state}, not awaiting approval",
-            values={"submission_id": submission_id, "state": submission.state},
-        )
+    submission = _awaiting_own(session, principal, submission_id)
     if version != submission.version:
         raise Conflict(
             "the preview changed (now version {version}, you saw {seen}): look at it again before approving",
@@ -393,13 +393,7 @@ def approve(
 def withdraw(
     session: Session, principal: Principal, submission_id: int, *, now: datetime, client: str = ""
 ) -> Submission:
-    submission = get(session, principal, submission_id)
-    _own(principal, submission)
-    if submission.state != AWAITING:
-        raise Conflict(
-            "submission {submission_id} is {state}, not awaiting approval",
-            values={"submission_id": submission_id, "state": submission.state},
-        )
+    submission = _awaiting_own(session, principal, submission_id)
     submission.state = WITHDRAWN
     _audit(session, principal, "intel.submission.withdraw", submission, client, now)
     return submission

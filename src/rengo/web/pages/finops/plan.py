@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.errors import InvalidInput, Problem
-from rengo.core.permissions import allows, require
+from rengo.core.permissions import Principal, allows, require
+from rengo.core.types import TenantCode
 from rengo.finops import plan
 from rengo.finops.forecast import fiscal_year_of
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
@@ -91,9 +94,20 @@ def forecasts_page(
     )
 
 
-async def _plan_form(request: Request, principal: object) -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class PlanEntry:
+    """A budget or baseline as entered on the forecasts and KGI pages."""
+
+    ward: TenantCode
+    business_system: str
+    fiscal_year: int
+    amount: float
+    source: str
+
+
+async def _plan_form(request: Request, principal: Principal) -> PlanEntry:
     form = await request.form()
-    ward = str(form.get("ward") or getattr(principal, "tenant", ""))
+    ward = str(form.get("ward") or principal.tenant)
     fy_text = str(form.get("fiscal_year") or "")
     amount = parse_amount(form.get("amount"))
     problems = []
@@ -101,28 +115,28 @@ async def _plan_form(request: Request, principal: object) -> dict[str, object]:
         problems.append(Problem("a fiscal year such as 2025", "fiscal_year"))
     if amount is None:
         problems.append(Problem("a number", "amount"))
-    if problems:
+    if problems or amount is None:
         raise InvalidInput("invalid entry", problems)
-    return {
-        "ward": ward,
-        "business_system": str(form.get("business_system") or ""),
-        "fiscal_year": int(fy_text),
-        "amount": amount,
-        "source": str(form.get("source") or ""),
-    }
+    return PlanEntry(
+        ward,
+        str(form.get("business_system") or ""),
+        int(fy_text),
+        amount,
+        str(form.get("source") or ""),
+    )
 
 
 @router.post("/finops/budgets", response_model=None)
 async def save_budget(request: Request, principal: UserDep, runtime: RuntimeDep) -> Response:
-    values = await _plan_form(request, principal)
+    entry = await _plan_form(request, principal)
     with runtime.db.session() as session:
         plan.set_budget(
             session,
             principal,
-            ward=str(values["ward"]),
-            business_system=str(values["business_system"]),
-            fiscal_year=int(values["fiscal_year"]),  # type: ignore[call-overload]
-            amount=float(values["amount"]),  # type: ignore[arg-type]
+            ward=entry.ward,
+            business_system=entry.business_system,
+            fiscal_year=entry.fiscal_year,
+            amount=entry.amount,
             client=client_address(request),
         )
     return back("/finops/forecasts", done="saved")
@@ -130,16 +144,16 @@ async def save_budget(request: Request, principal: UserDep, runtime: RuntimeDep)
 
 @router.post("/finops/baselines", response_model=None)
 async def save_baseline(request: Request, principal: UserDep, runtime: RuntimeDep) -> Response:
-    values = await _plan_form(request, principal)
+    entry = await _plan_form(request, principal)
     with runtime.db.session() as session:
         plan.set_baseline(
             session,
             principal,
-            ward=str(values["ward"]),
-            business_system=str(values["business_system"]),
-            fiscal_year=int(values["fiscal_year"]),  # type: ignore[call-overload]
-            annual_cost=float(values["amount"]),  # type: ignore[arg-type]
-            source=str(values["source"]),
+            ward=entry.ward,
+            business_system=entry.business_system,
+            fiscal_year=entry.fiscal_year,
+            annual_cost=entry.amount,
+            source=entry.source,
             client=client_address(request),
         )
     return back("/finops/kgi", done="saved")
