@@ -41,6 +41,7 @@ from rengo.csirt import endpoints, incidents  # noqa: E402
 from rengo.csirt.alerts import UnavailableAlertSource  # noqa: E402
 from rengo.csirt.models import ContainmentAction  # noqa: E402
 from rengo.csirt.schemas import IncidentCreate  # noqa: E402
+from rengo.csirt.settings import CsirtSettings  # noqa: E402
 from rengo.migrations import upgrade  # noqa: E402
 
 KEY_NAME = "bench_fw"
@@ -101,9 +102,9 @@ def main() -> None:
             password_time_cost=1,
             password_memory_kib=1024,
         )
-        settings.csirt.worker_interval_seconds = 15  # the requests wake it
-        settings.csirt.webhook_secrets[KEY_NAME] = SecretStr("bench-signing-key")
-        settings.csirt.page_min_severity = "critical"  # no pages: actions only
+        settings.section(CsirtSettings).worker_interval_seconds = 15  # the requests wake it
+        settings.section(CsirtSettings).webhook_secrets[KEY_NAME] = SecretStr("bench-signing-key")
+        settings.section(CsirtSettings).page_min_severity = "critical"  # no pages: actions only
         runtime = Runtime.from_settings(settings)
         incident_of: dict[str, int] = {}
         with runtime.db.session() as session:

@@ -33,6 +33,7 @@ from rengo.core.settings import Settings  # noqa: E402
 from rengo.core.tenancy import sync_tenants  # noqa: E402
 from rengo.core.wards import wards  # noqa: E402
 from rengo.csirt.models import Incident, IncidentWard  # noqa: E402
+from rengo.csirt.settings import CsirtSettings  # noqa: E402
 from rengo.migrations import upgrade  # noqa: E402
 
 PG_ADMIN = os.environ.get("RENGO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -200,7 +201,7 @@ def run(backend: str, n_incidents: int, n_entries: int) -> None:
             settings = Settings(
                 data_dir=Path(tmp) / "data", database_url=url, secret_key=BENCH_SECRET
             )
-            settings.csirt.worker_interval_seconds = 0
+            settings.section(CsirtSettings).worker_interval_seconds = 0
             runtime = Runtime.from_settings(settings)
             with runtime.db.session() as session:
                 sync_tenants(session)

@@ -32,6 +32,7 @@ from rengo.core.settings import Settings  # noqa: E402
 from rengo.core.tenancy import sync_tenants  # noqa: E402
 from rengo.core.wards import JOINT, wards  # noqa: E402
 from rengo.csirt import oncall  # noqa: E402
+from rengo.csirt.settings import CsirtSettings  # noqa: E402
 from rengo.migrations import upgrade  # noqa: E402
 
 BENCH_SECRET = "bench-only-key"
@@ -102,9 +103,9 @@ def main() -> None:
             password_time_cost=1,
             password_memory_kib=1024,
         )
-        settings.csirt.smtp_port = smtp.port
-        settings.csirt.worker_interval_seconds = 0
-        settings.csirt.webhook_secrets[KEY_NAME] = SecretStr("bench-signing-key")
+        settings.section(CsirtSettings).smtp_port = smtp.port
+        settings.section(CsirtSettings).worker_interval_seconds = 0
+        settings.section(CsirtSettings).webhook_secrets[KEY_NAME] = SecretStr("bench-signing-key")
         runtime = Runtime.from_settings(settings)
         passwords = Passwords.from_settings(settings)
         with runtime.db.session() as session:

@@ -20,13 +20,13 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from finops_explorer import END, POOLS, fill  # a sibling script
-from rengo.core.settings import FinopsSettings
 from rengo.core.storage import DataDir
 from rengo.core.wards import wards
 from rengo.finops.explorer import Explorer
 from rengo.finops.lake import Lake
 from rengo.finops.models import Alert
 from rengo.finops.scan import scan_anomalies
+from rengo.finops.settings import FinopsSettings
 
 
 def main() -> None:

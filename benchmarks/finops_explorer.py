@@ -24,7 +24,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from rengo.core.settings import FinopsSettings
 from rengo.core.storage import DataDir
 from rengo.core.wards import wards
 from rengo.finops.allocation import Pool, Rule
@@ -32,6 +31,7 @@ from rengo.finops.explorer import CostQuery, Explorer
 from rengo.finops.ingest import Enrichment, ingest_files
 from rengo.finops.lake import Lake
 from rengo.finops.scan import daily_series
+from rengo.finops.settings import FinopsSettings
 from rengo.finops.synthetic import generate
 
 END = date(2026, 10, 31)

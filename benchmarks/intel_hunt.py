@@ -34,6 +34,7 @@ from rengo.domains import load_domains  # noqa: E402
 from rengo.intel import hunting, indicators  # noqa: E402
 from rengo.intel.collections import FEEDS, get_collection  # noqa: E402
 from rengo.intel.ingest import ingest  # noqa: E402
+from rengo.intel.settings import IntelSettings  # noqa: E402
 from rengo.intel.tlp import TLP  # noqa: E402
 from rengo.migrations import upgrade  # noqa: E402
 
@@ -126,7 +127,7 @@ def main() -> None:
     url = f"sqlite:///{work / 'rengo.db'}"
     upgrade(url)
     settings = Settings(data_dir=work, database_url=url, secret_key="bench")
-    settings.intel.feed_scheduler = False
+    settings.section(IntelSettings).feed_scheduler = False
     runtime = Runtime.from_settings(settings)
     with runtime.db.session() as session:
         sync_tenants(session)

@@ -37,6 +37,7 @@ from rengo.domains import load_domains  # noqa: E402
 from rengo.intel.collections import FEEDS, get_collection  # noqa: E402
 from rengo.intel.demo import shared_data_dir  # noqa: E402
 from rengo.intel.ingest import ingest  # noqa: E402
+from rengo.intel.settings import IntelSettings  # noqa: E402
 from rengo.intel.tlp import TLP  # noqa: E402
 from rengo.migrations import upgrade  # noqa: E402
 
@@ -98,7 +99,7 @@ def main() -> None:
         password_time_cost=1,
         password_memory_kib=1024,
     )
-    settings.intel.feed_scheduler = False
+    settings.section(IntelSettings).feed_scheduler = False
     runtime = Runtime.from_settings(settings)
     with runtime.db.session() as session:
         sync_tenants(session)

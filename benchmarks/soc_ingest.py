@@ -92,9 +92,9 @@ def count_stored(store) -> int:  # type: ignore[no-untyped-def]
 
 
 def run_syslog(seconds: float, data: Path) -> tuple[int, int, float, float]:
-    from rengo.core.settings import SocSettings
     from rengo.core.storage import DataDir
     from rengo.soc.service import SocStore
+    from rengo.soc.settings import SocSettings
     from rengo.soc.syslog_server import ListenerThread, SyslogListener
     from rengo.soc.wardmap import WardMap
 
@@ -133,6 +133,7 @@ def run_http(seconds: float, data: Path) -> tuple[int, int, float, float]:
     from rengo.core.tenancy import sync_tenants
     from rengo.migrations import upgrade
     from rengo.soc.service import store_for
+    from rengo.soc.settings import SocSettings
     from rengo.web.app import create_app
 
     settings = load_settings(data_dir=data, soc={"spool_max_bytes": SPOOL_MAX_BYTES})
@@ -157,7 +158,7 @@ def run_http(seconds: float, data: Path) -> tuple[int, int, float, float]:
     sender.start()
     sender.join()
     received_at = time.monotonic() - started
-    store = store_for(runtime.data_dir, settings.soc)
+    store = store_for(runtime.data_dir, settings.section(SocSettings))
     store.wait_stored(store.spool.end(), timeout=1200)
     stored_at = time.monotonic() - started
     server.should_exit = True
@@ -179,11 +180,11 @@ def run_evtx(repeat: int, data: Path) -> None:
     import subprocess
     import sys
 
-    from rengo.core.settings import SocSettings
     from rengo.core.storage import DataDir
     from rengo.soc.files import find_files, ingest_files
     from rengo.soc.parsers.evtx_file import read_evtx
     from rengo.soc.service import SocStore
+    from rengo.soc.settings import SocSettings
 
     folder = evtx_folder()
     files = [f for f in find_files([folder]) if f.suffix.lower() == ".evtx"]

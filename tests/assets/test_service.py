@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from rengo.assets import service
 from rengo.assets.schemas import AssetCreate
+from rengo.assets.settings import AssetSettings
 from rengo.core import audit
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from rengo.core.permissions import Principal, Role
@@ -51,7 +52,7 @@ def test_classification_levels_follow_the_settings(env: Runtime) -> None:
     with env.db.session() as session, pytest.raises(InvalidInput) as error:
         service.create_asset(session, IT_A, AssetCreate(**asset_fields(integrity=3)), env.settings)
     assert error.value.problems[0].location == "field integrity"
-    env.settings.assets.integrity_levels = [1, 2, 3]
+    env.settings.section(AssetSettings).integrity_levels = [1, 2, 3]
     with env.db.session() as session:
         service.create_asset(session, IT_A, AssetCreate(**asset_fields(integrity=3)), env.settings)
 

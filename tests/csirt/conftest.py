@@ -23,6 +23,8 @@ from rengo.core.clock import FakeClock
 from rengo.core.permissions import Principal
 from rengo.core.runtime import Runtime
 from rengo.csirt.alerts import AlertCounts, AlertRef
+from rengo.csirt.settings import CsirtSettings
+from rengo.soc.detect.settings import DetectSettings
 from tests.helpers import WARD_A, bearer
 
 START = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)  # 10:00 JST, fiscal year 2026
@@ -76,9 +78,9 @@ class AlertBook:
 def env(env: Runtime) -> Runtime:
     """The shared runtime with a fake clock and no background worker (tests tick by hand)."""
     env.clock = FakeClock(START)
-    env.settings.csirt.worker_interval_seconds = 0
-    env.settings.csirt.delivery_backoff_seconds = 60
-    env.settings.csirt.action_backoff_seconds = 0.01
+    env.settings.section(CsirtSettings).worker_interval_seconds = 0
+    env.settings.section(CsirtSettings).delivery_backoff_seconds = 60
+    env.settings.section(CsirtSettings).action_backoff_seconds = 0.01
     return env
 
 
@@ -114,7 +116,7 @@ def soc_alert(app: Any, env: Runtime) -> Callable[..., str]:
                 raised = soc_alerts.raise_alert(
                     session,
                     SYSTEM,
-                    env.settings.detect,
+                    env.settings.section(DetectSettings),
                     ward=ward,
                     title=title,
                     level=level,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from rengo.core.clock import FakeClock
 from rengo.core.runtime import Runtime
 from rengo.csirt.models import SimulatedEffect
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.signing import InvalidSignature, sign, verify
 from rengo.csirt.worker import Worker
 from tests.csirt.conftest import WebhookReceiver
@@ -42,7 +43,7 @@ def test_signature_round_trip_and_tampering() -> None:
 
 
 def _webhook_connector(api: Api, env: Runtime, url: str) -> int:
-    env.settings.csirt.webhook_secrets["ward_a_fw"] = SecretStr(SECRET)
+    env.settings.section(CsirtSettings).webhook_secrets["ward_a_fw"] = SecretStr(SECRET)
     response = api(
         "POST",
         "/api/v1/csirt/connectors",
@@ -142,7 +143,7 @@ def test_failing_endpoint_is_retried_with_back_off_then_fails_and_can_be_retried
     open_incident: Callable[..., dict[str, Any]],
     worker_round: Round,
 ) -> None:
-    env.settings.csirt.action_backoff_seconds = 30
+    env.settings.section(CsirtSettings).action_backoff_seconds = 30
     _webhook_connector(api, env, webhook_receiver.url)
     incident = open_incident()
     base = f"/api/v1/incidents/{incident['id']}/actions"
@@ -197,8 +198,10 @@ def test_slow_endpoint_never_holds_the_request_and_a_time_out_is_retried(
     webhook_receiver: WebhookReceiver,
     open_incident: Callable[..., dict[str, Any]],
 ) -> None:
-    env.settings.csirt.webhook_timeout_seconds = 5
-    env.settings.csirt.action_backoff_seconds = 0  # retry at once: the worker loops on its own
+    env.settings.section(CsirtSettings).webhook_timeout_seconds = 5
+    env.settings.section(
+        CsirtSettings
+    ).action_backoff_seconds = 0  # retry at once: the worker loops on its own
     _webhook_connector(api, env, webhook_receiver.url)
     incident = open_incident()
     base = f"/api/v1/incidents/{incident['id']}/actions"
@@ -219,7 +222,7 @@ def test_slow_endpoint_never_holds_the_request_and_a_time_out_is_retried(
         )
         # An endpoint slower than the time-out: the attempt fails and is tried again.
         webhook_receiver.hold = None
-        env.settings.csirt.webhook_timeout_seconds = 0.3
+        env.settings.section(CsirtSettings).webhook_timeout_seconds = 0.3
         webhook_receiver.delays = [1.0]
         slow = api("POST", base, json={"kind": "block_ip", "target": "198.51.100.13"}).json()
         _wait_for(lambda: _action(api, incident["id"], slow["id"])["status"] == "succeeded")
@@ -249,7 +252,7 @@ def test_unreachable_endpoint_fails_with_the_reason(
 ) -> None:
     from tests.helpers import free_port
 
-    env.settings.csirt.action_attempts = 1
+    env.settings.section(CsirtSettings).action_attempts = 1
     _webhook_connector(api, env, f"http://127.0.0.1:{free_port()}")
     incident = open_incident()
     action = api(

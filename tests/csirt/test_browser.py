@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from rengo.core.permissions import SYSTEM
+from rengo.core.reports import japanese_font
 from rengo.core.runtime import Runtime
 from rengo.csirt import endpoints
-from rengo.core.reports import japanese_font
+from rengo.csirt.settings import CsirtSettings
 from tests.csirt.conftest import soc_alerts_installed
 from tests.helpers import TEST_PASSWORD, WARD_A
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def env(env: Runtime) -> Runtime:
     """The web server runs its worker here, as in production (it is woken by requests)."""
-    env.settings.csirt.worker_interval_seconds = 5
+    env.settings.section(CsirtSettings).worker_interval_seconds = 5
     return env
 
 

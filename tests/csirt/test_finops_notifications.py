@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from rengo.core.identity import User
 from rengo.core.runtime import Runtime
 from rengo.csirt.models import Page
+from rengo.csirt.settings import CsirtSettings
 from rengo.finops.models import Alert
 from tests.helpers import WARD_A, WARD_B
 
@@ -69,7 +70,7 @@ def test_finops_alerts_page_the_wards_finance_team_over_smtp(
     smtp_server: Any,
     worker_round: Callable[[], dict[str, Any]],
 ) -> None:
-    env.settings.csirt.smtp_port = smtp_server.port
+    env.settings.section(CsirtSettings).smtp_port = smtp_server.port
     first, second = _finance_person(env, make_user, WARD_A), _finance_person(env, make_user, WARD_A)
     team = api(
         "POST",
@@ -119,7 +120,7 @@ def test_a_ward_without_a_finance_team_gets_its_finance_staff_mailed_or_waits(
     smtp_server: Any,
     worker_round: Callable[[], dict[str, Any]],
 ) -> None:
-    env.settings.csirt.smtp_port = smtp_server.port
+    env.settings.section(CsirtSettings).smtp_port = smtp_server.port
     staff = _finance_person(env, make_user, WARD_B)
     for_b = _finops_alert(env, WARD_B, "spike:131024:x:2026-05-30")
     nobody = _finops_alert(env, "131032", "spike:131032:x:2026-05-30")  # 港区: no one to tell

@@ -18,6 +18,7 @@ from rengo.core.clock import FakeClock
 from rengo.core.identity import User
 from rengo.core.runtime import Runtime
 from rengo.csirt.models import Delivery
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.signing import verify
 from tests.csirt.conftest import WebhookReceiver
 from tests.helpers import WARD_A, WARD_B
@@ -123,7 +124,7 @@ def test_acknowledged_page_stops_escalating_and_link_works_once_per_level(
     webhook_receiver: WebhookReceiver,
 ) -> None:
     first, second, manager = _people(env, make_user, 3)
-    env.settings.csirt.webhook_secrets["teams"] = SecretStr("teams-signing-key")
+    env.settings.section(CsirtSettings).webhook_secrets["teams"] = SecretStr("teams-signing-key")
     team = _team(
         api,
         clock,
@@ -162,8 +163,8 @@ def test_acknowledged_page_stops_escalating_and_link_works_once_per_level(
 def test_email_is_delivered_over_real_smtp(
     api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str], smtp_server: Any
 ) -> None:
-    env.settings.csirt.smtp_port = smtp_server.port
-    env.settings.csirt.smtp_from = "csirt@rengo.example.test"
+    env.settings.section(CsirtSettings).smtp_port = smtp_server.port
+    env.settings.section(CsirtSettings).smtp_from = "csirt@rengo.example.test"
     first, second, manager = _people(env, make_user, 3)
     team = _team(api, clock, [first, second], manager)
     api(
@@ -191,8 +192,8 @@ def test_failed_delivery_is_retried_with_backoff_then_given_up(
 ) -> None:
     from tests.helpers import free_port
 
-    env.settings.csirt.smtp_port = free_port()  # nobody listens
-    env.settings.csirt.delivery_attempts = 3
+    env.settings.section(CsirtSettings).smtp_port = free_port()  # nobody listens
+    env.settings.section(CsirtSettings).delivery_attempts = 3
     first, second, manager = _people(env, make_user, 3)
     team = _team(api, clock, [first, second], manager, ack_minutes=600)
     api("POST", f"/api/v1/oncall/teams/{team['id']}/pages", ward="joint", json={"subject": "x"})
@@ -228,7 +229,10 @@ def test_hand_over_and_ward_visibility(
         json={"tenant": WARD_A, "name": "千代田区連絡窓口", "kind": "ward_contact"},
     )
     assert ward_team.status_code == 201
-    assert ward_team.json()["ack_minutes"] == env.settings.csirt.escalation_ack_minutes
+    assert (
+        ward_team.json()["ack_minutes"]
+        == env.settings.section(CsirtSettings).escalation_ack_minutes
+    )
     assert (
         api(
             "POST",
@@ -374,8 +378,8 @@ def test_a_failed_delivery_is_sent_again_by_hand_and_the_log_stays_per_ward(
 ) -> None:
     from tests.helpers import free_port
 
-    env.settings.csirt.delivery_attempts = 1
-    env.settings.csirt.smtp_port = free_port()  # nobody listens
+    env.settings.section(CsirtSettings).delivery_attempts = 1
+    env.settings.section(CsirtSettings).smtp_port = free_port()  # nobody listens
     person = make_user(WARD_A, "csirt")
     with env.db.session() as session:
         user = session.scalar(select(User).where(User.username == person))
@@ -409,7 +413,7 @@ def test_a_failed_delivery_is_sent_again_by_hand_and_the_log_stays_per_ward(
         ).status_code
         == 404
     )
-    env.settings.csirt.smtp_port = smtp_server.port
+    env.settings.section(CsirtSettings).smtp_port = smtp_server.port
     again = api("POST", f"/api/v1/oncall/deliveries/{failed['id']}/retry", ward=WARD_A)
     assert again.status_code == 201 and again.json()["retry_of"] == failed["id"]
     assert worker_round()["sent"] == 1

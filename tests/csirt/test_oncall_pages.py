@@ -15,6 +15,7 @@ from sqlalchemy import select
 from rengo.core.clock import JST, FakeClock
 from rengo.core.runtime import Runtime
 from rengo.csirt.models import Delivery, OnCallTeam, Page, Shift, TeamMember
+from rengo.csirt.settings import CsirtSettings
 from tests.helpers import TEST_PASSWORD, WARD_A, WARD_B, csrf_of
 
 # The HTML layer is under test here; the services below it run on SQLite and PostgreSQL in
@@ -124,8 +125,8 @@ def test_acknowledging_in_the_ui_and_the_delivery_log(
     from rengo.csirt import oncall, paging
     from tests.helpers import free_port
 
-    env.settings.csirt.smtp_port = free_port()  # nobody listens: the e-mail fails
-    env.settings.csirt.delivery_attempts = 1
+    env.settings.section(CsirtSettings).smtp_port = free_port()  # nobody listens: the e-mail fails
+    env.settings.section(CsirtSettings).delivery_attempts = 1
     person = make_user(WARD_A, "ward_it")
     with env.db.session() as session:
         from rengo.core.identity import User

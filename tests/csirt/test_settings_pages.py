@@ -14,6 +14,7 @@ from sqlalchemy import select
 from rengo.core.runtime import Runtime
 from rengo.core.tenancy import populations
 from rengo.csirt.models import Connector, CostEntry
+from rengo.csirt.settings import CsirtSettings
 from tests.helpers import JOINT, WARD_A, WARD_B
 
 # The HTML layer is under test here; the services below it run on SQLite and PostgreSQL in
@@ -30,7 +31,7 @@ def test_connectors_per_ward_without_showing_keys(
     env: Runtime,
     login: Callable[..., str],
 ) -> None:
-    env.settings.csirt.webhook_secrets["chiyoda_edr"] = SecretStr(SECRET)
+    env.settings.section(CsirtSettings).webhook_secrets["chiyoda_edr"] = SecretStr(SECRET)
     csrf = login(client, WARD_A, "admin")
     page = client.get("/csirt/connectors")
     assert page.status_code == 200 and "連携先の追加" in page.text

@@ -17,6 +17,7 @@ import pytest
 from rengo.core.clock import FakeClock
 from rengo.core.permissions import SYSTEM
 from rengo.core.runtime import Runtime
+from rengo.soc.detect.settings import DetectSettings
 from tests.helpers import WARD_A, WARD_B
 
 pytestmark = pytest.mark.skipif(
@@ -33,7 +34,7 @@ def test_incident_from_soc_alerts(api: Callable[..., Any], env: Runtime, clock: 
         raised = soc_alerts.raise_alert(
             session,
             SYSTEM,
-            env.settings.detect,
+            env.settings.section(DetectSettings),
             ward=WARD_A,
             title="C2通信の検知",
             level="high",
@@ -47,7 +48,7 @@ def test_incident_from_soc_alerts(api: Callable[..., Any], env: Runtime, clock: 
         other = soc_alerts.raise_alert(
             session,
             SYSTEM,
-            env.settings.detect,
+            env.settings.section(DetectSettings),
             ward=WARD_B,
             title="B区の検知",
             level="low",

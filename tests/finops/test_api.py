@@ -14,6 +14,7 @@ from rengo.core.permissions import SYSTEM
 from rengo.core.runtime import Runtime
 from rengo.finops import scan, service
 from rengo.finops.allocation import Rule
+from rengo.finops.settings import FinopsSettings
 from rengo.finops.synthetic import generate
 from tests.helpers import JOINT, WARD_A, WARD_B, bearer
 
@@ -42,7 +43,10 @@ def _load(env: Runtime, tmp_path: Path) -> None:
         )
         service.ingest(session, SYSTEM, env.data_dir, env.settings, files)
         scan.run(
-            session, service.explorer(session, env.data_dir), date(2025, 9, 30), env.settings.finops
+            session,
+            service.explorer(session, env.data_dir),
+            date(2025, 9, 30),
+            env.settings.section(FinopsSettings),
         )
 
 

@@ -25,6 +25,7 @@ from rengo.finops.models import (
     SharedPool,
     Training,
 )
+from rengo.finops.settings import FinopsSettings
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 TABLES = (
@@ -50,7 +51,9 @@ def _counts(env: Runtime) -> dict[str, int]:
 
 
 def test_the_demo_step_runs_twice_and_adds_nothing_twice(env: Runtime) -> None:
-    finops = env.settings.finops.model_copy(update={"demo_months": 4, "demo_wards": 3})
+    finops = env.settings.section(FinopsSettings).model_copy(
+        update={"demo_months": 4, "demo_wards": 3}
+    )
     settings = env.settings.model_copy(update={"finops": finops})
     messages: list[str] = []
     ctx = DemoContext(

@@ -15,6 +15,7 @@ from rengo.intel import hunting
 from rengo.intel.collections import FEEDS, get_collection
 from rengo.intel.ingest import ingest
 from rengo.soc.service import store_for
+from rengo.soc.settings import SocSettings
 from tests.helpers import JOINT, WARD_A, WARD_B, bearer
 from tests.intel.helpers import indicator
 
@@ -48,7 +49,9 @@ def test_indicator_hit_in_the_lake_is_an_alert_of_that_ward(
     )
     sent = client.post("/api/v1/soc/ingest?format=json", content=body, headers=ward_a)
     assert sent.status_code == 200, sent.text
-    assert store_for(env.data_dir, env.settings.soc).wait_stored(sent.json()["position"], 30)
+    assert store_for(env.data_dir, env.settings.section(SocSettings)).wait_stored(
+        sent.json()["position"], 30
+    )
 
     assert hunting.match_new_events(env.db, env.settings, env.data_dir, env.clock.now()) == 1
 
@@ -99,7 +102,9 @@ def test_a_hit_in_exercise_data_is_an_exercise_alert(
         "/api/v1/soc/ingest?format=json&origin=exercise", content=orjson.dumps(row), headers=ward_a
     )
     assert sent.status_code == 200, sent.text
-    assert store_for(env.data_dir, env.settings.soc).wait_stored(sent.json()["position"], 30)
+    assert store_for(env.data_dir, env.settings.section(SocSettings)).wait_stored(
+        sent.json()["position"], 30
+    )
     assert hunting.match_new_events(env.db, env.settings, env.data_dir, env.clock.now()) == 1
     (alert,) = client.get("/api/v1/soc/alerts?kind=intel", headers=ward_a).json()["items"]
     assert alert["origin"] == "exercise"

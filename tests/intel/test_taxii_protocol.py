@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from rengo.core.runtime import Runtime
 from rengo.intel.collections import FEEDS, SHARED, ward_collection_id
+from rengo.intel.settings import IntelSettings
 from rengo.intel.tlp import TLP
 from tests.helpers import JOINT, WARD_A, WARD_B
 from tests.intel.helpers import TAXII, TAXII_ROOT, indicator, taxii_headers
@@ -231,7 +232,7 @@ def test_joint_reading_a_ward_collection_is_audited(
 def test_large_post_is_refused_with_413(
     client: TestClient, env: Runtime, tokens: Callable[..., str]
 ) -> None:
-    env.settings.intel.taxii_max_content_length = 1000
+    env.settings.section(IntelSettings).taxii_max_content_length = 1000
     body = json.dumps({"objects": [indicator(f"192.0.2.{i}") for i in range(20)]})
     response = client.post(
         OBJECTS, content=body, headers=taxii_headers(tokens(JOINT, "soc_analyst"))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from rengo.core.settings import SocSettings
 from rengo.core.storage import DataDir
 from rengo.soc.service import SocStore
+from rengo.soc.settings import SocSettings
 
 REPO = Path(__file__).resolve().parents[2]
 

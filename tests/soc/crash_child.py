@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rengo.core.settings import SocSettings
 from rengo.core.storage import DataDir
 from rengo.soc.service import SocStore
+from rengo.soc.settings import SocSettings
 from rengo.soc.spool import Batch
 
 

@@ -6,6 +6,7 @@ import itertools
 
 from rengo.core.runtime import Runtime
 from rengo.soc.alerts import ingest_detections
+from rengo.soc.detect.settings import DetectSettings
 from tests.soc.detect.alert_helpers import detection
 from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
 
@@ -18,7 +19,7 @@ def alert(runtime: Runtime, ward: str) -> str:
         result = ingest_detections(
             session,
             [detection(ward, rule=f"walk-{next(_serial)}")],
-            runtime.settings.detect,
+            runtime.settings.section(DetectSettings),
             runtime.clock.now(),
         )
         return result.new_alerts[0]

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from rengo.core.runtime import Runtime
 from rengo.soc.pipeline import LakeWriter
 from rengo.soc.service import store_for
+from rengo.soc.settings import SocSettings
 from tests.helpers import WARD_A, WARD_B
 from tests.soc import samples
 
@@ -22,7 +23,7 @@ def auth(token: str) -> dict[str, str]:
 
 
 def wait_stored(env: Runtime, position: int) -> None:
-    store = store_for(env.data_dir, env.settings.soc)
+    store = store_for(env.data_dir, env.settings.section(SocSettings))
     assert store.wait_stored(position, timeout=30)
 
 
@@ -130,7 +131,7 @@ def test_paging_with_cursor(client: TestClient, env: Runtime, tokens: Callable[.
 def test_back_pressure_answers_503(
     client: TestClient, env: Runtime, tokens: Callable[..., str]
 ) -> None:
-    store = store_for(env.data_dir, env.settings.soc)
+    store = store_for(env.data_dir, env.settings.section(SocSettings))
     store.stop_writer()
     stuck = LakeWriter(store.spool, store.lake)  # as if another process's writer hung
     assert stuck.acquire()

@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from rengo.core.settings import SocSettings
 from rengo.core.storage import DataDir
 from rengo.soc.service import SocStore
+from rengo.soc.settings import SocSettings
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 60.0

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from rengo.core.runtime import Runtime
 from rengo.soc.lake import _write_parquet, quarantine_table
 from rengo.soc.service import store_for
+from rengo.soc.settings import SocSettings
 from tests.helpers import WARD_A, WARD_B
 from tests.soc import samples
 from tests.soc.test_api import auth, wait_stored
@@ -142,7 +143,7 @@ def test_quarantine_shows_raw_bytes_and_replays(
     send(client, env, tokens(WARD_A, "ward_it"), b"<b>bold</b>\xff\xfe noise", "squid")
     send(client, env, tokens(WARD_B, "ward_it"), samples.MALFORMED["cef"], "cef")
     # A record an earlier parser version rejected, which today's squid parser reads.
-    lake = store_for(env.data_dir, env.settings.soc).lake
+    lake = store_for(env.data_dir, env.settings.section(SocSettings)).lake
     row = {
         "quarantine_id": "old-1",
         "received": datetime(2026, 5, 1, tzinfo=UTC),
@@ -174,7 +175,7 @@ def test_quarantine_shows_raw_bytes_and_replays(
     assert done.status_code == 303 and "replayed=1" in done.headers["location"]
     after = client.get(done.headers["location"]).text
     assert "proxy.log:7" not in after and "1 件" in after
-    store = store_for(env.data_dir, env.settings.soc)
+    store = store_for(env.data_dir, env.settings.section(SocSettings))
     assert store.wait_stored(store.spool.end())
     found = client.get("/soc/events", params={**WIDE, "src_ip": "10.1.1.5"}).text
     assert len(event_links(found)) == 1

@@ -11,6 +11,7 @@ import pytest
 
 from rengo.core.runtime import Runtime
 from rengo.soc.service import store_for
+from rengo.soc.settings import SocSettings
 from rengo.soc.spool import Batch
 from tests.helpers import TEST_PASSWORD, WARD_A
 from tests.soc import samples
@@ -28,7 +29,7 @@ def test_joint_analyst_searches_events_and_checks_collection(
         ).replace(b"10.1.1.5", f"10.1.1.{m}".encode())
         for m in range(1, 4)
     ]
-    store = store_for(env.data_dir, env.settings.soc)
+    store = store_for(env.data_dir, env.settings.section(SocSettings))
     assert store.wait_stored(store.accept([Batch(WARD_A, "proxy1", "squid", lines)]))
 
     page = browser_page

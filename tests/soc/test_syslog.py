@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rengo.core.settings import SocSettings
 from rengo.soc.quarantine import quarantined
 from rengo.soc.service import SocStore
+from rengo.soc.settings import SocSettings
 from rengo.soc.syslog_server import ListenerThread, SyslogListener, tls_context
 from rengo.soc.wardmap import WardMap
 from tests.soc import samples

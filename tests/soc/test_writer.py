@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rengo.core.settings import SocSettings
 from rengo.core.storage import DataDir
 from rengo.soc.quarantine import quarantined
 from rengo.soc.service import SocStore
+from rengo.soc.settings import SocSettings
 from rengo.soc.spool import Batch
 from tests.soc import samples
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from rengo.assets.models import Asset, AssetChange
 from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate, AssetFields
+from rengo.assets.settings import AssetSettings
 from rengo.core import audit
 from rengo.core.db import utcnow
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem, problems_from_validation
@@ -43,9 +44,9 @@ COUNT_CAP = 10_000
 
 def check_levels(values: dict[str, Any], settings: Settings) -> list[Problem]:
     allowed = {
-        "confidentiality": settings.assets.confidentiality_levels,
-        "integrity": settings.assets.integrity_levels,
-        "availability": settings.assets.availability_levels,
+        "confidentiality": settings.section(AssetSettings).confidentiality_levels,
+        "integrity": settings.section(AssetSettings).integrity_levels,
+        "availability": settings.section(AssetSettings).availability_levels,
     }
     problems = []
     for axis, levels in allowed.items():

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator
@@ -159,288 +159,6 @@ class WebSettings(BaseModel):
     )
 
 
-class AssetSettings(BaseModel):
-    confidentiality_levels: list[int] = Field(
-        [1, 2, 3], description="機密性 levels of the MIC guideline (3 = most sensitive)."
-    )
-    integrity_levels: list[int] = Field([1, 2], description="完全性 levels (2 = highest).")
-    availability_levels: list[int] = Field([1, 2], description="可用性 levels (2 = highest).")
-
-
-class DetectSettings(BaseModel):
-    """Sigma detection, the alert queue and cross-ward campaigns (docs/soc-detection.md)."""
-
-    rule_folders: list[Path] = Field(
-        default_factory=list,
-        description="Folders of Sigma rules run besides rengo's municipal pack "
-        "(e.g. a SigmaHQ release).",
-    )
-    builtin_rules: bool = Field(True, description="Run rengo's municipal rule pack.")
-    placeholders: dict[str, list[str]] = Field(
-        default_factory=dict,
-        description="Values of %placeholders% in rules (the expand modifier), by name.",
-    )
-    campaign_min_wards: int = Field(
-        3,
-        description="A campaign: the same rule, indicator or source seen in at least this many wards…",
-    )
-    campaign_window_minutes: int = Field(60, description="…within this many minutes.")
-    alert_group_minutes: int = Field(
-        60,
-        description="Detections of one rule on one host/user/source within this many minutes "
-        "join the same open alert.",
-    )
-    poll_seconds: float = Field(
-        5.0, description="How often the incremental detector asks the lake for new events."
-    )
-    batch_rows: int = Field(
-        200_000, description="Events evaluated together (larger: faster, more memory)."
-    )
-    max_events_per_alert: int = Field(
-        1000, description="Matched events kept per alert (the count goes on beyond)."
-    )
-    workers: int = Field(
-        2, ge=1, description="Processes that evaluate rules in parallel (this one included)."
-    )
-    follow_with_serve: bool = Field(
-        False,
-        description="Run incremental detection (rengo soc detect --follow) inside rengo serve; "
-        "one process per data directory does it.",
-    )
-
-
-class CsirtSettings(BaseModel):
-    """The joint CSIRT: notifications, on-call escalation, containment connectors, evidence."""
-
-    smtp_host: str = Field("127.0.0.1", description="SMTP server that sends notification e-mail.")
-    smtp_port: int = Field(25, description="Port of the SMTP server.")
-    smtp_from: str = Field(
-        "rengo-csirt@localhost", description="Sender address of notification e-mail."
-    )
-    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
-    smtp_username: str | None = Field(None, description="SMTP login name (none: no login).")
-    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
-    smtp_timeout_seconds: float = Field(10.0, description="Give up on an SMTP exchange after this.")
-    webhook_timeout_seconds: float = Field(
-        5.0, description="Give up on one webhook call (notification or action) after this."
-    )
-    webhook_secrets: dict[str, SecretStr] = Field(
-        default_factory=dict,
-        description="Named HMAC keys for signed webhooks; connectors and teams refer to a key "
-        "by name (RENGO_CSIRT__WEBHOOK_SECRETS__<NAME>), so that no key is stored in the database.",
-    )
-    delivery_attempts: int = Field(
-        4, description="Tries per notification delivery before it is marked failed."
-    )
-    delivery_backoff_seconds: float = Field(
-        30.0, description="Wait before the first retry of a delivery; doubles on each retry."
-    )
-    action_attempts: int = Field(
-        3,
-        description="Calls to a ward's endpoint per containment action before it fails (network "
-        "errors, time-outs and 5xx are tried again; a 4xx answer is final).",
-    )
-    action_backoff_seconds: float = Field(
-        0.5, description="Wait before the worker tries an action again (doubles each time)."
-    )
-    disruptive_actions: list[str] = Field(
-        ["isolate_host", "disable_account", "quarantine_mail"],
-        description="Containment action kinds that need approval by a second person.",
-    )
-    escalation_ack_minutes: int = Field(
-        15, description="Default: a page not acknowledged within this many minutes escalates."
-    )
-    page_min_severity: str = Field(
-        "high", description="Incidents of this severity or worse page the on-call teams."
-    )
-    public_base_url: str = Field(
-        "http://127.0.0.1:8000", description="Base of links in notifications (acknowledge, view)."
-    )
-    evidence_max_mb: int = Field(200, description="Largest evidence file accepted, in MB.")
-    worker_interval_seconds: float = Field(
-        15.0,
-        description="The web server's CSIRT worker runs this often (and at once when a request "
-        "queues an action or a page): containment actions, escalations, notifier hooks, due "
-        "notifications. 0 turns it off; `rengo csirt worker` can run it instead.",
-    )
-
-
-class SocSettings(BaseModel):
-    """Joint SOC log collection: spool, lake, syslog listener, search."""
-
-    retention_days: int = Field(400, description="Days of events kept in the lake, by default.")
-    retention_days_by_ward: dict[str, int] = Field(
-        default_factory=dict, description="Retention in days per ward code, where it differs."
-    )
-    silent_ward_hours: float = Field(
-        6.0, description="A ward that sent no event for this long is flagged as silent."
-    )
-    spool_max_bytes: int = Field(
-        1 << 30,
-        description="Accepted bytes the lake writer may be behind before ingest pushes back "
-        "(HTTP 503 with Retry-After, TCP syslog stops reading).",
-    )
-    spool_segment_bytes: int = Field(64 << 20, description="Size of one spool segment file.")
-    writer_chunk_bytes: int = Field(
-        8 << 20, description="Spooled bytes the lake writer stores in one commit, at most."
-    )
-    writer_processes: int = Field(
-        2,
-        ge=0,
-        description="Worker processes the lake writer parses big chunks with (0: parse in "
-        "the writer's own thread).",
-    )
-    compact_min_files: int = Field(
-        8, description="Files in one partition of today that trigger a compaction."
-    )
-    compact_every_seconds: float = Field(
-        300.0, description="How often the lake writer compacts and applies retention."
-    )
-    compact_memory_mb: int = Field(
-        256,
-        ge=64,
-        description="Memory a compaction sorts a past day's events in, in MiB (larger days "
-        "are sorted a slice at a time; the upkeep's peak is about 3-4 times this).",
-    )
-    http_max_body_bytes: int = Field(
-        64 << 20, description="Largest HTTP ingest body accepted (after gunzip)."
-    )
-    syslog_enabled: bool = Field(False, description="Start the syslog listener with rengo serve.")
-    syslog_host: str = Field("127.0.0.1", description="Address the syslog listener binds.")
-    syslog_udp_port: int | None = Field(5514, description="UDP syslog port (none: off).")
-    syslog_tcp_port: int | None = Field(
-        5514, description="TCP syslog port, octet-counting or newline framing (none: off)."
-    )
-    syslog_tls_port: int | None = Field(None, description="TLS syslog port (RFC 5425; none: off).")
-    syslog_tls_cert: Path | None = Field(None, description="PEM certificate for TLS syslog.")
-    syslog_tls_key: Path | None = Field(None, description="PEM private key for TLS syslog.")
-    syslog_ward_map: Path | None = Field(
-        None,
-        description="File mapping sender addresses/networks (CIDR) or hostnames to ward codes; "
-        "see docs/soc.md.",
-    )
-    syslog_flush_ms: int = Field(
-        200, description="Syslog messages are spooled (fsync) at least this often."
-    )
-    search_page_size: int = Field(50, description="Events per page in search results.")
-
-
-class FinopsSettings(BaseModel):
-    """Cost lake, allocation, anomaly detection, forecasts and savings (measure 2)."""
-
-    currency: str = Field(
-        "JPY", description="Reporting currency: every cost is also shown converted into it."
-    )
-    fiscal_year_start_month: int = Field(
-        4, ge=1, le=12, description="First month of the fiscal year (Japan: April)."
-    )
-    anomaly_min_history_days: int = Field(
-        28, ge=7, description="Days of history a series needs before its days are scored."
-    )
-    anomaly_window_days: int = Field(
-        56, ge=14, description="Days of history the expected daily cost is computed from."
-    )
-    anomaly_floor: float = Field(
-        5_000.0,
-        ge=0,
-        description="Absolute floor: a day must exceed its expected cost by at "
-        "least this much (reporting currency) to be an anomaly.",
-    )
-    anomaly_relative: float = Field(
-        0.5,
-        ge=0,
-        description="Relative threshold: excess over the expected cost, as a "
-        "fraction of it (0.5 = +50 %).",
-    )
-    anomaly_robust_z: float = Field(
-        4.0, ge=0, description="Excess over the expected cost in robust standard deviations."
-    )
-    anomaly_latency_days: int = Field(
-        2, ge=0, description="Late-arriving data: the newest days scored are D minus this."
-    )
-    level_shift_days: int = Field(
-        7, ge=3, description="A new cost level must hold this many days to count as a shift."
-    )
-    forecast_interval: float = Field(
-        0.8, gt=0, lt=1, description="Coverage of forecast intervals (0.8 = 80 % interval)."
-    )
-    idle_usage_max: float = Field(
-        0.0, ge=0, description="Usage-based quantity at or below which a costing resource is idle."
-    )
-    rightsizing_cpu_max_pct: float = Field(
-        20.0, description="Average CPU (x_CpuUtilization) below which a VM is oversized."
-    )
-    commitment_discount_rate: float = Field(
-        0.3, ge=0, lt=1, description="Assumed saving of a 1-year commitment over on-demand."
-    )
-    commitment_target_coverage: float = Field(
-        0.7,
-        ge=0,
-        le=1,
-        description="Commitment coverage of steady compute below which we advise buying.",
-    )
-    storage_tiering_saving: float = Field(
-        0.45, ge=0, lt=1, description="Saving of moving cold storage to an infrequent-access tier."
-    )
-    business_hours_per_week: float = Field(
-        60.0, gt=0, le=168, description="Hours a week non-production resources need to run."
-    )
-    recommendation_min_monthly_saving: float = Field(
-        1_000.0, ge=0, description="Recommendations saving less than this a month are not raised."
-    )
-    demo_months: int = Field(
-        24, ge=3, le=60, description="Months of cost data `rengo demo` generates."
-    )
-    demo_wards: int = Field(
-        23, ge=1, le=23, description="How many wards (in code order) `rengo demo` gives costs."
-    )
-
-
-class IntelSettings(BaseModel):
-    """The threat-intelligence hub (STIX 2.1 / TAXII 2.1, TLP 2.0)."""
-
-    retro_hunt_days: int = Field(
-        90, description="A new indicator is hunted in this many past days of every ward's events."
-    )
-    taxii_page_max: int = Field(
-        1000, description="Most objects a TAXII page returns, whatever limit the client asks for."
-    )
-    taxii_max_content_length: int = Field(
-        104_857_600, description="Largest TAXII request body accepted, in bytes."
-    )
-    joint_identity_name: str = Field(
-        "特別区共同脅威情報共有センター (Tokyo Special Wards Joint Threat Intelligence Centre)",
-        description="Name of the joint centre's STIX identity; it replaces every submitter.",
-    )
-    feed_default_tlp: str = Field(
-        "green", description="TLP given to imported objects that carry no TLP marking."
-    )
-    feed_poll_seconds: float = Field(
-        60.0, description="How often the web server checks whether a feed is due to be pulled."
-    )
-    feed_scheduler: bool = Field(
-        True,
-        description="Pull scheduled feeds and match new events in the web server's background.",
-    )
-    match_poll_seconds: float = Field(
-        10.0, description="How often new events in the SOC lake are matched against indicators."
-    )
-    warning_domains: list[str] = Field(
-        [],
-        description="Extra known-benign domains (and their sub-domains) that never alert, "
-        "besides the packaged popular domains and the wards' own domains.",
-    )
-    warning_networks: list[str] = Field(
-        [], description="Extra known-benign CIDR ranges that never alert, besides private ranges."
-    )
-    publish_target_hours: float = Field(
-        24.0, description="Target: hours from a ward's submission to its publication, at most."
-    )
-    advisory_applied_target_pct: float = Field(
-        100.0, description="Target: share of wards that applied each advisory's countermeasure."
-    )
-
-
 class Settings(BaseSettings):
     """All of rengo's settings. ``rengo settings`` prints them (secrets masked)."""
 
@@ -472,12 +190,6 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(65536, description="argon2 memory cost (KiB).")
     policy: PolicySettings = Field(default_factory=PolicySettings)
     web: WebSettings = Field(default_factory=WebSettings)
-    assets: AssetSettings = Field(default_factory=AssetSettings)
-    detect: DetectSettings = Field(default_factory=DetectSettings)
-    soc: SocSettings = Field(default_factory=SocSettings)
-    finops: FinopsSettings = Field(default_factory=FinopsSettings)
-    csirt: CsirtSettings = Field(default_factory=CsirtSettings)
-    intel: IntelSettings = Field(default_factory=IntelSettings)
 
     @field_validator("database_url", "secret_key", mode="before")
     @classmethod
@@ -523,6 +235,18 @@ class Settings(BaseSettings):
             cached = self._section_cache[name] = model.model_validate(raw)
         assert isinstance(cached, model)
         return cached
+
+    def use(self, value: BaseModel) -> None:
+        """Put a section's value in place (a command or a test overriding it)."""
+        self._section_cache[_section_name(type(value))] = value
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; sections in ``update`` are validated afresh when asked for."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied._section_cache = {
+            k: v for k, v in self._section_cache.items() if k not in (update or {})
+        }
+        return copied
 
     # -- derived values -------------------------------------------------------------
 

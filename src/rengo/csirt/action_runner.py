@@ -26,13 +26,14 @@ from rengo.core.settings import Settings
 from rengo.csirt import timeline
 from rengo.csirt.connectors import ActionCommand, ActionConnector, ActionResult, connector_for
 from rengo.csirt.models import Connector, ContainmentAction, Incident
+from rengo.csirt.settings import CsirtSettings
 
 MAX_WORKERS = 16
 
 
 def lease(settings: Settings) -> timedelta:
     """How long a claimed action stays claimed: one call's time-out and a margin."""
-    return timedelta(seconds=settings.csirt.webhook_timeout_seconds * 2 + 60)
+    return timedelta(seconds=settings.section(CsirtSettings).webhook_timeout_seconds * 2 + 60)
 
 
 def queue(action: ContainmentAction, settings: Settings, now: datetime) -> None:
@@ -41,7 +42,7 @@ def queue(action: ContainmentAction, settings: Settings, now: datetime) -> None:
         return
     action.status = "approved"
     action.next_attempt_at = now
-    action.attempt_limit = action.attempts + settings.csirt.action_attempts
+    action.attempt_limit = action.attempts + settings.section(CsirtSettings).action_attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +117,7 @@ def _claim(
                     row.name,
                     row.url,
                     command,
-                    connector_for(row, settings.csirt, db, clock),
+                    connector_for(row, settings.section(CsirtSettings), db, clock),
                 )
             )
     return claimed
@@ -188,7 +189,7 @@ def record_attempt(
         first_containment(session, action, now)
         outcome = "succeeded"
     elif result.retry and item.attempt < item.attempt_limit:
-        wait = settings.csirt.action_backoff_seconds * 2 ** (item.attempt - 1)
+        wait = settings.section(CsirtSettings).action_backoff_seconds * 2 ** (item.attempt - 1)
         action.status, action.next_attempt_at = "approved", now + timedelta(seconds=wait)
         timeline.add(
             session,

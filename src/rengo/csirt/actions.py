@@ -22,6 +22,7 @@ from rengo.csirt import timeline
 from rengo.csirt.action_runner import first_containment, queue
 from rengo.csirt.incidents import get_incident, wards_of
 from rengo.csirt.models import Connector, ContainmentAction
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.vocabulary import ACTION_KINDS
 
 
@@ -111,7 +112,7 @@ def request_action(
         )
     require(principal, "csirt.actions.request", ward)
     connector = _pick_connector(session, ward, kind, connector_id)
-    disruptive = kind in settings.csirt.disruptive_actions
+    disruptive = kind in settings.section(CsirtSettings).disruptive_actions
     action = ContainmentAction(
         incident_id=incident.id,
         ward=ward,

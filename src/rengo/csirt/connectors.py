@@ -23,11 +23,11 @@ import httpx
 
 from rengo.core.clock import Clock
 from rengo.core.db import Database
-from rengo.core.settings import CsirtSettings
 from rengo.core.types import TenantCode
 from rengo.csirt.indicators import is_internal_address
 from rengo.csirt.models import Connector, SimulatedEffect
 from rengo.csirt.notify import DeliveryError, secret_value
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.signing import SIGNATURE_HEADER, sign
 
 CONNECTOR_KINDS = ("webhook", "simulated")

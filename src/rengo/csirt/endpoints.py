@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, require, visible_tenants
-from rengo.core.settings import CsirtSettings
 from rengo.core.types import TenantCode
 from rengo.core.wards import ward_codes
 from rengo.csirt.connectors import CONNECTOR_KINDS
 from rengo.csirt.models import Connector
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.vocabulary import ACTION_KINDS
 
 EDITABLE = ("name", "url", "secret_name", "capabilities", "enabled")

@@ -24,6 +24,7 @@ from rengo.csirt import indicators, lifecycle, major, notify, oncall, paging, ti
 from rengo.csirt.alerts import AlertRef, AlertSource
 from rengo.csirt.models import Incident, IncidentAlert, IncidentAsset, IncidentWard, Page
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.severity import CATEGORY_URGENCY, ImpactFacts, impact_of, severity_of
 from rengo.csirt.vocabulary import SEVERITY_RANK, STATUSES
 
@@ -430,7 +431,7 @@ def refresh(
             detail={"was": incident.major_reason},
         )
         incident.major, incident.major_at, incident.major_reason = False, None, ""
-    threshold = SEVERITY_RANK.get(settings.csirt.page_min_severity, 3)
+    threshold = SEVERITY_RANK.get(settings.section(CsirtSettings).page_min_severity, 3)
     if SEVERITY_RANK[incident.severity] >= threshold and incident.status != "closed":
         already = session.scalar(
             select(func.count()).select_from(Page).where(Page.incident_id == incident.id)
@@ -472,7 +473,7 @@ def _escalate_major(
     )
     subject = f"【重大インシデント】{incident.ref} {incident.title}"
     body = _page_body(incident, wards) + f"\nMajor incident: {incident.major_reason}"
-    link = f"{settings.csirt.public_base_url.rstrip('/')}/incidents/{incident.id}"
+    link = f"{settings.section(CsirtSettings).public_base_url.rstrip('/')}/incidents/{incident.id}"
     executives = session.execute(
         select(User.email, User.tenant)
         .where(User.role == "executive", User.active.is_(True), User.email != "")

@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from rengo.core.clock import Clock
 from rengo.core.db import Database
-from rengo.core.settings import CsirtSettings, Settings
+from rengo.core.settings import Settings
 from rengo.csirt.models import Delivery
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.signing import SIGNATURE_HEADER, sign
 
 LEASE = timedelta(minutes=10)
@@ -205,7 +206,7 @@ def deliver_due(
     on_sent: Callable[[Delivery], None] | None = None,
 ) -> DeliveryReport:
     """Send every due delivery, concurrently; record each outcome and schedule retries."""
-    s = settings.csirt
+    s = settings.section(CsirtSettings)
     outbox = outbox or Outbox(s)
     claimed = _claim(db, clock.now(), limit)
     if not claimed:

@@ -26,6 +26,7 @@ from rengo.core.wards import JOINT, is_tenant
 from rengo.csirt import escalation
 from rengo.csirt.escalation import current_shift, members, upcoming_shifts
 from rengo.csirt.models import OnCallTeam, Shift, TeamMember
+from rengo.csirt.settings import CsirtSettings
 
 TEAM_KINDS = ("csirt", "ward_contact", "executives", "finance")
 MAX_SHIFTS = 1000
@@ -114,7 +115,7 @@ def create_team(
         name=name.strip(),
         kind=kind,
         manager=manager or None,
-        ack_minutes=ack_minutes or settings.csirt.escalation_ack_minutes,
+        ack_minutes=ack_minutes or settings.section(CsirtSettings).escalation_ack_minutes,
         webhook_url=webhook_url,
         webhook_secret_name=webhook_secret_name,
         escalation=[],

@@ -27,6 +27,7 @@ from rengo.core.settings import Settings
 from rengo.csirt import escalation, notify, timeline
 from rengo.csirt.models import OnCallTeam, Page
 from rengo.csirt.oncall import teams
+from rengo.csirt.settings import CsirtSettings
 
 STEP_LABELS = {
     "on_call": "on call",
@@ -71,7 +72,7 @@ def _notify(
     settings: Settings,
     now: datetime,
 ) -> None:
-    link = f"{settings.csirt.public_base_url.rstrip('/')}/oncall/ack/{token}"
+    link = f"{settings.section(CsirtSettings).public_base_url.rstrip('/')}/oncall/ack/{token}"
     minutes = escalation.policy(team)[page.level].minutes if people else 0
     subject = f"[rengo {team.name}] {page.subject}"
     body = (

@@ -14,6 +14,7 @@ from rengo.finops import export as focus_export
 from rengo.finops import scan, service
 from rengo.finops.ingest import formats
 from rengo.finops.lake import Lake
+from rengo.finops.settings import FinopsSettings
 
 app = typer.Typer(
     help="FinOps: the FOCUS cost lake, allocation, anomalies, savings.", no_args_is_help=True
@@ -101,6 +102,9 @@ def run_scan(
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         day = date.fromisoformat(as_of) if as_of else date.today() - timedelta(days=1)
         result = scan.run(
-            session, service.explorer(session, runtime.data_dir), day, runtime.settings.finops
+            session,
+            service.explorer(session, runtime.data_dir),
+            day,
+            runtime.settings.section(FinopsSettings),
         )
     console.print(result)

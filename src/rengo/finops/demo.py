@@ -25,6 +25,7 @@ from rengo.finops.currency import Rate
 from rengo.finops.explorer import CostQuery
 from rengo.finops.forecast import fiscal_year_of
 from rengo.finops.models import AllocationRule, BprCase, Recommendation
+from rengo.finops.settings import FinopsSettings
 from rengo.finops.synthetic import Plan, demo_rates, generate
 
 SAAS = [
@@ -67,7 +68,7 @@ def _rules(session: Session) -> None:
 
 def _exports(ctx: DemoContext, end: date, pops: dict[str, int]) -> tuple[list[Path], Plan]:
     """One FOCUS Parquet file per billing month (every provider's rows), as exports arrive."""
-    s = ctx.settings.finops
+    s = ctx.settings.section(FinopsSettings)
     codes = [w.code for w in wards()][: s.demo_wards]
     tables, plan = generate(
         end=end, months=s.demo_months, ward_codes=codes, seed=ctx.seed, pops=pops
@@ -114,7 +115,7 @@ def demo(ctx: DemoContext) -> None:
         year = ex.costs(
             CostQuery(end - timedelta(days=364), end, ["ward", "business_system"], "total")
         )
-        fy = fiscal_year_of(end, ctx.settings.finops.fiscal_year_start_month)
+        fy = fiscal_year_of(end, ctx.settings.section(FinopsSettings).fiscal_year_start_month)
         spent: dict[str, float] = {}
         for row in year:
             ward, system = row.groups
@@ -146,7 +147,10 @@ def demo(ctx: DemoContext) -> None:
         # Recommendations seen before the fixes, acted upon, then the current scan.
         for fixed_on in sorted(set(fixed.values())):
             recommend.store(
-                session, recommend.find(ex, fixed_on - timedelta(days=1), ctx.settings.finops)
+                session,
+                recommend.find(
+                    ex, fixed_on - timedelta(days=1), ctx.settings.section(FinopsSettings)
+                ),
             )
         for rid, fixed_on in fixed.items():
             rec = session.scalar(select(Recommendation).where(Recommendation.resource_id == rid))
@@ -155,7 +159,7 @@ def demo(ctx: DemoContext) -> None:
                 recommend.change_status(
                     session, SYSTEM, rec.id, "done", done_on=fixed_on, note="volume deleted"
                 )
-        result = scan.run(session, ex, end, ctx.settings.finops)
+        result = scan.run(session, ex, end, ctx.settings.section(FinopsSettings))
         ctx.report(
             f"finops: {result.series} series scanned, {result.new_alerts} alerts, "
             f"{result.recommendations_created} recommendations, {result.realised_measured} savings measured"

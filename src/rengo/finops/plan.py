@@ -19,12 +19,12 @@ from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
-from rengo.core.settings import FinopsSettings
 from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant, ward_codes
 from rengo.finops.explorer import CostQuery, Explorer
 from rengo.finops.forecast import Projection, fiscal_year_of, project_fiscal_year, project_month
 from rengo.finops.models import Baseline, Budget
+from rengo.finops.settings import FinopsSettings
 
 Series = dict[tuple[str, str], dict[date, float]]
 

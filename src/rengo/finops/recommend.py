@@ -30,10 +30,10 @@ from rengo.core import audit
 from rengo.core.db import utcnow
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, require
-from rengo.core.settings import FinopsSettings
 from rengo.core.types import TenantCode
 from rengo.finops.explorer import Explorer
 from rengo.finops.models import Recommendation, RecommendationEvent
+from rengo.finops.settings import FinopsSettings
 
 RecommendationKind = Literal["idle", "rightsizing", "schedule", "storage_tiering", "commitment"]
 RecommendationStatus = Literal["open", "accepted", "done", "rejected"]

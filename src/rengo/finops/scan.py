@@ -19,13 +19,13 @@ from rengo.core import audit
 from rengo.core.db import utcnow
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
-from rengo.core.settings import FinopsSettings
 from rengo.core.types import TenantCode
 from rengo.finops import recommend
 from rengo.finops.anomaly import Detection, Thresholds, detect
 from rengo.finops.explorer import CostQuery, Explorer
 from rengo.finops.forecast import fiscal_year_of, project_fiscal_year
 from rengo.finops.models import Alert, Budget
+from rengo.finops.settings import FinopsSettings
 
 AlertStatus = Literal["open", "acknowledged", "resolved"]
 AlertKind = Literal["spike", "level_shift", "budget"]

@@ -27,6 +27,7 @@ from rengo.finops.explorer import Explorer
 from rengo.finops.ingest import Enrichment, IngestReport, ingest_files, rebuild
 from rengo.finops.lake import Lake
 from rengo.finops.models import AllocationRule, ExchangeRate, Ingest, SharedPool
+from rengo.finops.settings import FinopsSettings
 
 
 def load_rules(session: Session) -> list[Rule]:
@@ -63,7 +64,9 @@ def load_rates(session: Session) -> list[Rate]:
 
 
 def enrichment(session: Session, settings: Settings) -> Enrichment:
-    return Enrichment(load_rules(session), load_rates(session), settings.finops.currency)
+    return Enrichment(
+        load_rules(session), load_rates(session), settings.section(FinopsSettings).currency
+    )
 
 
 def ingest(

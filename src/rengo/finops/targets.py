@@ -20,6 +20,7 @@ from rengo.finops.models import (
     Training,
     TrainingAttendance,
 )
+from rengo.finops.settings import FinopsSettings
 from rengo.targets.registry import (
     Direction,
     Kind,
@@ -53,7 +54,7 @@ def operating_cost_growth(ctx: TargetContext) -> dict[str, Measurement]:
     ex = _explorer(ctx)
     rows = [
         r
-        for r in plan.kgi(ctx.session, SYSTEM, ex, _day(ctx), ctx.settings.finops)
+        for r in plan.kgi(ctx.session, SYSTEM, ex, _day(ctx), ctx.settings.section(FinopsSettings))
         if not r.business_system
     ]
     out: dict[str, Measurement] = {}

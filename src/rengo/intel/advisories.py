@@ -25,6 +25,7 @@ from rengo.core.settings import Settings
 from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, ward_codes
 from rengo.csirt import notify, oncall, paging
+from rengo.csirt.settings import CsirtSettings
 from rengo.intel import patterns, timestamps
 from rengo.intel.access import audience_text
 from rengo.intel.anonymise import JOINT_IDENTITY_ID, joint_identity
@@ -220,7 +221,7 @@ def _notify(
     session: Session, settings: Settings, advisory: Advisory, wards: list[str], now: datetime
 ) -> None:
     subject = f"【注意喚起・{advisory.severity}】{advisory.title}"
-    link = f"{settings.csirt.public_base_url.rstrip('/')}/intel/advisories/{advisory.id}"
+    link = f"{settings.section(CsirtSettings).public_base_url.rstrip('/')}/intel/advisories/{advisory.id}"
     body = f"{advisory.summary}\n\n{advisory.countermeasures}\n\n{link}"
     staff = session.execute(
         select(User.email, User.tenant)

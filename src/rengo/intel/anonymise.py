@@ -37,6 +37,7 @@ from rengo.core.wards import ward_by_code
 from rengo.intel import patterns
 from rengo.intel.collections import NAMESPACE
 from rengo.intel.patterns import Atom
+from rengo.intel.settings import IntelSettings
 from rengo.intel.tlp import TLP, marking_definition, with_level
 from rengo.intel.warninglists import SPECIAL_NETWORKS
 
@@ -103,7 +104,7 @@ def joint_identity(settings: Settings) -> dict[str, Any]:
         "id": JOINT_IDENTITY_ID,
         "created": JOINT_IDENTITY_CREATED,
         "modified": JOINT_IDENTITY_CREATED,
-        "name": settings.intel.joint_identity_name,
+        "name": settings.section(IntelSettings).joint_identity_name,
         "identity_class": "organization",
         "sectors": ["government-local"],
     }

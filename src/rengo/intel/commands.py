@@ -13,6 +13,7 @@ from rengo.core.permissions import SYSTEM
 from rengo.intel import feeds, hunting, indicators, scheduler
 from rengo.intel.feeds import FeedKind, ImportFormat
 from rengo.intel.models import Feed
+from rengo.intel.settings import IntelSettings
 
 app = typer.Typer(help="Threat-intelligence hub: feeds, imports, hunts.", no_args_is_help=True)
 
@@ -67,7 +68,7 @@ def hunt(
             queued = indicators.queue_hunt(
                 session,
                 since=None,
-                days=days or runtime.settings.intel.retro_hunt_days,
+                days=days or runtime.settings.section(IntelSettings).retro_hunt_days,
                 reason="rengo intel hunt",
                 now=now,
             )

@@ -26,6 +26,7 @@ from rengo.intel import formats
 from rengo.intel.collections import FEEDS
 from rengo.intel.ingest import ingest
 from rengo.intel.models import Feed, IntelCollection, IntelObject, QuarantinedRecord
+from rengo.intel.settings import IntelSettings
 from rengo.intel.tlp import TLP, parse_level
 
 BATCH = 5000
@@ -154,7 +155,7 @@ def import_parsed(
 
 def _level(value: str | None, settings: Settings) -> TLP:
     try:
-        return parse_level(value or settings.intel.feed_default_tlp)
+        return parse_level(value or settings.section(IntelSettings).feed_default_tlp)
     except ValueError as exc:
         raise InvalidInput("unknown TLP level", [Problem(str(exc), "field tlp")]) from None
 

@@ -19,6 +19,7 @@ from rengo.core.permissions import Principal
 from rengo.core.settings import Settings
 from rengo.intel import indicators, store
 from rengo.intel.models import IntelCollection, IntelObject
+from rengo.intel.settings import IntelSettings
 from rengo.intel.tlp import TLP, parse_level
 from rengo.intel.warninglists import WarningLists
 
@@ -38,7 +39,7 @@ def ingest(
     audience: str = "",
     client: str = "",
 ) -> store.AddResult:
-    level = default_tlp or parse_level(settings.intel.feed_default_tlp)
+    level = default_tlp or parse_level(settings.section(IntelSettings).feed_default_tlp)
     result = store.add_objects(
         session,
         collection,
@@ -58,7 +59,7 @@ def ingest(
             indicators.queue_hunt(
                 session,
                 since=now,
-                days=settings.intel.retro_hunt_days,
+                days=settings.section(IntelSettings).retro_hunt_days,
                 now=now,
                 reason=f"{alerting} new indicator values from {source}",
             )

@@ -19,6 +19,7 @@ from rengo.core.db import Database
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
 from rengo.intel import feeds, hunting
+from rengo.intel.settings import IntelSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,13 @@ class Scheduler:
             self._thread.join(30)
 
     def _run(self) -> None:
-        interval = max(1.0, self.settings.intel.match_poll_seconds)
+        interval = max(1.0, self.settings.section(IntelSettings).match_poll_seconds)
         last_feeds = time.monotonic()
         while not self._stop.wait(interval):
-            due = time.monotonic() - last_feeds >= self.settings.intel.feed_poll_seconds
+            due = (
+                time.monotonic() - last_feeds
+                >= self.settings.section(IntelSettings).feed_poll_seconds
+            )
             try:
                 run_once(self.db, self.settings, self.data_dir, self.clock, pull_feeds=due)
             except OperationalError:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from rengo.assets.models import Asset
 from rengo.core.settings import Settings
 from rengo.intel.patterns import Atom
+from rengo.intel.settings import IntelSettings
 
 SPECIAL_NETWORKS = tuple(
     ipaddress.ip_network(n)
@@ -85,9 +86,12 @@ class WarningLists:
     @classmethod
     def load(cls, session: Session, settings: Settings) -> WarningLists:
         extra = tuple(
-            ipaddress.ip_network(n, strict=False) for n in settings.intel.warning_networks
+            ipaddress.ip_network(n, strict=False)
+            for n in settings.section(IntelSettings).warning_networks
         )
-        benign = popular_domains() | {d.lower() for d in settings.intel.warning_domains}
+        benign = popular_domains() | {
+            d.lower() for d in settings.section(IntelSettings).warning_domains
+        }
         return cls(SPECIAL_NETWORKS + extra, ward_domains(session), frozenset(benign))
 
     def reason(self, atom: Atom) -> str | None:

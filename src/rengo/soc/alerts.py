@@ -29,7 +29,6 @@ import rengo.soc.permissions  # noqa: F401  (the queue's actions are defined the
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
-from rengo.core.settings import DetectSettings
 from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, is_tenant
 from rengo.soc.alerts_ingest import IngestResult, ingest
@@ -41,6 +40,7 @@ from rengo.soc.alerts_models import (
     AlertEvent,
 )
 from rengo.soc.detect.detector import Detection
+from rengo.soc.detect.settings import DetectSettings
 from rengo.soc.schema import LEVELS
 
 PAGE_MAX = 500

@@ -24,10 +24,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from rengo.core.settings import DetectSettings
 from rengo.core.wards import JOINT
 from rengo.soc.alerts_models import Alert, AlertEvent, RuleSetting, Suppression
 from rengo.soc.detect.detector import Detection
+from rengo.soc.detect.settings import DetectSettings
 from rengo.soc.schema import LEVELS
 
 

@@ -21,6 +21,7 @@ from rengo.core.storage import DataDir
 from rengo.core.wards import JOINT, MunicipalCodeError, parse_tenant, tenant_name
 from rengo.soc.parsers import formats
 from rengo.soc.schema import Origin
+from rengo.soc.settings import SocSettings
 
 if TYPE_CHECKING:  # the lake (DuckDB) is imported by the commands that use it
     from rengo.soc.service import SocStore
@@ -34,7 +35,9 @@ def _open(data_dir: Path | None) -> tuple[Settings, SocStore]:
     from rengo.soc.service import SocStore
 
     settings = load_settings(data_dir=data_dir)
-    return settings, SocStore.open(DataDir(settings.data_dir).ensure(), settings.soc)
+    return settings, SocStore.open(
+        DataDir(settings.data_dir).ensure(), settings.section(SocSettings)
+    )
 
 
 def _ward(text: str) -> str:
@@ -132,7 +135,7 @@ def stats_command(
         wards=wards,
         now=datetime.now(UTC),
         days=days,
-        silent_hours=settings.soc.silent_ward_hours,
+        silent_hours=settings.section(SocSettings).silent_ward_hours,
     )
     if output == "json":
         per_ward_class_day: dict[tuple[str, int, str], int] = {}
@@ -242,11 +245,14 @@ def compact_command(
             store.lake,
             min_files=2,
             today=now.date() + timedelta(days=1),
-            memory_mb=settings.soc.compact_memory_mb,
+            memory_mb=settings.section(SocSettings).compact_memory_mb,
             eager=True,
         )
         removed = apply_retention(
-            store.lake, now, settings.soc.retention_days, dict(settings.soc.retention_days_by_ward)
+            store.lake,
+            now,
+            settings.section(SocSettings).retention_days,
+            dict(settings.section(SocSettings).retention_days_by_ward),
         )
     finally:
         store.writer.release()
@@ -269,7 +275,7 @@ def syslog_command(
     from rengo.soc.listen import open_listener
 
     settings = load_settings(data_dir=data_dir)
-    soc = settings.soc.model_copy(
+    soc = settings.section(SocSettings).model_copy(
         update={
             k: v
             for k, v in {

@@ -18,6 +18,7 @@ import rengo.soc.detect.demo  # noqa: F401  (the alert queue's step, found with 
 from rengo.core.demo import DemoContext, step
 from rengo.core.wards import wards
 from rengo.soc.service import SocStore
+from rengo.soc.settings import SocSettings
 from rengo.soc.spool import Batch
 
 DAYS = 14
@@ -245,7 +246,7 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
 
 @step("soc", 40, "Security logs of the 23 wards for the last 14 days, with three attack stories")
 def load_demo_logs(ctx: DemoContext) -> None:
-    store = SocStore.open(ctx.data_dir, ctx.settings.soc)
+    store = SocStore.open(ctx.data_dir, ctx.settings.section(SocSettings))
     batches = demo_batches(ctx.now, ctx.rng("soc"))
     store.spool.append(batches, wait_seconds=600.0)
     if store.writer.acquire(blocking=False):

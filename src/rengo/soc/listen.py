@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rengo.core.errors import InvalidInput, Problem
-from rengo.core.settings import SocSettings
 from rengo.core.storage import DataDir
 from rengo.soc.service import SocStore, store_for
+from rengo.soc.settings import SocSettings
 from rengo.soc.syslog_server import ListenerThread, SyslogListener, tls_context
 from rengo.soc.wardmap import WardMap
 

@@ -11,10 +11,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from rengo.core.settings import SocSettings
 from rengo.core.storage import DataDir
 from rengo.soc.lake import Lake
 from rengo.soc.pipeline import LakeWriter
+from rengo.soc.settings import SocSettings
 from rengo.soc.spool import Batch, Spool
 
 DOMAIN = "soc"

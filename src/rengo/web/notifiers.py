@@ -27,6 +27,7 @@ from rengo.core.permissions import Role
 from rengo.core.settings import Settings
 from rengo.core.wards import tenant_name
 from rengo.csirt import notify, oncall, paging
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.worker import register_hook
 from rengo.finops import scan
 from rengo.finops.models import Alert
@@ -56,7 +57,7 @@ def _message(ward: str, alerts: list[Alert], settings: Settings) -> tuple[str, s
     lines = [_line(a) for a in alerts[:LISTED]]
     if len(alerts) > LISTED:
         lines.append(f"… ほか {len(alerts) - LISTED} 件")
-    link = f"{settings.csirt.public_base_url.rstrip('/')}/finops/anomalies?ward={ward}"
+    link = f"{settings.section(CsirtSettings).public_base_url.rstrip('/')}/finops/anomalies?ward={ward}"
     body = "クラウド・システムのコストにアラートがあります。\n\n" + "\n".join(lines) + f"\n\n{link}"
     return subject.strip(), body
 

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from rengo.core.errors import InvalidInput, NotFound
 from rengo.core.runtime import Runtime
-from rengo.core.settings import DetectSettings
 from rengo.soc import alerts, alerts_tuning
 from rengo.soc.alerts_ingest import ingest
+from rengo.soc.detect.settings import DetectSettings
 from tests.helpers import ADMIN_JOINT, IT_A, IT_B, SOC_JOINT, WARD_A, WARD_B, bearer
 from tests.soc.detect.alert_helpers import detection
 from tests.soc.detect.helpers import T0

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from rengo.core.runtime import Runtime
 from rengo.soc.detect.follow import FollowThread, follower_lock
+from rengo.soc.detect.settings import DetectSettings
 from rengo.web.app import create_app
 from tests.helpers import JOINT, WARD_A, bearer
 
@@ -20,8 +21,10 @@ SHADOW_DELETE = "C:\\Windows\\System32\\vssadmin.exe delete shadows /all /quiet"
 
 
 def following(env: Runtime) -> Runtime:
-    env.settings.detect = env.settings.detect.model_copy(
-        update={"follow_with_serve": True, "poll_seconds": 0.2, "workers": 1}
+    env.settings.use(
+        env.settings.section(DetectSettings).model_copy(
+            update={"follow_with_serve": True, "poll_seconds": 0.2, "workers": 1}
+        )
     )
     return env
 
@@ -106,7 +109,9 @@ def test_a_rule_added_to_a_folder_runs_without_a_restart(
     folder = tmp_path / "rules"
     folder.mkdir()
     env = following(env)
-    env.settings.detect = env.settings.detect.model_copy(update={"rule_folders": [folder]})
+    env.settings.use(
+        env.settings.section(DetectSettings).model_copy(update={"rule_folders": [folder]})
+    )
     ward, joint = bearer(tokens(WARD_A, "ward_it")), bearer(tokens(JOINT, "soc_analyst"))
     with TestClient(create_app(env), base_url="http://127.0.0.1") as client:
         thread = client.app.state.soc_detect_follow  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ import typer
 from rengo.core.console import DataDirOption, console, err_console, open_runtime
 from rengo.core.settings import load_settings
 from rengo.core.types import TenantCode
+from rengo.soc.detect.settings import DetectSettings
 
 if TYPE_CHECKING:  # imported where used: ``--evtx`` starts without the database layer
     from rengo.core.runtime import Runtime
@@ -111,8 +112,8 @@ def detect_command(
                 start,
                 end,
                 wards=ward or None,
-                batch_rows=runtime.settings.detect.batch_rows,
-                workers=runtime.settings.detect.workers,
+                batch_rows=runtime.settings.section(DetectSettings).batch_rows,
+                workers=runtime.settings.section(DetectSettings).workers,
                 cache_dir=cache_dir(runtime),
                 segments=load_segments(runtime),
             )
@@ -121,7 +122,7 @@ def detect_command(
             from rengo.soc.alerts_ingest import ingest
 
             with runtime.db.session() as session:
-                result = ingest(session, detections, runtime.settings.detect, now)
+                result = ingest(session, detections, runtime.settings.section(DetectSettings), now)
             err_console.print(
                 f"{len(result.new_alerts)} new alerts, {len(result.campaigns)} campaigns"
             )
@@ -171,7 +172,7 @@ def _detect_evtx(
     from rengo.soc.detect.rules import load_rules
 
     settings = load_settings(data_dir=data_dir)
-    detect = settings.detect
+    detect = settings.section(DetectSettings)
     cache = DataDir(settings.data_dir).files("soc") / "detect-cache"
     ruleset = load_rules(
         [*detect.rule_folders, *folders],
@@ -237,7 +238,7 @@ def rules_check(
     """Validate rules: errors name file:line; rules that cannot run say why. Exit 1 on errors."""
     from rengo.soc.detect.rules import load_rules
 
-    placeholders = load_settings(data_dir=data_dir).detect.placeholders
+    placeholders = load_settings(data_dir=data_dir).section(DetectSettings).placeholders
     raise typer.Exit(_report(load_rules(folders, placeholders=placeholders), output))
 
 
@@ -252,7 +253,7 @@ def rules_convert(
     from rengo.soc.detect.ir import hunting_sql
     from rengo.soc.detect.rules import load_rules
 
-    placeholders = load_settings(data_dir=data_dir).detect.placeholders
+    placeholders = load_settings(data_dir=data_dir).section(DetectSettings).placeholders
     ruleset = load_rules(folders, placeholders=placeholders)
     for rule in ruleset.rules:
         if rule.condition is None:

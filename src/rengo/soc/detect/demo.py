@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM
+from rengo.soc.detect.settings import DetectSettings
 
 
 @step("soc-alerts", 45, "Sigma detection over the demo lake: an alert queue with campaigns")
@@ -32,7 +33,7 @@ def demo_alerts(ctx: DemoContext) -> None:
         )
     )
     with ctx.db.session() as session:
-        result = ingest(session, detections, ctx.settings.detect, ctx.now)
+        result = ingest(session, detections, ctx.settings.section(DetectSettings), ctx.now)
         # A queue in motion: some alerts already worked by the analysts.
         rng = ctx.rng("soc-alerts")
         page = alerts.search_alerts(session, SYSTEM, alerts.AlertFilter(per_page=500))

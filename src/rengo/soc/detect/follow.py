@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rengo.core.runtime import Runtime
+from rengo.soc.detect.settings import DetectSettings
 
 if TYPE_CHECKING:
     from rengo.soc.detect.runner import IncrementalDetector
@@ -48,7 +49,7 @@ def follower_lock(runtime: Runtime, stop: threading.Event) -> Iterator[bool]:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if stop.wait(runtime.settings.detect.poll_seconds):
+                if stop.wait(runtime.settings.section(DetectSettings).poll_seconds):
                     yield False
                     return
         try:
@@ -90,7 +91,7 @@ class FollowThread(threading.Thread):
     def run(self) -> None:
         from rengo.soc.detect.runner import IncrementalDetector, load_configured_rules, open_lake
 
-        folders = list(self.runtime.settings.detect.rule_folders)
+        folders = list(self.runtime.settings.section(DetectSettings).rule_folders)
         with follower_lock(self.runtime, self.stopping) as mine:
             if not mine:
                 return
@@ -123,7 +124,7 @@ class FollowThread(threading.Thread):
                                 )
                             if (
                                 time.monotonic() - looked
-                                < self.runtime.settings.detect.poll_seconds
+                                < self.runtime.settings.section(DetectSettings).poll_seconds
                             ):
                                 continue
                             looked = time.monotonic()
@@ -135,7 +136,9 @@ class FollowThread(threading.Thread):
                                 break
                     except Exception:  # a bad batch or a lost database: log, wait, go on
                         log.exception("incremental detection failed; trying again")
-                        self.stopping.wait(self.runtime.settings.detect.poll_seconds)
+                        self.stopping.wait(
+                            self.runtime.settings.section(DetectSettings).poll_seconds
+                        )
             finally:
                 if runner is not None:
                     runner.close()
@@ -170,7 +173,7 @@ class FollowThread(threading.Thread):
 
 def start_with_serve(runtime: Runtime) -> FollowThread | None:
     """For ``rengo serve``: start following when ``detect.follow_with_serve`` says so."""
-    if not runtime.settings.detect.follow_with_serve:
+    if not runtime.settings.section(DetectSettings).follow_with_serve:
         return None
     thread = FollowThread(runtime)
     thread.start()

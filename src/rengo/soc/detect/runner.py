@@ -25,12 +25,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from rengo.core.runtime import Runtime
-from rengo.core.settings import DetectSettings
 from rengo.core.storage import write_atomically
 from rengo.soc.detect.detector import Detection, Detector
 from rengo.soc.detect.parquet_input import DETECT_COLUMNS
 from rengo.soc.detect.rules import RuleSet, load_rules
 from rengo.soc.detect.segments import SegmentRanges
+from rengo.soc.detect.settings import DetectSettings
 from rengo.soc.schema import EVENT_SCHEMA
 
 MAX_COMMITS_PER_RUN = 64
@@ -96,7 +96,7 @@ def load_configured_rules(
     runtime: Runtime, extra_folders: Iterable[Path] = (), *, builtin: bool | None = None
 ) -> RuleSet:
     """Rules of the settings (and ``extra_folders``), placeholders from settings and register."""
-    settings = runtime.settings.detect
+    settings = runtime.settings.section(DetectSettings)
     return load_rules(
         [*settings.rule_folders, *extra_folders],
         placeholders=settings.placeholders,
@@ -157,7 +157,7 @@ class IncrementalDetector:
 
     def __init__(self, runtime: Runtime, rules: RuleSet, source: EventSource) -> None:
         self.runtime = runtime
-        self.settings: DetectSettings = runtime.settings.detect
+        self.settings: DetectSettings = runtime.settings.section(DetectSettings)
         self.source = source
         self.detector = Detector(
             rules,

@@ -12,6 +12,7 @@ from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.csirt import costs, endpoints
 from rengo.csirt.models import Connector
+from rengo.csirt.settings import CsirtSettings
 from rengo.targets.registry import fiscal_year_start
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep
 
@@ -101,7 +102,7 @@ class ComparisonOut(BaseModel):
 
 def connector_out(connector: Connector, runtime: RuntimeDep) -> ConnectorOut:
     out = ConnectorOut.model_validate(connector)
-    configured = endpoints.secret_configured(runtime.settings.csirt, connector)
+    configured = endpoints.secret_configured(runtime.settings.section(CsirtSettings), connector)
     return out.model_copy(update={"secret_configured": configured})
 
 

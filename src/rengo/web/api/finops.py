@@ -23,6 +23,7 @@ from rengo.finops import service as finops_service
 from rengo.finops.allocation import AllocationField, AllocationMethod, Rule
 from rengo.finops.explorer import CostQuery
 from rengo.finops.models import Recommendation
+from rengo.finops.settings import FinopsSettings
 from rengo.web.deps import Day, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/finops", tags=["finops"])
@@ -168,7 +169,7 @@ def costs(session: SessionDep, runtime: RuntimeDep, q: CostQueryDep) -> CostResu
     rows = ex.costs(q)
     unpriced, _ = ex.unpriced(q)
     return CostResult(
-        currency=runtime.settings.finops.currency,
+        currency=runtime.settings.section(FinopsSettings).currency,
         metric=q.metric,
         start=q.start,
         end=q.end,
@@ -197,7 +198,9 @@ def costs_csv(
     rows = finops_service.explorer(session, runtime.data_dir).costs(q)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["period", *q.group_by, f"cost_{runtime.settings.finops.currency}"])
+    writer.writerow(
+        ["period", *q.group_by, f"cost_{runtime.settings.section(FinopsSettings).currency}"]
+    )
     for r in rows:
         writer.writerow([r.period, *r.groups, f"{r.cost:.2f}"])
     audit.record(

@@ -51,6 +51,7 @@ from rengo.csirt.schemas import (
     TimelineOut,
     TransitionIn,
 )
+from rengo.csirt.settings import CsirtSettings
 from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import (
     IdPath,
@@ -740,7 +741,7 @@ async def upload_evidence(
                 content_type=upload.content_type or "application/octet-stream",
                 description=description,
                 data_dir=runtime.data_dir,
-                max_bytes=runtime.settings.csirt.evidence_max_mb << 20,
+                max_bytes=runtime.settings.section(CsirtSettings).evidence_max_mb << 20,
                 now=runtime.clock.now(),
                 client=client_address(request),
             )

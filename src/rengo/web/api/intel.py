@@ -29,6 +29,7 @@ from rengo.intel.schemas import (
     PhishingReport,
     VulnerabilityReport,
 )
+from rengo.intel.settings import IntelSettings
 from rengo.intel.submissions import SubmissionState
 from rengo.intel.tlp import parse_level
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
@@ -566,7 +567,7 @@ def queue_hunt(
     hunt = indicators.queue_hunt(
         session,
         since=None,
-        days=days or runtime.settings.intel.retro_hunt_days,
+        days=days or runtime.settings.section(IntelSettings).retro_hunt_days,
         reason=f"requested by {principal.label}",
         now=now,
     )
@@ -651,7 +652,7 @@ async def import_file(
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     runtime = app.state.runtime
     scheduler = Scheduler(runtime.db, runtime.settings, runtime.data_dir, runtime.clock)
-    if runtime.settings.intel.feed_scheduler:
+    if runtime.settings.section(IntelSettings).feed_scheduler:
         scheduler.start()
     try:
         yield

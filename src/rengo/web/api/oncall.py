@@ -21,6 +21,7 @@ from rengo.core.permissions import require, visible_tenants
 from rengo.core.runtime import Runtime
 from rengo.csirt import deliveries, escalation, notify, oncall, paging
 from rengo.csirt.models import OnCallTeam
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.worker import TickReport, Worker, tick
 from rengo.web import notifiers  # noqa: F401  (registers the other domains' worker hooks)
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/api/v1/oncall", tags=["oncall"])
 @asynccontextmanager
 async def _worker(app: FastAPI) -> AsyncIterator[None]:
     runtime: Runtime = app.state.runtime
-    interval = runtime.settings.csirt.worker_interval_seconds
+    interval = runtime.settings.section(CsirtSettings).worker_interval_seconds
     worker = (
         Worker(runtime.db, runtime.settings, runtime.clock, interval).start()
         if interval > 0

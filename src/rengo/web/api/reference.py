@@ -17,6 +17,7 @@ from rengo.assets.reference import (
     LOCATIONS,
     SEGMENTS,
 )
+from rengo.assets.settings import AssetSettings
 from rengo.core.tenancy import Tenant
 from rengo.web.deps import RuntimeDep, SessionDep
 
@@ -66,7 +67,7 @@ def _terms(index: Mapping[str, object]) -> list[TermOut]:
     "/reference/assets", response_model=Vocabularies, summary="Allowed values of asset fields"
 )
 def asset_vocabularies(runtime: RuntimeDep) -> Vocabularies:
-    s = runtime.settings.assets
+    s = runtime.settings.section(AssetSettings)
     return Vocabularies(
         kinds=_terms(KINDS),
         locations=_terms(LOCATIONS),

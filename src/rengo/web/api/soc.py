@@ -32,6 +32,7 @@ from rengo.soc.parsers import formats
 from rengo.soc.schema import Origin
 from rengo.soc.search import EventQuery, search_events
 from rengo.soc.service import close_stores, store_for
+from rengo.soc.settings import SocSettings
 from rengo.soc.spool import Batch, SpoolFull
 from rengo.soc.stats import collect_stats
 from rengo.web.deps import RuntimeDep, SessionDep, Timestamp, UserDep, client_address
@@ -45,7 +46,9 @@ router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
 @asynccontextmanager
 async def _syslog(app: FastAPI) -> AsyncIterator[None]:
     runtime = app.state.runtime
-    running = await run_in_threadpool(start_with_serve, runtime.data_dir, runtime.settings.soc)
+    running = await run_in_threadpool(
+        start_with_serve, runtime.data_dir, runtime.settings.section(SocSettings)
+    )
     app.state.soc_syslog = running
     try:
         yield
@@ -170,7 +173,7 @@ async def ingest(
         raise InvalidInput(
             "invalid ingest parameters", [Problem(f"one of {', '.join(HTTP_FORMATS)}", "format")]
         )
-    limit = runtime.settings.soc.http_max_body_bytes
+    limit = runtime.settings.section(SocSettings).http_max_body_bytes
     raw = await request.body()
     if len(raw) > limit:
         raise InvalidInput("body too large", [Problem(f"more than {limit} bytes", "body")])
@@ -186,7 +189,7 @@ async def ingest(
         received=runtime.clock.now(),
         content_type=request.headers.get("content-type") or "application/x-ndjson",
     )
-    store = store_for(runtime.data_dir, runtime.settings.soc)
+    store = store_for(runtime.data_dir, runtime.settings.section(SocSettings))
     try:
         position = await run_in_threadpool(store.accept, [batch], 2.0)
     except SpoolFull as exc:
@@ -251,7 +254,7 @@ def events(
         limit=limit,
         cursor=cursor,
     )
-    store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
+    store = store_for(runtime.data_dir, runtime.settings.section(SocSettings), write=False)
     page = search_events(store.lake, query)
     audit.record(
         session,
@@ -282,13 +285,13 @@ def stats(
     days: Annotated[int, Query(ge=1, le=400)] = 14,
 ) -> StatsOut:
     wards = visible_tenants(principal, "soc.stats.read")
-    store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
+    store = store_for(runtime.data_dir, runtime.settings.section(SocSettings), write=False)
     result = collect_stats(
         store.lake,
         wards=wards,
         now=runtime.clock.now(),
         days=days,
-        silent_hours=runtime.settings.soc.silent_ward_hours,
+        silent_hours=runtime.settings.section(SocSettings).silent_ward_hours,
     )
     return StatsOut(
         since=result.since,

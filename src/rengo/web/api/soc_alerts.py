@@ -19,6 +19,7 @@ from rengo.core.permissions import require
 from rengo.core.types import TenantCode
 from rengo.soc import alerts, alerts_tuning
 from rengo.soc.alerts_models import Alert, AlertKind, AlertStatus, CloseReason
+from rengo.soc.detect.settings import DetectSettings
 from rengo.soc.schema import Level
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, Timestamp, UserDep, client_address
 
@@ -302,7 +303,7 @@ def raise_alert(
     result = alerts.raise_alert(
         session,
         principal,
-        runtime.settings.detect,
+        runtime.settings.section(DetectSettings),
         ward=body.ward,
         title=body.title,
         level=body.level,

@@ -29,6 +29,7 @@ from rengo.intel import collections as colls
 from rengo.intel import store, submissions, timestamps
 from rengo.intel.ingest import ingest, withdraw
 from rengo.intel.models import IntelCollection, IntelObject, IntelStatus
+from rengo.intel.settings import IntelSettings
 from rengo.intel.tlp import TLP
 from rengo.web.deps import CSRF_HEADER, SessionDep, client_address, get_caller, get_runtime
 
@@ -163,7 +164,7 @@ def _require_read(principal: Principal, collection: IntelCollection) -> None:
 
 def _limit(request: Request) -> int:
     raw = request.query_params.get("limit")
-    maximum = get_runtime(request).settings.intel.taxii_page_max
+    maximum = get_runtime(request).settings.section(IntelSettings).taxii_page_max
     if raw is None or raw == "":
         return maximum
     if not raw.isdigit() or int(raw) < 1:
@@ -237,7 +238,7 @@ def api_root(request: Request, session: SessionDep) -> Response:
             "title": "rengo",
             "description": "Collections of the 23 wards' intelligence hub.",
             "versions": [MEDIA_TAXII],
-            "max_content_length": settings.intel.taxii_max_content_length,
+            "max_content_length": settings.section(IntelSettings).taxii_max_content_length,
         }
     )
 
@@ -398,7 +399,7 @@ async def add_objects(collection_id: str, request: Request, session: SessionDep)
     check_accept(request)
     principal = taxii_principal(request, session)
     runtime = get_runtime(request)
-    limit = runtime.settings.intel.taxii_max_content_length
+    limit = runtime.settings.section(IntelSettings).taxii_max_content_length
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise TaxiiError(413, "Request entity too large", f"at most {limit} bytes")

@@ -17,6 +17,7 @@ from rengo.assets.reference import (
     SEGMENTS,
 )
 from rengo.assets.schemas import EDITABLE_FIELDS, AssetCreate, AssetFields
+from rengo.assets.settings import AssetSettings
 from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import allows
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
@@ -127,7 +128,7 @@ def _form_page(
             "v": values,
             "errors": errors,
             **VOCABULARIES,
-            "settings_levels": request.app.state.runtime.settings.assets,
+            "settings_levels": request.app.state.runtime.settings.section(AssetSettings),
         },
         status,
     )

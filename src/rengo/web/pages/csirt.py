@@ -33,6 +33,7 @@ from rengo.csirt import (
 from rengo.csirt.lifecycle import ORDER
 from rengo.csirt.models import IncidentAlert
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, SEVERITIES, STATUSES, TIMELINE_KINDS
 from rengo.web.api.incidents import alert_source, send_notifications
 from rengo.web.api.oncall import wake_worker
@@ -661,7 +662,7 @@ async def upload_evidence(
             content_type=upload.content_type or "application/octet-stream",
             description=str(form.get("description") or ""),
             data_dir=runtime.data_dir,
-            max_bytes=runtime.settings.csirt.evidence_max_mb << 20,
+            max_bytes=runtime.settings.section(CsirtSettings).evidence_max_mb << 20,
             now=runtime.clock.now(),
             client=client_address(request),
         )

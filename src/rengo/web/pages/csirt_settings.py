@@ -17,6 +17,7 @@ from rengo.core.runtime import Runtime
 from rengo.core.wards import JOINT, ward_codes
 from rengo.csirt import costs, endpoints
 from rengo.csirt.connectors import CONNECTOR_KINDS
+from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.vocabulary import ACTION_KINDS
 from rengo.targets.registry import fiscal_year_start
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep
@@ -75,7 +76,8 @@ def _connectors_page(
             "kinds": CONNECTOR_KINDS,
             "action_kinds": ACTION_KINDS,
             "configured": {
-                c.id: endpoints.secret_configured(runtime.settings.csirt, c) for c in rows
+                c.id: endpoints.secret_configured(runtime.settings.section(CsirtSettings), c)
+                for c in rows
             },
             "can_manage": {
                 c.id: allows(principal, "csirt.connectors.manage", c.tenant) for c in rows
@@ -156,7 +158,9 @@ def _connector_form(
             "c": connector,
             "action_kinds": ACTION_KINDS,
             "fe": error,
-            "configured": endpoints.secret_configured(runtime.settings.csirt, connector),
+            "configured": endpoints.secret_configured(
+                runtime.settings.section(CsirtSettings), connector
+            ),
             "can_manage": allows(principal, "csirt.connectors.manage", connector.tenant),
             "flash": _saved(request),
         },

@@ -23,6 +23,7 @@ from rengo.core.permissions import Principal, allows, visible_tenants
 from rengo.core.runtime import Runtime
 from rengo.core.wards import JOINT, tenant_codes
 from rengo.csirt import deliveries, escalation, notify, oncall, paging
+from rengo.csirt.settings import CsirtSettings
 from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep
 from rengo.web.nav import NavItem
@@ -185,7 +186,7 @@ def _team_page(
             "can_ack": {p.id: paging.may_acknowledge(session, principal, p) for p in page_rows},
             "can_manage": allows(principal, "csirt.oncall.manage", team.tenant),
             "secret_configured": (
-                team.webhook_secret_name in runtime.settings.csirt.webhook_secrets
+                team.webhook_secret_name in runtime.settings.section(CsirtSettings).webhook_secrets
                 if team.webhook_secret_name
                 else None
             ),
@@ -427,7 +428,7 @@ def delivery_log(
                 and allows(principal, "csirt.deliveries.retry", d.tenant or JOINT)
                 for d in rows
             },
-            "max_attempts": runtime.settings.csirt.delivery_attempts,
+            "max_attempts": runtime.settings.section(CsirtSettings).delivery_attempts,
             "flash": _saved(request),
         },
     )

@@ -23,6 +23,7 @@ from rengo.core.wards import is_tenant
 from rengo.soc.schema import CLASSES, OCSF_PATHS, ORIGINS
 from rengo.soc.search import EventQuery, get_event, search_events
 from rengo.soc.service import store_for
+from rengo.soc.settings import SocSettings
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
@@ -162,7 +163,7 @@ def search_page(
     page = None
     if query is not None:
         wards = narrow_to_visible(principal, "soc.events.read", form["ward"] or None)
-        store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
+        store = store_for(runtime.data_dir, runtime.settings.section(SocSettings), write=False)
         try:
             page = search_events(store.lake, EventQuery(**{**query.__dict__, "wards": wards}))
         except InvalidInput as exc:
@@ -220,7 +221,7 @@ def event_page(
     when = _when(at, "at", problems) if at else None
     if problems:
         raise InvalidInput("invalid event link", problems)
-    store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
+    store = store_for(runtime.data_dir, runtime.settings.section(SocSettings), write=False)
     event = get_event(store.lake, event_id, wards, at=when)
     if event is None:
         raise NotFound(f"no event {event_id} that you may see")

@@ -24,6 +24,7 @@ from rengo.core.permissions import allows, narrow_to_visible, visible_tenants
 from rengo.core.wards import is_tenant
 from rengo.soc.quarantine import quarantined, replay, summary
 from rengo.soc.service import store_for
+from rengo.soc.settings import SocSettings
 from rengo.soc.stats import collect_stats
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import N_, gettext
@@ -83,19 +84,19 @@ def status_page(
     if not raw_days.isdigit() or int(raw_days) not in DAY_CHOICES:
         raise InvalidInput("invalid period", [Problem(f"one of {DAY_CHOICES}", "days")])
     days = int(raw_days)
-    store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
+    store = store_for(runtime.data_dir, runtime.settings.section(SocSettings), write=False)
     stats = collect_stats(
         store.lake,
         wards=wards,
         now=runtime.clock.now(),
         days=days,
-        silent_hours=runtime.settings.soc.silent_ward_hours,
+        silent_hours=runtime.settings.section(SocSettings).silent_ward_hours,
     )
     context = {
         "stats": stats,
         "days": days,
         "day_choices": DAY_CHOICES,
-        "silent_hours": runtime.settings.soc.silent_ward_hours,
+        "silent_hours": runtime.settings.section(SocSettings).silent_ward_hours,
         "can_quarantine": allows(principal, "soc.quarantine.manage"),
         **_status_context(stats, list(stats.last_seen), days),
     }
@@ -119,7 +120,7 @@ def quarantine_page(
     wards = narrow_to_visible(principal, "soc.quarantine.manage", ward)
     source = qp.get("source") or None
     page = int(qp["page"]) if qp.get("page", "").isdigit() and int(qp["page"]) > 0 else 1
-    lake = store_for(runtime.data_dir, runtime.settings.soc, write=False).lake
+    lake = store_for(runtime.data_dir, runtime.settings.section(SocSettings), write=False).lake
     rows = quarantined(
         lake,
         wards=wards,
@@ -167,7 +168,7 @@ async def replay_post(
     if ward is not None and not is_tenant(ward):
         raise InvalidInput("unknown ward", [Problem(f"{ward!r} is not a ward", "field ward")])
     wards = narrow_to_visible(principal, "soc.quarantine.manage", ward)
-    store = store_for(runtime.data_dir, runtime.settings.soc)
+    store = store_for(runtime.data_dir, runtime.settings.section(SocSettings))
     report = await run_in_threadpool(replay, store.lake, store.spool, wards=wards, source=source)
     audit.record(
         session,

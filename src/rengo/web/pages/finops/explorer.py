@@ -16,6 +16,7 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.core.wards import is_tenant
 from rengo.finops.explorer import DIMENSIONS, CostQuery
+from rengo.finops.settings import FinopsSettings
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import error_message, problem_text
 from rengo.web.i18n import _, current_language
@@ -196,7 +197,7 @@ def explorer_page(
             "dimension_name": dimension_name,
             "business_systems": BUSINESS_SYSTEMS,
             "choices": choices,
-            "currency": runtime.settings.finops.currency,
+            "currency": runtime.settings.section(FinopsSettings).currency,
             "drillable": drillable,
             "period_bounds": _period_bounds,
             "can_rows": allows(principal, "finops.rows.read"),
@@ -242,6 +243,6 @@ def rows_page(
             "pages": max(1, -(-total // ROWS_PER_PAGE)),
             "dimensions": DIMENSION_LABELS,
             "value_label": value_label,
-            "currency": runtime.settings.finops.currency,
+            "currency": runtime.settings.section(FinopsSettings).currency,
         },
     )

@@ -13,6 +13,7 @@ from rengo.core.permissions import Principal, allows, require
 from rengo.core.types import TenantCode
 from rengo.finops import plan
 from rengo.finops.forecast import fiscal_year_of
+from rengo.finops.settings import FinopsSettings
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.pages.finops.common import (
     back,
@@ -39,7 +40,7 @@ def kgi_page(
     require(principal, "finops.costs.read")
     ex = explorer_for(runtime, session)
     as_of = last_day(ex, runtime.clock.now().date())
-    s = runtime.settings.finops
+    s = runtime.settings.section(FinopsSettings)
     rows = plan.kgi(session, principal, ex, as_of, s)
     cap = runtime.settings.policy.operating_cost_growth_cap_pct
     return render(
@@ -73,7 +74,7 @@ def forecasts_page(
     require(principal, "finops.costs.read")
     ex = explorer_for(runtime, session)
     as_of = last_day(ex, runtime.clock.now().date())
-    s = runtime.settings.finops
+    s = runtime.settings.section(FinopsSettings)
     fy = fiscal_year_of(as_of, s.fiscal_year_start_month)
     return render(
         request,

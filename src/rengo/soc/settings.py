@@ -1,0 +1,71 @@
+"""The joint SOC's settings section (``[soc]``, ``RENGO_SOC__*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from rengo.core import settings
+from rengo.soc.detect import settings as detect_settings  # noqa: F401  (registers [detect])
+
+
+@settings.section("soc")
+class SocSettings(BaseModel):
+    """Joint SOC log collection: spool, lake, syslog listener, search."""
+
+    retention_days: int = Field(400, description="Days of events kept in the lake, by default.")
+    retention_days_by_ward: dict[str, int] = Field(
+        default_factory=dict, description="Retention in days per ward code, where it differs."
+    )
+    silent_ward_hours: float = Field(
+        6.0, description="A ward that sent no event for this long is flagged as silent."
+    )
+    spool_max_bytes: int = Field(
+        1 << 30,
+        description="Accepted bytes the lake writer may be behind before ingest pushes back "
+        "(HTTP 503 with Retry-After, TCP syslog stops reading).",
+    )
+    spool_segment_bytes: int = Field(64 << 20, description="Size of one spool segment file.")
+    writer_chunk_bytes: int = Field(
+        8 << 20, description="Spooled bytes the lake writer stores in one commit, at most."
+    )
+    writer_processes: int = Field(
+        2,
+        ge=0,
+        description="Worker processes the lake writer parses big chunks with (0: parse in "
+        "the writer's own thread).",
+    )
+    compact_min_files: int = Field(
+        8, description="Files in one partition of today that trigger a compaction."
+    )
+    compact_every_seconds: float = Field(
+        300.0, description="How often the lake writer compacts and applies retention."
+    )
+    compact_memory_mb: int = Field(
+        256,
+        ge=64,
+        description="Memory a compaction sorts a past day's events in, in MiB (larger days "
+        "are sorted a slice at a time; the upkeep's peak is about 3-4 times this).",
+    )
+    http_max_body_bytes: int = Field(
+        64 << 20, description="Largest HTTP ingest body accepted (after gunzip)."
+    )
+    syslog_enabled: bool = Field(False, description="Start the syslog listener with rengo serve.")
+    syslog_host: str = Field("127.0.0.1", description="Address the syslog listener binds.")
+    syslog_udp_port: int | None = Field(5514, description="UDP syslog port (none: off).")
+    syslog_tcp_port: int | None = Field(
+        5514, description="TCP syslog port, octet-counting or newline framing (none: off)."
+    )
+    syslog_tls_port: int | None = Field(None, description="TLS syslog port (RFC 5425; none: off).")
+    syslog_tls_cert: Path | None = Field(None, description="PEM certificate for TLS syslog.")
+    syslog_tls_key: Path | None = Field(None, description="PEM private key for TLS syslog.")
+    syslog_ward_map: Path | None = Field(
+        None,
+        description="File mapping sender addresses/networks (CIDR) or hostnames to ward codes; "
+        "see docs/soc.md.",
+    )
+    syslog_flush_ms: int = Field(
+        200, description="Syslog messages are spooled (fsync) at least this often."
+    )
+    search_page_size: int = Field(50, description="Events per page in search results.")
