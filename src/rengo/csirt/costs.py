@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,7 +29,8 @@ from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, ward_codes
 from rengo.csirt.models import CostEntry
 
-COST_KINDS = ("standalone_estimate", "joint_operating", "joint_share")
+CostKind = Literal["standalone_estimate", "joint_operating", "joint_share"]
+COST_KINDS: tuple[str, ...] = get_args(CostKind)
 MAX_YEN = 10**15
 
 

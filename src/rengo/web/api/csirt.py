@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.csirt import costs, endpoints
+from rengo.csirt.costs import CostKind
 from rengo.csirt.models import Connector
 from rengo.csirt.settings import CsirtSettings
 from rengo.targets.registry import fiscal_year_start
@@ -64,7 +65,7 @@ class ConnectorOut(BaseModel):
 class CostIn(BaseModel):
     fiscal_year: int = Field(ge=2000, le=2100)
     tenant: TenantCode
-    kind: str = Field(description="standalone_estimate | joint_operating | joint_share")
+    kind: CostKind
     amount_yen: int | None = Field(None, ge=0, le=10**15)
     share_pct: float | None = Field(None, ge=0, le=100)
     note: str = ""
