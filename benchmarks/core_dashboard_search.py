@@ -145,7 +145,8 @@ def main() -> None:
     started = time.perf_counter()
     _fill(runtime, args.assets_per_ward)
     print(
-        f"{args.backend}: {23 * args.assets_per_ward:,} assets loaded in {time.perf_counter() - started:.1f} s"
+        f"{args.backend}: {23 * args.assets_per_ward:,} assets loaded "
+        f"in {time.perf_counter() - started:.1f} s"
     )
     passwords = Passwords.from_settings(settings)
     with runtime.db.session() as session:

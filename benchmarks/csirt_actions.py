@@ -171,7 +171,8 @@ def main() -> None:
         f"max {max(ms):.1f} ms (all requests in {requested:.2f} s)"
     )
     print(
-        f"request → succeeded: p50 {statistics.median(spans):.2f} s, p95 {percentile(spans, 0.95):.2f} s"
+        f"request → succeeded: p50 {statistics.median(spans):.2f} s, "
+        f"p95 {percentile(spans, 0.95):.2f} s"
     )
     print(f"all {total} carried out in {elapsed:.2f} s: {total / elapsed:.1f} actions/s")
 

@@ -209,7 +209,8 @@ def run(backend: str, n_incidents: int, n_entries: int) -> None:
                 _t, ward = create_token(session, tenant="131121", role="ward_it")
             seconds, biggest = load(runtime, n_incidents, n_entries)
             print(
-                f"{backend}: loaded {n_incidents:,} incidents and {n_entries:,} timeline entries in {seconds:.0f} s"
+                f"{backend}: loaded {n_incidents:,} incidents and {n_entries:,} timeline entries "
+                f"in {seconds:.0f} s"
             )
             rng = random.Random(1)
             with TestClient(create_app(runtime)) as client:

@@ -164,7 +164,8 @@ def main() -> None:
                 timings.append(time.perf_counter() - started)
                 print(f"round {n + 1}: 24 e-mails + 24 webhooks delivered in {timings[-1]:.2f} s")
         print(
-            f"fan-out to 23 wards + joint: median {statistics.median(timings):.2f} s, max {max(timings):.2f} s"
+            f"fan-out to 23 wards + joint: median {statistics.median(timings):.2f} s, "
+            f"max {max(timings):.2f} s"
         )
         runtime.close()
     smtp.stop()

@@ -52,8 +52,10 @@ def main() -> None:
                 series, found, new = scan_anomalies(session, ex, END, FinopsSettings())
                 session.commit()
                 print(
-                    f"{label}: {series:,} series × 400 days in {time.perf_counter() - started:.1f} s "
-                    f"(CPU {time.process_time() - cpu:.1f} s); {len(found)} detections, {new} new alerts"
+                    f"{label}: {series:,} series × 400 days "
+                    f"in {time.perf_counter() - started:.1f} s "
+                    f"(CPU {time.process_time() - cpu:.1f} s); {len(found)} detections, {new} new "
+                    "alerts"
                 )
         print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 

@@ -136,18 +136,21 @@ def main() -> None:
         for name, q in queries.items():
             p50, p95 = timed(args.runs, lambda q=q: ex.costs(q))
             print(
-                f"{name}: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, CPU {CPU[-1] * 1000:.0f} ms"
+                f"{name}: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+                f"CPU {CPU[-1] * 1000:.0f} ms"
             )
         p50, p95 = timed(args.runs, lambda: ex.distinct("service", CostQuery(*year)))
         print(
-            f"filter choices (distinct services, a year): p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+            f"filter choices (distinct services, a year): p50 {p50 * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms"
         )
         p50, p95 = timed(
             max(3, args.runs // 4),
             lambda: ex.rows(CostQuery(END - timedelta(days=30), END, wards=one), limit=50),
         )
         print(
-            f"drill-down rows (30 days, one ward, 50 rows): p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms"
+            f"drill-down rows (30 days, one ward, 50 rows): p50 {p50 * 1000:.0f} ms, "
+            f"p95 {p95 * 1000:.0f} ms"
         )
         from rengo.finops.anomaly import detect
         from rengo.finops.scan import thresholds
@@ -164,7 +167,8 @@ def main() -> None:
             span = [first + timedelta(days=i) for i in range((END - first).days + 1)]
             found += len(detect(np.array([costs.get(d, 0.0) for d in span]), span, t))
         print(
-            f"anomaly scan: {len(series):,} series × up to 400 days in {time.perf_counter() - started:.1f} s "
+            f"anomaly scan: {len(series):,} series × up to 400 days "
+            f"in {time.perf_counter() - started:.1f} s "
             f"(series read in {loaded:.1f} s), {found} detections"
         )
         print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

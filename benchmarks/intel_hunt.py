@@ -2,7 +2,8 @@
 
 Generates the events with DuckDB straight into ``lake/soc/events/class_uid=…/ward=…/day=…``
 (Parquet, EVENT_SCHEMA's columns that matching reads; the partition columns are written
-into the files too, as the lake does — it reads them without hive partitioning), stores 100,000 indicators through
+into the files too, as the lake does — it reads them without hive partitioning), stores 100,000
+indicators through
 the hub's ingest path, then runs one retro-hunt and prints its time, throughput and hits.
 
     python benchmarks/intel_hunt.py [--events 10000000] [--indicators 100000] [--days 90]
@@ -61,27 +62,35 @@ def generate_events(
     COPY (
       SELECT
         'ev-' || i AS event_id,
-        TIMESTAMPTZ '{now.isoformat()}' - to_seconds((i * 7919) % {seconds}) - INTERVAL 1 SECOND AS time,
+        TIMESTAMPTZ '{now.isoformat()}' - to_seconds((i * 7919) % {seconds}) - INTERVAL 1 SECOND
+        AS time,
         {ward_list}[(i % 23) + 1] AS ward,
         'demo' AS origin,
         [4001, 4002, 4003][(i % 3) + 1]::INTEGER AS class_uid,
         CASE WHEN i % 3 = 0 THEN
-          CASE WHEN i % {HIT_EVERY} = 0 THEN '45.' || ((i // {HIT_EVERY} * 4 % {indicators_n}) // 65536 % 256) || '.' || ((i // {HIT_EVERY} * 4 % {indicators_n}) // 256 % 256) || '.' || ((i // {HIT_EVERY} * 4 % {indicators_n}) % 256)
+          CASE WHEN i % {HIT_EVERY} = 0 THEN '45.' || ((i // {HIT_EVERY} * 4 % {indicators_n}) //
+          65536 % 256) || '.' || ((i // {HIT_EVERY} * 4 % {indicators_n}) // 256 % 256) || '.' ||
+          ((i // {HIT_EVERY} * 4 % {indicators_n}) % 256)
                ELSE '8.' || (i % 251) || '.' || (i % 241) || '.' || (i % 239) END END AS src_ip,
-        CASE WHEN i % 3 = 0 THEN '10.' || (i % 23) || '.' || (i % 250) || '.' || (i % 200) END AS dst_ip,
+        CASE WHEN i % 3 = 0 THEN '10.' || (i % 23) || '.' || (i % 250) || '.' || (i % 200) END AS
+        dst_ip,
         NULL::VARCHAR AS device_ip,
         CASE WHEN i % 3 = 2 THEN
-          CASE WHEN i % {HIT_EVERY} = 2 THEN 'c2-' || ((i // {HIT_EVERY}) * 4 % {indicators_n} + 2) || '.bad.example'
+          CASE WHEN i % {HIT_EVERY} = 2 THEN 'c2-' || ((i // {HIT_EVERY}) * 4 % {indicators_n} +
+          2) || '.bad.example'
                ELSE 'www' || (i % 5000) || '.example.com' END END AS dns_query,
         CASE WHEN i % 3 = 1 THEN
-          CASE WHEN i % {HIT_EVERY} = 1 THEN 'http://dl-' || ((i // {HIT_EVERY}) * 4 % {indicators_n} + 3) || '.bad.example/payload.bin'
+          CASE WHEN i % {HIT_EVERY} = 1 THEN 'http://dl-' || ((i // {HIT_EVERY}) * 4 %
+          {indicators_n} + 3) || '.bad.example/payload.bin'
                ELSE 'https://site' || (i % 20000) || '.example.org/index.html' END END AS url,
         NULL::VARCHAR AS email_from, NULL::VARCHAR AS email_to, NULL::VARCHAR AS file_hash_md5,
         NULL::VARCHAR AS file_hash_sha1, NULL::VARCHAR AS file_hash_sha256,
         CASE WHEN i % 3 = 1 THEN 'Mozilla/5.0' END AS user_agent,
-        strftime(TIMESTAMPTZ '{now.isoformat()}' - to_seconds((i * 7919) % {seconds}) - INTERVAL 1 SECOND, '%Y-%m-%d') AS day
+        strftime(TIMESTAMPTZ '{now.isoformat()}' - to_seconds((i * 7919) % {seconds}) - INTERVAL 1
+        SECOND, '%Y-%m-%d') AS day
       FROM range({count}) t(i)
-    ) TO '{events_dir}' (FORMAT PARQUET, PARTITION_BY (class_uid, ward, day), WRITE_PARTITION_COLUMNS true,
+    ) TO '{events_dir}' (FORMAT PARQUET, PARTITION_BY (class_uid, ward, day),
+    WRITE_PARTITION_COLUMNS true,
                         COMPRESSION zstd)
     """
     connection = duckdb.connect(config={"threads": 2})
@@ -140,7 +149,8 @@ def main() -> None:
         generate_events(events_dir, args.events, args.days, now, args.indicators)
         files = sum(1 for _ in events_dir.rglob("*.parquet"))
         print(
-            f"generated {args.events:,} events in {files:,} Parquet files ({time.perf_counter() - started:.1f} s)"
+            f"generated {args.events:,} events in {files:,} Parquet files "
+            f"({time.perf_counter() - started:.1f} s)"
         )
 
         started = time.perf_counter()
@@ -171,7 +181,8 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     assert result.state == "done", result.error
     print(
-        f"retro-hunt: {result.indicators:,} indicator values × {result.events:,} events of {args.days} days "
+        f"retro-hunt: {result.indicators:,} indicator values × {result.events:,} events "
+        f"of {args.days} days "
         f"in {elapsed:.1f} s ({result.events / elapsed:,.0f} events/s), {result.hits:,} hits"
     )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")

@@ -51,7 +51,8 @@ def generated_indicators(count: int, rng: random.Random) -> list[dict[str, objec
         kind = n % 3
         if kind == 0:
             value, path = (
-                f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+                f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}"
+                f".{rng.randint(1, 254)}",
                 "ipv4-addr:value",
             )
         elif kind == 1:
@@ -115,7 +116,8 @@ def main() -> None:
         )
     objects.extend(generated_indicators(args.objects - len(objects), rng))
     print(
-        f"storing {len(objects):,} objects ({'ICS bundle + ' if shared else ''}generated indicators)"
+        f"storing {len(objects):,} objects ({'ICS bundle + ' if shared else ''}generated "
+        "indicators)"
     )
     started = time.perf_counter()
     for start in range(0, len(objects), BATCH):
@@ -134,7 +136,8 @@ def main() -> None:
             assert not result.failures, result.failures[:2]
     elapsed = time.perf_counter() - started
     print(
-        f"ingest: {len(objects) / elapsed:,.0f} objects/s ({elapsed:.1f} s, validated, TLP-checked, indicators indexed)"
+        f"ingest: {len(objects) / elapsed:,.0f} objects/s ({elapsed:.1f} s, validated, "
+        "TLP-checked, indicators indexed)"
     )
 
     import uvicorn
@@ -177,7 +180,8 @@ def main() -> None:
     thread.join(10)
     print(f"collection holds {len(manifest):,} objects")
     print(
-        f"page of 100 (added_after, random position): p50 {statistics.median(pages):.1f} ms, p95 {percentile(pages, 95):.1f} ms"
+        f"page of 100 (added_after, random position): p50 {statistics.median(pages):.1f} ms, "
+        f"p95 {percentile(pages, 95):.1f} ms"
     )
     print(
         f"match[id]: p50 {statistics.median(lookups):.1f} ms, p95 {percentile(lookups, 95):.1f} ms"

@@ -67,7 +67,8 @@ def main() -> None:
     t = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True)  # compiles and caches the rules
     print(
-        f"first run (compiling {len(folders)} rule folders into the cache): {time.perf_counter() - t:.1f} s"
+        f"first run (compiling {len(folders)} rule folders into the "
+        f"cache): {time.perf_counter() - t:.1f} s"
     )
     walls, output = [], b""
     for _ in range(args.runs):
@@ -80,12 +81,14 @@ def main() -> None:
     events_hit = {e for d in lines for e in d["event_ids"]}
     best = min(walls)
     print(
-        f"rengo soc detect --evtx (cached rules): best {best:.2f} s, median {statistics.median(walls):.2f} s "
+        f"rengo soc detect --evtx (cached rules): best {best:.2f} s, "
+        f"median {statistics.median(walls):.2f} s "
         f"over {args.runs} runs; peak memory {peak:,.0f} MiB"
     )
     print(
         f"matched {len(rules_hit)} rules, {len(events_hit)} events, {len(lines)} rule/event pairs "
-        f"(Zircolite: {ZIRCOLITE_RULES} rules, {ZIRCOLITE_EVENTS} events in {ZIRCOLITE_SECONDS} s) -> "
+        f"(Zircolite: {ZIRCOLITE_RULES} rules, {ZIRCOLITE_EVENTS} events in {ZIRCOLITE_SECONDS} "
+        "s) -> "
         f"{ZIRCOLITE_SECONDS / best:.1f}x faster"
     )
 
@@ -102,7 +105,8 @@ def main() -> None:
         detector.flush()
         timings.append(time.perf_counter() - t)
     print(
-        f"in process, one process: EVTX parsing {parse:.2f} s; detection over {table.num_rows:,} events "
+        f"in process, one process: EVTX parsing {parse:.2f} s; detection over {table.num_rows:,} "
+        "events "
         f"{min(timings):.2f} s (a fresh detector with the cached prefilter)"
     )
     print(

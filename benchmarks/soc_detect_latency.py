@@ -226,7 +226,8 @@ def main() -> None:
     )
     print(
         f"{events:,} events sent over HTTP in {sending:.1f} s = {events / sending:,.0f} events/s "
-        f"(asked {args.rate:,}/s; {busy} answers 503); rules: {'SigmaHQ Windows + ' if args.sigma else ''}municipal pack"
+        f"(asked {args.rate:,}/s; {busy} answers 503); "
+        f"rules: {'SigmaHQ Windows + ' if args.sigma else ''}municipal pack"
     )
     if latencies:
         print(
@@ -237,7 +238,8 @@ def main() -> None:
     else:
         print("no alert arrived")
     print(
-        f"server CPU (serve + detection workers): {cpu.ru_utime + cpu.ru_stime:.1f} s over {sending:.0f} s"
+        f"server CPU (serve + detection workers): {cpu.ru_utime + cpu.ru_stime:.1f} s "
+        f"over {sending:.0f} s"
     )
     settings = load_settings(data_dir=data)
     print(f"data directory {settings.data_dir}")

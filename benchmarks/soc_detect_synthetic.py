@@ -50,12 +50,14 @@ PROCESSES = [  # (image, parent, command line) as seen on ward PCs
     (
         "C:\\Program Files\\Microsoft Office\\root\\Office16\\EXCEL.EXE",
         "C:\\Windows\\explorer.exe",
-        '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\EXCEL.EXE" "\\\\fs01\\share\\予算\\令和8年度予算.xlsx"',
+        '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\EXCEL.EXE" '
+        '"\\\\fs01\\share\\予算\\令和8年度予算.xlsx"',
     ),
     (
         "C:\\Program Files\\Microsoft Office\\root\\Office16\\WINWORD.EXE",
         "C:\\Windows\\explorer.exe",
-        '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\WINWORD.EXE" /n "C:\\Users\\Public\\Documents\\様式第1号.docx"',
+        '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\WINWORD.EXE" /n '
+        '"C:\\Users\\Public\\Documents\\様式第1号.docx"',
     ),
     (
         "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
@@ -70,7 +72,8 @@ PROCESSES = [  # (image, parent, command line) as seen on ward PCs
     (
         "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
         "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
-        '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --type=renderer --lang=ja --field-trial-handle=1234',
+        '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe" --type=renderer '
+        "--lang=ja --field-trial-handle=1234",
     ),
     (
         "C:\\Windows\\System32\\RuntimeBroker.exe",
@@ -105,7 +108,8 @@ PROCESSES = [  # (image, parent, command line) as seen on ward PCs
     (
         "C:\\Program Files\\Windows Defender\\MpCmdRun.exe",
         "C:\\Program Files\\Windows Defender\\MsMpEng.exe",
-        '"C:\\Program Files\\Windows Defender\\MpCmdRun.exe" -IdleTask -TaskName WdCacheMaintenance',
+        '"C:\\Program Files\\Windows Defender\\MpCmdRun.exe" '
+        "-IdleTask -TaskName WdCacheMaintenance",
     ),
     (
         "C:\\Windows\\System32\\conhost.exe",
@@ -155,7 +159,8 @@ ATTACKS = [
     "C:\\Windows\\System32\\whoami.exe /all",
     "net user backdoor P@ssw0rd! /add",
     "rundll32.exe C:\\Users\\Public\\a.dll,DllRegisterServer",
-    "reg add HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run /v upd /d C:\\ProgramData\\u.exe",
+    "reg add HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run /v upd /d "
+    "C:\\ProgramData\\u.exe",
 ]
 USERS = [f"user{n:04d}" for n in range(400)] + ["SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE"]
 DOMAINS = [

@@ -103,7 +103,8 @@ def main() -> None:
     print(f"detections: {total_detections:,}; peak memory {peak:,.0f} MiB (main process)")
     busy = main_cpu + worker_cpu
     print(
-        f"CPU: {main_cpu:.1f} s main + {worker_cpu:.1f} s workers = {total_events / busy:,.0f} events per "
+        f"CPU: {main_cpu:.1f} s main + {worker_cpu:.1f} s workers = {total_events / busy:,.0f} "
+        "events per "
         f"CPU-second; on {args.workers} otherwise idle cores that is "
         f"{args.workers * total_events / busy:,.0f} events/s at most"
     )

@@ -26,9 +26,14 @@ import time
 from pathlib import Path
 
 LINES = [
-    b'<134>1 2026-05-01T10:00:00Z fw01 - - - - date=2026-05-01 time=10:00:00 devname="FGT" devid="FGT60F" logid="0000000013" type="traffic" subtype="forward" level="notice" srcip=10.16.1.%d srcport=51234 dstip=93.184.216.34 dstport=443 proto=6 action="accept" sentbyte=120 rcvdbyte=4000',
-    b"<38>1 2026-05-01T10:00:01Z web01 sshd 99 - - Failed password for root from 203.0.113.%d port 2222 ssh2",
-    b"<134>1 2026-05-01T10:00:02Z proxy1 squid - - - 1777629602.123 5 10.0.0.%d TCP_MISS/200 100 GET http://a.example/ - HIER_DIRECT/1.2.3.4 text/html",
+    b'<134>1 2026-05-01T10:00:00Z fw01 - - - - date=2026-05-01 time=10:00:00 devname="FGT" '
+    b'devid="FGT60F" logid="0000000013" type="traffic" subtype="forward" level="notice" '
+    b'srcip=10.16.1.%d srcport=51234 dstip=93.184.216.34 dstport=443 proto=6 action="accept" '
+    b"sentbyte=120 rcvdbyte=4000",
+    b"<38>1 2026-05-01T10:00:01Z web01 sshd 99 - - Failed password for root from 203.0.113.%d "
+    b"port 2222 ssh2",
+    b"<134>1 2026-05-01T10:00:02Z proxy1 squid - - - 1777629602.123 5 10.0.0.%d TCP_MISS/200 100 "
+    b"GET http://a.example/ - HIER_DIRECT/1.2.3.4 text/html",
 ]
 
 
@@ -195,7 +200,8 @@ def run_evtx(repeat: int, data: Path) -> None:
             records += sum(1 for r in read_evtx(path) if r.json is not None)
     package_s = time.perf_counter() - started
     print(
-        f"evtx package alone: {records:,} records in {package_s:.1f} s = {records / package_s:,.0f} records/s"
+        f"evtx package alone: {records:,} records in {package_s:.1f} s "
+        f"= {records / package_s:,.0f} records/s"
     )
     from datetime import UTC, datetime
 
@@ -215,7 +221,8 @@ def run_evtx(repeat: int, data: Path) -> None:
                         pass
     parse_s = time.perf_counter() - started
     print(
-        f"read + map to OCSF (one process, not stored): {parsed:,} records in {parse_s:.1f} s = {parsed / parse_s:,.0f} records/s"
+        f"read + map to OCSF (one process, not stored): {parsed:,} records in {parse_s:.1f} s "
+        f"= {parsed / parse_s:,.0f} records/s"
     )
 
     store = SocStore.open(DataDir(data).ensure(), SocSettings())
@@ -228,7 +235,8 @@ def run_evtx(repeat: int, data: Path) -> None:
     stored = count_stored(store)
     store.writer.release()
     print(
-        f"rengo soc ingest path: {stored:,} records stored in {path_s:.1f} s = {stored / path_s:,.0f} records/s"
+        f"rengo soc ingest path: {stored:,} records stored in {path_s:.1f} s "
+        f"= {stored / path_s:,.0f} records/s"
     )
     if stored < records:
         raise SystemExit(f"LOSS: {records - stored} records read but not stored")
@@ -253,7 +261,8 @@ def run_evtx(repeat: int, data: Path) -> None:
     command_s = time.perf_counter() - started
     once = records // repeat
     print(
-        f"the command, once (process start included): {command_s:.1f} s = {once / command_s:,.0f} records/s"
+        f"the command, once (process start included): {command_s:.1f} s = {once / command_s:,.0f} "
+        "records/s"
     )
 
 
@@ -279,7 +288,8 @@ def main() -> None:
     print(f"mode={args.mode} seconds={args.seconds:.0f}")
     print(f"sent={sent} stored={stored} loss={sent - stored}")
     print(
-        f"accepted: {sent / received_at:,.0f} events/s; stored end to end: {stored / stored_at:,.0f} events/s"
+        f"accepted: {sent / received_at:,.0f} events/s; stored end to "
+        f"end: {stored / stored_at:,.0f} events/s"
     )
     print(f"peak RSS {peak_mb:,.0f} MiB")
     if sent != stored:

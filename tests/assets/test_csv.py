@@ -13,7 +13,10 @@ from rengo.core.errors import InvalidInput
 from rengo.core.runtime import Runtime
 from tests.helpers import IT_A, SOC_JOINT, WARD_A, WARD_B
 
-HEADER_JA = "ID,区コード,種別,名称,所管部署,設置場所,クラウド事業者,ネットワーク区分,機密性,完全性,可用性,個人情報,個人情報の人数,IPアドレス範囲\n"
+HEADER_JA = (
+    "ID,区コード,種別,名称,所管部署,設置場所,クラウド事業者,ネットワーク区分,機密性,完全性,可用性,"
+    "個人情報,個人情報の人数,IPアドレス範囲\n"
+)
 
 
 def _export(env: Runtime, language: str = "ja") -> str:
@@ -78,7 +81,10 @@ def test_export_then_import_round_trips_without_changes(
 def test_import_creates_from_cp932_as_excel_saves_it(env: Runtime) -> None:
     data = (
         HEADER_JA
-        + ',,情報システム,介護保険システム,福祉部,ガバメントクラウド,aws,マイナンバー利用事務系,3,2,2,はい,"12,000",10.9.0.0/16\n'
+        + (
+            ",,情報システム,介護保険システム,福祉部,ガバメントクラウド,aws,マイナンバー利用事務系,"
+            '3,2,2,はい,"12,000",10.9.0.0/16\n'
+        )
     ).encode("cp932")
     assert _import(env, data).created == 1
     with env.db.session() as session:
@@ -113,7 +119,10 @@ def test_unknown_columns_and_foreign_wards_are_refused(
         _import(env, "名称,種別,色\nx,情報システム,赤\n".encode())
     assert error.value.problems[0].location == "台帳.csv:1 column 3"
     other = make_asset(IT_A)
-    data = f"ID,区コード,種別,名称,設置場所\n{other},{WARD_B},情報システム,乗っ取り,庁舎内(オンプレミス)\n"
+    data = (
+        f"ID,区コード,種別,名称,設置場所\n{other},{WARD_B},情報システム,乗っ取り,庁舎内(オンプレミ"
+        "ス)\n"
+    )
     with pytest.raises(InvalidInput) as error:
         _import(env, data.encode())
     messages = " ".join(str(p) for p in error.value.problems)

@@ -155,7 +155,8 @@ def test_merge_and_split_in_the_ui(
 def test_refused_forms_speak_the_readers_language(
     client: TestClient, login: Callable[..., str], api: Api
 ) -> None:
-    """Domain errors on pages are said in Japanese (or English when chosen); the API stays English."""
+    """Domain errors on pages are said in Japanese (or English when chosen); the API stays
+    in English."""
     csrf = login(client, WARD_A, "csirt")
     too_long = client.post("/incidents/new", data={"csrf_token": csrf, "title": "長" * 201})
     assert too_long.status_code == 422

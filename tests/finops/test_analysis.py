@@ -130,7 +130,8 @@ def test_anomaly_precision_and_recall_on_injected_spikes_and_shifts() -> None:
         )
     precision, recall = tp / (tp + fp), tp / (tp + fn)
     print(
-        f"spikes: precision {precision:.3f} recall {recall:.3f}; shifts: found {s_tp}, missed {s_fn}, false {s_fp}"
+        f"spikes: precision {precision:.3f} recall {recall:.3f}; shifts: found {s_tp}, "
+        f"missed {s_fn}, false {s_fp}"
     )
     assert precision >= 0.9 and recall >= 0.9
     assert s_tp / (s_tp + s_fn) >= 0.9 and s_fp <= 2
@@ -181,7 +182,8 @@ def test_month_forecast_on_a_held_back_month(tmp_path: Path) -> None:
     september = project_month({**history, date(2025, 9, 1): 0.0}, date(2025, 9, 1))
     error = abs(september.forecast - actual_september) / actual_september
     print(
-        f"held-back month: forecast {september.forecast:,.0f}, actual {actual_september:,.0f}, error {error:.1%}"
+        f"held-back month: forecast {september.forecast:,.0f}, actual {actual_september:,.0f}, "
+        f"error {error:.1%}"
     )
     assert error < 0.10
     assert september.low <= september.forecast <= september.high

@@ -50,7 +50,8 @@ def _as_draft_names(source: Path, target: Path) -> None:
     select = ", ".join(f'"{c}" AS "{DRAFT_NAMES.get(c, c)}"' for c in columns)
     options = "HEADER true" if source.suffix == ".csv" else "FORMAT parquet"
     con.execute(
-        f"COPY (SELECT {select}, ChargeCategory AS ChargeType FROM {reader}) TO '{target}' ({options})"
+        f"COPY (SELECT {select}, ChargeCategory AS ChargeType FROM {reader}) TO '{target}' "
+        f"({options})"
     )
 
 

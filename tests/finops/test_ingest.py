@@ -101,9 +101,13 @@ def test_format_is_detected(shared_data: Path, tmp_path: Path) -> None:
 
 
 def _focus_file(path: Path, rows: list[tuple[str, str, str]]) -> Path:
-    header = "BilledCost,EffectiveCost,BillingAccountId,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ProviderName,ServiceName,ChargeCategory,Tags\n"
+    header = (
+        "BilledCost,EffectiveCost,BillingAccountId,BillingCurrency,BillingPeriodStart,BillingPerio"
+        "dEnd,ChargePeriodStart,ChargePeriodEnd,ProviderName,ServiceName,ChargeCategory,Tags\n"
+    )
     body = "".join(
-        f'{cost},{cost},acct-1,JPY,2025-04-01T00:00:00Z,2025-05-01T00:00:00Z,{day}T00:00:00Z,{day}T00:00:00Z,AWS,EC2,Usage,"{{""ward"": ""{ward}""}}"\n'
+        f"{cost},{cost},acct-1,JPY,2025-04-01T00:00:00Z,2025-05-01T00:00:00Z,{day}T00:00:00Z,{day}"
+        f'T00:00:00Z,AWS,EC2,Usage,"{{""ward"": ""{ward}""}}"\n'
         for cost, day, ward in rows
     )
     path.write_text(header + body)
@@ -414,7 +418,8 @@ def test_partitions_are_synced_before_they_replace_the_old_ones(
     with connection() as con:
         stored = con.execute(
             f"SELECT billing_month, BillingAccountId, x_Ward, count(*), sum(BilledCost), "
-            f"min(x_SourceRow), max(x_SourceRow) FROM {lake.relation_sql()} GROUP BY ALL ORDER BY ALL"
+            f"min(x_SourceRow), max(x_SourceRow) FROM {lake.relation_sql()} GROUP BY ALL ORDER BY "
+            "ALL"
         ).fetchall()
         expected = con.execute(
             "SELECT strftime(CAST(BillingPeriodStart AS TIMESTAMPTZ) + INTERVAL 9 HOUR, '%Y-%m'), "

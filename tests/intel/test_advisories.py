@@ -15,7 +15,10 @@ WARD_C = "131032"
 ADVISORY = {
     "title": "Ivanti Connect Secure の脆弱性悪用",
     "summary": "CVE-2025-0282 is exploited against SSL-VPN appliances of municipalities.",
-    "countermeasures": "1. Apply the vendor patch 22.7R2.5. 2. Run the integrity checker. 3. Block the addresses below.",
+    "countermeasures": (
+        "1. Apply the vendor patch 22.7R2.5. 2. Run the integrity checker. 3. Block the addresses "
+        "below."
+    ),
     "severity": "critical",
     "tlp": "amber",
     "indicator_values": ["203.0.113.66", "ivanti-c2.example"],

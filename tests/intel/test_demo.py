@@ -1,4 +1,5 @@
-"""`rengo demo` leaves the hub with examples, submissions at every stage and a half-applied advisory."""
+"""`rengo demo` leaves the hub with examples, submissions at every stage and a half-applied
+advisory."""
 
 from __future__ import annotations
 

@@ -89,7 +89,10 @@ def test_retro_hunt_finds_every_kind_in_the_right_wards(env: Runtime) -> None:
             indicator("198.51.100.0/24"),
             {
                 **indicator("x"),
-                "pattern": "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = 'EvilBot/1.0']",
+                "pattern": (
+                    "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = "
+                    "'EvilBot/1.0']"
+                ),
             },
             indicator("10.9.9.9"),
             indicator("www.google.com", kind="domain-name"),

@@ -1,4 +1,5 @@
-"""The hub's pages: share through the form, approve the preview, advisories, feeds (Japanese first)."""
+"""The hub's pages (Japanese first): share through the form, approve the preview, advisories,
+feeds."""
 
 from __future__ import annotations
 

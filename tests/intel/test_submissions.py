@@ -52,7 +52,9 @@ PHISHING = {
 ACCESS = {
     "kind": "access",
     "title": "VPN password spraying",
-    "description": "Spraying against vpn.city.chiyoda.lg.jp (172.16.1.10) from abroad; 山田's account locked.",
+    "description": (
+        "Spraying against vpn.city.chiyoda.lg.jp (172.16.1.10) from abroad; 山田's account locked."
+    ),
     "tlp": "amber",
     "source_addresses": ["203.0.113.45", "198.51.100.0/28", "10.1.5.5"],
     "accounts": ["t-yamada", "h-sato"],

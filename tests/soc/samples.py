@@ -6,32 +6,48 @@ SYSLOG_5424 = (
     b'[exampleSDID@32473 iut="3" eventSource="Application"] '
     b"Failed password for invalid user admin from 203.0.113.5 port 51515 ssh2"
 )
-SYSLOG_3164 = b"<38>Nov 26 19:00:01 web01 sshd[999]: Accepted publickey for alice from 10.1.2.3 port 2222 ssh2"
+SYSLOG_3164 = (
+    b"<38>Nov 26 19:00:01 web01 sshd[999]: Accepted publickey for alice from 10.1.2.3 port 2222 "
+    b"ssh2"
+)
 CEF = (
-    b"<134>1 2026-05-01T00:00:00Z ips01 CEF - - - CEF:0|Trend Micro|Deep Security Agent|10.0|4000000|"
-    b"Eicar_test_file|6|cn1=1 cn1Label=Host ID dvchost=ws-12 src=10.0.0.5 dst=10.0.0.9 spt=1234 dpt=80 "
+    b"<134>1 2026-05-01T00:00:00Z ips01 CEF - - - CEF:0|Trend Micro|Deep Security "
+    b"Agent|10.0|4000000|"
+    b"Eicar_test_file|6|cn1=1 cn1Label=Host ID dvchost=ws-12 src=10.0.0.5 dst=10.0.0.9 spt=1234 "
+    b"dpt=80 "
     b"request=http://x.example/a?b\\=c msg=test message with spaces act=blocked rt=1777593600000"
 )
 FORTI_TRAFFIC = (
-    b'date=2026-05-01 time=10:00:00 devname="FGT60F-CHIYODA" devid="FGT60FTK2209" logid="0000000013" '
-    b'type="traffic" subtype="forward" level="notice" vd="root" eventtime=1777597200000000000 tz="+0900" '
-    b'srcip=10.16.1.20 srcport=51234 srcintf="port1" dstip=93.184.216.34 dstport=443 dstintf="wan1" '
-    b'proto=6 action="deny" policyid=12 service="HTTPS" sentbyte=0 rcvdbyte=0 srccountry="Reserved" '
+    b'date=2026-05-01 time=10:00:00 devname="FGT60F-CHIYODA" devid="FGT60FTK2209" '
+    b'logid="0000000013" '
+    b'type="traffic" subtype="forward" level="notice" vd="root" eventtime=1777597200000000000 '
+    b'tz="+0900" '
+    b'srcip=10.16.1.20 srcport=51234 srcintf="port1" dstip=93.184.216.34 dstport=443 '
+    b'dstintf="wan1" '
+    b'proto=6 action="deny" policyid=12 service="HTTPS" sentbyte=0 rcvdbyte=0 '
+    b'srccountry="Reserved" '
     b'dstcountry="United States"'
 )
 FORTI_WEB = (
-    b'date=2026-05-01 time=10:01:00 devname="FGT60F-CHIYODA" devid="FGT60FTK2209" logid="0316013056" '
-    b'type="utm" subtype="webfilter" eventtype="ftgd_blk" level="warning" vd="root" srcip=10.16.1.21 '
+    b'date=2026-05-01 time=10:01:00 devname="FGT60F-CHIYODA" devid="FGT60FTK2209" '
+    b'logid="0316013056" '
+    b'type="utm" subtype="webfilter" eventtype="ftgd_blk" level="warning" vd="root" '
+    b"srcip=10.16.1.21 "
     b'srcport=50000 dstip=198.51.100.80 dstport=80 hostname="malware.example" url="/payload.exe" '
-    b'action="blocked" reqtype="direct" method="domain" catdesc="Malicious Websites" msg="URL belongs to a denied category"'
+    b'action="blocked" reqtype="direct" method="domain" catdesc="Malicious Websites" msg="URL '
+    b'belongs to a denied category"'
 )
 FORTI_VPN = (
-    b'date=2026-05-01 time=10:02:00 devname="FGT60F-CHIYODA" devid="FGT60FTK2209" logid="0101039426" '
+    b'date=2026-05-01 time=10:02:00 devname="FGT60F-CHIYODA" devid="FGT60FTK2209" '
+    b'logid="0101039426" '
     b'type="event" subtype="vpn" level="alert" vd="root" logdesc="SSL VPN login fail" '
     b'action="ssl-login-fail" tunneltype="ssl-web" remip=198.51.100.7 user="bob" group="N/A" '
     b'reason="sslvpn_login_permission_denied" msg="SSL user failed to logged in"'
 )
-SQUID = b"1777597200.123    250 10.1.1.5 TCP_DENIED/403 3900 GET http://evil.example/x.exe - HIER_NONE/- text/html"
+SQUID = (
+    b"1777597200.123    250 10.1.1.5 TCP_DENIED/403 3900 GET http://evil.example/x.exe - "
+    b"HIER_NONE/- text/html"
+)
 M365_LOGIN = (
     b'{"CreationTime":"2026-05-01T01:00:00","Id":"0c7b9f3e-1f52-4c51-9c1a-2b6f7f0e5a11",'
     b'"Operation":"UserLoginFailed","OrganizationId":"3e1d...","RecordType":15,"ResultStatus":"Failed",'
@@ -52,7 +68,8 @@ WINLOGBEAT = (
     b'"host":{"name":"dc01"},"message":"An account failed to log on."}'
 )
 NXLOG = (
-    b'{"EventTime":"2026-05-01 10:00:00","Hostname":"pc1.chiyoda.local","Keywords":-9214364837600034816,'
+    b'{"EventTime":"2026-05-01 '
+    b'10:00:00","Hostname":"pc1.chiyoda.local","Keywords":-9214364837600034816,'
     b'"EventType":"AUDIT_SUCCESS","SeverityValue":2,"Severity":"INFO","EventID":4688,'
     b'"SourceName":"Microsoft-Windows-Security-Auditing","Channel":"Security","RecordNumber":42,'
     b'"NewProcessName":"C:\\\\Windows\\\\System32\\\\cmd.exe","CommandLine":"cmd /c whoami",'

@@ -108,7 +108,8 @@ def test_search_tenancy_and_filters(
 def test_paging_with_cursor(client: TestClient, env: Runtime, tokens: Callable[..., str]) -> None:
     token = tokens(WARD_A, "ward_it")
     lines = [
-        f"{1777593600 + n}.000 5 10.0.0.{n} TCP_MISS/200 100 GET http://a.example/{n} - HIER_DIRECT/1.2.3.4 text/html"
+        f"{1777593600 + n}.000 5 10.0.0.{n} TCP_MISS/200 100 GET http://a.example/{n} - "
+        "HIER_DIRECT/1.2.3.4 text/html"
         for n in range(7)
     ]
     response = client.post(

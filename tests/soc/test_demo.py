@@ -23,7 +23,8 @@ def test_demo_fills_every_ward_with_parsed_demo_events(soc_store: SocStore) -> N
     connection = soc_store.lake.connect()
     source = soc_store.lake.events_source()
     [(spray_wards,)] = connection.sql(
-        f"SELECT count(DISTINCT ward) FROM {source} WHERE src_ip = ? AND class_uid = 3002 AND status_id = 2",
+        f"SELECT count(DISTINCT ward) FROM {source} WHERE src_ip = ? AND class_uid = 3002 AND "
+        "status_id = 2",
         params=[SPRAY_IP],
     ).fetchall()
     [(phished,)] = connection.sql(

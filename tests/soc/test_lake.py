@@ -200,7 +200,8 @@ def test_every_evtx_attack_sample_record_is_stored(soc_store: SocStore, evtx_sam
     assert total == distinct == windows_named == 8255
     assert quarantined(soc_store.lake, wards=None) == []
     sysmon = connection.sql(
-        f"SELECT count(*) FROM {source} WHERE class_uid = 1007 AND unmapped['Channel'] LIKE '%Sysmon%' "
+        f"SELECT count(*) FROM {source} WHERE class_uid = 1007 AND unmapped['Channel'] LIKE "
+        "'%Sysmon%' "
         "AND unmapped['Image'] IS NOT NULL"
     ).fetchall()[0][0]
     assert sysmon > 100

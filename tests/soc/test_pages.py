@@ -19,7 +19,10 @@ from tests.soc import samples
 from tests.soc.test_api import auth, wait_stored
 
 WIDE = {"since": "2026-01-01T00:00", "until": "2027-01-01T00:00"}
-XSS = b"1777597200.123 250 10.1.1.9 TCP_MISS/200 10 GET http://x.example/<script>alert(1)</script> - HIER_DIRECT/1.2.3.4 text/html"
+XSS = (
+    b"1777597200.123 250 10.1.1.9 TCP_MISS/200 10 GET http://x.example/<script>alert(1)</script> "
+    b"- HIER_DIRECT/1.2.3.4 text/html"
+)
 
 
 def send(client: TestClient, env: Runtime, token: str, body: bytes, fmt: str = "auto") -> None:

@@ -180,7 +180,10 @@ def test_rengo_serve_runs_the_listener_and_maps_wards_by_address_and_hostname(
     )
     runtime = Runtime.from_settings(settings)
     relayed_5424 = b"<134>1 2026-05-01T10:00:00Z FW01.minato.local app - - - relayed"
-    relayed_3164 = b"<38>Nov 26 19:00:01 web01.minato.local sshd[9]: Accepted publickey for bob from 10.1.2.3 port 22 ssh2"
+    relayed_3164 = (
+        b"<38>Nov 26 19:00:01 web01.minato.local sshd[9]: Accepted publickey for bob from "
+        b"10.1.2.3 port 22 ssh2"
+    )
     try:
         with runtime.db.session() as session:
             _token, joint = create_token(session, tenant="joint", role="soc_analyst", name="t")

@@ -81,7 +81,8 @@ def test_ward_a_reaches_nothing_of_ward_b(
                     method, url, headers=bearer(tokens(WARD_A, role)), json=body
                 )
                 assert response.status_code in (401, 403, 404), (
-                    f"{role}@{WARD_A} {key} on {WARD_B}'s object: {response.status_code} {response.text[:200]}"
+                    f"{role}@{WARD_A} {key} on {WARD_B}'s "
+                    f"object: {response.status_code} {response.text[:200]}"
                 )
                 checked += 1
             if method == "GET":

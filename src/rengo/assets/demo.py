@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from rengo.assets.models import Asset, AssetChange
-from rengo.assets.reference import BUSINESS_SYSTEMS
+from rengo.assets.reference import BUSINESS_SYSTEMS, SEGMENTS
 from rengo.assets.service import search_text_for
 from rengo.core.demo import DemoContext, step
 from rengo.core.wards import Ward, wards
@@ -178,7 +178,7 @@ def _ward_assets(
     for key, cidr in plan.items():
         add(
             kind="network",
-            name=f"{ {'mynumber': 'マイナンバー利用事務系', 'lgwan': 'LGWAN接続系', 'internet': 'インターネット接続系'}[key] }ネットワーク",
+            name=f"{SEGMENTS[key].ja}ネットワーク",
             department="政策経営部",
             location="on_premises",
             segment=key,

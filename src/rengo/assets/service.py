@@ -130,7 +130,8 @@ def update_asset(
     require(principal, "assets.write", asset.tenant)
     if expected_version is not None and expected_version != asset.version:
         raise Conflict(
-            "asset {asset_id} is at version {version}, not {expected_version}: someone changed it meanwhile; reload and try again",
+            "asset {asset_id} is at version {version}, not {expected_version}: someone changed it "
+            "meanwhile; reload and try again",
             values={
                 "asset_id": asset_id,
                 "version": asset.version,

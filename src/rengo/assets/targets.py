@@ -50,7 +50,9 @@ register(
         name_ja="情報資産の分類済み割合",
         name_en="Information assets classified",
         formula_ja="機密性・完全性・可用性がすべて付された資産数 ÷ 現存する資産数 × 100",
-        formula_en="Assets with confidentiality, integrity and availability set ÷ live assets × 100",
+        formula_en=(
+            "Assets with confidentiality, integrity and availability set ÷ live assets × 100"
+        ),
         source_ja="情報資産台帳(本プラットフォーム)の現在の登録内容",
         source_en="The information asset register on this platform, as it stands",
         unit="%",

@@ -170,7 +170,8 @@ def record_attempt(
         session,
         action.incident_id,
         "action",
-        f"Sent {what} to {action.ward} via {item.via} (attempt {item.attempt} of {item.attempt_limit})",
+        f"Sent {what} to {action.ward} via {item.via} (attempt {item.attempt} "
+        f"of {item.attempt_limit})",
         actor="rengo",
         at=sent_at,
         detail={"action": action.id, "request": _request_detail(item), "attempt": item.attempt},

@@ -338,7 +338,8 @@ def _costs(ctx: DemoContext, rng: random.Random) -> None:
         pops = populations(session)
         standalone = 0
         for ward in wards():
-            # A ward alone: a small SOC/CSIRT contract, tools and staff (about ¥90M) plus ¥350/resident.
+            # A ward alone: a small SOC/CSIRT contract, tools and staff (about ¥90M) plus
+            # ¥350/resident.
             amount = int(
                 (90_000_000 + 350 * pops.get(ward.code, ward.population)) * rng.uniform(0.9, 1.1)
             )
@@ -429,7 +430,8 @@ def demo_csirt(ctx: DemoContext) -> None:
             close=False,
         )
     ctx.report(
-        f"csirt: {count + 8} incidents (1 cross-ward, 1 major, 7 open), 48 on-call teams, 23 simulated endpoints"
+        f"csirt: {count + 8} incidents (1 cross-ward, 1 major, 7 open), 48 on-call teams, 23 "
+        "simulated endpoints"
     )
 
 
@@ -552,5 +554,6 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
             clock.advance(minutes=3)
             action_runner.run_action(ctx.db, ctx.settings, clock, action_id)
     ctx.report(
-        f"csirt-alerts: {len(opened)} incidents opened from SOC alerts, {merged} merged into campaigns"
+        f"csirt-alerts: {len(opened)} incidents opened from SOC alerts, {merged} merged into "
+        "campaigns"
     )

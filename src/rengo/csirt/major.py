@@ -44,7 +44,8 @@ def judge(incident: Incident, settings: Settings, now: datetime) -> MajorJudgeme
             hours = (end - incident.outage_started_at).total_seconds() / 3600
             system = incident.outage_system or "基幹システム"
             reasons.append(
-                f"{system} 停止 {hours:.1f} 時間(基準 {policy.major_incident_outage_hours:g} 時間以上)"
+                f"{system} 停止 {hours:.1f} 時間(基準 {policy.major_incident_outage_hours:g} "
+                "時間以上)"
             )
             crossed.append(incident.outage_started_at + threshold)
     if not reasons:

@@ -355,7 +355,8 @@ class CostEntry(Base):
     fiscal_year: Mapped[int] = mapped_column(Integer, index=True)
     tenant: Mapped[str] = mapped_column(ForeignKey("tenants.code"))
     kind: Mapped[str] = mapped_column(String(24))
-    """standalone_estimate (a ward alone) | joint_operating (the centre) | joint_share (a ward's %)"""
+    """standalone_estimate (a ward alone) | joint_operating (the centre) |
+    joint_share (a ward's %)"""
     amount_yen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     share_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -76,7 +76,8 @@ def _notify(
     minutes = escalation.policy(team)[page.level].minutes if people else 0
     subject = f"[rengo {team.name}] {page.subject}"
     body = (
-        f"{page.body}\n\nTo: {', '.join(people) or '(the whole team)'} ({_step_label(team, page.level)}). "
+        f"{page.body}\n\nTo: {', '.join(people) or '(the whole team)'} "
+        f"({_step_label(team, page.level)}). "
         + (f"Acknowledge within {minutes} minutes or it escalates." if people else "")
     )
     reference = f"page:{page.id}"
@@ -128,7 +129,10 @@ def _call_step(
         page.body += (
             "\n\nNobody acknowledged this page."
             if page.called
-            else "\n\nNobody could be reached: the team has no one on call, no members and no manager."
+            else (
+                "\n\nNobody could be reached: the team has no one on call, no members and no "
+                "manager."
+            )
         )
     session.flush()
     _notify(session, team, page, people, token, settings, now)

@@ -14,7 +14,9 @@ register(
         name_ja="重要政策の成果指標の改善率",
         name_en="Key policy outcomes improved",
         formula_ja="ロジックモデルの成果指標の基準値からの改善率の平均(5年)",
-        formula_en="Mean improvement of logic-model outcome indicators over their baseline (5 years)",
+        formula_en=(
+            "Mean improvement of logic-model outcome indicators over their baseline (5 years)"
+        ),
         source_ja="ロジックモデルの成果指標の測定値",
         source_en="Measured values of logic-model outcome indicators",
         unit="%",

@@ -48,7 +48,8 @@ def ingest(
         for d in f.deviations:
             console.print(f"  - {d}")
     console.print(
-        f"stored {report.rows:,} rows in {len(report.partitions)} partition(s); lake total {report.lake_totals}"
+        f"stored {report.rows:,} rows in {len(report.partitions)} partition(s); lake "
+        f"total {report.lake_totals}"
     )
 
 

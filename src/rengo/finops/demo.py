@@ -162,7 +162,8 @@ def demo(ctx: DemoContext) -> None:
         result = scan.run(session, ex, end, ctx.settings.section(FinopsSettings))
         ctx.report(
             f"finops: {result.series} series scanned, {result.new_alerts} alerts, "
-            f"{result.recommendations_created} recommendations, {result.realised_measured} savings measured"
+            f"{result.recommendations_created} recommendations, {result.realised_measured} "
+            "savings measured"
         )
         if session.scalar(select(BprCase.id).where(BprCase.origin == "demo").limit(1)) is None:
             _registers(ctx, session, rng, end)

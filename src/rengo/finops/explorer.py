@@ -244,12 +244,16 @@ class Explorer:
             high = (q.end.replace(day=28) + timedelta(days=8)).strftime("%Y-%m")
             rel, rows = self.lake.relation_sql((low, high)), "1"
         cols = ", ".join([*sorted(needed), f"{rows} AS __rows"])
-        base = f"SELECT {cols} FROM {rel} WHERE x_ChargeDate BETWEEN DATE '{q.start}' AND DATE '{q.end}'"  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+        base = (
+            f"SELECT {cols} FROM {rel} WHERE x_ChargeDate BETWEEN DATE '{q.start}' AND DATE "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            f"'{q.end}'"
+        )
         weights = self.weights_sql()
         if weights is None:
             return f"SELECT *, x_Ward AS __ward, 1.0 AS __w FROM ({base})"  # noqa: S608 - relations and columns named by code, values quoted by core.sql
         return (
-            f"SELECT b.*, CASE WHEN b.x_SharedPool IS NULL THEN b.x_Ward ELSE w.ward END AS __ward, "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            "SELECT b.*, CASE WHEN b.x_SharedPool IS NULL THEN b.x_Ward ELSE w.ward END AS "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            "__ward, "
             f"CASE WHEN b.x_SharedPool IS NULL THEN 1.0 ELSE coalesce(w.weight, 1.0) END AS __w "
             f"FROM ({base}) b LEFT JOIN {weights} w "
             "ON b.x_SharedPool = w.pool AND b.billing_month = w.billing_month"
@@ -321,7 +325,8 @@ class Explorer:
             return 0, {}
         cols = {"BillingCurrency", "BilledCost", "x_ExchangeRate"} | self._needed(q)
         sql = (
-            f"SELECT BillingCurrency, sum(__rows), sum(BilledCost) FROM ({self.allocated_sql(q, cols)}) "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            "SELECT BillingCurrency, sum(__rows), sum(BilledCost) FROM "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            f"({self.allocated_sql(q, cols)}) "
             f"WHERE x_ExchangeRate IS NULL AND {self._where(q)} GROUP BY 1"
         )
         rows = self.cursor().execute(sql).fetchall()
@@ -341,7 +346,8 @@ class Explorer:
         cols = ", ".join([*ROW_COLUMNS, "__ward", "__w"])
         result = cur.execute(
             f"SELECT {cols} FROM ({inner}) WHERE {where} "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
-            f"ORDER BY x_ChargeDate DESC, {METRICS[q.metric]} DESC NULLS LAST LIMIT {int(limit)} OFFSET {int(offset)}"
+            f"ORDER BY x_ChargeDate DESC, {METRICS[q.metric]} DESC NULLS LAST LIMIT {int(limit)} "
+            f"OFFSET {int(offset)}"
         )
         names = [d[0] for d in result.description]
         items = []
@@ -366,7 +372,8 @@ class Explorer:
         rows = (
             self.cursor()
             .execute(
-                f"SELECT DISTINCT {expr} FROM ({inner}) WHERE {self._where(q)} ORDER BY 1 LIMIT {int(limit)}"  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+                f"SELECT DISTINCT {expr} FROM ({inner}) WHERE {self._where(q)} ORDER BY 1 "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+                f"LIMIT {int(limit)}"
             )
             .fetchall()
         )

@@ -105,7 +105,8 @@ def _monthly(costs: dict[date, float], first: date, months: int) -> list[tuple[d
 def project_fiscal_year(
     costs: dict[date, float], as_of: date, *, start_month: int = 4, coverage: float = 0.8
 ) -> Projection:
-    """The fiscal year containing ``as_of``: actual so far, this month by days, later months by run rate."""
+    """The fiscal year containing ``as_of``: actual so far, this month by days, later months
+    by run rate."""
     z = NormalDist().inv_cdf(0.5 + coverage / 2)
     fy_start, fy_end = fiscal_year_bounds(fiscal_year_of(as_of, start_month), start_month)
     month = project_month(costs, as_of, coverage)

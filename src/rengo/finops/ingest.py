@@ -170,7 +170,8 @@ def _stage_file(
             f"CREATE OR REPLACE VIEW {source_view} AS SELECT __row, {select} FROM {raw.view}"  # noqa: S608 - relations and columns named by code, values quoted by core.sql
         )
         native_sql = (
-            f"SELECT coalesce({converter.currency(source)}, '?'), sum({converter.native_cost(source)}) "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            f"SELECT coalesce({converter.currency(source)}, '?'), "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            f"sum({converter.native_cost(source)}) "
             f"FROM {raw.view} GROUP BY 1"
         )
     try:
@@ -207,7 +208,8 @@ def _stage_file(
                 "rejected_line",
                 "*",
                 len(raw.rejected),
-                f"lines that do not fit the header are kept in the quarantine (first: {raw.rejected[0].error})",
+                "lines that do not fit the header are kept in the quarantine "
+                f"(first: {raw.rejected[0].error})",
                 raw.rejected[0].line,
             )
         )
@@ -518,7 +520,8 @@ def _write_partition(
     rows = f"(SELECT * FROM {src} WHERE {part.condition_sql()})"  # noqa: S608 - relations and columns named by code, values quoted by core.sql
     data = folder / "data_0.parquet"
     con.execute(
-        f"COPY ({enriched_sql(rows, enrichment)}) TO {literal(data)} (FORMAT parquet, COMPRESSION zstd)"
+        f"COPY ({enriched_sql(rows, enrichment)}) TO {literal(data)} (FORMAT parquet, COMPRESSION "
+        "zstd)"
     ).fetchall()
     write_rollup(con, data, part.billing_month)  # synced as it is written
     # DuckDB does not sync what COPY writes: the file, then its folder, before the

@@ -262,7 +262,8 @@ def stage(
     materialise: bool = True,
     parallel: bool = False,
 ) -> Staged:
-    """Create table (or view) ``table`` of typed FOCUS 1.2 rows (plus ``__problem``) from ``source``.
+    """Create table (or view) ``table`` of typed FOCUS 1.2 rows (plus ``__problem``) from
+    ``source``.
 
     ``source`` is a relation with FOCUS-named columns and a ``__row`` row number.
     ``strict`` reports timestamps not in the FOCUS form (off for rows a converter made).

@@ -73,17 +73,22 @@ def _per_resource(explorer: Explorer, start: date, end: date) -> list[dict[str, 
     )
     sql = f"""
     SELECT x_Ward AS ward, coalesce(x_BusinessSystem, '') AS system, ProviderName AS provider,
-      any_value(ServiceName) AS service, any_value(ServiceCategory) AS category, ResourceId AS resource,
+      any_value(ServiceName) AS service, any_value(ServiceCategory) AS category, ResourceId AS
+      resource,
       sum(x_EffectiveCostReporting) AS cost,
       count(DISTINCT x_ChargeDate) AS days,
       avg(x_CpuUtilization) AS cpu,
       max(json_extract_string(Tags, '$.env')) AS env,
-      sum(CASE WHEN ChargeFrequency = 'Usage-Based' AND ConsumedUnit NOT IN ('Hours', 'Hour') THEN ConsumedQuantity END) AS usage,
-      count(CASE WHEN ChargeFrequency = 'Usage-Based' AND ConsumedUnit NOT IN ('Hours', 'Hour') THEN 1 END) AS usage_rows,
+      sum(CASE WHEN ChargeFrequency = 'Usage-Based' AND ConsumedUnit NOT IN ('Hours', 'Hour') THEN
+      ConsumedQuantity END) AS usage,
+      count(CASE WHEN ChargeFrequency = 'Usage-Based' AND ConsumedUnit NOT IN ('Hours', 'Hour')
+      THEN 1 END) AS usage_rows,
       sum(CASE WHEN ConsumedUnit IN ('Hours', 'Hour') THEN ConsumedQuantity END) AS hours,
-      sum(CASE WHEN ServiceCategory = 'Storage' AND ChargeFrequency <> 'Usage-Based' THEN x_EffectiveCostReporting END) AS storage_cost
+      sum(CASE WHEN ServiceCategory = 'Storage' AND ChargeFrequency <> 'Usage-Based' THEN
+      x_EffectiveCostReporting END) AS storage_cost
     FROM {rel}
-    WHERE x_ChargeDate BETWEEN DATE '{start}' AND DATE '{end}' AND x_Ward IS NOT NULL AND ResourceId IS NOT NULL
+    WHERE x_ChargeDate BETWEEN DATE '{start}' AND DATE '{end}' AND x_Ward IS NOT NULL AND
+    ResourceId IS NOT NULL
     GROUP BY ALL
     """  # noqa: S608 - relations and columns named by code, values quoted by core.sql
     result = explorer.cursor().execute(sql)
@@ -98,16 +103,21 @@ def _commitments(explorer: Explorer, start: date, end: date) -> list[dict[str, A
     sql = f"""
     WITH daily AS (
       SELECT x_Ward AS ward, ProviderName AS provider, x_ChargeDate AS day,
-        sum(CASE WHEN ServiceCategory = 'Compute' AND coalesce(json_extract_string(Tags, '$.env'), 'prod') = 'prod'
+        sum(CASE WHEN ServiceCategory = 'Compute' AND coalesce(json_extract_string(Tags, '$.env'),
+        'prod') = 'prod'
                  THEN x_EffectiveCostReporting END) AS compute,
-        sum(CASE WHEN ServiceCategory = 'Compute' AND CommitmentDiscountId IS NOT NULL THEN x_EffectiveCostReporting END) AS covered,
-        sum(CASE WHEN CommitmentDiscountStatus = 'Unused' THEN x_EffectiveCostReporting END) AS unused,
-        sum(CASE WHEN CommitmentDiscountId IS NOT NULL THEN x_EffectiveCostReporting END) AS commitment
+        sum(CASE WHEN ServiceCategory = 'Compute' AND CommitmentDiscountId IS NOT NULL THEN
+        x_EffectiveCostReporting END) AS covered,
+        sum(CASE WHEN CommitmentDiscountStatus = 'Unused' THEN x_EffectiveCostReporting END) AS
+        unused,
+        sum(CASE WHEN CommitmentDiscountId IS NOT NULL THEN x_EffectiveCostReporting END) AS
+        commitment
       FROM {rel}
       WHERE x_ChargeDate BETWEEN DATE '{start}' AND DATE '{end}' AND x_Ward IS NOT NULL
       GROUP BY ALL)
     SELECT ward, provider, sum(compute) AS compute, min(coalesce(compute, 0)) AS steady_daily,
-           sum(covered) AS covered, sum(unused) AS unused, sum(commitment) AS commitment, count(*) AS days
+           sum(covered) AS covered, sum(unused) AS unused, sum(commitment) AS commitment, count(*)
+           AS days
     FROM daily GROUP BY ALL
     """  # noqa: S608 - relations and columns named by code, values quoted by core.sql
     result = explorer.cursor().execute(sql)

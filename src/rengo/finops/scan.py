@@ -67,7 +67,8 @@ def daily_series(
     table = (
         explorer.cursor()
         .execute(
-            f"SELECT __ward AS ward, coalesce(x_BusinessSystem, '') AS system, ServiceName AS service, "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            "SELECT __ward AS ward, coalesce(x_BusinessSystem, '') AS system, ServiceName AS "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            "service, "
             f"x_ChargeDate AS day, sum(x_EffectiveCostReporting * __w) AS cost FROM ({inner}) "
             "WHERE __ward IS NOT NULL GROUP BY ALL ORDER BY 1, 2, 3, 4"
         )
@@ -163,7 +164,9 @@ def scan_budgets(session: Session, explorer: Explorer, as_of: date, s: FinopsSet
                 day=as_of,
                 actual=round(forecast, 2),
                 expected=round(budget.amount, 2),
-                message=f"forecast {forecast:,.0f} exceeds the budget {budget.amount:,.0f} for FY{fy}",
+                message=(
+                    f"forecast {forecast:,.0f} exceeds the budget {budget.amount:,.0f} for FY{fy}"
+                ),
                 detail={"actual_to_date": round(actual, 2), "fiscal_year": fy},
             )
         )

@@ -193,7 +193,10 @@ register(
         name_ja="標準化後の運用経費の増加率",
         name_en="Operating cost growth after standardisation",
         formula_ja="(移行後の年間運用経費(実績+予測) − 移行前の年間運用経費) ÷ 移行前 × 100",
-        formula_en="(post-migration annual operating cost (actual + forecast) − pre-migration) ÷ pre-migration × 100",
+        formula_en=(
+            "(post-migration annual operating cost (actual + forecast) − pre-migration) ÷ "
+            "pre-migration × 100"
+        ),
         source_ja="FOCUS形式のクラウド請求データと移行前ベースライン",
         source_en="FOCUS billing data and pre-migration baselines",
         unit="%",
@@ -214,7 +217,9 @@ register(
         name_ja="BPR実施後に更新した基幹業務システムの割合",
         name_en="Core systems renewed after a BPR",
         formula_ja="BPRを経て更新された基幹業務システム数 ÷ 更新された基幹業務システム数 × 100",
-        formula_en="Core business systems renewed after a BPR ÷ core business systems renewed × 100",
+        formula_en=(
+            "Core business systems renewed after a BPR ÷ core business systems renewed × 100"
+        ),
         source_ja="BPR登録簿と情報資産台帳",
         source_en="The BPR register and the asset register",
         unit="%",

@@ -221,7 +221,10 @@ def _notify(
     session: Session, settings: Settings, advisory: Advisory, wards: list[str], now: datetime
 ) -> None:
     subject = f"【注意喚起・{advisory.severity}】{advisory.title}"
-    link = f"{settings.section(CsirtSettings).public_base_url.rstrip('/')}/intel/advisories/{advisory.id}"
+    link = (
+        f"{settings.section(CsirtSettings).public_base_url.rstrip('/')}/intel/advisories"
+        f"/{advisory.id}"
+    )
     body = f"{advisory.summary}\n\n{advisory.countermeasures}\n\n{link}"
     staff = session.execute(
         select(User.email, User.tenant)

@@ -184,7 +184,10 @@ def access(report: AccessReport, ward: TenantCode, now: datetime) -> list[dict[s
         b.add(
             stix2.v21.Indicator(
                 name=f"User-Agent of unauthorised access: {agent[:120]}",
-                pattern=f"[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' = '{escaped}']",
+                pattern=(
+                    "[network-traffic:extensions.'http-request-ext'.request_header.'User-Agent' "
+                    f"= '{escaped}']"
+                ),
                 pattern_type="stix",
                 valid_from=b.stamp,
                 indicator_types=["anomalous-activity"],

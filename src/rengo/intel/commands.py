@@ -28,7 +28,8 @@ def import_(
     hunt: Annotated[bool, typer.Option(help="Retro-hunt the new indicators right away")] = True,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Import a STIX 2.1 bundle, a MISP feed or event, or a CSV list of indicators into the feeds collection."""
+    """Import a STIX 2.1 bundle, a MISP feed or event, or a CSV list of indicators (into
+    the feeds collection)."""
     with open_runtime(data_dir) as runtime, progress(transient=True) as bar:
         task = bar.add_task(f"importing {location}", total=None)
         report = feeds.import_location(
@@ -76,17 +77,20 @@ def hunt(
         done = hunting.run_queued_hunts(runtime.db, runtime.settings, runtime.data_dir, now)
     for h in done:
         console.print(
-            f"hunt #{h.id}: {h.state}, {h.indicators} indicator values, {h.events} events, {h.hits} new sightings {h.error}"
+            f"hunt #{h.id}: {h.state}, {h.indicators} indicator values, {h.events} "
+            f"events, {h.hits} new sightings {h.error}"
         )
 
 
 @app.command("run")
 def run(data_dir: DataDirOption = None) -> None:
-    """One round of background work: match new events, run queued hunts, pull due feeds (for cron)."""
+    """One round of background work (for cron): match new events, run queued hunts, pull
+    due feeds."""
     with open_runtime(data_dir) as runtime:
         done = scheduler.run_once(runtime.db, runtime.settings, runtime.data_dir, runtime.clock)
     console.print(
-        f"{done['sightings']} new sightings, {done['hunts']} hunts run, {done['feeds']} feeds pulled"
+        f"{done['sightings']} new sightings, {done['hunts']} hunts run, {done['feeds']} feeds "
+        "pulled"
     )
 
 

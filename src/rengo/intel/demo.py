@@ -93,7 +93,9 @@ def _submissions(ctx: DemoContext) -> None:
             accounts=["admin0", "admin3"],
             user_agents=["python-requests/2.31"],
             target="vpn.city.chiyoda.lg.jp",
-            description="千代田区 情報システム担当が 10.1.0.5 の VPN 装置で多数のログイン失敗を確認。",
+            description=(
+                "千代田区 情報システム担当が 10.1.0.5 の VPN 装置で多数のログイン失敗を確認。"
+            ),
         )
         created = submissions.create(
             session, ctx.settings, chiyoda, spray, now=now - timedelta(hours=30), channel="form"
@@ -188,7 +190,10 @@ def _advisories(ctx: DemoContext) -> None:
             severity="critical",
             tlp="amber",
             summary="複数区で cdn-update.example.net からのダウンロードとビーコン通信を確認。",
-            countermeasures="1. プロキシとDNSで cdn-update.example.net を遮断する。\n2. 通信した端末を隔離し EDR でフルスキャンする。\n3. 実施結果を本画面で報告する。",
+            countermeasures=(
+                "1. プロキシとDNSで cdn-update.example.net を遮断する。\n2. 通信した端末を隔離し "
+                "EDR でフルスキャンする。\n3. 実施結果を本画面で報告する。"
+            ),
             indicator_values=[MALWARE_HOST],
             due_at=ctx.now + timedelta(days=2),
         )
@@ -224,7 +229,10 @@ def _advisories(ctx: DemoContext) -> None:
                 tlp="amber",
                 wards=chosen,
                 summary="Tor 出口ノードからの SSL-VPN への認証試行が継続。",
-                countermeasures="1. 多要素認証を必須にする。\n2. 185.220.101.47 を遮断する。\n3. 管理者アカウント名を推測されにくいものに変える。",
+                countermeasures=(
+                    "1. 多要素認証を必須にする。\n2. 185.220.101.47 を遮断する。\n3. "
+                    "管理者アカウント名を推測されにくいものに変える。"
+                ),
                 indicator_values=[SPRAY_IP],
             ),
             now=ctx.now - timedelta(hours=6),

@@ -94,25 +94,36 @@ RANGE_SCHEMA = pa.schema(
 )
 
 DOMAINS = """
-SELECT event_id, time, ward, 'dns_query' AS field, rtrim(lower(dns_query), '.') AS d FROM ev WHERE dns_query IS NOT NULL
-UNION ALL SELECT event_id, time, ward, 'url', lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)', 1)) FROM ev WHERE url IS NOT NULL
-UNION ALL SELECT event_id, time, ward, 'email_from', split_part(lower(trim(email_from)), '@', 2) FROM ev WHERE email_from IS NOT NULL
+SELECT event_id, time, ward, 'dns_query' AS field, rtrim(lower(dns_query), '.') AS d FROM ev WHERE
+dns_query IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'url', lower(regexp_extract(url,
+'^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)', 1)) FROM ev WHERE url IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'email_from', split_part(lower(trim(email_from)), '@', 2)
+FROM ev WHERE email_from IS NOT NULL
 """
 UNPIVOT = f"""
-SELECT event_id, time, ward, 'src_ip' AS field, 'ip' AS grp, src_ip AS key FROM ev WHERE src_ip IS NOT NULL
+SELECT event_id, time, ward, 'src_ip' AS field, 'ip' AS grp, src_ip AS key FROM ev WHERE src_ip IS
+NOT NULL
 UNION ALL SELECT event_id, time, ward, 'dst_ip', 'ip', dst_ip FROM ev WHERE dst_ip IS NOT NULL
-UNION ALL SELECT event_id, time, ward, 'device_ip', 'ip', device_ip FROM ev WHERE device_ip IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'device_ip', 'ip', device_ip FROM ev WHERE device_ip IS NOT
+NULL
 UNION ALL SELECT event_id, time, ward, field, 'domain',
     unnest(list_transform(range(1, len(string_split(d, '.'))),
                           lambda i: array_to_string(string_split(d, '.')[i:], '.')))
     FROM ({DOMAINS}) WHERE d <> ''
 UNION ALL SELECT event_id, time, ward, 'url', 'url', url_key FROM ev WHERE url IS NOT NULL
-UNION ALL SELECT event_id, time, ward, 'email_from', 'email', lower(trim(email_from)) FROM ev WHERE email_from IS NOT NULL
-UNION ALL SELECT event_id, time, ward, 'email_to', 'email', lower(trim(unnest(string_split(email_to, ',')))) FROM ev WHERE email_to IS NOT NULL
-UNION ALL SELECT event_id, time, ward, 'file_hash_md5', 'md5', lower(file_hash_md5) FROM ev WHERE file_hash_md5 IS NOT NULL
-UNION ALL SELECT event_id, time, ward, 'file_hash_sha1', 'sha1', lower(file_hash_sha1) FROM ev WHERE file_hash_sha1 IS NOT NULL
-UNION ALL SELECT event_id, time, ward, 'file_hash_sha256', 'sha256', lower(file_hash_sha256) FROM ev WHERE file_hash_sha256 IS NOT NULL
-UNION ALL SELECT event_id, time, ward, 'user_agent', 'user_agent', user_agent FROM ev WHERE user_agent IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'email_from', 'email', lower(trim(email_from)) FROM ev
+WHERE email_from IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'email_to', 'email',
+lower(trim(unnest(string_split(email_to, ',')))) FROM ev WHERE email_to IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'file_hash_md5', 'md5', lower(file_hash_md5) FROM ev WHERE
+file_hash_md5 IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'file_hash_sha1', 'sha1', lower(file_hash_sha1) FROM ev
+WHERE file_hash_sha1 IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'file_hash_sha256', 'sha256', lower(file_hash_sha256) FROM
+ev WHERE file_hash_sha256 IS NOT NULL
+UNION ALL SELECT event_id, time, ward, 'user_agent', 'user_agent', user_agent FROM ev WHERE
+user_agent IS NOT NULL
 """  # noqa: S608 - relation and column names from code
 IP_FIELDS = ("src_ip", "dst_ip", "device_ip")
 IPV4_INT = (
@@ -251,13 +262,15 @@ def match(
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         columns = ", ".join(c for c in EVENT_COLUMNS)
         connection.execute(
-            f"CREATE TEMP TABLE ev AS SELECT {columns}, {URL_KEY_SQL} AS url_key FROM {events} {where}",  # noqa: S608 - relation and column names from code
+            f"CREATE TEMP TABLE ev AS SELECT {columns}, {URL_KEY_SQL} AS url_key "  # noqa: S608 - relation and column names from code
+            f"FROM {events} {where}",
             args,
         )
         scanned = connection.execute("SELECT count(*) FROM ev").fetchone()[0]  # type: ignore[index]
         hits_sql = f"""
         WITH u AS ({UNPIVOT})
-        SELECT DISTINCT u.ward, i.stix_id, i.name, i.kind, i.value, u.field, u.event_id, u.time, i.tlp
+        SELECT DISTINCT u.ward, i.stix_id, i.name, i.kind, i.value, u.field, u.event_id, u.time,
+        i.tlp
         FROM u JOIN ind_exact i ON i.grp = u.grp AND i.key = u.key
         WHERE i.ward IS NULL OR i.ward = u.ward
         """  # noqa: S608 - relation and column names from code
@@ -267,7 +280,8 @@ def match(
                 range_sql = f"""
                 WITH e AS (SELECT event_id, time, ward, {IPV4_INT.format(col=field)} AS n FROM ev
                            WHERE {field} IS NOT NULL)
-                SELECT DISTINCT e.ward, r.stix_id, r.name, 'cidr4', r.value, '{field}', e.event_id, e.time, r.tlp
+                SELECT DISTINCT e.ward, r.stix_id, r.name, 'cidr4', r.value, '{field}',
+                e.event_id, e.time, r.tlp
                 FROM e JOIN ind_range r ON e.n >= r.lo AND e.n <= r.hi
                 WHERE r.ward IS NULL OR r.ward = e.ward
                 """  # noqa: S608 - relation and column names from code

@@ -233,7 +233,8 @@ class AdvisoryRecipient(Base):
 
 
 class Feed(Base):
-    """A national or vendor feed: a TAXII 2.1 collection, a MISP feed, a CSV list or a bundle URL."""
+    """A national or vendor feed: a TAXII 2.1 collection, a MISP feed, a CSV list or a
+    bundle URL."""
 
     __tablename__ = "intel_feeds"
 

@@ -118,7 +118,8 @@ def add_objects(
                 {
                     "id": ident,
                     "version": version or "",
-                    "message": f"{validate.where(index, obj)}: {level.label} never leaves its owner; "
+                    "message": f"{validate.where(index, obj)}: {level.label} never leaves its "
+                    "owner; "
                     "keep it in your ward's own collection",
                 }
             )

@@ -354,7 +354,8 @@ def approve(
     submission = _awaiting_own(session, principal, submission_id)
     if version != submission.version:
         raise Conflict(
-            "the preview changed (now version {version}, you saw {seen}): look at it again before approving",
+            "the preview changed (now version {version}, you saw {seen}): look at it again before "
+            "approving",
             values={"version": submission.version, "seen": version},
         )
     shared = session.get(IntelCollection, SHARED)

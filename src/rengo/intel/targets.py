@@ -120,7 +120,9 @@ register(
         name_ja="重要脅威情報の共有件数",
         name_en="Critical intelligence shared",
         formula_ja="期間内に全区へ共有(公開)された重要な脅威情報(指標・脆弱性・報告・対策等)の件数。TLP別・種類別の内訳付き",
-        formula_en="Critical intelligence objects (indicators, vulnerabilities, reports, countermeasures …) "
+        formula_en="Critical intelligence objects (indicators, vulnerabilities, reports, "
+        "countermeasures "
+        "…) "
         "published to the wards in the period, by TLP and type",
         source_ja="脅威情報共有基盤の公開記録(共有・注意喚起コレクション)",
         source_en="Publication records of the intelligence hub (shared and advisories collections)",
@@ -163,7 +165,9 @@ register(
         name_ja="注意喚起の対策実施率",
         name_en="Advisories applied by the wards",
         formula_ja="期間内の注意喚起について、対策の実施を記録した受信区の数 ÷ 受信区の数 × 100",
-        formula_en="Recipient wards that recorded the countermeasure as applied ÷ recipient wards × 100",
+        formula_en=(
+            "Recipient wards that recorded the countermeasure as applied ÷ recipient wards × 100"
+        ),
         source_ja="注意喚起ごとの各区の受領・対策実施記録",
         source_en="Each ward's acknowledgement and application records per advisory",
         unit="%",

@@ -85,7 +85,8 @@ def suppress(
     value: str | None = None,
     alert_id: str | None = None,
 ) -> Suppression:
-    """Drop matching detections until ``expires_at``; from an alert, its rule and host/user/source."""
+    """Drop matching detections until ``expires_at``; from an alert, its rule and
+    host/user/source."""
     if alert_id:
         alert = get_alert(session, principal, alert_id)
         ward, rule_id = alert.tenant, alert.rule_id

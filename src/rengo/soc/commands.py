@@ -301,7 +301,8 @@ def syslog_command(
     running.stop()
     counters = running.listener.counters
     console.print(
-        f"received {counters.received}, spooled {counters.spooled}, UDP dropped {counters.dropped_udp}"
+        f"received {counters.received}, spooled {counters.spooled}, UDP "
+        f"dropped {counters.dropped_udp}"
     )
 
 

@@ -53,7 +53,10 @@ def _traffic(when: datetime, slug: str, rng: random.Random, prefix: str) -> byte
         level='"notice"',
         srcip=f"{prefix}.{rng.randint(1, 250)}",
         srcport=str(rng.randint(1024, 65535)),
-        dstip=f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+        dstip=(
+            f"{rng.randint(1, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}"
+            f".{rng.randint(1, 254)}"
+        ),
         dstport=rng.choice(["443", "443", "80", "53"]),
         proto="6",
         action=f'"{action}"',
@@ -63,7 +66,10 @@ def _traffic(when: datetime, slug: str, rng: random.Random, prefix: str) -> byte
 
 
 def _squid(when: datetime, client: str, url: str, status: str = "TCP_MISS/200") -> bytes:
-    return f"{when.timestamp():.3f}    87 {client} {status} 5120 GET {url} - HIER_DIRECT/93.184.216.34 text/html".encode()
+    return (
+        f"{when.timestamp():.3f}    87 {client} {status} 5120 GET {url} - "
+        "HIER_DIRECT/93.184.216.34 text/html"
+    ).encode()
 
 
 def _windows(when: datetime, host: str, event_id: int, data: dict[str, str]) -> bytes:
@@ -213,7 +219,9 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
     victim = all_wards[11]
     launch = {
         "NewProcessName": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-        "CommandLine": "powershell.exe -NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA=",
+        "CommandLine": (
+            "powershell.exe -NoP -W Hidden -enc SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAKQA="
+        ),
         "ParentProcessName": "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
         "SubjectUserName": "user003",
         "SubjectDomainName": victim.slug.upper(),

@@ -64,7 +64,10 @@ def quarantined(
     if q_source is None:
         return []
     where, params = _where(wards, source)
-    sql = f"SELECT * EXCLUDE (day) FROM {q_source} WHERE {where} ORDER BY received DESC, quarantine_id"  # noqa: S608 - relation and columns from code, values bound
+    sql = (
+        f"SELECT * EXCLUDE (day) FROM {q_source} WHERE {where} ORDER BY received DESC, "  # noqa: S608 - relation and columns from code, values bound
+        "quarantine_id"
+    )
     connection = lake.connect()
     try:
         rows = connection.sql(sql, params=params).to_arrow_table().to_pylist()

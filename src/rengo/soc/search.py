@@ -168,7 +168,8 @@ def _newest(
             sql = (
                 f"SELECT time, event_id, filename, file_row_number "  # noqa: S608 - relation and columns from code, values bound
                 f"FROM {lake.source_of(chunk, filename=True)} "
-                f"WHERE {where} ORDER BY time DESC, event_id DESC LIMIT {query.limit + 1 - len(found)}"
+                f"WHERE {where} ORDER BY time DESC, event_id DESC "
+                f"LIMIT {query.limit + 1 - len(found)}"
             )
             found += connection.execute(sql, params).fetchall()
             if len(found) > query.limit:

@@ -57,7 +57,10 @@ def _message(ward: str, alerts: list[Alert], settings: Settings) -> tuple[str, s
     lines = [_line(a) for a in alerts[:LISTED]]
     if len(alerts) > LISTED:
         lines.append(f"… ほか {len(alerts) - LISTED} 件")
-    link = f"{settings.section(CsirtSettings).public_base_url.rstrip('/')}/finops/anomalies?ward={ward}"
+    link = (
+        f"{settings.section(CsirtSettings).public_base_url.rstrip('/')}/finops/anomalies?ward"
+        f"={ward}"
+    )
     body = "クラウド・システムのコストにアラートがあります。\n\n" + "\n".join(lines) + f"\n\n{link}"
     return subject.strip(), body
 

@@ -25,7 +25,8 @@ def test_rules_and_events_matched(sigma_windows_rules: RuleSet, samples) -> None
     events = {e for ids in matched.values() for e in ids}
     print(
         f"\nEVTX-ATTACK-SAMPLES: {len(matched)} rules matched {len(events)} events "
-        f"({len(sigma_windows_rules.rules)} rules loaded, {len(sigma_windows_rules.unsupported)} not convertible)"
+        f"({len(sigma_windows_rules.rules)} rules loaded, {len(sigma_windows_rules.unsupported)} "
+        "not convertible)"
     )
     assert len(matched) >= ZIRCOLITE_RULES
     # Well-known techniques in the samples are found.

@@ -156,7 +156,8 @@ def test_rules_convert_prints_sql(tmp_path: Path) -> None:
 
 def test_duplicate_rule_ids_are_reported_with_their_line(tmp_path: Path) -> None:
     rule = (
-        "title: {t}\nid: 5d4f7d33-0000-4000-8000-0000000000aa\nlogsource: {{product: rengo, category: dns}}\n"
+        "title: {t}\nid: 5d4f7d33-0000-4000-8000-0000000000aa\nlogsource: {{product: rengo, "
+        "category: dns}}\n"
         "detection:\n  sel: {{dns_query: x}}\n  condition: sel\n"
     )
     (tmp_path / "a.yml").write_text(rule.format(t="first"), "utf-8")

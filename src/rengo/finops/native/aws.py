@@ -70,11 +70,14 @@ def expressions(source: Source) -> dict[str, str]:
     unblended = f"coalesce({c.num('lineItem/UnblendedCost')}, 0)"
     effective = f"""(CASE {item_type}
         WHEN 'SavingsPlanCoveredUsage' THEN {c.num("savingsPlan/SavingsPlanEffectiveCost")}
-        WHEN 'SavingsPlanRecurringFee' THEN {c.num("savingsPlan/TotalCommitmentToDate")} - {c.num("savingsPlan/UsedCommitment")}
+        WHEN 'SavingsPlanRecurringFee' THEN {c.num("savingsPlan/TotalCommitmentToDate")} -
+        {c.num("savingsPlan/UsedCommitment")}
         WHEN 'SavingsPlanNegation' THEN 0
         WHEN 'SavingsPlanUpfrontFee' THEN 0
         WHEN 'DiscountedUsage' THEN {c.num("reservation/EffectiveCost")}
-        WHEN 'RIFee' THEN coalesce({c.num("reservation/UnusedAmortizedUpfrontFeeForBillingPeriod")}, 0) + coalesce({c.num("reservation/UnusedRecurringFee")}, 0)
+        WHEN 'RIFee' THEN
+        coalesce({c.num("reservation/UnusedAmortizedUpfrontFeeForBillingPeriod")}, 0) +
+        coalesce({c.num("reservation/UnusedRecurringFee")}, 0)
         ELSE {unblended} END)"""
     resource = c.col("lineItem/ResourceId")
     tag_columns = source.starting("resourceTags/")
@@ -92,7 +95,9 @@ def expressions(source: Source) -> dict[str, str]:
         "AvailabilityZone": c.col("lineItem/AvailabilityZone"),
         "BilledCost": _billed(c),
         "BillingAccountId": c.col("bill/PayerAccountId"),
-        "BillingAccountName": f"coalesce({c.col('bill/PayerAccountName')}, {c.col('bill/PayerAccountId')})",
+        "BillingAccountName": (
+            f"coalesce({c.col('bill/PayerAccountName')}, {c.col('bill/PayerAccountId')})"
+        ),
         "BillingCurrency": c.col("lineItem/CurrencyCode"),
         "BillingPeriodEnd": c.col("bill/BillingPeriodEndDate"),
         "BillingPeriodStart": c.col("bill/BillingPeriodStartDate"),
@@ -102,21 +107,45 @@ def expressions(source: Source) -> dict[str, str]:
         "ChargeFrequency": when_map(item_type, FREQUENCY, "'One-Time'"),
         "ChargePeriodEnd": c.col("lineItem/UsageEndDate"),
         "ChargePeriodStart": c.col("lineItem/UsageStartDate"),
-        "CommitmentDiscountCategory": f"(CASE WHEN {sp_arn} IS NOT NULL THEN 'Spend' WHEN {ri_arn} IS NOT NULL THEN 'Usage' END)",
+        "CommitmentDiscountCategory": (
+            f"(CASE WHEN {sp_arn} IS NOT NULL THEN 'Spend' WHEN {ri_arn} IS NOT NULL THEN 'Usage' "
+            "END)"
+        ),
         "CommitmentDiscountId": f"coalesce({sp_arn}, {ri_arn})",
-        "CommitmentDiscountType": f"(CASE WHEN {sp_arn} IS NOT NULL THEN 'Savings Plan' WHEN {ri_arn} IS NOT NULL THEN 'Reserved Instances (RI)' END)",
-        "CommitmentDiscountStatus": f"(CASE WHEN {item_type} IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Used' WHEN {item_type} IN ('RIFee', 'SavingsPlanRecurringFee') AND coalesce({effective}, 0) > 0 THEN 'Unused' END)",
-        "ConsumedQuantity": f"(CASE WHEN {item_type} IN {usage_types} THEN {c.num('lineItem/UsageAmount')} END)",
-        "ConsumedUnit": f"(CASE WHEN {item_type} IN {usage_types} THEN {c.col('pricing/unit')} END)",
+        "CommitmentDiscountType": (
+            f"(CASE WHEN {sp_arn} IS NOT NULL THEN 'Savings Plan' WHEN {ri_arn} IS NOT NULL THEN "
+            "'Reserved Instances (RI)' END)"
+        ),
+        "CommitmentDiscountStatus": (
+            f"(CASE WHEN {item_type} IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN "
+            f"'Used' WHEN {item_type} IN ('RIFee', 'SavingsPlanRecurringFee') AND "
+            f"coalesce({effective}, 0) > 0 THEN 'Unused' END)"
+        ),
+        "ConsumedQuantity": (
+            f"(CASE WHEN {item_type} IN {usage_types} THEN {c.num('lineItem/UsageAmount')} END)"
+        ),
+        "ConsumedUnit": (
+            f"(CASE WHEN {item_type} IN {usage_types} THEN {c.col('pricing/unit')} END)"
+        ),
         "ContractedCost": unblended,
         "ContractedUnitPrice": c.num("lineItem/UnblendedRate"),
         "EffectiveCost": f"coalesce({effective}, 0)",
         "InvoiceId": c.col("bill/InvoiceId"),
-        "InvoiceIssuerName": f"coalesce({c.col('bill/InvoicingEntity')}, 'Amazon Web Services, Inc.')",
-        "ListCost": f"coalesce({c.num('pricing/publicOnDemandCost')}, {c.num('pricing/publicOnDemandRate')} * {c.num('lineItem/UsageAmount')}, {unblended})",
+        "InvoiceIssuerName": (
+            f"coalesce({c.col('bill/InvoicingEntity')}, 'Amazon Web Services, Inc.')"
+        ),
+        "ListCost": (
+            f"coalesce({c.num('pricing/publicOnDemandCost')},"
+            f" {c.num('pricing/publicOnDemandRate')} "
+            f"* {c.num('lineItem/UsageAmount')}, {unblended})"
+        ),
         "ListUnitPrice": c.num("pricing/publicOnDemandRate"),
-        "PricingCategory": f"(CASE WHEN {item_type} IN ('SavingsPlanCoveredUsage', 'DiscountedUsage') THEN 'Committed' "
-        f"WHEN {c.col('pricing/term')} = 'OnDemand' THEN 'Standard' WHEN {c.col('pricing/term')} = 'Spot' THEN 'Dynamic' END)",
+        "PricingCategory": f"(CASE WHEN {item_type} IN ('SavingsPlanCoveredUsage', "
+        "'DiscountedUsage') "
+        "THEN "
+        "'Committed' "
+        f"WHEN {c.col('pricing/term')} = 'OnDemand' THEN 'Standard' WHEN {c.col('pricing/term')} "
+        "= 'Spot' THEN 'Dynamic' END)",
         "PricingQuantity": c.num("lineItem/UsageAmount"),
         "PricingUnit": c.col("pricing/unit"),
         "ProviderName": "'AWS'",

@@ -24,7 +24,10 @@ def _iso(ts: str) -> str:
 
 
 def _cost(s: Source) -> str:
-    return f"coalesce({s.num('CostInBillingCurrency', 'costInBillingCurrency', 'Cost', 'PreTaxCost')}, 0)"
+    return (
+        f"coalesce({s.num('CostInBillingCurrency', 'costInBillingCurrency', 'Cost', 'PreTaxCost')}"
+        ", 0)"
+    )
 
 
 CHARGE_CATEGORY = {
@@ -57,7 +60,8 @@ def expressions(s: Source) -> dict[str, str]:
     )
     raw_tags = s.col("Tags")
     tags = (
-        f"(CASE WHEN {raw_tags} IS NULL THEN NULL WHEN starts_with({raw_tags}, '{{') THEN {raw_tags} "
+        f"(CASE WHEN {raw_tags} IS NULL THEN NULL WHEN starts_with({raw_tags}, '{{') "
+        f"THEN {raw_tags} "
         f"ELSE '{{' || {raw_tags} || '}}' END)"
     )
     unit = s.col("UnitOfMeasure", "unitOfMeasure")
@@ -67,8 +71,14 @@ def expressions(s: Source) -> dict[str, str]:
     return {
         "AvailabilityZone": s.col("AvailabilityZone"),
         "BilledCost": cost,
-        "BillingAccountId": f"coalesce({s.col('BillingAccountId', 'billingAccountId')}, {s.col('BillingProfileId')})",
-        "BillingAccountName": f"coalesce({s.col('BillingAccountName', 'billingAccountName')}, {s.col('BillingProfileName')})",
+        "BillingAccountId": (
+            f"coalesce({s.col('BillingAccountId', 'billingAccountId')},"
+            f" {s.col('BillingProfileId')})"
+        ),
+        "BillingAccountName": (
+            f"coalesce({s.col('BillingAccountName', 'billingAccountName')},"
+            f" {s.col('BillingProfileName')})"
+        ),
         "BillingCurrency": s.col(
             "BillingCurrencyCode", "billingCurrency", "BillingCurrency", "Currency"
         ),
@@ -83,10 +93,19 @@ def expressions(s: Source) -> dict[str, str]:
         "CommitmentDiscountCategory": benefit_kind,
         "CommitmentDiscountId": benefit,
         "CommitmentDiscountName": f"coalesce({s.col('benefitName')}, {s.col('ReservationName')})",
-        "CommitmentDiscountStatus": f"(CASE WHEN {charge_type} IN ('UnusedReservation', 'UnusedSavingsPlan') THEN 'Unused' WHEN {benefit} IS NOT NULL THEN 'Used' END)",
-        "CommitmentDiscountType": f"(CASE {benefit_kind} WHEN 'Spend' THEN 'Savings Plan' WHEN 'Usage' THEN 'Reservation' END)",
+        "CommitmentDiscountStatus": (
+            f"(CASE WHEN {charge_type} IN ('UnusedReservation', 'UnusedSavingsPlan') THEN "
+            f"'Unused' WHEN {benefit} IS NOT NULL THEN 'Used' END)"
+        ),
+        "CommitmentDiscountType": (
+            f"(CASE {benefit_kind} WHEN 'Spend' THEN 'Savings Plan' WHEN 'Usage' THEN "
+            "'Reservation' END)"
+        ),
         "ConsumedQuantity": f"(CASE WHEN {charge_type} = 'Usage' THEN {quantity} END)",
-        "ConsumedUnit": f"(CASE WHEN {charge_type} = 'Usage' THEN trim(regexp_replace({unit}, '^[0-9KM]+ *', '')) END)",
+        "ConsumedUnit": (
+            f"(CASE WHEN {charge_type} = 'Usage' THEN trim(regexp_replace({unit}, '^[0-9KM]+ *', "
+            "'')) END)"
+        ),
         "ContractedCost": f"coalesce({s.num('UnitPrice', 'unitPrice')} * {quantity}, {cost})",
         "ContractedUnitPrice": s.num("UnitPrice", "unitPrice"),
         "EffectiveCost": cost,

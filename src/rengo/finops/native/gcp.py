@@ -24,7 +24,10 @@ def _json_text(s: Source, name: str) -> str:
     found = s.find(name)
     if found is None:
         return "CAST(NULL AS VARCHAR)"
-    return f"(CASE WHEN typeof({identifier(found)}) = 'VARCHAR' THEN CAST({identifier(found)} AS VARCHAR) ELSE CAST(to_json({identifier(found)}) AS VARCHAR) END)"
+    return (
+        f"(CASE WHEN typeof({identifier(found)}) = 'VARCHAR' THEN CAST({identifier(found)} AS "
+        f"VARCHAR) ELSE CAST(to_json({identifier(found)}) AS VARCHAR) END)"
+    )
 
 
 def _cost(s: Source) -> str:

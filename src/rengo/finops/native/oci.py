@@ -36,7 +36,9 @@ def expressions(s: Source) -> dict[str, str]:
         "BillingPeriodEnd": _month(start, 1),
         "BillingPeriodStart": _month(start, 0),
         "ChargeCategory": "'Usage'",
-        "ChargeClass": f"(CASE WHEN lower({s.col('lineItem/isCorrection')}) = 'true' THEN 'Correction' END)",
+        "ChargeClass": (
+            f"(CASE WHEN lower({s.col('lineItem/isCorrection')}) = 'true' THEN 'Correction' END)"
+        ),
         "ChargeDescription": s.col("product/Description"),
         "ChargeFrequency": "'Usage-Based'",
         "ChargePeriodEnd": end,

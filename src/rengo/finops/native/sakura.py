@@ -87,7 +87,10 @@ def _cost(s: Source) -> str:
 def _month(s: Source, months: int) -> str:
     closing = f"TRY_CAST({s.col('BillDate')} AS TIMESTAMPTZ)"
     jst_month = f"date_trunc('month', CAST({closing} + INTERVAL 9 HOUR AS DATE))"
-    return f"strftime(CAST({jst_month} AS TIMESTAMP) + INTERVAL {months} MONTH - INTERVAL 9 HOUR, '%Y-%m-%dT%H:%M:%SZ')"
+    return (
+        f"strftime(CAST({jst_month} AS TIMESTAMP) + INTERVAL {months} MONTH - INTERVAL 9 HOUR, "
+        "'%Y-%m-%dT%H:%M:%SZ')"
+    )
 
 
 def expressions(s: Source) -> dict[str, str]:

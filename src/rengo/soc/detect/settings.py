@@ -25,7 +25,9 @@ class DetectSettings(BaseModel):
     )
     campaign_min_wards: int = Field(
         3,
-        description="A campaign: the same rule, indicator or source seen in at least this many wards…",
+        description=(
+            "A campaign: the same rule, indicator or source seen in at least this many wards…"
+        ),
     )
     campaign_window_minutes: int = Field(60, description="…within this many minutes.")
     alert_group_minutes: int = Field(

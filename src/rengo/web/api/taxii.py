@@ -220,7 +220,9 @@ def discovery(request: Request, session: SessionDep) -> Response:
     return taxii_response(
         {
             "title": "rengo TAXII 2.1 — 特別区共同脅威情報共有",
-            "description": "Threat intelligence shared by Tokyo's 23 special wards and their joint centre.",
+            "description": (
+                "Threat intelligence shared by Tokyo's 23 special wards and their joint centre."
+            ),
             "contact": "joint SOC of the 23 special wards",
             "default": f"{_base(request)}{ROOT_PATH}",
             "api_roots": [f"{_base(request)}{ROOT_PATH}"],

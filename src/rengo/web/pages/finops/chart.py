@@ -114,7 +114,8 @@ def stacked_bars(
                 y0, y1 = y(base_down), y(base_down + v)
                 base_down += v
             parts.append(
-                f'<rect x="{x:.1f}" y="{y0:.1f}" width="{bar:.1f}" height="{max(y1 - y0, 0.5):.1f}" '
+                f'<rect x="{x:.1f}" y="{y0:.1f}" width="{bar:.1f}" '
+                f'height="{max(y1 - y0, 0.5):.1f}" '
                 f'fill="{s.colour}"><title>{escape(s.label)} · {escape(period)} · '
                 f"{v:,.0f}</title></rect>"
             )
