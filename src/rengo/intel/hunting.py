@@ -105,18 +105,14 @@ def record_hits(
 def _raise_soc_alerts(
     session: Session, settings: Settings, hits: Sequence[matching.Hit], now: datetime
 ) -> None:
-    """Hand new hits to the SOC alert queue (``rengo.soc.alerts.raise_alert``), once it exists.
+    """Hand new hits to the SOC alert queue (``rengo.soc.alerts.raise_alert``).
 
     One alert per ward and indicator, with every matched event, linked to the indicator.
     """
-    try:
-        from rengo.soc import alerts  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        return  # the sightings are recorded and shown by the hub meanwhile
-    raise_alert = getattr(alerts, "raise_alert", None)
-    detect_settings = getattr(settings, "detect", None)
-    if raise_alert is None or detect_settings is None:
-        return
+    from rengo.soc.alerts import raise_alert  # the SOC's queue, loaded when hits need it
+    from rengo.soc.detect.settings import DetectSettings
+
+    detect_settings = settings.section(DetectSettings)
     grouped: dict[tuple[str, str], list[matching.Hit]] = {}
     for hit in hits:
         grouped.setdefault((hit.ward, hit.stix_id), []).append(hit)

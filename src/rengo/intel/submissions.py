@@ -140,24 +140,18 @@ def create(
     _check(objects)
     level = TLP(getattr(report, "tlp", "green"))
     level = most_restrictive([level, *(lv for o in objects if (lv := level_of(o)))])
-    details = report.model_dump(mode="json", exclude={"bundle"})
-    submission = Submission(
-        tenant=ward,
+    submission = _awaiting(
+        session,
+        principal,
+        ward,
+        objects,
         kind=getattr(report, "kind", "bundle"),
         title=getattr(report, "title", ""),
-        tlp=level.value,
-        state=AWAITING,
+        level=level,
         channel=channel,
-        details=details,
-        original={"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects},
-        shared={},
-        redactions=[],
-        extra_terms=[],
-        created_by=principal.label,
-        created_at=now,
+        details=report.model_dump(mode="json", exclude={"bundle"}),
+        now=now,
     )
-    session.add(submission)
-    session.flush()
     collection = session.get(IntelCollection, ward_collection_id(ward))
     assert collection is not None, "ward collections are created by the intel migration"
     ingest(
@@ -207,6 +201,40 @@ def from_incident(
     return create(session, settings, principal, report, now=now, channel="incident", client=client)
 
 
+def _awaiting(
+    session: Session,
+    principal: Principal,
+    ward: TenantCode,
+    objects: list[dict[str, Any]],
+    *,
+    kind: str,
+    title: str,
+    level: TLP,
+    channel: str,
+    details: dict[str, Any],
+    now: datetime,
+) -> Submission:
+    """A new submission of ``objects``, awaiting its ward's approval (nothing shared yet)."""
+    submission = Submission(
+        tenant=ward,
+        kind=kind,
+        title=title,
+        tlp=level.value,
+        state=AWAITING,
+        channel=channel,
+        details=details,
+        original={"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects},
+        shared={},
+        redactions=[],
+        extra_terms=[],
+        created_by=principal.label,
+        created_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    return submission
+
+
 def from_stored_bundle(
     session: Session,
     settings: Settings,
@@ -221,23 +249,18 @@ def from_stored_bundle(
     ward = _ward_of(principal)
     levels = [lv for o in objects if (lv := level_of(o))]
     level = most_restrictive(levels) if levels else TLP.AMBER_STRICT
-    submission = Submission(
-        tenant=ward,
+    submission = _awaiting(
+        session,
+        principal,
+        ward,
+        objects,
         kind="bundle",
         title=f"{len(objects)} STIX objects via {channel}",
-        tlp=level.value,
-        state=AWAITING,
+        level=level,
         channel=channel,
         details={},
-        original={"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects},
-        shared={},
-        redactions=[],
-        extra_terms=[],
-        created_by=principal.label,
-        created_at=now,
+        now=now,
     )
-    session.add(submission)
-    session.flush()
     _shareable(session, settings, submission, objects)
     _audit(
         session,

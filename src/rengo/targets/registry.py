@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rengo.core.clock import JST
-from rengo.core.settings import Settings
+from rengo.core.settings import Settings, sections
 from rengo.core.storage import DataDir
 from rengo.core.types import TenantCode
 
@@ -112,8 +112,13 @@ class Target:
     def threshold(self, settings: Settings) -> float | None:
         if self.threshold_setting is None:
             return self.threshold_value
-        value: Any = settings
-        for part in self.threshold_setting.split("."):
+        group, *path = self.threshold_setting.split(".")
+        value: Any = (
+            getattr(settings, group)
+            if group in Settings.model_fields
+            else settings.section(sections()[group])  # a domain's own section
+        )
+        for part in path:
             value = getattr(value, part)
         return float(value)
 

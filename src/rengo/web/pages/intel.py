@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_validation
 from rengo.core.permissions import allows, narrow_to_visible, require
@@ -497,27 +498,28 @@ def indicator_search(
     )
 
 
+def _feeds_context(session: Session, **extra: Any) -> dict[str, Any]:
+    """The feeds page: feeds, recent hunts, quarantined records (and an import's outcome)."""
+    return {
+        "feeds": list(session.scalars(select(Feed).order_by(Feed.name))),
+        "hunts": list(session.scalars(select(Hunt).order_by(Hunt.id.desc()).limit(20))),
+        "quarantine": list(
+            session.scalars(
+                select(QuarantinedRecord).order_by(QuarantinedRecord.id.desc()).limit(50)
+            )
+        ),
+        "report": None,
+        "levels": TLP_LEVELS,
+        **extra,
+    }
+
+
 @router.get("/intel/feeds", response_class=HTMLResponse)
 def feed_page(
     request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     require(principal, "intel.feeds.manage")
-    return render(
-        request,
-        caller,
-        "intel/feeds.html",
-        {
-            "feeds": list(session.scalars(select(Feed).order_by(Feed.name))),
-            "hunts": list(session.scalars(select(Hunt).order_by(Hunt.id.desc()).limit(20))),
-            "quarantine": list(
-                session.scalars(
-                    select(QuarantinedRecord).order_by(QuarantinedRecord.id.desc()).limit(50)
-                )
-            ),
-            "report": None,
-            "levels": TLP_LEVELS,
-        },
-    )
+    return render(request, caller, "intel/feeds.html", _feeds_context(session))
 
 
 @router.post("/intel/feeds/import", response_class=HTMLResponse)
@@ -552,17 +554,6 @@ async def feed_import(
             request,
             caller,
             "intel/feeds.html",
-            {
-                "feeds": list(session.scalars(select(Feed).order_by(Feed.name))),
-                "hunts": list(session.scalars(select(Hunt).order_by(Hunt.id.desc()).limit(20))),
-                "quarantine": list(
-                    session.scalars(
-                        select(QuarantinedRecord).order_by(QuarantinedRecord.id.desc()).limit(50)
-                    )
-                ),
-                "report": report,
-                "error": error,
-                "levels": TLP_LEVELS,
-            },
+            _feeds_context(session, report=report, error=error),
             422 if error else 200,
         )
