@@ -388,11 +388,13 @@ def test_partitions_are_synced_before_they_replace_the_old_ones(
     # partitions side by side; the same rows land whether written serially or not.
     monkeypatch.setattr(ingest, "STREAM_ROWS", 1)
     monkeypatch.setattr(ingest, "connection", lambda: lake_module.connection(threads))
-    synced: set[str] = set()
+    # By inode: a file synced under its temporary name and then renamed into place
+    # (core.storage.atomic_path) is the same file.
+    synced: set[int] = set()
     real_fsync = os.fsync
 
     def fsync(fd: int) -> None:
-        synced.add(os.readlink(f"/proc/self/fd/{fd}"))
+        synced.add(os.fstat(fd).st_ino)
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", fsync)
@@ -401,7 +403,7 @@ def test_partitions_are_synced_before_they_replace_the_old_ones(
 
     def replace(self: Lake, staging: Path) -> list[tuple[str, str]]:
         for path in staging.rglob("*"):
-            if str(path.resolve()) not in synced and path.parent != staging:
+            if path.stat().st_ino not in synced and path.parent != staging:
                 unsynced.append(str(path.relative_to(staging)))
         return real_replace(self, staging)
 
