@@ -7,22 +7,46 @@
 - MessagePack (Fluent Bit's default ``format msgpack``): a stream of
   ``[time, record]`` or ``[[time, metadata], record]``; time becomes ``date``.
 
-A record that cannot be read is returned with the reason instead of bytes, so that one
-bad line never stops the rest of its request.
+A record that cannot be read is returned with the reason (and its bytes, when it has
+any), so that one bad line never stops the rest of its request. ``Limits`` bound what one
+record may be: its size and how deeply its JSON nests (measured without recursion, see
+``rengo.core.jsondepth``). ``problems`` applies the same limits at the HTTP edge, naming
+the record, so that a request holding a record the lake would refuse is answered 4xx
+instead of being acknowledged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import msgpack
 import orjson
 
+from rengo.core.jsondepth import deeper_than, nesting_depth, top_level_values
+
 Piece = tuple[bytes | None, str | None]
-"""A record, or ``None`` and why it could not be read."""
+"""A record and ``None``; or why it cannot be stored, with its bytes when there are any."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one record may be (``soc.max_record_bytes``, ``soc.max_json_depth``)."""
+
+    max_record_bytes: int = 4 << 20
+    max_depth: int = 64
+
+    def refusal(self, record: bytes) -> str | None:
+        """Why ``record`` cannot be stored, or ``None`` when it is within the limits."""
+        if len(record) > self.max_record_bytes:
+            return f"record of {len(record)} bytes (at most {self.max_record_bytes})"
+        if record[:64].lstrip()[:1] in (b"{", b"[") and deeper_than(record, self.max_depth):
+            depth = nesting_depth(record)
+            return f"nested {depth} levels deep (at most {self.max_depth})"
+        return None
+
 
 MSGPACK_TYPES = ("application/msgpack", "application/x-msgpack", "application/vnd.msgpack")
 
@@ -34,22 +58,20 @@ def _lines(body: bytes) -> Iterator[Piece]:
             yield line, None
 
 
-def _json_stream(text: str) -> Iterator[Piece]:
-    decoder = json.JSONDecoder()
-    index = 0
-    while index < len(text):
-        while index < len(text) and text[index] in " \t\r\n,":
-            index += 1
-        if index >= len(text):
+def _json_stream(body: bytes, limits: Limits) -> Iterator[Piece]:
+    """Concatenated JSON values, found by an iterative scan (never by recursion)."""
+    for value in top_level_values(body):
+        if isinstance(value, int):  # not JSON from here on: the parser will say why
+            yield body[value:], None
             return
+        text = body[value.start : value.end]
+        if value.depth > limits.max_depth:
+            yield text, f"nested {value.depth} levels deep (at most {limits.max_depth})"
+            continue
         try:
-            obj, end = decoder.raw_decode(text, index)
-        except json.JSONDecodeError as exc:
-            yield text[index:].encode(), None  # the parser will say what is wrong with it
-            del exc
-            return
-        yield orjson.dumps(obj), None
-        index = end
+            yield orjson.dumps(orjson.loads(text)), None
+        except orjson.JSONDecodeError:
+            yield text, None  # the parser will say what is wrong with it
 
 
 def _fluent_time(value: Any) -> float | None:
@@ -60,7 +82,7 @@ def _fluent_time(value: Any) -> float | None:
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, msgpack.Timestamp):
-        return value.to_unix()
+        return float(value.to_unix())
     return None
 
 
@@ -90,19 +112,27 @@ def _msgpack(body: bytes) -> Iterator[Piece]:
             record = dict(record)
             if when is not None and "date" not in record:
                 record["date"] = when
-            yield orjson.dumps(record, default=_default, option=orjson.OPT_NON_STR_KEYS), None
+            try:
+                text = orjson.dumps(record, default=_default, option=orjson.OPT_NON_STR_KEYS)
+            except orjson.JSONEncodeError as exc:  # nested too deeply for JSON, for one
+                yield None, f"msgpack entry {number} cannot be stored as JSON: {exc}"
+                continue
+            yield text, None
     except (msgpack.UnpackException, ValueError) as exc:
         yield None, f"msgpack stream broken after entry {number}: {exc}"
 
 
-def split_body(body: bytes, content_type: str) -> Iterator[Piece]:
-    """The records of one HTTP request body, by content type and shape."""
+def _pieces(body: bytes, content_type: str, limits: Limits) -> Iterator[Piece]:
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind in MSGPACK_TYPES:
         yield from _msgpack(body)
         return
     stripped = body.lstrip()
     if stripped[:1] == b"[":
+        if deeper_than(body, limits.max_depth + 1):  # the array itself is one level
+            depth = nesting_depth(body) - 1
+            yield None, f"body nests {depth} levels deep (at most {limits.max_depth})"
+            return
         try:
             items = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
@@ -115,6 +145,28 @@ def split_body(body: bytes, content_type: str) -> Iterator[Piece]:
             yield orjson.dumps(item), None
         return
     if stripped[:1] == b"{" and b"\n" not in body.strip():
-        yield from _json_stream(body.decode("utf-8", "replace"))
+        yield from _json_stream(body, limits)
         return
     yield from _lines(body)
+
+
+def split_body(body: bytes, content_type: str, limits: Limits | None = None) -> Iterator[Piece]:
+    """The records of one HTTP request body, by content type and shape; a record past
+    ``limits`` comes with the reason it cannot be stored."""
+    limits = limits or Limits()
+    for record, error in _pieces(body, content_type, limits):
+        if error is None and record is not None:
+            error = limits.refusal(record)
+        yield record, error
+
+
+def problems(body: bytes, content_type: str, limits: Limits, most: int = 10) -> list[str]:
+    """``record N: why`` for the first ``most`` records of ``body`` that cannot be stored
+    (for the HTTP edge: refuse the request rather than acknowledge them)."""
+    found = []
+    for number, (_record, error) in enumerate(split_body(body, content_type, limits), 1):
+        if error is not None:
+            found.append(f"record {number}: {error}")
+            if len(found) >= most:
+                break
+    return found
