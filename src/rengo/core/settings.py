@@ -157,6 +157,12 @@ class WebSettings(BaseModel):
     warm_targets: bool = Field(
         True, description="Compute every target in the background when the server starts."
     )
+    max_body_bytes: int = Field(
+        64 << 20,
+        gt=0,
+        description="Largest request body of any route without a limit of its own (SOC "
+        "ingest and TAXII have theirs); larger bodies are cut off as they arrive: HTTP 413.",
+    )
 
 
 class AssetSettings(BaseModel):

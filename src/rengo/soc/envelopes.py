@@ -25,6 +25,7 @@ from typing import Any
 import msgpack
 import orjson
 
+from rengo.core.errors import Problem
 from rengo.core.jsondepth import deeper_than, nesting_depth, top_level_values
 
 Piece = tuple[bytes | None, str | None]
@@ -160,13 +161,13 @@ def split_body(body: bytes, content_type: str, limits: Limits | None = None) -> 
         yield record, error
 
 
-def problems(body: bytes, content_type: str, limits: Limits, most: int = 10) -> list[str]:
-    """``record N: why`` for the first ``most`` records of ``body`` that cannot be stored
-    (for the HTTP edge: refuse the request rather than acknowledge them)."""
+def problems(body: bytes, content_type: str, limits: Limits, most: int = 10) -> list[Problem]:
+    """The first ``most`` records of ``body`` that cannot be stored, each with why (for
+    the HTTP edge: refuse the request rather than acknowledge them)."""
     found = []
     for number, (_record, error) in enumerate(split_body(body, content_type, limits), 1):
         if error is not None:
-            found.append(f"record {number}: {error}")
+            found.append(Problem(error, f"body record {number}"))
             if len(found) >= most:
                 break
     return found

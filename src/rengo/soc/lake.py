@@ -6,7 +6,7 @@ Layout under ``<data_dir>/lake/soc/``::
     events/…/c-<last>-<first>-<digest>.parquet            commits first…last, compacted
     events/day=<YYYY-MM-DD>/d-<last>-<digest>.parquet     a past day, every commit to last
     quarantine/ward=<code>/day=<YYYY-MM-DD>/p-<seq>-0.parquet               rejected records
-    head.json        {"position": P}: every spooled batch below P is stored
+    head.json        {"position": P, "at": T}: every spooled batch below P is stored, as of T
     commits.log      one JSON line per commit: its seq and the partitions it touched
     schema/added-<digest>.parquet    no rows, the columns added since: older files read them as null
 
@@ -184,7 +184,7 @@ SYNC_EACH_UP_TO = 16
 @cache
 def _syncfs() -> Callable[[int], int] | None:
     try:
-        return ctypes.CDLL(None, use_errno=True).syncfs  # type: ignore[no-any-return]
+        return ctypes.CDLL(None, use_errno=True).syncfs
     except (OSError, AttributeError):  # not Linux
         return None
 
@@ -280,6 +280,14 @@ class Lake:
             return int(orjson.loads(self._head_file.read_bytes())["position"])
         except FileNotFoundError:
             return 0
+
+    def last_commit_at(self) -> datetime | None:
+        """When the newest commit was made (``None``: never, or before this was kept)."""
+        try:
+            at = orjson.loads(self._head_file.read_bytes()).get("at")
+        except FileNotFoundError:
+            return None
+        return datetime.fromisoformat(at) if at else None
 
     def commits(self, after: int = 0) -> list[Commit]:
         head = self.head()
@@ -379,7 +387,8 @@ class Lake:
             log.write(orjson.dumps(entry) + b"\n")
             log.flush()
             os.fsync(log.fileno())
-        write_atomically(self._head_file, orjson.dumps({"position": seq}))
+        at = datetime.now(UTC).isoformat()
+        write_atomically(self._head_file, orjson.dumps({"position": seq, "at": at}))
         return Commit(seq, tuple(partitions), table.num_rows, len(rejected))
 
     # -- reading ------------------------------------------------------------------------

@@ -57,6 +57,11 @@ class SocStore:
         )
         return cls(spool, Lake(data_dir.lake(DOMAIN)), settings)
 
+    @property
+    def writer_running(self) -> bool:
+        """Whether this process runs the lake writer."""
+        return self._writer_running
+
     def start_writer(self) -> bool:
         """Run the lake writer in this process if no other process does; ``True`` if so."""
         if self._writer_running:
