@@ -4,18 +4,19 @@ Every request passes ``BodyLimits``: Starlette's ``RequestBodyLimitResponder`` c
 bytes as they arrive and stops at the limit (a declared ``Content-Length`` over it is
 refused before anything is read); the refusal is an ``HTTPException(413)`` that the app's
 error handlers answer in the usual JSON or page form. The limit is
-``web.max_body_bytes`` unless a module declares its own for a path in ``BODY_LIMITS``
-(``{"/api/v1/soc/ingest": lambda settings: settings.soc.http_max_body_bytes}``).
+``web.max_body_bytes`` unless a module declares its own in ``BODY_LIMITS`` for a path,
+or for every path under a prefix ending in ``/`` (the longest match wins):
+``{"/api/v1/soc/ingest": lambda settings: settings.soc.http_max_body_bytes}``.
 
 ``read_decoded`` is for routes that accept ``Content-Encoding: gzip``/``deflate``: it
-inflates chunk by chunk and never holds more than the limit, so a small gzip bomb answers
-413 without the server's memory growing by what it would expand to.
+measures what the body inflates to a step at a time before inflating it, so a small gzip
+bomb answers 413 without the server's memory growing by what it would expand to.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import RequestBodyLimitResponder
@@ -44,14 +45,22 @@ class BodyLimits:
     ) -> None:
         self.app = app
         self.default = settings.web.max_body_bytes
-        self.by_path = {path: limit(settings) for path, limit in (by_path or {}).items()}
+        limits = {path: limit(settings) for path, limit in (by_path or {}).items()}
+        self.exact = {p: n for p, n in limits.items() if not p.endswith("/")}
+        self.prefixes = sorted(
+            ((p, n) for p, n in limits.items() if p.endswith("/")), key=lambda i: -len(i[0])
+        )
+
+    def limit(self, path: str) -> int:
+        if (exact := self.exact.get(path.rstrip("/") or "/")) is not None:
+            return exact
+        return next((n for p, n in self.prefixes if path.startswith(p)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.by_path.get(scope["path"].rstrip("/") or "/", self.default)
-        await RequestBodyLimitResponder(self.app, limit)(scope, receive, send)
+        await RequestBodyLimitResponder(self.app, self.limit(scope["path"]))(scope, receive, send)
 
 
 async def read_decoded(request: Request, limit: int) -> bytes:
@@ -70,28 +79,53 @@ async def read_decoded(request: Request, limit: int) -> bytes:
     return await _inflate(request, _WBITS[encoding], limit)
 
 
+STEP = 1 << 20
+"""Inflated bytes produced at a time while measuring a compressed body."""
+
+
 async def _inflate(request: Request, wbits: int, limit: int) -> bytes:
-    out = bytearray()
-    inflater = zlib.decompressobj(wbits)
+    """Inflate in two passes: the first measures (keeping only the compressed bytes,
+    themselves within ``limit``), the second inflates what is known to fit. A bomb is
+    refused having cost one ``STEP`` of memory, not ``limit``."""
+    compressed = bytearray()
+    async for chunk in request.stream():
+        compressed += chunk
+        if len(compressed) > limit:
+            raise too_large(limit)
     try:
-        async for chunk in request.stream():
-            pending = chunk
-            while pending:
-                # Never more than one byte past the limit per step: the bomb stays small.
-                out += inflater.decompress(pending, limit - len(out) + 1)
-                if len(out) > limit:
-                    raise too_large(limit, "body after decompression")
-                if inflater.eof and inflater.unused_data.strip(b"\0"):
-                    # a gzip body may hold several members: the next one starts here
-                    pending = inflater.unused_data
-                    inflater = zlib.decompressobj(wbits)
-                else:
-                    pending = inflater.unconsumed_tail
-        out += inflater.flush()
+        size = _inflated_size(bytes(compressed), wbits, limit)
+        if size > limit:
+            raise too_large(limit, "body after decompression")
+        return b"".join(_members(bytes(compressed), wbits))
     except zlib.error as exc:
         raise InvalidInput("body does not decompress", [Problem(str(exc), "body")]) from exc
-    if not inflater.eof:
-        raise InvalidInput("body does not decompress", [Problem("truncated stream", "body")])
-    if len(out) > limit:
-        raise too_large(limit, "body after decompression")
-    return bytes(out)
+
+
+def _members(data: bytes, wbits: int) -> Iterator[bytes]:
+    """The inflated members of ``data`` (a gzip body may hold several), whole."""
+    while data.strip(b"\0"):
+        inflater = zlib.decompressobj(wbits)
+        yield inflater.decompress(data)
+        if not inflater.eof:
+            raise zlib.error("truncated stream")
+        data = inflater.unused_data
+
+
+def _inflated_size(data: bytes, wbits: int, limit: int) -> int:
+    """How many bytes ``data`` inflates to, counted up to just past ``limit``."""
+    size = 0
+    while data.strip(b"\0"):
+        inflater = zlib.decompressobj(wbits)
+        pending = data
+        while not inflater.eof:
+            produced = inflater.decompress(pending, STEP)
+            size += len(produced)
+            if size > limit:
+                return size
+            pending = inflater.unconsumed_tail
+            if not produced and not pending:
+                break
+        if not inflater.eof:
+            raise zlib.error("truncated stream")
+        data = inflater.unused_data
+    return size
