@@ -243,5 +243,6 @@ def _get_event(
         connection.close()
     if not rows:
         return None
-    rows[0]["unmapped"] = dict(rows[0]["unmapped"] or [])
-    return rows[0]
+    row: dict[str, Any] = rows[0]
+    row["unmapped"] = dict(row["unmapped"] or [])
+    return row

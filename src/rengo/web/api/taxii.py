@@ -392,11 +392,12 @@ def _read_envelope(request: Request, body: bytes) -> list[Any]:
         envelope = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise TaxiiError(400, "Bad request", f"the body is not JSON: {exc}") from None
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+    objects = envelope.get("objects") if isinstance(envelope, dict) else None
+    if not isinstance(objects, list):
         raise TaxiiError(
             422, "Unprocessable envelope", 'send an envelope: {"objects": [ …STIX 2.1 objects… ]}'
         )
-    return envelope["objects"]
+    return objects
 
 
 @router.post(
