@@ -31,6 +31,7 @@ from rengo.soc.lake import Commit, Lake, events_table
 from rengo.soc.maintenance import apply_retention, compact
 from rengo.soc.parse_pool import Parsed, ParserPool
 from rengo.soc.parsers import ParseError, parse_record
+from rengo.soc.recovery import recover
 from rengo.soc.spool import Batch, Spool, SpooledBatch
 
 log = logging.getLogger(__name__)
@@ -267,7 +268,7 @@ class LakeWriter:
             handle.close()
             return False
         self._lock_file = handle
-        self.lake.recover()
+        recover(self.lake)
         self.spool.consume(max(self.spool.consumed(), self.lake.head()))
         return True
 
