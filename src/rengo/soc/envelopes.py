@@ -32,6 +32,13 @@ Piece = tuple[bytes | None, str | None]
 """A record and ``None``; or why it cannot be stored, with its bytes when there are any."""
 
 
+class Refusal(str):
+    """A reason that is a limit (size, depth), not a parse failure: the HTTP edge refuses
+    a body holding one; a record that merely does not parse is quarantined instead."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What one record may be (``soc.max_record_bytes``, ``soc.max_json_depth``)."""
@@ -42,10 +49,10 @@ class Limits:
     def refusal(self, record: bytes) -> str | None:
         """Why ``record`` cannot be stored, or ``None`` when it is within the limits."""
         if len(record) > self.max_record_bytes:
-            return f"record of {len(record)} bytes (at most {self.max_record_bytes})"
+            return Refusal(f"record of {len(record)} bytes (at most {self.max_record_bytes})")
         if record[:64].lstrip()[:1] in (b"{", b"[") and deeper_than(record, self.max_depth):
             depth = nesting_depth(record)
-            return f"nested {depth} levels deep (at most {self.max_depth})"
+            return Refusal(f"nested {depth} levels deep (at most {self.max_depth})")
         return None
 
 
@@ -67,7 +74,7 @@ def _json_stream(body: bytes, limits: Limits) -> Iterator[Piece]:
             return
         text = body[value.start : value.end]
         if value.depth > limits.max_depth:
-            yield text, f"nested {value.depth} levels deep (at most {limits.max_depth})"
+            yield text, Refusal(f"nested {value.depth} levels deep (at most {limits.max_depth})")
             continue
         try:
             yield orjson.dumps(orjson.loads(text)), None
@@ -132,7 +139,7 @@ def _pieces(body: bytes, content_type: str, limits: Limits) -> Iterator[Piece]:
     if stripped[:1] == b"[":
         if deeper_than(body, limits.max_depth + 1):  # the array itself is one level
             depth = nesting_depth(body) - 1
-            yield None, f"body nests {depth} levels deep (at most {limits.max_depth})"
+            yield None, Refusal(f"body nests {depth} levels deep (at most {limits.max_depth})")
             return
         try:
             items = orjson.loads(body)
@@ -161,13 +168,46 @@ def split_body(body: bytes, content_type: str, limits: Limits | None = None) -> 
         yield record, error
 
 
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]\n")
+
+
+def _lines_within(body: bytes, content_type: str, limits: Limits) -> bool:
+    """``True`` when ``body`` is records one per line and none can be past ``limits``,
+    found at C speed (no pass per line): the body is no larger than one record may be,
+    and removing matched ``{}``/``[]`` pairs (never across lines) empties its brackets in at most
+    ``max_depth`` global replacements — each lowers the deepest nesting by one at most,
+    so no record nests deeper. Anything else (brackets in strings that do not pair up,
+    a deeper record) is left to the exact check."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    first = body[:64].lstrip()[:1]
+    if kind in MSGPACK_TYPES or first == b"[" or (first == b"{" and b"\n" not in body.strip()):
+        return False
+    if len(body) > limits.max_record_bytes:
+        return False
+    # Newlines stay: a pair never spans two records.
+    brackets = body.translate(None, _NOT_BRACKETS)
+    for _ in range(limits.max_depth):
+        if not brackets.translate(None, b"\n"):
+            return True
+        reduced = brackets.replace(b"{}", b"")
+        if reduced == brackets:
+            reduced = brackets.replace(b"[]", b"")
+            if reduced == brackets:
+                return False  # brackets that do not pair up
+        brackets = reduced
+    return not brackets.translate(None, b"\n")
+
+
 def problems(body: bytes, content_type: str, limits: Limits, most: int = 10) -> list[Problem]:
-    """The first ``most`` records of ``body`` that cannot be stored, each with why (for
-    the HTTP edge: refuse the request rather than acknowledge them)."""
+    """The first ``most`` records of ``body`` past ``limits``, each with why (for the HTTP
+    edge: refuse the request rather than acknowledge them). A record that only does not
+    parse is no problem here: the writer quarantines it with the reason."""
+    if _lines_within(body, content_type, limits):
+        return []
     found = []
     for number, (_record, error) in enumerate(split_body(body, content_type, limits), 1):
-        if error is not None:
-            found.append(Problem(error, f"body record {number}"))
+        if isinstance(error, Refusal):
+            found.append(Problem(str(error), f"body record {number}"))
             if len(found) >= most:
                 break
     return found
