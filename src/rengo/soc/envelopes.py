@@ -50,7 +50,10 @@ class Limits:
         """Why ``record`` cannot be stored, or ``None`` when it is within the limits."""
         if len(record) > self.max_record_bytes:
             return Refusal(f"record of {len(record)} bytes (at most {self.max_record_bytes})")
-        if record[:64].lstrip()[:1] in (b"{", b"[") and deeper_than(record, self.max_depth):
+        head = record[:1]
+        if head.isspace():
+            head = record[:64].lstrip()[:1]
+        if (head == b"{" or head == b"[") and deeper_than(record, self.max_depth):
             depth = nesting_depth(record)
             return Refusal(f"nested {depth} levels deep (at most {self.max_depth})")
         return None
@@ -162,6 +165,9 @@ def split_body(body: bytes, content_type: str, limits: Limits | None = None) -> 
     """The records of one HTTP request body, by content type and shape; a record past
     ``limits`` comes with the reason it cannot be stored."""
     limits = limits or Limits()
+    if _lines_within(body, content_type, limits):  # nearly every body: no check per line
+        yield from _lines(body)
+        return
     for record, error in _pieces(body, content_type, limits):
         if error is None and record is not None:
             error = limits.refusal(record)
