@@ -33,8 +33,14 @@ BodyLimit = Callable[[Settings], int]
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
-def too_large(limit: int, what: str = "body") -> HTTPException:
-    return HTTPException(413, f"{what} larger than {limit} bytes")
+TOO_LARGE = "Content Too Large"  # Starlette's own words for the limit it enforces
+TOO_LARGE_INFLATED = "Content Too Large after decompression"
+
+
+def too_large(inflated: bool = False) -> HTTPException:
+    """413 with a fixed message (a msgid: pages show it translated); the limit is in the
+    settings (``web.max_body_bytes``, ``soc.http_max_body_bytes``)."""
+    return HTTPException(413, TOO_LARGE_INFLATED if inflated else TOO_LARGE)
 
 
 class BodyLimits:
@@ -72,7 +78,7 @@ async def read_decoded(request: Request, limit: int) -> bytes:
         async for chunk in request.stream():
             body += chunk
             if len(body) > limit:
-                raise too_large(limit)
+                raise too_large()
         return bytes(body)
     if encoding not in _WBITS:
         raise InvalidInput("unsupported Content-Encoding", [Problem(encoding, "Content-Encoding")])
@@ -91,11 +97,11 @@ async def _inflate(request: Request, wbits: int, limit: int) -> bytes:
     async for chunk in request.stream():
         compressed += chunk
         if len(compressed) > limit:
-            raise too_large(limit)
+            raise too_large()
     try:
         size = _inflated_size(bytes(compressed), wbits, limit)
         if size > limit:
-            raise too_large(limit, "body after decompression")
+            raise too_large(inflated=True)
         return b"".join(_members(bytes(compressed), wbits))
     except zlib.error as exc:
         raise InvalidInput("body does not decompress", [Problem(str(exc), "body")]) from exc
