@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.settings import Settings
+from rengo.web.i18n import N_
 
 BodyLimit = Callable[[Settings], int]
 """A path's body limit in bytes, from the settings."""
@@ -33,8 +34,8 @@ BodyLimit = Callable[[Settings], int]
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
-TOO_LARGE = "Content Too Large"  # Starlette's own words for the limit it enforces
-TOO_LARGE_INFLATED = "Content Too Large after decompression"
+TOO_LARGE = N_("Content Too Large")  # Starlette's own words for the limit it enforces
+TOO_LARGE_INFLATED = N_("Content Too Large after decompression")
 
 
 def too_large(inflated: bool = False) -> HTTPException:
