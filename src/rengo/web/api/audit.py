@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from rengo.core import audit
 from rengo.core.permissions import require, visible_tenants
@@ -37,6 +37,7 @@ class ChainOut(BaseModel):
     checked: int
     intact: bool
     first_bad_id: int | None
+    reason: str | None = Field(None, description="What does not fit; null when intact.")
 
 
 def _query(
@@ -118,4 +119,9 @@ def export_events(
 def verify(principal: UserDep, session: SessionDep) -> ChainOut:
     require(principal, "audit.verify")
     report = audit.verify_chain(session)
-    return ChainOut(checked=report.checked, intact=report.intact, first_bad_id=report.first_bad_id)
+    return ChainOut(
+        checked=report.checked,
+        intact=report.intact,
+        first_bad_id=report.first_bad_id,
+        reason=report.reason,
+    )
