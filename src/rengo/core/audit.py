@@ -13,7 +13,6 @@ row and everything after it nor move the head (its own MAC covers it).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -25,6 +24,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from rengo.core import csv_safe
 from rengo.core.audit_key import AuditKey, key_file_of
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
 from rengo.core.permissions import Principal
@@ -232,7 +232,7 @@ EXPORT_COLUMNS = (
 def export_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
     """CSV lines (UTF-8 with BOM first, so that Excel opens Japanese text correctly)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_safe.writer(buffer)
     yield "\ufeff"
     writer.writerow(EXPORT_COLUMNS)
     for event in events:
