@@ -219,8 +219,22 @@ def get_asset(session: Session, principal: Principal, asset_id: int, *, client: 
     return asset
 
 
-def history(session: Session, principal: Principal, asset_id: int) -> list[AssetChange]:
+def history(
+    session: Session, principal: Principal, asset_id: int, *, client: str | None = None
+) -> list[AssetChange]:
+    """Every change of an asset; audited when ``client`` is given (the asset page audits
+    its own read of the asset already: one entry per request)."""
     asset = _visible(session, principal, asset_id, "assets.read")
+    if client is not None:
+        audit.record(
+            session,
+            principal,
+            "asset.history.read",
+            object_type="asset",
+            object_id=asset.id,
+            object_tenant=asset.tenant,
+            client=client,
+        )
     return list(
         session.scalars(
             select(AssetChange)

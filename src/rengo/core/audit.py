@@ -141,6 +141,30 @@ def record(
     return event
 
 
+def record_read(
+    session: Session,
+    principal: Principal,
+    action: str,
+    *,
+    object_type: str,
+    object_id: str | int = "",
+    object_tenant: TenantCode | None = None,
+    rows: int | None = None,
+    client: str = "",
+) -> None:
+    """A read of a record or a list: one entry per request (a list's size, never its rows)."""
+    record(
+        session,
+        principal,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        object_tenant=object_tenant,
+        detail={} if rows is None else {"rows": rows},
+        client=client,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ChainReport:
     checked: int

@@ -68,6 +68,7 @@ def _query(
 
 @router.get("", response_model=list[AuditEventOut], summary="Search the audit log, newest first")
 def list_events(
+    request: Request,
     principal: UserDep,
     session: SessionDep,
     action: Annotated[str | None, Query(description="Prefix, e.g. 'asset.'")] = None,
@@ -81,6 +82,14 @@ def list_events(
 ) -> list[AuditEventOut]:
     rows = _query(
         principal, session, action, actor, object_type, object_id, since, until, limit, offset
+    )
+    audit.record_read(
+        session,
+        principal,
+        "audit.read",
+        object_type="audit_log",
+        rows=len(rows),
+        client=client_address(request),
     )
     return [AuditEventOut.model_validate(e) for e in rows]
 
