@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from rengo.core.identity import ApiToken, User, create_token
+from rengo.core.identity import User, create_token
 from rengo.core.runtime import Runtime
 from tests.helpers import JOINT, WARD_A, asset_fields, bearer
 
@@ -52,7 +52,7 @@ def test_changes_made_with_a_personal_token_show_its_user(
         owner = session.query(User).filter_by(username=user).one()
         # A token named before names were checked (created directly, past the rule).
         token, plaintext = create_token(session, tenant=WARD_A, role="ward_it", user_id=owner.id)
-        session.get(ApiToken, token.id).name = "chiyoda.admin"  # type: ignore[union-attr]
+        token.name = "chiyoda.admin"
     headers = bearer(plaintext)
     asset = client.post("/api/v1/assets", json=asset_fields(), headers=headers)
     assert asset.status_code == 201, asset.text
