@@ -174,7 +174,7 @@ def read(
 )
 def patch(
     asset_id: IdPath,
-    body: AssetPatch,  # type: ignore[valid-type]
+    body: AssetPatch,
     request: Request,
     response: Response,
     principal: UserDep,
@@ -190,7 +190,7 @@ def patch(
             raise InvalidInput(
                 "bad If-Match", [Problem('an ETag like "3"', "header If-Match")]
             ) from None
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     asset = service.update_asset(
         session,
         principal,

@@ -17,6 +17,7 @@ from rengo.core import audit
 from rengo.core.clock import JST
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
+from rengo.core.reports import Rendered
 from rengo.core.runtime import Runtime
 from rengo.csirt import (
     actions,
@@ -234,7 +235,7 @@ def monthly(
     return _download(rendered)
 
 
-def _download(rendered: reports.Rendered) -> Response:
+def _download(rendered: Rendered) -> Response:
     disposition = "inline" if rendered.filename.endswith(".html") else "attachment"
     return Response(
         rendered.content,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -56,8 +57,10 @@ VOCABULARY = {
 def _filter(request: Request) -> alerts.AlertFilter:
     qp = request.query_params
     page = qp.get("page") or "1"
+    # Only the text filters (FILTER_KEYS): a dict of them cannot say so to mypy.
+    values: dict[str, Any] = {k: (qp.get(k) or None) for k in FILTER_KEYS}
     return alerts.AlertFilter(
-        **{k: (qp.get(k) or None) for k in FILTER_KEYS},
+        **values,
         page=int(page) if page.isdigit() else 1,
         per_page=50,
     )
