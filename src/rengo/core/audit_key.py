@@ -65,7 +65,13 @@ class AuditKeyFile:
         except (ValueError, KeyError, TypeError) as error:
             raise InvalidInput(
                 "the audit key file is damaged",
-                [Problem(f"expected JSON with key and legacy_until ({error})", str(self.path))],
+                [
+                    Problem(
+                        "expected JSON with key and legacy_until ({error})",
+                        str(self.path),
+                        values={"error": str(error)},
+                    )
+                ],
             ) from None
 
     def load_or_create(self, connection: Session | Connection) -> AuditKey:

@@ -38,16 +38,17 @@ def check_token_name(session: Session, name: str) -> None:
     normal = _normal(name)
     if not normal:
         return
-    reason = None
+    problem = None
     if normal in _RESERVED or _looks_like_a_user(normal):
-        reason = "a token name may not look like a user name (ward.role): describe its use"
+        problem = Problem(
+            "a token name may not look like a user name (ward.role): describe its use",
+            "field name",
+        )
     elif _LABEL_CHARACTERS & set(normal):
-        reason = "a token name may not contain ( ) or #: describe its use"
+        problem = Problem("a token name may not contain ( ) or #: describe its use", "field name")
     elif session.execute(
         text("SELECT 1 FROM users WHERE lower(username) = :name"), {"name": normal}
     ).first():
-        reason = "a token name may not be a user name: describe its use"
-    if reason:
-        raise InvalidInput(
-            "token name {name!r} refused", [Problem(reason, "field name")], values={"name": name}
-        )
+        problem = Problem("a token name may not be a user name: describe its use", "field name")
+    if problem is not None:
+        raise InvalidInput("token name {name!r} refused", [problem], values={"name": name})
