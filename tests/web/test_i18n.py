@@ -35,6 +35,7 @@ TRANSLATED = (
     "csirt/",
     "assets/",
     "core/users.py",
+    "core/reports.py",
     "core/identity.py",
     "core/token_names.py",
     "core/audit_key.py",
