@@ -40,7 +40,6 @@ TRANSLATED = (
     "core/token_names.py",
     "core/audit_key.py",
     "core/errors.py",
-    "core/reports.py",
     "intel/submissions.py",
     "intel/advisories.py",
     "finops/plan.py",
