@@ -426,8 +426,9 @@ def audit_verify(data_dir: DataDirOption = None) -> None:
     if report.intact:
         console.print(f"audit log intact: {report.checked} entries")
         return
+    where = f" at entry {report.first_bad_id}" if report.first_bad_id is not None else ""
     err_console.print(
-        f"audit log broken at entry {report.first_bad_id} ({report.checked} intact before)"
+        f"audit log broken{where}: {report.reason} ({report.checked} entries intact before)"
     )
     raise typer.Exit(1)
 

@@ -20,7 +20,7 @@ from rengo.core.runtime import Runtime
 from rengo.csirt import actions, endpoints, evidence, incidents, notify, oncall, paging, tasks
 from rengo.csirt.alerts import UnavailableAlertSource
 from rengo.csirt.schemas import IncidentCreate
-from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
+from tests.tenancy import BODIES, GLOBAL_ROUTES, LISTS_WITHOUT_WARD_DATA, factory
 
 _first_incident: dict[str, int] = {}
 _first_team: dict[str, int] = {}
@@ -230,5 +230,14 @@ BODIES.update(
         "PUT /api/v1/oncall/teams/{team_id}/members": {"usernames": []},
         "PUT /api/v1/oncall/teams/{team_id}/escalation": {"steps": []},
         "PATCH /api/v1/oncall/teams/{team_id}/shifts/{shift_id}": {"username": "walk"},
+    }
+)
+
+# List routes whose answer has no ward field even for the ward itself (tenancy walk).
+LISTS_WITHOUT_WARD_DATA.update(
+    {
+        "GET /api/v1/csirt/costs": "cost figures keyed by ward code, not a ward field",
+        "GET /api/v1/csirt/costs/comparison": "cost figures keyed by ward code, not a ward field",
+        "GET /api/v1/oncall/pages": "no page is open in the walk's data",
     }
 )

@@ -219,8 +219,22 @@ def get_asset(session: Session, principal: Principal, asset_id: int, *, client: 
     return asset
 
 
-def history(session: Session, principal: Principal, asset_id: int) -> list[AssetChange]:
+def history(
+    session: Session, principal: Principal, asset_id: int, *, client: str | None = None
+) -> list[AssetChange]:
+    """Every change of an asset; audited when ``client`` is given (the asset page audits
+    its own read of the asset already: one entry per request)."""
     asset = _visible(session, principal, asset_id, "assets.read")
+    if client is not None:
+        audit.record(
+            session,
+            principal,
+            "asset.history.read",
+            object_type="asset",
+            object_id=asset.id,
+            object_tenant=asset.tenant,
+            client=client,
+        )
     return list(
         session.scalars(
             select(AssetChange)
@@ -396,5 +410,6 @@ def segment_ranges(session: Session, tenant: TenantCode | None = None) -> dict[s
         stmt = stmt.where(Asset.tenant == tenant)
     out: dict[str, set[str]] = {}
     for _tenant, segment, ip_ranges in session.execute(stmt):
-        out.setdefault(segment, set()).update(ip_ranges or ())
+        if segment is not None:  # filtered above; the column's type cannot say so
+            out.setdefault(segment, set()).update(ip_ranges or ())
     return out

@@ -15,12 +15,13 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from rengo.core.db import Base, UTCDateTime, utcnow
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem, TooManyAttempts
 from rengo.core.permissions import Principal, Role
 from rengo.core.settings import Settings
+from rengo.core.token_names import check_token_name
 from rengo.core.wards import is_tenant
 
 TOKEN_PREFIX = "rgo_"  # noqa: S105 - a public prefix, not a secret
@@ -61,6 +62,7 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    owner: Mapped[User | None] = relationship(lazy="joined")
 
     def principal(self) -> Principal:
         return Principal(
@@ -68,7 +70,10 @@ class ApiToken(Base):
             role=Role(self.role),
             token_id=self.id,
             user_id=self.user_id,
-            username=self.name or None,
+            # A personal token acts as its user: the user is shown, never the token's name
+            # (a free text, checked by token_names only from now on). A service token has
+            # no user; its name, given by an administrator, says what it is.
+            username=self.owner.username if self.owner else (self.name or None),
         )
 
 
@@ -241,6 +246,7 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """A new token; the plaintext is returned once and never stored."""
     _check_role_and_tenant(role, tenant)
+    check_token_name(session, name)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         token_hash=_digest(plaintext),

@@ -499,6 +499,12 @@ class Settings(BaseSettings):
         description="Signs sessions and links. Default: generated once into "
         "<data_dir>/secret_key (mode 0600).",
     )
+    audit_key_file: Path | None = Field(
+        None,
+        description="The key of the audit log's HMAC chain, kept outside the database; made "
+        "on first use (mode 0600). Default <data_dir>/audit.key. Servers sharing one "
+        "database must share this file; keep a copy off the box.",
+    )
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8000, description="Port the web server listens on.")
     default_language: str = Field("ja", description="UI language when the user chose none.")
@@ -564,6 +570,9 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.data_dir.resolve() / 'rengo.db'}"
+
+    def resolved_audit_key_file(self) -> Path:
+        return self.audit_key_file or self.data_dir / "audit.key"
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated once and kept in the data directory."""

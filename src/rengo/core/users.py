@@ -17,12 +17,23 @@ from rengo.core.permissions import Principal, Role, require, visible_tenants
 EDITABLE = ("display_name", "email", "role", "active")
 
 
-def list_users(session: Session, principal: Principal) -> list[User]:
+def list_users(session: Session, principal: Principal, *, client: str = "") -> list[User]:
+    """The accounts one administers; the read is audited (one entry per listing)."""
     tenants = visible_tenants(principal, "users.manage")
     stmt = select(User).order_by(User.tenant, User.username)
     if tenants is not None:
         stmt = stmt.where(User.tenant.in_(tenants))
-    return list(session.scalars(stmt))
+    found = list(session.scalars(stmt))
+    audit.record(
+        session,
+        principal,
+        "user.list",
+        object_type="user_list",
+        object_tenant=next(iter(tenants)) if tenants and len(tenants) == 1 else None,
+        detail={"rows": len(found)},
+        client=client,
+    )
+    return found
 
 
 def _managed(session: Session, principal: Principal, user_id: int) -> User:

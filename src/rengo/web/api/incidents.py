@@ -13,9 +13,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from rengo.core import audit
 from rengo.core.clock import JST
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
+from rengo.core.reports import Rendered
 from rengo.core.runtime import Runtime
 from rengo.csirt import (
     actions,
@@ -233,7 +235,7 @@ def monthly(
     return _download(rendered)
 
 
-def _download(rendered: reports.Rendered) -> Response:
+def _download(rendered: Rendered) -> Response:
     disposition = "inline" if rendered.filename.endswith(".html") else "attachment"
     return Response(
         rendered.content,
@@ -244,9 +246,22 @@ def _download(rendered: reports.Rendered) -> Response:
 
 @router.get("/{incident_id}", response_model=IncidentOut, summary="One incident")
 def read(
-    incident_id: IdPath, response: Response, principal: UserDep, session: SessionDep
+    incident_id: IdPath,
+    request: Request,
+    response: Response,
+    principal: UserDep,
+    session: SessionDep,
 ) -> IncidentOut:
     incident = incidents.get_incident(session, principal, incident_id)
+    audit.record_read(
+        session,
+        principal,
+        "incident.read",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client_address(request),
+    )
     response.headers["ETag"] = _etag(incident.version)
     return describe(session, incident)
 

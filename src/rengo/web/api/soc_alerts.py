@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from rengo.core import audit
 from rengo.core.permissions import require
 from rengo.core.runtime import Runtime
 from rengo.soc import alerts, alerts_tuning
@@ -185,8 +186,18 @@ def _out(alert: Alert) -> AlertOut:
 
 
 @router.get("/alerts", response_model=AlertPageOut, summary="The alert queue, newest first")
-def list_alerts(principal: UserDep, session: SessionDep, f: FilterDep) -> AlertPageOut:
+def list_alerts(
+    request: Request, principal: UserDep, session: SessionDep, f: FilterDep
+) -> AlertPageOut:
     page = alerts.search_alerts(session, principal, f)
+    audit.record_read(
+        session,
+        principal,
+        "soc.alert.list",
+        object_type="alert_list",
+        rows=len(page.items),
+        client=client_address(request),
+    )
     return AlertPageOut(
         items=[_out(a) for a in page.items],
         total=page.total,

@@ -42,6 +42,14 @@ def audit_log(
         limit=PAGE + 1,
         offset=(page - 1) * PAGE,
     )
+    audit.record_read(
+        session,
+        principal,
+        "audit.read",
+        object_type="audit_log",
+        rows=min(len(events), PAGE),
+        client=client_address(request),
+    )
     return render(
         request,
         caller,
@@ -134,7 +142,7 @@ def user_list(
         caller,
         "admin/users.html",
         {
-            "users": users.list_users(session, principal),
+            "users": users.list_users(session, principal, client=client_address(request)),
             "roles": STAFF_ROLE_NAMES,
             "error": request.query_params.get("error"),
             "saved": request.query_params.get("saved"),

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from rengo.core import audit
 from rengo.core.clock import JST
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, allows
@@ -203,6 +204,15 @@ def _detail(
     status: int = 200,
 ) -> HTMLResponse:
     incident = incidents.get_incident(session, principal, incident_id)
+    audit.record_read(
+        session,
+        principal,
+        "incident.read",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client_address(request),
+    )
     wards = incidents.wards_of(session, incident.id)
     entries = timeline.entries(session, incident.id, limit=TIMELINE_SHOWN, newest_first=True)
     action_rows = actions.actions_of(session, incident.id)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from rengo.core import audit
 from rengo.core.errors import RengoError
 from rengo.core.identity import User
 from rengo.core.permissions import Principal, allows, visible_tenants
@@ -24,7 +25,7 @@ from rengo.core.runtime import Runtime
 from rengo.core.wards import JOINT, tenant_codes
 from rengo.csirt import deliveries, escalation, notify, oncall, paging
 from rengo.web.api.oncall import wake_worker
-from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.nav import NavItem
 from rengo.web.pages.csirt_forms import FormError, float_or_none, int_or_none, jst_input
 from rengo.web.templating import render
@@ -411,6 +412,14 @@ def delivery_log(
     channel = qp.get("channel") if qp.get("channel") in deliveries.CHANNELS else None
     tenants = visible_tenants(principal, "csirt.deliveries.read")
     rows = deliveries.log(session, tenants=tenants, status=status, channel=channel, limit=200)
+    audit.record_read(
+        session,
+        principal,
+        "csirt.delivery.list",
+        object_type="delivery_list",
+        rows=len(rows),
+        client=client_address(request),
+    )
     return render(
         request,
         caller,
