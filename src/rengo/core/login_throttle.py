@@ -72,16 +72,17 @@ def _failures(session: Session, *conditions: object) -> tuple[int, datetime | No
     return int(count or 0), last
 
 
-def _last_success(session: Session, username: str, client: str, since: datetime) -> datetime | None:
-    at: datetime | None = session.scalar(
-        select(func.max(LoginAttempt.at)).where(
+def _last_success(session: Session, username: str, client: str, since: datetime) -> int | None:
+    """The id of the pair's latest success since ``since`` (ids order tries made at one instant)."""
+    found: int | None = session.scalar(
+        select(func.max(LoginAttempt.id)).where(
             LoginAttempt.username == username,
             LoginAttempt.client == client,
             LoginAttempt.success.is_(True),
             LoginAttempt.at >= since,
         )
     )
-    return at
+    return found
 
 
 def check(
@@ -99,7 +100,7 @@ def check(
         LoginAttempt.at >= since,
     ]
     if last_pair_success is not None:  # a success clears the pair's count
-        pair_conditions.append(LoginAttempt.at > last_pair_success)
+        pair_conditions.append(LoginAttempt.id > last_pair_success)
     pair = _failures(session, *pair_conditions)
     backoffs = [Backoff(pair[0], settings.web.login_max_failures, pair[1])]
     if last_pair_success is None:

@@ -99,7 +99,9 @@ class PasswordPolicy:
                 )
             ]
         if len(password) > MAX_LENGTH:
-            return [Problem("at most {max_length} characters", FIELD, {"max_length": MAX_LENGTH})]
+            return [
+                Problem("at most {max_length} characters", FIELD, values={"max_length": MAX_LENGTH})
+            ]
         if password.lower() in common_passwords():
             return [Problem("one of the most common passwords; choose another", FIELD)]
         used = [w for w in words if w and w.lower() in password.lower()]

@@ -49,6 +49,17 @@ NAV = [
     NavItem("admin", N_("Change password"), "/account/password", "tokens.self", order=22),
 ]
 
+# The password policy's reasons (``password_policy.WEAKNESS``), said in the reader's language.
+WEAKNESSES = (
+    N_("it repeats characters or words"),
+    N_("it is a sequence such as abcdef or 123456"),
+    N_("it is a pattern on the keyboard"),
+    N_("it is or contains a date"),
+    N_("it is or contains a year"),
+    N_("it is made of common words, names or passwords"),
+    N_("it is too short to resist guessing"),
+)
+
 
 def _user(session: Session, caller: Caller) -> User:
     user = session.get(User, caller.principal.user_id) if caller.principal.user_id else None

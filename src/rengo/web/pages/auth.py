@@ -290,8 +290,9 @@ def choose_language(
 
 async def _to_enrolment(request: Request, exc: Exception) -> Response:
     """Pages go to enrolment; the API answers 403 as for any ``RengoError``."""
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
-        "accept", "text/html"
+    accept = request.headers.get("accept", "")
+    if request.url.path.startswith(("/api/", "/taxii2/")) or (
+        "application/json" in accept and "text/html" not in accept
     ):
         handler = request.app.exception_handlers[RengoError]
         response: Response = await handler(request, exc)
