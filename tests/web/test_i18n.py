@@ -39,6 +39,7 @@ TRANSLATED = (
     "core/mfa.py",
     "core/password_policy.py",
     "core/login_throttle.py",
+    "core/oidc.py",
     "intel/submissions.py",
     "intel/advisories.py",
     "finops/plan.py",
@@ -62,6 +63,7 @@ ERROR_CALLS = {
     "TooManyAttempts",
     "Problem",
     "InvalidValue",
+    "OidcError",
 }
 
 

@@ -196,6 +196,11 @@ class OidcSettings(BaseModel):
         False,
         description="Trust the provider's own MFA: when true, an SSO login skips rengo's TOTP step.",
     )
+    redirect_url: str = Field(
+        "",
+        description="The callback URL registered at the provider; empty: "
+        "<this server>/login/oidc/callback as the request reached it.",
+    )
     timeout_seconds: float = Field(10.0, description="Timeout of calls to the provider.")
 
 

@@ -50,7 +50,7 @@ router = APIRouter(include_in_schema=False)
 CODE_PATH = "/login/code"
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only local paths: never redirect a user to another site after login."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/"
@@ -84,11 +84,11 @@ def finish_login(
     settings = runtime.settings
     skip_code = detail.get("method") == "oidc" and settings.auth.oidc.satisfies_mfa
     if mfa.is_enrolled(session, user.id) and not skip_code:
-        stage, location = SESSION_MFA, f"{CODE_PATH}?next={quote(_safe_next(target))}"
+        stage, location = SESSION_MFA, f"{CODE_PATH}?next={quote(safe_next(target))}"
     elif needs_mfa(user, settings) and not skip_code:
         stage, location = SESSION_ENROL, ENROLMENT_PATH
     else:
-        stage, location = SESSION_FULL, _safe_next(target)
+        stage, location = SESSION_FULL, safe_next(target)
     response = RedirectResponse(location, status_code=303)
     open_session(request, session, runtime, user, stage, response, detail)
     return response
@@ -152,7 +152,7 @@ def login_form(
         request,
         caller,
         "login.html",
-        {"next": _safe_next(next), "oidc_label": oidc.label if oidc.enabled else ""},
+        {"next": safe_next(next), "oidc_label": oidc.label if oidc.enabled else ""},
     )
 
 
@@ -168,7 +168,7 @@ def login(
 ) -> Response:
     settings = runtime.settings
     client = client_address(request)
-    context = {"next": _safe_next(next), "username": username}
+    context = {"next": safe_next(next), "username": username}
     try:
         user = authenticate(
             session,
@@ -207,7 +207,7 @@ def code_form(
 ) -> Response:
     if _pending_user(request, session, runtime) is None:
         return RedirectResponse("/login", status_code=303)
-    return render(request, caller, "login_code.html", {"next": _safe_next(next)})
+    return render(request, caller, "login_code.html", {"next": safe_next(next)})
 
 
 @router.post(CODE_PATH, response_model=None)
@@ -225,7 +225,7 @@ def code_submit(
     settings = runtime.settings
     client = client_address(request)
     now = runtime.clock.now()
-    context = {"next": _safe_next(next)}
+    context = {"next": safe_next(next)}
     try:
         login_throttle.check(session, settings, username=user.username, client=client, now=now)
     except TooManyAttempts as error:
@@ -241,7 +241,7 @@ def code_submit(
         audit_failure(session, "login.mfa_failed", user.username, "wrong code", client, runtime)
         context["error"] = _("The code is wrong or was already used. Enter the current code.")
         return render(request, caller, "login_code.html", context, 401)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     detail = {"method": "password", "mfa": used}
     open_session(request, session, runtime, user, SESSION_FULL, response, detail)
     return response
@@ -276,7 +276,7 @@ def logout(
 def choose_language(
     request: Request, language: str, runtime: RuntimeDep, next: str = "/"
 ) -> RedirectResponse:
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     if language in LANGUAGES:
         response.set_cookie(
             LANGUAGE_COOKIE,
