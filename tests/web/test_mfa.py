@@ -86,9 +86,7 @@ def test_joint_account_must_enrol_before_anything_then_logs_in_with_codes(
     form = client.get("/login/code?next=/assets")
     csrf = _csrf(form.text)
     used = pyotp.TOTP(key).at(clock.now())  # the code that confirmed enrolment
-    replay = client.post(
-        "/login/code", data={"code": used, "csrf_token": csrf, "next": "/assets"}
-    )
+    replay = client.post("/login/code", data={"code": used, "csrf_token": csrf, "next": "/assets"})
     assert replay.status_code == 401 and "既に使われた" in replay.text
     clock.advance(seconds=30)
     fresh = pyotp.TOTP(key).at(clock.now())

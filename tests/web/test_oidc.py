@@ -86,10 +86,10 @@ def test_a_forged_state_or_a_replayed_callback_is_refused(
     assert refused.status_code == 401 and "このログインのもの" in refused.text
     assert browser.get("/assets").status_code == 303  # not logged in
 
-    callback = _to_provider(browser).headers["location"]
-    assert browser.get(callback).status_code == 303
+    again = _to_provider(browser).headers["location"]
+    assert browser.get(again).status_code == 303
     browser.cookies.clear()
-    replay = browser.get(callback)  # the same code again, from a browser without the cookie
+    replay = browser.get(again)  # the same code again, from a browser without the cookie
     assert replay.status_code == 401
     assert browser.get("/assets").status_code == 303
 

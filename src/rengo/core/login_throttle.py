@@ -1,6 +1,6 @@
 """When a login may be tried: exponential backoff by account, by address and by both.
 
-Three counts over the failures of the last ``web.login_lockout_minutes`` (the rows of
+Three counts over the failures of the last ``auth.failure_window_hours`` (the rows of
 ``login_attempts``, so the state holds across processes and restarts):
 
 - the **pair** (this account from this address), after ``web.login_max_failures``;
@@ -8,8 +8,8 @@ Three counts over the failures of the last ``web.login_lockout_minutes`` (the ro
 - the **address** over distinct accounts (password spraying), after
   ``auth.source_max_accounts``.
 
-Past a threshold each further try waits ``auth.backoff_seconds`` × 2^(excess), at most the
-window, counted from the last failure: a wait, never a lock that the right password cannot
+Past a threshold each further try waits ``auth.backoff_seconds`` × 2^(excess), at most
+``web.login_lockout_minutes``, counted from the last failure: a wait, never a lock that the right password cannot
 lift once it is over. The account and address counts never slow a *trusted* pair (the account
 logged in from that address within ``auth.trusted_source_days``): a stranger's failures can
 slow the stranger, not the account's owner at their usual desk, and a ward behind one
@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, Index, Integer, String, func, select
+from sqlalchemy import Boolean, ColumnElement, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rengo.core.db import Base, UTCDateTime
@@ -63,7 +63,7 @@ class Backoff:
         return min(timedelta(seconds=base_seconds * 2**exponent), cap)
 
 
-def _failures(session: Session, *conditions: object) -> tuple[int, datetime | None]:
+def _failures(session: Session, *conditions: ColumnElement[bool]) -> tuple[int, datetime | None]:
     count, last = session.execute(
         select(func.count(), func.max(LoginAttempt.at)).where(
             LoginAttempt.success.is_(False), *conditions
@@ -89,9 +89,9 @@ def check(
     session: Session, settings: Settings, *, username: str, client: str, now: datetime
 ) -> None:
     """Raise ``TooManyAttempts`` (with the wait in seconds) if this try must wait."""
-    window = timedelta(minutes=settings.web.login_lockout_minutes)
-    since = now - window
     auth = settings.auth
+    cap = timedelta(minutes=settings.web.login_lockout_minutes)
+    since = now - timedelta(hours=auth.failure_window_hours)
     trusted_since = now - timedelta(days=auth.trusted_source_days)
     last_pair_success = _last_success(session, username, client, trusted_since)
     pair_conditions = [
@@ -113,9 +113,9 @@ def check(
         ).one()
         backoffs.append(Backoff(int(accounts or 0), auth.source_max_accounts, last))
     waits = [
-        (b.last_failure + b.wait(auth.backoff_seconds, window) - now)
+        (b.last_failure + b.wait(auth.backoff_seconds, cap) - now)
         for b in backoffs
-        if b.last_failure is not None and b.wait(auth.backoff_seconds, window) > timedelta(0)
+        if b.last_failure is not None and b.wait(auth.backoff_seconds, cap) > timedelta(0)
     ]
     longest = max(waits, default=timedelta(0))
     if longest > timedelta(0):

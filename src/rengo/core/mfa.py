@@ -113,6 +113,23 @@ def pending_secret(session: Session, settings: Settings, user: User, now: dateti
     return _secret(settings, found)
 
 
+def enrol_with_secret(
+    session: Session, settings: Settings, user: User, secret: str, now: datetime
+) -> None:
+    """A confirmed factor with a known secret, without recovery codes (demo accounts only)."""
+    encrypted = _fernet(settings).encrypt(secret.encode()).decode()
+    session.merge(
+        MfaFactor(
+            user_id=user.id,
+            secret_encrypted=encrypted,
+            created_at=now,
+            confirmed_at=now,
+            last_step=0,
+        )
+    )
+    session.flush()
+
+
 def _step(now: datetime) -> int:
     return int(now.timestamp()) // STEP_SECONDS
 

@@ -152,8 +152,7 @@ class WebSettings(BaseModel):
         "try from there waits (1 s, 2 s, 4 s, … up to login_lockout_minutes).",
     )
     login_lockout_minutes: int = Field(
-        15,
-        description="Failures older than this are forgotten; the longest a throttled login waits.",
+        15, description="The longest a throttled login waits (the backoff's cap)."
     )
     secure_cookies: bool | None = Field(
         None,
@@ -235,6 +234,11 @@ class AuthSettings(BaseModel):
     )
     backoff_seconds: float = Field(
         1.0, description="First wait of a throttled login; each further failure doubles it."
+    )
+    failure_window_hours: int = Field(
+        24,
+        description="Failed logins are counted over this many hours (a success of the account "
+        "from the same address clears its count).",
     )
     trusted_source_days: int = Field(
         30,

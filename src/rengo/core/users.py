@@ -6,10 +6,12 @@ administrators manage every account. Every change is audited.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rengo.core import audit
+from rengo.core import audit, mfa
 from rengo.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.identity import Passwords, User, create_user, set_password
 from rengo.core.permissions import Principal, Role, require, visible_tenants
@@ -23,6 +25,13 @@ def list_users(session: Session, principal: Principal) -> list[User]:
     if tenants is not None:
         stmt = stmt.where(User.tenant.in_(tenants))
     return list(session.scalars(stmt))
+
+
+def by_username(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("user {username!r} not found", values={"username": username})
+    return user
 
 
 def _managed(session: Session, principal: Principal, user_id: int) -> User:
@@ -129,4 +138,13 @@ def reset_password(
         object_tenant=user.tenant,
         client=client,
     )
+    return user
+
+
+def reset_mfa(
+    session: Session, principal: Principal, user_id: int, now: datetime, client: str = ""
+) -> User:
+    """Remove a user's second factor (a lost phone); they enrol again at their next login."""
+    user = _managed(session, principal, user_id)
+    mfa.remove(session, principal, user, now, client)
     return user

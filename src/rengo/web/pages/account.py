@@ -8,6 +8,7 @@ An account that must use MFA arrives here straight after its password (session s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 import segno
@@ -80,7 +81,7 @@ def _mfa_page(
     session: Session,
     runtime: Runtime,
     user: User,
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     context: dict[str, object] = {

@@ -97,9 +97,9 @@ def oidc_callback(
         audit_failure(
             session, "login.failed", claimed or "(sso)", f"sso: {failure.message}", client, runtime
         )
-        response = render(request, caller, "login.html", {"error": reason, "next": "/"}, 401)
-        response.delete_cookie(PENDING_COOKIE, path=CALLBACK)
-        return response
+        page = render(request, caller, "login.html", {"error": reason, "next": "/"}, 401)
+        page.delete_cookie(PENDING_COOKIE, path=CALLBACK)
+        return page
     detail = {"method": "oidc", "subject": str(claims.get("sub", ""))[:128]}
     response = finish_login(request, session, runtime, user, pending.target, detail)
     response.delete_cookie(PENDING_COOKIE, path=CALLBACK)

@@ -1,0 +1,162 @@
+"""Issue 10's authentication findings over HTTP (and the CLI): the password policy on every way
+a password is set, Secure cookies by default under HTTPS, failed logins and logouts audited,
+an administrator resetting a lost second factor."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from rengo.cli import app as cli
+from rengo.core import audit, mfa
+from rengo.core.errors import InvalidInput
+from rengo.core.identity import Passwords, User
+from rengo.core.runtime import Runtime
+from tests.helpers import JOINT, TEST_PASSWORD, WARD_A, bearer, csrf_of
+
+WEAK = ("aaaaaaaaaa", "1234567890", "password12")
+
+
+def test_the_api_refuses_weak_passwords_on_create_and_reset(
+    client: TestClient, tokens: Callable[..., str], make_user: Callable[..., str], env: Runtime
+) -> None:
+    admin = bearer(tokens(WARD_A, "admin"))
+    for weak in (*WEAK, "chiyoda2026!"):
+        body = {"username": "kato", "password": weak, "ward": WARD_A, "role": "ward_it"}
+        refused = client.post("/api/v1/users", json=body, headers=admin)
+        assert refused.status_code == 422, weak
+        assert refused.json()["problems"][0]["location"] == "field password"
+    body = {"username": "kato", "password": TEST_PASSWORD, "ward": WARD_A, "role": "ward_it"}
+    created = client.post("/api/v1/users", json=body, headers=admin)
+    assert created.status_code == 201
+    user_id = created.json()["id"]
+    for weak in (*WEAK, "kato.kato.kato"):
+        reset = client.post(
+            f"/api/v1/users/{user_id}/password", json={"password": weak}, headers=admin
+        )
+        assert reset.status_code == 422, weak
+    with env.db.session() as session:  # nothing half-written: the old password still works
+        user = session.get(User, user_id)
+        assert user is not None
+        assert Passwords.from_settings(env.settings).verify(user.password_hash, TEST_PASSWORD)
+
+
+def test_the_admin_page_and_the_own_password_page_explain_the_refusal_in_japanese(
+    client: TestClient, login: Callable[..., str]
+) -> None:
+    csrf = login(client, WARD_A, "admin")
+    form = {"username": "kato", "password": "password12", "ward": WARD_A, "role": "ward_it"}
+    page = client.post("/admin/users", data=form | {"csrf_token": csrf})
+    assert page.status_code == 422 and "よく使われるパスワード" in page.text
+
+    page = client.post(
+        "/account/password",
+        data={"current": TEST_PASSWORD, "new": "aaaaaaaaaaaa", "csrf_token": csrf},
+    )
+    assert page.status_code == 422 and "同じ文字や単語の繰り返し" in page.text
+    page = client.post(
+        "/account/password",
+        data={"current": "not mine", "new": "quiet river lantern", "csrf_token": csrf},
+    )
+    assert page.status_code == 422 and "現在のパスワードと一致しません" in page.text
+    done = client.post(
+        "/account/password",
+        data={"current": TEST_PASSWORD, "new": "quiet river lantern", "csrf_token": csrf},
+    )
+    assert done.status_code == 303
+    assert "パスワードを変更しました" in client.get(done.headers["location"]).text
+
+
+def test_the_cli_applies_the_policy_on_create_and_reset(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RENGO_DATABASE_URL", db_url)
+    monkeypatch.setenv("RENGO_PASSWORD_TIME_COST", "1")
+    monkeypatch.setenv("RENGO_PASSWORD_MEMORY_KIB", "1024")
+    runner = CliRunner()
+    data = ["--data-dir", str(tmp_path / "data")]
+    base = ["user", "create", "--username", "ito", "--ward", WARD_A, "--role", "ward_it"]
+    weak = runner.invoke(cli, [*base, *data], env={"RENGO_NEW_PASSWORD": "password12"})
+    assert isinstance(weak.exception, InvalidInput)  # `rengo` prints it and exits 2
+    assert [p.location for p in weak.exception.problems] == ["field password"]
+    ok = runner.invoke(cli, [*base, *data], env={"RENGO_NEW_PASSWORD": TEST_PASSWORD})
+    assert ok.exit_code == 0, ok.output
+    reset = ["user", "password", "ito", *data]
+    weak = runner.invoke(cli, reset, env={"RENGO_NEW_PASSWORD": "ito-ito-ito"})
+    assert isinstance(weak.exception, InvalidInput)
+    assert "built from" in weak.exception.problems[0].message
+    ok = runner.invoke(cli, reset, env={"RENGO_NEW_PASSWORD": "plum tea window"})
+    assert ok.exit_code == 0, ok.output
+
+
+@pytest.mark.parametrize(
+    ("base_url", "public_url", "override", "secure"),
+    [
+        ("http://127.0.0.1", "http://127.0.0.1:8000", None, False),
+        ("https://rengo.example.lg.jp", "http://127.0.0.1:8000", None, True),
+        ("http://127.0.0.1", "https://rengo.example.lg.jp", None, True),
+        ("https://rengo.example.lg.jp", "https://rengo.example.lg.jp", False, False),
+    ],
+)
+def test_the_session_cookie_is_secure_whenever_https(
+    app: object,
+    env: Runtime,
+    make_user: Callable[..., str],
+    base_url: str,
+    public_url: str,
+    override: bool | None,
+    secure: bool,
+) -> None:
+    env.settings.csirt.public_base_url = public_url
+    env.settings.web.secure_cookies = override
+    username = make_user()
+    with TestClient(app, base_url=base_url, follow_redirects=False) as client:  # type: ignore[arg-type]
+        response = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("rengo_session=") and ("Secure" in cookie) is secure
+
+
+def test_failed_logins_and_logouts_are_audited_in_the_accounts_ward(
+    client: TestClient, make_user: Callable[..., str], env: Runtime
+) -> None:
+    username = make_user(WARD_A, "ward_it")
+    client.post("/login", data={"username": username, "password": "wrong guess here"})
+    client.post("/login", data={"username": "no-such-user", "password": "wrong guess here"})
+    client.post("/login", data={"username": username, "password": TEST_PASSWORD})
+    client.post("/logout", data={"csrf_token": csrf_of(client)})
+    with env.db.session() as session:
+        events = sorted(audit.query(session, tenants=None), key=lambda e: e.id)
+    failed = [e for e in events if e.action == "login.failed"]
+    assert [(e.detail["username"], e.object_tenant) for e in failed] == [
+        (username, WARD_A),
+        ("no-such-user", None),
+    ]
+    assert all(e.client for e in failed)
+    assert [e.action for e in events if e.actor.startswith(username)][-1] == "logout"
+
+
+def test_an_administrator_resets_a_lost_second_factor(
+    client: TestClient, tokens: Callable[..., str], make_user: Callable[..., str], env: Runtime
+) -> None:
+    username = make_user(JOINT, "csirt")
+    with env.db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert user is not None
+        mfa.enrol_with_secret(session, env.settings, user, "JBSWY3DPEHPK3PXP", env.clock.now())
+        user_id = user.id
+    ward_admin = bearer(tokens(WARD_A, "admin"))
+    assert client.delete(f"/api/v1/users/{user_id}/mfa", headers=ward_admin).status_code == 404
+    joint_admin = bearer(tokens(JOINT, "admin"))
+    assert client.delete(f"/api/v1/users/{user_id}/mfa", headers=joint_admin).status_code == 204
+    with env.db.session() as session:
+        assert not mfa.is_enrolled(session, user_id)
+        assert audit.query(session, tenants=None)[0].action == "mfa.remove"
+    page = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
+    assert page.headers["location"] == "/"  # requirement off in tests: plain login again
+    assert re.match(r"rengo_session=", page.headers["set-cookie"])
