@@ -50,7 +50,7 @@ def _try(
     username: str,
     client: str,
     at: datetime,
-    password: str = "not the password",
+    password: str = "not the password",  # noqa: S107 - a wrong guess
 ) -> User | None:
     return authenticate(
         session, passwords, settings, username=username, password=password, client=client, now=at

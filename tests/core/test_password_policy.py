@@ -7,7 +7,8 @@ import pytest
 from rengo.core import oidc, password_policy
 from rengo.core.errors import InvalidInput
 from rengo.core.password_policy import PasswordPolicy, account_words
-from rengo.web.pages import account, oidc as oidc_pages
+from rengo.web.pages import account
+from rengo.web.pages import oidc as oidc_pages
 
 POLICY = PasswordPolicy(min_length=10, min_score=3)
 

@@ -23,7 +23,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 CLIENT_ID = "rengo-test"
-CLIENT_SECRET = "provider-test-secret"  # noqa: S105 - a test fixture's secret
+CLIENT_SECRET = "provider-test-secret"
 
 
 @dataclass

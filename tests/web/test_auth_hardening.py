@@ -160,3 +160,22 @@ def test_an_administrator_resets_a_lost_second_factor(
     page = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
     assert page.headers["location"] == "/"  # requirement off in tests: plain login again
     assert re.match(r"rengo_session=", page.headers["set-cookie"])
+
+
+def test_the_users_page_offers_the_reset_for_enrolled_accounts_only(
+    client: TestClient, login: Callable[..., str], make_user: Callable[..., str], env: Runtime
+) -> None:
+    enrolled, plain = make_user(WARD_A, "ward_it"), make_user(WARD_A, "policy")
+    with env.db.session() as session:
+        user = session.scalar(select(User).where(User.username == enrolled))
+        assert user is not None
+        mfa.enrol_with_secret(session, env.settings, user, "JBSWY3DPEHPK3PXP", env.clock.now())
+        user_id = user.id
+    csrf = login(client, WARD_A, "admin")
+    page = client.get("/admin/users").text
+    assert page.count("2段階ログインをリセット") == 1 and plain in page
+    done = client.post(f"/admin/users/{user_id}/mfa-reset", data={"csrf_token": csrf})
+    assert done.status_code == 303
+    assert "2段階ログインをリセット" not in client.get("/admin/users").text
+    with env.db.session() as session:
+        assert not mfa.is_enrolled(session, user_id)

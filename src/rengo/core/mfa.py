@@ -93,6 +93,11 @@ def is_enrolled(session: Session, user_id: int) -> bool:
     return found is not None and found.confirmed_at is not None
 
 
+def enrolled_user_ids(session: Session) -> set[int]:
+    found = session.scalars(select(MfaFactor.user_id).where(MfaFactor.confirmed_at.is_not(None)))
+    return set(found)
+
+
 def provisioning_uri(settings: Settings, user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(
         name=user.username, issuer_name=settings.auth.mfa_issuer
