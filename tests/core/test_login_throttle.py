@@ -8,7 +8,7 @@ account is never slowed; the state lives in the database (another runtime sees i
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from argon2 import PasswordHasher
@@ -133,7 +133,7 @@ def test_backoff_for_one_account_from_one_address_doubles_and_is_capped(
         at = NOW
         for _ in range(limit):
             assert _try(session, passwords, settings, "carol", "203.0.113.9", at) is None
-        waits = []
+        waits: list[timedelta] = []
         for _ in range(14):
             wait = timedelta(seconds=settings.auth.backoff_seconds * 2 ** len(waits))
             wait = min(wait, cap)
@@ -168,7 +168,7 @@ class CountingHasher(PasswordHasher):
         super().__init__(time_cost=1, memory_cost=1024)
         self.verified: list[str] = []
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         self.verified.append(str(hash))
         return super().verify(hash, password)
 
