@@ -12,10 +12,12 @@ from typing import Any, Literal
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.core.errors import TooManyAttempts
 from rengo.core.identity import Passwords, User, authenticate, create_user
+from rengo.core.login_throttle import LoginAttempt
 from rengo.core.runtime import Runtime
 from rengo.core.settings import Settings
 from tests.conftest import make_settings
@@ -185,3 +187,18 @@ def test_unknown_and_known_users_cost_the_same_hashing_work(env: Runtime) -> Non
             assert len(hasher.verified) == 1, name
             params = hasher.verified[0].split("$")[3]  # m=…,t=…,p=…: the same cost for both
             assert params == f"m={hasher.memory_cost},t={hasher.time_cost},p={hasher.parallelism}"
+
+
+def test_old_attempts_are_forgotten_when_someone_logs_in(
+    env: Runtime, passwords: Passwords
+) -> None:
+    _users(env, passwords, "frank")
+    settings = env.settings
+    month_ago = NOW - timedelta(days=settings.auth.trusted_source_days + 1)
+    with env.db.session() as session:
+        _try(session, passwords, settings, "frank", OFFICE, month_ago, PASSWORD)
+        _try(session, passwords, settings, "frank", "203.0.113.3", NOW - timedelta(days=2))
+        _try(session, passwords, settings, "frank", "203.0.113.3", NOW - timedelta(hours=1))
+        assert _try(session, passwords, settings, "frank", OFFICE, NOW, PASSWORD)
+        kept = session.scalars(select(LoginAttempt.at).order_by(LoginAttempt.at)).all()
+        assert kept == [NOW - timedelta(hours=1), NOW]

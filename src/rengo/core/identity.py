@@ -207,6 +207,7 @@ def authenticate(
         session.flush()
         return None
     user.last_login_at = now
+    login_throttle.prune(session, settings, now)
     if passwords.hasher.check_needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     session.flush()

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, ColumnElement, Index, Integer, String, func, select
+from sqlalchemy import Boolean, ColumnElement, Index, Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rengo.core.db import Base, UTCDateTime
@@ -48,6 +48,24 @@ class LoginAttempt(Base):
 
 def record(session: Session, *, username: str, client: str, at: datetime, success: bool) -> None:
     session.add(LoginAttempt(username=username[:64], client=client[:64], at=at, success=success))
+
+
+def prune(session: Session, settings: Settings, now: datetime) -> None:
+    """Forget what no count looks at any more: failures past the window, successes past trust.
+
+    Called on successful logins (which an attacker cannot cause at will); both deletes walk
+    the index on ``at``.
+    """
+    auth = settings.auth
+    session.execute(
+        delete(LoginAttempt).where(
+            LoginAttempt.success.is_(False),
+            LoginAttempt.at < now - timedelta(hours=auth.failure_window_hours),
+        )
+    )
+    session.execute(
+        delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=auth.trusted_source_days))
+    )
 
 
 @dataclass(frozen=True, slots=True)
