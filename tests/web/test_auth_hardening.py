@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -105,7 +106,7 @@ def test_the_cli_applies_the_policy_on_create_and_reset(
     ],
 )
 def test_the_session_cookie_is_secure_whenever_https(
-    app: object,
+    app: Any,
     env: Runtime,
     make_user: Callable[..., str],
     base_url: str,
@@ -116,7 +117,7 @@ def test_the_session_cookie_is_secure_whenever_https(
     env.settings.csirt.public_base_url = public_url
     env.settings.web.secure_cookies = override
     username = make_user()
-    with TestClient(app, base_url=base_url, follow_redirects=False) as client:  # type: ignore[arg-type]
+    with TestClient(app, base_url=base_url, follow_redirects=False) as client:
         response = client.post("/login", data={"username": username, "password": TEST_PASSWORD})
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("rengo_session=") and ("Secure" in cookie) is secure

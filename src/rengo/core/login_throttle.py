@@ -9,8 +9,8 @@ Three counts over the failures of the last ``auth.failure_window_hours`` (the ro
   ``auth.source_max_accounts``.
 
 Past a threshold each further try waits ``auth.backoff_seconds`` × 2^(excess), at most
-``web.login_lockout_minutes``, counted from the last failure: a wait, never a lock that the right password cannot
-lift once it is over. The account and address counts never slow a *trusted* pair (the account
+``web.login_lockout_minutes``, counted from the last failure: a wait, never a lock that the
+right password cannot lift once it is over. The account and address counts never slow a *trusted* pair (the account
 logged in from that address within ``auth.trusted_source_days``): a stranger's failures can
 slow the stranger, not the account's owner at their usual desk, and a ward behind one
 gateway keeps its staff logged in while a sprayer behind the same gateway waits. A success
