@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit, login_throttle, mfa
 from rengo.core.errors import RengoError, TooManyAttempts
 from rengo.core.identity import (
+    PENDING_MINUTES,
     SESSION_ENROL,
     SESSION_FULL,
     SESSION_MFA,
@@ -61,7 +62,7 @@ def set_session_cookie(
     request: Request, response: Response, runtime: Runtime, raw: str, stage: str
 ) -> None:
     settings = runtime.settings
-    lasts = settings.web.session_hours * 3600 if stage == SESSION_FULL else 15 * 60
+    lasts = settings.web.session_hours * 3600 if stage == SESSION_FULL else PENDING_MINUTES * 60
     response.set_cookie(
         SESSION_COOKIE,
         raw,
