@@ -35,6 +35,7 @@ TRANSLATED = (
     "csirt/",
     "assets/",
     "core/users.py",
+    "core/reports.py",
     "core/identity.py",
     "core/mfa.py",
     "core/password_policy.py",
