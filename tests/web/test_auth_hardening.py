@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -180,3 +181,30 @@ def test_the_users_page_offers_the_reset_for_enrolled_accounts_only(
     assert "2段階ログインをリセット" not in client.get("/admin/users").text
     with env.db.session() as session:
         assert not mfa.is_enrolled(session, user_id)
+
+
+def test_demo_admins_log_in_with_the_printed_password_and_authenticator_key(
+    client: TestClient, env: Runtime
+) -> None:
+    from rengo.core.clock import FakeClock
+    from rengo.core.demo import DemoContext
+    from rengo.core.demo_accounts import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_accounts
+
+    env.clock = FakeClock(env.clock.now())
+    env.settings.auth.mfa_required = True  # as in production and `make demo`
+    printed: list[str] = []
+    demo_accounts(
+        DemoContext(env.db, env.settings, env.data_dir, env.clock.now(), report=printed.append)
+    )
+    assert any(DEMO_TOTP_SECRET in line for line in printed)
+    for username, after_password in (("joint.soc", "/login/code?next=/"), ("chiyoda.it", "/")):
+        client.cookies.clear()
+        page = client.post("/login", data={"username": username, "password": DEMO_PASSWORD})
+        assert page.status_code == 303 and page.headers["location"] == after_password, username
+    client.cookies.clear()
+    client.post("/login", data={"username": "joint.admin", "password": DEMO_PASSWORD})
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login/code").text)
+    assert csrf
+    code = pyotp.TOTP(DEMO_TOTP_SECRET).at(env.clock.now())
+    done = client.post("/login/code", data={"code": code, "csrf_token": csrf.group(1)})
+    assert done.status_code == 303 and client.get("/api/v1/me").json()["username"] == "joint.admin"
