@@ -158,3 +158,19 @@ def test_wrong_codes_are_throttled_like_passwords(
     ]
     assert statuses[:-1] == [401] * env.settings.web.login_max_failures
     assert statuses[-1] == 429
+
+
+def test_going_back_from_the_code_step_to_the_password_form_works(
+    client: TestClient, make_user: Callable[..., str], clock: FakeClock
+) -> None:
+    username = make_user(JOINT, "executive")
+    _password_login(client, username)
+    _enrol(client, clock)
+    client.post("/logout", data={"csrf_token": _csrf(client.get("/account/mfa").text)})
+    assert _password_login(client, username).startswith("/login/code")
+    form = client.get("/login").text  # the half-done session's form carries its CSRF token
+    again = client.post(
+        "/login",
+        data={"username": username, "password": TEST_PASSWORD, "csrf_token": _csrf(form)},
+    )
+    assert again.status_code == 303 and again.headers["location"].startswith("/login/code")
