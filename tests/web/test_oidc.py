@@ -130,3 +130,33 @@ def test_sso_never_creates_accounts_and_still_asks_for_mfa_where_required(
     answer = browser.get(_to_provider(browser).headers["location"])
     assert answer.status_code == 303 and answer.headers["location"] == "/account/mfa"
     assert browser.get("/assets").headers["location"] == "/account/mfa"
+
+
+def test_matching_by_email_needs_a_verified_address(
+    provider: StubProvider,
+    browser: httpx.Client,
+    make_user: Callable[..., str],
+    env: Runtime,
+) -> None:
+    from rengo.core.identity import Passwords, create_user
+
+    with env.db.session() as session:
+        create_user(
+            session,
+            Passwords.from_settings(env.settings),
+            username="suzuki",
+            password="correct horse battery",
+            tenant=WARD_A,
+            role="policy",
+            email="suzuki.hana@city.chiyoda.lg.jp",
+        )
+    env.settings.auth.oidc.match = "email"
+    env.settings.auth.oidc.claim = "email"
+    claims = {"sub": "gov-7", "email": "Suzuki.Hana@city.chiyoda.lg.jp"}
+    provider.login_as = claims | {"email_verified": False}
+    refused = browser.get(_to_provider(browser).headers["location"])
+    assert refused.status_code == 401 and "メールアドレスを確認していません" in refused.text
+    provider.login_as = claims | {"email_verified": True}
+    back = browser.get(_to_provider(browser).headers["location"])
+    assert back.status_code == 303
+    assert browser.get("/api/v1/me").json()["username"] == "suzuki"
