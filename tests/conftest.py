@@ -350,6 +350,7 @@ def make_asset(env: Runtime) -> Callable[..., int]:
             asset = service.create_asset(
                 session, principal, AssetCreate(**asset_fields(**overrides)), env.settings
             )
-            return asset.id
+            asset_id: int = asset.id
+            return asset_id
 
     return make
