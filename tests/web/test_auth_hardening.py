@@ -208,3 +208,23 @@ def test_demo_admins_log_in_with_the_printed_password_and_authenticator_key(
     code = pyotp.TOTP(DEMO_TOTP_SECRET).at(env.clock.now())
     done = client.post("/login/code", data={"code": code, "csrf_token": csrf.group(1)})
     assert done.status_code == 303 and client.get("/api/v1/me").json()["username"] == "joint.admin"
+
+
+def test_users_change_their_own_password_over_the_api(
+    client: TestClient, login: Callable[..., str], tokens: Callable[..., str]
+) -> None:
+    csrf = login(client, WARD_A, "policy")
+    headers = {"X-CSRF-Token": csrf}
+    url = "/api/v1/me/password"
+    weak = client.post(url, json={"current": TEST_PASSWORD, "new": "1234567890"}, headers=headers)
+    assert weak.status_code == 422 and weak.json()["problems"][0]["location"] == "field password"
+    wrong = client.post(url, json={"current": "nope", "new": "amber kite ocean"}, headers=headers)
+    assert wrong.status_code == 422 and wrong.json()["problems"][0]["location"] == "field current"
+    done = client.post(
+        url, json={"current": TEST_PASSWORD, "new": "amber kite ocean"}, headers=headers
+    )
+    assert done.status_code == 204
+    assert client.get("/api/v1/me").status_code == 401  # every session of the user ended
+    service = bearer(tokens(WARD_A, "policy"))  # a service token belongs to no user
+    body = {"current": "x", "new": "amber kite ocean"}
+    assert client.post(url, json=body, headers=service).status_code == 403

@@ -148,3 +148,32 @@ def reset_mfa(
     user = _managed(session, principal, user_id)
     mfa.remove(session, principal, user, now, client)
     return user
+
+
+def change_own_password(
+    session: Session,
+    principal: Principal,
+    passwords: Passwords,
+    current: str,
+    new: str,
+    client: str = "",
+) -> User:
+    """A user's new password, given their current one (the policy applies; sessions end)."""
+    user = session.get(User, principal.user_id) if principal.user_id else None
+    if user is None:
+        raise Forbidden("only a logged-in user has a second factor and a password")
+    if not passwords.verify(user.password_hash, current):
+        raise InvalidInput(
+            "wrong password", [Problem("not your current password", "field current")]
+        )
+    set_password(session, passwords, user, new)
+    audit.record(
+        session,
+        principal,
+        "user.password_change",
+        object_type="user",
+        object_id=user.id,
+        object_tenant=user.tenant,
+        client=client,
+    )
+    return user

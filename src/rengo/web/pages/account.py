@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from rengo.core import audit, mfa
+from rengo.core import mfa, users
 from rengo.core.errors import Forbidden, InvalidInput, Problem, RengoError
 from rengo.core.identity import (
     SESSION_ENROL,
@@ -25,7 +25,6 @@ from rengo.core.identity import (
     Passwords,
     User,
     needs_mfa,
-    set_password,
 )
 from rengo.core.permissions import require
 from rengo.core.runtime import Runtime
@@ -196,31 +195,18 @@ def password_change(
 ) -> Response:
     """A new password (the policy applies); other sessions end, this one is renewed."""
     require(principal, "tokens.self")
-    user = _user(session, caller)
     passwords = Passwords.from_settings(runtime.settings)
     labels = {"password": N_("New password"), "current": N_("Current password")}
     try:
-        if not passwords.verify(user.password_hash, current):
-            raise InvalidInput(
-                "wrong password", [Problem("not your current password", "field current")]
-            )
-        set_password(session, passwords, user, new)
+        user = users.change_own_password(
+            session, principal, passwords, current, new, client_address(request)
+        )
     except RengoError as error:
         context = {
             "error": error_text(error, labels),
             "min_length": runtime.settings.auth.password_min_length,
         }
         return render(request, caller, "account/password.html", context, error.status_code)
-    audit.record(
-        session,
-        principal,
-        "user.password_change",
-        object_type="user",
-        object_id=user.id,
-        object_tenant=user.tenant,
-        client=client_address(request),
-        at=runtime.clock.now(),
-    )
     response = RedirectResponse("/account/password?saved=1", status_code=303)
     open_session(request, session, runtime, user, SESSION_FULL, response, {"method": "password"})
     return response
