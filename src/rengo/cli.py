@@ -224,7 +224,10 @@ def demo(
             console.print(f"[bold]{demo_step.name}[/]: {demo_step.description}")
             demo_step.run(ctx)
     password = ctx.shared.get("demo_password", "")
-    table = Table(title="Demo accounts (password for all: " + password + ")")
+    title = f"Demo accounts (password for all: {password}"
+    if ctx.shared.get("demo_totp_secret"):
+        title += f"; admins and joint centre: TOTP key {ctx.shared['demo_totp_secret']}"
+    table = Table(title=title + ")")
     for column in ("user", "ward", "role"):
         table.add_column(column)
     for username, ward, role in (
@@ -414,6 +417,41 @@ def user_create(
             detail={"username": username, "role": role},
         )
     console.print(f"user {username} created ({role} at {tenant})")
+
+
+@user_app.command("password")
+def user_password(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="RENGO_NEW_PASSWORD"
+        ),
+    ] = "",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Set a new password (the password policy applies; the user's sessions end)."""
+    from rengo.core import users
+    from rengo.core.identity import Passwords
+
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        user = users.by_username(session, username)
+        passwords = Passwords.from_settings(runtime.settings)
+        users.reset_password(session, SYSTEM, passwords, user.id, password)
+    console.print(f"password of {username} changed")
+
+
+@user_app.command("mfa-reset")
+def user_mfa_reset(
+    username: Annotated[str, typer.Argument(help="Login name")], data_dir: DataDirOption = None
+) -> None:
+    """Remove a user's second factor (lost phone); they enrol again at their next login."""
+    from rengo.core import users
+
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        user = users.by_username(session, username)
+        users.reset_mfa(session, SYSTEM, user.id, runtime.clock.now())
+    console.print(f"second factor of {username} removed")
 
 
 @audit_app.command("verify")

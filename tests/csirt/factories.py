@@ -153,7 +153,7 @@ def make_shift(runtime: Runtime, ward: str) -> str:
                 session,
                 Passwords.from_settings(runtime.settings),
                 username=f"walk-shift-{ward}",
-                password="walk walk walk walk",
+                password="correct horse battery",  # passes the password policy
                 tenant=ward,
                 role="ward_it",
             ).username

@@ -140,7 +140,7 @@ def test_recipient_wards_it_staff_are_mailed(
                 session,
                 passwords,
                 username=name,
-                password="x" * 12,
+                password="correct horse battery",  # passes the password policy
                 tenant=ward,
                 role=role,
                 email=f"{name}@city.example.jp",

@@ -100,7 +100,7 @@ def ward_a_register(env: Runtime) -> None:
             session,
             Passwords.from_settings(env.settings),
             username="t-yamada",
-            password="x" * 12,
+            password="correct horse battery",  # passes the password policy
             tenant=WARD_A,
             role="ward_it",
             display_name="山田 太郎",

@@ -40,12 +40,19 @@ TRANSLATED = (
     "core/token_names.py",
     "core/audit_key.py",
     "core/errors.py",
+    "core/mfa.py",
+    "core/password_policy.py",
+    "core/login_throttle.py",
+    "core/oidc.py",
     "intel/submissions.py",
     "intel/advisories.py",
     "finops/plan.py",
     "web/pages/csirt",
     "web/pages/assets.py",
     "web/pages/admin.py",
+    "web/pages/account.py",
+    "web/pages/auth.py",
+    "web/pages/oidc.py",
     "web/pages/oncall.py",
     "web/pages/intel.py",
     "web/pages/finops/",
@@ -60,6 +67,7 @@ ERROR_CALLS = {
     "TooManyAttempts",
     "Problem",
     "InvalidValue",
+    "OidcError",
 }
 
 

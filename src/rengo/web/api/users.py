@@ -31,7 +31,9 @@ class UserOut(BaseModel):
 
 class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(
+        min_length=8, max_length=256, description="Checked against the password policy."
+    )
     ward: str = Field(description="Ward code or 'joint'")
     role: str
     display_name: str = Field("", max_length=128)
@@ -53,7 +55,9 @@ class UserPatch(BaseModel):
 
 
 class PasswordIn(BaseModel):
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(
+        min_length=8, max_length=256, description="Checked against the password policy."
+    )
 
 
 @router.get("", response_model=list[UserOut], summary="Accounts I administer")
@@ -110,3 +114,14 @@ def password(
         body.password,
         client_address(request),
     )
+
+
+@router.delete(
+    "/{user_id}/mfa",
+    status_code=204,
+    summary="Remove a user's second factor (lost phone); they enrol again at next login",
+)
+def reset_mfa(
+    user_id: IdPath, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> None:
+    users.reset_mfa(session, principal, user_id, runtime.clock.now(), client_address(request))
