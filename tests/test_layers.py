@@ -8,17 +8,19 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src" / "rengo"
 TOP = {"web", "cli", "migrations", "domains", "__main__"}
 # What each domain may import besides itself (core is allowed everywhere).
+# Messaging (notify) stands on core alone and every domain may use it.
 ALLOWED: dict[str, set[str]] = {
     "core": set(),
-    "assets": {"targets"},  # every domain declares its targets into the registry
-    "targets": set(),
-    "soc": {"assets", "targets"},
-    "finops": {"assets", "targets"},
-    "opendata": {"assets", "targets"},
-    "ebpm": {"assets", "targets"},
-    "drills": {"assets", "targets", "soc", "csirt", "intel"},
-    "csirt": {"assets", "targets", "soc"},
-    "intel": {"assets", "targets", "soc", "csirt"},
+    "notify": set(),
+    "assets": {"targets", "notify"},  # every domain declares its targets into the registry
+    "targets": {"notify"},
+    "soc": {"assets", "targets", "notify"},
+    "finops": {"assets", "targets", "notify"},
+    "opendata": {"assets", "targets", "notify"},
+    "ebpm": {"assets", "targets", "notify"},
+    "drills": {"assets", "targets", "notify", "soc", "csirt", "intel"},
+    "csirt": {"assets", "targets", "notify", "soc"},
+    "intel": {"assets", "targets", "notify", "soc", "csirt"},
 }
 
 

@@ -17,9 +17,10 @@ from sqlalchemy import select
 from rengo.core.identity import Passwords, User, create_user
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
-from rengo.csirt import actions, endpoints, evidence, incidents, notify, oncall, paging, tasks
+from rengo.csirt import actions, endpoints, evidence, incidents, tasks
 from rengo.csirt.alerts import UnavailableAlertSource
 from rengo.csirt.schemas import IncidentCreate
+from rengo.notify import oncall, outbox, paging
 from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
 
 _first_incident: dict[str, int] = {}
@@ -172,7 +173,7 @@ def make_shift(runtime: Runtime, ward: str) -> str:
 @factory("delivery_id")
 def make_delivery(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
-        delivery = notify.enqueue(
+        delivery = outbox.enqueue(
             session,
             channel="email",
             recipient=f"walk@{ward}.example.test",

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from rengo.core.clock import FakeClock
 from rengo.core.runtime import Runtime
 from rengo.csirt.models import SimulatedEffect
-from rengo.csirt.signing import InvalidSignature, sign, verify
 from rengo.csirt.worker import Worker
-from tests.csirt.conftest import WebhookReceiver
+from rengo.notify.signing import InvalidSignature, sign, verify
 from tests.helpers import WARD_A, WARD_B
+from tests.notify.fixtures import WebhookReceiver
 
 Api = Callable[..., Any]
 Round = Callable[[], dict[str, Any]]

@@ -14,7 +14,8 @@ from rengo.core.reports import japanese_font
 from rengo.core.wards import JOINT
 from rengo.csirt import reports
 from rengo.csirt.alerts import soc_alert_source
-from rengo.csirt.worker import registered_hooks, tick
+from rengo.csirt.worker import tick
+from rengo.notify.hooks import registered_hooks
 
 app = typer.Typer(
     help="Joint CSIRT: incident reports, monthly reports, the notification worker.",

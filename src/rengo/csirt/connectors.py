@@ -3,7 +3,7 @@ simulated ward endpoint (used by the demo and by tests in place of a real firewa
 
 A webhook receives ``POST <url>`` with JSON ``{"action_id", "incident", "ward", "kind",
 "target", "reason", "requested_by", "approved_by"}`` signed in ``X-Rengo-Signature``
-(see ``rengo.csirt.signing``) and answers 2xx with ``{"reference": "…"}`` when done.
+(see ``rengo.notify.signing``) and answers 2xx with ``{"reference": "…"}`` when done.
 One ``attempt`` is one call; the caller (``rengo.csirt.action_runner``) retries network
 errors, time-outs and 5xx answers with back-off, and takes a 4xx answer as final.
 """
@@ -26,8 +26,8 @@ from rengo.core.db import Database
 from rengo.core.settings import CsirtSettings
 from rengo.csirt.indicators import is_internal_address
 from rengo.csirt.models import Connector, SimulatedEffect
-from rengo.csirt.notify import DeliveryError, secret_value
-from rengo.csirt.signing import SIGNATURE_HEADER, sign
+from rengo.notify.outbox import DeliveryError, secret_value
+from rengo.notify.signing import SIGNATURE_HEADER, sign
 
 CONNECTOR_KINDS = ("webhook", "simulated")
 

@@ -31,13 +31,13 @@ from rengo.csirt import (
     incidents,
     indicators,
     merge,
-    oncall,
-    paging,
     tasks,
 )
 from rengo.csirt.alerts import UnavailableAlertSource, soc_alert_source, soc_alerts_installed
-from rengo.csirt.models import Connector, Incident, OnCallTeam, Page
+from rengo.csirt.models import Connector, Incident
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
+from rengo.notify import oncall, paging
+from rengo.notify.models import OnCallPage, OnCallTeam
 from rengo.targets.registry import fiscal_year_start
 
 # (category, title, cause, summary, action kind, target pattern)
@@ -169,7 +169,9 @@ def _run_incident(
             now=clock.now(),
         )
         for page in session.scalars(
-            select(Page).where(Page.incident_id == incident_id, Page.status == "open")
+            select(OnCallPage).where(
+                OnCallPage.incident_id == incident_id, OnCallPage.status == "open"
+            )
         ):
             paging.acknowledge(session, page, responder.label, clock.now(), responder)
         tasks.add_task(

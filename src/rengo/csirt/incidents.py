@@ -20,12 +20,14 @@ from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM, Principal, allows, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, ward_codes
-from rengo.csirt import indicators, lifecycle, major, notify, oncall, paging, timeline
+from rengo.csirt import indicators, lifecycle, major, timeline
 from rengo.csirt.alerts import AlertRef, AlertSource
-from rengo.csirt.models import Incident, IncidentAlert, IncidentAsset, IncidentWard, Page
+from rengo.csirt.models import Incident, IncidentAlert, IncidentAsset, IncidentWard
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
 from rengo.csirt.severity import CATEGORY_URGENCY, ImpactFacts, impact_of, severity_of
 from rengo.csirt.vocabulary import SEVERITY_RANK, STATUSES
+from rengo.notify import oncall, outbox, paging
+from rengo.notify.models import OnCallPage
 
 FUTURE_SLACK = timedelta(minutes=5)
 
@@ -433,7 +435,9 @@ def refresh(
     threshold = SEVERITY_RANK.get(settings.csirt.page_min_severity, 3)
     if SEVERITY_RANK[incident.severity] >= threshold and incident.status != "closed":
         already = session.scalar(
-            select(func.count()).select_from(Page).where(Page.incident_id == incident.id)
+            select(func.count())
+            .select_from(OnCallPage)
+            .where(OnCallPage.incident_id == incident.id)
         )
         if not already:
             for team in oncall.teams_for(session, wards, ("csirt", "ward_contact")):
@@ -479,7 +483,7 @@ def _escalate_major(
         .where(User.tenant.in_([JOINT, *wards]))
     ).all()
     for email, tenant in executives:
-        notify.enqueue(
+        outbox.enqueue(
             session,
             channel="email",
             recipient=email,

@@ -23,7 +23,6 @@ from rengo.csirt import (
     incidents,
     indicators,
     merge,
-    notify,
     reports,
     tasks,
     timeline,
@@ -50,6 +49,7 @@ from rengo.csirt.schemas import (
     TimelineOut,
     TransitionIn,
 )
+from rengo.notify import outbox
 from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import (
     IdPath,
@@ -72,7 +72,7 @@ def alert_source(request: Request) -> AlertSource:
 
 def send_notifications(runtime: Runtime) -> None:
     """Deliver what a change queued, right after the response (the worker retries)."""
-    notify.deliver_due(runtime.db, runtime.settings, runtime.clock)
+    outbox.deliver_due(runtime.db, runtime.settings, runtime.clock)
 
 
 def describe(session: Session, incident: Incident) -> IncidentOut:
