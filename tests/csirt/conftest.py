@@ -3,12 +3,11 @@
 ``AlertBook`` stands in for the SOC's alerts where a test needs alerts of its own making:
 it implements the ``AlertSource`` port with the same tenancy rule the SOC applies — a
 ward sees its own alerts, the joint centre all. (``test_soc_adapter.py`` and the browser
-test use the SOC's real alerts once ``rengo.soc.alerts`` is installed.)
+test use the SOC's real alerts.)
 """
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,9 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from rengo.core.permissions import Principal
+from rengo.core.permissions import SYSTEM, Principal
 from rengo.core.runtime import Runtime
 from rengo.csirt.alerts import AlertCounts, AlertRef
+from rengo.soc import alerts as soc_alerts
 from tests.helpers import WARD_A
 from tests.notify.fixtures import with_fake_clock
 
@@ -82,48 +82,30 @@ def alert_book(app: Any) -> AlertBook:
     return book
 
 
-def soc_alerts_installed() -> bool:
-    return importlib.util.find_spec("rengo.soc.alerts") is not None
-
-
 @pytest.fixture
 def soc_alert(app: Any, env: Runtime) -> Callable[..., str]:
-    """``soc_alert(ward, title, level=, src_ip=)`` -> the public id of a SOC alert: a real
-    one raised through ``rengo.soc.alerts`` when it is installed (the app then reads the
-    SOC's own alerts), else one kept by an ``AlertBook`` until soc-detect lands."""
+    """``soc_alert(ward, title, level=, src_ip=)`` -> the public id of a real SOC alert,
+    raised through ``rengo.soc.alerts`` (the app reads the SOC's own alerts)."""
     counter = itertools.count(1)
-    if soc_alerts_installed():
-        from rengo.core.permissions import SYSTEM
-        from rengo.soc import alerts as soc_alerts
 
-        def real(ward: str, title: str, level: str = "high", src_ip: str | None = None) -> str:
-            with env.db.session() as session:
-                raised = soc_alerts.raise_alert(
-                    session,
-                    SYSTEM,
-                    env.settings.detect,
-                    ward=ward,
-                    title=title,
-                    level=level,
-                    time=env.clock.now(),
-                    event_ids=[f"ev-{next(counter)}"],
-                    src_ip=src_ip,
-                    now=env.clock.now(),
-                )
-            [public_id] = raised.new_alerts
-            return str(public_id)
+    def real(ward: str, title: str, level: str = "high", src_ip: str | None = None) -> str:
+        with env.db.session() as session:
+            raised = soc_alerts.raise_alert(
+                session,
+                SYSTEM,
+                env.settings.detect,
+                ward=ward,
+                title=title,
+                level=level,
+                time=env.clock.now(),
+                event_ids=[f"ev-{next(counter)}"],
+                src_ip=src_ip,
+                now=env.clock.now(),
+            )
+        [public_id] = raised.new_alerts
+        return str(public_id)
 
-        return real
-    book = AlertBook()
-    app.state.csirt_alert_source = book
-
-    def double(ward: str, title: str, level: str = "high", src_ip: str | None = None) -> str:
-        alert_id = f"ALR-TEST-{next(counter):04d}"
-        found = (("ipv4", src_ip),) if src_ip else ()
-        book.add(alert_id, ward, env.clock.now(), title=title, severity=level, indicators=found)
-        return alert_id
-
-    return double
+    return real
 
 
 @pytest.fixture

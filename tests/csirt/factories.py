@@ -18,8 +18,8 @@ from rengo.core.identity import Passwords, User, create_user
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
 from rengo.csirt import actions, endpoints, evidence, incidents, tasks
-from rengo.csirt.alerts import UnavailableAlertSource
 from rengo.csirt.schemas import IncidentCreate
+from rengo.csirt.soc_adapter import SocAlertSource
 from rengo.notify import oncall, outbox, paging
 from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
 
@@ -46,7 +46,7 @@ def make_incident(runtime: Runtime, ward: str) -> str:
             _csirt(ward),
             IncidentCreate(title="walk", category="other"),
             runtime.settings,
-            alert_source=UnavailableAlertSource(),
+            alert_source=SocAlertSource(runtime.clock),
             now=runtime.clock.now(),
         )
         _first_incident.setdefault(runtime.db.url, created.id)

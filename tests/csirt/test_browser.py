@@ -17,7 +17,7 @@ from rengo.core.permissions import SYSTEM
 from rengo.core.reports import japanese_font
 from rengo.core.runtime import Runtime
 from rengo.csirt import endpoints
-from tests.csirt.conftest import soc_alerts_installed
+from rengo.soc import alerts as soc_alerts
 from tests.helpers import TEST_PASSWORD, WARD_A
 
 pytestmark = pytest.mark.browser
@@ -82,9 +82,6 @@ def test_alert_to_contained_incident_to_report(
     assert download.suggested_filename.startswith("incident-report-INC-")
     with open(download.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"
-    if soc_alerts_installed():
-        from rengo.soc import alerts as soc_alerts
-
-        with env.db.session() as session:
-            alert = soc_alerts.get_alert(session, SYSTEM, alert_id)
-            assert alert.status == "closed" and alert.close_reason == "incident_opened"
+    with env.db.session() as session:
+        alert = soc_alerts.get_alert(session, SYSTEM, alert_id)
+        assert alert.status == "closed" and alert.close_reason == "incident_opened"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from rengo.assets.models import Asset
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.permissions import SYSTEM
 from rengo.core.wards import JOINT
 from rengo.finops import plan
@@ -32,7 +32,7 @@ from rengo.targets.registry import (
 
 
 def _day(ctx: TargetContext) -> date:
-    return ctx.as_of.astimezone(JST).date()
+    return to_jst(ctx.as_of).date()
 
 
 def _explorer(ctx: TargetContext):  # type: ignore[no-untyped-def]
@@ -147,7 +147,7 @@ def cloud_savings(ctx: TargetContext) -> dict[str, Measurement]:
 
 
 def training_participants(ctx: TargetContext) -> dict[str, Measurement]:
-    start, as_of = ctx.start.astimezone(JST).date(), _day(ctx)
+    start, as_of = to_jst(ctx.start).date(), _day(ctx)
     rows = ctx.session.execute(
         select(TrainingAttendance.ward, TrainingAttendance.participants)
         .join(Training, Training.id == TrainingAttendance.training_id)
@@ -163,7 +163,7 @@ def training_participants(ctx: TargetContext) -> dict[str, Measurement]:
 
 
 def joint_procurements(ctx: TargetContext) -> dict[str, Measurement]:
-    start, as_of = ctx.start.astimezone(JST).date(), _day(ctx)
+    start, as_of = to_jst(ctx.start).date(), _day(ctx)
     rows = list(
         ctx.session.scalars(
             select(JointProcurement).where(

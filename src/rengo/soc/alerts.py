@@ -30,6 +30,7 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import DetectSettings
+from rengo.core.types import Page
 from rengo.core.wards import JOINT, is_tenant
 from rengo.soc.alerts_ingest import IngestResult, ingest
 from rengo.soc.alerts_models import (
@@ -63,16 +64,7 @@ class AlertFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class AlertPage:
-    items: list[Alert]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+AlertPage = Page[Alert]
 
 
 def _check_filter(f: AlertFilter) -> None:

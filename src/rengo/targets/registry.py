@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rengo.core.clock import JST
+from rengo.core.clock import JST, to_jst
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
 from rengo.core.types import TenantCode
@@ -152,13 +152,13 @@ def get_target(target_id: str) -> Target:
 
 def fiscal_year_start(moment: datetime) -> datetime:
     """1 April 00:00 JST of the Japanese fiscal year containing ``moment``."""
-    local = moment.astimezone(JST)
+    local = to_jst(moment)
     year = local.year if local.month >= 4 else local.year - 1
     return datetime(year, 4, 1, tzinfo=JST)
 
 
 def period_start(period: Period, as_of: datetime) -> datetime:
-    local = as_of.astimezone(JST)
+    local = to_jst(as_of)
     if period is Period.FISCAL_YEAR:
         return fiscal_year_start(as_of)
     if period is Period.MONTH:
@@ -174,7 +174,7 @@ def period_start(period: Period, as_of: datetime) -> datetime:
 
 def month_ends(as_of: datetime, count: int) -> list[datetime]:
     """``as_of`` and the ends of the ``count - 1`` months before it, oldest first."""
-    local = as_of.astimezone(JST)
+    local = to_jst(as_of)
     points = [as_of]
     first = date(local.year, local.month, 1)
     for _ in range(count - 1):
