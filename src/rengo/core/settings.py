@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator
@@ -246,6 +246,13 @@ class CsirtSettings(BaseModel):
     disruptive_actions: list[str] = Field(
         ["isolate_host", "disable_account", "quarantine_mail"],
         description="Containment action kinds that need approval by a second person.",
+    )
+    simulated_connectors: Literal["demo_only", "marked"] = Field(
+        "demo_only",
+        description="The simulated ward endpoint is a test double: `demo_only` lets it act "
+        "for demo and exercise incidents only (a real incident's action through it fails); "
+        "`marked` lets it act for real incidents too, every such action recorded as simulated "
+        "and never counted as containment (no `contained_at`, out of MTTC and the targets).",
     )
     escalation_ack_minutes: int = Field(
         15, description="Default: a page not acknowledged within this many minutes escalates."
