@@ -3,8 +3,9 @@
 Each domain declares its targets with ``register(Target(...))`` in its ``targets``
 module. A target says what it measures, how the data is obtained, which setting holds
 its threshold, and how to compute its value from the platform's own data — per ward
-and for all wards together (key ``JOINT``). A target whose domain cannot compute it
-yet has ``compute=None`` and shows "no data yet"; nothing is ever typed in.
+and for all wards together (key ``JOINT``). A target of a domain not built yet has
+``compute=None`` and shows "planned"; nothing is ever typed in. A built domain computes
+every target it declares (``tests/targets/test_registry.py`` checks it).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Status(enum.StrEnum):
     NOT_MET = "not_met"
     NO_DATA = "no_data"
     TRACKED = "tracked"
+    PLANNED = "planned"
+    """Its domain is not built yet: nothing computes it."""
 
 
 class Period(enum.StrEnum):
@@ -118,6 +121,8 @@ class Target:
         return float(value)
 
     def status(self, value: float | None, settings: Settings) -> Status:
+        if self.compute is None:
+            return Status.PLANNED
         if value is None:
             return Status.NO_DATA
         threshold = self.threshold(settings)
