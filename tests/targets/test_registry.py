@@ -64,7 +64,7 @@ def _target(**overrides: object) -> Target:
         compute=lambda ctx: {},
     )
     fields.update(overrides)
-    return Target(**fields)  # type: ignore[arg-type]
+    return Target(**fields)
 
 
 def test_every_target_of_the_three_measures_is_declared() -> None:

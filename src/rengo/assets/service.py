@@ -379,5 +379,6 @@ def segment_ranges(session: Session, tenant: TenantCode | None = None) -> dict[s
         stmt = stmt.where(Asset.tenant == tenant)
     out: dict[str, set[str]] = {}
     for _tenant, segment, ip_ranges in session.execute(stmt):
-        out.setdefault(segment, set()).update(ip_ranges or ())
+        if segment is not None:  # the query asks for segmented assets only
+            out.setdefault(segment, set()).update(ip_ranges or ())
     return out

@@ -10,7 +10,7 @@ import typer
 
 from rengo.core.console import DataDirOption, WardOption, console, err_console, open_runtime
 from rengo.core.permissions import SYSTEM
-from rengo.core.reports import japanese_font
+from rengo.core.reports import Rendered, japanese_font
 from rengo.core.wards import JOINT
 from rengo.csirt import reports
 from rengo.csirt.soc_adapter import SocAlertSource
@@ -28,7 +28,7 @@ OutOption = Annotated[
 ]
 
 
-def _write(rendered: reports.Rendered, out: Path | None) -> None:
+def _write(rendered: Rendered, out: Path | None) -> None:
     target = out or Path(rendered.filename)
     target.write_bytes(rendered.content)
     console.print(f"{target} ({len(rendered.content):,} bytes)")

@@ -24,7 +24,7 @@ from rengo.finops.allocation import Rule
 from rengo.finops.currency import Rate
 from rengo.finops.explorer import CostQuery
 from rengo.finops.forecast import fiscal_year_of
-from rengo.finops.models import AllocationRule, BprCase
+from rengo.finops.models import AllocationRule, BprCase, Recommendation
 from rengo.finops.synthetic import Plan, demo_rates, generate
 
 SAAS = [
@@ -149,9 +149,7 @@ def demo(ctx: DemoContext) -> None:
                 session, recommend.find(ex, fixed_on - timedelta(days=1), ctx.settings.finops)
             )
         for rid, fixed_on in fixed.items():
-            rec = session.scalar(
-                select(recommend.Recommendation).where(recommend.Recommendation.resource_id == rid)
-            )
+            rec = session.scalar(select(Recommendation).where(Recommendation.resource_id == rid))
             if rec is not None and rec.status == "open":
                 recommend.change_status(session, SYSTEM, rec.id, "accepted", note="demo")
                 recommend.change_status(

@@ -90,17 +90,21 @@ def bpr_renewal_share(ctx: TargetContext) -> dict[str, Measurement]:
     if not renewed:
         return {}
     first_bpr: dict[tuple[str, str], date] = {}
-    for ward, system, on in ctx.session.execute(
+    for ward, system, implemented in ctx.session.execute(
         select(BprCase.ward, BprCase.business_system, BprCase.implemented_on)
     ):
-        if system and (key := (ward, system)) and (key not in first_bpr or on < first_bpr[key]):
-            first_bpr[key] = on
+        if (
+            system
+            and (pair := (ward, system))
+            and (pair not in first_bpr or implemented < first_bpr[pair])
+        ):
+            first_bpr[pair] = implemented
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for ward, system, on in renewed:
-        bpr = first_bpr.get((ward, system))
+    for ward, renewed_system, introduced in renewed:
+        bpr = first_bpr.get((ward, renewed_system or ""))
         for key in (ward, JOINT):
             counts[key][1] += 1
-            counts[key][0] += int(bpr is not None and bpr <= on)
+            counts[key][0] += int(bpr is not None and introduced is not None and bpr <= introduced)
     return {
         k: Measurement(_pct(a, b), {"renewed_after_bpr": a, "renewed": b})
         for k, (a, b) in counts.items()

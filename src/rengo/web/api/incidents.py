@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
+from rengo.core.reports import Rendered
 from rengo.core.runtime import Runtime
 from rengo.csirt import (
     actions,
@@ -235,7 +236,7 @@ def monthly(
     return _download(rendered)
 
 
-def _download(rendered: reports.Rendered) -> Response:
+def _download(rendered: Rendered) -> Response:
     disposition = "inline" if rendered.filename.endswith(".html") else "attachment"
     return Response(
         rendered.content,
