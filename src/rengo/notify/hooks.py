@@ -63,6 +63,10 @@ def on_page(name: str, listener: PageListener) -> None:
     _listeners[name] = listener
 
 
+def registered_listeners() -> dict[str, PageListener]:
+    return dict(_listeners)
+
+
 def page_event(session: Session, event: PageEvent) -> None:
     for listener in _listeners.values():
         listener(session, event)
