@@ -145,3 +145,4 @@ updated_by  # unused variable (src/rengo/soc/alerts_models.py)
 updated_by  # unused variable (src/rengo/web/api/soc_alerts.py)
 with_check_digit  # unused function (src/rengo/core/wards.py)
 _.on  # unused method (src/rengo/web/pages/csirt_forms.py) — called by csirt/_form.html
+registered_listeners  # unused function (src/rengo/notify/hooks.py) — the registry's reader, used by tests
