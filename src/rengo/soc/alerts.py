@@ -64,9 +64,6 @@ class AlertFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-AlertPage = Page[Alert]
-
-
 def _check_filter(f: AlertFilter) -> None:
     problems = []
     if f.status and f.status not in STATUSES:
@@ -89,7 +86,7 @@ def _visible(principal: Principal, f: AlertFilter) -> Select[Any]:
     return stmt
 
 
-def search_alerts(session: Session, principal: Principal, f: AlertFilter) -> AlertPage:
+def search_alerts(session: Session, principal: Principal, f: AlertFilter) -> Page[Alert]:
     """The queue, newest first, narrowed to what the principal may see."""
     _check_filter(f)
     stmt = _visible(principal, f)
@@ -128,7 +125,7 @@ def search_alerts(session: Session, principal: Principal, f: AlertFilter) -> Ale
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return AlertPage(list(items), total, page, per_page)
+    return Page(list(items), total, page, per_page)
 
 
 def get_alert(session: Session, principal: Principal, public_id: str) -> Alert:
