@@ -98,7 +98,6 @@ def test_demo_fills_accounts_and_a_register_for_23_wards(data_dir: Path) -> None
     assert "rengo-demo-2026" in output and "joint.admin" in output
     runtime = Runtime.from_settings(load_settings(data_dir=data_dir))
     with runtime.db.session() as session:
-        # One account per role (besides the public) for the joint centre and each ward.
         assert session.scalar(select(func.count()).select_from(User)) == 24 * len(ROLE_SHORT)
         per_ward = dict(
             session.execute(select(Asset.tenant, func.count()).group_by(Asset.tenant)).all()

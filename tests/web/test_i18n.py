@@ -34,9 +34,9 @@ def ui_messages() -> dict[str, str]:
 TRANSLATED = (
     "csirt/",
     "notify/",
-    "core/reports.py",
     "assets/",
     "core/users.py",
+    "core/reports.py",
     "core/identity.py",
     "intel/submissions.py",
     "intel/advisories.py",
