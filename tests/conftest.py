@@ -46,6 +46,9 @@ from tests.helpers import (
     shared_data_dir,
 )
 
+# Messaging's API helpers, SMTP server and webhook receiver serve every domain's tests.
+pytest_plugins = ["tests.notify.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

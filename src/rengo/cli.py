@@ -5,8 +5,8 @@ Domain commands (``rengo soc …``, ``rengo finops …``) are typer apps from ea
 commands is named (or the help lists them), so ``rengo soc detect --evtx …`` starts
 without importing every other domain. The domains' registering parts
 (``load_domains``) are loaded before any command runs, except those a commands module
-lists in ``STANDALONE`` (commands that need nothing but their own modules); so are the
-cross-domain notifier hooks (``rengo.web.notifiers``).
+lists in ``STANDALONE`` (commands that need nothing but their own modules) — among them
+each domain's ``notifications`` (its worker hooks, ``rengo.notify.hooks``).
 """
 
 from __future__ import annotations
@@ -47,11 +47,9 @@ def _domains_with_commands() -> tuple[str, ...]:
 
 
 def _load_platform() -> None:
-    """Every domain's registering parts, and the cross-domain notifier hooks of
-    ``rengo csirt worker`` (FinOps alerts → finance contacts): csirt and finops may not
-    import each other, so the top layer wires them, as the web app does."""
+    """Every domain's registering parts, its notifier hooks among them (the hooks
+    ``rengo csirt worker`` runs: FinOps alerts → finance contacts)."""
     load_domains()
-    import rengo.web.notifiers  # noqa: F401
 
 
 def _loading_domains_first(command: Any, standalone: frozenset[str]) -> None:

@@ -33,6 +33,7 @@ def ui_messages() -> dict[str, str]:
 # held to it: the API and CLI show them in English, as before.
 TRANSLATED = (
     "csirt/",
+    "notify/",
     "assets/",
     "core/users.py",
     "core/reports.py",

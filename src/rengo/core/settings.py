@@ -342,6 +342,13 @@ class CsirtSettings(BaseModel):
         ["isolate_host", "disable_account", "quarantine_mail"],
         description="Containment action kinds that need approval by a second person.",
     )
+    simulated_connectors: Literal["demo_only", "marked"] = Field(
+        "demo_only",
+        description="The simulated ward endpoint is a test double: `demo_only` lets it act "
+        "for demo and exercise incidents only (a real incident's action through it fails); "
+        "`marked` lets it act for real incidents too, every such action recorded as simulated "
+        "and never counted as containment (no `contained_at`, out of MTTC and the targets).",
+    )
     escalation_ack_minutes: int = Field(
         15, description="Default: a page not acknowledged within this many minutes escalates."
     )

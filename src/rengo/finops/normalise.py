@@ -415,10 +415,3 @@ def _count(con: duckdb.DuckDBPyConnection, source: str, parts: list[list[str]]) 
     finally:
         for cursor in cursors:
             cursor.close()
-
-
-LAKE_SELECT_EXCLUDE = "__problem"
-
-
-def flag_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0].startswith("__")]

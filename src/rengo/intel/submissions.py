@@ -28,7 +28,7 @@ from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Probl
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT
-from rengo.csirt.indicators import incident_indicators
+from rengo.csirt.incidents import incident_indicators
 from rengo.intel import builders, validate
 from rengo.intel.anonymise import Sensitive, anonymise
 from rengo.intel.collections import SHARED, ward_collection_id

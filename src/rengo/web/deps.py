@@ -201,7 +201,6 @@ def require_login(principal: Annotated[Principal, Depends(get_principal)]) -> Pr
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
 UserDep = Annotated[Principal, Depends(require_login)]
 """An authenticated principal (401 for anonymous callers; pages redirect to login)."""
 

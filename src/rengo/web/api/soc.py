@@ -80,19 +80,6 @@ class IngestOut(BaseModel):
     )
 
 
-class EventOut(BaseModel):
-    model_config = {"extra": "allow"}
-    event_id: str
-    time: datetime
-    ward: str
-    origin: str
-    class_uid: int
-    class_name: str | None = None
-    message: str | None = None
-    unmapped: dict[str, str] = Field(default_factory=dict, description="Original fields")
-    raw: str | None = Field(None, description="The record as received")
-
-
 class EventPage(BaseModel):
     events: list[dict[str, Any]] = Field(description="Events (all OCSF columns, unmapped, raw)")
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end")

@@ -2,7 +2,7 @@
 rota (generate, swap a shift), hand-over notes and escalation policy; pages with their
 acknowledgement (in the UI, or by the link in the message); the delivery log with retries.
 
-Every decision goes through the services (``rengo.csirt.oncall``/``paging``/``deliveries``),
+Every decision goes through the services (``rengo.notify.oncall``/``paging``/``deliveries``),
 which ask ``rengo.core.permissions``; another ward's team answers 404.
 """
 
@@ -23,7 +23,7 @@ from rengo.core.identity import User
 from rengo.core.permissions import Principal, allows, visible_tenants
 from rengo.core.runtime import Runtime
 from rengo.core.wards import JOINT, tenant_codes
-from rengo.csirt import deliveries, escalation, notify, oncall, paging
+from rengo.notify import deliveries, escalation, oncall, outbox, paging
 from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.nav import NavItem
@@ -190,7 +190,7 @@ def _team_page(
                 if team.webhook_secret_name
                 else None
             ),
-            "masked_hook": notify.masked_url(team.webhook_url),
+            "masked_hook": outbox.masked_url(team.webhook_url),
             "fe": error,
             "flash": _saved(request),
         },
