@@ -17,7 +17,7 @@ from alembic import op
 revision = "core_0003"
 # Off core_0001 on purpose: core_0002 (the login hardening) is made on another branch;
 # both heads upgrade together ("heads"), and either order is safe (different tables).
-down_revision = "core_0001"
+down_revision = "core_0002"
 branch_labels = None
 depends_on = None
 
