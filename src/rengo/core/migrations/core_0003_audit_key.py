@@ -6,7 +6,7 @@ entry as ``legacy_until``; the first keyed entry covers that entry's hash, which
 the old history (docs/core.md, "Re-anchoring an existing installation").
 
 Revision ID: core_0003
-Revises: core_0001
+Revises: core_0002
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "core_0003"
-# Off core_0001 on purpose: core_0002 (the login hardening) is made on another branch;
-# both heads upgrade together ("heads"), and either order is safe (different tables).
 down_revision = "core_0002"
 branch_labels = None
 depends_on = None
