@@ -13,8 +13,9 @@ from rengo.core.permissions import SYSTEM
 from rengo.core.reports import Rendered, japanese_font
 from rengo.core.wards import JOINT
 from rengo.csirt import reports
-from rengo.csirt.alerts import soc_alert_source
-from rengo.csirt.worker import registered_hooks, tick
+from rengo.csirt.soc_adapter import SocAlertSource
+from rengo.csirt.worker import tick
+from rengo.notify.hooks import registered_hooks
 
 app = typer.Typer(
     help="Joint CSIRT: incident reports, monthly reports, the notification worker.",
@@ -72,7 +73,7 @@ def monthly(
             year,
             number,
             format,
-            alert_source=soc_alert_source(runtime.clock),
+            alert_source=SocAlertSource(runtime.clock),
             settings=runtime.settings,
             now=runtime.clock.now(),
             client="cli",

@@ -1,64 +1,7 @@
-"""The joint CSIRT's settings section (``[csirt]``, ``RENGO_CSIRT__*``)."""
+"""The CSIRT's settings section, declared below the domains where messaging reads it."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, SecretStr
+from rengo.notify.settings import CsirtSettings
 
-from rengo.core import settings
-
-
-@settings.section("csirt")
-class CsirtSettings(BaseModel):
-    """The joint CSIRT: notifications, on-call escalation, containment connectors, evidence."""
-
-    smtp_host: str = Field("127.0.0.1", description="SMTP server that sends notification e-mail.")
-    smtp_port: int = Field(25, description="Port of the SMTP server.")
-    smtp_from: str = Field(
-        "rengo-csirt@localhost", description="Sender address of notification e-mail."
-    )
-    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
-    smtp_username: str | None = Field(None, description="SMTP login name (none: no login).")
-    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
-    smtp_timeout_seconds: float = Field(10.0, description="Give up on an SMTP exchange after this.")
-    webhook_timeout_seconds: float = Field(
-        5.0, description="Give up on one webhook call (notification or action) after this."
-    )
-    webhook_secrets: dict[str, SecretStr] = Field(
-        default_factory=dict,
-        description="Named HMAC keys for signed webhooks; connectors and teams refer to a key "
-        "by name (RENGO_CSIRT__WEBHOOK_SECRETS__<NAME>), so that no key is stored in the database.",
-    )
-    delivery_attempts: int = Field(
-        4, description="Tries per notification delivery before it is marked failed."
-    )
-    delivery_backoff_seconds: float = Field(
-        30.0, description="Wait before the first retry of a delivery; doubles on each retry."
-    )
-    action_attempts: int = Field(
-        3,
-        description="Calls to a ward's endpoint per containment action before it fails (network "
-        "errors, time-outs and 5xx are tried again; a 4xx answer is final).",
-    )
-    action_backoff_seconds: float = Field(
-        0.5, description="Wait before the worker tries an action again (doubles each time)."
-    )
-    disruptive_actions: list[str] = Field(
-        ["isolate_host", "disable_account", "quarantine_mail"],
-        description="Containment action kinds that need approval by a second person.",
-    )
-    escalation_ack_minutes: int = Field(
-        15, description="Default: a page not acknowledged within this many minutes escalates."
-    )
-    page_min_severity: str = Field(
-        "high", description="Incidents of this severity or worse page the on-call teams."
-    )
-    public_base_url: str = Field(
-        "http://127.0.0.1:8000", description="Base of links in notifications (acknowledge, view)."
-    )
-    evidence_max_mb: int = Field(200, description="Largest evidence file accepted, in MB.")
-    worker_interval_seconds: float = Field(
-        15.0,
-        description="The web server's CSIRT worker runs this often (and at once when a request "
-        "queues an action or a page): containment actions, escalations, notifier hooks, due "
-        "notifications. 0 turns it off; `rengo csirt worker` can run it instead.",
-    )
+__all__ = ["CsirtSettings"]

@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rengo.assets.reference import BUSINESS_SYSTEMS, Term
+from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core import audit
 from rengo.core.errors import NotFound
 from rengo.core.permissions import Principal, allows, narrow_to_visible, require
 from rengo.core.types import TenantCode
+from rengo.core.vocabulary import Term
 from rengo.core.wards import JOINT
 from rengo.finops.models import BprCase
 

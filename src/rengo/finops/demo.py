@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.assets.models import Asset
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM
 from rengo.core.tenancy import populations
@@ -91,7 +91,7 @@ def _exports(ctx: DemoContext, end: date, pops: dict[str, int]) -> tuple[list[Pa
 )
 def demo(ctx: DemoContext) -> None:
     rng = ctx.rng("finops")
-    end = ctx.now.astimezone(JST).date() - timedelta(days=1)
+    end = to_jst(ctx.now).date() - timedelta(days=1)
     with ctx.db.session() as session:
         _rules(session)
         first = end.replace(day=1) - timedelta(days=800)

@@ -113,11 +113,14 @@ def open_raw(
                 f"{path.name}: cannot be read as CSV",
                 [Problem(str(error).splitlines()[0], path.name)],
             ) from None
+        # DuckDB logs a line once per cell past the header's: one rejected line each,
+        # with the message that counts them all.
         for line, message, text in con.execute(
-            f"SELECT line, error_message, csv_line FROM {view}_rejects ORDER BY line"  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            "SELECT line, arg_max(error_message, column_idx), any_value(csv_line) "  # noqa: S608 - relations and columns named by code
+            f"FROM {view}_rejects GROUP BY line ORDER BY line"
         ).fetchall():
             rejected.append(RejectedLine(int(line), str(message), str(text or "")))
-        body = f"SELECT * FROM {view}_csv"  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+        body = f"SELECT * FROM {view}_csv"  # noqa: S608 - relations and columns named by code
     if "file_row_number = true" in body:
         # Numbered by the reader: no window over the whole file.
         numbered = f"SELECT file_row_number + 1 AS __row, * EXCLUDE (file_row_number) FROM ({body})"  # noqa: S608 - relations and columns named by code, values quoted by core.sql

@@ -24,7 +24,6 @@ from rengo.core.permissions import Principal, Role, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, ward_codes
-from rengo.csirt import notify, oncall, paging
 from rengo.csirt.settings import CsirtSettings
 from rengo.intel import patterns, timestamps
 from rengo.intel.access import audience_text
@@ -34,6 +33,7 @@ from rengo.intel.collections import ADVISORIES, NAMESPACE
 from rengo.intel.ingest import ingest
 from rengo.intel.models import Advisory, AdvisoryRecipient, IntelCollection
 from rengo.intel.tlp import TLP, marking_definition, parse_level
+from rengo.notify import oncall, outbox, paging
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -232,7 +232,7 @@ def _notify(
         .where(User.tenant.in_(wards))
     ).all()
     for email, tenant in staff:
-        notify.enqueue(
+        outbox.enqueue(
             session,
             channel="email",
             recipient=email,

@@ -49,7 +49,35 @@ class SocSettings(BaseModel):
         "are sorted a slice at a time; the upkeep's peak is about 3-4 times this).",
     )
     http_max_body_bytes: int = Field(
-        64 << 20, description="Largest HTTP ingest body accepted (after gunzip)."
+        64 << 20,
+        gt=0,
+        description="Largest HTTP ingest body accepted, as sent and after gunzip (larger: "
+        "HTTP 413, read and decompressed only up to this).",
+    )
+    max_record_bytes: int = Field(
+        4 << 20,
+        gt=0,
+        description="Largest single record (log line, JSON object, EVTX record rendered as "
+        "JSON): HTTP ingest refuses a body holding a larger one (422, naming the record); "
+        "from other inputs it is quarantined.",
+    )
+    max_json_depth: int = Field(
+        64,
+        ge=1,
+        le=500,
+        description="Deepest nesting of arrays and objects a JSON record may have (refused "
+        "or quarantined like max_record_bytes).",
+    )
+    writer_stall_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Records waiting this long with no lake commit make /readyz answer 503 "
+        "and raise a joint alert (the lake writer is stuck or far behind).",
+    )
+    health_check_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often rengo serve checks the lake writer (and alerts when behind).",
     )
     syslog_enabled: bool = Field(False, description="Start the syslog listener with rengo serve.")
     syslog_host: str = Field("127.0.0.1", description="Address the syslog listener binds.")

@@ -208,7 +208,8 @@ def patch(
     "/{asset_id}/history", response_model=list[AssetChangeOut], summary="Every change, newest first"
 )
 def asset_history(
-    asset_id: IdPath, principal: UserDep, session: SessionDep
+    asset_id: IdPath, request: Request, principal: UserDep, session: SessionDep
 ) -> list[AssetChangeOut]:
     require(principal, "assets.read")
-    return [AssetChangeOut.model_validate(c) for c in service.history(session, principal, asset_id)]
+    changes = service.history(session, principal, asset_id, client=client_address(request))
+    return [AssetChangeOut.model_validate(c) for c in changes]

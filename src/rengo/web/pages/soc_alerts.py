@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows
 from rengo.soc import alerts, alerts_tuning
@@ -74,6 +75,14 @@ def queue(
 ) -> HTMLResponse:
     f = _filter(request)
     page = alerts.search_alerts(session, principal, f)
+    audit.record_read(
+        session,
+        principal,
+        "soc.alert.list",
+        object_type="alert_list",
+        rows=len(page.items),
+        client=client_address(request),
+    )
     query = {k: v for k, v in request.query_params.items() if k != "page" and v}
     template = (
         "soc/alerts_results.html" if request.headers.get("hx-request") else "soc/alerts_list.html"

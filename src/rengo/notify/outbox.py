@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from rengo.core.clock import Clock
 from rengo.core.db import Database
 from rengo.core.settings import Settings
-from rengo.csirt.models import Delivery
-from rengo.csirt.settings import CsirtSettings
-from rengo.csirt.signing import SIGNATURE_HEADER, sign
+from rengo.notify.models import Delivery
+from rengo.notify.settings import CsirtSettings
+from rengo.notify.signing import SIGNATURE_HEADER, sign
 
 LEASE = timedelta(minutes=10)
 """A delivery being sent is retried after this long if its sender died mid-way."""
