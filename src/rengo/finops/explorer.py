@@ -68,10 +68,6 @@ ROW_COLUMNS = (
 )
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
 """What cloud tag keys are made of; anything else (a backslash, a quote) would be read
 by DuckDB's JSON path parser, which answers a stray escape with an error."""
@@ -85,7 +81,7 @@ def dimension_sql(name: str, where: str = "group_by") -> str:
                 "invalid tag key",
                 [Problem(f"{key!r}: letters, digits, space and . : / = + @ - _ only", where)],
             )
-        return f"coalesce(json_extract_string(Tags, {_lit('$.' + chr(34) + key + chr(34))}), '')"
+        return f"coalesce(json_extract_string(Tags, {json_member_path(key)}), '')"
     if name not in DIMENSIONS:
         raise InvalidInput(
             "unknown dimension",
