@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
-from rengo.core.sql import literal_list
+from rengo.core.sql import json_member_path, literal_list
 from rengo.finops.allocation import UNALLOCATED, Pool, pool_weights
 from rengo.finops.lake import Lake, connect, empty_relation_sql
 from rengo.finops.rollup import COLUMNS as ROLLUP_COLUMNS
