@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
 
 AlertStatus = Literal["new", "acknowledged", "closed"]
-AlertKind = Literal["sigma", "correlation", "campaign", "intel"]
+AlertKind = Literal["sigma", "correlation", "campaign", "intel", "health"]
 CloseReason = Literal["true_positive", "false_positive", "benign", "duplicate", "incident_opened"]
 STATUSES: tuple[str, ...] = get_args(AlertStatus)
 KINDS: tuple[str, ...] = get_args(AlertKind)
