@@ -1,0 +1,21 @@
+"""Who may read, publish and curate on the open-data portal."""
+
+from rengo.core.permissions import Role, Scope, define
+
+define(
+    "opendata.read",
+    frozenset(Role),
+    "Read the public catalogue, its records and downloads (everyone, no login).",
+    Scope.GLOBAL,
+)
+define(
+    "opendata.publish",
+    {Role.ADMIN, Role.OPENDATA},
+    "Publish, change and withdraw the datasets of one's ward.",
+)
+define(
+    "opendata.curate",
+    {Role.ADMIN},
+    "Curate the catalogue of every ward and moderate reuses.",
+    Scope.JOINT_ONLY,
+)
