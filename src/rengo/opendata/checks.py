@@ -60,7 +60,9 @@ CHECKS["integer"] = _pattern(r"^-?[0-9]+$", "整数ではありません(値: {v
 CHECKS["time"] = _pattern(
     r"^([01]?[0-9]|2[0-4]):[0-5][0-9](:[0-5][0-9])?$", "時刻(例 9:00)ではありません(値: {value})"
 )
-CHECKS["url"] = _pattern(r"^https?://[^\s]+$", "URL(http:// か https://)ではありません(値: {value})")
+CHECKS["url"] = _pattern(
+    r"^https?://[^\s]+$", "URL(http:// か https://)ではありません(値: {value})"
+)
 CHECKS["phone"] = _pattern(
     r"^0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}$|^0[0-9]{9,10}$",
     "電話番号(例 03-1234-5678)ではありません(値: {value})",
@@ -94,9 +96,7 @@ def municipal_check_digits(codes: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 @check("municipal_code")
-def _municipal_code(
-    column: pa.ChunkedArray, context: Context
-) -> list[tuple[pa.ChunkedArray, str]]:
+def _municipal_code(column: pa.ChunkedArray, context: Context) -> list[tuple[pa.ChunkedArray, str]]:
     shape = pc.match_substring_regex(column, r"^[0-9]{6}$")
     malformed = pc.and_(_filled(column), pc.invert(shape))
     safe = pc.if_else(shape, column, "000000")
@@ -111,9 +111,7 @@ def _municipal_code(
         other = pc.and_(
             pc.and_(shape, pc.invert(digit_wrong)), pc.not_equal(column, context.ward_code)
         )
-        found.append(
-            (other, f"公開する区のコード {context.ward_code} と異なります(値: {{value}})")
-        )
+        found.append((other, f"公開する区のコード {context.ward_code} と異なります(値: {{value}})"))
     return found
 
 

@@ -75,7 +75,12 @@ def read_csv(data: bytes, source: str) -> Loaded:
         if not _decodable(data, "cp932"):
             raise InvalidInput(
                 "the file's encoding is not UTF-8, Shift_JIS (cp932) or UTF-16",
-                [Problem("文字コードを判別できません(UTF-8、Shift_JIS、UTF-16 のいずれでもない)", source)],
+                [
+                    Problem(
+                        "文字コードを判別できません(UTF-8、Shift_JIS、UTF-16 のいずれでもない)",
+                        source,
+                    )
+                ],
             )
         encoding = "cp932"
     if encoding != "utf-8":
@@ -90,8 +95,11 @@ def read_csv(data: bytes, source: str) -> Loaded:
             Problem(
                 "列の数が{actual}で、見出しの{expected}と合いません(値: {text})",
                 f"{source}:{line}",
-                values={"actual": row.actual_columns, "expected": row.expected_columns,
-                        "text": row.text[:80]},
+                values={
+                    "actual": row.actual_columns,
+                    "expected": row.expected_columns,
+                    "text": row.text[:80],
+                },
             )
         )
         return "skip"
@@ -102,7 +110,8 @@ def read_csv(data: bytes, source: str) -> Loaded:
             read_options=pacsv.ReadOptions(use_threads=True, block_size=8 << 20),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
@@ -142,8 +151,12 @@ def read_xlsx(data: bytes, source: str) -> Loaded:
     width = len(names)
     while width and not names[width - 1]:
         width -= 1
-    columns = {name: [r[i] if i < len(r) else "" for r in rows[1:]] for i, name in enumerate(names[:width])}
-    return Loaded(pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()}), "", "XLSX", source)
+    columns = {
+        name: [r[i] if i < len(r) else "" for r in rows[1:]] for i, name in enumerate(names[:width])
+    }
+    return Loaded(
+        pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()}), "", "XLSX", source
+    )
 
 
 def read_upload(path: Path, data: bytes | None = None) -> Loaded:
@@ -160,7 +173,13 @@ def read_upload(path: Path, data: bytes | None = None) -> Loaded:
         if len(members) != 1:
             raise InvalidInput(
                 "a zip must hold exactly one CSV or .xlsx file",
-                [Problem("表形式のファイルが{count}個あります", source, values={"count": len(members)})],
+                [
+                    Problem(
+                        "表形式のファイルが{count}個あります",
+                        source,
+                        values={"count": len(members)},
+                    )
+                ],
             )
         return read_upload(Path(f"{source}!{members[0]}"), archive.read(members[0]))
     if suffix == ".xlsx":

@@ -1,6 +1,6 @@
 """The standard dataset types of 自治体標準オープンデータセット, as Frictionless Table Schemas.
 
-Each type is a JSON Table Schema shipped in ``schemas/`` (column layout of the Digital
+Each type is a JSON Table Schema shipped in ``tableschemas/`` (column layout of the Digital
 Agency's definition: 全国地方公共団体コード, ID, 地方公共団体名, 名称, …). A field may carry
 ``rengo:check`` naming the check of ``checks.CHECKS`` its values must pass.
 """
@@ -43,7 +43,7 @@ class StandardType:
 
 
 def _load(key: str) -> StandardType:
-    text = resources.files("rengo.opendata").joinpath(f"schemas/{key}.json").read_text("utf-8")
+    text = resources.files("rengo.opendata").joinpath(f"tableschemas/{key}.json").read_text("utf-8")
     schema = json.loads(text)
     fields = tuple(
         Field(
@@ -60,8 +60,10 @@ def _load(key: str) -> StandardType:
 @cache
 def standard_types() -> dict[str, StandardType]:
     """Every shipped type by key (``aed``, ``shelter``, …)."""
-    folder = resources.files("rengo.opendata").joinpath("schemas")
-    keys = sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+    folder = resources.files("rengo.opendata").joinpath("tableschemas")
+    keys = sorted(
+        p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")
+    )
     return {key: _load(key) for key in keys}
 
 

@@ -92,8 +92,11 @@ def validate_loaded(
     for name in stype.required:
         if name not in names:
             header.append(
-                Problem("必須の列「{column}」がありません", f"{loaded.source}:1行目",
-                        values={"column": name})
+                Problem(
+                    "必須の列「{column}」がありません",
+                    f"{loaded.source}:1行目",
+                    values={"column": name},
+                )
             )
     context = Context(settings, ward_code)
     for position, name in enumerate(names):
@@ -102,7 +105,9 @@ def validate_loaded(
             continue
         column = table.column(name)
         if spec.required:
-            collector.add_mask(pc.equal(column, ""), name, position, column, "必須項目が空です(値: {value!r})")
+            collector.add_mask(
+                pc.equal(column, ""), name, position, column, "必須項目が空です(値: {value!r})"
+            )
         run = CHECKS.get(spec.check)
         if run is not None:
             for mask, message in run(column, context):
@@ -112,10 +117,12 @@ def validate_loaded(
         swapped, outside = coordinate_problems(lat, lng, settings)
         pair = pc.binary_join_element_wise(lat, lng, ", ")
         position = names.index(LAT)
-        collector.add_mask(swapped, LAT, position, pair,
-                           "緯度と経度が入れ替わっています(緯度, 経度: {value})")
-        collector.add_mask(outside, LAT, position, pair,
-                           "座標が23区の範囲外です(緯度, 経度: {value})")
+        collector.add_mask(
+            swapped, LAT, position, pair, "緯度と経度が入れ替わっています(緯度, 経度: {value})"
+        )
+        collector.add_mask(
+            outside, LAT, position, pair, "座標が23区の範囲外です(緯度, 経度: {value})"
+        )
     collector.found.sort(key=lambda item: (item[0], item[1]))
     report.problems = (header + [p for _, _, p in collector.found])[: settings.max_problems]
     report.error_count = len(header) + collector.count

@@ -103,9 +103,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opendata_resources")),
     )
-    op.create_index(
-        op.f("ix_opendata_resources_dataset_id"), "opendata_resources", ["dataset_id"]
-    )
+    op.create_index(op.f("ix_opendata_resources_dataset_id"), "opendata_resources", ["dataset_id"])
     op.create_table(
         "opendata_changes",
         sa.Column("id", sa.Integer(), nullable=False),
