@@ -1,10 +1,36 @@
 """The policy targets this domain computes.
 
-Declared now so that the scoreboard shows them; ``compute`` stays ``None`` (shown as
-"no data yet") until this domain records the data they are computed from.
+Datasets on the portal are counted from the catalogue. The apps target keeps
+``compute=None`` ("no data yet") until reuses and contest entries are recorded.
 """
 
-from rengo.targets.registry import Direction, Kind, Period, Target, register
+from sqlalchemy import func, select
+
+from rengo.core.wards import JOINT
+from rengo.opendata.models import Dataset
+from rengo.targets.registry import (
+    Direction,
+    Kind,
+    Measurement,
+    Period,
+    Target,
+    TargetContext,
+    register,
+)
+
+
+def _datasets(ctx: TargetContext) -> dict[str, Measurement]:
+    """Published (not withdrawn) datasets created by ``as_of``, per ward and in all."""
+    rows = ctx.session.execute(
+        select(Dataset.tenant, func.count())
+        .where(Dataset.state == "active", Dataset.created_at <= ctx.as_of)
+        .group_by(Dataset.tenant)
+    ).all()
+    out = {tenant: Measurement(float(n), {"datasets": n}) for tenant, n in rows}
+    total = sum(int(n) for _, n in rows)
+    out[JOINT] = Measurement(float(total), {"datasets": total})
+    return out
+
 
 register(
     Target(
@@ -22,8 +48,8 @@ register(
         threshold_setting="policy.open_datasets_target",
         period=Period.SNAPSHOT,
         domain="opendata",
-        compute=None,
-        evidence_path=None,
+        compute=_datasets,
+        evidence_path="/opendata",
     )
 )
 

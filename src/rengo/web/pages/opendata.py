@@ -1,0 +1,118 @@
+"""The citizens' portal "Data for Citizen Tokyo": search, the 23 wards, dataset pages with a
+table preview, downloads (normalised CSV, JSON, GeoJSON) and API examples. No login."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from rengo.core.errors import NotFound
+from rengo.core.permissions import require
+from rengo.core.wards import ward_by_code, wards
+from rengo.opendata import records, search, service
+from rengo.opendata.catalogue import CATEGORIES, FREQUENCIES, LICENSES
+from rengo.opendata.standards import standard_types
+from rengo.web.deps import CallerDep, PrincipalDep, RuntimeDep, SessionDep
+from rengo.web.i18n import N_
+from rengo.web.nav import NavItem
+from rengo.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+NAV = [NavItem("m3", N_("Open data portal"), "/opendata", "opendata.read", order=10)]
+PER_PAGE = 20
+PREVIEW_ROWS = 20
+MEDIA = {
+    "csv": ("text/csv; charset=utf-8", records.as_csv),
+    "json": ("application/json", records.as_json),
+    "geojson": ("application/geo+json", records.as_geojson),
+}
+
+
+@router.get("/opendata", response_class=HTMLResponse)
+def home(
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    ward: Annotated[str, Query(max_length=8)] = "",
+    category: Annotated[str, Query(max_length=32)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    require(caller.principal, "opendata.read")
+    filters = {}
+    if ward:
+        filters["organization"] = [ward]
+    if category:
+        filters["groups"] = [category]
+    result = search.search(
+        session,
+        search.Query(
+            q=q,
+            filters=filters,
+            rows=PER_PAGE,
+            start=(page - 1) * PER_PAGE,
+            facet_fields=("organization", "groups", "res_format"),
+        ),
+    )
+    context = {
+        "q": q,
+        "ward": ward,
+        "category": category,
+        "page": page,
+        "pages": max(1, -(-result.count // PER_PAGE)),
+        "result": result,
+        "wards": wards(),
+        "ward_counts": dict(result.facets["organization"]),
+        "categories": CATEGORIES,
+        "category_counts": dict(result.facets["groups"]),
+    }
+    return render(request, caller, "opendata/home.html", context)
+
+
+@router.get("/opendata/dataset/{name}", response_class=HTMLResponse)
+def dataset_page(
+    name: str, request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    dataset = service.find(session, caller.principal, name)
+    resources = service.resources_of(session, dataset)
+    preview = None
+    for resource in resources:
+        if not resource.url:
+            preview = (resource, records.search(runtime.data_dir, resource.id, limit=PREVIEW_ROWS))
+            break
+    context = {
+        "d": dataset,
+        "resources": resources,
+        "preview": preview,
+        "ward": ward_by_code(dataset.tenant),
+        "category": CATEGORIES.get(dataset.category),
+        "license": LICENSES.get(dataset.license_id),
+        "frequency": FREQUENCIES.get(dataset.frequency),
+        "stype": standard_types().get(dataset.standard_type),
+        "base": str(request.base_url).rstrip("/"),
+    }
+    return render(request, caller, "opendata/dataset.html", context)
+
+
+@router.get("/opendata/resource/{resource_id}.{fmt}")
+def download(
+    resource_id: str,
+    fmt: Literal["csv", "json", "geojson"],
+    principal: PrincipalDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    """The resource's records, normalised (UTF-8 CSV, JSON, or GeoJSON where it has points)."""
+    resource = service.find_resource(session, principal, resource_id)
+    if resource.url or (fmt == "geojson" and not resource.has_coordinates):
+        raise NotFound("resource {id} has no {fmt}", values={"id": resource_id, "fmt": fmt})
+    media, convert = MEDIA[fmt]
+    body = convert(records.load(runtime.data_dir, resource.id))
+    filename = f"{resource.id}.{fmt}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Access-Control-Allow-Origin": "*",
+    }
+    return Response(body, media_type=media, headers=headers)
