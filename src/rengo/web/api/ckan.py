@@ -420,14 +420,15 @@ def resource_create(
 
 for _prefix in PREFIXES:
     for _name, (_handler, _writes, _summary) in ACTIONS.items():
-        router.add_api_route(
-            f"{_prefix}/{_name}",
-            _endpoint(_name),
-            methods=["POST"] if _writes else ["GET", "POST"],
-            summary=_summary,
-            name=f"ckan_{_name}" + ("" if _prefix == PREFIXES[0] else "_alias"),
-            include_in_schema=_prefix == PREFIXES[0],
-        )
+        for _method in ("POST",) if _writes else ("GET", "POST"):
+            router.add_api_route(
+                f"{_prefix}/{_name}",
+                _endpoint(_name),
+                methods=[_method],
+                summary=_summary,
+                operation_id=f"ckan_{_name}_{_method.lower()}",
+                include_in_schema=_prefix == PREFIXES[0],
+            )
     router.add_api_route(
         f"{_prefix}/{{name}}", _preflight, methods=["OPTIONS"], include_in_schema=False
     )
