@@ -1,0 +1,28 @@
+"""The citizens' pages in headless chromium at 390 px, without logging in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rengo.core.runtime import Runtime
+from tests.opendata.test_pages import _publish
+
+pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
+
+
+def test_search_and_dataset_page_on_a_phone(env: Runtime, browser_page: Any) -> None:
+    name = _publish(env)
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/opendata")
+    assert page.locator("h1").count() == 1
+    page.get_by_label("データセットを検索").fill("ｴｰｲｰﾃﾞｨｰ")
+    page.get_by_role("button", name="検索").click()
+    page.wait_for_url("**/opendata?q=*")
+    page.get_by_role("link", name="AED設置箇所一覧").click()
+    page.wait_for_url(f"**/opendata/dataset/{name}")
+    assert page.get_by_role("cell", name="区立施設3").count() == 1
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390 + 1, f"the page scrolls sideways ({width}px)"
