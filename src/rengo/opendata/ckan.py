@@ -11,6 +11,7 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.wards import MunicipalCodeError, parse_tenant, tenant_name, ward_by_code, wards
 from rengo.opendata.catalogue import CATEGORIES, LICENSE_URLS, LICENSES
 from rengo.opendata.models import Dataset, Resource
+from rengo.opendata.quality import Quality
 from rengo.opendata.standards import standard_types
 
 CKAN_VERSION = "2.10.4"
@@ -89,7 +90,9 @@ def resource_dict(resource: Resource, base_url: str) -> dict[str, Any]:
     }
 
 
-def package_dict(dataset: Dataset, resources: list[Resource], base_url: str) -> dict[str, Any]:
+def package_dict(
+    dataset: Dataset, resources: list[Resource], base_url: str, quality: Quality | None = None
+) -> dict[str, Any]:
     license_ = LICENSES.get(dataset.license_id)
     stype = standard_types().get(dataset.standard_type)
     extras = {
@@ -101,7 +104,7 @@ def package_dict(dataset: Dataset, resources: list[Resource], base_url: str) -> 
         "standard_type_title": stype.title_ja if stype else "",
         "title_kana": dataset.title_kana,
     }
-    return {
+    out: dict[str, Any] = {
         "id": dataset.id,
         "name": dataset.name,
         "title": dataset.title,
@@ -129,6 +132,10 @@ def package_dict(dataset: Dataset, resources: list[Resource], base_url: str) -> 
         "num_resources": len(resources),
         "extras": [{"key": k, "value": v} for k, v in extras.items() if v],
     }
+    if quality is not None:
+        out["quality_score"] = quality.score
+        out["quality"] = quality.parts
+    return out
 
 
 def fields_from_package(data: dict[str, Any]) -> dict[str, Any]:

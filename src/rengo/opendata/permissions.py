@@ -19,3 +19,9 @@ define(
     "Curate the catalogue of every ward and moderate reuses.",
     Scope.JOINT_ONLY,
 )
+define(
+    "opendata.quality.read",
+    {Role.ADMIN, Role.OPENDATA, Role.POLICY, Role.EXECUTIVE},
+    "See the metadata-quality dashboard of every ward (public metadata, staff view).",
+    Scope.GLOBAL,
+)

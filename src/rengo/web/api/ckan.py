@@ -32,7 +32,7 @@ from rengo.core.identity import token_for_secret
 from rengo.core.permissions import ANONYMOUS, Principal, require
 from rengo.core.runtime import Runtime
 from rengo.core.wards import wards
-from rengo.opendata import ckan, records, search, service
+from rengo.opendata import ckan, quality, records, search, service
 from rengo.opendata.catalogue import CATEGORIES
 from rengo.opendata.models import Dataset
 from rengo.opendata.settings import OpendataSettings
@@ -199,7 +199,9 @@ def _list(value: Any) -> list[str]:
 
 
 def _package(session: Session, dataset: Dataset, request: Request) -> dict[str, Any]:
-    return ckan.package_dict(dataset, service.resources_of(session, dataset), _base(request))
+    resources = service.resources_of(session, dataset)
+    score = quality.assess(dataset, resources, get_runtime(request).clock.now())
+    return ckan.package_dict(dataset, resources, _base(request), score)
 
 
 def _required(params: Params, key: str) -> str:

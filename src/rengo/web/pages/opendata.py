@@ -11,16 +11,26 @@ from fastapi.responses import HTMLResponse, Response
 from rengo.core.errors import NotFound
 from rengo.core.permissions import require
 from rengo.core.wards import ward_by_code, wards
-from rengo.opendata import records, search, service
+from rengo.opendata import quality, records, search, service
 from rengo.opendata.catalogue import CATEGORIES, FREQUENCIES, LICENSES
 from rengo.opendata.standards import standard_types
-from rengo.web.deps import CallerDep, PrincipalDep, RuntimeDep, SessionDep
+from rengo.web.deps import CallerDep, PrincipalDep, RuntimeDep, SessionDep, UserDep
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-NAV = [NavItem("m3", N_("Open data portal"), "/opendata", "opendata.read", order=10)]
+NAV = [
+    NavItem("m3", N_("Open data portal"), "/opendata", "opendata.read", order=10),
+    NavItem("m3", N_("Open data quality"), "/opendata/quality", "opendata.quality.read", order=11),
+]
+DIMENSION_LABELS = {
+    "findability": N_("Findability"),
+    "licence": N_("Open licence"),
+    "machine_readability": N_("Machine readability"),
+    "freshness": N_("Freshness"),
+    "conformance": N_("Standard conformance"),
+}
 PER_PAGE = 20
 PREVIEW_ROWS = 20
 MEDIA = {
@@ -71,6 +81,21 @@ def home(
     return render(request, caller, "opendata/home.html", context)
 
 
+@router.get("/opendata/quality", response_class=HTMLResponse)
+def quality_dashboard(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
+    """Ward by ward: datasets published and their average quality, per dimension."""
+    require(principal, "opendata.quality.read")
+    rows = quality.by_ward(session, runtime.clock.now())
+    context = {"rows": rows, "dimensions": DIMENSION_LABELS}
+    return render(request, caller, "opendata/quality.html", context)
+
+
 @router.get("/opendata/dataset/{name}", response_class=HTMLResponse)
 def dataset_page(
     name: str, request: Request, caller: CallerDep, session: SessionDep, runtime: RuntimeDep
@@ -92,6 +117,8 @@ def dataset_page(
         "frequency": FREQUENCIES.get(dataset.frequency),
         "stype": standard_types().get(dataset.standard_type),
         "base": str(request.base_url).rstrip("/"),
+        "quality": quality.assess(dataset, resources, runtime.clock.now()),
+        "dimensions": DIMENSION_LABELS,
     }
     return render(request, caller, "opendata/dataset.html", context)
 
