@@ -109,3 +109,33 @@ def publish(
             client="cli",
         )
     console.print(f"published {dataset.name} ({dataset.id}) with {len(uploads)} resource(s)")
+
+
+@app.command("harvest")
+def harvest_command(
+    url: Annotated[str, typer.Argument(help="Base URL of the ward's CKAN portal")],
+    ward: Annotated[str, typer.Option("--ward", help="Ward the datasets belong to")],
+    rows: Annotated[int, typer.Option("--rows", help="Datasets per page", min=1, max=1000)] = 100,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Harvest a CKAN portal (incremental, idempotent); report added/changed/withdrawn/refused."""
+    from rengo.core.wards import parse_tenant
+    from rengo.opendata.harvest import harvest
+
+    with (
+        open_runtime(data_dir) as runtime,
+        runtime.db.session() as session,
+        console.status("harvesting…"),
+    ):
+        report = harvest(
+            session,
+            SYSTEM,
+            url,
+            parse_tenant(ward),
+            runtime.settings,
+            runtime.data_dir,
+            rows=rows,
+        )
+    console.print(f"{report.source}: {report.summary()}")
+    for name, reason in report.refused:
+        console.print(f"  refused {name}: {reason}", markup=False)
