@@ -7,12 +7,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
 
 from rengo.core.errors import NotFound
 from rengo.core.permissions import require
 from rengo.core.wards import ward_by_code, wards
-from rengo.opendata import quality, records, search, service
+from rengo.opendata import dcat, quality, records, search, service
 from rengo.opendata.catalogue import CATEGORIES, FREQUENCIES, LICENSES
+from rengo.opendata.models import Dataset, Resource
 from rengo.opendata.standards import standard_types
 from rengo.web.deps import CallerDep, PrincipalDep, RuntimeDep, SessionDep, UserDep
 from rengo.web.i18n import N_
@@ -143,3 +145,44 @@ def download(
         "Access-Control-Allow-Origin": "*",
     }
     return Response(body, media_type=media, headers=headers)
+
+
+CATALOG_PAGE = 100
+
+
+@router.get("/catalog.{fmt}")
+def catalog(
+    fmt: Literal["ttl", "rdf", "jsonld"],
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The catalogue as DCAT-AP 3.0 (Turtle, RDF/XML, JSON-LD), 100 datasets a page (Hydra)."""
+    require(principal, "opendata.read")
+    total = session.scalar(select(func.count()).where(Dataset.state == "active")) or 0
+    query = (
+        select(Dataset)
+        .where(Dataset.state == "active")
+        .order_by(Dataset.modified_at.desc(), Dataset.id)
+        .offset((page - 1) * CATALOG_PAGE)
+        .limit(CATALOG_PAGE)
+    )
+    datasets = list(session.scalars(query))
+    by_dataset: dict[str, list[Resource]] = {d.id: [] for d in datasets}
+    if datasets:
+        found = select(Resource).where(Resource.dataset_id.in_(by_dataset))
+        for resource in session.scalars(found.order_by(Resource.position)):
+            by_dataset[resource.dataset_id].append(resource)
+    base = str(request.base_url).rstrip("/")
+    graph = dcat.catalogue(
+        base,
+        [(d, by_dataset[d.id]) for d in datasets],
+        page=page,
+        per_page=CATALOG_PAGE,
+        total=int(total),
+        path=f"{base}/catalog.{fmt}",
+    )
+    body = graph.serialize(format=dcat.FORMATS[fmt])
+    headers = {"Access-Control-Allow-Origin": "*"}
+    return Response(body, media_type=dcat.MEDIA[fmt], headers=headers)
