@@ -7,10 +7,10 @@ Parquet files in the lake (``records.py``), not rows here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
@@ -95,3 +95,77 @@ class DatasetChange(Base):
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(16))
     changes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class Reuse(Base):
+    """A use of the portal's data (udata's model): an app, an API, a visualisation, an idea or
+    an article; submitted by anyone, moderated by the joint centre."""
+
+    __tablename__ = "opendata_reuses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    author: Mapped[str] = mapped_column(String(200))
+    datasets: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    """Names of the datasets used."""
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    """pending | published | rejected."""
+    new_service: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A new private service or app (counted by the KPI), not an article or an idea."""
+    launched_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    evidence: Mapped[str] = mapped_column(String(16), default="submission")
+    """submission | contest | press | interview: how the joint centre knows of it."""
+    evidence_note: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    moderated_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class Contest(Base):
+    """One yearly contest edition: its call, its judging criteria and its state."""
+
+    __tablename__ = "opendata_contests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fiscal_year: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    call: Mapped[str] = mapped_column(Text, default="")
+    opens_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    criteria: Mapped[dict[str, float]] = mapped_column(JSONType, default=dict)
+    """Criterion → weight (e.g. {"impact": 2, "feasibility": 1, "data_use": 1})."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Entry(Base):
+    __tablename__ = "opendata_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contest_id: Mapped[int] = mapped_column(ForeignKey("opendata_contests.id"), index=True)
+    team: Mapped[str] = mapped_column(String(200))
+    idea: Mapped[str] = mapped_column(Text)
+    datasets: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    demo_url: Mapped[str] = mapped_column(String(1000), default="")
+    award: Mapped[str] = mapped_column(String(100), default="")
+    """Empty, or the prize (a winner)."""
+    support: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    """Follow-up support toward a real service: [{"on", "note"}]."""
+    reuse_id: Mapped[int | None] = mapped_column(ForeignKey("opendata_reuses.id"), nullable=True)
+    """The reuse recorded when the entry went live as a service."""
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Score(Base):
+    __tablename__ = "opendata_scores"
+    __table_args__ = (UniqueConstraint("entry_id", "judge", "criterion"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("opendata_entries.id"), index=True)
+    judge: Mapped[str] = mapped_column(String(128))
+    criterion: Mapped[str] = mapped_column(String(32))
+    score: Mapped[int] = mapped_column(Integer)
+    """1 (weak) – 5 (excellent)."""
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

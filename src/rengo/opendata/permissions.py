@@ -25,3 +25,21 @@ define(
     "See the metadata-quality dashboard of every ward (public metadata, staff view).",
     Scope.GLOBAL,
 )
+define(
+    "opendata.reuse.submit",
+    frozenset(Role),
+    "Tell the portal about an app, API, visualisation, idea or article built on its data.",
+    Scope.GLOBAL,
+)
+define(
+    "opendata.contest.enter",
+    frozenset(Role),
+    "Enter the yearly contest with an idea or app.",
+    Scope.GLOBAL,
+)
+define(
+    "opendata.contest.judge",
+    {Role.JUDGE, Role.ADMIN},
+    "Score contest entries by the edition's criteria.",
+    Scope.GLOBAL,
+)

@@ -1,13 +1,14 @@
 """The policy targets this domain computes.
 
-Datasets on the portal are counted from the catalogue. The apps target keeps
-``compute=None`` ("no data yet") until reuses and contest entries are recorded.
+Datasets on the portal are counted from the catalogue; new services per fiscal year from
+the published reuses marked as new services, with the evidence each rests on (contest entry,
+press article, interview note, submission).
 """
 
 from sqlalchemy import func, select
 
 from rengo.core.wards import JOINT
-from rengo.opendata.models import Dataset
+from rengo.opendata.models import Dataset, Reuse
 from rengo.targets.registry import (
     Direction,
     Kind,
@@ -30,6 +31,21 @@ def _datasets(ctx: TargetContext) -> dict[str, Measurement]:
     total = sum(int(n) for _, n in rows)
     out[JOINT] = Measurement(float(total), {"datasets": total})
     return out
+
+
+def _new_services(ctx: TargetContext) -> dict[str, Measurement]:
+    rows = ctx.session.execute(
+        select(Reuse.evidence, func.count())
+        .where(
+            Reuse.status == "published",
+            Reuse.new_service.is_(True),
+            Reuse.launched_on >= ctx.start.date(),
+            Reuse.launched_on <= ctx.as_of.date(),
+        )
+        .group_by(Reuse.evidence)
+    ).all()
+    by_evidence = {str(kind): int(n) for kind, n in rows}
+    return {JOINT: Measurement(float(sum(by_evidence.values())), by_evidence)}
 
 
 register(
@@ -69,7 +85,7 @@ register(
         threshold_setting="policy.open_apps_per_year",
         period=Period.FISCAL_YEAR,
         domain="opendata",
-        compute=None,
-        evidence_path=None,
+        compute=_new_services,
+        evidence_path="/api/v1/opendata/reuses",
     )
 )
