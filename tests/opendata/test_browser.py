@@ -26,3 +26,16 @@ def test_search_and_dataset_page_on_a_phone(env: Runtime, browser_page: Any) -> 
     assert page.get_by_role("cell", name="区立施設3").count() == 1
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, f"the page scrolls sideways ({width}px)"
+
+
+def test_the_disaster_map_draws_every_ward_s_aeds_offline(env: Runtime, browser_page: Any) -> None:
+    name = _publish(env)
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/opendata/disaster")
+    page.wait_for_selector("#disaster-map[data-points]")
+    assert page.get_attribute("#disaster-map", "data-points") == "3"
+    assert page.locator("#disaster-map canvas").count() == 1  # markers are drawn on canvas
+    page.goto(f"/opendata/dataset/{name}")
+    page.wait_for_selector("#dataset-map[data-points]")
+    assert page.get_attribute("#dataset-map", "data-points") == "3"

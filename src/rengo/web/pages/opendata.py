@@ -3,6 +3,7 @@ table preview, downloads (normalised CSV, JSON, GeoJSON) and API examples. No lo
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +16,7 @@ from rengo.core.wards import ward_by_code, wards
 from rengo.opendata import dcat, quality, records, search, service
 from rengo.opendata.catalogue import CATEGORIES, FREQUENCIES, LICENSES
 from rengo.opendata.models import Dataset, Resource
+from rengo.opendata.settings import OpendataSettings
 from rengo.opendata.standards import standard_types
 from rengo.web.deps import CallerDep, PrincipalDep, RuntimeDep, SessionDep, UserDep
 from rengo.web.i18n import N_
@@ -25,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 NAV = [
     NavItem("m3", N_("Open data portal"), "/opendata", "opendata.read", order=10),
     NavItem("m3", N_("Open data quality"), "/opendata/quality", "opendata.quality.read", order=11),
+    NavItem("m3", N_("Disaster map"), "/opendata/disaster", "opendata.read", order=12),
 ]
 DIMENSION_LABELS = {
     "findability": N_("Findability"),
@@ -120,6 +123,8 @@ def dataset_page(
         "stype": standard_types().get(dataset.standard_type),
         "base": str(request.base_url).rstrip("/"),
         "quality": quality.assess(dataset, resources, runtime.clock.now()),
+        "mapped": next((r for r in resources if r.has_coordinates), None),
+        "tiles": runtime.settings.section(OpendataSettings).tile_url,
         "dimensions": DIMENSION_LABELS,
     }
     return render(request, caller, "opendata/dataset.html", context)
@@ -186,3 +191,51 @@ def catalog(
     body = graph.serialize(format=dcat.FORMATS[fmt])
     headers = {"Access-Control-Allow-Origin": "*"}
     return Response(body, media_type=dcat.MEDIA[fmt], headers=headers)
+
+
+DISASTER_TYPES = ("shelter", "aed")
+
+
+@router.get("/opendata/disaster", response_class=HTMLResponse)
+def disaster(request: Request, caller: CallerDep, runtime: RuntimeDep) -> HTMLResponse:
+    """Every ward's shelters and AED locations on one map."""
+    require(caller.principal, "opendata.read")
+    tiles = runtime.settings.section(OpendataSettings).tile_url
+    return render(request, caller, "opendata/disaster.html", {"tiles": tiles})
+
+
+@router.get("/opendata/disaster.geojson")
+def disaster_points(principal: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> Response:
+    """Shelters and AEDs of every ward as one GeoJSON; each point's ``kind`` says which."""
+    require(principal, "opendata.read")
+    query = (
+        select(Resource, Dataset.standard_type, Dataset.tenant)
+        .join(Dataset, Dataset.id == Resource.dataset_id)
+        .where(
+            Dataset.state == "active",
+            Dataset.standard_type.in_(DISASTER_TYPES),
+            Resource.has_coordinates == 1,
+        )
+    )
+    features = []
+    for resource, kind, tenant in session.execute(query):
+        table = records.load(runtime.data_dir, resource.id)
+        for row in table.select(["名称", records.LAT, records.LNG]).to_pylist():
+            if row[records.LAT] is None or row[records.LNG] is None:
+                continue
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {
+                        "type": "Point",
+                        "coordinates": [row[records.LNG], row[records.LAT]],
+                    },
+                    "properties": {"名称": row["名称"], "kind": kind, "ward": tenant},
+                }
+            )
+    body = {"type": "FeatureCollection", "features": features}
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        media_type="application/geo+json",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
