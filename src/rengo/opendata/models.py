@@ -18,10 +18,9 @@ from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
 
 class Dataset(Base):
     __tablename__ = "opendata_datasets"
-    __table_args__ = (
-        Index("ix_opendata_datasets_state_modified", "state", "modified_at"),
-        Index("ix_opendata_datasets_tenant_state", "tenant", "state"),
-    )
+    # No index leads with ``state``: nearly every row is active, and such an index made SQLite
+    # walk the whole table instead of the search index's few matches.
+    __table_args__ = (Index("ix_opendata_datasets_tenant_state", "tenant", "state"),)
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     """Stable integer key: the full-text indexes refer to it."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, text
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
@@ -111,7 +111,7 @@ def _json(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def _order(query: Query, words: list[str]) -> list[Any]:
+def _order(query: Query, words: list[str], m: Any) -> list[Any]:
     order: list[Any] = []
     for part in filter(None, (p.strip() for p in query.sort.split(","))):
         name, _, direction = part.partition(" ")
@@ -120,44 +120,68 @@ def _order(query: Query, words: list[str]) -> list[Any]:
                 "cannot sort by {sort}", [Problem("unknown sort", "sort")], values={"sort": part}
             )
         column: Any = SORTS[name]
+        column = None if column is None else m.c[column.key]
         if column is None:  # relevance: how many query words the title holds
             hits = [
-                case((Dataset.search_title.like(f"%{_escape_like(w)}%", escape="\\"), 1), else_=0)
+                case((m.c.search_title.like(f"%{_escape_like(w)}%", escape="\\"), 1), else_=0)
                 for w in words
             ]
             column = sum(hits, literal(0)) if hits else literal(0)
         order.append(column.asc() if direction.lower() == "asc" else column.desc())
-    return [*order, Dataset.id]
+    return [*order, m.c.id]
 
 
-def matching(query: Query, dialect: str) -> Select[Any]:
-    """The primary keys of the active datasets the query matches."""
-    conditions: list[ColumnElement[bool] | TextClause] = [Dataset.state == "active"]
+Condition = ColumnElement[bool] | TextClause
+
+
+def conditions(query: Query, dialect: str) -> list[Condition]:
+    """What an active dataset must satisfy to match the query (applied to each statement
+    directly: a nested ``pk IN (…)`` made SQLite look every match up again per facet)."""
+    found: list[Condition] = [Dataset.state == "active"]
     words = terms(query.q)
-    conditions += [_match(word, n, dialect) for n, word in enumerate(words)]
+    found += [_match(word, n, dialect) for n, word in enumerate(words)]
     for n, (name, values) in enumerate(sorted(query.filters.items())):
-        conditions.append(_filter(name, values, n, dialect))
+        found.append(_filter(name, values, n, dialect))
     if query.modified_since is not None:
-        conditions.append(Dataset.modified_at >= query.modified_since)
-    return select(Dataset.pk).where(and_(*conditions))
+        found.append(Dataset.modified_at >= query.modified_since)
+    return found
 
 
-def _facet(session: Session, name: str, matched: Any, limit: int) -> list[tuple[str, int]]:
-    if name == "res_format":
-        count = func.count(func.distinct(Resource.dataset_id))
-        stmt = (
-            select(Resource.format, count)
-            .join(Dataset, Dataset.id == Resource.dataset_id)
-            .where(Dataset.pk.in_(matched))
-            .group_by(Resource.format)
-        )
-        key: Any = Resource.format
-    else:
-        key = FACET_COLUMNS[name]
-        count = func.count()
-        stmt = select(key, count).where(Dataset.pk.in_(matched), key != "").group_by(key)
-    rows = session.execute(stmt.order_by(count.desc(), key).limit(limit))
-    return [(str(value), int(n)) for value, n in rows]
+MATCHED_COLUMNS = (
+    Dataset.pk,
+    Dataset.id,
+    *FACET_COLUMNS.values(),
+    Dataset.modified_at,
+    Dataset.created_at,
+    Dataset.title,
+    Dataset.name,
+    Dataset.search_title,
+)
+
+
+def _facets(session: Session, m: Any, names: Sequence[str], limit: int) -> dict[str, Any]:
+    """Every facet in one statement over the materialised matches."""
+    parts = []
+    for name in names:
+        if name == "res_format":
+            parts.append(
+                select(
+                    literal(name), Resource.format, func.count(func.distinct(Resource.dataset_id))
+                )
+                .join(m, m.c.id == Resource.dataset_id)
+                .group_by(Resource.format)
+            )
+        else:
+            key = m.c[FACET_COLUMNS[name].key]
+            parts.append(select(literal(name), key, func.count()).where(key != "").group_by(key))
+    found: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
+    if parts:
+        for name, value, n in session.execute(union_all(*parts)):
+            found[str(name)].append((str(value), int(n)))
+    return {
+        name: sorted(items, key=lambda item: (-item[1], item[0]))[:limit]
+        for name, items in found.items()
+    }
 
 
 def search(session: Session, query: Query) -> Result:
@@ -175,17 +199,21 @@ def search(session: Session, query: Query) -> Result:
             values={"fields": ", ".join(unknown), "known": ", ".join(FACETS)},
         )
     dialect = session.get_bind().dialect.name
-    matched = matching(query, dialect).subquery()
-    keys = select(matched.c.pk)
-    count = int(session.scalar(select(func.count()).select_from(matched)) or 0)
-    words = terms(query.q)
-    page = (
-        select(Dataset)
-        .where(Dataset.pk.in_(keys))
-        .order_by(*_order(query, words))
-        .offset(query.start)
-        .limit(query.rows)
+    # Materialised once per statement: planners otherwise walk an index of the whole table
+    # for ORDER BY / GROUP BY and look every row up in the match set.
+    m = select(*MATCHED_COLUMNS).where(*conditions(query, dialect)).cte("matched")
+    m = m.prefix_with("MATERIALIZED")
+    count = int(session.scalar(select(func.count()).select_from(m)) or 0)
+    datasets: list[Dataset] = []
+    if query.rows and count:
+        order = _order(query, terms(query.q), m)
+        page = select(m.c.pk).order_by(*order).offset(query.start).limit(query.rows)
+        keys = list(session.scalars(page))
+        by_pk = {d.pk: d for d in session.scalars(select(Dataset).where(Dataset.pk.in_(keys)))}
+        datasets = [by_pk[k] for k in keys]
+    facets = (
+        _facets(session, m, query.facet_fields, query.facet_limit)
+        if count
+        else {name: [] for name in query.facet_fields}
     )
-    datasets = list(session.scalars(page)) if query.rows else []
-    facets = {name: _facet(session, name, keys, query.facet_limit) for name in query.facet_fields}
     return Result(count, datasets, facets)

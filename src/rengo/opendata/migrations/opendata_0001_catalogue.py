@@ -75,9 +75,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("id", name=op.f("uq_opendata_datasets_id")),
         sa.UniqueConstraint("name", name=op.f("uq_opendata_datasets_name")),
     )
-    op.create_index(
-        "ix_opendata_datasets_state_modified", "opendata_datasets", ["state", "modified_at"]
-    )
     op.create_index("ix_opendata_datasets_tenant_state", "opendata_datasets", ["tenant", "state"])
     op.create_table(
         "opendata_resources",
