@@ -147,21 +147,23 @@ def conditions(query: Query, dialect: str) -> list[Condition]:
     return found
 
 
-MATCHED_COLUMNS = (
-    Dataset.pk,
-    Dataset.id,
-    *FACET_COLUMNS.values(),
-    Dataset.modified_at,
-    Dataset.created_at,
-    Dataset.title,
-    Dataset.name,
-    Dataset.search_title,
-)
+def _matched(query: Query, dialect: str) -> Any:
+    """The matches with just the columns facets and sorting need, materialised once per
+    statement (planners otherwise walk a whole-table index for ORDER BY / GROUP BY)."""
+    columns: list[Any] = [Dataset.pk, Dataset.id, *FACET_COLUMNS.values()]
+    for part in query.sort.split(","):
+        column = SORTS.get(part.strip().partition(" ")[0])
+        columns.append(Dataset.search_title if column is None else column)
+    unique = list({c.key: c for c in columns}.values())
+    m = select(*unique).where(*conditions(query, dialect)).cte("matched")
+    return m.prefix_with("MATERIALIZED")
 
 
-def _facets(session: Session, m: Any, names: Sequence[str], limit: int) -> dict[str, Any]:
-    """Every facet in one statement over the materialised matches."""
-    parts = []
+def _counts(
+    session: Session, m: Any, names: Sequence[str], limit: int
+) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The number of matches and every facet, in one statement over the matches."""
+    parts: list[Any] = [select(literal("*"), literal(""), func.count()).select_from(m)]
     for name in names:
         if name == "res_format":
             parts.append(
@@ -174,14 +176,15 @@ def _facets(session: Session, m: Any, names: Sequence[str], limit: int) -> dict[
         else:
             key = m.c[FACET_COLUMNS[name].key]
             parts.append(select(literal(name), key, func.count()).where(key != "").group_by(key))
-    found: dict[str, list[tuple[str, int]]] = {name: [] for name in names}
-    if parts:
-        for name, value, n in session.execute(union_all(*parts)):
-            found[str(name)].append((str(value), int(n)))
-    return {
+    found: dict[str, list[tuple[str, int]]] = {name: [] for name in ("*", *names)}
+    for name, value, n in session.execute(union_all(*parts)):
+        found[str(name)].append((str(value), int(n)))
+    total = found.pop("*")[0][1]
+    facets = {
         name: sorted(items, key=lambda item: (-item[1], item[0]))[:limit]
         for name, items in found.items()
     }
+    return total, facets
 
 
 def search(session: Session, query: Query) -> Result:
@@ -198,22 +201,13 @@ def search(session: Session, query: Query) -> Result:
             [Problem("unknown facet field", "facet.field")],
             values={"fields": ", ".join(unknown), "known": ", ".join(FACETS)},
         )
-    dialect = session.get_bind().dialect.name
-    # Materialised once per statement: planners otherwise walk an index of the whole table
-    # for ORDER BY / GROUP BY and look every row up in the match set.
-    m = select(*MATCHED_COLUMNS).where(*conditions(query, dialect)).cte("matched")
-    m = m.prefix_with("MATERIALIZED")
-    count = int(session.scalar(select(func.count()).select_from(m)) or 0)
+    m = _matched(query, session.get_bind().dialect.name)
+    order = _order(query, terms(query.q), m)  # checks the sort before any work
+    count, facets = _counts(session, m, query.facet_fields, query.facet_limit)
     datasets: list[Dataset] = []
     if query.rows and count:
-        order = _order(query, terms(query.q), m)
         page = select(m.c.pk).order_by(*order).offset(query.start).limit(query.rows)
         keys = list(session.scalars(page))
         by_pk = {d.pk: d for d in session.scalars(select(Dataset).where(Dataset.pk.in_(keys)))}
         datasets = [by_pk[k] for k in keys]
-    facets = (
-        _facets(session, m, query.facet_fields, query.facet_limit)
-        if count
-        else {name: [] for name in query.facet_fields}
-    )
     return Result(count, datasets, facets)
