@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -71,3 +72,34 @@ def test_the_datasets_target_counts_published_datasets(env: Runtime) -> None:
         now = env.clock.now()
         measured = _datasets(TargetContext(session, env.settings, env.data_dir, now, now))
     assert measured[WARD_A].value == 1 and measured[JOINT].value == 1
+
+
+def test_an_officer_publishes_through_the_web_form(
+    env: Runtime, client: TestClient, login: Any
+) -> None:
+    csrf = login(client, WARD_A, "opendata")
+    assert client.get("/opendata/publish").status_code == 200
+    bad = rows()
+    bad[0]["全国地方公共団体コード"] = "131017"
+    form = {
+        "csrf_token": csrf,
+        "title": "AED設置箇所一覧",
+        "standard_type": "aed",
+        "frequency": "monthly",
+        "tags": "防災, AED",
+    }
+    refused = client.post(
+        "/opendata/publish",
+        data=form,
+        files={"file": ("aed.csv", csv_bytes(bad, "cp932"), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert "aed.csv:2行目 列「全国地方公共団体コード」" in refused.text and "131017" in refused.text
+    published = client.post(
+        "/opendata/publish",
+        data=form,
+        files={"file": ("aed.csv", csv_bytes(rows(), "cp932"), "text/csv")},
+    )
+    assert published.status_code == 303
+    page = client.get(published.headers["location"])
+    assert page.status_code == 200 and "区立施設2" in page.text
