@@ -198,6 +198,12 @@ def main() -> None:
         )
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         runtime.close()
+        if args.backend == "postgresql":
+            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                name = url.rsplit("/", 1)[1]
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            admin.dispose()
 
 
 if __name__ == "__main__":
