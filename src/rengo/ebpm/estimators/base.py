@@ -1,0 +1,93 @@
+"""What every estimator takes (a panel: unit, period, value, treated) and returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from rengo.core.errors import InvalidInput, Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    confidence: float = 0.95
+    bootstrap_below_clusters: int = 30
+    bootstrap_replications: int = 999
+    seed: int = 2026
+
+
+@dataclass(frozen=True, slots=True)
+class Panel:
+    """Observations of one outcome: ``unit`` (a ward or group) × ``period`` (e.g. a year)."""
+
+    units: list[str]
+    periods: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float64]
+    treated: npt.NDArray[np.bool_]
+    intervention: float
+    """First period under the policy."""
+
+    @classmethod
+    def of(cls, rows: Sequence[tuple[str, float, float, bool]], intervention: float) -> Panel:
+        return cls(
+            [r[0] for r in rows],
+            np.array([r[1] for r in rows], dtype=float),
+            np.array([r[2] for r in rows], dtype=float),
+            np.array([bool(r[3]) for r in rows], dtype=bool),
+            float(intervention),
+        )
+
+    @property
+    def post(self) -> npt.NDArray[np.bool_]:
+        return self.periods >= self.intervention
+
+    def treated_units(self) -> list[str]:
+        return sorted({u for u, t in zip(self.units, self.treated, strict=True) if t})
+
+    def control_units(self) -> list[str]:
+        return sorted(set(self.units) - set(self.treated_units()))
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    method: str
+    estimate: float
+    ci_low: float | None
+    ci_high: float | None
+    assumptions: list[str]
+    diagnostics: dict[str, Any] = field(default_factory=dict)
+    """Named values: test statistics, p-values, counts, weights."""
+
+    def detail(self) -> dict[str, Any]:
+        return {"assumptions": self.assumptions, "diagnostics": self.diagnostics}
+
+
+Estimator = Callable[[Panel, Options], Estimate]
+ESTIMATORS: dict[str, Estimator] = {}
+
+
+def register(key: str) -> Callable[[Estimator], Estimator]:
+    def add(func: Estimator) -> Estimator:
+        ESTIMATORS[key] = func
+        return func
+
+    return add
+
+
+def refuse(message: str, location: str = "field observations", **values: Any) -> InvalidInput:
+    return InvalidInput("cannot estimate", [Problem(message, location, values)])
+
+
+def estimate(method: str, panel: Panel, options: Options | None = None) -> Estimate:
+    if method not in ESTIMATORS:
+        raise InvalidInput(
+            "unknown method",
+            [Problem("one of {methods}", "field method", {"methods": ", ".join(ESTIMATORS)})],
+        )
+    if not np.all(np.isfinite(panel.values)):
+        raise refuse("every value must be a finite number")
+    return ESTIMATORS[method](panel, options or Options())
