@@ -15,7 +15,7 @@ from rengo.ebpm.estimators.base import Estimate, Options, Panel, refuse, registe
 
 def newey_west_lags(n: int) -> int:
     """The usual rule of thumb ⌊4 (n/100)^(2/9)⌋, at least 1."""
-    return max(1, int(math.floor(4 * float((n / 100) ** (2 / 9)))))
+    return max(1, math.floor(4 * float((n / 100) ** (2 / 9))))
 
 
 @register("its")
