@@ -147,15 +147,15 @@ def import_completions(
             parsed[(ward, staff, course.id)] = (row.cells.get("department", "")[:128], when)
     problems.raise_if_any("the training file has errors; nothing was imported")
     created = updated = 0
-    for (ward, staff, course_id), (department, when) in parsed.items():
-        existing = session.scalar(
-            select(Completion).where(
-                Completion.tenant == ward,
-                Completion.staff_id == staff,
-                Completion.course_id == course_id,
-            )
-        )
-        if existing is None:
+    wards = {ward for ward, _staff, _course in parsed}
+    existing = {
+        (c.tenant, c.staff_id, c.course_id): c
+        for c in session.scalars(select(Completion).where(Completion.tenant.in_(wards)))
+    }  # one query instead of one per row: HR files hold thousands of rows
+    for key, (department, when) in parsed.items():
+        found = existing.get(key)
+        if found is None:
+            ward, staff, course_id = key
             session.add(
                 Completion(
                     tenant=ward,
@@ -168,7 +168,7 @@ def import_completions(
             )
             created += 1
         else:
-            existing.department, existing.completed_on = department or existing.department, when
+            found.department, found.completed_on = department or found.department, when
             updated += 1
     session.flush()
     audit.record(
