@@ -17,7 +17,6 @@ from rengo.targets.evaluate import TargetEvaluator
 from rengo.targets.registry import get_target
 
 
-
 def test_demo_makes_every_ebpm_target_compute(env: Runtime) -> None:
     ctx = DemoContext(env.db, env.settings, env.data_dir, datetime.now(UTC), report=print)
     ebpm_demo(ctx)
