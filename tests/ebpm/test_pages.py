@@ -151,3 +151,36 @@ def test_pages_in_english(client: TestClient, login: LoginFn) -> None:
     assert "Logic models" in page and "New policy" in page
     client.cookies.set("rengo_lang", "ja")
     assert "ロジックモデル" in client.get("/ebpm").text
+
+
+def test_actuals_recorded_on_the_page_and_drafts_hidden_in_evidence(
+    client: TestClient, new_client: Callable[[], TestClient], login: LoginFn
+) -> None:
+    csrf = login(client, WARD_A, "policy")
+    url = _new_policy(client, csrf, template="childcare", title="待機児童ゼロ作戦")
+    page = client.get(url).text
+    option = re.search(r'<option value="(\d+)">待機児童率</option>', page)
+    assert option
+    recorded = client.post(
+        f"{url}/actuals",
+        data={
+            "csrf_token": csrf,
+            "indicator_id": option.group(1),
+            "period_end": "2026-03-31",
+            "value": "2.5",
+        },
+    )
+    assert recorded.status_code == 303
+    assert "2.5" in client.get(url).text
+    bad = client.post(
+        f"{url}/actuals",
+        data={"csrf_token": csrf, "indicator_id": "x", "period_end": "2026-03-31", "value": "1"},
+    )
+    assert bad.status_code == 422 and "indicator_id" in bad.text
+    # Another ward sees that a draft exists in the KSI's evidence, not what it is.
+    other = new_client()
+    login(other, WARD_B, "executive")
+    evidence = other.get("/ebpm/evidence/logic-models")
+    assert evidence.status_code == 200
+    assert "待機児童ゼロ作戦" not in evidence.text and "非公開" in evidence.text
+    assert "待機児童ゼロ作戦" in client.get("/ebpm/evidence/logic-models").text

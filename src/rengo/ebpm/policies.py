@@ -134,14 +134,18 @@ def create_policy(
     return policy
 
 
+def readable(principal: Principal, policy: Policy) -> bool:
+    """May ``principal`` read ``policy``: its own ward's, or any ward's once published."""
+    if policy.status == PUBLISHED and allows(principal, "ebpm.policies.read_published"):
+        return True
+    return allows(principal, "ebpm.policies.read", policy.tenant)
+
+
 def visible_policy(session: Session, principal: Principal, policy_id: int) -> Policy:
     """The policy if ``principal`` may read it; another ward's draft answers 404."""
     policy = session.get(Policy, policy_id)
-    if policy is None:
+    if policy is None or not readable(principal, policy):
         raise NotFound("policy {policy_id} not found", values={"policy_id": policy_id})
-    if policy.status == PUBLISHED and allows(principal, "ebpm.policies.read_published"):
-        return policy
-    require(principal, "ebpm.policies.read", policy.tenant, hide=True)
     return policy
 
 

@@ -18,6 +18,7 @@ from rengo.ebpm import approvals, evaluations, indicators, policies
 from rengo.ebpm.diagram import render_svg
 from rengo.ebpm.exports import ExportFormat, export_policy
 from rengo.ebpm.schemas import (
+    ActualCreate,
     ElementCreate,
     EvaluationCreate,
     EvaluationRun,
@@ -70,6 +71,7 @@ SAVED = {
     "step": N_("The approval step was recorded."),
     "plan": N_("The evaluation plan was saved."),
     "result": N_("The estimate was stored as evidence."),
+    "actual": N_("The actual was recorded."),
 }
 
 
@@ -183,6 +185,7 @@ def detail_page(
             "can_edit": policy.status == "draft"
             and allows(principal, "ebpm.policies.write", policy.tenant),
             "can_evaluate": allows(principal, "ebpm.evaluations.write", policy.tenant),
+            "can_record": allows(principal, "ebpm.policies.write", policy.tenant),
             "scoreboard": targets(),
             "problems": problems or [],
             "message": message,
@@ -281,6 +284,35 @@ async def add_indicator(
         )
 
     return await _act(request, caller, session, runtime, principal, policy_id, "indicator", action)
+
+
+@router.post("/ebpm/policies/{policy_id}/actuals", response_class=HTMLResponse, response_model=None)
+async def record_actual(
+    policy_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    async def action() -> None:
+        values = await _form(request)
+        raw = str(values.pop("indicator_id", ""))
+        found = (
+            indicators.visible_indicator(session, principal, int(raw))
+            if raw.isdigit() and len(raw) < 10
+            else None
+        )
+        if found is None or found.policy_id != policy_id:
+            problem = Problem("not an indicator of this policy", "field indicator_id")
+            raise InvalidInput("invalid actual", [problem])
+        indicator = found
+        data = _validated(ActualCreate, values)
+        indicators.record_actual(
+            session, principal, indicator.id, data, client=client_address(request)
+        )
+
+    return await _act(request, caller, session, runtime, principal, policy_id, "actual", action)
 
 
 @router.post(

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from rengo.core.clock import JST
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows, require, visible_tenants
-from rengo.ebpm import surveys, training
+from rengo.ebpm import policies, surveys, training
 from rengo.ebpm.measures import new_policies, outcome_changes, training_by_ward
 from rengo.ebpm.settings import EbpmSettings
 from rengo.ebpm.vocabulary import STATUSES
@@ -130,7 +130,12 @@ def ksi_evidence(
         request,
         caller,
         "ebpm/evidence_ksi.html",
-        {"rows": rows, "fiscal_year": year, "STATUSES": STATUSES},
+        {
+            "rows": rows,
+            "readable": {r.policy.id for r in rows if policies.readable(principal, r.policy)},
+            "fiscal_year": year,
+            "STATUSES": STATUSES,
+        },
     )
 
 
