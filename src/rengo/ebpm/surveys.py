@@ -99,19 +99,17 @@ def import_surveys(
             problems.add("at least one respondent", row.where("sample_size"))
         if year is not None and not 1950 <= year <= 2100:
             problems.add("a year between 1950 and 2100", row.where("year"))
-        if None in (ward, year, share, n):
-            continue
-        assert ward is not None and year is not None and share is not None and n is not None
-        groups[(ward, int(year), row.cells["question"])].append(
-            (row, share, int(n), favourable in _YES)
-        )
+        if ward is not None and year is not None and share is not None and n is not None:
+            groups[(ward, int(year), row.cells["question"])].append(
+                (row, share, int(n), favourable in _YES)
+            )
     for (_ward_code, _year, _question), answers in groups.items():
         total = sum(a[1] for a in answers)
         first = answers[0][0]
         if abs(total - 100) > SUM_TOLERANCE:
             problems.add(
                 "shares of this question add up to {total}, not 100",
-                f"{filename}:{first.line}-{answers[-1][0].line} ({'share'})",
+                f"{filename}:{first.line}-{answers[-1][0].line} (share)",
                 {"total": round(total, 2)},
             )
         if len({a[2] for a in answers}) > 1:

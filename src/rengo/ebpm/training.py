@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
@@ -152,24 +152,27 @@ def import_completions(
         (c.tenant, c.staff_id, c.course_id): c
         for c in session.scalars(select(Completion).where(Completion.tenant.in_(wards)))
     }  # one query instead of one per row: HR files hold thousands of rows
+    fresh = []
     for key, (department, when) in parsed.items():
         found = existing.get(key)
         if found is None:
             ward, staff, course_id = key
-            session.add(
-                Completion(
-                    tenant=ward,
-                    staff_id=staff,
-                    department=department,
-                    course_id=course_id,
-                    completed_on=when,
-                    source="import",
-                )
+            fresh.append(
+                {
+                    "tenant": ward,
+                    "staff_id": staff,
+                    "department": department,
+                    "course_id": course_id,
+                    "completed_on": when,
+                    "source": "import",
+                }
             )
-            created += 1
         else:
             found.department, found.completed_on = department or found.department, when
             updated += 1
+    if fresh:  # one multi-row INSERT: an HR file holds tens of thousands of completions
+        session.execute(insert(Completion), fresh)
+    created = len(fresh)
     session.flush()
     audit.record(
         session,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import minimize
+from scipy.optimize import minimize, nnls
 
 from rengo.ebpm.estimators.base import Estimate, Options, Panel, refuse, register
 
@@ -18,14 +18,22 @@ Matrix = npt.NDArray[np.float64]
 def synthetic_weights(target: Matrix, donors: Matrix) -> Matrix:
     """Weights w ≥ 0, Σw = 1 minimising ‖target − donors·w‖² over the pre-policy periods."""
     count = donors.shape[1]
-    start = np.full(count, 1.0 / count)
+    # Non-negative least squares with the sum-to-one constraint as a heavily weighted extra
+    # row lands next to the optimum in well under a millisecond; SLSQP then only polishes
+    # it so that the constraint holds exactly (from an even start it took ~25 iterations).
+    weight = 1e3 * max(float(np.abs(donors).max()), 1.0)
+    start, _residual = nnls(np.vstack([donors, np.full(count, weight)]), np.append(target, weight))
+    start = start / start.sum() if start.sum() > 0 else np.full(count, 1.0 / count)
+
+    # Scaled to the target's size so that the tolerance is relative, not in squared units.
+    scale = 1.0 / max(float(target @ target), 1e-12)
 
     def loss(w: Matrix) -> float:
         gap = target - donors @ w
-        return float(gap @ gap)
+        return float(gap @ gap) * scale
 
     def gradient(w: Matrix) -> Matrix:
-        return np.asarray(-2.0 * donors.T @ (target - donors @ w))
+        return np.asarray(-2.0 * scale * donors.T @ (target - donors @ w))
 
     result = minimize(
         loss,
@@ -33,8 +41,10 @@ def synthetic_weights(target: Matrix, donors: Matrix) -> Matrix:
         jac=gradient,
         method="SLSQP",
         bounds=[(0.0, 1.0)] * count,
-        constraints=[{"type": "eq", "fun": lambda w: float(w.sum() - 1.0)}],
-        options={"maxiter": 500, "ftol": 1e-12},
+        constraints=[
+            {"type": "eq", "fun": lambda w: float(w.sum() - 1.0), "jac": lambda w: np.ones_like(w)}
+        ],
+        options={"maxiter": 200, "ftol": 1e-14},
     )
     weights = np.clip(result.x, 0.0, None)
     return np.asarray(weights / weights.sum())
