@@ -22,7 +22,7 @@ def _policy(runtime: Runtime, ward: str) -> int:
                 template="childcare",
             ),
         )
-        return created.id
+        return int(created.id)
 
 
 @factory("policy_id")

@@ -32,7 +32,7 @@ def _new_policy(client: TestClient, csrf: str, **extra: str) -> str:
         },
     )
     assert response.status_code == 303, response.text
-    location = response.headers["location"]
+    location = str(response.headers["location"])
     assert re.fullmatch(r"/ebpm/policies/\d+\?saved=created", location)
     return location.split("?")[0]
 
@@ -184,3 +184,28 @@ def test_actuals_recorded_on_the_page_and_drafts_hidden_in_evidence(
     assert evidence.status_code == 200
     assert "待機児童ゼロ作戦" not in evidence.text and "非公開" in evidence.text
     assert "待機児童ゼロ作戦" in client.get("/ebpm/evidence/logic-models").text
+
+
+def test_budget_request_pdf_and_versions(client: TestClient, login: LoginFn) -> None:
+    csrf = login(client, WARD_A, "policy")
+    url = _new_policy(client, csrf)
+    client.post(f"{url}/transitions", data={"csrf_token": csrf, "action": "submit"})
+    page = client.get(url).text
+    assert "第1版" in page
+    pdf = client.get(f"{url}/export?format=pdf&document=budget")
+    assert pdf.headers["content-disposition"].endswith('-v1-budget.pdf"')
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "予算要求資料" in text
+
+
+def test_hr_records_one_completion_on_the_page(client: TestClient, login: LoginFn) -> None:
+    csrf = login(client, WARD_A, "hr")
+    form = {"csrf_token": csrf, "ward": WARD_A, "staff_id": "S-1", "course": "DL-BASIC"}
+    done = client.post("/ebpm/training/completions", data={**form, "completed_on": "2026-05-01"})
+    assert done.status_code == 200 and "修了を記録しました。" in done.text
+    bad = client.post("/ebpm/training/completions", data={**form, "completed_on": "先週"})
+    assert bad.status_code == 422 and "completed_on" in bad.text
+    other = client.post(
+        "/ebpm/training/completions", data={**form, "ward": WARD_B, "completed_on": "2026-05-01"}
+    )
+    assert other.status_code == 403

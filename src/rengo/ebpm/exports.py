@@ -23,6 +23,9 @@ from rengo.ebpm.policies import audit_policy, load_model, snapshot, visible_poli
 from rengo.ebpm.vocabulary import DIRECTIONS, SOURCES, STAGES, STATUSES, STEPS
 
 ExportFormat = Literal["pdf", "html", "csv", "json"]
+DocumentKind = Literal["evaluation", "budget"]
+DOCUMENT_TITLES = {"evaluation": "政策評価調書", "budget": "予算要求資料"}
+"""What the PDF/HTML is attached to: the policy evaluation sheet or the budget request."""
 CSV_COLUMNS = (
     ("stage", "段階"),
     ("element", "要素"),
@@ -100,6 +103,7 @@ def export_policy(
     policy_id: int,
     fmt: ExportFormat,
     *,
+    document: DocumentKind = "evaluation",
     client: str = "",
 ) -> Rendered:
     policy = visible_policy(session, principal, policy_id)
@@ -107,7 +111,11 @@ def export_policy(
     model = load_model(session, policy)
     data = snapshot(model)
     stem = f"logic-model-{policy.tenant}-{policy.id}-v{policy.version}"
-    audit_policy(session, principal, "export", policy, client, {"format": fmt})
+    if fmt in ("pdf", "html") and document == "budget":
+        stem += "-budget"
+    audit_policy(
+        session, principal, "export", policy, client, {"format": fmt, "document": document}
+    )
     if fmt == "json":
         content = json.dumps(data, ensure_ascii=False, indent=2).encode()
         return Rendered(f"{stem}.json", "application/json", content)
@@ -124,6 +132,7 @@ def export_policy(
         "policy": policy,
         "ward": tenant_name(policy.tenant, "ja"),
         "svg": render_svg(model, "ja"),
+        "document_title": DOCUMENT_TITLES[document],
         "generated_at": utcnow().astimezone(JST).strftime("%Y年%m月%d日 %H:%M"),
         "generated_by": principal.username or principal.label,
     }

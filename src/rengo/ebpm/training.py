@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem, ProblemList
 from rengo.core.permissions import Principal, narrow_to_visible, require
-from rengo.core.wards import JOINT, MunicipalCodeError, parse_tenant
+from rengo.core.wards import JOINT, MunicipalCodeError, is_tenant, parse_tenant
 from rengo.ebpm.models import Completion, Course, StaffCount
 from rengo.ebpm.tables import Row, number, read_table
 
@@ -198,6 +198,8 @@ def record_completion(
     completed_on: date,
     client: str = "",
 ) -> Completion:
+    if not is_tenant(ward) or ward == JOINT:
+        raise InvalidInput("unknown ward", [Problem("give the code of a ward", "field ward")])
     require(principal, "ebpm.training.write", ward)
     courses = ensure_courses(session)
     course = courses.get(course_code)

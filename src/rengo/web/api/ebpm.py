@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from rengo.ebpm import approvals, indicators, policies
-from rengo.ebpm.exports import ExportFormat, export_policy
+from rengo.ebpm.exports import DocumentKind, ExportFormat, export_policy
 from rengo.ebpm.models import Indicator
 from rengo.ebpm.schemas import (
     ActualCreate,
@@ -220,8 +220,13 @@ def export(
     principal: UserDep,
     session: SessionDep,
     format: ExportFormat = "pdf",
+    document: Annotated[
+        DocumentKind, Query(description="PDF/HTML for the evaluation sheet or the budget request")
+    ] = "evaluation",
 ) -> Response:
-    rendered = export_policy(session, principal, policy_id, format, client=client_address(request))
+    rendered = export_policy(
+        session, principal, policy_id, format, document=document, client=client_address(request)
+    )
     return Response(
         rendered.content,
         media_type=rendered.media_type,

@@ -16,7 +16,7 @@ from rengo.core.permissions import Principal, allows
 from rengo.core.runtime import Runtime
 from rengo.ebpm import approvals, evaluations, indicators, policies
 from rengo.ebpm.diagram import render_svg
-from rengo.ebpm.exports import ExportFormat, export_policy
+from rengo.ebpm.exports import DocumentKind, ExportFormat, export_policy
 from rengo.ebpm.schemas import (
     ActualCreate,
     ElementCreate,
@@ -180,6 +180,7 @@ def detail_page(
             "svg": render_svg(model, language),
             "live": live,
             "plans": plans,
+            "versions": policies.versions(session, principal, policy.id),
             "results": evaluations.results(session, [p.id for p in plans]),
             "transitions": approvals.available(principal, policy),
             "can_edit": policy.status == "draft"
@@ -407,7 +408,12 @@ def export(
     fmt = EXPORT_FORMATS.get(request.query_params.get("format") or "pdf")
     if fmt is None:
         raise InvalidInput("unknown format", [Problem("pdf, html, csv or json", "format")])
-    rendered = export_policy(session, principal, policy_id, fmt, client=client_address(request))
+    document: DocumentKind = (
+        "budget" if request.query_params.get("document") == "budget" else "evaluation"
+    )
+    rendered = export_policy(
+        session, principal, policy_id, fmt, document=document, client=client_address(request)
+    )
     return Response(
         rendered.content,
         media_type=rendered.media_type,

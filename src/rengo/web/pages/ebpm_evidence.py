@@ -4,11 +4,14 @@ indicators against their baselines) and resident survey results."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field, ValidationError
 
 from rengo.core.clock import JST
-from rengo.core.errors import InvalidInput, Problem
+from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import allows, require, visible_tenants
 from rengo.ebpm import policies, surveys, training
 from rengo.ebpm.measures import new_policies, outcome_changes, training_by_ward
@@ -111,6 +114,55 @@ async def training_import(
             message=error_message(error),
             status=422,
         )
+    return _training_page(request, caller, principal, session, runtime, result=done)
+
+
+class CompletionForm(BaseModel):
+    ward: str = Field(min_length=1, max_length=8)
+    staff_id: str = Field(min_length=1, max_length=64)
+    department: str = Field("", max_length=128)
+    course: str = Field(min_length=1, max_length=32)
+    completed_on: date
+
+
+@router.post("/ebpm/training/completions", response_class=HTMLResponse)
+async def record_completion(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if k != "csrf_token" and isinstance(v, str) and v}
+    try:
+        try:
+            data = CompletionForm.model_validate(values)
+        except ValidationError as error:
+            raise InvalidInput("check the form", problems_from_validation(error)) from None
+        training.record_completion(
+            session,
+            principal,
+            ward=data.ward,
+            staff_id=data.staff_id,
+            department=data.department,
+            course_code=data.course,
+            completed_on=data.completed_on,
+            client=client_address(request),
+        )
+    except InvalidInput as error:
+        session.rollback()
+        return _training_page(
+            request,
+            caller,
+            principal,
+            session,
+            runtime,
+            problems=error.problems,
+            message=error_message(error),
+            status=422,
+        )
+    done = _("The completion was recorded.")
     return _training_page(request, caller, principal, session, runtime, result=done)
 
 
