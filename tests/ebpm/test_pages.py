@@ -146,6 +146,9 @@ def test_evidence_and_training_pages_render(client: TestClient, login: LoginFn) 
 
 def test_pages_in_english(client: TestClient, login: LoginFn) -> None:
     login(client, WARD_A, "policy")
+    for language, words in (("ja", "割合(%)"), ("en", "share (%)")):
+        client.cookies.set("rengo_lang", language)
+        assert words in client.get("/ebpm/surveys").text  # the import form, with its %
     client.cookies.set("rengo_lang", "en")
     page = client.get("/ebpm").text
     assert "Logic models" in page and "New policy" in page
@@ -209,3 +212,39 @@ def test_hr_records_one_completion_on_the_page(client: TestClient, login: LoginF
         "/ebpm/training/completions", data={**form, "ward": WARD_B, "completed_on": "2026-05-01"}
     )
     assert other.status_code == 403
+
+
+def test_evaluation_plan_and_estimate_on_the_page(client: TestClient, login: LoginFn) -> None:
+    csrf = login(client, WARD_A, "policy")
+    url = _new_policy(client, csrf)
+    planned = client.post(
+        f"{url}/evaluations",
+        data={"csrf_token": csrf, "design": "did", "comparison_group": "近隣区", "timing": "3年後"},
+    )
+    assert planned.status_code == 303
+    page = client.get(url).text
+    action = re.search(r'action="(/ebpm/evaluations/\d+/results)"', page)
+    assert action
+    rows = ["区,年度,値,対象"]
+    for u in range(6):
+        for year in range(2016, 2026):
+            effect = 5 if u < 2 and year >= 2021 else 0
+            rows.append(
+                f"w{u},{year},{50 + u + 0.4 * (year - 2016) + effect + (year % 3) * 0.1},{int(u < 2)}"
+            )
+    data = ("\n".join(rows) + "\n").encode("cp932")
+    run = client.post(
+        action.group(1),
+        data={"csrf_token": csrf, "method": "did", "intervention_period": "2021"},
+        files={"file": ("did.csv", data)},
+    )
+    assert run.status_code == 303, run.text
+    page = client.get(url).text
+    assert "平行トレンド" in page and "ワイルド" not in page  # assumptions in Japanese
+    assert "5.000" in page  # the simulated effect, exactly (no noise across units)
+    bad = client.post(
+        action.group(1),
+        data={"csrf_token": csrf, "method": "did", "intervention_period": "2021"},
+        files={"file": ("did.csv", "区,年度,値,対象\nw0,2016,abc,1\n".encode())},
+    )
+    assert bad.status_code == 422 and "did.csv:2 column 3 (value)" in bad.text

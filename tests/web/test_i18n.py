@@ -40,12 +40,14 @@ TRANSLATED = (
     "intel/submissions.py",
     "intel/advisories.py",
     "finops/plan.py",
+    "ebpm/",
     "web/pages/csirt",
     "web/pages/assets.py",
     "web/pages/admin.py",
     "web/pages/oncall.py",
     "web/pages/intel.py",
     "web/pages/finops/",
+    "web/pages/ebpm",
 )
 ERROR_CALLS = {
     "RengoError",

@@ -113,9 +113,9 @@ def number(row: Row, key: str, problems: ProblemList, *, integer: bool = False) 
     try:
         return float(int(raw)) if integer else float(raw)
     except ValueError:
-        problems.add(
-            "{value!r} is not a whole number" if integer else "{value!r} is not a number",
-            row.where(key),
-            {"value": row.cells.get(key, "")},
-        )
+        value = {"value": row.cells.get(key, "")}
+        if integer:
+            problems.add("{value!r} is not a whole number", row.where(key), value)
+        else:
+            problems.add("{value!r} is not a number", row.where(key), value)
         return None

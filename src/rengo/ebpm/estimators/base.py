@@ -58,12 +58,17 @@ class Estimate:
     estimate: float
     ci_low: float | None
     ci_high: float | None
-    assumptions: list[str]
+    assumptions: list[tuple[str, str]]
+    """Each in English and Japanese."""
     diagnostics: dict[str, Any] = field(default_factory=dict)
     """Named values: test statistics, p-values, counts, weights."""
 
     def detail(self) -> dict[str, Any]:
-        return {"assumptions": self.assumptions, "diagnostics": self.diagnostics}
+        return {
+            "assumptions": [en for en, _ja in self.assumptions],
+            "assumptions_ja": [ja for _en, ja in self.assumptions],
+            "diagnostics": self.diagnostics,
+        }
 
 
 Estimator = Callable[[Panel, Options], Estimate]
@@ -78,8 +83,12 @@ def register(key: str) -> Callable[[Estimator], Estimator]:
     return add
 
 
-def refuse(message: str, location: str = "field observations", **values: Any) -> InvalidInput:
-    return InvalidInput("cannot estimate", [Problem(message, location, values)])
+OBSERVATIONS = "field observations"
+
+
+def refuse(problem: Problem) -> InvalidInput:
+    """Why the data cannot be estimated on (a ``Problem`` so that its message is translated)."""
+    return InvalidInput("cannot estimate", [problem])
 
 
 def estimate(method: str, panel: Panel, options: Options | None = None) -> Estimate:
@@ -89,5 +98,5 @@ def estimate(method: str, panel: Panel, options: Options | None = None) -> Estim
             [Problem("one of {methods}", "field method", {"methods": ", ".join(ESTIMATORS)})],
         )
     if not np.all(np.isfinite(panel.values)):
-        raise refuse("every value must be a finite number")
+        raise refuse(Problem("every value must be a finite number", OBSERVATIONS))
     return ESTIMATORS[method](panel, options or Options())

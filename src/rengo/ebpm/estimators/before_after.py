@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from rengo.ebpm.estimators.base import Estimate, Options, Panel, refuse, register
+from rengo.core.errors import Problem
+from rengo.ebpm.estimators.base import OBSERVATIONS, Estimate, Options, Panel, refuse, register
 
 
 @register("before_after")
@@ -15,7 +16,11 @@ def before_after(panel: Panel, options: Options) -> Estimate:
     before = panel.values[mask & ~panel.post]
     after = panel.values[mask & panel.post]
     if len(before) < 2 or len(after) < 2:
-        raise refuse("before/after needs at least two observations before and two after")
+        raise refuse(
+            Problem(
+                "before/after needs at least two observations before and two after", OBSERVATIONS
+            )
+        )
     test = stats.ttest_ind(after, before, equal_var=False)
     interval = test.confidence_interval(options.confidence)
     # A trend already under way before the policy would show up as an "effect": say so.
@@ -27,9 +32,18 @@ def before_after(panel: Panel, options: Options) -> Estimate:
         float(interval.low),
         float(interval.high),
         [
-            "Nothing else that affects the outcome changed when the policy started.",
-            "There was no trend before the policy (a trend would be counted as effect).",
-            "Observations are independent (no autocorrelation).",
+            (
+                "Nothing else that affects the outcome changed when the policy started.",
+                "施策の開始時に、成果に影響する他の変化がなかったこと。",
+            ),
+            (
+                "There was no trend before the policy (a trend would be counted as effect).",
+                "施策前に傾向がなかったこと(傾向があれば効果として数えられてしまう)。",
+            ),
+            (
+                "Observations are independent (no autocorrelation).",
+                "観測が互いに独立であること(自己相関がない)。",
+            ),
         ],
         {
             "n_before": len(before),

@@ -13,7 +13,8 @@ import numpy as np
 import numpy.typing as npt
 import statsmodels.api as sm
 
-from rengo.ebpm.estimators.base import Estimate, Options, Panel, refuse, register
+from rengo.core.errors import Problem
+from rengo.ebpm.estimators.base import OBSERVATIONS, Estimate, Options, Panel, refuse, register
 
 Matrix = npt.NDArray[np.float64]
 WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -111,12 +112,22 @@ def _pre_trend(panel: Panel) -> tuple[float | None, float | None]:
 def difference_in_differences(panel: Panel, options: Options) -> Estimate:
     treated, controls = panel.treated_units(), panel.control_units()
     if not treated or not controls:
-        raise refuse("difference-in-differences needs treated and comparison units")
+        raise refuse(
+            Problem("difference-in-differences needs treated and comparison units", OBSERVATIONS)
+        )
     if not panel.post.any() or panel.post.all():
-        raise refuse("difference-in-differences needs periods before and after the policy")
+        raise refuse(
+            Problem(
+                "difference-in-differences needs periods before and after the policy", OBSERVATIONS
+            )
+        )
     flags = {(u, bool(t)) for u, t in zip(panel.units, panel.treated, strict=True)}
     if len(flags) != len(set(panel.units)):
-        raise refuse("a unit is treated in some rows only: mark the unit, not the period")
+        raise refuse(
+            Problem(
+                "a unit is treated in some rows only: mark the unit, not the period", OBSERVATIONS
+            )
+        )
     effect = (panel.treated & panel.post).astype(float)
     x, clusters = _design(panel, effect)
     groups = int(clusters.max()) + 1
@@ -155,10 +166,18 @@ def difference_in_differences(panel: Panel, options: Options) -> Estimate:
         low,
         high,
         [
-            "Parallel trends: without the policy, treated and comparison units would have "
-            "moved alike (see the pre-trend difference).",
-            "No anticipation: the outcome did not react before the policy started.",
-            "No spill-over from treated to comparison units; all treated units start together.",
+            (
+                "Parallel trends: without the policy, treated and comparison units would have moved alike (see the pre-trend difference).",
+                "平行トレンド:施策がなければ介入群と対照群は同じように推移したこと(導入前の傾きの差を参照)。",
+            ),
+            (
+                "No anticipation: the outcome did not react before the policy started.",
+                "予期効果がないこと:施策開始前に成果が反応していないこと。",
+            ),
+            (
+                "No spill-over from treated to comparison units; all treated units start together.",
+                "介入群から対照群への波及がなく、介入群は同時に開始したこと。",
+            ),
         ],
         diagnostics,
     )

@@ -10,7 +10,8 @@ import numpy as np
 import statsmodels.api as sm
 from statsmodels.stats.stattools import durbin_watson
 
-from rengo.ebpm.estimators.base import Estimate, Options, Panel, refuse, register
+from rengo.core.errors import Problem
+from rengo.ebpm.estimators.base import OBSERVATIONS, Estimate, Options, Panel, refuse, register
 
 
 def newey_west_lags(n: int) -> int:
@@ -25,7 +26,12 @@ def interrupted_time_series(panel: Panel, options: Options) -> Estimate:
     series = np.array([panel.values[mask & (panel.periods == p)].mean() for p in periods])
     post = periods >= panel.intervention
     if post.sum() < 3 or (~post).sum() < 3:
-        raise refuse("an interrupted time series needs at least three periods before and after")
+        raise refuse(
+            Problem(
+                "an interrupted time series needs at least three periods before and after",
+                OBSERVATIONS,
+            )
+        )
     t = periods - periods.min()
     since = np.where(post, periods - panel.intervention, 0.0)
     design = sm.add_constant(np.column_stack([t, post.astype(float), since]))
@@ -39,9 +45,18 @@ def interrupted_time_series(panel: Panel, options: Options) -> Estimate:
         float(ci[2][0]),
         float(ci[2][1]),
         [
-            "The pre-policy trend would have continued without the policy (linear).",
-            "Nothing else changed at the same time as the policy.",
-            "Errors may be autocorrelated up to the Newey–West lag; beyond it, independent.",
+            (
+                "The pre-policy trend would have continued without the policy (linear).",
+                "施策がなければ導入前の傾向(線形)が続いたこと。",
+            ),
+            (
+                "Nothing else changed at the same time as the policy.",
+                "施策と同時に他の変化がなかったこと。",
+            ),
+            (
+                "Errors may be autocorrelated up to the Newey–West lag; beyond it, independent.",
+                "誤差の自己相関はNewey–Westのラグまでで、それを超えると独立であること。",
+            ),
         ],
         {
             "periods_before": int((~post).sum()),

@@ -10,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import minimize, nnls
 
-from rengo.ebpm.estimators.base import Estimate, Options, Panel, refuse, register
+from rengo.core.errors import Problem
+from rengo.ebpm.estimators.base import OBSERVATIONS, Estimate, Options, Panel, refuse, register
 
 Matrix = npt.NDArray[np.float64]
 
@@ -59,8 +60,11 @@ def synthetic_control(panel: Panel, options: Options) -> Estimate:
     treated = panel.treated_units()
     if len(treated) != 1:
         raise refuse(
-            "synthetic control compares exactly one treated unit ({count} given)",
-            count=len(treated),
+            Problem(
+                "synthetic control compares exactly one treated unit ({count} given)",
+                OBSERVATIONS,
+                {"count": len(treated)},
+            )
         )
     periods = np.unique(panel.periods)
     units = [treated[0], *panel.control_units()]
@@ -71,14 +75,17 @@ def synthetic_control(panel: Panel, options: Options) -> Estimate:
         table[row[period], column[unit]] = value
     complete = ~np.isnan(table).any(axis=0)
     if not complete[0]:
-        raise refuse("the treated unit lacks values in some periods")
+        raise refuse(Problem("the treated unit lacks values in some periods", OBSERVATIONS))
     table = table[:, complete]
     names = [u for u, keep in zip(units, complete, strict=True) if keep]
     pre = periods < panel.intervention
     if table.shape[1] < 3 or pre.sum() < 3 or (~pre).sum() < 1:
         raise refuse(
-            "synthetic control needs two or more complete comparison units, three periods "
-            "before the policy and one after"
+            Problem(
+                "synthetic control needs two or more complete comparison units, three periods "
+                "before the policy and one after",
+                OBSERVATIONS,
+            )
         )
 
     def fit(index: int) -> tuple[Matrix, Matrix]:
@@ -103,10 +110,18 @@ def synthetic_control(panel: Panel, options: Options) -> Estimate:
         None,
         None,
         [
-            "The weighted comparison units reproduce what the treated unit would have done "
-            "without the policy (judge by the pre-policy fit).",
-            "Comparison units were not affected by the policy or by a shock of their own.",
-            "The interval is not given: inference is the placebo p-value.",
+            (
+                "The weighted comparison units reproduce what the treated unit would have done without the policy (judge by the pre-policy fit).",
+                "重み付けした対照群が、施策がなかった場合の介入群を再現していること(導入前の当てはまりで判断)。",
+            ),
+            (
+                "Comparison units were not affected by the policy or by a shock of their own.",
+                "対照群が施策や独自のショックの影響を受けていないこと。",
+            ),
+            (
+                "The interval is not given: inference is the placebo p-value.",
+                "区間は示さず、推測はプラセボp値によります。",
+            ),
         ],
         {
             "treated_unit": names[0],
