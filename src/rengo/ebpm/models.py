@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -35,7 +36,7 @@ class Policy(Base):
     fiscal_year: Mapped[int] = mapped_column(Integer)
     is_new: Mapped[bool] = mapped_column(Boolean, default=True)
     budget_line: Mapped[str] = mapped_column(String(128), default="")
-    budget_yen: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    budget_yen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     purpose: Mapped[str] = mapped_column(Text, default="")
     template: Mapped[str | None] = mapped_column(String(32), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)

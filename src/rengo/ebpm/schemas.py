@@ -18,7 +18,8 @@ StatusKey = Literal["draft", "submitted", "dept_approved", "approved"]
 TransitionKey = Literal[
     "submit", "approve_dept", "return_dept", "approve_budget", "return_budget", "revise"
 ]
-Text200 = Field(min_length=1, max_length=200)
+MAX_ID = 2**31 - 1
+"""Ids in bodies are bounded like ids in paths: no database is asked for an impossible id."""
 
 
 class PolicyFields(BaseModel):
@@ -52,7 +53,7 @@ class ElementCreate(BaseModel):
 
 
 class IndicatorFields(BaseModel):
-    element_id: int | None = Field(None, ge=1, description="The element it measures")
+    element_id: int | None = Field(None, ge=1, le=MAX_ID, description="The element it measures")
     name: str = Field(min_length=1, max_length=200)
     definition: str = Field("", max_length=2000)
     unit: str = Field("", max_length=32)
@@ -79,7 +80,7 @@ class IndicatorFields(BaseModel):
 
 
 class IndicatorPatch(BaseModel):
-    element_id: int | None = Field(None, ge=1)
+    element_id: int | None = Field(None, ge=1, le=MAX_ID)
     name: str | None = Field(None, min_length=1, max_length=200)
     definition: str | None = Field(None, max_length=2000)
     unit: str | None = Field(None, max_length=32)
@@ -95,7 +96,7 @@ class IndicatorPatch(BaseModel):
 
 class ActualCreate(BaseModel):
     period_end: date = Field(description="Last day of the period measured")
-    value: float
+    value: float = Field(ge=-1e12, le=1e12)
     margin: float | None = Field(None, ge=0, description="Half-width of the 95 % interval")
     note: str = Field("", max_length=200)
 
@@ -106,7 +107,7 @@ class TransitionIn(BaseModel):
 
 
 class EvaluationCreate(BaseModel):
-    indicator_id: int | None = Field(None, ge=1)
+    indicator_id: int | None = Field(None, ge=1, le=MAX_ID)
     design: DesignKey
     comparison_group: str = Field("", max_length=2000)
     timing: str = Field("", max_length=200)
@@ -115,13 +116,15 @@ class EvaluationCreate(BaseModel):
 class Observation(BaseModel):
     unit: str = Field(min_length=1, max_length=64, description="Ward or group")
     period: int = Field(ge=-10_000, le=1_000_000, description="Period number (e.g. year)")
-    value: float
+    value: float = Field(ge=-1e12, le=1e12)
     treated: bool = False
 
 
 class EvaluationRun(BaseModel):
     method: DesignKey
-    intervention_period: int = Field(description="First period under the policy")
+    intervention_period: int = Field(
+        ge=-10_000, le=1_000_000, description="First period under the policy"
+    )
     observations: list[Observation] = Field(min_length=4, max_length=100_000)
 
 
@@ -134,7 +137,7 @@ class _Out(BaseModel):
 
 class ActualOut(_Out):
     period_end: date
-    value: float
+    value: float = Field(ge=-1e12, le=1e12)
     margin: float | None
     note: str
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,8 +68,19 @@ class Estimate:
         return {
             "assumptions": [en for en, _ja in self.assumptions],
             "assumptions_ja": [ja for _en, ja in self.assumptions],
-            "diagnostics": self.diagnostics,
+            "diagnostics": _finite(self.diagnostics),
         }
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as ``None``: JSON (and PostgreSQL's JSONB) has none."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 Estimator = Callable[[Panel, Options], Estimate]
@@ -99,4 +111,13 @@ def estimate(method: str, panel: Panel, options: Options | None = None) -> Estim
         )
     if not np.all(np.isfinite(panel.values)):
         raise refuse(Problem("every value must be a finite number", OBSERVATIONS))
-    return ESTIMATORS[method](panel, options or Options())
+    try:
+        with np.errstate(all="ignore"):
+            result = ESTIMATORS[method](panel, options or Options())
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):
+        # Degenerate data (one period, constant values, collinear units) has no estimate.
+        raise refuse(Problem("the data leave the estimate undetermined", OBSERVATIONS)) from None
+    bounds = [b for b in (result.ci_low, result.ci_high) if b is not None]
+    if not np.all(np.isfinite([result.estimate, *bounds])):
+        raise refuse(Problem("the data leave the estimate undetermined", OBSERVATIONS))
+    return result

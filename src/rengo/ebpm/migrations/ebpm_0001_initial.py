@@ -94,7 +94,7 @@ def upgrade() -> None:
         sa.Column("fiscal_year", sa.Integer(), nullable=False),
         sa.Column("is_new", sa.Boolean(), nullable=False),
         sa.Column("budget_line", sa.String(length=128), nullable=False),
-        sa.Column("budget_yen", sa.Integer(), nullable=True),
+        sa.Column("budget_yen", sa.BigInteger(), nullable=True),
         sa.Column("purpose", sa.Text(), nullable=False),
         sa.Column("template", sa.String(length=32), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
