@@ -1,0 +1,244 @@
+"""Reading scenarios: YAML with line marks, the schema, then what the schema cannot see.
+
+Every problem names ``file:line`` and the field (``injects[2].telemetry.template``):
+YAML syntax, schema violations (a typo in a key is an unknown field), an unknown ward, an
+unknown telemetry template, an expectation naming no installed Sigma rule, an ``after``
+naming no inject, and a time loop (injects that follow each other in a circle). A rule
+that exists but is switched off for every ward is a warning: the expected detection
+cannot fire, and the planner should know before the exercise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from rengo.core.errors import InvalidInput, Problem
+from rengo.core.wards import ward_codes
+from rengo.drills.scenario import ExpectationKind, Scenario
+from rengo.drills.telemetry import templates
+
+
+@dataclass(frozen=True)
+class RuleCatalog:
+    """The installed Sigma rules by id and by title (case-insensitive), and those off."""
+
+    by_id: dict[str, str]
+    """id -> title"""
+    disabled: frozenset[str] = frozenset()
+    """Rule ids switched off for every ward (``joint`` rule settings)."""
+
+    def resolve(self, reference: str) -> str | None:
+        """The rule id a scenario's ``rule`` (an id or a title) names, or ``None``."""
+        if reference in self.by_id:
+            return reference
+        wanted = reference.strip().lower()
+        return next((i for i, t in self.by_id.items() if t.lower() == wanted), None)
+
+
+@dataclass
+class Loaded:
+    path: str
+    scenario: Scenario | None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.scenario is not None and not self.problems
+
+
+def library_dir() -> Path:
+    """The scenarios shipped with rengo."""
+    return Path(str(resources.files("rengo.drills").joinpath("library")))
+
+
+def library_paths() -> list[Path]:
+    return sorted(library_dir().glob("*.yaml"))
+
+
+def _line_of(node: Any, loc: Sequence[int | str]) -> int | None:
+    """1-based line of the deepest node of ``loc`` found in the YAML tree."""
+    line = None
+    for key in loc:
+        if isinstance(node, CommentedMap) and key in node:
+            line = node.lc.key(key)[0] + 1
+            node = node[key]
+        elif isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            line = node.lc.item(key)[0] + 1
+            node = node[key]
+        else:
+            break
+    if line is None and isinstance(node, CommentedMap | CommentedSeq):
+        line = node.lc.line + 1
+    return line
+
+
+def _field(loc: Sequence[int | str]) -> str:
+    out = ""
+    for key in loc:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out or "document"
+
+
+class _Locator:
+    def __init__(self, name: str, tree: Any) -> None:
+        self.name, self.tree = name, tree
+
+    def problem(self, message: str, loc: Sequence[int | str]) -> Problem:
+        line = _line_of(self.tree, loc)
+        where = f"{self.name}:{line}" if line else self.name
+        return Problem(f"{_field(loc)}: {message}", where)
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def parse(text: str, name: str, rules: RuleCatalog | None = None) -> Loaded:
+    """Parse and check one scenario document (``name`` is shown in locations)."""
+    yaml = YAML(typ="rt")
+    try:
+        tree = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        return Loaded(name, None, [Problem(f"YAML: {exc.problem}", where)])
+    locate = _Locator(name, tree)
+    if not isinstance(tree, dict):
+        return Loaded(name, None, [Problem("a scenario is a YAML mapping", f"{name}:1")])
+    try:
+        scenario = Scenario.model_validate(_plain(tree))
+    except ValidationError as exc:
+        problems = [locate.problem(e["msg"], e["loc"]) for e in exc.errors()]
+        return Loaded(name, None, problems)
+    loaded = Loaded(name, scenario)
+    _check(scenario, locate, loaded, rules)
+    return loaded
+
+
+def load(path: Path, rules: RuleCatalog | None = None) -> Loaded:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return Loaded(str(path), None, [Problem(f"cannot read: {exc}", str(path))])
+    return parse(text, str(path), rules)
+
+
+def _check(scenario: Scenario, at: _Locator, out: Loaded, rules: RuleCatalog | None) -> None:
+    known_wards = ward_codes()
+    for n, code in enumerate(scenario.wards.codes):
+        if code not in known_wards:
+            out.problems.append(at.problem(f"unknown ward {code!r}", ["wards", "codes", n]))
+    ids: dict[str, int] = {}
+    for n, inject in enumerate(scenario.injects):
+        if inject.id in ids:
+            out.problems.append(at.problem(f"inject id {inject.id!r} twice", ["injects", n, "id"]))
+        ids[inject.id] = n
+        if not (inject.telemetry or inject.message or inject.decision):
+            out.problems.append(
+                at.problem("an inject sends telemetry, a message or a decision", ["injects", n])
+            )
+        if inject.telemetry and inject.telemetry.template not in templates():
+            out.problems.append(
+                at.problem(
+                    f"unknown telemetry template {inject.telemetry.template!r} "
+                    f"(one of {', '.join(templates())})",
+                    ["injects", n, "telemetry", "template"],
+                )
+            )
+    for n, inject in enumerate(scenario.injects):
+        if inject.after is not None and inject.after not in ids:
+            out.problems.append(
+                at.problem(f"no inject {inject.after!r} to follow", ["injects", n, "after"])
+            )
+    out.problems += _loops(scenario, ids, at)
+    seen: set[str] = set()
+    for n, expectation in enumerate(scenario.expectations):
+        loc: list[int | str] = ["expectations", n]
+        if expectation.id in seen:
+            out.problems.append(at.problem(f"expectation id {expectation.id!r} twice", [*loc, "id"]))
+        seen.add(expectation.id)
+        kind = expectation.kind
+        if kind in (ExpectationKind.DETECTION, ExpectationKind.CAMPAIGN):
+            if not expectation.rule:
+                out.problems.append(at.problem("name the Sigma rule (id or title)", loc))
+            elif rules is not None:
+                rule_id = rules.resolve(expectation.rule)
+                if rule_id is None:
+                    out.problems.append(
+                        at.problem(
+                            f"no installed Sigma rule has the id or title {expectation.rule!r}",
+                            [*loc, "rule"],
+                        )
+                    )
+                elif rule_id in rules.disabled:
+                    out.warnings.append(
+                        at.problem(
+                            f"rule {expectation.rule!r} is switched off for every ward: "
+                            "this detection cannot fire",
+                            [*loc, "rule"],
+                        )
+                    )
+        if kind is ExpectationKind.DECISION and expectation.inject not in ids:
+            out.problems.append(
+                at.problem("name the inject whose decision is expected", [*loc, "inject"])
+            )
+        if kind is ExpectationKind.DECISION and expectation.inject in ids:
+            if scenario.inject(str(expectation.inject)).decision is None:
+                out.problems.append(at.problem("that inject asks no decision", [*loc, "inject"]))
+
+
+def _loops(scenario: Scenario, ids: dict[str, int], at: _Locator) -> list[Problem]:
+    """Injects whose ``after`` chain comes back to themselves (each loop reported once)."""
+    after = {i.id: i.after for i in scenario.injects if i.after in ids}
+    reported: set[str] = set()
+    problems = []
+    for start in after:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node not in path and node not in reported:
+            path.append(node)
+            node = after.get(node)
+        if node is not None and node in path:
+            loop = path[path.index(node) :]
+            reported.update(loop)
+            problems.append(
+                at.problem(
+                    "time loop: " + " → ".join([*loop, node]) + " follow each other in a circle",
+                    ["injects", ids[loop[0]], "after"],
+                )
+            )
+    return problems
+
+
+def require(loaded: Loaded) -> Scenario:
+    """The scenario, or ``InvalidInput`` with every problem."""
+    if loaded.scenario is None or loaded.problems:
+        raise InvalidInput("the scenario has errors", loaded.problems)
+    return loaded.scenario
+
+
+def load_all(paths: Iterable[Path], rules: RuleCatalog | None = None) -> list[Loaded]:
+    return [load(p, rules) for p in paths]
+
+
+def library(rules: RuleCatalog | None = None) -> dict[str, Loaded]:
+    """The shipped scenarios by id (those that load)."""
+    out = {}
+    for loaded in load_all(library_paths(), rules):
+        if loaded.scenario is not None:
+            out[loaded.scenario.id] = loaded
+    return out
