@@ -119,14 +119,20 @@ def parse(text: str, name: str, rules: RuleCatalog | None = None) -> Loaded:
     locate = _Locator(name, tree)
     if not isinstance(tree, dict):
         return Loaded(name, None, [Problem("a scenario is a YAML mapping", f"{name}:1")])
+    data = _plain(tree)
+    loaded = Loaded(name, None)
     try:
-        scenario = Scenario.model_validate(_plain(tree))
+        loaded.scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = [locate.problem(e["msg"], e["loc"]) for e in exc.errors()]
-        return Loaded(name, None, problems)
-    loaded = Loaded(name, scenario)
-    _check(scenario, locate, loaded, rules)
+        loaded.problems += [locate.problem(e["msg"], e["loc"]) for e in exc.errors()]
+    _check(data, locate, loaded, rules)
+    loaded.problems.sort(key=_line_key)
     return loaded
+
+
+def _line_key(problem: Problem) -> int:
+    line = problem.location.rsplit(":", 1)[-1]
+    return int(line) if line.isdigit() else 0
 
 
 def load(path: Path, rules: RuleCatalog | None = None) -> Loaded:
@@ -137,73 +143,93 @@ def load(path: Path, rules: RuleCatalog | None = None) -> Loaded:
     return parse(text, str(path), rules)
 
 
-def _check(scenario: Scenario, at: _Locator, out: Loaded, rules: RuleCatalog | None) -> None:
+def _list(data: Any, key: str) -> list[dict[str, Any]]:
+    value = data.get(key) if isinstance(data, dict) else None
+    return [v if isinstance(v, dict) else {} for v in value] if isinstance(value, list) else []
+
+
+def _check(data: dict[str, Any], at: _Locator, out: Loaded, rules: RuleCatalog | None) -> None:
+    """What the schema cannot see; works on the raw document, so that it also reports
+    when the schema found errors (every error at once)."""
+    wards = data.get("wards") if isinstance(data.get("wards"), dict) else {}
+    codes = wards.get("codes") if isinstance(wards.get("codes"), list) else []
     known_wards = ward_codes()
-    for n, code in enumerate(scenario.wards.codes):
-        if code not in known_wards:
+    for n, code in enumerate(codes):
+        if str(code) not in known_wards:
             out.problems.append(at.problem(f"unknown ward {code!r}", ["wards", "codes", n]))
+    injects = _list(data, "injects")
     ids: dict[str, int] = {}
-    for n, inject in enumerate(scenario.injects):
-        if inject.id in ids:
-            out.problems.append(at.problem(f"inject id {inject.id!r} twice", ["injects", n, "id"]))
-        ids[inject.id] = n
-        if not (inject.telemetry or inject.message or inject.decision):
+    for n, inject in enumerate(injects):
+        inject_id = str(inject.get("id", ""))
+        if inject_id in ids:
+            out.problems.append(at.problem(f"inject id {inject_id!r} twice", ["injects", n, "id"]))
+        ids[inject_id] = n
+        if not any(inject.get(k) for k in ("telemetry", "message", "decision")):
             out.problems.append(
                 at.problem("an inject sends telemetry, a message or a decision", ["injects", n])
             )
-        if inject.telemetry and inject.telemetry.template not in templates():
+        telemetry = inject.get("telemetry")
+        name = telemetry.get("template") if isinstance(telemetry, dict) else None
+        if name is not None and name not in templates():
             out.problems.append(
                 at.problem(
-                    f"unknown telemetry template {inject.telemetry.template!r} "
-                    f"(one of {', '.join(templates())})",
+                    f"unknown telemetry template {name!r} (one of {', '.join(templates())})",
                     ["injects", n, "telemetry", "template"],
                 )
             )
-    for n, inject in enumerate(scenario.injects):
-        if inject.after is not None and inject.after not in ids:
+    for n, inject in enumerate(injects):
+        after = inject.get("after")
+        if after is not None and str(after) not in ids:
             out.problems.append(
-                at.problem(f"no inject {inject.after!r} to follow", ["injects", n, "after"])
+                at.problem(f"no inject {after!r} to follow", ["injects", n, "after"])
             )
-    out.problems += _loops(scenario, ids, at)
+    out.problems += _loops(injects, ids, at)
     seen: set[str] = set()
-    for n, expectation in enumerate(scenario.expectations):
+    for n, expectation in enumerate(_list(data, "expectations")):
         loc: list[int | str] = ["expectations", n]
-        if expectation.id in seen:
-            out.problems.append(at.problem(f"expectation id {expectation.id!r} twice", [*loc, "id"]))
-        seen.add(expectation.id)
-        kind = expectation.kind
+        expectation_id = str(expectation.get("id", ""))
+        if expectation_id in seen:
+            out.problems.append(
+                at.problem(f"expectation id {expectation_id!r} twice", [*loc, "id"])
+            )
+        seen.add(expectation_id)
+        kind, rule = expectation.get("kind"), expectation.get("rule")
         if kind in (ExpectationKind.DETECTION, ExpectationKind.CAMPAIGN):
-            if not expectation.rule:
+            if not rule:
                 out.problems.append(at.problem("name the Sigma rule (id or title)", loc))
             elif rules is not None:
-                rule_id = rules.resolve(expectation.rule)
-                if rule_id is None:
-                    out.problems.append(
-                        at.problem(
-                            f"no installed Sigma rule has the id or title {expectation.rule!r}",
-                            [*loc, "rule"],
-                        )
-                    )
-                elif rule_id in rules.disabled:
-                    out.warnings.append(
-                        at.problem(
-                            f"rule {expectation.rule!r} is switched off for every ward: "
-                            "this detection cannot fire",
-                            [*loc, "rule"],
-                        )
-                    )
-        if kind is ExpectationKind.DECISION and expectation.inject not in ids:
-            out.problems.append(
-                at.problem("name the inject whose decision is expected", [*loc, "inject"])
-            )
-        if kind is ExpectationKind.DECISION and expectation.inject in ids:
-            if scenario.inject(str(expectation.inject)).decision is None:
+                _check_rule(str(rule), rules, at, out, [*loc, "rule"])
+        if kind == ExpectationKind.DECISION:
+            target = expectation.get("inject")
+            if str(target) not in ids:
+                out.problems.append(
+                    at.problem("name the inject whose decision is expected", [*loc, "inject"])
+                )
+            elif not injects[ids[str(target)]].get("decision"):
                 out.problems.append(at.problem("that inject asks no decision", [*loc, "inject"]))
 
 
-def _loops(scenario: Scenario, ids: dict[str, int], at: _Locator) -> list[Problem]:
+def _check_rule(
+    rule: str, rules: RuleCatalog, at: _Locator, out: Loaded, loc: list[int | str]
+) -> None:
+    rule_id = rules.resolve(rule)
+    if rule_id is None:
+        out.problems.append(
+            at.problem(f"no installed Sigma rule has the id or title {rule!r}", loc)
+        )
+    elif rule_id in rules.disabled:
+        out.warnings.append(
+            at.problem(
+                f"rule {rule!r} is switched off for every ward: this detection cannot fire", loc
+            )
+        )
+
+
+def _loops(injects: list[dict[str, Any]], ids: dict[str, int], at: _Locator) -> list[Problem]:
     """Injects whose ``after`` chain comes back to themselves (each loop reported once)."""
-    after = {i.id: i.after for i in scenario.injects if i.after in ids}
+    after = {
+        str(i.get("id")): str(i.get("after")) for i in injects if str(i.get("after")) in ids
+    }
     reported: set[str] = set()
     problems = []
     for start in after:

@@ -60,7 +60,7 @@ class WardFacts:
             select(Asset).where(Asset.tenant == code, Asset.retired_on.is_(None)).order_by(Asset.id)
         ).all()
         hosts = tuple(h for a in rows for h in a.hostnames)
-        servers = tuple(h for a in rows if a.kind in ("server", "system") for h in a.hostnames)
+        servers = tuple(h for a in rows if a.kind == "system" for h in a.hostnames)
         mynumber = next(
             (r for a in rows if a.segment == "mynumber" for r in a.ip_ranges if "/" in r),
             None,
@@ -76,6 +76,10 @@ class WardFacts:
             mynumber_net=mynumber or f"10.{index}.200.0/24",
             web_host=f"www.city.{slug}.example.jp",
         )
+
+    def staff(self, params: dict[str, Any]) -> str:
+        """The account an attack step uses (a template input, else one of the ward's)."""
+        return str(params.get("user") or self.users[min(7, len(self.users) - 1)])
 
     def mynumber_address(self, rng: random.Random) -> str:
         net = ipaddress.ip_network(self.mynumber_net, strict=False)
@@ -182,7 +186,7 @@ def vpn_password_spray(ctx: Context, count: int) -> list[Record]:
 
 @template("vpn_login_abroad", "A successful SSL-VPN login of a ward account from abroad")
 def vpn_login_abroad(ctx: Context, count: int) -> list[Record]:
-    user = str(ctx.params.get("user") or ctx.ward.users[7])
+    user = ctx.ward.staff(ctx.params)
     return [
         Record(
             "fortigate",
@@ -212,7 +216,7 @@ def _process(ctx: Context, host: str, offset: float, command: str, image: str) -
         "NewProcessName": image,
         "CommandLine": command,
         "ParentProcessName": "C:\\Windows\\System32\\cmd.exe",
-        "SubjectUserName": str(ctx.params.get("user") or ctx.ward.users[7]),
+        "SubjectUserName": ctx.ward.staff(ctx.params),
         "SubjectDomainName": ctx.ward.slug.upper(),
     }
     return Record("windows-json", _windows(ctx.at(offset), host, 4688, data), offset)
