@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
+DraftName = Literal["mayor_report", "authority_notification", "press_statement"]
 Technique = Annotated[str, Field(pattern=r"^T\d{4}(\.\d{3})?$")]
 
 
@@ -78,7 +79,7 @@ class Expectation(_Strict):
     kind: ExpectationKind
     rule: str | None = Field(None, description="Sigma rule id or title (detection, campaign)")
     inject: str | None = Field(None, description="Inject it answers (decision)")
-    draft: str | None = Field(None, description="Draft template name (draft)")
+    draft: DraftName | None = Field(None, description="Draft template (draft)")
     within_minutes: float = Field(60.0, gt=0, description="Time allowed from the start")
     owner: Literal["ward", "joint"] = Field(
         "joint", description="Who a follow-up task goes to when it is missed"
