@@ -166,6 +166,8 @@ def _real_kpis_ignore_exercise(env: Runtime) -> bool:
         majors = by_id["m1.kgi.major_incidents"].compute(ctx)
         mttc = by_id["m1.ksi.mean_time_to_contain"].compute  # type: ignore[misc]
         contain = mttc(ctx) if mttc else {}
-    return majors.get(JOINT) is not None and majors[JOINT].value == 0.0 and all(
-        m.value is None for m in contain.values()
+    return (
+        majors.get(JOINT) is not None
+        and majors[JOINT].value == 0.0
+        and all(m.value is None for m in contain.values())
     )

@@ -42,9 +42,7 @@ def test_the_library_has_the_five_live_scenarios_and_a_tabletop(rules: RuleCatal
         "ddos-disaster",
         "saas-compromise",
     } <= {i for i, s in shipped.items() if s.scenario and s.scenario.kind is ExerciseKind.LIVE}
-    assert any(
-        s.scenario and s.scenario.kind is ExerciseKind.TABLETOP for s in shipped.values()
-    )
+    assert any(s.scenario and s.scenario.kind is ExerciseKind.TABLETOP for s in shipped.values())
     for loaded in shipped.values():
         assert loaded.ok and not loaded.warnings, [str(p) for p in loaded.problems]
         scenario = loaded.scenario
@@ -92,9 +90,7 @@ def test_yaml_syntax_errors_are_located() -> None:
 
 
 def test_a_rule_switched_off_everywhere_is_flagged_before_the_exercise() -> None:
-    text = SHORT_LIVE.replace(
-        "rule: SSL-VPN password spraying", "rule: Encoded PowerShell command"
-    )
+    text = SHORT_LIVE.replace("rule: SSL-VPN password spraying", "rule: Encoded PowerShell command")
     loaded = parse(text, "off.yaml", RULES)
     assert loaded.ok
     (warning,) = loaded.warnings
@@ -125,7 +121,7 @@ def test_every_template_makes_records_the_soc_parses(name: str) -> None:
     assert len(records) == 42
     assert [r.offset for r in records] == sorted(r.offset for r in records)
     for record in records:
-        fmt, event = parse_record(record.format, record.body, start)
+        _fmt, event = parse_record(record.format, record.body, start)
         assert event["time"] is not None, (name, record.body)
         assert abs((event["time"] - start).total_seconds()) <= 61
 
@@ -144,7 +140,9 @@ def test_telemetry_names_the_wards_registered_hosts(env: Runtime, make_asset: An
 def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     if not data_dir.exists():
         upgrade = ["db", "upgrade", "--data-dir", str(data_dir)]
-        subprocess.run([sys.executable, "-m", "rengo", *upgrade], check=True, timeout=120, env=_env())
+        subprocess.run(
+            [sys.executable, "-m", "rengo", *upgrade], check=True, timeout=120, env=_env()
+        )
     return subprocess.run(
         [sys.executable, "-m", "rengo", "drills", *args, "--data-dir", str(data_dir)],
         capture_output=True,

@@ -65,8 +65,10 @@ def list_scenarios(data_dir: DataDirOption = None) -> None:
         if s is None:
             table.add_row(path.stem, "", "", "", "", "", f"{len(loaded.problems)} errors")
             continue
-        check = "ok" if loaded.ok and not loaded.warnings else (
-            f"{len(loaded.problems)} errors, {len(loaded.warnings)} warnings"
+        check = (
+            "ok"
+            if loaded.ok and not loaded.warnings
+            else (f"{len(loaded.problems)} errors, {len(loaded.warnings)} warnings")
         )
         table.add_row(
             s.id,
@@ -153,8 +155,7 @@ def run(
         console.print(f"{public_id}: running ({document.id}, ×{speed or 1:g})")
         status = runner.run()
         console.print(
-            f"{public_id}: {status}; {runner.stats.sent} records sent "
-            f"({runner.stats.rate:.0f}/s)"
+            f"{public_id}: {status}; {runner.stats.sent} records sent ({runner.stats.rate:.0f}/s)"
         )
 
 

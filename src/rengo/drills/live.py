@@ -178,7 +178,9 @@ class LiveRunner:
     def _enqueue(self, session: Session, exercise: Exercise, now: datetime) -> None:
         scenario = scenario_of(exercise)
         runs = session.scalars(
-            select(InjectRun).where(InjectRun.exercise_id == exercise.id, InjectRun.sent_at.is_(None))
+            select(InjectRun).where(
+                InjectRun.exercise_id == exercise.id, InjectRun.sent_at.is_(None)
+            )
         )
         for run in runs:
             if real_time(exercise, run.due_minutes) > now:

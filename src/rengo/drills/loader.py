@@ -151,8 +151,9 @@ def _list(data: Any, key: str) -> list[dict[str, Any]]:
 def _check(data: dict[str, Any], at: _Locator, out: Loaded, rules: RuleCatalog | None) -> None:
     """What the schema cannot see; works on the raw document, so that it also reports
     when the schema found errors (every error at once)."""
-    wards = data.get("wards") if isinstance(data.get("wards"), dict) else {}
-    codes = wards.get("codes") if isinstance(wards.get("codes"), list) else []
+    wards = data.get("wards")
+    codes = wards.get("codes") if isinstance(wards, dict) else None
+    codes = codes if isinstance(codes, list) else []
     known_wards = ward_codes()
     for n, code in enumerate(codes):
         if str(code) not in known_wards:
@@ -227,9 +228,7 @@ def _check_rule(
 
 def _loops(injects: list[dict[str, Any]], ids: dict[str, int], at: _Locator) -> list[Problem]:
     """Injects whose ``after`` chain comes back to themselves (each loop reported once)."""
-    after = {
-        str(i.get("id")): str(i.get("after")) for i in injects if str(i.get("after")) in ids
-    }
+    after = {str(i.get("id")): str(i.get("after")) for i in injects if str(i.get("after")) in ids}
     reported: set[str] = set()
     problems = []
     for start in after:

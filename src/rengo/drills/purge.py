@@ -28,7 +28,7 @@ from rengo.core.permissions import Principal, require
 from rengo.core.storage import DataDir
 from rengo.csirt.models import Incident
 from rengo.drills.models import Exercise, FollowUp, Result
-from rengo.drills.scoring import lake_of, source_of
+from rengo.drills.scoring import affected, lake_of, source_of
 from rengo.drills.service import lock_exercise
 from rengo.soc.alerts_models import Alert
 from rengo.soc.lake_purge import drop_source
@@ -62,9 +62,7 @@ def delete_tree(session: Session, table: Table, ids: Iterable[int]) -> int:
     deleted = 0
     for other, column in _referencing(table):
         if other is table:  # self-reference (merged incidents, campaign members): unlink
-            session.execute(
-                other.update().where(other.c[column].in_(ids)).values({column: None})
-            )
+            session.execute(other.update().where(other.c[column].in_(ids)).values({column: None}))
             continue
         child_ids = (
             list(session.scalars(select(other.c.id).where(other.c[column].in_(ids))))
@@ -74,8 +72,8 @@ def delete_tree(session: Session, table: Table, ids: Iterable[int]) -> int:
         if child_ids is not None:
             deleted += delete_tree(session, other, child_ids)
         else:
-            deleted += session.execute(delete(other).where(other.c[column].in_(ids))).rowcount or 0
-    deleted += session.execute(delete(table).where(table.c.id.in_(ids))).rowcount or 0
+            deleted += affected(session.execute(delete(other).where(other.c[column].in_(ids))))
+    deleted += affected(session.execute(delete(table).where(table.c.id.in_(ids))))
     return deleted
 
 
@@ -138,8 +136,6 @@ def clean_up(session: Session, data_dir: DataDir, exercise: Exercise, now: datet
     """What an aborted exercise caused goes; its row and inject log stay, marked aborted."""
     events, alerts, incidents, rows = _remove_caused(session, data_dir, exercise, now)
     for model in (Result, FollowUp):
-        rows += (
-            session.execute(delete(model).where(model.exercise_id == exercise.id)).rowcount or 0
-        )
+        rows += affected(session.execute(delete(model).where(model.exercise_id == exercise.id)))
     session.flush()
     return PurgeReport(exercise.public_id, events, alerts, incidents, rows)

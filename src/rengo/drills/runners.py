@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from rengo.core.permissions import Principal
 from rengo.core.runtime import Runtime
-from rengo.drills.loader import RuleCatalog
 from rengo.drills.live import LiveRunner
+from rengo.drills.loader import RuleCatalog
 
 log = logging.getLogger("rengo.drills")
 

@@ -13,8 +13,10 @@ as missed and turns every miss into a follow-up task with an owner and a due dat
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy import Result as SqlResult
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
@@ -29,6 +31,11 @@ from rengo.drills.service import scenario_of
 from rengo.soc.alerts_models import Alert, AlertChange, AlertEvent
 from rengo.soc.lake import Lake
 from rengo.soc.lake_purge import event_ids_of_source
+
+
+def affected(result: SqlResult[Any]) -> int:
+    """Rows an UPDATE or DELETE changed."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def source_of(exercise: Exercise) -> str:
@@ -72,14 +79,13 @@ def attribute(session: Session, data_dir: DataDir, exercise: Exercise, now: date
                 tagged += 1
         session.flush()
     ours = select(Alert.id).where(Alert.exercise_id == exercise.public_id)
-    tagged += (
+    tagged += affected(
         session.execute(
             update(Alert)
             .where(Alert.kind == "campaign", Alert.exercise_id.is_(None))
             .where(Alert.id.in_(select(Alert.campaign_id).where(Alert.id.in_(ours))))
             .values(exercise_id=exercise.public_id)
-        ).rowcount
-        or 0
+        )
     )
     public_ids = select(Alert.public_id).where(Alert.exercise_id == exercise.public_id)
     for incident in session.scalars(

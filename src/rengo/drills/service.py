@@ -231,7 +231,9 @@ def change_status(
     """Start, pause, resume, abort or complete an exercise (audited)."""
     require(principal, "drills.exercises.run")
     if action not in TRANSITIONS:
-        raise InvalidInput("unknown action", [Problem(f"one of {', '.join(TRANSITIONS)}", "action")])
+        raise InvalidInput(
+            "unknown action", [Problem(f"one of {', '.join(TRANSITIONS)}", "action")]
+        )
     exercise = lock_exercise(session, public_id)
     allowed, target = TRANSITIONS[action]
     if exercise.status not in allowed:

@@ -76,7 +76,12 @@ def _open_exercise(session: Session, public_id: str) -> Exercise:
 
 
 def _add(
-    session: Session, exercise: Exercise, name: str, tenant: str, username: str | None, now: datetime
+    session: Session,
+    exercise: Exercise,
+    name: str,
+    tenant: str,
+    username: str | None,
+    now: datetime,
 ) -> tuple[Participant, str]:
     if exercise.status not in OPEN:
         raise Conflict("the exercise is over", [Problem(exercise.status, "exercise")])
@@ -150,7 +155,9 @@ def send_inject(
     if exercise.status == "planned":
         exercise = change_status(session, principal, public_id, "start", now)
     run = session.scalar(
-        select(InjectRun).where(InjectRun.exercise_id == exercise.id, InjectRun.inject_id == inject_id)
+        select(InjectRun).where(
+            InjectRun.exercise_id == exercise.id, InjectRun.inject_id == inject_id
+        )
     )
     if run is None:
         raise NotFound("no such inject", [Problem(inject_id, "inject")])

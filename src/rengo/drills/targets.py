@@ -15,8 +15,8 @@ from sqlalchemy import select
 from rengo.core.wards import JOINT, ward_codes
 from rengo.drills.models import Exercise, ExerciseWard
 from rengo.targets.registry import (
-    Direction,
     Compute,
+    Direction,
     Kind,
     Measurement,
     Period,

@@ -135,7 +135,9 @@ def _noise(ctx: Context, count: int) -> list[Record]:
     for offset in ctx.offsets(count):
         when, kind = ctx.at(offset), ctx.rng.choices(["fw", "proxy", "logon"], [5, 3, 2])[0]
         if kind == "fw":
-            out.append(Record("fortigate", _traffic(when, ctx.ward.slug, ctx.rng, ctx.ward.prefix), offset))
+            out.append(
+                Record("fortigate", _traffic(when, ctx.ward.slug, ctx.rng, ctx.ward.prefix), offset)
+            )
         elif kind == "proxy":
             client = f"{ctx.ward.prefix}.{ctx.rng.randint(1, 250)}"
             site = ctx.rng.choice(["www.e-gov.go.jp", "www.city.example.jp", "news.example.jp"])
@@ -149,7 +151,11 @@ def _noise(ctx: Context, count: int) -> list[Record]:
                 "AuthenticationPackageName": "Kerberos",
             }
             out.append(
-                Record("windows-json", _windows(when, f"dc01.{ctx.ward.slug}.local", 4624, data), offset)
+                Record(
+                    "windows-json",
+                    _windows(when, f"dc01.{ctx.ward.slug}.local", 4624, data),
+                    offset,
+                )
             )
     return out
 
@@ -158,7 +164,9 @@ def _attacker(ctx: Context) -> str:
     return str(ctx.params.get("source_ip") or ATTACKER_ADDRESSES[0])
 
 
-@template("vpn_password_spray", "FortiGate SSL-VPN login failures for many accounts from one address")
+@template(
+    "vpn_password_spray", "FortiGate SSL-VPN login failures for many accounts from one address"
+)
 def vpn_password_spray(ctx: Context, count: int) -> list[Record]:
     users = ctx.rng.sample(ctx.ward.users, min(len(ctx.ward.users), max(5, count // 3)))
     return [
@@ -274,7 +282,12 @@ def phishing_mail(ctx: Context, count: int) -> list[Record]:
     return [
         Record(
             "json",
-            _mail(ctx.at(offset), sender, f"{users[n % len(users)]}@{ctx.ward.slug}.example.jp", subject),
+            _mail(
+                ctx.at(offset),
+                sender,
+                f"{users[n % len(users)]}@{ctx.ward.slug}.example.jp",
+                subject,
+            ),
             offset,
         )
         for n, offset in enumerate(ctx.offsets(count))
@@ -287,7 +300,12 @@ def proxy_exe_download(ctx: Context, count: int) -> list[Record]:
     return [
         Record(
             "squid",
-            _squid(ctx.at(offset), f"{ctx.ward.prefix}.{ctx.rng.randint(1, 250)}", url, "TCP_DENIED/403"),
+            _squid(
+                ctx.at(offset),
+                f"{ctx.ward.prefix}.{ctx.rng.randint(1, 250)}",
+                url,
+                "TCP_DENIED/403",
+            ),
             offset,
         )
         for offset in ctx.offsets(count)
