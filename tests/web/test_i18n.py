@@ -45,6 +45,9 @@ TRANSLATED = (
     "web/pages/oncall.py",
     "web/pages/intel.py",
     "web/pages/finops/",
+    "drills/tabletop.py",
+    "core/reports.py",
+    "web/pages/drills",
 )
 ERROR_CALLS = {
     "RengoError",

@@ -207,7 +207,11 @@ def decide(
     if not 0 <= option < len(inject.decision.options):
         raise InvalidInput(
             "choose one of the options",
-            [Problem(f"0 to {len(inject.decision.options) - 1}", "field option")],
+            [
+                Problem(
+                    "0 to {last}", "field option", {"last": len(inject.decision.options) - 1}
+                )
+            ],
         )
     answered = session.scalar(
         select(Decision).where(
