@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
-from rengo.core.permissions import Principal, require, visible_tenants
+from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.wards import JOINT, ward_codes
 from rengo.drills.models import Exercise, ExerciseWard, InjectRun, Result
 from rengo.drills.scenario import ExerciseKind, ExpectationKind, Inject, Scenario
@@ -197,13 +197,10 @@ def lock_exercise(session: Session, public_id: str) -> Exercise:
 def list_exercises(
     session: Session, principal: Principal, *, kind: str | None = None, ward: str | None = None
 ) -> list[Exercise]:
-    visible = visible_tenants(principal, "drills.exercises.read")
+    wards = narrow_to_visible(principal, "drills.exercises.read", ward)
     stmt = select(Exercise).order_by(Exercise.start_at.desc(), Exercise.id.desc())
     if kind is not None:
         stmt = stmt.where(Exercise.kind == kind)
-    wards = {ward} if ward else None
-    if visible is not None:
-        wards = (wards or set(visible)) & set(visible)
     if wards is not None:
         stmt = stmt.where(
             Exercise.id.in_(select(ExerciseWard.exercise_id).where(ExerciseWard.ward.in_(wards)))
