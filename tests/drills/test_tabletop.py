@@ -60,9 +60,7 @@ def test_three_participants_answer_in_real_time(
     mayor_token = _join(mayor, first["join_code"], "区長")
     deputy_token = _join(deputy, first["join_code"], "副区長")
     login(it_head, WARD_A, "executive")
-    joined = it_head.post(
-        f"/drills/exercises/{ex}/join", data={"csrf_token": _csrf(it_head)}
-    )
+    joined = it_head.post(f"/drills/exercises/{ex}/join", data={"csrf_token": _csrf(it_head)})
     assert joined.status_code == 303
     it_token = re.search(  # type: ignore[union-attr]
         r'name="form_token" value="([^"]+)"', it_head.get(f"/drills/play/{ex}").text
@@ -102,7 +100,9 @@ def test_three_participants_answer_in_real_time(
     with env.db.session() as session:
         exercise = session.scalar(select(Exercise).where(Exercise.public_id == ex))
         assert exercise is not None
-        decisions = list(session.scalars(select(Decision).where(Decision.exercise_id == exercise.id)))
+        decisions = list(
+            session.scalars(select(Decision).where(Decision.exercise_id == exercise.id))
+        )
         assert len(decisions) == 3 and all(d.at >= exercise.start_at for d in decisions)
         results = {
             r.expectation_id: r.status

@@ -207,11 +207,7 @@ def decide(
     if not 0 <= option < len(inject.decision.options):
         raise InvalidInput(
             "choose one of the options",
-            [
-                Problem(
-                    "0 to {last}", "field option", {"last": len(inject.decision.options) - 1}
-                )
-            ],
+            [Problem("0 to {last}", "field option", {"last": len(inject.decision.options) - 1})],
         )
     answered = session.scalar(
         select(Decision).where(

@@ -66,7 +66,11 @@ def _index(
 
 @router.get("/drills", response_class=HTMLResponse)
 def index(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> HTMLResponse:
     return _index(request, caller, session, principal, runtime)
 
@@ -84,7 +88,9 @@ async def create(
         shipped = loader.library(rule_catalog(runtime))
         name = str(form.get("scenario") or "")
         if name not in shipped:
-            raise InvalidInput("Choose a scenario.", [Problem("Choose a scenario.", "field scenario")])
+            raise InvalidInput(
+                "Choose a scenario.", [Problem("Choose a scenario.", "field scenario")]
+            )
         now = runtime.clock.now()
         with runtime.db.session() as session:
             exercise = service.create_exercise(
