@@ -19,7 +19,7 @@ from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.runtime import Runtime
 from rengo.drills.models import Exercise
-from rengo.drills.scoring import finish
+from rengo.drills.scoring import finish, lake_of
 from rengo.drills.service import change_status, create_exercise
 from rengo.drills.settings import DrillsSettings
 
@@ -61,7 +61,7 @@ def _live(ctx: DemoContext, runtime: Runtime) -> str:
             session, SYSTEM, scenario, wards=[LIVE_WARD], speed=240, start_at=now, now=now
         ).public_id
     detector = IncrementalDetector(runtime, load_configured_rules(runtime), open_lake(runtime))
-    detector.cursor = open_lake(runtime).head()  # only what the exercise sends from here
+    detector.cursor = lake_of(runtime.data_dir).head()  # only what the exercise sends from here
     stop = threading.Event()
 
     def detect() -> None:
@@ -122,8 +122,6 @@ def _tabletop(runtime: Runtime, now: datetime) -> str:
                 if inject.decision is not None and (n + k) % 4 != 3:
                     tabletop.decide(session, person, inject.id, (n + k) % 2, "", now)
         for template in ("mayor_report", "authority_notification"):
-            exercise = session.scalar(select(Exercise).where(Exercise.public_id == public_id))
-            assert exercise is not None
             body = tabletop.draft_text(exercise, template)
             tabletop.save_draft(session, people[2], template, body, now)
         exercise = change_status(session, SYSTEM, public_id, "complete", now)
