@@ -1,8 +1,9 @@
 """``rengo demo``: one completed live exercise and one completed tabletop this fiscal year.
 
 The live exercise is the library's ransomware scenario on 千代田区 at ×240, replayed for
-real: its runner posts the telemetry to the ingest API of the web app (in process, over
-ASGI, with a ward token), the lake stores it, incremental detection raises the alerts,
+real from the spool on: ``rengo demo`` runs without a server, so its runner hands the
+telemetry to the SOC's write-ahead spool as the ingest API does (a live exercise posts
+it over HTTP), the lake stores it, incremental detection raises the alerts,
 and a CSIRT responder opens an incident from the first one — containment is left undone,
 so the report shows a gap and a follow-up task. The tabletop has three participants who
 answer the decision points and draft the report to the mayor.
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.runtime import Runtime
+from rengo.drills.live import TEXT_FORMATS, Outcome
 from rengo.drills.models import Exercise
 from rengo.drills.scoring import finish, lake_of
 from rengo.drills.service import change_status, create_exercise
@@ -39,9 +41,35 @@ def _done(runtime: Runtime, scenario_id: str) -> bool:
         )
 
 
-def _live(ctx: DemoContext, runtime: Runtime) -> str:
-    from fastapi.testclient import TestClient
+class SpoolSender:
+    """``rengo demo`` runs without a server: the records go to the SOC's write-ahead
+    spool exactly as the ingest API puts them there after checking the token."""
 
+    def __init__(self, runtime: Runtime) -> None:
+        from rengo.soc.service import store_for
+
+        self.runtime = runtime
+        self.store = store_for(runtime.data_dir, runtime.settings.soc)
+
+    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+        from rengo.soc.spool import Batch, SpoolFull
+
+        batch = Batch(
+            ward=ward,
+            source=source,
+            format=fmt,
+            records=[body],
+            origin="exercise",
+            received=self.runtime.clock.now(),
+            content_type="text/plain" if fmt in TEXT_FORMATS else "application/x-ndjson",
+        )
+        try:
+            return Outcome("stored", self.store.accept([batch], 2.0))
+        except SpoolFull as exc:
+            return Outcome("retry", detail=str(exc))
+
+
+def _live(ctx: DemoContext, runtime: Runtime) -> str:
     from rengo.csirt import incidents
     from rengo.csirt.alerts import soc_alert_source
     from rengo.csirt.schemas import IncidentCreate
@@ -51,7 +79,6 @@ def _live(ctx: DemoContext, runtime: Runtime) -> str:
     from rengo.soc.alerts_models import Alert
     from rengo.soc.detect.runner import IncrementalDetector, load_configured_rules, open_lake
     from rengo.soc.service import close_stores
-    from rengo.web.app import create_app
 
     rules = rule_catalog(runtime)
     scenario = require(library(rules)["ransomware-vpn"])
@@ -69,8 +96,7 @@ def _live(ctx: DemoContext, runtime: Runtime) -> str:
             detector.run_once()
             stop.wait(0.3)
 
-    http = TestClient(create_app(runtime), base_url="http://127.0.0.1")
-    runner = LiveRunner(runtime, public_id, rules, base_url="http://127.0.0.1", http=http)
+    runner = LiveRunner(runtime, public_id, rules, sender=SpoolSender(runtime))
     runner.start(SYSTEM)
     watcher = threading.Thread(target=detect, daemon=True)
     watcher.start()

@@ -19,6 +19,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal, Protocol
 
 import httpx
 from sqlalchemy import select
@@ -45,6 +46,45 @@ from rengo.drills.telemetry import Context, Record, WardFacts, generate
 log = logging.getLogger("rengo.drills")
 
 TEXT_FORMATS = {"fortigate", "squid", "syslog", "cef"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Literal["stored", "retry", "refused"]
+    position: int = 0
+    """Spool position after the batch (the lake head passes it once stored)."""
+    detail: str = ""
+
+
+class Sender(Protocol):
+    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+        """Deliver one batch of a ward's records as its collector would."""
+        ...
+
+
+class HttpSender:
+    """POST to ``/api/v1/soc/ingest`` with the ward's token (``origin=exercise``)."""
+
+    def __init__(self, base_url: str, http: httpx.Client | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = http or httpx.Client(timeout=30.0)
+
+    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+        content_type = "text/plain" if fmt in TEXT_FORMATS else "application/x-ndjson"
+        try:
+            response = self.http.post(
+                f"{self.base_url}/api/v1/soc/ingest",
+                params={"format": fmt, "origin": "exercise", "source": source},
+                content=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+            )
+        except httpx.HTTPError as exc:
+            return Outcome("retry", detail=str(exc))
+        if response.status_code == 503:
+            return Outcome("retry", detail="503")
+        if response.status_code >= 400:
+            return Outcome("refused", detail=response.text[:300])
+        return Outcome("stored", int(response.json().get("position", 0)))
 
 
 @dataclass(order=True)
@@ -83,13 +123,12 @@ class LiveRunner:
         rules: RuleCatalog,
         *,
         base_url: str | None = None,
-        http: httpx.Client | None = None,
+        sender: Sender | None = None,
         tick_seconds: float = 0.25,
     ) -> None:
         self.runtime, self.public_id, self.rules = runtime, public_id, rules
         self.settings = runtime.settings.section(DrillsSettings)
-        self.base_url = (base_url or self.settings.ingest_url).rstrip("/")
-        self.http = http or httpx.Client(timeout=30.0)
+        self.sender = sender or HttpSender(base_url or self.settings.ingest_url)
         self.tick = tick_seconds
         self.tokens: dict[str, str] = {}
         self.queue: list[Due] = []
@@ -226,28 +265,16 @@ class LiveRunner:
         self.queue = [d for d in self.queue if id(d) not in sent]
 
     def _post(self, exercise: Exercise, ward: str, fmt: str, bodies: list[bytes]) -> bool:
-        content_type = "text/plain" if fmt in TEXT_FORMATS else "application/x-ndjson"
-        try:
-            response = self.http.post(
-                f"{self.base_url}/api/v1/soc/ingest",
-                params={"format": fmt, "origin": "exercise", "source": source_of(exercise)},
-                content=b"\n".join(bodies),
-                headers={
-                    "Authorization": f"Bearer {self.tokens[ward]}",
-                    "Content-Type": content_type,
-                },
-            )
-        except httpx.HTTPError as exc:
-            log.warning("exercise %s: ingest failed (%s); trying again", exercise.public_id, exc)
+        """Send one batch; ``False`` when it should be tried again at the next tick."""
+        outcome = self.sender(ward, self.tokens[ward], fmt, source_of(exercise), b"\n".join(bodies))
+        if outcome.status == "retry":
+            log.warning("exercise %s: ingest busy (%s)", exercise.public_id, outcome.detail)
             self.stats.retries += 1
             return False
-        if response.status_code == 503:
-            self.stats.retries += 1
-            return False
-        if response.status_code >= 400:
-            log.error("exercise %s: ingest refused: %s", exercise.public_id, response.text[:300])
+        if outcome.status == "refused":
+            log.error("exercise %s: ingest refused: %s", exercise.public_id, outcome.detail)
             return True  # not retried; counted as sent so the exercise goes on
-        self.positions = max(self.positions, int(response.json().get("position", 0)))
+        self.positions = max(self.positions, outcome.position)
         clock = time.monotonic()
         self.stats.first_sent = self.stats.first_sent or clock
         self.stats.last_sent = clock
