@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
+from tests.helpers import free_port  # noqa: E402
 
 from rengo.core.permissions import SYSTEM  # noqa: E402
 from rengo.core.runtime import Runtime  # noqa: E402
@@ -46,7 +47,6 @@ from rengo.drills.models import Exercise, InjectRun, Result  # noqa: E402
 from rengo.drills.scenario import Scenario  # noqa: E402
 from rengo.drills.service import create_exercise  # noqa: E402
 from rengo.soc.alerts_models import Alert  # noqa: E402
-from tests.helpers import free_port  # noqa: E402
 
 
 def scenario(noise: int, spread: float) -> Scenario:

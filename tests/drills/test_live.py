@@ -4,11 +4,15 @@ purge removes exactly what the exercise caused."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from rengo.core.permissions import SYSTEM
@@ -25,8 +29,8 @@ from rengo.soc.alerts_models import Alert
 from rengo.soc.lake_purge import event_ids_of_source
 from rengo.targets.registry import TargetContext, fiscal_year_start, targets
 from tests.conftest import LiveServer
-from tests.drills.conftest import wait_for
-from tests.helpers import JOINT, WARD_A, bearer
+from tests.drills.conftest import SHORT_LIVE, wait_for
+from tests.helpers import JOINT, ROOT, WARD_A, bearer
 
 
 def _real_event(client: httpx.Client, token: str) -> None:
@@ -171,3 +175,43 @@ def _real_kpis_ignore_exercise(env: Runtime) -> bool:
         and majors[JOINT].value == 0.0
         and all(m.value is None for m in contain.values())
     )
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_cli_run_drives_an_exercise_through_a_running_server(
+    env: Runtime, detecting_server: LiveServer, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text(SHORT_LIVE, encoding="utf-8")
+    environment = {
+        "PYTHONPATH": str(ROOT / "src"),
+        "PATH": "/usr/bin:/bin",
+        "RENGO_DATABASE_URL": env.db.url,
+        "RENGO_SECRET_KEY": "test-secret-key-not-for-production",
+    }
+    args = ["drills", "run", str(scenario), "--wards", WARD_A, "--speed", "1"]
+    args += ["--url", detecting_server.url, "--data-dir", str(env.data_dir.root)]
+    done = subprocess.run(
+        [sys.executable, "-m", "rengo", *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "completed; 62 records sent" in done.stdout
+    with env.db.session() as session:
+        exercise = session.scalar(select(Exercise))
+        assert exercise is not None and exercise.status == "completed"
+        met = {
+            r.expectation_id for r in session.scalars(select(Result).where(Result.status == "met"))
+        }
+    assert {"backups-detected", "spray-detected"} <= met
+    bad = subprocess.run(
+        [sys.executable, "-m", "rengo", *args[:5], "--start-at", "2026-12-07T10:00"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "time zone" in bad.stderr

@@ -107,13 +107,25 @@ def _scenario(reference: str, rules: RuleCatalog) -> Scenario:
     return require(shipped[reference])
 
 
+def _aware(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            "ISO 8601, e.g. 2026-12-07T10:00+09:00", param_hint="--start-at"
+        ) from None
+    if moment.tzinfo is None:
+        raise typer.BadParameter("give the time zone, e.g. +09:00", param_hint="--start-at")
+    return moment
+
+
 @app.command("run")
 def run(
     scenario: Annotated[str, typer.Argument(help="Library scenario id or a YAML file")],
     wards: Annotated[str, typer.Option(help="Ward codes, comma-separated")] = "",
     speed: Annotated[float | None, typer.Option(help="Time compression (×N)")] = None,
     start_at: Annotated[
-        datetime | None, typer.Option(help="Wait until this time (ISO 8601 with zone)")
+        str | None, typer.Option(help="Wait until this time (ISO 8601 with zone)")
     ] = None,
     url: Annotated[str | None, typer.Option(help="Base URL of the rengo server")] = None,
     data_dir: DataDirOption = None,
@@ -124,8 +136,10 @@ def run(
     from rengo.drills.service import create_exercise
     from rengo.drills.settings import DrillsSettings
 
+    begin = _aware(start_at) if start_at else None
     with open_runtime(data_dir) as runtime:
         rules = rule_catalog(runtime)
+        speed = speed or runtime.settings.section(DrillsSettings).default_speed
         try:
             document = _scenario(scenario, rules)
             now = runtime.clock.now()
@@ -135,8 +149,8 @@ def run(
                     SYSTEM,
                     document,
                     wards=[w.strip() for w in wards.split(",") if w.strip()],
-                    speed=speed or runtime.settings.section(DrillsSettings).default_speed,
-                    start_at=start_at or now,
+                    speed=speed,
+                    start_at=begin or now,
                     now=now,
                 )
                 public_id = exercise.public_id
@@ -145,14 +159,14 @@ def run(
                 err_console.print(f"[red]error[/] {problem}")
             err_console.print(f"[red]{exc.message}[/]")
             raise typer.Exit(1) from None
-        if start_at is not None:
-            wait = (start_at - runtime.clock.now()).total_seconds()
+        if begin is not None:
+            wait = (begin - runtime.clock.now()).total_seconds()
             if wait > 0:
-                console.print(f"{public_id}: starting at {start_at.isoformat()}")
+                console.print(f"{public_id}: starting at {begin.isoformat()}")
                 threading.Event().wait(wait)
         runner = LiveRunner(runtime, public_id, rules, base_url=url)
         runner.start(SYSTEM)
-        console.print(f"{public_id}: running ({document.id}, ×{speed or 1:g})")
+        console.print(f"{public_id}: running ({document.id}, ×{speed:g})")
         status = runner.run()
         console.print(
             f"{public_id}: {status}; {runner.stats.sent} records sent ({runner.stats.rate:.0f}/s)"
