@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from rengo.core.permissions import SYSTEM
+from rengo.core.reports import japanese_font
 from rengo.core.runtime import Runtime
 from rengo.csirt import endpoints
-from rengo.core.reports import japanese_font
 from tests.csirt.conftest import soc_alerts_installed
 from tests.helpers import TEST_PASSWORD, WARD_A
 
