@@ -47,7 +47,6 @@ TRANSLATED = (
     "web/pages/intel.py",
     "web/pages/finops/",
     "drills/tabletop.py",
-    "core/reports.py",
     "web/pages/drills",
 )
 ERROR_CALLS = {
