@@ -81,6 +81,9 @@ class Expectation(_Strict):
     inject: str | None = Field(None, description="Inject it answers (decision)")
     draft: DraftName | None = Field(None, description="Draft template (draft)")
     within_minutes: float = Field(60.0, gt=0, description="Time allowed from the start")
+    wards: Literal["all", "first", "others"] = Field(
+        "all", description="Which of the exercise's wards it is expected in (per-ward kinds)"
+    )
     owner: Literal["ward", "joint"] = Field(
         "joint", description="Who a follow-up task goes to when it is missed"
     )

@@ -43,10 +43,13 @@ def schedule(scenario: Scenario) -> dict[str, float]:
     return out
 
 
+def select_wards(which: str, wards: list[str]) -> list[str]:
+    """``all``, ``first`` or ``others`` of the exercise's wards."""
+    return {"all": wards, "first": wards[:1], "others": wards[1:]}[which]
+
+
 def inject_wards(inject: Inject, wards: list[str]) -> list[str]:
-    if inject.telemetry is None:
-        return [JOINT]
-    return {"all": wards, "first": wards[:1], "others": wards[1:]}[inject.wards]
+    return [JOINT] if inject.telemetry is None else select_wards(inject.wards, wards)
 
 
 def new_public_id(now: datetime) -> str:
@@ -122,9 +125,11 @@ def create_exercise(
                 )
             )
     for expectation in scenario.expectations:
-        targets = wards if expectation.kind in PER_WARD else [JOINT]
+        targets = (
+            select_wards(expectation.wards, wards) if expectation.kind in PER_WARD else [JOINT]
+        )
         if expectation.kind is ExpectationKind.DETECTION:
-            targets = _detection_wards(scenario, wards)
+            targets = [w for w in targets if w in _telemetry_wards(scenario, wards)] or targets
         for ward in targets:
             session.add(
                 Result(
@@ -151,10 +156,9 @@ def create_exercise(
     return exercise
 
 
-def _detection_wards(scenario: Scenario, wards: list[str]) -> list[str]:
-    """Wards a detection is expected in: those that receive telemetry."""
-    hit = {w for i in scenario.injects if i.telemetry for w in inject_wards(i, wards)}
-    return [w for w in wards if w in hit] or wards
+def _telemetry_wards(scenario: Scenario, wards: list[str]) -> set[str]:
+    """Wards that receive telemetry (a detection cannot be expected elsewhere)."""
+    return {w for i in scenario.injects if i.telemetry for w in inject_wards(i, wards)}
 
 
 def real_time(exercise: Exercise, scenario_minutes: float) -> datetime:
