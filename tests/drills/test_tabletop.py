@@ -37,10 +37,11 @@ def _join(client: TestClient, code: str, name: str) -> str:
 
 
 def _answer(client: TestClient, exercise: str, token: str, inject: str, option: int) -> int:
-    return client.post(
+    response = client.post(
         f"/drills/play/{exercise}/decisions",
         data={"form_token": token, "inject": inject, "option": str(option)},
-    ).status_code
+    )
+    return int(response.status_code)
 
 
 def test_three_participants_answer_in_real_time(
