@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from rengo.core.identity import ApiToken
 from rengo.core.permissions import SYSTEM
 from rengo.core.runtime import Runtime
 from rengo.csirt.models import Incident
@@ -115,6 +116,9 @@ def test_live_exercise_end_to_end(
         incident = session.scalar(select(Incident).where(Incident.exercise_id == public_id))
         assert incident is not None and incident.origin == "exercise"
         assert exercise.telemetry_records == 2 + 20 + 30 + 10
+        # The ward tokens the runner sent with no longer work.
+        made = list(session.scalars(select(ApiToken).where(ApiToken.id.in_(exercise.token_ids))))
+        assert len(made) == 1 and made[0].revoked_at is not None
     assert runner.stats.sent == 62
 
     # Exercise data never counts toward real targets.
@@ -135,6 +139,8 @@ def test_live_exercise_end_to_end(
     with env.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Exercise)) == 0
         assert session.scalar(select(func.count()).select_from(Incident)) == 0
+        names = set(session.scalars(select(ApiToken.name)))
+        assert not any(n.startswith("drill ") for n in names) and names  # the test's stay
     relation = lake.source_of([path for _, path in lake.event_files()])
     cursor = lake.connect()
     left = cursor.execute(f"SELECT origin, device_hostname FROM {relation}").fetchall()

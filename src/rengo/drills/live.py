@@ -157,6 +157,7 @@ class LiveRunner:
                 self.tokens[ward] = plaintext
                 made.append(token.id)
             exercise.token_ids = made
+            session.flush()
             session.expunge(exercise)
         return exercise
 
@@ -291,15 +292,22 @@ class LiveRunner:
             time.sleep(0.1)
 
     def _revoke(self, session: Session, exercise: Exercise, now: datetime) -> None:
-        for token_id in exercise.token_ids:
-            revoke_token(session, token_id, now)
-        audit.record(
-            session,
-            SYSTEM,
-            "drills.exercise.tokens_revoked",
-            object_type="drills_exercise",
-            object_id=exercise.public_id,
-            detail={"tokens": list(exercise.token_ids)},
-            at=now,
-        )
+        revoke_tokens(session, exercise, now)
         self.queue.clear()
+
+
+def revoke_tokens(session: Session, exercise: Exercise, now: datetime) -> None:
+    """The exercise's ward ingest tokens stop working (once it has ended)."""
+    if not exercise.token_ids:
+        return
+    for token_id in exercise.token_ids:
+        revoke_token(session, token_id, now)
+    audit.record(
+        session,
+        SYSTEM,
+        "drills.exercise.tokens_revoked",
+        object_type="drills_exercise",
+        object_id=exercise.public_id,
+        detail={"tokens": list(exercise.token_ids)},
+        at=now,
+    )

@@ -22,6 +22,7 @@ from rengo.core.permissions import require
 from rengo.core.runtime import Runtime
 from rengo.drills import loader, purge, scoring, service, tabletop
 from rengo.drills.catalog import rule_catalog
+from rengo.drills.live import revoke_tokens
 from rengo.drills.models import Exercise
 from rengo.drills.report import after_action_report
 from rengo.drills.runners import Runners
@@ -370,6 +371,7 @@ def act(
                 else:
                     scoring.attribute(session, runtime.data_dir, exercise, now)
                     scoring.update_results(session, exercise, rule_catalog(runtime), now)
+                    revoke_tokens(session, exercise, now)
                 settings = runtime.settings.section(DrillsSettings)
                 scoring.finish(session, exercise, settings.followup_due_days, now)
             return
