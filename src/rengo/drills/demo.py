@@ -71,7 +71,7 @@ class SpoolSender:
 
 def _live(ctx: DemoContext, runtime: Runtime) -> str:
     from rengo.csirt import incidents
-    from rengo.csirt.alerts import soc_alert_source
+    from rengo.csirt.soc_adapter import SocAlertSource
     from rengo.csirt.schemas import IncidentCreate
     from rengo.drills.catalog import rule_catalog
     from rengo.drills.live import LiveRunner
@@ -115,7 +115,7 @@ def _live(ctx: DemoContext, runtime: Runtime) -> str:
                             responder,
                             IncidentCreate(category="ransomware", alert_ids=[alert]),
                             runtime.settings,
-                            alert_source=soc_alert_source(runtime.clock),
+                            alert_source=SocAlertSource(runtime.clock),
                             now=runtime.clock.now(),
                         )
                         opened = True

@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory
-from rengo.soc.lake import Lake, _write_parquet
+from rengo.soc.lake import Lake
+from rengo.soc.lake_files import write_parquet
 
 
 def _files(lake: Lake, first: date, last: date, wards: list[str]) -> list[str]:
@@ -57,7 +58,7 @@ def drop_source(lake: Lake, source: str, wards: list[str], first: date, last: da
         if kept.num_rows == 0:
             path.unlink()
         else:
-            _write_parquet(kept, path)
+            write_parquet(kept, path)
         fsync_directory(path.parent)
         removed += int(count)
     return removed

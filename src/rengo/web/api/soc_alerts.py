@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from rengo.core import audit
 from rengo.core.permissions import require
+from rengo.core.runtime import Runtime
 from rengo.soc import alerts, alerts_tuning
 from rengo.soc.alerts_models import CLOSE_REASONS, LEVELS, STATUSES, Alert
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, Timestamp, UserDep, client_address
@@ -183,8 +186,18 @@ def _out(alert: Alert) -> AlertOut:
 
 
 @router.get("/alerts", response_model=AlertPageOut, summary="The alert queue, newest first")
-def list_alerts(principal: UserDep, session: SessionDep, f: FilterDep) -> AlertPageOut:
+def list_alerts(
+    request: Request, principal: UserDep, session: SessionDep, f: FilterDep
+) -> AlertPageOut:
     page = alerts.search_alerts(session, principal, f)
+    audit.record_read(
+        session,
+        principal,
+        "soc.alert.list",
+        object_type="alert_list",
+        rows=len(page.items),
+        client=client_address(request),
+    )
     return AlertPageOut(
         items=[_out(a) for a in page.items],
         total=page.total,
@@ -332,11 +345,11 @@ class RuleOut(BaseModel):
     pack: str
     kind: str = Field(description="detection | correlation")
     techniques: list[str]
-    path: str
+    path: str = Field(description="<rule pack>/<file in the pack> (never a server folder)")
 
 
 class RuleIssueOut(BaseModel):
-    location: str = Field(description="file:line")
+    location: str = Field(description="<rule pack>/<file in the pack>:line")
     rule_id: str
     title: str
     reason: str
@@ -369,9 +382,24 @@ class RuleSettingOut(BaseModel):
     updated_at: datetime
 
 
-def _issue(problem: Any) -> RuleIssueOut:
+def _pack_path(path: str, runtime: Runtime) -> str:
+    """``<pack>/<path in the pack>``: where a rule lives, without the server's folders."""
+    from rengo.soc.detect.rules import BUILTIN_PACK, builtin_rules_dir
+
+    roots = [(builtin_rules_dir(), BUILTIN_PACK)]
+    roots += [(FilePath(f), FilePath(f).name) for f in runtime.settings.detect.rule_folders]
+    for root, pack in sorted(roots, key=lambda r: -len(str(r[0]))):
+        if root.is_file() and str(root) == path:
+            return f"{root.parent.name}/{root.name}"
+        if path.startswith(str(root).rstrip("/") + "/"):
+            return f"{pack}/{path[len(str(root).rstrip('/')) + 1 :]}"
+    return FilePath(path).name
+
+
+def _issue(problem: Any, runtime: Runtime) -> RuleIssueOut:
+    shown = _pack_path(problem.path, runtime)
     return RuleIssueOut(
-        location=problem.location,
+        location=f"{shown}:{problem.line}" if problem.line else shown,
         rule_id=problem.rule_id,
         title=problem.title,
         reason=problem.message,
@@ -397,12 +425,12 @@ def list_rules(principal: UserDep, runtime: RuntimeDep) -> RulesOut:
                 pack=r.pack,
                 techniques=list(r.techniques),
                 kind="correlation" if r.is_correlation else "detection",
-                path=r.path,
+                path=_pack_path(r.path, runtime),
             )
             for r in ruleset.rules
         ],
-        not_converted=[_issue(p) for p in ruleset.unsupported],
-        errors=[_issue(p) for p in ruleset.problems],
+        not_converted=[_issue(p, runtime) for p in ruleset.unsupported],
+        errors=[_issue(p, runtime) for p in ruleset.problems],
     )
 
 

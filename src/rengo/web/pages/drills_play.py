@@ -28,7 +28,7 @@ from rengo.core.runtime import Runtime
 from rengo.drills import service, tabletop
 from rengo.drills.models import Exercise, Participant
 from rengo.web.api.drills import ExerciseId
-from rengo.web.deps import CallerDep, PrincipalDep, RuntimeDep, UserDep
+from rengo.web.deps import CallerDep, RuntimeDep, UserDep
 from rengo.web.pages.csirt_forms import FormError
 from rengo.web.templating import render
 
@@ -211,10 +211,10 @@ def _fingerprint(runtime: Runtime, public_id: str) -> str:
 
 @router.get("/drills/exercises/{exercise_id}/events")
 async def events(
-    exercise_id: ExerciseId, request: Request, principal: PrincipalDep, runtime: RuntimeDep
+    exercise_id: ExerciseId, request: Request, caller: CallerDep, runtime: RuntimeDep
 ) -> StreamingResponse:
     """Server-sent events: ``update`` whenever what the screens show changed."""
-    await run_in_threadpool(_may_watch, request, runtime, principal, exercise_id)
+    await run_in_threadpool(_may_watch, request, runtime, caller.principal, exercise_id)
 
     async def stream() -> AsyncIterator[str]:
         last, quiet = "", 0.0

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from rengo.core.clock import JST, FakeClock
 from rengo.core.runtime import Runtime
-from rengo.csirt.models import Delivery, OnCallTeam, Page, Shift, TeamMember
+from rengo.notify.models import Delivery, OnCallPage, OnCallTeam, Shift, TeamMember
 from tests.helpers import TEST_PASSWORD, WARD_A, WARD_B, csrf_of
 
 # The HTML layer is under test here; the services below it run on SQLite and PostgreSQL in
@@ -121,7 +121,7 @@ def test_acknowledging_in_the_ui_and_the_delivery_log(
     worker_round: Callable[[], dict[str, Any]],
 ) -> None:
     from rengo.core.permissions import SYSTEM
-    from rengo.csirt import oncall, paging
+    from rengo.notify import oncall, paging
     from tests.helpers import free_port
 
     env.settings.csirt.smtp_port = free_port()  # nobody listens: the e-mail fails
@@ -151,7 +151,7 @@ def test_acknowledging_in_the_ui_and_the_delivery_log(
     acked = _post(client, f"/oncall/pages/{page_id}/ack", csrf)
     assert acked.status_code == 303 and acked.headers["location"] == "/oncall?saved=ack"
     with env.db.session() as session:
-        page = session.get(Page, page_id)
+        page = session.get(OnCallPage, page_id)
         assert page is not None and page.status == "acknowledged" and page.acknowledged_by
     admin = new_client()
     admin_csrf = _log_in(admin, make_user(WARD_A, "admin"))

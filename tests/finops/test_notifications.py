@@ -1,6 +1,6 @@
-"""FinOps alerts reach each ward's finance contact team through the CSIRT worker's hook
-(wired by the web/CLI layer: csirt and finops never import each other), by e-mail over a
-real local SMTP server — from the web server's worker and from ``rengo csirt worker``."""
+"""FinOps alerts reach each ward's finance contact team through the worker hook FinOps
+registers itself (``rengo.finops.notifications``: finops never imports csirt), by e-mail
+over a real local SMTP server — from the web server's worker and from ``rengo csirt worker``."""
 
 from __future__ import annotations
 
@@ -16,11 +16,17 @@ from typer.testing import CliRunner
 
 from rengo.core.identity import User
 from rengo.core.runtime import Runtime
-from rengo.csirt.models import Page
 from rengo.finops.models import Alert
+from rengo.notify.models import OnCallPage
 from tests.helpers import WARD_A, WARD_B
+from tests.notify.fixtures import with_fake_clock
 
 Api = Callable[..., Any]
+
+
+@pytest.fixture
+def env(env: Runtime) -> Runtime:
+    return with_fake_clock(env)
 
 
 def _finops_alert(env: Runtime, ward: str, key: str, **extra: Any) -> int:
@@ -130,7 +136,7 @@ def test_a_ward_without_a_finance_team_gets_its_finance_staff_mailed_or_waits(
     assert _subject(message).startswith("[FinOps] 中央区: 急増")
     assert _notified(env, for_b) and not _notified(env, nobody)  # waits for a contact
     with env.db.session() as session:
-        assert session.scalar(select(Page.id)) is None
+        assert session.scalar(select(OnCallPage.id)) is None
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the wiring; SQL: tests above

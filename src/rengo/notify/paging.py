@@ -24,9 +24,10 @@ from rengo.core.errors import Forbidden, NotFound
 from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM, Principal, allows, require, visible_tenants
 from rengo.core.settings import Settings
-from rengo.csirt import escalation, notify, timeline
-from rengo.csirt.models import OnCallTeam, Page
-from rengo.csirt.oncall import teams
+from rengo.notify import escalation, outbox
+from rengo.notify.hooks import PageEvent, page_event
+from rengo.notify.models import OnCallPage, OnCallTeam
+from rengo.notify.oncall import teams
 
 STEP_LABELS = {
     "on_call": "on call",
@@ -43,7 +44,7 @@ def _digest(token: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PageSent:
-    page: Page
+    page: OnCallPage
     ack_token: str
 
 
@@ -65,7 +66,7 @@ def _step_label(team: OnCallTeam, level: int) -> str:
 def _notify(
     session: Session,
     team: OnCallTeam,
-    page: Page,
+    page: OnCallPage,
     people: list[str],
     token: str,
     settings: Settings,
@@ -80,7 +81,7 @@ def _notify(
     )
     reference = f"page:{page.id}"
     for email in _emails(session, people):
-        notify.enqueue(
+        outbox.enqueue(
             session,
             channel="email",
             recipient=email,
@@ -93,7 +94,7 @@ def _notify(
             reference=reference,
         )
     if team.webhook_url:
-        notify.enqueue(
+        outbox.enqueue(
             session,
             channel="webhook",
             recipient=team.webhook_url,
@@ -109,7 +110,12 @@ def _notify(
 
 
 def _call_step(
-    session: Session, team: OnCallTeam, page: Page, start: int, settings: Settings, now: datetime
+    session: Session,
+    team: OnCallTeam,
+    page: OnCallPage,
+    start: int,
+    settings: Settings,
+    now: datetime,
 ) -> tuple[list[str], str]:
     """Move ``page`` to the first step from ``start`` that reaches someone and call them;
     returns whom and the step's acknowledgement token."""
@@ -144,7 +150,7 @@ def page_team(
     now: datetime,
     incident_id: int | None = None,
 ) -> PageSent:
-    page = Page(
+    page = OnCallPage(
         team_id=team.id,
         incident_id=incident_id,
         subject=subject[:300],
@@ -159,48 +165,28 @@ def page_team(
     session.add(page)
     session.flush()
     people, token = _call_step(session, team, page, 0, settings, now)
-    if incident_id is not None:
-        who = ", ".join(people) or "nobody on call"
-        timeline.add(
-            session,
-            incident_id,
-            "message",
-            f"Paged {team.name}: {who} ({_step_label(team, page.level)})",
-            actor="rengo",
-            at=now,
-            detail={"page": page.id, "team": team.id},
-        )
+    label = _step_label(team, page.level)
+    page_event(session, PageEvent("paged", page, team, now, tuple(people), label))
     return PageSent(page, token)
 
 
 def run_escalations(session: Session, settings: Settings, now: datetime) -> int:
     """Escalate every open page whose acknowledgement time ran out; returns how many."""
     due = session.scalars(
-        select(Page).where(Page.status == "open", Page.next_escalation_at <= now).order_by(Page.id)
+        select(OnCallPage)
+        .where(OnCallPage.status == "open", OnCallPage.next_escalation_at <= now)
+        .order_by(OnCallPage.id)
     ).all()
     for page in due:
         team = session.get(OnCallTeam, page.team_id)
         assert team is not None
         people, _token = _call_step(session, team, page, page.level + 1, settings, now)
-        if page.incident_id is not None:
-            what = (
-                f"escalated to {', '.join(people)} ({_step_label(team, page.level)})"
-                if people
-                else "unanswered"
-            )
-            timeline.add(
-                session,
-                page.incident_id,
-                "message",
-                f"Page to {team.name} {what}",
-                actor="rengo",
-                at=now,
-                detail={"page": page.id, "level": page.level},
-            )
+        label = _step_label(team, page.level)
+        page_event(session, PageEvent("escalated", page, team, now, tuple(people), label))
     return len(due)
 
 
-def may_acknowledge(session: Session, principal: Principal, page: Page) -> bool:
+def may_acknowledge(session: Session, principal: Principal, page: OnCallPage) -> bool:
     """The people the page reached, the team's members and its managers may answer it."""
     team = session.get(OnCallTeam, page.team_id)
     if team is None:
@@ -212,8 +198,8 @@ def may_acknowledge(session: Session, principal: Principal, page: Page) -> bool:
 
 
 def acknowledge(
-    session: Session, page: Page, who: str, now: datetime, principal: Principal = SYSTEM
-) -> Page:
+    session: Session, page: OnCallPage, who: str, now: datetime, principal: Principal = SYSTEM
+) -> OnCallPage:
     if page.status == "acknowledged":
         return page
     if principal is not SYSTEM and not may_acknowledge(session, principal, page):
@@ -230,28 +216,20 @@ def acknowledge(
         object_tenant=team.tenant if team else None,
         detail={"by": who},
     )
-    if page.incident_id is not None:
-        timeline.add(
-            session,
-            page.incident_id,
-            "message",
-            f"Page acknowledged by {who}",
-            actor=who,
-            at=now,
-            detail={"page": page.id},
-        )
+    if team is not None:
+        page_event(session, PageEvent("acknowledged", page, team, now, by=who))
     return page
 
 
-def page_by_token(session: Session, token: str) -> Page:
-    page = session.scalar(select(Page).where(Page.ack_token_hash == _digest(token)))
+def page_by_token(session: Session, token: str) -> OnCallPage:
+    page = session.scalar(select(OnCallPage).where(OnCallPage.ack_token_hash == _digest(token)))
     if page is None:
         raise NotFound("unknown or expired acknowledgement link")
     return page
 
 
-def get_page(session: Session, principal: Principal, page_id: int) -> Page:
-    page = session.get(Page, page_id)
+def get_page(session: Session, principal: Principal, page_id: int) -> OnCallPage:
+    page = session.get(OnCallPage, page_id)
     team = session.get(OnCallTeam, page.team_id) if page is not None else None
     if page is None or team is None:
         raise NotFound("page {page_id} not found", values={"page_id": page_id})
@@ -267,14 +245,14 @@ def pages(
     open_only: bool = False,
     team_id: int | None = None,
     limit: int = 100,
-) -> list[Page]:
+) -> list[OnCallPage]:
     visible = visible_tenants(principal, "csirt.oncall.read")
     team_ids = [
         t.id
         for t in teams(session, principal)
         if (team_id is None or t.id == team_id) and (visible is None or t.tenant in visible)
     ]
-    stmt = select(Page).where(Page.team_id.in_(team_ids)).order_by(Page.id.desc())
+    stmt = select(OnCallPage).where(OnCallPage.team_id.in_(team_ids)).order_by(OnCallPage.id.desc())
     if open_only:
-        stmt = stmt.where(Page.status == "open")
+        stmt = stmt.where(OnCallPage.status == "open")
     return list(session.scalars(stmt.limit(limit)))

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from rengo.core.clock import Clock
 from rengo.core.db import Database
 from rengo.core.settings import CsirtSettings, Settings
-from rengo.csirt.models import Delivery
-from rengo.csirt.signing import SIGNATURE_HEADER, sign
+from rengo.notify.models import Delivery
+from rengo.notify.signing import SIGNATURE_HEADER, sign
 
 LEASE = timedelta(minutes=10)
 """A delivery being sent is retried after this long if its sender died mid-way."""

@@ -17,101 +17,11 @@ from sqlalchemy import select
 from rengo.core.clock import FakeClock
 from rengo.core.identity import User
 from rengo.core.runtime import Runtime
-from rengo.csirt.models import Delivery
-from rengo.csirt.signing import verify
-from tests.csirt.conftest import WebhookReceiver
+from rengo.notify.signing import verify
 from tests.helpers import WARD_A, WARD_B
+from tests.notify.fixtures import WebhookReceiver, joint_people, joint_team, sent_subjects
 
 Api = Callable[..., Any]
-
-
-def _people(env: Runtime, make_user: Callable[..., str], n: int) -> list[str]:
-    names = [make_user("joint", "csirt") for _ in range(n)]
-    with env.db.session() as session:
-        for user in session.scalars(select(User).where(User.username.in_(names))):
-            user.email = f"{user.username}@csirt.example.test"
-    return names
-
-
-def _team(
-    api: Api, clock: FakeClock, people: list[str], manager: str, **extra: Any
-) -> dict[str, Any]:
-    team = api(
-        "POST",
-        "/api/v1/oncall/teams",
-        ward="joint",
-        json={
-            "tenant": "joint",
-            "name": "共同CSIRT",
-            "kind": "csirt",
-            "manager": manager,
-            "ack_minutes": 15,
-            **extra,
-        },
-    )
-    assert team.status_code == 201, team.text
-    rota = api(
-        "POST",
-        f"/api/v1/oncall/teams/{team.json()['id']}/shifts",
-        ward="joint",
-        json={
-            "usernames": people,
-            "start": (clock.now() - timedelta(hours=1)).isoformat(),
-            "shift_hours": 12,
-            "count": 6,
-        },
-    )
-    assert rota.status_code == 201, rota.text
-    return dict(team.json())
-
-
-def _subjects(env: Runtime) -> list[tuple[str, str]]:
-    with env.db.session() as session:
-        return [
-            (d.recipient, d.subject)
-            for d in session.scalars(select(Delivery).order_by(Delivery.id))
-        ]
-
-
-def test_escalation_on_a_fake_clock(
-    api: Api,
-    env: Runtime,
-    clock: FakeClock,
-    make_user: Callable[..., str],
-    open_incident: Callable[..., dict[str, Any]],
-) -> None:
-    first, second, manager = _people(env, make_user, 3)
-    team = _team(api, clock, [first, second], manager)
-    assert api("GET", f"/api/v1/oncall/teams/{team['id']}", ward="joint").json()["on_call"] == first
-    incident = open_incident(category="ransomware", people_affected=10)  # critical → pages
-    [page] = api("GET", "/api/v1/oncall/pages", ward="joint").json()
-    assert page["target"] == first and page["level"] == 0 and page["incident_id"] == incident["id"]
-    assert [r for r, _ in _subjects(env)] == [f"{first}@csirt.example.test"]
-    clock.advance(minutes=14, seconds=59)
-    assert api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()["escalated"] == 0
-    clock.advance(seconds=1)
-    assert api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()["escalated"] == 1
-    page = api("GET", "/api/v1/oncall/pages", ward="joint").json()[0]
-    assert page["target"] == second and page["level"] == 1
-    clock.advance(minutes=15)
-    api("POST", "/api/v1/oncall/run", ward="joint", role="admin")
-    page = api("GET", "/api/v1/oncall/pages", ward="joint").json()[0]
-    assert page["target"] == manager and page["level"] == 2
-    clock.advance(minutes=15)
-    api("POST", "/api/v1/oncall/run", ward="joint", role="admin")
-    assert api("GET", "/api/v1/oncall/pages", ward="joint").json()[0]["status"] == "exhausted"
-    assert [r for r, _ in _subjects(env)] == [
-        f"{n}@csirt.example.test" for n in (first, second, manager)
-    ]
-    messages = [
-        e["summary"]
-        for e in api("GET", f"/api/v1/incidents/{incident['id']}/timeline?kind=message").json()[
-            "items"
-        ]
-    ]
-    assert messages[0].startswith(f"Paged 共同CSIRT: {first}") and messages[-1].endswith(
-        "unanswered"
-    )
 
 
 def test_acknowledged_page_stops_escalating_and_link_works_once_per_level(
@@ -122,9 +32,9 @@ def test_acknowledged_page_stops_escalating_and_link_works_once_per_level(
     make_user: Callable[..., str],
     webhook_receiver: WebhookReceiver,
 ) -> None:
-    first, second, manager = _people(env, make_user, 3)
+    first, second, manager = joint_people(env, make_user, 3)
     env.settings.csirt.webhook_secrets["teams"] = SecretStr("teams-signing-key")
-    team = _team(
+    team = joint_team(
         api,
         clock,
         [first, second],
@@ -164,8 +74,8 @@ def test_email_is_delivered_over_real_smtp(
 ) -> None:
     env.settings.csirt.smtp_port = smtp_server.port
     env.settings.csirt.smtp_from = "csirt@rengo.example.test"
-    first, second, manager = _people(env, make_user, 3)
-    team = _team(api, clock, [first, second], manager)
+    first, second, manager = joint_people(env, make_user, 3)
+    team = joint_team(api, clock, [first, second], manager)
     api(
         "POST",
         f"/api/v1/oncall/teams/{team['id']}/pages",
@@ -193,8 +103,8 @@ def test_failed_delivery_is_retried_with_backoff_then_given_up(
 
     env.settings.csirt.smtp_port = free_port()  # nobody listens
     env.settings.csirt.delivery_attempts = 3
-    first, second, manager = _people(env, make_user, 3)
-    team = _team(api, clock, [first, second], manager, ack_minutes=600)
+    first, second, manager = joint_people(env, make_user, 3)
+    team = joint_team(api, clock, [first, second], manager, ack_minutes=600)
     api("POST", f"/api/v1/oncall/teams/{team['id']}/pages", ward="joint", json={"subject": "x"})
     run = lambda: api("POST", "/api/v1/oncall/run", ward="joint", role="admin").json()  # noqa: E731
     assert run()["retrying"] == 1
@@ -212,8 +122,8 @@ def test_failed_delivery_is_retried_with_backoff_then_given_up(
 def test_hand_over_and_ward_visibility(
     api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str]
 ) -> None:
-    first, second, manager = _people(env, make_user, 3)
-    team = _team(api, clock, [first, second], manager)
+    first, second, manager = joint_people(env, make_user, 3)
+    team = joint_team(api, clock, [first, second], manager)
     note = api(
         "POST",
         f"/api/v1/oncall/teams/{team['id']}/handover",
@@ -259,15 +169,15 @@ def test_hand_over_and_ward_visibility(
     )
 
 
-def test_escalation_policy_named_person_then_the_whole_team(
+def test_escalation_policy_named_person_then_the_wholejoint_team(
     api: Api,
     env: Runtime,
     clock: FakeClock,
     make_user: Callable[..., str],
     worker_round: Callable[[], dict[str, Any]],
 ) -> None:
-    first, second, deputy = _people(env, make_user, 3)
-    team = _team(api, clock, [first, second], first)
+    first, second, deputy = joint_people(env, make_user, 3)
+    team = joint_team(api, clock, [first, second], first)
     url = f"/api/v1/oncall/teams/{team['id']}"
     assert (
         api("PUT", f"{url}/members", ward="joint", json={"usernames": [first, second]}).status_code
@@ -308,7 +218,7 @@ def test_escalation_policy_named_person_then_the_whole_team(
     clock.advance(minutes=1)
     worker_round()
     assert page()["status"] == "exhausted"
-    recipients = [r for r, _ in _subjects(env)]
+    recipients = [r for r, _ in sent_subjects(env)]
     assert recipients == [f"{n}@csirt.example.test" for n in (deputy, first, first, second)]
     reset = api("PUT", f"{url}/escalation", ward="joint", json={"steps": []}).json()
     assert reset["own_escalation"] is False
@@ -318,8 +228,8 @@ def test_escalation_policy_named_person_then_the_whole_team(
 def test_team_settings_members_rota_from_members_and_a_swap(
     api: Api, env: Runtime, clock: FakeClock, make_user: Callable[..., str]
 ) -> None:
-    first, second, third = _people(env, make_user, 3)
-    team = _team(api, clock, [first], first)
+    first, second, third = joint_people(env, make_user, 3)
+    team = joint_team(api, clock, [first], first)
     url = f"/api/v1/oncall/teams/{team['id']}"
     changed = api(
         "PATCH",

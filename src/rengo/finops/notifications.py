@@ -1,9 +1,7 @@
-"""Other domains' notifications, sent through the CSIRT's on-call and delivery machinery.
+"""FinOps alerts told to people, through messaging's on-call and delivery machinery.
 
-The layers forbid FinOps and the CSIRT to import each other; this top-layer module may
-import both, and registers its hooks with the CSIRT worker on import (the web app and
-the ``rengo`` command line both import it, so the in-process worker and
-``rengo csirt worker`` run the same hooks).
+Registered explicitly as a worker hook (``rengo.notify.hooks``); ``load_domains`` imports
+this module, so the web server's worker and ``rengo csirt worker`` run the same hook.
 
 FinOps alerts (``finops_alerts``: spikes, level shifts, budgets forecast to be
 exceeded) go to the ward's finance contact team (on-call teams of kind ``finance``): one
@@ -26,10 +24,10 @@ from rengo.core.identity import User
 from rengo.core.permissions import Role
 from rengo.core.settings import Settings
 from rengo.core.wards import tenant_name
-from rengo.csirt import notify, oncall, paging
-from rengo.csirt.worker import register_hook
 from rengo.finops import scan
 from rengo.finops.models import Alert
+from rengo.notify import oncall, outbox, paging
+from rengo.notify.hooks import register_hook
 
 FINOPS_KINDS = {"spike": "急増", "level_shift": "水準変化", "budget": "予算超過見込み"}
 LISTED = 20
@@ -89,7 +87,7 @@ def notify_finops_alerts(session: Session, settings: Settings, now: datetime) ->
         if not teams:
             staff = _finance_staff(session, ward)
             for email in staff:
-                notify.enqueue(
+                outbox.enqueue(
                     session,
                     channel="email",
                     recipient=email,

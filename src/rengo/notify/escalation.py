@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.identity import User
-from rengo.csirt.models import OnCallTeam, Shift, TeamMember
+from rengo.notify.models import OnCallTeam, Shift, TeamMember
 
 TARGETS = ("on_call", "next_on_call", "manager", "user", "team")
 MAX_STEPS = 10

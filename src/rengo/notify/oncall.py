@@ -5,8 +5,8 @@ Teams belong to a tenant: the joint CSIRT (``csirt``), each ward's contact
 (``finance``, told of FinOps alerts). A rota is a run of consecutive shifts taking the
 members (or the people given) in turn; one shift can be handed to someone else (a swap);
 the outgoing person leaves a hand-over note on the shift that is ending. Who a page
-reaches is the team's escalation policy (``rengo.csirt.escalation``); paging is in
-``rengo.csirt.paging``.
+reaches is the team's escalation policy (``rengo.notify.escalation``); paging is in
+``rengo.notify.paging``.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from rengo.core.identity import User
 from rengo.core.permissions import Principal, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, is_tenant
-from rengo.csirt import escalation
-from rengo.csirt.escalation import current_shift, members, upcoming_shifts
-from rengo.csirt.models import OnCallTeam, Shift, TeamMember
+from rengo.notify import escalation
+from rengo.notify.escalation import current_shift, members, upcoming_shifts
+from rengo.notify.models import OnCallTeam, Shift, TeamMember
 
 TEAM_KINDS = ("csirt", "ward_contact", "executives", "finance")
 MAX_SHIFTS = 1000

@@ -17,8 +17,8 @@ from rengo.core import audit
 from rengo.core.errors import Conflict, NotFound
 from rengo.core.permissions import Principal, require
 from rengo.core.wards import JOINT
-from rengo.csirt import notify
-from rengo.csirt.models import Delivery
+from rengo.notify import outbox
+from rengo.notify.models import Delivery
 
 STATUSES = ("pending", "sending", "sent", "failed")
 CHANNELS = ("email", "webhook")
@@ -62,7 +62,7 @@ def retry(session: Session, principal: Principal, delivery_id: int, *, now: date
             "delivery {id} is {status}: only a failed one is sent again",
             values={"id": failed.id, "status": failed.status},
         )
-    again = notify.enqueue(
+    again = outbox.enqueue(
         session,
         channel=failed.channel,
         recipient=failed.recipient,
