@@ -6,9 +6,10 @@ from rengo.core.permissions import SYSTEM
 from rengo.core.runtime import Runtime
 from rengo.drills.loader import library, require
 from rengo.drills.service import create_exercise
-from tests.tenancy import GLOBAL_ROUTES, factory
+from tests.tenancy import GLOBAL_ROUTES, LISTS_WITHOUT_WARD_DATA, factory
 
 GLOBAL_ROUTES["GET /api/v1/drills/scenarios/{scenario_id}"] = "the shipped library, no ward data"
+LISTS_WITHOUT_WARD_DATA["GET /api/v1/drills/scenarios"] = "the shipped library, no ward data"
 
 
 @factory("exercise_id")
