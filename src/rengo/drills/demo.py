@@ -71,8 +71,8 @@ class SpoolSender:
 
 def _live(ctx: DemoContext, runtime: Runtime) -> str:
     from rengo.csirt import incidents
-    from rengo.csirt.soc_adapter import SocAlertSource
     from rengo.csirt.schemas import IncidentCreate
+    from rengo.csirt.soc_adapter import SocAlertSource
     from rengo.drills.catalog import rule_catalog
     from rengo.drills.live import LiveRunner
     from rengo.drills.loader import library, require
