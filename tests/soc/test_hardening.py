@@ -5,12 +5,15 @@ deep is a 422 (not a RecursionError), a body over the general limit is a 413."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import orjson
 from fastapi.testclient import TestClient
 
 from rengo.core.runtime import Runtime
 from rengo.intel.collections import SHARED
+from rengo.soc.detect.settings import DetectSettings
 from tests.helpers import JOINT, WARD_A
 from tests.intel.helpers import TAXII_ROOT, indicator, taxii_headers
 from tests.soc.test_api import auth, search, wait_stored
@@ -48,6 +51,24 @@ def test_rules_are_shown_by_pack_never_by_server_folder(
     paths = [r["path"] for r in rules["rules"]]
     assert paths and all(p.startswith("rengo/") and p.endswith((".yml", ".yaml")) for p in paths)
     assert not any("site-packages" in p or "/src/" in p for p in paths)
+
+
+def test_broken_rules_are_named_by_pack_on_the_api_and_the_page(
+    client: TestClient, env: Runtime, tokens: Callable[..., str], login: Any, tmp_path: Path
+) -> None:
+    pack = tmp_path / "server-only-folder" / "wardpack"
+    pack.mkdir(parents=True)
+    (pack / "broken.yml").write_text("title: broken\ndetection: [not, a, mapping]\n")
+    env.settings.section(DetectSettings).rule_folders = [pack]
+    response = client.get("/api/v1/soc/rules", headers=auth(tokens(WARD_A, "ward_it")))
+    assert response.status_code == 200
+    locations = [e["location"] for e in response.json()["errors"]]
+    assert locations and all(loc.startswith("wardpack/broken.yml") for loc in locations)
+    assert "server-only-folder" not in response.text
+    login(client, WARD_A, "ward_it")
+    page = client.get("/soc/rules")
+    assert page.status_code == 200 and "wardpack/broken.yml" in page.text
+    assert "server-only-folder" not in page.text
 
 
 def test_a_taxii_envelope_nested_1000_deep_is_refused(

@@ -48,6 +48,7 @@ TRANSLATED = (
     "intel/submissions.py",
     "intel/advisories.py",
     "finops/plan.py",
+    "ebpm/",
     "web/pages/csirt",
     "web/pages/assets.py",
     "web/pages/admin.py",
@@ -57,6 +58,9 @@ TRANSLATED = (
     "web/pages/oncall.py",
     "web/pages/intel.py",
     "web/pages/finops/",
+    "web/pages/ebpm",
+    "drills/tabletop.py",
+    "web/pages/drills",
 )
 ERROR_CALLS = {
     "RengoError",

@@ -204,6 +204,8 @@ def require_login(principal: Annotated[Principal, Depends(get_principal)]) -> Pr
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+"""Whoever is asking, the anonymous public included (public pages and the open-data API)."""
 UserDep = Annotated[Principal, Depends(require_login)]
 """An authenticated principal (401 for anonymous callers; pages redirect to login)."""
 

@@ -568,3 +568,16 @@ class _Cache:
             else {k: v for k, v in self.entries.items() if k in self.used}
         )
         write_atomically(self.path, orjson.dumps(kept))
+
+
+def pack_path(path: str, folders: Iterable[Path]) -> str:
+    """``<pack>/<file in the pack>`` for a rule file: what pages and the API show instead
+    of a folder of the server (``folders``: the configured rule folders)."""
+    roots = [(builtin_rules_dir(), BUILTIN_PACK), *((Path(f), Path(f).name) for f in folders)]
+    for root, pack in sorted(roots, key=lambda r: -len(str(r[0]))):
+        if root.is_file() and str(root) == path:
+            return f"{root.parent.name}/{root.name}"
+        prefix = str(root).rstrip("/") + "/"
+        if path.startswith(prefix):
+            return f"{pack}/{path[len(prefix) :]}"
+    return Path(path).name

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
@@ -386,20 +385,9 @@ class RuleSettingOut(BaseModel):
 
 
 def _pack_path(path: str, runtime: Runtime) -> str:
-    """``<pack>/<path in the pack>``: where a rule lives, without the server's folders."""
-    from rengo.soc.detect.rules import BUILTIN_PACK, builtin_rules_dir
+    from rengo.soc.detect.rules import pack_path  # pySigma loads only when rules are asked for
 
-    roots = [(builtin_rules_dir(), BUILTIN_PACK)]
-    roots += [
-        (FilePath(f), FilePath(f).name)
-        for f in runtime.settings.section(DetectSettings).rule_folders
-    ]
-    for root, pack in sorted(roots, key=lambda r: -len(str(r[0]))):
-        if root.is_file() and str(root) == path:
-            return f"{root.parent.name}/{root.name}"
-        if path.startswith(str(root).rstrip("/") + "/"):
-            return f"{pack}/{path[len(str(root).rstrip('/')) + 1 :]}"
-    return FilePath(path).name
+    return pack_path(path, runtime.settings.section(DetectSettings).rule_folders)
 
 
 def _issue(problem: Any, runtime: Runtime) -> RuleIssueOut:
