@@ -63,12 +63,18 @@ def test_birth_dates_in_wareki_and_seireki(written: str, day: date | None) -> No
     ],
 )
 def test_addresses_take_one_form(written: str) -> None:
-    assert normalise.address(written) == "世田谷区太子堂1-2-3"
-    assert normalise.town(written) == "世田谷区太子堂1"
+    assert normalise.address(written) == "世田谷区太子堂1丁目2-3"
+    assert normalise.town(written) == "世田谷区太子堂1丁目"
 
 
 def test_larger_block_numbers_in_kanji() -> None:
-    assert normalise.address("足立区千住二十三丁目十二番百五号") == "足立区千住23-12-105"
+    assert normalise.address("足立区千住二十三丁目十二番百五号") == "足立区千住23丁目12-105"
+
+
+def test_towns_without_chome() -> None:
+    assert normalise.address("新宿区喜久井町27番20号") == "新宿区喜久井町27-20"
+    assert normalise.address("新宿区喜久井町２７－２０") == "新宿区喜久井町27-20"
+    assert normalise.town("新宿区喜久井町27番20号") == "新宿区喜久井町"
 
 
 @pytest.mark.parametrize(
@@ -93,7 +99,7 @@ def test_individual_number_check_digit() -> None:
 
 
 def test_numbers_inside_town_names_stay_as_written() -> None:
-    assert normalise.address("北区上十条二丁目13番16号") == "北区上十条2-13-16"
-    assert normalise.town("北区上十条二丁目13番16号") == "北区上十条2"
-    assert normalise.address("中央区八丁堀三丁目5番2号") == "中央区八丁堀3-5-2"
-    assert normalise.address("世田谷区三軒茶屋一丁目二番地三") == "世田谷区三軒茶屋1-2-3"
+    assert normalise.address("北区上十条二丁目13番16号") == "北区上十条2丁目13-16"
+    assert normalise.town("北区上十条二丁目13番16号") == "北区上十条2丁目"
+    assert normalise.address("中央区八丁堀三丁目5番2号") == "中央区八丁堀3丁目5-2"
+    assert normalise.address("世田谷区三軒茶屋一丁目二番地三") == "世田谷区三軒茶屋1丁目2-3"

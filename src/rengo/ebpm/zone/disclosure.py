@@ -94,9 +94,8 @@ LEVELS: dict[Hierarchy, tuple[str, ...]] = {
     ),
     Hierarchy.ADDRESS: (
         "CAST({c} AS VARCHAR)",
-        # The town with its 丁目 (世田谷区太子堂1), then the town, then the ward.
-        "regexp_extract(CAST({c} AS VARCHAR), '^(.*?[^0-9]+[0-9]+)', 1)",
-        "regexp_extract(CAST({c} AS VARCHAR), '^(.*?区[^0-9]*)', 1)",
+        # The town without its 丁目 (世田谷区太子堂), then the ward (世田谷区).
+        "regexp_extract(CAST({c} AS VARCHAR), '^([^0-9０-９]*)', 1)",
         "regexp_extract(CAST({c} AS VARCHAR), '^(.*?区)', 1)",
         "'*'",
     ),

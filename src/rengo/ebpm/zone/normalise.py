@@ -96,7 +96,6 @@ _KANJI_NUMBER = re.compile(
     r"[〇一二三四五六七八九十百]+(?=丁目|番地|番|号)|(?:(?<=番)|(?<=地)|(?<=-))[〇一二三四五六七八九十百]+$"
 )
 _HYPHENS = re.compile(r"[‐‑‒–—―−ーｰ－]")
-_BLOCK = re.compile(r"(\d+)\s*(?:丁目|-)\s*(\d+)?\s*(?:番地?|-)?\s*(\d+)?\s*(?:号)?")
 
 
 def nfkc(value: str) -> str:
@@ -164,30 +163,43 @@ def _kanji_number(text: str) -> str:
     return str(total + current)
 
 
-def address(value: str | None) -> str | None:
-    """An address in one form: no prefecture, arabic block numbers joined by hyphens
-    (東京都世田谷区太子堂一丁目2番3号 / 世田谷区太子堂1-2-3 → 世田谷区太子堂1-2-3)."""
+def _blocks(value: str | None) -> tuple[str, str | None, list[str]] | None:
+    """The town part, the 丁目 (when there is one) and the other block numbers."""
     if _blank(value):
         return None
     assert value is not None
-    text = _SPACES.sub("", nfkc(value))
-    text = text.removeprefix("東京都")
+    text = _SPACES.sub("", nfkc(value)).removeprefix("東京都")
     text = _KANJI_NUMBER.sub(lambda m: _kanji_number(m[0]), text)
     text = _HYPHENS.sub("-", text)
+    first = re.search(r"\d", text)
+    if first is None:
+        return text, None, []
+    prefix, rest = text[: first.start()], text[first.start() :]
+    numbers = re.findall(r"\d+", rest)
+    # 1-2-3 is 丁目-番-号; 27-20 (no 丁目 written) is 番-号 in a town without 丁目.
+    if "丁目" in rest or len(numbers) >= 3:
+        return prefix, numbers[0], numbers[1:]
+    return prefix, None, numbers
 
-    def block(match: re.Match[str]) -> str:
-        return "-".join(part for part in match.groups() if part)
 
-    return _BLOCK.sub(block, text, count=1) or None
+def address(value: str | None) -> str | None:
+    """An address in one form: no prefecture, arabic numbers, 丁目 kept, 番 and 号 joined by
+    a hyphen (東京都世田谷区太子堂一丁目2番3号 / 世田谷区太子堂1-2-3 → 世田谷区太子堂1丁目2-3)."""
+    parts = _blocks(value)
+    if parts is None:
+        return None
+    prefix, chome, rest = parts
+    return f"{prefix}{f'{chome}丁目' if chome else ''}{'-'.join(rest)}" or None
 
 
 def town(value: str | None) -> str | None:
-    """The address up to the 丁目 (``世田谷区太子堂1``): the level a release may keep."""
-    canonical = address(value)
-    if canonical is None:
+    """The address up to the 丁目 (``世田谷区太子堂1丁目``), or the town where it has none:
+    the finest level an analyst inside the zone may see."""
+    parts = _blocks(value)
+    if parts is None:
         return None
-    match = re.match(r"^(.*?\D)(\d+)", canonical)
-    return f"{match[1]}{match[2]}" if match else canonical
+    prefix, chome, _ = parts
+    return f"{prefix}{f'{chome}丁目' if chome else ''}" or None
 
 
 def phone(value: str | None) -> str | None:

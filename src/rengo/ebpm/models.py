@@ -1,0 +1,5 @@
+"""Tables of the EBPM domain (found by ``rengo.domains`` for migrations)."""
+
+from rengo.ebpm.zone import models as zone_models
+
+__all__ = ["zone_models"]
