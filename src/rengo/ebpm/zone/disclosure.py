@@ -262,12 +262,16 @@ def _generalised(rules: Mapping[str, ColumnRule], levels: Mapping[str, int]) -> 
     return ", ".join(f"{_level(rules[n], n, levels[n])} AS {_ident(n)}" for n in levels)
 
 
-def _small_rows(con: duckdb.DuckDBPyConnection, qis: list[str], select: str, k: int) -> int:
-    keys = ", ".join(_ident(n) for n in qis)
+def _level_column(qi_index: int, level: int) -> str:
+    return _ident(f"__q{qi_index}_{level}")
+
+
+def _small_rows(con: duckdb.DuckDBPyConnection, keys: list[str], k: int) -> int:
+    """Rows in classes smaller than ``k`` when grouped by the level columns ``keys``."""
     row = _sql(
         con,
-        f"SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM (SELECT {select} FROM release) "
-        f"GROUP BY {keys}) WHERE n < ?",
+        "SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM levels "
+        f"GROUP BY {', '.join(keys)}) WHERE n < ?",
         [k],
     ).fetchone()
     return int(row[0]) if row else 0
@@ -283,18 +287,28 @@ def _k_anonymity(
     levels = dict.fromkeys(qis, 0)
     (rows,) = _sql(con, "SELECT count(*) FROM release").fetchone() or (0,)
     allowed = int(rows * policy.suppression_limit)
+    # Every level of every quasi-identifier computed once: the search below only groups.
+    if qis:
+        expressions = ", ".join(
+            f"{_level(rules[n], n, level)} AS {_level_column(i, level)}"
+            for i, n in enumerate(qis)
+            for level in range(len(LEVELS[rules[n].hierarchy]))
+        )
+        _sql(con, f"CREATE OR REPLACE TEMP TABLE levels AS SELECT {expressions} FROM release")
+
+    def violators_at(candidate: dict[str, int]) -> int:
+        keys = [_level_column(i, candidate[n]) for i, n in enumerate(qis)]
+        return _small_rows(con, keys, policy.k)
+
     # Greedy bottom-up generalisation: each round raises by one level the
-    # quasi-identifier that leaves the fewest rows in classes smaller than k (ties: the one
-    # with most distinct values), until those rows fit within the suppression limit.
-    violators = _small_rows(con, qis, _generalised(rules, levels), policy.k) if qis else 0
+    # quasi-identifier that leaves the fewest rows in classes smaller than k (ties: the
+    # least generalised), until those rows fit within the suppression limit.
+    violators = violators_at(levels) if qis else 0
     while qis and violators > allowed:
         open_levels = [n for n in qis if levels[n] < len(LEVELS[rules[n].hierarchy]) - 1]
         if not open_levels:
             break
-        outcomes = {
-            n: _small_rows(con, qis, _generalised(rules, {**levels, n: levels[n] + 1}), policy.k)
-            for n in open_levels
-        }
+        outcomes = {n: violators_at({**levels, n: levels[n] + 1}) for n in open_levels}
         chosen = min(open_levels, key=lambda n: (outcomes[n], levels[n]))
         levels[chosen] += 1
         violators = outcomes[chosen]
@@ -314,6 +328,7 @@ def _k_anonymity(
         report.columns = qis
         report.detail["k"] = policy.k
         report.detail["levels"] = levels
+        _sql(con, "DROP TABLE levels")
     _l_diversity(con, rules, policy, report)
 
 
