@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from rengo.assets.models import Asset
 from rengo.cli import app
+from rengo.core.demo_accounts import ROLE_SHORT
 from rengo.core.identity import User, token_for_secret
 from rengo.core.runtime import Runtime
 from rengo.core.settings import load_settings
@@ -97,7 +98,7 @@ def test_demo_fills_accounts_and_a_register_for_23_wards(data_dir: Path) -> None
     assert "rengo-demo-2026" in output and "joint.admin" in output
     runtime = Runtime.from_settings(load_settings(data_dir=data_dir))
     with runtime.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(User)) == 24 * 7
+        assert session.scalar(select(func.count()).select_from(User)) == 24 * len(ROLE_SHORT)
         per_ward = dict(
             session.execute(select(Asset.tenant, func.count()).group_by(Asset.tenant)).all()
         )

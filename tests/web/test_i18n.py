@@ -35,6 +35,7 @@ TRANSLATED = (
     "csirt/",
     "assets/",
     "core/users.py",
+    "core/reports.py",
     "core/identity.py",
     "intel/submissions.py",
     "intel/advisories.py",
