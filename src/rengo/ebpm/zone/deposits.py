@@ -20,6 +20,8 @@ from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, allows, require, visible_tenants
 from rengo.core.runtime import Runtime
+from rengo.core.settings import Settings
+from rengo.core.storage import DataDir
 from rengo.core.types import TenantCode
 from rengo.ebpm.zone import extracts
 from rengo.ebpm.zone.disclosure import ColumnKind, ColumnRule
@@ -43,10 +45,14 @@ class Zone:
 
     @classmethod
     def of(cls, runtime: Runtime) -> Zone:
-        settings = runtime.settings.section(ZoneSettings)
-        root = runtime.data_dir.root
-        vault = Vault.open(settings.key_file or root.parent / "rengo-zone.key", root)
-        return cls(runtime.data_dir.files("ebpm_zone"), vault, settings)
+        return cls.open(runtime.settings, runtime.data_dir)
+
+    @classmethod
+    def open(cls, settings: Settings, data_dir: DataDir) -> Zone:
+        section = settings.section(ZoneSettings)
+        root = data_dir.root
+        vault = Vault.open(section.key_file or root.parent / "rengo-zone.key", root)
+        return cls(data_dir.files("ebpm_zone"), vault, section)
 
     def path(self, kind: str, object_id: int) -> Path:
         return self.folder / f"{kind}-{object_id}.parquet.sealed"
