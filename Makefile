@@ -46,6 +46,7 @@ serve: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/vulture  # dead code; settings and whitelist in pyproject.toml, vulture_whitelist.py
 
 typecheck: install
 	$(BIN)/mypy src/rengo/core

@@ -25,7 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rengo.core.wards import ward_codes
-from rengo.soc.lake import Lake, _write_parquet, compacted_options
+from rengo.soc.lake import Lake
+from rengo.soc.lake_files import compacted_options, write_parquet
 from rengo.soc.maintenance import compact
 from rengo.soc.schema import CLASSES, EVENT_SCHEMA
 from rengo.soc.search import EventQuery, search_events
@@ -116,7 +117,7 @@ def fill(lake: Lake, total: int, now: datetime) -> None:
             for class_uid in CLASS_SHAPES:
                 table = _partition(rng, pools, ward, start, class_uid, per_partition)
                 folder = lake.events_dir / f"class_uid={class_uid}/ward={ward}/day={start.date()}"
-                _write_parquet(
+                write_parquet(
                     table, folder / f"c-{1:020d}-bench.parquet", compacted_options(table.num_rows)
                 )
     (lake.root / "head.json").write_text('{"position": 1}')

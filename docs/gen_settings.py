@@ -40,6 +40,7 @@ TITLES = {
     "": "General",
     "policy": "Policy thresholds",
     "web": "Web",
+    "auth": "Authentication: passwords, MFA, throttling, SSO",
     "assets": "Asset register",
     "soc": "Joint SOC: collection and the lake",
     "detect": "Joint SOC: detection",

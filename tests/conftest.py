@@ -46,6 +46,9 @@ from tests.helpers import (
     shared_data_dir,
 )
 
+# Messaging's API helpers, SMTP server and webhook receiver serve every domain's tests.
+pytest_plugins = ["tests.notify.fixtures"]
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
@@ -176,6 +179,9 @@ def make_settings(data_dir: Path, db_url: str, **overrides: Any) -> Settings:
         password_time_cost=1,
         password_memory_kib=1024,
         web={"warm_targets": False},
+        # Logging in through the form stays one step for the many tests that are not about
+        # MFA; tests/web/test_mfa.py turns the requirement on.
+        auth=overrides.pop("auth", {"mfa_required": False}),
         **overrides,
     )
 
@@ -347,6 +353,7 @@ def make_asset(env: Runtime) -> Callable[..., int]:
             asset = service.create_asset(
                 session, principal, AssetCreate(**asset_fields(**overrides)), env.settings
             )
-            return asset.id
+            asset_id: int = asset.id
+            return asset_id
 
     return make

@@ -79,3 +79,20 @@ def asset_fields(**overrides: Any) -> dict[str, Any]:
     }
     fields.update(overrides)
     return fields
+
+
+DECLARING_PARTS = {"__init__.py", "settings.py", "permissions.py", "targets.py"}
+"""A domain package holding only these declares what it will do; it is not built yet."""
+
+
+def built_domains() -> set[str]:
+    """The domains with code of their own (models, services, commands) beyond declarations."""
+    from rengo.domains import DOMAINS
+
+    src = ROOT / "src" / "rengo"
+    return {
+        d
+        for d in DOMAINS
+        if any(p.name not in DECLARING_PARTS for p in (src / d).glob("*.py"))
+        or (src / d / "migrations").is_dir()
+    }

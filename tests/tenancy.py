@@ -7,7 +7,9 @@ A domain that adds an ``/api/v1`` route with a path parameter registers, in
   object of ``ward`` and returns the value for that path parameter;
 - ``BODIES["METHOD /api/v1/path/{param}"] = {...}`` — a valid body, for routes whose body
   must validate before the object is looked up;
-- ``GLOBAL_ROUTES["METHOD /api/v1/path"] = "why"`` — routes that are not ward data.
+- ``GLOBAL_ROUTES["METHOD /api/v1/path"] = "why"`` — routes that are not ward data;
+- ``LISTS_WITHOUT_WARD_DATA["GET /api/v1/path"] = "why"`` — list routes whose answer
+  carries no ward field even for the ward itself (the walk cannot tell a leak there).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ Factory = Callable[[Runtime, str], str]
 FACTORIES: dict[str, Factory] = {}
 BODIES: dict[str, Any] = {}
 GLOBAL_ROUTES: dict[str, str] = {}
+LISTS_WITHOUT_WARD_DATA: dict[str, str] = {}
 
 
 def factory(param: str) -> Callable[[Factory], Factory]:

@@ -18,8 +18,12 @@ from rengo.domains import load_domains
 
 # Search structures that migrations create by hand, outside the models: the FTS5 table
 # (and its shadow tables) on SQLite, the pg_trgm GIN index on PostgreSQL.
-BY_HAND_TABLES = ("assets_search",)
-BY_HAND_INDEXES = {"ix_assets_search_trgm"}
+BY_HAND_TABLES = ("assets_search", "opendata_search_")
+BY_HAND_INDEXES = {
+    "ix_assets_search_trgm",
+    "ix_opendata_search_trgm",
+    "ix_opendata_search_bigrams",
+}
 
 
 def _made_by_hand(difference: Any) -> bool:

@@ -5,8 +5,8 @@ Domain commands (``rengo soc …``, ``rengo finops …``) are typer apps from ea
 commands is named (or the help lists them), so ``rengo soc detect --evtx …`` starts
 without importing every other domain. The domains' registering parts
 (``load_domains``) are loaded before any command runs, except those a commands module
-lists in ``STANDALONE`` (commands that need nothing but their own modules); so are the
-cross-domain notifier hooks (``rengo.web.notifiers``).
+lists in ``STANDALONE`` (commands that need nothing but their own modules) — among them
+each domain's ``notifications`` (its worker hooks, ``rengo.notify.hooks``).
 """
 
 from __future__ import annotations
@@ -47,11 +47,9 @@ def _domains_with_commands() -> tuple[str, ...]:
 
 
 def _load_platform() -> None:
-    """Every domain's registering parts, and the cross-domain notifier hooks of
-    ``rengo csirt worker`` (FinOps alerts → finance contacts): csirt and finops may not
-    import each other, so the top layer wires them, as the web app does."""
+    """Every domain's registering parts, its notifier hooks among them (the hooks
+    ``rengo csirt worker`` runs: FinOps alerts → finance contacts)."""
     load_domains()
-    import rengo.web.notifiers  # noqa: F401
 
 
 def _loading_domains_first(command: Any, standalone: frozenset[str]) -> None:
@@ -224,7 +222,10 @@ def demo(
             console.print(f"[bold]{demo_step.name}[/]: {demo_step.description}")
             demo_step.run(ctx)
     password = ctx.shared.get("demo_password", "")
-    table = Table(title="Demo accounts (password for all: " + password + ")")
+    title = f"Demo accounts (password for all: {password}"
+    if ctx.shared.get("demo_totp_secret"):
+        title += f"; admins and joint centre: TOTP key {ctx.shared['demo_totp_secret']}"
+    table = Table(title=title + ")")
     for column in ("user", "ward", "role"):
         table.add_column(column)
     for username, ward, role in (
@@ -416,6 +417,41 @@ def user_create(
     console.print(f"user {username} created ({role} at {tenant})")
 
 
+@user_app.command("password")
+def user_password(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, envvar="RENGO_NEW_PASSWORD"
+        ),
+    ] = "",
+    data_dir: DataDirOption = None,
+) -> None:
+    """Set a new password (the password policy applies; the user's sessions end)."""
+    from rengo.core import users
+    from rengo.core.identity import Passwords
+
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        user = users.by_username(session, username)
+        passwords = Passwords.from_settings(runtime.settings)
+        users.reset_password(session, SYSTEM, passwords, user.id, password)
+    console.print(f"password of {username} changed")
+
+
+@user_app.command("mfa-reset")
+def user_mfa_reset(
+    username: Annotated[str, typer.Argument(help="Login name")], data_dir: DataDirOption = None
+) -> None:
+    """Remove a user's second factor (lost phone); they enrol again at their next login."""
+    from rengo.core import users
+
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        user = users.by_username(session, username)
+        users.reset_mfa(session, SYSTEM, user.id, runtime.clock.now())
+    console.print(f"second factor of {username} removed")
+
+
 @audit_app.command("verify")
 def audit_verify(data_dir: DataDirOption = None) -> None:
     """Recompute the audit log's hash chain; exit 1 if any entry was altered or removed."""
@@ -426,8 +462,9 @@ def audit_verify(data_dir: DataDirOption = None) -> None:
     if report.intact:
         console.print(f"audit log intact: {report.checked} entries")
         return
+    where = f" at entry {report.first_bad_id}" if report.first_bad_id is not None else ""
     err_console.print(
-        f"audit log broken at entry {report.first_bad_id} ({report.checked} intact before)"
+        f"audit log broken{where}: {report.reason} ({report.checked} entries intact before)"
     )
     raise typer.Exit(1)
 

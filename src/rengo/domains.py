@@ -7,6 +7,7 @@ A domain is a package ``rengo.<name>``. By convention it may have:
     permissions.py   ``define(...)`` of its actions
     targets.py       the policy targets it computes (``rengo.targets.registry.register``)
     demo.py          its ``rengo demo`` step (``rengo.core.demo.step``)
+    notifications.py its worker hooks and page listeners (``rengo.notify.hooks``)
     commands.py      a typer app mounted as ``rengo <name> …``
     migrations/      its Alembic revisions (a branch labelled with the domain name)
 
@@ -23,6 +24,7 @@ from types import ModuleType
 
 DOMAINS = (
     "core",
+    "notify",
     "assets",
     "targets",
     "soc",
@@ -33,7 +35,7 @@ DOMAINS = (
     "opendata",
     "ebpm",
 )
-PARTS = ("settings", "models", "permissions", "targets", "demo")
+PARTS = ("settings", "models", "permissions", "targets", "demo", "notifications")
 
 
 def _import_if_present(module: str) -> ModuleType | None:

@@ -7,7 +7,7 @@ from rengo.assets.schemas import AssetCreate
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
 from tests.helpers import asset_fields
-from tests.tenancy import GLOBAL_ROUTES, factory
+from tests.tenancy import GLOBAL_ROUTES, LISTS_WITHOUT_WARD_DATA, factory
 
 
 @factory("asset_id")
@@ -21,4 +21,12 @@ def asset(runtime: Runtime, ward: str) -> str:
 
 GLOBAL_ROUTES["GET /api/v1/targets/{target_id}"] = (
     "targets are aggregates every member of staff sees"
+)
+
+# List routes whose answer has no ward field even for the ward itself (tenancy walk).
+LISTS_WITHOUT_WARD_DATA.update(
+    {
+        "GET /api/v1/reference/assets": "the asset form's vocabularies, no ward records",
+        "GET /api/v1/targets": "figures keyed by ward code, not a ward field: the walk cannot tell",
+    }
 )

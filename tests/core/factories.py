@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rengo.core.identity import Passwords, create_token, create_user
 from rengo.core.runtime import Runtime
-from tests.tenancy import BODIES, factory
+from tests.tenancy import BODIES, LISTS_WITHOUT_WARD_DATA, factory
 
 
 @factory("token_id")
@@ -37,3 +37,12 @@ def user(runtime: Runtime, ward: str) -> str:
 
 
 BODIES["POST /api/v1/users/{user_id}/password"] = {"password": "another long password"}
+
+# List routes whose answer has no ward field even for the ward itself (tenancy walk).
+LISTS_WITHOUT_WARD_DATA.update(
+    {
+        "GET /api/v1/tokens": "the caller's own personal tokens; the walk's service tokens own none",
+        "GET /api/v1/audit/verify": "a report on the whole chain (counts), no rows",
+        "GET /api/v1/wards": "the public reference list of the 23 wards (codes, no ward field)",
+    }
+)

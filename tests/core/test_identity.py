@@ -58,7 +58,7 @@ def test_weak_passwords_duplicates_and_bad_roles_are_refused(
 ) -> None:
     _user(env, passwords)
     with env.db.session() as session:
-        with pytest.raises(InvalidInput, match="too short"):
+        with pytest.raises(InvalidInput, match="at least 10 characters"):
             create_user(
                 session, passwords, username="b", password="short", tenant="131016", role="ward_it"
             )

@@ -33,7 +33,7 @@ def test_ward_admin_manages_only_their_ward(
     assert login.status_code == 401  # disabled
     with env.db.session() as session:
         actions = [e.action for e in audit.query(session, tenants=None, object_type="user")]
-    assert actions == ["user.update", "user.create"]
+    assert actions == ["login.failed", "user.update", "user.create"]  # the disabled login too
 
 
 def test_joint_admin_manages_every_ward_and_resets_passwords(
@@ -106,7 +106,7 @@ def test_users_page_creates_and_disables(client: TestClient, login: Callable[...
     )
     short = client.post("/admin/users", data={**form, "username": "sato", "password": "x"})
     assert short.status_code == 422
-    assert "パスワードが短すぎます" in short.text and "文字以上で入力してください" in short.text
+    assert "このパスワードは使えません" in short.text and "10文字以上にしてください" in short.text
     client.get("/lang/en", params={"next": "/"})
     english = client.post("/admin/users", data=form)
     assert "user &#39;suzuki&#39; exists" in english.text

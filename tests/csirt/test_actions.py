@@ -17,10 +17,10 @@ from sqlalchemy import select
 from rengo.core.clock import FakeClock
 from rengo.core.runtime import Runtime
 from rengo.csirt.models import SimulatedEffect
-from rengo.csirt.signing import InvalidSignature, sign, verify
 from rengo.csirt.worker import Worker
-from tests.csirt.conftest import WebhookReceiver
+from rengo.notify.signing import InvalidSignature, sign, verify
 from tests.helpers import WARD_A, WARD_B
+from tests.notify.fixtures import WebhookReceiver
 
 Api = Callable[..., Any]
 Round = Callable[[], dict[str, Any]]
@@ -284,7 +284,7 @@ def test_simulated_ward_endpoint_validates_and_keeps_its_state(
         ).status_code
         == 403
     )
-    incident = open_incident()
+    incident = open_incident(origin="exercise")
     base = f"/api/v1/incidents/{incident['id']}/actions"
     refused = api("POST", base, json={"kind": "block_ip", "target": "192.168.1.5"}).json()
     done = api("POST", base, json={"kind": "block_domain", "target": "phish.example.net"}).json()
@@ -327,3 +327,49 @@ def test_rejected_action_never_runs(
     assert api("POST", f"{base}/{action['id']}/approve", ward="joint", json={}).status_code == 409
     assert worker_round()["actions_succeeded"] == 0
     assert api("GET", f"/api/v1/incidents/{incident['id']}").json()["contained_at"] is None
+
+
+def _simulated_action(
+    api: Api, open_incident: Callable[..., dict[str, Any]], origin: str
+) -> tuple[int, int]:
+    """A simulated endpoint at ward A and a block of a domain for an incident of ``origin``."""
+    api(
+        "POST",
+        "/api/v1/csirt/connectors",
+        role="admin",
+        json={"tenant": WARD_A, "name": "sim", "kind": "simulated"},
+    )
+    incident = open_incident(origin=origin)
+    base = f"/api/v1/incidents/{incident['id']}/actions"
+    action = api("POST", base, json={"kind": "block_domain", "target": "c2.example.net"}).json()
+    return int(incident["id"]), int(action["id"])
+
+
+def test_the_simulated_endpoint_refuses_a_real_incident_by_default(
+    api: Api, env: Runtime, open_incident: Callable[..., dict[str, Any]], worker_round: Round
+) -> None:
+    assert env.settings.csirt.simulated_connectors == "demo_only"
+    incident_id, action_id = _simulated_action(api, open_incident, "real")
+    ran = worker_round()
+    assert ran["actions_succeeded"] == 0 and ran["actions_failed"] == 1
+    action = _action(api, incident_id, action_id)
+    assert action["status"] == "failed" and "demo and exercise incidents only" in action["error"]
+    assert api("GET", f"/api/v1/incidents/{incident_id}").json()["contained_at"] is None
+    with env.db.session() as session:
+        assert session.scalar(select(SimulatedEffect.id)) is None
+
+
+def test_marked_simulation_of_a_real_incident_never_counts_as_containment(
+    api: Api, env: Runtime, open_incident: Callable[..., dict[str, Any]], worker_round: Round
+) -> None:
+    env.settings.csirt.simulated_connectors = "marked"
+    real_id, real_action = _simulated_action(api, open_incident, "real")
+    drill_id, _ = _simulated_action(api, open_incident, "exercise")
+    assert worker_round()["actions_succeeded"] == 2
+    action = _action(api, real_id, real_action)
+    assert action["status"] == "succeeded" and action["external_ref"].startswith("SIM-")
+    assert api("GET", f"/api/v1/incidents/{real_id}").json()["contained_at"] is None
+    assert any(s.startswith("Simulated (nothing contained)") for s in _summaries(api, real_id))
+    # An exercise's simulated containment is its containment (exercises stay out of targets).
+    assert api("GET", f"/api/v1/incidents/{drill_id}").json()["contained_at"] is not None
+    assert not any(s.startswith("Simulated") for s in _summaries(api, drill_id))

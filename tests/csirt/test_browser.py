@@ -12,13 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from rengo.core.permissions import SYSTEM
 from rengo.core.reports import japanese_font
 from rengo.core.runtime import Runtime
 from rengo.csirt import endpoints
-from tests.csirt.conftest import soc_alerts_installed
+from rengo.soc import alerts as soc_alerts
 from tests.helpers import TEST_PASSWORD, WARD_A
+from tests.notify.fixtures import WebhookReceiver
 
 pytestmark = pytest.mark.browser
 
@@ -40,14 +42,27 @@ def _log_in(page: Any, username: str) -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_alert_to_contained_incident_to_report(
-    browser_page: Any, env: Runtime, soc_alert: Callable[..., str], make_user: Callable[..., str]
+    browser_page: Any,
+    env: Runtime,
+    soc_alert: Callable[..., str],
+    make_user: Callable[..., str],
+    webhook_receiver: WebhookReceiver,
 ) -> None:
     if japanese_font() is None:
         pytest.skip("no Japanese font installed (apt-get install fonts-ipaexfont)")
     alert_id = soc_alert(WARD_A, "EDR: ランサムウェアの挙動", src_ip="203.0.113.66")
+    # A real incident is contained through a real (local) signed webhook: the simulated
+    # endpoint acts for demo and exercise incidents only.
+    env.settings.csirt.webhook_secrets["ward_a_edr"] = SecretStr("ward-a-edr-key-0123456789")
     with env.db.session() as session:
         endpoints.create_connector(
-            session, SYSTEM, tenant=WARD_A, name="千代田区EDR(模擬)", kind="simulated"
+            session,
+            SYSTEM,
+            tenant=WARD_A,
+            name="千代田区EDR",
+            kind="webhook",
+            url=webhook_receiver.url + "/actions",
+            secret_name="ward_a_edr",
         )
     responder, approver = make_user("joint", "csirt"), make_user(WARD_A, "ward_it")
     page = browser_page
@@ -72,6 +87,7 @@ def test_alert_to_contained_incident_to_report(
     page.wait_for_selector(".action-status:has-text('成功')")
     timeline = page.inner_text("#timeline")
     assert "Done: isolate_host pc-0042" in timeline and "Approved isolate_host" in timeline
+    assert [r.path for r in webhook_receiver.requests] == ["/actions"]
     assert "Sent isolate_host pc-0042" in timeline and "First containment" in timeline
     assert "封じ込め" in page.inner_text("#contained-at") and "—" not in page.inner_text(
         "#contained-at"
@@ -82,9 +98,6 @@ def test_alert_to_contained_incident_to_report(
     assert download.suggested_filename.startswith("incident-report-INC-")
     with open(download.path(), "rb") as handle:
         assert handle.read(5) == b"%PDF-"
-    if soc_alerts_installed():
-        from rengo.soc import alerts as soc_alerts
-
-        with env.db.session() as session:
-            alert = soc_alerts.get_alert(session, SYSTEM, alert_id)
-            assert alert.status == "closed" and alert.close_reason == "incident_opened"
+    with env.db.session() as session:
+        alert = soc_alerts.get_alert(session, SYSTEM, alert_id)
+        assert alert.status == "closed" and alert.close_reason == "incident_opened"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rengo.core.clock import FakeClock
-from tests.csirt.conftest import AlertBook, soc_alerts_installed
+from tests.csirt.conftest import AlertBook
 from tests.helpers import WARD_A, WARD_B
 
 Api = Callable[..., Any]
@@ -76,10 +76,7 @@ def test_alert_of_another_ward_is_not_usable(
 def test_an_unknown_alert_id_gets_a_clear_answer(api: Api) -> None:
     response = api("POST", "/api/v1/incidents", json={"alert_ids": ["X"], "category": "other"})
     assert response.status_code == 422
-    if soc_alerts_installed():
-        assert response.json()["problems"][0]["message"] == "no alert 'X' visible to you"
-    else:
-        assert "not available" in response.json()["message"]
+    assert response.json()["problems"][0]["message"] == "no alert 'X' visible to you"
 
 
 def test_bad_input_names_the_field(api: Api, clock: FakeClock) -> None:

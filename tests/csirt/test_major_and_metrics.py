@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from rengo.core.clock import JST, FakeClock
 from rengo.core.runtime import Runtime
-from rengo.csirt.models import Delivery
+from rengo.notify.models import Delivery
 from rengo.targets.evaluate import TargetEvaluator
 from rengo.targets.registry import get_target
 from tests.helpers import WARD_A, WARD_B

@@ -64,8 +64,8 @@ def test_ack_link_page_asks_before_acknowledging(
     client: TestClient, env: Any, make_user: Callable[..., str], clock: FakeClock
 ) -> None:
     from rengo.core.permissions import SYSTEM
-    from rengo.csirt import oncall, paging
-    from rengo.csirt.models import Page
+    from rengo.notify import oncall, paging
+    from rengo.notify.models import OnCallPage
 
     person = make_user("joint", "csirt")
     with env.db.session() as session:
@@ -82,7 +82,7 @@ def test_ack_link_page_asks_before_acknowledging(
     shown = client.get(f"/oncall/ack/{token}")
     assert shown.status_code == 200 and "応答確認" in shown.text and "対応します" in shown.text
     with env.db.session() as session:
-        assert session.get(Page, page_id).status == "open"  # a GET never acknowledges
+        assert session.get(OnCallPage, page_id).status == "open"  # a GET never acknowledges
     done = client.post(f"/oncall/ack/{token}")
     assert done.status_code == 200 and f"{person} (link)" in done.text
     assert client.get("/oncall/ack/not-a-token").status_code == 404

@@ -1,127 +1,82 @@
-"""Objects of a ward for the tenancy walk (tests/web/test_tenancy_walk.py): a deposit, a
-purpose, a linkage with a review pair, and a release of that ward's linkage zone.
-
-The deposit and purpose go through the service; the linkage (with a sealed one-link
-result), review and release rows are written directly, without running Splink — the walk
-checks who reaches an object, not how it was made.
-"""
+"""EBPM objects of a ward for the tenancy walk (tests/web/test_tenancy_walk.py)."""
 
 from __future__ import annotations
 
-from datetime import date
-
-import pyarrow as pa
-
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
-from rengo.ebpm.zone import deposits
-from rengo.ebpm.zone.deposits import Zone
-from rengo.ebpm.zone.models import ZoneLinkage, ZoneRelease, ZoneReview
-from tests.tenancy import BODIES, factory
-
-COLUMNS = {"記録番号": {"kind": "link"}, "年齢": {"kind": "quasi", "hierarchy": "age"}}
-_made: dict[tuple[int, str], dict[str, int]] = {}
+from rengo.ebpm import evaluations, policies
+from rengo.ebpm.models import Element, Indicator
+from rengo.ebpm.schemas import EvaluationCreate, PolicyCreate
+from tests.ebpm.zone import factories as _zone_factories  # noqa: F401 - the zone's routes
+from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
 
 
-def _zone_objects(env: Runtime, ward: str) -> dict[str, int]:
-    key = (id(env), ward)
-    if key in _made:
-        return _made[key]
-    owner = Principal(ward, Role.DATA_OWNER, username=f"owner-{ward}")
-    officer = Principal(ward, Role.PRIVACY_OFFICER, username=f"officer-{ward}")
-    analyst = Principal(ward, Role.ZONE_ANALYST, username=f"analyst-{ward}")
-    zone = Zone.of(env)
-    with env.db.session() as session:
-        deposit = deposits.deposit(
+def _policy(runtime: Runtime, ward: str) -> int:
+    with runtime.db.session() as session:
+        created = policies.create_policy(
             session,
-            zone,
-            owner,
-            "記録番号,年齢\nA1,70\nA2,81\n".encode(),
-            source="walk.csv",
-            ward=ward,
-            department="walk",
-            domain="welfare",
-            title="walk deposit",
-            legal_basis="walk",
-            purpose="walk",
-            retention_until=date(2099, 1, 1),
-            columns=COLUMNS,
-            key_column="記録番号",
-            today=date(2026, 1, 1),
+            Principal(ward, Role.POLICY, username="drafter"),
+            PolicyCreate(
+                title="保育所定員拡大",
+                department="子ども家庭部",
+                fiscal_year=2026,
+                template="childcare",
+            ),
         )
-        deposits.decide_deposit(
-            session, officer, deposit.id, approve=True, note="", now=env.clock.now()
-        )
-        purpose = deposits.request_purpose(
+        return int(created.id)
+
+
+@factory("policy_id")
+def policy(runtime: Runtime, ward: str) -> str:
+    return str(_policy(runtime, ward))
+
+
+@factory("element_id")
+def element(runtime: Runtime, ward: str) -> str:
+    pid = _policy(runtime, ward)
+    with runtime.db.session() as session:
+        found = session.query(Element).filter_by(policy_id=pid).first()
+        assert found is not None
+        return str(found.id)
+
+
+@factory("indicator_id")
+def indicator(runtime: Runtime, ward: str) -> str:
+    pid = _policy(runtime, ward)
+    with runtime.db.session() as session:
+        found = session.query(Indicator).filter_by(policy_id=pid).first()
+        assert found is not None
+        return str(found.id)
+
+
+@factory("evaluation_id")
+def evaluation(runtime: Runtime, ward: str) -> str:
+    pid = _policy(runtime, ward)
+    with runtime.db.session() as session:
+        made = evaluations.create_plan(
             session,
-            analyst,
-            ward=ward,
-            title="walk purpose",
-            description="",
-            legal_basis="walk",
-            columns={deposit.id: ["年齢"]},
+            Principal(ward, Role.POLICY, username="drafter"),
+            pid,
+            EvaluationCreate(design="did", comparison_group="近隣区", timing="3年後"),
         )
-        deposits.decide_purpose(session, officer, purpose.id, approve=True, now=env.clock.now())
-        linkage = ZoneLinkage(
-            ward=ward,
-            purpose_id=purpose.id,
-            left_deposit_id=deposit.id,
-            right_deposit_id=deposit.id,
-            threshold=0.95,
-            review_floor=0.5,
-            links=0,
-            review=1,
-            seconds=0.0,
-            model={},
-            created_by=analyst.label,
-        )
-        session.add(linkage)
-        session.flush()
-        zone.seal_table(
-            "links", linkage.id, pa.table({"left": [0], "right": [1], "probability": [0.99]})
-        )
-        review = ZoneReview(
-            linkage_id=linkage.id,
-            left_record=0,
-            right_record=1,
-            probability=0.7,
-            decision="pending",
-        )
-        release = ZoneRelease(
-            ward=ward,
-            purpose_id=purpose.id,
-            linkage_id=linkage.id,
-            title="walk release",
-            rules={},
-            report={},
-            rows=1,
-            sha256="",
-            status="approved",
-            requested_by=analyst.label,
-            decision_note="",
-        )
-        session.add_all([review, release])
-        session.flush()
-        zone.seal_table("release", release.id, pa.table({"年齢": ["70-79"]}))
-        made = {
-            "deposit_id": deposit.id,
-            "purpose_id": purpose.id,
-            "linkage_id": linkage.id,
-            "review_id": review.id,
-            "release_id": release.id,
-        }
-    _made[key] = made
-    return made
+        return str(made.id)
 
 
-for _param in ("deposit_id", "purpose_id", "linkage_id", "review_id", "release_id"):
-
-    def _make(env: Runtime, ward: str, _param: str = _param) -> str:
-        return str(_zone_objects(env, ward)[_param])
-
-    factory(_param)(_make)
-
-BODIES["POST /api/v1/ebpm/deposits/{deposit_id}/decision"] = {"approve": True}
-BODIES["POST /api/v1/ebpm/purposes/{purpose_id}/decision"] = {"approve": True}
-BODIES["POST /api/v1/ebpm/releases/{release_id}/decision"] = {"approve": True}
-BODIES["POST /api/v1/ebpm/reviews/{review_id}"] = {"decision": "match"}
+BODIES["PATCH /api/v1/ebpm/policies/{policy_id}"] = {"title": "他区の施策"}
+BODIES["POST /api/v1/ebpm/policies/{policy_id}/elements"] = {"stage": "outputs", "text": "x"}
+BODIES["POST /api/v1/ebpm/policies/{policy_id}/transitions"] = {"action": "submit"}
+BODIES["POST /api/v1/ebpm/policies/{policy_id}/indicators"] = {"name": "x"}
+BODIES["POST /api/v1/ebpm/policies/{policy_id}/evaluations"] = {"design": "did"}
+BODIES["POST /api/v1/ebpm/indicators/{indicator_id}/actuals"] = {
+    "period_end": "2026-03-31",
+    "value": 1.0,
+}
+BODIES["POST /api/v1/ebpm/evaluations/{evaluation_id}/results"] = {
+    "method": "before_after",
+    "intervention_period": 2020,
+    "observations": [
+        {"unit": "w", "period": 2018 + i, "value": float(i), "treated": True} for i in range(4)
+    ],
+}
+GLOBAL_ROUTES["GET /api/v1/ebpm/templates"] = "logic-model templates are reference data"
+GLOBAL_ROUTES["GET /api/v1/ebpm/trainings/courses"] = "the course catalogue is shared"

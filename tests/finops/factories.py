@@ -9,7 +9,7 @@ from rengo.core.runtime import Runtime
 from rengo.finops import service
 from rengo.finops.allocation import Rule
 from rengo.finops.models import Alert, Recommendation
-from tests.tenancy import BODIES, factory
+from tests.tenancy import BODIES, LISTS_WITHOUT_WARD_DATA, factory
 
 
 @factory("rec_id")
@@ -61,3 +61,14 @@ def pool(runtime: Runtime, ward: str) -> str:
 
 BODIES["POST /api/v1/finops/recommendations/{rec_id}/status"] = {"status": "accepted"}
 BODIES["POST /api/v1/finops/anomalies/{alert_id}/status"] = {"status": "acknowledged"}
+
+# List routes whose answer has no ward field even for the ward itself (tenancy walk).
+LISTS_WITHOUT_WARD_DATA.update(
+    {
+        "GET /api/v1/finops/costs": "needs a FOCUS lake; narrowing: tests/finops/test_api.py",
+        "GET /api/v1/finops/costs.csv": "needs a FOCUS lake; narrowing: tests/finops/test_api.py",
+        "GET /api/v1/finops/rows": "needs a FOCUS lake; narrowing: tests/finops/test_api.py",
+        "GET /api/v1/finops/rules": "allocation rules: the joint centre's configuration",
+        "GET /api/v1/finops/pools": "shared cost pools: the joint centre's configuration",
+    }
+)

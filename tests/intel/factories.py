@@ -6,7 +6,7 @@ from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.runtime import Runtime
 from rengo.intel import advisories, feeds, submissions
 from rengo.intel.schemas import IndicatorList
-from tests.tenancy import BODIES, factory
+from tests.tenancy import BODIES, LISTS_WITHOUT_WARD_DATA, factory
 
 
 @factory("submission_id")
@@ -49,3 +49,14 @@ def _feed(env: Runtime, ward: str) -> str:
 BODIES["POST /api/v1/intel/submissions/{submission_id}/approve"] = {"version": 1}
 BODIES["POST /api/v1/intel/submissions/{submission_id}/redact"] = {"terms": ["walk"]}
 BODIES["POST /api/v1/intel/advisories/{advisory_id}/respond"] = {"acknowledged": True}
+
+# List routes whose answer has no ward field even for the ward itself (tenancy walk).
+LISTS_WITHOUT_WARD_DATA.update(
+    {
+        "GET /api/v1/intel/advisories": "the joint centre's advisories (recipients by code)",
+        "GET /api/v1/intel/indicators": "STIX objects carry an owner, not a ward field",
+        "GET /api/v1/intel/sightings": "needs SOC lake events that match an indicator",
+        "GET /api/v1/intel/hunts": "the joint centre's retro-hunts",
+        "GET /api/v1/intel/feeds": "the joint centre's feeds",
+    }
+)

@@ -127,7 +127,7 @@ def test_recipient_wards_it_staff_are_mailed(
     from sqlalchemy import select
 
     from rengo.core.identity import Passwords, create_user
-    from rengo.csirt.models import Delivery
+    from rengo.notify.models import Delivery
 
     with env.db.session() as session:
         passwords = Passwords.from_settings(env.settings)
@@ -140,7 +140,7 @@ def test_recipient_wards_it_staff_are_mailed(
                 session,
                 passwords,
                 username=name,
-                password="x" * 12,
+                password="correct horse battery",  # passes the password policy
                 tenant=ward,
                 role=role,
                 email=f"{name}@city.example.jp",
@@ -167,7 +167,7 @@ def test_a_critical_advisory_pages_the_recipient_wards_contact_teams(
     """Critical advisories also page each recipient ward's on-call contact team."""
     from sqlalchemy import select
 
-    from rengo.csirt.models import OnCallTeam, Page
+    from rengo.notify.models import OnCallPage, OnCallTeam
 
     with env.db.session() as session:
         for ward in (WARD_A, WARD_C):
@@ -179,7 +179,9 @@ def test_a_critical_advisory_pages_the_recipient_wards_contact_teams(
     assert created.status_code == 201
     with env.db.session() as session:
         paged = session.execute(
-            select(OnCallTeam.tenant, Page.subject).join(Page, Page.team_id == OnCallTeam.id)
+            select(OnCallTeam.tenant, OnCallPage.subject).join(
+                OnCallPage, OnCallPage.team_id == OnCallTeam.id
+            )
         ).all()
     assert [tenant for tenant, _ in paged] == [WARD_A]
     assert paged[0][1].startswith("【注意喚起・critical】")

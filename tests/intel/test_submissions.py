@@ -100,7 +100,7 @@ def ward_a_register(env: Runtime) -> None:
             session,
             Passwords.from_settings(env.settings),
             username="t-yamada",
-            password="x" * 12,
+            password="correct horse battery",  # passes the password policy
             tenant=WARD_A,
             role="ward_it",
             display_name="山田 太郎",
@@ -290,8 +290,8 @@ def test_submission_straight_from_a_csirt_incident(
     from rengo.core.permissions import Principal, Role
     from rengo.csirt import incidents
     from rengo.csirt import indicators as csirt_indicators
-    from rengo.csirt.alerts import UnavailableAlertSource
     from rengo.csirt.schemas import IncidentCreate
+    from rengo.csirt.soc_adapter import SocAlertSource
 
     with env.db.session() as session:
         incident = incidents.create_incident(
@@ -299,7 +299,7 @@ def test_submission_straight_from_a_csirt_incident(
             Principal(WARD_A, Role.CSIRT, username="csirt-a"),
             IncidentCreate(title="C2 beacons", category="other"),
             env.settings,
-            alert_source=UnavailableAlertSource(),
+            alert_source=SocAlertSource(env.clock),
             now=env.clock.now(),
         )
         found = csirt_indicators.extract(

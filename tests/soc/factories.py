@@ -7,7 +7,7 @@ import itertools
 from rengo.core.runtime import Runtime
 from rengo.soc.alerts import ingest_detections
 from tests.soc.detect.alert_helpers import detection
-from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
+from tests.tenancy import BODIES, GLOBAL_ROUTES, LISTS_WITHOUT_WARD_DATA, factory
 
 _serial = itertools.count()
 
@@ -54,4 +54,14 @@ def suppression(runtime: Runtime, ward: str) -> str:
 
 GLOBAL_ROUTES["PUT /api/v1/soc/rule-settings/{rule_id}"] = (
     "rules are not ward data; the ward in the body is checked (tests/soc/detect/test_alerts.py)"
+)
+
+# List routes whose answer has no ward field even for the ward itself (tenancy walk).
+LISTS_WITHOUT_WARD_DATA.update(
+    {
+        "GET /api/v1/soc/events": "needs SOC lake events; narrowing: tests/soc/test_api.py",
+        "GET /api/v1/soc/stats": "needs SOC lake events; narrowing: tests/soc/test_api.py",
+        "GET /api/v1/soc/rules": "detection rules are shared by every ward",
+        "GET /api/v1/soc/rule-settings": "rule settings are the joint centre's configuration",
+    }
 )

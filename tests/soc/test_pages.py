@@ -11,7 +11,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from rengo.core.runtime import Runtime
-from rengo.soc.lake import _write_parquet, quarantine_table
+from rengo.soc.lake import quarantine_table
+from rengo.soc.lake_files import write_parquet
 from rengo.soc.service import store_for
 from tests.helpers import WARD_A, WARD_B
 from tests.soc import samples
@@ -155,7 +156,7 @@ def test_quarantine_shows_raw_bytes_and_replays(
         "raw": samples.SQUID,
         "ingest_seq": 1,
     }
-    _write_parquet(
+    write_parquet(
         quarantine_table([row]),
         lake.quarantine_dir / f"ward={WARD_A}/day=2026-05-01/p-{1:020d}-9.parquet",
     )

@@ -33,19 +33,32 @@ def ui_messages() -> dict[str, str]:
 # held to it: the API and CLI show them in English, as before.
 TRANSLATED = (
     "csirt/",
+    "notify/",
     "assets/",
     "core/users.py",
     "core/reports.py",
     "core/identity.py",
+    "core/token_names.py",
+    "core/audit_key.py",
+    "core/errors.py",
+    "core/mfa.py",
+    "core/password_policy.py",
+    "core/login_throttle.py",
+    "core/oidc.py",
     "intel/submissions.py",
     "intel/advisories.py",
     "finops/plan.py",
+    "ebpm/",
     "web/pages/csirt",
     "web/pages/assets.py",
     "web/pages/admin.py",
+    "web/pages/account.py",
+    "web/pages/auth.py",
+    "web/pages/oidc.py",
     "web/pages/oncall.py",
     "web/pages/intel.py",
     "web/pages/finops/",
+    "web/pages/ebpm",
 )
 ERROR_CALLS = {
     "RengoError",
@@ -57,6 +70,7 @@ ERROR_CALLS = {
     "TooManyAttempts",
     "Problem",
     "InvalidValue",
+    "OidcError",
 }
 
 

@@ -8,7 +8,11 @@ from fastapi.testclient import TestClient
 def test_healthz_reports_the_database(client: TestClient, db_url: str) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": db_url.split(":")[0].split("+")[0]}
+    report = response.json()
+    assert report["status"] == "ok"
+    assert report["database"] == db_url.split(":")[0].split("+")[0]
+    assert report["soc_lake"]["ready"] is True and report["soc_lake"]["lag_bytes"] == 0
+    assert client.get("/readyz").status_code == 200
 
 
 def test_openapi_documents_the_api(client: TestClient) -> None:

@@ -1,9 +1,12 @@
 """Every API route, called by every role of ward A on ward B's objects, reveals nothing.
 
-Routes with path parameters must answer 403 or 404 for ward A while ward B itself can
-read them; list routes refuse ``?ward=B`` and never return ward B's records. A route
-this walk does not know how to exercise fails the test until its domain registers a
-factory (see tests/tenancy.py).
+Ward B's objects — one of every kind a factory makes — exist before the first route is
+called, so the list half is not vacuous: for every list route ward B's own answer must
+show ward B's data (or the route is declared in ``LISTS_WITHOUT_WARD_DATA`` with why),
+and ward A's answer must not. Routes with path parameters must answer 403 or 404 for
+ward A while ward B itself can read them; list routes refuse ``?ward=B``. A route this
+walk does not know how to exercise fails the test until its domain registers a factory
+(see tests/tenancy.py).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import tests
 from rengo.core.permissions import STAFF_ROLES
 from rengo.core.runtime import Runtime
 from tests.helpers import WARD_A, WARD_B, bearer
-from tests.tenancy import BODIES, FACTORIES, GLOBAL_ROUTES
+from tests.tenancy import BODIES, FACTORIES, GLOBAL_ROUTES, LISTS_WITHOUT_WARD_DATA
 
 for info in pkgutil.iter_modules(tests.__path__):
     if info.ispkg and importlib.util.find_spec(f"tests.{info.name}.factories"):
@@ -54,12 +57,27 @@ def _accepts_ward_query(operation: dict[str, Any]) -> bool:
     return any(p["in"] == "query" and p["name"] == "ward" for p in operation.get("parameters", []))
 
 
+def _ward_b_sees_its_data(client: TestClient, tokens: Any, roles: list[str], path: str) -> bool:
+    for role in roles:
+        response = client.get(path, headers=bearer(tokens(WARD_B, role)))
+        if response.status_code != 200:
+            continue
+        if response.headers.get("content-type", "").startswith("application/json"):
+            if _mentions(response.json(), WARD_B):
+                return True
+        elif WARD_B in response.text:
+            return True
+    return False
+
+
 def test_ward_a_reaches_nothing_of_ward_b(
     app: Any, client: TestClient, env: Runtime, tokens: Any
 ) -> None:
     roles = sorted(r.value for r in STAFF_ROLES)
-    objects: dict[str, str] = {}
+    # Every kind of ward B object first: a list checked before any exists proves nothing.
+    objects: dict[str, str] = {p: make(env, WARD_B) for p, make in FACTORIES.items()}
     unknown: list[str] = []
+    vacuous: list[str] = []
     checked = 0
     for method, path, operation in _api_routes(app):
         key = f"{method} {path}"
@@ -71,9 +89,6 @@ def test_ward_a_reaches_nothing_of_ward_b(
             if missing:
                 unknown.append(f"{key}: no factory for {missing}")
                 continue
-            for p in params:
-                if p not in objects:
-                    objects[p] = FACTORIES[p](env, WARD_B)
             url = PARAM.sub(lambda m: objects[m.group(1)], path)
             body = BODIES.get(key, {})
             for role in roles:
@@ -93,6 +108,10 @@ def test_ward_a_reaches_nothing_of_ward_b(
                     f"{key}: ward B cannot read its own object either ({own}); bad factory?"
                 )
         elif method == "GET":
+            if key not in LISTS_WITHOUT_WARD_DATA and not _ward_b_sees_its_data(
+                client, tokens, roles, path
+            ):
+                vacuous.append(key)
             for role in roles:
                 headers = bearer(tokens(WARD_A, role))
                 if _accepts_ward_query(operation):
@@ -111,4 +130,8 @@ def test_ward_a_reaches_nothing_of_ward_b(
                     )
                 checked += 1
     assert not unknown, "routes the walk cannot exercise:\n" + "\n".join(unknown)
+    assert not vacuous, (
+        "list routes where even ward B sees none of its data (add a factory, or declare "
+        "them in LISTS_WITHOUT_WARD_DATA):\n" + "\n".join(vacuous)
+    )
     assert checked > 0

@@ -29,7 +29,7 @@ from rengo.assets.reference import (
     Term,
 )
 from rengo.assets.schemas import AssetCreate
-from rengo.core import audit
+from rengo.core import audit, csv_safe
 from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
@@ -99,7 +99,7 @@ def _cell(key: str, value: Any, language: str) -> str:
 def export_rows(assets: Iterable[Asset], language: str = "ja") -> Iterator[str]:
     """CSV text in chunks: a BOM, a header row, then one row per asset."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_safe.writer(buffer, lineterminator="\r\n")
     yield "\ufeff"
     writer.writerow([ja if language == "ja" else en for _key, ja, en in COLUMNS])
     for asset in assets:
@@ -180,7 +180,7 @@ def parse_rows(text: str, filename: str) -> tuple[list[tuple[int, dict[str, Any]
         return [], [
             Problem("not readable as CSV: {error}", f"{filename}:1", values={"error": error})
         ]
-    keys = []
+    keys: list[str | None] = []
     for position, name in enumerate(header, start=1):
         key = _HEADER_TO_KEY.get(name.strip())
         if key is None:
@@ -189,6 +189,15 @@ def parse_rows(text: str, filename: str) -> tuple[list[tuple[int, dict[str, Any]
                     "unknown column {name!r}",
                     f"{filename}:1 column {position}",
                     values={"name": name},
+                )
+            )
+        elif key in keys:
+            # Two columns for one field: which one wins would be an accident of order.
+            problems.append(
+                Problem(
+                    "column {name!r} repeats column {first} (the same field)",
+                    f"{filename}:1 column {position}",
+                    values={"name": name, "first": keys.index(key) + 1},
                 )
             )
         keys.append(key)
@@ -219,7 +228,7 @@ def parse_rows(text: str, filename: str) -> tuple[list[tuple[int, dict[str, Any]
             for key, cell in zip(keys, cells, strict=True):
                 assert key is not None
                 try:
-                    values[key] = _value(key, cell)
+                    values[key] = _value(key, csv_safe.restore(cell))
                 except ValueError as error:
                     problems.append(Problem(str(error), f"{filename}:{start} field {key}"))
             rows.append((start, values))

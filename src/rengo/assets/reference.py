@@ -8,28 +8,9 @@ and English. Sources: 総務省「地方公共団体における情報セキュ�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from rengo.core.vocabulary import Term, vocabulary
 
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    key: str
-    ja: str
-    en: str
-
-    def label(self, language: str) -> str:
-        return self.ja if language == "ja" else self.en
-
-    def __str__(self) -> str:
-        # The key, as English error messages say it; the web layer shows ``label`` instead.
-        return self.key
-
-
-def _index(*terms: Term) -> dict[str, Term]:
-    return {t.key: t for t in terms}
-
-
-KINDS = _index(
+KINDS = vocabulary(
     Term("system", "情報システム", "Information system"),
     Term("dataset", "データセット", "Dataset"),
     Term("device", "端末・機器", "Device"),
@@ -37,14 +18,14 @@ KINDS = _index(
     Term("cloud_service", "クラウドサービス・SaaS", "Cloud service / SaaS"),
 )
 
-LOCATIONS = _index(
+LOCATIONS = vocabulary(
     Term("on_premises", "庁舎内(オンプレミス)", "On premises"),
     Term("gov_cloud", "ガバメントクラウド", "Government Cloud"),
     Term("saas", "SaaS", "SaaS"),
     Term("data_centre", "データセンター", "Data centre"),
 )
 
-CLOUD_PROVIDERS = _index(
+CLOUD_PROVIDERS = vocabulary(
     Term("aws", "Amazon Web Services", "Amazon Web Services"),
     Term("azure", "Microsoft Azure", "Microsoft Azure"),
     Term("gcp", "Google Cloud", "Google Cloud"),
@@ -52,14 +33,14 @@ CLOUD_PROVIDERS = _index(
     Term("sakura", "さくらのクラウド", "Sakura Cloud"),
 )
 
-SEGMENTS = _index(
+SEGMENTS = vocabulary(
     Term("mynumber", "マイナンバー利用事務系", "My Number business segment"),
     Term("lgwan", "LGWAN接続系", "LGWAN-connected segment"),
     Term("internet", "インターネット接続系", "Internet-connected segment"),
 )
 """自治体情報システム強靱性向上モデル: traffic between the layers is restricted."""
 
-BUSINESS_SYSTEMS = _index(
+BUSINESS_SYSTEMS = vocabulary(
     Term("jumin_kihon_daicho", "住民基本台帳", "Basic resident register"),
     Term("senkyonin_meibo", "選挙人名簿管理", "Electoral roll"),
     Term("kotei_shisanzei", "固定資産税", "Fixed asset tax"),
@@ -83,7 +64,7 @@ BUSINESS_SYSTEMS = _index(
 )
 """The 20 standardised core business systems (基幹業務システム標準化の対象20業務)."""
 
-CLASSIFICATION_AXES = _index(
+CLASSIFICATION_AXES = vocabulary(
     Term("confidentiality", "機密性", "Confidentiality"),
     Term("integrity", "完全性", "Integrity"),
     Term("availability", "可用性", "Availability"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Integer, Select, func, select, text
@@ -17,25 +17,8 @@ from rengo.core.db import utcnow
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem, problems_from_validation
 from rengo.core.permissions import Principal, narrow_to_visible, require, visible_tenants
 from rengo.core.settings import Settings
-from rengo.core.types import TenantCode
+from rengo.core.types import Page, TenantCode
 from rengo.core.wards import JOINT, is_tenant
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    page: int
-    per_page: int
-    total_is_lower_bound: bool = False
-    """True when counting stopped at ``COUNT_CAP``: there are at least ``total`` matches."""
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
 
 COUNT_CAP = 10_000
 """Counting beyond this costs more than it tells a person paging through results."""
@@ -219,8 +202,22 @@ def get_asset(session: Session, principal: Principal, asset_id: int, *, client: 
     return asset
 
 
-def history(session: Session, principal: Principal, asset_id: int) -> list[AssetChange]:
+def history(
+    session: Session, principal: Principal, asset_id: int, *, client: str | None = None
+) -> list[AssetChange]:
+    """Every change of an asset; audited when ``client`` is given (the asset page audits
+    its own read of the asset already: one entry per request)."""
     asset = _visible(session, principal, asset_id, "assets.read")
+    if client is not None:
+        audit.record(
+            session,
+            principal,
+            "asset.history.read",
+            object_type="asset",
+            object_id=asset.id,
+            object_tenant=asset.tenant,
+            client=client,
+        )
     return list(
         session.scalars(
             select(AssetChange)
@@ -396,5 +393,6 @@ def segment_ranges(session: Session, tenant: TenantCode | None = None) -> dict[s
         stmt = stmt.where(Asset.tenant == tenant)
     out: dict[str, set[str]] = {}
     for _tenant, segment, ip_ranges in session.execute(stmt):
-        out.setdefault(segment, set()).update(ip_ranges or ())
+        if segment is not None:  # the query asks for segmented assets only
+            out.setdefault(segment, set()).update(ip_ranges or ())
     return out

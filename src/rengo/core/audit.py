@@ -4,12 +4,15 @@ Rows are never updated or deleted (database triggers refuse it, see the core
 migration), and each row's hash covers the previous row's hash, so that a gap or an
 edit made behind the database's back shows up in ``verify_chain``. Appends are
 serialised through the single-row ``audit_head`` table, the same way on SQLite and
-PostgreSQL.
+PostgreSQL; the head names the newest hash, so that removing the newest rows shows too.
+
+The hashes are HMAC-SHA-256 with a key kept outside the database
+(``rengo.core.audit_key``): a DBA who drops the triggers can neither re-hash a forged
+row and everything after it nor move the head (its own MAC covers it).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -21,6 +24,8 @@ from typing import Any
 from sqlalchemy import ForeignKey, Integer, String, Text, or_, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from rengo.core import csv_safe
+from rengo.core.audit_key import AuditKey, key_file_of
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
 from rengo.core.permissions import Principal
 from rengo.core.types import TenantCode
@@ -56,9 +61,12 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(Text, default=GENESIS)
+    mac: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """HMAC of (seq, last_hash) with the audit key; None until the chain is keyed."""
 
 
-def _row_digest(event: AuditEvent) -> str:
+def _row_digest(event: AuditEvent, key: AuditKey | None) -> str:
+    """HMAC-SHA-256 with the audit key; plain SHA-256 for entries made before it existed."""
     payload = {
         "at": event.at.isoformat(),
         "actor": event.actor,
@@ -74,8 +82,10 @@ def _row_digest(event: AuditEvent) -> str:
         "client": event.client,
         "prev_hash": event.prev_hash,
     }
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()
+    if key is None:
+        return hashlib.sha256(canonical).hexdigest()
+    return key.mac(canonical)
 
 
 def record(
@@ -93,11 +103,16 @@ def record(
     """Append one event in the caller's transaction (it commits or rolls back with it)."""
     # Taking the head row's write lock first serialises appenders on both databases.
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    prev = session.scalar(select(AuditHead.last_hash).where(AuditHead.id == 1))
-    if prev is None:
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
+    ).one_or_none()
+    if head is None:
         session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
         session.flush()
-        prev = GENESIS
+        seq, prev = 1, GENESIS
+    else:
+        seq, prev = head
+    key = key_file_of(session).load_or_create(session)
     event = AuditEvent(
         at=at or utcnow(),
         actor=principal.label,
@@ -113,36 +128,79 @@ def record(
         client=client,
         prev_hash=prev,
     )
-    event.row_hash = _row_digest(event)
+    # The key was made (if need be) under the head lock with legacy_until = the newest id,
+    # so this entry's id is above it: keyed.
+    event.row_hash = _row_digest(event, key)
     session.add(event)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.row_hash))
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_hash=event.row_hash, mac=key.head_mac(seq, event.row_hash))
+    )
     session.flush()
     return event
+
+
+def record_read(
+    session: Session,
+    principal: Principal,
+    action: str,
+    *,
+    object_type: str,
+    object_id: str | int = "",
+    object_tenant: TenantCode | None = None,
+    rows: int | None = None,
+    client: str = "",
+) -> None:
+    """A read of a record or a list: one entry per request (a list's size, never its rows)."""
+    record(
+        session,
+        principal,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        object_tenant=object_tenant,
+        detail={} if rows is None else {"rows": rows},
+        client=client,
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class ChainReport:
     checked: int
     first_bad_id: int | None
+    reason: str | None = None
+    """What does not fit, in words; None when the chain is intact."""
 
     @property
     def intact(self) -> bool:
-        return self.first_bad_id is None
+        return self.reason is None
 
 
 def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Recompute every hash in order; report the first row that does not fit."""
+    """Recompute every hash in order, then compare the newest with the head (and its MAC)."""
+    key = key_file_of(session).load()
     prev, checked, last_id = GENESIS, 0, 0
     while True:
         rows = session.scalars(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
         ).all()
         if not rows:
-            return ChainReport(checked, None)
+            break
         for event in rows:
-            if event.prev_hash != prev or _row_digest(event) != event.row_hash:
-                return ChainReport(checked, event.id)
+            if event.prev_hash != prev:
+                return ChainReport(checked, event.id, "an entry before this one is missing")
+            row_key = key if key is not None and event.id > key.legacy_until else None
+            if _row_digest(event, row_key) != event.row_hash:
+                return ChainReport(checked, event.id, "this entry was altered")
             prev, last_id, checked = event.row_hash, event.id, checked + 1
+    head = session.get(AuditHead, 1)
+    head_hash = head.last_hash if head else GENESIS
+    if head_hash != prev:
+        return ChainReport(checked, None, "the newest entries are missing (the head names another)")
+    if key is not None and head is not None and head.mac != key.head_mac(head.seq, head_hash):
+        return ChainReport(checked, None, "the head was rewritten without the audit key")
+    return ChainReport(checked, None)
 
 
 def query(
@@ -198,7 +256,7 @@ EXPORT_COLUMNS = (
 def export_csv(events: Iterable[AuditEvent]) -> Iterator[str]:
     """CSV lines (UTF-8 with BOM first, so that Excel opens Japanese text correctly)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_safe.writer(buffer)
     yield "\ufeff"
     writer.writerow(EXPORT_COLUMNS)
     for event in events:

@@ -35,4 +35,5 @@ class FakeClock:
 
 
 def to_jst(value: datetime) -> datetime:
+    """``value`` (aware) as Japan time, for showing: every JST conversion goes through here."""
     return value.astimezone(JST)

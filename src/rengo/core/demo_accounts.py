@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from rengo.core import mfa
 from rengo.core.demo import DemoContext, step
-from rengo.core.identity import Passwords, User, create_user
+from rengo.core.identity import Passwords, User, create_user, needs_mfa
 from rengo.core.permissions import Role
 from rengo.core.tenancy import sync_tenants
 from rengo.core.wards import JOINT, wards
 
 DEMO_PASSWORD = "rengo-demo-2026"  # noqa: S105 - printed by `rengo demo`; demo data only
+DEMO_TOTP_SECRET = "CDK2EY6LAYBH3FUQX4GLJAW3DVMMWKNZ"  # noqa: S105 - printed by `rengo demo`
+"""The demo accounts that must use two-step login (admins, the joint centre) are enrolled
+with this one authenticator key, printed by ``rengo demo``, so that MFA stays on as in
+production and a demo user adds one entry to an authenticator app (or runs
+``oathtool --totp -b <key>``)."""
 ROLE_SHORT = {
     Role.ADMIN: "admin",
     Role.SOC_ANALYST: "soc",
@@ -72,7 +78,7 @@ def demo_accounts(ctx: DemoContext) -> None:
                 username = demo_username(slug, role)
                 if username in existing:
                     continue
-                create_user(
+                user = create_user(
                     session,
                     passwords,
                     username=username,
@@ -83,6 +89,13 @@ def demo_accounts(ctx: DemoContext) -> None:
                     email=f"{username}@demo.rengo.invalid",
                     password_hash=shared_hash,
                 )
+                if needs_mfa(user, ctx.settings):
+                    mfa.enrol_with_secret(session, ctx.settings, user, DEMO_TOTP_SECRET, ctx.now)
                 created += 1
     ctx.shared["demo_password"] = DEMO_PASSWORD
+    ctx.shared["demo_totp_secret"] = DEMO_TOTP_SECRET
     ctx.report(f"accounts: {created} created (password for all demo accounts: {DEMO_PASSWORD})")
+    ctx.report(
+        "two-step login for admins and the joint centre: authenticator key "
+        f"{DEMO_TOTP_SECRET} (oathtool --totp -b {DEMO_TOTP_SECRET})"
+    )

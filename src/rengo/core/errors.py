@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -105,6 +105,17 @@ class InvalidValue(ValueError):
         self.template = template
         self.values = dict(values or {})
         super().__init__(render(template, values))
+
+
+T = TypeVar("T")
+
+
+def refuse_null(value: T) -> T:
+    """For a PATCH field with no empty value: an explicit null is refused, naming the field
+    (leaving the field out keeps its value). Use in a pydantic ``field_validator``."""
+    if value is None:
+        raise InvalidValue("may not be null: leave the field out to keep its value")
+    return value
 
 
 def validation_problem(item: Mapping[str, Any], location: str) -> Problem:

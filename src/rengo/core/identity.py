@@ -1,6 +1,7 @@
-"""Users, passwords, login throttling, web sessions and API tokens.
+"""Users, passwords, web sessions and API tokens.
 
-Passwords are hashed with argon2id. API tokens and session ids are random 256-bit
+Passwords are hashed with argon2id and must pass ``rengo.core.password_policy``; login
+throttling is ``rengo.core.login_throttle``. API tokens and session ids are random 256-bit
 values, stored only as SHA-256 digests (a digest of a high-entropy secret cannot be
 reversed, and a lookup by digest costs one index probe per request).
 """
@@ -9,22 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Boolean, ForeignKey, Integer, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from rengo.core import login_throttle
 from rengo.core.db import Base, UTCDateTime, utcnow
-from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem, TooManyAttempts
+from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
+from rengo.core.login_throttle import LoginAttempt
+from rengo.core.password_policy import PasswordPolicy, account_words
 from rengo.core.permissions import Principal, Role
 from rengo.core.settings import Settings
-from rengo.core.wards import is_tenant
+from rengo.core.token_names import check_token_name
+from rengo.core.wards import JOINT, is_tenant
 
+__all__ = ["LoginAttempt"]  # re-exported: the table moved to login_throttle
 TOKEN_PREFIX = "rgo_"  # noqa: S105 - a public prefix, not a secret
-MIN_PASSWORD_LENGTH = 10
+SESSION_FULL, SESSION_MFA, SESSION_ENROL = "full", "mfa", "enrol"
 
 
 class User(Base):
@@ -61,6 +67,7 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    owner: Mapped[User | None] = relationship(lazy="joined")
 
     def principal(self) -> Principal:
         return Principal(
@@ -68,7 +75,10 @@ class ApiToken(Base):
             role=Role(self.role),
             token_id=self.id,
             user_id=self.user_id,
-            username=self.name or None,
+            # A personal token acts as its user: the user is shown, never the token's name
+            # (a free text, checked by token_names only from now on). A service token has
+            # no user; its name, given by an administrator, says what it is.
+            username=self.owner.username if self.owner else (self.name or None),
         )
 
 
@@ -80,16 +90,8 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class LoginAttempt(Base):
-    __tablename__ = "login_attempts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), index=True)
-    client: Mapped[str] = mapped_column(String(64), default="")
-    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    success: Mapped[bool] = mapped_column(Boolean)
+    stage: Mapped[str] = mapped_column(String(8), default=SESSION_FULL, server_default="full")
+    """``full``; ``mfa`` (password right, TOTP code asked); ``enrol`` (must enrol first)."""
 
 
 def _digest(secret: str) -> str:
@@ -98,9 +100,10 @@ def _digest(secret: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Passwords:
-    """argon2id hashing with the cost parameters from settings."""
+    """argon2id hashing with the cost parameters from settings, and the password policy."""
 
     hasher: PasswordHasher
+    policy: PasswordPolicy = field(default_factory=PasswordPolicy)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Passwords:
@@ -108,21 +111,16 @@ class Passwords:
             PasswordHasher(
                 time_cost=settings.password_time_cost,
                 memory_cost=settings.password_memory_kib,
-            )
+            ),
+            PasswordPolicy.from_settings(settings),
         )
 
     def hash(self, password: str) -> str:
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidInput(
-                "password too short",
-                [
-                    Problem(
-                        "at least {MIN_PASSWORD_LENGTH} characters",
-                        "field password",
-                        values={"MIN_PASSWORD_LENGTH": MIN_PASSWORD_LENGTH},
-                    )
-                ],
-            )
+        return self.hasher.hash(password)
+
+    def new_hash(self, password: str, *names: str) -> str:
+        """The hash of a new password for an account with these names, if the policy allows."""
+        self.policy.check(password, account_words(*names))
         return self.hasher.hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
@@ -130,6 +128,20 @@ class Passwords:
             return self.hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
+
+    def verify_nobody(self, password: str) -> None:
+        """As much work as ``verify`` for an unknown user: login time tells no user names."""
+        self.verify(_dummy_hash(self.hasher), password)
+
+
+_DUMMY_HASHES: dict[tuple[int, int], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    key = (hasher.time_cost, hasher.memory_cost)
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = hasher.hash(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[key]
 
 
 def _check_role_and_tenant(role: str, tenant: str) -> None:
@@ -165,7 +177,7 @@ def create_user(
         email=email,
         tenant=tenant,
         role=role,
-        password_hash=password_hash or passwords.hash(password),
+        password_hash=password_hash or passwords.new_hash(password, username, display_name, email),
     )
     session.add(user)
     session.flush()
@@ -184,44 +196,37 @@ def authenticate(
 ) -> User | None:
     """The user if the password is right; ``None`` if not; raises when throttled.
 
-    Throttling counts failures per account and per client address in a sliding window,
-    so that neither guessing one password nor spraying many accounts gets far.
+    Every try is recorded for ``login_throttle``. An unknown or disabled user costs the same
+    hashing work as a known one, so that response times do not reveal which names exist.
     """
     now = now or utcnow()
-    window_start = now - timedelta(minutes=settings.web.login_lockout_minutes)
-    limit = settings.web.login_max_failures
-    failures_for_user = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.username == username, LoginAttempt.at >= window_start)
-        .where(LoginAttempt.success.is_(False))
-    )
-    failures_for_client = session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.client == client, LoginAttempt.at >= window_start)
-        .where(LoginAttempt.success.is_(False))
-    )
-    if (failures_for_user or 0) >= limit or (client and (failures_for_client or 0) >= 4 * limit):
-        raise TooManyAttempts(
-            "too many failed logins; try again in {login_lockout_minutes} minutes",
-            values={"login_lockout_minutes": settings.web.login_lockout_minutes},
-        )
+    login_throttle.check(session, settings, username=username, client=client, now=now)
     user = session.scalar(select(User).where(User.username == username))
-    ok = user is not None and user.active and passwords.verify(user.password_hash, password)
-    session.add(LoginAttempt(username=username, client=client, at=now, success=ok))
+    if user is None or not user.active:
+        passwords.verify_nobody(password)
+        ok = False
+    else:
+        ok = passwords.verify(user.password_hash, password)
+    login_throttle.record(session, username=username, client=client, at=now, success=ok)
     if not ok or user is None:
         session.flush()
         return None
     user.last_login_at = now
+    login_throttle.prune(session, settings, now)
     if passwords.hasher.check_needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     session.flush()
     return user
 
 
+def needs_mfa(user: User, settings: Settings) -> bool:
+    """Whether this account must log in with a second factor (admins and the joint centre)."""
+    return settings.auth.mfa_required and (user.role == Role.ADMIN or user.tenant == JOINT)
+
+
 def set_password(session: Session, passwords: Passwords, user: User, password: str) -> None:
-    user.password_hash = passwords.hash(password)
+    """A new password (the policy applies); every session of the user ends."""
+    user.password_hash = passwords.new_hash(password, user.username, user.display_name, user.email)
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     session.flush()
 
@@ -241,6 +246,7 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """A new token; the plaintext is returned once and never stored."""
     _check_role_and_tenant(role, tenant)
+    check_token_name(session, name)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         token_hash=_digest(plaintext),
@@ -287,17 +293,32 @@ def revoke_token(session: Session, token_id: int, now: datetime | None = None) -
 # -- web sessions ------------------------------------------------------------------
 
 
+PENDING_MINUTES = 15
+"""How long a half-done login (code or enrolment still to come) stays usable."""
+
+
 def start_session(
-    session: Session, user: User, settings: Settings, now: datetime | None = None
+    session: Session,
+    user: User,
+    settings: Settings,
+    now: datetime | None = None,
+    stage: str = SESSION_FULL,
 ) -> tuple[str, WebSession]:
+    """A new session (a new id: a finished MFA step never keeps the half-done one's id)."""
     now = now or utcnow()
     raw = secrets.token_urlsafe(32)
+    lasts = (
+        timedelta(hours=settings.web.session_hours)
+        if stage == SESSION_FULL
+        else timedelta(minutes=PENDING_MINUTES)
+    )
     web_session = WebSession(
         id_hash=_digest(raw),
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
-        expires_at=now + timedelta(hours=settings.web.session_hours),
+        expires_at=now + lasts,
+        stage=stage,
     )
     session.add(web_session)
     session.flush()

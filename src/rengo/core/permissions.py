@@ -89,8 +89,17 @@ class Principal:
 
     @property
     def label(self) -> str:
-        who = self.username or (f"token#{self.token_id}" if self.token_id else "anonymous")
-        return f"{who} ({self.role.value}@{self.tenant})"
+        """Who, as the audit log and every "by" column show it.
+
+        A user's username; a personal token shows its user and the token's number (never
+        its name: a ward_it token named 'chiyoda.admin' must not pose as one); a service
+        token (no user; made by an administrator) its name or number.
+        """
+        who = self.username or (f"token #{self.token_id}" if self.token_id else "anonymous")
+        label = f"{who} ({self.role.value}@{self.tenant})"
+        if self.user_id is not None and self.token_id:
+            label += f" via token #{self.token_id}"
+        return label
 
 
 ANONYMOUS = Principal(tenant=JOINT, role=Role.PUBLIC)

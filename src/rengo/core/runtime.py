@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rengo.core import audit_key
 from rengo.core.clock import Clock, SystemClock
 from rengo.core.db import Database
 from rengo.core.settings import Settings
@@ -25,6 +26,7 @@ class Runtime:
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         data_dir = DataDir(settings.data_dir).ensure()
         db = Database(settings.resolved_database_url())
+        audit_key.attach(db, settings.resolved_audit_key_file().resolve())
         return cls(settings=settings, db=db, data_dir=data_dir, clock=clock or SystemClock())
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import orjson
 from pydantic import BaseModel, Field, PrivateAttr, SecretStr, field_validator
@@ -147,16 +147,111 @@ class PolicySettings(BaseModel):
 class WebSettings(BaseModel):
     session_hours: float = Field(12.0, description="A login session lasts this long.")
     login_max_failures: int = Field(
-        5, description="Failed logins for one account before it is throttled."
+        5,
+        description="Failed logins for one account from one address before each further "
+        "try from there waits (1 s, 2 s, 4 s, … up to login_lockout_minutes).",
     )
-    login_lockout_minutes: int = Field(15, description="How long a throttled login waits.")
-    secure_cookies: bool = Field(False, description="Mark cookies Secure (set true behind HTTPS).")
+    login_lockout_minutes: int = Field(
+        15, description="The longest a throttled login waits (the backoff's cap)."
+    )
+    secure_cookies: bool | None = Field(
+        None,
+        description="Mark cookies Secure. Unset: whenever the request came over HTTPS or "
+        "csirt.public_base_url is https; true/false overrides.",
+    )
     targets_cache_seconds: float = Field(
         30.0, description="How long computed target values are reused before recomputing."
     )
     warm_targets: bool = Field(
         True, description="Compute every target in the background when the server starts."
     )
+    max_body_bytes: int = Field(
+        64 << 20,
+        gt=0,
+        description="Largest request body of any route without a limit of its own (SOC "
+        "ingest and TAXII have theirs); larger bodies are cut off as they arrive: HTTP 413.",
+    )
+
+
+class OidcSettings(BaseModel):
+    """OpenID Connect login (government SSO) beside local accounts (docs/core.md)."""
+
+    enabled: bool = Field(False, description="Offer 'log in with SSO' on the login page.")
+    label: str = Field("Government SSO", description="Name of the provider on the login button.")
+    discovery_url: str = Field(
+        "",
+        description="The provider's /.well-known/openid-configuration URL (its issuer must "
+        "match the id token's iss).",
+    )
+    client_id: str = Field("", description="rengo's client id at the provider.")
+    client_secret: SecretStr | None = Field(
+        None, description="rengo's client secret at the provider (never shown)."
+    )
+    scope: str = Field("openid profile email", description="Scopes asked for.")
+    claim: str = Field(
+        "preferred_username",
+        description="The id token claim whose value names the rengo account.",
+    )
+    match: Literal["username", "email"] = Field(
+        "username",
+        description="Which account field the claim is compared with (the account must exist "
+        "and be active; SSO never creates accounts).",
+    )
+    satisfies_mfa: bool = Field(
+        False,
+        description="Trust the provider's own MFA: when true, an SSO login skips rengo's TOTP step.",
+    )
+    redirect_url: str = Field(
+        "",
+        description="The callback URL registered at the provider; empty: "
+        "<this server>/login/oidc/callback as the request reached it.",
+    )
+    timeout_seconds: float = Field(10.0, description="Timeout of calls to the provider.")
+
+
+class AuthSettings(BaseModel):
+    """Password policy, multi-factor authentication and login throttling."""
+
+    password_min_length: int = Field(
+        10, ge=8, le=64, description="Shortest password accepted (NIST SP 800-63B: 8 or more)."
+    )
+    password_min_score: int = Field(
+        3,
+        ge=0,
+        le=4,
+        description="Least zxcvbn strength score (0-4) a new password needs; common, "
+        "repeated and sequential passwords score 0-1.",
+    )
+    mfa_required: bool = Field(
+        True,
+        description="Administrators of every ward and every account of the joint centre must "
+        "log in with a TOTP code; without one they are sent to enrolment first.",
+    )
+    mfa_issuer: str = Field("rengo", description="Issuer shown in authenticator apps.")
+    account_max_failures: int = Field(
+        20,
+        description="Failed logins for one account from all addresses before tries from "
+        "addresses where it never logged in wait (with exponential backoff).",
+    )
+    source_max_accounts: int = Field(
+        20,
+        description="Accounts failing from one address before that address's tries on "
+        "accounts that never logged in from it wait (password spraying).",
+    )
+    backoff_seconds: float = Field(
+        1.0, description="First wait of a throttled login; each further failure doubles it."
+    )
+    failure_window_hours: int = Field(
+        24,
+        description="Failed logins are counted over this many hours (a success of the account "
+        "from the same address clears its count).",
+    )
+    trusted_source_days: int = Field(
+        30,
+        description="An address where an account logged in successfully within this many days "
+        "is not slowed by failures elsewhere (no lockout by a stranger).",
+    )
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
 
 
 class AssetSettings(BaseModel):
@@ -247,6 +342,13 @@ class CsirtSettings(BaseModel):
         ["isolate_host", "disable_account", "quarantine_mail"],
         description="Containment action kinds that need approval by a second person.",
     )
+    simulated_connectors: Literal["demo_only", "marked"] = Field(
+        "demo_only",
+        description="The simulated ward endpoint is a test double: `demo_only` lets it act "
+        "for demo and exercise incidents only (a real incident's action through it fails); "
+        "`marked` lets it act for real incidents too, every such action recorded as simulated "
+        "and never counted as containment (no `contained_at`, out of MTTC and the targets).",
+    )
     escalation_ack_minutes: int = Field(
         15, description="Default: a page not acknowledged within this many minutes escalates."
     )
@@ -303,7 +405,35 @@ class SocSettings(BaseModel):
         "are sorted a slice at a time; the upkeep's peak is about 3-4 times this).",
     )
     http_max_body_bytes: int = Field(
-        64 << 20, description="Largest HTTP ingest body accepted (after gunzip)."
+        64 << 20,
+        gt=0,
+        description="Largest HTTP ingest body accepted, as sent and after gunzip (larger: "
+        "HTTP 413, read and decompressed only up to this).",
+    )
+    max_record_bytes: int = Field(
+        4 << 20,
+        gt=0,
+        description="Largest single record (log line, JSON object, EVTX record rendered as "
+        "JSON): HTTP ingest refuses a body holding a larger one (422, naming the record); "
+        "from other inputs it is quarantined.",
+    )
+    max_json_depth: int = Field(
+        64,
+        ge=1,
+        le=500,
+        description="Deepest nesting of arrays and objects a JSON record may have (refused "
+        "or quarantined like max_record_bytes).",
+    )
+    writer_stall_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Records waiting this long with no lake commit make /readyz answer 503 "
+        "and raise a joint alert (the lake writer is stuck or far behind).",
+    )
+    health_check_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often rengo serve checks the lake writer (and alerts when behind).",
     )
     syslog_enabled: bool = Field(False, description="Start the syslog listener with rengo serve.")
     syslog_host: str = Field("127.0.0.1", description="Address the syslog listener binds.")
@@ -465,6 +595,12 @@ class Settings(BaseSettings):
         description="Signs sessions and links. Default: generated once into "
         "<data_dir>/secret_key (mode 0600).",
     )
+    audit_key_file: Path | None = Field(
+        None,
+        description="The key of the audit log's HMAC chain, kept outside the database; made "
+        "on first use (mode 0600). Default <data_dir>/audit.key. Servers sharing one "
+        "database must share this file; keep a copy off the box.",
+    )
     host: str = Field("127.0.0.1", description="Address the web server listens on.")
     port: int = Field(8000, description="Port the web server listens on.")
     default_language: str = Field("ja", description="UI language when the user chose none.")
@@ -472,6 +608,7 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(65536, description="argon2 memory cost (KiB).")
     policy: PolicySettings = Field(default_factory=PolicySettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
     assets: AssetSettings = Field(default_factory=AssetSettings)
     detect: DetectSettings = Field(default_factory=DetectSettings)
     soc: SocSettings = Field(default_factory=SocSettings)
@@ -530,6 +667,9 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.data_dir.resolve() / 'rengo.db'}"
+
+    def resolved_audit_key_file(self) -> Path:
+        return self.audit_key_file or self.data_dir / "audit.key"
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated once and kept in the data directory."""

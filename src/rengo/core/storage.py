@@ -59,3 +59,29 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     fsync_directory(path.parent)
+
+
+def create_exclusively(path: Path, data: bytes, mode: int = 0o600) -> bool:
+    """Create ``path`` with ``data`` and ``mode`` unless it exists; False when it did.
+
+    The file appears whole or not at all (written aside, then hard-linked into place, which
+    fails when another process created it first), so two processes starting at once agree
+    on one content — the one that won.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    fsync_directory(path.parent)
+    return True

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from dataclasses import dataclass
+from typing import Generic, TypeAlias, TypeVar
 
 TenantCode: TypeAlias = str
 """A six-digit ward code (e.g. '131016') or 'joint' for the joint centre."""
 
-JSONDict: TypeAlias = dict[str, Any]
-UserId: TypeAlias = int
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a numbered result list (assets, incidents, alerts, …)."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+    total_is_lower_bound: bool = False
+    """True when counting stopped at a cap: there are at least ``total`` matches."""
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))

@@ -6,7 +6,9 @@ that one worker wins each and a crashed worker's claim runs out), makes one call
 ward's endpoint per attempt, concurrently, and records each request and each answer on
 the incident's timeline. Network errors, time-outs and 5xx answers are tried again after
 ``csirt.action_backoff_seconds`` (doubling) until ``attempt_limit``; a 4xx answer or a
-refusal is final. The first success sets the incident's ``contained_at`` (MTTC's end).
+refusal is final. The first success sets the incident's ``contained_at`` (MTTC's end) —
+unless the simulated endpoint did it for a real incident: that success is recorded as
+simulated and contains nothing, so it stays out of MTTC and the targets.
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ def _claim(
                     row.name,
                     row.url,
                     command,
-                    connector_for(row, settings.csirt, db, clock),
+                    connector_for(row, settings.csirt, db, clock, origin=incident.origin),
                 )
             )
     return claimed
@@ -176,16 +178,20 @@ def record_attempt(
     )
     if result.ok:
         action.status, action.completed_at, action.next_attempt_at = "succeeded", now, None
+        incident = session.get(Incident, action.incident_id)
+        only_simulated = result.simulated and incident is not None and incident.origin == "real"
+        done = "Simulated (nothing contained)" if only_simulated else "Done"
         timeline.add(
             session,
             action.incident_id,
             "action",
-            f"Done: {what} at {action.ward} (ref {result.reference or '—'})",
+            f"{done}: {what} at {action.ward} (ref {result.reference or '—'})",
             actor=item.via,
             at=now,
-            detail={"action": action.id, "response": result.detail},
+            detail={"action": action.id, "response": result.detail, "simulated": result.simulated},
         )
-        first_containment(session, action, now)
+        if not only_simulated:
+            first_containment(session, action, now)
         outcome = "succeeded"
     elif result.retry and item.attempt < item.attempt_limit:
         wait = settings.csirt.action_backoff_seconds * 2 ** (item.attempt - 1)
@@ -228,6 +234,7 @@ def record_attempt(
             "ok": result.ok,
             "reference": result.reference,
             "error": result.error[:500],
+            "simulated": result.simulated,
             "attempts": action.attempts,
         },
     )

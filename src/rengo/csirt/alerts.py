@@ -1,14 +1,13 @@
 """The narrow port through which the CSIRT reads SOC alerts (csirt may use soc, never the
 reverse).
 
-``AlertSource`` is what incidents need of an alert. ``soc_alert_source`` gives the
-installation's source; the web app keeps it in ``app.state.csirt_alert_source`` so that
-tests can put a double there.
+``AlertSource`` is what incidents need of an alert; ``rengo.csirt.soc_adapter.SocAlertSource``
+implements it over the SOC's alert service. The web app keeps the source in
+``app.state.csirt_alert_source`` so that tests can put a double there.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,8 +15,6 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from rengo.core.clock import Clock
-from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
 
 
@@ -63,41 +60,3 @@ class AlertSource(Protocol):
         cross-ward campaigns), exercises left out; ``None`` when the SOC cannot say.
         The caller has decided that its reader may see these wards' figures."""
         ...
-
-
-class UnavailableAlertSource:
-    """Used while ``rengo.soc.alerts`` is not installed: every lookup explains why."""
-
-    def get(self, session: Session, principal: Principal, ids: Sequence[str]) -> list[AlertRef]:
-        raise InvalidInput(
-            "SOC alerts are not available on this installation yet",
-            [Problem("open the incident by hand or from a ward's report", "field alert_ids")],
-        )
-
-    def mark(
-        self, session: Session, principal: Principal, ids: Sequence[str], incident_ref: str
-    ) -> None:
-        return None
-
-    def count(
-        self, session: Session, wards: Sequence[str] | None, start: datetime, end: datetime
-    ) -> AlertCounts | None:
-        return None
-
-
-def soc_alerts_installed() -> bool:
-    return importlib.util.find_spec("rengo.soc.alerts") is not None
-
-
-def soc_alert_source(clock: Clock) -> AlertSource:
-    """The SOC's alerts when ``rengo.soc.alerts`` is installed, else a source that says so.
-
-    The adapter (``rengo.csirt.soc_adapter``) is written against the alert service of the
-    soc-detect branch; until that lands, lookups answer ``UnavailableAlertSource``'s
-    clear error. Production code never invents alerts.
-    """
-    if not soc_alerts_installed():
-        return UnavailableAlertSource()
-    from rengo.csirt.soc_adapter import SocAlertSource
-
-    return SocAlertSource(clock)

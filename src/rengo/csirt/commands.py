@@ -10,11 +10,12 @@ import typer
 
 from rengo.core.console import DataDirOption, WardOption, console, err_console, open_runtime
 from rengo.core.permissions import SYSTEM
-from rengo.core.reports import japanese_font
+from rengo.core.reports import Rendered, japanese_font
 from rengo.core.wards import JOINT
 from rengo.csirt import reports
-from rengo.csirt.alerts import soc_alert_source
-from rengo.csirt.worker import registered_hooks, tick
+from rengo.csirt.soc_adapter import SocAlertSource
+from rengo.csirt.worker import tick
+from rengo.notify.hooks import registered_hooks
 
 app = typer.Typer(
     help="Joint CSIRT: incident reports, monthly reports, the notification worker.",
@@ -27,7 +28,7 @@ OutOption = Annotated[
 ]
 
 
-def _write(rendered: reports.Rendered, out: Path | None) -> None:
+def _write(rendered: Rendered, out: Path | None) -> None:
     target = out or Path(rendered.filename)
     target.write_bytes(rendered.content)
     console.print(f"{target} ({len(rendered.content):,} bytes)")
@@ -72,7 +73,7 @@ def monthly(
             year,
             number,
             format,
-            alert_source=soc_alert_source(runtime.clock),
+            alert_source=SocAlertSource(runtime.clock),
             settings=runtime.settings,
             now=runtime.clock.now(),
             client="cli",

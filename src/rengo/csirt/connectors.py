@@ -1,9 +1,13 @@
 """Connectors carry a containment action to a ward: the generic signed webhook and the
 simulated ward endpoint (used by the demo and by tests in place of a real firewall/EDR).
 
+The simulated endpoint contains nothing: it acts for demo and exercise incidents only,
+unless ``csirt.simulated_connectors = "marked"`` lets it act for real ones too, its
+results marked ``simulated`` (they never set ``contained_at``; see ``action_runner``).
+
 A webhook receives ``POST <url>`` with JSON ``{"action_id", "incident", "ward", "kind",
 "target", "reason", "requested_by", "approved_by"}`` signed in ``X-Rengo-Signature``
-(see ``rengo.csirt.signing``) and answers 2xx with ``{"reference": "…"}`` when done.
+(see ``rengo.notify.signing``) and answers 2xx with ``{"reference": "…"}`` when done.
 One ``attempt`` is one call; the caller (``rengo.csirt.action_runner``) retries network
 errors, time-outs and 5xx answers with back-off, and takes a 4xx answer as final.
 """
@@ -26,8 +30,8 @@ from rengo.core.db import Database
 from rengo.core.settings import CsirtSettings
 from rengo.csirt.indicators import is_internal_address
 from rengo.csirt.models import Connector, SimulatedEffect
-from rengo.csirt.notify import DeliveryError, secret_value
-from rengo.csirt.signing import SIGNATURE_HEADER, sign
+from rengo.notify.outbox import DeliveryError, secret_value
+from rengo.notify.signing import SIGNATURE_HEADER, sign
 
 CONNECTOR_KINDS = ("webhook", "simulated")
 
@@ -55,6 +59,8 @@ class ActionResult:
     error: str = ""
     detail: dict[str, Any] = field(default_factory=dict)
     retry: bool = False
+    simulated: bool = False
+    """Done by the simulated endpoint: nothing was contained at a real ward."""
 
 
 class ActionConnector(Protocol):
@@ -145,14 +151,26 @@ class SimulatedWardConnector:
                     applied_at=now,
                 )
             )
-        return ActionResult(True, reference, "", {"simulated": True, "applied_at": now.isoformat()})
+        detail = {"simulated": True, "applied_at": now.isoformat()}
+        return ActionResult(True, reference, "", detail, simulated=True)
+
+
+SIMULATED_ORIGINS = ("demo", "exercise")
+"""Incidents the simulated endpoint acts for in any case (not real ones)."""
 
 
 def connector_for(
-    row: Connector, settings: CsirtSettings, db: Database, clock: Clock
+    row: Connector, settings: CsirtSettings, db: Database, clock: Clock, *, origin: str = "real"
 ) -> ActionConnector:
+    """The connector to carry out an action of an incident of ``origin`` through ``row``."""
     if row.kind == "simulated":
-        return SimulatedWardConnector(db, clock)
+        if origin in SIMULATED_ORIGINS or settings.simulated_connectors == "marked":
+            return SimulatedWardConnector(db, clock)
+        return _Broken(
+            "the simulated ward endpoint acts for demo and exercise incidents only: "
+            "configure a real connector for this ward "
+            '(or csirt.simulated_connectors = "marked" to simulate, marked as such)'
+        )
     if row.kind == "webhook":
         try:
             secret = secret_value(settings, row.secret_name)

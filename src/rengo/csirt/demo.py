@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from rengo.core.clock import JST, FakeClock
+from rengo.core.clock import FakeClock, to_jst
 from rengo.core.demo import DemoContext, step
 from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM, Principal
@@ -26,18 +26,20 @@ from rengo.core.wards import JOINT, Ward, wards
 from rengo.csirt import (
     action_runner,
     actions,
+    changes,
     costs,
     endpoints,
     incidents,
     indicators,
     merge,
-    oncall,
-    paging,
     tasks,
 )
-from rengo.csirt.alerts import UnavailableAlertSource, soc_alert_source, soc_alerts_installed
-from rengo.csirt.models import Connector, Incident, OnCallTeam, Page
+from rengo.csirt.models import Connector, Incident
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
+from rengo.csirt.soc_adapter import SocAlertSource
+from rengo.notify import oncall, paging
+from rengo.notify.models import OnCallPage, OnCallTeam
+from rengo.soc import alerts as soc_alerts
 from rengo.targets.registry import fiscal_year_start
 
 # (category, title, cause, summary, action kind, target pattern)
@@ -154,12 +156,12 @@ def _run_incident(
                 origin="demo",
             ),
             ctx.settings,
-            alert_source=UnavailableAlertSource(),
+            alert_source=SocAlertSource(clock),
             now=clock.now(),
         )
         incident_id = incident.id
         clock.advance(minutes=rng.randint(3, 20))
-        incidents.transition(
+        changes.transition(
             session,
             responder,
             incident_id,
@@ -169,7 +171,9 @@ def _run_incident(
             now=clock.now(),
         )
         for page in session.scalars(
-            select(Page).where(Page.incident_id == incident_id, Page.status == "open")
+            select(OnCallPage).where(
+                OnCallPage.incident_id == incident_id, OnCallPage.status == "open"
+            )
         ):
             paging.acknowledge(session, page, responder.label, clock.now(), responder)
         tasks.add_task(
@@ -213,7 +217,7 @@ def _run_incident(
         return
     with ctx.db.session() as session:
         clock.advance(hours=rng.randint(1, 6))
-        incidents.transition(
+        changes.transition(
             session,
             responder,
             incident_id,
@@ -223,10 +227,10 @@ def _run_incident(
             now=clock.now(),
         )
         clock.advance(hours=rng.randint(2, 30))
-        incidents.transition(
+        changes.transition(
             session, responder, incident_id, "recovery", "復旧作業中", ctx.settings, now=clock.now()
         )
-        incidents.update_incident(
+        changes.update_incident(
             session,
             responder,
             incident_id,
@@ -235,7 +239,7 @@ def _run_incident(
             now=clock.now(),
         )
         clock.advance(hours=rng.randint(2, 48))
-        incidents.transition(
+        changes.transition(
             session, responder, incident_id, "closed", "復旧を確認", ctx.settings, now=clock.now()
         )
 
@@ -369,7 +373,7 @@ def _costs(ctx: DemoContext, rng: random.Random) -> None:
 def demo_csirt(ctx: DemoContext) -> None:
     rng = ctx.rng("csirt")
     users = _users(ctx)
-    today_9 = ctx.now.astimezone(JST).replace(hour=9, minute=0, second=0, microsecond=0)
+    today_9 = to_jst(ctx.now).replace(hour=9, minute=0, second=0, microsecond=0)
     _teams(ctx, users, today_9 - timedelta(days=1))
     _finance_teams(ctx)
     _costs(ctx, rng)
@@ -451,11 +455,6 @@ def _category(title: str) -> str:
 def demo_incidents_from_alerts(ctx: DemoContext) -> None:
     """Campaign alerts become cross-ward incidents; a ward alert of a campaign, opened on its
     own by the ward, is merged into the campaign's incident; attack sources are blocked."""
-    if not soc_alerts_installed():
-        ctx.report("csirt-alerts: the SOC's alert queue is not installed")
-        return
-    from rengo.soc import alerts as soc_alerts
-
     with ctx.db.session() as session:
         done = select(Incident.id).where(Incident.source == "alert", Incident.origin == "demo")
         if session.scalar(done.limit(1)):
@@ -497,7 +496,7 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
                     origin="demo",
                 ),
                 ctx.settings,
-                alert_source=soc_alert_source(clock),
+                alert_source=SocAlertSource(clock),
                 now=clock.now(),
             )
             if campaign in opened:
@@ -517,7 +516,7 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
         clock.advance(minutes=4)
         action_id = None
         with ctx.db.session() as session:
-            incidents.transition(
+            changes.transition(
                 session,
                 responder,
                 incident_id,

@@ -5,9 +5,7 @@ from recorded facts on every change; the wards involved decide who sees an incid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -15,17 +13,18 @@ from sqlalchemy.orm import Session
 
 from rengo.assets.models import Asset
 from rengo.core import audit
-from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem, ProblemList
-from rengo.core.identity import User
-from rengo.core.permissions import SYSTEM, Principal, allows, require, visible_tenants
+from rengo.core.errors import NotFound, ProblemList
+from rengo.core.permissions import Principal, allows, require
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, ward_codes
-from rengo.csirt import indicators, lifecycle, major, notify, oncall, paging, timeline
+from rengo.csirt import indicators, major, timeline
 from rengo.csirt.alerts import AlertRef, AlertSource
-from rengo.csirt.models import Incident, IncidentAlert, IncidentAsset, IncidentWard, Page
-from rengo.csirt.schemas import IncidentCreate, IncidentPatch
+from rengo.csirt.models import Incident, IncidentAlert, IncidentAsset, IncidentWard, Indicator
+from rengo.csirt.schemas import IncidentCreate
 from rengo.csirt.severity import CATEGORY_URGENCY, ImpactFacts, impact_of, severity_of
-from rengo.csirt.vocabulary import SEVERITY_RANK, STATUSES
+from rengo.csirt.vocabulary import SEVERITY_RANK
+from rengo.notify import oncall, paging
+from rengo.notify.models import OnCallPage
 
 FUTURE_SLACK = timedelta(minutes=5)
 
@@ -70,101 +69,10 @@ def asset_ids_of(session: Session, incident_id: int) -> list[int]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class IncidentFilter:
-    ward: str | None = None
-    status: str | None = None
-    open_only: bool = False
-    severity: str | None = None
-    category: str | None = None
-    major: bool | None = None
-    q: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    page: int = 1
-    per_page: int = 50
-
-
-@dataclass(frozen=True, slots=True)
-class IncidentPage:
-    items: list[Incident]
-    wards: dict[int, list[str]]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def _scope(principal: Principal, f: IncidentFilter) -> str | None:
-    """The one ward the query is about, or ``None`` for every ward (the joint centre)."""
-    visible = visible_tenants(principal, "csirt.incidents.read")
-    if visible is not None and f.ward is not None and f.ward not in visible:
-        raise NotFound("no incidents of {ward} visible", values={"ward": f.ward})
-    if visible is not None and f.ward is None:
-        return principal.tenant
-    return f.ward
-
-
-def _incident_conditions(f: IncidentFilter) -> list[Any]:
-    conditions: list[Any] = []
-    if f.status:
-        conditions.append(Incident.status == f.status)
-    elif f.open_only:
-        # IN over the open states uses the (status, detected_at) index; != would not.
-        conditions.append(Incident.status.in_(lifecycle.OPEN_STATUSES))
-    if f.severity:
-        conditions.append(Incident.severity == f.severity)
-    if f.category:
-        conditions.append(Incident.category == f.category)
-    if f.major is not None:
-        conditions.append(Incident.major.is_(f.major))
-    if f.q:
-        conditions.append(func.lower(Incident.title).contains(f.q.lower()))
-    return conditions
-
-
-def search(session: Session, principal: Principal, f: IncidentFilter) -> IncidentPage:
-    ward = _scope(principal, f)
-    conditions = _incident_conditions(f)
-    stmt = select(Incident)
-    detected: Any = Incident.detected_at
-    if ward is not None:
-        # The ward's index (ward, detected_at) drives the query, newest first.
-        stmt = stmt.join(
-            IncidentWard, (IncidentWard.incident_id == Incident.id) & (IncidentWard.ward == ward)
-        )
-        detected = IncidentWard.detected_at
-    times = ([detected >= f.since] if f.since else []) + ([detected < f.until] if f.until else [])
-    stmt = stmt.where(*conditions, *times).order_by(detected.desc(), Incident.id.desc())
-    if conditions:
-        counted = select(func.count()).select_from(stmt.order_by(None).subquery())
-    elif ward is not None:
-        # Nothing to check on the incidents themselves: count index entries of the ward.
-        counted = (
-            select(func.count()).select_from(IncidentWard).where(IncidentWard.ward == ward, *times)
-        )
-    else:
-        counted = select(func.count()).select_from(Incident).where(*times)
-    total = session.scalar(counted) or 0
-    items = list(session.scalars(stmt.limit(f.per_page).offset((f.page - 1) * f.per_page)))
-    wards: dict[int, list[str]] = {i.id: [] for i in items}
-    if items:
-        for incident_id, ward in session.execute(
-            select(IncidentWard.incident_id, IncidentWard.ward)
-            .where(IncidentWard.incident_id.in_(list(wards)))
-            .order_by(IncidentWard.ward)
-        ):
-            wards[incident_id].append(ward)
-    return IncidentPage(items, wards, total, f.page, f.per_page)
-
-
 # -- opening ----------------------------------------------------------------------------
 
 
-def _check_wards(principal: Principal, requested: list[str], problems: ProblemList) -> None:
+def check_wards(principal: Principal, requested: list[str], problems: ProblemList) -> None:
     for code in requested:
         if code not in ward_codes():
             problems.add(
@@ -172,7 +80,7 @@ def _check_wards(principal: Principal, requested: list[str], problems: ProblemLi
             )
 
 
-def _check_times(data: Any, now: datetime, problems: ProblemList) -> None:
+def check_times(data: Any, now: datetime, problems: ProblemList) -> None:
     for name in ("occurred_at", "detected_at", "outage_started_at", "outage_ended_at"):
         value = getattr(data, name, None)
         if value is not None and value > now + FUTURE_SLACK:
@@ -194,8 +102,8 @@ def create_incident(
 ) -> Incident:
     require(principal, "csirt.incidents.write")
     problems = ProblemList()
-    _check_wards(principal, data.wards, problems)
-    _check_times(data, now, problems)
+    check_wards(principal, data.wards, problems)
+    check_times(data, now, problems)
     alerts: list[AlertRef] = []
     if data.alert_ids:
         alerts = alert_source.get(session, principal, data.alert_ids)
@@ -259,7 +167,7 @@ def create_incident(
     session.add(incident)
     session.flush()
     set_wards(session, incident, wards)
-    _set_assets(session, principal, incident, data.asset_ids, wards)
+    set_assets(session, principal, incident, data.asset_ids, wards)
     timeline.add(
         session,
         incident.id,
@@ -344,7 +252,7 @@ def set_wards(session: Session, incident: Incident, wards: list[str]) -> None:
     session.flush()
 
 
-def _set_assets(
+def set_assets(
     session: Session,
     principal: Principal,
     incident: Incident,
@@ -418,7 +326,7 @@ def refresh(
             judgement.at,
             judgement.reason[:200],
         )
-        _escalate_major(session, incident, wards, settings, now)
+        major.escalate(session, incident, wards, settings, now)
     elif not judgement.major and incident.major:
         timeline.add(
             session,
@@ -433,7 +341,9 @@ def refresh(
     threshold = SEVERITY_RANK.get(settings.csirt.page_min_severity, 3)
     if SEVERITY_RANK[incident.severity] >= threshold and incident.status != "closed":
         already = session.scalar(
-            select(func.count()).select_from(Page).where(Page.incident_id == incident.id)
+            select(func.count())
+            .select_from(OnCallPage)
+            .where(OnCallPage.incident_id == incident.id)
         )
         if not already:
             for team in oncall.teams_for(session, wards, ("csirt", "ward_contact")):
@@ -441,83 +351,12 @@ def refresh(
                     session,
                     team,
                     subject=f"{incident.ref} {incident.title}",
-                    body=_page_body(incident, wards),
+                    body=major.page_body(incident, wards),
                     settings=settings,
                     now=now,
                     incident_id=incident.id,
                 )
     session.flush()
-
-
-def _page_body(incident: Incident, wards: list[str]) -> str:
-    return (
-        f"{incident.ref} [{incident.severity}] {incident.title}\n"
-        f"Category: {incident.category}; wards: {', '.join(wards)}; "
-        f"detected {incident.detected_at.isoformat()}"
-    )
-
-
-def _escalate_major(
-    session: Session, incident: Incident, wards: list[str], settings: Settings, now: datetime
-) -> None:
-    """Tell the executives at once: their on-call teams are paged and each is e-mailed."""
-    timeline.add(
-        session,
-        incident.id,
-        "system",
-        f"Major incident: {incident.major_reason}",
-        actor="rengo",
-        at=now,
-        detail={"major_at": incident.major_at.isoformat() if incident.major_at else None},
-    )
-    subject = f"【重大インシデント】{incident.ref} {incident.title}"
-    body = _page_body(incident, wards) + f"\nMajor incident: {incident.major_reason}"
-    link = f"{settings.csirt.public_base_url.rstrip('/')}/incidents/{incident.id}"
-    executives = session.execute(
-        select(User.email, User.tenant)
-        .where(User.role == "executive", User.active.is_(True), User.email != "")
-        .where(User.tenant.in_([JOINT, *wards]))
-    ).all()
-    for email, tenant in executives:
-        notify.enqueue(
-            session,
-            channel="email",
-            recipient=email,
-            subject=subject,
-            body=body,
-            link=link,
-            now=now,
-            topic="csirt.major_incident",
-            tenant=tenant,
-            reference=f"incident:{incident.id}",
-        )
-    for team in oncall.teams_for(session, wards, ("executives",)):
-        paging.page_team(
-            session,
-            team,
-            subject=subject,
-            body=body,
-            settings=settings,
-            now=now,
-            incident_id=incident.id,
-        )
-    timeline.add(
-        session,
-        incident.id,
-        "message",
-        f"Escalated to executives: {len(executives)} e-mail(s)",
-        actor="rengo",
-        at=now,
-    )
-    audit.record(
-        session,
-        SYSTEM,
-        "csirt.incident.major",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
-        detail={"reason": incident.major_reason, "wards": wards},
-    )
 
 
 def check_ongoing_outages(session: Session, settings: Settings, now: datetime) -> int:
@@ -530,220 +369,23 @@ def check_ongoing_outages(session: Session, settings: Settings, now: datetime) -
     return flagged
 
 
-# -- changing --------------------------------------------------------------------------
-
-
-TRACKED_FIELDS = (
-    "title",
-    "description",
-    "category",
-    "urgency",
-    "occurred_at",
-    "people_affected",
-    "outage_system",
-    "outage_started_at",
-    "outage_ended_at",
-    "cause",
-    "report_summary",
-    "lessons",
-)
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def update_incident(
-    session: Session,
-    principal: Principal,
-    incident_id: int,
-    patch: IncidentPatch,
-    settings: Settings,
-    *,
-    now: datetime,
-    expected_version: int | None = None,
-    client: str = "",
-) -> Incident:
-    incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
-    if expected_version is not None and expected_version != incident.version:
-        raise Conflict(
-            "{ref} changed meanwhile (version {version}); reload",
-            values={"ref": incident.ref, "version": incident.version},
-        )
-    values = patch.model_dump(exclude_unset=True)
-    problems = ProblemList()
-    merged = {
-        name: values.get(name, getattr(incident, name))
-        for name in ("occurred_at", "outage_started_at", "outage_ended_at")
-    }
-    _check_times(SimpleNamespace(**merged), now, problems)
-    if "wards" in values:
-        if not values["wards"]:
-            problems.add("at least one ward", "field wards")
-        _check_wards(principal, values["wards"], problems)
-    problems.raise_if_any("{ref} cannot be changed", values={"ref": incident.ref})
-    changes: dict[str, Any] = {}
-    for name in TRACKED_FIELDS:
-        if name in values and values[name] != getattr(incident, name):
-            changes[name] = [_jsonable(getattr(incident, name)), _jsonable(values[name])]
-            setattr(incident, name, values[name])
-    wards = wards_of(session, incident.id)
-    if "wards" in values and sorted(set(values["wards"])) != wards:
-        for ward in sorted(set(values["wards"]) - set(wards)):
-            # A ward may share its incident with another ward; only the centre may drop one.
-            if ward not in ward_codes():
-                raise InvalidInput("unknown ward", [Problem(ward, "field wards")])
-        if not principal.is_joint and principal.tenant not in values["wards"]:
-            raise InvalidInput(
-                "a ward cannot remove itself from its incident",
-                [Problem("keep your own ward", "field wards")],
-            )
-        changes["wards"] = [wards, sorted(set(values["wards"]))]
-        wards = sorted(set(values["wards"]))
-        set_wards(session, incident, wards)
-        if incident.lead_ward not in wards:
-            incident.lead_ward = wards[0]
-    if "asset_ids" in values:
-        before = asset_ids_of(session, incident.id)
-        _set_assets(session, principal, incident, values["asset_ids"], wards)
-        if sorted(set(values["asset_ids"])) != before:
-            changes["asset_ids"] = [before, sorted(set(values["asset_ids"]))]
-    if not changes:
-        return incident
-    incident.version += 1
-    incident.updated_at = now
-    summary = "Changed " + ", ".join(sorted(changes))
-    timeline.add(
-        session,
-        incident.id,
-        "system",
-        summary,
-        actor=principal.label,
-        at=now,
-        detail={"changes": changes},
-    )
+def incident_indicators(
+    session: Session, principal: Principal, incident_id: int, *, include_internal: bool = False
+) -> list[Indicator]:
+    """The interface for ``rengo.intel``: an incident's indicators, if ``principal`` may
+    read the incident (404 otherwise). Internal ones (private addresses, the wards' own
+    domains) are left out unless asked for. The read is audited."""
+    incident = get_incident(session, principal, incident_id)
+    items = [
+        i for i in indicators.listed(session, incident.id) if include_internal or not i.internal
+    ]
     audit.record(
         session,
         principal,
-        "csirt.incident.update",
+        "csirt.indicators.read",
         object_type="incident",
         object_id=incident.id,
         object_tenant=incident.lead_ward,
-        client=client,
-        detail={"changes": changes},
+        detail={"count": len(items)},
     )
-    for text_field in ("description", "cause", "report_summary"):
-        if text_field in changes:
-            found = indicators.extract(getattr(incident, text_field))
-            indicators.record(session, incident.id, found, text_field, now)
-    refresh(session, incident, settings, now, actor=principal.label)
-    return incident
-
-
-def transition(
-    session: Session,
-    principal: Principal,
-    incident_id: int,
-    to: str,
-    reason: str,
-    settings: Settings,
-    *,
-    now: datetime,
-    client: str = "",
-) -> Incident:
-    incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
-    if to not in STATUSES:
-        raise InvalidInput("unknown status", [Problem("{to!r}", "field to", values={"to": to})])
-    if not reason.strip():
-        raise InvalidInput("say why", [Problem("a reason is required", "field reason")])
-    lifecycle.check_transition(session, incident, to)
-    previous = lifecycle.apply_transition(incident, to, now)
-    incident.version += 1
-    incident.updated_at = now
-    timeline.add(
-        session,
-        incident.id,
-        "status",
-        f"{previous} → {to}: {reason.strip()}",
-        actor=principal.label,
-        at=now,
-        detail={"from": previous, "to": to, "reason": reason.strip()},
-    )
-    audit.record(
-        session,
-        principal,
-        "csirt.incident.transition",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
-        client=client,
-        detail={"from": previous, "to": to, "reason": reason.strip()},
-    )
-    refresh(session, incident, settings, now, actor=principal.label)
-    return incident
-
-
-def review(
-    session: Session,
-    principal: Principal,
-    incident_id: int,
-    notes: str,
-    lessons: str,
-    *,
-    now: datetime,
-    client: str = "",
-) -> Incident:
-    incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
-    if incident.status != "closed":
-        raise Conflict("{ref} is not closed: review it after closing", values={"ref": incident.ref})
-    incident.review_notes, incident.lessons, incident.reviewed_at = notes, lessons, now
-    incident.version += 1
-    timeline.add(
-        session,
-        incident.id,
-        "note",
-        "Post-incident review recorded",
-        actor=principal.label,
-        at=now,
-        detail={"notes": notes, "lessons": lessons},
-    )
-    audit.record(
-        session,
-        principal,
-        "csirt.incident.review",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
-        client=client,
-    )
-    return incident
-
-
-def add_note(
-    session: Session,
-    principal: Principal,
-    incident_id: int,
-    text: str,
-    kind: str,
-    *,
-    now: datetime,
-    client: str = "",
-) -> int:
-    """A note (or a message exchanged with a ward); indicators in it are extracted."""
-    incident = get_incident(session, principal, incident_id, "csirt.incidents.write")
-    entry = timeline.add(session, incident.id, kind, text, actor=principal.label, at=now)
-    session.flush()
-    added = indicators.record(
-        session, incident.id, indicators.extract(text), f"note:{entry.id}", now
-    )
-    audit.record(
-        session,
-        principal,
-        f"csirt.incident.{kind}",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
-        client=client,
-        detail={"timeline": entry.id, "indicators": added},
-    )
-    return entry.id
+    return items

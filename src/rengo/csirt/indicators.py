@@ -19,8 +19,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rengo.core import audit
-from rengo.core.permissions import Principal
 from rengo.csirt.models import Indicator
 
 KINDS = ("ipv4", "ipv6", "domain", "url", "email", "md5", "sha1", "sha256")
@@ -186,25 +184,3 @@ def listed(session: Session, incident_id: int) -> list[Indicator]:
             .order_by(Indicator.kind, Indicator.value)
         )
     )
-
-
-def incident_indicators(
-    session: Session, principal: Principal, incident_id: int, *, include_internal: bool = False
-) -> list[Indicator]:
-    """The interface for ``rengo.intel``: an incident's indicators, if ``principal`` may
-    read the incident (404 otherwise). Internal ones (private addresses, the wards' own
-    domains) are left out unless asked for. The read is audited."""
-    from rengo.csirt.incidents import get_incident
-
-    incident = get_incident(session, principal, incident_id)
-    items = [i for i in listed(session, incident.id) if include_internal or not i.internal]
-    audit.record(
-        session,
-        principal,
-        "csirt.indicators.read",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
-        detail={"count": len(items)},
-    )
-    return items

@@ -27,7 +27,6 @@ from rengo.csirt.models import ContainmentAction, Incident
 from rengo.csirt.vocabulary import STATUSES
 
 ORDER = ("new", "triage", "containment", "eradication", "recovery", "closed")
-RANK = {status: i for i, status in enumerate(ORDER)}
 OPEN_STATUSES = ORDER[:-1]
 
 
@@ -80,7 +79,3 @@ def apply_transition(incident: Incident, to: str, now: datetime) -> str:
     elif previous == "closed":
         incident.closed_at = None
     return previous
-
-
-def is_open(incident: Incident) -> bool:
-    return incident.status != "closed"

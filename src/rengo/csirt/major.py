@@ -18,8 +18,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rengo.core import audit
+from rengo.core.identity import User
+from rengo.core.permissions import SYSTEM
 from rengo.core.settings import Settings
+from rengo.core.wards import JOINT
+from rengo.csirt import timeline
 from rengo.csirt.models import Incident
+from rengo.notify import oncall, outbox, paging
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +68,76 @@ def ongoing_outages(session: Session) -> list[Incident]:
             .where(Incident.major.is_(False))
             .where(Incident.merged_into_id.is_(None))
         )
+    )
+
+
+def page_body(incident: Incident, wards: list[str]) -> str:
+    """What a page about ``incident`` says (the CSIRT's teams and the executives')."""
+    return (
+        f"{incident.ref} [{incident.severity}] {incident.title}\n"
+        f"Category: {incident.category}; wards: {', '.join(wards)}; "
+        f"detected {incident.detected_at.isoformat()}"
+    )
+
+
+def escalate(
+    session: Session, incident: Incident, wards: list[str], settings: Settings, now: datetime
+) -> None:
+    """Tell the executives at once: their on-call teams are paged and each is e-mailed."""
+    timeline.add(
+        session,
+        incident.id,
+        "system",
+        f"Major incident: {incident.major_reason}",
+        actor="rengo",
+        at=now,
+        detail={"major_at": incident.major_at.isoformat() if incident.major_at else None},
+    )
+    subject = f"【重大インシデント】{incident.ref} {incident.title}"
+    body = page_body(incident, wards) + f"\nMajor incident: {incident.major_reason}"
+    link = f"{settings.csirt.public_base_url.rstrip('/')}/incidents/{incident.id}"
+    executives = session.execute(
+        select(User.email, User.tenant)
+        .where(User.role == "executive", User.active.is_(True), User.email != "")
+        .where(User.tenant.in_([JOINT, *wards]))
+    ).all()
+    for email, tenant in executives:
+        outbox.enqueue(
+            session,
+            channel="email",
+            recipient=email,
+            subject=subject,
+            body=body,
+            link=link,
+            now=now,
+            topic="csirt.major_incident",
+            tenant=tenant,
+            reference=f"incident:{incident.id}",
+        )
+    for team in oncall.teams_for(session, wards, ("executives",)):
+        paging.page_team(
+            session,
+            team,
+            subject=subject,
+            body=body,
+            settings=settings,
+            now=now,
+            incident_id=incident.id,
+        )
+    timeline.add(
+        session,
+        incident.id,
+        "message",
+        f"Escalated to executives: {len(executives)} e-mail(s)",
+        actor="rengo",
+        at=now,
+    )
+    audit.record(
+        session,
+        SYSTEM,
+        "csirt.incident.major",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        detail={"reason": incident.major_reason, "wards": wards},
     )

@@ -27,12 +27,12 @@ from rengo.csirt.models import (
     IncidentAlert,
     IncidentAsset,
     Indicator,
-    Page,
     Task,
     TimelineEntry,
 )
+from rengo.notify.models import OnCallPage
 
-MOVED_WITH_INCIDENT = (IncidentAlert, TimelineEntry, Task, Evidence, ContainmentAction, Page)
+MOVED_WITH_INCIDENT = (IncidentAlert, TimelineEntry, Task, Evidence, ContainmentAction, OnCallPage)
 
 
 def _earliest(*values: datetime | None) -> datetime | None:

@@ -1,6 +1,6 @@
 """Who may do what in the joint CSIRT (decided only by ``rengo.core.permissions``)."""
 
-from rengo.core.permissions import STAFF_ROLES, Role, Scope, define
+from rengo.core.permissions import Role, define
 
 RESPONDERS = {Role.ADMIN, Role.CSIRT, Role.SOC_ANALYST, Role.WARD_IT}
 
@@ -33,28 +33,6 @@ define(
     "csirt.connectors.manage",
     {Role.ADMIN},
     "Configure the endpoints that carry out a ward's containment actions.",
-)
-define("csirt.oncall.read", STAFF_ROLES, "See on-call rotas, who is on call, and pages.")
-define(
-    "csirt.oncall.manage",
-    {Role.ADMIN, Role.CSIRT},
-    "Create teams, shifts and escalation rules; page a team; record hand-overs.",
-)
-define(
-    "csirt.deliveries.read",
-    {Role.ADMIN, Role.CSIRT},
-    "Read the notification delivery log of one's ward.",
-)
-define(
-    "csirt.deliveries.retry",
-    {Role.ADMIN, Role.CSIRT},
-    "Send a failed notification of one's ward again.",
-)
-define(
-    "csirt.deliveries.send",
-    {Role.ADMIN},
-    "Send due notifications and run escalations now (the worker does it on its own).",
-    Scope.JOINT_ONLY,
 )
 define(
     "csirt.costs.read",

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from rengo.assets.models import Asset
 from rengo.core import audit
-from rengo.core.clock import JST
+from rengo.core.clock import JST, to_jst
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible
 from rengo.core.reports import Rendered, render
@@ -48,7 +48,7 @@ ACTION_STATUS_JA = {
 
 
 def _jst(value: datetime | None) -> str:
-    return value.astimezone(JST).strftime("%Y年%m月%d日 %H:%M") if value else "—"
+    return to_jst(value).strftime("%Y年%m月%d日 %H:%M") if value else "—"
 
 
 def _minutes(value: float | None) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from rengo.core.errors import InvalidValue
+from rengo.core.errors import InvalidValue, refuse_null
 from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, STATUSES
 
 Origin = Literal["real", "demo", "exercise"]
@@ -91,6 +91,23 @@ class IncidentPatch(OutageFields):
     @classmethod
     def _category(cls, value: str | None) -> str | None:
         return None if value is None else _known(value, CATEGORIES, "category")
+
+    @field_validator(
+        "title",
+        "description",
+        "category",
+        "urgency",
+        "wards",
+        "asset_ids",
+        "cause",
+        "report_summary",
+        "lessons",
+        mode="before",
+    )
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # These have no empty value in the incident: null would reach the database (a 500).
+        return refuse_null(value)
 
 
 class TransitionIn(BaseModel):

@@ -1,6 +1,5 @@
 """``AlertSource`` over the SOC's alert service (``rengo.soc.alerts``, csirt → soc only).
 
-Imported only when ``rengo.soc.alerts`` is installed (see ``alerts.soc_alert_source``).
 An alert becomes an ``AlertRef``: its public id, ward (a campaign's wards), rule title,
 level, when it was raised, its first matched event, the matched event ids (an audited
 read in the SOC) and its indicators (source address, the indicator that hit). Opening an

@@ -96,11 +96,3 @@ def tasks_of(session: Session, incident_id: int) -> list[Task]:
     return list(
         session.scalars(select(Task).where(Task.incident_id == incident_id).order_by(Task.id))
     )
-
-
-def overdue(session: Session, incident_id: int, now: datetime) -> list[Task]:
-    return [
-        t
-        for t in tasks_of(session, incident_id)
-        if t.done_at is None and t.due_at and t.due_at < now
-    ]

@@ -5,28 +5,9 @@ Every entry carries its Japanese and English label; reports and pages show one o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from rengo.core.vocabulary import Term, vocabulary
 
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    key: str
-    ja: str
-    en: str
-
-    def label(self, language: str) -> str:
-        return self.ja if language == "ja" else self.en
-
-    def __str__(self) -> str:
-        # The key, as English error messages say it; the web layer shows ``label`` instead.
-        return self.key
-
-
-def _vocabulary(*terms: Term) -> dict[str, Term]:
-    return {t.key: t for t in terms}
-
-
-CATEGORIES = _vocabulary(
+CATEGORIES = vocabulary(
     Term("ransomware", "ランサムウェア・マルウェア感染", "Ransomware / malware"),
     Term("unauthorised_access", "不正アクセス", "Unauthorised access"),
     Term("information_leak", "情報漏えい", "Information leak"),
@@ -38,7 +19,7 @@ CATEGORIES = _vocabulary(
     Term("other", "その他", "Other"),
 )
 
-STATUSES = _vocabulary(
+STATUSES = vocabulary(
     Term("new", "新規", "New"),
     Term("triage", "トリアージ", "Triage"),
     Term("containment", "封じ込め", "Containment"),
@@ -47,7 +28,7 @@ STATUSES = _vocabulary(
     Term("closed", "完了", "Closed"),
 )
 
-SEVERITIES = _vocabulary(
+SEVERITIES = vocabulary(
     Term("critical", "緊急", "Critical"),
     Term("high", "高", "High"),
     Term("medium", "中", "Medium"),
@@ -55,7 +36,7 @@ SEVERITIES = _vocabulary(
 )
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
-ACTION_KINDS = _vocabulary(
+ACTION_KINDS = vocabulary(
     Term("isolate_host", "端末のネットワーク隔離", "Isolate a host"),
     Term("block_ip", "IPアドレスの遮断", "Block an IP address"),
     Term("block_domain", "ドメインの遮断", "Block a domain"),
@@ -64,7 +45,7 @@ ACTION_KINDS = _vocabulary(
     Term("quarantine_mail", "メールの隔離", "Quarantine a mail"),
 )
 
-TIMELINE_KINDS = _vocabulary(
+TIMELINE_KINDS = vocabulary(
     Term("alert", "アラート", "Alert"),
     Term("event", "イベント", "Event"),
     Term("note", "メモ", "Note"),

@@ -4,40 +4,28 @@ notifications. The web server runs ``Worker`` in a thread (and wakes it when a r
 queues work); ``rengo csirt worker`` runs the same loop on its own; tests call ``tick``.
 
 **Hooks.** Another domain's notifications reach people through this worker without the
-CSIRT importing that domain (the layers forbid it): the web/CLI layer, which may import
-both, registers a ``Hook`` — ``hook(session, settings, now) -> int`` — that queues
-notifications or pages in the tick's transaction and returns how many items it handled
-(see ``rengo.web.notifiers``: FinOps alerts to each ward's finance contact team).
+CSIRT importing that domain: each domain registers its ``Hook`` with
+``rengo.notify.hooks.register_hook`` from its own ``notifications.py`` (loaded by
+``rengo.domains.load_domains``; e.g. ``rengo.finops.notifications``: FinOps alerts to each
+ward's finance contact team).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy.orm import Session
 
 from rengo.core.clock import Clock
 from rengo.core.db import Database
 from rengo.core.settings import Settings
-from rengo.csirt import action_runner, incidents, notify, paging
+from rengo.csirt import action_runner, incidents
+from rengo.notify import outbox, paging
+from rengo.notify.hooks import Hook, registered_hooks
 
 log = logging.getLogger(__name__)
-
-Hook = Callable[[Session, Settings, datetime], int]
-_hooks: dict[str, Hook] = {}
-
-
-def register_hook(name: str, hook: Hook) -> None:
-    """Add (or replace) a notifier hook every worker runs from now on."""
-    _hooks[name] = hook
-
-
-def registered_hooks() -> dict[str, Hook]:
-    return dict(_hooks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +62,7 @@ def tick(
         escalated = paging.run_escalations(session, settings, now)
         became_major = incidents.check_ongoing_outages(session, settings, now)
     hooked = _run_hooks(db, settings, now, registered_hooks() if hooks is None else hooks)
-    report = notify.deliver_due(db, settings, clock)
+    report = outbox.deliver_due(db, settings, clock)
     return TickReport(
         escalated,
         became_major,

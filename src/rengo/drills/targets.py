@@ -1,7 +1,7 @@
 """The policy targets this domain computes.
 
 Declared now so that the scoreboard shows them; ``compute`` stays ``None`` (shown as
-"no data yet") until this domain records the data they are computed from.
+"planned") until this domain records the data they are computed from.
 """
 
 from rengo.targets.registry import Direction, Kind, Period, Target, register

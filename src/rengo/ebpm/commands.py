@@ -1,10 +1,57 @@
-"""``rengo ebpm …``: evidence-based policy from the command line."""
+"""``rengo ebpm …``: import the HR system's training records and resident survey results."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from rengo.core.console import DataDirOption, console, open_runtime
+from rengo.core.permissions import SYSTEM
+from rengo.ebpm import surveys, training
 from rengo.ebpm.zone import commands as zone_commands
 
-app = typer.Typer(help="EBPM: logic models, training, the data-linkage zone.", no_args_is_help=True)
-zone_commands.register(app)
+app = typer.Typer(
+    help="EBPM: logic models, evaluation, resident surveys, data-literacy training.",
+    no_args_is_help=True,
+)
+training_app = typer.Typer(help="Data-literacy training records.", no_args_is_help=True)
+survey_app = typer.Typer(help="Resident survey results (住民意識調査).", no_args_is_help=True)
+app.add_typer(training_app, name="training")
+app.add_typer(survey_app, name="survey")
+zone_commands.register(app)  # deposit, link, release, zone-expire (docs/ebpm-zone.md)
+
+FileArgument = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+
+
+@training_app.command("import")
+def training_import(file: FileArgument, data_dir: DataDirOption = None) -> None:
+    """Import completions from the HR system's CSV (UTF-8 or cp932; all rows or none):
+    職員番号, 区, 所属, 研修コード, 修了日."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        result = training.import_completions(session, SYSTEM, file.read_bytes(), filename=file.name)
+    console.print(f"{result.created:,} completions added, {result.updated:,} updated")
+
+
+@training_app.command("staff")
+def training_staff(file: FileArgument, data_dir: DataDirOption = None) -> None:
+    """Import staff counts per ward and department (区, 所属, 職員数, 基準日): the denominator
+    of the completion rate."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        count = training.import_staff_counts(session, SYSTEM, file.read_bytes(), filename=file.name)
+    console.print(f"staff counts of {count:,} departments stored")
+
+
+@survey_app.command("import")
+def survey_import(file: FileArgument, data_dir: DataDirOption = None) -> None:
+    """Import resident survey results (CSV or Excel; all rows or none): 年度, 区, 設問,
+    回答, 割合, 回答者数, 肯定的."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        result = surveys.import_surveys(
+            session, SYSTEM, file.read_bytes(), runtime.settings, filename=file.name
+        )
+    console.print(
+        f"{result.questions:,} questions ({result.rows:,} rows) stored; "
+        f"{result.indicators_updated:,} indicators updated"
+    )

@@ -1,10 +1,94 @@
-"""The policy targets this domain computes.
+"""Measure 3's policy targets, computed live from EBPM's records (see ``measures``):
 
-Declared now so that the scoreboard shows them; ``compute`` stays ``None`` (shown as
-"no data yet") until this domain records the data they are computed from.
+- KGI: mean improvement of designated key outcome indicators against their baselines
+  over 5 years, per ward and joint;
+- KSI: share of this fiscal year's new policies with an approved logic model and an
+  evaluation plan, per ward and joint;
+- KPI: required data-literacy course completion rate, per ward and joint.
 """
 
-from rengo.targets.registry import Direction, Kind, Period, Target, register
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rengo.core.clock import JST
+from rengo.core.wards import JOINT
+from rengo.ebpm.measures import new_policies, outcome_changes, training_by_ward
+from rengo.ebpm.settings import EbpmSettings
+from rengo.targets.registry import (
+    Direction,
+    Kind,
+    Measurement,
+    Period,
+    Target,
+    TargetContext,
+    fiscal_year_start,
+    register,
+)
+
+
+def policy_outcomes(ctx: TargetContext) -> dict[str, Measurement]:
+    years = ctx.settings.section(EbpmSettings).kgi_years
+    changes = outcome_changes(ctx.session, ctx.as_of, years)
+    if not changes:
+        return {}
+    per_ward: dict[str, list[float]] = defaultdict(list)
+    for c in changes:
+        per_ward[c.indicator.tenant].append(c.improvement_pct)
+
+    def measurement(values: list[float]) -> Measurement:
+        return Measurement(round(sum(values) / len(values), 1), {"indicators": len(values)})
+
+    out = {ward: measurement(values) for ward, values in per_ward.items()}
+    out[JOINT] = measurement([c.improvement_pct for c in changes])
+    return out
+
+
+def logic_model_share(ctx: TargetContext) -> dict[str, Measurement]:
+    fiscal_year = fiscal_year_start(ctx.as_of).year
+    rows = new_policies(ctx.session, fiscal_year, ctx.as_of)
+    if not rows:
+        return {}
+    per_ward: dict[str, list[bool]] = defaultdict(list)
+    for row in rows:
+        per_ward[row.policy.tenant].append(row.counted)
+
+    def measurement(flags: list[bool]) -> Measurement:
+        return Measurement(
+            round(100 * sum(flags) / len(flags), 1),
+            {
+                "new_policies": len(flags),
+                "with_model_and_plan": sum(flags),
+                "fiscal_year": fiscal_year,
+            },
+        )
+
+    out = {ward: measurement(flags) for ward, flags in per_ward.items()}
+    out[JOINT] = measurement([r.counted for r in rows])
+    return out
+
+
+def staff_trained(ctx: TargetContext) -> dict[str, Measurement]:
+    course = ctx.settings.section(EbpmSettings).required_course
+    rows = [
+        r
+        for r in training_by_ward(ctx.session, course, ctx.as_of.astimezone(JST).date())
+        if r.staff
+    ]
+    if not rows:
+        return {}
+    out = {
+        r.ward: Measurement(r.pct, {"staff": r.staff, "completed": r.completed, "course": course})
+        for r in rows
+    }
+    staff = sum(r.staff for r in rows)
+    completed = sum(min(r.completed, r.staff) for r in rows)
+    out[JOINT] = Measurement(
+        round(100 * completed / staff, 1),
+        {"staff": staff, "completed": completed, "course": course},
+    )
+    return out
+
 
 register(
     Target(
@@ -22,8 +106,8 @@ register(
         threshold_setting="policy.policy_outcome_growth_pct",
         period=Period.FIVE_YEARS,
         domain="ebpm",
-        compute=None,
-        evidence_path=None,
+        compute=policy_outcomes,
+        evidence_path="/ebpm/evidence/outcomes",
     )
 )
 
@@ -34,8 +118,8 @@ register(
         kind=Kind.KSI,
         name_ja="ロジックモデルで評価した新規政策の割合",
         name_en="New policies evaluated with a logic model",
-        formula_ja="ロジックモデルを用いて評価した新規政策数 ÷ 新規政策数 × 100",
-        formula_en="New policies evaluated with a logic model ÷ new policies × 100",
+        formula_ja="承認済みロジックモデルと評価計画のある新規政策数 ÷ 今年度の新規政策数 × 100",
+        formula_en="New policies with an approved logic model and an evaluation plan ÷ this fiscal year's new policies × 100",
         source_ja="政策とロジックモデルの登録",
         source_en="The policy and logic-model register",
         unit="%",
@@ -43,8 +127,8 @@ register(
         threshold_setting="policy.logic_model_share_pct",
         period=Period.FISCAL_YEAR,
         domain="ebpm",
-        compute=None,
-        evidence_path=None,
+        compute=logic_model_share,
+        evidence_path="/ebpm/evidence/logic-models",
     )
 )
 
@@ -64,7 +148,7 @@ register(
         threshold_setting="policy.staff_trained_pct",
         period=Period.SNAPSHOT,
         domain="ebpm",
-        compute=None,
-        evidence_path=None,
+        compute=staff_trained,
+        evidence_path="/ebpm/training",
     )
 )

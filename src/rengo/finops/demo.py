@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.assets.models import Asset
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM
 from rengo.core.tenancy import populations
@@ -24,7 +24,7 @@ from rengo.finops.allocation import Rule
 from rengo.finops.currency import Rate
 from rengo.finops.explorer import CostQuery
 from rengo.finops.forecast import fiscal_year_of
-from rengo.finops.models import AllocationRule, BprCase
+from rengo.finops.models import AllocationRule, BprCase, Recommendation
 from rengo.finops.synthetic import Plan, demo_rates, generate
 
 SAAS = [
@@ -90,7 +90,7 @@ def _exports(ctx: DemoContext, end: date, pops: dict[str, int]) -> tuple[list[Pa
 )
 def demo(ctx: DemoContext) -> None:
     rng = ctx.rng("finops")
-    end = ctx.now.astimezone(JST).date() - timedelta(days=1)
+    end = to_jst(ctx.now).date() - timedelta(days=1)
     with ctx.db.session() as session:
         _rules(session)
         first = end.replace(day=1) - timedelta(days=800)
@@ -149,9 +149,7 @@ def demo(ctx: DemoContext) -> None:
                 session, recommend.find(ex, fixed_on - timedelta(days=1), ctx.settings.finops)
             )
         for rid, fixed_on in fixed.items():
-            rec = session.scalar(
-                select(recommend.Recommendation).where(recommend.Recommendation.resource_id == rid)
-            )
+            rec = session.scalar(select(Recommendation).where(Recommendation.resource_id == rid))
             if rec is not None and rec.status == "open":
                 recommend.change_status(session, SYSTEM, rec.id, "accepted", note="demo")
                 recommend.change_status(

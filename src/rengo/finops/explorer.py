@@ -9,6 +9,7 @@ A ward's principal sees only rows allocated to its ward (including its share of 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,14 +71,24 @@ def _lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def dimension_sql(name: str) -> str:
+TAG_KEY = re.compile(r"[\w .:/=+@-]{1,128}")
+"""What cloud tag keys are made of; anything else (a backslash, a quote) would be read
+by DuckDB's JSON path parser, which answers a stray escape with an error."""
+
+
+def dimension_sql(name: str, where: str = "group_by") -> str:
     if name.startswith("tag:") and len(name) > 4:
-        key = name[4:].replace('"', '\\"')
+        key = name[4:]
+        if not TAG_KEY.fullmatch(key):
+            raise InvalidInput(
+                "invalid tag key",
+                [Problem(f"{key!r}: letters, digits, space and . : / = + @ - _ only", where)],
+            )
         return f"coalesce(json_extract_string(Tags, {_lit('$.' + chr(34) + key + chr(34))}), '')"
     if name not in DIMENSIONS:
         raise InvalidInput(
             "unknown dimension",
-            [Problem(f"{name!r}: one of {', '.join(DIMENSIONS)} or tag:<key>", "group_by")],
+            [Problem(f"{name!r}: one of {', '.join(DIMENSIONS)} or tag:<key>", where)],
         )
     return DIMENSIONS[name]
 
@@ -106,8 +117,10 @@ class CostQuery:
             problems.append(Problem("at most 3 dimensions", "group_by"))
         if problems:
             raise InvalidInput("invalid cost query", problems)
-        for name in [*self.group_by, *self.filters]:
+        for name in self.group_by:
             dimension_sql(name)
+        for name in self.filters:
+            dimension_sql(name, "tag" if name.startswith("tag:") else name)
 
 
 @dataclass(frozen=True, slots=True)

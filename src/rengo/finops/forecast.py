@@ -92,16 +92,6 @@ def project_month(costs: dict[date, float], as_of: date, coverage: float = 0.8) 
     )
 
 
-def _monthly(costs: dict[date, float], first: date, months: int) -> list[tuple[date, float]]:
-    out = []
-    month = first
-    for _ in range(months):
-        end = _month_end(month)
-        out.append((month, sum(v for d, v in costs.items() if month <= d <= end)))
-        month = end + timedelta(days=1)
-    return out
-
-
 def project_fiscal_year(
     costs: dict[date, float], as_of: date, *, start_month: int = 4, coverage: float = 0.8
 ) -> Projection:

@@ -129,6 +129,11 @@ def _map_columns(
     return focus_map, custom, deviations
 
 
+MAX_AMOUNT = 1e15
+"""Largest amount or quantity a FOCUS row may carry (a thousand trillion in any currency);
+beyond it a value is a typo or an attack on the totals, and its row is quarantined."""
+
+
 class _Builder:
     """Collects the SELECT expressions and the per-row flags of one staging statement."""
 
@@ -180,6 +185,15 @@ class _Builder:
             if text:
                 bad = f"({clean} IS NOT NULL AND {value} IS NULL)"
                 self.problems.append((bad, f"'{name}: not a number: ' || {clean}"))
+            # 1e999 casts to infinity: it, NaN and absurd sizes are not amounts either.
+            shown = clean if text else f"CAST({value} AS VARCHAR)"
+            self.problems.append(
+                (
+                    f"(NOT coalesce(abs({value}) <= {MAX_AMOUNT:.0e}, true) "
+                    f"OR coalesce(isnan({value}), false))",
+                    f"'{name}: not a finite number within ±{MAX_AMOUNT:.0e}: ' || {shown}",
+                )
+            )
             self.exprs.append(f"{value} AS {_q(name)}")
         elif column.data_type == "Date/Time":
             value = f"TRY_CAST({clean} AS TIMESTAMPTZ)"
@@ -401,10 +415,3 @@ def _count(con: duckdb.DuckDBPyConnection, source: str, parts: list[list[str]]) 
     finally:
         for cursor in cursors:
             cursor.close()
-
-
-LAKE_SELECT_EXCLUDE = "__problem"
-
-
-def flag_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0].startswith("__")]

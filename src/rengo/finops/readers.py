@@ -112,10 +112,13 @@ def open_raw(
                 f"{path.name}: cannot be read as CSV",
                 [Problem(str(error).splitlines()[0], path.name)],
             ) from None
-        for line, error, text in con.execute(
-            f"SELECT line, error_message, csv_line FROM {view}_rejects ORDER BY line"
+        # DuckDB logs a line once per cell past the header's: one rejected line each,
+        # with the message that counts them all.
+        for line, message, text in con.execute(
+            "SELECT line, arg_max(error_message, column_idx), any_value(csv_line) "
+            f"FROM {view}_rejects GROUP BY line ORDER BY line"
         ).fetchall():
-            rejected.append(RejectedLine(int(line), str(error), str(text or "")))
+            rejected.append(RejectedLine(int(line), str(message), str(text or "")))
         body = f"SELECT * FROM {view}_csv"
     if "file_row_number = true" in body:
         # Numbered by the reader: no window over the whole file.

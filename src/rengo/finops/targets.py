@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from rengo.assets.models import Asset
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.permissions import SYSTEM
 from rengo.core.wards import JOINT
 from rengo.finops import plan
@@ -32,7 +32,7 @@ from rengo.targets.registry import (
 
 
 def _day(ctx: TargetContext) -> date:
-    return ctx.as_of.astimezone(JST).date()
+    return to_jst(ctx.as_of).date()
 
 
 def _explorer(ctx: TargetContext):  # type: ignore[no-untyped-def]
@@ -90,17 +90,21 @@ def bpr_renewal_share(ctx: TargetContext) -> dict[str, Measurement]:
     if not renewed:
         return {}
     first_bpr: dict[tuple[str, str], date] = {}
-    for ward, system, on in ctx.session.execute(
+    for ward, system, implemented in ctx.session.execute(
         select(BprCase.ward, BprCase.business_system, BprCase.implemented_on)
     ):
-        if system and (key := (ward, system)) and (key not in first_bpr or on < first_bpr[key]):
-            first_bpr[key] = on
+        if (
+            system
+            and (pair := (ward, system))
+            and (pair not in first_bpr or implemented < first_bpr[pair])
+        ):
+            first_bpr[pair] = implemented
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for ward, system, on in renewed:
-        bpr = first_bpr.get((ward, system))
+    for ward, renewed_system, introduced in renewed:
+        bpr = first_bpr.get((ward, renewed_system or ""))
         for key in (ward, JOINT):
             counts[key][1] += 1
-            counts[key][0] += int(bpr is not None and bpr <= on)
+            counts[key][0] += int(bpr is not None and introduced is not None and bpr <= introduced)
     return {
         k: Measurement(_pct(a, b), {"renewed_after_bpr": a, "renewed": b})
         for k, (a, b) in counts.items()
@@ -147,7 +151,7 @@ def cloud_savings(ctx: TargetContext) -> dict[str, Measurement]:
 
 
 def training_participants(ctx: TargetContext) -> dict[str, Measurement]:
-    start, as_of = ctx.start.astimezone(JST).date(), _day(ctx)
+    start, as_of = to_jst(ctx.start).date(), _day(ctx)
     rows = ctx.session.execute(
         select(TrainingAttendance.ward, TrainingAttendance.participants)
         .join(Training, Training.id == TrainingAttendance.training_id)
@@ -163,7 +167,7 @@ def training_participants(ctx: TargetContext) -> dict[str, Measurement]:
 
 
 def joint_procurements(ctx: TargetContext) -> dict[str, Measurement]:
-    start, as_of = ctx.start.astimezone(JST).date(), _day(ctx)
+    start, as_of = to_jst(ctx.start).date(), _day(ctx)
     rows = list(
         ctx.session.scalars(
             select(JointProcurement).where(

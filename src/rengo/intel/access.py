@@ -1,6 +1,6 @@
 """TLP 2.0 on every read path: which objects a principal may see.
 
-One rule, two forms: ``visible_clause`` for SQL queries, ``may_see`` for one object.
+One rule, in one form: ``visible_clause`` narrows every SQL query.
 The role part of the decision is ``rengo.core.permissions`` ('intel.read'); TLP adds who
 in the community may see which level (see ``rengo.intel.tlp``).
 """
@@ -38,20 +38,3 @@ def visible_clause(principal: Principal, model: Any) -> ColumnElement[bool]:
         )
     owner_only = model.tlp.in_(OWNER_ONLY_LEVELS) & (model.owner == principal.tenant)
     return or_(model.tlp.in_(COMMUNITY_LEVELS), amber, owner_only)
-
-
-def may_see(
-    principal: Principal, tlp: str, owner: str, audience_all: bool = True, audience: str = ""
-) -> bool:
-    if not allows(principal, "intel.read"):
-        return tlp == TLP.CLEAR.value and allows(principal, "intel.public.read")
-    if tlp in COMMUNITY_LEVELS:
-        return True
-    if tlp == TLP.AMBER.value:
-        return (
-            principal.is_joint
-            or owner == principal.tenant
-            or audience_all
-            or f",{principal.tenant}," in audience
-        )
-    return owner == principal.tenant

@@ -23,7 +23,6 @@ from rengo.core.identity import User
 from rengo.core.permissions import Principal, Role, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT, ward_codes
-from rengo.csirt import notify, oncall, paging
 from rengo.intel import patterns, timestamps
 from rengo.intel.access import audience_text
 from rengo.intel.anonymise import JOINT_IDENTITY_ID, joint_identity
@@ -32,6 +31,7 @@ from rengo.intel.collections import ADVISORIES, NAMESPACE
 from rengo.intel.ingest import ingest
 from rengo.intel.models import Advisory, AdvisoryRecipient, IntelCollection
 from rengo.intel.tlp import TLP, marking_definition, parse_level
+from rengo.notify import oncall, outbox, paging
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -227,7 +227,7 @@ def _notify(
         .where(User.tenant.in_(wards))
     ).all()
     for email, tenant in staff:
-        notify.enqueue(
+        outbox.enqueue(
             session,
             channel="email",
             recipient=email,

@@ -28,7 +28,7 @@ from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Probl
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import Settings
 from rengo.core.wards import JOINT
-from rengo.csirt.indicators import incident_indicators
+from rengo.csirt.incidents import incident_indicators
 from rengo.intel import builders, validate
 from rengo.intel.anonymise import Sensitive, anonymise
 from rengo.intel.collections import SHARED, ward_collection_id
@@ -42,6 +42,7 @@ from rengo.intel.schemas import (
     VulnerabilityReport,
 )
 from rengo.intel.tlp import TLP, level_of, most_restrictive, with_level
+from rengo.intel.tlp_policy import may_read_submission, readable_submissions
 
 AWAITING = "awaiting_approval"
 PUBLISHED = "published"
@@ -278,6 +279,11 @@ def get(session: Session, principal: Principal, submission_id: int) -> Submissio
             "submission {submission_id} not found", values={"submission_id": submission_id}
         )
     require(principal, "intel.submission.read", submission.tenant, hide=True)
+    if not may_read_submission(principal, submission.tlp, submission.tenant):
+        # Like another ward's object: the joint centre does not learn a RED submission exists.
+        raise NotFound(
+            "submission {submission_id} not found", values={"submission_id": submission_id}
+        )
     return submission
 
 
@@ -413,7 +419,7 @@ def search(
     offset: int = 0,
 ) -> tuple[list[Submission], int]:
     tenants = narrow_to_visible(principal, "intel.submission.read", ward)
-    stmt = select(Submission)
+    stmt = select(Submission).where(readable_submissions(principal, Submission))
     if tenants is not None:
         stmt = stmt.where(Submission.tenant.in_(tenants))
     if state:

@@ -35,9 +35,3 @@ def upgrade(url: str, engine: Engine | None = None, revision: str = "heads") -> 
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
-
-
-def current_heads(url: str) -> list[str]:
-    from alembic.script import ScriptDirectory
-
-    return list(ScriptDirectory.from_config(alembic_config(url)).get_heads())

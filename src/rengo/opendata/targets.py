@@ -1,10 +1,52 @@
 """The policy targets this domain computes.
 
-Declared now so that the scoreboard shows them; ``compute`` stays ``None`` (shown as
-"no data yet") until this domain records the data they are computed from.
+Datasets on the portal are counted from the catalogue; new services per fiscal year from
+the published reuses marked as new services, with the evidence each rests on (contest entry,
+press article, interview note, submission).
 """
 
-from rengo.targets.registry import Direction, Kind, Period, Target, register
+from sqlalchemy import func, select
+
+from rengo.core.wards import JOINT
+from rengo.opendata.models import Dataset, Reuse
+from rengo.targets.registry import (
+    Direction,
+    Kind,
+    Measurement,
+    Period,
+    Target,
+    TargetContext,
+    register,
+)
+
+
+def _datasets(ctx: TargetContext) -> dict[str, Measurement]:
+    """Published (not withdrawn) datasets created by ``as_of``, per ward and in all."""
+    rows = ctx.session.execute(
+        select(Dataset.tenant, func.count())
+        .where(Dataset.state == "active", Dataset.created_at <= ctx.as_of)
+        .group_by(Dataset.tenant)
+    ).all()
+    out = {tenant: Measurement(float(n), {"datasets": n}) for tenant, n in rows}
+    total = sum(int(n) for _, n in rows)
+    out[JOINT] = Measurement(float(total), {"datasets": total})
+    return out
+
+
+def _new_services(ctx: TargetContext) -> dict[str, Measurement]:
+    rows = ctx.session.execute(
+        select(Reuse.evidence, func.count())
+        .where(
+            Reuse.status == "published",
+            Reuse.new_service.is_(True),
+            Reuse.launched_on >= ctx.start.date(),
+            Reuse.launched_on <= ctx.as_of.date(),
+        )
+        .group_by(Reuse.evidence)
+    ).all()
+    by_evidence = {str(kind): int(n) for kind, n in rows}
+    return {JOINT: Measurement(float(sum(by_evidence.values())), by_evidence)}
+
 
 register(
     Target(
@@ -22,8 +64,8 @@ register(
         threshold_setting="policy.open_datasets_target",
         period=Period.SNAPSHOT,
         domain="opendata",
-        compute=None,
-        evidence_path=None,
+        compute=_datasets,
+        evidence_path="/opendata",
     )
 )
 
@@ -43,7 +85,7 @@ register(
         threshold_setting="policy.open_apps_per_year",
         period=Period.FISCAL_YEAR,
         domain="opendata",
-        compute=None,
-        evidence_path=None,
+        compute=_new_services,
+        evidence_path="/api/v1/opendata/reuses",
     )
 )

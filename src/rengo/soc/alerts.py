@@ -30,6 +30,7 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import DetectSettings
+from rengo.core.types import Page
 from rengo.core.wards import JOINT, is_tenant
 from rengo.soc.alerts_ingest import IngestResult, ingest
 from rengo.soc.alerts_models import (
@@ -63,18 +64,6 @@ class AlertFilter:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class AlertPage:
-    items: list[Alert]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def _check_filter(f: AlertFilter) -> None:
     problems = []
     if f.status and f.status not in STATUSES:
@@ -97,7 +86,7 @@ def _visible(principal: Principal, f: AlertFilter) -> Select[Any]:
     return stmt
 
 
-def search_alerts(session: Session, principal: Principal, f: AlertFilter) -> AlertPage:
+def search_alerts(session: Session, principal: Principal, f: AlertFilter) -> Page[Alert]:
     """The queue, newest first, narrowed to what the principal may see."""
     _check_filter(f)
     stmt = _visible(principal, f)
@@ -136,7 +125,7 @@ def search_alerts(session: Session, principal: Principal, f: AlertFilter) -> Ale
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    return AlertPage(list(items), total, page, per_page)
+    return Page(list(items), total, page, per_page)
 
 
 def get_alert(session: Session, principal: Principal, public_id: str) -> Alert:

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from rengo.core.settings import DetectSettings
@@ -310,9 +310,3 @@ def _extend_campaign(campaign: Alert, members: list[Alert], now: datetime) -> No
     campaign.event_count = sum(m.event_count for m in members)
     campaign.detections = len(members)
     campaign.updated_at = now
-
-
-def count_open(session: Session) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(Alert).where(Alert.status != "closed")) or 0
-    )

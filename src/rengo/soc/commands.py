@@ -115,6 +115,19 @@ def ingest_command(
         f"{report.files} files, {report.records} records: {stored} events stored, "
         f"{rejected} quarantined; {len(report.skipped)} files skipped (already ingested)"
     )
+    if report.damaged:
+        lost = sum(len(problems) for problems in report.damaged.values())
+        for path, problems in report.damaged.items():
+            err_console.print(f"[red]damaged:[/red] {path}")
+            for problem in problems[:10]:
+                err_console.print(f"  {problem}")
+            if len(problems) > 10:
+                err_console.print(f"  … and {len(problems) - 10} more")
+        err_console.print(
+            f"[red]{lost} records lost[/red] from {len(report.damaged)} damaged files "
+            "(quarantined with the reason; the files are not marked ingested)"
+        )
+        raise typer.Exit(1)
 
 
 @app.command("stats")

@@ -35,6 +35,9 @@ class FileReport:
     skipped: list[str] = field(default_factory=list)
     records: int = 0
     end_position: int = 0
+    damaged: dict[str, list[str]] = field(default_factory=dict)
+    """Per file, the records it lost (quarantined with these reasons); such a file is
+    not marked ingested."""
 
 
 def find_files(paths: list[Path]) -> list[Path]:
@@ -65,20 +68,20 @@ def _is_evtx(path: Path) -> bool:
         return handle.read(8) == b"ElfFile\x00"
 
 
-def _records(path: Path) -> Iterator[tuple[bytes, int]]:
-    """(record, bytes of the file consumed) in file order."""
+def _records(path: Path, damage: list[str]) -> Iterator[tuple[bytes, int]]:
+    """(record, bytes of the file consumed) in file order; what a damaged EVTX file lost
+    goes to ``damage`` (and on as a record the parser quarantines with the reason)."""
     if _is_evtx(path):
         size = path.stat().st_size
         for record in read_evtx(path):
-            body = (
-                record.json
-                if record.json is not None
-                else UNREADABLE + (record.error or "").encode()
-            )
+            body = record.json
+            if body is None:
+                damage.append(f"record {record.number}: {record.error}")
+                body = UNREADABLE + (record.error or "").encode()
             yield body, len(body) if size else 0
         return
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:  # type: ignore[operator]
+    with opener(path, "rb") as handle:
         for line in handle:
             yield line.rstrip(b"\r\n"), len(line)
 
@@ -111,14 +114,19 @@ def ingest_files(
                 progress(size)
             continue
         file_format = "evtx" if _is_evtx(path) else fmt
+        damage: list[str] = []
         report.records += _spool_file(
             outbox,
             Batch(ward, source, file_format, [], origin=origin, key=f"sha256:{digest}"),
             path,
             size,
             progress,
+            damage,
         )
-        outbox.done(entry)
+        if damage:  # not every byte accounted for: the file may be ingested again whole
+            report.damaged[str(path)] = damage
+        else:
+            outbox.done(entry)
         report.files += 1
     outbox.flush()
     report.end_position = store.spool.end()
@@ -164,6 +172,7 @@ def _spool_file(
     path: Path,
     size: int,
     progress: Callable[[int], None] | None,
+    damage: list[str],
 ) -> int:
     """Spool ``path`` as batches shaped like ``template``; returns the records spooled.
 
@@ -185,7 +194,7 @@ def _spool_file(
             spooled += len(records)
             records.clear()
 
-    for record, length in _records(path):
+    for record, length in _records(path, damage):
         number += 1
         if not record.strip():
             continue  # blank lines are no records, but keep line numbers right

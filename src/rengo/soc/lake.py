@@ -6,14 +6,14 @@ Layout under ``<data_dir>/lake/soc/``::
     events/…/c-<last>-<first>-<digest>.parquet            commits first…last, compacted
     events/day=<YYYY-MM-DD>/d-<last>-<digest>.parquet     a past day, every commit to last
     quarantine/ward=<code>/day=<YYYY-MM-DD>/p-<seq>-0.parquet               rejected records
-    head.json        {"position": P}: every spooled batch below P is stored
+    head.json        {"position": P, "at": T}: every spooled batch below P is stored, as of T
     commits.log      one JSON line per commit: its seq and the partitions it touched
     schema/added-<digest>.parquet    no rows, the columns added since: older files read them as null
 
 A commit is the unit of atomicity: its files are written (fsync'd, renamed into
 place), then ``commits.log`` and ``head.json`` say so. Files of a commit newer than the
-head are leftovers of a crash and are removed by ``recover`` before anything else, so
-that re-draining the spool from the head neither loses nor duplicates an event.
+head are leftovers of a crash and are removed by ``recovery.recover`` before anything
+else, so that re-draining the spool from the head neither loses nor duplicates an event.
 
 Readers (search, detection) use ``scan`` and ``changes`` — see docs/soc.md. They name
 the files to read (``event_files``: only the partitions of the wards, classes and days
@@ -25,17 +25,14 @@ with a thousand files, listing and opening them cost more than reading the rows.
 from __future__ import annotations
 
 import bisect
-import ctypes
 import hashlib
 import itertools
 import os
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +43,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory, write_atomically
+from rengo.soc.lake_files import (
+    SYNC_EACH_UP_TO,
+    files_to_read,
+    in_parallel,
+    sync_file_system,
+    syncfs,
+    write_parquet,
+)
 from rengo.soc.schema import ADDED_COLUMNS, EVENT_SCHEMA
 
 QUARANTINE_SCHEMA = pa.schema(
@@ -64,10 +69,6 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 T = TypeVar("T")
 HIVE_TYPES = "{'class_uid': INTEGER, 'ward': VARCHAR, 'day': DATE}"
-PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 256_000}
-BLOOM_COLUMNS = ("src_ip", "dst_ip", "user_name", "device_hostname", "event_id")
-"""Columns people search for one value of: compacted files carry a Bloom filter for each,
-so DuckDB skips a file's row group without reading the column when the value is absent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,136 +130,6 @@ def _partitions(table: pa.Table) -> Iterator[tuple[tuple[int, str, date], pa.Tab
         yield key, table.slice(begin, end - begin)
 
 
-@cache
-def _io_threads() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(4, thread_name_prefix="soc-lake-io")
-
-
-def _in_parallel(work: Callable[[T], object], items: list[T]) -> None:
-    """``work`` on every item, several at once: Parquet encoding and fsync release the
-    GIL, and the file system commits concurrent fsyncs together (a commit of a folder
-    of EVTX files spanning years touches hundreds of partitions)."""
-    if len(items) <= 1:
-        for item in items:
-            work(item)
-        return
-    for _ in _io_threads().map(work, items):
-        pass
-
-
-def compacted_options(group_rows: int) -> dict[str, Any]:
-    """How compaction writes a partition's one file: sorted rows, Bloom-filtered columns.
-
-    A Bloom filter is per row group and held in memory until the file is closed, so it is
-    sized for the rows of one group (sized for the whole file, a merge of 800,000 events
-    in 49 groups carried 245 MB of filters for 16 MB of data)."""
-    bloom = {name: {"ndv": max(group_rows, 1_000), "fpp": 0.02} for name in BLOOM_COLUMNS}
-    return {**PARQUET_OPTIONS, "bloom_filter_options": bloom}
-
-
-SMALL_FILE_ROWS = 2_048
-SMALL_FILE_OPTIONS: dict[str, Any] = {**PARQUET_OPTIONS, "compression": "snappy"}
-"""A commit's file of a few rows is written with snappy: zstd sets up a context for each
-of the 50-odd columns (3.3 ms a file against 1.0 ms), and an EVTX folder spanning years
-writes hundreds of such files per commit. Compaction rewrites them with zstd."""
-
-
-def _write_parquet(
-    table: pa.Table, path: Path, options: dict[str, Any] | None = None, *, sync: bool = True
-) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if options is None:
-        options = SMALL_FILE_OPTIONS if table.num_rows < SMALL_FILE_ROWS else PARQUET_OPTIONS
-    pq.write_table(table, tmp, **options)
-    if sync:
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-SYNC_EACH_UP_TO = 16
-"""A commit of more files than this is made durable with one syncfs(2) where there is one."""
-
-
-@cache
-def _syncfs() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None, use_errno=True).syncfs  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # not Linux
-        return None
-
-
-def _sync_file_system(path: Path) -> None:
-    """syncfs(2) on the file system holding ``path`` (only called where ``_syncfs()``)."""
-    syncfs = _syncfs()
-    assert syncfs is not None
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        if syncfs(fd) != 0:
-            raise OSError(ctypes.get_errno(), "syncfs failed", str(path))
-    finally:
-        os.close(fd)
-
-
-def _seq_of(path: Path) -> int | None:
-    """The commit sequence in a file name ``p-<seq>-<k>.parquet``; ``None`` for others."""
-    parts = path.stem.split("-")
-    if len(parts) == 3 and parts[0] == "p" and parts[1].isdigit():
-        return int(parts[1])
-    return None
-
-
-def compacted_range(name: str) -> tuple[int, int] | None:
-    """The commits (first, last) a compacted file holds: ``c-<last>-<first>-<digest>``
-    for a partition's merged files; a day file ``d-<last>-<digest>`` (and a partition file
-    of that older form) holds every commit up to ``last``. ``None`` for other files."""
-    parts = name.removesuffix(".parquet").split("-")
-    if len(parts) < 3 or parts[0] not in ("c", "d") or not parts[1].isdigit():
-        return None
-    if len(parts) == 4 and parts[2].isdigit():
-        return int(parts[2]), int(parts[1])
-    return 0, int(parts[1])
-
-
-def _files_to_read(folder: Path, head: int, floor: int = -1) -> tuple[list[str], int]:
-    """The files of a folder to read, and the last commit its compacted files hold.
-
-    Compacted files are taken newest first, each unless it overlaps one already taken (the
-    inputs of a merge whose swap is under way: the merged file holds them); a commit's own
-    file is read unless a compacted file taken holds its commit, or it is above ``head``
-    (being written), or at or below ``floor`` (held by the day's merged file).
-    """
-    try:
-        entries = [
-            e
-            for e in os.scandir(folder)
-            if e.name.endswith(".parquet") and not e.name.startswith(".")
-        ]
-    except FileNotFoundError:  # merged away or dropped by retention meanwhile
-        return [], floor
-    compacted = sorted(
-        ((held, e.path) for e in entries if (held := compacted_range(e.name)) is not None),
-        key=lambda item: (-item[0][1], item[0][0]),
-    )
-    taken: list[tuple[int, int]] = []
-    out: list[str] = []
-    for (first, last), path in compacted:
-        if last > floor and not any(
-            first <= t_last and t_first <= last for t_first, t_last in taken
-        ):
-            taken.append((first, last))
-            out.append(path)
-    for entry in entries:
-        seq = _seq_of(Path(entry.name))
-        if seq is None:
-            if compacted_range(entry.name) is None:
-                out.append(entry.path)  # not named by the lake (e.g. copied in): always read
-        elif floor < seq <= head and not any(first <= seq <= last for first, last in taken):
-            out.append(entry.path)
-    return out, max([floor, *(last for _, last in taken)])
-
-
 class Lake:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -267,7 +138,7 @@ class Lake:
         self.events_dir.mkdir(parents=True, exist_ok=True)
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         self._head_file = root / "head.json"
-        self._log_file = root / "commits.log"
+        self.log_file = root / "commits.log"
         self._db: duckdb.DuckDBPyConnection | None = None
         self._db_pid = 0
         self._db_lock = threading.Lock()
@@ -281,11 +152,19 @@ class Lake:
         except FileNotFoundError:
             return 0
 
+    def last_commit_at(self) -> datetime | None:
+        """When the newest commit was made (``None``: never, or before this was kept)."""
+        try:
+            at = orjson.loads(self._head_file.read_bytes()).get("at")
+        except FileNotFoundError:
+            return None
+        return datetime.fromisoformat(at) if at else None
+
     def commits(self, after: int = 0) -> list[Commit]:
         head = self.head()
         out = []
         try:
-            lines = self._log_file.read_bytes().splitlines()
+            lines = self.log_file.read_bytes().splitlines()
         except FileNotFoundError:
             return []
         for line in lines:
@@ -302,32 +181,6 @@ class Lake:
                     )
                 )
         return out
-
-    def recover(self) -> int:
-        """Remove what a crash left behind a commit; return the number of files removed."""
-        head = self.head()
-        removed = 0
-        for folder in (self.events_dir, self.quarantine_dir):
-            for path in folder.rglob("*"):
-                if path.name.startswith(".") and ".tmp" in path.name:
-                    path.unlink(missing_ok=True)
-                    removed += 1
-                elif (
-                    path.suffix == ".parquet" and (seq := _seq_of(path)) is not None and seq > head
-                ):
-                    path.unlink()
-                    removed += 1
-        try:
-            lines = self._log_file.read_bytes().splitlines()
-        except FileNotFoundError:
-            lines = []
-        kept = [line for line in lines if line.strip() and orjson.loads(line)["seq"] <= head]
-        if len(kept) != len([line for line in lines if line.strip()]):
-            write_atomically(self._log_file, b"".join(line + b"\n" for line in kept))
-        from rengo.soc.maintenance import finish_interrupted_compaction
-
-        finish_interrupted_compaction(self)
-        return removed
 
     def commit(
         self,
@@ -362,24 +215,25 @@ class Lake:
             path = self.quarantine_dir / f"ward={ward}/day={day.isoformat()}/p-{seq:020d}-0.parquet"
             files.append((quarantine_table(rows), path))
         folders = list({path.parent for _, path in files})
-        if len(files) > SYNC_EACH_UP_TO and _syncfs() is not None:
+        if len(files) > SYNC_EACH_UP_TO and syncfs() is not None:
             # Hundreds of partitions (EVTX spanning years): one syncfs, not 2 fsyncs each.
-            _in_parallel(lambda item: _write_parquet(*item, sync=False), files)
-            _sync_file_system(self.root)
+            in_parallel(lambda item: write_parquet(*item, sync=False), files)
+            sync_file_system(self.root)
         else:
-            _in_parallel(lambda item: _write_parquet(*item), files)
-            _in_parallel(fsync_directory, folders)
+            in_parallel(lambda item: write_parquet(*item), files)
+            in_parallel(fsync_directory, folders)
         entry = {
             "seq": seq,
             "partitions": partitions,
             "events": table.num_rows,
             "quarantined": len(rejected),
         }
-        with open(self._log_file, "ab") as log:
+        with open(self.log_file, "ab") as log:
             log.write(orjson.dumps(entry) + b"\n")
             log.flush()
             os.fsync(log.fileno())
-        write_atomically(self._head_file, orjson.dumps({"position": seq}))
+        at = datetime.now(UTC).isoformat()
+        write_atomically(self._head_file, orjson.dumps({"position": seq, "at": at}))
         return Commit(seq, tuple(partitions), table.num_rows, len(rejected))
 
     # -- reading ------------------------------------------------------------------------
@@ -423,10 +277,10 @@ class Lake:
                     wanted.setdefault(day, [])
         out: list[tuple[date, str]] = []
         for day, folders in wanted.items():
-            merged, merged_seq = _files_to_read(self.events_dir / f"day={day.isoformat()}", head)
+            merged, merged_seq = files_to_read(self.events_dir / f"day={day.isoformat()}", head)
             out += [(day, path) for path in merged]
             for folder in folders:
-                files, _ = _files_to_read(folder, head, floor=merged_seq)
+                files, _ = files_to_read(folder, head, floor=merged_seq)
                 out += [(day, path) for path in files]
         out.sort(reverse=True)
         return out

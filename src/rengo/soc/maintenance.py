@@ -41,16 +41,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory, fsync_file, write_atomically
-from rengo.soc.lake import (
+from rengo.soc.lake import Lake
+from rengo.soc.lake_files import (
     BLOOM_COLUMNS,
-    EVENT_SCHEMA,
     PARQUET_OPTIONS,
-    Lake,
-    _seq_of,
-    _write_parquet,
     compacted_options,
     compacted_range,
+    seq_of,
+    write_parquet,
 )
+from rengo.soc.schema import EVENT_SCHEMA
 
 JOURNAL = "compaction.json"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -128,7 +128,7 @@ def compact(
     for folder in sorted(lake.events_dir.glob("class_uid=*/ward=*/day=*")):
         if stop.is_set():
             return CompactionReport(partitions, before, after)
-        files = [p for p in _files(folder) if (_seq_of(p) or 0) <= head]
+        files = [p for p in _files(folder) if (seq_of(p) or 0) <= head]
         run = _newest_run(files, 2 if eager else min_files)
         if run:
             merged = _merge_partition_files(lake, folder, run, memory_mb, stop)
@@ -157,8 +157,8 @@ def _newest_run(files: list[Path], min_files: int) -> list[Path]:
     compacted files (the next tier is full).
     """
     ordered = sorted(files, key=lambda p: _held(p)[1])
-    commits = [p for p in ordered if _seq_of(p) is not None]
-    compacted = [p for p in ordered if _seq_of(p) is None]
+    commits = [p for p in ordered if seq_of(p) is not None]
+    compacted = [p for p in ordered if seq_of(p) is None]
     run = list(commits)
     total = sum(pq.read_metadata(p).num_rows for p in commits)
     tiers = 0
@@ -178,7 +178,7 @@ def _newest_run(files: list[Path], min_files: int) -> list[Path]:
 
 def _held(path: Path) -> tuple[int, int]:
     """The commits (first, last) a file of a partition holds."""
-    seq = _seq_of(path)
+    seq = seq_of(path)
     return (seq, seq) if seq is not None else (compacted_range(path.name) or (0, 0))
 
 
@@ -426,7 +426,8 @@ def _bytes_per_row(paths: list[Path]) -> int:
         sample = next(parquet.iter_batches(batch_size=4096), None)
     if sample is None or sample.num_rows == 0:
         return 1024
-    return max(1, sample.nbytes // sample.num_rows)
+    rows: int = sample.num_rows
+    return max(1, int(sample.nbytes) // rows)
 
 
 def _day_file_options() -> dict[str, Any]:
@@ -496,7 +497,7 @@ def _expire_wards_of_day(
                 }
             ),
         )
-        _write_parquet(table.filter(keep), output, _day_file_options())
+        write_parquet(table.filter(keep), output, _day_file_options())
         fsync_directory(folder)
         _remove_inputs(folder, [path.name])
         _journal(lake).unlink()

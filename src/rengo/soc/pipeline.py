@@ -16,19 +16,23 @@ import hashlib
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow as pa
+
 from rengo.core.wards import ward_codes
-from rengo.soc.envelopes import split_body
+from rengo.soc.envelopes import Limits, split_body
 from rengo.soc.lake import Commit, Lake, events_table
 from rengo.soc.maintenance import apply_retention, compact
 from rengo.soc.parse_pool import Parsed, ParserPool
 from rengo.soc.parsers import ParseError, parse_record
-from rengo.soc.spool import Spool, SpooledBatch
+from rengo.soc.recovery import recover
+from rengo.soc.spool import Batch, Spool, SpooledBatch
 
 log = logging.getLogger(__name__)
 
@@ -52,35 +56,55 @@ class _IdMaker:
         return digest.hexdigest()
 
 
-def _records(spooled: SpooledBatch) -> list[tuple[int, bytes | None, str | None]]:
+def _records(
+    spooled: SpooledBatch, limits: Limits
+) -> Iterator[tuple[int, bytes | None, str | None]]:
     batch = spooled.batch
     if not batch.content_type:
-        return [(batch.first_number + i, r, None) for i, r in enumerate(batch.records)]
-    out: list[tuple[int, bytes | None, str | None]] = []
+        refusal = limits.refusal
+        for i, record in enumerate(batch.records):
+            yield batch.first_number + i, record, refusal(record)
+        return
+    number = 0
     for body in batch.records:
-        for piece, error in split_body(body, batch.content_type):
-            out.append((len(out) + 1, piece, error))
-    return out
+        try:
+            for piece, error in split_body(body, batch.content_type, limits):
+                number += 1
+                yield number, piece, error
+        except Exception as exc:  # an envelope bug must not stop the records behind it
+            log.exception("envelope failure at %s record %d", batch.source, number + 1)
+            yield number + 1, None, f"body unreadable from here ({type(exc).__name__}: {exc})"
 
 
-def process(spooled: SpooledBatch) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Parse every record of a spooled batch into events or quarantine rows."""
+def _failure(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply to read"
+    return f"parser failure ({type(exc).__name__}: {exc})"
+
+
+def process(
+    spooled: SpooledBatch, limits: Limits | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Parse every record of a spooled batch into events or quarantine rows.
+
+    Each record stands alone: one that is too large, nests too deeply or breaks its
+    parser becomes a quarantine row with the reason, and the records behind it go on.
+    """
     batch = spooled.batch
+    limits = limits or Limits()
     key = batch.key or f"spool:{spooled.position}"
     events: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
-    unit = (
-        "line" if batch.source.startswith("file:") and batch.format not in ("evtx",) else "record"
-    )
+    unit = _unit(batch)
     known_ward = batch.ward in ward_codes()
     make_id = _IdMaker(batch.ward, batch.source, key)
     parse, fmt_in, received = parse_record, batch.format, batch.received
-    for number, record, error in _records(spooled):
+    for number, record, error in _records(spooled, limits):
         if not known_ward:
             error = (
                 f"sender {batch.source} belongs to no ward (ward {batch.ward!r}); fix the ward map"
             )
-        elif record is not None:
+        elif error is None and record is not None:
             try:
                 fmt, event = parse(fmt_in, record, received)
                 if event.get("time") is None:
@@ -88,8 +112,8 @@ def process(spooled: SpooledBatch) -> tuple[list[dict[str, Any]], list[dict[str,
             except ParseError as exc:
                 error = exc.reason
             except Exception as exc:  # a parser bug must not stop the batch
-                log.exception("parser failure at %s %s %d", batch.source, unit, number)
-                error = f"parser failure ({type(exc).__name__}: {exc})"
+                log.warning("parser failure at %s %s %d: %r", batch.source, unit, number, exc)
+                error = _failure(exc)
         if error is not None or record is None:
             raw = record if record is not None else b""
             rejected.append(
@@ -112,11 +136,74 @@ def process(spooled: SpooledBatch) -> tuple[list[dict[str, Any]], list[dict[str,
         event["source"] = batch.source
         event["format"] = fmt
         event["raw"] = record.decode("utf-8", "replace")
+        event["_number"] = number  # not a column: names the record should it not fit one
         events.append(event)
     return events, rejected
 
 
-def parse_batches(batches: list[SpooledBatch]) -> Parsed:
+def _unit(batch: Batch) -> str:
+    return "line" if batch.source.startswith("file:") and batch.format != "evtx" else "record"
+
+
+def _table(
+    events: list[dict[str, Any]], ends: list[tuple[int, Batch]], rejected: list[dict[str, Any]]
+) -> pa.Table:
+    """The events as one table. Should a value not fit its column (a number beyond 64
+    bits, a time out of range), that event alone is quarantined and the rest stored.
+
+    ``ends`` holds, per batch, the index in ``events`` after its last event.
+    """
+    try:
+        return events_table(events)
+    except (pa.ArrowException, OverflowError, ValueError, TypeError):
+        pass
+    kept: list[dict[str, Any]] = []
+    start = 0
+    for end, batch in ends:
+        for event in events[start:end]:
+            try:
+                events_table([event])
+            except (pa.ArrowException, OverflowError, ValueError, TypeError) as exc:
+                rejected.append(
+                    {
+                        "quarantine_id": event["event_id"],
+                        "received": batch.received,
+                        "ward": batch.ward,
+                        "origin": batch.origin,
+                        "source": batch.source,
+                        "format": batch.format,
+                        "location": f"{batch.source} {_unit(batch)} {event['_number']}",
+                        "reason": f"a value does not fit the lake ({type(exc).__name__}: {exc})",
+                        "raw": event["raw"].encode(),
+                    }
+                )
+                continue
+            kept.append(event)
+        start = end
+    return events_table(kept)
+
+
+def _whole_batch_rejected(spooled: SpooledBatch, exc: BaseException) -> list[dict[str, Any]]:
+    """Last resort: a batch that could not be processed at all is quarantined whole."""
+    batch = spooled.batch
+    make_id = _IdMaker(batch.ward, batch.source, batch.key or f"spool:{spooled.position}")
+    return [
+        {
+            "quarantine_id": make_id(batch.first_number + i, record),
+            "received": batch.received,
+            "ward": batch.ward,
+            "origin": batch.origin,
+            "source": batch.source,
+            "format": batch.format,
+            "location": f"{batch.source} batch at spool position {spooled.position}",
+            "reason": f"batch could not be processed ({type(exc).__name__}: {exc})",
+            "raw": record,
+        }
+        for i, record in enumerate(batch.records)
+    ]
+
+
+def parse_batches(batches: list[SpooledBatch], limits: Limits | None = None) -> Parsed:
     """Parse consecutive spooled batches into one table of events and quarantine rows."""
     # Parsing makes many small dicts and no cycles: the cyclic GC would only rescan them.
     was_enabled = gc.isenabled()
@@ -124,11 +211,18 @@ def parse_batches(batches: list[SpooledBatch]) -> Parsed:
     try:
         events: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
+        ends: list[tuple[int, Batch]] = []
         for spooled in batches:
-            good, bad = process(spooled)
+            try:
+                good, bad = process(spooled, limits)
+            except Exception as exc:
+                log.exception("batch at spool position %d quarantined whole", spooled.position)
+                rejected.extend(_whole_batch_rejected(spooled, exc))
+                continue
             events.extend(good)
             rejected.extend(bad)
-        return events_table(events), rejected
+            ends.append((len(events), spooled.batch))
+        return _table(events, ends, rejected), rejected
     finally:
         if was_enabled:
             gc.enable()
@@ -148,6 +242,8 @@ class LakeWriter:
     """Worker processes parsing big chunks (0: parse in the writer's thread)."""
     parallel_min_bytes: int = 4 << 20
     """A chunk smaller than this is parsed in the writer's thread (no worker start-up)."""
+    limits: Limits = field(default_factory=Limits)
+    """What one record may be; a record past them is quarantined with the reason."""
     _lock_file: IO[bytes] | None = None
     _thread: threading.Thread | None = None
     _upkeep_thread: threading.Thread | None = None
@@ -156,6 +252,10 @@ class LakeWriter:
     _pool: ParserPool | None = None
     _ahead: deque[tuple[list[SpooledBatch], Callable[[], Parsed]]] = field(default_factory=deque)
     error: BaseException | None = None
+    """The last failure of the writer thread (cleared by the next commit)."""
+    failures: int = 0
+    """Failed attempts since the last commit (``/readyz`` reports them)."""
+    last_commit_at: datetime | None = None
 
     def acquire(self, blocking: bool = False) -> bool:
         """Become the lake's one writer; ``False`` if another process is it."""
@@ -168,7 +268,7 @@ class LakeWriter:
             handle.close()
             return False
         self._lock_file = handle
-        self.lake.recover()
+        recover(self.lake)
         self.spool.consume(max(self.spool.consumed(), self.lake.head()))
         return True
 
@@ -186,10 +286,11 @@ class LakeWriter:
 
     def _parse_later(self, chunk: list[SpooledBatch]) -> Callable[[], Parsed]:
         size = chunk[-1].end - chunk[0].position
-        if self.processes < 1 or size < self.parallel_min_bytes:
-            return lambda: parse_batches(chunk)
+        # After a failure the chunk is parsed here: a broken worker pool cannot stop it.
+        if self.processes < 1 or size < self.parallel_min_bytes or self.failures:
+            return lambda: parse_batches(chunk, self.limits)
         if self._pool is None:
-            self._pool = ParserPool(parse_batches, self.processes)
+            self._pool = ParserPool(partial(parse_batches, limits=self.limits), self.processes)
         return self._pool.submit(chunk)
 
     def _read_ahead(self, head: int) -> None:
@@ -226,6 +327,8 @@ class LakeWriter:
         with self._commit_lock:
             commit = self.lake.commit(chunk[-1].end, table, rejected)
         self.spool.consume(commit.seq)
+        self.error, self.failures = None, 0
+        self.last_commit_at = datetime.now(UTC)
         return commit
 
     def drain(self) -> int:
@@ -272,8 +375,9 @@ class LakeWriter:
                 if self.drain_once() is None:
                     with self.spool.appended:
                         self.spool.appended.wait(0.2)
-            except Exception as exc:  # keep the spool; report and retry later
+            except Exception as exc:  # keep the spool; report (/readyz) and retry later
                 self.error = exc
+                self.failures += 1
                 log.exception("lake writer failed; retrying in 5 s")
                 self._stop.wait(5.0)
 

@@ -28,7 +28,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory, fsync_file
-from rengo.soc.lake import PARQUET_OPTIONS, Lake, _partitions
+from rengo.soc.lake import Lake, _partitions
+from rengo.soc.lake_files import PARQUET_OPTIONS
 from rengo.soc.maintenance import conformed
 
 

@@ -139,7 +139,6 @@ OCSF_PATHS: dict[str, str] = {
 COLUMNS = tuple(EVENT_SCHEMA.names)
 ADDED_COLUMNS = ("file_hash_md5", "file_hash_sha1")
 """Columns added after the first lake files were written: older files lack them."""
-PARTITION_COLUMNS = ("class_uid", "ward", "day")
 
 # OCSF 1.x classes rengo's parsers produce.
 CLASSES: dict[int, str] = {

@@ -28,6 +28,12 @@ UNMAPPED_KEY = re.compile(r"^unmapped\.([A-Za-z0-9_.@:-]{1,100})$")
 T = TypeVar("T")
 
 
+def like_literal(text: str) -> str:
+    """``text`` for a LIKE pattern with ``ESCAPE '\\'``: its ``%`` and ``_`` (and the
+    escape itself) match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @dataclass(frozen=True)
 class EventQuery:
     since: datetime
@@ -104,8 +110,8 @@ def _conditions(query: EventQuery) -> tuple[list[str], list[Any]]:
             problems.append(Problem("unknown field (use a column or unmapped.<Field>)", name))
             continue
         if "*" in value:
-            conditions.append(f"CAST({column} AS VARCHAR) ILIKE ?")
-            params.append(value.replace("%", r"\%").replace("*", "%"))
+            conditions.append(f"CAST({column} AS VARCHAR) ILIKE ? ESCAPE '\\'")
+            params.append(like_literal(value).replace("*", "%"))
         elif name in INT_COLUMNS:
             try:
                 params.append(int(value))
@@ -117,8 +123,8 @@ def _conditions(query: EventQuery) -> tuple[list[str], list[Any]]:
             conditions.append(f"{column} = ?")
             params.append(value)
     for word in query.text.split():
-        conditions.append("message ILIKE ?")
-        params.append("%" + word.replace("%", r"\%") + "%")
+        conditions.append("message ILIKE ? ESCAPE '\\'")
+        params.append("%" + like_literal(word) + "%")
     if query.cursor:
         when, event_id = _decode_cursor(query.cursor)
         conditions.append("(time < ? OR (time = ? AND event_id < ?))")
@@ -237,5 +243,6 @@ def _get_event(
         connection.close()
     if not rows:
         return None
-    rows[0]["unmapped"] = dict(rows[0]["unmapped"] or [])
-    return rows[0]
+    row: dict[str, Any] = rows[0]
+    row["unmapped"] = dict(row["unmapped"] or [])
+    return row

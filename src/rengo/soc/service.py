@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 
 from rengo.core.settings import SocSettings
 from rengo.core.storage import DataDir
+from rengo.soc.envelopes import Limits
 from rengo.soc.lake import Lake
 from rengo.soc.pipeline import LakeWriter
 from rengo.soc.spool import Batch, Spool
 
 DOMAIN = "soc"
+
+
+def limits_of(settings: SocSettings) -> Limits:
+    """The record limits ``settings`` ask for (the HTTP edge and the writer use the same)."""
+    return Limits(max_record_bytes=settings.max_record_bytes, max_depth=settings.max_json_depth)
 
 
 @dataclass
@@ -39,6 +45,7 @@ class SocStore:
             retention_days=self.settings.retention_days,
             retention_by_ward=dict(self.settings.retention_days_by_ward),
             processes=self.settings.writer_processes,
+            limits=limits_of(self.settings),
         )
 
     @classmethod
@@ -49,6 +56,11 @@ class SocStore:
             max_pending_bytes=settings.spool_max_bytes,
         )
         return cls(spool, Lake(data_dir.lake(DOMAIN)), settings)
+
+    @property
+    def writer_running(self) -> bool:
+        """Whether this process runs the lake writer."""
+        return self._writer_running
 
     def start_writer(self) -> bool:
         """Run the lake writer in this process if no other process does; ``True`` if so."""

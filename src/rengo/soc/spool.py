@@ -257,6 +257,30 @@ class Spool:
             start = position
         return out
 
+    def received_at(self, position: int) -> datetime | None:
+        """When the batch at ``position`` was received (its header only is read);
+        ``None`` when no whole batch starts there."""
+        for seg_start, path in reversed(self._segments()):
+            if seg_start > position:
+                continue
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(position - seg_start)
+                    head = handle.read(FRAME.size)
+                    if len(head) < FRAME.size:
+                        return None
+                    magic, _length, _crc, header_length = FRAME.unpack(head)
+                    header = handle.read(header_length)
+            except FileNotFoundError:
+                return None  # consumed meanwhile
+            if magic != MAGIC or len(header) < header_length:
+                return None
+            try:
+                return datetime.fromisoformat(orjson.loads(header)["received"])
+            except (orjson.JSONDecodeError, KeyError, ValueError):
+                return None
+        return None
+
     def consume(self, position: int) -> None:
         """Record that the lake holds everything below ``position``; free old segments."""
         tmp = self._consumed_file.with_suffix(".tmp")

@@ -3,8 +3,9 @@
 Each domain declares its targets with ``register(Target(...))`` in its ``targets``
 module. A target says what it measures, how the data is obtained, which setting holds
 its threshold, and how to compute its value from the platform's own data — per ward
-and for all wards together (key ``JOINT``). A target whose domain cannot compute it
-yet has ``compute=None`` and shows "no data yet"; nothing is ever typed in.
+and for all wards together (key ``JOINT``). A target of a domain not built yet has
+``compute=None`` and shows "planned"; nothing is ever typed in. A built domain computes
+every target it declares (``tests/targets/test_registry.py`` checks it).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from rengo.core.clock import JST
+from rengo.core.clock import JST, to_jst
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
 from rengo.core.types import TenantCode
@@ -41,6 +42,8 @@ class Status(enum.StrEnum):
     NOT_MET = "not_met"
     NO_DATA = "no_data"
     TRACKED = "tracked"
+    PLANNED = "planned"
+    """Its domain is not built yet: nothing computes it."""
 
 
 class Period(enum.StrEnum):
@@ -118,6 +121,8 @@ class Target:
         return float(value)
 
     def status(self, value: float | None, settings: Settings) -> Status:
+        if self.compute is None:
+            return Status.PLANNED
         if value is None:
             return Status.NO_DATA
         threshold = self.threshold(settings)
@@ -152,13 +157,13 @@ def get_target(target_id: str) -> Target:
 
 def fiscal_year_start(moment: datetime) -> datetime:
     """1 April 00:00 JST of the Japanese fiscal year containing ``moment``."""
-    local = moment.astimezone(JST)
+    local = to_jst(moment)
     year = local.year if local.month >= 4 else local.year - 1
     return datetime(year, 4, 1, tzinfo=JST)
 
 
 def period_start(period: Period, as_of: datetime) -> datetime:
-    local = as_of.astimezone(JST)
+    local = to_jst(as_of)
     if period is Period.FISCAL_YEAR:
         return fiscal_year_start(as_of)
     if period is Period.MONTH:
@@ -174,7 +179,7 @@ def period_start(period: Period, as_of: datetime) -> datetime:
 
 def month_ends(as_of: datetime, count: int) -> list[datetime]:
     """``as_of`` and the ends of the ``count - 1`` months before it, oldest first."""
-    local = as_of.astimezone(JST)
+    local = to_jst(as_of)
     points = [as_of]
     first = date(local.year, local.month, 1)
     for _ in range(count - 1):

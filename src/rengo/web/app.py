@@ -2,8 +2,10 @@
 
 ``create_app`` finds every module in ``rengo.web.api`` and ``rengo.web.pages`` and mounts
 its ``router``; a module may also offer ``NAV`` (menu entries), ``EXCEPTION_HANDLERS``
-(``{ExceptionClass: handler}``) and ``LIFESPAN`` (an async context manager factory taking
-the app, for background services).
+(``{ExceptionClass: handler}``), ``LIFESPAN`` (an async context manager factory taking
+the app, for background services), ``BODY_LIMITS`` (``{path: settings -> bytes}``, see
+``rengo.web.bodies``) and ``HEALTH`` (``{name: runtime -> (ready, detail)}``: reported by
+``/healthz`` and ``/readyz``, which answers 503 while one is not ready).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from rengo.domains import load_domains
 from rengo.web import api as api_package
 from rengo.web import errors, i18n, nav
 from rengo.web import pages as pages_package
+from rengo.web.bodies import BodyLimits
 from rengo.web.deps import LANGUAGE_COOKIE, Caller
 from rengo.web.i18n import N_, _
 
@@ -85,7 +88,7 @@ class LanguageAndHeaders:
 
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    if path.startswith(("/api/", "/taxii2/", "/healthz")):
+    if path.startswith(("/api/", "/taxii2/", "/healthz", "/readyz")):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
@@ -176,6 +179,29 @@ def _modules(package: Any) -> list[Any]:
 
 LifespanFactory = Callable[[FastAPI], Any]
 ExceptionHandler = Callable[[Request, Exception], Awaitable[Response]]
+HealthCheck = Callable[[Runtime], tuple[bool, dict[str, Any]]]
+
+
+def _health(runtime: Runtime, checks: dict[str, HealthCheck]) -> tuple[int, dict[str, Any]]:
+    """(503 when the database or a component is not ready else 200, the report)."""
+    try:
+        with runtime.db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # report, never raise: this is what monitors poll
+        return 503, {"status": "error", "database": type(exc).__name__}
+    report: dict[str, Any] = {"status": "ok", "database": runtime.db.dialect}
+    ready = True
+    for name, check in checks.items():
+        try:
+            ok, detail = check(runtime)
+        except Exception as exc:
+            log.exception("health check %s failed", name)
+            ok, detail = False, {"error": type(exc).__name__}
+        report[name] = {"ready": ok, **detail}
+        ready = ready and ok
+    if not ready:
+        report["status"] = "degraded"
+    return (200 if ready else 503), report
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -203,6 +229,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    body_limits = {p: f for m in modules for p, f in getattr(m, "BODY_LIMITS", {}).items()}
+    health_checks: dict[str, HealthCheck] = {
+        n: c for m in modules for n, c in getattr(m, "HEALTH", {}).items()
+    }
+    app.add_middleware(BodyLimits, settings=runtime.settings, by_path=body_limits)
     app.add_middleware(LanguageAndHeaders, default_language=runtime.settings.default_language)
     app.add_exception_handler(RengoError, _rengo_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
@@ -230,13 +261,24 @@ def create_app(runtime: Runtime) -> FastAPI:
             swagger_favicon_url="/static/favicon.svg",
         )
 
-    @app.get("/healthz", tags=["health"], summary="Liveness and database check")
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness: the database answers (503 if not); components reported, "
+        "status degraded while one is not ready",
+    )
     def healthz() -> JSONResponse:
-        try:
-            with runtime.db.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-            return JSONResponse({"status": "ok", "database": runtime.db.dialect})
-        except Exception as exc:  # report, never raise: this is what monitors poll
-            return JSONResponse({"status": "error", "database": type(exc).__name__}, 503)
+        _ready, report = _health(runtime, health_checks)
+        return JSONResponse(report, 503 if report["status"] == "error" else 200)
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: 503 while the database or a component (e.g. the SOC lake "
+        "writer) is not ready, with the reasons",
+    )
+    def readyz() -> JSONResponse:
+        status, report = _health(runtime, health_checks)
+        return JSONResponse(report, status)
 
     return app

@@ -6,6 +6,10 @@ Authentication is decided here once for pages and API alike:
 cookie → the user's principal; otherwise the anonymous public. Cookie-authenticated
 requests that change something must carry the session's CSRF token (form field
 ``csrf_token`` or header ``X-CSRF-Token``).
+
+A session whose login is half done (``identity.SESSION_MFA``: the TOTP code is still to
+come) acts as the anonymous public; one that must enrol a second factor first
+(``SESSION_ENROL``) reaches only the enrolment page, logout and the language switch.
 """
 
 from __future__ import annotations
@@ -23,9 +27,16 @@ from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
 from rengo.core.errors import Forbidden, Unauthenticated
-from rengo.core.identity import session_for_cookie, token_for_secret
+from rengo.core.identity import (
+    SESSION_ENROL,
+    SESSION_FULL,
+    SESSION_MFA,
+    session_for_cookie,
+    token_for_secret,
+)
 from rengo.core.permissions import ANONYMOUS, Principal
 from rengo.core.runtime import Runtime
+from rengo.core.settings import Settings
 from rengo.targets.evaluate import TargetEvaluator
 
 SESSION_COOKIE = "rengo_session"
@@ -33,6 +44,21 @@ LANGUAGE_COOKIE = "rengo_lang"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ENROLMENT_PATH = "/account/mfa"
+ENROLMENT_ALLOWED = (ENROLMENT_PATH, "/logout", "/lang/")
+
+
+class MfaEnrolmentRequired(Forbidden):
+    """An account that must use a second factor has none yet (pages: go to enrolment)."""
+
+    code = "mfa_enrolment_required"
+
+
+def secure_cookies(request: Request, settings: Settings) -> bool:
+    """Cookies are Secure over HTTPS or when the public URL is https (unless set explicitly)."""
+    if settings.web.secure_cookies is not None:
+        return settings.web.secure_cookies
+    return request.url.scheme == "https" or settings.csirt.public_base_url.startswith("https:")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -122,6 +148,8 @@ class Caller:
 
     principal: Principal
     csrf_token: str = ""
+    stage: str = SESSION_FULL
+    """How far the cookie's login got (``identity.SESSION_*``); full for tokens and anonymous."""
 
 
 def get_caller(
@@ -146,11 +174,18 @@ def get_caller(
         found = session_for_cookie(session, raw, now) if raw else None
         if found is not None:
             user, web_session = found
-            caller = Caller(user.principal(), web_session.csrf_token)
+            who = ANONYMOUS if web_session.stage == SESSION_MFA else user.principal()
+            caller = Caller(who, web_session.csrf_token, web_session.stage)
             if request.method not in SAFE_METHODS and not (
                 csrf and hmac.compare_digest(csrf, web_session.csrf_token)
             ):
                 raise Forbidden("missing or wrong CSRF token; reload the page and try again")
+            if web_session.stage == SESSION_ENROL and not request.url.path.startswith(
+                ENROLMENT_ALLOWED
+            ):
+                raise MfaEnrolmentRequired(
+                    "set up a second factor (an authenticator app) before anything else"
+                )
     request.state.caller = caller
     return caller
 
@@ -167,6 +202,7 @@ def require_login(principal: Annotated[Principal, Depends(get_principal)]) -> Pr
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+"""Whoever is asking, the anonymous public included (public pages and the open-data API)."""
 UserDep = Annotated[Principal, Depends(require_login)]
 """An authenticated principal (401 for anonymous callers; pages redirect to login)."""
 

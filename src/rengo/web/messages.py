@@ -5,7 +5,7 @@ Templates show them with ``_(value)``; listing them here lets the catalogue chec
 
 from rengo.web.i18n import N_
 
-STATUSES = (N_("met"), N_("not_met"), N_("no_data"), N_("tracked"))
+STATUSES = (N_("met"), N_("not_met"), N_("no_data"), N_("tracked"), N_("planned"))
 ROLES = (
     N_("admin"),
     N_("soc_analyst"),

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from rengo import __version__
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.wards import JOINT, tenant_codes, tenant_name, wards
 from rengo.web import errors, i18n, nav
 from rengo.web.deps import Caller
@@ -33,7 +33,7 @@ env.globals.update(
 def _jst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
-    return value.astimezone(JST).strftime(fmt)
+    return to_jst(value).strftime(fmt)
 
 
 def _number(value: float | int | None, digits: int = 0) -> str:

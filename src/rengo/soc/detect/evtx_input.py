@@ -19,11 +19,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import evtx
 import orjson
 import pyarrow as pa
 
 from rengo.soc.parsers.common import ParseError
+from rengo.soc.parsers.evtx_file import read_evtx
 from rengo.soc.parsers.windows import parse_windows_json
 from rengo.soc.schema import EVENT_SCHEMA
 
@@ -31,23 +31,11 @@ _EVENT_STRUCT = pa.struct(list(EVENT_SCHEMA))
 
 
 def _records(path: Path) -> Iterator[tuple[int, str]]:
-    """(record number, JSON rendering) of each readable record, as ``read_evtx`` numbers
-    them (unreadable records are counted and skipped; so is a file that is not EVTX)."""
-    try:
-        records = evtx.PyEvtxParser(str(path)).records_json()
-    except (OSError, RuntimeError):
-        return
-    number = 0
-    while True:
-        number += 1
-        try:
-            record = next(records)
-        except StopIteration:
-            return
-        except (OSError, RuntimeError):
-            continue
-        if isinstance(record, dict):
-            yield number, record["data"]
+    """(record number, JSON rendering) of each readable record (``read_evtx``, the one
+    reading loop: what it cannot read is skipped here, quarantined by ingest)."""
+    for record in read_evtx(path):
+        if record.text is not None:
+            yield record.number, record.text
 
 
 def evtx_events(paths: Iterable[Path], ward: str, origin: str = "real") -> Iterator[dict[str, Any]]:

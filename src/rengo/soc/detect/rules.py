@@ -212,8 +212,8 @@ class _Compiler:
             message = f"pySigma cannot read this file ({type(error).__name__}: {error})"
             out["problems"].append(asdict(RuleProblem(str(path), 1, message)))
             return out
-        for error in collection.errors:
-            out["problems"].append(asdict(_problem(path, text, error)))
+        for collected in collection.errors:
+            out["problems"].append(asdict(_problem(path, text, collected)))
         for rule in collection.rules:
             if rule.errors:
                 continue
@@ -570,3 +570,16 @@ class _Cache:
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")
         tmp.write_bytes(orjson.dumps(kept))
         tmp.replace(self.path)
+
+
+def pack_path(path: str, folders: Iterable[Path]) -> str:
+    """``<pack>/<file in the pack>`` for a rule file: what pages and the API show instead
+    of a folder of the server (``folders``: the configured rule folders)."""
+    roots = [(builtin_rules_dir(), BUILTIN_PACK), *((Path(f), Path(f).name) for f in folders)]
+    for root, pack in sorted(roots, key=lambda r: -len(str(r[0]))):
+        if root.is_file() and str(root) == path:
+            return f"{root.parent.name}/{root.name}"
+        prefix = str(root).rstrip("/") + "/"
+        if path.startswith(prefix):
+            return f"{pack}/{path[len(prefix) :]}"
+    return Path(path).name

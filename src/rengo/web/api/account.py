@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from rengo.core import audit
+from rengo.core import audit, users
 from rengo.core.errors import NotFound
-from rengo.core.identity import ApiToken, create_token, revoke_token
+from rengo.core.identity import ApiToken, Passwords, create_token, revoke_token
 from rengo.core.permissions import require
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
@@ -45,6 +45,32 @@ class NewTokenIn(BaseModel):
 
 class NewTokenOut(TokenOut):
     token: str = Field(description="Shown once; store it now.")
+
+
+class PasswordChangeIn(BaseModel):
+    current: str = Field(min_length=1, max_length=1024, description="The current password.")
+    new: str = Field(
+        min_length=8, max_length=256, description="Checked against the password policy."
+    )
+
+
+@router.post(
+    "/me/password",
+    status_code=204,
+    summary="Change my password (the policy applies; my web sessions end)",
+)
+def change_my_password(
+    body: PasswordChangeIn,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> None:
+    require(principal, "tokens.self")
+    passwords = Passwords.from_settings(runtime.settings)
+    users.change_own_password(
+        session, principal, passwords, body.current, body.new, client_address(request)
+    )
 
 
 @router.get("/me", response_model=MeOut, summary="The caller's identity")

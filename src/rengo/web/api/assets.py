@@ -174,7 +174,7 @@ def read(
 )
 def patch(
     asset_id: IdPath,
-    body: AssetPatch,  # type: ignore[valid-type]
+    body: AssetPatch,
     request: Request,
     response: Response,
     principal: UserDep,
@@ -190,7 +190,7 @@ def patch(
             raise InvalidInput(
                 "bad If-Match", [Problem('an ETag like "3"', "header If-Match")]
             ) from None
-    changes: dict[str, Any] = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True)
     asset = service.update_asset(
         session,
         principal,
@@ -208,7 +208,8 @@ def patch(
     "/{asset_id}/history", response_model=list[AssetChangeOut], summary="Every change, newest first"
 )
 def asset_history(
-    asset_id: IdPath, principal: UserDep, session: SessionDep
+    asset_id: IdPath, request: Request, principal: UserDep, session: SessionDep
 ) -> list[AssetChangeOut]:
     require(principal, "assets.read")
-    return [AssetChangeOut.model_validate(c) for c in service.history(session, principal, asset_id)]
+    changes = service.history(session, principal, asset_id, client=client_address(request))
+    return [AssetChangeOut.model_validate(c) for c in changes]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from rengo.core import audit
 from rengo.core.permissions import require, visible_tenants
@@ -37,6 +37,7 @@ class ChainOut(BaseModel):
     checked: int
     intact: bool
     first_bad_id: int | None
+    reason: str | None = Field(None, description="What does not fit; null when intact.")
 
 
 def _query(
@@ -67,6 +68,7 @@ def _query(
 
 @router.get("", response_model=list[AuditEventOut], summary="Search the audit log, newest first")
 def list_events(
+    request: Request,
     principal: UserDep,
     session: SessionDep,
     action: Annotated[str | None, Query(description="Prefix, e.g. 'asset.'")] = None,
@@ -80,6 +82,14 @@ def list_events(
 ) -> list[AuditEventOut]:
     rows = _query(
         principal, session, action, actor, object_type, object_id, since, until, limit, offset
+    )
+    audit.record_read(
+        session,
+        principal,
+        "audit.read",
+        object_type="audit_log",
+        rows=len(rows),
+        client=client_address(request),
     )
     return [AuditEventOut.model_validate(e) for e in rows]
 
@@ -118,4 +128,9 @@ def export_events(
 def verify(principal: UserDep, session: SessionDep) -> ChainOut:
     require(principal, "audit.verify")
     report = audit.verify_chain(session)
-    return ChainOut(checked=report.checked, intact=report.intact, first_bad_id=report.first_bad_id)
+    return ChainOut(
+        checked=report.checked,
+        intact=report.intact,
+        first_bad_id=report.first_bad_id,
+        reason=report.reason,
+    )

@@ -3,7 +3,6 @@ allocation rules and shared pools."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date, timedelta
 from typing import Annotated, Any
@@ -13,7 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from rengo.core import audit
+from rengo.core import audit, csv_safe
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.wards import is_tenant
@@ -218,7 +217,7 @@ def costs_csv(
     )
     rows = finops_service.explorer(session, runtime.data_dir).costs(q)
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_safe.writer(buffer)
     writer.writerow(["period", *q.group_by, f"cost_{runtime.settings.finops.currency}"])
     for r in rows:
         writer.writerow([r.period, *r.groups, f"{r.cost:.2f}"])

@@ -13,22 +13,24 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from rengo.core.clock import JST
+from rengo.core import audit
+from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
+from rengo.core.reports import Rendered
 from rengo.core.runtime import Runtime
 from rengo.csirt import (
     actions,
+    changes,
     evidence,
     incidents,
-    indicators,
     merge,
-    notify,
     reports,
+    search,
     tasks,
     timeline,
 )
-from rengo.csirt.alerts import AlertSource, soc_alert_source
+from rengo.csirt.alerts import AlertSource
 from rengo.csirt.metrics import durations
 from rengo.csirt.models import Evidence, Incident, TimelineEntry
 from rengo.csirt.schemas import (
@@ -50,6 +52,8 @@ from rengo.csirt.schemas import (
     TimelineOut,
     TransitionIn,
 )
+from rengo.csirt.soc_adapter import SocAlertSource
+from rengo.notify import outbox
 from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import (
     IdPath,
@@ -67,12 +71,12 @@ router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 def alert_source(request: Request) -> AlertSource:
     """The app's alert source (tests put a double in ``app.state.csirt_alert_source``)."""
     source: AlertSource | None = getattr(request.app.state, "csirt_alert_source", None)
-    return source if source is not None else soc_alert_source(get_runtime(request).clock)
+    return source if source is not None else SocAlertSource(get_runtime(request).clock)
 
 
 def send_notifications(runtime: Runtime) -> None:
     """Deliver what a change queued, right after the response (the worker retries)."""
-    notify.deliver_due(runtime.db, runtime.settings, runtime.clock)
+    outbox.deliver_due(runtime.db, runtime.settings, runtime.clock)
 
 
 def describe(session: Session, incident: Incident) -> IncidentOut:
@@ -138,7 +142,7 @@ def list_incidents(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> IncidentList:
-    f = incidents.IncidentFilter(
+    f = search.IncidentFilter(
         ward=ward,
         status=status,
         open_only=open_only,
@@ -151,7 +155,7 @@ def list_incidents(
         page=page,
         per_page=per_page,
     )
-    result = incidents.search(session, principal, f)
+    result = search.search(session, principal, f)
     items = [
         IncidentSummary(
             id=i.id,
@@ -216,7 +220,7 @@ def monthly(
     ward: Annotated[str | None, Query(description="Ward code; omit for the joint centre")] = None,
     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
 ) -> Response:
-    month = month or runtime.clock.now().astimezone(JST).strftime("%Y-%m")
+    month = month or to_jst(runtime.clock.now()).strftime("%Y-%m")
     year, number = (int(p) for p in month.split("-"))
     rendered = reports.monthly_report(
         session,
@@ -233,7 +237,7 @@ def monthly(
     return _download(rendered)
 
 
-def _download(rendered: reports.Rendered) -> Response:
+def _download(rendered: Rendered) -> Response:
     disposition = "inline" if rendered.filename.endswith(".html") else "attachment"
     return Response(
         rendered.content,
@@ -244,9 +248,22 @@ def _download(rendered: reports.Rendered) -> Response:
 
 @router.get("/{incident_id}", response_model=IncidentOut, summary="One incident")
 def read(
-    incident_id: IdPath, response: Response, principal: UserDep, session: SessionDep
+    incident_id: IdPath,
+    request: Request,
+    response: Response,
+    principal: UserDep,
+    session: SessionDep,
 ) -> IncidentOut:
     incident = incidents.get_incident(session, principal, incident_id)
+    audit.record_read(
+        session,
+        principal,
+        "incident.read",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client_address(request),
+    )
     response.headers["ETag"] = _etag(incident.version)
     return describe(session, incident)
 
@@ -278,7 +295,7 @@ def patch(
     background: BackgroundTasks,
     if_match: Annotated[str | None, Header()] = None,
 ) -> IncidentOut:
-    incident = incidents.update_incident(
+    incident = changes.update_incident(
         session,
         principal,
         incident_id,
@@ -306,7 +323,7 @@ def transition(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> IncidentOut:
-    incident = incidents.transition(
+    incident = changes.transition(
         session,
         principal,
         incident_id,
@@ -328,7 +345,7 @@ def review(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> IncidentOut:
-    incident = incidents.review(
+    incident = changes.review(
         session,
         principal,
         incident_id,
@@ -446,7 +463,7 @@ def add_note(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> TimelineOut:
-    entry_id = incidents.add_note(
+    entry_id = changes.add_note(
         session,
         principal,
         incident_id,
@@ -470,7 +487,7 @@ def read_indicators(
     session: SessionDep,
     internal: Annotated[bool, Query(description="Include private addresses")] = False,
 ) -> list[IndicatorOut]:
-    items = indicators.incident_indicators(
+    items = incidents.incident_indicators(
         session, principal, incident_id, include_internal=internal
     )
     return [IndicatorOut.model_validate(i) for i in items]

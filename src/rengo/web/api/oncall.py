@@ -16,14 +16,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from rengo.core import audit
 from rengo.core.errors import NotFound
 from rengo.core.permissions import require, visible_tenants
 from rengo.core.runtime import Runtime
-from rengo.csirt import deliveries, escalation, notify, oncall, paging
-from rengo.csirt.models import OnCallTeam
 from rengo.csirt.worker import TickReport, Worker, tick
-from rengo.web import notifiers  # noqa: F401  (registers the other domains' worker hooks)
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep
+from rengo.notify import deliveries, escalation, oncall, outbox, paging
+from rengo.notify.models import OnCallTeam
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/oncall", tags=["oncall"])
 
@@ -197,7 +197,7 @@ class DeliveryOut(BaseModel):
     @model_validator(mode="after")
     def _mask(self) -> DeliveryOut:
         if self.channel == "webhook":
-            self.recipient = notify.masked_url(self.recipient)
+            self.recipient = outbox.masked_url(self.recipient)
         return self
 
 
@@ -220,7 +220,7 @@ def team_out(session: SessionDep, team: OnCallTeam, now: datetime) -> TeamOut:
     out = TeamOut.model_validate(team)
     return out.model_copy(
         update={
-            "webhook_url": notify.masked_url(team.webhook_url),
+            "webhook_url": outbox.masked_url(team.webhook_url),
             "on_call": shift.username if shift else None,
             "upcoming": upcoming,
             "members": oncall.members(session, team.id),
@@ -413,6 +413,7 @@ def ack_by_token(token: str, session: SessionDep, runtime: RuntimeDep) -> PageOu
     "/deliveries", response_model=list[DeliveryOut], summary="The notification delivery log"
 )
 def list_deliveries(
+    request: Request,
     principal: UserDep,
     session: SessionDep,
     reference: str | None = None,
@@ -423,6 +424,14 @@ def list_deliveries(
     tenants = visible_tenants(principal, "csirt.deliveries.read")
     rows = deliveries.log(
         session, tenants=tenants, reference=reference, status=status, channel=channel, limit=limit
+    )
+    audit.record_read(
+        session,
+        principal,
+        "csirt.delivery.list",
+        object_type="delivery_list",
+        rows=len(rows),
+        client=client_address(request),
     )
     return [DeliveryOut.model_validate(d) for d in rows]
 

@@ -10,8 +10,6 @@ and stops it (and the lake writer, after its current commit) when it shuts down.
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -25,14 +23,18 @@ from starlette.concurrency import run_in_threadpool
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import narrow_to_visible, visible_tenants
+from rengo.core.runtime import Runtime
 from rengo.core.wards import JOINT
+from rengo.soc import envelopes
+from rengo.soc.health import HealthWatch, lake_health
 from rengo.soc.listen import start_with_serve
 from rengo.soc.parsers import FORMATS
 from rengo.soc.schema import ORIGINS
 from rengo.soc.search import EventQuery, search_events
-from rengo.soc.service import close_stores, store_for
+from rengo.soc.service import close_stores, limits_of, store_for
 from rengo.soc.spool import Batch, SpoolFull
 from rengo.soc.stats import collect_stats
+from rengo.web.bodies import read_decoded
 from rengo.web.deps import RuntimeDep, SessionDep, Timestamp, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
@@ -43,15 +45,30 @@ async def _syslog(app: FastAPI) -> AsyncIterator[None]:
     runtime = app.state.runtime
     running = await run_in_threadpool(start_with_serve, runtime.data_dir, runtime.settings.soc)
     app.state.soc_syslog = running
+    watch = HealthWatch(runtime)
+    watch.start()
     try:
         yield
     finally:
+        await run_in_threadpool(watch.stop)
         if running is not None:
             await run_in_threadpool(running.stop)
-            await run_in_threadpool(close_stores)
+        await run_in_threadpool(close_stores)
 
 
 LIFESPAN = _syslog
+INGEST_PATH = f"{router.prefix}/ingest"
+BODY_LIMITS = {INGEST_PATH: lambda settings: settings.soc.http_max_body_bytes}
+
+
+def _lake_ready(runtime: Runtime) -> tuple[bool, dict[str, Any]]:
+    store = store_for(runtime.data_dir, runtime.settings.soc, write=False)
+    now = runtime.clock.now()
+    health = lake_health(store, runtime.settings.soc, now)
+    return health.ready, health.to_json(now)
+
+
+HEALTH = {"soc_lake": _lake_ready}
 
 
 class IngestOut(BaseModel):
@@ -61,19 +78,6 @@ class IngestOut(BaseModel):
     position: int = Field(
         description="Spool position after this batch (lake head passes it when stored)."
     )
-
-
-class EventOut(BaseModel):
-    model_config = {"extra": "allow"}
-    event_id: str
-    time: datetime
-    ward: str
-    origin: str
-    class_uid: int
-    class_name: str | None = None
-    message: str | None = None
-    unmapped: dict[str, str] = Field(default_factory=dict, description="Original fields")
-    raw: str | None = Field(None, description="The record as received")
 
 
 class EventPage(BaseModel):
@@ -112,31 +116,15 @@ class StatsOut(BaseModel):
     quarantine: list[QuarantineRow]
 
 
-def _body(raw: bytes, encoding: str, limit: int) -> bytes:
-    encoding = encoding.lower().strip()
-    if encoding in ("", "identity"):
-        return raw
-    try:
-        if encoding == "gzip":
-            body = gzip.decompress(raw)
-        elif encoding == "deflate":
-            body = zlib.decompress(raw)
-        else:
-            raise InvalidInput(
-                "unsupported Content-Encoding", [Problem(encoding, "Content-Encoding")]
-            )
-    except (OSError, zlib.error, EOFError) as exc:
-        raise InvalidInput("body does not decompress", [Problem(str(exc), "body")]) from exc
-    if len(body) > limit:
-        raise InvalidInput("body too large", [Problem(f"more than {limit} bytes", "body")])
-    return body
-
-
 @router.post(
     "/ingest",
     response_model=IngestOut,
     summary="Send a batch of log records (NDJSON, JSON array, Fluent Bit msgpack, text lines)",
-    responses={503: {"description": "The lake writer is behind; retry after Retry-After seconds"}},
+    responses={
+        413: {"description": "Body larger than soc.http_max_body_bytes (sent or inflated)"},
+        422: {"description": "Bad parameters, or a record too large or nested too deeply"},
+        503: {"description": "The lake writer is behind; retry after Retry-After seconds"},
+    },
 )
 async def ingest(
     request: Request,
@@ -162,13 +150,15 @@ async def ingest(
         problems.append(Problem(f"one of {', '.join(ORIGINS)}", "origin"))
     if problems:
         raise InvalidInput("invalid ingest parameters", problems)
-    limit = runtime.settings.soc.http_max_body_bytes
-    raw = await request.body()
-    if len(raw) > limit:
-        raise InvalidInput("body too large", [Problem(f"more than {limit} bytes", "body")])
-    body = _body(raw, request.headers.get("content-encoding", ""), limit)
+    body = await read_decoded(request, runtime.settings.soc.http_max_body_bytes)
     if not body.strip():
         raise InvalidInput("empty body", [Problem("no records", "body")])
+    content_type = request.headers.get("content-type") or "application/x-ndjson"
+    # Refuse what the lake would refuse before saying "accepted" (nothing is spooled).
+    limits = limits_of(runtime.settings.soc)
+    refused = await run_in_threadpool(envelopes.problems, body, content_type, limits)
+    if refused:
+        raise InvalidInput("records cannot be stored", refused)
     batch = Batch(
         ward=code,
         source=source or f"http:{principal.label.split(' ')[0]}",
@@ -176,7 +166,7 @@ async def ingest(
         records=[body],
         origin=origin,
         received=runtime.clock.now(),
-        content_type=request.headers.get("content-type") or "application/x-ndjson",
+        content_type=content_type,
     )
     store = store_for(runtime.data_dir, runtime.settings.soc)
     try:

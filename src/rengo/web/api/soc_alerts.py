@@ -15,7 +15,9 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from rengo.core import audit
 from rengo.core.permissions import require
+from rengo.core.runtime import Runtime
 from rengo.soc import alerts, alerts_tuning
 from rengo.soc.alerts_models import CLOSE_REASONS, LEVELS, STATUSES, Alert
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, Timestamp, UserDep, client_address
@@ -183,8 +185,18 @@ def _out(alert: Alert) -> AlertOut:
 
 
 @router.get("/alerts", response_model=AlertPageOut, summary="The alert queue, newest first")
-def list_alerts(principal: UserDep, session: SessionDep, f: FilterDep) -> AlertPageOut:
+def list_alerts(
+    request: Request, principal: UserDep, session: SessionDep, f: FilterDep
+) -> AlertPageOut:
     page = alerts.search_alerts(session, principal, f)
+    audit.record_read(
+        session,
+        principal,
+        "soc.alert.list",
+        object_type="alert_list",
+        rows=len(page.items),
+        client=client_address(request),
+    )
     return AlertPageOut(
         items=[_out(a) for a in page.items],
         total=page.total,
@@ -332,11 +344,11 @@ class RuleOut(BaseModel):
     pack: str
     kind: str = Field(description="detection | correlation")
     techniques: list[str]
-    path: str
+    path: str = Field(description="<rule pack>/<file in the pack> (never a server folder)")
 
 
 class RuleIssueOut(BaseModel):
-    location: str = Field(description="file:line")
+    location: str = Field(description="<rule pack>/<file in the pack>:line")
     rule_id: str
     title: str
     reason: str
@@ -369,9 +381,16 @@ class RuleSettingOut(BaseModel):
     updated_at: datetime
 
 
-def _issue(problem: Any) -> RuleIssueOut:
+def _pack_path(path: str, runtime: Runtime) -> str:
+    from rengo.soc.detect.rules import pack_path  # pySigma loads only when rules are asked for
+
+    return pack_path(path, runtime.settings.detect.rule_folders)
+
+
+def _issue(problem: Any, runtime: Runtime) -> RuleIssueOut:
+    shown = _pack_path(problem.path, runtime)
     return RuleIssueOut(
-        location=problem.location,
+        location=f"{shown}:{problem.line}" if problem.line else shown,
         rule_id=problem.rule_id,
         title=problem.title,
         reason=problem.message,
@@ -397,12 +416,12 @@ def list_rules(principal: UserDep, runtime: RuntimeDep) -> RulesOut:
                 pack=r.pack,
                 techniques=list(r.techniques),
                 kind="correlation" if r.is_correlation else "detection",
-                path=r.path,
+                path=_pack_path(r.path, runtime),
             )
             for r in ruleset.rules
         ],
-        not_converted=[_issue(p) for p in ruleset.unsupported],
-        errors=[_issue(p) for p in ruleset.problems],
+        not_converted=[_issue(p, runtime) for p in ruleset.unsupported],
+        errors=[_issue(p, runtime) for p in ruleset.problems],
     )
 
 

@@ -44,7 +44,9 @@ class TargetOut(BaseModel):
     threshold_setting: str | None
     period: str
     value: float | None
-    status: str = Field(description="met | not_met | no_data | tracked")
+    status: str = Field(
+        description="met | not_met | no_data | tracked | planned (its domain is not built yet)"
+    )
     detail: dict[str, Any]
     per_ward: dict[str, WardValue]
     trend: list[TrendPoint]

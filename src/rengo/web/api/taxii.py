@@ -25,6 +25,7 @@ from starlette.routing import Match
 
 from rengo.core import audit
 from rengo.core.errors import NotFound, RengoError
+from rengo.core.jsondepth import deeper_than
 from rengo.core.permissions import Principal, allows
 from rengo.intel import collections as colls
 from rengo.intel import indicators, store, submissions, timestamps
@@ -109,6 +110,7 @@ class TaxiiRoute(APIRoute):
 
 
 router = APIRouter(prefix="/taxii2", tags=["taxii"], route_class=TaxiiRoute)
+BODY_LIMITS = {router.prefix + "/": lambda settings: settings.intel.taxii_max_content_length}
 
 
 def taxii_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -370,6 +372,10 @@ def get_objects(collection_id: str, request: Request, session: SessionDep) -> Re
     return taxii_response(_envelope(page), headers=_added_headers(page))
 
 
+ENVELOPE_MAX_DEPTH = 100
+"""STIX objects nest a few levels; far beyond this is an attack on the parser."""
+
+
 def _read_envelope(request: Request, body: bytes) -> list[Any]:
     content_type = request.headers.get("content-type", "")
     if not _media_ok(content_type, allow_stix=True) or content_type.strip().startswith("*"):
@@ -378,15 +384,20 @@ def _read_envelope(request: Request, body: bytes) -> list[Any]:
             "Unsupported media type",
             f"send the envelope as {MEDIA_TAXII}, not {content_type!r}",
         )
+    if deeper_than(body, ENVELOPE_MAX_DEPTH):  # json.loads would recurse past the stack
+        raise TaxiiError(
+            422, "Unprocessable envelope", f"nested deeper than {ENVELOPE_MAX_DEPTH} levels"
+        )
     try:
         envelope = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise TaxiiError(400, "Bad request", f"the body is not JSON: {exc}") from None
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+    objects = envelope.get("objects") if isinstance(envelope, dict) else None
+    if not isinstance(objects, list):
         raise TaxiiError(
             422, "Unprocessable envelope", 'send an envelope: {"objects": [ …STIX 2.1 objects… ]}'
         )
-    return envelope["objects"]
+    return objects
 
 
 @router.post(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rengo.core import users
+from rengo.core.errors import refuse_null
 from rengo.core.identity import Passwords
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
@@ -30,7 +31,9 @@ class UserOut(BaseModel):
 
 class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(
+        min_length=8, max_length=256, description="Checked against the password policy."
+    )
     ward: str = Field(description="Ward code or 'joint'")
     role: str
     display_name: str = Field("", max_length=128)
@@ -45,14 +48,22 @@ class UserPatch(BaseModel):
     role: str | None = None
     active: bool | None = None
 
+    @field_validator("display_name", "email", "role", "active")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        return refuse_null(value)
+
 
 class PasswordIn(BaseModel):
-    password: str = Field(min_length=10, max_length=200)
+    password: str = Field(
+        min_length=8, max_length=256, description="Checked against the password policy."
+    )
 
 
 @router.get("", response_model=list[UserOut], summary="Accounts I administer")
-def list_users(principal: UserDep, session: SessionDep) -> list[UserOut]:
-    return [UserOut.model_validate(u) for u in users.list_users(session, principal)]
+def list_users(request: Request, principal: UserDep, session: SessionDep) -> list[UserOut]:
+    found = users.list_users(session, principal, client=client_address(request))
+    return [UserOut.model_validate(u) for u in found]
 
 
 @router.post("", response_model=UserOut, status_code=201, summary="Create an account")
@@ -103,3 +114,14 @@ def password(
         body.password,
         client_address(request),
     )
+
+
+@router.delete(
+    "/{user_id}/mfa",
+    status_code=204,
+    summary="Remove a user's second factor (lost phone); they enrol again at next login",
+)
+def reset_mfa(
+    user_id: IdPath, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> None:
+    users.reset_mfa(session, principal, user_id, runtime.clock.now(), client_address(request))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from rengo.core import audit, users
+from rengo.core import audit, mfa, users
 from rengo.core.errors import NotFound, RengoError
 from rengo.core.identity import ApiToken, Passwords, create_token, revoke_token
 from rengo.core.permissions import STAFF_ROLES, require, visible_tenants
@@ -41,6 +41,14 @@ def audit_log(
         actor=qp.get("actor") or None,
         limit=PAGE + 1,
         offset=(page - 1) * PAGE,
+    )
+    audit.record_read(
+        session,
+        principal,
+        "audit.read",
+        object_type="audit_log",
+        rows=min(len(events), PAGE),
+        client=client_address(request),
     )
     return render(
         request,
@@ -134,10 +142,11 @@ def user_list(
         caller,
         "admin/users.html",
         {
-            "users": users.list_users(session, principal),
+            "users": users.list_users(session, principal, client=client_address(request)),
             "roles": STAFF_ROLE_NAMES,
             "error": request.query_params.get("error"),
             "saved": request.query_params.get("saved"),
+            "mfa_users": mfa.enrolled_user_ids(session),
         },
     )
 
@@ -190,4 +199,13 @@ async def user_change(
         changes["active"] = form.get("active") == "true"
     with runtime.db.session() as session:
         users.change_user(session, principal, user_id, changes, client_address(request))
+    return RedirectResponse("/admin/users?saved=1", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/mfa-reset")
+def user_mfa_reset(
+    user_id: IdPath, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RedirectResponse:
+    """Remove a user's second factor (a lost phone); they enrol again at their next login."""
+    users.reset_mfa(session, principal, user_id, runtime.clock.now(), client_address(request))
     return RedirectResponse("/admin/users?saved=1", status_code=303)

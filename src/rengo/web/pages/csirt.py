@@ -16,17 +16,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from rengo.core import audit
 from rengo.core.clock import JST
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, allows
 from rengo.csirt import (
     actions,
+    changes,
     evidence,
     incidents,
     indicators,
     merge,
     metrics,
     reports,
+    search,
     tasks,
     timeline,
 )
@@ -93,7 +96,7 @@ def incident_list(
 ) -> HTMLResponse:
     qp = request.query_params
     page = qp.get("page") or "1"
-    f = incidents.IncidentFilter(
+    f = search.IncidentFilter(
         ward=qp.get("ward") or None,
         status=qp.get("status") or None,
         open_only=qp.get("open") == "true",
@@ -103,7 +106,7 @@ def incident_list(
         q=qp.get("q") or None,
         page=int(page) if page.isdigit() else 1,
     )
-    result = incidents.search(session, principal, f)
+    result = search.search(session, principal, f)
     query = {k: v for k, v in qp.items() if k != "page" and v}
     template = "csirt/_results.html" if request.headers.get("hx-request") else "csirt/list.html"
     return render(
@@ -203,6 +206,15 @@ def _detail(
     status: int = 200,
 ) -> HTMLResponse:
     incident = incidents.get_incident(session, principal, incident_id)
+    audit.record_read(
+        session,
+        principal,
+        "incident.read",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client_address(request),
+    )
     wards = incidents.wards_of(session, incident.id)
     entries = timeline.entries(session, incident.id, limit=TIMELINE_SHOWN, newest_first=True)
     action_rows = actions.actions_of(session, incident.id)
@@ -316,7 +328,7 @@ async def transition(
     runtime: RuntimeDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
-        incidents.transition(
+        changes.transition(
             session,
             principal,
             incident_id,
@@ -350,7 +362,7 @@ async def edit(
             patch = IncidentPatch.model_validate(values)
         except ValidationError as error:
             raise InvalidInput("invalid values", problems_of(error)) from None
-        incidents.update_incident(
+        changes.update_incident(
             session,
             principal,
             incident_id,
@@ -376,7 +388,7 @@ async def add_note(
         if not text:
             raise InvalidInput("empty note", [Problem("write something", "field text")])
         kind = "message" if form.get("kind") == "message" else "note"
-        incidents.add_note(
+        changes.add_note(
             session,
             principal,
             incident_id,

@@ -2,7 +2,7 @@
 rota (generate, swap a shift), hand-over notes and escalation policy; pages with their
 acknowledgement (in the UI, or by the link in the message); the delivery log with retries.
 
-Every decision goes through the services (``rengo.csirt.oncall``/``paging``/``deliveries``),
+Every decision goes through the services (``rengo.notify.oncall``/``paging``/``deliveries``),
 which ask ``rengo.core.permissions``; another ward's team answers 404.
 """
 
@@ -17,14 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from rengo.core import audit
 from rengo.core.errors import RengoError
 from rengo.core.identity import User
 from rengo.core.permissions import Principal, allows, visible_tenants
 from rengo.core.runtime import Runtime
 from rengo.core.wards import JOINT, tenant_codes
-from rengo.csirt import deliveries, escalation, notify, oncall, paging
+from rengo.notify import deliveries, escalation, oncall, outbox, paging
 from rengo.web.api.oncall import wake_worker
-from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.nav import NavItem
 from rengo.web.pages.csirt_forms import FormError, float_or_none, int_or_none, jst_input
 from rengo.web.templating import render
@@ -189,7 +190,7 @@ def _team_page(
                 if team.webhook_secret_name
                 else None
             ),
-            "masked_hook": notify.masked_url(team.webhook_url),
+            "masked_hook": outbox.masked_url(team.webhook_url),
             "fe": error,
             "flash": _saved(request),
         },
@@ -411,6 +412,14 @@ def delivery_log(
     channel = qp.get("channel") if qp.get("channel") in deliveries.CHANNELS else None
     tenants = visible_tenants(principal, "csirt.deliveries.read")
     rows = deliveries.log(session, tenants=tenants, status=status, channel=channel, limit=200)
+    audit.record_read(
+        session,
+        principal,
+        "csirt.delivery.list",
+        object_type="delivery_list",
+        rows=len(rows),
+        client=client_address(request),
+    )
     return render(
         request,
         caller,

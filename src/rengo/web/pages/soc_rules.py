@@ -7,6 +7,7 @@ audit); another ward's suppression answers 404.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +59,7 @@ def rules_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> HTMLResponse:
+    from rengo.soc.detect.rules import pack_path
     from rengo.soc.detect.runner import load_configured_rules
 
     require(principal, "soc.rules.read")
@@ -84,6 +86,7 @@ def rules_page(
     page = int(asked) if asked.isdigit() and 0 < int(asked) < 10_000 else 1
     pages = max(1, -(-len(rows) // PER_PAGE))
     query = {k: v for k, v in qp.items() if k != "page" and v}
+    folders = runtime.settings.detect.rule_folders
     context: dict[str, Any] = {
         "rows": rows[(page - 1) * PER_PAGE : page * PER_PAGE],
         "total": len(rows),
@@ -96,8 +99,9 @@ def rules_page(
         "can_manage": allows(principal, "soc.rules.manage", tenant),
         "levels": LEVELS,
         "level_labels": LEVEL_LABELS,
-        "unsupported": ruleset.unsupported,
-        "problems": ruleset.problems,
+        # Rule files by <pack>/<file>, never by the server's folders.
+        "unsupported": [replace(p, path=pack_path(p.path, folders)) for p in ruleset.unsupported],
+        "problems": [replace(p, path=pack_path(p.path, folders)) for p in ruleset.problems],
         "rule_count": len(ruleset.rules),
     }
     return render(request, caller, "soc/rules.html", context)

@@ -1,0 +1,88 @@
+"""The notification delivery log: what was sent to whom, over which channel, how many
+attempts it took, what went wrong, and when the next retry is due.
+
+A ward's CSIRT and admins read their ward's entries, the joint centre all. A delivery
+that failed for good can be sent again by hand: a new entry that points at the failed one
+(``retry_of``), so the log keeps every attempt as it happened.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rengo.core import audit
+from rengo.core.errors import Conflict, NotFound
+from rengo.core.permissions import Principal, require
+from rengo.core.wards import JOINT
+from rengo.notify import outbox
+from rengo.notify.models import Delivery
+
+STATUSES = ("pending", "sending", "sent", "failed")
+CHANNELS = ("email", "webhook")
+
+
+def log(
+    session: Session,
+    *,
+    tenants: frozenset[str] | None,
+    reference: str | None = None,
+    status: str | None = None,
+    channel: str | None = None,
+    limit: int = 100,
+) -> list[Delivery]:
+    """Newest first; ``tenants`` as ``visible_tenants`` gives them (``None``: all)."""
+    stmt = select(Delivery).order_by(Delivery.id.desc())
+    if tenants is not None:
+        stmt = stmt.where(Delivery.tenant.in_(sorted(tenants)))
+    if reference:
+        stmt = stmt.where(Delivery.reference == reference)
+    if status:
+        stmt = stmt.where(Delivery.status == status)
+    if channel:
+        stmt = stmt.where(Delivery.channel == channel)
+    return list(session.scalars(stmt.limit(limit)))
+
+
+def get_delivery(session: Session, principal: Principal, delivery_id: int) -> Delivery:
+    delivery = session.get(Delivery, delivery_id)
+    if delivery is None:
+        raise NotFound("delivery {delivery_id} not found", values={"delivery_id": delivery_id})
+    require(principal, "csirt.deliveries.read", delivery.tenant or JOINT, hide=True)
+    return delivery
+
+
+def retry(session: Session, principal: Principal, delivery_id: int, *, now: datetime) -> Delivery:
+    failed = get_delivery(session, principal, delivery_id)
+    require(principal, "csirt.deliveries.retry", failed.tenant or JOINT)
+    if failed.status != "failed":
+        raise Conflict(
+            "delivery {id} is {status}: only a failed one is sent again",
+            values={"id": failed.id, "status": failed.status},
+        )
+    again = outbox.enqueue(
+        session,
+        channel=failed.channel,
+        recipient=failed.recipient,
+        subject=failed.subject,
+        body=failed.body,
+        link=failed.link,
+        now=now,
+        topic=failed.topic,
+        tenant=failed.tenant,
+        secret_name=failed.secret_name,
+        reference=failed.reference,
+    )
+    again.retry_of = failed.id
+    audit.record(
+        session,
+        principal,
+        "csirt.delivery.retry",
+        object_type="delivery",
+        object_id=again.id,
+        object_tenant=failed.tenant,
+        detail={"retry_of": failed.id},
+    )
+    return again

@@ -1,0 +1,245 @@
+"""Notifications for every domain: e-mail over SMTP and Teams/Slack-compatible webhooks,
+with a delivery log, retries with back-off, and concurrent sending.
+
+Callers ``enqueue_*`` in their own transaction (so that a notification exists exactly
+when the change that caused it does); ``deliver_due`` sends what is due — the web
+server's worker calls it every few seconds, ``rengo csirt worker`` does the same
+outside the web server, and callers that want speed call it right after committing.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from rengo.core.clock import Clock
+from rengo.core.db import Database
+from rengo.core.settings import CsirtSettings, Settings
+from rengo.notify.models import Delivery
+from rengo.notify.signing import SIGNATURE_HEADER, sign
+
+LEASE = timedelta(minutes=10)
+"""A delivery being sent is retried after this long if its sender died mid-way."""
+MAX_WORKERS = 16
+
+
+class DeliveryError(Exception):
+    """Sending failed; the message says why (kept in the delivery log)."""
+
+
+def enqueue(
+    session: Session,
+    *,
+    channel: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    now: datetime,
+    topic: str,
+    link: str = "",
+    tenant: str | None = None,
+    secret_name: str = "",
+    reference: str = "",
+) -> Delivery:
+    if channel not in ("email", "webhook"):
+        raise ValueError(f"unknown channel {channel!r}")
+    delivery = Delivery(
+        topic=topic,
+        tenant=tenant,
+        channel=channel,
+        recipient=recipient,
+        subject=subject[:300],
+        body=body,
+        link=link,
+        secret_name=secret_name,
+        reference=reference,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def webhook_payload(delivery: Delivery) -> dict[str, object]:
+    """JSON that Teams (MessageCard) and Slack incoming webhooks both display."""
+    text = delivery.body + (f"\n\n{delivery.link}" if delivery.link else "")
+    return {
+        "@type": "MessageCard",
+        "@context": "http://schema.org/extensions",
+        "summary": delivery.subject,
+        "title": delivery.subject,
+        "text": text,
+        "rengo": {
+            "topic": delivery.topic,
+            "reference": delivery.reference,
+            "link": delivery.link,
+            "tenant": delivery.tenant,
+            "delivery_id": delivery.id,
+        },
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Outbox:
+    """Sends one delivery; ``send`` raises ``DeliveryError`` on failure."""
+
+    settings: CsirtSettings
+
+    def send(self, delivery: Delivery) -> None:
+        if delivery.channel == "email":
+            self._email(delivery)
+        else:
+            self._webhook(delivery)
+
+    def _email(self, delivery: Delivery) -> None:
+        s = self.settings
+        message = EmailMessage()
+        message["From"] = s.smtp_from
+        message["To"] = delivery.recipient
+        message["Subject"] = delivery.subject
+        message["Date"] = format_datetime(delivery.created_at)
+        message["Message-ID"] = make_msgid(domain="rengo")
+        message["X-Rengo-Reference"] = delivery.reference or delivery.topic
+        message.set_content(delivery.body + (f"\n\n{delivery.link}\n" if delivery.link else "\n"))
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
+                if s.smtp_starttls:
+                    smtp.starttls()
+                if s.smtp_username and s.smtp_password is not None:
+                    smtp.login(s.smtp_username, s.smtp_password.get_secret_value())
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(f"SMTP {s.smtp_host}:{s.smtp_port}: {exc}") from exc
+
+    def _webhook(self, delivery: Delivery) -> None:
+        body = json.dumps(webhook_payload(delivery), ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if delivery.secret_name:
+            headers[SIGNATURE_HEADER] = sign(
+                secret_value(self.settings, delivery.secret_name), body, int(time.time())
+            )
+        try:
+            response = httpx.post(
+                delivery.recipient,
+                content=body,
+                headers=headers,
+                timeout=self.settings.webhook_timeout_seconds,
+            )
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"webhook: {type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 300:
+            raise DeliveryError(f"webhook answered {response.status_code}: {response.text[:200]}")
+
+
+def masked_url(url: str) -> str:
+    """A chat webhook's URL is itself a credential (Slack, Teams): show only its host."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}/…"
+
+
+def secret_value(settings: CsirtSettings, name: str) -> str:
+    secret = settings.webhook_secrets.get(name)
+    if secret is None:
+        raise DeliveryError(
+            f"webhook secret {name!r} is not configured (RENGO_CSIRT__WEBHOOK_SECRETS__{name})"
+        )
+    return secret.get_secret_value()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    sent: int
+    retrying: int
+    failed: int
+
+
+def _claim(db: Database, now: datetime, limit: int) -> list[Delivery]:
+    """Mark due deliveries as being sent (one sender wins each) and return them."""
+    with db.session() as session:
+        candidates = session.scalars(
+            select(Delivery)
+            .where(or_(Delivery.status == "pending", Delivery.status == "sending"))
+            .where(Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+        ).all()
+        claimed = []
+        for d in candidates:
+            result = session.execute(
+                update(Delivery)
+                .where(Delivery.id == d.id, Delivery.status.in_(("pending", "sending")))
+                .where(Delivery.next_attempt_at <= now)
+                .values(status="sending", next_attempt_at=now + LEASE)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(d)
+        for d in claimed:
+            session.expunge(d)
+        return claimed
+
+
+def deliver_due(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    *,
+    limit: int = 500,
+    outbox: Outbox | None = None,
+    on_sent: Callable[[Delivery], None] | None = None,
+) -> DeliveryReport:
+    """Send every due delivery, concurrently; record each outcome and schedule retries."""
+    s = settings.csirt
+    outbox = outbox or Outbox(s)
+    claimed = _claim(db, clock.now(), limit)
+    if not claimed:
+        return DeliveryReport(0, 0, 0)
+
+    def attempt(delivery: Delivery) -> tuple[Delivery, str | None]:
+        try:
+            outbox.send(delivery)
+            return delivery, None
+        except DeliveryError as exc:
+            return delivery, str(exc)
+
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(claimed))) as pool:
+        outcomes = list(pool.map(attempt, claimed))
+    sent = retrying = failed = 0
+    now = clock.now()
+    with db.session() as session:
+        for delivery, error in outcomes:
+            row = session.get(Delivery, delivery.id)
+            if row is None:
+                continue
+            row.attempts += 1
+            if error is None:
+                row.status, row.sent_at, row.last_error = "sent", now, ""
+                sent += 1
+                if on_sent is not None:
+                    on_sent(row)
+                continue
+            row.last_error = error[:2000]
+            if row.attempts >= s.delivery_attempts:
+                row.status = "failed"
+                failed += 1
+            else:
+                backoff = s.delivery_backoff_seconds * (2 ** (row.attempts - 1))
+                row.status, row.next_attempt_at = "pending", now + timedelta(seconds=backoff)
+                retrying += 1
+    return DeliveryReport(sent, retrying, failed)

@@ -1,0 +1,213 @@
+"""Search the catalogue in Japanese: every query word must occur in the dataset's folded
+text (``text.fold``), facets count the matches by ward, category, format, licence and
+standard type, and results rank by relevance (words in the title) then freshness.
+
+The same rule runs on both databases with an index each: SQLite's FTS5 trigram table for
+words of 3+ characters and an FTS5 table of bigrams for 2-character words; PostgreSQL's
+pg_trgm index (LIKE) and a GIN index over the bigram array. Single characters scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, text, union_all
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
+
+from rengo.core.errors import InvalidInput, Problem
+from rengo.opendata.models import Dataset, Resource
+from rengo.opendata.text import terms
+
+MAX_ROWS = 1000
+SORTS = {
+    "score": None,
+    "metadata_modified": Dataset.modified_at,
+    "metadata_created": Dataset.created_at,
+    "title_string": Dataset.title,
+    "name": Dataset.name,
+}
+FACET_COLUMNS = {
+    "organization": Dataset.tenant,
+    "groups": Dataset.category,
+    "license_id": Dataset.license_id,
+    "standard_type": Dataset.standard_type,
+}
+FACETS = (*FACET_COLUMNS, "res_format")
+
+
+@dataclass(slots=True)
+class Query:
+    q: str = ""
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    """Field (organization, groups, license_id, standard_type, res_format, tags, name, id)
+    → accepted values (any of them)."""
+    modified_since: datetime | None = None
+    sort: str = "score desc, metadata_modified desc"
+    rows: int = 10
+    start: int = 0
+    facet_fields: Sequence[str] = ()
+    facet_limit: int = 50
+
+
+@dataclass(slots=True)
+class Result:
+    count: int
+    datasets: list[Dataset]
+    facets: dict[str, list[tuple[str, int]]]
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _match(word: str, n: int, dialect: str) -> ColumnElement[bool] | TextClause:
+    """Datasets whose folded text contains ``word`` (the n-th word of the query)."""
+    pair = len(word) == 2 and word.isalnum()
+    if dialect == "sqlite" and (len(word) >= 3 or pair):
+        table = "opendata_search_tri" if len(word) >= 3 else "opendata_search_bi"
+        phrase = '"' + word.replace('"', '""') + '"'
+        sub = text(f"SELECT rowid FROM {table} WHERE {table} MATCH :w{n}").bindparams(
+            **{f"w{n}": phrase}
+        )
+        return Dataset.pk.in_(sub)
+    if dialect == "postgresql" and pair:
+        return text(
+            f"string_to_array(search_bigrams, ' ') @> ARRAY[CAST(:w{n} AS text)]"
+        ).bindparams(**{f"w{n}": word})
+    return Dataset.search_text.like(f"%{_escape_like(word)}%", escape="\\")
+
+
+def _filter(name: str, values: list[str], n: int, dialect: str) -> ColumnElement[bool] | TextClause:
+    if name in FACET_COLUMNS:
+        return FACET_COLUMNS[name].in_(values)
+    if name in ("name", "id"):
+        return (Dataset.name if name == "name" else Dataset.id).in_(values)
+    if name == "res_format":
+        formats = [v.upper() for v in values]
+        return Dataset.id.in_(select(Resource.dataset_id).where(Resource.format.in_(formats)))
+    if name == "tags":
+        conditions = []
+        for i, value in enumerate(values):
+            key = f"t{n}_{i}"
+            if dialect == "postgresql":
+                clause = text(f"opendata_datasets.tags @> CAST(:{key} AS jsonb)")
+                conditions.append(clause.bindparams(**{key: f'["{_json(value)}"]'}))
+            else:
+                sub = (
+                    f"EXISTS (SELECT 1 FROM json_each(opendata_datasets.tags) WHERE value = :{key})"
+                )
+                conditions.append(text(sub).bindparams(**{key: value}))
+        return or_(*conditions)
+    raise InvalidInput(
+        "cannot filter by {field}", [Problem("unknown field", f"fq {name}")], values={"field": name}
+    )
+
+
+def _json(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _order(query: Query, words: list[str], m: Any) -> list[Any]:
+    order: list[Any] = []
+    for part in filter(None, (p.strip() for p in query.sort.split(","))):
+        name, _, direction = part.partition(" ")
+        if name not in SORTS or direction.lower() not in ("", "asc", "desc"):
+            raise InvalidInput(
+                "cannot sort by {sort}", [Problem("unknown sort", "sort")], values={"sort": part}
+            )
+        column: Any = SORTS[name]
+        column = None if column is None else m.c[column.key]
+        if column is None:  # relevance: how many query words the title holds
+            hits = [
+                case((m.c.search_title.like(f"%{_escape_like(w)}%", escape="\\"), 1), else_=0)
+                for w in words
+            ]
+            column = sum(hits, literal(0)) if hits else literal(0)
+        order.append(column.asc() if direction.lower() == "asc" else column.desc())
+    return [*order, m.c.id]
+
+
+Condition = ColumnElement[bool] | TextClause
+
+
+def conditions(query: Query, dialect: str) -> list[Condition]:
+    """What an active dataset must satisfy to match the query (applied to each statement
+    directly: a nested ``pk IN (…)`` made SQLite look every match up again per facet)."""
+    found: list[Condition] = [Dataset.state == "active"]
+    words = terms(query.q)
+    found += [_match(word, n, dialect) for n, word in enumerate(words)]
+    for n, (name, values) in enumerate(sorted(query.filters.items())):
+        found.append(_filter(name, values, n, dialect))
+    if query.modified_since is not None:
+        found.append(Dataset.modified_at >= query.modified_since)
+    return found
+
+
+def _matched(query: Query, dialect: str) -> Any:
+    """The matches with just the columns facets and sorting need, materialised once per
+    statement (planners otherwise walk a whole-table index for ORDER BY / GROUP BY)."""
+    columns: list[Any] = [Dataset.pk, Dataset.id, *FACET_COLUMNS.values()]
+    for part in query.sort.split(","):
+        column = SORTS.get(part.strip().partition(" ")[0])
+        columns.append(Dataset.search_title if column is None else column)
+    unique = list({c.key: c for c in columns}.values())
+    m = select(*unique).where(*conditions(query, dialect)).cte("matched")
+    return m.prefix_with("MATERIALIZED")
+
+
+def _counts(
+    session: Session, m: Any, names: Sequence[str], limit: int
+) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The number of matches and every facet, in one statement over the matches."""
+    parts: list[Any] = [select(literal("*"), literal(""), func.count()).select_from(m)]
+    for name in names:
+        if name == "res_format":
+            parts.append(
+                select(
+                    literal(name), Resource.format, func.count(func.distinct(Resource.dataset_id))
+                )
+                .join(m, m.c.id == Resource.dataset_id)
+                .group_by(Resource.format)
+            )
+        else:
+            key = m.c[FACET_COLUMNS[name].key]
+            parts.append(select(literal(name), key, func.count()).where(key != "").group_by(key))
+    found: dict[str, list[tuple[str, int]]] = {name: [] for name in ("*", *names)}
+    for name, value, n in session.execute(union_all(*parts)):
+        found[str(name)].append((str(value), int(n)))
+    total = found.pop("*")[0][1]
+    facets = {
+        name: sorted(items, key=lambda item: (-item[1], item[0]))[:limit]
+        for name, items in found.items()
+    }
+    return total, facets
+
+
+def search(session: Session, query: Query) -> Result:
+    if not 0 <= query.rows <= MAX_ROWS or query.start < 0:
+        raise InvalidInput(
+            "rows must be 0-{max} and start not negative",
+            [Problem("out of range", "rows")],
+            values={"max": MAX_ROWS},
+        )
+    unknown = [f for f in query.facet_fields if f not in FACETS]
+    if unknown:
+        raise InvalidInput(
+            "cannot facet by {fields}; one of {known}",
+            [Problem("unknown facet field", "facet.field")],
+            values={"fields": ", ".join(unknown), "known": ", ".join(FACETS)},
+        )
+    m = _matched(query, session.get_bind().dialect.name)
+    order = _order(query, terms(query.q), m)  # checks the sort before any work
+    count, facets = _counts(session, m, query.facet_fields, query.facet_limit)
+    datasets: list[Dataset] = []
+    if query.rows and count:
+        page = select(m.c.pk).order_by(*order).offset(query.start).limit(query.rows)
+        keys = list(session.scalars(page))
+        by_pk = {d.pk: d for d in session.scalars(select(Dataset).where(Dataset.pk.in_(keys)))}
+        datasets = [by_pk[k] for k in keys]
+    return Result(count, datasets, facets)

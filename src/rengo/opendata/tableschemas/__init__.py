@@ -1,0 +1,1 @@
+"""The standard dataset types as Frictionless Table Schemas (JSON files)."""
