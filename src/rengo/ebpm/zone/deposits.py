@@ -189,7 +189,9 @@ def _decide(principal: Principal, ward: TenantCode, requested_by: str, what: str
     if principal.tenant != ward:
         raise NotFound("not found")
     if principal.label == requested_by:
-        raise Conflict(f"a {what} is decided by someone other than who made it")
+        raise Conflict(
+            "a {what} is decided by someone other than who made it", values={"what": what}
+        )
 
 
 def expire(session: Session, zone: Zone, principal: Principal, today: date) -> list[int]:
