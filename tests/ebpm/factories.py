@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
-from rengo.ebpm import evaluations, policies
+from rengo.ebpm import evaluations, policies, surveys, training
 from rengo.ebpm.models import Element, Indicator
 from rengo.ebpm.schemas import EvaluationCreate, PolicyCreate
 from tests.ebpm.zone import factories as _zone_factories  # noqa: F401 - the zone's routes
 from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
 
 
+_listed: set[tuple[int, str]] = set()
+
+
+def _ward_lists(runtime: Runtime, ward: str) -> None:
+    """The ward's survey results and training figures, so that the list routes carry ward
+    data the walk can see leak (or not); once per runtime and ward."""
+    if (id(runtime), ward) in _listed:
+        return
+    _listed.add((id(runtime), ward))
+    survey = (
+        "年度,区,設問,回答,割合,回答者数,肯定的\n"
+        f"2025,{ward},子育て環境の満足度,満足,55,400,はい\n"
+        f"2025,{ward},子育て環境の満足度,不満,45,400,いいえ\n"
+    ).encode()
+    with runtime.db.session() as session:
+        surveys.import_surveys(
+            session, Principal(ward, Role.POLICY, username="walk"), survey, runtime.settings
+        )
+        training.set_staff_count(session, ward, "総務部", 10, date(2026, 4, 1))
+
+
 def _policy(runtime: Runtime, ward: str) -> int:
+    _ward_lists(runtime, ward)
     with runtime.db.session() as session:
         created = policies.create_policy(
             session,

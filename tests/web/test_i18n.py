@@ -59,6 +59,8 @@ TRANSLATED = (
     "web/pages/intel.py",
     "web/pages/finops/",
     "web/pages/ebpm",
+    "drills/tabletop.py",
+    "web/pages/drills",
 )
 ERROR_CALLS = {
     "RengoError",

@@ -67,6 +67,8 @@ class Incident(Base):
     )
     origin: Mapped[str] = mapped_column(String(16), default="real")
     """real | demo | exercise"""
+    exercise_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    """The exercise (``EX-…``) this incident was opened in (``origin=exercise``)."""
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -60,6 +60,8 @@ class Alert(Base):
         ForeignKey("soc_alerts.id"), nullable=True, index=True
     )
     origin: Mapped[str] = mapped_column(String(16), default="real")
+    exercise_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    """The exercise (``EX-…``) whose replayed telemetry raised it (``origin=exercise``)."""
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     detections: Mapped[int] = mapped_column(Integer, default=0)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,313 @@
+"""Running a live exercise: telemetry through the real ingest, then scoring as it happens.
+
+The runner behaves as each ward's log collector would: it holds a ward ingest token per
+ward (made for the exercise, revoked when it ends) and POSTs its records to the running
+server's ``/api/v1/soc/ingest`` with ``origin=exercise`` and
+``source=exercise:<id>``. From there nothing is special: the spool, the lake, detection,
+the alert queue and the CSIRT handle them as any other logs. Each tick it sends what is
+due (records carry the real time they are sent at, compressed by the speed), tags what
+the exercise caused and updates the results; it ends when every inject is sent and
+every expectation is settled (or its time is up), and cleans up when aborted.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rengo.core import audit
+from rengo.core.identity import create_token, revoke_token
+from rengo.core.permissions import SYSTEM, Principal
+from rengo.core.runtime import Runtime
+from rengo.drills.loader import RuleCatalog
+from rengo.drills.models import Exercise, InjectRun, Result
+from rengo.drills.purge import clean_up
+from rengo.drills.scoring import attribute, finish, lake_of, source_of, update_results
+from rengo.drills.service import (
+    change_status,
+    inject_wards,
+    lock_exercise,
+    real_time,
+    scenario_of,
+)
+from rengo.drills.settings import DrillsSettings
+from rengo.drills.telemetry import Context, Record, WardFacts, generate
+
+log = logging.getLogger("rengo.drills")
+
+TEXT_FORMATS = {"fortigate", "squid", "syslog", "cef"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Literal["stored", "retry", "refused"]
+    position: int = 0
+    """Spool position after the batch (the lake head passes it once stored)."""
+    detail: str = ""
+
+
+class Sender(Protocol):
+    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+        """Deliver one batch of a ward's records as its collector would."""
+        ...
+
+
+class HttpSender:
+    """POST to ``/api/v1/soc/ingest`` with the ward's token (``origin=exercise``)."""
+
+    def __init__(self, base_url: str, http: httpx.Client | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = http or httpx.Client(timeout=30.0)
+
+    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+        content_type = "text/plain" if fmt in TEXT_FORMATS else "application/x-ndjson"
+        try:
+            response = self.http.post(
+                f"{self.base_url}/api/v1/soc/ingest",
+                params={"format": fmt, "origin": "exercise", "source": source},
+                content=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
+            )
+        except httpx.HTTPError as exc:
+            return Outcome("retry", detail=str(exc))
+        if response.status_code == 503:
+            return Outcome("retry", detail="503")
+        if response.status_code >= 400:
+            return Outcome("refused", detail=response.text[:300])
+        return Outcome("stored", int(response.json().get("position", 0)))
+
+
+@dataclass(order=True)
+class Due:
+    at: datetime
+    ward: str = field(compare=False)
+    format: str = field(compare=False)
+    body: bytes = field(compare=False)
+
+
+@dataclass
+class RunStats:
+    sent: int = 0
+    requests: int = 0
+    retries: int = 0
+    first_sent: float | None = None
+    last_sent: float | None = None
+    sent_at: dict[str, datetime] = field(default_factory=dict)
+    """Inject id -> real time its first records went out (for inject-to-alert times)."""
+
+    @property
+    def rate(self) -> float:
+        """Records per second over the sending period."""
+        if self.first_sent is None or self.last_sent is None or self.last_sent <= self.first_sent:
+            return 0.0
+        return self.sent / (self.last_sent - self.first_sent)
+
+
+class LiveRunner:
+    """Drives one live exercise; ``run`` blocks until it ends (or ``stop`` is set)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        public_id: str,
+        rules: RuleCatalog,
+        *,
+        base_url: str | None = None,
+        sender: Sender | None = None,
+        tick_seconds: float = 0.25,
+    ) -> None:
+        self.runtime, self.public_id, self.rules = runtime, public_id, rules
+        self.settings = runtime.settings.section(DrillsSettings)
+        self.sender = sender or HttpSender(base_url or self.settings.ingest_url)
+        self.tick = tick_seconds
+        self.tokens: dict[str, str] = {}
+        self.queue: list[Due] = []
+        self.generated: set[tuple[str, str]] = set()
+        self.stats = RunStats()
+        self.last_score = 0.0
+        self.positions: int = 0
+
+    # -- start -----------------------------------------------------------------------
+
+    def start(self, principal: Principal) -> Exercise:
+        """Start the exercise now and make its ward ingest tokens."""
+        now = self.runtime.clock.now()
+        with self.runtime.db.session() as session:
+            exercise = change_status(session, principal, self.public_id, "start", now)
+            made = []
+            for ward in exercise.wards:
+                token, plaintext = create_token(
+                    session,
+                    tenant=ward,
+                    role="ward_it",
+                    name=f"drill {exercise.public_id}",
+                    created_by=principal.label,
+                    expires_at=now + timedelta(days=2),
+                )
+                self.tokens[ward] = plaintext
+                made.append(token.id)
+            exercise.token_ids = made
+            session.flush()
+            session.expunge(exercise)
+        return exercise
+
+    # -- the loop --------------------------------------------------------------------
+
+    def run(self, stop: threading.Event | None = None) -> str:
+        """Tick until the exercise ends; return its final status."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            status = self.step()
+            if status in ("completed", "aborted"):
+                return status
+            stop.wait(self.tick)
+        return "stopped"
+
+    def step(self) -> str:
+        now = self.runtime.clock.now()
+        with self.runtime.db.session() as session:
+            exercise = lock_exercise(session, self.public_id)
+            status = exercise.status
+            if status == "aborted":
+                self._wait_stored()
+                clean_up(session, self.runtime.data_dir, exercise, now)  # tokens deleted too
+                self.queue.clear()
+                return status
+            if status == "running":
+                self._enqueue(session, exercise, now)
+                self._send(exercise, now)
+            if time.monotonic() - self.last_score >= self.settings.poll_seconds or not self.queue:
+                self.last_score = time.monotonic()
+                attribute(session, self.runtime.data_dir, exercise, now)
+                results = update_results(session, exercise, self.rules, now)
+                if status == "running" and self._over(exercise, results):
+                    finish(session, exercise, self.settings.followup_due_days, now)
+                    change_status(
+                        session,
+                        SYSTEM,
+                        exercise.public_id,
+                        "complete",
+                        now,
+                        {"records": exercise.telemetry_records, "rate": round(self.stats.rate, 1)},
+                    )
+                    self._revoke(session, exercise, now)
+                    return "completed"
+        return status
+
+    def _over(self, exercise: Exercise, results: list[Result]) -> bool:
+        """Everything sent and every expectation met or past its time."""
+        if self.queue or any(r.status == "pending" for r in results):
+            return False
+        scenario = scenario_of(exercise)
+        return all(
+            (i.id, w) in self.generated
+            for i in scenario.injects
+            for w in inject_wards(i, exercise.wards)
+        )
+
+    def _enqueue(self, session: Session, exercise: Exercise, now: datetime) -> None:
+        scenario = scenario_of(exercise)
+        runs = session.scalars(
+            select(InjectRun).where(
+                InjectRun.exercise_id == exercise.id, InjectRun.sent_at.is_(None)
+            )
+        )
+        for run in runs:
+            if real_time(exercise, run.due_minutes) > now:
+                continue
+            inject = scenario.inject(run.inject_id)
+            self.generated.add((run.inject_id, run.ward))
+            self.stats.sent_at.setdefault(run.inject_id, now)
+            run.sent_at = now
+            if inject.telemetry is None:
+                continue
+            t = inject.telemetry
+            seed = f"{exercise.public_id}|{run.inject_id}|{run.ward}"
+            ctx = Context(
+                WardFacts.from_register(session, run.ward),
+                now,
+                random.Random(seed),
+                t.spread_seconds / exercise.speed,
+                dict(t.params),
+            )
+            records: list[Record] = generate(t.template, ctx, t.count, t.noise)
+            if exercise.telemetry_records + len(records) > self.settings.max_telemetry_records:
+                run.error = "max_telemetry_records reached: not sent"
+                continue
+            run.records = len(records)
+            exercise.telemetry_records += len(records)
+            self.queue += [
+                Due(now + timedelta(seconds=r.offset), run.ward, r.format, r.body) for r in records
+            ]
+        self.queue.sort()
+        session.flush()
+
+    def _send(self, exercise: Exercise, now: datetime) -> None:
+        due = [d for d in self.queue if d.at <= now]
+        if not due:
+            return
+        groups: dict[tuple[str, str], list[Due]] = defaultdict(list)
+        for d in due:
+            groups[(d.ward, d.format)].append(d)
+        sent: set[int] = set()
+        for (ward, fmt), items in groups.items():
+            if self._post(exercise, ward, fmt, [d.body for d in items]):
+                sent.update(id(d) for d in items)
+        self.queue = [d for d in self.queue if id(d) not in sent]
+
+    def _post(self, exercise: Exercise, ward: str, fmt: str, bodies: list[bytes]) -> bool:
+        """Send one batch; ``False`` when it should be tried again at the next tick."""
+        outcome = self.sender(ward, self.tokens[ward], fmt, source_of(exercise), b"\n".join(bodies))
+        if outcome.status == "retry":
+            log.warning("exercise %s: ingest busy (%s)", exercise.public_id, outcome.detail)
+            self.stats.retries += 1
+            return False
+        if outcome.status == "refused":
+            log.error("exercise %s: ingest refused: %s", exercise.public_id, outcome.detail)
+            return True  # not retried; counted as sent so the exercise goes on
+        self.positions = max(self.positions, outcome.position)
+        clock = time.monotonic()
+        self.stats.first_sent = self.stats.first_sent or clock
+        self.stats.last_sent = clock
+        self.stats.sent += len(bodies)
+        self.stats.requests += 1
+        return True
+
+    # -- the end -----------------------------------------------------------------------
+
+    def _wait_stored(self, timeout: float = 30.0) -> None:
+        """Wait until the lake holds what was sent, so a purge leaves nothing behind."""
+        lake, deadline = lake_of(self.runtime.data_dir), time.monotonic() + timeout
+        while lake.head() < self.positions and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def _revoke(self, session: Session, exercise: Exercise, now: datetime) -> None:
+        revoke_tokens(session, exercise, now)
+        self.queue.clear()
+
+
+def revoke_tokens(session: Session, exercise: Exercise, now: datetime) -> None:
+    """The exercise's ward ingest tokens stop working (once it has ended)."""
+    if not exercise.token_ids:
+        return
+    for token_id in exercise.token_ids:
+        revoke_token(session, token_id, now)
+    audit.record(
+        session,
+        SYSTEM,
+        "drills.exercise.tokens_revoked",
+        object_type="drills_exercise",
+        object_id=exercise.public_id,
+        detail={"tokens": list(exercise.token_ids)},
+        at=now,
+    )
