@@ -12,7 +12,6 @@ from rengo.ebpm.schemas import EvaluationCreate, PolicyCreate
 from tests.ebpm.zone import factories as _zone_factories  # noqa: F401 - the zone's routes
 from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
 
-
 _listed: set[tuple[int, str]] = set()
 
 
