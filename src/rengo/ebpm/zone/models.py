@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
@@ -72,11 +72,11 @@ class ZoneLinkage(Base):
     purpose_id: Mapped[int] = mapped_column(ForeignKey("ebpm_zone_purposes.id"))
     left_deposit_id: Mapped[int] = mapped_column(ForeignKey("ebpm_zone_deposits.id"))
     right_deposit_id: Mapped[int] = mapped_column(ForeignKey("ebpm_zone_deposits.id"))
-    threshold: Mapped[float]
-    review_floor: Mapped[float]
+    threshold: Mapped[float] = mapped_column(Float)
+    review_floor: Mapped[float] = mapped_column(Float)
     links: Mapped[int] = mapped_column(Integer)
     review: Mapped[int] = mapped_column(Integer)
-    seconds: Mapped[float]
+    seconds: Mapped[float] = mapped_column(Float)
     model: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -90,7 +90,7 @@ class ZoneReview(Base):
     linkage_id: Mapped[int] = mapped_column(ForeignKey("ebpm_zone_linkages.id"), index=True)
     left_record: Mapped[int] = mapped_column(Integer)
     right_record: Mapped[int] = mapped_column(Integer)
-    probability: Mapped[float]
+    probability: Mapped[float] = mapped_column(Float)
     decision: Mapped[str] = mapped_column(String(16), default="pending")
     """pending | match | non_match"""
     decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
