@@ -9,6 +9,7 @@ from rengo.core.runtime import Runtime
 from rengo.ebpm import evaluations, policies, surveys, training
 from rengo.ebpm.models import Element, Indicator
 from rengo.ebpm.schemas import EvaluationCreate, PolicyCreate
+from tests.ebpm.zone import factories as _zone_factories  # noqa: F401 - the zone's routes
 from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
 
 _listed: set[tuple[int, str]] = set()

@@ -10,6 +10,7 @@ import typer
 from rengo.core.console import DataDirOption, console, open_runtime
 from rengo.core.permissions import SYSTEM
 from rengo.ebpm import surveys, training
+from rengo.ebpm.zone import commands as zone_commands
 
 app = typer.Typer(
     help="EBPM: logic models, evaluation, resident surveys, data-literacy training.",
@@ -19,6 +20,7 @@ training_app = typer.Typer(help="Data-literacy training records.", no_args_is_he
 survey_app = typer.Typer(help="Resident survey results (住民意識調査).", no_args_is_help=True)
 app.add_typer(training_app, name="training")
 app.add_typer(survey_app, name="survey")
+zone_commands.register(app)  # deposit, link, release, zone-expire (docs/ebpm-zone.md)
 
 FileArgument = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
 

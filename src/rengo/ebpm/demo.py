@@ -19,6 +19,7 @@ from rengo.core.wards import Ward, wards
 from rengo.ebpm import approvals, evaluations, indicators, policies, surveys, training
 from rengo.ebpm.models import Indicator, Policy
 from rengo.ebpm.schemas import ActualCreate, EvaluationCreate, IndicatorPatch, PolicyCreate
+from rengo.ebpm.zone import demo as _zone_demo  # noqa: F401 - registers the zone's demo
 from rengo.targets.registry import fiscal_year_start
 
 DEMO_WARDS = ("setagaya", "nerima", "adachi", "chiyoda", "shinagawa", "suginami")

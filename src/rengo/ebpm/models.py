@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
+from rengo.ebpm.zone import models as _zone_models  # noqa: F401 - registers the zone's models
 
 
 class Policy(Base):

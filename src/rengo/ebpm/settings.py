@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from rengo.core.settings import section
+from rengo.ebpm.zone import settings as _zone_settings  # noqa: F401 - registers the zone's settings
 
 
 @section("ebpm")

@@ -1,0 +1,119 @@
+"""The data-linkage zone's two heavy jobs, measured:
+
+1. Splink linkage of two registers of N records each drawn from a synthetic population
+   (default 1,000,000 each; the issue's target: ≤ 5 minutes), precision and recall
+   against the generator's truth;
+2. k-anonymisation (k = 5) of 1,000,000 rows with 6 quasi-identifiers (target ≤ 60 s).
+
+Peak memory (RSS) is printed for each. Run:
+    .venv/bin/python benchmarks/ebpm_zone.py --records 1000000 --rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+from rengo.ebpm.zone import linkage, population
+from rengo.ebpm.zone.disclosure import ColumnKind, ColumnRule, Hierarchy, Policy, anonymise
+
+TOWNS = Path(__file__).resolve().parents[2] / "shared" / "data" / "addresses" / "tokyo23-towns.csv"
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load() -> str:
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def bench_linkage(records: int, seed: int) -> None:
+    towns = population.load_towns(TOWNS if TOWNS.is_file() else None)
+    started = time.perf_counter()
+    people = population.residents(int(records * 1.6), seed=seed, towns=towns)
+    left = list(population.register(people, records, seed=seed + 1))
+    right = list(population.register(people, records, seed=seed + 2))
+    truth_left = {i: person for i, (person, _) in enumerate(left)}
+    truth_right = {i: person for i, (person, _) in enumerate(right)}
+    left_table = linkage.prepare((i, r) for i, (_, r) in enumerate(left))
+    right_table = linkage.prepare((i, r) for i, (_, r) in enumerate(right))
+    del left, right, people
+    prepared = time.perf_counter() - started
+    result = linkage.link(left_table, right_table)
+    precision, recall, true_pairs = linkage.precision_recall(result.links, truth_left, truth_right)
+    print(
+        f"linkage {records:,} × {records:,}: generate+normalise {prepared:.1f} s, "
+        f"Splink (train + predict) {result.seconds:.1f} s, {result.pairs_scored:,} pairs scored, "
+        f"{len(result.links):,} links, {len(result.review):,} for review; "
+        f"precision {precision:.4f}, recall {recall:.4f} ({true_pairs:,} true pairs); "
+        f"peak RSS {peak_mib():,.0f} MiB; load {load()}"
+    )
+
+
+def bench_anonymise(rows: int, seed: int) -> None:
+    rng = random.Random(seed)
+    towns = population.load_towns(TOWNS if TOWNS.is_file() else None)
+    town_names = [f"{t.ward}{t.name}" for t in towns]
+    table = pa.table(
+        {
+            "person_key": [f"p{i}" for i in range(rows)],
+            "年齢": [min(104, int(rng.triangular(0, 105, 45))) for _ in range(rows)],
+            "性別": [rng.choice("FM") for _ in range(rows)],
+            "住所": [rng.choice(town_names) for _ in range(rows)],
+            "生年月日": [
+                f"{rng.randint(1921, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                for _ in range(rows)
+            ],
+            "世帯人数": [str(rng.choice((1, 1, 2, 2, 2, 3, 3, 4, 5, 6))) for _ in range(rows)],
+            "障害区分": [
+                rng.choice(("なし", "なし", "なし", "身体", "知的", "精神")) for _ in range(rows)
+            ],
+            "要介護度": [
+                rng.choice(("非該当", "要支援1", "要支援2", "要介護1", "要介護2", "要介護3"))
+                for _ in range(rows)
+            ],
+        }
+    )
+    rules = {
+        "person_key": ColumnRule(ColumnKind.LINK),
+        "年齢": ColumnRule(ColumnKind.QUASI, Hierarchy.AGE),
+        "性別": ColumnRule(ColumnKind.QUASI),
+        "住所": ColumnRule(ColumnKind.QUASI, Hierarchy.ADDRESS),
+        "生年月日": ColumnRule(ColumnKind.QUASI, Hierarchy.DATE),
+        "世帯人数": ColumnRule(ColumnKind.QUASI),
+        "障害区分": ColumnRule(ColumnKind.QUASI),
+        "要介護度": ColumnRule(ColumnKind.SENSITIVE),
+    }
+    started = time.perf_counter()
+    _released, report = anonymise(table, rules, Policy(k=5, l_diversity=2))
+    seconds = time.perf_counter() - started
+    print(
+        f"k-anonymisation of {rows:,} rows, 6 quasi-identifiers: {seconds:.1f} s; "
+        f"k = {report.k_achieved}, l = {report.l_achieved}, levels {report.generalisation}, "
+        f"{report.rows_in - report.rows_out:,} rows suppressed; peak RSS {peak_mib():,.0f} MiB; "
+        f"load {load()}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000, help="records per register")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows to k-anonymise")
+    parser.add_argument("--seed", type=int, default=23)
+    parser.add_argument("--skip-linkage", action="store_true")
+    parser.add_argument("--skip-anonymise", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_anonymise:
+        bench_anonymise(args.rows, args.seed)
+    if not args.skip_linkage:
+        bench_linkage(args.records, args.seed)
+
+
+if __name__ == "__main__":
+    main()
