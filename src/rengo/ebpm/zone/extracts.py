@@ -17,7 +17,6 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.ebpm.zone import normalise
 from rengo.ebpm.zone.disclosure import ColumnKind, ColumnRule, Hierarchy
 
-ENCODINGS = ("utf-8-sig", "utf-16", "cp932")
 MAX_PROBLEMS = 50
 DATE_COLUMNS = ("生年月日",)
 

@@ -510,7 +510,6 @@ HALF_WIDTH_KANA = str.maketrans(
     )
 )
 ERAS = (("令和", 2018), ("平成", 1988), ("昭和", 1925), ("大正", 1911))
-KANJI_NUMERALS = "〇一二三四五六七八九"
 TOWNS_FILE = (
     Path(__file__).resolve().parents[5] / "shared" / "data" / "addresses" / "tokyo23-towns.csv"
 )
@@ -635,10 +634,6 @@ def wareki(day: date) -> str:
             year = day.year - offset
             return f"{era}{'元' if year == 1 else year}年{day.month}月{day.day}日"
     return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _kanji_digits(number: str) -> str:
-    return "".join(KANJI_NUMERALS[int(c)] for c in number)
 
 
 def _typo(rng: random.Random, text: str) -> str:
