@@ -60,9 +60,8 @@ def test_core_imports_no_domain() -> None:
         assert _imports(path) <= {"core"}, path
 
 
-# Known cycles being removed elsewhere: soc.lake <-> soc.maintenance is split by the
-# sec-ingest branch (issue 11, items 3 and 9). Remove the entry once that lands.
-KNOWN_CYCLES = {frozenset({"rengo.soc.lake", "rengo.soc.maintenance"})}
+# Cycles tolerated for now (none: soc.lake <-> soc.maintenance ended with the lake's split).
+KNOWN_CYCLES: set[frozenset[str]] = set()
 
 
 def _module_graph() -> dict[str, set[str]]:
