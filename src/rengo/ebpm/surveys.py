@@ -21,11 +21,11 @@ from rengo.core import audit
 from rengo.core.errors import ProblemList
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import Settings
-from rengo.core.wards import JOINT, MunicipalCodeError, parse_tenant
+from rengo.core.wards import JOINT
 from rengo.ebpm.indicators import sync_survey_actuals
 from rengo.ebpm.models import Indicator, SurveyResult
 from rengo.ebpm.settings import EbpmSettings
-from rengo.ebpm.tables import Row, number, read_table
+from rengo.ebpm.tables import Row, number, read_table, ward_of
 
 COLUMNS = {
     "year": ("年度", "調査年度"),
@@ -56,16 +56,9 @@ class SurveyImport:
 
 
 def _ward(row: Row, principal: Principal, problems: ProblemList) -> str | None:
-    try:
-        ward = parse_tenant(row.cells["ward"])
-    except MunicipalCodeError as error:
-        problems.add(str(error), row.where("ward"))
-        return None
+    ward = ward_of(row, principal, problems)
     if ward == JOINT:
         problems.add("a survey result belongs to a ward", row.where("ward"))
-        return None
-    if principal.tenant not in (JOINT, ward):
-        problems.add("not your ward", row.where("ward"))
         return None
     return ward
 

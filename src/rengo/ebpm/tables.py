@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from rengo.assets.csvio import decode
 from rengo.core.errors import InvalidInput, Problem, ProblemList
+from rengo.core.permissions import Principal
+from rengo.core.wards import JOINT, MunicipalCodeError, parse_tenant
 
 MAX_BYTES = 20 * 1024 * 1024
 XLSX_MAGIC = b"PK\x03\x04"
@@ -119,3 +121,17 @@ def number(row: Row, key: str, problems: ProblemList, *, integer: bool = False) 
         else:
             problems.add("{value!r} is not a number", row.where(key), value)
         return None
+
+
+def ward_of(row: Row, principal: Principal, problems: ProblemList) -> str | None:
+    """The row's tenant (code, name or ``joint``), or ``None`` with the problem recorded when
+    it is none or another ward than the principal's (the joint centre imports for all)."""
+    try:
+        ward = parse_tenant(row.cells["ward"])
+    except MunicipalCodeError as error:
+        problems.add(str(error), row.where("ward"))
+        return None
+    if ward != JOINT and principal.tenant not in (JOINT, ward):
+        problems.add("not your ward", row.where("ward"))
+        return None
+    return ward

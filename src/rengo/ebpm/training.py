@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem, ProblemList
 from rengo.core.permissions import Principal, narrow_to_visible, require
-from rengo.core.wards import JOINT, MunicipalCodeError, is_tenant, parse_tenant
+from rengo.core.wards import JOINT, is_tenant
 from rengo.ebpm.models import Completion, Course, StaffCount
-from rengo.ebpm.tables import Row, number, read_table
+from rengo.ebpm.tables import Row, number, read_table, ward_of
 
 STANDARD_COURSES = (
     # code, Japanese, English, level, mode, required, audience
@@ -97,16 +97,9 @@ def _day(row: Row, key: str, problems: ProblemList) -> date | None:
 
 
 def _ward(row: Row, principal: Principal, problems: ProblemList) -> str | None:
-    try:
-        ward = parse_tenant(row.cells["ward"])
-    except MunicipalCodeError as error:
-        problems.add(str(error), row.where("ward"))
-        return None
+    ward = ward_of(row, principal, problems)
     if ward == JOINT:
         problems.add("staff belong to a ward", row.where("ward"))
-        return None
-    if principal.tenant not in (JOINT, ward):
-        problems.add("not your ward", row.where("ward"))
         return None
     return ward
 

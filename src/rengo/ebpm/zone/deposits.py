@@ -292,14 +292,10 @@ def get_purpose(session: Session, principal: Principal, purpose_id: int) -> Zone
         raise NotFound("not found")
     wards = {row.ward} | owners(session, row)
     if not any(
-        _allowed(principal, action, wards) for action in ("ebpm.zone.read", "ebpm.zone.purpose")
+        allows(principal, action, wards) for action in ("ebpm.zone.read", "ebpm.zone.purpose")
     ):
         raise NotFound("not found")
     return row
-
-
-def _allowed(principal: Principal, action: str, wards: set[TenantCode]) -> bool:
-    return allows(principal, action, wards)
 
 
 def decide_purpose(
