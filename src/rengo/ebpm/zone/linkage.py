@@ -147,9 +147,12 @@ def _on_spark(left: pa.Table, right: pa.Table) -> tuple[list[Any], Scored]:
     settings dictionary as on DuckDB, with Splink's own similarity functions."""
     from pyspark.sql import SparkSession
     from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
 
     spark = (
         SparkSession.builder.master("local[2]")
+        # Splink's own similarity functions (Jaro–Winkler …), shipped inside splink.
+        .config("spark.jars", similarity_jar_location())
         .appName("rengo-zone-linkage")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
