@@ -28,12 +28,14 @@ import pyarrow as pa
 from scipy.linalg import null_space
 
 from rengo.core.errors import InvalidInput, Problem
+from rengo.core.sql import identifier
 from rengo.ebpm.zone import privacy
 from rengo.ebpm.zone.disclosure import (
     LEVELS,
     STANDARDS,
     ColumnKind,
     ColumnRule,
+    Hierarchy,
     ReleaseReport,
     StepReport,
     level_expression,
@@ -143,8 +145,15 @@ def count(
         f"coalesce({level_expression(rules[d.column], d.column, d.level)}, '不明') AS c{i}"
         for i, d in enumerate(dimensions)
     )
+    # The analyst's view holds text: ages are read as numbers for their bands.
+    source = ", ".join(
+        f"TRY_CAST({identifier(d.column)} AS INTEGER) AS {identifier(d.column)}"
+        if rules[d.column].hierarchy is Hierarchy.AGE
+        else identifier(d.column)
+        for d in dimensions
+    )
     rows = con.execute(
-        f"SELECT {expressions}, count(*) FROM view GROUP BY ALL"  # noqa: S608 - column expressions built from validated names
+        f"SELECT {expressions}, count(*) FROM (SELECT {source} FROM view) GROUP BY ALL"  # noqa: S608 - column expressions built from validated names
     ).fetchall()
     con.close()
     categories = [sorted({str(r[i]) for r in rows}) for i in range(len(dimensions))]
