@@ -92,9 +92,9 @@ _KANJI_DIGITS = {
     "八": 8,
     "九": 9,
 }
-# Kanji numbers of the block (丁目, 番, 号) only: 上十条, 八丁堀 and 三軒茶屋 are names.
+# Kanji numbers of the block (丁目, 番, 号) only: 上十条, 八丁堀, 三軒茶屋 and 二番町 are names.
 _KANJI_NUMBER = re.compile(
-    r"[〇一二三四五六七八九十百]+(?=丁目|番地|番|号)|(?:(?<=番)|(?<=地)|(?<=-))[〇一二三四五六七八九十百]+$"
+    r"[〇一二三四五六七八九十百]+(?=丁目|番地|番(?!町)|号)|(?:(?<=番)|(?<=地)|(?<=-))[〇一二三四五六七八九十百]+$"
 )
 _HYPHENS = re.compile(r"[‐‑‒–—―−ーｰ－]")
 CACHE_SIZE = 1 << 18
