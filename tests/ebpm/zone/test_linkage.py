@@ -57,6 +57,7 @@ def test_chunked_prediction_gives_the_same_links(shared_data: Path) -> None:
     assert set(whole.phases) >= {"u_sampling", "predict", "one_to_one"}
 
 
+@pytest.mark.timeout(1200)  # Spark's hundreds of stages: ~5 min on 2 loaded cores
 def test_the_same_settings_run_on_spark(shared_data: Path) -> None:
     """The model's settings dictionary is Splink's own: on Spark it links as on DuckDB."""
     pytest.importorskip("pyspark", reason="pyspark is the optional extra rengo[spark]")
