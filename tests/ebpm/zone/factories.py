@@ -23,7 +23,7 @@ COLUMNS = {"記録番号": {"kind": "link"}, "年齢": {"kind": "quasi", "hierar
 _made: dict[tuple[int, str], dict[str, int]] = {}
 
 
-def _zone_objects(env: Runtime, ward: str) -> dict[str, int]:
+def zone_objects(env: Runtime, ward: str) -> dict[str, int]:
     key = (id(env), ward)
     if key in _made:
         return _made[key]
@@ -117,7 +117,7 @@ def _zone_objects(env: Runtime, ward: str) -> dict[str, int]:
 for _param in ("deposit_id", "purpose_id", "linkage_id", "review_id", "release_id"):
 
     def _make(env: Runtime, ward: str, _param: str = _param) -> str:
-        return str(_zone_objects(env, ward)[_param])
+        return str(zone_objects(env, ward)[_param])
 
     factory(_param)(_make)
 

@@ -14,8 +14,9 @@ from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
 from rengo.ebpm.zone import analysis, deposits, population
 from rengo.ebpm.zone.deposits import Zone
+from rengo.ebpm.zone.tables import Dimension, TableRequest
 from tests.ebpm.zone.test_zone_api import COLUMNS, _extract
-from tests.helpers import TEST_PASSWORD, WARD_A
+from tests.helpers import TEST_PASSWORD, WARD_A, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 OWNER = Principal(WARD_A, Role.DATA_OWNER, username="owner-a")
@@ -23,7 +24,7 @@ ANALYST = Principal(WARD_A, Role.ZONE_ANALYST, username="analyst-a")
 OFFICER = Principal(WARD_A, Role.PRIVACY_OFFICER, username="officer-a")
 
 
-def _pending_release(env: Runtime) -> int:
+def _pending_release(env: Runtime, table: TableRequest | None = None) -> int:
     people = [p for p in population.residents(8_000, seed=11) if p.birth_date.year < 1961]
     zone = Zone.of(env)
     with env.db.session() as session:
@@ -65,7 +66,9 @@ def _pending_release(env: Runtime) -> int:
         linkage = analysis.run(
             session, zone, ANALYST, purpose_id=purpose.id, left_id=ids[0], right_id=ids[1]
         )
-        release = analysis.request_release(session, zone, ANALYST, linkage.id, title="介護×医療")
+        release = analysis.request_release(
+            session, zone, ANALYST, linkage.id, title="介護×医療", table=table
+        )
         return release.id
 
 
@@ -95,3 +98,30 @@ def test_privacy_officer_reviews_and_approves_a_release(
     assert page.get_by_role("link", name="提供データをダウンロード(CSV)").is_visible()
     with env.db.session() as session:
         assert analysis.get_release(session, OFFICER, release_id).status == "approved"
+
+
+def test_a_count_table_report_on_a_phone(
+    browser_page: Any, env: Runtime, make_user: Callable[..., str]
+) -> None:
+    """A table release's report — hidden cells and DP — readable at 390 px, axe-clean."""
+    table = TableRequest([Dimension("住所", 2), Dimension("要介護度")], epsilon=0.5)
+    release_id = _pending_release(env, table)
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/login")
+    page.get_by_label("ユーザー名").fill(make_user(WARD_A, "privacy_officer"))
+    page.get_by_label("パスワード").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    page.goto(f"/ebpm/zone/releases/{release_id}")
+    page.get_by_role("heading", name="集計表").wait_for()
+    assert page.get_by_text("離散ラプラス雑音").is_visible()
+    hidden = page.get_by_role("table", name="秘匿したセル")
+    assert "一次秘匿" in hidden.inner_text()
+    assert_accessible(page)
+    # The report itself fits the phone (the shared header is the layout's concern).
+    wide = page.evaluate(
+        "[...document.querySelectorAll('main *')]"
+        ".filter(e => !e.closest('.table-scroll') && e.getBoundingClientRect().right > 391)"
+        ".map(e => e.tagName + ' ' + (e.textContent || '').slice(0, 30))"
+    )
+    assert not wide, f"sideways on a phone: {wide}"

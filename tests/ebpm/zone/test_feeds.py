@@ -13,7 +13,7 @@ from rengo.core.runtime import Runtime
 from rengo.ebpm.zone.deposits import Zone
 from rengo.ebpm.zone.feeds import USE_ACTION, released_table
 from rengo.ebpm.zone.models import ZoneRelease
-from tests.ebpm.zone.factories import _zone_objects
+from tests.ebpm.zone.factories import zone_objects
 from tests.helpers import WARD_A, WARD_B
 
 POLICY_A = Principal(WARD_A, Role.POLICY, username="policy-a")
@@ -22,10 +22,10 @@ OWNER_A = Principal(WARD_A, Role.DATA_OWNER, username="owner-a")
 
 
 def _release(env: Runtime, status: str) -> int:
-    linkage_id = _zone_objects(env, WARD_A)["linkage_id"]
+    linkage_id = zone_objects(env, WARD_A)["linkage_id"]
     zone = Zone.of(env)
     with env.db.session() as session:
-        linkage = session.get(ZoneRelease, _zone_objects(env, WARD_A)["release_id"])
+        linkage = session.get(ZoneRelease, zone_objects(env, WARD_A)["release_id"])
         assert linkage is not None
         release = ZoneRelease(
             ward=WARD_A,

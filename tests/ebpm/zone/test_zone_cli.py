@@ -16,7 +16,7 @@ from rengo.core.identity import Passwords, create_user
 from rengo.core.runtime import Runtime
 from rengo.core.settings import load_settings
 from rengo.ebpm.zone.models import ZoneDeposit
-from tests.ebpm.zone.factories import _zone_objects
+from tests.ebpm.zone.factories import zone_objects
 from tests.helpers import TEST_PASSWORD, WARD_A
 
 runner = CliRunner()
@@ -105,7 +105,7 @@ def test_deposit_from_the_command_line_and_expiry(data_dir: Path, tmp_path: Path
 
 def test_a_count_table_release_from_the_command_line(data_dir: Path) -> None:
     runtime = Runtime.from_settings(load_settings(data_dir=data_dir))
-    linkage_id = _zone_objects(runtime, WARD_A)["linkage_id"]
+    linkage_id = zone_objects(runtime, WARD_A)["linkage_id"]
     with runtime.db.session() as session:
         create_user(
             session,
