@@ -40,6 +40,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rengo.core import sql
 from rengo.core.storage import fsync_directory, fsync_file, write_atomically
 from rengo.soc.lake import Lake
 from rengo.soc.lake_files import (
@@ -351,10 +352,10 @@ def _row_groups(
     senders stamping whole seconds) is cut by ranges of event id: within that second the
     file is then in order of time within each range.
     """
-    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    files = sql.literal_list(paths)
     source = f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
     seconds = connection.sql(
-        f"SELECT class_uid, epoch_us(time) // 1000000 AS second, count(*) FROM {source} "
+        f"SELECT class_uid, epoch_us(time) // 1000000 AS second, count(*) FROM {source} "  # noqa: S608 - file list quoted by rengo.core.sql, values bound
         "WHERE ward = ? GROUP BY ALL ORDER BY ALL",
         params=[ward],
     ).fetchall()
@@ -363,7 +364,7 @@ def _row_groups(
     for class_uid, first, end, parts in _slices(seconds, group_rows):
         for low, high in _id_ranges(parts):
             table = connection.sql(
-                f"SELECT * FROM {source} WHERE ward = ? AND class_uid = ? AND time >= ? "
+                f"SELECT * FROM {source} WHERE ward = ? AND class_uid = ? AND time >= ? "  # noqa: S608 - file list quoted by rengo.core.sql, values bound
                 "AND time < ? AND event_id >= ? AND (? IS NULL OR event_id < ?) "
                 "ORDER BY time, event_id",
                 params=[ward, class_uid, _second(first), _second(end), low, high, high],

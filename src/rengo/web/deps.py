@@ -113,7 +113,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _bearer_secret(header: str) -> str | None:
+def bearer_secret(header: str) -> str | None:
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     if scheme in ("bearer", "token"):
@@ -166,7 +166,7 @@ def get_caller(
     now = get_runtime(request).clock.now()
     header = request.headers.get("authorization")
     if header:
-        secret = _bearer_secret(header)
+        secret = bearer_secret(header)
         token = token_for_secret(session, secret, now) if secret else None
         if token is None:
             raise Unauthenticated("invalid, expired or revoked token")

@@ -36,7 +36,7 @@ from rengo.opendata import ckan, quality, records, search, service
 from rengo.opendata.catalogue import CATEGORIES
 from rengo.opendata.models import Dataset
 from rengo.opendata.settings import OpendataSettings
-from rengo.web.deps import _bearer_secret, client_address, get_runtime
+from rengo.web.deps import bearer_secret, client_address, get_runtime
 
 router = APIRouter(tags=["opendata (CKAN)"])
 PREFIXES = ("/api/3/action", "/api/action")
@@ -95,7 +95,7 @@ def _principal(session: Session, runtime: Runtime, request: Request) -> Principa
     header = request.headers.get("authorization") or request.headers.get("x-ckan-api-key")
     if not header:
         return ANONYMOUS
-    secret = _bearer_secret(header) if " " in header.strip() else header.strip()
+    secret = bearer_secret(header) if " " in header.strip() else header.strip()
     token = token_for_secret(session, secret, runtime.clock.now()) if secret else None
     if token is None:
         raise Unauthenticated("invalid, expired or revoked token")
