@@ -207,6 +207,31 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 """Whoever is asking, the anonymous public included (public pages and the open-data API)."""
 UserDep = Annotated[Principal, Depends(require_login)]
+
+
+@dataclass(frozen=True, slots=True)
+class FormPost:
+    """What a page's form handler needs, as one dependency: the request, the logged-in
+    caller, their principal and the runtime (rather than four parameters in every route)."""
+
+    request: Request
+    caller: Caller
+    principal: Principal
+    runtime: Runtime
+
+    @property
+    def client(self) -> str:
+        """The client's address, for the audit entry."""
+        return client_address(self.request)
+
+
+def get_form_post(
+    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> FormPost:
+    return FormPost(request, caller, principal, runtime)
+
+
+FormPostDep = Annotated[FormPost, Depends(get_form_post)]
 """An authenticated principal (401 for anonymous callers; pages redirect to login)."""
 
 

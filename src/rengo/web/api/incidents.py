@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from rengo.csirt import (
 )
 from rengo.csirt.alerts import AlertSource
 from rengo.csirt.metrics import durations
-from rengo.csirt.models import Evidence, Incident, TimelineEntry
+from rengo.csirt.models import ContainmentAction, Evidence, Incident, TimelineEntry
 from rengo.csirt.schemas import (
     ActionIn,
     ActionOut,
@@ -536,9 +536,36 @@ def request_action(
     return ActionOut.model_validate(action)
 
 
-def _action_of(session: Session, principal: Principal, incident_id: int, action_id: int) -> None:
-    if actions.get_action(session, principal, action_id).incident_id != incident_id:
-        raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
+def incident_action(
+    incident_id: IdPath, action_id: IdPath, principal: UserDep, session: SessionDep
+) -> ContainmentAction:
+    """The action of the path, checked to be the path's incident's and visible."""
+    return actions.action_of_incident(session, principal, incident_id, action_id)
+
+
+IncidentActionDep = Annotated[ContainmentAction, Depends(incident_action)]
+
+
+def _decide(
+    action: ContainmentAction,
+    approve: bool,
+    body: DecisionIn,
+    request: Request,
+    principal: Principal,
+    session: Session,
+    runtime: Runtime,
+) -> ActionOut:
+    decided = actions.decide(
+        session,
+        principal,
+        action.id,
+        approve=approve,
+        note=body.note,
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
+    return ActionOut.model_validate(decided)
 
 
 @router.post(
@@ -547,8 +574,7 @@ def _action_of(session: Session, principal: Principal, incident_id: int, action_
     summary="Approve someone else's disruptive action; it is queued at once",
 )
 def approve(
-    incident_id: IdPath,
-    action_id: IdPath,
+    action: IncidentActionDep,
     body: DecisionIn,
     request: Request,
     principal: UserDep,
@@ -556,19 +582,9 @@ def approve(
     runtime: RuntimeDep,
     background: BackgroundTasks,
 ) -> ActionOut:
-    _action_of(session, principal, incident_id, action_id)
-    action = actions.decide(
-        session,
-        principal,
-        action_id,
-        approve=True,
-        note=body.note,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
+    decided = _decide(action, True, body, request, principal, session, runtime)
     background.add_task(wake_worker, request.app)
-    return ActionOut.model_validate(action)
+    return decided
 
 
 @router.post(
@@ -577,26 +593,14 @@ def approve(
     summary="Reject someone else's disruptive action",
 )
 def reject(
-    incident_id: IdPath,
-    action_id: IdPath,
+    action: IncidentActionDep,
     body: DecisionIn,
     request: Request,
     principal: UserDep,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> ActionOut:
-    _action_of(session, principal, incident_id, action_id)
-    action = actions.decide(
-        session,
-        principal,
-        action_id,
-        approve=False,
-        note=body.note,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
-    return ActionOut.model_validate(action)
+    return _decide(action, False, body, request, principal, session, runtime)
 
 
 @router.post(
@@ -605,25 +609,23 @@ def reject(
     summary="Queue a failed action again (a fresh set of attempts)",
 )
 def retry(
-    incident_id: IdPath,
-    action_id: IdPath,
+    action: IncidentActionDep,
     request: Request,
     principal: UserDep,
     session: SessionDep,
     runtime: RuntimeDep,
     background: BackgroundTasks,
 ) -> ActionOut:
-    _action_of(session, principal, incident_id, action_id)
-    action = actions.retry(
+    retried = actions.retry(
         session,
         principal,
-        action_id,
+        action.id,
         settings=runtime.settings,
         now=runtime.clock.now(),
         client=client_address(request),
     )
     background.add_task(wake_worker, request.app)
-    return ActionOut.model_validate(action)
+    return ActionOut.model_validate(retried)
 
 
 class ConfirmIn(BaseModel):
@@ -637,24 +639,23 @@ class ConfirmIn(BaseModel):
     summary="For an action without a connector: say it was carried out (or not)",
 )
 def confirm(
-    incident_id: IdPath,
-    action_id: IdPath,
+    action: IncidentActionDep,
     body: ConfirmIn,
     request: Request,
     principal: UserDep,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> ActionOut:
-    action = actions.confirm_by_hand(
+    confirmed = actions.confirm_by_hand(
         session,
         principal,
-        action_id,
+        action.id,
         succeeded=body.succeeded,
         note=body.note,
         now=runtime.clock.now(),
         client=client_address(request),
     )
-    return ActionOut.model_validate(action)
+    return ActionOut.model_validate(confirmed)
 
 
 # -- tasks and evidence ---------------------------------------------------------------
