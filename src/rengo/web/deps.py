@@ -232,6 +232,23 @@ def get_form_post(
 
 
 FormPostDep = Annotated[FormPost, Depends(get_form_post)]
+
+
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """A JSON endpoint's change as one dependency: the request's session, the logged-in
+    principal and the clock's now (for decisions and other timestamped changes)."""
+
+    session: Session
+    principal: Principal
+    now: datetime
+
+
+def get_acting(session: SessionDep, principal: UserDep, runtime: RuntimeDep) -> Acting:
+    return Acting(session, principal, runtime.clock.now())
+
+
+ActingDep = Annotated[Acting, Depends(get_acting)]
 """An authenticated principal (401 for anonymous callers; pages redirect to login)."""
 
 
