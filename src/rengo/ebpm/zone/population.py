@@ -537,7 +537,6 @@ class Resident:
     address: str
     phone: str
     individual_number: str
-    household_id: int
 
 
 def load_towns(path: Path | None = None) -> list[Town]:
@@ -582,9 +581,7 @@ def residents(
     # Zipf-like: the commonest family names are far commoner than the rest.
     cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(FAMILY_NAMES))))
     people: list[Resident] = []
-    household = 0
     while len(people) < count:
-        household += 1
         town = rng.choice(towns)
         if rng.random() < 0.5:
             family = rng.choices(FAMILY_NAMES, cum_weights=cumulative)[0]
@@ -619,7 +616,6 @@ def residents(
                     address=address,
                     phone=phone if rng.random() < 0.7 else f"090{rng.randint(10**7, 10**8 - 1)}",
                     individual_number=individual_number(rng),
-                    household_id=household,
                 )
             )
     return people

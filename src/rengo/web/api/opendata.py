@@ -4,7 +4,7 @@ officers (the same report as ``rengo opendata validate``), and a dataset's histo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, UploadFile
 
@@ -21,7 +21,6 @@ router = APIRouter(prefix="/api/v1/opendata", tags=["opendata"])
 TypeKey = Literal[
     "aed", "childcare", "cultural_property", "public_facility", "shelter", "tourist_facility"
 ]
-TYPE_KEYS: tuple[str, ...] = get_args(TypeKey)
 MAX_UPLOAD = 200 * 1024 * 1024
 
 
