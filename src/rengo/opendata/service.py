@@ -27,6 +27,7 @@ from rengo.core.errors import InvalidInput, NotFound, Problem, problems_from_val
 from rengo.core.permissions import SYSTEM, Principal, allows, require
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
+from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant, tenant_name, ward_by_code
 from rengo.opendata import records
 from rengo.opendata.catalogue import CATEGORIES, CATEGORY_OF_TYPE
@@ -65,7 +66,7 @@ def parse_fields(values: dict[str, Any]) -> DatasetFields:
         raise InvalidInput("invalid dataset", problems_from_validation(error)) from None
 
 
-def _tenant(principal: Principal, ward: str | None) -> str:
+def _tenant(principal: Principal, ward: TenantCode | None) -> str:
     tenant = ward or principal.tenant
     if not is_tenant(tenant) or tenant == "joint":
         raise InvalidInput(
@@ -97,7 +98,7 @@ def check_publishable(asset: Asset) -> None:
         )
 
 
-def _asset(session: Session, principal: Principal, tenant: str, asset_id: int) -> Asset:
+def _asset(session: Session, principal: Principal, tenant: TenantCode, asset_id: int) -> Asset:
     asset = session.get(Asset, asset_id)
     if asset is None or asset.tenant != tenant:
         raise NotFound(
@@ -108,7 +109,7 @@ def _asset(session: Session, principal: Principal, tenant: str, asset_id: int) -
 
 
 def _register_asset(
-    session: Session, tenant: str, fields: DatasetFields, settings: Settings
+    session: Session, tenant: TenantCode, fields: DatasetFields, settings: Settings
 ) -> Asset:
     # The register is written by the portal itself: an open-data officer may not edit the
     # register, but what the ward publishes is by definition one of its public assets.
@@ -240,7 +241,7 @@ def publish(
     settings: Settings,
     data_dir: DataDir,
     *,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     uploads: list[Upload] | None = None,
     links: list[Link] | None = None,
     asset_id: int | None = None,

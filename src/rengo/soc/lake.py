@@ -44,6 +44,7 @@ import pyarrow.parquet as pq
 
 from rengo.core import sql
 from rengo.core.storage import atomic_path, fsync_directory, write_atomically
+from rengo.core.types import TenantCode
 from rengo.soc.lake_files import (
     SYNC_EACH_UP_TO,
     files_to_read,
@@ -253,7 +254,7 @@ class Lake:
         first_day: date | None = None,
         last_day: date | None = None,
         *,
-        wards: frozenset[str] | list[str] | None = None,
+        wards: frozenset[TenantCode] | list[str] | None = None,
         classes: tuple[int, ...] | list[int] | None = None,
         partitions: list[str] | None = None,
     ) -> list[tuple[date, str]]:
@@ -290,7 +291,7 @@ class Lake:
         self,
         first_day: date | None,
         last_day: date | None,
-        wards: frozenset[str] | list[str] | None,
+        wards: frozenset[TenantCode] | list[str] | None,
         classes: tuple[int, ...] | list[int] | None,
         partitions: list[str] | None,
     ) -> Iterator[Path]:
@@ -389,7 +390,7 @@ class Lake:
         since: datetime,
         until: datetime,
         *,
-        wards: list[str] | None = None,
+        wards: list[TenantCode] | None = None,
         classes: list[int] | None = None,
         columns: list[str] | None = None,
         where: str = "",

@@ -42,6 +42,7 @@ import pyarrow.parquet as pq
 
 from rengo.core import sql
 from rengo.core.storage import fsync_directory, fsync_file, write_atomically
+from rengo.core.types import TenantCode
 from rengo.soc.lake import Lake
 from rengo.soc.lake_files import (
     BLOOM_COLUMNS,
@@ -339,7 +340,7 @@ def _sorter(lake: Lake, memory_mb: int) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _row_groups(
-    connection: duckdb.DuckDBPyConnection, paths: list[Path], ward: str, group_rows: int
+    connection: duckdb.DuckDBPyConnection, paths: list[Path], ward: TenantCode, group_rows: int
 ) -> Iterator[pa.Table]:
     """A ward's events of ``paths`` sorted by class, time and id, as tables of
     ``group_rows`` rows (the last one shorter), every column as ``EVENT_SCHEMA``.
@@ -471,7 +472,7 @@ def _expire_wards_of_day(
     """Drop from a merged day the wards whose retention it passed: the whole folder when
     none is left, else the file is rewritten without them (the same journalled swap)."""
 
-    def expired(ward: str) -> bool:
+    def expired(ward: TenantCode) -> bool:
         return day < (now - timedelta(days=per_ward.get(ward, default_days))).date()
 
     files = {path: _wards_in(path) for path in _files(folder)}

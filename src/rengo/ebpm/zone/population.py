@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from rengo.core.types import TenantCode
 from rengo.core.wards import wards
 
 # Family names by frequency rank with reading, the ones with a common old form beside it.
@@ -517,7 +518,7 @@ TOWNS_FILE = (
 
 @dataclass(frozen=True, slots=True)
 class Town:
-    ward_code: str
+    ward_code: TenantCode
     ward: str
     name: str
     lat: float
@@ -533,7 +534,7 @@ class Resident:
     given_kana: str
     sex: str
     birth_date: date
-    ward_code: str
+    ward_code: TenantCode
     address: str
     phone: str
     individual_number: str

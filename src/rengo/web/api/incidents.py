@@ -19,6 +19,7 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
 from rengo.core.reports import Rendered
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.csirt import (
     actions,
     changes,
@@ -131,7 +132,9 @@ def _etag(version: int) -> str:
 def list_incidents(
     principal: UserDep,
     session: SessionDep,
-    ward: Annotated[str | None, Query(description="Ward code; a ward sees only its own")] = None,
+    ward: Annotated[
+        TenantCode | None, Query(description="Ward code; a ward sees only its own")
+    ] = None,
     status: str | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     severity: str | None = None,
@@ -218,7 +221,9 @@ def monthly(
     month: Annotated[
         str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (JST); default this month")
     ] = None,
-    ward: Annotated[str | None, Query(description="Ward code; omit for the joint centre")] = None,
+    ward: Annotated[
+        TenantCode | None, Query(description="Ward code; omit for the joint centre")
+    ] = None,
     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
 ) -> Response:
     month = month or to_jst(runtime.clock.now()).strftime("%Y-%m")

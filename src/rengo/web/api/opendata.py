@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, UploadFile
 
 from rengo.core.errors import NotFound
 from rengo.core.permissions import require
+from rengo.core.types import TenantCode
 from rengo.opendata import service
 from rengo.opendata.reading import read_upload
 from rengo.opendata.settings import OpendataSettings
@@ -45,7 +46,7 @@ def validate(
     type_key: Annotated[TypeKey, Form(description="Standard type key")],
     principal: UserDep,
     runtime: RuntimeDep,
-    ward: Annotated[str | None, Form(description="Ward code the rows must carry")] = None,
+    ward: Annotated[TenantCode | None, Form(description="Ward code the rows must carry")] = None,
 ) -> dict[str, object]:
     require(principal, "opendata.publish")
     data = file.file.read(MAX_UPLOAD + 1)

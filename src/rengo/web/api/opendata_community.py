@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.opendata import community
 from rengo.web.deps import IdPath, PrincipalDep, RuntimeDep, SessionDep, UserDep
 
@@ -65,7 +65,7 @@ def enter(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
-    today = runtime.clock.now().astimezone(JST).date()
+    today = to_jst(runtime.clock.now()).date()
     return community.as_dict(community.enter(session, principal, contest_id, data, today))
 
 

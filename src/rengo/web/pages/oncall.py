@@ -22,6 +22,7 @@ from rengo.core.errors import RengoError
 from rengo.core.identity import User
 from rengo.core.permissions import Principal, allows, visible_tenants
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, tenant_codes
 from rengo.csirt.settings import CsirtSettings
 from rengo.notify import deliveries, escalation, oncall, outbox, paging
@@ -46,7 +47,7 @@ def _saved(request: Request) -> str | None:
     return _(SAVED[key]) if key in SAVED else None
 
 
-def _people(session: Session, tenant: str) -> list[str]:
+def _people(session: Session, tenant: TenantCode) -> list[str]:
     """Who may be put on this tenant's teams: its active users."""
     return list(
         session.scalars(
