@@ -254,7 +254,7 @@ class Lake:
         first_day: date | None = None,
         last_day: date | None = None,
         *,
-        wards: frozenset[TenantCode] | list[str] | None = None,
+        wards: frozenset[TenantCode] | list[TenantCode] | None = None,
         classes: tuple[int, ...] | list[int] | None = None,
         partitions: list[str] | None = None,
     ) -> list[tuple[date, str]]:
@@ -291,7 +291,7 @@ class Lake:
         self,
         first_day: date | None,
         last_day: date | None,
-        wards: frozenset[TenantCode] | list[str] | None,
+        wards: frozenset[TenantCode] | list[TenantCode] | None,
         classes: tuple[int, ...] | list[int] | None,
         partitions: list[str] | None,
     ) -> Iterator[Path]:

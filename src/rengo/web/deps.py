@@ -207,6 +207,7 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 """Whoever is asking, the anonymous public included (public pages and the open-data API)."""
 UserDep = Annotated[Principal, Depends(require_login)]
+"""An authenticated principal (401 for anonymous callers; pages redirect to login)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,19 +238,24 @@ FormPostDep = Annotated[FormPost, Depends(get_form_post)]
 @dataclass(frozen=True, slots=True)
 class Acting:
     """A JSON endpoint's change as one dependency: the request's session, the logged-in
-    principal and the clock's now (for decisions and other timestamped changes)."""
+    principal, the clock's now, the settings and the client's address (for the audit)."""
 
     session: Session
     principal: Principal
     now: datetime
+    settings: Settings
+    client: str
 
 
-def get_acting(session: SessionDep, principal: UserDep, runtime: RuntimeDep) -> Acting:
-    return Acting(session, principal, runtime.clock.now())
+def get_acting(
+    request: Request, session: SessionDep, principal: UserDep, runtime: RuntimeDep
+) -> Acting:
+    return Acting(
+        session, principal, runtime.clock.now(), runtime.settings, client_address(request)
+    )
 
 
 ActingDep = Annotated[Acting, Depends(get_acting)]
-"""An authenticated principal (401 for anonymous callers; pages redirect to login)."""
 
 
 def evaluator_for(app: Any) -> TargetEvaluator:

@@ -58,6 +58,7 @@ from rengo.csirt.soc_adapter import SocAlertSource
 from rengo.notify import outbox
 from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import (
+    ActingDep,
     IdPath,
     RuntimeDep,
     SessionDep,
@@ -324,43 +325,37 @@ def patch(
 def transition(
     incident_id: IdPath,
     body: TransitionIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> IncidentOut:
     incident = changes.transition(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.to,
         body.reason,
-        runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        by.settings,
+        now=by.now,
+        client=by.client,
     )
-    return describe(session, incident)
+    return describe(by.session, incident)
 
 
 @router.post("/{incident_id}/review", response_model=IncidentOut, summary="Post-incident review")
 def review(
     incident_id: IdPath,
     body: ReviewIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> IncidentOut:
     incident = changes.review(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.notes,
         body.lessons,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        now=by.now,
+        client=by.client,
     )
-    return describe(session, incident)
+    return describe(by.session, incident)
 
 
 @router.post(
@@ -371,22 +366,19 @@ def review(
 def merge_into(
     incident_id: IdPath,
     body: MergeIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> IncidentOut:
     incident = merge.merge(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.incident_ids,
         reason=body.reason,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        settings=by.settings,
+        now=by.now,
+        client=by.client,
     )
-    return describe(session, incident)
+    return describe(by.session, incident)
 
 
 @router.post(
@@ -398,23 +390,20 @@ def merge_into(
 def split_off(
     incident_id: IdPath,
     body: SplitIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> IncidentOut:
     new = merge.split(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.alert_ids,
         title=body.title,
         reason=body.reason,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        settings=by.settings,
+        now=by.now,
+        client=by.client,
     )
-    return describe(session, new)
+    return describe(by.session, new)
 
 
 @router.get(
@@ -464,21 +453,18 @@ def read_timeline(
 def add_note(
     incident_id: IdPath,
     body: NoteIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> TimelineOut:
     entry_id = changes.add_note(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.text,
         body.kind,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        now=by.now,
+        client=by.client,
     )
-    entry = session.get(TimelineEntry, entry_id)
+    entry = by.session.get(TimelineEntry, entry_id)
     return TimelineOut.model_validate(entry)
 
 
@@ -646,19 +632,16 @@ class ConfirmIn(BaseModel):
 def confirm(
     action: IncidentActionDep,
     body: ConfirmIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> ActionOut:
     confirmed = actions.confirm_by_hand(
-        session,
-        principal,
+        by.session,
+        by.principal,
         action.id,
         succeeded=body.succeeded,
         note=body.note,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        now=by.now,
+        client=by.client,
     )
     return ActionOut.model_validate(confirmed)
 
@@ -854,18 +837,15 @@ def verify_evidence(
 )
 def report(
     incident_id: IdPath,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "pdf",
 ) -> Response:
     rendered = reports.incident_report(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         format,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        now=by.now,
+        client=by.client,
     )
     return _download(rendered)
