@@ -21,7 +21,7 @@ from rengo.ebpm.zone.deposits import Zone
 from rengo.ebpm.zone.disclosure import ColumnKind, ColumnRule, Hierarchy
 from rengo.ebpm.zone.models import ZoneLinkage, ZonePurpose, ZoneRelease, ZoneReview
 from rengo.ebpm.zone.tables import Dimension, TableRequest
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep
+from rengo.web.deps import ActingDep, IdPath, RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/ebpm", tags=["ebpm: linkage zone"])
 Domain = Literal["disaster", "welfare", "child"]
@@ -194,16 +194,9 @@ def read_deposit(deposit_id: IdPath, session: SessionDep, principal: UserDep) ->
 
 
 @router.post("/deposits/{deposit_id}/decision", summary="The privacy officer's decision")
-def decide_deposit(
-    deposit_id: IdPath, body: Decision, runtime: RuntimeDep, session: SessionDep, principal: UserDep
-) -> dict[str, Any]:
+def decide_deposit(deposit_id: IdPath, body: Decision, by: ActingDep) -> dict[str, Any]:
     row = deposits.decide_deposit(
-        session,
-        principal,
-        deposit_id,
-        approve=body.approve,
-        note=body.note,
-        now=runtime.clock.now(),
+        by.session, by.principal, deposit_id, approve=body.approve, note=body.note, now=by.now
     )
     return deposits.summary(row)
 
@@ -228,11 +221,9 @@ def read_purpose(purpose_id: IdPath, session: SessionDep, principal: UserDep) ->
 
 
 @router.post("/purposes/{purpose_id}/decision", summary="An owning ward's decision on a purpose")
-def decide_purpose(
-    purpose_id: IdPath, body: Decision, runtime: RuntimeDep, session: SessionDep, principal: UserDep
-) -> dict[str, Any]:
+def decide_purpose(purpose_id: IdPath, body: Decision, by: ActingDep) -> dict[str, Any]:
     row = deposits.decide_purpose(
-        session, principal, purpose_id, approve=body.approve, now=runtime.clock.now()
+        by.session, by.principal, purpose_id, approve=body.approve, now=by.now
     )
     return _purpose(row)
 
@@ -289,11 +280,9 @@ def linkage_review(
 
 
 @router.post("/reviews/{review_id}", summary="A clerical decision on an uncertain pair")
-def decide_review(
-    review_id: IdPath, body: ReviewIn, runtime: RuntimeDep, session: SessionDep, principal: UserDep
-) -> dict[str, Any]:
+def decide_review(review_id: IdPath, body: ReviewIn, by: ActingDep) -> dict[str, Any]:
     row = analysis.decide_pair(
-        session, principal, review_id, decision=body.decision, now=runtime.clock.now()
+        by.session, by.principal, review_id, decision=body.decision, now=by.now
     )
     return _review(row)
 
@@ -342,16 +331,9 @@ def read_release(release_id: IdPath, session: SessionDep, principal: UserDep) ->
 
 
 @router.post("/releases/{release_id}/decision", summary="The privacy officer's decision")
-def decide_release(
-    release_id: IdPath, body: Decision, runtime: RuntimeDep, session: SessionDep, principal: UserDep
-) -> dict[str, Any]:
+def decide_release(release_id: IdPath, body: Decision, by: ActingDep) -> dict[str, Any]:
     row = analysis.decide_release(
-        session,
-        principal,
-        release_id,
-        approve=body.approve,
-        note=body.note,
-        now=runtime.clock.now(),
+        by.session, by.principal, release_id, approve=body.approve, note=body.note, now=by.now
     )
     return _release(row)
 
