@@ -20,11 +20,21 @@ $(STAMP): pyproject.toml
 # The FinOps Foundation's focus-validator pins old numpy/pandas: it gets a virtual
 # environment of its own for tests/finops/test_focus_validator.py (which skips without it).
 FOCUS_VENV := .venv-focus
-focus-validator: $(FOCUS_VENV)/bin/focus-validator
+FOCUS12_VENV := .venv-focus-1.2
+focus-validator: $(FOCUS_VENV)/bin/focus-validator $(FOCUS12_VENV)/bin/focus-validator
 $(FOCUS_VENV)/bin/focus-validator:
 	test -x $(FOCUS_VENV)/bin/python || $(PYTHON) -m venv $(FOCUS_VENV)
 	$(FOCUS_VENV)/bin/python -m pip install --quiet focus-validator "multimethod<1.11" "pyarrow>=14,<18" \
 	  || echo "focus-validator could not be installed: its test will skip"
+
+# focus-validator 2.2.1 checks FOCUS 1.2 (tests/finops/test_focus_conformance.py); it needs
+# Python 3.12 or newer (pyenv's is found too) and the pyarrow that its numpy 1.26 takes.
+FOCUS12_PYTHON ?= $(firstword $(shell for p in python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && echo $$p; done))
+$(FOCUS12_VENV)/bin/focus-validator:
+	@if [ -z "$(FOCUS12_PYTHON)" ]; then echo "no Python 3.12+: the FOCUS 1.2 conformance test will skip"; else \
+	  (test -x $(FOCUS12_VENV)/bin/python || $(FOCUS12_PYTHON) -m venv $(FOCUS12_VENV)) && \
+	  $(FOCUS12_VENV)/bin/python -m pip install --quiet "focus-validator==2.2.1" "pyarrow>=14,<18" \
+	  || echo "focus-validator 2.2.1 could not be installed: the FOCUS 1.2 conformance test will skip"; fi
 
 # Playwright cannot download its own browser offline: use Debian's chromium.
 # Installed with apt where we run as root; browser tests skip with a reason otherwise.
@@ -58,4 +68,4 @@ pytest: install
 test: lint typecheck pytest
 
 clean:
-	rm -rf $(VENV) $(FOCUS_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(FOCUS_VENV) $(FOCUS12_VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

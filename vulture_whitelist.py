@@ -16,6 +16,7 @@ HTTP_MESSAGES  # unused variable (src/rengo/web/errors.py)
 PERIODS  # unused variable (src/rengo/web/messages.py)
 SHOWN_VALUES  # unused variable (src/rengo/web/pages/intel.py)
 STORED_VALUE_LABELS  # unused variable (src/rengo/web/pages/csirt_forms.py)
+DISPATCH_STATES  # unused variable (src/rengo/web/pages/finops/registers.py): msgids of stored states
 _.approved_by  # unused attribute (src/rengo/intel/submissions.py)
 _.budgets_over  # unused attribute (src/rengo/finops/scan.py)
 _.by_id  # unused method (src/rengo/soc/detect/rules.py)

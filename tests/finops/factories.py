@@ -72,3 +72,28 @@ LISTS_WITHOUT_WARD_DATA.update(
         "GET /api/v1/finops/pools": "shared cost pools: the joint centre's configuration",
     }
 )
+
+
+@factory("dispatch_id")
+def _bpr_dispatch(env: Runtime, ward: str) -> str:
+    """A ward's request to the BPR support team: other wards must not see it."""
+    from rengo.core.permissions import Principal, Role
+    from rengo.finops import bpr_dispatch
+
+    with env.db.session() as session:
+        dispatch = bpr_dispatch.request(
+            session,
+            Principal(tenant=ward, role=Role.WARD_IT),
+            bpr_dispatch.DispatchIn(topic="walk request"),
+            env.clock.now(),
+        )
+        return str(dispatch.id)
+
+
+BODIES["POST /api/v1/finops/bpr/dispatches/{dispatch_id}/assign"] = {"experts": ["walk"]}
+BODIES["POST /api/v1/finops/bpr/dispatches/{dispatch_id}/visits"] = {
+    "visited_on": "2026-11-10",
+    "expert": "walk",
+    "hours": 1,
+}
+BODIES["POST /api/v1/finops/bpr/dispatches/{dispatch_id}/close"] = {"outcome": "walk"}

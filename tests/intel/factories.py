@@ -46,6 +46,12 @@ def _feed(env: Runtime, ward: str) -> str:
         return str(feed.id)
 
 
+@factory("feed_key")
+def _public_feed(env: Runtime, ward: str) -> str:
+    """Public feeds are the joint centre's to enable: no ward may."""
+    return "cisa-kev"
+
+
 BODIES["POST /api/v1/intel/submissions/{submission_id}/approve"] = {"version": 1}
 BODIES["POST /api/v1/intel/submissions/{submission_id}/redact"] = {"terms": ["walk"]}
 BODIES["POST /api/v1/intel/advisories/{advisory_id}/respond"] = {"acknowledged": True}
@@ -58,5 +64,6 @@ LISTS_WITHOUT_WARD_DATA.update(
         "GET /api/v1/intel/sightings": "needs SOC lake events that match an indicator",
         "GET /api/v1/intel/hunts": "the joint centre's retro-hunts",
         "GET /api/v1/intel/feeds": "the joint centre's feeds",
+        "GET /api/v1/intel/public-feeds": "the public feeds rengo ships (joint centre)",
     }
 )

@@ -159,6 +159,11 @@ def test_acknowledging_in_the_ui_and_the_delivery_log(
     log = admin.get("/oncall/deliveries?status=failed")
     assert log.status_code == 200 and "it@chiyoda.example.test" in log.text
     assert "Connection refused" in log.text and "1 / 1" in log.text
+    # The on-call page names the failing channel and why, for those who read the log.
+    overview = admin.get("/oncall").text
+    assert "通知チャネルの障害" in overview and "メール（SMTP）" in overview
+    assert "Connection refused" in overview and "内蔵送信箱" not in overview
+    assert "通知チャネルの障害" not in outsider.get("/oncall").text
     with env.db.session() as session:
         failed_id = session.scalar(select(Delivery.id).where(Delivery.status == "failed"))
     again = _post(admin, f"/oncall/deliveries/{failed_id}/retry", admin_csrf)
@@ -167,3 +172,58 @@ def test_acknowledging_in_the_ui_and_the_delivery_log(
     ward_b = new_client()
     _log_in(ward_b, make_user(WARD_B, "admin"))
     assert "it@chiyoda.example.test" not in ward_b.get("/oncall/deliveries").text
+
+
+def test_out_of_the_box_e_mail_goes_to_the_built_in_outbox(
+    client: TestClient,
+    env: Runtime,
+    clock: FakeClock,
+    make_user: Callable[..., str],
+    worker_round: Callable[[], dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No SMTP setting (a fresh install, the demo): delivered to the outbox, none failed."""
+    from rengo.core.permissions import SYSTEM
+    from rengo.notify import oncall, paging
+
+    assert not env.settings.section(CsirtSettings).uses_smtp()
+    person = make_user(WARD_A, "ward_it")
+    with env.db.session() as session:
+        from rengo.core.identity import User
+
+        user = session.scalar(select(User).where(User.username == person))
+        assert user is not None
+        user.email = "it@chiyoda.example.test"
+        team = oncall.create_team(
+            session, SYSTEM, tenant=WARD_A, name="窓口", kind="ward_contact", settings=env.settings
+        )
+        oncall.add_shifts(
+            session, SYSTEM, team.id, usernames=[person], start=clock.now(), shift_hours=24, count=1
+        )
+        paging.page_team(
+            session,
+            team,
+            subject="応答確認",
+            body="サーバ室の温度警報",
+            settings=env.settings,
+            now=clock.now(),
+        )
+    with caplog.at_level("INFO", logger="rengo.notify.outbox"):
+        report = worker_round()
+    assert report["kept"] == 1 and report["failed"] == 0 and report["retrying"] == 0
+    assert any(
+        "built-in outbox" in r.getMessage() and "it@chiyoda" in r.getMessage()
+        for r in caplog.records
+    )
+    with env.db.session() as session:
+        [delivery] = session.scalars(select(Delivery)).all()
+        assert delivery.status == "outbox" and delivery.sent_at is not None
+    csrf = _log_in(client, make_user(WARD_A, "admin"))
+    assert csrf
+    log = client.get("/oncall/deliveries?status=outbox").text
+    assert "内蔵送信箱" in log and "サーバ室の温度警報" in log and "/oncall/ack/" in log
+    overview = client.get("/oncall").text
+    assert "SMTP が設定されるまで" in overview and "通知チャネルの障害" not in overview
+    # Setting SMTP (here: its port) ends the outbox.
+    env.settings.section(CsirtSettings).smtp_port = 2525
+    assert env.settings.section(CsirtSettings).uses_smtp()

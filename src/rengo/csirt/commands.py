@@ -97,7 +97,8 @@ def worker(
             console.print(
                 f"actions done {r.actions_succeeded}, retrying {r.actions_retrying}, failed "
                 f"{r.actions_failed}; escalated {r.escalated}, became major {r.became_major}, "
-                f"hooks {r.hooked}; sent {r.sent}, retrying {r.retrying}, failed {r.failed}"
+                f"hooks {r.hooked}; sent {r.sent}, kept in the built-in outbox {r.kept}, "
+                f"retrying {r.retrying}, failed {r.failed}"
             )
             if once:
                 return

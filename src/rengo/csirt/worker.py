@@ -39,6 +39,8 @@ class TickReport:
     actions_retrying: int = 0
     actions_failed: int = 0
     hooked: int = 0
+    kept: int = 0
+    """E-mail kept in the built-in outbox (SMTP not configured)."""
 
 
 def _run_hooks(db: Database, settings: Settings, now: datetime, hooks: dict[str, Hook]) -> int:
@@ -73,6 +75,7 @@ def tick(
         ran.retrying,
         ran.failed,
         hooked,
+        report.kept,
     )
 
 

@@ -202,6 +202,45 @@ class BprCase(Base):
     created_by: Mapped[str] = mapped_column(String(128), default="")
 
 
+class BprDispatch(Base):
+    """A ward's request for the joint BPR support team: the experts sent, the outcome, and
+    the BPR case (hours before and after) it led to."""
+
+    __tablename__ = "finops_bpr_dispatches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward: Mapped[str] = mapped_column(String(8), index=True)
+    business_system: Mapped[str] = mapped_column(String(32), default="")
+    topic: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    """requested | assigned | closed"""
+    requested_by: Mapped[str] = mapped_column(String(128), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    experts: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    assigned_by: Mapped[str] = mapped_column(String(128), default="")
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    bpr_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("finops_bpr_cases.id"), nullable=True
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class BprVisit(Base):
+    """One visit of the support team to the ward: who went, when, for how long, what was done."""
+
+    __tablename__ = "finops_bpr_visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dispatch_id: Mapped[int] = mapped_column(ForeignKey("finops_bpr_dispatches.id"), index=True)
+    visited_on: Mapped[date] = mapped_column(Date)
+    expert: Mapped[str] = mapped_column(String(128))
+    hours: Mapped[float] = mapped_column(Float)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(128), default="")
+
+
 class SaasProduct(Base):
     __tablename__ = "finops_saas_products"
 

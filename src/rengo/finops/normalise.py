@@ -19,6 +19,8 @@ import duckdb
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.sql import identifier, literal
 from rengo.finops import focus
+from rengo.finops.subcategories import subcategory_sql
+from rengo.finops.units import focus_unit_sql
 
 NULL_LITERALS = ("NULL", "null", "")
 """Cells read as null."""
@@ -26,6 +28,8 @@ PERIOD_COLUMN = "BillingPeriodStart"
 """A row without it belongs to no billing-month partition: quarantined, never lost."""
 CUSTOM_KEEP = {"x_cpuutilization": "x_CpuUtilization"}
 """Custom columns rengo understands and keeps as columns of their own."""
+UNIT_COLUMNS = frozenset({"PricingUnit", "ConsumedUnit"})
+"""Columns in the FOCUS Unit Format: providers' spellings are repaired (``units``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,7 @@ class _Builder:
         self.exprs: list[str] = []
         self.flags: list[tuple[str, str, str, str]] = []  # (sql, code, column, message)
         self.problems: list[tuple[str, str]] = []  # (condition, message) of unreadable values
+        self.values: dict[str, str] = {}  # FOCUS column -> its value expression
 
     def flag(self, sql: str, code: str, column: str, message: str) -> None:
         self.flags.append((sql, code, column, message))
@@ -164,7 +169,8 @@ class _Builder:
     def add(self, column: focus.FocusColumn, src: str | None) -> None:
         name = column.name
         if src is None:
-            self.exprs.append(f"CAST(NULL AS {column.sql_type}) AS {identifier(name)}")
+            self.values[name] = f"CAST(NULL AS {column.sql_type})"
+            self.exprs.append(f"{self.values[name]} AS {identifier(name)}")
             return
         text = self.is_text(src)
         if text:
@@ -232,9 +238,28 @@ class _Builder:
                 name,
                 f"value is not one of {', '.join(allowed)}; kept as given",
             )
+            self.values[name] = fixed
             self.exprs.append(f"{fixed} AS {identifier(name)}")
+        elif name in UNIT_COLUMNS:
+            value = focus_unit_sql(f"CAST({clean} AS VARCHAR)")
+            self.flag(
+                f"({clean} IS DISTINCT FROM {value})",
+                "unit_format",
+                name,
+                "unit not in the FOCUS Unit Format; written in it (e.g. GB-Mo as GB-Months)",
+            )
+            self.values[name] = value
+            self.exprs.append(f"{value} AS {identifier(name)}")
         else:
-            self.exprs.append(f"CAST({clean} AS VARCHAR) AS {identifier(name)}")
+            self.values[name] = f"CAST({clean} AS VARCHAR)"
+            self.exprs.append(f"{self.values[name]} AS {identifier(name)}")
+
+    def derive_subcategory(self) -> None:
+        """ServiceSubcategory where the row has none: from its category and service name."""
+        name = "ServiceSubcategory"
+        index = next(i for i, e in enumerate(self.exprs) if e.endswith(f" AS {identifier(name)}"))
+        derived = subcategory_sql(self.values["ServiceCategory"], self.values["ServiceName"])
+        self.exprs[index] = f"coalesce({self.values[name]}, {derived}) AS {identifier(name)}"
 
 
 def _build(
@@ -248,6 +273,7 @@ def _build(
     builder = _Builder(types, strict, plain, canonical)
     for col in focus.columns():
         builder.add(col, focus_map.get(col.name))
+    builder.derive_subcategory()
     cpu_src = next((src for name, src in custom.items() if name.lower() in CUSTOM_KEEP), None)
     if cpu_src is not None:
         # A typed (Parquet) number is taken as it is, not through its text.

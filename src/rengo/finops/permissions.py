@@ -30,6 +30,12 @@ define("finops.bpr.read", STAFF_ROLES, "Read one's ward's BPR register.")
 define("finops.bpr.library", STAFF_ROLES, "Read BPR cases other wards shared.", Scope.GLOBAL)
 define("finops.bpr.write", FINANCE | {Role.WARD_IT, Role.POLICY}, "Record BPR cases of one's ward.")
 define(
+    "finops.bpr.dispatch",
+    {Role.ADMIN, Role.POLICY},
+    "Run the BPR support team: assign experts to wards' requests, record visits and outcomes.",
+    Scope.JOINT_ONLY,
+)
+define(
     "finops.saas.read",
     STAFF_ROLES,
     "Read the public SaaS list and joint procurements.",

@@ -145,7 +145,7 @@ def resources(
                 cpu=rng.uniform(25, 60),
             )
             add("db-1", "Managed Database", "Databases", "Hours", 0.3)
-            add("vol-1", "Block Storage", "Storage", "GB-Month", 0.15, frequency="Recurring")
+            add("vol-1", "Block Storage", "Storage", "GB-Months", 0.15, frequency="Recurring")
             add("vol-1-io", "Block Storage", "Storage", "Requests", 0.02, usage_per_yen=40.0)
             add(
                 "egress",
@@ -174,7 +174,7 @@ def resources(
                     "vol-old",
                     "Block Storage",
                     "Storage",
-                    "GB-Month",
+                    "GB-Months",
                     0.12,
                     frequency="Recurring",
                     ends=ends,
@@ -196,7 +196,7 @@ def resources(
                     "vol-archive",
                     "Block Storage",
                     "Storage",
-                    "GB-Month",
+                    "GB-Months",
                     0.2,
                     frequency="Recurring",
                 )

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.wards import wards
-from rengo.intel import advisories, feeds, formats, hunting, submissions
+from rengo.intel import advisories, feeds, formats, hunting, public_feeds, submissions
 from rengo.intel.models import AdvisoryRecipient, Submission
 from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, VulnerabilityReport
 from rengo.intel.tlp import TLP
@@ -240,6 +240,18 @@ def _advisories(ctx: DemoContext) -> None:
     ctx.report("intel: 2 advisories (one to all wards: 15 applied, 4 acknowledged only, 4 silent)")
 
 
+def _public_feeds(ctx: DemoContext) -> None:
+    """The recorded copies of the public feeds (shipped disabled: nothing is fetched)."""
+    loaded = [
+        public_feeds.load_recorded(ctx.db, ctx.settings, SYSTEM, feed.key, now=ctx.now)
+        for feed in public_feeds.catalogue()
+    ]
+    ctx.report(
+        f"intel: recorded copies of {len(loaded)} public feeds (disabled): "
+        f"{sum(r.added for r in loaded)} objects, {sum(r.rejected for r in loaded)} quarantined"
+    )
+
+
 @step(
     "intel",
     50,
@@ -260,6 +272,7 @@ def demo_intel(ctx: DemoContext) -> None:
         tlp="amber",
         now=ctx.now,
     )
+    _public_feeds(ctx)
     _submissions(ctx)
     _advisories(ctx)
     done = hunting.run_queued_hunts(ctx.db, ctx.settings, ctx.data_dir, ctx.now)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from rengo.core.db import Database
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import SYSTEM, Principal, require
 from rengo.core.settings import Settings
-from rengo.intel import formats
+from rengo.intel import bulletins, formats
 from rengo.intel.collections import FEEDS
 from rengo.intel.ingest import ingest
 from rengo.intel.models import Feed, IntelCollection, IntelObject, QuarantinedRecord
@@ -31,9 +32,9 @@ from rengo.intel.tlp import TLP, parse_level
 
 BATCH = 5000
 TAXII_ACCEPT = "application/taxii+json;version=2.1"
-FeedKind = Literal["taxii", "misp", "csv", "stix"]
+FeedKind = Literal["taxii", "misp", "csv", "stix", "rss", "kev"]
 FEED_KINDS: tuple[str, ...] = get_args(FeedKind)
-ImportFormat = Literal["auto", "stix", "misp", "csv"]
+ImportFormat = Literal["auto", "stix", "misp", "csv", "rss", "kev"]
 
 
 @dataclass(slots=True)
@@ -168,7 +169,12 @@ def parse_bytes(data: bytes, name: str, fmt: str, level: TLP, now: datetime) -> 
         return formats.parse_misp(data, name, level)
     if fmt == "csv":
         return formats.parse_csv(data, name, level, now)
-    raise InvalidInput("unknown format", [Problem("auto, stix, misp or csv", "format")])
+    if fmt == "rss":
+        publisher = urlsplit(name).hostname or Path(name).name
+        return bulletins.parse_rss(data, name, publisher, level, now)
+    if fmt == "kev":
+        return bulletins.parse_kev(data, name, level, now)
+    raise InvalidInput("unknown format", [Problem("auto, stix, misp, csv, rss or kev", "format")])
 
 
 def import_bytes(

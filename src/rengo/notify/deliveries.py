@@ -8,6 +8,7 @@ that failed for good can be sent again by hand: a new entry that points at the f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -21,8 +22,51 @@ from rengo.core.wards import JOINT
 from rengo.notify import outbox
 from rengo.notify.models import Delivery
 
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = ("pending", "sending", "sent", "outbox", "failed")
+"""``outbox``: e-mail kept in the built-in outbox, SMTP not being configured."""
 CHANNELS = ("email", "webhook")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelProblem:
+    """A real channel whose latest delivery failed: what, where, why, since when."""
+
+    channel: str
+    target: str
+    """``smtp`` (the error names the server), or a webhook's host (its URL is a credential)."""
+    error: str
+    at: datetime
+    delivery_id: int
+
+
+def channel_problems(
+    session: Session, *, tenants: frozenset[str] | None, recent: int = 500
+) -> list[ChannelProblem]:
+    """Channels (SMTP, each webhook) whose most recent attempted delivery failed.
+
+    Judged on the ``recent`` latest deliveries that were tried: a channel that delivered
+    since it last failed is healthy again; the built-in outbox never fails.
+    """
+    stmt = (
+        select(Delivery)
+        .where(Delivery.attempts > 0, Delivery.status != "outbox")
+        .order_by(Delivery.id.desc())
+        .limit(recent)
+    )
+    if tenants is not None:
+        stmt = stmt.where(Delivery.tenant.in_(sorted(tenants)))
+    latest: dict[tuple[str, str], Delivery] = {}
+    for delivery in session.scalars(stmt):
+        key = (
+            delivery.channel,
+            "smtp" if delivery.channel == "email" else outbox.masked_url(delivery.recipient),
+        )
+        latest.setdefault(key, delivery)
+    return [
+        ChannelProblem(channel, target, delivery.last_error, delivery.created_at, delivery.id)
+        for (channel, target), delivery in sorted(latest.items())
+        if delivery.status != "sent" and delivery.last_error
+    ]
 
 
 def log(

@@ -1,6 +1,11 @@
 """Notifications for every domain: e-mail over SMTP and Teams/Slack-compatible webhooks,
 with a delivery log, retries with back-off, and concurrent sending.
 
+Until SMTP is configured (``csirt.email_transport``), e-mail goes to the **built-in
+outbox**: the delivery is kept with status ``outbox`` in the notification log (the whole
+message readable there) and written to the ``rengo.notify.outbox`` log, so that a fresh
+install and the demo notify without failures and nothing is lost.
+
 Callers ``enqueue_*`` in their own transaction (so that a notification exists exactly
 when the change that caused it does); ``deliver_due`` sends what is due — the web
 server's worker calls it every few seconds, ``rengo csirt worker`` does the same
@@ -10,6 +15,7 @@ outside the web server, and callers that want speed call it right after committi
 from __future__ import annotations
 
 import json
+import logging
 import smtplib
 import time
 from collections.abc import Callable
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -31,6 +38,8 @@ from rengo.core.types import TenantCode
 from rengo.notify.models import Delivery
 from rengo.notify.settings import CsirtSettings
 from rengo.notify.signing import SIGNATURE_HEADER, sign
+
+log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
 """A delivery being sent is retried after this long if its sender died mid-way."""
@@ -96,17 +105,30 @@ def webhook_payload(delivery: Delivery) -> dict[str, object]:
     }
 
 
+Outcome = Literal["sent", "outbox"]
+
+
 @dataclass(frozen=True, slots=True)
 class Outbox:
     """Sends one delivery; ``send`` raises ``DeliveryError`` on failure."""
 
     settings: CsirtSettings
 
-    def send(self, delivery: Delivery) -> None:
+    def send(self, delivery: Delivery) -> Outcome:
+        """``sent``, or ``outbox`` for e-mail kept in the built-in outbox."""
         if delivery.channel == "email":
+            if not self.settings.uses_smtp():
+                log.info(
+                    "built-in outbox (SMTP not configured): delivery %s to %s: %s",
+                    delivery.id,
+                    delivery.recipient,
+                    delivery.subject,
+                )
+                return "outbox"
             self._email(delivery)
         else:
             self._webhook(delivery)
+        return "sent"
 
     def _email(self, delivery: Delivery) -> None:
         s = self.settings
@@ -170,6 +192,8 @@ class DeliveryReport:
     sent: int
     retrying: int
     failed: int
+    kept: int = 0
+    """E-mail kept in the built-in outbox (SMTP not configured)."""
 
 
 def _claim(db: Database, now: datetime, limit: int) -> list[Delivery]:
@@ -213,30 +237,32 @@ def deliver_due(
     if not claimed:
         return DeliveryReport(0, 0, 0)
 
-    def attempt(delivery: Delivery) -> tuple[Delivery, str | None]:
+    def attempt(delivery: Delivery) -> tuple[Delivery, Outcome | None, str | None]:
         try:
-            outbox.send(delivery)
-            return delivery, None
+            return delivery, outbox.send(delivery), None
         except DeliveryError as exc:
-            return delivery, str(exc)
+            return delivery, None, str(exc)
 
     with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(claimed))) as pool:
         outcomes = list(pool.map(attempt, claimed))
-    sent = retrying = failed = 0
+    sent = retrying = failed = kept = 0
     now = clock.now()
     with db.session() as session:
-        for delivery, error in outcomes:
+        for delivery, outcome, error in outcomes:
             row = session.get(Delivery, delivery.id)
             if row is None:
                 continue
             row.attempts += 1
-            if error is None:
-                row.status, row.sent_at, row.last_error = "sent", now, ""
-                sent += 1
+            if outcome is not None:
+                row.status, row.sent_at, row.last_error = outcome, now, ""
+                if outcome == "outbox":
+                    kept += 1
+                else:
+                    sent += 1
                 if on_sent is not None:
                     on_sent(row)
                 continue
-            row.last_error = error[:2000]
+            row.last_error = (error or "")[:2000]
             if row.attempts >= s.delivery_attempts:
                 row.status = "failed"
                 failed += 1
@@ -244,4 +270,4 @@ def deliver_due(
                 backoff = s.delivery_backoff_seconds * (2 ** (row.attempts - 1))
                 row.status, row.next_attempt_at = "pending", now + timedelta(seconds=backoff)
                 retrying += 1
-    return DeliveryReport(sent, retrying, failed)
+    return DeliveryReport(sent, retrying, failed, kept)

@@ -15,6 +15,13 @@ from rengo.core import settings
 class CsirtSettings(BaseModel):
     """The joint CSIRT: notifications, on-call escalation, containment connectors, evidence."""
 
+    email_transport: Literal["auto", "smtp", "outbox"] = Field(
+        "auto",
+        description="Where notification e-mail goes: `smtp` (the server below), `outbox` (the "
+        "built-in outbox: kept in the notification log and written to the log, not sent), or "
+        "`auto`: SMTP once `smtp_host` or `smtp_port` is set, the built-in outbox until then "
+        "(a fresh install and the demo).",
+    )
     smtp_host: str = Field("127.0.0.1", description="SMTP server that sends notification e-mail.")
     smtp_port: int = Field(25, description="Port of the SMTP server.")
     smtp_from: str = Field(
@@ -73,3 +80,9 @@ class CsirtSettings(BaseModel):
         "queues an action or a page): containment actions, escalations, notifier hooks, due "
         "notifications. 0 turns it off; `rengo csirt worker` can run it instead.",
     )
+
+    def uses_smtp(self) -> bool:
+        """Whether e-mail goes over SMTP (else to the built-in outbox)."""
+        if self.email_transport != "auto":
+            return self.email_transport == "smtp"
+        return bool({"smtp_host", "smtp_port"} & self.model_fields_set)

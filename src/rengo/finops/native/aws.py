@@ -91,6 +91,8 @@ def expressions(source: Source) -> dict[str, str]:
         tags = "CAST(NULL AS VARCHAR)"
     product_code = c.col("lineItem/ProductCode")
     usage_types = "('Usage', 'DiscountedUsage', 'SavingsPlanCoveredUsage')"
+    unit = c.col("pricing/unit")
+    priced = f"({item_type} IS DISTINCT FROM 'Tax' AND {unit} IS NOT NULL)"
     return {
         "AvailabilityZone": c.col("lineItem/AvailabilityZone"),
         "BilledCost": _billed(c),
@@ -146,8 +148,10 @@ def expressions(source: Source) -> dict[str, str]:
         "'Committed' "
         f"WHEN {c.col('pricing/term')} = 'OnDemand' THEN 'Standard' WHEN {c.col('pricing/term')} "
         "= 'Spot' THEN 'Dynamic' END)",
-        "PricingQuantity": c.num("lineItem/UsageAmount"),
-        "PricingUnit": c.col("pricing/unit"),
+        # FOCUS 1.2: no pricing quantity on a tax, and none without its unit (a CUR tax line
+        # says UsageAmount 1 with no pricing/unit).
+        "PricingQuantity": (f"(CASE WHEN {priced} THEN {c.num('lineItem/UsageAmount')} END)"),
+        "PricingUnit": f"(CASE WHEN {priced} THEN {unit} END)",
         "ProviderName": "'AWS'",
         "PublisherName": f"coalesce({c.col('lineItem/LegalEntity')}, 'Amazon Web Services, Inc.')",
         "RegionId": c.col("product/regionCode", "product/region"),

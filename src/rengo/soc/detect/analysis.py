@@ -21,6 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from rengo.soc.detect.ir import TEXT_SEPARATOR
 from rengo.soc.schema import EVENT_SCHEMA
 
 ROUTING_FIELDS = ("class_uid", "Channel", "EventID")
@@ -236,6 +237,8 @@ def literal_cost(literals: frozenset[str]) -> float:
 
 
 def _longest(pieces: list[str]) -> frozenset[str] | None:
+    # A separator marks a value's edge (``ir.data_container``): no value's text holds it.
+    pieces = [q for p in pieces for q in p.split(TEXT_SEPARATOR)]
     best = max((p.lower() for p in pieces), key=lambda p: len(p.encode()), default="")
     # Non-ASCII characters are rare in Windows logs: one is selective enough.
     if len(best) >= MIN_LITERAL or (best and not best.isascii()):

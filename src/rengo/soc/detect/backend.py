@@ -46,7 +46,16 @@ from sigma.types import (
     TimestampPart,
 )
 
-from rengo.soc.detect.ir import SEGMENT_PLACEHOLDERS, TEXT_FIELD, TIME_FIELDS, Node, to_sql
+from rengo.soc.detect.ir import (
+    DATA_CONTAINER,
+    DATA_FIELD,
+    SEGMENT_PLACEHOLDERS,
+    TEXT_FIELD,
+    TIME_FIELDS,
+    Node,
+    data_container,
+    to_sql,
+)
 
 _COMPARE = {
     CompareOperators.LT: "<",
@@ -160,10 +169,17 @@ class DuckDBBackend(Backend):
     def finalize_query_default(
         self, rule: Any, query: Node, index: int, state: ConversionState
     ) -> str:
-        return to_sql(query)
+        return to_sql(self._whole_data(query))
 
     def finalize_query_ir(self, rule: Any, query: Node, index: int, state: ConversionState) -> Node:
-        return query
+        return self._whole_data(query)
+
+    def _whole_data(self, query: Node) -> Node:
+        """Sigma's ``Data``: also the event data as a whole (``ir.data_container``)."""
+        if DATA_CONTAINER not in self.fields_used:
+            return query
+        self.fields_used.add(DATA_FIELD)
+        return data_container(query)
 
     def finalize_output_ir(self, queries: list[Node]) -> list[Node]:
         return queries

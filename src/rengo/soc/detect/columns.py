@@ -14,8 +14,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rengo.soc.detect.ir import STORED_COLUMNS, TEXT_FIELD, TEXT_SEPARATOR
+from rengo.soc.detect.ir import DATA_FIELD, STORED_COLUMNS, TEXT_FIELD, TEXT_SEPARATOR
+from rengo.soc.parsers.windows import HEADER_FIELDS
 from rengo.soc.schema import EVENT_SCHEMA
+
+PSEUDO_FIELDS = frozenset({TEXT_FIELD, DATA_FIELD})
+"""Fields computed from the whole event, not looked up in ``unmapped``."""
 
 PREFILTER_COLUMNS = tuple(
     f.name
@@ -46,6 +50,25 @@ def event_text(table: pa.Table, *, lower: bool, keyword_scope: bool = False) -> 
     parts += [table.column(name).combine_chunks() for name in extra]
     joined = pc.binary_join_element_wise(*parts, TEXT_SEPARATOR, null_handling="skip")
     return pc.utf8_lower(joined) if lower else joined
+
+
+def event_data(table: pa.Table) -> pa.Array:
+    """``DATA_FIELD`` of each event: the values of its data (all of ``unmapped`` but the
+    Windows header), each between separators; null for an event without data."""
+    keys, values = map_lists(table)
+    flat_keys = keys.flatten()
+    flat_values = values.flatten()
+    keep = pc.and_(
+        pc.invert(pc.is_in(flat_keys, value_set=pa.array(sorted(HEADER_FIELDS), pa.string()))),
+        pc.is_valid(flat_values),
+    )
+    parents = np.asarray(pc.list_parent_indices(keys))[keep.to_numpy(zero_copy_only=False)]
+    counts = np.bincount(parents, minlength=table.num_rows)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    kept = pa.ListArray.from_arrays(pa.array(offsets), flat_values.filter(keep))
+    joined = pc.binary_join(kept, TEXT_SEPARATOR)
+    wrapped = pc.binary_join_element_wise(TEXT_SEPARATOR, joined, TEXT_SEPARATOR, "")
+    return pc.if_else(pa.array(counts > 0), wrapped, pa.scalar(None, pa.string()))
 
 
 def _nullable_indices(take: np.ndarray) -> pa.Array:
@@ -87,7 +110,8 @@ class Columns:
     def add(self, fields: Iterable[str]) -> None:
         """Index the entries of ``fields`` in ``unmapped`` (one pass for all new ones)."""
         names = sorted(
-            {f for f in fields if f not in STORED_COLUMNS and f != TEXT_FIELD} - set(self._entries)
+            {f for f in fields if f not in STORED_COLUMNS and f not in PSEUDO_FIELDS}
+            - set(self._entries)
         )
         if not names:
             return
@@ -123,7 +147,7 @@ class Columns:
             if lower:
                 dictionary, codes = self.encoded(field)
                 found = (pc.utf8_lower(dictionary), codes)
-            elif field in STORED_COLUMNS or field == TEXT_FIELD:
+            elif field in STORED_COLUMNS or field in PSEUDO_FIELDS:
                 encoded = self.get(field).dictionary_encode()
                 codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
                 found = (encoded.dictionary, codes)
@@ -142,6 +166,8 @@ class Columns:
     def _original(self, field: str) -> pa.Array:
         if field == TEXT_FIELD:
             return event_text(self.table, lower=False, keyword_scope=True)
+        if field == DATA_FIELD:
+            return event_data(self.table)
         if field in STORED_COLUMNS:
             return pc.cast(self.table.column(field), pa.string()).combine_chunks()
         if field not in self._entries:

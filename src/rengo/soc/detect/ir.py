@@ -27,12 +27,19 @@ from collections.abc import Iterable
 from typing import Any
 
 from rengo.core.sql import identifier, literal, literal_list
+from rengo.soc.parsers.windows import HEADER_FIELDS
 from rengo.soc.schema import COLUMNS
 
 Node = list[Any]
 TEXT_FIELD = "__text"
 """Pseudo field: every value of an event joined by ``TEXT_SEPARATOR`` (keyword search)."""
 TEXT_SEPARATOR = "\x1f"
+DATA_FIELD = "__data"
+"""Pseudo field: the event's data as a whole — every value but the Windows header's,
+each between ``TEXT_SEPARATOR``s — for Sigma's ``Data`` (see ``data_container``)."""
+DATA_CONTAINER = "Data"
+"""The Sigma field that means "the container for the event data as a whole" (SigmaHQ's
+ESENT and PowerShell classic rules), beside a ``<Data Name="Data">`` field of its own."""
 LOWER_SUFFIX = "#lc"
 TIME_FIELDS = frozenset({"time", "@timestamp", "timestamp", "SystemTime", "TimeCreated"})
 PCRE_FUNCTION = "rengo_pcre"
@@ -124,6 +131,65 @@ def to_sql(node: Node) -> str:
     raise ValueError(f"unknown IR node {kind!r}")
 
 
+def data_container(node: Node) -> Node:
+    """``node`` with every leaf on ``Data`` also tried on the event data as a whole.
+
+    The field ``Data`` keeps its own meaning (the first unnamed ``<Data>``, or a named one:
+    both are values of the event data, so a string test on the whole data finds them) and
+    matches too when any value of the event data matches: ``eq`` as a whole value,
+    ``startswith``/``endswith`` at a value's edge (the separators mark them), ``contains``
+    and regular expressions anywhere in the data, ``key=value`` lines included.
+    """
+    kind = node[0]
+    if kind in ("and", "or"):
+        return [kind, [data_container(n) for n in node[1]]]
+    if kind == "not":
+        return ["not", data_container(node[1])]
+    if len(node) < 2 or node[1] != DATA_CONTAINER:
+        return node
+    sep = TEXT_SEPARATOR
+    edges = {
+        "eq": (sep, sep),
+        "startswith": (sep, ""),
+        "endswith": ("", sep),
+        "contains": ("", ""),
+    }
+    if kind == "str":
+        _, _, lower, op, text = node
+        if op == "like":
+            return ["str", DATA_FIELD, lower, "like", f"%{sep}{text}{sep}%"]
+        before, after = edges[op]
+        return ["str", DATA_FIELD, lower, "contains", f"{before}{text}{after}"]
+    if kind == "in":
+        _, _, lower, texts = node
+        return ["anyof", DATA_FIELD, lower, "contains", [f"{sep}{t}{sep}" for t in texts]]
+    if kind == "anyof":
+        _, _, lower, op, texts = node
+        before, after = edges[op]
+        return ["anyof", DATA_FIELD, lower, "contains", [f"{before}{t}{after}" for t in texts]]
+    if kind == "exists":
+        return ["exists", DATA_FIELD]
+    if kind == "re":
+        # ^ and $ anchor at the field's own value; the whole data is searched besides.
+        return ["or", [node, ["re", DATA_FIELD, node[2], node[3]]]]
+    if kind == "null":
+        return ["and", [node, ["null", DATA_FIELD]]]
+    return node
+
+
+def event_data_sql() -> str:
+    """DuckDB: ``DATA_FIELD``'s value of an EVENT_SCHEMA row (null without event data)."""
+    header = literal_list(sorted(HEADER_FIELDS))
+    values = (
+        f"list_transform(list_filter(map_entries(unmapped), lambda e: NOT list_contains("
+        f"[{header}], e.key) AND e.value IS NOT NULL), lambda e: e.value)"
+    )
+    return (
+        f"(CASE WHEN len({values}) > 0 THEN '{TEXT_SEPARATOR}' || "
+        f"array_to_string({values}, '{TEXT_SEPARATOR}') || '{TEXT_SEPARATOR}' END)"
+    )
+
+
 def flat_relation_sql(fields: Iterable[str], source: str = "events") -> str:
     """SELECT building the flat relation over EVENT_SCHEMA rows in ``source``."""
     select = ["event_id", '"time"', "ward"]
@@ -133,6 +199,8 @@ def flat_relation_sql(fields: Iterable[str], source: str = "events") -> str:
                 f"concat_ws('{TEXT_SEPARATOR}', array_to_string(map_values(unmapped), "
                 f"'{TEXT_SEPARATOR}'), message)"
             )
+        elif field == DATA_FIELD:
+            raw = event_data_sql()
         elif field in STORED_COLUMNS:
             raw = f"CAST({identifier(field)} AS VARCHAR)"
         else:

@@ -31,7 +31,7 @@ from rengo.soc.detect.analysis import (
 )
 from rengo.soc.detect.ir import to_sql
 
-CACHE_VERSION = "13"
+CACHE_VERSION = "14"
 
 BUILTIN_PACK = "rengo"
 MAX_CACHED_FILES = 50_000

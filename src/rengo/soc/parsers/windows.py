@@ -157,6 +157,25 @@ def _sid_or_name(data: dict[str, Any], *names: str) -> str | None:
     return None
 
 
+HEADER_FIELDS = frozenset(
+    {
+        "EventID",
+        "Channel",
+        "Provider_Name",
+        "Computer",
+        "EventRecordID",
+        "Level",
+        "Task",
+        "Keywords",
+        "ProcessID",
+        "ThreadID",
+        "UserID",
+    }
+)
+"""The ``unmapped`` keys ``windows_event`` fills from the event's header (System): every
+other key is the event's data (EventData/UserData) — what Sigma's ``Data`` container means."""
+
+
 def windows_event(
     *,
     time_text: str,

@@ -187,7 +187,7 @@ class DeliveryOut(BaseModel):
     channel: str
     recipient: str = Field(description="The e-mail address, or only the host of a webhook")
     subject: str
-    status: str = Field(description="pending | sending | sent | failed")
+    status: str = Field(description="pending | sending | sent | outbox (built-in) | failed")
     attempts: int
     next_attempt_at: datetime = Field(description="When a pending delivery is (re)tried")
     last_error: str
@@ -213,6 +213,9 @@ class TickOut(BaseModel):
     actions_retrying: int = Field(description="Containment actions waiting for another attempt")
     actions_failed: int = Field(description="Containment actions that failed for good")
     hooked: int = Field(description="Items other domains' notifier hooks handled (FinOps alerts)")
+    kept: int = Field(
+        0, description="E-mail kept in the built-in outbox (SMTP not configured: not sent)"
+    )
 
 
 def team_out(session: SessionDep, team: OnCallTeam, now: datetime) -> TeamOut:

@@ -39,6 +39,7 @@ STORED_VALUE_LABELS = (
     N_("pending"),
     N_("sending"),
     N_("sent"),
+    N_("outbox"),
     N_("email"),
     N_("webhook"),
     N_("simulated"),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_validation
 from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.core.wards import wards
-from rengo.intel import advisories, feeds, hunting, indicators, submissions
+from rengo.intel import advisories, feeds, hunting, indicators, public_feeds, submissions
 from rengo.intel.models import Feed, Hunt, QuarantinedRecord, Sighting, Submission
 from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, VulnerabilityReport
 from rengo.intel.tlp import TLP
@@ -510,6 +510,8 @@ def _feeds_context(session: Session, **extra: Any) -> dict[str, Any]:
         ),
         "report": None,
         "levels": TLP_LEVELS,
+        "public_feeds": public_feeds.catalogue(),
+        "public_configured": public_feeds.configured(session),
         **extra,
     }
 

@@ -110,6 +110,12 @@ def _overview(
             "fe": error,
             "v": values or {},
             "can_see_log": allows(principal, "csirt.deliveries.read"),
+            "channel_problems": deliveries.channel_problems(
+                session, tenants=visible_tenants(principal, "csirt.deliveries.read")
+            )
+            if allows(principal, "csirt.deliveries.read")
+            else [],
+            "uses_smtp": runtime.settings.section(CsirtSettings).uses_smtp(),
             "flash": _saved(request),
         },
         status_code=error.status if error else 200,
@@ -428,6 +434,7 @@ def delivery_log(
                 for d in rows
             },
             "max_attempts": runtime.settings.section(CsirtSettings).delivery_attempts,
+            "uses_smtp": runtime.settings.section(CsirtSettings).uses_smtp(),
             "flash": _saved(request),
         },
     )

@@ -12,9 +12,10 @@ from pydantic import ValidationError
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import allows, require
-from rengo.finops import bpr, saas
+from rengo.finops import bpr, bpr_dispatch, saas
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import problem_message
+from rengo.web.i18n import N_
 from rengo.web.pages.finops.common import (
     back,
     flash_of,
@@ -66,8 +67,35 @@ def bpr_page(
             "ward_label": ward_label,
             "can_write": allows(principal, "finops.bpr.write") and not principal.is_joint,
             "ward": request.query_params.get("ward", ""),
+            "dispatches": [
+                bpr_dispatch.view(session, principal, d.id)
+                for d in bpr_dispatch.listing(session, principal)
+            ],
+            "systems": BUSINESS_SYSTEMS,
         },
     )
+
+
+DISPATCH_STATES = (N_("dispatch_requested"), N_("dispatch_assigned"), N_("dispatch_closed"))
+"""The labels of ``BprDispatch.status`` (the page shows ``dispatch_<status>``)."""
+
+
+@router.post("/finops/bpr/dispatches", response_model=None)
+async def bpr_dispatch_request(
+    request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """A ward asks the BPR support team for experts (the centre answers over the API)."""
+    form = await request.form()
+    try:
+        data = bpr_dispatch.DispatchIn(
+            topic=str(form.get("topic", "")),
+            business_system=str(form.get("business_system", "")),
+            detail=str(form.get("detail", "")),
+        )
+    except ValidationError as error:
+        raise InvalidInput("invalid dispatch request", problems_from_validation(error)) from None
+    bpr_dispatch.request(session, principal, data, runtime.clock.now())
+    return RedirectResponse("/finops/bpr?saved=dispatch#dispatches", status_code=303)
 
 
 def _bpr_form_page(
