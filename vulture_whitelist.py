@@ -164,14 +164,14 @@ comparison_group  # unused variable (src/rengo/ebpm/schemas.py) — pydantic fie
 timing  # unused variable (src/rengo/ebpm/schemas.py) — pydantic field
 cells_changed  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
 rows_suppressed  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, printed by the zone CLI
+k_achieved  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict, read back from the stored report
 l_required  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
+l_achieved  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict, read back from the stored report
 max_risk  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
 average_risk  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
 generalisation  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
 _.cells_changed  # unused attribute (src/rengo/ebpm/zone/disclosure.py) — the same field, set by each step
 _.rows_suppressed  # unused attribute (src/rengo/ebpm/zone/disclosure.py) — the same field, set by each step
-suppress_small_cells  # unused function (src/rengo/ebpm/zone/disclosure.py) — planned count-table releases (docs/ebpm-zone.md), tested alone
-small_cell  # unused variable (src/rengo/ebpm/zone/settings.py) — the setting of those planned releases
 pairs_scored  # unused variable (src/rengo/ebpm/zone/linkage.py) — result field, printed by benchmarks/ebpm_zone.py
 precision_recall  # unused function (src/rengo/ebpm/zone/linkage.py) — linkage quality, measured by tests and benchmarks/ebpm_zone.py
 author  # unused variable (src/rengo/opendata/community.py) — pydantic field

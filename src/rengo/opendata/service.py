@@ -401,3 +401,75 @@ def history(session: Session, principal: Principal, ref: str) -> list[DatasetCha
     dataset = find(session, principal, ref)
     query = select(DatasetChange).where(DatasetChange.dataset_id == dataset.id)
     return list(session.scalars(query.order_by(DatasetChange.version, DatasetChange.id)))
+
+
+def _own_resource(session: Session, dataset: Dataset, resource_id: str) -> Resource:
+    resource = session.get(Resource, resource_id)
+    if resource is None or resource.dataset_id != dataset.id:
+        raise NotFound("resource {id} not found", values={"id": resource_id})
+    return resource
+
+
+def update_resource(
+    session: Session,
+    principal: Principal,
+    ref: str,
+    resource_id: str,
+    name: str,
+    description: str,
+    *,
+    client: str = "",
+) -> Resource:
+    """Rename a resource or change its description (a new version of the dataset)."""
+    dataset = find(session, principal, ref)
+    require(principal, "opendata.publish", dataset.tenant, hide=True)
+    resource = _own_resource(session, dataset, resource_id)
+    name = name.strip()[:300]
+    if not name:
+        raise InvalidInput("a resource needs a name", [Problem("empty", "field name")])
+    diff: dict[str, Any] = {}
+    for field, new in (("name", name), ("description", description.strip()[:5000])):
+        if getattr(resource, field) != new:
+            diff[f"resource.{field}"] = [getattr(resource, field), new]
+            setattr(resource, field, new)
+    if diff:
+        dataset.version += 1
+        dataset.modified_at = resource.modified_at = utcnow()
+        _record(session, principal, dataset, "resource", diff, client)
+    return resource
+
+
+def replace_resource(
+    session: Session,
+    principal: Principal,
+    ref: str,
+    resource_id: str,
+    upload: Upload,
+    data_dir: DataDir,
+    settings: Settings,
+    *,
+    client: str = "",
+) -> Resource:
+    """A new version of a stored resource's file: validated against the dataset's standard
+    type first; any problem keeps the old version whole (nothing is written)."""
+    dataset = find(session, principal, ref)
+    require(principal, "opendata.publish", dataset.tenant, hide=True)
+    resource = _own_resource(session, dataset, resource_id)
+    if resource.url:
+        raise InvalidInput(
+            "this resource links to another site; change the link instead",
+            [Problem("{url}", "field file", values={"url": resource.url})],
+        )
+    built, table = _build_resource(
+        upload, dataset, resource.position, settings.section(OpendataSettings)
+    )
+    diff: dict[str, list[Any]] = {"resource.file": [resource.source_filename, upload.filename]}
+    diff["resource.rows"] = [resource.row_count, built.row_count]
+    for field in ("source_filename", "source_encoding", "row_count", "columns"):
+        setattr(resource, field, getattr(built, field))
+    resource.has_coordinates, resource.schema_errors = built.has_coordinates, built.schema_errors
+    dataset.version += 1
+    dataset.modified_at = resource.modified_at = utcnow()
+    records.store(data_dir, resource.id, table)
+    _record(session, principal, dataset, "version", diff, client)
+    return resource

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import itertools
 import random
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -680,8 +681,9 @@ def _vary_birth(rng: random.Random, record: dict[str, str], person: Resident) ->
 
 
 def _vary_address(rng: random.Random, record: dict[str, str], person: Resident) -> None:
-    text = record["住所"]
-    record["住所"] = "東京都" + text.replace("番", "-").replace("号", "").translate(
+    # Only the block's 番 and 号 become hyphens: 鷹番 and 二番町 are town names.
+    text = re.sub(r"(?<=\d)番(?=\d)", "-", record["住所"])
+    record["住所"] = "東京都" + re.sub(r"(?<=\d)号$", "", text).translate(
         str.maketrans("0123456789-", "０１２３４５６７８９－")
     )
 

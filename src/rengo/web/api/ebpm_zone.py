@@ -20,6 +20,7 @@ from rengo.ebpm.zone import analysis, deposits
 from rengo.ebpm.zone.deposits import Zone
 from rengo.ebpm.zone.disclosure import ColumnKind, ColumnRule, Hierarchy
 from rengo.ebpm.zone.models import ZoneLinkage, ZonePurpose, ZoneRelease, ZoneReview
+from rengo.ebpm.zone.tables import Dimension, TableRequest
 from rengo.web.deps import ActingDep, IdPath, RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/ebpm", tags=["ebpm: linkage zone"])
@@ -47,12 +48,34 @@ class LinkageIn(BaseModel):
     right_deposit_id: int = Field(ge=1)
 
 
+class DimensionIn(BaseModel):
+    column: str = Field(min_length=1, max_length=120)
+    level: int = Field(
+        0, ge=0, description="Level of the column's hierarchy (e.g. an address at 2: the ward)."
+    )
+
+
+class TableIn(BaseModel):
+    dimensions: list[DimensionIn] = Field(min_length=1, max_length=4)
+    epsilon: float | None = Field(
+        None,
+        gt=0,
+        description="Differentially private counts with this ε (capped by "
+        "ebpm_zone.max_epsilon); omitted: exact counts, suppression only.",
+    )
+
+
 class ReleaseIn(BaseModel):
     linkage_id: int = Field(ge=1)
     title: str = Field(min_length=1, max_length=200)
     rules: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description="Overrides of the columns' classification: {column: {kind, hierarchy}}.",
+    )
+    table: TableIn | None = Field(
+        None,
+        description="Release a table of counts by these columns instead of rows: small "
+        "cells suppressed (ebpm_zone.small_cell) with secondary suppression.",
     )
 
 
@@ -278,8 +301,21 @@ def create_release(
             raise InvalidInput(
                 "rules: kind and hierarchy must be known values", [Problem(name, "field rules")]
             ) from None
+    table = (
+        TableRequest(
+            [Dimension(d.column, d.level) for d in body.table.dimensions], body.table.epsilon
+        )
+        if body.table
+        else None
+    )
     row = analysis.request_release(
-        session, Zone.of(runtime), principal, body.linkage_id, title=body.title, overrides=overrides
+        session,
+        Zone.of(runtime),
+        principal,
+        body.linkage_id,
+        title=body.title,
+        overrides=overrides,
+        table=table,
     )
     return _release(row)
 
