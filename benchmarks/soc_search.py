@@ -175,7 +175,7 @@ def main() -> None:
             timings, found = [], 0
             for _ in range(args.runs):
                 t = time.perf_counter()
-                found = len(search_events(lake, query).events)
+                found = len(search_events(lake, query).items)
                 timings.append((time.perf_counter() - t) * 1000)
             timings.sort()
             p95 = timings[round(0.95 * (len(timings) - 1))]

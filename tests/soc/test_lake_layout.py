@@ -60,7 +60,7 @@ def fill(store: SocStore) -> None:
 
 def ips(store: SocStore, **query: object) -> list[str]:
     page = search_events(store.lake, EventQuery(*WIDE, limit=1000, **query))  # type: ignore[arg-type]
-    return [e["src_ip"] for e in page.events]
+    return [e["src_ip"] for e in page.items]
 
 
 def test_a_past_day_becomes_one_sorted_file_and_reads_the_same(soc_store: SocStore) -> None:
@@ -91,7 +91,7 @@ def test_a_past_day_becomes_one_sorted_file_and_reads_the_same(soc_store: SocSto
     )
     one = search_events(
         soc_store.lake, EventQuery(*WIDE, wards=frozenset({CHIYODA}), limit=1000)
-    ).events[-1]
+    ).items[-1]
     assert get_event(soc_store.lake, one["event_id"], frozenset({CHIYODA}), at=one["time"]) == one
     assert get_event(soc_store.lake, one["event_id"], frozenset({MINATO})) is None
     batches, cursor = soc_store.lake.changes(0)
@@ -141,7 +141,7 @@ def test_retention_drops_a_ward_from_a_merged_day(soc_store: SocStore) -> None:
     compact(soc_store.lake, min_files=8, today=date(2026, 5, 3))
     now = DAY2 + timedelta(days=8, hours=12)  # day 1 is 9 days old, day 2 eight
     apply_retention(soc_store.lake, now, 30, {MINATO: 8})
-    left = search_events(soc_store.lake, EventQuery(*WIDE, limit=1000)).events
+    left = search_events(soc_store.lake, EventQuery(*WIDE, limit=1000)).items
     assert {(e["ward"], e["time"].date()) for e in left} == {
         (CHIYODA, DAY1.date()),
         (CHIYODA, DAY2.date()),

@@ -61,8 +61,8 @@ def test_old_files_without_the_hash_columns_read_and_merge(tmp_path: Path) -> No
         {"event_id": "old-2", "file_hash_md5": None, "file_hash_sha1": None},
     ]
     found = search_events(lake, EventQuery(*WIDE, filters={"file_hash_sha256": SHA256}))
-    assert [e["event_id"] for e in found.events] == ["old-1"]
-    assert found.events[0]["file_hash_md5"] is None
+    assert [e["event_id"] for e in found.items] == ["old-1"]
+    assert found.items[0]["file_hash_md5"] is None
     one = get_event(lake, "old-2", frozenset({CHIYODA}))
     assert one is not None and one["file_hash_sha1"] is None
 
@@ -82,7 +82,7 @@ def test_old_files_without_the_hash_columns_read_and_merge(tmp_path: Path) -> No
         "old-2": None,
         "new": MD5,
     }
-    hits = search_events(lake, EventQuery(*WIDE, filters={"file_hash_md5": MD5})).events
+    hits = search_events(lake, EventQuery(*WIDE, filters={"file_hash_md5": MD5})).items
     assert [e["event_id"] for e in hits] == ["new"]
 
 

@@ -57,7 +57,7 @@ def test_a_stray_event_moves_to_its_own_ward_and_day(soc_store: SocStore) -> Non
     assert len(ips(soc_store)) == before
     # Found by a search pruned to Minato's folders (before, it sat in Chiyoda's).
     found = search_events(soc_store.lake, EventQuery(*WIDE, wards=frozenset({MINATO}), limit=100))
-    assert "stray-event" in [e["event_id"] for e in found.events]
+    assert "stray-event" in [e["event_id"] for e in found.items]
     assert refile(soc_store.lake).files_repaired == 0  # a second pass finds nothing
 
 

@@ -55,17 +55,20 @@ def fsync_directory(path: Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path, *, sync_folder: bool = True) -> Iterator[Path]:
+def atomic_path(path: Path, *, sync_folder: bool = True, sync_file: bool = True) -> Iterator[Path]:
     """A temporary path beside ``path`` for a writer that creates the file itself (DuckDB's
     COPY, pyarrow): on a clean exit its content is synced and it replaces ``path``, so that a
     crash leaves either the old or the new file; on an error it is removed.
 
-    ``sync_folder=False`` leaves the folder's sync to the caller (one for many files).
+    ``sync_folder=False`` leaves the folder's sync to the caller (one for many files);
+    ``sync_file=False`` leaves the content's too (the SOC lake syncs a large commit's files
+    with one ``syncfs`` before it records the commit).
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
         yield tmp
-        fsync_file(tmp)
+        if sync_file:
+            fsync_file(tmp)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

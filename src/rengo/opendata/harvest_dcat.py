@@ -26,6 +26,7 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
+from rengo.core.types import TenantCode
 from rengo.opendata.catalogue import CATEGORIES, LICENSE_URLS
 from rengo.opendata.dcat import FREQUENCY, HYDRA
 from rengo.opendata.harvest import HarvestReport, apply_package, withdraw_missing
@@ -206,7 +207,7 @@ def harvest(
     session: Session,
     principal: Principal,
     url: str,
-    ward: str,
+    ward: TenantCode,
     settings: Settings,
     data_dir: DataDir,
     *,

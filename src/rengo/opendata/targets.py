@@ -7,7 +7,7 @@ press article, interview note, submission).
 
 from sqlalchemy import func, select
 
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.wards import JOINT
 from rengo.opendata.models import Dataset, Reuse
 from rengo.targets.registry import (
@@ -42,8 +42,8 @@ def _new_services(ctx: TargetContext) -> dict[str, Measurement]:
             Reuse.new_service.is_(True),
             # launch dates are Japanese calendar days: compare them with JST days, or the
             # KPI misses a launch recorded between 00:00 and 09:00 JST
-            Reuse.launched_on >= ctx.start.astimezone(JST).date(),
-            Reuse.launched_on <= ctx.as_of.astimezone(JST).date(),
+            Reuse.launched_on >= to_jst(ctx.start).date(),
+            Reuse.launched_on <= to_jst(ctx.as_of).date(),
         )
         .group_by(Reuse.evidence)
     ).all()

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rengo.core.storage import atomic_path
+
 T = TypeVar("T")
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "row_group_size": 256_000}
 BLOOM_COLUMNS = ("src_ip", "dst_ip", "user_name", "device_hostname", "event_id")
@@ -64,14 +66,10 @@ def write_parquet(
     table: pa.Table, path: Path, options: dict[str, Any] | None = None, *, sync: bool = True
 ) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
     if options is None:
         options = SMALL_FILE_OPTIONS if table.num_rows < SMALL_FILE_ROWS else PARQUET_OPTIONS
-    pq.write_table(table, tmp, **options)
-    if sync:
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    with atomic_path(path, sync_file=sync, sync_folder=False) as tmp:
+        pq.write_table(table, tmp, **options)
 
 
 SYNC_EACH_UP_TO = 16

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import orjson
 
-from rengo.core.storage import fsync_directory
+from rengo.core.storage import fsync_directory, write_atomically
 from rengo.core.types import TenantCode
 
 FRAME = struct.Struct("<4sIII")
@@ -284,12 +284,7 @@ class Spool:
 
     def consume(self, position: int) -> None:
         """Record that the lake holds everything below ``position``; free old segments."""
-        tmp = self._consumed_file.with_suffix(".tmp")
-        with open(tmp, "w") as handle:
-            handle.write(str(position))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self._consumed_file)
+        write_atomically(self._consumed_file, str(position).encode(), sync_folder=False)
         segments = self._segments()
         for (_start, path), (next_start, _next) in itertools.pairwise(segments):
             if next_start <= position:

@@ -7,39 +7,28 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from rengo.core import audit
 from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, Problem
-from rengo.core.permissions import Principal
 from rengo.core.reports import Rendered
 from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
 from rengo.csirt import (
-    actions,
     changes,
-    evidence,
     incidents,
     merge,
     reports,
     search,
-    tasks,
     timeline,
 )
 from rengo.csirt.alerts import AlertSource
 from rengo.csirt.metrics import durations
-from rengo.csirt.models import ContainmentAction, Evidence, Incident, TimelineEntry
+from rengo.csirt.models import Incident, TimelineEntry
 from rengo.csirt.schemas import (
-    ActionIn,
-    ActionOut,
-    CustodyOut,
-    DecisionIn,
-    EvidenceOut,
     IncidentCreate,
     IncidentOut,
     IncidentPatch,
@@ -48,15 +37,11 @@ from rengo.csirt.schemas import (
     NoteIn,
     ReviewIn,
     SplitIn,
-    TaskIn,
-    TaskOut,
     TimelineOut,
     TransitionIn,
 )
-from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.soc_adapter import SocAlertSource
 from rengo.notify import outbox
-from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import (
     ActingDep,
     IdPath,
@@ -483,351 +468,6 @@ def read_indicators(
         session, principal, incident_id, include_internal=internal
     )
     return [IndicatorOut.model_validate(i) for i in items]
-
-
-# -- containment actions --------------------------------------------------------------
-
-
-@router.get("/{incident_id}/actions", response_model=list[ActionOut], summary="Containment actions")
-def list_actions(incident_id: IdPath, principal: UserDep, session: SessionDep) -> list[ActionOut]:
-    incident = incidents.get_incident(session, principal, incident_id)
-    return [ActionOut.model_validate(a) for a in actions.actions_of(session, incident.id)]
-
-
-@router.post(
-    "/{incident_id}/actions",
-    response_model=ActionOut,
-    status_code=201,
-    summary="Request a containment action; it is queued at once (disruptive ones wait "
-    "for a second person's approval) and the worker carries it out",
-)
-def request_action(
-    incident_id: IdPath,
-    body: ActionIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    background: BackgroundTasks,
-) -> ActionOut:
-    action = actions.request_action(
-        session,
-        principal,
-        incident_id,
-        kind=body.kind,
-        target=body.target,
-        reason=body.reason,
-        ward=body.ward,
-        connector_id=body.connector_id,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
-    background.add_task(wake_worker, request.app)
-    return ActionOut.model_validate(action)
-
-
-def incident_action(
-    incident_id: IdPath, action_id: IdPath, principal: UserDep, session: SessionDep
-) -> ContainmentAction:
-    """The action of the path, checked to be the path's incident's and visible."""
-    return actions.action_of_incident(session, principal, incident_id, action_id)
-
-
-IncidentActionDep = Annotated[ContainmentAction, Depends(incident_action)]
-
-
-def _decide(
-    action: ContainmentAction,
-    approve: bool,
-    body: DecisionIn,
-    request: Request,
-    principal: Principal,
-    session: Session,
-    runtime: Runtime,
-) -> ActionOut:
-    decided = actions.decide(
-        session,
-        principal,
-        action.id,
-        approve=approve,
-        note=body.note,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
-    return ActionOut.model_validate(decided)
-
-
-@router.post(
-    "/{incident_id}/actions/{action_id}/approve",
-    response_model=ActionOut,
-    summary="Approve someone else's disruptive action; it is queued at once",
-)
-def approve(
-    action: IncidentActionDep,
-    body: DecisionIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    background: BackgroundTasks,
-) -> ActionOut:
-    decided = _decide(action, True, body, request, principal, session, runtime)
-    background.add_task(wake_worker, request.app)
-    return decided
-
-
-@router.post(
-    "/{incident_id}/actions/{action_id}/reject",
-    response_model=ActionOut,
-    summary="Reject someone else's disruptive action",
-)
-def reject(
-    action: IncidentActionDep,
-    body: DecisionIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> ActionOut:
-    return _decide(action, False, body, request, principal, session, runtime)
-
-
-@router.post(
-    "/{incident_id}/actions/{action_id}/retry",
-    response_model=ActionOut,
-    summary="Queue a failed action again (a fresh set of attempts)",
-)
-def retry(
-    action: IncidentActionDep,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    background: BackgroundTasks,
-) -> ActionOut:
-    retried = actions.retry(
-        session,
-        principal,
-        action.id,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
-    background.add_task(wake_worker, request.app)
-    return ActionOut.model_validate(retried)
-
-
-class ConfirmIn(BaseModel):
-    succeeded: bool
-    note: str = ""
-
-
-@router.post(
-    "/{incident_id}/actions/{action_id}/confirm",
-    response_model=ActionOut,
-    summary="For an action without a connector: say it was carried out (or not)",
-)
-def confirm(
-    action: IncidentActionDep,
-    body: ConfirmIn,
-    by: ActingDep,
-) -> ActionOut:
-    confirmed = actions.confirm_by_hand(
-        by.session,
-        by.principal,
-        action.id,
-        succeeded=body.succeeded,
-        note=body.note,
-        now=by.now,
-        client=by.client,
-    )
-    return ActionOut.model_validate(confirmed)
-
-
-# -- tasks and evidence ---------------------------------------------------------------
-
-
-@router.get("/{incident_id}/tasks", response_model=list[TaskOut], summary="Tasks")
-def list_tasks(incident_id: IdPath, principal: UserDep, session: SessionDep) -> list[TaskOut]:
-    incident = incidents.get_incident(session, principal, incident_id)
-    return [TaskOut.model_validate(t) for t in tasks.tasks_of(session, incident.id)]
-
-
-@router.post("/{incident_id}/tasks", response_model=TaskOut, status_code=201, summary="Add a task")
-def add_task(
-    incident_id: IdPath, body: TaskIn, principal: UserDep, session: SessionDep, runtime: RuntimeDep
-) -> TaskOut:
-    task = tasks.add_task(
-        session,
-        principal,
-        incident_id,
-        title=body.title,
-        assignee=body.assignee,
-        due_at=body.due_at,
-        now=runtime.clock.now(),
-    )
-    return TaskOut.model_validate(task)
-
-
-@router.post(
-    "/{incident_id}/tasks/{task_id}/done", response_model=TaskOut, summary="Mark a task done"
-)
-def task_done(
-    incident_id: IdPath,
-    task_id: IdPath,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> TaskOut:
-    task = tasks.complete_task(session, principal, task_id, runtime.clock.now())
-    if task.incident_id != incident_id:
-        raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
-    return TaskOut.model_validate(task)
-
-
-@router.get("/{incident_id}/evidence", response_model=list[EvidenceOut], summary="Evidence files")
-def list_evidence(
-    incident_id: IdPath, principal: UserDep, session: SessionDep
-) -> list[EvidenceOut]:
-    incident = incidents.get_incident(session, principal, incident_id)
-    return [EvidenceOut.model_validate(e) for e in evidence.evidence_of(session, incident.id)]
-
-
-@router.post(
-    "/{incident_id}/evidence",
-    response_model=EvidenceOut,
-    status_code=201,
-    summary="Upload an evidence file (multipart field `file`; hashed with SHA-256, custody starts)",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                }
-            },
-        }
-    },
-)
-async def upload_evidence(
-    incident_id: IdPath,
-    request: Request,
-    principal: UserDep,
-    runtime: RuntimeDep,
-    description: str = "",
-) -> EvidenceOut:
-    def check() -> None:
-        with runtime.db.session() as session:
-            incidents.get_incident(session, principal, incident_id, "csirt.incidents.write")
-
-    # Who may write is decided before the upload is read.
-    await run_in_threadpool(check)
-    form = await request.form()
-    upload = form.get("file")
-    if upload is None or isinstance(upload, str):
-        raise InvalidInput(
-            "no file", [Problem("send the file as multipart field 'file'", "body file")]
-        )
-
-    def store() -> EvidenceOut:
-        with runtime.db.session() as session:
-            item = evidence.store(
-                session,
-                principal,
-                incident_id,
-                upload.file,
-                filename=upload.filename or "evidence.bin",
-                content_type=upload.content_type or "application/octet-stream",
-                description=description,
-                data_dir=runtime.data_dir,
-                max_bytes=runtime.settings.section(CsirtSettings).evidence_max_mb << 20,
-                now=runtime.clock.now(),
-                client=client_address(request),
-            )
-            return EvidenceOut.model_validate(item)
-
-    return await run_in_threadpool(store)
-
-
-def _evidence_of_incident(item: Evidence, incident_id: int) -> None:
-    if item.incident_id != incident_id:
-        raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
-
-
-@router.get(
-    "/{incident_id}/evidence/{evidence_id}",
-    summary="Download an evidence file (audited)",
-    response_class=StreamingResponse,
-)
-def download_evidence(
-    incident_id: IdPath,
-    evidence_id: IdPath,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> StreamingResponse:
-    item, path = evidence.open_for_download(
-        session,
-        principal,
-        evidence_id,
-        data_dir=runtime.data_dir,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
-    _evidence_of_incident(item, incident_id)
-    return StreamingResponse(
-        evidence.chunks(path),
-        media_type=item.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{item.filename}"',
-            "X-SHA256": item.sha256,
-        },
-    )
-
-
-@router.get(
-    "/{incident_id}/evidence/{evidence_id}/custody",
-    response_model=list[CustodyOut],
-    summary="Chain of custody of an evidence file",
-)
-def custody(
-    incident_id: IdPath, evidence_id: IdPath, principal: UserDep, session: SessionDep
-) -> list[CustodyOut]:
-    item = evidence.get_evidence(session, principal, evidence_id)
-    _evidence_of_incident(item, incident_id)
-    return [CustodyOut.model_validate(c) for c in evidence.custody_of(session, item.id)]
-
-
-class VerifyOut(BaseModel):
-    intact: bool
-
-
-@router.post(
-    "/{incident_id}/evidence/{evidence_id}/verify",
-    response_model=VerifyOut,
-    summary="Re-hash the stored file and record the check in the chain of custody",
-)
-def verify_evidence(
-    incident_id: IdPath,
-    evidence_id: IdPath,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> VerifyOut:
-    item = evidence.get_evidence(session, principal, evidence_id)
-    _evidence_of_incident(item, incident_id)
-    return VerifyOut(
-        intact=evidence.verify(
-            session, principal, evidence_id, data_dir=runtime.data_dir, now=runtime.clock.now()
-        )
-    )
 
 
 @router.get(

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import allows, require
 from rengo.core.runtime import Runtime
@@ -39,7 +39,7 @@ CONTEST_FIELDS = ("fiscal_year", "title", "call", "opens_on", "closes_on", "crit
 
 
 def _today(runtime: Runtime) -> date:
-    today: date = runtime.clock.now().astimezone(JST).date()
+    today: date = to_jst(runtime.clock.now()).date()
     return today
 
 
