@@ -136,10 +136,15 @@ class _Out(BaseModel):
 
 
 class ActualOut(_Out):
+    indicator_id: int
     period_end: date
     value: float = Field(ge=-1e12, le=1e12)
     margin: float | None
     note: str
+    source: str = Field(
+        description="manual, survey, or metric:<scoreboard target> (a stored snapshot)"
+    )
+    recorded_at: datetime = Field(description="When the value was entered or the snapshot taken")
 
 
 class IndicatorOut(_Out):

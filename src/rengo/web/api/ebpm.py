@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
-from rengo.ebpm import approvals, indicators, policies
+from rengo.ebpm import approvals, indicators, policies, snapshots
 from rengo.ebpm.exports import DocumentKind, ExportFormat, export_policy
 from rengo.ebpm.models import Indicator
 from rengo.ebpm.schemas import (
@@ -321,3 +321,27 @@ def live_value(
         value=m.value if m else None,
         detail=m.detail if m else {},
     )
+
+
+@router.post(
+    "/policies/{policy_id}/snapshots",
+    response_model=list[ActualOut],
+    summary="Store the current period's actual of each live-metric indicator of the policy now",
+)
+def take_snapshots(
+    policy_id: IdPath,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> list[ActualOut]:
+    taken = snapshots.take_for_policy(
+        session,
+        principal,
+        runtime.settings,
+        runtime.data_dir,
+        runtime.clock.now(),
+        policy_id,
+        client=client_address(request),
+    )
+    return [ActualOut.model_validate(a) for a in taken]
