@@ -96,6 +96,10 @@ def evaluation(runtime: Runtime, ward: str) -> str:
 
 BODIES["PATCH /api/v1/ebpm/policies/{policy_id}"] = {"title": "他区の施策"}
 BODIES["POST /api/v1/ebpm/policies/{policy_id}/elements"] = {"stage": "outputs", "text": "x"}
+BODIES["PATCH /api/v1/ebpm/policies/{policy_id}/elements/{element_id}"] = {
+    "stage": "outputs",
+    "text": "x",
+}
 BODIES["POST /api/v1/ebpm/policies/{policy_id}/transitions"] = {"action": "submit"}
 BODIES["POST /api/v1/ebpm/policies/{policy_id}/indicators"] = {"name": "x"}
 BODIES["POST /api/v1/ebpm/policies/{policy_id}/evaluations"] = {"design": "did"}

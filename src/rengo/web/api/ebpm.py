@@ -159,6 +159,25 @@ def add_element(
     return ElementOut.model_validate(element)
 
 
+@router.patch(
+    "/policies/{policy_id}/elements/{element_id}",
+    response_model=ElementOut,
+    summary="Change an element's stage or text (a draft only)",
+)
+def update_element(
+    policy_id: IdPath,
+    element_id: IdPath,
+    body: ElementCreate,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+) -> ElementOut:
+    element = policies.update_element(
+        session, principal, policy_id, element_id, body, client=client_address(request)
+    )
+    return ElementOut.model_validate(element)
+
+
 @router.delete(
     "/policies/{policy_id}/elements/{element_id}",
     status_code=204,

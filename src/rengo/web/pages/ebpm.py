@@ -72,6 +72,11 @@ SAVED = {
     "plan": N_("The evaluation plan was saved."),
     "result": N_("The estimate was stored as evidence."),
     "actual": N_("The actual was recorded."),
+    "updated": N_("The policy was changed."),
+    "element_updated": N_("The element was changed."),
+    "element_removed": N_("The element was removed; its indicators stay, unattached."),
+    "indicator_updated": N_("The indicator was changed."),
+    "snapshot": N_("The live metrics' actuals of this period were stored."),
 }
 
 
@@ -119,7 +124,7 @@ def new_policy_form(
     )
 
 
-def _validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
+def validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
     try:
         return model.model_validate(values)
     except ValidationError as error:
@@ -139,7 +144,7 @@ async def create_policy(
     values["purpose"] = str(form.get("purpose") or "")
     values["budget_yen"] = form.get("budget_yen") or None
     try:
-        data = _validated(PolicyCreate, values)
+        data = validated(PolicyCreate, values)
         policy = policies.create_policy(session, principal, data, client=client_address(request))
     except InvalidInput as error:
         session.rollback()
@@ -209,12 +214,12 @@ def policy_detail(
     return detail_page(request, caller, session, runtime, principal, policy_id)
 
 
-async def _form(request: Request) -> dict[str, Any]:
+async def form_values(request: Request) -> dict[str, Any]:
     form = await request.form()
     return {k: v for k, v in form.items() if k != "csrf_token" and v != ""}
 
 
-async def _act(
+async def act(
     request: Request,
     caller: CallerDep,
     session: Session,
@@ -255,10 +260,10 @@ async def add_element(
     runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        data = _validated(ElementCreate, await _form(request))
+        data = validated(ElementCreate, await form_values(request))
         policies.add_element(session, principal, policy_id, data, client=client_address(request))
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "element", action)
+    return await act(request, caller, session, runtime, principal, policy_id, "element", action)
 
 
 @router.post(
@@ -273,18 +278,18 @@ async def add_indicator(
     runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        values = await _form(request)
+        values = await form_values(request)
         values["key_outcome"] = values.get("key_outcome") == "true"
         if values.get("source") != "metric":
             values.pop("metric_target", None)
         if values.get("source") != "survey":
             values.pop("survey_question", None)
-        data = _validated(IndicatorFields, values)
+        data = validated(IndicatorFields, values)
         indicators.add_indicator(
             session, principal, policy_id, data, client=client_address(request)
         )
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "indicator", action)
+    return await act(request, caller, session, runtime, principal, policy_id, "indicator", action)
 
 
 @router.post("/ebpm/policies/{policy_id}/actuals", response_class=HTMLResponse, response_model=None)
@@ -297,7 +302,7 @@ async def record_actual(
     runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        values = await _form(request)
+        values = await form_values(request)
         raw = str(values.pop("indicator_id", ""))
         found = (
             indicators.visible_indicator(session, principal, int(raw))
@@ -308,12 +313,12 @@ async def record_actual(
             problem = Problem("not an indicator of this policy", "field indicator_id")
             raise InvalidInput("invalid actual", [problem])
         indicator = found
-        data = _validated(ActualCreate, values)
+        data = validated(ActualCreate, values)
         indicators.record_actual(
             session, principal, indicator.id, data, client=client_address(request)
         )
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "actual", action)
+    return await act(request, caller, session, runtime, principal, policy_id, "actual", action)
 
 
 @router.post(
@@ -328,7 +333,7 @@ async def take_step(
     runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        values = await _form(request)
+        values = await form_values(request)
         approvals.transition(
             session,
             principal,
@@ -338,7 +343,7 @@ async def take_step(
             client=client_address(request),
         )
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "step", action)
+    return await act(request, caller, session, runtime, principal, policy_id, "step", action)
 
 
 @router.post(
@@ -353,10 +358,10 @@ async def plan_evaluation(
     runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        data = _validated(EvaluationCreate, await _form(request))
+        data = validated(EvaluationCreate, await form_values(request))
         evaluations.create_plan(session, principal, policy_id, data, client=client_address(request))
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "plan", action)
+    return await act(request, caller, session, runtime, principal, policy_id, "plan", action)
 
 
 @router.post(
@@ -378,7 +383,7 @@ async def run_evaluation(
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise InvalidInput("no file", [Problem(_("Choose a CSV or Excel file."), "file")])
         rows = evaluations.observations_from_file(await upload.read(), upload.filename)
-        data = _validated(
+        data = validated(
             EvaluationRun,
             {
                 "method": form.get("method"),
@@ -396,7 +401,7 @@ async def run_evaluation(
             client=client_address(request),
         )
 
-    return await _act(
+    return await act(
         request, caller, session, runtime, principal, evaluation.policy_id, "result", action
     )
 
