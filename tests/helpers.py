@@ -96,3 +96,17 @@ def built_domains() -> set[str]:
         if any(p.name not in DECLARING_PARTS for p in (src / d).glob("*.py"))
         or (src / d / "migrations").is_dir()
     }
+
+
+AXE = ROOT / "tests" / "vendor" / "axe.min.js"
+
+
+def assert_accessible(page: Any) -> None:
+    """No WCAG 2.1 A/AA violation that axe-core finds on a Playwright page's current page."""
+    page.evaluate(AXE.read_text("utf-8"))  # evaluated by the driver: the CSP allows no inline
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', "
+        "'wcag21aa']}})"
+    )
+    problems = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    assert not problems, problems

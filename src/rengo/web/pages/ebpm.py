@@ -35,6 +35,7 @@ from rengo.ebpm.vocabulary import (
     STATUSES,
     STEPS,
 )
+from rengo.ebpm.zone.deposits import Zone
 from rengo.targets.registry import fiscal_year_start, targets
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import error_message
@@ -191,6 +192,7 @@ def detail_page(
             "can_edit": policy.status == "draft"
             and allows(principal, "ebpm.policies.write", policy.tenant),
             "can_evaluate": allows(principal, "ebpm.evaluations.write", policy.tenant),
+            "releases": evaluations.releases_for(session, principal, policy.tenant),
             "can_record": allows(principal, "ebpm.policies.write", policy.tenant),
             "scoreboard": targets(),
             "problems": problems or [],
@@ -398,6 +400,48 @@ async def run_evaluation(
             data,
             runtime.settings,
             source=f"file {upload.filename}",
+            client=client_address(request),
+        )
+
+    return await act(
+        request, caller, session, runtime, principal, evaluation.policy_id, "result", action
+    )
+
+
+@router.post(
+    "/ebpm/evaluations/{evaluation_id}/results/release",
+    response_class=HTMLResponse,
+    response_model=None,
+)
+async def run_on_release(
+    evaluation_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> Response:
+    evaluation = evaluations.visible_evaluation(session, principal, evaluation_id)
+
+    async def action() -> None:
+        values = await form_values(request)
+        columns = {k: values[k] for k in ("unit", "period", "value", "treated") if k in values}
+        data = validated(
+            EvaluationRun,
+            {
+                "method": values.get("method"),
+                "intervention_period": values.get("intervention_period"),
+                "release_id": values.get("release_id"),
+                "columns": columns,
+            },
+        )
+        evaluations.run_on_release(
+            session,
+            principal,
+            evaluation.id,
+            data,
+            runtime.settings,
+            Zone.of(runtime),
             client=client_address(request),
         )
 
