@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
@@ -57,16 +57,33 @@ def _message(member: StaffMember, course: Course, settings: Settings) -> tuple[s
     return subject, body, link
 
 
-def _pending(session: Session, course: Course, tenants: frozenset[str] | None) -> list[StaffMember]:
+def _pending(
+    course: Course, tenants: frozenset[str] | None, since: datetime, *, only_due: bool
+) -> Select[StaffMember, bool]:
+    """Roster members without a completion of ``course``, each with whether they were
+    reminded after ``since``; with ``only_due`` just those with an address and no recent
+    reminder (the worker's every round: nothing to load when nobody is due)."""
     done = select(Completion.id).where(
         Completion.course_id == course.id,
         Completion.tenant == StaffMember.tenant,
         Completion.staff_id == StaffMember.staff_id,
     )
-    query = select(StaffMember).where(~done.exists())
+    reminded = (
+        select(Reminder.id)
+        .where(
+            Reminder.course_id == course.id,
+            Reminder.tenant == StaffMember.tenant,
+            Reminder.staff_id == StaffMember.staff_id,
+            Reminder.sent_at > since,
+        )
+        .exists()
+    )
+    query = select(StaffMember, reminded).where(~done.exists())
+    if only_due:
+        query = query.where(~reminded, StaffMember.email != "")
     if tenants is not None:
         query = query.where(StaffMember.tenant.in_(tenants))
-    return list(session.scalars(query.order_by(StaffMember.tenant, StaffMember.staff_id)))
+    return query.order_by(StaffMember.tenant, StaffMember.staff_id)
 
 
 def send_reminders(
@@ -85,15 +102,10 @@ def send_reminders(
     if course is None:
         return ReminderRun(0, 0, 0)
     since = now - timedelta(days=own.reminder_interval_days)
-    recent_query = select(Reminder.tenant, Reminder.staff_id).where(
-        Reminder.course_id == course.id, Reminder.sent_at > since
-    )
-    if tenants is not None:
-        recent_query = recent_query.where(Reminder.tenant.in_(tenants))
-    recent = {(ward, staff) for ward, staff in session.execute(recent_query)}
+    query = _pending(course, tenants, since, only_due=trigger == "scheduled")
     sent = recently = no_email = 0
-    for member in _pending(session, course, tenants):
-        if (member.tenant, member.staff_id) in recent:
+    for member, reminded in session.execute(query):
+        if reminded:
             recently += 1
             continue
         if not member.email:
