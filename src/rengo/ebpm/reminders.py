@@ -19,9 +19,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
+from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import Settings
-from rengo.core.wards import tenant_name
+from rengo.core.wards import JOINT, is_tenant, tenant_name
 from rengo.ebpm.models import Completion, Course, Reminder, StaffMember
 from rengo.ebpm.settings import EbpmSettings
 from rengo.ebpm.training import ensure_courses
@@ -151,6 +152,8 @@ def remind_now(
     client: str = "",
 ) -> ReminderRun:
     """HR asks for reminders now (its own ward; the joint centre for one ward or all)."""
+    if ward is not None and (ward == JOINT or not is_tenant(ward)):
+        raise InvalidInput("unknown ward", [Problem("the code of a ward", "field ward")])
     require(principal, "ebpm.training.write", ward)
     tenants = narrow_to_visible(principal, "ebpm.training.write", ward)
     run = send_reminders(
