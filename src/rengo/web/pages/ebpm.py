@@ -37,7 +37,16 @@ from rengo.ebpm.vocabulary import (
 )
 from rengo.ebpm.zone.deposits import Zone
 from rengo.targets.registry import fiscal_year_start, targets
-from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import (
+    CallerDep,
+    FormPost,
+    FormPostDep,
+    IdPath,
+    RuntimeDep,
+    SessionDep,
+    UserDep,
+    client_address,
+)
 from rengo.web.errors import error_message
 from rengo.web.i18n import N_, _, current_language
 from rengo.web.nav import NavItem
@@ -222,14 +231,7 @@ async def form_values(request: Request) -> dict[str, Any]:
 
 
 async def act(
-    request: Request,
-    caller: CallerDep,
-    session: Session,
-    runtime: Runtime,
-    principal: Principal,
-    policy_id: int,
-    saved: str,
-    action: Any,
+    post: FormPost, session: Session, policy_id: int, saved: str, action: Any
 ) -> Response:
     """Run ``action`` (a form's change); on bad input show the model with the problems."""
     try:
@@ -237,11 +239,11 @@ async def act(
     except InvalidInput as error:
         session.rollback()
         return detail_page(
-            request,
-            caller,
+            post.request,
+            post.caller,
             session,
-            runtime,
-            principal,
+            post.runtime,
+            post.principal,
             policy_id,
             problems=error.problems,
             message=error_message(error),
@@ -255,17 +257,14 @@ async def act(
 )
 async def add_element(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        data = validated(ElementCreate, await form_values(request))
-        policies.add_element(session, principal, policy_id, data, client=client_address(request))
+        data = validated(ElementCreate, await form_values(post.request))
+        policies.add_element(session, post.principal, policy_id, data, client=post.client)
 
-    return await act(request, caller, session, runtime, principal, policy_id, "element", action)
+    return await act(post, session, policy_id, "element", action)
 
 
 @router.post(
@@ -273,41 +272,33 @@ async def add_element(
 )
 async def add_indicator(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        values = await form_values(request)
+        values = await form_values(post.request)
         values["key_outcome"] = values.get("key_outcome") == "true"
         if values.get("source") != "metric":
             values.pop("metric_target", None)
         if values.get("source") != "survey":
             values.pop("survey_question", None)
         data = validated(IndicatorFields, values)
-        indicators.add_indicator(
-            session, principal, policy_id, data, client=client_address(request)
-        )
+        indicators.add_indicator(session, post.principal, policy_id, data, client=post.client)
 
-    return await act(request, caller, session, runtime, principal, policy_id, "indicator", action)
+    return await act(post, session, policy_id, "indicator", action)
 
 
 @router.post("/ebpm/policies/{policy_id}/actuals", response_class=HTMLResponse, response_model=None)
 async def record_actual(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        values = await form_values(request)
+        values = await form_values(post.request)
         raw = str(values.pop("indicator_id", ""))
         found = (
-            indicators.visible_indicator(session, principal, int(raw))
+            indicators.visible_indicator(session, post.principal, int(raw))
             if raw.isdigit() and len(raw) < 10
             else None
         )
@@ -316,11 +307,9 @@ async def record_actual(
             raise InvalidInput("invalid actual", [problem])
         indicator = found
         data = validated(ActualCreate, values)
-        indicators.record_actual(
-            session, principal, indicator.id, data, client=client_address(request)
-        )
+        indicators.record_actual(session, post.principal, indicator.id, data, client=post.client)
 
-    return await act(request, caller, session, runtime, principal, policy_id, "actual", action)
+    return await act(post, session, policy_id, "actual", action)
 
 
 @router.post(
@@ -328,24 +317,21 @@ async def record_actual(
 )
 async def take_step(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        values = await form_values(request)
+        values = await form_values(post.request)
         approvals.transition(
             session,
-            principal,
+            post.principal,
             policy_id,
             str(values.get("action") or ""),
             str(values.get("comment") or ""),
-            client=client_address(request),
+            client=post.client,
         )
 
-    return await act(request, caller, session, runtime, principal, policy_id, "step", action)
+    return await act(post, session, policy_id, "step", action)
 
 
 @router.post(
@@ -353,17 +339,14 @@ async def take_step(
 )
 async def plan_evaluation(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        data = validated(EvaluationCreate, await form_values(request))
-        evaluations.create_plan(session, principal, policy_id, data, client=client_address(request))
+        data = validated(EvaluationCreate, await form_values(post.request))
+        evaluations.create_plan(session, post.principal, policy_id, data, client=post.client)
 
-    return await act(request, caller, session, runtime, principal, policy_id, "plan", action)
+    return await act(post, session, policy_id, "plan", action)
 
 
 @router.post(
@@ -371,14 +354,11 @@ async def plan_evaluation(
 )
 async def run_evaluation(
     evaluation_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
-    evaluation = evaluations.visible_evaluation(session, principal, evaluation_id)
-    form = await request.form()
+    evaluation = evaluations.visible_evaluation(session, post.principal, evaluation_id)
+    form = await post.request.form()
     upload = form.get("file")
 
     async def action() -> None:
@@ -395,17 +375,15 @@ async def run_evaluation(
         )
         evaluations.run(
             session,
-            principal,
+            post.principal,
             evaluation.id,
             data,
-            runtime.settings,
+            post.runtime.settings,
             source=f"file {upload.filename}",
-            client=client_address(request),
+            client=post.client,
         )
 
-    return await act(
-        request, caller, session, runtime, principal, evaluation.policy_id, "result", action
-    )
+    return await act(post, session, evaluation.policy_id, "result", action)
 
 
 @router.post(
@@ -415,16 +393,13 @@ async def run_evaluation(
 )
 async def run_on_release(
     evaluation_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
-    evaluation = evaluations.visible_evaluation(session, principal, evaluation_id)
+    evaluation = evaluations.visible_evaluation(session, post.principal, evaluation_id)
 
     async def action() -> None:
-        values = await form_values(request)
+        values = await form_values(post.request)
         columns = {k: values[k] for k in ("unit", "period", "value", "treated") if k in values}
         data = validated(
             EvaluationRun,
@@ -437,17 +412,15 @@ async def run_on_release(
         )
         evaluations.run_on_release(
             session,
-            principal,
+            post.principal,
             evaluation.id,
             data,
-            runtime.settings,
-            Zone.of(runtime),
-            client=client_address(request),
+            post.runtime.settings,
+            Zone.of(post.runtime),
+            client=post.client,
         )
 
-    return await act(
-        request, caller, session, runtime, principal, evaluation.policy_id, "result", action
-    )
+    return await act(post, session, evaluation.policy_id, "result", action)
 
 
 @router.get("/ebpm/policies/{policy_id}/export")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from rengo.ebpm import indicators, policies, snapshots
 from rengo.ebpm.schemas import ElementCreate, IndicatorFields, PolicyPatch
-from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import FormPostDep, IdPath, SessionDep
 from rengo.web.pages.ebpm import act, form_values, validated
 
 router = APIRouter(include_in_schema=False)
@@ -24,22 +24,19 @@ POLICY_TEXT = ("title", "department", "budget_line", "purpose")
 @router.post("/ebpm/policies/{policy_id}/edit", response_class=HTMLResponse, response_model=None)
 async def edit_policy(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        form = await request.form()
+        form = await post.request.form()
         values: dict[str, Any] = {k: str(form.get(k) or "") for k in POLICY_TEXT}
         values["fiscal_year"] = form.get("fiscal_year") or None
         values["is_new"] = form.get("is_new") == "true"
         values["budget_yen"] = form.get("budget_yen") or None
         patch = validated(PolicyPatch, values)
-        policies.update_policy(session, principal, policy_id, patch, client=client_address(request))
+        policies.update_policy(session, post.principal, policy_id, patch, client=post.client)
 
-    return await act(request, caller, session, runtime, principal, policy_id, "updated", action)
+    return await act(post, session, policy_id, "updated", action)
 
 
 @router.post(
@@ -50,21 +47,16 @@ async def edit_policy(
 async def edit_element(
     policy_id: IdPath,
     element_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        data = validated(ElementCreate, await form_values(request))
+        data = validated(ElementCreate, await form_values(post.request))
         policies.update_element(
-            session, principal, policy_id, element_id, data, client=client_address(request)
+            session, post.principal, policy_id, element_id, data, client=post.client
         )
 
-    return await act(
-        request, caller, session, runtime, principal, policy_id, "element_updated", action
-    )
+    return await act(post, session, policy_id, "element_updated", action)
 
 
 @router.post(
@@ -75,20 +67,13 @@ async def edit_element(
 async def remove_element(
     policy_id: IdPath,
     element_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        policies.remove_element(
-            session, principal, policy_id, element_id, client=client_address(request)
-        )
+        policies.remove_element(session, post.principal, policy_id, element_id, client=post.client)
 
-    return await act(
-        request, caller, session, runtime, principal, policy_id, "element_removed", action
-    )
+    return await act(post, session, policy_id, "element_removed", action)
 
 
 @router.post(
@@ -96,16 +81,13 @@ async def remove_element(
 )
 async def edit_indicator(
     indicator_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
-    indicator = indicators.visible_indicator(session, principal, indicator_id)
+    indicator = indicators.visible_indicator(session, post.principal, indicator_id)
 
     async def action() -> None:
-        form = await request.form()
+        form = await post.request.form()
         values: dict[str, Any] = {
             name: (str(form.get(name) or "") or None)
             for name in IndicatorFields.model_fields
@@ -120,15 +102,12 @@ async def edit_indicator(
             values["survey_question"] = None
         data = validated(IndicatorFields, values)
         indicators.update_indicator(
-            session, principal, indicator.id, data.model_dump(), client=client_address(request)
+            session, post.principal, indicator.id, data.model_dump(), client=post.client
         )
 
     return await act(
-        request,
-        caller,
+        post,
         session,
-        runtime,
-        principal,
         indicator.policy_id,
         "indicator_updated",
         action,
@@ -140,21 +119,18 @@ async def edit_indicator(
 )
 async def take_snapshots(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
         snapshots.take_for_policy(
             session,
-            principal,
-            runtime.settings,
-            runtime.data_dir,
-            runtime.clock.now(),
+            post.principal,
+            post.runtime.settings,
+            post.runtime.data_dir,
+            post.runtime.clock.now(),
             policy_id,
-            client=client_address(request),
+            client=post.client,
         )
 
-    return await act(request, caller, session, runtime, principal, policy_id, "snapshot", action)
+    return await act(post, session, policy_id, "snapshot", action)

@@ -12,10 +12,11 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import Principal, allows, require, visible_tenants
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.ebpm import policies, reminders, roster, surveys, training
 from rengo.ebpm.measures import new_policies, outcome_changes, training_by_ward
 from rengo.ebpm.settings import EbpmSettings
@@ -43,7 +44,7 @@ def _training_page(
 ) -> HTMLResponse:
     require(principal, "ebpm.training.read")
     code = runtime.settings.section(EbpmSettings).required_course
-    today = runtime.clock.now().astimezone(JST).date()
+    today = to_jst(runtime.clock.now()).date()
     tenants = visible_tenants(principal, "ebpm.training.read")
     wards = [
         w for w in training_by_ward(session, code, today) if tenants is None or w.ward in tenants
@@ -196,7 +197,7 @@ async def send_reminders(
 
 
 class CompletionForm(BaseModel):
-    ward: str = Field(min_length=1, max_length=8)
+    ward: TenantCode = Field(min_length=1, max_length=8)
     staff_id: str = Field(min_length=1, max_length=64)
     department: str = Field("", max_length=128)
     course: str = Field(min_length=1, max_length=32)
