@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
-from rengo.ebpm import evaluations, policies, surveys, training
-from rengo.ebpm.models import Element, Indicator
+from rengo.ebpm import evaluations, policies, reminders, surveys, training
+from rengo.ebpm.models import Element, Indicator, StaffMember
 from rengo.ebpm.schemas import EvaluationCreate, PolicyCreate
 from tests.ebpm.zone import factories as _zone_factories  # noqa: F401 - the zone's routes
 from tests.tenancy import BODIES, GLOBAL_ROUTES, factory
@@ -31,6 +31,15 @@ def _ward_lists(runtime: Runtime, ward: str) -> None:
             session, Principal(ward, Role.POLICY, username="walk"), survey, runtime.settings
         )
         training.set_staff_count(session, ward, "総務部", 10, date(2026, 4, 1))
+        session.add(StaffMember(tenant=ward, staff_id="S1", email=f"s1@{ward}.example.test"))
+        session.flush()
+        reminders.send_reminders(
+            session,
+            runtime.settings,
+            datetime(2026, 6, 1, tzinfo=UTC),
+            tenants=frozenset({ward}),
+            trigger="manual",
+        )
 
 
 def _policy(runtime: Runtime, ward: str) -> int:
@@ -87,6 +96,10 @@ def evaluation(runtime: Runtime, ward: str) -> str:
 
 BODIES["PATCH /api/v1/ebpm/policies/{policy_id}"] = {"title": "他区の施策"}
 BODIES["POST /api/v1/ebpm/policies/{policy_id}/elements"] = {"stage": "outputs", "text": "x"}
+BODIES["PATCH /api/v1/ebpm/policies/{policy_id}/elements/{element_id}"] = {
+    "stage": "outputs",
+    "text": "x",
+}
 BODIES["POST /api/v1/ebpm/policies/{policy_id}/transitions"] = {"action": "submit"}
 BODIES["POST /api/v1/ebpm/policies/{policy_id}/indicators"] = {"name": "x"}
 BODIES["POST /api/v1/ebpm/policies/{policy_id}/evaluations"] = {"design": "did"}

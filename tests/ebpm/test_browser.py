@@ -1,16 +1,19 @@
-"""A policy officer in a real browser (Japanese on a desktop, English on a 390-px phone):
-builds a logic model from a template, links an indicator to a live scoreboard target, sees
-the diagram and exports the PDF."""
+"""A policy officer in a real browser (Japanese and English, each on a desktop and on a
+390-px phone): builds a logic model from a template, links an indicator to a live
+scoreboard target, sees the diagram (and the table beside it), the page is axe-clean, and
+exports the PDF, which holds the model, the linked indicator and its target."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
-from tests.helpers import TEST_PASSWORD, WARD_A
+from tests.helpers import TEST_PASSWORD, WARD_A, assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
@@ -48,8 +51,13 @@ WORDS = {
 
 @pytest.mark.parametrize(
     ("language", "viewport"),
-    [("ja", {"width": 1280, "height": 900}), ("en", {"width": 390, "height": 844})],
-    ids=["ja-desktop", "en-phone"],
+    [
+        ("ja", {"width": 1280, "height": 900}),
+        ("ja", {"width": 390, "height": 844}),
+        ("en", {"width": 1280, "height": 900}),
+        ("en", {"width": 390, "height": 844}),
+    ],
+    ids=["ja-desktop", "ja-phone", "en-desktop", "en-phone"],
 )
 def test_policy_officer_builds_links_sees_and_exports(
     browser_page: Any,
@@ -85,10 +93,11 @@ def test_policy_officer_builds_links_sees_and_exports(
     assert "待機児童率" in table.inner_text()
 
     page.get_by_text(words["add_indicator"], exact=True).click()
-    page.get_by_label(words["name"]).fill("データ活用研修の修了率")
-    page.get_by_label(words["source"], exact=True).select_option("metric")
-    page.get_by_label(words["metric"]).select_option("m3.kpi.staff_trained")
-    page.get_by_role("button", name=words["add"], exact=True).click()
+    form = page.locator("#add-indicator")  # the edit forms below have the same labels
+    form.get_by_label(words["name"]).fill("データ活用研修の修了率")
+    form.get_by_label(words["source"], exact=True).select_option("metric")
+    form.get_by_label(words["metric"]).select_option("m3.kpi.staff_trained")
+    form.get_by_role("button", name=words["add"], exact=True).click()
     page.get_by_text(words["added"]).wait_for()
     assert page.locator('a[href="/targets/m3.kpi.staff_trained"]').count() == 1
     assert "データ活用研修の修了率" in page.get_by_role("table", name=words["table"]).inner_text()
@@ -96,9 +105,14 @@ def test_policy_officer_builds_links_sees_and_exports(
     # Nothing wider than the screen on a phone (tables and the diagram scroll in place).
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"] + 1
+    assert_accessible(page)
 
     with page.expect_download() as download_info:
         page.get_by_role("link", name=words["pdf"]).click()
     target = tmp_path / "model.pdf"
     download_info.value.save_as(target)
     assert target.read_bytes().startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(target.read_bytes())).pages)
+    flat = "".join(text.split())
+    for expected in (title, "待機児童率", "データ活用研修の修了率", "m3.kpi.staff_trained"):
+        assert "".join(expected.split()) in flat, expected

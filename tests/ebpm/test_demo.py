@@ -12,7 +12,7 @@ from rengo.core.demo import DemoContext
 from rengo.core.runtime import Runtime
 from rengo.core.wards import JOINT
 from rengo.ebpm.demo import ebpm_demo
-from rengo.ebpm.models import Completion, Policy, SurveyResult
+from rengo.ebpm.models import Actual, Completion, Policy, SurveyResult
 from rengo.targets.evaluate import TargetEvaluator
 from rengo.targets.registry import get_target
 
@@ -27,6 +27,10 @@ def test_demo_makes_every_ebpm_target_compute(env: Runtime) -> None:
         )
         surveys = session.scalar(select(func.count(SurveyResult.id)))
         completions = session.scalar(select(func.count(Completion.id)))
+        snapshot = session.scalars(
+            select(Actual).where(Actual.source == "metric:m3.kpi.staff_trained")
+        ).all()
+    assert len(snapshot) == 1 and 50 < snapshot[0].value < 100  # the live indicator, stored
     assert statuses["approved"] >= 12 and statuses["draft"] >= 3 and statuses["submitted"] >= 1
     assert surveys == 6 * 2 * 5
     assert completions and completions > 1000

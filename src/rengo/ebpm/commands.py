@@ -1,4 +1,5 @@
-"""``rengo ebpm …``: import the HR system's training records and resident survey results."""
+"""``rengo ebpm …``: import the HR system's training records and roster, remind staff of the
+required course, store live-metric snapshots, import resident survey results."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 
 from rengo.core.console import DataDirOption, console, open_runtime
 from rengo.core.permissions import SYSTEM
-from rengo.ebpm import surveys, training
+from rengo.ebpm import reminders, roster, snapshots, surveys, training
 from rengo.ebpm.zone import commands as zone_commands
 
 app = typer.Typer(
@@ -23,6 +24,9 @@ app.add_typer(survey_app, name="survey")
 zone_commands.register(app)  # deposit, link, release, zone-expire (docs/ebpm-zone.md)
 
 FileArgument = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+WardOption = Annotated[
+    str | None, typer.Option("--ward", help="Only this ward (code); default every ward.")
+]
 
 
 @training_app.command("import")
@@ -41,6 +45,36 @@ def training_staff(file: FileArgument, data_dir: DataDirOption = None) -> None:
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         count = training.import_staff_counts(session, SYSTEM, file.read_bytes(), filename=file.name)
     console.print(f"staff counts of {count:,} departments stored")
+
+
+@training_app.command("roster")
+def training_roster(file: FileArgument, data_dir: DataDirOption = None) -> None:
+    """Import the staff roster (職員番号, 区, 所属, 氏名, メール): whom reminders reach."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        result = roster.import_roster(
+            session, SYSTEM, file.read_bytes(), runtime.clock, filename=file.name
+        )
+    console.print(f"{result.created:,} staff added, {result.updated:,} updated")
+
+
+@training_app.command("remind")
+def training_remind(ward: WardOption = None, data_dir: DataDirOption = None) -> None:
+    """Remind staff who have not completed the required course now (e-mail through the
+    delivery log; nobody twice within ebpm.reminder_interval_days)."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        run = reminders.remind_now(session, SYSTEM, runtime.settings, runtime.clock.now(), ward)
+    console.print(
+        f"{run.sent:,} reminders queued; {run.recently_reminded:,} reminded recently; "
+        f"{run.without_email:,} without an e-mail address"
+    )
+
+
+@app.command("snapshot")
+def snapshot(data_dir: DataDirOption = None) -> None:
+    """Store the current period's actual of every live-metric indicator now."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        taken = snapshots.take_all(session, runtime.settings, runtime.data_dir, runtime.clock.now())
+    console.print(f"{len(taken):,} actuals stored")
 
 
 @survey_app.command("import")

@@ -16,7 +16,7 @@ from rengo.core.demo import DemoContext, step
 from rengo.core.demo_accounts import demo_username
 from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.wards import Ward, wards
-from rengo.ebpm import approvals, evaluations, indicators, policies, surveys, training
+from rengo.ebpm import approvals, evaluations, indicators, policies, snapshots, surveys, training
 from rengo.ebpm.models import Indicator, Policy
 from rengo.ebpm.schemas import ActualCreate, EvaluationCreate, IndicatorPatch, PolicyCreate
 from rengo.ebpm.zone import demo as _zone_demo  # noqa: F401 - registers the zone's demo
@@ -161,8 +161,10 @@ def ebpm_demo(ctx: DemoContext) -> None:
             ctx.report("ebpm: demo policies exist already")
             return
         made = approved = 0
+        live: list[Indicator] = []
         for index, slug in enumerate(DEMO_WARDS):
             ward = next(w for w in wards() if w.slug == slug)
+            draft: Policy | None = None
             # A continuing policy approved years ago: its key outcomes have five years of data.
             for template, title, department in (
                 ("childcare", "保育所待機児童解消", "子ども家庭部"),
@@ -202,6 +204,8 @@ def ebpm_demo(ctx: DemoContext) -> None:
                 )
                 made += 1
                 stage = (index + k) % 4  # 0 draft, 1 submitted, 2 approved, 3 approved + plan
+                if stage == 0:
+                    draft = p
                 if stage >= 1:
                     _approve(session, ward, p, steps=1 if stage == 1 else 3)
                 if stage >= 2:
@@ -217,21 +221,24 @@ def ebpm_demo(ctx: DemoContext) -> None:
                             timing=f"{fiscal_year + 2}年度末",
                         ),
                     )
-            if slug == "setagaya":  # one indicator follows a live scoreboard target
+            if slug == "setagaya" and draft is not None:  # a draft's indicator: a live target
                 first = session.scalar(
-                    select(Indicator).where(Indicator.policy_id == p.id).limit(1)
+                    select(Indicator).where(Indicator.policy_id == draft.id).limit(1)
                 )
-                if first is not None and p.status == "draft":
+                if first is not None and draft.status == "draft":
                     indicators.update_indicator(
                         session,
                         _as(ward, Role.POLICY),
                         first.id,
                         {"source": "metric", "metric_target": "m3.kpi.staff_trained"},
                     )
+                    live.append(first)
         result = surveys.import_surveys(
             session, SYSTEM, _survey_csv(fiscal_year, rng), ctx.settings, filename="demo-survey.csv"
         )
         departments, completions = _training(session, ctx, rng)
+        # the live indicator's actual of this quarter, stored as the worker would
+        snapshots.take(session, ctx.settings, ctx.data_dir, ctx.now, live)
     ctx.report(
         f"ebpm: {made} policies ({approved} approved), {result.questions} survey results, "
         f"{completions} training completions in {departments} departments"

@@ -1,26 +1,39 @@
 """Evaluation plans of a policy and their results, attached to an indicator as evidence.
 
 A plan names the design, the comparison group and the timing; running it on data (an
-uploaded table of unit, period, value, treated — and, once the linkage zone lands,
-released de-identified data) stores the estimate with its assumptions and diagnostics.
+uploaded table of unit, period, value, treated, or an approved release of the policy's
+ward from the data-linkage zone, read through ``rengo.ebpm.zone.feeds.released_table``)
+stores the estimate with its assumptions and diagnostics, and where the data came from.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
-from rengo.core.errors import InvalidInput, NotFound, Problem, ProblemList
-from rengo.core.permissions import Principal, require
+from rengo.core.errors import (
+    InvalidInput,
+    NotFound,
+    Problem,
+    ProblemList,
+    problems_from_validation,
+)
+from rengo.core.permissions import Principal, allows, require
 from rengo.core.settings import Settings
 from rengo.ebpm.estimators import Panel, estimate
 from rengo.ebpm.estimators.base import Options
 from rengo.ebpm.models import Evaluation, EvaluationResult, Indicator
 from rengo.ebpm.policies import visible_policy
-from rengo.ebpm.schemas import EvaluationCreate, EvaluationRun
+from rengo.ebpm.schemas import EvaluationCreate, EvaluationRun, ReleaseColumns
 from rengo.ebpm.settings import EbpmSettings
 from rengo.ebpm.tables import number, read_table
+from rengo.ebpm.zone.deposits import Zone
+from rengo.ebpm.zone.feeds import released_table
+from rengo.ebpm.zone.models import ZoneRelease
 
 
 def _audit(
@@ -114,10 +127,15 @@ def run(
     settings: Settings,
     *,
     source: str = "api",
+    release: dict[str, Any] | None = None,
     client: str = "",
 ) -> EvaluationResult:
     evaluation = visible_evaluation(session, principal, evaluation_id)
     require(principal, "ebpm.evaluations.write", evaluation.tenant, hide=True)
+    if data.observations is None:
+        raise InvalidInput(
+            "no data", [Problem("give observations (or use a release)", "field observations")]
+        )
     panel = Panel.of(
         [(o.unit, o.period, o.value, o.treated) for o in data.observations],
         data.intervention_period,
@@ -132,6 +150,7 @@ def run(
         detail={
             **result.detail(),
             "source": source,
+            **({"release": release} if release else {}),
             "observations": len(data.observations),
             "intervention_period": data.intervention_period,
         },
@@ -141,6 +160,84 @@ def run(
     session.flush()
     _audit(session, principal, "run", evaluation, client, method=data.method, result=row.id)
     return row
+
+
+def run_on_release(
+    session: Session,
+    principal: Principal,
+    evaluation_id: int,
+    data: EvaluationRun,
+    settings: Settings,
+    zone: Zone,
+    *,
+    client: str = "",
+) -> EvaluationResult:
+    """Run the estimator on an approved release of the policy's ward (``data.release_id``;
+    ``data.columns`` names its unit, period, value and treated columns). The release's use
+    is audited by the zone; the result records which release it was."""
+    evaluation = visible_evaluation(session, principal, evaluation_id)
+    require(principal, "ebpm.evaluations.write", evaluation.tenant, hide=True)
+    if data.release_id is None:
+        raise InvalidInput("no release", [Problem("choose a release", "field release_id")])
+    frame = released_table(
+        session, zone, principal, data.release_id, evaluation_id=evaluation.id, client=client
+    )
+    if frame.attrs.get("ward") != evaluation.tenant:
+        raise InvalidInput(
+            "the release is of another ward",
+            [Problem("a release of the policy's own ward", "field release_id")],
+        )
+    mapping = (data.columns or ReleaseColumns()).model_dump()
+    missing = [
+        Problem("{column!r} is not a released column", f"field columns.{key}", {"column": name})
+        for key, name in mapping.items()
+        if name and name not in frame.columns
+    ]
+    if missing:
+        raise InvalidInput("the release has no such column", missing)
+    renamed = frame.rename(columns={name: key for key, name in mapping.items() if name})
+    name = f"release-{data.release_id}.csv"
+    rows = observations_from_file(renamed.to_csv(index=False).encode("utf-8"), name)
+    try:
+        filled = EvaluationRun.model_validate(
+            {
+                "method": data.method,
+                "intervention_period": data.intervention_period,
+                "observations": rows,
+            }
+        )
+    except ValidationError as error:
+        raise InvalidInput("cannot use the release", problems_from_validation(error)) from None
+    provenance = {
+        "release_id": data.release_id,
+        "title": frame.attrs.get("title"),
+        "k": frame.attrs.get("k"),
+        "l_diversity": frame.attrs.get("l_diversity"),
+        "columns": {k: v for k, v in mapping.items() if v},
+    }
+    return run(
+        session,
+        principal,
+        evaluation.id,
+        filled,
+        settings,
+        source=f"release {data.release_id}",
+        release=provenance,
+        client=client,
+    )
+
+
+def releases_for(session: Session, principal: Principal, ward: str) -> list[ZoneRelease]:
+    """Approved releases of ``ward`` the principal may evaluate on (the page's picker)."""
+    if not allows(principal, "ebpm.zone.release.read", ward):
+        return []
+    return list(
+        session.scalars(
+            select(ZoneRelease)
+            .where(ZoneRelease.ward == ward, ZoneRelease.status == "approved")
+            .order_by(ZoneRelease.id.desc())
+        )
+    )
 
 
 DATA_COLUMNS = {

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rengo.core.db import utcnow
 from rengo.core.errors import InvalidInput, NotFound, Problem, problems_from_validation
 from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
@@ -131,6 +132,7 @@ def record_actual(
         actual = Actual(indicator_id=indicator.id, period_end=data.period_end, value=data.value)
         session.add(actual)
     actual.value, actual.margin, actual.note = data.value, data.margin, data.note
+    actual.source, actual.recorded_at = "manual", utcnow()
     session.flush()
     audit_policy(
         session,
@@ -169,9 +171,31 @@ def sync_survey_actuals(session: Session, indicator: Indicator) -> int:
             actual = Actual(indicator_id=indicator.id, period_end=end, value=result.positive_pct)
             session.add(actual)
         actual.value, actual.margin = result.positive_pct, result.margin_pct
-        actual.note = f"survey n={result.sample_size}"
+        actual.note, actual.source = f"survey n={result.sample_size}", "survey"
     session.flush()
     return len(results)
+
+
+def metric_values(
+    session: Session, settings: Settings, data_dir: DataDir, target_id: str, as_of: datetime
+) -> dict[str, Measurement]:
+    """A scoreboard target's values per tenant at ``as_of`` (empty if it is not computed)."""
+    target = get_target(target_id)
+    if target.compute is None:
+        return {}
+    ctx = TargetContext(
+        session=session,
+        settings=settings,
+        data_dir=data_dir,
+        as_of=as_of,
+        start=period_start(target.period, as_of),
+    )
+    return dict(target.compute(ctx))
+
+
+def value_for(values: dict[str, Measurement], tenant: str) -> Measurement | None:
+    """The ward's own value of a target, else the joint one."""
+    return values.get(tenant) or values.get(JOINT)
 
 
 def live_value(
@@ -184,15 +208,5 @@ def live_value(
     """The current value of a live-metric indicator for its ward (``None`` if no data)."""
     if indicator.source != "metric" or not indicator.metric_target:
         return None
-    target = get_target(indicator.metric_target)
-    if target.compute is None:
-        return None
-    ctx = TargetContext(
-        session=session,
-        settings=settings,
-        data_dir=data_dir,
-        as_of=as_of,
-        start=period_start(target.period, as_of),
-    )
-    values = target.compute(ctx)
-    return values.get(indicator.tenant) or values.get(JOINT)
+    values = metric_values(session, settings, data_dir, indicator.metric_target, as_of)
+    return value_for(values, indicator.tenant)

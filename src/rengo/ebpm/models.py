@@ -103,6 +103,8 @@ class Actual(Base):
     """Half-width of the 95 % interval (survey sampling error)."""
     note: Mapped[str] = mapped_column(String(200), default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(80), default="manual")
+    """manual | survey | metric:<scoreboard target id> (a snapshot of a live metric)."""
 
 
 class PolicyVersion(Base):
@@ -239,3 +241,37 @@ class StaffCount(Base):
     department: Mapped[str] = mapped_column(String(128))
     staff: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[date] = mapped_column(Date)
+
+
+class StaffMember(Base):
+    """One member of a ward's staff from the HR roster: whom a training reminder reaches."""
+
+    __tablename__ = "ebpm_staff"
+    __table_args__ = (UniqueConstraint("tenant", "staff_id", name="uq_ebpm_staff"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(8), index=True)
+    staff_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128), default="")
+    department: Mapped[str] = mapped_column(String(128), default="")
+    email: Mapped[str] = mapped_column(String(256), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Reminder(Base):
+    """One reminder to complete a required course, sent to one member of staff."""
+
+    __tablename__ = "ebpm_training_reminders"
+    __table_args__ = (Index("ix_ebpm_training_reminders_staff", "tenant", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(8))
+    staff_id: Mapped[str] = mapped_column(String(64))
+    course_id: Mapped[int] = mapped_column(ForeignKey("ebpm_courses.id"))
+    email: Mapped[str] = mapped_column(String(256))
+    delivery_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The ``notification_deliveries`` row that carries it (the delivery log)."""
+    trigger: Mapped[str] = mapped_column(String(16))
+    """scheduled | manual"""
+    actor: Mapped[str] = mapped_column(String(128), default="")
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

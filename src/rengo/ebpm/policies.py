@@ -264,6 +264,27 @@ def add_element(
     return element
 
 
+def update_element(
+    session: Session,
+    principal: Principal,
+    policy_id: int,
+    element_id: int,
+    data: ElementCreate,
+    *,
+    client: str = "",
+) -> Element:
+    """Change an element's stage or text (a draft only)."""
+    policy = editable_policy(session, principal, policy_id)
+    element = session.get(Element, element_id)
+    if element is None or element.policy_id != policy.id:
+        raise NotFound("element {element_id} not found", values={"element_id": element_id})
+    if (element.stage, element.text) != (data.stage, data.text):
+        element.stage, element.text = data.stage, data.text
+        _touch(policy)
+        audit_policy(session, principal, "element.update", policy, client, {"element": element.id})
+    return element
+
+
 def remove_element(
     session: Session, principal: Principal, policy_id: int, element_id: int, *, client: str = ""
 ) -> None:

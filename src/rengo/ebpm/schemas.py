@@ -121,12 +121,39 @@ class Observation(BaseModel):
     treated: bool = False
 
 
+class ReleaseColumns(BaseModel):
+    """Which released column holds what (default: the headers of an uploaded table, e.g.
+    区/unit, 年度/period, 値/value, 対象/treated)."""
+
+    unit: str | None = Field(None, max_length=128)
+    period: str | None = Field(None, max_length=128)
+    value: str | None = Field(None, max_length=128)
+    treated: str | None = Field(None, max_length=128)
+
+
 class EvaluationRun(BaseModel):
     method: DesignKey
     intervention_period: int = Field(
         ge=-10_000, le=1_000_000, description="First period under the policy"
     )
-    observations: list[Observation] = Field(min_length=4, max_length=100_000)
+    observations: list[Observation] | None = Field(
+        None, min_length=4, max_length=100_000, description="The data, or give release_id"
+    )
+    release_id: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="An approved release of the policy's ward (the data-linkage zone) as the data",
+    )
+    columns: ReleaseColumns | None = Field(
+        None, description="Which released column is unit, period, value, treated"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EvaluationRun:
+        if (self.observations is None) == (self.release_id is None):
+            raise InvalidValue("give either observations or release_id")
+        return self
 
 
 # -- output ------------------------------------------------------------------------
@@ -137,10 +164,15 @@ class _Out(BaseModel):
 
 
 class ActualOut(_Out):
+    indicator_id: int
     period_end: date
     value: float = Field(ge=-1e12, le=1e12)
     margin: float | None
     note: str
+    source: str = Field(
+        description="manual, survey, or metric:<scoreboard target> (a stored snapshot)"
+    )
+    recorded_at: datetime = Field(description="When the value was entered or the snapshot taken")
 
 
 class IndicatorOut(_Out):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from rengo.core.settings import section
@@ -30,4 +32,35 @@ class EbpmSettings(BaseModel):
     )
     survey_confidence: float = Field(
         0.95, gt=0.5, lt=1.0, description="Confidence level of survey margins of error."
+    )
+    reminder_interval_days: int = Field(
+        14,
+        ge=1,
+        le=365,
+        description=(
+            "A member of staff who has not completed the required course is reminded at most "
+            "once in this many days (scheduled and on-demand reminders alike)."
+        ),
+    )
+    reminders_scheduled: bool = Field(
+        True,
+        description=(
+            "The worker reminds staff who have not completed the required course on its own "
+            "(every round, each person at most once per reminder interval)."
+        ),
+    )
+    snapshot_period: Literal["quarter", "year"] = Field(
+        "quarter",
+        description=(
+            "Live-metric indicators store their actual per fiscal quarter or fiscal year."
+        ),
+    )
+    snapshot_refresh_hours: int = Field(
+        24,
+        ge=1,
+        le=24 * 31,
+        description=(
+            "The worker refreshes the current period's snapshot of a live-metric indicator "
+            "when it is older than this; the last snapshot of a period stays as its actual."
+        ),
     )

@@ -97,7 +97,7 @@ def _day(row: Row, key: str, problems: ProblemList) -> date | None:
         return None
 
 
-def _ward(row: Row, principal: Principal, problems: ProblemList) -> str | None:
+def staff_ward(row: Row, principal: Principal, problems: ProblemList) -> str | None:
     ward = ward_of(row, principal, problems)
     if ward == JOINT:
         problems.add("staff belong to a ward", row.where("ward"))
@@ -125,7 +125,7 @@ def import_completions(
     problems = ProblemList()
     parsed: dict[tuple[str, str, int], tuple[str, date]] = {}
     for row in rows:
-        ward = _ward(row, principal, problems)
+        ward = staff_ward(row, principal, problems)
         course = courses.get(row.cells["course"].upper())
         if course is None:
             problems.add(
@@ -239,7 +239,7 @@ def import_staff_counts(
     problems = ProblemList()
     parsed: dict[tuple[str, str], tuple[int, date]] = {}
     for row in rows:
-        ward = _ward(row, principal, problems)
+        ward = staff_ward(row, principal, problems)
         staff = number(row, "staff", problems, integer=True)
         when = _day(row, "as_of", problems)
         if staff is not None and staff < 0:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from rengo.core.types import TenantCode
-from rengo.ebpm import approvals, indicators, policies
+from rengo.ebpm import approvals, indicators, policies, snapshots
 from rengo.ebpm.exports import DocumentKind, ExportFormat, export_policy
 from rengo.ebpm.models import Indicator
 from rengo.ebpm.schemas import (
@@ -156,6 +156,25 @@ def add_element(
 ) -> ElementOut:
     element = policies.add_element(
         session, principal, policy_id, body, client=client_address(request)
+    )
+    return ElementOut.model_validate(element)
+
+
+@router.patch(
+    "/policies/{policy_id}/elements/{element_id}",
+    response_model=ElementOut,
+    summary="Change an element's stage or text (a draft only)",
+)
+def update_element(
+    policy_id: IdPath,
+    element_id: IdPath,
+    body: ElementCreate,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+) -> ElementOut:
+    element = policies.update_element(
+        session, principal, policy_id, element_id, body, client=client_address(request)
     )
     return ElementOut.model_validate(element)
 
@@ -322,3 +341,27 @@ def live_value(
         value=m.value if m else None,
         detail=m.detail if m else {},
     )
+
+
+@router.post(
+    "/policies/{policy_id}/snapshots",
+    response_model=list[ActualOut],
+    summary="Store the current period's actual of each live-metric indicator of the policy now",
+)
+def take_snapshots(
+    policy_id: IdPath,
+    request: Request,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> list[ActualOut]:
+    taken = snapshots.take_for_policy(
+        session,
+        principal,
+        runtime.settings,
+        runtime.data_dir,
+        runtime.clock.now(),
+        policy_id,
+        client=client_address(request),
+    )
+    return [ActualOut.model_validate(a) for a in taken]

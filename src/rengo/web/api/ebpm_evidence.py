@@ -14,6 +14,7 @@ from rengo.core.types import TenantCode
 from rengo.ebpm import evaluations, surveys, training
 from rengo.ebpm.schemas import EvaluationCreate, EvaluationRun
 from rengo.ebpm.settings import EbpmSettings
+from rengo.ebpm.zone.deposits import Zone
 from rengo.web.deps import Day, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/ebpm", tags=["ebpm"])
@@ -142,7 +143,10 @@ def read_evaluation(
     "/evaluations/{evaluation_id}/results",
     response_model=ResultOut,
     status_code=201,
-    summary="Run an estimator on observations (unit, period, value, treated)",
+    summary=(
+        "Run an estimator on observations (unit, period, value, treated) or on an approved "
+        "release of the policy's ward (release_id, columns)"
+    ),
 )
 def run_evaluation(
     evaluation_id: IdPath,
@@ -152,9 +156,25 @@ def run_evaluation(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> ResultOut:
-    result = evaluations.run(
-        session, principal, evaluation_id, body, runtime.settings, client=client_address(request)
-    )
+    if body.release_id is not None:
+        result = evaluations.run_on_release(
+            session,
+            principal,
+            evaluation_id,
+            body,
+            runtime.settings,
+            Zone.of(runtime),
+            client=client_address(request),
+        )
+    else:
+        result = evaluations.run(
+            session,
+            principal,
+            evaluation_id,
+            body,
+            runtime.settings,
+            client=client_address(request),
+        )
     return ResultOut.model_validate(result)
 
 

@@ -35,6 +35,7 @@ from rengo.ebpm.vocabulary import (
     STATUSES,
     STEPS,
 )
+from rengo.ebpm.zone.deposits import Zone
 from rengo.targets.registry import fiscal_year_start, targets
 from rengo.web.deps import (
     CallerDep,
@@ -81,6 +82,11 @@ SAVED = {
     "plan": N_("The evaluation plan was saved."),
     "result": N_("The estimate was stored as evidence."),
     "actual": N_("The actual was recorded."),
+    "updated": N_("The policy was changed."),
+    "element_updated": N_("The element was changed."),
+    "element_removed": N_("The element was removed; its indicators stay, unattached."),
+    "indicator_updated": N_("The indicator was changed."),
+    "snapshot": N_("The live metrics' actuals of this period were stored."),
 }
 
 
@@ -128,7 +134,7 @@ def new_policy_form(
     )
 
 
-def _validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
+def validated(model: type[BaseModel], values: dict[str, Any]) -> Any:
     try:
         return model.model_validate(values)
     except ValidationError as error:
@@ -148,7 +154,7 @@ async def create_policy(
     values["purpose"] = str(form.get("purpose") or "")
     values["budget_yen"] = form.get("budget_yen") or None
     try:
-        data = _validated(PolicyCreate, values)
+        data = validated(PolicyCreate, values)
         policy = policies.create_policy(session, principal, data, client=client_address(request))
     except InvalidInput as error:
         session.rollback()
@@ -195,6 +201,7 @@ def detail_page(
             "can_edit": policy.status == "draft"
             and allows(principal, "ebpm.policies.write", policy.tenant),
             "can_evaluate": allows(principal, "ebpm.evaluations.write", policy.tenant),
+            "releases": evaluations.releases_for(session, principal, policy.tenant),
             "can_record": allows(principal, "ebpm.policies.write", policy.tenant),
             "scoreboard": targets(),
             "problems": problems or [],
@@ -218,12 +225,12 @@ def policy_detail(
     return detail_page(request, caller, session, runtime, principal, policy_id)
 
 
-async def _form(request: Request) -> dict[str, Any]:
+async def form_values(request: Request) -> dict[str, Any]:
     form = await request.form()
     return {k: v for k, v in form.items() if k != "csrf_token" and v != ""}
 
 
-async def _act(
+async def act(
     post: FormPost, session: Session, policy_id: int, saved: str, action: Any
 ) -> Response:
     """Run ``action`` (a form's change); on bad input show the model with the problems."""
@@ -254,10 +261,10 @@ async def add_element(
     session: SessionDep,
 ) -> Response:
     async def action() -> None:
-        data = _validated(ElementCreate, await _form(post.request))
+        data = validated(ElementCreate, await form_values(post.request))
         policies.add_element(session, post.principal, policy_id, data, client=post.client)
 
-    return await _act(post, session, policy_id, "element", action)
+    return await act(post, session, policy_id, "element", action)
 
 
 @router.post(
@@ -269,16 +276,16 @@ async def add_indicator(
     session: SessionDep,
 ) -> Response:
     async def action() -> None:
-        values = await _form(post.request)
+        values = await form_values(post.request)
         values["key_outcome"] = values.get("key_outcome") == "true"
         if values.get("source") != "metric":
             values.pop("metric_target", None)
         if values.get("source") != "survey":
             values.pop("survey_question", None)
-        data = _validated(IndicatorFields, values)
+        data = validated(IndicatorFields, values)
         indicators.add_indicator(session, post.principal, policy_id, data, client=post.client)
 
-    return await _act(post, session, policy_id, "indicator", action)
+    return await act(post, session, policy_id, "indicator", action)
 
 
 @router.post("/ebpm/policies/{policy_id}/actuals", response_class=HTMLResponse, response_model=None)
@@ -288,7 +295,7 @@ async def record_actual(
     session: SessionDep,
 ) -> Response:
     async def action() -> None:
-        values = await _form(post.request)
+        values = await form_values(post.request)
         raw = str(values.pop("indicator_id", ""))
         found = (
             indicators.visible_indicator(session, post.principal, int(raw))
@@ -299,10 +306,10 @@ async def record_actual(
             problem = Problem("not an indicator of this policy", "field indicator_id")
             raise InvalidInput("invalid actual", [problem])
         indicator = found
-        data = _validated(ActualCreate, values)
+        data = validated(ActualCreate, values)
         indicators.record_actual(session, post.principal, indicator.id, data, client=post.client)
 
-    return await _act(post, session, policy_id, "actual", action)
+    return await act(post, session, policy_id, "actual", action)
 
 
 @router.post(
@@ -314,7 +321,7 @@ async def take_step(
     session: SessionDep,
 ) -> Response:
     async def action() -> None:
-        values = await _form(post.request)
+        values = await form_values(post.request)
         approvals.transition(
             session,
             post.principal,
@@ -324,7 +331,7 @@ async def take_step(
             client=post.client,
         )
 
-    return await _act(post, session, policy_id, "step", action)
+    return await act(post, session, policy_id, "step", action)
 
 
 @router.post(
@@ -336,10 +343,10 @@ async def plan_evaluation(
     session: SessionDep,
 ) -> Response:
     async def action() -> None:
-        data = _validated(EvaluationCreate, await _form(post.request))
+        data = validated(EvaluationCreate, await form_values(post.request))
         evaluations.create_plan(session, post.principal, policy_id, data, client=post.client)
 
-    return await _act(post, session, policy_id, "plan", action)
+    return await act(post, session, policy_id, "plan", action)
 
 
 @router.post(
@@ -358,7 +365,7 @@ async def run_evaluation(
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise InvalidInput("no file", [Problem(_("Choose a CSV or Excel file."), "file")])
         rows = evaluations.observations_from_file(await upload.read(), upload.filename)
-        data = _validated(
+        data = validated(
             EvaluationRun,
             {
                 "method": form.get("method"),
@@ -376,7 +383,44 @@ async def run_evaluation(
             client=post.client,
         )
 
-    return await _act(post, session, evaluation.policy_id, "result", action)
+    return await act(post, session, evaluation.policy_id, "result", action)
+
+
+@router.post(
+    "/ebpm/evaluations/{evaluation_id}/results/release",
+    response_class=HTMLResponse,
+    response_model=None,
+)
+async def run_on_release(
+    evaluation_id: IdPath,
+    post: FormPostDep,
+    session: SessionDep,
+) -> Response:
+    evaluation = evaluations.visible_evaluation(session, post.principal, evaluation_id)
+
+    async def action() -> None:
+        values = await form_values(post.request)
+        columns = {k: values[k] for k in ("unit", "period", "value", "treated") if k in values}
+        data = validated(
+            EvaluationRun,
+            {
+                "method": values.get("method"),
+                "intervention_period": values.get("intervention_period"),
+                "release_id": values.get("release_id"),
+                "columns": columns,
+            },
+        )
+        evaluations.run_on_release(
+            session,
+            post.principal,
+            evaluation.id,
+            data,
+            post.runtime.settings,
+            Zone.of(post.runtime),
+            client=post.client,
+        )
+
+    return await act(post, session, evaluation.policy_id, "result", action)
 
 
 @router.get("/ebpm/policies/{policy_id}/export")

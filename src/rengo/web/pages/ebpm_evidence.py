@@ -4,17 +4,20 @@ indicators against their baselines) and resident survey results."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.orm import Session
 
 from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, Problem, problems_from_validation
-from rengo.core.permissions import allows, require, visible_tenants
+from rengo.core.permissions import Principal, allows, require, visible_tenants
+from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
-from rengo.ebpm import policies, surveys, training
+from rengo.ebpm import policies, reminders, roster, surveys, training
 from rengo.ebpm.measures import new_policies, outcome_changes, training_by_ward
 from rengo.ebpm.settings import EbpmSettings
 from rengo.ebpm.vocabulary import STATUSES
@@ -56,6 +59,8 @@ def _training_page(
             "departments": training.visible_rates(session, principal, code),
             "required": code,
             "can_write": allows(principal, "ebpm.training.write"),
+            "reminders": reminders.recent(session, principal, limit=100),
+            "interval_days": runtime.settings.section(EbpmSettings).reminder_interval_days,
             "problems": problems or [],
             "message": message,
             "flash": result or None,
@@ -75,6 +80,64 @@ def training_page(
     return _training_page(request, caller, principal, session, runtime)
 
 
+Importer = Callable[[Session, Principal, Runtime, bytes, str, Request], str]
+
+
+def _completions(
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    data: bytes,
+    name: str,
+    request: Request,
+) -> str:
+    result = training.import_completions(
+        session, principal, data, filename=name, client=client_address(request)
+    )
+    return _("%(created)s completions added, %(updated)s updated.") % {
+        "created": result.created,
+        "updated": result.updated,
+    }
+
+
+def _staff_counts(
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    data: bytes,
+    name: str,
+    request: Request,
+) -> str:
+    count = training.import_staff_counts(
+        session, principal, data, filename=name, client=client_address(request)
+    )
+    return _("Staff counts of %(n)s departments stored.") % {"n": count}
+
+
+def _roster(
+    session: Session,
+    principal: Principal,
+    runtime: Runtime,
+    data: bytes,
+    name: str,
+    request: Request,
+) -> str:
+    result = roster.import_roster(
+        session, principal, data, runtime.clock, filename=name, client=client_address(request)
+    )
+    return _("%(created)s staff added to the roster, %(updated)s updated.") % {
+        "created": result.created,
+        "updated": result.updated,
+    }
+
+
+IMPORTERS: dict[str, Importer] = {
+    "completions": _completions,
+    "staff": _staff_counts,
+    "roster": _roster,
+}
+
+
 @router.post("/ebpm/training/import", response_class=HTMLResponse)
 async def training_import(
     request: Request,
@@ -89,20 +152,10 @@ async def training_import(
     try:
         if upload is None or isinstance(upload, str) or not upload.filename:
             raise InvalidInput("no file", [Problem(_("Choose a CSV or Excel file."), "file")])
-        data, name = await upload.read(), upload.filename
-        if kind == "staff":
-            count = training.import_staff_counts(
-                session, principal, data, filename=name, client=client_address(request)
-            )
-            done = _("Staff counts of %(n)s departments stored.") % {"n": count}
-        else:
-            result = training.import_completions(
-                session, principal, data, filename=name, client=client_address(request)
-            )
-            done = _("%(created)s completions added, %(updated)s updated.") % {
-                "created": result.created,
-                "updated": result.updated,
-            }
+        importer = IMPORTERS.get(str(kind))
+        if importer is None:
+            raise InvalidInput("unknown kind", [Problem(_("Choose what the file holds."), "kind")])
+        done = importer(session, principal, runtime, await upload.read(), upload.filename, request)
     except InvalidInput as error:
         session.rollback()
         return _training_page(
@@ -115,6 +168,31 @@ async def training_import(
             message=error_message(error),
             status=422,
         )
+    return _training_page(request, caller, principal, session, runtime, result=done)
+
+
+@router.post("/ebpm/training/reminders", response_class=HTMLResponse)
+async def send_reminders(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+) -> HTMLResponse:
+    form = await request.form()
+    ward = str(form.get("ward") or "") or None
+    run = reminders.remind_now(
+        session,
+        principal,
+        runtime.settings,
+        runtime.clock.now(),
+        ward,
+        client=client_address(request),
+    )
+    done = _(
+        "%(sent)s reminders sent; %(recent)s were reminded recently; "
+        "%(missing)s have no e-mail address in the roster."
+    ) % {"sent": run.sent, "recent": run.recently_reminded, "missing": run.without_email}
     return _training_page(request, caller, principal, session, runtime, result=done)
 
 
