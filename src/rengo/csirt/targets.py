@@ -64,32 +64,37 @@ def major_incidents(ctx: TargetContext) -> dict[str, Measurement]:
 
 
 def mean_time_to_contain(ctx: TargetContext) -> dict[str, Measurement]:
-    per_ward: dict[str, list[float]] = defaultdict(list)
+    per_ward: dict[str, dict[int, float]] = defaultdict(dict)
     overall: dict[int, float] = {}
-    uncontained: dict[str, int] = defaultdict(int)
+    uncontained: dict[str, set[int]] = defaultdict(set)
     for incident, ward in ctx.session.execute(_counted(ctx)):
         if incident.contained_at is None or incident.contained_at > ctx.as_of:
-            uncontained[ward] += 1
+            # A cross-ward incident is open in each of its wards, but once in the joint figure.
+            uncontained[ward].add(incident.id)
+            uncontained[JOINT].add(incident.id)
             continue
         hours = (incident.contained_at - incident.detected_at).total_seconds() / 3600
-        per_ward[ward].append(hours)
+        per_ward[ward][incident.id] = hours
         overall[incident.id] = hours
 
-    def measurement(values: list[float], open_count: int) -> Measurement:
-        value = mean(values)
-        p90 = percentile(values, 0.9)
+    def measurement(values: dict[int, float], open_ids: set[int]) -> Measurement:
+        value = mean(list(values.values()))
+        p90 = percentile(list(values.values()), 0.9)
         return Measurement(
             round(value, 3) if value is not None else None,
             {
                 "contained": len(values),
                 "p90_hours": round(p90, 3) if p90 is not None else None,
-                "not_contained": open_count,
+                "not_contained": len(open_ids),
+                "incidents_contained": sorted(values),
+                "incidents_not_contained": sorted(open_ids),
             },
         )
 
-    out = {w: measurement(v, uncontained.get(w, 0)) for w, v in per_ward.items()}
-    if overall:
-        out[JOINT] = measurement(list(overall.values()), sum(uncontained.values()))
+    wards = (set(per_ward) | set(uncontained)) - {JOINT}
+    out = {w: measurement(per_ward.get(w, {}), uncontained.get(w, set())) for w in wards}
+    if overall or uncontained:
+        out[JOINT] = measurement(overall, uncontained.get(JOINT, set()))
     return out
 
 
