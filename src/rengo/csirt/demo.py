@@ -21,13 +21,11 @@ from rengo.core.clock import FakeClock, to_jst
 from rengo.core.demo import DemoContext, step
 from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM, Principal
-from rengo.core.tenancy import populations
 from rengo.core.wards import JOINT, Ward, wards
 from rengo.csirt import (
     action_runner,
     actions,
     changes,
-    costs,
     endpoints,
     incidents,
     indicators,
@@ -40,7 +38,6 @@ from rengo.csirt.soc_adapter import SocAlertSource
 from rengo.notify import oncall, paging
 from rengo.notify.models import OnCallPage, OnCallTeam
 from rengo.soc import alerts as soc_alerts
-from rengo.targets.registry import fiscal_year_start
 
 # (category, title, cause, summary, action kind, target pattern)
 SCENARIOS = (
@@ -334,42 +331,6 @@ def _finance_teams(ctx: DemoContext) -> None:
             oncall.set_members(session, SYSTEM, team.id, [f"{ward.slug}.finance"])
 
 
-def _costs(ctx: DemoContext, rng: random.Random) -> None:
-    year = fiscal_year_start(ctx.now).year
-    with ctx.db.session() as session:
-        if costs.entries(session, SYSTEM, year):
-            return
-        pops = populations(session)
-        standalone = 0
-        for ward in wards():
-            # A ward alone: a small SOC/CSIRT contract, tools and staff (about ¥90M) plus
-            # ¥350/resident.
-            amount = int(
-                (90_000_000 + 350 * pops.get(ward.code, ward.population)) * rng.uniform(0.9, 1.1)
-            )
-            standalone += amount
-            costs.record_cost(
-                session,
-                SYSTEM,
-                fiscal_year=year,
-                tenant=ward.code,
-                kind="standalone_estimate",
-                amount_yen=amount // 1000 * 1000,
-                note="demo: 単独運用の見積",
-                now=ctx.now,
-            )
-        costs.record_cost(
-            session,
-            SYSTEM,
-            fiscal_year=year,
-            tenant=JOINT,
-            kind="joint_operating",
-            amount_yen=int(standalone * 0.58) // 1000 * 1000,
-            note="demo: 共同SOC/CSIRT運用費",
-            now=ctx.now,
-        )
-
-
 @step("csirt", 40, "Joint CSIRT: on-call rotas, simulated ward endpoints, costs, incidents")
 def demo_csirt(ctx: DemoContext) -> None:
     rng = ctx.rng("csirt")
@@ -377,7 +338,6 @@ def demo_csirt(ctx: DemoContext) -> None:
     today_9 = to_jst(ctx.now).replace(hour=9, minute=0, second=0, microsecond=0)
     _teams(ctx, users, today_9 - timedelta(days=1))
     _finance_teams(ctx)
-    _costs(ctx, rng)
     with ctx.db.session() as session:
         if (
             session.scalar(select(Incident.id).where(Incident.origin == "demo").limit(1))

@@ -14,13 +14,13 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem, ProblemList
 from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
+from rengo.core.tables import number, read_table
 from rengo.ebpm.estimators import Panel, estimate
 from rengo.ebpm.estimators.base import Options
 from rengo.ebpm.models import Evaluation, EvaluationResult, Indicator
 from rengo.ebpm.policies import visible_policy
 from rengo.ebpm.schemas import EvaluationCreate, EvaluationRun
 from rengo.ebpm.settings import EbpmSettings
-from rengo.ebpm.tables import number, read_table
 
 
 def _audit(
