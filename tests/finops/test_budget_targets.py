@@ -320,7 +320,20 @@ def test_trainings_held_and_participants_a_ward_without_records_shows_zero(
             topic="finops",
             held_on=date(2025, 6, 1),
             participants={WARD_A: 12, WARD_B: 3},
+            completed={WARD_A: 10},
+            material="研修資料 FO-2025-01",
+            guideline_version="1.0",
         )
+        with pytest.raises(InvalidInput):
+            saas.add_training(
+                session,
+                SYSTEM,
+                title="修了者が多すぎる",
+                topic="finops",
+                held_on=date(2025, 6, 2),
+                participants={WARD_A: 1},
+                completed={WARD_A: 2},
+            )
         saas.add_training(
             session,
             SYSTEM,
@@ -341,6 +354,10 @@ def test_trainings_held_and_participants_a_ward_without_records_shows_zero(
     assert held.value == 2 and held_by_ward[WARD_A].value == 2 and held_by_ward[WARD_B].value == 1
     people, by_ward = _evaluate(env, "m2.kpi.finops_training_participants")
     assert people.value == 20 and by_ward[WARD_A].value == 17 and by_ward[WARD_B].value == 3
+    assert by_ward[WARD_A].detail["completed"] == 10 and people.detail["completed"] == 10
+    with env.db.session() as session:
+        rows = saas.completion_by_ward(session, SYSTEM, date(2025, 4, 1), date(2026, 3, 31))
+    assert (WARD_A, 2, 17, 10) in rows and ("131032", 0, 0, 0) in rows and len(rows) == 23
     assert set(by_ward) == set(ward_codes()) and by_ward["131032"].value == 0
 
 
@@ -402,3 +419,42 @@ def test_the_evidence_lists_the_records_a_caller_may_see(
     login(client, JOINT, "admin")
     page = client.get("/targets/m1.kpi.security_cost_per_resident").text
     assert "計算の根拠となった記録" in page and "予算・決算の明細" in page and "各区単独" in page
+
+
+def test_the_guideline_is_versioned_japanese_first_and_linked(
+    env: Runtime, client: TestClient, login: Callable[..., str]
+) -> None:
+    login(client, WARD_A, "ward_finance")
+    page = client.get("/finops/guideline")
+    assert page.status_code == 200 and "FinOpsガイドライン" in page.text
+    assert "第1.0版" in page.text and "タグを付けます" in page.text
+    english = client.get("/finops/guideline?lang=en").text
+    assert "Visibility and allocation" in english
+    assert client.get("/finops/guideline?version=0.9").status_code == 404
+    for path in ("/finops/explorer", "/finops/recommendations", "/finops/trainings"):
+        assert 'href="/finops/guideline"' in client.get(path).text, path
+
+
+def test_a_training_is_recorded_with_its_material_and_completions_per_ward(
+    env: Runtime, client: TestClient, login: Callable[..., str]
+) -> None:
+    csrf = login(client, JOINT, "admin")
+    now = env.clock.now().astimezone(JST).date()
+    made = client.post(
+        "/finops/trainings",
+        data={
+            "csrf_token": csrf,
+            "title": "FinOps基礎",
+            "topic": "finops",
+            "held_on": now.isoformat(),
+            "material": "資料 FO-01",
+            "guideline_version": "1.0",
+            f"p_{WARD_A}": "8",
+            f"c_{WARD_A}": "6",
+        },
+    )
+    assert made.status_code == 303, made.text
+    page = client.get("/finops/trainings").text
+    assert "資料 FO-01" in page and 'href="/finops/guideline?version=1.0"' in page
+    assert "区別の受講・修了状況" in page
+    assert '<td class="num">8</td><td class="num">6</td>' in page

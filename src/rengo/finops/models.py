@@ -251,6 +251,10 @@ class Training(Base):
     topic: Mapped[str] = mapped_column(String(16))  # finops | bpr
     held_on: Mapped[date] = mapped_column(Date, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    material: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    """The training's material: a document reference or address."""
+    guideline_version: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """The version of the FinOps guideline it taught (``rengo.finops.guideline``)."""
 
 
 class TrainingAttendance(Base):
@@ -261,6 +265,8 @@ class TrainingAttendance(Base):
     training_id: Mapped[int] = mapped_column(ForeignKey("finops_trainings.id"), index=True)
     ward: Mapped[str] = mapped_column(String(8))
     participants: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Participants who completed it (the course and its check)."""
 
 
 class BudgetImport(Base):

@@ -217,16 +217,17 @@ def cloud_savings(ctx: TargetContext) -> dict[str, Measurement]:
     return out
 
 
-def _attendance(ctx: TargetContext) -> list[tuple[int, str, int, date]]:
+def _attendance(ctx: TargetContext) -> list[tuple[int, str, int, date, int]]:
     start, as_of = to_jst(ctx.start).date(), _day(ctx)
     return [
-        (t, w, n, d)
-        for t, w, n, d in ctx.session.execute(
+        (t, w, n, d, c or 0)
+        for t, w, n, d, c in ctx.session.execute(
             select(
                 Training.id,
                 TrainingAttendance.ward,
                 TrainingAttendance.participants,
                 Training.held_on,
+                TrainingAttendance.completed,
             )
             .join(TrainingAttendance, Training.id == TrainingAttendance.training_id, isouter=True)
             .where(Training.held_on >= start, Training.held_on <= as_of)
@@ -238,9 +239,9 @@ def trainings_held(ctx: TargetContext) -> dict[str, Measurement]:
     """Trainings held in the fiscal year (all wards); per ward, those its staff attended.
     A ward with no records shows 0."""
     rows = _attendance(ctx)
-    held = {t: d for t, _w, _n, d in rows}
+    held = {t: d for t, _w, _n, d, _c in rows}
     attended: dict[str, set[int]] = defaultdict(set)
-    for t, w, n, _d in rows:
+    for t, w, n, _d, _c in rows:
         if w and n:
             attended[w].add(t)
     out = {
@@ -262,14 +263,21 @@ def training_participants(ctx: TargetContext) -> dict[str, Measurement]:
     """Participants (延べ参加者数) of the fiscal year's trainings; a ward with none shows 0."""
     rows = _attendance(ctx)
     totals: dict[str, float] = {w: 0.0 for w in ward_codes()}
+    completed: dict[str, int] = {w: 0 for w in ward_codes()}
     records = []
-    for t, w, n, d in rows:
+    for t, w, n, d, c in rows:
         if w and n:
             totals[w] = totals.get(w, 0.0) + n
+            completed[w] = completed.get(w, 0) + c
             records.append(Record("Training", str(t), w, d.isoformat(), float(n), "participants"))
-    out = {k: Measurement(v, {"participants": int(v)}) for k, v in totals.items()}
+    out = {
+        k: Measurement(v, {"participants": int(v), "completed": completed.get(k, 0)})
+        for k, v in totals.items()
+    }
     out[JOINT] = Measurement(
-        sum(totals.values()), {"participants": int(sum(totals.values()))}, tuple(records)
+        sum(totals.values()),
+        {"participants": int(sum(totals.values())), "completed": sum(completed.values())},
+        tuple(records),
     )
     return out
 

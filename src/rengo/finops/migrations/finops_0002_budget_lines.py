@@ -1,5 +1,6 @@
 """FinOps: imported budget and settlement lines (and their imports), savings made outside
-rengo with their evidence.
+rengo with their evidence; a training's material, the guideline version it taught and each
+ward's completions.
 
 Revision ID: finops_0002
 """
@@ -75,8 +76,25 @@ def upgrade() -> None:
             batch_op.f("ix_finops_external_savings_realised_on"), ["realised_on"], unique=False
         )
 
+    with op.batch_alter_table("finops_trainings", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("material", sa.String(length=500), server_default="", nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("guideline_version", sa.String(length=16), server_default="", nullable=False)
+        )
+    with op.batch_alter_table("finops_training_attendance", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("completed", sa.Integer(), server_default="0", nullable=False)
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("finops_training_attendance", schema=None) as batch_op:
+        batch_op.drop_column("completed")
+    with op.batch_alter_table("finops_trainings", schema=None) as batch_op:
+        batch_op.drop_column("guideline_version")
+        batch_op.drop_column("material")
     op.drop_table("finops_external_savings")
     op.drop_table("finops_budget_lines")
     op.drop_table("finops_budget_imports")
