@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from rengo.assets.reference import BUSINESS_SYSTEMS
@@ -222,10 +222,15 @@ def import_budget(
     )
     session.add(record)
     session.flush()
-    for x in lines:
-        x.import_id = record.id
-    session.add_all(lines)
-    session.flush()
+    fields = ("line", "ward", "fiscal_year", "stage", "scope", "business_system", "category")
+    session.execute(
+        insert(BudgetLine),
+        [
+            {"import_id": record.id, "amount": x.amount, "note": x.note}
+            | {f: getattr(x, f) for f in fields}
+            for x in lines
+        ],
+    )
     audit.record(
         session,
         principal,
