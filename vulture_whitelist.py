@@ -15,6 +15,7 @@ HIVE_TYPES  # unused variable (src/rengo/soc/lake.py)
 HTTP_MESSAGES  # unused variable (src/rengo/web/errors.py)
 PERIODS  # unused variable (src/rengo/web/messages.py)
 SHOWN_VALUES  # unused variable (src/rengo/web/pages/intel.py)
+RECORD_LABELS  # unused variable (src/rengo/web/pages/targets.py)
 STORED_VALUE_LABELS  # unused variable (src/rengo/web/pages/csirt_forms.py)
 DISPATCH_STATES  # unused variable (src/rengo/web/pages/finops/registers.py): msgids of stored states
 _.approved_by  # unused attribute (src/rengo/intel/submissions.py)

@@ -143,3 +143,61 @@ def test_mttc_across_midnight_jst_and_the_ksi(
     kgi = evaluator.evaluate(get_target("m1.kgi.major_incidents"), clock.now(), trend=False)
     assert kgi.overall.value == 0 and kgi.status.value == "met"
     assert kgi.per_ward[WARD_B].value == 0
+
+
+def test_a_cross_ward_incident_not_contained_counts_once_in_the_joint_figure(
+    env: Runtime, clock: FakeClock, open_incident: Callable[..., dict[str, Any]]
+) -> None:
+    detected = (clock.now() - timedelta(minutes=30)).isoformat()
+    shared = open_incident(ward="joint", wards=[WARD_A, WARD_B], detected_at=detected)
+    alone = open_incident(detected_at=detected)
+    evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
+    result = evaluator.evaluate(get_target("m1.ksi.mean_time_to_contain"), clock.now(), trend=False)
+    # Nothing contained yet: no mean, but the open incidents are counted and listed.
+    assert result.overall.value is None
+    assert result.overall.detail["not_contained"] == 2  # the shared incident once, not twice
+    assert result.overall.detail["incidents_not_contained"] == sorted([shared["id"], alone["id"]])
+    assert result.per_ward[WARD_A].detail["not_contained"] == 2
+    assert result.per_ward[WARD_B].detail["not_contained"] == 1
+    assert result.per_ward[WARD_B].detail["incidents_not_contained"] == [shared["id"]]
+
+
+@pytest.mark.parametrize("minutes_ago", [20, 90, 600])
+def test_the_demo_never_writes_a_time_later_than_its_clock(
+    env: Runtime, clock: FakeClock, make_user: Callable[..., str], minutes_ago: int
+) -> None:
+    """An incident detected shortly before the demo's "now" stops where "now" is: it is not
+    contained (or closed) in the future, so MTTC and the open count are as they would be."""
+    import random
+
+    from rengo.core.demo import DemoContext
+    from rengo.core.identity import User
+    from rengo.core.permissions import SYSTEM
+    from rengo.core.wards import ward_by_code
+    from rengo.csirt import endpoints
+    from rengo.csirt.demo import SCENARIOS, run_incident
+    from rengo.csirt.models import Incident, TimelineEntry
+
+    ward = ward_by_code(WARD_A)
+    make_user("joint", "csirt", username="joint.csirt")
+    make_user(WARD_A, "ward_it", username=f"{ward.slug}.it")
+    with env.db.session() as session:
+        endpoints.create_connector(
+            session, SYSTEM, tenant=WARD_A, name="FW(模擬)", kind="simulated"
+        )
+        users = {u.username: u for u in session.scalars(select(User))}
+        for user in users.values():
+            session.expunge(user)
+    now = clock.now()
+    ctx = DemoContext(db=env.db, settings=env.settings, data_dir=env.data_dir, now=now)
+    for n, scenario in enumerate(SCENARIOS):
+        detected = now - timedelta(minutes=minutes_ago)
+        run_incident(ctx, random.Random(n), ward, users, detected, scenario, n)
+    with env.db.session() as session:
+        incidents = list(session.scalars(select(Incident)))
+        latest = max(session.scalars(select(TimelineEntry.at)))
+    assert len(incidents) == len(SCENARIOS)
+    assert latest <= now
+    assert all(i.contained_at is None or i.contained_at <= now for i in incidents)
+    if minutes_ago == 600:  # ten hours: time enough to contain every one
+        assert all(i.contained_at is not None for i in incidents)

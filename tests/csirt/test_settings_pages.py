@@ -163,12 +163,11 @@ def test_cost_records_feed_the_per_resident_kpi(
     page = client.get("/csirt/costs?fiscal_year=2026").text
     # Not every ward has a share: the joint cost is shared by population.
     assert "人口" in page and "単独運用の見積(2026年度)" in page
-    target = api(
-        "GET", "/api/v1/targets/m1.kpi.security_cost_per_resident", ward=JOINT, role="admin"
-    ).json()
+    comparison = api("GET", "/api/v1/csirt/costs/comparison", ward=JOINT, role="admin").json()
     with env.db.session() as session:
         pops = populations(session)
     share = 2_000_000_000 * pops[WARD_A] / sum(pops.values())
     expected = round((150_000_000 - share) / 150_000_000 * 100, 1)
-    assert target["per_ward"][WARD_A]["value"] == expected
-    assert target["per_ward"][WARD_A]["detail"]["shared_by"] == "population"
+    ward_a = next(w for w in comparison["wards"] if w["ward"] == WARD_A)
+    assert ward_a["reduction_pct"] == expected
+    assert comparison["shared_by"] == "population"

@@ -97,3 +97,32 @@ BODIES["POST /api/v1/finops/bpr/dispatches/{dispatch_id}/visits"] = {
     "hours": 1,
 }
 BODIES["POST /api/v1/finops/bpr/dispatches/{dispatch_id}/close"] = {"outcome": "walk"}
+@factory("budget_import_id")
+def budget_lines(runtime: Runtime, ward: str) -> str:
+    """A ward's imported budget line (listed by GET /api/v1/finops/budget/lines)."""
+    from rengo.finops import budget_import
+
+    data = (
+        f"団体コード,年度,予算決算区分,対象,業務,経費区分,金額\n{ward},2025,予算,現行,戸籍,保守,1\n"
+    )
+    with runtime.db.session() as session:
+        result = budget_import.import_budget(session, SYSTEM, data.encode(), filename="walk.csv")
+        return str(result.import_id)
+
+
+@factory("saving_id")
+def saving(runtime: Runtime, ward: str) -> str:
+    """A saving recorded outside rengo (listed by GET /api/v1/finops/savings)."""
+    from rengo.finops import optimisation
+
+    with runtime.db.session() as session:
+        row = optimisation.record_saving(
+            session,
+            SYSTEM,
+            ward=ward,
+            kind="contract",
+            realised_on=date(2025, 9, 1),
+            annual_saving=1000,
+            evidence="walk contract",
+        )
+        return str(row.id)

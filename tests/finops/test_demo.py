@@ -19,6 +19,7 @@ from rengo.finops.models import (
     Baseline,
     BprCase,
     Budget,
+    BudgetLine,
     JointProcurement,
     Recommendation,
     SaasProduct,
@@ -26,6 +27,8 @@ from rengo.finops.models import (
     Training,
 )
 from rengo.finops.settings import FinopsSettings
+from rengo.targets.evaluate import TargetEvaluator
+from rengo.targets.registry import get_target
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 TABLES = (
@@ -33,6 +36,7 @@ TABLES = (
     AllocationRule,
     Baseline,
     Budget,
+    BudgetLine,
     Alert,
     Recommendation,
     BprCase,
@@ -70,6 +74,12 @@ def test_the_demo_step_runs_twice_and_adds_nothing_twice(env: Runtime) -> None:
     lake = Lake.of(env.data_dir)
     files = {p: p.stat().st_mtime_ns for p in lake.files()}
     assert any("FOCUS rows" in m for m in messages)
+    # The demo generates inputs (budget files, the joint SOC's cloud); the targets compute.
+    evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
+    for target_id in ("m2.kgi.operating_cost_growth", "m1.kpi.security_cost_per_resident"):
+        result = evaluator.evaluate(get_target(target_id), ctx.now, trend=False)
+        assert result.error is None and result.overall.value is not None, target_id
+        assert len(result.per_ward) == 3 and result.overall.records, target_id
     finops_demo(ctx)
     assert _counts(env) == first
     assert {p: p.stat().st_mtime_ns for p in lake.files()} == files  # nothing re-ingested

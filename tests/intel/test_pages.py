@@ -52,11 +52,18 @@ def test_ward_shares_through_the_form_and_approves(
     )  # why 10.1.5.5 was removed
     version = re.search(r'name="version" value="(\d+)"', detail.text)
     assert version
+    assert 'name="urgency" value="urgent"' in detail.text and "緊急対応が必要" in detail.text
+    unknown = client.post(
+        created.headers["location"] + "/approve",
+        data={"csrf_token": csrf, "version": version.group(1), "urgency": "later"},
+    )
+    assert "緊急度を選択してください" in client.get(unknown.headers["location"]).text
     approved = client.post(
         created.headers["location"] + "/approve",
-        data={"csrf_token": csrf, "version": version.group(1)},
+        data={"csrf_token": csrf, "version": version.group(1), "urgency": "urgent"},
     )
     assert approved.status_code == 303 and "message=published" in approved.headers["location"]
+    assert "緊急対応が必要" in client.get(created.headers["location"]).text
     listed = client.get("/intel/submissions?state=published")
     assert "VPN spraying" in listed.text
     english = client.get("/intel/indicators?q=203.0.113&lang=en")

@@ -32,6 +32,7 @@ from rengo.core import audit, csv_safe
 from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
+from rengo.core.tables import decode
 from rengo.core.vocabulary import Term
 from rengo.core.wards import parse_tenant
 
@@ -114,28 +115,6 @@ def export_rows(assets: Iterable[Asset], language: str = "ja") -> Iterator[str]:
 
 
 # -- import ------------------------------------------------------------------------
-
-
-def decode(data: bytes, filename: str = "upload.csv") -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp932")
-    except UnicodeDecodeError as error:
-        raise InvalidInput(
-            "cannot read the file",
-            [
-                Problem(
-                    "neither UTF-8 nor Shift_JIS (cp932): {reason}",
-                    f"{filename}",
-                    values={"reason": error.reason},
-                )
-            ],
-        ) from None
 
 
 def _value(key: str, raw: str) -> Any:

@@ -21,13 +21,11 @@ from rengo.core.clock import FakeClock, to_jst
 from rengo.core.demo import DemoContext, step
 from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM, Principal
-from rengo.core.tenancy import populations
 from rengo.core.wards import JOINT, Ward, wards
 from rengo.csirt import (
     action_runner,
     actions,
     changes,
-    costs,
     endpoints,
     incidents,
     indicators,
@@ -40,7 +38,6 @@ from rengo.csirt.soc_adapter import SocAlertSource
 from rengo.notify import oncall, paging
 from rengo.notify.models import OnCallPage, OnCallTeam
 from rengo.soc import alerts as soc_alerts
-from rengo.targets.registry import fiscal_year_start
 
 # (category, title, cause, summary, action kind, target pattern)
 SCENARIOS = (
@@ -123,7 +120,7 @@ def _users(ctx: DemoContext) -> dict[str, User]:
     return users
 
 
-def _run_incident(
+def run_incident(
     ctx: DemoContext,
     rng: random.Random,
     ward: Ward,
@@ -140,7 +137,7 @@ def _run_incident(
     category = "ransomware" if category == "malware" else category
     responder = _principal(users["joint.csirt"])
     ward_it = _principal(users[f"{ward.slug}.it"])
-    clock = FakeClock(detected + timedelta(minutes=rng.randint(2, 12)))
+    clock = FakeClock(min(detected + timedelta(minutes=rng.randint(2, 12)), ctx.now))
     with ctx.db.session() as session:
         incident = incidents.create_incident(
             session,
@@ -161,6 +158,8 @@ def _run_incident(
         )
         incident_id = incident.id
         clock.advance(minutes=rng.randint(3, 20))
+        if clock.now() > ctx.now:
+            return  # opened just now: not triaged yet
         changes.transition(
             session,
             responder,
@@ -186,6 +185,8 @@ def _run_incident(
             now=clock.now(),
         )
     clock.advance(minutes=rng.randint(5, 45 if rng.random() < 0.9 else 150))
+    if clock.now() > ctx.now:
+        return  # still being triaged at the demo's "now": nothing happens in the future
     target = pattern.format(n=n % 250 + 1, slug=ward.slug)
     with ctx.db.session() as session:
         action = actions.request_action(
@@ -203,6 +204,8 @@ def _run_incident(
         action_id = action.id
         if action.status == "pending_approval":
             clock.advance(minutes=rng.randint(2, 15))
+            if clock.now() > ctx.now:
+                return  # the ward has not decided yet
             actions.decide(
                 session,
                 ward_it,
@@ -215,33 +218,27 @@ def _run_incident(
     action_runner.run_action(ctx.db, ctx.settings, clock, action_id)
     if not close:
         return
-    with ctx.db.session() as session:
-        clock.advance(hours=rng.randint(1, 6))
-        changes.transition(
-            session,
-            responder,
-            incident_id,
-            "eradication",
-            "原因を除去中",
-            ctx.settings,
-            now=clock.now(),
-        )
-        clock.advance(hours=rng.randint(2, 30))
-        changes.transition(
-            session, responder, incident_id, "recovery", "復旧作業中", ctx.settings, now=clock.now()
-        )
-        changes.update_incident(
-            session,
-            responder,
-            incident_id,
-            IncidentPatch(cause=cause, report_summary=summary),
-            ctx.settings,
-            now=clock.now(),
-        )
-        clock.advance(hours=rng.randint(2, 48))
-        changes.transition(
-            session, responder, incident_id, "closed", "復旧を確認", ctx.settings, now=clock.now()
-        )
+    for step_hours, state, note in (
+        (rng.randint(1, 6), "eradication", "原因を除去中"),
+        (rng.randint(2, 30), "recovery", "復旧作業中"),
+        (rng.randint(2, 48), "closed", "復旧を確認"),
+    ):
+        clock.advance(hours=step_hours)
+        if clock.now() > ctx.now:
+            return  # the incident is still at its previous stage now
+        with ctx.db.session() as session:
+            changes.transition(
+                session, responder, incident_id, state, note, ctx.settings, now=clock.now()
+            )
+            if state == "recovery":
+                changes.update_incident(
+                    session,
+                    responder,
+                    incident_id,
+                    IncidentPatch(cause=cause, report_summary=summary),
+                    ctx.settings,
+                    now=clock.now(),
+                )
 
 
 def _teams(ctx: DemoContext, users: dict[str, User], start: datetime) -> None:
@@ -334,42 +331,6 @@ def _finance_teams(ctx: DemoContext) -> None:
             oncall.set_members(session, SYSTEM, team.id, [f"{ward.slug}.finance"])
 
 
-def _costs(ctx: DemoContext, rng: random.Random) -> None:
-    year = fiscal_year_start(ctx.now).year
-    with ctx.db.session() as session:
-        if costs.entries(session, SYSTEM, year):
-            return
-        pops = populations(session)
-        standalone = 0
-        for ward in wards():
-            # A ward alone: a small SOC/CSIRT contract, tools and staff (about ¥90M) plus
-            # ¥350/resident.
-            amount = int(
-                (90_000_000 + 350 * pops.get(ward.code, ward.population)) * rng.uniform(0.9, 1.1)
-            )
-            standalone += amount
-            costs.record_cost(
-                session,
-                SYSTEM,
-                fiscal_year=year,
-                tenant=ward.code,
-                kind="standalone_estimate",
-                amount_yen=amount // 1000 * 1000,
-                note="demo: 単独運用の見積",
-                now=ctx.now,
-            )
-        costs.record_cost(
-            session,
-            SYSTEM,
-            fiscal_year=year,
-            tenant=JOINT,
-            kind="joint_operating",
-            amount_yen=int(standalone * 0.58) // 1000 * 1000,
-            note="demo: 共同SOC/CSIRT運用費",
-            now=ctx.now,
-        )
-
-
 @step("csirt", 40, "Joint CSIRT: on-call rotas, simulated ward endpoints, costs, incidents")
 def demo_csirt(ctx: DemoContext) -> None:
     rng = ctx.rng("csirt")
@@ -377,7 +338,6 @@ def demo_csirt(ctx: DemoContext) -> None:
     today_9 = to_jst(ctx.now).replace(hour=9, minute=0, second=0, microsecond=0)
     _teams(ctx, users, today_9 - timedelta(days=1))
     _finance_teams(ctx)
-    _costs(ctx, rng)
     with ctx.db.session() as session:
         if (
             session.scalar(select(Incident.id).where(Incident.origin == "demo").limit(1))
@@ -390,10 +350,10 @@ def demo_csirt(ctx: DemoContext) -> None:
     for n in range(60):
         ward = ward_list[n % len(ward_list)]
         detected = ctx.now - timedelta(days=rng.uniform(3, 150), hours=rng.uniform(0, 24))
-        _run_incident(ctx, rng, ward, users, detected, rng.choice(SCENARIOS), n)
+        run_incident(ctx, rng, ward, users, detected, rng.choice(SCENARIOS), n)
         count += 1
     campaign = [w.code for w in ward_list[1:4]]
-    _run_incident(
+    run_incident(
         ctx,
         rng,
         ward_list[0],
@@ -411,7 +371,7 @@ def demo_csirt(ctx: DemoContext) -> None:
         "block_url",
         "https://leak.example.net/{slug}/{n}",
     )
-    _run_incident(
+    run_incident(
         ctx,
         rng,
         ward_list[7],
@@ -423,7 +383,7 @@ def demo_csirt(ctx: DemoContext) -> None:
         close=False,
     )
     for n, ward in enumerate(ward_list[10:16]):
-        _run_incident(
+        run_incident(
             ctx,
             rng,
             ward,
@@ -487,7 +447,7 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
     merged = 0
     clock = FakeClock(ctx.now)
     for alert_pk, public_id, title, raised, campaign in picked:
-        clock = FakeClock(max(raised, clock.now()) + timedelta(minutes=3))
+        clock = FakeClock(min(max(raised, clock.now()) + timedelta(minutes=3), ctx.now))
         with ctx.db.session() as session:
             incident = incidents.create_incident(
                 session,
@@ -516,6 +476,8 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
                 opened[alert_pk] = incident.id
     for incident_id in opened.values():
         clock.advance(minutes=4)
+        if clock.now() > ctx.now:
+            break  # the later incidents are still new at the demo's "now"
         action_id = None
         with ctx.db.session() as session:
             changes.transition(
@@ -549,7 +511,7 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
                     settings=ctx.settings,
                     now=clock.now(),
                 ).id
-        if action_id is not None:
+        if action_id is not None and clock.now() + timedelta(minutes=3) <= ctx.now:
             clock.advance(minutes=3)
             action_runner.run_action(ctx.db, ctx.settings, clock, action_id)
     ctx.report(

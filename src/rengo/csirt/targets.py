@@ -4,8 +4,11 @@
   ``as_of`` (exercises excluded, merged duplicates counted once), per ward involved and
   for all wards together;
 - KSI mean time to contain: mean of (first successful containment − detection) in hours
-  over the year's contained incidents; p90 and counts in the detail;
-- KPI security cost per resident: see ``rengo.csirt.costs``.
+  over the year's contained incidents; p90 and counts in the detail (an incident
+  open in several wards counted once in the joint figure).
+
+The KPI security cost per resident is computed by FinOps from the budget import and the
+joint SOC/CSIRT's costs (``rengo.finops.operating_cost``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from collections import defaultdict
 from sqlalchemy import Select, select
 
 from rengo.core.wards import JOINT, ward_codes
-from rengo.csirt import costs
 from rengo.csirt.metrics import mean, percentile
 from rengo.csirt.models import Incident, IncidentWard
 from rengo.targets.registry import (
@@ -23,9 +25,9 @@ from rengo.targets.registry import (
     Kind,
     Measurement,
     Period,
+    Record,
     Target,
     TargetContext,
-    fiscal_year_start,
     register,
 )
 
@@ -64,61 +66,56 @@ def major_incidents(ctx: TargetContext) -> dict[str, Measurement]:
 
 
 def mean_time_to_contain(ctx: TargetContext) -> dict[str, Measurement]:
-    per_ward: dict[str, list[float]] = defaultdict(list)
+    records: dict[int, Record] = {}
+    per_ward: dict[str, dict[int, float]] = defaultdict(dict)
     overall: dict[int, float] = {}
-    uncontained: dict[str, int] = defaultdict(int)
+    uncontained: dict[str, set[int]] = defaultdict(set)
     for incident, ward in ctx.session.execute(_counted(ctx)):
         if incident.contained_at is None or incident.contained_at > ctx.as_of:
-            uncontained[ward] += 1
+            # A cross-ward incident is open in each of its wards, but once in the joint figure.
+            uncontained[ward].add(incident.id)
+            uncontained[JOINT].add(incident.id)
+            records.setdefault(incident.id, _record(incident, None))
             continue
         hours = (incident.contained_at - incident.detected_at).total_seconds() / 3600
-        per_ward[ward].append(hours)
+        per_ward[ward][incident.id] = hours
         overall[incident.id] = hours
+        records.setdefault(incident.id, _record(incident, hours))
 
-    def measurement(values: list[float], open_count: int) -> Measurement:
-        value = mean(values)
-        p90 = percentile(values, 0.9)
+    def measurement(values: dict[int, float], open_ids: set[int]) -> Measurement:
+        value = mean(list(values.values()))
+        p90 = percentile(list(values.values()), 0.9)
         return Measurement(
             round(value, 3) if value is not None else None,
             {
                 "contained": len(values),
                 "p90_hours": round(p90, 3) if p90 is not None else None,
-                "not_contained": open_count,
+                "not_contained": len(open_ids),
+                "incidents_contained": sorted(values),
+                "incidents_not_contained": sorted(open_ids),
             },
         )
 
-    out = {w: measurement(v, uncontained.get(w, 0)) for w, v in per_ward.items()}
-    if overall:
-        out[JOINT] = measurement(list(overall.values()), sum(uncontained.values()))
-    return out
-
-
-def security_cost_per_resident(ctx: TargetContext) -> dict[str, Measurement]:
-    fiscal_year = fiscal_year_start(ctx.as_of).year
-    comparison = costs.compare(ctx.session, fiscal_year, ctx.as_of)
-    out: dict[str, Measurement] = {}
-    for ward, c in comparison.wards.items():
-        out[ward] = Measurement(
-            round(c.reduction_pct, 1),
-            {
-                "standalone_per_resident_yen": round(c.standalone_yen / c.population, 1),
-                "joint_per_resident_yen": round(c.share_yen / c.population, 1),
-                "population": c.population,
-                "shared_by": comparison.shared_by,
-            },
-        )
-    total = comparison.reduction_pct
-    if total is not None:
+    wards = (set(per_ward) | set(uncontained)) - {JOINT}
+    out = {w: measurement(per_ward.get(w, {}), uncontained.get(w, set())) for w in wards}
+    if overall or uncontained:
+        joint = measurement(overall, uncontained.get(JOINT, set()))
         out[JOINT] = Measurement(
-            round(total, 1),
-            {
-                "fiscal_year": fiscal_year,
-                "wards_with_estimates": len(comparison.wards),
-                "joint_operating_yen": comparison.joint_operating_yen,
-                "shared_by": comparison.shared_by,
-            },
+            joint.value, joint.detail, tuple(records[i] for i in sorted(records))
         )
     return out
+
+
+def _record(incident: Incident, hours: float | None) -> Record:
+    return Record(
+        "Incident",
+        str(incident.id),
+        incident.lead_ward or "",
+        incident.detected_at.date().isoformat(),
+        round(hours, 3) if hours is not None else None,
+        "hours to contain" if hours is not None else "not contained",
+        f"/incidents/{incident.id}",
+    )
 
 
 register(
@@ -166,35 +163,5 @@ register(
         domain="csirt",
         compute=mean_time_to_contain,
         evidence_path="/incidents",
-    )
-)
-
-register(
-    Target(
-        id="m1.kpi.security_cost_per_resident",
-        measure=1,
-        kind=Kind.KPI,
-        name_ja="住民一人当たりセキュリティコストの削減率",
-        name_en="Security cost per resident below going alone",
-        formula_ja=(
-            "(各区単独運用の見積総額 − 共同運用の総額) ÷ 各区単独運用の見積総額 × "
-            "100(人口は住民基本台帳)"
-        ),
-        formula_en=(
-            "(standalone estimates − joint operation cost) ÷ standalone estimates × 100 "
-            "(population: resident register)"
-        ),
-        source_ja="各区の単独運用見積額・共同センター運用費とその按分の記録、各区の人口",
-        source_en=(
-            "Recorded standalone estimates, the joint centre's operating cost and its sharing, "
-            "populations"
-        ),
-        unit="%",
-        direction=Direction.AT_LEAST,
-        threshold_setting="policy.security_cost_reduction_pct",
-        period=Period.FISCAL_YEAR,
-        domain="csirt",
-        compute=security_cost_per_resident,
-        evidence_path="/csirt/costs",
     )
 )

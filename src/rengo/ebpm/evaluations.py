@@ -24,13 +24,13 @@ from rengo.core.errors import (
 )
 from rengo.core.permissions import Principal, allows, require
 from rengo.core.settings import Settings
+from rengo.core.tables import number, read_table
 from rengo.ebpm.estimators import Panel, estimate
 from rengo.ebpm.estimators.base import Options
 from rengo.ebpm.models import Evaluation, EvaluationResult, Indicator
 from rengo.ebpm.policies import visible_policy
 from rengo.ebpm.schemas import EvaluationCreate, EvaluationRun, ReleaseColumns
 from rengo.ebpm.settings import EbpmSettings
-from rengo.ebpm.tables import number, read_table
 from rengo.ebpm.zone.deposits import Zone
 from rengo.ebpm.zone.feeds import released_table
 from rengo.ebpm.zone.models import ZoneRelease

@@ -21,12 +21,12 @@ from rengo.core import audit
 from rengo.core.errors import ProblemList
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import Settings
+from rengo.core.tables import Row, number, read_table, ward_of
 from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.ebpm.indicators import sync_survey_actuals
 from rengo.ebpm.models import Indicator, SurveyResult
 from rengo.ebpm.settings import EbpmSettings
-from rengo.ebpm.tables import Row, number, read_table, ward_of
 
 COLUMNS = {
     "year": ("年度", "調査年度"),

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem, ProblemList
 from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.tables import Row, number, read_table, ward_of
 from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, is_tenant
 from rengo.ebpm.models import Completion, Course, StaffCount
-from rengo.ebpm.tables import Row, number, read_table, ward_of
 
 STANDARD_COURSES = (
     # code, Japanese, English, level, mode, required, audience

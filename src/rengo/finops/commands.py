@@ -10,8 +10,8 @@ import typer
 
 from rengo.core.console import DataDirOption, console, open_runtime
 from rengo.core.permissions import SYSTEM
+from rengo.finops import budget_import, scan, service
 from rengo.finops import export as focus_export
-from rengo.finops import scan, service
 from rengo.finops.ingest import formats
 from rengo.finops.lake import Lake
 from rengo.finops.settings import FinopsSettings
@@ -109,3 +109,23 @@ def run_scan(
             runtime.settings.section(FinopsSettings),
         )
     console.print(result)
+
+
+budget_app = typer.Typer(
+    help="Wards' information-system budgets and settlements (予算・決算).", no_args_is_help=True
+)
+app.add_typer(budget_app, name="budget")
+
+
+@budget_app.command("import")
+def budget_import_command(
+    path: Annotated[Path, typer.Argument(help="CSV (UTF-8 or cp932) or Excel .xlsx file")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Import a budget/settlement file: every line or none (docs/finops.md, the layout)."""
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session:
+        result = budget_import.import_budget(session, SYSTEM, path.read_bytes(), filename=path.name)
+    console.print(
+        f"{result.rows} line(s) stored from {path.name} (import {result.import_id}); "
+        f"{result.replaced} earlier line(s) of the same ward, year and stage replaced"
+    )

@@ -13,18 +13,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.assets.models import Asset
+from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.clock import to_jst
 from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM
 from rengo.core.tenancy import populations
 from rengo.core.wards import wards
-from rengo.finops import bpr, recommend, saas, scan, service
+from rengo.finops import bpr, budget_import, recommend, saas, scan, service
 from rengo.finops import plan as plan_module
 from rengo.finops.allocation import Rule
 from rengo.finops.currency import Rate
 from rengo.finops.explorer import CostQuery
 from rengo.finops.forecast import fiscal_year_of
-from rengo.finops.models import AllocationRule, BprCase, Recommendation
+from rengo.finops.models import AllocationRule, BprCase, BudgetLine, Recommendation
 from rengo.finops.settings import FinopsSettings
 from rengo.finops.synthetic import Plan, demo_rates, generate
 
@@ -40,6 +41,7 @@ SAAS = [
 POOLS = (
     ("gc-network", "population", "ガバメントクラウド接続回線(人口比)"),
     ("common-platform", "even", "共通基盤・運用監視(均等割)"),
+    ("joint-soc", "population", "共同SOC/CSIRTのクラウド(人口比)"),
 )
 
 
@@ -71,7 +73,7 @@ def _exports(ctx: DemoContext, end: date, pops: dict[str, int]) -> tuple[list[Pa
     s = ctx.settings.section(FinopsSettings)
     codes = [w.code for w in wards()][: s.demo_wards]
     tables, plan = generate(
-        end=end, months=s.demo_months, ward_codes=codes, seed=ctx.seed, pops=pops
+        end=end, months=s.demo_months, ward_codes=codes, seed=ctx.seed, pops=pops, joint_soc=True
     )
     folder = ctx.data_dir.files("finops") / "demo-exports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -167,6 +169,85 @@ def demo(ctx: DemoContext) -> None:
         )
         if session.scalar(select(BprCase.id).where(BprCase.origin == "demo").limit(1)) is None:
             _registers(ctx, session, rng, end)
+        if session.scalar(select(BudgetLine.id).limit(1)) is None:
+            _budget_files(ctx, session, rng, fy, spent)
+
+
+CATEGORY_JA = {
+    "licence": "ライセンス",
+    "maintenance": "保守",
+    "operation": "運用委託",
+    "network": "回線",
+    "vendor": "アプリケーション利用料",
+}
+BEFORE_SPLIT = {"licence": 0.2, "maintenance": 0.35, "operation": 0.3, "network": 0.15}
+AFTER_SPLIT = {"vendor": 0.45, "operation": 0.3, "licence": 0.1}
+
+
+def _row(ward: str, fy: int, stage: str, scope: str, system: str, cat: str, yen: float) -> str:
+    return f"{ward},{fy},{stage},{scope},{system},{cat},{round(yen, -3):.0f}"
+
+
+def _budget_files(
+    ctx: DemoContext,
+    session: Session,
+    rng: random.Random,
+    fy: int,
+    cloud: dict[str, float],
+) -> None:
+    """What the wards' finance systems export (cp932 CSV), imported as they would be: last
+    year's settlement of the current systems, this year's budget of the standard systems,
+    each ward's own security budget and the joint centre's. The targets are computed from
+    these and the cloud bill; nothing here sets a result."""
+    folder = ctx.data_dir.files("finops") / "demo-budgets"
+    folder.mkdir(parents=True, exist_ok=True)
+    header = "団体コード,年度,予算決算区分,対象,業務,経費区分,金額\n"
+    systems = [t.ja for t in BUSINESS_SYSTEMS.values()]
+
+    def load(name: str, lines: list[str]) -> None:
+        path = folder / name
+        path.write_bytes((header + "\n".join(lines) + "\n").encode("cp932"))
+        budget_import.import_budget(session, SYSTEM, path.read_bytes(), filename=path.name)
+
+    s = ctx.settings.section(FinopsSettings)
+    codes = [w.code for w in wards()][: s.demo_wards]
+    pops = {w.code: w.population for w in wards()}
+    for ward in codes:
+        pop = pops[ward]
+        lines = []
+        weights = [rng.uniform(0.5, 1.5) for _ in systems]
+        share = [w / sum(weights) for w in weights]
+        # Scaled to the demo's cloud bill of the last year: the current systems cost about
+        # as much; the standard systems' fees, operation, licences and network come on top
+        # of the cloud. Each ward's factors are drawn independently.
+        year = cloud.get(ward, 0.0)
+        before = year * rng.uniform(1.0, 1.5)
+        after = year * rng.uniform(0.3, 0.8)
+        old, new = "現行システム", "標準準拠システム"
+        for system, part in zip(systems, share, strict=True):
+            for cat, cut in BEFORE_SPLIT.items():
+                yen = before * cut * part
+                lines.append(_row(ward, fy - 1, "決算", old, system, CATEGORY_JA[cat], yen))
+            for cat, cut in AFTER_SPLIT.items():
+                yen = after * cut * part
+                lines.append(_row(ward, fy, "予算", new, system, CATEGORY_JA[cat], yen))
+        lines.append(_row(ward, fy, "予算", new, "共通", "回線", after * 0.15))
+        # A ward alone: a small SOC/CSIRT contract, tools and staff (about ¥90M) + ¥350/resident.
+        alone = (90_000_000 + 350 * pop) * rng.uniform(0.9, 1.1)
+        lines.append(_row(ward, fy, "予算", "セキュリティ対策", "", "運用委託", alone * 0.7))
+        lines.append(_row(ward, fy, "予算", "セキュリティ対策", "", "ライセンス", alone * 0.3))
+        load(f"budget-{ward}-{fy}.csv", lines)
+    # The joint centre: its 24/365 staff contract and shared tools (its cloud is in the bill).
+    staff = 900_000_000 * rng.uniform(0.95, 1.05)
+    tools = 150_000_000 * rng.uniform(0.95, 1.05)
+    load(
+        f"budget-joint-{fy}.csv",
+        [
+            _row("joint", fy, "予算", "セキュリティ対策", "", "運用委託", staff),
+            _row("joint", fy, "予算", "セキュリティ対策", "", "ライセンス", tools),
+        ],
+    )
+    ctx.report(f"finops: budget and settlement files of {len(codes)} wards and the joint centre")
 
 
 def _registers(ctx: DemoContext, session: Session, rng: random.Random, end: date) -> None:

@@ -290,6 +290,10 @@ class Training(Base):
     topic: Mapped[str] = mapped_column(String(16))  # finops | bpr
     held_on: Mapped[date] = mapped_column(Date, index=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    material: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    """The training's material: a document reference or address."""
+    guideline_version: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    """The version of the FinOps guideline it taught (``rengo.finops.guideline``)."""
 
 
 class TrainingAttendance(Base):
@@ -300,3 +304,59 @@ class TrainingAttendance(Base):
     training_id: Mapped[int] = mapped_column(ForeignKey("finops_trainings.id"), index=True)
     ward: Mapped[str] = mapped_column(String(8))
     participants: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Participants who completed it (the course and its check)."""
+
+
+class BudgetImport(Base):
+    """One budget/settlement file imported (``rengo.finops.budget_import``)."""
+
+    __tablename__ = "finops_budget_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(128))
+    filename: Mapped[str] = mapped_column(String(256))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    replaced: Mapped[int] = mapped_column(Integer, default=0)
+    """Lines of earlier imports of the same (ward, fiscal year, stage) it replaced."""
+
+
+class BudgetLine(Base):
+    """One line of a ward's information-system budget or settlement (予算・決算)."""
+
+    __tablename__ = "finops_budget_lines"
+    __table_args__ = (Index("ix_finops_budget_lines_scope", "ward", "fiscal_year", "stage"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("finops_budget_imports.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    """Its line in the imported file."""
+    ward: Mapped[str] = mapped_column(String(8))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(16))  # budget | settlement
+    scope: Mapped[str] = mapped_column(String(16))  # current | standard | security
+    business_system: Mapped[str] = mapped_column(String(32), default="")
+    """One of the 20 standard business systems; empty: common to them (allocated)."""
+    category: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class ExternalSaving(Base):
+    """A cloud saving made outside rengo (reserved capacity bought directly, a contract
+    renegotiated) that the bill does not show, recorded with its evidence."""
+
+    __tablename__ = "finops_external_savings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward: Mapped[str] = mapped_column(String(8), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # reserved_capacity | contract | other
+    realised_on: Mapped[date] = mapped_column(Date, index=True)
+    annual_saving: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(String(500))
+    """Where the proof is: contract or order number, document reference."""
+    description: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,7 +17,8 @@ from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, Problem
 from rengo.core.permissions import Principal, require
 from rengo.core.types import TenantCode
-from rengo.core.wards import is_tenant
+from rengo.core.wards import is_tenant, wards
+from rengo.finops import guideline
 from rengo.finops.models import (
     JointProcurement,
     SaasProduct,
@@ -164,9 +165,26 @@ def add_training(
     held_on: date,
     participants: dict[str, int],
     description: str = "",
+    completed: dict[str, int] | None = None,
+    material: str = "",
+    guideline_version: str = "",
 ) -> Training:
     require(principal, "finops.saas.write")
+    completed = completed or {}
     problems = []
+    problems += [
+        Problem(
+            "more completed than participants in {ward}",
+            "completed",
+            values={"ward": w},
+        )
+        for w, n in completed.items()
+        if n < 0 or n > participants.get(w, 0)
+    ]
+    if guideline_version and guideline_version not in {v.version for v in guideline.versions()}:
+        problems.append(Problem("not a version of the guideline", "guideline_version"))
+    if len(material) > 500:
+        problems.append(Problem("at most 500 characters", "material"))
     if not title.strip() or len(title) > 200:
         problems.append(Problem("1 to 200 characters", "title"))
     if topic not in ("finops", "bpr"):
@@ -178,12 +196,26 @@ def add_training(
     ]
     if problems:
         raise InvalidInput("invalid training", problems)
-    training = Training(title=title, topic=topic, held_on=held_on, description=description)
+    training = Training(
+        title=title,
+        topic=topic,
+        held_on=held_on,
+        description=description,
+        material=material.strip(),
+        guideline_version=guideline_version,
+    )
     session.add(training)
     session.flush()
     for ward, count in participants.items():
         if count > 0:
-            session.add(TrainingAttendance(training_id=training.id, ward=ward, participants=count))
+            session.add(
+                TrainingAttendance(
+                    training_id=training.id,
+                    ward=ward,
+                    participants=count,
+                    completed=completed.get(ward, 0),
+                )
+            )
     session.flush()
     audit.record(
         session,
@@ -209,3 +241,24 @@ def trainings(session: Session, principal: Principal) -> list[tuple[Training, in
         (t, int(totals.get(t.id, 0) or 0))
         for t in session.scalars(select(Training).order_by(Training.held_on.desc()))
     ]
+
+
+def completion_by_ward(
+    session: Session, principal: Principal, start: date, end: date
+) -> list[tuple[str, int, int, int]]:
+    """Per ward, the trainings held between ``start`` and ``end``: (ward, trainings attended,
+    participants, completed); every ward, 0 without records."""
+    require(principal, "finops.saas.read")
+    rows = session.execute(
+        select(
+            TrainingAttendance.ward,
+            func.count(),
+            func.sum(TrainingAttendance.participants),
+            func.sum(TrainingAttendance.completed),
+        )
+        .join(Training, Training.id == TrainingAttendance.training_id)
+        .where(Training.held_on >= start, Training.held_on <= end)
+        .group_by(TrainingAttendance.ward)
+    ).all()
+    found = {w: (int(n), int(p or 0), int(c or 0)) for w, n, p, c in rows}
+    return [(w.code, *found.get(w.code, (0, 0, 0))) for w in wards()]

@@ -71,6 +71,11 @@ class FinopsSettings(BaseModel):
     recommendation_min_monthly_saving: float = Field(
         1_000.0, ge=0, description="Recommendations saving less than this a month are not raised."
     )
+    joint_security_pool: str = Field(
+        "joint-soc",
+        description="Shared pool of the joint SOC/CSIRT's cloud costs (its split is the pool's "
+        "method; the per-resident security cost target reads it).",
+    )
     demo_months: int = Field(
         24, ge=3, le=60, description="Months of cost data `rengo demo` generates."
     )

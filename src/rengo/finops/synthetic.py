@@ -242,8 +242,12 @@ def generate(
     seed: int = 2026,
     pops: dict[str, int] | None = None,
     growth: float = 0.004,
+    joint_soc: bool = False,
 ) -> tuple[Iterator[tuple[str, str, pa.Table]], Plan]:
-    """Tables of FOCUS rows per (provider, billing month), and what was planted."""
+    """Tables of FOCUS rows per (provider, billing month), and what was planted.
+
+    ``joint_soc`` adds the joint SOC/CSIRT's own cloud (its SIEM and log store), tagged for
+    the shared pool ``joint-soc``."""
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     ward_codes = ward_codes or [w.code for w in wards()]
@@ -294,6 +298,22 @@ def generate(
             3_000.0,
         ),
     ]
+    if joint_soc:
+        shared.append(
+            Resource(
+                "",
+                "",
+                "AWS",
+                JOINT_ACCOUNT,
+                "joint-soc",
+                "aws:joint:siem",
+                "Security Lake",
+                "Security",
+                "Hours",
+                400_000.0 * len(ward_codes) / 23,
+                tags={"shared": "joint-soc"},
+            )
+        )
     all_res = [*res, *shared]
     spike_days: dict[str, list[int]] = {}
     if res:

@@ -31,7 +31,7 @@ from rengo.intel.anonymise import JOINT_IDENTITY_ID, joint_identity
 from rengo.intel.builders import KIND_NAMES
 from rengo.intel.collections import ADVISORIES, NAMESPACE
 from rengo.intel.ingest import ingest
-from rengo.intel.models import Advisory, AdvisoryRecipient, IntelCollection
+from rengo.intel.models import Advisory, AdvisoryRecipient, IntelCollection, Urgency
 from rengo.intel.tlp import TLP, marking_definition, parse_level
 from rengo.notify import oncall, outbox, paging
 
@@ -45,6 +45,11 @@ class AdvisoryCreate(BaseModel):
         min_length=3, max_length=20_000, description="Concrete steps each ward must take."
     )
     severity: Literal["low", "medium", "high", "critical"] = "high"
+    urgency: Urgency = Field(
+        "routine",
+        description="urgent: the wards must act now (「緊急対応が必要なレベル」, counted by the "
+        "KPI of critical threat information shared); routine otherwise.",
+    )
     tlp: str = Field("amber", description="TLP 2.0 level (RED and AMBER+STRICT cannot be sent).")
     wards: list[str] | None = Field(None, description="Recipient ward codes; none = all 23 wards.")
     indicator_refs: list[str] = Field([], description="Ids of indicators already shared.")
@@ -197,6 +202,7 @@ def publish(
         due_at=data.due_at,
         created_by=principal.label,
         published_at=now,
+        urgency=data.urgency,
     )
     session.add(advisory)
     session.flush()
@@ -208,7 +214,7 @@ def publish(
         "intel.advisory.publish",
         object_type="intel_advisory",
         object_id=advisory.id,
-        detail={"wards": len(recipients), "tlp": level.value},
+        detail={"wards": len(recipients), "tlp": level.value, "urgency": data.urgency},
         client=client,
         at=now,
     )

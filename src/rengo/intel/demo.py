@@ -107,6 +107,7 @@ def _submissions(ctx: DemoContext) -> None:
             created.id,
             created.version,
             now=now - timedelta(hours=28),
+            urgency="urgent",  # a spray on the VPN now: every ward must check its own
         )
         _, setagaya = _ward(11)
         phish = PhishingReport(
@@ -188,6 +189,7 @@ def _advisories(ctx: DemoContext) -> None:
         body = advisories.AdvisoryCreate(
             title="マルウェア配布サイト cdn-update.example.net への通信遮断",
             severity="critical",
+            urgency="urgent",
             tlp="amber",
             summary="複数区で cdn-update.example.net からのダウンロードとビーコン通信を確認。",
             countermeasures=(

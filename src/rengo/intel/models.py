@@ -9,12 +9,17 @@ what makes paging with ``next`` or ``added_after`` exact.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
+
+Urgency = Literal["urgent", "routine"]
+"""Set when a ward's report is approved or an advisory published: ``urgent`` is the policy's
+「緊急対応が必要なレベル」, what the KPI "critical threat information shared" counts."""
+URGENCIES: tuple[str, ...] = get_args(Urgency)
 
 
 class IntelCollection(Base):
@@ -194,6 +199,8 @@ class Submission(Base):
     approved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    urgency: Mapped[str] = mapped_column(String(16), default="routine", server_default="routine")
+    """Classified by the approver (``Urgency``)."""
 
 
 class Advisory(Base):
@@ -214,6 +221,8 @@ class Advisory(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_by: Mapped[str] = mapped_column(String(128))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    urgency: Mapped[str] = mapped_column(String(16), default="routine", server_default="routine")
+    """Classified by the joint centre when it publishes (``Urgency``)."""
 
 
 class AdvisoryRecipient(Base):

@@ -34,7 +34,7 @@ from rengo.intel import builders, validate
 from rengo.intel.anonymise import Sensitive, anonymise
 from rengo.intel.collections import SHARED, ward_collection_id
 from rengo.intel.ingest import ingest
-from rengo.intel.models import IntelCollection, Submission
+from rengo.intel.models import IntelCollection, Submission, Urgency
 from rengo.intel.schemas import (
     AccessReport,
     BundleSubmission,
@@ -377,9 +377,10 @@ def approve(
     version: int,
     *,
     now: datetime,
+    urgency: Urgency = "routine",
     client: str = "",
 ) -> Submission:
-    """Publish exactly the previewed version to every ward."""
+    """Publish exactly the previewed version to every ward, classified ``urgency``."""
     submission = _awaiting_own(session, principal, submission_id)
     if version != submission.version:
         raise Conflict(
@@ -407,7 +408,7 @@ def approve(
             [Problem(f["message"], f["id"]) for f in result.failures],
         )
     submission.state, submission.published_at = PUBLISHED, now
-    submission.approved_by = principal.label
+    submission.approved_by, submission.urgency = principal.label, urgency
     _audit(
         session,
         principal,
@@ -415,7 +416,7 @@ def approve(
         submission,
         client,
         now,
-        {"version": version, "objects": len(result.added)},
+        {"version": version, "objects": len(result.added), "urgency": urgency},
     )
     return submission
 

@@ -1,8 +1,11 @@
 """The policy targets this domain computes, from the hub's own publication records.
 
-- critical intelligence shared: objects the hub published to the wards in the period
-  (the shared and advisories collections; indicators, vulnerabilities, reports,
-  countermeasures, threat actors, malware …), by TLP and type;
+- critical threat information shared (the seed's 「重要脅威情報(緊急対応が必要なレベル)の件数」):
+  wards' reports approved as ``urgent`` and advisories published as ``urgent`` in the
+  period — the urgency is set by whoever approves or publishes;
+- intelligence objects shared (the broader figure, tracked): objects the hub published to
+  the wards in the period (the shared and advisories collections; indicators,
+  vulnerabilities, reports, countermeasures, threat actors, malware …), by TLP and type;
 - time from a ward's submission to its publication (median hours);
 - share of recipient wards that applied each advisory's countermeasure.
 
@@ -25,6 +28,7 @@ from rengo.targets.registry import (
     Kind,
     Measurement,
     Period,
+    Record,
     Target,
     TargetContext,
     register,
@@ -45,7 +49,48 @@ CRITICAL_TYPES = (
 )
 
 
-def _critical_shared(ctx: TargetContext) -> dict[str, Measurement]:
+def _urgent_shared(ctx: TargetContext) -> dict[str, Measurement]:
+    reports = list(
+        ctx.session.execute(
+            select(Submission.id, Submission.published_at).where(
+                Submission.urgency == "urgent",
+                Submission.published_at >= ctx.start,
+                Submission.published_at <= ctx.as_of,
+            )
+        )
+    )
+    advisories = list(
+        ctx.session.execute(
+            select(Advisory.id, Advisory.published_at).where(
+                Advisory.urgency == "urgent",
+                Advisory.published_at >= ctx.start,
+                Advisory.published_at <= ctx.as_of,
+            )
+        )
+    )
+    return {
+        JOINT: Measurement(
+            float(len(reports) + len(advisories)),
+            {
+                "urgent_reports": len(reports),
+                "urgent_advisories": len(advisories),
+                "report_ids": sorted(i for i, _ in reports),
+                "advisory_ids": sorted(i for i, _ in advisories),
+            },
+            # No ward on a shared report: who submitted it is what the anonymiser hides.
+            tuple(
+                Record("Shared report", str(i), on=at.date().isoformat() if at else "")
+                for i, at in sorted(reports)
+            )
+            + tuple(
+                Record("Advisory", str(i), on=at.date().isoformat(), href=f"/intel/advisories/{i}")
+                for i, at in sorted(advisories)
+            ),
+        )
+    }
+
+
+def _objects_shared(ctx: TargetContext) -> dict[str, Measurement]:
     rows = ctx.session.execute(
         select(IntelObject.tlp, IntelObject.type, func.count())
         .where(
@@ -117,13 +162,39 @@ register(
         id="m1.kpi.critical_intel_shared",
         measure=1,
         kind=Kind.KPI,
-        name_ja="重要脅威情報の共有件数",
-        name_en="Critical intelligence shared",
-        formula_ja="期間内に全区へ共有(公開)された重要な脅威情報(指標・脆弱性・報告・対策等)の件数。TLP別・種類別の内訳付き",
-        formula_en="Critical intelligence objects (indicators, vulnerabilities, reports, "
-        "countermeasures "
-        "…) "
-        "published to the wards in the period, by TLP and type",
+        name_ja="重要脅威情報(緊急対応が必要なレベル)の共有件数",
+        name_en="Critical threat information shared (urgent level)",
+        formula_ja=(
+            "期間内に「緊急対応が必要」として承認・共有された各区の報告と、"
+            "「緊急対応が必要」として発出された注意喚起の件数"
+        ),
+        formula_en=(
+            "Wards' reports approved as urgent plus advisories published as urgent in the period"
+        ),
+        source_ja="脅威情報共有基盤の承認・発出記録(承認時・発出時に設定する緊急度)",
+        source_en="Approval and publication records of the intelligence hub (urgency set then)",
+        unit="件",
+        direction=Direction.TRACK,
+        threshold_setting=None,
+        period=Period.FISCAL_YEAR,
+        domain="intel",
+        compute=_urgent_shared,
+        evidence_path="/intel/advisories",
+        per_ward=False,
+    )
+)
+register(
+    Target(
+        id="m1.kpi.intel_objects_shared",
+        measure=1,
+        kind=Kind.KPI,
+        name_ja="脅威情報の共有件数(全体)",
+        name_en="Intelligence objects shared (all levels)",
+        formula_ja="期間内に全区へ共有(公開)された脅威情報(指標・脆弱性・報告・対策等)の件数。TLP別・種類別の内訳付き",
+        formula_en=(
+            "Intelligence objects (indicators, vulnerabilities, reports, countermeasures …) "
+            "published to the wards in the period, by TLP and type"
+        ),
         source_ja="脅威情報共有基盤の公開記録(共有・注意喚起コレクション)",
         source_en="Publication records of the intelligence hub (shared and advisories collections)",
         unit="件",
@@ -131,7 +202,7 @@ register(
         threshold_setting=None,
         period=Period.FISCAL_YEAR,
         domain="intel",
-        compute=_critical_shared,
+        compute=_objects_shared,
         evidence_path="/intel",
         per_ward=False,
     )

@@ -19,9 +19,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from rengo.core.clock import JST, to_jst
+from rengo.core.permissions import Principal
 from rengo.core.settings import Settings, sections
 from rengo.core.storage import DataDir
 from rengo.core.types import TenantCode
+from rengo.core.wards import JOINT
 
 
 class Kind(enum.StrEnum):
@@ -58,10 +60,31 @@ class Period(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Record:
+    """One record a value was computed from, listed on the target's page so that an auditor
+    can find it and recompute the value (its own page enforces who may open it)."""
+
+    kind: str
+    """What it is, an English msgid shown translated ("Incident", "Budget line" …)."""
+    ref: str
+    """Its id where the platform keeps it."""
+    ward: str = ""
+    on: str = ""
+    """Its date (ISO), where it has one."""
+    amount: float | None = None
+    """Its figure in the computation (yen, hours, people …)."""
+    note: str = ""
+    """Its role in the computation, e.g. "baseline" or "after" (an English msgid)."""
+    href: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Measurement:
     value: float | None
     detail: dict[str, Any] = field(default_factory=dict)
     """What the value was computed from (numerator, denominator, counts…)."""
+    records: tuple[Record, ...] = ()
+    """The records themselves (on the overall value), for the evidence list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +159,14 @@ class Target:
         if self.direction is Direction.AT_LEAST:
             return Status.MET if value >= threshold else Status.NOT_MET
         return Status.MET if value <= threshold else Status.NOT_MET
+
+
+def visible_records(records: tuple[Record, ...], principal: Principal) -> list[Record]:
+    """The records a principal may see listed: the joint centre every one; a ward its own
+    and those of no ward (or of the joint centre)."""
+    if principal.is_joint:
+        return list(records)
+    return [r for r in records if r.ward in ("", JOINT, principal.tenant)]
 
 
 _targets: dict[str, Target] = {}

@@ -20,7 +20,15 @@ from rengo.core.permissions import require
 from rengo.core.types import TenantCode
 from rengo.intel import advisories, feeds, hunting, indicators, submissions
 from rengo.intel.feeds import FeedKind, ImportFormat
-from rengo.intel.models import Advisory, AdvisoryRecipient, Feed, Hunt, Sighting, Submission
+from rengo.intel.models import (
+    Advisory,
+    AdvisoryRecipient,
+    Feed,
+    Hunt,
+    Sighting,
+    Submission,
+    Urgency,
+)
 from rengo.intel.scheduler import Scheduler
 from rengo.intel.schemas import (
     AccessReport,
@@ -58,6 +66,7 @@ class SubmissionOut(BaseModel):
     created_at: datetime
     published_at: datetime | None
     redactions: int = Field(description="How many things the anonymiser removed or generalised.")
+    urgency: str = Field(description="Set at approval: urgent | routine.")
 
     @classmethod
     def of(cls, s: Submission) -> SubmissionOut:
@@ -72,6 +81,7 @@ class SubmissionOut(BaseModel):
             version=s.version,
             created_at=s.created_at,
             published_at=s.published_at,
+            urgency=s.urgency,
             redactions=len(s.redactions or []),
         )
 
@@ -93,6 +103,11 @@ class RedactIn(BaseModel):
 
 class ApproveIn(BaseModel):
     version: int = Field(description="The preview version you looked at.")
+    urgency: Urgency = Field(
+        "routine",
+        description="urgent: the other wards must act now (「緊急対応が必要なレベル」, counted "
+        "by the KPI of critical threat information shared); routine otherwise.",
+    )
 
 
 class RecipientOut(BaseModel):
@@ -121,6 +136,7 @@ class AdvisoryOut(BaseModel):
     summary: str
     countermeasures: str
     severity: str
+    urgency: str = Field(description="Set at publication: urgent | routine.")
     tlp: str
     all_wards: bool
     report_id: str = Field(description="The STIX report in the advisories TAXII collection.")
@@ -140,6 +156,7 @@ class AdvisoryOut(BaseModel):
             summary=a.summary,
             countermeasures=a.countermeasures,
             severity=a.severity,
+            urgency=a.urgency,
             tlp=a.tlp,
             all_wards=a.all_wards,
             report_id=a.report_id,
@@ -387,6 +404,7 @@ def approve(
         submission_id,
         body.version,
         now=runtime.clock.now(),
+        urgency=body.urgency,
         client=client_address(request),
     )
     return SubmissionOut.of(s)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from rengo.core.errors import NotFound
 from rengo.core.permissions import require
 from rengo.targets.evaluate import TargetResult
-from rengo.targets.registry import get_target, targets
+from rengo.targets.registry import Record, get_target, targets, visible_records
 from rengo.web.deps import EvaluatorDep, RuntimeDep, UserDep
 
 router = APIRouter(prefix="/api/v1/targets", tags=["targets"])
@@ -21,6 +21,16 @@ class WardValue(BaseModel):
     value: float | None
     status: str
     detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecordOut(BaseModel):
+    kind: str = Field(description="What the record is (Incident, Budget line, Training …)")
+    ref: str = Field(description="Its id where the platform keeps it")
+    ward: str
+    on: str = Field(description="Its date (ISO 8601), empty when it has none")
+    amount: float | None = Field(description="Its figure in the computation")
+    note: str = Field(description="Its role in the computation (baseline, after …)")
+    href: str | None
 
 
 class TrendPoint(BaseModel):
@@ -48,12 +58,16 @@ class TargetOut(BaseModel):
         description="met | not_met | no_data | tracked | planned (its domain is not built yet)"
     )
     detail: dict[str, Any]
+    records: list[RecordOut] = Field(
+        description="The records the overall value was computed from, those the caller may see "
+        "(GET /api/v1/targets/{id} only; an auditor recomputes the value from them)"
+    )
     per_ward: dict[str, WardValue]
     trend: list[TrendPoint]
     error: str | None = None
 
 
-def _out(result: TargetResult, settings: Any) -> TargetOut:
+def _out(result: TargetResult, settings: Any, records: list[Record] | None = None) -> TargetOut:
     t = result.target
     return TargetOut(
         id=t.id,
@@ -73,6 +87,18 @@ def _out(result: TargetResult, settings: Any) -> TargetOut:
         value=result.overall.value,
         status=result.status.value,
         detail=result.overall.detail,
+        records=[
+            RecordOut(
+                kind=r.kind,
+                ref=r.ref,
+                ward=r.ward,
+                on=r.on,
+                amount=r.amount,
+                note=r.note,
+                href=r.href,
+            )
+            for r in records or []
+        ],
         per_ward={
             code: WardValue(
                 value=m.value, status=t.status(m.value, settings).value, detail=m.detail
@@ -102,4 +128,5 @@ def get_one(
         target = get_target(target_id)
     except KeyError:
         raise NotFound(f"no target {target_id!r}") from None
-    return _out(evaluator.evaluate(target, runtime.clock.now()), runtime.settings)
+    result = evaluator.evaluate(target, runtime.clock.now())
+    return _out(result, runtime.settings, visible_records(result.overall.records, principal))

@@ -1,6 +1,7 @@
 """The CSIRT's configuration pages: each ward's containment connectors (signed webhook or
 the simulated endpoint; the signing key is named, never shown) and the recorded security
-costs that feed ``m1.kpi.security_cost_per_resident``."""
+costs compared with going alone (the policy target itself is computed by FinOps from the
+budget import and the joint SOC/CSIRT's costs)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_v
 from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.core.wards import wards
 from rengo.intel import advisories, feeds, hunting, indicators, public_feeds, submissions
-from rengo.intel.models import Feed, Hunt, QuarantinedRecord, Sighting, Submission
+from rengo.intel.models import URGENCIES, Feed, Hunt, QuarantinedRecord, Sighting, Submission
 from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, VulnerabilityReport
 from rengo.intel.tlp import TLP
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
@@ -71,6 +71,8 @@ SHOWN_VALUES = (
     N_("medium"),
     N_("high"),
     N_("critical"),
+    N_("urgent"),
+    N_("routine"),
     N_("live"),
     N_("retro"),
     N_("queued"),
@@ -293,6 +295,11 @@ async def submission_action(
         with runtime.db.session() as session:
             if action == "approve":
                 version = str(form.get("version", ""))
+                urgency = str(form.get("urgency", "routine"))
+                if urgency not in URGENCIES:
+                    raise InvalidInput(
+                        "choose an urgency", [Problem("urgent or routine", "urgency")]
+                    )
                 submissions.approve(
                     session,
                     runtime.settings,
@@ -300,6 +307,7 @@ async def submission_action(
                     submission_id,
                     int(version) if version.isdigit() else 0,
                     now=now,
+                    urgency="urgent" if urgency == "urgent" else "routine",
                     client=client,
                 )
                 message = "published"
@@ -355,11 +363,12 @@ def advisory_form(request: Request, caller: CallerDep, principal: UserDep) -> HT
         caller,
         "intel/advisory_form.html",
         {
-            "v": {"tlp": "amber", "severity": "high"},
+            "v": {"tlp": "amber", "severity": "high", "urgency": "routine"},
             "errors": {},
             "ward_list": wards(),
             "levels": ["clear", "green", "amber"],
             "severities": advisories.SEVERITIES,
+            "urgencies": URGENCIES,
         },
     )
 
@@ -406,6 +415,7 @@ async def advisory_create(
                 "ward_list": wards(),
                 "levels": ["clear", "green", "amber"],
                 "severities": advisories.SEVERITIES,
+                "urgencies": URGENCIES,
             },
             422,
         )

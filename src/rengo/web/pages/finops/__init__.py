@@ -9,16 +9,17 @@ from fastapi import APIRouter
 
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
-from rengo.web.pages.finops import actions, explorer, plan, registers, rules
+from rengo.web.pages.finops import actions, budget, explorer, guideline, plan, registers, rules
 
 router = APIRouter(include_in_schema=False)
-for part in (explorer, plan, actions, registers, rules):
+for part in (explorer, plan, budget, actions, registers, guideline, rules):
     router.include_router(part.router)
 
 NAV = [
     NavItem("m2", N_("Cost explorer"), "/finops/explorer", "finops.costs.read", order=10),
     NavItem("m2", N_("Operating cost (KGI)"), "/finops/kgi", "finops.costs.read", order=20),
     NavItem("m2", N_("Forecasts and budgets"), "/finops/forecasts", "finops.costs.read", order=30),
+    NavItem("m2", N_("Budgets and settlements"), "/finops/budget", "finops.costs.read", order=35),
     NavItem("m2", N_("Cost anomalies"), "/finops/anomalies", "finops.costs.read", order=40),
     NavItem(
         "m2",
@@ -32,5 +33,6 @@ NAV = [
         "m2", N_("Public SaaS and joint procurement"), "/finops/saas", "finops.saas.read", order=70
     ),
     NavItem("m2", N_("Trainings"), "/finops/trainings", "finops.saas.read", order=80),
+    NavItem("m2", N_("FinOps guideline"), "/finops/guideline", "finops.saas.read", order=85),
     NavItem("m2", N_("Allocation rules"), "/finops/rules", "finops.rules.manage", order=90),
 ]

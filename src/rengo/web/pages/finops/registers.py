@@ -12,7 +12,9 @@ from pydantic import ValidationError
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import allows, require
-from rengo.finops import bpr, bpr_dispatch, saas
+from rengo.finops import bpr, bpr_dispatch, guideline, saas
+from rengo.finops.forecast import fiscal_year_bounds, fiscal_year_of
+from rengo.finops.settings import FinopsSettings
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import problem_message
 from rengo.web.i18n import N_
@@ -288,6 +290,10 @@ def trainings_page(
     runtime: RuntimeDep,
 ) -> HTMLResponse:
     rows = saas.trainings(session, principal)
+    s = runtime.settings.section(FinopsSettings)
+    today = runtime.clock.now().date()
+    fy = fiscal_year_of(today, s.fiscal_year_start_month)
+    start, end = fiscal_year_bounds(fy, s.fiscal_year_start_month)
     return render(
         request,
         caller,
@@ -295,6 +301,9 @@ def trainings_page(
         {
             "trainings": rows,
             "total": sum(n for _t, n in rows),
+            "fy": fy,
+            "completion": saas.completion_by_ward(session, principal, start, end),
+            "versions": [v.version for v in guideline.versions()],
             "flash": flash_of(request),
             "today": runtime.clock.now().date(),
             "can_write": allows(principal, "finops.saas.write"),
@@ -308,12 +317,13 @@ async def training_add(
 ) -> RedirectResponse:
     form = await request.form()
     participants: dict[str, int] = {}
+    completed: dict[str, int] = {}
     for key, value in form.multi_items():
-        if key.startswith("p_") and str(value).strip():
+        if key.startswith(("p_", "c_")) and str(value).strip():
             text = str(value).strip()
             if not text.isdigit() or len(text) > 6:
                 raise InvalidInput("invalid training", [Problem("a whole number", key)])
-            participants[key[2:]] = int(text)
+            (participants if key.startswith("p_") else completed)[key[2:]] = int(text)
     saas.add_training(
         session,
         principal,
@@ -322,5 +332,8 @@ async def training_add(
         held_on=parse_date(str(form.get("held_on") or ""), runtime.clock.now().date()),
         participants=participants,
         description=str(form.get("description") or "")[:2000],
+        completed=completed,
+        material=str(form.get("material") or ""),
+        guideline_version=str(form.get("guideline_version") or ""),
     )
     return back("/finops/trainings", done="saved")

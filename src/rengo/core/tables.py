@@ -1,5 +1,8 @@
 """Uploaded tables (CSV in UTF-8 or cp932, or Excel .xlsx) as rows of text by column key.
 
+Shared by every import of the platform (assets, EBPM surveys and trainings, FinOps
+budget and settlement files).
+
 Headers may be Japanese or English; each problem names the file, the row (line) and the
 column, so that whoever prepared the file can fix it. Readers collect every problem
 before raising, and callers store nothing unless the whole file is good.
@@ -12,7 +15,6 @@ import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from rengo.assets.csvio import decode
 from rengo.core.errors import InvalidInput, Problem, ProblemList
 from rengo.core.permissions import Principal
 from rengo.core.wards import JOINT, MunicipalCodeError, parse_tenant
@@ -30,6 +32,28 @@ class Row:
 
     def where(self, key: str) -> str:
         return f"{self.filename}:{self.line} column {self.columns[key] + 1} ({key})"
+
+
+def decode(data: bytes, filename: str = "upload.csv") -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            "cannot read the file",
+            [
+                Problem(
+                    "neither UTF-8 nor Shift_JIS (cp932): {reason}",
+                    f"{filename}",
+                    values={"reason": error.reason},
+                )
+            ],
+        ) from None
 
 
 def _records(data: bytes, filename: str) -> Iterator[list[str]]:

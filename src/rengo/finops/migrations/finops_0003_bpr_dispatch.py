@@ -1,6 +1,6 @@
 """FinOps: BPR support team dispatch — wards' requests, experts assigned, visits, outcomes.
 
-Revision ID: finops_bpr_dispatch
+Revision ID: finops_0003
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from alembic import op
 
 from rengo.core.db import JSONType, UTCDateTime
 
-revision = "finops_bpr_dispatch"
-down_revision = "finops_0001"
+revision = "finops_0003"
+down_revision = "finops_0002"
 branch_labels = None
 depends_on = None
 
