@@ -97,6 +97,8 @@ BODIES["POST /api/v1/finops/bpr/dispatches/{dispatch_id}/visits"] = {
     "hours": 1,
 }
 BODIES["POST /api/v1/finops/bpr/dispatches/{dispatch_id}/close"] = {"outcome": "walk"}
+
+
 @factory("budget_import_id")
 def budget_lines(runtime: Runtime, ward: str) -> str:
     """A ward's imported budget line (listed by GET /api/v1/finops/budget/lines)."""
