@@ -20,7 +20,11 @@ class Dataset(Base):
     __tablename__ = "opendata_datasets"
     # No index leads with ``state``: nearly every row is active, and such an index made SQLite
     # walk the whole table instead of the search index's few matches.
-    __table_args__ = (Index("ix_opendata_datasets_tenant_state", "tenant", "state"),)
+    __table_args__ = (
+        Index("ix_opendata_datasets_tenant_state", "tenant", "state"),
+        # A harvest looks up each page's remote ids among the source's datasets.
+        Index("ix_opendata_datasets_harvest", "harvest_source", "harvest_guid"),
+    )
     # On SQLite the migrations add ``ix_opendata_datasets_search_cover`` (state, pk and every
     # column a search reads per match; ``search.py``).
 

@@ -4,6 +4,8 @@ so that facet counts and ranking over tens of thousands of matches read only tha
 index instead of the wide rows (text, bigrams). It leads with ``state, pk``: the matches'
 ``state = 'active' AND pk IN (full-text match)`` is then a seek in it, which SQLite's planner
 prefers to the table's rowid; led by ``pk`` alone the planner reads the table rows instead.
+Also an index on (harvest_source, harvest_guid): a harvest looks up each page's remote ids,
+which scanned the whole table per page.
 
 Revision ID: opendata_0003
 """
@@ -56,11 +58,15 @@ def upgrade() -> None:
                 for key, found in formats.items()
             ],
         )
+    op.create_index(
+        "ix_opendata_datasets_harvest", "opendata_datasets", ["harvest_source", "harvest_guid"]
+    )
     if bind.dialect.name == "sqlite":
         op.create_index("ix_opendata_datasets_search_cover", "opendata_datasets", list(COVER))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_opendata_datasets_harvest", "opendata_datasets")
     if op.get_bind().dialect.name == "sqlite":
         op.drop_index("ix_opendata_datasets_search_cover", "opendata_datasets")
     # No batch mode: rebuilding the table on SQLite would drop the search triggers.
