@@ -61,6 +61,9 @@ TRANSLATED = (
     "web/pages/ebpm",
     "drills/tabletop.py",
     "web/pages/drills",
+    "opendata/community.py",
+    "web/pages/opendata_reuses.py",
+    "web/pages/opendata_contest.py",
 )
 ERROR_CALLS = {
     "RengoError",

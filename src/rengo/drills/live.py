@@ -29,6 +29,7 @@ from rengo.core import audit
 from rengo.core.identity import create_token, revoke_token
 from rengo.core.permissions import SYSTEM, Principal
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.drills.loader import RuleCatalog
 from rengo.drills.models import Exercise, InjectRun, Result
 from rengo.drills.purge import clean_up
@@ -57,7 +58,7 @@ class Outcome:
 
 
 class Sender(Protocol):
-    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+    def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
         """Deliver one batch of a ward's records as its collector would."""
         ...
 
@@ -69,7 +70,7 @@ class HttpSender:
         self.base_url = base_url.rstrip("/")
         self.http = http or httpx.Client(timeout=30.0)
 
-    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+    def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
         content_type = "text/plain" if fmt in TEXT_FORMATS else "application/x-ndjson"
         try:
             response = self.http.post(
@@ -90,7 +91,7 @@ class HttpSender:
 @dataclass(order=True)
 class Due:
     at: datetime
-    ward: str = field(compare=False)
+    ward: TenantCode = field(compare=False)
     format: str = field(compare=False)
     body: bytes = field(compare=False)
 
@@ -265,7 +266,7 @@ class LiveRunner:
                 sent.update(id(d) for d in items)
         self.queue = [d for d in self.queue if id(d) not in sent]
 
-    def _post(self, exercise: Exercise, ward: str, fmt: str, bodies: list[bytes]) -> bool:
+    def _post(self, exercise: Exercise, ward: TenantCode, fmt: str, bodies: list[bytes]) -> bool:
         """Send one batch; ``False`` when it should be tried again at the next tick."""
         outcome = self.sender(ward, self.tokens[ward], fmt, source_of(exercise), b"\n".join(bodies))
         if outcome.status == "retry":

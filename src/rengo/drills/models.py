@@ -17,7 +17,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
 
 STATUSES = ("planned", "running", "paused", "completed", "aborted")
-RESULT_STATUSES = ("pending", "met", "missed")
 
 
 class Exercise(Base):

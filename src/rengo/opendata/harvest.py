@@ -25,6 +25,7 @@ from rengo.core.errors import InvalidInput, Problem, RengoError
 from rengo.core.permissions import Principal
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
+from rengo.core.types import TenantCode
 from rengo.core.wards import ward_by_code
 from rengo.opendata import service
 from rengo.opendata.ckan import fields_from_package
@@ -313,7 +314,7 @@ def harvest(
     session: Session,
     principal: Principal,
     url: str,
-    ward: str,
+    ward: TenantCode,
     settings: Settings,
     data_dir: DataDir,
     *,

@@ -156,7 +156,7 @@ def conditions(query: Query, dialect: str) -> list[Condition]:
 
 def _matched(query: Query, dialect: str) -> Any:
     """The matches with just the columns facets and sorting need. On SQLite all of them are
-    in the index ``ix_opendata_datasets_search_cover`` (migration opendata_0003): each match
+    in the index ``ix_opendata_datasets_search_cover`` (migration opendata_0004): each match
     costs one seek in that narrow index, not in the wide table rows. On PostgreSQL the
     matches are materialised once per statement (its planner otherwise walks a whole-table
     index for ORDER BY / GROUP BY)."""

@@ -7,7 +7,7 @@ prefers to the table's rowid; led by ``pk`` alone the planner reads the table ro
 Also an index on (harvest_source, harvest_guid): a harvest looks up each page's remote ids,
 which scanned the whole table per page.
 
-Revision ID: opendata_0003
+Revision ID: opendata_0004
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections import defaultdict
 import sqlalchemy as sa
 from alembic import op
 
-revision = "opendata_0003"
-down_revision = "opendata_0002"
+revision = "opendata_0004"
+down_revision = "opendata_0003"
 branch_labels = None
 depends_on = None
 
