@@ -35,7 +35,7 @@ from rengo.core.wards import wards
 from rengo.migrations import upgrade
 from rengo.opendata.catalogue import CATEGORIES
 from rengo.opendata.models import Dataset, Resource
-from rengo.opendata.search import Query, search
+from rengo.opendata.search import Query, formats_key, search
 from rengo.opendata.service import index_fields
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -119,8 +119,10 @@ def _fill(runtime: Runtime, count: int) -> None:
             harvest_modified="",
             asset_id=None,
         )
+        formats = [rng.choice(("CSV", "XLSX", "PDF")) for _ in range(rng.randint(1, 2))]
+        row["res_formats"] = formats_key(formats)
         batch.append(row)
-        for position in range(rng.randint(1, 2)):
+        for position in range(len(formats)):
             resources.append(
                 {
                     "id": str(uuid.uuid4()),
@@ -128,7 +130,7 @@ def _fill(runtime: Runtime, count: int) -> None:
                     "position": position,
                     "name": "r",
                     "description": "",
-                    "format": rng.choice(("CSV", "XLSX", "PDF")),
+                    "format": formats[position],
                     "url": "https://example.jp/r",
                     "source_filename": "",
                     "source_encoding": "",

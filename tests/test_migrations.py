@@ -17,12 +17,14 @@ from rengo.core.db import Base
 from rengo.domains import load_domains
 
 # Search structures that migrations create by hand, outside the models: the FTS5 table
-# (and its shadow tables) on SQLite, the pg_trgm GIN index on PostgreSQL.
+# (and its shadow tables) and the open-data search's covering index on SQLite, the pg_trgm
+# GIN index on PostgreSQL.
 BY_HAND_TABLES = ("assets_search", "opendata_search_")
 BY_HAND_INDEXES = {
     "ix_assets_search_trgm",
     "ix_opendata_search_trgm",
     "ix_opendata_search_bigrams",
+    "ix_opendata_datasets_search_cover",
 }
 
 

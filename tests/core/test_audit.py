@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from rengo.core import audit
+from rengo.core.errors import InvalidInput
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
 
@@ -106,3 +107,53 @@ def test_export_is_excel_friendly_csv(env: Runtime) -> None:
         text_ = "".join(audit.export_csv(audit.query(session, tenants=None)))
     assert text_.startswith("\ufeffid,at,actor")
     assert "資産" in text_ and text_.count("\n") == 3
+
+
+def test_record_many_appends_in_order_under_one_head(env: Runtime) -> None:
+    _fill(env, 1)
+    entries = [audit.Entry("asset.read", "asset", i, "131016", {"i": i}) for i in range(1, 4)]
+    with env.db.session() as session:
+        appended = audit.record_many(session, ALICE, entries, client="bulk")
+        assert audit.record_many(session, ALICE, []) == []
+    assert [e.object_id for e in appended] == ["1", "2", "3"]
+    with env.db.session() as session:
+        report = audit.verify_chain(session)
+        newest = audit.query(session, tenants=None)
+    assert report.intact and report.checked == 4
+    assert [e.object_id for e in newest] == ["3", "2", "1", "0"]
+    assert all(e.client == "bulk" for e in newest[:3])
+
+
+def test_a_batch_appends_one_entry_listing_what_it_touched(env: Runtime) -> None:
+    with env.db.session() as session:
+        with audit.batch(
+            session, ALICE, "asset.import", object_tenant="131016", detail={"file": "a.csv"}
+        ) as gathered:
+            for i in range(3):
+                assert audit.record(session, ALICE, "asset.create", object_id=i) is None
+            with pytest.raises(InvalidInput), gathered.nested():
+                audit.record(session, ALICE, "asset.create", object_id=99)
+                raise InvalidInput("refused", [])
+        with audit.batch(session, ALICE, "asset.import"):
+            pass  # nothing recorded: no entry
+    with env.db.session() as session:
+        (event,) = audit.query(session, tenants=None)
+        report = audit.verify_chain(session)
+    assert report.intact and report.checked == 1
+    assert event.action == "asset.import" and event.object_tenant == "131016"
+    assert event.detail["file"] == "a.csv" and event.detail["count"] == 3
+    assert [t["object_id"] for t in event.detail["touched"]] == ["0", "1", "2"]
+    assert event.detail["touched"][0]["action"] == "asset.create"
+
+
+def test_a_batch_that_fails_appends_nothing_and_closes(env: Runtime) -> None:
+    with env.db.session() as session:
+        with pytest.raises(RuntimeError), audit.batch(session, ALICE, "asset.import"):
+            audit.record(session, ALICE, "asset.create", object_id=1)
+            with audit.batch(session, ALICE, "asset.import"):  # one at a time
+                pass
+        assert audit.query(session, tenants=None) == []
+        # The batch is closed: entries are appended one by one again.
+        assert audit.record(session, ALICE, "asset.read", object_id=2) is not None
+    with env.db.session() as session:
+        assert [e.object_id for e in audit.query(session, tenants=None)] == ["2"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
 from rengo.assets.models import Asset
 from rengo.core.audit import AuditEvent
@@ -205,3 +205,42 @@ def test_facets_filters_sort_and_paging(env: Runtime) -> None:
         assert [d.title for d in second.datasets] == sorted(t for t, *_ in CORPUS)[2:4]
         with pytest.raises(InvalidInput):
             search.search(session, search.Query(rows=1001))
+
+
+def test_format_facet_follows_added_resources_without_joining_them(env: Runtime) -> None:
+    _corpus(env)
+    with env.db.session() as session:
+        population = session.scalar(select(Dataset).where(Dataset.title == "人口統計"))
+        assert population is not None and population.res_formats == '["CSV"]'
+        for url, format_ in (
+            ("https://example.jp/p.json", "JSON"),
+            ("https://example.jp/q", "CSV"),
+        ):
+            service.add_resource(
+                session,
+                OFFICER_B,
+                population.id,
+                env.data_dir,
+                env.settings,
+                link=service.Link(url, "人口", format_),
+            )
+    with env.db.session() as session:
+        result = search.search(session, search.Query(q="人口", facet_fields=["res_format"]))
+        everything = search.search(session, search.Query(facet_fields=["res_format"]))
+    assert result.count == 1 and dict(result.facets["res_format"]) == {"CSV": 1, "JSON": 1}
+    assert dict(everything.facets["res_format"]) == {"CSV": 4, "XLSX": 1, "JSON": 1}
+
+
+def test_sqlite_counts_facets_from_the_narrow_search_index(sqlite_url: str) -> None:
+    # Each match is looked up in ix_opendata_datasets_search_cover (the columns a search
+    # reads), not in the wide rows: what makes facets over 10,000s of matches fast.
+    engine = create_engine(sqlite_url)
+    with engine.connect() as connection:
+        plan = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT tenant, category, res_formats, count(*) "
+            "FROM opendata_datasets WHERE state = 'active' AND pk IN "
+            "(SELECT rowid FROM opendata_search_bi WHERE opendata_search_bi MATCH '\"人口\"') "
+            "GROUP BY tenant, category, res_formats"
+        ).all()
+    engine.dispose()
+    assert any("COVERING INDEX ix_opendata_datasets_search_cover" in row[-1] for row in plan)

@@ -3,8 +3,11 @@ incremental, idempotent, reporting added / changed / withdrawn / refused (both d
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from rengo.assets.models import Asset
+from rengo.core import audit
+from rengo.core.audit import AuditEvent
 from rengo.core.permissions import SYSTEM
 from rengo.core.runtime import Runtime
 from rengo.opendata import harvest, search
@@ -57,3 +60,31 @@ def test_incremental_idempotent_harvest(env: Runtime) -> None:
         assert formats == {"CSV", "JSON"}
         found = search.search(session, search.Query(q="人口"))
         assert found.count == 4 and all(d.tenant == WARD_A for d in found.datasets)
+
+
+def test_one_audit_entry_per_page_and_a_refusal_while_writing_leaves_the_rest(
+    env: Runtime,
+) -> None:
+    # The second maps to the first one's local name: refused while being written, so the
+    # page is done again dataset by dataset and the refused one leaves nothing behind.
+    packages = [package(1), package(2, name="DATASET-00001"), package(3)]
+    with Stub(packages) as stub:
+        report = _run(env, stub.url, rows=3)
+    assert report.added == ["chiyoda-dataset-00001", "chiyoda-dataset-00003"]
+    assert [name for name, _reason in report.refused] == ["DATASET-00001"]
+    with env.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Dataset)) == 2
+        assert session.scalar(select(func.count()).select_from(Asset)) == 2
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [e.action for e in events] == ["opendata.harvest.page"]
+        (page,) = events
+        assert page.object_tenant == WARD_A and page.detail["count"] == 4
+        touched = sorted((t["action"], t["detail"].get("name", "")) for t in page.detail["touched"])
+        assert [action for action, _name in touched] == [
+            "asset.create",
+            "asset.create",
+            "opendata.dataset.create",
+            "opendata.dataset.create",
+        ]
+        assert {name for _action, name in touched[2:]} == set(report.added)
+        assert audit.verify_chain(session).intact

@@ -154,3 +154,19 @@ def test_normalised_table_has_numbers_and_iso_dates() -> None:
     out = normalise(loaded, standard_type("cultural_property"))
     assert out.column("緯度").to_pylist() == [35.690, 35.691]
     assert out.column("指定日").to_pylist() == ["1991-11-01", ""]
+
+
+def test_shift_jis_after_a_long_ascii_start_and_utf8_cut_at_the_sniffed_length() -> None:
+    # The encoding is guessed from the first 64 KiB; a file that is ASCII there and Shift_JIS
+    # further on is read again as Shift_JIS, and a UTF-8 character cut at 64 KiB is UTF-8.
+    data = b"id,name\r\n" + b"".join(b"%d,Facility\r\n" % i for i in range(7000))
+    data += "7000,区立施設\r\n".encode("cp932")
+    assert data[:65536].isascii() and len(data) > 65536
+    loaded = read_upload(Path("x.csv"), data)
+    assert loaded.encoding == "Shift_JIS" and loaded.table.num_rows == 7001
+    assert loaded.table.column("name").to_pylist()[-1] == "区立施設"
+    head = "id,名前\r\n".encode()
+    cut = head + b"1," + b"x" * (65536 - len(head) - 4) + "設\r\n".encode()
+    assert cut[65534:65537] == "設".encode()  # its 3 bytes straddle the 64 KiB mark
+    loaded = read_upload(Path("x.csv"), cut)
+    assert loaded.encoding == "UTF-8" and loaded.table.column("名前").to_pylist()[0].endswith("設")

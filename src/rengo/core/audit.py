@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +89,127 @@ def _row_digest(event: AuditEvent, key: AuditKey | None) -> str:
     return key.mac(canonical)
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One event to append (``record_many``): what was done to which object."""
+
+    action: str
+    object_type: str = ""
+    object_id: str | int = ""
+    object_tenant: TenantCode | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def record_many(
+    session: Session,
+    principal: Principal,
+    entries: Sequence[Entry],
+    *,
+    client: str = "",
+    at: datetime | None = None,
+) -> list[AuditEvent]:
+    """Append several events in the caller's transaction, in order, under one lock of the
+    head: each row's hash still covers the previous one's, the head names the last."""
+    if not entries:
+        return []
+    # Taking the head row's write lock first serialises appenders on both databases.
+    session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + len(entries))
+    )
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
+    ).one_or_none()
+    if head is None:
+        session.add(AuditHead(id=1, seq=len(entries), last_hash=GENESIS))
+        session.flush()
+        seq, prev = len(entries), GENESIS
+    else:
+        seq, prev = head
+    key = key_file_of(session).load_or_create(session)
+    when = at or utcnow()
+    events = []
+    for entry in entries:
+        event = AuditEvent(
+            at=when,
+            actor=principal.label,
+            actor_user_id=principal.user_id,
+            actor_token_id=principal.token_id,
+            actor_tenant=principal.tenant,
+            actor_role=principal.role.value,
+            action=entry.action,
+            object_type=entry.object_type,
+            object_id=str(entry.object_id),
+            object_tenant=entry.object_tenant,
+            detail=entry.detail,
+            client=client,
+            prev_hash=prev,
+        )
+        # The key was made (if need be) under the head lock with legacy_until = the newest
+        # id, so these entries' ids are above it: keyed.
+        event.row_hash = prev = _row_digest(event, key)
+        events.append(event)
+    session.add_all(events)
+    session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_hash=prev, mac=key.head_mac(seq, prev))
+    )
+    session.flush()
+    return events
+
+
+_BATCH = "rengo.core.audit.batch"
+
+
+@dataclass(slots=True)
+class Batch:
+    """What the events recorded while the batch is open would have said; the batch appends
+    them as one entry that lists them (``touched``)."""
+
+    session: Session
+    touched: list[dict[str, Any]] = field(default_factory=list)
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """A savepoint: when it rolls back, what was recorded inside it is forgotten too."""
+        mark = len(self.touched)
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self.touched[mark:]
+            raise
+
+
+@contextmanager
+def batch(
+    session: Session,
+    principal: Principal,
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_tenant: TenantCode | None = None,
+    detail: dict[str, Any] | None = None,
+    client: str = "",
+) -> Iterator[Batch]:
+    """Gather every ``record`` made in ``session`` inside the block into one entry, appended
+    when the block ends without an exception (none when nothing was recorded): a bulk job
+    (a harvest page) leaves one entry listing what it touched instead of one per object."""
+    if _BATCH in session.info:
+        raise RuntimeError("an audit batch is already open in this session")
+    gathered = Batch(session)
+    session.info[_BATCH] = gathered
+    try:
+        yield gathered
+    finally:
+        session.info.pop(_BATCH, None)
+    if gathered.touched:
+        summary = {**(detail or {}), "count": len(gathered.touched), "touched": gathered.touched}
+        entry = Entry(action, object_type, object_id, object_tenant, summary)
+        record_many(session, principal, [entry], client=client)
+
+
 def record(
     session: Session,
     principal: Principal,
@@ -99,46 +221,24 @@ def record(
     detail: dict[str, Any] | None = None,
     client: str = "",
     at: datetime | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction (it commits or rolls back with it)."""
-    # Taking the head row's write lock first serialises appenders on both databases.
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
-    ).one_or_none()
-    if head is None:
-        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
-        session.flush()
-        seq, prev = 1, GENESIS
-    else:
-        seq, prev = head
-    key = key_file_of(session).load_or_create(session)
-    event = AuditEvent(
-        at=at or utcnow(),
-        actor=principal.label,
-        actor_user_id=principal.user_id,
-        actor_token_id=principal.token_id,
-        actor_tenant=principal.tenant,
-        actor_role=principal.role.value,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        object_tenant=object_tenant,
-        detail=detail or {},
-        client=client,
-        prev_hash=prev,
-    )
-    # The key was made (if need be) under the head lock with legacy_until = the newest id,
-    # so this entry's id is above it: keyed.
-    event.row_hash = _row_digest(event, key)
-    session.add(event)
-    session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(last_hash=event.row_hash, mac=key.head_mac(seq, event.row_hash))
-    )
-    session.flush()
-    return event
+) -> AuditEvent | None:
+    """Append one event in the caller's transaction (it commits or rolls back with it); inside
+    an open ``batch`` the event joins the batch's entry instead (and ``None`` is returned)."""
+    entry = Entry(action, object_type, object_id, object_tenant, detail or {})
+    gathered: Batch | None = session.info.get(_BATCH)
+    if gathered is not None:
+        gathered.touched.append(
+            {
+                "action": entry.action,
+                "actor": principal.label,
+                "object_type": entry.object_type,
+                "object_id": str(entry.object_id),
+                "object_tenant": entry.object_tenant,
+                "detail": entry.detail,
+            }
+        )
+        return None
+    return record_many(session, principal, [entry], client=client, at=at)[0]
 
 
 def record_read(

@@ -98,6 +98,13 @@ def municipal_check_digits(codes: pa.ChunkedArray) -> pa.ChunkedArray:
 
 @check("municipal_code")
 def _municipal_code(column: pa.ChunkedArray, context: Context) -> list[tuple[pa.ChunkedArray, str]]:
+    """Checked per distinct code (a file names one ward or a few), then spread to the rows."""
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    found = _code_problems(pa.chunked_array([encoded.dictionary]), context)
+    return [(pc.take(mask, encoded.indices), message) for mask, message in found]
+
+
+def _code_problems(column: pa.ChunkedArray, context: Context) -> list[tuple[pa.ChunkedArray, str]]:
     shape = pc.match_substring_regex(column, r"^[0-9]{6}$")
     malformed = pc.and_(_filled(column), pc.invert(shape))
     safe = pc.if_else(shape, column, "000000")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem, RengoError
 from rengo.core.permissions import Principal
 from rengo.core.settings import Settings
@@ -28,6 +30,7 @@ from rengo.core.wards import ward_by_code
 from rengo.opendata import service
 from rengo.opendata.ckan import fields_from_package
 from rengo.opendata.models import Dataset, Resource
+from rengo.opendata.schemas import DatasetFields
 
 PAGE = 100
 LICENCES = {
@@ -49,6 +52,16 @@ class HarvestReport:
     refused: list[tuple[str, str]] = field(default_factory=list)
     """(remote name, reason)."""
     unchanged: int = 0
+
+    def mark(self) -> tuple[int, int, int, int, int]:
+        """Where the report stands, to ``rewind`` to when a page is done again."""
+        sizes = (len(self.added), len(self.changed), len(self.withdrawn), len(self.refused))
+        return (*sizes, self.unchanged)
+
+    def rewind(self, mark: tuple[int, int, int, int, int]) -> None:
+        del self.added[mark[0] :], self.changed[mark[1] :], self.withdrawn[mark[2] :]
+        del self.refused[mark[3] :]
+        self.unchanged = mark[4]
 
     def summary(self) -> str:
         return (
@@ -121,21 +134,97 @@ def _since(session: Session, source: str) -> str:
     return str(latest or "")
 
 
-def apply_package(
+Context = tuple[str, str, Settings, DataDir]
+"""(source, ward, settings, data_dir) of one harvest."""
+
+
+def _locals(session: Session, source: str, page: list[dict[str, Any]]) -> dict[str, Dataset]:
+    """The page's datasets harvested before, by remote id (one query per page)."""
+    guids = [str(p["id"]) for p in page]
+    found = session.scalars(
+        select(Dataset).where(Dataset.harvest_source == source, Dataset.harvest_guid.in_(guids))
+    )
+    return {d.harvest_guid: d for d in found}
+
+
+def _audit_batch(
+    session: Session, principal: Principal, ctx: Context, action: str
+) -> AbstractContextManager[audit.Batch]:
+    """One audit entry for a page (or the final withdrawals) listing every dataset and
+    register asset it touched, instead of one per dataset and one per asset."""
+    source, ward = ctx[0], ctx[1]
+    return audit.batch(
+        session,
+        principal,
+        action,
+        object_type="opendata_harvest",
+        object_id=source[:128],
+        object_tenant=ward,
+        detail={"source": source},
+        client="harvest",
+    )
+
+
+def apply_page(
+    session: Session,
+    principal: Principal,
+    packages: list[dict[str, Any]],
+    ctx: Context,
+    report: HarvestReport,
+) -> None:
+    """Add, update, withdraw or skip each remote dataset of a page (CKAN package dicts):
+    one look-up of those harvested before, one audit entry for the page; a refusal is
+    reported, not raised. The caller commits.
+
+    The page is written under one savepoint; only when a dataset is refused while being
+    written is the page done again with a savepoint per dataset, so that the refused one
+    leaves nothing behind. (A savepoint per dataset made SQLite's full-text indexes write
+    a segment per dataset: most of a harvest's time.)"""
+    before = report.mark()
+    try:
+        with session.begin_nested():
+            _apply_all(session, principal, packages, ctx, report, one_by_one=False)
+    except RengoError:
+        report.rewind(before)
+        _apply_all(session, principal, packages, ctx, report, one_by_one=True)
+
+
+def _apply_all(
+    session: Session,
+    principal: Principal,
+    packages: list[dict[str, Any]],
+    ctx: Context,
+    report: HarvestReport,
+    *,
+    one_by_one: bool,
+) -> None:
+    known = _locals(session, ctx[0], packages)
+    with _audit_batch(session, principal, ctx, "opendata.harvest.page") as gathered:
+        for package in packages:
+            local = known.get(str(package["id"]))
+            _apply(
+                session, principal, package, local, ctx, gathered if one_by_one else None, report
+            )
+
+
+def _refusal(error: RengoError) -> str:
+    return "; ".join(str(p) for p in error.problems) or error.message
+
+
+def _apply(
     session: Session,
     principal: Principal,
     package: dict[str, Any],
-    ctx: tuple[str, str, Settings, DataDir],
+    local: Dataset | None,
+    ctx: Context,
+    gathered: audit.Batch | None,
     report: HarvestReport,
 ) -> None:
-    """Add, update, withdraw or skip one remote dataset given as a CKAN package dict (the
-    DCAT harvester converts to that form); a refusal is reported, not raised."""
-    source, ward, settings, data_dir = ctx
+    """One remote dataset. Metadata that cannot be accepted is refused before anything is
+    written; a refusal while writing is reported when ``gathered`` gives a savepoint per
+    dataset, and raised (for the page to be done again that way) otherwise."""
     guid = str(package["id"])
     remote_name = str(package.get("name") or guid)
-    local = session.scalar(
-        select(Dataset).where(Dataset.harvest_source == source, Dataset.harvest_guid == guid)
-    )
     modified = str(package.get("metadata_modified") or "")
     if package.get("private") or package.get("state", "active") != "active":
         if local is not None and local.state == "active":
@@ -145,67 +234,80 @@ def apply_package(
     if local is not None and local.harvest_modified == modified and local.state == "active":
         report.unchanged += 1
         return
-    values = _values(package, ward_by_code(ward).slug)
+    values = _values(package, ward_by_code(ctx[1]).slug)
     try:
-        with session.begin_nested():
-            if local is None:
-                fields = service.parse_fields(values)
-                created = service.publish(
-                    session,
-                    principal,
-                    fields,
-                    settings,
-                    data_dir,
-                    ward=ward,
-                    links=_links(package),
-                    origin="harvest",
-                    client="harvest",
-                )
-                created.harvest_source, created.harvest_guid = source, guid
-                created.harvest_modified = modified
-                report.added.append(created.name)
-                return
-            if local.state != "active":
-                service.set_state(session, principal, local.id, "active", client="harvest")
-            service.update(session, principal, local.id, values, client="harvest")
-            known = set(
-                session.scalars(select(Resource.url).where(Resource.dataset_id == local.id))
-            )
-            for link in _links(package):
-                if link.url not in known:
-                    service.add_resource(
-                        session,
-                        principal,
-                        local.id,
-                        data_dir,
-                        settings,
-                        link=link,
-                        client="harvest",
-                    )
-            local.harvest_modified = modified
-            report.changed.append(local.name)
+        fields = service.parse_fields(values)
     except RengoError as error:
-        reasons = "; ".join(str(p) for p in error.problems) or error.message
-        report.refused.append((remote_name, reasons))
+        report.refused.append((remote_name, _refusal(error)))
+        return
+    if gathered is None:
+        _write(session, principal, package, local, ctx, (values, fields), report)
+        return
+    try:
+        with gathered.nested():
+            _write(session, principal, package, local, ctx, (values, fields), report)
+    except RengoError as error:
+        report.refused.append((remote_name, _refusal(error)))
+
+
+def _write(
+    session: Session,
+    principal: Principal,
+    package: dict[str, Any],
+    local: Dataset | None,
+    ctx: Context,
+    parsed: tuple[dict[str, Any], DatasetFields],
+    report: HarvestReport,
+) -> None:
+    source, ward, settings, data_dir = ctx
+    values, fields = parsed
+    modified = str(package.get("metadata_modified") or "")
+    if local is None:
+        created = service.publish(
+            session,
+            principal,
+            fields,
+            settings,
+            data_dir,
+            ward=ward,
+            links=_links(package),
+            origin="harvest",
+            client="harvest",
+            harvested=(source, str(package["id"]), modified),
+        )
+        report.added.append(created.name)
+        return
+    if local.state != "active":
+        service.set_state(session, principal, local.id, "active", client="harvest")
+    service.update(session, principal, local.id, values, client="harvest")
+    known = set(session.scalars(select(Resource.url).where(Resource.dataset_id == local.id)))
+    for link in _links(package):
+        if link.url not in known:
+            service.add_resource(
+                session, principal, local.id, data_dir, settings, link=link, client="harvest"
+            )
+    local.harvest_modified = modified
+    report.changed.append(local.name)
 
 
 def withdraw_missing(
     session: Session,
     principal: Principal,
-    source: str,
+    ctx: Context,
     present: set[str],
     report: HarvestReport,
 ) -> None:
     """Withdraw the source's active datasets whose remote id is no longer listed."""
     active = session.execute(
         select(Dataset.id, Dataset.name, Dataset.harvest_guid).where(
-            Dataset.harvest_source == source, Dataset.state == "active"
+            Dataset.harvest_source == ctx[0], Dataset.state == "active"
         )
     ).all()
-    for dataset_id, name, guid in active:
-        if guid not in present:
-            service.set_state(session, principal, dataset_id, "withdrawn", client="harvest")
-            report.withdrawn.append(name)
+    with _audit_batch(session, principal, ctx, "opendata.harvest.withdraw"):
+        for dataset_id, name, guid in active:
+            if guid not in present:
+                service.set_state(session, principal, dataset_id, "withdrawn", client="harvest")
+                report.withdrawn.append(name)
 
 
 def harvest(
@@ -219,7 +321,7 @@ def harvest(
     client: httpx.Client | None = None,
     rows: int = PAGE,
 ) -> HarvestReport:
-    """Harvest ``url`` (a CKAN site) into ``ward``; commits after every page."""
+    """Harvest ``url`` (a CKAN site) into ``ward``; each page in one transaction."""
     source = url.rstrip("/")
     report = HarvestReport(source)
     own = client or httpx.Client(timeout=30, follow_redirects=True)
@@ -230,11 +332,10 @@ def harvest(
         params = {"fq": f"metadata_modified:[{stamp}Z TO *]"} if since else {}
         ctx = (source, ward, settings, data_dir)
         for page in remote.pages(rows, **params):
-            for package in page:
-                apply_package(session, principal, package, ctx, report)
+            apply_page(session, principal, page, ctx, report)
             session.commit()
         present = {str(p["id"]) for page in remote.pages(1000, fl="id") for p in page}
-        withdraw_missing(session, principal, source, present, report)
+        withdraw_missing(session, principal, ctx, present, report)
         session.commit()
     finally:
         if client is None:

@@ -2,10 +2,10 @@
 following Hydra paging (``hydra:nextPage``) as ckanext-dcat's RDF harvester does.
 
 Every ``dcat:Dataset`` is turned into the CKAN package dict the CKAN harvester already
-applies (``harvest.apply_package``), so both protocols add, update, withdraw and refuse by the
-same rules: incremental (a dataset whose ``dct:modified`` is unchanged is skipped) and
-idempotent. DCAT has no server-side filter, so every page is read each run, and a dataset
-that no page lists any more is withdrawn.
+applies (``harvest.apply_page``, a page at a time), so both protocols add, update, withdraw
+and refuse by the same rules: incremental (a dataset whose ``dct:modified`` is unchanged is
+skipped) and idempotent. DCAT has no server-side filter, so every page is read each run, and
+a dataset that no page lists any more is withdrawn.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from rengo.core.storage import DataDir
 from rengo.core.types import TenantCode
 from rengo.opendata.catalogue import CATEGORIES, LICENSE_URLS
 from rengo.opendata.dcat import FREQUENCY, HYDRA
-from rengo.opendata.harvest import HarvestReport, apply_package, withdraw_missing
+from rengo.opendata.harvest import HarvestReport, apply_page, withdraw_missing
 from rengo.opendata.standards import standard_types
 
 MAX_PAGES = 10_000
@@ -167,7 +167,7 @@ def _fingerprint(package: dict[str, Any]) -> str:
 
 
 def package_of(graph: Graph, node: Node) -> dict[str, Any]:
-    """A ``dcat:Dataset`` as the CKAN package dict that ``harvest.apply_package`` takes."""
+    """A ``dcat:Dataset`` as the CKAN package dict that ``harvest.apply_page`` takes."""
     distributions = list(graph.objects(node, DCAT.distribution))
     identifier = _text(graph, node, DCTERMS.identifier) or str(node)
     if len(identifier) > GUID_LENGTH:  # the column holds 100: a long URI stands as its hash
@@ -222,11 +222,11 @@ def harvest(
     try:
         ctx = (source, ward, settings, data_dir)
         for graph in pages(own, url):
-            for package in packages(graph):
-                present.add(package["id"])
-                apply_package(session, principal, package, ctx, report)
+            page = packages(graph)
+            present.update(package["id"] for package in page)
+            apply_page(session, principal, page, ctx, report)
             session.commit()
-        withdraw_missing(session, principal, source, present, report)
+        withdraw_missing(session, principal, ctx, present, report)
         session.commit()
     finally:
         if client is None:

@@ -20,7 +20,13 @@ class Dataset(Base):
     __tablename__ = "opendata_datasets"
     # No index leads with ``state``: nearly every row is active, and such an index made SQLite
     # walk the whole table instead of the search index's few matches.
-    __table_args__ = (Index("ix_opendata_datasets_tenant_state", "tenant", "state"),)
+    __table_args__ = (
+        Index("ix_opendata_datasets_tenant_state", "tenant", "state"),
+        # A harvest looks up each page's remote ids among the source's datasets.
+        Index("ix_opendata_datasets_harvest", "harvest_source", "harvest_guid"),
+    )
+    # On SQLite the migrations add ``ix_opendata_datasets_search_cover`` (state, pk and every
+    # column a search reads per match; ``search.py``).
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     """Stable integer key: the full-text indexes refer to it."""
@@ -56,6 +62,9 @@ class Dataset(Base):
     search_title: Mapped[str] = mapped_column(Text, default="")
     search_bigrams: Mapped[str] = mapped_column(Text, default="")
     """Space-separated bigrams of ``search_text``: the index two-character queries use."""
+    res_formats: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    """The resources' formats as a sorted JSON list (``search.formats_key``): the
+    ``res_format`` facet counts these few combinations instead of joining the resources."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     modified_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

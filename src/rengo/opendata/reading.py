@@ -29,21 +29,28 @@ class Loaded:
     bad_rows: list[Problem] = field(default_factory=list)
 
 
-def _encoding(head: bytes) -> str:
-    if head.startswith(codecs.BOM_UTF8):
+def _encoding(data: bytes) -> str:
+    """The encoding as far as the first bytes tell: a BOM, or whether they are UTF-8 (a
+    Shift_JIS file shows it within its first Japanese character; one whose beginning is
+    UTF-8 and that turns out not to be is read again as Shift_JIS by ``read_csv``)."""
+    if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    head = data[:HEAD]
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        cut_short = len(head) == HEAD and error.start >= HEAD - 3
+        return "utf-8" if cut_short and error.reason == "unexpected end of data" else "cp932"
     return "utf-8"
 
 
-def _header(data: bytes, encoding: str, source: str) -> list[str]:
-    first = data.split(b"\n", 1)[0] if encoding.startswith("utf-8") else b""
-    if encoding == "utf-16":
-        text = data.decode("utf-16").split("\n", 1)[0]
-    else:
-        text = first.decode(encoding)
-    names = [n.strip().strip('"') for n in text.rstrip("\r").split(",")]
+HEAD = 1 << 16
+
+
+def _header(first_line: str, source: str) -> list[str]:
+    names = [n.strip().strip('"') for n in first_line.rstrip("\r").split(",")]
     seen: set[str] = set()
     problems = []
     for number, name in enumerate(names, start=1):
@@ -61,32 +68,21 @@ def _header(data: bytes, encoding: str, source: str) -> list[str]:
     return names
 
 
-def _decodable(data: bytes, encoding: str) -> bool:
+def _undecodable(source: str) -> InvalidInput:
+    return InvalidInput(
+        "the file's encoding is not UTF-8, Shift_JIS (cp932) or UTF-16",
+        [Problem("文字コードを判別できません(UTF-8、Shift_JIS、UTF-16 のいずれでもない)", source)],
+    )
+
+
+def _parse(data: bytes, encoding: str, source: str) -> tuple[pa.Table, list[Problem]]:
+    """Arrow's multi-threaded reader over the bytes; Shift_JIS is transcoded by Arrow block
+    by block as it reads (no copy of the whole file as text), UTF-8 is checked by Arrow."""
+    first = data.split(b"\n", 1)[0]
     try:
-        data.decode(encoding)
+        names = _header(first.decode(encoding), source)
     except UnicodeDecodeError:
-        return False
-    return True
-
-
-def read_csv(data: bytes, source: str) -> Loaded:
-    encoding = _encoding(data[:4])
-    if encoding == "utf-8" and not _decodable(data, "utf-8"):
-        if not _decodable(data, "cp932"):
-            raise InvalidInput(
-                "the file's encoding is not UTF-8, Shift_JIS (cp932) or UTF-16",
-                [
-                    Problem(
-                        "文字コードを判別できません(UTF-8、Shift_JIS、UTF-16 のいずれでもない)",
-                        source,
-                    )
-                ],
-            )
-        encoding = "cp932"
-    if encoding != "utf-8":
-        data = data.decode(encoding).encode("utf-8")
-    names = _header(data, "utf-8-sig" if encoding == "utf-8-sig" else "utf-8", source)
-    data = data.removeprefix(codecs.BOM_UTF8)
+        raise _undecodable(source) from None
     bad: list[Problem] = []
 
     def invalid(row: pacsv.InvalidRow) -> str:
@@ -104,17 +100,40 @@ def read_csv(data: bytes, source: str) -> Loaded:
         )
         return "skip"
 
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(
+            use_threads=True,
+            block_size=8 << 20,
+            encoding="utf8" if encoding.startswith("utf-8") else encoding,
+        ),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return table, bad
+
+
+def read_csv(data: bytes, source: str) -> Loaded:
+    encoding = _encoding(data)
+    if encoding == "utf-16":
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise _undecodable(source) from None
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=8 << 20),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        try:
+            table, bad = _parse(data, "utf-8" if encoding == "utf-16" else encoding, source)
+        except pa.ArrowInvalid as error:
+            if encoding != "utf-8" or "invalid UTF8" not in str(error):
+                raise
+            encoding = "cp932"  # UTF-8 at the start only
+            table, bad = _parse(data, encoding, source)
+    except UnicodeDecodeError:
+        raise _undecodable(source) from None
     except pa.ArrowInvalid as error:
         raise InvalidInput("the CSV cannot be read", [Problem(str(error), source)]) from None
     label = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "cp932": "Shift_JIS", "utf-16": "UTF-16"}

@@ -8,6 +8,7 @@ classified above that cannot be published.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +35,7 @@ from rengo.opendata.catalogue import CATEGORIES, CATEGORY_OF_TYPE
 from rengo.opendata.models import Dataset, DatasetChange, Resource
 from rengo.opendata.reading import read_upload
 from rengo.opendata.schemas import EDITABLE, DatasetFields
+from rengo.opendata.search import formats_key
 from rengo.opendata.settings import OpendataSettings
 from rengo.opendata.standards import standard_types
 from rengo.opendata.text import bigrams, fold
@@ -248,8 +250,10 @@ def publish(
     origin: str = "upload",
     at: datetime | None = None,
     client: str = "",
+    harvested: tuple[str, str, str] = ("", "", ""),
 ) -> Dataset:
-    """Validate every upload, then create the dataset, its resources and its asset."""
+    """Validate every upload, then create the dataset, its resources and its asset.
+    ``harvested``: (source, remote id, remote metadata_modified) of a harvested dataset."""
     tenant = _tenant(principal, ward)
     od = settings.section(OpendataSettings)
     if fields.name and session.scalar(select(Dataset.pk).where(Dataset.name == fields.name)):
@@ -267,6 +271,9 @@ def publish(
         state="active",
         created_at=now,
         modified_at=now,
+        harvest_source=harvested[0],
+        harvest_guid=harvested[1],
+        harvest_modified=harvested[2],
         **fields.model_dump(),
     )
     dataset.license_id = dataset.license_id or od.default_license
@@ -277,6 +284,7 @@ def publish(
     linked = [_link_resource(link, dataset, offset + i) for i, link in enumerate(links or [])]
     dataset.asset_id = (asset or _register_asset(session, tenant, fields, settings)).id
     index_fields(dataset)
+    dataset.res_formats = formats_key([r.format for r, _ in built] + [r.format for r in linked])
     session.add(dataset)
     session.flush()
     for resource, table in built:
@@ -370,6 +378,7 @@ def add_resource(
         resource = _link_resource(link, dataset, position)
     else:
         raise InvalidInput("give a file or a URL", [Problem("neither upload nor url", "resource")])
+    dataset.res_formats = formats_key([*json.loads(dataset.res_formats), resource.format])
     session.add(resource)
     _record(session, principal, dataset, "resource", {"resource": resource.name}, client)
     return resource

@@ -74,8 +74,8 @@ class _Collector:
             return
         self.count += n
         self.by_column[column] += n
-        shown = indices[: self.limit].to_pylist()
-        cells = pc.take(values, pa.array(shown, pa.int64())).to_pylist() if shown else []
+        first = indices.slice(0, self.limit)
+        shown, cells = first.to_pylist(), pc.take(values, first).to_pylist()
         for index, cell in zip(shown, cells, strict=True):
             where = f"{self.source}:{index + 2}行目 列「{column}」"
             self.found.append((index, position, Problem(text, where, values={"value": cell})))
