@@ -14,8 +14,8 @@ from rengo.core import audit
 from rengo.core.clock import Clock
 from rengo.core.errors import ProblemList
 from rengo.core.permissions import Principal, require
-from rengo.ebpm.models import StaffMember
 from rengo.core.tables import read_table
+from rengo.ebpm.models import StaffMember
 from rengo.ebpm.training import ImportResult, staff_ward
 
 ROSTER_COLUMNS = {
