@@ -54,6 +54,7 @@ class SocAlertSource:
                     ),
                     indicators=tuple(found),
                     wards=tuple(alert.wards or ()),
+                    exercise=alert.exercise_id,
                 )
             )
         return refs
