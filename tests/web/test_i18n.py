@@ -60,6 +60,7 @@ TRANSLATED = (
     "web/pages/finops/",
     "web/pages/ebpm",
     "drills/tabletop.py",
+    "drills/start_time.py",
     "web/pages/drills",
 )
 ERROR_CALLS = {

@@ -472,6 +472,7 @@ def add_note(
         body.kind,
         now=runtime.clock.now(),
         client=client_address(request),
+        to=body.to,
     )
     entry = session.get(TimelineEntry, entry_id)
     return TimelineOut.model_validate(entry)
