@@ -354,13 +354,22 @@ def decide_release(
     return release
 
 
+def approved_release(session: Session, principal: Principal, release_id: int) -> ZoneRelease:
+    """A release whose data the principal may have: approved, of a ward whose releases
+    they may read (``ebpm.zone.release.read``); anything else is not found."""
+    release = get_release(session, principal, release_id)
+    if release.status != "approved" or not allows(
+        principal, "ebpm.zone.release.read", release.ward
+    ):
+        raise NotFound("not found")
+    return release
+
+
 def released_table(
     session: Session, zone: Zone, principal: Principal, release_id: int
 ) -> tuple[ZoneRelease, pa.Table]:
     """The de-identified data of an approved release (the download is audited)."""
-    release = get_release(session, principal, release_id)
-    if not _may_see(principal, release) or release.status != "approved":
-        raise NotFound("not found")
+    release = approved_release(session, principal, release_id)
     audit.record(
         session,
         principal,
