@@ -222,6 +222,10 @@ def test_reports_and_advisories_are_scored_from_the_real_records(
     )
     assert html.status_code == 200
     assert "区長・関係機関への報告" in html.text and "注意喚起の発出" in html.text
+    # The missed PPC report is in the improvement plan, with its owner and due date.
+    assert "報告・通報連絡体制の見直し:個人情報保護委員会" in html.text
+    plan = html.text.split("改善計画", 1)[1]
+    assert "共同センター" in plan and "未了" in plan
     login(client, JOINT, "planner")
     page = client.get(f"/drills/exercises/{public_id}/status")
     assert page.status_code == 200
