@@ -42,6 +42,7 @@ from rengo.drills.service import (
 )
 from rengo.drills.settings import DrillsSettings
 from rengo.drills.telemetry import Context, WardFacts, generate
+from rengo.soc.detect.runner import detected_up_to
 from rengo.soc.settings import SocSettings
 
 log = logging.getLogger("rengo.drills")
@@ -343,10 +344,19 @@ class LiveRunner:
 
     # -- the end -----------------------------------------------------------------------
 
-    def _wait_stored(self, timeout: float = 30.0) -> None:
-        """Wait until the lake holds what was sent, so a purge leaves nothing behind."""
+    def _wait_stored(self, timeout: float = 30.0, detection: float = 10.0) -> None:
+        """Wait until the lake holds what was sent, and (when detection follows the lake
+        here) until detection has looked at it — the alerts it raises carry the exercise
+        id, so the clean-up that follows removes them too rather than leaving them to
+        appear after it."""
         lake, deadline = lake_of(self.runtime.data_dir), time.monotonic() + timeout
         while lake.head() < self.positions and time.monotonic() < deadline:
+            time.sleep(0.1)
+        deadline = min(deadline, time.monotonic() + detection)
+        while time.monotonic() < deadline:
+            seen = detected_up_to(self.runtime.data_dir)
+            if seen is None or seen >= self.positions:
+                return
             time.sleep(0.1)
 
     def _revoke(self, session: Session, exercise: Exercise, now: datetime) -> None:
