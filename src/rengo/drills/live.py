@@ -30,7 +30,7 @@ from rengo.core.permissions import SYSTEM, Principal
 from rengo.core.runtime import Runtime
 from rengo.drills.loader import RuleCatalog
 from rengo.drills.models import Exercise, InjectRun, Result, Transport
-from rengo.drills.purge import clean_up
+from rengo.drills.purge import clean_up_aborted
 from rengo.drills.scoring import attribute, finish, lake_of, source_of, update_results
 from rengo.drills.senders import HttpSender, Sender, SyslogSender
 from rengo.drills.service import (
@@ -211,13 +211,17 @@ class LiveRunner:
     def step(self) -> str:
         now = self.runtime.clock.now()
         with self.runtime.db.session() as session:
+            status = session.scalar(
+                select(Exercise.status).where(Exercise.public_id == self.public_id)
+            )
+        if status == "aborted":  # stop sending; what it caused goes once stored and seen
+            self.queue.clear()
+            self._wait_stored()
+            clean_up_aborted(self.runtime.db, self.runtime.data_dir, self.public_id, now)
+            return status  # its tokens went with the rest
+        with self.runtime.db.session() as session:
             exercise = lock_exercise(session, self.public_id)
             status = exercise.status
-            if status == "aborted":
-                self._wait_stored()
-                clean_up(session, self.runtime.data_dir, exercise, now)  # tokens deleted too
-                self.queue.clear()
-                return status
             delivered = None
             if status == "running":
                 self._enqueue(session, exercise, now)

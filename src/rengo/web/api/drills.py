@@ -399,8 +399,6 @@ def act(
             exercise = service.change_status(
                 session, principal, exercise_id, action, now, {"client": client_address(request)}
             )
-            if action == "abort":
-                purge.clean_up(session, runtime.data_dir, exercise, now)
             if action == "complete":
                 if exercise.kind == "tabletop":
                     tabletop.update_results(session, exercise, now)
@@ -410,8 +408,10 @@ def act(
                     revoke_tokens(session, exercise, now)
                 settings = runtime.settings.section(DrillsSettings)
                 scoring.finish(session, exercise, settings.followup_due_days, now)
-            return
-    start_exercise(request, runtime, principal, exercise)
+    if action == "abort":  # the status first (the runner stops sending), then the rest
+        purge.clean_up_aborted(runtime.db, runtime.data_dir, exercise_id, now)
+    if action == "start":
+        start_exercise(request, runtime, principal, exercise)
 
 
 @router.post(
