@@ -147,57 +147,49 @@ with_check_digit  # unused function (src/rengo/core/wards.py)
 _.on  # unused method (src/rengo/web/pages/csirt_forms.py) — called by csirt/_form.html
 registered_listeners  # unused function (src/rengo/notify/hooks.py) — the registry's reader, used by tests
 
-# The domains merged on 2026-12-07 (drills, opendata, ebpm and its zone, the auth pages): fields
-# read by serialisation, templates and asdict, and helpers the tests and benchmarks call.
-# Listed as found at the merge; each still to be reviewed (a constant nothing reads goes).
-_.use  # unused method (src/rengo/core/settings.py:342)
-retries  # unused variable (src/rengo/drills/live.py:102)
-_.retries  # unused attribute (src/rengo/drills/live.py:273)
-RESULT_STATUSES  # unused variable (src/rengo/drills/models.py:20)
-scenario_version  # unused variable (src/rengo/drills/models.py:32)
-SCHEMA_VERSION  # unused variable (src/rengo/drills/scenario.py:15)
-LIVE  # unused variable (src/rengo/drills/scenario.py:31)
-schema_version  # unused variable (src/rengo/drills/scenario.py:99)
-comparison_group  # unused variable (src/rengo/ebpm/models.py:150)
-timing  # unused variable (src/rengo/ebpm/models.py:151)
-imported_at  # unused variable (src/rengo/ebpm/models.py:190)
-APPROVERS  # unused variable (src/rengo/ebpm/permissions.py:12)
-_.by_stage  # unused method (src/rengo/ebpm/policies.py:40)
-comparison_group  # unused variable (src/rengo/ebpm/schemas.py:112)
-timing  # unused variable (src/rengo/ebpm/schemas.py:113)
-cells_changed  # unused variable (src/rengo/ebpm/zone/disclosure.py:115)
-rows_suppressed  # unused variable (src/rengo/ebpm/zone/disclosure.py:116)
-l_required  # unused variable (src/rengo/ebpm/zone/disclosure.py:127)
-max_risk  # unused variable (src/rengo/ebpm/zone/disclosure.py:130)
-average_risk  # unused variable (src/rengo/ebpm/zone/disclosure.py:131)
-generalisation  # unused variable (src/rengo/ebpm/zone/disclosure.py:132)
-_.cells_changed  # unused attribute (src/rengo/ebpm/zone/disclosure.py:174)
-_.cells_changed  # unused attribute (src/rengo/ebpm/zone/disclosure.py:215)
-_.cells_changed  # unused attribute (src/rengo/ebpm/zone/disclosure.py:251)
-_.rows_suppressed  # unused attribute (src/rengo/ebpm/zone/disclosure.py:328)
-_.rows_suppressed  # unused attribute (src/rengo/ebpm/zone/disclosure.py:357)
-suppress_small_cells  # unused function (src/rengo/ebpm/zone/disclosure.py:462)
-pairs_scored  # unused variable (src/rengo/ebpm/zone/linkage.py:69)
-precision_recall  # unused function (src/rengo/ebpm/zone/linkage.py:200)
-household_id  # unused variable (src/rengo/ebpm/zone/population.py:540)
-small_cell  # unused variable (src/rengo/ebpm/zone/settings.py:23)
-author  # unused variable (src/rengo/opendata/community.py:32)
-evidence_note  # unused variable (src/rengo/opendata/community.py:37)
-demo_url  # unused variable (src/rengo/opendata/community.py:57)
-_.moderated_at  # unused attribute (src/rengo/opendata/community.py:79)
-_.moderated_by  # unused attribute (src/rengo/opendata/community.py:80)
-search_bigrams  # unused variable (src/rengo/opendata/models.py:57)
-source_filename  # unused variable (src/rengo/opendata/models.py:74)
-author  # unused variable (src/rengo/opendata/models.py:110)
-evidence_note  # unused variable (src/rengo/opendata/models.py:120)
-moderated_at  # unused variable (src/rengo/opendata/models.py:122)
-moderated_by  # unused variable (src/rengo/opendata/models.py:123)
-demo_url  # unused variable (src/rengo/opendata/models.py:150)
-_.search_bigrams  # unused attribute (src/rengo/opendata/service.py:144)
-wards_needed  # unused variable (src/rengo/web/api/drills.py:82)
-default_wards  # unused variable (src/rengo/web/api/drills.py:83)
-starts_by_itself  # unused variable (src/rengo/web/api/drills.py: an API response field)
-comparison_group  # unused variable (src/rengo/web/api/ebpm_evidence.py:41)
-timing  # unused variable (src/rengo/web/api/ebpm_evidence.py:42)
-TYPE_KEYS  # unused variable (src/rengo/web/api/opendata.py:24)
-WEAKNESSES  # unused variable (src/rengo/web/pages/account.py:53)
+# The domains merged on 2026-12-07 (drills, opendata, ebpm and its zone, the auth pages),
+# reviewed: what nothing read was deleted (drills' RESULT_STATUSES and SCHEMA_VERSION,
+# ebpm's APPROVERS, the zone's Resident.household_id, opendata's TYPE_KEYS); these stay.
+_.use  # unused method (src/rengo/core/settings.py) — tests and commands put a section in place
+retries  # unused variable (src/rengo/drills/live.py) — RunStats field, printed by benchmarks/drills_campaign.py
+_.retries  # unused attribute (src/rengo/drills/live.py) — the same counter
+scenario_version  # unused variable (src/rengo/drills/models.py) — ORM column
+LIVE  # unused variable (src/rengo/drills/scenario.py) — enum member, chosen by value from scenario YAML
+schema_version  # unused variable (src/rengo/drills/scenario.py) — pydantic field of the scenario YAML
+comparison_group  # unused variable (src/rengo/ebpm/models.py) — ORM column
+timing  # unused variable (src/rengo/ebpm/models.py) — ORM column
+imported_at  # unused variable (src/rengo/ebpm/models.py) — ORM column
+_.by_stage  # unused method (src/rengo/ebpm/policies.py) — called by ebpm/detail.html and the policy report
+comparison_group  # unused variable (src/rengo/ebpm/schemas.py) — pydantic field
+timing  # unused variable (src/rengo/ebpm/schemas.py) — pydantic field
+cells_changed  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
+rows_suppressed  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, printed by the zone CLI
+k_achieved  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict, read back from the stored report
+l_required  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
+l_achieved  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict, read back from the stored report
+max_risk  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
+average_risk  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
+generalisation  # unused variable (src/rengo/ebpm/zone/disclosure.py) — report field, serialised by asdict
+_.cells_changed  # unused attribute (src/rengo/ebpm/zone/disclosure.py) — the same field, set by each step
+_.rows_suppressed  # unused attribute (src/rengo/ebpm/zone/disclosure.py) — the same field, set by each step
+pairs_scored  # unused variable (src/rengo/ebpm/zone/linkage.py) — result field, printed by benchmarks/ebpm_zone.py
+precision_recall  # unused function (src/rengo/ebpm/zone/linkage.py) — linkage quality, measured by tests and benchmarks/ebpm_zone.py
+author  # unused variable (src/rengo/opendata/community.py) — pydantic field
+evidence_note  # unused variable (src/rengo/opendata/community.py) — pydantic field
+demo_url  # unused variable (src/rengo/opendata/community.py) — pydantic field
+_.moderated_at  # unused attribute (src/rengo/opendata/community.py) — ORM column set on moderation
+_.moderated_by  # unused attribute (src/rengo/opendata/community.py) — ORM column set on moderation
+search_bigrams  # unused variable (src/rengo/opendata/models.py) — ORM column, searched in SQL
+source_filename  # unused variable (src/rengo/opendata/models.py) — ORM column
+author  # unused variable (src/rengo/opendata/models.py) — ORM column
+evidence_note  # unused variable (src/rengo/opendata/models.py) — ORM column
+moderated_at  # unused variable (src/rengo/opendata/models.py) — ORM column
+moderated_by  # unused variable (src/rengo/opendata/models.py) — ORM column
+demo_url  # unused variable (src/rengo/opendata/models.py) — ORM column
+_.search_bigrams  # unused attribute (src/rengo/opendata/service.py) — the same column, written on save
+wards_needed  # unused variable (src/rengo/web/api/drills.py) — pydantic response field
+default_wards  # unused variable (src/rengo/web/api/drills.py) — pydantic response field
+comparison_group  # unused variable (src/rengo/web/api/ebpm_evidence.py) — pydantic field
+timing  # unused variable (src/rengo/web/api/ebpm_evidence.py) — pydantic field
+WEAKNESSES  # unused variable (src/rengo/web/pages/account.py) — msgids for the translation extractor
+starts_by_itself  # unused variable (src/rengo/web/api/drills.py) — pydantic response field

@@ -5,8 +5,12 @@
    against the generator's truth;
 2. k-anonymisation (k = 5) of 1,000,000 rows with 6 quasi-identifiers (target ≤ 60 s).
 
-Peak memory (RSS) is printed for each. Run:
+Peak memory (RSS), CPU seconds and the load average are printed for each, and the
+linkage's time per phase (normalisation, λ, u sampling, each EM pass, predict, one-to-one).
+Run:
     .venv/bin/python benchmarks/ebpm_zone.py --records 1000000 --rows 1000000
+    .venv/bin/python benchmarks/ebpm_zone.py --records 200000 --skip-anonymise --chunks 2
+    .venv/bin/python benchmarks/ebpm_zone.py --records 200000 --skip-anonymise --backend spark
 """
 
 from __future__ import annotations
@@ -33,26 +37,44 @@ def load() -> str:
     return Path("/proc/loadavg").read_text().split()[0]
 
 
-def bench_linkage(records: int, seed: int) -> None:
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its threads (DuckDB's workers included), so a
+    figure taken on a loaded machine can still be read."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bench_linkage(records: int, seed: int, backend: linkage.Backend, chunks: int) -> None:
     towns = population.load_towns(TOWNS if TOWNS.is_file() else None)
+    load_at_start = load()
     started = time.perf_counter()
     people = population.residents(int(records * 1.6), seed=seed, towns=towns)
     left = list(population.register(people, records, seed=seed + 1))
     right = list(population.register(people, records, seed=seed + 2))
     truth_left = {i: person for i, (person, _) in enumerate(left)}
     truth_right = {i: person for i, (person, _) in enumerate(right)}
+    del people
+    generated = time.perf_counter()
+    cpu = cpu_seconds()
     left_table = linkage.prepare((i, r) for i, (_, r) in enumerate(left))
     right_table = linkage.prepare((i, r) for i, (_, r) in enumerate(right))
-    del left, right, people
-    prepared = time.perf_counter() - started
-    result = linkage.link(left_table, right_table)
+    del left, right
+    normalised = time.perf_counter()
+    normalise_cpu = cpu_seconds() - cpu
+    cpu = cpu_seconds()
+    result = linkage.link(left_table, right_table, backend=backend, chunks=chunks)
+    link_cpu = cpu_seconds() - cpu
     precision, recall, true_pairs = linkage.precision_recall(result.links, truth_left, truth_right)
+    total = normalised - generated + result.seconds
+    phases = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.phases.items())
     print(
-        f"linkage {records:,} × {records:,}: generate+normalise {prepared:.1f} s, "
-        f"Splink (train + predict) {result.seconds:.1f} s, {result.pairs_scored:,} pairs scored, "
-        f"{len(result.links):,} links, {len(result.review):,} for review; "
-        f"precision {precision:.4f}, recall {recall:.4f} ({true_pairs:,} true pairs); "
-        f"peak RSS {peak_mib():,.0f} MiB; load {load()}"
+        f"linkage {records:,} × {records:,} ({backend}, {chunks}×{chunks} chunks): "
+        f"generate {generated - started:.1f} s; normalise {normalised - generated:.1f} s "
+        f"({normalise_cpu:.1f} CPU s); Splink {result.seconds:.1f} s ({link_cpu:.1f} CPU s) = "
+        f"{phases}; {result.pairs_scored:,} pairs scored, {len(result.links):,} links, "
+        f"{len(result.review):,} for review; precision {precision:.4f}, recall {recall:.4f} "
+        f"({true_pairs:,} true pairs); normalise + link {total:.1f} s; "
+        f"peak RSS {peak_mib():,.0f} MiB; load {load_at_start} → {load()}"
     )
 
 
@@ -108,11 +130,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=23)
     parser.add_argument("--skip-linkage", action="store_true")
     parser.add_argument("--skip-anonymise", action="store_true")
+    parser.add_argument("--backend", choices=("duckdb", "spark"), default="duckdb")
+    parser.add_argument(
+        "--chunks", type=int, default=1, help="predict in N × N chunks (bounds memory)"
+    )
     args = parser.parse_args()
     if not args.skip_anonymise:
         bench_anonymise(args.rows, args.seed)
     if not args.skip_linkage:
-        bench_linkage(args.records, args.seed)
+        bench_linkage(args.records, args.seed, args.backend, args.chunks)
 
 
 if __name__ == "__main__":

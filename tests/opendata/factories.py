@@ -12,6 +12,7 @@ for _route in (
     "POST /api/v1/opendata/reuses/{reuse_id}/moderation",
     "POST /api/v1/opendata/contests/{contest_id}/entries",
     "GET /api/v1/opendata/contests/{contest_id}/ranking",
+    "POST /api/v1/opendata/contests/{contest_id}/close",
     "PUT /api/v1/opendata/entries/{entry_id}/scores",
     "POST /api/v1/opendata/entries/{entry_id}/award",
     "POST /api/v1/opendata/entries/{entry_id}/support",

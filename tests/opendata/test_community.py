@@ -99,6 +99,11 @@ def test_a_contest_edition_end_to_end_feeds_the_apps_kpi(
         headers=bearer(tokens(WARD_A, "opendata")),
     )
     assert not_judge.status_code == 403
+    assert client.get(f"{API}/contests/{contest_id}/ranking").status_code == 409  # still open
+    closed = client.post(f"{API}/contests/{contest_id}/close", headers=admin)
+    assert closed.status_code == 200 and closed.json()["judging_closed_at"]
+    late = client.put(f"{API}/entries/{entries[0]}/scores", json=values, headers=judge_1)
+    assert late.status_code == 409
     ranked = client.get(f"{API}/contests/{contest_id}/ranking").json()
     assert [r["team"] for r in ranked] == ["A班", "B班"]
     assert ranked[0]["score"] == round((2 * 4.5 + 4) / 3, 2) and ranked[0]["judges"] == 2

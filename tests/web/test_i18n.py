@@ -62,6 +62,9 @@ TRANSLATED = (
     "drills/tabletop.py",
     "drills/start_time.py",
     "web/pages/drills",
+    "opendata/community.py",
+    "web/pages/opendata_reuses.py",
+    "web/pages/opendata_contest.py",
 )
 ERROR_CALLS = {
     "RengoError",

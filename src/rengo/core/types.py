@@ -26,3 +26,16 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True, slots=True)
+class CursorPage(Generic[T]):
+    """One page of a result list read in order (events, TAXII objects): the items, and the
+    opaque cursor that continues after them (``None`` at the end)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+    @property
+    def more(self) -> bool:
+        return self.next_cursor is not None

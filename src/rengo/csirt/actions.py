@@ -169,6 +169,16 @@ def get_action(session: Session, principal: Principal, action_id: int) -> Contai
     return action
 
 
+def action_of_incident(
+    session: Session, principal: Principal, incident_id: int, action_id: int
+) -> ContainmentAction:
+    """One action of one incident: another incident's action is not found under this one."""
+    action = get_action(session, principal, action_id)
+    if action.incident_id != incident_id:
+        raise NotFound("action {action_id} not found", values={"action_id": action_id})
+    return action
+
+
 def actions_of(session: Session, incident_id: int) -> list[ContainmentAction]:
     return list(
         session.scalars(

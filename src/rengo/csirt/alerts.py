@@ -16,12 +16,13 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from rengo.core.permissions import Principal
+from rengo.core.types import TenantCode
 
 
 @dataclass(frozen=True, slots=True)
 class AlertRef:
     id: str
-    ward: str
+    ward: TenantCode
     title: str
     severity: str
     detected_at: datetime
@@ -57,7 +58,7 @@ class AlertSource(Protocol):
         ...
 
     def count(
-        self, session: Session, wards: Sequence[str] | None, start: datetime, end: datetime
+        self, session: Session, wards: Sequence[TenantCode] | None, start: datetime, end: datetime
     ) -> AlertCounts | None:
         """Alerts raised in [start, end) for these wards (``None``: every ward and the
         cross-ward campaigns), exercises left out; ``None`` when the SOC cannot say.

@@ -16,6 +16,7 @@ from rengo.core import audit
 from rengo.core.errors import NotFound, ProblemList
 from rengo.core.permissions import Principal, allows, require
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, ward_codes
 from rengo.csirt import indicators, major, timeline
 from rengo.csirt.alerts import AlertRef, AlertSource
@@ -246,7 +247,7 @@ def attach_alerts(
     session.flush()
 
 
-def set_wards(session: Session, incident: Incident, wards: list[str]) -> None:
+def set_wards(session: Session, incident: Incident, wards: list[TenantCode]) -> None:
     session.execute(delete(IncidentWard).where(IncidentWard.incident_id == incident.id))
     session.add_all(
         IncidentWard(incident_id=incident.id, ward=w, detected_at=incident.detected_at)
@@ -260,7 +261,7 @@ def set_assets(
     principal: Principal,
     incident: Incident,
     asset_ids: list[int],
-    wards: list[str],
+    wards: list[TenantCode],
 ) -> None:
     problems = ProblemList()
     assets = {a.id: a for a in session.scalars(select(Asset).where(Asset.id.in_(asset_ids)))}

@@ -22,6 +22,7 @@ from rengo.core import audit
 from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.csirt import timeline
 from rengo.csirt.models import Incident
@@ -73,7 +74,7 @@ def ongoing_outages(session: Session) -> list[Incident]:
     )
 
 
-def page_body(incident: Incident, wards: list[str]) -> str:
+def page_body(incident: Incident, wards: list[TenantCode]) -> str:
     """What a page about ``incident`` says (the CSIRT's teams and the executives')."""
     return (
         f"{incident.ref} [{incident.severity}] {incident.title}\n"
@@ -83,7 +84,7 @@ def page_body(incident: Incident, wards: list[str]) -> str:
 
 
 def escalate(
-    session: Session, incident: Incident, wards: list[str], settings: Settings, now: datetime
+    session: Session, incident: Incident, wards: list[TenantCode], settings: Settings, now: datetime
 ) -> None:
     """Tell the executives at once: their on-call teams are paged and each is e-mailed."""
     timeline.add(

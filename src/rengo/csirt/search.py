@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import NotFound
 from rengo.core.permissions import Principal, visible_tenants
-from rengo.core.types import Page
+from rengo.core.types import Page, TenantCode
 from rengo.csirt import lifecycle
 from rengo.csirt.models import Incident, IncidentWard
 
 
 @dataclass(frozen=True, slots=True)
 class IncidentFilter:
-    ward: str | None = None
+    ward: TenantCode | None = None
     status: str | None = None
     open_only: bool = False
     severity: str | None = None

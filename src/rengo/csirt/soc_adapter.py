@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from rengo.core.clock import Clock
 from rengo.core.errors import Forbidden, NotFound
 from rengo.core.permissions import Principal
+from rengo.core.types import TenantCode
 from rengo.csirt import indicators
 from rengo.csirt.alerts import AlertCounts, AlertRef
 from rengo.soc import alerts as soc_alerts
@@ -79,7 +80,7 @@ class SocAlertSource:
                 continue
 
     def count(
-        self, session: Session, wards: Sequence[str] | None, start: datetime, end: datetime
+        self, session: Session, wards: Sequence[TenantCode] | None, start: datetime, end: datetime
     ) -> AlertCounts | None:
         stmt = (
             select(Alert.level, Alert.kind, func.count())

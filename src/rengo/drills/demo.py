@@ -19,6 +19,7 @@ from sqlalchemy import select
 from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.drills.models import Exercise
 from rengo.drills.scoring import finish, lake_of
 from rengo.drills.senders import TEXT_FORMATS, Outcome
@@ -52,7 +53,7 @@ class SpoolSender:
         self.runtime = runtime
         self.store = store_for(runtime.data_dir, runtime.settings.section(SocSettings))
 
-    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+    def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
         from rengo.soc.spool import Batch, SpoolFull
 
         batch = Batch(

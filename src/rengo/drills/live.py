@@ -28,6 +28,7 @@ from rengo.core.errors import Conflict, InvalidInput, Problem
 from rengo.core.identity import create_token, revoke_token
 from rengo.core.permissions import SYSTEM, Principal
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.drills.loader import RuleCatalog
 from rengo.drills.models import Exercise, InjectRun, Result, Transport
 from rengo.drills.purge import clean_up_aborted
@@ -51,7 +52,7 @@ log = logging.getLogger("rengo.drills")
 @dataclass(order=True)
 class Due:
     at: datetime
-    ward: str = field(compare=False)
+    ward: TenantCode = field(compare=False)
     format: str = field(compare=False)
     body: bytes = field(compare=False)
 
@@ -328,7 +329,7 @@ class LiveRunner:
         self.queue = [d for d in self.queue if id(d) not in sent]
         return len(sent) == len(due)
 
-    def _post(self, exercise: Exercise, ward: str, fmt: str, bodies: list[bytes]) -> bool:
+    def _post(self, exercise: Exercise, ward: TenantCode, fmt: str, bodies: list[bytes]) -> bool:
         """Send one batch; ``False`` when it should be tried again at the next tick."""
         outcome = self.sender(ward, self.tokens[ward], fmt, source_of(exercise), b"\n".join(bodies))
         if outcome.status == "retry":

@@ -19,7 +19,6 @@ from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
 STATUSES = ("planned", "running", "paused", "completed", "aborted", "interrupted")
 OnRestart = Literal["resume", "interrupt"]
 Transport = Literal["http", "syslog"]
-RESULT_STATUSES = ("pending", "met", "missed")
 
 
 class Exercise(Base):

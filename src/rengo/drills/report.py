@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.permissions import Principal
 from rengo.core.reports import Rendered, render
 from rengo.core.wards import tenant_name
@@ -34,7 +34,7 @@ KIND_JA = {
 
 
 def _jst(value: datetime | None) -> str:
-    return value.astimezone(JST).strftime("%Y年%m月%d日 %H:%M:%S") if value else "—"
+    return to_jst(value).strftime("%Y年%m月%d日 %H:%M:%S") if value else "—"
 
 
 def _minutes(value: float | None) -> str:

@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
 DraftName = Literal["mayor_report", "authority_notification", "press_statement"]
 Recipient = Literal["mayor", "mic", "police", "ppc"]

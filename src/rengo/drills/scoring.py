@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.permissions import SYSTEM
 from rengo.core.storage import DataDir
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.csirt.models import Incident, IncidentAlert, IncidentWard
 from rengo.drills.loader import RuleCatalog
@@ -127,7 +128,11 @@ def _first_ack(session: Session, alert_ids: list[int]) -> AlertChange | None:
 
 
 def _alerts(
-    session: Session, exercise: Exercise, expectation: Expectation, ward: str, rules: RuleCatalog
+    session: Session,
+    exercise: Exercise,
+    expectation: Expectation,
+    ward: TenantCode,
+    rules: RuleCatalog,
 ) -> list[Alert]:
     rule_id = rules.resolve(expectation.rule or "") or expectation.rule or ""
     stmt = select(Alert).where(Alert.exercise_id == exercise.public_id)
@@ -138,7 +143,7 @@ def _alerts(
     return list(session.scalars(stmt.order_by(Alert.created_at)))
 
 
-def _incidents(session: Session, exercise: Exercise, ward: str) -> list[Incident]:
+def _incidents(session: Session, exercise: Exercise, ward: TenantCode) -> list[Incident]:
     stmt = select(Incident).where(Incident.exercise_id == exercise.public_id)
     if ward != JOINT:
         stmt = stmt.where(

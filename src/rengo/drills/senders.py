@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import select
 
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.drills.models import Exercise
 
 TEXT_FORMATS = {"fortigate", "squid", "syslog", "cef"}
@@ -43,7 +44,7 @@ class Outcome:
 
 
 class Sender(Protocol):
-    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+    def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
         """Deliver one batch of a ward's records as its collector would."""
         ...
 
@@ -55,7 +56,7 @@ class HttpSender:
         self.base_url = base_url.rstrip("/")
         self.http = http or httpx.Client(timeout=30.0)
 
-    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+    def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
         content_type = "text/plain" if fmt in TEXT_FORMATS else "application/x-ndjson"
         try:
             response = self.http.post(
@@ -73,7 +74,7 @@ class HttpSender:
         return Outcome("stored", int(response.json().get("position", 0)))
 
 
-def syslog_frame(record: bytes, exercise: str, ward: str, now: datetime) -> bytes:
+def syslog_frame(record: bytes, exercise: str, ward: TenantCode, now: datetime) -> bytes:
     """One RFC 5424 message (local7.info) with the exercise tag, octet-counted."""
     stamp = now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     head = f'<190>1 {stamp} - fortigate - - [rengo@32473 exercise="{exercise}" ward="{ward}"] '
@@ -90,7 +91,7 @@ class SyslogSender:
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, ward: str, token: str, fmt: str, source: str, body: bytes) -> Outcome:
+    def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
         if fmt not in SYSLOG_FORMATS:
             return self.http(ward, token, fmt, source, body)
         exercise = source.removeprefix("exercise:")

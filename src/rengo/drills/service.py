@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, ward_codes
 from rengo.drills.models import Exercise, ExerciseWard, InjectRun, OnRestart, Result, Transport
 from rengo.drills.scenario import ExerciseKind, ExpectationKind, Inject, Scenario
@@ -50,12 +51,12 @@ def schedule(scenario: Scenario) -> dict[str, float]:
     return out
 
 
-def select_wards(which: str, wards: list[str]) -> list[str]:
+def select_wards(which: str, wards: list[TenantCode]) -> list[str]:
     """``all``, ``first`` or ``others`` of the exercise's wards."""
     return {"all": wards, "first": wards[:1], "others": wards[1:]}[which]
 
 
-def inject_wards(inject: Inject, wards: list[str]) -> list[str]:
+def inject_wards(inject: Inject, wards: list[TenantCode]) -> list[str]:
     return [JOINT] if inject.telemetry is None else select_wards(inject.wards, wards)
 
 
@@ -63,7 +64,7 @@ def new_public_id(now: datetime) -> str:
     return f"EX-{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
-def _check_wards(scenario: Scenario, wards: list[str]) -> list[str]:
+def _check_wards(scenario: Scenario, wards: list[TenantCode]) -> list[str]:
     wards = list(dict.fromkeys(wards or scenario.wards.codes))
     problems = [Problem(f"unknown ward {w!r}", "wards") for w in wards if w not in ward_codes()]
     if not wards:
@@ -82,7 +83,7 @@ def create_exercise(
     principal: Principal,
     scenario: Scenario,
     *,
-    wards: list[str],
+    wards: list[TenantCode],
     speed: float,
     start_at: datetime,
     now: datetime,
@@ -170,7 +171,7 @@ def create_exercise(
     return exercise
 
 
-def _telemetry_wards(scenario: Scenario, wards: list[str]) -> set[str]:
+def _telemetry_wards(scenario: Scenario, wards: list[TenantCode]) -> set[str]:
     """Wards that receive telemetry (a detection cannot be expected elsewhere)."""
     return {w for i in scenario.injects if i.telemetry for w in inject_wards(i, wards)}
 
@@ -213,7 +214,11 @@ def lock_exercise(session: Session, public_id: str) -> Exercise:
 
 
 def list_exercises(
-    session: Session, principal: Principal, *, kind: str | None = None, ward: str | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    kind: str | None = None,
+    ward: TenantCode | None = None,
 ) -> list[Exercise]:
     wards = narrow_to_visible(principal, "drills.exercises.read", ward)
     stmt = select(Exercise).order_by(Exercise.start_at.desc(), Exercise.id.desc())

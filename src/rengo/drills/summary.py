@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rengo.core.types import TenantCode
 from rengo.drills.models import Exercise, FollowUp, InjectRun, Result
 from rengo.drills.service import scenario_of
 
@@ -23,7 +24,7 @@ class ResultRow:
     kind: str
     title_ja: str
     title_en: str
-    ward: str
+    ward: TenantCode
     status: str
     due_at: datetime
     met_at: datetime | None

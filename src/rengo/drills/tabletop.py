@@ -24,6 +24,7 @@ from rengo.core import audit
 from rengo.core.clock import to_jst
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, require
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, tenant_name
 from rengo.drills.models import Decision, Draft, Exercise, InjectRun, Participant, Result
 from rengo.drills.scenario import ExpectationKind
@@ -80,7 +81,7 @@ def _add(
     session: Session,
     exercise: Exercise,
     name: str,
-    tenant: str,
+    tenant: TenantCode,
     username: str | None,
     now: datetime,
 ) -> tuple[Participant, str]:

@@ -22,7 +22,12 @@ from sqlalchemy.orm import Session
 
 from rengo.assets.models import Asset
 from rengo.core.wards import ward_by_code
-from rengo.soc.demo import _forti, _m365, _mail, _squid, _traffic, _windows
+from rengo.soc.demo import forti_record as _forti
+from rengo.soc.demo import m365_record as _m365
+from rengo.soc.demo import mail_record as _mail
+from rengo.soc.demo import squid_record as _squid
+from rengo.soc.demo import traffic_record as _traffic
+from rengo.soc.demo import windows_record as _windows
 
 ATTACKER_ADDRESSES = ("185.220.101.47", "45.141.84.120", "91.240.118.172", "194.26.29.14")
 PHISH_SENDERS = ("noreply@tax-refund.example.com", "support@mynumber-card.example.net")

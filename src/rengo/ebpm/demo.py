@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.demo import DemoContext, step
 from rengo.core.demo_accounts import demo_username
 from rengo.core.permissions import SYSTEM, Principal, Role
@@ -127,7 +127,7 @@ def _survey_csv(this_year: int, rng: random.Random) -> bytes:
 
 
 def _training(session: Session, ctx: DemoContext, rng: random.Random) -> tuple[int, int]:
-    today = ctx.now.astimezone(JST).date()
+    today = to_jst(ctx.now).date()
     staff_lines = ["区,所属,職員数,基準日"]
     done_lines = ["職員番号,区,所属,研修コード,修了日"]
     for ward in wards():

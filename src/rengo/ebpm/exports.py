@@ -13,7 +13,7 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 
-from rengo.core.clock import JST
+from rengo.core.clock import JST, to_jst
 from rengo.core.db import utcnow
 from rengo.core.permissions import Principal, require
 from rengo.core.reports import Rendered, render
@@ -133,7 +133,7 @@ def export_policy(
         "ward": tenant_name(policy.tenant, "ja"),
         "svg": render_svg(model, "ja"),
         "document_title": DOCUMENT_TITLES[document],
-        "generated_at": utcnow().astimezone(JST).strftime("%Y年%m月%d日 %H:%M"),
+        "generated_at": to_jst(utcnow()).strftime("%Y年%m月%d日 %H:%M"),
         "generated_by": principal.username or principal.label,
     }
     return render(_environment(), "policy.html", context, fmt, stem)

@@ -18,7 +18,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
+from rengo.core.types import TenantCode
 from rengo.ebpm.models import Actual, Completion, Course, Evaluation, Indicator, Policy, StaffCount
 
 
@@ -67,7 +68,7 @@ class OutcomeChange:
 
 
 def outcome_changes(session: Session, as_of: datetime, years: int) -> list[OutcomeChange]:
-    day = as_of.astimezone(JST).date()
+    day = to_jst(as_of).date()
     since = day - timedelta(days=round(365.25 * years))
     indicators = session.scalars(
         select(Indicator)
@@ -95,7 +96,7 @@ def outcome_changes(session: Session, as_of: datetime, years: int) -> list[Outco
 
 @dataclass(frozen=True, slots=True)
 class WardTraining:
-    ward: str
+    ward: TenantCode
     staff: int
     completed: int
 

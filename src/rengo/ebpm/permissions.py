@@ -9,7 +9,6 @@ from rengo.core.permissions import STAFF_ROLES, Role, Scope, define
 from rengo.ebpm.zone import permissions as _zone_permissions  # noqa: F401 - registers the zone's permissions
 
 POLICY_STAFF = {Role.ADMIN, Role.POLICY}
-APPROVERS = {Role.DEPT_HEAD, Role.BUDGET}
 READERS = STAFF_ROLES
 
 define("ebpm.policies.read", READERS, "Read the policies and logic models of one's ward.")

@@ -153,7 +153,7 @@ def list_policies(
     session: Session,
     principal: Principal,
     *,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     fiscal_year: int | None = None,
     status: str | None = None,
 ) -> list[Policy]:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rengo.core.errors import InvalidValue
+from rengo.core.types import TenantCode
 
 StageKey = Literal["inputs", "activities", "outputs", "short_term", "mid_term", "impact"]
 SourceKey = Literal["file", "survey", "metric"]
@@ -33,7 +34,7 @@ class PolicyFields(BaseModel):
 
 
 class PolicyCreate(PolicyFields):
-    ward: str | None = Field(None, description="Ward code; a ward's staff may omit it")
+    ward: TenantCode | None = Field(None, description="Ward code; a ward's staff may omit it")
     template: TemplateKey | None = Field(None, description="Start from a template")
 
 
@@ -169,7 +170,7 @@ class ElementOut(_Out):
 
 class PolicyOut(_Out):
     id: int
-    ward: str = Field(validation_alias="tenant")
+    ward: TenantCode = Field(validation_alias="tenant")
     title: str
     department: str
     fiscal_year: int

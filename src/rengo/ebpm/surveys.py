@@ -21,6 +21,7 @@ from rengo.core import audit
 from rengo.core.errors import ProblemList
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.ebpm.indicators import sync_survey_actuals
 from rengo.ebpm.models import Indicator, SurveyResult
@@ -154,7 +155,7 @@ def import_surveys(
 
 
 def survey_results(
-    session: Session, principal: Principal, ward: str | None = None
+    session: Session, principal: Principal, ward: TenantCode | None = None
 ) -> list[SurveyResult]:
     tenants = narrow_to_visible(principal, "ebpm.surveys.read", ward or None)
     stmt = select(SurveyResult)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.wards import JOINT
 from rengo.ebpm.measures import new_policies, outcome_changes, training_by_ward
 from rengo.ebpm.settings import EbpmSettings
@@ -70,11 +70,7 @@ def logic_model_share(ctx: TargetContext) -> dict[str, Measurement]:
 
 def staff_trained(ctx: TargetContext) -> dict[str, Measurement]:
     course = ctx.settings.section(EbpmSettings).required_course
-    rows = [
-        r
-        for r in training_by_ward(ctx.session, course, ctx.as_of.astimezone(JST).date())
-        if r.staff
-    ]
+    rows = [r for r in training_by_ward(ctx.session, course, to_jst(ctx.as_of).date()) if r.staff]
     if not rows:
         return {}
     out = {

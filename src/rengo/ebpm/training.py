@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem, ProblemList
 from rengo.core.permissions import Principal, narrow_to_visible, require
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, is_tenant
 from rengo.ebpm.models import Completion, Course, StaffCount
 from rengo.ebpm.tables import Row, number, read_table, ward_of
@@ -184,7 +185,7 @@ def record_completion(
     session: Session,
     principal: Principal,
     *,
-    ward: str,
+    ward: TenantCode,
     staff_id: str,
     department: str,
     course_code: str,
@@ -263,7 +264,9 @@ def import_staff_counts(
     return len(parsed)
 
 
-def set_staff_count(session: Session, ward: str, department: str, staff: int, as_of: date) -> None:
+def set_staff_count(
+    session: Session, ward: TenantCode, department: str, staff: int, as_of: date
+) -> None:
     row = session.scalar(
         select(StaffCount).where(StaffCount.tenant == ward, StaffCount.department == department)
     )
@@ -276,7 +279,7 @@ def set_staff_count(session: Session, ward: str, department: str, staff: int, as
 
 @dataclass(frozen=True, slots=True)
 class Rate:
-    ward: str
+    ward: TenantCode
     department: str
     staff: int
     completed: int
@@ -287,7 +290,7 @@ class Rate:
 
 
 def completion_rates(
-    session: Session, course_code: str, tenants: frozenset[str] | None = None
+    session: Session, course_code: str, tenants: frozenset[TenantCode] | None = None
 ) -> list[Rate]:
     """Staff and completions of ``course_code`` per ward and department."""
     course = session.scalar(select(Course).where(Course.code == course_code))
@@ -312,7 +315,7 @@ def completion_rates(
 
 
 def visible_rates(
-    session: Session, principal: Principal, course_code: str, ward: str | None = None
+    session: Session, principal: Principal, course_code: str, ward: TenantCode | None = None
 ) -> list[Rate]:
     tenants = narrow_to_visible(principal, "ebpm.training.read", ward or None)
     return completion_rates(session, course_code, tenants)

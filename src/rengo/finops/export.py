@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.sql import literal
+from rengo.core.types import TenantCode
 from rengo.finops import focus
 from rengo.finops.lake import Lake, connection
 
@@ -22,7 +23,7 @@ def export(
     *,
     start: date | None = None,
     end: date | None = None,
-    wards: frozenset[str] | None = None,
+    wards: frozenset[TenantCode] | None = None,
     custom: bool = True,
 ) -> int:
     """Write FOCUS rows to ``out`` (.parquet or .csv); returns the number of rows."""

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from rengo.core.identity import User
 from rengo.core.permissions import Role
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import tenant_name
 from rengo.finops import scan
 from rengo.finops.models import Alert
@@ -43,7 +44,7 @@ def _line(alert: Alert) -> str:
     )
 
 
-def _message(ward: str, alerts: list[Alert], settings: Settings) -> tuple[str, str]:
+def _message(ward: TenantCode, alerts: list[Alert], settings: Settings) -> tuple[str, str]:
     name = tenant_name(ward, "ja")
     if len(alerts) == 1:
         a = alerts[0]
@@ -63,7 +64,7 @@ def _message(ward: str, alerts: list[Alert], settings: Settings) -> tuple[str, s
     return subject.strip(), body
 
 
-def _finance_staff(session: Session, ward: str) -> list[str]:
+def _finance_staff(session: Session, ward: TenantCode) -> list[str]:
     return list(
         session.scalars(
             select(User.email).where(

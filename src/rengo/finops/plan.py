@@ -140,7 +140,7 @@ def baselines(session: Session, principal: Principal) -> list[Baseline]:
 
 
 def daily_by_ward_system(
-    explorer: Explorer, as_of: date, s: FinopsSettings, wards: frozenset[str] | None
+    explorer: Explorer, as_of: date, s: FinopsSettings, wards: frozenset[TenantCode] | None
 ) -> Series:
     """Daily cost per (ward, system) from the start of the fiscal year (or 200 days back)."""
     fy_start = date(fiscal_year_of(as_of, s.fiscal_year_start_month), s.fiscal_year_start_month, 1)

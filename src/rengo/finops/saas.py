@@ -112,7 +112,7 @@ def add_procurement(
     principal: Principal,
     *,
     title: str,
-    wards: list[str],
+    wards: list[TenantCode],
     procured_on: date,
     product_id: int | None = None,
     business_system: str = "",

@@ -20,6 +20,7 @@ from rengo.core.permissions import Principal, require
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
 from rengo.core.tenancy import populations
+from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant, ward_codes
 from rengo.finops.allocation import METHODS, Pool, Rule
 from rengo.finops.currency import Rate
@@ -221,7 +222,7 @@ def add_pool(
     principal: Principal,
     name: str,
     method: str,
-    wards: list[str],
+    wards: list[TenantCode],
     description: str = "",
 ) -> SharedPool:
     require(principal, "finops.rules.manage")

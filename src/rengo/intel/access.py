@@ -12,13 +12,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, false, or_
 
 from rengo.core.permissions import Principal, allows
+from rengo.core.types import TenantCode
 from rengo.intel.tlp import TLP
 
 COMMUNITY_LEVELS = (TLP.CLEAR.value, TLP.GREEN.value)
 OWNER_ONLY_LEVELS = (TLP.AMBER_STRICT.value, TLP.RED.value)
 
 
-def audience_text(wards: list[str] | None) -> str:
+def audience_text(wards: list[TenantCode] | None) -> str:
     """The stored form of an AMBER audience (',131016,131024,'); '' for every ward."""
     return "," + ",".join(sorted(set(wards))) + "," if wards else ""
 

@@ -218,7 +218,7 @@ def publish(
 
 
 def _notify(
-    session: Session, settings: Settings, advisory: Advisory, wards: list[str], now: datetime
+    session: Session, settings: Settings, advisory: Advisory, wards: list[TenantCode], now: datetime
 ) -> None:
     subject = f"【注意喚起・{advisory.severity}】{advisory.title}"
     link = (

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
+from rengo.core.types import CursorPage
 from rengo.intel import timestamps, validate
 from rengo.intel.access import visible_clause
 from rengo.intel.models import IntelCollection, IntelObject
@@ -342,21 +343,16 @@ def decode_next(token: str) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    rows: list[Row[Any]]
-    more: bool
-
-    @property
-    def next(self) -> str | None:
-        return encode_next(self.rows[-1].date_added) if self.more and self.rows else None
+class ObjectPage(CursorPage[Row[Any]]):
+    """Rows of a collection in ``date_added`` order; the cursor is TAXII's ``next``."""
 
     @property
     def first_added(self) -> datetime | None:
-        return self.rows[0].date_added if self.rows else None
+        return self.items[0].date_added if self.items else None
 
     @property
     def last_added(self) -> datetime | None:
-        return self.rows[-1].date_added if self.rows else None
+        return self.items[-1].date_added if self.items else None
 
 
 def select_page(
@@ -368,7 +364,7 @@ def select_page(
     limit: int,
     after: datetime | None = None,
     columns: Sequence[Any] = (IntelObject.body, IntelObject.date_added),
-) -> Page:
+) -> ObjectPage:
     conditions = _conditions(collection_id, principal, f)
     if after is not None:
         conditions.append(IntelObject.date_added > after)
@@ -380,7 +376,9 @@ def select_page(
             .limit(limit + 1)
         )
     )
-    return Page(rows[:limit], len(rows) > limit)
+    shown = rows[:limit]
+    more = len(rows) > limit and bool(shown)
+    return ObjectPage(shown, encode_next(shown[-1].date_added) if more else None)
 
 
 MANIFEST_COLUMNS = (

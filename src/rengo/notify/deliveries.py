@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import Conflict, NotFound
 from rengo.core.permissions import Principal, require
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.notify import outbox
 from rengo.notify.models import Delivery
@@ -27,7 +28,7 @@ CHANNELS = ("email", "webhook")
 def log(
     session: Session,
     *,
-    tenants: frozenset[str] | None,
+    tenants: frozenset[TenantCode] | None,
     reference: str | None = None,
     status: str | None = None,
     channel: str | None = None,

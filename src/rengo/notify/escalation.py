@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.identity import User
+from rengo.core.types import TenantCode
 from rengo.notify.models import OnCallTeam, Shift, TeamMember
 
 TARGETS = ("on_call", "next_on_call", "manager", "user", "team")
@@ -105,7 +106,7 @@ def validate(session: Session, team: OnCallTeam, steps: list[dict[str, Any]]) ->
     return checked
 
 
-def _is_person_of(session: Session, username: str, tenant: str) -> bool:
+def _is_person_of(session: Session, username: str, tenant: TenantCode) -> bool:
     found = session.scalar(select(User.tenant).where(User.username == username))
     return found == tenant
 

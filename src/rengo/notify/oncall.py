@@ -22,6 +22,7 @@ from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.identity import User
 from rengo.core.permissions import Principal, require, visible_tenants
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, is_tenant
 from rengo.notify import escalation
 from rengo.notify.escalation import current_shift, members, upcoming_shifts
@@ -34,7 +35,9 @@ MAX_SHIFTS = 1000
 __all__ = ["current_shift", "members", "upcoming_shifts"]
 
 
-def _check_people(session: Session, tenant: str, usernames: list[str], where: str) -> list[Problem]:
+def _check_people(
+    session: Session, tenant: TenantCode, usernames: list[str], where: str
+) -> list[Problem]:
     """People of a team must be users of the team's own tenant."""
     found = dict(
         session.execute(
@@ -52,7 +55,7 @@ def _check_people(session: Session, tenant: str, usernames: list[str], where: st
 # -- teams -------------------------------------------------------------------------------
 
 
-def _team_problems(session: Session, tenant: str, values: dict[str, Any]) -> list[Problem]:
+def _team_problems(session: Session, tenant: TenantCode, values: dict[str, Any]) -> list[Problem]:
     problems = []
     if "name" in values and not str(values["name"] or "").strip():
         problems.append(Problem("a name", "field name"))
@@ -80,7 +83,7 @@ def create_team(
     session: Session,
     principal: Principal,
     *,
-    tenant: str,
+    tenant: TenantCode,
     name: str,
     kind: str,
     manager: str | None = None,
@@ -213,7 +216,9 @@ def teams(session: Session, principal: Principal) -> list[OnCallTeam]:
     return list(session.scalars(stmt))
 
 
-def teams_for(session: Session, wards: list[str], kinds: tuple[str, ...]) -> list[OnCallTeam]:
+def teams_for(
+    session: Session, wards: list[TenantCode], kinds: tuple[str, ...]
+) -> list[OnCallTeam]:
     """The joint centre's teams and those of ``wards``, of the given kinds."""
     return list(
         session.scalars(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from rengo.core.clock import Clock
 from rengo.core.db import Database
 from rengo.core.settings import Settings
+from rengo.core.types import TenantCode
 from rengo.notify.models import Delivery
 from rengo.notify.settings import CsirtSettings
 from rengo.notify.signing import SIGNATURE_HEADER, sign
@@ -50,7 +51,7 @@ def enqueue(
     now: datetime,
     topic: str,
     link: str = "",
-    tenant: str | None = None,
+    tenant: TenantCode | None = None,
     secret_name: str = "",
     reference: str = "",
 ) -> Delivery:

@@ -15,13 +15,14 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rengo.core.types import TenantCode
 from rengo.opendata.settings import OpendataSettings
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
     settings: OpendataSettings
-    ward_code: str | None
+    ward_code: TenantCode | None
     """The publishing ward: 全国地方公共団体コード must name it (``None``: any valid code)."""
 
 

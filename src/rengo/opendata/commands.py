@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -113,29 +113,47 @@ def publish(
 
 @app.command("harvest")
 def harvest_command(
-    url: Annotated[str, typer.Argument(help="Base URL of the ward's CKAN portal")],
+    url: Annotated[str, typer.Argument(help="CKAN portal's base URL, or a DCAT catalogue's URL")],
     ward: Annotated[str, typer.Option("--ward", help="Ward the datasets belong to")],
-    rows: Annotated[int, typer.Option("--rows", help="Datasets per page", min=1, max=1000)] = 100,
+    protocol: Annotated[
+        Literal["auto", "ckan", "dcat"],
+        typer.Option("--protocol", help="auto: CKAN if the URL answers the Action API, else DCAT"),
+    ] = "auto",
+    rows: Annotated[
+        int, typer.Option("--rows", help="Datasets per page (CKAN)", min=1, max=1000)
+    ] = 100,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Harvest a CKAN portal (incremental, idempotent); report added/changed/withdrawn/refused."""
-    from rengo.core.wards import parse_tenant
-    from rengo.opendata.harvest import harvest
+    """Harvest a CKAN or DCAT portal (incremental, idempotent); report added/changed/
+    withdrawn/refused."""
+    import httpx
 
+    from rengo.core.wards import parse_tenant
+    from rengo.opendata import harvest, harvest_dcat
+
+    tenant = parse_tenant(ward)
     with (
+        httpx.Client(timeout=30, follow_redirects=True) as client,
         open_runtime(data_dir) as runtime,
         runtime.db.session() as session,
         console.status("harvesting…"),
     ):
-        report = harvest(
-            session,
-            SYSTEM,
-            url,
-            parse_tenant(ward),
-            runtime.settings,
-            runtime.data_dir,
-            rows=rows,
-        )
-    console.print(f"{report.source}: {report.summary()}")
+        chosen = harvest_dcat.detect(url, client) if protocol == "auto" else protocol
+        if chosen == "ckan":
+            report = harvest.harvest(
+                session,
+                SYSTEM,
+                url,
+                tenant,
+                runtime.settings,
+                runtime.data_dir,
+                client=client,
+                rows=rows,
+            )
+        else:
+            report = harvest_dcat.harvest(
+                session, SYSTEM, url, tenant, runtime.settings, runtime.data_dir, client=client
+            )
+    console.print(f"{report.source} ({chosen}): {report.summary()}")
     for name, reason in report.refused:
         console.print(f"  refused {name}: {reason}", markup=False)

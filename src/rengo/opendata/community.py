@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.db import utcnow
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
-from rengo.core.permissions import Principal, require
+from rengo.core.permissions import Principal, allows, require
 from rengo.opendata.models import Contest, Entry, Reuse, Score
 
 ReuseType = Literal["application", "api", "visualisation", "idea", "article"]
@@ -87,6 +87,21 @@ def published_reuses(session: Session) -> list[Reuse]:
     return list(session.scalars(query.order_by(Reuse.submitted_at.desc())))
 
 
+def pending_reuses(session: Session, principal: Principal) -> list[Reuse]:
+    """The moderation queue, oldest first (joint centre)."""
+    require(principal, "opendata.curate")
+    query = select(Reuse).where(Reuse.status == "pending")
+    return list(session.scalars(query.order_by(Reuse.submitted_at, Reuse.id)))
+
+
+def find_reuse(session: Session, principal: Principal, reuse_id: int) -> Reuse:
+    """A published reuse; pending and rejected ones only for the joint centre."""
+    reuse = session.get(Reuse, reuse_id)
+    if reuse is None or (reuse.status != "published" and not allows(principal, "opendata.curate")):
+        raise NotFound("reuse {id} not found", values={"id": reuse_id})
+    return reuse
+
+
 def create_contest(session: Session, principal: Principal, data: ContestIn) -> Contest:
     require(principal, "opendata.curate")
     if data.closes_on < data.opens_on:
@@ -97,6 +112,49 @@ def create_contest(session: Session, principal: Principal, data: ContestIn) -> C
     session.add(contest)
     session.flush()
     _audit(session, principal, "contest.create", "opendata_contest", contest.id)
+    return contest
+
+
+def contests(session: Session) -> list[Contest]:
+    return list(session.scalars(select(Contest).order_by(Contest.fiscal_year.desc())))
+
+
+def find_contest(session: Session, contest_id: int) -> Contest:
+    return _contest(session, contest_id)
+
+
+def find_entry(session: Session, entry_id: int) -> Entry:
+    return _entry(session, entry_id)
+
+
+def entries_of(session: Session, contest_id: int) -> list[Entry]:
+    query = select(Entry).where(Entry.contest_id == contest_id).order_by(Entry.id)
+    return list(session.scalars(query))
+
+
+def own_scores(
+    session: Session, principal: Principal, contest_id: int
+) -> dict[int, dict[str, int]]:
+    """Entry → criterion → score, of this judge only: a judge does not see the others'."""
+    require(principal, "opendata.contest.judge")
+    query = (
+        select(Score)
+        .join(Entry, Entry.id == Score.entry_id)
+        .where(Entry.contest_id == contest_id, Score.judge == principal.label)
+    )
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in session.scalars(query):
+        out[row.entry_id][row.criterion] = row.score
+    return dict(out)
+
+
+def close_judging(session: Session, principal: Principal, contest_id: int) -> Contest:
+    """End the judging: scores are final and the ranking is shown."""
+    require(principal, "opendata.curate")
+    contest = _contest(session, contest_id)
+    if contest.judging_closed_at is None:
+        contest.judging_closed_at = utcnow()
+        _audit(session, principal, "contest.close", "opendata_contest", contest.id)
     return contest
 
 
@@ -138,7 +196,10 @@ def score(
     """A judge's scores (1-5) for an entry, one per criterion; scoring again replaces them."""
     require(principal, "opendata.contest.judge")
     entry = _entry(session, entry_id)
-    criteria = _contest(session, entry.contest_id).criteria
+    contest = _contest(session, entry.contest_id)
+    if contest.judging_closed_at is not None:
+        raise Conflict("judging of this contest is closed")
+    criteria = contest.criteria
     problems = [
         Problem("not a criterion of this contest", f"field {k}")
         for k in scores
@@ -173,6 +234,17 @@ class Ranked:
     total: float
     """Weighted mean over criteria of the judges' mean score (1-5)."""
     judges: int
+
+
+def results_visible(principal: Principal, contest: Contest) -> bool:
+    """The ranking is shown once judging is closed; before that only to the joint centre."""
+    return contest.judging_closed_at is not None or allows(principal, "opendata.curate")
+
+
+def visible_ranking(session: Session, principal: Principal, contest_id: int) -> list[Ranked]:
+    if not results_visible(principal, _contest(session, contest_id)):
+        raise Conflict("the ranking is shown once judging is closed")
+    return ranking(session, contest_id)
 
 
 def ranking(session: Session, contest_id: int) -> list[Ranked]:

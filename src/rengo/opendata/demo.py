@@ -79,7 +79,7 @@ def _rows(kind: str, ward: Ward, noun: str, rng: random.Random, n: int) -> list[
                 "地方公共団体名": f"東京都{ward.name_ja}",
                 "名称": f"{ward.name_ja.removesuffix('区')}第{i + 1}{noun}",
                 "名称_カナ": "",
-                "住所": f"東京都{ward.name_ja}{i + 1}丁目{rng.randint(1, 30)}番",
+                "所在地_全国地方公共団体コード": ward.code,
                 "所在地_連結表記": f"東京都{ward.name_ja}{i + 1}丁目{rng.randint(1, 30)}番",
                 "所在地_都道府県": "東京都",
                 "所在地_市区町村": ward.name_ja,

@@ -23,6 +23,7 @@ from rengo.core.errors import InvalidInput, Problem, RengoError
 from rengo.core.permissions import Principal
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
+from rengo.core.types import TenantCode
 from rengo.core.wards import ward_by_code
 from rengo.opendata import service
 from rengo.opendata.ckan import fields_from_package
@@ -120,13 +121,15 @@ def _since(session: Session, source: str) -> str:
     return str(latest or "")
 
 
-def _apply(
+def apply_package(
     session: Session,
     principal: Principal,
     package: dict[str, Any],
     ctx: tuple[str, str, Settings, DataDir],
     report: HarvestReport,
 ) -> None:
+    """Add, update, withdraw or skip one remote dataset given as a CKAN package dict (the
+    DCAT harvester converts to that form); a refusal is reported, not raised."""
     source, ward, settings, data_dir = ctx
     guid = str(package["id"])
     remote_name = str(package.get("name") or guid)
@@ -186,11 +189,30 @@ def _apply(
         report.refused.append((remote_name, reasons))
 
 
+def withdraw_missing(
+    session: Session,
+    principal: Principal,
+    source: str,
+    present: set[str],
+    report: HarvestReport,
+) -> None:
+    """Withdraw the source's active datasets whose remote id is no longer listed."""
+    active = session.execute(
+        select(Dataset.id, Dataset.name, Dataset.harvest_guid).where(
+            Dataset.harvest_source == source, Dataset.state == "active"
+        )
+    ).all()
+    for dataset_id, name, guid in active:
+        if guid not in present:
+            service.set_state(session, principal, dataset_id, "withdrawn", client="harvest")
+            report.withdrawn.append(name)
+
+
 def harvest(
     session: Session,
     principal: Principal,
     url: str,
-    ward: str,
+    ward: TenantCode,
     settings: Settings,
     data_dir: DataDir,
     *,
@@ -209,18 +231,10 @@ def harvest(
         ctx = (source, ward, settings, data_dir)
         for page in remote.pages(rows, **params):
             for package in page:
-                _apply(session, principal, package, ctx, report)
+                apply_package(session, principal, package, ctx, report)
             session.commit()
         present = {str(p["id"]) for page in remote.pages(1000, fl="id") for p in page}
-        active = session.execute(
-            select(Dataset.id, Dataset.name, Dataset.harvest_guid).where(
-                Dataset.harvest_source == source, Dataset.state == "active"
-            )
-        ).all()
-        for dataset_id, name, guid in active:
-            if guid not in present:
-                service.set_state(session, principal, dataset_id, "withdrawn", client="harvest")
-                report.withdrawn.append(name)
+        withdraw_missing(session, principal, source, present, report)
         session.commit()
     finally:
         if client is None:

@@ -137,6 +137,8 @@ class Contest(Base):
     criteria: Mapped[dict[str, float]] = mapped_column(JSONType, default=dict)
     """Criterion → weight (e.g. {"impact": 2, "feasibility": 1, "data_use": 1})."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    judging_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """Until set, each judge sees only their own scores; then the ranking is shown."""
 
 
 class Entry(Base):

@@ -19,6 +19,7 @@ from statistics import mean
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rengo.core.types import TenantCode
 from rengo.opendata.catalogue import FREQUENCY_DAYS, OPEN_LICENSES
 from rengo.opendata.models import Dataset, Resource
 
@@ -76,7 +77,7 @@ def assess(dataset: Dataset, resources: list[Resource], now: datetime) -> Qualit
 
 @dataclass(frozen=True, slots=True)
 class WardQuality:
-    tenant: str
+    tenant: TenantCode
     datasets: int
     score: int
     parts: dict[str, float]

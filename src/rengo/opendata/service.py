@@ -27,6 +27,7 @@ from rengo.core.errors import InvalidInput, NotFound, Problem, problems_from_val
 from rengo.core.permissions import SYSTEM, Principal, allows, require
 from rengo.core.settings import Settings
 from rengo.core.storage import DataDir
+from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant, tenant_name, ward_by_code
 from rengo.opendata import records
 from rengo.opendata.catalogue import CATEGORIES, CATEGORY_OF_TYPE
@@ -65,7 +66,7 @@ def parse_fields(values: dict[str, Any]) -> DatasetFields:
         raise InvalidInput("invalid dataset", problems_from_validation(error)) from None
 
 
-def _tenant(principal: Principal, ward: str | None) -> str:
+def _tenant(principal: Principal, ward: TenantCode | None) -> str:
     tenant = ward or principal.tenant
     if not is_tenant(tenant) or tenant == "joint":
         raise InvalidInput(
@@ -97,7 +98,7 @@ def check_publishable(asset: Asset) -> None:
         )
 
 
-def _asset(session: Session, principal: Principal, tenant: str, asset_id: int) -> Asset:
+def _asset(session: Session, principal: Principal, tenant: TenantCode, asset_id: int) -> Asset:
     asset = session.get(Asset, asset_id)
     if asset is None or asset.tenant != tenant:
         raise NotFound(
@@ -108,7 +109,7 @@ def _asset(session: Session, principal: Principal, tenant: str, asset_id: int) -
 
 
 def _register_asset(
-    session: Session, tenant: str, fields: DatasetFields, settings: Settings
+    session: Session, tenant: TenantCode, fields: DatasetFields, settings: Settings
 ) -> Asset:
     # The register is written by the portal itself: an open-data officer may not edit the
     # register, but what the ward publishes is by definition one of its public assets.
@@ -240,7 +241,7 @@ def publish(
     settings: Settings,
     data_dir: DataDir,
     *,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     uploads: list[Upload] | None = None,
     links: list[Link] | None = None,
     asset_id: int | None = None,
@@ -400,3 +401,75 @@ def history(session: Session, principal: Principal, ref: str) -> list[DatasetCha
     dataset = find(session, principal, ref)
     query = select(DatasetChange).where(DatasetChange.dataset_id == dataset.id)
     return list(session.scalars(query.order_by(DatasetChange.version, DatasetChange.id)))
+
+
+def _own_resource(session: Session, dataset: Dataset, resource_id: str) -> Resource:
+    resource = session.get(Resource, resource_id)
+    if resource is None or resource.dataset_id != dataset.id:
+        raise NotFound("resource {id} not found", values={"id": resource_id})
+    return resource
+
+
+def update_resource(
+    session: Session,
+    principal: Principal,
+    ref: str,
+    resource_id: str,
+    name: str,
+    description: str,
+    *,
+    client: str = "",
+) -> Resource:
+    """Rename a resource or change its description (a new version of the dataset)."""
+    dataset = find(session, principal, ref)
+    require(principal, "opendata.publish", dataset.tenant, hide=True)
+    resource = _own_resource(session, dataset, resource_id)
+    name = name.strip()[:300]
+    if not name:
+        raise InvalidInput("a resource needs a name", [Problem("empty", "field name")])
+    diff: dict[str, Any] = {}
+    for field, new in (("name", name), ("description", description.strip()[:5000])):
+        if getattr(resource, field) != new:
+            diff[f"resource.{field}"] = [getattr(resource, field), new]
+            setattr(resource, field, new)
+    if diff:
+        dataset.version += 1
+        dataset.modified_at = resource.modified_at = utcnow()
+        _record(session, principal, dataset, "resource", diff, client)
+    return resource
+
+
+def replace_resource(
+    session: Session,
+    principal: Principal,
+    ref: str,
+    resource_id: str,
+    upload: Upload,
+    data_dir: DataDir,
+    settings: Settings,
+    *,
+    client: str = "",
+) -> Resource:
+    """A new version of a stored resource's file: validated against the dataset's standard
+    type first; any problem keeps the old version whole (nothing is written)."""
+    dataset = find(session, principal, ref)
+    require(principal, "opendata.publish", dataset.tenant, hide=True)
+    resource = _own_resource(session, dataset, resource_id)
+    if resource.url:
+        raise InvalidInput(
+            "this resource links to another site; change the link instead",
+            [Problem("{url}", "field file", values={"url": resource.url})],
+        )
+    built, table = _build_resource(
+        upload, dataset, resource.position, settings.section(OpendataSettings)
+    )
+    diff: dict[str, list[Any]] = {"resource.file": [resource.source_filename, upload.filename]}
+    diff["resource.rows"] = [resource.row_count, built.row_count]
+    for field in ("source_filename", "source_encoding", "row_count", "columns"):
+        setattr(resource, field, getattr(built, field))
+    resource.has_coordinates, resource.schema_errors = built.has_coordinates, built.schema_errors
+    dataset.version += 1
+    dataset.modified_at = resource.modified_at = utcnow()
+    records.store(data_dir, resource.id, table)
+    _record(session, principal, dataset, "version", diff, client)
+    return resource

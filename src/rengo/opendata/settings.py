@@ -20,6 +20,11 @@ class OpendataSettings(BaseModel):
     anonymous_requests_per_minute: int = Field(
         600, ge=1, description="CKAN API requests per minute allowed to one anonymous client."
     )
+    submissions_per_hour: int = Field(
+        5,
+        ge=1,
+        description="Reuses and contest entries one anonymous address may submit per hour.",
+    )
     tile_url: str = Field(
         "",
         description="Map tile URL template ({z}/{x}/{y}); empty draws no basemap (offline).",

@@ -7,6 +7,7 @@ press article, interview note, submission).
 
 from sqlalchemy import func, select
 
+from rengo.core.clock import JST
 from rengo.core.wards import JOINT
 from rengo.opendata.models import Dataset, Reuse
 from rengo.targets.registry import (
@@ -39,8 +40,10 @@ def _new_services(ctx: TargetContext) -> dict[str, Measurement]:
         .where(
             Reuse.status == "published",
             Reuse.new_service.is_(True),
-            Reuse.launched_on >= ctx.start.date(),
-            Reuse.launched_on <= ctx.as_of.date(),
+            # launch dates are Japanese calendar days: compare them with JST days, or the
+            # KPI misses a launch recorded between 00:00 and 09:00 JST
+            Reuse.launched_on >= ctx.start.astimezone(JST).date(),
+            Reuse.launched_on <= ctx.as_of.astimezone(JST).date(),
         )
         .group_by(Reuse.evidence)
     ).all()

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rengo.core.errors import Problem
+from rengo.core.types import TenantCode
 from rengo.opendata.checks import CHECKS, Context, as_numbers, coordinate_problems, iso_dates
 from rengo.opendata.reading import Loaded, read_upload
 from rengo.opendata.settings import OpendataSettings
@@ -81,7 +82,10 @@ class _Collector:
 
 
 def validate_loaded(
-    loaded: Loaded, stype: StandardType, settings: OpendataSettings, ward_code: str | None = None
+    loaded: Loaded,
+    stype: StandardType,
+    settings: OpendataSettings,
+    ward_code: TenantCode | None = None,
 ) -> Report:
     started = time.perf_counter()
     table = loaded.table
@@ -132,7 +136,7 @@ def validate_loaded(
 
 
 def validate_file(
-    path: Path, stype: StandardType, settings: OpendataSettings, ward_code: str | None = None
+    path: Path, stype: StandardType, settings: OpendataSettings, ward_code: TenantCode | None = None
 ) -> tuple[Loaded, Report]:
     loaded = read_upload(path)
     return loaded, validate_loaded(loaded, stype, settings, ward_code)

@@ -27,7 +27,7 @@ PHISH_SUBJECT = "【至急】住民税の還付手続きについて"
 MALWARE_HOST = "cdn-update.example.net"
 
 
-def _forti(when: datetime, ward_slug: str, rng: random.Random, **fields: str) -> bytes:
+def forti_record(when: datetime, ward_slug: str, rng: random.Random, **fields: str) -> bytes:
     base = {
         "date": when.strftime("%Y-%m-%d"),
         "time": when.strftime("%H:%M:%S"),
@@ -41,9 +41,9 @@ def _forti(when: datetime, ward_slug: str, rng: random.Random, **fields: str) ->
     return " ".join(f"{k}={v}" for k, v in base.items()).encode()
 
 
-def _traffic(when: datetime, slug: str, rng: random.Random, prefix: str) -> bytes:
+def traffic_record(when: datetime, slug: str, rng: random.Random, prefix: str) -> bytes:
     action = rng.choices(["accept", "deny"], [19, 1])[0]
-    return _forti(
+    return forti_record(
         when,
         slug,
         rng,
@@ -65,14 +65,14 @@ def _traffic(when: datetime, slug: str, rng: random.Random, prefix: str) -> byte
     )
 
 
-def _squid(when: datetime, client: str, url: str, status: str = "TCP_MISS/200") -> bytes:
+def squid_record(when: datetime, client: str, url: str, status: str = "TCP_MISS/200") -> bytes:
     return (
         f"{when.timestamp():.3f}    87 {client} {status} 5120 GET {url} - "
         "HIER_DIRECT/93.184.216.34 text/html"
     ).encode()
 
 
-def _windows(when: datetime, host: str, event_id: int, data: dict[str, str]) -> bytes:
+def windows_record(when: datetime, host: str, event_id: int, data: dict[str, str]) -> bytes:
     return orjson.dumps(
         {
             "@timestamp": when.isoformat().replace("+00:00", "Z"),
@@ -87,7 +87,7 @@ def _windows(when: datetime, host: str, event_id: int, data: dict[str, str]) -> 
     )
 
 
-def _m365(when: datetime, user: str, ip: str, ok: bool) -> bytes:
+def m365_record(when: datetime, user: str, ip: str, ok: bool) -> bytes:
     return orjson.dumps(
         {
             "CreationTime": when.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -102,7 +102,7 @@ def _m365(when: datetime, user: str, ip: str, ok: bool) -> bytes:
     )
 
 
-def _mail(when: datetime, sender: str, to: str, subject: str) -> bytes:
+def mail_record(when: datetime, sender: str, to: str, subject: str) -> bytes:
     return orjson.dumps(
         {
             "time": when.isoformat(),
@@ -136,11 +136,11 @@ def demo_batches(now: datetime, rng: random.Random, per_day: int = 120) -> list[
                 kind = rng.choices(["fw", "proxy", "logon", "m365", "mail"], [5, 3, 2, 1, 1])[0]
                 user = f"user{rng.randint(1, 400):03d}"
                 if kind == "fw":
-                    by_format["fortigate"].append(_traffic(when, slug, rng, prefix))
+                    by_format["fortigate"].append(traffic_record(when, slug, rng, prefix))
                 elif kind == "proxy":
                     site = rng.choice(["www.city.example.jp", "www.e-gov.go.jp", "news.example.jp"])
                     by_format["squid"].append(
-                        _squid(when, f"{prefix}.{rng.randint(1, 250)}", f"https://{site}/")
+                        squid_record(when, f"{prefix}.{rng.randint(1, 250)}", f"https://{site}/")
                     )
                 elif kind == "logon":
                     data = {
@@ -151,15 +151,17 @@ def demo_batches(now: datetime, rng: random.Random, per_day: int = 120) -> list[
                         "AuthenticationPackageName": "Kerberos",
                     }
                     by_format["windows-json"].append(
-                        _windows(when, f"dc01.{slug}.local", 4624, data)
+                        windows_record(when, f"dc01.{slug}.local", 4624, data)
                     )
                 elif kind == "m365":
                     by_format["m365"].append(
-                        _m365(when, f"{user}@{slug}.example.jp", f"{prefix}.1", rng.random() > 0.03)
+                        m365_record(
+                            when, f"{user}@{slug}.example.jp", f"{prefix}.1", rng.random() > 0.03
+                        )
                     )
                 else:
                     by_format["json"].append(
-                        _mail(
+                        mail_record(
                             when,
                             "info@example.co.jp",
                             f"{user}@{slug}.example.jp",
@@ -185,7 +187,7 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
             when = spray_start + timedelta(minutes=n * 7, seconds=attempt * 9)
             ok = n == 5 and attempt == 39
             records.append(
-                _forti(
+                forti_record(
                     when,
                     ward.slug,
                     rng,
@@ -207,7 +209,7 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
     phish_time = now - timedelta(days=1, hours=3)
     for n, ward in enumerate(all_wards[10:13]):
         records = [
-            _mail(
+            mail_record(
                 phish_time + timedelta(minutes=n),
                 "noreply@tax-refund.example.com",
                 f"user{k:03d}@{ward.slug}.example.jp",
@@ -232,7 +234,7 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
             "demo:windows-json",
             "windows-json",
             [
-                _windows(
+                windows_record(
                     phish_time + timedelta(minutes=9), f"pc-0042.{victim.slug}.local", 4688, launch
                 )
             ],
@@ -243,9 +245,11 @@ def _stories(now: datetime, rng: random.Random) -> list[Batch]:
     # 3. Malware download blocked at a proxy, then beaconing every ten minutes.
     ward = all_wards[20]
     client, base = "10.36.4.77", now - timedelta(hours=20)
-    records = [_squid(base, client, f"http://{MALWARE_HOST}/update.exe", "TCP_DENIED/403")]
+    records = [squid_record(base, client, f"http://{MALWARE_HOST}/update.exe", "TCP_DENIED/403")]
     records += [
-        _squid(base + timedelta(minutes=10 * k), client, f"http://{MALWARE_HOST}/beacon?id=77")
+        squid_record(
+            base + timedelta(minutes=10 * k), client, f"http://{MALWARE_HOST}/beacon?id=77"
+        )
         for k in range(1, 60)
     ]
     out.append(Batch(ward.code, "demo:squid", "squid", records, origin="demo", received=now))

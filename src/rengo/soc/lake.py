@@ -42,7 +42,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from rengo.core.storage import fsync_directory, write_atomically
+from rengo.core import sql
+from rengo.core.storage import atomic_path, fsync_directory, write_atomically
+from rengo.core.types import TenantCode
 from rengo.soc.lake_files import (
     SYNC_EACH_UP_TO,
     files_to_read,
@@ -98,7 +100,7 @@ def quarantine_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=QUARANTINE_SCHEMA)
 
 
-def _partitions(table: pa.Table) -> Iterator[tuple[tuple[int, str, date], pa.Table]]:
+def split_by_partition(table: pa.Table) -> Iterator[tuple[tuple[int, str, date], pa.Table]]:
     """The rows of each (class, ward, UTC day), in key order, each sorted by time (stable).
 
     Runs of equal keys are found in the sorted rows themselves: the order of
@@ -203,7 +205,7 @@ class Lake:
         )
         partitions: list[str] = []
         files: list[tuple[pa.Table, Path]] = []
-        for (class_uid, ward, day), rows in _partitions(table):
+        for (class_uid, ward, day), rows in split_by_partition(table):
             partition = f"class_uid={class_uid}/ward={ward}/day={day.isoformat()}"
             files.append((rows, self.events_dir / partition / f"p-{seq:020d}-0.parquet"))
             partitions.append(partition)
@@ -252,7 +254,7 @@ class Lake:
         first_day: date | None = None,
         last_day: date | None = None,
         *,
-        wards: frozenset[str] | list[str] | None = None,
+        wards: frozenset[TenantCode] | list[TenantCode] | None = None,
         classes: tuple[int, ...] | list[int] | None = None,
         partitions: list[str] | None = None,
     ) -> list[tuple[date, str]]:
@@ -289,7 +291,7 @@ class Lake:
         self,
         first_day: date | None,
         last_day: date | None,
-        wards: frozenset[str] | list[str] | None,
+        wards: frozenset[TenantCode] | list[TenantCode] | None,
         classes: tuple[int, ...] | list[int] | None,
         partitions: list[str] | None,
     ) -> Iterator[Path]:
@@ -314,13 +316,11 @@ class Lake:
         when there are no files."""
         if not files:
             return None
-        listing = ", ".join(
-            "'" + f.replace("'", "''") + "'" for f in [*files, self._added_columns_file()]
-        )
+        listing = sql.literal_list([*files, self._added_columns_file()])
         extra = ", filename=true, file_row_number=true" if filename else ""
         relation = f"read_parquet([{listing}], hive_partitioning=false, union_by_name=true{extra})"
         if with_day:
-            return f"(SELECT *, CAST(timezone('UTC', time) AS DATE) AS day FROM {relation})"
+            return f"(SELECT *, CAST(timezone('UTC', time) AS DATE) AS day FROM {relation})"  # noqa: S608 - file list quoted by rengo.core.sql
         return relation
 
     def _added_columns_file(self) -> str:
@@ -331,9 +331,8 @@ class Lake:
         path = self.root / "schema" / f"added-{ADDED_DIGEST}.parquet"
         if not path.exists():
             path.parent.mkdir(exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-            pq.write_table(ADDED_SCHEMA.empty_table(), tmp)
-            os.replace(tmp, path)
+            with atomic_path(path, sync_folder=False) as tmp:
+                pq.write_table(ADDED_SCHEMA.empty_table(), tmp)
         return str(path)
 
     def rows_at(
@@ -382,15 +381,16 @@ class Lake:
     def quarantine_source(self) -> str | None:
         if not any(self.quarantine_dir.glob("ward=*")):
             return None
-        glob = self.quarantine_dir / "**" / "*.parquet"
-        return f"read_parquet('{glob}', hive_partitioning=true, hive_types={{'ward': VARCHAR, 'day': DATE}})"
+        glob = sql.literal(self.quarantine_dir / "**" / "*.parquet")
+        types = "hive_types={'ward': VARCHAR, 'day': DATE}"
+        return f"read_parquet({glob}, hive_partitioning=true, {types})"
 
     def scan(
         self,
         since: datetime,
         until: datetime,
         *,
-        wards: list[str] | None = None,
+        wards: list[TenantCode] | None = None,
         classes: list[int] | None = None,
         columns: list[str] | None = None,
         where: str = "",
@@ -417,11 +417,11 @@ class Lake:
             params.extend(classes)
         if where:
             conditions.append(f"({where})")
-        select = ", ".join(columns) if columns else ", ".join(EVENT_SCHEMA.names)
-        sql = f"SELECT {select} FROM {source} WHERE {' AND '.join(conditions)} ORDER BY time"
+        select = _select_list(columns)
+        query = f"SELECT {select} FROM {source} WHERE {' AND '.join(conditions)} ORDER BY time"  # noqa: S608 - file list and column names quoted by rengo.core.sql, values bound
         connection = self.connect()
         try:
-            reader = connection.sql(sql, params=params).to_arrow_reader(batch_rows)
+            reader = connection.sql(query, params=params).to_arrow_reader(batch_rows)
             yield from reader
         finally:
             connection.close()
@@ -442,17 +442,22 @@ class Lake:
         source = self.events_source(partitions)
         if source is None:
             return [], new_cursor
-        select = ", ".join(columns) if columns else ", ".join(EVENT_SCHEMA.names)
+        select = _select_list(columns)
         connection = self.connect()
         try:
             table = connection.sql(
-                f"SELECT {select} FROM {source} WHERE ingest_seq > ? AND ingest_seq <= ? "
+                f"SELECT {select} FROM {source} WHERE ingest_seq > ? AND ingest_seq <= ? "  # noqa: S608 - file list and column names quoted by rengo.core.sql, values bound
                 "ORDER BY ingest_seq, time",
                 params=[cursor, new_cursor],
             ).to_arrow_table()
         finally:
             connection.close()
         return table.to_batches(), new_cursor
+
+
+def _select_list(columns: list[str] | None) -> str:
+    """The quoted column names of a SELECT (all the event columns when ``None``)."""
+    return ", ".join(sql.identifier(c) for c in (columns or EVENT_SCHEMA.names))
 
 
 def _subfolders(folder: Path, prefix: str, wanted: set[str] | None) -> Iterator[Path]:

@@ -17,16 +17,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rengo.core.storage import fsync_directory
+from rengo.core.types import TenantCode
 from rengo.soc.lake import Lake
 from rengo.soc.lake_files import write_parquet
 
 
-def _files(lake: Lake, first: date, last: date, wards: list[str]) -> list[str]:
+def _files(lake: Lake, first: date, last: date, wards: list[TenantCode]) -> list[str]:
     return sorted({path for _, path in lake.event_files(first, last, wards=wards)})
 
 
 def event_ids_of_source(
-    lake: Lake, source: str, wards: list[str], first: date, last: date
+    lake: Lake, source: str, wards: list[TenantCode], first: date, last: date
 ) -> set[str]:
     """The ids of the events this sender sent to these wards between two UTC days."""
     relation = lake.source_of(_files(lake, first, last, wards))
@@ -43,7 +44,7 @@ def event_ids_of_source(
     return {str(r[0]) for r in rows}
 
 
-def drop_source(lake: Lake, source: str, wards: list[str], first: date, last: date) -> int:
+def drop_source(lake: Lake, source: str, wards: list[TenantCode], first: date, last: date) -> int:
     """Remove this sender's events of these wards and days; return how many went."""
     removed = 0
     for name in _files(lake, first, last, wards):

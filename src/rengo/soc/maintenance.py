@@ -40,7 +40,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rengo.core import sql
 from rengo.core.storage import fsync_directory, fsync_file, write_atomically
+from rengo.core.types import TenantCode
 from rengo.soc.lake import Lake
 from rengo.soc.lake_files import (
     BLOOM_COLUMNS,
@@ -338,7 +340,7 @@ def _sorter(lake: Lake, memory_mb: int) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _row_groups(
-    connection: duckdb.DuckDBPyConnection, paths: list[Path], ward: str, group_rows: int
+    connection: duckdb.DuckDBPyConnection, paths: list[Path], ward: TenantCode, group_rows: int
 ) -> Iterator[pa.Table]:
     """A ward's events of ``paths`` sorted by class, time and id, as tables of
     ``group_rows`` rows (the last one shorter), every column as ``EVENT_SCHEMA``.
@@ -351,10 +353,10 @@ def _row_groups(
     senders stamping whole seconds) is cut by ranges of event id: within that second the
     file is then in order of time within each range.
     """
-    files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+    files = sql.literal_list(paths)
     source = f"read_parquet([{files}], union_by_name=true, hive_partitioning=false)"
     seconds = connection.sql(
-        f"SELECT class_uid, epoch_us(time) // 1000000 AS second, count(*) FROM {source} "
+        f"SELECT class_uid, epoch_us(time) // 1000000 AS second, count(*) FROM {source} "  # noqa: S608 - file list quoted by rengo.core.sql, values bound
         "WHERE ward = ? GROUP BY ALL ORDER BY ALL",
         params=[ward],
     ).fetchall()
@@ -363,7 +365,7 @@ def _row_groups(
     for class_uid, first, end, parts in _slices(seconds, group_rows):
         for low, high in _id_ranges(parts):
             table = connection.sql(
-                f"SELECT * FROM {source} WHERE ward = ? AND class_uid = ? AND time >= ? "
+                f"SELECT * FROM {source} WHERE ward = ? AND class_uid = ? AND time >= ? "  # noqa: S608 - file list quoted by rengo.core.sql, values bound
                 "AND time < ? AND event_id >= ? AND (? IS NULL OR event_id < ?) "
                 "ORDER BY time, event_id",
                 params=[ward, class_uid, _second(first), _second(end), low, high, high],
@@ -470,7 +472,7 @@ def _expire_wards_of_day(
     """Drop from a merged day the wards whose retention it passed: the whole folder when
     none is left, else the file is rewritten without them (the same journalled swap)."""
 
-    def expired(ward: str) -> bool:
+    def expired(ward: TenantCode) -> bool:
         return day < (now - timedelta(days=per_ward.get(ward, default_days))).date()
 
     files = {path: _wards_in(path) for path in _files(folder)}

@@ -25,6 +25,7 @@ from typing import IO, Any
 
 import pyarrow as pa
 
+from rengo.core.types import TenantCode
 from rengo.core.wards import ward_codes
 from rengo.soc.envelopes import Limits, split_body
 from rengo.soc.lake import Commit, Lake, events_table
@@ -37,7 +38,7 @@ from rengo.soc.spool import Batch, Spool, SpooledBatch
 log = logging.getLogger(__name__)
 
 
-def event_id(ward: str, source: str, key: str, number: int, record: bytes) -> str:
+def event_id(ward: TenantCode, source: str, key: str, number: int, record: bytes) -> str:
     """Stable id: the same record at the same place of the same input gets the same id."""
     return _IdMaker(ward, source, key)(number, record)
 
@@ -45,7 +46,7 @@ def event_id(ward: str, source: str, key: str, number: int, record: bytes) -> st
 class _IdMaker:
     """``event_id`` for the records of one batch: the shared prefix is hashed once."""
 
-    def __init__(self, ward: str, source: str, key: str) -> None:
+    def __init__(self, ward: TenantCode, source: str, key: str) -> None:
         self._prefix = hashlib.blake2b(digest_size=16)
         self._prefix.update(f"{ward}\x1f{source}\x1f{key}\x1f".encode())
 

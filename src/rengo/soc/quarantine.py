@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from rengo.core.types import TenantCode
 from rengo.soc.lake import Lake
 from rengo.soc.parsers import ParseError, parse_record
 from rengo.soc.spool import Batch, Spool
@@ -35,7 +36,7 @@ def _mark_resolved(lake: Lake, ids: list[str]) -> None:
 
 
 def _where(
-    wards: frozenset[str] | None, source: str | None, since: date | None = None
+    wards: frozenset[TenantCode] | None, source: str | None, since: date | None = None
 ) -> tuple[str, list[Any]]:
     conditions: list[str] = ["true"]
     params: list[Any] = []
@@ -54,7 +55,7 @@ def _where(
 def quarantined(
     lake: Lake,
     *,
-    wards: frozenset[str] | None,
+    wards: frozenset[TenantCode] | None,
     source: str | None = None,
     limit: int = 100,
     offset: int = 0,
@@ -79,7 +80,7 @@ def quarantined(
 
 
 def summary(
-    lake: Lake, *, wards: frozenset[str] | None, since: date | None = None
+    lake: Lake, *, wards: frozenset[TenantCode] | None, since: date | None = None
 ) -> list[dict[str, Any]]:
     """Unresolved records per ward, source, format and reason, the largest groups first:
     {ward, source, format, reason, records, last_received}."""
@@ -111,7 +112,7 @@ class ReplayReport:
 
 
 def replay(
-    lake: Lake, spool: Spool, *, wards: frozenset[str] | None, source: str | None = None
+    lake: Lake, spool: Spool, *, wards: frozenset[TenantCode] | None, source: str | None = None
 ) -> ReplayReport:
     rows = quarantined(lake, wards=wards, source=source, limit=10_000_000)
     batches: list[Batch] = []

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rengo.core.storage import atomic_path, fsync_directory
-from rengo.soc.lake import Lake, _partitions
+from rengo.soc.lake import Lake, split_by_partition
 from rengo.soc.lake_files import PARQUET_OPTIONS
 from rengo.soc.maintenance import conformed
 
@@ -82,7 +82,7 @@ def _stray(keys: pa.Table, expected: dict[str, str]) -> pa.ChunkedArray:
 def _write_elsewhere(lake: Lake, source: Path, rows: pa.Table) -> None:
     digest = hashlib.sha256(str(source.relative_to(lake.root)).encode()).hexdigest()[:12]
     folders = set()
-    for n, ((class_uid, ward, day), part) in enumerate(_partitions(rows)):
+    for n, ((class_uid, ward, day), part) in enumerate(split_by_partition(rows)):
         folder = lake.events_dir / f"class_uid={class_uid}/ward={ward}/day={day.isoformat()}"
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"r-{digest}-{n}.parquet"

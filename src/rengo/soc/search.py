@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from rengo.core.errors import InvalidInput, Problem
+from rengo.core.types import CursorPage, TenantCode
 from rengo.soc.lake import Lake
 from rengo.soc.schema import EVENT_SCHEMA, ORIGINS
 
@@ -51,11 +52,11 @@ class EventQuery:
     """Columns to return (a results list needs no ``raw``); ``None``: all of them."""
 
 
-@dataclass
-class Page:
-    events: list[dict[str, Any]]
-    next_cursor: str | None
-    elapsed_ms: float
+@dataclass(frozen=True, slots=True)
+class EventPage(CursorPage[dict[str, Any]]):
+    """Events (as dicts) of a search, and how long the search took."""
+
+    elapsed_ms: float = 0.0
 
 
 def _encode_cursor(when: datetime, event_id: str) -> str:
@@ -196,7 +197,7 @@ def _full_rows(
     return rows
 
 
-def search_events(lake: Lake, query: EventQuery) -> Page:
+def search_events(lake: Lake, query: EventQuery) -> EventPage:
     """One page of events matching ``query``, newest first, each with its raw record."""
     started = clock.perf_counter()
     conditions, params = _conditions(query)
@@ -207,11 +208,11 @@ def search_events(lake: Lake, query: EventQuery) -> Page:
 
     rows, more = _retrying(run)
     cursor = _encode_cursor(rows[-1]["time"], rows[-1]["event_id"]) if more and rows else None
-    return Page(rows, cursor, (clock.perf_counter() - started) * 1000)
+    return EventPage(rows, cursor, (clock.perf_counter() - started) * 1000)
 
 
 def get_event(
-    lake: Lake, event_id: str, wards: frozenset[str] | None, *, at: datetime | None = None
+    lake: Lake, event_id: str, wards: frozenset[TenantCode] | None, *, at: datetime | None = None
 ) -> dict[str, Any] | None:
     """One event by id (of the wards given); ``at``, its time, limits the read to its day."""
     if at is not None:
@@ -222,7 +223,7 @@ def get_event(
 
 
 def _get_event(
-    lake: Lake, event_id: str, wards: frozenset[str] | None, at: datetime | None
+    lake: Lake, event_id: str, wards: frozenset[TenantCode] | None, at: datetime | None
 ) -> dict[str, Any] | None:
     day = at.astimezone(UTC).date() if at is not None else None
     files = lake.event_files(day, day, wards=wards)

@@ -27,6 +27,7 @@ from pathlib import Path
 import orjson
 
 from rengo.core.storage import fsync_directory
+from rengo.core.types import TenantCode
 
 FRAME = struct.Struct("<4sIII")
 MAGIC = b"RSP1"
@@ -45,7 +46,7 @@ class SpoolFull(Exception):
 class Batch:
     """Records received together from one source of one ward."""
 
-    ward: str
+    ward: TenantCode
     source: str
     format: str
     records: list[bytes]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rengo.core.types import TenantCode
 from rengo.core.wards import ward_codes
 from rengo.soc.lake import Lake
 from rengo.soc.quarantine import summary
@@ -31,7 +32,7 @@ class SocStats:
     total_quarantined: int
 
 
-def _ward_filter(wards: frozenset[str] | None) -> tuple[str, list[Any]]:
+def _ward_filter(wards: frozenset[TenantCode] | None) -> tuple[str, list[Any]]:
     if wards is None:
         return "", []
     return f" AND ward IN ({', '.join('?' for _ in wards) or 'NULL'})", sorted(wards)
@@ -40,7 +41,7 @@ def _ward_filter(wards: frozenset[str] | None) -> tuple[str, list[Any]]:
 def collect_stats(
     lake: Lake,
     *,
-    wards: frozenset[str] | None,
+    wards: frozenset[TenantCode] | None,
     now: datetime,
     days: int = 14,
     silent_hours: float = 6.0,

@@ -113,7 +113,7 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _bearer_secret(header: str) -> str | None:
+def bearer_secret(header: str) -> str | None:
     scheme, _, value = header.partition(" ")
     scheme = scheme.lower()
     if scheme in ("bearer", "token"):
@@ -166,7 +166,7 @@ def get_caller(
     now = get_runtime(request).clock.now()
     header = request.headers.get("authorization")
     if header:
-        secret = _bearer_secret(header)
+        secret = bearer_secret(header)
         token = token_for_secret(session, secret, now) if secret else None
         if token is None:
             raise Unauthenticated("invalid, expired or revoked token")
@@ -208,6 +208,54 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 """Whoever is asking, the anonymous public included (public pages and the open-data API)."""
 UserDep = Annotated[Principal, Depends(require_login)]
 """An authenticated principal (401 for anonymous callers; pages redirect to login)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FormPost:
+    """What a page's form handler needs, as one dependency: the request, the logged-in
+    caller, their principal and the runtime (rather than four parameters in every route)."""
+
+    request: Request
+    caller: Caller
+    principal: Principal
+    runtime: Runtime
+
+    @property
+    def client(self) -> str:
+        """The client's address, for the audit entry."""
+        return client_address(self.request)
+
+
+def get_form_post(
+    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
+) -> FormPost:
+    return FormPost(request, caller, principal, runtime)
+
+
+FormPostDep = Annotated[FormPost, Depends(get_form_post)]
+
+
+@dataclass(frozen=True, slots=True)
+class Acting:
+    """A JSON endpoint's change as one dependency: the request's session, the logged-in
+    principal, the clock's now, the settings and the client's address (for the audit)."""
+
+    session: Session
+    principal: Principal
+    now: datetime
+    settings: Settings
+    client: str
+
+
+def get_acting(
+    request: Request, session: SessionDep, principal: UserDep, runtime: RuntimeDep
+) -> Acting:
+    return Acting(
+        session, principal, runtime.clock.now(), runtime.settings, client_address(request)
+    )
+
+
+ActingDep = Annotated[Acting, Depends(get_acting)]
 
 
 def evaluator_for(app: Any) -> TargetEvaluator:

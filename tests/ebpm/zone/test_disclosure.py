@@ -15,7 +15,6 @@ from rengo.ebpm.zone.disclosure import (
     Hierarchy,
     Policy,
     anonymise,
-    suppress_small_cells,
 )
 from rengo.ebpm.zone.population import individual_number, residents
 
@@ -86,18 +85,3 @@ def test_five_standards_each_record_what_they_touched() -> None:
 def test_every_column_needs_a_classification() -> None:
     with pytest.raises(ValueError, match="備考"):
         anonymise(_table(10), {k: v for k, v in RULES.items() if k != "備考"})
-
-
-def test_small_cells_are_suppressed() -> None:
-    counts = [
-        {"区": "千代田区", "count": 3},
-        {"区": "港区", "count": 12},
-        {"区": "中央区", "count": 0},
-    ]
-    out, suppressed = suppress_small_cells(counts)
-    assert out == [
-        {"区": "千代田区", "count": None},
-        {"区": "港区", "count": 12},
-        {"区": "中央区", "count": 0},
-    ]
-    assert suppressed == 1

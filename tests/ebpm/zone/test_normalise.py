@@ -102,4 +102,6 @@ def test_numbers_inside_town_names_stay_as_written() -> None:
     assert normalise.address("北区上十条二丁目13番16号") == "北区上十条2丁目13-16"
     assert normalise.town("北区上十条二丁目13番16号") == "北区上十条2丁目"
     assert normalise.address("中央区八丁堀三丁目5番2号") == "中央区八丁堀3丁目5-2"
+    assert normalise.address("千代田区二番町5番18号") == "千代田区二番町5-18"
+    assert normalise.town("千代田区二番町5-18") == "千代田区二番町"
     assert normalise.address("世田谷区三軒茶屋一丁目二番地三") == "世田谷区三軒茶屋1丁目2-3"

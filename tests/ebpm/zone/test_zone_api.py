@@ -196,6 +196,43 @@ def test_deposit_link_release_download_and_nothing_identifying_leaves(
     assert len(released) == release.json()["rows"] > 0
     assert "person_key" not in released[0]
 
+    # A table of counts: ward × care level, small cells hidden and listed in the report.
+    table_body = {
+        "linkage_id": linkage_id,
+        "title": "区×要介護度",
+        "table": {"dimensions": [{"column": "住所", "level": 2}, {"column": "要介護度"}]},
+    }
+    counted = call("POST", "/api/v1/ebpm/releases", analyst, json=table_body)
+    assert counted.status_code == 201, counted.text
+    section = counted.json()["report"]["table"]
+    assert section["small_cell"] == 10 and section["differential_privacy"] is None
+    assert counted.json()["rows"] == section["cells"]
+    too_private = {**table_body, "table": {**table_body["table"], "epsilon": 5}}
+    refused_epsilon = call("POST", "/api/v1/ebpm/releases", analyst, json=too_private)
+    assert refused_epsilon.status_code == 422 and "epsilon" in refused_epsilon.text
+    by_key = {**table_body, "table": {"dimensions": [{"column": "person_key"}]}}
+    assert call("POST", "/api/v1/ebpm/releases", analyst, json=by_key).status_code == 422
+    private = {**table_body, "table": {**table_body["table"], "epsilon": 0.5}}
+    noisy = call("POST", "/api/v1/ebpm/releases", analyst, json=private)
+    assert noisy.status_code == 201, noisy.text
+    assert noisy.json()["report"]["table"]["differential_privacy"]["scale"] == 2.0
+    page_html = client.get(
+        f"/ebpm/zone/releases/{noisy.json()['id']}", headers=bearer(officer)
+    ).text
+    assert "差分プライバシー" in page_html and "ε" in page_html
+    call(
+        "POST",
+        f"/api/v1/ebpm/releases/{counted.json()['id']}/decision",
+        officer,
+        json={"approve": True},
+    )
+    table_csv = call("GET", f"/api/v1/ebpm/releases/{counted.json()['id']}/data.csv", policy)
+    cells = list(csv.DictReader(io.StringIO(table_csv.content.decode("utf-8-sig"))))
+    assert set(cells[0]) == {"住所", "要介護度", "件数"}
+    shown = [int(c["件数"]) for c in cells if c["件数"]]
+    assert shown and all(n == 0 or n >= 10 for n in shown)
+    assert len(shown) < len(cells) == section["cells"]
+
     # Nothing that left the zone names anyone.
     leaked = "\n".join(responses)
     for person in people:

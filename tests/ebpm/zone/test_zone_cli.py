@@ -16,6 +16,7 @@ from rengo.core.identity import Passwords, create_user
 from rengo.core.runtime import Runtime
 from rengo.core.settings import load_settings
 from rengo.ebpm.zone.models import ZoneDeposit
+from tests.ebpm.zone.factories import _zone_objects
 from tests.helpers import TEST_PASSWORD, WARD_A
 
 runner = CliRunner()
@@ -100,3 +101,30 @@ def test_deposit_from_the_command_line_and_expiry(data_dir: Path, tmp_path: Path
     assert expired.exit_code == 0, expired.output
     assert "1 deposit(s) deleted" in expired.output
     assert not list((data_dir / "files" / "ebpm_zone").glob("deposit-*"))
+
+
+def test_a_count_table_release_from_the_command_line(data_dir: Path) -> None:
+    runtime = Runtime.from_settings(load_settings(data_dir=data_dir))
+    linkage_id = _zone_objects(runtime, WARD_A)["linkage_id"]
+    with runtime.db.session() as session:
+        create_user(
+            session,
+            Passwords.from_settings(runtime.settings),
+            username="chiyoda.analyst",
+            password=TEST_PASSWORD,
+            tenant=WARD_A,
+            role="zone_analyst",
+        )
+    runtime.close()
+    common = ["--title", "年齢別", "--user", "chiyoda.analyst", "--data-dir", str(data_dir)]
+    result = runner.invoke(
+        app, ["ebpm", "release", "--linkage", str(linkage_id), "--count-by", "年齢:2", *common]
+    )
+    assert result.exit_code == 0, result.output
+    # One person aged 70: a cell of 1, hidden, and its total with it.
+    assert "suppressed (primary): 年齢=70-79" in result.output
+    assert "suppressed (primary): 年齢=計" in result.output
+    alone = runner.invoke(
+        app, ["ebpm", "release", "--linkage", str(linkage_id), "--epsilon", "0.5", *common]
+    )
+    assert alone.exit_code != 0

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, allows, require, visible_tenants
-from rengo.ebpm.zone import linkage, normalise
+from rengo.ebpm.zone import linkage, normalise, tables
 from rengo.ebpm.zone.deposits import Zone, get_purpose, rules_of
 from rengo.ebpm.zone.disclosure import ColumnKind, ColumnRule, Hierarchy, Policy, anonymise
 from rengo.ebpm.zone.models import ZoneDeposit, ZoneLinkage, ZonePurpose, ZoneRelease, ZoneReview
@@ -247,30 +247,43 @@ def request_release(
     *,
     title: str,
     overrides: dict[str, ColumnRule] | None = None,
+    table: tables.TableRequest | None = None,
 ) -> ZoneRelease:
-    """Process the analyst's view by the five standards; the result waits, sealed, for
-    the privacy officer's decision on its report."""
+    """Process the analyst's view by the five standards — as rows, or as a table of
+    counts when ``table`` is given; the result waits, sealed, for the privacy officer's
+    decision on its report."""
     row = get_linkage(session, principal, linkage_id)
     purpose = _approved_purpose_for(session, principal, row.purpose_id, set())
-    table, rules = _view(session, zone, row)
+    view, rules = _view(session, zone, row)
     for name, rule in (overrides or {}).items():
         if name not in rules:
             raise InvalidInput("no such column", [Problem(name, "field rules")])
         rules[name] = rule
     settings = zone.settings
-    policy = Policy(
-        k=settings.k,
-        l_diversity=settings.l_diversity,
-        suppression_limit=settings.suppression_limit,
-    )
-    released, report = anonymise(table, rules, policy)
+    if table is not None:
+        released, report = tables.release(
+            view,
+            rules,
+            table.dimensions,
+            small_cell=settings.small_cell,
+            epsilon=table.epsilon,
+            max_epsilon=settings.max_epsilon,
+        )
+    else:
+        policy = Policy(
+            k=settings.k,
+            l_diversity=settings.l_diversity,
+            suppression_limit=settings.suppression_limit,
+        )
+        released, processed = anonymise(view, rules, policy)
+        report = processed.as_dict()
     release = ZoneRelease(
         ward=row.ward,
         purpose_id=purpose.id,
         linkage_id=row.id,
         title=title,
         rules={n: {"kind": r.kind.value, "hierarchy": r.hierarchy.value} for n, r in rules.items()},
-        report=report.as_dict(),
+        report=report,
         rows=released.num_rows,
         sha256="",
         status="pending",
@@ -287,7 +300,13 @@ def request_release(
         object_type="zone_release",
         object_id=release.id,
         object_tenant=row.ward,
-        detail={"rows": release.rows, "k": report.k_achieved, "l": report.l_achieved},
+        detail={
+            "rows": release.rows,
+            "k": report["k_achieved"],
+            "l": report["l_achieved"],
+            "table": table is not None,
+            "epsilon": table.epsilon if table else None,
+        },
     )
     return release
 

@@ -19,6 +19,7 @@ from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM, Principal
 from rengo.ebpm.zone import analysis, deposits
 from rengo.ebpm.zone.deposits import DOMAINS, Zone
+from rengo.ebpm.zone.tables import Dimension, TableRequest
 
 UserOption = Annotated[
     str, typer.Option("--user", help="The account acting (its role and ward decide what it may do)")
@@ -107,12 +108,36 @@ def release(
     linkage: Annotated[int, typer.Option(help="The linkage whose view to release")],
     title: Annotated[str, typer.Option(help="A name for the release")],
     user: UserOption,
+    count_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--count-by",
+            help="Release a table of counts by this column (COLUMN or COLUMN:LEVEL), repeatable",
+        ),
+    ] = None,
+    epsilon: Annotated[
+        float | None,
+        typer.Option(help="Differentially private counts with this ε (with --count-by)"),
+    ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Request a release: the five standards applied; the report awaits approval."""
+    table = None
+    if count_by:
+        dimensions = []
+        for spec in count_by:
+            column, _, level = spec.partition(":")
+            if level and not level.isdigit():
+                raise typer.BadParameter(f"{spec}: the level is a number", param_hint="--count-by")
+            dimensions.append(Dimension(column, int(level or 0)))
+        table = TableRequest(dimensions, epsilon)
+    elif epsilon is not None:
+        raise typer.BadParameter("only with --count-by", param_hint="--epsilon")
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         principal = _principal(session, user)
-        row = analysis.request_release(session, Zone.of(runtime), principal, linkage, title=title)
+        row = analysis.request_release(
+            session, Zone.of(runtime), principal, linkage, title=title, table=table
+        )
         report = row.report
         console.print(f"release {row.id}: {row.rows:,} rows, awaiting the privacy officer")
         for step in report["steps"]:
@@ -125,6 +150,9 @@ def release(
             f"  k = {report['k_achieved']}, l = {report['l_achieved']}, "
             f"max re-identification risk {report['max_risk']:.3f}"
         )
+        for cell in report.get("table", {}).get("suppressed", []):
+            where = ", ".join(f"{k}={v}" for k, v in cell["cell"].items())
+            console.print(f"  suppressed ({cell['reason']}): {where}")
 
 
 def expire(data_dir: DataDirOption = None) -> None:

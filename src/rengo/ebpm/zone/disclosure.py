@@ -251,7 +251,7 @@ def _unusual_values(
             report.cells_changed += touched
 
 
-def _level(rule: ColumnRule, name: str, level: int) -> str:
+def level_expression(rule: ColumnRule, name: str, level: int) -> str:
     expression = LEVELS[rule.hierarchy][level].format(c=_ident(name))
     if rule.hierarchy is Hierarchy.AGE and level < len(LEVELS[Hierarchy.AGE]) - 1:
         # Top-coded ages read as "90+", whatever the band width.
@@ -260,7 +260,7 @@ def _level(rule: ColumnRule, name: str, level: int) -> str:
 
 
 def _generalised(rules: Mapping[str, ColumnRule], levels: Mapping[str, int]) -> str:
-    return ", ".join(f"{_level(rules[n], n, levels[n])} AS {_ident(n)}" for n in levels)
+    return ", ".join(f"{level_expression(rules[n], n, levels[n])} AS {_ident(n)}" for n in levels)
 
 
 def _level_column(qi_index: int, level: int) -> str:
@@ -291,7 +291,7 @@ def _k_anonymity(
     # Every level of every quasi-identifier computed once: the search below only groups.
     if qis:
         expressions = ", ".join(
-            f"{_level(rules[n], n, level)} AS {_level_column(i, level)}"
+            f"{level_expression(rules[n], n, level)} AS {_level_column(i, level)}"
             for i, n in enumerate(qis)
             for level in range(len(LEVELS[rules[n].hierarchy]))
         )
@@ -457,19 +457,3 @@ def _risk(
         "max_risk": 1 / k_min if k_min else 0.0,
         "average_risk": classes / rows,
     }
-
-
-def suppress_small_cells(
-    counts: list[dict[str, Any]], *, count_column: str = "count", minimum: int = 10
-) -> tuple[list[dict[str, Any]], int]:
-    """A table of counts with every cell below ``minimum`` (but above zero) hidden
-    (``None``): returned with how many cells were suppressed."""
-    suppressed = 0
-    out = []
-    for row in counts:
-        value = row[count_column]
-        if value is not None and 0 < value < minimum:
-            row = {**row, count_column: None}
-            suppressed += 1
-        out.append(row)
-    return out, suppressed

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 
 # 旧字体・異体字 → 新字体 for characters common in family and given names. A partial
 # table by design: it covers the variants registers actually disagree on (JIS X 0213
@@ -91,11 +92,15 @@ _KANJI_DIGITS = {
     "八": 8,
     "九": 9,
 }
-# Kanji numbers of the block (丁目, 番, 号) only: 上十条, 八丁堀 and 三軒茶屋 are names.
+# Kanji numbers of the block (丁目, 番, 号) only: 上十条, 八丁堀, 三軒茶屋 and 二番町 are names.
 _KANJI_NUMBER = re.compile(
-    r"[〇一二三四五六七八九十百]+(?=丁目|番地|番|号)|(?:(?<=番)|(?<=地)|(?<=-))[〇一二三四五六七八九十百]+$"
+    r"[〇一二三四五六七八九十百]+(?=丁目|番地|番(?!町)|号)|(?:(?<=番)|(?<=地)|(?<=-))[〇一二三四五六七八九十百]+$"
 )
 _HYPHENS = re.compile(r"[‐‑‒–—―−ーｰ－]")
+CACHE_SIZE = 1 << 18
+"""Distinct values remembered per function: names, readings, dates of birth and addresses
+repeat across a register (a million records hold far fewer distinct values), so each is
+read once — normalising is then a dictionary look-up for most records."""
 
 
 def nfkc(value: str) -> str:
@@ -107,6 +112,7 @@ def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def name(value: str | None) -> str | None:
     """A name in kanji: width, spaces and character variants made one (髙橋 花子 → 高橋花子)."""
     if _blank(value):
@@ -115,6 +121,7 @@ def name(value: str | None) -> str | None:
     return _SPACES.sub("", nfkc(value)).translate(_VARIANTS) or None
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def kana(value: str | None) -> str | None:
     """A reading in katakana, whatever was written (すずき / ｽｽﾞｷ / スズキ → スズキ)."""
     if _blank(value):
@@ -126,6 +133,7 @@ def kana(value: str | None) -> str | None:
     return folded or None
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def birth_date(value: str | date | None) -> date | None:
     """A date of birth in 和暦 (昭和45年3月2日, S45.3.2, 令和元年5月1日) or 西暦
     (1970/3/2, 1970-03-02, 19700302, 1970年3月2日); ``None`` if it is not a real date."""
@@ -163,7 +171,8 @@ def _kanji_number(text: str) -> str:
     return str(total + current)
 
 
-def _blocks(value: str | None) -> tuple[str, str | None, list[str]] | None:
+@lru_cache(maxsize=CACHE_SIZE)
+def _blocks(value: str | None) -> tuple[str, str | None, tuple[str, ...]] | None:
     """The town part, the 丁目 (when there is one) and the other block numbers."""
     if _blank(value):
         return None
@@ -173,13 +182,13 @@ def _blocks(value: str | None) -> tuple[str, str | None, list[str]] | None:
     text = _HYPHENS.sub("-", text)
     first = re.search(r"\d", text)
     if first is None:
-        return text, None, []
+        return text, None, ()
     prefix, rest = text[: first.start()], text[first.start() :]
     numbers = re.findall(r"\d+", rest)
     # 1-2-3 is 丁目-番-号; 27-20 (no 丁目 written) is 番-号 in a town without 丁目.
     if "丁目" in rest or len(numbers) >= 3:
-        return prefix, numbers[0], numbers[1:]
-    return prefix, None, numbers
+        return prefix, numbers[0], tuple(numbers[1:])
+    return prefix, None, tuple(numbers)
 
 
 def address(value: str | None) -> str | None:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import csv
 import itertools
 import random
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from rengo.core.types import TenantCode
 from rengo.core.wards import wards
 
 # Family names by frequency rank with reading, the ones with a common old form beside it.
@@ -517,7 +519,7 @@ TOWNS_FILE = (
 
 @dataclass(frozen=True, slots=True)
 class Town:
-    ward_code: str
+    ward_code: TenantCode
     ward: str
     name: str
     lat: float
@@ -533,11 +535,10 @@ class Resident:
     given_kana: str
     sex: str
     birth_date: date
-    ward_code: str
+    ward_code: TenantCode
     address: str
     phone: str
     individual_number: str
-    household_id: int
 
 
 def load_towns(path: Path | None = None) -> list[Town]:
@@ -582,9 +583,7 @@ def residents(
     # Zipf-like: the commonest family names are far commoner than the rest.
     cumulative = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(FAMILY_NAMES))))
     people: list[Resident] = []
-    household = 0
     while len(people) < count:
-        household += 1
         town = rng.choice(towns)
         if rng.random() < 0.5:
             family = rng.choices(FAMILY_NAMES, cum_weights=cumulative)[0]
@@ -619,7 +618,6 @@ def residents(
                     address=address,
                     phone=phone if rng.random() < 0.7 else f"090{rng.randint(10**7, 10**8 - 1)}",
                     individual_number=individual_number(rng),
-                    household_id=household,
                 )
             )
     return people
@@ -683,8 +681,9 @@ def _vary_birth(rng: random.Random, record: dict[str, str], person: Resident) ->
 
 
 def _vary_address(rng: random.Random, record: dict[str, str], person: Resident) -> None:
-    text = record["住所"]
-    record["住所"] = "東京都" + text.replace("番", "-").replace("号", "").translate(
+    # Only the block's 番 and 号 become hyphens: 鷹番 and 二番町 are town names.
+    text = re.sub(r"(?<=\d)番(?=\d)", "-", record["住所"])
+    record["住所"] = "東京都" + re.sub(r"(?<=\d)号$", "", text).translate(
         str.maketrans("0123456789-", "０１２３４５６７８９－")
     )
 

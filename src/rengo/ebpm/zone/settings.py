@@ -20,7 +20,16 @@ class ZoneSettings(BaseModel):
     )
     k: int = Field(5, description="Releases: every combination of quasi-identifiers held by ≥ k.")
     l_diversity: int = Field(2, description="Releases: distinct sensitive values per class, ≥ l.")
-    small_cell: int = Field(10, description="Tables of counts: cells below this are suppressed.")
+    small_cell: int = Field(
+        10,
+        description="Count tables: cells and totals from 1 to this − 1 are suppressed, and "
+        "further cells until none can be worked back from the totals.",
+    )
+    max_epsilon: float = Field(
+        1.0,
+        description="Count tables: the largest ε an analyst may choose for differentially "
+        "private counts (smaller ε: more noise, more privacy).",
+    )
     suppression_limit: float = Field(
         0.02, description="Releases: share of rows that may be suppressed instead of generalised."
     )

@@ -28,7 +28,12 @@ TIMELINE_LIMIT = 200
 
 
 def _rows(
-    runtime: Runtime, since: datetime, until: datetime, wards: list[str], where: str, limit: int
+    runtime: Runtime,
+    since: datetime,
+    until: datetime,
+    wards: list[TenantCode],
+    where: str,
+    limit: int,
 ) -> list[dict[str, Any]]:
     try:
         lake = open_lake(runtime)
@@ -43,7 +48,7 @@ def _rows(
 
 
 def matched_events(
-    runtime: Runtime, event_ids: list[str], wards: list[str], first: datetime, last: datetime
+    runtime: Runtime, event_ids: list[str], wards: list[TenantCode], first: datetime, last: datetime
 ) -> list[dict[str, Any]]:
     """The stored records of ``event_ids`` (time-bounded so the lake prunes partitions)."""
     if not event_ids:

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from rengo.core.types import TenantCode
 from rengo.soc.parsers.common import ParseError
 from rengo.soc.parsers.evtx_file import read_evtx
 from rengo.soc.parsers.windows import parse_windows_json
@@ -38,7 +39,9 @@ def _records(path: Path) -> Iterator[tuple[int, str]]:
             yield record.number, record.text
 
 
-def evtx_events(paths: Iterable[Path], ward: str, origin: str = "real") -> Iterator[dict[str, Any]]:
+def evtx_events(
+    paths: Iterable[Path], ward: TenantCode, origin: str = "real"
+) -> Iterator[dict[str, Any]]:
     """Events of every readable record; unreadable or unparsable records are skipped."""
     for path in paths:
         prefix = "evtx-" + hashlib.sha256(str(path).encode()).hexdigest()[:12] + "-"
@@ -55,7 +58,9 @@ def evtx_events(paths: Iterable[Path], ward: str, origin: str = "real") -> Itera
             yield event
 
 
-def evtx_table(paths: Iterable[Path], ward: str = "131016", origin: str = "real") -> pa.Table:
+def evtx_table(
+    paths: Iterable[Path], ward: TenantCode = "131016", origin: str = "real"
+) -> pa.Table:
     """All records of ``paths`` as one EVENT_SCHEMA table."""
     rows = list(evtx_events(paths, ward, origin))
     # One struct array converted in C++, not fifty columns built in Python.
@@ -71,7 +76,7 @@ def evtx_files(root: Path) -> list[Path]:
 
 
 def evtx_parts(
-    paths: Iterable[Path], parts: int, ward: str = "131016", origin: str = "real"
+    paths: Iterable[Path], parts: int, ward: TenantCode = "131016", origin: str = "real"
 ) -> list[partial[pa.Table]]:
     """Loaders of ``paths`` split into at most ``parts`` groups of about equal bytes.
 

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core.runtime import Runtime
 from rengo.core.storage import DataDir, write_atomically
+from rengo.core.types import TenantCode
 from rengo.soc.detect.detector import Detection, Detector
 from rengo.soc.detect.parquet_input import DETECT_COLUMNS
 from rengo.soc.detect.rules import RuleSet, load_rules
@@ -45,7 +46,7 @@ class EventSource(Protocol):
         since: datetime,
         until: datetime,
         *,
-        wards: list[str] | None = None,
+        wards: list[TenantCode] | None = None,
         columns: list[str] | None = None,
         where: str = "",
         batch_rows: int = ...,
@@ -119,7 +120,7 @@ def hunt(
     since: datetime,
     until: datetime,
     *,
-    wards: list[str] | None = None,
+    wards: list[TenantCode] | None = None,
     batch_rows: int = 200_000,
     workers: int = 1,
     cache_dir: Path | None = None,

@@ -7,11 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from rengo.core import audit, users
-from rengo.core.errors import NotFound
-from rengo.core.identity import ApiToken, Passwords, create_token, revoke_token
+from rengo.core import tokens, users
+from rengo.core.identity import Passwords
 from rengo.core.permissions import require
 from rengo.core.types import TenantCode
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
@@ -87,10 +85,7 @@ def me(principal: UserDep) -> MeOut:
 @router.get("/tokens", response_model=list[TokenOut], summary="My API tokens")
 def my_tokens(principal: UserDep, session: SessionDep) -> list[TokenOut]:
     require(principal, "tokens.self")
-    rows = session.scalars(
-        select(ApiToken).where(ApiToken.user_id == principal.user_id).order_by(ApiToken.id.desc())
-    )
-    return [TokenOut.model_validate(t) for t in rows] if principal.user_id else []
+    return [TokenOut.model_validate(t) for t in tokens.own_tokens(session, principal)]
 
 
 @router.post("/tokens", response_model=NewTokenOut, status_code=201, summary="Create my token")
@@ -102,28 +97,11 @@ def new_token(
     body: Annotated[NewTokenIn, Body()],
 ) -> NewTokenOut:
     require(principal, "tokens.self")
-    if principal.user_id is None:
-        raise NotFound("tokens are created by logged-in users (or `rengo token create`)")
     expires = (
         runtime.clock.now() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     )
-    token, plaintext = create_token(
-        session,
-        tenant=principal.tenant,
-        role=principal.role.value,
-        name=body.name,
-        user_id=principal.user_id,
-        created_by=principal.username or "",
-        expires_at=expires,
-    )
-    audit.record(
-        session,
-        principal,
-        "token.create",
-        object_type="token",
-        object_id=token.id,
-        object_tenant=token.tenant,
-        client=client_address(request),
+    token, plaintext = tokens.create_own_token(
+        session, principal, name=body.name, expires_at=expires, client=client_address(request)
     )
     return NewTokenOut(**TokenOut.model_validate(token).model_dump(), token=plaintext)
 
@@ -133,16 +111,4 @@ def delete_token(
     token_id: IdPath, request: Request, principal: UserDep, session: SessionDep
 ) -> None:
     require(principal, "tokens.self")
-    token = session.get(ApiToken, token_id)
-    if token is None or token.user_id is None or token.user_id != principal.user_id:
-        raise NotFound(f"token {token_id} not found")
-    revoke_token(session, token_id, None)
-    audit.record(
-        session,
-        principal,
-        "token.revoke",
-        object_type="token",
-        object_id=token_id,
-        object_tenant=token.tenant,
-        client=client_address(request),
-    )
+    tokens.revoke_own_token(session, principal, token_id, client=client_address(request))

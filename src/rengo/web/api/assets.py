@@ -14,18 +14,16 @@ from rengo.assets.schemas import AssetChangeOut, AssetCreate, AssetOut, AssetPat
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import require
+from rengo.core.types import TenantCode
+from rengo.web.api.paging import NumberedPage
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import Language, current_language
 
 router = APIRouter(prefix="/api/v1/assets", tags=["assets"])
 
 
-class AssetPage(BaseModel):
-    items: list[AssetOut]
+class AssetPage(NumberedPage[AssetOut]):
     total: int = Field(description="Matching assets (at most 10,000 are counted)")
-    total_is_lower_bound: bool = Field(description="True when there are more than `total`")
-    page: int
-    per_page: int
 
 
 class ImportOut(BaseModel):
@@ -35,7 +33,7 @@ class ImportOut(BaseModel):
 
 def asset_filter(
     ward: Annotated[
-        str | None, Query(description="Ward code; the joint centre may give any")
+        TenantCode | None, Query(description="Ward code; the joint centre may give any")
     ] = None,
     kind: str | None = None,
     location: str | None = None,
@@ -79,13 +77,7 @@ def _etag(version: int) -> str:
 @router.get("", response_model=AssetPage, summary="Search the register")
 def list_assets(principal: UserDep, session: SessionDep, f: FilterDep) -> AssetPage:
     page = service.search_assets(session, principal, f)
-    return AssetPage(
-        items=[AssetOut.model_validate(a) for a in page.items],
-        total=page.total,
-        total_is_lower_bound=page.total_is_lower_bound,
-        page=page.page,
-        per_page=page.per_page,
-    )
+    return AssetPage.of(page, AssetOut.model_validate)
 
 
 @router.get(

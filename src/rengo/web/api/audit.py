@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rengo.core import audit
 from rengo.core.permissions import require, visible_tenants
+from rengo.core.types import TenantCode
 from rengo.web.deps import SessionDep, Timestamp, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -27,7 +28,7 @@ class AuditEventOut(BaseModel):
     action: str
     object_type: str
     object_id: str
-    object_tenant: str | None
+    object_tenant: TenantCode | None
     detail: dict[str, Any]
     client: str
     row_hash: str

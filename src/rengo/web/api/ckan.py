@@ -8,8 +8,6 @@ sent as CKAN clients do (``Authorization: <token>`` or ``X-CKAN-API-Key``) or as
 from __future__ import annotations
 
 import json
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,7 +34,8 @@ from rengo.opendata import ckan, quality, records, search, service
 from rengo.opendata.catalogue import CATEGORIES
 from rengo.opendata.models import Dataset
 from rengo.opendata.settings import OpendataSettings
-from rengo.web.deps import _bearer_secret, client_address, get_runtime
+from rengo.web.deps import bearer_secret, client_address, get_runtime
+from rengo.web.ratelimit import window_of
 
 router = APIRouter(tags=["opendata (CKAN)"])
 PREFIXES = ("/api/3/action", "/api/action")
@@ -67,35 +66,11 @@ def action(name: str, summary: str, writes: bool = False) -> Callable[[Handler],
     return register
 
 
-class _Limiter:
-    """Requests per minute per anonymous client address (a sliding window in memory)."""
-
-    def __init__(self) -> None:
-        self.seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, who: str, per_minute: int) -> bool:
-        now = time.monotonic()
-        window = self.seen[who]
-        while window and window[0] < now - 60:
-            window.popleft()
-        if len(window) >= per_minute:
-            return False
-        window.append(now)
-        return True
-
-
-def _limiter(request: Request) -> _Limiter:
-    limiter: _Limiter | None = getattr(request.app.state, "ckan_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.ckan_limiter = _Limiter()
-    return limiter
-
-
 def _principal(session: Session, runtime: Runtime, request: Request) -> Principal:
     header = request.headers.get("authorization") or request.headers.get("x-ckan-api-key")
     if not header:
         return ANONYMOUS
-    secret = _bearer_secret(header) if " " in header.strip() else header.strip()
+    secret = bearer_secret(header) if " " in header.strip() else header.strip()
     token = token_for_secret(session, secret, runtime.clock.now()) if secret else None
     if token is None:
         raise Unauthenticated("invalid, expired or revoked token")
@@ -150,7 +125,7 @@ def _endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
             try:
                 principal = _principal(session, runtime, request)
                 limit = runtime.settings.section(OpendataSettings).anonymous_requests_per_minute
-                if not principal.is_authenticated and not _limiter(request).allow(
+                if not principal.is_authenticated and not window_of(request, "ckan", 60).allow(
                     client_address(request), limit
                 ):
                     raise TooManyAttempts("too many requests; try again in a minute")

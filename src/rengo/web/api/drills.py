@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import require
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.drills import loader, purge, scoring, service, tabletop
 from rengo.drills.catalog import rule_catalog
 from rengo.drills.live import revoke_tokens
@@ -200,7 +201,7 @@ class ExerciseOut(BaseModel):
 class ResultOut(BaseModel):
     expectation: str
     kind: str
-    ward: str
+    ward: TenantCode
     status: Literal["pending", "met", "missed"]
     due_at: datetime
     met_at: datetime | None
@@ -220,7 +221,7 @@ class FollowUpOut(BaseModel):
 
 class InjectOut(BaseModel):
     inject: str
-    ward: str
+    ward: TenantCode
     due_minutes: float
     sent_at: datetime | None
     records: int
@@ -301,7 +302,7 @@ def exercises(
     principal: UserDep,
     session: SessionDep,
     kind: Annotated[Kind | None, Query(description="live | tabletop")] = None,
-    ward: Annotated[str | None, Query(pattern=r"^\d{6}$", description="Ward code")] = None,
+    ward: Annotated[TenantCode | None, Query(pattern=r"^\d{6}$", description="Ward code")] = None,
 ) -> list[ExerciseOut]:
     return [
         _out(session, e) for e in service.list_exercises(session, principal, kind=kind, ward=ward)

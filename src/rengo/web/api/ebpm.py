@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
+from rengo.core.types import TenantCode
 from rengo.ebpm import approvals, indicators, policies
 from rengo.ebpm.exports import DocumentKind, ExportFormat, export_policy
 from rengo.ebpm.models import Indicator
@@ -94,7 +95,7 @@ def list_templates(principal: UserDep) -> list[TemplateOut]:
 def list_policies(
     principal: UserDep,
     session: SessionDep,
-    ward: Annotated[str | None, Query(description="Ward code")] = None,
+    ward: Annotated[TenantCode | None, Query(description="Ward code")] = None,
     fiscal_year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     status: StatusKey | None = None,
 ) -> list[PolicyOut]:

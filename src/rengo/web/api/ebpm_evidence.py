@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from rengo.core.types import TenantCode
 from rengo.ebpm import evaluations, surveys, training
 from rengo.ebpm.schemas import EvaluationCreate, EvaluationRun
 from rengo.ebpm.settings import EbpmSettings
@@ -45,7 +46,7 @@ class EvaluationOut(_Out):
 
 
 class SurveyOut(_Out):
-    ward: str = Field(validation_alias="tenant")
+    ward: TenantCode = Field(validation_alias="tenant")
     year: int
     question: str
     shares: dict[str, float]
@@ -76,7 +77,7 @@ class CourseOut(_Out):
 
 
 class RateOut(BaseModel):
-    ward: str
+    ward: TenantCode
     department: str
     staff: int
     completed: int
@@ -84,7 +85,7 @@ class RateOut(BaseModel):
 
 
 class CompletionIn(BaseModel):
-    ward: str = Field(description="Ward code")
+    ward: TenantCode = Field(description="Ward code")
     staff_id: str = Field(min_length=1, max_length=64)
     department: str = Field("", max_length=128)
     course: str = Field(min_length=1, max_length=32, description="Course code")
@@ -161,7 +162,7 @@ def run_evaluation(
 def list_surveys(
     principal: UserDep,
     session: SessionDep,
-    ward: Annotated[str | None, Query(description="Ward code")] = None,
+    ward: Annotated[TenantCode | None, Query(description="Ward code")] = None,
 ) -> list[SurveyOut]:
     return [SurveyOut.model_validate(s) for s in surveys.survey_results(session, principal, ward)]
 
@@ -208,7 +209,7 @@ def list_rates(
     principal: UserDep,
     session: SessionDep,
     runtime: RuntimeDep,
-    ward: Annotated[str | None, Query(description="Ward code")] = None,
+    ward: Annotated[TenantCode | None, Query(description="Ward code")] = None,
     course: Annotated[str | None, Query(max_length=32, description="Course code")] = None,
 ) -> list[RateOut]:
     code = course or runtime.settings.section(EbpmSettings).required_course

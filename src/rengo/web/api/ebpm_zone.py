@@ -20,7 +20,8 @@ from rengo.ebpm.zone import analysis, deposits
 from rengo.ebpm.zone.deposits import Zone
 from rengo.ebpm.zone.disclosure import ColumnKind, ColumnRule, Hierarchy
 from rengo.ebpm.zone.models import ZoneLinkage, ZonePurpose, ZoneRelease, ZoneReview
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep
+from rengo.ebpm.zone.tables import Dimension, TableRequest
+from rengo.web.deps import ActingDep, IdPath, RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/ebpm", tags=["ebpm: linkage zone"])
 Domain = Literal["disaster", "welfare", "child"]
@@ -47,12 +48,34 @@ class LinkageIn(BaseModel):
     right_deposit_id: int = Field(ge=1)
 
 
+class DimensionIn(BaseModel):
+    column: str = Field(min_length=1, max_length=120)
+    level: int = Field(
+        0, ge=0, description="Level of the column's hierarchy (e.g. an address at 2: the ward)."
+    )
+
+
+class TableIn(BaseModel):
+    dimensions: list[DimensionIn] = Field(min_length=1, max_length=4)
+    epsilon: float | None = Field(
+        None,
+        gt=0,
+        description="Differentially private counts with this ε (capped by "
+        "ebpm_zone.max_epsilon); omitted: exact counts, suppression only.",
+    )
+
+
 class ReleaseIn(BaseModel):
     linkage_id: int = Field(ge=1)
     title: str = Field(min_length=1, max_length=200)
     rules: dict[str, dict[str, str]] = Field(
         default_factory=dict,
         description="Overrides of the columns' classification: {column: {kind, hierarchy}}.",
+    )
+    table: TableIn | None = Field(
+        None,
+        description="Release a table of counts by these columns instead of rows: small "
+        "cells suppressed (ebpm_zone.small_cell) with secondary suppression.",
     )
 
 
@@ -171,16 +194,9 @@ def read_deposit(deposit_id: IdPath, session: SessionDep, principal: UserDep) ->
 
 
 @router.post("/deposits/{deposit_id}/decision", summary="The privacy officer's decision")
-def decide_deposit(
-    deposit_id: IdPath, body: Decision, runtime: RuntimeDep, session: SessionDep, principal: UserDep
-) -> dict[str, Any]:
+def decide_deposit(deposit_id: IdPath, body: Decision, by: ActingDep) -> dict[str, Any]:
     row = deposits.decide_deposit(
-        session,
-        principal,
-        deposit_id,
-        approve=body.approve,
-        note=body.note,
-        now=runtime.clock.now(),
+        by.session, by.principal, deposit_id, approve=body.approve, note=body.note, now=by.now
     )
     return deposits.summary(row)
 
@@ -205,11 +221,9 @@ def read_purpose(purpose_id: IdPath, session: SessionDep, principal: UserDep) ->
 
 
 @router.post("/purposes/{purpose_id}/decision", summary="An owning ward's decision on a purpose")
-def decide_purpose(
-    purpose_id: IdPath, body: Decision, runtime: RuntimeDep, session: SessionDep, principal: UserDep
-) -> dict[str, Any]:
+def decide_purpose(purpose_id: IdPath, body: Decision, by: ActingDep) -> dict[str, Any]:
     row = deposits.decide_purpose(
-        session, principal, purpose_id, approve=body.approve, now=runtime.clock.now()
+        by.session, by.principal, purpose_id, approve=body.approve, now=by.now
     )
     return _purpose(row)
 
@@ -266,11 +280,9 @@ def linkage_review(
 
 
 @router.post("/reviews/{review_id}", summary="A clerical decision on an uncertain pair")
-def decide_review(
-    review_id: IdPath, body: ReviewIn, runtime: RuntimeDep, session: SessionDep, principal: UserDep
-) -> dict[str, Any]:
+def decide_review(review_id: IdPath, body: ReviewIn, by: ActingDep) -> dict[str, Any]:
     row = analysis.decide_pair(
-        session, principal, review_id, decision=body.decision, now=runtime.clock.now()
+        by.session, by.principal, review_id, decision=body.decision, now=by.now
     )
     return _review(row)
 
@@ -289,8 +301,21 @@ def create_release(
             raise InvalidInput(
                 "rules: kind and hierarchy must be known values", [Problem(name, "field rules")]
             ) from None
+    table = (
+        TableRequest(
+            [Dimension(d.column, d.level) for d in body.table.dimensions], body.table.epsilon
+        )
+        if body.table
+        else None
+    )
     row = analysis.request_release(
-        session, Zone.of(runtime), principal, body.linkage_id, title=body.title, overrides=overrides
+        session,
+        Zone.of(runtime),
+        principal,
+        body.linkage_id,
+        title=body.title,
+        overrides=overrides,
+        table=table,
     )
     return _release(row)
 
@@ -306,16 +331,9 @@ def read_release(release_id: IdPath, session: SessionDep, principal: UserDep) ->
 
 
 @router.post("/releases/{release_id}/decision", summary="The privacy officer's decision")
-def decide_release(
-    release_id: IdPath, body: Decision, runtime: RuntimeDep, session: SessionDep, principal: UserDep
-) -> dict[str, Any]:
+def decide_release(release_id: IdPath, body: Decision, by: ActingDep) -> dict[str, Any]:
     row = analysis.decide_release(
-        session,
-        principal,
-        release_id,
-        approve=body.approve,
-        note=body.note,
-        now=runtime.clock.now(),
+        by.session, by.principal, release_id, approve=body.approve, note=body.note, now=by.now
     )
     return _release(row)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal
 from rengo.core.reports import Rendered
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.csirt import (
     actions,
     changes,
@@ -32,7 +33,7 @@ from rengo.csirt import (
 )
 from rengo.csirt.alerts import AlertSource
 from rengo.csirt.metrics import durations
-from rengo.csirt.models import Evidence, Incident, TimelineEntry
+from rengo.csirt.models import ContainmentAction, Evidence, Incident, TimelineEntry
 from rengo.csirt.schemas import (
     ActionIn,
     ActionOut,
@@ -57,6 +58,7 @@ from rengo.csirt.soc_adapter import SocAlertSource
 from rengo.notify import outbox
 from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import (
+    ActingDep,
     IdPath,
     RuntimeDep,
     SessionDep,
@@ -131,7 +133,9 @@ def _etag(version: int) -> str:
 def list_incidents(
     principal: UserDep,
     session: SessionDep,
-    ward: Annotated[str | None, Query(description="Ward code; a ward sees only its own")] = None,
+    ward: Annotated[
+        TenantCode | None, Query(description="Ward code; a ward sees only its own")
+    ] = None,
     status: str | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     severity: str | None = None,
@@ -218,7 +222,9 @@ def monthly(
     month: Annotated[
         str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (JST); default this month")
     ] = None,
-    ward: Annotated[str | None, Query(description="Ward code; omit for the joint centre")] = None,
+    ward: Annotated[
+        TenantCode | None, Query(description="Ward code; omit for the joint centre")
+    ] = None,
     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
 ) -> Response:
     month = month or to_jst(runtime.clock.now()).strftime("%Y-%m")
@@ -319,43 +325,37 @@ def patch(
 def transition(
     incident_id: IdPath,
     body: TransitionIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> IncidentOut:
     incident = changes.transition(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.to,
         body.reason,
-        runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        by.settings,
+        now=by.now,
+        client=by.client,
     )
-    return describe(session, incident)
+    return describe(by.session, incident)
 
 
 @router.post("/{incident_id}/review", response_model=IncidentOut, summary="Post-incident review")
 def review(
     incident_id: IdPath,
     body: ReviewIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> IncidentOut:
     incident = changes.review(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.notes,
         body.lessons,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        now=by.now,
+        client=by.client,
     )
-    return describe(session, incident)
+    return describe(by.session, incident)
 
 
 @router.post(
@@ -366,22 +366,19 @@ def review(
 def merge_into(
     incident_id: IdPath,
     body: MergeIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> IncidentOut:
     incident = merge.merge(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.incident_ids,
         reason=body.reason,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        settings=by.settings,
+        now=by.now,
+        client=by.client,
     )
-    return describe(session, incident)
+    return describe(by.session, incident)
 
 
 @router.post(
@@ -393,23 +390,20 @@ def merge_into(
 def split_off(
     incident_id: IdPath,
     body: SplitIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> IncidentOut:
     new = merge.split(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.alert_ids,
         title=body.title,
         reason=body.reason,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        settings=by.settings,
+        now=by.now,
+        client=by.client,
     )
-    return describe(session, new)
+    return describe(by.session, new)
 
 
 @router.get(
@@ -459,22 +453,19 @@ def read_timeline(
 def add_note(
     incident_id: IdPath,
     body: NoteIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> TimelineOut:
     entry_id = changes.add_note(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         body.text,
         body.kind,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        now=by.now,
+        client=by.client,
         to=body.to,
     )
-    entry = session.get(TimelineEntry, entry_id)
+    entry = by.session.get(TimelineEntry, entry_id)
     return TimelineOut.model_validate(entry)
 
 
@@ -537,9 +528,36 @@ def request_action(
     return ActionOut.model_validate(action)
 
 
-def _action_of(session: Session, principal: Principal, incident_id: int, action_id: int) -> None:
-    if actions.get_action(session, principal, action_id).incident_id != incident_id:
-        raise InvalidInput("wrong incident", [Problem(str(incident_id), "path incident_id")])
+def incident_action(
+    incident_id: IdPath, action_id: IdPath, principal: UserDep, session: SessionDep
+) -> ContainmentAction:
+    """The action of the path, checked to be the path's incident's and visible."""
+    return actions.action_of_incident(session, principal, incident_id, action_id)
+
+
+IncidentActionDep = Annotated[ContainmentAction, Depends(incident_action)]
+
+
+def _decide(
+    action: ContainmentAction,
+    approve: bool,
+    body: DecisionIn,
+    request: Request,
+    principal: Principal,
+    session: Session,
+    runtime: Runtime,
+) -> ActionOut:
+    decided = actions.decide(
+        session,
+        principal,
+        action.id,
+        approve=approve,
+        note=body.note,
+        settings=runtime.settings,
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
+    return ActionOut.model_validate(decided)
 
 
 @router.post(
@@ -548,8 +566,7 @@ def _action_of(session: Session, principal: Principal, incident_id: int, action_
     summary="Approve someone else's disruptive action; it is queued at once",
 )
 def approve(
-    incident_id: IdPath,
-    action_id: IdPath,
+    action: IncidentActionDep,
     body: DecisionIn,
     request: Request,
     principal: UserDep,
@@ -557,19 +574,9 @@ def approve(
     runtime: RuntimeDep,
     background: BackgroundTasks,
 ) -> ActionOut:
-    _action_of(session, principal, incident_id, action_id)
-    action = actions.decide(
-        session,
-        principal,
-        action_id,
-        approve=True,
-        note=body.note,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
+    decided = _decide(action, True, body, request, principal, session, runtime)
     background.add_task(wake_worker, request.app)
-    return ActionOut.model_validate(action)
+    return decided
 
 
 @router.post(
@@ -578,26 +585,14 @@ def approve(
     summary="Reject someone else's disruptive action",
 )
 def reject(
-    incident_id: IdPath,
-    action_id: IdPath,
+    action: IncidentActionDep,
     body: DecisionIn,
     request: Request,
     principal: UserDep,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> ActionOut:
-    _action_of(session, principal, incident_id, action_id)
-    action = actions.decide(
-        session,
-        principal,
-        action_id,
-        approve=False,
-        note=body.note,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
-    return ActionOut.model_validate(action)
+    return _decide(action, False, body, request, principal, session, runtime)
 
 
 @router.post(
@@ -606,25 +601,23 @@ def reject(
     summary="Queue a failed action again (a fresh set of attempts)",
 )
 def retry(
-    incident_id: IdPath,
-    action_id: IdPath,
+    action: IncidentActionDep,
     request: Request,
     principal: UserDep,
     session: SessionDep,
     runtime: RuntimeDep,
     background: BackgroundTasks,
 ) -> ActionOut:
-    _action_of(session, principal, incident_id, action_id)
-    action = actions.retry(
+    retried = actions.retry(
         session,
         principal,
-        action_id,
+        action.id,
         settings=runtime.settings,
         now=runtime.clock.now(),
         client=client_address(request),
     )
     background.add_task(wake_worker, request.app)
-    return ActionOut.model_validate(action)
+    return ActionOut.model_validate(retried)
 
 
 class ConfirmIn(BaseModel):
@@ -638,24 +631,20 @@ class ConfirmIn(BaseModel):
     summary="For an action without a connector: say it was carried out (or not)",
 )
 def confirm(
-    incident_id: IdPath,
-    action_id: IdPath,
+    action: IncidentActionDep,
     body: ConfirmIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> ActionOut:
-    action = actions.confirm_by_hand(
-        session,
-        principal,
-        action_id,
+    confirmed = actions.confirm_by_hand(
+        by.session,
+        by.principal,
+        action.id,
         succeeded=body.succeeded,
         note=body.note,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        now=by.now,
+        client=by.client,
     )
-    return ActionOut.model_validate(action)
+    return ActionOut.model_validate(confirmed)
 
 
 # -- tasks and evidence ---------------------------------------------------------------
@@ -849,18 +838,15 @@ def verify_evidence(
 )
 def report(
     incident_id: IdPath,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
     format: Annotated[str, Query(pattern="^(html|pdf)$")] = "pdf",
 ) -> Response:
     rendered = reports.incident_report(
-        session,
-        principal,
+        by.session,
+        by.principal,
         incident_id,
         format,
-        now=runtime.clock.now(),
-        client=client_address(request),
+        now=by.now,
+        client=by.client,
     )
     return _download(rendered)

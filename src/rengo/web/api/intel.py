@@ -32,6 +32,7 @@ from rengo.intel.schemas import (
 from rengo.intel.settings import IntelSettings
 from rengo.intel.submissions import SubmissionState
 from rengo.intel.tlp import parse_level
+from rengo.web.api.paging import ListPage
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/intel", tags=["intel"])
@@ -75,9 +76,8 @@ class SubmissionOut(BaseModel):
         )
 
 
-class SubmissionPage(BaseModel):
-    items: list[SubmissionOut]
-    total: int
+class SubmissionPage(ListPage[SubmissionOut]):
+    pass
 
 
 class Preview(BaseModel):

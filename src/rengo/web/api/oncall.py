@@ -20,6 +20,7 @@ from rengo.core import audit
 from rengo.core.errors import NotFound
 from rengo.core.permissions import require, visible_tenants
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.worker import TickReport, Worker, tick
 from rengo.notify import deliveries, escalation, oncall, outbox, paging
@@ -63,7 +64,7 @@ TeamKind = Literal["csirt", "ward_contact", "executives", "finance"]
 class TeamIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tenant: str = Field(description="Ward code or 'joint'")
+    tenant: TenantCode = Field(description="Ward code or 'joint'")
     name: str = Field(min_length=1, max_length=128)
     kind: TeamKind = Field(description="csirt | ward_contact | executives | finance")
     manager: str | None = Field(None, max_length=64, description="User name of the last step")
@@ -108,7 +109,7 @@ class TeamOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    tenant: str
+    tenant: TenantCode
     name: str
     kind: str
     manager: str | None
@@ -182,7 +183,7 @@ class DeliveryOut(BaseModel):
 
     id: int
     topic: str
-    tenant: str | None
+    tenant: TenantCode | None
     channel: str
     recipient: str = Field(description="The e-mail address, or only the host of a webhook")
     subject: str

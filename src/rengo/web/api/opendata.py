@@ -4,12 +4,13 @@ officers (the same report as ``rengo opendata validate``), and a dataset's histo
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, UploadFile
 
 from rengo.core.errors import NotFound
 from rengo.core.permissions import require
+from rengo.core.types import TenantCode
 from rengo.opendata import service
 from rengo.opendata.reading import read_upload
 from rengo.opendata.settings import OpendataSettings
@@ -21,7 +22,6 @@ router = APIRouter(prefix="/api/v1/opendata", tags=["opendata"])
 TypeKey = Literal[
     "aed", "childcare", "cultural_property", "public_facility", "shelter", "tourist_facility"
 ]
-TYPE_KEYS: tuple[str, ...] = get_args(TypeKey)
 MAX_UPLOAD = 200 * 1024 * 1024
 
 
@@ -46,7 +46,7 @@ def validate(
     type_key: Annotated[TypeKey, Form(description="Standard type key")],
     principal: UserDep,
     runtime: RuntimeDep,
-    ward: Annotated[str | None, Form(description="Ward code the rows must carry")] = None,
+    ward: Annotated[TenantCode | None, Form(description="Ward code the rows must carry")] = None,
 ) -> dict[str, object]:
     require(principal, "opendata.publish")
     data = file.file.read(MAX_UPLOAD + 1)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.opendata import community
 from rengo.web.deps import IdPath, PrincipalDep, RuntimeDep, SessionDep, UserDep
 
@@ -65,15 +65,25 @@ def enter(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
-    today = runtime.clock.now().astimezone(JST).date()
+    today = to_jst(runtime.clock.now()).date()
     return community.as_dict(community.enter(session, principal, contest_id, data, today))
 
 
-@router.get("/contests/{contest_id}/ranking", summary="Entries by weighted mean score")
-def ranking(contest_id: IdPath, session: SessionDep) -> list[dict[str, Any]]:
+@router.post("/contests/{contest_id}/close", summary="Close the judging (joint centre)")
+def close(contest_id: IdPath, principal: UserDep, session: SessionDep) -> dict[str, Any]:
+    return community.as_dict(community.close_judging(session, principal, contest_id))
+
+
+@router.get(
+    "/contests/{contest_id}/ranking",
+    summary="Entries by weighted mean score (once judging is closed; the joint centre before)",
+)
+def ranking(
+    contest_id: IdPath, principal: PrincipalDep, session: SessionDep
+) -> list[dict[str, Any]]:
     return [
         {**community.as_dict(r.entry), "score": r.total, "judges": r.judges}
-        for r in community.ranking(session, contest_id)
+        for r in community.visible_ranking(session, principal, contest_id)
     ]
 
 

@@ -142,7 +142,7 @@ async def ingest(
     principal: UserDep,
     runtime: RuntimeDep,
     ward: Annotated[
-        str | None, Query(description="Ward code; a ward token sends for its own ward")
+        TenantCode | None, Query(description="Ward code; a ward token sends for its own ward")
     ] = None,
     fmt: Annotated[
         str,
@@ -218,7 +218,7 @@ def events(
         Timestamp | None, Query(description="Until (ISO 8601, excluded); default now")
     ] = None,
     ward: Annotated[
-        str | None, Query(description="Only this ward (the joint centre sees all)")
+        TenantCode | None, Query(description="Only this ward (the joint centre sees all)")
     ] = None,
     class_uid: Annotated[list[int] | None, Query(description="OCSF classes")] = None,
     filter_: Annotated[
@@ -262,10 +262,10 @@ def events(
             "until": query.until.isoformat(),
             "filters": query.filters,
             "q": q,
-            "returned": len(page.events),
+            "returned": len(page.items),
         },
     )
-    return EventPage(events=page.events, next_cursor=page.next_cursor, elapsed_ms=page.elapsed_ms)
+    return EventPage(events=page.items, next_cursor=page.next_cursor, elapsed_ms=page.elapsed_ms)
 
 
 @router.get(

@@ -146,7 +146,7 @@ class RaiseOut(BaseModel):
 
 def alert_filter(
     ward: Annotated[
-        str | None, Query(description="Ward code; the joint centre may give any")
+        TenantCode | None, Query(description="Ward code; the joint centre may give any")
     ] = None,
     status: AlertStatus | None = None,
     level: Level | None = None,

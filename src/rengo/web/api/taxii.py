@@ -181,7 +181,7 @@ def _limit(request: Request) -> int:
     return min(int(raw), maximum)
 
 
-def _added_headers(page: store.Page) -> dict[str, str]:
+def _added_headers(page: store.ObjectPage) -> dict[str, str]:
     headers = {}
     if page.first_added is not None and page.last_added is not None:
         headers["X-TAXII-Date-Added-First"] = timestamps.format(page.first_added)
@@ -321,9 +321,9 @@ def get_manifest(collection_id: str, request: Request, session: SessionDep) -> R
         session, request, collection, principal, store.parse_filter(params), store.MANIFEST_COLUMNS
     )
     body: dict[str, Any] = {"more": page.more}
-    if page.next:
-        body["next"] = page.next
-    if page.rows:
+    if page.next_cursor:
+        body["next"] = page.next_cursor
+    if page.items:
         body["objects"] = [
             {
                 "id": r.stix_id,
@@ -331,7 +331,7 @@ def get_manifest(collection_id: str, request: Request, session: SessionDep) -> R
                 "version": r.version,
                 "media_type": f"application/stix+json;version={r.spec_version}",
             }
-            for r in page.rows
+            for r in page.items
         ]
     return taxii_response(body, headers=_added_headers(page))
 
@@ -343,7 +343,7 @@ def _page(
     principal: Principal,
     f: store.ObjectFilter,
     columns: Any = (IntelObject.body, IntelObject.date_added),
-) -> store.Page:
+) -> store.ObjectPage:
     token = request.query_params.get("next")
     after = store.decode_next(token) if token else None
     return store.select_page(
@@ -351,13 +351,13 @@ def _page(
     )
 
 
-def _envelope(page: store.Page) -> bytes:
+def _envelope(page: store.ObjectPage) -> bytes:
     """The envelope as bytes: stored object JSON is joined, never re-serialised."""
     head = '{"more":' + ("true" if page.more else "false")
-    if page.next:
-        head += ',"next":' + json.dumps(page.next)
-    if page.rows:
-        head += ',"objects":[' + ",".join(r.body for r in page.rows) + "]"
+    if page.next_cursor:
+        head += ',"next":' + json.dumps(page.next_cursor)
+    if page.items:
+        head += ',"objects":[' + ",".join(r.body for r in page.items) + "]"
     return (head + "}").encode()
 
 
@@ -372,7 +372,7 @@ def get_objects(collection_id: str, request: Request, session: SessionDep) -> Re
     page = _page(
         session, request, collection, principal, store.parse_filter(dict(request.query_params))
     )
-    _audit_original_read(session, request, principal, collection, len(page.rows))
+    _audit_original_read(session, request, principal, collection, len(page.items))
     return taxii_response(_envelope(page), headers=_added_headers(page))
 
 
@@ -487,9 +487,9 @@ def get_object(
         principal,
         _object_filter(request, object_id, ("version", "spec_version")),
     )
-    if not page.rows and not request.query_params.get("next"):
+    if not page.items and not request.query_params.get("next"):
         raise TaxiiError(404, "Object not found", f"no {object_id!r} in this collection for you")
-    _audit_original_read(session, request, principal, collection, len(page.rows))
+    _audit_original_read(session, request, principal, collection, len(page.items))
     return taxii_response(_envelope(page), headers=_added_headers(page))
 
 
@@ -532,11 +532,11 @@ def get_versions(
     page = _page(
         session, request, collection, principal, f, (IntelObject.version, IntelObject.date_added)
     )
-    if not page.rows and not request.query_params.get("next"):
+    if not page.items and not request.query_params.get("next"):
         raise TaxiiError(404, "Object not found", f"no {object_id!r} in this collection for you")
-    body: dict[str, Any] = {"more": page.more, "versions": [r.version for r in page.rows]}
-    if page.next:
-        body["next"] = page.next
+    body: dict[str, Any] = {"more": page.more, "versions": [r.version for r in page.items]}
+    if page.next_cursor:
+        body["next"] = page.next_cursor
     return taxii_response(body, headers=_added_headers(page))
 
 

@@ -35,7 +35,7 @@ class UserIn(BaseModel):
     password: str = Field(
         min_length=8, max_length=256, description="Checked against the password policy."
     )
-    ward: str = Field(description="Ward code or 'joint'")
+    ward: TenantCode = Field(description="Ward code or 'joint'")
     role: str
     display_name: str = Field("", max_length=128)
     email: str = Field("", max_length=256)

@@ -6,11 +6,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
-from rengo.core import audit, mfa, users
-from rengo.core.errors import NotFound, RengoError
-from rengo.core.identity import ApiToken, Passwords, create_token, revoke_token
+from rengo.core import audit, mfa, tokens, users
+from rengo.core.errors import RengoError
+from rengo.core.identity import Passwords
 from rengo.core.permissions import STAFF_ROLES, require, visible_tenants
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import error_text
@@ -67,16 +66,12 @@ def audit_log(
 def _tokens_page(
     request: Request, caller: CallerDep, session: SessionDep, new: str | None = None
 ) -> HTMLResponse:
-    rows = session.scalars(
-        select(ApiToken)
-        .where(ApiToken.user_id == caller.principal.user_id)
-        .order_by(ApiToken.id.desc())
-    ).all()
+    rows = tokens.own_tokens(session, caller.principal)
     return render(request, caller, "account/tokens.html", {"tokens": rows, "new_token": new})
 
 
 @router.get("/account/tokens", response_class=HTMLResponse)
-def tokens(
+def token_list(
     request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
 ) -> HTMLResponse:
     require(principal, "tokens.self")
@@ -91,22 +86,11 @@ async def create(
     form = await request.form()
     name = str(form.get("name") or "").strip()[:128] or "token"
     with runtime.db.session() as session:
-        token, plaintext = create_token(
-            session,
-            tenant=principal.tenant,
-            role=principal.role.value,
-            name=name,
-            user_id=principal.user_id,
-            created_by=principal.username or "",
-            expires_at=runtime.clock.now() + timedelta(days=90),
-        )
-        audit.record(
+        _token, plaintext = tokens.create_own_token(
             session,
             principal,
-            "token.create",
-            object_type="token",
-            object_id=token.id,
-            object_tenant=token.tenant,
+            name=name,
+            expires_at=runtime.clock.now() + timedelta(days=90),
             client=client_address(request),
         )
         return _tokens_page(request, caller, session, plaintext)
@@ -117,19 +101,7 @@ def revoke(
     token_id: IdPath, request: Request, principal: UserDep, session: SessionDep
 ) -> RedirectResponse:
     require(principal, "tokens.self")
-    token = session.get(ApiToken, token_id)
-    if token is None or token.user_id != principal.user_id:
-        raise NotFound("token {token_id} not found", values={"token_id": token_id})
-    revoke_token(session, token_id)
-    audit.record(
-        session,
-        principal,
-        "token.revoke",
-        object_type="token",
-        object_id=token_id,
-        object_tenant=token.tenant,
-        client=client_address(request),
-    )
+    tokens.revoke_own_token(session, principal, token_id, client=client_address(request))
     return RedirectResponse("/account/tokens", status_code=303)
 
 

@@ -47,7 +47,16 @@ from rengo.csirt.vocabulary import (
 )
 from rengo.web.api.incidents import alert_source, send_notifications
 from rengo.web.api.oncall import wake_worker
-from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import (
+    CallerDep,
+    FormPost,
+    FormPostDep,
+    IdPath,
+    RuntimeDep,
+    SessionDep,
+    UserDep,
+    client_address,
+)
 from rengo.web.errors import error_message, problem_text
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
@@ -293,16 +302,9 @@ def _saved_message(key: str | None) -> str | None:
     return messages.get(key or "")
 
 
-async def _post(
-    request: Request,
-    caller: Any,
-    principal: Principal,
-    runtime: Any,
-    incident_id: int,
-    work: Any,
-    saved: str = "1",
-) -> Response:
+async def _post(post: FormPost, incident_id: int, work: Any, saved: str = "1") -> Response:
     """Run ``work(session, form)`` in a transaction; on a rengo error show the page again."""
+    request, caller, principal, runtime = post.request, post.caller, post.principal, post.runtime
     form = await request.form()
     try:
         with runtime.db.session() as session:
@@ -331,33 +333,27 @@ async def _post(
 @router.post("/incidents/{incident_id}/transition", response_model=None)
 async def transition(
     incident_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
         changes.transition(
             session,
-            principal,
+            post.principal,
             incident_id,
             str(form.get("to") or ""),
             str(form.get("reason") or ""),
-            runtime.settings,
-            now=runtime.clock.now(),
-            client=client_address(request),
+            post.runtime.settings,
+            now=post.runtime.clock.now(),
+            client=post.client,
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work)
+    return await _post(post, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/edit", response_model=None)
 async def edit(
     incident_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
         values: dict[str, Any] = {
@@ -373,24 +369,21 @@ async def edit(
             raise InvalidInput("invalid values", problems_of(error)) from None
         changes.update_incident(
             session,
-            principal,
+            post.principal,
             incident_id,
             patch,
-            runtime.settings,
-            now=runtime.clock.now(),
-            client=client_address(request),
+            post.runtime.settings,
+            now=post.runtime.clock.now(),
+            client=post.client,
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work)
+    return await _post(post, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/notes", response_model=None)
 async def add_note(
     incident_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
         text = str(form.get("text") or "").strip()
@@ -401,122 +394,105 @@ async def add_note(
         kind = "message" if chosen == "message" or to else "note"
         changes.add_note(
             session,
-            principal,
+            post.principal,
             incident_id,
             text,
             kind,
-            now=runtime.clock.now(),
-            client=client_address(request),
+            now=post.runtime.clock.now(),
+            client=post.client,
             to=to,
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work)
+    return await _post(post, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/actions", response_model=None)
 async def request_action(
     incident_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
         if not str(form.get("target") or "").strip():
             raise InvalidInput("no target", [Problem("say what to act on", "field target")])
         actions.request_action(
             session,
-            principal,
+            post.principal,
             incident_id,
             kind=str(form.get("kind") or ""),
             target=str(form.get("target") or ""),
             reason=str(form.get("reason") or ""),
             ward=str(form.get("ward") or "") or None,
             connector_id=None,
-            settings=runtime.settings,
-            now=runtime.clock.now(),
-            client=client_address(request),
+            settings=post.runtime.settings,
+            now=post.runtime.clock.now(),
+            client=post.client,
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work, saved="action")
+    return await _post(post, incident_id, work, saved="action")
 
 
 @router.post("/incidents/{incident_id}/actions/{action_id}/decide", response_model=None)
 async def decide(
     incident_id: IdPath,
     action_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
-        _check_action(session, principal, incident_id, action_id)
+        actions.action_of_incident(session, post.principal, incident_id, action_id)
         approve = form.get("decision") == "approve"
         actions.decide(
             session,
-            principal,
+            post.principal,
             action_id,
             approve=approve,
             note=str(form.get("note") or ""),
-            settings=runtime.settings,
-            now=runtime.clock.now(),
-            client=client_address(request),
+            settings=post.runtime.settings,
+            now=post.runtime.clock.now(),
+            client=post.client,
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work, saved="approved")
-
-
-def _check_action(session: Session, principal: Principal, incident_id: int, action_id: int) -> None:
-    if actions.get_action(session, principal, action_id).incident_id != incident_id:
-        raise NotFound("action {action_id} not found", values={"action_id": action_id})
+    return await _post(post, incident_id, work, saved="approved")
 
 
 @router.post("/incidents/{incident_id}/actions/{action_id}/retry", response_model=None)
 async def retry_action(
     incident_id: IdPath,
     action_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
-        _check_action(session, principal, incident_id, action_id)
+        actions.action_of_incident(session, post.principal, incident_id, action_id)
         actions.retry(
             session,
-            principal,
+            post.principal,
             action_id,
-            settings=runtime.settings,
-            now=runtime.clock.now(),
-            client=client_address(request),
+            settings=post.runtime.settings,
+            now=post.runtime.clock.now(),
+            client=post.client,
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work, saved="action")
+    return await _post(post, incident_id, work, saved="action")
 
 
 @router.post("/incidents/{incident_id}/actions/{action_id}/confirm", response_model=None)
 async def confirm_action(
     incident_id: IdPath,
     action_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
-        _check_action(session, principal, incident_id, action_id)
+        actions.action_of_incident(session, post.principal, incident_id, action_id)
         actions.confirm_by_hand(
             session,
-            principal,
+            post.principal,
             action_id,
             succeeded=form.get("outcome") == "done",
             note=str(form.get("note") or ""),
-            now=runtime.clock.now(),
-            client=client_address(request),
+            now=post.runtime.clock.now(),
+            client=post.client,
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work)
+    return await _post(post, incident_id, work)
 
 
 @router.get("/incidents/{incident_id}/actions/poll", response_model=None)
@@ -564,33 +540,27 @@ def _incident_ids(text: str) -> list[int]:
 @router.post("/incidents/{incident_id}/merge", response_model=None)
 async def merge_into(
     incident_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
         merge.merge(
             session,
-            principal,
+            post.principal,
             incident_id,
             _incident_ids(str(form.get("incident_ids") or "")),
             reason=_reason(form),
-            settings=runtime.settings,
-            now=runtime.clock.now(),
-            client=client_address(request),
+            settings=post.runtime.settings,
+            now=post.runtime.clock.now(),
+            client=post.client,
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work, saved="merged")
+    return await _post(post, incident_id, work, saved="merged")
 
 
 @router.post("/incidents/{incident_id}/split", response_model=None)
 async def split_off(
     incident_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> int:
         chosen = [str(a) for a in form.getlist("alert_ids")]
@@ -603,18 +573,18 @@ async def split_off(
             raise InvalidInput("no title", [Problem("a title for the new incident", "field title")])
         new = merge.split(
             session,
-            principal,
+            post.principal,
             incident_id,
             chosen,
             title=title[:200],
             reason=_reason(form),
-            settings=runtime.settings,
-            now=runtime.clock.now(),
-            client=client_address(request),
+            settings=post.runtime.settings,
+            now=post.runtime.clock.now(),
+            client=post.client,
         )
         return new.id
 
-    return await _post(request, caller, principal, runtime, incident_id, work)
+    return await _post(post, incident_id, work)
 
 
 def _reason(form: FormData) -> str:
@@ -627,10 +597,7 @@ def _reason(form: FormData) -> str:
 @router.post("/incidents/{incident_id}/tasks", response_model=None)
 async def add_task(
     incident_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
         title = str(form.get("title") or "").strip()
@@ -638,39 +605,33 @@ async def add_task(
             raise InvalidInput("no title", [Problem("say what is to be done", "field title")])
         tasks.add_task(
             session,
-            principal,
+            post.principal,
             incident_id,
             title=title,
             assignee=str(form.get("assignee") or "") or None,
             due_at=jst_input(str(form.get("due_at") or ""), "due_at"),
-            now=runtime.clock.now(),
+            now=post.runtime.clock.now(),
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work)
+    return await _post(post, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/tasks/{task_id}/done", response_model=None)
 async def task_done(
     incident_id: IdPath,
     task_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
-        tasks.complete_task(session, principal, task_id, runtime.clock.now())
+        tasks.complete_task(session, post.principal, task_id, post.runtime.clock.now())
 
-    return await _post(request, caller, principal, runtime, incident_id, work)
+    return await _post(post, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/evidence", response_model=None)
 async def upload_evidence(
     incident_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
         upload = form.get("file")
@@ -678,19 +639,19 @@ async def upload_evidence(
             raise InvalidInput("no file", [Problem("choose a file", "field file")])
         evidence.store(
             session,
-            principal,
+            post.principal,
             incident_id,
             upload.file,
             filename=upload.filename or "evidence.bin",
             content_type=upload.content_type or "application/octet-stream",
             description=str(form.get("description") or ""),
-            data_dir=runtime.data_dir,
-            max_bytes=runtime.settings.section(CsirtSettings).evidence_max_mb << 20,
-            now=runtime.clock.now(),
-            client=client_address(request),
+            data_dir=post.runtime.data_dir,
+            max_bytes=post.runtime.settings.section(CsirtSettings).evidence_max_mb << 20,
+            now=post.runtime.clock.now(),
+            client=post.client,
         )
 
-    return await _post(request, caller, principal, runtime, incident_id, work)
+    return await _post(post, incident_id, work)
 
 
 @router.get("/incidents/{incident_id}/report.{fmt}", response_model=None)

@@ -20,7 +20,7 @@ from rengo.csirt.connectors import CONNECTOR_KINDS
 from rengo.csirt.settings import CsirtSettings
 from rengo.csirt.vocabulary import ACTION_KINDS
 from rengo.targets.registry import fiscal_year_start
-from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep
+from rengo.web.deps import CallerDep, FormPostDep, IdPath, RuntimeDep, SessionDep, UserDep
 from rengo.web.nav import NavItem
 from rengo.web.pages.csirt_forms import FormError, float_or_none, int_or_none
 from rengo.web.templating import render
@@ -103,25 +103,23 @@ def connectors_page(
 
 
 @router.post("/csirt/connectors", response_model=None)
-async def add_connector(
-    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
-    form = await request.form()
+async def add_connector(post: FormPostDep) -> Response:
+    form = await post.request.form()
     values = _connector_values(form) | {
-        "tenant": str(form.get("tenant") or principal.tenant),
+        "tenant": str(form.get("tenant") or post.principal.tenant),
         "kind": str(form.get("kind") or ""),
     }
     try:
-        with runtime.db.session() as session:
-            endpoints.create_connector(session, principal, **values)
+        with post.runtime.db.session() as session:
+            endpoints.create_connector(session, post.principal, **values)
     except RengoError as exc:
-        with runtime.db.session() as session:
+        with post.runtime.db.session() as session:
             return _connectors_page(
-                request,
-                caller,
+                post.request,
+                post.caller,
                 session,
-                principal,
-                runtime,
+                post.principal,
+                post.runtime,
                 error=FormError.of("new-connector", exc),
                 values=values,
             )
@@ -171,24 +169,21 @@ def _connector_form(
 @router.post("/csirt/connectors/{connector_id}", response_model=None)
 async def change_connector(
     connector_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
-    form = await request.form()
+    form = await post.request.form()
     values = _connector_values(form) | {"enabled": form.get("enabled") == "on"}
     try:
-        with runtime.db.session() as session:
-            endpoints.update_connector(session, principal, connector_id, values)
+        with post.runtime.db.session() as session:
+            endpoints.update_connector(session, post.principal, connector_id, values)
     except RengoError as exc:
-        with runtime.db.session() as session:
+        with post.runtime.db.session() as session:
             return _connector_form(
-                request,
-                caller,
+                post.request,
+                post.caller,
                 session,
-                principal,
-                runtime,
+                post.principal,
+                post.runtime,
                 connector_id,
                 FormError.of("connector", exc),
             )
@@ -260,36 +255,34 @@ def cost_page(
 
 
 @router.post("/csirt/costs", response_model=None)
-async def record_cost(
-    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
-    form = await request.form()
+async def record_cost(post: FormPostDep) -> Response:
+    form = await post.request.form()
     values = {
         k: str(form.get(k) or "").strip()
         for k in ("fiscal_year", "tenant", "kind", "amount_yen", "share_pct", "note")
     }
     try:
         year = int_or_none(values["fiscal_year"], "fiscal_year") or 0
-        with runtime.db.session() as session:
+        with post.runtime.db.session() as session:
             costs.record_cost(
                 session,
-                principal,
+                post.principal,
                 fiscal_year=year,
-                tenant=values["tenant"] or principal.tenant,
+                tenant=values["tenant"] or post.principal.tenant,
                 kind=values["kind"],
                 amount_yen=int_or_none(values["amount_yen"], "amount_yen"),
                 share_pct=float_or_none(values["share_pct"], "share_pct"),
                 note=values["note"],
-                now=runtime.clock.now(),
+                now=post.runtime.clock.now(),
             )
     except RengoError as exc:
-        with runtime.db.session() as session:
+        with post.runtime.db.session() as session:
             return _costs_page(
-                request,
-                caller,
+                post.request,
+                post.caller,
                 session,
-                principal,
-                runtime,
+                post.principal,
+                post.runtime,
                 error=FormError.of("cost", exc),
                 values=values,
             )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from rengo.core.errors import InvalidInput, Problem, RengoError
 from rengo.core.permissions import Principal, allows
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.core.wards import wards
 from rengo.drills import loader, service, tabletop
 from rengo.drills.catalog import rule_catalog
@@ -207,7 +208,7 @@ def history(
     caller: CallerDep,
     principal: UserDep,
     session: SessionDep,
-    ward: str | None = None,
+    ward: TenantCode | None = None,
     kind: str | None = None,
 ) -> HTMLResponse:
     """Exercises per ward and type, with their scores: the KPIs' evidence."""

@@ -36,7 +36,16 @@ from rengo.ebpm.vocabulary import (
     STEPS,
 )
 from rengo.targets.registry import fiscal_year_start, targets
-from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import (
+    CallerDep,
+    FormPost,
+    FormPostDep,
+    IdPath,
+    RuntimeDep,
+    SessionDep,
+    UserDep,
+    client_address,
+)
 from rengo.web.errors import error_message
 from rengo.web.i18n import N_, _, current_language
 from rengo.web.nav import NavItem
@@ -215,14 +224,7 @@ async def _form(request: Request) -> dict[str, Any]:
 
 
 async def _act(
-    request: Request,
-    caller: CallerDep,
-    session: Session,
-    runtime: Runtime,
-    principal: Principal,
-    policy_id: int,
-    saved: str,
-    action: Any,
+    post: FormPost, session: Session, policy_id: int, saved: str, action: Any
 ) -> Response:
     """Run ``action`` (a form's change); on bad input show the model with the problems."""
     try:
@@ -230,11 +232,11 @@ async def _act(
     except InvalidInput as error:
         session.rollback()
         return detail_page(
-            request,
-            caller,
+            post.request,
+            post.caller,
             session,
-            runtime,
-            principal,
+            post.runtime,
+            post.principal,
             policy_id,
             problems=error.problems,
             message=error_message(error),
@@ -248,17 +250,14 @@ async def _act(
 )
 async def add_element(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        data = _validated(ElementCreate, await _form(request))
-        policies.add_element(session, principal, policy_id, data, client=client_address(request))
+        data = _validated(ElementCreate, await _form(post.request))
+        policies.add_element(session, post.principal, policy_id, data, client=post.client)
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "element", action)
+    return await _act(post, session, policy_id, "element", action)
 
 
 @router.post(
@@ -266,41 +265,33 @@ async def add_element(
 )
 async def add_indicator(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        values = await _form(request)
+        values = await _form(post.request)
         values["key_outcome"] = values.get("key_outcome") == "true"
         if values.get("source") != "metric":
             values.pop("metric_target", None)
         if values.get("source") != "survey":
             values.pop("survey_question", None)
         data = _validated(IndicatorFields, values)
-        indicators.add_indicator(
-            session, principal, policy_id, data, client=client_address(request)
-        )
+        indicators.add_indicator(session, post.principal, policy_id, data, client=post.client)
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "indicator", action)
+    return await _act(post, session, policy_id, "indicator", action)
 
 
 @router.post("/ebpm/policies/{policy_id}/actuals", response_class=HTMLResponse, response_model=None)
 async def record_actual(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        values = await _form(request)
+        values = await _form(post.request)
         raw = str(values.pop("indicator_id", ""))
         found = (
-            indicators.visible_indicator(session, principal, int(raw))
+            indicators.visible_indicator(session, post.principal, int(raw))
             if raw.isdigit() and len(raw) < 10
             else None
         )
@@ -309,11 +300,9 @@ async def record_actual(
             raise InvalidInput("invalid actual", [problem])
         indicator = found
         data = _validated(ActualCreate, values)
-        indicators.record_actual(
-            session, principal, indicator.id, data, client=client_address(request)
-        )
+        indicators.record_actual(session, post.principal, indicator.id, data, client=post.client)
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "actual", action)
+    return await _act(post, session, policy_id, "actual", action)
 
 
 @router.post(
@@ -321,24 +310,21 @@ async def record_actual(
 )
 async def take_step(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        values = await _form(request)
+        values = await _form(post.request)
         approvals.transition(
             session,
-            principal,
+            post.principal,
             policy_id,
             str(values.get("action") or ""),
             str(values.get("comment") or ""),
-            client=client_address(request),
+            client=post.client,
         )
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "step", action)
+    return await _act(post, session, policy_id, "step", action)
 
 
 @router.post(
@@ -346,17 +332,14 @@ async def take_step(
 )
 async def plan_evaluation(
     policy_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     async def action() -> None:
-        data = _validated(EvaluationCreate, await _form(request))
-        evaluations.create_plan(session, principal, policy_id, data, client=client_address(request))
+        data = _validated(EvaluationCreate, await _form(post.request))
+        evaluations.create_plan(session, post.principal, policy_id, data, client=post.client)
 
-    return await _act(request, caller, session, runtime, principal, policy_id, "plan", action)
+    return await _act(post, session, policy_id, "plan", action)
 
 
 @router.post(
@@ -364,14 +347,11 @@ async def plan_evaluation(
 )
 async def run_evaluation(
     evaluation_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
+    post: FormPostDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
-    evaluation = evaluations.visible_evaluation(session, principal, evaluation_id)
-    form = await request.form()
+    evaluation = evaluations.visible_evaluation(session, post.principal, evaluation_id)
+    form = await post.request.form()
     upload = form.get("file")
 
     async def action() -> None:
@@ -388,17 +368,15 @@ async def run_evaluation(
         )
         evaluations.run(
             session,
-            principal,
+            post.principal,
             evaluation.id,
             data,
-            runtime.settings,
+            post.runtime.settings,
             source=f"file {upload.filename}",
-            client=client_address(request),
+            client=post.client,
         )
 
-    return await _act(
-        request, caller, session, runtime, principal, evaluation.policy_id, "result", action
-    )
+    return await _act(post, session, evaluation.policy_id, "result", action)
 
 
 @router.get("/ebpm/policies/{policy_id}/export")

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from rengo.core.clock import JST
+from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, Problem, problems_from_validation
 from rengo.core.permissions import allows, require, visible_tenants
+from rengo.core.types import TenantCode
 from rengo.ebpm import policies, surveys, training
 from rengo.ebpm.measures import new_policies, outcome_changes, training_by_ward
 from rengo.ebpm.settings import EbpmSettings
@@ -40,7 +41,7 @@ def _training_page(
 ) -> HTMLResponse:
     require(principal, "ebpm.training.read")
     code = runtime.settings.section(EbpmSettings).required_course
-    today = runtime.clock.now().astimezone(JST).date()
+    today = to_jst(runtime.clock.now()).date()
     tenants = visible_tenants(principal, "ebpm.training.read")
     wards = [
         w for w in training_by_ward(session, code, today) if tenants is None or w.ward in tenants
@@ -118,7 +119,7 @@ async def training_import(
 
 
 class CompletionForm(BaseModel):
-    ward: str = Field(min_length=1, max_length=8)
+    ward: TenantCode = Field(min_length=1, max_length=8)
     staff_id: str = Field(min_length=1, max_length=64)
     department: str = Field("", max_length=128)
     course: str = Field(min_length=1, max_length=32)

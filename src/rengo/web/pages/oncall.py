@@ -22,11 +22,21 @@ from rengo.core.errors import RengoError
 from rengo.core.identity import User
 from rengo.core.permissions import Principal, allows, visible_tenants
 from rengo.core.runtime import Runtime
+from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, tenant_codes
 from rengo.csirt.settings import CsirtSettings
 from rengo.notify import deliveries, escalation, oncall, outbox, paging
 from rengo.web.api.oncall import wake_worker
-from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import (
+    CallerDep,
+    FormPost,
+    FormPostDep,
+    IdPath,
+    RuntimeDep,
+    SessionDep,
+    UserDep,
+    client_address,
+)
 from rengo.web.nav import NavItem
 from rengo.web.pages.csirt_forms import FormError, float_or_none, int_or_none, jst_input
 from rengo.web.templating import render
@@ -46,7 +56,7 @@ def _saved(request: Request) -> str | None:
     return _(SAVED[key]) if key in SAVED else None
 
 
-def _people(session: Session, tenant: str) -> list[str]:
+def _people(session: Session, tenant: TenantCode) -> list[str]:
     """Who may be put on this tenant's teams: its active users."""
     return list(
         session.scalars(
@@ -118,31 +128,29 @@ def oncall_page(
 
 
 @router.post("/oncall/teams", response_model=None)
-async def create_team(
-    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
-    form = await request.form()
+async def create_team(post: FormPostDep) -> Response:
+    form = await post.request.form()
     values = {k: str(form.get(k) or "").strip() for k in ("tenant", "name", "kind", "ack_minutes")}
     try:
-        with runtime.db.session() as session:
+        with post.runtime.db.session() as session:
             team = oncall.create_team(
                 session,
-                principal,
-                tenant=values["tenant"] or principal.tenant,
+                post.principal,
+                tenant=values["tenant"] or post.principal.tenant,
                 name=values["name"],
                 kind=values["kind"],
                 ack_minutes=int_or_none(values["ack_minutes"], "ack_minutes"),
-                settings=runtime.settings,
+                settings=post.runtime.settings,
             )
             team_id = team.id
     except RengoError as exc:
-        with runtime.db.session() as session:
+        with post.runtime.db.session() as session:
             return _overview(
-                request,
-                caller,
+                post.request,
+                post.caller,
                 session,
-                principal,
-                runtime,
+                post.principal,
+                post.runtime,
                 error=FormError.of("new-team", exc),
                 values=values,
             )
@@ -212,15 +220,10 @@ def team_page(
 
 
 async def _team_post(
-    request: Request,
-    caller: Any,
-    principal: Principal,
-    runtime: Runtime,
-    team_id: int,
-    form_name: str,
-    work: Callable[[Session, FormData], None],
+    post: FormPost, team_id: int, form_name: str, work: Callable[[Session, FormData], None]
 ) -> Response:
     """Run ``work`` in a transaction; a refused change shows the team page with the reason."""
+    request, caller, principal, runtime = post.request, post.caller, post.principal, post.runtime
     form = await request.form()
     try:
         with runtime.db.session() as session:
@@ -240,9 +243,7 @@ async def _team_post(
 
 
 @router.post("/oncall/teams/{team_id}/settings", response_model=None)
-async def team_settings(
-    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
+async def team_settings(team_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         values: dict[str, Any] = {
             k: str(form.get(k) or "").strip()
@@ -254,17 +255,15 @@ async def team_settings(
             values["webhook_url"] = ""
         elif not values["webhook_url"]:
             del values["webhook_url"]
-        oncall.update_team(session, principal, team_id, values)
+        oncall.update_team(session, post.principal, team_id, values)
 
-    return await _team_post(request, caller, principal, runtime, team_id, "settings", work)
+    return await _team_post(post, team_id, "settings", work)
 
 
 @router.post("/oncall/teams/{team_id}/members", response_model=None)
-async def team_members(
-    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
+async def team_members(team_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
-        current = oncall.members(session, oncall.get_team(session, principal, team_id).id)
+        current = oncall.members(session, oncall.get_team(session, post.principal, team_id).id)
         name, op = str(form.get("username") or "").strip(), str(form.get("op") or "")
         if op == "add" and name and name not in current:
             current.append(name)
@@ -275,20 +274,18 @@ async def team_members(
             j = i - 1 if op == "up" else i + 1
             if 0 <= j < len(current):
                 current[i], current[j] = current[j], current[i]
-        oncall.set_members(session, principal, team_id, current)
+        oncall.set_members(session, post.principal, team_id, current)
 
-    return await _team_post(request, caller, principal, runtime, team_id, "members", work)
+    return await _team_post(post, team_id, "members", work)
 
 
 @router.post("/oncall/teams/{team_id}/rota", response_model=None)
-async def team_rota(
-    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
+async def team_rota(team_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
-        start = jst_input(str(form.get("start") or ""), "start") or runtime.clock.now()
+        start = jst_input(str(form.get("start") or ""), "start") or post.runtime.clock.now()
         oncall.add_shifts(
             session,
-            principal,
+            post.principal,
             team_id,
             usernames=None,
             start=start,
@@ -297,53 +294,46 @@ async def team_rota(
             replace=form.get("replace") == "on",
         )
 
-    return await _team_post(request, caller, principal, runtime, team_id, "rota", work)
+    return await _team_post(post, team_id, "rota", work)
 
 
 @router.post("/oncall/teams/{team_id}/shifts/{shift_id}/swap", response_model=None)
 async def team_swap(
     team_id: IdPath,
     shift_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
     def work(session: Session, form: FormData) -> None:
         oncall.swap_shift(
             session,
-            principal,
+            post.principal,
             team_id,
             shift_id,
             str(form.get("username") or ""),
-            runtime.clock.now(),
+            post.runtime.clock.now(),
         )
 
-    return await _team_post(request, caller, principal, runtime, team_id, "rota", work)
+    return await _team_post(post, team_id, "rota", work)
 
 
 @router.post("/oncall/teams/{team_id}/handover", response_model=None)
-async def team_handover(
-    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
+async def team_handover(team_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         oncall.hand_over(
-            session, principal, team_id, str(form.get("note") or ""), runtime.clock.now()
+            session, post.principal, team_id, str(form.get("note") or ""), post.runtime.clock.now()
         )
 
-    return await _team_post(request, caller, principal, runtime, team_id, "handover", work)
+    return await _team_post(post, team_id, "handover", work)
 
 
 @router.post("/oncall/teams/{team_id}/escalation", response_model=None)
-async def team_escalation(
-    team_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
+async def team_escalation(team_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
-        team = oncall.get_team(session, principal, team_id)
+        team = oncall.get_team(session, post.principal, team_id)
         steps = [s.as_dict() for s in escalation.policy(team)]
         op, index = str(form.get("op") or ""), int_or_none(form.get("index"), "index")
         if op == "reset":
-            oncall.set_escalation(session, principal, team_id, None)
+            oncall.set_escalation(session, post.principal, team_id, None)
             return
         if op == "add":
             steps.append(
@@ -360,9 +350,9 @@ async def team_escalation(
                 j = index - 1 if op == "up" else index + 1
                 if 0 <= j < len(steps):
                     steps[index], steps[j] = steps[j], steps[index]
-        oncall.set_escalation(session, principal, team_id, steps)
+        oncall.set_escalation(session, post.principal, team_id, steps)
 
-    return await _team_post(request, caller, principal, runtime, team_id, "escalation", work)
+    return await _team_post(post, team_id, "escalation", work)
 
 
 # -- pages and acknowledgement -------------------------------------------------------------

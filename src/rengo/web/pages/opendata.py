@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from rengo.core.errors import NotFound
-from rengo.core.permissions import require
+from rengo.core.permissions import allows, require
 from rengo.core.wards import ward_by_code, wards
 from rengo.opendata import dcat, quality, records, search, service
 from rengo.opendata.catalogue import CATEGORIES, FREQUENCIES, LICENSES
@@ -35,6 +35,35 @@ DIMENSION_LABELS = {
     "machine_readability": N_("Machine readability"),
     "freshness": N_("Freshness"),
     "conformance": N_("Standard conformance"),
+}
+CHANGE_ACTIONS = {
+    "create": N_("First published"),
+    "update": N_("Metadata changed"),
+    "resource": N_("Resource changed"),
+    "version": N_("New version of a file"),
+    "withdraw": N_("Withdrawn"),
+    "restore": N_("Published again"),
+}
+FIELD_LABELS = {
+    "title": N_("Title"),
+    "title_kana": N_("Reading (kana)"),
+    "notes": N_("Description"),
+    "license_id": N_("Licence"),
+    "category": N_("Category"),
+    "tags": N_("Tags"),
+    "frequency": N_("Update frequency"),
+    "spatial": N_("Spatial coverage"),
+    "temporal_start": N_("Covers from"),
+    "temporal_end": N_("Covers until"),
+    "contact": N_("Contact"),
+    "standard_type": N_("Standard dataset type"),
+    "name": N_("URL name"),
+    "state": N_("Publication"),
+    "resource": N_("Resource"),
+    "resource.name": N_("Resource name"),
+    "resource.description": N_("Resource description"),
+    "resource.file": N_("File"),
+    "resource.rows": N_("Rows"),
 }
 PER_PAGE = 20
 PREVIEW_ROWS = 20
@@ -126,6 +155,10 @@ def dataset_page(
         "mapped": next((r for r in resources if r.has_coordinates), None),
         "tiles": runtime.settings.section(OpendataSettings).tile_url,
         "dimensions": DIMENSION_LABELS,
+        "history": service.history(session, caller.principal, dataset.id),
+        "can_edit": allows(caller.principal, "opendata.publish", dataset.tenant),
+        "actions": CHANGE_ACTIONS,
+        "fields": FIELD_LABELS,
     }
     return render(request, caller, "opendata/dataset.html", context)
 

@@ -181,7 +181,7 @@ def search_page(
                     "until": query.until.isoformat(),
                     "filters": query.filters,
                     "q": query.text,
-                    "returned": len(page.events),
+                    "returned": len(page.items),
                 },
             )
     context = {

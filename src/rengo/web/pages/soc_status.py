@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import allows, narrow_to_visible, visible_tenants
+from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant
 from rengo.soc.quarantine import quarantined, replay, summary
 from rengo.soc.service import store_for
@@ -48,7 +49,7 @@ def _heat(events: int, peak: int) -> int:
     return max(1, min(4, math.ceil(4 * math.log1p(events) / math.log1p(peak))))
 
 
-def _status_context(stats: Any, wards: list[str], days: int) -> dict[str, Any]:
+def _status_context(stats: Any, wards: list[TenantCode], days: int) -> dict[str, Any]:
     today = stats.until.date()
     columns = [today - timedelta(days=i) for i in range(days - 1, -1, -1)]
     grid: dict[str, dict[date, int]] = {w: defaultdict(int) for w in wards}
