@@ -194,3 +194,4 @@ default_wards  # unused variable (src/rengo/web/api/drills.py) — pydantic resp
 comparison_group  # unused variable (src/rengo/web/api/ebpm_evidence.py) — pydantic field
 timing  # unused variable (src/rengo/web/api/ebpm_evidence.py) — pydantic field
 WEAKNESSES  # unused variable (src/rengo/web/pages/account.py) — msgids for the translation extractor
+starts_by_itself  # unused variable (src/rengo/web/api/drills.py) — pydantic response field

@@ -63,6 +63,7 @@ TRANSLATED = (
     "web/pages/finops/",
     "web/pages/ebpm",
     "drills/tabletop.py",
+    "drills/start_time.py",
     "web/pages/drills",
     "opendata/community.py",
     "web/pages/opendata_reuses.py",

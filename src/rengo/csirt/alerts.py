@@ -32,6 +32,9 @@ class AlertRef:
     """(kind, value) pairs, kinds as in ``rengo.csirt.indicators.KINDS``."""
     wards: tuple[str, ...] = ()
     """Every ward a cross-ward (campaign) alert spans; empty: just ``ward``."""
+    exercise: str | None = None
+    """The exercise (``EX-…``) whose telemetry raised it: an incident opened from it is
+    exercise data from the start (``origin=exercise``), never counted in real KPIs."""
 
 
 @dataclass(frozen=True, slots=True)

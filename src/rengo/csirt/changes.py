@@ -3,6 +3,7 @@ timeline and in the audit log), its status through the life cycle, the review, n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
@@ -214,10 +215,15 @@ def add_note(
     *,
     now: datetime,
     client: str = "",
+    to: Sequence[str] = (),
 ) -> int:
-    """A note (or a message exchanged with a ward); indicators in it are extracted."""
+    """A note (or a message exchanged with a ward, or reporting to the ward mayor, MIC,
+    police or PPC: ``to``, kept as ``detail.to``); indicators in it are extracted."""
     incident = incidents.get_incident(session, principal, incident_id, "csirt.incidents.write")
-    entry = timeline.add(session, incident.id, kind, text, actor=principal.label, at=now)
+    detail = {"to": sorted(to)} if to else None
+    entry = timeline.add(
+        session, incident.id, kind, text, actor=principal.label, at=now, detail=detail
+    )
     session.flush()
     added = indicators.record(
         session, incident.id, indicators.extract(text), f"note:{entry.id}", now
@@ -230,6 +236,6 @@ def add_note(
         object_id=incident.id,
         object_tenant=incident.lead_ward,
         client=client,
-        detail={"timeline": entry.id, "indicators": added},
+        detail={"timeline": entry.id, "indicators": added, **(detail or {})},
     )
     return entry.id

@@ -145,6 +145,7 @@ def create_incident(
     title = data.title or (
         alerts[0].title + (f" ほか{len(alerts) - 1}件" if len(alerts) > 1 else "")
     )
+    exercise = next((a.exercise for a in alerts if a.exercise), None)
     incident = Incident(
         title=title[:200],
         description=data.description,
@@ -162,7 +163,8 @@ def create_incident(
         outage_system=data.outage_system,
         outage_started_at=data.outage_started_at,
         outage_ended_at=data.outage_ended_at,
-        origin=data.origin,
+        origin="exercise" if exercise else data.origin,
+        exercise_id=exercise,
         created_at=now,
         updated_at=now,
     )

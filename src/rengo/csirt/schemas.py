@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from rengo.core.errors import InvalidValue, refuse_null
 from rengo.core.types import TenantCode
-from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, STATUSES
+from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, REPORT_RECIPIENTS, STATUSES
 
 Origin = Literal["real", "demo", "exercise"]
 MAX_ID = 2**31 - 1
@@ -131,6 +131,21 @@ class NoteIn(BaseModel):
     kind: Literal["note", "message"] = Field(
         "note", description="note: for the responders; message: exchanged with a ward."
     )
+    to: list[str] = Field(
+        [],
+        description="A message reporting to: " + ", ".join(REPORT_RECIPIENTS) + " (kind message)",
+    )
+
+    @field_validator("to")
+    @classmethod
+    def _to(cls, values: list[str]) -> list[str]:
+        return sorted({_known(v, REPORT_RECIPIENTS, "recipient") for v in values})
+
+    @model_validator(mode="after")
+    def _reports_are_messages(self) -> NoteIn:
+        if self.to and self.kind != "message":
+            raise InvalidValue("only a message reports to someone (kind message)")
+        return self
 
 
 class TaskIn(BaseModel):

@@ -55,6 +55,7 @@ class SocAlertSource:
                     ),
                     indicators=tuple(found),
                     wards=tuple(alert.wards or ()),
+                    exercise=alert.exercise_id,
                 )
             )
         return refs

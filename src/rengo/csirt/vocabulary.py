@@ -45,6 +45,14 @@ ACTION_KINDS = vocabulary(
     Term("quarantine_mail", "メールの隔離", "Quarantine a mail"),
 )
 
+REPORT_RECIPIENTS = vocabulary(
+    Term("mayor", "区長への報告", "Report to the ward mayor"),
+    Term("mic", "総務省への報告", "Report to MIC"),
+    Term("police", "警察への通報", "Notification to the police"),
+    Term("ppc", "個人情報保護委員会への報告", "Report to the PPC"),
+)
+"""Whom a CSIRT message reports to (kept in its timeline entry as ``detail.to``)."""
+
 TIMELINE_KINDS = vocabulary(
     Term("alert", "アラート", "Alert"),
     Term("event", "イベント", "Event"),

@@ -16,6 +16,7 @@ from rengo.core.errors import RengoError
 from rengo.core.permissions import SYSTEM
 from rengo.core.reports import japanese_font
 from rengo.drills.loader import RuleCatalog, library, library_paths, load, require
+from rengo.drills.models import OnRestart, Transport
 from rengo.drills.scenario import Scenario
 from rengo.drills.telemetry import templates
 
@@ -128,6 +129,16 @@ def run(
         str | None, typer.Option(help="Wait until this time (ISO 8601 with zone)")
     ] = None,
     url: Annotated[str | None, typer.Option(help="Base URL of the rengo server")] = None,
+    on_restart: Annotated[
+        OnRestart,
+        typer.Option(
+            help="If this run stops midway: the server resumes it, or marks it interrupted"
+        ),
+    ] = "resume",
+    transport: Annotated[
+        Transport,
+        typer.Option(help="Send as a ward's collector over HTTP, or FortiGate logs by syslog"),
+    ] = "http",
     data_dir: DataDirOption = None,
 ) -> None:
     """Run a live exercise through the running server's ingest; wait until it ends."""
@@ -152,6 +163,8 @@ def run(
                     speed=speed,
                     start_at=begin or now,
                     now=now,
+                    on_restart=on_restart,
+                    transport=transport,
                 )
                 public_id = exercise.public_id
         except RengoError as exc:

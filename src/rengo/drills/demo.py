@@ -20,9 +20,9 @@ from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
-from rengo.drills.live import TEXT_FORMATS, Outcome
 from rengo.drills.models import Exercise
 from rengo.drills.scoring import finish, lake_of
+from rengo.drills.senders import TEXT_FORMATS, Outcome
 from rengo.drills.service import change_status, create_exercise
 from rengo.drills.settings import DrillsSettings
 from rengo.soc.settings import SocSettings

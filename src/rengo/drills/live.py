@@ -19,21 +19,21 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, Protocol
 
-import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
+from rengo.core.errors import Conflict, InvalidInput, Problem
 from rengo.core.identity import create_token, revoke_token
 from rengo.core.permissions import SYSTEM, Principal
 from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
 from rengo.drills.loader import RuleCatalog
-from rengo.drills.models import Exercise, InjectRun, Result
-from rengo.drills.purge import clean_up
+from rengo.drills.models import Exercise, InjectRun, Result, Transport
+from rengo.drills.purge import clean_up_aborted
 from rengo.drills.scoring import attribute, finish, lake_of, source_of, update_results
+from rengo.drills.senders import HttpSender, Sender, SyslogSender
 from rengo.drills.service import (
     change_status,
     inject_wards,
@@ -42,50 +42,11 @@ from rengo.drills.service import (
     scenario_of,
 )
 from rengo.drills.settings import DrillsSettings
-from rengo.drills.telemetry import Context, Record, WardFacts, generate
+from rengo.drills.telemetry import Context, WardFacts, generate
+from rengo.soc.detect.runner import detected_up_to
+from rengo.soc.settings import SocSettings
 
 log = logging.getLogger("rengo.drills")
-
-TEXT_FORMATS = {"fortigate", "squid", "syslog", "cef"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: Literal["stored", "retry", "refused"]
-    position: int = 0
-    """Spool position after the batch (the lake head passes it once stored)."""
-    detail: str = ""
-
-
-class Sender(Protocol):
-    def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
-        """Deliver one batch of a ward's records as its collector would."""
-        ...
-
-
-class HttpSender:
-    """POST to ``/api/v1/soc/ingest`` with the ward's token (``origin=exercise``)."""
-
-    def __init__(self, base_url: str, http: httpx.Client | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.http = http or httpx.Client(timeout=30.0)
-
-    def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
-        content_type = "text/plain" if fmt in TEXT_FORMATS else "application/x-ndjson"
-        try:
-            response = self.http.post(
-                f"{self.base_url}/api/v1/soc/ingest",
-                params={"format": fmt, "origin": "exercise", "source": source},
-                content=body,
-                headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
-            )
-        except httpx.HTTPError as exc:
-            return Outcome("retry", detail=str(exc))
-        if response.status_code == 503:
-            return Outcome("retry", detail="503")
-        if response.status_code >= 400:
-            return Outcome("refused", detail=response.text[:300])
-        return Outcome("stored", int(response.json().get("position", 0)))
 
 
 @dataclass(order=True)
@@ -129,7 +90,7 @@ class LiveRunner:
     ) -> None:
         self.runtime, self.public_id, self.rules = runtime, public_id, rules
         self.settings = runtime.settings.section(DrillsSettings)
-        self.sender = sender or HttpSender(base_url or self.settings.ingest_url)
+        self.sender = sender or self._sender(base_url or self.settings.ingest_url)
         self.tick = tick_seconds
         self.tokens: dict[str, str] = {}
         self.queue: list[Due] = []
@@ -138,6 +99,25 @@ class LiveRunner:
         self.last_score = 0.0
         self.positions: int = 0
 
+    def _sender(self, base_url: str) -> Sender:
+        """The exercise's transport (``Exercise.transport``): HTTP, or syslog to the
+        server's listener (``soc.syslog_host``, ``soc.syslog_tcp_port``)."""
+        http = HttpSender(base_url)
+        with self.runtime.db.session() as session:
+            transport: Transport | None = session.scalar(
+                select(Exercise.transport).where(Exercise.public_id == self.public_id)
+            )
+        if transport != "syslog":
+            return http
+        soc = self.runtime.settings.section(SocSettings)
+        if soc.syslog_tcp_port is None:
+            raise InvalidInput(
+                "no syslog listener",
+                [Problem("set soc.syslog_tcp_port (the server's TCP listener)", "transport")],
+            )
+        host = "127.0.0.1" if soc.syslog_host in ("0.0.0.0", "::") else soc.syslog_host  # noqa: S104 - the address the listener binds, never bound here
+        return SyslogSender(host, soc.syslog_tcp_port, http)
+
     # -- start -----------------------------------------------------------------------
 
     def start(self, principal: Principal) -> Exercise:
@@ -145,22 +125,77 @@ class LiveRunner:
         now = self.runtime.clock.now()
         with self.runtime.db.session() as session:
             exercise = change_status(session, principal, self.public_id, "start", now)
-            made = []
-            for ward in exercise.wards:
-                token, plaintext = create_token(
-                    session,
-                    tenant=ward,
-                    role="ward_it",
-                    name=f"drill {exercise.public_id}",
-                    created_by=principal.label,
-                    expires_at=now + timedelta(days=2),
-                )
-                self.tokens[ward] = plaintext
-                made.append(token.id)
-            exercise.token_ids = made
+            self._issue_tokens(session, exercise, principal, now)
+            exercise.heartbeat_at = now
             session.flush()
             session.expunge(exercise)
         return exercise
+
+    def adopt(self) -> Exercise:
+        """Take up a running or paused exercise whose runner stopped (the server or the
+        CLI restarted): new ward tokens (the old ones' secrets died with the runner, so
+        they are revoked), the injects already sent known, and the records not yet
+        delivered (after ``delivered_until``) generated again — the same records, as
+        generation is seeded — and queued at their own times. The scenario clock is the
+        database's (``start_at``, pauses), so nothing shifts."""
+        now = self.runtime.clock.now()
+        with self.runtime.db.session() as session:
+            exercise = lock_exercise(session, self.public_id)
+            if exercise.status not in ("running", "paused"):
+                raise Conflict(
+                    "cannot {action} an exercise that is {status}",
+                    values={"action": "resume", "status": exercise.status},
+                )
+            revoke_tokens(session, exercise, now)
+            self._issue_tokens(session, exercise, SYSTEM, now)
+            exercise.heartbeat_at = now
+            scenario = scenario_of(exercise)
+            requeued = 0
+            for run in session.scalars(
+                select(InjectRun).where(
+                    InjectRun.exercise_id == exercise.id, InjectRun.sent_at.is_not(None)
+                )
+            ):
+                self.generated.add((run.inject_id, run.ward))
+                inject = scenario.inject(run.inject_id)
+                if inject.telemetry is None or run.error or run.sent_at is None:
+                    continue
+                after = exercise.delivered_until or exercise.start_at
+                due = [
+                    d for d in self._records(session, exercise, run, run.sent_at) if d.at > after
+                ]
+                self.queue += due
+                requeued += len(due)
+            self.queue.sort()
+            audit.record(
+                session,
+                SYSTEM,
+                "drills.exercise.adopt",
+                object_type="drills_exercise",
+                object_id=exercise.public_id,
+                detail={"requeued": requeued, "delivered_until": str(exercise.delivered_until)},
+                at=now,
+            )
+            session.flush()
+            session.expunge(exercise)
+        return exercise
+
+    def _issue_tokens(
+        self, session: Session, exercise: Exercise, principal: Principal, now: datetime
+    ) -> None:
+        made = []
+        for ward in exercise.wards:
+            token, plaintext = create_token(
+                session,
+                tenant=ward,
+                role="ward_it",
+                name=f"drill {exercise.public_id}",
+                created_by=principal.label,
+                expires_at=now + timedelta(days=2),
+            )
+            self.tokens[ward] = plaintext
+            made.append(token.id)
+        exercise.token_ids = [*exercise.token_ids, *made]
 
     # -- the loop --------------------------------------------------------------------
 
@@ -169,7 +204,7 @@ class LiveRunner:
         stop = stop or threading.Event()
         while not stop.is_set():
             status = self.step()
-            if status in ("completed", "aborted"):
+            if status in ("completed", "aborted", "interrupted"):
                 return status
             stop.wait(self.tick)
         return "stopped"
@@ -177,16 +212,22 @@ class LiveRunner:
     def step(self) -> str:
         now = self.runtime.clock.now()
         with self.runtime.db.session() as session:
+            status = session.scalar(
+                select(Exercise.status).where(Exercise.public_id == self.public_id)
+            )
+        if status == "aborted":  # stop sending; what it caused goes once stored and seen
+            self.queue.clear()
+            self._wait_stored()
+            clean_up_aborted(self.runtime.db, self.runtime.data_dir, self.public_id, now)
+            return status  # its tokens went with the rest
+        with self.runtime.db.session() as session:
             exercise = lock_exercise(session, self.public_id)
             status = exercise.status
-            if status == "aborted":
-                self._wait_stored()
-                clean_up(session, self.runtime.data_dir, exercise, now)  # tokens deleted too
-                self.queue.clear()
-                return status
+            delivered = None
             if status == "running":
                 self._enqueue(session, exercise, now)
-                self._send(exercise, now)
+                if self._send(exercise, now):
+                    delivered = now
             if time.monotonic() - self.last_score >= self.settings.poll_seconds or not self.queue:
                 self.last_score = time.monotonic()
                 attribute(session, self.runtime.data_dir, exercise, now)
@@ -203,7 +244,19 @@ class LiveRunner:
                     )
                     self._revoke(session, exercise, now)
                     return "completed"
+        self._beat(now, delivered)
         return status
+
+    def _beat(self, now: datetime, delivered: datetime | None) -> None:
+        """The runner is alive (and delivered everything due up to ``delivered``): in a
+        transaction of its own, so that no write lock is held while sending."""
+        values: dict[str, datetime] = {"heartbeat_at": now}
+        if delivered is not None:
+            values["delivered_until"] = delivered
+        with self.runtime.db.session() as session:
+            session.execute(
+                update(Exercise).where(Exercise.public_id == self.public_id).values(**values)
+            )
 
     def _over(self, exercise: Exercise, results: list[Result]) -> bool:
         """Everything sent and every expectation met or past its time."""
@@ -232,31 +285,40 @@ class LiveRunner:
             run.sent_at = now
             if inject.telemetry is None:
                 continue
-            t = inject.telemetry
-            seed = f"{exercise.public_id}|{run.inject_id}|{run.ward}"
-            ctx = Context(
-                WardFacts.from_register(session, run.ward),
-                now,
-                random.Random(seed),
-                t.spread_seconds / exercise.speed,
-                dict(t.params),
-            )
-            records: list[Record] = generate(t.template, ctx, t.count, t.noise)
+            records = self._records(session, exercise, run, now)
             if exercise.telemetry_records + len(records) > self.settings.max_telemetry_records:
                 run.error = "max_telemetry_records reached: not sent"
                 continue
             run.records = len(records)
             exercise.telemetry_records += len(records)
-            self.queue += [
-                Due(now + timedelta(seconds=r.offset), run.ward, r.format, r.body) for r in records
-            ]
+            self.queue += records
         self.queue.sort()
         session.flush()
 
-    def _send(self, exercise: Exercise, now: datetime) -> None:
+    def _records(
+        self, session: Session, exercise: Exercise, run: InjectRun, start: datetime
+    ) -> list[Due]:
+        """The records of one inject for one ward, sent from ``start`` on (seeded by the
+        exercise, inject and ward: generating them again gives the same records)."""
+        t = scenario_of(exercise).inject(run.inject_id).telemetry
+        assert t is not None
+        ctx = Context(
+            WardFacts.from_register(session, run.ward),
+            start,
+            random.Random(f"{exercise.public_id}|{run.inject_id}|{run.ward}"),
+            t.spread_seconds / exercise.speed,
+            dict(t.params),
+        )
+        return [
+            Due(start + timedelta(seconds=r.offset), run.ward, r.format, r.body)
+            for r in generate(t.template, ctx, t.count, t.noise)
+        ]
+
+    def _send(self, exercise: Exercise, now: datetime) -> bool:
+        """Send what is due; ``True`` when everything due up to ``now`` was delivered."""
         due = [d for d in self.queue if d.at <= now]
         if not due:
-            return
+            return True
         groups: dict[tuple[str, str], list[Due]] = defaultdict(list)
         for d in due:
             groups[(d.ward, d.format)].append(d)
@@ -265,6 +327,7 @@ class LiveRunner:
             if self._post(exercise, ward, fmt, [d.body for d in items]):
                 sent.update(id(d) for d in items)
         self.queue = [d for d in self.queue if id(d) not in sent]
+        return len(sent) == len(due)
 
     def _post(self, exercise: Exercise, ward: TenantCode, fmt: str, bodies: list[bytes]) -> bool:
         """Send one batch; ``False`` when it should be tried again at the next tick."""
@@ -286,10 +349,19 @@ class LiveRunner:
 
     # -- the end -----------------------------------------------------------------------
 
-    def _wait_stored(self, timeout: float = 30.0) -> None:
-        """Wait until the lake holds what was sent, so a purge leaves nothing behind."""
+    def _wait_stored(self, timeout: float = 30.0, detection: float = 10.0) -> None:
+        """Wait until the lake holds what was sent, and (when detection follows the lake
+        here) until detection has looked at it — the alerts it raises carry the exercise
+        id, so the clean-up that follows removes them too rather than leaving them to
+        appear after it."""
         lake, deadline = lake_of(self.runtime.data_dir), time.monotonic() + timeout
         while lake.head() < self.positions and time.monotonic() < deadline:
+            time.sleep(0.1)
+        deadline = min(deadline, time.monotonic() + detection)
+        while time.monotonic() < deadline:
+            seen = detected_up_to(self.runtime.data_dir)
+            if seen is None or seen >= self.positions:
+                return
             time.sleep(0.1)
 
     def _revoke(self, session: Session, exercise: Exercise, now: datetime) -> None:

@@ -208,6 +208,10 @@ def _check(data: dict[str, Any], at: _Locator, out: Loaded, rules: RuleCatalog |
                 )
             elif not injects[ids[str(target)]].get("decision"):
                 out.problems.append(at.problem("that inject asks no decision", [*loc, "inject"]))
+        if kind == ExpectationKind.NOTIFICATION and not expectation.get("notify"):
+            out.problems.append(
+                at.problem("name who must be told (mayor, mic, police, ppc)", [*loc, "notify"])
+            )
 
 
 def _check_rule(

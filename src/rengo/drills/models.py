@@ -9,14 +9,16 @@ library change never rewrites history. Alerts and incidents an exercise caused c
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rengo.core.db import Base, JSONType, UTCDateTime, utcnow
 
-STATUSES = ("planned", "running", "paused", "completed", "aborted")
+STATUSES = ("planned", "running", "paused", "completed", "aborted", "interrupted")
+OnRestart = Literal["resume", "interrupt"]
+Transport = Literal["http", "syslog"]
 
 
 class Exercise(Base):
@@ -45,6 +47,19 @@ class Exercise(Base):
     token_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
     """The ward ingest tokens made for this exercise (revoked when it ends)."""
     telemetry_records: Mapped[int] = mapped_column(Integer, default=0)
+    autostart_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """A live exercise planned to start by itself then (``--start-at``, the web form)."""
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """The runner's last tick: a running exercise whose runner stopped ticking (the
+    server restarted) is taken up by the next server (``drills/supervisor.py``)."""
+    delivered_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """Every telemetry record due up to this moment was accepted by the ingest."""
+    transport: Mapped[str] = mapped_column(String(8), default="http")
+    """How a live exercise's telemetry is delivered: ``http`` or ``syslog``."""
+    on_restart: Mapped[str] = mapped_column(String(16), default="resume")
+    """``resume`` (a new runner goes on) or ``interrupt`` (marked interrupted)."""
+    interrupted: Mapped[str] = mapped_column(Text, default="")
+    """Why the exercise was interrupted (status ``interrupted``)."""
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

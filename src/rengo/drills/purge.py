@@ -13,15 +13,17 @@ the exercise and finishes; the lake part finds nothing left and changes nothing.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
-from rengo.core.db import Base
+from rengo.core.db import Base, Database
 from rengo.core.errors import Conflict
 from rengo.core.identity import ApiToken
 from rengo.core.permissions import Principal, require
@@ -32,6 +34,8 @@ from rengo.drills.scoring import affected, lake_of, source_of
 from rengo.drills.service import lock_exercise
 from rengo.soc.alerts_models import Alert
 from rengo.soc.lake_purge import drop_source
+
+CLEAN_UP_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -139,3 +143,19 @@ def clean_up(session: Session, data_dir: DataDir, exercise: Exercise, now: datet
         rows += affected(session.execute(delete(model).where(model.exercise_id == exercise.id)))
     session.flush()
     return PurgeReport(exercise.public_id, events, alerts, incidents, rows)
+
+
+def clean_up_aborted(db: Database, data_dir: DataDir, public_id: str, now: datetime) -> bool:
+    """``clean_up`` in a transaction of its own, tried again when detection attached an
+    event to one of the exercise's alerts meanwhile (its alerts carry the id from their
+    creation, so detection may still be adding to them while the abort removes them);
+    ``False`` if it never got through (the runner's own clean-up tries again)."""
+    for attempt in range(CLEAN_UP_ATTEMPTS):
+        try:
+            with db.session() as session:
+                exercise = lock_exercise(session, public_id)
+                clean_up(session, data_dir, exercise, now)
+            return True
+        except IntegrityError:
+            time.sleep(0.2 * (attempt + 1))
+    return False

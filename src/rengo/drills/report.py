@@ -28,6 +28,8 @@ KIND_JA = {
     "containment": "封じ込め",
     "decision": "意思決定",
     "draft": "文書作成",
+    "advisory": "注意喚起の発出",
+    "notification": "区長・関係機関への報告",
 }
 
 

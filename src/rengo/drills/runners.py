@@ -1,6 +1,6 @@
 """Live exercises started from the web run in background threads of the server process,
 one per exercise; the server stops them when it shuts down (the exercise stays running
-in the database and can be aborted or resumed by a new runner)."""
+in the database, and the next server's supervisor takes it up: ``drills/supervisor.py``)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,16 @@ class Runners:
     ) -> LiveRunner:
         runner = LiveRunner(runtime, public_id, rules, base_url=base_url)
         runner.start(principal)
+        self._run(runner, public_id)
+        return runner
+
+    def adopt(self, runtime: Runtime, public_id: str, rules: RuleCatalog, base_url: str) -> None:
+        """Go on with a running exercise whose runner stopped (``LiveRunner.adopt``)."""
+        runner = LiveRunner(runtime, public_id, rules, base_url=base_url)
+        runner.adopt()
+        self._run(runner, public_id)
+
+    def _run(self, runner: LiveRunner, public_id: str) -> None:
         stop = threading.Event()
 
         def run() -> None:
@@ -53,7 +63,6 @@ class Runners:
         with self._lock:
             self._running[public_id] = Running(runner, thread, stop)
         thread.start()
-        return runner
 
     def running(self) -> list[str]:
         with self._lock:

@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$")]
 DraftName = Literal["mayor_report", "authority_notification", "press_statement"]
+Recipient = Literal["mayor", "mic", "police", "ppc"]
+"""Whom a CSIRT message reports to (``rengo.csirt.vocabulary.REPORT_RECIPIENTS``)."""
 Technique = Annotated[str, Field(pattern=r"^T\d{4}(\.\d{3})?$")]
 
 
@@ -71,6 +73,11 @@ class ExpectationKind(enum.StrEnum):
     """A decision point answered (tabletop)."""
     DRAFT = "draft"
     """A draft written (tabletop: report to the mayor, notification, press statement)."""
+    ADVISORY = "advisory"
+    """An intel advisory sent to the exercise's wards (naming the exercise id)."""
+    NOTIFICATION = "notification"
+    """The CSIRT reported, on the exercise's incident, to everyone in ``notify``
+    (the ward mayor; MIC, police, PPC)."""
 
 
 class Expectation(_Strict):
@@ -79,6 +86,10 @@ class Expectation(_Strict):
     rule: str | None = Field(None, description="Sigma rule id or title (detection, campaign)")
     inject: str | None = Field(None, description="Inject it answers (decision)")
     draft: DraftName | None = Field(None, description="Draft template (draft)")
+    notify: list[Recipient] = Field(
+        default_factory=list,
+        description="Who must have been told (notification): mayor, mic, police, ppc",
+    )
     within_minutes: float = Field(60.0, gt=0, description="Time allowed from the start")
     wards: Literal["all", "first", "others"] = Field(
         "all", description="Which of the exercise's wards it is expected in (per-ward kinds)"

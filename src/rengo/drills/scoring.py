@@ -27,6 +27,7 @@ from rengo.core.wards import JOINT
 from rengo.csirt.models import Incident, IncidentAlert, IncidentWard
 from rengo.drills.loader import RuleCatalog
 from rengo.drills.models import Exercise, FollowUp, Result
+from rengo.drills.responses import RESPONSES
 from rengo.drills.scenario import Expectation, ExpectationKind
 from rengo.drills.service import scenario_of
 from rengo.soc.alerts_models import Alert, AlertChange, AlertEvent
@@ -180,6 +181,8 @@ def update_results(
                     if expectation.kind is ExpectationKind.INCIDENT
                     else result.contained_at
                 )
+        elif (fill := RESPONSES.get(expectation.kind)) is not None:
+            fill(session, exercise, expectation, result, now)
         _settle(result, now)
     session.flush()
     return results
@@ -240,6 +243,8 @@ FOLLOWUP_TEXT = {
     ExpectationKind.CONTAINMENT: ("封じ込め手順の見直し", "Fix the containment playbook"),
     ExpectationKind.DECISION: ("意思決定手順の確認", "Rehearse the decision procedure"),
     ExpectationKind.DRAFT: ("報告・通報様式の整備", "Prepare the report template"),
+    ExpectationKind.ADVISORY: ("注意喚起の発出手順の見直し", "Fix the advisory procedure"),
+    ExpectationKind.NOTIFICATION: ("報告・通報連絡体制の見直し", "Fix the reporting chain"),
 }
 
 

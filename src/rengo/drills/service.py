@@ -20,11 +20,18 @@ from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT, ward_codes
-from rengo.drills.models import Exercise, ExerciseWard, InjectRun, Result
+from rengo.drills.models import Exercise, ExerciseWard, InjectRun, OnRestart, Result, Transport
 from rengo.drills.scenario import ExerciseKind, ExpectationKind, Inject, Scenario
+from rengo.drills.start_time import check_start
 
 MAX_SPEED = 600.0
-PER_WARD = (ExpectationKind.DETECTION, ExpectationKind.INCIDENT, ExpectationKind.CONTAINMENT)
+
+PER_WARD = (
+    ExpectationKind.DETECTION,
+    ExpectationKind.INCIDENT,
+    ExpectationKind.CONTAINMENT,
+    ExpectationKind.NOTIFICATION,
+)
 
 
 def schedule(scenario: Scenario) -> dict[str, float]:
@@ -80,14 +87,17 @@ def create_exercise(
     speed: float,
     start_at: datetime,
     now: datetime,
+    autostart: bool = False,
+    on_restart: OnRestart = "resume",
+    transport: Transport = "http",
 ) -> Exercise:
-    """Plan an exercise (status ``planned``); the runner or facilitator starts it."""
+    """Plan an exercise (status ``planned``); the runner or facilitator starts it — or,
+    with ``autostart``, the server's supervisor at ``start_at`` (a live exercise)."""
     require(principal, "drills.exercises.run")
     wards = _check_wards(scenario, wards)
     if not 0 < speed <= MAX_SPEED:
         raise InvalidInput("invalid speed", [Problem(f"between 0 and {MAX_SPEED:g}", "speed")])
-    if start_at.tzinfo is None:
-        raise InvalidInput("invalid start", [Problem("give a time zone", "start_at")])
+    check_start(start_at, now, live=scenario.kind is ExerciseKind.LIVE, autostart=autostart)
     exercise = Exercise(
         public_id=new_public_id(now),
         kind=scenario.kind.value,
@@ -104,6 +114,10 @@ def create_exercise(
         join_code=secrets.token_hex(3).upper() if scenario.kind is ExerciseKind.TABLETOP else None,
         token_ids=[],
         telemetry_records=0,
+        autostart_at=start_at if autostart else None,
+        on_restart=on_restart,
+        transport=transport,
+        interrupted="",
         created_by=principal.label,
         created_at=now,
         updated_at=now,
@@ -221,8 +235,9 @@ TRANSITIONS = {
     "start": ({"planned"}, "running"),
     "pause": ({"running"}, "paused"),
     "resume": ({"paused"}, "running"),
-    "abort": ({"planned", "running", "paused"}, "aborted"),
+    "abort": ({"planned", "running", "paused", "interrupted"}, "aborted"),
     "complete": ({"running", "paused"}, "completed"),
+    "interrupt": ({"running", "paused"}, "interrupted"),
 }
 
 
@@ -260,8 +275,10 @@ def change_status(
         exercise.paused_seconds += (now - exercise.paused_at).total_seconds()
         exercise.paused_at = None
         _shift_due(session, exercise)
-    if target in ("aborted", "completed"):
-        exercise.ended_at = now
+    if target in ("aborted", "completed", "interrupted"):
+        exercise.ended_at = exercise.ended_at or now
+    if action == "interrupt":
+        exercise.interrupted = str((detail or {}).get("reason", ""))[:500]
     exercise.status = target
     exercise.updated_at = now
     audit.record(

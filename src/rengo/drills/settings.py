@@ -26,3 +26,9 @@ class DrillsSettings(BaseModel):
     max_telemetry_records: int = Field(
         200_000, description="Most telemetry records one exercise may generate."
     )
+    takeover_seconds: float = Field(
+        30.0,
+        description="A running live exercise whose runner has not ticked for this long "
+        "(the server restarted) is taken up by the server: resumed, or marked interrupted "
+        "as the planner chose.",
+    )

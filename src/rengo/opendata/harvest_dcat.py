@@ -162,7 +162,7 @@ def _resources(graph: Graph, distributions: list[Node]) -> list[dict[str, str]]:
 
 
 def _fingerprint(package: dict[str, Any]) -> str:
-    """Stands for ``dct:modified`` when a portal does not give it."""
+    """The content's digest: with ``dct:modified``, what tells one version from the next."""
     return hashlib.sha256(repr(sorted(package.items())).encode()).hexdigest()[:32]
 
 
@@ -193,8 +193,11 @@ def package_of(graph: Graph, node: Node) -> dict[str, Any]:
         "resources": _resources(graph, distributions),
         "state": "active",
     }
-    modified = _text(graph, node, DCTERMS.modified)
-    package["metadata_modified"] = (modified or _fingerprint(package))[:40]
+    # dct:modified is often only to the second (or a day, or absent): a change made within
+    # it would look unchanged, so the content's fingerprint is part of the version too.
+    modified, fingerprint = _text(graph, node, DCTERMS.modified), _fingerprint(package)
+    version = f"{modified[:26]}~{fingerprint[:12]}" if modified else fingerprint
+    package["metadata_modified"] = version
     return package
 
 

@@ -87,7 +87,9 @@ def grouping_key(detection: Detection) -> str:
     who = detection.host or detection.user or detection.src_ip or ""
     if detection.kind == "correlation":
         who = "|".join(f"{k}={v}" for k, v in sorted(detection.group.items())) or who
-    return f"{detection.ward}|{detection.rule_id}|{who.lower()}"[:200]
+    # An exercise's detections never join a real alert (nor another exercise's).
+    exercise = f"|{detection.exercise}" if detection.exercise else ""
+    return f"{detection.ward}|{detection.rule_id}|{who.lower()}"[: 200 - len(exercise)] + exercise
 
 
 def ingest(
@@ -166,6 +168,7 @@ def _create(
         group=d.group,
         wards=[d.ward],
         origin=d.origin,
+        exercise_id=d.exercise,
         event_count=0,
         detections=0,
         first_seen=d.first_time,
@@ -271,6 +274,7 @@ def _new_campaign(
         kind
     ]
     techniques = sorted({t for m in members for t in m.techniques})
+    exercises = {m.exercise_id for m in members}  # one exercise's own campaign is tagged
     campaign = Alert(
         public_id=new_public_id(min(m.first_seen for m in members)),
         tenant=JOINT,
@@ -289,6 +293,7 @@ def _new_campaign(
         group={"key": kind, "value": value},
         wards=[],
         origin=top.origin,
+        exercise_id=exercises.pop() if len(exercises) == 1 else None,
         first_seen=min(m.first_seen for m in members),
         last_seen=max(m.last_seen for m in members),
         created_at=now,

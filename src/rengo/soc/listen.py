@@ -8,7 +8,7 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.storage import DataDir
 from rengo.soc.service import SocStore, store_for
 from rengo.soc.settings import SocSettings
-from rengo.soc.syslog_server import ListenerThread, SyslogListener, tls_context
+from rengo.soc.syslog_server import ExerciseCheck, ListenerThread, SyslogListener, tls_context
 from rengo.soc.wardmap import WardMap
 
 
@@ -22,8 +22,11 @@ class RunningListener:
         self.thread.stop()
 
 
-def open_listener(data_dir: DataDir, settings: SocSettings) -> RunningListener:
-    """Start the listener (and the lake writer, if no other process runs it)."""
+def open_listener(
+    data_dir: DataDir, settings: SocSettings, exercise_check: ExerciseCheck | None = None
+) -> RunningListener:
+    """Start the listener (and the lake writer, if no other process runs it).
+    ``exercise_check`` accepts the exercise tag of messages (``SyslogListener``)."""
     if settings.syslog_ward_map is None:
         raise InvalidInput(
             "the syslog listener needs a ward map",
@@ -48,14 +51,17 @@ def open_listener(data_dir: DataDir, settings: SocSettings) -> RunningListener:
         tls_port=settings.syslog_tls_port,
         tls_context=context,
         flush_ms=settings.syslog_flush_ms,
+        exercise_check=exercise_check,
     )
     thread = ListenerThread(listener)
     thread.start()
     return RunningListener(listener, thread, store)
 
 
-def start_with_serve(data_dir: DataDir, settings: SocSettings) -> RunningListener | None:
+def start_with_serve(
+    data_dir: DataDir, settings: SocSettings, exercise_check: ExerciseCheck | None = None
+) -> RunningListener | None:
     """For ``rengo serve``: start the listener when ``soc.syslog_enabled`` says so."""
     if not settings.syslog_enabled:
         return None
-    return open_listener(data_dir, settings)
+    return open_listener(data_dir, settings, exercise_check)

@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import ssl
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -35,8 +37,30 @@ READ_BYTES = 256 << 10
 COUNT_DIGITS = 8  # an octet count longer than this is not a frame length of MAX_FRAME
 
 
+EXERCISE_SD = b"[rengo@32473 "
+"""The RFC 5424 structured-data element an exercise tags its messages with:
+``[rengo@32473 exercise="EX-…" ward="131016"]`` (32473: the private enterprise number
+RFC 5612 sets aside for documentation)."""
+EXERCISE_PARAM = re.compile(rb'(exercise|ward)="([A-Za-z0-9-]{1,32})"')
+ExerciseCheck = Callable[[str, str], bool]
+"""``(exercise id, ward)`` -> whether that exercise is running with that ward."""
+
+
 class FramingError(ValueError):
     pass
+
+
+def exercise_tag(message: bytes) -> tuple[str, str] | None:
+    """The (exercise id, ward) of an RFC 5424 message's ``rengo@32473`` element."""
+    start = message.find(EXERCISE_SD, 0, 400)
+    if start == -1:
+        return None
+    end = message.find(b"]", start)
+    found = dict(EXERCISE_PARAM.findall(message[start:end]))
+    exercise, ward = found.get(b"exercise"), found.get(b"ward")
+    if exercise is None or ward is None:
+        return None
+    return exercise.decode(), ward.decode()
 
 
 def split_frames(data: bytes) -> tuple[list[bytes], bytes]:
@@ -113,9 +137,15 @@ class SyslogListener:
     batch_records: int = 20_000
     max_buffer_records: int = 200_000
     origin: str = "real"
+    exercise_check: ExerciseCheck | None = None
+    """Accepts the exercise tag of messages (``exercise_tag``) when it names a running
+    exercise and one of its wards; without it (or when it says no) a tagged message is
+    real data of the ward its address maps to, the tag left in the raw text."""
     counters: ListenerCounters = field(default_factory=ListenerCounters)
     bound: dict[str, int] = field(default_factory=dict)
-    _buffer: dict[tuple[str, str], list[bytes]] = field(default_factory=lambda: defaultdict(list))
+    _buffer: dict[tuple[str, str, str], list[bytes]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     _buffered: int = 0
     _address_wards: dict[str, str | None] = field(default_factory=dict)
     _room: asyncio.Event | None = None
@@ -139,16 +169,38 @@ class SyslogListener:
     def _add(self, peer: str, messages: list[bytes]) -> None:
         source = f"syslog:{peer}"
         by_address = self._ward_of_address(peer) or UNMAPPED_WARD
-        if not self.ward_map.hosts:
-            self._buffer[(by_address, source)].extend(messages)
+        if self.exercise_check is not None and any(EXERCISE_SD in m[:400] for m in messages):
+            messages = self._exercise_messages(messages)
+        if not messages:
+            pass
+        elif not self.ward_map.hosts:
+            self._buffer[(by_address, source, self.origin)].extend(messages)
         else:
             hosts = self.ward_map.hosts
             for message in messages:
                 host = syslog_hostname(message)
                 ward = hosts.get(host, by_address) if host else by_address
-                self._buffer[(ward, source)].append(message)
+                self._buffer[(ward, source, self.origin)].append(message)
         self._buffered += len(messages)
         self.counters.received += len(messages)
+        self._wake_up()
+
+    def _exercise_messages(self, messages: list[bytes]) -> list[bytes]:
+        """Buffer the messages an exercise tagged (as its ward's, ``origin=exercise``,
+        ``source=exercise:<id>``); return the rest."""
+        assert self.exercise_check is not None
+        rest = []
+        for message in messages:
+            tag = exercise_tag(message)
+            if tag is not None and self.exercise_check(*tag):
+                self._buffer[(tag[1], f"exercise:{tag[0]}", "exercise")].append(message)
+                self._buffered += 1
+                self.counters.received += 1
+            else:
+                rest.append(message)
+        return rest
+
+    def _wake_up(self) -> None:
         if self._buffered >= self.batch_records and self._wake is not None:
             self._wake.set()
         if self._buffered >= self.max_buffer_records and self._room is not None:
@@ -208,10 +260,11 @@ class SyslogListener:
                 source=source,
                 format="syslog",
                 records=records,
-                origin=self.origin,
+                origin=origin,
                 received=now,
             )
-            for (ward, source), records in buffer.items()
+            for (ward, source, origin), records in buffer.items()
+            if records
         ]
         loop = asyncio.get_running_loop()
         while True:

@@ -31,6 +31,7 @@ from rengo.core.types import TenantCode
 from rengo.soc.detect.rules import CompiledRule, Correlation
 
 _RISING = ("gt", "gte")
+REAL: tuple[str, str | None] = ("real", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,8 @@ class BaseMatch:
     ward: TenantCode
     fields: dict[str, str | None] = field(default_factory=dict)
     origin: str = "real"
+    exercise: str | None = None
+    """The exercise (``EX-…``) whose telemetry this event is (``origin=exercise``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,7 @@ class CorrelationHit:
     first_time: datetime
     last_time: datetime
     origin: str = "real"
+    exercise: str | None = None
 
 
 def is_anchored(spec: Correlation) -> bool:
@@ -146,7 +150,7 @@ class CorrelationEngine:
             c.id: {} for c in self.correlations
         }
         self.watermark: datetime | None = None
-        self._origin_of: dict[str, str] = {}
+        self._origin_of: dict[str, tuple[str, str | None]] = {}
         """Demo and exercise events in open windows (real is the default, not kept)."""
         self._routes: dict[str, list[_Route]] = {}
         for corr in self.correlations:
@@ -192,7 +196,7 @@ class CorrelationEngine:
         ordered = sorted(matches, key=lambda m: (m.time, m.event_id))
         for match in ordered:
             if match.origin != "real":
-                self._origin_of[match.event_id] = match.origin
+                self._origin_of[match.event_id] = (match.origin, match.exercise)
             for route in self._routes.get(match.rule_id, ()):
                 hit = self._add(route, match)
                 if hit is not None:
@@ -293,15 +297,15 @@ class CorrelationEngine:
     def _hit(self, corr: CompiledRule, key: tuple[Any, ...], items: list[Any]) -> CorrelationHit:
         spec = corr.correlation
         assert spec is not None
+        tags = [self._origin_of.pop(e, REAL) for _, e, _, _ in items]
+        tag = next((t for t in tags if t[0] != "real"), REAL)
         return CorrelationHit(
             rule=corr,
             ward=key[0],
             group=dict(zip(spec.group_by, key[1:], strict=True)),
             event_ids=tuple(event_id for _, event_id, _, _ in items),
-            origin=next(
-                (o for _, e, _, _ in items if (o := self._origin_of.pop(e, "real")) != "real"),
-                "real",
-            ),
+            origin=tag[0],
+            exercise=tag[1],
             first_time=items[0][0],
             last_time=items[-1][0],
         )

@@ -31,6 +31,21 @@ USER_FIELDS = ("user_name", "TargetUserName", "User", "SubjectUserName", "Accoun
 SOURCE_FIELDS = ("src_ip", "IpAddress", "SourceIp", "SourceAddress")
 
 
+EXERCISE_SOURCE = "exercise:"
+"""An exercise's telemetry is sent with ``source=exercise:<id>`` (OCSF
+``metadata.log_name``) and ``origin=exercise``: the tag travels with each event."""
+
+
+def exercise_ids(origins: list[str], sources: list[str | None]) -> list[str | None]:
+    """The exercise id of each event (``None`` for all but exercise telemetry)."""
+    return [
+        s[len(EXERCISE_SOURCE) :][:32]
+        if o == "exercise" and s and s.startswith(EXERCISE_SOURCE)
+        else None
+        for o, s in zip(origins, sources, strict=True)
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Detection:
     rule_id: str
@@ -49,6 +64,8 @@ class Detection:
     user: str | None = None
     src_ip: str | None = None
     group: dict[str, Any] = field(default_factory=dict)
+    exercise: str | None = None
+    """The exercise (``EX-…``) whose telemetry raised it, from its events' ``source``."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -165,6 +182,12 @@ class Detector:
         everywhere = np.arange(len(matched_rows))
         ids, times = matched.column("event_id").to_pylist(), matched.column("time").to_pylist()
         wards, origins = matched.column("ward").to_pylist(), matched.column("origin").to_pylist()
+        exercises = exercise_ids(
+            origins,
+            matched.column("source").to_pylist()
+            if "source" in matched.column_names
+            else [None] * len(origins),
+        )
         hosts = _first_present(columns, HOST_FIELDS, everywhere)
         users = _first_present(columns, USER_FIELDS, everywhere)
         sources = _first_present(columns, SOURCE_FIELDS, everywhere)
@@ -182,6 +205,7 @@ class Detector:
                         wards[r],
                         dict(zip(needed, row, strict=True)),
                         origins[r],
+                        exercises[r],
                     )
                     for r, row in zip(
                         rows, zip(*values, strict=True) if needed else [()] * len(rows), strict=True
@@ -206,6 +230,7 @@ class Detector:
                     hosts[r],
                     users[r],
                     sources[r],
+                    exercise=exercises[r],
                 )
                 for r in rows
             ]
@@ -238,4 +263,5 @@ class Detector:
             user=group.get("user_name") or group.get("TargetUserName") or group.get("User"),
             src_ip=group.get("src_ip") or group.get("IpAddress"),
             group=group,
+            exercise=hit.exercise,
         )

@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from rengo.core.runtime import Runtime
-from rengo.core.storage import write_atomically
+from rengo.core.storage import DataDir, write_atomically
 from rengo.core.types import TenantCode
 from rengo.soc.detect.detector import Detection, Detector
 from rengo.soc.detect.parquet_input import DETECT_COLUMNS
@@ -144,6 +144,20 @@ def hunt(
         detector.close()
 
 
+def state_path(data_dir: DataDir) -> Path:
+    """Where incremental detection keeps its cursor and open correlation windows."""
+    return data_dir.files("soc") / "detect-state.json"
+
+
+def detected_up_to(data_dir: DataDir) -> int | None:
+    """The lake position incremental detection has evaluated — alerts for every event up
+    to it are queued — or ``None`` when it never ran here."""
+    try:
+        return int(json.loads(state_path(data_dir).read_text("utf-8")).get("cursor", 0))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 @dataclass
 class RunReport:
     events: int = 0
@@ -167,7 +181,7 @@ class IncrementalDetector:
             cache_dir=cache_dir(runtime),
             segments=load_segments(runtime),
         )
-        self.state_path = runtime.data_dir.files("soc") / "detect-state.json"
+        self.state_path = state_path(runtime.data_dir)
         self.cursor = 0
         self._load()
 

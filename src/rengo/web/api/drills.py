@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from rengo.core.errors import InvalidInput, NotFound, Problem
@@ -29,6 +29,7 @@ from rengo.drills.report import after_action_report
 from rengo.drills.runners import Runners
 from rengo.drills.settings import DrillsSettings
 from rengo.drills.summary import summarise
+from rengo.drills.supervisor import Supervisor
 from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/drills", tags=["drills"])
@@ -44,9 +45,16 @@ Kind = Literal["live", "tabletop"]
 @asynccontextmanager
 async def _runners(app: FastAPI) -> AsyncIterator[None]:
     app.state.drill_runners = Runners()
+    runtime: Runtime = app.state.runtime
+    # Exercises due to start by themselves, and those a restart left: to drills.ingest_url.
+    supervisor = Supervisor(
+        runtime, app.state.drill_runners, runtime.settings.section(DrillsSettings).ingest_url
+    )
+    supervisor.start()
     try:
         yield
     finally:
+        await run_in_threadpool(supervisor.close)
         await run_in_threadpool(app.state.drill_runners.stop_all)
 
 
@@ -158,6 +166,17 @@ class ExerciseIn(BaseModel):
     )
     speed: float = Field(1.0, gt=0, le=service.MAX_SPEED, description="Time compression ×N")
     start: bool = Field(True, description="Start now (a live run begins sending at once)")
+    start_at: AwareDatetime | None = Field(
+        None,
+        description="Start by itself at this time instead (live; with a zone, within a year)",
+    )
+    transport: Literal["http", "syslog"] = Field(
+        "http", description="Telemetry over HTTP ingest, or FortiGate logs by syslog (TCP)"
+    )
+    on_restart: Literal["resume", "interrupt"] = Field(
+        "resume",
+        description="If the server restarts while it runs: resume it, or mark it interrupted",
+    )
 
 
 class ExerciseOut(BaseModel):
@@ -166,9 +185,13 @@ class ExerciseOut(BaseModel):
     scenario: str
     title: Localised
     wards: list[str]
-    status: Literal["planned", "running", "paused", "completed", "aborted"]
+    status: Literal["planned", "running", "paused", "completed", "aborted", "interrupted"]
     speed: float
     start_at: datetime
+    starts_by_itself: bool = Field(description="Planned to start by itself at start_at")
+    on_restart: Literal["resume", "interrupt"]
+    transport: Literal["http", "syslog"]
+    interrupted: str = Field(description="Why it was interrupted (status interrupted)")
     ended_at: datetime | None
     join_code: str | None = Field(description="Short code tabletop participants join with")
     telemetry_records: int
@@ -221,6 +244,10 @@ def _out(session: SessionDep, exercise: Exercise) -> ExerciseOut:
         status=exercise.status,
         speed=exercise.speed,
         start_at=exercise.start_at,
+        starts_by_itself=exercise.status == "planned" and exercise.autostart_at is not None,
+        on_restart=exercise.on_restart,
+        transport=exercise.transport,
+        interrupted=exercise.interrupted,
         ended_at=exercise.ended_at,
         join_code=exercise.join_code,
         telemetry_records=exercise.telemetry_records,
@@ -331,10 +358,19 @@ def create(
     now = runtime.clock.now()
     with runtime.db.session() as session:
         exercise = service.create_exercise(
-            session, principal, document, wards=body.wards, speed=body.speed, start_at=now, now=now
+            session,
+            principal,
+            document,
+            wards=body.wards,
+            speed=body.speed,
+            start_at=body.start_at or now,
+            now=now,
+            autostart=body.start_at is not None,
+            on_restart=body.on_restart,
+            transport=body.transport,
         )
         session.expunge(exercise)
-    if body.start:
+    if body.start and body.start_at is None:
         start_exercise(request, runtime, principal, exercise)
     response.headers["Location"] = f"/api/v1/drills/exercises/{exercise.public_id}"
     with runtime.db.session() as session:
@@ -364,8 +400,6 @@ def act(
             exercise = service.change_status(
                 session, principal, exercise_id, action, now, {"client": client_address(request)}
             )
-            if action == "abort":
-                purge.clean_up(session, runtime.data_dir, exercise, now)
             if action == "complete":
                 if exercise.kind == "tabletop":
                     tabletop.update_results(session, exercise, now)
@@ -375,8 +409,10 @@ def act(
                     revoke_tokens(session, exercise, now)
                 settings = runtime.settings.section(DrillsSettings)
                 scoring.finish(session, exercise, settings.followup_due_days, now)
-            return
-    start_exercise(request, runtime, principal, exercise)
+    if action == "abort":  # the status first (the runner stops sending), then the rest
+        purge.clean_up_aborted(runtime.db, runtime.data_dir, exercise_id, now)
+    if action == "start":
+        start_exercise(request, runtime, principal, exercise)
 
 
 @router.post(

@@ -448,6 +448,7 @@ def add_note(
         body.kind,
         now=by.now,
         client=by.client,
+        to=body.to,
     )
     entry = by.session.get(TimelineEntry, entry_id)
     return TimelineOut.model_validate(entry)

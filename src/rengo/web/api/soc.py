@@ -26,6 +26,7 @@ from rengo.core.permissions import narrow_to_visible, visible_tenants
 from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
+from rengo.drills.senders import RunningExercises
 from rengo.soc import envelopes
 from rengo.soc.health import HealthWatch, lake_health
 from rengo.soc.listen import start_with_serve
@@ -49,7 +50,10 @@ router = APIRouter(prefix="/api/v1/soc", tags=["soc"])
 async def _syslog(app: FastAPI) -> AsyncIterator[None]:
     runtime = app.state.runtime
     running = await run_in_threadpool(
-        start_with_serve, runtime.data_dir, runtime.settings.section(SocSettings)
+        start_with_serve,
+        runtime.data_dir,
+        runtime.settings.section(SocSettings),
+        RunningExercises(runtime),  # an exercise's syslog replay is tagged as such
     )
     app.state.soc_syslog = running
     watch = HealthWatch(runtime)

@@ -37,7 +37,14 @@ from rengo.csirt.lifecycle import ORDER
 from rengo.csirt.models import IncidentAlert
 from rengo.csirt.schemas import IncidentCreate, IncidentPatch
 from rengo.csirt.settings import CsirtSettings
-from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, SEVERITIES, STATUSES, TIMELINE_KINDS
+from rengo.csirt.vocabulary import (
+    ACTION_KINDS,
+    CATEGORIES,
+    REPORT_RECIPIENTS,
+    SEVERITIES,
+    STATUSES,
+    TIMELINE_KINDS,
+)
 from rengo.web.api.incidents import alert_source, send_notifications
 from rengo.web.api.oncall import wake_worker
 from rengo.web.deps import (
@@ -64,6 +71,7 @@ VOCABULARIES = {
     "severities": SEVERITIES,
     "action_kinds": ACTION_KINDS,
     "timeline_kinds": TIMELINE_KINDS,
+    "report_recipients": REPORT_RECIPIENTS,
     "order": ORDER,
 }
 TIMELINE_SHOWN = 300
@@ -381,7 +389,9 @@ async def add_note(
         text = str(form.get("text") or "").strip()
         if not text:
             raise InvalidInput("empty note", [Problem("write something", "field text")])
-        kind = "message" if form.get("kind") == "message" else "note"
+        chosen = str(form.get("kind") or "note")
+        to = [chosen] if chosen in REPORT_RECIPIENTS else []
+        kind = "message" if chosen == "message" or to else "note"
         changes.add_note(
             session,
             post.principal,
@@ -390,6 +400,7 @@ async def add_note(
             kind,
             now=post.runtime.clock.now(),
             client=post.client,
+            to=to,
         )
 
     return await _post(post, incident_id, work)

@@ -23,12 +23,12 @@ from rengo.core.types import TenantCode
 from rengo.core.wards import wards
 from rengo.drills import loader, service, tabletop
 from rengo.drills.catalog import rule_catalog
-from rengo.drills.models import Exercise
+from rengo.drills.models import Exercise, OnRestart
 from rengo.drills.summary import summarise
 from rengo.web.api.drills import ExerciseId, act, start_exercise
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep
 from rengo.web.nav import NavItem
-from rengo.web.pages.csirt_forms import FormError
+from rengo.web.pages.csirt_forms import FormError, jst_input
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -60,6 +60,7 @@ def _index(
             "wards": wards(),
             "flash": error.message if error else None,
             "flash_kind": "error" if error else None,
+            "error": error,
         },
         status_code=error.status if error else 200,
     )
@@ -93,6 +94,8 @@ async def create(
                 "Choose a scenario.", [Problem("Choose a scenario.", "field scenario")]
             )
         now = runtime.clock.now()
+        start_at = jst_input(str(form.get("start_at") or "").strip(), "start_at")
+        on_restart: OnRestart = "interrupt" if form.get("on_restart") == "interrupt" else "resume"
         with runtime.db.session() as session:
             exercise = service.create_exercise(
                 session,
@@ -100,11 +103,13 @@ async def create(
                 loader.require(shipped[name]),
                 wards=[str(w) for w in form.getlist("wards")],
                 speed=speed,
-                start_at=now,
+                start_at=start_at or now,
                 now=now,
+                autostart=start_at is not None,
+                on_restart=on_restart,
             )
             session.expunge(exercise)
-        if exercise.kind == "live":
+        if exercise.kind == "live" and start_at is None:
             start_exercise(request, runtime, principal, exercise)
     except RengoError as exc:
         with runtime.db.session() as session:

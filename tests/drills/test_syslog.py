@@ -1,0 +1,127 @@
+"""A live exercise replayed by syslog, as a ward's firewall sends it: the FortiGate
+records go over a real TCP connection to the server's syslog listener, RFC 5424
+octet-counted and tagged ``[rengo@32473 exercise=… ward=…]``; the listener keeps them as
+the exercise's (origin, source, ward) only while that exercise runs with that ward."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from rengo.core.permissions import SYSTEM
+from rengo.core.runtime import Runtime
+from rengo.drills.live import LiveRunner
+from rengo.drills.loader import RuleCatalog
+from rengo.drills.models import Exercise, Result
+from rengo.drills.scenario import Scenario
+from rengo.drills.scoring import lake_of
+from rengo.drills.senders import syslog_frame
+from rengo.drills.service import create_exercise
+from rengo.soc.settings import SocSettings
+from tests.conftest import LiveServer
+from tests.drills.conftest import following, wait_for
+from tests.helpers import WARD_A, WARD_B, free_port
+
+
+def _with_listener(env: Runtime, tmp_path: Path) -> int:
+    ward_map = tmp_path / "wards.txt"
+    ward_map.write_text(f"127.0.0.0/8 {WARD_B}\n", encoding="utf-8")
+    port = free_port()
+    soc = env.settings.section(SocSettings)
+    env.settings.use(
+        soc.model_copy(
+            update={
+                "syslog_enabled": True,
+                "syslog_tcp_port": port,
+                "syslog_udp_port": None,
+                "syslog_ward_map": ward_map,
+                "syslog_flush_ms": 50,
+            }
+        )
+    )
+    return port
+
+
+def _lake_rows(env: Runtime) -> list[tuple[Any, ...]]:
+    lake = lake_of(env.data_dir)
+    relation = lake.source_of([path for _, path in lake.event_files()])
+    if relation is None:  # nothing in the lake yet
+        return []
+    cursor = lake.connect()
+    rows = cursor.execute(
+        f"SELECT origin, source, ward, starts_with(raw, '<190>1 ') AS by_syslog, count(*) "
+        f"FROM {relation} GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    cursor.close()
+    return rows
+
+
+def test_syslog_replay_through_the_listener(
+    env: Runtime,
+    tmp_path: Path,
+    short_live: Scenario,
+    rules: RuleCatalog,
+) -> None:
+    from rengo.web.app import create_app
+
+    port = _with_listener(env, tmp_path)
+    with LiveServer(create_app(following(env))) as server:
+        now = env.clock.now()
+        with env.db.session() as session:
+            exercise = create_exercise(
+                session,
+                SYSTEM,
+                short_live,
+                wards=[WARD_A],
+                speed=1.0,
+                start_at=now,
+                now=now,
+                transport="syslog",
+            )
+            public_id = exercise.public_id
+        # Before it runs, its tag is not taken: the message is the mapped ward's real data.
+        forged = syslog_frame(b'date=2026-12-07 devname="fw" msg="x"', public_id, WARD_A, now)
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            connection.sendall(forged)
+        wait_for(lambda: any(r[1] == "syslog:127.0.0.1" for r in _lake_rows(env)), timeout=30)
+        runner = LiveRunner(env, public_id, rules, base_url=server.url, tick_seconds=0.1)
+        runner.start(SYSTEM)
+        stop = threading.Event()
+        thread = threading.Thread(target=runner.run, args=(stop,))
+        thread.start()
+        thread.join(150)
+        stop.set()
+        assert not thread.is_alive()
+        with env.db.session() as session:
+            done = session.scalar(select(Exercise).where(Exercise.public_id == public_id))
+            assert done is not None and done.status == "completed"
+            assert done.transport == "syslog"
+            met = {r.expectation_id: r.status for r in session.scalars(select(Result))}
+    assert met["spray-detected"] == "met" and met["backups-detected"] == "met"
+    source = f"exercise:{public_id}"
+    rows = _lake_rows(env)
+    mine = {r[3]: r[4] for r in rows if r[:3] == ("exercise", source, WARD_A)}
+    # The 30 spray records and the FortiGate part of the noise came by syslog, tagged;
+    # Windows events and squid lines by HTTP, as their shippers would send them.
+    assert mine[True] >= 30 and mine[False] >= 2 and mine[True] + mine[False] == 62, rows
+    # The message tagged before the exercise ran is the mapped ward's real data.
+    assert ("real", "syslog:127.0.0.1", WARD_B, True, 1) in rows
+    assert len(rows) == 3, rows
+
+
+def test_the_tag_is_read_only_from_rfc5424_structured_data() -> None:
+    from rengo.soc.syslog_server import exercise_tag
+
+    stamp = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    framed = syslog_frame(b"msg", "EX-20261207-ABC123", WARD_A, stamp)
+    length, message = framed.split(b" ", 1)
+    assert int(length) == len(message)
+    assert message.startswith(b"<190>1 2026-12-07T01:00:00.000Z - fortigate - - [rengo@32473")
+    assert exercise_tag(message) == ("EX-20261207-ABC123", WARD_A)
+    assert exercise_tag(b'<190>1 - - - - - - exercise="EX-1" ward="131016"') is None
+    assert exercise_tag(b'<190>1 - - - - - [rengo@32473 exercise="EX-1"] x') is None
