@@ -121,6 +121,7 @@ def detail(
         "members": members,
         "history": alerts.history(session, principal, alert),
         "can_triage": allows(principal, "soc.alerts.triage", alert.tenant),
+        "can_open_incident": allows(principal, "csirt.incidents.write", alert.tenant),
         "can_suppress": allows(principal, "soc.alerts.suppress", alert.tenant)
         and alert.kind != "campaign",
         "default_expiry": (runtime.clock.now() + timedelta(days=7))
