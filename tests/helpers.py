@@ -96,3 +96,20 @@ def built_domains() -> set[str]:
         if any(p.name not in DECLARING_PARTS for p in (src / d).glob("*.py"))
         or (src / d / "migrations").is_dir()
     }
+
+
+AXE = ROOT / "tests" / "vendor" / "axe.min.js"
+
+
+def axe_serious(page: Any) -> list[tuple[str, str, list[Any]]]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on a Playwright page."""
+    page.evaluate(AXE.read_text("utf-8"))  # evaluated by the driver: the CSP allows no inline
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', "
+        "'wcag21aa']}})"
+    )
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
