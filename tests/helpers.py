@@ -101,12 +101,27 @@ def built_domains() -> set[str]:
 AXE = ROOT / "tests" / "vendor" / "axe.min.js"
 
 
-def assert_accessible(page: Any) -> None:
-    """No WCAG 2.1 A/AA violation that axe-core finds on the browser page's document."""
+def _axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A/AA violations on a Playwright page's current document."""
     page.evaluate(AXE.read_text("utf-8"))  # evaluated by the driver: the CSP allows no inline
     result = page.evaluate(
         "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', "
         "'wcag21aa']}})"
     )
-    problems = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+    violations: list[dict[str, Any]] = result["violations"]
+    return violations
+
+
+def assert_accessible(page: Any) -> None:
+    """No WCAG 2.1 A/AA violation, whatever its impact, that axe-core finds on the page."""
+    problems = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in _axe_violations(page)]
     assert not problems, problems
+
+
+def axe_serious(page: Any) -> list[tuple[str, str, list[Any]]]:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on a Playwright page."""
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in _axe_violations(page)
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -215,3 +215,38 @@ def test_error_page_speaks_the_readers_language(
     assert missing.status_code == 404 and "インシデント 999999 が見つかりません" in missing.text
     english = client.get("/incidents/999999?lang=en")
     assert "incident 999999 not found" in english.text
+
+
+def test_an_alert_opens_an_incident_in_one_click_and_the_incident_links_back(
+    client: TestClient, login: Callable[..., str], soc_alert: Callable[..., str]
+) -> None:
+    alert_id = soc_alert(WARD_A, "不審なPowerShell実行", level="critical")
+    other_ward = soc_alert(WARD_B, "中央区の不審な通信")
+    csrf = login(client, WARD_A, "csirt")
+    alert_page = client.get(f"/soc/alerts/{alert_id}").text
+    button = re.search(r'<a class="button" href="([^"]+)">インシデントを開く</a>', alert_page)
+    assert button is not None
+    # Ward B's alert id slipped into the link is neither shown nor its ward ticked.
+    form = client.get(button.group(1) + f"&alert_ids={other_ward}").text
+    assert f'href="/soc/alerts/{alert_id}"' in form and other_ward not in form.split("<form")[0]
+    assert "中央区の不審な通信" not in form
+    assert 'name="title" value="不審なPowerShell実行"' in form
+    assert re.search(rf'value="{WARD_A}"\s+checked', form)
+    assert not re.search(rf'value="{WARD_B}"\s+checked', form)
+    assert "アラートの重要度" in form and "重大" in form
+    assert f'id="alert_ids" name="alert_ids" value="{alert_id} {other_ward}"' in form
+    english = client.get(button.group(1) + "&lang=en").text
+    assert "Alert level" in english and "critical" in english
+    created = client.post(
+        "/incidents/new",
+        data={
+            "csrf_token": csrf,
+            "category": "unauthorised_access",
+            "alert_ids": alert_id,
+            "title": "不審なPowerShell実行",
+            "wards": WARD_A,
+        },
+    )
+    assert created.status_code == 303, created.text
+    incident = client.get(created.headers["location"]).text
+    assert f'<a href="/soc/alerts/{alert_id}">{alert_id}</a>' in incident

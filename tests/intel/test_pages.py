@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+import rengo.web
 from tests.helpers import JOINT, WARD_A
 
 
@@ -118,3 +120,62 @@ def test_ward_finance_sees_no_intel(client: TestClient, login: Callable[..., str
     assert client.get("/intel").status_code == 403
     menu = client.get("/").text.split('class="sidenav"')[1].split("</nav>")[0]
     assert "/intel" not in menu
+
+
+TLP_COLOURS = {  # FIRST TLP 2.0: the label's colour, on black
+    "clear": "#fff",
+    "green": "#33ff00",
+    "amber": "#ffc000",
+    "amber-strict": "#ffc000",
+    "red": "#ff2b2b",
+}
+
+
+def _contrast_on_black(colour: str) -> float:
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return (luminance + 0.05) / 0.05
+
+
+def test_tlp_labels_are_drawn_in_the_tlp_2_colours_by_one_macro(
+    client: TestClient, login: Callable[..., str]
+) -> None:
+    root = Path(rengo.web.__file__).parent
+    css = (root / "static" / "rengo.css").read_text()
+    for level, colour in TLP_COLOURS.items():
+        rule = re.search(rf"\.tlp-{level}\b[^{{]*{{([^}}]*)}}", css)
+        assert rule and f"color: {colour}" in rule.group(1), level
+        assert _contrast_on_black(colour) >= 4.5, level  # WCAG AA, axe's color-contrast
+    assert re.search(r"\.tlp \{[^}]*background: #000", css)
+    # Every TLP label goes through _tlp.html: no template draws one by itself (prose in a
+    # message may still name TLP:RED).
+    spelled = [
+        p.name
+        for p in (root / "templates").rglob("*.html")
+        if p.name != "_tlp.html"
+        and re.search(r"TLP:\{\{|>\s*TLP:(CLEAR|GREEN|AMBER|RED)", p.read_text())
+    ]
+    assert spelled == []
+    csrf = login(client, WARD_A, "ward_it")
+    for level in ("clear", "green", "amber", "amber+strict", "red"):
+        created = client.post(
+            "/intel/submit",
+            data={
+                "csrf_token": csrf,
+                "kind": "access",
+                "title": f"VPN {level}",
+                "tlp": level,
+                "source_addresses": "203.0.113.45",
+            },
+        )
+        assert created.status_code == 303, created.text
+        detail = client.get(created.headers["location"]).text
+        css_class = level.replace("+", "-")
+        assert f'<span class="tlp tlp-{css_class}">TLP:{level.upper()}</span>' in detail
+    listed = client.get("/intel/submissions").text
+    for level in ("clear", "green", "amber", "amber+strict", "red"):
+        assert f'class="tlp tlp-{level.replace("+", "-")}">TLP:{level.upper()}<' in listed

@@ -26,7 +26,10 @@ def record_on_timeline(session: Session, event: PageEvent) -> None:
             "rengo",
         )
     else:
-        summary, detail, actor = f"Page acknowledged by {event.by}", {"page": page.id}, event.by
+        # Which team's page: an incident pages several teams, and one responder answering
+        # them all made identical rows.
+        summary = f"Page to {team.name} acknowledged by {event.by}"
+        detail, actor = {"page": page.id, "team": team.id}, event.by
     timeline.add(
         session, page.incident_id, "message", summary, actor=actor, at=event.at, detail=detail
     )

@@ -4,7 +4,6 @@ Every export is audited."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from functools import cache
@@ -13,6 +12,7 @@ from typing import Any, Literal
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy.orm import Session
 
+from rengo.core import csv_safe
 from rengo.core.clock import JST, to_jst
 from rengo.core.db import utcnow
 from rengo.core.permissions import Principal, require
@@ -121,9 +121,10 @@ def export_policy(
         return Rendered(f"{stem}.json", "application/json", content)
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer = csv_safe.writer(buffer, lineterminator="\r\n")
         writer.writerow([ja for _key, ja in CSV_COLUMNS])
-        writer.writerows(_rows(data))
+        for row in _rows(data):
+            writer.writerow(row)
         return Rendered(
             f"{stem}.csv", "text/csv; charset=utf-8", ("\ufeff" + buffer.getvalue()).encode()
         )

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
@@ -209,8 +209,22 @@ def acknowledge(
         return page
     if principal is not SYSTEM and not may_acknowledge(session, principal, page):
         raise Forbidden("only the people paged, the team's members or its managers acknowledge")
-    page.status, page.acknowledged_at, page.acknowledged_by = "acknowledged", now, who
-    page.next_escalation_at = None
+    # Several answer one page at once — the link in the message, the on-call page, the API,
+    # a double click — each request having read it open. A conditional UPDATE lets only the
+    # one that turns it from open record it (audit entry, timeline row, notifications);
+    # the others see it acknowledged. (Setting the attributes on the loaded row let every
+    # one of them through: five "Page acknowledged" rows in the same second.)
+    won = session.execute(
+        update(OnCallPage)
+        .where(OnCallPage.id == page.id, OnCallPage.status != "acknowledged")
+        .values(
+            status="acknowledged", acknowledged_at=now, acknowledged_by=who, next_escalation_at=None
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.refresh(page)
+    if not won:
+        return page
     team = session.get(OnCallTeam, page.team_id)
     audit.record(
         session,

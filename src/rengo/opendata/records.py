@@ -111,6 +111,11 @@ def search(
 
 
 def as_csv(table: pa.Table) -> bytes:
+    # Deliberately raw, not through rengo.core.csv_safe: an open-data resource is
+    # machine-readable data served exactly as the ward published it (and as its DCAT/CKAN
+    # metadata describes it). Quoting cells that start with = + - @ would change the
+    # published values for every program that reads them; the spreadsheet risk is the
+    # publisher's review at publication, not a rewrite at download.
     buffer = io.BytesIO()
     pacsv.write_csv(table, buffer)
     return buffer.getvalue()

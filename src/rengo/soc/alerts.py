@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -277,6 +277,77 @@ def assign(
         alert.status = "acknowledged"
     _change(session, principal, alert, "assigned", {"from": before, "to": assignee}, now, client)
     return alert
+
+
+BulkAction = Literal["assign", "acknowledge", "close"]
+BULK_MAX = 200
+
+
+def bulk_triage(
+    session: Session,
+    principal: Principal,
+    public_ids: list[str],
+    action: BulkAction,
+    *,
+    assignee: str = "",
+    reason: str = "",
+    note: str = "",
+    now: datetime,
+    client: str = "",
+) -> list[Alert]:
+    """Assign, acknowledge or close several alerts at once, all or none.
+
+    Each alert goes through ``assign`` / ``set_status``: its own permission check for its
+    ward and its own audit entry. Any alert the caller may not change (or cannot see) is
+    named and nothing is changed (the caller's transaction is rolled back by the raise).
+    """
+    ids = list(dict.fromkeys(i.strip() for i in public_ids if i.strip()))
+    refused = "none of the {n} alerts was changed"
+    if not ids or len(ids) > BULK_MAX:
+        problem = Problem(
+            "choose at least one of up to {max} alerts", "alert_ids", values={"max": BULK_MAX}
+        )
+        raise InvalidInput(refused, [problem], values={"n": len(ids)})
+    if action == "close" and reason not in CLOSE_REASONS:
+        problem = Problem(
+            "closing needs a reason: one of {reasons}",
+            "field reason",
+            values={"reasons": ", ".join(CLOSE_REASONS)},
+        )
+        raise InvalidInput(refused, [problem], values={"n": len(ids)})
+    changed: list[Alert] = []
+    problems: list[Problem] = []
+    for public_id in ids:
+        try:
+            if action == "assign":
+                changed.append(
+                    assign(session, principal, public_id, assignee, now=now, client=client)
+                )
+            else:
+                status = "acknowledged" if action == "acknowledge" else "closed"
+                changed.append(
+                    set_status(
+                        session,
+                        principal,
+                        public_id,
+                        status,
+                        reason=reason,
+                        note=note,
+                        now=now,
+                        client=client,
+                    )
+                )
+        except NotFound:
+            problems.append(
+                Problem(
+                    "no alert {alert_id} that you may change",
+                    "alert_ids",
+                    values={"alert_id": public_id},
+                )
+            )
+    if problems:
+        raise InvalidInput(refused, problems, values={"n": len(ids)})
+    return changed
 
 
 def ingest_detections(

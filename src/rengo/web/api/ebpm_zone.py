@@ -4,7 +4,6 @@ approved, de-identified releases."""
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -14,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from rengo.core import csv_safe
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.types import TenantCode
 from rengo.ebpm.zone import analysis, deposits
@@ -348,7 +348,7 @@ def release_data(
 ) -> Response:
     release, table = analysis.released_table(session, Zone.of(runtime), principal, release_id)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_safe.writer(out)
     writer.writerow(table.column_names)
     for row in table.to_pylist():
         writer.writerow(["" if v is None else v for v in row.values()])

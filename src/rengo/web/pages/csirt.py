@@ -20,6 +20,7 @@ from rengo.core import audit
 from rengo.core.clock import JST
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, allows
+from rengo.core.wards import JOINT
 from rengo.csirt import (
     actions,
     changes,
@@ -61,6 +62,7 @@ from rengo.web.errors import error_message, problem_text
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.pages.csirt_forms import int_or_none, jst_input, problems_of
+from rengo.web.pages.soc_alerts import LEVEL_LABELS
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -142,14 +144,23 @@ def incident_list(
 
 
 @router.get("/incidents/new", response_class=HTMLResponse)
-def new_form(request: Request, caller: CallerDep, principal: UserDep) -> HTMLResponse:
-    # ``?alert_ids=ALR-…`` opens the form from the SOC's alert queue with the alerts filled in.
-    values = {
-        "wards": [] if principal.is_joint else [principal.tenant],
+def new_form(
+    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+) -> HTMLResponse:
+    # ``?alert_ids=ALR-…`` opens the form from an alert ("Open incident") or the queue with
+    # the alerts filled in: their wards ticked, the first one's title, and the alerts
+    # shown (linked, with their level) so the analyst sees what the incident is opened from.
+    ids = " ".join(request.query_params.getlist("alert_ids"))[:2000].replace(",", " ").split()
+    found = alert_source(request).get(session, principal, ids) if ids else []
+    wards = sorted({w for a in found for w in (a.wards or (a.ward,)) if w != JOINT})
+    values: dict[str, Any] = {
+        "wards": wards or ([] if principal.is_joint else [principal.tenant]),
         "source": "manual",
-        "alert_ids": " ".join(request.query_params.getlist("alert_ids"))[:2000],
+        "alert_ids": " ".join(ids),
+        "title": found[0].title if len(found) == 1 else "",
     }
-    return render(request, caller, "csirt/new.html", {"v": values, "problems": [], **VOCABULARIES})
+    context = {"v": values, "problems": [], "alerts": found, "level_labels": LEVEL_LABELS}
+    return render(request, caller, "csirt/new.html", context | VOCABULARIES)
 
 
 def _create_input(form: FormData) -> IncidentCreate:

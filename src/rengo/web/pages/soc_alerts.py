@@ -87,7 +87,17 @@ def queue(
     template = (
         "soc/alerts_results.html" if request.headers.get("hx-request") else "soc/alerts_list.html"
     )
-    return render(request, caller, template, {"page": page, "f": f, "query": query, **VOCABULARY})
+    query.pop("changed", None)
+    changed = request.query_params.get("changed") or ""
+    context = {
+        "page": page,
+        "f": f,
+        "query": query,
+        "changed": int(changed) if changed.isdigit() else None,
+        "can_triage": allows(principal, "soc.alerts.triage"),
+        **VOCABULARY,
+    }
+    return render(request, caller, template, context)
 
 
 @router.get("/soc/alerts/{public_id}", response_class=HTMLResponse)
@@ -121,6 +131,7 @@ def detail(
         "members": members,
         "history": alerts.history(session, principal, alert),
         "can_triage": allows(principal, "soc.alerts.triage", alert.tenant),
+        "can_open_incident": allows(principal, "csirt.incidents.write", alert.tenant),
         "can_suppress": allows(principal, "soc.alerts.suppress", alert.tenant)
         and alert.kind != "campaign",
         "default_expiry": (runtime.clock.now() + timedelta(days=7))
@@ -167,6 +178,46 @@ async def post_assign(
         client=client_address(request),
     )
     return _back(public_id)
+
+
+BULK_ACTIONS: dict[str, alerts.BulkAction] = {
+    "assign": "assign",
+    "acknowledge": "acknowledge",
+    "close": "close",
+}
+
+
+@router.post("/soc/alerts/bulk")
+async def post_bulk(
+    request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
+) -> RedirectResponse:
+    """The queue's selected alerts assigned, acknowledged or closed together (all or none)."""
+    form = await request.form()
+    action = BULK_ACTIONS.get(str(form.get("action", "")))
+    if action is None:
+        problem = Problem(
+            "choose one of the {count} bulk actions", "field action", values={"count": 3}
+        )
+        raise InvalidInput(
+            "none of the {n} alerts was changed",
+            [problem],
+            values={"n": len(form.getlist("alert_ids"))},
+        )
+    changed = alerts.bulk_triage(
+        session,
+        principal,
+        [str(v) for v in form.getlist("alert_ids")],
+        action,
+        assignee=str(form.get("assignee") or principal.username or ""),
+        reason=str(form.get("reason", "")),
+        note=str(form.get("note", "")),
+        now=runtime.clock.now(),
+        client=client_address(request),
+    )
+    back = str(form.get("back") or "")
+    query = back if back.startswith("?") and "\n" not in back else ""
+    separator = "&" if query else "?"
+    return RedirectResponse(f"/soc/alerts{query}{separator}changed={len(changed)}", status_code=303)
 
 
 @router.post("/soc/alerts/{public_id}/suppress")
