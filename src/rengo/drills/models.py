@@ -130,6 +130,10 @@ class FollowUp(Base):
     title_en: Mapped[str] = mapped_column(String(300))
     due_on: Mapped[date] = mapped_column(Date)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    done_by: Mapped[str] = mapped_column(String(128), default="")
+    """Who marked it done (``drills/followups.py``); empty while open."""
+    done_note: Mapped[str] = mapped_column(Text, default="")
+    """What was done (the rule written, the playbook fixed); empty while open."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -32,3 +32,14 @@ define(
     TAKE_PART | {Role.DEPT_HEAD, Role.POLICY},
     "Join a tabletop exercise of one's ward with one's account and answer its injects.",
 )
+define(
+    "drills.followups.work",
+    RUNNERS | {Role.SOC_ANALYST, Role.CSIRT, Role.WARD_IT},
+    "Mark an exercise's follow-up task of one's ward done (with a note) or reopen it.",
+)
+define(
+    "drills.followups.assign",
+    RUNNERS,
+    "Reassign a follow-up task to a ward or the joint centre and change its due date.",
+    Scope.JOINT_ONLY,
+)
