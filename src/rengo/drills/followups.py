@@ -66,7 +66,7 @@ def list_followups(
         stmt = stmt.where(FollowUp.owner.in_(owners))
     if open_only:
         stmt = stmt.where(FollowUp.done_at.is_(None))
-    return [Listed(f, e) for f, e in session.execute(stmt).tuples()]
+    return [Listed(f, e) for f, e in session.execute(stmt).all()]
 
 
 def _record(
