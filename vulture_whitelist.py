@@ -195,3 +195,4 @@ comparison_group  # unused variable (src/rengo/web/api/ebpm_evidence.py) — pyd
 timing  # unused variable (src/rengo/web/api/ebpm_evidence.py) — pydantic field
 WEAKNESSES  # unused variable (src/rengo/web/pages/account.py) — msgids for the translation extractor
 starts_by_itself  # unused variable (src/rengo/web/api/drills.py) — pydantic response field
+exercise_title  # unused variable (src/rengo/web/api/drills_followups.py) — pydantic response field
