@@ -29,6 +29,7 @@ from rengo.web.api.drills import ExerciseId, act, start_exercise
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep
 from rengo.web.nav import NavItem
 from rengo.web.pages.csirt_forms import FormError, jst_input
+from rengo.web.pages.drills_followups import task_permissions
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -131,6 +132,7 @@ def _context(session: Session, principal: Principal, exercise: Exercise) -> dict
         and exercise.status in tabletop.OPEN
         and allows(principal, "drills.tabletop.join", exercise.wards),
         "fired": [r for r in summary.rows if r.kind in ("detection", "campaign")],
+        **task_permissions(principal, summary.followups),
     }
     if exercise.kind == "tabletop":
         context["board"] = tabletop.board(session, exercise)
