@@ -41,6 +41,7 @@ TRANSLATED = (
     "core/token_names.py",
     "core/audit_key.py",
     "core/errors.py",
+    "drills/followups.py",
     "core/mfa.py",
     "core/password_policy.py",
     "core/login_throttle.py",

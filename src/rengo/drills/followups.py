@@ -107,7 +107,10 @@ def mark_done(
     if not note:
         raise InvalidInput("say what was done", [Problem("a note is required", "field note")])
     if len(note) > MAX_NOTE:
-        raise InvalidInput("note too long", [Problem(f"at most {MAX_NOTE}", "field note")])
+        raise InvalidInput(
+            "note too long",
+            [Problem("at most {limit} characters", "field note", {"limit": MAX_NOTE})],
+        )
     if followup.done_at is not None:
         raise Conflict("the follow-up task is already done")
     followup.done_at = now
@@ -154,7 +157,9 @@ def reassign(
     followup = _visible(session, principal, followup_id)
     require(principal, "drills.followups.assign")
     if owner is not None and not is_tenant(owner):
-        raise InvalidInput("unknown owner", [Problem(f"unknown ward {owner!r}", "field owner")])
+        raise InvalidInput(
+            "unknown owner", [Problem("not a ward code: {code}", "field owner", {"code": owner})]
+        )
     detail: dict[str, Any] = {}
     if owner is not None and owner != followup.owner:
         detail["owner"] = [followup.owner, owner]
