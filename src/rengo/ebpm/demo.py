@@ -1,7 +1,9 @@
 """``rengo demo``: logic models in several wards (some approved, some drafts), five years of
 resident survey results, training records with realistic gaps — so that measure 3's three
-targets compute from records. Everything goes through the services (audited) as the
-wards' demo accounts; a second run finds the demo's policies and adds nothing."""
+targets compute from records — and the HR roster of the same staff, so that one round of
+training reminders goes out (``rengo.ebpm.reminders``, into the notify outbox). Everything
+goes through the services (audited) as the wards' demo accounts; a second run finds the
+demo's policies and adds nothing."""
 
 from __future__ import annotations
 
@@ -11,12 +13,22 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rengo.core.clock import to_jst
+from rengo.core.clock import FakeClock, to_jst
 from rengo.core.demo import DemoContext, step
 from rengo.core.demo_accounts import demo_username
 from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.wards import Ward, wards
-from rengo.ebpm import approvals, evaluations, indicators, policies, snapshots, surveys, training
+from rengo.ebpm import (
+    approvals,
+    evaluations,
+    indicators,
+    policies,
+    reminders,
+    roster,
+    snapshots,
+    surveys,
+    training,
+)
 from rengo.ebpm.models import Indicator, Policy
 from rengo.ebpm.schemas import ActualCreate, EvaluationCreate, IndicatorPatch, PolicyCreate
 from rengo.ebpm.zone import demo as _zone_demo  # noqa: F401 - registers the zone's demo
@@ -26,6 +38,11 @@ DEMO_WARDS = ("setagaya", "nerima", "adachi", "chiyoda", "shinagawa", "suginami"
 DEPARTMENTS = ("政策経営部", "子ども家庭部", "保健福祉部", "危機管理部", "総務部", "区民部")
 # Baseline and yearly change of the file-sourced key outcomes, by indicator name.
 TRAJECTORIES = {"待機児童率": (4.0, -0.35), "要介護認定率": (19.8, -0.12), "健康寿命": (81.6, 0.15)}
+# Made-up names for the demo roster (common surnames and given names, space-separated).
+SURNAMES = "佐藤 鈴木 高橋 田中 伊藤 渡辺 山本 中村 小林 加藤 吉田 山田 佐々木 松本 井上"
+GIVEN_NAMES = "翔太 蓮 大輔 健一 直樹 拓也 陽介 誠 美咲 陽子 恵 由美 彩 千尋 葵 結衣 智子"
+NO_MAILBOX = 0.02
+"""Share of the roster without an e-mail address (staff without a mailbox of their own)."""
 SURVEY_QUESTIONS = {"子育て環境の満足度": 48.0, "家庭の備蓄": 38.0}
 APPROVED_STEPS = (
     (Role.POLICY, "submit"),
@@ -126,10 +143,22 @@ def _survey_csv(this_year: int, rng: random.Random) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _training(session: Session, ctx: DemoContext, rng: random.Random) -> tuple[int, int]:
+def _roster_line(ward: Ward, department: str, staff_id: str, rng: random.Random) -> str:
+    """One member of staff as HR's roster lists them: a made-up name and an address under
+    the reserved ``example.lg.jp`` (never a real one); a few have no mailbox."""
+    name = f"{rng.choice(SURNAMES.split())} {rng.choice(GIVEN_NAMES.split())}"
+    email = "" if rng.random() < NO_MAILBOX else f"staff{staff_id}@{ward.slug}.example.lg.jp"
+    return f"{staff_id},{ward.code},{department},{name},{email}"
+
+
+def _training(session: Session, ctx: DemoContext, rng: random.Random) -> tuple[int, int, int]:
+    """Staff counts, completions and the roster of the same people (the ones with gaps
+    included); the departments, completions and roster members imported."""
     today = to_jst(ctx.now).date()
+    names = ctx.rng("ebpm-roster")  # its own generator: the completions stay as they were
     staff_lines = ["区,所属,職員数,基準日"]
     done_lines = ["職員番号,区,所属,研修コード,修了日"]
+    roster_lines = ["職員番号,区,所属,氏名,メール"]
     for ward in wards():
         reach = rng.uniform(0.55, 0.97)  # realistic gaps: no ward has everyone trained yet
         for d, department in enumerate(DEPARTMENTS):
@@ -137,6 +166,7 @@ def _training(session: Session, ctx: DemoContext, rng: random.Random) -> tuple[i
             staff_lines.append(f"{ward.code},{department},{staff},{today.year}-04-01")
             for s in range(staff):
                 staff_id = f"{ward.code[-3:]}{d}{s:03d}"
+                roster_lines.append(_roster_line(ward, department, staff_id, names))
                 if rng.random() < reach:
                     day = date.fromordinal(today.toordinal() - rng.randint(5, 400))
                     done_lines.append(f"{staff_id},{ward.code},{department},DL-BASIC,{day}")
@@ -149,10 +179,27 @@ def _training(session: Session, ctx: DemoContext, rng: random.Random) -> tuple[i
     result = training.import_completions(
         session, SYSTEM, "\n".join(done_lines).encode(), filename="demo-hr.csv"
     )
-    return counts, result.created
+    members = roster.import_roster(
+        session,
+        SYSTEM,
+        "\n".join(roster_lines).encode(),
+        FakeClock(ctx.now),
+        filename="demo-roster.csv",
+    )
+    return counts, result.created, members.created
 
 
-@step("ebpm", 60, "EBPM: logic models in six wards, five years of surveys, training records")
+def _remind(session: Session, ctx: DemoContext) -> reminders.ReminderRun:
+    """One round of reminders, asked for by each ward's HR (as on the training page)."""
+    sent = recently = no_email = 0
+    for ward in wards():
+        run = reminders.remind_now(session, _as(ward, Role.HR), ctx.settings, ctx.now)
+        sent, recently = sent + run.sent, recently + run.recently_reminded
+        no_email += run.without_email
+    return reminders.ReminderRun(sent, recently, no_email)
+
+
+@step("ebpm", 60, "EBPM: logic models in six wards, surveys, training, a roster and its reminders")
 def ebpm_demo(ctx: DemoContext) -> None:
     rng = ctx.rng("ebpm")
     fiscal_year = fiscal_year_start(ctx.now).year
@@ -236,10 +283,13 @@ def ebpm_demo(ctx: DemoContext) -> None:
         result = surveys.import_surveys(
             session, SYSTEM, _survey_csv(fiscal_year, rng), ctx.settings, filename="demo-survey.csv"
         )
-        departments, completions = _training(session, ctx, rng)
+        departments, completions, members = _training(session, ctx, rng)
+        reminded = _remind(session, ctx)
         # the live indicator's actual of this quarter, stored as the worker would
         snapshots.take(session, ctx.settings, ctx.data_dir, ctx.now, live)
     ctx.report(
         f"ebpm: {made} policies ({approved} approved), {result.questions} survey results, "
-        f"{completions} training completions in {departments} departments"
+        f"{completions} training completions in {departments} departments, "
+        f"{members} staff on the roster, {reminded.sent} reminded "
+        f"({reminded.without_email} without an e-mail address)"
     )
