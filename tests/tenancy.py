@@ -32,3 +32,17 @@ def factory(param: str) -> Callable[[Factory], Factory]:
         return func
 
     return register
+
+
+def load_factories() -> None:
+    """Import every ``tests/**/factories.py``, so that FACTORIES and BODIES are the same in
+    every test process: a worker that had imported fewer would walk, or fuzz, with fewer
+    (and the derandomised fuzz would take another path)."""
+    import importlib
+    import pkgutil
+
+    import tests
+
+    for info in pkgutil.walk_packages(tests.__path__, "tests."):
+        if info.name.endswith(".factories"):
+            importlib.import_module(info.name)

@@ -15,6 +15,9 @@ from tests.tenancy import BODIES, GLOBAL_ROUTES, LISTS_WITHOUT_WARD_DATA, factor
 
 GLOBAL_ROUTES["GET /api/v1/drills/scenarios/{scenario_id}"] = "the shipped library, no ward data"
 LISTS_WITHOUT_WARD_DATA["GET /api/v1/drills/scenarios"] = "the shipped library, no ward data"
+LISTS_WITHOUT_WARD_DATA["GET /api/v1/drills/followups"] = (
+    "a task's ward is its owner (a ward code or joint); test_followups checks another ward's list"
+)
 
 
 @factory("exercise_id")

@@ -32,7 +32,7 @@ from rengo.ebpm.zone.deposits import Zone
 from rengo.ebpm.zone.models import ZoneRelease
 from rengo.finops import service as finops_service
 from tests.ebpm.factories import policy as make_policy
-from tests.ebpm.zone.factories import _zone_objects as zone_objects
+from tests.ebpm.zone.factories import zone_objects
 from tests.finops.test_ingest import _focus_file as focus_file
 from tests.helpers import IT_A, JOINT, WARD_A, bearer
 

@@ -11,22 +11,23 @@ walk does not know how to exercise fails the test until its domain registers a f
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-import tests
 from rengo.core.permissions import STAFF_ROLES
 from rengo.core.runtime import Runtime
 from tests.helpers import WARD_A, WARD_B, bearer
-from tests.tenancy import BODIES, FACTORIES, GLOBAL_ROUTES, LISTS_WITHOUT_WARD_DATA
+from tests.tenancy import (
+    BODIES,
+    FACTORIES,
+    GLOBAL_ROUTES,
+    LISTS_WITHOUT_WARD_DATA,
+    load_factories,
+)
 
-for info in pkgutil.iter_modules(tests.__path__):
-    if info.ispkg and importlib.util.find_spec(f"tests.{info.name}.factories"):
-        importlib.import_module(f"tests.{info.name}.factories")
+load_factories()
 
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 TENANT_KEYS = ("ward", "tenant", "wards", "tenants")
