@@ -104,6 +104,11 @@ def test_syslog_replay_through_the_listener(
             met = {r.expectation_id: r.status for r in session.scalars(select(Result))}
     assert met["spray-detected"] == "met" and met["backups-detected"] == "met"
     source = f"exercise:{public_id}"
+
+    def stored() -> int:
+        return sum(r[4] for r in _lake_rows(env) if r[:3] == ("exercise", source, WARD_A))
+
+    wait_for(lambda: stored() >= 62, timeout=30)  # the last TCP records may still be on their way
     rows = _lake_rows(env)
     mine = {r[3]: r[4] for r in rows if r[:3] == ("exercise", source, WARD_A)}
     # The 30 spray records and the FortiGate part of the noise came by syslog, tagged;

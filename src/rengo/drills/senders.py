@@ -20,11 +20,11 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal, Protocol
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
@@ -117,6 +117,10 @@ class SyslogSender:
                 self._socket = None
 
 
+IN_FLIGHT = timedelta(seconds=60)
+"""How long after completing an exercise its tagged syslog records are still its own."""
+
+
 class RunningExercises:
     """The syslog listener's check: is ``exercise`` a live one running with ``ward``?
     Answers are kept a few seconds (the listener asks for every tagged batch); a "no"
@@ -135,7 +139,15 @@ class RunningExercises:
                     select(Exercise).where(
                         Exercise.public_id == exercise,
                         Exercise.kind == "live",
-                        Exercise.status.in_(("running", "paused")),
+                        or_(
+                            Exercise.status.in_(("running", "paused")),
+                            # the runner completes once its last records are sent: over TCP
+                            # they may still be on their way, and must not become real data
+                            and_(
+                                Exercise.status == "completed",
+                                Exercise.ended_at >= self.runtime.clock.now() - IN_FLIGHT,
+                            ),
+                        ),
                     )
                 )
                 wards = list(found.wards) if found is not None else []
