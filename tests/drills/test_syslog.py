@@ -102,13 +102,18 @@ def test_syslog_replay_through_the_listener(
             assert done is not None and done.status == "completed"
             assert done.transport == "syslog"
             met = {r.expectation_id: r.status for r in session.scalars(select(Result))}
+        source = f"exercise:{public_id}"
+
+        def stored() -> int:
+            return sum(r[4] for r in _lake_rows(env) if r[:3] == ("exercise", source, WARD_A))
+
+        # The runner closed its connection; the listener spools what it read within
+        # soc.syslog_flush_ms and the lake writer stores it a moment later.
+        try:
+            wait_for(lambda: stored() >= 62, timeout=30)
+        except AssertionError:
+            raise AssertionError(f"not all 62 records stored: {_lake_rows(env)}") from None
     assert met["spray-detected"] == "met" and met["backups-detected"] == "met"
-    source = f"exercise:{public_id}"
-
-    def stored() -> int:
-        return sum(r[4] for r in _lake_rows(env) if r[:3] == ("exercise", source, WARD_A))
-
-    wait_for(lambda: stored() >= 62, timeout=30)  # the last TCP records may still be on their way
     rows = _lake_rows(env)
     mine = {r[3]: r[4] for r in rows if r[:3] == ("exercise", source, WARD_A)}
     # The 30 spray records and the FortiGate part of the noise came by syslog, tagged;
@@ -130,3 +135,33 @@ def test_the_tag_is_read_only_from_rfc5424_structured_data() -> None:
     assert exercise_tag(message) == ("EX-20261207-ABC123", WARD_A)
     assert exercise_tag(b'<190>1 - - - - - - exercise="EX-1" ward="131016"') is None
     assert exercise_tag(b'<190>1 - - - - - [rengo@32473 exercise="EX-1"] x') is None
+
+
+def test_a_refused_tag_is_asked_again_once_the_exercise_starts(
+    env: Runtime, short_live: Scenario
+) -> None:
+    """A "no" kept for half a second refused the first records of an exercise that
+    started within it: they became the ward's real data. Now a "no" is asked again at
+    once, and kept only under a flood of refused tags."""
+    from rengo.drills.senders import RunningExercises
+    from rengo.drills.service import change_status
+
+    now = env.clock.now()
+    with env.db.session() as session:
+        exercise = create_exercise(
+            session, SYSTEM, short_live, wards=[WARD_A], speed=1.0, start_at=now, now=now
+        )
+        public_id = exercise.public_id
+    check = RunningExercises(env, lookups_per_second=3)
+    assert not check(public_id, WARD_A)  # scheduled, not running
+    with env.db.session() as session:
+        change_status(session, SYSTEM, public_id, "start", now)
+    assert check(public_id, WARD_A)
+    assert not check(public_id, WARD_B)  # not one of its wards
+    # A flood of forged tags: after the budget of lookups, the kept "no" answers.
+    forged = RunningExercises(env, keep_no=60, lookups_per_second=3)
+    assert not any(forged("EX-00000000-FORGED", WARD_A) for _ in range(10))
+    queries: list[str] = []
+    forged._wards_of = lambda exercise: queries.append(exercise) or []  # type: ignore[method-assign]
+    assert not any(forged("EX-00000000-FORGED", WARD_A) for _ in range(10))
+    assert queries == []

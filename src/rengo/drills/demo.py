@@ -70,6 +70,9 @@ class SpoolSender:
         except SpoolFull as exc:
             return Outcome("retry", detail=str(exc))
 
+    def close(self) -> None:
+        """The spool stays open: it belongs to the process, not to one exercise."""
+
 
 def _live(ctx: DemoContext, runtime: Runtime) -> str:
     from rengo.csirt import incidents

@@ -202,12 +202,15 @@ class LiveRunner:
     def run(self, stop: threading.Event | None = None) -> str:
         """Tick until the exercise ends; return its final status."""
         stop = stop or threading.Event()
-        while not stop.is_set():
-            status = self.step()
-            if status in ("completed", "aborted", "interrupted"):
-                return status
-            stop.wait(self.tick)
-        return "stopped"
+        try:
+            while not stop.is_set():
+                status = self.step()
+                if status in ("completed", "aborted", "interrupted"):
+                    return status
+                stop.wait(self.tick)
+            return "stopped"
+        finally:
+            self.sender.close()
 
     def step(self) -> str:
         now = self.runtime.clock.now()

@@ -48,13 +48,23 @@ class Sender(Protocol):
         """Deliver one batch of a ward's records as its collector would."""
         ...
 
+    def close(self) -> None:
+        """End the delivery (a syslog connection is closed, so the listener reads to
+        its end)."""
+        ...
+
 
 class HttpSender:
     """POST to ``/api/v1/soc/ingest`` with the ward's token (``origin=exercise``)."""
 
     def __init__(self, base_url: str, http: httpx.Client | None = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self._owns_client = http is None
         self.http = http or httpx.Client(timeout=30.0)
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.http.close()
 
     def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
         content_type = "text/plain" if fmt in TEXT_FORMATS else "application/x-ndjson"
@@ -105,11 +115,16 @@ class SyslogSender:
                     self._socket = socket.create_connection(self.address, timeout=30)
                 self._socket.sendall(data)
             except OSError as exc:
-                self.close()
+                self._close_socket()
                 return Outcome("retry", detail=f"syslog {self.address[0]}:{self.address[1]}: {exc}")
         return Outcome("stored")
 
     def close(self) -> None:
+        with self._lock:
+            self._close_socket()
+        self.http.close()
+
+    def _close_socket(self) -> None:
         if self._socket is not None:
             try:
                 self._socket.close()
@@ -123,35 +138,62 @@ IN_FLIGHT = timedelta(seconds=60)
 
 class RunningExercises:
     """The syslog listener's check: is ``exercise`` a live one running with ``ward``?
-    Answers are kept a few seconds (the listener asks for every tagged batch); a "no"
-    only for a moment, so an exercise that has just started is not refused for long."""
 
-    def __init__(self, runtime: Runtime, keep_seconds: float = 5.0, keep_no: float = 0.5) -> None:
+    A "yes" is kept a few seconds (the listener asks for every tagged message). A "no"
+    is asked again at once, so that the first records of an exercise that has just
+    started are not refused; only under a flood of tags that are refused (forged or
+    stale) does it fall back to the kept "no", within ``lookups_per_second``."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        keep_seconds: float = 5.0,
+        keep_no: float = 0.5,
+        lookups_per_second: int = 20,
+    ) -> None:
         self.runtime, self.keep, self.keep_no = runtime, keep_seconds, keep_no
+        self.lookups_per_second = lookups_per_second
         self._known: dict[str, tuple[float, list[str]]] = {}
+        self._window = (0.0, 0)  # (start of this second, lookups of a "no" in it)
 
     def __call__(self, exercise: str, ward: str) -> bool:
         now = time.monotonic()
         cached = self._known.get(exercise)
-        if cached is None or now - cached[0] > (self.keep if cached[1] else self.keep_no):
-            with self.runtime.db.session() as session:
-                found = session.scalar(
-                    select(Exercise).where(
-                        Exercise.public_id == exercise,
-                        Exercise.kind == "live",
-                        or_(
-                            Exercise.status.in_(("running", "paused")),
-                            # the runner completes once its last records are sent: over TCP
-                            # they may still be on their way, and must not become real data
-                            and_(
-                                Exercise.status == "completed",
-                                Exercise.ended_at >= self.runtime.clock.now() - IN_FLIGHT,
-                            ),
-                        ),
-                    )
-                )
-                wards = list(found.wards) if found is not None else []
+        if cached is None or self._stale(cached, now):
             if len(self._known) > 1000:
                 self._known.clear()
-            cached = self._known[exercise] = (now, wards)
+            cached = self._known[exercise] = (now, self._wards_of(exercise))
         return ward in cached[1]
+
+    def _stale(self, cached: tuple[float, list[str]], now: float) -> bool:
+        read_at, wards = cached
+        if wards:
+            return now - read_at > self.keep
+        if now - read_at > self.keep_no:
+            return True
+        start, used = self._window
+        if now - start >= 1.0:
+            start, used = now, 0
+        if used >= self.lookups_per_second:
+            return False
+        self._window = (start, used + 1)
+        return True
+
+    def _wards_of(self, exercise: str) -> list[str]:
+        with self.runtime.db.session() as session:
+            found = session.scalar(
+                select(Exercise).where(
+                    Exercise.public_id == exercise,
+                    Exercise.kind == "live",
+                    or_(
+                        Exercise.status.in_(("running", "paused")),
+                        # the runner completes once its last records are sent: over TCP
+                        # they may still be on their way, and must not become real data
+                        and_(
+                            Exercise.status == "completed",
+                            Exercise.ended_at >= self.runtime.clock.now() - IN_FLIGHT,
+                        ),
+                    ),
+                )
+            )
+            return list(found.wards) if found is not None else []

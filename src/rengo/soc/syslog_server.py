@@ -34,6 +34,10 @@ PAUSE_REPORT_SECONDS = 60.0
 UNMAPPED_WARD = "unmapped"
 MAX_FRAME = 1 << 20
 READ_BYTES = 256 << 10
+DRAIN_QUIET_SECONDS = 0.2
+DRAIN_MAX_SECONDS = 3.0
+"""On stop, open connections are read until they stay quiet this long (at most the
+maximum): what a sender has already written is kept, not dropped with the socket."""
 COUNT_DIGITS = 8  # an octet count longer than this is not a frame length of MAX_FRAME
 
 
@@ -153,6 +157,8 @@ class SyslogListener:
     _servers: list[asyncio.AbstractServer] = field(default_factory=list)
     _transports: list[asyncio.BaseTransport] = field(default_factory=list)
     _flusher: asyncio.Task[None] | None = None
+    _streams: set[asyncio.Task[None]] = field(default_factory=set)
+    _last_read: float = 0.0
     _closing: bool = False
     _pauses: int = 0
     _pauses_reported_at: float = float("-inf")
@@ -211,11 +217,15 @@ class SyslogListener:
     ) -> None:
         peer = writer.get_extra_info("peername")[0]
         rest = b""
+        task = asyncio.current_task()
+        if task is not None:
+            self._streams.add(task)
         try:
             while True:
                 assert self._room is not None
                 await self._room.wait()  # back-pressure: stop reading while full
                 data = await reader.read(READ_BYTES)
+                self._last_read = time.monotonic()
                 if not data:
                     if rest.strip():  # the last message may end with the connection
                         if rest[:1].isdigit():
@@ -231,6 +241,8 @@ class SyslogListener:
         except ConnectionError:
             pass
         finally:
+            if task is not None:
+                self._streams.discard(task)
             writer.close()
 
     class _Udp(asyncio.DatagramProtocol):
@@ -341,12 +353,26 @@ class SyslogListener:
             server.close()
         for transport in self._transports:
             transport.close()
+        await self._drain_streams()
         self._closing = True
         if self._wake is not None:
             self._wake.set()
         if self._flusher is not None:
             await self._flusher
         await self._flush()
+
+    async def _drain_streams(self) -> None:
+        """Read open connections until they are quiet, then close them: senders keep a
+        connection open between batches, and its unread bytes would otherwise be lost."""
+        deadline = time.monotonic() + DRAIN_MAX_SECONDS
+        while self._streams and time.monotonic() < deadline:
+            await asyncio.sleep(DRAIN_QUIET_SECONDS / 4)
+            if time.monotonic() - self._last_read >= DRAIN_QUIET_SECONDS:
+                break
+        streams = list(self._streams)
+        for task in streams:
+            task.cancel()
+        await asyncio.gather(*streams, return_exceptions=True)
 
 
 def tls_context(cert: str, key: str) -> ssl.SSLContext:
