@@ -41,7 +41,7 @@ from rengo.drills.service import (
     real_time,
     scenario_of,
 )
-from rengo.drills.settings import DrillsSettings
+from rengo.drills.settings import DrillsSettings, ingest_url
 from rengo.drills.telemetry import Context, WardFacts, generate
 from rengo.soc.detect.runner import detected_up_to
 from rengo.soc.settings import SocSettings
@@ -90,7 +90,7 @@ class LiveRunner:
     ) -> None:
         self.runtime, self.public_id, self.rules = runtime, public_id, rules
         self.settings = runtime.settings.section(DrillsSettings)
-        self.sender = sender or self._sender(base_url or self.settings.ingest_url)
+        self.sender = sender or self._sender(base_url or ingest_url(runtime.settings))
         self.tick = tick_seconds
         self.tokens: dict[str, str] = {}
         self.queue: list[Due] = []

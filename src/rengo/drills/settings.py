@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from rengo.core.settings import section
+from rengo.core.settings import Settings, section
 
 
 @section("drills")
 class DrillsSettings(BaseModel):
-    ingest_url: str = Field(
-        "http://127.0.0.1:8000",
+    ingest_url: str | None = Field(
+        None,
         description="Base URL of the running rengo server whose ingest API a live exercise "
-        "sends its telemetry to (as a ward's collector would).",
+        "sends its telemetry to (as a ward's collector would); by default this server's "
+        "own address (the host and port settings), e.g. set it to a load balancer.",
     )
     default_speed: float = Field(
         1.0, description="Time compression of a live exercise when none is given (×N)."
@@ -32,3 +33,13 @@ class DrillsSettings(BaseModel):
         "(the server restarted) is taken up by the server: resumed, or marked interrupted "
         "as the planner chose.",
     )
+
+
+def ingest_url(settings: Settings) -> str:
+    """Where a runner sends telemetry when no request tells it: ``drills.ingest_url``, else
+    the address this server listens on (a wildcard address is reached on loopback)."""
+    configured = settings.section(DrillsSettings).ingest_url
+    if configured:
+        return configured.rstrip("/")
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)  # noqa: S104 - read, never bound here
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"

@@ -27,7 +27,7 @@ from rengo.drills.live import revoke_tokens
 from rengo.drills.models import Exercise
 from rengo.drills.report import after_action_report
 from rengo.drills.runners import Runners
-from rengo.drills.settings import DrillsSettings
+from rengo.drills.settings import DrillsSettings, ingest_url
 from rengo.drills.summary import summarise
 from rengo.drills.supervisor import Supervisor
 from rengo.web.deps import RuntimeDep, SessionDep, UserDep, client_address
@@ -47,9 +47,7 @@ async def _runners(app: FastAPI) -> AsyncIterator[None]:
     app.state.drill_runners = Runners()
     runtime: Runtime = app.state.runtime
     # Exercises due to start by themselves, and those a restart left: to drills.ingest_url.
-    supervisor = Supervisor(
-        runtime, app.state.drill_runners, runtime.settings.section(DrillsSettings).ingest_url
-    )
+    supervisor = Supervisor(runtime, app.state.drill_runners, ingest_url(runtime.settings))
     supervisor.start()
     try:
         yield
@@ -312,8 +310,7 @@ def exercises(
 def ingest_base(request: Request, runtime: Runtime) -> str:
     """Where a runner in this server sends telemetry: the setting, else this server."""
     configured = runtime.settings.section(DrillsSettings).ingest_url
-    default = DrillsSettings.model_fields["ingest_url"].default
-    return configured if configured != default else str(request.base_url).rstrip("/")
+    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
 
 
 def start_exercise(
