@@ -31,7 +31,7 @@ from rengo.core.console import DataDirOption, WardOption, console, err_console, 
 from rengo.core.errors import RengoError
 from rengo.core.permissions import SYSTEM, Role
 from rengo.core.settings import load_settings
-from rengo.domains import DOMAINS, load_domains
+from rengo.domains import DOMAINS, load_demo_steps, load_domains
 
 
 @functools.cache
@@ -202,6 +202,7 @@ def demo(
     """Fill the data directory with deterministic demo data for the 23 wards."""
     from rengo.core.demo import DemoContext, steps
 
+    load_demo_steps()
     chosen = {name.strip() for name in only.split(",")} if only else None
     known = {s.name for s in steps()}
     if chosen is not None and not chosen <= known:

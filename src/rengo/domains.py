@@ -6,7 +6,7 @@ A domain is a package ``rengo.<name>``. By convention it may have:
     models.py        SQLAlchemy tables (imported so that migrations see them)
     permissions.py   ``define(...)`` of its actions
     targets.py       the policy targets it computes (``rengo.targets.registry.register``)
-    demo.py          its ``rengo demo`` step (``rengo.core.demo.step``)
+    demo.py          its ``rengo demo`` step (``rengo.core.demo.step``; ``load_demo_steps``)
     notifications.py its worker hooks and page listeners (``rengo.notify.hooks``)
     commands.py      a typer app mounted as ``rengo <name> …``
     migrations/      its Alembic revisions (a branch labelled with the domain name)
@@ -35,7 +35,10 @@ DOMAINS = (
     "opendata",
     "ebpm",
 )
-PARTS = ("settings", "models", "permissions", "targets", "demo", "notifications")
+PARTS = ("settings", "models", "permissions", "targets", "notifications")
+"""Imported by ``load_domains``; a domain's ``demo.py`` only by ``load_demo_steps``: the
+demo generators pull in numpy/scipy/statsmodels/pandas, which no other command needs
+(they doubled the start-up of every ``rengo`` command)."""
 
 
 def _import_if_present(module: str) -> ModuleType | None:
@@ -65,6 +68,15 @@ def load_domains() -> tuple[str, ...]:
         for part in PARTS:
             _import_if_present(f"rengo.{domain}.{part}")
     return tuple(present)
+
+
+@cache
+def load_demo_steps() -> tuple[str, ...]:
+    """Import every domain's ``demo.py`` (its ``rengo demo`` steps) after the domains."""
+    present = load_domains()
+    for domain in present:
+        _import_if_present(f"rengo.{domain}.demo")
+    return present
 
 
 def migration_locations() -> list[Path]:

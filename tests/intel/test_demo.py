@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from rengo.core.demo import DemoContext, steps
 from rengo.core.runtime import Runtime
+from rengo.domains import load_demo_steps
 from rengo.intel.collections import FEEDS
 from rengo.intel.models import Advisory, AdvisoryRecipient, IntelObject, Submission
 
@@ -21,6 +22,7 @@ def test_demo_step(env: Runtime, shared_data: Path) -> None:
         now=env.clock.now(),
         report=lambda _m: None,
     )
+    load_demo_steps()
     chosen = {s.name: s for s in steps()}
     for name in ("accounts", "intel"):
         chosen[name].run(ctx)
