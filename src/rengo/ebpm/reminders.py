@@ -27,6 +27,7 @@ from rengo.ebpm.models import Completion, Course, Reminder, StaffMember
 from rengo.ebpm.settings import EbpmSettings
 from rengo.ebpm.training import ensure_courses
 from rengo.notify import outbox
+from rengo.notify.models import Delivery
 from rengo.notify.settings import CsirtSettings
 
 Trigger = Literal["scheduled", "manual"]
@@ -104,7 +105,8 @@ def send_reminders(
         return ReminderRun(0, 0, 0)
     since = now - timedelta(days=own.reminder_interval_days)
     query = _pending(course, tenants, since, only_due=trigger == "scheduled")
-    sent = recently = no_email = 0
+    recently = no_email = 0
+    queued: list[tuple[StaffMember, Delivery]] = []
     for member, reminded in session.execute(query):
         if reminded:
             recently += 1
@@ -124,22 +126,25 @@ def send_reminders(
             topic=TOPIC,
             tenant=member.tenant,
             reference=f"ebpm_staff:{member.id}",
+            flush=False,
         )
-        session.add(
-            Reminder(
-                tenant=member.tenant,
-                staff_id=member.staff_id,
-                course_id=course.id,
-                email=member.email,
-                delivery_id=delivery.id,
-                trigger=trigger,
-                actor=actor,
-                sent_at=now,
-            )
+        queued.append((member, delivery))
+    session.flush()  # one batch of inserts: the deliveries get their ids
+    session.add_all(
+        Reminder(
+            tenant=member.tenant,
+            staff_id=member.staff_id,
+            course_id=course.id,
+            email=member.email,
+            delivery_id=delivery.id,
+            trigger=trigger,
+            actor=actor,
+            sent_at=now,
         )
-        sent += 1
+        for member, delivery in queued
+    )
     session.flush()
-    return ReminderRun(sent, recently, no_email)
+    return ReminderRun(len(queued), recently, no_email)
 
 
 def remind_now(
