@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TypedDict
 
 from fastapi import APIRouter, Request
@@ -13,8 +14,10 @@ from sqlalchemy.orm import Session
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, allows, require
+from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
 from rengo.finops import plan
+from rengo.finops.explorer import Explorer
 from rengo.finops.forecast import fiscal_year_of
 from rengo.finops.settings import FinopsSettings
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
@@ -32,6 +35,16 @@ from rengo.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
+def _planning(
+    runtime: Runtime, session: Session, principal: Principal
+) -> tuple[Explorer, date, FinopsSettings]:
+    """What the planning pages start from (for a reader of costs): the cost explorer, the
+    last day with costs and the FinOps settings."""
+    require(principal, "finops.costs.read")
+    ex = explorer_for(runtime, session)
+    return ex, last_day(ex, runtime.clock.now().date()), runtime.settings.section(FinopsSettings)
+
+
 @router.get("/finops/kgi", response_class=HTMLResponse)
 def kgi_page(
     request: Request,
@@ -40,10 +53,7 @@ def kgi_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> HTMLResponse:
-    require(principal, "finops.costs.read")
-    ex = explorer_for(runtime, session)
-    as_of = last_day(ex, runtime.clock.now().date())
-    s = runtime.settings.section(FinopsSettings)
+    ex, as_of, s = _planning(runtime, session, principal)
     rows = plan.kgi(session, principal, ex, as_of, s)
     cap = runtime.settings.policy.operating_cost_growth_cap_pct
     return render(
@@ -74,10 +84,7 @@ def forecasts_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> HTMLResponse:
-    require(principal, "finops.costs.read")
-    ex = explorer_for(runtime, session)
-    as_of = last_day(ex, runtime.clock.now().date())
-    s = runtime.settings.section(FinopsSettings)
+    ex, as_of, s = _planning(runtime, session, principal)
     fy = fiscal_year_of(as_of, s.fiscal_year_start_month)
     return render(
         request,
