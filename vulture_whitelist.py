@@ -157,6 +157,7 @@ retries  # unused variable (src/rengo/drills/live.py) — RunStats field, printe
 _.retries  # unused attribute (src/rengo/drills/live.py) — the same counter
 scenario_version  # unused variable (src/rengo/drills/models.py) — ORM column
 LIVE  # unused variable (src/rengo/drills/scenario.py) — enum member, chosen by value from scenario YAML
+AT_MOST  # unused variable (src/rengo/targets/registry.py) — enum member, chosen by value from targets.toml
 schema_version  # unused variable (src/rengo/drills/scenario.py) — pydantic field of the scenario YAML
 comparison_group  # unused variable (src/rengo/ebpm/models.py) — ORM column
 timing  # unused variable (src/rengo/ebpm/models.py) — ORM column

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from rengo.ebpm.zone import linkage, population
+from rengo.ebpm.zone import linkage, population, registers
 from rengo.ebpm.zone.disclosure import ColumnKind, ColumnRule, Hierarchy, Policy, anonymise
 
 TOWNS = Path(__file__).resolve().parents[2] / "shared" / "data" / "addresses" / "tokyo23-towns.csv"
@@ -49,8 +49,8 @@ def bench_linkage(records: int, seed: int, backend: linkage.Backend, chunks: int
     load_at_start = load()
     started = time.perf_counter()
     people = population.residents(int(records * 1.6), seed=seed, towns=towns)
-    left = list(population.register(people, records, seed=seed + 1))
-    right = list(population.register(people, records, seed=seed + 2))
+    left = list(registers.register(people, records, seed=seed + 1))
+    right = list(registers.register(people, records, seed=seed + 2))
     truth_left = {i: person for i, (person, _) in enumerate(left)}
     truth_right = {i: person for i, (person, _) in enumerate(right)}
     del people

@@ -46,8 +46,20 @@ class Problem:
 
 
 class RengoError(Exception):
+    """A refusal the caller can act on; each kind declares its HTTP status and code
+    (``class NotFound(RengoError, status=404, code="not_found")``)."""
+
     status_code = 400
     code = "error"
+
+    def __init_subclass__(
+        cls, *, status: int | None = None, code: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status_code = status
+        if code is not None:
+            cls.code = code
 
     def __init__(
         self,
@@ -67,34 +79,28 @@ class RengoError(Exception):
         return self.message + "\n" + "\n".join(f"  - {p}" for p in self.problems)
 
 
-class InvalidInput(RengoError):
-    status_code = 422
-    code = "invalid"
+class InvalidInput(RengoError, status=422, code="invalid"):
+    """The input breaks a rule; its ``problems`` say where."""
 
 
-class NotFound(RengoError):
-    status_code = 404
-    code = "not_found"
+class NotFound(RengoError, status=404, code="not_found"):
+    """No such object, or none the caller may see (the two are not told apart)."""
 
 
-class Forbidden(RengoError):
-    status_code = 403
-    code = "forbidden"
+class Forbidden(RengoError, status=403, code="forbidden"):
+    """The caller may not do this."""
 
 
-class Unauthenticated(RengoError):
-    status_code = 401
-    code = "unauthenticated"
+class Unauthenticated(RengoError, status=401, code="unauthenticated"):
+    """Nobody is logged in, or the credentials are not valid."""
 
 
-class Conflict(RengoError):
-    status_code = 409
-    code = "conflict"
+class Conflict(RengoError, status=409, code="conflict"):
+    """The object's state does not allow this (now)."""
 
 
-class TooManyAttempts(RengoError):
-    status_code = 429
-    code = "too_many_attempts"
+class TooManyAttempts(RengoError, status=429, code="too_many_attempts"):
+    """Too many tries in a short time; the caller waits before the next."""
 
 
 class InvalidValue(ValueError):

@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +57,42 @@ def fsync_directory(path: Path) -> None:
 
 
 @contextmanager
+def temporary_in(folder: Path, name: str = "write") -> Iterator[Path]:
+    """A temporary path in ``folder`` (which ``move_into_place`` can rename within it),
+    removed on leaving unless it was moved into place meanwhile."""
+    tmp = folder / f".{name}.{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def move_into_place(
+    tmp: Path, path: Path, *, sync_file: bool = True, sync_folder: bool = True
+) -> None:
+    """The end of every atomic write: ``tmp``, written in ``path``'s folder, has its
+    content synced and replaces ``path`` in one rename, and the folder is synced, so that
+    a crash leaves either the old or the new ``path``.
+
+    Called directly by writers that name their output only once it is written (a
+    content-addressed file, a merged file named by its highest sequence) or that record
+    the swap in a journal first; all others use ``atomic_path``. A directory replaces a
+    directory too (the old one is renamed aside, then removed once the swap is durable).
+    """
+    if sync_file:
+        fsync_file(tmp)
+    old = None
+    if tmp.is_dir() and path.is_dir():
+        old = path.with_name(f".old-{path.name}-{uuid.uuid4().hex[:8]}")
+        os.replace(path, old)
+    os.replace(tmp, path)
+    if sync_folder or old is not None:
+        fsync_directory(path.parent)
+    if old is not None:
+        shutil.rmtree(old)
+
+
+@contextmanager
 def atomic_path(path: Path, *, sync_folder: bool = True, sync_file: bool = True) -> Iterator[Path]:
     """A temporary path beside ``path`` for a writer that creates the file itself (DuckDB's
     COPY, pyarrow): on a clean exit its content is synced and it replaces ``path``, so that a
@@ -64,17 +102,9 @@ def atomic_path(path: Path, *, sync_folder: bool = True, sync_file: bool = True)
     ``sync_file=False`` leaves the content's too (the SOC lake syncs a large commit's files
     with one ``syncfs`` before it records the commit).
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-    try:
+    with temporary_in(path.parent, path.name) as tmp:
         yield tmp
-        if sync_file:
-            fsync_file(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if sync_folder:
-        fsync_directory(path.parent)
+        move_into_place(tmp, path, sync_file=sync_file, sync_folder=sync_folder)
 
 
 @contextmanager

@@ -6,8 +6,6 @@ downloaded or re-verified each file, and the hash they saw). Every download is a
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +17,7 @@ from sqlalchemy.orm import Session
 from rengo.core import audit
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal
-from rengo.core.storage import DataDir, fsync_directory
+from rengo.core.storage import DataDir, move_into_place, temporary_in
 from rengo.csirt import timeline
 from rengo.csirt.incidents import get_incident
 from rengo.csirt.models import CustodyEntry, Evidence
@@ -52,9 +50,8 @@ def store(
     safe_name = Path(filename or "evidence.bin").name[:255] or "evidence.bin"
     folder = _folder(data_dir)
     digest, size = hashlib.sha256(), 0
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    with temporary_in(folder, "upload") as tmp:
+        with open(tmp, "wb") as handle:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
@@ -70,16 +67,10 @@ def store(
                     )
                 digest.update(chunk)
                 handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
         if size == 0:
             raise InvalidInput("empty file", [Problem("the file has no content", "file")])
         sha256 = digest.hexdigest()
-        os.replace(tmp_name, folder / sha256)
-        fsync_directory(folder)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+        move_into_place(tmp, folder / sha256)
     item = Evidence(
         incident_id=incident.id,
         filename=safe_name,

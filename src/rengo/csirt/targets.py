@@ -14,6 +14,7 @@ joint SOC/CSIRT's costs (``rengo.finops.operating_cost``).
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 from sqlalchemy import Select, select
 
@@ -21,14 +22,10 @@ from rengo.core.wards import JOINT, ward_codes
 from rengo.csirt.metrics import mean, percentile
 from rengo.csirt.models import Incident, IncidentWard
 from rengo.targets.registry import (
-    Direction,
-    Kind,
     Measurement,
-    Period,
     Record,
-    Target,
     TargetContext,
-    register,
+    declare,
 )
 
 
@@ -118,50 +115,7 @@ def _record(incident: Incident, hours: float | None) -> Record:
     )
 
 
-register(
-    Target(
-        id="m1.kgi.major_incidents",
-        measure=1,
-        kind=Kind.KGI,
-        name_ja="重大インシデント件数",
-        name_en="Major incidents",
-        formula_ja="期間内に発生した重大インシデント(1万人以上の個人情報漏えい、または基幹システム24時間以上停止)の件数",
-        formula_en=(
-            "Incidents in the period that leaked personal data of ≥ 10,000 people or stopped a "
-            "core system ≥ 24 h"
-        ),
-        source_ja="CSIRTのインシデント記録(影響人数・停止時間は記録された時刻から自動判定)",
-        source_en="CSIRT incident records (people affected and outage times, judged automatically)",
-        unit="件",
-        direction=Direction.AT_MOST,
-        threshold_setting=None,
-        period=Period.FISCAL_YEAR,
-        domain="csirt",
-        compute=major_incidents,
-        evidence_path="/incidents?major=true",
-        threshold_value=0,
-    )
-)
-
-register(
-    Target(
-        id="m1.ksi.mean_time_to_contain",
-        measure=1,
-        kind=Kind.KSI,
-        name_ja="検知から初動封じ込めまでの平均時間",
-        name_en="Mean time from detection to first containment",
-        formula_ja="Σ(最初の封じ込め成功時刻 − 検知時刻) ÷ 封じ込めたインシデント数",
-        formula_en="Σ(first successful containment − detection) ÷ incidents contained",
-        source_ja="インシデントのタイムラインに記録された検知時刻と封じ込めアクションの成功時刻",
-        source_en=(
-            "Detection times and successful containment actions recorded on incident timelines"
-        ),
-        unit="時間",
-        direction=Direction.AT_MOST,
-        threshold_setting="policy.containment_target_hours",
-        period=Period.FISCAL_YEAR,
-        domain="csirt",
-        compute=mean_time_to_contain,
-        evidence_path="/incidents",
-    )
+declare(
+    Path(__file__).with_name("targets.toml"),
+    {"major_incidents": major_incidents, "mean_time_to_contain": mean_time_to_contain},
 )

@@ -9,6 +9,7 @@ ever recorded the targets show "no data yet" rather than a zero.
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -16,16 +17,10 @@ from rengo.core.wards import JOINT, ward_codes
 from rengo.drills.models import Exercise, ExerciseWard
 from rengo.targets.registry import (
     Compute,
-    Direction,
-    Kind,
     Measurement,
-    Period,
-    Target,
     TargetContext,
-    register,
+    declare,
 )
-
-EVIDENCE = "/drills/history"
 
 
 def _held(kind: str) -> Compute:
@@ -56,44 +51,8 @@ def _held(kind: str) -> Compute:
 live_exercises = _held("live")
 tabletop_exercises = _held("tabletop")
 
-register(
-    Target(
-        id="m1.kpi.live_exercises",
-        measure=1,
-        kind=Kind.KPI,
-        name_ja="実動演習の実施回数",
-        name_en="Live cyber exercises held",
-        formula_ja="年度内に実施したSOC/CSIRT・区職員参加の実動演習の回数",
-        formula_en="Live exercises with SOC/CSIRT and ward IT staff held this fiscal year",
-        source_ja="演習の実施記録",
-        source_en="Exercise records",
-        unit="回",
-        direction=Direction.AT_LEAST,
-        threshold_setting="policy.exercises_live_per_year",
-        period=Period.FISCAL_YEAR,
-        domain="drills",
-        compute=live_exercises,
-        evidence_path=EVIDENCE,
-    )
-)
 
-register(
-    Target(
-        id="m1.kpi.tabletop_exercises",
-        measure=1,
-        kind=Kind.KPI,
-        name_ja="首長・幹部向け机上演習の実施回数",
-        name_en="Tabletop exercises for executives held",
-        formula_ja="年度内に実施した首長・幹部向け机上演習の回数",
-        formula_en="Tabletop exercises for mayors and executives held this fiscal year",
-        source_ja="演習の実施記録",
-        source_en="Exercise records",
-        unit="回",
-        direction=Direction.AT_LEAST,
-        threshold_setting="policy.exercises_tabletop_per_year",
-        period=Period.FISCAL_YEAR,
-        domain="drills",
-        compute=tabletop_exercises,
-        evidence_path=EVIDENCE,
-    )
+declare(
+    Path(__file__).with_name("targets.toml"),
+    {"live_exercises": live_exercises, "tabletop_exercises": tabletop_exercises},
 )

@@ -169,29 +169,44 @@ def _attacker(ctx: Context) -> str:
     return str(ctx.params.get("source_ip") or ATTACKER_ADDRESSES[0])
 
 
+def _fortigate(ctx: Context, offset: float, **fields: str) -> Record:
+    """A FortiGate record of the ward's firewall at ``offset`` (``fields`` as logged)."""
+    return Record("fortigate", _forti(ctx.at(offset), ctx.ward.slug, ctx.rng, **fields), offset)
+
+
+def _ssl_vpn(
+    ctx: Context, offset: float, *, logid: str, level: str, action: str, **fields: str
+) -> Record:
+    """A FortiGate SSL-VPN event from the exercise's attacker address; ``fields`` (quoted
+    here) follow its tunnel type in the order given."""
+    return _fortigate(
+        ctx,
+        offset,
+        logid=f'"{logid}"',
+        type='"event"',
+        subtype='"vpn"',
+        level=f'"{level}"',
+        action=f'"{action}"',
+        tunneltype='"ssl-web"',
+        remip=_attacker(ctx),
+        **{name: f'"{value}"' for name, value in fields.items()},
+    )
+
+
 @template(
     "vpn_password_spray", "FortiGate SSL-VPN login failures for many accounts from one address"
 )
 def vpn_password_spray(ctx: Context, count: int) -> list[Record]:
     users = ctx.rng.sample(ctx.ward.users, min(len(ctx.ward.users), max(5, count // 3)))
     return [
-        Record(
-            "fortigate",
-            _forti(
-                ctx.at(offset),
-                ctx.ward.slug,
-                ctx.rng,
-                logid='"0101039426"',
-                type='"event"',
-                subtype='"vpn"',
-                level='"alert"',
-                action='"ssl-login-fail"',
-                tunneltype='"ssl-web"',
-                remip=_attacker(ctx),
-                user=f'"{users[n % len(users)]}"',
-                msg='"SSL user failed to logged in"',
-            ),
+        _ssl_vpn(
+            ctx,
             offset,
+            logid="0101039426",
+            level="alert",
+            action="ssl-login-fail",
+            user=users[n % len(users)],
+            msg="SSL user failed to logged in",
         )
         for n, offset in enumerate(ctx.offsets(count))
     ]
@@ -201,24 +216,15 @@ def vpn_password_spray(ctx: Context, count: int) -> list[Record]:
 def vpn_login_abroad(ctx: Context, count: int) -> list[Record]:
     user = ctx.ward.staff(ctx.params)
     return [
-        Record(
-            "fortigate",
-            _forti(
-                ctx.at(offset),
-                ctx.ward.slug,
-                ctx.rng,
-                logid='"0101039947"',
-                type='"event"',
-                subtype='"vpn"',
-                level='"information"',
-                action='"tunnel-up"',
-                tunneltype='"ssl-web"',
-                remip=_attacker(ctx),
-                srccountry=f'"{ctx.params.get("country", "Netherlands")}"',
-                user=f'"{user}"',
-                msg='"SSL tunnel established"',
-            ),
+        _ssl_vpn(
+            ctx,
             offset,
+            logid="0101039947",
+            level="information",
+            action="tunnel-up",
+            srccountry=str(ctx.params.get("country", "Netherlands")),
+            user=user,
+            msg="SSL tunnel established",
         )
         for offset in ctx.offsets(count)
     ]
@@ -317,31 +323,55 @@ def proxy_exe_download(ctx: Context, count: int) -> list[Record]:
     ]
 
 
+def _https_forward(
+    ctx: Context,
+    offset: float,
+    *,
+    level: str,
+    source: str,
+    destination: str,
+    action: str,
+    after: Callable[[random.Random], dict[str, str]],
+) -> Record:
+    """A FortiGate forward-traffic record from ``source`` to port 443 of ``destination``;
+    ``after(rng)`` gives the fields that follow the action (drawn after the source port)."""
+    return _fortigate(
+        ctx,
+        offset,
+        logid='"0000000013"',
+        type='"traffic"',
+        subtype='"forward"',
+        level=f'"{level}"',
+        srcip=source,
+        srcport=str(ctx.rng.randint(1024, 65535)),
+        dstip=destination,
+        dstport="443",
+        proto="6",
+        action=f'"{action}"',
+        **after(ctx.rng),
+    )
+
+
+def _bytes_out(rng: random.Random) -> dict[str, str]:
+    return {
+        "sentbyte": str(rng.randint(5_000_000, 80_000_000)),
+        "rcvdbyte": str(rng.randint(2000, 9000)),
+    }
+
+
 @template("segment_exfiltration", "Large uploads from the My Number segment to an internet address")
 def segment_exfiltration(ctx: Context, count: int) -> list[Record]:
     source = ctx.ward.mynumber_address(ctx.rng)
     destination = str(ctx.params.get("destination") or "203.0.113.50")
     return [
-        Record(
-            "fortigate",
-            _forti(
-                ctx.at(offset),
-                ctx.ward.slug,
-                ctx.rng,
-                logid='"0000000013"',
-                type='"traffic"',
-                subtype='"forward"',
-                level='"notice"',
-                srcip=source,
-                srcport=str(ctx.rng.randint(1024, 65535)),
-                dstip=destination,
-                dstport="443",
-                proto="6",
-                action='"accept"',
-                sentbyte=str(ctx.rng.randint(5_000_000, 80_000_000)),
-                rcvdbyte=str(ctx.rng.randint(2000, 9000)),
-            ),
+        _https_forward(
+            ctx,
             offset,
+            level="notice",
+            source=source,
+            destination=destination,
+            action="accept",
+            after=_bytes_out,
         )
         for offset in ctx.offsets(count)
     ]
@@ -349,6 +379,7 @@ def segment_exfiltration(ctx: Context, count: int) -> list[Record]:
 
 @template("web_flood", "A flood of connections to the ward's website from many addresses")
 def web_flood(ctx: Context, count: int) -> list[Record]:
+    host = {"hostname": f'"{ctx.ward.web_host}"'}
     out = []
     for offset in ctx.offsets(count):
         source = (
@@ -356,25 +387,14 @@ def web_flood(ctx: Context, count: int) -> list[Record]:
             f".{ctx.rng.randint(1, 254)}"
         )
         out.append(
-            Record(
-                "fortigate",
-                _forti(
-                    ctx.at(offset),
-                    ctx.ward.slug,
-                    ctx.rng,
-                    logid='"0000000013"',
-                    type='"traffic"',
-                    subtype='"forward"',
-                    level='"warning"',
-                    srcip=source,
-                    srcport=str(ctx.rng.randint(1024, 65535)),
-                    dstip="192.0.2.80",
-                    dstport="443",
-                    proto="6",
-                    action='"deny"',
-                    hostname=f'"{ctx.ward.web_host}"',
-                ),
+            _https_forward(
+                ctx,
                 offset,
+                level="warning",
+                source=source,
+                destination="192.0.2.80",
+                action="deny",
+                after=lambda _: host,
             )
         )
     return out

@@ -10,20 +10,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 from rengo.core.clock import to_jst
 from rengo.core.wards import JOINT
 from rengo.ebpm.measures import new_policies, outcome_changes, training_by_ward
 from rengo.ebpm.settings import EbpmSettings
 from rengo.targets.registry import (
-    Direction,
-    Kind,
     Measurement,
-    Period,
-    Target,
     TargetContext,
+    declare,
     fiscal_year_start,
-    register,
 )
 
 
@@ -86,70 +83,11 @@ def staff_trained(ctx: TargetContext) -> dict[str, Measurement]:
     return out
 
 
-register(
-    Target(
-        id="m3.kgi.policy_outcomes",
-        measure=3,
-        kind=Kind.KGI,
-        name_ja="重要政策の成果指標の改善率",
-        name_en="Key policy outcomes improved",
-        formula_ja="ロジックモデルの成果指標の基準値からの改善率の平均(5年)",
-        formula_en=(
-            "Mean improvement of logic-model outcome indicators over their baseline (5 years)"
-        ),
-        source_ja="ロジックモデルの成果指標の測定値",
-        source_en="Measured values of logic-model outcome indicators",
-        unit="%",
-        direction=Direction.AT_LEAST,
-        threshold_setting="policy.policy_outcome_growth_pct",
-        period=Period.FIVE_YEARS,
-        domain="ebpm",
-        compute=policy_outcomes,
-        evidence_path="/ebpm/evidence/outcomes",
-    )
-)
-
-register(
-    Target(
-        id="m3.ksi.logic_model_share",
-        measure=3,
-        kind=Kind.KSI,
-        name_ja="ロジックモデルで評価した新規政策の割合",
-        name_en="New policies evaluated with a logic model",
-        formula_ja="承認済みロジックモデルと評価計画のある新規政策数 ÷ 今年度の新規政策数 × 100",
-        formula_en=(
-            "New policies with an approved logic model and an evaluation plan ÷ this fiscal "
-            "year's new policies × 100"
-        ),
-        source_ja="政策とロジックモデルの登録",
-        source_en="The policy and logic-model register",
-        unit="%",
-        direction=Direction.AT_LEAST,
-        threshold_setting="policy.logic_model_share_pct",
-        period=Period.FISCAL_YEAR,
-        domain="ebpm",
-        compute=logic_model_share,
-        evidence_path="/ebpm/evidence/logic-models",
-    )
-)
-
-register(
-    Target(
-        id="m3.kpi.staff_trained",
-        measure=3,
-        kind=Kind.KPI,
-        name_ja="データ活用研修の修了率",
-        name_en="Staff who completed data training",
-        formula_ja="必修研修の修了者数 ÷ 対象職員数 × 100",
-        formula_en="Staff who completed the required training ÷ staff × 100",
-        source_ja="研修の受講記録",
-        source_en="Training completion records",
-        unit="%",
-        direction=Direction.AT_LEAST,
-        threshold_setting="policy.staff_trained_pct",
-        period=Period.SNAPSHOT,
-        domain="ebpm",
-        compute=staff_trained,
-        evidence_path="/ebpm/training",
-    )
+declare(
+    Path(__file__).with_name("targets.toml"),
+    {
+        "policy_outcomes": policy_outcomes,
+        "logic_model_share": logic_model_share,
+        "staff_trained": staff_trained,
+    },
 )

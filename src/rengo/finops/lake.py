@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from rengo.core.sql import literal, literal_list
-from rengo.core.storage import DataDir, atomic_path, fsync_directory
+from rengo.core.storage import DataDir, atomic_path, fsync_directory, move_into_place
 from rengo.finops import focus
 from rengo.finops.rollup import ROLLUP_FILE, write_rollup
 
@@ -104,14 +104,7 @@ class Lake:
                     if new_costs:
                         fsync_directory(self.root)
                 for key_dir in sorted(month_dir.glob("account_key=*")):
-                    target = target_month / key_dir.name
-                    old = target_month / f".old-{key_dir.name}-{uuid.uuid4().hex[:8]}"
-                    if target.exists():
-                        os.replace(target, old)
-                    os.replace(key_dir, target)
-                    fsync_directory(target_month)
-                    if old.exists():
-                        shutil.rmtree(old)
+                    move_into_place(key_dir, target_month / key_dir.name, sync_file=False)
                     replaced.append(
                         (month_dir.name.split("=", 1)[1], key_dir.name.split("=", 1)[1])
                     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -21,14 +22,10 @@ from rengo.finops.models import (
 )
 from rengo.finops.settings import FinopsSettings
 from rengo.targets.registry import (
-    Direction,
-    Kind,
     Measurement,
-    Period,
     Record,
-    Target,
     TargetContext,
-    register,
+    declare,
 )
 
 
@@ -301,178 +298,15 @@ def joint_procurements(ctx: TargetContext) -> dict[str, Measurement]:
     return {k: Measurement(v, {"records": int(v)}) for k, v in out.items()}
 
 
-register(
-    Target(
-        id="m2.kgi.operating_cost_growth",
-        measure=2,
-        kind=Kind.KGI,
-        name_ja="標準準拠システム移行後の年間運用経費の増加率(各区の平均)",
-        name_en="Annual operating cost growth after standardisation (average of the wards)",
-        formula_ja=(
-            "各区の(移行後の年間運用経費 − 移行前の年間運用経費) ÷ 移行前 × 100 の平均。"
-            "移行後 = 今年度の標準準拠システムの予算・決算(クラウド利用料を除く)+ "
-            "ガバメントクラウド利用料(実績+年度末までの予測)。全区合算の比率も併記"
-        ),
-        formula_en=(
-            "Average over the wards of (post-migration annual operating cost − pre-migration) "
-            "÷ pre-migration × 100; post = this year's budget/settlement lines of the standard "
-            "systems (cloud excluded) + the cloud bill (actual + forecast); pooled ratio beside"
-        ),
-        source_ja="各区の予算・決算データ(取込)とFOCUS形式のガバメントクラウド請求データ",
-        source_en="Each ward's imported budget/settlement lines and the FOCUS cloud bill",
-        unit="%",
-        direction=Direction.AT_MOST,
-        threshold_setting="policy.operating_cost_growth_cap_pct",
-        period=Period.FISCAL_YEAR,
-        domain="finops",
-        compute=operating_cost_growth,
-        evidence_path="/finops/budget",
-    )
-)
-
-register(
-    Target(
-        id="m1.kpi.security_cost_per_resident",
-        measure=1,
-        kind=Kind.KPI,
-        name_ja="住民一人当たりセキュリティコストの削減率",
-        name_en="Security cost per resident below going alone",
-        formula_ja=(
-            "(各区単独のセキュリティ対策経費 − 共同SOC/CSIRT運用経費の各区按分額) ÷ "
-            "各区単独の経費 × 100(人口は住民基本台帳、按分は共有プールの方式と人口比)"
-        ),
-        formula_en=(
-            "(each ward's own security cost − its share of the joint SOC/CSIRT's cost) ÷ its own "
-            "cost × 100 (population: resident register; shares: the pool's method, population)"
-        ),
-        source_ja=(
-            "各区の予算・決算データのセキュリティ対策経費(取込)、共同SOC/CSIRTのクラウド費用"
-            "(FOCUS・共有プール)と共同センターの予算・決算"
-        ),
-        source_en=(
-            "Each ward's imported security budget lines; the joint SOC/CSIRT's cloud costs "
-            "(FOCUS, shared pool) and the joint centre's own budget lines"
-        ),
-        unit="%",
-        direction=Direction.AT_LEAST,
-        threshold_setting="policy.security_cost_reduction_pct",
-        period=Period.FISCAL_YEAR,
-        domain="finops",
-        compute=security_cost_per_resident,
-        evidence_path="/finops/budget",
-    )
-)
-
-register(
-    Target(
-        id="m2.ksi.bpr_renewal_share",
-        measure=2,
-        kind=Kind.KSI,
-        name_ja="BPR実施後に更新した基幹業務システムの割合",
-        name_en="Core systems renewed after a BPR",
-        formula_ja="BPRを経て更新された基幹業務システム数 ÷ 更新された基幹業務システム数 × 100",
-        formula_en=(
-            "Core business systems renewed after a BPR ÷ core business systems renewed × 100"
-        ),
-        source_ja="BPR登録簿と情報資産台帳",
-        source_en="The BPR register and the asset register",
-        unit="%",
-        direction=Direction.AT_LEAST,
-        threshold_setting="policy.bpr_renewal_share_pct",
-        period=Period.SNAPSHOT,
-        domain="finops",
-        compute=bpr_renewal_share,
-        evidence_path="/finops/bpr",
-    )
-)
-
-register(
-    Target(
-        id="m2.kpi.cloud_savings",
-        measure=2,
-        kind=Kind.KPI,
-        name_ja="クラウド利用料の最適化率",
-        name_en="Cloud bill optimised",
-        formula_ja=(
-            "(同一利用量での単価低下による削減額 + rengoの推奨で利用量を減らした削減額 + "
-            "請求に現れない証跡付きの削減額) ÷ (年間利用料 + それらの削減額) × 100(前年比)"
-        ),
-        formula_en=(
-            "(unit-cost saving at like-for-like usage + usage cut by rengo's recommendations + "
-            "savings recorded outside rengo with evidence) ÷ (annual bill + those savings) × 100, "
-            "year on year"
-        ),
-        source_ja="FOCUS請求データ(前年同期との単価比較)、推奨の実績、証跡付きの削減記録",
-        source_en="FOCUS billing data (unit costs year on year), recommendations, recorded savings",
-        unit="%",
-        direction=Direction.AT_LEAST,
-        threshold_setting="policy.cloud_savings_pct",
-        period=Period.ROLLING_YEAR,
-        domain="finops",
-        compute=cloud_savings,
-        evidence_path="/finops/recommendations?status=done",
-    )
-)
-
-register(
-    Target(
-        id="m2.kpi.finops_trainings",
-        measure=2,
-        kind=Kind.KPI,
-        name_ja="FinOps・BPR研修の実施回数",
-        name_en="FinOps and BPR trainings held",
-        formula_ja="年度内に実施した研修の回数(区別は各区の職員が参加した回数、記録がなければ0)",
-        formula_en="Trainings held this fiscal year (per ward: those its staff attended, or 0)",
-        source_ja="研修実施記録",
-        source_en="Training records",
-        unit="回",
-        direction=Direction.TRACK,
-        threshold_setting=None,
-        period=Period.FISCAL_YEAR,
-        domain="finops",
-        compute=trainings_held,
-        evidence_path="/finops/trainings",
-    )
-)
-
-register(
-    Target(
-        id="m2.kpi.finops_training_participants",
-        measure=2,
-        kind=Kind.KPI,
-        name_ja="FinOps・BPR研修の延べ参加者数",
-        name_en="FinOps and BPR training participants",
-        formula_ja="年度内の研修の延べ参加者数(記録のない区は0)",
-        formula_en="Participants of FinOps/BPR trainings this fiscal year (0 for a ward with none)",
-        source_ja="研修実施記録(各区の参加者数)",
-        source_en="Training records (participants per ward)",
-        unit="人",
-        direction=Direction.TRACK,
-        threshold_setting=None,
-        period=Period.FISCAL_YEAR,
-        domain="finops",
-        compute=training_participants,
-        evidence_path="/finops/trainings",
-    )
-)
-
-register(
-    Target(
-        id="m2.kpi.joint_procurements",
-        measure=2,
-        kind=Kind.KPI,
-        name_ja="共同調達したシステム数",
-        name_en="Systems procured jointly",
-        formula_ja="共同調達の記録件数",
-        formula_en="Joint procurement records",
-        source_ja="共同調達の記録",
-        source_en="Joint procurement records",
-        unit="件",
-        direction=Direction.TRACK,
-        threshold_setting=None,
-        period=Period.FISCAL_YEAR,
-        domain="finops",
-        compute=joint_procurements,
-        evidence_path="/finops/saas",
-    )
+declare(
+    Path(__file__).with_name("targets.toml"),
+    {
+        "operating_cost_growth": operating_cost_growth,
+        "security_cost_per_resident": security_cost_per_resident,
+        "bpr_renewal_share": bpr_renewal_share,
+        "cloud_savings": cloud_savings,
+        "trainings_held": trainings_held,
+        "training_participants": training_participants,
+        "joint_procurements": joint_procurements,
+    },
 )

@@ -16,6 +16,7 @@ ward submitted what, which the anonymiser exists to hide.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from statistics import median
 
 from sqlalchemy import func, select
@@ -24,14 +25,10 @@ from rengo.core.wards import JOINT
 from rengo.intel.collections import ADVISORIES, SHARED
 from rengo.intel.models import Advisory, AdvisoryRecipient, IntelObject, Submission
 from rengo.targets.registry import (
-    Direction,
-    Kind,
     Measurement,
-    Period,
     Record,
-    Target,
     TargetContext,
-    register,
+    declare,
 )
 
 CRITICAL_TYPES = (
@@ -157,96 +154,12 @@ def _advisories_applied(ctx: TargetContext) -> dict[str, Measurement]:
     return out
 
 
-register(
-    Target(
-        id="m1.kpi.critical_intel_shared",
-        measure=1,
-        kind=Kind.KPI,
-        name_ja="重要脅威情報(緊急対応が必要なレベル)の共有件数",
-        name_en="Critical threat information shared (urgent level)",
-        formula_ja=(
-            "期間内に「緊急対応が必要」として承認・共有された各区の報告と、"
-            "「緊急対応が必要」として発出された注意喚起の件数"
-        ),
-        formula_en=(
-            "Wards' reports approved as urgent plus advisories published as urgent in the period"
-        ),
-        source_ja="脅威情報共有基盤の承認・発出記録(承認時・発出時に設定する緊急度)",
-        source_en="Approval and publication records of the intelligence hub (urgency set then)",
-        unit="件",
-        direction=Direction.TRACK,
-        threshold_setting=None,
-        period=Period.FISCAL_YEAR,
-        domain="intel",
-        compute=_urgent_shared,
-        evidence_path="/intel/advisories",
-        per_ward=False,
-    )
-)
-register(
-    Target(
-        id="m1.kpi.intel_objects_shared",
-        measure=1,
-        kind=Kind.KPI,
-        name_ja="脅威情報の共有件数(全体)",
-        name_en="Intelligence objects shared (all levels)",
-        formula_ja="期間内に全区へ共有(公開)された脅威情報(指標・脆弱性・報告・対策等)の件数。TLP別・種類別の内訳付き",
-        formula_en=(
-            "Intelligence objects (indicators, vulnerabilities, reports, countermeasures …) "
-            "published to the wards in the period, by TLP and type"
-        ),
-        source_ja="脅威情報共有基盤の公開記録(共有・注意喚起コレクション)",
-        source_en="Publication records of the intelligence hub (shared and advisories collections)",
-        unit="件",
-        direction=Direction.TRACK,
-        threshold_setting=None,
-        period=Period.FISCAL_YEAR,
-        domain="intel",
-        compute=_objects_shared,
-        evidence_path="/intel",
-        per_ward=False,
-    )
-)
-register(
-    Target(
-        id="m1.kpi.intel_time_to_publish",
-        measure=1,
-        kind=Kind.KPI,
-        name_ja="提供から共有までの時間",
-        name_en="Time from submission to publication",
-        formula_ja="区が情報を提供してから匿名化・承認を経て全区に公開されるまでの時間(中央値、時間)",
-        formula_en="Median hours from a ward's submission to its anonymised, approved publication",
-        source_ja="脅威情報共有基盤の提供・承認・公開記録",
-        source_en="Submission, approval and publication records of the intelligence hub",
-        unit="時間",
-        direction=Direction.AT_MOST,
-        threshold_setting="intel.publish_target_hours",
-        period=Period.FISCAL_YEAR,
-        domain="intel",
-        compute=_time_to_publish,
-        evidence_path="/intel/submissions",
-        per_ward=False,
-    )
-)
-register(
-    Target(
-        id="m1.kpi.advisory_applied_share",
-        measure=1,
-        kind=Kind.KPI,
-        name_ja="注意喚起の対策実施率",
-        name_en="Advisories applied by the wards",
-        formula_ja="期間内の注意喚起について、対策の実施を記録した受信区の数 ÷ 受信区の数 × 100",
-        formula_en=(
-            "Recipient wards that recorded the countermeasure as applied ÷ recipient wards × 100"
-        ),
-        source_ja="注意喚起ごとの各区の受領・対策実施記録",
-        source_en="Each ward's acknowledgement and application records per advisory",
-        unit="%",
-        direction=Direction.AT_LEAST,
-        threshold_setting="intel.advisory_applied_target_pct",
-        period=Period.FISCAL_YEAR,
-        domain="intel",
-        compute=_advisories_applied,
-        evidence_path="/intel/advisories",
-    )
+declare(
+    Path(__file__).with_name("targets.toml"),
+    {
+        "_urgent_shared": _urgent_shared,
+        "_objects_shared": _objects_shared,
+        "_time_to_publish": _time_to_publish,
+        "_advisories_applied": _advisories_applied,
+    },
 )

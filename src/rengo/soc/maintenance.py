@@ -24,7 +24,6 @@ stays bounded however big the partition grows.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import threading
 from collections import defaultdict
@@ -41,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from rengo.core import sql
-from rengo.core.storage import fsync_directory, fsync_file, write_atomically
+from rengo.core.storage import fsync_directory, move_into_place, write_atomically
 from rengo.core.types import TenantCode
 from rengo.soc.lake import Lake
 from rengo.soc.lake_files import (
@@ -225,10 +224,11 @@ def _merge_partition_files(
     if stop.is_set():
         tmp.unlink(missing_ok=True)
         return None
-    fsync_file(tmp)
     first = min(_held(p)[0] for p in files)
     last = max(_held(p)[1] for p in files)
     output = folder / f"c-{last:020d}-{first:020d}-{digest}.parquet"
+    # The journal names the swap before it happens: a crash before the rename leaves no
+    # output, and finish_interrupted_compaction then only drops the journal.
     write_atomically(
         _journal(lake),
         orjson.dumps(
@@ -239,8 +239,7 @@ def _merge_partition_files(
             }
         ),
     )
-    os.replace(tmp, output)
-    fsync_directory(folder)
+    move_into_place(tmp, output)
     for path in files:
         path.unlink()
     fsync_directory(folder)
@@ -302,7 +301,6 @@ def _merge_day(
             f"merging day {day}: {rows_in} events in {len(paths)} files but {rows_out} "
             "merged; the files are kept as they are"
         )
-    fsync_file(tmp)
     inputs = [str(p.relative_to(lake.root)) for p in [*files, *previous]]
     digest = hashlib.sha256("|".join(inputs).encode()).hexdigest()[:12]
     output = folder / f"d-{max_seq:020d}-{digest}.parquet"
@@ -312,8 +310,7 @@ def _merge_day(
             {"folder": ".", "inputs": inputs, "output": str(output.relative_to(lake.root))}
         ),
     )
-    os.replace(tmp, output)
-    fsync_directory(folder)
+    move_into_place(tmp, output)
     _remove_inputs(lake.root, inputs)
     _journal(lake).unlink()
     return len(inputs)

@@ -11,9 +11,11 @@ every target it declares (``tests/targets/test_registry.py`` checks it).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -177,6 +179,41 @@ def register(target: Target) -> Target:
         raise ValueError(f"target {target.id!r} registered twice")
     _targets[target.id] = target
     return target
+
+
+def declare(path: Path, computes: Mapping[str, Compute]) -> list[Target]:
+    """Register the targets a domain declares in ``path`` (a TOML file of ``[[target]]``
+    tables, in the order they are listed), each computed by the function its ``compute``
+    names in ``computes``. The wording, units and thresholds are data; only the
+    computation is code."""
+    with path.open("rb") as handle:
+        declared = tomllib.load(handle)["target"]
+    named = {entry["compute"] for entry in declared if "compute" in entry}
+    if unknown := named - computes.keys():
+        raise ValueError(f"{path.name}: no compute function named {sorted(unknown)}")
+    if unused := computes.keys() - named:
+        raise ValueError(f"{path.name}: compute functions no target uses: {sorted(unused)}")
+    out = []
+    for entry in declared:
+        fields = dict(entry)
+        compute = computes[fields.pop("compute")] if "compute" in fields else None
+        threshold = fields.pop("threshold_value", None)
+        out.append(
+            register(
+                Target(
+                    **fields
+                    | {
+                        "kind": Kind(fields["kind"]),
+                        "direction": Direction(fields["direction"]),
+                        "period": Period(fields["period"]),
+                        "threshold_setting": fields.get("threshold_setting"),
+                        "compute": compute,
+                        "threshold_value": None if threshold is None else float(threshold),
+                    }
+                )
+            )
+        )
+    return out
 
 
 def targets() -> list[Target]:

@@ -8,6 +8,9 @@ error handlers answer in the usual JSON or page form. The limit is
 or for every path under a prefix ending in ``/`` (the longest match wins):
 ``{"/api/v1/soc/ingest": lambda settings: settings.section(SocSettings).http_max_body_bytes}``.
 
+``spreadsheet_upload`` reads the table file a form uploads (CSV or Excel), or names the
+field when none was chosen.
+
 ``read_decoded`` is for routes that accept ``Content-Encoding: gzip``/``deflate``: it
 measures what the body inflates to a step at a time before inflating it, so a small gzip
 bomb answers 413 without the server's memory growing by what it would expand to.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import RequestBodyLimitResponder
 from starlette.requests import Request
@@ -25,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.settings import Settings
-from rengo.web.i18n import N_
+from rengo.web.i18n import N_, _
 
 BodyLimit = Callable[[Settings], int]
 """A path's body limit in bytes, from the settings."""
@@ -136,3 +140,12 @@ def _inflated_size(data: bytes, wbits: int, limit: int) -> int:
             raise zlib.error("truncated stream")
         data = inflater.unused_data
     return size
+
+
+async def spreadsheet_upload(form: FormData, field: str = "file") -> tuple[bytes, str]:
+    """The content and name of the table file uploaded as ``field`` of ``form``; a problem
+    on that field when no file was chosen."""
+    upload = form.get(field)
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise InvalidInput("no file", [Problem(_("Choose a CSV or Excel file."), field)])
+    return await upload.read(), upload.filename

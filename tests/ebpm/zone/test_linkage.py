@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rengo.ebpm.zone import linkage, population
+from rengo.ebpm.zone import linkage, population, registers
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +20,8 @@ def test_care_and_medical_registers_link_with_high_precision_and_recall(
     people = population.residents(100_000, seed=1, towns=towns)
     assert len({p.ward_code for p in people}) == 23
     elderly = [p for p in people if p.birth_date.year < 1961]
-    care = list(population.register(elderly, 10_000, seed=2))
-    medical = list(population.register(elderly, 10_000, seed=3))
+    care = list(registers.register(elderly, 10_000, seed=2))
+    medical = list(registers.register(elderly, 10_000, seed=3))
     truth_left = {i: person for i, (person, _) in enumerate(care)}
     truth_right = {i: person for i, (person, _) in enumerate(medical)}
 
@@ -44,10 +44,10 @@ def test_chunked_prediction_gives_the_same_links(shared_data: Path) -> None:
     towns = population.load_towns(shared_data / "addresses" / "tokyo23-towns.csv")
     people = population.residents(8_000, seed=4, towns=towns)
     left = linkage.prepare(
-        (i, r) for i, (_, r) in enumerate(population.register(people, 2_000, seed=5))
+        (i, r) for i, (_, r) in enumerate(registers.register(people, 2_000, seed=5))
     )
     right = linkage.prepare(
-        (i, r) for i, (_, r) in enumerate(population.register(people, 2_000, seed=6))
+        (i, r) for i, (_, r) in enumerate(registers.register(people, 2_000, seed=6))
     )
     whole = linkage.link(left, right)
     chunked = linkage.link(left, right, chunks=2)
@@ -65,8 +65,8 @@ def test_the_same_settings_run_on_spark(shared_data: Path) -> None:
         pytest.skip("Spark needs a Java runtime (17) on PATH")
     towns = population.load_towns(shared_data / "addresses" / "tokyo23-towns.csv")
     people = population.residents(6_000, seed=7, towns=towns)
-    care = list(population.register(people, 1_500, seed=8))
-    medical = list(population.register(people, 1_500, seed=9))
+    care = list(registers.register(people, 1_500, seed=8))
+    medical = list(registers.register(people, 1_500, seed=9))
     truth_left = {i: person for i, (person, _) in enumerate(care)}
     truth_right = {i: person for i, (person, _) in enumerate(medical)}
     result = linkage.link(

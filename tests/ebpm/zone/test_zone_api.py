@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from rengo.core import audit
 from rengo.core.runtime import Runtime
-from rengo.ebpm.zone import population
+from rengo.ebpm.zone import population, registers
 from tests.helpers import WARD_A, WARD_B, bearer
 
 COLUMNS = {
@@ -42,7 +42,7 @@ def _extract(people: list[population.Resident], seed: int, extra: str) -> tuple[
     writer.writerow(header)
     by_id = {p.person_id: p for p in people}
     ids = []
-    for n, (person_id, record) in enumerate(population.register(people, 1_200, seed=seed)):
+    for n, (person_id, record) in enumerate(registers.register(people, 1_200, seed=seed)):
         ids.append(person_id)
         person = by_id[person_id]
         writer.writerow(

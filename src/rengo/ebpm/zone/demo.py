@@ -12,7 +12,7 @@ from sqlalchemy import select
 from rengo.core.demo import DemoContext, step
 from rengo.core.demo_accounts import demo_username
 from rengo.core.permissions import Principal, Role
-from rengo.ebpm.zone import analysis, deposits, population
+from rengo.ebpm.zone import analysis, deposits, population, registers
 from rengo.ebpm.zone.deposits import Zone
 from rengo.ebpm.zone.models import ZoneDeposit
 
@@ -57,7 +57,7 @@ def demo_zone(ctx: DemoContext) -> None:
             writer = csv.writer(out)
             writer.writerow([*COLUMNS, extra])
             for i, (_, record) in enumerate(
-                population.register(elderly, min(900, len(elderly)), seed=ctx.seed + n)
+                registers.register(elderly, min(900, len(elderly)), seed=ctx.seed + n)
             ):
                 writer.writerow(
                     [f"{n}-{i:05d}", *(record[c] for c in list(COLUMNS)[1:]), rng.choice(values)]

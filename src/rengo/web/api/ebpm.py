@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel
 
 from rengo.core.types import TenantCode
@@ -27,7 +27,7 @@ from rengo.ebpm.schemas import (
     TransitionIn,
 )
 from rengo.ebpm.templates import TEMPLATES
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import ActingDep, IdPath, RuntimeDep, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/ebpm", tags=["ebpm"])
 
@@ -113,14 +113,12 @@ def list_policies(
 )
 def create_policy(
     body: PolicyCreate,
-    request: Request,
     response: Response,
-    principal: UserDep,
-    session: SessionDep,
+    by: ActingDep,
 ) -> PolicyDetailOut:
-    policy = policies.create_policy(session, principal, body, client=client_address(request))
+    policy = policies.create_policy(by.session, by.principal, body, client=by.client)
     response.headers["Location"] = f"/api/v1/ebpm/policies/{policy.id}"
-    return _detail(policies.load_model(session, policy))
+    return _detail(policies.load_model(by.session, policy))
 
 
 @router.get("/policies/{policy_id}", response_model=PolicyDetailOut, summary="One logic model")
@@ -132,13 +130,9 @@ def read_policy(policy_id: IdPath, principal: UserDep, session: SessionDep) -> P
 @router.patch(
     "/policies/{policy_id}", response_model=PolicyDetailOut, summary="Change a draft policy"
 )
-def patch_policy(
-    policy_id: IdPath, body: PolicyPatch, request: Request, principal: UserDep, session: SessionDep
-) -> PolicyDetailOut:
-    policy = policies.update_policy(
-        session, principal, policy_id, body, client=client_address(request)
-    )
-    return _detail(policies.load_model(session, policy))
+def patch_policy(policy_id: IdPath, body: PolicyPatch, by: ActingDep) -> PolicyDetailOut:
+    policy = policies.update_policy(by.session, by.principal, policy_id, body, client=by.client)
+    return _detail(policies.load_model(by.session, policy))
 
 
 @router.post(
@@ -150,13 +144,9 @@ def patch_policy(
 def add_element(
     policy_id: IdPath,
     body: ElementCreate,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
+    by: ActingDep,
 ) -> ElementOut:
-    element = policies.add_element(
-        session, principal, policy_id, body, client=client_address(request)
-    )
+    element = policies.add_element(by.session, by.principal, policy_id, body, client=by.client)
     return ElementOut.model_validate(element)
 
 
@@ -169,12 +159,10 @@ def update_element(
     policy_id: IdPath,
     element_id: IdPath,
     body: ElementCreate,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
+    by: ActingDep,
 ) -> ElementOut:
     element = policies.update_element(
-        session, principal, policy_id, element_id, body, client=client_address(request)
+        by.session, by.principal, policy_id, element_id, body, client=by.client
     )
     return ElementOut.model_validate(element)
 
@@ -184,12 +172,8 @@ def update_element(
     status_code=204,
     summary="Remove an element of a draft (its indicators stay, unattached)",
 )
-def remove_element(
-    policy_id: IdPath, element_id: IdPath, request: Request, principal: UserDep, session: SessionDep
-) -> Response:
-    policies.remove_element(
-        session, principal, policy_id, element_id, client=client_address(request)
-    )
+def remove_element(policy_id: IdPath, element_id: IdPath, by: ActingDep) -> Response:
+    policies.remove_element(by.session, by.principal, policy_id, element_id, client=by.client)
     return Response(status_code=204)
 
 
@@ -198,13 +182,11 @@ def remove_element(
     response_model=PolicyDetailOut,
     summary="Submit, approve, return or revise (the approval flow)",
 )
-def take_transition(
-    policy_id: IdPath, body: TransitionIn, request: Request, principal: UserDep, session: SessionDep
-) -> PolicyDetailOut:
+def take_transition(policy_id: IdPath, body: TransitionIn, by: ActingDep) -> PolicyDetailOut:
     policy = approvals.transition(
-        session, principal, policy_id, body.action, body.comment, client=client_address(request)
+        by.session, by.principal, policy_id, body.action, body.comment, client=by.client
     )
-    return _detail(policies.load_model(session, policy))
+    return _detail(policies.load_model(by.session, policy))
 
 
 @router.get(
@@ -236,16 +218,14 @@ def list_versions(policy_id: IdPath, principal: UserDep, session: SessionDep) ->
 )
 def export(
     policy_id: IdPath,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
+    by: ActingDep,
     format: ExportFormat = "pdf",
     document: Annotated[
         DocumentKind, Query(description="PDF/HTML for the evaluation sheet or the budget request")
     ] = "evaluation",
 ) -> Response:
     rendered = export_policy(
-        session, principal, policy_id, format, document=document, client=client_address(request)
+        by.session, by.principal, policy_id, format, document=document, client=by.client
     )
     return Response(
         rendered.content,
@@ -263,12 +243,10 @@ def export(
 def add_indicator(
     policy_id: IdPath,
     body: IndicatorFields,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
+    by: ActingDep,
 ) -> IndicatorOut:
     indicator = indicators.add_indicator(
-        session, principal, policy_id, body, client=client_address(request)
+        by.session, by.principal, policy_id, body, client=by.client
     )
     return _indicator_out(indicator)
 
@@ -290,16 +268,14 @@ def read_indicator(indicator_id: IdPath, principal: UserDep, session: SessionDep
 def patch_indicator(
     indicator_id: IdPath,
     body: IndicatorPatch,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
+    by: ActingDep,
 ) -> IndicatorOut:
     indicator = indicators.update_indicator(
-        session,
-        principal,
+        by.session,
+        by.principal,
         indicator_id,
         body.model_dump(exclude_unset=True),
-        client=client_address(request),
+        client=by.client,
     )
     return _indicator_out(indicator)
 
@@ -313,12 +289,10 @@ def patch_indicator(
 def record_actual(
     indicator_id: IdPath,
     body: ActualCreate,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
+    by: ActingDep,
 ) -> ActualOut:
     actual = indicators.record_actual(
-        session, principal, indicator_id, body, client=client_address(request)
+        by.session, by.principal, indicator_id, body, client=by.client
     )
     return ActualOut.model_validate(actual)
 
@@ -350,18 +324,16 @@ def live_value(
 )
 def take_snapshots(
     policy_id: IdPath,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
+    by: ActingDep,
     runtime: RuntimeDep,
 ) -> list[ActualOut]:
     taken = snapshots.take_for_policy(
-        session,
-        principal,
+        by.session,
+        by.principal,
         runtime.settings,
         runtime.data_dir,
         runtime.clock.now(),
         policy_id,
-        client=client_address(request),
+        client=by.client,
     )
     return [ActualOut.model_validate(a) for a in taken]

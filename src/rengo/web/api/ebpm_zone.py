@@ -83,56 +83,36 @@ class ReviewIn(BaseModel):
     decision: Literal["match", "non_match"]
 
 
+def _fields(row: object, names: str) -> dict[str, Any]:
+    """The columns of a zone row named in ``names`` (space-separated), as the API returns them."""
+    return {name: getattr(row, name) for name in names.split()}
+
+
 def _purpose(row: ZonePurpose) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "ward": row.ward,
-        "title": row.title,
-        "description": row.description,
-        "legal_basis": row.legal_basis,
-        "columns": row.columns,
-        "approvals": row.approvals,
-        "status": row.status,
-        "requested_by": row.requested_by,
-    }
+    return _fields(
+        row, "id ward title description legal_basis columns approvals status requested_by"
+    )
 
 
 def _linkage(row: ZoneLinkage) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "ward": row.ward,
-        "purpose_id": row.purpose_id,
+    return _fields(row, "id ward purpose_id") | {
         "deposits": [row.left_deposit_id, row.right_deposit_id],
-        "threshold": row.threshold,
-        "review_floor": row.review_floor,
-        "links": row.links,
-        "review": row.review,
+        **_fields(row, "threshold review_floor links review"),
         "seconds": round(row.seconds, 2),
         "created_by": row.created_by,
     }
 
 
 def _release(row: ZoneRelease) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "ward": row.ward,
-        "purpose_id": row.purpose_id,
-        "linkage_id": row.linkage_id,
-        "title": row.title,
-        "rows": row.rows,
-        "report": row.report,
-        "status": row.status,
-        "requested_by": row.requested_by,
-        "decided_by": row.decided_by,
-        "decision_note": row.decision_note,
-    }
+    return _fields(
+        row,
+        "id ward purpose_id linkage_id title rows report status requested_by decided_by "
+        "decision_note",
+    )
 
 
 def _review(row: ZoneReview) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "left_record": row.left_record,
-        "right_record": row.right_record,
+    return _fields(row, "id left_record right_record") | {
         "probability": round(row.probability, 4),
         "decision": row.decision,
     }

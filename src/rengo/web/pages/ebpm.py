@@ -4,6 +4,7 @@ diagram (server-side SVG and a table for screen readers), the approval flow, ind
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -37,6 +38,7 @@ from rengo.ebpm.vocabulary import (
 )
 from rengo.ebpm.zone.deposits import Zone
 from rengo.targets.registry import fiscal_year_start, targets
+from rengo.web.bodies import spreadsheet_upload
 from rengo.web.deps import (
     CallerDep,
     FormPost,
@@ -230,6 +232,17 @@ async def form_values(request: Request) -> dict[str, Any]:
     return {k: v for k, v in form.items() if k != "csrf_token" and v != ""}
 
 
+def indicator_form(values: dict[str, Any]) -> IndicatorFields:
+    """The indicator form (new or edited): the key-outcome box ticked or not; a metric or
+    a survey question kept only for an indicator of that source."""
+    values["key_outcome"] = values.get("key_outcome") == "true"
+    for source, link in (("metric", "metric_target"), ("survey", "survey_question")):
+        if values.get("source") != source:
+            values[link] = None
+    data: IndicatorFields = validated(IndicatorFields, values)
+    return data
+
+
 async def act(
     post: FormPost, session: Session, policy_id: int, saved: str, action: Any
 ) -> Response:
@@ -252,19 +265,24 @@ async def act(
     return RedirectResponse(f"/ebpm/policies/{policy_id}?saved={saved}", status_code=303)
 
 
-@router.post(
-    "/ebpm/policies/{policy_id}/elements", response_class=HTMLResponse, response_model=None
-)
-async def add_element(
-    policy_id: IdPath,
-    post: FormPostDep,
-    session: SessionDep,
-) -> Response:
-    async def action() -> None:
-        data = validated(ElementCreate, await form_values(post.request))
-        policies.add_element(session, post.principal, policy_id, data, client=post.client)
+def _stored_form(
+    path: str, model: type[BaseModel], store: Callable[..., object], saved: str
+) -> None:
+    """A route for a policy's form validated as ``model`` and handed to
+    ``store(session, principal, policy_id, data, client=…)``; back to the model, ``saved``."""
 
-    return await act(post, session, policy_id, "element", action)
+    async def post_form(policy_id: IdPath, post: FormPostDep, session: SessionDep) -> Response:
+        async def action() -> None:
+            data = validated(model, await form_values(post.request))
+            store(session, post.principal, policy_id, data, client=post.client)
+
+        return await act(post, session, policy_id, saved, action)
+
+    post_form.__name__ = f"store_{saved}"
+    router.post(path, response_class=HTMLResponse, response_model=None)(post_form)
+
+
+_stored_form("/ebpm/policies/{policy_id}/elements", ElementCreate, policies.add_element, "element")
 
 
 @router.post(
@@ -276,13 +294,7 @@ async def add_indicator(
     session: SessionDep,
 ) -> Response:
     async def action() -> None:
-        values = await form_values(post.request)
-        values["key_outcome"] = values.get("key_outcome") == "true"
-        if values.get("source") != "metric":
-            values.pop("metric_target", None)
-        if values.get("source") != "survey":
-            values.pop("survey_question", None)
-        data = validated(IndicatorFields, values)
+        data = indicator_form(await form_values(post.request))
         indicators.add_indicator(session, post.principal, policy_id, data, client=post.client)
 
     return await act(post, session, policy_id, "indicator", action)
@@ -334,19 +346,9 @@ async def take_step(
     return await act(post, session, policy_id, "step", action)
 
 
-@router.post(
-    "/ebpm/policies/{policy_id}/evaluations", response_class=HTMLResponse, response_model=None
+_stored_form(
+    "/ebpm/policies/{policy_id}/evaluations", EvaluationCreate, evaluations.create_plan, "plan"
 )
-async def plan_evaluation(
-    policy_id: IdPath,
-    post: FormPostDep,
-    session: SessionDep,
-) -> Response:
-    async def action() -> None:
-        data = validated(EvaluationCreate, await form_values(post.request))
-        evaluations.create_plan(session, post.principal, policy_id, data, client=post.client)
-
-    return await act(post, session, policy_id, "plan", action)
 
 
 @router.post(
@@ -359,12 +361,10 @@ async def run_evaluation(
 ) -> Response:
     evaluation = evaluations.visible_evaluation(session, post.principal, evaluation_id)
     form = await post.request.form()
-    upload = form.get("file")
 
     async def action() -> None:
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            raise InvalidInput("no file", [Problem(_("Choose a CSV or Excel file."), "file")])
-        rows = evaluations.observations_from_file(await upload.read(), upload.filename)
+        content, filename = await spreadsheet_upload(form)
+        rows = evaluations.observations_from_file(content, filename)
         data = validated(
             EvaluationRun,
             {
@@ -379,7 +379,7 @@ async def run_evaluation(
             evaluation.id,
             data,
             post.runtime.settings,
-            source=f"file {upload.filename}",
+            source=f"file {filename}",
             client=post.client,
         )
 

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from rengo.ebpm import indicators, policies, snapshots
 from rengo.ebpm.schemas import ElementCreate, IndicatorFields, PolicyPatch
 from rengo.web.deps import FormPostDep, IdPath, SessionDep
-from rengo.web.pages.ebpm import act, form_values, validated
+from rengo.web.pages.ebpm import act, form_values, indicator_form, validated
 
 router = APIRouter(include_in_schema=False)
 POLICY_TEXT = ("title", "department", "budget_line", "purpose")
@@ -95,12 +95,8 @@ async def edit_indicator(
         }
         for text in ("definition", "unit"):
             values[text] = values[text] or ""
-        values["key_outcome"] = form.get("key_outcome") == "true"
-        if values.get("source") != "metric":
-            values["metric_target"] = None
-        if values.get("source") != "survey":
-            values["survey_question"] = None
-        data = validated(IndicatorFields, values)
+        values["key_outcome"] = form.get("key_outcome")
+        data = indicator_form(values)
         indicators.update_indicator(
             session, post.principal, indicator.id, data.model_dump(), client=post.client
         )

@@ -5,6 +5,7 @@ indicators against their baselines) and resident survey results."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,7 @@ from rengo.ebpm.measures import new_policies, outcome_changes, training_by_ward
 from rengo.ebpm.settings import EbpmSettings
 from rengo.ebpm.vocabulary import STATUSES
 from rengo.targets.registry import fiscal_year_start
+from rengo.web.bodies import spreadsheet_upload
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import error_message
 from rengo.web.i18n import _
@@ -69,6 +71,28 @@ def _training_page(
     )
 
 
+def _training_refused(
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    error: InvalidInput,
+) -> HTMLResponse:
+    """The page again with what was wrong (422); nothing of the refused input is kept."""
+    session.rollback()
+    return _training_page(
+        request,
+        caller,
+        principal,
+        session,
+        runtime,
+        problems=error.problems,
+        message=error_message(error),
+        status=422,
+    )
+
+
 @router.get("/ebpm/training", response_class=HTMLResponse)
 def training_page(
     request: Request,
@@ -80,19 +104,24 @@ def training_page(
     return _training_page(request, caller, principal, session, runtime)
 
 
-Importer = Callable[[Session, Principal, Runtime, bytes, str, Request], str]
+@dataclass(frozen=True, slots=True)
+class TrainingFile:
+    """A training file as uploaded, with who uploaded it and from where."""
+
+    session: Session
+    principal: Principal
+    runtime: Runtime
+    data: bytes
+    name: str
+    client: str
 
 
-def _completions(
-    session: Session,
-    principal: Principal,
-    runtime: Runtime,
-    data: bytes,
-    name: str,
-    request: Request,
-) -> str:
+Importer = Callable[[TrainingFile], str]
+
+
+def _completions(upload: TrainingFile) -> str:
     result = training.import_completions(
-        session, principal, data, filename=name, client=client_address(request)
+        upload.session, upload.principal, upload.data, filename=upload.name, client=upload.client
     )
     return _("%(created)s completions added, %(updated)s updated.") % {
         "created": result.created,
@@ -100,30 +129,21 @@ def _completions(
     }
 
 
-def _staff_counts(
-    session: Session,
-    principal: Principal,
-    runtime: Runtime,
-    data: bytes,
-    name: str,
-    request: Request,
-) -> str:
+def _staff_counts(upload: TrainingFile) -> str:
     count = training.import_staff_counts(
-        session, principal, data, filename=name, client=client_address(request)
+        upload.session, upload.principal, upload.data, filename=upload.name, client=upload.client
     )
     return _("Staff counts of %(n)s departments stored.") % {"n": count}
 
 
-def _roster(
-    session: Session,
-    principal: Principal,
-    runtime: Runtime,
-    data: bytes,
-    name: str,
-    request: Request,
-) -> str:
+def _roster(upload: TrainingFile) -> str:
     result = roster.import_roster(
-        session, principal, data, runtime.clock, filename=name, client=client_address(request)
+        upload.session,
+        upload.principal,
+        upload.data,
+        upload.runtime.clock,
+        filename=upload.name,
+        client=upload.client,
     )
     return _("%(created)s staff added to the roster, %(updated)s updated.") % {
         "created": result.created,
@@ -147,27 +167,17 @@ async def training_import(
     runtime: RuntimeDep,
 ) -> HTMLResponse:
     form = await request.form()
-    upload = form.get("file")
     kind = form.get("kind") or "completions"
     try:
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            raise InvalidInput("no file", [Problem(_("Choose a CSV or Excel file."), "file")])
+        content, filename = await spreadsheet_upload(form)
         importer = IMPORTERS.get(str(kind))
         if importer is None:
             raise InvalidInput("unknown kind", [Problem(_("Choose what the file holds."), "kind")])
-        done = importer(session, principal, runtime, await upload.read(), upload.filename, request)
-    except InvalidInput as error:
-        session.rollback()
-        return _training_page(
-            request,
-            caller,
-            principal,
-            session,
-            runtime,
-            problems=error.problems,
-            message=error_message(error),
-            status=422,
+        done = importer(
+            TrainingFile(session, principal, runtime, content, filename, client_address(request))
         )
+    except InvalidInput as error:
+        return _training_refused(request, caller, principal, session, runtime, error)
     return _training_page(request, caller, principal, session, runtime, result=done)
 
 
@@ -230,17 +240,7 @@ async def record_completion(
             client=client_address(request),
         )
     except InvalidInput as error:
-        session.rollback()
-        return _training_page(
-            request,
-            caller,
-            principal,
-            session,
-            runtime,
-            problems=error.problems,
-            message=error_message(error),
-            status=422,
-        )
+        return _training_refused(request, caller, principal, session, runtime, error)
     done = _("The completion was recorded.")
     return _training_page(request, caller, principal, session, runtime, result=done)
 
@@ -309,18 +309,16 @@ async def survey_import(
     runtime: RuntimeDep,
 ) -> HTMLResponse:
     form = await request.form()
-    upload = form.get("file")
     problems: list[Problem] = []
     message = flash = ""
     try:
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            raise InvalidInput("no file", [Problem(_("Choose a CSV or Excel file."), "file")])
+        content, filename = await spreadsheet_upload(form)
         result = surveys.import_surveys(
             session,
             principal,
-            await upload.read(),
+            content,
             runtime.settings,
-            filename=upload.filename,
+            filename=filename,
             client=client_address(request),
         )
         flash = _("%(n)s questions stored; %(i)s indicators updated.") % {

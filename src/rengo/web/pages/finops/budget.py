@@ -16,6 +16,7 @@ from rengo.core.permissions import allows, require
 from rengo.finops import budget_import, optimisation
 from rengo.finops.operating_cost import allocate
 from rengo.web.api.finops_budget import SavingIn
+from rengo.web.bodies import spreadsheet_upload
 from rengo.web.deps import CallerDep, SessionDep, UserDep, client_address
 from rengo.web.errors import error_message
 from rengo.web.i18n import N_, _
@@ -88,17 +89,15 @@ async def budget_upload(
 ) -> HTMLResponse:
     require(principal, "finops.plan.write")
     form = await request.form()
-    upload = form.get("file")
     problems: list[Problem] = []
     message = flash = ""
     try:
-        if upload is None or isinstance(upload, str) or not upload.filename:
-            raise InvalidInput("no file", [Problem(_("Choose a CSV or Excel file."), "file")])
+        content, filename = await spreadsheet_upload(form)
         result = budget_import.import_budget(
             session,
             principal,
-            await upload.read(),
-            filename=upload.filename,
+            content,
+            filename=filename,
             client=client_address(request),
         )
         session.commit()  # durable before it is acknowledged

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from typing import TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, allows, require
+from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
 from rengo.finops import plan
+from rengo.finops.explorer import Explorer
 from rengo.finops.forecast import fiscal_year_of
 from rengo.finops.settings import FinopsSettings
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
@@ -29,6 +35,16 @@ from rengo.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
+def _planning(
+    runtime: Runtime, session: Session, principal: Principal
+) -> tuple[Explorer, date, FinopsSettings]:
+    """What the planning pages start from (for a reader of costs): the cost explorer, the
+    last day with costs and the FinOps settings."""
+    require(principal, "finops.costs.read")
+    ex = explorer_for(runtime, session)
+    return ex, last_day(ex, runtime.clock.now().date()), runtime.settings.section(FinopsSettings)
+
+
 @router.get("/finops/kgi", response_class=HTMLResponse)
 def kgi_page(
     request: Request,
@@ -37,10 +53,7 @@ def kgi_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> HTMLResponse:
-    require(principal, "finops.costs.read")
-    ex = explorer_for(runtime, session)
-    as_of = last_day(ex, runtime.clock.now().date())
-    s = runtime.settings.section(FinopsSettings)
+    ex, as_of, s = _planning(runtime, session, principal)
     rows = plan.kgi(session, principal, ex, as_of, s)
     cap = runtime.settings.policy.operating_cost_growth_cap_pct
     return render(
@@ -71,10 +84,7 @@ def forecasts_page(
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> HTMLResponse:
-    require(principal, "finops.costs.read")
-    ex = explorer_for(runtime, session)
-    as_of = last_day(ex, runtime.clock.now().date())
-    s = runtime.settings.section(FinopsSettings)
+    ex, as_of, s = _planning(runtime, session, principal)
     fy = fiscal_year_of(as_of, s.fiscal_year_start_month)
     return render(
         request,
@@ -95,6 +105,12 @@ def forecasts_page(
     )
 
 
+class PlanKey(TypedDict):
+    ward: TenantCode
+    business_system: str
+    fiscal_year: int
+
+
 @dataclass(frozen=True, slots=True)
 class PlanEntry:
     """A budget or baseline as entered on the forecasts and KGI pages."""
@@ -104,6 +120,14 @@ class PlanEntry:
     fiscal_year: int
     amount: float
     source: str
+
+    def key(self) -> PlanKey:
+        """What a budget or baseline is stored under."""
+        return {
+            "ward": self.ward,
+            "business_system": self.business_system,
+            "fiscal_year": self.fiscal_year,
+        }
 
 
 async def _plan_form(request: Request, principal: Principal) -> PlanEntry:
@@ -127,34 +151,40 @@ async def _plan_form(request: Request, principal: Principal) -> PlanEntry:
     )
 
 
-@router.post("/finops/budgets", response_model=None)
-async def save_budget(request: Request, principal: UserDep, runtime: RuntimeDep) -> Response:
+async def _save_plan(
+    request: Request,
+    principal: Principal,
+    runtime: RuntimeDep,
+    save: Callable[[Session, PlanEntry, str], object],
+    page: str,
+) -> Response:
+    """Store the entry of the form (``save(session, entry, client)``), then back to ``page``."""
     entry = await _plan_form(request, principal)
     with runtime.db.session() as session:
-        plan.set_budget(
-            session,
-            principal,
-            ward=entry.ward,
-            business_system=entry.business_system,
-            fiscal_year=entry.fiscal_year,
-            amount=entry.amount,
-            client=client_address(request),
+        save(session, entry, client_address(request))
+    return back(page, done="saved")
+
+
+@router.post("/finops/budgets", response_model=None)
+async def save_budget(request: Request, principal: UserDep, runtime: RuntimeDep) -> Response:
+    def save(session: Session, entry: PlanEntry, client: str) -> object:
+        return plan.set_budget(
+            session, principal, **entry.key(), amount=entry.amount, client=client
         )
-    return back("/finops/forecasts", done="saved")
+
+    return await _save_plan(request, principal, runtime, save, "/finops/forecasts")
 
 
 @router.post("/finops/baselines", response_model=None)
 async def save_baseline(request: Request, principal: UserDep, runtime: RuntimeDep) -> Response:
-    entry = await _plan_form(request, principal)
-    with runtime.db.session() as session:
-        plan.set_baseline(
+    def save(session: Session, entry: PlanEntry, client: str) -> object:
+        return plan.set_baseline(
             session,
             principal,
-            ward=entry.ward,
-            business_system=entry.business_system,
-            fiscal_year=entry.fiscal_year,
+            **entry.key(),
             annual_cost=entry.amount,
             source=entry.source,
-            client=client_address(request),
+            client=client,
         )
-    return back("/finops/kgi", done="saved")
+
+    return await _save_plan(request, principal, runtime, save, "/finops/kgi")
