@@ -189,11 +189,14 @@ class Lake:
         seq: int,
         events: list[dict[str, Any]] | pa.Table,
         rejected: list[dict[str, Any]],
+        batches: list[str] | None = None,
     ) -> Commit:
         """Store one drained chunk; ``seq`` is the spool position after it (the new head).
 
         ``events`` are event dicts or a table of ``EVENT_SCHEMA``; one file is written per
         (class, ward, day) partition, its rows in time order (ties in arrival order).
+        ``batches``: ids of the NATS batches the chunk holds, kept in the commit log so
+        that a batch delivered again is not stored twice (``lake_shared``).
         """
         if seq <= self.head():
             raise ValueError(f"commit {seq} is not after the head {self.head()}")
@@ -230,6 +233,8 @@ class Lake:
             "events": table.num_rows,
             "quarantined": len(rejected),
         }
+        if batches is not None:
+            entry["batches"] = batches
         with open(self.log_file, "ab") as log:
             log.write(orjson.dumps(entry) + b"\n")
             log.flush()
