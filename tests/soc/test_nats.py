@@ -356,3 +356,30 @@ def test_a_syslog_record_larger_than_a_message_is_quarantined_not_lost(
     reason, kept = rows[0]
     assert f"record of {len(big)} bytes is larger than the NATS server's max_payload" in reason
     assert 1_000_000 < kept < len(big)
+
+
+def test_the_syslog_listener_publishes_to_nats(nats_store: SocStore) -> None:
+    """The listener calls the same ``accept``: with a NATS URL its batches go to the
+    stream (the spool stays empty) and a writer stores them."""
+    from rengo.soc.syslog_server import ListenerThread, SyslogListener
+    from rengo.soc.wardmap import WardMap
+
+    listener = SyslogListener(
+        store=nats_store, ward_map=WardMap.parse("127.0.0.0/8 131016\n"), flush_ms=50, tcp_port=0
+    )
+    thread = ListenerThread(listener)
+    thread.start()
+    try:
+        with socket.create_connection(("127.0.0.1", listener.bound["tcp"])) as tcp:
+            tcp.sendall(b"".join(record + b"\n" for record in lines(7, 40).records))
+        deadline = time.monotonic() + 30
+        while listener.counters.spooled < 40 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        thread.stop()
+    assert listener.counters.spooled == 40
+    assert nats_store.spool.end() == 0
+    settings = nats_store.settings
+    writer = NatsWriter(settings, nats_store.lake, limits_of(settings))
+    run_writer(writer, 30, lambda: writer.counts.events >= 40)
+    assert counted(nats_store.lake) == (40, 40)
