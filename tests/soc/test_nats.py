@@ -383,3 +383,28 @@ def test_the_syslog_listener_publishes_to_nats(nats_store: SocStore) -> None:
     writer = NatsWriter(settings, nats_store.lake, limits_of(settings))
     run_writer(writer, 30, lambda: writer.counts.events >= 40)
     assert counted(nats_store.lake) == (40, 40)
+
+
+def test_rengo_soc_ingest_publishes_files_and_a_writer_stores_them(
+    nats_settings: SocSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from rengo.cli import app
+
+    for name in ("nats_stream", "nats_subject_prefix", "nats_durable"):
+        monkeypatch.setenv(f"RENGO_SOC__{name.upper()}", getattr(nats_settings, name))
+    monkeypatch.setenv("RENGO_NATS_URL", NATS_URL)
+    log = tmp_path / "fw.log"
+    log.write_bytes(b"".join(record + b"\n" for record in lines(3, 120).records))
+    data_dir = tmp_path / "data"
+    command = ["soc", "ingest", "--ward", "131016", str(log), "--data-dir", str(data_dir)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert "120 records published to NATS" in result.output
+    again = CliRunner().invoke(app, command)  # the file is in the manifest: skipped
+    assert "1 files skipped" in again.output, again.output
+    lake = Lake(DataDir(data_dir).lake("soc"))
+    writer = NatsWriter(nats_settings, lake, limits_of(nats_settings))
+    run_writer(writer, 30, lambda: writer.counts.events >= 120)
+    assert counted(lake) == (120, 120)
