@@ -175,8 +175,9 @@ def test_a_batch_delivered_again_after_its_commit_is_not_stored_twice(
     assert counted(nats_store.lake) == (30, 30)
     time.sleep(settings.nats_ack_wait_seconds + 0.5)
     writer = NatsWriter(settings, nats_store.lake, limits_of(settings))
-    run_writer(writer, 30, lambda: writer.counts.batches + writer.counts.duplicates >= 5)
-    assert writer.counts.duplicates == 3 and writer.counts.batches == 2
+    run_writer(writer, 30, lambda: writer.counts.batches >= 2 and writer.counts.duplicates >= 3)
+    # 3 came again; more if this writer, on a crowded machine, outlived its own ack wait
+    assert writer.counts.duplicates >= 3 and writer.counts.batches == 2
     assert counted(nats_store.lake) == (50, 50)
     ids = stored_batch_ids(nats_store.lake)
     assert len(ids) == len(set(ids)) == 5
