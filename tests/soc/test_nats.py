@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nats
 import orjson
+import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
@@ -29,6 +30,7 @@ from rengo.soc.lake import Lake
 from rengo.soc.lake_shared import PENDING, SharedLake
 from rengo.soc.nats_bus import NatsIntake, NatsUnavailable, fit
 from rengo.soc.nats_writer import NatsWriter
+from rengo.soc.schema import EVENT_SCHEMA
 from rengo.soc.service import SocStore, limits_of
 from rengo.soc.settings import SocSettings
 from rengo.soc.spool import Batch
@@ -409,3 +411,21 @@ def test_rengo_soc_ingest_publishes_files_and_a_writer_stores_them(
     writer = NatsWriter(nats_settings, lake, limits_of(nats_settings))
     run_writer(writer, 30, lambda: writer.counts.events >= 120)
     assert counted(lake) == (120, 120)
+
+
+def test_the_ledger_forgets_what_nats_will_not_deliver_again(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "lake")
+    shared = SharedLake(lake)
+    shared.open()
+    table = pa.Table.from_pylist([], schema=EVENT_SCHEMA)
+    with shared.locked():
+        shared.commit({"a": 1, "b": 5}, table, [])
+    shared.forget_acknowledged(3)  # the consumer's ack floor: 1 is never delivered again
+    assert shared.stored == {"b": 5}
+    with shared.locked():  # new log lines only: "a" is not read back
+        shared.commit({"c": 6}, table, [])
+    assert shared.stored == {"b": 5, "c": 6}
+    other = SharedLake(lake)  # a writer started later reads the whole log
+    with other.locked():
+        assert other.stored == {"a": 1, "b": 5, "c": 6}
+    shared.close()

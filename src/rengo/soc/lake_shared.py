@@ -47,8 +47,11 @@ class SharedLake:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
-        self.stored: set[str] = set()
-        """Ids of the batches the lake holds (as of the last commit or ``refresh``)."""
+        self.stored: dict[str, int] = {}
+        """Ids of the batches the lake holds (as of the last commit or ``refresh``), with
+        their stream sequences; those at or below the consumer's ack floor are forgotten
+        (``forget_acknowledged``): NATS never delivers them again."""
+        self._floor = 0
         self._log_at = (0, 0)  # (inode, bytes read) of the commit log
         self._share: IO[bytes] | None = None
         self._upkeep_started = False
@@ -122,18 +125,34 @@ class SharedLake:
         whole = data[: data.rfind(b"\n") + 1]
         for line in whole.splitlines():
             if line.strip():
-                self.stored.update(orjson.loads(line).get("batches", ()))
+                entry = orjson.loads(line)
+                ids, sequences = entry.get("batches", ()), entry.get("sequences", ())
+                for batch_id, sequence in zip(ids, sequences, strict=True):
+                    if sequence > self._floor:
+                        self.stored[batch_id] = sequence
         self._log_at = (stat.st_ino, done + len(whole))
 
-    def commit(self, ids: list[str], table: pa.Table, rejected: list[dict[str, Any]]) -> Commit:
-        """Store the chunk holding the batches ``ids``, none of which the lake holds (the
-        caller checks ``stored`` under ``locked``)."""
+    def commit(
+        self, batches: dict[str, int], table: pa.Table, rejected: list[dict[str, Any]]
+    ) -> Commit:
+        """Store the chunk holding ``batches`` (id: stream sequence), none of which the
+        lake holds (the caller checks ``stored`` under ``locked``)."""
         seq = self.lake.head() + 1
         write_atomically(self.lake.root / PENDING, str(seq).encode(), sync_folder=False)
-        commit = self.lake.commit(seq, table, rejected, batches=ids)
+        ledger: dict[str, list[Any]] = {
+            "batches": list(batches),
+            "sequences": list(batches.values()),
+        }
+        commit = self.lake.commit(seq, table, rejected, ledger=ledger)
         (self.lake.root / PENDING).unlink()
-        self.stored.update(ids)
+        self.stored.update(batches)
         return commit
+
+    def forget_acknowledged(self, floor: int) -> None:
+        """Drop the ids of batches at or below stream sequence ``floor`` (the durable
+        consumer's ack floor: every one of them is acknowledged, none comes again)."""
+        self._floor = max(self._floor, floor)
+        self.stored = {i: s for i, s in self.stored.items() if s > self._floor}
 
     def try_upkeep(
         self,

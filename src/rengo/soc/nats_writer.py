@@ -32,6 +32,8 @@ from rengo.soc.settings import SocSettings
 from rengo.soc.spool import SpooledBatch
 
 log = logging.getLogger(__name__)
+LEDGER_SECONDS = 60.0
+"""How often a writer forgets the batch ids NATS will not deliver again."""
 
 
 @dataclass
@@ -79,6 +81,7 @@ class NatsWriter:
             )
             loop = asyncio.get_running_loop()
             upkeep_at = time.monotonic() + settings.compact_every_seconds
+            forget_at = time.monotonic() + LEDGER_SECONDS
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(self.fetch, timeout=1.0)
@@ -95,6 +98,12 @@ class NatsWriter:
                 if time.monotonic() >= upkeep_at:
                     await loop.run_in_executor(None, self.upkeep)
                     upkeep_at = time.monotonic() + settings.compact_every_seconds
+                if time.monotonic() >= forget_at:  # keep the ledger small
+                    with contextlib.suppress(nats.errors.Error, TimeoutError):
+                        floor = (await subscription.consumer_info()).ack_floor
+                        if floor is not None:
+                            self.shared.forget_acknowledged(floor.stream_seq)
+                    forget_at = time.monotonic() + LEDGER_SECONDS
             with contextlib.suppress(nats.errors.Error):
                 await subscription.unsubscribe()
         finally:
@@ -127,7 +136,8 @@ class NatsWriter:
                 parsed = self._parse(list(fresh.values())) if fresh else None
             if parsed is not None:
                 table, rejected = parsed
-                commit = self.shared.commit(list(fresh), table, rejected)
+                sequences = {i: spooled.position for i, spooled in fresh.items()}
+                commit = self.shared.commit(sequences, table, rejected)
                 self.counts.events += commit.events
                 self.counts.quarantined += commit.quarantined
         self.counts.batches += len(fresh)
