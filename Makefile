@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DATA   ?= rengo-data
 
-.PHONY: install demo serve test lint typecheck pytest clean browser-deps focus-validator
+.PHONY: install demo serve test lint typecheck pytest clean browser-deps focus-validator nats serve-nats
 
 install: $(STAMP)
 
@@ -52,6 +52,24 @@ demo: install
 
 serve: install
 	$(BIN)/rengo serve --data-dir $(DATA)
+
+# A local NATS-backed setup (docs/deployment.md): Debian's nats-server with JetStream on
+# 127.0.0.1:4222 (installed with apt when root), then the web server publishing to it and
+# two lake writers storing from it. The NATS tests skip when no server answers there.
+NATS_URL ?= nats://127.0.0.1:4222
+
+nats:
+	@if python3 -c "import socket; socket.create_connection(('127.0.0.1', 4222), 1)" 2>/dev/null; \
+	then echo "nats-server already on 4222"; \
+	else command -v nats-server >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >/dev/null); \
+	  mkdir -p $(DATA)/nats && (nats-server -a 127.0.0.1 -p 4222 -js -sd $(DATA)/nats \
+	    -l $(DATA)/nats/nats-server.log &) && sleep 1; fi
+
+serve-nats: install nats
+	RENGO_NATS_URL=$(NATS_URL) $(BIN)/rengo soc writer --data-dir $(DATA) & \
+	RENGO_NATS_URL=$(NATS_URL) $(BIN)/rengo soc writer --data-dir $(DATA) & \
+	RENGO_NATS_URL=$(NATS_URL) $(BIN)/rengo serve --data-dir $(DATA)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -54,7 +54,7 @@ class SpoolSender:
         self.store = store_for(runtime.data_dir, runtime.settings.section(SocSettings))
 
     def __call__(self, ward: TenantCode, token: str, fmt: str, source: str, body: bytes) -> Outcome:
-        from rengo.soc.spool import Batch, SpoolFull
+        from rengo.soc.spool import Batch, IngestBusy
 
         batch = Batch(
             ward=ward,
@@ -67,7 +67,7 @@ class SpoolSender:
         )
         try:
             return Outcome("stored", self.store.accept([batch], 2.0))
-        except SpoolFull as exc:
+        except IngestBusy as exc:
             return Outcome("retry", detail=str(exc))
 
     def close(self) -> None:

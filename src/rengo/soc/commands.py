@@ -24,6 +24,8 @@ from rengo.soc.schema import Origin
 from rengo.soc.settings import SocSettings
 
 if TYPE_CHECKING:  # the lake (DuckDB) is imported by the commands that use it
+    from rich.progress import Progress
+
     from rengo.soc.service import SocStore
 
 app = typer.Typer(
@@ -70,6 +72,7 @@ def ingest_command(
 ) -> None:
     """Ingest log files and folders for a ward; wait until they are stored in the lake."""
     from rengo.soc.files import find_files, ingest_files
+    from rengo.soc.spool import IngestBusy
 
     code = _ward(ward)
     if fmt not in formats():
@@ -81,41 +84,49 @@ def ingest_command(
         raise typer.BadParameter(str(exc)) from exc
     total = sum(f.stat().st_size for f in files)
     head_before = store.lake.head()
-    # Store while reading (in this process, unless a running server is the writer).
+    # Store while reading (in this process, unless a running server is the writer; with
+    # soc.nats_url the batches are published and `rengo soc writer` stores them).
     own_writer = store.start_writer()
     try:
         with progress() as bar:
-            task = bar.add_task(f"reading {len(files)} files", total=total)
-            report = ingest_files(
-                store,
-                code,
-                paths,
-                fmt=fmt,
-                origin=origin,
-                force=force,
-                progress=lambda n: bar.advance(task, n),
-            )
-            goal = max(report.end_position - head_before, 1)
-            store_task = bar.add_task("storing in the lake", total=goal)
-            deadline = time.monotonic() + 3600
-            while not store.wait_stored(report.end_position, timeout=0.2):
-                bar.update(store_task, completed=store.lake.head() - head_before)
-                if own_writer and store.writer.error is not None:
-                    err_console.print(f"[red]error:[/red] lake writer: {store.writer.error}")
-                    raise typer.Exit(1)
-                if time.monotonic() > deadline:
-                    err_console.print("the lake writer did not store the batches within an hour")
-                    raise typer.Exit(1)
-            bar.update(store_task, completed=goal)
+            verb = "publishing to NATS" if store.publishes else "reading"
+            task = bar.add_task(f"{verb} {len(files)} files", total=total)
+            try:
+                report = ingest_files(
+                    store,
+                    code,
+                    paths,
+                    fmt=fmt,
+                    origin=origin,
+                    force=force,
+                    progress=lambda n: bar.advance(task, n),
+                )
+            except IngestBusy as exc:
+                err_console.print(
+                    f"[red]error:[/red] {exc}; run the command again (the files whose "
+                    "batches were all accepted are skipped)"
+                )
+                raise typer.Exit(1) from exc
+            if not store.publishes:
+                _wait_stored(store, bar, head_before, report.end_position, own_writer)
     finally:
         if own_writer:
             store.stop_writer()
-    stored = sum(c.events for c in store.lake.commits(after=head_before))
-    rejected = sum(c.quarantined for c in store.lake.commits(after=head_before))
-    console.print(
-        f"{report.files} files, {report.records} records: {stored} events stored, "
-        f"{rejected} quarantined; {len(report.skipped)} files skipped (already ingested)"
-    )
+        if store.intake is not None:
+            store.intake.close()
+    if store.publishes:
+        console.print(
+            f"{report.files} files, {report.records} records published to NATS (stream "
+            f"{store.settings.nats_stream}; rengo soc writer stores them); "
+            f"{len(report.skipped)} files skipped (already ingested)"
+        )
+    else:
+        stored = sum(c.events for c in store.lake.commits(after=head_before))
+        rejected = sum(c.quarantined for c in store.lake.commits(after=head_before))
+        console.print(
+            f"{report.files} files, {report.records} records: {stored} events stored, "
+            f"{rejected} quarantined; {len(report.skipped)} files skipped (already ingested)"
+        )
     if report.damaged:
         lost = sum(len(problems) for problems in report.damaged.values())
         for path, problems in report.damaged.items():
@@ -129,6 +140,23 @@ def ingest_command(
             "(quarantined with the reason; the files are not marked ingested)"
         )
         raise typer.Exit(1)
+
+
+def _wait_stored(
+    store: SocStore, bar: Progress, head_before: int, end_position: int, own_writer: bool
+) -> None:
+    goal = max(end_position - head_before, 1)
+    store_task = bar.add_task("storing in the lake", total=goal)
+    deadline = time.monotonic() + 3600
+    while not store.wait_stored(end_position, timeout=0.2):
+        bar.update(store_task, completed=store.lake.head() - head_before)
+        if own_writer and store.writer.error is not None:
+            err_console.print(f"[red]error:[/red] lake writer: {store.writer.error}")
+            raise typer.Exit(1)
+        if time.monotonic() > deadline:
+            err_console.print("the lake writer did not store the batches within an hour")
+            raise typer.Exit(1)
+    bar.update(store_task, completed=goal)
 
 
 @app.command("stats")
@@ -317,6 +345,58 @@ def syslog_command(
         f"received {counters.received}, spooled {counters.spooled}, UDP "
         f"dropped {counters.dropped_udp}"
     )
+
+
+@app.command("writer")
+def writer_command(
+    fetch: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Batches fetched and committed together")
+    ] = 64,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Store the batches NATS holds in the lake until interrupted (needs soc.nats_url).
+
+    Run one per core or host; they share the work through one durable consumer."""
+    import asyncio
+
+    import nats.errors
+
+    from rengo.soc.lake import Lake
+    from rengo.soc.lake_shared import LakeBusy
+    from rengo.soc.nats_writer import NatsWriter
+    from rengo.soc.service import DOMAIN, limits_of
+
+    settings = load_settings(data_dir=data_dir)
+    soc = settings.section(SocSettings)
+    if not soc.nats_url:
+        err_console.print("[red]error:[/red] set soc.nats_url (RENGO_NATS_URL) first")
+        raise typer.Exit(2)
+    lake = Lake(DataDir(settings.data_dir).ensure().lake(DOMAIN))
+    writer = NatsWriter(soc, lake, limits_of(soc), fetch=fetch)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        console.print(f"storing stream {soc.nats_stream} from {soc.nats_url} (Ctrl-C stops)")
+        await writer.run(stop)
+
+    try:
+        asyncio.run(run())
+    except LakeBusy as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except (OSError, nats.errors.Error) as exc:  # NATS unreachable at start
+        err_console.print(f"[red]error:[/red] cannot reach NATS at {soc.nats_url}: {exc!r}")
+        raise typer.Exit(2) from exc
+    counts = writer.counts
+    console.print(
+        f"stored {counts.batches} batches: {counts.events} events, {counts.quarantined} "
+        f"quarantined; {counts.duplicates} delivered again and skipped"
+    )
+    if counts.unreadable:
+        err_console.print(f"[red]{counts.unreadable} messages held no batch[/red] (see the log)")
 
 
 # Detection (soc/detect): ``rengo soc detect`` and ``rengo soc rules …``.

@@ -158,7 +158,7 @@ class _Outbox:
 
     def flush(self) -> None:
         if self.batches:
-            self.store.spool.append(self.batches, wait_seconds=600.0)
+            self.store.accept(self.batches, wait_seconds=600.0)
             self.batches, self.size = [], 0
         if self.entries:  # only now are these files' batches all durable
             with open(self.manifest, "a") as handle:

@@ -189,11 +189,15 @@ class Lake:
         seq: int,
         events: list[dict[str, Any]] | pa.Table,
         rejected: list[dict[str, Any]],
+        ledger: dict[str, list[Any]] | None = None,
     ) -> Commit:
         """Store one drained chunk; ``seq`` is the spool position after it (the new head).
 
         ``events`` are event dicts or a table of ``EVENT_SCHEMA``; one file is written per
         (class, ward, day) partition, its rows in time order (ties in arrival order).
+        ``ledger``: the ids and stream sequences of the NATS batches the chunk holds, kept
+        in its commit log line so that a batch delivered again is not stored twice
+        (``lake_shared``).
         """
         if seq <= self.head():
             raise ValueError(f"commit {seq} is not after the head {self.head()}")
@@ -230,6 +234,8 @@ class Lake:
             "events": table.num_rows,
             "quarantined": len(rejected),
         }
+        if ledger is not None:
+            entry.update(ledger)
         with open(self.log_file, "ab") as log:
             log.write(orjson.dumps(entry) + b"\n")
             log.flush()

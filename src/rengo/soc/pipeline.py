@@ -184,7 +184,7 @@ def _table(
     return events_table(kept)
 
 
-def _whole_batch_rejected(spooled: SpooledBatch, exc: BaseException) -> list[dict[str, Any]]:
+def whole_batch_rejected(spooled: SpooledBatch, exc: BaseException) -> list[dict[str, Any]]:
     """Last resort: a batch that could not be processed at all is quarantined whole."""
     batch = spooled.batch
     make_id = _IdMaker(batch.ward, batch.source, batch.key or f"spool:{spooled.position}")
@@ -218,7 +218,7 @@ def parse_batches(batches: list[SpooledBatch], limits: Limits | None = None) -> 
                 good, bad = process(spooled, limits)
             except Exception as exc:
                 log.exception("batch at spool position %d quarantined whole", spooled.position)
-                rejected.extend(_whole_batch_rejected(spooled, exc))
+                rejected.extend(whole_batch_rejected(spooled, exc))
                 continue
             events.extend(good)
             rejected.extend(bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -97,3 +98,40 @@ class SocSettings(BaseModel):
         200, description="Syslog messages are spooled (fsync) at least this often."
     )
     search_page_size: int = Field(50, description="Events per page in search results.")
+    nats_url: str | None = Field(
+        default_factory=lambda: os.environ.get("RENGO_NATS_URL") or None,
+        description="NATS server(s) with JetStream, comma-separated (also RENGO_NATS_URL): "
+        "ingest publishes accepted batches there and `rengo soc writer` stores them; "
+        "none: the embedded spool and lake writer.",
+    )
+    nats_stream: str = Field(
+        "RENGO_SOC", description="JetStream stream holding the accepted batches."
+    )
+    nats_subject_prefix: str = Field(
+        "rengo.soc.events",
+        description="Subject prefix of the stream; each ward publishes to <prefix>.<ward>.",
+    )
+    nats_replicas: int = Field(
+        1, ge=1, le=5, description="Copies of the stream JetStream keeps (3 on a cluster)."
+    )
+    nats_duplicate_window_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="A batch re-sent within this time (same Nats-Msg-Id) is stored once.",
+    )
+    nats_publish_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How long ingest waits for JetStream to store a batch before it answers "
+        "busy (HTTP 503 with Retry-After).",
+    )
+    nats_durable: str = Field(
+        "rengo-lake-writers",
+        description="Name of the durable pull consumer every `rengo soc writer` shares.",
+    )
+    nats_ack_wait_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="A batch a writer fetched but did not acknowledge within this time is "
+        "delivered again (to any writer; a batch already stored is not stored twice).",
+    )

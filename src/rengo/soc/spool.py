@@ -34,7 +34,12 @@ MAGIC = b"RSP1"
 RECORD_LENGTH = struct.Struct("<I")
 
 
-class SpoolFull(Exception):
+class IngestBusy(Exception):
+    """Accepted batches cannot be made durable now (the spool is full, NATS is down or
+    slow): the sender must try again later (HTTP 503 with Retry-After)."""
+
+
+class SpoolFull(IngestBusy):
     """The writer is behind by more than the spool may hold: try again later."""
 
     def __init__(self, pending: int, limit: int) -> None:
@@ -191,10 +196,18 @@ class Spool:
         self._wait_for_room(size, wait_seconds)
         with self._locked():
             segments = self._segments()
-            if segments and segments[-1][1].stat().st_size < self.segment_bytes:
+            consumed = self.consumed()
+            last_size = segments[-1][1].stat().st_size if segments else 0
+            if (
+                segments
+                and last_size < self.segment_bytes
+                and segments[-1][0] + last_size >= consumed
+            ):
                 start, path = segments[-1]
             else:
-                start = self.end()
+                # Past the consumed position: a lake written meanwhile by NATS writers has
+                # a head beyond this spool's end, and the writer reads from the head.
+                start = max(self.end(), consumed)
                 path = self.root / f"{start:020d}.wal"
             positions = []
             with open(path, "ab") as handle:

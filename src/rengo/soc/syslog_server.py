@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rengo.soc.service import SocStore
-from rengo.soc.spool import Batch, SpoolFull
+from rengo.soc.spool import Batch, IngestBusy
 from rengo.soc.wardmap import WardMap
 
 log = logging.getLogger(__name__)
@@ -281,11 +281,9 @@ class SyslogListener:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                await loop.run_in_executor(
-                    None, lambda: self.store.spool.append(batches, wait_seconds=1.0)
-                )
+                await loop.run_in_executor(None, lambda: self.store.accept(batches, 1.0))
                 break
-            except SpoolFull:
+            except IngestBusy:
                 self._report_pause()
                 assert self._room is not None
                 self._room.clear()
@@ -303,8 +301,8 @@ class SyslogListener:
         now = time.monotonic()
         if now - self._pauses_reported_at >= PAUSE_REPORT_SECONDS:
             log.warning(
-                "spool full: syslog readers paused %d times since the last report; "
-                "the lake writer is behind",
+                "ingest busy (spool full or NATS unavailable): syslog readers paused %d "
+                "times since the last report",
                 self._pauses,
             )
             self._pauses, self._pauses_reported_at = 0, now

@@ -35,7 +35,7 @@ from rengo.soc.schema import Origin
 from rengo.soc.search import EventQuery, search_events
 from rengo.soc.service import close_stores, limits_of, store_for
 from rengo.soc.settings import SocSettings
-from rengo.soc.spool import Batch, SpoolFull
+from rengo.soc.spool import Batch, IngestBusy
 from rengo.soc.stats import collect_stats
 from rengo.web.bodies import read_decoded
 from rengo.web.deps import RuntimeDep, SessionDep, Timestamp, UserDep, client_address
@@ -186,7 +186,7 @@ async def ingest(
     store = store_for(runtime.data_dir, runtime.settings.section(SocSettings))
     try:
         position = await run_in_threadpool(store.accept, [batch], 2.0)
-    except SpoolFull as exc:
+    except IngestBusy as exc:
         return JSONResponse(
             {"error": "busy", "message": str(exc), "problems": []},
             status_code=503,
