@@ -207,12 +207,6 @@ def _tally(
     return total, facets
 
 
-COMBO_COLUMNS = ("tenant", "category", "license_id", "standard_type", "res_formats")
-_combos: dict[tuple[str, int], tuple[str, ...]] = {}
-"""(database URL, combination number) → its facet values. A number's values never change
-(``opendata_search_combos`` only grows), so this process-wide memo is never stale."""
-
-
 def _indexed(word: str) -> str | None:
     """The SQLite full-text table that finds ``word``, if one does."""
     if len(word) >= 3:
@@ -245,24 +239,30 @@ def _combo_counts(
         marks = ", ".join(":" + k for k in keys)
         combos = f"SELECT id FROM opendata_search_combos WHERE {column} IN ({marks})"  # noqa: S608 - column from code, values bound
         where.append(f"combo IN ({combos})")
-    statement = text(
-        "SELECT combo, count(*) FROM opendata_search_facets "  # noqa: S608 - names from code, values bound
-        f"WHERE {' AND '.join(where) or '1'} GROUP BY combo"
+    columns = ["res_formats" if n == "res_format" else FACET_COLUMNS[n].key for n in names]
+    join = "FROM g JOIN opendata_search_combos AS c ON c.id = g.combo"
+    per_facet = "".join(
+        f" UNION ALL SELECT {i}, c.{column}, sum(g.n) {join} GROUP BY c.{column}"
+        for i, column in enumerate(columns)
     )
-    counts = session.execute(statement, params).all()
-    url = str(session.get_bind().engine.url)
-    missing = [c for c, _n in counts if (url, c) not in _combos]
-    if missing:
-        found = session.execute(
-            text(f"SELECT id, {', '.join(COMBO_COLUMNS)} FROM opendata_search_combos")  # noqa: S608 - names from code
-        )
-        _combos.update({(url, row[0]): tuple(row[1:]) for row in found})
-    index = [
-        COMBO_COLUMNS.index("res_formats" if n == "res_format" else FACET_COLUMNS[n].key)
-        for n in names
-    ]
-    groups = (([_combos[(url, c)][i] for i in index], n) for c, n in counts)
-    return _tally(groups, names, query.facet_limit)
+    statement = text(
+        "WITH g AS MATERIALIZED (SELECT combo, count(*) AS n FROM opendata_search_facets "  # noqa: S608 - names from code, values bound
+        f"WHERE {' AND '.join(where) or '1'} GROUP BY combo) "
+        f"SELECT -1, '', coalesce(sum(n), 0) FROM g{per_facet}"
+    )
+    total = 0
+    found: list[Counter[str]] = [Counter() for _ in names]
+    for i, value, n in session.execute(statement, params):
+        if i < 0:
+            total = n
+        elif names[i] == "res_format":
+            found[i].update(dict.fromkeys(json.loads(value), n))
+        elif value:
+            found[i][value] += n
+    return total, {
+        name: sorted(items.items(), key=lambda item: (-item[1], item[0]))[: query.facet_limit]
+        for name, items in zip(names, found, strict=True)
+    }
 
 
 def search(session: Session, query: Query) -> Result:
