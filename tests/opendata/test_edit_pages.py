@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from rengo.core.runtime import Runtime
@@ -15,6 +16,19 @@ from rengo.core.wards import JOINT
 from tests.helpers import WARD_A, WARD_B
 from tests.opendata.samples import csv_bytes, rows
 from tests.opendata.test_pages import _publish
+
+
+@pytest.fixture
+def officer_of(
+    new_client: Callable[[], TestClient], login: Callable[..., str]
+) -> Callable[..., tuple[TestClient, str]]:
+    """``officer_of(ward)`` -> a client logged in as that ward's open-data officer, its CSRF."""
+
+    def make(ward: str) -> tuple[TestClient, str]:
+        client = new_client()
+        return client, login(client, ward, "opendata")
+
+    return make
 
 
 def _resource(client: TestClient, name: str) -> str:
@@ -97,14 +111,10 @@ def test_officer_edits_metadata_replaces_a_file_and_withdraws(
 
 
 def test_officer_adds_a_new_resource_all_or_nothing(
-    env: Runtime,
-    client: TestClient,
-    new_client: Callable[[], TestClient],
-    login: Callable[..., str],
+    env: Runtime, client: TestClient, officer_of: Callable[..., tuple[TestClient, str]]
 ) -> None:
     name = _publish(env)
-    officer = new_client()
-    csrf = login(officer, WARD_A, "opendata")
+    officer, csrf = officer_of(WARD_A)
     form = officer.get(f"/opendata/dataset/{name}/edit")
     assert 'action="/opendata/dataset/' + name + '/resources"' in form.text
     assert "リソースを追加" in form.text

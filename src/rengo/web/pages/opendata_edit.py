@@ -76,6 +76,24 @@ def _page(
     return render(request, caller, "opendata/edit.html", context, status_code=status)
 
 
+def _refused(
+    request: Request,
+    caller: Any,
+    session: Session,
+    principal: Principal,
+    name: str,
+    error: InvalidInput,
+) -> HTMLResponse:
+    """The edit page again with the problems; nothing of the refused change is kept."""
+    session.rollback()
+    dataset = editable(session, principal, name)
+    return _page(request, caller, session, dataset, _values(dataset), error.problems, 422)
+
+
+def _saved(dataset: Dataset) -> RedirectResponse:
+    return RedirectResponse(f"/opendata/dataset/{dataset.name}/edit?saved=1", status_code=303)
+
+
 @router.get("/opendata/dataset/{name}/edit", response_class=HTMLResponse)
 def edit_form(
     name: str, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
@@ -123,10 +141,8 @@ def edit_resource(
             client=client_address(request),
         )
     except InvalidInput as error:
-        session.rollback()
-        dataset = editable(session, principal, name)
-        return _page(request, caller, session, dataset, _values(dataset), error.problems, 422)
-    return RedirectResponse(f"/opendata/dataset/{dataset.name}/edit?saved=1", status_code=303)
+        return _refused(request, caller, session, principal, name, error)
+    return _saved(dataset)
 
 
 @router.post(
@@ -158,20 +174,18 @@ async def new_version(
             client=client_address(request),
         )
     except InvalidInput as error:
-        session.rollback()
-        dataset = editable(session, principal, name)
-        return _page(request, caller, session, dataset, _values(dataset), error.problems, 422)
-    return RedirectResponse(f"/opendata/dataset/{dataset.name}/edit?saved=1", status_code=303)
+        return _refused(request, caller, session, principal, name, error)
+    return _saved(dataset)
 
 
 @router.post("/opendata/dataset/{name}/resources", response_class=HTMLResponse)
 async def add_resource(
     name: str,
     request: Request,
+    runtime: RuntimeDep,
     caller: CallerDep,
     principal: UserDep,
     session: SessionDep,
-    runtime: RuntimeDep,
 ) -> Response:
     """A new resource, as CKAN's ``resource_create``: a file (validated against the
     dataset's standard type, all or nothing) or a link, never both."""
@@ -209,10 +223,8 @@ async def add_resource(
             client=client_address(request),
         )
     except InvalidInput as error:
-        session.rollback()
-        dataset = editable(session, principal, name)
-        return _page(request, caller, session, dataset, _values(dataset), error.problems, 422)
-    return RedirectResponse(f"/opendata/dataset/{dataset.name}/edit?saved=1", status_code=303)
+        return _refused(request, caller, session, principal, name, error)
+    return _saved(dataset)
 
 
 @router.post("/opendata/dataset/{name}/state")
