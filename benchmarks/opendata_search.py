@@ -153,17 +153,29 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=10_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--database",
+        type=Path,
+        help="SQLite file kept between runs: filled when missing, reused as it is otherwise "
+        "(to time old and new code on the same catalogue)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = _database(args.backend, Path(folder))
-        upgrade(url)
+        kept = args.database is not None and args.database.exists()
+        if args.database is not None:
+            url = f"sqlite:///{args.database}"
+        else:
+            url = _database(args.backend, Path(folder))
+        if not kept:
+            upgrade(url)
         settings = Settings(data_dir=Path(folder), database_url=url, secret_key="x" * 32)
         runtime = Runtime.from_settings(settings)
-        with runtime.db.session() as session:
-            sync_tenants(session)
-        started = time.perf_counter()
-        _fill(runtime, args.datasets)
-        print(f"filled {args.datasets:,} datasets in {time.perf_counter() - started:.1f} s")
+        if not kept:
+            with runtime.db.session() as session:
+                sync_tenants(session)
+            started = time.perf_counter()
+            _fill(runtime, args.datasets)
+            print(f"filled {args.datasets:,} datasets in {time.perf_counter() - started:.1f} s")
         if args.backend == "postgresql":
             with runtime.db.engine.begin() as connection:
                 connection.execute(text("ANALYZE"))
@@ -201,7 +213,7 @@ def main() -> None:
         )
         print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         runtime.close()
-        if args.backend == "postgresql":
+        if args.backend == "postgresql" and args.database is None:
             admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
             with admin.connect() as connection:
                 name = url.rsplit("/", 1)[1]

@@ -17,7 +17,8 @@ from rengo.core.db import Base
 from rengo.domains import load_domains
 
 # Search structures that migrations create by hand, outside the models: the FTS5 table
-# (and its shadow tables) and the open-data search's covering index on SQLite, the pg_trgm
+# (and its shadow tables), the open-data search's covering index and facet tables on SQLite
+# (opendata_search_combos / _facets and their index), the pg_trgm
 # GIN index on PostgreSQL.
 BY_HAND_TABLES = ("assets_search", "opendata_search_")
 BY_HAND_INDEXES = {
@@ -25,6 +26,7 @@ BY_HAND_INDEXES = {
     "ix_opendata_search_trgm",
     "ix_opendata_search_bigrams",
     "ix_opendata_datasets_search_cover",
+    "ix_opendata_search_facets_combo",
 }
 
 

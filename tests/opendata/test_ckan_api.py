@@ -98,18 +98,28 @@ def test_envelope_cors_and_both_prefixes(client: TestClient) -> None:
     assert bad_fq.status_code == 409
 
 
-def test_anonymous_clients_are_rate_limited(env: Runtime, tokens: Callable[..., str]) -> None:
+def test_anonymous_clients_are_rate_limited_across_workers(
+    env: Runtime, tokens: Callable[..., str]
+) -> None:
+    """Two web workers (two apps, two runtimes, one database) share one count, and a
+    restarted worker still knows it."""
     from rengo.web.app import create_app
     from tests.conftest import make_settings
 
     settings = make_settings(env.settings.data_dir, env.settings.database_url or "")
-    runtime = Runtime.from_settings(
-        settings.model_copy(update={"opendata": {"anonymous_requests_per_minute": 3}})
+    limited = settings.model_copy(update={"opendata": {"anonymous_requests_per_minute": 3}})
+    runtimes = [Runtime.from_settings(limited) for _ in range(3)]
+    first, second, restarted = (
+        TestClient(create_app(r), base_url="http://127.0.0.1") for r in runtimes
     )
-    with TestClient(create_app(runtime), base_url="http://127.0.0.1") as limited:
-        statuses = [limited.get("/api/3/action/status_show").status_code for _ in range(4)]
+    with first, second:
+        workers = (first, second, first, second)
+        statuses = [w.get("/api/3/action/status_show").status_code for w in workers]
         assert statuses == [200, 200, 200, 429]
         token = tokens(WARD_A, "opendata")
-        ok = limited.get("/api/3/action/status_show", headers={"Authorization": token})
+        ok = second.get("/api/3/action/status_show", headers={"Authorization": token})
         assert ok.status_code == 200
-    runtime.close()
+    with restarted:
+        assert restarted.get("/api/3/action/status_show").status_code == 429
+    for runtime in runtimes:
+        runtime.close()

@@ -8,6 +8,7 @@ import csv
 import io
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from rengo.core.runtime import Runtime
@@ -15,6 +16,19 @@ from rengo.core.wards import JOINT
 from tests.helpers import WARD_A, WARD_B
 from tests.opendata.samples import csv_bytes, rows
 from tests.opendata.test_pages import _publish
+
+
+@pytest.fixture
+def officer_of(
+    new_client: Callable[[], TestClient], login: Callable[..., str]
+) -> Callable[..., tuple[TestClient, str]]:
+    """``officer_of(ward)`` -> a client logged in as that ward's open-data officer, its CSRF."""
+
+    def make(ward: str) -> tuple[TestClient, str]:
+        client = new_client()
+        return client, login(client, ward, "opendata")
+
+    return make
 
 
 def _resource(client: TestClient, name: str) -> str:
@@ -96,6 +110,63 @@ def test_officer_edits_metadata_replaces_a_file_and_withdraws(
     assert client.get(f"/opendata/dataset/{name}").status_code == 200
 
 
+def test_officer_adds_a_new_resource_all_or_nothing(
+    env: Runtime, client: TestClient, officer_of: Callable[..., tuple[TestClient, str]]
+) -> None:
+    name = _publish(env)
+    officer, csrf = officer_of(WARD_A)
+    form = officer.get(f"/opendata/dataset/{name}/edit")
+    assert 'action="/opendata/dataset/' + name + '/resources"' in form.text
+    assert "リソースを追加" in form.text
+
+    def count() -> int:
+        shown = client.get("/api/3/action/package_show", params={"id": name}).json()
+        return int(shown["result"]["num_resources"])
+
+    wrong = rows(n=4)
+    wrong[1]["全国地方公共団体コード"] = "131017"  # a wrong check digit
+    add = f"/opendata/dataset/{name}/resources"
+    refused = officer.post(
+        add,
+        data={"resource_name": "AED一覧(第2版)", "csrf_token": csrf},
+        files={"file": ("aed-2.csv", csv_bytes(wrong, "cp932"), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert "aed-2.csv:3行目 列「全国地方公共団体コード」" in refused.text
+    assert "何も変更していません" in refused.text
+    both = officer.post(
+        add,
+        data={"url": "https://example.jp/aed.pdf", "csrf_token": csrf},
+        files={"file": ("aed-2.csv", csv_bytes(rows(n=2)), "text/csv")},
+    )
+    assert both.status_code == 422 and "どちらか一方" in both.text
+    nothing = officer.post(add, data={"resource_name": "x", "csrf_token": csrf})
+    assert nothing.status_code == 422 and "ファイルかリンクを指定してください" in nothing.text
+    not_http = officer.post(add, data={"url": "ftp://example.jp/a", "csrf_token": csrf})
+    assert not_http.status_code == 422
+    assert "http(s) の URL ではありません: ftp://example.jp/a" in not_http.text
+    assert count() == 1  # nothing half-published
+
+    added = officer.post(
+        add,
+        data={"resource_name": "AED一覧(第2版)", "description": "令和7年度", "csrf_token": csrf},
+        files={"file": ("aed-2.csv", csv_bytes(rows(n=4), "cp932"), "text/csv")},
+    )
+    assert added.status_code == 303, added.text
+    linked = officer.post(
+        add,
+        data={"url": "https://example.jp/aed-map.pdf", "resource_name": "地図", "csrf_token": csrf},
+    )
+    assert linked.status_code == 303, linked.text
+    shown = client.get("/api/3/action/package_show", params={"id": name}).json()["result"]
+    new, link = shown["resources"][1], shown["resources"][2]
+    assert (new["name"], new["format"], new["datastore_active"]) == ("AED一覧(第2版)", "CSV", True)
+    assert (link["format"], link["url"]) == ("PDF", "https://example.jp/aed-map.pdf")
+    assert shown["version"] == "3"
+    body = client.get(f"/opendata/resource/{new['id']}.csv").content.decode()
+    assert len(list(csv.DictReader(io.StringIO(body)))) == 4
+
+
 def test_only_the_ward_s_officer_or_the_joint_centre_edits(
     env: Runtime,
     client: TestClient,
@@ -119,6 +190,7 @@ def test_only_the_ward_s_officer_or_the_joint_centre_edits(
         other.post(f"{base}/resources/{resource}/version", data=data, files=upload).status_code
         == 404
     )
+    assert other.post(f"{base}/resources", data=data, files=upload).status_code == 404
     assert other.post(f"{base}/state", data={**data, "state": "withdrawn"}).status_code == 404
     staff = new_client()
     login(staff, WARD_A, "ward_it")

@@ -148,12 +148,12 @@ def test_wareki_dates(text: str, iso: str | None) -> None:
 
 def test_normalised_table_has_numbers_and_iso_dates() -> None:
     table = rows("cultural_property", n=2)
-    table[0]["指定日"] = "平成3年11月1日"
+    table[0]["文化財指定日"] = "平成3年11月1日"
     loaded, report = _report("bunka.csv", csv_bytes(table), "cultural_property")
     assert report.ok, report.problems
     out = normalise(loaded, standard_type("cultural_property"))
     assert out.column("緯度").to_pylist() == [35.690, 35.691]
-    assert out.column("指定日").to_pylist() == ["1991-11-01", ""]
+    assert out.column("文化財指定日").to_pylist() == ["1991-11-01", ""]
 
 
 def test_shift_jis_after_a_long_ascii_start_and_utf8_cut_at_the_sniffed_length() -> None:

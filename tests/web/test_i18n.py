@@ -58,6 +58,7 @@ TRANSLATED = (
     "web/pages/admin.py",
     "web/pages/account.py",
     "web/pages/auth.py",
+    "web/pages/opendata_edit.py",
     "web/pages/oidc.py",
     "web/pages/oncall.py",
     "web/pages/intel.py",

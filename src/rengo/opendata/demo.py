@@ -90,7 +90,9 @@ def _rows(kind: str, ward: Ward, noun: str, rng: random.Random, n: int) -> list[
                 "終了時間": "17:00",
                 "種別": "認可保育所",
                 "文化財分類": "区指定有形文化財",
-                "指定日": f"平成{rng.randint(1, 30)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日",
+                "文化財指定日": (
+                    f"平成{rng.randint(1, 30)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日"
+                ),
                 "想定収容人数": str(rng.randint(200, 1500)),
                 "災害種別_地震": "1",
                 "URL": f"https://www.city.{ward.slug}.lg.jp/",

@@ -179,3 +179,16 @@ class Score(Base):
     score: Mapped[int] = mapped_column(Integer)
     """1 (weak) – 5 (excellent)."""
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RateCount(Base):
+    """Requests of one client in one fixed window of one limit."""
+
+    __tablename__ = "opendata_rate_counts"
+    __table_args__ = (Index("ix_opendata_rate_counts_window", "limiter", "window"),)
+
+    limiter: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """Seconds since the epoch divided by the window's length, rounded down."""
+    count: Mapped[int] = mapped_column(Integer)

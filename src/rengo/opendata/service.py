@@ -221,7 +221,10 @@ def _build_resource(
 
 def _link_resource(link: Link, dataset: Dataset, position: int) -> Resource:
     if not link.url.startswith(("http://", "https://")):
-        raise InvalidInput("a resource link is an http(s) URL", [Problem(link.url, "field url")])
+        raise InvalidInput(
+            "a resource link is an http(s) URL",
+            [Problem("not an http(s) URL: {url}", "field url", values={"url": link.url})],
+        )
     return Resource(
         id=str(uuid.uuid4()),
         dataset_id=dataset.id,
@@ -377,7 +380,7 @@ def add_resource(
     elif link is not None:
         resource = _link_resource(link, dataset, position)
     else:
-        raise InvalidInput("give a file or a URL", [Problem("neither upload nor url", "resource")])
+        raise InvalidInput("give a file or a URL", [Problem("give a file or a URL", "resource")])
     dataset.res_formats = formats_key([*json.loads(dataset.res_formats), resource.format])
     session.add(resource)
     _record(session, principal, dataset, "resource", {"resource": resource.name}, client)

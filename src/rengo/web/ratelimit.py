@@ -1,37 +1,15 @@
-"""Sliding windows in memory: how many requests one client address may make in a period
-(the CKAN API's anonymous limit, the public submission forms' limit)."""
+"""The web's rate limits, counted in the database (``rengo.opendata.ratelimit``) so that
+they hold across web workers and restarts: the CKAN API's anonymous limit and the public
+submission forms' limit."""
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
 
-from fastapi import Request
-
-
-class SlidingWindow:
-    """At most ``limit`` events per ``seconds`` for each key (a client address)."""
-
-    def __init__(self, seconds: float = 60) -> None:
-        self.seconds = seconds
-        self.seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, who: str, limit: int) -> bool:
-        now = time.monotonic()
-        window = self.seen[who]
-        while window and window[0] < now - self.seconds:
-            window.popleft()
-        if len(window) >= limit:
-            return False
-        window.append(now)
-        return True
+from rengo.core.runtime import Runtime
+from rengo.opendata import ratelimit
 
 
-def window_of(request: Request, name: str, seconds: float) -> SlidingWindow:
-    """The app's window called ``name`` (made on first use, shared by all requests)."""
-    windows: dict[str, SlidingWindow] | None = getattr(request.app.state, "rate_windows", None)
-    if windows is None:
-        windows = request.app.state.rate_windows = {}
-    if name not in windows:
-        windows[name] = SlidingWindow(seconds)
-    return windows[name]
+def allow(runtime: Runtime, limiter: str, client: str, limit: int, seconds: int) -> bool:
+    """Count this request of ``client`` against ``limit`` per ``seconds``; False past it."""
+    return ratelimit.allow(runtime.db.engine, limiter, client, limit, seconds, time.time())

@@ -35,7 +35,7 @@ from rengo.opendata.catalogue import CATEGORIES
 from rengo.opendata.models import Dataset
 from rengo.opendata.settings import OpendataSettings
 from rengo.web.deps import bearer_secret, client_address, get_runtime
-from rengo.web.ratelimit import window_of
+from rengo.web.ratelimit import allow
 
 router = APIRouter(tags=["opendata (CKAN)"])
 PREFIXES = ("/api/3/action", "/api/action")
@@ -125,8 +125,8 @@ def _endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
             try:
                 principal = _principal(session, runtime, request)
                 limit = runtime.settings.section(OpendataSettings).anonymous_requests_per_minute
-                if not principal.is_authenticated and not window_of(request, "ckan", 60).allow(
-                    client_address(request), limit
+                if not principal.is_authenticated and not allow(
+                    runtime, "ckan", client_address(request), limit, 60
                 ):
                     raise TooManyAttempts("too many requests; try again in a minute")
                 if writes and not principal.is_authenticated:

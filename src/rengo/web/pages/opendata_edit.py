@@ -1,6 +1,7 @@
 """A ward's open-data officer (or the joint centre) edits a published dataset from the web:
-its metadata, its resources' names, a new version of a resource's file (validated first; any
-problem is listed by row and column and nothing changes), withdrawal and restoration. Every
+its metadata, its resources' names, a new version of a resource's file or a brand-new
+resource (a file or a link; a file is validated first: any problem is listed by row and
+column and nothing changes), withdrawal and restoration. Every
 change is a new version in the history shown on the dataset page. Another ward's dataset
 answers 404, as everywhere in the portal."""
 
@@ -75,6 +76,24 @@ def _page(
     return render(request, caller, "opendata/edit.html", context, status_code=status)
 
 
+def _refused(
+    request: Request,
+    caller: Any,
+    session: Session,
+    principal: Principal,
+    name: str,
+    error: InvalidInput,
+) -> HTMLResponse:
+    """The edit page again with the problems; nothing of the refused change is kept."""
+    session.rollback()
+    dataset = editable(session, principal, name)
+    return _page(request, caller, session, dataset, _values(dataset), error.problems, 422)
+
+
+def _saved(dataset: Dataset) -> RedirectResponse:
+    return RedirectResponse(f"/opendata/dataset/{dataset.name}/edit?saved=1", status_code=303)
+
+
 @router.get("/opendata/dataset/{name}/edit", response_class=HTMLResponse)
 def edit_form(
     name: str, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
@@ -122,10 +141,8 @@ def edit_resource(
             client=client_address(request),
         )
     except InvalidInput as error:
-        session.rollback()
-        dataset = editable(session, principal, name)
-        return _page(request, caller, session, dataset, _values(dataset), error.problems, 422)
-    return RedirectResponse(f"/opendata/dataset/{dataset.name}/edit?saved=1", status_code=303)
+        return _refused(request, caller, session, principal, name, error)
+    return _saved(dataset)
 
 
 @router.post(
@@ -157,10 +174,57 @@ async def new_version(
             client=client_address(request),
         )
     except InvalidInput as error:
-        session.rollback()
-        dataset = editable(session, principal, name)
-        return _page(request, caller, session, dataset, _values(dataset), error.problems, 422)
-    return RedirectResponse(f"/opendata/dataset/{dataset.name}/edit?saved=1", status_code=303)
+        return _refused(request, caller, session, principal, name, error)
+    return _saved(dataset)
+
+
+@router.post("/opendata/dataset/{name}/resources", response_class=HTMLResponse)
+async def add_resource(
+    name: str,
+    request: Request,
+    runtime: RuntimeDep,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+) -> Response:
+    """A new resource, as CKAN's ``resource_create``: a file (validated against the
+    dataset's standard type, all or nothing) or a link, never both."""
+    dataset = editable(session, principal, name)
+    form = await request.form()
+    texts = {k: str(form.get(k) or "").strip() for k in ("resource_name", "description", "url")}
+    upload = form.get("file")
+    has_file = isinstance(upload, UploadFile) and bool(upload.filename)
+    try:
+        if has_file and texts["url"]:
+            raise InvalidInput(
+                "give a file or a link, not both",
+                [Problem("give a file or a link, not both", "file")],
+            )
+        if not has_file and not texts["url"]:
+            raise InvalidInput("give a file or a link", [Problem("give a file or a link", "file")])
+        file = None
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read()
+            file = service.Upload(
+                upload.filename, data, texts["resource_name"], texts["description"]
+            )
+        link = None
+        if texts["url"]:
+            format_ = str(form.get("format") or "").strip()
+            link = service.Link(texts["url"], texts["resource_name"], format_, texts["description"])
+        service.add_resource(
+            session,
+            principal,
+            dataset.id,
+            runtime.data_dir,
+            runtime.settings,
+            upload=file,
+            link=link,
+            client=client_address(request),
+        )
+    except InvalidInput as error:
+        return _refused(request, caller, session, principal, name, error)
+    return _saved(dataset)
 
 
 @router.post("/opendata/dataset/{name}/state")

@@ -19,7 +19,7 @@ from rengo.opendata.settings import OpendataSettings
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
-from rengo.web.ratelimit import window_of
+from rengo.web.ratelimit import allow
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -55,7 +55,7 @@ def admit_submission(request: Request, form: FormData, runtime: Runtime) -> bool
     if str(form.get(HONEYPOT) or ""):
         return False
     limit = runtime.settings.section(OpendataSettings).submissions_per_hour
-    if not window_of(request, "opendata.submissions", 3600).allow(client_address(request), limit):
+    if not allow(runtime, "opendata.submissions", client_address(request), limit, 3600):
         raise TooManyAttempts("too many submissions from this address; try again in an hour")
     return True
 
