@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -45,6 +46,15 @@ from tests.helpers import (
     free_port,
     shared_data_dir,
 )
+
+# Properties are checked for what they assert, not for how fast a shared 2-core machine
+# runs them: a time limit per example failed them at random under load.
+hypothesis.settings.register_profile(
+    "rengo",
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile("rengo")
 
 # Messaging's API helpers, SMTP server and webhook receiver serve every domain's tests.
 pytest_plugins = ["tests.notify.fixtures"]

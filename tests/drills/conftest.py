@@ -56,6 +56,11 @@ expectations:
 """
 
 
+DETECT_ONLY = SHORT_LIVE[: SHORT_LIVE.index("  - id: incident-opened")]
+"""The same exercise expecting only the two detections: it ends once they fire, where
+SHORT_LIVE waits out its response expectations (a minute) when nobody responds."""
+
+
 def following(env: Runtime) -> Runtime:
     env.settings.use(
         env.settings.section(DetectSettings).model_copy(
@@ -82,6 +87,11 @@ def rules(env: Runtime) -> RuleCatalog:
 @pytest.fixture
 def short_live(rules: RuleCatalog) -> Scenario:
     return require(parse(SHORT_LIVE, "short-live.yaml", rules))
+
+
+@pytest.fixture
+def detect_only(rules: RuleCatalog) -> Scenario:
+    return require(parse(DETECT_ONLY, "detect-only.yaml", rules))
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 60.0) -> Any:

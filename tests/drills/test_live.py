@@ -30,7 +30,7 @@ from rengo.soc.alerts_models import Alert
 from rengo.soc.lake_purge import event_ids_of_source
 from rengo.targets.registry import TargetContext, fiscal_year_start, targets
 from tests.conftest import LiveServer
-from tests.drills.conftest import SHORT_LIVE, wait_for
+from tests.drills.conftest import DETECT_ONLY, wait_for
 from tests.helpers import JOINT, ROOT, WARD_A, bearer
 
 
@@ -189,7 +189,7 @@ def test_cli_run_drives_an_exercise_through_a_running_server(
     env: Runtime, detecting_server: LiveServer, tmp_path: Path
 ) -> None:
     scenario = tmp_path / "short.yaml"
-    scenario.write_text(SHORT_LIVE, encoding="utf-8")
+    scenario.write_text(DETECT_ONLY, encoding="utf-8")
     environment = {
         "PYTHONPATH": str(ROOT / "src"),
         "PATH": "/usr/bin:/bin",

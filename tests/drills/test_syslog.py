@@ -64,7 +64,7 @@ def _lake_rows(env: Runtime) -> list[tuple[Any, ...]]:
 def test_syslog_replay_through_the_listener(
     env: Runtime,
     tmp_path: Path,
-    short_live: Scenario,
+    detect_only: Scenario,
     rules: RuleCatalog,
 ) -> None:
     from rengo.web.app import create_app
@@ -76,7 +76,7 @@ def test_syslog_replay_through_the_listener(
             exercise = create_exercise(
                 session,
                 SYSTEM,
-                short_live,
+                detect_only,
                 wards=[WARD_A],
                 speed=1.0,
                 start_at=now,

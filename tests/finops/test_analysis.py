@@ -6,9 +6,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -61,6 +63,13 @@ def _small_lake(tmp_path: Path, months: int = 4) -> tuple[Lake, object]:
     lake = Lake.of(DataDir(tmp_path / "data").ensure())
     ingest_files(lake, files, Enrichment(RULES, []))
     return lake, plan
+
+
+@pytest.fixture(scope="module")
+def eight_months(tmp_path_factory: pytest.TempPathFactory) -> tuple[Lake, Any]:
+    """Eight months of three systems in every ward, read-only: built once for the tests
+    that look for the planted anomalies and forecast a held-back month."""
+    return _small_lake(tmp_path_factory.mktemp("eight-months"), months=8)
 
 
 def test_shared_pools_split_by_rule_and_sum_to_the_lake_total(tmp_path: Path) -> None:
@@ -148,8 +157,10 @@ def test_latest_days_are_not_scored() -> None:
     assert [d for d in detect(values, days, Thresholds()) if d.day == days[-1]]
 
 
-def test_the_planted_spikes_and_forgotten_resource_are_found(tmp_path: Path) -> None:
-    lake, plan = _small_lake(tmp_path, months=8)
+def test_the_planted_spikes_and_forgotten_resource_are_found(
+    eight_months: tuple[Lake, Any],
+) -> None:
+    lake, plan = eight_months
     ex = Explorer(lake, [], POPS)
     from rengo.finops.scan import daily_series
 
@@ -169,8 +180,8 @@ def test_the_planted_spikes_and_forgotten_resource_are_found(tmp_path: Path) -> 
         )
 
 
-def test_month_forecast_on_a_held_back_month(tmp_path: Path) -> None:
-    lake, _plan = _small_lake(tmp_path, months=8)
+def test_month_forecast_on_a_held_back_month(eight_months: tuple[Lake, Any]) -> None:
+    lake, _plan = eight_months
     ex = Explorer(lake, [], POPS)
     rows = ex.costs(
         CostQuery(date(2025, 2, 1), date(2025, 9, 30), [], "day", filters={"ward": ["131024"]})
