@@ -11,6 +11,7 @@ from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.pages.finops import (
     actions,
+    architecture,
     budget,
     dispatch,
     explorer,
@@ -21,7 +22,17 @@ from rengo.web.pages.finops import (
 )
 
 router = APIRouter(include_in_schema=False)
-for part in (explorer, plan, budget, actions, registers, dispatch, guideline, rules):
+for part in (
+    explorer,
+    plan,
+    budget,
+    actions,
+    registers,
+    dispatch,
+    architecture,
+    guideline,
+    rules,
+):
     router.include_router(part.router)
 
 NAV = [
