@@ -13,25 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from rengo.core.permissions import SYSTEM
 from rengo.core.runtime import Runtime
-from rengo.finops import bpr
 from rengo.finops.models import BprDispatch, BprVisit
+from tests.finops.test_bpr_dispatch import _case
 from tests.helpers import JOINT, WARD_A, WARD_B
-
-
-def _case(env: Runtime) -> int:
-    with env.db.session() as session:
-        data = bpr.BprIn(
-            ward=WARD_A,
-            business_system="jumin_kihon_daicho",
-            process_name="転入届の書かない窓口",
-            method="kakanai_madoguchi",
-            hours_before=1200,
-            hours_after=700,
-            implemented_on=date(2026, 10, 1),
-        )
-        return bpr.create(session, SYSTEM, data).id
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
@@ -41,7 +26,7 @@ def test_a_ward_asks_and_the_centre_answers_through_the_pages(
     login: Callable[..., str],
     new_client: Callable[[], TestClient],
 ) -> None:
-    case_id = _case(env)
+    case_id = _case(env, WARD_A)
     ward_csrf = login(client, WARD_A, "ward_it")
     asked = client.post(
         "/finops/bpr/dispatches",
