@@ -128,3 +128,6 @@ def saving(runtime: Runtime, ward: str) -> str:
             evidence="walk contract",
         )
         return str(row.id)
+
+
+BODIES["POST /api/v1/finops/architecture/{asset_id}/reviews"] = {"decision": "accepted"}

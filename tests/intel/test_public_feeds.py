@@ -34,8 +34,23 @@ def test_every_definition_names_its_source_and_licence_and_ships_a_copy() -> Non
     assert {f.key for f in catalogue} == KEYS
     for feed in catalogue:
         assert feed.url.startswith("https://") and feed.licence and feed.licence_url
+        # A licence is either checked at a cited page or says it could not be.
+        assert feed.licence_source.startswith("https://") or (
+            "unverified" in feed.licence or "no licence published" in feed.licence
+        ), feed.key
         assert feed.kind in feeds.FEED_KINDS
         assert public_feeds.recorded_path(feed).exists(), feed.key
+
+
+def test_the_licences_checked_against_the_publishers_terms() -> None:
+    by_key = {f.key: f for f in public_feeds.catalogue()}
+    # NISC's site policy: the Public Data Licence 1.0, not the government terms 2.0.
+    assert "PDL1.0" in by_key["nisc-news"].licence
+    assert by_key["nisc-news"].licence_url == "https://www.nisc.go.jp/rights.html"
+    # CISA's KEV: CC0, at the licence file the kev-data README names.
+    kev = by_key["cisa-kev"]
+    assert kev.licence.startswith("CC0") and kev.licence_url.endswith("/kev/license.txt")
+    assert by_key["threatfox-recent"].licence_source == "https://threatfox.abuse.ch/api/#tos"
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)

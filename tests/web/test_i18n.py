@@ -51,6 +51,7 @@ TRANSLATED = (
     "finops/plan.py",
     "finops/budget_import.py",
     "finops/optimisation.py",
+    "finops/architecture.py",
     "core/tables.py",
     "ebpm/",
     "web/pages/csirt",

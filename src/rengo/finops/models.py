@@ -360,3 +360,24 @@ class ExternalSaving(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[str] = mapped_column(String(128))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArchitectureReview(Base):
+    """A reviewer's record of one system's architecture review before migration: the
+    checklist's findings as they stood (snapshot), the decision and the action items."""
+
+    __tablename__ = "finops_architecture_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ward: Mapped[str] = mapped_column(String(8), index=True)
+    business_system: Mapped[str] = mapped_column(String(32), default="")
+    asset_id: Mapped[int] = mapped_column(Integer, index=True)
+    """The asset register's record of the system (``assets``; no foreign key across
+    domains' migrations)."""
+    decision: Mapped[str] = mapped_column(String(16))
+    """``accepted`` or ``action_required``."""
+    action_items: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    reviewer: Mapped[str] = mapped_column(String(128))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -193,6 +193,7 @@ class _Builder:
                     f"'{name}: not a finite number within ±{MAX_AMOUNT:.0e}: ' || {shown}",
                 )
             )
+            self.values[name] = value
             self.exprs.append(f"{value} AS {identifier(name)}")
         elif column.data_type == "Date/Time":
             value = f"TRY_CAST({clean} AS TIMESTAMPTZ)"
@@ -261,6 +262,27 @@ class _Builder:
         derived = subcategory_sql(self.values["ServiceCategory"], self.values["ServiceName"])
         self.exprs[index] = f"coalesce({self.values[name]}, {derived}) AS {identifier(name)}"
 
+    def derive_contracted_cost(self) -> None:
+        """ContractedCost where the row has none (FOCUS 1.2 says it MUST NOT be null): with no
+        ContractedUnitPrice, a charge not calculated from other charges has its BilledCost.
+
+        A tax is calculated from other charges: its ContractedCost is left as given.
+        """
+        name = "ContractedCost"
+        v = self.values
+        index = next(i for i, e in enumerate(self.exprs) if e.endswith(f" AS {identifier(name)}"))
+        derived = (
+            f"(CASE WHEN {v['ContractedUnitPrice']} IS NULL "
+            f"AND {v['ChargeCategory']} IS DISTINCT FROM 'Tax' THEN {v['BilledCost']} END)"
+        )
+        self.flag(
+            f"({v[name]} IS NULL AND {derived} IS NOT NULL)",
+            "derived_value",
+            name,
+            "missing; set to BilledCost (no ContractedUnitPrice, not a tax: FOCUS 1.2)",
+        )
+        self.exprs[index] = f"coalesce({v[name]}, {derived}) AS {identifier(name)}"
+
 
 def _build(
     types: dict[str, str],
@@ -274,6 +296,7 @@ def _build(
     for col in focus.columns():
         builder.add(col, focus_map.get(col.name))
     builder.derive_subcategory()
+    builder.derive_contracted_cost()
     cpu_src = next((src for name, src in custom.items() if name.lower() in CUSTOM_KEEP), None)
     if cpu_src is not None:
         # A typed (Parquet) number is taken as it is, not through its text.

@@ -48,3 +48,8 @@ define(
     Scope.JOINT_ONLY,
 )
 define("finops.saas.use", FINANCE | {Role.WARD_IT}, "Record which SaaS one's ward uses.")
+define(
+    "finops.architecture.review",
+    {Role.ADMIN, Role.POLICY, Role.WARD_IT},
+    "Record the architecture review of one's ward's system before migration.",
+)

@@ -42,6 +42,9 @@ class PublicFeed:
     url: str
     licence: str
     licence_url: str
+    licence_source: str
+    """Where the licence statement was checked; empty where none is published (the
+    licence then says it is unverified or unpublished)."""
     recorded: str
     """File or folder under ``data/recorded/``."""
 

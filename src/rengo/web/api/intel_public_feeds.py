@@ -25,6 +25,9 @@ class PublicFeedOut(BaseModel):
     url: str
     licence: str
     licence_url: str
+    licence_source: str = Field(
+        description="Where the licence statement was checked; empty: none is published"
+    )
     enabled: bool = Field(description="Shipped disabled: nothing is fetched until enabled")
     feed_id: int | None = Field(description="Its scheduled feed, once enabled the first time")
     last_run_at: datetime | None
@@ -46,6 +49,7 @@ def rows(session: SessionDep) -> list[PublicFeedOut]:
                 url=feed.url,
                 licence=feed.licence,
                 licence_url=feed.licence_url,
+                licence_source=feed.licence_source,
                 enabled=bool(row and row.enabled),
                 feed_id=row.id if row else None,
                 last_run_at=row.last_run_at if row else None,

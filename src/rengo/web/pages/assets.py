@@ -24,6 +24,7 @@ from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, c
 from rengo.web.errors import error_message, problem_message
 from rengo.web.i18n import N_, _
 from rengo.web.nav import NavItem
+from rengo.web.pages.finops.architecture import architecture_context
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -201,7 +202,12 @@ async def import_file(
 
 @router.get("/assets/{asset_id}", response_class=HTMLResponse)
 def asset_detail(
-    asset_id: IdPath, request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+    asset_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> HTMLResponse:
     asset = service.get_asset(session, principal, asset_id, client=client_address(request))
     changes = service.history(session, principal, asset_id)
@@ -212,6 +218,7 @@ def asset_detail(
         {
             "a": asset,
             "changes": changes,
+            "architecture": architecture_context(session, principal, runtime, asset),
             "can_write": allows(principal, "assets.write", asset.tenant),
             "saved": request.query_params.get("saved"),
             **VOCABULARIES,

@@ -9,10 +9,30 @@ from fastapi import APIRouter
 
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
-from rengo.web.pages.finops import actions, budget, explorer, guideline, plan, registers, rules
+from rengo.web.pages.finops import (
+    actions,
+    architecture,
+    budget,
+    dispatch,
+    explorer,
+    guideline,
+    plan,
+    registers,
+    rules,
+)
 
 router = APIRouter(include_in_schema=False)
-for part in (explorer, plan, budget, actions, registers, guideline, rules):
+for part in (
+    explorer,
+    plan,
+    budget,
+    actions,
+    registers,
+    dispatch,
+    architecture,
+    guideline,
+    rules,
+):
     router.include_router(part.router)
 
 NAV = [

@@ -86,7 +86,8 @@ DISPATCH_STATES = (N_("dispatch_requested"), N_("dispatch_assigned"), N_("dispat
 async def bpr_dispatch_request(
     request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
 ) -> Response:
-    """A ward asks the BPR support team for experts (the centre answers over the API)."""
+    """A ward asks the BPR support team for experts (the centre answers on the request's
+    page, ``pages/finops/dispatch.py``)."""
     form = await request.form()
     try:
         data = bpr_dispatch.DispatchIn(
