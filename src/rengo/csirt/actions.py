@@ -9,6 +9,7 @@ does it by hand and confirms; the first success sets ``contained_at`` (MTTC's en
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -133,30 +134,16 @@ def request_action(
     session.flush()
     via = connector.name if connector else "by hand (no connector)"
     need = "; needs approval by a second person" if disruptive else ""
-    timeline.add(
-        session,
-        incident.id,
-        "action",
-        f"Requested {kind} {action.target} at {ward} via {via}{need}",
-        actor=principal.label,
-        at=now,
-        detail={
-            "action": action.id,
-            "kind": kind,
-            "target": action.target,
-            "reason": reason,
-            "status": action.status,
-        },
-    )
-    audit.record(
+    _record(
         session,
         principal,
-        "csirt.action.request",
-        object_type="containment_action",
-        object_id=action.id,
-        object_tenant=ward,
+        action,
+        "request",
+        f"Requested {kind} {action.target} at {ward} via {via}{need}",
+        now=now,
         client=client,
-        detail={"incident": incident.id, "kind": kind, "target": action.target},
+        detail={"kind": kind, "target": action.target, "reason": reason, "status": action.status},
+        audit_detail={"incident": incident.id, "kind": kind, "target": action.target},
     )
     return action
 
@@ -214,24 +201,16 @@ def decide(
     if approve:
         queue(action, settings, now)
     verb = "Approved" if approve else "Rejected"
-    timeline.add(
-        session,
-        action.incident_id,
-        "action",
-        f"{verb} {action.kind} {action.target} at {action.ward}" + (f": {note}" if note else ""),
-        actor=principal.label,
-        at=now,
-        detail={"action": action.id, "status": action.status},
-    )
-    audit.record(
+    _record(
         session,
         principal,
-        f"csirt.action.{'approve' if approve else 'reject'}",
-        object_type="containment_action",
-        object_id=action.id,
-        object_tenant=action.ward,
+        action,
+        "approve" if approve else "reject",
+        f"{verb} {action.kind} {action.target} at {action.ward}" + (f": {note}" if note else ""),
+        now=now,
         client=client,
-        detail={"note": note},
+        detail={"status": action.status},
+        audit_detail={"note": note},
     )
     return action
 
@@ -260,37 +239,23 @@ def confirm_by_hand(
     what = f"{action.kind} {action.target} at {action.ward}"
     if succeeded:
         action.status, action.completed_at, action.error = "succeeded", now, ""
-        timeline.add(
-            session,
-            action.incident_id,
-            "action",
-            f"Done: {what} (confirmed by hand)",
-            actor=principal.label,
-            at=now,
-            detail={"action": action.id, "note": note},
-        )
-        first_containment(session, action, now)
+        text = f"Done: {what} (confirmed by hand)"
     else:
         action.status, action.error = "failed", note or "failed"
-        timeline.add(
-            session,
-            action.incident_id,
-            "action",
-            f"Failed: {what}: {action.error}",
-            actor=principal.label,
-            at=now,
-            detail={"action": action.id, "note": note},
-        )
-    audit.record(
+        text = f"Failed: {what}: {action.error}"
+    _record(
         session,
         principal,
-        "csirt.action.confirm",
-        object_type="containment_action",
-        object_id=action.id,
-        object_tenant=action.ward,
+        action,
+        "confirm",
+        text,
+        now=now,
         client=client,
-        detail={"succeeded": succeeded, "note": note},
+        detail={"note": note},
+        audit_detail={"succeeded": succeeded, "note": note},
     )
+    if succeeded:
+        first_containment(session, action, now)
     return action
 
 
@@ -312,22 +277,49 @@ def retry(
             values={"id": action.id, "status": action.status},
         )
     queue(action, settings, now)
+    _record(
+        session,
+        principal,
+        action,
+        "retry",
+        f"Retry of {action.kind} {action.target} at {action.ward}",
+        now=now,
+        client=client,
+        detail={"status": action.status},
+    )
+    return action
+
+
+def _record(
+    session: Session,
+    principal: Principal,
+    action: ContainmentAction,
+    step: str,
+    text: str,
+    *,
+    now: datetime,
+    client: str,
+    detail: dict[str, Any],
+    audit_detail: dict[str, Any] | None = None,
+) -> None:
+    """One step of an action, on the incident's timeline and in the audit log
+    (``csirt.action.<step>``)."""
     timeline.add(
         session,
         action.incident_id,
         "action",
-        f"Retry of {action.kind} {action.target} at {action.ward}",
+        text,
         actor=principal.label,
         at=now,
-        detail={"action": action.id, "status": action.status},
+        detail={"action": action.id, **detail},
     )
     audit.record(
         session,
         principal,
-        "csirt.action.retry",
+        f"csirt.action.{step}",
         object_type="containment_action",
         object_id=action.id,
         object_tenant=action.ward,
         client=client,
+        detail=audit_detail,
     )
-    return action

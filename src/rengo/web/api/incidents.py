@@ -11,7 +11,6 @@ from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from rengo.core import audit
 from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.reports import Rendered
@@ -246,15 +245,8 @@ def read(
     principal: UserDep,
     session: SessionDep,
 ) -> IncidentOut:
-    incident = incidents.get_incident(session, principal, incident_id)
-    audit.record_read(
-        session,
-        principal,
-        "incident.read",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
-        client=client_address(request),
+    incident = incidents.read_incident(
+        session, principal, incident_id, client=client_address(request)
     )
     response.headers["ETag"] = _etag(incident.version)
     return describe(session, incident)
