@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rengo.core import audit
+from rengo.core.acting import Acting
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, require
-from rengo.core.settings import Settings
 from rengo.core.types import TenantCode
 from rengo.csirt import timeline
 from rengo.csirt.action_runner import first_containment, queue
@@ -78,8 +77,7 @@ def _pick_connector(
 
 
 def request_action(
-    session: Session,
-    principal: Principal,
+    by: Acting,
     incident_id: int,
     *,
     kind: str,
@@ -87,10 +85,9 @@ def request_action(
     reason: str,
     ward: TenantCode | None,
     connector_id: int | None,
-    settings: Settings,
-    now: datetime,
-    client: str = "",
 ) -> ContainmentAction:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     incident = get_incident(session, principal, incident_id, "csirt.actions.request")
     if incident.status == "closed":
         raise Conflict("{ref} is closed", values={"ref": incident.ref})
@@ -176,17 +173,9 @@ def actions_of(session: Session, incident_id: int) -> list[ContainmentAction]:
     )
 
 
-def decide(
-    session: Session,
-    principal: Principal,
-    action_id: int,
-    *,
-    approve: bool,
-    note: str,
-    settings: Settings,
-    now: datetime,
-    client: str = "",
-) -> ContainmentAction:
+def decide(by: Acting, action_id: int, *, approve: bool, note: str) -> ContainmentAction:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.approve", action.ward)
     if action.status != "pending_approval":
@@ -215,17 +204,10 @@ def decide(
     return action
 
 
-def confirm_by_hand(
-    session: Session,
-    principal: Principal,
-    action_id: int,
-    *,
-    succeeded: bool,
-    note: str,
-    now: datetime,
-    client: str = "",
-) -> ContainmentAction:
+def confirm_by_hand(by: Acting, action_id: int, *, succeeded: bool, note: str) -> ContainmentAction:
     """For an action with no connector: the ward says it was done (or could not be)."""
+    session, principal, now = by.session, by.principal, by.now
+    client = by.client
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.request", action.ward)
     if action.connector_id is not None or action.status != "approved":
@@ -259,16 +241,10 @@ def confirm_by_hand(
     return action
 
 
-def retry(
-    session: Session,
-    principal: Principal,
-    action_id: int,
-    *,
-    settings: Settings,
-    now: datetime,
-    client: str = "",
-) -> ContainmentAction:
+def retry(by: Acting, action_id: int) -> ContainmentAction:
     """Queue a failed action again, with a fresh budget of attempts."""
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.request", action.ward)
     if action.status != "failed" or action.connector_id is None:
@@ -304,22 +280,16 @@ def _record(
 ) -> None:
     """One step of an action, on the incident's timeline and in the audit log
     (``csirt.action.<step>``)."""
-    timeline.add(
+    timeline.add_audited(
         session,
+        principal,
         action.incident_id,
         "action",
         text,
-        actor=principal.label,
         at=now,
         detail={"action": action.id, **detail},
-    )
-    audit.record(
-        session,
-        principal,
-        f"csirt.action.{step}",
-        object_type="containment_action",
-        object_id=action.id,
-        object_tenant=action.ward,
+        audit_action=f"csirt.action.{step}",
+        audited=("containment_action", action.id, action.ward),
         client=client,
-        detail=audit_detail,
+        audit_detail=audit_detail,
     )

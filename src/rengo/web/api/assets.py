@@ -115,17 +115,13 @@ def export_assets(
 async def import_assets(
     request: Request, principal: UserDep, runtime: RuntimeDep, file: UploadFile
 ) -> ImportOut:
+    client = client_address(request)
     result = await import_upload(
         runtime,
         file,
         "upload.csv",
-        lambda session, data, filename: csvio.import_csv(
-            session,
-            principal,
-            data,
-            runtime.settings,
-            filename=filename,
-            client=client_address(request),
+        lambda session, data, name: csvio.import_csv(
+            session, principal, data, runtime.settings, filename=name, client=client
         ),
     )
     return ImportOut(created=result.created, updated=result.updated)

@@ -195,17 +195,13 @@ def list_surveys(
 async def import_surveys(
     request: Request, principal: UserDep, runtime: RuntimeDep, file: UploadFile
 ) -> SurveyImportOut:
+    client = client_address(request)
     result = await import_upload(
         runtime,
         file,
         "survey.csv",
-        lambda session, data, filename: surveys.import_surveys(
-            session,
-            principal,
-            data,
-            runtime.settings,
-            filename=filename,
-            client=client_address(request),
+        lambda session, data, name: surveys.import_surveys(
+            session, principal, data, runtime.settings, filename=name, client=client
         ),
     )
     return SurveyImportOut(

@@ -10,16 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.types import TenantCode
 from rengo.intel import submissions
-from rengo.intel.models import (
-    Submission,
-    Urgency,
-)
+from rengo.intel.models import Submission, Urgency
 from rengo.intel.schemas import (
     AccessReport,
     BundleSubmission,
@@ -30,7 +27,7 @@ from rengo.intel.schemas import (
 from rengo.intel.submissions import SubmissionState
 from rengo.intel.tlp import parse_level
 from rengo.web.api.paging import ListPage
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import ActingDep, IdPath, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/intel", tags=["intel"])
 
@@ -106,18 +103,8 @@ class ApproveIn(BaseModel):
     status_code=201,
     summary="Submit what your ward saw (anonymised for approval, never shared before)",
 )
-def submit(
-    body: Report, request: Request, principal: UserDep, session: SessionDep, runtime: RuntimeDep
-) -> SubmissionOut:
-    submission = submissions.create(
-        session,
-        runtime.settings,
-        principal,
-        body,
-        now=runtime.clock.now(),
-        channel="api",
-        client=client_address(request),
-    )
+def submit(body: Report, by: ActingDep) -> SubmissionOut:
+    submission = submissions.create(by, body, channel="api")
     return SubmissionOut.of(submission)
 
 
@@ -133,27 +120,12 @@ class FromIncidentIn(BaseModel):
     status_code=201,
     summary="Submit a CSIRT incident's indicators (internal ones are left out)",
 )
-def submit_from_incident(
-    body: FromIncidentIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> SubmissionOut:
+def submit_from_incident(body: FromIncidentIn, by: ActingDep) -> SubmissionOut:
     try:
         level = parse_level(body.tlp).value
     except ValueError as exc:
         raise InvalidInput("unknown TLP level", [Problem(str(exc), "body tlp")]) from None
-    submission = submissions.from_incident(
-        session,
-        runtime.settings,
-        principal,
-        body.incident_id,
-        title=body.title,
-        tlp=level,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
+    submission = submissions.from_incident(by, body.incident_id, title=body.title, tlp=level)
     return SubmissionOut.of(submission)
 
 
@@ -193,17 +165,8 @@ def _preview(s: Submission) -> Preview:
     response_model=Preview,
     summary="Original and shareable version side by side (reading the original is audited)",
 )
-def preview(
-    submission_id: IdPath,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> Preview:
-    s = submissions.read_original(
-        session, principal, submission_id, now=runtime.clock.now(), client=client_address(request)
-    )
-    return _preview(s)
+def preview(submission_id: IdPath, by: ActingDep) -> Preview:
+    return _preview(submissions.read_original(by, submission_id))
 
 
 @router.post(
@@ -211,24 +174,8 @@ def preview(
     response_model=Preview,
     summary="Remove more terms; the preview gets a new version",
 )
-def redact(
-    submission_id: IdPath,
-    body: RedactIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> Preview:
-    s = submissions.reanonymise(
-        session,
-        runtime.settings,
-        principal,
-        submission_id,
-        body.terms,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
-    return _preview(s)
+def redact(submission_id: IdPath, body: RedactIn, by: ActingDep) -> Preview:
+    return _preview(submissions.reanonymise(by, submission_id, body.terms))
 
 
 @router.post(
@@ -236,24 +183,8 @@ def redact(
     response_model=SubmissionOut,
     summary="Approve the previewed version: it is published to every ward",
 )
-def approve(
-    submission_id: IdPath,
-    body: ApproveIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> SubmissionOut:
-    s = submissions.approve(
-        session,
-        runtime.settings,
-        principal,
-        submission_id,
-        body.version,
-        now=runtime.clock.now(),
-        urgency=body.urgency,
-        client=client_address(request),
-    )
+def approve(submission_id: IdPath, body: ApproveIn, by: ActingDep) -> SubmissionOut:
+    s = submissions.approve(by, submission_id, body.version, urgency=body.urgency)
     return SubmissionOut.of(s)
 
 
@@ -262,14 +193,5 @@ def approve(
     response_model=SubmissionOut,
     summary="Withdraw before approval",
 )
-def withdraw(
-    submission_id: IdPath,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> SubmissionOut:
-    s = submissions.withdraw(
-        session, principal, submission_id, now=runtime.clock.now(), client=client_address(request)
-    )
-    return SubmissionOut.of(s)
+def withdraw(submission_id: IdPath, by: ActingDep) -> SubmissionOut:
+    return SubmissionOut.of(submissions.withdraw(by, submission_id))

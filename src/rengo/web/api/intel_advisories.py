@@ -6,15 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from rengo.core.types import TenantCode
 from rengo.intel import advisories
-from rengo.intel.models import (
-    Advisory,
-)
-from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.intel.models import Advisory
+from rengo.web.deps import ActingDep, IdPath, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/intel", tags=["intel"])
 
@@ -74,21 +72,8 @@ class RespondIn(BaseModel):
     status_code=201,
     summary="Publish an advisory with countermeasures to all or chosen wards (joint centre)",
 )
-def publish_advisory(
-    body: advisories.AdvisoryCreate,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> AdvisoryOut:
-    advisory = advisories.publish(
-        session,
-        runtime.settings,
-        principal,
-        body,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
+def publish_advisory(body: advisories.AdvisoryCreate, by: ActingDep) -> AdvisoryOut:
+    advisory = advisories.publish(by, body)
     n = len(body.wards) if body.wards else 23
     return AdvisoryOut.of(advisory, n)
 
@@ -134,23 +119,13 @@ def read_advisory(advisory_id: IdPath, principal: UserDep, session: SessionDep) 
     response_model=RecipientOut,
     summary="Acknowledge an advisory and/or record that its countermeasure is applied",
 )
-def respond(
-    advisory_id: IdPath,
-    body: RespondIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> RecipientOut:
+def respond(advisory_id: IdPath, body: RespondIn, by: ActingDep) -> RecipientOut:
     recipient = advisories.respond(
-        session,
-        principal,
+        by,
         advisory_id,
         ward=body.ward,
         acknowledged=body.acknowledged,
         applied=body.applied,
         note=body.note,
-        now=runtime.clock.now(),
-        client=client_address(request),
     )
     return RecipientOut.model_validate(recipient, from_attributes=True)

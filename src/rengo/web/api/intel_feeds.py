@@ -20,11 +20,7 @@ from rengo.core.permissions import require
 from rengo.core.types import TenantCode
 from rengo.intel import feeds, hunting, indicators
 from rengo.intel.feeds import FeedKind, ImportFormat
-from rengo.intel.models import (
-    Feed,
-    Hunt,
-    Sighting,
-)
+from rengo.intel.models import Feed, Hunt, Sighting
 from rengo.intel.scheduler import Scheduler
 from rengo.intel.settings import IntelSettings
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address

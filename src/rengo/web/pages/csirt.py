@@ -43,14 +43,7 @@ from rengo.csirt.vocabulary import (
     TIMELINE_KINDS,
 )
 from rengo.web.api.incidents import alert_source, send_notifications
-from rengo.web.deps import (
-    CallerDep,
-    IdPath,
-    RuntimeDep,
-    SessionDep,
-    UserDep,
-    client_address,
-)
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import error_message, problem_text
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem

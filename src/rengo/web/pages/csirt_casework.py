@@ -76,30 +76,20 @@ async def _post(post: FormPost, incident_id: int, work: Any, saved: str = "1") -
 
 
 @router.post("/incidents/{incident_id}/transition", response_model=None)
-async def transition(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
+async def transition(incident_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         changes.transition(
-            session,
-            post.principal,
+            post.acting(session),
             incident_id,
             str(form.get("to") or ""),
             str(form.get("reason") or ""),
-            post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
         )
 
     return await _post(post, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/edit", response_model=None)
-async def edit(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
+async def edit(incident_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         values: dict[str, Any] = {
             name: str(form.get(name) or "") for name in ("cause", "report_summary", "lessons")
@@ -112,24 +102,13 @@ async def edit(
             patch = IncidentPatch.model_validate(values)
         except ValidationError as error:
             raise InvalidInput("invalid values", problems_of(error)) from None
-        changes.update_incident(
-            session,
-            post.principal,
-            incident_id,
-            patch,
-            post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
+        changes.update_incident(post.acting(session), incident_id, patch)
 
     return await _post(post, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/notes", response_model=None)
-async def add_note(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
+async def add_note(incident_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         text = str(form.get("text") or "").strip()
         if not text:
@@ -137,40 +116,24 @@ async def add_note(
         chosen = str(form.get("kind") or "note")
         to = [chosen] if chosen in REPORT_RECIPIENTS else []
         kind = "message" if chosen == "message" or to else "note"
-        changes.add_note(
-            session,
-            post.principal,
-            incident_id,
-            text,
-            kind,
-            now=post.runtime.clock.now(),
-            client=post.client,
-            to=to,
-        )
+        changes.add_note(post.acting(session), incident_id, text, kind, to=to)
 
     return await _post(post, incident_id, work)
 
 
 @router.post("/incidents/{incident_id}/actions", response_model=None)
-async def request_action(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
+async def request_action(incident_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         if not str(form.get("target") or "").strip():
             raise InvalidInput("no target", [Problem("say what to act on", "field target")])
         actions.request_action(
-            session,
-            post.principal,
+            post.acting(session),
             incident_id,
             kind=str(form.get("kind") or ""),
             target=str(form.get("target") or ""),
             reason=str(form.get("reason") or ""),
             ward=str(form.get("ward") or "") or None,
             connector_id=None,
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
         )
 
     return await _post(post, incident_id, work, saved="action")
@@ -196,14 +159,10 @@ async def _on_action(
 async def decide(incident_id: IdPath, action_id: IdPath, post: FormPostDep) -> Response:
     def step(session: Session, form: FormData) -> None:
         actions.decide(
-            session,
-            post.principal,
+            post.acting(session),
             action_id,
             approve=form.get("decision") == "approve",
             note=str(form.get("note") or ""),
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
         )
 
     return await _on_action(post, incident_id, action_id, step, saved="approved")
@@ -212,14 +171,7 @@ async def decide(incident_id: IdPath, action_id: IdPath, post: FormPostDep) -> R
 @router.post("/incidents/{incident_id}/actions/{action_id}/retry", response_model=None)
 async def retry_action(incident_id: IdPath, action_id: IdPath, post: FormPostDep) -> Response:
     def step(session: Session, form: FormData) -> None:
-        actions.retry(
-            session,
-            post.principal,
-            action_id,
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
+        actions.retry(post.acting(session), action_id)
 
     return await _on_action(post, incident_id, action_id, step, saved="action")
 
@@ -228,13 +180,10 @@ async def retry_action(incident_id: IdPath, action_id: IdPath, post: FormPostDep
 async def confirm_action(incident_id: IdPath, action_id: IdPath, post: FormPostDep) -> Response:
     def step(session: Session, form: FormData) -> None:
         actions.confirm_by_hand(
-            session,
-            post.principal,
+            post.acting(session),
             action_id,
             succeeded=form.get("outcome") == "done",
             note=str(form.get("note") or ""),
-            now=post.runtime.clock.now(),
-            client=post.client,
         )
 
     return await _on_action(post, incident_id, action_id, step)
@@ -268,30 +217,20 @@ def _incident_ids(text: str) -> list[int]:
 
 
 @router.post("/incidents/{incident_id}/merge", response_model=None)
-async def merge_into(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
+async def merge_into(incident_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         merge.merge(
-            session,
-            post.principal,
+            post.acting(session),
             incident_id,
             _incident_ids(str(form.get("incident_ids") or "")),
             reason=_reason(form),
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
         )
 
     return await _post(post, incident_id, work, saved="merged")
 
 
 @router.post("/incidents/{incident_id}/split", response_model=None)
-async def split_off(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
+async def split_off(incident_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> int:
         chosen = [str(a) for a in form.getlist("alert_ids")]
         if not chosen:
@@ -302,15 +241,7 @@ async def split_off(
         if not title:
             raise InvalidInput("no title", [Problem("a title for the new incident", "field title")])
         new = merge.split(
-            session,
-            post.principal,
-            incident_id,
-            chosen,
-            title=title[:200],
-            reason=_reason(form),
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
+            post.acting(session), incident_id, chosen, title=title[:200], reason=_reason(form)
         )
         return new.id
 
@@ -325,10 +256,7 @@ def _reason(form: FormData) -> str:
 
 
 @router.post("/incidents/{incident_id}/tasks", response_model=None)
-async def add_task(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
+async def add_task(incident_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         title = str(form.get("title") or "").strip()
         if not title:
@@ -347,11 +275,7 @@ async def add_task(
 
 
 @router.post("/incidents/{incident_id}/tasks/{task_id}/done", response_model=None)
-async def task_done(
-    incident_id: IdPath,
-    task_id: IdPath,
-    post: FormPostDep,
-) -> Response:
+async def task_done(incident_id: IdPath, task_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         tasks.complete_task(session, post.principal, task_id, post.runtime.clock.now())
 
@@ -359,10 +283,7 @@ async def task_done(
 
 
 @router.post("/incidents/{incident_id}/evidence", response_model=None)
-async def upload_evidence(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
+async def upload_evidence(incident_id: IdPath, post: FormPostDep) -> Response:
     def work(session: Session, form: FormData) -> None:
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
