@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from rengo.core.acting import Acting
 from rengo.core.identity import Passwords, User, create_user
 from rengo.core.permissions import Principal, Role
 from rengo.core.runtime import Runtime
@@ -56,17 +57,15 @@ def make_incident(runtime: Runtime, ward: str) -> str:
 @factory("action_id")
 def make_action(runtime: Runtime, ward: str) -> str:
     with runtime.db.session() as session:
+        by = Acting(session, _csirt(ward), runtime.clock.now(), runtime.settings)
         action = actions.request_action(
-            session,
-            _csirt(ward),
+            by,
             _incident(runtime, ward),
             kind="isolate_host",
             target="pc-1",
             reason="walk",
             ward=None,
             connector_id=None,
-            settings=runtime.settings,
-            now=runtime.clock.now(),
         )
         return str(action.id)
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from rengo.core.acting import Acting
 from rengo.core.clock import JST, FakeClock
 from rengo.core.runtime import Runtime
 from rengo.notify.models import Delivery
@@ -118,21 +119,17 @@ def test_mttc_across_midnight_jst_and_the_ksi(
     )
     second = open_incident(detected_at=(clock.now() - timedelta(hours=2)).isoformat())
     with env.db.session() as session:
+        by = Acting(session, SYSTEM, clock.now(), env.settings)
         action2 = actions_service.request_action(
-            session,
-            SYSTEM,
+            by,
             second["id"],
             kind="block_domain",
             target="bad.example.com",
             reason="",
             ward=None,
             connector_id=None,
-            settings=env.settings,
-            now=clock.now(),
         )
-        actions_service.confirm_by_hand(
-            session, SYSTEM, action2.id, succeeded=True, note="", now=clock.now()
-        )
+        actions_service.confirm_by_hand(by, action2.id, succeeded=True, note="")
     evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
     result = evaluator.evaluate(get_target("m1.ksi.mean_time_to_contain"), clock.now(), trend=False)
     # (40 min + 120 min) / 2 = 80 min

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rengo.core.acting import Acting
 from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.runtime import Runtime
 from rengo.intel import advisories, feeds, submissions
@@ -13,14 +14,9 @@ from tests.tenancy import BODIES, LISTS_WITHOUT_WARD_DATA, factory
 def _submission(env: Runtime, ward: str) -> str:
     with env.db.session() as session:
         report = IndicatorList(title="walk submission", values=["203.0.113.7"], tlp="green")
-        created = submissions.create(
-            session,
-            env.settings,
-            Principal(tenant=ward, role=Role.WARD_IT),
-            report,
-            now=env.clock.now(),
-            channel="api",
-        )
+        ward_it = Principal(tenant=ward, role=Role.WARD_IT)
+        by = Acting(session, ward_it, env.clock.now(), env.settings)
+        created = submissions.create(by, report, channel="api")
         return str(created.id)
 
 
@@ -31,7 +27,8 @@ def _advisory(env: Runtime, ward: str) -> str:
         body = advisories.AdvisoryCreate(
             title="walk advisory", summary="summary", countermeasures="patch", wards=[ward]
         )
-        return str(advisories.publish(session, env.settings, SYSTEM, body, now=env.clock.now()).id)
+        by = Acting(session, SYSTEM, env.clock.now(), env.settings)
+        return str(advisories.publish(by, body).id)
 
 
 @factory("feed_id")

@@ -63,6 +63,7 @@ TRANSLATED = (
     "web/pages/oidc.py",
     "web/pages/oncall.py",
     "web/pages/intel.py",
+    "web/pages/intel_advisories.py",
     "web/pages/finops/",
     "web/pages/ebpm",
     "drills/tabletop.py",

@@ -9,14 +9,14 @@ does it by hand and confirms; the first success sets ``contained_at`` (MTTC's en
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rengo.core import audit
+from rengo.core.acting import Acting
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, require
-from rengo.core.settings import Settings
 from rengo.core.types import TenantCode
 from rengo.csirt import timeline
 from rengo.csirt.action_runner import first_containment, queue
@@ -77,8 +77,7 @@ def _pick_connector(
 
 
 def request_action(
-    session: Session,
-    principal: Principal,
+    by: Acting,
     incident_id: int,
     *,
     kind: str,
@@ -86,10 +85,9 @@ def request_action(
     reason: str,
     ward: TenantCode | None,
     connector_id: int | None,
-    settings: Settings,
-    now: datetime,
-    client: str = "",
 ) -> ContainmentAction:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     incident = get_incident(session, principal, incident_id, "csirt.actions.request")
     if incident.status == "closed":
         raise Conflict("{ref} is closed", values={"ref": incident.ref})
@@ -133,30 +131,16 @@ def request_action(
     session.flush()
     via = connector.name if connector else "by hand (no connector)"
     need = "; needs approval by a second person" if disruptive else ""
-    timeline.add(
-        session,
-        incident.id,
-        "action",
-        f"Requested {kind} {action.target} at {ward} via {via}{need}",
-        actor=principal.label,
-        at=now,
-        detail={
-            "action": action.id,
-            "kind": kind,
-            "target": action.target,
-            "reason": reason,
-            "status": action.status,
-        },
-    )
-    audit.record(
+    _record(
         session,
         principal,
-        "csirt.action.request",
-        object_type="containment_action",
-        object_id=action.id,
-        object_tenant=ward,
+        action,
+        "request",
+        f"Requested {kind} {action.target} at {ward} via {via}{need}",
+        now=now,
         client=client,
-        detail={"incident": incident.id, "kind": kind, "target": action.target},
+        detail={"kind": kind, "target": action.target, "reason": reason, "status": action.status},
+        audit_detail={"incident": incident.id, "kind": kind, "target": action.target},
     )
     return action
 
@@ -189,17 +173,9 @@ def actions_of(session: Session, incident_id: int) -> list[ContainmentAction]:
     )
 
 
-def decide(
-    session: Session,
-    principal: Principal,
-    action_id: int,
-    *,
-    approve: bool,
-    note: str,
-    settings: Settings,
-    now: datetime,
-    client: str = "",
-) -> ContainmentAction:
+def decide(by: Acting, action_id: int, *, approve: bool, note: str) -> ContainmentAction:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.approve", action.ward)
     if action.status != "pending_approval":
@@ -214,39 +190,24 @@ def decide(
     if approve:
         queue(action, settings, now)
     verb = "Approved" if approve else "Rejected"
-    timeline.add(
-        session,
-        action.incident_id,
-        "action",
-        f"{verb} {action.kind} {action.target} at {action.ward}" + (f": {note}" if note else ""),
-        actor=principal.label,
-        at=now,
-        detail={"action": action.id, "status": action.status},
-    )
-    audit.record(
+    _record(
         session,
         principal,
-        f"csirt.action.{'approve' if approve else 'reject'}",
-        object_type="containment_action",
-        object_id=action.id,
-        object_tenant=action.ward,
+        action,
+        "approve" if approve else "reject",
+        f"{verb} {action.kind} {action.target} at {action.ward}" + (f": {note}" if note else ""),
+        now=now,
         client=client,
-        detail={"note": note},
+        detail={"status": action.status},
+        audit_detail={"note": note},
     )
     return action
 
 
-def confirm_by_hand(
-    session: Session,
-    principal: Principal,
-    action_id: int,
-    *,
-    succeeded: bool,
-    note: str,
-    now: datetime,
-    client: str = "",
-) -> ContainmentAction:
+def confirm_by_hand(by: Acting, action_id: int, *, succeeded: bool, note: str) -> ContainmentAction:
     """For an action with no connector: the ward says it was done (or could not be)."""
+    session, principal, now = by.session, by.principal, by.now
+    client = by.client
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.request", action.ward)
     if action.connector_id is not None or action.status != "approved":
@@ -260,50 +221,30 @@ def confirm_by_hand(
     what = f"{action.kind} {action.target} at {action.ward}"
     if succeeded:
         action.status, action.completed_at, action.error = "succeeded", now, ""
-        timeline.add(
-            session,
-            action.incident_id,
-            "action",
-            f"Done: {what} (confirmed by hand)",
-            actor=principal.label,
-            at=now,
-            detail={"action": action.id, "note": note},
-        )
-        first_containment(session, action, now)
+        text = f"Done: {what} (confirmed by hand)"
     else:
         action.status, action.error = "failed", note or "failed"
-        timeline.add(
-            session,
-            action.incident_id,
-            "action",
-            f"Failed: {what}: {action.error}",
-            actor=principal.label,
-            at=now,
-            detail={"action": action.id, "note": note},
-        )
-    audit.record(
+        text = f"Failed: {what}: {action.error}"
+    _record(
         session,
         principal,
-        "csirt.action.confirm",
-        object_type="containment_action",
-        object_id=action.id,
-        object_tenant=action.ward,
+        action,
+        "confirm",
+        text,
+        now=now,
         client=client,
-        detail={"succeeded": succeeded, "note": note},
+        detail={"note": note},
+        audit_detail={"succeeded": succeeded, "note": note},
     )
+    if succeeded:
+        first_containment(session, action, now)
     return action
 
 
-def retry(
-    session: Session,
-    principal: Principal,
-    action_id: int,
-    *,
-    settings: Settings,
-    now: datetime,
-    client: str = "",
-) -> ContainmentAction:
+def retry(by: Acting, action_id: int) -> ContainmentAction:
     """Queue a failed action again, with a fresh budget of attempts."""
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     action = get_action(session, principal, action_id)
     require(principal, "csirt.actions.request", action.ward)
     if action.status != "failed" or action.connector_id is None:
@@ -312,22 +253,43 @@ def retry(
             values={"id": action.id, "status": action.status},
         )
     queue(action, settings, now)
-    timeline.add(
-        session,
-        action.incident_id,
-        "action",
-        f"Retry of {action.kind} {action.target} at {action.ward}",
-        actor=principal.label,
-        at=now,
-        detail={"action": action.id, "status": action.status},
-    )
-    audit.record(
+    _record(
         session,
         principal,
-        "csirt.action.retry",
-        object_type="containment_action",
-        object_id=action.id,
-        object_tenant=action.ward,
+        action,
+        "retry",
+        f"Retry of {action.kind} {action.target} at {action.ward}",
+        now=now,
         client=client,
+        detail={"status": action.status},
     )
     return action
+
+
+def _record(
+    session: Session,
+    principal: Principal,
+    action: ContainmentAction,
+    step: str,
+    text: str,
+    *,
+    now: datetime,
+    client: str,
+    detail: dict[str, Any],
+    audit_detail: dict[str, Any] | None = None,
+) -> None:
+    """One step of an action, on the incident's timeline and in the audit log
+    (``csirt.action.<step>``)."""
+    timeline.add_audited(
+        session,
+        principal,
+        action.incident_id,
+        "action",
+        text,
+        at=now,
+        detail={"action": action.id, **detail},
+        audit_action=f"csirt.action.{step}",
+        audited=("containment_action", action.id, action.ward),
+        client=client,
+        audit_detail=audit_detail,
+    )

@@ -8,12 +8,9 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from rengo.core import audit
+from rengo.core.acting import Acting
 from rengo.core.errors import Conflict, InvalidInput, Problem, ProblemList
-from rengo.core.permissions import Principal
-from rengo.core.settings import Settings
 from rengo.core.wards import ward_codes
 from rengo.csirt import incidents, indicators, lifecycle, timeline
 from rengo.csirt.models import Incident
@@ -41,16 +38,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def update_incident(
-    session: Session,
-    principal: Principal,
-    incident_id: int,
-    patch: IncidentPatch,
-    settings: Settings,
-    *,
-    now: datetime,
-    expected_version: int | None = None,
-    client: str = "",
+    by: Acting, incident_id: int, patch: IncidentPatch, *, expected_version: int | None = None
 ) -> Incident:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     incident = incidents.get_incident(session, principal, incident_id, "csirt.incidents.write")
     if expected_version is not None and expected_version != incident.version:
         raise Conflict(
@@ -127,17 +118,9 @@ def update_incident(
     return incident
 
 
-def transition(
-    session: Session,
-    principal: Principal,
-    incident_id: int,
-    to: str,
-    reason: str,
-    settings: Settings,
-    *,
-    now: datetime,
-    client: str = "",
-) -> Incident:
+def transition(by: Acting, incident_id: int, to: str, reason: str) -> Incident:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     incident = incidents.get_incident(session, principal, incident_id, "csirt.incidents.write")
     if to not in STATUSES:
         raise InvalidInput("unknown status", [Problem("{to!r}", "field to", values={"to": to})])
@@ -147,78 +130,52 @@ def transition(
     previous = lifecycle.apply_transition(incident, to, now)
     incident.version += 1
     incident.updated_at = now
-    timeline.add(
+    change = {"from": previous, "to": to, "reason": reason.strip()}
+    timeline.add_audited(
         session,
+        principal,
         incident.id,
         "status",
         f"{previous} → {to}: {reason.strip()}",
-        actor=principal.label,
         at=now,
-        detail={"from": previous, "to": to, "reason": reason.strip()},
-    )
-    audit.record(
-        session,
-        principal,
-        "csirt.incident.transition",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
+        detail=change,
+        audit_action="csirt.incident.transition",
+        audited=("incident", incident.id, incident.lead_ward),
         client=client,
-        detail={"from": previous, "to": to, "reason": reason.strip()},
+        audit_detail=change,
     )
     incidents.refresh(session, incident, settings, now, actor=principal.label)
     return incident
 
 
-def review(
-    session: Session,
-    principal: Principal,
-    incident_id: int,
-    notes: str,
-    lessons: str,
-    *,
-    now: datetime,
-    client: str = "",
-) -> Incident:
+def review(by: Acting, incident_id: int, notes: str, lessons: str) -> Incident:
+    session, principal, now = by.session, by.principal, by.now
+    client = by.client
     incident = incidents.get_incident(session, principal, incident_id, "csirt.incidents.write")
     if incident.status != "closed":
         raise Conflict("{ref} is not closed: review it after closing", values={"ref": incident.ref})
     incident.review_notes, incident.lessons, incident.reviewed_at = notes, lessons, now
     incident.version += 1
-    timeline.add(
+    timeline.add_audited(
         session,
+        principal,
         incident.id,
         "note",
         "Post-incident review recorded",
-        actor=principal.label,
         at=now,
         detail={"notes": notes, "lessons": lessons},
-    )
-    audit.record(
-        session,
-        principal,
-        "csirt.incident.review",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
+        audit_action="csirt.incident.review",
+        audited=("incident", incident.id, incident.lead_ward),
         client=client,
     )
     return incident
 
 
-def add_note(
-    session: Session,
-    principal: Principal,
-    incident_id: int,
-    text: str,
-    kind: str,
-    *,
-    now: datetime,
-    client: str = "",
-    to: Sequence[str] = (),
-) -> int:
+def add_note(by: Acting, incident_id: int, text: str, kind: str, *, to: Sequence[str] = ()) -> int:
     """A note (or a message exchanged with a ward, or reporting to the ward mayor, MIC,
     police or PPC: ``to``, kept as ``detail.to``); indicators in it are extracted."""
+    session, principal, now = by.session, by.principal, by.now
+    client = by.client
     incident = incidents.get_incident(session, principal, incident_id, "csirt.incidents.write")
     detail = {"to": sorted(to)} if to else None
     entry = timeline.add(

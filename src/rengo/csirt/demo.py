@@ -16,7 +16,9 @@ import random
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from rengo.core.acting import Acting
 from rengo.core.clock import FakeClock, to_jst
 from rengo.core.demo import DemoContext, step
 from rengo.core.identity import User
@@ -112,6 +114,11 @@ def _principal(user: User) -> Principal:
     return user.principal()
 
 
+def _by(clock: FakeClock, ctx: DemoContext, session: Session, principal: Principal) -> Acting:
+    """``principal``'s change in ``session`` at the incident's clock."""
+    return Acting(session, principal, clock.now(), ctx.settings)
+
+
 def _users(ctx: DemoContext) -> dict[str, User]:
     with ctx.db.session() as session:
         users = {u.username: u for u in session.scalars(select(User))}
@@ -161,13 +168,7 @@ def run_incident(
         if clock.now() > ctx.now:
             return  # opened just now: not triaged yet
         changes.transition(
-            session,
-            responder,
-            incident_id,
-            "triage",
-            "影響範囲を確認中",
-            ctx.settings,
-            now=clock.now(),
+            _by(clock, ctx, session, responder), incident_id, "triage", "影響範囲を確認中"
         )
         for page in session.scalars(
             select(OnCallPage).where(
@@ -190,16 +191,13 @@ def run_incident(
     target = pattern.format(n=n % 250 + 1, slug=ward.slug)
     with ctx.db.session() as session:
         action = actions.request_action(
-            session,
-            responder,
+            _by(clock, ctx, session, responder),
             incident_id,
             kind=kind,
             target=target,
             reason="被害拡大の防止",
             ward=ward.code,
             connector_id=None,
-            settings=ctx.settings,
-            now=clock.now(),
         )
         action_id = action.id
         if action.status == "pending_approval":
@@ -207,13 +205,10 @@ def run_incident(
             if clock.now() > ctx.now:
                 return  # the ward has not decided yet
             actions.decide(
-                session,
-                ward_it,
+                _by(clock, ctx, session, ward_it),
                 action_id,
                 approve=True,
                 note="業務影響を確認済み",
-                settings=ctx.settings,
-                now=clock.now(),
             )
     action_runner.run_action(ctx.db, ctx.settings, clock, action_id)
     if not close:
@@ -227,18 +222,10 @@ def run_incident(
         if clock.now() > ctx.now:
             return  # the incident is still at its previous stage now
         with ctx.db.session() as session:
-            changes.transition(
-                session, responder, incident_id, state, note, ctx.settings, now=clock.now()
-            )
+            changes.transition(_by(clock, ctx, session, responder), incident_id, state, note)
             if state == "recovery":
-                changes.update_incident(
-                    session,
-                    responder,
-                    incident_id,
-                    IncidentPatch(cause=cause, report_summary=summary),
-                    ctx.settings,
-                    now=clock.now(),
-                )
+                patch = IncidentPatch(cause=cause, report_summary=summary)
+                changes.update_incident(_by(clock, ctx, session, responder), incident_id, patch)
 
 
 def _teams(ctx: DemoContext, users: dict[str, User], start: datetime) -> None:
@@ -463,13 +450,10 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
             )
             if campaign in opened:
                 merge.merge(
-                    session,
-                    responder,
+                    _by(clock, ctx, session, responder),
                     opened[campaign],
                     [incident.id],
                     reason="同一キャンペーンのアラート",
-                    settings=ctx.settings,
-                    now=clock.now(),
                 )
                 merged += 1
             else:
@@ -480,15 +464,8 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
             break  # the later incidents are still new at the demo's "now"
         action_id = None
         with ctx.db.session() as session:
-            changes.transition(
-                session,
-                responder,
-                incident_id,
-                "triage",
-                "SOCアラートを確認中",
-                ctx.settings,
-                now=clock.now(),
-            )
+            by = _by(clock, ctx, session, responder)
+            changes.transition(by, incident_id, "triage", "SOCアラートを確認中")
             source = next(
                 (
                     i.value
@@ -500,16 +477,13 @@ def demo_incidents_from_alerts(ctx: DemoContext) -> None:
             ward = incidents.get_incident(session, responder, incident_id).lead_ward
             if source is not None:
                 action_id = actions.request_action(
-                    session,
-                    responder,
+                    by,
                     incident_id,
                     kind="block_ip",
                     target=source,
                     reason="攻撃元アドレスの遮断",
                     ward=ward,
                     connector_id=None,
-                    settings=ctx.settings,
-                    now=clock.now(),
                 ).id
         if action_id is not None and clock.now() + timedelta(minutes=3) <= ctx.now:
             clock.advance(minutes=3)

@@ -93,24 +93,18 @@ def store(
             sha256_seen=sha256,
         )
     )
-    timeline.add(
+    timeline.add_audited(
         session,
+        principal,
         incident.id,
         "evidence",
         f"Evidence {safe_name} ({size:,} bytes, SHA-256 {sha256[:16]}…)",
-        actor=principal.label,
         at=now,
         detail={"evidence": item.id, "sha256": sha256},
-    )
-    audit.record(
-        session,
-        principal,
-        "csirt.evidence.collect",
-        object_type="evidence",
-        object_id=item.id,
-        object_tenant=incident.lead_ward,
+        audit_action="csirt.evidence.collect",
+        audited=("evidence", item.id, incident.lead_ward),
         client=client,
-        detail={"sha256": sha256, "size": size},
+        audit_detail={"sha256": sha256, "size": size},
     )
     return item
 

@@ -53,6 +53,23 @@ def get_incident(
     return incident
 
 
+def read_incident(
+    session: Session, principal: Principal, incident_id: int, *, client: str = ""
+) -> Incident:
+    """``get_incident``, with the reading recorded in the audit log (a person looked at it)."""
+    incident = get_incident(session, principal, incident_id)
+    audit.record_read(
+        session,
+        principal,
+        "incident.read",
+        object_type="incident",
+        object_id=incident.id,
+        object_tenant=incident.lead_ward,
+        client=client,
+    )
+    return incident
+
+
 def alert_ids_of(session: Session, incident_id: int) -> list[str]:
     return list(
         session.scalars(

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
-from rengo.core.identity import User
 from rengo.core.permissions import SYSTEM
 from rengo.core.settings import Settings
 from rengo.core.types import TenantCode
@@ -99,24 +98,16 @@ def escalate(
     subject = f"【重大インシデント】{incident.ref} {incident.title}"
     body = page_body(incident, wards) + f"\nMajor incident: {incident.major_reason}"
     link = f"{settings.section(CsirtSettings).public_base_url.rstrip('/')}/incidents/{incident.id}"
-    executives = session.execute(
-        select(User.email, User.tenant)
-        .where(User.role == "executive", User.active.is_(True), User.email != "")
-        .where(User.tenant.in_([JOINT, *wards]))
-    ).all()
-    for email, tenant in executives:
-        outbox.enqueue(
-            session,
-            channel="email",
-            recipient=email,
-            subject=subject,
-            body=body,
-            link=link,
-            now=now,
-            topic="csirt.major_incident",
-            tenant=tenant,
-            reference=f"incident:{incident.id}",
-        )
+    emailed = outbox.enqueue_emails(
+        session,
+        outbox.staff_emails(session, "executive", [JOINT, *wards]),
+        subject=subject,
+        body=body,
+        link=link,
+        now=now,
+        topic="csirt.major_incident",
+        reference=f"incident:{incident.id}",
+    )
     for team in oncall.teams_for(session, wards, ("executives",)):
         paging.page_team(
             session,
@@ -131,7 +122,7 @@ def escalate(
         session,
         incident.id,
         "message",
-        f"Escalated to executives: {len(executives)} e-mail(s)",
+        f"Escalated to executives: {len(emailed)} e-mail(s)",
         actor="rengo",
         at=now,
     )

@@ -12,12 +12,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
 
 from rengo.core import audit
+from rengo.core.acting import Acting
 from rengo.core.errors import Conflict, InvalidInput, Problem
-from rengo.core.permissions import Principal
-from rengo.core.settings import Settings
 from rengo.csirt import indicators, timeline
 from rengo.csirt.incidents import asset_ids_of, get_incident, refresh, set_wards, wards_of
 from rengo.csirt.models import (
@@ -40,17 +38,9 @@ def _earliest(*values: datetime | None) -> datetime | None:
     return min(present) if present else None
 
 
-def merge(
-    session: Session,
-    principal: Principal,
-    target_id: int,
-    source_ids: list[int],
-    *,
-    reason: str,
-    settings: Settings,
-    now: datetime,
-    client: str = "",
-) -> Incident:
+def merge(by: Acting, target_id: int, source_ids: list[int], *, reason: str) -> Incident:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     target = get_incident(session, principal, target_id, "csirt.incidents.write")
     if target.merged_into_id is not None or target.status == "closed":
         raise Conflict("{ref} is closed; merge into an open incident", values={"ref": target.ref})
@@ -140,17 +130,10 @@ def merge(
 
 
 def split(
-    session: Session,
-    principal: Principal,
-    incident_id: int,
-    alert_ids: list[str],
-    *,
-    title: str,
-    reason: str,
-    settings: Settings,
-    now: datetime,
-    client: str = "",
+    by: Acting, incident_id: int, alert_ids: list[str], *, title: str, reason: str
 ) -> Incident:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     source = get_incident(session, principal, incident_id, "csirt.incidents.write")
     if source.status == "closed":
         raise Conflict("{ref} is closed", values={"ref": source.ref})

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.identity import User
 from rengo.core.permissions import Principal
@@ -43,23 +42,17 @@ def add_task(
     session.add(task)
     session.flush()
     due = f", due {due_at.isoformat()}" if due_at else ""
-    timeline.add(
+    timeline.add_audited(
         session,
+        principal,
         incident.id,
         "task",
         f"Task: {title} → {assignee or 'unassigned'}{due}",
-        actor=principal.label,
         at=now,
         detail={"task": task.id},
-    )
-    audit.record(
-        session,
-        principal,
-        "csirt.task.create",
-        object_type="task",
-        object_id=task.id,
-        object_tenant=incident.lead_ward,
-        detail={"incident": incident.id},
+        audit_action="csirt.task.create",
+        audited=("task", task.id, incident.lead_ward),
+        audit_detail={"incident": incident.id},
     )
     return task
 
@@ -72,22 +65,16 @@ def complete_task(session: Session, principal: Principal, task_id: int, now: dat
     if task.done_at is not None:
         raise Conflict("task {task_id} is already done", values={"task_id": task_id})
     task.done_at = now
-    timeline.add(
+    timeline.add_audited(
         session,
+        principal,
         incident.id,
         "task",
         f"Task done: {task.title}",
-        actor=principal.label,
         at=now,
         detail={"task": task.id},
-    )
-    audit.record(
-        session,
-        principal,
-        "csirt.task.done",
-        object_type="task",
-        object_id=task.id,
-        object_tenant=incident.lead_ward,
+        audit_action="csirt.task.done",
+        audited=("task", task.id, incident.lead_ward),
     )
     return task
 

@@ -10,6 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rengo.core import audit
+from rengo.core.permissions import Principal
+from rengo.core.types import TenantCode
 from rengo.csirt.models import TimelineEntry
 from rengo.csirt.vocabulary import TIMELINE_KINDS
 
@@ -35,6 +38,37 @@ def add(
         detail=detail or {},
     )
     session.add(entry)
+    return entry
+
+
+def add_audited(
+    session: Session,
+    principal: Principal,
+    incident_id: int,
+    kind: str,
+    summary: str,
+    *,
+    at: datetime,
+    detail: dict[str, Any] | None,
+    audit_action: str,
+    audited: tuple[str, int, TenantCode],
+    client: str = "",
+    audit_detail: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    """A step ``principal`` took, on the incident's timeline and in the audit log
+    (``audited``: the object's type, id and tenant)."""
+    entry = add(session, incident_id, kind, summary, actor=principal.label, at=at, detail=detail)
+    object_type, object_id, object_tenant = audited
+    audit.record(
+        session,
+        principal,
+        audit_action,
+        object_type=object_type,
+        object_id=object_id,
+        object_tenant=object_tenant,
+        client=client,
+        detail=audit_detail,
+    )
     return entry
 
 

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
+from rengo.core.acting import Acting
 from rengo.core.errors import Conflict, InvalidInput, InvalidValue, NotFound, Problem
-from rengo.core.identity import User
 from rengo.core.permissions import Principal, Role, require, visible_tenants
 from rengo.core.settings import Settings
 from rengo.core.types import TenantCode
@@ -155,15 +155,9 @@ def _stix(
     return objects, report_id, coa_id
 
 
-def publish(
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    data: AdvisoryCreate,
-    *,
-    now: datetime,
-    client: str = "",
-) -> Advisory:
+def publish(by: Acting, data: AdvisoryCreate) -> Advisory:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     require(principal, "intel.advisory.publish")
     level = TLP(data.tlp)
     objects, report_id, coa_id = _stix(data, settings, now, level)
@@ -232,24 +226,16 @@ def _notify(
         f"/{advisory.id}"
     )
     body = f"{advisory.summary}\n\n{advisory.countermeasures}\n\n{link}"
-    staff = session.execute(
-        select(User.email, User.tenant)
-        .where(User.role == Role.WARD_IT.value, User.active.is_(True), User.email != "")
-        .where(User.tenant.in_(wards))
-    ).all()
-    for email, tenant in staff:
-        outbox.enqueue(
-            session,
-            channel="email",
-            recipient=email,
-            subject=subject,
-            body=body,
-            link=link,
-            now=now,
-            topic="intel.advisory",
-            tenant=tenant,
-            reference=f"advisory:{advisory.id}",
-        )
+    outbox.enqueue_emails(
+        session,
+        outbox.staff_emails(session, Role.WARD_IT.value, wards),
+        subject=subject,
+        body=body,
+        link=link,
+        now=now,
+        topic="intel.advisory",
+        reference=f"advisory:{advisory.id}",
+    )
     if advisory.severity == "critical":
         for team in oncall.teams_for(session, wards, ("ward_contact",)):
             if team.tenant in wards:
@@ -289,18 +275,17 @@ def recipients(session: Session, principal: Principal, advisory_id: int) -> list
 
 
 def respond(
-    session: Session,
-    principal: Principal,
+    by: Acting,
     advisory_id: int,
     *,
     ward: TenantCode | None = None,
     acknowledged: bool = False,
     applied: bool = False,
     note: str = "",
-    now: datetime,
-    client: str = "",
 ) -> AdvisoryRecipient:
     """A ward acknowledges the advisory and/or records that its countermeasure is applied."""
+    session, principal, now = by.session, by.principal, by.now
+    client = by.client
     ward = ward or principal.tenant
     require(principal, "intel.advisory.respond", ward, hide=True)
     get(session, principal, advisory_id)

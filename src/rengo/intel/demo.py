@@ -11,7 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from rengo.core.acting import Acting
 from rengo.core.demo import DemoContext, step
 from rengo.core.permissions import SYSTEM, Principal, Role
 from rengo.core.wards import wards
@@ -80,8 +82,12 @@ def _ward(index: int) -> tuple[str, Principal]:
     return ward.code, Principal(tenant=ward.code, role=Role.WARD_IT, username=f"{ward.slug}.it")
 
 
+def _by(ctx: DemoContext, session: Session, principal: Principal, hours_ago: int) -> Acting:
+    """``principal``'s change in ``session``, ``hours_ago`` before the demo's now."""
+    return Acting(session, principal, ctx.now - timedelta(hours=hours_ago), ctx.settings)
+
+
 def _submissions(ctx: DemoContext) -> None:
-    now = ctx.now
     with ctx.db.session() as session:
         # Published: Chiyoda saw the VPN spraying; Setagaya the phishing wave.
         _, chiyoda = _ward(0)
@@ -97,16 +103,11 @@ def _submissions(ctx: DemoContext) -> None:
                 "千代田区 情報システム担当が 10.1.0.5 の VPN 装置で多数のログイン失敗を確認。"
             ),
         )
-        created = submissions.create(
-            session, ctx.settings, chiyoda, spray, now=now - timedelta(hours=30), channel="form"
-        )
+        created = submissions.create(_by(ctx, session, chiyoda, 30), spray, channel="form")
         submissions.approve(
-            session,
-            ctx.settings,
-            chiyoda,
+            _by(ctx, session, chiyoda, 28),
             created.id,
             created.version,
-            now=now - timedelta(hours=28),
             urgency="urgent",  # a spray on the VPN now: every ward must check its own
         )
         _, setagaya = _ward(11)
@@ -121,17 +122,8 @@ def _submissions(ctx: DemoContext) -> None:
             attachment_names=["還付申請書.zip"],
             description="5名の職員が受信。1名が添付を開封。",
         )
-        created = submissions.create(
-            session, ctx.settings, setagaya, phish, now=now - timedelta(hours=26), channel="form"
-        )
-        submissions.approve(
-            session,
-            ctx.settings,
-            setagaya,
-            created.id,
-            created.version,
-            now=now - timedelta(hours=25),
-        )
+        created = submissions.create(_by(ctx, session, setagaya, 26), phish, channel="form")
+        submissions.approve(_by(ctx, session, setagaya, 25), created.id, created.version)
         # Awaiting approval: Chuo (vulnerability), Minato (incident indicators, redacted once).
         _, chuo = _ward(1)
         vuln = VulnerabilityReport(
@@ -144,9 +136,7 @@ def _submissions(ctx: DemoContext) -> None:
             exploited=True,
             description="中央区の外部公開装置で悪用の痕跡。",
         )
-        submissions.create(
-            session, ctx.settings, chuo, vuln, now=now - timedelta(hours=3), channel="form"
-        )
+        submissions.create(_by(ctx, session, chuo, 3), vuln, channel="form")
         _, minato = _ward(2)
         incident = IndicatorList(
             title="マルウェア感染端末の通信先",
@@ -155,12 +145,8 @@ def _submissions(ctx: DemoContext) -> None:
             values=[MALWARE_HOST, "203.0.113.77", "10.3.4.5"],
             description="港区 財務課の端末 pc-0042 から通信。",
         )
-        created = submissions.create(
-            session, ctx.settings, minato, incident, now=now - timedelta(hours=2), channel="api"
-        )
-        submissions.reanonymise(
-            session, ctx.settings, minato, created.id, ["財務課"], now=now - timedelta(hours=1)
-        )
+        created = submissions.create(_by(ctx, session, minato, 2), incident, channel="api")
+        submissions.reanonymise(_by(ctx, session, minato, 1), created.id, ["財務課"])
         # Kept private (TLP:RED) and withdrawn.
         _, shinjuku = _ward(3)
         red = AccessReport(
@@ -169,15 +155,11 @@ def _submissions(ctx: DemoContext) -> None:
             source_addresses=["10.4.2.19"],
             accounts=["staff-0192"],
         )
-        submissions.create(
-            session, ctx.settings, shinjuku, red, now=now - timedelta(hours=5), channel="form"
-        )
+        submissions.create(_by(ctx, session, shinjuku, 5), red, channel="form")
         _, bunkyo = _ward(4)
         mistaken = IndicatorList(title="誤報告", tlp="green", values=["198.51.100.23"])
-        created = submissions.create(
-            session, ctx.settings, bunkyo, mistaken, now=now - timedelta(hours=8), channel="form"
-        )
-        submissions.withdraw(session, bunkyo, created.id, now=now - timedelta(hours=7))
+        created = submissions.create(_by(ctx, session, bunkyo, 8), mistaken, channel="form")
+        submissions.withdraw(_by(ctx, session, bunkyo, 7), created.id)
     ctx.report(
         "intel: 6 ward submissions (2 published, 2 awaiting approval, 1 private, 1 withdrawn)"
     )
@@ -199,9 +181,7 @@ def _advisories(ctx: DemoContext) -> None:
             indicator_values=[MALWARE_HOST],
             due_at=ctx.now + timedelta(days=2),
         )
-        advisory = advisories.publish(
-            session, ctx.settings, SYSTEM, body, now=ctx.now - timedelta(hours=12)
-        )
+        advisory = advisories.publish(_by(ctx, session, SYSTEM, 12), body)
         session.flush()
         rows = list(
             session.scalars(
@@ -222,9 +202,7 @@ def _advisories(ctx: DemoContext) -> None:
                 )
         chosen = [w.code for w in wards()[:6]]
         advisories.publish(
-            session,
-            ctx.settings,
-            SYSTEM,
+            _by(ctx, session, SYSTEM, 6),
             advisories.AdvisoryCreate(
                 title="SSL-VPN へのパスワードスプレー攻撃への対策",
                 severity="high",
@@ -237,7 +215,6 @@ def _advisories(ctx: DemoContext) -> None:
                 ),
                 indicator_values=[SPRAY_IP],
             ),
-            now=ctx.now - timedelta(hours=6),
         )
     ctx.report("intel: 2 advisories (one to all wards: 15 applied, 4 acknowledged only, 4 silent)")
 

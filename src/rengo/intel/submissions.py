@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rengo.core import audit
+from rengo.core.acting import Acting
 from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.settings import Settings
@@ -125,16 +126,9 @@ def _shareable(
     submission.state = AWAITING
 
 
-def create(
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    report: BaseModel,
-    *,
-    now: datetime,
-    channel: str,
-    client: str = "",
-) -> Submission:
+def create(by: Acting, report: BaseModel, *, channel: str) -> Submission:
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     ward = _ward_of(principal)
     require(principal, "intel.submit", ward)
     objects = _original_objects(report, ward, now)
@@ -167,39 +161,36 @@ def create(
         owner=ward,
         client=client,
     )
-    _shareable(session, settings, submission, objects)
+    return _offered(by, submission, objects, channel)
+
+
+def _offered(
+    by: Acting, submission: Submission, objects: list[dict[str, Any]], channel: str
+) -> Submission:
+    """The new submission with its shareable version prepared for approval, audited."""
+    _shareable(by.session, by.settings, submission, objects)
     _audit(
-        session,
-        principal,
+        by.session,
+        by.principal,
         "intel.submission.create",
         submission,
-        client,
-        now,
+        by.client,
+        by.now,
         {"kind": submission.kind, "channel": channel, "tlp": submission.tlp},
     )
     return submission
 
 
-def from_incident(
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    incident_id: int,
-    *,
-    title: str,
-    tlp: str,
-    now: datetime,
-    client: str = "",
-) -> Submission:
+def from_incident(by: Acting, incident_id: int, *, title: str, tlp: str) -> Submission:
     """A submission straight from a CSIRT incident's indicators (its internal ones left out)."""
-    found = incident_indicators(session, principal, incident_id)
+    found = incident_indicators(by.session, by.principal, incident_id)
     values = [i.value for i in found if not getattr(i, "internal", False)]
     if not values:
         raise InvalidInput(
             "nothing to share", [Problem("the incident has no external indicators", "incident_id")]
         )
     report = IndicatorList(title=title, tlp=tlp, values=values, incident_ref=str(incident_id))
-    return create(session, settings, principal, report, now=now, channel="incident", client=client)
+    return create(by, report, channel="incident")
 
 
 def _awaiting(
@@ -236,23 +227,14 @@ def _awaiting(
     return submission
 
 
-def from_stored_bundle(
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    objects: list[dict[str, Any]],
-    *,
-    now: datetime,
-    channel: str,
-    client: str = "",
-) -> Submission:
+def from_stored_bundle(by: Acting, objects: list[dict[str, Any]], *, channel: str) -> Submission:
     """A submission from objects a ward already stored in its collection (TAXII POST)."""
-    ward = _ward_of(principal)
+    ward = _ward_of(by.principal)
     levels = [lv for o in objects if (lv := level_of(o))]
     level = most_restrictive(levels) if levels else TLP.AMBER_STRICT
     submission = _awaiting(
-        session,
-        principal,
+        by.session,
+        by.principal,
         ward,
         objects,
         kind="bundle",
@@ -260,19 +242,9 @@ def from_stored_bundle(
         level=level,
         channel=channel,
         details={},
-        now=now,
+        now=by.now,
     )
-    _shareable(session, settings, submission, objects)
-    _audit(
-        session,
-        principal,
-        "intel.submission.create",
-        submission,
-        client,
-        now,
-        {"kind": "bundle", "channel": channel, "tlp": submission.tlp},
-    )
-    return submission
+    return _offered(by, submission, objects, channel)
 
 
 def _audit(
@@ -312,10 +284,10 @@ def get(session: Session, principal: Principal, submission_id: int) -> Submissio
     return submission
 
 
-def read_original(
-    session: Session, principal: Principal, submission_id: int, *, now: datetime, client: str = ""
-) -> Submission:
+def read_original(by: Acting, submission_id: int) -> Submission:
     """The submission with its original: who saw the original is audited."""
+    session, principal, now = by.session, by.principal, by.now
+    client = by.client
     submission = get(session, principal, submission_id)
     _audit(session, principal, "intel.submission.read_original", submission, client, now)
     return submission
@@ -340,17 +312,10 @@ def _awaiting_own(session: Session, principal: Principal, submission_id: int) ->
     return submission
 
 
-def reanonymise(
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    submission_id: int,
-    extra_terms: list[str],
-    *,
-    now: datetime,
-    client: str = "",
-) -> Submission:
+def reanonymise(by: Acting, submission_id: int, extra_terms: list[str]) -> Submission:
     """Remove more (terms the ward names); the preview gets a new version to approve."""
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     submission = _awaiting_own(session, principal, submission_id)
     submission.extra_terms = sorted(
         {t.strip() for t in [*submission.extra_terms, *extra_terms] if t.strip()}
@@ -370,17 +335,11 @@ def reanonymise(
 
 
 def approve(
-    session: Session,
-    settings: Settings,
-    principal: Principal,
-    submission_id: int,
-    version: int,
-    *,
-    now: datetime,
-    urgency: Urgency = "routine",
-    client: str = "",
+    by: Acting, submission_id: int, version: int, *, urgency: Urgency = "routine"
 ) -> Submission:
     """Publish exactly the previewed version to every ward, classified ``urgency``."""
+    session, principal, now = by.session, by.principal, by.now
+    settings, client = by.settings, by.client
     submission = _awaiting_own(session, principal, submission_id)
     if version != submission.version:
         raise Conflict(
@@ -421,9 +380,9 @@ def approve(
     return submission
 
 
-def withdraw(
-    session: Session, principal: Principal, submission_id: int, *, now: datetime, client: str = ""
-) -> Submission:
+def withdraw(by: Acting, submission_id: int) -> Submission:
+    session, principal, now = by.session, by.principal, by.now
+    client = by.client
     submission = _awaiting_own(session, principal, submission_id)
     submission.state = WITHDRAWN
     _audit(session, principal, "intel.submission.withdraw", submission, client, now)

@@ -18,7 +18,7 @@ import json
 import logging
 import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core.clock import Clock
 from rengo.core.db import Database
+from rengo.core.identity import User
 from rengo.core.settings import Settings
 from rengo.core.types import TenantCode
 from rengo.notify.models import Delivery
@@ -88,6 +89,47 @@ def enqueue(
     if flush:
         session.flush()
     return delivery
+
+
+def staff_emails(
+    session: Session, role: str, tenants: Iterable[TenantCode]
+) -> list[tuple[str, TenantCode]]:
+    """``(address, tenant)`` of the active users with ``role`` in ``tenants`` who have one."""
+    rows = session.execute(
+        select(User.email, User.tenant)
+        .where(User.role == role, User.active.is_(True), User.email != "")
+        .where(User.tenant.in_(list(tenants)))
+    )
+    return [(email, tenant) for email, tenant in rows]
+
+
+def enqueue_emails(
+    session: Session,
+    recipients: Iterable[tuple[str, TenantCode | None]],
+    *,
+    subject: str,
+    body: str,
+    now: datetime,
+    topic: str,
+    link: str = "",
+    reference: str = "",
+) -> list[Delivery]:
+    """The same message by email to each ``(address, tenant)``, one delivery each."""
+    return [
+        enqueue(
+            session,
+            channel="email",
+            recipient=address,
+            subject=subject,
+            body=body,
+            link=link,
+            now=now,
+            topic=topic,
+            tenant=tenant,
+            reference=reference,
+        )
+        for address, tenant in recipients
+    ]
 
 
 def webhook_payload(delivery: Delivery) -> dict[str, object]:

@@ -82,19 +82,16 @@ def _notify(
         + (f"Acknowledge within {minutes} minutes or it escalates." if people else "")
     )
     reference = f"page:{page.id}"
-    for email in _emails(session, people):
-        outbox.enqueue(
-            session,
-            channel="email",
-            recipient=email,
-            subject=subject,
-            body=body,
-            link=link,
-            now=now,
-            topic="oncall.page",
-            tenant=team.tenant,
-            reference=reference,
-        )
+    outbox.enqueue_emails(
+        session,
+        [(email, team.tenant) for email in _emails(session, people)],
+        subject=subject,
+        body=body,
+        link=link,
+        now=now,
+        topic="oncall.page",
+        reference=reference,
+    )
     if team.webhook_url:
         outbox.enqueue(
             session,

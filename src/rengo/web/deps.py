@@ -26,6 +26,7 @@ from fastapi import Depends, Path, Request
 from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
+from rengo.core.acting import Acting
 from rengo.core.errors import Forbidden, Unauthenticated
 from rengo.core.identity import (
     SESSION_ENROL,
@@ -225,6 +226,12 @@ class FormPost:
         """The client's address, for the audit entry."""
         return client_address(self.request)
 
+    def acting(self, session: Session) -> Acting:
+        """The form's change in ``session``, now, as the domain records it."""
+        return Acting(
+            session, self.principal, self.runtime.clock.now(), self.runtime.settings, self.client
+        )
+
 
 def get_form_post(
     request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
@@ -233,18 +240,6 @@ def get_form_post(
 
 
 FormPostDep = Annotated[FormPost, Depends(get_form_post)]
-
-
-@dataclass(frozen=True, slots=True)
-class Acting:
-    """A JSON endpoint's change as one dependency: the request's session, the logged-in
-    principal, the clock's now, the settings and the client's address (for the audit)."""
-
-    session: Session
-    principal: Principal
-    now: datetime
-    settings: Settings
-    client: str
 
 
 def get_acting(

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from rengo.assets import csvio, service
 from rengo.assets.schemas import AssetChangeOut, AssetCreate, AssetOut, AssetPatch
@@ -16,6 +15,7 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import require
 from rengo.core.types import TenantCode
 from rengo.web.api.paging import NumberedPage
+from rengo.web.api.uploads import import_upload
 from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.i18n import Language, current_language
 
@@ -115,21 +115,15 @@ def export_assets(
 async def import_assets(
     request: Request, principal: UserDep, runtime: RuntimeDep, file: UploadFile
 ) -> ImportOut:
-    data = await file.read()
-    filename = file.filename or "upload.csv"
-
-    def run() -> csvio.ImportResult:
-        with runtime.db.session() as session:
-            return csvio.import_csv(
-                session,
-                principal,
-                data,
-                runtime.settings,
-                filename=filename,
-                client=client_address(request),
-            )
-
-    result = await run_in_threadpool(run)
+    client = client_address(request)
+    result = await import_upload(
+        runtime,
+        file,
+        "upload.csv",
+        lambda session, data, name: csvio.import_csv(
+            session, principal, data, runtime.settings, filename=name, client=client
+        ),
+    )
     return ImportOut(created=result.created, updated=result.updated)
 
 

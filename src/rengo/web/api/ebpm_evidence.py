@@ -8,13 +8,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from rengo.core.types import TenantCode
 from rengo.ebpm import evaluations, surveys, training
 from rengo.ebpm.schemas import EvaluationCreate, EvaluationRun
 from rengo.ebpm.settings import EbpmSettings
 from rengo.ebpm.zone.deposits import Zone
+from rengo.web.api.uploads import import_upload
 from rengo.web.deps import Day, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/ebpm", tags=["ebpm"])
@@ -195,21 +195,15 @@ def list_surveys(
 async def import_surveys(
     request: Request, principal: UserDep, runtime: RuntimeDep, file: UploadFile
 ) -> SurveyImportOut:
-    data = await file.read()
-    filename = file.filename or "survey.csv"
-
-    def work() -> surveys.SurveyImport:
-        with runtime.db.session() as session:
-            return surveys.import_surveys(
-                session,
-                principal,
-                data,
-                runtime.settings,
-                filename=filename,
-                client=client_address(request),
-            )
-
-    result = await run_in_threadpool(work)
+    client = client_address(request)
+    result = await import_upload(
+        runtime,
+        file,
+        "survey.csv",
+        lambda session, data, name: surveys.import_surveys(
+            session, principal, data, runtime.settings, filename=name, client=client
+        ),
+    )
     return SurveyImportOut(
         questions=result.questions, rows=result.rows, indicators_updated=result.indicators_updated
     )
@@ -271,16 +265,14 @@ def record_completion(
 async def import_completions(
     request: Request, principal: UserDep, runtime: RuntimeDep, file: UploadFile
 ) -> ImportOut:
-    data = await file.read()
-    filename = file.filename or "training.csv"
-
-    def work() -> training.ImportResult:
-        with runtime.db.session() as session:
-            return training.import_completions(
-                session, principal, data, filename=filename, client=client_address(request)
-            )
-
-    result = await run_in_threadpool(work)
+    result = await import_upload(
+        runtime,
+        file,
+        "training.csv",
+        lambda session, data, filename: training.import_completions(
+            session, principal, data, filename=filename, client=client_address(request)
+        ),
+    )
     return ImportOut(created=result.created, updated=result.updated)
 
 
@@ -292,13 +284,12 @@ async def import_completions(
 async def import_staff(
     request: Request, principal: UserDep, runtime: RuntimeDep, file: UploadFile
 ) -> ImportOut:
-    data = await file.read()
-    filename = file.filename or "staff.csv"
-
-    def work() -> int:
-        with runtime.db.session() as session:
-            return training.import_staff_counts(
-                session, principal, data, filename=filename, client=client_address(request)
-            )
-
-    return ImportOut(updated=await run_in_threadpool(work))
+    updated = await import_upload(
+        runtime,
+        file,
+        "staff.csv",
+        lambda session, data, filename: training.import_staff_counts(
+            session, principal, data, filename=filename, client=client_address(request)
+        ),
+    )
+    return ImportOut(updated=updated)

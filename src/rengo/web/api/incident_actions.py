@@ -7,29 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
-from rengo.core.permissions import Principal
-from rengo.core.runtime import Runtime
-from rengo.csirt import (
-    actions,
-    incidents,
-)
+from rengo.csirt import actions, incidents
 from rengo.csirt.models import ContainmentAction
-from rengo.csirt.schemas import (
-    ActionIn,
-    ActionOut,
-    DecisionIn,
-)
+from rengo.csirt.schemas import ActionIn, ActionOut, DecisionIn
 from rengo.web.api.oncall import wake_worker
-from rengo.web.deps import (
-    ActingDep,
-    IdPath,
-    RuntimeDep,
-    SessionDep,
-    UserDep,
-    client_address,
-)
+from rengo.web.deps import ActingDep, IdPath, SessionDep, UserDep
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
@@ -54,23 +37,17 @@ def request_action(
     incident_id: IdPath,
     body: ActionIn,
     request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
     background: BackgroundTasks,
 ) -> ActionOut:
     action = actions.request_action(
-        session,
-        principal,
+        by,
         incident_id,
         kind=body.kind,
         target=body.target,
         reason=body.reason,
         ward=body.ward,
         connector_id=body.connector_id,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
     )
     background.add_task(wake_worker, request.app)
     return ActionOut.model_validate(action)
@@ -86,28 +63,6 @@ def incident_action(
 IncidentActionDep = Annotated[ContainmentAction, Depends(incident_action)]
 
 
-def _decide(
-    action: ContainmentAction,
-    approve: bool,
-    body: DecisionIn,
-    request: Request,
-    principal: Principal,
-    session: Session,
-    runtime: Runtime,
-) -> ActionOut:
-    decided = actions.decide(
-        session,
-        principal,
-        action.id,
-        approve=approve,
-        note=body.note,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
-    return ActionOut.model_validate(decided)
-
-
 @router.post(
     "/{incident_id}/actions/{action_id}/approve",
     response_model=ActionOut,
@@ -117,14 +72,12 @@ def approve(
     action: IncidentActionDep,
     body: DecisionIn,
     request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
     background: BackgroundTasks,
 ) -> ActionOut:
-    decided = _decide(action, True, body, request, principal, session, runtime)
+    decided = actions.decide(by, action.id, approve=True, note=body.note)
     background.add_task(wake_worker, request.app)
-    return decided
+    return ActionOut.model_validate(decided)
 
 
 @router.post(
@@ -132,15 +85,9 @@ def approve(
     response_model=ActionOut,
     summary="Reject someone else's disruptive action",
 )
-def reject(
-    action: IncidentActionDep,
-    body: DecisionIn,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> ActionOut:
-    return _decide(action, False, body, request, principal, session, runtime)
+def reject(action: IncidentActionDep, body: DecisionIn, by: ActingDep) -> ActionOut:
+    decided = actions.decide(by, action.id, approve=False, note=body.note)
+    return ActionOut.model_validate(decided)
 
 
 @router.post(
@@ -149,21 +96,9 @@ def reject(
     summary="Queue a failed action again (a fresh set of attempts)",
 )
 def retry(
-    action: IncidentActionDep,
-    request: Request,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    background: BackgroundTasks,
+    action: IncidentActionDep, request: Request, by: ActingDep, background: BackgroundTasks
 ) -> ActionOut:
-    retried = actions.retry(
-        session,
-        principal,
-        action.id,
-        settings=runtime.settings,
-        now=runtime.clock.now(),
-        client=client_address(request),
-    )
+    retried = actions.retry(by, action.id)
     background.add_task(wake_worker, request.app)
     return ActionOut.model_validate(retried)
 
@@ -178,18 +113,6 @@ class ConfirmIn(BaseModel):
     response_model=ActionOut,
     summary="For an action without a connector: say it was carried out (or not)",
 )
-def confirm(
-    action: IncidentActionDep,
-    body: ConfirmIn,
-    by: ActingDep,
-) -> ActionOut:
-    confirmed = actions.confirm_by_hand(
-        by.session,
-        by.principal,
-        action.id,
-        succeeded=body.succeeded,
-        note=body.note,
-        now=by.now,
-        client=by.client,
-    )
+def confirm(action: IncidentActionDep, body: ConfirmIn, by: ActingDep) -> ActionOut:
+    confirmed = actions.confirm_by_hand(by, action.id, succeeded=body.succeeded, note=body.note)
     return ActionOut.model_validate(confirmed)

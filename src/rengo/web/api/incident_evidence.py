@@ -9,26 +9,11 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from rengo.core.errors import InvalidInput, Problem
-from rengo.csirt import (
-    evidence,
-    incidents,
-    tasks,
-)
+from rengo.csirt import evidence, incidents, tasks
 from rengo.csirt.models import Evidence
-from rengo.csirt.schemas import (
-    CustodyOut,
-    EvidenceOut,
-    TaskIn,
-    TaskOut,
-)
+from rengo.csirt.schemas import CustodyOut, EvidenceOut, TaskIn, TaskOut
 from rengo.csirt.settings import CsirtSettings
-from rengo.web.deps import (
-    IdPath,
-    RuntimeDep,
-    SessionDep,
-    UserDep,
-    client_address,
-)
+from rengo.web.deps import IdPath, RuntimeDep, SessionDep, UserDep, client_address
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 

@@ -11,20 +11,12 @@ from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from rengo.core import audit
 from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.reports import Rendered
 from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
-from rengo.csirt import (
-    changes,
-    incidents,
-    merge,
-    reports,
-    search,
-    timeline,
-)
+from rengo.csirt import changes, incidents, merge, reports, search, timeline
 from rengo.csirt.alerts import AlertSource
 from rengo.csirt.metrics import durations
 from rengo.csirt.models import Incident, TimelineEntry
@@ -246,15 +238,8 @@ def read(
     principal: UserDep,
     session: SessionDep,
 ) -> IncidentOut:
-    incident = incidents.get_incident(session, principal, incident_id)
-    audit.record_read(
-        session,
-        principal,
-        "incident.read",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
-        client=client_address(request),
+    incident = incidents.read_incident(
+        session, principal, incident_id, client=client_address(request)
     )
     response.headers["ETag"] = _etag(incident.version)
     return describe(session, incident)
@@ -279,27 +264,16 @@ def _if_match(value: str | None) -> int | None:
 def patch(
     incident_id: IdPath,
     body: IncidentPatch,
-    request: Request,
     response: Response,
-    principal: UserDep,
-    session: SessionDep,
+    by: ActingDep,
     runtime: RuntimeDep,
     background: BackgroundTasks,
     if_match: Annotated[str | None, Header()] = None,
 ) -> IncidentOut:
-    incident = changes.update_incident(
-        session,
-        principal,
-        incident_id,
-        body,
-        runtime.settings,
-        now=runtime.clock.now(),
-        expected_version=_if_match(if_match),
-        client=client_address(request),
-    )
+    incident = changes.update_incident(by, incident_id, body, expected_version=_if_match(if_match))
     response.headers["ETag"] = _etag(incident.version)
     background.add_task(send_notifications, runtime)
-    return describe(session, incident)
+    return describe(by.session, incident)
 
 
 @router.post(
@@ -307,39 +281,14 @@ def patch(
     response_model=IncidentOut,
     summary="Move through the life cycle (closing needs a cause and a report summary)",
 )
-def transition(
-    incident_id: IdPath,
-    body: TransitionIn,
-    by: ActingDep,
-) -> IncidentOut:
-    incident = changes.transition(
-        by.session,
-        by.principal,
-        incident_id,
-        body.to,
-        body.reason,
-        by.settings,
-        now=by.now,
-        client=by.client,
-    )
+def transition(incident_id: IdPath, body: TransitionIn, by: ActingDep) -> IncidentOut:
+    incident = changes.transition(by, incident_id, body.to, body.reason)
     return describe(by.session, incident)
 
 
 @router.post("/{incident_id}/review", response_model=IncidentOut, summary="Post-incident review")
-def review(
-    incident_id: IdPath,
-    body: ReviewIn,
-    by: ActingDep,
-) -> IncidentOut:
-    incident = changes.review(
-        by.session,
-        by.principal,
-        incident_id,
-        body.notes,
-        body.lessons,
-        now=by.now,
-        client=by.client,
-    )
+def review(incident_id: IdPath, body: ReviewIn, by: ActingDep) -> IncidentOut:
+    incident = changes.review(by, incident_id, body.notes, body.lessons)
     return describe(by.session, incident)
 
 
@@ -348,21 +297,8 @@ def review(
     response_model=IncidentOut,
     summary="Merge other incidents into this one",
 )
-def merge_into(
-    incident_id: IdPath,
-    body: MergeIn,
-    by: ActingDep,
-) -> IncidentOut:
-    incident = merge.merge(
-        by.session,
-        by.principal,
-        incident_id,
-        body.incident_ids,
-        reason=body.reason,
-        settings=by.settings,
-        now=by.now,
-        client=by.client,
-    )
+def merge_into(incident_id: IdPath, body: MergeIn, by: ActingDep) -> IncidentOut:
+    incident = merge.merge(by, incident_id, body.incident_ids, reason=body.reason)
     return describe(by.session, incident)
 
 
@@ -372,22 +308,8 @@ def merge_into(
     status_code=201,
     summary="Move some alerts to a new incident; answers the new incident",
 )
-def split_off(
-    incident_id: IdPath,
-    body: SplitIn,
-    by: ActingDep,
-) -> IncidentOut:
-    new = merge.split(
-        by.session,
-        by.principal,
-        incident_id,
-        body.alert_ids,
-        title=body.title,
-        reason=body.reason,
-        settings=by.settings,
-        now=by.now,
-        client=by.client,
-    )
+def split_off(incident_id: IdPath, body: SplitIn, by: ActingDep) -> IncidentOut:
+    new = merge.split(by, incident_id, body.alert_ids, title=body.title, reason=body.reason)
     return describe(by.session, new)
 
 
@@ -435,21 +357,8 @@ def read_timeline(
     status_code=201,
     summary="Add a note or a message; indicators in it are extracted",
 )
-def add_note(
-    incident_id: IdPath,
-    body: NoteIn,
-    by: ActingDep,
-) -> TimelineOut:
-    entry_id = changes.add_note(
-        by.session,
-        by.principal,
-        incident_id,
-        body.text,
-        body.kind,
-        now=by.now,
-        client=by.client,
-        to=body.to,
-    )
+def add_note(incident_id: IdPath, body: NoteIn, by: ActingDep) -> TimelineOut:
+    entry_id = changes.add_note(by, incident_id, body.text, body.kind, to=body.to)
     entry = by.session.get(TimelineEntry, entry_id)
     return TimelineOut.model_validate(entry)
 

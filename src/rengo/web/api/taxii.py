@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.routing import Match
 
 from rengo.core import audit
+from rengo.core.acting import Acting
 from rengo.core.errors import NotFound, RengoError
 from rengo.core.jsondepth import deeper_than
 from rengo.core.permissions import Principal, allows
@@ -438,15 +439,9 @@ async def add_objects(collection_id: str, request: Request, session: SessionDep)
         client=client_address(request),
     )
     if collection.kind == "ward" and result.added:
-        submissions.from_stored_bundle(
-            session,
-            runtime.settings,
-            principal,
-            [json.loads(r["body"]) for r in result.added],
-            now=now,
-            channel="taxii",
-            client=client_address(request),
-        )
+        by = Acting(session, principal, now, runtime.settings, client_address(request))
+        stored = [json.loads(r["body"]) for r in result.added]
+        submissions.from_stored_bundle(by, stored, channel="taxii")
     status = IntelStatus(
         id=str(uuid.uuid4()),
         tenant=principal.tenant,

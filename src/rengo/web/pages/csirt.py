@@ -1,8 +1,8 @@
 """Pages of the joint CSIRT's incidents: list, open (by hand, from a ward's report, from SOC
-alert ids), work on one (life cycle, containment actions with approval — carried out by
-the worker while the page follows their state —, timeline, tasks, evidence, merge and
-split), and the report downloads. On call: ``oncall.py``; connectors and costs:
-``csirt_settings.py``."""
+alert ids), one incident's page (life cycle, containment actions with approval — carried out
+by the worker while the page follows their state —, timeline, tasks, evidence) and the
+report downloads. The page's forms post to ``csirt_casework.py``; on call: ``oncall.py``;
+connectors and costs: ``csirt_settings.py``."""
 
 from __future__ import annotations
 
@@ -16,18 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from rengo.core import audit
 from rengo.core.clock import JST
-from rengo.core.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from rengo.core.errors import InvalidInput
 from rengo.core.permissions import Principal, allows
 from rengo.core.wards import JOINT
 from rengo.csirt import (
     actions,
-    changes,
     evidence,
     incidents,
     indicators,
-    merge,
     metrics,
     reports,
     search,
@@ -36,8 +33,7 @@ from rengo.csirt import (
 )
 from rengo.csirt.lifecycle import ORDER
 from rengo.csirt.models import IncidentAlert
-from rengo.csirt.schemas import IncidentCreate, IncidentPatch
-from rengo.csirt.settings import CsirtSettings
+from rengo.csirt.schemas import IncidentCreate
 from rengo.csirt.vocabulary import (
     ACTION_KINDS,
     CATEGORIES,
@@ -47,17 +43,7 @@ from rengo.csirt.vocabulary import (
     TIMELINE_KINDS,
 )
 from rengo.web.api.incidents import alert_source, send_notifications
-from rengo.web.api.oncall import wake_worker
-from rengo.web.deps import (
-    CallerDep,
-    FormPost,
-    FormPostDep,
-    IdPath,
-    RuntimeDep,
-    SessionDep,
-    UserDep,
-    client_address,
-)
+from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import error_message, problem_text
 from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
@@ -87,24 +73,6 @@ NEW_FORM_LABELS = {
     "people_affected": N_("People whose personal data is affected"),
     "description": N_("Description"),
 }
-
-DETAIL_LABELS = {
-    "reason": N_("Why"),
-    "target": N_("Target"),
-    "text": N_("Note"),
-    "title": N_("Title"),
-    "assignee": N_("Assignee (user name)"),
-    "file": N_("File"),
-    "cause": N_("Cause (needed to close)"),
-    "report_summary": N_("Report summary (needed to close)"),
-    "people_affected": N_("People whose personal data is affected"),
-    "outage_system": N_("Core system that is down"),
-    "outage_started_at": N_("Outage start (JST)"),
-    "outage_ended_at": N_("Outage end (JST)"),
-    "incident_ids": N_("Incident numbers (e.g. INC-000012, separated by spaces)"),
-    "alert_ids": N_("Alerts"),
-}
-"""What the incident page calls the fields a refusal names."""
 
 
 # -- list and open ------------------------------------------------------------------------
@@ -223,7 +191,7 @@ async def create(
 # -- one incident -----------------------------------------------------------------------
 
 
-def _detail(
+def detail_page(
     request: Request,
     caller: Any,
     session: Session,
@@ -234,15 +202,8 @@ def _detail(
     flash_kind: str = "",
     status: int = 200,
 ) -> HTMLResponse:
-    incident = incidents.get_incident(session, principal, incident_id)
-    audit.record_read(
-        session,
-        principal,
-        "incident.read",
-        object_type="incident",
-        object_id=incident.id,
-        object_tenant=incident.lead_ward,
-        client=client_address(request),
+    incident = incidents.read_incident(
+        session, principal, incident_id, client=client_address(request)
     )
     wards = incidents.wards_of(session, incident.id)
     entries = timeline.entries(session, incident.id, limit=TIMELINE_SHOWN, newest_first=True)
@@ -298,7 +259,9 @@ def incident_detail(
     session: SessionDep,
 ) -> HTMLResponse:
     saved = request.query_params.get("saved")
-    return _detail(request, caller, session, principal, incident_id, flash=_saved_message(saved))
+    return detail_page(
+        request, caller, session, principal, incident_id, flash=_saved_message(saved)
+    )
 
 
 def _saved_message(key: str | None) -> str | None:
@@ -311,199 +274,6 @@ def _saved_message(key: str | None) -> str | None:
         "merged": _("Merged into this incident."),
     }
     return messages.get(key or "")
-
-
-async def _post(post: FormPost, incident_id: int, work: Any, saved: str = "1") -> Response:
-    """Run ``work(session, form)`` in a transaction; on a rengo error show the page again."""
-    request, caller, principal, runtime = post.request, post.caller, post.principal, post.runtime
-    form = await request.form()
-    try:
-        with runtime.db.session() as session:
-            after = work(session, form)
-    except (InvalidInput, Conflict, Forbidden, NotFound) as error:
-        message = error_message(error) + "".join(
-            f" — {problem_text(p, DETAIL_LABELS)}" for p in error.problems
-        )
-        with runtime.db.session() as session:
-            return _detail(
-                request,
-                caller,
-                session,
-                principal,
-                incident_id,
-                flash=message,
-                flash_kind="error",
-                status=error.status_code,
-            )
-    wake_worker(request.app)
-    send_notifications(runtime)
-    goto = after if isinstance(after, int) else incident_id
-    return RedirectResponse(f"/incidents/{goto}?saved={saved}", status_code=303)
-
-
-@router.post("/incidents/{incident_id}/transition", response_model=None)
-async def transition(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        changes.transition(
-            session,
-            post.principal,
-            incident_id,
-            str(form.get("to") or ""),
-            str(form.get("reason") or ""),
-            post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
-
-    return await _post(post, incident_id, work)
-
-
-@router.post("/incidents/{incident_id}/edit", response_model=None)
-async def edit(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        values: dict[str, Any] = {
-            name: str(form.get(name) or "") for name in ("cause", "report_summary", "lessons")
-        }
-        values["people_affected"] = int_or_none(form.get("people_affected"), "people_affected")
-        values["outage_system"] = str(form.get("outage_system") or "") or None
-        for name in ("outage_started_at", "outage_ended_at"):
-            values[name] = jst_input(str(form.get(name) or ""), name)
-        try:
-            patch = IncidentPatch.model_validate(values)
-        except ValidationError as error:
-            raise InvalidInput("invalid values", problems_of(error)) from None
-        changes.update_incident(
-            session,
-            post.principal,
-            incident_id,
-            patch,
-            post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
-
-    return await _post(post, incident_id, work)
-
-
-@router.post("/incidents/{incident_id}/notes", response_model=None)
-async def add_note(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        text = str(form.get("text") or "").strip()
-        if not text:
-            raise InvalidInput("empty note", [Problem("write something", "field text")])
-        chosen = str(form.get("kind") or "note")
-        to = [chosen] if chosen in REPORT_RECIPIENTS else []
-        kind = "message" if chosen == "message" or to else "note"
-        changes.add_note(
-            session,
-            post.principal,
-            incident_id,
-            text,
-            kind,
-            now=post.runtime.clock.now(),
-            client=post.client,
-            to=to,
-        )
-
-    return await _post(post, incident_id, work)
-
-
-@router.post("/incidents/{incident_id}/actions", response_model=None)
-async def request_action(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        if not str(form.get("target") or "").strip():
-            raise InvalidInput("no target", [Problem("say what to act on", "field target")])
-        actions.request_action(
-            session,
-            post.principal,
-            incident_id,
-            kind=str(form.get("kind") or ""),
-            target=str(form.get("target") or ""),
-            reason=str(form.get("reason") or ""),
-            ward=str(form.get("ward") or "") or None,
-            connector_id=None,
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
-
-    return await _post(post, incident_id, work, saved="action")
-
-
-@router.post("/incidents/{incident_id}/actions/{action_id}/decide", response_model=None)
-async def decide(
-    incident_id: IdPath,
-    action_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        actions.action_of_incident(session, post.principal, incident_id, action_id)
-        approve = form.get("decision") == "approve"
-        actions.decide(
-            session,
-            post.principal,
-            action_id,
-            approve=approve,
-            note=str(form.get("note") or ""),
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
-
-    return await _post(post, incident_id, work, saved="approved")
-
-
-@router.post("/incidents/{incident_id}/actions/{action_id}/retry", response_model=None)
-async def retry_action(
-    incident_id: IdPath,
-    action_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        actions.action_of_incident(session, post.principal, incident_id, action_id)
-        actions.retry(
-            session,
-            post.principal,
-            action_id,
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
-
-    return await _post(post, incident_id, work, saved="action")
-
-
-@router.post("/incidents/{incident_id}/actions/{action_id}/confirm", response_model=None)
-async def confirm_action(
-    incident_id: IdPath,
-    action_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        actions.action_of_incident(session, post.principal, incident_id, action_id)
-        actions.confirm_by_hand(
-            session,
-            post.principal,
-            action_id,
-            succeeded=form.get("outcome") == "done",
-            note=str(form.get("note") or ""),
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
-
-    return await _post(post, incident_id, work)
 
 
 @router.get("/incidents/{incident_id}/actions/poll", response_model=None)
@@ -519,150 +289,6 @@ def poll_actions(incident_id: IdPath, principal: UserDep, session: SessionDep) -
     if running:
         return Response(status_code=204)
     return Response(status_code=200, headers={"HX-Refresh": "true"})
-
-
-# -- merge and split ---------------------------------------------------------------------
-
-
-def _incident_ids(text: str) -> list[int]:
-    """``INC-000012``, ``12`` or several of them, separated by spaces or commas."""
-    ids = []
-    for part in text.replace(",", " ").split():
-        digits = part.upper().removeprefix("INC-")
-        if not digits.isdigit() or not 0 < int(digits) < 2**31:
-            raise InvalidInput(
-                "unknown incident",
-                [
-                    Problem(
-                        "{part!r} is not an incident number",
-                        "field incident_ids",
-                        values={"part": part},
-                    )
-                ],
-            )
-        ids.append(int(digits))
-    if not ids:
-        raise InvalidInput(
-            "nothing to merge", [Problem("name the incidents to merge", "field incident_ids")]
-        )
-    return ids
-
-
-@router.post("/incidents/{incident_id}/merge", response_model=None)
-async def merge_into(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        merge.merge(
-            session,
-            post.principal,
-            incident_id,
-            _incident_ids(str(form.get("incident_ids") or "")),
-            reason=_reason(form),
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
-
-    return await _post(post, incident_id, work, saved="merged")
-
-
-@router.post("/incidents/{incident_id}/split", response_model=None)
-async def split_off(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> int:
-        chosen = [str(a) for a in form.getlist("alert_ids")]
-        if not chosen:
-            raise InvalidInput(
-                "nothing to split", [Problem("choose the alerts to move", "field alert_ids")]
-            )
-        title = str(form.get("title") or "").strip()
-        if not title:
-            raise InvalidInput("no title", [Problem("a title for the new incident", "field title")])
-        new = merge.split(
-            session,
-            post.principal,
-            incident_id,
-            chosen,
-            title=title[:200],
-            reason=_reason(form),
-            settings=post.runtime.settings,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
-        return new.id
-
-    return await _post(post, incident_id, work)
-
-
-def _reason(form: FormData) -> str:
-    reason = str(form.get("reason") or "").strip()
-    if not reason:
-        raise InvalidInput("say why", [Problem("a reason is required", "field reason")])
-    return reason
-
-
-@router.post("/incidents/{incident_id}/tasks", response_model=None)
-async def add_task(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        title = str(form.get("title") or "").strip()
-        if not title:
-            raise InvalidInput("no title", [Problem("say what is to be done", "field title")])
-        tasks.add_task(
-            session,
-            post.principal,
-            incident_id,
-            title=title,
-            assignee=str(form.get("assignee") or "") or None,
-            due_at=jst_input(str(form.get("due_at") or ""), "due_at"),
-            now=post.runtime.clock.now(),
-        )
-
-    return await _post(post, incident_id, work)
-
-
-@router.post("/incidents/{incident_id}/tasks/{task_id}/done", response_model=None)
-async def task_done(
-    incident_id: IdPath,
-    task_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        tasks.complete_task(session, post.principal, task_id, post.runtime.clock.now())
-
-    return await _post(post, incident_id, work)
-
-
-@router.post("/incidents/{incident_id}/evidence", response_model=None)
-async def upload_evidence(
-    incident_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    def work(session: Session, form: FormData) -> None:
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise InvalidInput("no file", [Problem("choose a file", "field file")])
-        evidence.store(
-            session,
-            post.principal,
-            incident_id,
-            upload.file,
-            filename=upload.filename or "evidence.bin",
-            content_type=upload.content_type or "application/octet-stream",
-            description=str(form.get("description") or ""),
-            data_dir=post.runtime.data_dir,
-            max_bytes=post.runtime.settings.section(CsirtSettings).evidence_max_mb << 20,
-            now=post.runtime.clock.now(),
-            client=post.client,
-        )
-
-    return await _post(post, incident_id, work)
 
 
 @router.get("/incidents/{incident_id}/report.{fmt}", response_model=None)

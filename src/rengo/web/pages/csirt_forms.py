@@ -3,14 +3,19 @@ form and the fields it names (``aria-invalid`` / ``aria-describedby`` in the tem
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from rengo.core.clock import JST
 from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_validation
+from rengo.web.deps import FormPost
 from rengo.web.errors import error_message, problem_message, problem_text
 
 
@@ -120,3 +125,20 @@ class FormError:
     def on(self, form: str, name: str) -> str:
         """The error of field ``name`` if ``form`` is the refused one, else ``""``."""
         return self.fields.get(name, "") if form == self.form else ""
+
+
+async def post_or_show(
+    post: FormPost,
+    work: Callable[[Session, FormData], str],
+    show: Callable[[Session, FormData, RengoError], HTMLResponse],
+) -> Response:
+    """Run ``work(session, form)`` in a transaction and go to the address it answers; a
+    refused change (a rengo error) shows the form's page again, ``show``n with the reason."""
+    form = await post.request.form()
+    try:
+        with post.runtime.db.session() as session:
+            goto = work(session, form)
+    except RengoError as exc:
+        with post.runtime.db.session() as session:
+            return show(session, form, exc)
+    return RedirectResponse(goto, status_code=303)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -23,7 +23,7 @@ from rengo.csirt.vocabulary import ACTION_KINDS
 from rengo.targets.registry import fiscal_year_start
 from rengo.web.deps import CallerDep, FormPostDep, IdPath, RuntimeDep, SessionDep, UserDep
 from rengo.web.nav import NavItem
-from rengo.web.pages.csirt_forms import FormError, float_or_none, int_or_none
+from rengo.web.pages.csirt_forms import FormError, float_or_none, int_or_none, post_or_show
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -105,26 +105,29 @@ def connectors_page(
 
 @router.post("/csirt/connectors", response_model=None)
 async def add_connector(post: FormPostDep) -> Response:
-    form = await post.request.form()
-    values = _connector_values(form) | {
-        "tenant": str(form.get("tenant") or post.principal.tenant),
-        "kind": str(form.get("kind") or ""),
-    }
-    try:
-        with post.runtime.db.session() as session:
-            endpoints.create_connector(session, post.principal, **values)
-    except RengoError as exc:
-        with post.runtime.db.session() as session:
-            return _connectors_page(
-                post.request,
-                post.caller,
-                session,
-                post.principal,
-                post.runtime,
-                error=FormError.of("new-connector", exc),
-                values=values,
-            )
-    return RedirectResponse("/csirt/connectors?saved=1", status_code=303)
+    def values_of(form: FormData) -> dict[str, Any]:
+        return _connector_values(form) | {
+            "tenant": str(form.get("tenant") or post.principal.tenant),
+            "kind": str(form.get("kind") or ""),
+        }
+
+    def work(session: Session, form: FormData) -> str:
+        endpoints.create_connector(session, post.principal, **values_of(form))
+        return "/csirt/connectors?saved=1"
+
+    def show(session: Session, form: FormData, exc: RengoError) -> HTMLResponse:
+        error = FormError.of("new-connector", exc)
+        return _connectors_page(
+            post.request,
+            post.caller,
+            session,
+            post.principal,
+            post.runtime,
+            error=error,
+            values=values_of(form),
+        )
+
+    return await post_or_show(post, work, show)
 
 
 @router.get("/csirt/connectors/{connector_id}", response_class=HTMLResponse)
@@ -168,27 +171,18 @@ def _connector_form(
 
 
 @router.post("/csirt/connectors/{connector_id}", response_model=None)
-async def change_connector(
-    connector_id: IdPath,
-    post: FormPostDep,
-) -> Response:
-    form = await post.request.form()
-    values = _connector_values(form) | {"enabled": form.get("enabled") == "on"}
-    try:
-        with post.runtime.db.session() as session:
-            endpoints.update_connector(session, post.principal, connector_id, values)
-    except RengoError as exc:
-        with post.runtime.db.session() as session:
-            return _connector_form(
-                post.request,
-                post.caller,
-                session,
-                post.principal,
-                post.runtime,
-                connector_id,
-                FormError.of("connector", exc),
-            )
-    return RedirectResponse(f"/csirt/connectors/{connector_id}?saved=1", status_code=303)
+async def change_connector(connector_id: IdPath, post: FormPostDep) -> Response:
+    def work(session: Session, form: FormData) -> str:
+        values = _connector_values(form) | {"enabled": form.get("enabled") == "on"}
+        endpoints.update_connector(session, post.principal, connector_id, values)
+        return f"/csirt/connectors/{connector_id}?saved=1"
+
+    def show(session: Session, form: FormData, exc: RengoError) -> HTMLResponse:
+        error = FormError.of("connector", exc)
+        args = (post.request, post.caller, session, post.principal, post.runtime)
+        return _connector_form(*args, connector_id, error)
+
+    return await post_or_show(post, work, show)
 
 
 # -- security costs ------------------------------------------------------------------------
@@ -255,36 +249,33 @@ def cost_page(
     return _costs_page(request, caller, session, principal, runtime)
 
 
+COST_FIELDS = ("fiscal_year", "tenant", "kind", "amount_yen", "share_pct", "note")
+
+
 @router.post("/csirt/costs", response_model=None)
 async def record_cost(post: FormPostDep) -> Response:
-    form = await post.request.form()
-    values = {
-        k: str(form.get(k) or "").strip()
-        for k in ("fiscal_year", "tenant", "kind", "amount_yen", "share_pct", "note")
-    }
-    try:
+    def values_of(form: FormData) -> dict[str, str]:
+        return {k: str(form.get(k) or "").strip() for k in COST_FIELDS}
+
+    def work(session: Session, form: FormData) -> str:
+        values = values_of(form)
         year = int_or_none(values["fiscal_year"], "fiscal_year") or 0
-        with post.runtime.db.session() as session:
-            costs.record_cost(
-                session,
-                post.principal,
-                fiscal_year=year,
-                tenant=values["tenant"] or post.principal.tenant,
-                kind=values["kind"],
-                amount_yen=int_or_none(values["amount_yen"], "amount_yen"),
-                share_pct=float_or_none(values["share_pct"], "share_pct"),
-                note=values["note"],
-                now=post.runtime.clock.now(),
-            )
-    except RengoError as exc:
-        with post.runtime.db.session() as session:
-            return _costs_page(
-                post.request,
-                post.caller,
-                session,
-                post.principal,
-                post.runtime,
-                error=FormError.of("cost", exc),
-                values=values,
-            )
-    return RedirectResponse(f"/csirt/costs?fiscal_year={year}&saved=1", status_code=303)
+        costs.record_cost(
+            session,
+            post.principal,
+            fiscal_year=year,
+            tenant=values["tenant"] or post.principal.tenant,
+            kind=values["kind"],
+            amount_yen=int_or_none(values["amount_yen"], "amount_yen"),
+            share_pct=float_or_none(values["share_pct"], "share_pct"),
+            note=values["note"],
+            now=post.runtime.clock.now(),
+        )
+        return f"/csirt/costs?fiscal_year={year}&saved=1"
+
+    def show(session: Session, form: FormData, exc: RengoError) -> HTMLResponse:
+        error = FormError.of("cost", exc)
+        args = (post.request, post.caller, session, post.principal, post.runtime)
+        return _costs_page(*args, error=error, values=values_of(form))
+
+    return await post_or_show(post, work, show)

@@ -1,4 +1,5 @@
-"""Pages of the intelligence hub: share what a ward saw, approve it, advisories, feeds, hits."""
+"""Pages of the intelligence hub: share what a ward saw, approve it, feeds, hits.
+Advisories: ``intel_advisories.py``."""
 
 from __future__ import annotations
 
@@ -13,12 +14,20 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_validation
 from rengo.core.permissions import allows, narrow_to_visible, require
-from rengo.core.wards import wards
 from rengo.intel import advisories, feeds, hunting, indicators, public_feeds, submissions
 from rengo.intel.models import URGENCIES, Feed, Hunt, QuarantinedRecord, Sighting, Submission
 from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, VulnerabilityReport
 from rengo.intel.tlp import TLP
-from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.deps import (
+    ActingDep,
+    CallerDep,
+    FormPostDep,
+    IdPath,
+    RuntimeDep,
+    SessionDep,
+    UserDep,
+    client_address,
+)
 from rengo.web.errors import error_message, problem_message
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
@@ -106,11 +115,11 @@ ANONYMISER_REASONS = (
 )
 
 
-def _lines(value: str) -> list[str]:
+def form_lines(value: str) -> list[str]:
     return [line.strip() for line in value.replace(",", "\n").splitlines() if line.strip()]
 
 
-def _errors(problems: list[Problem]) -> dict[str, str]:
+def field_errors(problems: list[Problem]) -> dict[str, str]:
     out: dict[str, str] = {}
     for p in problems:
         key = (
@@ -169,33 +178,26 @@ def submit_form(request: Request, caller: CallerDep, principal: UserDep) -> HTML
 
 
 @router.post("/intel/submit", response_model=None)
-async def submit(
-    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
+async def submit(post: FormPostDep) -> Response:
+    request, caller, runtime = post.request, post.caller, post.runtime
     form = await request.form()
     kind = str(form.get("kind", "phishing"))
     values: dict[str, Any] = {
         k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"
     }
-    data: dict[str, Any] = {k: (_lines(v) if k in LIST_FIELDS else v) for k, v in values.items()}
+    data: dict[str, Any] = {
+        k: (form_lines(v) if k in LIST_FIELDS else v) for k, v in values.items()
+    }
     data["exploited"] = values.get("exploited") == "on"
     if not data.get("observed_at"):
         data.pop("observed_at", None)
     try:
         report = REPORTS.get(kind, PhishingReport).model_validate(data)
         with runtime.db.session() as session:
-            created = submissions.create(
-                session,
-                runtime.settings,
-                principal,
-                report,
-                now=runtime.clock.now(),
-                channel="form",
-                client=client_address(request),
-            )
+            created = submissions.create(post.acting(session), report, channel="form")
             sid = created.id
     except ValidationError as error:
-        errors = _errors(problems_from_validation(error))
+        errors = field_errors(problems_from_validation(error))
         return render(
             request,
             caller,
@@ -211,7 +213,7 @@ async def submit(
             {
                 "kind": kind,
                 "v": values,
-                "errors": _errors(error.problems) or {"form": error_message(error)},
+                "errors": field_errors(error.problems) or {"form": error_message(error)},
                 "levels": TLP_LEVELS,
             },
             422,
@@ -255,13 +257,10 @@ def submission_detail(
     submission_id: IdPath,
     request: Request,
     caller: CallerDep,
-    principal: UserDep,
-    session: SessionDep,
-    runtime: RuntimeDep,
+    by: ActingDep,
 ) -> HTMLResponse:
-    s = submissions.read_original(
-        session, principal, submission_id, now=runtime.clock.now(), client=client_address(request)
-    )
+    principal = by.principal
+    s = submissions.read_original(by, submission_id)
     return render(
         request,
         caller,
@@ -283,16 +282,13 @@ def submission_detail(
 async def submission_action(
     submission_id: IdPath,
     action: str,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
+    post: FormPostDep,
 ) -> Response:
-    form = await request.form()
-    now, client = runtime.clock.now(), client_address(request)
+    form = await post.request.form()
     message = ""
     try:
-        with runtime.db.session() as session:
+        with post.runtime.db.session() as session:
+            by = post.acting(session)
             if action == "approve":
                 version = str(form.get("version", ""))
                 urgency = str(form.get("urgency", "routine"))
@@ -301,32 +297,20 @@ async def submission_action(
                         "choose an urgency", [Problem("urgent or routine", "urgency")]
                     )
                 submissions.approve(
-                    session,
-                    runtime.settings,
-                    principal,
+                    by,
                     submission_id,
                     int(version) if version.isdigit() else 0,
-                    now=now,
                     urgency="urgent" if urgency == "urgent" else "routine",
-                    client=client,
                 )
                 message = "published"
             elif action == "redact":
-                terms = _lines(str(form.get("terms", "")).replace(",", "\n"))
+                terms = form_lines(str(form.get("terms", "")).replace(",", "\n"))
                 if not terms:
                     raise InvalidInput("nothing to remove", [Problem("one term per line", "terms")])
-                submissions.reanonymise(
-                    session,
-                    runtime.settings,
-                    principal,
-                    submission_id,
-                    terms,
-                    now=now,
-                    client=client,
-                )
+                submissions.reanonymise(by, submission_id, terms)
                 message = "redacted"
             elif action == "withdraw":
-                submissions.withdraw(session, principal, submission_id, now=now, client=client)
+                submissions.withdraw(by, submission_id)
                 message = "withdrawn"
             else:
                 raise InvalidInput(
@@ -337,141 +321,6 @@ async def submission_action(
     return RedirectResponse(
         f"/intel/submissions/{submission_id}?message={message}", status_code=303
     )
-
-
-# -- advisories -------------------------------------------------------------------------
-
-
-@router.get("/intel/advisories", response_class=HTMLResponse)
-def advisory_list(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
-) -> HTMLResponse:
-    rows, _ = advisories.search(session, principal, limit=200)
-    return render(
-        request,
-        caller,
-        "intel/advisories.html",
-        {"rows": rows, "can_publish": allows(principal, "intel.advisory.publish")},
-    )
-
-
-@router.get("/intel/advisories/new", response_class=HTMLResponse)
-def advisory_form(request: Request, caller: CallerDep, principal: UserDep) -> HTMLResponse:
-    require(principal, "intel.advisory.publish")
-    return render(
-        request,
-        caller,
-        "intel/advisory_form.html",
-        {
-            "v": {"tlp": "amber", "severity": "high", "urgency": "routine"},
-            "errors": {},
-            "ward_list": wards(),
-            "levels": ["clear", "green", "amber"],
-            "severities": advisories.SEVERITIES,
-            "urgencies": URGENCIES,
-        },
-    )
-
-
-@router.post("/intel/advisories/new", response_model=None)
-async def advisory_create(
-    request: Request, caller: CallerDep, principal: UserDep, runtime: RuntimeDep
-) -> Response:
-    form = await request.form()
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    chosen = [str(w) for w in form.getlist("wards")]
-    data: dict[str, Any] = {
-        **values,
-        "wards": chosen or None,
-        "indicator_values": _lines(values.get("indicator_values", "")),
-    }
-    if not data.get("due_at"):
-        data.pop("due_at", None)
-    try:
-        body = advisories.AdvisoryCreate.model_validate(data)
-        with runtime.db.session() as session:
-            advisory = advisories.publish(
-                session,
-                runtime.settings,
-                principal,
-                body,
-                now=runtime.clock.now(),
-                client=client_address(request),
-            )
-            aid = advisory.id
-    except (ValidationError, InvalidInput) as error:
-        problems = (
-            problems_from_validation(error)
-            if isinstance(error, ValidationError)
-            else error.problems
-        )
-        return render(
-            request,
-            caller,
-            "intel/advisory_form.html",
-            {
-                "v": {**values, "wards": chosen},
-                "errors": _errors(problems),
-                "ward_list": wards(),
-                "levels": ["clear", "green", "amber"],
-                "severities": advisories.SEVERITIES,
-                "urgencies": URGENCIES,
-            },
-            422,
-        )
-    return RedirectResponse(f"/intel/advisories/{aid}", status_code=303)
-
-
-@router.get("/intel/advisories/{advisory_id}", response_class=HTMLResponse)
-def advisory_detail(
-    advisory_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    session: SessionDep,
-) -> HTMLResponse:
-    advisory = advisories.get(session, principal, advisory_id)
-    rows = advisories.recipients(session, principal, advisory_id)
-    return render(
-        request,
-        caller,
-        "intel/advisory.html",
-        {
-            "a": advisory,
-            "rows": rows,
-            "can_respond": allows(principal, "intel.advisory.respond", principal.tenant)
-            and any(r.ward == principal.tenant for r in rows),
-            "not_applied": [r for r in rows if r.applied_at is None],
-            "message": request.query_params.get("message"),
-        },
-    )
-
-
-@router.post("/intel/advisories/{advisory_id}/respond", response_model=None)
-async def advisory_respond(
-    advisory_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
-) -> Response:
-    form = await request.form()
-    message = "recorded"
-    try:
-        with runtime.db.session() as session:
-            advisories.respond(
-                session,
-                principal,
-                advisory_id,
-                acknowledged=form.get("acknowledged") == "on",
-                applied=form.get("applied") == "on",
-                note=str(form.get("note", "")),
-                now=runtime.clock.now(),
-                client=client_address(request),
-            )
-    except RengoError as error:
-        message = error_message(error)
-    return RedirectResponse(f"/intel/advisories/{advisory_id}?message={message}", status_code=303)
 
 
 # -- hits, feeds ------------------------------------------------------------------------

@@ -38,7 +38,13 @@ from rengo.web.deps import (
     client_address,
 )
 from rengo.web.nav import NavItem
-from rengo.web.pages.csirt_forms import FormError, float_or_none, int_or_none, jst_input
+from rengo.web.pages.csirt_forms import (
+    FormError,
+    float_or_none,
+    int_or_none,
+    jst_input,
+    post_or_show,
+)
 from rengo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -133,34 +139,33 @@ def oncall_page(
     return _overview(request, caller, session, principal, runtime)
 
 
+TEAM_FIELDS = ("tenant", "name", "kind", "ack_minutes")
+
+
 @router.post("/oncall/teams", response_model=None)
 async def create_team(post: FormPostDep) -> Response:
-    form = await post.request.form()
-    values = {k: str(form.get(k) or "").strip() for k in ("tenant", "name", "kind", "ack_minutes")}
-    try:
-        with post.runtime.db.session() as session:
-            team = oncall.create_team(
-                session,
-                post.principal,
-                tenant=values["tenant"] or post.principal.tenant,
-                name=values["name"],
-                kind=values["kind"],
-                ack_minutes=int_or_none(values["ack_minutes"], "ack_minutes"),
-                settings=post.runtime.settings,
-            )
-            team_id = team.id
-    except RengoError as exc:
-        with post.runtime.db.session() as session:
-            return _overview(
-                post.request,
-                post.caller,
-                session,
-                post.principal,
-                post.runtime,
-                error=FormError.of("new-team", exc),
-                values=values,
-            )
-    return RedirectResponse(f"/oncall/teams/{team_id}?saved=team", status_code=303)
+    def values_of(form: FormData) -> dict[str, str]:
+        return {k: str(form.get(k) or "").strip() for k in TEAM_FIELDS}
+
+    def work(session: Session, form: FormData) -> str:
+        values = values_of(form)
+        team = oncall.create_team(
+            session,
+            post.principal,
+            tenant=values["tenant"] or post.principal.tenant,
+            name=values["name"],
+            kind=values["kind"],
+            ack_minutes=int_or_none(values["ack_minutes"], "ack_minutes"),
+            settings=post.runtime.settings,
+        )
+        return f"/oncall/teams/{team.id}?saved=team"
+
+    def show(session: Session, form: FormData, exc: RengoError) -> HTMLResponse:
+        error = FormError.of("new-team", exc)
+        args = (post.request, post.caller, session, post.principal, post.runtime)
+        return _overview(*args, error=error, values=values_of(form))
+
+    return await post_or_show(post, work, show)
 
 
 # -- one team ------------------------------------------------------------------------------
@@ -229,23 +234,17 @@ async def _team_post(
     post: FormPost, team_id: int, form_name: str, work: Callable[[Session, FormData], None]
 ) -> Response:
     """Run ``work`` in a transaction; a refused change shows the team page with the reason."""
-    request, caller, principal, runtime = post.request, post.caller, post.principal, post.runtime
-    form = await request.form()
-    try:
-        with runtime.db.session() as session:
-            work(session, form)
-    except RengoError as exc:
-        with runtime.db.session() as session:
-            return _team_page(
-                request,
-                caller,
-                session,
-                principal,
-                runtime,
-                team_id,
-                error=FormError.of(form_name, exc),
-            )
-    return RedirectResponse(f"/oncall/teams/{team_id}?saved=1#{form_name}", status_code=303)
+
+    def change(session: Session, form: FormData) -> str:
+        work(session, form)
+        return f"/oncall/teams/{team_id}?saved=1#{form_name}"
+
+    def show(session: Session, form: FormData, exc: RengoError) -> HTMLResponse:
+        error = FormError.of(form_name, exc)
+        args = (post.request, post.caller, session, post.principal, post.runtime)
+        return _team_page(*args, team_id, error=error)
+
+    return await post_or_show(post, change, show)
 
 
 @router.post("/oncall/teams/{team_id}/settings", response_model=None)
