@@ -90,7 +90,7 @@ NEW_FORM_LABELS = {
 
 DETAIL_LABELS = {
     "reason": N_("Why"),
-    "target": N_("Target"),
+    "target": N_("Action target"),
     "text": N_("Note"),
     "title": N_("Title"),
     "assignee": N_("Assignee (user name)"),
