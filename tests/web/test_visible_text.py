@@ -1,5 +1,6 @@
 """What a ward's staff read on every page, in Japanese and in English: no raw code, no
-``\\uXXXX`` escape, no ISO timestamp, no English left where the catalogue has Japanese.
+``\\uXXXX`` escape, no ISO timestamp, no English left where the catalogue has Japanese, no
+Japanese unit (件, 回, 人, 時間) after a number on an English page.
 
 One app and one database: one object of every kind the tenancy factories make, in a ward
 (the joint centre sees it too); then every GET page route is loaded, in both languages, by the
@@ -38,6 +39,7 @@ NOT_PAGES = re.compile(
 SNAKE = re.compile(r"(?<![\w./@:-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./@-])")
 ESCAPE = re.compile(r"\\u[0-9a-fA-F]{4}")
 ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+JA_UNIT = re.compile(r"\d\s?(件|回|人|時間)")
 
 
 class VisibleText(HTMLParser):
@@ -81,6 +83,8 @@ def problems_in(html: str, language: str) -> list[str]:
             found.append(f"ISO timestamp in {text[:80]!r}")
         if language == "ja" and text in translated:
             found.append(f"English {text!r} on a Japanese page")
+        if language == "en" and JA_UNIT.search(text):
+            found.append(f"Japanese unit in {text[:80]!r} on an English page")
     return found
 
 

@@ -58,6 +58,16 @@ STATUS_NAMES = vocabulary(
 )
 
 
+UNIT_NAMES = vocabulary(
+    Term("%", "%", "%"),
+    Term("件", "件", "items"),
+    Term("回", "回", "times"),
+    Term("人", "人", "people"),
+    Term("時間", "時間", "hours"),
+)
+"""The units targets are counted in (``Target.unit``), named in each language."""
+
+
 class Period(enum.StrEnum):
     SNAPSHOT = "snapshot"
     """State as of the evaluation time."""

@@ -16,7 +16,7 @@ from rengo.core.clock import to_jst
 from rengo.core.permissions import ROLE_NAMES
 from rengo.core.vocabulary import Term
 from rengo.core.wards import JOINT, tenant_codes, tenant_name, wards
-from rengo.targets.registry import PERIOD_NAMES, STATUS_NAMES
+from rengo.targets.registry import PERIOD_NAMES, STATUS_NAMES, UNIT_NAMES
 from rengo.web import errors, i18n, nav
 from rengo.web.deps import Caller
 
@@ -37,6 +37,7 @@ env.globals.update(
     ROLE_NAMES=ROLE_NAMES,
     TARGET_STATUSES=STATUS_NAMES,
     TARGET_PERIODS=PERIOD_NAMES,
+    TARGET_UNITS=UNIT_NAMES,
 )
 """Vocabularies (``rengo.core.vocabulary``) that templates name with the ``term`` filter; a
 domain's pages add their own (``env.globals.update(...)``)."""
