@@ -5,6 +5,7 @@ Every entry carries its Japanese and English label; reports and pages show one o
 
 from __future__ import annotations
 
+from rengo.core.vocabulary import SEVERITIES as SEVERITIES  # one scale with the intel hub
 from rengo.core.vocabulary import Term, vocabulary
 
 CATEGORIES = vocabulary(
@@ -28,12 +29,6 @@ STATUSES = vocabulary(
     Term("closed", "完了", "Closed"),
 )
 
-SEVERITIES = vocabulary(
-    Term("critical", "緊急", "Critical"),
-    Term("high", "高", "High"),
-    Term("medium", "中", "Medium"),
-    Term("low", "低", "Low"),
-)
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
 ACTION_KINDS = vocabulary(

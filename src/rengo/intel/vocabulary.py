@@ -18,12 +18,6 @@ SUBMISSION_KINDS = vocabulary(
     Term("incident", "インシデント", "Incident"),
     Term("bundle", "STIXバンドル", "STIX bundle"),
 )
-SEVERITIES = vocabulary(
-    Term("low", "低", "Low"),
-    Term("medium", "中", "Medium"),
-    Term("high", "高", "High"),
-    Term("critical", "重大", "Critical"),
-)
 URGENCIES = vocabulary(
     Term("urgent", "緊急対応が必要", "Urgent"),
     Term("routine", "通常", "Routine"),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_validation
 from rengo.core.permissions import allows, narrow_to_visible, require
+from rengo.core.vocabulary import SEVERITIES
 from rengo.core.wards import wards
 from rengo.intel import advisories, feeds, hunting, indicators, public_feeds, submissions
 from rengo.intel import vocabulary as terms
@@ -52,7 +53,7 @@ TLP_LEVELS = [t.value for t in TLP]
 env.globals.update(
     INTEL_SUBMISSION_STATES=terms.SUBMISSION_STATES,
     INTEL_SUBMISSION_KINDS=terms.SUBMISSION_KINDS,
-    INTEL_SEVERITIES=terms.SEVERITIES,
+    INTEL_SEVERITIES=SEVERITIES,
     INTEL_URGENCIES=terms.URGENCIES,
     INTEL_SIGHTING_MODES=terms.SIGHTING_MODES,
     INTEL_HUNT_STATES=terms.HUNT_STATES,
