@@ -18,8 +18,8 @@ from rengo.csirt.vocabulary import (
     ACTION_STATUSES,
     COST_KINDS,
     COST_SHARING,
-    ON_CALL_VALUES,
 )
+from rengo.notify.vocabulary import ON_CALL_VALUES
 from rengo.web import i18n
 from rengo.web.errors import error_message, problem_message, problem_text
 from rengo.web.templating import env, tenant_label
