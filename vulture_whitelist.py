@@ -16,7 +16,7 @@ HTTP_MESSAGES  # unused variable (src/rengo/web/errors.py)
 PERIODS  # unused variable (src/rengo/web/messages.py)
 SHOWN_VALUES  # unused variable (src/rengo/web/pages/intel.py)
 RECORD_LABELS  # unused variable (src/rengo/web/pages/targets.py)
-STORED_VALUE_LABELS  # unused variable (src/rengo/web/pages/csirt_forms.py)
+EVIDENCE  # unused variable (src/rengo/web/pages/finops/architecture.py) — msgids for the translation extractor
 DISPATCH_STATES  # unused variable (src/rengo/web/pages/finops/registers.py): msgids of stored states
 _.approved_by  # unused attribute (src/rengo/intel/submissions.py)
 _.budgets_over  # unused attribute (src/rengo/finops/scan.py)

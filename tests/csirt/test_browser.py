@@ -89,9 +89,11 @@ def test_alert_to_contained_incident_to_report(
     # The worker carries the action out; the page polls and refreshes when it is done.
     page.wait_for_selector(".action-status:has-text('成功')")
     timeline = page.inner_text("#timeline")
-    assert "Done: isolate_host pc-0042" in timeline and "Approved isolate_host" in timeline
+    # The timeline names the action kind in the page's language (issue 17), not its code.
+    isolate = "端末のネットワーク隔離"
+    assert f"Done: {isolate} pc-0042" in timeline and f"Approved {isolate}" in timeline
     assert [r.path for r in webhook_receiver.requests] == ["/actions"]
-    assert "Sent isolate_host pc-0042" in timeline and "First containment" in timeline
+    assert f"Sent {isolate} pc-0042" in timeline and "First containment" in timeline
     assert "封じ込め" in page.inner_text("#contained-at") and "—" not in page.inner_text(
         "#contained-at"
     )

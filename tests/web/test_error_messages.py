@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 
 from rengo.core.errors import Conflict, InvalidInput, Problem, problems_from_validation
-from rengo.csirt.vocabulary import STATUSES
+from rengo.csirt.vocabulary import ACTION_STATUSES, STATUSES
 from rengo.web import i18n
 from rengo.web.errors import error_message, error_text, problem_message, problem_text, translate
 
@@ -37,12 +37,10 @@ def test_templates_and_their_values_are_translated(language: None) -> None:
     )
     assert error_message(conflict) == "INC-000001 は既に「トリアージ」です"
     waiting = Conflict(
-        "action {id} is {status}, not waiting for approval", values={"id": 3, "status": "succeeded"}
+        "action {id} is {status}, not waiting for approval",
+        values={"id": 3, "status": ACTION_STATUSES["succeeded"]},
     )
-    assert (
-        error_message(waiting)
-        == f"対処 3 は「{i18n.gettext('succeeded')}」で、承認待ちではありません"
-    )
+    assert error_message(waiting) == "対処 3 は「成功」で、承認待ちではありません"
     big = Problem("at most {max_bytes:,} bytes", "file", values={"max_bytes": 1_000_000})
     assert problem_text(big) == "file: 1,000,000 バイト以下にしてください"
     i18n.set_language("en")

@@ -7,24 +7,32 @@ import string
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 
 from rengo.web import i18n
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "rengo"
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+}
 
 
 def ui_messages() -> dict[str, str]:
-    """msgid -> first place it is used, from templates and Python under src/rengo/web."""
+    """msgid (with its context, ``i18n.message_key``) -> first place it is used, from
+    templates and Python under src/rengo/web."""
     found: dict[str, str] = {}
     method_map = [("templates/**.html", "jinja2"), ("**.py", "python")]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    for filename, lineno, message, _comments, context in extract_from_dir(
         SRC / "web", method_map, options_map=options, keywords=KEYWORDS
     ):
         for msgid in message if isinstance(message, tuple) else (message,):
             if msgid:
-                found.setdefault(msgid, f"web/{filename}:{lineno}")
+                found.setdefault(i18n.message_key(msgid, context), f"web/{filename}:{lineno}")
     return found
 
 
@@ -170,7 +178,26 @@ def test_no_translation_is_left_unused() -> None:
 def test_language_follows_the_request() -> None:
     i18n.set_language("ja")
     assert i18n.gettext("Log in") == "ログイン"
+    assert i18n.pgettext("incident", "Action") == "対処" and i18n.gettext("Action") == "操作"
     i18n.set_language("en")
     assert i18n.gettext("Log in") == "Log in"
     i18n.set_language("xx")
     assert i18n.current_language() == "ja"
+
+
+def test_one_english_msgid_has_one_japanese_translation() -> None:
+    """The catalogues are merged: an msgid translated twice would show one area's Japanese
+    in another area's page (e.g. "Completed" as 終了 where 修了者 was meant). Two meanings
+    take two contexts (``pgettext``)."""
+    folder = SRC / "web" / "locale" / "ja"
+    seen: dict[str, dict[str, str]] = {}
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale="ja"):
+                if message.id and message.string and isinstance(message.id, str):
+                    key = i18n.message_key(message.id, message.context)
+                    seen.setdefault(key, {})[path.name] = str(message.string)
+    clashes = {m: where for m, where in seen.items() if len(set(where.values())) > 1}
+    assert not clashes, "one msgid, two translations (give it a context):\n" + "\n".join(
+        f"  {m!r}: {where}" for m, where in sorted(clashes.items())
+    )

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from rengo.core import mfa
 from rengo.core.demo import DemoContext, step
 from rengo.core.identity import Passwords, User, create_user, needs_mfa
-from rengo.core.permissions import Role
+from rengo.core.permissions import ROLE_NAMES, Role
 from rengo.core.tenancy import sync_tenants
 from rengo.core.wards import JOINT, wards
 
@@ -35,25 +35,6 @@ ROLE_SHORT = {
     Role.PRIVACY_OFFICER: "privacy",
     Role.ZONE_ANALYST: "analyst",
     Role.AUDITOR: "auditor",
-}
-ROLE_NAME_JA = {
-    Role.ADMIN: "管理者",
-    Role.SOC_ANALYST: "SOCアナリスト",
-    Role.CSIRT: "CSIRT対応者",
-    Role.WARD_IT: "情報システム担当",
-    Role.WARD_FINANCE: "財政・企画担当",
-    Role.POLICY: "政策担当",
-    Role.EXECUTIVE: "幹部",
-    Role.PLANNER: "演習企画担当",
-    Role.OPENDATA: "オープンデータ担当",
-    Role.JUDGE: "コンテスト審査員",
-    Role.DEPT_HEAD: "所属長",
-    Role.BUDGET: "予算担当",
-    Role.HR: "人事・研修担当",
-    Role.DATA_OWNER: "データ所管課",
-    Role.PRIVACY_OFFICER: "個人情報保護担当",
-    Role.ZONE_ANALYST: "連携基盤分析担当",
-    Role.AUDITOR: "監査担当",
 }
 
 
@@ -85,7 +66,7 @@ def demo_accounts(ctx: DemoContext) -> None:
                     password=DEMO_PASSWORD,
                     tenant=code,
                     role=role.value,
-                    display_name=f"{name_ja} {ROLE_NAME_JA[role]}",
+                    display_name=f"{name_ja} {ROLE_NAMES[role].ja}",
                     email=f"{username}@demo.rengo.invalid",
                     password_hash=shared_hash,
                 )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from rengo.core.errors import Forbidden, NotFound
 from rengo.core.types import TenantCode
+from rengo.core.vocabulary import Term, vocabulary
 from rengo.core.wards import JOINT
 
 
@@ -50,6 +51,27 @@ class Role(enum.StrEnum):
 
 
 STAFF_ROLES = frozenset(Role) - {Role.PUBLIC}
+ROLE_NAMES = vocabulary(
+    Term(Role.ADMIN, "管理者", "Administrator"),
+    Term(Role.SOC_ANALYST, "SOCアナリスト", "SOC analyst"),
+    Term(Role.CSIRT, "CSIRT対応者", "CSIRT responder"),
+    Term(Role.WARD_IT, "情報システム担当", "IT staff"),
+    Term(Role.WARD_FINANCE, "財政・企画担当", "Finance and planning staff"),
+    Term(Role.POLICY, "政策担当", "Policy staff"),
+    Term(Role.EXECUTIVE, "幹部", "Executive"),
+    Term(Role.PLANNER, "演習企画担当", "Exercise planner"),
+    Term(Role.OPENDATA, "オープンデータ担当", "Open-data officer"),
+    Term(Role.JUDGE, "コンテスト審査員", "Contest judge"),
+    Term(Role.DEPT_HEAD, "所属長", "Department head"),
+    Term(Role.BUDGET, "予算担当", "Budget office"),
+    Term(Role.HR, "人事・研修担当", "HR and training staff"),
+    Term(Role.DATA_OWNER, "データ所管課", "Data owner"),
+    Term(Role.PRIVACY_OFFICER, "個人情報保護担当", "Privacy officer"),
+    Term(Role.ZONE_ANALYST, "連携基盤分析担当", "Linkage-zone analyst"),
+    Term(Role.AUDITOR, "監査担当", "Auditor"),
+    Term(Role.PUBLIC, "一般", "Public"),
+)
+"""Each role's name in Japanese and English (pages, the demo's display names)."""
 
 
 class Scope(enum.StrEnum):

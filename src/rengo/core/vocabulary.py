@@ -27,3 +27,12 @@ def vocabulary(*terms: Term) -> dict[str, Term]:
     if len(found) != len(terms):
         raise ValueError("a vocabulary names a key twice")
     return found
+
+
+SEVERITIES = vocabulary(
+    Term("critical", "緊急", "Critical"),
+    Term("high", "高", "High"),
+    Term("medium", "中", "Medium"),
+    Term("low", "低", "Low"),
+)
+"""How severe an incident or an advisory is (the CSIRT's and the intel hub's one scale)."""

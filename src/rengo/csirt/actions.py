@@ -23,7 +23,7 @@ from rengo.csirt.action_runner import first_containment, queue
 from rengo.csirt.incidents import get_incident, wards_of
 from rengo.csirt.models import Connector, ContainmentAction
 from rengo.csirt.settings import CsirtSettings
-from rengo.csirt.vocabulary import ACTION_KINDS
+from rengo.csirt.vocabulary import ACTION_KINDS, ACTION_STATUSES
 
 
 def identity_key(principal: Principal) -> str:
@@ -181,7 +181,7 @@ def decide(by: Acting, action_id: int, *, approve: bool, note: str) -> Containme
     if action.status != "pending_approval":
         raise Conflict(
             "action {id} is {status}, not waiting for approval",
-            values={"id": action.id, "status": action.status},
+            values={"id": action.id, "status": ACTION_STATUSES.get(action.status, action.status)},
         )
     if identity_key(principal) == action.requester_key:
         raise Forbidden("a disruptive action needs a second person: you asked for it yourself")
@@ -213,7 +213,7 @@ def confirm_by_hand(by: Acting, action_id: int, *, succeeded: bool, note: str) -
     if action.connector_id is not None or action.status != "approved":
         raise Conflict(
             "action {id} is {status} and runs through its connector",
-            values={"id": action.id, "status": action.status},
+            values={"id": action.id, "status": ACTION_STATUSES.get(action.status, action.status)},
         )
     action.attempts += 1
     action.response = {"confirmed_by": principal.label, "note": note}
@@ -250,7 +250,7 @@ def retry(by: Acting, action_id: int) -> ContainmentAction:
     if action.status != "failed" or action.connector_id is None:
         raise Conflict(
             "action {id} is {status}: only a failed action with a connector is retried",
-            values={"id": action.id, "status": action.status},
+            values={"id": action.id, "status": ACTION_STATUSES.get(action.status, action.status)},
         )
     queue(action, settings, now)
     _record(

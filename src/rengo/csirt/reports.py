@@ -33,19 +33,18 @@ from rengo.csirt.models import (
     IncidentWard,
     TimelineEntry,
 )
-from rengo.csirt.vocabulary import ACTION_KINDS, CATEGORIES, SEVERITIES, STATUSES, TIMELINE_KINDS
+from rengo.csirt.vocabulary import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    CATEGORIES,
+    SEVERITIES,
+    STATUSES,
+    TIMELINE_KINDS,
+)
 
 TIMELINE_LIMIT = 1000
 LEVEL_ORDER = ("critical", "high", "medium", "low", "informational")
 LEVEL_JA = {"critical": "緊急", "high": "高", "medium": "中", "low": "低", "informational": "情報"}
-ACTION_STATUS_JA = {
-    "pending_approval": "承認待ち",
-    "approved": "承認済み(実施待ち)",
-    "running": "実施中",
-    "succeeded": "成功",
-    "failed": "失敗",
-    "rejected": "却下",
-}
 
 
 def _jst(value: datetime | None) -> str:
@@ -75,7 +74,7 @@ def _environment() -> Environment:
     env.filters.update(jst=_jst, minutes=_minutes, ward=_ward)
     env.globals.update(
         action_label=lambda k: ACTION_KINDS[k].ja if k in ACTION_KINDS else k,
-        action_status=lambda s: ACTION_STATUS_JA.get(s, s),
+        action_status=lambda s: ACTION_STATUSES[s].ja if s in ACTION_STATUSES else s,
         kind_label=lambda k: TIMELINE_KINDS[k].ja if k in TIMELINE_KINDS else k,
     )
     return env

@@ -5,6 +5,7 @@ Every entry carries its Japanese and English label; reports and pages show one o
 
 from __future__ import annotations
 
+from rengo.core.vocabulary import SEVERITIES as SEVERITIES  # one scale with the intel hub
 from rengo.core.vocabulary import Term, vocabulary
 
 CATEGORIES = vocabulary(
@@ -28,12 +29,6 @@ STATUSES = vocabulary(
     Term("closed", "完了", "Closed"),
 )
 
-SEVERITIES = vocabulary(
-    Term("critical", "緊急", "Critical"),
-    Term("high", "高", "High"),
-    Term("medium", "中", "Medium"),
-    Term("low", "低", "Low"),
-)
 SEVERITY_RANK = {"low": 1, "medium": 2, "high": 3, "critical": 4}
 
 ACTION_KINDS = vocabulary(
@@ -63,4 +58,24 @@ TIMELINE_KINDS = vocabulary(
     Term("task", "タスク", "Task"),
     Term("evidence", "証拠", "Evidence"),
     Term("system", "システム", "System"),
+)
+
+ACTION_STATUSES = vocabulary(
+    Term("pending_approval", "承認待ち", "Awaiting approval"),
+    Term("approved", "承認済み", "Approved"),
+    Term("running", "実施中", "Running"),
+    Term("succeeded", "成功", "Succeeded"),
+    Term("failed", "失敗", "Failed"),
+    Term("rejected", "却下", "Rejected"),
+)
+"""A containment action's state (``ContainmentAction.status``)."""
+
+COST_KINDS = vocabulary(
+    Term("standalone_estimate", "単独運用の見積", "Standalone estimate"),
+    Term("joint_operating", "共同センター運用費", "Joint centre's operating cost"),
+    Term("joint_share", "共同運用の負担割合", "Share of the joint cost"),
+)
+COST_SHARING = vocabulary(
+    Term("population", "人口比", "population"),
+    Term("recorded shares", "記録された負担割合", "recorded shares"),
 )

@@ -22,8 +22,16 @@ from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.types import TenantCode
+from rengo.core.vocabulary import Term, vocabulary
 from rengo.core.wards import JOINT
 from rengo.finops.models import BprCase, BprDispatch, BprVisit
+
+STATUSES = vocabulary(
+    Term("requested", "依頼受付", "Requested"),
+    Term("assigned", "専門家割当済み", "Expert assigned"),
+    Term("closed", "完了", "Closed"),
+)
+"""``BprDispatch.status``: requested → assigned → closed."""
 
 
 class DispatchIn(BaseModel):

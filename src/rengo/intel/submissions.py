@@ -45,6 +45,7 @@ from rengo.intel.schemas import (
 )
 from rengo.intel.tlp import TLP, level_of, most_restrictive, with_level
 from rengo.intel.tlp_policy import may_read_submission, readable_submissions
+from rengo.intel.vocabulary import SUBMISSION_STATES
 
 AWAITING = "awaiting_approval"
 PUBLISHED = "published"
@@ -307,7 +308,10 @@ def _awaiting_own(session: Session, principal: Principal, submission_id: int) ->
     if submission.state != AWAITING:
         raise Conflict(
             "submission {submission_id} is {state}, not awaiting approval",
-            values={"submission_id": submission_id, "state": submission.state},
+            values={
+                "submission_id": submission_id,
+                "state": SUBMISSION_STATES.get(submission.state, submission.state),
+            },
         )
     return submission
 

@@ -21,6 +21,7 @@ from rengo.core.types import TenantCode
 from rengo.core.wards import JOINT
 from rengo.notify import outbox
 from rengo.notify.models import Delivery
+from rengo.notify.vocabulary import ON_CALL_VALUES
 
 STATUSES = ("pending", "sending", "sent", "outbox", "failed")
 """``outbox``: e-mail kept in the built-in outbox, SMTP not being configured."""
@@ -105,7 +106,7 @@ def retry(session: Session, principal: Principal, delivery_id: int, *, now: date
     if failed.status != "failed":
         raise Conflict(
             "delivery {id} is {status}: only a failed one is sent again",
-            values={"id": failed.id, "status": failed.status},
+            values={"id": failed.id, "status": ON_CALL_VALUES.get(failed.status, failed.status)},
         )
     again = outbox.enqueue(
         session,

@@ -25,6 +25,7 @@ from rengo.core.permissions import Principal
 from rengo.core.settings import Settings, sections
 from rengo.core.storage import DataDir
 from rengo.core.types import TenantCode
+from rengo.core.vocabulary import Term, vocabulary
 from rengo.core.wards import JOINT
 
 
@@ -50,6 +51,25 @@ class Status(enum.StrEnum):
     """Its domain is not built yet: nothing computes it."""
 
 
+STATUS_NAMES = vocabulary(
+    Term(Status.MET, "達成", "Met"),
+    Term(Status.NOT_MET, "未達成", "Not met"),
+    Term(Status.NO_DATA, "データなし", "No data"),
+    Term(Status.TRACKED, "計測中", "Tracked"),
+    Term(Status.PLANNED, "計画中", "Planned"),
+)
+
+
+UNIT_NAMES = vocabulary(
+    Term("%", "%", "%"),
+    Term("件", "件", "items"),
+    Term("回", "回", "times"),
+    Term("人", "人", "people"),
+    Term("時間", "時間", "hours"),
+)
+"""The units targets are counted in (``Target.unit``), named in each language."""
+
+
 class Period(enum.StrEnum):
     SNAPSHOT = "snapshot"
     """State as of the evaluation time."""
@@ -59,6 +79,16 @@ class Period(enum.StrEnum):
     MONTH = "month"
     THREE_YEARS = "three_years"
     FIVE_YEARS = "five_years"
+
+
+PERIOD_NAMES = vocabulary(
+    Term(Period.SNAPSHOT, "現時点", "Now"),
+    Term(Period.FISCAL_YEAR, "年度累計", "Fiscal year to date"),
+    Term(Period.ROLLING_YEAR, "直近1年", "Last 12 months"),
+    Term(Period.MONTH, "当月", "This month"),
+    Term(Period.THREE_YEARS, "3年間", "Three years"),
+    Term(Period.FIVE_YEARS, "5年間", "Five years"),
+)
 
 
 @dataclass(frozen=True, slots=True)

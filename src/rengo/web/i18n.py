@@ -2,7 +2,9 @@
 
 Every UI string is an English msgid; ``locale/ja/*.po`` (one file per area, merged)
 holds the Japanese. The language of the current request lives in a context variable,
-so templates and code call plain ``_()``.
+so templates and code call plain ``_()``. Where one English word means two things in two
+areas ("Action": 操作 in the audit log, 対処 in an incident), the second meaning gets a context:
+``pgettext("incident", "Action")``, ``msgctxt "incident"`` in the catalogue.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from babel.messages.pofile import read_po
 Language = Literal["ja", "en"]
 LANGUAGES: tuple[str, ...] = get_args(Language)
 _language: ContextVar[str] = ContextVar("rengo_language", default="ja")
+CONTEXT_SEPARATOR = "\x04"  # gettext's: a context's msgid is "context\x04msgid"
 
 
 @cache
@@ -32,8 +35,12 @@ def catalog(language: str) -> dict[str, str]:
         with entry.open("rb") as handle:
             for message in read_po(handle, locale=language):
                 if message.id and message.string and isinstance(message.id, str):
-                    messages[message.id] = str(message.string)
+                    messages[message_key(message.id, message.context)] = str(message.string)
     return messages
+
+
+def message_key(msgid: str, context: str | None = None) -> str:
+    return f"{context}{CONTEXT_SEPARATOR}{msgid}" if context else msgid
 
 
 def set_language(language: str) -> None:
@@ -46,6 +53,10 @@ def current_language() -> str:
 
 def gettext(message: str) -> str:
     return catalog(_language.get()).get(message, message)
+
+
+def pgettext(context: str, message: str) -> str:
+    return catalog(_language.get()).get(message_key(message, context), message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

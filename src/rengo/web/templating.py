@@ -13,21 +13,34 @@ from markupsafe import Markup
 
 from rengo import __version__
 from rengo.core.clock import to_jst
+from rengo.core.permissions import ROLE_NAMES
+from rengo.core.vocabulary import Term
 from rengo.core.wards import JOINT, tenant_codes, tenant_name, wards
+from rengo.targets.registry import PERIOD_NAMES, STATUS_NAMES, UNIT_NAMES
 from rengo.web import errors, i18n, nav
 from rengo.web.deps import Caller
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 env = templates.env
 env.add_extension("jinja2.ext.i18n")
-env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+)
+# ``tojson`` keeps Japanese readable (住民, not \u4f4f\u6c11); it still escapes <, >, & and '.
+env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
 env.globals.update(
     version=__version__,
     JOINT=JOINT,
     wards=wards,
     tenant_codes=tenant_codes,
     current_language=i18n.current_language,
+    ROLE_NAMES=ROLE_NAMES,
+    TARGET_STATUSES=STATUS_NAMES,
+    TARGET_PERIODS=PERIOD_NAMES,
+    TARGET_UNITS=UNIT_NAMES,
 )
+"""Vocabularies (``rengo.core.vocabulary``) that templates name with the ``term`` filter; a
+domain's pages add their own (``env.globals.update(...)``)."""
 
 
 def _jst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -54,6 +67,13 @@ def tenant_label(code: str | None) -> str:
         return tenant_name(code, i18n.current_language())
     except KeyError:
         return code
+
+
+def term(key: str | None, terms: dict[str, Term]) -> str:
+    """A vocabulary key's name in the current language: ``{{ u.role | term(ROLE_NAMES) }}``.
+    An unknown key is shown as is (the visible-text test finds it)."""
+    found = terms.get(key) if key else None
+    return found.label(i18n.current_language()) if found else (key or "")
 
 
 def _sparkline(points: list[float | None], width: int = 96, height: int = 24) -> Markup:
@@ -88,6 +108,7 @@ env.filters.update(
     number=_number,
     isodate=_date,
     tenant=tenant_label,
+    term=term,
     sparkline=_sparkline,
     problem=errors.problem_message,
 )

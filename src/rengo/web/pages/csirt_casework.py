@@ -30,7 +30,7 @@ from rengo.web.pages.csirt_forms import int_or_none, jst_input, problems_of
 router = APIRouter(include_in_schema=False)
 DETAIL_LABELS = {
     "reason": N_("Why"),
-    "target": N_("Target"),
+    "target": N_("Action target"),
     "text": N_("Note"),
     "title": N_("Title"),
     "assignee": N_("Assignee (user name)"),

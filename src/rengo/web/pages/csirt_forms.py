@@ -3,6 +3,7 @@ form and the fields it names (``aria-invalid`` / ``aria-describedby`` in the tem
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,48 +16,43 @@ from starlette.datastructures import FormData
 
 from rengo.core.clock import JST
 from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_validation
+from rengo.core.wards import ward_codes
+from rengo.csirt.vocabulary import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    COST_KINDS,
+    COST_SHARING,
+)
+from rengo.notify.vocabulary import ON_CALL_VALUES
+from rengo.web import i18n
 from rengo.web.deps import FormPost
 from rengo.web.errors import error_message, problem_message, problem_text
+from rengo.web.templating import env, tenant_label
+
+_CODES_IN_SUMMARY = re.compile(
+    r"\b(" + "|".join(sorted(ACTION_KINDS) + sorted(ward_codes())) + r")\b"
+)
 
 
-def N_(message: str) -> str:
-    """Marks a msgid that templates translate from a stored value (``_(a.status)``)."""
-    return message
+def timeline_text(summary: str) -> str:
+    """A timeline entry's stored summary with the action kinds and ward codes it names
+    (``Requested isolate_host pc-1 at 131016``) shown by their names."""
+
+    def name(match: re.Match[str]) -> str:
+        code = match.group(1)
+        term = ACTION_KINDS.get(code)
+        return term.label(i18n.current_language()) if term else tenant_label(code)
+
+    return _CODES_IN_SUMMARY.sub(name, summary)
 
 
-STORED_VALUE_LABELS = (
-    N_("pending_approval"),
-    N_("approved"),
-    N_("running"),
-    N_("succeeded"),
-    N_("failed"),
-    N_("rejected"),
-    N_("open"),
-    N_("acknowledged"),
-    N_("exhausted"),
-    N_("demo"),
-    N_("exercise"),
-    N_("population"),
-    N_("recorded shares"),
-    N_("standalone_estimate"),
-    N_("joint_operating"),
-    N_("joint_share"),
-    N_("pending"),
-    N_("sending"),
-    N_("sent"),
-    N_("outbox"),
-    N_("email"),
-    N_("webhook"),
-    N_("simulated"),
-    N_("csirt"),
-    N_("ward_contact"),
-    N_("executives"),
-    N_("finance"),
-    N_("on_call"),
-    N_("next_on_call"),
-    N_("manager"),
-    N_("user"),
-    N_("team"),
+env.filters["timeline_text"] = timeline_text
+
+env.globals.update(
+    ACTION_STATUSES=ACTION_STATUSES,
+    COST_KINDS=COST_KINDS,
+    COST_SHARING=COST_SHARING,
+    ON_CALL_VALUES=ON_CALL_VALUES,
 )
 
 

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from rengo.core.errors import InvalidInput, Problem, RengoError, problems_from_validation
 from rengo.core.permissions import allows, narrow_to_visible, require
+from rengo.core.vocabulary import SEVERITIES
 from rengo.intel import advisories, feeds, hunting, indicators, public_feeds, submissions
+from rengo.intel import vocabulary as terms
 from rengo.intel.models import URGENCIES, Feed, Hunt, QuarantinedRecord, Sighting, Submission
 from rengo.intel.schemas import AccessReport, IndicatorList, PhishingReport, VulnerabilityReport
 from rengo.intel.tlp import TLP
@@ -30,7 +32,7 @@ from rengo.web.deps import (
 )
 from rengo.web.errors import error_message, problem_message
 from rengo.web.nav import NavItem
-from rengo.web.templating import render
+from rengo.web.templating import env, render
 
 router = APIRouter(include_in_schema=False)
 NAV = [
@@ -57,6 +59,15 @@ LIST_FIELDS = (
     "values",
 )
 TLP_LEVELS = [t.value for t in TLP]
+env.globals.update(
+    INTEL_SUBMISSION_STATES=terms.SUBMISSION_STATES,
+    INTEL_SUBMISSION_KINDS=terms.SUBMISSION_KINDS,
+    INTEL_SEVERITIES=SEVERITIES,
+    INTEL_URGENCIES=terms.URGENCIES,
+    INTEL_SIGHTING_MODES=terms.SIGHTING_MODES,
+    INTEL_HUNT_STATES=terms.HUNT_STATES,
+    INTEL_INDICATOR_KINDS=terms.INDICATOR_KINDS,
+)
 
 
 def N_(message: str) -> str:
@@ -64,30 +75,9 @@ def N_(message: str) -> str:
     return message
 
 
-# Values shown translated (states, kinds, severities, how a hit was found, what the
-# anonymiser did, outcomes of actions).
+# What the anonymiser did, shown translated (states, kinds, severities … are vocabularies:
+# rengo.intel.vocabulary, shown with the ``term`` filter).
 SHOWN_VALUES = (
-    N_("awaiting_approval"),
-    N_("published"),
-    N_("withdrawn"),
-    N_("kept_private"),
-    N_("phishing"),
-    N_("access"),
-    N_("vulnerability"),
-    N_("incident"),
-    N_("bundle"),
-    N_("low"),
-    N_("medium"),
-    N_("high"),
-    N_("critical"),
-    N_("urgent"),
-    N_("routine"),
-    N_("live"),
-    N_("retro"),
-    N_("queued"),
-    N_("running"),
-    N_("done"),
-    N_("failed"),
     N_("removed"),
     N_("removed value"),
     N_("removed references"),

@@ -17,7 +17,6 @@ from rengo.finops.forecast import fiscal_year_bounds, fiscal_year_of
 from rengo.finops.settings import FinopsSettings
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import problem_message
-from rengo.web.i18n import N_
 from rengo.web.pages.finops.common import (
     back,
     flash_of,
@@ -26,7 +25,7 @@ from rengo.web.pages.finops.common import (
     system_label,
     ward_label,
 )
-from rengo.web.templating import render
+from rengo.web.templating import env, render
 
 router = APIRouter(include_in_schema=False)
 BPR_FIELDS = (
@@ -78,8 +77,7 @@ def bpr_page(
     )
 
 
-DISPATCH_STATES = (N_("dispatch_requested"), N_("dispatch_assigned"), N_("dispatch_closed"))
-"""The labels of ``BprDispatch.status`` (the page shows ``dispatch_<status>``)."""
+env.globals.update(DISPATCH_STATUSES=bpr_dispatch.STATUSES)
 
 
 @router.post("/finops/bpr/dispatches", response_model=None)
