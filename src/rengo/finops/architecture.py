@@ -38,6 +38,7 @@ from rengo.core import audit
 from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, require
 from rengo.core.sql import literal
+from rengo.core.vocabulary import Term, vocabulary
 from rengo.finops.lake import Lake, connection
 from rengo.finops.models import ArchitectureReview
 
@@ -50,7 +51,22 @@ COLD_TIERS = r"(?i)(glacier|archive|infrequent|\bcool\b|\bcold\b|nearline|coldli
 Status = Literal["pass", "fail", "unknown"]
 ON_PREMISES = frozenset({"on_premises", "data_centre"})
 """Asset locations that are not a cloud: a move from there is where lift-and-shift happens."""
-CHECKS = ("managed", "autoscaling", "right_sized", "off_hours", "storage_tiering")
+CHECKS = vocabulary(
+    Term("managed", "マネージドサービスの活用", "Managed services used"),
+    Term("autoscaling", "負荷に応じた自動スケーリング", "Scales with the load"),
+    Term("right_sized", "適切なサイズ", "Right-sized"),
+    Term("off_hours", "夜間・休日の停止", "Stopped off hours"),
+    Term("storage_tiering", "ストレージの階層化", "Storage tiered"),
+)
+STATUSES = vocabulary(
+    Term("pass", "適合", "Passed"),
+    Term("fail", "要改善", "Needs work"),
+    Term("unknown", "評価不能(データなし)", "Not assessed (no data)"),
+)
+DECISIONS = vocabulary(
+    Term("accepted", "承認", "Accepted"),
+    Term("action_required", "対応事項あり", "Action required"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +151,8 @@ def assess(lake: Lake, asset: Asset) -> Review:
         _cpu(cpu),
         _storage(float(storage or 0), float(cold or 0)),
     ]
-    findings.sort(key=lambda f: CHECKS.index(f.check))
+    order = list(CHECKS)
+    findings.sort(key=lambda f: order.index(f.check))
     assessed = [f for f in findings if f.status != "unknown"]
     score = (
         round(100 * sum(f.status == "pass" for f in assessed) / len(assessed), 1)

@@ -56,6 +56,8 @@ def _number(value: float | int | None, digits: int = 0) -> str:
 
 
 def _date(value: date | None) -> str:
+    if isinstance(value, datetime):  # a moment: its day in Tokyo, never the raw stamp
+        return to_jst(value).date().isoformat()
     return value.isoformat() if value else ""
 
 

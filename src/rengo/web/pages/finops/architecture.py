@@ -24,19 +24,6 @@ from rengo.web.pages.finops.common import back
 
 router = APIRouter(include_in_schema=False)
 
-LABELS = {
-    "managed": N_("Managed services used"),
-    "autoscaling": N_("Scales with the load"),
-    "right_sized": N_("Right-sized"),
-    "off_hours": N_("Stopped off hours"),
-    "storage_tiering": N_("Storage tiered"),
-    "pass": N_("review_pass"),
-    "fail": N_("review_fail"),
-    "unknown": N_("review_unknown"),
-    "accepted": N_("review_accepted"),
-    "action_required": N_("review_action_required"),
-}
-"""What the page shows for each check, status and decision."""
 
 EVIDENCE = (
     N_("No cost rows for this system"),
@@ -71,7 +58,9 @@ def architecture_context(
     return {
         "review": architecture.assess(Lake.of(runtime.data_dir), asset),
         "reviews": architecture.reviews(session, principal, asset),
-        "labels": LABELS,
+        "checks": architecture.CHECKS,
+        "statuses": architecture.STATUSES,
+        "decisions": architecture.DECISIONS,
         "can_review": allows(principal, "finops.architecture.review", asset.tenant),
         "window_days": architecture.WINDOW_DAYS,
     }
