@@ -11,6 +11,7 @@ from rengo.web.i18n import N_
 from rengo.web.nav import NavItem
 from rengo.web.pages.finops import actions, budget, explorer, guideline, plan, registers, rules
 
+LIFESPAN = plan.LIFESPAN
 router = APIRouter(include_in_schema=False)
 for part in (explorer, plan, budget, actions, registers, guideline, rules):
     router.include_router(part.router)
