@@ -76,6 +76,17 @@ def _close(parts: list[str]) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - built from escaped text and numbers only
 
 
+def _grid(ticks: list[tuple[float, float]], left: int, right: int, language: str) -> list[str]:
+    """Horizontal grid lines at (value, y) with the value as a short amount on the left."""
+    return [
+        f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d5dae1" '
+        'stroke-width="1"/>'
+        f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" '
+        f'fill="#5b6470">{escape(compact(t, language))}</text>'
+        for t, y in ticks
+    ]
+
+
 def stacked_bars(
     periods: list[str],
     series: list[Series],
@@ -104,13 +115,7 @@ def stacked_bars(
     slot = plot_w / len(periods)
     bar = max(1.0, slot * 0.78)
     parts = _open(chart_id, title, width, height)
-    for t in ticks:
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
-            'stroke="#d5dae1" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y(t) + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="#5b6470">{escape(compact(t, language))}</text>'
-        )
+    parts += _grid([(t, y(t)) for t in ticks], left, width - right, language)
     every = max(1, math.ceil(len(periods) / 12))
     for i, period in enumerate(periods):
         x = left + i * slot + (slot - bar) / 2
@@ -299,14 +304,7 @@ def lines(
         return left + i * step, top + (high - max(v, 0.0)) / high * plot_h
 
     parts = _open(chart_id, title, width, height)
-    for t in ticks:
-        _x, ty = xy(0, t)
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}" '
-            'stroke="#d5dae1" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="11" '
-            f'fill="#5b6470">{escape(compact(t, language))}</text>'
-        )
+    parts += _grid([(t, xy(0, t)[1]) for t in ticks], left, width - right, language)
     every = max(1, math.ceil(len(periods) / 8))
     for i, period in enumerate(periods):
         if i % every == 0:
