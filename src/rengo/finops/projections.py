@@ -107,7 +107,7 @@ KEPT = 8
 for past month ends (their trend); each keeps its own."""
 _cache: dict[Path, dict[tuple[object, ...], CostSeries]] = defaultdict(dict)
 _cache_lock = threading.Lock()
-_build_locks: dict[Path, threading.Lock] = defaultdict(threading.Lock)
+_build_locks: dict[Path, threading.Lock] = {}
 
 
 def cost_series(explorer: Explorer, as_of: date, s: FinopsSettings) -> CostSeries:
@@ -121,7 +121,7 @@ def cost_series(explorer: Explorer, as_of: date, s: FinopsSettings) -> CostSerie
         s.forecast_interval,
     )
     root = explorer.lake.root
-    with _build_locks[root]:
+    with _build_locks.setdefault(root, threading.Lock()):  # setdefault: atomic
         with _cache_lock:
             hit = _cache[root].get(key)
         if hit is not None:
