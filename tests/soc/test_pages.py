@@ -134,6 +134,13 @@ def test_status_page_counts_and_warns_of_silent_wards(
     alert = re.search(r'<div class="flash error" role="alert">(.*?)</div>', page.text, re.S)
     assert alert and "港区" in alert.group(1) and "千代田区" not in alert.group(1)
     assert 'class="heat-' in page.text and "HTTP Activity (4002)" in page.text
+    # The chart's bar for today is the table's cell for today (issue 17).
+    row = re.search(r'<th scope="row">千代田区</th>(.*?)</tr>', page.text, re.S)
+    assert row
+    today_cell = re.findall(r'<td class="heat-\d">([\d,]+)</td>', row.group(1))[-1]
+    assert int(today_cell.replace(",", "")) > 0
+    day = now.strftime("%m-%d")  # the table's days are UTC days
+    assert f"<title>千代田区 · {day} · {today_cell}</title>" in page.text
     assert client.get("/soc/status", params={"days": "99"}).status_code == 422
     ward = new_client()
     login(ward, WARD_A, "ward_it")

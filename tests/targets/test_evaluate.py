@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -86,3 +87,29 @@ def test_a_stale_value_is_shown_while_it_is_recomputed(env: Runtime) -> None:
     while (evaluator.evaluate(target, now, trend=False).overall.value or 0) < 2.0:
         assert time.monotonic() < deadline
         time.sleep(0.01)
+
+
+def test_a_target_being_computed_is_waited_for_not_computed_twice(env: Runtime) -> None:
+    """The warm-up at start and the first visitor ask at once: one computation (issue 17)."""
+    started, release = threading.Event(), threading.Event()
+    calls: list[object] = []
+
+    def slow(ctx: object) -> dict[str, Measurement]:
+        calls.append(ctx)
+        started.set()
+        release.wait(10)
+        return {JOINT: Measurement(7.0)}
+
+    evaluator = TargetEvaluator(env.db, env.settings, env.data_dir)
+    target = _target(id="slow", compute=slow)
+    now = env.clock.now()
+    first: list[object] = []
+    warm = threading.Thread(
+        target=lambda: first.append(evaluator.evaluate(target, now, trend=False))
+    )
+    warm.start()
+    assert started.wait(10)
+    threading.Timer(0.3, release.set).start()
+    second = evaluator.evaluate(target, now, trend=False)
+    warm.join(10)
+    assert len(calls) == 1 and second is first[0] and second.overall.value == 7.0

@@ -76,6 +76,30 @@ def day_classes(days: list[date]) -> np.ndarray:
     return classes
 
 
+def _window_medians(windows: np.ndarray, sub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median and median absolute deviation of each window, NaN ignored. Without NaN in
+    ``sub``, row ``j`` holds ``sub[j - w : j]`` (NaN-padded before the start): plain medians,
+    as ``nanmedian`` goes through masked arrays, some 20 times slower."""
+    rows, w = windows.shape if windows.ndim == 2 else (0, 0)
+    med, mad = np.full(rows, np.nan), np.full(rows, np.nan)
+    if not rows:
+        return med, mad
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if np.isnan(sub).any():
+            med[:] = np.nanmedian(windows, axis=1)
+            mad[:] = np.nanmedian(np.abs(windows - med[:, None]), axis=1)
+            return med, mad
+        for j in range(1, min(w, rows)):
+            med[j] = np.median(sub[:j])
+            mad[j] = np.median(np.abs(sub[:j] - med[j]))
+        if w < rows:
+            full = windows[w:]
+            med[w:] = np.median(full, axis=1)
+            mad[w:] = np.median(np.abs(full - med[w:, None]), axis=1)
+    return med, mad
+
+
 def expected_costs(values: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Median and robust spread of earlier same-kind days for every day (NaN when too few)."""
     expected = np.full(values.shape, np.nan)
@@ -88,10 +112,7 @@ def expected_costs(values: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray,
         padded = np.concatenate([np.full(window, np.nan), sub])
         windows = sliding_window_view(padded, window)[: sub.size]  # window ending just before i
         counts = np.sum(~np.isnan(windows), axis=1)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            med = np.nanmedian(windows, axis=1) if windows.size else np.array([])
-            mad = np.nanmedian(np.abs(windows - med[:, None]), axis=1)
+        med, mad = _window_medians(windows, sub)
         ok = counts >= MIN_CLASS_POINTS
         expected[idx[ok]] = med[ok]
         spread[idx[ok]] = 1.4826 * mad[ok]

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import duckdb
 
@@ -27,6 +27,8 @@ from rengo.finops.rollup import COLUMNS as ROLLUP_COLUMNS
 from rengo.finops.rollup import KEYS as ROLLUP_KEYS
 from rengo.finops.rollup import SUMS as ROLLUP_SUMS
 from rengo.finops.rollup import rollup_select
+
+T = TypeVar("T")
 
 DIMENSIONS: dict[str, str] = {
     "ward": f"coalesce(__ward, '{UNALLOCATED}')",
@@ -140,6 +142,7 @@ class Explorer:
         self._rollup: tuple[str, str] | None = None
         self._rollups = 0
         self._last_day: date | None = None
+        self._memo: dict[tuple[object, ...], object] = {}
 
     def close(self) -> None:
         self._con.close()
@@ -324,6 +327,32 @@ class Explorer:
         rows = self.cursor().execute(sql).fetchall()
         return [CostRow(r[0], tuple(str(x) for x in r[1:-1]), float(r[-1] or 0.0)) for r in rows]
 
+    def top_costs(self, q: CostQuery, top: int, other: str) -> tuple[list[CostRow], int]:
+        """``costs`` of a one-dimension query with only the ``top`` groups of the largest
+        absolute total, the others summed per period as the group ``other``; and how many
+        groups there are in all. Ranked in the database: a daily breakdown by resource is
+        hundreds of thousands of (period, group) cells, of which a page shows a few."""
+        q.check()
+        if self.lake.is_empty() or len(q.group_by) != 1:
+            rows = self.costs(q)
+            return rows, len({r.groups for r in rows})
+        period = {"day": "'%Y-%m-%d'", "month": "'%Y-%m'"}.get(q.granularity)
+        period_sql = f"strftime(x_ChargeDate, {period})" if period else "''"
+        sql = (
+            f"WITH cells AS (SELECT {period_sql} AS period, {dimension_sql(q.group_by[0])} AS g, "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
+            f"sum({METRICS[q.metric]} * __w) AS cost "
+            f"FROM ({self.allocated_sql(q, self._needed(q))}) WHERE {self._where(q)} "
+            "GROUP BY ALL), ranked AS (SELECT g, row_number() OVER "
+            "(ORDER BY abs(sum(cost)) DESC, CAST(g AS VARCHAR)) AS rank, count(*) OVER () AS n "
+            "FROM cells GROUP BY g) "
+            f"SELECT period, CASE WHEN rank <= {int(top)} THEN CAST(g AS VARCHAR) "
+            f"ELSE {literal_list([other])} END AS g, sum(cost), max(n) "
+            "FROM cells JOIN ranked USING (g) GROUP BY ALL ORDER BY 1, 2"
+        )
+        found = self.cursor().execute(sql).fetchall()
+        groups = int(found[0][3]) if found else 0
+        return [CostRow(r[0], (str(r[1]),), float(r[2] or 0.0)) for r in found], groups
+
     def total(self, q: CostQuery) -> float:
         saved = (q.group_by, q.granularity)
         q.group_by, q.granularity = [], "total"
@@ -337,6 +366,9 @@ class Explorer:
         """Rows lacking an exchange rate (their reporting amount is empty), per currency."""
         if self.lake.is_empty():
             return 0, {}
+        return self._kept("unpriced", q, lambda: self._unpriced_now(q))
+
+    def _unpriced_now(self, q: CostQuery) -> tuple[int, dict[str, float]]:
         cols = {"BillingCurrency", "BilledCost", "x_ExchangeRate"} | self._needed(q)
         sql = (
             "SELECT BillingCurrency, sum(__rows), sum(BilledCost) FROM "  # noqa: S608 - relations and columns named by code, values quoted by core.sql
@@ -379,8 +411,39 @@ class Explorer:
         self.rollup_table()
         return self._last_day
 
+    def _kept(self, what: str, q: CostQuery, compute: Callable[[], T], *extra: object) -> T:
+        """``compute()`` for query ``q``, kept until the lake or the allocation changes (the
+        explorer page asks the same filter choices and unpriced rows on every load)."""
+        key = (
+            what,
+            self.lake.version(),
+            hash(self.weights_sql() or ""),
+            q.start,
+            q.end,
+            tuple(q.group_by),
+            q.granularity,
+            q.metric,
+            q.wards,
+            tuple(sorted((k, tuple(v)) for k, v in q.filters.items())),
+            *extra,
+        )
+        with self._lock:
+            found = self._memo.get(key)
+        if found is None:
+            found = compute()
+            with self._lock:
+                if len(self._memo) >= 512:
+                    self._memo.clear()
+                self._memo[key] = found
+        return cast(T, found)
+
     def distinct(self, dimension: str, q: CostQuery, limit: int = 200) -> list[str]:
         """Values a filter can take (for the explorer's selects)."""
+        return self._kept(
+            "distinct", q, lambda: self._distinct_now(dimension, q, limit), dimension, limit
+        )
+
+    def _distinct_now(self, dimension: str, q: CostQuery, limit: int) -> list[str]:
         expr = dimension_sql(dimension)
         inner = self.allocated_sql(q, self._needed(CostQuery(q.start, q.end, [dimension])))
         rows = (

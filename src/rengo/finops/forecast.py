@@ -16,7 +16,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from rengo.finops.anomaly import day_classes, expected_costs
+from rengo.finops.anomaly import CLASS_WINDOW, MIN_CLASS_POINTS, day_classes, expected_costs
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +61,20 @@ def daily_forecast(
     n_hist = (last_actual - history_start).days + 1
     values[n_hist:] = np.nan
     classes = day_classes(days)
-    # Forecast day by day, feeding each expectation back as the day's value.
+    # Forecast day by day, feeding each expectation back as the day's value: the median of
+    # the last same-kind days (as ``expected_costs`` computes it for the newest day), kept
+    # per kind so that a day costs one small median, not a pass over the whole series.
     filled = values.copy()
+    earlier = {c: [float(v) for v in values[:n_hist][classes[:n_hist] == c]] for c in CLASS_WINDOW}
     for i in range(n_hist, len(days)):
-        expected, _ = expected_costs(filled[: i + 1], classes[: i + 1])
+        kind = int(classes[i])
+        recent = [v for v in earlier[kind][-CLASS_WINDOW[kind] :] if not math.isnan(v)]
         filled[i] = (
-            expected[i] if not math.isnan(expected[i]) else np.nanmean(filled[max(0, i - 28) : i])
+            float(np.median(recent))
+            if len(recent) >= MIN_CLASS_POINTS
+            else np.nanmean(filled[max(0, i - 28) : i])
         )
+        earlier[kind].append(float(filled[i]))
     future = float(np.nansum(filled[n_hist:]))
     expected_hist, _ = expected_costs(values[:n_hist], classes[:n_hist])
     errors = (values[:n_hist] - expected_hist)[-90:]

@@ -50,9 +50,18 @@ class Lake:
         return path
 
     def files(self) -> list[Path]:
-        if not self.costs.is_dir():
-            return []
-        return sorted(self.costs.glob("billing_month=*/account_key=*/data_*.parquet"))
+        """``billing_month=*/account_key=*/data_*.parquet``, sorted (``os.scandir``: every
+        page asks for the lake's version, and ``Path.glob`` took 40 ms over 120 partitions)."""
+        out: list[Path] = []
+        for month in _entries(self.costs, "billing_month="):
+            for key in _entries(month, "account_key="):
+                with os.scandir(key) as found:
+                    out += [
+                        Path(f.path)
+                        for f in found
+                        if f.name.startswith("data_") and f.name.endswith(".parquet")
+                    ]
+        return sorted(out)
 
     def rollup_files(self) -> list[tuple[Path, bool]]:
         """Each partition's daily rollup, or its data file where no rollup exists (False)."""
@@ -75,7 +84,7 @@ class Lake:
     def version(self) -> str:
         """Changes whenever a partition is written (cache key for derived figures)."""
         files = self.files()
-        rollups = [f for f, is_rollup in self.rollup_files() if is_rollup]
+        rollups = [r for r in (f.parent / ROLLUP_FILE for f in files) if r.is_file()]
         newest = max((f.stat().st_mtime_ns for f in [*files, *rollups]), default=0)
         return f"{len(files)}:{len(rollups)}:{newest}"
 
@@ -161,3 +170,12 @@ def connection(threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection
         yield con
     finally:
         con.close()
+
+
+def _entries(folder: Path | str, prefix: str) -> list[str]:
+    """Sub-folders of ``folder`` whose names start with ``prefix`` (none if it is absent)."""
+    try:
+        with os.scandir(folder) as found:
+            return [e.path for e in found if e.name.startswith(prefix) and e.is_dir()]
+    except FileNotFoundError:
+        return []

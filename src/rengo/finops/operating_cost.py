@@ -33,9 +33,10 @@ from sqlalchemy.orm import Session
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.tenancy import populations
 from rengo.core.wards import JOINT, is_tenant
-from rengo.finops.explorer import CostQuery, Explorer
-from rengo.finops.forecast import fiscal_year_bounds, fiscal_year_of, project_fiscal_year
+from rengo.finops.explorer import Explorer
+from rengo.finops.forecast import fiscal_year_of
 from rengo.finops.models import Baseline, BudgetLine
+from rengo.finops.projections import cost_series
 from rengo.finops.settings import FinopsSettings
 
 
@@ -95,20 +96,11 @@ class WardOperatingCost:
 def cloud_fiscal_year(explorer: Explorer, as_of: date, s: FinopsSettings) -> dict[str, float]:
     """Each ward's cloud bill of the fiscal year containing ``as_of``, actual + forecast,
     without its share of the joint SOC/CSIRT's pool (a security cost, not the systems')."""
-    if explorer.lake.is_empty():
-        return {}
-    start, _end = fiscal_year_bounds(
-        fiscal_year_of(as_of, s.fiscal_year_start_month), s.fiscal_year_start_month
-    )
-    rows = explorer.costs(CostQuery(start, as_of, ["ward", "shared_pool"], "day"))
-    daily: dict[str, dict[date, float]] = defaultdict(lambda: defaultdict(float))
-    for r in rows:
-        ward, pool = r.groups
-        if is_tenant(ward) and ward != JOINT and pool != s.joint_security_pool:
-            daily[ward][date.fromisoformat(r.period)] += r.cost
+    series = cost_series(explorer, as_of, s)
     return {
-        w: project_fiscal_year(dict(c), as_of, start_month=s.fiscal_year_start_month).forecast
-        for w, c in daily.items()
+        w: series.year(w, exclude_pool=s.joint_security_pool).forecast
+        for w in series.wards()
+        if is_tenant(w) and w != JOINT
     }
 
 
@@ -194,26 +186,12 @@ def security_costs(
     year = fiscal_year_of(as_of, s.fiscal_year_start_month)
     lines = lines_of_year(session, year, "security")
     pops = populations(session)
-    share_of_cloud: dict[str, float] = {}
-    if not explorer.lake.is_empty():
-        start, _end = fiscal_year_bounds(year, s.fiscal_year_start_month)
-        rows = explorer.costs(
-            CostQuery(
-                start,
-                as_of,
-                ["ward"],
-                "day",
-                filters={"shared_pool": [s.joint_security_pool]},
-            )
-        )
-        daily: dict[str, dict[date, float]] = defaultdict(dict)
-        for r in rows:
-            daily[r.groups[0]][date.fromisoformat(r.period)] = r.cost
-        share_of_cloud = {
-            w: project_fiscal_year(c, as_of, start_month=s.fiscal_year_start_month).forecast
-            for w, c in daily.items()
-            if w in pops
-        }
+    series = cost_series(explorer, as_of, s)
+    share_of_cloud = {
+        w: series.pool_year(w, s.joint_security_pool).forecast
+        for w in series.wards()
+        if w in pops and series.pool_costs(w, s.joint_security_pool)
+    }
     joint_lines = lines.get(JOINT, [])
     joint_own = sum(x.amount for x in joint_lines)
     total_pop = sum(pops.values()) or 1

@@ -2,15 +2,14 @@
 
 The KGI compares each ward's (and business system's) pre-migration annual operating
 cost with this fiscal year's actual cost plus its forecast; budgets compare the same
-forecast with the amount a ward set for the year. Both are computed from one daily
-series per (ward, system) so that the KGI view, the budget view and the target agree.
+forecast with the amount a ward set for the year. Both read one shared computation
+(``rengo.finops.projections``) so that the KGI view, the budget view and the target agree.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,12 +20,12 @@ from rengo.core.errors import InvalidInput, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.types import TenantCode
 from rengo.core.wards import is_tenant, ward_codes
-from rengo.finops.explorer import CostQuery, Explorer
-from rengo.finops.forecast import Projection, fiscal_year_of, project_fiscal_year, project_month
+from rengo.finops.forecast import Projection, fiscal_year_of
 from rengo.finops.models import Baseline, Budget
-from rengo.finops.settings import FinopsSettings
+from rengo.finops.projections import CostSeries
 
-Series = dict[tuple[str, str], dict[date, float]]
+WHOLE_BILL = "*"
+"""The business system of a KGI row that holds the ward's whole cloud bill (no baseline)."""
 
 
 def _check_scope(ward: TenantCode, business_system: str, amount: float, where: str) -> None:
@@ -139,35 +138,6 @@ def baselines(session: Session, principal: Principal) -> list[Baseline]:
     return list(session.scalars(stmt.order_by(Baseline.ward, Baseline.business_system)))
 
 
-def daily_by_ward_system(
-    explorer: Explorer, as_of: date, s: FinopsSettings, wards: frozenset[TenantCode] | None
-) -> Series:
-    """Daily cost per (ward, system) from the start of the fiscal year (or 200 days back)."""
-    fy_start = date(fiscal_year_of(as_of, s.fiscal_year_start_month), s.fiscal_year_start_month, 1)
-    rows = explorer.costs(
-        CostQuery(
-            min(fy_start, as_of - timedelta(days=200)),
-            as_of,
-            ["ward", "business_system"],
-            "day",
-            wards=wards,
-        )
-    )
-    out: Series = defaultdict(dict)
-    for r in rows:
-        out[(r.groups[0], r.groups[1])][date.fromisoformat(r.period)] = r.cost
-    return out
-
-
-def _sum(series: Series, ward: TenantCode | None, system: str | None) -> dict[date, float]:
-    total: dict[date, float] = defaultdict(float)
-    for (w, sys_), costs in series.items():
-        if (ward is None or w == ward) and (system is None or sys_ == system):
-            for d, v in costs.items():
-                total[d] += v
-    return dict(total)
-
-
 @dataclass(frozen=True, slots=True)
 class KgiRow:
     ward: TenantCode
@@ -183,20 +153,19 @@ class KgiRow:
         return round(100.0 * (self.projection.forecast - self.baseline) / self.baseline, 1)
 
 
-def kgi(
-    session: Session,
-    principal: Principal,
-    explorer: Explorer,
-    as_of: date,
-    s: FinopsSettings,
-    series: Series | None = None,
-) -> list[KgiRow]:
-    """Baseline against this fiscal year's actual + forecast, per ward and per system."""
-    rows = baselines(session, principal)
-    if not rows or explorer.lake.is_empty():
-        return []
+def _visible(principal: Principal, series: CostSeries) -> list[str]:
     wards = narrow_to_visible(principal, "finops.costs.read", None)
-    series = series if series is not None else daily_by_ward_system(explorer, as_of, s, wards)
+    return [w for w in series.wards() if is_tenant(w) and (wards is None or w in wards)]
+
+
+def kgi(session: Session, principal: Principal, series: CostSeries) -> list[KgiRow]:
+    """Baseline against this fiscal year's actual + forecast, per ward and per system.
+
+    After each ward's rows comes its whole cloud bill (no baseline: the figure of the
+    forecasts page), so that the two pages can be read side by side."""
+    rows = baselines(session, principal)  # of the wards the asker may see
+    if not rows or not series.cells:
+        return []
     out: list[KgiRow] = []
     per_ward: dict[str, list[Baseline]] = defaultdict(list)
     for b in rows:
@@ -205,20 +174,15 @@ def kgi(
         whole = [b for b in items if not b.business_system]
         systems = [b for b in items if b.business_system]
         for b in systems:
-            costs = _sum(series, ward, b.business_system)
-            p = project_fiscal_year(costs, as_of, start_month=s.fiscal_year_start_month)
+            p = series.year(ward, systems=[b.business_system])
             out.append(KgiRow(ward, b.business_system, b.annual_cost, p))
         if whole:
-            costs = _sum(series, ward, None)
-            base = whole[0].annual_cost
+            out.append(KgiRow(ward, "", whole[0].annual_cost, series.year(ward)))
         else:
-            costs = defaultdict(float)
-            for b in systems:
-                for d, v in _sum(series, ward, b.business_system).items():
-                    costs[d] += v
+            chosen = [b.business_system for b in systems]
             base = sum(b.annual_cost for b in systems)
-        p = project_fiscal_year(dict(costs), as_of, start_month=s.fiscal_year_start_month)
-        out.append(KgiRow(ward, "", base, p))
+            out.append(KgiRow(ward, "", base, series.year(ward, systems=chosen)))
+            out.append(KgiRow(ward, WHOLE_BILL, 0.0, series.year(ward)))
     return out
 
 
@@ -236,35 +200,11 @@ class Outlook:
         return self.budget is not None and self.year.forecast > self.budget
 
 
-def outlook(
-    session: Session,
-    principal: Principal,
-    explorer: Explorer,
-    as_of: date,
-    s: FinopsSettings,
-    series: Series | None = None,
-) -> list[Outlook]:
+def outlook(session: Session, principal: Principal, series: CostSeries) -> list[Outlook]:
     """Forecasts to month end and fiscal year end per visible ward, beside the ward's budget."""
-    if explorer.lake.is_empty():
-        return []
-    wards = narrow_to_visible(principal, "finops.costs.read", None)
-    series = series if series is not None else daily_by_ward_system(explorer, as_of, s, wards)
-    fy = fiscal_year_of(as_of, s.fiscal_year_start_month)
+    fy = fiscal_year_of(series.as_of, series.start_month)
     budget = {b.ward: b.amount for b in budgets(session, principal, fy) if not b.business_system}
-    out = []
-    for ward in sorted({w for w, _ in series if is_tenant(w)}):
-        costs = _sum(series, ward, None)
-        out.append(
-            Outlook(
-                ward,
-                project_month(costs, as_of, s.forecast_interval),
-                project_fiscal_year(
-                    costs,
-                    as_of,
-                    start_month=s.fiscal_year_start_month,
-                    coverage=s.forecast_interval,
-                ),
-                budget.get(ward),
-            )
-        )
-    return out
+    return [
+        Outlook(ward, series.month(ward), series.year(ward), budget.get(ward))
+        for ward in _visible(principal, series)
+    ]

@@ -18,8 +18,9 @@ only its ward's alerts (others answer 404), the joint centre sees all and campai
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Select, func, select
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 import rengo.soc.permissions  # noqa: F401  (the queue's actions are defined there)
 from rengo.core import audit
+from rengo.core.clock import to_jst
 from rengo.core.errors import InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.types import Page, TenantCode
@@ -126,6 +128,21 @@ def search_alerts(session: Session, principal: Principal, f: AlertFilter) -> Pag
         .offset((page - 1) * per_page)
     ).all()
     return Page(list(items), total, page, per_page)
+
+
+def volume_by_day(
+    session: Session, principal: Principal, since: datetime
+) -> dict[tuple[date, str], int]:
+    """Alerts first seen since ``since`` per JST day and level, of the wards ``principal``
+    may see (the alert queue's chart of volumes over time)."""
+    tenants = narrow_to_visible(principal, "soc.alerts.read", None)
+    stmt = select(Alert.first_seen, Alert.level).where(Alert.first_seen >= since)
+    if tenants is not None:
+        stmt = stmt.where(Alert.tenant.in_(tenants))
+    out: dict[tuple[date, str], int] = defaultdict(int)
+    for first_seen, level in session.execute(stmt):
+        out[(to_jst(first_seen).date(), level)] += 1
+    return dict(out)
 
 
 def get_alert(session: Session, principal: Principal, public_id: str) -> Alert:

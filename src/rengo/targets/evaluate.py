@@ -60,6 +60,7 @@ class TargetEvaluator:
         self._cache: dict[tuple[str, bool], tuple[float, datetime, TargetResult]] = {}
         self._past: dict[tuple[str, str], tuple[float, float | None]] = {}
         self._refreshing: set[tuple[str, bool]] = set()
+        self._running: dict[tuple[str, bool], threading.Event] = {}
         self._lock = threading.Lock()
 
     def _compute(self, target: Target, as_of: datetime) -> dict[TenantCode, Measurement]:
@@ -108,6 +109,25 @@ class TargetEvaluator:
         threading.Thread(target=run, name=f"target-{target.id}", daemon=True).start()
 
     def _evaluate_now(self, target: Target, as_of: datetime, trend: bool) -> TargetResult:
+        """Compute now; when another thread (the warm-up at start, another visitor) is
+        computing the same target, wait for its result instead of computing it twice."""
+        key = (target.id, trend)
+        with self._lock:
+            running = self._running.get(key)
+            if running is None:
+                self._running[key] = threading.Event()
+        if running is not None:
+            running.wait()
+            with self._lock:
+                hit = self._cache.get(key)
+            return hit[2] if hit is not None else self._compute_result(target, as_of, trend)
+        try:
+            return self._compute_result(target, as_of, trend)
+        finally:
+            with self._lock:
+                self._running.pop(key).set()
+
+    def _compute_result(self, target: Target, as_of: datetime, trend: bool) -> TargetResult:
         error = None
         try:
             values = self._compute(target, as_of)

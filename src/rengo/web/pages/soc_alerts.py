@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from rengo.core import audit
+from rengo.core.clock import JST, to_jst
 from rengo.core.errors import InvalidInput, Problem
-from rengo.core.permissions import allows
+from rengo.core.permissions import Principal, allows
 from rengo.soc import alerts, alerts_tuning
 from rengo.soc.alerts_models import CLOSE_REASONS, STATUSES
 from rengo.soc.detect import events
 from rengo.soc.schema import LEVELS
+from rengo.web import charts
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
-from rengo.web.i18n import N_
+from rengo.web.i18n import N_, current_language, gettext
 from rengo.web.nav import NavItem
 from rengo.web.templating import render
 
@@ -69,9 +73,46 @@ def _filter(request: Request) -> alerts.AlertFilter:
     )
 
 
+LEVEL_COLOURS = {
+    "informational": "#999999",
+    "low": "#56B4E9",
+    "medium": "#E69F00",
+    "high": "#D55E00",
+    "critical": "#000000",
+}
+VOLUME_DAYS = 14
+
+
+def volume_chart(session: Session, principal: Principal, now: datetime) -> dict[str, Any]:
+    """Alerts per day and level over the last two weeks: the chart and its table."""
+    today = to_jst(now).date()
+    days = [today - timedelta(days=i) for i in range(VOLUME_DAYS - 1, -1, -1)]
+    since = datetime.combine(days[0], time(), JST)
+    counts = alerts.volume_by_day(session, principal, since)
+    series = [
+        charts.Series(
+            level,
+            gettext(LEVEL_LABELS[level]),
+            LEVEL_COLOURS[level],
+            tuple(float(counts.get((d, level), 0)) for d in days),
+        )
+        for level in LEVELS
+        if any(counts.get((d, level)) for d in days)
+    ]
+    title = gettext("Alerts per day and level, last %(n)s days") % {"n": VOLUME_DAYS}
+    svg = charts.stacked_bars(
+        [d.strftime("%m/%d") for d in days], series, title=title, language=current_language()
+    )
+    return {"volume_svg": svg, "volume_days": days, "volume_series": series, "volume_title": title}
+
+
 @router.get("/soc/alerts", response_class=HTMLResponse)
 def queue(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> HTMLResponse:
     f = _filter(request)
     page = alerts.search_alerts(session, principal, f)
@@ -89,7 +130,13 @@ def queue(
     )
     query.pop("changed", None)
     changed = request.query_params.get("changed") or ""
+    chart: dict[str, Any] = (
+        {}
+        if request.headers.get("hx-request")
+        else volume_chart(session, principal, runtime.clock.now())
+    )
     context = {
+        **chart,
         "page": page,
         "f": f,
         "query": query,

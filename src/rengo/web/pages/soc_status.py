@@ -27,10 +27,11 @@ from rengo.soc.quarantine import quarantined, replay, summary
 from rengo.soc.service import store_for
 from rengo.soc.settings import SocSettings
 from rengo.soc.stats import collect_stats
+from rengo.web import charts
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
-from rengo.web.i18n import N_, gettext
+from rengo.web.i18n import N_, current_language, gettext
 from rengo.web.nav import NavItem
-from rengo.web.templating import render
+from rengo.web.templating import render, tenant_label
 
 router = APIRouter(include_in_schema=False)
 NAV = [
@@ -68,7 +69,21 @@ def _status_context(stats: Any, wards: list[TenantCode], days: int) -> dict[str,
         )
         for ward in sorted(grid)
     ]
+    flat = [
+        (day.isoformat(), ward, float(n))
+        for ward, cells in grid.items()
+        for day, n in cells.items()
+    ]
+    periods = [d.isoformat() for d in columns]
+    labels = {w: tenant_label(w) for w in grid}
+    series = charts.top_series(flat, periods, labels, gettext("Other"))
+    title = gettext("Events per ward and day")
     return {
+        "svg": charts.stacked_bars(
+            [d.strftime("%m-%d") for d in columns], series, title=title, language=current_language()
+        ),
+        "series": series,
+        "chart_title": title,
         "columns": columns,
         "rows": rows,
         "per_class": sorted(per_class.items(), key=lambda kv: -kv[1]),

@@ -21,6 +21,7 @@ from rengo.web.pages.finops import (
     rules,
 )
 
+LIFESPAN = plan.LIFESPAN
 router = APIRouter(include_in_schema=False)
 for part in (
     explorer,

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from rengo.core.errors import NotFound
 from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.finops import recommend, scan
+from rengo.finops.explorer import CostQuery, Explorer
 from rengo.finops.models import Recommendation, RecommendationEvent
+from rengo.web import charts
 from rengo.web.deps import CallerDep, IdPath, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.i18n import _, current_language
 from rengo.web.pages.finops.common import (
     ALERT_ACTIONS,
     ALERT_KINDS,
@@ -20,7 +27,9 @@ from rengo.web.pages.finops.common import (
     REC_STATUS,
     STATUS_SYMBOL,
     back,
+    explorer_for,
     flash_of,
+    last_day,
     parse_date,
     rec_title,
     system_label,
@@ -36,9 +45,49 @@ def _ward_filter(request: Request) -> str | None:
     return request.query_params.get("ward") or None
 
 
+CHART_BEFORE, CHART_AFTER = 60, 14
+"""Days of the charted series before and after the chosen alert's day."""
+
+
+def anomaly_chart(
+    ex: Explorer, alerts: list[Any], chosen: Any, last: date
+) -> tuple[Markup, list[tuple[str, float, bool]]]:
+    """The daily cost of the chosen alert's series around its day, the days of every listed
+    alert of that series marked; and the same as (day, cost, marked) rows for the table."""
+    start = chosen.day - timedelta(days=CHART_BEFORE)
+    end = max(start, min(chosen.day + timedelta(days=CHART_AFTER), last))
+    filters = {"service": [chosen.service]} if chosen.service else {}
+    if chosen.business_system:
+        filters["business_system"] = [chosen.business_system]
+    q = CostQuery(start, end, [], "day", filters=filters, wards=frozenset({chosen.ward}))
+    cost = {r.period: r.cost for r in ex.costs(q)}
+    days = [(start + timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
+    same = {
+        a.day.isoformat()
+        for a in alerts
+        if (a.ward, a.business_system, a.service)
+        == (chosen.ward, chosen.business_system, chosen.service)
+    }
+    system = system_label(chosen.business_system) if chosen.business_system else ""
+    label = " · ".join(x for x in (ward_label(chosen.ward), system, chosen.service) if x)
+    series = charts.Series("s", label, charts.PALETTE[0], tuple(cost.get(d, 0.0) for d in days))
+    svg = charts.lines(
+        days,
+        [series],
+        title=_("Daily cost of %(series)s, anomalies circled") % {"series": label},
+        language=current_language(),
+        marks={"s": {i for i, d in enumerate(days) if d in same}},
+    )
+    return svg, [(d, cost.get(d, 0.0), d in same) for d in days]
+
+
 @router.get("/finops/anomalies", response_class=HTMLResponse)
 def anomalies_page(
-    request: Request, caller: CallerDep, principal: UserDep, session: SessionDep
+    request: Request,
+    caller: CallerDep,
+    principal: UserDep,
+    session: SessionDep,
+    runtime: RuntimeDep,
 ) -> HTMLResponse:
     status = request.query_params.get("status", "open")
     kind = request.query_params.get("kind", "")
@@ -49,11 +98,22 @@ def anomalies_page(
         status=status if status in scan.ALERT_STATUSES else None,
         kind=kind if kind in scan.ALERT_KINDS else None,
     )
+    chart_id = request.query_params.get("chart", "")
+    dated = [a for a in alerts if a.kind != "budget"]
+    chosen = next((a for a in dated if str(a.id) == chart_id), dated[0] if dated else None)
+    svg, points = Markup(""), list[tuple[str, float, bool]]()
+    if chosen is not None:
+        ex = explorer_for(runtime, session)
+        svg, points = anomaly_chart(ex, dated, chosen, last_day(ex, runtime.clock.now().date()))
     return render(
         request,
         caller,
         "finops/anomalies.html",
         {
+            "chosen": chosen,
+            "svg": svg,
+            "points": points,
+            "query": {k: v for k, v in request.query_params.items() if k != "chart"},
             "alerts": alerts,
             "status": status,
             "kind": kind,

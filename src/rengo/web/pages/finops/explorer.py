@@ -17,10 +17,10 @@ from rengo.core.permissions import allows, narrow_to_visible, require
 from rengo.core.wards import is_tenant
 from rengo.finops.explorer import DIMENSIONS, CostQuery
 from rengo.finops.settings import FinopsSettings
+from rengo.web import charts
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
 from rengo.web.errors import error_message, problem_text
 from rengo.web.i18n import _, current_language
-from rengo.web.pages.finops import chart
 from rengo.web.pages.finops.common import (
     DIMENSION_LABELS,
     explorer_for,
@@ -120,6 +120,60 @@ def dimension_name(dimension: str) -> str:
     return _(DIMENSION_LABELS.get(dimension, dimension))
 
 
+@dataclass(slots=True)
+class TopGroups:
+    """The explorer's table: the ``top`` largest groups, then one row for all the others."""
+
+    groups: list[str]
+    totals: dict[str, float]
+    cells: dict[tuple[str, str], float]
+    period_totals: dict[str, float]
+    other: int
+    """How many groups the "other" row holds (0: none)."""
+    top: int | None
+
+
+TOP_CHOICES = (10, 25, 100)
+
+
+def read_top(request: Request) -> int | None:
+    """How many groups the table lists before "other" (``?top=all``: every group)."""
+    text = request.query_params.get("top", "")
+    if text == "all":
+        return None
+    return int(text) if text.isdigit() and int(text) in TOP_CHOICES else TOP_CHOICES[0]
+
+
+def top_groups(flat: list[tuple[str, str, float]], top: int | None, count: int) -> TopGroups:
+    """The table of ``flat`` (period, group, cost) cells: the groups as ranked, the summed
+    others (``charts.OTHER``, ``count`` groups in all) last."""
+    totals: dict[str, float] = {}
+    cells: dict[tuple[str, str], float] = {}
+    period_totals: dict[str, float] = {}
+    for period, group, cost in flat:
+        totals[group] = totals.get(group, 0.0) + cost
+        period_totals[period] = period_totals.get(period, 0.0) + cost
+        cells[(group, period)] = cells.get((group, period), 0.0) + cost
+    ranked = sorted((g for g in totals if g != charts.OTHER), key=lambda g: (-abs(totals[g]), g))
+    if charts.OTHER in totals:
+        ranked.append(charts.OTHER)
+    rest = max(0, count - len(ranked) + 1) if charts.OTHER in totals else 0
+    return TopGroups(ranked, totals, cells, period_totals, rest, top)
+
+
+def partial_periods(periods: list[str], form: Form, last: date) -> set[str]:
+    """Month columns the range or the data covers only in part (the current month)."""
+    if form.granularity != "month":
+        return set()
+    out = set()
+    for p in periods:
+        first = date.fromisoformat(p + "-01")
+        end = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        if form.start > first or min(form.end, last) < end:
+            out.add(p)
+    return out
+
+
 def _period_bounds(period: str, form: Form) -> tuple[str, str]:
     """Charge days of one period column, clipped to the form's range."""
     if len(period) == 10:
@@ -146,27 +200,24 @@ def explorer_page(
     )
     problems: list[Any] = []
     rows: list[Any] = []
+    group_count = 0
     try:
         q = build_query(principal, form)
         q.check()
-        rows = ex.costs(q)
+        top = read_top(request)
+        rows, group_count = (ex.costs(q), 0) if top is None else ex.top_costs(q, top, charts.OTHER)
         unpriced, unpriced_by_currency = ex.unpriced(q)
     except InvalidInput as error:
         problems = [error_message(error), *(problem_text(p) for p in error.problems)]
         unpriced, unpriced_by_currency = 0, {}
     periods = sorted({r.period for r in rows})
-    labels = {r.groups[0]: value_label(form.group_by, r.groups[0]) for r in rows}
+    labels = {g: value_label(form.group_by, g) for g in {r.groups[0] for r in rows}}
+    labels[charts.OTHER] = _("Other")
     flat = [(r.period, r.groups[0], r.cost) for r in rows]
-    series = chart.top_series(flat, periods, labels, _("Other"))
+    series = charts.top_series(flat, periods, labels, _("Other"))
     title = _("Cost by %(dimension)s") % {"dimension": dimension_name(form.group_by)}
-    svg = chart.stacked_bars(periods, series, title=title, language=current_language())
-    totals: dict[str, float] = {}
-    cells: dict[tuple[str, str], float] = {}
-    for period, group, cost in flat:
-        totals[group] = totals.get(group, 0.0) + cost
-        cells[(group, period)] = cells.get((group, period), 0.0) + cost
-    groups = sorted(totals, key=lambda g: (-abs(totals[g]), g))
-    period_totals = {p: sum(cells.get((g, p), 0.0) for g in groups) for p in periods}
+    svg = charts.stacked_bars(periods, series, title=title, language=current_language())
+    table = top_groups(flat, read_top(request), group_count)
     drillable = form.group_by in FILTERS or form.group_by.startswith("tag:")
     choices: dict[str, list[str]] = {}
     if not problems:
@@ -180,12 +231,17 @@ def explorer_page(
             "form": form,
             "rows": rows,
             "periods": periods,
-            "groups": groups,
+            "groups": table.groups,
             "labels": labels,
-            "totals": totals,
-            "cells": cells,
-            "period_totals": period_totals,
-            "grand_total": sum(totals.values()),
+            "totals": table.totals,
+            "cells": table.cells,
+            "period_totals": table.period_totals,
+            "grand_total": sum(table.period_totals.values()),
+            "other": table.other,
+            "top": table.top,
+            "top_choices": TOP_CHOICES,
+            "other_key": charts.OTHER,
+            "partial": partial_periods(periods, form, last_day(ex, today)),
             "svg": svg,
             "series": series,
             "title": title,

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import TypedDict
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core.errors import InvalidInput, Problem
-from rengo.core.permissions import Principal, allows, require
+from rengo.core.permissions import SYSTEM, Principal, allows, require
 from rengo.core.runtime import Runtime
 from rengo.core.types import TenantCode
 from rengo.finops import plan
 from rengo.finops.explorer import Explorer
 from rengo.finops.forecast import fiscal_year_of
+from rengo.finops.projections import cost_series
 from rengo.finops.settings import FinopsSettings
+from rengo.web import charts
 from rengo.web.deps import CallerDep, RuntimeDep, SessionDep, UserDep, client_address
+from rengo.web.i18n import _, current_language
 from rengo.web.pages.finops.common import (
     back,
     explorer_for,
@@ -45,6 +50,31 @@ def _planning(
     return ex, last_day(ex, runtime.clock.now().date()), runtime.settings.section(FinopsSettings)
 
 
+def warm_projections(runtime: Runtime) -> None:
+    """Read the shared series and project every ward and system once, as the KGI and
+    forecasts pages of the joint centre will ask: the first visitor after a start (or after
+    an ingest) waits for none of it."""
+    with runtime.db.session() as session:
+        ex = explorer_for(runtime, session)
+        s = runtime.settings.section(FinopsSettings)
+        series = cost_series(ex, last_day(ex, runtime.clock.now().date()), s)
+        plan.kgi(session, SYSTEM, series)
+        plan.outlook(session, SYSTEM, series)
+
+
+@asynccontextmanager
+async def _warm(app: FastAPI) -> AsyncIterator[None]:
+    runtime = app.state.runtime
+    if runtime.settings.web.warm_targets:  # the same switch as the targets' warm-up
+        threading.Thread(
+            target=warm_projections, args=(runtime,), name="warm-finops", daemon=True
+        ).start()
+    yield
+
+
+LIFESPAN = _warm
+
+
 @router.get("/finops/kgi", response_class=HTMLResponse)
 def kgi_page(
     request: Request,
@@ -54,14 +84,28 @@ def kgi_page(
     runtime: RuntimeDep,
 ) -> HTMLResponse:
     ex, as_of, s = _planning(runtime, session, principal)
-    rows = plan.kgi(session, principal, ex, as_of, s)
+    rows = plan.kgi(session, principal, cost_series(ex, as_of, s))
     cap = runtime.settings.policy.operating_cost_growth_cap_pct
+    totals = [r for r in rows if not r.business_system and r.growth_pct is not None]
+    svg = charts.bar_rows(
+        [
+            charts.Bar(ward_label(r.ward), r.growth_pct or 0.0, over=(r.growth_pct or 0.0) > cap)
+            for r in totals
+        ],
+        title=_("Growth of each ward's operating cost against the cap"),
+        language=current_language(),
+        unit="%",
+        reference=cap,
+        reference_label=_("cap %(cap)s %%") % {"cap": f"{cap:+g}"},
+    )
     return render(
         request,
         caller,
         "finops/kgi.html",
         {
             "rows": rows,
+            "svg": svg,
+            "whole_bill": plan.WHOLE_BILL,
             "as_of": as_of,
             "cap": cap,
             "system_label": system_label,
@@ -86,12 +130,29 @@ def forecasts_page(
 ) -> HTMLResponse:
     ex, as_of, s = _planning(runtime, session, principal)
     fy = fiscal_year_of(as_of, s.fiscal_year_start_month)
+    outlooks = plan.outlook(session, principal, cost_series(ex, as_of, s))
+    svg = charts.bar_rows(
+        [
+            charts.Bar(
+                ward_label(o.ward),
+                o.year.actual,
+                extend=o.year.forecast,
+                band=(o.year.low, o.year.high),
+                mark=o.budget,
+                over=o.over_budget,
+            )
+            for o in outlooks
+        ],
+        title=_("Fiscal year %(fy)s: actual, forecast and budget per ward") % {"fy": fy},
+        language=current_language(),
+    )
     return render(
         request,
         caller,
         "finops/forecasts.html",
         {
-            "outlooks": plan.outlook(session, principal, ex, as_of, s),
+            "outlooks": outlooks,
+            "svg": svg,
             "as_of": as_of,
             "fy": fy,
             "budgets": plan.budgets(session, principal, fy),
