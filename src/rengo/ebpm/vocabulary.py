@@ -5,21 +5,11 @@ Each is a ``Term`` with a key (stored), a Japanese and an English label (shown).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    key: str
-    ja: str
-    en: str
-
-    def label(self, language: str) -> str:
-        return self.ja if language == "ja" else self.en
+from rengo.core.vocabulary import Term, vocabulary
 
 
 def _terms(*items: tuple[str, str, str]) -> dict[str, Term]:
-    return {key: Term(key, ja, en) for key, ja, en in items}
+    return vocabulary(*(Term(key, ja, en) for key, ja, en in items))
 
 
 STAGES = _terms(

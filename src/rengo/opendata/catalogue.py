@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from rengo.core.vocabulary import Term, vocabulary
 
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    key: str
-    ja: str
-    en: str
-
-
-def _index(*terms: Term) -> dict[str, Term]:
-    return {t.key: t for t in terms}
-
-
-CATEGORIES = _index(
+CATEGORIES = vocabulary(
     Term("disaster", "防災・安全", "Disaster prevention and safety"),
     Term("childcare", "子育て・教育", "Child care and education"),
     Term("health", "健康・福祉", "Health and welfare"),
@@ -27,7 +15,7 @@ CATEGORIES = _index(
     Term("administration", "行財政", "Administration and finance"),
 )
 
-LICENSES = _index(
+LICENSES = vocabulary(
     Term("CC-BY-4.0", "クリエイティブ・コモンズ 表示 4.0 国際", "Creative Commons Attribution 4.0"),
     Term("CC0-1.0", "CC0 1.0 パブリック・ドメイン", "CC0 1.0 Public Domain Dedication"),
     Term("PDL-1.0", "公共データ利用規約 第1.0版", "Public Data License (Japan) 1.0"),
@@ -39,7 +27,7 @@ LICENSE_URLS = {
 }
 OPEN_LICENSES = frozenset(LICENSES)
 
-FREQUENCIES = _index(
+FREQUENCIES = vocabulary(
     Term("daily", "毎日", "Daily"),
     Term("weekly", "毎週", "Weekly"),
     Term("monthly", "毎月", "Monthly"),
