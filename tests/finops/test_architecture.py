@@ -103,7 +103,7 @@ def test_the_checklist_is_scored_from_the_system_s_cost_rows_and_recorded(
 
 def test_every_evidence_message_is_listed_for_the_page_and_translated() -> None:
     on_prem, cloud = SimpleNamespace(location="on_premises"), SimpleNamespace(location="gov_cloud")
-    no_system = SimpleNamespace(id=1, tenant=WARD_A, business_system="")
+    no_system = SimpleNamespace(id=1, tenant=WARD_A, business_system="", location="gov_cloud")
     findings = [
         *_hourly([]),
         *_hourly([(h, 1.0) for h in range(9, 18)]),
@@ -132,3 +132,24 @@ def test_hourly_usage_decides_autoscaling_and_off_hours() -> None:
     assert (scaling.status, off.status) == ("fail", "fail")
     assert (scaling.values["ratio"], off.values["share"]) == (1.0, 100.0)
     assert [f.status for f in _hourly([])] == ["unknown", "unknown"]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_review_is_kept_until_the_lake_or_the_asset_record_changes(
+    env: Runtime, tmp_path: Path
+) -> None:
+    from rengo.assets.models import Asset
+
+    _load(env, tmp_path)
+    asset_id = _asset(env, location="on_premises", cloud_provider=None)
+    lake = Lake.of(env.data_dir)
+    with env.db.session() as session:
+        asset = session.get(Asset, asset_id)
+        assert asset is not None
+        first = assess(lake, asset)
+        assert assess(lake, asset) is first  # the asset page reads no cost row again
+        asset.location = "gov_cloud"
+        moved = assess(lake, asset)
+    assert moved is not first
+    managed = next(f for f in moved.findings if f.check == "managed")
+    assert "in the cloud" in managed.evidence

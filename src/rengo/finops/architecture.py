@@ -25,6 +25,7 @@ message id and its values, which the page translates. A reviewer records the rev
 
 from __future__ import annotations
 
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -128,8 +129,28 @@ GROUP BY ChargePeriodStart
 """One value per hour of the virtual machines' usage (hourly rows only), by JST hour."""
 
 
+KEPT_REVIEWS = 512
+_kept: dict[tuple[object, ...], Review] = {}
+_kept_lock = threading.Lock()
+
+
 def assess(lake: Lake, asset: Asset) -> Review:
-    """The checklist for one system (the asset's ward and business system)."""
+    """The checklist for one system, kept until the lake or the asset's record changes
+    (each asset page shows it; reading 90 days of a system's rows took 0.2–1 s)."""
+    key = (lake.root, lake.version(), asset.id, asset.tenant, asset.business_system, asset.location)
+    with _kept_lock:
+        hit = _kept.get(key)
+    if hit is not None:
+        return hit
+    review = _assess(lake, asset)
+    with _kept_lock:
+        if len(_kept) >= KEPT_REVIEWS:
+            _kept.clear()  # a new lake version makes every kept review stale anyway
+        _kept[key] = review
+    return review
+
+
+def _assess(lake: Lake, asset: Asset) -> Review:
     system = asset.business_system or ""
     if not system or not lake.files():
         findings = [Finding(c, "unknown", "No cost rows for this system") for c in CHECKS]
