@@ -43,13 +43,22 @@ def ingest(
     for f in report.files:
         console.print(
             f"[bold]{f.file}[/]: {f.format} (FOCUS {f.focus_version}), {f.rows:,} rows, "
-            f"{f.quarantined + len(f.rejected_lines)} quarantined; source total {f.native_totals}"
+            f"{f.quarantined + len(f.rejected_lines)} quarantined; "
+            f"source total {_amounts(f.native_totals)}"
         )
         for d in f.deviations:
             console.print(f"  - {d}")
     console.print(
         f"stored {report.rows:,} rows in {len(report.partitions)} partition(s); lake "
-        f"total {report.lake_totals}"
+        f"total {_amounts(report.lake_totals)}"
+    )
+
+
+def _amounts(by_currency: dict[str, float]) -> str:
+    """``1,234,567.89 JPY, 12.50 USD`` rather than a dict with float noise."""
+    return (
+        ", ".join(f"{amount:,.2f} {currency}" for currency, amount in sorted(by_currency.items()))
+        or "0"
     )
 
 
