@@ -27,7 +27,14 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from rengo import __version__
-from rengo.core.console import DataDirOption, WardOption, console, err_console, open_runtime
+from rengo.core.console import (
+    DataDirOption,
+    WardOption,
+    console,
+    err_console,
+    open_runtime,
+    progress,
+)
 from rengo.core.errors import RengoError
 from rengo.core.permissions import SYSTEM, Role
 from rengo.core.settings import load_settings
@@ -217,11 +224,14 @@ def demo(
             seed=seed,
             report=lambda m: console.print(f"  {m}"),
         )
-        for demo_step in steps():
-            if chosen is not None and demo_step.name not in chosen:
-                continue
-            console.print(f"[bold]{demo_step.name}[/]: {demo_step.description}")
-            demo_step.run(ctx)
+        todo = [s for s in steps() if chosen is None or s.name in chosen]
+        with progress() as bar:  # on stderr: a bar over the steps, stdout keeps the log
+            task = bar.add_task("demo", total=len(todo))
+            for demo_step in todo:
+                bar.update(task, description=demo_step.name)
+                console.print(f"[bold]{demo_step.name}[/]: {demo_step.description}")
+                demo_step.run(ctx)
+                bar.advance(task)
     password = ctx.shared.get("demo_password", "")
     title = f"Demo accounts (password for all: {password}"
     if ctx.shared.get("demo_totp_secret"):
