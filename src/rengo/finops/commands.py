@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rengo.core.console import DataDirOption, console, open_runtime
+from rengo.core.console import DataDirOption, console, open_runtime, progress
 from rengo.core.permissions import SYSTEM
 from rengo.finops import budget_import, scan, service
 from rengo.finops import export as focus_export
@@ -32,14 +32,16 @@ def ingest(
     data_dir: DataDirOption = None,
 ) -> None:
     """Ingest FOCUS or native billing exports; a re-ingested month replaces the old one."""
-    with (
-        open_runtime(data_dir) as runtime,
-        runtime.db.session() as session,
-        console.status("ingesting…"),
-    ):
+    with open_runtime(data_dir) as runtime, runtime.db.session() as session, progress() as bar:
+        task = bar.add_task("reading", total=len(paths) + 1)  # each file, then the lake
+
+        def read(path: Path) -> None:
+            bar.update(task, advance=1, description=f"read {path.name}")
+
         report = service.ingest(
-            session, SYSTEM, runtime.data_dir, runtime.settings, paths, fmt=format
+            session, SYSTEM, runtime.data_dir, runtime.settings, paths, fmt=format, on_file=read
         )
+        bar.update(task, advance=1, description="stored in the lake")
     for f in report.files:
         console.print(
             f"[bold]{f.file}[/]: {f.format} (FOCUS {f.focus_version}), {f.rows:,} rows, "

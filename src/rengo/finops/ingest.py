@@ -373,8 +373,10 @@ def ingest_files(
     *,
     fmt: str | None = None,
     ingest_id: str | None = None,
+    on_file: Callable[[Path], None] | None = None,
 ) -> IngestReport:
-    """Ingest ``paths`` as one batch; returns what was stored, replaced and quarantined."""
+    """Ingest ``paths`` as one batch; returns what was stored, replaced and quarantined.
+    ``on_file`` hears of each file once it is read (a progress bar)."""
     if fmt is not None and fmt not in formats():
         raise InvalidInput(
             "unknown format", [Problem(f"one of {', '.join(formats())}", "--format")]
@@ -389,6 +391,8 @@ def ingest_files(
             table, file_report = _stage_file(con, path, fmt, i, ingest_id)
             tables.append(table)
             report.files.append(file_report)
+            if on_file is not None:
+                on_file(path)
         cols = ", ".join(identifier(c) for c in BASE_COLUMNS)
         # Files without unreadable rows (the usual case) skip the per-row check entirely.
         good = " UNION ALL ".join(

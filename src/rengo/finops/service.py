@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -79,10 +80,13 @@ def ingest(
     *,
     fmt: str | None = None,
     client: str = "",
+    on_file: Callable[[Path], None] | None = None,
 ) -> IngestReport:
     """Ingest files into the lake, keep the provider-implied rates, record and audit it."""
     require(principal, "finops.ingest")
-    report = ingest_files(Lake.of(data_dir), paths, enrichment(session, settings), fmt=fmt)
+    report = ingest_files(
+        Lake.of(data_dir), paths, enrichment(session, settings), fmt=fmt, on_file=on_file
+    )
     store_rates(session, report.implied_rates, overwrite=False)
     session.add(
         Ingest(
