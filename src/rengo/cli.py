@@ -32,6 +32,7 @@ from rengo.core.console import (
     WardOption,
     console,
     err_console,
+    make_schema_with,
     open_runtime,
     progress,
 )
@@ -147,6 +148,9 @@ def _upgrade(data_dir: Path | None) -> None:
     upgrade(settings.resolved_database_url())
     with open_runtime(data_dir) as runtime, runtime.db.session() as session:
         sync_tenants(session)
+
+
+make_schema_with(_upgrade)  # commands that open_runtime(create=True) make the database
 
 
 @app.command()

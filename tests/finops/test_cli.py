@@ -28,3 +28,16 @@ def test_ingest_prints_a_readable_summary(
     assert re.search(f"source total {AMOUNT.pattern}", said), said
     assert re.search(f"lake total {AMOUNT.pattern}", said), said
     assert "{'" not in said  # no dict repr
+
+
+def test_ingest_into_a_new_data_directory_makes_its_database(
+    shared_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new user's first command: no `rengo db upgrade` needed before it."""
+    monkeypatch.delenv("RENGO_DATABASE_URL", raising=False)
+    data = tmp_path / "new"
+    sample = shared_data / "focus" / "focus_sample_1.0.csv"
+    result = CliRunner().invoke(app, ["finops", "ingest", str(sample), "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "stored 1,000 rows" in " ".join(result.output.split())
+    assert (data / "rengo.db").exists()

@@ -5,7 +5,7 @@ Domain ``commands`` modules use these so that every ``rengo`` command behaves al
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -60,10 +60,24 @@ WardOption = Annotated[
 """A ward or the joint centre, checked (code and check digit) and normalised to its code."""
 
 
+_schema_makers: list[Callable[[Path | None], None]] = []
+
+
+def make_schema_with(make: Callable[[Path | None], None]) -> None:
+    """Register what creates or upgrades a data directory's database (``rengo.cli`` gives
+    the migrations: core cannot import them, they load every domain)."""
+    _schema_makers.append(make)
+
+
 @contextmanager
-def open_runtime(data_dir: Path | None) -> Iterator[Runtime]:
+def open_runtime(data_dir: Path | None, *, create: bool = False) -> Iterator[Runtime]:
+    """The runtime of a data directory; ``create``: its database is made (or brought up
+    to date) first, for commands a new user runs before anything else."""
     from rengo.core.runtime import Runtime
 
+    if create:
+        for make in _schema_makers:
+            make(data_dir)
     runtime = Runtime.from_settings(load_settings(data_dir=data_dir))
     try:
         yield runtime

@@ -32,7 +32,11 @@ def ingest(
     data_dir: DataDirOption = None,
 ) -> None:
     """Ingest FOCUS or native billing exports; a re-ingested month replaces the old one."""
-    with open_runtime(data_dir) as runtime, runtime.db.session() as session, progress() as bar:
+    with (
+        open_runtime(data_dir, create=True) as runtime,
+        runtime.db.session() as session,
+        progress() as bar,
+    ):
         task = bar.add_task("reading", total=len(paths) + 1)  # each file, then the lake
 
         def read(path: Path) -> None:
