@@ -37,11 +37,24 @@ METHODS = {
 }
 
 
-class BprIn(BaseModel):
+class WardSystemIn(BaseModel):
+    """What a BPR case and a dispatch request both start with: the ward and, if any, the
+    standard system it concerns."""
+
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     ward: TenantCode | None = Field(None, description="Ward code; defaults to the caller's ward")
     business_system: str = Field("", description="One of the 20 standard systems, or empty")
+
+    @field_validator("business_system")
+    @classmethod
+    def _system(cls, v: str) -> str:
+        if v and v not in BUSINESS_SYSTEMS:
+            raise ValueError(f"unknown business system {v!r}")
+        return v
+
+
+class BprIn(WardSystemIn):
     process_name: str = Field(min_length=1, max_length=200)
     method: str = Field(description=" | ".join(METHODS))
     hours_before: float = Field(ge=0, description="Staff hours a year before")
@@ -55,13 +68,6 @@ class BprIn(BaseModel):
     def _method(cls, v: str) -> str:
         if v not in METHODS:
             raise ValueError(f"unknown method {v!r}; one of {', '.join(METHODS)}")
-        return v
-
-    @field_validator("business_system")
-    @classmethod
-    def _system(cls, v: str) -> str:
-        if v and v not in BUSINESS_SYSTEMS:
-            raise ValueError(f"unknown business system {v!r}")
         return v
 
 

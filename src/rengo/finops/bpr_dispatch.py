@@ -13,17 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rengo.assets.reference import BUSINESS_SYSTEMS
 from rengo.core import audit
 from rengo.core.errors import Conflict, InvalidInput, NotFound, Problem
 from rengo.core.permissions import Principal, narrow_to_visible, require
 from rengo.core.types import TenantCode
 from rengo.core.vocabulary import Term, vocabulary
 from rengo.core.wards import JOINT
+from rengo.finops.bpr import WardSystemIn
 from rengo.finops.models import BprCase, BprDispatch, BprVisit
 
 STATUSES = vocabulary(
@@ -34,20 +34,9 @@ STATUSES = vocabulary(
 """``BprDispatch.status``: requested → assigned → closed."""
 
 
-class DispatchIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
-
-    ward: TenantCode | None = Field(None, description="Ward code; defaults to the caller's ward")
-    business_system: str = Field("", description="One of the 20 standard systems, or empty")
+class DispatchIn(WardSystemIn):
     topic: str = Field(min_length=1, max_length=200, description="The process to review")
     detail: str = Field("", max_length=4000)
-
-    @field_validator("business_system")
-    @classmethod
-    def _system(cls, v: str) -> str:
-        if v and v not in BUSINESS_SYSTEMS:
-            raise ValueError(f"unknown business system {v!r}")
-        return v
 
 
 class AssignIn(BaseModel):
