@@ -118,34 +118,24 @@ async def _act(
     return RedirectResponse("/drills/followups", status_code=303)
 
 
-@router.post("/drills/followups/{followup_id}/done", response_model=None)
-async def mark_done(
-    followup_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
-) -> Response:
-    return await _act(request, caller, principal, runtime, followup_id, "done")
+def _action_route(action: str) -> Any:
+    """The form post of one button (done, reopen, assign): all go through ``_act``."""
+
+    async def post(
+        followup_id: IdPath,
+        request: Request,
+        caller: CallerDep,
+        principal: UserDep,
+        runtime: RuntimeDep,
+    ) -> Response:
+        return await _act(request, caller, principal, runtime, followup_id, action)
+
+    return post
 
 
-@router.post("/drills/followups/{followup_id}/reopen", response_model=None)
-async def reopen(
-    followup_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
-) -> Response:
-    return await _act(request, caller, principal, runtime, followup_id, "reopen")
-
-
-@router.post("/drills/followups/{followup_id}/assign", response_model=None)
-async def reassign(
-    followup_id: IdPath,
-    request: Request,
-    caller: CallerDep,
-    principal: UserDep,
-    runtime: RuntimeDep,
-) -> Response:
-    return await _act(request, caller, principal, runtime, followup_id, "assign")
+for _action in ("done", "reopen", "assign"):
+    router.post(
+        f"/drills/followups/{{followup_id}}/{_action}",
+        response_model=None,
+        name=f"followup_{_action}",
+    )(_action_route(_action))
